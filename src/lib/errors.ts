@@ -1,0 +1,77 @@
+// Coded errors. Every failure berth reports carries a stable `code` (for people, scripts and
+// tests) and a `kind` that decides retry, HTTP status and exit code. `cause` keeps the chain.
+
+export type ErrorKind =
+  | 'invalid' // bad input: fix it and try again; never retried
+  | 'not-found'
+  | 'conflict'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'integrity' // content did not match what was promised (digest, size, media type)
+  | 'limit' // a configured bound was exceeded
+  | 'unavailable' // transient: network, 5xx, 429, timeouts; retried with back-off
+  | 'internal';
+
+export interface BerthErrorOptions {
+  cause?: unknown;
+  hint?: string;
+}
+
+export class BerthError extends Error {
+  readonly code: string;
+  readonly kind: ErrorKind;
+  readonly hint: string | undefined;
+
+  constructor(code: string, kind: ErrorKind, message: string, options: BerthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BerthError';
+    this.code = code;
+    this.kind = kind;
+    this.hint = options.hint;
+  }
+}
+
+export function isBerthError(err: unknown): err is BerthError {
+  return err instanceof BerthError;
+}
+
+export function hasCode(err: unknown, code: string): boolean {
+  return isBerthError(err) && err.code === code;
+}
+
+/** Transient failures worth another attempt. */
+export function isRetryable(err: unknown): boolean {
+  return isBerthError(err) && err.kind === 'unavailable';
+}
+
+const EXIT_CODES: Record<ErrorKind, number> = {
+  invalid: 2,
+  'not-found': 3,
+  conflict: 4,
+  unauthorized: 5,
+  forbidden: 5,
+  integrity: 6,
+  limit: 7,
+  unavailable: 8,
+  internal: 1,
+};
+
+export function exitCodeFor(err: unknown): number {
+  return isBerthError(err) ? EXIT_CODES[err.kind] : 1;
+}
+
+/** One line for a terminal: `CODE: message (hint)`; unknown errors keep their message. */
+export function formatErrorLine(err: unknown): string {
+  if (isBerthError(err)) {
+    const hint = err.hint ? ` (${err.hint})` : '';
+    return `${err.code}: ${err.message}${hint}`;
+  }
+  if (err instanceof Error) return `ERR_INTERNAL: ${err.message}`;
+  return `ERR_INTERNAL: ${String(err)}`;
+}
+
+/** The errno code of a Node system error, if any. */
+export function errnoCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
