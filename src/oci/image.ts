@@ -46,7 +46,9 @@ export interface ImageConfig {
   history?: Array<Record<string, unknown>>;
 }
 
-export type ParsedManifest = { kind: 'index'; index: ImageIndex } | { kind: 'manifest'; manifest: ImageManifest };
+export type ParsedManifest =
+  | { kind: 'index'; index: ImageIndex }
+  | { kind: 'manifest'; manifest: ImageManifest };
 
 /** The largest manifest or config berth will read (as containerd and the distribution spec). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -72,7 +74,8 @@ export function parseManifest(bytes: Uint8Array, expected: string, what: string)
   const json = parseJson(bytes, what);
   if (!isObject(json)) throw malformed(what, 'not a JSON object');
   if (json.schemaVersion === 1) throw schema1(what);
-  if (json.schemaVersion !== 2) throw malformed(what, `unsupported schemaVersion ${String(json.schemaVersion)}`);
+  if (json.schemaVersion !== 2)
+    throw malformed(what, `unsupported schemaVersion ${String(json.schemaVersion)}`);
   const bodyType = typeof json.mediaType === 'string' ? json.mediaType : undefined;
   if (bodyType !== undefined && bodyType !== expected) {
     throw new BerthError(
@@ -96,7 +99,11 @@ export function parseManifest(bytes: Uint8Array, expected: string, what: string)
     checkManifestMediaTypes(expected, config, layers, what);
     return { kind: 'manifest', manifest: { schemaVersion: 2, mediaType: expected, config, layers } };
   }
-  throw new BerthError('ERR_MEDIA_TYPE_UNSUPPORTED', 'integrity', `${what}: unsupported media type "${expected}"`);
+  throw new BerthError(
+    'ERR_MEDIA_TYPE_UNSUPPORTED',
+    'integrity',
+    `${what}: unsupported media type "${expected}"`,
+  );
 }
 
 function checkManifestMediaTypes(type: string, config: Descriptor, layers: Descriptor[], what: string): void {

@@ -22,7 +22,10 @@ export const MediaType = {
 export const INDEX_MEDIA_TYPES: readonly string[] = [MediaType.ociIndex, MediaType.dockerManifestList];
 export const MANIFEST_MEDIA_TYPES: readonly string[] = [MediaType.ociManifest, MediaType.dockerManifest];
 export const CONFIG_MEDIA_TYPES: readonly string[] = [MediaType.ociConfig, MediaType.dockerConfig];
-export const SCHEMA1_MEDIA_TYPES: readonly string[] = [MediaType.dockerSchema1, MediaType.dockerSchema1Signed];
+export const SCHEMA1_MEDIA_TYPES: readonly string[] = [
+  MediaType.dockerSchema1,
+  MediaType.dockerSchema1Signed,
+];
 export const LAYER_MEDIA_TYPES: readonly string[] = [
   MediaType.ociLayer,
   MediaType.ociLayerGzip,

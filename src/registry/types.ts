@@ -44,7 +44,12 @@ export interface RegistryClient {
    * `expected`, when given (a descriptor from an index), must match the served size and digest.
    * Throws ERR_SCHEMA1 for schema1, ERR_MANIFEST_TOO_LARGE past 4 MiB, ERR_DIGEST_MISMATCH.
    */
-  getManifest(repo: RepoRef, target: string, expected?: Descriptor, options?: FetchOptions): Promise<FetchedManifest>;
+  getManifest(
+    repo: RepoRef,
+    target: string,
+    expected?: Descriptor,
+    options?: FetchOptions,
+  ): Promise<FetchedManifest>;
   /**
    * Stream a blob into `sink`, starting at `sink.offset`. Reads stop at `desc.size`; a body that
    * runs longer is ERR_SIZE_MISMATCH, a connection that breaks is resumed with `Range`
