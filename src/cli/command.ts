@@ -1,0 +1,34 @@
+// The shape every CLI command has, and what it is given to run.
+import type { HostConfig } from '../config/host-config.js';
+import type { ContentStore } from '../content/types.js';
+import type { RegistryClient } from '../registry/types.js';
+import type { GlobalFlags, OptionSpec, ParsedCommandArgs } from './args.js';
+
+export interface CliIO {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: Record<string, string | undefined>;
+  now: () => Date;
+}
+
+/** Resources are opened lazily: `berth image ls` never builds a registry client. */
+export interface CommandContext extends CliIO {
+  flags: GlobalFlags;
+  signal: AbortSignal;
+  hostConfig(): Promise<HostConfig>;
+  store(): Promise<ContentStore>;
+  registry(): Promise<RegistryClient>;
+}
+
+export interface Command {
+  path: string[];
+  summary: string;
+  /** Synopsis after `berth `, e.g. `image pull REF [--platform OS/ARCH[/VARIANT]]`. */
+  usage: string;
+  options: OptionSpec;
+  /** Flag help lines: [flag, description]. */
+  flags: Array<[string, string]>;
+  /** Minimum and maximum positionals. */
+  args: [number, number];
+  run(ctx: CommandContext, args: ParsedCommandArgs): Promise<number>;
+}

@@ -1,0 +1,48 @@
+import { describeImage } from '../../images/index.js';
+import { digestHex } from '../../oci/digest.js';
+import { formatPlatform } from '../../oci/platform.js';
+import type { Command } from '../command.js';
+import { formatAge, formatSize, renderJson, renderTable } from '../output.js';
+
+export const imageLs: Command = {
+  path: ['image', 'ls'],
+  summary: 'List the images in the store',
+  usage: 'image ls [--output json]',
+  options: {},
+  flags: [],
+  args: [0, 0],
+  async run(ctx) {
+    const store = await ctx.store();
+    const records = await store.listImages();
+    const images = await Promise.all(records.map((r) => describeImage(store, r)));
+    images.sort((a, b) => a.name.localeCompare(b.name));
+    if (ctx.flags.output === 'json') {
+      ctx.stdout.write(
+        renderJson(
+          images.map((i) => ({
+            id: i.id,
+            name: i.name,
+            digest: i.digest,
+            repoDigest: i.repoDigest,
+            platform: i.platform ? formatPlatform(i.platform) : null,
+            size: i.size,
+            layers: i.layers,
+            pulledAt: i.pulledAt,
+            lastUsedAt: i.lastUsedAt ?? null,
+          })),
+        ),
+      );
+      return 0;
+    }
+    const now = ctx.now();
+    const rows = images.map((i) => [
+      digestHex(i.id).slice(0, 12),
+      i.name,
+      formatSize(i.size),
+      formatAge(now, i.pulledAt),
+      formatAge(now, i.lastUsedAt),
+    ]);
+    ctx.stdout.write(renderTable(['ID', 'NAME', 'SIZE', 'PULLED', 'LAST USED'], rows));
+    return 0;
+  },
+};

@@ -1,0 +1,18 @@
+import type { Command } from '../command.js';
+import { formatSize, renderJson } from '../output.js';
+
+export const imagePrune: Command = {
+  path: ['image', 'prune'],
+  summary: 'Remove every blob no image references, and stale partial downloads',
+  usage: 'image prune',
+  options: {},
+  flags: [],
+  args: [0, 0],
+  async run(ctx) {
+    const store = await ctx.store();
+    const result = await store.gc();
+    if (ctx.flags.output === 'json') ctx.stdout.write(renderJson(result));
+    else ctx.stdout.write(`removed ${result.removedBlobs.length} blobs, freed ${formatSize(result.freedBytes)}\n`);
+    return 0;
+  },
+};

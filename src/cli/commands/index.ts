@@ -1,0 +1,9 @@
+import type { Command } from '../command.js';
+import { imageInspect } from './image-inspect.js';
+import { imageLs } from './image-ls.js';
+import { imagePrune } from './image-prune.js';
+import { imagePull } from './image-pull.js';
+import { imageRm } from './image-rm.js';
+
+/** Every command, in the order `berth --help` lists them. */
+export const COMMANDS: readonly Command[] = [imagePull, imageLs, imageRm, imageInspect, imagePrune];

@@ -1,0 +1,53 @@
+// Builds what commands use from the global flags: the host config, the content store and the
+// registry client, each created on first use and shared for the rest of the command.
+import { join } from 'node:path';
+import { type HostConfig, loadHostConfig } from '../config/host-config.js';
+import { createContentStore } from '../content/index.js';
+import type { ContentStore } from '../content/types.js';
+import { isLoopbackRegistry } from '../oci/reference.js';
+import { createRegistryClient } from '../registry/client.js';
+import { loadCredentials } from '../registry/credentials.js';
+import type { RegistryClient } from '../registry/types.js';
+import type { GlobalFlags } from './args.js';
+import type { CliIO, CommandContext } from './command.js';
+
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => {
+    p ??= make();
+    return p;
+  };
+}
+
+export interface OpenedContext {
+  ctx: CommandContext;
+  close(): Promise<void>;
+}
+
+export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal): OpenedContext {
+  const hostConfig = once<HostConfig>(() => loadHostConfig(flags.config));
+  const store = once<ContentStore>(async () => createContentStore({ root: flags.root }));
+  let client: RegistryClient | undefined;
+  const registry = once<RegistryClient>(async () => {
+    const config = await hostConfig();
+    const credentials = await loadCredentials(config.authFile);
+    const created = createRegistryClient({
+      credentials,
+      isPlainHttpAllowed: (host: string) => isLoopbackRegistry(host) || config.plainHttpRegistries.includes(host),
+      retries: config.pull.retries,
+      idleTimeoutMs: config.pull.idleTimeoutMs,
+    });
+    client = created;
+    return created;
+  });
+  return {
+    ctx: { ...io, flags, signal, hostConfig, store, registry },
+    async close() {
+      await client?.close();
+    },
+  };
+}
+
+export function stateFile(flags: GlobalFlags, name: string): string {
+  return join(flags.state, name);
+}

@@ -1,0 +1,59 @@
+// Dispatch: find the command, parse its arguments, run it, and turn any failure into one line on
+// stderr and an exit code chosen by the error's kind.
+import { BerthError, exitCodeFor, formatErrorLine } from '../lib/errors.js';
+import { parseCommandArgs, splitCommandPath } from './args.js';
+import type { CliIO, Command } from './command.js';
+import { COMMANDS } from './commands/index.js';
+import { openContext } from './context.js';
+import { renderCommandHelp, renderGroupHelp, renderMainHelp } from './help.js';
+
+export const VERSION = '0.1.0';
+
+function findCommand(words: string[]): Command | undefined {
+  return COMMANDS.find((c) => c.path.length === words.length && c.path.every((p, i) => p === words[i]));
+}
+
+export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSignal): Promise<number> {
+  try {
+    const { path, rest } = splitCommandPath(argv, 2);
+    const command = findCommand(path) ?? findCommand(path.slice(0, 1));
+    const wantsHelp = rest.includes('--help') || rest.includes('-h');
+    if (!command) {
+      if (rest.includes('--version')) {
+        io.stdout.write(`berth ${VERSION}\n`);
+        return 0;
+      }
+      const group = path[0];
+      if (group && COMMANDS.some((c) => c.path[0] === group) && (path.length === 1 || wantsHelp)) {
+        io.stdout.write(renderGroupHelp(group, COMMANDS));
+        return path.length === 1 && !wantsHelp ? 2 : 0;
+      }
+      if (path.length === 0 || wantsHelp) {
+        io.stdout.write(renderMainHelp(COMMANDS));
+        return path.length === 0 && !wantsHelp ? 2 : 0;
+      }
+      throw new BerthError('ERR_USAGE', 'invalid', `unknown command "${path.join(' ')}"`, { hint: 'see berth --help' });
+    }
+    // A one-word command consumed a positional as its second word: give it back.
+    const extra = path.slice(command.path.length);
+    const args = parseCommandArgs([...extra, ...rest], command.options, io.env);
+    if (args.global.help) {
+      io.stdout.write(renderCommandHelp(command));
+      return 0;
+    }
+    const [min, max] = command.args;
+    if (args.positionals.length < min || args.positionals.length > max) {
+      throw new BerthError('ERR_USAGE', 'invalid', `usage: berth ${command.usage}`);
+    }
+    const opened = openContext(io, args.global, signal);
+    try {
+      return await command.run(opened.ctx, args);
+    } finally {
+      await opened.close();
+    }
+  } catch (err) {
+    io.stderr.write(`berth: ${formatErrorLine(err)}\n`);
+    if (io.env.BERTH_DEBUG && err instanceof Error) io.stderr.write(`${err.stack ?? ''}\n`);
+    return exitCodeFor(err);
+  }
+}

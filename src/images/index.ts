@@ -1,0 +1,4 @@
+// Images as users see them: named entries of the content store, described by their manifest and
+// config, found by reference or by ID (the config digest, as Docker and containerd show it).
+export { describeImage, type ImageDetails } from './describe.js';
+export { findImages } from './find.js';

@@ -1,0 +1,77 @@
+// YAML text → validated value, with every problem reported as `file:line:col: CODE: message`
+// pointing at the offending node. Shared by the host config and (later) manifests.
+import { Ajv, type ErrorObject } from 'ajv';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { BerthError } from './errors.js';
+
+export interface Diagnostic {
+  file: string;
+  line: number;
+  col: number;
+  code: string;
+  message: string;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.col}: ${d.code}: ${d.message}`;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validators = new WeakMap<object, ReturnType<Ajv['compile']>>();
+
+function validatorFor(schema: object): ReturnType<Ajv['compile']> {
+  let v = validators.get(schema);
+  if (!v) {
+    v = ajv.compile(schema);
+    validators.set(schema, v);
+  }
+  return v;
+}
+
+/** Parse YAML and validate it against `schema`; throws one BerthError listing every diagnostic. */
+export function parseYamlWithSchema<T>(text: string, file: string, schema: object, code: string): T | undefined {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const diagnostics: Diagnostic[] = [];
+  for (const e of doc.errors) {
+    const pos = lineCounter.linePos(e.pos[0]);
+    diagnostics.push({ file, line: pos.line, col: pos.col, code: 'ERR_YAML_SYNTAX', message: e.message.split('\n')[0] ?? '' });
+  }
+  if (diagnostics.length === 0) {
+    const value = doc.toJS() as unknown;
+    if (value === null || value === undefined) return undefined;
+    const validate = validatorFor(schema);
+    if (!validate(value)) {
+      for (const err of validate.errors ?? []) diagnostics.push(diagnosticFor(err, doc, lineCounter, file, code));
+    } else {
+      return value as T;
+    }
+  }
+  const lines = diagnostics.map(formatDiagnostic);
+  throw new BerthError(code, 'invalid', lines.join('\n'));
+}
+
+function diagnosticFor(err: ErrorObject, doc: Document, lc: LineCounter, file: string, code: string): Diagnostic {
+  const path = err.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+  let subject = err.instancePath === '' ? 'document' : err.instancePath.slice(1).replace(/\//g, '.');
+  let message = `${subject} ${err.message ?? 'is invalid'}`;
+  if (err.keyword === 'additionalProperties') {
+    const extra = String((err.params as { additionalProperty: string }).additionalProperty);
+    const parent = doc.getIn(path, true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === extra);
+      node = (pair?.key as typeof node) ?? node;
+    }
+    subject = [...path, extra].join('.');
+    message = `unknown field ${subject}`;
+  } else if (err.keyword === 'enum') {
+    message = `${subject} must be one of ${(err.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  }
+  const offset = node?.range?.[0] ?? (isSeq(node) || isMap(node) ? 0 : 0);
+  const pos = lc.linePos(offset);
+  return { file, line: pos.line, col: pos.col, code, message };
+}

@@ -1,0 +1,165 @@
+import type { ContentStore, Lease } from '../content/types.js';
+import { BerthError, isRetryable } from '../lib/errors.js';
+import { mapLimit } from '../lib/limit.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import type { Digest } from '../oci/digest.js';
+import { type ImageConfig, MAX_MANIFEST_BYTES, parseImageConfig } from '../oci/image.js';
+import { formatPlatform, type Platform, platformRank } from '../oci/platform.js';
+import { formatReference, type Reference } from '../oci/reference.js';
+import type { RegistryClient, RepoRef } from '../registry/types.js';
+import { MemorySink } from './memory-sink.js';
+import { type ResolvedImage, resolveImage } from './resolve.js';
+
+export interface PullDeps {
+  registry: RegistryClient;
+  store: ContentStore;
+  now: () => Date;
+}
+
+export type PullEvent =
+  | { type: 'resolved'; reference: string; manifest: Digest; layers: Descriptor[] }
+  | { type: 'layer'; digest: Digest; size: number; held: number; state: 'exists' | 'downloading' | 'done' }
+  | { type: 'named'; reference: string };
+
+export interface PullOptions {
+  platform: Platform;
+  maxConcurrentDownloads: number;
+  onEvent?: (event: PullEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface PullResult {
+  reference: string;
+  manifestDigest: Digest;
+  repoDigest: Digest;
+  configDigest: Digest;
+  /** Compressed bytes of config + layers. */
+  size: number;
+  /** Layers fetched now (the rest were already in the store). */
+  fetchedLayers: number;
+}
+
+export async function pullImage(deps: PullDeps, ref: Reference, options: PullOptions): Promise<PullResult> {
+  const name = formatReference(ref);
+  const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
+  const lease = await deps.store.createLease();
+  try {
+    const resolved = await resolveImage(deps.registry, ref, options.platform, options.signal);
+    const { manifest } = resolved;
+    options.onEvent?.({
+      type: 'resolved',
+      reference: name,
+      manifest: resolved.manifestDescriptor.digest,
+      layers: manifest.layers,
+    });
+    const config = await fetchConfig(deps, lease, repo, resolved, name, options);
+    checkConfigPlatform(config, resolved, options.platform, name);
+    const fetched = await fetchLayers(deps, lease, repo, manifest.layers, options);
+    await putVerified(deps.store, lease, resolved.manifestDescriptor, resolved.manifestBytes);
+    if (resolved.index) await putVerified(deps.store, lease, resolved.index.descriptor, resolved.index.bytes);
+    await deps.store.putImage({
+      name,
+      target: resolved.manifestDescriptor,
+      repoDigest: resolved.repoDigest,
+      pulledAt: deps.now().toISOString(),
+    });
+    options.onEvent?.({ type: 'named', reference: name });
+    return {
+      reference: name,
+      manifestDigest: resolved.manifestDescriptor.digest,
+      repoDigest: resolved.repoDigest,
+      configDigest: manifest.config.digest,
+      size: manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0),
+      fetchedLayers: fetched,
+    };
+  } finally {
+    await lease.release();
+  }
+}
+
+async function putVerified(store: ContentStore, lease: Lease, desc: Descriptor, bytes: Buffer): Promise<void> {
+  await lease.add(desc.digest);
+  if (!(await store.has(desc.digest))) await store.putBlob(desc, bytes);
+}
+
+async function fetchConfig(
+  deps: PullDeps,
+  lease: Lease,
+  repo: RepoRef,
+  resolved: ResolvedImage,
+  name: string,
+  options: PullOptions,
+): Promise<ImageConfig> {
+  const desc = resolved.manifest.config;
+  const what = `config ${desc.digest} of ${name}`;
+  await lease.add(desc.digest);
+  let bytes: Buffer;
+  if (await deps.store.has(desc.digest)) {
+    bytes = await deps.store.readBlob(desc.digest, MAX_MANIFEST_BYTES);
+  } else {
+    if (desc.size > MAX_MANIFEST_BYTES) {
+      throw new BerthError('ERR_BLOB_TOO_LARGE', 'limit', `${what} is ${desc.size} bytes (limit ${MAX_MANIFEST_BYTES})`);
+    }
+    const sink = new MemorySink(desc.size, what);
+    await deps.registry.fetchBlob(repo, desc, sink, { signal: options.signal });
+    bytes = sink.bytes();
+    await deps.store.putBlob(desc, bytes);
+  }
+  return parseImageConfig(bytes, what, resolved.manifest.layers.length);
+}
+
+/** A single-platform manifest has no platform in a descriptor: its config says what it is. */
+function checkConfigPlatform(config: ImageConfig, resolved: ResolvedImage, want: Platform, name: string): void {
+  if (resolved.index || !config.os || !config.architecture) return;
+  const actual: Platform = { os: config.os, architecture: config.architecture };
+  if (config.variant) actual.variant = config.variant;
+  if (platformRank(want, actual) === undefined) {
+    throw new BerthError(
+      'ERR_NO_MATCHING_PLATFORM',
+      'not-found',
+      `${name}: image is for ${formatPlatform(actual)}, not ${formatPlatform(want)}`,
+      { hint: 'choose one with --platform' },
+    );
+  }
+  resolved.manifestDescriptor.platform = actual;
+}
+
+async function fetchLayers(
+  deps: PullDeps,
+  lease: Lease,
+  repo: RepoRef,
+  layers: Descriptor[],
+  options: PullOptions,
+): Promise<number> {
+  const unique = [...new Map(layers.map((l) => [l.digest, l])).values()];
+  let fetched = 0;
+  await mapLimit(unique, options.maxConcurrentDownloads, async (layer) => {
+    await lease.add(layer.digest);
+    if (await deps.store.has(layer.digest)) {
+      options.onEvent?.({ type: 'layer', digest: layer.digest, size: layer.size, held: layer.size, state: 'exists' });
+      return;
+    }
+    await fetchBlobToStore(deps, repo, layer, options);
+    fetched++;
+  });
+  return fetched;
+}
+
+async function fetchBlobToStore(deps: PullDeps, repo: RepoRef, desc: Descriptor, options: PullOptions): Promise<void> {
+  const writer = await deps.store.openIngest(desc);
+  const report = (held: number, state: 'downloading' | 'done') =>
+    options.onEvent?.({ type: 'layer', digest: desc.digest, size: desc.size, held, state });
+  report(writer.offset, 'downloading');
+  try {
+    await deps.registry.fetchBlob(repo, desc, writer, {
+      signal: options.signal,
+      onProgress: (held) => report(held, 'downloading'),
+    });
+  } catch (err) {
+    // Keep what arrived when the failure is transient, so the next pull resumes it.
+    await writer.abort(isRetryable(err) || options.signal?.aborted === true);
+    throw err;
+  }
+  await writer.commit();
+  report(desc.size, 'done');
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { parseHostConfig } from '../../src/config/host-config.js';
+import { isBerthError } from '../../src/lib/errors.js';
+
+function errorOf(text: string): string {
+  try {
+    parseHostConfig(text, '/etc/berth/config.yaml');
+  } catch (err) {
+    if (isBerthError(err)) return `${err.code} ${err.message}`;
+    throw err;
+  }
+  throw new Error('expected an error');
+}
+
+describe('host config', () => {
+  it('applies defaults to an empty file', () => {
+    expect(parseHostConfig('', 'c.yaml')).toEqual({
+      plainHttpRegistries: [],
+      authFile: '/etc/berth/auth.json',
+      pull: { maxConcurrentDownloads: 3, retries: 4, idleTimeoutMs: 30_000 },
+    });
+  });
+
+  it('reads registries, auth and pull limits', () => {
+    const text = [
+      'registries:',
+      '  registry.lan:5000: { plainHttp: true }',
+      '  secure.example.com: { plainHttp: false }',
+      'auth: { configFile: /root/.docker/config.json }',
+      'pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutSeconds: 2.5 }',
+    ].join('\n');
+    expect(parseHostConfig(text, 'c.yaml')).toEqual({
+      plainHttpRegistries: ['registry.lan:5000'],
+      authFile: '/root/.docker/config.json',
+      pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutMs: 2500 },
+    });
+  });
+
+  it.each([
+    ['pull:\n  maxConcurrentDownloads: 0\n', '/etc/berth/config.yaml:2:27: ERR_CONFIG_INVALID: pull.maxConcurrentDownloads must be >= 1'],
+    ['pull:\n  retries: 1\n  color: red\n', '/etc/berth/config.yaml:3:3: ERR_CONFIG_INVALID: unknown field pull.color'],
+    ['registries:\n  "bad host!": {}\n', 'ERR_CONFIG_INVALID'],
+    ['pull: [1\n', '/etc/berth/config.yaml:2:1: ERR_YAML_SYNTAX'],
+  ])('%j is reported at its position', (text, expected) => {
+    expect(errorOf(text)).toContain(expected);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { isBerthError } from '../../src/lib/errors.js';
+import { sha256Of } from '../../src/oci/digest.js';
+import { parseImageConfig, parseManifest } from '../../src/oci/image.js';
+import { MediaType } from '../../src/oci/media-types.js';
+
+const desc = (mediaType: string, body = 'x') => ({ mediaType, digest: sha256Of(body), size: body.length });
+const manifest = (extra: Record<string, unknown> = {}) => ({
+  schemaVersion: 2,
+  mediaType: MediaType.ociManifest,
+  config: desc(MediaType.ociConfig, '{}'),
+  layers: [desc(MediaType.ociLayerGzip, 'layer')],
+  ...extra,
+});
+const bytes = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return isBerthError(err) ? err.code : 'not-a-berth-error';
+  }
+  return undefined;
+}
+
+describe('parseManifest', () => {
+  it('reads an OCI manifest', () => {
+    const parsed = parseManifest(bytes(manifest()), MediaType.ociManifest, 'x');
+    expect(parsed.kind).toBe('manifest');
+    if (parsed.kind === 'manifest') expect(parsed.manifest.layers).toHaveLength(1);
+  });
+
+  it('reads a Docker manifest list as an index', () => {
+    const list = {
+      schemaVersion: 2,
+      mediaType: MediaType.dockerManifestList,
+      manifests: [{ ...desc(MediaType.dockerManifest), platform: { os: 'linux', architecture: 'amd64' } }],
+    };
+    const parsed = parseManifest(bytes(list), MediaType.dockerManifestList, 'x');
+    expect(parsed.kind === 'index' && parsed.index.manifests[0]?.platform?.architecture).toBe('amd64');
+  });
+
+  it('accepts a body without mediaType when the transport names it', () => {
+    const { mediaType: _, ...bare } = manifest();
+    expect(parseManifest(bytes(bare), MediaType.ociManifest, 'x').kind).toBe('manifest');
+  });
+
+  it.each([
+    ['malformed JSON', '{"schemaVersion": 2,', MediaType.ociManifest, 'ERR_MALFORMED_JSON'],
+    ['schema1 by media type', manifest(), MediaType.dockerSchema1Signed, 'ERR_SCHEMA1'],
+    ['schema1 by body', { schemaVersion: 1, name: 'x', fsLayers: [] }, MediaType.dockerManifest, 'ERR_SCHEMA1'],
+    ['body and transport disagree', manifest(), MediaType.dockerManifest, 'ERR_MEDIA_TYPE_MISMATCH'],
+    ['unknown media type', manifest({ mediaType: 'text/html' }), 'text/html', 'ERR_MEDIA_TYPE_UNSUPPORTED'],
+    ['manifest served as index', manifest({ mediaType: undefined }), MediaType.ociIndex, 'ERR_MANIFEST_INVALID'],
+    ['bad layer digest', manifest({ layers: [{ mediaType: MediaType.ociLayerGzip, digest: 'sha256:zz', size: 1 }] }), MediaType.ociManifest, 'ERR_DESCRIPTOR_INVALID'],
+    ['negative size', manifest({ layers: [{ ...desc(MediaType.ociLayerGzip), size: -1 }] }), MediaType.ociManifest, 'ERR_DESCRIPTOR_INVALID'],
+    ['unknown layer type', manifest({ layers: [desc('application/x-unknown')] }), MediaType.ociManifest, 'ERR_MEDIA_TYPE_UNSUPPORTED'],
+    ['artifact config', manifest({ config: desc('application/vnd.example+json') }), MediaType.ociManifest, 'ERR_MEDIA_TYPE_UNSUPPORTED'],
+    ['schemaVersion 3', manifest({ schemaVersion: 3 }), MediaType.ociManifest, 'ERR_MANIFEST_INVALID'],
+    ['an array', [], MediaType.ociManifest, 'ERR_MANIFEST_INVALID'],
+  ])('%s → %s', (_name, body, type, code) => {
+    expect(codeOf(() => parseManifest(bytes(body), type, 'example.com/app:1'))).toBe(code);
+  });
+
+  it('names what it was parsing in the error', () => {
+    expect(() => parseManifest(bytes('{'), MediaType.ociManifest, 'example.com/app:1')).toThrow(/example.com\/app:1/);
+  });
+});
+
+describe('parseImageConfig', () => {
+  it('requires one diff_id per layer', () => {
+    const cfg = { rootfs: { type: 'layers', diff_ids: [sha256Of('a')] } };
+    expect(parseImageConfig(bytes(cfg), 'cfg', 1).rootfs.diff_ids).toHaveLength(1);
+    expect(codeOf(() => parseImageConfig(bytes(cfg), 'cfg', 2))).toBe('ERR_MANIFEST_INVALID');
+    expect(codeOf(() => parseImageConfig(bytes({}), 'cfg', 0))).toBe('ERR_MANIFEST_INVALID');
+  });
+});
