@@ -45,7 +45,10 @@ export function splitCommandPath(argv: readonly string[], depth: number): { path
     rest.push(a);
     const name = a.startsWith('--') ? a.slice(2) : undefined;
     const takesValue =
-      (name !== undefined && !name.includes('=') && name in GLOBAL_OPTIONS && GLOBAL_OPTIONS[name as keyof typeof GLOBAL_OPTIONS].type === 'string') ||
+      (name !== undefined &&
+        !name.includes('=') &&
+        name in GLOBAL_OPTIONS &&
+        GLOBAL_OPTIONS[name as keyof typeof GLOBAL_OPTIONS].type === 'string') ||
       a === '-o';
     if (takesValue && i + 1 < argv.length) rest.push(argv[++i] as string);
   }
@@ -70,7 +73,12 @@ export function parseCommandArgs(
   const passthrough = dd < 0 ? [] : rest.slice(dd + 1);
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: own, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: own,
+      options: { ...GLOBAL_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw new BerthError('ERR_USAGE', 'invalid', (err as Error).message.split('\n')[0] ?? 'bad arguments', {
       hint: 'see --help',

@@ -33,7 +33,8 @@ export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal):
     const credentials = await loadCredentials(config.authFile);
     const created = createRegistryClient({
       credentials,
-      isPlainHttpAllowed: (host: string) => isLoopbackRegistry(host) || config.plainHttpRegistries.includes(host),
+      isPlainHttpAllowed: (host: string) =>
+        isLoopbackRegistry(host) || config.plainHttpRegistries.includes(host),
       retries: config.pull.retries,
       idleTimeoutMs: config.pull.idleTimeoutMs,
     });

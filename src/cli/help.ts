@@ -28,7 +28,7 @@ export function renderMainHelp(commands: readonly Command[]): string {
     'Global flags:',
     flagLines(GLOBAL_FLAGS),
     '',
-    'Run `berth COMMAND --help` for a command\'s flags.',
+    "Run `berth COMMAND --help` for a command's flags.",
     '',
   ].join('\n');
 }

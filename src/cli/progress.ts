@@ -27,7 +27,10 @@ export function createProgressRenderer(out: NodeJS.WriteStream, now: () => numbe
     let text = drawnLines > 0 ? `\x1b[${drawnLines}A` : '';
     for (const r of rows.values()) {
       const pct = r.size > 0 ? Math.floor((r.held / r.size) * 100) : 100;
-      const detail = r.state === 'downloading' ? `${formatSize(r.held)} / ${formatSize(r.size)} (${pct}%)` : formatSize(r.size);
+      const detail =
+        r.state === 'downloading'
+          ? `${formatSize(r.held)} / ${formatSize(r.size)} (${pct}%)`
+          : formatSize(r.size);
       text += `\x1b[2K${shortDigest(r.digest)}  ${r.state.padEnd(11)} ${detail}\n`;
     }
     drawnLines = rows.size;
@@ -36,7 +39,8 @@ export function createProgressRenderer(out: NodeJS.WriteStream, now: () => numbe
   return {
     onEvent(event) {
       if (event.type === 'resolved') {
-        for (const l of event.layers) rows.set(l.digest, { digest: l.digest, size: l.size, held: 0, state: 'waiting' });
+        for (const l of event.layers)
+          rows.set(l.digest, { digest: l.digest, size: l.size, held: 0, state: 'waiting' });
         draw(true);
       } else if (event.type === 'layer') {
         const state = event.state === 'exists' ? 'exists' : event.state === 'done' ? 'done' : 'downloading';

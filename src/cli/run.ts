@@ -32,7 +32,9 @@ export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSi
         io.stdout.write(renderMainHelp(COMMANDS));
         return path.length === 0 && !wantsHelp ? 2 : 0;
       }
-      throw new BerthError('ERR_USAGE', 'invalid', `unknown command "${path.join(' ')}"`, { hint: 'see berth --help' });
+      throw new BerthError('ERR_USAGE', 'invalid', `unknown command "${path.join(' ')}"`, {
+        hint: 'see berth --help',
+      });
     }
     // A one-word command consumed a positional as its second word: give it back.
     const extra = path.slice(command.path.length);

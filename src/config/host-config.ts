@@ -3,8 +3,8 @@
 // The JSON Schema in schemas/host-config.schema.json is the source of truth for its shape.
 import { readFile } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';
-import { parseYamlWithSchema } from '../lib/yaml-validate.js';
 import { loadSchema } from '../lib/schemas.js';
+import { parseYamlWithSchema } from '../lib/yaml-validate.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/berth/config.yaml';
 export const DEFAULT_AUTH_FILE = '/etc/berth/auth.json';
@@ -59,9 +59,14 @@ export async function loadHostConfig(path: string | undefined): Promise<HostConf
     text = await readFile(file, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' && path === undefined) return normalizeHostConfig({});
-    throw new BerthError('ERR_CONFIG_UNREADABLE', 'invalid', `cannot read host config ${file}: ${errnoCode(err)}`, {
-      cause: err,
-    });
+    throw new BerthError(
+      'ERR_CONFIG_UNREADABLE',
+      'invalid',
+      `cannot read host config ${file}: ${errnoCode(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   return parseHostConfig(text, file);
 }

@@ -63,4 +63,6 @@ export interface ContentStore {
   createLease(): Promise<Lease>;
   /** Remove every blob no image reaches (and stale ingest leftovers); waits for live leases. */
   gc(): Promise<GcResult>;
+  /** Park dead writers' downloads for resume and drop leftovers of crashed processes. */
+  cleanIngest(): Promise<void>;
 }

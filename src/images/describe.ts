@@ -1,6 +1,12 @@
 import type { ContentStore, ImageRecord } from '../content/types.js';
 import type { Digest } from '../oci/digest.js';
-import { type ImageConfig, type ImageManifest, MAX_MANIFEST_BYTES, parseImageConfig, parseManifest } from '../oci/image.js';
+import {
+  type ImageConfig,
+  type ImageManifest,
+  MAX_MANIFEST_BYTES,
+  parseImageConfig,
+  parseManifest,
+} from '../oci/image.js';
 import type { Platform } from '../oci/platform.js';
 
 export interface ImageDetails {
@@ -24,7 +30,8 @@ export async function describeImage(store: ContentStore, record: ImageRecord): P
   const target = record.target;
   const bytes = await store.readBlob(target.digest, MAX_MANIFEST_BYTES);
   const parsed = parseManifest(bytes, target.mediaType, `${record.name} (${target.digest})`);
-  if (parsed.kind !== 'manifest') throw new Error(`${record.name}: index.json entry is not an image manifest`);
+  if (parsed.kind !== 'manifest')
+    throw new Error(`${record.name}: index.json entry is not an image manifest`);
   const manifest = parsed.manifest;
   const configBytes = await store.readBlob(manifest.config.digest, MAX_MANIFEST_BYTES);
   const config = parseImageConfig(configBytes, `config of ${record.name}`, manifest.layers.length);

@@ -1,7 +1,7 @@
 // YAML text → validated value, with every problem reported as `file:line:col: CODE: message`
 // pointing at the offending node. Shared by the host config and (later) manifests.
 import { Ajv, type ErrorObject } from 'ajv';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { BerthError } from './errors.js';
 
 export interface Diagnostic {
@@ -29,20 +29,32 @@ function validatorFor(schema: object): ReturnType<Ajv['compile']> {
 }
 
 /** Parse YAML and validate it against `schema`; throws one BerthError listing every diagnostic. */
-export function parseYamlWithSchema<T>(text: string, file: string, schema: object, code: string): T | undefined {
+export function parseYamlWithSchema<T>(
+  text: string,
+  file: string,
+  schema: object,
+  code: string,
+): T | undefined {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const diagnostics: Diagnostic[] = [];
   for (const e of doc.errors) {
     const pos = lineCounter.linePos(e.pos[0]);
-    diagnostics.push({ file, line: pos.line, col: pos.col, code: 'ERR_YAML_SYNTAX', message: e.message.split('\n')[0] ?? '' });
+    diagnostics.push({
+      file,
+      line: pos.line,
+      col: pos.col,
+      code: 'ERR_YAML_SYNTAX',
+      message: e.message.split('\n')[0] ?? '',
+    });
   }
   if (diagnostics.length === 0) {
     const value = doc.toJS() as unknown;
     if (value === null || value === undefined) return undefined;
     const validate = validatorFor(schema);
     if (!validate(value)) {
-      for (const err of validate.errors ?? []) diagnostics.push(diagnosticFor(err, doc, lineCounter, file, code));
+      for (const err of validate.errors ?? [])
+        diagnostics.push(diagnosticFor(err, doc, lineCounter, file, code));
     } else {
       return value as T;
     }
@@ -51,7 +63,13 @@ export function parseYamlWithSchema<T>(text: string, file: string, schema: objec
   throw new BerthError(code, 'invalid', lines.join('\n'));
 }
 
-function diagnosticFor(err: ErrorObject, doc: Document, lc: LineCounter, file: string, code: string): Diagnostic {
+function diagnosticFor(
+  err: ErrorObject,
+  doc: Document,
+  lc: LineCounter,
+  file: string,
+  code: string,
+): Diagnostic {
   const path = err.instancePath
     .split('/')
     .slice(1)

@@ -8,5 +8,6 @@
 // - Blobs already in the store are never fetched again; an interrupted download is parked and the
 //   next pull resumes it with a Range request.
 // - The image is named last: a pull that fails leaves the old name (if any) untouched.
+
+export type { PullDeps, PullEvent, PullOptions, PullResult } from './pull-image.js';
 export { pullImage } from './pull-image.js';
-export type { PullEvent, PullOptions, PullResult, PullDeps } from './pull-image.js';

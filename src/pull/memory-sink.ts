@@ -13,7 +13,11 @@ export class MemorySink implements BlobSink {
 
   write(chunk: Uint8Array): void {
     if (this.offset + chunk.length > this.maxBytes) {
-      throw new BerthError('ERR_BLOB_TOO_LARGE', 'limit', `${this.what} is larger than ${this.maxBytes} bytes`);
+      throw new BerthError(
+        'ERR_BLOB_TOO_LARGE',
+        'limit',
+        `${this.what} is larger than ${this.maxBytes} bytes`,
+      );
     }
     this.chunks.push(Buffer.from(chunk));
     this.offset += chunk.length;

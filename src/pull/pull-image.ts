@@ -42,6 +42,7 @@ export interface PullResult {
 export async function pullImage(deps: PullDeps, ref: Reference, options: PullOptions): Promise<PullResult> {
   const name = formatReference(ref);
   const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
+  await deps.store.cleanIngest();
   const lease = await deps.store.createLease();
   try {
     const resolved = await resolveImage(deps.registry, ref, options.platform, options.signal);
@@ -77,7 +78,12 @@ export async function pullImage(deps: PullDeps, ref: Reference, options: PullOpt
   }
 }
 
-async function putVerified(store: ContentStore, lease: Lease, desc: Descriptor, bytes: Buffer): Promise<void> {
+async function putVerified(
+  store: ContentStore,
+  lease: Lease,
+  desc: Descriptor,
+  bytes: Buffer,
+): Promise<void> {
   await lease.add(desc.digest);
   if (!(await store.has(desc.digest))) await store.putBlob(desc, bytes);
 }
@@ -98,7 +104,11 @@ async function fetchConfig(
     bytes = await deps.store.readBlob(desc.digest, MAX_MANIFEST_BYTES);
   } else {
     if (desc.size > MAX_MANIFEST_BYTES) {
-      throw new BerthError('ERR_BLOB_TOO_LARGE', 'limit', `${what} is ${desc.size} bytes (limit ${MAX_MANIFEST_BYTES})`);
+      throw new BerthError(
+        'ERR_BLOB_TOO_LARGE',
+        'limit',
+        `${what} is ${desc.size} bytes (limit ${MAX_MANIFEST_BYTES})`,
+      );
     }
     const sink = new MemorySink(desc.size, what);
     await deps.registry.fetchBlob(repo, desc, sink, { signal: options.signal });
@@ -109,7 +119,12 @@ async function fetchConfig(
 }
 
 /** A single-platform manifest has no platform in a descriptor: its config says what it is. */
-function checkConfigPlatform(config: ImageConfig, resolved: ResolvedImage, want: Platform, name: string): void {
+function checkConfigPlatform(
+  config: ImageConfig,
+  resolved: ResolvedImage,
+  want: Platform,
+  name: string,
+): void {
   if (resolved.index || !config.os || !config.architecture) return;
   const actual: Platform = { os: config.os, architecture: config.architecture };
   if (config.variant) actual.variant = config.variant;
@@ -136,7 +151,13 @@ async function fetchLayers(
   await mapLimit(unique, options.maxConcurrentDownloads, async (layer) => {
     await lease.add(layer.digest);
     if (await deps.store.has(layer.digest)) {
-      options.onEvent?.({ type: 'layer', digest: layer.digest, size: layer.size, held: layer.size, state: 'exists' });
+      options.onEvent?.({
+        type: 'layer',
+        digest: layer.digest,
+        size: layer.size,
+        held: layer.size,
+        state: 'exists',
+      });
       return;
     }
     await fetchBlobToStore(deps, repo, layer, options);
@@ -145,7 +166,12 @@ async function fetchLayers(
   return fetched;
 }
 
-async function fetchBlobToStore(deps: PullDeps, repo: RepoRef, desc: Descriptor, options: PullOptions): Promise<void> {
+async function fetchBlobToStore(
+  deps: PullDeps,
+  repo: RepoRef,
+  desc: Descriptor,
+  options: PullOptions,
+): Promise<void> {
   const writer = await deps.store.openIngest(desc);
   const report = (held: number, state: 'downloading' | 'done') =>
     options.onEvent?.({ type: 'layer', digest: desc.digest, size: desc.size, held, state });

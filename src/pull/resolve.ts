@@ -65,7 +65,11 @@ export async function resolveImage(
   const what = `${name} (${chosen.digest})`;
   const childParsed = parseManifest(child.bytes, child.mediaType, what);
   if (childParsed.kind !== 'manifest') {
-    throw new BerthError('ERR_MANIFEST_INVALID', 'integrity', `${what}: an index nested in an index is not supported`);
+    throw new BerthError(
+      'ERR_MANIFEST_INVALID',
+      'integrity',
+      `${what}: an index nested in an index is not supported`,
+    );
   }
   return {
     repoDigest: top.digest,

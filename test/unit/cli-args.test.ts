@@ -6,9 +6,21 @@ import { hasCode } from '../../src/lib/errors.js';
 describe('splitCommandPath', () => {
   it.each([
     [['image', 'pull', 'busybox'], ['image', 'pull'], ['busybox']],
-    [['--root', '/r', 'image', 'ls'], ['image', 'ls'], ['--root', '/r']],
-    [['image', '--root=/r', 'ls', '-o', 'json'], ['image', 'ls'], ['--root=/r', '-o', 'json']],
-    [['image', 'pull', '--platform', 'linux/arm64', 'x'], ['image', 'pull'], ['--platform', 'linux/arm64', 'x']],
+    [
+      ['--root', '/r', 'image', 'ls'],
+      ['image', 'ls'],
+      ['--root', '/r'],
+    ],
+    [
+      ['image', '--root=/r', 'ls', '-o', 'json'],
+      ['image', 'ls'],
+      ['--root=/r', '-o', 'json'],
+    ],
+    [
+      ['image', 'pull', '--platform', 'linux/arm64', 'x'],
+      ['image', 'pull'],
+      ['--platform', 'linux/arm64', 'x'],
+    ],
   ])('%j', (argv, path, rest) => {
     expect(splitCommandPath(argv, 2)).toEqual({ path, rest });
   });
@@ -16,9 +28,13 @@ describe('splitCommandPath', () => {
 
 describe('parseCommandArgs', () => {
   it('merges global and command flags, with env defaults', () => {
-    const a = parseCommandArgs(['x', '--platform', 'linux/arm64', '-o', 'json'], { platform: { type: 'string' } }, {
-      BERTH_ROOT: '/env/root',
-    });
+    const a = parseCommandArgs(
+      ['x', '--platform', 'linux/arm64', '-o', 'json'],
+      { platform: { type: 'string' } },
+      {
+        BERTH_ROOT: '/env/root',
+      },
+    );
     expect(a.global).toMatchObject({ root: '/env/root', state: '/run/berth', output: 'json' });
     expect(a.values.platform).toBe('linux/arm64');
     expect(a.positionals).toEqual(['x']);
@@ -50,6 +66,14 @@ describe('output', () => {
   });
 
   it('aligns table columns', () => {
-    expect(renderTable(['ID', 'NAME'], [['abc', 'x'], ['a', 'longer']])).toBe('ID    NAME\nabc   x\na     longer\n');
+    expect(
+      renderTable(
+        ['ID', 'NAME'],
+        [
+          ['abc', 'x'],
+          ['a', 'longer'],
+        ],
+      ),
+    ).toBe('ID    NAME\nabc   x\na     longer\n');
   });
 });

@@ -37,8 +37,14 @@ describe('host config', () => {
   });
 
   it.each([
-    ['pull:\n  maxConcurrentDownloads: 0\n', '/etc/berth/config.yaml:2:27: ERR_CONFIG_INVALID: pull.maxConcurrentDownloads must be >= 1'],
-    ['pull:\n  retries: 1\n  color: red\n', '/etc/berth/config.yaml:3:3: ERR_CONFIG_INVALID: unknown field pull.color'],
+    [
+      'pull:\n  maxConcurrentDownloads: 0\n',
+      '/etc/berth/config.yaml:2:27: ERR_CONFIG_INVALID: pull.maxConcurrentDownloads must be >= 1',
+    ],
+    [
+      'pull:\n  retries: 1\n  color: red\n',
+      '/etc/berth/config.yaml:3:3: ERR_CONFIG_INVALID: unknown field pull.color',
+    ],
     ['registries:\n  "bad host!": {}\n', 'ERR_CONFIG_INVALID'],
     ['pull: [1\n', '/etc/berth/config.yaml:2:1: ERR_YAML_SYNTAX'],
   ])('%j is reported at its position', (text, expected) => {

@@ -48,14 +48,44 @@ describe('parseManifest', () => {
   it.each([
     ['malformed JSON', '{"schemaVersion": 2,', MediaType.ociManifest, 'ERR_MALFORMED_JSON'],
     ['schema1 by media type', manifest(), MediaType.dockerSchema1Signed, 'ERR_SCHEMA1'],
-    ['schema1 by body', { schemaVersion: 1, name: 'x', fsLayers: [] }, MediaType.dockerManifest, 'ERR_SCHEMA1'],
+    [
+      'schema1 by body',
+      { schemaVersion: 1, name: 'x', fsLayers: [] },
+      MediaType.dockerManifest,
+      'ERR_SCHEMA1',
+    ],
     ['body and transport disagree', manifest(), MediaType.dockerManifest, 'ERR_MEDIA_TYPE_MISMATCH'],
     ['unknown media type', manifest({ mediaType: 'text/html' }), 'text/html', 'ERR_MEDIA_TYPE_UNSUPPORTED'],
-    ['manifest served as index', manifest({ mediaType: undefined }), MediaType.ociIndex, 'ERR_MANIFEST_INVALID'],
-    ['bad layer digest', manifest({ layers: [{ mediaType: MediaType.ociLayerGzip, digest: 'sha256:zz', size: 1 }] }), MediaType.ociManifest, 'ERR_DESCRIPTOR_INVALID'],
-    ['negative size', manifest({ layers: [{ ...desc(MediaType.ociLayerGzip), size: -1 }] }), MediaType.ociManifest, 'ERR_DESCRIPTOR_INVALID'],
-    ['unknown layer type', manifest({ layers: [desc('application/x-unknown')] }), MediaType.ociManifest, 'ERR_MEDIA_TYPE_UNSUPPORTED'],
-    ['artifact config', manifest({ config: desc('application/vnd.example+json') }), MediaType.ociManifest, 'ERR_MEDIA_TYPE_UNSUPPORTED'],
+    [
+      'manifest served as index',
+      manifest({ mediaType: undefined }),
+      MediaType.ociIndex,
+      'ERR_MANIFEST_INVALID',
+    ],
+    [
+      'bad layer digest',
+      manifest({ layers: [{ mediaType: MediaType.ociLayerGzip, digest: 'sha256:zz', size: 1 }] }),
+      MediaType.ociManifest,
+      'ERR_DESCRIPTOR_INVALID',
+    ],
+    [
+      'negative size',
+      manifest({ layers: [{ ...desc(MediaType.ociLayerGzip), size: -1 }] }),
+      MediaType.ociManifest,
+      'ERR_DESCRIPTOR_INVALID',
+    ],
+    [
+      'unknown layer type',
+      manifest({ layers: [desc('application/x-unknown')] }),
+      MediaType.ociManifest,
+      'ERR_MEDIA_TYPE_UNSUPPORTED',
+    ],
+    [
+      'artifact config',
+      manifest({ config: desc('application/vnd.example+json') }),
+      MediaType.ociManifest,
+      'ERR_MEDIA_TYPE_UNSUPPORTED',
+    ],
     ['schemaVersion 3', manifest({ schemaVersion: 3 }), MediaType.ociManifest, 'ERR_MANIFEST_INVALID'],
     ['an array', [], MediaType.ociManifest, 'ERR_MANIFEST_INVALID'],
   ])('%s → %s', (_name, body, type, code) => {
@@ -63,7 +93,9 @@ describe('parseManifest', () => {
   });
 
   it('names what it was parsing in the error', () => {
-    expect(() => parseManifest(bytes('{'), MediaType.ociManifest, 'example.com/app:1')).toThrow(/example.com\/app:1/);
+    expect(() => parseManifest(bytes('{'), MediaType.ociManifest, 'example.com/app:1')).toThrow(
+      /example.com\/app:1/,
+    );
   });
 });
 

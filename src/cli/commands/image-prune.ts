@@ -12,7 +12,10 @@ export const imagePrune: Command = {
     const store = await ctx.store();
     const result = await store.gc();
     if (ctx.flags.output === 'json') ctx.stdout.write(renderJson(result));
-    else ctx.stdout.write(`removed ${result.removedBlobs.length} blobs, freed ${formatSize(result.freedBytes)}\n`);
+    else
+      ctx.stdout.write(
+        `removed ${result.removedBlobs.length} blobs, freed ${formatSize(result.freedBytes)}\n`,
+      );
     return 0;
   },
 };

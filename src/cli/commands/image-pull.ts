@@ -27,19 +27,18 @@ export const imagePull: Command = {
         ? parsePlatform(values.platform)
         : hostPlatform(process.platform, process.arch, armVersion());
     const [config, store, registry] = [await ctx.hostConfig(), await ctx.store(), await ctx.registry()];
-    const progress = ctx.stderr.isTTY && ctx.flags.output === 'table' ? createProgressRenderer(ctx.stderr, Date.now) : undefined;
+    const progress =
+      ctx.stderr.isTTY && ctx.flags.output === 'table'
+        ? createProgressRenderer(ctx.stderr, Date.now)
+        : undefined;
     const started = Date.now();
     try {
-      const result = await pullImage(
-        { registry, store, now: ctx.now },
-        ref,
-        {
-          platform,
-          maxConcurrentDownloads: config.pull.maxConcurrentDownloads,
-          signal: ctx.signal,
-          onEvent: progress ? (e) => progress.onEvent(e) : undefined,
-        },
-      );
+      const result = await pullImage({ registry, store, now: ctx.now }, ref, {
+        platform,
+        maxConcurrentDownloads: config.pull.maxConcurrentDownloads,
+        signal: ctx.signal,
+        onEvent: progress ? (e) => progress.onEvent(e) : undefined,
+      });
       progress?.finish();
       const elapsed = Date.now() - started;
       if (ctx.flags.output === 'json') {

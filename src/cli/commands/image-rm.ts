@@ -20,7 +20,11 @@ export const imageRm: Command = {
     const gc = values['keep-content'] === true ? undefined : await store.gc();
     if (ctx.flags.output === 'json') {
       ctx.stdout.write(
-        renderJson({ removed: names, removedBlobs: gc?.removedBlobs.length ?? 0, freedBytes: gc?.freedBytes ?? 0 }),
+        renderJson({
+          removed: names,
+          removedBlobs: gc?.removedBlobs.length ?? 0,
+          freedBytes: gc?.freedBytes ?? 0,
+        }),
       );
     } else {
       for (const n of names) ctx.stdout.write(`removed ${n}\n`);

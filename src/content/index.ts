@@ -1,0 +1,20 @@
+// The content store: a plain OCI image layout under `<root>/content` (oci-layout, index.json,
+// blobs/<alg>/<hex>), so skopeo and umoci read it as-is, plus `<root>/ingest` for downloads.
+//
+// Pieces: paths.ts (every path, digests validated first), ingest.ts (resumable verified writes),
+// index-file.ts (index.json ↔ ImageRecord, atomic rewrite), lock.ts (the store mutex),
+// lease.ts (in-flight content), gc.ts (mark and sweep, ingest tidying), store.ts (the factory).
+//
+// Invariants:
+// - A blob appears under blobs/ only by rename after its size and digest were verified and the
+//   file was fsynced; a reader never sees a partial blob.
+// - Writers never share a file: each has its own `.active` file; a parked `.partial` is claimed by
+//   rename, which exactly one claimant wins. Two writers of one blob both succeed (same bytes).
+// - index.json is only rewritten under the store lock, by temp file + fsync + rename.
+// - The store lock is an abstract unix socket: the kernel releases it when its holder dies, so a
+//   kill -9 at any moment leaves no stale lock; leftovers in ingest/ are tidied by cleanIngest.
+// - GC runs under the lock and only while no live process holds a lease; pulls add every digest
+//   to their lease before writing or relying on it and name the image before releasing it.
+export { acquireStoreLock, withStoreLock } from './lock.js';
+export { type ContentStoreOptions, createContentStore } from './store.js';
+export type { ContentStore, GcResult, ImageRecord, IngestWriter, Lease } from './types.js';

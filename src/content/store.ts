@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { BerthError, errnoCode } from '../lib/errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { type Digest, digestAlgorithm, digestOf } from '../oci/digest.js';
+import { fsyncDir } from './fsync.js';
+import { cleanIngest, markReachable, storeBusy, sweepBlobs } from './gc.js';
+import { ensureLayout, entryToRecord, readIndexFile, recordToEntry, writeIndexFile } from './index-file.js';
+import { openIngestWriter } from './ingest.js';
+import { createLeaseFile, readLiveLeases } from './lease.js';
+import { withStoreLock } from './lock.js';
+import { blobPathIn, storePaths } from './paths.js';
+import type { ContentStore, GcResult, ImageRecord } from './types.js';
+
+export interface ContentStoreOptions {
+  root: string;
+  now?: () => Date;
+  pid?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** How long GC waits for pulls in progress before giving up (ERR_STORE_BUSY). */
+  gcWaitMs?: number;
+  lockTimeoutMs?: number;
+}
+
+export function createContentStore(options: ContentStoreOptions): ContentStore {
+  const paths = storePaths(options.root);
+  const pid = options.pid ?? process.pid;
+  const now = options.now ?? (() => new Date());
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const lockOpts = { timeoutMs: options.lockTimeoutMs ?? 60_000 };
+  let layoutReady: Promise<void> | undefined;
+  const ready = () => {
+    layoutReady ??= ensureLayout(paths).catch((err) => {
+      layoutReady = undefined;
+      throw new BerthError(
+        'ERR_STORE_UNWRITABLE',
+        'invalid',
+        `cannot create the store at ${options.root}: ${errnoCode(err) ?? err}`,
+        {
+          cause: err,
+        },
+      );
+    });
+    return layoutReady;
+  };
+  const locked = <T>(fn: () => Promise<T>) => withStoreLock(options.root, fn, lockOpts);
+
+  const size = async (digest: Digest): Promise<number | undefined> => {
+    try {
+      return (await stat(blobPathIn(paths, digest))).size;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+  };
+  const has = async (digest: Digest) => (await size(digest)) !== undefined;
+
+  const readBlob = async (digest: Digest, maxBytes: number): Promise<Buffer> => {
+    const n = await size(digest);
+    if (n === undefined)
+      throw new BerthError('ERR_BLOB_NOT_FOUND', 'not-found', `blob ${digest} is not in the store`);
+    if (n > maxBytes)
+      throw new BerthError('ERR_BLOB_TOO_LARGE', 'limit', `blob ${digest} is ${n} bytes (limit ${maxBytes})`);
+    return readFile(blobPathIn(paths, digest));
+  };
+
+  const putBlob = async (desc: Descriptor, bytes: Uint8Array): Promise<void> => {
+    await ready();
+    if (bytes.length !== desc.size) {
+      throw new BerthError(
+        'ERR_SIZE_MISMATCH',
+        'integrity',
+        `blob ${desc.digest}: got ${bytes.length} bytes, expected ${desc.size}`,
+      );
+    }
+    const actual = digestOf(digestAlgorithm(desc.digest), bytes);
+    if (actual !== desc.digest) {
+      throw new BerthError(
+        'ERR_DIGEST_MISMATCH',
+        'integrity',
+        `blob ${desc.digest}: content has digest ${actual}`,
+      );
+    }
+    if (await has(desc.digest)) return;
+    const target = blobPathIn(paths, desc.digest);
+    const tmp = join(
+      paths.ingest,
+      `${desc.digest.replace(':', '-')}.${pid}.${randomBytes(4).toString('hex')}.tmp`,
+    );
+    await mkdir(paths.ingest, { recursive: true });
+    const h = await open(tmp, 'w');
+    try {
+      await h.writeFile(bytes);
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await fsyncDir(dirname(target));
+  };
+
+  const listImages = async (): Promise<ImageRecord[]> => {
+    const index = await readIndexFile(paths);
+    return index.manifests.map(entryToRecord).filter((r): r is ImageRecord => r !== undefined);
+  };
+
+  const gc = async (): Promise<GcResult> => {
+    await ready();
+    const deadline = Date.now() + (options.gcWaitMs ?? 10 * 60_000);
+    for (;;) {
+      const result = await locked(async () => {
+        const leases = await readLiveLeases(paths);
+        if (leases.pids.length > 0) return leases.pids;
+        await cleanIngest(paths, now());
+        const keep = await markReachable(paths, readBlob, has);
+        return sweepBlobs(paths, keep);
+      });
+      if (!Array.isArray(result)) return result;
+      if (Date.now() > deadline) throw storeBusy(options.root, result);
+      await sleep(200);
+    }
+  };
+
+  return {
+    root: options.root,
+    has,
+    size,
+    blobPath: (digest) => blobPathIn(paths, digest),
+    readBlob,
+    putBlob,
+    async openIngest(desc) {
+      await ready();
+      return openIngestWriter(paths, desc, pid);
+    },
+    listImages,
+    async getImage(name) {
+      return (await listImages()).find((r) => r.name === name);
+    },
+    async putImage(record) {
+      await ready();
+      await locked(async () => {
+        const index = await readIndexFile(paths);
+        const entry = recordToEntry(record);
+        const others = index.manifests.filter((m) => entryToRecord(m)?.name !== record.name);
+        await writeIndexFile(paths, { ...index, manifests: [...others, entry] }, pid);
+      });
+    },
+    async removeImage(name) {
+      await ready();
+      return locked(async () => {
+        const index = await readIndexFile(paths);
+        const kept = index.manifests.filter((m) => entryToRecord(m)?.name !== name);
+        if (kept.length === index.manifests.length) return false;
+        await writeIndexFile(paths, { ...index, manifests: kept }, pid);
+        return true;
+      });
+    },
+    async createLease() {
+      await ready();
+      return locked(() => createLeaseFile(paths, pid));
+    },
+    gc,
+    async cleanIngest() {
+      await ready();
+      await cleanIngest(paths, now());
+    },
+  };
+}
