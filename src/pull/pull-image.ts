@@ -2,7 +2,7 @@ import type { ContentStore, Lease } from '../content/types.js';
 import { BerthError, isRetryable } from '../lib/errors.js';
 import { mapLimit } from '../lib/limit.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import type { Digest } from '../oci/digest.js';
+import { type Digest, digestAlgorithm, digestOf } from '../oci/digest.js';
 import { type ImageConfig, MAX_MANIFEST_BYTES, parseImageConfig } from '../oci/image.js';
 import { formatPlatform, type Platform, platformRank } from '../oci/platform.js';
 import { formatReference, type Reference } from '../oci/reference.js';
@@ -53,8 +53,9 @@ export async function pullImage(deps: PullDeps, ref: Reference, options: PullOpt
       manifest: resolved.manifestDescriptor.digest,
       layers: manifest.layers,
     });
-    const config = await fetchConfig(deps, lease, repo, resolved, name, options);
+    const { config, bytes: configBytes } = await fetchConfig(deps, repo, resolved, name, options);
     checkConfigPlatform(config, resolved, options.platform, name);
+    await putVerified(deps.store, lease, manifest.config, configBytes);
     const fetched = await fetchLayers(deps, lease, repo, manifest.layers, options);
     await putVerified(deps.store, lease, resolved.manifestDescriptor, resolved.manifestBytes);
     if (resolved.index) await putVerified(deps.store, lease, resolved.index.descriptor, resolved.index.bytes);
@@ -88,34 +89,32 @@ async function putVerified(
   if (!(await store.has(desc.digest))) await store.putBlob(desc, bytes);
 }
 
+/** The config, from the store or the registry; verified, but stored only once the caller accepts it. */
 async function fetchConfig(
   deps: PullDeps,
-  lease: Lease,
   repo: RepoRef,
   resolved: ResolvedImage,
   name: string,
   options: PullOptions,
-): Promise<ImageConfig> {
+): Promise<{ config: ImageConfig; bytes: Buffer }> {
   const desc = resolved.manifest.config;
   const what = `config ${desc.digest} of ${name}`;
-  await lease.add(desc.digest);
   let bytes: Buffer;
   if (await deps.store.has(desc.digest)) {
     bytes = await deps.store.readBlob(desc.digest, MAX_MANIFEST_BYTES);
   } else {
     if (desc.size > MAX_MANIFEST_BYTES) {
-      throw new BerthError(
-        'ERR_BLOB_TOO_LARGE',
-        'limit',
-        `${what} is ${desc.size} bytes (limit ${MAX_MANIFEST_BYTES})`,
-      );
+      throw new BerthError('ERR_BLOB_TOO_LARGE', 'limit', `${what} is ${desc.size} bytes (limit ${MAX_MANIFEST_BYTES})`);
     }
     const sink = new MemorySink(desc.size, what);
     await deps.registry.fetchBlob(repo, desc, sink, { signal: options.signal });
     bytes = sink.bytes();
-    await deps.store.putBlob(desc, bytes);
+    const actual = digestOf(digestAlgorithm(desc.digest), bytes);
+    if (actual !== desc.digest) {
+      throw new BerthError('ERR_DIGEST_MISMATCH', 'integrity', `${what}: content has digest ${actual}`);
+    }
   }
-  return parseImageConfig(bytes, what, resolved.manifest.layers.length);
+  return { config: parseImageConfig(bytes, what, resolved.manifest.layers.length), bytes };
 }
 
 /** A single-platform manifest has no platform in a descriptor: its config says what it is. */

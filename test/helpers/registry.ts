@@ -1,0 +1,85 @@
+// A real CNCF distribution registry (Debian's docker-registry) on a random loopback port with its
+// own temp storage, for one test file. stop() ends exactly the process it started.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestRegistry {
+  host: string;
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUp(url: string, child: ChildProcess): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) return false;
+    try {
+      const res = await fetch(`${url}/v2/`);
+      if (res.status === 200) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+export async function startRegistry(): Promise<TestRegistry> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-registry-'));
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const host = `127.0.0.1:${port}`;
+    const config = join(dir, 'config.yml');
+    await writeFile(
+      config,
+      [
+        'version: 0.1',
+        'log: { level: error, accesslog: { disabled: true } }',
+        `storage: { filesystem: { rootdirectory: ${join(dir, 'data')} }, delete: { enabled: true } }`,
+        `http: { addr: "${host}" }`,
+        '',
+      ].join('\n'),
+    );
+    const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const url = `http://${host}`;
+    if (await waitUp(url, child)) {
+      return {
+        host,
+        url,
+        pid: child.pid as number,
+        async stop() {
+          if (child.exitCode === null) {
+            const exited = new Promise((r) => child.once('exit', r));
+            child.kill('SIGTERM');
+            await exited;
+          }
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    child.kill('SIGKILL');
+    if (attempt === 4) {
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`docker-registry did not start: ${stderr.slice(-500)}`);
+    }
+  }
+  throw new Error('unreachable');
+}
