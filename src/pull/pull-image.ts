@@ -104,7 +104,11 @@ async function fetchConfig(
     bytes = await deps.store.readBlob(desc.digest, MAX_MANIFEST_BYTES);
   } else {
     if (desc.size > MAX_MANIFEST_BYTES) {
-      throw new BerthError('ERR_BLOB_TOO_LARGE', 'limit', `${what} is ${desc.size} bytes (limit ${MAX_MANIFEST_BYTES})`);
+      throw new BerthError(
+        'ERR_BLOB_TOO_LARGE',
+        'limit',
+        `${what} is ${desc.size} bytes (limit ${MAX_MANIFEST_BYTES})`,
+      );
     }
     const sink = new MemorySink(desc.size, what);
     await deps.registry.fetchBlob(repo, desc, sink, { signal: options.signal });

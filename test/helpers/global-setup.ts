@@ -4,9 +4,14 @@ import { fileURLToPath } from 'node:url';
 
 export default function setup(): void {
   const major = Number(process.versions.node.split('.')[0]);
-  if (major < 24) throw new Error(`berth needs Node 24 or newer; this is ${process.version} (run scripts/setup.sh)`);
+  if (major < 24)
+    throw new Error(`berth needs Node 24 or newer; this is ${process.version} (run scripts/setup.sh)`);
   const root = fileURLToPath(new URL('../..', import.meta.url));
-  execFileSync(process.execPath, [fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url)), '-p', root], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url)), '-p', root],
+    {
+      stdio: 'inherit',
+    },
+  );
 }

@@ -115,7 +115,11 @@ export function serveRange(req: IncomingMessage, res: ServerResponse, blob: Buff
 export function putSimpleImage(reg: HostileRegistry, repo: string, tag: string, layerBytes: Buffer) {
   const layer = reg.putBlob(repo, layerBytes);
   const config = Buffer.from(
-    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256('x')] } }),
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [sha256('x')] },
+    }),
   );
   const cfg = reg.putBlob(repo, config);
   const manifest = JSON.stringify({

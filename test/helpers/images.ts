@@ -1,7 +1,7 @@
 // Test images built with the real tools: umoci builds OCI images from directories, skopeo pushes
 // them to a test registry. Each helper works in a temp layout the caller removes.
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile, copyFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -58,7 +58,10 @@ export async function populateBusybox(rootfs: string): Promise<void> {
   for (const applet of stdout.split('\n')) {
     if (applet && applet !== 'busybox') await symlink('busybox', join(rootfs, 'bin', applet));
   }
-  await writeFile(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
+  await writeFile(
+    join(rootfs, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+  );
   await writeFile(join(rootfs, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
 }
 
@@ -92,7 +95,10 @@ export interface PushedManifest {
 export async function headManifest(registryUrl: string, repo: string, tag: string): Promise<PushedManifest> {
   const res = await fetch(`${registryUrl}/v2/${repo}/manifests/${tag}`, {
     method: 'HEAD',
-    headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+    headers: {
+      accept:
+        'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+    },
   });
   if (res.status !== 200) throw new Error(`HEAD ${repo}:${tag}: ${res.status}`);
   return {

@@ -88,7 +88,9 @@ describe.skipIf(skip)('berth image against a real registry', () => {
     const root = await newRoot();
     const pull = await berth(root, 'image', 'pull', `${registry.host}/test/busybox-docker:v2s2`);
     expect(pull.code).toBe(0);
-    const inspect = JSON.parse((await berth(root, 'image', 'inspect', `${registry.host}/test/busybox-docker:v2s2`)).stdout);
+    const inspect = JSON.parse(
+      (await berth(root, 'image', 'inspect', `${registry.host}/test/busybox-docker:v2s2`)).stdout,
+    );
     expect(inspect.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
     expect(inspect.config.rootfs.diff_ids).toHaveLength(1);
   });
@@ -140,7 +142,10 @@ describe.skipIf(skip)('berth image against a real registry', () => {
     const rm1 = await berth(root, 'image', 'rm', '-o', 'json', `${registry.host}/test/app:1.0`);
     expect(rm1.code).toBe(0);
     // app's manifest, config and own layer go; the shared busybox layer stays.
-    expect(JSON.parse(rm1.stdout)).toMatchObject({ removed: [`${registry.host}/test/app:1.0`], removedBlobs: 3 });
+    expect(JSON.parse(rm1.stdout)).toMatchObject({
+      removed: [`${registry.host}/test/app:1.0`],
+      removedBlobs: 3,
+    });
     expect(await blobs()).toBe(before - 3);
     const rm2 = await berth(root, 'image', 'rm', '--keep-content', `${registry.host}/test/busybox`);
     expect(rm2.code).toBe(0);
@@ -154,7 +159,11 @@ describe.skipIf(skip)('berth image against a real registry', () => {
 
   it('two processes pulling into one root at once leave a consistent store', async () => {
     const root = await newRoot();
-    const refs = [`${registry.host}/test/busybox:latest`, `${registry.host}/test/app:1.0`, `${registry.host}/test/multi:latest`];
+    const refs = [
+      `${registry.host}/test/busybox:latest`,
+      `${registry.host}/test/app:1.0`,
+      `${registry.host}/test/multi:latest`,
+    ];
     const results = await Promise.all(refs.map((r) => berth(root, 'image', 'pull', r)));
     expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
     const ls = JSON.parse((await berth(root, 'image', 'ls', '-o', 'json')).stdout) as Array<{ name: string }>;
@@ -165,10 +174,18 @@ describe.skipIf(skip)('berth image against a real registry', () => {
   });
 
   it.each([
-    [['image', 'pull', 'Not/A/Valid:Ref'], 2, /^berth: ERR_REFERENCE_INVALID: invalid reference "Not\/A\/Valid:Ref": repository must be lowercase/],
+    [
+      ['image', 'pull', 'Not/A/Valid:Ref'],
+      2,
+      /^berth: ERR_REFERENCE_INVALID: invalid reference "Not\/A\/Valid:Ref": repository must be lowercase/,
+    ],
     [['image', 'pull'], 2, /^berth: ERR_USAGE: usage: berth image pull REF/],
     [['image', 'frobnicate'], 2, /^berth: ERR_USAGE: unknown command "image frobnicate"/],
-    [['image', 'inspect', 'nothing:here'], 3, /^berth: ERR_IMAGE_NOT_FOUND: image "nothing:here" is not in the store/],
+    [
+      ['image', 'inspect', 'nothing:here'],
+      3,
+      /^berth: ERR_IMAGE_NOT_FOUND: image "nothing:here" is not in the store/,
+    ],
     [['image', 'ls', '--output', 'yaml'], 2, /^berth: ERR_USAGE: --output must be table or json/],
   ])('%j fails with one clear line', async (args, code, line) => {
     const root = await newRoot();
@@ -182,7 +199,9 @@ describe.skipIf(skip)('berth image against a real registry', () => {
     const root = await newRoot();
     const res = await berth(root, 'image', 'pull', `${registry.host}/test/missing:1`);
     expect(res.code).toBe(3);
-    expect(res.stderr).toBe(`berth: ERR_MANIFEST_NOT_FOUND: ${registry.host}/test/missing:1: manifest not found\n`);
+    expect(res.stderr).toBe(
+      `berth: ERR_MANIFEST_NOT_FOUND: ${registry.host}/test/missing:1: manifest not found\n`,
+    );
   });
 
   it('has help for every command', async () => {

@@ -6,7 +6,12 @@ import type { Digest } from '../../src/oci/digest.js';
 import { createRegistryClient, type RegistryClientOptions } from '../../src/registry/client.js';
 import { parseCredentials } from '../../src/registry/credentials.js';
 import type { BlobSink } from '../../src/registry/types.js';
-import { type HostileRegistry, putSimpleImage, sha256, startHostileRegistry } from '../helpers/hostile-registry.js';
+import {
+  type HostileRegistry,
+  putSimpleImage,
+  sha256,
+  startHostileRegistry,
+} from '../helpers/hostile-registry.js';
 
 class Sink implements BlobSink {
   chunks: Buffer[] = [];
@@ -39,7 +44,12 @@ afterEach(async () => {
 });
 
 function client(options: RegistryClientOptions = {}) {
-  const c = createRegistryClient({ sleep: async () => undefined, retries: 3, idleTimeoutMs: 2000, ...options });
+  const c = createRegistryClient({
+    sleep: async () => undefined,
+    retries: 3,
+    idleTimeoutMs: 2000,
+    ...options,
+  });
   extra.push(c);
   return c;
 }
@@ -89,7 +99,9 @@ describe('manifests', () => {
       res.writeHead(200, { 'content-type': OCI }).end(Buffer.alloc(4 * 1024 * 1024 + 10, 0x20));
       return true;
     });
-    expect(await codeOf(client().getManifest(repo(reg), 'big'))).toMatch(/^ERR_MANIFEST_TOO_LARGE .*test\/app:big/);
+    expect(await codeOf(client().getManifest(repo(reg), 'big'))).toMatch(
+      /^ERR_MANIFEST_TOO_LARGE .*test\/app:big/,
+    );
   });
 
   it('names the reference on 404', async () => {
@@ -114,7 +126,9 @@ describe('manifests', () => {
 
   it('gives up after the configured retries', async () => {
     reg.on('/manifests/v1', (_req, res) => Boolean(res.writeHead(503).end()));
-    expect(await codeOf(client({ retries: 2 }).getManifest(repo(reg), 'v1'))).toMatch(/^ERR_REGISTRY_UNAVAILABLE .*503/);
+    expect(await codeOf(client({ retries: 2 }).getManifest(repo(reg), 'v1'))).toMatch(
+      /^ERR_REGISTRY_UNAVAILABLE .*503/,
+    );
     expect(reg.requests.filter((r) => r.path.endsWith('/manifests/v1'))).toHaveLength(3);
   });
 
@@ -168,7 +182,9 @@ describe('blobs', () => {
     const blob = reg.putBlob('test/app', 'short');
     reg.on('/blobs/', (_req, res) => Boolean(res.writeHead(200).end('short and then some more')));
     const sink = new Sink();
-    expect(await codeOf(client().fetchBlob(repo(reg), layerDesc(blob), sink))).toMatch(/^ERR_SIZE_MISMATCH .*sha256:/);
+    expect(await codeOf(client().fetchBlob(repo(reg), layerDesc(blob), sink))).toMatch(
+      /^ERR_SIZE_MISMATCH .*sha256:/,
+    );
     expect(sink.offset).toBeLessThanOrEqual(blob.size);
   });
 
@@ -199,7 +215,10 @@ describe('blobs', () => {
       }
       return false;
     });
-    const credentials = parseCredentials(JSON.stringify({ auths: { [reg.host]: { auth: 'dTpw' } } }), 'auth.json');
+    const credentials = parseCredentials(
+      JSON.stringify({ auths: { [reg.host]: { auth: 'dTpw' } } }),
+      'auth.json',
+    );
     const sink = new Sink();
     await client({ credentials }).fetchBlob(repo(reg), layerDesc(blob), sink);
     expect(sink.bytes().toString()).toBe('redirected content');
@@ -209,7 +228,9 @@ describe('blobs', () => {
   it('stops a redirect loop', async () => {
     const blob = reg.putBlob('test/app', 'x');
     reg.on('/blobs/', (req, res) => Boolean(res.writeHead(302, { location: req.url }).end()));
-    expect(await codeOf(client().fetchBlob(repo(reg), layerDesc(blob), new Sink()))).toMatch(/^ERR_TOO_MANY_REDIRECTS /);
+    expect(await codeOf(client().fetchBlob(repo(reg), layerDesc(blob), new Sink()))).toMatch(
+      /^ERR_TOO_MANY_REDIRECTS /,
+    );
   });
 });
 
@@ -261,7 +282,9 @@ describe('authentication', () => {
   });
 
   it('reports 401 without credentials as ERR_UNAUTHORIZED naming the repository', async () => {
-    reg.on('/v2/', (_req, res) => Boolean(res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end()));
+    reg.on('/v2/', (_req, res) =>
+      Boolean(res.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end()),
+    );
     expect(await codeOf(client().getManifest(repo(reg), 'v1'))).toMatch(
       new RegExp(`^ERR_UNAUTHORIZED ${reg.host}/test/app:v1`),
     );
@@ -275,7 +298,9 @@ describe('authentication', () => {
 
 describe('transport security', () => {
   it('never speaks plain HTTP to a registry that is not allowed to', async () => {
-    const msg = await codeOf(client({ isPlainHttpAllowed: () => false, retries: 0 }).getManifest(repo(reg), 'v1'));
+    const msg = await codeOf(
+      client({ isPlainHttpAllowed: () => false, retries: 0 }).getManifest(repo(reg), 'v1'),
+    );
     expect(msg).not.toBe('no error');
     expect(reg.requests).toHaveLength(0);
   });

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The main job on examples/, end to end on one host: set up, start a registry on loopback seeded
+# with a busybox image built here, pull it into a fresh store with berth, list it. Everything it
+# starts or creates is removed on exit.
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bash "$repo/scripts/setup.sh"
+# shellcheck source=scripts/env.sh
+. "$repo/scripts/env.sh"
+
+work=$(mktemp -d /tmp/berth-demo.XXXXXX)
+reg_pid=""
+cleanup() {
+  [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+registry=127.0.0.1:$port
+cat >"$work/registry.yml" <<YML
+version: 0.1
+log: { level: error, accesslog: { disabled: true } }
+storage: { filesystem: { rootdirectory: $work/registry }, delete: { enabled: true } }
+http: { addr: "$registry" }
+YML
+say "starting docker-registry on $registry"
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+reg_pid=$!
+for _ in $(seq 100); do curl -fs "http://$registry/v2/" >/dev/null && break; sleep 0.1; done
+
+say "building a busybox image with umoci and pushing it with skopeo"
+umoci init --layout "$work/oci" >/dev/null
+umoci new --image "$work/oci:busybox" >/dev/null
+umoci unpack --image "$work/oci:busybox" "$work/bundle" >/dev/null
+rootfs=$work/bundle/rootfs
+mkdir -p "$rootfs"/{bin,etc,tmp,root}
+install -m 0755 /bin/busybox "$rootfs/bin/busybox"
+for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -s busybox "$rootfs/bin/$applet"; done
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$rootfs/etc/passwd"
+printf 'root:x:0:\n' >"$rootfs/etc/group"
+umoci repack --image "$work/oci:busybox" "$work/bundle" >/dev/null
+umoci config --image "$work/oci:busybox" --os linux --architecture amd64 --config.cmd /bin/sh >/dev/null
+skopeo copy --quiet --dest-tls-verify=false "oci:$work/oci:busybox" "docker://$registry/demo/busybox:latest"
+
+berth() { command berth --root "$work/root" --config "$repo/examples/config.yaml" "$@"; }
+say "berth image pull $registry/demo/busybox:latest"
+berth image pull "$registry/demo/busybox:latest"
+say "berth image ls"
+berth image ls
+say "the store is a plain OCI layout: skopeo reads it as-is"
+skopeo inspect "oci:$work/root/content:$registry/demo/busybox:latest" | head -6
