@@ -13,4 +13,11 @@ npm run -s lint
 echo "[test] type-check (src and tests)"
 npx tsc -p tsconfig.test.json --noEmit
 echo "[test] vitest"
-npx vitest run
+results=$(mktemp /tmp/berth-vitest.XXXXXX.json)
+trap 'rm -f "$results"' EXIT
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results" || status=$?
+# One plain closing line for CI: "vitest: N passed, N failed, N skipped".
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);' "$results" || true
+exit "$status"
