@@ -10,7 +10,7 @@ import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/image.js';
 import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
 import { REPO_DIGEST_ANNOTATION, readIndexFile } from './index-file.js';
 import { parkPartial } from './ingest.js';
-import { isProcessAlive } from './lease.js';
+import { isProcessAlive, readLiveLeases } from './lease.js';
 import { blobPathIn, parseIngestName, partialPathIn, type StorePaths } from './paths.js';
 import type { GcResult } from './types.js';
 
@@ -99,6 +99,7 @@ export async function cleanIngest(paths: StorePaths, now: Date, isAlive = isProc
       if (errnoCode(err) !== 'ENOENT') throw err; // another process tidied it first
     }
   }
+  await readLiveLeases(paths, isAlive); // deletes the leases of dead processes
   for (const name of await readdirOrEmpty(paths.content)) {
     const m = /^index\.json\.(\d+)\.tmp$/.exec(name);
     if (m && !isAlive(Number(m[1]))) await rm(join(paths.content, name), { force: true });

@@ -219,7 +219,17 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       return withRetries(policy, o.signal, () => getManifestOnce(repo, target, expected, o));
     },
     fetchBlob(repo, desc, sink, o = {}) {
-      return withRetries(policy, o.signal, (progressed) => fetchBlobOnce(repo, desc, sink, o, progressed));
+      // Progress means bytes beyond the furthest point any attempt reached: a server that keeps
+      // resending the start and stalling must not keep the retries going forever.
+      let furthest = sink.offset;
+      return withRetries(policy, o.signal, (progressed) =>
+        fetchBlobOnce(repo, desc, sink, o, () => {
+          if (sink.offset > furthest) {
+            furthest = sink.offset;
+            progressed();
+          }
+        }),
+      );
     },
     async close() {
       await ownDispatcher?.close();

@@ -116,7 +116,9 @@ describe('ingest', () => {
 
   it('putBlob verifies in memory', async () => {
     const [desc, bytes] = blob('{"a":1}', MediaType.ociConfig);
-    expect(await codeOf(store.putBlob({ ...desc, digest: sha256Of('other') }, bytes))).toBe('ERR_DIGEST_MISMATCH');
+    expect(await codeOf(store.putBlob({ ...desc, digest: sha256Of('other') }, bytes))).toBe(
+      'ERR_DIGEST_MISMATCH',
+    );
     await store.putBlob(desc, bytes);
     await store.putBlob(desc, bytes);
     expect(await listBlobs()).toEqual([digestHex(desc.digest)]);
@@ -171,7 +173,9 @@ describe('index.json', () => {
         children.push(c);
         c.on('exit', resolve);
       });
-    const local = Promise.all(Array.from({ length: 15 }, (_, i) => store.putImage(record(`local${i}`, sha256Of(`l${i}`)))));
+    const local = Promise.all(
+      Array.from({ length: 15 }, (_, i) => store.putImage(record(`local${i}`, sha256Of(`l${i}`)))),
+    );
     const [codeA, codeB] = await Promise.all([child('childA'), child('childB'), local]);
     expect([codeA, codeB]).toEqual([0, 0]);
     const names = (await store.listImages()).map((r) => r.name);
@@ -254,7 +258,11 @@ describe('garbage collection', () => {
     const layer = await put('leased layer');
     const lease = await store.createLease();
     await lease.add(layer.digest);
-    const busy = createContentStore({ root, gcWaitMs: 100, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
+    const busy = createContentStore({
+      root,
+      gcWaitMs: 100,
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    });
     expect(await codeOf(busy.gc())).toBe('ERR_STORE_BUSY');
     expect(await store.has(layer.digest)).toBe(true);
     await lease.release();

@@ -1,0 +1,212 @@
+// `berth image pull` against a registry that misbehaves on purpose: every failure is one line
+// naming the reference or digest, a non-zero exit chosen by the error's kind, and nothing
+// unverified in the store. A pull killed with SIGKILL mid-download is resumed by the next one.
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runBerth, spawnBerth } from '../helpers/cli.js';
+import {
+  type HostileRegistry,
+  putSimpleImage,
+  sha256,
+  startHostileRegistry,
+} from '../helpers/hostile-registry.js';
+
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+let reg: HostileRegistry;
+let root: string;
+
+beforeEach(async () => {
+  reg = await startHostileRegistry();
+  root = await mkdtemp(join(tmpdir(), 'berth-hostile-'));
+  await writeFile(join(root, 'config.yaml'), 'pull: { retries: 1, idleTimeoutSeconds: 0.5 }\n');
+});
+afterEach(async () => {
+  await reg.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+const pull = (ref: string) =>
+  runBerth(['--root', join(root, 'store'), '--config', join(root, 'config.yaml'), 'image', 'pull', ref]);
+const blobsInStore = async () =>
+  readdir(join(root, 'store/content/blobs'), { recursive: true }).catch(() => []);
+const ingestLeftovers = async () =>
+  (await readdir(join(root, 'store/ingest'), { recursive: true }).catch(() => [] as string[])).filter(
+    (n) => n !== 'leases',
+  );
+
+async function expectCleanFailure(ref: string, exitCode: number, line: RegExp) {
+  const res = await pull(ref);
+  expect(res.stderr).toMatch(line);
+  expect(res.stderr.trim().split('\n')).toHaveLength(1);
+  expect(res.code).toBe(exitCode);
+  expect(res.stdout).toBe('');
+  return res;
+}
+
+describe('bad content never becomes visible', () => {
+  it('a layer whose bytes do not match its digest', async () => {
+    const img = putSimpleImage(reg, 'test/app', 'v1', Buffer.from('the real layer'));
+    reg.on(`/blobs/${img.layer.digest}`, (_req, res) => Boolean(res.writeHead(200).end('a forged layer')));
+    await expectCleanFailure(
+      `${reg.host}/test/app:v1`,
+      6,
+      new RegExp(
+        `^berth: ERR_DIGEST_MISMATCH: blob ${img.layer.digest}: content has digest ${sha256('a forged layer')}\\n$`,
+      ),
+    );
+    expect((await blobsInStore()).filter((n) => n.includes(img.layer.digest.slice(7)))).toEqual([]);
+    expect(await ingestLeftovers()).toEqual([]);
+    const ls = await runBerth(['--root', join(root, 'store'), 'image', 'ls', '-o', 'json']);
+    expect(JSON.parse(ls.stdout)).toEqual([]);
+  });
+
+  it('a config whose bytes do not match its digest', async () => {
+    const img = putSimpleImage(reg, 'test/app', 'v1', Buffer.from('layer'));
+    reg.on(`/blobs/${img.config.digest}`, (_req, res) => {
+      const body = '{"rootfs":{"diff_ids":["x"]}}'.padEnd(img.config.size);
+      return Boolean(res.writeHead(200).end(body));
+    });
+    await expectCleanFailure(
+      `${reg.host}/test/app:v1`,
+      6,
+      /^berth: ERR_DIGEST_MISMATCH: config sha256:[a-f0-9]{64} of /,
+    );
+    expect(await blobsInStore()).toEqual([]);
+  });
+
+  it.each([
+    [
+      'schema1',
+      '{"schemaVersion":1,"name":"x","fsLayers":[]}',
+      'application/vnd.docker.distribution.manifest.v1+prettyjws',
+      2,
+      'ERR_SCHEMA1',
+    ],
+    ['malformed JSON', '{"schemaVersion": 2,', OCI_MANIFEST, 6, 'ERR_MALFORMED_JSON'],
+    [
+      'Content-Type disagreeing with the body',
+      `{"schemaVersion":2,"mediaType":"${OCI_MANIFEST}","config":{},"layers":[]}`,
+      'application/vnd.docker.distribution.manifest.v2+json',
+      6,
+      'ERR_MEDIA_TYPE_MISMATCH',
+    ],
+    ['an unknown media type', '<html>hello</html>', 'text/html', 6, 'ERR_MALFORMED_JSON'],
+  ])('a manifest with %s', async (_name, body, type, code, errCode) => {
+    reg.putManifest('test/bad', ['v1'], body, type);
+    await expectCleanFailure(
+      `${reg.host}/test/bad:v1`,
+      code,
+      new RegExp(`^berth: ${errCode}: ${reg.host}/test/bad:v1`),
+    );
+    expect(await blobsInStore()).toEqual([]);
+  });
+
+  it('an index entry served with another media type than the index says', async () => {
+    const img = putSimpleImage(reg, 'test/app', 'v1', Buffer.from('layer'));
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        {
+          mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+          digest: img.digest,
+          size: img.manifest.length,
+          platform: { os: 'linux', architecture: 'amd64' },
+        },
+      ],
+    });
+    reg.putManifest('test/app', ['multi'], index, 'application/vnd.oci.image.index.v1+json');
+    await expectCleanFailure(
+      `${reg.host}/test/app:multi`,
+      6,
+      /^berth: ERR_MEDIA_TYPE_MISMATCH: .* but the index says/,
+    );
+  });
+});
+
+describe('unreachable, unauthorised and stalling registries', () => {
+  it('401 is exit 5 naming the repository', async () => {
+    reg.on('/v2/', (_req, res) =>
+      Boolean(res.writeHead(401, { 'www-authenticate': 'Basic realm="x"' }).end()),
+    );
+    await expectCleanFailure(
+      `${reg.host}/test/app:v1`,
+      5,
+      new RegExp(`^berth: ERR_UNAUTHORIZED: ${reg.host}/test/app:v1`),
+    );
+  });
+
+  it('a stalled blob is a timeout, exit 8, and keeps what arrived for the next pull', async () => {
+    const layer = Buffer.alloc(3 << 20, 1);
+    const img = putSimpleImage(reg, 'test/app', 'v1', layer);
+    reg.on(`/blobs/${img.layer.digest}`, (_req, res) => {
+      res.writeHead(200, { 'content-length': layer.length });
+      res.write(layer.subarray(0, 2 << 20));
+      return true; // and then nothing more
+    });
+    await expectCleanFailure(
+      `${reg.host}/test/app:v1`,
+      8,
+      new RegExp(`^berth: ERR_TIMEOUT: .*blob ${img.layer.digest}`),
+    );
+    expect(await ingestLeftovers()).toEqual([`sha256-${img.layer.digest.slice(7)}.partial`]);
+  });
+
+  it('a registry that is not there is exit 8', async () => {
+    await reg.close();
+    await expectCleanFailure(`${reg.host}/test/app:v1`, 8, /^berth: ERR_REGISTRY_UNAVAILABLE: /);
+  });
+});
+
+describe('kill -9 in the middle of a pull', () => {
+  it('the next pull resumes the download with Range and leaves nothing behind', async () => {
+    const layer = Buffer.alloc(6 << 20);
+    for (let i = 0; i < layer.length; i += 4096) layer.writeUInt32LE(i, i);
+    const img = putSimpleImage(reg, 'test/app', 'v1', layer);
+    reg.on(`/blobs/${img.layer.digest}`, (_req, res, n) => {
+      if (n > 1) return false; // later requests are served normally, honouring Range
+      res.writeHead(200, { 'content-length': layer.length });
+      res.write(layer.subarray(0, 3 << 20));
+      return true;
+    });
+    const child = spawnBerth(['--root', join(root, 'store'), 'image', 'pull', `${reg.host}/test/app:v1`]);
+    const active = await waitFor(async () => {
+      const names = await ingestLeftovers();
+      const name = names.find((n) => n.endsWith('.active'));
+      if (!name) return undefined;
+      return (await stat(join(root, 'store/ingest', name))).size >= 1 << 20 ? name : undefined;
+    });
+    expect(active).toMatch(
+      new RegExp(`^sha256-${img.layer.digest.slice(7)}\\.${child.pid}\\.[a-f0-9]+\\.active$`),
+    );
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+
+    const res = await pull(`${reg.host}/test/app:v1`);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const blobRequests = reg.requests.filter((r) => r.path.includes(`/blobs/${img.layer.digest}`));
+    expect(blobRequests).toHaveLength(2);
+    const resumedFrom = Number(/^bytes=(\d+)-$/.exec(blobRequests[1]?.headers.range ?? '')?.[1]);
+    expect(resumedFrom).toBeGreaterThanOrEqual(1 << 20);
+    expect(await ingestLeftovers()).toEqual([]);
+    expect(await readdir(join(root, 'store/ingest/leases'))).toEqual([]);
+    const ls = JSON.parse(
+      (await runBerth(['--root', join(root, 'store'), 'image', 'ls', '-o', 'json'])).stdout,
+    );
+    expect(ls.map((i: { name: string }) => i.name)).toEqual([`${reg.host}/test/app:v1`]);
+  });
+});
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('condition not reached in time');
+}
