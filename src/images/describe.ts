@@ -1,4 +1,5 @@
 import type { ContentStore, ImageRecord } from '../content/types.js';
+import { BerthError } from '../lib/errors.js';
 import type { Digest } from '../oci/digest.js';
 import {
   type ImageConfig,
