@@ -57,7 +57,7 @@ npm run -s build
 
 launcher=/usr/local/bin/berth
 body="#!/bin/sh
-exec $(command -v node) $repo/dist/cli/main.js \"\$@\""
+exec $(command -v node) $repo/dist/cli/berth.mjs \"\$@\""
 if [ ! -f "$launcher" ] || [ "$(cat "$launcher")" != "$body" ]; then
   printf '%s\n' "$body" >"$launcher"
   chmod 0755 "$launcher"

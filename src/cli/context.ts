@@ -1,6 +1,5 @@
 // Builds what commands use from the global flags: the host config, the content store and the
 // registry client, each created on first use and shared for the rest of the command.
-import { join } from 'node:path';
 import { type HostConfig, loadHostConfig } from '../config/host-config.js';
 import { createContentStore } from '../content/index.js';
 import type { ContentStore } from '../content/types.js';
@@ -47,8 +46,4 @@ export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal):
       await client?.close();
     },
   };
-}
-
-export function stateFile(flags: GlobalFlags, name: string): string {
-  return join(flags.state, name);
 }

@@ -1,9 +1,9 @@
-// Runs the built `berth` CLI (dist/cli/main.js) as a user would: a real process, real exit code.
+// Runs the built `berth` CLI (dist/cli/berth.mjs) as a user would: a real process, real exit code.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/cli/berth.mjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;

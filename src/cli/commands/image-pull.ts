@@ -1,6 +1,6 @@
 import { hostPlatform, parsePlatform } from '../../oci/platform.js';
 import { parseReference } from '../../oci/reference.js';
-import { pullImage } from '../../pull/index.js';
+import { type PullResult, pullImage } from '../../pull/index.js';
 import type { Command } from '../command.js';
 import { formatDuration, formatSize, renderJson } from '../output.js';
 import { createProgressRenderer } from '../progress.js';
@@ -32,26 +32,26 @@ export const imagePull: Command = {
         ? createProgressRenderer(ctx.stderr, Date.now)
         : undefined;
     const started = Date.now();
+    let result: PullResult;
     try {
-      const result = await pullImage({ registry, store, now: ctx.now }, ref, {
+      result = await pullImage({ registry, store, now: ctx.now }, ref, {
         platform,
         maxConcurrentDownloads: config.pull.maxConcurrentDownloads,
         signal: ctx.signal,
         onEvent: progress ? (e) => progress.onEvent(e) : undefined,
       });
-      progress?.finish();
-      const elapsed = Date.now() - started;
-      if (ctx.flags.output === 'json') {
-        ctx.stdout.write(renderJson({ ...result, durationMs: elapsed }));
-      } else {
-        ctx.stdout.write(
-          `pulled ${result.reference} (${result.manifestDigest}), ${formatSize(result.size)}, ` +
-            `${result.fetchedLayers} layer(s) fetched, in ${formatDuration(elapsed)}\n`,
-        );
-      }
-      return 0;
     } finally {
-      progress?.finish();
+      progress?.finish(); // the last redraw, before anything else reaches the terminal
     }
+    const elapsed = Date.now() - started;
+    if (ctx.flags.output === 'json') {
+      ctx.stdout.write(renderJson({ ...result, durationMs: elapsed }));
+    } else {
+      ctx.stdout.write(
+        `pulled ${result.reference} (${result.manifestDigest}), ${formatSize(result.size)}, ` +
+          `${result.fetchedLayers} layer(s) fetched, in ${formatDuration(elapsed)}\n`,
+      );
+    }
+    return 0;
   },
 };

@@ -1,0 +1,17 @@
+// Bundles the compiled CLI (dist/cli/main.js) into one file, dist/cli/berth.mjs: a cold start then
+// reads one file instead of a few hundred (measured here: `image ls` cold 0.28 s → 0.16 s).
+// schemas/ stays outside the bundle and is found relative to it (dist/cli → ../../schemas).
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['dist/cli/main.js'],
+  outfile: 'dist/cli/berth.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // CommonJS dependencies (undici, ajv) call require(); give the ESM bundle one.
+  banner: { js: "import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);" },
+});
