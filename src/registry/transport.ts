@@ -41,8 +41,6 @@ export function registryOrigin(registry: string, plainHttp: boolean): string {
   return `${plainHttp ? 'http' : 'https'}://${registryApiHost(registry)}`;
 }
 
-const BODY_HIGH_WATER_MARK = 1 << 20;
-
 export async function registryGet(
   t: TransportOptions,
   registry: string,
@@ -64,7 +62,6 @@ export async function registryGet(
         headers,
         dispatcher: t.dispatcher,
         signal: o.signal,
-        highWaterMark: BODY_HIGH_WATER_MARK,
       });
     } catch (err) {
       throw transportError(err, o.what);
