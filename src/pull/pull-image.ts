@@ -149,7 +149,8 @@ async function fetchLayers(
   layers: Descriptor[],
   options: PullOptions,
 ): Promise<number> {
-  const unique = [...new Map(layers.map((l) => [l.digest, l])).values()];
+  // Largest first: the biggest layer is the critical path, so it should never wait for a slot.
+  const unique = [...new Map(layers.map((l) => [l.digest, l])).values()].sort((a, b) => b.size - a.size);
   let fetched = 0;
   await mapLimit(unique, options.maxConcurrentDownloads, async (layer) => {
     await lease.add(layer.digest);
