@@ -32,7 +32,11 @@ export async function describeImage(store: ContentStore, record: ImageRecord): P
   const bytes = await store.readBlob(target.digest, MAX_MANIFEST_BYTES);
   const parsed = parseManifest(bytes, target.mediaType, `${record.name} (${target.digest})`);
   if (parsed.kind !== 'manifest')
-    throw new Error(`${record.name}: index.json entry is not an image manifest`);
+    throw new BerthError(
+      'ERR_STORE_CORRUPT',
+      'internal',
+      `${record.name}: index.json entry is not an image manifest`,
+    );
   const manifest = parsed.manifest;
   const configBytes = await store.readBlob(manifest.config.digest, MAX_MANIFEST_BYTES);
   const config = parseImageConfig(configBytes, `config of ${record.name}`, manifest.layers.length);

@@ -5,6 +5,10 @@ import { fileURLToPath } from 'node:url';
 
 export default function setup(): void {
   const major = Number(process.versions.node.split('.')[0]);
-  if (major < 24) throw new Error(`berth needs Node 24 or newer; this is ${process.version} (run scripts/setup.sh)`);
-  execFileSync('npm', ['run', '-s', 'build'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: 'inherit' });
+  if (major < 24)
+    throw new Error(`berth needs Node 24 or newer; this is ${process.version} (run scripts/setup.sh)`);
+  execFileSync('npm', ['run', '-s', 'build'], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    stdio: 'inherit',
+  });
 }
