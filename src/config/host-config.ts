@@ -14,12 +14,14 @@ export interface HostConfig {
   plainHttpRegistries: string[];
   authFile: string;
   pull: { maxConcurrentDownloads: number; retries: number; idleTimeoutMs: number };
+  unpack: { maxLayerBytes: number; maxImageBytes: number };
 }
 
 interface RawHostConfig {
   registries?: Record<string, { plainHttp?: boolean }>;
   auth?: { configFile?: string };
   pull?: { maxConcurrentDownloads?: number; retries?: number; idleTimeoutSeconds?: number };
+  unpack?: { maxLayerBytes?: number; maxImageBytes?: number };
 }
 
 export function normalizeHostConfig(raw: RawHostConfig): HostConfig {
@@ -33,6 +35,10 @@ export function normalizeHostConfig(raw: RawHostConfig): HostConfig {
       maxConcurrentDownloads: raw.pull?.maxConcurrentDownloads ?? 3,
       retries: raw.pull?.retries ?? 4,
       idleTimeoutMs: Math.round((raw.pull?.idleTimeoutSeconds ?? 30) * 1000),
+    },
+    unpack: {
+      maxLayerBytes: raw.unpack?.maxLayerBytes ?? 64 * 2 ** 30,
+      maxImageBytes: raw.unpack?.maxImageBytes ?? 128 * 2 ** 30,
     },
   };
 }

@@ -4,6 +4,14 @@ import { imageLs } from './image-ls.js';
 import { imagePrune } from './image-prune.js';
 import { imagePull } from './image-pull.js';
 import { imageRm } from './image-rm.js';
+import { imageUnpack } from './image-unpack.js';
 
 /** Every command, in the order `berth --help` lists them. */
-export const COMMANDS: readonly Command[] = [imagePull, imageLs, imageRm, imageInspect, imagePrune];
+export const COMMANDS: readonly Command[] = [
+  imagePull,
+  imageLs,
+  imageRm,
+  imageInspect,
+  imageUnpack,
+  imagePrune,
+];

@@ -1,0 +1,52 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { describeImage, findImages } from '../../images/index.js';
+import { BerthError, errnoCode } from '../../lib/errors.js';
+import { unpackImage } from '../../snapshot/unpack-image.js';
+import type { Command } from '../command.js';
+import { formatSize, renderJson } from '../output.js';
+
+export const imageUnpack: Command = {
+  path: ['image', 'unpack'],
+  summary: "Write an image's flattened root filesystem into a new directory (for debugging and comparison)",
+  usage: 'image unpack REF|ID DEST',
+  options: {},
+  flags: [],
+  args: [2, 2],
+  async run(ctx, { positionals }) {
+    const store = await ctx.store();
+    const records = await findImages(store, positionals[0] as string);
+    if (records.length > 1) {
+      throw new BerthError(
+        'ERR_AMBIGUOUS',
+        'invalid',
+        `"${positionals[0]}" names ${records.length} images; use a reference`,
+      );
+    }
+    const details = await describeImage(store, records[0] as (typeof records)[0]);
+    const dest = resolve(positionals[1] as string);
+    let created = false;
+    try {
+      if ((await readdir(dest)).length > 0) {
+        throw new BerthError('ERR_DEST_NOT_EMPTY', 'invalid', `${dest} is not empty`);
+      }
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+      await mkdir(dest, { recursive: true, mode: 0o755 });
+      created = true;
+    }
+    try {
+      const { unpack } = await ctx.hostConfig();
+      const bytes = await unpackImage(store, details.manifest.layers, details.config, dest, unpack);
+      if (ctx.flags.output === 'json') ctx.stdout.write(renderJson({ name: details.name, dest, bytes }));
+      else ctx.stdout.write(`unpacked ${details.name} into ${dest} (${formatSize(bytes)})\n`);
+      return 0;
+    } catch (err) {
+      // Leave nothing half-written behind: empty what we wrote, and remove DEST if we made it.
+      for (const entry of await readdir(dest).catch(() => []))
+        await rm(`${dest}/${entry}`, { recursive: true, force: true });
+      if (created) await rm(dest, { recursive: true, force: true });
+      throw err;
+    }
+  },
+};

@@ -1,0 +1,322 @@
+// `berth image unpack` against `umoci unpack` of the same images (differential), and hostile layers
+// written byte by byte that try to reach outside the destination.
+import { execFile, execFileSync } from 'node:child_process';
+import { chmod, link, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createContentStore } from '../../src/content/index.js';
+import { MediaType } from '../../src/oci/media-types.js';
+import { runBerth } from '../helpers/cli.js';
+import { sha256 } from '../helpers/hostile-registry.js';
+import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { describeTree, xattrOf } from '../helpers/tree.js';
+
+const run = promisify(execFile);
+const skip = missingPrereqs(['docker-registry', 'skopeo', 'umoci', 'getfattr', 'setfattr', 'mknod'], {
+  root: true,
+});
+
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'berth-unpack-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Everything point 3 of the unpack issue lists, spread over two layers (the second deletes). */
+async function fidelityLayer1(rootfs: string): Promise<void> {
+  await populateBusybox(rootfs);
+  await mkdir(join(rootfs, 'perm/sticky'), { recursive: true });
+  await chmod(join(rootfs, 'perm/sticky'), 0o1777);
+  await writeFile(join(rootfs, 'perm/setuid'), 'x');
+  await chmod(join(rootfs, 'perm/setuid'), 0o4755);
+  await writeFile(join(rootfs, 'perm/setgid'), 'x');
+  await chmod(join(rootfs, 'perm/setgid'), 0o2711);
+  await writeFile(join(rootfs, 'perm/owned'), 'owned by 1234:5678');
+  execFileSync('chown', ['1234:5678', join(rootfs, 'perm/owned')]);
+  await writeFile(join(rootfs, 'hard-a'), 'shared inode');
+  await link(join(rootfs, 'hard-a'), join(rootfs, 'hard-b'));
+  await symlink('../etc/passwd', join(rootfs, 'perm/rel-link'));
+  await symlink('/nowhere/at/all', join(rootfs, 'dangling'));
+  execFileSync('mknod', [join(rootfs, 'fifo'), 'p']);
+  execFileSync('mknod', [join(rootfs, 'null-dev'), 'c', '1', '3']);
+  const long = 'd'.repeat(120);
+  await mkdir(join(rootfs, long, long), { recursive: true });
+  await writeFile(join(rootfs, long, long, `${'f'.repeat(200)}.txt`), 'long names');
+  await writeFile(join(rootfs, 'ünïcødé-名前'), 'a UTF-8 name, carried in a PAX record');
+  await writeFile(join(rootfs, 'xattr-file'), 'has an xattr');
+  execFileSync('setfattr', ['-n', 'user.berth.test', '-v', 'hello', join(rootfs, 'xattr-file')]);
+  await mkdir(join(rootfs, 'gone-dir/sub'), { recursive: true });
+  await writeFile(join(rootfs, 'gone-dir/sub/file'), 'deleted in layer 2');
+  await writeFile(join(rootfs, 'gone-file'), 'deleted in layer 2');
+  await mkdir(join(rootfs, 'replaced'), { recursive: true });
+  await writeFile(join(rootfs, 'replaced/old'), 'old');
+}
+
+async function fidelityLayer2(rootfs: string): Promise<void> {
+  await rm(join(rootfs, 'gone-dir'), { recursive: true });
+  await rm(join(rootfs, 'gone-file'));
+  await rm(join(rootfs, 'replaced'), { recursive: true });
+  await mkdir(join(rootfs, 'replaced'));
+  await writeFile(join(rootfs, 'replaced/new'), 'new');
+  await writeFile(join(rootfs, 'hard-a'), 'rewritten in layer 2');
+}
+
+describe.skipIf(skip)('unpack is identical to umoci unpack', () => {
+  let registry: TestRegistry;
+  let layout: Layout;
+  beforeAll(async () => {
+    registry = await startRegistry();
+    layout = await createLayout();
+    await buildImage(layout, 'fidelity', [fidelityLayer1, fidelityLayer2]);
+    await pushImage(layout, 'fidelity', `${registry.host}/test/fidelity:1`);
+  }, 120_000);
+  afterAll(async () => {
+    await registry?.stop();
+    await layout?.cleanup();
+  });
+
+  it('file for file: type, mode, owner, size, content, link target, device, link count, mtime', async () => {
+    const root = join(work, 'store-fidelity');
+    const ref = `${registry.host}/test/fidelity:1`;
+    expect((await runBerth(['--root', root, 'image', 'pull', ref])).code).toBe(0);
+    const ours = join(work, 'ours');
+    const res = await runBerth(['--root', root, 'image', 'unpack', ref, ours]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    await run('umoci', ['unpack', '--image', `${join(layout.dir, 'oci')}:fidelity`, join(work, 'umoci')]);
+    const theirs = describeTree(join(work, 'umoci/rootfs'));
+    expect(describeTree(ours)).toEqual(theirs);
+    // The cases the listing must contain, so the comparison cannot pass vacuously.
+    const listing = theirs.join('\n');
+    for (const needle of [
+      '/perm/setuid 104755',
+      '/perm/sticky 41777',
+      '/perm/owned 100644 1234:5678',
+      'n2 ',
+      '/fifo 10',
+      '/null-dev 20',
+      '-> ../etc/passwd',
+      '/replaced/new',
+    ]) {
+      expect(listing).toContain(needle);
+    }
+    for (const absent of ['/gone-dir', '/gone-file', '/replaced/old']) expect(listing).not.toContain(absent);
+    expect(xattrOf(join(ours, 'xattr-file'), 'user.berth.test')).toBe(
+      xattrOf(join(work, 'umoci/rootfs/xattr-file'), 'user.berth.test'),
+    );
+    expect(xattrOf(join(ours, 'xattr-file'), 'user.berth.test')).toBe('hello');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Hostile layers, written byte by byte, applied through the CLI to a fresh destination each.
+
+type Entry = {
+  name: string;
+  type?: 'file' | 'directory' | 'symlink' | 'link';
+  body?: string;
+  linkname?: string;
+  mode?: number;
+};
+
+async function tarOf(entries: Entry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((r) => pack.on('end', () => r()));
+  for (const e of entries) {
+    const type = e.type ?? 'file';
+    pack.entry(
+      { name: e.name, type, linkname: e.linkname, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644) },
+      e.body ?? '',
+    );
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+/** Put an image made of these layers straight into a store; returns its name. */
+async function storeImage(
+  root: string,
+  layers: Entry[][],
+  corrupt?: (gz: Buffer) => Buffer,
+): Promise<string> {
+  const store = createContentStore({ root });
+  const layerDescs = [];
+  const diffIds = [];
+  for (const entries of layers) {
+    const raw = await tarOf(entries);
+    let gz: Buffer = gzipSync(raw);
+    if (corrupt) gz = corrupt(gz);
+    const desc = {
+      mediaType: MediaType.ociLayerGzip,
+      digest: sha256(gz) as `sha256:${string}`,
+      size: gz.length,
+    };
+    await store.putBlob(desc, gz);
+    layerDescs.push(desc);
+    diffIds.push(sha256(raw));
+  }
+  const config = Buffer.from(
+    JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: diffIds } }),
+  );
+  const configDesc = {
+    mediaType: MediaType.ociConfig,
+    digest: sha256(config) as `sha256:${string}`,
+    size: config.length,
+  };
+  await store.putBlob(configDesc, config);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: configDesc,
+      layers: layerDescs,
+    }),
+  );
+  const target = {
+    mediaType: MediaType.ociManifest,
+    digest: sha256(manifest) as `sha256:${string}`,
+    size: manifest.length,
+  };
+  await store.putBlob(target, manifest);
+  await store.putImage({
+    name: 'example.com/hostile:1',
+    target,
+    repoDigest: target.digest,
+    pulledAt: new Date().toISOString(),
+  });
+  return 'example.com/hostile:1';
+}
+
+describe.skipIf(skip)('hostile layers never reach outside the destination', () => {
+  let n = 0;
+  async function attempt(layers: Entry[][], config?: string) {
+    const dir = join(work, `hostile-${n++}`);
+    const outside = join(dir, 'outside');
+    await mkdir(outside, { recursive: true });
+    await writeFile(join(outside, 'victim'), 'precious');
+    await chmod(join(outside, 'victim'), 0o600);
+    const root = join(dir, 'store');
+    const name = await storeImage(root, layers);
+    const dest = join(dir, 'dest');
+    const args = ['--root', root, 'image', 'unpack', name, dest];
+    if (config) {
+      await writeFile(join(dir, 'config.yaml'), config);
+      args.unshift('--config', join(dir, 'config.yaml'));
+    }
+    const res = await runBerth(args);
+    expect(await readFile(join(outside, 'victim'), 'utf8')).toBe('precious');
+    expect((await stat(join(outside, 'victim'))).mode & 0o7777).toBe(0o600);
+    expect(execFileSync('ls', ['-A', outside]).toString().trim()).toBe('victim');
+    return { res, dest, outside };
+  }
+
+  it.each([
+    ['.. in a name', [[{ name: '../../outside/victim', body: 'pwned' }]]],
+    ['an absolute name', [[{ name: '/outside/victim', body: 'pwned' }]]],
+    [
+      'a symlink made earlier in the layer',
+      [
+        [
+          { name: 'esc', type: 'symlink', linkname: '../outside' },
+          { name: 'esc/victim', body: 'pwned' },
+        ],
+      ],
+    ],
+    [
+      'an absolute symlink',
+      [
+        [
+          { name: 'esc', type: 'symlink', linkname: '/outside' },
+          { name: 'esc/victim', body: 'pwned' },
+        ],
+      ],
+    ],
+    [
+      'a symlink in a lower layer',
+      [
+        [{ name: 'esc', type: 'symlink', linkname: '../../outside' }],
+        [{ name: 'esc/victim', body: 'pwned' }],
+      ],
+    ],
+    [
+      'a chain of symlinks',
+      [
+        [
+          { name: 'a', type: 'symlink', linkname: 'b/..' },
+          { name: 'b', type: 'symlink', linkname: '../../..' },
+          { name: 'a/outside/victim', body: 'pwned' },
+        ],
+      ],
+    ],
+    [
+      'a whiteout through a symlink',
+      [[{ name: 'esc', type: 'symlink', linkname: '../outside' }], [{ name: 'esc/.wh.victim' }]],
+    ],
+    ['a whiteout with ..', [[{ name: '../outside/.wh.victim' }]]],
+    [
+      'a directory entry over a symlink',
+      [
+        [
+          { name: 'esc', type: 'symlink', linkname: '../outside' },
+          { name: 'esc', type: 'directory', mode: 0o777 },
+        ],
+      ],
+    ],
+  ])('%s', async (_name, layers) => {
+    const { res } = await attempt(layers as Entry[][]);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+  });
+
+  it.each([
+    ['a hardlink to a file outside', [[{ name: 'h', type: 'link', linkname: '../outside/victim' }]]],
+    [
+      'a hardlink through a symlink',
+      [
+        [
+          { name: 'esc', type: 'symlink', linkname: '../outside' },
+          { name: 'h', type: 'link', linkname: 'esc/victim' },
+        ],
+      ],
+    ],
+  ])('%s fails cleanly and removes what it wrote', async (_name, layers) => {
+    const { res, dest } = await attempt(layers as Entry[][]);
+    expect(res.stderr).toMatch(/^berth: ERR_LAYER_UNSAFE: hardlink h points at .*, which does not exist\n$/);
+    expect(res.code).toBe(6);
+    await expect(stat(dest)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a decompression bomb is stopped at the cap and leaves nothing', async () => {
+    const { res, dest } = await attempt(
+      [[{ name: 'zeros', body: '\0'.repeat(20 << 20) }]],
+      'unpack: { maxLayerBytes: 1048576 }\n',
+    );
+    expect(res.stderr).toMatch(
+      /^berth: ERR_LAYER_TOO_LARGE: layer sha256:[a-f0-9]{64}: uncompressed size exceeds 1048576 bytes/,
+    );
+    expect(res.code).toBe(7);
+    await expect(stat(dest)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a truncated layer is ERR_LAYER_CORRUPT', async () => {
+    const dir = join(work, 'truncated');
+    const root = join(dir, 'store');
+    const name = await storeImage(root, [[{ name: 'f', body: 'x'.repeat(100_000) }]], (gz) =>
+      gz.subarray(0, gz.length - 200),
+    );
+    const res = await runBerth(['--root', root, 'image', 'unpack', name, join(dir, 'dest')]);
+    expect(res.stderr).toMatch(/^berth: ERR_LAYER_CORRUPT: layer sha256:/);
+    expect(res.code).toBe(6);
+  });
+});
