@@ -9,7 +9,9 @@ import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContentStore } from '../../src/content/index.js';
+import { describeImage } from '../../src/images/index.js';
 import { MediaType } from '../../src/oci/media-types.js';
+import { applyLayerBlob } from '../../src/snapshot/unpack-image.js';
 import { runBerth } from '../helpers/cli.js';
 import { sha256 } from '../helpers/hostile-registry.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
@@ -318,5 +320,52 @@ describe.skipIf(skip)('hostile layers never reach outside the destination', () =
     const res = await runBerth(['--root', root, 'image', 'unpack', name, join(dir, 'dest')]);
     expect(res.stderr).toMatch(/^berth: ERR_LAYER_CORRUPT: layer sha256:/);
     expect(res.code).toBe(6);
+  });
+});
+
+describe.skipIf(skip)('overlay form', () => {
+  it('layers applied as overlay lower directories mount to the same tree as the native unpack', async () => {
+    const dir = join(work, 'overlay');
+    const layers: Entry[][] = [
+      [
+        { name: 'keep', body: 'kept' },
+        { name: 'gone', body: 'deleted above' },
+        { name: 'opaque/', type: 'directory' },
+        { name: 'opaque/old', body: 'hidden by an opaque marker' },
+      ],
+      [{ name: '.wh.gone' }, { name: 'opaque/.wh..wh..opq' }, { name: 'opaque/new', body: 'only this' }],
+    ];
+    const root = join(dir, 'store');
+    const name = await storeImage(root, layers);
+    const native = join(dir, 'native');
+    expect((await runBerth(['--root', root, 'image', 'unpack', name, native])).code).toBe(0);
+
+    const store = createContentStore({ root });
+    const record = await store.getImage(name);
+    const details = await describeImage(store, record as NonNullable<typeof record>);
+    const lowers: string[] = [];
+    for (const [i, layer] of details.manifest.layers.entries()) {
+      const lower = join(dir, `layer${i}`);
+      await mkdir(lower);
+      await applyLayerBlob(store, layer, details.config.rootfs.diff_ids[i] as string, lower, {
+        mode: 'overlay',
+        maxBytes: 1 << 30,
+        preserveOwnership: true,
+      });
+      lowers.unshift(lower);
+    }
+    const wh = await stat(join(dir, 'layer1/gone'));
+    expect([wh.isCharacterDevice(), wh.rdev]).toEqual([true, 0]);
+    expect(xattrOf(join(dir, 'layer1/opaque'), 'trusted.overlay.opaque')).toBe('y');
+
+    const mnt = join(dir, 'mnt');
+    await mkdir(mnt);
+    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lowers.join(':')}`, mnt]);
+    try {
+      expect(describeTree(mnt)).toEqual(describeTree(native));
+      expect(describeTree(mnt).map((l) => l.split(' ')[0])).toEqual(['/keep', '/opaque', '/opaque/new']);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
   });
 });
