@@ -2,6 +2,7 @@
 import type { HostConfig } from '../config/host-config.js';
 import type { ContentStore } from '../content/types.js';
 import type { RegistryClient } from '../registry/types.js';
+import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import type { GlobalFlags, OptionSpec, ParsedCommandArgs } from './args.js';
 
 export interface CliIO {
@@ -18,6 +19,7 @@ export interface CommandContext extends CliIO {
   hostConfig(): Promise<HostConfig>;
   store(): Promise<ContentStore>;
   registry(): Promise<RegistryClient>;
+  snapshots(): SnapshotStore;
 }
 
 export interface Command {

@@ -7,6 +7,7 @@ import { isLoopbackRegistry } from '../oci/reference.js';
 import { createRegistryClient } from '../registry/client.js';
 import { loadCredentials } from '../registry/credentials.js';
 import type { RegistryClient } from '../registry/types.js';
+import { createSnapshotStore } from '../snapshot/snapshot-store.js';
 import type { GlobalFlags } from './args.js';
 import type { CliIO, CommandContext } from './command.js';
 
@@ -41,7 +42,15 @@ export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal):
     return created;
   });
   return {
-    ctx: { ...io, flags, signal, hostConfig, store, registry },
+    ctx: {
+      ...io,
+      flags,
+      signal,
+      hostConfig,
+      store,
+      registry,
+      snapshots: () => createSnapshotStore(flags.root),
+    },
     async close() {
       await client?.close();
     },

@@ -42,6 +42,10 @@ export function createProgressRenderer(out: NodeJS.WriteStream, now: () => numbe
         for (const l of event.layers)
           rows.set(l.digest, { digest: l.digest, size: l.size, held: 0, state: 'waiting' });
         draw(true);
+      } else if (event.type === 'unpacked') {
+        const row = rows.get(event.digest);
+        if (row) row.state = 'unpacked';
+        draw(true);
       } else if (event.type === 'layer') {
         const state = event.state === 'exists' ? 'exists' : event.state === 'done' ? 'done' : 'downloading';
         rows.set(event.digest, { digest: event.digest, size: event.size, held: event.held, state });

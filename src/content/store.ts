@@ -111,7 +111,7 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
     return index.manifests.map(entryToRecord).filter((r): r is ImageRecord => r !== undefined);
   };
 
-  const gc = async (): Promise<GcResult> => {
+  const gc = async (alsoSweep?: () => Promise<void>): Promise<GcResult> => {
     await ready();
     const deadline = Date.now() + (options.gcWaitMs ?? 10 * 60_000);
     for (;;) {
@@ -120,7 +120,9 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
         if (leases.pids.length > 0) return leases.pids;
         await cleanIngest(paths, now());
         const keep = await markReachable(paths, readBlob, has);
-        return sweepBlobs(paths, keep);
+        const swept = await sweepBlobs(paths, keep);
+        await alsoSweep?.();
+        return swept;
       });
       if (!Array.isArray(result)) return result;
       if (Date.now() > deadline) throw storeBusy(options.root, result);

@@ -61,8 +61,12 @@ export interface ContentStore {
   /** Remove an entry; returns false when there was none. */
   removeImage(name: string): Promise<boolean>;
   createLease(): Promise<Lease>;
-  /** Remove every blob no image reaches (and stale ingest leftovers); waits for live leases. */
-  gc(): Promise<GcResult>;
+  /**
+   * Remove every blob no image reaches (and stale ingest leftovers); waits for live leases.
+   * `alsoSweep` runs under the same lock, in the same quiet moment (no pull in flight), for what
+   * other stores keep on behalf of images (snapshots).
+   */
+  gc(alsoSweep?: () => Promise<void>): Promise<GcResult>;
   /** Park dead writers' downloads for resume and drop leftovers of crashed processes. */
   cleanIngest(): Promise<void>;
 }

@@ -2,3 +2,4 @@
 // config, found by reference or by ID (the config digest, as Docker and containerd show it).
 export { describeImage, type ImageDetails } from './describe.js';
 export { findImages } from './find.js';
+export { type PruneResult, pruneImages, unpackedSize } from './prune.js';

@@ -7,6 +7,9 @@ import { type ImageConfig, MAX_MANIFEST_BYTES, parseImageConfig } from '../oci/i
 import { formatPlatform, type Platform, platformRank } from '../oci/platform.js';
 import { formatReference, type Reference } from '../oci/reference.js';
 import type { RegistryClient, RepoRef } from '../registry/types.js';
+import { ensureSnapshots, type UnpackEvent } from '../snapshot/ensure-snapshots.js';
+import type { SnapshotStore } from '../snapshot/snapshot-store.js';
+import type { UnpackLimits } from '../snapshot/unpack-image.js';
 import { MemorySink } from './memory-sink.js';
 import { type ResolvedImage, resolveImage } from './resolve.js';
 
@@ -14,11 +17,14 @@ export interface PullDeps {
   registry: RegistryClient;
   store: ContentStore;
   now: () => Date;
+  /** When given, layers are unpacked into shared snapshots before the image is named. */
+  unpack?: { snapshots: SnapshotStore; limits: UnpackLimits };
 }
 
 export type PullEvent =
   | { type: 'resolved'; reference: string; manifest: Digest; layers: Descriptor[] }
   | { type: 'layer'; digest: Digest; size: number; held: number; state: 'exists' | 'downloading' | 'done' }
+  | UnpackEvent
   | { type: 'named'; reference: string };
 
 export interface PullOptions {
@@ -37,6 +43,9 @@ export interface PullResult {
   size: number;
   /** Layers fetched now (the rest were already in the store). */
   fetchedLayers: number;
+  /** Snapshots created now, and the image's uncompressed size (when unpacking). */
+  unpackedLayers?: number;
+  unpackedSize?: number;
 }
 
 export async function pullImage(deps: PullDeps, ref: Reference, options: PullOptions): Promise<PullResult> {
@@ -57,6 +66,15 @@ export async function pullImage(deps: PullDeps, ref: Reference, options: PullOpt
     checkConfigPlatform(config, resolved, options.platform, name);
     await putVerified(deps.store, lease, manifest.config, configBytes);
     const fetched = await fetchLayers(deps, lease, repo, manifest.layers, options);
+    const unpacked = deps.unpack
+      ? await ensureSnapshots(
+          { store: deps.store, snapshots: deps.unpack.snapshots, now: deps.now },
+          manifest.layers,
+          config,
+          deps.unpack.limits,
+          options.onEvent,
+        )
+      : undefined;
     await putVerified(deps.store, lease, resolved.manifestDescriptor, resolved.manifestBytes);
     if (resolved.index) await putVerified(deps.store, lease, resolved.index.descriptor, resolved.index.bytes);
     await deps.store.putImage({
@@ -73,6 +91,7 @@ export async function pullImage(deps: PullDeps, ref: Reference, options: PullOpt
       configDigest: manifest.config.digest,
       size: manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0),
       fetchedLayers: fetched,
+      ...(unpacked ? { unpackedLayers: unpacked.unpacked, unpackedSize: unpacked.size } : {}),
     };
   } finally {
     await lease.release();

@@ -75,7 +75,7 @@ describe.skipIf(skip)('berth image against a real registry', () => {
     expect(images[0]?.size).toBeGreaterThan(500_000);
 
     const table = await berth(root, 'image', 'ls');
-    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+SIZE\s+PULLED\s+LAST USED$/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+SIZE\s+UNPACKED\s+PULLED\s+LAST USED$/);
     expect(table.stdout).toContain(ref);
 
     const { stdout } = await run('skopeo', ['inspect', `oci:${join(root, 'content')}:${ref}`]);

@@ -1,4 +1,4 @@
-import { describeImage } from '../../images/index.js';
+import { describeImage, unpackedSize } from '../../images/index.js';
 import { digestHex } from '../../oci/digest.js';
 import { formatPlatform } from '../../oci/platform.js';
 import type { Command } from '../command.js';
@@ -14,7 +14,13 @@ export const imageLs: Command = {
   async run(ctx) {
     const store = await ctx.store();
     const records = await store.listImages();
-    const images = await Promise.all(records.map((r) => describeImage(store, r)));
+    const snapshots = ctx.snapshots();
+    const images = await Promise.all(
+      records.map(async (r) => {
+        const d = await describeImage(store, r);
+        return { ...d, unpacked: await unpackedSize(snapshots, d.config.rootfs.diff_ids) };
+      }),
+    );
     images.sort((a, b) => a.name.localeCompare(b.name));
     if (ctx.flags.output === 'json') {
       ctx.stdout.write(
@@ -26,6 +32,7 @@ export const imageLs: Command = {
             repoDigest: i.repoDigest,
             platform: i.platform ? formatPlatform(i.platform) : null,
             size: i.size,
+            unpackedSize: i.unpacked ?? null,
             layers: i.layers,
             pulledAt: i.pulledAt,
             lastUsedAt: i.lastUsedAt ?? null,
@@ -39,10 +46,11 @@ export const imageLs: Command = {
       digestHex(i.id).slice(0, 12),
       i.name,
       formatSize(i.size),
+      i.unpacked === undefined ? '-' : formatSize(i.unpacked),
       formatAge(now, i.pulledAt),
       formatAge(now, i.lastUsedAt),
     ]);
-    ctx.stdout.write(renderTable(['ID', 'NAME', 'SIZE', 'PULLED', 'LAST USED'], rows));
+    ctx.stdout.write(renderTable(['ID', 'NAME', 'SIZE', 'UNPACKED', 'PULLED', 'LAST USED'], rows));
     return 0;
   },
 };

@@ -1,16 +1,17 @@
+import { pruneImages } from '../../images/index.js';
 import type { Command } from '../command.js';
 import { formatSize, renderJson } from '../output.js';
 
 export const imagePrune: Command = {
   path: ['image', 'prune'],
-  summary: 'Remove every blob no image references, and stale partial downloads',
+  summary: 'Remove every blob and snapshot no image references, and stale partial downloads',
   usage: 'image prune',
   options: {},
   flags: [],
   args: [0, 0],
   async run(ctx) {
     const store = await ctx.store();
-    const result = await store.gc();
+    const result = await pruneImages(store, ctx.snapshots());
     if (ctx.flags.output === 'json') ctx.stdout.write(renderJson(result));
     else
       ctx.stdout.write(

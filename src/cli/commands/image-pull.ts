@@ -17,7 +17,7 @@ export const imagePull: Command = {
   options: { platform: { type: 'string' }, 'no-unpack': { type: 'boolean' } },
   flags: [
     ['--platform OS/ARCH[/VARIANT]', "platform to pick from a multi-platform image (default: this host's)"],
-    ['--no-unpack', 'only fetch and verify the blobs (layers are not unpacked yet in this version)'],
+    ['--no-unpack', 'only fetch and verify the blobs; do not unpack layers into snapshots'],
   ],
   args: [1, 1],
   async run(ctx, { positionals, values }) {
@@ -34,7 +34,9 @@ export const imagePull: Command = {
     const started = Date.now();
     let result: PullResult;
     try {
-      result = await pullImage({ registry, store, now: ctx.now }, ref, {
+      const unpack =
+        values['no-unpack'] === true ? undefined : { snapshots: ctx.snapshots(), limits: config.unpack };
+      result = await pullImage({ registry, store, now: ctx.now, ...(unpack ? { unpack } : {}) }, ref, {
         platform,
         maxConcurrentDownloads: config.pull.maxConcurrentDownloads,
         signal: ctx.signal,
@@ -49,7 +51,11 @@ export const imagePull: Command = {
     } else {
       ctx.stdout.write(
         `pulled ${result.reference} (${result.manifestDigest}), ${formatSize(result.size)}, ` +
-          `${result.fetchedLayers} layer(s) fetched, in ${formatDuration(elapsed)}\n`,
+          `${result.fetchedLayers} layer(s) fetched` +
+          (result.unpackedSize !== undefined
+            ? `, ${result.unpackedLayers} unpacked (${formatSize(result.unpackedSize)} uncompressed)`
+            : '') +
+          `, in ${formatDuration(elapsed)}\n`,
       );
     }
     return 0;

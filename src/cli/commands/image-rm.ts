@@ -1,4 +1,4 @@
-import { findImages } from '../../images/index.js';
+import { findImages, pruneImages } from '../../images/index.js';
 import type { Command } from '../command.js';
 import { formatSize, renderJson } from '../output.js';
 
@@ -17,18 +17,23 @@ export const imageRm: Command = {
     for (const records of targets) {
       for (const r of records) if (await store.removeImage(r.name)) names.push(r.name);
     }
-    const gc = values['keep-content'] === true ? undefined : await store.gc();
+    const gc = values['keep-content'] === true ? undefined : await pruneImages(store, ctx.snapshots());
     if (ctx.flags.output === 'json') {
       ctx.stdout.write(
         renderJson({
           removed: names,
           removedBlobs: gc?.removedBlobs.length ?? 0,
+          removedSnapshots: gc?.removedSnapshots.length ?? 0,
           freedBytes: gc?.freedBytes ?? 0,
         }),
       );
     } else {
       for (const n of names) ctx.stdout.write(`removed ${n}\n`);
-      if (gc) ctx.stdout.write(`freed ${formatSize(gc.freedBytes)} (${gc.removedBlobs.length} blobs)\n`);
+      if (gc) {
+        ctx.stdout.write(
+          `freed ${formatSize(gc.freedBytes)} (${gc.removedBlobs.length} blobs, ${gc.removedSnapshots.length} snapshots)\n`,
+        );
+      }
     }
     return 0;
   },

@@ -1,0 +1,42 @@
+import type { ContentStore, GcResult } from '../content/types.js';
+import type { Digest } from '../oci/digest.js';
+import { chainIds } from '../snapshot/chain.js';
+import type { SnapshotStore } from '../snapshot/snapshot-store.js';
+import { describeImage } from './describe.js';
+
+export interface PruneResult extends GcResult {
+  removedSnapshots: Digest[];
+}
+
+/** Garbage-collect blobs and snapshots no image references (only while no pull is in flight). */
+export async function pruneImages(store: ContentStore, snapshots: SnapshotStore): Promise<PruneResult> {
+  const removedSnapshots: Digest[] = [];
+  const result = await store.gc(async () => {
+    const keep = new Set<string>();
+    for (const record of await store.listImages()) {
+      const details = await describeImage(store, record);
+      for (const id of chainIds(details.config.rootfs.diff_ids)) keep.add(id);
+    }
+    for (const id of await snapshots.list()) {
+      if (keep.has(id)) continue;
+      await snapshots.remove(id);
+      removedSnapshots.push(id);
+    }
+    await snapshots.clean();
+  });
+  return { ...result, removedSnapshots: removedSnapshots.sort() };
+}
+
+/** The image's uncompressed size when every layer is unpacked, else undefined. */
+export async function unpackedSize(
+  snapshots: SnapshotStore,
+  diffIds: readonly string[],
+): Promise<number | undefined> {
+  let total = 0;
+  for (const id of chainIds(diffIds)) {
+    const info = await snapshots.get(id);
+    if (!info) return undefined;
+    total += info.size;
+  }
+  return total;
+}

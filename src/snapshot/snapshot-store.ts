@@ -1,0 +1,97 @@
+// Snapshots: `<root>/snapshots/<chainID hex>/` holds one layer unpacked in overlay form (`fs/`, an
+// overlay lower directory) and `snapshot.json` (chainID, diffID, parent, sizes). A snapshot is
+// built in `snapshots/.tmp-<hex>.<pid>.<rand>/` and renamed into place only when complete and
+// verified, so a snapshot directory that exists is whole; a temp directory of a dead process is
+// removed by the next pull or prune. Each layer unpacks once and is shared by every image using it.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isProcessAlive } from '../content/lease.js';
+import { errnoCode } from '../lib/errors.js';
+import { type Digest, digestHex, parseDigest } from '../oci/digest.js';
+
+export interface SnapshotInfo {
+  chainId: Digest;
+  diffId: Digest;
+  parent: Digest | null;
+  /** Uncompressed tar bytes of the layer. */
+  size: number;
+  createdAt: string;
+}
+
+export interface SnapshotStore {
+  readonly dir: string;
+  fsPath(chainId: Digest): string;
+  get(chainId: Digest): Promise<SnapshotInfo | undefined>;
+  /** A fresh, empty directory to unpack into; `commit` publishes it, `discard` removes it. */
+  prepare(
+    chainId: Digest,
+  ): Promise<{ fs: string; commit(info: SnapshotInfo): Promise<void>; discard(): Promise<void> }>;
+  list(): Promise<Digest[]>;
+  remove(chainId: Digest): Promise<void>;
+  /** Remove temp directories of processes that are gone. */
+  clean(isAlive?: (pid: number) => boolean): Promise<void>;
+}
+
+export function createSnapshotStore(root: string, pid = process.pid): SnapshotStore {
+  const dir = join(root, 'snapshots');
+  const pathOf = (chainId: Digest) => join(dir, digestHex(parseDigest(chainId)));
+  return {
+    dir,
+    fsPath: (chainId) => join(pathOf(chainId), 'fs'),
+    async get(chainId) {
+      try {
+        return JSON.parse(await readFile(join(pathOf(chainId), 'snapshot.json'), 'utf8')) as SnapshotInfo;
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') return undefined;
+        throw err;
+      }
+    },
+    async prepare(chainId) {
+      await mkdir(dir, { recursive: true });
+      const tmp = join(
+        dir,
+        `.tmp-${digestHex(parseDigest(chainId))}.${pid}.${randomBytes(4).toString('hex')}`,
+      );
+      await mkdir(join(tmp, 'fs'), { recursive: true, mode: 0o755 });
+      return {
+        fs: join(tmp, 'fs'),
+        async commit(info) {
+          await writeFile(join(tmp, 'snapshot.json'), JSON.stringify(info, null, 2) + '\n');
+          try {
+            await rename(tmp, pathOf(chainId));
+          } catch (err) {
+            // Another process published the same snapshot first: theirs is as good as ours.
+            if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'EEXIST') throw err;
+            await rm(tmp, { recursive: true, force: true });
+          }
+        },
+        discard: () => rm(tmp, { recursive: true, force: true }),
+      };
+    },
+    async list() {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') return [];
+        throw err;
+      }
+      return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}` as Digest);
+    },
+    remove: (chainId) => rm(pathOf(chainId), { recursive: true, force: true }),
+    async clean(isAlive = isProcessAlive) {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (err) {
+        if (errnoCode(err) === 'ENOENT') return;
+        throw err;
+      }
+      for (const n of names) {
+        const m = /^\.tmp-[a-f0-9]{64}\.(\d+)\.[a-f0-9]+$/.exec(n);
+        if (m && !isAlive(Number(m[1]))) await rm(join(dir, n), { recursive: true, force: true });
+      }
+    },
+  };
+}
