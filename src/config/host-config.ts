@@ -14,14 +14,14 @@ export interface HostConfig {
   plainHttpRegistries: string[];
   authFile: string;
   pull: { maxConcurrentDownloads: number; retries: number; idleTimeoutMs: number };
-  unpack: { maxLayerBytes: number; maxImageBytes: number };
+  unpack: { maxLayerBytes: number; maxImageBytes: number; reserveBytes: number };
 }
 
 interface RawHostConfig {
   registries?: Record<string, { plainHttp?: boolean }>;
   auth?: { configFile?: string };
   pull?: { maxConcurrentDownloads?: number; retries?: number; idleTimeoutSeconds?: number };
-  unpack?: { maxLayerBytes?: number; maxImageBytes?: number };
+  unpack?: { maxLayerBytes?: number; maxImageBytes?: number; reserveBytes?: number };
 }
 
 export function normalizeHostConfig(raw: RawHostConfig): HostConfig {
@@ -39,6 +39,7 @@ export function normalizeHostConfig(raw: RawHostConfig): HostConfig {
     unpack: {
       maxLayerBytes: raw.unpack?.maxLayerBytes ?? 64 * 2 ** 30,
       maxImageBytes: raw.unpack?.maxImageBytes ?? 128 * 2 ** 30,
+      reserveBytes: raw.unpack?.reserveBytes ?? 256 * 2 ** 20,
     },
   };
 }

@@ -49,6 +49,7 @@ export async function ensureSnapshots(
       const bytes = await applyLayerBlob(deps.store, layer, diffId, target.fs, {
         mode: 'overlay',
         maxBytes: Math.min(limits.maxLayerBytes, limits.maxImageBytes - size),
+        reserveBytes: limits.reserveBytes,
         preserveOwnership,
       });
       await target.commit({

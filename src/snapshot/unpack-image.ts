@@ -8,11 +8,13 @@ import type { Descriptor } from '../oci/descriptor.js';
 import type { ImageConfig } from '../oci/image.js';
 import { type ApplyMode, applyLayer } from './apply.js';
 import { CHUNK_BYTES, createDecompressor } from './decompress.js';
-import { DiffIdVerifier } from './verify-stream.js';
+import { checkFreeSpace, DiffIdVerifier } from './verify-stream.js';
 
 export interface UnpackLimits {
   maxLayerBytes: number;
   maxImageBytes: number;
+  /** Free bytes that must remain on the destination's file system, before and during an unpack. */
+  reserveBytes: number;
 }
 
 /** Apply one layer blob to `dest`, verifying its diffID; returns its uncompressed size. */
@@ -21,10 +23,14 @@ export async function applyLayerBlob(
   layer: Descriptor,
   diffId: string,
   dest: string,
-  options: { mode: ApplyMode; maxBytes: number; preserveOwnership: boolean },
+  options: { mode: ApplyMode; maxBytes: number; reserveBytes: number; preserveOwnership: boolean },
 ): Promise<number> {
   const what = `layer ${layer.digest}`;
-  const verifier = new DiffIdVerifier(options.maxBytes, what);
+  checkFreeSpace(dest, options.reserveBytes, what);
+  const verifier = new DiffIdVerifier(
+    { maxBytes: options.maxBytes, reserveBytes: options.reserveBytes, dest },
+    what,
+  );
   const source = createReadStream(store.blobPath(layer.digest), { highWaterMark: CHUNK_BYTES });
   const flowing = pipeline(source, createDecompressor(layer.mediaType), verifier).catch((err: unknown) => {
     throw wrapStreamError(err, what);
@@ -47,6 +53,9 @@ export async function applyLayerBlob(
 function wrapStreamError(err: unknown, what: string): unknown {
   if (err instanceof BerthError) return err;
   const code = (err as { code?: string }).code ?? '';
+  if (code === 'ENOSPC') {
+    return new BerthError('ERR_NO_SPACE', 'limit', `${what}: the file system is full`, { cause: err });
+  }
   if (
     code.startsWith('Z_') ||
     code === 'ERR__ERROR_FORMAT_PREFIX' ||
@@ -80,6 +89,7 @@ export async function unpackImage(
     total += await applyLayerBlob(store, layer, diffId, dest, {
       mode: 'native',
       maxBytes: Math.min(limits.maxLayerBytes, remaining),
+      reserveBytes: limits.reserveBytes,
       preserveOwnership,
     });
   }

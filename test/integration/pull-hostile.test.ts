@@ -4,6 +4,7 @@
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
 import {
@@ -27,8 +28,18 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+// The layers here are bytes, not tars: these tests are about transport and storage, so no unpack.
 const pull = (ref: string) =>
-  runBerth(['--root', join(root, 'store'), '--config', join(root, 'config.yaml'), 'image', 'pull', ref]);
+  runBerth([
+    '--root',
+    join(root, 'store'),
+    '--config',
+    join(root, 'config.yaml'),
+    'image',
+    'pull',
+    '--no-unpack',
+    ref,
+  ]);
 const blobsInStore = async () =>
   readdir(join(root, 'store/content/blobs'), { recursive: true }).catch(() => []);
 const ingestLeftovers = async () =>
@@ -171,7 +182,14 @@ describe('kill -9 in the middle of a pull', () => {
       res.write(layer.subarray(0, 3 << 20));
       return true;
     });
-    const child = spawnBerth(['--root', join(root, 'store'), 'image', 'pull', `${reg.host}/test/app:v1`]);
+    const child = spawnBerth([
+      '--root',
+      join(root, 'store'),
+      'image',
+      'pull',
+      '--no-unpack',
+      `${reg.host}/test/app:v1`,
+    ]);
     const active = await waitFor(async () => {
       const names = await ingestLeftovers();
       const name = names.find((n) => n.endsWith('.active'));
@@ -210,3 +228,33 @@ async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_00
   }
   throw new Error('condition not reached in time');
 }
+
+describe('unpacking during pull', () => {
+  it('a layer whose uncompressed digest is not its diffID fails the pull and leaves no snapshot', async () => {
+    const tarBytes = Buffer.alloc(1024); // an empty tar: two zero blocks
+    const layer = reg.putBlob('test/app', gzipSync(tarBytes));
+    const config = reg.putBlob(
+      'test/app',
+      JSON.stringify({
+        os: 'linux',
+        architecture: 'amd64',
+        rootfs: { type: 'layers', diff_ids: [sha256('not it')] },
+      }),
+    );
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
+    });
+    reg.putManifest('test/app', ['v1'], manifest, OCI_MANIFEST);
+    const res = await runBerth(['--root', join(root, 'store'), 'image', 'pull', `${reg.host}/test/app:v1`]);
+    expect(res.stderr).toBe(
+      `berth: ERR_DIFFID_MISMATCH: layer ${layer.digest}: uncompressed content has digest ${sha256(tarBytes)}, config says ${sha256('not it')}\n`,
+    );
+    expect(res.code).toBe(6);
+    expect(await readdir(join(root, 'store/snapshots'))).toEqual([]);
+    const ls = await runBerth(['--root', join(root, 'store'), 'image', 'ls', '-o', 'json']);
+    expect(JSON.parse(ls.stdout)).toEqual([]);
+  });
+});

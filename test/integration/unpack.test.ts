@@ -311,6 +311,35 @@ describe.skipIf(skip)('hostile layers never reach outside the destination', () =
     await expect(stat(dest)).rejects.toThrow(/ENOENT/);
   });
 
+  it('a bomb on a small file system stops at the free-space reserve and leaves nothing', async () => {
+    const dir = join(work, 'small-fs');
+    await mkdir(dir, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', dir]);
+    try {
+      const root = join(dir, 'store');
+      const name = await storeImage(root, [[{ name: 'zeros', body: '\0'.repeat(64 << 20) }]]);
+      await writeFile(join(dir, 'config.yaml'), `unpack: { reserveBytes: ${8 << 20} }\n`);
+      const dest = join(dir, 'dest');
+      const res = await runBerth([
+        '--root',
+        root,
+        '--config',
+        join(dir, 'config.yaml'),
+        'image',
+        'unpack',
+        name,
+        dest,
+      ]);
+      expect(res.stderr).toMatch(
+        /^berth: ERR_NO_SPACE: layer sha256:[a-f0-9]{64}: only \d+ bytes free on .*, below the reserve/,
+      );
+      expect(res.code).toBe(7);
+      await expect(stat(dest)).rejects.toThrow(/ENOENT/);
+    } finally {
+      execFileSync('umount', [dir]);
+    }
+  });
+
   it('a truncated layer is ERR_LAYER_CORRUPT', async () => {
     const dir = join(work, 'truncated');
     const root = join(dir, 'store');
@@ -350,6 +379,7 @@ describe.skipIf(skip)('overlay form', () => {
       await applyLayerBlob(store, layer, details.config.rootfs.diff_ids[i] as string, lower, {
         mode: 'overlay',
         maxBytes: 1 << 30,
+        reserveBytes: 0,
         preserveOwnership: true,
       });
       lowers.unshift(lower);
