@@ -19,7 +19,11 @@ function concat(root: Buffer, parts: Buffer[]): Buffer {
  * Returns the host path of the parent directory chain plus the last component, both inside root.
  * Missing intermediate directories are reported as `missing` (the caller creates them).
  */
-export function resolveInRoot(root: Buffer, parts: Buffer[]): { resolved: Buffer[] } {
+export function resolveInRoot(
+  root: Buffer,
+  parts: Buffer[],
+  isKnownDir: (host: Buffer) => boolean = () => false,
+): { resolved: Buffer[] } {
   let links = 0;
   const done: Buffer[] = [];
   const todo = [...parts];
@@ -28,10 +32,12 @@ export function resolveInRoot(root: Buffer, parts: Buffer[]): { resolved: Buffer
     const candidate = [...done, part];
     const host = concat(root, candidate);
     let isLink = false;
-    try {
-      isLink = lstatSync(host).isSymbolicLink();
-    } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') throw err;
+    if (!isKnownDir(host)) {
+      try {
+        isLink = lstatSync(host).isSymbolicLink();
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT') throw err;
+      }
     }
     if (!isLink) {
       done.push(part);
