@@ -2,6 +2,7 @@
 // Defaults are applied here once; everything downstream reads the normalised HostConfig.
 // The JSON Schema in schemas/host-config.schema.json is the source of truth for its shape.
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { loadSchema } from '../lib/schemas.js';
 import { parseYamlWithSchema } from '../lib/yaml-validate.js';
@@ -14,17 +15,23 @@ export interface HostConfig {
   plainHttpRegistries: string[];
   authFile: string;
   pull: { maxConcurrentDownloads: number; retries: number; idleTimeoutMs: number };
-  unpack: { maxLayerBytes: number; maxImageBytes: number; reserveBytes: number };
+  unpack: { maxLayerBytes: number; maxImageBytes: number; reserveBytes: number; maxConcurrentLayers: number };
 }
 
 interface RawHostConfig {
   registries?: Record<string, { plainHttp?: boolean }>;
   auth?: { configFile?: string };
   pull?: { maxConcurrentDownloads?: number; retries?: number; idleTimeoutSeconds?: number };
-  unpack?: { maxLayerBytes?: number; maxImageBytes?: number; reserveBytes?: number };
+  unpack?: {
+    maxLayerBytes?: number;
+    maxImageBytes?: number;
+    reserveBytes?: number;
+    maxConcurrentLayers?: number;
+  };
 }
 
-export function normalizeHostConfig(raw: RawHostConfig): HostConfig {
+/** `cpus` is the host's parallelism, passed in so this stays pure. */
+export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
   const registries = raw.registries ?? {};
   return {
     plainHttpRegistries: Object.keys(registries)
@@ -40,19 +47,20 @@ export function normalizeHostConfig(raw: RawHostConfig): HostConfig {
       maxLayerBytes: raw.unpack?.maxLayerBytes ?? 64 * 2 ** 30,
       maxImageBytes: raw.unpack?.maxImageBytes ?? 128 * 2 ** 30,
       reserveBytes: raw.unpack?.reserveBytes ?? 256 * 2 ** 20,
+      maxConcurrentLayers: raw.unpack?.maxConcurrentLayers ?? cpus,
     },
   };
 }
 
 /** Parse and validate config text; errors are `file:line:col: CODE: message`. */
-export function parseHostConfig(text: string, file: string): HostConfig {
+export function parseHostConfig(text: string, file: string, cpus = 1): HostConfig {
   const raw = parseYamlWithSchema<RawHostConfig>(
     text,
     file,
     loadSchema('host-config.schema.json'),
     'ERR_CONFIG_INVALID',
   );
-  return normalizeHostConfig(raw ?? {});
+  return normalizeHostConfig(raw ?? {}, cpus);
 }
 
 /**
@@ -65,7 +73,8 @@ export async function loadHostConfig(path: string | undefined): Promise<HostConf
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT' && path === undefined) return normalizeHostConfig({});
+    if (errnoCode(err) === 'ENOENT' && path === undefined)
+      return normalizeHostConfig({}, availableParallelism());
     throw new BerthError(
       'ERR_CONFIG_UNREADABLE',
       'invalid',
@@ -75,5 +84,5 @@ export async function loadHostConfig(path: string | undefined): Promise<HostConf
       },
     );
   }
-  return parseHostConfig(text, file);
+  return parseHostConfig(text, file, availableParallelism());
 }

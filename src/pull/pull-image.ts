@@ -9,7 +9,7 @@ import { formatReference, type Reference } from '../oci/reference.js';
 import type { RegistryClient, RepoRef } from '../registry/types.js';
 import { ensureSnapshots, type UnpackEvent } from '../snapshot/ensure-snapshots.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
-import type { UnpackLimits } from '../snapshot/unpack-image.js';
+import type { UnpackLimits, UnpackRunner } from '../snapshot/unpack-image.js';
 import { MemorySink } from './memory-sink.js';
 import { type ResolvedImage, resolveImage } from './resolve.js';
 
@@ -18,7 +18,7 @@ export interface PullDeps {
   store: ContentStore;
   now: () => Date;
   /** When given, layers are unpacked into shared snapshots before the image is named. */
-  unpack?: { snapshots: SnapshotStore; limits: UnpackLimits };
+  unpack?: { snapshots: SnapshotStore; limits: UnpackLimits; run?: UnpackRunner; concurrency?: number };
 }
 
 export type PullEvent =
@@ -68,7 +68,7 @@ export async function pullImage(deps: PullDeps, ref: Reference, options: PullOpt
     const fetched = await fetchLayers(deps, lease, repo, manifest.layers, options);
     const unpacked = deps.unpack
       ? await ensureSnapshots(
-          { store: deps.store, snapshots: deps.unpack.snapshots, now: deps.now },
+          { ...deps.unpack, store: deps.store, now: deps.now },
           manifest.layers,
           config,
           deps.unpack.limits,

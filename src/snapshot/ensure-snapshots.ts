@@ -1,12 +1,15 @@
 // Making sure every layer of an image has its snapshot: missing ones are unpacked (overlay form)
-// into a temp directory and published by rename; present ones are shared as they are.
+// into temp directories and published by rename, in parallel (overlay layer directories do not
+// depend on each other); present ones are shared as they are.
 import type { ContentStore } from '../content/types.js';
+import { BerthError } from '../lib/errors.js';
+import { mapLimit } from '../lib/limit.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from './chain.js';
-import type { SnapshotStore } from './snapshot-store.js';
-import { applyLayerBlob, type UnpackLimits } from './unpack-image.js';
+import type { SnapshotInfo, SnapshotStore } from './snapshot-store.js';
+import { runUnpackJob, type UnpackLimits, type UnpackRunner } from './unpack-image.js';
 
 export type UnpackEvent = {
   type: 'unpacked';
@@ -23,8 +26,17 @@ export interface EnsureResult {
   size: number;
 }
 
+export interface EnsureDeps {
+  store: ContentStore;
+  snapshots: SnapshotStore;
+  now: () => Date;
+  /** Where layers unpack: worker threads in the CLI; in-process by default. */
+  run?: UnpackRunner;
+  concurrency?: number;
+}
+
 export async function ensureSnapshots(
-  deps: { store: ContentStore; snapshots: SnapshotStore; now: () => Date },
+  deps: EnsureDeps,
   layers: Descriptor[],
   config: ImageConfig,
   limits: UnpackLimits,
@@ -33,39 +45,57 @@ export async function ensureSnapshots(
   await deps.snapshots.clean(); // temp directories of unpacks that were killed
   const ids = chainIds(config.rootfs.diff_ids);
   const preserveOwnership = process.getuid?.() === 0;
+  const run = deps.run ?? runUnpackJob;
+  const infos: SnapshotInfo[] = [];
   let unpacked = 0;
-  let size = 0;
-  for (const [i, layer] of layers.entries()) {
+  // Largest first, so the longest unpack never waits for a slot.
+  const order = layers.map((layer, i) => ({ layer, i })).sort((a, b) => b.layer.size - a.layer.size);
+  await mapLimit(order, deps.concurrency ?? 1, async ({ layer, i }) => {
     const chainId = ids[i] as Digest;
     const existing = await deps.snapshots.get(chainId);
     if (existing) {
-      size += existing.size;
+      infos[i] = existing;
       onEvent?.({ type: 'unpacked', digest: layer.digest, chainId, size: existing.size, existed: true });
-      continue;
+      return;
     }
     const diffId = config.rootfs.diff_ids[i] as Digest;
     const target = await deps.snapshots.prepare(chainId);
     try {
-      const bytes = await applyLayerBlob(deps.store, layer, diffId, target.fs, {
+      const size = await run({
+        blobPath: deps.store.blobPath(layer.digest),
+        mediaType: layer.mediaType,
+        digest: layer.digest,
+        diffId,
+        dest: target.fs,
         mode: 'overlay',
-        maxBytes: Math.min(limits.maxLayerBytes, limits.maxImageBytes - size),
+        maxBytes: limits.maxLayerBytes,
         reserveBytes: limits.reserveBytes,
         preserveOwnership,
       });
-      await target.commit({
+      const info: SnapshotInfo = {
         chainId,
         diffId,
         parent: i === 0 ? null : (ids[i - 1] as Digest),
-        size: bytes,
+        size,
         createdAt: deps.now().toISOString(),
-      });
-      size += bytes;
+      };
+      await target.commit(info);
+      infos[i] = info;
       unpacked++;
-      onEvent?.({ type: 'unpacked', digest: layer.digest, chainId, size: bytes, existed: false });
+      onEvent?.({ type: 'unpacked', digest: layer.digest, chainId, size, existed: false });
     } catch (err) {
       await target.discard();
       throw err;
     }
+  });
+  const size = infos.reduce((n, s) => n + s.size, 0);
+  if (size > limits.maxImageBytes) {
+    // Checked after the fact when layers unpack in parallel; each layer was bounded on its own.
+    throw new BerthError(
+      'ERR_IMAGE_TOO_LARGE',
+      'limit',
+      `image is ${size} bytes uncompressed, above unpack.maxImageBytes ${limits.maxImageBytes}`,
+    );
   }
   return { chainIds: ids, unpacked, size };
 }

@@ -1,5 +1,6 @@
-// Flattening an image's layers into one directory (the native form): each layer's blob is read
-// once, decompressed, hashed for its diffID and applied in one pass.
+// Unpacking layer blobs: each blob is read once, decompressed, hashed for its diffID and applied
+// in one pass. `runUnpackJob` does one layer (in this thread or a worker's); `unpackImage` flattens
+// a whole image in the native form.
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { ContentStore } from '../content/types.js';
@@ -17,37 +18,64 @@ export interface UnpackLimits {
   reserveBytes: number;
 }
 
-/** Apply one layer blob to `dest`, verifying its diffID; returns its uncompressed size. */
-export async function applyLayerBlob(
+/** One layer to unpack: plain data, so it can cross into a worker thread. */
+export interface UnpackJob {
+  blobPath: string;
+  mediaType: string;
+  digest: string;
+  diffId: string;
+  dest: string;
+  mode: ApplyMode;
+  maxBytes: number;
+  reserveBytes: number;
+  preserveOwnership: boolean;
+}
+
+/** Runs an UnpackJob and resolves to the layer's uncompressed size (in-process or in a worker). */
+export type UnpackRunner = (job: UnpackJob) => Promise<number>;
+
+export async function runUnpackJob(job: UnpackJob): Promise<number> {
+  const what = `layer ${job.digest}`;
+  checkFreeSpace(job.dest, job.reserveBytes, what);
+  const verifier = new DiffIdVerifier(
+    { maxBytes: job.maxBytes, reserveBytes: job.reserveBytes, dest: job.dest },
+    what,
+  );
+  const source = createReadStream(job.blobPath, { highWaterMark: CHUNK_BYTES });
+  const flowing = pipeline(source, createDecompressor(job.mediaType), verifier).catch((err: unknown) => {
+    throw wrapStreamError(err, what);
+  });
+  const applied = applyLayer(job.dest, verifier, job).catch((err: unknown) => {
+    throw wrapStreamError(err, what);
+  });
+  await Promise.all([flowing, applied]);
+  const actual = verifier.digest();
+  if (actual !== job.diffId) {
+    throw new BerthError(
+      'ERR_DIFFID_MISMATCH',
+      'integrity',
+      `${what}: uncompressed content has digest ${actual}, config says ${job.diffId}`,
+    );
+  }
+  return verifier.bytes;
+}
+
+/** Apply one layer blob of `store` to `dest`, verifying its diffID; returns its uncompressed size. */
+export function applyLayerBlob(
   store: ContentStore,
   layer: Descriptor,
   diffId: string,
   dest: string,
   options: { mode: ApplyMode; maxBytes: number; reserveBytes: number; preserveOwnership: boolean },
 ): Promise<number> {
-  const what = `layer ${layer.digest}`;
-  checkFreeSpace(dest, options.reserveBytes, what);
-  const verifier = new DiffIdVerifier(
-    { maxBytes: options.maxBytes, reserveBytes: options.reserveBytes, dest },
-    what,
-  );
-  const source = createReadStream(store.blobPath(layer.digest), { highWaterMark: CHUNK_BYTES });
-  const flowing = pipeline(source, createDecompressor(layer.mediaType), verifier).catch((err: unknown) => {
-    throw wrapStreamError(err, what);
+  return runUnpackJob({
+    blobPath: store.blobPath(layer.digest),
+    mediaType: layer.mediaType,
+    digest: layer.digest,
+    diffId,
+    dest,
+    ...options,
   });
-  const applied = applyLayer(dest, verifier, options).catch((err: unknown) => {
-    throw wrapStreamError(err, what);
-  });
-  await Promise.all([flowing, applied]);
-  const actual = verifier.digest();
-  if (actual !== diffId) {
-    throw new BerthError(
-      'ERR_DIFFID_MISMATCH',
-      'integrity',
-      `${what}: uncompressed content has digest ${actual}, config says ${diffId}`,
-    );
-  }
-  return verifier.bytes;
 }
 
 function wrapStreamError(err: unknown, what: string): unknown {
@@ -56,19 +84,9 @@ function wrapStreamError(err: unknown, what: string): unknown {
   if (code === 'ENOSPC') {
     return new BerthError('ERR_NO_SPACE', 'limit', `${what}: the file system is full`, { cause: err });
   }
-  if (
-    code.startsWith('Z_') ||
-    code === 'ERR__ERROR_FORMAT_PREFIX' ||
-    /zlib|zstd|header|gzip/i.test(String(err))
-  ) {
-    return new BerthError('ERR_LAYER_CORRUPT', 'integrity', `${what}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  if (/tar|Invalid|Unexpected end/i.test(String((err as Error)?.message))) {
-    return new BerthError('ERR_LAYER_CORRUPT', 'integrity', `${what}: ${(err as Error).message}`, {
-      cause: err,
-    });
+  const message = err instanceof Error ? err.message : String(err);
+  if (code.startsWith('Z_') || /zlib|zstd|header|gzip|tar|Invalid|Unexpected end/i.test(message)) {
+    return new BerthError('ERR_LAYER_CORRUPT', 'integrity', `${what}: ${message}`, { cause: err });
   }
   return err;
 }
@@ -84,11 +102,9 @@ export async function unpackImage(
   let total = 0;
   const preserveOwnership = process.getuid?.() === 0;
   for (const [i, layer] of layers.entries()) {
-    const diffId = config.rootfs.diff_ids[i] as string;
-    const remaining = limits.maxImageBytes - total;
-    total += await applyLayerBlob(store, layer, diffId, dest, {
+    total += await applyLayerBlob(store, layer, config.rootfs.diff_ids[i] as string, dest, {
       mode: 'native',
-      maxBytes: Math.min(limits.maxLayerBytes, remaining),
+      maxBytes: Math.min(limits.maxLayerBytes, limits.maxImageBytes - total),
       reserveBytes: limits.reserveBytes,
       preserveOwnership,
     });

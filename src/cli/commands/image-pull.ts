@@ -1,9 +1,13 @@
 import { hostPlatform, parsePlatform } from '../../oci/platform.js';
 import { parseReference } from '../../oci/reference.js';
 import { type PullResult, pullImage } from '../../pull/index.js';
+import { createWorkerRunner } from '../../snapshot/worker-runner.js';
 import type { Command } from '../command.js';
 import { formatDuration, formatSize, renderJson } from '../output.js';
 import { createProgressRenderer } from '../progress.js';
+
+/** The worker entry, built beside the CLI (scripts/bundle.mjs). */
+const UNPACK_WORKER = new URL('./unpack-worker.mjs', import.meta.url);
 
 function armVersion(): string | undefined {
   const v = (process.config.variables as Record<string, unknown>).arm_version;
