@@ -7,7 +7,7 @@ import { type ImageConfig, MAX_MANIFEST_BYTES, parseImageConfig } from '../oci/i
 import { formatPlatform, type Platform, platformRank } from '../oci/platform.js';
 import { formatReference, type Reference } from '../oci/reference.js';
 import type { RegistryClient, RepoRef } from '../registry/types.js';
-import { ensureSnapshots, type UnpackEvent } from '../snapshot/ensure-snapshots.js';
+import { createSnapshotter, type Snapshotter, type UnpackEvent } from '../snapshot/ensure-snapshots.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import type { UnpackLimits, UnpackRunner } from '../snapshot/unpack-image.js';
 import { MemorySink } from './memory-sink.js';
@@ -65,16 +65,16 @@ export async function pullImage(deps: PullDeps, ref: Reference, options: PullOpt
     const { config, bytes: configBytes } = await fetchConfig(deps, repo, resolved, name, options);
     checkConfigPlatform(config, resolved, options.platform, name);
     await putVerified(deps.store, lease, manifest.config, configBytes);
-    const fetched = await fetchLayers(deps, lease, repo, manifest.layers, options);
-    const unpacked = deps.unpack
-      ? await ensureSnapshots(
+    const snapshotter = deps.unpack
+      ? await createSnapshotter(
           { ...deps.unpack, store: deps.store, now: deps.now },
-          manifest.layers,
           config,
           deps.unpack.limits,
           options.onEvent,
         )
       : undefined;
+    const fetched = await fetchLayers(deps, lease, repo, manifest.layers, options, snapshotter);
+    const unpacked = snapshotter?.result();
     await putVerified(deps.store, lease, resolved.manifestDescriptor, resolved.manifestBytes);
     if (resolved.index) await putVerified(deps.store, lease, resolved.index.descriptor, resolved.index.bytes);
     await deps.store.putImage({
@@ -161,17 +161,25 @@ function checkConfigPlatform(
   resolved.manifestDescriptor.platform = actual;
 }
 
+/**
+ * Fetch every layer (largest first, a few at once); each one is handed to the snapshotter as soon
+ * as its blob is stored, so unpacking overlaps the downloads still running. Returns how many
+ * layers were fetched; waits for every unpack too.
+ */
 async function fetchLayers(
   deps: PullDeps,
   lease: Lease,
   repo: RepoRef,
   layers: Descriptor[],
   options: PullOptions,
+  snapshotter: Snapshotter | undefined,
 ): Promise<number> {
-  // Largest first: the biggest layer is the critical path, so it should never wait for a slot.
+  const indexOf = new Map<string, number[]>();
+  layers.forEach((l, i) => indexOf.set(l.digest, [...(indexOf.get(l.digest) ?? []), i]));
   const unique = [...new Map(layers.map((l) => [l.digest, l])).values()].sort((a, b) => b.size - a.size);
+  const unpacks: Array<Promise<void>> = [];
   let fetched = 0;
-  await mapLimit(unique, options.maxConcurrentDownloads, async (layer) => {
+  const fetching = mapLimit(unique, options.maxConcurrentDownloads, async (layer) => {
     await lease.add(layer.digest);
     if (await deps.store.has(layer.digest)) {
       options.onEvent?.({
@@ -181,11 +189,21 @@ async function fetchLayers(
         held: layer.size,
         state: 'exists',
       });
-      return;
+    } else {
+      await fetchBlobToStore(deps, repo, layer, options);
+      fetched++;
     }
-    await fetchBlobToStore(deps, repo, layer, options);
-    fetched++;
+    for (const i of indexOf.get(layer.digest) ?? []) {
+      if (!snapshotter) continue;
+      const unpack = snapshotter.layer(i, layer);
+      unpack.catch(() => undefined); // observed below; a handler now keeps it from counting as unhandled
+      unpacks.push(unpack);
+    }
   });
+  const results = await Promise.allSettled([fetching]);
+  // Every started unpack finishes (or fails) before we report, so no temp directory is in use.
+  const unpackResults = await Promise.allSettled(unpacks);
+  for (const r of [...results, ...unpackResults]) if (r.status === 'rejected') throw r.reason;
   return fetched;
 }
 

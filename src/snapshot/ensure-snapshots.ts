@@ -1,9 +1,10 @@
 // Making sure every layer of an image has its snapshot: missing ones are unpacked (overlay form)
-// into temp directories and published by rename, in parallel (overlay layer directories do not
-// depend on each other); present ones are shared as they are.
+// into temp directories and published by rename, several at once (overlay layer directories do
+// not depend on each other); present ones are shared as they are. A pull hands each layer over as
+// soon as its blob is stored, so unpacking overlaps the downloads still running.
 import type { ContentStore } from '../content/types.js';
 import { BerthError } from '../lib/errors.js';
-import { mapLimit } from '../lib/limit.js';
+import { createSemaphore } from '../lib/semaphore.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import type { ImageConfig } from '../oci/image.js';
@@ -35,67 +36,78 @@ export interface EnsureDeps {
   concurrency?: number;
 }
 
-export async function ensureSnapshots(
+export interface Snapshotter {
+  /** Unpack layer `i` (its blob must be in the store) unless its snapshot exists. */
+  layer(i: number, layer: Descriptor): Promise<void>;
+  /** After every layer: sizes, and the image-wide bound. */
+  result(): EnsureResult;
+}
+
+export async function createSnapshotter(
   deps: EnsureDeps,
-  layers: Descriptor[],
   config: ImageConfig,
   limits: UnpackLimits,
   onEvent?: (e: UnpackEvent) => void,
-): Promise<EnsureResult> {
+): Promise<Snapshotter> {
   await deps.snapshots.clean(); // temp directories of unpacks that were killed
   const ids = chainIds(config.rootfs.diff_ids);
   const preserveOwnership = process.getuid?.() === 0;
   const run = deps.run ?? runUnpackJob;
+  const slot = createSemaphore(deps.concurrency ?? 1);
   const infos: SnapshotInfo[] = [];
   let unpacked = 0;
-  // Largest first, so the longest unpack never waits for a slot.
-  const order = layers.map((layer, i) => ({ layer, i })).sort((a, b) => b.layer.size - a.layer.size);
-  await mapLimit(order, deps.concurrency ?? 1, async ({ layer, i }) => {
-    const chainId = ids[i] as Digest;
-    const existing = await deps.snapshots.get(chainId);
-    if (existing) {
-      infos[i] = existing;
-      onEvent?.({ type: 'unpacked', digest: layer.digest, chainId, size: existing.size, existed: true });
-      return;
-    }
-    const diffId = config.rootfs.diff_ids[i] as Digest;
-    const target = await deps.snapshots.prepare(chainId);
-    try {
-      const size = await run({
-        blobPath: deps.store.blobPath(layer.digest),
-        mediaType: layer.mediaType,
-        digest: layer.digest,
-        diffId,
-        dest: target.fs,
-        mode: 'overlay',
-        maxBytes: limits.maxLayerBytes,
-        reserveBytes: limits.reserveBytes,
-        preserveOwnership,
+  return {
+    async layer(i, layer) {
+      const chainId = ids[i] as Digest;
+      const existing = await deps.snapshots.get(chainId);
+      if (existing) {
+        infos[i] = existing;
+        onEvent?.({ type: 'unpacked', digest: layer.digest, chainId, size: existing.size, existed: true });
+        return;
+      }
+      const diffId = config.rootfs.diff_ids[i] as Digest;
+      await slot(async () => {
+        const target = await deps.snapshots.prepare(chainId);
+        try {
+          const size = await run({
+            blobPath: deps.store.blobPath(layer.digest),
+            mediaType: layer.mediaType,
+            digest: layer.digest,
+            diffId,
+            dest: target.fs,
+            mode: 'overlay',
+            maxBytes: limits.maxLayerBytes,
+            reserveBytes: limits.reserveBytes,
+            preserveOwnership,
+          });
+          const info: SnapshotInfo = {
+            chainId,
+            diffId,
+            parent: i === 0 ? null : (ids[i - 1] as Digest),
+            size,
+            createdAt: deps.now().toISOString(),
+          };
+          await target.commit(info);
+          infos[i] = info;
+          unpacked++;
+          onEvent?.({ type: 'unpacked', digest: layer.digest, chainId, size, existed: false });
+        } catch (err) {
+          await target.discard();
+          throw err;
+        }
       });
-      const info: SnapshotInfo = {
-        chainId,
-        diffId,
-        parent: i === 0 ? null : (ids[i - 1] as Digest),
-        size,
-        createdAt: deps.now().toISOString(),
-      };
-      await target.commit(info);
-      infos[i] = info;
-      unpacked++;
-      onEvent?.({ type: 'unpacked', digest: layer.digest, chainId, size, existed: false });
-    } catch (err) {
-      await target.discard();
-      throw err;
-    }
-  });
-  const size = infos.reduce((n, s) => n + s.size, 0);
-  if (size > limits.maxImageBytes) {
-    // Checked after the fact when layers unpack in parallel; each layer was bounded on its own.
-    throw new BerthError(
-      'ERR_IMAGE_TOO_LARGE',
-      'limit',
-      `image is ${size} bytes uncompressed, above unpack.maxImageBytes ${limits.maxImageBytes}`,
-    );
-  }
-  return { chainIds: ids, unpacked, size };
+    },
+    result() {
+      const size = infos.reduce((n, s) => n + s.size, 0);
+      if (size > limits.maxImageBytes) {
+        // Each layer was bounded on its own while it unpacked; the sum is known only now.
+        throw new BerthError(
+          'ERR_IMAGE_TOO_LARGE',
+          'limit',
+          `image is ${size} bytes uncompressed, above unpack.maxImageBytes ${limits.maxImageBytes}`,
+        );
+      }
+      return { chainIds: ids, unpacked, size };
+    },
+  };
 }

@@ -3,11 +3,6 @@
 
 const SLASH = 0x2f;
 
-/** The name's bytes: a PAX path is UTF-8; a ustar/GNU name was decoded as latin1 (byte for byte). */
-export function nameBytes(name: string, fromPax: boolean): Buffer {
-  return Buffer.from(name, fromPax ? 'utf8' : 'latin1');
-}
-
 /**
  * Split and clean like filepath.Clean("/" + name): `.` and empty parts vanish, `..` removes the
  * previous part and never climbs above the root. Returns [] for the root itself.

@@ -53,6 +53,11 @@ async function fidelityLayer1(rootfs: string): Promise<void> {
   await mkdir(join(rootfs, long, long), { recursive: true });
   await writeFile(join(rootfs, long, long, `${'f'.repeat(200)}.txt`), 'long names');
   await writeFile(join(rootfs, 'ünïcødé-名前'), 'a UTF-8 name, carried in a PAX record');
+  // A name that is not UTF-8 (bytes e9 ff): it must arrive byte for byte.
+  await writeFile(
+    Buffer.concat([Buffer.from(join(rootfs, 'latin1-')), Buffer.from([0xe9, 0xff])]) as Buffer<ArrayBuffer>,
+    'x',
+  );
   await writeFile(join(rootfs, 'xattr-file'), 'has an xattr');
   execFileSync('setfattr', ['-n', 'user.berth.test', '-v', 'hello', join(rootfs, 'xattr-file')]);
   await mkdir(join(rootfs, 'gone-dir/sub'), { recursive: true });
@@ -107,6 +112,7 @@ describe.skipIf(skip)('unpack is identical to umoci unpack', () => {
       '/null-dev 20',
       '-> ../etc/passwd',
       '/replaced/new',
+      '/latin1-\xe9\xff',
     ]) {
       expect(listing).toContain(needle);
     }

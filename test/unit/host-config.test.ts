@@ -18,7 +18,12 @@ describe('host config', () => {
       plainHttpRegistries: [],
       authFile: '/etc/berth/auth.json',
       pull: { maxConcurrentDownloads: 3, retries: 4, idleTimeoutMs: 30_000 },
-      unpack: { maxLayerBytes: 64 * 2 ** 30, maxImageBytes: 128 * 2 ** 30, reserveBytes: 256 * 2 ** 20, maxConcurrentLayers: 1 },
+      unpack: {
+        maxLayerBytes: 64 * 2 ** 30,
+        maxImageBytes: 128 * 2 ** 30,
+        reserveBytes: 256 * 2 ** 20,
+        maxConcurrentLayers: 1,
+      },
     });
   });
 
@@ -34,7 +39,12 @@ describe('host config', () => {
       plainHttpRegistries: ['registry.lan:5000'],
       authFile: '/root/.docker/config.json',
       pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutMs: 2500 },
-      unpack: { maxLayerBytes: 64 * 2 ** 30, maxImageBytes: 128 * 2 ** 30, reserveBytes: 256 * 2 ** 20, maxConcurrentLayers: 1 },
+      unpack: {
+        maxLayerBytes: 64 * 2 ** 30,
+        maxImageBytes: 128 * 2 ** 30,
+        reserveBytes: 256 * 2 ** 20,
+        maxConcurrentLayers: 1,
+      },
     });
   });
 

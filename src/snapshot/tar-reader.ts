@@ -1,0 +1,220 @@
+// A push parser for tar streams (ustar, GNU long names, PAX), synchronous: feed it chunks, it
+// calls back per entry header, per slice of entry data and per entry end, without an async step
+// per entry. Names and link targets stay raw bytes, including inside PAX records, so a name that
+// is not UTF-8 reaches the disk byte for byte. Pure: no I/O.
+import { BerthError } from '../lib/errors.js';
+
+export type EntryType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'directory' | 'fifo' | 'other';
+
+export interface TarEntry {
+  name: Buffer;
+  linkname: Buffer;
+  type: EntryType;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: Date;
+  devmajor: number;
+  devminor: number;
+  /** SCHILY.xattr.* records from PAX headers: name and raw value. */
+  xattrs: Array<[string, Buffer]>;
+}
+
+export interface TarHandler {
+  entry(e: TarEntry): void;
+  data(chunk: Buffer): void;
+  end(): void;
+}
+
+const BLOCK = 512;
+const TYPES: Record<string, EntryType> = {
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'link',
+  '2': 'symlink',
+  '3': 'char',
+  '4': 'block',
+  '5': 'directory',
+  '6': 'fifo',
+};
+
+function corrupt(why: string): BerthError {
+  return new BerthError('ERR_LAYER_CORRUPT', 'integrity', `malformed tar: ${why}`);
+}
+
+function cstr(buf: Buffer, off: number, len: number): Buffer {
+  const end = buf.indexOf(0, off);
+  return buf.subarray(off, end < 0 || end > off + len ? off + len : end);
+}
+
+/** Octal, or base-256 when the high bit of the first byte is set (GNU, for big values). */
+function num(buf: Buffer, off: number, len: number): number {
+  if ((buf[off] as number) & 0x80) {
+    let v = (buf[off] as number) & 0x7f;
+    for (let i = 1; i < len; i++) v = v * 256 + (buf[off + i] as number);
+    return v;
+  }
+  const s = cstr(buf, off, len).toString('latin1').trim();
+  if (s === '') return 0;
+  if (!/^[0-7]+$/.test(s)) throw corrupt(`bad number "${s}"`);
+  return Number.parseInt(s, 8);
+}
+
+function checksumOk(h: Buffer): boolean {
+  const want = num(h, 148, 8);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const b = i >= 148 && i < 156 ? 32 : (h[i] as number);
+    unsigned += b;
+    signed += b > 127 ? b - 256 : b;
+  }
+  return want === unsigned || want === signed;
+}
+
+/** PAX records: "<len> <key>=<value>\n", values kept as raw bytes. */
+export function parsePax(body: Buffer): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  let pos = 0;
+  while (pos < body.length) {
+    const space = body.indexOf(0x20, pos);
+    if (space < 0) break;
+    const len = Number(body.subarray(pos, space).toString('latin1'));
+    if (!Number.isInteger(len) || len <= 0 || pos + len > body.length) throw corrupt('bad PAX record length');
+    const record = body.subarray(space + 1, pos + len - 1); // without the trailing newline
+    const eq = record.indexOf(0x3d);
+    if (eq < 0) throw corrupt('PAX record without "="');
+    out.set(record.subarray(0, eq).toString('utf8'), record.subarray(eq + 1));
+    pos += len;
+  }
+  return out;
+}
+
+export class TarReader {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Bytes of entry data still to deliver, then padding to skip. */
+  private dataLeft = 0;
+  private padLeft = 0;
+  /** Collecting the body of a meta entry (PAX / GNU long name) instead of delivering it. */
+  private metaKind: string | undefined;
+  private metaBody: Buffer[] = [];
+  private pax = new Map<string, Buffer>();
+  private globalPax = new Map<string, Buffer>();
+  private longName: Buffer | undefined;
+  private longLink: Buffer | undefined;
+  private inEntry = false;
+  private finished = false;
+
+  constructor(private readonly handler: TarHandler) {}
+
+  push(chunk: Buffer): void {
+    let buf = chunk;
+    while (buf.length > 0 && !this.finished) {
+      if (this.dataLeft > 0) {
+        const n = Math.min(this.dataLeft, buf.length);
+        const slice = buf.subarray(0, n);
+        if (this.metaKind) this.metaBody.push(slice);
+        else this.handler.data(slice);
+        this.dataLeft -= n;
+        buf = buf.subarray(n);
+        if (this.dataLeft === 0) this.endEntry();
+        continue;
+      }
+      if (this.padLeft > 0) {
+        const n = Math.min(this.padLeft, buf.length);
+        this.padLeft -= n;
+        buf = buf.subarray(n);
+        continue;
+      }
+      // Need a whole header block.
+      const need = BLOCK - this.pendingBytes;
+      const take = buf.subarray(0, need);
+      this.pending.push(take);
+      this.pendingBytes += take.length;
+      buf = buf.subarray(take.length);
+      if (this.pendingBytes === BLOCK) {
+        const header = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+        this.pending = [];
+        this.pendingBytes = 0;
+        this.header(header);
+      }
+    }
+  }
+
+  /** The stream ended: it must not end inside an entry. */
+  close(): void {
+    if (this.dataLeft > 0 || this.pendingBytes > 0 || this.inEntry) throw corrupt('unexpected end of stream');
+  }
+
+  private header(h: Buffer): void {
+    if (h.every((b) => b === 0)) {
+      this.finished = true; // end-of-archive marker; whatever follows is padding
+      return;
+    }
+    if (!checksumOk(h)) throw corrupt('header checksum mismatch');
+    const typeflag = String.fromCharCode(h[156] as number);
+    const size = num(h, 124, 12);
+    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+      this.metaKind = typeflag;
+      this.metaBody = [];
+      this.dataLeft = size;
+      this.padLeft = pad;
+      if (size === 0) this.endEntry();
+      return;
+    }
+    let name = cstr(h, 0, 100);
+    const magic = h.subarray(257, 263).toString('latin1');
+    if (magic.startsWith('ustar')) {
+      const prefix = cstr(h, 345, 155);
+      if (prefix.length > 0 && magic === 'ustar\0') name = Buffer.concat([prefix, Buffer.from('/'), name]);
+    }
+    const pax = new Map([...this.globalPax, ...this.pax]);
+    const paxNum = (k: string, fallback: number) => {
+      const v = pax.get(k);
+      return v === undefined ? fallback : Number(v.toString('latin1'));
+    };
+    const entry: TarEntry = {
+      name: pax.get('path') ?? this.longName ?? name,
+      linkname: pax.get('linkpath') ?? this.longLink ?? cstr(h, 157, 100),
+      type: TYPES[typeflag] ?? 'other',
+      mode: num(h, 100, 8),
+      uid: paxNum('uid', num(h, 108, 8)),
+      gid: paxNum('gid', num(h, 116, 8)),
+      size: paxNum('size', size),
+      mtime: new Date(paxNum('mtime', num(h, 136, 12)) * 1000),
+      devmajor: num(h, 329, 8),
+      devminor: num(h, 337, 8),
+      xattrs: [...pax].filter(([k]) => k.startsWith('SCHILY.xattr.')).map(([k, v]) => [k.slice(13), v]),
+    };
+    this.pax = new Map();
+    this.longName = undefined;
+    this.longLink = undefined;
+    // Regular files' data goes to the handler; any bytes another type declares are passed by too
+    // (and ignored there), so the stream stays in step.
+    const dataSize = entry.type === 'file' ? entry.size : size;
+    this.inEntry = true;
+    this.handler.entry(entry);
+    this.dataLeft = dataSize;
+    this.padLeft = (BLOCK - (dataSize % BLOCK)) % BLOCK;
+    if (dataSize === 0) this.endEntry();
+  }
+
+  private endEntry(): void {
+    if (this.metaKind) {
+      const body = Buffer.concat(this.metaBody);
+      if (this.metaKind === 'x') this.pax = parsePax(body);
+      else if (this.metaKind === 'g') this.globalPax = new Map([...this.globalPax, ...parsePax(body)]);
+      else if (this.metaKind === 'L') this.longName = cstr(body, 0, body.length);
+      else this.longLink = cstr(body, 0, body.length);
+      this.metaKind = undefined;
+      this.metaBody = [];
+      return;
+    }
+    this.inEntry = false;
+    this.handler.end();
+  }
+}
