@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { isBerthError } from '../../src/lib/errors.js';
+import { parsePax, type TarEntry, TarReader } from '../../src/snapshot/tar-reader.js';
+
+/** A ustar header block, written by hand (hostile cases need control of every byte). */
+function header(fields: {
+  name: string | Buffer;
+  type?: string;
+  size?: number;
+  mode?: number;
+  linkname?: string;
+}): Buffer {
+  const h = Buffer.alloc(512);
+  Buffer.from(fields.name).copy(h, 0, 0, 100);
+  h.write(`${(fields.mode ?? 0o644).toString(8).padStart(7, '0')}\0`, 100, 'latin1');
+  h.write('0000000\0', 108, 'latin1');
+  h.write('0000000\0', 116, 'latin1');
+  h.write(`${(fields.size ?? 0).toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+  h.write('14712345670\0', 136, 'latin1');
+  h.write(fields.type ?? '0', 156, 'latin1');
+  if (fields.linkname) h.write(fields.linkname, 157, 'latin1');
+  h.write('ustar\0' + '00', 257, 'latin1');
+  h.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return h;
+}
+
+const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+const END = Buffer.alloc(1024);
+
+function paxRecord(key: string, value: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from('\n')]);
+  let len = body.length + 1;
+  while (String(len).length + body.length !== len) len = String(len).length + body.length;
+  return Buffer.concat([Buffer.from(String(len)), body]);
+}
+
+function read(stream: Buffer, chunkSize = stream.length) {
+  const entries: Array<TarEntry & { data: string }> = [];
+  const reader = new TarReader({
+    entry: (e) => entries.push({ ...e, data: '' }),
+    data: (c) => {
+      const last = entries[entries.length - 1] as { data: string };
+      last.data += c.toString('latin1');
+    },
+    end: () => undefined,
+  });
+  for (let i = 0; i < stream.length; i += chunkSize) reader.push(stream.subarray(i, i + chunkSize));
+  reader.close();
+  return entries;
+}
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    return isBerthError(err) ? `${err.code}: ${err.message}` : String(err);
+  }
+  return 'no error';
+}
+
+describe('TarReader', () => {
+  const archive = Buffer.concat([
+    header({ name: 'dir/', type: '5', mode: 0o755 }),
+    header({ name: 'dir/file', size: 5 }),
+    pad(Buffer.from('hello')),
+    header({ name: 'dir/link', type: '2', linkname: '../x' }),
+    END,
+  ]);
+
+  it.each([1, 7, 512, 513, 100_000])('reads the same entries whatever the chunk size (%i)', (size) => {
+    const entries = read(archive, size);
+    expect(entries.map((e) => [e.name.toString(), e.type, e.size, e.data, e.linkname.toString()])).toEqual([
+      ['dir/', 'directory', 0, '', ''],
+      ['dir/file', 'file', 5, 'hello', ''],
+      ['dir/link', 'symlink', 0, '', '../x'],
+    ]);
+    expect(entries[1]?.mtime.getTime()).toBe(0o14712345670 * 1000);
+  });
+
+  it('keeps names as raw bytes, also inside PAX records, and reads xattrs', () => {
+    const name = Buffer.from([0x6c, 0x61, 0x74, 0xe9, 0xff]);
+    const pax = Buffer.concat([
+      paxRecord('path', name),
+      paxRecord('SCHILY.xattr.user.k', Buffer.from([0, 1, 2])),
+    ]);
+    const stream = Buffer.concat([
+      header({ name: 'PaxHeader', type: 'x', size: pax.length }),
+      pad(pax),
+      header({ name: 'short' }),
+      END,
+    ]);
+    const [e] = read(stream);
+    expect(e?.name.equals(name)).toBe(true);
+    expect(e?.xattrs).toEqual([['user.k', Buffer.from([0, 1, 2])]]);
+  });
+
+  it('reads GNU long names and global PAX headers', () => {
+    const long = 'd/'.repeat(80) + 'file';
+    const g = paxRecord('uid', Buffer.from('4242'));
+    const stream = Buffer.concat([
+      header({ name: 'pax_global_header', type: 'g', size: g.length }),
+      pad(g),
+      header({ name: '././@LongLink', type: 'L', size: long.length + 1 }),
+      pad(Buffer.from(`${long}\0`)),
+      header({ name: long.slice(0, 99) }),
+      END,
+    ]);
+    const [e] = read(stream);
+    expect(e?.name.toString()).toBe(long);
+    expect(e?.uid).toBe(4242);
+  });
+
+  it.each([
+    [
+      'a bad checksum',
+      () => {
+        const h = header({ name: 'x' });
+        h[0] = 0x79;
+        return Buffer.concat([h, END]);
+      },
+      'ERR_LAYER_CORRUPT: malformed tar: header checksum mismatch',
+    ],
+    [
+      'a stream cut inside a file',
+      () => Buffer.concat([header({ name: 'x', size: 2000 }), Buffer.alloc(100)]),
+      'ERR_LAYER_CORRUPT: malformed tar: unexpected end of stream',
+    ],
+    [
+      'a stream cut inside a header',
+      () => header({ name: 'x' }).subarray(0, 300),
+      'ERR_LAYER_CORRUPT: malformed tar: unexpected end of stream',
+    ],
+  ])('%s is ERR_LAYER_CORRUPT', (_name, make, expected) => {
+    expect(errorOf(() => read(make()))).toBe(expected);
+  });
+
+  it('ignores what follows the end-of-archive marker', () => {
+    expect(read(Buffer.concat([header({ name: 'a' }), END, Buffer.from('trailing garbage')]))).toHaveLength(
+      1,
+    );
+  });
+});
+
+describe('parsePax', () => {
+  it('rejects records whose length lies', () => {
+    expect(errorOf(() => parsePax(Buffer.from('99 path=x\n')))).toBe(
+      'ERR_LAYER_CORRUPT: malformed tar: bad PAX record length',
+    );
+  });
+});
