@@ -175,7 +175,7 @@ async function fetchLayers(
   snapshotter: Snapshotter | undefined,
 ): Promise<number> {
   const indexOf = new Map<string, number[]>();
-  layers.forEach((l, i) => indexOf.set(l.digest, [...(indexOf.get(l.digest) ?? []), i]));
+  for (const [i, l] of layers.entries()) indexOf.set(l.digest, [...(indexOf.get(l.digest) ?? []), i]);
   const unique = [...new Map(layers.map((l) => [l.digest, l])).values()].sort((a, b) => b.size - a.size);
   const unpacks: Array<Promise<void>> = [];
   let fetched = 0;

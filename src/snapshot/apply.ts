@@ -69,23 +69,28 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       const meta = metaOf(e);
       switch (e.type) {
         case 'directory':
-          return w.directory(path, meta);
+          w.directory(path, meta);
+          return;
         case 'file':
           open = { fd: w.openFile(path, meta), path, meta };
           stats.files++;
           return;
         case 'symlink':
-          return w.symlink(path, e.linkname, meta);
+          w.symlink(path, e.linkname, meta);
+          return;
         case 'link': {
           const target = cleanComponents(e.linkname);
           if (target.length === 0) throw unsafe(`hardlink ${e.name.toString()} points at the root`);
-          return w.hardlink(path, w.place(target), e.name.toString(), e.linkname.toString());
+          w.hardlink(path, w.place(target), e.name.toString(), e.linkname.toString());
+          return;
         }
         case 'fifo':
-          return w.special(path, 'p', 0, 0, meta);
+          w.special(path, 'p', 0, 0, meta);
+          return;
         case 'char':
         case 'block':
-          return w.special(path, e.type === 'char' ? 'c' : 'b', e.devmajor, e.devminor, meta);
+          w.special(path, e.type === 'char' ? 'c' : 'b', e.devmajor, e.devminor, meta);
+          return;
         default:
           return; // other entry types (sockets, vendor extensions) are skipped
       }

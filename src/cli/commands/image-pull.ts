@@ -39,7 +39,14 @@ export const imagePull: Command = {
     let result: PullResult;
     try {
       const unpack =
-        values['no-unpack'] === true ? undefined : { snapshots: ctx.snapshots(), limits: config.unpack };
+        values['no-unpack'] === true
+          ? undefined
+          : {
+              snapshots: ctx.snapshots(),
+              limits: config.unpack,
+              run: createWorkerRunner(UNPACK_WORKER),
+              concurrency: config.unpack.maxConcurrentLayers,
+            };
       result = await pullImage({ registry, store, now: ctx.now, ...(unpack ? { unpack } : {}) }, ref, {
         platform,
         maxConcurrentDownloads: config.pull.maxConcurrentDownloads,
