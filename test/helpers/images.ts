@@ -19,16 +19,21 @@ export async function createLayout(): Promise<Layout> {
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Build `tag` in the layout: one layer per populate function, config with cmd and platform. */
+/**
+ * Build `tag` in the layout: one layer per populate function, config with cmd and platform.
+ * `from` starts from another tag of the layout, so its layers are shared byte for byte (building
+ * the same content twice gives other digests: tar headers carry mtimes).
+ */
 export async function buildImage(
   layout: Layout,
   tag: string,
   layers: Array<(rootfs: string) => Promise<void>>,
-  config: { os?: string; arch?: string; cmd?: string } = {},
+  config: { os?: string; arch?: string; cmd?: string; from?: string } = {},
 ): Promise<void> {
   const image = `${join(layout.dir, 'oci')}:${tag}`;
   const bundle = join(layout.dir, `bundle-${tag}`);
-  await run('umoci', ['new', '--image', image]);
+  if (config.from) await run('umoci', ['tag', '--image', `${join(layout.dir, 'oci')}:${config.from}`, tag]);
+  else await run('umoci', ['new', '--image', image]);
   for (const populate of layers) {
     await rm(bundle, { recursive: true, force: true });
     await run('umoci', ['unpack', '--image', image, bundle]);

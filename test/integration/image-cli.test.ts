@@ -38,7 +38,7 @@ describe.skipIf(skip)('berth image against a real registry', () => {
     registry = await startRegistry();
     layout = await createLayout();
     await buildImage(layout, 'busybox', [populateBusybox]);
-    await buildImage(layout, 'two-layers', [populateBusybox, populateRandom(3, 200_000)]);
+    await buildImage(layout, 'two-layers', [populateRandom(3, 200_000)], { from: 'busybox' });
     await buildImage(layout, 'arm64', [populateRandom(1, 1000)], { arch: 'arm64' });
     await pushImage(layout, 'busybox', `${registry.host}/test/busybox:latest`);
     await pushImage(layout, 'busybox', `${registry.host}/test/busybox-docker:v2s2`, { format: 'v2s2' });

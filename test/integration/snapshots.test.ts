@@ -44,7 +44,7 @@ describe.skipIf(skip)('snapshots', () => {
     registry = await startRegistry();
     layout = await createLayout();
     await buildImage(layout, 'base', [populateBusybox]);
-    await buildImage(layout, 'app', [populateBusybox, populateRandom(2, 100_000)]);
+    await buildImage(layout, 'app', [populateRandom(2, 100_000)], { from: 'base' });
     await buildImage(layout, 'many', [manyFiles]);
     await pushImage(layout, 'base', `${registry.host}/test/base:1`);
     await pushImage(layout, 'app', `${registry.host}/test/app:1`);
