@@ -201,6 +201,7 @@ async function fetchLayers(
     }
   });
   const results = await Promise.allSettled([fetching]);
+  if (results[0]?.status === 'rejected') snapshotter?.abort(results[0].reason);
   // Every started unpack finishes (or fails) before we report, so no temp directory is in use.
   const unpackResults = await Promise.allSettled(unpacks);
   for (const r of [...results, ...unpackResults]) if (r.status === 'rejected') throw r.reason;

@@ -12,6 +12,8 @@
 // and a layer is mostly small files.
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { BerthError } from '../lib/errors.js';
+import { findInLowers } from './copy-up.js';
 import { LayerWriter, type Meta, unsafe } from './layer-writer.js';
 import { cleanComponents, isAllowedXattr, isOpaqueMarker, whiteoutTarget } from './tar-path.js';
 import { type TarEntry, TarReader } from './tar-reader.js';
@@ -20,6 +22,8 @@ export type ApplyMode = 'overlay' | 'native';
 
 export interface ApplyOptions {
   mode: ApplyMode;
+  /** Overlay form: the snapshot directories below this layer, top first (for hardlinks into them). */
+  lowers?: string[];
   /** Keep ownership from the tar (needs root); otherwise files belong to the caller. */
   preserveOwnership: boolean;
 }
@@ -81,7 +85,18 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
         case 'link': {
           const target = cleanComponents(e.linkname);
           if (target.length === 0) throw unsafe(`hardlink ${e.name.toString()} points at the root`);
-          w.hardlink(path, w.place(target), e.name.toString(), e.linkname.toString());
+          const lowers = options.lowers;
+          if (options.mode === 'overlay' && !lowers && !w.exists(w.place(target))) {
+            // Probably a file of a lower layer: unpack again once the lower snapshots exist.
+            throw new BerthError(
+              'ERR_LAYER_NEEDS_LOWER',
+              'internal',
+              `hardlink ${e.name.toString()} needs lower layers`,
+            );
+          }
+          w.hardlink(path, w.place(target), e.name.toString(), e.linkname.toString(), () =>
+            lowers ? findInLowers(lowers, target) : undefined,
+          );
           return;
         }
         case 'fifo':

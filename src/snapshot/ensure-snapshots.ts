@@ -3,7 +3,7 @@
 // not depend on each other); present ones are shared as they are. A pull hands each layer over as
 // soon as its blob is stored, so unpacking overlaps the downloads still running.
 import type { ContentStore } from '../content/types.js';
-import { BerthError } from '../lib/errors.js';
+import { BerthError, hasCode } from '../lib/errors.js';
 import { createSemaphore } from '../lib/semaphore.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
@@ -41,6 +41,19 @@ export interface Snapshotter {
   layer(i: number, layer: Descriptor): Promise<void>;
   /** After every layer: sizes, and the image-wide bound. */
   result(): EnsureResult;
+  /** Some layers will never be handed over (a download failed): release whoever waits for them. */
+  abort(reason: unknown): void;
+}
+
+function deferred(): { promise: Promise<void>; resolve(): void; reject(err: unknown): void } {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined); // observed by whoever waits on it
+  return { promise, resolve, reject };
 }
 
 export async function createSnapshotter(
@@ -55,47 +68,80 @@ export async function createSnapshotter(
   const run = deps.run ?? runUnpackJob;
   const slot = createSemaphore(deps.concurrency ?? 1);
   const infos: SnapshotInfo[] = [];
+  const ready = ids.map(() => deferred());
   let unpacked = 0;
+
+  /** Unpack layer i into a fresh temp directory and publish it; `lowers` for hardlinks into them. */
+  const attempt = async (i: number, layer: Descriptor, lowers?: string[]): Promise<void> => {
+    const chainId = ids[i] as Digest;
+    const diffId = config.rootfs.diff_ids[i] as Digest;
+    const target = await deps.snapshots.prepare(chainId);
+    try {
+      const size = await run({
+        blobPath: deps.store.blobPath(layer.digest),
+        mediaType: layer.mediaType,
+        digest: layer.digest,
+        diffId,
+        dest: target.fs,
+        mode: 'overlay',
+        maxBytes: limits.maxLayerBytes,
+        reserveBytes: limits.reserveBytes,
+        preserveOwnership,
+        ...(lowers ? { lowers } : {}),
+      });
+      const info: SnapshotInfo = {
+        chainId,
+        diffId,
+        parent: i === 0 ? null : (ids[i - 1] as Digest),
+        size,
+        createdAt: deps.now().toISOString(),
+      };
+      await target.commit(info);
+      infos[i] = info;
+      unpacked++;
+      onEvent?.({ type: 'unpacked', digest: layer.digest, chainId, size, existed: false });
+    } catch (err) {
+      await target.discard();
+      throw err;
+    }
+  };
+
+  const unpackLayer = async (i: number, layer: Descriptor): Promise<void> => {
+    const chainId = ids[i] as Digest;
+    const existing = await deps.snapshots.get(chainId);
+    if (existing) {
+      infos[i] = existing;
+      onEvent?.({ type: 'unpacked', digest: layer.digest, chainId, size: existing.size, existed: true });
+      return;
+    }
+    try {
+      await slot(() => attempt(i, layer));
+    } catch (err) {
+      if (!hasCode(err, 'ERR_LAYER_NEEDS_LOWER')) throw err;
+      // A hardlink into a lower layer: wait for the lower snapshots (outside the slot, so they can
+      // use it), then unpack once more with them at hand.
+      await Promise.all(ready.slice(0, i).map((d) => d.promise));
+      const lowers = ids
+        .slice(0, i)
+        .reverse()
+        .map((id) => deps.snapshots.fsPath(id));
+      await slot(() => attempt(i, layer, lowers));
+    }
+  };
+
   return {
     async layer(i, layer) {
-      const chainId = ids[i] as Digest;
-      const existing = await deps.snapshots.get(chainId);
-      if (existing) {
-        infos[i] = existing;
-        onEvent?.({ type: 'unpacked', digest: layer.digest, chainId, size: existing.size, existed: true });
-        return;
+      const done = ready[i];
+      try {
+        await unpackLayer(i, layer);
+        done?.resolve();
+      } catch (err) {
+        done?.reject(err);
+        throw err;
       }
-      const diffId = config.rootfs.diff_ids[i] as Digest;
-      await slot(async () => {
-        const target = await deps.snapshots.prepare(chainId);
-        try {
-          const size = await run({
-            blobPath: deps.store.blobPath(layer.digest),
-            mediaType: layer.mediaType,
-            digest: layer.digest,
-            diffId,
-            dest: target.fs,
-            mode: 'overlay',
-            maxBytes: limits.maxLayerBytes,
-            reserveBytes: limits.reserveBytes,
-            preserveOwnership,
-          });
-          const info: SnapshotInfo = {
-            chainId,
-            diffId,
-            parent: i === 0 ? null : (ids[i - 1] as Digest),
-            size,
-            createdAt: deps.now().toISOString(),
-          };
-          await target.commit(info);
-          infos[i] = info;
-          unpacked++;
-          onEvent?.({ type: 'unpacked', digest: layer.digest, chainId, size, existed: false });
-        } catch (err) {
-          await target.discard();
-          throw err;
-        }
-      });
+    },
+    abort(reason) {
+      for (const d of ready) d.reject(reason);
     },
     result() {
       const size = infos.reduce((n, s) => n + s.size, 0);

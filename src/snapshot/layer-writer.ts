@@ -25,6 +25,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { BerthError, errnoCode } from '../lib/errors.js';
+import { copyUp } from './copy-up.js';
 import { hostPath, resolveInRoot } from './resolve.js';
 
 export interface Meta {
@@ -87,6 +88,10 @@ export class LayerWriter {
     this.knownDirs.delete(key);
     const prefix = `${key}/`;
     for (const k of this.knownDirs) if (k.startsWith(prefix)) this.knownDirs.delete(k);
+  }
+
+  exists(p: Buffer): boolean {
+    return this.lstat(p) !== undefined;
   }
 
   private lstat(p: Buffer) {
@@ -207,8 +212,25 @@ export class LayerWriter {
     this.xattrs(path, meta);
   }
 
-  hardlink(path: Buffer, target: Buffer, name: string, linkname: string): void {
-    const st = this.lstat(target);
+  /**
+   * A hardlink to `target` inside the root. `copyFrom`, when given, is where to copy a missing
+   * target from first (a lower layer's file, in overlay form).
+   */
+  hardlink(
+    path: Buffer,
+    target: Buffer,
+    name: string,
+    linkname: string,
+    copyFrom?: () => Buffer | undefined,
+  ): void {
+    let st = this.lstat(target);
+    if (!st && copyFrom) {
+      const source = copyFrom();
+      if (source) {
+        copyUp(source, target, this.preserveOwnership);
+        st = this.lstat(target);
+      }
+    }
     if (!st) throw unsafe(`hardlink ${name} points at ${linkname}, which does not exist`);
     if (st.isDirectory()) throw unsafe(`hardlink ${name} points at a directory`);
     this.exclusive(path, () => linkSync(target, path));

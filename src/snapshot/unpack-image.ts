@@ -29,6 +29,8 @@ export interface UnpackJob {
   maxBytes: number;
   reserveBytes: number;
   preserveOwnership: boolean;
+  /** Overlay form: lower snapshot directories, top first (see ApplyOptions.lowers). */
+  lowers?: string[];
 }
 
 /** Runs an UnpackJob and resolves to the layer's uncompressed size (in-process or in a worker). */

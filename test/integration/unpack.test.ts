@@ -10,7 +10,11 @@ import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContentStore } from '../../src/content/index.js';
 import { describeImage } from '../../src/images/index.js';
+import type { Descriptor } from '../../src/oci/descriptor.js';
+import type { Digest } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
+import { createSnapshotter } from '../../src/snapshot/ensure-snapshots.js';
+import { createSnapshotStore } from '../../src/snapshot/snapshot-store.js';
 import { applyLayerBlob } from '../../src/snapshot/unpack-image.js';
 import { runBerth } from '../helpers/cli.js';
 import { sha256 } from '../helpers/hostile-registry.js';
@@ -400,6 +404,52 @@ describe.skipIf(skip)('overlay form', () => {
     try {
       expect(describeTree(mnt)).toEqual(describeTree(native));
       expect(describeTree(mnt).map((l) => l.split(' ')[0])).toEqual(['/keep', '/opaque', '/opaque/new']);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
+});
+
+describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
+  it('copy the file up from the lower snapshot and link it, whatever order the layers unpack in', async () => {
+    const dir = join(work, 'hardlink-lower');
+    const root = join(dir, 'store');
+    const name = await storeImage(root, [
+      [{ name: 'bin/tool', body: 'the tool', mode: 0o755 }],
+      [{ name: 'bin/alias', type: 'link', linkname: 'bin/tool' }],
+    ]);
+    const store = createContentStore({ root });
+    const record = await store.getImage(name);
+    const details = await describeImage(store, record as NonNullable<typeof record>);
+    const snapshots = createSnapshotStore(root);
+    const snapshotter = await createSnapshotter(
+      { store, snapshots, now: () => new Date(), concurrency: 2 },
+      details.config,
+      { maxLayerBytes: 1 << 30, maxImageBytes: 1 << 30, reserveBytes: 0 },
+    );
+    const [l0, l1] = details.manifest.layers as [Descriptor, Descriptor];
+    // The upper layer first: it must wait for the lower one, not fail.
+    await Promise.all([snapshotter.layer(1, l1), snapshotter.layer(0, l0)]);
+    const ids = snapshotter.result().chainIds;
+    const upper = snapshots.fsPath(ids[1] as Digest);
+    expect(await readFile(join(upper, 'bin/alias'), 'utf8')).toBe('the tool');
+    expect((await stat(join(upper, 'bin/alias'))).nlink).toBe(2); // linked to the copied-up bin/tool
+    expect((await stat(join(upper, 'bin/tool'))).mode & 0o777).toBe(0o755);
+
+    const native = join(dir, 'native');
+    expect((await runBerth(['--root', root, 'image', 'unpack', name, native])).code).toBe(0);
+    const mnt = join(dir, 'mnt');
+    await mkdir(mnt);
+    execFileSync('mount', [
+      '-t',
+      'overlay',
+      'overlay',
+      '-o',
+      `lowerdir=${upper}:${snapshots.fsPath(ids[0] as Digest)}`,
+      mnt,
+    ]);
+    try {
+      expect(describeTree(mnt)).toEqual(describeTree(native));
     } finally {
       execFileSync('umount', [mnt]);
     }
