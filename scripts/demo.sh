@@ -51,3 +51,6 @@ say "berth image ls"
 berth image ls
 say "the store is a plain OCI layout: skopeo reads it as-is"
 skopeo inspect "oci:$work/root/content:$registry/demo/busybox:latest" | head -6
+say "berth image unpack: the flattened root filesystem"
+berth image unpack "$registry/demo/busybox:latest" "$work/rootfs"
+ls "$work/rootfs" "$work/rootfs/bin" | head -8
