@@ -4,13 +4,14 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
+import { isProcessAlive } from '../lib/process.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { type Digest, isDigest } from '../oci/digest.js';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/image.js';
 import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
 import { REPO_DIGEST_ANNOTATION, readIndexFile } from './index-file.js';
 import { parkPartial } from './ingest.js';
-import { isProcessAlive, readLiveLeases } from './lease.js';
+import { readLiveLeases } from './lease.js';
 import { blobPathIn, parseIngestName, partialPathIn, type StorePaths } from './paths.js';
 import type { GcResult } from './types.js';
 

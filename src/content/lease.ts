@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
+import { isProcessAlive } from '../lib/process.js';
 import type { Digest } from '../oci/digest.js';
 import type { StorePaths } from './paths.js';
 import type { Lease } from './types.js';
@@ -22,15 +23,6 @@ export async function createLeaseFile(paths: StorePaths, pid: number): Promise<L
       await rm(file, { force: true });
     },
   };
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
-  }
 }
 
 export interface LiveLeases {

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isProcessAlive } from '../content/lease.js';
 import { errnoCode } from '../lib/errors.js';
+import { isProcessAlive } from '../lib/process.js';
 import { type Digest, digestHex, parseDigest } from '../oci/digest.js';
 
 export interface SnapshotInfo {
