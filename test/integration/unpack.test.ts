@@ -350,6 +350,27 @@ describe.skipIf(skip)('hostile layers never reach outside the destination', () =
     }
   });
 
+  it('refuses a DEST that is a file or not empty, and changes neither', async () => {
+    const dir = join(work, 'dest-checks');
+    const root = join(dir, 'store');
+    const name = await storeImage(root, [[{ name: 'f', body: 'x' }]]);
+    await writeFile(join(dir, 'a-file'), 'keep');
+    await mkdir(join(dir, 'full'));
+    await writeFile(join(dir, 'full/mine'), 'keep');
+    const asFile = await runBerth(['--root', root, 'image', 'unpack', name, join(dir, 'a-file')]);
+    expect([asFile.code, asFile.stderr]).toEqual([
+      2,
+      `berth: ERR_DEST_NOT_DIRECTORY: ${join(dir, 'a-file')} exists and is not a directory\n`,
+    ]);
+    const full = await runBerth(['--root', root, 'image', 'unpack', name, join(dir, 'full')]);
+    expect([full.code, full.stderr]).toEqual([
+      2,
+      `berth: ERR_DEST_NOT_EMPTY: ${join(dir, 'full')} is not empty\n`,
+    ]);
+    expect(await readFile(join(dir, 'a-file'), 'utf8')).toBe('keep');
+    expect(await readFile(join(dir, 'full/mine'), 'utf8')).toBe('keep');
+  });
+
   it('a truncated layer is ERR_LAYER_CORRUPT', async () => {
     const dir = join(work, 'truncated');
     const root = join(dir, 'store');

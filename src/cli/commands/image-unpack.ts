@@ -31,6 +31,9 @@ export const imageUnpack: Command = {
         throw new BerthError('ERR_DEST_NOT_EMPTY', 'invalid', `${dest} is not empty`);
       }
     } catch (err) {
+      if (errnoCode(err) === 'ENOTDIR') {
+        throw new BerthError('ERR_DEST_NOT_DIRECTORY', 'invalid', `${dest} exists and is not a directory`);
+      }
       if (errnoCode(err) !== 'ENOENT') throw err;
       await mkdir(dest, { recursive: true, mode: 0o755 });
       created = true;
