@@ -1,5 +1,6 @@
 // Registry credentials from a docker-style config.json (`auths`), looked up by registry host.
-// Keys may be bare hosts or URLs (`https://index.docker.io/v1/` means docker.io).
+// Keys may be bare hosts or URLs (`https://index.docker.io/v1/` means docker.io). Credential
+// helpers (`credsStore`, `credHelpers`) are not run: berth reads only what the file holds.
 import { readFile } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { isObject } from '../oci/descriptor.js';
@@ -42,6 +43,9 @@ export function parseCredentials(text: string, file: string): CredentialLookup {
   for (const [key, value] of Object.entries(auths)) {
     if (!isObject(value)) throw bad(`auths["${key}"] is not an object`);
     const cred: Credential = {};
+    if (typeof value.username === 'string') cred.username = value.username;
+    if (typeof value.password === 'string') cred.password = value.password;
+    // As docker does: `auth`, when present, wins over `username`/`password`.
     if (typeof value.auth === 'string' && value.auth !== '') {
       const decoded = Buffer.from(value.auth, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
@@ -49,13 +53,11 @@ export function parseCredentials(text: string, file: string): CredentialLookup {
       cred.username = decoded.slice(0, colon);
       cred.password = decoded.slice(colon + 1);
     }
-    if (typeof value.username === 'string') cred.username = value.username;
-    if (typeof value.password === 'string') cred.password = value.password;
     if (typeof value.identitytoken === 'string' && value.identitytoken !== '')
       cred.identityToken = value.identitytoken;
     table.set(normalizeAuthKey(key), cred);
   }
-  return (registry) => table.get(registry.toLowerCase());
+  return (registry) => table.get(normalizeAuthKey(registry));
 }
 
 /** A missing file means no credentials; an unreadable or malformed one is an error naming it. */

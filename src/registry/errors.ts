@@ -1,4 +1,5 @@
-// Mapping transport failures and HTTP statuses to coded errors. Pure.
+// Mapping transport failures and HTTP statuses to coded errors, and keeping secrets out of the
+// messages. Pure: the clock comes in as `now`.
 import { BerthError, errnoCode } from '../lib/errors.js';
 
 /** A transient failure that says when to come back (429 / 503 with Retry-After). */
@@ -11,44 +12,42 @@ export class RetryAfterError extends BerthError {
   }
 }
 
-const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_CLOSED',
-]);
+/**
+ * Strip anything that may be a secret from text that came from elsewhere (an undici message, a
+ * URL): `user:pass@` in URLs, Authorization values, token and password query parameters.
+ */
+export function redact(text: string): string {
+  return text
+    .replace(/(\/\/)[^/\s@]+@/g, '$1***@')
+    .replace(/\b(Basic|Bearer)\s+[A-Za-z0-9\-._~+/]+=*/gi, '$1 ***')
+    .replace(/([?&](?:access_token|token|password|refresh_token|client_secret)=)[^&\s]*/gi, '$1***');
+}
 
-/** Turn an error thrown by undici (or the socket) into a BerthError about `what`. */
+const TLS_CONFIG_CODES = /^(ERR_TLS|ERR_SSL|UNABLE_TO_|CERT_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH)/;
+
+/**
+ * Turn an error thrown by undici (or the socket) into a BerthError about `what`. Everything
+ * network-shaped (refused, reset, DNS, stalls, closed sockets) is kind 'unavailable' and retried.
+ * A certificate or TLS-protocol failure is a configuration problem (a registry that speaks plain
+ * HTTP, a private CA): retrying cannot fix it, so it is 'invalid' with a hint.
+ */
 export function transportError(err: unknown, what: string): BerthError {
   if (err instanceof BerthError) return err;
   const code = errnoCode(err) ?? errnoCode((err as { cause?: unknown })?.cause);
-  const detail = code ?? (err instanceof Error ? err.message : String(err));
+  const detail = redact(code ?? (err instanceof Error ? err.message : String(err)));
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
     return new BerthError('ERR_TIMEOUT', 'unavailable', `${what}: registry stalled (${detail})`, {
       cause: err,
     });
   }
-  if (code === 'UND_ERR_ABORTED' || (err as Error)?.name === 'AbortError') {
+  if (code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR' || (err as Error)?.name === 'AbortError') {
     return new BerthError('ERR_ABORTED', 'internal', `${what}: aborted`, { cause: err });
   }
-  if (
-    code &&
-    (code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'DEPTH_ZERO_SELF_SIGNED_CERT')
-  ) {
+  if (code && TLS_CONFIG_CODES.test(code)) {
     return new BerthError('ERR_TLS', 'invalid', `${what}: TLS failed (${detail})`, {
       cause: err,
       hint: 'for a plain-HTTP registry, set registries.<host>.plainHttp in the host config',
     });
-  }
-  if (code === undefined || TRANSIENT_CODES.has(code) || code.startsWith('UND_ERR')) {
-    return new BerthError('ERR_REGISTRY_UNAVAILABLE', 'unavailable', `${what}: ${detail}`, { cause: err });
   }
   return new BerthError('ERR_REGISTRY_UNAVAILABLE', 'unavailable', `${what}: ${detail}`, { cause: err });
 }
@@ -65,16 +64,17 @@ export function statusError(
   status: number,
   what: string,
   headers: Record<string, string | undefined>,
+  now: number,
 ): BerthError {
   if (status === 401)
     return new BerthError('ERR_UNAUTHORIZED', 'unauthorized', `${what}: authentication required (401)`, {
       hint: 'add credentials to the auth file named in the host config',
     });
   if (status === 403) return new BerthError('ERR_FORBIDDEN', 'forbidden', `${what}: access denied (403)`);
-  if (status === 429 || status === 502 || status === 503 || status === 504 || status >= 500) {
+  if (status === 429 || status >= 500) {
     return new RetryAfterError(
       `${what}: registry answered ${status}`,
-      parseRetryAfter(headers['retry-after'], Date.now()),
+      parseRetryAfter(headers['retry-after'], now),
     );
   }
   return new BerthError('ERR_REGISTRY_RESPONSE', 'invalid', `${what}: unexpected status ${status}`);

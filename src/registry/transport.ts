@@ -1,18 +1,25 @@
-// One registry GET: scheme choice (https unless plain HTTP is allowed), authentication on 401,
-// bounded redirects. Authorization is attached only to requests to the registry's own origin: a
-// redirect to another host (a CDN, S3) gets no credentials.
+// One registry GET: scheme choice (https unless plain HTTP is allowed for the registry), one round
+// of authentication on 401, bounded redirects, per-request stall timeouts.
+//
+// Invariants: Authorization is attached only to requests to the registry's own origin, so a
+// redirect to another host (a CDN, S3) never gets credentials; plain HTTP is never spoken to a
+// host that is not allowed it, not even when a redirect asks for it.
 import type { Dispatcher } from 'undici';
 import { request } from 'undici';
 import { BerthError } from '../lib/errors.js';
 import { registryApiHost } from '../oci/reference.js';
 import type { AuthCache } from './auth.js';
 import { statusError, transportError } from './errors.js';
+import { discard } from './response.js';
 
 export interface TransportOptions {
   dispatcher: Dispatcher;
   auth: AuthCache;
   isPlainHttpAllowed: (registry: string) => boolean;
   maxRedirects: number;
+  /** No headers, or no body bytes, for this long fails the request (ERR_TIMEOUT). */
+  idleTimeoutMs: number;
+  now: () => number;
   userAgent: string;
 }
 
@@ -37,8 +44,28 @@ function flatHeaders(h: Dispatcher.ResponseData['headers']): Record<string, stri
   return out;
 }
 
+/** `https://host[:port]`, normalised as URL.origin is (a default port is dropped). */
 export function registryOrigin(registry: string, plainHttp: boolean): string {
-  return `${plainHttp ? 'http' : 'https'}://${registryApiHost(registry)}`;
+  return new URL(`${plainHttp ? 'http' : 'https'}://${registryApiHost(registry)}`).origin;
+}
+
+function nextLocation(t: TransportOptions, o: GetOptions, from: URL, location: string | undefined): URL {
+  if (!location)
+    throw new BerthError('ERR_REGISTRY_RESPONSE', 'invalid', `${o.what}: redirect without Location`);
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    throw new BerthError('ERR_REGISTRY_RESPONSE', 'invalid', `${o.what}: redirect to a malformed URL`);
+  }
+  if (next.protocol !== 'https:' && !(next.protocol === 'http:' && t.isPlainHttpAllowed(next.host))) {
+    throw new BerthError(
+      'ERR_INSECURE_REDIRECT',
+      'invalid',
+      `${o.what}: refused redirect to ${next.protocol}//${next.host} (https only, or plain http to an allowed host)`,
+    );
+  }
+  return next;
 }
 
 export async function registryGet(
@@ -62,22 +89,22 @@ export async function registryGet(
         headers,
         dispatcher: t.dispatcher,
         signal: o.signal,
+        headersTimeout: t.idleTimeoutMs,
+        bodyTimeout: t.idleTimeoutMs,
       });
     } catch (err) {
       throw transportError(err, o.what);
     }
     const flat = flatHeaders(res.headers);
     if (res.statusCode === 401 && sameOrigin && !authTried) {
-      await res.body.dump().catch(() => undefined);
+      await discard(res);
       authTried = true;
-      if (await t.auth.answer(registry, o.scope, res.headers['www-authenticate'], o.signal)) continue;
-      throw statusError(401, o.what, flat);
+      const challenge = res.headers['www-authenticate'];
+      if (await t.auth.answer(registry, o.scope, challenge, authorization, o.signal)) continue;
+      throw statusError(401, o.what, flat, t.now());
     }
     if (res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304) {
-      await res.body.dump().catch(() => undefined);
-      const location = flat.location;
-      if (!location)
-        throw new BerthError('ERR_REGISTRY_RESPONSE', 'invalid', `${o.what}: redirect without Location`);
+      await discard(res);
       if (++hops > t.maxRedirects) {
         throw new BerthError(
           'ERR_TOO_MANY_REDIRECTS',
@@ -85,15 +112,7 @@ export async function registryGet(
           `${o.what}: more than ${t.maxRedirects} redirects`,
         );
       }
-      const next = new URL(location, url);
-      if (next.protocol === 'http:' && url.protocol === 'https:' && !t.isPlainHttpAllowed(next.host)) {
-        throw new BerthError(
-          'ERR_INSECURE_REDIRECT',
-          'invalid',
-          `${o.what}: refused redirect from https to plain http`,
-        );
-      }
-      url = next;
+      url = nextLocation(t, o, url, flat.location);
       continue;
     }
     return { statusCode: res.statusCode, headers: flat, body: res.body };

@@ -40,6 +40,16 @@ describe('parseChallenges', () => {
       'Bearer realm="x",scope="repository:a:pull,push"',
       [{ scheme: 'bearer', params: { realm: 'x', scope: 'repository:a:pull,push' } }],
     ],
+    [
+      'Negotiate abc123==, Bearer realm="r"',
+      [
+        { scheme: 'negotiate', params: {} },
+        { scheme: 'bearer', params: { realm: 'r' } },
+      ],
+    ],
+    ['Bearer realm=""', [{ scheme: 'bearer', params: { realm: '' } }]],
+    [', Basic realm="x",, ', [{ scheme: 'basic', params: { realm: 'x' } }]],
+    ['Basic', [{ scheme: 'basic', params: {} }]],
     ['', []],
     ['=garbage', []],
   ])('%s', (header, expected) => {

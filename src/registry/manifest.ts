@@ -1,0 +1,118 @@
+// One manifest GET: Accept negotiation, a hard size cap, and every digest we were promised checked
+// against the bytes. The JSON is not parsed here (oci/image.ts parseManifest does that).
+import { BerthError } from '../lib/errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { isDigest, sha256Of } from '../oci/digest.js';
+import { MAX_MANIFEST_BYTES } from '../oci/image.js';
+import { MANIFEST_ACCEPT, normalizeContentType, SCHEMA1_MEDIA_TYPES } from '../oci/media-types.js';
+import { statusError } from './errors.js';
+import { abandon, discard, readBounded } from './response.js';
+import { registryGet, type TransportOptions } from './transport.js';
+import type { FetchedManifest, RepoRef } from './types.js';
+
+/** What we can use, best first; schema1 last at the lowest q, only so it can be refused clearly. */
+export const MANIFEST_ACCEPT_HEADER = [
+  ...MANIFEST_ACCEPT,
+  ...SCHEMA1_MEDIA_TYPES.map((t) => `${t};q=0.1`),
+].join(', ');
+
+/** `registry/repo:tag` or `registry/repo@sha256:…`: how errors name a manifest. */
+export function manifestName(repo: RepoRef, target: string): string {
+  return `${repo.registry}/${repo.repository}${isDigest(target) ? '@' : ':'}${target}`;
+}
+
+function tooLarge(what: string): BerthError {
+  return new BerthError(
+    'ERR_MANIFEST_TOO_LARGE',
+    'limit',
+    `${what}: manifest larger than ${MAX_MANIFEST_BYTES} bytes`,
+  );
+}
+
+function sizeMismatch(what: string, got: string, want: number): BerthError {
+  return new BerthError(
+    'ERR_SIZE_MISMATCH',
+    'integrity',
+    `${what}: manifest is ${got} bytes, index says ${want}`,
+  );
+}
+
+/** What the headers alone already rule out, before any body byte is read. */
+function refuseEarly(
+  what: string,
+  mediaType: string | undefined,
+  contentLength: string | undefined,
+  expected: Descriptor | undefined,
+): BerthError | undefined {
+  if (!mediaType) {
+    return new BerthError(
+      'ERR_MEDIA_TYPE_MISSING',
+      'integrity',
+      `${what}: manifest served without Content-Type`,
+    );
+  }
+  if (SCHEMA1_MEDIA_TYPES.includes(mediaType)) {
+    return new BerthError('ERR_SCHEMA1', 'invalid', `${what}: Docker schema1 manifests are not supported`, {
+      hint: 'the image must be re-pushed with a current client (schema1 was deprecated in 2017)',
+    });
+  }
+  if (contentLength === undefined) return undefined;
+  const declared = Number(contentLength);
+  if (declared > MAX_MANIFEST_BYTES) return tooLarge(what);
+  if (expected && declared !== expected.size) return sizeMismatch(what, contentLength, expected.size);
+  return undefined;
+}
+
+export async function getManifestOnce(
+  t: TransportOptions,
+  repo: RepoRef,
+  target: string,
+  expected: Descriptor | undefined,
+  signal: AbortSignal | undefined,
+): Promise<FetchedManifest> {
+  const what = manifestName(repo, target);
+  const res = await registryGet(t, repo.registry, `/v2/${repo.repository}/manifests/${target}`, {
+    scope: `repository:${repo.repository}:pull`,
+    headers: { accept: MANIFEST_ACCEPT_HEADER },
+    signal,
+    what,
+  });
+  if (res.statusCode !== 200) {
+    await discard(res);
+    if (res.statusCode === 404)
+      throw new BerthError('ERR_MANIFEST_NOT_FOUND', 'not-found', `${what}: manifest not found`);
+    throw statusError(res.statusCode, what, res.headers, t.now());
+  }
+  const mediaType = normalizeContentType(res.headers['content-type']);
+  const refused = refuseEarly(what, mediaType, res.headers['content-length'], expected);
+  if (refused) {
+    abandon(res);
+    throw refused;
+  }
+  const limit = expected ? Math.min(expected.size, MAX_MANIFEST_BYTES) : MAX_MANIFEST_BYTES;
+  // Reading stops at the first byte past the limit: a hostile registry cannot make us buffer more.
+  const bytes = await readBounded(res, limit, what, () =>
+    expected && expected.size < MAX_MANIFEST_BYTES
+      ? sizeMismatch(what, `more than ${limit}`, expected.size)
+      : tooLarge(what),
+  );
+  const digest = sha256Of(bytes);
+  const header = res.headers['docker-content-digest'];
+  const promised: Array<[string, string | undefined]> = [
+    ['requested', isDigest(target) ? target : undefined],
+    ['index', expected?.digest],
+    ['Docker-Content-Digest', header?.startsWith('sha256:') ? header : undefined],
+  ];
+  for (const [source, want] of promised) {
+    if (want !== undefined && want !== digest) {
+      throw new BerthError(
+        'ERR_DIGEST_MISMATCH',
+        'integrity',
+        `${what}: manifest has digest ${digest}, ${source} digest is ${want}`,
+      );
+    }
+  }
+  if (expected && bytes.length !== expected.size)
+    throw sizeMismatch(what, String(bytes.length), expected.size);
+  return { bytes, mediaType: mediaType as string, digest };
+}
