@@ -123,11 +123,6 @@ export function formatReference(ref: Reference): string {
   return out;
 }
 
-/** `registry/repository`, without tag or digest. */
-export function repositoryName(ref: Reference): string {
-  return `${ref.registry}/${ref.repository}`;
-}
-
 /** What to ask the registry for: the digest when pinned, else the tag. */
 export function referenceTarget(ref: Reference): string {
   return ref.digest ?? ref.tag ?? DEFAULT_TAG;

@@ -52,15 +52,11 @@ export function resolveInRoot(
     }
     const target = readlinkSync(host, { encoding: 'buffer' });
     const base = target[0] === 0x2f ? [] : done;
-    const cleaned = cleanComponents(Buffer.concat([joinParts(base), Buffer.from('/'), target]));
+    const cleaned = cleanComponents(Buffer.concat([concat(Buffer.alloc(0), base), Buffer.from('/'), target]));
     done.length = 0;
     todo.unshift(...cleaned);
   }
   return { resolved: [...done, ...todo] };
-}
-
-function joinParts(parts: Buffer[]): Buffer {
-  return concat(Buffer.alloc(0), parts);
 }
 
 export function hostPath(root: Buffer, parts: Buffer[]): Buffer {

@@ -25,12 +25,6 @@ export function cleanComponents(name: Buffer): Buffer[] {
   return out;
 }
 
-export function joinComponents(parts: Buffer[]): Buffer {
-  const chunks: Buffer[] = [];
-  for (const p of parts) chunks.push(Buffer.from('/'), p);
-  return chunks.length === 0 ? Buffer.from('/') : Buffer.concat(chunks);
-}
-
 export const WHITEOUT_PREFIX = Buffer.from('.wh.');
 export const OPAQUE_MARKER = Buffer.from('.wh..wh..opq');
 

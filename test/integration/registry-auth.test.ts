@@ -1,9 +1,6 @@
 // Registry authentication against the hostile registry: Bearer tokens (anonymous, with Basic
 // credentials at the realm, refresh, sharing), Basic-only registries, and where credentials go.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Descriptor } from '../../src/oci/descriptor.js';
-import type { Digest } from '../../src/oci/digest.js';
-import { createRegistryClient, type RegistryClientOptions } from '../../src/registry/client.js';
 import { parseCredentials } from '../../src/registry/credentials.js';
 import {
   failure,
@@ -15,10 +12,11 @@ import {
   requireBearer,
   startHostileRegistry,
 } from '../helpers/hostile-registry.js';
+import { type Closeable, clientFactory, layerDescriptor } from '../helpers/registry-client.js';
 
 let reg: HostileRegistry;
 let other: HostileRegistry;
-const cleanup: Array<{ close(): Promise<void> | void }> = [];
+const cleanup: Closeable[] = [];
 
 beforeEach(async () => {
   reg = await startHostileRegistry();
@@ -29,25 +27,12 @@ afterEach(async () => {
   for (const c of cleanup.splice(0)) await c.close();
 });
 
-function client(options: RegistryClientOptions = {}) {
-  const c = createRegistryClient({
-    sleep: async () => undefined,
-    retries: 2,
-    idleTimeoutMs: 2000,
-    ...options,
-  });
-  cleanup.push(c);
-  return c;
-}
+const client = clientFactory(cleanup, 2);
 
 const repo = () => ({ registry: reg.host, repository: 'test/app' });
 const creds = (host: string, entry: Record<string, string>) =>
   parseCredentials(JSON.stringify({ auths: { [host]: entry } }), 'auth.json');
-const blobDesc = (d: { digest: string; size: number }): Descriptor => ({
-  mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
-  digest: d.digest as Digest,
-  size: d.size,
-});
+const blobDesc = layerDescriptor;
 
 describe('Bearer tokens', () => {
   it('fetches one token anonymously and reuses it for manifests and blobs of the repository', async () => {

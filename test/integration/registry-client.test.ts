@@ -2,10 +2,9 @@
 // resume, redirects and transport security. Authentication lives in registry-auth.test.ts.
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Descriptor } from '../../src/oci/descriptor.js';
 import type { Digest } from '../../src/oci/digest.js';
 import { parseManifest } from '../../src/oci/image.js';
-import { createRegistryClient, type RegistryClientOptions } from '../../src/registry/client.js';
+import { createRegistryClient } from '../../src/registry/client.js';
 import {
   cutMidStream,
   failTimes,
@@ -21,11 +20,12 @@ import {
   stallHeaders,
   startHostileRegistry,
 } from '../helpers/hostile-registry.js';
+import { type Closeable, clientFactory, layerDescriptor } from '../helpers/registry-client.js';
 
 const OCI = 'application/vnd.oci.image.manifest.v1+json';
 const SCHEMA1 = 'application/vnd.docker.distribution.manifest.v1+prettyjws';
 let reg: HostileRegistry;
-const cleanup: Array<{ close(): Promise<void> | void }> = [];
+const cleanup: Closeable[] = [];
 
 beforeEach(async () => {
   reg = await startHostileRegistry();
@@ -35,23 +35,10 @@ afterEach(async () => {
   for (const c of cleanup.splice(0)) await c.close();
 });
 
-function client(options: RegistryClientOptions = {}) {
-  const c = createRegistryClient({
-    sleep: async () => undefined,
-    retries: 3,
-    idleTimeoutMs: 2000,
-    ...options,
-  });
-  cleanup.push(c);
-  return c;
-}
+const client = clientFactory(cleanup, 3);
 
 const repo = () => ({ registry: reg.host, repository: 'test/app' });
-const layer = (d: { digest: string; size: number }): Descriptor => ({
-  mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
-  digest: d.digest as Digest,
-  size: d.size,
-});
+const layer = layerDescriptor;
 
 describe('manifests', () => {
   it('fetches by tag and by digest, accepting schema1 only at the lowest q', async () => {
