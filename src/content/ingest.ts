@@ -10,6 +10,7 @@ import { BerthError, errnoCode } from '../lib/errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { createDigester } from '../oci/digest.js';
 import { fsyncDir } from './fsync.js';
+import { createProgressBuffer, IngestState, ProgressPublisher } from './ingest-progress.js';
 import { activePathIn, blobPathIn, partialPathIn, type StorePaths } from './paths.js';
 import type { IngestWriter } from './types.js';
 
@@ -74,16 +75,20 @@ class FileIngestWriter implements IngestWriter {
   private inFlight = 0;
   private failure: unknown;
   private syncing: Promise<unknown> = Promise.resolve();
+  private readonly publisher: ProgressPublisher;
+  readonly progress: SharedArrayBuffer;
 
   constructor(
     private readonly paths: StorePaths,
     readonly descriptor: Descriptor,
-    private readonly file: string,
+    readonly path: string,
     private handle: FileHandle,
     private hash: Hash,
     public offset: number,
   ) {
     this.written = offset;
+    this.progress = createProgressBuffer(offset);
+    this.publisher = new ProgressPublisher(this.progress);
   }
 
   write(chunk: Uint8Array): void | Promise<void> {
@@ -137,6 +142,7 @@ class FileIngestWriter implements IngestWriter {
     }
     this.unsynced += pos - this.written;
     this.written = pos;
+    this.publisher.written(pos);
     if (this.unsynced >= SYNC_EVERY_BYTES) {
       this.unsynced = 0;
       // Not on the write chain: writes go on while the kernel writes back. Errors surface at commit.
@@ -154,6 +160,7 @@ class FileIngestWriter implements IngestWriter {
     this.pending = [];
     this.pendingBytes = 0;
     await this.chain;
+    this.publisher.written(0); // before the bytes go, so no follower reads past the new end
     await this.handle.truncate(0);
     this.written = 0;
     this.offset = 0;
@@ -187,16 +194,19 @@ class FileIngestWriter implements IngestWriter {
       await this.close();
       const target = blobPathIn(this.paths, digest);
       await mkdir(dirname(target), { recursive: true });
-      await rename(this.file, target);
+      await rename(this.path, target);
       await fsyncDir(dirname(target));
+      this.publisher.end(IngestState.Committed);
     } catch (err) {
+      this.publisher.end(IngestState.Failed);
       await this.close();
-      await rm(this.file, { force: true });
+      await rm(this.path, { force: true });
       throw err;
     }
   }
 
   async abort(keepPartial: boolean): Promise<void> {
+    this.publisher.end(IngestState.Failed);
     try {
       await this.flush();
       await this.chain;
@@ -206,8 +216,8 @@ class FileIngestWriter implements IngestWriter {
     }
     await this.close();
     if (keepPartial && this.written > 0)
-      await parkPartial(this.file, partialPathIn(this.paths, this.descriptor.digest));
-    else await rm(this.file, { force: true });
+      await parkPartial(this.path, partialPathIn(this.paths, this.descriptor.digest));
+    else await rm(this.path, { force: true });
   }
 
   private async close(): Promise<void> {

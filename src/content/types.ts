@@ -8,6 +8,10 @@ import type { BlobSink } from '../registry/types.js';
 
 export interface IngestWriter extends BlobSink {
   readonly descriptor: Descriptor;
+  /** The file the bytes go to until commit renames it into blobs/ (for followers). */
+  readonly path: string;
+  /** Written bytes and final state, shared with followers (see ingest-progress.ts). */
+  readonly progress: SharedArrayBuffer;
   /**
    * Verify size and digest, fsync, rename into blobs/. Always closes the writer, even on error:
    * on a mismatch the partial data is discarded (ERR_DIGEST_MISMATCH / ERR_SIZE_MISMATCH naming the

@@ -7,7 +7,12 @@ import { type ImageConfig, MAX_MANIFEST_BYTES, parseImageConfig } from '../oci/i
 import { formatPlatform, type Platform, platformRank } from '../oci/platform.js';
 import { formatReference, type Reference } from '../oci/reference.js';
 import type { RegistryClient, RepoRef } from '../registry/types.js';
-import { createSnapshotter, type Snapshotter, type UnpackEvent } from '../snapshot/ensure-snapshots.js';
+import {
+  createSnapshotter,
+  type LayerFeed,
+  type Snapshotter,
+  type UnpackEvent,
+} from '../snapshot/ensure-snapshots.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import type { UnpackLimits, UnpackRunner } from '../snapshot/unpack-image.js';
 import { MemorySink } from './memory-sink.js';
@@ -162,9 +167,9 @@ function checkConfigPlatform(
 }
 
 /**
- * Fetch every layer (largest first, a few at once); each one is handed to the snapshotter as soon
- * as its blob is stored, so unpacking overlaps the downloads still running. Returns how many
- * layers were fetched; waits for every unpack too.
+ * Fetch every layer (largest first, a few at once). Each one is handed to the snapshotter as its
+ * download starts, so it unpacks from the bytes as they land (its snapshot is published only once
+ * the blob is verified). Returns how many layers were fetched; waits for every unpack too.
  */
 async function fetchLayers(
   deps: PullDeps,
@@ -178,6 +183,14 @@ async function fetchLayers(
   for (const [i, l] of layers.entries()) indexOf.set(l.digest, [...(indexOf.get(l.digest) ?? []), i]);
   const unique = [...new Map(layers.map((l) => [l.digest, l])).values()].sort((a, b) => b.size - a.size);
   const unpacks: Array<Promise<void>> = [];
+  const handOver = (layer: Descriptor, feed?: LayerFeed) => {
+    for (const i of indexOf.get(layer.digest) ?? []) {
+      if (!snapshotter) continue;
+      const unpack = snapshotter.layer(i, layer, feed);
+      unpack.catch(() => undefined); // observed below; a handler now keeps it from counting as unhandled
+      unpacks.push(unpack);
+    }
+  };
   let fetched = 0;
   const fetching = mapLimit(unique, options.maxConcurrentDownloads, async (layer) => {
     await lease.add(layer.digest);
@@ -189,16 +202,11 @@ async function fetchLayers(
         held: layer.size,
         state: 'exists',
       });
-    } else {
-      await fetchBlobToStore(deps, repo, layer, options);
-      fetched++;
+      handOver(layer);
+      return;
     }
-    for (const i of indexOf.get(layer.digest) ?? []) {
-      if (!snapshotter) continue;
-      const unpack = snapshotter.layer(i, layer);
-      unpack.catch(() => undefined); // observed below; a handler now keeps it from counting as unhandled
-      unpacks.push(unpack);
-    }
+    await fetchBlobToStore(deps, repo, layer, options, (feed) => handOver(layer, feed));
+    fetched++;
   });
   const results = await Promise.allSettled([fetching]);
   if (results[0]?.status === 'rejected') snapshotter?.abort(results[0].reason);
@@ -213,21 +221,38 @@ async function fetchBlobToStore(
   repo: RepoRef,
   desc: Descriptor,
   options: PullOptions,
+  onStart: (feed: LayerFeed) => void,
 ): Promise<void> {
   const writer = await deps.store.openIngest(desc);
+  let stored!: { resolve(): void; reject(err: unknown): void };
+  const feed: LayerFeed = {
+    path: writer.path,
+    progress: writer.progress,
+    stored: new Promise<void>((resolve, reject) => {
+      stored = { resolve, reject };
+    }),
+  };
+  feed.stored.catch(() => undefined); // observed by the unpacks that wait on it
   const report = (held: number, state: 'downloading' | 'done') =>
     options.onEvent?.({ type: 'layer', digest: desc.digest, size: desc.size, held, state });
   report(writer.offset, 'downloading');
+  onStart(feed);
   try {
-    await deps.registry.fetchBlob(repo, desc, writer, {
-      signal: options.signal,
-      onProgress: (held) => report(held, 'downloading'),
-    });
+    try {
+      await deps.registry.fetchBlob(repo, desc, writer, {
+        signal: options.signal,
+        onProgress: (held) => report(held, 'downloading'),
+      });
+    } catch (err) {
+      // Keep what arrived when the failure is transient, so the next pull resumes it.
+      await writer.abort(isRetryable(err) || options.signal?.aborted === true);
+      throw err;
+    }
+    await writer.commit();
+    stored.resolve();
   } catch (err) {
-    // Keep what arrived when the failure is transient, so the next pull resumes it.
-    await writer.abort(isRetryable(err) || options.signal?.aborted === true);
+    stored.reject(err);
     throw err;
   }
-  await writer.commit();
   report(desc.size, 'done');
 }

@@ -10,8 +10,7 @@
 // follows the entry itself. The tar is parsed and applied synchronously, chunk by chunk (TarReader):
 // a file system call costs ~3 µs against ~60 µs for an async round trip through the libuv pool,
 // and a layer is mostly small files.
-import { type Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
 import { BerthError } from '../lib/errors.js';
 import { findInLowers } from './copy-up.js';
 import { LayerWriter, type Meta, unsafe } from './layer-writer.js';
@@ -131,34 +130,66 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
   return handler;
 }
 
-export async function applyLayer(root: string, stream: Readable, options: ApplyOptions): Promise<ApplyStats> {
+/**
+ * Where a layer's tar stream goes to be applied: a Writable, and a promise that settles once
+ * nothing touches the destination any more (a worker thread has exited), so the caller may then
+ * publish or remove it.
+ */
+export interface ApplyTarget {
+  sink: Writable;
+  closed: Promise<void>;
+}
+
+export type ApplyTargetFactory = (root: string, options: ApplyOptions) => ApplyTarget;
+
+/** Parses and applies tar bytes pushed to it, synchronously; `close` finishes, `abandon` gives up. */
+export function createTarApplier(root: string, options: ApplyOptions) {
   const stats: ApplyStats = { entries: 0, files: 0, bytes: 0 };
   const applier = createApplier(root, options, stats);
   const reader = new TarReader(applier);
-  const sink = new Writable({
-    highWaterMark: 1 << 20,
-    write(chunk: Buffer, _enc, done) {
-      try {
-        reader.push(chunk);
-        done();
-      } catch (err) {
-        done(err as Error);
-      }
+  return {
+    stats,
+    push: (chunk: Buffer) => reader.push(chunk),
+    close(): void {
+      reader.close();
+      applier.finish();
     },
-    final(done) {
-      try {
-        reader.close();
-        applier.finish();
-        done();
-      } catch (err) {
-        done(err as Error);
-      }
-    },
-  });
-  try {
-    await pipeline(stream, sink);
-  } finally {
-    applier.abandon();
-  }
-  return stats;
+    abandon: () => applier.abandon(),
+  };
 }
+
+/** Apply in this thread (tests, small jobs); `applyInThread` keeps decompression and file creation apart. */
+export const applyHere: ApplyTargetFactory = (root, options) => {
+  const tar = createTarApplier(root, options);
+  let closed!: () => void;
+  const target: ApplyTarget = {
+    closed: new Promise<void>((r) => {
+      closed = r;
+    }),
+    sink: new Writable({
+      highWaterMark: 1 << 20,
+      write(chunk: Buffer, _enc, done) {
+        try {
+          tar.push(chunk);
+          done();
+        } catch (err) {
+          done(err as Error);
+        }
+      },
+      final(done) {
+        try {
+          tar.close();
+          done();
+        } catch (err) {
+          done(err as Error);
+        }
+      },
+      destroy(err, done) {
+        tar.abandon();
+        closed();
+        done(err);
+      },
+    }),
+  };
+  return target;
+};

@@ -1,7 +1,9 @@
 // Making sure every layer of an image has its snapshot: missing ones are unpacked (overlay form)
 // into temp directories and published by rename, several at once (overlay layer directories do
 // not depend on each other); present ones are shared as they are. A pull hands each layer over as
-// soon as its blob is stored, so unpacking overlaps the downloads still running.
+// soon as its download starts: the layer unpacks from the growing ingest file, and its snapshot is
+// published only once the blob is verified and committed. A layer with a hardlink into a lower
+// layer unpacks again, from the committed blob, once the lower snapshots exist.
 import type { ContentStore } from '../content/types.js';
 import { BerthError, hasCode } from '../lib/errors.js';
 import { createSemaphore } from '../lib/semaphore.js';
@@ -36,9 +38,20 @@ export interface EnsureDeps {
   concurrency?: number;
 }
 
+/** A layer blob still downloading. */
+export interface LayerFeed {
+  /** The ingest file and its shared progress. */
+  path: string;
+  progress: SharedArrayBuffer;
+  /** Settles when the blob is committed (or its download failed). */
+  stored: Promise<void>;
+}
+
 export interface Snapshotter {
-  /** Unpack layer `i` (its blob must be in the store) unless its snapshot exists. */
-  layer(i: number, layer: Descriptor): Promise<void>;
+  /**
+   * Unpack layer `i` unless its snapshot exists: from the store, or from `feed` while it downloads.
+   */
+  layer(i: number, layer: Descriptor, feed?: LayerFeed): Promise<void>;
   /** After every layer: sizes, and the image-wide bound. */
   result(): EnsureResult;
   /** Some layers will never be handed over (a download failed): release whoever waits for them. */
@@ -71,14 +84,34 @@ export async function createSnapshotter(
   const ready = ids.map(() => deferred());
   let unpacked = 0;
 
-  /** Unpack layer i into a fresh temp directory and publish it; `lowers` for hardlinks into them. */
-  const attempt = async (i: number, layer: Descriptor, lowers?: string[]): Promise<void> => {
+  /**
+   * Unpack layer i into a fresh temp directory and publish it; from `feed` while it downloads;
+   * `lowers` for hardlinks into them.
+   */
+  const attempt = async (
+    i: number,
+    layer: Descriptor,
+    feed?: LayerFeed,
+    lowers?: string[],
+  ): Promise<void> => {
     const chainId = ids[i] as Digest;
     const diffId = config.rootfs.diff_ids[i] as Digest;
     const target = await deps.snapshots.prepare(chainId);
+    const blobPath = deps.store.blobPath(layer.digest);
     try {
       const size = await run({
-        blobPath: deps.store.blobPath(layer.digest),
+        blobPath,
+        ...(feed
+          ? {
+              follow: {
+                path: feed.path,
+                blobPath,
+                progress: feed.progress,
+                size: layer.size,
+                digest: layer.digest,
+              },
+            }
+          : {}),
         mediaType: layer.mediaType,
         digest: layer.digest,
         diffId,
@@ -106,7 +139,7 @@ export async function createSnapshotter(
     }
   };
 
-  const unpackLayer = async (i: number, layer: Descriptor): Promise<void> => {
+  const unpackLayer = async (i: number, layer: Descriptor, feed?: LayerFeed): Promise<void> => {
     const chainId = ids[i] as Digest;
     const existing = await deps.snapshots.get(chainId);
     if (existing) {
@@ -115,25 +148,27 @@ export async function createSnapshotter(
       return;
     }
     try {
-      await slot(() => attempt(i, layer));
+      await slot(() => attempt(i, layer, feed));
+      return;
     } catch (err) {
       if (!hasCode(err, 'ERR_LAYER_NEEDS_LOWER')) throw err;
-      // A hardlink into a lower layer: wait for the lower snapshots (outside the slot, so they can
-      // use it), then unpack once more with them at hand.
-      await Promise.all(ready.slice(0, i).map((d) => d.promise));
-      const lowers = ids
-        .slice(0, i)
-        .reverse()
-        .map((id) => deps.snapshots.fsPath(id));
-      await slot(() => attempt(i, layer, lowers));
     }
+    // A hardlink into a lower layer: wait for the blob and the lower snapshots (outside the slot,
+    // so they can use it), then unpack once more with them at hand.
+    await feed?.stored;
+    await Promise.all(ready.slice(0, i).map((d) => d.promise));
+    const lowers = ids
+      .slice(0, i)
+      .reverse()
+      .map((id) => deps.snapshots.fsPath(id));
+    await slot(() => attempt(i, layer, undefined, lowers));
   };
 
   return {
-    async layer(i, layer) {
+    async layer(i, layer, feed) {
       const done = ready[i];
       try {
-        await unpackLayer(i, layer);
+        await unpackLayer(i, layer, feed);
         done?.resolve();
       } catch (err) {
         done?.reject(err);

@@ -103,18 +103,36 @@ export class LayerWriter {
     }
   }
 
-  /** Make `p` a real directory (creating it with `mode` if missing). Returns true if it was created. */
-  private dirAt(p: Buffer, mode: number): boolean {
+  /**
+   * Make `p` a real directory (creating it with `mode` if missing): true if created, false if it
+   * was there, 'blocked' when something else is in the way.
+   */
+  private tryDir(p: Buffer, mode: number): boolean | 'blocked' {
     if (this.isKnownDir(p)) return false;
-    const st = this.lstat(p);
-    if (st && !st.isDirectory()) throw unsafe(`${p.toString()} is not a directory`);
-    if (!st) mkdirSync(p, mode);
+    try {
+      mkdirSync(p, mode);
+      this.knownDirs.add(p.toString('latin1'));
+      return true;
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+    }
+    if (!lstatSync(p).isDirectory()) return 'blocked';
     this.knownDirs.add(p.toString('latin1'));
-    return !st;
+    return false;
+  }
+
+  private dirAt(p: Buffer, mode: number): boolean {
+    const r = this.tryDir(p, mode);
+    if (r === 'blocked') throw unsafe(`${p.toString()} is not a directory`);
+    return r;
   }
 
   /** Resolve `parts` inside the root, creating missing parent directories; the last part is not followed. */
   place(parts: Buffer[]): Buffer {
+    // Fast path, most entries: the parent is a directory this writer already made or checked.
+    const last = parts[parts.length - 1] as Buffer;
+    const parent = parts.length === 1 ? this.root : hostPath(this.root, parts.slice(0, -1));
+    if (this.isKnownDir(parent)) return Buffer.concat([parent, SLASH, last]);
     const { resolved } = resolveInRoot(this.root, parts, this.isKnownDir);
     for (let i = 1; i < resolved.length; i++) this.dirAt(hostPath(this.root, resolved.slice(0, i)), 0o755);
     return hostPath(this.root, resolved);
@@ -195,9 +213,11 @@ export class LayerWriter {
   }
 
   directory(path: Buffer, meta: Meta): void {
-    const st = this.isKnownDir(path) ? undefined : this.lstat(path);
-    if (st && !st.isDirectory()) this.remove(path);
-    const created = this.dirAt(path, meta.mode & 0o777);
+    let created = this.tryDir(path, meta.mode & 0o777);
+    if (created === 'blocked') {
+      this.remove(path); // a directory entry replaces a file of the same name
+      created = this.dirAt(path, meta.mode & 0o777);
+    }
     if (this.needsChown(meta)) lchownSync(path, meta.uid, meta.gid);
     if (!created || this.needsChown(meta) || this.needsChmod(meta.mode)) chmodSync(path, meta.mode & 0o7777);
     this.xattrs(path, meta);
@@ -205,8 +225,7 @@ export class LayerWriter {
   }
 
   symlink(path: Buffer, target: Buffer, meta: Meta): void {
-    this.exclusive(path, () => symlinkSync(target, path));
-    this.forget(path);
+    this.exclusive(path, () => symlinkSync(target, path)); // a replaced directory is forgotten by remove()
     if (this.needsChown(meta)) lchownSync(path, meta.uid, meta.gid);
     lutimesSync(path, meta.mtime, meta.mtime);
     this.xattrs(path, meta);

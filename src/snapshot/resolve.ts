@@ -8,9 +8,11 @@ import { cleanComponents } from './tar-path.js';
 
 const MAX_LINKS = 40;
 
+const SLASH = Buffer.from('/');
+
 function concat(root: Buffer, parts: Buffer[]): Buffer {
   const chunks: Buffer[] = [root];
-  for (const p of parts) chunks.push(Buffer.from('/'), p);
+  for (const p of parts) chunks.push(SLASH, p);
   return Buffer.concat(chunks);
 }
 
@@ -52,7 +54,7 @@ export function resolveInRoot(
     }
     const target = readlinkSync(host, { encoding: 'buffer' });
     const base = target[0] === 0x2f ? [] : done;
-    const cleaned = cleanComponents(Buffer.concat([concat(Buffer.alloc(0), base), Buffer.from('/'), target]));
+    const cleaned = cleanComponents(Buffer.concat([concat(Buffer.alloc(0), base), SLASH, target]));
     done.length = 0;
     todo.unshift(...cleaned);
   }

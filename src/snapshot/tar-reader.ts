@@ -56,10 +56,23 @@ function num(buf: Buffer, off: number, len: number): number {
     for (let i = 1; i < len; i++) v = v * 256 + (buf[off + i] as number);
     return v;
   }
-  const s = cstr(buf, off, len).toString('latin1').trim();
-  if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw corrupt(`bad number "${s}"`);
-  return Number.parseInt(s, 8);
+  // Octal digits, optionally surrounded by spaces and ended by NUL (parsed by hand: this runs
+  // several times per entry).
+  let i = off;
+  const end = off + len;
+  while (i < end && buf[i] === 0x20) i++;
+  let v = 0;
+  let digits = 0;
+  for (; i < end; i++, digits++) {
+    const c = buf[i] as number;
+    if (c < 0x30 || c > 0x37) break;
+    v = v * 8 + (c - 0x30);
+  }
+  while (i < end && buf[i] === 0x20) i++;
+  if (i < end && buf[i] !== 0) {
+    throw corrupt(`bad number "${cstr(buf, off, len).toString('latin1').trim()}"`);
+  }
+  return digits === 0 ? 0 : v;
 }
 
 function checksumOk(h: Buffer): boolean {

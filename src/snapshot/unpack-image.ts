@@ -7,8 +7,9 @@ import type { ContentStore } from '../content/types.js';
 import { BerthError } from '../lib/errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { ImageConfig } from '../oci/image.js';
-import { type ApplyMode, applyLayer } from './apply.js';
+import { type ApplyMode, type ApplyTargetFactory, applyHere } from './apply.js';
 import { CHUNK_BYTES, createDecompressor } from './decompress.js';
+import { type FollowedBlob, followBlob } from './follow-source.js';
 import { checkFreeSpace, DiffIdVerifier } from './verify-stream.js';
 
 export interface UnpackLimits {
@@ -31,26 +32,36 @@ export interface UnpackJob {
   preserveOwnership: boolean;
   /** Overlay form: lower snapshot directories, top first (see ApplyOptions.lowers). */
   lowers?: string[];
+  /** The blob is still downloading: read it as it lands (otherwise `blobPath` is read). */
+  follow?: FollowedBlob;
 }
 
 /** Runs an UnpackJob and resolves to the layer's uncompressed size (in-process or in a worker). */
 export type UnpackRunner = (job: UnpackJob) => Promise<number>;
 
-export async function runUnpackJob(job: UnpackJob): Promise<number> {
+/**
+ * Read, decompress and verify a layer in this thread; apply it through `target` (here by default,
+ * or in a worker thread, see apply-thread.ts). Resolves to the uncompressed size once the target
+ * has let go of the destination.
+ */
+export async function runUnpackJob(job: UnpackJob, target: ApplyTargetFactory = applyHere): Promise<number> {
   const what = `layer ${job.digest}`;
   checkFreeSpace(job.dest, job.reserveBytes, what);
   const verifier = new DiffIdVerifier(
     { maxBytes: job.maxBytes, reserveBytes: job.reserveBytes, dest: job.dest },
     what,
   );
-  const source = createReadStream(job.blobPath, { highWaterMark: CHUNK_BYTES });
-  const flowing = pipeline(source, createDecompressor(job.mediaType), verifier).catch((err: unknown) => {
+  const source = job.follow
+    ? followBlob(job.follow)
+    : createReadStream(job.blobPath, { highWaterMark: CHUNK_BYTES });
+  const apply = target(job.dest, job);
+  try {
+    await pipeline(source, createDecompressor(job.mediaType), verifier, apply.sink);
+  } catch (err) {
     throw wrapStreamError(err, what);
-  });
-  const applied = applyLayer(job.dest, verifier, job).catch((err: unknown) => {
-    throw wrapStreamError(err, what);
-  });
-  await Promise.all([flowing, applied]);
+  } finally {
+    await apply.closed;
+  }
   const actual = verifier.digest();
   if (actual !== job.diffId) {
     throw new BerthError(
@@ -69,15 +80,19 @@ export function applyLayerBlob(
   diffId: string,
   dest: string,
   options: { mode: ApplyMode; maxBytes: number; reserveBytes: number; preserveOwnership: boolean },
+  target: ApplyTargetFactory = applyHere,
 ): Promise<number> {
-  return runUnpackJob({
-    blobPath: store.blobPath(layer.digest),
-    mediaType: layer.mediaType,
-    digest: layer.digest,
-    diffId,
-    dest,
-    ...options,
-  });
+  return runUnpackJob(
+    {
+      blobPath: store.blobPath(layer.digest),
+      mediaType: layer.mediaType,
+      digest: layer.digest,
+      diffId,
+      dest,
+      ...options,
+    },
+    target,
+  );
 }
 
 function wrapStreamError(err: unknown, what: string): unknown {
@@ -100,16 +115,24 @@ export async function unpackImage(
   config: ImageConfig,
   dest: string,
   limits: UnpackLimits,
+  target: ApplyTargetFactory = applyHere,
 ): Promise<number> {
   let total = 0;
   const preserveOwnership = process.getuid?.() === 0;
   for (const [i, layer] of layers.entries()) {
-    total += await applyLayerBlob(store, layer, config.rootfs.diff_ids[i] as string, dest, {
-      mode: 'native',
-      maxBytes: Math.min(limits.maxLayerBytes, limits.maxImageBytes - total),
-      reserveBytes: limits.reserveBytes,
-      preserveOwnership,
-    });
+    total += await applyLayerBlob(
+      store,
+      layer,
+      config.rootfs.diff_ids[i] as string,
+      dest,
+      {
+        mode: 'native',
+        maxBytes: Math.min(limits.maxLayerBytes, limits.maxImageBytes - total),
+        reserveBytes: limits.reserveBytes,
+        preserveOwnership,
+      },
+      target,
+    );
   }
   return total;
 }

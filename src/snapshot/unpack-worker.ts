@@ -1,24 +1,64 @@
-// Worker thread entry: runs one UnpackJob and reports its size or a coded error. Unpacking is
-// synchronous file system work, so layers unpack in parallel only in separate threads.
-import { parentPort, workerData } from 'node:worker_threads';
+// Worker thread entry: applies layers' tar bytes to directories, one job at a time. The parent
+// decompresses and verifies; this thread only parses and creates files, with synchronous calls
+// (see apply.ts), so the two run on separate cores. A worker serves job after job (starting one
+// costs ~80 ms of CPU). Messages in: { job }, then tar chunks in order, then 'end' or 'abort'.
+// Messages out: { ack: bytes } per chunk, then exactly one of { done }, { error }, { aborted }.
+import { parentPort } from 'node:worker_threads';
 import { BerthError } from '../lib/errors.js';
-import { runUnpackJob, type UnpackJob } from './unpack-image.js';
+import { type ApplyOptions, createTarApplier } from './apply.js';
 
-export type WorkerReply =
-  | { bytes: number }
-  | { error: { code: string; kind: string; message: string; hint?: string } };
+export interface ApplyJob {
+  root: string;
+  options: ApplyOptions;
+}
 
-runUnpackJob(workerData as UnpackJob).then(
-  (bytes) => parentPort?.postMessage({ bytes } satisfies WorkerReply),
-  (err: unknown) => {
-    const e =
-      err instanceof BerthError
-        ? { code: err.code, kind: err.kind, message: err.message, ...(err.hint ? { hint: err.hint } : {}) }
-        : {
-            code: 'ERR_UNPACK_FAILED',
-            kind: 'internal',
-            message: err instanceof Error ? err.message : String(err),
-          };
-    parentPort?.postMessage({ error: e } satisfies WorkerReply);
-  },
-);
+export type SerializedError = { code: string; message: string; kind?: string; hint?: string };
+
+export type ApplyWorkerMessage = { job: ApplyJob } | Uint8Array | 'end' | 'abort';
+export type ApplyWorkerReply =
+  | { ack: number }
+  | { done: true }
+  | { aborted: true }
+  | { error: SerializedError };
+
+function serialize(err: unknown): SerializedError {
+  if (err instanceof BerthError) {
+    return { code: err.code, kind: err.kind, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+  }
+  const code = (err as { code?: unknown }).code;
+  return {
+    code: typeof code === 'string' ? code : 'ERR_UNPACK_FAILED',
+    message: err instanceof Error ? err.message : String(err),
+  };
+}
+
+const port = parentPort;
+if (port) {
+  let tar: ReturnType<typeof createTarApplier> | undefined;
+  const reply = (m: ApplyWorkerReply) => port.postMessage(m);
+  port.on('message', (m: ApplyWorkerMessage) => {
+    if (m === 'abort') {
+      tar?.abandon();
+      tar = undefined;
+      reply({ aborted: true });
+      return;
+    }
+    if (!tar && !(typeof m === 'object' && 'job' in m)) return; // the rest of a failed job
+    try {
+      if (typeof m === 'object' && 'job' in m) {
+        tar = createTarApplier(m.job.root, m.job.options);
+      } else if (m === 'end') {
+        tar?.close();
+        tar = undefined;
+        reply({ done: true });
+      } else {
+        tar?.push(Buffer.from(m.buffer, m.byteOffset, m.byteLength));
+        reply({ ack: m.byteLength });
+      }
+    } catch (err) {
+      tar?.abandon();
+      tar = undefined;
+      reply({ error: serialize(err) });
+    }
+  });
+}

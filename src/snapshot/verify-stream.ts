@@ -50,7 +50,7 @@ export class DiffIdVerifier extends Transform {
     private readonly bounds: StreamBounds,
     private readonly what: string,
   ) {
-    super({ highWaterMark: 1 << 20 });
+    super({ highWaterMark: 8 << 20 });
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {

@@ -247,13 +247,20 @@ export function requireBasic(reg: HostileRegistry, userPass: string): void {
 }
 
 /** Build a one-layer OCI image in the server; returns its parts. */
-export function putSimpleImage(reg: HostileRegistry, repo: string, tag: string, layerBytes: Buffer) {
+/** One gzip layer; `diffId` matters only to tests that unpack. */
+export function putSimpleImage(
+  reg: HostileRegistry,
+  repo: string,
+  tag: string,
+  layerBytes: Buffer,
+  diffId = sha256('x'),
+) {
   const layer = reg.putBlob(repo, layerBytes);
   const config = Buffer.from(
     JSON.stringify({
       architecture: 'amd64',
       os: 'linux',
-      rootfs: { type: 'layers', diff_ids: [sha256('x')] },
+      rootfs: { type: 'layers', diff_ids: [diffId] },
     }),
   );
   const cfg = reg.putBlob(repo, config);

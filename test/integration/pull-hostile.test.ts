@@ -1,15 +1,21 @@
 // `berth image pull` against a registry that misbehaves on purpose: every failure is one line
 // naming the reference or digest, a non-zero exit chosen by the error's kind, and nothing
 // unverified in the store. A pull killed with SIGKILL mid-download is resumed by the next one.
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
 import {
+  cutMidStream,
   type HostileRegistry,
+  ignoreRange,
   putSimpleImage,
+  rangeStart,
   sha256,
   startHostileRegistry,
 } from '../helpers/hostile-registry.js';
@@ -256,5 +262,98 @@ describe('unpacking during pull', () => {
     expect(await readdir(join(root, 'store/snapshots'))).toEqual([]);
     const ls = await runBerth(['--root', join(root, 'store'), 'image', 'ls', '-o', 'json']);
     expect(JSON.parse(ls.stdout)).toEqual([]);
+  });
+});
+
+/** A layer that unpacks to `early` (a small file at the start) and `late` (8 MiB that do not compress). */
+async function twoFileLayer(): Promise<{ tar: Buffer; late: Buffer }> {
+  const late = randomBytes(8 << 20);
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((r) => pack.on('end', () => r()));
+  pack.entry({ name: 'early', mode: 0o644 }, 'first in the stream\n');
+  pack.entry({ name: 'late', mode: 0o644 }, late);
+  pack.finalize();
+  await done;
+  return { tar: Buffer.concat(chunks), late };
+}
+
+describe('unpacking while the blob downloads', () => {
+  const store = () => join(root, 'store');
+  const pullUnpacking = async (ref: string) => {
+    await writeFile(join(root, 'patient.yaml'), 'pull: { retries: 1, idleTimeoutSeconds: 30 }\n');
+    return runBerth(['--root', store(), '--config', join(root, 'patient.yaml'), 'image', 'pull', ref]);
+  };
+  const snapshotDirs = async () => readdir(join(store(), 'snapshots')).catch(() => [] as string[]);
+
+  it('files appear in the snapshot being built before the download ends, and it is published after', async () => {
+    const { tar: tarBytes, late } = await twoFileLayer();
+    const blob = gzipSync(tarBytes, { level: 1 });
+    const img = putSimpleImage(reg, 'test/app', 'v1', blob, sha256(tarBytes));
+    let release!: () => void;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    reg.on(`/blobs/${img.layer.digest}`, (_req, res) => {
+      res.writeHead(200, { 'content-length': blob.length });
+      res.write(blob.subarray(0, 3 << 20));
+      void released.then(() => res.end(blob.subarray(3 << 20)));
+      return true;
+    });
+    const pulling = pullUnpacking(`${reg.host}/test/app:v1`);
+    // While the server holds back the rest, the temp snapshot already has the first file.
+    const early = await waitFor(async () => {
+      for (const d of await snapshotDirs()) {
+        if (!d.startsWith('.tmp-')) continue;
+        const text = await readFile(join(store(), 'snapshots', d, 'fs/early'), 'utf8').catch(() => undefined);
+        if (text) return text;
+      }
+      return undefined;
+    });
+    expect(early).toBe('first in the stream\n');
+    expect(await blobsInStore()).not.toContain(`sha256/${img.layer.digest.slice(7)}`);
+    release();
+    const res = await pulling;
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const published = (await snapshotDirs()).filter((d) => /^[a-f0-9]{64}$/.test(d));
+    expect(published).toEqual([sha256(tarBytes).slice(7)]);
+    const fs = join(store(), 'snapshots', published[0] as string, 'fs');
+    expect(await readFile(join(fs, 'late'))).toEqual(late);
+  });
+
+  it('a blob that unpacks cleanly but fails its digest publishes nothing', async () => {
+    const { tar: tarBytes } = await twoFileLayer();
+    const blob = gzipSync(tarBytes, { level: 1 });
+    const img = putSimpleImage(reg, 'test/app', 'v1', blob, sha256(tarBytes));
+    // Same size, same uncompressed tar (the gzip header's mtime differs): only the digest can tell.
+    const lie = Buffer.from(blob);
+    lie.writeUInt32LE(12345, 4);
+    reg.on(`/blobs/${img.layer.digest}`, (_req, res) => Boolean(res.writeHead(200).end(lie)));
+    const res = await pullUnpacking(`${reg.host}/test/app:v1`);
+    expect(res.stderr).toBe(
+      `berth: ERR_DIGEST_MISMATCH: blob ${img.layer.digest}: content has digest ${sha256(lie)}\n`,
+    );
+    expect(res.code).toBe(6);
+    expect(await snapshotDirs()).toEqual([]);
+    expect(await blobsInStore()).not.toContain(`sha256/${img.layer.digest.slice(7)}`);
+  });
+
+  it('a download that starts over (Range ignored after a cut) still unpacks exactly', async () => {
+    const { tar: tarBytes, late } = await twoFileLayer();
+    const blob = gzipSync(tarBytes, { level: 1 });
+    const img = putSimpleImage(reg, 'test/app', 'v1', blob, sha256(tarBytes));
+    reg.on(`/blobs/${img.layer.digest}`, cutMidStream(blob, 5 << 20, 1));
+    reg.on(`/blobs/${img.layer.digest}`, ignoreRange(blob));
+    const res = await pullUnpacking(`${reg.host}/test/app:v1`);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const requests = reg.requestsTo(`/blobs/${img.layer.digest}`);
+    expect(requests).toHaveLength(2);
+    expect(rangeStart({ headers: requests[1]?.headers ?? {} } as never)).toBeGreaterThan(0);
+    const fs = join(store(), 'snapshots', sha256(tarBytes).slice(7), 'fs');
+    expect(await readFile(join(fs, 'late'))).toEqual(late);
+    expect(await readFile(join(fs, 'early'), 'utf8')).toBe('first in the stream\n');
   });
 });

@@ -8,7 +8,7 @@ import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isBerthError } from '../../src/lib/errors.js';
 import { MediaType } from '../../src/oci/media-types.js';
-import { createWorkerRunner } from '../../src/snapshot/worker-runner.js';
+import { createWorkerRunner } from '../../src/snapshot/apply-thread.js';
 import { sha256 } from '../helpers/hostile-registry.js';
 
 const WORKER = new URL('../../dist/cli/unpack-worker.mjs', import.meta.url);

@@ -1,13 +1,11 @@
 import { hostPlatform, parsePlatform } from '../../oci/platform.js';
 import { parseReference } from '../../oci/reference.js';
-import { type PullResult, pullImage } from '../../pull/index.js';
-import { createWorkerRunner } from '../../snapshot/worker-runner.js';
+import { type PullDeps, type PullResult, pullImage } from '../../pull/index.js';
+import { createWorkerRunner } from '../../snapshot/apply-thread.js';
 import type { Command } from '../command.js';
 import { formatDuration, formatSize, renderJson } from '../output.js';
 import { createProgressRenderer } from '../progress.js';
-
-/** The worker entry, built beside the CLI (scripts/bundle.mjs). */
-const UNPACK_WORKER = new URL('./unpack-worker.mjs', import.meta.url);
+import { UNPACK_WORKER } from '../workers.js';
 
 function armVersion(): string | undefined {
   const v = (process.config.variables as Record<string, unknown>).arm_version;
@@ -38,15 +36,17 @@ export const imagePull: Command = {
     const started = Date.now();
     let result: PullResult;
     try {
-      const unpack =
-        values['no-unpack'] === true
-          ? undefined
-          : {
-              snapshots: ctx.snapshots(),
-              limits: config.unpack,
-              run: createWorkerRunner(UNPACK_WORKER),
-              concurrency: config.unpack.maxConcurrentLayers,
-            };
+      let unpack: PullDeps['unpack'];
+      if (values['no-unpack'] !== true) {
+        const run = createWorkerRunner(UNPACK_WORKER);
+        run.warm(); // starts while the manifest and config are fetched
+        unpack = {
+          snapshots: ctx.snapshots(),
+          limits: config.unpack,
+          run,
+          concurrency: config.unpack.maxConcurrentLayers,
+        };
+      }
       result = await pullImage({ registry, store, now: ctx.now, ...(unpack ? { unpack } : {}) }, ref, {
         platform,
         maxConcurrentDownloads: config.pull.maxConcurrentDownloads,

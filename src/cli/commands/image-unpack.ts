@@ -2,9 +2,11 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describeImage, findImages } from '../../images/index.js';
 import { BerthError, errnoCode } from '../../lib/errors.js';
+import { createApplyPool } from '../../snapshot/apply-thread.js';
 import { unpackImage } from '../../snapshot/unpack-image.js';
 import type { Command } from '../command.js';
 import { formatSize, renderJson } from '../output.js';
+import { UNPACK_WORKER } from '../workers.js';
 
 export const imageUnpack: Command = {
   path: ['image', 'unpack'],
@@ -40,7 +42,14 @@ export const imageUnpack: Command = {
     }
     try {
       const { unpack } = await ctx.hostConfig();
-      const bytes = await unpackImage(store, details.manifest.layers, details.config, dest, unpack);
+      const bytes = await unpackImage(
+        store,
+        details.manifest.layers,
+        details.config,
+        dest,
+        unpack,
+        createApplyPool(UNPACK_WORKER).target,
+      );
       if (ctx.flags.output === 'json') ctx.stdout.write(renderJson({ name: details.name, dest, bytes }));
       else ctx.stdout.write(`unpacked ${details.name} into ${dest} (${formatSize(bytes)})\n`);
       return 0;
