@@ -19,7 +19,8 @@ export interface CommandContext extends CliIO {
   hostConfig(): Promise<HostConfig>;
   store(): Promise<ContentStore>;
   registry(): Promise<RegistryClient>;
-  snapshots(): SnapshotStore;
+  /** The snapshot store of the host's form (see unpack.snapshotter). */
+  snapshots(): Promise<SnapshotStore>;
 }
 
 export interface Command {

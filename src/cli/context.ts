@@ -1,13 +1,14 @@
 // Builds what commands use from the global flags: the host config, the content store and the
 // registry client, each created on first use and shared for the rest of the command.
-import { type HostConfig, loadHostConfig } from '../config/host-config.js';
+import { readFile } from 'node:fs/promises';
+import { chooseSnapshotForm, type HostConfig, loadHostConfig } from '../config/host-config.js';
 import { createContentStore } from '../content/index.js';
 import type { ContentStore } from '../content/types.js';
 import { isLoopbackRegistry } from '../oci/reference.js';
 import { createRegistryClient } from '../registry/client.js';
 import { loadCredentials } from '../registry/credentials.js';
 import type { RegistryClient } from '../registry/types.js';
-import { createSnapshotStore } from '../snapshot/snapshot-store.js';
+import { createSnapshotStore, type SnapshotStore } from '../snapshot/snapshot-store.js';
 import type { GlobalFlags } from './args.js';
 import type { CliIO, CommandContext } from './command.js';
 
@@ -41,6 +42,11 @@ export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal):
     client = created;
     return created;
   });
+  const snapshots = once<SnapshotStore>(async () => {
+    const { unpack } = await hostConfig();
+    const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
+    return createSnapshotStore(flags.root, chooseSnapshotForm(unpack.snapshotter, filesystems));
+  });
   return {
     ctx: {
       ...io,
@@ -49,7 +55,7 @@ export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal):
       hostConfig,
       store,
       registry,
-      snapshots: () => createSnapshotStore(flags.root),
+      snapshots,
     },
     async close() {
       await client?.close();

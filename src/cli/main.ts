@@ -2,12 +2,17 @@
 // The `berth` executable: wires the process (argv, stdio, signals) to runCli.
 import { runCli } from './run.js';
 
+/** After the first signal, how long a clean stop may take before the process leaves anyway. */
+const GRACE_MS = 15_000;
+
 const controller = new AbortController();
 let interrupts = 0;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
-    // First signal: stop cleanly (partial downloads are parked for resume). Second: leave now.
+    // First signal: stop cleanly (partial downloads are parked for resume). Second, or a stop that
+    // hangs in the kernel or a stuck file system: leave now.
     if (++interrupts > 1) process.exit(130);
+    setTimeout(() => process.exit(130), GRACE_MS).unref();
     controller.abort(new Error(`interrupted by ${sig}`));
   });
 }

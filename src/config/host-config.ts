@@ -15,7 +15,22 @@ export interface HostConfig {
   plainHttpRegistries: string[];
   authFile: string;
   pull: { maxConcurrentDownloads: number; retries: number; idleTimeoutMs: number };
-  unpack: { maxLayerBytes: number; maxImageBytes: number; reserveBytes: number; maxConcurrentLayers: number };
+  unpack: {
+    maxLayerBytes: number;
+    maxImageBytes: number;
+    reserveBytes: number;
+    maxConcurrentLayers: number;
+    snapshotter: SnapshotterSetting;
+  };
+}
+
+export type SnapshotterSetting = 'auto' | 'overlay' | 'native';
+export type SnapshotForm = 'overlay' | 'native';
+
+/** The form `setting` means on a kernel whose /proc/filesystems reads `filesystems`. */
+export function chooseSnapshotForm(setting: SnapshotterSetting, filesystems: string): SnapshotForm {
+  if (setting !== 'auto') return setting;
+  return /^nodev\s+overlay$/m.test(filesystems) ? 'overlay' : 'native';
 }
 
 interface RawHostConfig {
@@ -27,6 +42,7 @@ interface RawHostConfig {
     maxImageBytes?: number;
     reserveBytes?: number;
     maxConcurrentLayers?: number;
+    snapshotter?: SnapshotterSetting;
   };
 }
 
@@ -48,6 +64,7 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
       maxImageBytes: raw.unpack?.maxImageBytes ?? 128 * 2 ** 30,
       reserveBytes: raw.unpack?.reserveBytes ?? 256 * 2 ** 20,
       maxConcurrentLayers: raw.unpack?.maxConcurrentLayers ?? cpus,
+      snapshotter: raw.unpack?.snapshotter ?? 'auto',
     },
   };
 }

@@ -1,7 +1,8 @@
 // index.json of the OCI layout: reading, the ImageRecord ↔ entry mapping (pure), and atomic
 // replacement (temp file, fsync, rename, fsync dir). Callers hold the store lock to write.
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';
+import { makeDirs } from '../lib/make-dirs.js';
 import { type Descriptor, isObject, parseDescriptor, REF_NAME_ANNOTATION } from '../oci/descriptor.js';
 import { isDigest } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
@@ -54,6 +55,12 @@ export async function readIndexFile(paths: StorePaths): Promise<OciIndexFile> {
   } catch (err) {
     if (errnoCode(err) === 'ENOENT')
       return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+    if (errnoCode(err) === 'ENOTDIR') {
+      throw new BerthError('ERR_STORE_NOT_DIRECTORY', 'invalid', `store ${paths.root} is not a directory`, {
+        cause: err,
+        hint: 'point --root at a directory',
+      });
+    }
     throw err;
   }
   const corrupt = (why: string, cause?: unknown) =>
@@ -89,8 +96,8 @@ export async function writeIndexFile(paths: StorePaths, index: OciIndexFile, pid
 
 /** Create the layout's skeleton; safe to race (every step tolerates another doing it first). */
 export async function ensureLayout(paths: StorePaths): Promise<void> {
-  await mkdir(paths.blobs, { recursive: true });
-  await mkdir(paths.leases, { recursive: true });
+  await makeDirs(paths.blobs);
+  await makeDirs(paths.leases);
   try {
     await writeFile(paths.ociLayout, '{"imageLayoutVersion":"1.0.0"}\n', { flag: 'wx' });
   } catch (err) {

@@ -4,9 +4,10 @@
 // the download resumes where it stopped.
 import type { Hash } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, rename, rm, stat, truncate as truncateFile } from 'node:fs/promises';
+import { type FileHandle, open, rename, rm, stat, truncate as truncateFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
+import { makeDirs } from '../lib/make-dirs.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { createDigester } from '../oci/digest.js';
 import { fsyncDir } from './fsync.js';
@@ -28,7 +29,7 @@ export async function openIngestWriter(
   desc: Descriptor,
   pid: number,
 ): Promise<IngestWriter> {
-  await mkdir(paths.ingest, { recursive: true });
+  await makeDirs(paths.ingest);
   const active = activePathIn(paths, desc.digest, pid, randomBytes(4).toString('hex'));
   const hash = createDigester(desc.digest);
   let offset = 0;
@@ -193,7 +194,7 @@ class FileIngestWriter implements IngestWriter {
       await this.handle.sync();
       await this.close();
       const target = blobPathIn(this.paths, digest);
-      await mkdir(dirname(target), { recursive: true });
+      await makeDirs(dirname(target));
       await rename(this.path, target);
       await fsyncDir(dirname(target));
       this.publisher.end(IngestState.Committed);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
+import { makeDirs } from '../lib/make-dirs.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { type Digest, digestAlgorithm, digestOf } from '../oci/digest.js';
 import { fsyncDir } from './fsync.js';
@@ -88,7 +89,7 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
       paths.ingest,
       `${desc.digest.replace(':', '-')}.${pid}.${randomBytes(4).toString('hex')}.tmp`,
     );
-    await mkdir(paths.ingest, { recursive: true });
+    await makeDirs(paths.ingest);
     const h = await open(tmp, 'w');
     try {
       await h.writeFile(bytes);
@@ -96,7 +97,7 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
     } finally {
       await h.close();
     }
-    await mkdir(dirname(target), { recursive: true });
+    await makeDirs(dirname(target));
     try {
       await rename(tmp, target);
     } catch (err) {

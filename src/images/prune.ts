@@ -8,8 +8,14 @@ export interface PruneResult extends GcResult {
   removedSnapshots: Digest[];
 }
 
-/** Garbage-collect blobs and snapshots no image references (only while no pull is in flight). */
-export async function pruneImages(store: ContentStore, snapshots: SnapshotStore): Promise<PruneResult> {
+/**
+ * Garbage-collect blobs and snapshots no image references (only while no pull is in flight).
+ * `snapshotStores`: every form, so snapshots left from before a change of form go too.
+ */
+export async function pruneImages(
+  store: ContentStore,
+  snapshotStores: SnapshotStore[],
+): Promise<PruneResult> {
   const removedSnapshots: Digest[] = [];
   const result = await store.gc(async () => {
     const keep = new Set<string>();
@@ -17,12 +23,14 @@ export async function pruneImages(store: ContentStore, snapshots: SnapshotStore)
       const details = await describeImage(store, record);
       for (const id of chainIds(details.config.rootfs.diff_ids)) keep.add(id);
     }
-    for (const id of await snapshots.list()) {
-      if (keep.has(id)) continue;
-      await snapshots.remove(id);
-      removedSnapshots.push(id);
+    for (const snapshots of snapshotStores) {
+      for (const id of await snapshots.list()) {
+        if (keep.has(id)) continue;
+        await snapshots.remove(id);
+        removedSnapshots.push(id);
+      }
+      await snapshots.clean();
     }
-    await snapshots.clean();
   });
   return { ...result, removedSnapshots: removedSnapshots.sort() };
 }

@@ -100,7 +100,10 @@ export function createApplyPool(workerUrl: URL): ApplyPool {
       write(chunk: Buffer, _enc, callback) {
         if (failure || finished) return callback(failure ?? threadFailed('stopped'));
         inFlight += chunk.length;
-        post(chunk);
+        // Our own copy, handed over without another: cloning it into the message cost twice as much.
+        const owned = Buffer.allocUnsafeSlow(chunk.length);
+        chunk.copy(owned);
+        pw.worker.postMessage(owned, [owned.buffer]);
         if (inFlight <= MAX_IN_FLIGHT_BYTES) return callback();
         resume = () => callback(failure);
       },

@@ -1,6 +1,7 @@
-// Making sure every layer of an image has its snapshot: missing ones are unpacked (overlay form)
-// into temp directories and published by rename, several at once (overlay layer directories do
-// not depend on each other); present ones are shared as they are. A pull hands each layer over as
+// Making sure every layer of an image has its snapshot: missing ones are unpacked into temp
+// directories and published by rename; present ones are shared as they are. In overlay form
+// several layers unpack at once (layer directories do not depend on each other); in native form
+// a snapshot starts as a copy of its parent's tree, so each waits for the one below. A pull hands each layer over as
 // soon as its download starts: the layer unpacks from the growing ingest file, and its snapshot is
 // published only once the blob is verified and committed. A layer with a hardlink into a lower
 // layer unpacks again, from the committed blob, once the lower snapshots exist.
@@ -11,6 +12,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from './chain.js';
+import { copyTree } from './copy-tree.js';
 import type { SnapshotInfo, SnapshotStore } from './snapshot-store.js';
 import { runUnpackJob, type UnpackLimits, type UnpackRunner } from './unpack-image.js';
 
@@ -79,6 +81,7 @@ export async function createSnapshotter(
   const ids = chainIds(config.rootfs.diff_ids);
   const preserveOwnership = process.getuid?.() === 0;
   const run = deps.run ?? runUnpackJob;
+  const native = deps.snapshots.form === 'native';
   const slot = createSemaphore(deps.concurrency ?? 1);
   const infos: SnapshotInfo[] = [];
   const ready = ids.map(() => deferred());
@@ -99,6 +102,7 @@ export async function createSnapshotter(
     const target = await deps.snapshots.prepare(chainId);
     const blobPath = deps.store.blobPath(layer.digest);
     try {
+      if (native && i > 0) await copyTree(deps.snapshots.fsPath(ids[i - 1] as Digest), target.fs);
       const size = await run({
         blobPath,
         ...(feed
@@ -116,7 +120,7 @@ export async function createSnapshotter(
         digest: layer.digest,
         diffId,
         dest: target.fs,
-        mode: 'overlay',
+        mode: native ? 'native' : 'overlay',
         maxBytes: limits.maxLayerBytes,
         reserveBytes: limits.reserveBytes,
         preserveOwnership,
@@ -145,6 +149,11 @@ export async function createSnapshotter(
     if (existing) {
       infos[i] = existing;
       onEvent?.({ type: 'unpacked', digest: layer.digest, chainId, size: existing.size, existed: true });
+      return;
+    }
+    if (native) {
+      await ready[i - 1]?.promise; // the parent's tree is this snapshot's starting point
+      await slot(() => attempt(i, layer, feed));
       return;
     }
     try {

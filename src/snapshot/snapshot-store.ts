@@ -1,12 +1,16 @@
 // Snapshots: `<root>/snapshots/<chainID hex>/` holds one layer unpacked in overlay form (`fs/`, an
-// overlay lower directory) and `snapshot.json` (chainID, diffID, parent, sizes). A snapshot is
+// overlay lower directory) and `snapshot.json` (chainID, diffID, parent, sizes). Hosts without
+// overlayfs keep native snapshots in `<root>/snapshots/native/<chainID hex>/`: `fs/` is then the
+// whole root filesystem up to that layer (its parent's copied, the layer applied). A snapshot is
 // built in `snapshots/.tmp-<hex>.<pid>.<rand>/` and renamed into place only when complete and
 // verified, so a snapshot directory that exists is whole; a temp directory of a dead process is
 // removed by the next pull or prune. Each layer unpacks once and is shared by every image using it.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SnapshotForm } from '../config/host-config.js';
 import { errnoCode } from '../lib/errors.js';
+import { makeDirs } from '../lib/make-dirs.js';
 import { isProcessAlive } from '../lib/process.js';
 import { type Digest, digestHex, parseDigest } from '../oci/digest.js';
 
@@ -21,6 +25,7 @@ export interface SnapshotInfo {
 
 export interface SnapshotStore {
   readonly dir: string;
+  readonly form: SnapshotForm;
   fsPath(chainId: Digest): string;
   get(chainId: Digest): Promise<SnapshotInfo | undefined>;
   /** A fresh, empty directory to unpack into; `commit` publishes it, `discard` removes it. */
@@ -33,11 +38,16 @@ export interface SnapshotStore {
   clean(isAlive?: (pid: number) => boolean): Promise<void>;
 }
 
-export function createSnapshotStore(root: string, pid = process.pid): SnapshotStore {
-  const dir = join(root, 'snapshots');
+export function createSnapshotStore(
+  root: string,
+  form: SnapshotForm = 'overlay',
+  pid = process.pid,
+): SnapshotStore {
+  const dir = form === 'overlay' ? join(root, 'snapshots') : join(root, 'snapshots', 'native');
   const pathOf = (chainId: Digest) => join(dir, digestHex(parseDigest(chainId)));
   return {
     dir,
+    form,
     fsPath: (chainId) => join(pathOf(chainId), 'fs'),
     async get(chainId) {
       try {
@@ -48,12 +58,12 @@ export function createSnapshotStore(root: string, pid = process.pid): SnapshotSt
       }
     },
     async prepare(chainId) {
-      await mkdir(dir, { recursive: true });
+      await makeDirs(dir);
       const tmp = join(
         dir,
         `.tmp-${digestHex(parseDigest(chainId))}.${pid}.${randomBytes(4).toString('hex')}`,
       );
-      await mkdir(join(tmp, 'fs'), { recursive: true, mode: 0o755 });
+      await makeDirs(join(tmp, 'fs'));
       return {
         fs: join(tmp, 'fs'),
         async commit(info) {
@@ -94,4 +104,9 @@ export function createSnapshotStore(root: string, pid = process.pid): SnapshotSt
       }
     },
   };
+}
+
+/** The stores of both forms under `root` (for collecting). */
+export function allSnapshotStores(root: string): SnapshotStore[] {
+  return [createSnapshotStore(root, 'overlay'), createSnapshotStore(root, 'native')];
 }

@@ -1,7 +1,7 @@
 // `berth image …` end to end against a real docker-registry, with images built by umoci and pushed
 // by skopeo; the resulting store is read back by skopeo and umoci.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -215,4 +215,30 @@ describe.skipIf(skip)('berth image against a real registry', () => {
       expect(help.stdout).toMatch(new RegExp(`^Usage: berth image ${cmd}`));
     }
   });
+});
+
+describe('a --root that cannot be a store', () => {
+  it('is one clear line, never a hang: under /proc (where mkdir -p never ends) and on a file', async () => {
+    for (const args of [
+      ['image', 'prune'],
+      ['image', 'pull', '127.0.0.1:1/x:y'],
+    ]) {
+      const res = await runBerth(['--root', '/proc/berth-nope', ...args]);
+      expect(res.stderr).toBe(
+        'berth: ERR_STORE_UNWRITABLE: cannot create the store at /proc/berth-nope: ENOENT\n',
+      );
+      expect(res.code).toBe(2);
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'berth-rootfile-'));
+    try {
+      await writeFile(join(dir, 'file'), '');
+      const res = await runBerth(['--root', join(dir, 'file'), 'image', 'ls']);
+      expect(res.stderr).toBe(
+        `berth: ERR_STORE_NOT_DIRECTORY: store ${join(dir, 'file')} is not a directory (point --root at a directory)\n`,
+      );
+      expect(res.code).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
 });

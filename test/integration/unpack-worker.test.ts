@@ -1,5 +1,5 @@
-// Regression: the unpack worker threads were built but never used by `image pull`. These tests run
-// layers through the real worker entry (dist/cli/unpack-worker.mjs, built by the global setup).
+// Layers through the real worker entry (dist/cli/unpack-worker.mjs, built by the global setup):
+// this thread decompresses and verifies, a pooled worker thread creates the files.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,20 +17,35 @@ let blob: string;
 let diffId: string;
 let rawSize: number;
 
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'berth-worker-'));
+async function tarOf(
+  entries: Array<{ name: string; body?: string; type?: 'file' | 'link'; linkname?: string }>,
+) {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((r) => pack.on('end', () => r()));
-  pack.entry({ name: 'hello.txt', mode: 0o644 }, 'from a worker thread');
+  for (const e of entries)
+    pack.entry({ name: e.name, mode: 0o644, type: e.type ?? 'file', linkname: e.linkname }, e.body ?? '');
   pack.finalize();
   await done;
-  const raw = Buffer.concat(chunks);
+  return Buffer.concat(chunks);
+}
+
+let hostileBlob: string;
+let hostileDiffId: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'berth-worker-'));
+  const raw = await tarOf([{ name: 'hello.txt', body: 'from a worker thread' }]);
   diffId = sha256(raw);
   rawSize = raw.length;
   blob = join(work, 'layer.tar.gz');
   await writeFile(blob, gzipSync(raw));
+  // A hardlink to nothing: refused by the worker while it creates files.
+  const hostile = await tarOf([{ name: 'alias', type: 'link', linkname: 'missing' }]);
+  hostileDiffId = sha256(hostile);
+  hostileBlob = join(work, 'hostile.tar.gz');
+  await writeFile(hostileBlob, gzipSync(hostile));
 });
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
@@ -57,11 +72,37 @@ describe('unpack worker threads', () => {
     expect(await readFile(join(dest, 'hello.txt'), 'utf8')).toBe('from a worker thread');
   });
 
-  it('carry a coded error back across the thread', async () => {
-    const dest = join(work, 'bad');
-    await mkdir(dest);
-    const err = await createWorkerRunner(WORKER)(job(dest, sha256('other'))).catch((e: unknown) => e);
-    expect(isBerthError(err) && [err.code, err.kind]).toEqual(['ERR_DIFFID_MISMATCH', 'integrity']);
-    expect((err as Error).message).toContain(`config says ${sha256('other')}`);
+  it('carry a coded error back across the thread, then serve the next layer with a fresh one', async () => {
+    const run = createWorkerRunner(WORKER);
+    const bad = join(work, 'bad');
+    await mkdir(bad);
+    const err = await run({ ...job(bad, hostileDiffId), blobPath: hostileBlob, mode: 'native' }).catch(
+      (e: unknown) => e,
+    );
+    expect(isBerthError(err) && [err.code, err.kind]).toEqual(['ERR_LAYER_UNSAFE', 'integrity']);
+    expect((err as Error).message).toContain('alias points at missing');
+    const next = join(work, 'after-error');
+    await mkdir(next);
+    expect(await run(job(next, diffId))).toBe(rawSize);
+    expect(await readFile(join(next, 'hello.txt'), 'utf8')).toBe('from a worker thread');
+  });
+
+  it('serve several layers at once and one after another from the same pool', async () => {
+    const run = createWorkerRunner(WORKER);
+    run.warm();
+    const dests = await Promise.all(
+      Array.from({ length: 5 }, async (_, i) => {
+        const d = join(work, `many-${i}`);
+        await mkdir(d);
+        return d;
+      }),
+    );
+    expect(await Promise.all(dests.slice(0, 3).map((d) => run(job(d, diffId))))).toEqual([
+      rawSize,
+      rawSize,
+      rawSize,
+    ]);
+    for (const d of dests.slice(3)) expect(await run(job(d, diffId))).toBe(rawSize);
+    for (const d of dests) expect(await readFile(join(d, 'hello.txt'), 'utf8')).toBe('from a worker thread');
   });
 });

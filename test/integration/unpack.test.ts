@@ -1,7 +1,18 @@
 // `berth image unpack` against `umoci unpack` of the same images (differential), and hostile layers
 // written byte by byte that try to reach outside the destination.
 import { execFile, execFileSync } from 'node:child_process';
-import { chmod, link, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  link,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,10 +20,12 @@ import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContentStore } from '../../src/content/index.js';
+import type { ImageRecord } from '../../src/content/types.js';
 import { describeImage } from '../../src/images/index.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import type { Digest } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
+import { chainIds } from '../../src/snapshot/chain.js';
 import { createSnapshotter } from '../../src/snapshot/ensure-snapshots.js';
 import { createSnapshotStore } from '../../src/snapshot/snapshot-store.js';
 import { applyLayerBlob } from '../../src/snapshot/unpack-image.js';
@@ -125,6 +138,39 @@ describe.skipIf(skip)('unpack is identical to umoci unpack', () => {
       xattrOf(join(work, 'umoci/rootfs/xattr-file'), 'user.berth.test'),
     );
     expect(xattrOf(join(ours, 'xattr-file'), 'user.berth.test')).toBe('hello');
+  });
+
+  it('the native snapshotter (hosts without overlayfs) gives the same tree, one full tree per layer', async () => {
+    const root = join(work, 'store-native');
+    const config = join(work, 'native.yaml');
+    await writeFile(config, 'unpack: { snapshotter: native }\n');
+    const ref = `${registry.host}/test/fidelity:1`;
+    const res = await runBerth(['--root', root, '--config', config, 'image', 'pull', '-o', 'json', ref]);
+    expect(res.stderr).toBe('');
+    expect(JSON.parse(res.stdout).unpackedLayers).toBe(2);
+    expect(await readdir(join(root, 'snapshots'))).toEqual(['native']);
+    const store = createContentStore({ root });
+    const details = await describeImage(store, (await store.getImage(ref)) as ImageRecord);
+    const [lower, top] = chainIds(details.config.rootfs.diff_ids).map((id) =>
+      join(root, 'snapshots/native', id.slice(7), 'fs'),
+    );
+    await run('umoci', [
+      'unpack',
+      '--image',
+      `${join(layout.dir, 'oci')}:fidelity`,
+      join(work, 'umoci-native'),
+    ]);
+    expect(describeTree(top as string)).toEqual(describeTree(join(work, 'umoci-native/rootfs')));
+    // The layer below is its own whole tree, from before layer 2 deleted and rewrote.
+    expect(await readFile(join(lower as string, 'gone-file'), 'utf8')).toBe('deleted in layer 2');
+    expect(await readFile(join(lower as string, 'hard-b'), 'utf8')).toBe('shared inode');
+    const ls = JSON.parse(
+      (await runBerth(['--root', root, '--config', config, 'image', 'ls', '-o', 'json'])).stdout,
+    );
+    expect(ls[0].unpackedSize).toBeGreaterThan(0);
+    // Collected like overlay snapshots once no image uses them.
+    expect((await runBerth(['--root', root, 'image', 'rm', ref])).code).toBe(0);
+    expect(await readdir(join(root, 'snapshots/native'))).toEqual([]);
   });
 });
 

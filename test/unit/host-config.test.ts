@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHostConfig } from '../../src/config/host-config.js';
+import { chooseSnapshotForm, parseHostConfig } from '../../src/config/host-config.js';
 import { isBerthError } from '../../src/lib/errors.js';
 
 function errorOf(text: string): string {
@@ -12,6 +12,16 @@ function errorOf(text: string): string {
   throw new Error('expected an error');
 }
 
+describe('snapshot form', () => {
+  const withOverlay = 'nodev\tsysfs\nnodev\ttmpfs\n\text4\nnodev\toverlay\n';
+  it('auto is overlay when the kernel lists overlay, native otherwise; a setting wins', () => {
+    expect(chooseSnapshotForm('auto', withOverlay)).toBe('overlay');
+    expect(chooseSnapshotForm('auto', 'nodev\tsysfs\n\text4\nnodev\toverlayfs-not\n')).toBe('native');
+    expect(chooseSnapshotForm('native', withOverlay)).toBe('native');
+    expect(chooseSnapshotForm('overlay', '')).toBe('overlay');
+  });
+});
+
 describe('host config', () => {
   it('applies defaults to an empty file', () => {
     expect(parseHostConfig('', 'c.yaml')).toEqual({
@@ -23,6 +33,7 @@ describe('host config', () => {
         maxImageBytes: 128 * 2 ** 30,
         reserveBytes: 256 * 2 ** 20,
         maxConcurrentLayers: 1,
+        snapshotter: 'auto',
       },
     });
   });
@@ -44,6 +55,7 @@ describe('host config', () => {
         maxImageBytes: 128 * 2 ** 30,
         reserveBytes: 256 * 2 ** 20,
         maxConcurrentLayers: 1,
+        snapshotter: 'auto',
       },
     });
   });
@@ -59,6 +71,10 @@ describe('host config', () => {
     ],
     ['registries:\n  "bad host!": {}\n', 'ERR_CONFIG_INVALID'],
     ['pull: [1\n', '/etc/berth/config.yaml:2:1: ERR_YAML_SYNTAX'],
+    [
+      'unpack: { snapshotter: btrfs }\n',
+      '/etc/berth/config.yaml:1:24: ERR_CONFIG_INVALID: unpack.snapshotter',
+    ],
   ])('%j is reported at its position', (text, expected) => {
     expect(errorOf(text)).toContain(expected);
   });

@@ -14,7 +14,7 @@ export const imageLs: Command = {
   async run(ctx) {
     const store = await ctx.store();
     const records = await store.listImages();
-    const snapshots = ctx.snapshots();
+    const snapshots = await ctx.snapshots();
     const images = await Promise.all(
       records.map(async (r) => {
         const d = await describeImage(store, r);

@@ -41,7 +41,7 @@ export const imagePull: Command = {
         const run = createWorkerRunner(UNPACK_WORKER);
         run.warm(); // starts while the manifest and config are fetched
         unpack = {
-          snapshots: ctx.snapshots(),
+          snapshots: await ctx.snapshots(),
           limits: config.unpack,
           run,
           concurrency: config.unpack.maxConcurrentLayers,

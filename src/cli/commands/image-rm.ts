@@ -1,4 +1,5 @@
 import { findImages, pruneImages } from '../../images/index.js';
+import { allSnapshotStores } from '../../snapshot/snapshot-store.js';
 import type { Command } from '../command.js';
 import { formatSize, renderJson } from '../output.js';
 
@@ -17,7 +18,10 @@ export const imageRm: Command = {
     for (const records of targets) {
       for (const r of records) if (await store.removeImage(r.name)) names.push(r.name);
     }
-    const gc = values['keep-content'] === true ? undefined : await pruneImages(store, ctx.snapshots());
+    const gc =
+      values['keep-content'] === true
+        ? undefined
+        : await pruneImages(store, allSnapshotStores(ctx.flags.root));
     if (ctx.flags.output === 'json') {
       ctx.stdout.write(
         renderJson({

@@ -1,7 +1,8 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describeImage, findImages } from '../../images/index.js';
 import { BerthError, errnoCode } from '../../lib/errors.js';
+import { makeDirs } from '../../lib/make-dirs.js';
 import { createApplyPool } from '../../snapshot/apply-thread.js';
 import { unpackImage } from '../../snapshot/unpack-image.js';
 import type { Command } from '../command.js';
@@ -37,7 +38,7 @@ export const imageUnpack: Command = {
         throw new BerthError('ERR_DEST_NOT_DIRECTORY', 'invalid', `${dest} exists and is not a directory`);
       }
       if (errnoCode(err) !== 'ENOENT') throw err;
-      await mkdir(dest, { recursive: true, mode: 0o755 });
+      await makeDirs(dest);
       created = true;
     }
     try {
