@@ -68,7 +68,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
         return;
       }
       const path = w.place(parts);
-      created.add(path.toString('latin1'));
+      if (options.mode === 'native') created.add(path.toString('latin1'));
       const meta = metaOf(e);
       switch (e.type) {
         case 'directory':

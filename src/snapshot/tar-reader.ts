@@ -1,6 +1,6 @@
 // A push parser for tar streams (ustar, GNU long names, PAX), synchronous: feed it chunks, it
 // calls back per entry header, per slice of entry data and per entry end, without an async step
-// per entry. Names and link targets stay raw bytes, including inside PAX records, so a name that
+// per entry. Nothing of a chunk is kept once push() returns (callers recycle chunk memory). Names and link targets stay raw bytes, including inside PAX records, so a name that
 // is not UTF-8 reaches the disk byte for byte. Pure: no I/O.
 import { BerthError } from '../lib/errors.js';
 
@@ -129,7 +129,8 @@ export class TarReader {
       if (this.dataLeft > 0) {
         const n = Math.min(this.dataLeft, buf.length);
         const slice = buf.subarray(0, n);
-        if (this.metaKind) this.metaBody.push(slice);
+        if (this.metaKind)
+          this.metaBody.push(Buffer.from(slice)); // a copy: the chunk is not ours to keep
         else this.handler.data(slice);
         this.dataLeft -= n;
         buf = buf.subarray(n);
@@ -145,7 +146,8 @@ export class TarReader {
       // Need a whole header block.
       const need = BLOCK - this.pendingBytes;
       const take = buf.subarray(0, need);
-      this.pending.push(take);
+      // A header cut by the chunk's end is kept as a copy: the caller may reuse the chunk's memory.
+      this.pending.push(take.length < need || this.pending.length > 0 ? Buffer.from(take) : take);
       this.pendingBytes += take.length;
       buf = buf.subarray(take.length);
       if (this.pendingBytes === BLOCK) {
@@ -185,7 +187,13 @@ export class TarReader {
       const prefix = cstr(h, 345, 155);
       if (prefix.length > 0 && magic === 'ustar\0') name = Buffer.concat([prefix, Buffer.from('/'), name]);
     }
-    const pax = new Map([...this.globalPax, ...this.pax]);
+    // Most entries carry no PAX records at all: merge only when there is something to merge.
+    const pax =
+      this.globalPax.size === 0
+        ? this.pax
+        : this.pax.size === 0
+          ? this.globalPax
+          : new Map([...this.globalPax, ...this.pax]);
     const paxNum = (k: string, fallback: number) => {
       const v = pax.get(k);
       return v === undefined ? fallback : Number(v.toString('latin1'));
@@ -201,9 +209,12 @@ export class TarReader {
       mtime: new Date(paxNum('mtime', num(h, 136, 12)) * 1000),
       devmajor: num(h, 329, 8),
       devminor: num(h, 337, 8),
-      xattrs: [...pax].filter(([k]) => k.startsWith('SCHILY.xattr.')).map(([k, v]) => [k.slice(13), v]),
+      xattrs:
+        pax.size === 0
+          ? []
+          : [...pax].filter(([k]) => k.startsWith('SCHILY.xattr.')).map(([k, v]) => [k.slice(13), v]),
     };
-    this.pax = new Map();
+    if (this.pax.size > 0) this.pax = new Map();
     this.longName = undefined;
     this.longLink = undefined;
     // Regular files' data goes to the handler; any bytes another type declares are passed by too

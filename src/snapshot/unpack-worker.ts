@@ -2,7 +2,7 @@
 // decompresses and verifies; this thread only parses and creates files, with synchronous calls
 // (see apply.ts), so the two run on separate cores. A worker serves job after job (starting one
 // costs ~80 ms of CPU). Messages in: { job }, then tar chunks in order, then 'end' or 'abort'.
-// Messages out: { ack: bytes } per chunk, then exactly one of { done }, { error }, { aborted }.
+// Messages out: { ack: bytes, buffer } per chunk (the chunk's memory, handed back), then exactly one of { done }, { error }, { aborted }.
 import { parentPort } from 'node:worker_threads';
 import { BerthError } from '../lib/errors.js';
 import { type ApplyOptions, createTarApplier } from './apply.js';
@@ -16,7 +16,7 @@ export type SerializedError = { code: string; message: string; kind?: string; hi
 
 export type ApplyWorkerMessage = { job: ApplyJob } | Uint8Array | 'end' | 'abort';
 export type ApplyWorkerReply =
-  | { ack: number }
+  | { ack: number; buffer: ArrayBuffer }
   | { done: true }
   | { aborted: true }
   | { error: SerializedError };
@@ -53,7 +53,9 @@ if (port) {
         reply({ done: true });
       } else {
         tar?.push(Buffer.from(m.buffer, m.byteOffset, m.byteLength));
-        reply({ ack: m.byteLength });
+        // The memory goes back for the next chunk (the tar reader keeps nothing of it).
+        const memory = m.buffer as ArrayBuffer;
+        port.postMessage({ ack: m.byteLength, buffer: memory } satisfies ApplyWorkerReply, [memory]);
       }
     } catch (err) {
       tar?.abandon();
