@@ -2,6 +2,7 @@
 import type { HostConfig } from '../config/host-config.js';
 import type { ContentStore } from '../content/types.js';
 import type { RegistryClient } from '../registry/types.js';
+import type { RuntimeDeps } from '../runtime/containers.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import type { GlobalFlags, OptionSpec, ParsedCommandArgs } from './args.js';
 
@@ -21,6 +22,8 @@ export interface CommandContext extends CliIO {
   registry(): Promise<RegistryClient>;
   /** The snapshot store of the host's form (see unpack.snapshotter). */
   snapshots(): Promise<SnapshotStore>;
+  /** What container commands need: paths, runc, the stores, host facts. */
+  runtime(): Promise<RuntimeDeps>;
 }
 
 export interface Command {

@@ -8,6 +8,10 @@ import { isLoopbackRegistry } from '../oci/reference.js';
 import { createRegistryClient } from '../registry/client.js';
 import { loadCredentials } from '../registry/credentials.js';
 import type { RegistryClient } from '../registry/types.js';
+import type { RuntimeDeps } from '../runtime/containers.js';
+import { loadHostRuntimeFacts } from '../runtime/host.js';
+import { runtimePaths } from '../runtime/paths.js';
+import { createRunc } from '../runtime/runc.js';
 import { createSnapshotStore, type SnapshotStore } from '../snapshot/snapshot-store.js';
 import type { GlobalFlags } from './args.js';
 import type { CliIO, CommandContext } from './command.js';
@@ -19,6 +23,9 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
     return p;
   };
 }
+
+/** A container's log file is rotated by conmon beyond this size. */
+const LOG_SIZE_MAX = 10 * 2 ** 20;
 
 export interface OpenedContext {
   ctx: CommandContext;
@@ -47,6 +54,19 @@ export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal):
     const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
     return createSnapshotStore(flags.root, chooseSnapshotForm(unpack.snapshotter, filesystems));
   });
+  const runtime = once<RuntimeDeps>(async () => {
+    const facts = await loadHostRuntimeFacts();
+    const paths = runtimePaths(flags.root, flags.state);
+    return {
+      ...facts,
+      paths,
+      runc: createRunc(paths.runcRoot),
+      store: await store(),
+      snapshots: await snapshots(),
+      now: io.now,
+      logSizeMax: LOG_SIZE_MAX,
+    };
+  });
   return {
     ctx: {
       ...io,
@@ -56,6 +76,7 @@ export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal):
       store,
       registry,
       snapshots,
+      runtime,
     },
     async close() {
       await client?.close();

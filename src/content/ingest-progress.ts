@@ -1,7 +1,7 @@
 // A download others can follow while it runs: how many bytes of the ingest file are written, and
-// how it ended. Lives in a SharedArrayBuffer, so a worker thread unpacking the layer reads the
-// growing file as the bytes land and learns, without a message round trip, whether the blob was
-// verified and committed (only then may its snapshot be published).
+// how it ended. An unpacker reads the growing file as the bytes land and learns whether the blob
+// was verified and committed (only then may its snapshot be published). It lives in a
+// SharedArrayBuffer so the follower may be in any thread, with no message round trip.
 //
 // Layout (BigInt64 slots): 0 written bytes, 1 state, 2 sequence (bumped on every change; waiters
 // wait on it). A download that starts over (a server ignored Range) publishes 0 written bytes and

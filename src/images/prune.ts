@@ -11,14 +11,17 @@ export interface PruneResult extends GcResult {
 /**
  * Garbage-collect blobs and snapshots no image references (only while no pull is in flight).
  * `snapshotStores`: every form, so snapshots left from before a change of form go too.
+ * A container being created holds a lease until its record exists, so GC waits for it.
  */
 export async function pruneImages(
   store: ContentStore,
   snapshotStores: SnapshotStore[],
+  /** Snapshots containers stand on, whatever happened to their images. */
+  inUse: () => Promise<readonly string[]> = async () => [],
 ): Promise<PruneResult> {
   const removedSnapshots: Digest[] = [];
   const result = await store.gc(async () => {
-    const keep = new Set<string>();
+    const keep = new Set<string>(await inUse());
     for (const record of await store.listImages()) {
       const details = await describeImage(store, record);
       for (const id of chainIds(details.config.rootfs.diff_ids)) keep.add(id);

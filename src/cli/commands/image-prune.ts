@@ -1,4 +1,5 @@
 import { pruneImages } from '../../images/index.js';
+import { snapshotsInUse } from '../../runtime/record.js';
 import { allSnapshotStores } from '../../snapshot/snapshot-store.js';
 import type { Command } from '../command.js';
 import { formatSize, renderJson } from '../output.js';
@@ -12,7 +13,9 @@ export const imagePrune: Command = {
   args: [0, 0],
   async run(ctx) {
     const store = await ctx.store();
-    const result = await pruneImages(store, allSnapshotStores(ctx.flags.root));
+    const result = await pruneImages(store, allSnapshotStores(ctx.flags.root), () =>
+      snapshotsInUse(ctx.flags.root),
+    );
     if (ctx.flags.output === 'json') ctx.stdout.write(renderJson(result));
     else
       ctx.stdout.write(

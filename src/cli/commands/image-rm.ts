@@ -1,4 +1,5 @@
 import { findImages, pruneImages } from '../../images/index.js';
+import { snapshotsInUse } from '../../runtime/record.js';
 import { allSnapshotStores } from '../../snapshot/snapshot-store.js';
 import type { Command } from '../command.js';
 import { formatSize, renderJson } from '../output.js';
@@ -21,7 +22,7 @@ export const imageRm: Command = {
     const gc =
       values['keep-content'] === true
         ? undefined
-        : await pruneImages(store, allSnapshotStores(ctx.flags.root));
+        : await pruneImages(store, allSnapshotStores(ctx.flags.root), () => snapshotsInUse(ctx.flags.root));
     if (ctx.flags.output === 'json') {
       ctx.stdout.write(
         renderJson({

@@ -1,4 +1,8 @@
 import type { Command } from '../command.js';
+import { containerCreate } from './container-create.js';
+import { containerRm, containerStart, containerStop } from './container-lifecycle.js';
+import { containerLogs } from './container-logs.js';
+import { containerLs } from './container-ls.js';
 import { imageInspect } from './image-inspect.js';
 import { imageLs } from './image-ls.js';
 import { imagePrune } from './image-prune.js';
@@ -14,4 +18,10 @@ export const COMMANDS: readonly Command[] = [
   imageInspect,
   imageUnpack,
   imagePrune,
+  containerCreate,
+  containerStart,
+  containerStop,
+  containerRm,
+  containerLs,
+  containerLogs,
 ];

@@ -1,0 +1,53 @@
+// container start, stop and rm: one name each (or several for rm), state read live from runc.
+import { removeContainer, startContainer, stopContainer } from '../../runtime/containers.js';
+import { parseCount } from '../../runtime/quantity.js';
+import type { Command } from '../command.js';
+import { renderJson } from '../output.js';
+
+export const containerStart: Command = {
+  path: ['container', 'start'],
+  summary: 'Start a created container',
+  usage: 'container start NAME',
+  options: {},
+  flags: [],
+  args: [1, 1],
+  async run(ctx, { positionals }) {
+    const status = await startContainer(await ctx.runtime(), positionals[0] as string);
+    if (ctx.flags.output === 'json') ctx.stdout.write(renderJson(status));
+    else ctx.stdout.write(`${status.name} ${status.state} (pid ${status.pid ?? '-'})\n`);
+    return 0;
+  },
+};
+
+export const containerStop: Command = {
+  path: ['container', 'stop'],
+  summary: "Stop a container: its image's StopSignal, then SIGKILL after the grace period",
+  usage: 'container stop NAME [--time S]',
+  options: { time: { type: 'string', short: 't' } },
+  flags: [['-t, --time S', 'seconds to wait before SIGKILL (default 10)']],
+  args: [1, 1],
+  async run(ctx, { positionals, values }) {
+    const grace =
+      typeof values.time === 'string' ? (values.time === '0' ? 0 : parseCount(values.time, '--time')) : 10;
+    const status = await stopContainer(await ctx.runtime(), positionals[0] as string, grace);
+    if (ctx.flags.output === 'json') ctx.stdout.write(renderJson(status));
+    else ctx.stdout.write(`${status.name} ${status.state} (exit code ${status.exitCode ?? '-'})\n`);
+    return 0;
+  },
+};
+
+export const containerRm: Command = {
+  path: ['container', 'rm'],
+  summary: 'Remove containers: runc state, rootfs, network namespace, bundle (named volumes stay)',
+  usage: 'container rm NAME... [--force]',
+  options: { force: { type: 'boolean', short: 'f' } },
+  flags: [['-f, --force', 'kill a running container first']],
+  args: [1, Number.POSITIVE_INFINITY],
+  async run(ctx, { positionals, values }) {
+    const rt = await ctx.runtime();
+    for (const name of positionals) await removeContainer(rt, name, values.force === true);
+    if (ctx.flags.output === 'json') ctx.stdout.write(renderJson({ removed: positionals }));
+    else for (const name of positionals) ctx.stdout.write(`removed ${name}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,207 @@
+// The OCI runtime config (config.json) of a container: its image's config and its own settings,
+// converted by the image-spec rules (Entrypoint + Cmd, Env merged by key, WorkingDir, User) with
+// Docker's secure defaults. Pure: everything from the host (rlimits, the user's passwd entry, the
+// seccomp profile) comes in as arguments.
+import { BerthError } from '../lib/errors.js';
+import type { ImageConfig } from '../oci/image.js';
+import {
+  ALL_CAPABILITIES,
+  DEFAULT_CAPABILITIES,
+  DEFAULT_PATH,
+  MASKED_PATHS,
+  READONLY_PATHS,
+  type SpecMount,
+  SYSTEM_MOUNTS,
+  WANTED_NOFILE,
+} from './defaults.js';
+import type { ResolvedUser } from './user.js';
+
+export interface ContainerMount {
+  /** `bind`: a host path; `volume`: a directory berth keeps; `tmpfs`: memory. */
+  kind: 'bind' | 'volume' | 'tmpfs';
+  /** Host path (bind, volume); unused for tmpfs. */
+  source: string;
+  destination: string;
+  readOnly: boolean;
+}
+
+export interface ContainerResources {
+  memoryBytes?: number;
+  /** CPU in thousandths of a core. */
+  milliCpus?: number;
+  pids?: number;
+}
+
+/** A container's own settings, on top of its image. */
+export interface ContainerSettings {
+  name: string;
+  /** Replaces the image's Cmd (the Entrypoint stays), as `docker run IMAGE CMD…`. */
+  command?: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  readOnly?: boolean;
+  privileged?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  network?: 'none' | 'host';
+  mounts?: ContainerMount[];
+  resources?: ContainerResources;
+}
+
+export interface HostFacts {
+  /** The host's hard RLIMIT_NOFILE. */
+  nofileHard: number;
+  /** Network namespace to join (a pod's); none for host networking. */
+  netnsPath?: string;
+  /** Per-container files bind-mounted over the image's. */
+  hostname: string;
+  etcHosts: string;
+  resolvConf: string;
+  cgroupsPath: string;
+  /** OCI `linux.seccomp`, or undefined for none (privileged, or no profile on the host). */
+  seccomp?: object;
+}
+
+export function invalid(message: string): BerthError {
+  return new BerthError('ERR_CONTAINER_INVALID', 'invalid', message);
+}
+
+/** The argv: Entrypoint + (command, else Cmd). */
+export function processArgs(image: ImageConfig, command?: string[]): string[] {
+  const entrypoint = image.config?.Entrypoint ?? [];
+  const args = [...entrypoint, ...(command && command.length > 0 ? command : (image.config?.Cmd ?? []))];
+  if (args.length === 0) throw invalid('the image has no Entrypoint or Cmd and no command was given');
+  return args;
+}
+
+/** Image Env, then the container's, merged by key; PATH and HOSTNAME and HOME filled in. */
+export function processEnv(image: ImageConfig, extra: string[], hostname: string, home: string): string[] {
+  const env = new Map<string, string>();
+  for (const kv of [...(image.config?.Env ?? []), ...extra]) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw invalid(`environment entry "${kv}" is not KEY=VALUE`);
+    env.set(kv.slice(0, eq), kv.slice(eq + 1));
+  }
+  if (!env.has('PATH')) env.set('PATH', DEFAULT_PATH);
+  if (!env.has('HOSTNAME')) env.set('HOSTNAME', hostname);
+  if (!env.has('HOME')) env.set('HOME', home);
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+export function checkContainerPath(path: string, what: string): string {
+  if (!path.startsWith('/')) throw invalid(`${what} "${path}" is not an absolute path`);
+  if (path.split('/').includes('..')) throw invalid(`${what} "${path}" contains ".."`);
+  return path;
+}
+
+export function capabilities(settings: ContainerSettings): string[] {
+  if (settings.privileged) return [...ALL_CAPABILITIES];
+  const norm = (c: string) => {
+    const up = c.toUpperCase();
+    const name = up.startsWith('CAP_') ? up : `CAP_${up}`;
+    if (!ALL_CAPABILITIES.includes(name)) throw invalid(`unknown capability "${c}"`);
+    return name;
+  };
+  const drop = new Set((settings.capDrop ?? []).map(norm));
+  const caps = new Set([...DEFAULT_CAPABILITIES, ...(settings.capAdd ?? []).map(norm)]);
+  return [...caps].filter((c) => !drop.has(c));
+}
+
+function mountsOf(settings: ContainerSettings, host: HostFacts): SpecMount[] {
+  const out: SpecMount[] = SYSTEM_MOUNTS.map((m) =>
+    m.destination === '/sys' && settings.privileged
+      ? { ...m, options: m.options.filter((o) => o !== 'ro') }
+      : m,
+  );
+  for (const [destination, source] of [
+    ['/etc/hostname', host.hostname],
+    ['/etc/hosts', host.etcHosts],
+    ['/etc/resolv.conf', host.resolvConf],
+  ] as const) {
+    out.push({ destination, type: 'bind', source, options: ['rbind', 'rprivate'] });
+  }
+  for (const m of settings.mounts ?? []) {
+    checkContainerPath(m.destination, 'mount destination');
+    if (m.kind === 'tmpfs') {
+      out.push({
+        destination: m.destination,
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'nodev', 'mode=1777', ...(m.readOnly ? ['ro'] : [])],
+      });
+    } else {
+      out.push({
+        destination: m.destination,
+        type: 'bind',
+        source: m.source,
+        options: ['rbind', 'rprivate', m.readOnly ? 'ro' : 'rw'],
+      });
+    }
+  }
+  return out;
+}
+
+function resourcesOf(r: ContainerResources | undefined): object | undefined {
+  if (!r) return undefined;
+  const out: Record<string, object> = {};
+  if (r.memoryBytes !== undefined) out.memory = { limit: r.memoryBytes, swap: r.memoryBytes };
+  if (r.milliCpus !== undefined) {
+    const period = 100_000;
+    out.cpu = { period, quota: Math.max(1000, Math.round((r.milliCpus * period) / 1000)) };
+  }
+  if (r.pids !== undefined) out.pids = { limit: r.pids };
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** The whole config.json. */
+export function buildRuntimeSpec(
+  image: ImageConfig,
+  settings: ContainerSettings,
+  user: ResolvedUser,
+  host: HostFacts,
+): object {
+  const caps = capabilities(settings);
+  const workdir = checkContainerPath(
+    settings.workdir || image.config?.WorkingDir || '/',
+    'working directory',
+  );
+  const nofile = Math.min(WANTED_NOFILE, host.nofileHard);
+  const namespaces: Array<{ type: string; path?: string }> = [
+    { type: 'pid' },
+    { type: 'ipc' },
+    { type: 'uts' },
+    { type: 'mount' },
+  ];
+  if (settings.network !== 'host') {
+    namespaces.push(host.netnsPath ? { type: 'network', path: host.netnsPath } : { type: 'network' });
+  }
+  const resources = resourcesOf(settings.resources);
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: {
+        uid: user.uid,
+        gid: user.gid,
+        ...(user.additionalGids.length > 0 ? { additionalGids: user.additionalGids } : {}),
+      },
+      args: processArgs(image, settings.command),
+      env: processEnv(image, settings.env ?? [], settings.name, user.home),
+      cwd: workdir,
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],
+      noNewPrivileges: !settings.privileged,
+    },
+    root: { path: 'rootfs', readonly: settings.readOnly === true },
+    hostname: settings.name,
+    mounts: mountsOf(settings, host),
+    linux: {
+      namespaces,
+      cgroupsPath: host.cgroupsPath,
+      ...(resources ? { resources } : {}),
+      ...(settings.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+      ...(host.seccomp && !settings.privileged ? { seccomp: host.seccomp } : {}),
+    },
+  };
+}

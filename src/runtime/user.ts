@@ -1,0 +1,87 @@
+// Resolving a container's user ("name", "uid", "name:group", "uid:gid", …) against the image's
+// /etc/passwd and /etc/group, as Docker and runc's libcontainer/user do. Pure: the caller reads
+// the files (safely, inside the rootfs) and passes their text.
+import { BerthError } from '../lib/errors.js';
+
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  home: string;
+}
+
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
+
+const isId = (s: string) => /^[0-9]+$/.test(s);
+
+export function parsePasswd(text: string): PasswdEntry[] {
+  const out: PasswdEntry[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(':');
+    if (f.length < 7 || !f[0] || !isId(f[2] ?? '') || !isId(f[3] ?? '')) continue;
+    out.push({ name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5] || '/' });
+  }
+  return out;
+}
+
+export function parseGroup(text: string): GroupEntry[] {
+  const out: GroupEntry[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(':');
+    if (f.length < 4 || !f[0] || !isId(f[2] ?? '')) continue;
+    out.push({ name: f[0], gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) });
+  }
+  return out;
+}
+
+/**
+ * `spec` is the image's or the container's user (empty: root). A name must exist in the image; a
+ * numeric uid need not (its gid is then 0, its home /). Supplementary groups are those that list
+ * the user by name.
+ */
+export function resolveUser(spec: string, passwd: string, group: string): ResolvedUser {
+  const [userPart = '', groupPart] = (spec || '0').split(':', 2) as [string, string | undefined];
+  const users = parsePasswd(passwd);
+  const groups = parseGroup(group);
+  const entry = isId(userPart)
+    ? users.find((u) => u.uid === Number(userPart))
+    : users.find((u) => u.name === userPart);
+  if (!entry && !isId(userPart)) {
+    throw new BerthError(
+      'ERR_UNKNOWN_USER',
+      'invalid',
+      `user "${userPart}" is not in the image's /etc/passwd`,
+    );
+  }
+  const uid = entry ? entry.uid : Number(userPart);
+  let gid = entry ? entry.gid : 0;
+  if (groupPart !== undefined && groupPart !== '') {
+    if (isId(groupPart)) gid = Number(groupPart);
+    else {
+      const g = groups.find((x) => x.name === groupPart);
+      if (!g) {
+        throw new BerthError(
+          'ERR_UNKNOWN_GROUP',
+          'invalid',
+          `group "${groupPart}" is not in the image's /etc/group`,
+        );
+      }
+      gid = g.gid;
+    }
+  }
+  const additionalGids = entry
+    ? [...new Set(groups.filter((g) => g.members.includes(entry.name) && g.gid !== gid).map((g) => g.gid))]
+    : [];
+  return { uid, gid, additionalGids, home: entry?.home ?? '/' };
+}

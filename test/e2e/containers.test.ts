@@ -1,0 +1,239 @@
+// Containers end to end, as root, with real runc, conmon and overlayfs over a busybox image from a
+// loopback registry: output and exit codes, stop with grace and SIGKILL, limits, read-only rootfs,
+// capabilities, users, volumes, containers outliving the CLI, and bad input that leaves nothing.
+// After every test, no mount, netns, runc state or monitor of ours is left.
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runBerth } from '../helpers/cli.js';
+import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
+  root: true,
+});
+
+describe.skipIf(skip)('containers', () => {
+  let registry: TestRegistry;
+  let layout: Layout;
+  let work: string;
+  let image: string;
+  let root: string;
+  let state: string;
+  let n = 0;
+  const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+  const ok = async (...args: string[]) => {
+    const res = await berth(...args);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    return res.stdout;
+  };
+  const status = async (name: string) => {
+    const all = JSON.parse(await ok('container', 'ls', '-o', 'json')) as Array<Record<string, unknown>>;
+    return all.find((c) => c.name === name);
+  };
+  const waitFor = async (name: string, want: string) => {
+    for (let i = 0; i < 200; i++) {
+      const s = await status(name);
+      if (s?.state === want) return s;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${name} never became ${want}`);
+  };
+  /** create + start, returning the name. */
+  const run = async (flags: string[], command: string) => {
+    const name = `c${++n}`;
+    await ok('container', 'create', ...flags, image, name, '--', '/bin/sh', '-c', command);
+    await ok('container', 'start', name);
+    return name;
+  };
+  /** The container's stdout (its stderr is the CLI's stderr, left out). */
+  const logs = async (name: string) => {
+    const res = await berth('container', 'logs', name);
+    expect(res.code).toBe(0);
+    return res.stdout;
+  };
+  const leftovers = () => {
+    const mounts = execFileSync('findmnt', ['-rn', '-o', 'TARGET']).toString().split('\n');
+    return mounts.filter((m) => m.startsWith(root) || m.startsWith(state));
+  };
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-e2e-'));
+    registry = await startRegistry();
+    layout = await createLayout();
+    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+    image = `${registry.host}/test/busybox:1`;
+    await pushImage(layout, 'busybox', image);
+  }, 180_000);
+  afterAll(async () => {
+    await registry?.stop();
+    await layout?.cleanup();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  let testRoot: string;
+  const setupStore = async () => {
+    testRoot = await mkdtemp(join(work, 't-'));
+    root = join(testRoot, 'root');
+    state = join(testRoot, 'state');
+    await ok('image', 'pull', image);
+  };
+  afterEach(async () => {
+    // Remove whatever the test left running, then check the host is as it was.
+    const all = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
+      name: string;
+    }>;
+    for (const c of all) await berth('container', 'rm', '--force', c.name);
+    expect(leftovers()).toEqual([]);
+    expect(await readdir(join(state, 'netns')).catch(() => [])).toEqual([]);
+    expect(
+      execFileSync('runc', ['--root', join(state, 'runc'), 'list', '-q'])
+        .toString()
+        .trim(),
+    ).toBe('');
+  });
+
+  it('runs a command: its output in the log, its exit code and times in ls', async () => {
+    await setupStore();
+    const name = await run([], 'echo out; echo err >&2; exit 3');
+    const s = await waitFor(name, 'exited');
+    expect(s).toMatchObject({ name, image, state: 'exited', exitCode: 3, pid: null, oomKilled: false });
+    expect(typeof s.startedAt).toBe('string');
+    expect(typeof s.finishedAt).toBe('string');
+    const res = await berth('container', 'logs', name);
+    expect(res.stdout).toBe('out\n');
+    expect(res.stderr).toBe('err\n');
+    // The log file is in the CRI format.
+    const id = s.id as string;
+    const raw = await readFile(join(root, 'containers', id, 'container.log'), 'utf8');
+    expect(raw).toMatch(/^\S+ stdout F out\n/m);
+  });
+
+  it('stop sends the stop signal, waits the grace period, then kills', async () => {
+    await setupStore();
+    // As PID 1 the shell gets no default signal action: it must handle TERM to stop politely.
+    const polite = await run([], 'trap "echo bye; exit 7" TERM; while true; do sleep 0.1; done');
+    await waitFor(polite, 'running');
+    const stopped = JSON.parse(await ok('container', 'stop', polite, '--time', '30', '-o', 'json'));
+    expect(stopped).toMatchObject({ state: 'exited', exitCode: 7 });
+    expect(await logs(polite)).toBe('bye\n');
+    const stubborn = await run([], 'trap "echo ignoring TERM" TERM; while true; do sleep 0.1; done');
+    await waitFor(stubborn, 'running');
+    const killed = JSON.parse(await ok('container', 'stop', stubborn, '--time', '1', '-o', 'json'));
+    expect(killed).toMatchObject({ state: 'exited', exitCode: 137 });
+    expect(await logs(stubborn)).toBe('ignoring TERM\n');
+  });
+
+  it('keeps running when the CLI exits; the next process finds and controls it', async () => {
+    await setupStore();
+    const name = await run([], 'while true; do sleep 0.1; done');
+    const s = await waitFor(name, 'running'); // another process than the one that started it
+    expect(typeof s.pid).toBe('number');
+    expect(
+      execFileSync('ps', ['-o', 'comm=', '-p', String(s.pid)])
+        .toString()
+        .trim(),
+    ).toBe('sh');
+    const rm = await berth('container', 'rm', name);
+    expect(rm.stderr).toMatch(/^berth: ERR_CONTAINER_RUNNING: container "c\d+" is running \(stop it first/);
+    expect(rm.code).toBe(4);
+    await ok('container', 'rm', '--force', name);
+    expect(await status(name)).toBeUndefined();
+  });
+
+  it('applies the memory limit, and reports an OOM kill as such', async () => {
+    await setupStore();
+    const name = await run(
+      ['--memory', '16Mi', '--pids', '50', '--cpus', '0.5'],
+      'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; ' +
+        'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us; x=$(head -c 64000000 /dev/zero | tr "\\0" a); echo survived',
+    );
+    const s = await waitFor(name, 'exited');
+    expect(s).toMatchObject({ exitCode: 137, oomKilled: true });
+    expect(await logs(name)).toBe(`${16 * 2 ** 20}\n50\n50000\n`);
+  });
+
+  it('secure by default: default capabilities, read-only when asked, users from the image', async () => {
+    await setupStore();
+    const caps = await run([], 'grep CapEff /proc/self/status');
+    await waitFor(caps, 'exited');
+    expect(await logs(caps)).toBe('CapEff:\t00000000a80425fb\n'); // Docker's 14
+    const dropped = await run(
+      ['--cap-drop', 'NET_RAW', '--cap-drop', 'CAP_MKNOD'],
+      'grep CapEff /proc/self/status',
+    );
+    await waitFor(dropped, 'exited');
+    expect(await logs(dropped)).toBe('CapEff:\t00000000a00405fb\n');
+    const ro = await run(['--read-only'], 'touch /x || echo refused; touch /tmp/y || echo tmp refused');
+    await waitFor(ro, 'exited');
+    expect(await logs(ro)).toContain('refused');
+    const user = await run(['--user', 'nobody'], 'id -u; id -g; echo $HOME');
+    await waitFor(user, 'exited');
+    expect(await logs(user)).toBe('65534\n65534\n/nonexistent\n');
+    const net = await run([], 'cat /proc/net/dev | grep -c ":"; cat /etc/hostname');
+    await waitFor(net, 'exited');
+    expect(await logs(net)).toBe(`1\n${net}\n`); // only lo, in a netns of its own
+  });
+
+  it('keeps named volume data across containers; binds host paths read-only when asked', async () => {
+    await setupStore();
+    const host = join(testRoot, 'host-dir');
+    await mkdir(host);
+    await writeFile(join(host, 'in'), 'from the host\n');
+    const first = await run(
+      ['-v', 'data:/data', '-v', `${host}:/host:ro`],
+      'echo kept > /data/f; cat /host/in; touch /host/x || echo ro',
+    );
+    await waitFor(first, 'exited');
+    expect(await logs(first)).toBe('from the host\nro\n');
+    await ok('container', 'rm', first);
+    const second = await run(['-v', 'data:/data'], 'cat /data/f');
+    await waitFor(second, 'exited');
+    expect(await logs(second)).toBe('kept\n');
+    await ok('container', 'rm', second);
+    expect(await readFile(join(root, 'volumes/data/f'), 'utf8')).toBe('kept\n');
+  });
+
+  it('bad input is one line and leaves nothing behind', async () => {
+    await setupStore();
+    await ok('container', 'create', image, 'taken', '--', '/bin/true');
+    const cases: Array<[string[], RegExp, number]> = [
+      [
+        ['nosuch/image:1', 'a'],
+        /^berth: ERR_IMAGE_NOT_FOUND: image "nosuch\/image:1" is not in the store/,
+        3,
+      ],
+      [
+        [image, 'b', '--', '/bin/nope'],
+        /^berth: ERR_COMMAND_NOT_FOUND: "\/bin\/nope" is not an executable/,
+        2,
+      ],
+      [['--user', 'ghost', image, 'c'], /^berth: ERR_UNKNOWN_USER: user "ghost" is not in the image's/, 2],
+      [
+        ['-v', '/no/such/dir:/x', image, 'd'],
+        /^berth: ERR_CONTAINER_INVALID: mount source \/no\/such\/dir does not/,
+        2,
+      ],
+      [['--memory', 'lots', image, 'e'], /^berth: ERR_BAD_QUANTITY: memory "lots" is not a quantity/, 2],
+      [[image, 'taken'], /^berth: ERR_NAME_TAKEN: a container named "taken" exists/, 4],
+    ];
+    for (const [args, line, code] of cases) {
+      const res = await berth('container', 'create', ...args);
+      expect(res.stderr).toMatch(line);
+      expect(res.stderr.trim().split('\n')).toHaveLength(1);
+      expect(res.code).toBe(code);
+    }
+    const names = (JSON.parse(await ok('container', 'ls', '-o', 'json')) as Array<{ name: string }>).map(
+      (c) => c.name,
+    );
+    expect(names).toEqual(['taken']);
+    const kept = await readdir(join(root, 'containers'));
+    expect(kept).toHaveLength(1);
+    expect(leftovers().filter((m) => !m.includes(kept[0] as string))).toEqual([]);
+    expect(await readdir(join(state, 'netns'))).toHaveLength(1);
+  });
+});

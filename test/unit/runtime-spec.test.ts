@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import { isBerthError } from '../../src/lib/errors.js';
+import type { ImageConfig } from '../../src/oci/image.js';
+import { parseNofileHard } from '../../src/runtime/host.js';
+import { parseCriLog } from '../../src/runtime/log-format.js';
+import { parseVolume } from '../../src/runtime/mounts.js';
+import { parseBytes, parseMilliCpus } from '../../src/runtime/quantity.js';
+import { toOciSeccomp } from '../../src/runtime/seccomp.js';
+import { buildRuntimeSpec, capabilities, processArgs, processEnv } from '../../src/runtime/spec.js';
+import { resolveUser } from '../../src/runtime/user.js';
+
+const image = (config: ImageConfig['config']): ImageConfig => ({
+  config,
+  rootfs: { type: 'layers', diff_ids: [] },
+});
+const codeOf = (f: () => unknown) => {
+  try {
+    f();
+  } catch (err) {
+    if (isBerthError(err)) return err.code;
+    throw err;
+  }
+  return 'no error';
+};
+
+describe('process args and env (image-spec conversion)', () => {
+  it.each([
+    [{ Entrypoint: ['/ep'], Cmd: ['a'] }, undefined, ['/ep', 'a']],
+    [{ Entrypoint: ['/ep'], Cmd: ['a'] }, ['b', 'c'], ['/ep', 'b', 'c']],
+    [{ Cmd: ['/bin/sh'] }, ['/bin/echo', 'x'], ['/bin/echo', 'x']],
+    [{ Entrypoint: null, Cmd: ['/x'] }, [], ['/x']],
+  ])('%j with %j → %j', (config, command, want) => {
+    expect(processArgs(image(config), command)).toEqual(want);
+  });
+  it('refuses an image with nothing to run', () => {
+    expect(codeOf(() => processArgs(image({}), []))).toBe('ERR_CONTAINER_INVALID');
+  });
+  it('merges Env by key and fills PATH, HOSTNAME, HOME', () => {
+    expect(processEnv(image({ Env: ['A=1', 'B=2'] }), ['B=3', 'C=x=y'], 'web', '/root')).toEqual([
+      'A=1',
+      'B=3',
+      'C=x=y',
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'HOSTNAME=web',
+      'HOME=/root',
+    ]);
+    expect(processEnv(image({ Env: ['PATH=/bin'] }), [], 'w', '/')).toContain('PATH=/bin');
+    expect(codeOf(() => processEnv(image({}), ['NOEQUALS'], 'w', '/'))).toBe('ERR_CONTAINER_INVALID');
+  });
+});
+
+describe('users from the image', () => {
+  const passwd = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\nbroken line\n';
+  const group = 'root:x:0:\napp:x:1000:\nextra:x:2000:app,other\n';
+  it.each([
+    ['', { uid: 0, gid: 0, additionalGids: [], home: '/root' }],
+    ['app', { uid: 1000, gid: 1000, additionalGids: [2000], home: '/home/app' }],
+    ['1000:extra', { uid: 1000, gid: 2000, additionalGids: [], home: '/home/app' }],
+    ['4242', { uid: 4242, gid: 0, additionalGids: [], home: '/' }],
+    ['4242:7', { uid: 4242, gid: 7, additionalGids: [], home: '/' }],
+  ])('%j', (spec, want) => {
+    expect(resolveUser(spec, passwd, group)).toEqual(want);
+  });
+  it('names that are not there are errors', () => {
+    expect(codeOf(() => resolveUser('ghost', passwd, group))).toBe('ERR_UNKNOWN_USER');
+    expect(codeOf(() => resolveUser('app:ghosts', passwd, group))).toBe('ERR_UNKNOWN_GROUP');
+  });
+});
+
+describe('flags', () => {
+  it.each([
+    ['64Mi', 64 * 2 ** 20],
+    ['1G', 1e9],
+    ['1.5Gi', 1.5 * 2 ** 30],
+    ['4096', 4096],
+  ])('memory %s', (text, bytes) => expect(parseBytes(text)).toBe(bytes));
+  it.each(['', 'lots', '-1', '0', '12Q'])('memory %j is refused', (text) => {
+    expect(codeOf(() => parseBytes(text))).toBe('ERR_BAD_QUANTITY');
+  });
+  it('cpus', () => {
+    expect([parseMilliCpus('0.5'), parseMilliCpus('250m'), parseMilliCpus('2')]).toEqual([500, 250, 2000]);
+    expect(codeOf(() => parseMilliCpus('half'))).toBe('ERR_BAD_QUANTITY');
+  });
+  it('volumes: host paths, named volumes, modes', () => {
+    expect(parseVolume('/srv:/data:ro', '/v')).toEqual({
+      kind: 'bind',
+      source: '/srv',
+      destination: '/data',
+      readOnly: true,
+    });
+    expect(parseVolume('cache:/c', '/v')).toEqual({
+      kind: 'volume',
+      source: '/v/cache',
+      destination: '/c',
+      readOnly: false,
+    });
+    for (const bad of ['nocolon', '/a:relative', 'x:/y:rx', '../up:/y', '/a:/b/../c'])
+      expect(codeOf(() => parseVolume(bad, '/v'))).toBe('ERR_CONTAINER_INVALID');
+  });
+  it('capabilities: the 14 defaults, add and drop by either spelling, or all when privileged', () => {
+    expect(capabilities({ name: 'x' })).toHaveLength(14);
+    const c = capabilities({ name: 'x', capAdd: ['sys_admin'], capDrop: ['CAP_NET_RAW', 'mknod'] });
+    expect(c).toContain('CAP_SYS_ADMIN');
+    expect(c).not.toContain('CAP_NET_RAW');
+    expect(c).not.toContain('CAP_MKNOD');
+    expect(capabilities({ name: 'x', privileged: true }).length).toBeGreaterThan(30);
+    expect(codeOf(() => capabilities({ name: 'x', capAdd: ['FLY'] }))).toBe('ERR_CONTAINER_INVALID');
+  });
+});
+
+describe('the runtime config', () => {
+  const host = {
+    nofileHard: 20000,
+    hostname: '/b/hostname',
+    etcHosts: '/b/hosts',
+    resolvConf: '/b/resolv.conf',
+    cgroupsPath: '/berth/abc',
+    netnsPath: '/run/berth/netns/abc',
+  };
+  const user = { uid: 0, gid: 0, additionalGids: [], home: '/root' };
+  it('asks for no more open files than the host allows, and joins the given netns', () => {
+    const spec = buildRuntimeSpec(image({ Cmd: ['/bin/sh'] }), { name: 'w' }, user, host) as {
+      process: { rlimits: unknown[]; noNewPrivileges: boolean };
+      linux: { namespaces: unknown[]; maskedPaths: string[] };
+      root: { readonly: boolean };
+    };
+    expect(spec.process.rlimits).toEqual([{ type: 'RLIMIT_NOFILE', hard: 20000, soft: 20000 }]);
+    expect(spec.process.noNewPrivileges).toBe(true);
+    expect(spec.linux.namespaces).toContainEqual({ type: 'network', path: '/run/berth/netns/abc' });
+    expect(spec.linux.maskedPaths).toContain('/proc/kcore');
+    expect(spec.root.readonly).toBe(false);
+  });
+  it('host networking joins no network namespace; limits become cgroup resources', () => {
+    const spec = buildRuntimeSpec(
+      image({ Cmd: ['/bin/sh'] }),
+      { name: 'w', network: 'host', resources: { memoryBytes: 1 << 20, milliCpus: 250, pids: 9 } },
+      user,
+      host,
+    ) as { linux: { namespaces: Array<{ type: string }>; resources: object } };
+    expect(spec.linux.namespaces.map((n) => n.type)).not.toContain('network');
+    expect(spec.linux.resources).toEqual({
+      memory: { limit: 1 << 20, swap: 1 << 20 },
+      cpu: { period: 100000, quota: 25000 },
+      pids: { limit: 9 },
+    });
+  });
+  it('refuses a relative working directory', () => {
+    expect(
+      codeOf(() => buildRuntimeSpec(image({ Cmd: ['x'], WorkingDir: 'rel' }), { name: 'w' }, user, host)),
+    ).toBe('ERR_CONTAINER_INVALID');
+  });
+});
+
+describe('host facts and formats', () => {
+  it('reads the hard open-files limit', () => {
+    expect(
+      parseNofileHard('Max cpu time  unlimited  unlimited  seconds\nMax open files  1024  20000  files\n'),
+    ).toBe(20000);
+  });
+  it('joins partial CRI log records and keeps an unfinished line for later', () => {
+    const r = parseCriLog('t1 stdout P hel\nt2 stdout F lo\nt3 stderr F oops\nt4 stdout F unfin');
+    expect(r.lines).toEqual([
+      { time: 't2', stream: 'stdout', text: 'hello' },
+      { time: 't3', stream: 'stderr', text: 'oops' },
+    ]);
+    expect(r.rest).toBe('t4 stdout F unfin');
+  });
+  it('keeps seccomp rules whose capabilities and architecture match', () => {
+    const profile = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrnoRet: 38,
+      archMap: [{ architecture: 'SCMP_ARCH_X86_64', subArchitectures: ['SCMP_ARCH_X86'] }],
+      syscalls: [
+        { names: ['read'], action: 'SCMP_ACT_ALLOW' },
+        { names: ['mount'], action: 'SCMP_ACT_ALLOW', includes: { caps: ['CAP_SYS_ADMIN'] } },
+        { names: ['arch_prctl'], action: 'SCMP_ACT_ALLOW', includes: { arches: ['amd64'] } },
+        { names: ['s390_thing'], action: 'SCMP_ACT_ALLOW', includes: { arches: ['s390x'] } },
+        { names: ['ptrace'], action: 'SCMP_ACT_ALLOW', excludes: { caps: ['CAP_SYS_PTRACE'] } },
+      ],
+    };
+    const out = toOciSeccomp(profile, 'x64', ['CAP_CHOWN']) as {
+      architectures: string[];
+      syscalls: Array<{ names: string[] }>;
+    };
+    expect(out.architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']);
+    expect(out.syscalls.map((s) => s.names[0])).toEqual(['read', 'arch_prctl', 'ptrace']);
+  });
+});
