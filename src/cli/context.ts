@@ -1,17 +1,16 @@
 // Builds what commands use from the global flags: the host config, the content store and the
 // registry client, each created on first use and shared for the rest of the command.
 import { readFile } from 'node:fs/promises';
-import { chooseSnapshotForm, type HostConfig, loadHostConfig } from '../config/host-config.js';
+import type { HostConfig } from '../config/host-config.js';
 import { createContentStore } from '../content/index.js';
 import type { ContentStore } from '../content/types.js';
 import { isLoopbackRegistry } from '../oci/reference.js';
-import { createRegistryClient } from '../registry/client.js';
-import { loadCredentials } from '../registry/credentials.js';
 import type { RegistryClient } from '../registry/types.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import { loadHostRuntimeFacts } from '../runtime/host.js';
 import { runtimePaths } from '../runtime/paths.js';
 import { createRunc } from '../runtime/runc.js';
+import { chooseSnapshotForm } from '../snapshot/form.js';
 import { createSnapshotStore, type SnapshotStore } from '../snapshot/snapshot-store.js';
 import type { GlobalFlags } from './args.js';
 import type { CliIO, CommandContext } from './command.js';
@@ -33,11 +32,19 @@ export interface OpenedContext {
 }
 
 export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal): OpenedContext {
-  const hostConfig = once<HostConfig>(() => loadHostConfig(flags.config));
+  // Loaded when first needed (YAML + schema validation, undici): commands that need neither, such
+  // as `container start`, start faster without them.
+  const hostConfig = once<HostConfig>(async () =>
+    (await import('../config/host-config.js')).loadHostConfig(flags.config),
+  );
   const store = once<ContentStore>(async () => createContentStore({ root: flags.root }));
   let client: RegistryClient | undefined;
   const registry = once<RegistryClient>(async () => {
     const config = await hostConfig();
+    const [{ loadCredentials }, { createRegistryClient }] = await Promise.all([
+      import('../registry/credentials.js'),
+      import('../registry/client.js'),
+    ]);
     const credentials = await loadCredentials(config.authFile);
     const created = createRegistryClient({
       credentials,
@@ -61,8 +68,7 @@ export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal):
       ...facts,
       paths,
       runc: createRunc(paths.runcRoot),
-      store: await store(),
-      snapshots: await snapshots(),
+      images: async () => ({ store: await store(), snapshots: await snapshots() }),
       now: io.now,
       logSizeMax: LOG_SIZE_MAX,
     };

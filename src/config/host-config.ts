@@ -25,13 +25,6 @@ export interface HostConfig {
 }
 
 export type SnapshotterSetting = 'auto' | 'overlay' | 'native';
-export type SnapshotForm = 'overlay' | 'native';
-
-/** The form `setting` means on a kernel whose /proc/filesystems reads `filesystems`. */
-export function chooseSnapshotForm(setting: SnapshotterSetting, filesystems: string): SnapshotForm {
-  if (setting !== 'auto') return setting;
-  return /^nodev\s+overlay$/m.test(filesystems) ? 'overlay' : 'native';
-}
 
 interface RawHostConfig {
   registries?: Record<string, { plainHttp?: boolean }>;

@@ -31,8 +31,8 @@ import { resolveUser } from './user.js';
 export interface RuntimeDeps {
   paths: RuntimePaths;
   runc: Runc;
-  store: ContentStore;
-  snapshots: SnapshotStore;
+  /** The image side, opened only by the commands that need it (create). */
+  images(): Promise<{ store: ContentStore; snapshots: SnapshotStore }>;
   now: () => Date;
   /** The host's hard RLIMIT_NOFILE. */
   nofileHard: number;
@@ -103,9 +103,10 @@ export async function createContainer(
     );
   }
   // Until the record exists (and names the snapshots), a lease keeps image prune waiting.
-  const lease = await deps.store.createLease();
+  const images = await deps.images();
+  const lease = await images.store.createLease();
   try {
-    return await createHoldingLease(deps, imageRef, settings);
+    return await createHoldingLease(deps, images, imageRef, settings);
   } finally {
     await lease.release();
   }
@@ -113,19 +114,20 @@ export async function createContainer(
 
 async function createHoldingLease(
   deps: RuntimeDeps,
+  { store, snapshots }: { store: ContentStore; snapshots: SnapshotStore },
   imageRef: string,
   settings: ContainerSettings,
 ): Promise<ContainerRecord> {
-  const records = await findImages(deps.store, imageRef);
+  const records = await findImages(store, imageRef);
   if (records.length !== 1) {
     throw new BerthError('ERR_IMAGE_NOT_FOUND', 'not-found', `image "${imageRef}" is not in the store`, {
       hint: 'pull it first: berth image pull',
     });
   }
-  const image = await describeImage(deps.store, records[0] as (typeof records)[0]);
+  const image = await describeImage(store, records[0] as (typeof records)[0]);
   const ids = chainIds(image.config.rootfs.diff_ids);
   for (const id of ids) {
-    if (!(await deps.snapshots.get(id))) {
+    if (!(await snapshots.get(id))) {
       throw new BerthError('ERR_IMAGE_NOT_UNPACKED', 'invalid', `image "${image.name}" is not unpacked`, {
         hint: 'pull it again without --no-unpack',
       });
@@ -145,12 +147,12 @@ async function createHoldingLease(
   try {
     await makeDirs(p.dir);
     undo.push(() => rm(p.dir, { recursive: true, force: true }));
-    const lowers = (deps.snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
-      deps.snapshots.fsPath(c as (typeof ids)[0]),
+    const lowers = (snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
+      snapshots.fsPath(c as (typeof ids)[0]),
     );
     undo.push(() => releaseRootfs(p.rootfs));
     await prepareRootfs({
-      form: deps.snapshots.form,
+      form: snapshots.form,
       lowers,
       rootfs: p.rootfs,
       upper: p.upper,
@@ -215,7 +217,7 @@ async function createHoldingLease(
       imageId: image.id,
       chainIds: ids,
       settings,
-      form: deps.snapshots.form,
+      form: snapshots.form,
       stopSignal: image.config.config?.StopSignal ?? 'SIGTERM',
       createdAt: deps.now().toISOString(),
     };
@@ -272,19 +274,38 @@ export async function listContainers(deps: RuntimeDeps): Promise<ContainerStatus
 
 export async function startContainer(deps: RuntimeDeps, name: string): Promise<ContainerStatus> {
   const r = await findContainer(deps, name);
-  const status = await containerStatus(deps, r);
-  if (status.state === 'running') return status;
-  if (status.state !== 'created') {
-    throw new BerthError(
-      'ERR_CONTAINER_EXITED',
-      'conflict',
-      `container "${r.name}" has exited; remove and create it again`,
-    );
+  const p = containerPaths(deps.paths, r.id);
+  try {
+    // Straight to runc (the common case, and the one whose latency users feel); the state is only
+    // looked at when it refuses.
+    await deps.runc.start(r.id);
+  } catch (err) {
+    const status = await containerStatus(deps, r);
+    if (status.state === 'running') return status;
+    if (status.state === 'exited') {
+      throw new BerthError(
+        'ERR_CONTAINER_EXITED',
+        'conflict',
+        `container "${r.name}" has exited; remove and create it again`,
+      );
+    }
+    throw err;
   }
-  await deps.runc.start(r.id);
   r.startedAt = deps.now().toISOString();
-  await writeRecord(containerPaths(deps.paths, r.id).record, r);
-  return containerStatus(deps, r);
+  await writeRecord(p.record, r);
+  const pid = Number((await readFile(p.pidFile, 'utf8').catch(() => '')).trim()) || null;
+  return {
+    id: r.id,
+    name: r.name,
+    image: r.image,
+    state: 'running',
+    pid,
+    exitCode: null,
+    oomKilled: false,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    finishedAt: null,
+  };
 }
 
 async function waitUntilStopped(deps: RuntimeDeps, r: ContainerRecord, ms: number): Promise<boolean> {

@@ -8,11 +8,11 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SnapshotForm } from '../config/host-config.js';
 import { errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { isProcessAlive } from '../lib/process.js';
 import { type Digest, digestHex, parseDigest } from '../oci/digest.js';
+import type { SnapshotForm } from './form.js';
 
 export interface SnapshotInfo {
   chainId: Digest;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { chooseSnapshotForm, parseHostConfig } from '../../src/config/host-config.js';
+import { parseHostConfig } from '../../src/config/host-config.js';
 import { isBerthError } from '../../src/lib/errors.js';
+import { chooseSnapshotForm } from '../../src/snapshot/form.js';
 
 function errorOf(text: string): string {
   try {

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { containerCreate } from './container-create.js';
+import { containerExec } from './container-exec.js';
 import { containerRm, containerStart, containerStop } from './container-lifecycle.js';
 import { containerLogs } from './container-logs.js';
 import { containerLs } from './container-ls.js';
@@ -24,4 +25,5 @@ export const COMMANDS: readonly Command[] = [
   containerRm,
   containerLs,
   containerLogs,
+  containerExec,
 ];

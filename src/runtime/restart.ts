@@ -1,0 +1,32 @@
+// When a container that exited should run again, and after how long: the kubelet's rules, for the
+// reconciler. Always restarts whatever the exit; OnFailure only after a non-zero exit; Never never.
+// The delay starts at 10 s and doubles up to 5 min; a container that ran 10 min before exiting is
+// considered healthy again and starts over at 10 s. Pure: times are passed in.
+
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+
+export const INITIAL_BACKOFF_MS = 10_000;
+export const MAX_BACKOFF_MS = 5 * 60_000;
+export const RESET_AFTER_MS = 10 * 60_000;
+
+export function shouldRestart(policy: RestartPolicy, exitCode: number | null): boolean {
+  if (policy === 'Always') return true;
+  if (policy === 'OnFailure') return exitCode !== 0;
+  return false;
+}
+
+export interface BackoffState {
+  /** The delay used before the last restart (0: none yet). */
+  delayMs: number;
+}
+
+/** The delay before the next start, given how long the last run lasted. */
+export function nextBackoff(state: BackoffState, ranForMs: number): BackoffState {
+  if (state.delayMs === 0 || ranForMs >= RESET_AFTER_MS) return { delayMs: INITIAL_BACKOFF_MS };
+  return { delayMs: Math.min(MAX_BACKOFF_MS, state.delayMs * 2) };
+}
+
+/** Whether the container may start again at `now` (all times in ms). */
+export function restartDue(exitedAt: number, state: BackoffState, now: number): boolean {
+  return now >= exitedAt + state.delayMs;
+}
