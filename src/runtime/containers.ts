@@ -1,32 +1,18 @@
-// Container lifecycle on one host: create (rootfs, netns, config.json, conmon + runc create),
-// start, stop (the image's StopSignal, a grace period, then SIGKILL), remove, and status. State
-// is read live from runc and conmon's exit files, so any berth process can control containers a
-// previous one created. A create that fails undoes every step it took.
-import { randomBytes } from 'node:crypto';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+// Containers after creation (create.ts): start, stop (the image's StopSignal, a grace period, then
+// SIGKILL), kill, remove, and status. State is read live from runc and conmon's exit files, never
+// cached, so any berth process can control containers an earlier one created.
+import { readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
-import { describeImage, findImages } from '../images/index.js';
 import { BerthError, errnoCode } from '../lib/errors.js';
-import { makeDirs } from '../lib/make-dirs.js';
-import { chainIds } from '../snapshot/chain.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
-import { createWithConmon } from './conmon.js';
-import { createNetns, removeNetns } from './netns.js';
+import { removeNetns } from './netns.js';
 import { type ContainerPaths, containerPaths, type RuntimePaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
-import { existsInRoot, prepareRootfs, readInRoot, releaseRootfs } from './rootfs.js';
+import { releaseRootfs } from './rootfs.js';
 import type { Runc } from './runc.js';
-import { type SeccompProfile, toOciSeccomp } from './seccomp.js';
-import {
-  buildRuntimeSpec,
-  type ContainerSettings,
-  capabilities,
-  invalid,
-  processArgs,
-  processEnv,
-} from './spec.js';
-import { resolveUser } from './user.js';
+import type { SeccompProfile } from './seccomp.js';
+import { invalid } from './spec.js';
 
 export interface RuntimeDeps {
   paths: RuntimePaths;
@@ -59,8 +45,6 @@ export interface ContainerStatus {
   finishedAt: string | null;
 }
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
-
 function notFound(name: string): BerthError {
   return new BerthError('ERR_CONTAINER_NOT_FOUND', 'not-found', `no container named "${name}"`);
 }
@@ -69,164 +53,6 @@ export async function findContainer(deps: RuntimeDeps, name: string): Promise<Co
   const found = (await readRecords(deps.paths.containers)).find((r) => r.name === name || r.id === name);
   if (!found) throw notFound(name);
   return found;
-}
-
-/** The command must exist in the image: absolute, relative to the workdir, or found on PATH. */
-function checkCommand(rootfs: string, args: string[], env: string[], cwd: string): void {
-  const cmd = args[0] as string;
-  const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
-  const candidates = cmd.includes('/')
-    ? [posix.resolve(cwd, cmd)]
-    : path
-        .split(':')
-        .filter(Boolean)
-        .map((d) => posix.join(d, cmd));
-  if (!candidates.some((c) => existsInRoot(rootfs, c))) {
-    throw new BerthError('ERR_COMMAND_NOT_FOUND', 'invalid', `"${cmd}" is not an executable in the image`);
-  }
-}
-
-export async function createContainer(
-  deps: RuntimeDeps,
-  imageRef: string,
-  settings: ContainerSettings,
-): Promise<ContainerRecord> {
-  if (!NAME.test(settings.name)) {
-    throw invalid(`container name "${settings.name}" must be letters, digits, "_", "." or "-" (at most 63)`);
-  }
-  const existing = (await readRecords(deps.paths.containers)).find((r) => r.name === settings.name);
-  if (existing) {
-    throw new BerthError(
-      'ERR_NAME_TAKEN',
-      'conflict',
-      `a container named "${settings.name}" exists (${existing.id.slice(0, 12)})`,
-    );
-  }
-  // Until the record exists (and names the snapshots), a lease keeps image prune waiting.
-  const images = await deps.images();
-  const lease = await images.store.createLease();
-  try {
-    return await createHoldingLease(deps, images, imageRef, settings);
-  } finally {
-    await lease.release();
-  }
-}
-
-async function createHoldingLease(
-  deps: RuntimeDeps,
-  { store, snapshots }: { store: ContentStore; snapshots: SnapshotStore },
-  imageRef: string,
-  settings: ContainerSettings,
-): Promise<ContainerRecord> {
-  const records = await findImages(store, imageRef);
-  if (records.length !== 1) {
-    throw new BerthError('ERR_IMAGE_NOT_FOUND', 'not-found', `image "${imageRef}" is not in the store`, {
-      hint: 'pull it first: berth image pull',
-    });
-  }
-  const image = await describeImage(store, records[0] as (typeof records)[0]);
-  const ids = chainIds(image.config.rootfs.diff_ids);
-  for (const id of ids) {
-    if (!(await snapshots.get(id))) {
-      throw new BerthError('ERR_IMAGE_NOT_UNPACKED', 'invalid', `image "${image.name}" is not unpacked`, {
-        hint: 'pull it again without --no-unpack',
-      });
-    }
-  }
-  const processArgv = processArgs(image.config, settings.command); // fails early without a command
-  for (const m of settings.mounts ?? []) {
-    if (m.kind === 'bind') {
-      const st = await stat(m.source).catch(() => undefined);
-      if (!st) throw invalid(`mount source ${m.source} does not exist`);
-    }
-  }
-
-  const id = randomBytes(16).toString('hex');
-  const p = containerPaths(deps.paths, id);
-  const undo: Array<() => Promise<void>> = [];
-  try {
-    await makeDirs(p.dir);
-    undo.push(() => rm(p.dir, { recursive: true, force: true }));
-    const lowers = (snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
-      snapshots.fsPath(c as (typeof ids)[0]),
-    );
-    undo.push(() => releaseRootfs(p.rootfs));
-    await prepareRootfs({
-      form: snapshots.form,
-      lowers,
-      rootfs: p.rootfs,
-      upper: p.upper,
-      work: p.work,
-    });
-
-    const user = resolveUser(
-      settings.user ?? image.config.config?.User ?? '',
-      readInRoot(p.rootfs, '/etc/passwd') ?? '',
-      readInRoot(p.rootfs, '/etc/group') ?? '',
-    );
-    const cwd = settings.workdir || image.config.config?.WorkingDir || '/';
-    checkCommand(
-      p.rootfs,
-      processArgv,
-      processEnv(image.config, settings.env ?? [], settings.name, user.home),
-      cwd,
-    );
-    for (const m of settings.mounts ?? []) if (m.kind === 'volume') await makeDirs(m.source);
-
-    await writeFile(p.hostname, `${settings.name}\n`);
-    await writeFile(
-      p.hosts,
-      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${settings.name}\n`,
-    );
-    await writeFile(p.resolvConf, deps.hostResolvConf);
-    if (settings.network !== 'host') {
-      undo.push(() => removeNetns(p.netns));
-      await createNetns(p.netns);
-    }
-    const seccomp =
-      deps.seccompProfile && !settings.privileged
-        ? toOciSeccomp(deps.seccompProfile, process.arch, capabilities(settings))
-        : undefined;
-    const spec = buildRuntimeSpec(image.config, settings, user, {
-      nofileHard: deps.nofileHard,
-      ...(settings.network !== 'host' ? { netnsPath: p.netns } : {}),
-      hostname: p.hostname,
-      etcHosts: p.hosts,
-      resolvConf: p.resolvConf,
-      cgroupsPath: `/berth/${id}`,
-      ...(seccomp ? { seccomp } : {}),
-    });
-    await writeFile(p.config, `${JSON.stringify(spec, null, 2)}\n`);
-    await makeDirs(deps.paths.exits);
-    await makeDirs(deps.paths.sockets);
-    await makeDirs(p.persist);
-    undo.push(() => rm(p.exitFile, { force: true }));
-    undo.push(() => deps.runc.delete(id));
-    await createWithConmon({
-      id,
-      name: settings.name,
-      paths: p,
-      runtime: deps.paths,
-      runc: deps.runc,
-      logSizeMax: deps.logSizeMax,
-    });
-    const record: ContainerRecord = {
-      id,
-      name: settings.name,
-      image: image.name,
-      imageId: image.id,
-      chainIds: ids,
-      settings,
-      form: snapshots.form,
-      stopSignal: image.config.config?.StopSignal ?? 'SIGTERM',
-      createdAt: deps.now().toISOString(),
-    };
-    await writeRecord(p.record, record);
-    return record;
-  } catch (err) {
-    for (const step of undo.reverse()) await step().catch(() => undefined);
-    throw err;
-  }
 }
 
 async function exitOf(p: ContainerPaths): Promise<{ code: number; at: string } | undefined> {
@@ -338,6 +164,16 @@ export async function stopContainer(
     await waitUntilStopped(deps, r, 10_000);
   }
   return containerStatus(deps, r);
+}
+
+export async function killContainer(deps: RuntimeDeps, name: string, signal: string): Promise<void> {
+  const r = await findContainer(deps, name);
+  if (!/^(SIG)?[A-Z0-9]+$|^[0-9]+$/.test(signal)) throw invalid(`"${signal}" is not a signal`);
+  const state = (await containerStatus(deps, r)).state;
+  if (state !== 'running' && state !== 'created') {
+    throw new BerthError('ERR_CONTAINER_NOT_RUNNING', 'conflict', `container "${r.name}" is not running`);
+  }
+  await deps.runc.kill(r.id, signal);
 }
 
 /** Everything of the container goes: runc state, rootfs mount, netns, bundle, exit file. */

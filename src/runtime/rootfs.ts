@@ -91,3 +91,15 @@ export function existsInRoot(rootfs: string, path: string): boolean {
   }
   return false;
 }
+
+/** The host path of directory `path` inside `rootfs` (resolved without leaving it), or undefined. */
+export function dirInRoot(rootfs: string, path: string): string | undefined {
+  const parts = cleanComponents(Buffer.from(path));
+  const { resolved } = resolveInRoot(Buffer.from(rootfs), parts);
+  const host = hostPath(Buffer.from(rootfs), resolved);
+  try {
+    return lstatSync(host).isDirectory() ? host.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}

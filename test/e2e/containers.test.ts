@@ -68,6 +68,12 @@ describe.skipIf(skip)('containers', () => {
     await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
     image = `${registry.host}/test/busybox:1`;
     await pushImage(layout, 'busybox', image);
+    const seed = async (rootfs: string) => {
+      await mkdir(join(rootfs, 'data'), { recursive: true });
+      await writeFile(join(rootfs, 'data/seed'), 'from the image\n');
+    };
+    await buildImage(layout, 'withvol', [seed], { from: 'busybox', volumes: ['/data'] });
+    await pushImage(layout, 'withvol', `${registry.host}/test/withvol:1`);
   }, 180_000);
   afterAll(async () => {
     await registry?.stop();
@@ -138,6 +144,17 @@ describe.skipIf(skip)('containers', () => {
         .toString()
         .trim(),
     ).toBe('sh');
+    const exec = await berth(
+      'container',
+      'exec',
+      name,
+      '--',
+      '/bin/sh',
+      '-c',
+      'echo inside $HOSTNAME; exit 5',
+    );
+    expect(exec.stdout).toBe(`inside ${name}\n`);
+    expect(exec.code).toBe(5);
     const rm = await berth('container', 'rm', name);
     expect(rm.stderr).toMatch(/^berth: ERR_CONTAINER_RUNNING: container "c\d+" is running \(stop it first/);
     expect(rm.code).toBe(4);
@@ -196,6 +213,50 @@ describe.skipIf(skip)('containers', () => {
     expect(await logs(second)).toBe('kept\n');
     await ok('container', 'rm', second);
     expect(await readFile(join(root, 'volumes/data/f'), 'utf8')).toBe('kept\n');
+  });
+
+  it("seeds the image's Volumes from the image, and removes them with the container", async () => {
+    await setupStore();
+    const withVol = `${registry.host}/test/withvol:1`;
+    await ok('image', 'pull', withVol);
+    const name = `c${++n}`;
+    await ok(
+      'container',
+      'create',
+      withVol,
+      name,
+      '--',
+      '/bin/sh',
+      '-c',
+      'cat /data/seed; echo more > /data/new; grep -c " /data " /proc/mounts',
+    );
+    await ok('container', 'start', name);
+    await waitFor(name, 'exited');
+    expect(await logs(name)).toBe('from the image\n1\n');
+    const id = (await status(name))?.id as string;
+    expect(await readFile(join(root, 'containers', id, 'volumes/0/new'), 'utf8')).toBe('more\n');
+    await ok('container', 'rm', name);
+    expect(await readdir(join(root, 'containers'))).toEqual([]);
+  });
+
+  it('runs on native snapshots (hosts without overlayfs), signals with kill', async () => {
+    await setupStore();
+    const config = join(testRoot, 'native.yaml');
+    await writeFile(config, 'unpack: { snapshotter: native }\n');
+    const native = (...args: string[]) =>
+      runBerth(['--root', root, '--state', state, '--config', config, ...args]);
+    expect((await native('image', 'pull', image)).code).toBe(0);
+    const name = `c${++n}`;
+    expect(
+      (await native('container', 'create', image, name, '--', '/bin/sh', '-c', 'echo native; sleep 100'))
+        .code,
+    ).toBe(0);
+    expect(leftovers().filter((m) => m.startsWith(root))).toEqual([]); // a copy, not a mount
+    expect((await native('container', 'start', name)).code).toBe(0);
+    await waitFor(name, 'running');
+    expect((await native('container', 'kill', name, '--signal', 'KILL')).code).toBe(0);
+    expect(await waitFor(name, 'exited')).toMatchObject({ exitCode: 137 });
+    expect(await logs(name)).toBe('native\n');
   });
 
   it('bad input is one line and leaves nothing behind', async () => {

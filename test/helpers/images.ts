@@ -28,7 +28,7 @@ export async function buildImage(
   layout: Layout,
   tag: string,
   layers: Array<(rootfs: string) => Promise<void>>,
-  config: { os?: string; arch?: string; cmd?: string; from?: string } = {},
+  config: { os?: string; arch?: string; cmd?: string; from?: string; volumes?: string[] } = {},
 ): Promise<void> {
   const image = `${join(layout.dir, 'oci')}:${tag}`;
   const bundle = join(layout.dir, `bundle-${tag}`);
@@ -51,6 +51,7 @@ export async function buildImage(
     config.arch ?? 'amd64',
     '--config.cmd',
     config.cmd ?? '/bin/sh',
+    ...(config.volumes ?? []).flatMap((v) => ['--config.volume', v]),
   ]);
 }
 

@@ -1,4 +1,4 @@
-import { createContainer } from '../../runtime/containers.js';
+import { createContainer } from '../../runtime/create.js';
 import { parseTmpfs, parseVolume } from '../../runtime/mounts.js';
 import { parseBytes, parseCount, parseMilliCpus } from '../../runtime/quantity.js';
 import type { ContainerSettings } from '../../runtime/spec.js';

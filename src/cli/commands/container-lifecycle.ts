@@ -1,5 +1,5 @@
-// container start, stop and rm: one name each (or several for rm), state read live from runc.
-import { removeContainer, startContainer, stopContainer } from '../../runtime/containers.js';
+// container start, stop, kill and rm: one name each (or several for rm), state read live from runc.
+import { killContainer, removeContainer, startContainer, stopContainer } from '../../runtime/containers.js';
 import { parseCount } from '../../runtime/quantity.js';
 import type { Command } from '../command.js';
 import { renderJson } from '../output.js';
@@ -48,6 +48,22 @@ export const containerRm: Command = {
     for (const name of positionals) await removeContainer(rt, name, values.force === true);
     if (ctx.flags.output === 'json') ctx.stdout.write(renderJson({ removed: positionals }));
     else for (const name of positionals) ctx.stdout.write(`removed ${name}\n`);
+    return 0;
+  },
+};
+
+export const containerKill: Command = {
+  path: ['container', 'kill'],
+  summary: 'Send a signal to a container (SIGKILL unless told otherwise)',
+  usage: 'container kill NAME [--signal SIG]',
+  options: { signal: { type: 'string', short: 's' } },
+  flags: [['-s, --signal SIG', 'the signal, by name or number (default SIGKILL)']],
+  args: [1, 1],
+  async run(ctx, { positionals, values }) {
+    const signal = typeof values.signal === 'string' ? values.signal : 'SIGKILL';
+    await killContainer(await ctx.runtime(), positionals[0] as string, signal);
+    if (ctx.flags.output === 'json') ctx.stdout.write(renderJson({ name: positionals[0], signal }));
+    else ctx.stdout.write(`sent ${signal} to ${positionals[0]}\n`);
     return 0;
   },
 };

@@ -1,7 +1,7 @@
 import type { Command } from '../command.js';
 import { containerCreate } from './container-create.js';
 import { containerExec } from './container-exec.js';
-import { containerRm, containerStart, containerStop } from './container-lifecycle.js';
+import { containerKill, containerRm, containerStart, containerStop } from './container-lifecycle.js';
 import { containerLogs } from './container-logs.js';
 import { containerLs } from './container-ls.js';
 import { imageInspect } from './image-inspect.js';
@@ -22,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   containerCreate,
   containerStart,
   containerStop,
+  containerKill,
   containerRm,
   containerLs,
   containerLogs,

@@ -1,0 +1,221 @@
+// Creating a container: the image's snapshots mounted as its rootfs, the user and command checked
+// against the image, per-container /etc files, a netns, config.json, then conmon + runc create.
+// A create that fails undoes every step it took; a lease keeps image prune away meanwhile.
+import { randomBytes } from 'node:crypto';
+import { rm, stat, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { ContentStore } from '../content/types.js';
+import { describeImage, findImages } from '../images/index.js';
+import { BerthError } from '../lib/errors.js';
+import { makeDirs } from '../lib/make-dirs.js';
+import type { ImageConfig } from '../oci/image.js';
+import { chainIds } from '../snapshot/chain.js';
+import { copyTree } from '../snapshot/copy-tree.js';
+import type { SnapshotStore } from '../snapshot/snapshot-store.js';
+import { createWithConmon } from './conmon.js';
+import type { RuntimeDeps } from './containers.js';
+import { createNetns, removeNetns } from './netns.js';
+import { type ContainerPaths, containerPaths } from './paths.js';
+import { type ContainerRecord, readRecords, writeRecord } from './record.js';
+import { dirInRoot, existsInRoot, prepareRootfs, readInRoot, releaseRootfs } from './rootfs.js';
+import { toOciSeccomp } from './seccomp.js';
+import {
+  buildRuntimeSpec,
+  type ContainerMount,
+  type ContainerSettings,
+  capabilities,
+  checkContainerPath,
+  invalid,
+  processArgs,
+  processEnv,
+} from './spec.js';
+import { resolveUser } from './user.js';
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
+/** The command must exist in the image: absolute, relative to the workdir, or found on PATH. */
+function checkCommand(rootfs: string, args: string[], env: string[], cwd: string): void {
+  const cmd = args[0] as string;
+  const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
+  const candidates = cmd.includes('/')
+    ? [posix.resolve(cwd, cmd)]
+    : path
+        .split(':')
+        .filter(Boolean)
+        .map((d) => posix.join(d, cmd));
+  if (!candidates.some((c) => existsInRoot(rootfs, c))) {
+    throw new BerthError('ERR_COMMAND_NOT_FOUND', 'invalid', `"${cmd}" is not an executable in the image`);
+  }
+}
+
+export async function createContainer(
+  deps: RuntimeDeps,
+  imageRef: string,
+  settings: ContainerSettings,
+): Promise<ContainerRecord> {
+  if (!NAME.test(settings.name)) {
+    throw invalid(`container name "${settings.name}" must be letters, digits, "_", "." or "-" (at most 63)`);
+  }
+  const existing = (await readRecords(deps.paths.containers)).find((r) => r.name === settings.name);
+  if (existing) {
+    throw new BerthError(
+      'ERR_NAME_TAKEN',
+      'conflict',
+      `a container named "${settings.name}" exists (${existing.id.slice(0, 12)})`,
+    );
+  }
+  // Until the record exists (and names the snapshots), a lease keeps image prune waiting.
+  const images = await deps.images();
+  const lease = await images.store.createLease();
+  try {
+    return await createHoldingLease(deps, images, imageRef, settings);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function createHoldingLease(
+  deps: RuntimeDeps,
+  { store, snapshots }: { store: ContentStore; snapshots: SnapshotStore },
+  imageRef: string,
+  settings: ContainerSettings,
+): Promise<ContainerRecord> {
+  const records = await findImages(store, imageRef);
+  if (records.length !== 1) {
+    throw new BerthError('ERR_IMAGE_NOT_FOUND', 'not-found', `image "${imageRef}" is not in the store`, {
+      hint: 'pull it first: berth image pull',
+    });
+  }
+  const image = await describeImage(store, records[0] as (typeof records)[0]);
+  const ids = chainIds(image.config.rootfs.diff_ids);
+  for (const id of ids) {
+    if (!(await snapshots.get(id))) {
+      throw new BerthError('ERR_IMAGE_NOT_UNPACKED', 'invalid', `image "${image.name}" is not unpacked`, {
+        hint: 'pull it again without --no-unpack',
+      });
+    }
+  }
+  const processArgv = processArgs(image.config, settings.command); // fails early without a command
+  for (const m of settings.mounts ?? []) {
+    if (m.kind === 'bind') {
+      const st = await stat(m.source).catch(() => undefined);
+      if (!st) throw invalid(`mount source ${m.source} does not exist`);
+    }
+  }
+
+  const id = randomBytes(16).toString('hex');
+  const p = containerPaths(deps.paths, id);
+  const undo: Array<() => Promise<void>> = [];
+  try {
+    await makeDirs(p.dir);
+    undo.push(() => rm(p.dir, { recursive: true, force: true }));
+    const lowers = (snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
+      snapshots.fsPath(c as (typeof ids)[0]),
+    );
+    undo.push(() => releaseRootfs(p.rootfs));
+    await prepareRootfs({
+      form: snapshots.form,
+      lowers,
+      rootfs: p.rootfs,
+      upper: p.upper,
+      work: p.work,
+    });
+
+    const user = resolveUser(
+      settings.user ?? image.config.config?.User ?? '',
+      readInRoot(p.rootfs, '/etc/passwd') ?? '',
+      readInRoot(p.rootfs, '/etc/group') ?? '',
+    );
+    const cwd = settings.workdir || image.config.config?.WorkingDir || '/';
+    checkCommand(
+      p.rootfs,
+      processArgv,
+      processEnv(image.config, settings.env ?? [], settings.name, user.home),
+      cwd,
+    );
+    for (const m of settings.mounts ?? []) if (m.kind === 'volume') await makeDirs(m.source);
+    const anonymous = await imageVolumes(image.config, settings, p);
+
+    await writeFile(p.hostname, `${settings.name}\n`);
+    await writeFile(
+      p.hosts,
+      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${settings.name}\n`,
+    );
+    await writeFile(p.resolvConf, deps.hostResolvConf);
+    if (settings.network !== 'host') {
+      undo.push(() => removeNetns(p.netns));
+      await createNetns(p.netns);
+    }
+    const seccomp =
+      deps.seccompProfile && !settings.privileged
+        ? toOciSeccomp(deps.seccompProfile, process.arch, capabilities(settings))
+        : undefined;
+    const spec = buildRuntimeSpec(
+      image.config,
+      { ...settings, mounts: [...(settings.mounts ?? []), ...anonymous] },
+      user,
+      {
+        nofileHard: deps.nofileHard,
+        ...(settings.network !== 'host' ? { netnsPath: p.netns } : {}),
+        hostname: p.hostname,
+        etcHosts: p.hosts,
+        resolvConf: p.resolvConf,
+        cgroupsPath: `/berth/${id}`,
+        ...(seccomp ? { seccomp } : {}),
+      },
+    );
+    await writeFile(p.config, `${JSON.stringify(spec, null, 2)}\n`);
+    await makeDirs(deps.paths.exits);
+    await makeDirs(deps.paths.sockets);
+    await makeDirs(p.persist);
+    undo.push(() => rm(p.exitFile, { force: true }));
+    undo.push(() => deps.runc.delete(id));
+    await createWithConmon({
+      id,
+      name: settings.name,
+      paths: p,
+      runtime: deps.paths,
+      runc: deps.runc,
+      logSizeMax: deps.logSizeMax,
+    });
+    const record: ContainerRecord = {
+      id,
+      name: settings.name,
+      image: image.name,
+      imageId: image.id,
+      chainIds: ids,
+      settings,
+      form: snapshots.form,
+      stopSignal: image.config.config?.StopSignal ?? 'SIGTERM',
+      createdAt: deps.now().toISOString(),
+    };
+    await writeRecord(p.record, record);
+    return record;
+  } catch (err) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * The image's Volumes that no mount of the container covers get a directory of their own in the
+ * bundle (removed with the container), seeded with what the image has there, as Docker does.
+ */
+async function imageVolumes(
+  image: ImageConfig,
+  settings: ContainerSettings,
+  p: ContainerPaths,
+): Promise<ContainerMount[]> {
+  const taken = new Set((settings.mounts ?? []).map((m) => posix.normalize(m.destination)));
+  const out: ContainerMount[] = [];
+  for (const [i, path] of Object.keys(image.config?.Volumes ?? {}).entries()) {
+    const destination = posix.normalize(checkContainerPath(path, 'image volume'));
+    if (taken.has(destination)) continue;
+    const source = join(p.dir, 'volumes', String(i));
+    await makeDirs(source);
+    const inImage = dirInRoot(p.rootfs, destination);
+    if (inImage) await copyTree(inImage, source);
+    out.push({ kind: 'bind', source, destination, readOnly: false });
+  }
+  return out;
+}
