@@ -7,7 +7,7 @@ import type { ContentStore } from '../content/types.js';
 import { isLoopbackRegistry } from '../oci/reference.js';
 import type { RegistryClient } from '../registry/types.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
-import { loadHostRuntimeFacts } from '../runtime/host.js';
+import { loadHostRuntimeFacts, loadSeccompProfile } from '../runtime/host.js';
 import { runtimePaths } from '../runtime/paths.js';
 import { createRunc } from '../runtime/runc.js';
 import { chooseSnapshotForm } from '../snapshot/form.js';
@@ -69,6 +69,7 @@ export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal):
       paths,
       runc: createRunc(paths.runcRoot),
       images: async () => ({ store: await store(), snapshots: await snapshots() }),
+      seccompProfile: async () => loadSeccompProfile((await hostConfig()).seccompProfile),
       now: io.now,
       logSizeMax: LOG_SIZE_MAX,
     };

@@ -15,6 +15,8 @@ export interface HostConfig {
   plainHttpRegistries: string[];
   authFile: string;
   pull: { maxConcurrentDownloads: number; retries: number; idleTimeoutMs: number };
+  /** A containers-common seccomp profile path, 'builtin', or undefined (the usual path when present). */
+  seccompProfile: string | undefined;
   unpack: {
     maxLayerBytes: number;
     maxImageBytes: number;
@@ -30,6 +32,7 @@ interface RawHostConfig {
   registries?: Record<string, { plainHttp?: boolean }>;
   auth?: { configFile?: string };
   pull?: { maxConcurrentDownloads?: number; retries?: number; idleTimeoutSeconds?: number };
+  containers?: { seccompProfile?: string };
   unpack?: {
     maxLayerBytes?: number;
     maxImageBytes?: number;
@@ -52,6 +55,7 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
       retries: raw.pull?.retries ?? 4,
       idleTimeoutMs: Math.round((raw.pull?.idleTimeoutSeconds ?? 30) * 1000),
     },
+    seccompProfile: raw.containers?.seccompProfile,
     unpack: {
       maxLayerBytes: raw.unpack?.maxLayerBytes ?? 64 * 2 ** 30,
       maxImageBytes: raw.unpack?.maxImageBytes ?? 128 * 2 ** 30,

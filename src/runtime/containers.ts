@@ -22,7 +22,10 @@ export interface RuntimeDeps {
   now: () => Date;
   /** The host's hard RLIMIT_NOFILE. */
   nofileHard: number;
-  seccompProfile?: SeccompProfile;
+  /** The host's capability bounding set. */
+  capBound: bigint;
+  /** The profile to convert, or undefined for berth's built-in filter (create only). */
+  seccompProfile(): Promise<SeccompProfile | undefined>;
   /** Where a process's text of /etc/resolv.conf comes from. */
   hostResolvConf: string;
   logSizeMax: number;

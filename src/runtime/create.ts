@@ -19,6 +19,7 @@ import { type ContainerPaths, containerPaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
 import { dirInRoot, existsInRoot, prepareRootfs, readInRoot, releaseRootfs } from './rootfs.js';
 import { toOciSeccomp } from './seccomp.js';
+import { fallbackSeccomp } from './seccomp-fallback.js';
 import {
   buildRuntimeSpec,
   type ContainerMount,
@@ -146,16 +147,20 @@ async function createHoldingLease(
       undo.push(() => removeNetns(p.netns));
       await createNetns(p.netns);
     }
-    const seccomp =
-      deps.seccompProfile && !settings.privileged
-        ? toOciSeccomp(deps.seccompProfile, process.arch, capabilities(settings))
-        : undefined;
+    const caps = capabilities(settings, deps.capBound);
+    const profile = settings.privileged ? undefined : await deps.seccompProfile();
+    const seccomp = settings.privileged
+      ? undefined
+      : profile
+        ? toOciSeccomp(profile, process.arch, caps)
+        : fallbackSeccomp(process.arch, caps);
     const spec = buildRuntimeSpec(
       image.config,
       { ...settings, mounts: [...(settings.mounts ?? []), ...anonymous] },
       user,
       {
         nofileHard: deps.nofileHard,
+        capBound: deps.capBound,
         ...(settings.network !== 'host' ? { netnsPath: p.netns } : {}),
         hostname: p.hostname,
         etcHosts: p.hosts,

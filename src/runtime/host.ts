@@ -1,14 +1,23 @@
 // The host facts a container's config depends on, read once per command: the hard open-files
-// limit, the seccomp profile of containers-common (when installed), the host's resolv.conf.
+// limit, the seccomp profile (containers-common's when installed, else berth's built-in one), the
+// host's resolv.conf.
 import { readFile } from 'node:fs/promises';
+import { BerthError, errnoCode } from '../lib/errors.js';
 import type { SeccompProfile } from './seccomp.js';
 
 export const SECCOMP_PROFILE_PATH = '/usr/share/containers/seccomp.json';
 
 export interface HostRuntimeFacts {
   nofileHard: number;
-  seccompProfile?: SeccompProfile;
+  /** The capability bounding set berth runs with (containers can have no more). */
+  capBound: bigint;
   hostResolvConf: string;
+}
+
+/** "CapBnd:\t000001fffeffffff" → the mask (all bits when absent). */
+export function parseCapBound(status: string): bigint {
+  const m = /^CapBnd:\s+([0-9a-f]+)$/m.exec(status);
+  return m ? BigInt(`0x${m[1]}`) : (1n << 64n) - 1n;
 }
 
 /** "Max open files  1024  20000  files" → 20000 (unlimited → a large number). */
@@ -18,15 +27,42 @@ export function parseNofileHard(limits: string): number {
   return m[1] === 'unlimited' ? 1_048_576 : Number(m[1]);
 }
 
+/**
+ * The seccomp profile named by the host config's containers.seccompProfile: a file that must exist,
+ * 'builtin' (undefined: berth's own filter), or, unset, containers-common's when installed.
+ */
+export async function loadSeccompProfile(profilePath?: string): Promise<SeccompProfile | undefined> {
+  if (profilePath === 'builtin') return undefined;
+  let text: string | undefined;
+  if (profilePath === undefined) text = await readFile(SECCOMP_PROFILE_PATH, 'utf8').catch(() => undefined);
+  else {
+    try {
+      text = await readFile(profilePath, 'utf8');
+    } catch (err) {
+      throw new BerthError(
+        'ERR_SECCOMP_PROFILE',
+        'invalid',
+        `cannot read seccomp profile ${profilePath}: ${errnoCode(err) ?? err}`,
+      );
+    }
+  }
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as SeccompProfile;
+  } catch {
+    throw new BerthError(
+      'ERR_SECCOMP_PROFILE',
+      'invalid',
+      `seccomp profile ${profilePath ?? SECCOMP_PROFILE_PATH} is not JSON`,
+    );
+  }
+}
+
 export async function loadHostRuntimeFacts(): Promise<HostRuntimeFacts> {
-  const [limits, profile, resolv] = await Promise.all([
+  const [limits, status, resolv] = await Promise.all([
     readFile('/proc/self/limits', 'utf8').catch(() => ''),
-    readFile(SECCOMP_PROFILE_PATH, 'utf8').catch(() => undefined),
+    readFile('/proc/self/status', 'utf8').catch(() => ''),
     readFile('/etc/resolv.conf', 'utf8').catch(() => ''),
   ]);
-  return {
-    nofileHard: parseNofileHard(limits),
-    ...(profile ? { seccompProfile: JSON.parse(profile) as SeccompProfile } : {}),
-    hostResolvConf: resolv,
-  };
+  return { nofileHard: parseNofileHard(limits), capBound: parseCapBound(status), hostResolvConf: resolv };
 }

@@ -59,8 +59,10 @@ export interface HostFacts {
   etcHosts: string;
   resolvConf: string;
   cgroupsPath: string;
-  /** OCI `linux.seccomp`, or undefined for none (privileged, or no profile on the host). */
+  /** OCI `linux.seccomp`, or undefined for none (privileged). */
   seccomp?: object;
+  /** The host's capability bounding set. */
+  capBound?: bigint;
 }
 
 export function invalid(message: string): BerthError {
@@ -95,17 +97,24 @@ export function checkContainerPath(path: string, what: string): string {
   return path;
 }
 
-export function capabilities(settings: ContainerSettings): string[] {
-  if (settings.privileged) return [...ALL_CAPABILITIES];
+/**
+ * The container's capabilities: Docker's 14 with --cap-add/--cap-drop, or every one the host has
+ * when privileged. `hostBound` is the host's bounding set (CapBnd); nothing outside it is asked for.
+ */
+export function capabilities(settings: ContainerSettings, hostBound?: bigint): string[] {
+  const onHost = (c: string) =>
+    hostBound === undefined || ((hostBound >> BigInt(ALL_CAPABILITIES.indexOf(c))) & 1n) === 1n;
+  if (settings.privileged) return ALL_CAPABILITIES.filter(onHost);
   const norm = (c: string) => {
     const up = c.toUpperCase();
     const name = up.startsWith('CAP_') ? up : `CAP_${up}`;
     if (!ALL_CAPABILITIES.includes(name)) throw invalid(`unknown capability "${c}"`);
     return name;
   };
+  const added = (settings.capAdd ?? []).map(norm);
+  for (const c of added) if (!onHost(c)) throw invalid(`capability ${c} is not available on this host`);
   const drop = new Set((settings.capDrop ?? []).map(norm));
-  const caps = new Set([...DEFAULT_CAPABILITIES, ...(settings.capAdd ?? []).map(norm)]);
-  return [...caps].filter((c) => !drop.has(c));
+  return [...new Set([...DEFAULT_CAPABILITIES.filter(onHost), ...added])].filter((c) => !drop.has(c));
 }
 
 function mountsOf(settings: ContainerSettings, host: HostFacts): SpecMount[] {
@@ -161,7 +170,7 @@ export function buildRuntimeSpec(
   user: ResolvedUser,
   host: HostFacts,
 ): object {
-  const caps = capabilities(settings);
+  const caps = capabilities(settings, host.capBound);
   const workdir = checkContainerPath(
     settings.workdir || image.config?.WorkingDir || '/',
     'working directory',

@@ -191,6 +191,17 @@ describe.skipIf(skip)('containers', () => {
     const user = await run(['--user', 'nobody'], 'id -u; id -g; echo $HOME');
     await waitFor(user, 'exited');
     expect(await logs(user)).toBe('65534\n65534\n/nonexistent\n');
+    const filtered = await run([], 'grep "^Seccomp:" /proc/self/status');
+    await waitFor(filtered, 'exited');
+    expect(await logs(filtered)).toBe('Seccomp:\t2\n'); // containers-common's profile
+    const privileged = await run(
+      ['--privileged'],
+      'grep "^Seccomp:" /proc/self/status; grep CapEff /proc/self/status',
+    );
+    await waitFor(privileged, 'exited');
+    // Every capability the host has (its bounding set), no seccomp filter.
+    const bound = /^CapBnd:\s+(\S+)$/m.exec(await readFile('/proc/self/status', 'utf8'))?.[1];
+    expect(await logs(privileged)).toBe(`Seccomp:\t0\nCapEff:\t${bound}\n`);
     const net = await run([], 'cat /proc/net/dev | grep -c ":"; cat /etc/hostname');
     await waitFor(net, 'exited');
     expect(await logs(net)).toBe(`1\n${net}\n`); // only lo, in a netns of its own
@@ -239,24 +250,35 @@ describe.skipIf(skip)('containers', () => {
     expect(await readdir(join(root, 'containers'))).toEqual([]);
   });
 
-  it('runs on native snapshots (hosts without overlayfs), signals with kill', async () => {
+  it("runs on native snapshots (hosts without overlayfs) with berth's own seccomp filter; kill", async () => {
     await setupStore();
     const config = join(testRoot, 'native.yaml');
-    await writeFile(config, 'unpack: { snapshotter: native }\n');
+    await writeFile(config, 'unpack: { snapshotter: native }\ncontainers: { seccompProfile: builtin }\n');
     const native = (...args: string[]) =>
       runBerth(['--root', root, '--state', state, '--config', config, ...args]);
     expect((await native('image', 'pull', image)).code).toBe(0);
     const name = `c${++n}`;
     expect(
-      (await native('container', 'create', image, name, '--', '/bin/sh', '-c', 'echo native; sleep 100'))
-        .code,
+      (
+        await native(
+          'container',
+          'create',
+          image,
+          name,
+          '--',
+          '/bin/sh',
+          '-c',
+          'echo native; grep "^Seccomp:" /proc/self/status; sleep 100',
+        )
+      ).code,
     ).toBe(0);
     expect(leftovers().filter((m) => m.startsWith(root))).toEqual([]); // a copy, not a mount
     expect((await native('container', 'start', name)).code).toBe(0);
-    await waitFor(name, 'running');
+    for (let i = 0; i < 100 && !(await logs(name)).includes('Seccomp'); i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect((await native('container', 'kill', name, '--signal', 'KILL')).code).toBe(0);
     expect(await waitFor(name, 'exited')).toMatchObject({ exitCode: 137 });
-    expect(await logs(name)).toBe('native\n');
+    expect(await logs(name)).toBe('native\nSeccomp:\t2\n');
   });
 
   it('bad input is one line and leaves nothing behind', async () => {

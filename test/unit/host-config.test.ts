@@ -29,6 +29,7 @@ describe('host config', () => {
       plainHttpRegistries: [],
       authFile: '/etc/berth/auth.json',
       pull: { maxConcurrentDownloads: 3, retries: 4, idleTimeoutMs: 30_000 },
+      seccompProfile: undefined,
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
         maxImageBytes: 128 * 2 ** 30,
@@ -51,6 +52,7 @@ describe('host config', () => {
       plainHttpRegistries: ['registry.lan:5000'],
       authFile: '/root/.docker/config.json',
       pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutMs: 2500 },
+      seccompProfile: undefined,
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
         maxImageBytes: 128 * 2 ** 30,

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { isBerthError } from '../../src/lib/errors.js';
 import type { ImageConfig } from '../../src/oci/image.js';
-import { parseNofileHard } from '../../src/runtime/host.js';
+import { parseCapBound, parseNofileHard } from '../../src/runtime/host.js';
 import { parseCriLog } from '../../src/runtime/log-format.js';
 import { parseVolume } from '../../src/runtime/mounts.js';
 import { parseBytes, parseMilliCpus } from '../../src/runtime/quantity.js';
 import { toOciSeccomp } from '../../src/runtime/seccomp.js';
+import { fallbackSeccomp } from '../../src/runtime/seccomp-fallback.js';
 import { buildRuntimeSpec, capabilities, processArgs, processEnv } from '../../src/runtime/spec.js';
 import { resolveUser } from '../../src/runtime/user.js';
 
@@ -184,5 +185,38 @@ describe('host facts and formats', () => {
     };
     expect(out.architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']);
     expect(out.syscalls.map((s) => s.names[0])).toEqual(['read', 'arch_prctl', 'ptrace']);
+  });
+});
+
+describe("berth's own seccomp filter and the host's capability bound", () => {
+  it('refuses host-only syscalls unless a capability unlocks them', () => {
+    const plain = fallbackSeccomp('x64', capabilities({ name: 'x' })) as {
+      defaultAction: string;
+      syscalls: Array<{ names: string[]; args?: unknown[] }>;
+    };
+    expect(plain.defaultAction).toBe('SCMP_ACT_ALLOW');
+    const refused = plain.syscalls[0]?.names ?? [];
+    for (const name of ['mount', 'init_module', 'reboot', 'bpf', 'ptrace', 'keyctl', 'unshare', 'setns']) {
+      expect(refused).toContain(name);
+    }
+    expect(plain.syscalls.filter((r) => r.names[0] === 'clone')).toHaveLength(7); // one per namespace flag
+    const admin = fallbackSeccomp(
+      'x64',
+      capabilities({ name: 'x', capAdd: ['SYS_ADMIN', 'SYS_PTRACE'] }),
+    ) as typeof plain;
+    expect(admin.syscalls[0]?.names).not.toContain('mount');
+    expect(admin.syscalls[0]?.names).not.toContain('ptrace');
+    expect(admin.syscalls[0]?.names).toContain('reboot');
+    expect(admin.syscalls.filter((r) => r.names[0] === 'clone')).toHaveLength(0);
+  });
+  it('asks for no capability outside the bounding set', () => {
+    const bound = parseCapBound('Name:\tx\nCapBnd:\t000001fffeffffff\n'); // no CAP_SYS_RESOURCE (24)
+    const all = capabilities({ name: 'x', privileged: true }, bound);
+    expect(all).not.toContain('CAP_SYS_RESOURCE');
+    expect(all).toHaveLength(40);
+    expect(codeOf(() => capabilities({ name: 'x', capAdd: ['SYS_RESOURCE'] }, bound))).toBe(
+      'ERR_CONTAINER_INVALID',
+    );
+    expect(capabilities({ name: 'x' }, bound)).toHaveLength(14);
   });
 });
