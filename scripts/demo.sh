@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on examples/, end to end on one host: set up, start a registry on loopback seeded
-# with a busybox image built here, pull it into a fresh store with berth, list it. Everything it
-# starts or creates is removed on exit.
+# with a busybox image built here, pull it into a fresh store with berth, list it, and run a
+# container from it. Everything it starts or creates is removed on exit.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$repo/scripts/setup.sh"
@@ -11,7 +11,11 @@ bash "$repo/scripts/setup.sh"
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
 reg_pid=""
 cleanup() {
-  [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null || true
+  set +e
+  for c in demo-web; do
+    command berth --root "$work/root" --state "$work/state" container rm --force "$c" >/dev/null 2>&1
+  done
+  [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -44,7 +48,7 @@ umoci repack --image "$work/oci:busybox" "$work/bundle" >/dev/null
 umoci config --image "$work/oci:busybox" --os linux --architecture amd64 --config.cmd /bin/sh >/dev/null
 skopeo copy --quiet --dest-tls-verify=false "oci:$work/oci:busybox" "docker://$registry/demo/busybox:latest"
 
-berth() { command berth --root "$work/root" --config "$repo/examples/config.yaml" "$@"; }
+berth() { command berth --root "$work/root" --state "$work/state" --config "$repo/examples/config.yaml" "$@"; }
 say "berth image pull $registry/demo/busybox:latest"
 berth image pull "$registry/demo/busybox:latest"
 say "berth image ls"
@@ -54,3 +58,15 @@ skopeo inspect "oci:$work/root/content:$registry/demo/busybox:latest" | head -6
 say "berth image unpack: the flattened root filesystem"
 berth image unpack "$registry/demo/busybox:latest" "$work/rootfs"
 ls "$work/rootfs" "$work/rootfs/bin" | head -8
+say "berth container create + start: a container from it, under conmon and runc"
+berth container create --memory 32Mi -v demo-data:/data "$registry/demo/busybox:latest" demo-web -- \
+  /bin/sh -c 'echo "hello from $(hostname), uid $(id -u)"; grep CapEff /proc/self/status; echo kept > /data/f; sleep 30'
+berth container start demo-web
+for _ in $(seq 50); do berth container logs demo-web | grep -q CapEff && break; sleep 0.1; done
+berth container ls
+say "berth container logs demo-web"
+berth container logs demo-web
+say "berth container stop + rm (the named volume stays)"
+berth container stop --time 1 demo-web
+berth container rm demo-web
+cat "$work/root/volumes/demo-data/f"
