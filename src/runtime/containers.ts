@@ -188,11 +188,22 @@ export async function removeContainer(deps: RuntimeDeps, name: string, force: bo
       hint: 'stop it first, or use --force',
     });
   }
+  const joiners = (await readRecords(deps.paths.containers)).filter(
+    (o) => o.settings.network === `container:${r.name}` || o.settings.network === `container:${r.id}`,
+  );
+  if (joiners.length > 0) {
+    throw new BerthError(
+      'ERR_NETNS_IN_USE',
+      'conflict',
+      `container "${r.name}" holds the network namespace of ${joiners.map((j) => `"${j.name}"`).join(', ')}`,
+      { hint: 'remove those first' },
+    );
+  }
   if (status.state === 'running' || status.state === 'created') await stopContainer(deps, r.id, 0);
   const p = containerPaths(deps.paths, r.id);
   await deps.runc.delete(r.id);
   await releaseRootfs(p.rootfs);
-  await removeNetns(p.netns);
+  if ((r.settings.network ?? 'none') === 'none') await removeNetns(p.netns);
   await rm(p.exitFile, { force: true });
   await rm(join(deps.paths.sockets, r.id), { recursive: true, force: true });
   await rm(p.dir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { chainIds } from '../snapshot/chain.js';
 import { copyTree } from '../snapshot/copy-tree.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { createWithConmon } from './conmon.js';
-import type { RuntimeDeps } from './containers.js';
+import { findContainer, type RuntimeDeps } from './containers.js';
 import { createNetns, removeNetns } from './netns.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
@@ -143,10 +143,7 @@ async function createHoldingLease(
       `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${settings.name}\n`,
     );
     await writeFile(p.resolvConf, deps.hostResolvConf);
-    if (settings.network !== 'host') {
-      undo.push(() => removeNetns(p.netns));
-      await createNetns(p.netns);
-    }
+    const netnsPath = await networkNamespace(deps, settings, p, undo);
     const caps = capabilities(settings, deps.capBound);
     const profile = settings.privileged ? undefined : await deps.seccompProfile();
     const seccomp = settings.privileged
@@ -161,7 +158,7 @@ async function createHoldingLease(
       {
         nofileHard: deps.nofileHard,
         capBound: deps.capBound,
-        ...(settings.network !== 'host' ? { netnsPath: p.netns } : {}),
+        ...(netnsPath ? { netnsPath } : {}),
         hostname: p.hostname,
         etcHosts: p.hosts,
         resolvConf: p.resolvConf,
@@ -200,6 +197,33 @@ async function createHoldingLease(
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The network namespace the container joins: its own (made now, undone on failure), another
+ * container's (which must have its own), or none for host networking.
+ */
+async function networkNamespace(
+  deps: RuntimeDeps,
+  settings: ContainerSettings,
+  p: ContainerPaths,
+  undo: Array<() => Promise<void>>,
+): Promise<string | undefined> {
+  const network = settings.network ?? 'none';
+  if (network === 'host') return undefined;
+  if (network === 'none') {
+    undo.push(() => removeNetns(p.netns));
+    await createNetns(p.netns);
+    return p.netns;
+  }
+  const owner = await findContainer(deps, network.slice('container:'.length));
+  const ownerNetwork = owner.settings.network ?? 'none';
+  if (ownerNetwork !== 'none') {
+    throw invalid(
+      `--network ${network}: that container has no network namespace of its own (${ownerNetwork})`,
+    );
+  }
+  return containerPaths(deps.paths, owner.id).netns;
 }
 
 /**

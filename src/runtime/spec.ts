@@ -44,7 +44,8 @@ export interface ContainerSettings {
   privileged?: boolean;
   capAdd?: string[];
   capDrop?: string[];
-  network?: 'none' | 'host';
+  /** none: a netns of its own (loopback up); host: the host's; container:NAME: that container's. */
+  network?: 'none' | 'host' | `container:${string}`;
   mounts?: ContainerMount[];
   resources?: ContainerResources;
 }

@@ -3,7 +3,7 @@
 // capabilities, users, volumes, containers outliving the CLI, and bad input that leaves nothing.
 // After every test, no mount, netns, runc state or monitor of ours is left.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -93,7 +93,7 @@ describe.skipIf(skip)('containers', () => {
     const all = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
       name: string;
     }>;
-    for (const c of all) await berth('container', 'rm', '--force', c.name);
+    for (const c of all.reverse()) await berth('container', 'rm', '--force', c.name); // joiners first
     expect(leftovers()).toEqual([]);
     expect(await readdir(join(state, 'netns')).catch(() => [])).toEqual([]);
     expect(
@@ -117,6 +117,18 @@ describe.skipIf(skip)('containers', () => {
     const id = s.id as string;
     const raw = await readFile(join(root, 'containers', id, 'container.log'), 'utf8');
     expect(raw).toMatch(/^\S+ stdout F out\n/m);
+  });
+
+  it('rotates the log by size: the file stays under 10 MiB and keeps the newest lines', async () => {
+    await setupStore();
+    const line = 'x'.repeat(100);
+    const name = await run([], `yes ${line} | head -n 150000; echo the last line`);
+    const s = await waitFor(name, 'exited');
+    const file = join(root, 'containers', s.id as string, 'container.log');
+    const { size } = await stat(file);
+    expect(size).toBeLessThanOrEqual(10 * 2 ** 20);
+    expect(size).toBeGreaterThan(0);
+    expect((await logs(name)).endsWith(`${line}\nthe last line\n`)).toBe(true);
   });
 
   it('stop sends the stop signal, waits the grace period, then kills', async () => {
@@ -224,6 +236,26 @@ describe.skipIf(skip)('containers', () => {
     expect(await logs(second)).toBe('kept\n');
     await ok('container', 'rm', second);
     expect(await readFile(join(root, 'volumes/data/f'), 'utf8')).toBe('kept\n');
+  });
+
+  it("joins another container's network namespace, which stays until the last user goes", async () => {
+    await setupStore();
+    const owner = await run([], 'readlink /proc/self/ns/net; sleep 100');
+    const joiner = await run(
+      ['--network', `container:${owner}`],
+      'readlink /proc/self/ns/net; cat /proc/net/dev | grep -c ":"',
+    );
+    await waitFor(joiner, 'exited');
+    for (let i = 0; i < 100 && (await logs(owner)) === ''; i++) await new Promise((r) => setTimeout(r, 50));
+    const ns = (await logs(owner)).trim();
+    expect(ns).toMatch(/^net:\[\d+\]$/);
+    expect(await logs(joiner)).toBe(`${ns}\n1\n`);
+    const refused = await berth('container', 'rm', '--force', owner);
+    expect(refused.stderr).toBe(
+      `berth: ERR_NETNS_IN_USE: container "${owner}" holds the network namespace of "${joiner}" (remove those first)\n`,
+    );
+    await ok('container', 'rm', joiner);
+    await ok('container', 'rm', '--force', owner);
   });
 
   it("seeds the image's Volumes from the image, and removes them with the container", async () => {

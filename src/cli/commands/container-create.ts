@@ -17,8 +17,9 @@ export function settingsFromFlags(
   volumesDir: string,
 ): ContainerSettings {
   const network = str(values.network) ?? 'none';
-  if (network !== 'none' && network !== 'host')
-    throw invalid(`--network must be none or host, not "${network}"`);
+  if (network !== 'none' && network !== 'host' && !/^container:.+/.test(network)) {
+    throw invalid(`--network must be none, host or container:NAME, not "${network}"`);
+  }
   const memory = str(values.memory);
   const cpus = str(values.cpus);
   const pids = str(values.pids);
@@ -43,7 +44,7 @@ export function settingsFromFlags(
     privileged: values.privileged === true,
     capAdd: list(values['cap-add']),
     capDrop: list(values['cap-drop']),
-    network,
+    network: network as ContainerSettings['network'] & string,
     mounts,
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
   };
@@ -79,8 +80,8 @@ export const containerCreate: Command = {
     ['-w, --workdir DIR', 'working directory'],
     ['--read-only', 'mount the root filesystem read-only'],
     [
-      '--network none|host',
-      'none: a network namespace of its own with loopback up (default); host: the host',
+      '--network none|host|container:NAME',
+      "none: a network namespace of its own with loopback up (default); host: the host's; container:NAME: that container's",
     ],
     ['--cap-add CAP, --cap-drop CAP', 'change the default capabilities'],
     ['--privileged', 'every capability, no seccomp, no masked paths (opt-in)'],
