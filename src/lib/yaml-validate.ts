@@ -1,5 +1,5 @@
 // YAML text → validated value, with every problem reported as `file:line:col: CODE: message`
-// pointing at the offending node. Shared by the host config and (later) manifests.
+// pointing at the offending node. Shared by the host config and manifests.
 import { Ajv, type ErrorObject } from 'ajv';
 import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { BerthError } from './errors.js';
@@ -26,6 +26,32 @@ function validatorFor(schema: object): ReturnType<Ajv['compile']> {
     validators.set(schema, v);
   }
   return v;
+}
+
+/** Says what an unknown field is instead of "unknown field X" (e.g. a Kubernetes field berth lacks). */
+export type UnknownFieldRule = (path: string) => { code: string; message: string } | undefined;
+
+/** Every schema violation of one parsed document, positioned at the offending node. */
+export function validateDocument(
+  doc: Document,
+  value: unknown,
+  lc: LineCounter,
+  file: string,
+  schema: object,
+  code: string,
+  unknownField?: UnknownFieldRule,
+): Diagnostic[] {
+  const validate = validatorFor(schema);
+  if (validate(value)) return [];
+  const out = (validate.errors ?? []).map((err) => diagnosticFor(err, doc, lc, file, code, unknownField));
+  // The same node and message can come from several branches (oneOf): report it once.
+  const seen = new Set<string>();
+  return out.filter((d) => {
+    const key = formatDiagnostic(d);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Parse YAML and validate it against `schema`; throws one BerthError listing every diagnostic. */
@@ -69,6 +95,7 @@ function diagnosticFor(
   lc: LineCounter,
   file: string,
   code: string,
+  unknownField?: UnknownFieldRule,
 ): Diagnostic {
   const path = err.instancePath
     .split('/')
@@ -86,6 +113,11 @@ function diagnosticFor(
     }
     subject = [...path, extra].join('.');
     message = `unknown field ${subject}`;
+    const known = unknownField?.(subject);
+    if (known) {
+      const pos = lc.linePos(node?.range?.[0] ?? 0);
+      return { file, line: pos.line, col: pos.col, code: known.code, message: known.message };
+    }
   } else if (err.keyword === 'enum') {
     message = `${subject} must be one of ${(err.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   }

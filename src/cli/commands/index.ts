@@ -10,9 +10,11 @@ import { imagePrune } from './image-prune.js';
 import { imagePull } from './image-pull.js';
 import { imageRm } from './image-rm.js';
 import { imageUnpack } from './image-unpack.js';
+import { validate } from './validate.js';
 
 /** Every command, in the order `berth --help` lists them. */
 export const COMMANDS: readonly Command[] = [
+  validate,
   imagePull,
   imageLs,
   imageRm,

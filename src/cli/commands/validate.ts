@@ -1,0 +1,38 @@
+import { formatDiagnostic } from '../../lib/yaml-validate.js';
+import { loadManifests } from '../../manifest/load.js';
+import type { Command } from '../command.js';
+import { renderJson } from '../output.js';
+
+export const validate: Command = {
+  path: ['validate'],
+  summary: 'Check a folder of manifests: every problem of every file, as FILE:LINE:COL: CODE: message',
+  usage: 'validate DIR',
+  options: {},
+  flags: [],
+  args: [1, 1],
+  async run(ctx, { positionals }) {
+    const result = await loadManifests(positionals[0] as string);
+    const pods = result.docs.filter((d) => d.doc.kind === 'Pod').length;
+    const images = result.docs.filter((d) => d.doc.kind === 'Image').length;
+    if (ctx.flags.output === 'json') {
+      ctx.stdout.write(
+        renderJson({
+          files: result.files,
+          pods,
+          images,
+          brokenFiles: result.brokenFiles,
+          diagnostics: result.diagnostics,
+        }),
+      );
+    } else {
+      for (const d of result.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+      const summary = `${result.files.length} file(s), ${pods} pod(s), ${images} image(s)`;
+      ctx.stdout.write(
+        result.diagnostics.length === 0
+          ? `${summary}: valid\n`
+          : `${summary}; ${result.diagnostics.length} problem(s) in ${result.brokenFiles.length} file(s)\n`,
+      );
+    }
+    return result.diagnostics.length === 0 ? 0 : 2;
+  },
+};

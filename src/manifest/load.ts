@@ -1,0 +1,234 @@
+// Loading the manifests folder: every *.yaml, *.yml and *.json (dotfiles, editor and backup files
+// ignored), several documents per file, each validated against its kind's schema, plus the checks a
+// schema cannot make (names unique within a pod, mounts naming declared volumes, dependencies on
+// pods that exist, duplicates across files). Every problem of every file comes back at once.
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
+import { BerthError, errnoCode } from '../lib/errors.js';
+import { loadSchema } from '../lib/schemas.js';
+import { type Diagnostic, validateDocument } from '../lib/yaml-validate.js';
+import type { LoadedDoc, ManifestDoc, PodManifest } from './kinds.js';
+import { unsupportedField } from './unsupported.js';
+
+export const DEPENDS_ON = 'berth.dev/depends-on';
+
+export interface LoadResult {
+  /** Documents of files without errors (duplicates left out). */
+  docs: LoadedDoc[];
+  diagnostics: Diagnostic[];
+  /** Files with an error: what they define keeps running as it is. */
+  brokenFiles: string[];
+  /** `Kind/name` defined more than once: neither definition changes what runs. */
+  duplicates: string[];
+  files: string[];
+}
+
+/** Whether a file name is a manifest (not a dotfile, editor swap or backup file). */
+export function isManifestFile(name: string): boolean {
+  if (name.startsWith('.') || name.endsWith('~') || name.endsWith('.swp') || name.endsWith('.bak'))
+    return false;
+  return /\.(ya?ml|json)$/.test(name);
+}
+
+const KINDS: Record<string, { schema: string }> = {
+  'v1/Pod': { schema: 'pod.schema.json' },
+  'berth.dev/v1alpha1/Image': { schema: 'image.schema.json' },
+};
+
+interface ParsedDoc {
+  doc: Document;
+  value: ManifestDoc;
+  file: string;
+  lc: LineCounter;
+}
+
+function at(p: ParsedDoc, path: Array<string | number>, code: string, message: string): Diagnostic {
+  const node = p.doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+  const pos = p.lc.linePos(node?.range?.[0] ?? 0);
+  return { file: p.file, line: pos.line, col: pos.col, code, message };
+}
+
+/** The checks a schema cannot make inside one pod. */
+function checkPod(p: ParsedDoc): Diagnostic[] {
+  const pod = p.value as PodManifest;
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  const volumes = new Set((pod.spec.volumes ?? []).map((v) => v.name));
+  for (const list of ['initContainers', 'containers'] as const) {
+    for (const [i, c] of (pod.spec[list] ?? []).entries()) {
+      if (seen.has(c.name)) {
+        out.push(
+          at(
+            p,
+            ['spec', list, i, 'name'],
+            'ERR_MANIFEST_INVALID',
+            `container name "${c.name}" is used twice in pod ${pod.metadata.name}`,
+          ),
+        );
+      }
+      seen.add(c.name);
+      for (const [j, m] of (c.volumeMounts ?? []).entries()) {
+        if (!volumes.has(m.name)) {
+          out.push(
+            at(
+              p,
+              ['spec', list, i, 'volumeMounts', j, 'name'],
+              'ERR_MANIFEST_INVALID',
+              `volume "${m.name}" is not declared in spec.volumes`,
+            ),
+          );
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function parseFile(text: string, file: string): { parsed: ParsedDoc[]; diagnostics: Diagnostic[] } {
+  const lc = new LineCounter();
+  const parsed: ParsedDoc[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false }); // JSON is YAML too
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const pos = lc.linePos(e.pos[0]);
+        diagnostics.push({
+          file,
+          line: pos.line,
+          col: pos.col,
+          code: 'ERR_YAML_SYNTAX',
+          message: e.message.split('\n')[0] ?? '',
+        });
+      }
+      continue;
+    }
+    const value = doc.toJS() as unknown;
+    if (value === null || value === undefined) continue; // an empty document
+    const p = { doc, value: value as ManifestDoc, file, lc };
+    if (!isMap(doc.contents)) {
+      diagnostics.push(
+        at(p, [], 'ERR_MANIFEST_INVALID', 'a manifest must be a mapping with apiVersion and kind'),
+      );
+      continue;
+    }
+    const { apiVersion, kind } = value as { apiVersion?: unknown; kind?: unknown };
+    const known = KINDS[`${String(apiVersion)}/${String(kind)}`];
+    if (!known) {
+      diagnostics.push(
+        at(
+          p,
+          kind === undefined ? [] : ['kind'],
+          'ERR_MANIFEST_KIND',
+          `apiVersion ${String(apiVersion)}, kind ${String(kind)} is not a kind berth runs (v1 Pod, berth.dev/v1alpha1 Image)`,
+        ),
+      );
+      continue;
+    }
+    const problems = validateDocument(
+      doc,
+      value,
+      lc,
+      file,
+      loadSchema(known.schema),
+      'ERR_MANIFEST_SCHEMA',
+      unsupportedField,
+    );
+    if (problems.length === 0 && p.value.kind === 'Pod') problems.push(...checkPod(p));
+    diagnostics.push(...problems);
+    if (problems.length === 0) parsed.push(p);
+  }
+  return { parsed, diagnostics };
+}
+
+export async function loadManifests(dir: string): Promise<LoadResult> {
+  let names: string[];
+  try {
+    if (!(await stat(dir)).isDirectory())
+      throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    names = await readdir(dir);
+  } catch (err) {
+    throw new BerthError(
+      'ERR_MANIFESTS_UNREADABLE',
+      'invalid',
+      `manifests folder ${dir}: ${errnoCode(err) ?? String(err)}`,
+      {
+        hint: 'a folder that cannot be read never means "remove everything"',
+      },
+    );
+  }
+  const files = names.filter(isManifestFile).sort();
+  const diagnostics: Diagnostic[] = [];
+  const brokenFiles: string[] = [];
+  const good: ParsedDoc[] = [];
+  for (const name of files) {
+    const file = join(dir, name);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      diagnostics.push({
+        file,
+        line: 1,
+        col: 1,
+        code: 'ERR_MANIFEST_UNREADABLE',
+        message: `cannot read: ${errnoCode(err) ?? err}`,
+      });
+      brokenFiles.push(file);
+      continue;
+    }
+    const { parsed, diagnostics: found } = parseFile(text, file);
+    if (found.length > 0) {
+      diagnostics.push(...found);
+      brokenFiles.push(file);
+    } else good.push(...parsed);
+  }
+  // Duplicates across (and within) files: an error at each definition; neither is used.
+  const byKey = new Map<string, ParsedDoc[]>();
+  for (const p of good) {
+    const key = `${p.value.kind}/${p.value.metadata.name}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), p]);
+  }
+  const duplicates = [...byKey].filter(([, ps]) => ps.length > 1).map(([k]) => k);
+  for (const key of duplicates) {
+    const ps = byKey.get(key) ?? [];
+    for (const p of ps) {
+      const others = ps
+        .filter((o) => o !== p)
+        .map((o) => `${o.file}:${at(o, ['metadata', 'name'], '', '').line}`);
+      diagnostics.push(
+        at(
+          p,
+          ['metadata', 'name'],
+          'ERR_MANIFEST_DUPLICATE',
+          `${key} is also defined at ${others.join(', ')}`,
+        ),
+      );
+    }
+  }
+  // Dependencies must name pods that are defined (in a broken file too: what it defines still runs).
+  const podNames = new Set(good.filter((p) => p.value.kind === 'Pod').map((p) => p.value.metadata.name));
+  for (const p of good) {
+    const deps = p.value.metadata.annotations?.[DEPENDS_ON];
+    if (p.value.kind !== 'Pod' || deps === undefined) continue;
+    for (const d of deps.split(',').map((x) => x.trim())) {
+      const problem =
+        d === p.value.metadata.name
+          ? `pod ${d} cannot depend on itself`
+          : !podNames.has(d) && brokenFiles.length === 0
+            ? `pod ${p.value.metadata.name} depends on "${d}", which no manifest defines`
+            : undefined;
+      if (!problem) continue;
+      diagnostics.push(at(p, ['metadata', 'annotations', DEPENDS_ON], 'ERR_MANIFEST_INVALID', problem));
+      if (!brokenFiles.includes(p.file)) brokenFiles.push(p.file);
+    }
+  }
+  const docs = good
+    .filter(
+      (p) =>
+        !brokenFiles.includes(p.file) && !duplicates.includes(`${p.value.kind}/${p.value.metadata.name}`),
+    )
+    .map((p) => ({ doc: p.value, file: p.file, line: at(p, [], '', '').line }));
+  return { docs, diagnostics, brokenFiles, duplicates, files: files.map((n) => join(dir, n)) };
+}

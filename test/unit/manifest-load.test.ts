@@ -1,0 +1,161 @@
+// A corpus of broken manifests with their exact diagnostics, and the folder rules.
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
+import { isManifestFile, loadManifests } from '../../src/manifest/load.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'berth-manifests-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+async function folder(files: Record<string, string>): Promise<string> {
+  const d = join(dir, `f${++n}`);
+  await mkdir(d);
+  for (const [name, text] of Object.entries(files)) await writeFile(join(d, name), text);
+  return d;
+}
+const pod = (name: string, extra = '') =>
+  `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\nspec:\n  containers:\n    - name: main\n      image: busybox${extra}\n`;
+
+describe('manifest files', () => {
+  it.each([
+    ['web.yaml', true],
+    ['web.yml', true],
+    ['web.json', true],
+    ['.hidden.yaml', false],
+    ['web.yaml~', false],
+    ['web.yaml.swp', false],
+    ['web.yaml.bak', false],
+    ['notes.txt', false],
+  ])('%s counts: %s', (name, want) => expect(isManifestFile(name)).toBe(want));
+
+  it('loads several documents per file, JSON too, and reports a clean folder as such', async () => {
+    const d = await folder({
+      'a.yaml': `${pod('web')}---\n${pod('worker')}`,
+      'b.json': JSON.stringify({
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'Image',
+        metadata: { name: 'base' },
+        spec: { ref: 'busybox:1' },
+      }),
+      '.ignored.yaml': 'not: [valid',
+    });
+    const r = await loadManifests(d);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.docs.map((x) => `${x.doc.kind}/${x.doc.metadata.name}@${x.line}`)).toEqual([
+      'Pod/web@1',
+      'Pod/worker@10',
+      'Image/base@1',
+    ]);
+  });
+
+  it('a missing folder is an error, not an empty desired state', async () => {
+    await expect(loadManifests(join(dir, 'nope'))).rejects.toThrow(
+      /ERR_MANIFESTS_UNREADABLE|manifests folder/,
+    );
+  });
+});
+
+describe('broken manifests, with their exact diagnostics', () => {
+  it.each([
+    ['syntax', 'apiVersion: v1\nkind: [Pod\n', ['ERR_YAML_SYNTAX']],
+    [
+      'unknown kind',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n',
+      [
+        '2:7: ERR_MANIFEST_KIND: apiVersion apps/v1, kind Deployment is not a kind berth runs (v1 Pod, berth.dev/v1alpha1 Image)',
+      ],
+    ],
+    [
+      'unsupported k8s field',
+      `${pod('web')}  affinity: {}\n`,
+      ['9:3: ERR_MANIFEST_UNSUPPORTED: field spec.affinity is not supported by berth'],
+    ],
+    [
+      'unsupported container field',
+      pod('web', '\n      livenessProbe: {}'),
+      ['9:7: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.livenessProbe is not supported by berth'],
+    ],
+    [
+      'unsupported env source',
+      pod('web', '\n      env:\n        - name: A\n          valueFrom: {}'),
+      ['11:11: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.env.0.valueFrom is not supported by berth'],
+    ],
+    [
+      'made-up field',
+      `${pod('web')}  colour: red\n`,
+      ['9:3: ERR_MANIFEST_SCHEMA: unknown field spec.colour'],
+    ],
+    ['bad name', pod('Web_1'), ['4:9: ERR_MANIFEST_SCHEMA: metadata.name must match pattern']],
+    [
+      'bad restart policy',
+      `${pod('web')}  restartPolicy: Sometimes\n`,
+      ['9:18: ERR_MANIFEST_SCHEMA: spec.restartPolicy must be one of Always, OnFailure, Never'],
+    ],
+    [
+      'no containers',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: []\n',
+      ['5:15: ERR_MANIFEST_SCHEMA: spec.containers must NOT have fewer than 1 items'],
+    ],
+    [
+      'container name twice',
+      pod('web', '\n    - name: main\n      image: busybox'),
+      ['9:13: ERR_MANIFEST_INVALID: container name "main" is used twice in pod web'],
+    ],
+    [
+      'undeclared volume',
+      pod('web', '\n      volumeMounts:\n        - {name: data, mountPath: /data}'),
+      ['10:18: ERR_MANIFEST_INVALID: volume "data" is not declared in spec.volumes'],
+    ],
+    [
+      'depends on nothing',
+      pod('web').replace('  name: web\n', '  name: web\n  annotations:\n    berth.dev/depends-on: db\n'),
+      ['6:27: ERR_MANIFEST_INVALID: pod web depends on "db", which no manifest defines'],
+    ],
+  ])('%s', async (_what, text, want) => {
+    const d = await folder({ 'm.yaml': text });
+    const r = await loadManifests(d);
+    const got = r.diagnostics.map(formatDiagnostic);
+    expect(got).toHaveLength(want.length);
+    for (const [i, w] of want.entries()) expect(got[i]).toContain(w);
+    expect(got.every((g) => g.startsWith(`${join(d, 'm.yaml')}:`))).toBe(true);
+    expect(r.brokenFiles).toEqual([join(d, 'm.yaml')]);
+    expect(r.docs).toEqual([]);
+  });
+
+  it('every problem of every file at once; good files still load', async () => {
+    const d = await folder({
+      'a.yaml': 'kind: [',
+      'b.yaml': `${pod('b')}  colour: red\n`,
+      'c.yaml': pod('c'),
+    });
+    const r = await loadManifests(d);
+    expect(r.diagnostics.map((x) => x.file)).toEqual([join(d, 'a.yaml'), join(d, 'b.yaml')]);
+    expect(r.docs.map((x) => x.doc.metadata.name)).toEqual(['c']);
+  });
+
+  it('the same kind and name twice: an error at both, neither used', async () => {
+    const d = await folder({ 'a.yaml': pod('web'), 'b.yaml': `${pod('web')}---\n${pod('other')}` });
+    const r = await loadManifests(d);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      `${join(d, 'a.yaml')}:4:9: ERR_MANIFEST_DUPLICATE: Pod/web is also defined at ${join(d, 'b.yaml')}:4`,
+      `${join(d, 'b.yaml')}:4:9: ERR_MANIFEST_DUPLICATE: Pod/web is also defined at ${join(d, 'a.yaml')}:4`,
+    ]);
+    expect(r.duplicates).toEqual(['Pod/web']);
+    expect(r.docs.map((x) => x.doc.metadata.name)).toEqual(['other']);
+  });
+
+  it('follows a folder swapped in through a symlink (git-sync)', async () => {
+    const real = await folder({ 'a.yaml': pod('web') });
+    const link = join(dir, 'current');
+    await symlink(real, link);
+    expect((await loadManifests(link)).docs).toHaveLength(1);
+  });
+});
