@@ -11,6 +11,7 @@ import { type ContainerPaths, containerPaths, type RuntimePaths } from './paths.
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
 import { releaseRootfs } from './rootfs.js';
 import type { Runc } from './runc.js';
+import { readLiveState } from './runc-state.js';
 import type { SeccompProfile } from './seccomp.js';
 import { invalid } from './spec.js';
 
@@ -70,8 +71,8 @@ async function exitOf(p: ContainerPaths): Promise<{ code: number; at: string } |
 
 export async function containerStatus(deps: RuntimeDeps, r: ContainerRecord): Promise<ContainerStatus> {
   const p = containerPaths(deps.paths, r.id);
-  const [st, exit, oom] = await Promise.all([
-    deps.runc.state(r.id),
+  const [live, exit, oom] = await Promise.all([
+    readLiveState(deps.runc.root, r.id),
     exitOf(p),
     stat(join(p.persist, 'oom')).then(
       () => true,
@@ -79,15 +80,15 @@ export async function containerStatus(deps: RuntimeDeps, r: ContainerRecord): Pr
     ),
   ]);
   let state: ContainerState = 'unknown';
-  if (st?.status === 'running' || st?.status === 'paused') state = 'running';
-  else if (st?.status === 'created' || st?.status === 'creating') state = 'created';
-  else if (exit || st?.status === 'stopped') state = 'exited';
+  if (live?.state === 'running') state = 'running';
+  else if (live?.state === 'created') state = 'created';
+  else if (exit || live?.state === 'stopped') state = 'exited';
   return {
     id: r.id,
     name: r.name,
     image: r.image,
     state,
-    pid: state === 'running' || state === 'created' ? (st?.pid ?? null) : null,
+    pid: state === 'running' || state === 'created' ? (live?.pid ?? null) : null,
     exitCode: state === 'exited' ? (exit?.code ?? null) : null,
     oomKilled: state === 'exited' && oom,
     createdAt: r.createdAt,
@@ -203,7 +204,7 @@ export async function removeContainer(deps: RuntimeDeps, name: string, force: bo
   const p = containerPaths(deps.paths, r.id);
   await deps.runc.delete(r.id);
   await releaseRootfs(p.rootfs);
-  if ((r.settings.network ?? 'none') === 'none') await removeNetns(p.netns);
+  if ((r.settings.network ?? 'none') === 'none' && !r.settings.netnsPath) await removeNetns(p.netns);
   await rm(p.exitFile, { force: true });
   await rm(join(deps.paths.sockets, r.id), { recursive: true, force: true });
   await rm(p.dir, { recursive: true, force: true });

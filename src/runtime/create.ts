@@ -17,7 +17,7 @@ import { findContainer, type RuntimeDeps } from './containers.js';
 import { createNetns, removeNetns } from './netns.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
-import { dirInRoot, existsInRoot, prepareRootfs, readInRoot, releaseRootfs } from './rootfs.js';
+import { dirInRoot, existsInRoot, isMountPoint, prepareRootfs, readInRoot, releaseRootfs } from './rootfs.js';
 import { toOciSeccomp } from './seccomp.js';
 import { fallbackSeccomp } from './seccomp-fallback.js';
 import {
@@ -96,7 +96,7 @@ async function createHoldingLease(
       });
     }
   }
-  const processArgv = processArgs(image.config, settings.command); // fails early without a command
+  const processArgv = processArgs(image.config, settings.command, settings.entrypoint); // fails early without one
   for (const m of settings.mounts ?? []) {
     if (m.kind === 'bind') {
       const st = await stat(m.source).catch(() => undefined);
@@ -122,25 +122,27 @@ async function createHoldingLease(
       work: p.work,
     });
 
-    const user = resolveUser(
+    const resolved = resolveUser(
       settings.user ?? image.config.config?.User ?? '',
       readInRoot(p.rootfs, '/etc/passwd') ?? '',
       readInRoot(p.rootfs, '/etc/group') ?? '',
     );
+    const user = settings.gid === undefined ? resolved : { ...resolved, gid: settings.gid };
     const cwd = settings.workdir || image.config.config?.WorkingDir || '/';
     checkCommand(
       p.rootfs,
       processArgv,
-      processEnv(image.config, settings.env ?? [], settings.name, user.home),
+      processEnv(image.config, settings.env ?? [], settings.hostname ?? settings.name, user.home),
       cwd,
     );
     for (const m of settings.mounts ?? []) if (m.kind === 'volume') await makeDirs(m.source);
     const anonymous = await imageVolumes(image.config, settings, p);
 
-    await writeFile(p.hostname, `${settings.name}\n`);
+    const hostname = settings.hostname ?? settings.name;
+    await writeFile(p.hostname, `${hostname}\n`);
     await writeFile(
       p.hosts,
-      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${settings.name}\n`,
+      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`,
     );
     await writeFile(p.resolvConf, deps.hostResolvConf);
     const netnsPath = await networkNamespace(deps, settings, p, undo);
@@ -211,6 +213,11 @@ async function networkNamespace(
 ): Promise<string | undefined> {
   const network = settings.network ?? 'none';
   if (network === 'host') return undefined;
+  if (settings.netnsPath) {
+    if (!(await isMountPoint(settings.netnsPath)))
+      throw invalid(`network namespace ${settings.netnsPath} does not exist`);
+    return settings.netnsPath;
+  }
   if (network === 'none') {
     undo.push(() => removeNetns(p.netns));
     await createNetns(p.netns);

@@ -1,18 +1,12 @@
 // The runc driver: every call names berth's own runc root (under --state), so berth's containers
-// never mix with another tool's. create is conmon's job (conmon.ts); the rest is here.
+// never mix with another tool's. create is conmon's job (conmon.ts), state is read from runc's
+// files (runc-state.ts); the rest is here.
 import { BerthError } from '../lib/errors.js';
 import { findOnPath, runTool } from './tool.js';
-
-export interface RuncState {
-  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
-  pid: number;
-  created: string;
-}
 
 export interface Runc {
   readonly bin: string;
   readonly root: string;
-  state(id: string): Promise<RuncState | undefined>;
   start(id: string): Promise<void>;
   kill(id: string, signal: string): Promise<void>;
   delete(id: string): Promise<void>;
@@ -24,15 +18,6 @@ export function createRunc(root: string, bin = findOnPath('runc')): Runc {
   return {
     bin,
     root,
-    async state(id) {
-      try {
-        const { stdout } = await runc(['state', id], `state of ${id}`);
-        return JSON.parse(stdout) as RuncState;
-      } catch (err) {
-        if (err instanceof BerthError && /does not exist/.test(err.message)) return undefined;
-        throw err;
-      }
-    },
     async start(id) {
       await runc(['start', id], `starting ${id}`);
     },

@@ -37,6 +37,16 @@ export interface ContainerSettings {
   name: string;
   /** Replaces the image's Cmd (the Entrypoint stays), as `docker run IMAGE CMD…`. */
   command?: string[];
+  /** Replaces the image's Entrypoint (and drops its Cmd), as a Kubernetes `command`. */
+  entrypoint?: string[];
+  /** The host name inside (default: the container's name). */
+  hostname?: string;
+  /** Overrides the user's group (a Kubernetes runAsGroup). */
+  gid?: number;
+  /** Allow setuid binaries to gain privileges (Kubernetes allowPrivilegeEscalation; default no). */
+  allowPrivilegeEscalation?: boolean;
+  /** A network namespace made elsewhere (a pod's) to join, by path. */
+  netnsPath?: string;
   env?: string[];
   workdir?: string;
   user?: string;
@@ -71,9 +81,14 @@ export function invalid(message: string): BerthError {
 }
 
 /** The argv: Entrypoint + (command, else Cmd). */
-export function processArgs(image: ImageConfig, command?: string[]): string[] {
-  const entrypoint = image.config?.Entrypoint ?? [];
-  const args = [...entrypoint, ...(command && command.length > 0 ? command : (image.config?.Cmd ?? []))];
+/**
+ * The argv: Entrypoint + Cmd, where `command` replaces Cmd (as `docker run IMAGE CMD…`) and
+ * `entrypoint` replaces Entrypoint and drops the image's Cmd (as a Kubernetes `command`).
+ */
+export function processArgs(image: ImageConfig, command?: string[], entrypoint?: string[]): string[] {
+  const ep = entrypoint && entrypoint.length > 0 ? entrypoint : (image.config?.Entrypoint ?? []);
+  const imageCmd = entrypoint && entrypoint.length > 0 ? [] : (image.config?.Cmd ?? []);
+  const args = [...ep, ...(command && command.length > 0 ? command : imageCmd)];
   if (args.length === 0) throw invalid('the image has no Entrypoint or Cmd and no command was given');
   return args;
 }
@@ -196,15 +211,15 @@ export function buildRuntimeSpec(
         gid: user.gid,
         ...(user.additionalGids.length > 0 ? { additionalGids: user.additionalGids } : {}),
       },
-      args: processArgs(image, settings.command),
-      env: processEnv(image, settings.env ?? [], settings.name, user.home),
+      args: processArgs(image, settings.command, settings.entrypoint),
+      env: processEnv(image, settings.env ?? [], settings.hostname ?? settings.name, user.home),
       cwd: workdir,
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],
-      noNewPrivileges: !settings.privileged,
+      noNewPrivileges: !settings.privileged && settings.allowPrivilegeEscalation !== true,
     },
     root: { path: 'rootfs', readonly: settings.readOnly === true },
-    hostname: settings.name,
+    hostname: settings.hostname ?? settings.name,
     mounts: mountsOf(settings, host),
     linux: {
       namespaces,

@@ -5,6 +5,7 @@ import { parseCapBound, parseNofileHard } from '../../src/runtime/host.js';
 import { parseCriLog } from '../../src/runtime/log-format.js';
 import { parseVolume } from '../../src/runtime/mounts.js';
 import { parseBytes, parseMilliCpus } from '../../src/runtime/quantity.js';
+import { startTimeOf } from '../../src/runtime/runc-state.js';
 import { toOciSeccomp } from '../../src/runtime/seccomp.js';
 import { fallbackSeccomp } from '../../src/runtime/seccomp-fallback.js';
 import { buildRuntimeSpec, capabilities, processArgs, processEnv } from '../../src/runtime/spec.js';
@@ -218,5 +219,13 @@ describe("berth's own seccomp filter and the host's capability bound", () => {
       'ERR_CONTAINER_INVALID',
     );
     expect(capabilities({ name: 'x' }, bound)).toHaveLength(14);
+  });
+});
+
+describe('live state from /proc', () => {
+  it('reads the start time after the command name, whatever the name holds', () => {
+    const stat =
+      '4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 1750102 1000 200';
+    expect(startTimeOf(stat)).toBe(1750102);
   });
 });
