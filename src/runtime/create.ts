@@ -53,6 +53,7 @@ export async function createContainer(
   deps: RuntimeDeps,
   imageRef: string,
   settings: ContainerSettings,
+  annotations?: Record<string, string>,
 ): Promise<ContainerRecord> {
   if (!NAME.test(settings.name)) {
     throw invalid(`container name "${settings.name}" must be letters, digits, "_", "." or "-" (at most 63)`);
@@ -69,7 +70,7 @@ export async function createContainer(
   const images = await deps.images();
   const lease = await images.store.createLease();
   try {
-    return await createHoldingLease(deps, images, imageRef, settings);
+    return await createHoldingLease(deps, images, imageRef, settings, annotations);
   } finally {
     await lease.release();
   }
@@ -80,6 +81,7 @@ async function createHoldingLease(
   { store, snapshots }: { store: ContentStore; snapshots: SnapshotStore },
   imageRef: string,
   settings: ContainerSettings,
+  annotations: Record<string, string> | undefined,
 ): Promise<ContainerRecord> {
   const records = await findImages(store, imageRef);
   if (records.length !== 1) {
@@ -192,6 +194,7 @@ async function createHoldingLease(
       form: snapshots.form,
       stopSignal: image.config.config?.StopSignal ?? 'SIGTERM',
       createdAt: deps.now().toISOString(),
+      ...(annotations ? { annotations } : {}),
     };
     await writeRecord(p.record, record);
     return record;

@@ -19,6 +19,8 @@ export interface ContainerRecord {
   stopSignal: string;
   createdAt: string;
   startedAt?: string;
+  /** Who made it and from what (the controller's ownership, spec hash, restarts: `berth.dev/…`). */
+  annotations?: Record<string, string>;
 }
 
 export async function writeRecord(file: string, record: ContainerRecord): Promise<void> {

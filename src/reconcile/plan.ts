@@ -1,0 +1,284 @@
+// The planner: desired state + observed state → ordered actions, each with a reason a person can
+// read. Pure, synchronous, deterministic. Rules:
+// - images are pulled first (before anything old is stopped);
+// - only containers berth made from manifests are touched (`berth.dev/owner: manifests`);
+// - pods of a file with errors, or defined twice, are kept exactly as they run;
+// - a pod waits for the pods it depends on to run; its init containers run to completion, in
+//   order, before its containers start;
+// - a changed spec recreates the container (reason: what changed); an exited one comes back per
+//   the restart policy, after the back-off (restart.ts).
+import type { ContainerState } from '../runtime/containers.js';
+import { nextBackoff, shouldRestart } from '../runtime/restart.js';
+import type { DesiredContainer, DesiredPod, DesiredState } from './desired.js';
+import { type CanonicalSpec, canonicalSpec, describeChanges, specHash } from './spec-hash.js';
+
+export const ANNOTATION = {
+  owner: 'berth.dev/owner',
+  pod: 'berth.dev/pod',
+  container: 'berth.dev/container',
+  source: 'berth.dev/source',
+  hash: 'berth.dev/spec-hash',
+  spec: 'berth.dev/spec',
+  restarts: 'berth.dev/restarts',
+  backoff: 'berth.dev/backoff-ms',
+} as const;
+export const OWNER_MANIFESTS = 'manifests';
+
+export interface ObservedContainer {
+  id: string;
+  name: string;
+  state: ContainerState;
+  exitCode: number | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  annotations: Record<string, string>;
+}
+
+export interface ObservedState {
+  /** Image name → manifest digest, for what the store holds. */
+  images: Map<string, string>;
+  containers: ObservedContainer[];
+  /** Pods whose own resources (netns, directories) exist. */
+  podsSetUp: Set<string>;
+}
+
+export type Action =
+  | { kind: 'pull'; image: string; platform?: string; reason: string }
+  | { kind: 'setup-pod'; pod: string; reason: string }
+  | {
+      kind: 'run';
+      pod: string;
+      container: string;
+      /** An exited or outdated container of the same name to remove first. */
+      replace?: string;
+      restarts: number;
+      backoffMs: number;
+      /** Init containers: wait for the exit, and stop the pod's work on a failure. */
+      waitForExit: boolean;
+      reason: string;
+    }
+  | { kind: 'remove'; pod: string; container: string; id: string; graceSeconds: number; reason: string }
+  | { kind: 'teardown-pod'; pod: string; reason: string }
+  | { kind: 'wait'; pod: string; container?: string; reason: string };
+
+export interface PlanInput {
+  desired: DesiredState;
+  observed: ObservedState;
+  /** Pods kept exactly as they run (their file has errors, or they are defined twice), with why. */
+  frozen: Map<string, string>;
+  /** ms since the epoch. */
+  now: number;
+}
+
+export const isActionable = (a: Action) => a.kind !== 'wait';
+
+const podOf = (c: ObservedContainer) => c.annotations[ANNOTATION.pod] as string;
+const nameIn = (c: ObservedContainer) => c.annotations[ANNOTATION.container] as string;
+
+function storedSpec(c: ObservedContainer): CanonicalSpec | undefined {
+  try {
+    return JSON.parse(c.annotations[ANNOTATION.spec] ?? '') as CanonicalSpec;
+  } catch {
+    return undefined;
+  }
+}
+
+const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+
+/** Run, keep, recreate or restart one container; undefined when nothing is to be done. */
+function planContainer(
+  pod: DesiredPod,
+  c: DesiredContainer,
+  o: ObservedContainer | undefined,
+  input: PlanInput,
+): Action[] {
+  const label = `${pod.name}/${c.name}`;
+  const digest = input.observed.images.get(c.image);
+  const run = (reason: string, extra: Partial<Extract<Action, { kind: 'run' }>> = {}): Action => ({
+    kind: 'run',
+    pod: pod.name,
+    container: c.name,
+    restarts: 0,
+    backoffMs: 0,
+    waitForExit: c.init,
+    reason,
+    ...extra,
+  });
+  if (!o) return [run(`${label}: ${c.init ? 'init container' : 'new container'}`)];
+  if (digest) {
+    const want = canonicalSpec(c, digest);
+    if (o.annotations[ANNOTATION.hash] !== specHash(want)) {
+      const before = storedSpec(o);
+      const why = `${label}: ${before ? describeChanges(before, want).join(', ') : 'spec changed'}`;
+      return [
+        {
+          kind: 'remove',
+          pod: pod.name,
+          container: c.name,
+          id: o.id,
+          graceSeconds: pod.graceSeconds,
+          reason: why,
+        },
+        run(why),
+      ];
+    }
+  }
+  if (o.state === 'running')
+    return c.init ? [{ kind: 'wait', pod: pod.name, container: c.name, reason: `${label}: running` }] : [];
+  if (o.state === 'created' || o.state === 'unknown')
+    return [run(`${label}: created but not running`, { replace: o.id })];
+  // Exited.
+  if (c.init && o.exitCode === 0) return [];
+  if (!shouldRestart(pod.restartPolicy, o.exitCode)) {
+    return c.init
+      ? [
+          {
+            kind: 'wait',
+            pod: pod.name,
+            container: c.name,
+            reason: `${label}: failed (exit ${o.exitCode}), restart policy ${pod.restartPolicy}`,
+          },
+        ]
+      : [];
+  }
+  const started = Date.parse(o.startedAt ?? o.finishedAt ?? '') || input.now;
+  const finished = Date.parse(o.finishedAt ?? '') || input.now;
+  const next = nextBackoff(
+    { delayMs: Number(o.annotations[ANNOTATION.backoff] ?? 0) },
+    finished - started,
+  ).delayMs;
+  const restarts = Number(o.annotations[ANNOTATION.restarts] ?? 0) + 1;
+  const exited = `${label}: exited ${o.exitCode ?? '?'}, restart policy ${pod.restartPolicy}`;
+  if (input.now < finished + next) {
+    return [
+      { kind: 'wait', pod: pod.name, container: c.name, reason: `${exited}, back-off ${seconds(next)}` },
+    ];
+  }
+  return [
+    run(`${exited}, restart ${restarts} after ${seconds(next)}`, {
+      replace: o.id,
+      restarts,
+      backoffMs: next,
+    }),
+  ];
+}
+
+function podRunning(name: string, input: PlanInput): boolean {
+  const pod = input.desired.pods.find((p) => p.name === name);
+  const mine = input.observed.containers.filter((c) => podOf(c) === name);
+  const app = pod ? pod.containers.map((c) => c.name) : mine.map(nameIn);
+  return app.length > 0 && app.every((n) => mine.some((c) => nameIn(c) === n && c.state === 'running'));
+}
+
+function planPod(pod: DesiredPod, observed: ObservedContainer[], input: PlanInput): Action[] {
+  const out: Action[] = [];
+  const waiting = pod.dependsOn.filter((d) => !podRunning(d, input));
+  if (waiting.length > 0)
+    return [{ kind: 'wait', pod: pod.name, reason: `${pod.name}: waiting for ${waiting.join(', ')} to run` }];
+  const known = new Set([...pod.initContainers, ...pod.containers].map((c) => c.name));
+  for (const o of observed) {
+    if (!known.has(nameIn(o))) {
+      out.push({
+        kind: 'remove',
+        pod: pod.name,
+        container: nameIn(o),
+        id: o.id,
+        graceSeconds: pod.graceSeconds,
+        reason: `${pod.name}/${nameIn(o)}: no longer in the pod`,
+      });
+    }
+  }
+  if (
+    !input.observed.podsSetUp.has(pod.name) &&
+    (pod.netnsPath || pod.podDirs.length > 0 || pod.createDirs.length > 0)
+  ) {
+    out.push({
+      kind: 'setup-pod',
+      pod: pod.name,
+      reason: `${pod.name}: new pod (network namespace, volumes)`,
+    });
+  }
+  const find = (c: DesiredContainer) => observed.find((o) => nameIn(o) === c.name);
+  // Init containers run to completion, in order, until any container of the pod has started.
+  if (!pod.containers.some((c) => find(c))) {
+    for (const c of pod.initContainers) {
+      const o = find(c);
+      const acts = planContainer(pod, c, o, input);
+      out.push(...acts);
+      const done = o !== undefined && o.state === 'exited' && o.exitCode === 0 && acts.length === 0;
+      if (!done) return out;
+    }
+  }
+  for (const c of pod.containers) out.push(...planContainer(pod, c, find(c), input));
+  return out;
+}
+
+export function plan(input: PlanInput): Action[] {
+  const { desired, observed, frozen } = input;
+  const actions: Action[] = [];
+  // 1. Images, first.
+  const wanted = new Map<string, { platform?: string; never: boolean; who: string[] }>();
+  const want = (image: string, who: string, never: boolean, platform?: string) => {
+    const w = wanted.get(image) ?? { never: true, who: [], ...(platform ? { platform } : {}) };
+    w.never &&= never;
+    w.who.push(who);
+    wanted.set(image, w);
+  };
+  for (const p of desired.pods) {
+    if (frozen.has(p.name)) continue;
+    for (const c of [...p.initContainers, ...p.containers])
+      want(c.image, `${p.name}/${c.name}`, c.pullPolicy === 'Never');
+  }
+  for (const i of desired.images) want(i.image, `Image ${i.name}`, i.pullPolicy === 'Never', i.platform);
+  for (const [image, w] of wanted) {
+    if (observed.images.has(image)) continue;
+    if (w.never)
+      actions.push({
+        kind: 'wait',
+        pod: '',
+        reason: `${image}: not in the store and pullPolicy is Never (${w.who.join(', ')})`,
+      });
+    else
+      actions.push({
+        kind: 'pull',
+        image,
+        ...(w.platform ? { platform: w.platform } : {}),
+        reason: `${image}: not in the store (${w.who.join(', ')})`,
+      });
+  }
+  // 2. Pods that are gone from the manifests.
+  const mine = observed.containers.filter((c) => c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS);
+  const desiredNames = new Set(desired.pods.map((p) => p.name));
+  const gone = new Set(
+    [...mine.map(podOf), ...observed.podsSetUp].filter((p) => !desiredNames.has(p) && !frozen.has(p)),
+  );
+  for (const pod of [...gone].sort()) {
+    for (const o of mine.filter((c) => podOf(c) === pod)) {
+      actions.push({
+        kind: 'remove',
+        pod,
+        container: nameIn(o),
+        id: o.id,
+        graceSeconds: 30,
+        reason: `${pod}: no longer in the manifests`,
+      });
+    }
+    actions.push({ kind: 'teardown-pod', pod, reason: `${pod}: no longer in the manifests` });
+  }
+  // 3. Each desired pod.
+  for (const [pod, why] of [...frozen].sort()) {
+    if (mine.some((c) => podOf(c) === pod))
+      actions.push({ kind: 'wait', pod, reason: `${pod}: kept as it runs (${why})` });
+  }
+  for (const pod of desired.pods) {
+    if (frozen.has(pod.name)) continue;
+    actions.push(
+      ...planPod(
+        pod,
+        mine.filter((c) => podOf(c) === pod.name),
+        input,
+      ),
+    );
+  }
+  return actions;
+}

@@ -1,0 +1,64 @@
+// What identifies a container's desired spec, and what changed between two of them. The canonical
+// form (keys sorted) is stored in the container's annotations; its hash decides "recreate", and a
+// field-by-field comparison says why ("env MODE changed", "image digest changed"). Pure.
+import { createHash } from 'node:crypto';
+import type { DesiredContainer } from './desired.js';
+
+export interface CanonicalSpec {
+  image: string;
+  digest: string;
+  init: boolean;
+  settings: Record<string, unknown>;
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(
+      Object.keys(v as object)
+        .sort()
+        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+    );
+  }
+  return v;
+}
+
+export function canonicalSpec(c: DesiredContainer, digest: string): CanonicalSpec {
+  return sortKeys({ image: c.image, digest, init: c.init, settings: c.settings }) as CanonicalSpec;
+}
+
+export function specHash(spec: CanonicalSpec): string {
+  return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+}
+
+function envMap(env: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const kv of Array.isArray(env) ? (env as string[]) : []) {
+    const eq = kv.indexOf('=');
+    out.set(kv.slice(0, eq), kv.slice(eq + 1));
+  }
+  return out;
+}
+
+/** People's words for what differs: "env MODE changed", "image digest changed", "command changed". */
+export function describeChanges(before: CanonicalSpec, after: CanonicalSpec): string[] {
+  const out: string[] = [];
+  if (before.image !== after.image) out.push(`image ${before.image} → ${after.image}`);
+  else if (before.digest !== after.digest) out.push('image digest changed');
+  const keys = new Set([...Object.keys(before.settings), ...Object.keys(after.settings)]);
+  for (const k of [...keys].sort()) {
+    const a = before.settings[k];
+    const b = after.settings[k];
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    if (k === 'env') {
+      const ea = envMap(a);
+      const eb = envMap(b);
+      for (const name of new Set([...ea.keys(), ...eb.keys()])) {
+        if (!ea.has(name)) out.push(`env ${name} added`);
+        else if (!eb.has(name)) out.push(`env ${name} removed`);
+        else if (ea.get(name) !== eb.get(name)) out.push(`env ${name} changed`);
+      }
+    } else out.push(`${k} changed`);
+  }
+  return out.length > 0 ? out : ['spec changed'];
+}
