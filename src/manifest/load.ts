@@ -3,7 +3,7 @@
 // schema cannot make (names unique within a pod, mounts naming declared volumes, dependencies on
 // pods that exist, duplicates across files). Every problem of every file comes back at once.
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { loadSchema } from '../lib/schemas.js';
@@ -159,11 +159,12 @@ export async function loadManifests(dir: string): Promise<LoadResult> {
     );
   }
   const files = names.filter(isManifestFile).sort();
+  const base = resolve(dir);
   const diagnostics: Diagnostic[] = [];
   const brokenFiles: string[] = [];
   const good: ParsedDoc[] = [];
   for (const name of files) {
-    const file = join(dir, name);
+    const file = join(base, name);
     let text: string;
     try {
       text = await readFile(file, 'utf8');
@@ -230,5 +231,5 @@ export async function loadManifests(dir: string): Promise<LoadResult> {
         !brokenFiles.includes(p.file) && !duplicates.includes(`${p.value.kind}/${p.value.metadata.name}`),
     )
     .map((p) => ({ doc: p.value, file: p.file, line: at(p, [], '', '').line }));
-  return { docs, diagnostics, brokenFiles, duplicates, files: files.map((n) => join(dir, n)) };
+  return { docs, diagnostics, brokenFiles, duplicates, files: files.map((n) => join(base, n)) };
 }

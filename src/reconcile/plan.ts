@@ -21,6 +21,7 @@ export const ANNOTATION = {
   spec: 'berth.dev/spec',
   restarts: 'berth.dev/restarts',
   backoff: 'berth.dev/backoff-ms',
+  grace: 'berth.dev/grace-seconds',
 } as const;
 export const OWNER_MANIFESTS = 'manifests';
 
@@ -170,11 +171,19 @@ function podRunning(name: string, input: PlanInput): boolean {
   return app.length > 0 && app.every((n) => mine.some((c) => nameIn(c) === n && c.state === 'running'));
 }
 
+/** A pod's actions; starting anything waits until the pods it depends on run (on every start). */
 function planPod(pod: DesiredPod, observed: ObservedContainer[], input: PlanInput): Action[] {
-  const out: Action[] = [];
+  const actions = planPodContainers(pod, observed, input);
   const waiting = pod.dependsOn.filter((d) => !podRunning(d, input));
-  if (waiting.length > 0)
-    return [{ kind: 'wait', pod: pod.name, reason: `${pod.name}: waiting for ${waiting.join(', ')} to run` }];
+  if (waiting.length === 0 || !actions.some((a) => a.kind === 'run')) return actions;
+  return [
+    ...actions.filter((a) => a.kind === 'remove'),
+    { kind: 'wait', pod: pod.name, reason: `${pod.name}: waiting for ${waiting.join(', ')} to run` },
+  ];
+}
+
+function planPodContainers(pod: DesiredPod, observed: ObservedContainer[], input: PlanInput): Action[] {
+  const out: Action[] = [];
   const known = new Set([...pod.initContainers, ...pod.containers].map((c) => c.name));
   for (const o of observed) {
     if (!known.has(nameIn(o))) {
@@ -259,7 +268,7 @@ export function plan(input: PlanInput): Action[] {
         pod,
         container: nameIn(o),
         id: o.id,
-        graceSeconds: 30,
+        graceSeconds: Number(o.annotations[ANNOTATION.grace] ?? 30), // the pod's own, kept at creation
         reason: `${pod}: no longer in the manifests`,
       });
     }

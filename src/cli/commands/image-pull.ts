@@ -1,16 +1,8 @@
-import { hostPlatform, parsePlatform } from '../../oci/platform.js';
-import { parseReference } from '../../oci/reference.js';
-import { type PullDeps, type PullResult, pullImage } from '../../pull/index.js';
-import { createWorkerRunner } from '../../snapshot/apply-thread.js';
+import type { PullEvent, PullResult } from '../../pull/index.js';
 import type { Command } from '../command.js';
 import { formatDuration, formatSize, renderJson } from '../output.js';
 import { createProgressRenderer } from '../progress.js';
-import { UNPACK_WORKER } from '../workers.js';
-
-function armVersion(): string | undefined {
-  const v = (process.config.variables as Record<string, unknown>).arm_version;
-  return v === undefined ? undefined : String(v);
-}
+import { createPuller } from '../puller.js';
 
 export const imagePull: Command = {
   path: ['image', 'pull'],
@@ -23,12 +15,6 @@ export const imagePull: Command = {
   ],
   args: [1, 1],
   async run(ctx, { positionals, values }) {
-    const ref = parseReference(positionals[0] as string);
-    const platform =
-      typeof values.platform === 'string'
-        ? parsePlatform(values.platform)
-        : hostPlatform(process.platform, process.arch, armVersion());
-    const [config, store, registry] = [await ctx.hostConfig(), await ctx.store(), await ctx.registry()];
     const progress =
       ctx.stderr.isTTY && ctx.flags.output === 'table'
         ? createProgressRenderer(ctx.stderr, Date.now)
@@ -36,22 +22,11 @@ export const imagePull: Command = {
     const started = Date.now();
     let result: PullResult;
     try {
-      let unpack: PullDeps['unpack'];
-      if (values['no-unpack'] !== true) {
-        const run = createWorkerRunner(UNPACK_WORKER);
-        run.warm(); // starts while the manifest and config are fetched
-        unpack = {
-          snapshots: await ctx.snapshots(),
-          limits: config.unpack,
-          run,
-          concurrency: config.unpack.maxConcurrentLayers,
-        };
-      }
-      result = await pullImage({ registry, store, now: ctx.now, ...(unpack ? { unpack } : {}) }, ref, {
-        platform,
-        maxConcurrentDownloads: config.pull.maxConcurrentDownloads,
-        signal: ctx.signal,
-        onEvent: progress ? (e) => progress.onEvent(e) : undefined,
+      result = await createPuller(ctx)({
+        image: positionals[0] as string,
+        ...(typeof values.platform === 'string' ? { platform: values.platform } : {}),
+        unpack: values['no-unpack'] !== true,
+        ...(progress ? { onEvent: (e: PullEvent) => progress.onEvent(e) } : {}),
       });
     } finally {
       progress?.finish(); // the last redraw, before anything else reaches the terminal

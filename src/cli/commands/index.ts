@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { applyCommand } from './apply.js';
 import { containerCreate } from './container-create.js';
 import { containerExec } from './container-exec.js';
 import { containerKill, containerRm, containerStart, containerStop } from './container-lifecycle.js';
@@ -10,11 +11,17 @@ import { imagePrune } from './image-prune.js';
 import { imagePull } from './image-pull.js';
 import { imageRm } from './image-rm.js';
 import { imageUnpack } from './image-unpack.js';
+import { planCommand } from './plan.js';
+import { logs, ps } from './ps.js';
 import { validate } from './validate.js';
 
 /** Every command, in the order `berth --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   validate,
+  planCommand,
+  applyCommand,
+  ps,
+  logs,
   imagePull,
   imageLs,
   imageRm,

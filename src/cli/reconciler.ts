@@ -1,0 +1,21 @@
+// The reconciler as the CLI builds it: runtime, store and host layout from the global flags, and
+// how actions are printed.
+import { join } from 'node:path';
+import type { Reconciler } from '../reconcile/loop.js';
+import type { Action } from '../reconcile/plan.js';
+import type { CommandContext } from './command.js';
+
+export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
+  const rt = await ctx.runtime();
+  return {
+    rt,
+    store: await ctx.store(),
+    host: { volumes: rt.paths.volumes, pods: join(ctx.flags.root, 'pods'), netns: rt.paths.netns },
+    now: () => ctx.now().getTime(),
+  };
+}
+
+/** `run          web/main: new container` */
+export function formatAction(a: Action): string {
+  return `${a.kind.padEnd(12)} ${a.reason}`;
+}

@@ -1,0 +1,35 @@
+// What the host has, for the planner: images in the store (name → manifest digest), every
+// container with its annotations and live state (read from files), and the pods set up.
+import type { ContentStore } from '../content/types.js';
+import { containerStatus, type RuntimeDeps } from '../runtime/containers.js';
+import { readRecords } from '../runtime/record.js';
+import type { HostLayout } from './desired.js';
+import type { ObservedState } from './plan.js';
+import { podsSetUp } from './pods.js';
+
+export async function observe(
+  rt: RuntimeDeps,
+  store: ContentStore,
+  host: HostLayout,
+): Promise<ObservedState> {
+  const [records, images, pods] = await Promise.all([
+    readRecords(rt.paths.containers),
+    store.listImages(),
+    podsSetUp(host),
+  ]);
+  const containers = await Promise.all(
+    records.map(async (r) => {
+      const s = await containerStatus(rt, r);
+      return {
+        id: r.id,
+        name: r.name,
+        state: s.state,
+        exitCode: s.exitCode,
+        startedAt: s.startedAt,
+        finishedAt: s.finishedAt,
+        annotations: r.annotations ?? {},
+      };
+    }),
+  );
+  return { images: new Map(images.map((i) => [i.name, i.target.digest])), containers, podsSetUp: pods };
+}

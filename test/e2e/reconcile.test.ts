@@ -1,0 +1,162 @@
+// The reconcile loop end to end, as root, with real runc, conmon and overlayfs: apply brings
+// manifests up; an edit recreates exactly what changed, with the reason; a broken edit changes
+// nothing; a deleted file removes its pod and keeps its named volume; a killed container comes back
+// per policy after its back-off; containers made by hand are never touched.
+import { execFileSync } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBerth } from '../helpers/cli.js';
+import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
+  root: true,
+});
+const EXAMPLES = new URL('../../examples/manifests/', import.meta.url);
+
+interface PodView {
+  name: string;
+  phase: string;
+  sourceFile: string;
+  containers: Array<{ name: string; state: string; restarts: number; exitCode: number | null }>;
+}
+
+describe.skipIf(skip)('reconcile', () => {
+  let registry: TestRegistry;
+  let layout: Layout;
+  let work: string;
+  let dir: string;
+  let root: string;
+  let state: string;
+  const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+  const ps = async () => JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
+  const ids = async () =>
+    Object.fromEntries(
+      (
+        JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<{
+          name: string;
+          id: string;
+        }>
+      ).map((c) => [c.name, c.id]),
+    );
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-reconcile-'));
+    root = join(work, 'root');
+    state = join(work, 'state');
+    dir = join(work, 'manifests');
+    registry = await startRegistry();
+    layout = await createLayout();
+    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+    await pushImage(layout, 'busybox', `${registry.host}/demo/busybox:1`);
+    // The examples, pointed at this test's registry.
+    await cp(EXAMPLES, dir, { recursive: true });
+    for (const f of await readdir(dir)) {
+      const text = await readFile(join(dir, f), 'utf8');
+      await writeFile(join(dir, f), text.replaceAll('127.0.0.1:5000', registry.host));
+    }
+  }, 180_000);
+  afterAll(async () => {
+    // Everything goes: delete the manifests, apply, then remove what is left by hand.
+    if (dir) {
+      await rm(dir, { recursive: true, force: true });
+      await writeFile(join(work, 'empty.yaml'), '');
+      await berth('apply', work).catch(() => undefined);
+    }
+    const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
+      name: string;
+    }>;
+    for (const c of left.reverse()) await berth('container', 'rm', '--force', c.name);
+    const mounts = execFileSync('findmnt', ['-rn', '-o', 'TARGET']).toString().split('\n');
+    expect(mounts.filter((m) => m.startsWith(work))).toEqual([]);
+    await registry?.stop();
+    await layout?.cleanup();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('apply brings the examples up: dependencies, init containers, volumes; then nothing is left to do', async () => {
+    const plan = await berth('plan', dir);
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain('wait         worker: waiting for web to run');
+    const apply = await berth('apply', dir);
+    expect(apply.stderr).toBe('');
+    expect(apply.code).toBe(0);
+    const pods = await ps();
+    expect(pods.map((p) => [p.name, p.phase])).toEqual([
+      ['prepared', 'Running'],
+      ['web', 'Running'],
+      ['worker', 'Running'],
+    ]);
+    expect(pods.find((p) => p.name === 'web')?.sourceFile).toBe(join(dir, 'web.yaml'));
+    expect((await berth('logs', 'prepared')).stdout).toMatch(/^prepared at /);
+    expect((await berth('logs', 'worker')).stdout).toBe('worker started\n');
+    const again = await berth('plan', dir);
+    expect([again.code, again.stdout]).toEqual([0, 'nothing to do: the host matches the manifests\n']);
+  });
+
+  it('an env edit recreates exactly that pod, and says why', async () => {
+    const before = await ids();
+    const file = join(dir, 'web.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('value: demo', 'value: edited'));
+    expect((await berth('plan', dir)).stdout).toBe(
+      'remove       web/main: env MODE changed\nrun          web/main: env MODE changed\n',
+    );
+    expect((await berth('apply', dir)).code).toBe(0);
+    const after = await ids();
+    expect(after.web_main).not.toBe(before.web_main);
+    expect(after.worker_main).toBe(before.worker_main);
+    expect(after.prepared_main).toBe(before.prepared_main);
+    expect((await berth('logs', 'web')).stdout).toContain('mode edited');
+  });
+
+  it('a broken edit stops and restarts nothing, and says where', async () => {
+    const before = await ids();
+    const file = join(dir, 'worker.yaml');
+    const good = await readFile(file, 'utf8');
+    await writeFile(file, `${good}  colour: red\n`);
+    const apply = await berth('apply', dir);
+    expect(apply.stderr).toBe(`${file}:19:3: ERR_MANIFEST_SCHEMA: unknown field spec.colour\n`);
+    expect(apply.code).toBe(2);
+    expect(apply.stdout).toBe(`wait         worker: kept as it runs (${file} has errors)\n`);
+    expect(await ids()).toEqual(before);
+    await writeFile(file, good);
+  });
+
+  it('a killed container comes back per its policy, after the back-off', async () => {
+    expect((await berth('container', 'kill', 'web_main')).code).toBe(0);
+    for (
+      let i = 0;
+      i < 100 && (await ps()).find((p) => p.name === 'web')?.containers[0]?.state !== 'exited';
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await berth('plan', dir)).stdout).toBe(
+      'wait         web/main: exited 137, restart policy Always, back-off 10 s\n',
+    );
+    await new Promise((r) => setTimeout(r, 10_500));
+    const apply = await berth('apply', dir);
+    expect(apply.stdout).toBe(
+      'run          web/main: exited 137, restart policy Always, restart 1 after 10 s\n',
+    );
+    const web = (await ps()).find((p) => p.name === 'web');
+    expect(web?.containers[0]).toMatchObject({ state: 'running', restarts: 1 });
+  }, 30_000);
+
+  it('a deleted file removes its pod and keeps its named volume; hand-made containers stay', async () => {
+    const image = `${registry.host}/demo/busybox:1`;
+    expect((await berth('container', 'create', image, 'by-hand', '--', '/bin/sleep', '100')).code).toBe(0);
+    await rm(join(dir, 'web.yaml'));
+    await rm(join(dir, 'worker.yaml')); // it depends on web
+    const apply = await berth('apply', dir);
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toContain('remove       web: no longer in the manifests');
+    expect((await ps()).map((p) => p.name)).toEqual(['prepared']);
+    expect((await readFile(join(root, 'volumes/web-data/visits'), 'utf8')).length).toBeGreaterThan(0);
+    expect(Object.keys(await ids())).toContain('by-hand');
+    expect(await readdir(join(state, 'netns'))).not.toContain('pod-web');
+  });
+});
