@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on examples/, end to end on one host: set up, start a registry on loopback seeded
-# with a busybox image built here, pull it into a fresh store with berth, list it, and run a
-# container from it. Everything it starts or creates is removed on exit.
+# with a busybox image built here, then `berth apply examples/manifests` (pointed at that registry)
+# and `berth ps`; along the way the image commands and one hand-made container. Everything it
+# starts or creates is removed on exit.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$repo/scripts/setup.sh"
@@ -12,6 +13,10 @@ work=$(mktemp -d /tmp/berth-demo.XXXXXX)
 reg_pid=""
 cleanup() {
   set +e
+  if [ -d "$work/manifests" ]; then # the manifests go, so apply removes their pods
+    rm -rf "$work/manifests" && mkdir "$work/manifests"
+    command berth --root "$work/root" --state "$work/state" apply "$work/manifests" >/dev/null 2>&1
+  fi
   for c in demo-web; do
     command berth --root "$work/root" --state "$work/state" container rm --force "$c" >/dev/null 2>&1
   done
@@ -47,6 +52,7 @@ printf 'root:x:0:\n' >"$rootfs/etc/group"
 umoci repack --image "$work/oci:busybox" "$work/bundle" >/dev/null
 umoci config --image "$work/oci:busybox" --os linux --architecture amd64 --config.cmd /bin/sh >/dev/null
 skopeo copy --quiet --dest-tls-verify=false "oci:$work/oci:busybox" "docker://$registry/demo/busybox:latest"
+skopeo copy --quiet --dest-tls-verify=false "oci:$work/oci:busybox" "docker://$registry/demo/busybox:1"
 
 berth() { command berth --root "$work/root" --state "$work/state" --config "$repo/examples/config.yaml" "$@"; }
 say "berth image pull $registry/demo/busybox:latest"
@@ -70,3 +76,21 @@ say "berth container stop + rm (the named volume stays)"
 berth container stop --time 1 demo-web
 berth container rm demo-web
 cat "$work/root/volumes/demo-data/f"
+
+say "berth apply examples/manifests (their registry, 127.0.0.1:5000, pointed at $registry)"
+mkdir -p "$work/manifests"
+for f in "$repo"/examples/manifests/*.yaml; do sed "s/127.0.0.1:5000/$registry/" "$f" >"$work/manifests/$(basename "$f")"; done
+berth validate "$work/manifests"
+berth plan "$work/manifests" || true
+berth apply "$work/manifests"
+say "berth ps"
+berth ps
+say "berth logs web / prepared / worker"
+berth logs web
+berth logs prepared
+berth logs worker
+say "an edit: web's MODE changes, berth plan says so, apply recreates only web"
+sed -i 's/value: demo/value: edited/' "$work/manifests/web.yaml"
+berth plan "$work/manifests" || true
+berth apply "$work/manifests"
+berth ps
