@@ -36,9 +36,10 @@ export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSi
         hint: 'see berth --help',
       });
     }
-    // A one-word command consumed a positional as its second word: give it back.
-    const extra = path.slice(command.path.length);
-    const args = parseCommandArgs([...extra, ...rest], command.options, io.env);
+    // A one-word command may have taken a value as its second word (`daemon --manifests DIR`):
+    // split again at the command's own depth, so every argument stays where it was.
+    const own = command.path.length === path.length ? rest : splitCommandPath(argv, command.path.length).rest;
+    const args = parseCommandArgs(own, command.options, io.env);
     if (args.global.help) {
       io.stdout.write(renderCommandHelp(command));
       return 0;

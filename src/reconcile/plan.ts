@@ -60,7 +60,13 @@ export type Action =
     }
   | { kind: 'remove'; pod: string; container: string; id: string; graceSeconds: number; reason: string }
   | { kind: 'teardown-pod'; pod: string; reason: string }
-  | { kind: 'wait'; pod: string; container?: string; reason: string };
+  | {
+      kind: 'wait';
+      pod: string;
+      container?: string;
+      reason: string /** ms epoch: when to look again */;
+      until?: number;
+    };
 
 export interface PlanInput {
   desired: DesiredState;
@@ -152,7 +158,13 @@ function planContainer(
   const exited = `${label}: exited ${o.exitCode ?? '?'}, restart policy ${pod.restartPolicy}`;
   if (input.now < finished + next) {
     return [
-      { kind: 'wait', pod: pod.name, container: c.name, reason: `${exited}, back-off ${seconds(next)}` },
+      {
+        kind: 'wait',
+        pod: pod.name,
+        container: c.name,
+        reason: `${exited}, back-off ${seconds(next)}`,
+        until: finished + next,
+      },
     ];
   }
   return [

@@ -5,6 +5,7 @@ import { containerExec } from './container-exec.js';
 import { containerKill, containerRm, containerStart, containerStop } from './container-lifecycle.js';
 import { containerLogs } from './container-logs.js';
 import { containerLs } from './container-ls.js';
+import { daemonCommand } from './daemon.js';
 import { imageInspect } from './image-inspect.js';
 import { imageLs } from './image-ls.js';
 import { imagePrune } from './image-prune.js';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   validate,
   planCommand,
   applyCommand,
+  daemonCommand,
   ps,
   logs,
   imagePull,

@@ -1,0 +1,57 @@
+import { runDaemon } from '../../daemon/daemon.js';
+import { BerthError } from '../../lib/errors.js';
+import { formatDiagnostic } from '../../lib/yaml-validate.js';
+import { parseCount } from '../../runtime/quantity.js';
+import type { Command } from '../command.js';
+import { createPuller } from '../puller.js';
+import { formatAction, openReconciler } from '../reconciler.js';
+
+export const daemonCommand: Command = {
+  path: ['daemon'],
+  summary:
+    'Watch a folder of manifests and keep the host matching it (containers keep running when it stops)',
+  usage: 'daemon --manifests DIR [--resync S]',
+  options: { manifests: { type: 'string' }, resync: { type: 'string' } },
+  flags: [
+    ['--manifests DIR', 'the folder to watch (default /etc/berth/manifests)'],
+    ['--resync S', 'seconds between passes when nothing happens (default 30)'],
+  ],
+  args: [0, 0],
+  async run(ctx, { values }) {
+    const dir = typeof values.manifests === 'string' ? values.manifests : '/etc/berth/manifests';
+    const resyncMs = (typeof values.resync === 'string' ? parseCount(values.resync, '--resync') : 30) * 1000;
+    const pull = createPuller(ctx);
+    const stamp = () => ctx.now().toISOString();
+    let lastDiagnostics = '';
+    ctx.stdout.write(`${stamp()} watching ${dir}\n`);
+    await runDaemon(await openReconciler(ctx), {
+      dir,
+      debounceMs: 150,
+      resyncMs,
+      signal: ctx.signal,
+      execute: {
+        pull: async (image, platform) => {
+          await pull({ image, ...(platform ? { platform } : {}) });
+        },
+        onDone: (a, err) => {
+          if (err) {
+            const why = err instanceof BerthError ? `${err.code}: ${err.message}` : String(err);
+            ctx.stderr.write(`${stamp()} failed ${formatAction(a)}: ${why}\n`);
+          } else ctx.stdout.write(`${stamp()} ${formatAction(a)}\n`);
+        },
+      },
+      onPass: (result) => {
+        // Diagnostics once per change, not on every pass.
+        const text = result.diagnostics.map(formatDiagnostic).join('\n');
+        if (text !== lastDiagnostics && text) ctx.stderr.write(`${text}\n`);
+        lastDiagnostics = text;
+      },
+      onError: (err) => {
+        const why = err instanceof BerthError ? `${err.code}: ${err.message}` : String(err);
+        ctx.stderr.write(`${stamp()} ${why}\n`);
+      },
+    });
+    ctx.stdout.write(`${stamp()} stopped; containers keep running\n`);
+    return 0;
+  },
+};
