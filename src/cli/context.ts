@@ -69,6 +69,7 @@ export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal):
       paths,
       runc: createRunc(paths.runcRoot),
       images: async () => ({ store: await store(), snapshots: await snapshots() }),
+      stateCache: new Map(),
       seccompProfile: async () => loadSeccompProfile((await hostConfig()).seccompProfile),
       now: io.now,
       logSizeMax: LOG_SIZE_MAX,

@@ -5,6 +5,7 @@ import { watch as fsWatch } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { watch } from 'chokidar';
 import { makeDirs } from '../lib/make-dirs.js';
+import type { ParseCache } from '../manifest/load.js';
 import type { ExecuteDeps } from '../reconcile/execute.js';
 import { type ApplyResult, applyOnce, type Reconciler } from '../reconcile/loop.js';
 import { PassScheduler } from './triggers.js';
@@ -15,13 +16,15 @@ export interface DaemonOptions {
   resyncMs: number;
   signal: AbortSignal;
   execute: Omit<ExecuteDeps, 'rt' | 'host'>;
-  onPass?(result: ApplyResult): void;
+  /** After each pass: what it did, and the CPU it took (ms). */
+  onPass?(result: ApplyResult, cpuMs: number): void;
   onError?(err: unknown): void;
 }
 
 export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> {
   const dir = resolve(o.dir);
   const scheduler = new PassScheduler(o.debounceMs, o.resyncMs);
+  const cache: ParseCache = new Map(); // unchanged files are not parsed again
   let wake: (() => void) | undefined;
   const trigger = () => {
     scheduler.trigger(Date.now());
@@ -39,9 +42,11 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     while (!o.signal.aborted) {
       scheduler.passStarted(Date.now());
       try {
-        const result = await applyOnce(r, dir, o.execute);
+        const cpu = process.cpuUsage();
+        const result = await applyOnce(r, dir, o.execute, cache);
+        const used = process.cpuUsage(cpu);
         for (const a of result.remaining) if (a.kind === 'wait' && a.until) scheduler.wakeAt(a.until);
-        o.onPass?.(result);
+        o.onPass?.(result, (used.user + used.system) / 1000);
       } catch (err) {
         o.onError?.(err); // an unreadable folder, say: keep everything, try again later
       }

@@ -142,7 +142,10 @@ function parseFile(text: string, file: string): { parsed: ParsedDoc[]; diagnosti
   return { parsed, diagnostics };
 }
 
-export async function loadManifests(dir: string): Promise<LoadResult> {
+/** Parsed files by path, reused while a file's size and mtime stay the same (the daemon keeps one). */
+export type ParseCache = Map<string, { key: string; text: string; result: ReturnType<typeof parseFile> }>;
+
+export async function loadManifests(dir: string, cache?: ParseCache): Promise<LoadResult> {
   let names: string[];
   try {
     if (!(await stat(dir)).isDirectory())
@@ -166,8 +169,12 @@ export async function loadManifests(dir: string): Promise<LoadResult> {
   for (const name of files) {
     const file = join(base, name);
     let text: string;
+    let key = '';
     try {
-      text = await readFile(file, 'utf8');
+      const st = await stat(file);
+      key = `${st.size}:${st.mtimeMs}:${st.ino}`;
+      const hit = cache?.get(file);
+      text = hit?.key === key ? hit.text : await readFile(file, 'utf8');
     } catch (err) {
       diagnostics.push({
         file,
@@ -179,7 +186,10 @@ export async function loadManifests(dir: string): Promise<LoadResult> {
       brokenFiles.push(file);
       continue;
     }
-    const { parsed, diagnostics: found } = parseFile(text, file);
+    const hit = cache?.get(file);
+    const result = hit?.key === key && hit.text === text ? hit.result : parseFile(text, file);
+    cache?.set(file, { key, text, result });
+    const { parsed, diagnostics: found } = result;
     if (found.length > 0) {
       diagnostics.push(...found);
       brokenFiles.push(file);

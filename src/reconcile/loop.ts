@@ -4,7 +4,7 @@
 
 import type { ContentStore } from '../content/types.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
-import { type LoadResult, loadManifests } from '../manifest/load.js';
+import { type LoadResult, loadManifests, type ParseCache } from '../manifest/load.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import { type DesiredState, desiredState, type HostLayout } from './desired.js';
 import { type ExecuteDeps, type ExecuteResult, execute } from './execute.js';
@@ -66,8 +66,9 @@ export async function applyOnce(
   r: Reconciler,
   dir: string,
   deps: Omit<ExecuteDeps, 'rt' | 'host'>,
+  cache?: ParseCache,
 ): Promise<ApplyResult> {
-  const loaded = await loadManifests(dir);
+  const loaded = await loadManifests(dir, cache);
   const executed: ExecuteResult = { done: [], failed: [] };
   let remaining: Action[] = [];
   let passes = 0;

@@ -1,17 +1,19 @@
 // Containers after creation (create.ts): start, stop (the image's StopSignal, a grace period, then
 // SIGKILL), kill, remove, and status. State is read live from runc and conmon's exit files, never
 // cached, so any berth process can control containers an earlier one created.
-import { readFile, rm, stat } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import { BerthError, errnoCode } from '../lib/errors.js';
+import { isProcessAlive } from '../lib/process.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { removeNetns } from './netns.js';
 import { type ContainerPaths, containerPaths, type RuntimePaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
 import { releaseRootfs } from './rootfs.js';
 import type { Runc } from './runc.js';
-import { readLiveState } from './runc-state.js';
+import { readLiveState, type StateCache } from './runc-state.js';
 import type { SeccompProfile } from './seccomp.js';
 import { invalid } from './spec.js';
 
@@ -25,6 +27,8 @@ export interface RuntimeDeps {
   nofileHard: number;
   /** The host's capability bounding set. */
   capBound: bigint;
+  /** Kept by a long-lived process so runc's state files are parsed once per change. */
+  stateCache?: StateCache;
   /** The profile to convert, or undefined for berth's built-in filter (create only). */
   seccompProfile(): Promise<SeccompProfile | undefined>;
   /** Where a process's text of /etc/resolv.conf comes from. */
@@ -59,10 +63,18 @@ export async function findContainer(deps: RuntimeDeps, name: string): Promise<Co
   return found;
 }
 
-async function exitOf(p: ContainerPaths): Promise<{ code: number; at: string } | undefined> {
+function conmonAlive(p: ContainerPaths): boolean {
   try {
-    const [text, st] = await Promise.all([readFile(p.exitFile, 'utf8'), stat(p.exitFile)]);
-    return { code: Number(text.trim()), at: st.mtime.toISOString() };
+    return isProcessAlive(Number(readFileSync(p.conmonPidFile, 'utf8').trim()));
+  } catch {
+    return false;
+  }
+}
+
+function exitOf(p: ContainerPaths): { code: number; at: string } | undefined {
+  try {
+    const text = readFileSync(p.exitFile, 'utf8');
+    return { code: Number(text.trim()), at: statSync(p.exitFile).mtime.toISOString() };
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;
@@ -71,17 +83,15 @@ async function exitOf(p: ContainerPaths): Promise<{ code: number; at: string } |
 
 export async function containerStatus(deps: RuntimeDeps, r: ContainerRecord): Promise<ContainerStatus> {
   const p = containerPaths(deps.paths, r.id);
-  const [live, exit, oom] = await Promise.all([
-    readLiveState(deps.runc.root, r.id),
-    exitOf(p),
-    stat(join(p.persist, 'oom')).then(
-      () => true,
-      () => false,
-    ),
-  ]);
+  // Synchronous reads (see runc-state.ts); the exit file only matters once the process is gone.
+  const live = await readLiveState(deps.runc.root, r.id, deps.stateCache);
+  const gone = live?.state !== 'running' && live?.state !== 'created';
+  const exit = gone ? exitOf(p) : undefined;
+  const oom = gone && existsSync(join(p.persist, 'oom'));
   let state: ContainerState = 'unknown';
   if (live?.state === 'running') state = 'running';
   else if (live?.state === 'created') state = 'created';
+  else if (!exit && conmonAlive(p)) state = 'running'; // the process just ended; conmon is writing its exit code
   else if (exit || live?.state === 'stopped') state = 'exited';
   return {
     id: r.id,
@@ -138,15 +148,18 @@ export async function startContainer(deps: RuntimeDeps, name: string): Promise<C
   };
 }
 
+/** Until the process is gone (false after `ms`), then briefly until conmon has written the exit code. */
 async function waitUntilStopped(deps: RuntimeDeps, r: ContainerRecord, ms: number): Promise<boolean> {
   const sleep = deps.sleep ?? ((t: number) => new Promise<void>((res) => setTimeout(res, t)));
   const until = Date.now() + ms;
   for (;;) {
     const s = await containerStatus(deps, r);
-    if (s.state !== 'running') return true;
+    if (s.state !== 'running') break;
     if (Date.now() >= until) return false;
     await sleep(50);
   }
+  for (let i = 0; i < 40 && (await containerStatus(deps, r)).exitCode === null; i++) await sleep(25);
+  return true;
 }
 
 /** StopSignal, up to `graceSeconds` for the process to go, then SIGKILL. */

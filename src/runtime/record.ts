@@ -1,7 +1,8 @@
 // A container's record, `containers/<id>/container.json`: what it was created from and with,
 // and when it was started. The live state (running, pid, exit code) is never stored here: it is
 // read from runc and conmon's exit file each time, so it cannot go stale.
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
 import type { Digest } from '../oci/digest.js';
@@ -29,10 +30,11 @@ export async function writeRecord(file: string, record: ContainerRecord): Promis
   await rename(tmp, file);
 }
 
+/** Every container's record (synchronous reads: the daemon does this on every pass). */
 export async function readRecords(containersDir: string): Promise<ContainerRecord[]> {
   let names: string[];
   try {
-    names = await readdir(containersDir);
+    names = readdirSync(containersDir);
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return [];
     throw err;
@@ -41,9 +43,7 @@ export async function readRecords(containersDir: string): Promise<ContainerRecor
   for (const n of names) {
     if (!/^[a-f0-9]{32}$/.test(n)) continue;
     try {
-      out.push(
-        JSON.parse(await readFile(join(containersDir, n, 'container.json'), 'utf8')) as ContainerRecord,
-      );
+      out.push(JSON.parse(readFileSync(join(containersDir, n, 'container.json'), 'utf8')) as ContainerRecord);
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') throw err; // a container being created or removed
     }

@@ -11,10 +11,11 @@ export const daemonCommand: Command = {
   summary:
     'Watch a folder of manifests and keep the host matching it (containers keep running when it stops)',
   usage: 'daemon --manifests DIR [--resync S]',
-  options: { manifests: { type: 'string' }, resync: { type: 'string' } },
+  options: { manifests: { type: 'string' }, resync: { type: 'string' }, stats: { type: 'boolean' } },
   flags: [
     ['--manifests DIR', 'the folder to watch (default /etc/berth/manifests)'],
     ['--resync S', 'seconds between passes when nothing happens (default 30)'],
+    ['--stats', 'one line per pass: actions taken, containers seen, CPU used'],
   ],
   args: [0, 0],
   async run(ctx, { values }) {
@@ -26,7 +27,7 @@ export const daemonCommand: Command = {
     ctx.stdout.write(`${stamp()} watching ${dir}\n`);
     await runDaemon(await openReconciler(ctx), {
       dir,
-      debounceMs: 150,
+      debounceMs: 50,
       resyncMs,
       signal: ctx.signal,
       execute: {
@@ -40,7 +41,12 @@ export const daemonCommand: Command = {
           } else ctx.stdout.write(`${stamp()} ${formatAction(a)}\n`);
         },
       },
-      onPass: (result) => {
+      onPass: (result, cpuMs) => {
+        if (values.stats === true) {
+          ctx.stdout.write(
+            `${stamp()} pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${cpuMs.toFixed(1)} ms CPU\n`,
+          );
+        }
         // Diagnostics once per change, not on every pass.
         const text = result.diagnostics.map(formatDiagnostic).join('\n');
         if (text !== lastDiagnostics && text) ctx.stderr.write(`${text}\n`);

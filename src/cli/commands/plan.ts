@@ -13,10 +13,14 @@ export const planCommand: Command = {
   flags: [],
   args: [1, 1],
   async run(ctx, { positionals }) {
-    const { loaded, actions } = await planOnce(await openReconciler(ctx), positionals[0] as string);
+    const r = await openReconciler(ctx);
+    const cpu = process.cpuUsage();
+    const { loaded, actions } = await planOnce(r, positionals[0] as string);
+    const used = process.cpuUsage(cpu);
+    const passCpuMs = (used.user + used.system) / 1000; // one pass: load, observe, plan
     const changes = actions.filter(isActionable);
     if (ctx.flags.output === 'json') {
-      ctx.stdout.write(renderJson({ actions, diagnostics: loaded.diagnostics }));
+      ctx.stdout.write(renderJson({ actions, diagnostics: loaded.diagnostics, passCpuMs }));
     } else {
       for (const d of loaded.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
       for (const a of actions) ctx.stdout.write(`${formatAction(a)}\n`);
