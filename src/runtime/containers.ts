@@ -91,7 +91,8 @@ export async function containerStatus(deps: RuntimeDeps, r: ContainerRecord): Pr
   let state: ContainerState = 'unknown';
   if (live?.state === 'running') state = 'running';
   else if (live?.state === 'created') state = 'created';
-  else if (!exit && conmonAlive(p)) state = 'running'; // the process just ended; conmon is writing its exit code
+  // The process just ended and conmon is still writing its exit code: not exited yet.
+  else if (!exit && conmonAlive(p)) state = 'running';
   else if (exit || live?.state === 'stopped') state = 'exited';
   return {
     id: r.id,
