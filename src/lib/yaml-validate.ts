@@ -28,6 +28,20 @@ function validatorFor(schema: object): ReturnType<Ajv['compile']> {
   return v;
 }
 
+/** A parsed document's YAML syntax errors, positioned. */
+export function syntaxDiagnostics(doc: Document, lc: LineCounter, file: string): Diagnostic[] {
+  return doc.errors.map((e) => {
+    const pos = lc.linePos(e.pos[0]);
+    return {
+      file,
+      line: pos.line,
+      col: pos.col,
+      code: 'ERR_YAML_SYNTAX',
+      message: e.message.split('\n')[0] ?? '',
+    };
+  });
+}
+
 /** Says what an unknown field is instead of "unknown field X" (e.g. a Kubernetes field berth lacks). */
 export type UnknownFieldRule = (path: string) => { code: string; message: string } | undefined;
 
@@ -63,17 +77,7 @@ export function parseYamlWithSchema<T>(
 ): T | undefined {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const diagnostics: Diagnostic[] = [];
-  for (const e of doc.errors) {
-    const pos = lineCounter.linePos(e.pos[0]);
-    diagnostics.push({
-      file,
-      line: pos.line,
-      col: pos.col,
-      code: 'ERR_YAML_SYNTAX',
-      message: e.message.split('\n')[0] ?? '',
-    });
-  }
+  const diagnostics = syntaxDiagnostics(doc, lineCounter, file);
   if (diagnostics.length === 0) {
     const value = doc.toJS() as unknown;
     if (value === null || value === undefined) return undefined;

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { loadSchema } from '../lib/schemas.js';
-import { type Diagnostic, validateDocument } from '../lib/yaml-validate.js';
+import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yaml-validate.js';
 import type { LoadedDoc, ManifestDoc, PodManifest } from './kinds.js';
 import { unsupportedField } from './unsupported.js';
 
@@ -92,16 +92,7 @@ function parseFile(text: string, file: string): { parsed: ParsedDoc[]; diagnosti
   const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false }); // JSON is YAML too
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const pos = lc.linePos(e.pos[0]);
-        diagnostics.push({
-          file,
-          line: pos.line,
-          col: pos.col,
-          code: 'ERR_YAML_SYNTAX',
-          message: e.message.split('\n')[0] ?? '',
-        });
-      }
+      diagnostics.push(...syntaxDiagnostics(doc, lc, file));
       continue;
     }
     const value = doc.toJS() as unknown;
@@ -187,7 +178,7 @@ export async function loadManifests(dir: string, cache?: ParseCache): Promise<Lo
       continue;
     }
     const hit = cache?.get(file);
-    const result = hit?.key === key && hit.text === text ? hit.result : parseFile(text, file);
+    const result = hit?.key === key ? hit.result : parseFile(text, file);
     cache?.set(file, { key, text, result });
     const { parsed, diagnostics: found } = result;
     if (found.length > 0) {

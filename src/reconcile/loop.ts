@@ -33,7 +33,6 @@ export function frozenPods(loaded: LoadResult, observed: ObservedState): Map<str
     const pod = c.annotations[ANNOTATION.pod] as string;
     const source = c.annotations[ANNOTATION.source] ?? '';
     if (loaded.brokenFiles.includes(source)) frozen.set(pod, `${source} has errors`);
-    if (loaded.duplicates.includes(`Pod/${pod}`)) frozen.set(pod, 'defined more than once');
   }
   for (const key of loaded.duplicates)
     if (key.startsWith('Pod/')) frozen.set(key.slice(4), 'defined more than once');

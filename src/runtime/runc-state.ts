@@ -47,17 +47,16 @@ export async function readLiveState(
   id: string,
   cache?: StateCache,
 ): Promise<{ state: LiveState; pid: number | null } | undefined> {
-  const s0 = initProcess(join(runcRoot, id, 'state.json'), cache);
-  if (!s0) return undefined;
-  const s = { init_process_pid: s0.pid, init_process_start: s0.start };
-  const pid = s.init_process_pid ?? 0;
+  const init = initProcess(join(runcRoot, id, 'state.json'), cache);
+  if (!init) return undefined;
+  const { pid } = init;
   let stat: string | undefined;
   try {
     stat = pid > 0 ? readFileSync(`/proc/${pid}/stat`, 'utf8') : undefined;
   } catch {
     stat = undefined;
   }
-  if (!stat || startTimeOf(stat) !== s.init_process_start || / Z /.test(stat.slice(stat.lastIndexOf(')')))) {
+  if (!stat || startTimeOf(stat) !== init.start || / Z /.test(stat.slice(stat.lastIndexOf(')')))) {
     return { state: 'stopped', pid: null };
   }
   const created = existsSync(join(runcRoot, id, 'exec.fifo'));

@@ -80,8 +80,7 @@ export class DiffIdVerifier extends Transform {
       return;
     }
     // On the next turn, not now: a decompressor hands its output over synchronously and starts
-    // its next round on the thread pool only when that returns; deferring lets the two overlap
-    // (bench/debian: 620 → see README for the unpack time).
+    // its next round on the thread pool only when that returns; deferring lets the two overlap.
     setImmediate(() => {
       this.hash.update(chunk);
       done(null, chunk);

@@ -5,15 +5,22 @@ import { parseCriLog } from '../../runtime/log-format.js';
 import { containerPaths } from '../../runtime/paths.js';
 import type { Command, CommandContext } from '../command.js';
 
+/** The options of every logs command (`container logs`, `logs`). */
+export const LOG_OPTIONS = {
+  follow: { type: 'boolean', short: 'f' },
+  timestamps: { type: 'boolean' },
+} as const;
+export const LOG_FLAGS: Array<[string, string]> = [
+  ['-f, --follow', 'keep printing until the container exits'],
+  ['--timestamps', 'prefix each line with its time'],
+];
+
 export const containerLogs: Command = {
   path: ['container', 'logs'],
   summary: "A container's output (stdout to stdout, stderr to stderr)",
   usage: 'container logs NAME [-f] [--timestamps]',
-  options: { follow: { type: 'boolean', short: 'f' }, timestamps: { type: 'boolean' } },
-  flags: [
-    ['-f, --follow', 'keep printing until the container exits'],
-    ['--timestamps', 'prefix each line with its time'],
-  ],
+  options: LOG_OPTIONS,
+  flags: LOG_FLAGS,
   args: [1, 1],
   async run(ctx, { positionals, values }) {
     await printLogs(ctx, positionals[0] as string, {

@@ -4,7 +4,7 @@ import { type ContainerStatus, containerStatus } from '../../runtime/containers.
 import { type ContainerRecord, readRecords } from '../../runtime/record.js';
 import type { Command } from '../command.js';
 import { renderJson, renderTable } from '../output.js';
-import { printLogs } from './container-logs.js';
+import { LOG_FLAGS, LOG_OPTIONS, printLogs } from './container-logs.js';
 
 interface PodView {
   name: string;
@@ -21,11 +21,11 @@ interface PodView {
   }>;
 }
 
-function phaseOf(app: ContainerStatus[], anyInit: boolean): PodView['phase'] {
+function phaseOf(app: ContainerStatus[]): PodView['phase'] {
   if (app.length > 0 && app.every((c) => c.state === 'running')) return 'Running';
   if (app.length > 0 && app.every((c) => c.state === 'exited' && c.exitCode === 0)) return 'Succeeded';
   if (app.some((c) => c.state === 'exited' && c.exitCode !== 0)) return 'Failed';
-  return anyInit || app.length === 0 ? 'Pending' : 'Pending';
+  return 'Pending';
 }
 
 export async function podViews(
@@ -45,10 +45,7 @@ export async function podViews(
         JSON.parse(r.annotations?.[ANNOTATION.spec] ?? '{}').init === true;
       return {
         name,
-        phase: phaseOf(
-          list.filter((x) => !isInit(x.r)).map((x) => x.s),
-          list.some((x) => isInit(x.r)),
-        ),
+        phase: phaseOf(list.filter((x) => !isInit(x.r)).map((x) => x.s)),
         sourceFile: list[0]?.r.annotations?.[ANNOTATION.source] ?? '',
         containers: list.map(({ r, s }) => ({
           name: r.annotations?.[ANNOTATION.container] ?? r.name,
@@ -104,11 +101,8 @@ export const logs: Command = {
   path: ['logs'],
   summary: "A pod's container output (POD alone: its only container, or the first)",
   usage: 'logs POD[/CONTAINER] [-f] [--timestamps]',
-  options: { follow: { type: 'boolean', short: 'f' }, timestamps: { type: 'boolean' } },
-  flags: [
-    ['-f, --follow', 'keep printing until the container exits'],
-    ['--timestamps', 'prefix each line with its time'],
-  ],
+  options: LOG_OPTIONS,
+  flags: LOG_FLAGS,
   args: [1, 1],
   async run(ctx, { positionals, values }) {
     const [pod, container] = (positionals[0] as string).split('/', 2) as [string, string | undefined];
