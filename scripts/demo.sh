@@ -11,8 +11,10 @@ bash "$repo/scripts/setup.sh"
 
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
 reg_pid=""
+daemon_pid=""
 cleanup() {
   set +e
+  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
   if [ -d "$work/manifests" ]; then # the manifests go, so apply removes their pods
     rm -rf "$work/manifests" && mkdir "$work/manifests"
     command berth --root "$work/root" --state "$work/state" apply "$work/manifests" >/dev/null 2>&1
@@ -93,4 +95,26 @@ say "an edit: web's MODE changes, berth plan says so, apply recreates only web"
 sed -i 's/value: demo/value: edited/' "$work/manifests/web.yaml"
 berth plan "$work/manifests" || true
 berth apply "$work/manifests"
+berth ps
+
+say "berth daemon: watches the folder, serves the API on $work/state/berth.sock"
+command berth --root "$work/root" --state "$work/state" --config "$repo/examples/config.yaml" \
+  daemon --manifests "$work/manifests" >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+for _ in $(seq 100); do [ -S "$work/state/berth.sock" ] && break; sleep 0.1; done
+pod() { # NAME IMAGE: a pod whose one container sleeps
+  printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: %s}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n    - name: main\n      image: %s\n      command: [/bin/sleep, "3600"]\n' "$1" "$2"
+}
+say "two files dropped in: one pod that runs, one with a typo in its image"
+pod hello "$registry/demo/busybox:1" >"$work/manifests/hello.yaml"
+pod typo "$registry/demo/busybx:1" >"$work/manifests/typo.yaml"
+for _ in $(seq 100); do berth ps | grep -q '^hello .*Running' && berth ps | grep -q '^typo .*ERR_' && break; sleep 0.1; done
+berth ps
+say "the daemon's log: the typo's pull failed, and backs off (10 s, doubling to 5 min)"
+cat "$work/daemon.log"
+say "files removed: their pods go; SIGTERM stops the daemon, the rest keeps running"
+rm "$work/manifests/hello.yaml" "$work/manifests/typo.yaml"
+for _ in $(seq 100); do berth ps | grep -q '^hello ' || break; sleep 0.1; done
+kill -TERM "$daemon_pid" && wait "$daemon_pid"
+daemon_pid=""
 berth ps

@@ -17,6 +17,14 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// `berth ps | head`: a reader that goes away ends berth quietly, as SIGPIPE ends other tools.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 const code = await runCli(
   process.argv.slice(2),
   { stdout: process.stdout, stderr: process.stderr, env: process.env, now: () => new Date() },

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { Reconciler } from '../reconcile/loop.js';
 import type { Action } from '../reconcile/plan.js';
+import { statusPath } from '../reconcile/status-file.js';
 import type { CommandContext } from './command.js';
 
 export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
@@ -11,6 +12,7 @@ export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
     rt,
     store: await ctx.store(),
     host: { volumes: rt.paths.volumes, pods: join(ctx.flags.root, 'pods'), netns: rt.paths.netns },
+    statusPath: statusPath(ctx.flags.state),
     now: () => ctx.now().getTime(),
   };
 }

@@ -1,13 +1,17 @@
 // The daemon's loop: passes as PassScheduler says, watching the manifests folder (and its parent,
-// for a folder swapped through a symlink) and conmon's exit files for triggers. Returns when
-// `signal` aborts; containers are left running.
+// for a folder swapped through a symlink) and conmon's exit files for triggers, and serving the API
+// (`POST /v1/apply` asks for a pass now and waits for it). Returns when `signal` aborts;
+// containers are left running.
 import { watch as fsWatch } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { watch } from 'chokidar';
+import { type ApiServer, serveApi } from '../api/server.js';
+import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import type { ParseCache } from '../manifest/load.js';
 import type { ExecuteDeps } from '../reconcile/execute.js';
-import { type ApplyResult, applyOnce, type Reconciler } from '../reconcile/loop.js';
+import { type ApplyResult, applyOnce, type Reconciler, summarizeApply } from '../reconcile/loop.js';
+import { observePods } from '../reconcile/observe.js';
 import { PassScheduler } from './triggers.js';
 
 export interface DaemonOptions {
@@ -16,9 +20,20 @@ export interface DaemonOptions {
   resyncMs: number;
   signal: AbortSignal;
   execute: Omit<ExecuteDeps, 'rt' | 'host'>;
+  /** Where to serve the API; none when absent. */
+  socketPath?: string;
+  /** Once the API is served and the watches are set, before the first pass. */
+  onReady?(): void;
   /** After each pass: what it did, and the CPU it took (ms). */
   onPass?(result: ApplyResult, cpuMs: number): void;
   onError?(err: unknown): void;
+}
+
+interface LastPass {
+  at: string;
+  done: number;
+  failed: number;
+  cpuMs: number;
 }
 
 export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> {
@@ -30,6 +45,30 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     scheduler.trigger(Date.now());
     wake?.();
   };
+  // API callers waiting for the next pass to start, and those waiting for the one under way.
+  let asked: Array<{ resolve(r: ApplyResult): void; reject(e: unknown): void }> = [];
+  let lastPass: LastPass | undefined;
+  const startedAt = new Date(r.now()).toISOString();
+  let api: ApiServer | undefined;
+  if (o.socketPath) {
+    api = await serveApi(o.socketPath, {
+      'GET /v1/status': async () => ({
+        pid: process.pid,
+        manifests: dir,
+        startedAt,
+        lastPass: lastPass ?? null,
+      }),
+      'GET /v1/pods': () => observePods(r.rt, r.statusPath),
+      'POST /v1/apply': async () =>
+        summarizeApply(
+          await new Promise<ApplyResult>((res, rej) => {
+            asked.push({ resolve: res, reject: rej });
+            scheduler.wakeAt(Date.now());
+            wake?.();
+          }),
+        ),
+    });
+  }
   const watcher = watch([dir, dirname(dir)], { ignoreInitial: true, depth: 1, atomic: true });
   watcher.on('all', (_event, path) => {
     if (path.startsWith(dir) || basename(path) === basename(dir)) trigger();
@@ -37,35 +76,57 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
   watcher.on('error', (err) => o.onError?.(err));
   await makeDirs(r.rt.paths.exits);
   const exits = fsWatch(r.rt.paths.exits, () => trigger()); // a container exited: look now
-  const stopped = new Promise<void>((res) => o.signal.addEventListener('abort', () => res(), { once: true }));
+  // Until the next pass is due, or the daemon stops; a trigger re-reads when (debounce: counted
+  // from the first trigger). No timer outlives the wait, so a stopped daemon exits at once.
+  const sleepUntilDue = () =>
+    new Promise<void>((res) => {
+      if (o.signal.aborted) return res();
+      const due = () => Math.max(0, scheduler.dueAt() - Date.now());
+      let timer = setTimeout(done, due());
+      function done() {
+        clearTimeout(timer);
+        o.signal.removeEventListener('abort', done);
+        wake = undefined;
+        res();
+      }
+      o.signal.addEventListener('abort', done, { once: true });
+      wake = () => {
+        clearTimeout(timer);
+        timer = setTimeout(done, due());
+      };
+    });
+  o.onReady?.();
   try {
     while (!o.signal.aborted) {
       scheduler.passStarted(Date.now());
+      const serving = asked;
+      asked = [];
       try {
         const cpu = process.cpuUsage();
-        const result = await applyOnce(r, dir, o.execute, cache);
+        // Asked for by a person (`berth apply`): failures are retried now, as a local apply does.
+        const result = await applyOnce(r, dir, o.execute, { cache, retryNow: serving.length > 0 });
         const used = process.cpuUsage(cpu);
+        const cpuMs = (used.user + used.system) / 1000;
         for (const a of result.remaining) if (a.kind === 'wait' && a.until) scheduler.wakeAt(a.until);
-        o.onPass?.(result, (used.user + used.system) / 1000);
+        lastPass = {
+          at: new Date(r.now()).toISOString(),
+          done: result.executed.done.length,
+          failed: result.executed.failed.length,
+          cpuMs,
+        };
+        for (const s of serving) s.resolve(result);
+        o.onPass?.(result, cpuMs);
       } catch (err) {
+        for (const s of serving) s.reject(err);
         o.onError?.(err); // an unreadable folder, say: keep everything, try again later
       }
-      const delay = Math.max(0, scheduler.dueAt() - Date.now());
-      await Promise.race([
-        stopped,
-        new Promise<void>((res) => {
-          const t = setTimeout(res, delay);
-          wake = () => {
-            clearTimeout(t);
-            // Debounce: the scheduler says when, counting from the first trigger.
-            setTimeout(res, Math.max(0, scheduler.dueAt() - Date.now()));
-          };
-        }),
-      ]);
-      wake = undefined;
+      await sleepUntilDue();
     }
   } finally {
     exits.close();
     await watcher.close();
+    const stopping = new BerthError('ERR_DAEMON_STOPPING', 'unavailable', 'the daemon is stopping');
+    for (const s of asked) s.reject(stopping);
+    await api?.close();
   }
 }

@@ -1,6 +1,7 @@
 // Carrying out a plan: one handler per action kind. Pulls go first (a few at once); then each
 // pod's actions in order, pods in parallel under a limit. A failure stops the rest of its pod's
-// actions and nothing else; it is reported, and the next pass tries again.
+// actions and nothing else; it is reported, and backs off (failures.ts). A pod whose image failed
+// to pull is not touched in that pass.
 import { BerthError } from '../lib/errors.js';
 import { mapLimit } from '../lib/limit.js';
 import {
@@ -84,9 +85,9 @@ async function runOne(a: Action, desired: DesiredState, deps: ExecuteDeps): Prom
       await stopContainer(rt, a.id, a.graceSeconds);
       return removeContainer(rt, a.id, true);
     case 'run': {
-      if (a.replace) await removeContainer(rt, a.replace, true);
       const { c, file, graceSeconds } = findDesired(desired, a.pod, a.container);
-      const spec = canonicalSpec(c, await imageDigest(rt, c.image));
+      const spec = canonicalSpec(c, await imageDigest(rt, c.image)); // before anything is removed
+      if (a.replace) await removeContainer(rt, a.replace, true);
       await createContainer(rt, c.image, c.settings, {
         [ANNOTATION.owner]: OWNER_MANIFESTS,
         [ANNOTATION.pod]: a.pod,
@@ -127,11 +128,16 @@ export async function execute(
   };
   const pulls = actions.filter((a) => a.kind === 'pull');
   await mapLimit(pulls, 3, attempt);
+  // A pod whose image could not be pulled waits: its failure is the pull's.
+  const unpulled = new Set(result.failed.map((f) => (f.action.kind === 'pull' ? f.action.image : '')));
+  const needsUnpulled = (a: Action) =>
+    a.kind === 'run' && unpulled.has(findDesired(desired, a.pod, a.container).c.image);
   const byPod = new Map<string, Action[]>();
   for (const a of actions) {
     if (a.kind === 'pull' || a.kind === 'wait') continue;
     byPod.set(a.pod, [...(byPod.get(a.pod) ?? []), a]);
   }
+  for (const [pod, list] of byPod) if (list.some(needsUnpulled)) byPod.delete(pod);
   await mapLimit([...byPod.values()], 4, async (list) => {
     for (const a of list) if (!(await attempt(a))) return; // the rest of this pod waits for the next pass
   });

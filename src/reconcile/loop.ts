@@ -1,20 +1,27 @@
 // One reconcile: load the manifests, then plan and execute pass after pass until nothing is left
-// to do but wait (init containers and dependencies take several passes; a back-off is waited out
-// by the daemon, not here). Pods of a broken file, or defined twice, are kept as they run.
+// to do but wait (init containers and dependencies take several passes; what failed backs off, and
+// a back-off is waited out by the daemon, not here). Pods of a broken file, or defined twice, are
+// kept as they run. The outcome (pods, waits, failures) is written to the status file.
 
+import { resolve } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { type LoadResult, loadManifests, type ParseCache } from '../manifest/load.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import { type DesiredState, desiredState, type HostLayout } from './desired.js';
 import { type ExecuteDeps, type ExecuteResult, execute } from './execute.js';
+import { describeError, type Failures, imageKey, podFingerprint, podKey, recordPass } from './failures.js';
 import { observe } from './observe.js';
 import { type Action, ANNOTATION, isActionable, type ObservedState, OWNER_MANIFESTS, plan } from './plan.js';
+import { buildStatus } from './status.js';
+import { readStatus, writeStatus } from './status-file.js';
 
 export interface Reconciler {
   rt: RuntimeDeps;
   store: ContentStore;
   host: HostLayout;
+  /** `<state>/reconcile.json` (status.ts). */
+  statusPath: string;
   now: () => number;
 }
 
@@ -22,6 +29,7 @@ export interface PlanResult {
   loaded: LoadResult;
   desired: DesiredState;
   observed: ObservedState;
+  frozen: Map<string, string>;
   actions: Action[];
 }
 
@@ -39,51 +47,113 @@ export function frozenPods(loaded: LoadResult, observed: ObservedState): Map<str
   return frozen;
 }
 
-export async function planOnce(r: Reconciler, dir: string, loaded?: LoadResult): Promise<PlanResult> {
-  const l = loaded ?? (await loadManifests(dir));
-  const desired = desiredState(l.docs, r.host);
+export async function planOnce(
+  r: Reconciler,
+  dir: string,
+  /** `failures`: what backs off (none by default: the plan of an apply, which retries now). */
+  o: { loaded?: LoadResult; failures?: Failures } = {},
+): Promise<PlanResult> {
+  const loaded = o.loaded ?? (await loadManifests(dir));
+  const desired = desiredState(loaded.docs, r.host);
   const observed = await observe(r.rt, r.store, r.host);
+  const frozen = frozenPods(loaded, observed);
   return {
-    loaded: l,
+    loaded,
     desired,
     observed,
-    actions: plan({ desired, observed, frozen: frozenPods(l, observed), now: r.now() }),
+    frozen,
+    actions: plan({ desired, observed, frozen, now: r.now(), failures: o.failures ?? {} }),
   };
+}
+
+/** The failure keys still worth keeping: pods wanted or running, images wanted. */
+function liveKeys(p: PlanResult): Set<string> {
+  const live = new Set<string>();
+  for (const pod of p.desired.pods) live.add(podKey(pod.name));
+  for (const c of p.observed.containers)
+    if (c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS)
+      live.add(podKey(c.annotations[ANNOTATION.pod] ?? ''));
+  for (const pod of p.desired.pods)
+    for (const c of [...pod.initContainers, ...pod.containers]) live.add(imageKey(c.image));
+  for (const i of p.desired.images) live.add(imageKey(i.image));
+  return live;
 }
 
 export interface ApplyResult {
   diagnostics: Diagnostic[];
   passes: number;
   executed: ExecuteResult;
-  /** What is left: waits (back-off, dependencies) and what failed in the last pass. */
+  /** What is left: waits (back-off, dependencies, a broken file). */
   remaining: Action[];
+  /** What failed and backs off, after this apply. */
+  failures: Failures;
+}
+
+/** An ApplyResult as JSON: `berth apply --output json` and the API's `POST /v1/apply`. */
+export interface ApplySummary {
+  done: Action[];
+  failed: Array<Action & { error: string }>;
+  remaining: Action[];
+  diagnostics: Diagnostic[];
+}
+
+export function summarizeApply(result: ApplyResult): ApplySummary {
+  return {
+    done: result.executed.done,
+    failed: result.executed.failed.map((f) => ({ ...f.action, error: describeError(f.error) })),
+    remaining: result.remaining,
+    diagnostics: result.diagnostics,
+  };
 }
 
 const MAX_PASSES = 20;
+
+export interface ApplyOptions {
+  /** Unchanged files are not parsed again (the daemon's). */
+  cache?: ParseCache;
+  /** Try what earlier runs saw fail now, not after its back-off (`berth apply`, by hand). */
+  retryNow?: boolean;
+}
 
 export async function applyOnce(
   r: Reconciler,
   dir: string,
   deps: Omit<ExecuteDeps, 'rt' | 'host'>,
-  cache?: ParseCache,
+  o: ApplyOptions = {},
 ): Promise<ApplyResult> {
-  const loaded = await loadManifests(dir, cache);
+  const loaded = await loadManifests(dir, o.cache);
+  const started = r.now();
+  let failures = readStatus(r.statusPath)?.failures ?? {};
+  const gate = () =>
+    o.retryNow ? Object.fromEntries(Object.entries(failures).filter(([, f]) => f.at >= started)) : failures;
   const executed: ExecuteResult = { done: [], failed: [] };
   let remaining: Action[] = [];
   let passes = 0;
+  let last: PlanResult | undefined;
   while (passes < MAX_PASSES) {
     passes++;
-    const { desired, actions } = await planOnce(r, dir, loaded);
-    const todo = actions.filter(isActionable);
-    remaining = actions.filter((a) => !isActionable(a));
-    if (todo.length === 0) break;
-    const result = await execute(todo, desired, { ...deps, rt: r.rt, host: r.host });
+    last = await planOnce(r, dir, { loaded, failures: gate() });
+    const todo = last.actions.filter(isActionable);
+    remaining = last.actions.filter((a) => !isActionable(a));
+    const result =
+      todo.length > 0
+        ? await execute(todo, last.desired, { ...deps, rt: r.rt, host: r.host })
+        : { done: [], failed: [] };
     executed.done.push(...result.done);
     executed.failed.push(...result.failed);
-    if (result.done.length === 0) {
-      remaining = [...remaining, ...todo];
-      break; // nothing moved: another pass would fail the same way
-    }
+    const desired = last.desired;
+    const fingerprint = (pod: string) => {
+      const p = desired.pods.find((x) => x.name === pod);
+      return p && podFingerprint(p);
+    };
+    failures = recordPass(failures, result, { now: r.now(), fingerprint, live: liveKeys(last) });
+    // Done when nothing is left but waits; what failed now backs off, so the next plan waits for it.
+    if (todo.length === 0) break;
   }
-  return { diagnostics: loaded.diagnostics, passes, executed, remaining };
+  if (last)
+    await writeStatus(
+      r.statusPath,
+      buildStatus(resolve(dir), last.desired, last.frozen, remaining, failures),
+    );
+  return { diagnostics: loaded.diagnostics, passes, executed, remaining, failures };
 }

@@ -5,7 +5,9 @@ import { containerStatus, type RuntimeDeps } from '../runtime/containers.js';
 import { readRecords } from '../runtime/record.js';
 import type { HostLayout } from './desired.js';
 import type { ObservedState } from './plan.js';
+import { type PodView, podViews } from './pod-views.js';
 import { podsSetUp } from './pods.js';
+import { readStatus } from './status-file.js';
 
 export async function observe(
   rt: RuntimeDeps,
@@ -32,4 +34,13 @@ export async function observe(
     }),
   );
   return { images: new Map(images.map((i) => [i.name, i.target.digest])), containers, podsSetUp: pods };
+}
+
+/** The pods as `berth ps` shows them: the last reconcile's status merged with what exists. */
+export async function observePods(rt: RuntimeDeps, statusPath: string): Promise<PodView[]> {
+  const records = await readRecords(rt.paths.containers);
+  const observed = await Promise.all(
+    records.map(async (record) => ({ record, status: await containerStatus(rt, record) })),
+  );
+  return podViews(observed, readStatus(statusPath));
 }

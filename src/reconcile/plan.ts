@@ -6,10 +6,13 @@
 // - a pod waits for the pods it depends on to run; its init containers run to completion, in
 //   order, before its containers start;
 // - a changed spec recreates the container (reason: what changed); an exited one comes back per
-//   the restart policy, after the back-off (restart.ts).
+//   the restart policy, after the back-off (restart.ts);
+// - a pod or a pull that failed waits out its back-off (failures.ts), and pods that need an image
+//   that is missing and not being pulled wait for it.
 import type { ContainerState } from '../runtime/containers.js';
 import { nextBackoff, shouldRestart } from '../runtime/restart.js';
 import type { DesiredContainer, DesiredPod, DesiredState } from './desired.js';
+import { activeFailure, type Failure, type Failures, imageKey, podFingerprint, podKey } from './failures.js';
 import { type CanonicalSpec, canonicalSpec, describeChanges, specHash } from './spec-hash.js';
 
 export const ANNOTATION = {
@@ -44,7 +47,14 @@ export interface ObservedState {
 }
 
 export type Action =
-  | { kind: 'pull'; image: string; platform?: string; reason: string }
+  | {
+      kind: 'pull';
+      image: string;
+      platform?: string;
+      /** The pods' containers (`pod/container`) and Images that want it. */
+      for: string[];
+      reason: string;
+    }
   | { kind: 'setup-pod'; pod: string; reason: string }
   | {
       kind: 'run';
@@ -75,6 +85,8 @@ export interface PlanInput {
   frozen: Map<string, string>;
   /** ms since the epoch. */
   now: number;
+  /** Pods and pulls that failed and back off (failures.ts). */
+  failures?: Failures;
 }
 
 export const isActionable = (a: Action) => a.kind !== 'wait';
@@ -91,6 +103,17 @@ function storedSpec(c: ObservedContainer): CanonicalSpec | undefined {
 }
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+
+/** `web: failed 3 times (ERR_X: …), retry in 40 s` */
+function backingOff(pod: string, what: string, f: Failure, now: number): Action {
+  const times = f.attempts === 1 ? 'once' : `${f.attempts} times`;
+  return {
+    kind: 'wait',
+    pod,
+    reason: `${what} failed ${times} (${f.error}), retry in ${seconds(f.retryAt - now)}`,
+    until: f.retryAt,
+  };
+}
 
 /** Run, keep, recreate or restart one container; undefined when nothing is to be done. */
 function planContainer(
@@ -184,13 +207,27 @@ function podRunning(name: string, input: PlanInput): boolean {
 }
 
 /** A pod's actions; starting anything waits until the pods it depends on run (on every start). */
-function planPod(pod: DesiredPod, observed: ObservedContainer[], input: PlanInput): Action[] {
+function planPod(
+  pod: DesiredPod,
+  observed: ObservedContainer[],
+  input: PlanInput,
+  unpullable: Set<string>,
+): Action[] {
   const actions = planPodContainers(pod, observed, input);
+  if (!actions.some((a) => a.kind === 'run')) return actions;
   const waiting = pod.dependsOn.filter((d) => !podRunning(d, input));
-  if (waiting.length === 0 || !actions.some((a) => a.kind === 'run')) return actions;
+  const images = [...pod.initContainers, ...pod.containers]
+    .filter((c) => actions.some((a) => a.kind === 'run' && a.container === c.name))
+    .map((c) => c.image)
+    .filter((image) => unpullable.has(image));
+  const why = [
+    ...(images.length > 0 ? [`image ${[...new Set(images)].join(', ')}`] : []),
+    ...(waiting.length > 0 ? [`${waiting.join(', ')} to run`] : []),
+  ];
+  if (why.length === 0) return actions;
   return [
     ...actions.filter((a) => a.kind === 'remove'),
-    { kind: 'wait', pod: pod.name, reason: `${pod.name}: waiting for ${waiting.join(', ')} to run` },
+    { kind: 'wait', pod: pod.name, reason: `${pod.name}: waiting for ${why.join(' and ')}` },
   ];
 }
 
@@ -236,6 +273,7 @@ function planPodContainers(pod: DesiredPod, observed: ObservedContainer[], input
 
 export function plan(input: PlanInput): Action[] {
   const { desired, observed, frozen } = input;
+  const failures = input.failures ?? {};
   const actions: Action[] = [];
   // 1. Images, first.
   const wanted = new Map<string, { platform?: string; never: boolean; who: string[] }>();
@@ -251,21 +289,30 @@ export function plan(input: PlanInput): Action[] {
       want(c.image, `${p.name}/${c.name}`, c.pullPolicy === 'Never');
   }
   for (const i of desired.images) want(i.image, `Image ${i.name}`, i.pullPolicy === 'Never', i.platform);
+  const unpullable = new Set<string>(); // missing, and not pulled in this pass
   for (const [image, w] of wanted) {
     if (observed.images.has(image)) continue;
+    const failed = w.never ? undefined : activeFailure(failures, imageKey(image), input.now);
+    if (w.never || failed) unpullable.add(image);
     if (w.never)
       actions.push({
         kind: 'wait',
         pod: '',
         reason: `${image}: not in the store and pullPolicy is Never (${w.who.join(', ')})`,
       });
-    else
-      actions.push({
-        kind: 'pull',
-        image,
-        ...(w.platform ? { platform: w.platform } : {}),
-        reason: `${image}: not in the store (${w.who.join(', ')})`,
-      });
+    else {
+      actions.push(
+        failed
+          ? backingOff('', `${image}: pull`, failed, input.now)
+          : {
+              kind: 'pull',
+              image,
+              ...(w.platform ? { platform: w.platform } : {}),
+              for: w.who,
+              reason: `${image}: not in the store (${w.who.join(', ')})`,
+            },
+      );
+    }
   }
   // 2. Pods that are gone from the manifests.
   const mine = observed.containers.filter((c) => c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS);
@@ -274,6 +321,11 @@ export function plan(input: PlanInput): Action[] {
     [...mine.map(podOf), ...observed.podsSetUp].filter((p) => !desiredNames.has(p) && !frozen.has(p)),
   );
   for (const pod of [...gone].sort()) {
+    const failed = activeFailure(failures, podKey(pod), input.now);
+    if (failed) {
+      actions.push(backingOff(pod, `${pod}: removal`, failed, input.now));
+      continue;
+    }
     for (const o of mine.filter((c) => podOf(c) === pod)) {
       actions.push({
         kind: 'remove',
@@ -293,12 +345,16 @@ export function plan(input: PlanInput): Action[] {
   }
   for (const pod of desired.pods) {
     if (frozen.has(pod.name)) continue;
+    const acts = planPod(
+      pod,
+      mine.filter((c) => podOf(c) === pod.name),
+      input,
+      unpullable,
+    );
+    const failed =
+      failures[podKey(pod.name)] && activeFailure(failures, podKey(pod.name), input.now, podFingerprint(pod));
     actions.push(
-      ...planPod(
-        pod,
-        mine.filter((c) => podOf(c) === pod.name),
-        input,
-      ),
+      ...(failed && acts.some(isActionable) ? [backingOff(pod.name, pod.name, failed, input.now)] : acts),
     );
   }
   return actions;

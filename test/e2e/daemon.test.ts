@@ -1,11 +1,15 @@
 // `berth daemon` end to end, as root: a dropped file starts its pod, a deleted one removes it; a
 // kill -9 of the daemon and a restart touch no container; a folder swapped through a symlink
-// (git-sync) restarts no unchanged pod.
+// (git-sync) restarts no unchanged pod; the API socket serves ps and apply, one daemon per state
+// directory; a failing pod backs off.
 import { type ChildProcess, execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -45,17 +49,30 @@ describe.skipIf(skip)('daemon', () => {
     `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n` +
     `    - name: main\n      image: ${registry.host}/demo/busybox:1\n` +
     `      command: ["/bin/sh", "-c", "trap 'exit 0' TERM; echo ${text}; while true; do sleep 1; done"]\n`;
-  const start = (dir: string) => {
-    daemon = spawnBerth(['--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', '2']);
+  const start = (dir: string, resync = '2') => {
+    daemon = spawnBerth(['--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', resync]);
     return daemon;
   };
+  /** One request to the daemon's socket, as any HTTP client would make it. */
+  const api = <T = { pid?: number }>(method: string, path: string) =>
+    new Promise<T | undefined>((resolve) => {
+      const req = request({ socketPath: join(state, 'berth.sock'), method, path }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on('end', () => resolve(JSON.parse(body)));
+      });
+      req.on('error', () => resolve(undefined));
+      req.end();
+    });
   const stop = async (signal: NodeJS.Signals) => {
     const d = daemon;
     daemon = undefined;
-    if (!d || d.exitCode !== null) return;
-    const exited = new Promise((r) => d.once('exit', r));
+    if (!d || d.exitCode !== null) return d?.exitCode;
+    const exited = new Promise<number | null>((r) => d.once('exit', (code) => r(code)));
     d.kill(signal);
-    await exited;
+    return exited;
   };
 
   beforeAll(async () => {
@@ -121,4 +138,56 @@ describe.skipIf(skip)('daemon', () => {
     await stop('SIGTERM');
     expect(await readFile(join(v2, 'c.yaml'), 'utf8')).toContain('name: c');
   }, 60_000);
+
+  it('serves the API (status, pods, apply); other folders and a second daemon are refused; a failing pod backs off', async () => {
+    const dir = join(work, 'api');
+    await mkdir(dir);
+    const sock = join(state, 'berth.sock');
+    const bad = (command: string) => pod('bad').replace(/command: .*\n$/, `command: ${command}\n`);
+    await writeFile(join(dir, 'bad.yaml'), bad('["/nope"]'));
+    const d = start(dir);
+    let log = '';
+    d.stderr?.on('data', (c: Buffer) => {
+      log += c.toString();
+    });
+    const failures = () => log.match(/failed run +bad\/main/g)?.length ?? 0;
+    await until('the API answers', async () => (await api('GET', '/v1/status'))?.pid === d.pid);
+    expect(statSync(sock).mode & 0o777).toBe(0o600);
+    await until('bad fails once', async () => failures() === 1);
+    const second = await berth('daemon', '--manifests', dir);
+    expect(second.code).toBe(4);
+    expect(second.stderr).toBe(
+      `berth: ERR_DAEMON_RUNNING: a berth daemon (pid ${d.pid}) already serves ${sock} (one daemon per --state directory)\n`,
+    );
+    const other = await berth('apply', join(work, 'rev1'));
+    expect(other.code).toBe(4);
+    expect(other.stderr).toMatch(
+      /^berth: ERR_DAEMON_RUNNING: a berth daemon \(pid \d+\) reconciles .*\/api; applying /,
+    );
+    const viaSocket = (await api<PodView[]>('GET', '/v1/pods')) ?? [];
+    expect(viaSocket.map((p) => p.name)).toEqual(['bad']);
+    expect(viaSocket[0]?.containers[0]?.lastError).toMatch(/^ERR_\w+: .*\/nope/);
+    expect(JSON.parse((await berth('ps', '-o', 'json')).stdout)).toEqual(viaSocket);
+    // Passes come every 2 s (resync), but the failed pod waits out its 10 s back-off.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(failures()).toBe(1);
+    // `berth apply` of the daemon's folder: the daemon runs a pass now, and retries at once.
+    const applied = await berth('apply', dir, '-o', 'json');
+    expect(applied.code).toBe(1);
+    expect(JSON.parse(applied.stdout).failed[0]).toMatchObject({ kind: 'run', pod: 'bad' });
+    expect(failures()).toBe(2); // the daemon did it
+    // An edit retries at once, back-off or not.
+    await writeFile(join(dir, 'bad.yaml'), bad('["/bin/sleep", "100"]'));
+    await until('bad runs', () => running('bad'));
+    // kill -9 leaves the socket behind: the CLI works without it, the next daemon replaces it.
+    await stop('SIGKILL');
+    expect(existsSync(sock)).toBe(true);
+    expect((await berth('ps', '-o', 'json')).code).toBe(0);
+    const again = start(dir, '600'); // no timer of its own may keep a stopped daemon alive
+    await until('the new daemon answers', async () => (await api('GET', '/v1/status'))?.pid === again.pid);
+    await rm(join(dir, 'bad.yaml'));
+    await until('pod bad is gone', async () => (await ids()).bad_main === undefined);
+    expect(await stop('SIGTERM')).toBe(0); // not 130: the forced exit 15 s after a signal
+    expect(existsSync(sock)).toBe(false);
+  }, 90_000);
 });

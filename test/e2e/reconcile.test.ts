@@ -7,6 +7,7 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -16,13 +17,6 @@ const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umo
   root: true,
 });
 const EXAMPLES = new URL('../../examples/manifests/', import.meta.url);
-
-interface PodView {
-  name: string;
-  phase: string;
-  sourceFile: string;
-  containers: Array<{ name: string; state: string; restarts: number; exitCode: number | null }>;
-}
 
 describe.skipIf(skip)('reconcile', () => {
   let registry: TestRegistry;
@@ -158,5 +152,61 @@ describe.skipIf(skip)('reconcile', () => {
     expect((await readFile(join(root, 'volumes/web-data/visits'), 'utf8')).length).toBeGreaterThan(0);
     expect(Object.keys(await ids())).toContain('by-hand');
     expect(await readdir(join(state, 'netns'))).not.toContain('pod-web');
+  });
+
+  it('a pod that cannot start fails alone and backs off; ps says why; an edit retries it at once', async () => {
+    const missing = `${registry.host}/demo/missing:1`;
+    const podText = (name: string, image: string, command: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n` +
+      `    - name: main\n      image: ${image}\n      command: ${command}\n`;
+    const image = `${registry.host}/demo/busybox:1`;
+    await writeFile(join(dir, 'bad.yaml'), podText('bad', image, '["/nope"]'));
+    await writeFile(join(dir, 'nopull.yaml'), podText('nopull', missing, '["/bin/sleep", "100"]'));
+    const apply = await berth('apply', dir);
+    expect(apply.code).toBe(1);
+    expect(apply.stderr).toMatch(/^failed run +bad\/main: new container: ERR_\w+: .*\/nope/m);
+    expect(apply.stderr).toMatch(
+      new RegExp(`^failed pull +${missing}: not in the store \\(nopull/main\\): ERR_`, 'm'),
+    );
+    const pods = await ps();
+    const view = (name: string) => pods.find((p) => p.name === name) as PodView;
+    expect(view('prepared')).toMatchObject({ phase: 'Running', ready: '1/1' });
+    expect(view('bad')).toMatchObject({ phase: 'Pending', ready: '0/1' });
+    expect(view('bad').containers[0]?.lastError).toMatch(/^ERR_\w+: .*\/nope/);
+    expect(view('nopull').containers[0]).toMatchObject({ name: 'main', state: 'waiting', pid: null });
+    expect(view('nopull').containers[0]?.lastError).toMatch(new RegExp(`^ERR_\\w+: ${missing}: `));
+    const table = (await berth('ps')).stdout;
+    expect(table.split('\n')[0]).toMatch(
+      /^POD +PHASE +READY +CONTAINER +STATE +PID +RESTARTS +LAST ERROR +SOURCE$/,
+    );
+    const failures = async () =>
+      JSON.parse(await readFile(join(state, 'reconcile.json'), 'utf8')).failures as Record<
+        string,
+        { attempts: number; at: number; retryAt: number }
+      >;
+    const first = await failures();
+    expect(Object.keys(first).sort()).toEqual([`image/${missing}`, 'pod/bad']);
+    expect(first['pod/bad']?.attempts).toBe(1);
+    expect((first['pod/bad']?.retryAt ?? 0) - (first['pod/bad']?.at ?? 0)).toBe(10_000);
+    // By hand, apply tries again at once; the back-off doubles.
+    expect((await berth('apply', dir)).code).toBe(1);
+    const second = await failures();
+    expect(second['pod/bad']?.attempts).toBe(2);
+    expect((second['pod/bad']?.retryAt ?? 0) - (second['pod/bad']?.at ?? 0)).toBe(20_000);
+    // Nothing half-made is left of the failed pod.
+    expect(Object.keys(await ids()).filter((n) => n.startsWith('bad_') || n.startsWith('nopull_'))).toEqual(
+      [],
+    );
+    // A fixed manifest runs; its failure is gone.
+    await writeFile(join(dir, 'bad.yaml'), podText('bad', image, '["/bin/sleep", "100"]'));
+    await rm(join(dir, 'nopull.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect((await ps()).find((p) => p.name === 'bad')?.containers[0]).toMatchObject({
+      state: 'running',
+      lastError: null,
+    });
+    expect(await failures()).toEqual({});
+    await rm(join(dir, 'bad.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
   });
 });

@@ -1,7 +1,8 @@
 // The planner, table-driven: each case asserts the whole plan.
 import { describe, expect, it } from 'vitest';
 import type { LoadedDoc, PodManifest } from '../../src/manifest/kinds.js';
-import { type DesiredState, desiredState } from '../../src/reconcile/desired.js';
+import { type DesiredPod, type DesiredState, desiredState } from '../../src/reconcile/desired.js';
+import { type Failures, podFingerprint } from '../../src/reconcile/failures.js';
 import { ANNOTATION, type ObservedContainer, OWNER_MANIFESTS, plan } from '../../src/reconcile/plan.js';
 import { canonicalSpec, specHash } from '../../src/reconcile/spec-hash.js';
 
@@ -246,5 +247,64 @@ describe('plan', () => {
       'remove web/main: image digest changed',
       'run web/main: image digest changed',
     ]);
+  });
+
+  it('a failed pod backs off until its retry time, and an edit of its manifest retries it at once', () => {
+    const desired = desiredState([pod('web')], host);
+    const observed = { images, containers: [], podsSetUp: new Set(['web']) };
+    const failures: Failures = {
+      'pod/web': {
+        container: 'main',
+        attempts: 3,
+        error: 'ERR_RUNC: exec: "/nope": no such file',
+        at: NOW - 5_000,
+        retryAt: NOW + 35_000,
+        fingerprint: podFingerprint(desired.pods[0] as DesiredPod),
+      },
+    };
+    expect(plan({ desired, observed, frozen: new Map(), now: NOW, failures })).toEqual([
+      {
+        kind: 'wait',
+        pod: 'web',
+        reason: 'web failed 3 times (ERR_RUNC: exec: "/nope": no such file), retry in 35 s',
+        until: NOW + 35_000,
+      },
+    ]);
+    expect(summary(plan({ desired, observed, frozen: new Map(), now: NOW + 35_000, failures }))).toEqual([
+      'run web/main: new container',
+    ]);
+    const edited = pod('web');
+    (edited.doc as PodManifest).spec.containers[0]!.command = ['/bin/true'];
+    const fixed = desiredState([edited], host);
+    expect(summary(plan({ desired: fixed, observed, frozen: new Map(), now: NOW, failures }))).toEqual([
+      'run web/main: new container',
+    ]);
+  });
+
+  it('a failed pull backs off, and the pods that need the image wait for it', () => {
+    const desired = desiredState([pod('web'), pod('db')], host);
+    const failures: Failures = {
+      [`image/${IMG}`]: {
+        for: ['web/main', 'db/main'],
+        attempts: 1,
+        error: 'ERR_MANIFEST_UNKNOWN: registry.lan/app:1 not found',
+        at: NOW,
+        retryAt: NOW + 10_000,
+      },
+    };
+    const observed = { images: new Map(), containers: [], podsSetUp: new Set(['web', 'db']) };
+    const actions = plan({ desired, observed, frozen: new Map(), now: NOW, failures });
+    expect(summary(actions)).toEqual([
+      `wait ${IMG}: pull failed once (ERR_MANIFEST_UNKNOWN: registry.lan/app:1 not found), retry in 10 s`,
+      `wait db: waiting for image ${IMG}`,
+      `wait web: waiting for image ${IMG}`,
+    ]);
+    expect(actions[0]).toMatchObject({ until: NOW + 10_000 });
+    expect(plan({ desired, observed, frozen: new Map(), now: NOW + 10_000, failures })[0]).toEqual({
+      kind: 'pull',
+      image: IMG,
+      for: ['db/main', 'web/main'],
+      reason: `${IMG}: not in the store (db/main, web/main)`,
+    });
   });
 });

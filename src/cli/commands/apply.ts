@@ -1,52 +1,73 @@
+import { realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { callDaemon, socketPath } from '../../api/client.js';
 import { BerthError } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
-import { applyOnce } from '../../reconcile/loop.js';
-import type { Command } from '../command.js';
+import { type ApplySummary, applyOnce, summarizeApply } from '../../reconcile/loop.js';
+import type { Command, CommandContext } from '../command.js';
 import { renderJson } from '../output.js';
 import { createPuller } from '../puller.js';
 import { formatAction, openReconciler } from '../reconciler.js';
 
+const realDir = (dir: string) => realpath(dir).catch(() => resolve(dir));
+
+/**
+ * With a daemon running, its folder is applied by the daemon (one pass, now); any other folder is
+ * refused: applying it here would remove the daemon's pods, and the daemon would put them back.
+ */
+async function applyThroughDaemon(ctx: CommandContext, dir: string): Promise<ApplySummary | undefined> {
+  const socket = socketPath(ctx.flags.state);
+  const daemon = await callDaemon<{ pid: number; manifests: string }>(socket, 'GET', '/v1/status');
+  if (!daemon) return undefined;
+  if ((await realDir(dir)) !== (await realDir(daemon.manifests))) {
+    throw new BerthError(
+      'ERR_DAEMON_RUNNING',
+      'conflict',
+      `a berth daemon (pid ${daemon.pid}) reconciles ${daemon.manifests}; applying ${dir} would fight it`,
+      { hint: `put the manifests in ${daemon.manifests}, or stop the daemon` },
+    );
+  }
+  return callDaemon<ApplySummary>(socket, 'POST', '/v1/apply', 60 * 60_000);
+}
+
 export const applyCommand: Command = {
   path: ['apply'],
   summary:
-    'Reconcile the host with DIR once, then exit (non-zero if anything failed or a manifest is broken)',
+    'Reconcile the host with DIR once, then exit (non-zero if anything failed or a manifest is broken); with a daemon running, it applies its folder',
   usage: 'apply DIR',
   options: {},
   flags: [],
   args: [1, 1],
   async run(ctx, { positionals }) {
-    const pull = createPuller(ctx);
+    const dir = positionals[0] as string;
     const json = ctx.flags.output === 'json';
-    const result = await applyOnce(await openReconciler(ctx), positionals[0] as string, {
-      pull: async (image, platform) => {
-        await pull({ image, ...(platform ? { platform } : {}) });
-      },
-      onDone: (a, err) => {
-        if (json) return;
-        if (err)
-          ctx.stderr.write(
-            `failed ${formatAction(a)}: ${err instanceof BerthError ? `${err.code}: ${err.message}` : String(err)}\n`,
-          );
-        else ctx.stdout.write(`${formatAction(a)}\n`);
-      },
-    });
-    if (json) {
-      ctx.stdout.write(
-        renderJson({
-          done: result.executed.done,
-          failed: result.executed.failed.map((f) => ({
-            ...f.action,
-            error: String((f.error as Error).message ?? f.error),
-          })),
-          remaining: result.remaining,
-          diagnostics: result.diagnostics,
-        }),
-      );
+    let summary = await applyThroughDaemon(ctx, dir);
+    if (summary) {
+      if (!json) for (const a of summary.done) ctx.stdout.write(`${formatAction(a)}\n`);
     } else {
-      for (const d of result.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
-      for (const a of result.remaining) ctx.stdout.write(`${formatAction(a)}\n`);
+      const pull = createPuller(ctx);
+      const result = await applyOnce(
+        await openReconciler(ctx),
+        dir,
+        {
+          pull: async (image, platform) => {
+            await pull({ image, ...(platform ? { platform } : {}) });
+          },
+          onDone: (a, err) => {
+            if (!json && !err) ctx.stdout.write(`${formatAction(a)}\n`);
+          },
+        },
+        { retryNow: true },
+      );
+      summary = summarizeApply(result);
     }
-    if (result.executed.failed.length > 0) return 1;
-    return result.diagnostics.length > 0 ? 2 : 0;
+    if (json) ctx.stdout.write(renderJson(summary));
+    else {
+      for (const f of summary.failed) ctx.stderr.write(`failed ${formatAction(f)}: ${f.error}\n`);
+      for (const d of summary.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+      for (const a of summary.remaining) ctx.stdout.write(`${formatAction(a)}\n`);
+    }
+    if (summary.failed.length > 0) return 1;
+    return summary.diagnostics.length > 0 ? 2 : 0;
   },
 };

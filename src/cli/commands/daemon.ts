@@ -1,6 +1,7 @@
+import { socketPath } from '../../api/client.js';
 import { runDaemon } from '../../daemon/daemon.js';
-import { BerthError } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
+import { describeError, failureKey } from '../../reconcile/failures.js';
 import { parseCount } from '../../runtime/quantity.js';
 import type { Command } from '../command.js';
 import { createPuller } from '../puller.js';
@@ -9,7 +10,7 @@ import { formatAction, openReconciler } from '../reconciler.js';
 export const daemonCommand: Command = {
   path: ['daemon'],
   summary:
-    'Watch a folder of manifests and keep the host matching it (containers keep running when it stops)',
+    'Watch a folder of manifests and keep the host matching it; serve the API on <state>/berth.sock (containers keep running when it stops)',
   usage: 'daemon --manifests DIR [--resync S]',
   options: { manifests: { type: 'string' }, resync: { type: 'string' }, stats: { type: 'boolean' } },
   flags: [
@@ -24,24 +25,29 @@ export const daemonCommand: Command = {
     const pull = createPuller(ctx);
     const stamp = () => ctx.now().toISOString();
     let lastDiagnostics = '';
-    ctx.stdout.write(`${stamp()} watching ${dir}\n`);
     await runDaemon(await openReconciler(ctx), {
       dir,
       debounceMs: 50,
       resyncMs,
       signal: ctx.signal,
+      socketPath: socketPath(ctx.flags.state),
+      onReady: () => ctx.stdout.write(`${stamp()} watching ${dir}, serving ${socketPath(ctx.flags.state)}\n`),
       execute: {
         pull: async (image, platform) => {
           await pull({ image, ...(platform ? { platform } : {}) });
         },
         onDone: (a, err) => {
-          if (err) {
-            const why = err instanceof BerthError ? `${err.code}: ${err.message}` : String(err);
-            ctx.stderr.write(`${stamp()} failed ${formatAction(a)}: ${why}\n`);
-          } else ctx.stdout.write(`${stamp()} ${formatAction(a)}\n`);
+          if (!err) ctx.stdout.write(`${stamp()} ${formatAction(a)}\n`); // failures: after the pass
         },
       },
       onPass: (result, cpuMs) => {
+        for (const { action, error } of result.executed.failed) {
+          const f = result.failures[failureKey(action)];
+          const retry = f
+            ? ` (attempt ${f.attempts}, retry in ${Math.round((f.retryAt - f.at) / 1000)} s)`
+            : '';
+          ctx.stderr.write(`${stamp()} failed ${formatAction(action)}: ${describeError(error)}${retry}\n`);
+        }
         if (values.stats === true) {
           ctx.stdout.write(
             `${stamp()} pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${cpuMs.toFixed(1)} ms CPU\n`,
@@ -52,10 +58,7 @@ export const daemonCommand: Command = {
         if (text !== lastDiagnostics && text) ctx.stderr.write(`${text}\n`);
         lastDiagnostics = text;
       },
-      onError: (err) => {
-        const why = err instanceof BerthError ? `${err.code}: ${err.message}` : String(err);
-        ctx.stderr.write(`${stamp()} ${why}\n`);
-      },
+      onError: (err) => ctx.stderr.write(`${stamp()} ${describeError(err)}\n`),
     });
     ctx.stdout.write(`${stamp()} stopped; containers keep running\n`);
     return 0;

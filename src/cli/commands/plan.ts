@@ -15,6 +15,7 @@ export const planCommand: Command = {
   async run(ctx, { positionals }) {
     const r = await openReconciler(ctx);
     const cpu = process.cpuUsage();
+    // What `apply` would do now: it retries failures without waiting out their back-off.
     const { loaded, actions } = await planOnce(r, positionals[0] as string);
     const used = process.cpuUsage(cpu);
     const passCpuMs = (used.user + used.system) / 1000; // one pass: load, observe, plan

@@ -1,0 +1,101 @@
+// Failed actions, remembered between passes, so that a pod or a pull that fails backs off (10 s,
+// doubling to 5 min, as the kubelet does) instead of being retried on every pass, and so that
+// `berth ps` can say why a pod is not running. Keyed `pod/<name>` and `image/<ref>`. A pod's entry
+// holds the fingerprint of its manifest when it failed: an edit of the pod retries it at once.
+// Pure: the clock is passed in.
+import { createHash } from 'node:crypto';
+import { BerthError } from '../lib/errors.js';
+import type { DesiredPod } from './desired.js';
+import type { Action } from './plan.js';
+
+export interface Failure {
+  /** The container whose action failed (`pod/` keys), if any. */
+  container?: string;
+  /** Pod/container names that wait for this image (`image/` keys). */
+  for?: string[];
+  attempts: number;
+  /** `CODE: message`. */
+  error: string;
+  /** ms epoch of the last failure, and of the next attempt. */
+  at: number;
+  retryAt: number;
+  fingerprint?: string;
+}
+
+export type Failures = Record<string, Failure>;
+
+export const FAILURE_BACKOFF = { initialMs: 10_000, maxMs: 300_000 };
+
+export const podKey = (pod: string) => `pod/${pod}`;
+export const imageKey = (image: string) => `image/${image}`;
+
+export function failureKey(a: Action): string {
+  return a.kind === 'pull' ? imageKey(a.image) : podKey(a.pod);
+}
+
+/** What identifies a pod's manifest: a change of any field makes a new fingerprint. */
+export function podFingerprint(pod: DesiredPod): string {
+  return createHash('sha256').update(JSON.stringify(pod)).digest('hex').slice(0, 16);
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof BerthError) return `${err.code}: ${err.message}`;
+  return `ERR_INTERNAL: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+export function backoffMs(attempts: number): number {
+  return Math.min(FAILURE_BACKOFF.maxMs, FAILURE_BACKOFF.initialMs * 2 ** Math.max(0, attempts - 1));
+}
+
+/** The failure that holds `key` back at `now`, if any (a pod's only while its manifest is the same). */
+export function activeFailure(
+  failures: Failures,
+  key: string,
+  now: number,
+  fingerprint?: string,
+): Failure | undefined {
+  const f = failures[key];
+  if (!f || f.retryAt <= now) return undefined;
+  if (fingerprint !== undefined && f.fingerprint !== fingerprint) return undefined;
+  return f;
+}
+
+export interface PassOutcome {
+  done: Action[];
+  failed: Array<{ action: Action; error: unknown }>;
+}
+
+/**
+ * The failures after a pass: each failed pod or pull counts one more attempt (a pod's count starts
+ * over when its manifest changed); a pod or image whose actions all succeeded is cleared; entries
+ * for what is neither wanted nor running any more are dropped.
+ */
+export function recordPass(
+  prev: Failures,
+  outcome: PassOutcome,
+  o: { now: number; fingerprint: (pod: string) => string | undefined; live: Set<string> },
+): Failures {
+  const next: Failures = {};
+  for (const [key, f] of Object.entries(prev)) if (o.live.has(key)) next[key] = f;
+  const failedKeys = new Set(outcome.failed.map((f) => failureKey(f.action)));
+  for (const a of outcome.done) {
+    const key = failureKey(a);
+    if (!failedKeys.has(key)) delete next[key];
+  }
+  for (const { action, error } of outcome.failed) {
+    const key = failureKey(action);
+    const fingerprint = action.kind === 'pull' ? undefined : o.fingerprint(action.pod);
+    const before = next[key];
+    const attempts = before && before.fingerprint === fingerprint ? before.attempts + 1 : 1;
+    next[key] = {
+      ...(action.kind === 'pull' ? { for: action.for } : {}),
+      ...('container' in action && action.container ? { container: action.container } : {}),
+      attempts,
+      error: describeError(error),
+      at: o.now,
+      retryAt: o.now + backoffMs(attempts),
+      ...(fingerprint ? { fingerprint } : {}),
+    };
+  }
+  return next;
+}

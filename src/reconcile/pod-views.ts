@@ -1,0 +1,113 @@
+// Pods as `berth ps` and the API show them: the last reconcile's status (status.ts) merged with
+// the containers that exist and their live state. A pod shows when either knows it; a container
+// the reconcile wants but that does not exist (its creation failed, it waits for an image or a
+// dependency) shows as `waiting`. Pure.
+import type { ContainerStatus } from '../runtime/containers.js';
+import type { ContainerRecord } from '../runtime/record.js';
+import { podKey } from './failures.js';
+import { ANNOTATION, OWNER_MANIFESTS } from './plan.js';
+import type { ReconcileStatus } from './status.js';
+
+export interface ContainerView {
+  name: string;
+  state: ContainerStatus['state'] | 'waiting';
+  pid: number | null;
+  restarts: number;
+  exitCode: number | null;
+  lastError: string | null;
+  init: boolean;
+}
+
+export interface PodView {
+  name: string;
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  /** Running app containers / app containers, as `1/2`. */
+  ready: string;
+  sourceFile: string;
+  /** Why the pod is not (yet) as desired, from the last reconcile. */
+  waiting: string | null;
+  /** The last failure of a pod-wide action (its network namespace, its directories). */
+  lastError: string | null;
+  containers: ContainerView[];
+}
+
+export interface ObservedRecord {
+  record: ContainerRecord;
+  status: ContainerStatus;
+}
+
+function phaseOf(app: ContainerView[]): PodView['phase'] {
+  if (app.length > 0 && app.every((c) => c.state === 'running')) return 'Running';
+  if (app.length > 0 && app.every((c) => c.state === 'exited' && c.exitCode === 0)) return 'Succeeded';
+  if (app.some((c) => c.state === 'exited' && c.exitCode !== 0)) return 'Failed';
+  return 'Pending';
+}
+
+const isInit = (r: ContainerRecord) => {
+  try {
+    return JSON.parse(r.annotations?.[ANNOTATION.spec] ?? '{}').init === true;
+  } catch {
+    return false;
+  }
+};
+
+function exitError(s: ContainerStatus): string | null {
+  if (s.oomKilled) return 'OOMKilled';
+  return s.state === 'exited' && s.exitCode !== 0 ? `exited ${s.exitCode ?? '?'}` : null;
+}
+
+export function podViews(observed: ObservedRecord[], status: ReconcileStatus | undefined): PodView[] {
+  const failures = status?.failures ?? {};
+  const imageErrors = new Map<string, string>(); // `pod/container` → why its image is missing
+  for (const [key, f] of Object.entries(failures)) {
+    if (!key.startsWith('image/')) continue;
+    const image = key.slice('image/'.length);
+    const why = f.error.includes(image) ? f.error : `pull ${image}: ${f.error}`;
+    for (const who of f.for ?? []) imageErrors.set(who, why);
+  }
+  const byPod = new Map<string, ObservedRecord[]>();
+  for (const o of observed) {
+    if (o.record.annotations?.[ANNOTATION.owner] !== OWNER_MANIFESTS) continue;
+    const pod = o.record.annotations?.[ANNOTATION.pod] ?? '';
+    byPod.set(pod, [...(byPod.get(pod) ?? []), o]);
+  }
+  const names = new Set([...byPod.keys(), ...Object.keys(status?.pods ?? {})]);
+  return [...names].sort().map((name) => {
+    const known = status?.pods[name];
+    const records = byPod.get(name) ?? [];
+    const failure = failures[podKey(name)];
+    const view = (container: string, init: boolean): ContainerView => {
+      const o = records.find((x) => x.record.annotations?.[ANNOTATION.container] === container);
+      const failed =
+        failure?.container === container ? failure.error : (imageErrors.get(`${name}/${container}`) ?? null);
+      return {
+        name: container,
+        state: o?.status.state ?? 'waiting',
+        pid: o?.status.pid ?? null,
+        restarts: Number(o?.record.annotations?.[ANNOTATION.restarts] ?? 0),
+        exitCode: o?.status.exitCode ?? null,
+        lastError: failed ?? (o ? exitError(o.status) : null),
+        init,
+      };
+    };
+    const wanted = [
+      ...(known?.initContainers ?? []).map((c) => view(c, true)),
+      ...(known?.containers ?? []).map((c) => view(c, false)),
+    ];
+    const others = records
+      .map((o) => ({ o, c: o.record.annotations?.[ANNOTATION.container] ?? o.record.name }))
+      .filter(({ c }) => !wanted.some((w) => w.name === c))
+      .map(({ o, c }) => view(c, isInit(o.record)));
+    const containers = [...wanted, ...others];
+    const app = containers.filter((c) => !c.init);
+    return {
+      name,
+      phase: phaseOf(app),
+      ready: `${app.filter((c) => c.state === 'running').length}/${app.length}`,
+      sourceFile: known?.file || records[0]?.record.annotations?.[ANNOTATION.source] || '',
+      waiting: known?.waiting ?? null,
+      lastError: failure && !failure.container ? failure.error : null,
+      containers,
+    };
+  });
+}

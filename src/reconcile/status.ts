@@ -1,0 +1,51 @@
+// What the last reconcile knew, for `berth ps` and the API: each pod it manages (its file, its
+// containers, why it waits) and the failures that back off. Written after every pass by whoever
+// reconciled (`apply` or the daemon) to `<state>/reconcile.json`. Pure.
+import type { DesiredState } from './desired.js';
+import type { Failures } from './failures.js';
+import type { Action } from './plan.js';
+
+export interface PodStatus {
+  file: string;
+  /** App and init container names; absent for a pod kept as it runs (its file has errors). */
+  containers?: string[];
+  initContainers?: string[];
+  /** Why it is not (yet) as desired: dependencies, an image, a back-off, a broken file. */
+  waiting?: string;
+}
+
+export interface ReconcileStatus {
+  manifests: string;
+  pods: Record<string, PodStatus>;
+  failures: Failures;
+}
+
+export function buildStatus(
+  manifests: string,
+  desired: DesiredState,
+  frozen: Map<string, string>,
+  remaining: Action[],
+  failures: Failures,
+): ReconcileStatus {
+  const waits = new Map<string, string[]>();
+  for (const a of remaining) {
+    if (a.kind !== 'wait' || !a.pod) continue;
+    waits.set(a.pod, [...(waits.get(a.pod) ?? []), a.reason]);
+  }
+  const pods: Record<string, PodStatus> = {};
+  for (const p of desired.pods) {
+    if (frozen.has(p.name)) continue;
+    const waiting = waits.get(p.name);
+    pods[p.name] = {
+      file: p.file,
+      containers: p.containers.map((c) => c.name),
+      initContainers: p.initContainers.map((c) => c.name),
+      ...(waiting ? { waiting: waiting.join('; ') } : {}),
+    };
+  }
+  for (const [name, why] of frozen) {
+    const file = desired.pods.find((p) => p.name === name)?.file ?? '';
+    pods[name] = { file, waiting: `kept as it runs (${why})` };
+  }
+  return { manifests, pods, failures };
+}
