@@ -1,6 +1,7 @@
 // The reconciler as the CLI builds it: runtime, store and host layout from the global flags, and
 // how actions are printed.
 import { join } from 'node:path';
+import { acquireLock } from '../content/lock.js';
 import type { Reconciler } from '../reconcile/loop.js';
 import type { Action } from '../reconcile/plan.js';
 import { statusPath } from '../reconcile/status-file.js';
@@ -14,6 +15,8 @@ export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
     host: { volumes: rt.paths.volumes, pods: join(ctx.flags.root, 'pods'), netns: rt.paths.netns },
     statusPath: statusPath(ctx.flags.state),
     now: () => ctx.now().getTime(),
+    // Another apply's pass (or a daemon's, in a race with its start) finishes first.
+    lock: () => acquireLock(ctx.flags.state, 'reconcile', { timeoutMs: 30 * 60_000 }),
   };
 }
 

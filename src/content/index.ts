@@ -15,6 +15,6 @@
 //   kill -9 at any moment leaves no stale lock; leftovers in ingest/ are tidied by cleanIngest.
 // - GC runs under the lock and only while no live process holds a lease; pulls add every digest
 //   to their lease before writing or relying on it and name the image before releasing it.
-export { acquireStoreLock, withStoreLock } from './lock.js';
+export { acquireLock, acquireStoreLock, withStoreLock } from './lock.js';
 export { type ContentStoreOptions, createContentStore } from './store.js';
 export type { ContentStore, GcResult, ImageRecord, IngestWriter, Lease } from './types.js';

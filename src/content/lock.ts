@@ -1,7 +1,8 @@
 // The store lock: a kernel-backed mutex that dies with its holder. It is an abstract unix socket
 // (Linux): binding a name is atomic, a second bind fails with EADDRINUSE, and the kernel frees the
 // name when the process exits however it exits, so a kill -9 never leaves a stale lock behind.
-// Within one process, holders are also serialised by a promise queue (one bind per name).
+// Within one process, holders are also serialised by a promise queue (one bind per name). The same
+// mechanism serves other purposes: `reconcile` serialises passes on one --state.
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -44,8 +45,17 @@ function tryListen(name: string): Promise<Server | undefined> {
   });
 }
 
-export async function acquireStoreLock(root: string, options: LockOptions = {}): Promise<StoreLock> {
-  const name = lockName(root, 'store');
+export function acquireStoreLock(root: string, options: LockOptions = {}): Promise<StoreLock> {
+  return acquireLock(root, 'store', options);
+}
+
+/** The lock named `purpose` of directory `root` (`store` of --root, `reconcile` of --state). */
+export async function acquireLock(
+  root: string,
+  purpose: string,
+  options: LockOptions = {},
+): Promise<StoreLock> {
+  const name = lockName(root, purpose);
   const timeoutMs = options.timeoutMs ?? 60_000;
   const sleep = options.sleep ?? defaultSleep;
   // In-process queue: wait for the previous holder in this process.
@@ -76,9 +86,9 @@ export async function acquireStoreLock(root: string, options: LockOptions = {}):
       }
       if (Date.now() - started > timeoutMs) {
         throw new BerthError(
-          'ERR_STORE_LOCKED',
+          `ERR_${purpose.toUpperCase()}_LOCKED`,
           'unavailable',
-          `store ${root} is locked by another berth process`,
+          `the ${purpose} lock of ${root} is held by another berth process`,
           {
             hint: `waited ${Math.round(timeoutMs / 1000)} s`,
           },

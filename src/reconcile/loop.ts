@@ -23,6 +23,8 @@ export interface Reconciler {
   /** `<state>/reconcile.json` (status.ts). */
   statusPath: string;
   now: () => number;
+  /** Serialises reconciles of one host: two `berth apply` at once would create the same containers. */
+  lock(): Promise<{ release(): Promise<void> }>;
 }
 
 export interface PlanResult {
@@ -120,6 +122,20 @@ export async function applyOnce(
   dir: string,
   deps: Omit<ExecuteDeps, 'rt' | 'host'>,
   o: ApplyOptions = {},
+): Promise<ApplyResult> {
+  const lock = await r.lock();
+  try {
+    return await applyLocked(r, dir, deps, o);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function applyLocked(
+  r: Reconciler,
+  dir: string,
+  deps: Omit<ExecuteDeps, 'rt' | 'host'>,
+  o: ApplyOptions,
 ): Promise<ApplyResult> {
   const loaded = await loadManifests(dir, o.cache);
   const started = r.now();

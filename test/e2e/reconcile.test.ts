@@ -37,6 +37,10 @@ describe.skipIf(skip)('reconcile', () => {
       ).map((c) => [c.name, c.id]),
     );
 
+  const podText = (name: string, image: string, command: string) =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n` +
+    `    - name: main\n      image: ${image}\n      command: ${command}\n`;
+
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'berth-reconcile-'));
     root = join(work, 'root');
@@ -156,9 +160,6 @@ describe.skipIf(skip)('reconcile', () => {
 
   it('a pod that cannot start fails alone and backs off; ps says why; an edit retries it at once', async () => {
     const missing = `${registry.host}/demo/missing:1`;
-    const podText = (name: string, image: string, command: string) =>
-      `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n` +
-      `    - name: main\n      image: ${image}\n      command: ${command}\n`;
     const image = `${registry.host}/demo/busybox:1`;
     await writeFile(join(dir, 'bad.yaml'), podText('bad', image, '["/nope"]'));
     await writeFile(join(dir, 'nopull.yaml'), podText('nopull', missing, '["/bin/sleep", "100"]'));
@@ -207,6 +208,17 @@ describe.skipIf(skip)('reconcile', () => {
     });
     expect(await failures()).toEqual({});
     await rm(join(dir, 'bad.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it('two applies at once take turns: each container is created once', async () => {
+    const image = `${registry.host}/demo/busybox:1`;
+    await writeFile(join(dir, 'twin.yaml'), podText('twin', image, '["/bin/sleep", "100"]'));
+    const [a, b] = await Promise.all([berth('apply', dir), berth('apply', dir)]);
+    expect([a.code, a.stderr, b.code, b.stderr]).toEqual([0, '', 0, '']);
+    expect(`${a.stdout}${b.stdout}`.match(/^run +twin\/main: new container$/gm)).toHaveLength(1);
+    expect((await ps()).find((p) => p.name === 'twin')?.containers[0]?.state).toBe('running');
+    await rm(join(dir, 'twin.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
   });
 });
