@@ -2,6 +2,7 @@
 // how actions are printed.
 import { join } from 'node:path';
 import { acquireLock } from '../content/lock.js';
+import { lastGoodStore } from '../manifest/last-good.js';
 import type { Reconciler } from '../reconcile/loop.js';
 import type { Action } from '../reconcile/plan.js';
 import { statusPath } from '../reconcile/status-file.js';
@@ -14,6 +15,7 @@ export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
     store: await ctx.store(),
     host: { volumes: rt.paths.volumes, pods: join(ctx.flags.root, 'pods'), netns: rt.paths.netns },
     statusPath: statusPath(ctx.flags.state),
+    lastGood: lastGoodStore(join(ctx.flags.root, 'last-good')),
     now: () => ctx.now().getTime(),
     // Another apply's pass (or a daemon's, in a race with its start) finishes first.
     lock: () => acquireLock(ctx.flags.state, 'reconcile', { timeoutMs: 30 * 60_000 }),

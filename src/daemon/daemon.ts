@@ -3,7 +3,7 @@
 // (`POST /v1/apply` asks for a pass now and waits for it). Returns when `signal` aborts;
 // containers are left running.
 import { watch as fsWatch } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, resolve, sep } from 'node:path';
 import { watch } from 'chokidar';
 import { type ApiServer, serveApi } from '../api/server.js';
 import { BerthError } from '../lib/errors.js';
@@ -71,7 +71,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
   }
   const watcher = watch([dir, dirname(dir)], { ignoreInitial: true, depth: 1, atomic: true });
   watcher.on('all', (_event, path) => {
-    if (path.startsWith(dir) || basename(path) === basename(dir)) trigger();
+    if (path === dir || path.startsWith(`${dir}${sep}`) || basename(path) === basename(dir)) trigger();
   });
   watcher.on('error', (err) => o.onError?.(err));
   await makeDirs(r.rt.paths.exits);
@@ -104,7 +104,12 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
       try {
         const cpu = process.cpuUsage();
         // Asked for by a person (`berth apply`): failures are retried now, as a local apply does.
-        const result = await applyOnce(r, dir, o.execute, { cache, retryNow: serving.length > 0 });
+        const result = await applyOnce(
+          r,
+          dir,
+          { ...o.execute, waitForInit: false, signal: o.signal },
+          { cache, retryNow: serving.length > 0 },
+        );
         const used = process.cpuUsage(cpu);
         const cpuMs = (used.user + used.system) / 1000;
         for (const a of result.remaining) if (a.kind === 'wait' && a.until) scheduler.wakeAt(a.until);

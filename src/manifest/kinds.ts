@@ -8,7 +8,7 @@ export interface ContainerManifest {
   args?: string[];
   workingDir?: string;
   env?: Array<{ name: string; value?: string }>;
-  ports?: Array<{ name?: string; containerPort: number; hostPort?: number; protocol?: string }>;
+  ports?: Array<{ name?: string; containerPort: number; protocol?: string }>;
   resources?: {
     requests?: { cpu?: string | number; memory?: string | number };
     limits?: { cpu?: string | number; memory?: string | number };
@@ -27,7 +27,7 @@ export interface ContainerManifest {
 export interface VolumeManifest {
   name: string;
   hostPath?: { path: string; type?: string };
-  emptyDir?: { medium?: '' | 'Memory'; sizeLimit?: string | number };
+  emptyDir?: { medium?: '' | 'Memory' };
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
 }
 

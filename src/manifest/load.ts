@@ -9,6 +9,7 @@ import { BerthError, errnoCode } from '../lib/errors.js';
 import { loadSchema } from '../lib/schemas.js';
 import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yaml-validate.js';
 import type { LoadedDoc, ManifestDoc, PodManifest } from './kinds.js';
+import type { LastGood, LastGoodFiles } from './last-good.js';
 import { unsupportedField } from './unsupported.js';
 
 export const DEPENDS_ON = 'berth.dev/depends-on';
@@ -17,8 +18,10 @@ export interface LoadResult {
   /** Documents of files without errors (duplicates left out). */
   docs: LoadedDoc[];
   diagnostics: Diagnostic[];
-  /** Files with an error: what they define keeps running as it is. */
+  /** Files with an error and no last good content: what they define keeps running as it is. */
   brokenFiles: string[];
+  /** Files with an error whose last good content (last-good.ts) is applied instead. */
+  fromLastGood: string[];
   /** `Kind/name` defined more than once: neither definition changes what runs. */
   duplicates: string[];
   files: string[];
@@ -136,7 +139,25 @@ function parseFile(text: string, file: string): { parsed: ParsedDoc[]; diagnosti
 /** Parsed files by path, reused while a file's size and mtime stay the same (the daemon keeps one). */
 export type ParseCache = Map<string, { key: string; text: string; result: ReturnType<typeof parseFile> }>;
 
-export async function loadManifests(dir: string, cache?: ParseCache): Promise<LoadResult> {
+/** Text parsed once per content (a last good text, keyed by its file). */
+function parseCached(cache: ParseCache | undefined, key: string, text: string, file: string) {
+  const hit = cache?.get(key);
+  if (hit?.text === text) return hit.result;
+  const result = parseFile(text, file);
+  cache?.set(key, { key, text, result });
+  return result;
+}
+
+export interface LoadOptions {
+  cache?: ParseCache;
+  /** Where each file's last clean content is kept; a broken file falls back on it. */
+  lastGood?: LastGood;
+  /** Record this load's clean files as the last good ones (apply and the daemon; not plan). */
+  keepLastGood?: boolean;
+}
+
+export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<LoadResult> {
+  const { cache } = o;
   let names: string[];
   try {
     if (!(await stat(dir)).isDirectory())
@@ -156,7 +177,20 @@ export async function loadManifests(dir: string, cache?: ParseCache): Promise<Lo
   const base = resolve(dir);
   const diagnostics: Diagnostic[] = [];
   const brokenFiles: string[] = [];
+  const fromLastGood: string[] = [];
   const good: ParsedDoc[] = [];
+  const saved = (await o.lastGood?.read(base)) ?? {};
+  const clean: LastGoodFiles = {};
+  /** A broken file: its last good content if that still loads, else it is kept as it runs. */
+  const fallBack = (name: string, file: string) => {
+    const text = saved[name];
+    const result = text === undefined ? undefined : parseCached(cache, `${file}\0last-good`, text, file);
+    if (result && result.diagnostics.length === 0) {
+      good.push(...result.parsed);
+      fromLastGood.push(file);
+      clean[name] = text as string;
+    } else brokenFiles.push(file);
+  };
   for (const name of files) {
     const file = join(base, name);
     let text: string;
@@ -174,7 +208,7 @@ export async function loadManifests(dir: string, cache?: ParseCache): Promise<Lo
         code: 'ERR_MANIFEST_UNREADABLE',
         message: `cannot read: ${errnoCode(err) ?? err}`,
       });
-      brokenFiles.push(file);
+      fallBack(name, file);
       continue;
     }
     const hit = cache?.get(file);
@@ -183,8 +217,11 @@ export async function loadManifests(dir: string, cache?: ParseCache): Promise<Lo
     const { parsed, diagnostics: found } = result;
     if (found.length > 0) {
       diagnostics.push(...found);
-      brokenFiles.push(file);
-    } else good.push(...parsed);
+      fallBack(name, file);
+    } else {
+      good.push(...parsed);
+      clean[name] = text;
+    }
   }
   // Duplicates across (and within) files: an error at each definition; neither is used.
   const byKey = new Map<string, ParsedDoc[]>();
@@ -226,11 +263,21 @@ export async function loadManifests(dir: string, cache?: ParseCache): Promise<Lo
       if (!brokenFiles.includes(p.file)) brokenFiles.push(p.file);
     }
   }
+  for (const file of brokenFiles) delete clean[file.slice(base.length + 1)];
+  if (o.keepLastGood && o.lastGood && JSON.stringify(clean) !== JSON.stringify(saved))
+    await o.lastGood.write(base, clean);
   const docs = good
     .filter(
       (p) =>
         !brokenFiles.includes(p.file) && !duplicates.includes(`${p.value.kind}/${p.value.metadata.name}`),
     )
     .map((p) => ({ doc: p.value, file: p.file, line: at(p, [], '', '').line }));
-  return { docs, diagnostics, brokenFiles, duplicates, files: files.map((n) => join(base, n)) };
+  return {
+    docs,
+    diagnostics,
+    brokenFiles,
+    fromLastGood,
+    duplicates,
+    files: files.map((n) => join(base, n)),
+  };
 }

@@ -66,6 +66,7 @@ const CONTAINER = [
   'securityContext.procMount',
   'securityContext.runAsNonRoot',
   'resources.claims',
+  'ports.*.hostPort', // pods have a network namespace of their own, with no port publishing (yet)
 ];
 
 const VOLUME = [
@@ -79,6 +80,7 @@ const VOLUME = [
   'iscsi',
   'local',
   'image',
+  'emptyDir.sizeLimit', // not enforced: an error rather than a limit that silently is not one
 ];
 
 const PATTERNS = [

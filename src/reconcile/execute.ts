@@ -2,7 +2,7 @@
 // pod's actions in order, pods in parallel under a limit. A failure stops the rest of its pod's
 // actions and nothing else; it is reported, and backs off (failures.ts). A pod whose image failed
 // to pull is not touched in that pass.
-import { BerthError } from '../lib/errors.js';
+import { BerthError, isRetryable } from '../lib/errors.js';
 import { mapLimit } from '../lib/limit.js';
 import {
   containerStatus,
@@ -25,6 +25,13 @@ export interface ExecuteDeps {
   /** Each action as it finishes (`error` when it failed). */
   onDone?(action: Action, error?: unknown): void;
   sleep?(ms: number): Promise<void>;
+  /**
+   * Wait for an init container's exit within its action (`apply`: one run brings pods up). The
+   * daemon does not: a pass never blocks on one pod; the exit triggers its next pass.
+   */
+  waitForInit?: boolean;
+  /** Once aborted, no further action starts (the one under way finishes). */
+  signal?: AbortSignal;
 }
 
 export interface ExecuteResult {
@@ -34,6 +41,20 @@ export interface ExecuteResult {
 
 /** How long an init container may run before its pod's pass gives up on it. */
 const INIT_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * `imagePullPolicy: Always`: the image is pulled before each container it starts, so a moved tag
+ * is followed. An unreachable registry does not keep a container down when the store holds the
+ * image (an edge node offline restarts what it has); any other failure (gone, unauthorized) fails.
+ */
+async function pullAlways(deps: ExecuteDeps, image: string): Promise<void> {
+  try {
+    await deps.pull(image);
+  } catch (err) {
+    const { store } = await deps.rt.images();
+    if (!(isRetryable(err) && (await store.getImage(image)))) throw err;
+  }
+}
 
 async function imageDigest(rt: RuntimeDeps, image: string): Promise<string> {
   const { store } = await rt.images();
@@ -86,6 +107,7 @@ async function runOne(a: Action, desired: DesiredState, deps: ExecuteDeps): Prom
       return removeContainer(rt, a.id, true);
     case 'run': {
       const { c, file, graceSeconds } = findDesired(desired, a.pod, a.container);
+      if (c.pullPolicy === 'Always') await pullAlways(deps, c.image);
       const spec = canonicalSpec(c, await imageDigest(rt, c.image)); // before anything is removed
       if (a.replace) await removeContainer(rt, a.replace, true);
       await createContainer(rt, c.image, c.settings, {
@@ -100,7 +122,7 @@ async function runOne(a: Action, desired: DesiredState, deps: ExecuteDeps): Prom
         [ANNOTATION.grace]: String(graceSeconds),
       });
       await startContainer(rt, c.runtimeName);
-      if (a.waitForExit) await waitForExit(deps, c.runtimeName);
+      if (a.waitForExit && deps.waitForInit !== false) await waitForExit(deps, c.runtimeName);
       return;
     }
     case 'wait':
@@ -115,6 +137,7 @@ export async function execute(
 ): Promise<ExecuteResult> {
   const result: ExecuteResult = { done: [], failed: [] };
   const attempt = async (a: Action): Promise<boolean> => {
+    if (deps.signal?.aborted) return false;
     try {
       await runOne(a, desired, deps);
       result.done.push(a);

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
+import type { LastGood } from '../manifest/last-good.js';
 import { type LoadResult, loadManifests, type ParseCache } from '../manifest/load.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import { type DesiredState, desiredState, type HostLayout } from './desired.js';
@@ -23,6 +24,8 @@ export interface Reconciler {
   /** `<state>/reconcile.json` (status.ts). */
   statusPath: string;
   now: () => number;
+  /** Each manifest file's last clean content: a broken file's workload stays applied. */
+  lastGood?: LastGood;
   /** Serialises reconciles of one host: two `berth apply` at once would create the same containers. */
   lock(): Promise<{ release(): Promise<void> }>;
 }
@@ -55,7 +58,7 @@ export async function planOnce(
   /** `failures`: what backs off (none by default: the plan of an apply, which retries now). */
   o: { loaded?: LoadResult; failures?: Failures } = {},
 ): Promise<PlanResult> {
-  const loaded = o.loaded ?? (await loadManifests(dir));
+  const loaded = o.loaded ?? (await loadManifests(dir, { lastGood: r.lastGood }));
   const desired = desiredState(loaded.docs, r.host);
   const observed = await observe(r.rt, r.store, r.host);
   const frozen = frozenPods(loaded, observed);
@@ -72,6 +75,7 @@ export async function planOnce(
 function liveKeys(p: PlanResult): Set<string> {
   const live = new Set<string>();
   for (const pod of p.desired.pods) live.add(podKey(pod.name));
+  for (const pod of p.observed.podsSetUp) live.add(podKey(pod)); // a teardown that failed
   for (const c of p.observed.containers)
     if (c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS)
       live.add(podKey(c.annotations[ANNOTATION.pod] ?? ''));
@@ -137,7 +141,7 @@ async function applyLocked(
   deps: Omit<ExecuteDeps, 'rt' | 'host'>,
   o: ApplyOptions,
 ): Promise<ApplyResult> {
-  const loaded = await loadManifests(dir, o.cache);
+  const loaded = await loadManifests(dir, { cache: o.cache, lastGood: r.lastGood, keepLastGood: true });
   const started = r.now();
   let failures = readStatus(r.statusPath)?.failures ?? {};
   const gate = () =>
@@ -164,12 +168,12 @@ async function applyLocked(
     };
     failures = recordPass(failures, result, { now: r.now(), fingerprint, live: liveKeys(last) });
     // Done when nothing is left but waits; what failed now backs off, so the next plan waits for it.
-    if (todo.length === 0) break;
+    if (todo.length === 0 || deps.signal?.aborted) break;
   }
   if (last)
     await writeStatus(
       r.statusPath,
-      buildStatus(resolve(dir), last.desired, last.frozen, remaining, failures),
+      buildStatus(resolve(dir), last.desired, last.frozen, remaining, failures, loaded.fromLastGood),
     );
   return { diagnostics: loaded.diagnostics, passes, executed, remaining, failures };
 }

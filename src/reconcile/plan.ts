@@ -225,8 +225,10 @@ function planPod(
     ...(waiting.length > 0 ? [`${waiting.join(', ')} to run`] : []),
   ];
   if (why.length === 0) return actions;
+  // Nothing that is still wanted is stopped while its replacement could not start.
+  const wanted = new Set([...pod.initContainers, ...pod.containers].map((c) => c.name));
   return [
-    ...actions.filter((a) => a.kind === 'remove'),
+    ...actions.filter((a) => a.kind === 'remove' && !wanted.has(a.container)),
     { kind: 'wait', pod: pod.name, reason: `${pod.name}: waiting for ${why.join(' and ')}` },
   ];
 }

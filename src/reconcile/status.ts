@@ -26,6 +26,8 @@ export function buildStatus(
   frozen: Map<string, string>,
   remaining: Action[],
   failures: Failures,
+  /** Files with errors whose last good content is applied. */
+  fromLastGood: string[] = [],
 ): ReconcileStatus {
   const waits = new Map<string, string[]>();
   for (const a of remaining) {
@@ -35,12 +37,15 @@ export function buildStatus(
   const pods: Record<string, PodStatus> = {};
   for (const p of desired.pods) {
     if (frozen.has(p.name)) continue;
-    const waiting = waits.get(p.name);
+    const waiting = [
+      ...(fromLastGood.includes(p.file) ? [`${p.file} has errors: its last good content is applied`] : []),
+      ...(waits.get(p.name) ?? []),
+    ];
     pods[p.name] = {
       file: p.file,
       containers: p.containers.map((c) => c.name),
       initContainers: p.initContainers.map((c) => c.name),
-      ...(waiting ? { waiting: waiting.join('; ') } : {}),
+      ...(waiting.length > 0 ? { waiting: waiting.join('; ') } : {}),
     };
   }
   for (const [name, why] of frozen) {

@@ -190,4 +190,31 @@ describe.skipIf(skip)('daemon', () => {
     expect(await stop('SIGTERM')).toBe(0); // not 130: the forced exit 15 s after a signal
     expect(existsSync(sock)).toBe(false);
   }, 90_000);
+
+  it('a slow init container holds back no other pod, and its exit starts its pod at once', async () => {
+    const dir = join(work, 'init');
+    await mkdir(dir);
+    start(dir, '600'); // no resync: only the init container's exit can start its pod's main
+    const slow =
+      `${pod('slow').split('  containers:')[0]}  initContainers:\n` +
+      `    - name: prepare\n      image: ${registry.host}/demo/busybox:1\n      command: ["/bin/sleep", "3"]\n` +
+      `  containers:${pod('slow').split('  containers:')[1]}`;
+    await writeFile(join(dir, 'slow.yaml'), slow);
+    await until(
+      'the init container runs',
+      async () => (await ids()).slow_prepare?.endsWith(':running') === true,
+    );
+    await writeFile(join(dir, 'fast.yaml'), pod('fast'));
+    await until('pod fast runs', () => running('fast'));
+    expect((await ids()).slow_prepare).toMatch(/:running$/); // fast did not wait for it
+    await until('pod slow runs after its init container', () => running('slow'));
+    expect((await ids()).slow_prepare).toMatch(/:exited$/);
+    await rm(join(dir, 'slow.yaml'));
+    await rm(join(dir, 'fast.yaml'));
+    await until(
+      'both are gone',
+      async () => (await ids()).fast_main === undefined && !(await ids()).slow_main,
+    );
+    expect(await stop('SIGTERM')).toBe(0);
+  }, 60_000);
 });

@@ -110,18 +110,39 @@ describe.skipIf(skip)('reconcile', () => {
     expect((await berth('logs', 'web')).stdout).toContain('mode edited');
   });
 
-  it('a broken edit stops and restarts nothing, and says where', async () => {
+  it('a broken edit stops and restarts nothing, says where, and keeps the last good content applied', async () => {
     const before = await ids();
     const file = join(dir, 'worker.yaml');
     const good = await readFile(file, 'utf8');
-    await writeFile(file, `${good}  colour: red\n`);
+    await writeFile(file, `${good.replace('worker started', 'worker edited')}  colour: red\n`);
+    const plan = await berth('plan', dir);
+    expect([plan.code, plan.stdout]).toEqual([1, 'nothing to do: the host matches the manifests\n']);
     const apply = await berth('apply', dir);
     expect(apply.stderr).toBe(`${file}:19:3: ERR_MANIFEST_SCHEMA: unknown field spec.colour\n`);
     expect(apply.code).toBe(2);
-    expect(apply.stdout).toBe(`wait         worker: kept as it runs (${file} has errors)\n`);
+    expect(apply.stdout).toBe('');
     expect(await ids()).toEqual(before);
+    const worker = (await ps()).find((p) => p.name === 'worker');
+    expect(worker?.waiting).toBe(`${file} has errors: its last good content is applied`);
+    // Applied, not frozen: a crash of the broken file's container is restarted per its policy.
+    expect((await berth('container', 'kill', 'worker_main')).code).toBe(0);
+    const workerState = async () => (await ps()).find((p) => p.name === 'worker')?.containers[0]?.state;
+    for (let i = 0; i < 100 && (await workerState()) !== 'exited'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 10_500)); // the restart back-off
+    const restarted = await berth('apply', dir);
+    expect(restarted.stdout).toBe(
+      'run          worker/main: exited 137, restart policy OnFailure, restart 1 after 10 s\n',
+    );
+    expect((await berth('logs', 'worker')).stdout).toBe('worker started\n'); // the last good command
     await writeFile(file, good);
-  });
+    expect((await berth('plan', dir)).code).toBe(0);
+    const missing = await berth('plan', '/nonexistent/manifests');
+    expect(missing.code).toBe(1); // an error, never 2 ("something would change")
+    expect(missing.stderr).toMatch(
+      /^berth: ERR_MANIFESTS_UNREADABLE: manifests folder \/nonexistent\/manifests: ENOENT/,
+    );
+  }, 30_000);
 
   it('a killed container comes back per its policy, after the back-off', async () => {
     expect((await berth('container', 'kill', 'web_main')).code).toBe(0);
@@ -219,6 +240,45 @@ describe.skipIf(skip)('reconcile', () => {
     expect(`${a.stdout}${b.stdout}`.match(/^run +twin\/main: new container$/gm)).toHaveLength(1);
     expect((await ps()).find((p) => p.name === 'twin')?.containers[0]?.state).toBe('running');
     await rm(join(dir, 'twin.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it('imagePullPolicy Always follows a moved tag when it starts a container', async () => {
+    const tag = `${registry.host}/demo/moving:1`;
+    const always = (name: string) =>
+      podText(name, tag, '["/bin/sleep", "100"]').replace(
+        `image: ${tag}`,
+        `image: ${tag}\n      imagePullPolicy: Always`,
+      );
+    const digest = async () =>
+      (
+        JSON.parse((await berth('image', 'ls', '-o', 'json')).stdout) as Array<{
+          name: string;
+          digest: string;
+        }>
+      ).find((i) => i.name === tag)?.digest;
+    await buildImage(layout, 'moving-a', [populateBusybox], { cmd: '/bin/echo' });
+    await buildImage(layout, 'moving-b', [populateBusybox], { cmd: '/bin/true' });
+    await pushImage(layout, 'moving-a', tag);
+    await writeFile(join(dir, 'always-a.yaml'), always('always-a'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    const first = await digest();
+    // The tag moves in the registry; the store does not know yet.
+    await pushImage(layout, 'moving-b', tag);
+    expect(await digest()).toBe(first);
+    await writeFile(join(dir, 'always-b.yaml'), always('always-b'));
+    const apply = await berth('apply', dir);
+    expect(apply.code).toBe(0);
+    expect(await digest()).not.toBe(first); // pulled before always-b/main started
+    // always-a now runs an older digest than its tag names: recreated in the same apply.
+    expect(apply.stdout).toBe(
+      'setup-pod    always-b: new pod (network namespace, volumes)\n' +
+        'run          always-b/main: new container\n' +
+        'remove       always-a/main: image digest changed\n' +
+        'run          always-a/main: image digest changed\n',
+    );
+    await rm(join(dir, 'always-a.yaml'));
+    await rm(join(dir, 'always-b.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
   });
 });

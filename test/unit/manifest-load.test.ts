@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
+import type { PodManifest } from '../../src/manifest/kinds.js';
+import { lastGoodStore } from '../../src/manifest/last-good.js';
 import { isManifestFile, loadManifests } from '../../src/manifest/load.js';
 
 let dir: string;
@@ -89,6 +91,16 @@ describe('broken manifests, with their exact diagnostics', () => {
       ['11:11: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.env.0.valueFrom is not supported by berth'],
     ],
     [
+      'a host port (pods are not published)',
+      pod('web', '\n      ports:\n        - containerPort: 80\n          hostPort: 8080'),
+      ['11:11: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.ports.0.hostPort is not supported by berth'],
+    ],
+    [
+      'an emptyDir size limit (not enforced)',
+      `${pod('web')}  volumes:\n    - name: scratch\n      emptyDir: {sizeLimit: 1Gi}\n`,
+      ['11:18: ERR_MANIFEST_UNSUPPORTED: field spec.volumes.0.emptyDir.sizeLimit is not supported by berth'],
+    ],
+    [
       'made-up field',
       `${pod('web')}  colour: red\n`,
       ['9:3: ERR_MANIFEST_SCHEMA: unknown field spec.colour'],
@@ -157,5 +169,32 @@ describe('broken manifests, with their exact diagnostics', () => {
     const link = join(dir, 'current');
     await symlink(real, link);
     expect((await loadManifests(link)).docs).toHaveLength(1);
+  });
+
+  it('a file that breaks keeps its last good content applied; a deleted file is forgotten', async () => {
+    const store = lastGoodStore(join(dir, 'last-good'));
+    const d = await folder({ 'a.yaml': pod('web', ':1'), 'b.yaml': pod('db') });
+    const keep = { lastGood: store, keepLastGood: true };
+    expect((await loadManifests(d, keep)).fromLastGood).toEqual([]);
+    await writeFile(join(d, 'a.yaml'), `${pod('web', ':2')}  colour: red\n`);
+    const broken = await loadManifests(d, keep);
+    expect(broken.diagnostics.map((x) => x.code)).toEqual(['ERR_MANIFEST_SCHEMA']);
+    expect([broken.brokenFiles, broken.fromLastGood]).toEqual([[], [join(d, 'a.yaml')]]);
+    const web = broken.docs.find((x) => x.doc.metadata.name === 'web')?.doc as PodManifest;
+    expect(web.spec.containers[0]?.image).toBe('busybox:1'); // the last good, not the broken edit
+    expect(broken.docs.find((x) => x.doc.metadata.name === 'web')?.file).toBe(join(d, 'a.yaml'));
+    // The broken load did not overwrite what was last good.
+    expect(Object.keys(await store.read(d))).toEqual(['a.yaml', 'b.yaml']);
+    // Without a last good content (never loaded cleanly, or deleted meanwhile), it is kept as it runs.
+    await rm(join(d, 'a.yaml'));
+    await loadManifests(d, keep);
+    expect(Object.keys(await store.read(d))).toEqual(['b.yaml']);
+    await writeFile(join(d, 'a.yaml'), `${pod('web', ':2')}  colour: red\n`);
+    const again = await loadManifests(d, keep);
+    expect([again.brokenFiles, again.fromLastGood]).toEqual([[join(d, 'a.yaml')], []]);
+    // `plan` reads the last good content but never records one.
+    await writeFile(join(d, 'a.yaml'), pod('web', ':3'));
+    await loadManifests(d, { lastGood: store });
+    expect(Object.keys(await store.read(d))).toEqual(['b.yaml']);
   });
 });

@@ -223,6 +223,18 @@ describe('plan', () => {
     ).toEqual(['run app/main: new container']);
   });
 
+  it('a pod that must wait keeps what runs: an edit does not stop it until its replacement can start', () => {
+    const before = desiredState([pod('db'), pod('web', {}, { 'berth.dev/depends-on': 'db' })], host);
+    const edited = pod('web', {}, { 'berth.dev/depends-on': 'db' });
+    (edited.doc as PodManifest).spec.containers[0]!.env = [{ name: 'MODE', value: 'b' }];
+    const desired = desiredState([pod('db'), edited], host);
+    const observed = { images, containers: [running(before, 'web')], podsSetUp: new Set(['db', 'web']) };
+    expect(summary(plan({ desired, observed, frozen: new Map(), now: NOW }))).toEqual([
+      'run db/main: new container',
+      'wait web: waiting for db to run',
+    ]);
+  });
+
   it('a pod waits for the pods it depends on to run', () => {
     const desired = desiredState([pod('db'), pod('web', {}, { 'berth.dev/depends-on': 'db' })], host);
     const observed = { images, containers: [] as ObservedContainer[], podsSetUp: new Set(['db', 'web']) };

@@ -1,5 +1,7 @@
-import { socketPath } from '../../api/client.js';
+import { callDaemon, socketPath } from '../../api/client.js';
+import { acquireLock } from '../../content/lock.js';
 import { runDaemon } from '../../daemon/daemon.js';
+import { BerthError } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { describeError, failureKey } from '../../reconcile/failures.js';
 import { parseCount } from '../../runtime/quantity.js';
@@ -25,6 +27,18 @@ export const daemonCommand: Command = {
     const pull = createPuller(ctx);
     const stamp = () => ctx.now().toISOString();
     let lastDiagnostics = '';
+    // One daemon per --state, even when two start together: a lock that dies with its holder.
+    const claim = await acquireLock(ctx.flags.state, 'daemon', { timeoutMs: 0 }).catch(async () => {
+      const other = await callDaemon<{ pid: number }>(socketPath(ctx.flags.state), 'GET', '/v1/status').catch(
+        () => undefined,
+      );
+      throw new BerthError(
+        'ERR_DAEMON_RUNNING',
+        'conflict',
+        `a berth daemon${other ? ` (pid ${other.pid})` : ''} already serves ${socketPath(ctx.flags.state)}`,
+        { hint: 'one daemon per --state directory' },
+      );
+    });
     await runDaemon(await openReconciler(ctx), {
       dir,
       debounceMs: 50,
@@ -60,6 +74,7 @@ export const daemonCommand: Command = {
       },
       onError: (err) => ctx.stderr.write(`${stamp()} ${describeError(err)}\n`),
     });
+    await claim.release();
     ctx.stdout.write(`${stamp()} stopped; containers keep running\n`);
     return 0;
   },

@@ -1,3 +1,4 @@
+import { formatErrorLine } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { planOnce } from '../../reconcile/loop.js';
 import { isActionable } from '../../reconcile/plan.js';
@@ -7,7 +8,8 @@ import { formatAction, openReconciler } from '../reconciler.js';
 
 export const planCommand: Command = {
   path: ['plan'],
-  summary: 'Print what a reconcile of DIR would do, with reasons (exit 0: nothing; 2: something)',
+  summary:
+    'Print what a reconcile of DIR would do, with reasons (exit 0: nothing; 2: something; 1: an error or a broken manifest)',
   usage: 'plan DIR',
   options: {},
   flags: [],
@@ -15,8 +17,14 @@ export const planCommand: Command = {
   async run(ctx, { positionals }) {
     const r = await openReconciler(ctx);
     const cpu = process.cpuUsage();
-    // What `apply` would do now: it retries failures without waiting out their back-off.
-    const { loaded, actions } = await planOnce(r, positionals[0] as string);
+    // What `apply` would do now: it retries failures without waiting out their back-off. Any error
+    // exits 1, never 2: 2 means "something would change".
+    const planned = await planOnce(r, positionals[0] as string).catch((err: unknown) => {
+      ctx.stderr.write(`berth: ${formatErrorLine(err)}\n`);
+      return undefined;
+    });
+    if (!planned) return 1;
+    const { loaded, actions } = planned;
     const used = process.cpuUsage(cpu);
     const passCpuMs = (used.user + used.system) / 1000; // one pass: load, observe, plan
     const changes = actions.filter(isActionable);
@@ -27,6 +35,7 @@ export const planCommand: Command = {
       for (const a of actions) ctx.stdout.write(`${formatAction(a)}\n`);
       if (actions.length === 0) ctx.stdout.write('nothing to do: the host matches the manifests\n');
     }
+    if (loaded.diagnostics.length > 0) return 1;
     return changes.length > 0 ? 2 : 0;
   },
 };
