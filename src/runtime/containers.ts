@@ -63,9 +63,11 @@ export async function findContainer(deps: RuntimeDeps, name: string): Promise<Co
   return found;
 }
 
+/** Its conmon still runs: the pid is alive and is a conmon (after a reboot the pid may be reused). */
 function conmonAlive(p: ContainerPaths): boolean {
   try {
-    return isProcessAlive(Number(readFileSync(p.conmonPidFile, 'utf8').trim()));
+    const pid = Number(readFileSync(p.conmonPidFile, 'utf8').trim());
+    return isProcessAlive(pid) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'conmon';
   } catch {
     return false;
   }

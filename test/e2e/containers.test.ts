@@ -117,6 +117,12 @@ describe.skipIf(skip)('containers', () => {
     const id = s.id as string;
     const raw = await readFile(join(root, 'containers', id, 'container.log'), 'utf8');
     expect(raw).toMatch(/^\S+ stdout F out\n/m);
+    // After a reboot --state (tmpfs) has lost runc's state and the exit file; a pid in conmon.pid that
+    // now belongs to another process must not make the container look running.
+    await rm(join(state, 'exits', id), { force: true });
+    await rm(join(state, 'runc', id), { recursive: true, force: true });
+    await writeFile(join(root, 'containers', id, 'conmon.pid'), String(process.pid));
+    expect((await status(name))?.state).not.toBe('running');
   });
 
   it('rotates the log by size: the file stays under 10 MiB and keeps the newest lines', async () => {
