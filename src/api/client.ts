@@ -1,7 +1,6 @@
 // Reaching the daemon from the CLI: one request over the unix socket. No daemon (no socket, or a
 // stale one that refuses connections) is `undefined`, so the caller works on the store directly;
 // an error the daemon reports comes back as the same coded error; silence past the timeout is one.
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { BerthError, type ErrorKind, errnoCode } from '../lib/errors.js';
 
@@ -9,12 +8,14 @@ export const socketPath = (state: string) => join(state, 'berth.sock');
 
 const NO_DAEMON = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK']);
 
-export function callDaemon<T>(
+export async function callDaemon<T>(
   socketPath: string,
   method: 'GET' | 'POST',
   path: string,
   timeoutMs = 10_000,
 ): Promise<T | undefined> {
+  // Loaded on use: an ESM import of node:http also loads Node's undici (~20 ms on every command).
+  const { request } = await import('node:http');
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, method, path, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];

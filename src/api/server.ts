@@ -1,7 +1,7 @@
 // Serving the API on a unix socket: routes in, JSON out, coded errors with a status from their
 // kind. Refuses to start when another daemon answers on the socket; replaces a stale one.
 import { chmod, unlink } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { BerthError, type ErrorKind, isBerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
@@ -60,6 +60,7 @@ export async function serveApi(socketPath: string, routes: Routes): Promise<ApiS
   }
   await makeDirs(dirname(socketPath));
   await unlink(socketPath).catch(() => undefined); // stale: its daemon died without closing it
+  const { createServer } = await import('node:http'); // see client.ts
   const server = createServer((req, res) => void handle(routes, req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

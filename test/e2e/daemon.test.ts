@@ -90,13 +90,21 @@ describe.skipIf(skip)('daemon', () => {
     const empty = join(work, 'empty');
     await mkdir(empty, { recursive: true });
     await berth('apply', empty);
-    const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as unknown[];
-    expect(left).toEqual([]);
-    const mounts = execFileSync('findmnt', ['-rn', '-o', 'TARGET']).toString().split('\n');
-    expect(mounts.filter((m) => m.startsWith(work))).toEqual([]);
+    const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
+      name: string;
+    }>;
+    for (const c of left) await berth('container', 'rm', '--force', c.name);
+    const leaked = execFileSync('findmnt', ['-rn', '-o', 'TARGET'])
+      .toString()
+      .split('\n')
+      .filter((m) => m.startsWith(work));
+    // The host is left as found even when this run failed; then the leak fails the run.
+    for (const m of [...leaked].reverse()) execFileSync('umount', [m]);
     await registry?.stop();
     await layout?.cleanup();
     await rm(work, { recursive: true, force: true });
+    expect(left).toEqual([]);
+    expect(leaked).toEqual([]);
   });
 
   it('starts a dropped file, survives kill -9 without touching containers, removes a deleted file', async () => {
