@@ -8,6 +8,7 @@ import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { loadSchema } from '../lib/schemas.js';
 import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yaml-validate.js';
+import { findCycles } from './cycles.js';
 import type { LoadedDoc, ManifestDoc, PodManifest } from './kinds.js';
 import type { LastGood, LastGoodFiles } from './last-good.js';
 import { unsupportedField } from './unsupported.js';
@@ -260,6 +261,24 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
             : undefined;
       if (!problem) continue;
       diagnostics.push(at(p, ['metadata', 'annotations', DEPENDS_ON], 'ERR_MANIFEST_INVALID', problem));
+      if (!brokenFiles.includes(p.file)) brokenFiles.push(p.file);
+    }
+  }
+  const pods = good.filter((p) => p.value.kind === 'Pod');
+  const graph = new Map(
+    pods.map((p) => [
+      p.value.metadata.name,
+      (p.value.metadata.annotations?.[DEPENDS_ON] ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter((d) => d && d !== p.value.metadata.name),
+    ]),
+  );
+  for (const cycle of findCycles(graph)) {
+    for (const name of new Set(cycle)) {
+      const p = pods.find((x) => x.value.metadata.name === name) as ParsedDoc;
+      const message = `pods ${cycle.join(' → ')} depend on each other: none of them would ever start`;
+      diagnostics.push(at(p, ['metadata', 'annotations', DEPENDS_ON], 'ERR_MANIFEST_INVALID', message));
       if (!brokenFiles.includes(p.file)) brokenFiles.push(p.file);
     }
   }

@@ -280,7 +280,8 @@ export function plan(input: PlanInput): Action[] {
   // 1. Images, first.
   const wanted = new Map<string, { platform?: string; never: boolean; who: string[] }>();
   const want = (image: string, who: string, never: boolean, platform?: string) => {
-    const w = wanted.get(image) ?? { never: true, who: [], ...(platform ? { platform } : {}) };
+    const w = wanted.get(image) ?? { never: true, who: [] };
+    if (platform) w.platform = platform; // an Image's platform, even when a pod wants the ref too
     w.never &&= never;
     w.who.push(who);
     wanted.set(image, w);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
+import { findCycles } from '../../src/manifest/cycles.js';
 import type { PodManifest } from '../../src/manifest/kinds.js';
 import { lastGoodStore } from '../../src/manifest/last-good.js';
 import { isManifestFile, loadManifests } from '../../src/manifest/load.js';
@@ -162,6 +163,38 @@ describe('broken manifests, with their exact diagnostics', () => {
     ]);
     expect(r.duplicates).toEqual(['Pod/web']);
     expect(r.docs.map((x) => x.doc.metadata.name)).toEqual(['other']);
+  });
+
+  it('pods that depend on each other are an error at each, saying the cycle', async () => {
+    const dep = (name: string, on: string) =>
+      pod(name).replace(
+        `name: ${name}\n`,
+        `name: ${name}\n  annotations:\n    berth.dev/depends-on: ${on}\n`,
+      );
+    const d = await folder({
+      'a.yaml': dep('a', 'b'),
+      'b.yaml': dep('b', 'c'),
+      'c.yaml': dep('c', 'a'),
+      'd.yaml': dep('d', 'a'),
+    });
+    const r = await loadManifests(d);
+    const why =
+      'ERR_MANIFEST_INVALID: pods a → b → c → a depend on each other: none of them would ever start';
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      `${join(d, 'a.yaml')}:6:27: ${why}`,
+      `${join(d, 'b.yaml')}:6:27: ${why}`,
+      `${join(d, 'c.yaml')}:6:27: ${why}`,
+    ]);
+    expect(r.docs.map((x) => x.doc.metadata.name)).toEqual(['d']); // it waits for a, which says why
+    expect(
+      findCycles(
+        new Map([
+          ['x', ['y']],
+          ['y', ['x']],
+          ['z', ['z']],
+        ]),
+      ),
+    ).toEqual([['x', 'y', 'x']]);
   });
 
   it('follows a folder swapped in through a symlink (git-sync)', async () => {

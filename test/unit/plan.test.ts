@@ -235,6 +235,27 @@ describe('plan', () => {
     ]);
   });
 
+  it("an Image's platform is pulled even when a pod wants the same reference", () => {
+    const image: LoadedDoc = {
+      file: '/m/images.yaml',
+      line: 1,
+      doc: {
+        apiVersion: 'berth.dev/v1alpha1',
+        kind: 'Image',
+        metadata: { name: 'app' },
+        spec: { ref: IMG, platform: 'linux/arm64' },
+      },
+    };
+    const desired = desiredState([pod('web'), image], host);
+    const observed = { images: new Map(), containers: [], podsSetUp: new Set(['web']) };
+    expect(plan({ desired, observed, frozen: new Map(), now: NOW })[0]).toMatchObject({
+      kind: 'pull',
+      image: IMG,
+      platform: 'linux/arm64',
+      for: ['web/main', 'Image app'],
+    });
+  });
+
   it('a pod waits for the pods it depends on to run', () => {
     const desired = desiredState([pod('db'), pod('web', {}, { 'berth.dev/depends-on': 'db' })], host);
     const observed = { images, containers: [] as ObservedContainer[], podsSetUp: new Set(['db', 'web']) };
