@@ -6,6 +6,16 @@ import { BerthError, type ErrorKind, errnoCode } from '../lib/errors.js';
 
 export const socketPath = (state: string) => join(state, 'berth.sock');
 
+/** Another daemon serves this --state (`pid` when it answered). */
+export function daemonRunning(socketPath: string, pid?: number): BerthError {
+  return new BerthError(
+    'ERR_DAEMON_RUNNING',
+    'conflict',
+    `a berth daemon${pid ? ` (pid ${pid})` : ''} already serves ${socketPath}`,
+    { hint: 'one daemon per --state directory' },
+  );
+}
+
 const NO_DAEMON = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK']);
 
 export async function callDaemon<T>(

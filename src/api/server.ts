@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { BerthError, type ErrorKind, isBerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
-import { callDaemon } from './client.js';
+import { callDaemon, daemonRunning } from './client.js';
 
 export type Route = () => Promise<unknown>;
 /** `GET /v1/pods` → handler. */
@@ -50,14 +50,7 @@ export interface ApiServer {
 
 export async function serveApi(socketPath: string, routes: Routes): Promise<ApiServer> {
   const other = await callDaemon<{ pid: number }>(socketPath, 'GET', '/v1/status').catch(() => ({ pid: 0 }));
-  if (other) {
-    throw new BerthError(
-      'ERR_DAEMON_RUNNING',
-      'conflict',
-      `a berth daemon${other.pid ? ` (pid ${other.pid})` : ''} already serves ${socketPath}`,
-      { hint: 'one daemon per --state directory' },
-    );
-  }
+  if (other) throw daemonRunning(socketPath, other.pid);
   await makeDirs(dirname(socketPath));
   await unlink(socketPath).catch(() => undefined); // stale: its daemon died without closing it
   const { createServer } = await import('node:http'); // see client.ts

@@ -5,7 +5,7 @@ import { acquireLock } from '../content/lock.js';
 import { lastGoodStore } from '../manifest/last-good.js';
 import type { Reconciler } from '../reconcile/loop.js';
 import type { Action } from '../reconcile/plan.js';
-import { statusPath } from '../reconcile/status-file.js';
+import { statusFile, statusPath } from '../reconcile/status-file.js';
 import type { CommandContext } from './command.js';
 
 export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
@@ -14,7 +14,7 @@ export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
     rt,
     store: await ctx.store(),
     host: { volumes: rt.paths.volumes, pods: join(ctx.flags.root, 'pods'), netns: rt.paths.netns },
-    statusPath: statusPath(ctx.flags.state),
+    status: statusFile(statusPath(ctx.flags.state)),
     lastGood: lastGoodStore(join(ctx.flags.root, 'last-good')),
     now: () => ctx.now().getTime(),
     // Another apply's pass (or a daemon's, in a race with its start) finishes first.

@@ -58,7 +58,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
         startedAt,
         lastPass: lastPass ?? null,
       }),
-      'GET /v1/pods': () => observePods(r.rt, r.statusPath),
+      'GET /v1/pods': () => observePods(r.rt, r.status),
       'POST /v1/apply': async () =>
         summarizeApply(
           await new Promise<ApplyResult>((res, rej) => {

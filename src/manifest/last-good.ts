@@ -3,9 +3,9 @@
 // half-synced checkout) keeps its workload applied, restarts and reboots included, until it is
 // fixed or deleted. A deleted file's entry goes with it.
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeDirs } from '../lib/make-dirs.js';
+import { writeFileAtomic } from '../lib/write-atomic.js';
 
 /** File name (in the folder) → its last clean text. */
 export type LastGoodFiles = Record<string, string>;
@@ -19,24 +19,29 @@ export interface LastGood {
 export function lastGoodStore(root: string): LastGood {
   const pathOf = (dir: string) =>
     join(root, `${createHash('sha256').update(dir).digest('hex').slice(0, 32)}.json`);
+  // What was last read or written, per folder: a daemon's passes do not read the file back (only
+  // one reconcile runs at a time on a host: the reconcile lock).
+  const known = new Map<string, LastGoodFiles>();
   return {
     async read(dir) {
+      const memo = known.get(dir);
+      if (memo) return memo;
+      let files: LastGoodFiles = {};
       try {
         const saved = JSON.parse(await readFile(pathOf(dir), 'utf8')) as {
           dir: string;
           files: LastGoodFiles;
         };
-        return saved.dir === dir ? saved.files : {};
+        if (saved.dir === dir) files = saved.files;
       } catch {
-        return {}; // none yet, or unreadable: nothing to fall back on
+        // none yet, or unreadable: nothing to fall back on
       }
+      known.set(dir, files);
+      return files;
     },
     async write(dir, files) {
-      await makeDirs(root);
-      const path = pathOf(dir);
-      const tmp = `${path}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify({ dir, files }), { mode: 0o600 });
-      await rename(tmp, path);
+      await writeFileAtomic(pathOf(dir), JSON.stringify({ dir, files }), 0o600);
+      known.set(dir, files);
     },
   };
 }

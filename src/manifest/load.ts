@@ -15,6 +15,14 @@ import { unsupportedField } from './unsupported.js';
 
 export const DEPENDS_ON = 'berth.dev/depends-on';
 
+/** The pods named by a `berth.dev/depends-on` annotation. */
+export function dependsOn(annotations: Record<string, string> | undefined): string[] {
+  return (annotations?.[DEPENDS_ON] ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
+}
+
 export interface LoadResult {
   /** Documents of files without errors (duplicates left out). */
   docs: LoadedDoc[];
@@ -248,10 +256,11 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     }
   }
   // Dependencies must name pods that are defined (in a broken file too: what it defines still runs).
-  const podNames = new Set(good.filter((p) => p.value.kind === 'Pod').map((p) => p.value.metadata.name));
-  for (const p of good) {
+  const pods = good.filter((p) => p.value.kind === 'Pod');
+  const podNames = new Set(pods.map((p) => p.value.metadata.name));
+  for (const p of pods) {
     const deps = p.value.metadata.annotations?.[DEPENDS_ON];
-    if (p.value.kind !== 'Pod' || deps === undefined) continue;
+    if (deps === undefined) continue;
     for (const d of deps.split(',').map((x) => x.trim())) {
       const problem =
         d === p.value.metadata.name
@@ -264,14 +273,10 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       if (!brokenFiles.includes(p.file)) brokenFiles.push(p.file);
     }
   }
-  const pods = good.filter((p) => p.value.kind === 'Pod');
   const graph = new Map(
     pods.map((p) => [
       p.value.metadata.name,
-      (p.value.metadata.annotations?.[DEPENDS_ON] ?? '')
-        .split(',')
-        .map((x) => x.trim())
-        .filter((d) => d && d !== p.value.metadata.name),
+      dependsOn(p.value.metadata.annotations).filter((d) => d !== p.value.metadata.name),
     ]),
   );
   for (const cycle of findCycles(graph)) {

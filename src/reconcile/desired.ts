@@ -4,7 +4,7 @@
 // it needs are passed in.
 import { join } from 'node:path';
 import type { LoadedDoc, PodManifest } from '../manifest/kinds.js';
-import { DEPENDS_ON } from '../manifest/load.js';
+import { dependsOn } from '../manifest/load.js';
 import { formatReference, parseReference } from '../oci/reference.js';
 import { parseBytes, parseMilliCpus } from '../runtime/quantity.js';
 import type { RestartPolicy } from '../runtime/restart.js';
@@ -154,10 +154,7 @@ export function desiredPod(pod: PodManifest, file: string, host: HostLayout): De
     restartPolicy: pod.spec.restartPolicy ?? 'Always',
     graceSeconds: pod.spec.terminationGracePeriodSeconds ?? 30,
     hostNetwork,
-    dependsOn: (pod.metadata.annotations?.[DEPENDS_ON] ?? '')
-      .split(',')
-      .map((d) => d.trim())
-      .filter(Boolean),
+    dependsOn: dependsOn(pod.metadata.annotations),
     initContainers: (pod.spec.initContainers ?? []).map((c) => containerOf(pod, c, true, host)),
     containers: pod.spec.containers.map((c) => containerOf(pod, c, false, host)),
     podDirs: volumes

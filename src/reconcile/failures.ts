@@ -4,8 +4,10 @@
 // holds the fingerprint of its manifest when it failed: an edit of the pod retries it at once.
 // Pure: the clock is passed in.
 import { createHash } from 'node:crypto';
-import { BerthError } from '../lib/errors.js';
+import { formatErrorLine } from '../lib/errors.js';
+import { INITIAL_BACKOFF_MS, MAX_BACKOFF_MS } from '../runtime/restart.js';
 import type { DesiredPod } from './desired.js';
+import type { ExecuteResult } from './execute.js';
 import type { Action } from './plan.js';
 
 export interface Failure {
@@ -24,8 +26,6 @@ export interface Failure {
 
 export type Failures = Record<string, Failure>;
 
-export const FAILURE_BACKOFF = { initialMs: 10_000, maxMs: 300_000 };
-
 export const podKey = (pod: string) => `pod/${pod}`;
 export const imageKey = (image: string) => `image/${image}`;
 
@@ -38,13 +38,8 @@ export function podFingerprint(pod: DesiredPod): string {
   return createHash('sha256').update(JSON.stringify(pod)).digest('hex').slice(0, 16);
 }
 
-export function describeError(err: unknown): string {
-  if (err instanceof BerthError) return `${err.code}: ${err.message}`;
-  return `ERR_INTERNAL: ${err instanceof Error ? err.message : String(err)}`;
-}
-
 export function backoffMs(attempts: number): number {
-  return Math.min(FAILURE_BACKOFF.maxMs, FAILURE_BACKOFF.initialMs * 2 ** Math.max(0, attempts - 1));
+  return Math.min(MAX_BACKOFF_MS, INITIAL_BACKOFF_MS * 2 ** Math.max(0, attempts - 1));
 }
 
 /** The failure that holds `key` back at `now`, if any (a pod's only while its manifest is the same). */
@@ -60,11 +55,6 @@ export function activeFailure(
   return f;
 }
 
-export interface PassOutcome {
-  done: Action[];
-  failed: Array<{ action: Action; error: unknown }>;
-}
-
 /**
  * The failures after a pass: each failed pod or pull counts one more attempt (a pod's count starts
  * over when its manifest changed); a pod or image whose actions all succeeded is cleared; entries
@@ -72,7 +62,7 @@ export interface PassOutcome {
  */
 export function recordPass(
   prev: Failures,
-  outcome: PassOutcome,
+  outcome: ExecuteResult,
   o: { now: number; fingerprint: (pod: string) => string | undefined; live: Set<string> },
 ): Failures {
   const next: Failures = {};
@@ -91,7 +81,7 @@ export function recordPass(
       ...(action.kind === 'pull' ? { for: action.for } : {}),
       ...('container' in action && action.container ? { container: action.container } : {}),
       attempts,
-      error: describeError(error),
+      error: formatErrorLine(error),
       at: o.now,
       retryAt: o.now + backoffMs(attempts),
       ...(fingerprint ? { fingerprint } : {}),

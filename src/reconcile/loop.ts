@@ -5,24 +5,25 @@
 
 import { resolve } from 'node:path';
 import type { ContentStore } from '../content/types.js';
+import { formatErrorLine } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import type { LastGood } from '../manifest/last-good.js';
 import { type LoadResult, loadManifests, type ParseCache } from '../manifest/load.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import { type DesiredState, desiredState, type HostLayout } from './desired.js';
 import { type ExecuteDeps, type ExecuteResult, execute } from './execute.js';
-import { describeError, type Failures, imageKey, podFingerprint, podKey, recordPass } from './failures.js';
+import { type Failures, imageKey, podFingerprint, podKey, recordPass } from './failures.js';
 import { observe } from './observe.js';
 import { type Action, ANNOTATION, isActionable, type ObservedState, OWNER_MANIFESTS, plan } from './plan.js';
 import { buildStatus } from './status.js';
-import { readStatus, writeStatus } from './status-file.js';
+import type { StatusFile } from './status-file.js';
 
 export interface Reconciler {
   rt: RuntimeDeps;
   store: ContentStore;
   host: HostLayout;
   /** `<state>/reconcile.json` (status.ts). */
-  statusPath: string;
+  status: StatusFile;
   now: () => number;
   /** Each manifest file's last clean content: a broken file's workload stays applied. */
   lastGood?: LastGood;
@@ -74,13 +75,14 @@ export async function planOnce(
 /** The failure keys still worth keeping: pods wanted or running, images wanted. */
 function liveKeys(p: PlanResult): Set<string> {
   const live = new Set<string>();
-  for (const pod of p.desired.pods) live.add(podKey(pod.name));
+  for (const pod of p.desired.pods) {
+    live.add(podKey(pod.name));
+    for (const c of [...pod.initContainers, ...pod.containers]) live.add(imageKey(c.image));
+  }
   for (const pod of p.observed.podsSetUp) live.add(podKey(pod)); // a teardown that failed
   for (const c of p.observed.containers)
     if (c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS)
       live.add(podKey(c.annotations[ANNOTATION.pod] ?? ''));
-  for (const pod of p.desired.pods)
-    for (const c of [...pod.initContainers, ...pod.containers]) live.add(imageKey(c.image));
   for (const i of p.desired.images) live.add(imageKey(i.image));
   return live;
 }
@@ -106,7 +108,7 @@ export interface ApplySummary {
 export function summarizeApply(result: ApplyResult): ApplySummary {
   return {
     done: result.executed.done,
-    failed: result.executed.failed.map((f) => ({ ...f.action, error: describeError(f.error) })),
+    failed: result.executed.failed.map((f) => ({ ...f.action, error: formatErrorLine(f.error) })),
     remaining: result.remaining,
     diagnostics: result.diagnostics,
   };
@@ -143,7 +145,7 @@ async function applyLocked(
 ): Promise<ApplyResult> {
   const loaded = await loadManifests(dir, { cache: o.cache, lastGood: r.lastGood, keepLastGood: true });
   const started = r.now();
-  let failures = readStatus(r.statusPath)?.failures ?? {};
+  let failures = r.status.read()?.failures ?? {};
   const gate = () =>
     o.retryNow ? Object.fromEntries(Object.entries(failures).filter(([, f]) => f.at >= started)) : failures;
   const executed: ExecuteResult = { done: [], failed: [] };
@@ -171,8 +173,7 @@ async function applyLocked(
     if (todo.length === 0 || deps.signal?.aborted) break;
   }
   if (last)
-    await writeStatus(
-      r.statusPath,
+    await r.status.write(
       buildStatus(resolve(dir), last.desired, last.frozen, remaining, failures, loaded.fromLastGood),
     );
   return { diagnostics: loaded.diagnostics, passes, executed, remaining, failures };

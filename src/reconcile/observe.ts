@@ -7,7 +7,7 @@ import type { HostLayout } from './desired.js';
 import type { ObservedState } from './plan.js';
 import { type PodView, podViews } from './pod-views.js';
 import { podsSetUp } from './pods.js';
-import { readStatus } from './status-file.js';
+import type { StatusFile } from './status-file.js';
 
 export async function observe(
   rt: RuntimeDeps,
@@ -37,10 +37,10 @@ export async function observe(
 }
 
 /** The pods as `berth ps` shows them: the last reconcile's status merged with what exists. */
-export async function observePods(rt: RuntimeDeps, statusPath: string): Promise<PodView[]> {
+export async function observePods(rt: RuntimeDeps, status: StatusFile): Promise<PodView[]> {
   const records = await readRecords(rt.paths.containers);
   const observed = await Promise.all(
     records.map(async (record) => ({ record, status: await containerStatus(rt, record) })),
   );
-  return podViews(observed, readStatus(statusPath));
+  return podViews(observed, status.read());
 }

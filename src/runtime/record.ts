@@ -2,9 +2,9 @@
 // and when it was started. The live state (running, pid, exit code) is never stored here: it is
 // read from runc and conmon's exit file each time, so it cannot go stale.
 import { readdirSync, readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
+import { writeFileAtomic } from '../lib/write-atomic.js';
 import type { Digest } from '../oci/digest.js';
 import type { ContainerSettings } from './spec.js';
 
@@ -25,9 +25,7 @@ export interface ContainerRecord {
 }
 
 export async function writeRecord(file: string, record: ContainerRecord): Promise<void> {
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`);
-  await rename(tmp, file);
+  await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /** Every container's record (synchronous reads: the daemon does this on every pass). */

@@ -1,9 +1,9 @@
-import { callDaemon, socketPath } from '../../api/client.js';
+import { callDaemon, daemonRunning, socketPath } from '../../api/client.js';
 import { acquireLock } from '../../content/lock.js';
 import { runDaemon } from '../../daemon/daemon.js';
-import { BerthError } from '../../lib/errors.js';
+import { formatErrorLine } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
-import { describeError, failureKey } from '../../reconcile/failures.js';
+import { failureKey } from '../../reconcile/failures.js';
 import { parseCount } from '../../runtime/quantity.js';
 import type { Command } from '../command.js';
 import { createPuller } from '../puller.js';
@@ -28,24 +28,18 @@ export const daemonCommand: Command = {
     const stamp = () => ctx.now().toISOString();
     let lastDiagnostics = '';
     // One daemon per --state, even when two start together: a lock that dies with its holder.
+    const socket = socketPath(ctx.flags.state);
     const claim = await acquireLock(ctx.flags.state, 'daemon', { timeoutMs: 0 }).catch(async () => {
-      const other = await callDaemon<{ pid: number }>(socketPath(ctx.flags.state), 'GET', '/v1/status').catch(
-        () => undefined,
-      );
-      throw new BerthError(
-        'ERR_DAEMON_RUNNING',
-        'conflict',
-        `a berth daemon${other ? ` (pid ${other.pid})` : ''} already serves ${socketPath(ctx.flags.state)}`,
-        { hint: 'one daemon per --state directory' },
-      );
+      const other = await callDaemon<{ pid: number }>(socket, 'GET', '/v1/status').catch(() => undefined);
+      throw daemonRunning(socket, other?.pid);
     });
     await runDaemon(await openReconciler(ctx), {
       dir,
       debounceMs: 50,
       resyncMs,
       signal: ctx.signal,
-      socketPath: socketPath(ctx.flags.state),
-      onReady: () => ctx.stdout.write(`${stamp()} watching ${dir}, serving ${socketPath(ctx.flags.state)}\n`),
+      socketPath: socket,
+      onReady: () => ctx.stdout.write(`${stamp()} watching ${dir}, serving ${socket}\n`),
       execute: {
         pull: async (image, platform) => {
           await pull({ image, ...(platform ? { platform } : {}) });
@@ -60,7 +54,7 @@ export const daemonCommand: Command = {
           const retry = f
             ? ` (attempt ${f.attempts}, retry in ${Math.round((f.retryAt - f.at) / 1000)} s)`
             : '';
-          ctx.stderr.write(`${stamp()} failed ${formatAction(action)}: ${describeError(error)}${retry}\n`);
+          ctx.stderr.write(`${stamp()} failed ${formatAction(action)}: ${formatErrorLine(error)}${retry}\n`);
         }
         if (values.stats === true) {
           ctx.stdout.write(
@@ -72,7 +66,7 @@ export const daemonCommand: Command = {
         if (text !== lastDiagnostics && text) ctx.stderr.write(`${text}\n`);
         lastDiagnostics = text;
       },
-      onError: (err) => ctx.stderr.write(`${stamp()} ${describeError(err)}\n`),
+      onError: (err) => ctx.stderr.write(`${stamp()} ${formatErrorLine(err)}\n`),
     });
     await claim.release();
     ctx.stdout.write(`${stamp()} stopped; containers keep running\n`);

@@ -2,7 +2,7 @@ import { callDaemon, socketPath } from '../../api/client.js';
 import { BerthError } from '../../lib/errors.js';
 import { observePods } from '../../reconcile/observe.js';
 import type { PodView } from '../../reconcile/pod-views.js';
-import { statusPath } from '../../reconcile/status-file.js';
+import { statusFile, statusPath } from '../../reconcile/status-file.js';
 import type { Command, CommandContext } from '../command.js';
 import { renderJson, renderTable } from '../output.js';
 import { LOG_FLAGS, LOG_OPTIONS, printLogs } from './container-logs.js';
@@ -10,7 +10,7 @@ import { LOG_FLAGS, LOG_OPTIONS, printLogs } from './container-logs.js';
 /** Every pod: from the daemon when one runs, else from the last reconcile's status and the store. */
 export async function currentPodViews(ctx: CommandContext): Promise<PodView[]> {
   const fromDaemon = await callDaemon<PodView[]>(socketPath(ctx.flags.state), 'GET', '/v1/pods');
-  return fromDaemon ?? observePods(await ctx.runtime(), statusPath(ctx.flags.state));
+  return fromDaemon ?? observePods(await ctx.runtime(), statusFile(statusPath(ctx.flags.state)));
 }
 
 export const ps: Command = {
