@@ -9,7 +9,6 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import { BerthError, errnoCode } from '../lib/errors.js';
-import { isProcessAlive } from '../lib/process.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { removeNetns } from './netns.js';
 import { type ContainerPaths, containerPaths, type RuntimePaths } from './paths.js';
@@ -71,11 +70,18 @@ export async function findContainer(deps: RuntimeDeps, name: string): Promise<Co
   return found;
 }
 
-/** Its conmon still runs: the pid is alive and is a conmon (after a reboot the pid may be reused). */
+/**
+ * Its conmon still runs: the pid is a conmon (after a reboot the pid may be another program's)
+ * that has not ended (a killed conmon nobody reaped stays a zombie, `Z`, and writes nothing more).
+ */
 function conmonAlive(p: ContainerPaths): boolean {
   try {
     const pid = Number(readFileSync(p.conmonPidFile, 'utf8').trim());
-    return isProcessAlive(pid) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'conmon';
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); // `pid (comm) STATE …`
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    return comm === 'conmon' && !['Z', 'X', 'x'].includes(stat.charAt(close + 2));
   } catch {
     return false;
   }
