@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
-import { runBerth } from '../helpers/cli.js';
+import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
@@ -233,5 +233,45 @@ spec:
     ]);
     const again2 = await berth('plan', dir);
     expect([again2.code, again2.stdout]).toEqual([0, 'nothing to do: the host matches the manifests\n']);
+  }, 90_000);
+
+  it('after another reboot, a daemon started at boot does the same; a file deleted meanwhile removes its pod', async () => {
+    await simulateReboot(root, state);
+    await rm(join(dir, 'once.yaml'));
+    const daemon = spawnBerth([
+      '--root',
+      root,
+      '--state',
+      state,
+      'daemon',
+      '--manifests',
+      dir,
+      '--resync',
+      '600',
+    ]);
+    const exited = new Promise((r) => daemon.once('exit', r));
+    try {
+      const want = JSON.stringify([
+        ['host', 'Running'],
+        ['nonroot', 'Running'],
+        ['retry', 'Succeeded'],
+        ['web', 'Running'],
+      ]);
+      await until('every pod is back', async () => JSON.stringify(await phases()) === want);
+      const volumes = join(root, 'volumes');
+      expect(await readFile(join(volumes, 'reboot-data', 'lines'), 'utf8')).toBe('init\ninit\ninit\n');
+      expect(await readFile(join(volumes, 'reboot-jobs', 'retry'), 'utf8')).toBe('ran\n');
+      expect((await containers()).map((c) => [c.name, c.state])).toEqual([
+        ['host_main', 'running'],
+        ['nonroot_main', 'running'],
+        ['retry_main', 'exited'],
+        ['web_main', 'running'],
+        ['web_prepare', 'exited'],
+      ]);
+      expect((await readdir(join(root, 'pods'))).sort()).toEqual(['nonroot', 'retry', 'web']);
+    } finally {
+      daemon.kill('SIGTERM');
+      await exited;
+    }
   }, 90_000);
 });
