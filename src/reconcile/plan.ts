@@ -13,13 +13,14 @@
 //   (sandbox.ts), and a container whose end was lost with the host counts as a failed exit;
 // - `apply DIR` prunes only the pods whose manifest was in DIR.
 import { nextBackoff, shouldRestart } from '../runtime/restart.js';
-import type { DesiredContainer, DesiredPod } from './desired.js';
+import type { DesiredContainer, DesiredPod, DesiredState } from './desired.js';
 import { activeFailure, type Failure, imageKey, podFingerprint, podKey } from './failures.js';
 import {
   type Action,
   ANNOTATION,
   isActionable,
   type ObservedContainer,
+  type ObservedState,
   OWNER_MANIFESTS,
   type PlanInput,
 } from './plan-types.js';
@@ -266,6 +267,32 @@ function planPodContainers(
   return out;
 }
 
+/**
+ * Each manifest-made pod on the host and its folder: its containers' manifest's, else its sandbox
+ * record's. Undefined: a sandbox with neither (no container, set up before pods were recorded),
+ * which holds no workload, so any apply tidies it.
+ */
+function podFolders(observed: ObservedState): Map<string, string | undefined> {
+  const folders = new Map<string, string | undefined>();
+  for (const [pod, s] of observed.sandboxes) folders.set(pod, folderOf(s.source));
+  for (const c of observed.containers)
+    if (c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS)
+      folders.set(podOf(c), folderOf(c.annotations[ANNOTATION.source]));
+  return folders;
+}
+
+/** The pods an apply of `folder` leaves alone because another folder's manifests made them. */
+export function podsOfOtherFolders(
+  observed: ObservedState,
+  desired: DesiredState,
+  folder: string,
+): Array<{ pod: string; folder: string }> {
+  return [...podFolders(observed)]
+    .filter(([p, f]) => f !== undefined && f !== folder && !desired.pods.some((d) => d.name === p))
+    .map(([pod, f]) => ({ pod, folder: f as string }))
+    .sort((a, b) => a.pod.localeCompare(b.pod));
+}
+
 export function plan(input: PlanInput): Action[] {
   const { desired, observed, frozen } = input;
   const failures = input.failures ?? {};
@@ -314,13 +341,8 @@ export function plan(input: PlanInput): Action[] {
   // 2. Pods that are gone from the manifests.
   const mine = observed.containers.filter((c) => c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS);
   const desiredNames = new Set(desired.pods.map((p) => p.name));
-  // A pod's folder: its containers' manifest, else its sandbox's record. A sandbox with neither
-  // (no container, set up before pods were recorded) holds no workload: any apply tidies it.
-  const folders = new Map<string, string | undefined>();
-  for (const [pod, s] of observed.sandboxes) folders.set(pod, folderOf(s.source));
-  for (const c of mine) folders.set(podOf(c), folderOf(c.annotations[ANNOTATION.source]));
   const gone = new Set(
-    [...folders]
+    [...podFolders(observed)]
       .filter(([p, f]) => !desiredNames.has(p) && !frozen.has(p) && (f === undefined || f === input.folder))
       .map(([p]) => p),
   );

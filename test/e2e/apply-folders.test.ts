@@ -96,7 +96,12 @@ describe.skipIf(skip)('apply of one folder', () => {
     expect(await running()).toEqual(both);
     const c = await folder('c');
     const plan = await berth('plan', c);
-    expect([plan.code, plan.stdout]).toEqual([0, 'nothing to do: the host matches the manifests\n']);
+    expect([plan.code, plan.stdout]).toEqual([
+      0,
+      'nothing to do: the host matches the manifests\n' +
+        `other-folder a: from ${a}, left alone\n` +
+        `other-folder b: from ${b}, left alone\n`,
+    ]);
     expect(await berth('apply', c)).toMatchObject({ code: 0, stdout: '' });
     expect(await running()).toEqual(both);
     await rm(join(a, 'a.yaml'));
@@ -118,12 +123,16 @@ describe.skipIf(skip)('apply of one folder', () => {
       2,
       `pull         ${ref}: in the store but not unpacked (packed/main)\n` +
         'setup-pod    packed: new pod (network namespace, volumes)\n' +
-        'run          packed/main: new container\n',
+        'run          packed/main: new container\n' +
+        `other-folder b: from ${join(work, 'b')}, left alone\n`,
     ]);
     const apply = await berth('apply', d);
     expect([apply.code, apply.stderr]).toEqual([0, '']);
     expect((await running()).map(([name]) => name)).toEqual(['b', 'packed']);
     const again = await berth('plan', d);
-    expect([again.code, again.stdout]).toEqual([0, 'nothing to do: the host matches the manifests\n']);
+    expect([again.code, again.stdout]).toEqual([
+      0,
+      `nothing to do: the host matches the manifests\nother-folder b: from ${join(work, 'b')}, left alone\n`,
+    ]);
   }, 60_000);
 });

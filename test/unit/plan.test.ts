@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { LoadedDoc, PodManifest } from '../../src/manifest/kinds.js';
 import { type DesiredPod, type DesiredState, desiredState } from '../../src/reconcile/desired.js';
 import { type Failures, podFingerprint } from '../../src/reconcile/failures.js';
-import { ANNOTATION, type ObservedContainer, OWNER_MANIFESTS, plan } from '../../src/reconcile/plan.js';
+import {
+  ANNOTATION,
+  type ObservedContainer,
+  OWNER_MANIFESTS,
+  plan,
+  podsOfOtherFolders,
+} from '../../src/reconcile/plan.js';
 import type { ObservedSandbox } from '../../src/reconcile/sandbox.js';
 import { canonicalSpec, specHash } from '../../src/reconcile/spec-hash.js';
 
@@ -604,8 +610,14 @@ describe('plan: apply DIR prunes only what DIR owns', () => {
     summary(plan({ folder, desired, observed, frozen: new Map(), now: NOW }));
   const none: DesiredState = { pods: [], images: [] };
 
-  it('an empty folder elsewhere removes nothing of A or B', () => {
+  it('an empty folder elsewhere removes nothing of A or B, and says whose they are', () => {
     expect(planOf('/C', none)).toEqual(['teardown-pod old: no longer in the manifests']);
+    expect(podsOfOtherFolders(observed, none, '/C')).toEqual([
+      { pod: 'a', folder: '/A' },
+      { pod: 'b', folder: '/B' },
+      { pod: 'c', folder: '/B' },
+    ]);
+    expect(podsOfOtherFolders(observed, desiredB, '/B')).toEqual([{ pod: 'a', folder: '/A' }]);
   });
 
   it("A's pod goes when A no longer has it; B's pods stay", () => {
