@@ -38,6 +38,8 @@ export interface DesiredPod {
   /** Host paths to create first (hostPath type DirectoryOrCreate). */
   createDirs: string[];
   netnsPath?: string;
+  /** `<root>/pods/<name>`: its record and emptyDirs. */
+  home: string;
 }
 
 export interface DesiredImage {
@@ -167,6 +169,7 @@ export function desiredPod(pod: PodManifest, file: string, host: HostLayout): De
       .filter((v) => v.hostPath?.type === 'DirectoryOrCreate')
       .map((v) => v.hostPath?.path as string),
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${pod.metadata.name}`) }),
+    home: join(host.pods, pod.metadata.name),
   };
 }
 

@@ -68,7 +68,14 @@ export async function planOnce(
     desired,
     observed,
     frozen,
-    actions: plan({ desired, observed, frozen, now: r.now(), failures: o.failures ?? {} }),
+    actions: plan({
+      desired,
+      observed,
+      frozen,
+      now: r.now(),
+      failures: o.failures ?? {},
+      folder: resolve(dir),
+    }),
   };
 }
 
@@ -79,7 +86,7 @@ function liveKeys(p: PlanResult): Set<string> {
     live.add(podKey(pod.name));
     for (const c of [...pod.initContainers, ...pod.containers]) live.add(imageKey(c.image));
   }
-  for (const pod of p.observed.podsSetUp) live.add(podKey(pod)); // a teardown that failed
+  for (const pod of p.observed.sandboxes.keys()) live.add(podKey(pod)); // a teardown that failed
   for (const c of p.observed.containers)
     if (c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS)
       live.add(podKey(c.annotations[ANNOTATION.pod] ?? ''));

@@ -1,23 +1,41 @@
-// What the host has, for the planner: images in the store (name → manifest digest), every
-// container with its annotations and live state (read from files), and the pods set up.
-import type { ContentStore } from '../content/types.js';
+// What the host has, for the planner: images in the store (name → manifest digest) that are
+// wholly unpacked, those named but not unpacked (a pull unpacks them), every container with its
+// annotations and live state (read from files), and each pod's sandbox (what of it is mounted).
+import type { ContentStore, ImageRecord } from '../content/types.js';
+import { describeImage } from '../images/describe.js';
 import { containerStatus, type RuntimeDeps } from '../runtime/containers.js';
 import { readRecords } from '../runtime/record.js';
+import { chainIds } from '../snapshot/chain.js';
 import type { HostLayout } from './desired.js';
 import type { ObservedState } from './plan.js';
 import { type PodView, podViews } from './pod-views.js';
-import { podsSetUp } from './pods.js';
+import { observeSandboxes } from './pods.js';
 import type { StatusFile } from './status-file.js';
+
+/**
+ * Whether every snapshot of the image's chain exists (`pull --no-unpack`, a changed snapshotter,
+ * a pruned snapshot: named, but no container can be made from it).
+ */
+async function isUnpacked(rt: RuntimeDeps, store: ContentStore, image: ImageRecord): Promise<boolean> {
+  const { snapshots } = await rt.images();
+  try {
+    const details = await describeImage(store, image);
+    for (const id of chainIds(details.config.rootfs.diff_ids)) if (!(await snapshots.get(id))) return false;
+    return true;
+  } catch {
+    return false; // its manifest or config is unreadable: a pull fetches them again
+  }
+}
 
 export async function observe(
   rt: RuntimeDeps,
   store: ContentStore,
   host: HostLayout,
 ): Promise<ObservedState> {
-  const [records, images, pods] = await Promise.all([
+  const [records, images, sandboxes] = await Promise.all([
     readRecords(rt.paths.containers),
     store.listImages(),
-    podsSetUp(host),
+    observeSandboxes(host),
   ]);
   const containers = await Promise.all(
     records.map(async (r) => {
@@ -30,10 +48,17 @@ export async function observe(
         startedAt: s.startedAt,
         finishedAt: s.finishedAt,
         annotations: r.annotations ?? {},
+        reason: s.reason ?? null,
       };
     }),
   );
-  return { images: new Map(images.map((i) => [i.name, i.target.digest])), containers, podsSetUp: pods };
+  const unpacked = await Promise.all(images.map((i) => isUnpacked(rt, store, i)));
+  return {
+    images: new Map(images.filter((_, n) => unpacked[n]).map((i) => [i.name, i.target.digest])),
+    notUnpacked: new Set(images.filter((_, n) => !unpacked[n]).map((i) => i.name)),
+    containers,
+    sandboxes,
+  };
 }
 
 /** The pods as `berth ps` shows them: the last reconcile's status merged with what exists. */

@@ -8,88 +8,34 @@
 // - a changed spec recreates the container (reason: what changed); an exited one comes back per
 //   the restart policy, after the back-off (restart.ts);
 // - a pod or a pull that failed waits out its back-off (failures.ts), and pods that need an image
-//   that is missing and not being pulled wait for it.
-import type { ContainerState } from '../runtime/containers.js';
+//   that is missing and not being pulled wait for it;
+// - a pod's sandbox that is not whole (after a reboot) is made again with all its containers
+//   (sandbox.ts), and a container whose end was lost with the host counts as a failed exit;
+// - `apply DIR` prunes only the pods whose manifest was in DIR.
 import { nextBackoff, shouldRestart } from '../runtime/restart.js';
 import type { DesiredContainer, DesiredPod, DesiredState } from './desired.js';
-import { activeFailure, type Failure, type Failures, imageKey, podFingerprint, podKey } from './failures.js';
+import { activeFailure, type Failure, imageKey, podFingerprint, podKey } from './failures.js';
+import {
+  type Action,
+  ANNOTATION,
+  isActionable,
+  type ObservedContainer,
+  type ObservedState,
+  OWNER_MANIFESTS,
+  type PlanInput,
+} from './plan-types.js';
+import { checkSandbox, containersToStartAgain, folderOf } from './sandbox.js';
 import { type CanonicalSpec, canonicalSpec, describeChanges, specHash } from './spec-hash.js';
 
-export const ANNOTATION = {
-  owner: 'berth.dev/owner',
-  pod: 'berth.dev/pod',
-  container: 'berth.dev/container',
-  source: 'berth.dev/source',
-  hash: 'berth.dev/spec-hash',
-  spec: 'berth.dev/spec',
-  restarts: 'berth.dev/restarts',
-  backoff: 'berth.dev/backoff-ms',
-  grace: 'berth.dev/grace-seconds',
-} as const;
-export const OWNER_MANIFESTS = 'manifests';
-
-export interface ObservedContainer {
-  id: string;
-  name: string;
-  state: ContainerState;
-  exitCode: number | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  annotations: Record<string, string>;
-}
-
-export interface ObservedState {
-  /** Image name → manifest digest, for what the store holds. */
-  images: Map<string, string>;
-  containers: ObservedContainer[];
-  /** Pods whose own resources (netns, directories) exist. */
-  podsSetUp: Set<string>;
-}
-
-export type Action =
-  | {
-      kind: 'pull';
-      image: string;
-      platform?: string;
-      /** The pods' containers (`pod/container`) and Images that want it. */
-      for: string[];
-      reason: string;
-    }
-  | { kind: 'setup-pod'; pod: string; reason: string }
-  | {
-      kind: 'run';
-      pod: string;
-      container: string;
-      /** An exited or outdated container of the same name to remove first. */
-      replace?: string;
-      restarts: number;
-      backoffMs: number;
-      /** Init containers: wait for the exit, and stop the pod's work on a failure. */
-      waitForExit: boolean;
-      reason: string;
-    }
-  | { kind: 'remove'; pod: string; container: string; id: string; graceSeconds: number; reason: string }
-  | { kind: 'teardown-pod'; pod: string; reason: string }
-  | {
-      kind: 'wait';
-      pod: string;
-      container?: string;
-      reason: string /** ms epoch: when to look again */;
-      until?: number;
-    };
-
-export interface PlanInput {
-  desired: DesiredState;
-  observed: ObservedState;
-  /** Pods kept exactly as they run (their file has errors, or they are defined twice), with why. */
-  frozen: Map<string, string>;
-  /** ms since the epoch. */
-  now: number;
-  /** Pods and pulls that failed and back off (failures.ts). */
-  failures?: Failures;
-}
-
-export const isActionable = (a: Action) => a.kind !== 'wait';
+export {
+  type Action,
+  ANNOTATION,
+  isActionable,
+  type ObservedContainer,
+  type ObservedState,
+  OWNER_MANIFESTS,
+  type PlanInput,
+} from './plan-types.js';
 
 const podOf = (c: ObservedContainer) => c.annotations[ANNOTATION.pod] as string;
 const nameIn = (c: ObservedContainer) => c.annotations[ANNOTATION.container] as string;
@@ -155,8 +101,7 @@ function planContainer(
   }
   if (o.state === 'running')
     return c.init ? [{ kind: 'wait', pod: pod.name, container: c.name, reason: `${label}: running` }] : [];
-  if (o.state === 'created' || o.state === 'unknown')
-    return [run(`${label}: created but not running`, { replace: o.id })];
+  if (o.state === 'created') return [run(`${label}: created but not running`, { replace: o.id })];
   // Exited.
   if (c.init && o.exitCode === 0) return [];
   if (!shouldRestart(pod.restartPolicy, o.exitCode)) {
@@ -171,14 +116,18 @@ function planContainer(
         ]
       : [];
   }
-  const started = Date.parse(o.startedAt ?? o.finishedAt ?? '') || input.now;
-  const finished = Date.parse(o.finishedAt ?? '') || input.now;
+  // When it ended is unknown (lost with the host): nothing to wait for, it restarts now.
+  const finished = Date.parse(o.finishedAt ?? '');
+  const started = Date.parse(o.startedAt ?? o.finishedAt ?? '') || finished;
   const next = nextBackoff(
     { delayMs: Number(o.annotations[ANNOTATION.backoff] ?? 0) },
-    finished - started,
+    finished - started || 0,
   ).delayMs;
   const restarts = Number(o.annotations[ANNOTATION.restarts] ?? 0) + 1;
-  const exited = `${label}: exited ${o.exitCode ?? '?'}, restart policy ${pod.restartPolicy}`;
+  const ended = o.reason === 'lost' ? 'lost when the host went down' : `exited ${o.exitCode ?? '?'}`;
+  const exited = `${label}: ${ended}, restart policy ${pod.restartPolicy}`;
+  if (Number.isNaN(finished))
+    return [run(`${exited}, restart ${restarts} now`, { replace: o.id, restarts, backoffMs: next })];
   if (input.now < finished + next) {
     return [
       {
@@ -233,8 +182,54 @@ function planPod(
   ];
 }
 
-function planPodContainers(pod: DesiredPod, observed: ObservedContainer[], input: PlanInput): Action[] {
+/**
+ * A pod that ran, whose sandbox is gone (a reboot): its containers are removed, the sandbox set up
+ * again, and it starts over from its init containers, except what its restart policy says has
+ * finished (then nothing at all is made again).
+ */
+function planSandboxAgain(pod: DesiredPod, observed: ObservedContainer[], input: PlanInput): Action[] {
+  const inits = new Set(pod.initContainers.map((c) => c.name));
+  const again = containersToStartAgain(
+    pod.restartPolicy,
+    pod.containers.map((c) => c.name),
+    observed.map((o) => ({
+      name: nameIn(o),
+      init: inits.has(nameIn(o)),
+      state: o.state,
+      exitCode: o.exitCode,
+    })),
+  );
+  if (again.length === 0) return [];
+  const reason = `${pod.name}: sandbox gone (host rebooted?): set up again, init containers run again`;
+  const kept = observed.filter((o) => !inits.has(nameIn(o)) && !again.includes(nameIn(o)));
+  return [
+    ...observed
+      .filter((o) => !kept.includes(o))
+      .map(
+        (o): Action => ({
+          kind: 'remove',
+          pod: pod.name,
+          container: nameIn(o),
+          id: o.id,
+          graceSeconds: pod.graceSeconds,
+          reason,
+        }),
+      ),
+    { kind: 'setup-pod', pod: pod.name, reason },
+    ...planPodContainers(pod, kept, input, true),
+  ];
+}
+
+function planPodContainers(
+  pod: DesiredPod,
+  observed: ObservedContainer[],
+  input: PlanInput,
+  sandboxReady = false,
+): Action[] {
   const out: Action[] = [];
+  const sandbox = sandboxReady ? 'whole' : checkSandbox(pod, input.observed.sandboxes.get(pod.name));
+  if ((sandbox === 'missing' || sandbox === 'broken') && observed.length > 0)
+    return planSandboxAgain(pod, observed, input);
   const known = new Set([...pod.initContainers, ...pod.containers].map((c) => c.name));
   for (const o of observed) {
     if (!known.has(nameIn(o))) {
@@ -248,19 +243,18 @@ function planPodContainers(pod: DesiredPod, observed: ObservedContainer[], input
       });
     }
   }
-  if (
-    !input.observed.podsSetUp.has(pod.name) &&
-    (pod.netnsPath || pod.podDirs.length > 0 || pod.createDirs.length > 0)
-  ) {
+  if (sandbox === 'missing' || sandbox === 'broken') {
+    const what = sandbox === 'missing' ? 'new pod' : 'incomplete sandbox, set up again';
     out.push({
       kind: 'setup-pod',
       pod: pod.name,
-      reason: `${pod.name}: new pod (network namespace, volumes)`,
+      reason: `${pod.name}: ${what} (network namespace, volumes)`,
     });
   }
   const find = (c: DesiredContainer) => observed.find((o) => nameIn(o) === c.name);
-  // Init containers run to completion, in order, until any container of the pod has started.
-  if (!pod.containers.some((c) => find(c))) {
+  // Init containers run to completion, in order, unless a container of the pod runs (the
+  // kubelet's rule): an app container kept from before a new sandbox does not skip them.
+  if (!pod.containers.some((c) => find(c) && find(c)?.state !== 'exited')) {
     for (const c of pod.initContainers) {
       const o = find(c);
       const acts = planContainer(pod, c, o, input);
@@ -271,6 +265,32 @@ function planPodContainers(pod: DesiredPod, observed: ObservedContainer[], input
   }
   for (const c of pod.containers) out.push(...planContainer(pod, c, find(c), input));
   return out;
+}
+
+/**
+ * Each manifest-made pod on the host and its folder: its containers' manifest's, else its sandbox
+ * record's. Undefined: a sandbox with neither (no container, set up before pods were recorded),
+ * which holds no workload, so any apply tidies it.
+ */
+function podFolders(observed: ObservedState): Map<string, string | undefined> {
+  const folders = new Map<string, string | undefined>();
+  for (const [pod, s] of observed.sandboxes) folders.set(pod, folderOf(s.source));
+  for (const c of observed.containers)
+    if (c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS)
+      folders.set(podOf(c), folderOf(c.annotations[ANNOTATION.source]));
+  return folders;
+}
+
+/** The pods an apply of `folder` leaves alone because another folder's manifests made them. */
+export function podsOfOtherFolders(
+  observed: ObservedState,
+  desired: DesiredState,
+  folder: string,
+): Array<{ pod: string; folder: string }> {
+  return [...podFolders(observed)]
+    .filter(([p, f]) => f !== undefined && f !== folder && !desired.pods.some((d) => d.name === p))
+    .map(([pod, f]) => ({ pod, folder: f as string }))
+    .sort((a, b) => a.pod.localeCompare(b.pod));
 }
 
 export function plan(input: PlanInput): Action[] {
@@ -295,13 +315,14 @@ export function plan(input: PlanInput): Action[] {
   const unpullable = new Set<string>(); // missing, and not pulled in this pass
   for (const [image, w] of wanted) {
     if (observed.images.has(image)) continue;
+    const missing = observed.notUnpacked?.has(image) ? 'in the store but not unpacked' : 'not in the store';
     const failed = w.never ? undefined : activeFailure(failures, imageKey(image), input.now);
     if (w.never || failed) unpullable.add(image);
     if (w.never)
       actions.push({
         kind: 'wait',
         pod: '',
-        reason: `${image}: not in the store and pullPolicy is Never (${w.who.join(', ')})`,
+        reason: `${image}: ${missing} and pullPolicy is Never (${w.who.join(', ')})`,
       });
     else {
       actions.push(
@@ -312,7 +333,7 @@ export function plan(input: PlanInput): Action[] {
               image,
               ...(w.platform ? { platform: w.platform } : {}),
               for: w.who,
-              reason: `${image}: not in the store (${w.who.join(', ')})`,
+              reason: `${image}: ${missing} (${w.who.join(', ')})`,
             },
       );
     }
@@ -321,7 +342,9 @@ export function plan(input: PlanInput): Action[] {
   const mine = observed.containers.filter((c) => c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS);
   const desiredNames = new Set(desired.pods.map((p) => p.name));
   const gone = new Set(
-    [...mine.map(podOf), ...observed.podsSetUp].filter((p) => !desiredNames.has(p) && !frozen.has(p)),
+    [...podFolders(observed)]
+      .filter(([p, f]) => !desiredNames.has(p) && !frozen.has(p) && (f === undefined || f === input.folder))
+      .map(([p]) => p),
   );
   for (const pod of [...gone].sort()) {
     const failed = activeFailure(failures, podKey(pod), input.now);

@@ -2,7 +2,7 @@
 // the containers that exist and their live state. A pod shows when either knows it; a container
 // the reconcile wants but that does not exist (its creation failed, it waits for an image or a
 // dependency) shows as `waiting`. Pure.
-import type { ContainerStatus } from '../runtime/containers.js';
+import { type ContainerStatus, LOST } from '../runtime/containers.js';
 import type { ContainerRecord } from '../runtime/record.js';
 import { podKey } from './failures.js';
 import { ANNOTATION, OWNER_MANIFESTS } from './plan.js';
@@ -53,6 +53,7 @@ const isInit = (r: ContainerRecord) => {
 
 function exitError(s: ContainerStatus): string | null {
   if (s.oomKilled) return 'OOMKilled';
+  if (s.reason === LOST) return 'lost: it ended with the host (no exit code)';
   return s.state === 'exited' && s.exitCode !== 0 ? `exited ${s.exitCode ?? '?'}` : null;
 }
 

@@ -1,26 +1,42 @@
-// A pod's own resources: its network namespace (`<state>/netns/pod-<name>`, loopback up) and its
-// emptyDir volumes (`<root>/pods/<name>/volumes/<volume>`, tmpfs for medium Memory). They outlive
-// the pod's containers (a restart keeps them) and go with the pod.
-import { readdir, rm } from 'node:fs/promises';
+// A pod's own resources, its sandbox: its network namespace (`<state>/netns/pod-<name>`, loopback
+// up), its emptyDir volumes (`<root>/pods/<name>/volumes/<volume>`, tmpfs for medium Memory) and
+// `<root>/pods/<name>/pod.json`, the manifest it came from (so `apply DIR` tears down only DIR's
+// pods). They outlive the pod's containers (a restart keeps them) and go with the pod. A reboot
+// takes the netns and the tmpfs mounts and leaves the directories: observe says what is mounted,
+// and setting up again is idempotent (only what is missing is made).
+import { chmod, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { writeFileAtomic } from '../lib/write-atomic.js';
 import { createNetns, removeNetns } from '../runtime/netns.js';
 import { isMountPoint } from '../runtime/rootfs.js';
 import { runTool } from '../runtime/tool.js';
 import type { DesiredPod, HostLayout } from './desired.js';
+import type { ObservedSandbox } from './sandbox.js';
+
+/**
+ * A memory emptyDir's tmpfs: no device nodes or setuid binaries a container could plant for the
+ * host; bounded (tmpfs' own default, half of RAM, said explicitly); writable by any user in the
+ * pod, as Kubernetes makes emptyDirs (0777).
+ */
+export const TMPFS_OPTIONS = 'nosuid,nodev,mode=0777,size=50%';
 
 export async function setUpPod(pod: DesiredPod): Promise<void> {
+  // The record first: a sandbox half made by a crash is still known to be this folder's.
+  await makeDirs(pod.home, 0o700);
+  await writeFileAtomic(join(pod.home, 'pod.json'), `${JSON.stringify({ source: pod.file })}\n`, 0o600);
   if (pod.netnsPath && !(await isMountPoint(pod.netnsPath))) {
-    await rm(pod.netnsPath, { force: true }); // a file left by a crash, not a namespace
+    await rm(pod.netnsPath, { force: true }); // a file left by a crash or a reboot, not a namespace
     await createNetns(pod.netnsPath);
   }
   for (const d of pod.createDirs) await makeDirs(d);
   for (const d of pod.podDirs) {
-    await makeDirs(d.path);
+    await makeDirs(d.path, 0o700);
     if (d.memory && !(await isMountPoint(d.path))) {
-      await runTool('mount', ['-t', 'tmpfs', '-o', 'mode=1777', 'tmpfs', d.path], `emptyDir ${d.path}`);
+      await runTool('mount', ['-t', 'tmpfs', '-o', TMPFS_OPTIONS, 'tmpfs', d.path], `emptyDir ${d.path}`);
     }
+    await chmod(d.path, 0o777); // the process umask never decides who may write an emptyDir
   }
 }
 
@@ -34,16 +50,49 @@ export async function tearDownPod(name: string, host: HostLayout): Promise<void>
   await rm(join(host.pods, name), { recursive: true, force: true });
 }
 
-/** Pods whose resources exist (a netns or a directory). */
-export async function podsSetUp(host: HostLayout): Promise<Set<string>> {
-  const list = async (dir: string) => {
-    try {
-      return await readdir(dir);
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return [];
-      throw err;
-    }
-  };
+async function list(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return [];
+    throw err;
+  }
+}
+
+/** The mount points of this mount namespace (one read of mountinfo per pass). */
+async function mountPoints(): Promise<Set<string>> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  return new Set(text.split('\n').map((l) => l.split(' ')[4] ?? ''));
+}
+
+async function sourceOf(home: string): Promise<string | undefined> {
+  try {
+    const record = JSON.parse(await readFile(join(home, 'pod.json'), 'utf8')) as { source?: unknown };
+    return typeof record.source === 'string' ? record.source : undefined;
+  } catch {
+    return undefined; // none (set up before pods were recorded) or unreadable: owner unknown
+  }
+}
+
+/** Every pod with anything of its own on the host, and what of it is mounted. */
+export async function observeSandboxes(host: HostLayout): Promise<Map<string, ObservedSandbox>> {
   const netns = (await list(host.netns)).filter((n) => n.startsWith('pod-')).map((n) => n.slice(4));
-  return new Set([...netns, ...(await list(host.pods))]);
+  const names = [...new Set([...netns, ...(await list(host.pods))])];
+  const mounted = await mountPoints();
+  const out = new Map<string, ObservedSandbox>();
+  for (const name of names) {
+    const home = join(host.pods, name);
+    const volumes: Record<string, boolean> = {};
+    for (const v of await list(join(home, 'volumes'))) {
+      const path = join(home, 'volumes', v);
+      volumes[path] = mounted.has(path);
+    }
+    const source = await sourceOf(home);
+    out.set(name, {
+      netns: mounted.has(join(host.netns, `pod-${name}`)),
+      volumes,
+      ...(source ? { source } : {}),
+    });
+  }
+  return out;
 }

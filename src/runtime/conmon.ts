@@ -1,7 +1,8 @@
 // Creating a container under conmon: conmon forks itself off as the container's monitor (so the
 // container outlives berth), runs `runc create`, reports the container's pid (or runc's error) on
-// a sync pipe, and later writes the exit code to `<exits>/<id>`. Its output goes to a CRI-format
-// log file that conmon rotates by size.
+// a sync pipe, and later writes the exit code to `<exits>/<id>` and, under --root, to
+// `<persist>/exit` (with `oom` beside it after an OOM kill): the copy that outlives a reboot's
+// empty /run. Its output goes to a CRI-format log file that conmon rotates by size.
 import { spawn } from 'node:child_process';
 import { BerthError } from '../lib/errors.js';
 import type { ContainerPaths, RuntimePaths } from './paths.js';

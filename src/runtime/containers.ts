@@ -1,12 +1,14 @@
 // Containers after creation (create.ts): start, stop (the image's StopSignal, a grace period, then
 // SIGKILL), kill, remove, and status. State is read live from runc and conmon's exit files, never
-// cached, so any berth process can control containers an earlier one created.
+// cached, so any berth process can control containers an earlier one created. conmon writes the
+// exit code twice: under --state (`exits/<id>`, gone with /run at a reboot) and in the container's
+// persist directory under --root, so a container's last exit outlives a reboot; one that was
+// running when the host went down has no exit at all and is `exited` with reason `lost`.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import { BerthError, errnoCode } from '../lib/errors.js';
-import { isProcessAlive } from '../lib/process.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { removeNetns } from './netns.js';
 import { type ContainerPaths, containerPaths, type RuntimePaths } from './paths.js';
@@ -37,7 +39,10 @@ export interface RuntimeDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
+export type ContainerState = 'created' | 'running' | 'exited';
+
+/** Why an exited container has no exit code: its end was never recorded (the host went down). */
+export const LOST = 'lost';
 
 export interface ContainerStatus {
   id: string;
@@ -48,6 +53,8 @@ export interface ContainerStatus {
   exitCode: number | null;
   /** The kernel's OOM killer ended it (conmon saw the cgroup's OOM event). */
   oomKilled: boolean;
+  /** `lost` when it ended without an exit code being recorded (a reboot, a killed monitor). */
+  reason?: typeof LOST | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -63,22 +70,31 @@ export async function findContainer(deps: RuntimeDeps, name: string): Promise<Co
   return found;
 }
 
-/** Its conmon still runs: the pid is alive and is a conmon (after a reboot the pid may be reused). */
+/**
+ * Its conmon still runs: the pid is a conmon (after a reboot the pid may be another program's)
+ * that has not ended (a killed conmon nobody reaped stays a zombie, `Z`, and writes nothing more).
+ */
 function conmonAlive(p: ContainerPaths): boolean {
   try {
     const pid = Number(readFileSync(p.conmonPidFile, 'utf8').trim());
-    return isProcessAlive(pid) && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'conmon';
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); // `pid (comm) STATE …`
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    return comm === 'conmon' && !['Z', 'X', 'x'].includes(stat.charAt(close + 2));
   } catch {
     return false;
   }
 }
 
-function exitOf(p: ContainerPaths): { code: number; at: string } | undefined {
+/** An exit code conmon wrote (a number alone on its line; anything else is no exit). */
+function exitOf(file: string): { code: number; at: string } | undefined {
   try {
-    const text = readFileSync(p.exitFile, 'utf8');
-    return { code: Number(text.trim()), at: statSync(p.exitFile).mtime.toISOString() };
+    const text = readFileSync(file, 'utf8').trim();
+    if (!/^-?\d{1,10}$/.test(text)) return undefined;
+    return { code: Number(text), at: statSync(file).mtime.toISOString() };
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
     throw err;
   }
 }
@@ -88,14 +104,15 @@ export async function containerStatus(deps: RuntimeDeps, r: ContainerRecord): Pr
   // Synchronous reads (see runc-state.ts); the exit file only matters once the process is gone.
   const live = await readLiveState(deps.runc.root, r.id, deps.stateCache);
   const gone = live?.state !== 'running' && live?.state !== 'created';
-  const exit = gone ? exitOf(p) : undefined;
+  let exit = gone ? exitOf(p.exitFile) : undefined;
   const oom = gone && existsSync(join(p.persist, 'oom'));
-  let state: ContainerState = 'unknown';
+  let state: ContainerState = 'exited';
   if (live?.state === 'running') state = 'running';
   else if (live?.state === 'created') state = 'created';
   // The process just ended and conmon is still writing its exit code: not exited yet.
   else if (!exit && conmonAlive(p)) state = 'running';
-  else if (exit || live?.state === 'stopped') state = 'exited';
+  // --state lost its exit file (a reboot): the copy under --root has it, unless it never ended.
+  else exit ??= exitOf(join(p.persist, 'exit'));
   return {
     id: r.id,
     name: r.name,
@@ -104,6 +121,7 @@ export async function containerStatus(deps: RuntimeDeps, r: ContainerRecord): Pr
     pid: state === 'running' || state === 'created' ? (live?.pid ?? null) : null,
     exitCode: state === 'exited' ? (exit?.code ?? null) : null,
     oomKilled: state === 'exited' && oom,
+    reason: state === 'exited' && !exit ? LOST : null,
     createdAt: r.createdAt,
     startedAt: r.startedAt ?? null,
     finishedAt: state === 'exited' ? (exit?.at ?? null) : null,
@@ -145,6 +163,7 @@ export async function startContainer(deps: RuntimeDeps, name: string): Promise<C
     pid,
     exitCode: null,
     oomKilled: false,
+    reason: null,
     createdAt: r.createdAt,
     startedAt: r.startedAt,
     finishedAt: null,

@@ -4,7 +4,7 @@
 // directory; a failing pod backs off.
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,10 +86,14 @@ describe.skipIf(skip)('daemon', () => {
   }, 180_000);
   afterAll(async () => {
     await stop('SIGKILL');
-    // Pods (and their netns) go the way users remove them: an empty folder, applied.
-    const empty = join(work, 'empty');
-    await mkdir(empty, { recursive: true });
-    await berth('apply', empty);
+    // Pods (and their netns) go the way users remove them: each folder's files deleted, the folder
+    // applied (an apply prunes only its own folder's pods).
+    for (const name of ['manifests', 'current', 'api', 'init']) {
+      const dir = join(work, name);
+      if (!existsSync(dir)) continue;
+      for (const f of await readdir(dir)) await rm(join(dir, f)); // `current`: the files it links to
+      await berth('apply', dir);
+    }
     const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
       name: string;
     }>;
@@ -145,6 +149,11 @@ describe.skipIf(skip)('daemon', () => {
     expect((await berth('logs', 'c')).stdout).toBe('hello\n');
     await stop('SIGTERM');
     expect(await readFile(join(v2, 'c.yaml'), 'utf8')).toContain('name: c');
+    // Its pods go with its folder's files (an apply or a daemon of another folder leaves them).
+    await rm(join(v2, 'b.yaml'));
+    await rm(join(v2, 'c.yaml'));
+    expect((await berth('apply', current)).code).toBe(0);
+    expect(Object.keys(await ids())).toEqual([]);
   }, 60_000);
 
   it('serves the API (status, pods, apply); other folders and a second daemon are refused; a failing pod backs off', async () => {

@@ -58,11 +58,11 @@ describe.skipIf(skip)('reconcile', () => {
     }
   }, 180_000);
   afterAll(async () => {
-    // Everything goes: delete the manifests, apply, then remove what is left by hand.
+    // Everything goes: delete the manifests, apply their folder (an apply prunes only its own
+    // folder's pods), then remove what is left by hand.
     if (dir) {
-      await rm(dir, { recursive: true, force: true });
-      await writeFile(join(work, 'empty.yaml'), '');
-      await berth('apply', work).catch(() => undefined);
+      for (const f of await readdir(dir).catch(() => [] as string[])) await rm(join(dir, f));
+      await berth('apply', dir).catch(() => undefined);
     }
     const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
       name: string;

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import type { LoadedDoc, PodManifest } from '../../src/manifest/kinds.js';
 import { type DesiredPod, type DesiredState, desiredState } from '../../src/reconcile/desired.js';
 import { type Failures, podFingerprint } from '../../src/reconcile/failures.js';
-import { ANNOTATION, type ObservedContainer, OWNER_MANIFESTS, plan } from '../../src/reconcile/plan.js';
+import {
+  ANNOTATION,
+  type ObservedContainer,
+  OWNER_MANIFESTS,
+  plan,
+  podsOfOtherFolders,
+} from '../../src/reconcile/plan.js';
+import type { ObservedSandbox } from '../../src/reconcile/sandbox.js';
 import { canonicalSpec, specHash } from '../../src/reconcile/spec-hash.js';
 
 const host = { volumes: '/r/volumes', pods: '/r/pods', netns: '/s/netns' };
@@ -49,11 +56,17 @@ function running(
       [ANNOTATION.owner]: OWNER_MANIFESTS,
       [ANNOTATION.pod]: podName,
       [ANNOTATION.container]: container,
+      [ANNOTATION.source]: `/m/${podName}.yaml`,
       [ANNOTATION.hash]: specHash(spec),
       [ANNOTATION.spec]: JSON.stringify(spec),
     },
     ...over,
   };
+}
+
+/** Whole sandboxes (netns mounted, no emptyDirs) of pods from `/m`, as setUpPod leaves them. */
+function setUp(...names: string[]): Map<string, ObservedSandbox> {
+  return new Map(names.map((n) => [n, { netns: true, volumes: {}, source: `/m/${n}.yaml` }]));
 }
 
 const images = new Map([[IMG, DIGEST]]);
@@ -63,8 +76,9 @@ describe('plan', () => {
   it('a new pod on an empty host: pull first, then the pod, then its container', () => {
     const desired = desiredState([pod('web')], host);
     const actions = plan({
+      folder: '/m',
       desired,
-      observed: { images: new Map(), containers: [], podsSetUp: new Set() },
+      observed: { images: new Map(), containers: [], sandboxes: setUp() },
       frozen: new Map(),
       now: NOW,
     });
@@ -77,8 +91,8 @@ describe('plan', () => {
 
   it('nothing to do when what runs matches', () => {
     const desired = desiredState([pod('web')], host);
-    const observed = { images, containers: [running(desired, 'web')], podsSetUp: new Set(['web']) };
-    expect(plan({ desired, observed, frozen: new Map(), now: NOW })).toEqual([]);
+    const observed = { images, containers: [running(desired, 'web')], sandboxes: setUp('web') };
+    expect(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW })).toEqual([]);
   });
 
   it('an env edit recreates exactly that container, saying what changed', () => {
@@ -92,9 +106,9 @@ describe('plan', () => {
     const observed = {
       images,
       containers: [running(before, 'web'), running(before, 'db')],
-      podsSetUp: new Set(['web', 'db']),
+      sandboxes: setUp('web', 'db'),
     };
-    expect(summary(plan({ desired, observed, frozen: new Map(), now: NOW }))).toEqual([
+    expect(summary(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW }))).toEqual([
       'remove web/main: env MODE changed, env NEW added',
       'run web/main: env MODE changed, env NEW added',
     ]);
@@ -110,11 +124,11 @@ describe('plan', () => {
     });
     exited.annotations[ANNOTATION.backoff] = '20000';
     exited.annotations[ANNOTATION.restarts] = '2';
-    const observed = { images, containers: [exited], podsSetUp: new Set(['web']) };
-    expect(summary(plan({ desired, observed, frozen: new Map(), now: NOW }))).toEqual([
+    const observed = { images, containers: [exited], sandboxes: setUp('web') };
+    expect(summary(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW }))).toEqual([
       'wait web/main: exited 1, restart policy Always, back-off 40 s',
     ]);
-    const later = plan({ desired, observed, frozen: new Map(), now: NOW + 40_000 });
+    const later = plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW + 40_000 });
     expect(later).toEqual([
       {
         kind: 'run',
@@ -143,8 +157,9 @@ describe('plan', () => {
       });
       expect(
         plan({
+          folder: '/m',
           desired,
-          observed: { images, containers: [o], podsSetUp: new Set(['job']) },
+          observed: { images, containers: [o], sandboxes: setUp('job') },
           frozen: new Map(),
           now: NOW,
         }),
@@ -160,19 +175,21 @@ describe('plan', () => {
       name: 'mine',
       annotations: {},
     };
-    const observed = { images, containers: [running(before, 'old'), byHand], podsSetUp: new Set(['old']) };
+    const observed = { images, containers: [running(before, 'old'), byHand], sandboxes: setUp('old') };
     expect(
-      summary(plan({ desired: { pods: [], images: [] }, observed, frozen: new Map(), now: NOW })),
+      summary(
+        plan({ folder: '/m', desired: { pods: [], images: [] }, observed, frozen: new Map(), now: NOW }),
+      ),
     ).toEqual(['remove old: no longer in the manifests', 'teardown-pod old: no longer in the manifests']);
   });
 
   it('a pod whose file is broken is kept exactly as it runs', () => {
     const before = desiredState([pod('web')], host);
-    const observed = { images, containers: [running(before, 'web')], podsSetUp: new Set(['web']) };
+    const observed = { images, containers: [running(before, 'web')], sandboxes: setUp('web') };
     const frozen = new Map([['web', '/m/web.yaml has errors']]);
-    expect(summary(plan({ desired: { pods: [], images: [] }, observed, frozen, now: NOW }))).toEqual([
-      'wait web: kept as it runs (/m/web.yaml has errors)',
-    ]);
+    expect(
+      summary(plan({ folder: '/m', desired: { pods: [], images: [] }, observed, frozen, now: NOW })),
+    ).toEqual(['wait web: kept as it runs (/m/web.yaml has errors)']);
   });
 
   it('init containers run to completion, in order, before the containers', () => {
@@ -184,8 +201,9 @@ describe('plan', () => {
     });
     const desired = desiredState([withInit], host);
     const none = plan({
+      folder: '/m',
       desired,
-      observed: { images, containers: [], podsSetUp: new Set(['app']) },
+      observed: { images, containers: [], sandboxes: setUp('app') },
       frozen: new Map(),
       now: NOW,
     });
@@ -199,8 +217,9 @@ describe('plan', () => {
     expect(
       summary(
         plan({
+          folder: '/m',
           desired,
-          observed: { images, containers: [migrated], podsSetUp: new Set(['app']) },
+          observed: { images, containers: [migrated], sandboxes: setUp('app') },
           frozen: new Map(),
           now: NOW,
         }),
@@ -214,8 +233,9 @@ describe('plan', () => {
     expect(
       summary(
         plan({
+          folder: '/m',
           desired,
-          observed: { images, containers: [migrated, seeded], podsSetUp: new Set(['app']) },
+          observed: { images, containers: [migrated, seeded], sandboxes: setUp('app') },
           frozen: new Map(),
           now: NOW,
         }),
@@ -228,8 +248,8 @@ describe('plan', () => {
     const edited = pod('web', {}, { 'berth.dev/depends-on': 'db' });
     (edited.doc as PodManifest).spec.containers[0]!.env = [{ name: 'MODE', value: 'b' }];
     const desired = desiredState([pod('db'), edited], host);
-    const observed = { images, containers: [running(before, 'web')], podsSetUp: new Set(['db', 'web']) };
-    expect(summary(plan({ desired, observed, frozen: new Map(), now: NOW }))).toEqual([
+    const observed = { images, containers: [running(before, 'web')], sandboxes: setUp('db', 'web') };
+    expect(summary(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW }))).toEqual([
       'run db/main: new container',
       'wait web: waiting for db to run',
     ]);
@@ -247,8 +267,8 @@ describe('plan', () => {
       },
     };
     const desired = desiredState([pod('web'), image], host);
-    const observed = { images: new Map(), containers: [], podsSetUp: new Set(['web']) };
-    expect(plan({ desired, observed, frozen: new Map(), now: NOW })[0]).toMatchObject({
+    const observed = { images: new Map(), containers: [], sandboxes: setUp('web') };
+    expect(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW })[0]).toMatchObject({
       kind: 'pull',
       image: IMG,
       platform: 'linux/arm64',
@@ -258,13 +278,13 @@ describe('plan', () => {
 
   it('a pod waits for the pods it depends on to run', () => {
     const desired = desiredState([pod('db'), pod('web', {}, { 'berth.dev/depends-on': 'db' })], host);
-    const observed = { images, containers: [] as ObservedContainer[], podsSetUp: new Set(['db', 'web']) };
-    expect(summary(plan({ desired, observed, frozen: new Map(), now: NOW }))).toEqual([
+    const observed = { images, containers: [] as ObservedContainer[], sandboxes: setUp('db', 'web') };
+    expect(summary(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW }))).toEqual([
       'run db/main: new container',
       'wait web: waiting for db to run',
     ]);
     observed.containers.push(running(desired, 'db'));
-    expect(summary(plan({ desired, observed, frozen: new Map(), now: NOW }))).toEqual([
+    expect(summary(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW }))).toEqual([
       'run web/main: new container',
     ]);
   });
@@ -274,9 +294,9 @@ describe('plan', () => {
     const observed = {
       images: new Map([[IMG, 'sha256:bbb']]),
       containers: [running(desired, 'web')],
-      podsSetUp: new Set(['web']),
+      sandboxes: setUp('web'),
     };
-    expect(summary(plan({ desired, observed, frozen: new Map(), now: NOW }))).toEqual([
+    expect(summary(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW }))).toEqual([
       'remove web/main: image digest changed',
       'run web/main: image digest changed',
     ]);
@@ -284,7 +304,7 @@ describe('plan', () => {
 
   it('a failed pod backs off until its retry time, and an edit of its manifest retries it at once', () => {
     const desired = desiredState([pod('web')], host);
-    const observed = { images, containers: [], podsSetUp: new Set(['web']) };
+    const observed = { images, containers: [], sandboxes: setUp('web') };
     const failures: Failures = {
       'pod/web': {
         container: 'main',
@@ -295,7 +315,7 @@ describe('plan', () => {
         fingerprint: podFingerprint(desired.pods[0] as DesiredPod),
       },
     };
-    expect(plan({ desired, observed, frozen: new Map(), now: NOW, failures })).toEqual([
+    expect(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW, failures })).toEqual([
       {
         kind: 'wait',
         pod: 'web',
@@ -303,15 +323,15 @@ describe('plan', () => {
         until: NOW + 35_000,
       },
     ]);
-    expect(summary(plan({ desired, observed, frozen: new Map(), now: NOW + 35_000, failures }))).toEqual([
-      'run web/main: new container',
-    ]);
+    expect(
+      summary(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW + 35_000, failures })),
+    ).toEqual(['run web/main: new container']);
     const edited = pod('web');
     (edited.doc as PodManifest).spec.containers[0]!.command = ['/bin/true'];
     const fixed = desiredState([edited], host);
-    expect(summary(plan({ desired: fixed, observed, frozen: new Map(), now: NOW, failures }))).toEqual([
-      'run web/main: new container',
-    ]);
+    expect(
+      summary(plan({ folder: '/m', desired: fixed, observed, frozen: new Map(), now: NOW, failures })),
+    ).toEqual(['run web/main: new container']);
   });
 
   it('a failed pull backs off, and the pods that need the image wait for it', () => {
@@ -325,19 +345,322 @@ describe('plan', () => {
         retryAt: NOW + 10_000,
       },
     };
-    const observed = { images: new Map(), containers: [], podsSetUp: new Set(['web', 'db']) };
-    const actions = plan({ desired, observed, frozen: new Map(), now: NOW, failures });
+    const observed = { images: new Map(), containers: [], sandboxes: setUp('web', 'db') };
+    const actions = plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW, failures });
     expect(summary(actions)).toEqual([
       `wait ${IMG}: pull failed once (ERR_MANIFEST_UNKNOWN: registry.lan/app:1 not found), retry in 10 s`,
       `wait db: waiting for image ${IMG}`,
       `wait web: waiting for image ${IMG}`,
     ]);
     expect(actions[0]).toMatchObject({ until: NOW + 10_000 });
-    expect(plan({ desired, observed, frozen: new Map(), now: NOW + 10_000, failures })[0]).toEqual({
+    expect(
+      plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW + 10_000, failures })[0],
+    ).toEqual({
       kind: 'pull',
       image: IMG,
       for: ['db/main', 'web/main'],
       reason: `${IMG}: not in the store (db/main, web/main)`,
     });
+  });
+});
+
+describe('plan after a reboot (/run gone, --root kept)', () => {
+  const AGAIN = 'sandbox gone (host rebooted?): set up again, init containers run again';
+  /** A pod with an init container, a network namespace, a disk and a memory emptyDir. */
+  const sandboxed = (name: string, restartPolicy: 'Always' | 'OnFailure' | 'Never', apps = ['main']) =>
+    pod(name, {
+      restartPolicy,
+      initContainers: [{ name: 'init', image: IMG, volumeMounts: [{ name: 'disk', mountPath: '/d' }] }],
+      containers: apps.map((n) => ({ name: n, image: IMG })),
+      volumes: [
+        { name: 'disk', emptyDir: {} },
+        { name: 'mem', emptyDir: { medium: 'Memory' } },
+      ],
+    });
+  const disk = (n: string) => `/r/pods/${n}/volumes/disk`;
+  const mem = (n: string) => `/r/pods/${n}/volumes/mem`;
+  /** What a reboot leaves: the directories, no namespace, no tmpfs. */
+  const rebooted = (n: string) =>
+    new Map([[n, { netns: false, volumes: { [disk(n)]: false, [mem(n)]: false }, source: `/m/${n}.yaml` }]]);
+  const whole = (n: string) =>
+    new Map([[n, { netns: true, volumes: { [disk(n)]: false, [mem(n)]: true }, source: `/m/${n}.yaml` }]]);
+  const ended = (d: DesiredState, p: string, c: string, exitCode: number | null) =>
+    running(d, p, c, {
+      state: 'exited',
+      exitCode,
+      finishedAt: exitCode === null ? null : '2026-11-22T11:30:00Z',
+      reason: exitCode === null ? 'lost' : null,
+    });
+  const planFor = (
+    d: DesiredState,
+    containers: ObservedContainer[],
+    sandboxes: Map<string, ObservedSandbox>,
+  ) =>
+    plan({
+      folder: '/m',
+      desired: d,
+      observed: { images, containers, sandboxes },
+      frozen: new Map(),
+      now: NOW,
+    });
+
+  it('a pod that ran (Always): every container removed, the sandbox set up again, init containers first', () => {
+    const d = desiredState([sandboxed('web', 'Always')], host);
+    const actions = planFor(d, [ended(d, 'web', 'init', 0), ended(d, 'web', 'main', null)], rebooted('web'));
+    expect(actions).toEqual([
+      {
+        kind: 'remove',
+        pod: 'web',
+        container: 'init',
+        id: 'web-init-id',
+        graceSeconds: 30,
+        reason: `web: ${AGAIN}`,
+      },
+      {
+        kind: 'remove',
+        pod: 'web',
+        container: 'main',
+        id: 'web-main-id',
+        graceSeconds: 30,
+        reason: `web: ${AGAIN}`,
+      },
+      { kind: 'setup-pod', pod: 'web', reason: `web: ${AGAIN}` },
+      {
+        kind: 'run',
+        pod: 'web',
+        container: 'init',
+        restarts: 0,
+        backoffMs: 0,
+        waitForExit: true,
+        reason: 'web/init: init container',
+      },
+    ]);
+  });
+
+  it('restart policies hold across the reboot, and half a sandbox counts as none', () => {
+    const cases: Array<{
+      name: string;
+      policy: 'Always' | 'OnFailure' | 'Never';
+      exits: Record<string, number | null>;
+      sandbox: 'rebooted' | 'absent' | 'no tmpfs' | 'whole';
+      apps?: string[];
+      want: string[];
+    }> = [
+      {
+        name: 'a Never job that exited 0 stays finished',
+        policy: 'Never',
+        exits: { init: 0, main: 0 },
+        sandbox: 'rebooted',
+        want: [],
+      },
+      {
+        name: 'a Never pod that ran when the host went down is not run again',
+        policy: 'Never',
+        exits: { init: 0, main: null },
+        sandbox: 'rebooted',
+        want: [],
+      },
+      {
+        name: 'an OnFailure job that exited 0 stays finished',
+        policy: 'OnFailure',
+        exits: { init: 0, main: 0 },
+        sandbox: 'rebooted',
+        want: [],
+      },
+      {
+        name: 'an OnFailure pod lost with the host starts again',
+        policy: 'OnFailure',
+        exits: { init: 0, main: null },
+        sandbox: 'rebooted',
+        want: [
+          `remove job: ${AGAIN}`,
+          `remove job: ${AGAIN}`,
+          `setup-pod job: ${AGAIN}`,
+          'run job/init: init container',
+        ],
+      },
+      {
+        name: 'OnFailure: a container that exited 0 is kept and not run again, the lost one is',
+        policy: 'OnFailure',
+        apps: ['a', 'b'],
+        exits: { a: 0, b: null },
+        sandbox: 'rebooted',
+        want: [`remove job: ${AGAIN}`, `setup-pod job: ${AGAIN}`, 'run job/init: init container'],
+      },
+      {
+        name: 'an init container lost while it ran: the pod starts over',
+        policy: 'Always',
+        exits: { init: null },
+        sandbox: 'rebooted',
+        want: [`remove job: ${AGAIN}`, `setup-pod job: ${AGAIN}`, 'run job/init: init container'],
+      },
+      {
+        name: 'no trace of the sandbox at all (a pod set up before pods were recorded)',
+        policy: 'Always',
+        exits: { init: 0, main: 1 },
+        sandbox: 'absent',
+        want: [
+          `remove job: ${AGAIN}`,
+          `remove job: ${AGAIN}`,
+          `setup-pod job: ${AGAIN}`,
+          'run job/init: init container',
+        ],
+      },
+      {
+        name: 'the namespace is there but the memory emptyDir is not mounted',
+        policy: 'Always',
+        exits: { init: 0, main: 1 },
+        sandbox: 'no tmpfs',
+        want: [
+          `remove job: ${AGAIN}`,
+          `remove job: ${AGAIN}`,
+          `setup-pod job: ${AGAIN}`,
+          'run job/init: init container',
+        ],
+      },
+      {
+        name: 'a whole sandbox: only the exited container restarts (its back-off is over)',
+        policy: 'Always',
+        exits: { init: 0, main: 1 },
+        sandbox: 'whole',
+        want: ['run job/main: exited 1, restart policy Always, restart 1 after 10 s'],
+      },
+    ];
+    for (const c of cases) {
+      const d = desiredState([sandboxed('job', c.policy, c.apps)], host);
+      const observed = Object.entries(c.exits).map(([n, code]) => ended(d, 'job', n, code));
+      const sandboxes = {
+        rebooted: rebooted('job'),
+        absent: new Map<string, ObservedSandbox>(),
+        'no tmpfs': new Map([['job', { ...(rebooted('job').get('job') as ObservedSandbox), netns: true }]]),
+        whole: whole('job'),
+      }[c.sandbox];
+      expect([c.name, summary(planFor(d, observed, sandboxes))]).toEqual([c.name, c.want]);
+    }
+  });
+
+  it('after the new sandbox, init containers run again even though an app container is kept', () => {
+    const d = desiredState([sandboxed('job', 'OnFailure', ['a', 'b'])], host);
+    const kept = ended(d, 'job', 'a', 0);
+    expect(summary(planFor(d, [kept], whole('job')))).toEqual(['run job/init: init container']);
+    const init = ended(d, 'job', 'init', 0);
+    expect(summary(planFor(d, [kept, init], whole('job')))).toEqual(['run job/b: new container']);
+  });
+
+  it('a sandbox left half made with no container is set up again, then the pod starts', () => {
+    const d = desiredState([sandboxed('web', 'Always')], host);
+    expect(summary(planFor(d, [], rebooted('web')))).toEqual([
+      'setup-pod web: incomplete sandbox, set up again (network namespace, volumes)',
+      'run web/init: init container',
+    ]);
+  });
+
+  it('a container lost with the host (no sandbox: hostNetwork) is a failed exit: restarted now, or not, per policy', () => {
+    for (const [policy, code, want] of [
+      ['Always', null, ['run web/main: lost when the host went down, restart policy Always, restart 1 now']],
+      [
+        'OnFailure',
+        null,
+        ['run web/main: lost when the host went down, restart policy OnFailure, restart 1 now'],
+      ],
+      ['Never', null, []],
+      ['OnFailure', 0, []],
+      ['Never', 0, []],
+    ] as const) {
+      const d = desiredState([pod('web', { restartPolicy: policy, hostNetwork: true })], host);
+      const o = ended(d, 'web', 'main', code);
+      const actions = planFor(d, [o], new Map());
+      expect([policy, code, summary(actions)]).toEqual([policy, code, want]);
+      if (want.length > 0)
+        expect(actions[0]).toMatchObject({ replace: 'web-main-id', restarts: 1, backoffMs: 10_000 });
+    }
+  });
+
+  it('a frozen pod (its file is broken) is kept as it is, reboot or not', () => {
+    const d = desiredState([sandboxed('web', 'Always')], host);
+    const observed = { images, containers: [ended(d, 'web', 'main', null)], sandboxes: rebooted('web') };
+    const frozen = new Map([['web', '/m/web.yaml has errors']]);
+    expect(
+      summary(plan({ folder: '/m', desired: { pods: [], images: [] }, observed, frozen, now: NOW })),
+    ).toEqual(['wait web: kept as it runs (/m/web.yaml has errors)']);
+  });
+});
+
+describe('plan: apply DIR prunes only what DIR owns', () => {
+  const host2 = { volumes: '/r/volumes', pods: '/r/pods', netns: '/s/netns' };
+  const from = (dir: string, name: string): LoadedDoc => ({ ...pod(name), file: `${dir}/${name}.yaml` });
+  const desiredA = desiredState([from('/A', 'a')], host2);
+  const desiredB = desiredState([from('/B', 'b')], host2);
+  const a = {
+    ...running(desiredA, 'a'),
+    annotations: { ...running(desiredA, 'a').annotations, [ANNOTATION.source]: '/A/a.yaml' },
+  };
+  const b = {
+    ...running(desiredB, 'b'),
+    annotations: { ...running(desiredB, 'b').annotations, [ANNOTATION.source]: '/B/b.yaml' },
+  };
+  const sandboxes = new Map<string, ObservedSandbox>([
+    ['a', { netns: true, volumes: {}, source: '/A/a.yaml' }],
+    ['b', { netns: true, volumes: {}, source: '/B/b.yaml' }],
+    ['c', { netns: true, volumes: {}, source: '/B/c.yaml' }], // set up, no container yet
+    ['old', { netns: false, volumes: {} }], // no record: holds no workload, any apply tidies it
+  ]);
+  const observed = { images, containers: [a, b], sandboxes };
+  const planOf = (folder: string, desired: DesiredState) =>
+    summary(plan({ folder, desired, observed, frozen: new Map(), now: NOW }));
+  const none: DesiredState = { pods: [], images: [] };
+
+  it('an empty folder elsewhere removes nothing of A or B, and says whose they are', () => {
+    expect(planOf('/C', none)).toEqual(['teardown-pod old: no longer in the manifests']);
+    expect(podsOfOtherFolders(observed, none, '/C')).toEqual([
+      { pod: 'a', folder: '/A' },
+      { pod: 'b', folder: '/B' },
+      { pod: 'c', folder: '/B' },
+    ]);
+    expect(podsOfOtherFolders(observed, desiredB, '/B')).toEqual([{ pod: 'a', folder: '/A' }]);
+  });
+
+  it("A's pod goes when A no longer has it; B's pods stay", () => {
+    expect(planOf('/A', none)).toEqual([
+      'remove a: no longer in the manifests',
+      'teardown-pod a: no longer in the manifests',
+      'teardown-pod old: no longer in the manifests',
+    ]);
+  });
+
+  it("B applied: its own pods are kept or pruned, A's stays", () => {
+    expect(planOf('/B', desiredB)).toEqual([
+      'teardown-pod c: no longer in the manifests',
+      'teardown-pod old: no longer in the manifests',
+    ]);
+  });
+});
+
+describe('plan: images named but not unpacked', () => {
+  it('are pulled again (the pull unpacks what is missing); pods wait for nothing else', () => {
+    const desired = desiredState([pod('web')], host);
+    const observed = {
+      images: new Map(),
+      notUnpacked: new Set([IMG]),
+      containers: [],
+      sandboxes: setUp('web'),
+    };
+    expect(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW })).toEqual([
+      {
+        kind: 'pull',
+        image: IMG,
+        for: ['web/main'],
+        reason: `${IMG}: in the store but not unpacked (web/main)`,
+      },
+      {
+        kind: 'run',
+        pod: 'web',
+        container: 'main',
+        restarts: 0,
+        backoffMs: 0,
+        waitForExit: false,
+        reason: 'web/main: new container',
+      },
+    ]);
   });
 });

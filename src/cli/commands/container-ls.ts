@@ -20,7 +20,7 @@ export const containerLs: Command = {
       c.name,
       c.id.slice(0, 12),
       c.image,
-      c.state === 'exited' ? `exited (${c.exitCode ?? '?'})` : c.state,
+      c.state === 'exited' ? `exited (${c.exitCode ?? c.reason ?? '?'})` : c.state,
       c.pid === null ? '-' : String(c.pid),
       formatAge(now, c.createdAt),
     ]);

@@ -1,7 +1,8 @@
+import { resolve } from 'node:path';
 import { formatErrorLine } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { planOnce } from '../../reconcile/loop.js';
-import { isActionable } from '../../reconcile/plan.js';
+import { isActionable, podsOfOtherFolders } from '../../reconcile/plan.js';
 import type { Command } from '../command.js';
 import { renderJson } from '../output.js';
 import { formatAction, openReconciler } from '../reconciler.js';
@@ -34,6 +35,10 @@ export const planCommand: Command = {
       for (const d of loaded.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
       for (const a of actions) ctx.stdout.write(`${formatAction(a)}\n`);
       if (actions.length === 0) ctx.stdout.write('nothing to do: the host matches the manifests\n');
+      // `apply DIR` prunes only DIR's pods: say which are another folder's, and left alone.
+      const folder = resolve(positionals[0] as string);
+      for (const o of podsOfOtherFolders(planned.observed, planned.desired, folder))
+        ctx.stdout.write(`${'other-folder'.padEnd(12)} ${o.pod}: from ${o.folder}, left alone\n`);
     }
     if (loaded.diagnostics.length > 0) return 1;
     return changes.length > 0 ? 2 : 0;

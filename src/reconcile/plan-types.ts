@@ -1,0 +1,89 @@
+// The planner's data: what it is given (desired and observed state, the folder applied) and what
+// it returns (actions, each with a reason), and the annotations berth stamps on the containers it
+// makes from manifests. Types and constants only.
+import type { ContainerState, ContainerStatus } from '../runtime/containers.js';
+import type { DesiredState } from './desired.js';
+import type { Failures } from './failures.js';
+import type { ObservedSandbox } from './sandbox.js';
+
+export const ANNOTATION = {
+  owner: 'berth.dev/owner',
+  pod: 'berth.dev/pod',
+  container: 'berth.dev/container',
+  source: 'berth.dev/source',
+  hash: 'berth.dev/spec-hash',
+  spec: 'berth.dev/spec',
+  restarts: 'berth.dev/restarts',
+  backoff: 'berth.dev/backoff-ms',
+  grace: 'berth.dev/grace-seconds',
+} as const;
+export const OWNER_MANIFESTS = 'manifests';
+
+export interface ObservedContainer {
+  id: string;
+  name: string;
+  state: ContainerState;
+  exitCode: number | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  annotations: Record<string, string>;
+  /** `lost`: it ended with the host (no exit code was recorded). */
+  reason?: ContainerStatus['reason'];
+}
+
+export interface ObservedState {
+  /** Image name → manifest digest, for what the store holds unpacked. */
+  images: Map<string, string>;
+  /** Images the store names but has not (wholly) unpacked: a pull unpacks them. */
+  notUnpacked?: Set<string>;
+  containers: ObservedContainer[];
+  /** Pods with anything of their own on the host (netns, `<root>/pods/<name>/`), whole or not. */
+  sandboxes: Map<string, ObservedSandbox>;
+}
+
+export type Action =
+  | {
+      kind: 'pull';
+      image: string;
+      platform?: string;
+      /** The pods' containers (`pod/container`) and Images that want it. */
+      for: string[];
+      reason: string;
+    }
+  | { kind: 'setup-pod'; pod: string; reason: string }
+  | {
+      kind: 'run';
+      pod: string;
+      container: string;
+      /** An exited or outdated container of the same name to remove first. */
+      replace?: string;
+      restarts: number;
+      backoffMs: number;
+      /** Init containers: wait for the exit, and stop the pod's work on a failure. */
+      waitForExit: boolean;
+      reason: string;
+    }
+  | { kind: 'remove'; pod: string; container: string; id: string; graceSeconds: number; reason: string }
+  | { kind: 'teardown-pod'; pod: string; reason: string }
+  | {
+      kind: 'wait';
+      pod: string;
+      container?: string;
+      reason: string /** ms epoch: when to look again */;
+      until?: number;
+    };
+
+export interface PlanInput {
+  desired: DesiredState;
+  observed: ObservedState;
+  /** Pods kept exactly as they run (their file has errors, or they are defined twice), with why. */
+  frozen: Map<string, string>;
+  /** ms since the epoch. */
+  now: number;
+  /** Pods and pulls that failed and back off (failures.ts). */
+  failures?: Failures;
+  /** The folder being applied (absolute): only pods whose manifest was in it are pruned. */
+  folder: string;
+}
+
+export const isActionable = (a: Action) => a.kind !== 'wait';

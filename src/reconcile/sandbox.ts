@@ -1,0 +1,57 @@
+// A pod's sandbox as the planner sees it: its network namespace and its emptyDirs, and the folder
+// of manifests it was set up from. Whole only when everything the pod needs is mounted: after a
+// reboot `/run` (the netns) and every tmpfs are gone while `<root>/pods/<name>/` is still there.
+// A sandbox made again means, as in Kubernetes, every container of the pod is made again (init
+// containers run again), except what the restart policy says is finished. Pure.
+import { dirname } from 'node:path';
+import type { RestartPolicy } from '../runtime/restart.js';
+import type { DesiredPod } from './desired.js';
+
+export interface ObservedSandbox {
+  /** `<state>/netns/pod-<name>` is a mounted namespace (not just a file left behind). */
+  netns: boolean;
+  /** The pod's emptyDir directories that exist, by path: true when a mount point (tmpfs). */
+  volumes: Record<string, boolean>;
+  /** The manifest file it was set up from (`<root>/pods/<name>/pod.json`), when recorded. */
+  source?: string;
+}
+
+export type SandboxCheck = 'none-needed' | 'whole' | 'missing' | 'broken';
+
+export const needsSandbox = (pod: DesiredPod) =>
+  Boolean(pod.netnsPath) || pod.podDirs.length > 0 || pod.createDirs.length > 0;
+
+/** Whether the pod's sandbox is there and whole; `broken` when something of it is left but not all. */
+export function checkSandbox(pod: DesiredPod, s: ObservedSandbox | undefined): SandboxCheck {
+  if (!needsSandbox(pod)) return 'none-needed';
+  if (!s) return 'missing';
+  if (pod.netnsPath && !s.netns) return 'broken';
+  const whole = pod.podDirs.every((d) => (d.memory ? s.volumes[d.path] === true : d.path in s.volumes));
+  return whole ? 'whole' : 'broken';
+}
+
+/** The folder a pod came from: its manifest file's directory. */
+export const folderOf = (source: string | undefined) => (source ? dirname(source) : undefined);
+
+export interface EndedContainer {
+  name: string;
+  init: boolean;
+  state: 'created' | 'running' | 'exited';
+  exitCode: number | null;
+}
+
+/**
+ * When the sandbox of a pod that ran is made again: the app containers that start again (the
+ * kubelet's rule: none under Never once the pod ran, under OnFailure all but those that exited 0).
+ * Empty: the pod has finished and stays as it ended, with no sandbox.
+ */
+export function containersToStartAgain(
+  policy: RestartPolicy,
+  app: string[],
+  observed: EndedContainer[],
+): string[] {
+  if (policy === 'Never' && observed.length > 0) return [];
+  const succeeded = (n: string) =>
+    observed.some((o) => o.name === n && !o.init && o.state === 'exited' && o.exitCode === 0);
+  return policy === 'OnFailure' ? app.filter((n) => !succeeded(n)) : app;
+}

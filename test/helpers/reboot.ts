@@ -1,0 +1,85 @@
+// A reboot of one test root, as the host would see it after a power cut: every conmon and
+// container process of that root dies at once (SIGKILL, no exit written), every mount under the
+// root and the state is gone, `--state` (a tmpfs under /run) is empty, the containers' cgroups are
+// gone; `--root` (under /var/lib) is kept as it was. Only processes of this root are touched, each
+// found by the pid its own files name and checked to be that process (a pid may have been reused).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startTimeOf } from '../../src/runtime/runc-state.js';
+
+const read = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+/** The container's init process per runc's state.json, if it is still that process. */
+function containerPid(state: string, id: string): number | undefined {
+  const text = read(join(state, 'runc', id, 'state.json'));
+  if (!text) return undefined;
+  const s = JSON.parse(text) as { init_process_pid?: number; init_process_start?: number };
+  const stat = s.init_process_pid ? read(`/proc/${s.init_process_pid}/stat`) : undefined;
+  return stat && startTimeOf(stat) === s.init_process_start ? s.init_process_pid : undefined;
+}
+
+/** The container's conmon, if the pid in conmon.pid is a conmon monitoring this container. */
+function conmonPid(root: string, id: string): number | undefined {
+  const pid = Number(read(join(root, 'containers', id, 'conmon.pid'))?.trim());
+  if (!pid) return undefined;
+  const cmdline = read(`/proc/${pid}/cmdline`)?.split('\0') ?? [];
+  return read(`/proc/${pid}/comm`)?.trim() === 'conmon' && cmdline.includes(id) ? pid : undefined;
+}
+
+const alive = (pid: number) =>
+  existsSync(`/proc/${pid}`) && !/\) Z /.test(read(`/proc/${pid}/stat`) ?? ') Z ');
+
+async function waitGone(pids: number[]): Promise<void> {
+  for (let i = 0; i < 200 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 25));
+  const left = pids.filter(alive);
+  if (left.length > 0) throw new Error(`simulateReboot: processes ${left.join(', ')} survived SIGKILL`);
+}
+
+/** Mount points at or under `dir`, deepest first. */
+function mountsUnder(dirs: string[]): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => dirs.some((d) => m === d || m.startsWith(`${d}/`)))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Every cgroup of the given containers (`/berth/<id>` in each v1 controller, or v2). */
+function removeCgroups(ids: string[]): void {
+  const base = '/sys/fs/cgroup';
+  const dirs = existsSync(join(base, 'cgroup.controllers'))
+    ? [base]
+    : readdirSync(base).map((c) => join(base, c));
+  for (const d of dirs)
+    for (const id of ids) {
+      const cg = join(d, 'berth', id);
+      if (existsSync(cg)) rmdirSync(cg); // empty once its processes are dead
+    }
+}
+
+export async function simulateReboot(root: string, state: string): Promise<void> {
+  const ids = readdirSync(join(root, 'containers')).filter((n) => /^[a-f0-9]{32}$/.test(n));
+  // Monitors first, then the containers: nothing gets to write an exit code.
+  const conmons = ids.map((id) => conmonPid(root, id)).filter((p): p is number => p !== undefined);
+  const inits = ids.map((id) => containerPid(state, id)).filter((p): p is number => p !== undefined);
+  for (const pid of conmons) process.kill(pid, 'SIGKILL');
+  for (const pid of inits) process.kill(pid, 'SIGKILL');
+  await waitGone([...conmons, ...inits]);
+  for (const m of mountsUnder([root, state])) {
+    try {
+      execFileSync('umount', [m], { stdio: 'ignore' });
+    } catch {
+      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+    }
+  }
+  removeCgroups(ids);
+  await rm(state, { recursive: true, force: true });
+}
