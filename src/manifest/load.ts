@@ -7,15 +7,16 @@
 // value error, a dependency error, or shrunk and still being written: settle.ts), contributes its
 // last good content instead (last-good.ts), or, without one, nothing, and what it defined is kept
 // as it runs. Only deleting a file forgets its last good content.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BerthError, errnoCode } from '../lib/errors.js';
+import { BerthError, errnoCode, isBerthError } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { DEPENDS_ON, dependencyProblems } from './dependencies.js';
 import type { LoadedDoc } from './kinds.js';
 import type { LastGood, LastGoodFiles } from './last-good.js';
 import { type ParsedFile, parseFile } from './parse.js';
 import { at, type ParsedDoc } from './position.js';
+import { readManifestFile } from './read-file.js';
 import { SETTLE_MS, settlesAt } from './settle.js';
 
 export { DEPENDS_ON, dependsOn } from './dependencies.js';
@@ -114,10 +115,11 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     let key = '';
     let settleAt: number | undefined;
     try {
-      const st = await stat(file);
-      key = `${st.size}:${st.mtimeMs}:${st.ino}`;
       const hit = cache?.get(file);
-      text = hit?.key === key ? hit.text : await readFile(file, 'utf8');
+      const read = await readManifestFile(file, (k) => hit?.key === k);
+      const st = read.stat;
+      key = st.key;
+      text = read.text ?? (hit?.text as string);
       const last = saved[name];
       settleAt = settlesAt({
         size: st.size,
@@ -132,7 +134,7 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
         line: 1,
         col: 1,
         code: 'ERR_MANIFEST_UNREADABLE',
-        message: `cannot read: ${errnoCode(err) ?? err}`,
+        message: `cannot read: ${isBerthError(err) ? err.message : (errnoCode(err) ?? err)}`,
       });
       fallBack(name, file);
       continue;

@@ -2,9 +2,10 @@
 // and a file that shrank and is still being written all keep their last good content applied; a
 // shrunk file is acted on once it has been unchanged for the settle time (the clock is injected).
 // Files are written the way scp (truncate, then write), `cp` over a file and an editor's atomic
-// rename write them.
+// rename write them. And what else a folder can hold (a FIFO, a device, a huge file) is refused
+// without blocking.
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, open, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
 import { type LastGood, lastGoodStore } from '../../src/manifest/last-good.js';
 import { type LoadOptions, loadManifests } from '../../src/manifest/load.js';
+import { MAX_MANIFEST_BYTES } from '../../src/manifest/read-file.js';
 import { SETTLE_MS } from '../../src/manifest/settle.js';
 import { desiredState } from '../../src/reconcile/desired.js';
 import { frozenPods } from '../../src/reconcile/loop.js';
@@ -204,3 +206,43 @@ describe('a file being written', () => {
     expect([r.settling, r.docs.map((x) => x.doc.metadata.name)]).toEqual([[], ['web', 'worker']]);
   });
 });
+
+describe('what a folder can hold besides manifests', () => {
+  it.each([
+    [
+      'a FIFO (a blocking open would freeze every pass)',
+      async (f: string) => void (await run('mkfifo', [f])),
+    ],
+    ['a symlink to /dev/zero (it reads forever)', (f: string) => symlink('/dev/zero', f)],
+    ['a directory', (f: string) => mkdir(f)],
+  ])('%s: refused, the last good content applies', async (_what, make) => {
+    const { d, file, store, keep } = await applied();
+    await rm(file);
+    await make(file);
+    const r = await bounded(loadManifests(d, keep));
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      `${file}:1:1: ERR_MANIFEST_UNREADABLE: cannot read: not a regular file`,
+    ]);
+    expect([r.fromLastGood, r.docs.map((x) => x.doc.metadata.name)]).toEqual([[file], ['web', 'worker']]);
+    expect((await store.read(d))['web.yaml']).toBe(TWO);
+  });
+
+  it('a file over 4 MiB is refused without reading it all', async () => {
+    const { d, file, keep } = await applied();
+    await writeFile(file, `${TWO}${'#'.repeat(MAX_MANIFEST_BYTES)}\n`);
+    const r = await loadManifests(d, keep);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      `${file}:1:1: ERR_MANIFEST_UNREADABLE: cannot read: larger than ${MAX_MANIFEST_BYTES} bytes`,
+    ]);
+    expect(r.fromLastGood).toEqual([file]);
+  });
+});
+
+/** The promise, or an error once 10 s have passed: a hang fails the test instead of stalling it. */
+function bounded<T>(p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('did not finish within 10 s')), 10_000);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
