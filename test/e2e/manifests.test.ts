@@ -1,6 +1,8 @@
-// The daemon and a file written in place, as root: a manifest that shrinks (here: rewritten with one
-// of its two pods) keeps its last good content until it has been unchanged for the settle time, and
-// then the daemon acts on it by itself — no further file event, and a resync far away (600 s).
+// Manifests that are half written or hold a value the host cannot use, end to end as root: `apply`
+// of a folder where pod A has `memory: 128m` creates pod B and reports A at its line and column; a
+// manifest that shrinks (rewritten with one of its two pods) keeps its last good content until it has
+// been unchanged for the settle time, then the daemon acts on it by itself — no further file event,
+// and a resync far away (600 s).
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -17,7 +19,7 @@ const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umo
   root: true,
 });
 
-describe.skipIf(skip)('daemon and a file being written', () => {
+describe.skipIf(skip)('broken and half-written manifests', () => {
   let registry: TestRegistry;
   let layout: Layout;
   let work: string;
@@ -94,6 +96,24 @@ describe.skipIf(skip)('daemon and a file being written', () => {
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
   });
+
+  it('apply: pod A with memory: 128m is reported at its position; pod B is created all the same', async () => {
+    const dir = join(work, 'values');
+    await mkdir(dir);
+    const limit = '      resources:\n        limits:\n          memory: 128m\n';
+    await writeFile(join(dir, 'a.yaml'), `${pod('a')}${limit}`);
+    await writeFile(join(dir, 'b.yaml'), pod('b'));
+    const apply = await berth('apply', dir);
+    expect([apply.code, apply.stderr]).toEqual([
+      2,
+      `${join(dir, 'a.yaml')}:12:19: ERR_BAD_QUANTITY: memory limit "128m" is 1 byte(s): below berth's floor of 6Mi (runc itself needs about 3 MiB to start a container)\n`,
+    ]);
+    expect(await states()).toEqual({ b_main: 'running' });
+    await rm(dir, { recursive: true });
+    await mkdir(dir);
+    await berth('apply', dir); // b goes: the next test starts from an empty host
+    expect(await states()).toEqual({});
+  }, 90_000);
 
   it('a shrunk file keeps its pods until it has settled, then the daemon acts on it unprompted', async () => {
     const dir = join(work, 'manifests');
