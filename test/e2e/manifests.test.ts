@@ -64,7 +64,7 @@ describe.skipIf(skip)('broken and half-written manifests', () => {
     `      command: ["/bin/sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]\n`;
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-settle-e2e-'));
+    work = await mkdtemp(join(tmpdir(), 'berth-manifests-e2e-'));
     root = join(work, 'root');
     state = join(work, 'state');
     registry = await startRegistry();
