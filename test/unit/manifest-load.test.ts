@@ -308,3 +308,19 @@ describe('a dependency error falls back like any error', () => {
     expect(Object.keys(await store.read(d))).toEqual(['app.yaml']);
   });
 });
+
+describe('a document that attacks the parser', () => {
+  it('an alias bomb (billion laughs) is a diagnostic of its file; the other files load', async () => {
+    const lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'];
+    for (let i = 1; i < 10; i++) {
+      const [name, prev] = [String.fromCharCode(97 + i), String.fromCharCode(96 + i)];
+      lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    }
+    const d = await folder({ 'bomb.yaml': `${lines.join('\n')}\n`, 'ok.yaml': pod('ok') });
+    const r = await loadManifests(d);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      `${join(d, 'bomb.yaml')}:1:1: ERR_MANIFEST_INVALID: Excessive alias count indicates a resource exhaustion attack`,
+    ]);
+    expect([r.brokenFiles, r.docs.map((x) => x.doc.metadata.name)]).toEqual([[join(d, 'bomb.yaml')], ['ok']]);
+  });
+});
