@@ -1,12 +1,16 @@
 // Manifests → desired state: each pod's containers as runtime settings (Kubernetes semantics:
 // `command` replaces the Entrypoint, `args` the Cmd; limits become cgroup limits; volumes become
 // binds, named volumes or the pod's own directories), with defaults applied. Pure: the host paths
-// it needs are passed in.
+// it needs are passed in. Values go through the converters the loader checked them with
+// (manifest/convert.ts); should one still throw, that pod or Image is left out with a diagnostic of
+// its file (`unusable`) and every other one is built: one manifest never stops a pass.
 import { join } from 'node:path';
+import { isBerthError } from '../lib/errors.js';
+import type { Diagnostic } from '../lib/yaml-validate.js';
+import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from '../manifest/convert.js';
+import { dependsOn } from '../manifest/dependencies.js';
 import type { LoadedDoc, PodManifest } from '../manifest/kinds.js';
-import { dependsOn } from '../manifest/load.js';
-import { formatReference, parseReference } from '../oci/reference.js';
-import { parseBytes, parseMilliCpus } from '../runtime/quantity.js';
+import { parseReference } from '../oci/reference.js';
 import type { RestartPolicy } from '../runtime/restart.js';
 import type { ContainerMount, ContainerSettings } from '../runtime/spec.js';
 
@@ -53,6 +57,8 @@ export interface DesiredImage {
 export interface DesiredState {
   pods: DesiredPod[];
   images: DesiredImage[];
+  /** Pods and Images that could not be built, each with a diagnostic of its file: kept as they run. */
+  unusable?: Array<{ kind: 'Pod' | 'Image'; name: string; diagnostic: Diagnostic }>;
 }
 
 export interface HostLayout {
@@ -62,10 +68,6 @@ export interface HostLayout {
   pods: string;
   /** `<state>/netns`: each pod's network namespace is `pod-<name>` there. */
   netns: string;
-}
-
-export function normalizeImage(ref: string): string {
-  return formatReference(parseReference(ref));
 }
 
 /** Kubernetes' default: Always for `:latest` or no tag, IfNotPresent otherwise. */
@@ -112,10 +114,10 @@ function containerOf(
   const sc = c.securityContext ?? {};
   const limits = c.resources?.limits ?? {};
   const resources = {
-    ...(limits.memory !== undefined ? { memoryBytes: parseBytes(String(limits.memory)) } : {}),
-    ...(limits.cpu !== undefined ? { milliCpus: parseMilliCpus(String(limits.cpu)) } : {}),
+    ...(limits.memory !== undefined ? { memoryBytes: memoryLimitOf(limits.memory) } : {}),
+    ...(limits.cpu !== undefined ? { milliCpus: cpuLimitOf(limits.cpu) } : {}),
   };
-  const runtimeName = `${pod.metadata.name}_${c.name}`;
+  const runtimeName = runtimeNameOf(pod.metadata.name, c.name);
   const hostNetwork = pod.spec.hostNetwork === true;
   const settings: ContainerSettings = {
     name: runtimeName,
@@ -176,17 +178,37 @@ export function desiredPod(pod: PodManifest, file: string, host: HostLayout): De
 export function desiredState(docs: LoadedDoc[], host: HostLayout): DesiredState {
   const pods: DesiredPod[] = [];
   const images: DesiredImage[] = [];
-  for (const { doc, file } of docs) {
-    if (doc.kind === 'Pod') pods.push(desiredPod(doc, file, host));
-    else {
-      images.push({
+  const unusable: NonNullable<DesiredState['unusable']> = [];
+  for (const { doc, file, line } of docs) {
+    try {
+      if (doc.kind === 'Pod') pods.push(desiredPod(doc, file, host));
+      else {
+        images.push({
+          name: doc.metadata.name,
+          image: normalizeImage(doc.spec.ref),
+          ...(doc.spec.platform ? { platform: doc.spec.platform } : {}),
+          pullPolicy: doc.spec.pullPolicy ?? 'IfNotPresent',
+          file,
+        });
+      }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      unusable.push({
+        kind: doc.kind,
         name: doc.metadata.name,
-        image: normalizeImage(doc.spec.ref),
-        ...(doc.spec.platform ? { platform: doc.spec.platform } : {}),
-        pullPolicy: doc.spec.pullPolicy ?? 'IfNotPresent',
-        file,
+        diagnostic: {
+          file,
+          line,
+          col: 1,
+          code: isBerthError(err) ? err.code : 'ERR_MANIFEST_INVALID',
+          message: `${doc.kind} ${doc.metadata.name} cannot be used: ${message}`,
+        },
       });
     }
   }
-  return { pods: pods.sort((a, b) => a.name.localeCompare(b.name)), images };
+  return {
+    pods: pods.sort((a, b) => a.name.localeCompare(b.name)),
+    images,
+    ...(unusable.length > 0 ? { unusable } : {}),
+  };
 }

@@ -15,6 +15,7 @@ import { type ExecuteDeps, type ExecuteResult, execute } from './execute.js';
 import { type Failures, imageKey, podFingerprint, podKey, recordPass } from './failures.js';
 import { observe } from './observe.js';
 import { type Action, ANNOTATION, isActionable, type ObservedState, OWNER_MANIFESTS, plan } from './plan.js';
+import { settleWaits } from './settle-waits.js';
 import { buildStatus } from './status.js';
 import type { StatusFile } from './status-file.js';
 
@@ -39,9 +40,15 @@ export interface PlanResult {
   actions: Action[];
 }
 
-/** Pods to keep as they run: those of files with errors, and those defined twice. */
-export function frozenPods(loaded: LoadResult, observed: ObservedState): Map<string, string> {
+/** Pods to keep as they run: those of files with errors, those defined twice, those desired state could not build. */
+export function frozenPods(
+  loaded: LoadResult,
+  observed: ObservedState,
+  desired?: DesiredState,
+): Map<string, string> {
   const frozen = new Map<string, string>();
+  for (const u of desired?.unusable ?? [])
+    if (u.kind === 'Pod') frozen.set(u.name, `${u.diagnostic.file} has errors`);
   for (const c of observed.containers) {
     if (c.annotations[ANNOTATION.owner] !== OWNER_MANIFESTS) continue;
     const pod = c.annotations[ANNOTATION.pod] as string;
@@ -59,23 +66,29 @@ export async function planOnce(
   /** `failures`: what backs off (none by default: the plan of an apply, which retries now). */
   o: { loaded?: LoadResult; failures?: Failures } = {},
 ): Promise<PlanResult> {
-  const loaded = o.loaded ?? (await loadManifests(dir, { lastGood: r.lastGood }));
-  const desired = desiredState(loaded.docs, r.host);
+  const read = o.loaded ?? (await loadManifests(dir, { lastGood: r.lastGood, now: r.now() }));
+  const desired = desiredState(read.docs, r.host);
+  // What desired state could not build is reported with the files' problems (and kept as it runs).
+  const unusable = (desired.unusable ?? []).map((u) => u.diagnostic);
+  const loaded = { ...read, diagnostics: [...read.diagnostics, ...unusable] };
   const observed = await observe(r.rt, r.store, r.host);
-  const frozen = frozenPods(loaded, observed);
+  const frozen = frozenPods(loaded, observed, desired);
   return {
     loaded,
     desired,
     observed,
     frozen,
-    actions: plan({
-      desired,
-      observed,
-      frozen,
-      now: r.now(),
-      failures: o.failures ?? {},
-      folder: resolve(dir),
-    }),
+    actions: [
+      ...settleWaits(loaded),
+      ...plan({
+        desired,
+        observed,
+        frozen,
+        now: r.now(),
+        failures: o.failures ?? {},
+        folder: resolve(dir),
+      }),
+    ],
   };
 }
 
@@ -150,7 +163,12 @@ async function applyLocked(
   deps: Omit<ExecuteDeps, 'rt' | 'host'>,
   o: ApplyOptions,
 ): Promise<ApplyResult> {
-  const loaded = await loadManifests(dir, { cache: o.cache, lastGood: r.lastGood, keepLastGood: true });
+  const loaded = await loadManifests(dir, {
+    cache: o.cache,
+    lastGood: r.lastGood,
+    keepLastGood: true,
+    now: r.now(),
+  });
   const started = r.now();
   let failures = r.status.read()?.failures ?? {};
   const gate = () =>
@@ -183,5 +201,5 @@ async function applyLocked(
     await r.status.write(
       buildStatus(resolve(dir), last.desired, last.frozen, remaining, failures, loaded.fromLastGood),
     );
-  return { diagnostics: loaded.diagnostics, passes, executed, remaining, failures };
+  return { diagnostics: (last?.loaded ?? loaded).diagnostics, passes, executed, remaining, failures };
 }

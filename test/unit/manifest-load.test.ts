@@ -1,13 +1,19 @@
 // A corpus of broken manifests with their exact diagnostics, and the folder rules.
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
 import { findCycles } from '../../src/manifest/cycles.js';
 import type { PodManifest } from '../../src/manifest/kinds.js';
 import { lastGoodStore } from '../../src/manifest/last-good.js';
-import { isManifestFile, loadManifests } from '../../src/manifest/load.js';
+import { DEPENDS_ON, dependsOn, isManifestFile, loadManifests } from '../../src/manifest/load.js';
+import { desiredState } from '../../src/reconcile/desired.js';
+import { frozenPods } from '../../src/reconcile/loop.js';
+import { type ObservedState, plan } from '../../src/reconcile/plan.js';
+import { observedFrom, TEST_HOST } from '../helpers/observed.js';
+
+const NOW = Date.parse('2026-11-30T12:00:00Z');
 
 let dir: string;
 beforeAll(async () => {
@@ -229,5 +235,93 @@ describe('broken manifests, with their exact diagnostics', () => {
     await writeFile(join(d, 'a.yaml'), pod('web', ':3'));
     await loadManifests(d, { lastGood: store });
     expect(Object.keys(await store.read(d))).toEqual(['b.yaml']);
+  });
+});
+
+describe('a dependency error falls back like any error', () => {
+  const dep = (name: string, on: string) =>
+    pod(name).replace(`name: ${name}\n`, `name: ${name}\n  annotations:\n    berth.dev/depends-on: ${on}\n`);
+  const planOf = (loaded: Awaited<ReturnType<typeof loadManifests>>, observed: ObservedState) => {
+    const desired = desiredState(loaded.docs, TEST_HOST);
+    const frozen = frozenPods(loaded, observed, desired);
+    const folder = dirname(loaded.files[0] ?? '/m/x');
+    return plan({ folder, desired, observed, frozen, now: NOW }).map((a) => `${a.kind} ${a.reason}`);
+  };
+
+  it('depends-on a pod no manifest defines: last good content applied and kept, its crash restarted', async () => {
+    const store = lastGoodStore(join(dir, 'last-good-deps'));
+    const keep = { lastGood: store, keepLastGood: true };
+    const d = await folder({ 'app.yaml': dep('app', 'db'), 'db.yaml': pod('db'), 'web.yaml': pod('web') });
+    const clean = await loadManifests(d, keep);
+    expect(clean.diagnostics).toEqual([]);
+    await writeFile(join(d, 'app.yaml'), dep('app', 'dbb'));
+    const r = await loadManifests(d, keep);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      `${join(d, 'app.yaml')}:6:27: ERR_MANIFEST_INVALID: pod app depends on "dbb", which no manifest defines`,
+    ]);
+    expect([r.brokenFiles, r.fromLastGood]).toEqual([[], [join(d, 'app.yaml')]]);
+    expect(
+      r.docs.map((x) => `${x.doc.metadata.name}:${x.doc.metadata.annotations?.[DEPENDS_ON] ?? ''}`),
+    ).toEqual(['app:db', 'db:', 'web:']);
+    expect(Object.entries(await store.read(d))).toEqual([
+      ['app.yaml', dep('app', 'db')],
+      ['db.yaml', pod('db')],
+      ['web.yaml', pod('web')],
+    ]);
+    // app crashed: it is restarted as its last good content says (db runs), not merely kept.
+    const observed = observedFrom(clean.docs, {
+      'app/main': { state: 'exited', exitCode: 1, finishedAt: '2026-11-30T11:30:00Z' },
+    });
+    expect(planOf(r, observed)).toEqual([
+      'run app/main: exited 1, restart policy Always, restart 1 after 10 s',
+    ]);
+  });
+
+  it('a cycle made by an edit: each file on it falls back; the last good set has none', async () => {
+    const store = lastGoodStore(join(dir, 'last-good-cycle'));
+    const keep = { lastGood: store, keepLastGood: true };
+    const d = await folder({ 'a.yaml': dep('a', 'b'), 'b.yaml': pod('b') });
+    await loadManifests(d, keep);
+    await writeFile(join(d, 'b.yaml'), dep('b', 'a'));
+    const r = await loadManifests(d, keep);
+    const why = 'ERR_MANIFEST_INVALID: pods a → b → a depend on each other: none of them would ever start';
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      `${join(d, 'a.yaml')}:6:27: ${why}`,
+      `${join(d, 'b.yaml')}:6:27: ${why}`,
+    ]);
+    expect([r.brokenFiles, r.fromLastGood]).toEqual([[], [join(d, 'a.yaml'), join(d, 'b.yaml')]]);
+    expect(r.docs.map((x) => dependsOn(x.doc.metadata.annotations))).toEqual([['b'], []]);
+    expect((await store.read(d))['b.yaml']).toBe(pod('b'));
+  });
+
+  it('the last good content at fault too (its dependency deleted): kept as it runs, and the load ends', async () => {
+    const store = lastGoodStore(join(dir, 'last-good-gone'));
+    const keep = { lastGood: store, keepLastGood: true };
+    const d = await folder({ 'app.yaml': dep('app', 'db'), 'db.yaml': pod('db') });
+    await loadManifests(d, keep);
+    await rm(join(d, 'db.yaml'));
+    const r = await loadManifests(d, keep);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      `${join(d, 'app.yaml')}:6:27: ERR_MANIFEST_INVALID: pod app depends on "db", which no manifest defines`,
+      `${join(d, 'app.yaml')}:1:1: ERR_MANIFEST_INVALID: its last good content cannot be used either: pod app depends on "db", which no manifest defines`,
+    ]);
+    expect([r.brokenFiles, r.fromLastGood, r.docs]).toEqual([[join(d, 'app.yaml')], [], []]);
+    expect(Object.keys(await store.read(d))).toEqual(['app.yaml']);
+  });
+});
+
+describe('a document that attacks the parser', () => {
+  it('an alias bomb (billion laughs) is a diagnostic of its file; the other files load', async () => {
+    const lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'];
+    for (let i = 1; i < 10; i++) {
+      const [name, prev] = [String.fromCharCode(97 + i), String.fromCharCode(96 + i)];
+      lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    }
+    const d = await folder({ 'bomb.yaml': `${lines.join('\n')}\n`, 'ok.yaml': pod('ok') });
+    const r = await loadManifests(d);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      `${join(d, 'bomb.yaml')}:1:1: ERR_MANIFEST_INVALID: Excessive alias count indicates a resource exhaustion attack`,
+    ]);
+    expect([r.brokenFiles, r.docs.map((x) => x.doc.metadata.name)]).toEqual([[join(d, 'bomb.yaml')], ['ok']]);
   });
 });

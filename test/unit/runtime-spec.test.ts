@@ -74,9 +74,9 @@ describe('flags', () => {
     ['64Mi', 64 * 2 ** 20],
     ['1G', 1e9],
     ['1.5Gi', 1.5 * 2 ** 30],
-    ['4096', 4096],
+    ['6291456', 6291456],
   ])('memory %s', (text, bytes) => expect(parseBytes(text)).toBe(bytes));
-  it.each(['', 'lots', '-1', '0', '12Q'])('memory %j is refused', (text) => {
+  it.each(['', 'lots', '-1', '0', '12Q', '4096'])('memory %j is refused', (text) => {
     expect(codeOf(() => parseBytes(text))).toBe('ERR_BAD_QUANTITY');
   });
   it('cpus', () => {

@@ -1,0 +1,98 @@
+// One manifest file's text → its documents, each validated against its kind's schema and then by
+// the checks a schema cannot make (checks.ts). Pure: positions come from the text alone. A file
+// with no document at all is an error (ERR_MANIFEST_EMPTY): an empty or comment-only file is what
+// a half-written copy looks like, and only deleting a file may remove what it defines.
+import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
+import { loadSchema } from '../lib/schemas.js';
+import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yaml-validate.js';
+import { checkImage, checkPod } from './checks.js';
+import type { ManifestDoc } from './kinds.js';
+import { at, type ParsedDoc } from './position.js';
+import { unsupportedField } from './unsupported.js';
+
+const KINDS: Record<string, { schema: string }> = {
+  'v1/Pod': { schema: 'pod.schema.json' },
+  'berth.dev/v1alpha1/Image': { schema: 'image.schema.json' },
+};
+
+export interface ParsedFile {
+  parsed: ParsedDoc[];
+  diagnostics: Diagnostic[];
+}
+
+export function parseFile(text: string, file: string): ParsedFile {
+  const lc = new LineCounter();
+  const parsed: ParsedDoc[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false }); // JSON is YAML too
+  let documents = 0;
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+    let one: ReturnType<typeof checkDocument>;
+    try {
+      one = checkDocument(doc, lc, file);
+    } catch (err) {
+      // Whatever a document does to the parser (an alias bomb: "Excessive alias count"), it is a
+      // problem of its file, never an exception out of the load.
+      const pos = lc.linePos(doc.range?.[0] ?? 0);
+      const why = err instanceof Error ? err.message : String(err);
+      one = {
+        empty: false,
+        diagnostics: [{ file, line: pos.line, col: pos.col, code: 'ERR_MANIFEST_INVALID', message: why }],
+      };
+    }
+    if (!one.empty) documents++;
+    diagnostics.push(...one.diagnostics);
+    if (one.parsed) parsed.push(one.parsed);
+  }
+  if (documents === 0) {
+    diagnostics.push({
+      file,
+      line: 1,
+      col: 1,
+      code: 'ERR_MANIFEST_EMPTY',
+      message:
+        'the file has no documents (empty, or only comments): what it defined stays as it was; delete the file to remove it',
+    });
+  }
+  return { parsed, diagnostics };
+}
+
+/** One document: empty, or checked (a ParsedDoc when it has no problem). */
+function checkDocument(
+  doc: Document.Parsed,
+  lc: LineCounter,
+  file: string,
+): { empty: boolean; diagnostics: Diagnostic[]; parsed?: ParsedDoc } {
+  if (doc.errors.length > 0) return { empty: false, diagnostics: syntaxDiagnostics(doc, lc, file) };
+  const value = doc.toJS() as unknown;
+  if (value === null || value === undefined) return { empty: true, diagnostics: [] };
+  const p = { doc, value: value as ManifestDoc, file, lc };
+  const problem = (d: Diagnostic) => ({ empty: false, diagnostics: [d] });
+  if (!isMap(doc.contents))
+    return problem(
+      at(p, [], 'ERR_MANIFEST_INVALID', 'a manifest must be a mapping with apiVersion and kind'),
+    );
+  const { apiVersion, kind } = value as { apiVersion?: unknown; kind?: unknown };
+  const known = KINDS[`${String(apiVersion)}/${String(kind)}`];
+  if (!known) {
+    return problem(
+      at(
+        p,
+        kind === undefined ? [] : ['kind'],
+        'ERR_MANIFEST_KIND',
+        `apiVersion ${String(apiVersion)}, kind ${String(kind)} is not a kind berth runs (v1 Pod, berth.dev/v1alpha1 Image)`,
+      ),
+    );
+  }
+  const problems = validateDocument(
+    doc,
+    value,
+    lc,
+    file,
+    loadSchema(known.schema),
+    'ERR_MANIFEST_SCHEMA',
+    unsupportedField,
+  );
+  if (problems.length === 0) problems.push(...(p.value.kind === 'Pod' ? checkPod(p) : checkImage(p)));
+  return { empty: false, diagnostics: problems, ...(problems.length === 0 ? { parsed: p } : {}) };
+}

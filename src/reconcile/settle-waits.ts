@@ -1,0 +1,14 @@
+// Manifest files still being written (manifest/settle.ts) as waits of the plan: `berth plan` and
+// `apply` say why such a file's last good content still applies, and the daemon wakes at a wait's
+// `until` to read the file again. Pure.
+import type { LoadResult } from '../manifest/load.js';
+import type { Action } from './plan.js';
+
+export function settleWaits(loaded: LoadResult): Action[] {
+  return loaded.settling.map(({ file, until }) => ({
+    kind: 'wait',
+    pod: '',
+    reason: `${file}: shrank and is still changing: its last good content applies until it settles`,
+    until,
+  }));
+}
