@@ -8,7 +8,9 @@
 // - a changed spec recreates the container (reason: what changed); an exited one comes back per
 //   the restart policy, after the back-off (restart.ts);
 // - a pod or a pull that failed waits out its back-off (failures.ts), and pods that need an image
-//   that is missing and not being pulled wait for it.
+//   that is missing and not being pulled wait for it;
+// - a pod or a pull whose task from an earlier pass is still in progress (`inFlight`) is a wait
+//   saying what it is doing: its task owns it until it ends (execute.ts).
 import type { ContainerState } from '../runtime/containers.js';
 import { nextBackoff, shouldRestart } from '../runtime/restart.js';
 import type { DesiredContainer, DesiredPod, DesiredState } from './desired.js';
@@ -87,6 +89,11 @@ export interface PlanInput {
   now: number;
   /** Pods and pulls that failed and back off (failures.ts). */
   failures?: Failures;
+  /**
+   * Tasks of earlier passes still in progress, keyed as failures are (`pod/web`, `image/<ref>`),
+   * with what each is doing (`pulling …`, `stopping web/main (grace 3600 s)`).
+   */
+  inFlight?: Map<string, string>;
 }
 
 export const isActionable = (a: Action) => a.kind !== 'wait';
@@ -276,6 +283,11 @@ function planPodContainers(pod: DesiredPod, observed: ObservedContainer[], input
 export function plan(input: PlanInput): Action[] {
   const { desired, observed, frozen } = input;
   const failures = input.failures ?? {};
+  const inFlight = input.inFlight ?? new Map<string, string>();
+  const busy = (pod: string): Action | undefined => {
+    const doing = inFlight.get(podKey(pod));
+    return doing === undefined ? undefined : { kind: 'wait', pod, reason: `${pod}: ${doing}` };
+  };
   const actions: Action[] = [];
   // 1. Images, first.
   const wanted = new Map<string, { platform?: string; never: boolean; who: string[] }>();
@@ -295,6 +307,12 @@ export function plan(input: PlanInput): Action[] {
   const unpullable = new Set<string>(); // missing, and not pulled in this pass
   for (const [image, w] of wanted) {
     if (observed.images.has(image)) continue;
+    const pulling = inFlight.get(imageKey(image));
+    if (pulling !== undefined) {
+      unpullable.add(image); // not pulled by this pass: its pods wait for the pull under way
+      actions.push({ kind: 'wait', pod: '', reason: `${image}: ${pulling}` });
+      continue;
+    }
     const failed = w.never ? undefined : activeFailure(failures, imageKey(image), input.now);
     if (w.never || failed) unpullable.add(image);
     if (w.never)
@@ -324,6 +342,11 @@ export function plan(input: PlanInput): Action[] {
     [...mine.map(podOf), ...observed.podsSetUp].filter((p) => !desiredNames.has(p) && !frozen.has(p)),
   );
   for (const pod of [...gone].sort()) {
+    const working = busy(pod);
+    if (working) {
+      actions.push(working);
+      continue;
+    }
     const failed = activeFailure(failures, podKey(pod), input.now);
     if (failed) {
       actions.push(backingOff(pod, `${pod}: removal`, failed, input.now));
@@ -348,6 +371,11 @@ export function plan(input: PlanInput): Action[] {
   }
   for (const pod of desired.pods) {
     if (frozen.has(pod.name)) continue;
+    const working = busy(pod.name);
+    if (working) {
+      actions.push(working);
+      continue;
+    }
     const acts = planPod(
       pod,
       mine.filter((c) => podOf(c) === pod.name),
