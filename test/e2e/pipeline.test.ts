@@ -167,13 +167,16 @@ describe.skipIf(skip)('pipelines', () => {
   }, 180_000);
   afterAll(async () => {
     for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
+    // Containers first, by force (a pod left mid-test may ignore SIGTERM for an hour), then the
+    // pods' own resources, the way users remove them: an empty folder, applied.
+    const ls = async () =>
+      JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{ name: string }>;
+    const all = await ls();
+    for (const c of all) await berth('container', 'rm', '--force', c.name);
     const empty = join(work, 'empty');
     await mkdir(empty, { recursive: true });
     await berth('apply', empty);
-    const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
-      name: string;
-    }>;
-    for (const c of left) await berth('container', 'rm', '--force', c.name);
+    const left = await ls();
     const leaked = execFileSync('findmnt', ['-rn', '-o', 'TARGET'])
       .toString()
       .split('\n')
