@@ -73,6 +73,7 @@ export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal):
       seccompProfile: async () => loadSeccompProfile((await hostConfig()).seccompProfile),
       now: io.now,
       logSizeMax: LOG_SIZE_MAX,
+      createTimeoutMs: async () => (await hostConfig()).createTimeoutMs,
     };
   });
   return {

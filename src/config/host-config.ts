@@ -17,6 +17,8 @@ export interface HostConfig {
   pull: { maxConcurrentDownloads: number; retries: number; idleTimeoutMs: number };
   /** A containers-common seccomp profile path, 'builtin', or undefined (the usual path when present). */
   seccompProfile: string | undefined;
+  /** How long conmon and `runc create` may take to report before a create fails and is undone. */
+  createTimeoutMs: number;
   unpack: {
     maxLayerBytes: number;
     maxImageBytes: number;
@@ -32,7 +34,7 @@ interface RawHostConfig {
   registries?: Record<string, { plainHttp?: boolean }>;
   auth?: { configFile?: string };
   pull?: { maxConcurrentDownloads?: number; retries?: number; idleTimeoutSeconds?: number };
-  containers?: { seccompProfile?: string };
+  containers?: { seccompProfile?: string; createTimeoutSeconds?: number };
   unpack?: {
     maxLayerBytes?: number;
     maxImageBytes?: number;
@@ -56,6 +58,7 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
       idleTimeoutMs: Math.round((raw.pull?.idleTimeoutSeconds ?? 30) * 1000),
     },
     seccompProfile: raw.containers?.seccompProfile,
+    createTimeoutMs: Math.round((raw.containers?.createTimeoutSeconds ?? 60) * 1000),
     unpack: {
       maxLayerBytes: raw.unpack?.maxLayerBytes ?? 64 * 2 ** 30,
       maxImageBytes: raw.unpack?.maxImageBytes ?? 128 * 2 ** 30,

@@ -1,18 +1,30 @@
 // The daemon's loop: passes as PassScheduler says, watching the manifests folder (and its parent,
-// for a folder swapped through a symlink) and conmon's exit files for triggers, and serving the API
-// (`POST /v1/apply` asks for a pass now and waits for it). Returns when `signal` aborts;
+// for a folder swapped through a symlink), conmon's exit files and the end of each pod's task for
+// triggers, and serving the API (`POST /v1/apply` asks for a pass now and waits for it and for the
+// tasks it started). Returns when `signal` aborts, once each task's step under way has ended;
 // containers are left running.
+//
+// Invariants: one pass at a time; a pass never waits for a task (tasks.ts): a pod pulling or
+// stopping for an hour is a wait in every plan meanwhile, and the others go on. The reconcile lock
+// is held from a pass that starts tasks until a pass finds none in progress.
 import { watch as fsWatch } from 'node:fs';
 import { basename, dirname, resolve, sep } from 'node:path';
 import { watch } from 'chokidar';
 import { type ApiServer, serveApi } from '../api/server.js';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
-import type { ParseCache } from '../manifest/load.js';
+import { loadManifests, type ParseCache } from '../manifest/load.js';
 import type { ExecuteDeps } from '../reconcile/execute.js';
-import { type ApplyResult, applyOnce, type Reconciler, summarizeApply } from '../reconcile/loop.js';
+import {
+  type ApplyResult,
+  openPipelines,
+  type Reconciler,
+  runPass,
+  summarizeApply,
+} from '../reconcile/loop.js';
 import { observePods } from '../reconcile/observe.js';
 import { PassScheduler } from './triggers.js';
+import { createApplyWaiters } from './waiters.js';
 
 export interface DaemonOptions {
   dir: string;
@@ -45,8 +57,9 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     scheduler.trigger(Date.now());
     wake?.();
   };
-  // API callers waiting for the next pass to start, and those waiting for the one under way.
-  let asked: Array<{ resolve(r: ApplyResult): void; reject(e: unknown): void }> = [];
+  // A task's end (a pull, a pod's stop) is a trigger: its pod's next step is the next pass's.
+  const pipelines = openPipelines(r, { ...o.execute, waitForInit: false, signal: o.signal }, trigger);
+  const waiters = createApplyWaiters();
   let lastPass: LastPass | undefined;
   const startedAt = new Date(r.now()).toISOString();
   let api: ApiServer | undefined;
@@ -62,7 +75,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
       'POST /v1/apply': async () =>
         summarizeApply(
           await new Promise<ApplyResult>((res, rej) => {
-            asked.push({ resolve: res, reject: rej });
+            waiters.ask({ resolve: res, reject: rej });
             scheduler.wakeAt(Date.now());
             wake?.();
           }),
@@ -95,21 +108,22 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
         timer = setTimeout(done, due());
       };
     });
+  let lock: { release(): Promise<void> } | undefined;
   o.onReady?.();
   try {
     while (!o.signal.aborted) {
       scheduler.passStarted(Date.now());
-      const serving = asked;
-      asked = [];
+      // Asked for by a person (`berth apply`): failures are retried now, as a local apply does.
+      const retrySince = waiters.beginPass(pipelines.tasks.started, r.now());
       try {
         const cpu = process.cpuUsage();
-        // Asked for by a person (`berth apply`): failures are retried now, as a local apply does.
-        const result = await applyOnce(
-          r,
-          dir,
-          { ...o.execute, waitForInit: false, signal: o.signal },
-          { cache, retryNow: serving.length > 0 },
-        );
+        lock ??= await r.lock();
+        const loaded = await loadManifests(dir, { cache, lastGood: r.lastGood, keepLastGood: true });
+        const result = await runPass(r, dir, pipelines, { loaded, retrySince });
+        if (pipelines.tasks.size === 0) {
+          await lock.release();
+          lock = undefined;
+        }
         const used = process.cpuUsage(cpu);
         const cpuMs = (used.user + used.system) / 1000;
         for (const a of result.remaining) if (a.kind === 'wait' && a.until) scheduler.wakeAt(a.until);
@@ -119,10 +133,10 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
           failed: result.executed.failed.length,
           cpuMs,
         };
-        for (const s of serving) s.resolve(result);
+        waiters.endPass(result, (mark) => pipelines.tasks.runningSince(mark));
         o.onPass?.(result, cpuMs);
       } catch (err) {
-        for (const s of serving) s.reject(err);
+        waiters.failPass(err);
         o.onError?.(err); // an unreadable folder, say: keep everything, try again later
       }
       await sleepUntilDue();
@@ -130,8 +144,10 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
   } finally {
     exits.close();
     await watcher.close();
-    const stopping = new BerthError('ERR_DAEMON_STOPPING', 'unavailable', 'the daemon is stopping');
-    for (const s of asked) s.reject(stopping);
+    // Each task ends its step under way (waits are cut: execute.ts); nothing new starts.
+    await pipelines.tasks.idle();
+    await lock?.release();
+    waiters.rejectAll(new BerthError('ERR_DAEMON_STOPPING', 'unavailable', 'the daemon is stopping'));
     await api?.close();
   }
 }

@@ -1,9 +1,16 @@
-// Carrying out a plan: one handler per action kind. Pulls go first (a few at once); then each
-// pod's actions in order, pods in parallel under a limit. A failure stops the rest of its pod's
-// actions and nothing else; it is reported, and backs off (failures.ts). A pod whose image failed
-// to pull is not touched in that pass.
+// Carrying out a plan: one handler per action kind, run by per-pod tasks (tasks.ts). A pod's task
+// awaits the pulls its new containers need (one task per image, shared by every pod that needs it),
+// then runs its actions in order; pods never wait for each other. A failure stops the rest of its
+// pod's actions and nothing else; it is reported, and backs off (failures.ts). A pod whose image
+// failed to pull is not touched (the failure is the pull's). Heavy steps (pulls; creating, starting
+// and removing containers) take a slot of a shared limit; waiting (a grace period, an init
+// container's exit) holds none.
+//
+// Stopping (`signal` aborted): no task starts another action; a step that only waits (a stop's
+// grace period, an init container's exit) stops waiting and the task ends there (the signal sent
+// stands; the next pass finishes the job); a pull is cut, its bytes parked for the next one.
 import { BerthError, isRetryable } from '../lib/errors.js';
-import { mapLimit } from '../lib/limit.js';
+import { createSemaphore } from '../lib/semaphore.js';
 import {
   containerStatus,
   findContainer,
@@ -14,9 +21,11 @@ import {
 } from '../runtime/containers.js';
 import { createContainer } from '../runtime/create.js';
 import type { DesiredContainer, DesiredState, HostLayout } from './desired.js';
+import { imageKey, podKey } from './failures.js';
 import { type Action, ANNOTATION, OWNER_MANIFESTS } from './plan.js';
 import { setUpPod, tearDownPod } from './pods.js';
 import { canonicalSpec, specHash } from './spec-hash.js';
+import type { TaskOutcome, TaskReport, Tasks } from './tasks.js';
 
 export interface ExecuteDeps {
   rt: RuntimeDeps;
@@ -27,20 +36,24 @@ export interface ExecuteDeps {
   sleep?(ms: number): Promise<void>;
   /**
    * Wait for an init container's exit within its action (`apply`: one run brings pods up). The
-   * daemon does not: a pass never blocks on one pod; the exit triggers its next pass.
+   * daemon does not: its exit triggers its pod's next pass.
    */
   waitForInit?: boolean;
-  /** Once aborted, no further action starts (the one under way finishes). */
+  /** Once aborted, no further action starts (the step under way finishes; waits are cut). */
   signal?: AbortSignal;
 }
 
-export interface ExecuteResult {
-  done: Action[];
-  failed: Array<{ action: Action; error: unknown }>;
+export type ExecuteResult = TaskOutcome;
+
+export interface Executor {
+  /** Start the tasks for a plan's actionable actions; the keys started. Never waits for them. */
+  start(actions: Action[], desired: DesiredState): string[];
 }
 
-/** How long an init container may run before its pod's pass gives up on it. */
+/** How long an init container may run before its pod's task gives up on it. */
 const INIT_TIMEOUT_MS = 10 * 60_000;
+const PULLS_AT_ONCE = 3;
+const STEPS_AT_ONCE = 4;
 
 /**
  * `imagePullPolicy: Always`: the image is pulled before each container it starts, so a moved tag
@@ -74,8 +87,27 @@ function findDesired(
   return { c, file: p.file, graceSeconds: p.graceSeconds };
 }
 
-async function waitForExit(deps: ExecuteDeps, name: string): Promise<void> {
+/** A sleep that rejects once `signal` aborts: waits end at once when berth stops. */
+function pauseFor(deps: ExecuteDeps): (ms: number) => Promise<void> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const { signal } = deps;
+  if (!signal) return sleep;
+  const interrupted = () =>
+    new BerthError('ERR_INTERRUPTED', 'unavailable', 'berth is stopping: the wait was cut short');
+  return (ms) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(interrupted());
+      const onAbort = () => reject(interrupted());
+      signal.addEventListener('abort', onAbort, { once: true });
+      sleep(ms).then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, reject);
+    });
+}
+
+async function waitForExit(deps: ExecuteDeps, name: string): Promise<void> {
+  const sleep = pauseFor(deps);
   const until = Date.now() + INIT_TIMEOUT_MS;
   const record = await findContainer(deps.rt, name);
   for (;;) {
@@ -90,38 +122,48 @@ async function waitForExit(deps: ExecuteDeps, name: string): Promise<void> {
   }
 }
 
-async function runOne(a: Action, desired: DesiredState, deps: ExecuteDeps): Promise<void> {
+type Slot = <T>(fn: () => Promise<T>) => Promise<T>;
+
+async function runOne(
+  a: Action,
+  desired: DesiredState,
+  deps: ExecuteDeps,
+  slots: { pull: Slot; step: Slot },
+): Promise<void> {
   const { rt } = deps;
   switch (a.kind) {
     case 'pull':
-      return deps.pull(a.image, a.platform);
+      return slots.pull(() => deps.pull(a.image, a.platform));
     case 'setup-pod': {
       const pod = desired.pods.find((p) => p.name === a.pod);
-      if (pod) await setUpPod(pod);
+      if (pod) await slots.step(() => setUpPod(pod));
       return;
     }
     case 'teardown-pod':
-      return tearDownPod(a.pod, deps.host);
+      return slots.step(() => tearDownPod(a.pod, deps.host));
     case 'remove':
-      await stopContainer(rt, a.id, a.graceSeconds);
-      return removeContainer(rt, a.id, true);
+      // The grace period is waited without a slot: a pod that takes an hour to stop holds no other.
+      await stopContainer({ ...rt, sleep: pauseFor(deps) }, a.id, a.graceSeconds);
+      return slots.step(() => removeContainer(rt, a.id, true));
     case 'run': {
       const { c, file, graceSeconds } = findDesired(desired, a.pod, a.container);
-      if (c.pullPolicy === 'Always') await pullAlways(deps, c.image);
-      const spec = canonicalSpec(c, await imageDigest(rt, c.image)); // before anything is removed
-      if (a.replace) await removeContainer(rt, a.replace, true);
-      await createContainer(rt, c.image, c.settings, {
-        [ANNOTATION.owner]: OWNER_MANIFESTS,
-        [ANNOTATION.pod]: a.pod,
-        [ANNOTATION.container]: a.container,
-        [ANNOTATION.source]: file,
-        [ANNOTATION.hash]: specHash(spec),
-        [ANNOTATION.spec]: JSON.stringify(spec),
-        [ANNOTATION.restarts]: String(a.restarts),
-        [ANNOTATION.backoff]: String(a.backoffMs),
-        [ANNOTATION.grace]: String(graceSeconds),
+      if (c.pullPolicy === 'Always') await slots.pull(() => pullAlways(deps, c.image));
+      await slots.step(async () => {
+        const spec = canonicalSpec(c, await imageDigest(rt, c.image)); // before anything is removed
+        if (a.replace) await removeContainer(rt, a.replace, true);
+        await createContainer(rt, c.image, c.settings, {
+          [ANNOTATION.owner]: OWNER_MANIFESTS,
+          [ANNOTATION.pod]: a.pod,
+          [ANNOTATION.container]: a.container,
+          [ANNOTATION.source]: file,
+          [ANNOTATION.hash]: specHash(spec),
+          [ANNOTATION.spec]: JSON.stringify(spec),
+          [ANNOTATION.restarts]: String(a.restarts),
+          [ANNOTATION.backoff]: String(a.backoffMs),
+          [ANNOTATION.grace]: String(graceSeconds),
+        });
+        await startContainer(rt, c.runtimeName);
       });
-      await startContainer(rt, c.runtimeName);
       if (a.waitForExit && deps.waitForInit !== false) await waitForExit(deps, c.runtimeName);
       return;
     }
@@ -130,39 +172,78 @@ async function runOne(a: Action, desired: DesiredState, deps: ExecuteDeps): Prom
   }
 }
 
-export async function execute(
-  actions: Action[],
-  desired: DesiredState,
-  deps: ExecuteDeps,
-): Promise<ExecuteResult> {
-  const result: ExecuteResult = { done: [], failed: [] };
-  const attempt = async (a: Action): Promise<boolean> => {
+/** What a task is doing while it runs `a`, for the plan's waits and `berth ps`. */
+function describeStep(a: Action, deps: ExecuteDeps): string {
+  switch (a.kind) {
+    case 'pull':
+      return `being pulled (${a.for.join(', ')})`;
+    case 'setup-pod':
+      return 'setting up its network namespace and volumes';
+    case 'teardown-pod':
+      return 'tearing down its network namespace and volumes';
+    case 'remove':
+      return `stopping ${a.pod}/${a.container} (grace ${a.graceSeconds} s)`;
+    case 'run':
+      return a.waitForExit && deps.waitForInit !== false
+        ? `running init container ${a.pod}/${a.container} to completion`
+        : `starting ${a.pod}/${a.container}`;
+    case 'wait':
+      return a.reason;
+  }
+}
+
+export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
+  const slots = { pull: createSemaphore(PULLS_AT_ONCE), step: createSemaphore(STEPS_AT_ONCE) };
+  /** Run one action of a task; false when the task stops here (failed, or berth is stopping). */
+  const attempt = async (a: Action, desired: DesiredState, report: TaskReport): Promise<boolean> => {
     if (deps.signal?.aborted) return false;
+    report.doing(describeStep(a, deps));
     try {
-      await runOne(a, desired, deps);
-      result.done.push(a);
+      await runOne(a, desired, deps, slots);
+      report.done(a);
       deps.onDone?.(a);
       return true;
     } catch (err) {
-      result.failed.push({ action: a, error: err });
+      if (deps.signal?.aborted) return false; // cut short by the stop, not a failure to back off
+      report.failed(a, err);
       deps.onDone?.(a, err);
       return false;
     }
   };
-  const pulls = actions.filter((a) => a.kind === 'pull');
-  await mapLimit(pulls, 3, attempt);
-  // A pod whose image could not be pulled waits: its failure is the pull's.
-  const unpulled = new Set(result.failed.map((f) => (f.action.kind === 'pull' ? f.action.image : '')));
-  const needsUnpulled = (a: Action) =>
-    a.kind === 'run' && unpulled.has(findDesired(desired, a.pod, a.container).c.image);
-  const byPod = new Map<string, Action[]>();
-  for (const a of actions) {
-    if (a.kind === 'pull' || a.kind === 'wait') continue;
-    byPod.set(a.pod, [...(byPod.get(a.pod) ?? []), a]);
-  }
-  for (const [pod, list] of byPod) if (list.some(needsUnpulled)) byPod.delete(pod);
-  await mapLimit([...byPod.values()], 4, async (list) => {
-    for (const a of list) if (!(await attempt(a))) return; // the rest of this pod waits for the next pass
-  });
-  return result;
+  return {
+    start(actions, desired) {
+      const started: string[] = [];
+      const pulls = new Set<string>();
+      for (const a of actions) {
+        if (a.kind !== 'pull') continue;
+        pulls.add(a.image);
+        const key = imageKey(a.image);
+        if (tasks.start(key, describeStep(a, deps), (r) => attempt(a, desired, r))) started.push(key);
+      }
+      const byPod = new Map<string, Action[]>();
+      for (const a of actions) {
+        if (a.kind === 'pull' || a.kind === 'wait') continue;
+        byPod.set(a.pod, [...(byPod.get(a.pod) ?? []), a]);
+      }
+      for (const [pod, list] of byPod) {
+        // The pulls its new containers need come first: nothing old is stopped before the new
+        // image is in the store, and a pod whose image could not be pulled is not touched.
+        const images = new Set(
+          list.flatMap((a) => (a.kind === 'run' ? [findDesired(desired, a.pod, a.container).c.image] : [])),
+        );
+        const needs = [...images].filter((image) => pulls.has(image));
+        const first = needs[0] ? `pulling ${needs[0]}` : describeStep(list[0] as Action, deps);
+        const work = async (report: TaskReport): Promise<boolean> => {
+          for (const image of needs) {
+            report.doing(`pulling ${image}`);
+            if (!(await tasks.join(imageKey(image)))) return false;
+          }
+          for (const a of list) if (!(await attempt(a, desired, report))) return false;
+          return true;
+        };
+        if (tasks.start(podKey(pod), first, work)) started.push(podKey(pod));
+      }
+      return started;
+    },
+  };
 }

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { formatErrorLine } from '../lib/errors.js';
 import { INITIAL_BACKOFF_MS, MAX_BACKOFF_MS } from '../runtime/restart.js';
 import type { DesiredPod } from './desired.js';
-import type { ExecuteResult } from './execute.js';
 import type { Action } from './plan.js';
+import type { TaskOutcome } from './tasks.js';
 
 export interface Failure {
   /** The container whose action failed (`pod/` keys), if any. */
@@ -62,7 +62,7 @@ export function activeFailure(
  */
 export function recordPass(
   prev: Failures,
-  outcome: ExecuteResult,
+  outcome: TaskOutcome,
   o: { now: number; fingerprint: (pod: string) => string | undefined; live: Set<string> },
 ): Failures {
   const next: Failures = {};

@@ -1,7 +1,11 @@
-// One reconcile: load the manifests, then plan and execute pass after pass until nothing is left
-// to do but wait (init containers and dependencies take several passes; what failed backs off, and
-// a back-off is waited out by the daemon, not here). Pods of a broken file, or defined twice, are
-// kept as they run. The outcome (pods, waits, failures) is written to the status file.
+// Passes: each records what the tasks of earlier passes did (failures.ts), plans around the tasks
+// still in progress, starts tasks for the rest (execute.ts) and writes the outcome (pods, waits,
+// failures) to the status file; it never waits for a task. `applyOnce` (one reconcile: `berth
+// apply`) runs passes until nothing is left to do but wait and none of its tasks is in progress
+// (init containers and dependencies take several passes; what failed backs off, and a back-off is
+// waited out by the daemon, not here); while its tasks run, a container exit, a back-off's end or
+// a task's end starts the next pass, so one slow pod holds no other back. Pods of a broken file,
+// or defined twice, are kept as they run.
 
 import { resolve } from 'node:path';
 import type { ContentStore } from '../content/types.js';
@@ -11,13 +15,15 @@ import type { LastGood } from '../manifest/last-good.js';
 import { type LoadResult, loadManifests, type ParseCache } from '../manifest/load.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import { type DesiredState, desiredState, type HostLayout } from './desired.js';
-import { type ExecuteDeps, type ExecuteResult, execute } from './execute.js';
-import { type Failures, imageKey, podFingerprint, podKey, recordPass } from './failures.js';
+import { createExecutor, type ExecuteDeps, type ExecuteResult, type Executor } from './execute.js';
+import { type Failures, failureKey, imageKey, podFingerprint, podKey, recordPass } from './failures.js';
 import { observe } from './observe.js';
 import { type Action, ANNOTATION, isActionable, type ObservedState, OWNER_MANIFESTS, plan } from './plan.js';
 import { settleWaits } from './settle-waits.js';
 import { buildStatus } from './status.js';
 import type { StatusFile } from './status-file.js';
+import { createTasks, type Tasks } from './tasks.js';
+import { watchForWork } from './wake.js';
 
 export interface Reconciler {
   rt: RuntimeDeps;
@@ -60,11 +66,19 @@ export function frozenPods(
   return frozen;
 }
 
+/** What a pass has seen before it plans. */
+type Seen = { desired: DesiredState; observed: ObservedState };
+
 export async function planOnce(
   r: Reconciler,
   dir: string,
-  /** `failures`: what backs off (none by default: the plan of an apply, which retries now). */
-  o: { loaded?: LoadResult; failures?: Failures } = {},
+  o: {
+    loaded?: LoadResult;
+    /** What backs off (none by default: the plan of an apply, which retries now), or how to tell. */
+    failures?: Failures | ((seen: Seen) => Failures);
+    /** Tasks still in progress (tasks.ts), taken before the host is observed. */
+    inFlight?: Map<string, string>;
+  } = {},
 ): Promise<PlanResult> {
   const read = o.loaded ?? (await loadManifests(dir, { lastGood: r.lastGood, now: r.now() }));
   const desired = desiredState(read.docs, r.host);
@@ -73,6 +87,7 @@ export async function planOnce(
   const loaded = { ...read, diagnostics: [...read.diagnostics, ...unusable] };
   const observed = await observe(r.rt, r.store, r.host);
   const frozen = frozenPods(loaded, observed, desired);
+  const failures = typeof o.failures === 'function' ? o.failures({ desired, observed }) : (o.failures ?? {});
   return {
     loaded,
     desired,
@@ -85,7 +100,8 @@ export async function planOnce(
         observed,
         frozen,
         now: r.now(),
-        failures: o.failures ?? {},
+        failures,
+        inFlight: o.inFlight,
         folder: resolve(dir),
       }),
     ],
@@ -93,7 +109,7 @@ export async function planOnce(
 }
 
 /** The failure keys still worth keeping: pods wanted or running, images wanted. */
-function liveKeys(p: PlanResult): Set<string> {
+function liveKeys(p: Seen): Set<string> {
   const live = new Set<string>();
   for (const pod of p.desired.pods) {
     live.add(podKey(pod.name));
@@ -134,7 +150,75 @@ export function summarizeApply(result: ApplyResult): ApplySummary {
   };
 }
 
-const MAX_PASSES = 20;
+/** The tasks of a reconciler and what starts them; a daemon keeps one for its life. */
+export interface Pipelines {
+  tasks: Tasks;
+  executor: Executor;
+}
+
+export function openPipelines(
+  r: Reconciler,
+  deps: Omit<ExecuteDeps, 'rt' | 'host'>,
+  /** A task ended: look again. */
+  onSettled?: () => void,
+): Pipelines {
+  const tasks = createTasks({ onSettled });
+  return { tasks, executor: createExecutor({ ...deps, rt: r.rt, host: r.host }, tasks) };
+}
+
+export interface PassResult extends ApplyResult {
+  /** The tasks this pass started (`pod/<name>`, `image/<ref>`). */
+  started: string[];
+}
+
+export interface PassOptions {
+  loaded: LoadResult;
+  /** Failures recorded before this time are tried now, not after their back-off (a person asked). */
+  retrySince?: number;
+  /** Start nothing (berth is stopping): the pass only records and reports. */
+  startNothing?: boolean;
+  /** Which actions may start (an apply's bound on how often one pod is started). */
+  allow?(a: Action): boolean;
+}
+
+/** One pass: record what finished, plan around what is in progress, start the rest, write status. */
+export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassOptions): Promise<PassResult> {
+  const finished = p.tasks.drain();
+  const inFlight = p.tasks.inFlight();
+  let failures = r.status.read()?.failures ?? {};
+  const last = await planOnce(r, dir, {
+    loaded: o.loaded,
+    inFlight,
+    failures: (seen) => {
+      const fingerprint = (pod: string) => {
+        const d = seen.desired.pods.find((x) => x.name === pod);
+        return d && podFingerprint(d);
+      };
+      failures = recordPass(failures, finished, { now: r.now(), fingerprint, live: liveKeys(seen) });
+      const since = o.retrySince;
+      return since === undefined
+        ? failures
+        : Object.fromEntries(Object.entries(failures).filter(([, f]) => f.at >= since));
+    },
+  });
+  const todo = last.actions.filter((a) => isActionable(a) && (o.allow?.(a) ?? true));
+  const remaining = last.actions.filter((a) => !isActionable(a));
+  const started = o.startNothing ? [] : p.executor.start(todo, last.desired);
+  await r.status.write(
+    buildStatus(resolve(dir), last.desired, last.frozen, remaining, failures, o.loaded.fromLastGood),
+  );
+  return {
+    diagnostics: last.loaded.diagnostics,
+    passes: 1,
+    executed: finished,
+    remaining,
+    failures,
+    started,
+  };
+}
+
+/** How often one pod or image may be started in one apply: a guard against a plan that never settles. */
+const MAX_STARTS = 20;
 
 export interface ApplyOptions {
   /** Unchanged files are not parsed again (the daemon's). */
@@ -169,37 +253,34 @@ async function applyLocked(
     keepLastGood: true,
     now: r.now(),
   });
-  const started = r.now();
-  let failures = r.status.read()?.failures ?? {};
-  const gate = () =>
-    o.retryNow ? Object.fromEntries(Object.entries(failures).filter(([, f]) => f.at >= started)) : failures;
+  const retrySince = o.retryNow ? r.now() : undefined;
+  const wake = await watchForWork(r.rt.paths.exits, deps.signal);
+  const pipelines = openPipelines(r, deps, wake.bump);
+  const starts = new Map<string, number>();
+  const allow = (a: Action) => (starts.get(failureKey(a)) ?? 0) < MAX_STARTS;
   const executed: ExecuteResult = { done: [], failed: [] };
-  let remaining: Action[] = [];
+  let result: PassResult | undefined;
   let passes = 0;
-  let last: PlanResult | undefined;
-  while (passes < MAX_PASSES) {
-    passes++;
-    last = await planOnce(r, dir, { loaded, failures: gate() });
-    const todo = last.actions.filter(isActionable);
-    remaining = last.actions.filter((a) => !isActionable(a));
-    const result =
-      todo.length > 0
-        ? await execute(todo, last.desired, { ...deps, rt: r.rt, host: r.host })
-        : { done: [], failed: [] };
-    executed.done.push(...result.done);
-    executed.failed.push(...result.failed);
-    const desired = last.desired;
-    const fingerprint = (pod: string) => {
-      const p = desired.pods.find((x) => x.name === pod);
-      return p && podFingerprint(p);
-    };
-    failures = recordPass(failures, result, { now: r.now(), fingerprint, live: liveKeys(last) });
-    // Done when nothing is left but waits; what failed now backs off, so the next plan waits for it.
-    if (todo.length === 0 || deps.signal?.aborted) break;
+  try {
+    for (;;) {
+      passes++;
+      const mark = wake.mark(); // before the pass observes: what happens during it makes one more
+      const stopping = deps.signal?.aborted === true;
+      result = await runPass(r, dir, pipelines, { loaded, retrySince, allow, startNothing: stopping });
+      executed.done.push(...result.executed.done);
+      executed.failed.push(...result.executed.failed);
+      for (const key of result.started) starts.set(key, (starts.get(key) ?? 0) + 1);
+      if (pipelines.tasks.size === 0 && !wake.movedSince(mark)) break;
+      if (stopping) await pipelines.tasks.idle();
+      else {
+        const until = result.remaining.flatMap((a) => (a.kind === 'wait' && a.until ? [a.until] : []));
+        await wake.next(mark, until.length > 0 ? Math.min(...until) : undefined);
+      }
+    }
+  } finally {
+    wake.close();
+    await pipelines.tasks.idle(); // a throw in a pass: what was started still ends before the lock goes
   }
-  if (last)
-    await r.status.write(
-      buildStatus(resolve(dir), last.desired, last.frozen, remaining, failures, loaded.fromLastGood),
-    );
-  return { diagnostics: (last?.loaded ?? loaded).diagnostics, passes, executed, remaining, failures };
+  const { diagnostics, remaining, failures } = result as PassResult;
+  return { diagnostics, passes, executed, remaining, failures };
 }

@@ -82,6 +82,11 @@ export interface PlanInput {
   now: number;
   /** Pods and pulls that failed and back off (failures.ts). */
   failures?: Failures;
+  /**
+   * Tasks of earlier passes still in progress, keyed as failures are (`pod/web`, `image/<ref>`),
+   * with what each is doing (`pulling …`, `stopping web/main (grace 3600 s)`).
+   */
+  inFlight?: Map<string, string>;
   /** The folder being applied (absolute): only pods whose manifest was in it are pruned. */
   folder: string;
 }

@@ -11,7 +11,9 @@
 //   that is missing and not being pulled wait for it;
 // - a pod's sandbox that is not whole (after a reboot) is made again with all its containers
 //   (sandbox.ts), and a container whose end was lost with the host counts as a failed exit;
-// - `apply DIR` prunes only the pods whose manifest was in DIR.
+// - `apply DIR` prunes only the pods whose manifest was in DIR;
+// - a pod or a pull whose task from an earlier pass is still in progress (`inFlight`) is a wait
+//   saying what it is doing: its task owns it until it ends (execute.ts).
 import { nextBackoff, shouldRestart } from '../runtime/restart.js';
 import type { DesiredContainer, DesiredPod, DesiredState } from './desired.js';
 import { activeFailure, type Failure, imageKey, podFingerprint, podKey } from './failures.js';
@@ -296,6 +298,11 @@ export function podsOfOtherFolders(
 export function plan(input: PlanInput): Action[] {
   const { desired, observed, frozen } = input;
   const failures = input.failures ?? {};
+  const inFlight = input.inFlight ?? new Map<string, string>();
+  const busy = (pod: string): Action | undefined => {
+    const doing = inFlight.get(podKey(pod));
+    return doing === undefined ? undefined : { kind: 'wait', pod, reason: `${pod}: ${doing}` };
+  };
   const actions: Action[] = [];
   // 1. Images, first.
   const wanted = new Map<string, { platform?: string; never: boolean; who: string[] }>();
@@ -315,6 +322,12 @@ export function plan(input: PlanInput): Action[] {
   const unpullable = new Set<string>(); // missing, and not pulled in this pass
   for (const [image, w] of wanted) {
     if (observed.images.has(image)) continue;
+    const pulling = inFlight.get(imageKey(image));
+    if (pulling !== undefined) {
+      unpullable.add(image); // not pulled by this pass: its pods wait for the pull under way
+      actions.push({ kind: 'wait', pod: '', reason: `${image}: ${pulling}` });
+      continue;
+    }
     const missing = observed.notUnpacked?.has(image) ? 'in the store but not unpacked' : 'not in the store';
     const failed = w.never ? undefined : activeFailure(failures, imageKey(image), input.now);
     if (w.never || failed) unpullable.add(image);
@@ -347,6 +360,11 @@ export function plan(input: PlanInput): Action[] {
       .map(([p]) => p),
   );
   for (const pod of [...gone].sort()) {
+    const working = busy(pod);
+    if (working) {
+      actions.push(working);
+      continue;
+    }
     const failed = activeFailure(failures, podKey(pod), input.now);
     if (failed) {
       actions.push(backingOff(pod, `${pod}: removal`, failed, input.now));
@@ -371,6 +389,11 @@ export function plan(input: PlanInput): Action[] {
   }
   for (const pod of desired.pods) {
     if (frozen.has(pod.name)) continue;
+    const working = busy(pod.name);
+    if (working) {
+      actions.push(working);
+      continue;
+    }
     const acts = planPod(
       pod,
       mine.filter((c) => podOf(c) === pod.name),

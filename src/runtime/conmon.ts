@@ -3,10 +3,20 @@
 // a sync pipe, and later writes the exit code to `<exits>/<id>` and, under --root, to
 // `<persist>/exit` (with `oom` beside it after an OOM kill): the copy that outlives a reboot's
 // empty /run. Its output goes to a CRI-format log file that conmon rotates by size.
+//
+// The handshake is bounded (`timeoutMs`): a `runc create` that hangs (a mount source on a dead NFS
+// server or a stuck FUSE, a dead monitor) fails the create with ERR_CREATE_TIMEOUT after conmon and
+// everything under it (runc, its init) are killed by pid; the caller then undoes the rest (runc
+// state, rootfs, netns, bundle), and the cgroup runc may have made is removed here.
 import { spawn } from 'node:child_process';
+import { readFileSync, rmdirSync } from 'node:fs';
 import { BerthError } from '../lib/errors.js';
 import type { ContainerPaths, RuntimePaths } from './paths.js';
+import { killTree } from './process-tree.js';
 import type { Runc } from './runc.js';
+
+/** How long conmon and `runc create` may take to report, unless the host config says otherwise. */
+export const HANDSHAKE_TIMEOUT_MS = 60_000;
 
 export interface ConmonOptions {
   id: string;
@@ -16,6 +26,8 @@ export interface ConmonOptions {
   runc: Runc;
   logSizeMax: number;
   bin?: string;
+  /** How long the handshake may take (HANDSHAKE_TIMEOUT_MS by default). */
+  timeoutMs?: number;
 }
 
 export function conmonArgs(o: ConmonOptions): string[] {
@@ -79,14 +91,32 @@ export function createWithConmon(o: ConmonOptions): Promise<number> {
     // "message": WHY} (API version 1).
     // Its monitor keeps running (and keeps the pipes open), so we stop listening then.
     let settled = false;
+    const stopListening = () => {
+      settled = true;
+      clearTimeout(timer);
+      sync.removeAllListeners('data');
+      (sync as unknown as { destroy(): void }).destroy();
+      child.stderr?.destroy();
+    };
+    const timeoutMs = o.timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      stopListening();
+      const failed = new BerthError(
+        'ERR_CREATE_TIMEOUT',
+        'unavailable',
+        `creating container ${o.name}: conmon and runc did not report within ${timeoutMs / 1000} s (a mount source that hangs?)`,
+      );
+      abandonHandshake(o, child.pid).then(
+        () => reject(failed),
+        (err: unknown) => reject(new BerthError(failed.code, failed.kind, failed.message, { cause: err })),
+      );
+    }, timeoutMs);
     const settle = (fromExit: boolean) => {
       if (settled) return;
       const line = reply.split('\n').find((l) => l.trim().startsWith('{') && l.trim().endsWith('}'));
       if (!line && !fromExit) return;
-      settled = true;
-      sync.removeAllListeners('data');
-      (sync as unknown as { destroy(): void }).destroy();
-      child.stderr?.destroy();
+      stopListening();
       let parsed: { data?: number; message?: string } | undefined;
       try {
         parsed = line ? (JSON.parse(line) as { data?: number; message?: string }) : undefined;
@@ -103,4 +133,49 @@ export function createWithConmon(o: ConmonOptions): Promise<number> {
       if (code !== 0) setTimeout(() => settle(true), 100);
     });
   });
+}
+
+/**
+ * After a handshake that never came: kill conmon (the one started and the monitor it forked, by
+ * its pid file) with everything under it, then remove the cgroup runc may have made (its path is
+ * in the bundle's config.json; `runc delete` cannot, when runc died before writing its state).
+ */
+async function abandonHandshake(o: ConmonOptions, spawned: number | undefined): Promise<void> {
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const monitor = Number(read(o.paths.conmonPidFile).trim()) || 0;
+  if (!(await killTree([spawned ?? 0, monitor]))) {
+    throw new BerthError('ERR_CREATE_TIMEOUT', 'internal', `conmon of ${o.name} outlived SIGKILL`);
+  }
+  let cgroup = '';
+  try {
+    cgroup =
+      (JSON.parse(read(o.paths.config)) as { linux?: { cgroupsPath?: string } }).linux?.cgroupsPath ?? '';
+  } catch {
+    return;
+  }
+  if (!cgroup.startsWith('/') || cgroup.split('/').includes('..')) return;
+  const base = '/sys/fs/cgroup';
+  // Unified (v2), then every v1 hierarchy; a cgroup that does not exist is fine.
+  const hierarchies = [
+    '',
+    ...read('/proc/self/cgroup')
+      .split('\n')
+      .flatMap((l) => {
+        const controllers = l.split(':')[1];
+        return controllers ? [`/${controllers.replace(/^name=/, '')}`] : [];
+      }),
+  ];
+  for (const h of new Set(hierarchies)) {
+    try {
+      rmdirSync(`${base}${h}${cgroup}`);
+    } catch {
+      // absent, or not this hierarchy
+    }
+  }
 }

@@ -36,6 +36,8 @@ export interface RuntimeDeps {
   /** Where a process's text of /etc/resolv.conf comes from. */
   hostResolvConf: string;
   logSizeMax: number;
+  /** How long conmon and `runc create` may take to report (conmon.ts); the host config's. */
+  createTimeoutMs?(): Promise<number>;
   sleep?: (ms: number) => Promise<void>;
 }
 

@@ -183,6 +183,7 @@ async function createHoldingLease(
       runtime: deps.paths,
       runc: deps.runc,
       logSizeMax: deps.logSizeMax,
+      timeoutMs: await deps.createTimeoutMs?.(),
     });
     const record: ContainerRecord = {
       id,

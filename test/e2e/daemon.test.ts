@@ -171,6 +171,8 @@ describe.skipIf(skip)('daemon', () => {
     await until('the API answers', async () => (await api('GET', '/v1/status'))?.pid === d.pid);
     expect(statSync(sock).mode & 0o777).toBe(0o600);
     await until('bad fails once', async () => failures() === 1);
+    // The earlier test's pods are removed by their own tasks, alongside bad's (not before it).
+    await until('the pods of rev2 are gone', async () => !(await ids()).b_main && !(await ids()).c_main);
     const second = await berth('daemon', '--manifests', dir);
     expect(second.code).toBe(4);
     expect(second.stderr).toBe(

@@ -30,6 +30,7 @@ describe('host config', () => {
       authFile: '/etc/berth/auth.json',
       pull: { maxConcurrentDownloads: 3, retries: 4, idleTimeoutMs: 30_000 },
       seccompProfile: undefined,
+      createTimeoutMs: 60_000,
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
         maxImageBytes: 128 * 2 ** 30,
@@ -47,12 +48,14 @@ describe('host config', () => {
       '  secure.example.com: { plainHttp: false }',
       'auth: { configFile: /root/.docker/config.json }',
       'pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutSeconds: 2.5 }',
+      'containers: { createTimeoutSeconds: 0.5 }',
     ].join('\n');
     expect(parseHostConfig(text, 'c.yaml')).toEqual({
       plainHttpRegistries: ['registry.lan:5000'],
       authFile: '/root/.docker/config.json',
       pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutMs: 2500 },
       seccompProfile: undefined,
+      createTimeoutMs: 500,
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
         maxImageBytes: 128 * 2 ** 30,

@@ -1,0 +1,47 @@
+// What starts the next pass of a one-shot apply while its tasks are in progress: a task's end, a
+// container's exit (conmon's exit files), the end of a back-off, or berth stopping. Events are
+// counted, so one that arrives while a pass runs is not lost: `next` returns at once when anything
+// happened since the mark taken before that pass observed the host.
+import { watch } from 'node:fs';
+import { makeDirs } from '../lib/make-dirs.js';
+
+export interface Wake {
+  /** Something happened: look again. */
+  bump(): void;
+  /** The count of events so far, taken before a pass observes the host. */
+  mark(): number;
+  movedSince(mark: number): boolean;
+  /** Once anything happened after `mark`, at `until` (ms epoch), or when `signal` aborts. */
+  next(mark: number, until?: number): Promise<void>;
+  close(): void;
+}
+
+export async function watchForWork(exits: string, signal?: AbortSignal): Promise<Wake> {
+  let count = 0;
+  let waiter: (() => void) | undefined;
+  const bump = () => {
+    count++;
+    waiter?.();
+  };
+  await makeDirs(exits);
+  const watcher = watch(exits, bump);
+  return {
+    bump,
+    mark: () => count,
+    movedSince: (mark) => count > mark,
+    next: (mark, until) =>
+      new Promise<void>((resolve) => {
+        if (count > mark || signal?.aborted) return resolve();
+        const timer = until === undefined ? undefined : setTimeout(done, Math.max(0, until - Date.now()));
+        signal?.addEventListener('abort', done, { once: true });
+        waiter = done;
+        function done() {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          waiter = undefined;
+          resolve();
+        }
+      }),
+    close: () => watcher.close(),
+  };
+}
