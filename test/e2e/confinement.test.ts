@@ -73,7 +73,26 @@ describe.skipIf(skip)('confinement', () => {
       '--config.workingdir',
       '/work',
     ]);
-    for (const tag of ['busybox', 'fifo-passwd', 'zero-group', 'rt-stop', 'bad-stop', 'proc-workdir']) {
+    await derived(
+      'special-volume',
+      async (rootfs) => {
+        await mkdir(join(rootfs, 'data'));
+        await writeFile(join(rootfs, 'data/f'), 'seed\n');
+        execFileSync('mkfifo', [join(rootfs, 'data/pipe')]);
+        execFileSync('mknod', [join(rootfs, 'data/disk'), 'b', '8', '0']);
+      },
+      ['--config.volume', '/data'],
+    );
+    const tags = [
+      'busybox',
+      'fifo-passwd',
+      'zero-group',
+      'rt-stop',
+      'bad-stop',
+      'proc-workdir',
+      'special-volume',
+    ];
+    for (const tag of tags) {
       const res = await berth('image', 'pull', imageRef(tag));
       expect(res.stderr).toBe('');
     }
@@ -229,6 +248,31 @@ describe.skipIf(skip)('confinement', () => {
       expect(await containers()).toEqual([]);
     },
   );
+
+  it('an image Volume holding a FIFO and a device node is seeded without opening either', async () => {
+    const name = 'seeded';
+    const script = 'ls /data; head -c1 /data/disk >/dev/null 2>&1 || echo denied';
+    const create = await berth(
+      'container',
+      'create',
+      imageRef('special-volume'),
+      name,
+      '--',
+      '/bin/sh',
+      '-c',
+      script,
+    );
+    expect([create.code, create.stderr]).toEqual([0, '']);
+    const [c] = (await containers()) as Array<{ id?: string }>;
+    const seeded = join(root, 'containers', c?.id as string, 'volumes/0');
+    expect((await stat(join(seeded, 'pipe'))).isFIFO()).toBe(true);
+    expect((await stat(join(seeded, 'disk'))).isBlockDevice()).toBe(true);
+    expect((await berth('container', 'start', name)).code).toBe(0);
+    for (let i = 0; i < 200 && (await containers())[0]?.state !== 'exited'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await berth('container', 'logs', name)).stdout).toBe('disk\nf\npipe\ndenied\n');
+  });
 
   it('a device outside the allow list cannot be opened, even after mknod', async () => {
     const name = 'dev';
