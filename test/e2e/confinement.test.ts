@@ -233,6 +233,21 @@ describe.skipIf(skip)('confinement', () => {
     expect(await readFile(join(hostDir, 'ok/f'), 'utf8')).toBe('inside-hp\n');
   });
 
+  it('removing a container whose create crashed with a subPath staged never deletes through the mount', async () => {
+    expect((await berth('container', 'create', busybox, 'crashed', '--', '/bin/true')).code).toBe(0);
+    const [c] = (await containers()) as Array<{ id?: string }>;
+    // What a kill -9 between staging and unmounting leaves: a volume bound into the bundle.
+    const volume = await mkdtemp(join(work, 'precious-'));
+    await writeFile(join(volume, 'data'), 'keep me\n');
+    const staging = join(root, 'containers', c?.id as string, 'subpaths/0');
+    await mkdir(staging, { recursive: true });
+    execFileSync('mount', ['--bind', volume, staging]);
+    const rmRes = await berth('container', 'rm', 'crashed');
+    expect([rmRes.code, rmRes.stderr]).toEqual([0, '']);
+    expect(await readFile(join(volume, 'data'), 'utf8')).toBe('keep me\n');
+    expect(leftovers()).toEqual([]);
+  });
+
   it.each([
     ['fifo-passwd', '/etc/passwd', 'a FIFO'],
     ['zero-group', '/etc/group', 'a character device'],
