@@ -37,6 +37,7 @@ import {
   checkContainerPath,
   checkWorkingDir,
   invalid,
+  isUnderProc,
   processArgs,
   processEnv,
 } from './spec.js';
@@ -230,7 +231,14 @@ async function createHoldingLease(
 function checkResolvedWorkdir(rootfs: string, cwd: string): void {
   const host = followInRoot(rootfs, cwd);
   if (host === undefined) throw invalid(`working directory ${cwd}: too many symbolic links`);
-  checkWorkingDir(host.slice(rootfs.length) || '/');
+  const inside = host.slice(rootfs.length) || '/';
+  if (isUnderProc(inside)) {
+    throw new BerthError(
+      'ERR_WORKDIR_UNSAFE',
+      'invalid',
+      `working directory "${cwd}" leads to ${inside} in the image, under /proc (a host file descriptor could leak through it)`,
+    );
+  }
 }
 
 /**

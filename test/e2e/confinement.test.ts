@@ -349,7 +349,7 @@ describe.skipIf(skip)('confinement', () => {
     const linked = await berth('container', 'create', imageRef('proc-workdir'), 'w2', '--', '/bin/true');
     expect([linked.code, linked.stderr]).toEqual([
       2,
-      'berth: ERR_WORKDIR_UNSAFE: working directory "/proc/self/fd/7" is under /proc (a host file descriptor could leak through it)\n',
+      'berth: ERR_WORKDIR_UNSAFE: working directory "/work" leads to /proc/self/fd/7 in the image, under /proc (a host file descriptor could leak through it)\n',
     ]);
   });
 });
