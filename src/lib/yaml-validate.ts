@@ -57,7 +57,9 @@ export function validateDocument(
 ): Diagnostic[] {
   const validate = validatorFor(schema);
   if (validate(value)) return [];
-  const out = (validate.errors ?? []).map((err) => diagnosticFor(err, doc, lc, file, code, unknownField));
+  const out = (validate.errors ?? []).map((err) =>
+    diagnosticFor(err, doc, lc, file, code, unknownField, schema),
+  );
   // The same node and message can come from several branches (oneOf): report it once.
   const seen = new Set<string>();
   return out.filter((d) => {
@@ -84,7 +86,7 @@ export function parseYamlWithSchema<T>(
     const validate = validatorFor(schema);
     if (!validate(value)) {
       for (const err of validate.errors ?? [])
-        diagnostics.push(diagnosticFor(err, doc, lineCounter, file, code));
+        diagnostics.push(diagnosticFor(err, doc, lineCounter, file, code, undefined, schema));
     } else {
       return value as T;
     }
@@ -100,6 +102,7 @@ function diagnosticFor(
   file: string,
   code: string,
   unknownField?: UnknownFieldRule,
+  schema?: object,
 ): Diagnostic {
   const path = err.instancePath
     .split('/')
@@ -122,10 +125,24 @@ function diagnosticFor(
       const pos = lc.linePos(node?.range?.[0] ?? 0);
       return { file, line: pos.line, col: pos.col, code: known.code, message: known.message };
     }
+  } else if (err.keyword === 'pattern' && schema) {
+    // A pattern says nothing to people: its schema node may carry the words (`x-pattern-message`).
+    const words = schemaNode(schema, err.schemaPath)?.['x-pattern-message'];
+    if (typeof words === 'string') message = `${subject} ${words}`;
   } else if (err.keyword === 'enum') {
     message = `${subject} must be one of ${(err.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   }
   const offset = node?.range?.[0] ?? (isSeq(node) || isMap(node) ? 0 : 0);
   const pos = lc.linePos(offset);
   return { file, line: pos.line, col: pos.col, code, message };
+}
+
+/** The schema object holding the keyword at `schemaPath` (`#/properties/a/pattern` → properties.a). */
+function schemaNode(schema: object, schemaPath: string): Record<string, unknown> | undefined {
+  let node: unknown = schema;
+  for (const key of schemaPath.split('/').slice(1, -1)) {
+    if (!node || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return node && typeof node === 'object' ? (node as Record<string, unknown>) : undefined;
 }

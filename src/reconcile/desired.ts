@@ -82,25 +82,29 @@ function mountsFor(
   host: HostLayout,
 ): ContainerMount[] {
   const volumes = new Map((pod.spec.volumes ?? []).map((v) => [v.name, v]));
-  return (c.volumeMounts ?? []).map((m) => {
+  return (c.volumeMounts ?? []).map((m): ContainerMount => {
     const v = volumes.get(m.name);
-    const sub = (base: string) => (m.subPath ? join(base, m.subPath) : base);
+    // The volume's root and the subPath stay apart: the runtime resolves the subPath inside the
+    // root when it creates the container, without following symlinks a container planted.
+    const sub = m.subPath ? { subPath: m.subPath } : {};
     const readOnly = m.readOnly === true;
     if (v?.hostPath)
-      return { kind: 'bind', source: sub(v.hostPath.path), destination: m.mountPath, readOnly };
+      return { kind: 'bind', source: v.hostPath.path, destination: m.mountPath, readOnly, ...sub };
     if (v?.persistentVolumeClaim) {
       return {
         kind: 'volume',
-        source: sub(join(host.volumes, v.persistentVolumeClaim.claimName)),
+        source: join(host.volumes, v.persistentVolumeClaim.claimName),
         destination: m.mountPath,
         readOnly: readOnly || v.persistentVolumeClaim.readOnly === true,
+        ...sub,
       };
     }
     return {
       kind: 'bind',
-      source: sub(join(host.pods, pod.metadata.name, 'volumes', m.name)),
+      source: join(host.pods, pod.metadata.name, 'volumes', m.name),
       destination: m.mountPath,
       readOnly,
+      ...sub,
     };
   });
 }

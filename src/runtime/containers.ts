@@ -18,6 +18,7 @@ import type { Runc } from './runc.js';
 import { readLiveState, type StateCache } from './runc-state.js';
 import type { SeccompProfile } from './seccomp.js';
 import { invalid } from './spec.js';
+import { releaseSubPathMounts } from './sub-path-mounts.js';
 
 export interface RuntimeDeps {
   paths: RuntimePaths;
@@ -241,6 +242,7 @@ export async function removeContainer(deps: RuntimeDeps, name: string, force: bo
   const p = containerPaths(deps.paths, r.id);
   await deps.runc.delete(r.id);
   await releaseRootfs(p.rootfs);
+  await releaseSubPathMounts(p.dir); // a create that crashed may have left one: never rm through it
   if ((r.settings.network ?? 'none') === 'none' && !r.settings.netnsPath) await removeNetns(p.netns);
   await rm(p.exitFile, { force: true });
   await rm(join(deps.paths.sockets, r.id), { recursive: true, force: true });

@@ -14,10 +14,19 @@ import { copyTree } from '../snapshot/copy-tree.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { createWithConmon } from './conmon.js';
 import { findContainer, type RuntimeDeps } from './containers.js';
+import { loadHostConfinement } from './host-confinement.js';
 import { createNetns, removeNetns } from './netns.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
-import { dirInRoot, existsInRoot, isMountPoint, prepareRootfs, readInRoot, releaseRootfs } from './rootfs.js';
+import {
+  dirInRoot,
+  existsInRoot,
+  followInRoot,
+  isMountPoint,
+  prepareRootfs,
+  readInRoot,
+  releaseRootfs,
+} from './rootfs.js';
 import { toOciSeccomp } from './seccomp.js';
 import { fallbackSeccomp } from './seccomp-fallback.js';
 import {
@@ -26,10 +35,15 @@ import {
   type ContainerSettings,
   capabilities,
   checkContainerPath,
+  checkWorkingDir,
   invalid,
+  isUnderProc,
   processArgs,
   processEnv,
 } from './spec.js';
+import { stopSignalFor } from './stop-signal.js';
+import { subPathComponents } from './sub-path.js';
+import { stageSubPathMounts, unmountStaged } from './sub-path-mounts.js';
 import { resolveUser } from './user.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
@@ -99,7 +113,10 @@ async function createHoldingLease(
     }
   }
   const processArgv = processArgs(image.config, settings.command, settings.entrypoint); // fails early without one
+  const stopSignal = stopSignalFor(image.config.config?.StopSignal, image.name);
+  const cwd = checkWorkingDir(settings.workdir || image.config.config?.WorkingDir || '/');
   for (const m of settings.mounts ?? []) {
+    if (m.subPath !== undefined) subPathComponents(m.subPath);
     if (m.kind === 'bind') {
       const st = await stat(m.source).catch(() => undefined);
       if (!st) throw invalid(`mount source ${m.source} does not exist`);
@@ -126,11 +143,11 @@ async function createHoldingLease(
 
     const resolved = resolveUser(
       settings.user ?? image.config.config?.User ?? '',
-      readInRoot(p.rootfs, '/etc/passwd') ?? '',
-      readInRoot(p.rootfs, '/etc/group') ?? '',
+      readInRoot(p.rootfs, '/etc/passwd', image.name) ?? '',
+      readInRoot(p.rootfs, '/etc/group', image.name) ?? '',
     );
     const user = settings.gid === undefined ? resolved : { ...resolved, gid: settings.gid };
-    const cwd = settings.workdir || image.config.config?.WorkingDir || '/';
+    checkResolvedWorkdir(p.rootfs, cwd);
     checkCommand(
       p.rootfs,
       processArgv,
@@ -138,6 +155,10 @@ async function createHoldingLease(
       cwd,
     );
     for (const m of settings.mounts ?? []) if (m.kind === 'volume') await makeDirs(m.source);
+    const staged: string[] = [];
+    // The staging mounts are only needed while runc creates the container: undone either way.
+    undo.push(() => unmountStaged(staged));
+    const mounts = await stageSubPathMounts(settings.mounts ?? [], p.dir, staged);
     const anonymous = await imageVolumes(image.config, settings, p);
 
     const hostname = settings.hostname ?? settings.name;
@@ -149,27 +170,25 @@ async function createHoldingLease(
     await writeFile(p.resolvConf, deps.hostResolvConf);
     const netnsPath = await networkNamespace(deps, settings, p, undo);
     const caps = capabilities(settings, deps.capBound);
+    const confinement = await loadHostConfinement();
     const profile = settings.privileged ? undefined : await deps.seccompProfile();
     const seccomp = settings.privileged
       ? undefined
       : profile
         ? toOciSeccomp(profile, process.arch, caps)
         : fallbackSeccomp(process.arch, caps);
-    const spec = buildRuntimeSpec(
-      image.config,
-      { ...settings, mounts: [...(settings.mounts ?? []), ...anonymous] },
-      user,
-      {
-        nofileHard: deps.nofileHard,
-        capBound: deps.capBound,
-        ...(netnsPath ? { netnsPath } : {}),
-        hostname: p.hostname,
-        etcHosts: p.hosts,
-        resolvConf: p.resolvConf,
-        cgroupsPath: `/berth/${id}`,
-        ...(seccomp ? { seccomp } : {}),
-      },
-    );
+    const spec = buildRuntimeSpec(image.config, { ...settings, mounts: [...mounts, ...anonymous] }, user, {
+      nofileHard: deps.nofileHard,
+      capBound: deps.capBound,
+      ...(netnsPath ? { netnsPath } : {}),
+      hostname: p.hostname,
+      etcHosts: p.hosts,
+      resolvConf: p.resolvConf,
+      cgroupsPath: `/berth/${id}`,
+      cgroupNamespace: confinement.cgroupNamespace,
+      ...(confinement.apparmorProfile ? { apparmorProfile: confinement.apparmorProfile } : {}),
+      ...(seccomp ? { seccomp } : {}),
+    });
     await writeFile(p.config, `${JSON.stringify(spec, null, 2)}\n`);
     await makeDirs(deps.paths.exits);
     await makeDirs(deps.paths.sockets);
@@ -185,6 +204,7 @@ async function createHoldingLease(
       logSizeMax: deps.logSizeMax,
       timeoutMs: await deps.createTimeoutMs?.(),
     });
+    await unmountStaged(staged.splice(0)); // the container's mount namespace has its own binds now
     const record: ContainerRecord = {
       id,
       name: settings.name,
@@ -193,7 +213,7 @@ async function createHoldingLease(
       chainIds: ids,
       settings,
       form: snapshots.form,
-      stopSignal: image.config.config?.StopSignal ?? 'SIGTERM',
+      stopSignal,
       createdAt: deps.now().toISOString(),
       ...(annotations ? { annotations } : {}),
     };
@@ -202,6 +222,23 @@ async function createHoldingLease(
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * The working directory after the image's symlinks (followed inside the rootfs) must not be under
+ * /proc either: `WorkingDir: /work` with `/work -> /proc/self/fd/7` is the same escape.
+ */
+function checkResolvedWorkdir(rootfs: string, cwd: string): void {
+  const host = followInRoot(rootfs, cwd);
+  if (host === undefined) throw invalid(`working directory ${cwd}: too many symbolic links`);
+  const inside = host.slice(rootfs.length) || '/';
+  if (isUnderProc(inside)) {
+    throw new BerthError(
+      'ERR_WORKDIR_UNSAFE',
+      'invalid',
+      `working directory "${cwd}" leads to ${inside} in the image, under /proc (a host file descriptor could leak through it)`,
+    );
   }
 }
 

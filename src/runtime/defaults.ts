@@ -85,6 +85,33 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 /** Open files: Docker asks for 1048576; never more than the host's hard limit allows. */
 export const WANTED_NOFILE = 1_048_576;
 
+export interface DeviceRule {
+  allow: boolean;
+  type?: 'a' | 'b' | 'c';
+  major?: number;
+  minor?: number;
+  access: string;
+}
+
+/**
+ * The device cgroup: deny everything first, then allow what runc creates in /dev and Docker allows
+ * (any mknod, but read/write only of null, zero, full, random, urandom, tty, ptmx and the pty
+ * slaves). runc and crun deny by default today; saying so keeps it true whatever runs the bundle.
+ */
+export const DEVICE_RULES: DeviceRule[] = [
+  { allow: false, access: 'rwm' },
+  { allow: true, type: 'c', access: 'm' },
+  { allow: true, type: 'b', access: 'm' },
+  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' },
+  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' },
+  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
+  { allow: true, type: 'c', major: 136, access: 'rwm' },
+];
+
 export interface SpecMount {
   destination: string;
   type: string;

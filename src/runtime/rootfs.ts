@@ -1,13 +1,23 @@
 // A container's root filesystem: an overlay mount of its image's snapshots (top first) with its
 // own upper and work directories, or, on hosts without overlayfs, a copy of the image's top native
 // snapshot. Also reading files of the image safely (never through a symlink that leaves the root).
-import { closeSync, constants, lstatSync, openSync, readFileSync, readlinkSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readlinkSync,
+  readSync,
+  type Stats,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { errnoCode } from '../lib/errors.js';
+import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { copyTree } from '../snapshot/copy-tree.js';
 import { hostPath, resolveInRoot } from '../snapshot/resolve.js';
 import { cleanComponents } from '../snapshot/tar-path.js';
+import { O_PATH } from './sub-path.js';
 import { runTool } from './tool.js';
 
 export interface RootfsPlan {
@@ -53,43 +63,98 @@ export async function releaseRootfs(rootfs: string): Promise<void> {
   }
 }
 
-/** A file of the image, resolved inside `rootfs` (symlinks followed as if it were `/`); undefined if missing. */
-export function readInRoot(rootfs: string, path: string): string | undefined {
-  const parts = cleanComponents(Buffer.from(path));
-  const { resolved } = resolveInRoot(Buffer.from(rootfs), parts);
-  let fd: number;
+/** The most berth reads of a file an image controls (/etc/passwd, /etc/group). */
+export const IMAGE_FILE_MAX = 1 << 20;
+
+/**
+ * A file of the image, resolved inside `rootfs` (symlinks followed as if it were `/`); undefined if
+ * missing. The image decides what is there, so it is first opened with O_PATH (no driver `open`
+ * runs for a device node, no FIFO blocks), and read only if fstat says it is a regular file of at
+ * most IMAGE_FILE_MAX bytes: a FIFO or a device node is refused, never read.
+ */
+export function readInRoot(rootfs: string, path: string, image = 'the image'): string | undefined {
+  const host = followInRoot(rootfs, path);
+  if (!host) return undefined;
+  let pathFd: number;
   try {
-    fd = openSync(hostPath(Buffer.from(rootfs), resolved), constants.O_RDONLY | constants.O_NOFOLLOW);
+    pathFd = openSync(host, O_PATH | constants.O_NOFOLLOW);
   } catch (err) {
-    if (['ENOENT', 'ELOOP', 'ENOTDIR', 'EISDIR'].includes(errnoCode(err) ?? '')) return undefined;
+    if (['ENOENT', 'ENOTDIR'].includes(errnoCode(err) ?? '')) return undefined;
     throw err;
   }
+  let fd: number;
   try {
-    return readFileSync(fd, 'utf8');
+    const st = fstatSync(pathFd);
+    if (st.isSymbolicLink() || st.isDirectory()) return undefined; // changed under us, or not a file
+    if (!st.isFile()) throw unsafeFile(image, path, `is ${kindOf(st)}, not a regular file`);
+    if (st.size > IMAGE_FILE_MAX)
+      throw unsafeFile(image, path, `is ${st.size} bytes (at most ${IMAGE_FILE_MAX})`);
+    // Reopening the O_PATH fd reads exactly the inode checked above.
+    fd = openSync(`/proc/self/fd/${pathFd}`, constants.O_RDONLY | constants.O_NONBLOCK);
+  } finally {
+    closeSync(pathFd);
+  }
+  try {
+    const buf = Buffer.alloc(IMAGE_FILE_MAX + 1);
+    let n = 0;
+    for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    if (n > IMAGE_FILE_MAX) throw unsafeFile(image, path, `grew past ${IMAGE_FILE_MAX} bytes while read`);
+    return buf.subarray(0, n).toString('utf8');
   } finally {
     closeSync(fd);
   }
 }
 
-/** Whether `path` inside `rootfs` is an executable regular file (symlinks resolved inside the root). */
-export function existsInRoot(rootfs: string, path: string): boolean {
+function kindOf(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+function unsafeFile(image: string, path: string, why: string): BerthError {
+  return new BerthError('ERR_IMAGE_FILE_UNSAFE', 'invalid', `${path} in image "${image}" ${why}`);
+}
+
+/**
+ * The host path of `path` inside `rootfs`, every symlink (the last one too) followed as if the
+ * root were `/` (a path that does not exist yet is where it would be); undefined when looping.
+ */
+export function followInRoot(rootfs: string, path: string): string | undefined {
   let parts = cleanComponents(Buffer.from(path));
   for (let hops = 0; hops < 40; hops++) {
     const { resolved } = resolveInRoot(Buffer.from(rootfs), parts);
     const host = hostPath(Buffer.from(rootfs), resolved);
     try {
-      const st = lstatSync(host);
-      if (!st.isSymbolicLink()) return st.isFile() && (st.mode & 0o111) !== 0;
+      if (!lstatSync(host).isSymbolicLink()) return host.toString();
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return host.toString();
+      return undefined;
+    }
+    try {
       const target = readlinkSync(host, { encoding: 'buffer' });
       const base = target[0] === 0x2f ? [] : resolved.slice(0, -1);
       parts = cleanComponents(
         Buffer.concat([...base.flatMap((b) => [Buffer.from('/'), b]), Buffer.from('/'), target]),
       );
     } catch {
-      return false;
+      return undefined;
     }
   }
-  return false;
+  return undefined;
+}
+
+/** Whether `path` inside `rootfs` is an executable regular file (symlinks resolved inside the root). */
+export function existsInRoot(rootfs: string, path: string): boolean {
+  const host = followInRoot(rootfs, path);
+  if (!host) return false;
+  try {
+    const st = lstatSync(host);
+    return st.isFile() && (st.mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
 }
 
 /** The host path of directory `path` inside `rootfs` (resolved without leaving it), or undefined. */

@@ -8,6 +8,7 @@ import {
   ALL_CAPABILITIES,
   DEFAULT_CAPABILITIES,
   DEFAULT_PATH,
+  DEVICE_RULES,
   MASKED_PATHS,
   READONLY_PATHS,
   type SpecMount,
@@ -23,6 +24,11 @@ export interface ContainerMount {
   source: string;
   destination: string;
   readOnly: boolean;
+  /**
+   * A path inside the volume at `source` to mount instead of its root (bind, volume). Resolved at
+   * create time inside the volume (sub-path.ts), never joined onto `source` as text.
+   */
+  subPath?: string;
 }
 
 export interface ContainerResources {
@@ -74,6 +80,10 @@ export interface HostFacts {
   seccomp?: object;
   /** The host's capability bounding set. */
   capBound?: bigint;
+  /** The host has cgroup namespaces: each container gets its own. */
+  cgroupNamespace?: boolean;
+  /** The AppArmor profile containers run under (where the host has AppArmor and it is loaded). */
+  apparmorProfile?: string;
 }
 
 export function invalid(message: string): BerthError {
@@ -113,6 +123,28 @@ export function checkContainerPath(path: string, what: string): string {
   return path;
 }
 
+/** Whether a (cleaned, absolute) container path is /proc or under it. */
+export function isUnderProc(path: string): boolean {
+  return path.split('/').filter((p) => p !== '' && p !== '.')[0] === 'proc';
+}
+
+/**
+ * A working directory is never under /proc: `/proc/self/fd/N` there is a descriptor runc may have
+ * leaked from the host (CVE-2024-21626), and nothing legitimate runs in /proc. create.ts checks the
+ * path again after resolving the image's symlinks.
+ */
+export function checkWorkingDir(path: string): string {
+  checkContainerPath(path, 'working directory');
+  if (isUnderProc(path)) {
+    throw new BerthError(
+      'ERR_WORKDIR_UNSAFE',
+      'invalid',
+      `working directory "${path}" is under /proc (a host file descriptor could leak through it)`,
+    );
+  }
+  return path;
+}
+
 /**
  * The container's capabilities: Docker's 14 with --cap-add/--cap-drop, or every one the host has
  * when privileged. `hostBound` is the host's bounding set (CapBnd); nothing outside it is asked for.
@@ -148,6 +180,8 @@ function mountsOf(settings: ContainerSettings, host: HostFacts): SpecMount[] {
   }
   for (const m of settings.mounts ?? []) {
     checkContainerPath(m.destination, 'mount destination');
+    // create.ts stages every subPath; binding the volume root instead would expose all of it.
+    if (m.subPath !== undefined) throw invalid(`the subPath of ${m.destination} was not resolved`);
     if (m.kind === 'tmpfs') {
       out.push({
         destination: m.destination,
@@ -167,16 +201,18 @@ function mountsOf(settings: ContainerSettings, host: HostFacts): SpecMount[] {
   return out;
 }
 
-function resourcesOf(r: ContainerResources | undefined): object | undefined {
-  if (!r) return undefined;
-  const out: Record<string, object> = {};
+function resourcesOf(r: ContainerResources | undefined): object {
+  // The same device rules for privileged containers: what runc gave them before (it denies by
+  // default); they have no host /dev to use either.
+  const out: Record<string, object> = { devices: DEVICE_RULES };
+  if (!r) return out;
   if (r.memoryBytes !== undefined) out.memory = { limit: r.memoryBytes, swap: r.memoryBytes };
   if (r.milliCpus !== undefined) {
     const period = 100_000;
     out.cpu = { period, quota: Math.max(1000, Math.round((r.milliCpus * period) / 1000)) };
   }
   if (r.pids !== undefined) out.pids = { limit: r.pids };
-  return Object.keys(out).length > 0 ? out : undefined;
+  return out;
 }
 
 /** The whole config.json. */
@@ -187,16 +223,14 @@ export function buildRuntimeSpec(
   host: HostFacts,
 ): object {
   const caps = capabilities(settings, host.capBound);
-  const workdir = checkContainerPath(
-    settings.workdir || image.config?.WorkingDir || '/',
-    'working directory',
-  );
+  const workdir = checkWorkingDir(settings.workdir || image.config?.WorkingDir || '/');
   const nofile = Math.min(WANTED_NOFILE, host.nofileHard);
   const namespaces: Array<{ type: string; path?: string }> = [
     { type: 'pid' },
     { type: 'ipc' },
     { type: 'uts' },
     { type: 'mount' },
+    ...(host.cgroupNamespace ? [{ type: 'cgroup' }] : []),
   ];
   if (settings.network !== 'host') {
     namespaces.push(host.netnsPath ? { type: 'network', path: host.netnsPath } : { type: 'network' });
@@ -217,6 +251,7 @@ export function buildRuntimeSpec(
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],
       noNewPrivileges: !settings.privileged && settings.allowPrivilegeEscalation !== true,
+      ...(host.apparmorProfile && !settings.privileged ? { apparmorProfile: host.apparmorProfile } : {}),
     },
     root: { path: 'rootfs', readonly: settings.readOnly === true },
     hostname: settings.hostname ?? settings.name,
@@ -224,7 +259,7 @@ export function buildRuntimeSpec(
     linux: {
       namespaces,
       cgroupsPath: host.cgroupsPath,
-      ...(resources ? { resources } : {}),
+      resources,
       ...(settings.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
       ...(host.seccomp && !settings.privileged ? { seccomp: host.seccomp } : {}),
     },

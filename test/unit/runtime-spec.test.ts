@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isBerthError } from '../../src/lib/errors.js';
 import type { ImageConfig } from '../../src/oci/image.js';
+import { DEVICE_RULES } from '../../src/runtime/defaults.js';
 import { parseCapBound, parseNofileHard } from '../../src/runtime/host.js';
+import { pickApparmorProfile } from '../../src/runtime/host-confinement.js';
 import { parseCriLog } from '../../src/runtime/log-format.js';
 import { parseVolume } from '../../src/runtime/mounts.js';
 import { parseBytes, parseMilliCpus } from '../../src/runtime/quantity.js';
@@ -9,6 +11,7 @@ import { startTimeOf } from '../../src/runtime/runc-state.js';
 import { toOciSeccomp } from '../../src/runtime/seccomp.js';
 import { fallbackSeccomp } from '../../src/runtime/seccomp-fallback.js';
 import { buildRuntimeSpec, capabilities, processArgs, processEnv } from '../../src/runtime/spec.js';
+import { stopSignalFor } from '../../src/runtime/stop-signal.js';
 import { resolveUser } from '../../src/runtime/user.js';
 
 const image = (config: ImageConfig['config']): ImageConfig => ({
@@ -141,10 +144,90 @@ describe('the runtime config', () => {
     ) as { linux: { namespaces: Array<{ type: string }>; resources: object } };
     expect(spec.linux.namespaces.map((n) => n.type)).not.toContain('network');
     expect(spec.linux.resources).toEqual({
+      devices: DEVICE_RULES,
       memory: { limit: 1 << 20, swap: 1 << 20 },
       cpu: { period: 100000, quota: 25000 },
       pids: { limit: 9 },
     });
+  });
+  it('devices: deny everything, then allow only what Docker allows (whole section)', () => {
+    const spec = buildRuntimeSpec(image({ Cmd: ['/bin/sh'] }), { name: 'w' }, user, host) as {
+      linux: { resources: object };
+    };
+    expect(spec.linux.resources).toEqual({
+      devices: [
+        { allow: false, access: 'rwm' },
+        { allow: true, type: 'c', access: 'm' },
+        { allow: true, type: 'b', access: 'm' },
+        { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+        { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
+        { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' },
+        { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' },
+        { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' },
+        { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' },
+        { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
+        { allow: true, type: 'c', major: 136, access: 'rwm' },
+      ],
+    });
+  });
+  it('namespaces: a cgroup namespace where the host has them (whole section)', () => {
+    const ns = (facts: object) =>
+      (
+        buildRuntimeSpec(image({ Cmd: ['/bin/sh'] }), { name: 'w' }, user, { ...host, ...facts }) as {
+          linux: { namespaces: unknown[] };
+        }
+      ).linux.namespaces;
+    expect(ns({ cgroupNamespace: true })).toEqual([
+      { type: 'pid' },
+      { type: 'ipc' },
+      { type: 'uts' },
+      { type: 'mount' },
+      { type: 'cgroup' },
+      { type: 'network', path: '/run/berth/netns/abc' },
+    ]);
+    expect(ns({ cgroupNamespace: false })).toEqual([
+      { type: 'pid' },
+      { type: 'ipc' },
+      { type: 'uts' },
+      { type: 'mount' },
+      { type: 'network', path: '/run/berth/netns/abc' },
+    ]);
+  });
+  it('AppArmor: the host profile when given, none when privileged or absent', () => {
+    const profileOf = (settings: object, facts: object) =>
+      (
+        buildRuntimeSpec(image({ Cmd: ['/bin/sh'] }), { name: 'w', ...settings }, user, {
+          ...host,
+          ...facts,
+        }) as {
+          process: { apparmorProfile?: string };
+        }
+      ).process.apparmorProfile;
+    expect(profileOf({}, { apparmorProfile: 'containers-default-0.50.1' })).toBe('containers-default-0.50.1');
+    expect(profileOf({ privileged: true }, { apparmorProfile: 'docker-default' })).toBeUndefined();
+    expect(profileOf({}, {})).toBeUndefined();
+  });
+  it.each([
+    ['/proc/self/fd/7'],
+    ['/proc/1/fd/3'],
+    ['/proc'],
+    ['//proc/self/cwd'],
+    ['/./proc/thread-self/fd/4'],
+  ])('refuses working directory %s (runc CVE-2024-21626)', (dir) => {
+    expect(
+      codeOf(() => buildRuntimeSpec(image({ Cmd: ['x'], WorkingDir: dir }), { name: 'w' }, user, host)),
+    ).toBe('ERR_WORKDIR_UNSAFE');
+    expect(
+      codeOf(() => buildRuntimeSpec(image({ Cmd: ['x'] }), { name: 'w', workdir: dir }, user, host)),
+    ).toBe('ERR_WORKDIR_UNSAFE');
+  });
+  it('never binds a volume root in place of a subPath it was not given resolved', () => {
+    const mounts = [
+      { kind: 'bind' as const, source: '/v', destination: '/d', readOnly: false, subPath: 'x' },
+    ];
+    expect(codeOf(() => buildRuntimeSpec(image({ Cmd: ['x'] }), { name: 'w', mounts }, user, host))).toBe(
+      'ERR_CONTAINER_INVALID',
+    );
   });
   it('refuses a relative working directory', () => {
     expect(
@@ -153,7 +236,43 @@ describe('the runtime config', () => {
   });
 });
 
+describe('image StopSignal as runc can send it', () => {
+  it.each([
+    [undefined, 'SIGTERM'],
+    ['', 'SIGTERM'],
+    ['SIGQUIT', 'SIGQUIT'],
+    ['quit', 'SIGQUIT'],
+    ['SIGPWR', 'SIGPWR'],
+    ['SIGIOT', 'SIGABRT'],
+    ['SIGPOLL', 'SIGIO'],
+    ['9', 'SIGKILL'],
+    ['37', '37'],
+    ['SIGRTMIN', '34'],
+    ['SIGRTMIN+3', '37'],
+    ['RTMIN+3', '37'],
+    ['SIGRTMAX-2', '62'],
+    ['64', '64'],
+  ])('%j → %j', (raw, want) => {
+    expect(stopSignalFor(raw, 'img')).toBe(want);
+  });
+  it.each(['SIGFOO', '0', '65', '-1', 'SIGRTMIN+31', 'SIGRTMAX+1', 'SIGRTMIN-1', 'SIG TERM', '15abc'])(
+    'refuses %j',
+    (raw) => {
+      expect(codeOf(() => stopSignalFor(raw, 'img'))).toBe('ERR_IMAGE_STOPSIGNAL');
+    },
+  );
+});
+
 describe('host facts and formats', () => {
+  it('picks the loaded container AppArmor profile, newest podman one first', () => {
+    const loaded =
+      'docker-default (enforce)\ncontainers-default-0.9.2 (enforce)\ncontainers-default-0.50.1 (enforce)\n/usr/bin/man (enforce)\n';
+    expect(pickApparmorProfile('Y\n', loaded)).toBe('containers-default-0.50.1');
+    expect(pickApparmorProfile('Y\n', 'docker-default (enforce)\n')).toBe('docker-default');
+    expect(pickApparmorProfile('Y\n', '/usr/bin/man (enforce)\n')).toBeUndefined();
+    expect(pickApparmorProfile('N\n', loaded)).toBeUndefined();
+    expect(pickApparmorProfile('', '')).toBeUndefined();
+  });
   it('reads the hard open-files limit', () => {
     expect(
       parseNofileHard('Max cpu time  unlimited  unlimited  seconds\nMax open files  1024  20000  files\n'),
