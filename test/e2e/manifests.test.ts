@@ -78,9 +78,13 @@ describe.skipIf(skip)('broken and half-written manifests', () => {
       daemon.kill('SIGKILL');
       await exited;
     }
-    const empty = join(work, 'empty');
-    await mkdir(empty, { recursive: true });
-    await berth('apply', empty);
+    // apply DIR prunes only DIR's pods: each folder this file used is emptied and applied.
+    for (const name of ['values', 'manifests']) {
+      const dir = join(work, name);
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      await berth('apply', dir);
+    }
     const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
       name: string;
     }>;
