@@ -1,6 +1,6 @@
 // The content store on a real filesystem, with real child processes for the cross-process cases.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -212,6 +212,49 @@ describe('store lock', () => {
     await exited;
     const lock = await acquireStoreLock(root, { timeoutMs: 2000 });
     await lock.release();
+  });
+
+  it('serialises holders in different processes: no two hold it at once', async () => {
+    const script = join(root, 'contender.mjs');
+    const log = join(root, 'log');
+    await writeFile(
+      script,
+      `import { appendFileSync } from 'node:fs';
+       import { acquireStoreLock } from ${JSON.stringify(DIST_CONTENT)};
+       for (let i = 0; i < 5; i++) {
+         const lock = await acquireStoreLock(process.argv[2]);
+         appendFileSync(process.argv[3], 'in\\n');
+         // Give another process every chance to get in while this one holds the lock.
+         for (let j = 0; j < 20; j++) await new Promise((r) => setImmediate(r));
+         appendFileSync(process.argv[3], 'out\\n');
+         await lock.release();
+       }`,
+    );
+    const runs = [0, 1, 2].map(() => {
+      const c = spawn(process.execPath, [script, root, log], { stdio: ['ignore', 'inherit', 'inherit'] });
+      children.push(c);
+      return new Promise((r) => c.once('exit', r));
+    });
+    expect(await Promise.all(runs)).toEqual([0, 0, 0]);
+    expect(await readFile(log, 'utf8')).toBe('in\nout\n'.repeat(15));
+  });
+
+  it('lives in a directory only its owner can enter; a loose one is tightened, a symlink refused', async () => {
+    const lock = await acquireStoreLock(root, { timeoutMs: 200 });
+    await lock.release();
+    expect((await stat(join(root, 'locks'))).mode & 0o7777).toBe(0o700);
+    await chmod(join(root, 'locks'), 0o777);
+    await (await acquireStoreLock(root, { timeoutMs: 200 })).release();
+    expect((await stat(join(root, 'locks'))).mode & 0o7777).toBe(0o700);
+    await rm(join(root, 'locks'), { recursive: true });
+    await mkdir(join(root, 'elsewhere'));
+    await symlink(join(root, 'elsewhere'), join(root, 'locks'));
+    await expect(acquireStoreLock(root, { timeoutMs: 200 })).rejects.toMatchObject({
+      code: 'ERR_UNSAFE_DIR',
+      kind: 'forbidden',
+      message: `${join(root, 'locks')} must be a directory owned by uid ${process.geteuid?.()}; it is a symlink`,
+    });
+    expect(await readdir(join(root, 'elsewhere'))).toEqual([]);
   });
 });
 
