@@ -170,7 +170,7 @@ async function createHoldingLease(
         ...(seccomp ? { seccomp } : {}),
       },
     );
-    await writeFile(p.config, `${JSON.stringify(spec, null, 2)}\n`);
+    await writeFile(p.config, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 }); // its env holds secrets
     await makeDirs(deps.paths.exits);
     await makeDirs(deps.paths.sockets);
     await makeDirs(p.persist);
