@@ -8,6 +8,7 @@ import type { ContentStore } from '../content/types.js';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { isProcessAlive } from '../lib/process.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
+import { containerCgroupPath, removeCgroups } from './cgroups.js';
 import { removeNetns } from './netns.js';
 import { type ContainerPaths, containerPaths, type RuntimePaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
@@ -196,7 +197,7 @@ export async function killContainer(deps: RuntimeDeps, name: string, signal: str
   await deps.runc.kill(r.id, signal);
 }
 
-/** Everything of the container goes: runc state, rootfs mount, netns, bundle, exit file. */
+/** Everything of the container goes: runc state, cgroups, rootfs mount, netns, bundle, exit file. */
 export async function removeContainer(deps: RuntimeDeps, name: string, force: boolean): Promise<void> {
   const r = await findContainer(deps, name);
   const status = await containerStatus(deps, r);
@@ -219,6 +220,7 @@ export async function removeContainer(deps: RuntimeDeps, name: string, force: bo
   if (status.state === 'running' || status.state === 'created') await stopContainer(deps, r.id, 0);
   const p = containerPaths(deps.paths, r.id);
   await deps.runc.delete(r.id);
+  await removeCgroups(containerCgroupPath(r.id)); // what runc left when it had lost its state
   await releaseRootfs(p.rootfs);
   if ((r.settings.network ?? 'none') === 'none' && !r.settings.netnsPath) await removeNetns(p.netns);
   await rm(p.exitFile, { force: true });
