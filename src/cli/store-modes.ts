@@ -7,9 +7,9 @@
 // Checked on every command that opens the store (a few mkdir/lstat calls); stores made by an
 // older berth with looser modes are tightened, and once (the marker records it) every existing
 // bundle's config.json and container.json becomes 0600 as new ones are written.
-import { chmod, lstat, readdir, writeFile } from 'node:fs/promises';
+import { chmod, lstat, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoCode } from '../lib/errors.js';
+import { BerthError, errnoCode, hasCode, isBerthError } from '../lib/errors.js';
 import { ensurePrivateDir } from '../lib/private-dir.js';
 
 const ROOT_DIRS = ['content', 'ingest', 'snapshots', 'containers', 'volumes', 'pods', 'last-good', 'locks'];
@@ -19,7 +19,19 @@ export const MODES_MARKER = '.private-v1';
 const BUNDLE_FILES = ['config.json', 'container.json'];
 
 export async function secureRoot(root: string): Promise<void> {
-  await ensurePrivateDir(root, { mode: 0o711, followSymlink: true });
+  try {
+    await ensurePrivateDir(root, { mode: 0o711, followSymlink: true });
+  } catch (err) {
+    if (hasCode(err, 'ERR_UNSAFE_DIR') && !(await stat(root)).isDirectory()) {
+      throw new BerthError('ERR_STORE_NOT_DIRECTORY', 'invalid', `store ${root} is not a directory`, {
+        cause: err,
+        hint: 'point --root at a directory',
+      });
+    }
+    if (isBerthError(err)) throw err;
+    const msg = `cannot create the store at ${root}: ${errnoCode(err) ?? err}`;
+    throw new BerthError('ERR_STORE_UNWRITABLE', 'invalid', msg, { cause: err });
+  }
   // An administrator may have moved one to another disk (a symlink only root could make here).
   for (const d of ROOT_DIRS) await ensurePrivateDir(join(root, d), { followSymlink: d !== 'locks' });
   try {

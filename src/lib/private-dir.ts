@@ -22,11 +22,14 @@ export async function ensurePrivateDir(dir: string, options: PrivateDirOptions =
   try {
     await mkdir(dir, mode);
   } catch (err) {
+    if (errnoCode(err) !== 'ENOENT' && errnoCode(err) !== 'EEXIST') throw err;
     if (errnoCode(err) === 'ENOENT') {
+      // Parents first, then once more: a second ENOENT (procfs answers it for ever) is the answer.
       await makeDirs(dirname(dir), options.parentMode ?? 0o755);
-      return ensurePrivateDir(dir, options);
+      await mkdir(dir, mode).catch((again) => {
+        if (errnoCode(again) !== 'EEXIST') throw again;
+      });
     }
-    if (errnoCode(err) !== 'EEXIST') throw err;
   }
   const st = await (options.followSymlink ? stat : lstat)(dir);
   const uid = process.geteuid?.() ?? st.uid;

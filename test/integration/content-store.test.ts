@@ -8,9 +8,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireStoreLock, createContentStore } from '../../src/content/index.js';
 import type { ContentStore, ImageRecord } from '../../src/content/types.js';
 import { hasCode, isBerthError } from '../../src/lib/errors.js';
+import { bootId, ownerToken, processStartTime } from '../../src/lib/process.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { type Digest, digestHex, sha256Of } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
+import { createSnapshotStore } from '../../src/snapshot/snapshot-store.js';
 
 const DIST_CONTENT = fileURLToPath(new URL('../../dist/content/index.js', import.meta.url));
 let root: string;
@@ -312,5 +314,32 @@ describe('garbage collection', () => {
     await writeFile(join(root, 'ingest/leases', `${deadPid()}-0000abcd.lease`), `${layer.digest}\n`);
     expect((await busy.gc()).removedBlobs).toEqual([layer.digest]);
     expect(await readdir(join(root, 'ingest/leases'))).toEqual([]);
+  });
+
+  it('a lease, ingest file or snapshot temp dir whose pid now belongs to another process is not alive', async () => {
+    // After a reboot the pid berth had is some other process's (here: this test's own, alive).
+    const start = processStartTime(process.pid) as string;
+    const otherBoot = bootId() === '00000000' ? '11111111' : '00000000';
+    const beforeReboot = `${process.pid}-${start}-${otherBoot}`;
+    const pidReused = `${process.pid}-${Number(start) + 1}-${bootId()}`;
+    expect(ownerToken(process.pid)).toBe(`${process.pid}-${start}-${bootId()}`);
+    const layer = await put('leased layer');
+    await writeFile(join(root, 'ingest/leases', `${beforeReboot}-0000abcd.lease`), `${layer.digest}\n`);
+    await writeFile(join(root, 'ingest/leases', `${pidReused}-0000abce.lease`), `${layer.digest}\n`);
+    const [desc, bytes] = blob('y'.repeat(100));
+    const active = join(root, 'ingest', `sha256-${digestHex(desc.digest)}.${beforeReboot}.abcd1234.active`);
+    await writeFile(active, bytes.subarray(0, 40));
+    const snapshots = createSnapshotStore(root, 'overlay');
+    const tmp = join(root, 'snapshots', `.tmp-${'a'.repeat(64)}.${pidReused}.abcd1234`);
+    await mkdir(join(tmp, 'fs'), { recursive: true });
+    const live = join(root, 'snapshots', `.tmp-${'b'.repeat(64)}.${ownerToken(process.pid)}.abcd1234`);
+    await mkdir(live);
+    expect((await store.gc()).removedBlobs).toEqual([layer.digest]);
+    expect(await readdir(join(root, 'ingest/leases'))).toEqual([]);
+    expect(await listIngest()).toEqual([`sha256-${digestHex(desc.digest)}.partial`]); // parked, resumable
+    await snapshots.clean();
+    expect(await readdir(join(root, 'snapshots'))).toEqual([
+      `.tmp-${'b'.repeat(64)}.${ownerToken(process.pid)}.abcd1234`,
+    ]);
   });
 });
