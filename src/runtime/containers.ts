@@ -5,13 +5,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
-import { BerthError, errnoCode } from '../lib/errors.js';
+import { BerthError, errnoCode, hasCode } from '../lib/errors.js';
 import { isProcessAlive } from '../lib/process.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { containerCgroupPath, removeCgroups } from './cgroups.js';
 import { removeNetns } from './netns.js';
 import { type ContainerPaths, containerPaths, type RuntimePaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
+import { removeUnreadableContainer } from './remove-unreadable.js';
 import { releaseRootfs } from './rootfs.js';
 import type { Runc } from './runc.js';
 import { readLiveState, type StateCache } from './runc-state.js';
@@ -199,7 +200,15 @@ export async function killContainer(deps: RuntimeDeps, name: string, signal: str
 
 /** Everything of the container goes: runc state, cgroups, rootfs mount, netns, bundle, exit file. */
 export async function removeContainer(deps: RuntimeDeps, name: string, force: boolean): Promise<void> {
-  const r = await findContainer(deps, name);
+  let r: ContainerRecord;
+  try {
+    r = await findContainer(deps, name);
+  } catch (err) {
+    // One whose record is unreadable (listed as a warning) can still be removed by its id.
+    if (force && hasCode(err, 'ERR_CONTAINER_NOT_FOUND') && (await removeUnreadableContainer(deps, name)))
+      return;
+    throw err;
+  }
   const status = await containerStatus(deps, r);
   if (status.state === 'running' && !force) {
     throw new BerthError('ERR_CONTAINER_RUNNING', 'conflict', `container "${r.name}" is running`, {

@@ -99,7 +99,12 @@ export async function readRecords(containersDir: string): Promise<ContainerRecor
 
 /** One line per bad record, for the output of the commands that list containers. */
 export function formatBadRecords(bad: readonly BadRecord[]): string {
-  return bad.map((b) => `warning: skipped container ${b.id}: ${b.path}: ${b.reason}\n`).join('');
+  return bad
+    .map(
+      (b) =>
+        `warning: skipped container ${b.id}: ${b.path}: ${b.reason} (berth container rm --force ${b.id} removes it)\n`,
+    )
+    .join('');
 }
 
 /**

@@ -262,9 +262,10 @@ time.sleep(3600)`,
     await writeFile(recordOf('empty'), '');
     await writeFile(recordOf('corrupt'), '{"id": "trunc');
     try {
+      const hint = (name: string) => ` (berth container rm --force ${idOf(name)} removes it)`;
       const warnings =
-        `warning: skipped container ${idOf('empty')}: ${recordOf('empty')}: empty file\n` +
-        `warning: skipped container ${idOf('corrupt')}: ${recordOf('corrupt')}: not JSON (Unterminated string in JSON at position 13 (line 1 column 14))\n`;
+        `warning: skipped container ${idOf('empty')}: ${recordOf('empty')}: empty file${hint('empty')}\n` +
+        `warning: skipped container ${idOf('corrupt')}: ${recordOf('corrupt')}: not JSON (Unterminated string in JSON at position 13 (line 1 column 14))${hint('corrupt')}\n`;
       const sorted = (text: string) => text.split('\n').sort().join('\n');
       const ls = await berth('container', 'ls', '-o', 'json');
       expect({ code: ls.code, stderr: sorted(ls.stderr) }).toEqual({ code: 0, stderr: sorted(warnings) });
@@ -282,8 +283,22 @@ time.sleep(3600)`,
       expect((await readdir(join(root, 'snapshots'))).filter((n) => /^[a-f0-9]{64}$/.test(n))).toEqual(
         snapshots,
       );
+      // Removed by its id: runc's container, its cgroups, rootfs mount and bundle go.
+      const removed = await berth('container', 'rm', '--force', idOf('empty'));
+      expect(removed).toMatchObject({ code: 0, stdout: `removed ${idOf('empty')}\n`, stderr: '' });
+      const id = idOf('empty');
+      const runcIds = execFileSync('runc', ['--root', join(state, 'runc'), 'list', '-q'])
+        .toString()
+        .split('\n');
+      const mounts = execFileSync('findmnt', ['-rn', '-o', 'TARGET']).toString().split('\n');
+      expect({
+        cgroups: cgroupDirs(id),
+        runc: runcIds.filter((x) => x === id),
+        mounts: mounts.filter((m) => m.includes(id)),
+        bundle: (await readdir(join(root, 'containers'))).filter((x) => x === id),
+      }).toEqual({ cgroups: [], runc: [], mounts: [], bundle: [] });
     } finally {
-      await writeFile(recordOf('empty'), saved.empty);
+      await writeFile(recordOf('empty'), saved.empty).catch(() => undefined); // removed by then
       await writeFile(recordOf('corrupt'), saved.corrupt);
     }
   });
