@@ -28,6 +28,8 @@ export interface LockOptions {
 }
 
 const queues = new Map<string, Promise<void>>();
+/** SQLite's "another connection holds a lock" (its primary result code). */
+const SQLITE_BUSY = 5;
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -40,14 +42,19 @@ export function lockPath(root: string, purpose: string): string {
 /** The lock taken, or undefined when another process holds it. */
 async function tryLock(file: string): Promise<DatabaseSync | undefined> {
   const { DatabaseSync } = await import('node:sqlite');
-  const db = new DatabaseSync(file, { timeout: 0 });
+  let db: DatabaseSync | undefined;
   try {
+    db = new DatabaseSync(file, { timeout: 0 });
     db.exec('BEGIN EXCLUSIVE');
     return db;
   } catch (err) {
-    db.close();
-    if (/database is locked|SQLITE_BUSY/i.test(String((err as Error).message))) return undefined;
-    throw err;
+    db?.close();
+    if (((err as { errcode?: number }).errcode ?? 0) % 256 === SQLITE_BUSY) return undefined; // or BUSY_*
+    // Never one berth made (those stay empty): replacing it could hand the lock to two holders.
+    throw new BerthError('ERR_LOCK_FILE', 'internal', `cannot lock ${file}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'it holds no data: remove it while no berth process runs',
+    });
   }
 }
 

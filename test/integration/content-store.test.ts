@@ -258,6 +258,17 @@ describe('store lock', () => {
     });
     expect(await readdir(join(root, 'elsewhere'))).toEqual([]);
   });
+
+  it('a lock file berth did not write is one clear error, not a hang or a second holder', async () => {
+    await mkdir(join(root, 'locks'), { mode: 0o700 });
+    await writeFile(join(root, 'locks/store.lock'), Buffer.alloc(4096, 7));
+    await expect(acquireStoreLock(root, { timeoutMs: 200 })).rejects.toMatchObject({
+      code: 'ERR_LOCK_FILE',
+      kind: 'internal',
+      message: `cannot lock ${join(root, 'locks/store.lock')}: file is not a database`,
+      hint: 'it holds no data: remove it while no berth process runs',
+    });
+  });
 });
 
 describe('garbage collection', () => {
