@@ -18,10 +18,11 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o644):
     await file.close();
   }
   await rename(tmp, path);
-  await syncDir(dirname(path));
+  await fsyncDir(dirname(path));
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** fsync a directory so a rename inside it survives a power cut. */
+export async function fsyncDir(dir: string): Promise<void> {
   const h = await open(dir, 'r');
   try {
     await h.sync();
