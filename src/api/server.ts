@@ -1,11 +1,14 @@
 // Serving the API on a unix socket: routes in, JSON out, coded errors with a status from their
 // kind. Refuses to start when another daemon answers on the socket; replaces a stale one.
+// Invariant: no request can stop or block the daemon. The handler never rejects (every failure is
+// an answer), and each request is bounded in size, time and number (limits.ts).
 import { chmod, unlink } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { BerthError, type ErrorKind, isBerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { callDaemon, daemonRunning } from './client.js';
+import { type ApiLimits, DEFAULT_API_LIMITS, routePathOf } from './limits.js';
 
 export type Route = () => Promise<unknown>;
 /** `GET /v1/pods` → handler. */
@@ -23,38 +26,110 @@ const STATUS: Record<ErrorKind, number> = {
   unavailable: 503,
 };
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, close = false): void {
+  if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...(close ? { connection: 'close' } : {}),
+  });
   res.end(text);
 }
 
-async function handle(routes: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  req.resume(); // no route reads a body
-  const path = new URL(req.url ?? '/', 'http://berth').pathname;
-  const route = routes[`${req.method} ${path}`];
-  try {
-    if (!route) throw new BerthError('ERR_API_NOT_FOUND', 'not-found', `no route ${req.method} ${path}`);
-    send(res, 200, await route());
-  } catch (err) {
-    const e = isBerthError(err) ? err : new BerthError('ERR_INTERNAL', 'internal', String(err));
-    send(res, STATUS[e.kind], {
-      error: { code: e.code, kind: e.kind, message: e.message, ...(e.hint ? { hint: e.hint } : {}) },
-    });
+function sendError(res: ServerResponse, err: unknown, status?: number, close = false): void {
+  const e = isBerthError(err) ? err : new BerthError('ERR_INTERNAL', 'internal', String(err));
+  send(
+    res,
+    status ?? STATUS[e.kind],
+    { error: { code: e.code, kind: e.kind, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } },
+    close,
+  );
+}
+
+/**
+ * Read and drop the body no route uses, before the route runs, so a request is answered once and
+ * deterministically. False (answered 413, connection closed) past `max` bytes, declared or sent.
+ */
+function drainBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<boolean> {
+  const tooLarge = () => {
+    const msg = `request body over ${max} bytes`;
+    sendError(res, new BerthError('ERR_API_BODY_TOO_LARGE', 'limit', msg), 413, true);
+    res.on('finish', () => req.destroy());
+  };
+  if (Number(req.headers['content-length'] ?? 0) > max) {
+    tooLarge();
+    return Promise.resolve(false);
   }
+  return new Promise((resolve) => {
+    let seen = 0;
+    req.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > max && !res.headersSent) {
+        tooLarge();
+        resolve(false);
+      }
+    });
+    req.on('end', () => resolve(seen <= max));
+    // A client gone mid-body is not the daemon's error; requestTimeout bounds one that stalls.
+    req.on('error', () => resolve(false));
+    req.on('close', () => resolve(false));
+  });
+}
+
+async function handle(routes: Routes, limits: ApiLimits, req: IncomingMessage, res: ServerResponse) {
+  if (!(await drainBody(req, res, limits.maxBodyBytes))) return;
+  const target = req.url ?? '/';
+  if (Buffer.byteLength(target) > limits.maxUrlBytes) {
+    const msg = `request target over ${limits.maxUrlBytes} bytes`;
+    return sendError(res, new BerthError('ERR_API_URL_TOO_LONG', 'invalid', msg), 414);
+  }
+  const path = routePathOf(target);
+  const route = Object.hasOwn(routes, `${req.method} ${path}`) ? routes[`${req.method} ${path}`] : undefined;
+  if (!route) {
+    const shown = JSON.stringify(path).slice(1, -1);
+    return sendError(
+      res,
+      new BerthError('ERR_API_NOT_FOUND', 'not-found', `no route ${req.method} ${shown}`),
+    );
+  }
+  send(res, 200, await route());
 }
 
 export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function serveApi(socketPath: string, routes: Routes): Promise<ApiServer> {
+export async function serveApi(
+  socketPath: string,
+  routes: Routes,
+  limits: Partial<ApiLimits> = {},
+): Promise<ApiServer> {
+  const l: ApiLimits = { ...DEFAULT_API_LIMITS, ...limits };
   const other = await callDaemon<{ pid: number }>(socketPath, 'GET', '/v1/status').catch(() => ({ pid: 0 }));
   if (other) throw daemonRunning(socketPath, other.pid);
-  await makeDirs(dirname(socketPath));
+  await makeDirs(dirname(socketPath), 0o700);
   await unlink(socketPath).catch(() => undefined); // stale: its daemon died without closing it
   const { createServer } = await import('node:http'); // see client.ts
-  const server = createServer((req, res) => void handle(routes, req, res));
+  const server = createServer(
+    {
+      maxHeaderSize: l.maxHeaderBytes,
+      headersTimeout: l.headersTimeoutMs,
+      requestTimeout: l.requestTimeoutMs,
+      keepAliveTimeout: l.keepAliveTimeoutMs,
+      connectionsCheckingInterval: l.checkIntervalMs,
+    },
+    (req, res) => {
+      handle(routes, l, req, res).catch((err: unknown) => {
+        try {
+          sendError(res, err);
+        } catch {
+          res.destroy();
+        }
+      });
+    },
+  );
+  server.maxConnections = l.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => resolve());

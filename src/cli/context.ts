@@ -14,6 +14,7 @@ import { chooseSnapshotForm } from '../snapshot/form.js';
 import { createSnapshotStore, type SnapshotStore } from '../snapshot/snapshot-store.js';
 import type { GlobalFlags } from './args.js';
 import type { CliIO, CommandContext } from './command.js';
+import { secureRoot, secureState } from './store-modes.js';
 
 function once<T>(make: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
@@ -37,7 +38,13 @@ export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal):
   const hostConfig = once<HostConfig>(async () =>
     (await import('../config/host-config.js')).loadHostConfig(flags.config),
   );
-  const store = once<ContentStore>(async () => createContentStore({ root: flags.root }));
+  // Every path into --root or --state goes through these first: modes checked, tightened if loose.
+  const rootSecured = once(() => secureRoot(flags.root));
+  const stateSecured = once(() => secureState(flags.state));
+  const store = once<ContentStore>(async () => {
+    await rootSecured();
+    return createContentStore({ root: flags.root });
+  });
   let client: RegistryClient | undefined;
   const registry = once<RegistryClient>(async () => {
     const config = await hostConfig();
@@ -58,10 +65,12 @@ export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal):
   });
   const snapshots = once<SnapshotStore>(async () => {
     const { unpack } = await hostConfig();
+    await rootSecured();
     const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
     return createSnapshotStore(flags.root, chooseSnapshotForm(unpack.snapshotter, filesystems));
   });
   const runtime = once<RuntimeDeps>(async () => {
+    await Promise.all([rootSecured(), stateSecured()]);
     const facts = await loadHostRuntimeFacts();
     const paths = runtimePaths(flags.root, flags.state);
     return {

@@ -1,11 +1,2 @@
-import { open } from 'node:fs/promises';
-
-/** fsync a directory so a rename inside it survives a power cut. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
+// The store's durability primitive lives with the atomic write it serves (lib/write-atomic.ts).
+export { fsyncDir } from '../lib/write-atomic.js';

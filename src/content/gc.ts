@@ -4,7 +4,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
-import { isProcessAlive } from '../lib/process.js';
+import { isOwnerAlive, OWNER_PATTERN } from '../lib/process.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { type Digest, isDigest } from '../oci/digest.js';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/image.js';
@@ -16,6 +16,7 @@ import { blobPathIn, parseIngestName, partialPathIn, type StorePaths } from './p
 import type { GcResult } from './types.js';
 
 const PARTIAL_MAX_AGE_MS = 24 * 3600 * 1000;
+const INDEX_TMP = new RegExp(`^index\\.json\\.(${OWNER_PATTERN})\\.tmp$`);
 
 export async function markReachable(
   paths: StorePaths,
@@ -79,7 +80,7 @@ export async function sweepBlobs(paths: StorePaths, keep: Set<string>): Promise<
  * resumes it); temp files of dead processes, partials of blobs already committed and partials
  * older than a day are removed. Safe while other processes work: live writers are never touched.
  */
-export async function cleanIngest(paths: StorePaths, now: Date, isAlive = isProcessAlive): Promise<void> {
+export async function cleanIngest(paths: StorePaths, now: Date, isAlive = isOwnerAlive): Promise<void> {
   for (const name of await readdirOrEmpty(paths.ingest)) {
     const parsed = parseIngestName(name);
     if (!parsed) continue;
@@ -89,7 +90,7 @@ export async function cleanIngest(paths: StorePaths, now: Date, isAlive = isProc
         const committed = await exists(blobPathIn(paths, parsed.digest));
         const old = now.getTime() - (await stat(file)).mtimeMs > PARTIAL_MAX_AGE_MS;
         if (committed || old) await rm(file, { force: true });
-      } else if (parsed.pid !== undefined && !isAlive(parsed.pid)) {
+      } else if (parsed.owner !== undefined && !isAlive(parsed.owner)) {
         if (parsed.kind === 'active' && !(await exists(blobPathIn(paths, parsed.digest)))) {
           await parkPartial(file, partialPathIn(paths, parsed.digest));
         } else {
@@ -102,8 +103,8 @@ export async function cleanIngest(paths: StorePaths, now: Date, isAlive = isProc
   }
   await readLiveLeases(paths, isAlive); // deletes the leases of dead processes
   for (const name of await readdirOrEmpty(paths.content)) {
-    const m = /^index\.json\.(\d+)\.tmp$/.exec(name);
-    if (m && !isAlive(Number(m[1]))) await rm(join(paths.content, name), { force: true });
+    const m = INDEX_TMP.exec(name);
+    if (m && !isAlive(m[1] as string)) await rm(join(paths.content, name), { force: true });
   }
 }
 

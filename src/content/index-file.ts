@@ -76,8 +76,8 @@ export async function readIndexFile(paths: StorePaths): Promise<OciIndexFile> {
   return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
 }
 
-export async function writeIndexFile(paths: StorePaths, index: OciIndexFile, pid: number): Promise<void> {
-  const tmp = `${paths.indexJson}.${pid}.tmp`;
+export async function writeIndexFile(paths: StorePaths, index: OciIndexFile, owner: string): Promise<void> {
+  const tmp = `${paths.indexJson}.${owner}.tmp`;
   const h = await open(tmp, 'w');
   try {
     await h.writeFile(JSON.stringify(index, null, 2) + '\n');

@@ -11,8 +11,11 @@
 // - Writers never share a file: each has its own `.active` file; a parked `.partial` is claimed by
 //   rename, which exactly one claimant wins. Two writers of one blob both succeed (same bytes).
 // - index.json is only rewritten under the store lock, by temp file + fsync + rename.
-// - The store lock is an abstract unix socket: the kernel releases it when its holder dies, so a
-//   kill -9 at any moment leaves no stale lock; leftovers in ingest/ are tidied by cleanIngest.
+// - The store lock is a kernel record lock on `<root>/locks/store.lock` (a 0700 directory, so only
+//   root can take it): the kernel releases it when its holder dies, so a kill -9 at any moment
+//   leaves no stale lock; leftovers in ingest/ are tidied by cleanIngest.
+// - Files of work in progress (leases, `.active`, temp files) are named after their process's owner
+//   token (pid, start time, boot id): a pid reused after a reboot never keeps them alive.
 // - GC runs under the lock and only while no live process holds a lease; pulls add every digest
 //   to their lease before writing or relying on it and name the image before releasing it.
 export { acquireLock, acquireStoreLock, withStoreLock } from './lock.js';

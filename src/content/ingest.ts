@@ -27,10 +27,10 @@ const SYNC_EVERY_BYTES = 32 << 20;
 export async function openIngestWriter(
   paths: StorePaths,
   desc: Descriptor,
-  pid: number,
+  owner: string,
 ): Promise<IngestWriter> {
   await makeDirs(paths.ingest);
-  const active = activePathIn(paths, desc.digest, pid, randomBytes(4).toString('hex'));
+  const active = activePathIn(paths, desc.digest, owner, randomBytes(4).toString('hex'));
   const hash = createDigester(desc.digest);
   let offset = 0;
   try {

@@ -1,12 +1,22 @@
-// The store lock: a kernel-backed mutex that dies with its holder. It is an abstract unix socket
-// (Linux): binding a name is atomic, a second bind fails with EADDRINUSE, and the kernel frees the
-// name when the process exits however it exits, so a kill -9 never leaves a stale lock behind.
-// Within one process, holders are also serialised by a promise queue (one bind per name). The same
-// mechanism serves other purposes: `reconcile` serialises passes on one --state.
-import { createHash } from 'node:crypto';
-import { realpathSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { BerthError, errnoCode } from '../lib/errors.js';
+// Locks that only root can take and that die with their holder, however it dies.
+//
+// A lock is `<dir>/locks/<purpose>.lock`, in a directory only its owner (root) can enter, so no
+// other user and no container can create, replace or hold it (the abstract unix socket names used
+// before could be bound first by anyone in the host network namespace, and were listed in
+// /proc/net/unix). Holding it is a POSIX record lock (fcntl F_SETLK) on that file, which the
+// kernel drops when the holding process exits, kill -9 included: no stale lock is ever left to
+// break, so there is no "two waiters both saw it stale" race. Node has no flock/fcntl binding; its
+// built-in SQLite takes exactly that lock for `BEGIN EXCLUSIVE` (with no busy timeout, so the event
+// loop never blocks: a busy lock is retried with a back-off here).
+//
+// Invariants: POSIX locks belong to a process, not a file descriptor, so within one process the
+// holders of one name are serialised by a promise queue first (one open connection per name at a
+// time); SQLite's own per-inode bookkeeping keeps worker threads of one process apart. The lock
+// file holds no data: it is never written, only locked.
+import { join } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+import { BerthError } from '../lib/errors.js';
+import { ensurePrivateDir } from '../lib/private-dir.js';
 
 export interface StoreLock {
   release(): Promise<void>;
@@ -18,31 +28,34 @@ export interface LockOptions {
 }
 
 const queues = new Map<string, Promise<void>>();
+/** SQLite's "another connection holds a lock" (its primary result code). */
+const SQLITE_BUSY = 5;
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export function lockName(root: string, purpose: string): string {
-  let real = root;
-  try {
-    real = realpathSync(root);
-  } catch {
-    // not created yet: the path as given names it
-  }
-  return `\0berth-${purpose}-${createHash('sha256').update(real).digest('hex').slice(0, 24)}`;
+/** Where the lock named `purpose` of directory `root` lives. */
+export function lockPath(root: string, purpose: string): string {
+  if (!/^[a-z][a-z0-9-]*$/.test(purpose)) throw new Error(`bad lock purpose ${purpose}`);
+  return join(root, 'locks', `${purpose}.lock`);
 }
 
-function tryListen(name: string): Promise<Server | undefined> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', (err) => {
-      if (errnoCode(err) === 'EADDRINUSE') resolve(undefined);
-      else reject(err);
+/** The lock taken, or undefined when another process holds it. */
+async function tryLock(file: string): Promise<DatabaseSync | undefined> {
+  const { DatabaseSync } = await import('node:sqlite');
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(file, { timeout: 0 });
+    db.exec('BEGIN EXCLUSIVE');
+    return db;
+  } catch (err) {
+    db?.close();
+    if (((err as { errcode?: number }).errcode ?? 0) % 256 === SQLITE_BUSY) return undefined; // or BUSY_*
+    // Never one berth made (those stay empty): replacing it could hand the lock to two holders.
+    throw new BerthError('ERR_LOCK_FILE', 'internal', `cannot lock ${file}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'it holds no data: remove it while no berth process runs',
     });
-    server.listen({ path: name }, () => {
-      server.unref();
-      resolve(server);
-    });
-  });
+  }
 }
 
 export function acquireStoreLock(root: string, options: LockOptions = {}): Promise<StoreLock> {
@@ -55,31 +68,32 @@ export async function acquireLock(
   purpose: string,
   options: LockOptions = {},
 ): Promise<StoreLock> {
-  const name = lockName(root, purpose);
+  const file = lockPath(root, purpose);
   const timeoutMs = options.timeoutMs ?? 60_000;
   const sleep = options.sleep ?? defaultSleep;
   // In-process queue: wait for the previous holder in this process.
-  const previous = queues.get(name) ?? Promise.resolve();
+  const previous = queues.get(file) ?? Promise.resolve();
   let releaseQueue!: () => void;
   const mine = new Promise<void>((r) => {
     releaseQueue = r;
   });
   const tail = previous.then(() => mine);
-  queues.set(name, tail);
+  queues.set(file, tail);
   await previous;
   const started = Date.now();
   let delay = 5;
   try {
+    await ensurePrivateDir(join(root, 'locks'), { mode: 0o700, parentMode: 0o711 });
     for (;;) {
-      const server = await tryListen(name);
-      if (server) {
+      const db = await tryLock(file);
+      if (db) {
         let released = false;
         return {
           async release() {
             if (released) return;
             released = true;
-            await new Promise<void>((r) => server.close(() => r()));
-            if (queues.get(name) === tail) queues.delete(name);
+            db.close(); // ends the transaction: the kernel lock goes with the descriptor
+            if (queues.get(file) === tail) queues.delete(file);
             releaseQueue();
           },
         };
@@ -98,7 +112,7 @@ export async function acquireLock(
       delay = Math.min(delay * 2, 100);
     }
   } catch (err) {
-    if (queues.get(name) === tail) queues.delete(name);
+    if (queues.get(file) === tail) queues.delete(file);
     releaseQueue();
     throw err;
   }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { OWNER_PATTERN } from '../lib/process.js';
 import { type Digest, digestAlgorithm, digestHex, parseDigest } from '../oci/digest.js';
 
 /** Where everything of the store lives under `root`. Digests are validated before use in a path. */
@@ -37,21 +38,26 @@ export function partialPathIn(paths: StorePaths, digest: Digest): string {
   return join(paths.ingest, `${digestAlgorithm(d)}-${digestHex(d)}.partial`);
 }
 
-/** `ingest/<alg>-<hex>.<pid>.<rand>.active`: one live writer's file. */
-export function activePathIn(paths: StorePaths, digest: Digest, pid: number, nonce: string): string {
+/** `ingest/<alg>-<hex>.<owner>.<rand>.active`: one live writer's file (owner: lib/process.ts). */
+export function activePathIn(paths: StorePaths, digest: Digest, owner: string, nonce: string): string {
   const d = parseDigest(digest);
-  return join(paths.ingest, `${digestAlgorithm(d)}-${digestHex(d)}.${pid}.${nonce}.active`);
+  return join(paths.ingest, `${digestAlgorithm(d)}-${digestHex(d)}.${owner}.${nonce}.active`);
 }
 
 export interface IngestFileName {
   digest: Digest;
   kind: 'partial' | 'active' | 'tmp';
-  pid?: number;
+  /** The owner token of the process writing it (absent for a parked partial). */
+  owner?: string;
 }
+
+const INGEST_NAME = new RegExp(
+  `^([a-z0-9]+)-([a-f0-9]+)\\.(?:(partial)|(${OWNER_PATTERN})\\.([a-z0-9]+)\\.(active|tmp))$`,
+);
 
 /** Parse a name found in ingest/ (undefined for anything berth did not write). */
 export function parseIngestName(name: string): IngestFileName | undefined {
-  const m = /^([a-z0-9]+)-([a-f0-9]+)\.(?:(partial)|(\d+)\.([a-z0-9]+)\.(active|tmp))$/.exec(name);
+  const m = INGEST_NAME.exec(name);
   if (!m) return undefined;
   const digest = `${m[1]}:${m[2]}`;
   try {
@@ -60,5 +66,5 @@ export function parseIngestName(name: string): IngestFileName | undefined {
     return undefined;
   }
   if (m[3]) return { digest: digest as Digest, kind: 'partial' };
-  return { digest: digest as Digest, kind: m[6] as 'active' | 'tmp', pid: Number(m[4]) };
+  return { digest: digest as Digest, kind: m[6] as 'active' | 'tmp', owner: m[4] as string };
 }

@@ -3,6 +3,7 @@ import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { ownerToken } from '../lib/process.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { type Digest, digestAlgorithm, digestOf } from '../oci/digest.js';
 import { fsyncDir } from './fsync.js';
@@ -26,7 +27,8 @@ export interface ContentStoreOptions {
 
 export function createContentStore(options: ContentStoreOptions): ContentStore {
   const paths = storePaths(options.root);
-  const pid = options.pid ?? process.pid;
+  // Names of files this store writes carry it, so a later process can tell they are orphans.
+  const owner = ownerToken(options.pid ?? process.pid);
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const lockOpts = { timeoutMs: options.lockTimeoutMs ?? 60_000 };
@@ -87,7 +89,7 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
     const target = blobPathIn(paths, desc.digest);
     const tmp = join(
       paths.ingest,
-      `${desc.digest.replace(':', '-')}.${pid}.${randomBytes(4).toString('hex')}.tmp`,
+      `${desc.digest.replace(':', '-')}.${owner}.${randomBytes(4).toString('hex')}.tmp`,
     );
     await makeDirs(paths.ingest);
     const h = await open(tmp, 'w');
@@ -140,7 +142,7 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
     putBlob,
     async openIngest(desc) {
       await ready();
-      return openIngestWriter(paths, desc, pid);
+      return openIngestWriter(paths, desc, owner);
     },
     listImages,
     async getImage(name) {
@@ -152,7 +154,7 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
         const index = await readIndexFile(paths);
         const entry = recordToEntry(record);
         const others = index.manifests.filter((m) => entryToRecord(m)?.name !== record.name);
-        await writeIndexFile(paths, { ...index, manifests: [...others, entry] }, pid);
+        await writeIndexFile(paths, { ...index, manifests: [...others, entry] }, owner);
       });
     },
     async removeImage(name) {
@@ -161,13 +163,13 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
         const index = await readIndexFile(paths);
         const kept = index.manifests.filter((m) => entryToRecord(m)?.name !== name);
         if (kept.length === index.manifests.length) return false;
-        await writeIndexFile(paths, { ...index, manifests: kept }, pid);
+        await writeIndexFile(paths, { ...index, manifests: kept }, owner);
         return true;
       });
     },
     async createLease() {
       await ready();
-      return locked(() => createLeaseFile(paths, pid));
+      return locked(() => createLeaseFile(paths, owner));
     },
     gc,
     async cleanIngest() {

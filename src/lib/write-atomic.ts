@@ -1,12 +1,32 @@
-// Replacing a small file whole: written beside it, then renamed over it, so a reader sees the old
-// content or the new, never a part. Its folder is made first.
-import { rename, writeFile } from 'node:fs/promises';
+// Replacing a small file whole: written beside it, flushed to disk, then renamed over it, and the
+// rename itself flushed, so after a crash or a power cut a reader sees the old content or the new,
+// never a part and never an empty file (ext4 may otherwise persist the rename before the data).
+// Its folder is made first.
+import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { makeDirs } from './make-dirs.js';
 
 export async function writeFileAtomic(path: string, text: string, mode = 0o644): Promise<void> {
   await makeDirs(dirname(path));
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode });
+  await rm(tmp, { force: true }); // one a crash of an earlier process with this pid left
+  const file = await open(tmp, 'wx', mode);
+  try {
+    await file.writeFile(text);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
   await rename(tmp, path);
+  await fsyncDir(dirname(path));
+}
+
+/** fsync a directory so a rename inside it survives a power cut. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const h = await open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
 }

@@ -8,11 +8,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
-import { BerthError, errnoCode } from '../lib/errors.js';
+import { BerthError, errnoCode, hasCode } from '../lib/errors.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
+import { containerCgroupPath, removeCgroups } from './cgroups.js';
 import { removeNetns } from './netns.js';
 import { type ContainerPaths, containerPaths, type RuntimePaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
+import { removeUnreadableContainer } from './remove-unreadable.js';
 import { releaseRootfs } from './rootfs.js';
 import type { Runc } from './runc.js';
 import { readLiveState, type StateCache } from './runc-state.js';
@@ -218,9 +220,17 @@ export async function killContainer(deps: RuntimeDeps, name: string, signal: str
   await deps.runc.kill(r.id, signal);
 }
 
-/** Everything of the container goes: runc state, rootfs mount, netns, bundle, exit file. */
+/** Everything of the container goes: runc state, cgroups, rootfs mount, netns, bundle, exit file. */
 export async function removeContainer(deps: RuntimeDeps, name: string, force: boolean): Promise<void> {
-  const r = await findContainer(deps, name);
+  let r: ContainerRecord;
+  try {
+    r = await findContainer(deps, name);
+  } catch (err) {
+    // One whose record is unreadable (listed as a warning) can still be removed by its id.
+    if (force && hasCode(err, 'ERR_CONTAINER_NOT_FOUND') && (await removeUnreadableContainer(deps, name)))
+      return;
+    throw err;
+  }
   const status = await containerStatus(deps, r);
   if (status.state === 'running' && !force) {
     throw new BerthError('ERR_CONTAINER_RUNNING', 'conflict', `container "${r.name}" is running`, {
@@ -241,6 +251,7 @@ export async function removeContainer(deps: RuntimeDeps, name: string, force: bo
   if (status.state === 'running' || status.state === 'created') await stopContainer(deps, r.id, 0);
   const p = containerPaths(deps.paths, r.id);
   await deps.runc.delete(r.id);
+  await removeCgroups(containerCgroupPath(r.id)); // what runc left when it had lost its state
   await releaseRootfs(p.rootfs);
   await releaseSubPathMounts(p.dir); // a create that crashed may have left one: never rm through it
   if ((r.settings.network ?? 'none') === 'none' && !r.settings.netnsPath) await removeNetns(p.netns);

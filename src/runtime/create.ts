@@ -12,6 +12,7 @@ import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from '../snapshot/chain.js';
 import { copyTree } from '../snapshot/copy-tree.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
+import { containerCgroupPath } from './cgroups.js';
 import { createWithConmon } from './conmon.js';
 import { findContainer, type RuntimeDeps } from './containers.js';
 import { loadHostConfinement } from './host-confinement.js';
@@ -184,12 +185,12 @@ async function createHoldingLease(
       hostname: p.hostname,
       etcHosts: p.hosts,
       resolvConf: p.resolvConf,
-      cgroupsPath: `/berth/${id}`,
+      cgroupsPath: containerCgroupPath(id),
       cgroupNamespace: confinement.cgroupNamespace,
       ...(confinement.apparmorProfile ? { apparmorProfile: confinement.apparmorProfile } : {}),
       ...(seccomp ? { seccomp } : {}),
     });
-    await writeFile(p.config, `${JSON.stringify(spec, null, 2)}\n`);
+    await writeFile(p.config, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 }); // its env holds secrets
     await makeDirs(deps.paths.exits);
     await makeDirs(deps.paths.sockets);
     await makeDirs(p.persist);

@@ -1,6 +1,9 @@
 // A container's record, `containers/<id>/container.json`: what it was created from and with,
 // and when it was started. The live state (running, pid, exit code) is never stored here: it is
 // read from runc and conmon's exit file each time, so it cannot go stale.
+// Records are written atomically and flushed (write-atomic.ts). One that is still unreadable (a
+// disk fault, a hand edit, a file from before records were flushed) is skipped and reported, never
+// thrown: one bad record must not stop every pass, `ps` and `prune` on the host.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
@@ -24,32 +27,101 @@ export interface ContainerRecord {
   annotations?: Record<string, string>;
 }
 
-export async function writeRecord(file: string, record: ContainerRecord): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
+/** A record that could not be used: where it is and why. */
+export interface BadRecord {
+  id: string;
+  path: string;
+  reason: string;
 }
 
-/** Every container's record (synchronous reads: the daemon does this on every pass). */
-export async function readRecords(containersDir: string): Promise<ContainerRecord[]> {
+export interface RecordsRead {
+  records: ContainerRecord[];
+  bad: BadRecord[];
+}
+
+export async function writeRecord(file: string, record: ContainerRecord): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`, 0o600);
+}
+
+/** Why `text` is not the record of container `id`, or undefined when it is one. */
+export function recordProblem(id: string, text: string): string | undefined {
+  if (text.length === 0) return 'empty file';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return `not JSON (${(err as Error).message})`;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  const r = value as Partial<ContainerRecord>;
+  if (r.id !== id) return `its id is ${JSON.stringify(r.id)}, not the directory's`;
+  if (typeof r.name !== 'string' || typeof r.createdAt !== 'string') return 'no name or createdAt';
+  if (typeof r.settings !== 'object' || r.settings === null) return 'no settings';
+  if (r.chainIds !== undefined && !Array.isArray(r.chainIds)) return 'chainIds is not a list';
+  return undefined;
+}
+
+/** Every container's record, and those that could not be read (synchronous: every pass does this). */
+export function readRecordsReport(containersDir: string): RecordsRead {
   let names: string[];
   try {
     names = readdirSync(containersDir);
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return [];
+    if (errnoCode(err) === 'ENOENT') return { records: [], bad: [] };
     throw err;
   }
-  const out: ContainerRecord[] = [];
-  for (const n of names) {
-    if (!/^[a-f0-9]{32}$/.test(n)) continue;
+  const records: ContainerRecord[] = [];
+  const bad: BadRecord[] = [];
+  for (const id of names) {
+    if (!/^[a-f0-9]{32}$/.test(id)) continue;
+    const path = join(containersDir, id, 'container.json');
+    let text: string;
     try {
-      out.push(JSON.parse(readFileSync(join(containersDir, n, 'container.json'), 'utf8')) as ContainerRecord);
+      text = readFileSync(path, 'utf8');
     } catch (err) {
-      if (errnoCode(err) !== 'ENOENT') throw err; // a container being created or removed
+      const code = errnoCode(err);
+      if (code === 'ENOENT') continue; // a container being created or removed
+      bad.push({ id, path, reason: code ?? String(err) });
+      continue;
     }
+    const problem = recordProblem(id, text);
+    if (problem) bad.push({ id, path, reason: problem });
+    else records.push(JSON.parse(text) as ContainerRecord);
   }
-  return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  return { records, bad };
 }
 
-/** Every snapshot some container's rootfs stands on (for image prune). */
+/** Every container's usable record (bad ones skipped: see readRecordsReport). */
+export async function readRecords(containersDir: string): Promise<ContainerRecord[]> {
+  return readRecordsReport(containersDir).records;
+}
+
+/** One line per bad record, for the output of the commands that list containers. */
+export function formatBadRecords(bad: readonly BadRecord[]): string {
+  return bad
+    .map(
+      (b) =>
+        `warning: skipped container ${b.id}: ${b.path}: ${b.reason} (berth container rm --force ${b.id} removes it)\n`,
+    )
+    .join('');
+}
+
+/**
+ * Every snapshot some container's rootfs stands on (for image prune). While a record is bad, the
+ * snapshots its container uses are unknown, so every snapshot present is kept: prune goes on (blobs
+ * are collected) but never pulls a layer from under a container it cannot read.
+ */
 export async function snapshotsInUse(root: string): Promise<Digest[]> {
-  return (await readRecords(join(root, 'containers'))).flatMap((r) => r.chainIds ?? []);
+  const { records, bad } = readRecordsReport(join(root, 'containers'));
+  const used = records.flatMap((r) => r.chainIds ?? []);
+  if (bad.length === 0) return used;
+  const present = [join(root, 'snapshots'), join(root, 'snapshots', 'native')].flatMap((dir) => {
+    try {
+      return readdirSync(dir).filter((n) => /^[a-f0-9]{64}$/.test(n));
+    } catch {
+      return [];
+    }
+  });
+  return [...used, ...present.map((hex) => `sha256:${hex}` as Digest)];
 }

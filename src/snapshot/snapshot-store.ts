@@ -2,7 +2,7 @@
 // overlay lower directory) and `snapshot.json` (chainID, diffID, parent, sizes). Hosts without
 // overlayfs keep native snapshots in `<root>/snapshots/native/<chainID hex>/`: `fs/` is then the
 // whole root filesystem up to that layer (its parent's copied, the layer applied). A snapshot is
-// built in `snapshots/.tmp-<hex>.<pid>.<rand>/` and renamed into place only when complete and
+// built in `snapshots/.tmp-<hex>.<owner>.<rand>/` (owner: pid, start time, boot; lib/process.ts) and renamed into place only when complete and
 // verified, so a snapshot directory that exists is whole; a temp directory of a dead process is
 // removed by the next pull or prune. Each layer unpacks once and is shared by every image using it.
 import { randomBytes } from 'node:crypto';
@@ -10,9 +10,11 @@ import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
-import { isProcessAlive } from '../lib/process.js';
+import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
 import { type Digest, digestHex, parseDigest } from '../oci/digest.js';
 import type { SnapshotForm } from './form.js';
+
+const TMP_NAME = new RegExp(`^\\.tmp-[a-f0-9]{64}\\.(${OWNER_PATTERN})\\.[a-f0-9]+$`);
 
 export interface SnapshotInfo {
   chainId: Digest;
@@ -35,7 +37,7 @@ export interface SnapshotStore {
   list(): Promise<Digest[]>;
   remove(chainId: Digest): Promise<void>;
   /** Remove temp directories of processes that are gone. */
-  clean(isAlive?: (pid: number) => boolean): Promise<void>;
+  clean(isAlive?: (owner: string) => boolean): Promise<void>;
 }
 
 export function createSnapshotStore(
@@ -45,6 +47,11 @@ export function createSnapshotStore(
 ): SnapshotStore {
   const dir = form === 'overlay' ? join(root, 'snapshots') : join(root, 'snapshots', 'native');
   const pathOf = (chainId: Digest) => join(dir, digestHex(parseDigest(chainId)));
+  let owner: string | undefined;
+  const ownerOnce = () => {
+    owner ??= ownerToken(pid); // read from /proc on first use
+    return owner;
+  };
   return {
     dir,
     form,
@@ -61,7 +68,7 @@ export function createSnapshotStore(
       await makeDirs(dir);
       const tmp = join(
         dir,
-        `.tmp-${digestHex(parseDigest(chainId))}.${pid}.${randomBytes(4).toString('hex')}`,
+        `.tmp-${digestHex(parseDigest(chainId))}.${ownerOnce()}.${randomBytes(4).toString('hex')}`,
       );
       await makeDirs(join(tmp, 'fs'));
       return {
@@ -90,7 +97,7 @@ export function createSnapshotStore(
       return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}` as Digest);
     },
     remove: (chainId) => rm(pathOf(chainId), { recursive: true, force: true }),
-    async clean(isAlive = isProcessAlive) {
+    async clean(isAlive = isOwnerAlive) {
       let names: string[];
       try {
         names = await readdir(dir);
@@ -99,8 +106,8 @@ export function createSnapshotStore(
         throw err;
       }
       for (const n of names) {
-        const m = /^\.tmp-[a-f0-9]{64}\.(\d+)\.[a-f0-9]+$/.exec(n);
-        if (m && !isAlive(Number(m[1]))) await rm(join(dir, n), { recursive: true, force: true });
+        const m = TMP_NAME.exec(n);
+        if (m && !isAlive(m[1] as string)) await rm(join(dir, n), { recursive: true, force: true });
       }
     },
   };

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -84,5 +84,127 @@ describe('api socket', () => {
     } finally {
       silent.close();
     }
+  });
+
+  describe('hostile requests', () => {
+    /** Everything the server sends on one raw connection until it closes it. */
+    function rawExchange(bytes: string | Buffer): Promise<string> {
+      return new Promise((resolve) => {
+        const chunks: Buffer[] = [];
+        const s = connect(sock, () => s.end(bytes));
+        s.on('data', (c: Buffer) => chunks.push(c));
+        // The server may answer and close while the request is still being written (EPIPE/ECONNRESET):
+        // what it sent before closing is the answer.
+        s.on('error', () => undefined);
+        s.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      });
+    }
+    const statusLine = (answer: string) => answer.slice(0, answer.indexOf('\r\n'));
+    const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+
+    it('`GET //` and `GET /%` are answered 404 and the daemon keeps serving', async () => {
+      const api = await serveApi(sock, { 'GET /v1/status': async () => ({ pid: 7 }) });
+      try {
+        for (const target of ['//', '/%', '//x/../..', '*']) {
+          const answer = await rawExchange(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+          expect(statusLine(answer)).toBe('HTTP/1.1 404 Not Found');
+          expect(bodyOf(answer)).toEqual({
+            error: { code: 'ERR_API_NOT_FOUND', kind: 'not-found', message: `no route GET ${target}` },
+          });
+        }
+        expect(await callDaemon(sock, 'GET', '/v1/status')).toEqual({ pid: 7 });
+      } finally {
+        await api.close();
+      }
+    });
+
+    it('huge headers get 431, a long URL 414, a large body 413; each closed, the daemon keeps serving', async () => {
+      const api = await serveApi(sock, {
+        'GET /v1/status': async () => ({ pid: 7 }),
+        'POST /v1/apply': async () => ({ done: true }),
+      });
+      try {
+        const huge = await rawExchange(
+          `GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`,
+        );
+        expect(statusLine(huge)).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+        const long = await rawExchange(
+          `GET /${'b'.repeat(4000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+        );
+        expect(statusLine(long)).toBe('HTTP/1.1 414 URI Too Long');
+        expect(bodyOf(long).error.code).toBe('ERR_API_URL_TOO_LONG');
+        const declared = await rawExchange(
+          `POST /v1/apply HTTP/1.1\r\nHost: x\r\nContent-Length: ${10 * 2 ** 20}\r\n\r\n${'c'.repeat(1000)}`,
+        );
+        expect(statusLine(declared)).toBe('HTTP/1.1 413 Payload Too Large');
+        expect(bodyOf(declared).error).toEqual({
+          code: 'ERR_API_BODY_TOO_LARGE',
+          kind: 'limit',
+          message: 'request body over 65536 bytes',
+        });
+        const chunk = 'd'.repeat(100 * 1024);
+        const chunked = await rawExchange(
+          `POST /v1/apply HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`,
+        );
+        expect(statusLine(chunked)).toBe('HTTP/1.1 413 Payload Too Large');
+        // A small body on a POST is read and ignored.
+        const small = await rawExchange(
+          'POST /v1/apply HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello',
+        );
+        expect(statusLine(small)).toBe('HTTP/1.1 200 OK');
+        expect(bodyOf(small)).toEqual({ done: true });
+        expect(await callDaemon(sock, 'GET', '/v1/status')).toEqual({ pid: 7 });
+      } finally {
+        await api.close();
+      }
+    });
+
+    it('a slowloris that never finishes its headers is closed while others are answered', async () => {
+      const api = await serveApi(
+        sock,
+        { 'GET /v1/status': async () => ({ pid: 7 }) },
+        { headersTimeoutMs: 300, requestTimeoutMs: 300, checkIntervalMs: 50 },
+      );
+      try {
+        const slow: Socket = connect(sock, () => slow.write('GET /v1/status HTTP/1.1\r\nHost: x\r\n'));
+        const received: Buffer[] = [];
+        slow.on('data', (c: Buffer) => received.push(c));
+        const closed = new Promise<void>((r) => slow.on('close', () => r()));
+        // While it hangs, others are served.
+        expect(await callDaemon(sock, 'GET', '/v1/status')).toEqual({ pid: 7 });
+        await closed; // bounded by the test timeout: the server must close it
+        expect(statusLine(Buffer.concat(received).toString('latin1'))).toBe('HTTP/1.1 408 Request Timeout');
+        expect(await callDaemon(sock, 'GET', '/v1/status')).toEqual({ pid: 7 });
+      } finally {
+        await api.close();
+      }
+    });
+
+    it('connections beyond the bound are refused, and served again once they close', async () => {
+      const api = await serveApi(sock, { 'GET /v1/status': async () => ({ pid: 7 }) }, { maxConnections: 2 });
+      const idle: Socket[] = [];
+      try {
+        for (let i = 0; i < 2; i++) {
+          const s = connect(sock);
+          await new Promise((r) => s.once('connect', r));
+          idle.push(s);
+        }
+        await expect(callDaemon(sock, 'GET', '/v1/status')).rejects.toMatchObject({
+          code: 'ERR_API',
+          kind: 'unavailable',
+        });
+      } finally {
+        for (const s of idle) s.destroy();
+      }
+      try {
+        // Frees as the server sees the closes: retried until it does (bounded by the test timeout).
+        let answer: unknown;
+        while (answer === undefined)
+          answer = await callDaemon(sock, 'GET', '/v1/status').catch(() => undefined);
+        expect(answer).toEqual({ pid: 7 });
+      } finally {
+        await api.close();
+      }
+    });
   });
 });

@@ -1,6 +1,6 @@
 // The content store on a real filesystem, with real child processes for the cross-process cases.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,9 +8,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireStoreLock, createContentStore } from '../../src/content/index.js';
 import type { ContentStore, ImageRecord } from '../../src/content/types.js';
 import { hasCode, isBerthError } from '../../src/lib/errors.js';
+import { bootId, ownerToken, processStartTime } from '../../src/lib/process.js';
 import type { Descriptor } from '../../src/oci/descriptor.js';
 import { type Digest, digestHex, sha256Of } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
+import { createSnapshotStore } from '../../src/snapshot/snapshot-store.js';
 
 const DIST_CONTENT = fileURLToPath(new URL('../../dist/content/index.js', import.meta.url));
 let root: string;
@@ -213,6 +215,60 @@ describe('store lock', () => {
     const lock = await acquireStoreLock(root, { timeoutMs: 2000 });
     await lock.release();
   });
+
+  it('serialises holders in different processes: no two hold it at once', async () => {
+    const script = join(root, 'contender.mjs');
+    const log = join(root, 'log');
+    await writeFile(
+      script,
+      `import { appendFileSync } from 'node:fs';
+       import { acquireStoreLock } from ${JSON.stringify(DIST_CONTENT)};
+       for (let i = 0; i < 5; i++) {
+         const lock = await acquireStoreLock(process.argv[2]);
+         appendFileSync(process.argv[3], 'in\\n');
+         // Give another process every chance to get in while this one holds the lock.
+         for (let j = 0; j < 20; j++) await new Promise((r) => setImmediate(r));
+         appendFileSync(process.argv[3], 'out\\n');
+         await lock.release();
+       }`,
+    );
+    const runs = [0, 1, 2].map(() => {
+      const c = spawn(process.execPath, [script, root, log], { stdio: ['ignore', 'inherit', 'inherit'] });
+      children.push(c);
+      return new Promise((r) => c.once('exit', r));
+    });
+    expect(await Promise.all(runs)).toEqual([0, 0, 0]);
+    expect(await readFile(log, 'utf8')).toBe('in\nout\n'.repeat(15));
+  });
+
+  it('lives in a directory only its owner can enter; a loose one is tightened, a symlink refused', async () => {
+    const lock = await acquireStoreLock(root, { timeoutMs: 200 });
+    await lock.release();
+    expect((await stat(join(root, 'locks'))).mode & 0o7777).toBe(0o700);
+    await chmod(join(root, 'locks'), 0o777);
+    await (await acquireStoreLock(root, { timeoutMs: 200 })).release();
+    expect((await stat(join(root, 'locks'))).mode & 0o7777).toBe(0o700);
+    await rm(join(root, 'locks'), { recursive: true });
+    await mkdir(join(root, 'elsewhere'));
+    await symlink(join(root, 'elsewhere'), join(root, 'locks'));
+    await expect(acquireStoreLock(root, { timeoutMs: 200 })).rejects.toMatchObject({
+      code: 'ERR_UNSAFE_DIR',
+      kind: 'forbidden',
+      message: `${join(root, 'locks')} must be a directory owned by uid ${process.geteuid?.()}; it is a symlink`,
+    });
+    expect(await readdir(join(root, 'elsewhere'))).toEqual([]);
+  });
+
+  it('a lock file berth did not write is one clear error, not a hang or a second holder', async () => {
+    await mkdir(join(root, 'locks'), { mode: 0o700 });
+    await writeFile(join(root, 'locks/store.lock'), Buffer.alloc(4096, 7));
+    await expect(acquireStoreLock(root, { timeoutMs: 200 })).rejects.toMatchObject({
+      code: 'ERR_LOCK_FILE',
+      kind: 'internal',
+      message: `cannot lock ${join(root, 'locks/store.lock')}: file is not a database`,
+      hint: 'it holds no data: remove it while no berth process runs',
+    });
+  });
 });
 
 describe('garbage collection', () => {
@@ -269,5 +325,32 @@ describe('garbage collection', () => {
     await writeFile(join(root, 'ingest/leases', `${deadPid()}-0000abcd.lease`), `${layer.digest}\n`);
     expect((await busy.gc()).removedBlobs).toEqual([layer.digest]);
     expect(await readdir(join(root, 'ingest/leases'))).toEqual([]);
+  });
+
+  it('a lease, ingest file or snapshot temp dir whose pid now belongs to another process is not alive', async () => {
+    // After a reboot the pid berth had is some other process's (here: this test's own, alive).
+    const start = processStartTime(process.pid) as string;
+    const otherBoot = bootId() === '00000000' ? '11111111' : '00000000';
+    const beforeReboot = `${process.pid}-${start}-${otherBoot}`;
+    const pidReused = `${process.pid}-${Number(start) + 1}-${bootId()}`;
+    expect(ownerToken(process.pid)).toBe(`${process.pid}-${start}-${bootId()}`);
+    const layer = await put('leased layer');
+    await writeFile(join(root, 'ingest/leases', `${beforeReboot}-0000abcd.lease`), `${layer.digest}\n`);
+    await writeFile(join(root, 'ingest/leases', `${pidReused}-0000abce.lease`), `${layer.digest}\n`);
+    const [desc, bytes] = blob('y'.repeat(100));
+    const active = join(root, 'ingest', `sha256-${digestHex(desc.digest)}.${beforeReboot}.abcd1234.active`);
+    await writeFile(active, bytes.subarray(0, 40));
+    const snapshots = createSnapshotStore(root, 'overlay');
+    const tmp = join(root, 'snapshots', `.tmp-${'a'.repeat(64)}.${pidReused}.abcd1234`);
+    await mkdir(join(tmp, 'fs'), { recursive: true });
+    const live = join(root, 'snapshots', `.tmp-${'b'.repeat(64)}.${ownerToken(process.pid)}.abcd1234`);
+    await mkdir(live);
+    expect((await store.gc()).removedBlobs).toEqual([layer.digest]);
+    expect(await readdir(join(root, 'ingest/leases'))).toEqual([]);
+    expect(await listIngest()).toEqual([`sha256-${digestHex(desc.digest)}.partial`]); // parked, resumable
+    await snapshots.clean();
+    expect(await readdir(join(root, 'snapshots'))).toEqual([
+      `.tmp-${'b'.repeat(64)}.${ownerToken(process.pid)}.abcd1234`,
+    ]);
   });
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ownerToken } from '../../src/lib/process.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
 import {
   cutMidStream,
@@ -203,7 +204,10 @@ describe('kill -9 in the middle of a pull', () => {
       return (await stat(join(root, 'store/ingest', name))).size >= 1 << 20 ? name : undefined;
     });
     expect(active).toMatch(
-      new RegExp(`^sha256-${img.layer.digest.slice(7)}\\.${child.pid}\\.[a-f0-9]+\\.active$`),
+      // Named after its writer: pid, start time and boot (a reused pid never looks like it).
+      new RegExp(
+        `^sha256-${img.layer.digest.slice(7)}\\.${ownerToken(child.pid as number)}\\.[a-f0-9]+\\.active$`,
+      ),
     );
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');

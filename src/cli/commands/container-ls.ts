@@ -1,4 +1,5 @@
 import { listContainers } from '../../runtime/containers.js';
+import { formatBadRecords, readRecordsReport } from '../../runtime/record.js';
 import type { Command } from '../command.js';
 import { formatAge, renderJson, renderTable } from '../output.js';
 
@@ -10,7 +11,10 @@ export const containerLs: Command = {
   flags: [],
   args: [0, 0],
   async run(ctx) {
-    const all = await listContainers(await ctx.runtime());
+    const rt = await ctx.runtime();
+    const all = await listContainers(rt);
+    // A record that cannot be read is left out of the list and named here (stderr: JSON stays JSON).
+    ctx.stderr.write(formatBadRecords(readRecordsReport(rt.paths.containers).bad));
     if (ctx.flags.output === 'json') {
       ctx.stdout.write(renderJson(all));
       return 0;

@@ -1,5 +1,6 @@
 import { pruneImages } from '../../images/index.js';
-import { snapshotsInUse } from '../../runtime/record.js';
+import { runtimePaths } from '../../runtime/paths.js';
+import { formatBadRecords, readRecordsReport, snapshotsInUse } from '../../runtime/record.js';
 import { allSnapshotStores } from '../../snapshot/snapshot-store.js';
 import type { Command } from '../command.js';
 import { formatSize, renderJson } from '../output.js';
@@ -13,6 +14,9 @@ export const imagePrune: Command = {
   args: [0, 0],
   async run(ctx) {
     const store = await ctx.store();
+    // A container whose record is unreadable keeps every snapshot (see snapshotsInUse): say why.
+    const { containers } = runtimePaths(ctx.flags.root, ctx.flags.state);
+    ctx.stderr.write(formatBadRecords(readRecordsReport(containers).bad));
     const result = await pruneImages(store, allSnapshotStores(ctx.flags.root), () =>
       snapshotsInUse(ctx.flags.root),
     );

@@ -3,6 +3,8 @@ import { BerthError } from '../../lib/errors.js';
 import { observePods } from '../../reconcile/observe.js';
 import type { PodView } from '../../reconcile/pod-views.js';
 import { statusFile, statusPath } from '../../reconcile/status-file.js';
+import { runtimePaths } from '../../runtime/paths.js';
+import { formatBadRecords, readRecordsReport } from '../../runtime/record.js';
 import type { Command, CommandContext } from '../command.js';
 import { renderJson, renderTable } from '../output.js';
 import { LOG_FLAGS, LOG_OPTIONS, printLogs } from './container-logs.js';
@@ -22,6 +24,9 @@ export const ps: Command = {
   args: [0, 0],
   async run(ctx) {
     const views = await currentPodViews(ctx);
+    // Read here even when a daemon answered: its pods leave a container with a bad record out too.
+    const { containers } = runtimePaths(ctx.flags.root, ctx.flags.state);
+    ctx.stderr.write(formatBadRecords(readRecordsReport(containers).bad));
     if (ctx.flags.output === 'json') {
       ctx.stdout.write(renderJson(views));
       return 0;
