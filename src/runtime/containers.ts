@@ -6,7 +6,7 @@
 // running when the host went down has no exit at all and is `exited` with reason `lost`.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import { BerthError, errnoCode, hasCode } from '../lib/errors.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
@@ -86,7 +86,10 @@ function conmonAlive(p: ContainerPaths): boolean {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); // `pid (comm) STATE …`
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
-    return comm === 'conmon' && !['Z', 'X', 'x'].includes(stat.charAt(close + 2));
+    if (comm !== 'conmon' || ['Z', 'X', 'x'].includes(stat.charAt(close + 2))) return false;
+    // After a reboot the pid may be another container's conmon: this one was started with `--cid <id>`.
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv.includes(basename(p.dir));
   } catch {
     return false;
   }
