@@ -138,7 +138,7 @@ describe.skipIf(skip)('faults: kill -9 of berth anywhere, then the normal comman
       for (const c of (await containers().catch(() => [])).reverse())
         await berth('container', 'rm', '--force', c.name);
       for (const [pid] of conmonsOf(root)) process.kill(pid, 'SIGKILL');
-      for (const id of readdirSync(join(state, 'runc'), { withFileTypes: true }).map((e) => e.name)) {
+      for (const id of containerIdsOnDisk(root, state)) {
         try {
           execFileSync('runc', ['--root', join(state, 'runc'), 'delete', '--force', id], { stdio: 'ignore' });
         } catch {
