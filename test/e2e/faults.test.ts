@@ -96,6 +96,14 @@ describe.skipIf(skip)('faults: kill -9 of berth anywhere, then the normal comman
     }
     for (const p of pods)
       if (!folder.present.has(p.name as PodName)) problems.push(`pod ${p.name} still there`);
+    for (const name of folder.present) {
+      const netns = join(state, 'netns', `pod-${name}`);
+      if (mountsUnder(netns).length !== 1)
+        problems.push(`pod ${name}: ${netns} is not one mounted namespace`);
+    }
+    const memory = join(root, 'pods/prepared/volumes/work');
+    if (folder.present.has('prepared') && mountsUnder(memory).length !== 1)
+      problems.push(`pod prepared: its medium: Memory emptyDir ${memory} is not a tmpfs mount`);
     const plan = await berth('plan', dir);
     if (plan.code !== 0)
       problems.push(

@@ -6,6 +6,7 @@
 //   - snapshots/: a published snapshot (`<hex>/`) has `snapshot.json` naming it and `fs/`, and
 //     holds every entry of its layer's tar (so a half-removed or half-made tree cannot pass as
 //     whole); a `.tmp-` directory of a dead process is reported when asked (after a pull or prune).
+//   - ingest/ and content/: when asked, no writer's file, lease or index.json temp of a dead process.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, type Dirent, existsSync, lstatSync } from 'node:fs';
@@ -160,6 +161,20 @@ export async function fsckStore(root: string, options: FsckOptions = {}): Promis
       if (!existsSync(join(root, rel, 'fs'))) problems.push(`${rel}: no fs/`);
       published.set(`sha256:${e.name}`, rel);
     }
+  }
+
+  if (options.noDeadTemps) {
+    // A pull or GC tidies what dead processes left: writers' files, leases, index.json temps.
+    const dead = (dir: string, re: RegExp, rel: string) =>
+      listDir(dir).then((es) => {
+        for (const e of es) {
+          const m = re.exec(e.name);
+          if (m && !alive(Number(m[1]))) problems.push(`${rel}/${e.name}: left by a dead process`);
+        }
+      });
+    await dead(join(root, 'ingest'), /^[a-z0-9]+-[a-f0-9]+\.(\d+)\.[a-z0-9]+\.(?:active|tmp)$/, 'ingest');
+    await dead(join(root, 'ingest', 'leases'), /^(\d+)-[a-f0-9]+\.lease$/, 'ingest/leases');
+    await dead(content, /^index\.json\.(\d+)\.tmp$/, 'content');
   }
 
   let index: { manifests?: Array<Descriptor & { annotations?: Record<string, string> }> };
