@@ -33,7 +33,7 @@ const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umo
   root: true,
 });
 const SEED = Number(process.env.BERTH_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const APPLY_POINTS = 18;
+const APPLY_POINTS = 20;
 const PULL_ROUNDS = 15; // a killed pull each round; a killed prune or image rm in two rounds of three
 const COMMAND_MS = 90_000; // a normal command that takes longer is a hang (a finding)
 

@@ -4,7 +4,8 @@
 // (every conmon and container of the root killed by PID, everything under --root and --state
 // unmounted, --state wiped, --root kept); a new daemon → every pod runs again, each init container
 // ran again (its pod's sandbox was set up again), the named volume's data is intact, and the job
-// that had finished did not run a second time.
+// that had finished did not run a second time; the store verifies and nothing is left of the old
+// boot (bundles, mounts, netns files of nothing).
 //
 // TODO(lead): the reboot itself is `simulateReboot(root, state)` in test/helpers/reboot.ts, written
 // on the recovery branch. Until that is merged this file loads it by path and skips (fails in CI)
@@ -19,8 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
+import { fsckStore } from '../helpers/fsck.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
-import { conmonsOf, mountsUnder } from '../helpers/leaks.js';
+import { conmonsOf, findLeaks, mountsUnder } from '../helpers/leaks.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -157,12 +159,17 @@ describe.skipIf(skip)('reboot under the daemon', () => {
       memoryInits: await volumeFile('reboot-log', 'memory-inits'),
       diskInits: await volumeFile('reboot-log', 'disk-inits'),
       jobRuns: await volumeFile('reboot-log', 'job-runs'),
+      store: await fsckStore(root),
+      // Cgroups are left out: a real reboot empties them, a simulated one may not.
+      leaks: findLeaks({ work, root, state, pods: ['memory', 'disk', 'store', 'job'], seenIds: new Set() }),
     }).toEqual({
       phases: { disk: 'Running', job: 'Succeeded', memory: 'Running', store: 'Running' },
       boots: 'up\nup\n',
       memoryInits: 'init\ninit\n',
       diskInits: 'init\ninit\n',
       jobRuns: 'ran\n',
+      store: [],
+      leaks: [],
     });
   }, 150_000);
 });
