@@ -53,7 +53,13 @@ export function runKilled(args: string[], at: KillAt): Promise<KillOutcome> {
   } else {
     const poll = () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      if (at.holds()) {
+      let holds = false;
+      try {
+        holds = at.holds();
+      } catch {
+        // what it looks at is not there yet
+      }
+      if (holds) {
         heldAfterMs = Math.round(performance.now() - started);
         timer = setTimeout(kill, at.extraMs);
         return;
