@@ -8,7 +8,6 @@
 // The seed is printed; `BERTH_FAULT_SEED=<seed> npx vitest run test/e2e/faults.test.ts` replays
 // the same points (timing still varies a little: a point is "about here", not one instruction).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { describeKillAt, type KillAt, runBounded, runKilled, seededRandom } from '../helpers/fault-kill.js';
 import { type FolderState, type PodName, writeFolder } from '../helpers/fault-pods.js';
+import { applyPoints, pullPoints, storeWatch, sweepPoints } from '../helpers/fault-points.js';
 import { fsckStore } from '../helpers/fsck.js';
 import {
   buildImage,
@@ -162,33 +162,6 @@ describe.skipIf(skip)('faults: kill -9 of berth anywhere, then the normal comman
     console.log(`fault suite: BERTH_FAULT_SEED=${SEED}, ${killedPoints} points killed berth mid-work`);
   }, 120_000);
 
-  const snapshotsDir = () => join(root, 'snapshots');
-  const count = (d: string, re: RegExp) =>
-    existsSync(d) ? readdirSync(d).filter((x) => re.test(x)).length : 0;
-  const blobs = () => count(join(root, 'content/blobs/sha256'), /^[a-f0-9]{64}$/);
-  const published = () => count(snapshotsDir(), /^[a-f0-9]{64}$/);
-  /** A snapshot being removed: its snapshot.json or some of its files are gone, its directory is not. */
-  const shrinking = () => {
-    const shape = (d: string) =>
-      [
-        existsSync(join(d, 'snapshot.json')),
-        count(join(d, 'fs/many'), /./),
-        count(join(d, 'fs/large'), /./),
-      ].join(',');
-    const before = new Map(
-      readdirSync(snapshotsDir())
-        .filter((x) => /^[a-f0-9]{64}$/.test(x))
-        .map((x) => [x, shape(join(snapshotsDir(), x))]),
-    );
-    // The directory must still be there after its shape was read: a snapshot renamed away in
-    // the meantime reads as empty, and is not one seen half-deleted.
-    return () =>
-      [...before].some(([x, was]) => {
-        const now = shape(join(snapshotsDir(), x));
-        return now !== was && existsSync(join(snapshotsDir(), x));
-      });
-  };
-
   it('apply killed during create, recreate, remove and pod setup/teardown: the next apply repairs it all', async () => {
     folder.present = new Set(['steady', 'edit', 'prepared']);
     folder.version = 1;
@@ -216,57 +189,19 @@ describe.skipIf(skip)('faults: kill -9 of berth anywhere, then the normal comman
       }
       await writeFolder(dir, small, folder);
       const known = new Set(containerIdsOnDisk(root, state));
-      const netns = join(state, 'netns', 'pod-prepared');
-      const hadNetns = existsSync(netns);
-      const fresh = () =>
-        readdirSync(join(root, 'containers')).filter((x) => /^[a-f0-9]{32}$/.test(x) && !known.has(x));
-      const adds = change.includes('edit') || [...changed].some((p) => folder.present.has(p as PodName));
-      const removes = change.includes('edit') || [...changed].some((p) => !folder.present.has(p as PodName));
-      const events: KillAt[] = [
-        { kind: 'delay', ms: between(0, spans.get(change) ?? first.ms / 2) },
+      const points = applyPoints(
         {
-          kind: 'when',
-          what: 'a new bundle dir appears',
-          holds: () => fresh().length > 0,
-          extraMs: between(0, 10),
+          root,
+          state,
+          known,
+          adds: change.includes('edit') || [...changed].some((p) => folder.present.has(p as PodName)),
+          removes: change.includes('edit') || [...changed].some((p) => !folder.present.has(p as PodName)),
+          ...(changed.has('prepared') ? { sandboxPod: 'prepared' } : {}),
         },
-        {
-          kind: 'when',
-          what: "a new bundle's config.json is written",
-          holds: () => fresh().some((x) => existsSync(join(root, 'containers', x, 'config.json'))),
-          extraMs: between(0, 5),
-        },
-        {
-          kind: 'when',
-          what: "a new bundle's conmon.pid appears",
-          holds: () => fresh().some((x) => existsSync(join(root, 'containers', x, 'conmon.pid'))),
-          extraMs: between(0, 5),
-        },
-        {
-          kind: 'when',
-          what: 'a new container.json is written',
-          holds: () => fresh().some((x) => existsSync(join(root, 'containers', x, 'container.json'))),
-          extraMs: between(0, 20),
-        },
-        {
-          kind: 'when',
-          what: 'a bundle dir goes',
-          holds: () => [...known].some((x) => !existsSync(join(root, 'containers', x))),
-          extraMs: between(0, 10),
-        },
-        {
-          kind: 'when',
-          what: "the prepared pod's netns comes or goes",
-          holds: () => existsSync(netns) !== hadNetns,
-          extraMs: between(0, 5),
-        },
-      ];
-      const applicable = events.slice(1).filter((e) => {
-        const what = (e as { what: string }).what;
-        if (what.includes('netns')) return changed.has('prepared');
-        return what.includes('goes') ? removes : adds;
-      });
-      const at = random() < 0.4 ? (events[0] as KillAt) : pick(applicable);
+        between,
+      );
+      const delay: KillAt = { kind: 'delay', ms: between(0, spans.get(change) ?? first.ms / 2) };
+      const at = random() < 0.4 ? delay : pick(points);
       const point = `#${n} apply (${change}) killed ${describeKillAt(at)}`;
       const killed = await runKilled(global('apply', dir), at);
       watchIds();
@@ -302,7 +237,7 @@ describe.skipIf(skip)('faults: kill -9 of berth anywhere, then the normal comman
       const killed = await runKilled(global('image', 'rm', big), {
         kind: 'when',
         what: 'a snapshot shrinks',
-        holds: shrinking(),
+        holds: storeWatch(root).shrinking(),
         extraMs: 0,
       });
       if (killed.killed) killedPoints++;
@@ -332,20 +267,8 @@ describe.skipIf(skip)('faults: kill -9 of berth anywhere, then the normal comman
         expect(rmImage.code).toBe(0);
       } else {
         if (sweep === 'prune') expect((await berth('image', 'rm', '--keep-content', big)).code).toBe(0);
-        const b0 = blobs();
-        const holds = shrinking();
         const at: KillAt =
-          random() < 0.4
-            ? { kind: 'delay', ms: between(40, gcSpan) }
-            : pick<KillAt>([
-                { kind: 'when', what: 'a snapshot is being removed', holds, extraMs: between(0, 3) },
-                {
-                  kind: 'when',
-                  what: 'a blob is removed',
-                  holds: () => blobs() < b0,
-                  extraMs: between(0, 3),
-                },
-              ]);
+          random() < 0.4 ? { kind: 'delay', ms: between(40, gcSpan) } : pick(sweepPoints(root, between));
         const point = `#${n} image ${sweep} killed ${describeKillAt(at)}`;
         const killed = await runKilled(global('image', ...(sweep === 'rm' ? ['rm', big] : ['prune'])), at);
         if (killed.killed) killedPoints++;
@@ -366,45 +289,8 @@ describe.skipIf(skip)('faults: kill -9 of berth anywhere, then the normal comman
           expect((await berth('image', 'rm', big)).code).toBe(0);
         }
       }
-      const b0 = blobs();
-      const s0 = published();
-      const index = join(root, 'content/index.json');
-      const indexAt = statSync(index).mtimeMs;
       const at: KillAt =
-        random() < 0.4
-          ? { kind: 'delay', ms: between(0, pullSpan) }
-          : pick<KillAt>([
-              {
-                kind: 'when',
-                what: 'an ingest file appears',
-                holds: () => count(join(root, 'ingest'), /\.active$/) > 0,
-                extraMs: between(0, 30),
-              },
-              {
-                kind: 'when',
-                what: 'a snapshot temp dir appears',
-                holds: () => count(snapshotsDir(), /^\.tmp-/) > 0,
-                extraMs: between(0, 40),
-              },
-              {
-                kind: 'when',
-                what: 'a blob is committed',
-                holds: () => blobs() > b0,
-                extraMs: between(0, 5),
-              },
-              {
-                kind: 'when',
-                what: 'a snapshot is published',
-                holds: () => published() > s0,
-                extraMs: between(0, 5),
-              },
-              {
-                kind: 'when',
-                what: 'index.json is replaced',
-                holds: () => statSync(index).mtimeMs !== indexAt,
-                extraMs: 0,
-              },
-            ]);
+        random() < 0.4 ? { kind: 'delay', ms: between(0, pullSpan) } : pick(pullPoints(root, between));
       const point = `#${n} pull killed ${describeKillAt(at)}`;
       const killed = await runKilled(global('image', 'pull', big), at);
       if (killed.killed) killedPoints++;
