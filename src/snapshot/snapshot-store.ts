@@ -4,7 +4,10 @@
 // whole root filesystem up to that layer (its parent's copied, the layer applied). A snapshot is
 // built in `snapshots/.tmp-<hex>.<owner>.<rand>/` (owner: pid, start time, boot; lib/process.ts) and renamed into place only when complete and
 // verified, so a snapshot directory that exists is whole; a temp directory of a dead process is
-// removed by the next pull or prune. Each layer unpacks once and is shared by every image using it.
+// removed by the next pull or prune. Removal is the same in reverse: the snapshot is renamed to a
+// temp name first, then deleted, so a kill in the middle never leaves a half-deleted tree under
+// its published name (a pull would take it as unpacked, or fail to publish over it). Each layer
+// unpacks once and is shared by every image using it.
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -52,6 +55,27 @@ export function createSnapshotStore(
     owner ??= ownerToken(pid); // read from /proc on first use
     return owner;
   };
+  const tempOf = (chainId: Digest) =>
+    join(dir, `.tmp-${digestHex(parseDigest(chainId))}.${ownerOnce()}.${randomBytes(4).toString('hex')}`);
+  /** Unpublish by rename (atomic), then delete at leisure: `clean` finishes it after a crash. */
+  const remove = async (chainId: Digest) => {
+    const tmp = tempOf(chainId);
+    try {
+      await rename(pathOf(chainId), tmp);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw err;
+    }
+    await rm(tmp, { recursive: true, force: true });
+  };
+  const isWhole = async (chainId: Digest) => {
+    try {
+      await readFile(join(pathOf(chainId), 'snapshot.json'));
+      return true;
+    } catch {
+      return false;
+    }
+  };
   return {
     dir,
     form,
@@ -66,22 +90,26 @@ export function createSnapshotStore(
     },
     async prepare(chainId) {
       await makeDirs(dir);
-      const tmp = join(
-        dir,
-        `.tmp-${digestHex(parseDigest(chainId))}.${ownerOnce()}.${randomBytes(4).toString('hex')}`,
-      );
+      const tmp = tempOf(chainId);
       await makeDirs(join(tmp, 'fs'));
       return {
         fs: join(tmp, 'fs'),
         async commit(info) {
           await writeFile(join(tmp, 'snapshot.json'), JSON.stringify(info, null, 2) + '\n');
-          try {
-            await rename(tmp, pathOf(chainId));
-          } catch (err) {
-            // Another process published the same snapshot first: theirs is as good as ours.
-            if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'EEXIST') throw err;
-            await rm(tmp, { recursive: true, force: true });
+          for (let attempt = 0; ; attempt++) {
+            try {
+              await rename(tmp, pathOf(chainId));
+              return;
+            } catch (err) {
+              if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'EEXIST') throw err;
+            }
+            // Another process published the same snapshot first: theirs is as good as ours. A
+            // directory without snapshot.json is not one (a removal an older berth did not
+            // finish): it goes, and ours takes its place.
+            if (attempt > 0 || (await isWhole(chainId))) break;
+            await remove(chainId);
           }
+          await rm(tmp, { recursive: true, force: true });
         },
         discard: () => rm(tmp, { recursive: true, force: true }),
       };
@@ -96,7 +124,7 @@ export function createSnapshotStore(
       }
       return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}` as Digest);
     },
-    remove: (chainId) => rm(pathOf(chainId), { recursive: true, force: true }),
+    remove,
     async clean(isAlive = isOwnerAlive) {
       let names: string[];
       try {
