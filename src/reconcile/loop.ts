@@ -14,6 +14,7 @@ import type { Diagnostic } from '../lib/yaml-validate.js';
 import type { LastGood } from '../manifest/last-good.js';
 import { type LoadResult, loadManifests, type ParseCache } from '../manifest/load.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
+import { reapOrphans } from '../runtime/orphans.js';
 import { type DesiredState, desiredState, type HostLayout } from './desired.js';
 import { createExecutor, type ExecuteDeps, type ExecuteResult, type Executor } from './execute.js';
 import { type Failures, failureKey, imageKey, podFingerprint, podKey, recordPass } from './failures.js';
@@ -185,6 +186,7 @@ export interface PassOptions {
 export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassOptions): Promise<PassResult> {
   const finished = p.tasks.drain();
   const inFlight = p.tasks.inFlight();
+  await reapOrphans(r.rt); // bundles a killed berth left half made or half removed (runtime/orphans.ts)
   let failures = r.status.read()?.failures ?? {};
   const last = await planOnce(r, dir, {
     loaded: o.loaded,

@@ -5,22 +5,19 @@
 // persist directory under --root, so a container's last exit outlives a reboot; one that was
 // running when the host went down has no exit at all and is `exited` with reason `lost`.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import { BerthError, errnoCode, hasCode } from '../lib/errors.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
-import { containerCgroupPath, removeCgroups } from './cgroups.js';
-import { removeNetns } from './netns.js';
+import { removeById } from './orphans.js';
 import { type ContainerPaths, containerPaths, type RuntimePaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
 import { removeUnreadableContainer } from './remove-unreadable.js';
-import { releaseRootfs } from './rootfs.js';
 import type { Runc } from './runc.js';
 import { readLiveState, type StateCache } from './runc-state.js';
 import type { SeccompProfile } from './seccomp.js';
 import { invalid } from './spec.js';
-import { releaseSubPathMounts } from './sub-path-mounts.js';
 
 export interface RuntimeDeps {
   paths: RuntimePaths;
@@ -252,13 +249,5 @@ export async function removeContainer(deps: RuntimeDeps, name: string, force: bo
     );
   }
   if (status.state === 'running' || status.state === 'created') await stopContainer(deps, r.id, 0);
-  const p = containerPaths(deps.paths, r.id);
-  await deps.runc.delete(r.id);
-  await removeCgroups(containerCgroupPath(r.id)); // what runc left when it had lost its state
-  await releaseRootfs(p.rootfs);
-  await releaseSubPathMounts(p.dir); // a create that crashed may have left one: never rm through it
-  if ((r.settings.network ?? 'none') === 'none' && !r.settings.netnsPath) await removeNetns(p.netns);
-  await rm(p.exitFile, { force: true });
-  await rm(join(deps.paths.sockets, r.id), { recursive: true, force: true });
-  await rm(p.dir, { recursive: true, force: true });
+  await removeById(deps, r.id);
 }

@@ -17,6 +17,7 @@ import { createWithConmon } from './conmon.js';
 import { findContainer, type RuntimeDeps } from './containers.js';
 import { loadHostConfinement } from './host-confinement.js';
 import { createNetns, removeNetns } from './netns.js';
+import { markCreating } from './orphans.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
 import {
@@ -126,6 +127,8 @@ async function createHoldingLease(
 
   const id = randomBytes(16).toString('hex');
   const p = containerPaths(deps.paths, id);
+  await makeDirs(deps.paths.containers);
+  const unmark = await markCreating(deps.paths, id); // before the bundle exists: see orphans.ts
   const undo: Array<() => Promise<void>> = [];
   try {
     await makeDirs(p.dir);
@@ -223,6 +226,8 @@ async function createHoldingLease(
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw err;
+  } finally {
+    await unmark();
   }
 }
 

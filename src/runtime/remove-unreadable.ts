@@ -3,13 +3,9 @@
 // it: runc's container (killed), its cgroups, its rootfs mount, its own netns, exit file, attach
 // sockets and bundle. Only with --force: whatever it still runs is killed.
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { containerCgroupPath, removeCgroups } from './cgroups.js';
-import { removeNetns } from './netns.js';
-import { containerPaths, type RuntimePaths } from './paths.js';
+import { removeById } from './orphans.js';
+import type { RuntimePaths } from './paths.js';
 import { readRecordsReport } from './record.js';
-import { releaseRootfs } from './rootfs.js';
 import type { Runc } from './runc.js';
 
 /** Remove the container `idOrPrefix` names if its record is a bad one; false when it is not. */
@@ -21,13 +17,6 @@ export async function removeUnreadableContainer(
   const matches = readRecordsReport(deps.paths.containers).bad.filter((b) => b.id.startsWith(idOrPrefix));
   const bad = matches.length === 1 ? matches[0] : undefined;
   if (!bad || !existsSync(bad.path.slice(0, -'/container.json'.length))) return false;
-  const p = containerPaths(deps.paths, bad.id);
-  await deps.runc.delete(bad.id);
-  await removeCgroups(containerCgroupPath(bad.id));
-  await releaseRootfs(p.rootfs);
-  await removeNetns(p.netns);
-  await rm(p.exitFile, { force: true });
-  await rm(join(deps.paths.sockets, bad.id), { recursive: true, force: true });
-  await rm(p.dir, { recursive: true, force: true });
+  await removeById(deps, bad.id);
   return true;
 }

@@ -1,9 +1,10 @@
 import { pruneImages } from '../../images/index.js';
 import { runtimePaths } from '../../runtime/paths.js';
-import { formatBadRecords, readRecordsReport, snapshotsInUse } from '../../runtime/record.js';
+import { formatBadRecords, readRecordsReport } from '../../runtime/record.js';
 import { allSnapshotStores } from '../../snapshot/snapshot-store.js';
 import type { Command } from '../command.js';
 import { formatSize, renderJson } from '../output.js';
+import { snapshotsKept } from '../snapshots-kept.js';
 
 export const imagePrune: Command = {
   path: ['image', 'prune'],
@@ -17,9 +18,7 @@ export const imagePrune: Command = {
     // A container whose record is unreadable keeps every snapshot (see snapshotsInUse): say why.
     const { containers } = runtimePaths(ctx.flags.root, ctx.flags.state);
     ctx.stderr.write(formatBadRecords(readRecordsReport(containers).bad));
-    const result = await pruneImages(store, allSnapshotStores(ctx.flags.root), () =>
-      snapshotsInUse(ctx.flags.root),
-    );
+    const result = await pruneImages(store, allSnapshotStores(ctx.flags.root), () => snapshotsKept(ctx));
     if (ctx.flags.output === 'json') ctx.stdout.write(renderJson(result));
     else
       ctx.stdout.write(

@@ -1,8 +1,8 @@
 import { findImages, pruneImages } from '../../images/index.js';
-import { snapshotsInUse } from '../../runtime/record.js';
 import { allSnapshotStores } from '../../snapshot/snapshot-store.js';
 import type { Command } from '../command.js';
 import { formatSize, renderJson } from '../output.js';
+import { snapshotsKept } from '../snapshots-kept.js';
 
 export const imageRm: Command = {
   path: ['image', 'rm'],
@@ -22,7 +22,7 @@ export const imageRm: Command = {
     const gc =
       values['keep-content'] === true
         ? undefined
-        : await pruneImages(store, allSnapshotStores(ctx.flags.root), () => snapshotsInUse(ctx.flags.root));
+        : await pruneImages(store, allSnapshotStores(ctx.flags.root), () => snapshotsKept(ctx));
     if (ctx.flags.output === 'json') {
       ctx.stdout.write(
         renderJson({

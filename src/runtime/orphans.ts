@@ -1,0 +1,113 @@
+// Containers nobody owns any more, and removing a container by its id alone.
+//
+// A bundle (`containers/<id>/`) without a record is either being created or being removed, or it
+// was left by a berth that was killed while doing so. To tell them apart without a window:
+// - a create writes `containers/<id>.creating` (its owner token: pid, start time, boot) BEFORE the
+//   bundle directory exists, and deletes it only after the record is written (or everything undone);
+// - a removal deletes the record only after everything else of the container is gone (runc's
+//   container, conmon, cgroups, mounts, netns), then the bundle.
+// So a bundle with no record whose creator is not alive is an orphan: `reapOrphans` removes
+// everything named by its id. A marker whose owner is dead goes too. The reconcile pass and image
+// prune reap before they look, so an orphan's rootfs never pins or outlives its snapshots.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isOwnerAlive, ownerToken } from '../lib/process.js';
+import { containerCgroupPath, removeCgroups } from './cgroups.js';
+import { removeNetns } from './netns.js';
+import { containerPaths, type RuntimePaths } from './paths.js';
+import { releaseRootfs } from './rootfs.js';
+import type { Runc } from './runc.js';
+import { releaseSubPathMounts } from './sub-path-mounts.js';
+
+const ID = /^[a-f0-9]{32}$/;
+const MARKER = /^([a-f0-9]{32})\.creating$/;
+
+export interface RemoveDeps {
+  paths: RuntimePaths;
+  runc: Runc;
+}
+
+const markerOf = (paths: RuntimePaths, id: string) => join(paths.containers, `${id}.creating`);
+
+/** Mark container `id` as being created by this process; the returned function unmarks it. */
+export async function markCreating(paths: RuntimePaths, id: string): Promise<() => Promise<void>> {
+  const marker = markerOf(paths, id);
+  await writeFile(marker, ownerToken(), { mode: 0o600, flag: 'wx' });
+  return () => rm(marker, { force: true });
+}
+
+/** Its conmon, if one still runs for this container (checked by its argv, never by pid alone). */
+function killConmon(pidFile: string, id: string): void {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return;
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (argv[0]?.endsWith('conmon') && argv.includes(id)) process.kill(pid, 'SIGKILL');
+  } catch {
+    // no pid file, or no such process: nothing to kill
+  }
+}
+
+/**
+ * Everything named by container `id`: its conmon (killed first, so it writes no exit file after
+ * ours is gone), runc's container, its cgroups in every hierarchy, its rootfs and subPath mounts
+ * (never `rm -r` through a mount), its own netns, exit file, attach sockets, then its record, then
+ * its bundle. Idempotent: a removal killed anywhere is finished by the next one.
+ */
+export async function removeById(deps: RemoveDeps, id: string): Promise<void> {
+  const p = containerPaths(deps.paths, id);
+  killConmon(p.conmonPidFile, id);
+  await deps.runc.delete(id);
+  await removeCgroups(containerCgroupPath(id)); // what runc left when it had lost its state
+  await releaseRootfs(p.rootfs);
+  await releaseSubPathMounts(p.dir);
+  await removeNetns(p.netns); // `netns/<id>`: its own, if it had one (a pod's is `pod-<name>`)
+  await rm(p.exitFile, { force: true });
+  await rm(join(deps.paths.sockets, id), { recursive: true, force: true });
+  await rm(p.record, { force: true }); // from here on the bundle is an orphan: the next reap finishes it
+  await rm(p.dir, { recursive: true, force: true });
+}
+
+/** Remove every orphaned bundle and stale marker; returns the ids reaped. */
+export async function reapOrphans(deps: RemoveDeps, isAlive = isOwnerAlive): Promise<string[]> {
+  let names: string[];
+  try {
+    names = readdirSync(deps.paths.containers);
+  } catch {
+    return [];
+  }
+  const creating = new Set<string>();
+  for (const n of names) {
+    const m = MARKER.exec(n);
+    if (!m) continue;
+    let owner = '';
+    try {
+      owner = readFileSync(join(deps.paths.containers, n), 'utf8').trim();
+    } catch {
+      continue; // removed meanwhile: the create finished
+    }
+    if (isAlive(owner)) creating.add(m[1] as string);
+  }
+  const reaped: string[] = [];
+  for (const id of names) {
+    if (!ID.test(id) || creating.has(id) || hasRecord(deps.paths, id)) continue;
+    await removeById(deps, id);
+    reaped.push(id);
+  }
+  for (const n of names) {
+    const m = MARKER.exec(n);
+    if (m && !creating.has(m[1] as string)) await rm(join(deps.paths.containers, n), { force: true });
+  }
+  return reaped;
+}
+
+function hasRecord(paths: RuntimePaths, id: string): boolean {
+  try {
+    statSync(containerPaths(paths, id).record);
+    return true;
+  } catch (err) {
+    // An unreadable record is a bad record (record.ts reports it), not an orphan.
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}

@@ -1,0 +1,75 @@
+// Bundles a killed berth left behind (a create killed before its record, a removal killed after
+// deleting it), reaped with real runc and real mounts in a temp root: an orphan goes whole, its
+// mounts unmounted first so nothing is deleted through them; a create in progress (its marker's
+// owner alive) and a container with a record, readable or not, are never touched.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ownerToken } from '../../src/lib/process.js';
+import { markCreating, reapOrphans } from '../../src/runtime/orphans.js';
+import { containerPaths, type RuntimePaths, runtimePaths } from '../../src/runtime/paths.js';
+import { createRunc } from '../../src/runtime/runc.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+
+const skip = missingPrereqs(['runc', 'findmnt'], { root: true });
+
+describe.skipIf(skip)('orphaned bundles', () => {
+  let work: string;
+  let paths: RuntimePaths;
+  const id = (n: number) => n.toString(16).padStart(32, 'a');
+  const mounted = () =>
+    execFileSync('findmnt', ['-rn', '-o', 'TARGET'])
+      .toString()
+      .split('\n')
+      .filter((m) => m.startsWith(work));
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-orphans-'));
+    paths = runtimePaths(join(work, 'root'), join(work, 'state'));
+    await mkdir(paths.containers, { recursive: true });
+  });
+  afterAll(async () => {
+    for (const m of mounted().reverse()) execFileSync('umount', [m]);
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('reaps what no live create owns, unmounting before it deletes; keeps the rest', async () => {
+    const bundle = (n: number) => containerPaths(paths, id(n)).dir;
+    // 1: a create killed after it mounted the rootfs and staged a subPath bind of a volume.
+    const volume = join(work, 'volume');
+    await mkdir(volume, { recursive: true });
+    await writeFile(join(volume, 'data'), 'keep me');
+    await mkdir(join(bundle(1), 'rootfs'), { recursive: true });
+    await mkdir(join(bundle(1), 'subpaths', '0'), { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', join(bundle(1), 'rootfs')]);
+    execFileSync('mount', ['--bind', volume, join(bundle(1), 'subpaths', '0')]);
+    await writeFile(join(paths.containers, `${id(1)}.creating`), '1-1-deadbeef'); // another boot's
+    // 2: a removal killed after it deleted the record (no marker at all).
+    await mkdir(join(bundle(2), 'upper'), { recursive: true });
+    // 3: a create in progress in this very process.
+    await mkdir(bundle(3), { recursive: true });
+    const unmark = await markCreating(paths, id(3));
+    // 4: a container with a record, and a marker its dead creator never removed.
+    await mkdir(bundle(4), { recursive: true });
+    await writeFile(join(bundle(4), 'container.json'), '{}');
+    await writeFile(join(paths.containers, `${id(4)}.creating`), '1-1-deadbeef');
+    // 5: a record that cannot be used is a bad record (reported elsewhere), not an orphan.
+    await mkdir(bundle(5), { recursive: true });
+    await writeFile(join(bundle(5), 'container.json'), '');
+
+    const reaped = await reapOrphans({ paths, runc: createRunc(paths.runcRoot) });
+
+    expect(reaped.sort()).toEqual([id(1), id(2)]);
+    expect(mounted()).toEqual([]);
+    expect(await readFile(join(volume, 'data'), 'utf8')).toBe('keep me');
+    expect((await readdir(paths.containers)).sort()).toEqual([id(3), `${id(3)}.creating`, id(4), id(5)]);
+    expect(await readFile(join(paths.containers, `${id(3)}.creating`), 'utf8')).toBe(ownerToken());
+    await unmark();
+    expect(existsSync(join(paths.containers, `${id(3)}.creating`))).toBe(false);
+    // Once its creator is gone without a record, the next reap takes it.
+    expect(await reapOrphans({ paths, runc: createRunc(paths.runcRoot) })).toEqual([id(3)]);
+  });
+});
