@@ -7,24 +7,10 @@ import { createHash } from 'node:crypto';
 import { formatErrorLine } from '../lib/errors.js';
 import { INITIAL_BACKOFF_MS, MAX_BACKOFF_MS } from '../runtime/restart.js';
 import type { DesiredPod } from './desired.js';
-import type { Action } from './plan.js';
+import type { Action, Failure, Failures } from './plan-types.js';
 import type { TaskOutcome } from './tasks.js';
 
-export interface Failure {
-  /** The container whose action failed (`pod/` keys), if any. */
-  container?: string;
-  /** Pod/container names that wait for this image (`image/` keys). */
-  for?: string[];
-  attempts: number;
-  /** `CODE: message`. */
-  error: string;
-  /** ms epoch of the last failure, and of the next attempt. */
-  at: number;
-  retryAt: number;
-  fingerprint?: string;
-}
-
-export type Failures = Record<string, Failure>;
+export type { Failure, Failures } from './plan-types.js';
 
 export const podKey = (pod: string) => `pod/${pod}`;
 export const imageKey = (image: string) => `image/${image}`;

@@ -3,8 +3,24 @@
 // makes from manifests. Types and constants only.
 import type { ContainerState, ContainerStatus } from '../runtime/containers.js';
 import type { DesiredState } from './desired.js';
-import type { Failures } from './failures.js';
 import type { ObservedSandbox } from './sandbox.js';
+
+/** A failed action, remembered between passes so that it backs off (failures.ts). */
+export interface Failure {
+  /** The container whose action failed (`pod/` keys), if any. */
+  container?: string;
+  /** Pod/container names that wait for this image (`image/` keys). */
+  for?: string[];
+  attempts: number;
+  /** `CODE: message`. */
+  error: string;
+  /** ms epoch of the last failure, and of the next attempt. */
+  at: number;
+  retryAt: number;
+  fingerprint?: string;
+}
+
+export type Failures = Record<string, Failure>;
 
 export const ANNOTATION = {
   owner: 'berth.dev/owner',

@@ -16,7 +16,8 @@
 //   saying what it is doing: its task owns it until it ends (execute.ts).
 import { nextBackoff, shouldRestart } from '../runtime/restart.js';
 import type { DesiredContainer, DesiredPod, DesiredState } from './desired.js';
-import { activeFailure, type Failure, imageKey, podFingerprint, podKey } from './failures.js';
+import { activeFailure, podFingerprint, podKey } from './failures.js';
+import { planImages } from './plan-images.js';
 import {
   type Action,
   ANNOTATION,
@@ -26,6 +27,7 @@ import {
   OWNER_MANIFESTS,
   type PlanInput,
 } from './plan-types.js';
+import { backingOff, seconds } from './plan-waits.js';
 import { checkSandbox, containersToStartAgain, folderOf } from './sandbox.js';
 import { type CanonicalSpec, canonicalSpec, describeChanges, specHash } from './spec-hash.js';
 
@@ -48,19 +50,6 @@ function storedSpec(c: ObservedContainer): CanonicalSpec | undefined {
   } catch {
     return undefined;
   }
-}
-
-const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
-
-/** `web: failed 3 times (ERR_X: …), retry in 40 s` */
-function backingOff(pod: string, what: string, f: Failure, now: number): Action {
-  const times = f.attempts === 1 ? 'once' : `${f.attempts} times`;
-  return {
-    kind: 'wait',
-    pod,
-    reason: `${what} failed ${times} (${f.error}), retry in ${seconds(f.retryAt - now)}`,
-    until: f.retryAt,
-  };
 }
 
 /** Run, keep, recreate or restart one container; undefined when nothing is to be done. */
@@ -305,52 +294,8 @@ export function plan(input: PlanInput): Action[] {
   };
   const actions: Action[] = [];
   // 1. Images, first.
-  const wanted = new Map<string, { platform?: string; never: boolean; who: string[] }>();
-  const want = (image: string, who: string, never: boolean, platform?: string) => {
-    const w = wanted.get(image) ?? { never: true, who: [] };
-    if (platform) w.platform = platform; // an Image's platform, even when a pod wants the ref too
-    w.never &&= never;
-    w.who.push(who);
-    wanted.set(image, w);
-  };
-  for (const p of desired.pods) {
-    if (frozen.has(p.name)) continue;
-    for (const c of [...p.initContainers, ...p.containers])
-      want(c.image, `${p.name}/${c.name}`, c.pullPolicy === 'Never');
-  }
-  for (const i of desired.images) want(i.image, `Image ${i.name}`, i.pullPolicy === 'Never', i.platform);
-  const unpullable = new Set<string>(); // missing, and not pulled in this pass
-  for (const [image, w] of wanted) {
-    if (observed.images.has(image)) continue;
-    const pulling = inFlight.get(imageKey(image));
-    if (pulling !== undefined) {
-      unpullable.add(image); // not pulled by this pass: its pods wait for the pull under way
-      actions.push({ kind: 'wait', pod: '', reason: `${image}: ${pulling}` });
-      continue;
-    }
-    const missing = observed.notUnpacked?.has(image) ? 'in the store but not unpacked' : 'not in the store';
-    const failed = w.never ? undefined : activeFailure(failures, imageKey(image), input.now);
-    if (w.never || failed) unpullable.add(image);
-    if (w.never)
-      actions.push({
-        kind: 'wait',
-        pod: '',
-        reason: `${image}: ${missing} and pullPolicy is Never (${w.who.join(', ')})`,
-      });
-    else {
-      actions.push(
-        failed
-          ? backingOff('', `${image}: pull`, failed, input.now)
-          : {
-              kind: 'pull',
-              image,
-              ...(w.platform ? { platform: w.platform } : {}),
-              for: w.who,
-              reason: `${image}: ${missing} (${w.who.join(', ')})`,
-            },
-      );
-    }
-  }
+  const { actions: pulls, unpullable } = planImages(input);
+  actions.push(...pulls);
   // 2. Pods that are gone from the manifests.
   const mine = observed.containers.filter((c) => c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS);
   const desiredNames = new Set(desired.pods.map((p) => p.name));

@@ -9,7 +9,7 @@
 // - a task never throws: what it did and what failed are reported as it goes;
 // - `inFlight()` is taken before a pass observes the host, so a task that ends during the pass is
 //   still a wait in that plan and its effects are seen by the next (no half-finished state planned).
-import type { Action } from './plan.js';
+import type { Action } from './plan-types.js';
 
 export interface TaskOutcome {
   done: Action[];

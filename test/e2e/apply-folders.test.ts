@@ -2,13 +2,13 @@
 // prunes only the pods whose manifests were in DIR (another folder's pods, or an empty folder,
 // never remove them); and an image the store names but has not unpacked is pulled again, which
 // unpacks it, so its pod runs.
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth } from '../helpers/cli.js';
+import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -59,20 +59,7 @@ describe.skipIf(skip)('apply of one folder', () => {
     await pushImage(layout, 'packed', `${registry.host}/demo/packed:1`);
   }, 180_000);
   afterAll(async () => {
-    // Each folder removes its own pods: its files deleted, the folder applied.
-    for (const dir of folders) {
-      for (const f of await readdir(dir).catch(() => [] as string[])) await rm(join(dir, f));
-      await berth('apply', dir).catch(() => undefined);
-    }
-    const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
-      name: string;
-    }>;
-    for (const c of left.reverse()) await berth('container', 'rm', '--force', c.name);
-    const leaked = execFileSync('findmnt', ['-rn', '-o', 'TARGET'])
-      .toString()
-      .split('\n')
-      .filter((m) => m.startsWith(work));
-    for (const m of [...leaked].reverse()) execFileSync('umount', [m]);
+    const { left, leaked } = await cleanUpHost({ berth, work, folders: folders });
     await registry?.stop();
     await layout?.cleanup();
     await rm(work, { recursive: true, force: true });

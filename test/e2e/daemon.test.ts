@@ -2,15 +2,16 @@
 // kill -9 of the daemon and a restart touch no container; a folder swapped through a symlink
 // (git-sync) restarts no unchanged pod; the API socket serves ps and apply, one daemon per state
 // directory; a failing pod backs off.
-import { type ChildProcess, execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
+import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -86,24 +87,11 @@ describe.skipIf(skip)('daemon', () => {
   }, 180_000);
   afterAll(async () => {
     await stop('SIGKILL');
-    // Pods (and their netns) go the way users remove them: each folder's files deleted, the folder
-    // applied (an apply prunes only its own folder's pods).
-    for (const name of ['manifests', 'current', 'api', 'init']) {
-      const dir = join(work, name);
-      if (!existsSync(dir)) continue;
-      for (const f of await readdir(dir)) await rm(join(dir, f)); // `current`: the files it links to
-      await berth('apply', dir);
-    }
-    const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
-      name: string;
-    }>;
-    for (const c of left) await berth('container', 'rm', '--force', c.name);
-    const leaked = execFileSync('findmnt', ['-rn', '-o', 'TARGET'])
-      .toString()
-      .split('\n')
-      .filter((m) => m.startsWith(work));
-    // The host is left as found even when this run failed; then the leak fails the run.
-    for (const m of [...leaked].reverse()) execFileSync('umount', [m]);
+    const { left, leaked } = await cleanUpHost({
+      berth,
+      work,
+      folders: ['manifests', 'current', 'api', 'init'].map((n) => join(work, n)),
+    });
     await registry?.stop();
     await layout?.cleanup();
     await rm(work, { recursive: true, force: true });

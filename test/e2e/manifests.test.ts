@@ -3,7 +3,7 @@
 // manifest that shrinks (rewritten with one of its two pods) keeps its last good content until it has
 // been unchanged for the settle time, then the daemon acts on it by itself — no further file event,
 // and a resync far away (600 s).
-import { type ChildProcess, execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SETTLE_MS } from '../../src/manifest/settle.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
+import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -78,22 +79,11 @@ describe.skipIf(skip)('broken and half-written manifests', () => {
       daemon.kill('SIGKILL');
       await exited;
     }
-    // apply DIR prunes only DIR's pods: each folder this file used is emptied and applied.
-    for (const name of ['values', 'manifests']) {
-      const dir = join(work, name);
-      await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
-      await berth('apply', dir);
-    }
-    const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
-      name: string;
-    }>;
-    for (const c of left) await berth('container', 'rm', '--force', c.name);
-    const leaked = execFileSync('findmnt', ['-rn', '-o', 'TARGET'])
-      .toString()
-      .split('\n')
-      .filter((m) => m.startsWith(work));
-    for (const m of [...leaked].reverse()) execFileSync('umount', [m]);
+    const { left, leaked } = await cleanUpHost({
+      berth,
+      work,
+      folders: ['values', 'manifests'].map((n) => join(work, n)),
+    });
     await registry?.stop();
     await layout?.cleanup();
     await rm(work, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
+import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { type HostileRegistry, rangeStart, startHostileRegistry } from '../helpers/hostile-registry.js';
 import {
   buildImage,
@@ -168,20 +169,13 @@ describe.skipIf(skip)('pipelines', () => {
   afterAll(async () => {
     for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
     // Containers first, by force (a pod left mid-test may ignore SIGTERM for an hour), then the
-    // pods' own resources, the way users remove them: an empty folder, applied.
-    const ls = async () =>
-      JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{ name: string }>;
-    const all = await ls();
-    for (const c of all) await berth('container', 'rm', '--force', c.name);
-    const empty = join(work, 'empty');
-    await mkdir(empty, { recursive: true });
-    await berth('apply', empty);
-    const left = await ls();
-    const leaked = execFileSync('findmnt', ['-rn', '-o', 'TARGET'])
-      .toString()
-      .split('\n')
-      .filter((m) => m.startsWith(work));
-    for (const m of [...leaked].reverse()) execFileSync('umount', [m]);
+    // pods' own resources, the way users remove them: each folder emptied and applied.
+    const { left, leaked } = await cleanUpHost({
+      berth,
+      work,
+      folders: ['pull', 'stop'].map((n) => join(work, n)),
+      forceFirst: true,
+    });
     await registry?.stop();
     await hostile?.close();
     await layout?.cleanup();

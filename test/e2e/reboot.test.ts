@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
+import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
@@ -132,18 +133,7 @@ spec:
     for (const [file, text] of Object.entries(manifests(image))) await writeFile(join(dir, file), text);
   }, 180_000);
   afterAll(async () => {
-    // Everything goes: the folder's files deleted, the folder applied, then what is left by hand.
-    if (dir) {
-      for (const f of await readdir(dir).catch(() => [] as string[])) await rm(join(dir, f));
-      await berth('apply', dir).catch(() => undefined);
-    }
-    const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as ContainerJson[];
-    for (const c of left.reverse()) await berth('container', 'rm', '--force', c.name);
-    const leaked = execFileSync('findmnt', ['-rn', '-o', 'TARGET'])
-      .toString()
-      .split('\n')
-      .filter((m) => m.startsWith(work));
-    for (const m of [...leaked].reverse()) execFileSync('umount', [m]);
+    const { left, leaked } = await cleanUpHost({ berth, work, folders: [dir] });
     await registry?.stop();
     await layout?.cleanup();
     await rm(work, { recursive: true, force: true });

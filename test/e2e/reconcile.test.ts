@@ -2,13 +2,13 @@
 // manifests up; an edit recreates exactly what changed, with the reason; a broken edit changes
 // nothing; a deleted file removes its pod and keeps its named volume; a killed container comes back
 // per policy after its back-off; containers made by hand are never touched.
-import { execFileSync } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth } from '../helpers/cli.js';
+import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -58,22 +58,7 @@ describe.skipIf(skip)('reconcile', () => {
     }
   }, 180_000);
   afterAll(async () => {
-    // Everything goes: delete the manifests, apply their folder (an apply prunes only its own
-    // folder's pods), then remove what is left by hand.
-    if (dir) {
-      for (const f of await readdir(dir).catch(() => [] as string[])) await rm(join(dir, f));
-      await berth('apply', dir).catch(() => undefined);
-    }
-    const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
-      name: string;
-    }>;
-    for (const c of left.reverse()) await berth('container', 'rm', '--force', c.name);
-    const leaked = execFileSync('findmnt', ['-rn', '-o', 'TARGET'])
-      .toString()
-      .split('\n')
-      .filter((m) => m.startsWith(work));
-    // The host is left as found even when this run failed; then the leak fails the run.
-    for (const m of [...leaked].reverse()) execFileSync('umount', [m]);
+    const { leaked } = await cleanUpHost({ berth, work, folders: [dir] });
     await registry?.stop();
     await layout?.cleanup();
     await rm(work, { recursive: true, force: true });
