@@ -186,7 +186,7 @@ export interface PassOptions {
 export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassOptions): Promise<PassResult> {
   const finished = p.tasks.drain();
   const inFlight = p.tasks.inFlight();
-  await reapOrphans(r.rt); // bundles a killed berth left half made or half removed (runtime/orphans.ts)
+  const orphans = await reapOrphans(r.rt); // bundles a killed berth left half made or half removed
   let failures = r.status.read()?.failures ?? {};
   const last = await planOnce(r, dir, {
     loaded: o.loaded,
@@ -204,7 +204,16 @@ export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassO
     },
   });
   const todo = last.actions.filter((a) => isActionable(a) && (o.allow?.(a) ?? true));
-  const remaining = last.actions.filter((a) => !isActionable(a));
+  const remaining: Action[] = [
+    ...orphans.failed.map(
+      ({ id, error }): Action => ({
+        kind: 'wait',
+        pod: '',
+        reason: `container ${id}: left by a killed berth, not removed yet (${formatErrorLine(error)})`,
+      }),
+    ),
+    ...last.actions.filter((a) => !isActionable(a)),
+  ];
   const started = o.startNothing ? [] : p.executor.start(todo, last.desired);
   await r.status.write(
     buildStatus(resolve(dir), last.desired, last.frozen, remaining, failures, o.loaded.fromLastGood),
@@ -275,7 +284,10 @@ async function applyLocked(
       if (pipelines.tasks.size === 0 && !wake.movedSince(mark)) break;
       if (stopping) await pipelines.tasks.idle();
       else {
-        const until = result.remaining.flatMap((a) => (a.kind === 'wait' && a.until ? [a.until] : []));
+        const now = r.now(); // a wait whose time has passed is no reason to wake at once again
+        const until = result.remaining.flatMap((a) =>
+          a.kind === 'wait' && a.until && a.until > now ? [a.until] : [],
+        );
         await wake.next(mark, until.length > 0 ? Math.min(...until) : undefined);
       }
     }

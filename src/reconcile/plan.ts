@@ -266,9 +266,15 @@ function planPodContainers(
 function podFolders(observed: ObservedState): Map<string, string | undefined> {
   const folders = new Map<string, string | undefined>();
   for (const [pod, s] of observed.sandboxes) folders.set(pod, folderOf(s.source));
-  for (const c of observed.containers)
-    if (c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS)
-      folders.set(podOf(c), folderOf(c.annotations[ANNOTATION.source]));
+  for (const c of observed.containers) {
+    const folder = folderOf(c.annotations[ANNOTATION.source]);
+    // A container that names no source never takes a folder its sandbox recorded away.
+    if (
+      c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS &&
+      (folder !== undefined || !folders.has(podOf(c)))
+    )
+      folders.set(podOf(c), folder);
+  }
   return folders;
 }
 

@@ -9,8 +9,9 @@
 // everything under it (runc, its init) are killed by pid; the caller then undoes the rest (runc
 // state, rootfs, netns, bundle), and the cgroup runc may have made is removed here.
 import { spawn } from 'node:child_process';
-import { readFileSync, rmdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { BerthError } from '../lib/errors.js';
+import { containerCgroupPath, removeCgroups } from './cgroups.js';
 import type { ContainerPaths, RuntimePaths } from './paths.js';
 import { killTree } from './process-tree.js';
 import type { Runc } from './runc.js';
@@ -137,45 +138,29 @@ export function createWithConmon(o: ConmonOptions): Promise<number> {
 
 /**
  * After a handshake that never came: kill conmon (the one started and the monitor it forked, by
- * its pid file) with everything under it, then remove the cgroup runc may have made (its path is
- * in the bundle's config.json; `runc delete` cannot, when runc died before writing its state).
+ * its pid file) with everything under it, then remove the cgroups runc may have made (`runc
+ * delete` cannot, when runc died before writing its state). A pid counts only while it is still a
+ * process started for this container (its argv names the id): by now either pid may be reused.
  */
 async function abandonHandshake(o: ConmonOptions, spawned: number | undefined): Promise<void> {
-  const read = (file: string) => {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch {
-      return '';
-    }
-  };
-  const monitor = Number(read(o.paths.conmonPidFile).trim()) || 0;
-  if (!(await killTree([spawned ?? 0, monitor]))) {
+  let monitor = 0;
+  try {
+    monitor = Number(readFileSync(o.paths.conmonPidFile, 'utf8').trim()) || 0;
+  } catch {
+    // conmon never got as far as its pid file
+  }
+  const ours = [spawned ?? 0, monitor].filter((pid) => pid > 0 && startedFor(pid, o.id));
+  if (!(await killTree(ours))) {
     throw new BerthError('ERR_CREATE_TIMEOUT', 'internal', `conmon of ${o.name} outlived SIGKILL`);
   }
-  let cgroup = '';
+  await removeCgroups(containerCgroupPath(o.id));
+}
+
+/** Whether process `pid` runs with `id` among its arguments (conmon's `--cid <id>`). */
+function startedFor(pid: number, id: string): boolean {
   try {
-    cgroup =
-      (JSON.parse(read(o.paths.config)) as { linux?: { cgroupsPath?: string } }).linux?.cgroupsPath ?? '';
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(id);
   } catch {
-    return;
-  }
-  if (!cgroup.startsWith('/') || cgroup.split('/').includes('..')) return;
-  const base = '/sys/fs/cgroup';
-  // Unified (v2), then every v1 hierarchy; a cgroup that does not exist is fine.
-  const hierarchies = [
-    '',
-    ...read('/proc/self/cgroup')
-      .split('\n')
-      .flatMap((l) => {
-        const controllers = l.split(':')[1];
-        return controllers ? [`/${controllers.replace(/^name=/, '')}`] : [];
-      }),
-  ];
-  for (const h of new Set(hierarchies)) {
-    try {
-      rmdirSync(`${base}${h}${cgroup}`);
-    } catch {
-      // absent, or not this hierarchy
-    }
+    return false;
   }
 }

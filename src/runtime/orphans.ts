@@ -69,13 +69,22 @@ export async function removeById(deps: RemoveDeps, id: string): Promise<void> {
   await rm(p.dir, { recursive: true, force: true });
 }
 
-/** Remove every orphaned bundle and stale marker; returns the ids reaped. */
-export async function reapOrphans(deps: RemoveDeps, isAlive = isOwnerAlive): Promise<string[]> {
+export interface Reaped {
+  reaped: string[];
+  /** Orphans that could not be removed this time (a process stuck in D state, an immutable file): tried again next time. */
+  failed: Array<{ id: string; error: unknown }>;
+}
+
+/**
+ * Remove every orphaned bundle and stale marker. Never throws for one orphan: what cannot be
+ * removed now is reported and tried again by the next caller, and holds nothing else back.
+ */
+export async function reapOrphans(deps: RemoveDeps, isAlive = isOwnerAlive): Promise<Reaped> {
   let names: string[];
   try {
     names = readdirSync(deps.paths.containers);
   } catch {
-    return [];
+    return { reaped: [], failed: [] };
   }
   const creating = new Set<string>();
   for (const n of names) {
@@ -89,17 +98,21 @@ export async function reapOrphans(deps: RemoveDeps, isAlive = isOwnerAlive): Pro
     }
     if (isAlive(owner)) creating.add(m[1] as string);
   }
-  const reaped: string[] = [];
+  const out: Reaped = { reaped: [], failed: [] };
   for (const id of names) {
     if (!ID.test(id) || creating.has(id) || hasRecord(deps.paths, id)) continue;
-    await removeById(deps, id);
-    reaped.push(id);
+    try {
+      await removeById(deps, id);
+      out.reaped.push(id);
+    } catch (error) {
+      out.failed.push({ id, error });
+    }
   }
   for (const n of names) {
     const m = MARKER.exec(n);
     if (m && !creating.has(m[1] as string)) await rm(join(deps.paths.containers, n), { force: true });
   }
-  return reaped;
+  return out;
 }
 
 function hasRecord(paths: RuntimePaths, id: string): boolean {

@@ -109,13 +109,14 @@ export function formatBadRecords(bad: readonly BadRecord[]): string {
 
 /**
  * Every snapshot some container's rootfs stands on (for image prune). While a record is bad, the
- * snapshots its container uses are unknown, so every snapshot present is kept: prune goes on (blobs
+ * snapshots its container uses are unknown, so every snapshot present is kept (so too with `keepAll`:
+ * a bundle left by a killed berth that could not be removed yet): prune goes on (blobs
  * are collected) but never pulls a layer from under a container it cannot read.
  */
-export async function snapshotsInUse(root: string): Promise<Digest[]> {
+export async function snapshotsInUse(root: string, o: { keepAll?: boolean } = {}): Promise<Digest[]> {
   const { records, bad } = readRecordsReport(join(root, 'containers'));
   const used = records.flatMap((r) => r.chainIds ?? []);
-  if (bad.length === 0) return used;
+  if (bad.length === 0 && !o.keepAll) return used;
   const present = [join(root, 'snapshots'), join(root, 'snapshots', 'native')].flatMap((dir) => {
     try {
       return readdirSync(dir).filter((n) => /^[a-f0-9]{64}$/.test(n));

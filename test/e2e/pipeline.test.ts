@@ -6,7 +6,7 @@
 // mount source on a dead NFS server would) times out and leaves nothing behind. Every wait is
 // bounded and watches for a condition.
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,7 @@ import {
   populateRandom,
   pushImage,
 } from '../helpers/images.js';
+import { cgroupsOf } from '../helpers/leaks.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -328,10 +329,7 @@ describe.skipIf(skip)('pipelines', () => {
       expect(existsSync(join(state, 'runc', id))).toBe(false); // runc's state
       expect(existsSync(join(state, 'netns', id))).toBe(false);
       expect(existsSync(join(state, 'exits', id))).toBe(false);
-      const cgroups = readdirSync('/sys/fs/cgroup').flatMap((h) =>
-        existsSync(join('/sys/fs/cgroup', h, 'berth', id)) ? [h] : [],
-      );
-      expect(cgroups).toEqual([]);
+      expect(cgroupsOf(id)).toEqual([]); // every hierarchy: v1's, and v2's unified one
       expect(
         execFileSync('findmnt', ['-rn', '-o', 'TARGET'])
           .toString()

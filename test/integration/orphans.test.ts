@@ -14,7 +14,7 @@ import { containerPaths, type RuntimePaths, runtimePaths } from '../../src/runti
 import { createRunc } from '../../src/runtime/runc.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
-const skip = missingPrereqs(['runc', 'findmnt'], { root: true });
+const skip = missingPrereqs(['runc', 'findmnt', 'chattr'], { root: true });
 
 describe.skipIf(skip)('orphaned bundles', () => {
   let work: string;
@@ -60,9 +60,9 @@ describe.skipIf(skip)('orphaned bundles', () => {
     await mkdir(bundle(5), { recursive: true });
     await writeFile(join(bundle(5), 'container.json'), '');
 
-    const reaped = await reapOrphans({ paths, runc: createRunc(paths.runcRoot) });
+    const { reaped, failed } = await reapOrphans({ paths, runc: createRunc(paths.runcRoot) });
 
-    expect(reaped.sort()).toEqual([id(1), id(2)]);
+    expect([reaped.sort(), failed]).toEqual([[id(1), id(2)], []]);
     expect(mounted()).toEqual([]);
     expect(await readFile(join(volume, 'data'), 'utf8')).toBe('keep me');
     expect((await readdir(paths.containers)).sort()).toEqual([id(3), `${id(3)}.creating`, id(4), id(5)]);
@@ -70,6 +70,25 @@ describe.skipIf(skip)('orphaned bundles', () => {
     await unmark();
     expect(existsSync(join(paths.containers, `${id(3)}.creating`))).toBe(false);
     // Once its creator is gone without a record, the next reap takes it.
-    expect(await reapOrphans({ paths, runc: createRunc(paths.runcRoot) })).toEqual([id(3)]);
+    expect((await reapOrphans({ paths, runc: createRunc(paths.runcRoot) })).reaped).toEqual([id(3)]);
+  });
+
+  it('an orphan that cannot be removed now is reported, holds no other back, and goes once it can', async () => {
+    const stuck = containerPaths(paths, id(6)).dir;
+    const gone = containerPaths(paths, id(7)).dir;
+    await mkdir(join(stuck, 'upper'), { recursive: true });
+    await writeFile(join(stuck, 'upper', 'pinned'), '');
+    execFileSync('chattr', ['+i', join(stuck, 'upper', 'pinned')]); // as a privileged container could
+    await mkdir(gone, { recursive: true });
+    try {
+      const first = await reapOrphans({ paths, runc: createRunc(paths.runcRoot) });
+      expect(first.reaped).toEqual([id(7)]);
+      expect(first.failed.map((f) => f.id)).toEqual([id(6)]); // rm fails on the immutable file
+      expect(existsSync(gone)).toBe(false);
+    } finally {
+      execFileSync('chattr', ['-i', join(stuck, 'upper', 'pinned')]);
+    }
+    const second = await reapOrphans({ paths, runc: createRunc(paths.runcRoot) });
+    expect([second.reaped, second.failed]).toEqual([[id(6)], []]);
   });
 });

@@ -628,6 +628,14 @@ describe('plan: apply DIR prunes only what DIR owns', () => {
     ]);
   });
 
+  it("a container that names no source leaves its sandbox's folder standing: C's apply removes nothing of A", () => {
+    const { [ANNOTATION.source]: _, ...noSource } = a.annotations;
+    const o = { images, containers: [{ ...a, annotations: noSource }], sandboxes };
+    expect(summary(plan({ folder: '/C', desired: none, observed: o, frozen: new Map(), now: NOW }))).toEqual([
+      'teardown-pod old: no longer in the manifests',
+    ]);
+  });
+
   it("B applied: its own pods are kept or pruned, A's stays", () => {
     expect(planOf('/B', desiredB)).toEqual([
       'teardown-pod c: no longer in the manifests',
