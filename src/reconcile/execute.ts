@@ -193,15 +193,12 @@ function describeStep(a: Action, deps: ExecuteDeps): string {
 }
 
 export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
-  // A step that waited for its slot while berth was told to stop does not start (SIGTERM: no new action).
-  const guard =
-    (slot: Slot): Slot =>
-    (fn) =>
-      slot(() => {
-        if (deps.signal?.aborted) throw new BerthError('ERR_STOPPING', 'unavailable', 'berth is stopping');
-        return fn();
-      });
-  const slots = { pull: guard(createSemaphore(PULLS_AT_ONCE)), step: guard(createSemaphore(STEPS_AT_ONCE)) };
+  // A step that waited for its slot while berth was told to stop does not start (no new action).
+  const { signal } = deps;
+  const slots = {
+    pull: createSemaphore(PULLS_AT_ONCE, { signal }),
+    step: createSemaphore(STEPS_AT_ONCE, { signal }),
+  };
   /** Run one action of a task; false when the task stops here (failed, or berth is stopping). */
   const attempt = async (a: Action, desired: DesiredState, report: TaskReport): Promise<boolean> => {
     if (deps.signal?.aborted) return false;
