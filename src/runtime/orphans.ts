@@ -9,7 +9,7 @@
 // So a bundle with no record whose creator is not alive is an orphan: `reapOrphans` removes
 // everything named by its id. A marker whose owner is dead goes too. The reconcile pass and image
 // prune reap before they look, so an orphan's rootfs never pins or outlives its snapshots.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isOwnerAlive, ownerToken } from '../lib/process.js';
@@ -58,7 +58,9 @@ function killConmon(pidFile: string, id: string): void {
 export async function removeById(deps: RemoveDeps, id: string): Promise<void> {
   const p = containerPaths(deps.paths, id);
   killConmon(p.conmonPidFile, id);
-  await deps.runc.delete(id);
+  // runc knows a container only by its state directory: without one (gone with /run at a reboot,
+  // or never written) `runc delete` could only say it does not exist, at a process per container.
+  if (existsSync(join(deps.runc.root, id))) await deps.runc.delete(id);
   await removeCgroups(containerCgroupPath(id)); // what runc left when it had lost its state
   await releaseRootfs(p.rootfs);
   await releaseSubPathMounts(p.dir);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownerToken } from '../../src/lib/process.js';
-import { markCreating, reapOrphans } from '../../src/runtime/orphans.js';
+import { markCreating, reapOrphans, removeById } from '../../src/runtime/orphans.js';
 import { containerPaths, type RuntimePaths, runtimePaths } from '../../src/runtime/paths.js';
 import { createRunc } from '../../src/runtime/runc.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -71,5 +71,26 @@ describe.skipIf(skip)('orphaned bundles', () => {
     expect(existsSync(join(paths.containers, `${id(3)}.creating`))).toBe(false);
     // Once its creator is gone without a record, the next reap takes it.
     expect(await reapOrphans({ paths, runc: createRunc(paths.runcRoot) })).toEqual([id(3)]);
+  });
+
+  it('removes a container runc has no state for (a reboot emptied /run) without running runc', async () => {
+    // After a reboot every container is removed before it is made again: a runc process each only
+    // to hear "does not exist" was a third of the processes of a recovery. No runc binary at all
+    // here, so any call fails the removal.
+    const noRunc = createRunc(paths.runcRoot, join(work, 'no-such-runc'));
+    const p = containerPaths(paths, id(6));
+    await mkdir(join(p.dir, 'upper'), { recursive: true });
+    await writeFile(p.record, '{}');
+    await removeById({ paths, runc: noRunc }, id(6));
+    expect(existsSync(p.dir)).toBe(false);
+    // With state, runc is asked (and its failure is the removal's).
+    const q = containerPaths(paths, id(7));
+    await mkdir(q.dir, { recursive: true });
+    await mkdir(join(paths.runcRoot, id(7)), { recursive: true });
+    await expect(removeById({ paths, runc: noRunc }, id(7))).rejects.toMatchObject({ code: 'ERR_RUNC' });
+    expect(existsSync(q.dir)).toBe(true);
+    await rm(join(paths.runcRoot, id(7)), { recursive: true });
+    await removeById({ paths, runc: createRunc(paths.runcRoot) }, id(7));
+    expect(existsSync(q.dir)).toBe(false);
   });
 });
