@@ -17,6 +17,10 @@ export interface ManifestFileStat {
   key: string;
 }
 
+function statOf(st: { size: number; mtimeMs: number; ino: number }): ManifestFileStat {
+  return { size: st.size, mtimeMs: st.mtimeMs, key: `${st.size}:${st.mtimeMs}:${st.ino}` };
+}
+
 /** The reason alone: the caller's diagnostic names the file. */
 function refuse(why: string): BerthError {
   return new BerthError('ERR_MANIFEST_UNREADABLE', 'invalid', why);
@@ -32,13 +36,19 @@ export async function readManifestFile(
   known: (key: string) => boolean = () => false,
 ): Promise<{ stat: ManifestFileStat; text?: string }> {
   // Not even opened unless it is a regular file: opening some devices acts (a watchdog, a tape).
-  if (!(await stat(file)).isFile()) throw refuse('not a regular file');
+  const before = await stat(file);
+  if (!before.isFile()) throw refuse('not a regular file');
+  if (before.size <= MAX_MANIFEST_BYTES) {
+    // Unchanged since it was last read (the daemon's passes): no need to open it at all.
+    const seen = statOf(before);
+    if (known(seen.key)) return { stat: seen };
+  }
   const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw refuse('not a regular file');
     if (st.size > MAX_MANIFEST_BYTES) throw refuse(`larger than ${MAX_MANIFEST_BYTES} bytes`);
-    const stat = { size: st.size, mtimeMs: st.mtimeMs, key: `${st.size}:${st.mtimeMs}:${st.ino}` };
+    const stat = statOf(st);
     if (known(stat.key)) return { stat };
     // To the end, but never past the bound: the file may grow while it is read.
     const chunks: Buffer[] = [];

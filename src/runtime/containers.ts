@@ -139,7 +139,11 @@ export async function listContainers(deps: RuntimeDeps): Promise<ContainerStatus
 }
 
 export async function startContainer(deps: RuntimeDeps, name: string): Promise<ContainerStatus> {
-  const r = await findContainer(deps, name);
+  return startCreated(deps, await findContainer(deps, name));
+}
+
+/** Start the container of record `r` (the one a create just returned: no need to read every record). */
+export async function startCreated(deps: RuntimeDeps, r: ContainerRecord): Promise<ContainerStatus> {
   const p = containerPaths(deps.paths, r.id);
   try {
     // Straight to runc (the common case, and the one whose latency users feel); the state is only

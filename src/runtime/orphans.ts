@@ -4,15 +4,18 @@
 // was left by a berth that was killed while doing so. To tell them apart without a window:
 // - a create writes `containers/<id>.creating` (its owner token: pid, start time, boot) BEFORE the
 //   bundle directory exists, and deletes it only after the record is written (or everything undone);
+//   the marker appears under its name only once whole (written aside, then linked): read while
+//   half written, an empty token would name a dead owner, and the create's bundle would be reaped
+//   under it (its conmon killed mid-handshake);
 // - a removal deletes the record only after everything else of the container is gone (runc's
 //   container, conmon, cgroups, mounts, netns), then the bundle.
 // So a bundle with no record whose creator is not alive is an orphan: `reapOrphans` removes
 // everything named by its id. A marker whose owner is dead goes too. The reconcile pass and image
 // prune reap before they look, so an orphan's rootfs never pins or outlives its snapshots.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { link, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isOwnerAlive, ownerToken } from '../lib/process.js';
+import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
 import { containerCgroupPath, removeCgroups } from './cgroups.js';
 import { removeNetns } from './netns.js';
 import { containerPaths, type RuntimePaths } from './paths.js';
@@ -22,6 +25,8 @@ import { releaseSubPathMounts } from './sub-path-mounts.js';
 
 const ID = /^[a-f0-9]{32}$/;
 const MARKER = /^([a-f0-9]{32})\.creating$/;
+/** A marker being written, named by its owner (so one a killed create left is known to be dead). */
+const MARKER_DRAFT = new RegExp(`^[a-f0-9]{32}\\.creating\\.(${OWNER_PATTERN})\\.tmp$`);
 
 export interface RemoveDeps {
   paths: RuntimePaths;
@@ -33,7 +38,14 @@ const markerOf = (paths: RuntimePaths, id: string) => join(paths.containers, `${
 /** Mark container `id` as being created by this process; the returned function unmarks it. */
 export async function markCreating(paths: RuntimePaths, id: string): Promise<() => Promise<void>> {
   const marker = markerOf(paths, id);
-  await writeFile(marker, ownerToken(), { mode: 0o600, flag: 'wx' });
+  const owner = ownerToken();
+  const draft = `${marker}.${owner}.tmp`;
+  await writeFile(draft, owner, { mode: 0o600, flag: 'wx' });
+  try {
+    await link(draft, marker); // whole, and never over another's (EEXIST)
+  } finally {
+    await rm(draft, { force: true });
+  }
   return () => rm(marker, { force: true });
 }
 
@@ -58,7 +70,9 @@ function killConmon(pidFile: string, id: string): void {
 export async function removeById(deps: RemoveDeps, id: string): Promise<void> {
   const p = containerPaths(deps.paths, id);
   killConmon(p.conmonPidFile, id);
-  await deps.runc.delete(id);
+  // runc knows a container only by its state directory: without one (gone with /run at a reboot,
+  // or never written) `runc delete` could only say it does not exist, at a process per container.
+  if (existsSync(join(deps.runc.root, id))) await deps.runc.delete(id);
   await removeCgroups(containerCgroupPath(id)); // what runc left when it had lost its state
   await releaseRootfs(p.rootfs);
   await releaseSubPathMounts(p.dir);
@@ -111,6 +125,8 @@ export async function reapOrphans(deps: RemoveDeps, isAlive = isOwnerAlive): Pro
   for (const n of names) {
     const m = MARKER.exec(n);
     if (m && !creating.has(m[1] as string)) await rm(join(deps.paths.containers, n), { force: true });
+    const draft = MARKER_DRAFT.exec(n);
+    if (draft && !isAlive(draft[1] as string)) await rm(join(deps.paths.containers, n), { force: true });
   }
   return out;
 }

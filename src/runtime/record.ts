@@ -45,20 +45,28 @@ export async function writeRecord(file: string, record: ContainerRecord): Promis
 
 /** Why `text` is not the record of container `id`, or undefined when it is one. */
 export function recordProblem(id: string, text: string): string | undefined {
-  if (text.length === 0) return 'empty file';
+  const parsed = parseRecord(id, text);
+  return 'problem' in parsed ? parsed.problem : undefined;
+}
+
+/** The record `text` holds for container `id`, or why it holds none (parsed once: every pass reads them all). */
+function parseRecord(id: string, text: string): { record: ContainerRecord } | { problem: string } {
+  if (text.length === 0) return { problem: 'empty file' };
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return `not JSON (${(err as Error).message})`;
+    return { problem: `not JSON (${(err as Error).message})` };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { problem: 'not a JSON object' };
   const r = value as Partial<ContainerRecord>;
-  if (r.id !== id) return `its id is ${JSON.stringify(r.id)}, not the directory's`;
-  if (typeof r.name !== 'string' || typeof r.createdAt !== 'string') return 'no name or createdAt';
-  if (typeof r.settings !== 'object' || r.settings === null) return 'no settings';
-  if (r.chainIds !== undefined && !Array.isArray(r.chainIds)) return 'chainIds is not a list';
-  return undefined;
+  if (r.id !== id) return { problem: `its id is ${JSON.stringify(r.id)}, not the directory's` };
+  if (typeof r.name !== 'string' || typeof r.createdAt !== 'string')
+    return { problem: 'no name or createdAt' };
+  if (typeof r.settings !== 'object' || r.settings === null) return { problem: 'no settings' };
+  if (r.chainIds !== undefined && !Array.isArray(r.chainIds)) return { problem: 'chainIds is not a list' };
+  return { record: r as ContainerRecord };
 }
 
 /** Every container's record, and those that could not be read (synchronous: every pass does this). */
@@ -84,9 +92,9 @@ export function readRecordsReport(containersDir: string): RecordsRead {
       bad.push({ id, path, reason: code ?? String(err) });
       continue;
     }
-    const problem = recordProblem(id, text);
-    if (problem) bad.push({ id, path, reason: problem });
-    else records.push(JSON.parse(text) as ContainerRecord);
+    const parsed = parseRecord(id, text);
+    if ('problem' in parsed) bad.push({ id, path, reason: parsed.problem });
+    else records.push(parsed.record);
   }
   records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   return { records, bad };

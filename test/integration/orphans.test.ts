@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownerToken } from '../../src/lib/process.js';
-import { markCreating, reapOrphans } from '../../src/runtime/orphans.js';
+import { markCreating, reapOrphans, removeById } from '../../src/runtime/orphans.js';
 import { containerPaths, type RuntimePaths, runtimePaths } from '../../src/runtime/paths.js';
 import { createRunc } from '../../src/runtime/runc.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -90,5 +90,57 @@ describe.skipIf(skip)('orphaned bundles', () => {
     }
     const second = await reapOrphans({ paths, runc: createRunc(paths.runcRoot) });
     expect([second.reaped, second.failed]).toEqual([[id(6)], []]);
+  });
+
+  it('never shows a half-written marker: a reap while a create marks itself keeps its create', async () => {
+    // The daemon reaps in every pass while pods' tasks create containers. A marker that appeared
+    // empty (created, not yet written) named no live owner: the pass deleted it, the next one
+    // reaped the bundle under the create and killed its conmon (a 60 s ERR_CREATE_TIMEOUT, in a
+    // third of the runs of scripts/bench/reboot). This thread spins, so the write the marker waits
+    // for cannot run: whatever is under the marker's name meanwhile is what a reaper reads.
+    const marker = join(paths.containers, `${id(8)}.creating`);
+    const marking = markCreating(paths, id(8));
+    const until = Date.now() + 300;
+    while (!existsSync(marker) && Date.now() < until) {
+      // spin until the marker shows, or a bound
+    }
+    const reaping = reapOrphans({ paths, runc: createRunc(paths.runcRoot) });
+    const unmark = await marking;
+    expect(await reaping).toEqual([]);
+    expect(await readFile(marker, 'utf8')).toBe(ownerToken());
+    expect((await readdir(paths.containers)).filter((n) => n.startsWith(id(8)))).toEqual([
+      `${id(8)}.creating`,
+    ]);
+    await unmark();
+    // A draft its killed creator left goes with the next reap; a live creator's stays.
+    const dead = join(paths.containers, `${id(9)}.creating.1-1-deadbeef.tmp`);
+    const live = join(paths.containers, `${id(9)}.creating.${ownerToken()}.tmp`);
+    await writeFile(dead, '1-1-deadbeef');
+    await writeFile(live, '');
+    await reapOrphans({ paths, runc: createRunc(paths.runcRoot) });
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    await rm(live);
+  });
+
+  it('removes a container runc has no state for (a reboot emptied /run) without running runc', async () => {
+    // After a reboot every container is removed before it is made again: a runc process each only
+    // to hear "does not exist" was a third of the processes of a recovery. No runc binary at all
+    // here, so any call fails the removal.
+    const noRunc = createRunc(paths.runcRoot, join(work, 'no-such-runc'));
+    const p = containerPaths(paths, id(6));
+    await mkdir(join(p.dir, 'upper'), { recursive: true });
+    await writeFile(p.record, '{}');
+    await removeById({ paths, runc: noRunc }, id(6));
+    expect(existsSync(p.dir)).toBe(false);
+    // With state, runc is asked (and its failure is the removal's).
+    const q = containerPaths(paths, id(7));
+    await mkdir(q.dir, { recursive: true });
+    await mkdir(join(paths.runcRoot, id(7)), { recursive: true });
+    await expect(removeById({ paths, runc: noRunc }, id(7))).rejects.toMatchObject({ code: 'ERR_RUNC' });
+    expect(existsSync(q.dir)).toBe(true);
+    await rm(join(paths.runcRoot, id(7)), { recursive: true });
+    await removeById({ paths, runc: createRunc(paths.runcRoot) }, id(7));
+    expect(existsSync(q.dir)).toBe(false);
   });
 });
