@@ -106,7 +106,7 @@ describe.skipIf(skip)('orphaned bundles', () => {
     }
     const reaping = reapOrphans({ paths, runc: createRunc(paths.runcRoot) });
     const unmark = await marking;
-    expect(await reaping).toEqual([]);
+    expect(await reaping).toEqual({ reaped: [], failed: [] });
     expect(await readFile(marker, 'utf8')).toBe(ownerToken());
     expect((await readdir(paths.containers)).filter((n) => n.startsWith(id(8)))).toEqual([
       `${id(8)}.creating`,
