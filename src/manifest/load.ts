@@ -4,9 +4,9 @@
 // Every problem of every file comes back at once.
 //
 // Invariant: a file that cannot be used, whatever the reason (unreadable, empty, a syntax, schema or
-// value error, a dependency error, or shrunk and still being written: settle.ts), contributes its
-// last good content instead (last-good.ts), or, without one, nothing, and what it defined is kept
-// as it runs. Only deleting a file forgets its last good content.
+// value error, a dependency error, or still being written and, as read, smaller or dropping a pod or
+// image: settle.ts), contributes its last good content instead (last-good.ts), or, without one,
+// nothing, and what it defined is kept as it runs. Only deleting a file forgets its last good content.
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BerthError, errnoCode, isBerthError } from '../lib/errors.js';
@@ -17,7 +17,7 @@ import type { LastGood, LastGoodFiles } from './last-good.js';
 import { type ParsedFile, parseFile } from './parse.js';
 import { at, type ParsedDoc } from './position.js';
 import { readManifestFile } from './read-file.js';
-import { SETTLE_MS, settlesAt } from './settle.js';
+import { type Defines, keyOf, SETTLE_MS, settlesAt } from './settle.js';
 
 export { DEPENDS_ON, dependsOn } from './dependencies.js';
 
@@ -29,7 +29,7 @@ export interface LoadResult {
   brokenFiles: string[];
   /** Files with an error, or settling, whose last good content (last-good.ts) is applied instead. */
   fromLastGood: string[];
-  /** Files that shrank and are still changing (settle.ts): read again at `until` (ms epoch). */
+  /** Files still changing that would lose what they defined (settle.ts): read again at `until`. */
   settling: Array<{ file: string; until: number }>;
   /** `Kind/name` defined more than once: neither definition changes what runs. */
   duplicates: string[];
@@ -53,6 +53,13 @@ function parseCached(cache: ParseCache | undefined, key: string, text: string, f
   const result = parseFile(text, file);
   cache?.set(key, { key, text, result });
   return result;
+}
+
+/** What a last good text defines; no keys when it no longer parses (only its size can hold then). */
+function lastGoodDefines(cache: ParseCache | undefined, file: string, text: string): Defines {
+  const result = parseCached(cache, `${file}\0last-good`, text, file);
+  const keys = result.diagnostics.length === 0 ? result.parsed.map((p) => keyOf(p.value)) : [];
+  return { bytes: Buffer.byteLength(text), keys };
 }
 
 export interface LoadOptions {
@@ -113,21 +120,14 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     const file = join(base, name);
     let text: string;
     let key = '';
-    let settleAt: number | undefined;
+    let mtimeMs = 0;
     try {
       const hit = cache?.get(file);
       const read = await readManifestFile(file, (k) => hit?.key === k);
       const st = read.stat;
       key = st.key;
       text = read.text ?? (hit?.text as string);
-      const last = saved[name];
-      settleAt = settlesAt({
-        size: st.size,
-        mtimeMs: st.mtimeMs,
-        lastGoodBytes: last === undefined ? undefined : Buffer.byteLength(last),
-        now,
-        settleMs: o.settleMs ?? SETTLE_MS,
-      });
+      mtimeMs = st.mtimeMs;
     } catch (err) {
       diagnostics.push({
         file,
@@ -145,7 +145,17 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     if (result.diagnostics.length > 0) {
       diagnostics.push(...result.diagnostics);
       fallBack(name, file);
-    } else if (settleAt !== undefined) {
+      continue;
+    }
+    const last = saved[name];
+    const settleAt = settlesAt({
+      read: { bytes: Buffer.byteLength(text), keys: result.parsed.map((p) => keyOf(p.value)) },
+      mtimeMs,
+      lastGood: last === undefined ? undefined : lastGoodDefines(cache, file, last),
+      now,
+      settleMs: o.settleMs ?? SETTLE_MS,
+    });
+    if (settleAt !== undefined) {
       settling.push({ file, until: settleAt });
       fallBack(name, file);
     } else {

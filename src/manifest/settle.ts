@@ -1,20 +1,45 @@
 // Files being written in place: `scp` and `cp` truncate a file and then write it, a tool may write
 // it in several pieces, and a pass can read any state in between. A cut that falls between two
-// documents parses cleanly and defines less, so taking it would remove pods. The rule: a file
-// smaller than its last good content, changed (mtime) less than the settle time ago, is in flux; its
-// last good content stays applied and it is read again once it has been stable that long. Pure:
-// the clock is passed in.
+// documents parses cleanly and defines less, so taking it would remove pods; a new version that is
+// longer (longer comments, a pod added) can be read cut at a size above the old one. The rule: a
+// file changed (mtime) less than the settle time ago that, as read, drops a document its last good
+// content defines (a Pod or Image by kind and name), has fewer documents, or is smaller than its
+// last good content, is in flux: its last good content stays applied and it is read again once it
+// has been stable that long. A file that only adds or changes documents, and is not smaller, is
+// taken at once. (A cut inside a value of the last document of a longer read cannot be told from an
+// edit by any rule short of holding every change.) Pure: the clock is passed in.
+import type { ManifestDoc } from './kinds.js';
 
-/** How long a shrunk file must stay unchanged before it is acted on. */
+/** How long a file in flux must stay unchanged before it is acted on. */
 export const SETTLE_MS = 2000;
 
+/** What a file's content defines, for comparing a read with its last good content. */
+export interface Defines {
+  bytes: number;
+  /** `Kind/name` of each document (a namespace is refused by the schema: names are host-wide). */
+  keys: string[];
+}
+
 export interface SettleInput {
-  size: number;
+  /** The file as read. */
+  read: Defines;
   mtimeMs: number;
-  /** Bytes of the file's last good content (none: nothing to hold on to). */
-  lastGoodBytes: number | undefined;
+  /** Its last good content (none: nothing to hold on to). Keys empty when it no longer parses. */
+  lastGood: Defines | undefined;
   now: number;
   settleMs: number;
+}
+
+/** The kind and name a document is known by (duplicates and plans key it the same way). */
+export function keyOf(doc: ManifestDoc): string {
+  return `${doc.kind}/${doc.metadata.name}`;
+}
+
+/** Whether `read` would lose something `last` defines. */
+function dropsAny(read: Defines, last: Defines): boolean {
+  if (read.bytes < last.bytes || read.keys.length < last.keys.length) return true;
+  const now = new Set(read.keys);
+  return last.keys.some((k) => !now.has(k));
 }
 
 /**
@@ -23,7 +48,7 @@ export interface SettleInput {
  * age: it is read now rather than held for as long as the clock says.
  */
 export function settlesAt(i: SettleInput): number | undefined {
-  if (i.lastGoodBytes === undefined || i.size >= i.lastGoodBytes) return undefined;
+  if (i.lastGood === undefined || !dropsAny(i.read, i.lastGood)) return undefined;
   if (i.mtimeMs > i.now + i.settleMs) return undefined;
   const at = i.mtimeMs + i.settleMs;
   return at > i.now ? at : undefined;

@@ -1,6 +1,7 @@
 // A half-written file is not a deletion: an empty or comment-only file, a file cut mid-document,
-// and a file that shrank and is still being written all keep their last good content applied; a
-// shrunk file is acted on once it has been unchanged for the settle time (the clock is injected).
+// and a file still being written that, as read, is smaller or drops a pod or image all keep their
+// last good content applied; such a file is acted on once it has been unchanged for the settle time
+// (the clock is injected); one that only adds or changes documents is taken at once.
 // Files are written the way scp (truncate, then write), `cp` over a file and an editor's atomic
 // rename write them. And what else a folder can hold (a FIFO, a device, a huge file) is refused
 // without blocking.
@@ -200,11 +201,76 @@ describe('a file being written', () => {
     expect([r.settling, r.fromLastGood, r.docs.map((x) => x.doc.metadata.name)]).toEqual([[], [], ['web']]);
   });
 
-  it('a file that grew is taken at once', async () => {
+  it('a file that grew without dropping anything is taken at once', async () => {
     const { d, file, keep } = await applied(pod('web'));
     await writeFile(file, TWO);
     const r = await loadManifests(d, { ...keep, now: (await stat(file)).mtimeMs });
     expect([r.settling, r.docs.map((x) => x.doc.metadata.name)]).toEqual([[], ['web', 'worker']]);
+  });
+
+  it('a file that only changes a document, and is larger, is taken at once', async () => {
+    const { d, file, keep } = await applied();
+    await writeFile(
+      file,
+      `# web: the front end\n${pod('web')}---\n${pod('worker').replace('busybox:1', 'busybox:2')}`,
+    );
+    const r = await loadManifests(d, { ...keep, now: (await stat(file)).mtimeMs });
+    expect([r.settling, r.fromLastGood]).toEqual([[], []]);
+    expect(
+      r.docs.map(
+        (x) => `${x.doc.metadata.name} ${x.doc.kind === 'Pod' ? x.doc.spec.containers[0]?.image : ''}`,
+      ),
+    ).toEqual(['web busybox:1', 'worker busybox:2']);
+  });
+
+  it('cp of a longer version read cut after its first document: larger, but drops a pod: held until settled', async () => {
+    // Last good: web and worker. The new version: web with longer comments, worker, and a third
+    // pod; a read lands after web, above the old size, with worker gone.
+    const { d, file, store, keep } = await applied();
+    const observed = observedFrom((await loadManifests(d, { lastGood: store })).docs);
+    const cut = `# web serves the front end; see the runbook before changing its image.\n${'# (notes)\n'.repeat(20)}${pod('web')}---\n`;
+    expect(Buffer.byteLength(cut)).toBeGreaterThan(Buffer.byteLength(TWO));
+    await writeFile(file, cut);
+    const { mtimeMs } = await stat(file);
+    const early = await planNow(d, { ...keep, now: mtimeMs + SETTLE_MS - 1 }, observed);
+    expect(early.loaded.diagnostics).toEqual([]);
+    expect(early.loaded.settling).toEqual([{ file, until: mtimeMs + SETTLE_MS }]);
+    expect(early.loaded.fromLastGood).toEqual([file]);
+    expect(early.loaded.docs.map((x) => x.doc.metadata.name)).toEqual(['web', 'worker']);
+    expect(early.actions).toEqual([
+      `wait ${file}: shrank and is still changing: its last good content applies until it settles`,
+    ]);
+    expect((await store.read(d))['web.yaml']).toBe(TWO);
+    // Still unchanged once settled: the user meant it, worker goes.
+    const settled = await planNow(d, { ...keep, now: mtimeMs + SETTLE_MS }, observed);
+    expect([settled.loaded.settling, settled.loaded.fromLastGood]).toEqual([[], []]);
+    expect(settled.actions).toEqual([
+      'remove worker: no longer in the manifests',
+      'teardown-pod worker: no longer in the manifests',
+    ]);
+    expect((await store.read(d))['web.yaml']).toBe(cut);
+  });
+
+  it('an Image is held like a Pod: a larger read without it waits', async () => {
+    const image = (name: string) =>
+      `apiVersion: berth.dev/v1alpha1\nkind: Image\nmetadata:\n  name: ${name}\nspec:\n  ref: busybox:1\n`;
+    const { d, file, keep } = await applied(`${pod('web')}---\n${image('base')}`);
+    await writeFile(file, `${'# a long comment line\n'.repeat(20)}${pod('web')}---\n${image('other')}`);
+    const { mtimeMs } = await stat(file);
+    const r = await loadManifests(d, { ...keep, now: mtimeMs });
+    expect([r.settling, r.docs.map((x) => `${x.doc.kind}/${x.doc.metadata.name}`)]).toEqual([
+      [{ file, until: mtimeMs + SETTLE_MS }],
+      ['Pod/web', 'Image/base'],
+    ]);
+  });
+
+  it('a larger read that drops a pod, with an mtime far in the future, is read now', async () => {
+    const { d, file, keep } = await applied();
+    await writeFile(file, `${'# a long comment line\n'.repeat(20)}${pod('web')}`);
+    const now = Date.now();
+    await utimes(file, new Date(now + 3_600_000), new Date(now + 3_600_000));
+    const r = await loadManifests(d, { ...keep, now });
+    expect([r.settling, r.fromLastGood, r.docs.map((x) => x.doc.metadata.name)]).toEqual([[], [], ['web']]);
   });
 });
 

@@ -99,17 +99,43 @@ describe('apply callers of the daemon', () => {
     started,
   });
 
-  it('answered once the tasks started since it asked have ended, with everything done meanwhile', () => {
+  it('answered once the tasks started since it asked have ended, with everything done meanwhile', async () => {
+    // Real tasks, marked as the daemon marks them: a task older than the request (a pod stopping
+    // for an hour) is not waited for; one its passes started is.
+    const tasks = createTasks();
     const waiters = createApplyWaiters();
+    const runningSince = (mark: number) => tasks.runningSince(mark);
     const answers: unknown[] = [];
-    waiters.ask({ resolve: (r) => answers.push(r), reject: (e) => answers.push(e) });
-    expect(waiters.beginPass(5, 1000)).toBe(1000); // retried from its own pass on
-    waiters.endPass(pass(['pod/a']), () => true);
-    expect(answers).toEqual([]);
-    expect(waiters.beginPass(6, 2000)).toBe(1000);
-    // A task older than the request (mark 5) may still run: it is not waited for.
-    waiters.endPass(pass([], [run('a')]), (mark) => mark < 5);
-    expect(answers).toEqual([{ ...pass([]), passes: 2, executed: { done: [run('a')], failed: [] } }]);
-    expect(waiters.beginPass(6, 3000)).toBe(undefined);
+    const old = gate();
+    const a = gate();
+    try {
+      expect(tasks.start('pod/old', 'stopping old/main (grace 3600 s)', () => old.promise)).toBe(true);
+      waiters.ask({ resolve: (r) => answers.push(r), reject: (e) => answers.push(e) });
+      expect(waiters.beginPass(tasks.started, 1000)).toBe(1000); // retried from its own pass on
+      // Its pass starts pod/a, which runs on after the pass.
+      tasks.start('pod/a', 'starting a/main', async (report) => {
+        const ok = await a.promise;
+        report.done(run('a'));
+        return ok;
+      });
+      waiters.endPass(pass(['pod/a']), runningSince);
+      expect(answers).toEqual([]);
+      // A pass that starts nothing while pod/a still runs: still waiting, for pod/a.
+      expect(waiters.beginPass(tasks.started, 2000)).toBe(1000);
+      waiters.endPass(pass([]), runningSince);
+      expect(answers).toEqual([]);
+      // pod/a ends; pod/old, older than the request, still runs: answered all the same.
+      a.open(true);
+      expect(await tasks.join('pod/a')).toBe(true);
+      expect(waiters.beginPass(tasks.started, 3000)).toBe(1000);
+      waiters.endPass(pass([], tasks.drain().done), runningSince);
+      expect(tasks.inFlight()).toEqual(new Map([['pod/old', 'stopping old/main (grace 3600 s)']]));
+      expect(answers).toEqual([{ ...pass([]), passes: 3, executed: { done: [run('a')], failed: [] } }]);
+      expect(waiters.beginPass(tasks.started, 4000)).toBe(undefined);
+    } finally {
+      old.open(true);
+      a.open(true);
+      await tasks.idle();
+    }
   });
 });
