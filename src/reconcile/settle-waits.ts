@@ -8,7 +8,7 @@ export function settleWaits(loaded: LoadResult): Action[] {
   return loaded.settling.map(({ file, until }) => ({
     kind: 'wait',
     pod: '',
-    reason: `${file}: shrank and is still changing: its last good content applies until it settles`,
+    reason: `${file}: still being written: its last good content applies until it settles`,
     until,
   }));
 }

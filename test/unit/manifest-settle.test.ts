@@ -151,7 +151,7 @@ describe('a file being written', () => {
       expect(partial.loaded.fromLastGood).toEqual([file]);
       expect(partial.loaded.settling).toEqual([{ file, until: mtimeMs + SETTLE_MS }]);
       expect(partial.actions).toEqual([
-        `wait ${file}: shrank and is still changing: its last good content applies until it settles`,
+        `wait ${file}: still being written: its last good content applies until it settles`,
       ]);
       expect((await store.read(d))['web.yaml']).toBe(TWO);
       // 3. The rest: the whole file again, the same size as before: acted on at once.
@@ -238,7 +238,7 @@ describe('a file being written', () => {
     expect(early.loaded.fromLastGood).toEqual([file]);
     expect(early.loaded.docs.map((x) => x.doc.metadata.name)).toEqual(['web', 'worker']);
     expect(early.actions).toEqual([
-      `wait ${file}: shrank and is still changing: its last good content applies until it settles`,
+      `wait ${file}: still being written: its last good content applies until it settles`,
     ]);
     expect((await store.read(d))['web.yaml']).toBe(TWO);
     // Still unchanged once settled: the user meant it, worker goes.
