@@ -20,6 +20,7 @@ import { createNetns, removeNetns } from './netns.js';
 import { markCreating } from './orphans.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
+import { removeBundleDir } from './remove-bundle.js';
 import {
   dirInRoot,
   existsInRoot,
@@ -132,7 +133,7 @@ async function createHoldingLease(
   const undo: Array<() => Promise<void>> = [];
   try {
     await makeDirs(p.dir);
-    undo.push(() => rm(p.dir, { recursive: true, force: true }));
+    undo.push(() => removeBundleDir(p.dir));
     const lowers = (snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
       snapshots.fsPath(c as (typeof ids)[0]),
     );
