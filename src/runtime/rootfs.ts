@@ -11,7 +11,7 @@ import {
   readSync,
   type Stats,
 } from 'node:fs';
-import { readFile, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { readMountPoints } from '../lib/mountinfo.js';
