@@ -12,6 +12,7 @@ import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from '../snapshot/chain.js';
 import { copyTree } from '../snapshot/copy-tree.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
+import { badRecordIdentities } from './bad-record-identity.js';
 import { containerCgroupPath } from './cgroups.js';
 import { createWithConmon } from './conmon.js';
 import { findContainer, type RuntimeDeps } from './containers.js';
@@ -81,6 +82,15 @@ export async function createContainer(
       'ERR_NAME_TAKEN',
       'conflict',
       `a container named "${settings.name}" exists (${existing.id.slice(0, 12)})`,
+    );
+  }
+  const held = badRecordIdentities(deps.paths.containers).find((b) => b.name === settings.name);
+  if (held) {
+    throw new BerthError(
+      'ERR_NAME_TAKEN',
+      'conflict',
+      `a container named "${settings.name}" runs with an unreadable record (${held.path})`,
+      { hint: `remove it with: berth container rm --force ${held.id}` },
     );
   }
   // Until the record exists (and names the snapshots), a lease keeps image prune waiting.
