@@ -2,6 +2,7 @@
 // manifests up; an edit recreates exactly what changed, with the reason; a broken edit changes
 // nothing; a deleted file removes its pod and keeps its named volume; a killed container comes back
 // per policy after its back-off; containers made by hand are never touched.
+import { execFileSync } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +84,24 @@ describe.skipIf(skip)('reconcile', () => {
     expect((await berth('logs', 'worker')).stdout).toBe('worker started\n');
     const again = await berth('plan', dir);
     expect([again.code, again.stdout]).toEqual([0, 'nothing to do: the host matches the manifests\n']);
+  });
+
+  it('a running pod whose record is unreadable is kept as it runs, never created a second time', async () => {
+    const before = await ids();
+    const record = join(root, 'containers', before.web_main as string, 'container.json');
+    const saved = await readFile(record);
+    await writeFile(record, '');
+    try {
+      const plan = await berth('plan', dir);
+      expect([plan.code, plan.stdout]).toEqual([0, 'nothing to do: the host matches the manifests\n']);
+      const apply = await berth('apply', dir);
+      expect([apply.code, apply.stdout]).toEqual([0, '']);
+      const running = execFileSync('runc', ['--root', join(state, 'runc'), 'list', '-q']).toString();
+      expect(running.trim().split('\n').sort()).toEqual(Object.values(before).sort());
+    } finally {
+      await writeFile(record, saved);
+    }
+    expect(await ids()).toEqual(before);
   });
 
   it('an env edit recreates exactly that pod, and says why', async () => {
