@@ -11,6 +11,7 @@ import { makeDirs } from '../lib/make-dirs.js';
 import { readMountPoints } from '../lib/mountinfo.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import { createNetns, removeNetns } from '../runtime/netns.js';
+import { removeBundleDir } from '../runtime/remove-bundle.js';
 import { isMountPoint } from '../runtime/rootfs.js';
 import { runTool } from '../runtime/tool.js';
 import type { DesiredPod, HostLayout } from './desired.js';
@@ -48,7 +49,7 @@ export async function tearDownPod(name: string, host: HostLayout): Promise<void>
     const path = join(volumes, v);
     if (await isMountPoint(path)) await runTool('umount', [path], `emptyDir ${path}`);
   }
-  await rm(join(host.pods, name), { recursive: true, force: true });
+  await removeBundleDir(join(host.pods, name)); // never rm -r through a tmpfs still mounted
 }
 
 async function list(dir: string): Promise<string[]> {
