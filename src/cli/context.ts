@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { HostConfig } from '../config/host-config.js';
 import { createContentStore } from '../content/index.js';
 import type { ContentStore } from '../content/types.js';
+import { canonicalPath } from '../lib/canonical-path.js';
 import { isLoopbackRegistry } from '../oci/reference.js';
 import type { RegistryClient } from '../registry/types.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
@@ -32,7 +33,10 @@ export interface OpenedContext {
   close(): Promise<void>;
 }
 
-export function openContext(io: CliIO, flags: GlobalFlags, signal: AbortSignal): OpenedContext {
+export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal): OpenedContext {
+  // --root and --state canonical once, here: every path built from them is then compared as-is
+  // with the resolved, absolute mount points the kernel lists (a symlinked or relative root).
+  const flags: GlobalFlags = { ...given, root: canonicalPath(given.root), state: canonicalPath(given.state) };
   // Loaded when first needed (YAML + schema validation, undici): commands that need neither, such
   // as `container start`, start faster without them.
   const hostConfig = once<HostConfig>(async () =>

@@ -64,6 +64,12 @@ export function frozenPods(
   }
   for (const key of loaded.duplicates)
     if (key.startsWith('Pod/')) frozen.set(key.slice(4), 'defined more than once');
+  for (const b of observed.badRecords ?? []) {
+    const why = `the record of ${b.id} is unreadable`;
+    if (b.pod) frozen.set(b.pod, why);
+    // No name, possibly running: any pod could be its; create none beside it (unmatched ones go too).
+    else if (b.mayRun) for (const p of desired?.pods ?? []) if (!frozen.has(p.name)) frozen.set(p.name, why);
+  }
   return frozen;
 }
 

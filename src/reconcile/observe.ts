@@ -3,6 +3,7 @@
 // annotations and live state (read from files), and each pod's sandbox (what of it is mounted).
 import type { ContentStore, ImageRecord } from '../content/types.js';
 import { describeImage } from '../images/describe.js';
+import { badRecordIdentities } from '../runtime/bad-record-identity.js';
 import { containerStatus, type RuntimeDeps } from '../runtime/containers.js';
 import { readRecords } from '../runtime/record.js';
 import { chainIds } from '../snapshot/chain.js';
@@ -25,6 +26,14 @@ async function isUnpacked(rt: RuntimeDeps, store: ContentStore, image: ImageReco
   } catch {
     return false; // its manifest or config is unreadable: a pull fetches them again
   }
+}
+
+/** Containers with unreadable records, their pod taken from the name (`<pod>_<container>`). */
+function observeBadRecords(rt: RuntimeDeps): NonNullable<ObservedState['badRecords']> {
+  return badRecordIdentities(rt.paths.containers, rt.paths.runcRoot).map((b) => {
+    const pod = b.name?.includes('_') ? b.name.slice(0, b.name.indexOf('_')) : undefined;
+    return { id: b.id, ...(pod ? { pod } : {}), ...(b.mayRun ? { mayRun: true } : {}) };
+  });
 }
 
 export async function observe(
@@ -58,6 +67,7 @@ export async function observe(
     notUnpacked: new Set(images.filter((_, n) => !unpacked[n]).map((i) => i.name)),
     containers,
     sandboxes,
+    badRecords: observeBadRecords(rt),
   };
 }
 

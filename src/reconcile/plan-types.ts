@@ -55,6 +55,8 @@ export interface ObservedState {
   containers: ObservedContainer[];
   /** Pods with anything of their own on the host (netns, `<root>/pods/<name>/`), whole or not. */
   sandboxes: Map<string, ObservedSandbox>;
+  /** Containers whose record is unreadable: their pod if their name says it, else none. */
+  badRecords?: { id: string; pod?: string; mayRun?: boolean }[];
 }
 
 export type Action =

@@ -4,12 +4,14 @@
 // pods). They outlive the pod's containers (a restart keeps them) and go with the pod. A reboot
 // takes the netns and the tmpfs mounts and leaves the directories: observe says what is mounted,
 // and setting up again is idempotent (only what is missing is made).
-import { chmod, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { readMountPoints } from '../lib/mountinfo.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import { createNetns, removeNetns } from '../runtime/netns.js';
+import { removeBundleDir } from '../runtime/remove-bundle.js';
 import { isMountPoint } from '../runtime/rootfs.js';
 import { runTool } from '../runtime/tool.js';
 import type { DesiredPod, HostLayout } from './desired.js';
@@ -47,7 +49,7 @@ export async function tearDownPod(name: string, host: HostLayout): Promise<void>
     const path = join(volumes, v);
     if (await isMountPoint(path)) await runTool('umount', [path], `emptyDir ${path}`);
   }
-  await rm(join(host.pods, name), { recursive: true, force: true });
+  await removeBundleDir(join(host.pods, name)); // never rm -r through a tmpfs still mounted
 }
 
 async function list(dir: string): Promise<string[]> {
@@ -61,8 +63,12 @@ async function list(dir: string): Promise<string[]> {
 
 /** The mount points of this mount namespace (one read of mountinfo per pass). */
 async function mountPoints(): Promise<Set<string>> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  return new Set(text.split('\n').map((l) => l.split(' ')[4] ?? ''));
+  return new Set(await readMountPoints());
+}
+
+/** `path` as mountinfo lists it (pods/ or netns/ may be symlinks to another disk). */
+async function resolved(path: string): Promise<string> {
+  return realpath(path).catch(() => path);
 }
 
 async function sourceOf(home: string): Promise<string | undefined> {
@@ -85,11 +91,11 @@ export async function observeSandboxes(host: HostLayout): Promise<Map<string, Ob
     const volumes: Record<string, boolean> = {};
     for (const v of await list(join(home, 'volumes'))) {
       const path = join(home, 'volumes', v);
-      volumes[path] = mounted.has(path);
+      volumes[path] = mounted.has(await resolved(path));
     }
     const source = await sourceOf(home);
     out.set(name, {
-      netns: mounted.has(join(host.netns, `pod-${name}`)),
+      netns: mounted.has(await resolved(join(host.netns, `pod-${name}`))),
       volumes,
       ...(source ? { source } : {}),
     });

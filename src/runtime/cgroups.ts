@@ -6,6 +6,7 @@
 import { readdir, readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
+import { decodeMountinfoField } from '../lib/mountinfo.js';
 
 /** The cgroup of container `id`, relative to each hierarchy's root (its spec's cgroupsPath). */
 export function containerCgroupPath(id: string): string {
@@ -22,8 +23,7 @@ export function cgroupMountPoints(mountinfo: string): string[] {
     const fsType = line.slice(sep + 3).split(' ')[0];
     if (fsType !== 'cgroup' && fsType !== 'cgroup2') continue;
     const mountPoint = line.slice(0, sep).split(' ')[4];
-    if (mountPoint)
-      out.push(mountPoint.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+    if (mountPoint) out.push(decodeMountinfoField(mountPoint));
   }
   return out;
 }

@@ -12,6 +12,7 @@ import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from '../snapshot/chain.js';
 import { copyTree } from '../snapshot/copy-tree.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
+import { badRecordIdentities } from './bad-record-identity.js';
 import { containerCgroupPath } from './cgroups.js';
 import { createWithConmon } from './conmon.js';
 import { findContainer, type RuntimeDeps } from './containers.js';
@@ -20,6 +21,7 @@ import { createNetns, removeNetns } from './netns.js';
 import { markCreating } from './orphans.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
+import { removeBundleDir } from './remove-bundle.js';
 import {
   dirInRoot,
   existsInRoot,
@@ -82,6 +84,15 @@ export async function createContainer(
       `a container named "${settings.name}" exists (${existing.id.slice(0, 12)})`,
     );
   }
+  const held = badRecordIdentities(deps.paths.containers).find((b) => b.name === settings.name);
+  if (held) {
+    throw new BerthError(
+      'ERR_NAME_TAKEN',
+      'conflict',
+      `a container named "${settings.name}" runs with an unreadable record (${held.path})`,
+      { hint: `remove it with: berth container rm --force ${held.id}` },
+    );
+  }
   // Until the record exists (and names the snapshots), a lease keeps image prune waiting.
   const images = await deps.images();
   const lease = await images.store.createLease();
@@ -132,7 +143,7 @@ async function createHoldingLease(
   const undo: Array<() => Promise<void>> = [];
   try {
     await makeDirs(p.dir);
-    undo.push(() => rm(p.dir, { recursive: true, force: true }));
+    undo.push(() => removeBundleDir(p.dir));
     const lowers = (snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
       snapshots.fsPath(c as (typeof ids)[0]),
     );

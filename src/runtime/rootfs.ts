@@ -11,9 +11,10 @@ import {
   readSync,
   type Stats,
 } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { readMountPoints } from '../lib/mountinfo.js';
 import { copyTree } from '../snapshot/copy-tree.js';
 import { hostPath, resolveInRoot } from '../snapshot/resolve.js';
 import { cleanComponents } from '../snapshot/tar-path.js';
@@ -48,9 +49,15 @@ export async function prepareRootfs(p: RootfsPlan): Promise<void> {
   );
 }
 
+/** Whether `path` (resolved first: mountinfo lists resolved paths) is a mount point. */
 export async function isMountPoint(path: string): Promise<boolean> {
-  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
-  return mounts.split('\n').some((l) => l.split(' ')[4] === path);
+  let resolved: string;
+  try {
+    resolved = await realpath(path);
+  } catch {
+    return false; // gone: nothing is mounted there
+  }
+  return (await readMountPoints()).includes(resolved);
 }
 
 /** Unmount if mounted (a mount still busy is detached lazily: it goes once nothing uses it). */

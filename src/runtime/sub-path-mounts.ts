@@ -13,10 +13,11 @@
 // before a bundle is removed (a recursive rm would otherwise walk into the volume).
 import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { readMountPoints } from '../lib/mountinfo.js';
 import type { ContainerMount } from './spec.js';
 import { openSubPath } from './sub-path.js';
 import { runTool } from './tool.js';
@@ -91,7 +92,7 @@ export async function unmountStaged(targets: string[]): Promise<void> {
     try {
       await runTool('umount', [t], `unmounting ${t}`);
     } catch {
-      await runTool('umount', ['-l', t], `unmounting ${t}`).catch(() => undefined);
+      await runTool('umount', ['-l', t], `unmounting ${t}`); // throws: never leave a bind for rm -r to cross
     }
   }
 }
@@ -101,8 +102,7 @@ export async function releaseSubPathMounts(bundleDir: string): Promise<void> {
   const dir = subPathStagingDir(bundleDir);
   const entries = await readdir(dir).catch(() => [] as string[]);
   if (entries.length === 0) return;
-  const mounted = new Set(
-    (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? ''),
-  );
-  await unmountStaged(entries.map((e) => join(dir, e)).filter((t) => mounted.has(t)));
+  const mounted = new Set(await readMountPoints());
+  const real = await realpath(dir);
+  await unmountStaged(entries.map((e) => join(real, e)).filter((t) => mounted.has(t)));
 }

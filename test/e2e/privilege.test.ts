@@ -309,6 +309,26 @@ time.sleep(3600)`,
       .split('\n')
       .filter(Boolean);
 
+  it('a running container whose record is unreadable keeps its name: create of it is refused', async () => {
+    await setupStore();
+    await ok('container', 'create', image, 'held', '--', '/bin/sleep', '300');
+    await ok('container', 'start', 'held');
+    const id = (await containers()).find((c) => c.name === 'held')?.id as string;
+    const record = join(root, 'containers', id, 'container.json');
+    await writeFile(record, '');
+    try {
+      const again = await berth('container', 'create', image, 'held', '--', '/bin/true');
+      expect({ code: again.code, stderr: again.stderr }).toEqual({
+        code: 4,
+        stderr:
+          `berth: ERR_NAME_TAKEN: a container named "held" runs with an unreadable record (${record})` +
+          ` (remove it with: berth container rm --force ${id})\n`,
+      });
+    } finally {
+      await berth('container', 'rm', '--force', id);
+    }
+  });
+
   it('a removed container leaves no cgroup in any hierarchy: running, exited, created, or its runc state lost', async () => {
     await setupStore();
     const ids: Record<string, string> = {};

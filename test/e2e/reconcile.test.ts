@@ -2,7 +2,8 @@
 // manifests up; an edit recreates exactly what changed, with the reason; a broken edit changes
 // nothing; a deleted file removes its pod and keeps its named volume; a killed container comes back
 // per policy after its back-off; containers made by hand are never touched.
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,6 +84,49 @@ describe.skipIf(skip)('reconcile', () => {
     expect((await berth('logs', 'worker')).stdout).toBe('worker started\n');
     const again = await berth('plan', dir);
     expect([again.code, again.stdout]).toEqual([0, 'nothing to do: the host matches the manifests\n']);
+  });
+
+  it('a running pod whose record is unreadable is kept as it runs, never created a second time', async () => {
+    const before = await ids();
+    const record = join(root, 'containers', before.web_main as string, 'container.json');
+    const saved = await readFile(record);
+    await writeFile(record, '');
+    try {
+      const plan = await berth('plan', dir);
+      expect([plan.code, plan.stdout]).toEqual([0, 'nothing to do: the host matches the manifests\n']);
+      const apply = await berth('apply', dir);
+      expect([apply.code, apply.stdout]).toEqual([0, '']);
+      const running = execFileSync('runc', ['--root', join(state, 'runc'), 'list', '-q']).toString();
+      expect(running.trim().split('\n').sort()).toEqual(Object.values(before).sort());
+    } finally {
+      await writeFile(record, saved);
+    }
+    expect(await ids()).toEqual(before);
+  });
+
+  it('--root through a symlink and with a space: a memory emptyDir is seen mounted, a second apply does nothing', async () => {
+    const real = join(work, 'real root');
+    await mkdir(real);
+    const link = join(work, 'root link');
+    await symlink(real, link);
+    const other = ['--root', link, '--state', join(work, 'state with space')];
+    const folder = join(work, 'memory pod');
+    await mkdir(folder);
+    await writeFile(
+      join(folder, 'mem.yaml'),
+      podText('mem', `${registry.host}/demo/busybox:1`, '["/bin/sleep", "300"]') +
+        '      volumeMounts: [{name: scratch, mountPath: /scratch}]\n' +
+        '  volumes:\n    - {name: scratch, emptyDir: {medium: Memory}}\n',
+    );
+    const first = await runBerth([...other, 'apply', folder]);
+    expect([first.code, first.stderr]).toEqual([0, '']);
+    const again = await runBerth([...other, 'plan', folder]);
+    expect([again.code, again.stdout]).toEqual([0, 'nothing to do: the host matches the manifests\n']);
+    await rm(join(folder, 'mem.yaml'));
+    const removed = await runBerth([...other, 'apply', folder]);
+    expect([removed.code, removed.stderr]).toEqual([0, '']);
+    const mounts = execFileSync('findmnt', ['-rn', '-o', 'TARGET']).toString();
+    expect(mounts.split('\n').filter((m) => m.includes('real\\x20root'))).toEqual([]);
   });
 
   it('an env edit recreates exactly that pod, and says why', async () => {
