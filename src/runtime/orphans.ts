@@ -19,6 +19,7 @@ import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
 import { containerCgroupPath, removeCgroups } from './cgroups.js';
 import { removeNetns } from './netns.js';
 import { containerPaths, type RuntimePaths } from './paths.js';
+import { removeBundleDir } from './remove-bundle.js';
 import { releaseRootfs } from './rootfs.js';
 import type { Runc } from './runc.js';
 import { releaseSubPathMounts } from './sub-path-mounts.js';
@@ -80,7 +81,7 @@ export async function removeById(deps: RemoveDeps, id: string): Promise<void> {
   await rm(p.exitFile, { force: true });
   await rm(join(deps.paths.sockets, id), { recursive: true, force: true });
   await rm(p.record, { force: true }); // from here on the bundle is an orphan: the next reap finishes it
-  await rm(p.dir, { recursive: true, force: true });
+  await removeBundleDir(p.dir); // refuses while anything is still mounted under it
 }
 
 export interface Reaped {
