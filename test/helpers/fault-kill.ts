@@ -1,21 +1,9 @@
-// Killing berth at a chosen point: a seeded random generator (so a run replays from its seed), and
+// Killing berth at a chosen point (the points drawn from helpers/random.ts, so a run replays from its seed):
 // a spawn of the CLI that is sent SIGKILL either after a delay or as soon as a condition on disk
 // holds (polled every 2 ms), plus a small extra delay. The kill lands on the berth process only:
 // what it started (conmon, runc, unshare) lives on, as after a crash.
 import { spawn } from 'node:child_process';
 import { CLI } from './cli.js';
-
-/** mulberry32: small, fast, good enough to spread kill points; the same seed gives the same run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type KillAt =
   | { kind: 'delay'; ms: number }
