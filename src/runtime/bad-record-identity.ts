@@ -2,8 +2,9 @@
 // still carries `--cid <id> --name <name>` in its argv: enough to keep the name taken (create) and
 // its pod from being created a second time beside it (the reconciler). A record whose container
 // cannot be identified at all is reported with no name: callers must then assume any name.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { conmonOf } from './conmon-process.js';
 import { type BadRecord, readRecordsReport } from './record.js';
 
 export interface BadRecordIdentity {
@@ -15,24 +16,8 @@ export interface BadRecordIdentity {
   mayRun?: boolean;
 }
 
-/** The `--name` of conmon's argv, if `cmdline` (NUL-separated) is the conmon of container `id`. */
-export function conmonName(cmdline: string, id: string): string | undefined {
-  const argv = cmdline.split('\0');
-  const at = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i === -1 ? undefined : argv[i + 1];
-  };
-  return at('--cid') === id ? at('--name') : undefined;
-}
-
 function readName(containersDir: string, bad: BadRecord): string | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(join(containersDir, bad.id, 'conmon.pid'), 'utf8').trim(), 10);
-    if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
-    return conmonName(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), bad.id);
-  } catch {
-    return undefined; // no conmon.pid, or no such process: nothing runs under this name
-  }
+  return conmonOf(join(containersDir, bad.id, 'conmon.pid'), bad.id)?.name;
 }
 
 /** Every bad record of `containersDir`, with its container's name where it can be recovered. */

@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { BerthError } from '../lib/errors.js';
 import { containerCgroupPath, removeCgroups } from './cgroups.js';
+import { isConmonOf } from './conmon-process.js';
 import type { ContainerPaths, RuntimePaths } from './paths.js';
 import { killTree } from './process-tree.js';
 import type { Runc } from './runc.js';
@@ -149,18 +150,9 @@ async function abandonHandshake(o: ConmonOptions, spawned: number | undefined): 
   } catch {
     // conmon never got as far as its pid file
   }
-  const ours = [spawned ?? 0, monitor].filter((pid) => pid > 0 && startedFor(pid, o.id));
+  const ours = [spawned ?? 0, monitor].filter((pid) => pid > 0 && isConmonOf(pid, o.id));
   if (!(await killTree(ours))) {
     throw new BerthError('ERR_CREATE_TIMEOUT', 'internal', `conmon of ${o.name} outlived SIGKILL`);
   }
   await removeCgroups(containerCgroupPath(o.id));
-}
-
-/** Whether process `pid` runs with `id` among its arguments (conmon's `--cid <id>`). */
-function startedFor(pid: number, id: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(id);
-  } catch {
-    return false;
-  }
 }

@@ -10,8 +10,9 @@ import { basename, join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import { BerthError, errnoCode, hasCode } from '../lib/errors.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
+import { conmonOf } from './conmon-process.js';
 import { removeById } from './orphans.js';
-import { type ContainerPaths, containerPaths, type RuntimePaths } from './paths.js';
+import { containerPaths, type RuntimePaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
 import { removeUnreadableContainer } from './remove-unreadable.js';
 import type { Runc } from './runc.js';
@@ -72,26 +73,6 @@ export async function findContainer(deps: RuntimeDeps, name: string): Promise<Co
   return found;
 }
 
-/**
- * Its conmon still runs: the pid is a conmon (after a reboot the pid may be another program's)
- * that has not ended (a killed conmon nobody reaped stays a zombie, `Z`, and writes nothing more).
- */
-function conmonAlive(p: ContainerPaths): boolean {
-  try {
-    const pid = Number(readFileSync(p.conmonPidFile, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return false;
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); // `pid (comm) STATE …`
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    if (comm !== 'conmon' || ['Z', 'X', 'x'].includes(stat.charAt(close + 2))) return false;
-    // After a reboot the pid may be another container's conmon: this one was started with `--cid <id>`.
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.includes(basename(p.dir));
-  } catch {
-    return false;
-  }
-}
-
 /** An exit code conmon wrote (a number alone on its line; anything else is no exit). */
 function exitOf(file: string): { code: number; at: string } | undefined {
   try {
@@ -115,7 +96,7 @@ export async function containerStatus(deps: RuntimeDeps, r: ContainerRecord): Pr
   if (live?.state === 'running') state = 'running';
   else if (live?.state === 'created') state = 'created';
   // The process just ended and conmon is still writing its exit code: not exited yet.
-  else if (!exit && conmonAlive(p)) state = 'running';
+  else if (!exit && conmonOf(p.conmonPidFile, basename(p.dir)) !== undefined) state = 'running';
   // --state lost its exit file (a reboot): the copy under --root has it, unless it never ended.
   else exit ??= exitOf(join(p.persist, 'exit'));
   return {

@@ -17,6 +17,7 @@ import { link, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
 import { containerCgroupPath, removeCgroups } from './cgroups.js';
+import { conmonOf } from './conmon-process.js';
 import { removeNetns } from './netns.js';
 import { containerPaths, type RuntimePaths } from './paths.js';
 import { removeBundleDir } from './remove-bundle.js';
@@ -50,18 +51,6 @@ export async function markCreating(paths: RuntimePaths, id: string): Promise<() 
   return () => rm(marker, { force: true });
 }
 
-/** Its conmon, if one still runs for this container (checked by its argv, never by pid alone). */
-function killConmon(pidFile: string, id: string): void {
-  try {
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return;
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (argv[0]?.endsWith('conmon') && argv.includes(id)) process.kill(pid, 'SIGKILL');
-  } catch {
-    // no pid file, or no such process: nothing to kill
-  }
-}
-
 /**
  * Everything named by container `id`: its conmon (killed first, so it writes no exit file after
  * ours is gone), runc's container, its cgroups in every hierarchy, its rootfs and subPath mounts
@@ -70,7 +59,8 @@ function killConmon(pidFile: string, id: string): void {
  */
 export async function removeById(deps: RemoveDeps, id: string): Promise<void> {
   const p = containerPaths(deps.paths, id);
-  killConmon(p.conmonPidFile, id);
+  const conmon = conmonOf(p.conmonPidFile, id); // checked by its argv, never by pid alone
+  if (conmon) process.kill(conmon.pid, 'SIGKILL');
   // runc knows a container only by its state directory: without one (gone with /run at a reboot,
   // or never written) `runc delete` could only say it does not exist, at a process per container.
   if (existsSync(join(deps.runc.root, id))) await deps.runc.delete(id);
