@@ -18,6 +18,7 @@ import { reapOrphans } from '../runtime/orphans.js';
 import { type DesiredState, desiredState, type HostLayout } from './desired.js';
 import { createExecutor, type ExecuteDeps, type ExecuteResult, type Executor } from './execute.js';
 import { type Failures, failureKey, imageKey, podFingerprint, podKey, recordPass } from './failures.js';
+import { frozenPods } from './frozen.js';
 import { observe } from './observe.js';
 import { type Action, ANNOTATION, isActionable, type ObservedState, OWNER_MANIFESTS, plan } from './plan.js';
 import { settleWaits } from './settle-waits.js';
@@ -45,32 +46,6 @@ export interface PlanResult {
   observed: ObservedState;
   frozen: Map<string, string>;
   actions: Action[];
-}
-
-/** Pods to keep as they run: those of files with errors, those defined twice, those desired state could not build. */
-export function frozenPods(
-  loaded: LoadResult,
-  observed: ObservedState,
-  desired?: DesiredState,
-): Map<string, string> {
-  const frozen = new Map<string, string>();
-  for (const u of desired?.unusable ?? [])
-    if (u.kind === 'Pod') frozen.set(u.name, `${u.diagnostic.file} has errors`);
-  for (const c of observed.containers) {
-    if (c.annotations[ANNOTATION.owner] !== OWNER_MANIFESTS) continue;
-    const pod = c.annotations[ANNOTATION.pod] as string;
-    const source = c.annotations[ANNOTATION.source] ?? '';
-    if (loaded.brokenFiles.includes(source)) frozen.set(pod, `${source} has errors`);
-  }
-  for (const key of loaded.duplicates)
-    if (key.startsWith('Pod/')) frozen.set(key.slice(4), 'defined more than once');
-  for (const b of observed.badRecords ?? []) {
-    const why = `the record of ${b.id} is unreadable`;
-    if (b.pod) frozen.set(b.pod, why);
-    // No name, possibly running: any pod could be its; create none beside it (unmatched ones go too).
-    else if (b.mayRun) for (const p of desired?.pods ?? []) if (!frozen.has(p.name)) frozen.set(p.name, why);
-  }
-  return frozen;
 }
 
 /** What a pass has seen before it plans. */

@@ -9,7 +9,7 @@ import type { PodManifest } from '../../src/manifest/kinds.js';
 import { lastGoodStore } from '../../src/manifest/last-good.js';
 import { DEPENDS_ON, dependsOn, isManifestFile, loadManifests } from '../../src/manifest/load.js';
 import { desiredState } from '../../src/reconcile/desired.js';
-import { frozenPods } from '../../src/reconcile/loop.js';
+import { frozenPods } from '../../src/reconcile/frozen.js';
 import { type ObservedState, plan } from '../../src/reconcile/plan.js';
 import { observedFrom, TEST_HOST } from '../helpers/observed.js';
 

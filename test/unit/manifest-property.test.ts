@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadManifests } from '../../src/manifest/load.js';
 import { desiredState } from '../../src/reconcile/desired.js';
-import { frozenPods } from '../../src/reconcile/loop.js';
+import { frozenPods } from '../../src/reconcile/frozen.js';
 import { plan } from '../../src/reconcile/plan.js';
 import { observedFrom, TEST_HOST } from '../helpers/observed.js';
 import { prng, randomTools, seedFor } from '../helpers/random.js';

@@ -17,7 +17,7 @@ import { type LoadOptions, loadManifests } from '../../src/manifest/load.js';
 import { MAX_MANIFEST_BYTES } from '../../src/manifest/read-file.js';
 import { SETTLE_MS } from '../../src/manifest/settle.js';
 import { desiredState } from '../../src/reconcile/desired.js';
-import { frozenPods } from '../../src/reconcile/loop.js';
+import { frozenPods } from '../../src/reconcile/frozen.js';
 import { type ObservedState, plan } from '../../src/reconcile/plan.js';
 import { settleWaits } from '../../src/reconcile/settle-waits.js';
 import { runBerth } from '../helpers/cli.js';

@@ -10,7 +10,7 @@ import type { LoadedDoc, PodManifest } from '../../src/manifest/kinds.js';
 import { lastGoodStore } from '../../src/manifest/last-good.js';
 import { loadManifests } from '../../src/manifest/load.js';
 import { desiredState } from '../../src/reconcile/desired.js';
-import { frozenPods } from '../../src/reconcile/loop.js';
+import { frozenPods } from '../../src/reconcile/frozen.js';
 import { ANNOTATION, type ObservedState, OWNER_MANIFESTS, plan } from '../../src/reconcile/plan.js';
 import { runBerth } from '../helpers/cli.js';
 

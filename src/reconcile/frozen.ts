@@ -1,0 +1,31 @@
+// Pods the planner must keep exactly as they run, with why: a pod whose file has errors (and no last
+// good content), one defined twice, one desired state could not build, and one whose container's
+// record is unreadable (never create a second copy beside a container berth cannot read). Pure.
+import type { LoadResult } from '../manifest/load.js';
+import type { DesiredState } from './desired.js';
+import { ANNOTATION, type ObservedState, OWNER_MANIFESTS } from './plan-types.js';
+
+export function frozenPods(
+  loaded: LoadResult,
+  observed: ObservedState,
+  desired?: DesiredState,
+): Map<string, string> {
+  const frozen = new Map<string, string>();
+  for (const u of desired?.unusable ?? [])
+    if (u.kind === 'Pod') frozen.set(u.name, `${u.diagnostic.file} has errors`);
+  for (const c of observed.containers) {
+    if (c.annotations[ANNOTATION.owner] !== OWNER_MANIFESTS) continue;
+    const pod = c.annotations[ANNOTATION.pod] as string;
+    const source = c.annotations[ANNOTATION.source] ?? '';
+    if (loaded.brokenFiles.includes(source)) frozen.set(pod, `${source} has errors`);
+  }
+  for (const key of loaded.duplicates)
+    if (key.startsWith('Pod/')) frozen.set(key.slice(4), 'defined more than once');
+  for (const b of observed.badRecords ?? []) {
+    const why = `the record of ${b.id} is unreadable`;
+    if (b.pod) frozen.set(b.pod, why);
+    // No name, possibly running: any pod could be its; create none beside it (unmatched ones go too).
+    else if (b.mayRun) for (const p of desired?.pods ?? []) if (!frozen.has(p.name)) frozen.set(p.name, why);
+  }
+  return frozen;
+}
