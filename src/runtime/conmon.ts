@@ -73,6 +73,9 @@ export function createWithConmon(o: ConmonOptions): Promise<number> {
     const child = spawn(o.bin ?? 'conmon', conmonArgs(o), {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
+      // conmon also writes an `oom` file into its working directory after an OOM kill: the bundle,
+      // not wherever berth was started (it used to land in the caller's directory).
+      cwd: o.paths.dir,
       detached: true,
     });
     let reply = '';
