@@ -57,7 +57,7 @@ export function validateDocument(
 ): Diagnostic[] {
   const validate = validatorFor(schema);
   if (validate(value)) return [];
-  const out = (validate.errors ?? []).map((err) =>
+  const out = withoutBranchNoise(validate.errors ?? []).map((err) =>
     diagnosticFor(err, doc, lc, file, code, unknownField, schema),
   );
   // The same node and message can come from several branches (oneOf): report it once.
@@ -68,6 +68,23 @@ export function validateDocument(
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * A `oneOf` that fails because of another error at or under the same node (an unknown field, a bad
+ * value) says nothing more: one problem is one diagnostic, not the branch-by-branch list.
+ */
+function withoutBranchNoise(errors: ErrorObject[]): ErrorObject[] {
+  const isBranch = (e: ErrorObject) => e.keyword === 'oneOf' || e.schemaPath.includes('/oneOf/');
+  const real = errors.filter((e) => !isBranch(e));
+  return errors.filter(
+    (e) =>
+      !isBranch(e) ||
+      (!real.some(
+        (o) => o.instancePath === e.instancePath || o.instancePath.startsWith(`${e.instancePath}/`),
+      ) &&
+        e.keyword === 'oneOf'),
+  );
 }
 
 /** Parse YAML and validate it against `schema`; throws one BerthError listing every diagnostic. */
@@ -119,7 +136,8 @@ function diagnosticFor(
       node = (pair?.key as typeof node) ?? node;
     }
     subject = [...path, extra].join('.');
-    message = `unknown field ${subject}`;
+    const near = schema ? nearestField(extra, schemaNode(schema, err.schemaPath)?.properties) : undefined;
+    message = `unknown field ${subject}${near ? ` (did you mean ${near}?)` : ''}`;
     const known = unknownField?.(subject);
     if (known) {
       const pos = lc.linePos(node?.range?.[0] ?? 0);
@@ -129,6 +147,8 @@ function diagnosticFor(
     // A pattern says nothing to people: its schema node may carry the words (`x-pattern-message`).
     const words = schemaNode(schema, err.schemaPath)?.['x-pattern-message'];
     if (typeof words === 'string') message = `${subject} ${words}`;
+  } else if (err.keyword === 'oneOf') {
+    message = `${subject} must have exactly one of its possible sources, not several`;
   } else if (err.keyword === 'enum') {
     message = `${subject} must be one of ${(err.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   }
@@ -145,4 +165,28 @@ function schemaNode(schema: object, schemaPath: string): Record<string, unknown>
     node = (node as Record<string, unknown>)[key.replace(/~1/g, '/').replace(/~0/g, '~')];
   }
   return node && typeof node === 'object' ? (node as Record<string, unknown>) : undefined;
+}
+
+/** A known field one slip away from `name` (case, one letter more, less or changed), if any. */
+function nearestField(name: string, properties: unknown): string | undefined {
+  if (!properties || typeof properties !== 'object') return undefined;
+  const known = Object.keys(properties);
+  return (
+    known.find((k) => k.toLowerCase() === name.toLowerCase()) ??
+    (name.length > 3 ? known.find((k) => editDistance(k, name) === 1) : undefined)
+  );
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j] as number;
+      row[j] = Math.min(cur + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length] as number;
 }

@@ -8,6 +8,9 @@ import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yam
 import { checkImage, checkPod } from './checks.js';
 import type { ManifestDoc } from './kinds.js';
 import { at, type ParsedDoc } from './position.js';
+import { isError } from './severity.js';
+import { applyPodmanSlips } from './slips.js';
+import { applyPodTiers } from './tier-check.js';
 import { unsupportedField } from './unsupported.js';
 
 const KINDS: Record<string, { schema: string }> = {
@@ -73,6 +76,15 @@ function checkDocument(
       at(p, [], 'ERR_MANIFEST_INVALID', 'a manifest must be a mapping with apiVersion and kind'),
     );
   const { apiVersion, kind } = value as { apiVersion?: unknown; kind?: unknown };
+  if (apiVersion === undefined && kind !== undefined)
+    return problem(
+      at(
+        p,
+        ['kind'],
+        'ERR_MANIFEST_KIND',
+        `the ${String(kind)} has no apiVersion: a cluster rejects it too (add apiVersion: v1)`,
+      ),
+    );
   const known = KINDS[`${String(apiVersion)}/${String(kind)}`];
   if (!known) {
     return problem(
@@ -84,6 +96,8 @@ function checkDocument(
       ),
     );
   }
+  // A Pod's warned and refused fields, and the slips podman tolerates, are said (and dropped) first.
+  const early = kind === 'Pod' ? podPrechecks(doc, value, lc, file) : [];
   const problems = validateDocument(
     doc,
     value,
@@ -94,5 +108,13 @@ function checkDocument(
     unsupportedField,
   );
   if (problems.length === 0) problems.push(...(p.value.kind === 'Pod' ? checkPod(p) : checkImage(p)));
-  return { empty: false, diagnostics: problems, ...(problems.length === 0 ? { parsed: p } : {}) };
+  problems.unshift(...early);
+  problems.sort((a, b) => a.line - b.line || a.col - b.col);
+  // Warnings are reported, and the document is used all the same.
+  const usable = !problems.some(isError);
+  return { empty: false, diagnostics: problems, ...(usable ? { parsed: p } : {}) };
+}
+
+function podPrechecks(doc: Document, value: unknown, lc: LineCounter, file: string): Diagnostic[] {
+  return [...applyPodTiers(doc, value, lc, file), ...applyPodmanSlips(doc, value, lc, file)];
 }

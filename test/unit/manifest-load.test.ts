@@ -83,9 +83,11 @@ describe('broken manifests, with their exact diagnostics', () => {
       ],
     ],
     [
-      'unsupported k8s field',
-      `${pod('web')}  affinity: {}\n`,
-      ['9:3: ERR_MANIFEST_UNSUPPORTED: field spec.affinity is not supported by berth'],
+      'refused k8s field',
+      `${pod('web')}  runtimeClassName: gvisor\n`,
+      [
+        '9:3: ERR_MANIFEST_UNSUPPORTED: field spec.runtimeClassName is not supported by berth: berth has one runtime (runc)',
+      ],
     ],
     [
       'unsupported container field',
@@ -112,7 +114,7 @@ describe('broken manifests, with their exact diagnostics', () => {
       `${pod('web')}  colour: red\n`,
       ['9:3: ERR_MANIFEST_SCHEMA: unknown field spec.colour'],
     ],
-    ['bad name', pod('Web_1'), ['4:9: ERR_MANIFEST_SCHEMA: metadata.name must match pattern']],
+    ['bad name', pod('Web_1'), ['4:9: ERR_MANIFEST_SCHEMA: metadata.name must be a DNS label']],
     [
       'bad restart policy',
       `${pod('web')}  restartPolicy: Sometimes\n`,

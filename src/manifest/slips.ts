@@ -1,0 +1,89 @@
+// Slips podman's `kube play` tolerates in a Pod and a cluster rejects: berth accepts them as podman
+// does, with a WARN_MANIFEST_K8S_REJECTS at the node saying what a cluster would say, so the file
+// keeps working here and its author knows why `kubectl apply` fails.
+// - an unquoted number or boolean where Kubernetes wants a string (env values, labels,
+//   annotations): used as written (`3000` → "3000");
+// - an unquoted yes/no/on/off/y/n env value, a string here (YAML 1.2) but a boolean to a cluster
+//   (YAML 1.1): used as written;
+// - a capability with a `CAP_` prefix (`CAP_NET_ADMIN`): used as the same capability;
+// - a podman option suffix on a mountPath (`/run/x.sock:z`): the suffix is dropped (relabelling
+//   means nothing without SELinux labels; use readOnly for `:ro`).
+// Runs before the schema; rewrites the value it is given (a fresh toJS copy). Pure.
+import { type Document, isScalar, type LineCounter } from 'yaml';
+import type { Diagnostic } from '../lib/yaml-validate.js';
+import { keyAt } from './tier-check.js';
+
+type Path = Array<string | number>;
+type Obj = Record<string, unknown>;
+
+const YAML11_BOOL = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
+const PODMAN_SUFFIX = /:(z|Z|ro|rw|O|U|shared|rshared|slave|rslave|private|rprivate)(,(z|Z|ro|rw|O|U))*$/;
+const CODE = 'WARN_MANIFEST_K8S_REJECTS';
+
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+export function applyPodmanSlips(doc: Document, value: unknown, lc: LineCounter, file: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const warnAt = (path: Path, message: string) => out.push(keyAt(doc, lc, file, path, true)(CODE, message));
+  /** A non-string scalar where a string belongs: kept as its text, with a warning. */
+  const stringify = (holder: Obj, key: string, path: Path, what: string) => {
+    const v = holder[key];
+    const node = doc.getIn(path, true);
+    const text = isScalar(node) && typeof node.source === 'string' ? node.source : String(v);
+    if (typeof v === 'number' || typeof v === 'boolean') {
+      holder[key] = text;
+      warnAt(
+        path,
+        `${what} ${text} is a ${typeof v}: a cluster rejects it (quote it: "${text}"); used as "${text}"`,
+      );
+    } else if (
+      typeof v === 'string' &&
+      isScalar(node) &&
+      node.type === 'PLAIN' &&
+      YAML11_BOOL.test(v) &&
+      what === 'env value'
+    ) {
+      warnAt(
+        path,
+        `${what} ${v} is a boolean to a cluster (YAML 1.1) and rejected there (quote it: "${v}"); used as "${v}"`,
+      );
+    }
+  };
+  const meta = isObj(value) ? (value as Obj).metadata : undefined;
+  for (const field of ['labels', 'annotations'])
+    if (isObj(meta) && isObj(meta[field]))
+      for (const k of Object.keys(meta[field] as Obj))
+        stringify(meta[field] as Obj, k, ['metadata', field, k], `${field.slice(0, -1)} value`);
+  const spec = isObj(value) ? (value as Obj).spec : undefined;
+  if (!isObj(spec)) return out;
+  for (const lname of ['initContainers', 'containers']) {
+    for (const [i, c] of list(spec[lname]).entries()) {
+      if (!isObj(c)) continue;
+      const at = ['spec', lname, i];
+      for (const [j, e] of list(c.env).entries())
+        if (isObj(e) && 'value' in e) stringify(e, 'value', [...at, 'env', j, 'value'], 'env value');
+      const caps = isObj(c.securityContext) ? c.securityContext.capabilities : undefined;
+      for (const dir of ['add', 'drop'])
+        for (const [k, cap] of (isObj(caps) ? list(caps[dir]) : []).entries())
+          if (typeof cap === 'string' && /^CAP_/i.test(cap))
+            warnAt(
+              [...at, 'securityContext', 'capabilities', dir, k],
+              `capability ${cap}: a cluster rejects the CAP_ prefix (write ${cap.slice(4)}); used as ${cap.slice(4)}`,
+            );
+      for (const [k, m] of list(c.volumeMounts).entries()) {
+        const suffix = isObj(m) && typeof m.mountPath === 'string' ? PODMAN_SUFFIX.exec(m.mountPath) : null;
+        if (!suffix || !isObj(m)) continue;
+        const path = (m.mountPath as string).slice(0, suffix.index);
+        const ro = /(^|[:,])ro(,|$)/.test(suffix[0]);
+        warnAt(
+          [...at, 'volumeMounts', k, 'mountPath'],
+          `mountPath ${m.mountPath as string} ends in the podman option ${suffix[0]}: a cluster rejects it (write readOnly: true for :ro); mounted at ${path}${ro ? ' read-only' : ''}, the rest ignored`,
+        );
+        m.mountPath = path;
+        if (ro) m.readOnly = true;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,81 @@
+// The tier table (tiers.ts) applied to one Pod document before its schema sees it: each warned field
+// gives one WARN_MANIFEST_IGNORED at its key and is dropped from the value; each refused field gives
+// one ERR_MANIFEST_UNSUPPORTED naming the field and why, and is dropped too, so the schema adds no
+// second line about the same thing (an unsupported volume source is one error, not four `oneOf`
+// lines). Kubernetes' volume default is applied here as well: a volume with no source, or with
+// `emptyDir:` null, is an emptyDir. Pure: it rewrites the value it is given (a fresh toJS copy).
+import { type Document, isMap, type LineCounter } from 'yaml';
+import type { Diagnostic } from '../lib/yaml-validate.js';
+import { expandTierPath, POD_FIELD_TIERS, VOLUME_SOURCES } from './tiers.js';
+
+type Path = Array<string | number>;
+
+/** A position: the key of the field at `path` (its value's node with `onValue`, or when there is no key). */
+export function keyAt(doc: Document, lc: LineCounter, file: string, path: Path, onValue = false) {
+  const parent = doc.getIn(path.slice(0, -1), true);
+  const last = path[path.length - 1];
+  let range: readonly number[] | undefined;
+  if (isMap(parent) && !onValue) {
+    const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === last);
+    range = (pair?.key as { range?: number[] } | null)?.range;
+  }
+  range ??= (doc.getIn(path, true) as { range?: number[] } | undefined)?.range;
+  const pos = lc.linePos(range?.[0] ?? 0);
+  return (code: string, message: string): Diagnostic => ({
+    file,
+    line: pos.line,
+    col: pos.col,
+    code,
+    message,
+  });
+}
+
+/** Every concrete path in `value` a pattern (`*` = any index) names, for fields that are present. */
+function matchPaths(value: unknown, pattern: string[], prefix: Path = []): Path[] {
+  if (pattern.length === 0) return [prefix];
+  const [seg, ...rest] = pattern as [string, ...string[]];
+  if (seg === '*')
+    return Array.isArray(value) ? value.flatMap((v, i) => matchPaths(v, rest, [...prefix, i])) : [];
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || !(seg in value)) return [];
+  return matchPaths((value as Record<string, unknown>)[seg], rest, [...prefix, seg]);
+}
+
+function remove(value: unknown, path: Path): void {
+  let node = value as Record<string | number, unknown>;
+  for (const k of path.slice(0, -1)) node = node[k] as Record<string | number, unknown>;
+  delete node[path[path.length - 1] as string | number];
+}
+
+const RULES = Object.entries(POD_FIELD_TIERS)
+  .filter(([, t]) => t.tier !== 'honoured')
+  .flatMap(([key, t]) => expandTierPath(key).map((pattern) => ({ pattern, ...t })));
+
+/** Diagnostics for the pod's warned and refused fields; drops them and applies volume defaults. */
+export function applyPodTiers(doc: Document, value: unknown, lc: LineCounter, file: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const rule of RULES) {
+    for (const path of matchPaths(value, rule.pattern)) {
+      const here = keyAt(doc, lc, file, path);
+      const field = path.join('.');
+      out.push(
+        rule.tier === 'warned'
+          ? here('WARN_MANIFEST_IGNORED', `${field} is ignored: ${rule.why}`)
+          : here('ERR_MANIFEST_UNSUPPORTED', `field ${field} is not supported by berth: ${rule.why}`),
+      );
+      remove(value, path);
+    }
+  }
+  defaultVolumes(value);
+  return out.sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+function defaultVolumes(value: unknown): void {
+  const volumes = (value as { spec?: { volumes?: unknown } } | null)?.spec?.volumes;
+  if (!Array.isArray(volumes)) return;
+  for (const v of volumes) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) continue;
+    const vol = v as Record<string, unknown>;
+    if ('emptyDir' in vol && vol.emptyDir === null) vol.emptyDir = {};
+    if (!VOLUME_SOURCES.some((s) => s in vol)) vol.emptyDir = {};
+  }
+}

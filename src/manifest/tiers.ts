@@ -1,0 +1,217 @@
+// Every field of a Kubernetes v1 Pod, in one of three tiers, decided here once:
+// - honoured: berth does what Kubernetes does with it (the schema in schemas/pod.schema.json checks
+//   its value);
+// - warned: accepted and ignored with a WARN_MANIFEST_IGNORED diagnostic at the field, because it
+//   only means something to a scheduler or a cluster API (a file written for a cluster still runs);
+// - refused: one ERR_MANIFEST_UNSUPPORTED error naming the field and why the host cannot honour it.
+// Paths: `spec.…` and `metadata.…` are the pod's; `container.…` applies to every entry of
+// spec.containers and spec.initContainers; `volume.…` to every entry of spec.volumes; `*` is an index.
+// A test checks that every field of the official strict Pod schema has exactly one entry here, and
+// the README's table is this table. Pure data.
+
+export type Tier = 'honoured' | 'warned' | 'refused';
+
+export interface FieldTier {
+  tier: Tier;
+  /** Why (warned, refused), or who honours it (honoured), in words for people. */
+  why: string;
+}
+
+const SCHEDULER = 'only a scheduler uses it: berth runs every pod on this host';
+const CLUSTER = "set by a cluster's API server: it means nothing in a file";
+const ACCOUNT = 'there is no cluster API for a service account to talk to';
+const ATTACH =
+  "a network or cloud volume needs a cluster's attach machinery: mount it on the host and use hostPath";
+const HEALTH =
+  'probes and lifecycle hooks are not run yet: a pod relying on them must not start without them';
+const NETWORKING = 'honoured by pod networking';
+const CONFIG = 'honoured with ConfigMap, Secret and downward API support';
+const NOT_YET = 'not implemented by berth yet';
+
+const honoured = (why = 'honoured'): FieldTier => ({ tier: 'honoured', why });
+const warned = (why: string): FieldTier => ({ tier: 'warned', why });
+const refused = (why: string): FieldTier => ({ tier: 'refused', why });
+
+export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
+  apiVersion: honoured(),
+  kind: honoured(),
+  status: warned('a pod status is written by a cluster, never read from a file'),
+  'metadata.name': honoured(),
+  'metadata.namespace': refused(NOT_YET),
+  'metadata.labels': honoured(),
+  'metadata.annotations': honoured(),
+  'metadata.creationTimestamp': warned(CLUSTER),
+  'metadata.deletionTimestamp': warned(CLUSTER),
+  'metadata.deletionGracePeriodSeconds': warned(CLUSTER),
+  'metadata.finalizers': warned(CLUSTER),
+  'metadata.generation': warned(CLUSTER),
+  'metadata.managedFields': warned(CLUSTER),
+  'metadata.ownerReferences': warned(CLUSTER),
+  'metadata.resourceVersion': warned(CLUSTER),
+  'metadata.selfLink': warned(CLUSTER),
+  'metadata.uid': warned(CLUSTER),
+  'metadata.generateName': warned('berth needs a fixed metadata.name to know a pod again'),
+
+  'spec.containers': honoured(),
+  'spec.initContainers': honoured(),
+  'spec.volumes': honoured(),
+  'spec.restartPolicy': honoured(),
+  'spec.terminationGracePeriodSeconds': honoured(),
+  'spec.hostNetwork': honoured(),
+  'spec.hostname': honoured(),
+  'spec.imagePullSecrets': honoured(CONFIG),
+  'spec.dnsPolicy': honoured(NETWORKING),
+  'spec.dnsConfig': honoured(NETWORKING),
+  'spec.hostAliases': honoured(NETWORKING),
+  'spec.securityContext': honoured(),
+  'spec.hostPID': refused(NOT_YET),
+  'spec.hostIPC': refused(NOT_YET),
+  'spec.shareProcessNamespace': refused(NOT_YET),
+  'spec.hostUsers': refused('user namespaces are not set up by berth yet'),
+  'spec.activeDeadlineSeconds': refused('not enforced by berth yet'),
+  'spec.affinity': warned(SCHEDULER),
+  'spec.nodeSelector': warned(SCHEDULER),
+  'spec.nodeName': warned(SCHEDULER),
+  'spec.tolerations': warned(SCHEDULER),
+  'spec.schedulerName': warned(SCHEDULER),
+  'spec.schedulingGates': warned(SCHEDULER),
+  'spec.priority': warned(SCHEDULER),
+  'spec.priorityClassName': warned(SCHEDULER),
+  'spec.preemptionPolicy': warned(SCHEDULER),
+  'spec.topologySpreadConstraints': warned(SCHEDULER),
+  'spec.overhead': warned(SCHEDULER),
+  'spec.os': warned(SCHEDULER),
+  'spec.readinessGates': warned('only a cluster reads readiness gates (for Services and rollouts)'),
+  'spec.serviceAccountName': warned(ACCOUNT),
+  'spec.serviceAccount': warned(ACCOUNT),
+  'spec.automountServiceAccountToken': warned(ACCOUNT),
+  'spec.enableServiceLinks': warned('there are no Services to link into the environment'),
+  'spec.subdomain': warned("only a cluster's DNS serves pod subdomains"),
+  'spec.setHostnameAsFQDN': warned("only a cluster's DNS gives a pod a fully qualified name"),
+  'spec.runtimeClassName': refused(
+    'berth has one runtime (runc): running the pod without the sandbox it asks for would be unsafe',
+  ),
+  'spec.ephemeralContainers': refused(
+    'ephemeral containers are added through a cluster API, never in a file',
+  ),
+  'spec.resourceClaims': refused('dynamic resource allocation needs a cluster'),
+  'spec.resources': refused('pod-level resources are not enforced by berth yet: set them per container'),
+
+  'spec.securityContext.runAsUser': refused(NOT_YET),
+  'spec.securityContext.runAsGroup': refused(NOT_YET),
+  'spec.securityContext.runAsNonRoot': refused(NOT_YET),
+  'spec.securityContext.fsGroup': refused(NOT_YET),
+  'spec.securityContext.fsGroupChangePolicy': warned(
+    'berth always sets the ownership of the volumes it creates',
+  ),
+  'spec.securityContext.supplementalGroups': refused(NOT_YET),
+  'spec.securityContext.supplementalGroupsPolicy': warned(
+    'the image groups are always merged, as by default',
+  ),
+  'spec.securityContext.sysctls': refused(NOT_YET),
+  'spec.securityContext.seccompProfile': refused(NOT_YET),
+  'spec.securityContext.seLinuxOptions': warned('berth does not label containers for SELinux'),
+  'spec.securityContext.seLinuxChangePolicy': warned('berth does not label containers for SELinux'),
+  'spec.securityContext.appArmorProfile': warned('berth does not load AppArmor profiles'),
+  'spec.securityContext.windowsOptions': warned('only meaningful on Windows nodes'),
+
+  'container.name': honoured(),
+  'container.image': honoured(),
+  'container.imagePullPolicy': honoured(),
+  'container.command': honoured(),
+  'container.args': honoured(),
+  'container.workingDir': honoured(),
+  'container.env': honoured(),
+  'container.env.*.valueFrom': honoured(CONFIG),
+  'container.envFrom': honoured(CONFIG),
+  'container.ports': honoured('containerPort is informational, as in Kubernetes'),
+  'container.ports.*.hostPort': honoured(NETWORKING),
+  'container.ports.*.hostIP': honoured(NETWORKING),
+  'container.resources': honoured(),
+  'container.resources.claims': refused('dynamic resource allocation needs a cluster'),
+  'container.volumeMounts': honoured(),
+  'container.volumeMounts.*.mountPropagation': refused('mount propagation is not set up by berth yet'),
+  'container.volumeMounts.*.recursiveReadOnly': refused(
+    'recursive read-only mounts are not set up by berth yet',
+  ),
+  'container.volumeMounts.*.subPathExpr': refused('subPathExpr is not expanded by berth yet: use subPath'),
+  'container.securityContext': honoured(),
+  'container.securityContext.runAsUser': honoured(),
+  'container.securityContext.runAsGroup': honoured(),
+  'container.securityContext.runAsNonRoot': refused(NOT_YET),
+  'container.securityContext.readOnlyRootFilesystem': honoured(),
+  'container.securityContext.privileged': honoured(),
+  'container.securityContext.allowPrivilegeEscalation': honoured(),
+  'container.securityContext.capabilities': honoured(),
+  'container.securityContext.seccompProfile': refused(NOT_YET),
+  'container.securityContext.procMount': refused(NOT_YET),
+  'container.securityContext.seLinuxOptions': warned('berth does not label containers for SELinux'),
+  'container.securityContext.appArmorProfile': warned('berth does not load AppArmor profiles'),
+  'container.securityContext.windowsOptions': warned('only meaningful on Windows nodes'),
+  'container.livenessProbe': refused(HEALTH),
+  'container.readinessProbe': refused(HEALTH),
+  'container.startupProbe': refused(HEALTH),
+  'container.lifecycle': refused(HEALTH),
+  'container.stdin': refused(NOT_YET),
+  'container.stdinOnce': refused(NOT_YET),
+  'container.tty': refused(NOT_YET),
+  'container.terminationMessagePath': refused(NOT_YET),
+  'container.terminationMessagePolicy': warned('only the file at terminationMessagePath is read'),
+  'container.restartPolicy': refused(NOT_YET),
+  'container.resizePolicy': warned('resizing in place is a cluster API operation'),
+  'container.volumeDevices': refused('raw block devices from claims need a cluster'),
+
+  'volume.name': honoured(),
+  'volume.hostPath': honoured(),
+  'volume.emptyDir': honoured('also the default of a volume with no source, as in Kubernetes'),
+  'volume.emptyDir.sizeLimit': refused(NOT_YET),
+  'volume.persistentVolumeClaim': honoured('names a berth volume'),
+  'volume.configMap': honoured(CONFIG),
+  'volume.secret': honoured(CONFIG),
+  'volume.downwardAPI': honoured(CONFIG),
+  'volume.projected': honoured(CONFIG),
+  'volume.ephemeral': refused('ephemeral volumes are provisioned by a cluster'),
+  'volume.image': refused('image volumes are not mounted by berth yet'),
+  'volume.gitRepo': refused('deprecated in Kubernetes: clone in an init container into an emptyDir'),
+  ...Object.fromEntries(
+    [
+      'awsElasticBlockStore',
+      'azureDisk',
+      'azureFile',
+      'cephfs',
+      'cinder',
+      'csi',
+      'fc',
+      'flexVolume',
+      'flocker',
+      'gcePersistentDisk',
+      'glusterfs',
+      'iscsi',
+      'nfs',
+      'photonPersistentDisk',
+      'portworxVolume',
+      'quobyte',
+      'rbd',
+      'scaleIO',
+      'storageos',
+      'vsphereVolume',
+    ].map((f) => [`volume.${f}`, refused(ATTACH)]),
+  ),
+};
+
+/** The volume sources berth knows (honoured ones): a volume with none of them is an emptyDir. */
+export const VOLUME_SOURCES = Object.entries(POD_FIELD_TIERS)
+  .filter(([k, t]) => k.startsWith('volume.') && k !== 'volume.name' && t.tier === 'honoured')
+  .map(([k]) => k.slice('volume.'.length));
+
+/** The concrete path patterns a table key stands for (`container.x` → both container lists). */
+export function expandTierPath(key: string): string[][] {
+  const [head, ...rest] = key.split('.');
+  if (head === 'container')
+    return [
+      ['spec', 'containers', '*', ...rest],
+      ['spec', 'initContainers', '*', ...rest],
+    ];
+  if (head === 'volume') return [['spec', 'volumes', '*', ...rest]];
+  return [key.split('.')];
+}

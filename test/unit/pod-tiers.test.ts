@@ -1,0 +1,277 @@
+// The three tiers of Pod fields (src/manifest/tiers.ts): the table covers every field of the official
+// strict Kubernetes Pod schema; warned fields are one WARN_ line each and the file is used
+// (`validate` exits 0); refused ones are one error each; a volume with no source is an emptyDir; the
+// slips podman tolerates are accepted with a warning that says what a cluster rejects.
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
+import type { PodManifest } from '../../src/manifest/kinds.js';
+import { loadManifests } from '../../src/manifest/load.js';
+import { parseFile } from '../../src/manifest/parse.js';
+import { POD_FIELD_TIERS } from '../../src/manifest/tiers.js';
+import { runBerth } from '../helpers/cli.js';
+
+const K8S = JSON.parse(
+  readFileSync(new URL('../fixtures/pods-corpus/k8s-pod-v1.schema.json', import.meta.url), 'utf8'),
+) as { properties: Record<string, { properties?: Record<string, unknown> }> };
+
+type Node = { properties?: Record<string, Node>; items?: Node };
+const fieldsOf = (n: Node | undefined): string[] => Object.keys(n?.properties ?? {});
+
+/** The table's keys the official schema defines, at the levels the table decides. */
+function officialKeys(): string[] {
+  const p = K8S.properties as Record<string, Node>;
+  const spec = p.spec as Node;
+  const sp = spec.properties as Record<string, Node>;
+  const c = (sp.containers as Node).items as Node;
+  const cp = c.properties as Record<string, Node>;
+  const v = (sp.volumes as Node).items as Node;
+  return [
+    ...fieldsOf(K8S as Node),
+    ...fieldsOf(p.metadata).map((f) => `metadata.${f}`),
+    ...fieldsOf(spec).map((f) => `spec.${f}`),
+    ...fieldsOf(sp.securityContext).map((f) => `spec.securityContext.${f}`),
+    ...fieldsOf(c).map((f) => `container.${f}`),
+    ...fieldsOf(cp.securityContext).map((f) => `container.securityContext.${f}`),
+    ...fieldsOf(v).map((f) => `volume.${f}`),
+  ].filter((k) => k !== 'metadata' && k !== 'spec');
+}
+
+describe('the tier table', () => {
+  it('gives every field of the official Pod schema exactly one tier, and names no field it lacks', () => {
+    const table = Object.keys(POD_FIELD_TIERS);
+    const missing = officialKeys().filter((k) => !table.includes(k));
+    expect(missing).toEqual([]);
+    // Nested keys (container.ports.*.hostPort) are checked against the schema too.
+    const resolve = (key: string): boolean => {
+      const [head, ...rest] = key.split('.');
+      const p = K8S.properties as Record<string, Node>;
+      const sp = (p.spec as Node).properties as Record<string, Node>;
+      let node: Node | undefined =
+        head === 'container'
+          ? (sp.containers as Node).items
+          : head === 'volume'
+            ? (sp.volumes as Node).items
+            : ({ properties: p } as Node);
+      for (const seg of head === 'container' || head === 'volume' ? rest : key.split('.')) {
+        if (seg === '*') node = node?.items;
+        else node = node?.properties?.[seg];
+        if (!node) return false;
+      }
+      return true;
+    };
+    expect(table.filter((k) => !resolve(k))).toEqual([]);
+  });
+});
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'berth-tiers-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+let n = 0;
+async function folder(text: string): Promise<string> {
+  const d = join(dir, `f${++n}`);
+  await mkdir(d);
+  await writeFile(join(d, 'pod.yaml'), text);
+  return d;
+}
+
+const POD = `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  creationTimestamp: null
+spec:
+  nodeSelector: {disk: ssd}
+  affinity:
+    nodeAffinity: {}
+  serviceAccountName: web
+  containers:
+    - name: main
+      image: busybox
+      terminationMessagePolicy: File
+status: {}
+`;
+
+describe('warned fields', () => {
+  it('are one WARN_MANIFEST_IGNORED at each key, and the pod is used without them', async () => {
+    const d = await folder(POD);
+    const r = await loadManifests(d);
+    const f = join(d, 'pod.yaml');
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      `${f}:5:3: WARN_MANIFEST_IGNORED: metadata.creationTimestamp is ignored: set by a cluster's API server: it means nothing in a file`,
+      `${f}:7:3: WARN_MANIFEST_IGNORED: spec.nodeSelector is ignored: only a scheduler uses it: berth runs every pod on this host`,
+      `${f}:8:3: WARN_MANIFEST_IGNORED: spec.affinity is ignored: only a scheduler uses it: berth runs every pod on this host`,
+      `${f}:10:3: WARN_MANIFEST_IGNORED: spec.serviceAccountName is ignored: there is no cluster API for a service account to talk to`,
+      `${f}:14:7: WARN_MANIFEST_IGNORED: spec.containers.0.terminationMessagePolicy is ignored: only the file at terminationMessagePath is read`,
+      `${f}:15:1: WARN_MANIFEST_IGNORED: status is ignored: a pod status is written by a cluster, never read from a file`,
+    ]);
+    expect(r.brokenFiles).toEqual([]);
+    const pod = r.docs[0]?.doc as PodManifest;
+    expect(pod.spec).toEqual({ containers: [{ name: 'main', image: 'busybox' }] });
+    expect(pod.metadata).toEqual({ name: 'web' });
+  });
+
+  it('validate exits 0 and says valid with the warning count when there are only warnings', async () => {
+    const d = await folder(POD);
+    const res = await runBerth(['validate', d]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toBe('1 file(s), 1 pod(s), 0 image(s): valid (6 warning(s))\n');
+    expect(res.stderr.split('\n').filter(Boolean)).toHaveLength(6);
+  });
+});
+
+describe('refused fields and volume sources', () => {
+  it('an unsupported volume source is one error naming it and why, not four oneOf lines', () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec:
+  containers: [{name: main, image: busybox}]
+  volumes:
+    - name: data
+      nfs: {server: nas, path: /export}
+`;
+    expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
+      "m.yaml:8:7: ERR_MANIFEST_UNSUPPORTED: field spec.volumes.0.nfs is not supported by berth: a network or cloud volume needs a cluster's attach machinery: mount it on the host and use hostPath",
+    ]);
+  });
+
+  it('a volume with no source, and emptyDir: null, are emptyDirs (Kubernetes default)', () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec:
+  containers: [{name: main, image: busybox}]
+  volumes:
+    - name: a
+    - name: b
+      emptyDir:
+`;
+    const r = parseFile(text, 'm.yaml');
+    expect(r.diagnostics).toEqual([]);
+    expect((r.parsed[0]?.value as PodManifest | undefined)?.spec.volumes).toEqual([
+      { name: 'a', emptyDir: {} },
+      { name: 'b', emptyDir: {} },
+    ]);
+  });
+
+  it('two sources on one volume are one line', () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec:
+  containers: [{name: main, image: busybox}]
+  volumes:
+    - {name: a, emptyDir: {}, hostPath: {path: /srv}}
+`;
+    expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
+      'm.yaml:7:7: ERR_MANIFEST_SCHEMA: spec.volumes.0 must have exactly one of its possible sources, not several',
+    ]);
+  });
+
+  it('a typo of a known field says which one was meant', () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec:
+  containers:
+    - name: main
+      image: busybox
+      commands: [sleep, "1"]
+`;
+    expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
+      'm.yaml:8:7: ERR_MANIFEST_SCHEMA: unknown field spec.containers.0.commands (did you mean command?)',
+    ]);
+  });
+
+  it('a document without apiVersion is one line saying so', () => {
+    const text = 'kind: Pod\nmetadata: {name: db}\nspec:\n  containers: [{name: main, image: busybox}]\n';
+    expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
+      'm.yaml:1:7: ERR_MANIFEST_KIND: the Pod has no apiVersion: a cluster rejects it too (add apiVersion: v1)',
+    ]);
+  });
+});
+
+describe('slips podman tolerates', () => {
+  it('are accepted with a warning saying what a cluster rejects, and used as podman uses them', () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels: {port: 3000}
+spec:
+  containers:
+    - name: main
+      image: busybox
+      env:
+        - {name: PORT, value: 3000}
+        - {name: DEBUG, value: yes}
+        - {name: RATIO, value: 1.50}
+      securityContext:
+        capabilities: {add: [CAP_NET_ADMIN]}
+      volumeMounts:
+        - {name: sock, mountPath: "/run/x.sock:z"}
+        - {name: sock, mountPath: "/run/y.sock:ro"}
+  volumes:
+    - {name: sock, hostPath: {path: /run/x.sock}}
+`;
+    const r = parseFile(text, 'm.yaml');
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      'm.yaml:5:18: WARN_MANIFEST_K8S_REJECTS: label value 3000 is a number: a cluster rejects it (quote it: "3000"); used as "3000"',
+      'm.yaml:11:31: WARN_MANIFEST_K8S_REJECTS: env value 3000 is a number: a cluster rejects it (quote it: "3000"); used as "3000"',
+      'm.yaml:12:32: WARN_MANIFEST_K8S_REJECTS: env value yes is a boolean to a cluster (YAML 1.1) and rejected there (quote it: "yes"); used as "yes"',
+      'm.yaml:13:32: WARN_MANIFEST_K8S_REJECTS: env value 1.50 is a number: a cluster rejects it (quote it: "1.50"); used as "1.50"',
+      'm.yaml:15:30: WARN_MANIFEST_K8S_REJECTS: capability CAP_NET_ADMIN: a cluster rejects the CAP_ prefix (write NET_ADMIN); used as NET_ADMIN',
+      'm.yaml:17:35: WARN_MANIFEST_K8S_REJECTS: mountPath /run/x.sock:z ends in the podman option :z: a cluster rejects it (write readOnly: true for :ro); mounted at /run/x.sock, the rest ignored',
+      'm.yaml:18:35: WARN_MANIFEST_K8S_REJECTS: mountPath /run/y.sock:ro ends in the podman option :ro: a cluster rejects it (write readOnly: true for :ro); mounted at /run/y.sock read-only, the rest ignored',
+    ]);
+    const pod = r.parsed[0]?.value as PodManifest;
+    expect(pod.metadata.labels).toEqual({ port: '3000' });
+    expect(pod.spec.containers[0]?.env).toEqual([
+      { name: 'PORT', value: '3000' },
+      { name: 'DEBUG', value: 'yes' },
+      { name: 'RATIO', value: '1.50' },
+    ]);
+    expect(pod.spec.containers[0]?.volumeMounts).toEqual([
+      { name: 'sock', mountPath: '/run/x.sock' },
+      { name: 'sock', mountPath: '/run/y.sock', readOnly: true },
+    ]);
+  });
+});
+
+/** The README's table: one row per tier and reason, fields in table order. */
+function renderTierTable(): string {
+  const rows = new Map<string, string[]>();
+  for (const [field, t] of Object.entries(POD_FIELD_TIERS)) {
+    const key = `${t.tier}\0${t.why}`;
+    rows.set(key, [...(rows.get(key) ?? []), `\`${field}\``]);
+  }
+  const order = ['honoured', 'warned', 'refused'];
+  const sorted = [...rows].sort(
+    (a, b) => order.indexOf(a[0].split('\0')[0] as string) - order.indexOf(b[0].split('\0')[0] as string),
+  );
+  return [
+    '| tier | fields | why |',
+    '| --- | --- | --- |',
+    ...sorted.map(([k, fields]) => {
+      const [tier, why] = k.split('\0') as [string, string];
+      return `| ${tier} | ${fields.join(', ')} | ${why === 'honoured' ? '' : why} |`;
+    }),
+  ].join('\n');
+}
+
+describe('the README', () => {
+  it('shows the tier table as the code has it', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = renderTierTable();
+    if (process.env.BERTH_TIERS_PRINT) console.log(table);
+    expect(readme.includes(`${table}\n`)).toBe(true);
+  });
+});
