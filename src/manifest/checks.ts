@@ -7,6 +7,7 @@ import { isBerthError } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { checkQuantity } from '../runtime/quantity.js';
 import { cpuLimitOf, memoryLimitOf, normalizeImage, quantityText, runtimeNameOf } from './convert.js';
+import { podIdentity } from './identity.js';
 import type { ContainerManifest, ImageManifestDoc, PodManifest } from './kinds.js';
 import { at, type ParsedDoc } from './position.js';
 
@@ -75,7 +76,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
           );
         }
       }
-      out.push(...checkValues(p, pod.metadata.name, c, ['spec', list, i]));
+      out.push(...checkValues(p, podIdentity(pod.metadata), c, ['spec', list, i]));
     }
   }
   return out;

@@ -2,6 +2,7 @@
 // dependencies taken together (a pod that depends on itself, on a pod no manifest defines, pods that
 // wait for each other in a cycle). Pure: the loader decides what a problem does to its file.
 import { findCycles } from './cycles.js';
+import { dependencyIdentity, podIdentity } from './identity.js';
 import type { ParsedDoc } from './position.js';
 
 export const DEPENDS_ON = 'berth.dev/depends-on';
@@ -26,25 +27,31 @@ export interface DependencyProblem {
  */
 export function dependencyProblems(pods: ParsedDoc[], complete: boolean): DependencyProblem[] {
   const out: DependencyProblem[] = [];
-  const names = new Set(pods.map((p) => p.value.metadata.name));
+  // Pods are known by identity (namespace + name); an annotation names pods of its own namespace.
+  const idOf = (p: ParsedDoc) => podIdentity(p.value.metadata);
+  const needs = (p: ParsedDoc) =>
+    dependsOn(p.value.metadata.annotations).map((d) => ({ d, id: dependencyIdentity(p.value.metadata, d) }));
+  const names = new Set(pods.map(idOf));
   for (const p of pods) {
-    const self = p.value.metadata.name;
-    for (const d of dependsOn(p.value.metadata.annotations)) {
-      if (d === self) out.push({ pod: p, message: `pod ${d} cannot depend on itself` });
-      else if (!names.has(d) && complete)
+    const self = idOf(p);
+    for (const { d, id } of needs(p)) {
+      if (id === self) out.push({ pod: p, message: `pod ${d} cannot depend on itself` });
+      else if (!names.has(id) && complete)
         out.push({ pod: p, message: `pod ${self} depends on "${d}", which no manifest defines` });
     }
   }
   const graph = new Map(
     pods.map((p) => [
-      p.value.metadata.name,
-      dependsOn(p.value.metadata.annotations).filter((d) => d !== p.value.metadata.name),
+      idOf(p),
+      needs(p)
+        .map((x) => x.id)
+        .filter((id) => id !== idOf(p)),
     ]),
   );
   for (const cycle of findCycles(graph)) {
     const message = `pods ${cycle.join(' → ')} depend on each other: none of them would ever start`;
     for (const name of new Set(cycle)) {
-      const pod = pods.find((x) => x.value.metadata.name === name) as ParsedDoc;
+      const pod = pods.find((x) => idOf(x) === name) as ParsedDoc;
       out.push({ pod, message });
     }
   }

@@ -37,7 +37,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   kind: honoured(),
   status: warned('a pod status is written by a cluster, never read from a file'),
   'metadata.name': honoured(),
-  'metadata.namespace': refused(NOT_YET),
+  'metadata.namespace': honoured('identity is namespace + name; default `default`'),
   'metadata.labels': honoured(),
   'metadata.annotations': honoured(),
   'metadata.creationTimestamp': warned(CLUSTER),

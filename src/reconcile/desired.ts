@@ -9,6 +9,7 @@ import { isBerthError } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from '../manifest/convert.js';
 import { dependsOn } from '../manifest/dependencies.js';
+import { dependencyIdentity, podIdentity } from '../manifest/identity.js';
 import type { LoadedDoc, PodManifest } from '../manifest/kinds.js';
 import { parseReference } from '../oci/reference.js';
 import type { RestartPolicy } from '../runtime/restart.js';
@@ -101,7 +102,7 @@ function mountsFor(
     }
     return {
       kind: 'bind',
-      source: join(host.pods, pod.metadata.name, 'volumes', m.name),
+      source: join(host.pods, podIdentity(pod.metadata), 'volumes', m.name),
       destination: m.mountPath,
       readOnly,
       ...sub,
@@ -121,7 +122,8 @@ function containerOf(
     ...(limits.memory !== undefined ? { memoryBytes: memoryLimitOf(limits.memory) } : {}),
     ...(limits.cpu !== undefined ? { milliCpus: cpuLimitOf(limits.cpu) } : {}),
   };
-  const runtimeName = runtimeNameOf(pod.metadata.name, c.name);
+  const id = podIdentity(pod.metadata);
+  const runtimeName = runtimeNameOf(id, c.name);
   const hostNetwork = pod.spec.hostNetwork === true;
   const settings: ContainerSettings = {
     name: runtimeName,
@@ -138,12 +140,12 @@ function containerOf(
     capAdd: sc.capabilities?.add ?? [],
     capDrop: sc.capabilities?.drop ?? [],
     network: hostNetwork ? 'host' : 'none',
-    ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${pod.metadata.name}`) }),
+    ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${id}`) }),
     mounts: mountsFor(pod, c, host),
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
   };
   return {
-    pod: pod.metadata.name,
+    pod: id,
     name: c.name,
     runtimeName,
     image: normalizeImage(c.image),
@@ -156,26 +158,27 @@ function containerOf(
 export function desiredPod(pod: PodManifest, file: string, host: HostLayout): DesiredPod {
   const hostNetwork = pod.spec.hostNetwork === true;
   const volumes = pod.spec.volumes ?? [];
+  const id = podIdentity(pod.metadata);
   return {
-    name: pod.metadata.name,
+    name: id,
     file,
     restartPolicy: pod.spec.restartPolicy ?? 'Always',
     graceSeconds: pod.spec.terminationGracePeriodSeconds ?? 30,
     hostNetwork,
-    dependsOn: dependsOn(pod.metadata.annotations),
+    dependsOn: dependsOn(pod.metadata.annotations).map((d) => dependencyIdentity(pod.metadata, d)),
     initContainers: (pod.spec.initContainers ?? []).map((c) => containerOf(pod, c, true, host)),
     containers: pod.spec.containers.map((c) => containerOf(pod, c, false, host)),
     podDirs: volumes
       .filter((v) => v.emptyDir)
       .map((v) => ({
-        path: join(host.pods, pod.metadata.name, 'volumes', v.name),
+        path: join(host.pods, id, 'volumes', v.name),
         memory: v.emptyDir?.medium === 'Memory',
       })),
     createDirs: volumes
       .filter((v) => v.hostPath?.type === 'DirectoryOrCreate')
       .map((v) => v.hostPath?.path as string),
-    ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${pod.metadata.name}`) }),
-    home: join(host.pods, pod.metadata.name),
+    ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${id}`) }),
+    home: join(host.pods, id),
   };
 }
 
@@ -199,7 +202,7 @@ export function desiredState(docs: LoadedDoc[], host: HostLayout): DesiredState 
       const message = err instanceof Error ? err.message : String(err);
       unusable.push({
         kind: doc.kind,
-        name: doc.metadata.name,
+        name: doc.kind === 'Pod' ? podIdentity(doc.metadata) : doc.metadata.name,
         diagnostic: {
           file,
           line,

@@ -1,6 +1,7 @@
 // Pods the planner must keep exactly as they run, with why: a pod whose file has errors (and no last
 // good content), one defined twice, one desired state could not build, and one whose container's
 // record is unreadable (never create a second copy beside a container berth cannot read). Pure.
+import { identityOfPodKey } from '../manifest/identity.js';
 import type { LoadResult } from '../manifest/load.js';
 import type { DesiredState } from './desired.js';
 import { ANNOTATION, type ObservedState, OWNER_MANIFESTS } from './plan-types.js';
@@ -20,7 +21,7 @@ export function frozenPods(
     if (loaded.brokenFiles.includes(source)) frozen.set(pod, `${source} has errors`);
   }
   for (const key of loaded.duplicates)
-    if (key.startsWith('Pod/')) frozen.set(key.slice(4), 'defined more than once');
+    if (key.startsWith('Pod/')) frozen.set(identityOfPodKey(key), 'defined more than once');
   for (const b of observed.badRecords ?? []) {
     const why = `the record of ${b.id} is unreadable`;
     if (b.pod) frozen.set(b.pod, why);

@@ -2,6 +2,7 @@
 // the containers that exist and their live state. A pod shows when either knows it; a container
 // the reconcile wants but that does not exist (its creation failed, it waits for an image or a
 // dependency) shows as `waiting`. Pure.
+import { namespaceOfIdentity } from '../manifest/identity.js';
 import { type ContainerStatus, LOST } from '../runtime/containers.js';
 import type { ContainerRecord } from '../runtime/record.js';
 import { podKey } from './failures.js';
@@ -19,7 +20,9 @@ export interface ContainerView {
 }
 
 export interface PodView {
+  /** The pod's identity: its name, or `<namespace>.<name>` outside `default` (manifest/identity.ts). */
   name: string;
+  namespace: string;
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
   /** Running app containers / app containers, as `1/2`. */
   ready: string;
@@ -103,6 +106,7 @@ export function podViews(observed: ObservedRecord[], status: ReconcileStatus | u
     const app = containers.filter((c) => !c.init);
     return {
       name,
+      namespace: namespaceOfIdentity(name),
       phase: phaseOf(app),
       ready: `${app.filter((c) => c.state === 'running').length}/${app.length}`,
       sourceFile: known?.file || records[0]?.record.annotations?.[ANNOTATION.source] || '',

@@ -56,14 +56,11 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
       '71:1 WARN_MANIFEST_IGNORED',
     ],
   ],
-  'k0s__pkg_applier_testdata_manager_test_stack1_pod.yaml': ['refused', ['5:3 ERR_MANIFEST_UNSUPPORTED']],
-  'k3s__tests_docker_resources_volume-test.yaml': [
-    'invalid',
-    ['2:7 ERR_MANIFEST_KIND', '18:3 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'k0s__pkg_applier_testdata_manager_test_stack1_pod.yaml': ['accepted', []],
+  'k3s__tests_docker_resources_volume-test.yaml': ['invalid', ['2:7 ERR_MANIFEST_KIND']],
   'k3s__tests_integration_localstorage_testdata_localstorage_pod.yaml': [
     'invalid',
-    ['5:3 ERR_MANIFEST_UNSUPPORTED', '11:5 ERR_MANIFEST_SCHEMA'],
+    ['11:5 ERR_MANIFEST_SCHEMA'],
   ],
   'k8s-examples___archived_javaweb-tomcat-sidecar_javaweb.yaml': [
     'refused',
@@ -156,7 +153,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   ],
   'k8s-website__content_en_examples_service_networking_custom-dns.yaml': [
     'refused',
-    ['4:3 ERR_MANIFEST_UNSUPPORTED', '10:3 ERR_MANIFEST_UNSUPPORTED', '11:3 ERR_MANIFEST_UNSUPPORTED'],
+    ['10:3 ERR_MANIFEST_UNSUPPORTED', '11:3 ERR_MANIFEST_UNSUPPORTED'],
   ],
   'k8s-website__content_en_examples_service_networking_hostaliases-pod.yaml': [
     'refused',
@@ -202,7 +199,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   ],
   'tenlastic-open-platform__kustomize_overlays_development_static_pods_workspace.yaml': [
     'refused',
-    ['7:3 ERR_MANIFEST_UNSUPPORTED', '18:7 ERR_MANIFEST_UNSUPPORTED'],
+    ['18:7 ERR_MANIFEST_UNSUPPORTED'],
   ],
 };
 
