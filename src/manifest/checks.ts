@@ -10,6 +10,7 @@ import { cpuLimitOf, memoryLimitOf, normalizeImage, quantityText, runtimeNameOf 
 import { podIdentity } from './identity.js';
 import type { ContainerManifest, ImageManifestDoc, PodManifest } from './kinds.js';
 import { at, type ParsedDoc } from './position.js';
+import { checkPodSecurity } from './security-checks.js';
 
 type Path = Array<string | number>;
 
@@ -79,6 +80,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
       out.push(...checkValues(p, podIdentity(pod.metadata), c, ['spec', list, i]));
     }
   }
+  out.push(...checkPodSecurity(p));
   return out;
 }
 

@@ -21,7 +21,25 @@ export interface ContainerManifest {
     privileged?: boolean;
     allowPrivilegeEscalation?: boolean;
     capabilities?: { add?: string[]; drop?: string[] };
+    runAsNonRoot?: boolean;
+    procMount?: 'Default' | 'Unmasked';
+    seccompProfile?: SeccompProfile;
   };
+}
+
+export interface SeccompProfile {
+  type: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  localhostProfile?: string;
+}
+
+export interface PodSecurityContext {
+  runAsUser?: number;
+  runAsGroup?: number;
+  runAsNonRoot?: boolean;
+  fsGroup?: number;
+  supplementalGroups?: number[];
+  sysctls?: Array<{ name: string; value: string }>;
+  seccompProfile?: SeccompProfile;
 }
 
 export interface VolumeManifest {
@@ -46,6 +64,10 @@ export interface PodManifest {
     restartPolicy?: 'Always' | 'OnFailure' | 'Never';
     terminationGracePeriodSeconds?: number;
     hostNetwork?: boolean;
+    hostPID?: boolean;
+    hostIPC?: boolean;
+    hostUsers?: boolean;
+    securityContext?: PodSecurityContext;
     hostname?: string;
     volumes?: VolumeManifest[];
   };

@@ -27,6 +27,8 @@ const HEALTH =
 const NETWORKING = 'honoured by pod networking';
 const CONFIG = 'honoured with ConfigMap, Secret and downward API support';
 const NOT_YET = 'not implemented by berth yet';
+const SECCOMP =
+  "RuntimeDefault (berth's default) and Unconfined; Localhost is refused: profiles are not loaded yet";
 
 const honoured = (why = 'honoured'): FieldTier => ({ tier: 'honoured', why });
 const warned = (why: string): FieldTier => ({ tier: 'warned', why });
@@ -64,10 +66,14 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'spec.dnsConfig': honoured(NETWORKING),
   'spec.hostAliases': honoured(NETWORKING),
   'spec.securityContext': honoured(),
-  'spec.hostPID': refused(NOT_YET),
-  'spec.hostIPC': refused(NOT_YET),
-  'spec.shareProcessNamespace': refused(NOT_YET),
-  'spec.hostUsers': refused('user namespaces are not set up by berth yet'),
+  'spec.hostPID': honoured(),
+  'spec.hostIPC': honoured(),
+  'spec.shareProcessNamespace': refused(
+    'a shared PID namespace needs a pod infra process berth does not run yet',
+  ),
+  'spec.hostUsers': honoured(
+    'true (the default); false is refused: berth does not set up user namespaces yet',
+  ),
   'spec.activeDeadlineSeconds': refused('not enforced by berth yet'),
   'spec.affinity': warned(SCHEDULER),
   'spec.nodeSelector': warned(SCHEDULER),
@@ -97,19 +103,21 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'spec.resourceClaims': refused('dynamic resource allocation needs a cluster'),
   'spec.resources': refused('pod-level resources are not enforced by berth yet: set them per container'),
 
-  'spec.securityContext.runAsUser': refused(NOT_YET),
-  'spec.securityContext.runAsGroup': refused(NOT_YET),
-  'spec.securityContext.runAsNonRoot': refused(NOT_YET),
-  'spec.securityContext.fsGroup': refused(NOT_YET),
+  'spec.securityContext.runAsUser': honoured(),
+  'spec.securityContext.runAsGroup': honoured(),
+  'spec.securityContext.runAsNonRoot': honoured(),
+  'spec.securityContext.fsGroup': honoured('group of the emptyDirs, setgid, and of every container'),
   'spec.securityContext.fsGroupChangePolicy': warned(
     'berth always sets the ownership of the volumes it creates',
   ),
-  'spec.securityContext.supplementalGroups': refused(NOT_YET),
+  'spec.securityContext.supplementalGroups': honoured(),
   'spec.securityContext.supplementalGroupsPolicy': warned(
     'the image groups are always merged, as by default',
   ),
-  'spec.securityContext.sysctls': refused(NOT_YET),
-  'spec.securityContext.seccompProfile': refused(NOT_YET),
+  'spec.securityContext.sysctls': honoured(
+    'namespaced ones only; net.* not with hostNetwork, IPC ones not with hostIPC',
+  ),
+  'spec.securityContext.seccompProfile': honoured(SECCOMP),
   'spec.securityContext.seLinuxOptions': warned('berth does not label containers for SELinux'),
   'spec.securityContext.seLinuxChangePolicy': warned('berth does not label containers for SELinux'),
   'spec.securityContext.appArmorProfile': warned('berth does not load AppArmor profiles'),
@@ -138,13 +146,13 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.securityContext': honoured(),
   'container.securityContext.runAsUser': honoured(),
   'container.securityContext.runAsGroup': honoured(),
-  'container.securityContext.runAsNonRoot': refused(NOT_YET),
+  'container.securityContext.runAsNonRoot': honoured(),
   'container.securityContext.readOnlyRootFilesystem': honoured(),
   'container.securityContext.privileged': honoured(),
   'container.securityContext.allowPrivilegeEscalation': honoured(),
   'container.securityContext.capabilities': honoured(),
-  'container.securityContext.seccompProfile': refused(NOT_YET),
-  'container.securityContext.procMount': refused(NOT_YET),
+  'container.securityContext.seccompProfile': honoured(SECCOMP),
+  'container.securityContext.procMount': honoured('Default; Unmasked is refused: it needs a user namespace'),
   'container.securityContext.seLinuxOptions': warned('berth does not label containers for SELinux'),
   'container.securityContext.appArmorProfile': warned('berth does not load AppArmor profiles'),
   'container.securityContext.windowsOptions': warned('only meaningful on Windows nodes'),

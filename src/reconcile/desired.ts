@@ -14,6 +14,7 @@ import type { LoadedDoc, PodManifest } from '../manifest/kinds.js';
 import { parseReference } from '../oci/reference.js';
 import type { RestartPolicy } from '../runtime/restart.js';
 import type { ContainerMount, ContainerSettings } from '../runtime/spec.js';
+import { securitySettings } from './security-settings.js';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
@@ -39,7 +40,7 @@ export interface DesiredPod {
   initContainers: DesiredContainer[];
   containers: DesiredContainer[];
   /** Directories the pod owns (emptyDir volumes); `memory` ones are tmpfs. */
-  podDirs: Array<{ path: string; memory: boolean }>;
+  podDirs: Array<{ path: string; memory: boolean; fsGroup?: number }>;
   /** Host paths to create first (hostPath type DirectoryOrCreate). */
   createDirs: string[];
   netnsPath?: string;
@@ -117,6 +118,7 @@ function containerOf(
   host: HostLayout,
 ): DesiredContainer {
   const sc = c.securityContext ?? {};
+  const security = securitySettings(pod, c);
   const limits = c.resources?.limits ?? {};
   const resources = {
     ...(limits.memory !== undefined ? { memoryBytes: memoryLimitOf(limits.memory) } : {}),
@@ -132,8 +134,7 @@ function containerOf(
     ...(c.args ? { command: c.args } : {}),
     env: (c.env ?? []).map((e) => `${e.name}=${e.value ?? ''}`),
     ...(c.workingDir ? { workdir: c.workingDir } : {}),
-    ...(sc.runAsUser !== undefined ? { user: String(sc.runAsUser) } : {}),
-    ...(sc.runAsGroup !== undefined ? { gid: sc.runAsGroup } : {}),
+    ...security,
     readOnly: sc.readOnlyRootFilesystem === true,
     privileged: sc.privileged === true,
     ...(sc.allowPrivilegeEscalation === true ? { allowPrivilegeEscalation: true } : {}),
@@ -159,6 +160,7 @@ export function desiredPod(pod: PodManifest, file: string, host: HostLayout): De
   const hostNetwork = pod.spec.hostNetwork === true;
   const volumes = pod.spec.volumes ?? [];
   const id = podIdentity(pod.metadata);
+  const fsGroup = pod.spec.securityContext?.fsGroup;
   return {
     name: id,
     file,
@@ -173,6 +175,7 @@ export function desiredPod(pod: PodManifest, file: string, host: HostLayout): De
       .map((v) => ({
         path: join(host.pods, id, 'volumes', v.name),
         memory: v.emptyDir?.medium === 'Memory',
+        ...(fsGroup !== undefined ? { fsGroup } : {}),
       })),
     createDirs: volumes
       .filter((v) => v.hostPath?.type === 'DirectoryOrCreate')

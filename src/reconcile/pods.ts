@@ -4,7 +4,7 @@
 // pods). They outlive the pod's containers (a restart keeps them) and go with the pod. A reboot
 // takes the netns and the tmpfs mounts and leaves the directories: observe says what is mounted,
 // and setting up again is idempotent (only what is missing is made).
-import { chmod, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { chmod, chown, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
@@ -39,6 +39,12 @@ export async function setUpPod(pod: DesiredPod): Promise<void> {
       await runTool('mount', ['-t', 'tmpfs', '-o', TMPFS_OPTIONS, 'tmpfs', d.path], `emptyDir ${d.path}`);
     }
     await chmod(d.path, 0o777); // the process umask never decides who may write an emptyDir
+    if (d.fsGroup !== undefined) {
+      // fsGroup, as the kubelet applies it: the volume's group, and setgid so what is made in it
+      // keeps that group.
+      await chown(d.path, 0, d.fsGroup);
+      await chmod(d.path, 0o2777);
+    }
   }
 }
 

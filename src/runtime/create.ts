@@ -31,6 +31,7 @@ import {
   readInRoot,
   releaseRootfs,
 } from './rootfs.js';
+import { checkNonRoot, withGroups } from './run-as.js';
 import { toOciSeccomp } from './seccomp.js';
 import { fallbackSeccomp } from './seccomp-fallback.js';
 import {
@@ -161,7 +162,11 @@ async function createHoldingLease(
       readInRoot(p.rootfs, '/etc/passwd', image.name) ?? '',
       readInRoot(p.rootfs, '/etc/group', image.name) ?? '',
     );
-    const user = settings.gid === undefined ? resolved : { ...resolved, gid: settings.gid };
+    const user = withGroups(
+      settings.gid === undefined ? resolved : { ...resolved, gid: settings.gid },
+      settings,
+    );
+    checkNonRoot(user, settings);
     checkResolvedWorkdir(p.rootfs, cwd);
     checkCommand(
       p.rootfs,
@@ -186,8 +191,9 @@ async function createHoldingLease(
     const netnsPath = await networkNamespace(deps, settings, p, undo);
     const caps = capabilities(settings, deps.capBound);
     const confinement = await loadHostConfinement();
-    const profile = settings.privileged ? undefined : await deps.seccompProfile();
-    const seccomp = settings.privileged
+    const unconfined = settings.privileged || settings.seccomp === 'unconfined';
+    const profile = unconfined ? undefined : await deps.seccompProfile();
+    const seccomp = unconfined
       ? undefined
       : profile
         ? toOciSeccomp(profile, process.arch, caps)

@@ -64,6 +64,17 @@ export interface ContainerSettings {
   network?: 'none' | 'host' | `container:${string}`;
   mounts?: ContainerMount[];
   resources?: ContainerResources;
+  /** Refuse to start when the resolved user is root (Kubernetes runAsNonRoot): create.ts checks. */
+  runAsNonRoot?: boolean;
+  /** Groups added to the user's (Kubernetes supplementalGroups and fsGroup). */
+  supplementalGroups?: number[];
+  /** The host's PID / IPC namespace instead of the container's own (Kubernetes hostPID, hostIPC). */
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  /** Namespaced sysctls (manifest/security-checks.ts admits only those). */
+  sysctls?: Record<string, string>;
+  /** `unconfined`: no seccomp filter (Kubernetes seccompProfile Unconfined). */
+  seccomp?: 'unconfined';
 }
 
 export interface HostFacts {
@@ -153,16 +164,28 @@ export function capabilities(settings: ContainerSettings, hostBound?: bigint): s
   const onHost = (c: string) =>
     hostBound === undefined || ((hostBound >> BigInt(ALL_CAPABILITIES.indexOf(c))) & 1n) === 1n;
   if (settings.privileged) return ALL_CAPABILITIES.filter(onHost);
+  // `ALL`, as Kubernetes runtimes take it: add ALL starts from every capability, drop ALL from none.
+  const isAll = (c: string) => c.toUpperCase() === 'ALL';
   const norm = (c: string) => {
-    const up = c.toUpperCase();
-    const name = up.startsWith('CAP_') ? up : `CAP_${up}`;
+    const name = normCap(c);
     if (!ALL_CAPABILITIES.includes(name)) throw invalid(`unknown capability "${c}"`);
     return name;
   };
-  const added = (settings.capAdd ?? []).map(norm);
+  const added = (settings.capAdd ?? []).filter((c) => !isAll(c)).map(norm);
   for (const c of added) if (!onHost(c)) throw invalid(`capability ${c} is not available on this host`);
-  const drop = new Set((settings.capDrop ?? []).map(norm));
-  return [...new Set([...DEFAULT_CAPABILITIES.filter(onHost), ...added])].filter((c) => !drop.has(c));
+  const drop = new Set((settings.capDrop ?? []).filter((c) => !isAll(c)).map(norm));
+  const base = (settings.capDrop ?? []).some(isAll)
+    ? []
+    : (settings.capAdd ?? []).some(isAll)
+      ? ALL_CAPABILITIES
+      : DEFAULT_CAPABILITIES;
+  return [...new Set([...base.filter(onHost), ...added])].filter((c) => !drop.has(c));
+}
+
+/** `net_admin`, `NET_ADMIN`, `CAP_NET_ADMIN` → `CAP_NET_ADMIN` (unchecked). */
+function normCap(c: string): string {
+  const up = c.toUpperCase();
+  return up.startsWith('CAP_') ? up : `CAP_${up}`;
 }
 
 function mountsOf(settings: ContainerSettings, host: HostFacts): SpecMount[] {
@@ -226,8 +249,8 @@ export function buildRuntimeSpec(
   const workdir = checkWorkingDir(settings.workdir || image.config?.WorkingDir || '/');
   const nofile = Math.min(WANTED_NOFILE, host.nofileHard);
   const namespaces: Array<{ type: string; path?: string }> = [
-    { type: 'pid' },
-    { type: 'ipc' },
+    ...(settings.hostPID ? [] : [{ type: 'pid' }]),
+    ...(settings.hostIPC ? [] : [{ type: 'ipc' }]),
     { type: 'uts' },
     { type: 'mount' },
     ...(host.cgroupNamespace ? [{ type: 'cgroup' }] : []),
@@ -261,7 +284,10 @@ export function buildRuntimeSpec(
       cgroupsPath: host.cgroupsPath,
       resources,
       ...(settings.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
-      ...(host.seccomp && !settings.privileged ? { seccomp: host.seccomp } : {}),
+      ...(host.seccomp && !settings.privileged && settings.seccomp !== 'unconfined'
+        ? { seccomp: host.seccomp }
+        : {}),
+      ...(settings.sysctls && Object.keys(settings.sysctls).length > 0 ? { sysctl: settings.sysctls } : {}),
     },
   };
 }

@@ -131,12 +131,9 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   ],
   'k8s-website__content_en_examples_pods_security_seccomp_ga_audit-pod.yaml': [
     'refused',
-    ['9:5 ERR_MANIFEST_UNSUPPORTED'],
+    ['10:13 ERR_MANIFEST_UNSUPPORTED'],
   ],
-  'k8s-website__content_en_examples_pods_security_security-context.yaml': [
-    'refused',
-    ['7:5 ERR_MANIFEST_UNSUPPORTED', '8:5 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'k8s-website__content_en_examples_pods_security_security-context.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_share-process-namespace.yaml': [
     'refused',
     ['6:3 ERR_MANIFEST_UNSUPPORTED', '13:5 ERR_MANIFEST_UNSUPPORTED', '14:5 ERR_MANIFEST_UNSUPPORTED'],
@@ -149,7 +146,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   'k8s-website__content_en_examples_pods_two-container-pod.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_user-namespaces-stateless.yaml': [
     'refused',
-    ['9:5 ERR_MANIFEST_UNSUPPORTED'],
+    ['9:16 ERR_MANIFEST_UNSUPPORTED'],
   ],
   'k8s-website__content_en_examples_service_networking_custom-dns.yaml': [
     'refused',

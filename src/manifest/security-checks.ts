@@ -1,0 +1,87 @@
+// What a schema cannot say about a pod's security settings: values of honoured fields the host
+// cannot honour (hostUsers: false, a Localhost seccomp profile, procMount Unmasked) are one
+// ERR_MANIFEST_UNSUPPORTED each; sysctls must be namespaced (a container never sets the host's
+// kernel) and not in a namespace the pod shares with the host; runAsNonRoot with runAsUser 0 and
+// unknown capabilities are errors at their node. Pure.
+
+import type { Diagnostic } from '../lib/yaml-validate.js';
+import { ALL_CAPABILITIES } from '../runtime/defaults.js';
+import type { ContainerManifest, PodManifest, SeccompProfile } from './kinds.js';
+import { at, type ParsedDoc } from './position.js';
+
+type Path = Array<string | number>;
+
+const IPC_SYSCTL = /^(kernel\.(shm(all|max|mni)|shm_rmid_forced|msg(max|mnb|mni)|sem)|fs\.mqueue\.[a-z_]+)$/;
+const NET_SYSCTL = /^net\.[a-z0-9_.]+$/;
+
+/** Whether a sysctl is namespaced (Kubernetes' list: IPC ones, and net.* in the pod's network). */
+export function sysctlNamespace(name: string): 'ipc' | 'net' | undefined {
+  if (IPC_SYSCTL.test(name)) return 'ipc';
+  if (NET_SYSCTL.test(name.replace(/\//g, '.'))) return 'net';
+  return undefined;
+}
+
+/** A capability as the runtime names it (`NET_ADMIN`, `CAP_NET_ADMIN` → `CAP_NET_ADMIN`), or `ALL`. */
+export function isKnownCapability(c: string): boolean {
+  const up = c.toUpperCase();
+  return up === 'ALL' || ALL_CAPABILITIES.includes(up.startsWith('CAP_') ? up : `CAP_${up}`);
+}
+
+export function checkPodSecurity(p: ParsedDoc): Diagnostic[] {
+  const pod = p.value as PodManifest;
+  const out: Diagnostic[] = [];
+  const unsupported = (path: Path, why: string) =>
+    out.push(at(p, path, 'ERR_MANIFEST_UNSUPPORTED', `${path.join('.')}: ${why}`));
+  const invalid = (path: Path, why: string) => out.push(at(p, path, 'ERR_MANIFEST_INVALID', why));
+  const psc = pod.spec.securityContext ?? {};
+  if (pod.spec.hostUsers === false)
+    unsupported(
+      ['spec', 'hostUsers'],
+      'false (a user namespace) is not supported by berth yet: leave it out to run with the host user IDs',
+    );
+  const seccomp = (s: SeccompProfile | undefined, path: Path) => {
+    if (s?.type === 'Localhost')
+      unsupported(
+        [...path, 'type'],
+        'Localhost seccomp profiles are not loaded by berth yet: use RuntimeDefault',
+      );
+  };
+  seccomp(psc.seccompProfile, ['spec', 'securityContext', 'seccompProfile']);
+  for (const [i, s] of (psc.sysctls ?? []).entries()) {
+    const ns = sysctlNamespace(s.name);
+    const path = ['spec', 'securityContext', 'sysctls', i, 'name'];
+    if (!ns)
+      invalid(
+        path,
+        `sysctl ${s.name} is not namespaced: a pod may set only namespaced sysctls (IPC ones, net.*)`,
+      );
+    else if (ns === 'net' && pod.spec.hostNetwork)
+      invalid(path, `sysctl ${s.name} would set the host's network stack: the pod uses hostNetwork`);
+    else if (ns === 'ipc' && pod.spec.hostIPC)
+      invalid(path, `sysctl ${s.name} would set the host's IPC namespace: the pod uses hostIPC`);
+  }
+  for (const list of ['initContainers', 'containers'] as const) {
+    for (const [i, c] of (pod.spec[list] ?? []).entries()) {
+      const path: Path = ['spec', list, i, 'securityContext'];
+      const sc: NonNullable<ContainerManifest['securityContext']> = c.securityContext ?? {};
+      seccomp(sc.seccompProfile, [...path, 'seccompProfile']);
+      if (sc.procMount === 'Unmasked')
+        unsupported(
+          [...path, 'procMount'],
+          'Unmasked needs a user namespace (hostUsers: false), which berth does not set up yet',
+        );
+      const nonRoot = sc.runAsNonRoot ?? psc.runAsNonRoot;
+      const uid = sc.runAsUser ?? psc.runAsUser;
+      if (nonRoot === true && uid === 0)
+        invalid(
+          sc.runAsUser === 0 ? [...path, 'runAsUser'] : ['spec', 'securityContext', 'runAsUser'],
+          `container ${c.name}: runAsNonRoot is set and runAsUser is 0 (root)`,
+        );
+      for (const dir of ['add', 'drop'] as const)
+        for (const [k, cap] of (sc.capabilities?.[dir] ?? []).entries())
+          if (!isKnownCapability(cap))
+            invalid([...path, 'capabilities', dir, k], `unknown capability "${cap}"`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+// Pod security contexts end to end, as root, with real runc, conmon and overlayfs: runAsNonRoot
+// refuses an image that runs as root (checked against the image's user, as the kubelet does), and
+// fsGroup owns the pod's emptyDir (group, setgid) and is one of the process's groups.
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PodView } from '../../src/reconcile/pod-views.js';
+import { runBerth } from '../helpers/cli.js';
+import { cleanUpHost } from '../helpers/host-cleanup.js';
+import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
+  root: true,
+});
+
+describe.skipIf(skip)('pod security contexts', () => {
+  let registry: TestRegistry;
+  let layout: Layout;
+  let work: string;
+  let dir: string;
+  let root: string;
+  let state: string;
+  let image: string;
+  const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+  const ps = async () => JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-podsec-'));
+    root = join(work, 'root');
+    state = join(work, 'state');
+    dir = join(work, 'manifests');
+    await mkdir(dir);
+    registry = await startRegistry();
+    layout = await createLayout();
+    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+    image = `${registry.host}/demo/busybox:1`;
+    await pushImage(layout, 'busybox', image);
+  }, 180_000);
+  afterAll(async () => {
+    const { leaked } = await cleanUpHost({ berth, work, folders: [dir] });
+    await registry?.stop();
+    await layout?.cleanup();
+    await rm(work, { recursive: true, force: true });
+    expect(leaked).toEqual([]);
+  });
+
+  it('runAsNonRoot refuses an image whose user is root: no container runs, ps says why', async () => {
+    await writeFile(
+      join(dir, 'nonroot.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: nonroot}\nspec:\n  terminationGracePeriodSeconds: 1\n` +
+        `  securityContext: {runAsNonRoot: true}\n  containers:\n` +
+        `    - name: main\n      image: ${image}\n      command: [sleep, "1000"]\n`,
+    );
+    const apply = await berth('apply', dir);
+    expect(apply.code).toBe(1);
+    const pod = (await ps()).find((p) => p.name === 'nonroot');
+    expect(pod?.containers.map((c) => [c.name, c.state, c.pid])).toEqual([['main', 'waiting', null]]);
+    expect(pod?.containers[0]?.lastError).toBe(
+      "ERR_RUN_AS_ROOT: container nonroot_main: runAsNonRoot is set and it would run as root (uid 0, from the image's user) (set runAsUser to a non-zero uid, or use an image with a non-root USER)",
+    );
+    // The same pod with a non-root user runs.
+    await writeFile(
+      join(dir, 'nonroot.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: nonroot}\nspec:\n  terminationGracePeriodSeconds: 1\n` +
+        `  securityContext: {runAsNonRoot: true, runAsUser: 1000}\n  containers:\n` +
+        `    - name: main\n      image: ${image}\n      command: [sleep, "1000"]\n`,
+    );
+    expect((await berth('apply', dir)).code).toBe(0);
+    const again = (await ps()).find((p) => p.name === 'nonroot');
+    expect(again?.containers.map((c) => [c.name, c.state])).toEqual([['main', 'running']]);
+    await rm(join(dir, 'nonroot.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it('fsGroup owns the emptyDir (group, setgid) and is one of the process groups', async () => {
+    await writeFile(
+      join(dir, 'fsgroup.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: fsgroup}\nspec:\n  terminationGracePeriodSeconds: 1\n` +
+        `  restartPolicy: Never\n  securityContext: {runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000, supplementalGroups: [4000]}\n` +
+        `  containers:\n    - name: main\n      image: ${image}\n` +
+        `      command: [sh, -c, "id -u; id -g; id -G; touch /data/f && stat -c '%g %a' /data /data/f"]\n` +
+        `      volumeMounts: [{name: data, mountPath: /data}]\n  volumes:\n    - name: data\n`,
+    );
+    expect((await berth('apply', dir)).code).toBe(0);
+    const deadline = Date.now() + 20_000;
+    let pod: PodView | undefined;
+    while (Date.now() < deadline) {
+      pod = (await ps()).find((p) => p.name === 'fsgroup');
+      if (pod?.phase === 'Succeeded' || pod?.phase === 'Failed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(pod?.phase).toBe('Succeeded');
+    const logs = await berth('logs', 'fsgroup');
+    expect(logs.stdout).toBe('1000\n3000\n3000 2000 4000\n2000 2777\n2000 644\n');
+    const st = await stat(join(root, 'pods', 'fsgroup', 'volumes', 'data'));
+    expect([st.gid, (st.mode & 0o7777).toString(8)]).toEqual([2000, '2777']);
+    await rm(join(dir, 'fsgroup.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
+});
