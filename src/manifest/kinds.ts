@@ -4,6 +4,8 @@ export interface ContainerManifest {
   name: string;
   image: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Only `Always`, only on an init container: a native sidecar. */
+  restartPolicy?: 'Always';
   command?: string[];
   args?: string[];
   workingDir?: string;

@@ -165,7 +165,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.tty': refused(NOT_YET),
   'container.terminationMessagePath': refused(NOT_YET),
   'container.terminationMessagePolicy': warned('only the file at terminationMessagePath is read'),
-  'container.restartPolicy': refused(NOT_YET),
+  'container.restartPolicy': honoured('Always on an init container: a native sidecar'),
   'container.resizePolicy': warned('resizing in place is a cluster API operation'),
   'container.volumeDevices': refused('raw block devices from claims need a cluster'),
 

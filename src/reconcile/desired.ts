@@ -27,6 +27,8 @@ export interface DesiredContainer {
   image: string;
   pullPolicy: PullPolicy;
   init: boolean;
+  /** An init container with restartPolicy Always: started in order before the app containers, kept running, stopped after them. */
+  sidecar?: true;
   settings: ContainerSettings;
 }
 
@@ -152,6 +154,7 @@ function containerOf(
     image: normalizeImage(c.image),
     pullPolicy: c.imagePullPolicy ?? defaultPullPolicy(c.image),
     init,
+    ...(init && c.restartPolicy === 'Always' ? { sidecar: true as const } : {}),
     settings,
   };
 }

@@ -29,6 +29,7 @@ import {
 } from './plan-types.js';
 import { backingOff, seconds } from './plan-waits.js';
 import { checkSandbox, containersToStartAgain, folderOf } from './sandbox.js';
+import { inStopOrder, isPodFinished, stopSidecars } from './sidecars.js';
 import { type CanonicalSpec, canonicalSpec, describeChanges, specHash } from './spec-hash.js';
 
 export {
@@ -61,17 +62,20 @@ function planContainer(
 ): Action[] {
   const label = `${pod.name}/${c.name}`;
   const digest = input.observed.images.get(c.image);
+  // A native sidecar is planned as an app container that always restarts (sidecars.ts).
+  const init = c.init && !c.sidecar;
+  const policy = c.sidecar ? 'Always' : pod.restartPolicy;
   const run = (reason: string, extra: Partial<Extract<Action, { kind: 'run' }>> = {}): Action => ({
     kind: 'run',
     pod: pod.name,
     container: c.name,
     restarts: 0,
     backoffMs: 0,
-    waitForExit: c.init,
+    waitForExit: init,
     reason,
     ...extra,
   });
-  if (!o) return [run(`${label}: ${c.init ? 'init container' : 'new container'}`)];
+  if (!o) return [run(`${label}: ${c.sidecar ? 'sidecar' : c.init ? 'init container' : 'new container'}`)];
   if (digest) {
     const want = canonicalSpec(c, digest);
     if (o.annotations[ANNOTATION.hash] !== specHash(want)) {
@@ -91,12 +95,12 @@ function planContainer(
     }
   }
   if (o.state === 'running')
-    return c.init ? [{ kind: 'wait', pod: pod.name, container: c.name, reason: `${label}: running` }] : [];
+    return init ? [{ kind: 'wait', pod: pod.name, container: c.name, reason: `${label}: running` }] : [];
   if (o.state === 'created') return [run(`${label}: created but not running`, { replace: o.id })];
   // Exited.
-  if (c.init && o.exitCode === 0) return [];
-  if (!shouldRestart(pod.restartPolicy, o.exitCode)) {
-    return c.init
+  if (init && o.exitCode === 0) return [];
+  if (!shouldRestart(policy, o.exitCode)) {
+    return init
       ? [
           {
             kind: 'wait',
@@ -116,7 +120,7 @@ function planContainer(
   ).delayMs;
   const restarts = Number(o.annotations[ANNOTATION.restarts] ?? 0) + 1;
   const ended = o.reason === 'lost' ? 'lost when the host went down' : `exited ${o.exitCode ?? '?'}`;
-  const exited = `${label}: ${ended}, restart policy ${pod.restartPolicy}`;
+  const exited = `${label}: ${ended}, restart policy ${policy}`;
   if (Number.isNaN(finished))
     return [run(`${exited}, restart ${restarts} now`, { replace: o.id, restarts, backoffMs: next })];
   if (input.now < finished + next) {
@@ -245,14 +249,22 @@ function planPodContainers(
   const find = (c: DesiredContainer) => observed.find((o) => nameIn(o) === c.name);
   // Init containers run to completion, in order, unless a container of the pod runs (the
   // kubelet's rule): an app container kept from before a new sandbox does not skip them.
+  // A native sidecar counts as done once it runs; it is kept running after that, and stopped
+  // once the app containers have finished for good (sidecars.ts).
+  if (isPodFinished(pod, find)) return [...out, ...stopSidecars(pod, find)];
   if (!pod.containers.some((c) => find(c) && find(c)?.state !== 'exited')) {
     for (const c of pod.initContainers) {
       const o = find(c);
       const acts = planContainer(pod, c, o, input);
       out.push(...acts);
-      const done = o !== undefined && o.state === 'exited' && o.exitCode === 0 && acts.length === 0;
+      const done = c.sidecar
+        ? o?.state === 'running' && acts.length === 0
+        : o !== undefined && o.state === 'exited' && o.exitCode === 0 && acts.length === 0;
       if (!done) return out;
     }
+  } else {
+    for (const c of pod.initContainers.filter((x) => x.sidecar))
+      out.push(...planContainer(pod, c, find(c), input));
   }
   for (const c of pod.containers) out.push(...planContainer(pod, c, find(c), input));
   return out;
@@ -321,7 +333,7 @@ export function plan(input: PlanInput): Action[] {
       actions.push(backingOff(pod, `${pod}: removal`, failed, input.now));
       continue;
     }
-    for (const o of mine.filter((c) => podOf(c) === pod)) {
+    for (const o of inStopOrder(mine.filter((c) => podOf(c) === pod))) {
       actions.push({
         kind: 'remove',
         pod,

@@ -98,7 +98,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   ],
   'k8s-website__content_en_examples_pods_multi-container_startup-coordination.yaml': [
     'refused',
-    ['9:5 ERR_MANIFEST_UNSUPPORTED', '11:5 ERR_MANIFEST_UNSUPPORTED'],
+    ['11:5 ERR_MANIFEST_UNSUPPORTED'],
   ],
   'k8s-website__content_en_examples_pods_pod-configmap-envFrom.yaml': [
     'refused',

@@ -1,7 +1,8 @@
-// Pod security contexts end to end, as root, with real runc, conmon and overlayfs: runAsNonRoot
-// refuses an image that runs as root (checked against the image's user, as the kubelet does), and
-// fsGroup owns the pod's emptyDir (group, setgid) and is one of the process's groups.
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+// Pod fields end to end, as root, with real runc, conmon and overlayfs: runAsNonRoot refuses an
+// image that runs as root (checked against the image's user, as the kubelet does); fsGroup owns the
+// pod's emptyDir (group, setgid) and is one of the process's groups; a native sidecar starts after
+// the init container before it and before the app, runs beside the app, and stops after it.
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umo
   root: true,
 });
 
-describe.skipIf(skip)('pod security contexts', () => {
+describe.skipIf(skip)('pod fields', () => {
   let registry: TestRegistry;
   let layout: Layout;
   let work: string;
@@ -99,5 +100,41 @@ describe.skipIf(skip)('pod security contexts', () => {
     expect([st.gid, (st.mode & 0o7777).toString(8)]).toEqual([2000, '2777']);
     await rm(join(dir, 'fsgroup.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it('a native sidecar starts in order before the app, keeps running beside it, and stops after it', async () => {
+    const out = join(work, 'order');
+    const loop = (what: string) =>
+      `"echo ${what}-start >> /out/order; trap 'echo ${what}-stop >> /out/order; exit 0' TERM; while true; do sleep 0.1; done"`;
+    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
+    await writeFile(
+      join(dir, 'side.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: side}\nspec:\n  terminationGracePeriodSeconds: 10\n  initContainers:\n` +
+        `    - name: prep\n      image: ${image}\n      command: [sh, -c, "echo prep >> /out/order"]\n${mount}` +
+        `    - name: side\n      image: ${image}\n      restartPolicy: Always\n      command: [sh, -c, ${loop('side')}]\n${mount}` +
+        `  containers:\n    - name: app\n      image: ${image}\n      command: [sh, -c, ${loop('app')}]\n${mount}` +
+        `  volumes:\n    - name: out\n      hostPath: {path: ${out}, type: DirectoryOrCreate}\n`,
+    );
+    const apply = await berth('apply', dir);
+    expect(apply.stderr).toBe('');
+    expect(apply.code).toBe(0);
+    const pod = (await ps()).find((p) => p.name === 'side');
+    expect(pod?.containers.map((c) => [c.name, c.init, c.state])).toEqual([
+      ['prep', true, 'exited'],
+      ['side', true, 'running'],
+      ['app', false, 'running'],
+    ]);
+    expect(pod?.phase).toBe('Running');
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !(await readFile(join(out, 'order'), 'utf8')).includes('app-start'))
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await readFile(join(out, 'order'), 'utf8')).toBe('prep\nside-start\napp-start\n');
+    // Nothing more to do: the sidecar counts as started, the init container as done.
+    expect((await berth('plan', dir)).code).toBe(0);
+    await rm(join(dir, 'side.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(await readFile(join(out, 'order'), 'utf8')).toBe(
+      'prep\nside-start\napp-start\napp-stop\nside-stop\n',
+    );
   });
 });

@@ -1,0 +1,55 @@
+// Native sidecars (init containers with restartPolicy Always), as Kubernetes runs them: started in
+// order with the init containers, each counted done once it runs; kept running (restarted whatever
+// the pod's policy) while the app containers run; stopped once the app containers have finished for
+// good; and, when the pod goes, stopped after its app containers, the last started first. Pure.
+import { shouldRestart } from '../runtime/restart.js';
+import type { DesiredContainer, DesiredPod } from './desired.js';
+import { type Action, ANNOTATION, type ObservedContainer } from './plan-types.js';
+
+type Find = (c: DesiredContainer) => ObservedContainer | undefined;
+
+/** The pod has sidecars and every app container has exited and will not be restarted. */
+export function isPodFinished(pod: DesiredPod, find: Find): boolean {
+  if (!pod.initContainers.some((c) => c.sidecar)) return false;
+  return pod.containers.every((c) => {
+    const o = find(c);
+    return o?.state === 'exited' && !shouldRestart(pod.restartPolicy, o.exitCode);
+  });
+}
+
+/** Removing the sidecars that still run, the last one first. */
+export function stopSidecars(pod: DesiredPod, find: Find): Action[] {
+  return pod.initContainers
+    .filter((c) => c.sidecar)
+    .reverse()
+    .flatMap((c): Action[] => {
+      const o = find(c);
+      if (!o || o.state === 'exited') return [];
+      return [
+        {
+          kind: 'remove',
+          pod: pod.name,
+          container: c.name,
+          id: o.id,
+          graceSeconds: pod.graceSeconds,
+          reason: `${pod.name}/${c.name}: the app containers have finished, the sidecar stops`,
+        },
+      ];
+    });
+}
+
+const isInit = (o: ObservedContainer): boolean => {
+  try {
+    return (JSON.parse(o.annotations[ANNOTATION.spec] ?? '{}') as { init?: unknown }).init === true;
+  } catch {
+    return false;
+  }
+};
+
+/** A gone pod's containers in the order they stop: app containers, then init ones (sidecars), last started first. */
+export function inStopOrder(containers: ObservedContainer[]): ObservedContainer[] {
+  const started = (o: ObservedContainer) => Date.parse(o.startedAt ?? '') || 0;
+  return [...containers].sort(
+    (a, b) => Number(isInit(a)) - Number(isInit(b)) || (isInit(a) ? started(b) - started(a) : 0),
+  );
+}
