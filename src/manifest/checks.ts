@@ -5,11 +5,11 @@
 // a value that cannot be used is a diagnostic of its file at its node, never an error in a pass.
 import { isBerthError } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
-import { checkQuantity } from '../runtime/quantity.js';
-import { cpuLimitOf, memoryLimitOf, normalizeImage, quantityText, runtimeNameOf } from './convert.js';
+import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from './convert.js';
 import { podIdentity } from './identity.js';
 import type { ContainerManifest, ImageManifestDoc, PodManifest } from './kinds.js';
 import { at, type ParsedDoc } from './position.js';
+import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from './requests.js';
 import { checkPodSecurity } from './security-checks.js';
 
 type Path = Array<string | number>;
@@ -37,13 +37,14 @@ function checkValues(p: ParsedDoc, pod: string, c: ContainerManifest, path: Path
     ...(limits.cpu === undefined
       ? []
       : tryConvert(p, res('limits', 'cpu'), () => cpuLimitOf(limits.cpu as string | number))),
-    ...(['memory', 'cpu'] as const).flatMap((r) =>
-      requests[r] === undefined
-        ? []
-        : tryConvert(p, res('requests', r), () =>
-            checkQuantity(quantityText(requests[r] as string | number, `${r} request`), `${r} request`),
-          ),
-    ),
+    ...(requests.memory === undefined
+      ? []
+      : tryConvert(p, res('requests', 'memory'), () =>
+          memoryReservationOf(requests.memory as string | number),
+        )),
+    ...(requests.cpu === undefined
+      ? []
+      : tryConvert(p, res('requests', 'cpu'), () => cpuSharesOf(requests.cpu as string | number))),
   ];
 }
 
@@ -81,6 +82,21 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
     }
   }
   out.push(...checkPodSecurity(p));
+  for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
+    const limit = v.emptyDir?.sizeLimit;
+    if (limit === undefined) continue;
+    const path = ['spec', 'volumes', i, 'emptyDir', 'sizeLimit'];
+    out.push(...tryConvert(p, path, () => sizeLimitOf(limit)));
+    if (v.emptyDir?.medium !== 'Memory')
+      out.push(
+        at(
+          p,
+          path,
+          'WARN_EMPTYDIR_SIZE_NOT_ENFORCED',
+          `emptyDir ${v.name}: sizeLimit is not enforced on disk (a kubelet evicts the pod past it; berth does not evict): use medium: Memory for a hard limit (a tmpfs of that size, counted in the pod's memory)`,
+        ),
+      );
+  }
   return out;
 }
 

@@ -47,7 +47,7 @@ export interface PodSecurityContext {
 export interface VolumeManifest {
   name: string;
   hostPath?: { path: string; type?: string };
-  emptyDir?: { medium?: '' | 'Memory' };
+  emptyDir?: { medium?: '' | 'Memory'; sizeLimit?: string | number };
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
 }
 

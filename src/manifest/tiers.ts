@@ -172,7 +172,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'volume.name': honoured(),
   'volume.hostPath': honoured(),
   'volume.emptyDir': honoured('also the default of a volume with no source, as in Kubernetes'),
-  'volume.emptyDir.sizeLimit': refused(NOT_YET),
+  'volume.emptyDir.sizeLimit': honoured(
+    'the tmpfs size of a Memory emptyDir; on disk not enforced, with a warning',
+  ),
   'volume.persistentVolumeClaim': honoured('names a berth volume'),
   'volume.configMap': honoured(CONFIG),
   'volume.secret': honoured(CONFIG),

@@ -11,6 +11,7 @@ import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from '../man
 import { dependsOn } from '../manifest/dependencies.js';
 import { dependencyIdentity, podIdentity } from '../manifest/identity.js';
 import type { LoadedDoc, PodManifest } from '../manifest/kinds.js';
+import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from '../manifest/requests.js';
 import { parseReference } from '../oci/reference.js';
 import type { RestartPolicy } from '../runtime/restart.js';
 import type { ContainerMount, ContainerSettings } from '../runtime/spec.js';
@@ -42,7 +43,7 @@ export interface DesiredPod {
   initContainers: DesiredContainer[];
   containers: DesiredContainer[];
   /** Directories the pod owns (emptyDir volumes); `memory` ones are tmpfs. */
-  podDirs: Array<{ path: string; memory: boolean; fsGroup?: number }>;
+  podDirs: Array<{ path: string; memory: boolean; fsGroup?: number; sizeBytes?: number }>;
   /** Host paths to create first (hostPath type DirectoryOrCreate). */
   createDirs: string[];
   netnsPath?: string;
@@ -122,9 +123,14 @@ function containerOf(
   const sc = c.securityContext ?? {};
   const security = securitySettings(pod, c);
   const limits = c.resources?.limits ?? {};
+  const requests = c.resources?.requests ?? {};
+  const shares = requests.cpu === undefined ? undefined : cpuSharesOf(requests.cpu);
+  const reservation = requests.memory === undefined ? undefined : memoryReservationOf(requests.memory);
   const resources = {
     ...(limits.memory !== undefined ? { memoryBytes: memoryLimitOf(limits.memory) } : {}),
     ...(limits.cpu !== undefined ? { milliCpus: cpuLimitOf(limits.cpu) } : {}),
+    ...(shares !== undefined ? { cpuShares: shares } : {}),
+    ...(reservation !== undefined ? { memoryReservationBytes: reservation } : {}),
   };
   const id = podIdentity(pod.metadata);
   const runtimeName = runtimeNameOf(id, c.name);
@@ -179,6 +185,9 @@ export function desiredPod(pod: PodManifest, file: string, host: HostLayout): De
         path: join(host.pods, id, 'volumes', v.name),
         memory: v.emptyDir?.medium === 'Memory',
         ...(fsGroup !== undefined ? { fsGroup } : {}),
+        ...(v.emptyDir?.medium === 'Memory' && v.emptyDir.sizeLimit !== undefined
+          ? { sizeBytes: sizeLimitOf(v.emptyDir.sizeLimit) }
+          : {}),
       })),
     createDirs: volumes
       .filter((v) => v.hostPath?.type === 'DirectoryOrCreate')

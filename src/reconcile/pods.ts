@@ -19,8 +19,8 @@ import type { ObservedSandbox } from './sandbox.js';
 
 /**
  * A memory emptyDir's tmpfs: no device nodes or setuid binaries a container could plant for the
- * host; bounded (tmpfs' own default, half of RAM, said explicitly); writable by any user in the
- * pod, as Kubernetes makes emptyDirs (0777).
+ * host; bounded (its sizeLimit, else tmpfs' own default, half of RAM, said explicitly); writable by
+ * any user in the pod, as Kubernetes makes emptyDirs (0777).
  */
 export const TMPFS_OPTIONS = 'nosuid,nodev,mode=0777,size=50%';
 
@@ -36,7 +36,9 @@ export async function setUpPod(pod: DesiredPod): Promise<void> {
   for (const d of pod.podDirs) {
     await makeDirs(d.path, 0o700);
     if (d.memory && !(await isMountPoint(d.path))) {
-      await runTool('mount', ['-t', 'tmpfs', '-o', TMPFS_OPTIONS, 'tmpfs', d.path], `emptyDir ${d.path}`);
+      const options =
+        d.sizeBytes === undefined ? TMPFS_OPTIONS : TMPFS_OPTIONS.replace('size=50%', `size=${d.sizeBytes}`);
+      await runTool('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', d.path], `emptyDir ${d.path}`);
     }
     await chmod(d.path, 0o777); // the process umask never decides who may write an emptyDir
     if (d.fsGroup !== undefined) {

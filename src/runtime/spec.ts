@@ -36,6 +36,10 @@ export interface ContainerResources {
   /** CPU in thousandths of a core. */
   milliCpus?: number;
   pids?: number;
+  /** Relative CPU weight (a Kubernetes cpu request). */
+  cpuShares?: number;
+  /** Memory kept for the container under pressure (a Kubernetes memory request). */
+  memoryReservationBytes?: number;
 }
 
 /** A container's own settings, on top of its image. */
@@ -229,11 +233,18 @@ function resourcesOf(r: ContainerResources | undefined): object {
   // default); they have no host /dev to use either.
   const out: Record<string, object> = { devices: DEVICE_RULES };
   if (!r) return out;
-  if (r.memoryBytes !== undefined) out.memory = { limit: r.memoryBytes, swap: r.memoryBytes };
+  const memory: Record<string, number> = {};
+  if (r.memoryBytes !== undefined) Object.assign(memory, { limit: r.memoryBytes, swap: r.memoryBytes });
+  if (r.memoryReservationBytes !== undefined)
+    memory.reservation = Math.min(r.memoryReservationBytes, r.memoryBytes ?? r.memoryReservationBytes);
+  if (Object.keys(memory).length > 0) out.memory = memory;
+  const cpu: Record<string, number> = {};
   if (r.milliCpus !== undefined) {
     const period = 100_000;
-    out.cpu = { period, quota: Math.max(1000, Math.round((r.milliCpus * period) / 1000)) };
+    Object.assign(cpu, { period, quota: Math.max(1000, Math.round((r.milliCpus * period) / 1000)) });
   }
+  if (r.cpuShares !== undefined) cpu.shares = r.cpuShares;
+  if (Object.keys(cpu).length > 0) out.cpu = cpu;
   if (r.pids !== undefined) out.pids = { limit: r.pids };
   return out;
 }

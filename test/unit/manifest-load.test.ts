@@ -105,9 +105,9 @@ describe('broken manifests, with their exact diagnostics', () => {
       ['11:11: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.ports.0.hostPort is not supported by berth'],
     ],
     [
-      'an emptyDir size limit (not enforced)',
-      `${pod('web')}  volumes:\n    - name: scratch\n      emptyDir: {sizeLimit: 1Gi}\n`,
-      ['11:18: ERR_MANIFEST_UNSUPPORTED: field spec.volumes.0.emptyDir.sizeLimit is not supported by berth'],
+      'an emptyDir size limit of 0',
+      `${pod('web')}  volumes:\n    - name: scratch\n      emptyDir: {medium: Memory, sizeLimit: 0}\n`,
+      ['11:45: ERR_BAD_QUANTITY: emptyDir sizeLimit is 0: leave it out for none'],
     ],
     [
       'made-up field',

@@ -159,12 +159,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   'kube-vip__testing_kind_egress.yaml': ['invalid', ['30:7 ERR_MANIFEST_KIND', '51:7 ERR_MANIFEST_KIND']],
   'podman-recipes__pods_databases.yaml': [
     'refused',
-    [
-      '43:7 ERR_MANIFEST_UNSUPPORTED',
-      '49:3 ERR_MANIFEST_UNSUPPORTED',
-      '53:7 ERR_MANIFEST_UNSUPPORTED',
-      '56:7 ERR_MANIFEST_UNSUPPORTED',
-    ],
+    ['43:7 ERR_MANIFEST_UNSUPPORTED', '49:3 ERR_MANIFEST_UNSUPPORTED'],
   ],
   'podman-recipes__pods_nginx.yaml': [
     'refused',
