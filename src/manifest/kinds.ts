@@ -6,6 +6,7 @@ export interface ContainerManifest {
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /** Only `Always`, only on an init container: a native sidecar. */
   restartPolicy?: 'Always';
+  terminationMessagePath?: string;
   command?: string[];
   args?: string[];
   workingDir?: string;

@@ -26,7 +26,6 @@ const HEALTH =
   'probes and lifecycle hooks are not run yet: a pod relying on them must not start without them';
 const NETWORKING = 'honoured by pod networking';
 const CONFIG = 'honoured with ConfigMap, Secret and downward API support';
-const NOT_YET = 'not implemented by berth yet';
 const SECCOMP =
   "RuntimeDefault (berth's default) and Unconfined; Localhost is refused: profiles are not loaded yet";
 
@@ -163,7 +162,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.stdin': warned('berth does not attach to containers: stdin stays closed'),
   'container.stdinOnce': warned('berth does not attach to containers: stdin stays closed'),
   'container.tty': warned('no terminal is attached yet: the output goes to the log as without one'),
-  'container.terminationMessagePath': refused(NOT_YET),
+  'container.terminationMessagePath': honoured(
+    'when set: the file, up to 4 KiB, is the termination message in ps',
+  ),
   'container.terminationMessagePolicy': warned('only the file at terminationMessagePath is read'),
   'container.restartPolicy': honoured('Always on an init container: a native sidecar'),
   'container.resizePolicy': warned('resizing in place is a cluster API operation'),

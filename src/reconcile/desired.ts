@@ -143,6 +143,7 @@ function containerOf(
     env: (c.env ?? []).map((e) => `${e.name}=${e.value ?? ''}`),
     ...(c.workingDir ? { workdir: c.workingDir } : {}),
     ...security,
+    ...(c.terminationMessagePath ? { terminationMessagePath: c.terminationMessagePath } : {}),
     readOnly: sc.readOnlyRootFilesystem === true,
     privileged: sc.privileged === true,
     ...(sc.allowPrivilegeEscalation === true ? { allowPrivilegeEscalation: true } : {}),

@@ -17,6 +17,8 @@ export interface ContainerView {
   exitCode: number | null;
   lastError: string | null;
   init: boolean;
+  /** What it wrote at its terminationMessagePath before it exited (at most 4 KiB). */
+  terminationMessage?: string;
 }
 
 export interface PodView {
@@ -92,6 +94,9 @@ export function podViews(observed: ObservedRecord[], status: ReconcileStatus | u
         exitCode: o?.status.exitCode ?? null,
         lastError: failed ?? (o ? exitError(o.status) : null),
         init,
+        ...(o?.status.terminationMessage !== undefined
+          ? { terminationMessage: o.status.terminationMessage }
+          : {}),
       };
     };
     const wanted = [

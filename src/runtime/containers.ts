@@ -19,6 +19,7 @@ import type { Runc } from './runc.js';
 import { readLiveState, type StateCache } from './runc-state.js';
 import type { SeccompProfile } from './seccomp.js';
 import { invalid } from './spec.js';
+import { readTerminationMessage } from './termination-message.js';
 
 export interface RuntimeDeps {
   paths: RuntimePaths;
@@ -61,6 +62,8 @@ export interface ContainerStatus {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** What an exited container wrote at its terminationMessagePath (termination-message.ts). */
+  terminationMessage?: string;
 }
 
 function notFound(name: string): BerthError {
@@ -99,6 +102,7 @@ export async function containerStatus(deps: RuntimeDeps, r: ContainerRecord): Pr
   else if (!exit && conmonOf(p.conmonPidFile, basename(p.dir)) !== undefined) state = 'running';
   // --state lost its exit file (a reboot): the copy under --root has it, unless it never ended.
   else exit ??= exitOf(join(p.persist, 'exit'));
+  const message = state === 'exited' ? readTerminationMessage(p.persist) : undefined;
   return {
     id: r.id,
     name: r.name,
@@ -111,6 +115,7 @@ export async function containerStatus(deps: RuntimeDeps, r: ContainerRecord): Pr
     createdAt: r.createdAt,
     startedAt: r.startedAt ?? null,
     finishedAt: state === 'exited' ? (exit?.at ?? null) : null,
+    ...(message !== undefined ? { terminationMessage: message } : {}),
   };
 }
 

@@ -49,6 +49,7 @@ import {
 import { stopSignalFor } from './stop-signal.js';
 import { subPathComponents } from './sub-path.js';
 import { stageSubPathMounts, unmountStaged } from './sub-path-mounts.js';
+import { terminationMessageMount } from './termination-message.js';
 import { resolveUser } from './user.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
@@ -198,18 +199,27 @@ async function createHoldingLease(
       : profile
         ? toOciSeccomp(profile, process.arch, caps)
         : fallbackSeccomp(process.arch, caps);
-    const spec = buildRuntimeSpec(image.config, { ...settings, mounts: [...mounts, ...anonymous] }, user, {
-      nofileHard: deps.nofileHard,
-      capBound: deps.capBound,
-      ...(netnsPath ? { netnsPath } : {}),
-      hostname: p.hostname,
-      etcHosts: p.hosts,
-      resolvConf: p.resolvConf,
-      cgroupsPath: containerCgroupPath(id),
-      cgroupNamespace: confinement.cgroupNamespace,
-      ...(confinement.apparmorProfile ? { apparmorProfile: confinement.apparmorProfile } : {}),
-      ...(seccomp ? { seccomp } : {}),
-    });
+    await makeDirs(p.persist);
+    const termination = settings.terminationMessagePath
+      ? [await terminationMessageMount(p.persist, settings.terminationMessagePath)]
+      : [];
+    const spec = buildRuntimeSpec(
+      image.config,
+      { ...settings, mounts: [...mounts, ...anonymous, ...termination] },
+      user,
+      {
+        nofileHard: deps.nofileHard,
+        capBound: deps.capBound,
+        ...(netnsPath ? { netnsPath } : {}),
+        hostname: p.hostname,
+        etcHosts: p.hosts,
+        resolvConf: p.resolvConf,
+        cgroupsPath: containerCgroupPath(id),
+        cgroupNamespace: confinement.cgroupNamespace,
+        ...(confinement.apparmorProfile ? { apparmorProfile: confinement.apparmorProfile } : {}),
+        ...(seccomp ? { seccomp } : {}),
+      },
+    );
     await writeFile(p.config, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 }); // its env holds secrets
     await makeDirs(deps.paths.exits);
     await makeDirs(deps.paths.sockets);

@@ -79,6 +79,8 @@ export interface ContainerSettings {
   sysctls?: Record<string, string>;
   /** `unconfined`: no seccomp filter (Kubernetes seccompProfile Unconfined). */
   seccomp?: 'unconfined';
+  /** Where the container writes its termination message (termination-message.ts). */
+  terminationMessagePath?: string;
 }
 
 export interface HostFacts {

@@ -1,7 +1,8 @@
 // Pod fields end to end, as root, with real runc, conmon and overlayfs: runAsNonRoot refuses an
 // image that runs as root (checked against the image's user, as the kubelet does); fsGroup owns the
 // pod's emptyDir (group, setgid) and is one of the process's groups; a native sidecar starts after
-// the init container before it and before the app, runs beside the app, and stops after it.
+// the init container before it and before the app, runs beside the app, and stops after it; what a
+// container writes at its terminationMessagePath is its termination message in ps.
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,5 +140,31 @@ describe.skipIf(skip)('pod fields', () => {
     expect(await readFile(join(out, 'order'), 'utf8')).toBe(
       'prep\nside-start\napp-start\napp-stop\nside-stop\n',
     );
+  });
+
+  it('terminationMessagePath: what a non-root container wrote there is its termination message, bounded and printable', async () => {
+    await writeFile(
+      join(dir, 'msg.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: msg}\nspec:\n  terminationGracePeriodSeconds: 1\n  restartPolicy: Never\n` +
+        `  securityContext: {runAsUser: 1000}\n  containers:\n    - name: main\n      image: ${image}\n` +
+        `      terminationMessagePath: /dev/termination-log\n` +
+        `      command: [sh, -c, "printf 'bye\\\\033[2J' > /dev/termination-log; head -c 5000 /dev/zero | tr '\\\\0' x >> /dev/termination-log; exit 3"]\n`,
+    );
+    expect((await berth('apply', dir)).code).toBe(0);
+    const deadline = Date.now() + 20_000;
+    let pod: PodView | undefined;
+    while (Date.now() < deadline) {
+      pod = (await ps()).find((p) => p.name === 'msg');
+      if (pod?.phase === 'Failed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(pod?.containers.map((c) => [c.name, c.exitCode])).toEqual([['main', 3]]);
+    expect(pod?.containers[0]?.terminationMessage).toBe(`bye?[2J${'x'.repeat(4096 - 7)}`);
+    const table = await berth('ps');
+    expect(table.stdout.split('\n').filter((l) => l.startsWith('msg/main: '))).toEqual([
+      `msg/main: termination message: bye?[2J${'x'.repeat(4096 - 7)}`,
+    ]);
+    await rm(join(dir, 'msg.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
   });
 });

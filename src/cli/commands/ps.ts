@@ -52,6 +52,9 @@ export const ps: Command = {
     );
     for (const p of views) {
       if (p.lastError) ctx.stdout.write(`${p.name}: ${p.lastError}\n`);
+      for (const c of p.containers)
+        if (c.terminationMessage !== undefined)
+          ctx.stdout.write(`${p.name}/${c.name}: termination message: ${c.terminationMessage.trimEnd()}\n`);
       if (p.waiting) ctx.stdout.write(`${p.waiting.startsWith(p.name) ? '' : `${p.name}: `}${p.waiting}\n`);
     }
     return 0;
