@@ -1,5 +1,5 @@
 // What a schema cannot say about a pod's security settings: values of honoured fields the host
-// cannot honour (hostUsers: false, a Localhost seccomp profile, procMount Unmasked) are one
+// cannot honour (hostUsers: false, procMount Unmasked) are one
 // ERR_MANIFEST_UNSUPPORTED each; sysctls must be namespaced (a container never sets the host's
 // kernel) and not in a namespace the pod shares with the host; runAsNonRoot with runAsUser 0 and
 // unknown capabilities are errors at their node. Pure.
@@ -40,10 +40,10 @@ export function checkPodSecurity(p: ParsedDoc): Diagnostic[] {
       'false (a user namespace) is not supported by berth yet: leave it out to run with the host user IDs',
     );
   const seccomp = (s: SeccompProfile | undefined, path: Path) => {
-    if (s?.type === 'Localhost')
-      unsupported(
+    if (s?.type === 'Localhost' && !s.localhostProfile)
+      invalid(
         [...path, 'type'],
-        'Localhost seccomp profiles are not loaded by berth yet: use RuntimeDefault',
+        'a Localhost seccomp profile needs localhostProfile (a file in <root>/seccomp/)',
       );
   };
   seccomp(psc.seccompProfile, ['spec', 'securityContext', 'seccompProfile']);

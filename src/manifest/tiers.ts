@@ -26,8 +26,7 @@ const HEALTH =
   'probes and lifecycle hooks are not run yet: a pod relying on them must not start without them';
 const NETWORKING = 'honoured by pod networking';
 const CONFIG = 'honoured with ConfigMap, Secret and downward API support';
-const SECCOMP =
-  "RuntimeDefault (berth's default) and Unconfined; Localhost is refused: profiles are not loaded yet";
+const SECCOMP = 'RuntimeDefault (the host default), Unconfined, Localhost: a profile in <root>/seccomp/';
 
 const honoured = (why = 'honoured'): FieldTier => ({ tier: 'honoured', why });
 const warned = (why: string): FieldTier => ({ tier: 'warned', why });

@@ -1,6 +1,6 @@
 // A container's security settings from its pod's securityContext and its own (the container's win,
 // as in Kubernetes): user and group, runAsNonRoot, supplementalGroups and fsGroup as extra groups,
-// hostPID/hostIPC, the pod's sysctls, seccomp Unconfined. Fields are set only when the manifest says
+// hostPID/hostIPC, the pod's sysctls, seccomp Unconfined or Localhost. Fields are set only when the manifest says
 // something, so a pod without them keeps its spec hash (nothing is recreated on upgrade). Pure.
 import type { ContainerManifest, PodManifest } from '../manifest/kinds.js';
 import type { ContainerSettings } from '../runtime/spec.js';
@@ -24,5 +24,8 @@ export function securitySettings(pod: PodManifest, c: ContainerManifest): Partia
     ...(pod.spec.hostIPC === true ? { hostIPC: true } : {}),
     ...(Object.keys(sysctls).length > 0 ? { sysctls } : {}),
     ...(seccomp?.type === 'Unconfined' ? { seccomp: 'unconfined' as const } : {}),
+    ...(seccomp?.type === 'Localhost' && seccomp.localhostProfile
+      ? { seccompLocalhost: seccomp.localhostProfile }
+      : {}),
   };
 }

@@ -34,6 +34,7 @@ import {
 import { checkNonRoot, withGroups } from './run-as.js';
 import { toOciSeccomp } from './seccomp.js';
 import { fallbackSeccomp } from './seccomp-fallback.js';
+import { loadLocalhostProfile } from './seccomp-localhost.js';
 import {
   buildRuntimeSpec,
   type ContainerMount,
@@ -193,7 +194,11 @@ async function createHoldingLease(
     const caps = capabilities(settings, deps.capBound);
     const confinement = await loadHostConfinement();
     const unconfined = settings.privileged || settings.seccomp === 'unconfined';
-    const profile = unconfined ? undefined : await deps.seccompProfile();
+    const profile = unconfined
+      ? undefined
+      : settings.seccompLocalhost
+        ? await loadLocalhostProfile(deps.paths, settings.seccompLocalhost)
+        : await deps.seccompProfile();
     const seccomp = unconfined
       ? undefined
       : profile

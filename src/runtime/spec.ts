@@ -79,6 +79,8 @@ export interface ContainerSettings {
   sysctls?: Record<string, string>;
   /** `unconfined`: no seccomp filter (Kubernetes seccompProfile Unconfined). */
   seccomp?: 'unconfined';
+  /** A profile in `<root>/seccomp/` instead of the host's default (Kubernetes seccompProfile Localhost). */
+  seccompLocalhost?: string;
   /** Where the container writes its termination message (termination-message.ts). */
   terminationMessagePath?: string;
 }

@@ -2,7 +2,8 @@
 // image that runs as root (checked against the image's user, as the kubelet does); fsGroup owns the
 // pod's emptyDir (group, setgid) and is one of the process's groups; a native sidecar starts after
 // the init container before it and before the app, runs beside the app, and stops after it; what a
-// container writes at its terminationMessagePath is its termination message in ps.
+// container writes at its terminationMessagePath is its termination message in ps; a Localhost
+// seccomp profile is loaded from <root>/seccomp/.
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,6 +166,36 @@ describe.skipIf(skip)('pod fields', () => {
       `msg/main: termination message: bye?[2J${'x'.repeat(4096 - 7)}`,
     ]);
     await rm(join(dir, 'msg.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it('a Localhost seccomp profile from <root>/seccomp/ is the container filter', async () => {
+    await mkdir(join(root, 'seccomp', 'profiles'), { recursive: true });
+    await writeFile(
+      join(root, 'seccomp', 'profiles', 'deny-mkdir.json'),
+      JSON.stringify({
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }],
+      }),
+    );
+    await writeFile(
+      join(dir, 'sec.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: sec}\nspec:\n  terminationGracePeriodSeconds: 1\n  restartPolicy: Never\n` +
+        `  securityContext:\n    seccompProfile: {type: Localhost, localhostProfile: profiles/deny-mkdir.json}\n` +
+        `  containers:\n    - name: main\n      image: ${image}\n` +
+        `      command: [sh, -c, "mkdir /tmp/x 2>/dev/null && echo made || echo denied; touch /tmp/y && echo touched"]\n`,
+    );
+    expect((await berth('apply', dir)).code).toBe(0);
+    const deadline = Date.now() + 20_000;
+    let pod: PodView | undefined;
+    while (Date.now() < deadline) {
+      pod = (await ps()).find((p) => p.name === 'sec');
+      if (pod?.phase === 'Succeeded' || pod?.phase === 'Failed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(pod?.phase).toBe('Succeeded');
+    expect((await berth('logs', 'sec')).stdout).toBe('denied\ntouched\n');
+    await rm(join(dir, 'sec.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
   });
 });

@@ -24,9 +24,9 @@ describe('security values the host cannot honour, or that make no sense', () => 
       'm.yaml:5:14: ERR_MANIFEST_UNSUPPORTED: spec.hostUsers: false (a user namespace) is not supported by berth yet: leave it out to run with the host user IDs',
     ],
     [
-      'a Localhost seccomp profile',
-      pod('  securityContext:\n    seccompProfile: {type: Localhost, localhostProfile: audit.json}\n'),
-      'm.yaml:6:28: ERR_MANIFEST_UNSUPPORTED: spec.securityContext.seccompProfile.type: Localhost seccomp profiles are not loaded by berth yet: use RuntimeDefault',
+      'a Localhost seccomp profile without its file',
+      pod('  securityContext:\n    seccompProfile: {type: Localhost}\n'),
+      'm.yaml:6:28: ERR_MANIFEST_INVALID: a Localhost seccomp profile needs localhostProfile (a file in <root>/seccomp/)',
     ],
     [
       'procMount Unmasked',

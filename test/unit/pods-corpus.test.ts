@@ -129,10 +129,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     'refused',
     ['13:5 ERR_MANIFEST_UNSUPPORTED', '18:5 ERR_MANIFEST_UNSUPPORTED'],
   ],
-  'k8s-website__content_en_examples_pods_security_seccomp_ga_audit-pod.yaml': [
-    'refused',
-    ['10:13 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'k8s-website__content_en_examples_pods_security_seccomp_ga_audit-pod.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_security_security-context.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_share-process-namespace.yaml': [
     'refused',
