@@ -5,6 +5,7 @@
 //   annotations): used as written (`3000` → "3000");
 // - an unquoted yes/no/on/off/y/n env value, a string here (YAML 1.2) but a boolean to a cluster
 //   (YAML 1.1): used as written;
+// - a label value a cluster would refuse (backticks, `$`, `/`, over 63 characters): kept;
 // - a capability with a `CAP_` prefix (`CAP_NET_ADMIN`): used as the same capability;
 // - a podman option suffix on a mountPath (`/run/x.sock:z`): the suffix is dropped (relabelling
 //   means nothing without SELinux labels; use readOnly for `:ro`).
@@ -19,6 +20,7 @@ type Obj = Record<string, unknown>;
 const YAML11_BOOL = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 const PODMAN_SUFFIX = /:(z|Z|ro|rw|O|U|shared|rshared|slave|rslave|private|rprivate)(,(z|Z|ro|rw|O|U))*$/;
 const CODE = 'WARN_MANIFEST_K8S_REJECTS';
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
@@ -55,6 +57,13 @@ export function applyPodmanSlips(doc: Document, value: unknown, lc: LineCounter,
     if (isObj(meta) && isObj(meta[field]))
       for (const k of Object.keys(meta[field] as Obj))
         stringify(meta[field] as Obj, k, ['metadata', field, k], `${field.slice(0, -1)} value`);
+  const labels = isObj(meta) && isObj(meta.labels) ? (meta.labels as Obj) : {};
+  for (const [k, v] of Object.entries(labels))
+    if (typeof v === 'string' && !LABEL_VALUE.test(v))
+      warnAt(
+        ['metadata', 'labels', k],
+        `label ${k}: a cluster rejects the value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit); used as written`,
+      );
   const spec = isObj(value) ? (value as Obj).spec : undefined;
   if (!isObj(spec)) return out;
   for (const lname of ['initContainers', 'containers']) {

@@ -205,7 +205,7 @@ describe('slips podman tolerates', () => {
 kind: Pod
 metadata:
   name: web
-  labels: {port: 3000}
+  labels: {port: 3000, rule: "Host(\`x\`)"}
 spec:
   containers:
     - name: main
@@ -225,6 +225,7 @@ spec:
     const r = parseFile(text, 'm.yaml');
     expect(r.diagnostics.map(formatDiagnostic)).toEqual([
       'm.yaml:5:18: WARN_MANIFEST_K8S_REJECTS: label value 3000 is a number: a cluster rejects it (quote it: "3000"); used as "3000"',
+      "m.yaml:5:30: WARN_MANIFEST_K8S_REJECTS: label rule: a cluster rejects the value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit); used as written",
       'm.yaml:11:31: WARN_MANIFEST_K8S_REJECTS: env value 3000 is a number: a cluster rejects it (quote it: "3000"); used as "3000"',
       'm.yaml:12:32: WARN_MANIFEST_K8S_REJECTS: env value yes is a boolean to a cluster (YAML 1.1) and rejected there (quote it: "yes"); used as "yes"',
       'm.yaml:13:32: WARN_MANIFEST_K8S_REJECTS: env value 1.50 is a number: a cluster rejects it (quote it: "1.50"); used as "1.50"',
@@ -233,7 +234,7 @@ spec:
       'm.yaml:18:35: WARN_MANIFEST_K8S_REJECTS: mountPath /run/y.sock:ro ends in the podman option :ro: a cluster rejects it (write readOnly: true for :ro); mounted at /run/y.sock read-only, the rest ignored',
     ]);
     const pod = r.parsed[0]?.value as PodManifest;
-    expect(pod.metadata.labels).toEqual({ port: '3000' });
+    expect(pod.metadata.labels).toEqual({ port: '3000', rule: 'Host(`x`)' });
     expect(pod.spec.containers[0]?.env).toEqual([
       { name: 'PORT', value: '3000' },
       { name: 'DEBUG', value: 'yes' },

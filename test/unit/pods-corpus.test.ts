@@ -180,7 +180,13 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   ],
   'podman-recipes__pods_traefik_whoami-secure.yaml': [
     'refused',
-    ['7:67 WARN_MANIFEST_K8S_REJECTS', '19:14 WARN_MANIFEST_K8S_REJECTS', '21:3 ERR_MANIFEST_UNSUPPORTED'],
+    [
+      '6:46 WARN_MANIFEST_K8S_REJECTS',
+      '7:67 WARN_MANIFEST_K8S_REJECTS',
+      '9:52 WARN_MANIFEST_K8S_REJECTS',
+      '19:14 WARN_MANIFEST_K8S_REJECTS',
+      '21:3 ERR_MANIFEST_UNSUPPORTED',
+    ],
   ],
   'podman-recipes__pods_whoami.yaml': [
     'refused',
