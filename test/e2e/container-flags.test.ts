@@ -66,15 +66,16 @@ describe.skipIf(skip)('container flags, in effect', () => {
     expect(left).toEqual([]);
   });
 
-  it('-e, -w and --cap-add', async () => {
+  it('-e, -w and --cap-add; no-new-privileges by default', async () => {
     const bounding = BigInt(`0x${/^CapBnd:\s+(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]}`);
     const sysTime = 1n << 25n;
     const eff = ((0xa80425fbn | sysTime) & bounding).toString(16).padStart(16, '0');
     const out = await probe(
       ['-e', 'GREETING=hello there', '-e', 'HOME=/elsewhere', '-w', '/etc', '--cap-add', 'SYS_TIME'],
-      'echo "$GREETING"; echo "$HOME"; pwd; grep CapEff /proc/self/status',
+      'echo "$GREETING"; echo "$HOME"; pwd; grep -E "^(CapEff|NoNewPrivs):" /proc/self/status',
     );
-    expect(out).toBe(`hello there\n/elsewhere\n/etc\nCapEff:\t${eff}\n`);
+    // no-new-privileges is a default, not only a manifest's allowPrivilegeEscalation: false.
+    expect(out).toBe(`hello there\n/elsewhere\n/etc\nCapEff:\t${eff}\nNoNewPrivs:\t1\n`);
   });
 
   it("--network host shares the host's; the default has its own with loopback up", async () => {
