@@ -38,8 +38,8 @@ describe.skipIf(skip)('daemon', () => {
         }>
       ).map((c) => [c.name, `${c.id}:${c.state}`]),
     );
-  const until = async (what: string, probe: () => Promise<boolean>) => {
-    for (let i = 0; i < 200; i++) {
+  const until = async (what: string, probe: () => Promise<boolean>, polls = 200) => {
+    for (let i = 0; i < polls; i++) {
       if (await probe()) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -109,7 +109,7 @@ describe.skipIf(skip)('daemon', () => {
     const { left, leaked } = await cleanUpHost({
       berth,
       work,
-      folders: ['manifests', 'current', 'api', 'init'].map((n) => join(work, n)),
+      folders: ['manifests', 'current', 'api', 'init', 'backoff'].map((n) => join(work, n)),
     });
     await registry?.stop();
     await layout?.cleanup();
@@ -232,6 +232,25 @@ describe.skipIf(skip)('daemon', () => {
     expect(await stop('SIGTERM')).toBe(0); // not 130: the forced exit 15 s after a signal
     expect(existsSync(sock)).toBe(false);
   }, 90_000);
+
+  it('the end of a back-off is a pass of its own (no resync, no event)', async () => {
+    const dir = join(work, 'backoff');
+    await mkdir(dir);
+    await writeFile(join(dir, 'bad.yaml'), pod('bad').replace(/command: .*\n$/, 'command: ["/nope"]\n'));
+    const d = start(dir, '600');
+    let log = '';
+    d.stderr?.on('data', (c: Buffer) => {
+      log += c.toString();
+    });
+    const failures = () => log.match(/failed run +bad\/main/g)?.length ?? 0;
+    await until('bad fails once', async () => failures() === 1);
+    const { retryAt } = await failureOf('bad');
+    await until('bad is tried again when its back-off ends', async () => failures() === 2, 300);
+    expect(Date.now()).toBeGreaterThanOrEqual(retryAt);
+    await rm(join(dir, 'bad.yaml'));
+    await until('bad is gone', async () => (await api<PodView[]>('GET', '/v1/pods'))?.length === 0);
+    expect(await stop('SIGTERM')).toBe(0);
+  }, 60_000);
 
   it('a slow init container holds back no other pod, and its exit starts its pod at once', async () => {
     const dir = join(work, 'init');
