@@ -87,7 +87,7 @@ function withoutBranchNoise(errors: ErrorObject[]): ErrorObject[] {
   );
 }
 
-/** Parse YAML and validate it against `schema`; throws one BerthError listing every diagnostic. */
+/** Parse YAML and validate it against `schema`; throws one BerthError listing every diagnostic, on one line. */
 export function parseYamlWithSchema<T>(
   text: string,
   file: string,
@@ -108,8 +108,12 @@ export function parseYamlWithSchema<T>(
       return value as T;
     }
   }
-  const lines = diagnostics.map(formatDiagnostic);
-  throw new BerthError(code, 'invalid', lines.join('\n'));
+  // One line, as every failure the CLI prints (`berth: CODE: message`): the error's own code is not
+  // repeated in each diagnostic, and several are joined with '; '.
+  const parts = diagnostics.map((d) =>
+    d.code === code ? `${d.file}:${d.line}:${d.col}: ${d.message}` : formatDiagnostic(d),
+  );
+  throw new BerthError(code, 'invalid', parts.join('; '));
 }
 
 function diagnosticFor(

@@ -29,12 +29,16 @@ export function parseNofileHard(limits: string): number {
 
 /**
  * The seccomp profile named by the host config's containers.seccompProfile: a file that must exist,
- * 'builtin' (undefined: berth's own filter), or, unset, containers-common's when installed.
+ * 'builtin' (undefined: berth's own filter), or, unset, containers-common's when installed
+ * (`usual`, passed in by tests, is where that is).
  */
-export async function loadSeccompProfile(profilePath?: string): Promise<SeccompProfile | undefined> {
+export async function loadSeccompProfile(
+  profilePath?: string,
+  usual = SECCOMP_PROFILE_PATH,
+): Promise<SeccompProfile | undefined> {
   if (profilePath === 'builtin') return undefined;
   let text: string | undefined;
-  if (profilePath === undefined) text = await readFile(SECCOMP_PROFILE_PATH, 'utf8').catch(() => undefined);
+  if (profilePath === undefined) text = await readFile(usual, 'utf8').catch(() => undefined);
   else {
     try {
       text = await readFile(profilePath, 'utf8');
@@ -53,7 +57,7 @@ export async function loadSeccompProfile(profilePath?: string): Promise<SeccompP
     throw new BerthError(
       'ERR_SECCOMP_PROFILE',
       'invalid',
-      `seccomp profile ${profilePath ?? SECCOMP_PROFILE_PATH} is not JSON`,
+      `seccomp profile ${profilePath ?? usual} is not JSON`,
     );
   }
 }

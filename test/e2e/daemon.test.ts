@@ -38,8 +38,8 @@ describe.skipIf(skip)('daemon', () => {
         }>
       ).map((c) => [c.name, `${c.id}:${c.state}`]),
     );
-  const until = async (what: string, probe: () => Promise<boolean>) => {
-    for (let i = 0; i < 200; i++) {
+  const until = async (what: string, probe: () => Promise<boolean>, polls = 200) => {
+    for (let i = 0; i < polls; i++) {
       if (await probe()) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -67,6 +67,25 @@ describe.skipIf(skip)('daemon', () => {
       req.on('error', () => resolve(undefined));
       req.end();
     });
+  /** Waits until the daemon has run `count` passes that began after `since` (ms); the last one's time. */
+  const passesAfter = async (since: number, count: number) => {
+    const seen = new Set<number>();
+    await until(`${count} passes`, async () => {
+      const at = (await api<{ lastPass: { at: string } | null }>('GET', '/v1/status'))?.lastPass?.at;
+      if (at && Date.parse(at) > since) seen.add(Date.parse(at));
+      return seen.size >= count;
+    });
+    return Math.max(...seen);
+  };
+  /** The back-off record of pod `name`'s failure, from `<state>/reconcile.json`. */
+  const failureOf = async (name: string) => {
+    const status = JSON.parse(await readFile(join(state, 'reconcile.json'), 'utf8')) as {
+      failures: Record<string, { attempts: number; retryAt: number }>;
+    };
+    const found = Object.entries(status.failures).filter(([key]) => key.includes(name));
+    expect(found).toHaveLength(1);
+    return found[0]?.[1] as { attempts: number; retryAt: number };
+  };
   const stop = async (signal: NodeJS.Signals) => {
     const d = daemon;
     daemon = undefined;
@@ -90,7 +109,7 @@ describe.skipIf(skip)('daemon', () => {
     const { left, leaked } = await cleanUpHost({
       berth,
       work,
-      folders: ['manifests', 'current', 'api', 'init'].map((n) => join(work, n)),
+      folders: ['manifests', 'current', 'api', 'init', 'backoff'].map((n) => join(work, n)),
     });
     await registry?.stop();
     await layout?.cleanup();
@@ -108,8 +127,9 @@ describe.skipIf(skip)('daemon', () => {
     const before = await ids();
     await stop('SIGKILL');
     expect(await ids()).toEqual(before); // the daemon's death touched nothing
+    const restarted = Date.now();
     start(dir);
-    await new Promise((r) => setTimeout(r, 3000)); // a resync or two
+    await passesAfter(restarted, 2); // its first pass and a resync
     expect(await ids()).toEqual(before); // adopted, not restarted
     await rm(join(dir, 'a.yaml'));
     await until('pod a is gone', async () => (await ids()).a_main === undefined);
@@ -135,8 +155,10 @@ describe.skipIf(skip)('daemon', () => {
     await until('pod c runs', () => running('c'));
     expect((await ids()).b_main).toBe(b);
     expect((await berth('logs', 'c')).stdout).toBe('hello\n');
-    await stop('SIGTERM');
-    expect(await readFile(join(v2, 'c.yaml'), 'utf8')).toContain('name: c');
+    const before = await ids();
+    expect(Object.values(before).map((v) => v.split(':')[1])).toEqual(['running', 'running']);
+    expect(await stop('SIGTERM')).toBe(0);
+    expect(await ids()).toEqual(before); // SIGTERM stops berth only: its containers keep running
     // Its pods go with its folder's files (an apply or a daemon of another folder leaves them).
     await rm(join(v2, 'b.yaml'));
     await rm(join(v2, 'c.yaml'));
@@ -159,6 +181,19 @@ describe.skipIf(skip)('daemon', () => {
     await until('the API answers', async () => (await api('GET', '/v1/status'))?.pid === d.pid);
     expect(statSync(sock).mode & 0o777).toBe(0o600);
     await until('bad fails once', async () => failures() === 1);
+    // Passes keep coming (resync 2 s) while bad waits out its back-off: two of them, seen before the
+    // retry is due, start nothing. Observed first, so nothing slower is inside the 10 s window.
+    const first = await failureOf('bad');
+    expect(first.attempts).toBe(1);
+    const lastSeen = await passesAfter(Date.now(), 2);
+    expect(lastSeen).toBeLessThan(first.retryAt);
+    expect(failures()).toBe(1);
+    // `berth apply` of the daemon's folder: the daemon runs a pass now, and retries at once.
+    const applied = await berth('apply', dir, '-o', 'json');
+    expect(applied.code).toBe(1);
+    expect(JSON.parse(applied.stdout).failed[0]).toMatchObject({ kind: 'run', pod: 'bad' });
+    expect(failures()).toBe(2); // the daemon did it
+    expect((await failureOf('bad')).attempts).toBe(2);
     // The earlier test's pods are removed by their own tasks, alongside bad's (not before it).
     await until('the pods of rev2 are gone', async () => !(await ids()).b_main && !(await ids()).c_main);
     const second = await berth('daemon', '--manifests', dir);
@@ -171,18 +206,18 @@ describe.skipIf(skip)('daemon', () => {
     expect(other.stderr).toMatch(
       /^berth: ERR_DAEMON_RUNNING: a berth daemon \(pid \d+\) reconciles .*\/api; applying /,
     );
-    const viaSocket = (await api<PodView[]>('GET', '/v1/pods')) ?? [];
+    // The views compared with the back-off's countdown ("retry in 18 s") taken out: time passes between.
+    const timeless = (pods: PodView[] | undefined) =>
+      JSON.parse(JSON.stringify(pods ?? []).replace(/retry in \d+ s/g, 'retry in N s')) as PodView[];
+    const viaSocket = timeless(await api<PodView[]>('GET', '/v1/pods'));
     expect(viaSocket.map((p) => p.name)).toEqual(['bad']);
     expect(viaSocket[0]?.containers[0]?.lastError).toMatch(/^ERR_\w+: .*\/nope/);
-    expect(JSON.parse((await berth('ps', '-o', 'json')).stdout)).toEqual(viaSocket);
-    // Passes come every 2 s (resync), but the failed pod waits out its 10 s back-off.
-    await new Promise((r) => setTimeout(r, 4000));
-    expect(failures()).toBe(1);
-    // `berth apply` of the daemon's folder: the daemon runs a pass now, and retries at once.
-    const applied = await berth('apply', dir, '-o', 'json');
-    expect(applied.code).toBe(1);
-    expect(JSON.parse(applied.stdout).failed[0]).toMatchObject({ kind: 'run', pod: 'bad' });
-    expect(failures()).toBe(2); // the daemon did it
+    expect(timeless(JSON.parse((await berth('ps', '-o', 'json')).stdout))).toEqual(viaSocket);
+    // ps asks the daemon, not the files: with reconcile.json emptied under it, ps still shows pod bad
+    // (it has no container: read from the files, it would be gone). The daemon writes that file only
+    // when its view changes, so its next passes leave the emptied file as it is.
+    await writeFile(join(state, 'reconcile.json'), '{"manifests": "", "pods": {}, "failures": {}}\n');
+    expect(timeless(JSON.parse((await berth('ps', '-o', 'json')).stdout))).toEqual(viaSocket);
     // An edit retries at once, back-off or not.
     await writeFile(join(dir, 'bad.yaml'), bad('["/bin/sleep", "100"]'));
     await until('bad runs', () => running('bad'));
@@ -198,13 +233,38 @@ describe.skipIf(skip)('daemon', () => {
     expect(existsSync(sock)).toBe(false);
   }, 90_000);
 
+  it('the end of a back-off is a pass of its own (no resync, no event)', async () => {
+    const dir = join(work, 'backoff');
+    await mkdir(dir);
+    await writeFile(join(dir, 'bad.yaml'), pod('bad').replace(/command: .*\n$/, 'command: ["/nope"]\n'));
+    const d = start(dir, '600');
+    let log = '';
+    d.stderr?.on('data', (c: Buffer) => {
+      log += c.toString();
+    });
+    const failures = () => log.match(/failed run +bad\/main/g)?.length ?? 0;
+    await until('bad fails once', async () => failures() === 1);
+    const { retryAt } = await failureOf('bad');
+    await until('bad is tried again when its back-off ends', async () => failures() === 2, 300);
+    expect(Date.now()).toBeGreaterThanOrEqual(retryAt);
+    await rm(join(dir, 'bad.yaml'));
+    await until('bad is gone', async () => (await api<PodView[]>('GET', '/v1/pods'))?.length === 0);
+    expect(await stop('SIGTERM')).toBe(0);
+  }, 60_000);
+
   it('a slow init container holds back no other pod, and its exit starts its pod at once', async () => {
     const dir = join(work, 'init');
     await mkdir(dir);
     start(dir, '600'); // no resync: only the init container's exit can start its pod's main
+    // The init container runs until the test opens its gate (a file in a hostPath), not for a time.
+    const gate = join(work, 'gate');
+    await mkdir(gate);
     const slow =
       `${pod('slow').split('  containers:')[0]}  initContainers:\n` +
-      `    - name: prepare\n      image: ${registry.host}/demo/busybox:1\n      command: ["/bin/sleep", "3"]\n` +
+      `    - name: prepare\n      image: ${registry.host}/demo/busybox:1\n` +
+      `      command: ["/bin/sh", "-c", "until [ -e /gate/open ]; do sleep 0.1; done"]\n` +
+      `      volumeMounts: [{name: gate, mountPath: /gate}]\n` +
+      `  volumes: [{name: gate, hostPath: {path: ${gate}}}]\n` +
       `  containers:${pod('slow').split('  containers:')[1]}`;
     await writeFile(join(dir, 'slow.yaml'), slow);
     await until(
@@ -214,6 +274,8 @@ describe.skipIf(skip)('daemon', () => {
     await writeFile(join(dir, 'fast.yaml'), pod('fast'));
     await until('pod fast runs', () => running('fast'));
     expect((await ids()).slow_prepare).toMatch(/:running$/); // fast did not wait for it
+    expect((await ids()).slow_main).toBeUndefined();
+    await writeFile(join(gate, 'open'), '');
     await until('pod slow runs after its init container', () => running('slow'));
     expect((await ids()).slow_prepare).toMatch(/:exited$/);
     await rm(join(dir, 'slow.yaml'));

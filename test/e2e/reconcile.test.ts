@@ -38,6 +38,33 @@ describe.skipIf(skip)('reconcile', () => {
       ).map((c) => [c.name, c.id]),
     );
 
+  const until = async (what: string, probe: () => Promise<boolean>, polls = 100) => {
+    for (let i = 0; i < polls; i++) {
+      if (await probe()) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`never: ${what}`);
+  };
+  const containerState = async (pod: string) =>
+    (await ps()).find((p) => p.name === pod)?.containers[0]?.state;
+  /**
+   * Waits out a container's 10 s restart back-off, counted from its exit as recorded (finishedAt, the
+   * exit file's time), then until `plan` says it would run it: no fixed sleep against the timer.
+   */
+  const backOffEnded = async (name: string) => {
+    const all = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<{
+      name: string;
+      finishedAt: string | null;
+    }>;
+    const finished = Date.parse(all.find((c) => c.name === name)?.finishedAt ?? '');
+    expect(Number.isNaN(finished)).toBe(false);
+    await new Promise((r) => setTimeout(r, Math.max(0, finished + 10_000 - Date.now())));
+    await until(`the back-off of ${name} ends`, async () =>
+      (await berth('plan', dir)).stdout.startsWith('run '),
+    );
+    expect(Date.now()).toBeGreaterThanOrEqual(finished + 10_000);
+  };
+
   const podText = (name: string, image: string, command: string) =>
     `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n` +
     `    - name: main\n      image: ${image}\n      command: ${command}\n`;
@@ -160,10 +187,8 @@ describe.skipIf(skip)('reconcile', () => {
     expect(worker?.waiting).toBe(`${file} has errors: its last good content is applied`);
     // Applied, not frozen: a crash of the broken file's container is restarted per its policy.
     expect((await berth('container', 'kill', 'worker_main')).code).toBe(0);
-    const workerState = async () => (await ps()).find((p) => p.name === 'worker')?.containers[0]?.state;
-    for (let i = 0; i < 100 && (await workerState()) !== 'exited'; i++)
-      await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 10_500)); // the restart back-off
+    await until('worker/main exited', async () => (await containerState('worker')) === 'exited');
+    await backOffEnded('worker_main');
     const restarted = await berth('apply', dir);
     expect(restarted.stdout).toBe(
       'run          worker/main: exited 137, restart policy OnFailure, restart 1 after 10 s\n',
@@ -180,17 +205,11 @@ describe.skipIf(skip)('reconcile', () => {
 
   it('a killed container comes back per its policy, after the back-off', async () => {
     expect((await berth('container', 'kill', 'web_main')).code).toBe(0);
-    for (
-      let i = 0;
-      i < 100 && (await ps()).find((p) => p.name === 'web')?.containers[0]?.state !== 'exited';
-      i++
-    ) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until('web/main exited', async () => (await containerState('web')) === 'exited');
     expect((await berth('plan', dir)).stdout).toBe(
       'wait         web/main: exited 137, restart policy Always, back-off 10 s\n',
     );
-    await new Promise((r) => setTimeout(r, 10_500));
+    await backOffEnded('web_main');
     const apply = await berth('apply', dir);
     expect(apply.stdout).toBe(
       'run          web/main: exited 137, restart policy Always, restart 1 after 10 s\n',

@@ -1,6 +1,12 @@
 // Runs the built `berth` CLI (dist/cli/berth.mjs) as a user would: a real process, real exit code.
+// Every run reads the tests' own host config, never the host's: a call that names no --config gets
+// one (an empty config whose credentials file is an empty one of its own), and BERTH_CONFIG is not
+// passed on. So a real /etc/berth/config.yaml or auth.json (snapshotter, seccomp profile, limits,
+// plain-HTTP registries, credentials) cannot change what a test sees.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/berth.mjs', import.meta.url));
@@ -12,11 +18,42 @@ export interface CliResult {
   stderr: string;
 }
 
+let ownConfig: string | undefined;
+
+/** The tests' host config: made once per test process, readable by any user (privilege tests). */
+export function testConfigFile(): string {
+  if (ownConfig) return ownConfig;
+  const dir = mkdtempSync(join(tmpdir(), 'berth-test-config-'));
+  chmodSync(dir, 0o755);
+  const auth = join(dir, 'auth.json');
+  writeFileSync(auth, '{"auths": {}}\n', { mode: 0o644 });
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, `auth:\n  configFile: ${JSON.stringify(auth)}\n`, { mode: 0o644 });
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  ownConfig = file;
+  return file;
+}
+
+/** `args` with the tests' --config in front, unless they name one (before any `--`) already. */
+export function withTestConfig(args: string[]): string[] {
+  const end = args.indexOf('--');
+  const flags = end === -1 ? args : args.slice(0, end);
+  if (flags.some((a) => a === '--config' || a.startsWith('--config='))) return args;
+  return ['--config', testConfigFile(), ...args];
+}
+
+/** The environment a CLI run gets: the test's, minus what would point it at the host's config. */
+export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  if (!('BERTH_CONFIG' in extra)) delete env.BERTH_CONFIG;
+  return env;
+}
+
 export function runBerth(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...env },
+    const child = spawn(process.execPath, [CLI, ...withTestConfig(args)], {
+      env: testEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -34,5 +71,8 @@ export function runBerth(args: string[], env: Record<string, string> = {}): Prom
 
 /** Start the CLI and hand back the child, for tests that kill it mid-work. */
 export function spawnBerth(args: string[]) {
-  return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [CLI, ...withTestConfig(args)], {
+    env: testEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }

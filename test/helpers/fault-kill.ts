@@ -3,7 +3,7 @@
 // holds (polled every 2 ms), plus a small extra delay. The kill lands on the berth process only:
 // what it started (conmon, runc, unshare) lives on, as after a crash.
 import { spawn } from 'node:child_process';
-import { CLI } from './cli.js';
+import { CLI, testEnv, withTestConfig } from './cli.js';
 
 export type KillAt =
   | { kind: 'delay'; ms: number }
@@ -26,7 +26,10 @@ export function describeKillAt(k: KillAt): string {
 /** Run `berth args` and SIGKILL it at `at`; resolves once it is gone. */
 export function runKilled(args: string[], at: KillAt): Promise<KillOutcome> {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...withTestConfig(args)], {
+    env: testEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -77,7 +80,10 @@ export function runBounded(
   timeoutMs: number,
 ): Promise<{ code: number | null; stdout: string; stderr: string; ms: number; timedOut: boolean }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...withTestConfig(args)], {
+    env: testEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {

@@ -36,7 +36,8 @@ export interface HostileRegistry {
 
 export const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-export async function startHostileRegistry(): Promise<HostileRegistry> {
+/** `address`: where to listen (loopback unless a test needs a registry beyond it). */
+export async function startHostileRegistry(address = '127.0.0.1'): Promise<HostileRegistry> {
   const manifests = new Map<string, { body: Buffer; mediaType: string }>();
   const blobs = new Map<string, Buffer>();
   const behaviours: Array<{ match: string; fn: Behaviour; n: number }> = [];
@@ -74,9 +75,9 @@ export async function startHostileRegistry(): Promise<HostileRegistry> {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, address, r));
   const { port } = server.address() as { port: number };
-  const host = `127.0.0.1:${port}`;
+  const host = `${address}:${port}`;
   return {
     host,
     url: `http://${host}`,

@@ -112,7 +112,11 @@ describe('manifests', () => {
     const got = await client().getManifest(repo(), 'v1');
     expect(got.mediaType).toBe(OCI);
     expect(() => parseManifest(got.bytes, got.mediaType, 'test/app:v1')).toThrow(
-      /ERR_MEDIA_TYPE_MISMATCH|but it/,
+      expect.objectContaining({
+        code: 'ERR_MEDIA_TYPE_MISMATCH',
+        kind: 'integrity',
+        message: `test/app:v1: body says mediaType ${'application/vnd.oci.image.index.v1+json'} but it was served as ${OCI}`,
+      }),
     );
   });
 

@@ -1,6 +1,7 @@
 // Pull unpacks into shared snapshots keyed by chainID: once per layer, published whole, collected
-// when no image uses them, and finished by the next pull after a kill -9 mid-unpack.
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+// when no image uses them, and finished by the next pull after a kill -9 mid-unpack (the layer
+// served half and stalled, so the kill lands mid-unpack whatever the host's speed).
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { createContentStore } from '../../src/content/index.js';
 import { describeImage } from '../../src/images/index.js';
 import { chainIds } from '../../src/snapshot/chain.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
+import { putSimpleImage, stallBody, startHostileRegistry } from '../helpers/hostile-registry.js';
 import {
   buildImage,
   createLayout,
@@ -45,16 +47,43 @@ describe.skipIf(skip)('snapshots', () => {
     layout = await createLayout();
     await buildImage(layout, 'base', [populateBusybox]);
     await buildImage(layout, 'app', [populateRandom(2, 100_000)], { from: 'base' });
-    await buildImage(layout, 'many', [manyFiles]);
+    // One layer: many/ first in the tar, then 16 MiB that does not compress.
+    await buildImage(layout, 'stalled', [
+      async (rootfs) => {
+        await manyFiles(rootfs);
+        await populateRandom(16, 2 ** 20, 'zz')(rootfs);
+      },
+    ]);
     await pushImage(layout, 'base', `${registry.host}/test/base:1`);
     await pushImage(layout, 'app', `${registry.host}/test/app:1`);
-    await pushImage(layout, 'many', `${registry.host}/test/many:1`);
   }, 180_000);
   afterAll(async () => {
     await registry?.stop();
     await layout?.cleanup();
     await rm(work, { recursive: true, force: true });
   });
+
+  /** The single layer of image `tag` in the test layout: its blob and diffID. */
+  async function layerOf(tag: string): Promise<{ blob: Buffer; diffId: string }> {
+    const oci = join(layout.dir, 'oci');
+    const blobPath = (digest: string) => join(oci, 'blobs', ...digest.split(':'));
+    const index = JSON.parse(await readFile(join(oci, 'index.json'), 'utf8')) as {
+      manifests: Array<{ digest: string; annotations?: Record<string, string> }>;
+    };
+    const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
+    const manifest = JSON.parse(await readFile(blobPath(entry?.digest ?? ''), 'utf8')) as {
+      config: { digest: string };
+      layers: Array<{ digest: string }>;
+    };
+    const config = JSON.parse(await readFile(blobPath(manifest.config.digest), 'utf8')) as {
+      rootfs: { diff_ids: string[] };
+    };
+    expect(manifest.layers).toHaveLength(1);
+    return {
+      blob: await readFile(blobPath(manifest.layers[0]?.digest ?? '')),
+      diffId: config.rootfs.diff_ids[0] ?? '',
+    };
+  }
 
   async function expectedChainIds(root: string, name: string): Promise<string[]> {
     const store = createContentStore({ root });
@@ -108,31 +137,50 @@ describe.skipIf(skip)('snapshots', () => {
 
   it('after kill -9 mid-unpack, the next pull finishes and no half snapshot is left', async () => {
     const root = join(work, 'killed');
-    const ref = `${registry.host}/test/many:1`;
-    const child = spawnBerth(['--root', root, 'image', 'pull', ref]);
-    const deadline = Date.now() + 60_000;
-    let tmp: string | undefined;
-    while (!tmp && Date.now() < deadline) {
-      tmp = (await snapshotDirs(root)).find((n) => n.startsWith('.tmp-'));
-      if (tmp) {
-        const files = await readdir(join(root, 'snapshots', tmp, 'fs', 'many')).catch(() => []);
-        if (files.length < 5) tmp = undefined;
+    // The layer comes from a registry that sends all but its last 2 MiB and then stalls: the unpack is
+    // under way (many/ is at the front of the tar) and cannot finish, so the kill lands mid-unpack on
+    // any host, fast or slow. The next pull gets the whole layer.
+    const { blob, diffId } = await layerOf('stalled');
+    const reg = await startHostileRegistry();
+    try {
+      const img = putSimpleImage(reg, 'test/many', '1', blob, diffId);
+      reg.on(`/blobs/${img.layer.digest}`, stallBody(blob, blob.length - 2 * 2 ** 20, 1));
+      const ref = `${reg.host}/test/many:1`;
+      const child = spawnBerth(['--root', root, 'image', 'pull', ref]);
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const exited = new Promise((r) => child.once('exit', r));
+      const unpacking = async () => {
+        const tmp = (await snapshotDirs(root)).find((n) => n.startsWith('.tmp-'));
+        if (!tmp) return false;
+        return (await readdir(join(root, 'snapshots', tmp, 'fs', 'many')).catch(() => [])).length >= 5;
+      };
+      let seen = false;
+      try {
+        for (let i = 0; i < 1200 && !seen && child.exitCode === null; i++) {
+          seen = await unpacking();
+          if (!seen) await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        child.kill('SIGKILL');
+        await exited;
       }
-      if (!tmp) await new Promise((r) => setTimeout(r, 10));
-    }
-    expect(tmp).toBeDefined();
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-    expect((await snapshotDirs(root)).filter((n) => !n.startsWith('.tmp-'))).toEqual([]);
+      expect([seen, stderr]).toEqual([true, '']);
+      expect((await snapshotDirs(root)).filter((n) => !n.startsWith('.tmp-'))).toEqual([]);
 
-    const res = await berth(root, 'image', 'pull', ref);
-    expect(res.stderr).toBe('');
-    expect(res.code).toBe(0);
-    const ids = await expectedChainIds(root, ref);
-    expect(await snapshotDirs(root)).toEqual(ids);
-    const dirs = await readdir(join(root, 'snapshots', ids[0] as string, 'fs', 'many'));
-    expect(dirs).toHaveLength(60);
-    expect(await readdir(join(root, 'snapshots', ids[0] as string, 'fs', 'many', 'd59'))).toHaveLength(500);
+      const res = await berth(root, 'image', 'pull', ref);
+      expect(res.stderr).toBe('');
+      expect(res.code).toBe(0);
+      const ids = await expectedChainIds(root, ref);
+      expect(await snapshotDirs(root)).toEqual(ids); // the half snapshot's temp directory is gone
+      const dirs = await readdir(join(root, 'snapshots', ids[0] as string, 'fs', 'many'));
+      expect(dirs).toHaveLength(60);
+      expect(await readdir(join(root, 'snapshots', ids[0] as string, 'fs', 'many', 'd59'))).toHaveLength(500);
+      expect(await readdir(join(root, 'snapshots', ids[0] as string, 'fs', 'zz'))).toHaveLength(16);
+    } finally {
+      await reg.close();
+    }
   });
 });

@@ -66,9 +66,12 @@ describe('manifest files', () => {
   });
 
   it('a missing folder is an error, not an empty desired state', async () => {
-    await expect(loadManifests(join(dir, 'nope'))).rejects.toThrow(
-      /ERR_MANIFESTS_UNREADABLE|manifests folder/,
-    );
+    await expect(loadManifests(join(dir, 'nope'))).rejects.toMatchObject({
+      code: 'ERR_MANIFESTS_UNREADABLE',
+      kind: 'invalid',
+      message: `manifests folder ${join(dir, 'nope')}: ENOENT`,
+      hint: 'a folder that cannot be read never means "remove everything"',
+    });
   });
 });
 

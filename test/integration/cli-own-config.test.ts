@@ -1,0 +1,46 @@
+// Tests run berth against their own host config, never the host's: a broken /etc/berth/config.yaml,
+// BERTH_CONFIG or auth file on the machine running the suite must not change what a test sees.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBerth, spawnBerth, testConfigFile } from '../helpers/cli.js';
+
+describe('the CLI in tests reads the tests’ own host config', () => {
+  let dir: string;
+  let broken: string;
+  const saved = process.env.BERTH_CONFIG;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-own-config-'));
+    broken = join(dir, 'host.yaml');
+    await writeFile(broken, 'pull:\n  color: red\n');
+    process.env.BERTH_CONFIG = broken; // what a host with a config of its own would point at
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.BERTH_CONFIG;
+    else process.env.BERTH_CONFIG = saved;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runBerth and spawnBerth ignore BERTH_CONFIG and pass a config whose auth file is its own', async () => {
+    const res = await runBerth(['--root', join(dir, 'root'), 'image', 'ls', '-o', 'json']);
+    expect([res.code, res.stdout, res.stderr]).toEqual([0, '[]\n', '']);
+    const child = spawnBerth(['--root', join(dir, 'root'), 'image', 'ls', '-o', 'json']);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const code = await new Promise((r) => child.once('close', r));
+    expect([code, out]).toEqual([0, '[]\n']);
+    const config = await readFile(testConfigFile(), 'utf8');
+    const auth = join(testConfigFile(), '..', 'auth.json');
+    expect(config).toBe(`auth:\n  configFile: ${JSON.stringify(auth)}\n`);
+    expect(await readFile(auth, 'utf8')).toBe('{"auths": {}}\n');
+  });
+
+  it('a --config the test names is the one used', async () => {
+    const res = await runBerth(['--root', join(dir, 'root'), '--config', broken, 'image', 'ls']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toBe(`berth: ERR_CONFIG_INVALID: ${broken}:2:3: unknown field pull.color\n`);
+  });
+});
