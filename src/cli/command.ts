@@ -1,6 +1,7 @@
 // The shape every CLI command has, and what it is given to run.
 import type { HostConfig } from '../config/host-config.js';
 import type { ContentStore } from '../content/types.js';
+import type { EventRing } from '../events/ring.js';
 import type { RegistryClient } from '../registry/types.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
@@ -24,6 +25,8 @@ export interface CommandContext extends CliIO {
   snapshots(): Promise<SnapshotStore>;
   /** What container commands need: paths, runc, the stores, host facts. */
   runtime(): Promise<RuntimeDeps>;
+  /** The event ring under --root: `emit` records what a command did (`berth events` shows it). */
+  events(): Promise<EventRing>;
 }
 
 export interface Command {

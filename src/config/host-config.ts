@@ -26,6 +26,10 @@ export interface HostConfig {
     maxConcurrentLayers: number;
     snapshotter: SnapshotterSetting;
   };
+  /** The event ring's size in bytes (src/events/ring.ts). */
+  events: { maxBytes: number };
+  /** A TCP `host:port` to serve `GET /metrics` on too, if any. */
+  metrics: { listen: string | undefined };
 }
 
 export type SnapshotterSetting = 'auto' | 'overlay' | 'native';
@@ -42,6 +46,8 @@ interface RawHostConfig {
     maxConcurrentLayers?: number;
     snapshotter?: SnapshotterSetting;
   };
+  events?: { maxBytes?: number };
+  metrics?: { listen?: string };
 }
 
 /** `cpus` is the host's parallelism, passed in so this stays pure. */
@@ -66,6 +72,8 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
       maxConcurrentLayers: raw.unpack?.maxConcurrentLayers ?? cpus,
       snapshotter: raw.unpack?.snapshotter ?? 'auto',
     },
+    events: { maxBytes: raw.events?.maxBytes ?? 4 * 2 ** 20 },
+    metrics: { listen: raw.metrics?.listen },
   };
 }
 

@@ -10,7 +10,9 @@
 import { watch as fsWatch } from 'node:fs';
 import { basename, dirname, resolve, sep } from 'node:path';
 import { watch } from 'chokidar';
-import { type ApiServer, serveApi } from '../api/server.js';
+import { eventsRoute } from '../api/events-route.js';
+import { type ApiServer, type Routes, serveApi } from '../api/server.js';
+import type { EventRing } from '../events/ring.js';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { loadManifests, type ParseCache } from '../manifest/load.js';
@@ -23,6 +25,7 @@ import {
   summarizeApply,
 } from '../reconcile/loop.js';
 import { observePods } from '../reconcile/observe.js';
+import { recordPassEvents } from './pass-events.js';
 import { PassScheduler } from './triggers.js';
 import { createApplyWaiters } from './waiters.js';
 
@@ -39,6 +42,10 @@ export interface DaemonOptions {
   /** After each pass: what it did, and the CPU it took (ms). */
   onPass?(result: ApplyResult, cpuMs: number): void;
   onError?(err: unknown): void;
+  /** Where events are recorded, and streamed from (`GET /v1/events`); none when absent. */
+  events?: EventRing;
+  /** More routes to serve (`GET /metrics`). */
+  routes?: Routes;
 }
 
 interface LastPass {
@@ -58,13 +65,21 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     wake?.();
   };
   // A task's end (a pull, a pod's stop) is a trigger: its pod's next step is the next pass's.
-  const pipelines = openPipelines(r, { ...o.execute, waitForInit: false, signal: o.signal }, trigger);
+  const passEvents = o.events && recordPassEvents(o.events);
+  const onDone: typeof o.execute.onDone = (a, err) => {
+    passEvents?.onDone(a, err);
+    o.execute.onDone?.(a, err);
+  };
+  const execute = { ...o.execute, onDone, waitForInit: false, signal: o.signal };
+  const pipelines = openPipelines(r, execute, trigger);
   const waiters = createApplyWaiters();
   let lastPass: LastPass | undefined;
   const startedAt = new Date(r.now()).toISOString();
   let api: ApiServer | undefined;
   if (o.socketPath) {
     api = await serveApi(o.socketPath, {
+      ...o.routes,
+      ...(o.events ? { 'GET /v1/events': eventsRoute(o.events, r.now) } : {}),
       'GET /v1/status': async () => ({
         pid: process.pid,
         manifests: dir,
@@ -110,6 +125,12 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     });
   let lock: { release(): Promise<void> } | undefined;
   o.onReady?.();
+  o.events?.emit({
+    type: 'daemon',
+    object: 'berth',
+    reason: 'Started',
+    message: `pid ${process.pid}, watching ${dir}`,
+  });
   try {
     while (!o.signal.aborted) {
       scheduler.passStarted(Date.now());
@@ -134,6 +155,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
           cpuMs,
         };
         waiters.endPass(result, (mark) => pipelines.tasks.runningSince(mark));
+        passEvents?.onPass(result);
         o.onPass?.(result, cpuMs);
       } catch (err) {
         waiters.failPass(err);
@@ -147,6 +169,12 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     // Each task ends its step under way (waits are cut: execute.ts); nothing new starts.
     await pipelines.tasks.idle();
     await lock?.release();
+    o.events?.emit({
+      type: 'daemon',
+      object: 'berth',
+      reason: 'Stopped',
+      message: 'containers keep running',
+    });
     waiters.rejectAll(new BerthError('ERR_DAEMON_STOPPING', 'unavailable', 'the daemon is stopping'));
     await api?.close();
   }

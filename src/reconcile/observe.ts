@@ -58,6 +58,7 @@ export async function observe(
         finishedAt: s.finishedAt,
         annotations: r.annotations ?? {},
         reason: s.reason ?? null,
+        oomKilled: s.oomKilled,
       };
     }),
   );

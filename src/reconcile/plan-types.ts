@@ -45,6 +45,8 @@ export interface ObservedContainer {
   annotations: Record<string, string>;
   /** `lost`: it ended with the host (no exit code was recorded). */
   reason?: ContainerStatus['reason'];
+  /** The kernel's OOM killer ended it. */
+  oomKilled?: boolean;
 }
 
 export interface ObservedState {

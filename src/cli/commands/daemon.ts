@@ -33,8 +33,10 @@ export const daemonCommand: Command = {
       const other = await callDaemon<{ pid: number }>(socket, 'GET', '/v1/status').catch(() => undefined);
       throw daemonRunning(socket, other?.pid);
     });
+    const events = await ctx.events();
     await runDaemon(await openReconciler(ctx), {
       dir,
+      events,
       debounceMs: 50,
       resyncMs,
       signal: ctx.signal,
