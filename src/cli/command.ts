@@ -12,6 +12,11 @@ export interface CliIO {
   stderr: NodeJS.WriteStream;
   env: Record<string, string | undefined>;
   now: () => Date;
+  /**
+   * How long a clean stop may take after the first SIGTERM/SIGINT before the process leaves anyway
+   * (main.ts: 15 s unless the command says otherwise: the daemon's steps may take longer).
+   */
+  setStopTimeout?(ms: number): void;
 }
 
 /** Resources are opened lazily: `berth image ls` never builds a registry client. */

@@ -20,6 +20,7 @@ import type { ExecuteDeps } from '../reconcile/execute.js';
 import {
   type ApplyResult,
   openPipelines,
+  type PassResult,
   type Reconciler,
   runPass,
   summarizeApply,
@@ -39,8 +40,17 @@ export interface DaemonOptions {
   socketPath?: string;
   /** Once the API is served and the watches are set, before the first pass. */
   onReady?(): void;
-  /** After each pass: what it did, and the CPU it took (ms). */
-  onPass?(result: ApplyResult, cpuMs: number): void;
+  /**
+   * After each pass: what it did, the CPU it took (ms), and whether it settled (no task of any
+   * pass in progress: the host is as the manifests say, or waits on failures' back-offs).
+   */
+  onPass?(result: PassResult, cpuMs: number, settled: boolean): void;
+  /**
+   * The loop is alive: called between passes, at least every `aliveMs` (systemd's watchdog). A
+   * pass that hangs stops the calls.
+   */
+  onAlive?(): void;
+  aliveMs?: number;
   onError?(err: unknown): void;
   /** Where events are recorded, and streamed from (`GET /v1/events`); none when absent. */
   events?: EventRing;
@@ -111,8 +121,11 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
       if (o.signal.aborted) return res();
       const due = () => Math.max(0, scheduler.dueAt() - Date.now());
       let timer = setTimeout(done, due());
+      o.onAlive?.();
+      const alive = o.onAlive && o.aliveMs ? setInterval(o.onAlive, o.aliveMs) : undefined;
       function done() {
         clearTimeout(timer);
+        clearInterval(alive);
         o.signal.removeEventListener('abort', done);
         wake = undefined;
         res();
@@ -156,7 +169,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
         };
         waiters.endPass(result, (mark) => pipelines.tasks.runningSince(mark));
         passEvents?.onPass(result);
-        o.onPass?.(result, cpuMs);
+        o.onPass?.(result, cpuMs, pipelines.tasks.size === 0);
       } catch (err) {
         waiters.failPass(err);
         o.onError?.(err); // an unreadable folder, say: keep everything, try again later

@@ -1,7 +1,11 @@
 import { callDaemon, daemonRunning, socketPath } from '../../api/client.js';
 import { acquireLock } from '../../content/lock.js';
 import { runDaemon } from '../../daemon/daemon.js';
+import { createNotifier } from '../../daemon/sd-notify.js';
+import { statusLine } from '../../daemon/status-line.js';
+import { daemonStopTimeoutMs } from '../../daemon/stop-timeout.js';
 import { formatErrorLine } from '../../lib/errors.js';
+import { createLogLines, isJournalStream } from '../../lib/log-lines.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { failureKey } from '../../reconcile/failures.js';
 import { parseCount } from '../../runtime/quantity.js';
@@ -26,6 +30,23 @@ export const daemonCommand: Command = {
     const resyncMs = (typeof values.resync === 'string' ? parseCount(values.resync, '--resync') : 30) * 1000;
     const pull = createPuller(ctx);
     const stamp = () => ctx.now().toISOString();
+    const log = createLogLines(ctx.stdout, ctx.stderr, isJournalStream(ctx.env.JOURNAL_STREAM, 2));
+    const info = (line: string) => log.write('info', `${stamp()} ${line}`);
+    const fail = (line: string) => log.write('error', `${stamp()} ${line}`);
+    // Read (and removed from the environment) before anything is started: conmon must not inherit it.
+    const notifier = createNotifier({
+      env: ctx.env,
+      pid: process.pid,
+      onError: (m) => log.write('warning', `${stamp()} ${m}`),
+    });
+    // systemd shows "deactivating" from the signal on, while the step under way finishes.
+    ctx.signal.addEventListener(
+      'abort',
+      () => notifier?.notify({ STOPPING: '1', STATUS: 'stopping: finishing the steps under way' }),
+      { once: true },
+    );
+    let ready = false;
+    let lastStatus = '';
     let lastDiagnostics = '';
     // One daemon per --state, even when two start together: a lock that dies with its holder.
     const socket = socketPath(ctx.flags.state);
@@ -33,6 +54,7 @@ export const daemonCommand: Command = {
       const other = await callDaemon<{ pid: number }>(socket, 'GET', '/v1/status').catch(() => undefined);
       throw daemonRunning(socket, other?.pid);
     });
+    ctx.setStopTimeout?.(daemonStopTimeoutMs((await ctx.hostConfig()).createTimeoutMs));
     const events = await ctx.events();
     await runDaemon(await openReconciler(ctx), {
       dir,
@@ -41,37 +63,52 @@ export const daemonCommand: Command = {
       resyncMs,
       signal: ctx.signal,
       socketPath: socket,
-      onReady: () => ctx.stdout.write(`${stamp()} watching ${dir}, serving ${socket}\n`),
+      onReady: () => info(`watching ${dir}, serving ${socket}`),
+      ...(notifier?.watchdogMs
+        ? { aliveMs: notifier.watchdogMs, onAlive: () => notifier.notify({ WATCHDOG: '1' }) }
+        : {}),
       execute: {
         pull: async (image, platform) => {
           await pull({ image, ...(platform ? { platform } : {}) });
         },
         onDone: (a, err) => {
-          if (!err) ctx.stdout.write(`${stamp()} ${formatAction(a)}\n`); // failures: after the pass
+          if (!err) info(formatAction(a)); // failures: after the pass
         },
       },
-      onPass: (result, cpuMs) => {
+      onPass: (result, cpuMs, settled) => {
         for (const { action, error } of result.executed.failed) {
           const f = result.failures[failureKey(action)];
           const retry = f
             ? ` (attempt ${f.attempts}, retry in ${Math.round((f.retryAt - f.at) / 1000)} s)`
             : '';
-          ctx.stderr.write(`${stamp()} failed ${formatAction(action)}: ${formatErrorLine(error)}${retry}\n`);
+          fail(`failed ${formatAction(action)}: ${formatErrorLine(error)}${retry}`);
         }
         if (values.stats === true) {
-          ctx.stdout.write(
-            `${stamp()} pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${cpuMs.toFixed(1)} ms CPU\n`,
+          info(
+            `pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${cpuMs.toFixed(1)} ms CPU`,
           );
         }
         // Diagnostics once per change, not on every pass.
-        const text = result.diagnostics.map(formatDiagnostic).join('\n');
-        if (text !== lastDiagnostics && text) ctx.stderr.write(`${text}\n`);
+        const lines = result.diagnostics.map(formatDiagnostic);
+        const text = lines.join('\n');
+        if (text !== lastDiagnostics) for (const line of lines) log.write('warning', line);
         lastDiagnostics = text;
+        if (notifier) {
+          // Ready once the first passes have converged (or settled on failures that back off).
+          const status = `${settled ? '' : 'starting: '}${statusLine(result.containers ?? [], result.remaining)}`;
+          const fields: Record<string, string> = status !== lastStatus ? { STATUS: status } : {};
+          if (settled && !ready) fields.READY = '1';
+          ready ||= settled;
+          lastStatus = status;
+          if (Object.keys(fields).length > 0) notifier.notify(fields);
+        }
       },
-      onError: (err) => ctx.stderr.write(`${stamp()} ${formatErrorLine(err)}\n`),
+      onError: (err) => fail(formatErrorLine(err)),
     });
+    notifier?.notify({ STATUS: 'stopped; containers keep running' });
+    await notifier?.flush();
     await claim.release();
-    ctx.stdout.write(`${stamp()} stopped; containers keep running\n`);
+    info('stopped; containers keep running');
     return 0;
   },
 };
