@@ -6,8 +6,9 @@ import type { CliIO, Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { openContext } from './context.js';
 import { renderCommandHelp, renderGroupHelp, renderMainHelp } from './help.js';
+import { VERSION } from './version.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 function findCommand(words: string[]): Command | undefined {
   return COMMANDS.find((c) => c.path.length === words.length && c.path.every((p, i) => p === words[i]));

@@ -44,7 +44,7 @@ export interface DaemonOptions {
    * After each pass: what it did, the CPU it took (ms), and whether it settled (no task of any
    * pass in progress: the host is as the manifests say, or waits on failures' back-offs).
    */
-  onPass?(result: PassResult, cpuMs: number, settled: boolean): void;
+  onPass?(result: PassResult, cpuMs: number, settled: boolean, wallMs: number): void;
   /**
    * The loop is alive: called between passes, at least every `aliveMs` (systemd's watchdog). A
    * pass that hangs stops the calls.
@@ -151,6 +151,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
       const retrySince = waiters.beginPass(pipelines.tasks.started, r.now());
       try {
         const cpu = process.cpuUsage();
+        const wallStart = performance.now();
         lock ??= await r.lock();
         const loaded = await loadManifests(dir, { cache, lastGood: r.lastGood, keepLastGood: true });
         const result = await runPass(r, dir, pipelines, { loaded, retrySince });
@@ -169,7 +170,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
         };
         waiters.endPass(result, (mark) => pipelines.tasks.runningSince(mark));
         passEvents?.onPass(result);
-        o.onPass?.(result, cpuMs, pipelines.tasks.size === 0);
+        o.onPass?.(result, cpuMs, pipelines.tasks.size === 0, performance.now() - wallStart);
       } catch (err) {
         waiters.failPass(err);
         o.onError?.(err); // an unreadable folder, say: keep everything, try again later

@@ -39,7 +39,9 @@ export interface NotifyListener {
 export async function startNotifyListener(o: { dir: string; abstract?: boolean }): Promise<NotifyListener> {
   const name = `berth-test-${randomBytes(6).toString('hex')}`;
   const socket = o.abstract ? `@${name}` : join(o.dir, `${name}.sock`);
-  const child: ChildProcess = spawn('python3', ['-c', LISTENER, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn('python3', ['-c', LISTENER, socket], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const messages: NotifyMessage[] = [];
   const waiters = new Set<() => void>();
   let listening: () => void = () => {};

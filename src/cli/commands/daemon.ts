@@ -7,9 +7,11 @@ import { daemonStopTimeoutMs } from '../../daemon/stop-timeout.js';
 import { formatErrorLine } from '../../lib/errors.js';
 import { createLogLines, isJournalStream } from '../../lib/log-lines.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
+import type { PullEvent } from '../../pull/index.js';
 import { failureKey } from '../../reconcile/failures.js';
 import { parseCount } from '../../runtime/quantity.js';
 import type { Command } from '../command.js';
+import { openDaemonMetrics } from '../daemon-metrics.js';
 import { createPuller } from '../puller.js';
 import { formatAction, openReconciler } from '../reconciler.js';
 
@@ -56,9 +58,13 @@ export const daemonCommand: Command = {
     });
     ctx.setStopTimeout?.(daemonStopTimeoutMs((await ctx.hostConfig()).createTimeoutMs));
     const events = await ctx.events();
-    await runDaemon(await openReconciler(ctx), {
+    const r = await openReconciler(ctx);
+    const metrics = openDaemonMetrics(ctx, r, events);
+    const closeMetrics = await metrics.listen();
+    await runDaemon(r, {
       dir,
       events,
+      routes: metrics.routes,
       debounceMs: 50,
       resyncMs,
       signal: ctx.signal,
@@ -69,13 +75,26 @@ export const daemonCommand: Command = {
         : {}),
       execute: {
         pull: async (image, platform) => {
-          await pull({ image, ...(platform ? { platform } : {}) });
+          const started = performance.now();
+          let bytes = 0;
+          const onEvent = (e: PullEvent) => {
+            if (e.type === 'layer' && e.state === 'done') bytes += e.size;
+          };
+          try {
+            await pull({ image, onEvent, ...(platform ? { platform } : {}) });
+            metrics.counters.recordPull({ bytes, ms: performance.now() - started, ok: true });
+          } catch (err) {
+            metrics.counters.recordPull({ bytes, ms: performance.now() - started, ok: false });
+            throw err;
+          }
         },
         onDone: (a, err) => {
           if (!err) info(formatAction(a)); // failures: after the pass
         },
       },
-      onPass: (result, cpuMs, settled) => {
+      onPass: (result, cpuMs, settled, wallMs) => {
+        metrics.counters.recordPass({ wallMs, cpuMs, failedActions: result.executed.failed.length });
+        metrics.collector.observed(result.containers ?? []);
         for (const { action, error } of result.executed.failed) {
           const f = result.failures[failureKey(action)];
           const retry = f
@@ -103,8 +122,12 @@ export const daemonCommand: Command = {
           if (Object.keys(fields).length > 0) notifier.notify(fields);
         }
       },
-      onError: (err) => fail(formatErrorLine(err)),
+      onError: (err) => {
+        metrics.counters.recordPassError();
+        fail(formatErrorLine(err));
+      },
     });
+    await closeMetrics();
     notifier?.notify({ STATUS: 'stopped; containers keep running' });
     await notifier?.flush();
     await claim.release();
