@@ -112,12 +112,12 @@ describe('events of a pass', () => {
     expect(eventOfAction({ ...run, replace: 'b'.repeat(32), restarts: 3, reason: 'exited 1' })?.reason).toBe(
       'Restarted',
     );
-    const pull = {
+    const pull: Action = {
       kind: 'pull',
       image: 'r/busybox:1',
       for: ['web/main'],
       reason: 'not in the store',
-    } as const;
+    };
     expect(eventOfAction(pull, new Error('boom'))).toEqual({
       type: 'image',
       object: 'r/busybox:1',
@@ -226,7 +226,7 @@ describe('metrics text', () => {
     );
   });
   it('pods and containers by state, restarts, usage', () => {
-    const pods = [
+    const pods: PodView[] = [
       {
         name: 'web',
         phase: 'Running',
@@ -236,7 +236,7 @@ describe('metrics text', () => {
         lastError: null,
         containers: [],
       },
-    ] as const;
+    ];
     const fams = stateFamilies(
       pods,
       [container({})],
