@@ -92,7 +92,7 @@ export function parseYamlWithSchema<T>(
     }
   }
   const lines = diagnostics.map(formatDiagnostic);
-  throw new BerthError(code, 'invalid', lines.join('\n'));
+  throw new BerthError(code, 'invalid', lines.join('\n'), { lines });
 }
 
 function diagnosticFor(

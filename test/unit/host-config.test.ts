@@ -38,6 +38,8 @@ describe('host config', () => {
         maxConcurrentLayers: 1,
         snapshotter: 'auto',
       },
+      events: { maxBytes: 4 * 2 ** 20 },
+      metrics: { listen: undefined },
     });
   });
 
@@ -63,6 +65,8 @@ describe('host config', () => {
         maxConcurrentLayers: 1,
         snapshotter: 'auto',
       },
+      events: { maxBytes: 4 * 2 ** 20 },
+      metrics: { listen: undefined },
     });
   });
 
