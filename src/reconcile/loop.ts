@@ -44,6 +44,8 @@ export interface Reconciler {
   now: () => number;
   /** Each manifest file's last clean content: a broken file's workload stays applied. */
   lastGood?: LastGood;
+  /** How often an `Image` with pullPolicy Always is resolved again (host config pull.alwaysRefreshSeconds). */
+  imageRefreshMs?: number;
   /** Serialises reconciles of one host: two `berth apply` at once would create the same containers. */
   lock(): Promise<{ release(): Promise<void> }>;
 }
@@ -92,6 +94,7 @@ export async function planOnce(
         now: r.now(),
         failures,
         inFlight: o.inFlight,
+        ...(r.imageRefreshMs ? { imageRefreshMs: r.imageRefreshMs } : {}),
         folder: resolve(dir),
       }),
     ],

@@ -65,6 +65,7 @@ export async function observe(
   const unpacked = await Promise.all(images.map((i) => isUnpacked(rt, store, i)));
   return {
     images: new Map(images.filter((_, n) => unpacked[n]).map((i) => [i.name, i.target.digest])),
+    pulledAt: new Map(images.map((i) => [i.name, Date.parse(i.pulledAt) || 0])),
     notUnpacked: new Set(images.filter((_, n) => !unpacked[n]).map((i) => i.name)),
     containers,
     sandboxes,

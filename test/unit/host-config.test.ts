@@ -28,7 +28,7 @@ describe('host config', () => {
     expect(parseHostConfig('', 'c.yaml')).toEqual({
       plainHttpRegistries: [],
       authFile: '/etc/berth/auth.json',
-      pull: { maxConcurrentDownloads: 3, retries: 4, idleTimeoutMs: 30_000 },
+      pull: { maxConcurrentDownloads: 3, retries: 4, idleTimeoutMs: 30_000, alwaysRefreshMs: 300_000 },
       seccompProfile: undefined,
       createTimeoutMs: 60_000,
       unpack: {
@@ -55,7 +55,7 @@ describe('host config', () => {
     expect(parseHostConfig(text, 'c.yaml')).toEqual({
       plainHttpRegistries: ['registry.lan:5000'],
       authFile: '/root/.docker/config.json',
-      pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutMs: 2500 },
+      pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutMs: 2500, alwaysRefreshMs: 300_000 },
       seccompProfile: undefined,
       createTimeoutMs: 500,
       unpack: {
