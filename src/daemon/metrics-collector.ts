@@ -20,7 +20,7 @@ export interface CollectorDeps {
   host: HostMetrics;
   events?: EventRing;
   pods(): Promise<PodView[]>;
-  usage(id: string): Promise<ContainerUsage>;
+  usage(id: string): ContainerUsage;
   version: string;
 }
 
@@ -32,9 +32,7 @@ export function createMetricsCollector(d: CollectorDeps): MetricsCollector {
     },
     async render() {
       const running = containers.filter((c) => c.state === 'running');
-      const usage = new Map(
-        await Promise.all(running.map(async (c) => [c.id, await d.usage(c.id)] as const)),
-      );
+      const usage = new Map(running.map((c) => [c.id, d.usage(c.id)] as const));
       const families: MetricFamily[] = [
         family('berth_build_info', 'gauge', 'berth version.', [{ labels: { version: d.version }, value: 1 }]),
         ...stateFamilies(await d.pods().catch(() => []), containers, usage),
