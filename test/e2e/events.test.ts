@@ -152,5 +152,8 @@ describe.skipIf(skip)('events and metrics of containers', () => {
     await rm(join(dir, 'steady.yaml'));
     await rm(join(dir, 'crash.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
+    // A local apply records what it did too.
+    const removed = await events('--filter', 'reason=Removed', '--filter', 'type=container');
+    expect(removed.map((e) => e.object).sort()).toEqual(['crash/main', 'steady/main']);
   }, 180_000);
 });
