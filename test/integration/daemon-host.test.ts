@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acquireLock } from '../../src/content/lock.js';
 import { CLI, runBerth } from '../helpers/cli.js';
 import { type NotifyListener, startNotifyListener } from '../helpers/notify-listener.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -161,6 +162,31 @@ describe.skipIf(skip)('daemon under systemd-like supervision', () => {
       message: `${join(manifests, 'bad.yaml')}:4:41: ERR_MANIFEST_SCHEMA: unknown field spec.containers.0.foo`,
       attributes: { code: 'ERR_MANIFEST_SCHEMA' },
     });
+  });
+
+  it('a pass that hangs stops the watchdog pings (and READY waits for it)', async () => {
+    listener = await startNotifyListener({ dir: work });
+    // The first pass waits for the reconcile lock, held here as a stuck `berth apply` would hold it.
+    await mkdir(state, { recursive: true, mode: 0o711 });
+    const held = await acquireLock(state, 'reconcile', { timeoutMs: 0 });
+    const d = await start({ NOTIFY_SOCKET: listener.socket, WATCHDOG_USEC: '100000' });
+    await until(
+      'serving',
+      async () => (await socketGet('/v1/status').catch(() => undefined))?.status === 200,
+    );
+    // Ten watchdog intervals with the pass stuck: a live loop would have pinged every 50 ms.
+    await new Promise((r) => setTimeout(r, 1000));
+    const whileStuck = listener.messages.length;
+    await held.release();
+    await listener.waitFor((m) => m.fields.READY === '1');
+    await until(
+      'pings once the pass ends',
+      () => (listener?.messages.filter((m) => m.fields.WATCHDOG === '1').length ?? 0) >= 2,
+    );
+    expect(whileStuck).toBe(0);
+    const exit = stopped(d);
+    d.kill('SIGTERM');
+    expect(await exit).toBe(0);
   });
 
   it('an abstract NOTIFY_SOCKET works too; without WATCHDOG_USEC no pings', async () => {
