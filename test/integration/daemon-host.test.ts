@@ -286,6 +286,48 @@ describe.skipIf(skip)('daemon under systemd-like supervision', () => {
     ]);
   });
 
+  it('berth events follows a running daemon until interrupted; --until reads the ring and exits', async () => {
+    const d = await start({});
+    await until(
+      'serving',
+      async () => (await socketGet('/v1/status').catch(() => undefined))?.status === 200,
+    );
+    const follower = spawn(
+      process.execPath,
+      [CLI, '--root', root, '--state', state, 'events', '--filter', 'reason=Rejected'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    follower.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    await writeFile(
+      join(manifests, 'bad.yaml'),
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec: {containers: [{name: a, image: x, foo: 1}]}\n',
+    );
+    await until('the rejection followed', () => out.includes('\n'));
+    expect(out.replace(/^\S+/, 'T')).toBe(
+      `T  manifest  ${join(manifests, 'bad.yaml')}  Rejected  ${join(manifests, 'bad.yaml')}:4:41: ERR_MANIFEST_SCHEMA: unknown field spec.containers.0.foo\n`,
+    );
+    const followerExit = new Promise<number | null>((r) => follower.once('exit', (code) => r(code)));
+    follower.kill('SIGINT');
+    expect(await followerExit).toBe(0);
+    const exit = stopped(d);
+    d.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    // No daemon: the ring is read directly, and the command exits.
+    const r = await runBerth(['--root', root, '--state', state, 'events', '--filter', 'type=daemon']);
+    expect([
+      r.code,
+      r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('  ').slice(1, 4).join(' ')),
+    ]).toEqual([0, ['daemon berth Started', 'daemon berth Stopped']]);
+  });
+
   it('GET /metrics on the API socket and on metrics.listen (that path only)', async () => {
     const port = await freePort();
     const d = await start({}, `metrics:\n  listen: 127.0.0.1:${port}\n`);

@@ -18,9 +18,10 @@ import {
   stallBody,
   startHostileRegistry,
 } from '../helpers/hostile-registry.js';
+import { startNotifyListener } from '../helpers/notify-listener.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
-const skip = missingPrereqs(['tar'], { root: true });
+const skip = missingPrereqs(['tar', 'python3', 'systemd-notify'], { root: true });
 
 describe.skipIf(skip)('daemon stop during a pull', () => {
   let work: string;
@@ -66,11 +67,13 @@ describe.skipIf(skip)('daemon stop during a pull', () => {
       join(manifests, 'app.yaml'),
       `apiVersion: berth.dev/v1alpha1\nkind: Image\nmetadata: {name: app}\nspec: {ref: "${ref}"}\n`,
     );
+    const listener = await startNotifyListener({ dir: work });
     const start = () => {
       daemon = spawn(
         process.execPath,
         [CLI, '--root', root, '--state', state, 'daemon', '--manifests', manifests],
         {
+          env: { ...process.env, NOTIFY_SOCKET: listener.socket, WATCHDOG_USEC: '200000' },
           stdio: 'ignore',
         },
       );
@@ -89,6 +92,13 @@ describe.skipIf(skip)('daemon stop during a pull', () => {
         `${e.message}: ${JSON.stringify(reg.requests.map((r) => r.path))} ${existsSync(join(root, 'ingest')) ? readdirSync(join(root, 'ingest')).map((f) => `${f}=${statSync(join(root, 'ingest', f)).size}`) : 'no ingest'}`,
       );
     });
+    // Converging (the pull is under way): not ready, and each ping extends the start timeout.
+    const extend = await listener.waitFor((m) => m.fields.EXTEND_TIMEOUT_USEC !== undefined);
+    expect(extend).toEqual({
+      pid: first.pid,
+      fields: { MAINPID: String(first.pid), WATCHDOG: '1', EXTEND_TIMEOUT_USEC: '90000000' },
+    });
+    expect(listener.messages.filter((m) => m.fields.READY !== undefined)).toEqual([]);
     const exit = new Promise<[number | null, string | null]>((r) => first.once('exit', (c, s) => r([c, s])));
     first.kill('SIGTERM');
     expect(await exit).toEqual([0, null]);
@@ -125,6 +135,8 @@ describe.skipIf(skip)('daemon stop during a pull', () => {
     });
     const blobRequests = reg.requestsTo(`/blobs/${image.layer.digest}`).filter((r) => r.method === 'GET');
     expect(blobRequests.map((r) => rangeStart({ headers: r.headers } as never))).toEqual([0, sent]);
+    await listener.waitFor((m) => m.fields.READY === '1');
+    listener.close();
     const second = daemon as ChildProcess;
     const exit2 = new Promise((r) => second.once('exit', r));
     second.kill('SIGTERM');

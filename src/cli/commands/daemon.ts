@@ -15,6 +15,9 @@ import { openDaemonMetrics } from '../daemon-metrics.js';
 import { createPuller } from '../puller.js';
 import { formatAction, openReconciler } from '../reconciler.js';
 
+/** While converging: the start timeout is extended this much by each ping (the unit's TimeoutStartSec). */
+const START_EXTEND_USEC = 90_000_000;
+
 export const daemonCommand: Command = {
   path: ['daemon'],
   summary:
@@ -71,7 +74,15 @@ export const daemonCommand: Command = {
       socketPath: socket,
       onReady: () => info(`watching ${dir}, serving ${socket}`),
       ...(notifier?.watchdogMs
-        ? { aliveMs: notifier.watchdogMs, onAlive: () => notifier.notify({ WATCHDOG: '1' }) }
+        ? {
+            aliveMs: notifier.watchdogMs,
+            // systemd arms the watchdog only once READY=1 is sent: until then each ping also
+            // extends the start timeout, so a first convergence that hangs is caught too.
+            onAlive: () =>
+              notifier.notify(
+                ready ? { WATCHDOG: '1' } : { WATCHDOG: '1', EXTEND_TIMEOUT_USEC: String(START_EXTEND_USEC) },
+              ),
+          }
         : {}),
       execute: {
         pull: async (image, platform) => {
