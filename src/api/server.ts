@@ -9,8 +9,17 @@ import { BerthError, type ErrorKind, isBerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { callDaemon, daemonRunning } from './client.js';
 import { type ApiLimits, DEFAULT_API_LIMITS, routePathOf } from './limits.js';
+import { sendSpecial } from './responses.js';
 
-export type Route = () => Promise<unknown>;
+export interface RouteRequest {
+  /** The request target's parameters (`?since=10m`). */
+  query: URLSearchParams;
+  /** Aborts when the client goes (a stream's end). */
+  signal: AbortSignal;
+}
+
+/** A value to send as JSON, or a TextResponse/StreamResponse (responses.ts). */
+export type Route = (req: RouteRequest) => Promise<unknown>;
 /** `GET /v1/pods` → handler. */
 export type Routes = Record<string, Route>;
 
@@ -93,7 +102,12 @@ async function handle(routes: Routes, limits: ApiLimits, req: IncomingMessage, r
       new BerthError('ERR_API_NOT_FOUND', 'not-found', `no route ${req.method} ${shown}`),
     );
   }
-  send(res, 200, await route());
+  const gone = new AbortController();
+  res.on('close', () => gone.abort());
+  const q = target.indexOf('?');
+  const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
+  const body = await route({ query, signal: gone.signal });
+  if (!(await sendSpecial(res, body, gone.signal))) send(res, 200, body);
 }
 
 export interface ApiServer {

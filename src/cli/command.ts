@@ -1,6 +1,7 @@
 // The shape every CLI command has, and what it is given to run.
 import type { HostConfig } from '../config/host-config.js';
 import type { ContentStore } from '../content/types.js';
+import type { EventRing } from '../events/ring.js';
 import type { RegistryClient } from '../registry/types.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
@@ -11,6 +12,11 @@ export interface CliIO {
   stderr: NodeJS.WriteStream;
   env: Record<string, string | undefined>;
   now: () => Date;
+  /**
+   * How long a clean stop may take after the first SIGTERM/SIGINT before the process leaves anyway
+   * (main.ts: 15 s unless the command says otherwise: the daemon's steps may take longer).
+   */
+  setStopTimeout?(ms: number): void;
 }
 
 /** Resources are opened lazily: `berth image ls` never builds a registry client. */
@@ -24,6 +30,8 @@ export interface CommandContext extends CliIO {
   snapshots(): Promise<SnapshotStore>;
   /** What container commands need: paths, runc, the stores, host facts. */
   runtime(): Promise<RuntimeDeps>;
+  /** The event ring under --root: `emit` records what a command did (`berth events` shows it). */
+  events(): Promise<EventRing>;
 }
 
 export interface Command {

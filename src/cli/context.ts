@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { HostConfig } from '../config/host-config.js';
 import { createContentStore } from '../content/index.js';
 import type { ContentStore } from '../content/types.js';
+import { type EventRing, eventRingDir, openEventRing } from '../events/ring.js';
 import { canonicalPath } from '../lib/canonical-path.js';
 import { isLoopbackRegistry } from '../oci/reference.js';
 import type { RegistryClient } from '../registry/types.js';
@@ -89,6 +90,12 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
       createTimeoutMs: async () => (await hostConfig()).createTimeoutMs,
     };
   });
+  const events = once<EventRing>(async () => {
+    const config = await hostConfig();
+    await rootSecured();
+    const now = () => io.now().getTime();
+    return openEventRing({ dir: eventRingDir(flags.root), maxBytes: config.events.maxBytes, now });
+  });
   return {
     ctx: {
       ...io,
@@ -99,6 +106,7 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
       registry,
       snapshots,
       runtime,
+      events,
     },
     async close() {
       await client?.close();

@@ -3,7 +3,7 @@
 import { runCli } from './run.js';
 
 /** After the first signal, how long a clean stop may take before the process leaves anyway. */
-const GRACE_MS = 15_000;
+let graceMs = 15_000;
 
 const controller = new AbortController();
 let interrupts = 0;
@@ -12,7 +12,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     // First signal: stop cleanly (partial downloads are parked for resume). Second, or a stop that
     // hangs in the kernel or a stuck file system: leave now.
     if (++interrupts > 1) process.exit(130);
-    setTimeout(() => process.exit(130), GRACE_MS).unref();
+    setTimeout(() => process.exit(130), graceMs).unref();
     controller.abort(new Error(`interrupted by ${sig}`));
   });
 }
@@ -27,7 +27,15 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const code = await runCli(
   process.argv.slice(2),
-  { stdout: process.stdout, stderr: process.stderr, env: process.env, now: () => new Date() },
+  {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    now: () => new Date(),
+    setStopTimeout: (ms) => {
+      graceMs = ms;
+    },
+  },
   controller.signal,
 );
 process.exitCode = code;

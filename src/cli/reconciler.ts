@@ -17,6 +17,7 @@ export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
     status: statusFile(statusPath(ctx.flags.state)),
     lastGood: lastGoodStore(join(ctx.flags.root, 'last-good')),
     now: () => ctx.now().getTime(),
+    imageRefreshMs: (await ctx.hostConfig()).pull.alwaysRefreshMs,
     // Another apply's pass (or a daemon's, in a race with its start) finishes first.
     lock: () => acquireLock(ctx.flags.state, 'reconcile', { timeoutMs: 30 * 60_000 }),
   };

@@ -1,13 +1,14 @@
 // Dispatch: find the command, parse its arguments, run it, and turn any failure into one line on
 // stderr and an exit code chosen by the error's kind.
-import { BerthError, exitCodeFor, formatErrorLine } from '../lib/errors.js';
+import { BerthError, exitCodeFor, formatErrorLines } from '../lib/errors.js';
 import { parseCommandArgs, splitCommandPath } from './args.js';
 import type { CliIO, Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { openContext } from './context.js';
 import { renderCommandHelp, renderGroupHelp, renderMainHelp } from './help.js';
+import { VERSION } from './version.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 function findCommand(words: string[]): Command | undefined {
   return COMMANDS.find((c) => c.path.length === words.length && c.path.every((p, i) => p === words[i]));
@@ -55,7 +56,7 @@ export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSi
       await opened.close();
     }
   } catch (err) {
-    io.stderr.write(`berth: ${formatErrorLine(err)}\n`);
+    for (const line of formatErrorLines(err)) io.stderr.write(`berth: ${line}\n`);
     if (io.env.BERTH_DEBUG && err instanceof Error) io.stderr.write(`${err.stack ?? ''}\n`);
     return exitCodeFor(err);
   }

@@ -14,7 +14,7 @@ export interface HostConfig {
   /** Registries that may be spoken to over plain HTTP (beyond loopback). */
   plainHttpRegistries: string[];
   authFile: string;
-  pull: { maxConcurrentDownloads: number; retries: number; idleTimeoutMs: number };
+  pull: { maxConcurrentDownloads: number; retries: number; idleTimeoutMs: number; alwaysRefreshMs: number };
   /** A containers-common seccomp profile path, 'builtin', or undefined (the usual path when present). */
   seccompProfile: string | undefined;
   /** How long conmon and `runc create` may take to report before a create fails and is undone. */
@@ -26,6 +26,10 @@ export interface HostConfig {
     maxConcurrentLayers: number;
     snapshotter: SnapshotterSetting;
   };
+  /** The event ring's size in bytes (src/events/ring.ts). */
+  events: { maxBytes: number };
+  /** A TCP `host:port` to serve `GET /metrics` on too, if any. */
+  metrics: { listen: string | undefined };
 }
 
 export type SnapshotterSetting = 'auto' | 'overlay' | 'native';
@@ -33,7 +37,12 @@ export type SnapshotterSetting = 'auto' | 'overlay' | 'native';
 interface RawHostConfig {
   registries?: Record<string, { plainHttp?: boolean }>;
   auth?: { configFile?: string };
-  pull?: { maxConcurrentDownloads?: number; retries?: number; idleTimeoutSeconds?: number };
+  pull?: {
+    maxConcurrentDownloads?: number;
+    retries?: number;
+    idleTimeoutSeconds?: number;
+    alwaysRefreshSeconds?: number;
+  };
   containers?: { seccompProfile?: string; createTimeoutSeconds?: number };
   unpack?: {
     maxLayerBytes?: number;
@@ -42,6 +51,8 @@ interface RawHostConfig {
     maxConcurrentLayers?: number;
     snapshotter?: SnapshotterSetting;
   };
+  events?: { maxBytes?: number };
+  metrics?: { listen?: string };
 }
 
 /** `cpus` is the host's parallelism, passed in so this stays pure. */
@@ -56,6 +67,7 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
       maxConcurrentDownloads: raw.pull?.maxConcurrentDownloads ?? 3,
       retries: raw.pull?.retries ?? 4,
       idleTimeoutMs: Math.round((raw.pull?.idleTimeoutSeconds ?? 30) * 1000),
+      alwaysRefreshMs: Math.round((raw.pull?.alwaysRefreshSeconds ?? 300) * 1000),
     },
     seccompProfile: raw.containers?.seccompProfile,
     createTimeoutMs: Math.round((raw.containers?.createTimeoutSeconds ?? 60) * 1000),
@@ -66,6 +78,8 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
       maxConcurrentLayers: raw.unpack?.maxConcurrentLayers ?? cpus,
       snapshotter: raw.unpack?.snapshotter ?? 'auto',
     },
+    events: { maxBytes: raw.events?.maxBytes ?? 4 * 2 ** 20 },
+    metrics: { listen: raw.metrics?.listen },
   };
 }
 

@@ -10,7 +10,9 @@
 import { watch as fsWatch } from 'node:fs';
 import { basename, dirname, resolve, sep } from 'node:path';
 import { watch } from 'chokidar';
-import { type ApiServer, serveApi } from '../api/server.js';
+import { eventsRoute } from '../api/events-route.js';
+import { type ApiServer, type Routes, serveApi } from '../api/server.js';
+import type { EventRing } from '../events/ring.js';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { loadManifests, type ParseCache } from '../manifest/load.js';
@@ -18,11 +20,13 @@ import type { ExecuteDeps } from '../reconcile/execute.js';
 import {
   type ApplyResult,
   openPipelines,
+  type PassResult,
   type Reconciler,
   runPass,
   summarizeApply,
 } from '../reconcile/loop.js';
 import { observePods } from '../reconcile/observe.js';
+import { recordPassEvents } from './pass-events.js';
 import { PassScheduler } from './triggers.js';
 import { createApplyWaiters } from './waiters.js';
 
@@ -36,9 +40,22 @@ export interface DaemonOptions {
   socketPath?: string;
   /** Once the API is served and the watches are set, before the first pass. */
   onReady?(): void;
-  /** After each pass: what it did, and the CPU it took (ms). */
-  onPass?(result: ApplyResult, cpuMs: number): void;
+  /**
+   * After each pass: what it did, the CPU it took (ms), and whether it settled (no task of any
+   * pass in progress: the host is as the manifests say, or waits on failures' back-offs).
+   */
+  onPass?(result: PassResult, cpuMs: number, settled: boolean, wallMs: number): void;
+  /**
+   * The loop is alive: called between passes, at least every `aliveMs` (systemd's watchdog). A
+   * pass that hangs stops the calls.
+   */
+  onAlive?(): void;
+  aliveMs?: number;
   onError?(err: unknown): void;
+  /** Where events are recorded, and streamed from (`GET /v1/events`); none when absent. */
+  events?: EventRing;
+  /** More routes to serve (`GET /metrics`). */
+  routes?: Routes;
 }
 
 interface LastPass {
@@ -58,13 +75,21 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     wake?.();
   };
   // A task's end (a pull, a pod's stop) is a trigger: its pod's next step is the next pass's.
-  const pipelines = openPipelines(r, { ...o.execute, waitForInit: false, signal: o.signal }, trigger);
+  const passEvents = o.events && recordPassEvents(o.events);
+  const onDone: typeof o.execute.onDone = (a, err) => {
+    passEvents?.onDone(a, err);
+    o.execute.onDone?.(a, err);
+  };
+  const execute = { ...o.execute, onDone, waitForInit: false, signal: o.signal };
+  const pipelines = openPipelines(r, execute, trigger);
   const waiters = createApplyWaiters();
   let lastPass: LastPass | undefined;
   const startedAt = new Date(r.now()).toISOString();
   let api: ApiServer | undefined;
   if (o.socketPath) {
     api = await serveApi(o.socketPath, {
+      ...o.routes,
+      ...(o.events ? { 'GET /v1/events': eventsRoute(o.events, r.now) } : {}),
       'GET /v1/status': async () => ({
         pid: process.pid,
         manifests: dir,
@@ -96,8 +121,11 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
       if (o.signal.aborted) return res();
       const due = () => Math.max(0, scheduler.dueAt() - Date.now());
       let timer = setTimeout(done, due());
+      o.onAlive?.();
+      const alive = o.onAlive && o.aliveMs ? setInterval(o.onAlive, o.aliveMs) : undefined;
       function done() {
         clearTimeout(timer);
+        clearInterval(alive);
         o.signal.removeEventListener('abort', done);
         wake = undefined;
         res();
@@ -110,6 +138,12 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     });
   let lock: { release(): Promise<void> } | undefined;
   o.onReady?.();
+  o.events?.emit({
+    type: 'daemon',
+    object: 'berth',
+    reason: 'Started',
+    message: `pid ${process.pid}, watching ${dir}`,
+  });
   try {
     while (!o.signal.aborted) {
       scheduler.passStarted(Date.now());
@@ -117,6 +151,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
       const retrySince = waiters.beginPass(pipelines.tasks.started, r.now());
       try {
         const cpu = process.cpuUsage();
+        const wallStart = performance.now();
         lock ??= await r.lock();
         const loaded = await loadManifests(dir, { cache, lastGood: r.lastGood, keepLastGood: true });
         const result = await runPass(r, dir, pipelines, { loaded, retrySince });
@@ -134,7 +169,8 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
           cpuMs,
         };
         waiters.endPass(result, (mark) => pipelines.tasks.runningSince(mark));
-        o.onPass?.(result, cpuMs);
+        passEvents?.onPass(result);
+        o.onPass?.(result, cpuMs, pipelines.tasks.size === 0, performance.now() - wallStart);
       } catch (err) {
         waiters.failPass(err);
         o.onError?.(err); // an unreadable folder, say: keep everything, try again later
@@ -147,6 +183,12 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     // Each task ends its step under way (waits are cut: execute.ts); nothing new starts.
     await pipelines.tasks.idle();
     await lock?.release();
+    o.events?.emit({
+      type: 'daemon',
+      object: 'berth',
+      reason: 'Stopped',
+      message: 'containers keep running',
+    });
     waiters.rejectAll(new BerthError('ERR_DAEMON_STOPPING', 'unavailable', 'the daemon is stopping'));
     await api?.close();
   }

@@ -15,12 +15,18 @@ export type ErrorKind =
 export interface BerthErrorOptions {
   cause?: unknown;
   hint?: string;
+  /**
+   * An error made of several problems, each a whole line with its own position and code
+   * (`file:line:col: CODE: message`): shown one line each, without the code again in front.
+   */
+  lines?: string[];
 }
 
 export class BerthError extends Error {
   readonly code: string;
   readonly kind: ErrorKind;
   readonly hint: string | undefined;
+  readonly lines: string[] | undefined;
 
   constructor(code: string, kind: ErrorKind, message: string, options: BerthErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -28,6 +34,7 @@ export class BerthError extends Error {
     this.code = code;
     this.kind = kind;
     this.hint = options.hint;
+    this.lines = options.lines?.length ? options.lines : undefined;
   }
 }
 
@@ -62,12 +69,25 @@ export function exitCodeFor(err: unknown): number {
 
 /** One line for a terminal: `CODE: message (hint)`; unknown errors keep their message. */
 export function formatErrorLine(err: unknown): string {
+  if (isBerthError(err) && err.lines) {
+    const more = err.lines.length - 1;
+    return `${err.lines[0]}${more > 0 ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : ''}`;
+  }
   if (isBerthError(err)) {
     const hint = err.hint ? ` (${err.hint})` : '';
     return `${err.code}: ${err.message}${hint}`;
   }
   if (err instanceof Error) return `ERR_INTERNAL: ${err.message}`;
   return `ERR_INTERNAL: ${String(err)}`;
+}
+
+/** For a terminal: one line per problem (formatErrorLine's, or each of an error's `lines`). */
+export function formatErrorLines(err: unknown): string[] {
+  if (isBerthError(err) && err.lines) {
+    const hint = err.hint ? [`(${err.hint})`] : [];
+    return [...err.lines, ...hint];
+  }
+  return [formatErrorLine(err)];
 }
 
 /** The errno code of a Node system error, if any. */

@@ -87,7 +87,7 @@ function withoutBranchNoise(errors: ErrorObject[]): ErrorObject[] {
   );
 }
 
-/** Parse YAML and validate it against `schema`; throws one BerthError listing every diagnostic, on one line. */
+/** Parse YAML and validate it against `schema`; throws one BerthError whose `lines` hold one diagnostic each. */
 export function parseYamlWithSchema<T>(
   text: string,
   file: string,
@@ -108,12 +108,8 @@ export function parseYamlWithSchema<T>(
       return value as T;
     }
   }
-  // One line, as every failure the CLI prints (`berth: CODE: message`): the error's own code is not
-  // repeated in each diagnostic, and several are joined with '; '.
-  const parts = diagnostics.map((d) =>
-    d.code === code ? `${d.file}:${d.line}:${d.col}: ${d.message}` : formatDiagnostic(d),
-  );
-  throw new BerthError(code, 'invalid', parts.join('; '));
+  const lines = diagnostics.map(formatDiagnostic);
+  throw new BerthError(code, 'invalid', lines.join('\n'), { lines });
 }
 
 function diagnosticFor(

@@ -20,7 +20,15 @@ import { createExecutor, type ExecuteDeps, type ExecuteResult, type Executor } f
 import { type Failures, failureKey, imageKey, podFingerprint, podKey, recordPass } from './failures.js';
 import { frozenPods } from './frozen.js';
 import { observe } from './observe.js';
-import { type Action, ANNOTATION, isActionable, type ObservedState, OWNER_MANIFESTS, plan } from './plan.js';
+import {
+  type Action,
+  ANNOTATION,
+  isActionable,
+  type ObservedContainer,
+  type ObservedState,
+  OWNER_MANIFESTS,
+  plan,
+} from './plan.js';
 import { settleWaits } from './settle-waits.js';
 import { buildStatus } from './status.js';
 import type { StatusFile } from './status-file.js';
@@ -36,6 +44,8 @@ export interface Reconciler {
   now: () => number;
   /** Each manifest file's last clean content: a broken file's workload stays applied. */
   lastGood?: LastGood;
+  /** How often an `Image` with pullPolicy Always is resolved again (host config pull.alwaysRefreshSeconds). */
+  imageRefreshMs?: number;
   /** Serialises reconciles of one host: two `berth apply` at once would create the same containers. */
   lock(): Promise<{ release(): Promise<void> }>;
 }
@@ -84,6 +94,7 @@ export async function planOnce(
         now: r.now(),
         failures,
         inFlight: o.inFlight,
+        ...(r.imageRefreshMs ? { imageRefreshMs: r.imageRefreshMs } : {}),
         folder: resolve(dir),
       }),
     ],
@@ -151,6 +162,8 @@ export function openPipelines(
 export interface PassResult extends ApplyResult {
   /** The tasks this pass started (`pod/<name>`, `image/<ref>`). */
   started: string[];
+  /** The containers as this pass observed them (events: what changed since the last pass). */
+  containers?: ObservedContainer[];
 }
 
 export interface PassOptions {
@@ -206,6 +219,7 @@ export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassO
     remaining,
     failures,
     started,
+    containers: last.observed.containers,
   };
 }
 

@@ -58,12 +58,14 @@ export async function observe(
         finishedAt: s.finishedAt,
         annotations: r.annotations ?? {},
         reason: s.reason ?? null,
+        oomKilled: s.oomKilled,
       };
     }),
   );
   const unpacked = await Promise.all(images.map((i) => isUnpacked(rt, store, i)));
   return {
     images: new Map(images.filter((_, n) => unpacked[n]).map((i) => [i.name, i.target.digest])),
+    pulledAt: new Map(images.map((i) => [i.name, Date.parse(i.pulledAt) || 0])),
     notUnpacked: new Set(images.filter((_, n) => !unpacked[n]).map((i) => i.name)),
     containers,
     sandboxes,

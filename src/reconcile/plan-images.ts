@@ -6,14 +6,47 @@ import { activeFailure, imageKey } from './failures.js';
 import type { Action, PlanInput } from './plan-types.js';
 import { backingOff } from './plan-waits.js';
 
+/**
+ * An `Image` with pullPolicy Always that the store holds: pulled again once `imageRefreshMs` has
+ * passed since its last pull (a moved tag is followed), else a wait until then (the daemon wakes
+ * for it). A pull under way or a failure backing off is left alone: what runs keeps running.
+ */
+function planRefresh(input: PlanInput, image: string, w: { platform?: string; who: string[] }): Action[] {
+  const refreshMs = input.imageRefreshMs as number;
+  if (input.inFlight?.has(imageKey(image)) || activeFailure(input.failures ?? {}, imageKey(image), input.now))
+    return [];
+  const last = input.observed.pulledAt?.get(image) ?? 0;
+  const due = last + refreshMs;
+  if (due > input.now)
+    return [
+      {
+        kind: 'wait',
+        pod: '',
+        reason: `${image}: pullPolicy Always, resolved again in ${Math.ceil((due - input.now) / 1000)} s`,
+        until: due,
+      },
+    ];
+  const ago = last ? `last pulled ${Math.round((input.now - last) / 1000)} s ago` : 'never pulled here';
+  return [
+    {
+      kind: 'pull',
+      image,
+      ...(w.platform ? { platform: w.platform } : {}),
+      for: w.who,
+      reason: `${image}: pullPolicy Always, ${ago} (${w.who.join(', ')})`,
+    },
+  ];
+}
+
 export function planImages(input: PlanInput): { actions: Action[]; unpullable: Set<string> } {
   const { desired, observed, frozen } = input;
   const failures = input.failures ?? {};
   const inFlight = input.inFlight ?? new Map<string, string>();
   const actions: Action[] = [];
-  const wanted = new Map<string, { platform?: string; never: boolean; who: string[] }>();
-  const want = (image: string, who: string, never: boolean, platform?: string) => {
+  const wanted = new Map<string, { platform?: string; never: boolean; always?: boolean; who: string[] }>();
+  const want = (image: string, who: string, never: boolean, platform?: string, always = false) => {
     const w = wanted.get(image) ?? { never: true, who: [] };
+    if (always) w.always = true;
     if (platform) w.platform = platform; // an Image's platform, even when a pod wants the ref too
     w.never &&= never;
     w.who.push(who);
@@ -24,10 +57,14 @@ export function planImages(input: PlanInput): { actions: Action[]; unpullable: S
     for (const c of [...p.initContainers, ...p.containers])
       want(c.image, `${p.name}/${c.name}`, c.pullPolicy === 'Never');
   }
-  for (const i of desired.images) want(i.image, `Image ${i.name}`, i.pullPolicy === 'Never', i.platform);
+  for (const i of desired.images)
+    want(i.image, `Image ${i.name}`, i.pullPolicy === 'Never', i.platform, i.pullPolicy === 'Always');
   const unpullable = new Set<string>(); // missing, and not pulled in this pass
   for (const [image, w] of wanted) {
-    if (observed.images.has(image)) continue;
+    if (observed.images.has(image)) {
+      if (w.always && input.imageRefreshMs) actions.push(...planRefresh(input, image, w));
+      continue;
+    }
     const pulling = inFlight.get(imageKey(image));
     if (pulling !== undefined) {
       unpullable.add(image); // not pulled by this pass: its pods wait for the pull under way

@@ -45,11 +45,15 @@ export interface ObservedContainer {
   annotations: Record<string, string>;
   /** `lost`: it ended with the host (no exit code was recorded). */
   reason?: ContainerStatus['reason'];
+  /** The kernel's OOM killer ended it. */
+  oomKilled?: boolean;
 }
 
 export interface ObservedState {
   /** Image name → manifest digest, for what the store holds unpacked. */
   images: Map<string, string>;
+  /** Image name → when it was last pulled (ms epoch): an Image with pullPolicy Always is pulled again after imageRefreshMs. */
+  pulledAt?: Map<string, number>;
   /** Images the store names but has not (wholly) unpacked: a pull unpacks them. */
   notUnpacked?: Set<string>;
   containers: ObservedContainer[];
@@ -105,6 +109,8 @@ export interface PlanInput {
    * with what each is doing (`pulling …`, `stopping web/main (grace 3600 s)`).
    */
   inFlight?: Map<string, string>;
+  /** How often an `Image` with pullPolicy Always is resolved again (ms; none: never on a schedule). */
+  imageRefreshMs?: number;
   /** The folder being applied (absolute): only pods whose manifest was in it are pruned. */
   folder: string;
 }

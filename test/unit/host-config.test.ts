@@ -28,7 +28,7 @@ describe('host config', () => {
     expect(parseHostConfig('', 'c.yaml')).toEqual({
       plainHttpRegistries: [],
       authFile: '/etc/berth/auth.json',
-      pull: { maxConcurrentDownloads: 3, retries: 4, idleTimeoutMs: 30_000 },
+      pull: { maxConcurrentDownloads: 3, retries: 4, idleTimeoutMs: 30_000, alwaysRefreshMs: 300_000 },
       seccompProfile: undefined,
       createTimeoutMs: 60_000,
       unpack: {
@@ -38,6 +38,8 @@ describe('host config', () => {
         maxConcurrentLayers: 1,
         snapshotter: 'auto',
       },
+      events: { maxBytes: 4 * 2 ** 20 },
+      metrics: { listen: undefined },
     });
   });
 
@@ -53,7 +55,7 @@ describe('host config', () => {
     expect(parseHostConfig(text, 'c.yaml')).toEqual({
       plainHttpRegistries: ['registry.lan:5000'],
       authFile: '/root/.docker/config.json',
-      pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutMs: 2500 },
+      pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutMs: 2500, alwaysRefreshMs: 300_000 },
       seccompProfile: undefined,
       createTimeoutMs: 500,
       unpack: {
@@ -63,6 +65,8 @@ describe('host config', () => {
         maxConcurrentLayers: 1,
         snapshotter: 'auto',
       },
+      events: { maxBytes: 4 * 2 ** 20 },
+      metrics: { listen: undefined },
     });
   });
 

@@ -1,6 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { callDaemon, socketPath } from '../../api/client.js';
+import { eventOfAction } from '../../events/from-reconcile.js';
 import { BerthError } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { isError } from '../../manifest/severity.js';
@@ -47,6 +48,7 @@ export const applyCommand: Command = {
       if (!json) for (const a of summary.done) ctx.stdout.write(`${formatAction(a)}\n`);
     } else {
       const pull = createPuller(ctx);
+      const events = await ctx.events(); // what a local apply does is recorded as the daemon's is
       const result = await applyOnce(
         await openReconciler(ctx),
         dir,
@@ -55,6 +57,8 @@ export const applyCommand: Command = {
             await pull({ image, ...(platform ? { platform } : {}) });
           },
           onDone: (a, err) => {
+            const e = eventOfAction(a, err);
+            if (e) events.emit(e);
             if (!json && !err) ctx.stdout.write(`${formatAction(a)}\n`);
           },
         },

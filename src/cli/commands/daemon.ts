@@ -1,13 +1,22 @@
 import { callDaemon, daemonRunning, socketPath } from '../../api/client.js';
 import { acquireLock } from '../../content/lock.js';
 import { runDaemon } from '../../daemon/daemon.js';
+import { createNotifier } from '../../daemon/sd-notify.js';
+import { statusLine } from '../../daemon/status-line.js';
+import { daemonStopTimeoutMs } from '../../daemon/stop-timeout.js';
 import { formatErrorLine } from '../../lib/errors.js';
+import { createLogLines, isJournalStream } from '../../lib/log-lines.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
+import type { PullEvent } from '../../pull/index.js';
 import { failureKey } from '../../reconcile/failures.js';
 import { parseCount } from '../../runtime/quantity.js';
 import type { Command } from '../command.js';
+import { openDaemonMetrics } from '../daemon-metrics.js';
 import { createPuller } from '../puller.js';
 import { formatAction, openReconciler } from '../reconciler.js';
+
+/** While converging: the start timeout is extended this much by each ping (the unit's TimeoutStartSec). */
+const START_EXTEND_USEC = 90_000_000;
 
 export const daemonCommand: Command = {
   path: ['daemon'],
@@ -26,6 +35,23 @@ export const daemonCommand: Command = {
     const resyncMs = (typeof values.resync === 'string' ? parseCount(values.resync, '--resync') : 30) * 1000;
     const pull = createPuller(ctx);
     const stamp = () => ctx.now().toISOString();
+    const log = createLogLines(ctx.stdout, ctx.stderr, isJournalStream(ctx.env.JOURNAL_STREAM, 2));
+    const info = (line: string) => log.write('info', `${stamp()} ${line}`);
+    const fail = (line: string) => log.write('error', `${stamp()} ${line}`);
+    // Read (and removed from the environment) before anything is started: conmon must not inherit it.
+    const notifier = createNotifier({
+      env: ctx.env,
+      pid: process.pid,
+      onError: (m) => log.write('warning', `${stamp()} ${m}`),
+    });
+    // systemd shows "deactivating" from the signal on, while the step under way finishes.
+    ctx.signal.addEventListener(
+      'abort',
+      () => notifier?.notify({ STOPPING: '1', STATUS: 'stopping: finishing the steps under way' }),
+      { once: true },
+    );
+    let ready = false;
+    let lastStatus = '';
     let lastDiagnostics = '';
     // One daemon per --state, even when two start together: a lock that dies with its holder.
     const socket = socketPath(ctx.flags.state);
@@ -33,43 +59,90 @@ export const daemonCommand: Command = {
       const other = await callDaemon<{ pid: number }>(socket, 'GET', '/v1/status').catch(() => undefined);
       throw daemonRunning(socket, other?.pid);
     });
-    await runDaemon(await openReconciler(ctx), {
+    ctx.setStopTimeout?.(daemonStopTimeoutMs((await ctx.hostConfig()).createTimeoutMs));
+    const events = await ctx.events();
+    const r = await openReconciler(ctx);
+    const metrics = openDaemonMetrics(ctx, r, events);
+    const closeMetrics = await metrics.listen();
+    await runDaemon(r, {
       dir,
+      events,
+      routes: metrics.routes,
       debounceMs: 50,
       resyncMs,
       signal: ctx.signal,
       socketPath: socket,
-      onReady: () => ctx.stdout.write(`${stamp()} watching ${dir}, serving ${socket}\n`),
+      onReady: () => info(`watching ${dir}, serving ${socket}`),
+      ...(notifier?.watchdogMs
+        ? {
+            aliveMs: notifier.watchdogMs,
+            // systemd arms the watchdog only once READY=1 is sent: until then each ping also
+            // extends the start timeout, so a first convergence that hangs is caught too.
+            onAlive: () =>
+              notifier.notify(
+                ready ? { WATCHDOG: '1' } : { WATCHDOG: '1', EXTEND_TIMEOUT_USEC: String(START_EXTEND_USEC) },
+              ),
+          }
+        : {}),
       execute: {
         pull: async (image, platform) => {
-          await pull({ image, ...(platform ? { platform } : {}) });
+          const started = performance.now();
+          let bytes = 0;
+          const onEvent = (e: PullEvent) => {
+            if (e.type === 'layer' && e.state === 'done') bytes += e.size;
+          };
+          try {
+            await pull({ image, onEvent, ...(platform ? { platform } : {}) });
+            metrics.counters.recordPull({ bytes, ms: performance.now() - started, ok: true });
+          } catch (err) {
+            metrics.counters.recordPull({ bytes, ms: performance.now() - started, ok: false });
+            throw err;
+          }
         },
         onDone: (a, err) => {
-          if (!err) ctx.stdout.write(`${stamp()} ${formatAction(a)}\n`); // failures: after the pass
+          if (!err) info(formatAction(a)); // failures: after the pass
         },
       },
-      onPass: (result, cpuMs) => {
+      onPass: (result, cpuMs, settled, wallMs) => {
+        metrics.counters.recordPass({ wallMs, cpuMs, failedActions: result.executed.failed.length });
+        metrics.collector.observed(result.containers ?? []);
         for (const { action, error } of result.executed.failed) {
           const f = result.failures[failureKey(action)];
           const retry = f
             ? ` (attempt ${f.attempts}, retry in ${Math.round((f.retryAt - f.at) / 1000)} s)`
             : '';
-          ctx.stderr.write(`${stamp()} failed ${formatAction(action)}: ${formatErrorLine(error)}${retry}\n`);
+          fail(`failed ${formatAction(action)}: ${formatErrorLine(error)}${retry}`);
         }
         if (values.stats === true) {
-          ctx.stdout.write(
-            `${stamp()} pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${cpuMs.toFixed(1)} ms CPU\n`,
+          info(
+            `pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${cpuMs.toFixed(1)} ms CPU`,
           );
         }
         // Diagnostics once per change, not on every pass.
-        const text = result.diagnostics.map(formatDiagnostic).join('\n');
-        if (text !== lastDiagnostics && text) ctx.stderr.write(`${text}\n`);
+        const lines = result.diagnostics.map(formatDiagnostic);
+        const text = lines.join('\n');
+        if (text !== lastDiagnostics) for (const line of lines) log.write('warning', line);
         lastDiagnostics = text;
+        if (notifier) {
+          // Ready once the first passes have converged (or settled on failures that back off).
+          const status = `${settled ? '' : 'starting: '}${statusLine(result.containers ?? [], result.remaining)}`;
+          const fields: Record<string, string> = status !== lastStatus ? { STATUS: status } : {};
+          if (settled && !ready) fields.READY = '1';
+          ready ||= settled;
+          lastStatus = status;
+          if (Object.keys(fields).length > 0) notifier.notify(fields);
+        }
       },
-      onError: (err) => ctx.stderr.write(`${stamp()} ${formatErrorLine(err)}\n`),
+      onError: (err) => {
+        metrics.counters.recordPassError();
+        fail(formatErrorLine(err));
+      },
     });
+    await closeMetrics();
+    notifier?.notify({ STATUS: 'stopped; containers keep running' });
+    await notifier?.flush();
     await claim.release();
-    ctx.stdout.write(`${stamp()} stopped; containers keep running\n`);
+    info('stopped; containers keep running');
     return 0;
   },
 };

@@ -6,6 +6,7 @@ import { containerKill, containerRm, containerStart, containerStop } from './con
 import { containerLogs } from './container-logs.js';
 import { containerLs } from './container-ls.js';
 import { daemonCommand } from './daemon.js';
+import { eventsCommand } from './events.js';
 import { imageInspect } from './image-inspect.js';
 import { imageLs } from './image-ls.js';
 import { imagePrune } from './image-prune.js';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   daemonCommand,
   ps,
   logs,
+  eventsCommand,
   imagePull,
   imageLs,
   imageRm,

@@ -1,0 +1,159 @@
+// Events and metrics of real containers under `berth daemon`: a container that exits is reported
+// as died with its exit code, then restarted; `berth events --filter pod=…` selects them; the
+// metrics show its restarts and a running container's cgroup CPU and memory. conmon and the
+// containers do not inherit NOTIFY_SOCKET (it is the daemon's alone).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PodView } from '../../src/reconcile/pod-views.js';
+import { CLI, runBerth } from '../helpers/cli.js';
+import { cleanUpHost } from '../helpers/host-cleanup.js';
+import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { type NotifyListener, startNotifyListener } from '../helpers/notify-listener.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const skip = missingPrereqs(
+  ['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'python3', 'systemd-notify'],
+  {
+    root: true,
+  },
+);
+
+describe.skipIf(skip)('events and metrics of containers', () => {
+  let registry: TestRegistry;
+  let layout: Layout;
+  let work: string;
+  let root: string;
+  let state: string;
+  let daemon: ChildProcess | undefined;
+  let listener: NotifyListener | undefined;
+  const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+  const until = async (what: string, probe: () => Promise<boolean>, ms = 90_000) => {
+    for (const end = Date.now() + ms; Date.now() < end; ) {
+      if (await probe()) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`never: ${what}`);
+  };
+  const metrics = () =>
+    new Promise<string>((resolve, reject) => {
+      request({ socketPath: join(state, 'berth.sock'), path: '/metrics' }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on('end', () => resolve(body));
+      })
+        .on('error', reject)
+        .end();
+    });
+  const events = async (...args: string[]) =>
+    (await berth('events', '--until', '0s', '--output', 'json', ...args)).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            type: string;
+            object: string;
+            reason: string;
+            attributes?: Record<string, unknown>;
+          },
+      );
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-events-e2e-'));
+    root = join(work, 'root');
+    state = join(work, 'state');
+    registry = await startRegistry();
+    layout = await createLayout();
+    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+    await pushImage(layout, 'busybox', `${registry.host}/demo/busybox:1`);
+  }, 180_000);
+  afterAll(async () => {
+    if (daemon?.exitCode === null) {
+      const exited = new Promise((r) => daemon?.once('exit', r));
+      daemon.kill('SIGTERM');
+      await exited;
+    }
+    listener?.close();
+    const { left, leaked } = await cleanUpHost({ berth, work, folders: [join(work, 'manifests')] });
+    await registry?.stop();
+    await layout?.cleanup();
+    await rm(work, { recursive: true, force: true });
+    expect(left).toEqual([]);
+    expect(leaked).toEqual([]);
+  });
+
+  it('died with its exit code, restarted, filtered by pod; restarts and usage in /metrics', async () => {
+    const dir = join(work, 'manifests');
+    await mkdir(dir);
+    const pod = (name: string, script: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n` +
+      `    - name: main\n      image: ${registry.host}/demo/busybox:1\n      command: ["/bin/sh", "-c", "${script}"]\n`;
+    await writeFile(
+      join(dir, 'steady.yaml'),
+      pod('steady', "trap 'exit 0' TERM; while true; do sleep 1; done"),
+    );
+    await writeFile(join(dir, 'crash.yaml'), pod('crash', 'sleep 1; exit 3'));
+    listener = await startNotifyListener({ dir: work });
+    daemon = spawn(
+      process.execPath,
+      [CLI, '--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', '2'],
+      {
+        env: { ...process.env, NOTIFY_SOCKET: listener.socket },
+        stdio: 'ignore',
+      },
+    );
+    await until(
+      'crash restarted',
+      async () => (await events('--filter', 'pod=crash', '--filter', 'reason=Restarted')).length > 0,
+    );
+    const crash = (await events('--filter', 'pod=crash', '--filter', 'type=container')).map(
+      (e) => `${e.object} ${e.reason}`,
+    );
+    // Started, then at least one death with its exit code before its restart.
+    expect(crash.slice(0, 3)).toEqual(['crash/main Started', 'crash/main Died', 'crash/main Restarted']);
+    const died = (await events('--filter', 'pod=crash', '--filter', 'reason=Died'))[0];
+    expect(died?.attributes).toMatchObject({ pod: 'crash', container: 'main', exitCode: 3 });
+    const pulls = await events('--filter', 'type=image');
+    expect(pulls.map((e) => `${e.object} ${e.reason}`)).toEqual([`${registry.host}/demo/busybox:1 Pulled`]);
+    expect((await events('--filter', 'pod=steady')).map((e) => `${e.object} ${e.reason}`)).toEqual([
+      'steady SetUp',
+      'steady/main Started',
+    ]);
+
+    const text = await metrics();
+    expect(text).toMatch(/^berth_container_restarts_total\{pod="crash",container="main"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^berth_container_restarts_total\{pod="steady",container="main"\} 0$/m);
+    expect(text).toMatch(
+      /^berth_container_cpu_seconds_total\{pod="steady",container="main"\} \d+(\.\d+)?(e-\d+)?$/m,
+    );
+    expect(text).toMatch(/^berth_container_memory_bytes\{pod="steady",container="main"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^berth_image_pulls_total\{result="success"\} 1$/m);
+    expect(text).toMatch(/^berth_image_pull_bytes_total [1-9]\d*$/m);
+
+    // conmon (the container's parent) did not inherit the daemon's NOTIFY_SOCKET.
+    const pods = JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
+    const pid = pods.find((p) => p.name === 'steady')?.containers[0]?.pid as number;
+    const conmon = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+    for (const p of [pid, conmon]) {
+      const env = readFileSync(`/proc/${p}/environ`, 'utf8').split('\0');
+      expect(env.filter((v) => v.startsWith('NOTIFY_SOCKET=') || v.startsWith('WATCHDOG_'))).toEqual([]);
+    }
+    const exited = new Promise((r) => daemon?.once('exit', r));
+    daemon.kill('SIGTERM');
+    await exited;
+    await rm(join(dir, 'steady.yaml'));
+    await rm(join(dir, 'crash.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    // A local apply records what it did too.
+    const removed = await events('--filter', 'reason=Removed', '--filter', 'type=container');
+    expect(removed.map((e) => e.object).sort()).toEqual(['crash/main', 'steady/main']);
+  }, 180_000);
+});
