@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseHostConfig } from '../../src/config/host-config.js';
-import { isBerthError } from '../../src/lib/errors.js';
+import { formatErrorLines, isBerthError } from '../../src/lib/errors.js';
 import { chooseSnapshotForm } from '../../src/snapshot/form.js';
 
 function errorOf(text: string): string {
   try {
     parseHostConfig(text, '/etc/berth/config.yaml');
   } catch (err) {
-    if (isBerthError(err)) return `${err.code} ${err.message}`;
+    if (isBerthError(err)) return [err.code, ...formatErrorLines(err)].join('\n');
     throw err;
   }
   throw new Error('expected an error');
@@ -73,30 +73,30 @@ describe('host config', () => {
   it.each([
     [
       'pull:\n  maxConcurrentDownloads: 0\n',
-      'ERR_CONFIG_INVALID /etc/berth/config.yaml:2:27: pull.maxConcurrentDownloads must be >= 1',
+      ['F:2:27: ERR_CONFIG_INVALID: pull.maxConcurrentDownloads must be >= 1'],
     ],
-    [
-      'pull:\n  retries: 1\n  color: red\n',
-      'ERR_CONFIG_INVALID /etc/berth/config.yaml:3:3: unknown field pull.color',
-    ],
+    ['pull:\n  retries: 1\n  color: red\n', ['F:3:3: ERR_CONFIG_INVALID: unknown field pull.color']],
     [
       'registries:\n  "bad host!": {}\n',
-      'ERR_CONFIG_INVALID /etc/berth/config.yaml:2:3: registries must match pattern "^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\\[[0-9a-fA-F:.]+\\](:[0-9]{1,5})?$"; ' +
-        '/etc/berth/config.yaml:2:3: registries property name must be valid',
+      [
+        'F:2:3: ERR_CONFIG_INVALID: registries must match pattern "^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\\[[0-9a-fA-F:.]+\\](:[0-9]{1,5})?$"',
+        'F:2:3: ERR_CONFIG_INVALID: registries property name must be valid',
+      ],
     ],
     [
       'pull: [1\n',
-      'ERR_CONFIG_INVALID /etc/berth/config.yaml:2:1: ERR_YAML_SYNTAX: Flow sequence in block collection must be sufficiently indented and end with a ]',
+      ['F:2:1: ERR_YAML_SYNTAX: Flow sequence in block collection must be sufficiently indented and end with a ]'],
     ],
     [
       'unpack: { snapshotter: btrfs }\n',
-      'ERR_CONFIG_INVALID /etc/berth/config.yaml:1:24: unpack.snapshotter must be one of auto, overlay, native',
+      ['F:1:24: ERR_CONFIG_INVALID: unpack.snapshotter must be one of auto, overlay, native'],
     ],
     [
       'pull:\n  retries: -1\n  color: red\n',
-      'ERR_CONFIG_INVALID /etc/berth/config.yaml:3:3: unknown field pull.color; /etc/berth/config.yaml:2:12: pull.retries must be >= 0',
+      ['F:3:3: ERR_CONFIG_INVALID: unknown field pull.color', 'F:2:12: ERR_CONFIG_INVALID: pull.retries must be >= 0'],
     ],
-  ])('%j is reported at its position, on one line, its code said once', (text, expected) => {
-    expect(errorOf(text)).toBe(expected);
+  ])('%j is reported one line per problem at its position, the code once per line', (text, lines) => {
+    const expected = ['ERR_CONFIG_INVALID', ...lines.map((l) => l.replace(/^F:/, '/etc/berth/config.yaml:'))];
+    expect(errorOf(text)).toBe(expected.join('\n'));
   });
 });
