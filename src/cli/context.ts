@@ -25,9 +25,6 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
   };
 }
 
-/** A container's log file is rotated by conmon beyond this size. */
-const LOG_SIZE_MAX = 10 * 2 ** 20;
-
 export interface OpenedContext {
   ctx: CommandContext;
   close(): Promise<void>;
@@ -85,7 +82,7 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
       stateCache: new Map(),
       seccompProfile: async () => loadSeccompProfile((await hostConfig()).seccompProfile),
       now: io.now,
-      logSizeMax: LOG_SIZE_MAX,
+      logSizeMax: async () => (await hostConfig()).logs.maxBytes,
       createTimeoutMs: async () => (await hostConfig()).createTimeoutMs,
     };
   });

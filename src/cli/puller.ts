@@ -23,6 +23,8 @@ export interface PullRequest {
   platform?: string;
   unpack?: boolean;
   onEvent?: (e: PullEvent) => void;
+  /** Keep the digest a tag moves away from (the reconciler's pulls: image GC trims by `keep`). */
+  keepPrevious?: boolean;
 }
 
 export type Puller = (req: PullRequest) => Promise<PullResult>;
@@ -71,6 +73,7 @@ export function createPullSetup(
         maxConcurrentDownloads: config.pull.maxConcurrentDownloads,
         signal: ctx.signal,
         ...(req.onEvent ? { onEvent: req.onEvent } : {}),
+        ...(req.keepPrevious ? { keepPrevious: true } : {}),
       },
     };
   };

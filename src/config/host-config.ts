@@ -19,6 +19,9 @@ export interface HostConfig {
   seccompProfile: string | undefined;
   /** How long conmon and `runc create` may take to report before a create fails and is undone. */
   createTimeoutMs: number;
+  /** Disk-pressure image GC thresholds (percent of the store's file system). */
+  images: { gcHighPercent: number; gcLowPercent: number };
+  logs: { maxBytes: number };
   unpack: {
     maxLayerBytes: number;
     maxImageBytes: number;
@@ -35,6 +38,8 @@ interface RawHostConfig {
   auth?: { configFile?: string };
   pull?: { maxConcurrentDownloads?: number; retries?: number; idleTimeoutSeconds?: number };
   containers?: { seccompProfile?: string; createTimeoutSeconds?: number };
+  images?: { gcHighPercent?: number; gcLowPercent?: number };
+  logs?: { maxBytes?: number };
   unpack?: {
     maxLayerBytes?: number;
     maxImageBytes?: number;
@@ -59,6 +64,8 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
     },
     seccompProfile: raw.containers?.seccompProfile,
     createTimeoutMs: Math.round((raw.containers?.createTimeoutSeconds ?? 60) * 1000),
+    images: imageGcSettings(raw.images),
+    logs: { maxBytes: raw.logs?.maxBytes ?? 10 * 2 ** 20 },
     unpack: {
       maxLayerBytes: raw.unpack?.maxLayerBytes ?? 64 * 2 ** 30,
       maxImageBytes: raw.unpack?.maxImageBytes ?? 128 * 2 ** 30,
@@ -67,6 +74,19 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
       snapshotter: raw.unpack?.snapshotter ?? 'auto',
     },
   };
+}
+
+function imageGcSettings(raw: RawHostConfig['images']): HostConfig['images'] {
+  const gcHighPercent = raw?.gcHighPercent ?? 85;
+  const gcLowPercent = raw?.gcLowPercent ?? Math.min(80, gcHighPercent - 5);
+  if (gcLowPercent >= gcHighPercent) {
+    throw new BerthError(
+      'ERR_CONFIG_INVALID',
+      'invalid',
+      `images.gcLowPercent (${gcLowPercent}) must be less than images.gcHighPercent (${gcHighPercent})`,
+    );
+  }
+  return { gcHighPercent, gcLowPercent };
 }
 
 /** Parse and validate config text; errors are `file:line:col: CODE: message`. */

@@ -37,6 +37,8 @@ export interface PullOptions {
   maxConcurrentDownloads: number;
   onEvent?: (event: PullEvent) => void;
   signal?: AbortSignal;
+  /** When the name moves to another digest, keep the old one named by digest (an Image's `keep`). */
+  keepPrevious?: boolean;
 }
 
 export interface PullResult {
@@ -82,12 +84,15 @@ export async function pullImage(deps: PullDeps, ref: Reference, options: PullOpt
     const unpacked = snapshotter?.result();
     await putVerified(deps.store, lease, resolved.manifestDescriptor, resolved.manifestBytes);
     if (resolved.index) await putVerified(deps.store, lease, resolved.index.descriptor, resolved.index.bytes);
-    await deps.store.putImage({
-      name,
-      target: resolved.manifestDescriptor,
-      repoDigest: resolved.repoDigest,
-      pulledAt: deps.now().toISOString(),
-    });
+    await deps.store.putImage(
+      {
+        name,
+        target: resolved.manifestDescriptor,
+        repoDigest: resolved.repoDigest,
+        pulledAt: deps.now().toISOString(),
+      },
+      { keepPrevious: options.keepPrevious === true },
+    );
     options.onEvent?.({ type: 'named', reference: name });
     return {
       reference: name,

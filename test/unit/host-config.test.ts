@@ -31,6 +31,8 @@ describe('host config', () => {
       pull: { maxConcurrentDownloads: 3, retries: 4, idleTimeoutMs: 30_000 },
       seccompProfile: undefined,
       createTimeoutMs: 60_000,
+      images: { gcHighPercent: 85, gcLowPercent: 80 },
+      logs: { maxBytes: 10 * 2 ** 20 },
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
         maxImageBytes: 128 * 2 ** 30,
@@ -39,6 +41,21 @@ describe('host config', () => {
         snapshotter: 'auto',
       },
     });
+  });
+
+  it('reads image GC thresholds and the log size, and refuses a low threshold not below the high one', () => {
+    const config = parseHostConfig('images: { gcHighPercent: 95 }\nlogs: { maxBytes: 65536 }', 'c.yaml');
+    expect([config.images, config.logs]).toEqual([
+      { gcHighPercent: 95, gcLowPercent: 80 },
+      { maxBytes: 65536 },
+    ]);
+    expect(parseHostConfig('images: { gcHighPercent: 50 }', 'c.yaml').images).toEqual({
+      gcHighPercent: 50,
+      gcLowPercent: 45,
+    });
+    expect(() => parseHostConfig('images: { gcHighPercent: 70, gcLowPercent: 70 }', 'c.yaml')).toThrow(
+      'images.gcLowPercent (70) must be less than images.gcHighPercent (70)',
+    );
   });
 
   it('reads registries, auth and pull limits', () => {
@@ -56,6 +73,8 @@ describe('host config', () => {
       pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutMs: 2500 },
       seccompProfile: undefined,
       createTimeoutMs: 500,
+      images: { gcHighPercent: 85, gcLowPercent: 80 },
+      logs: { maxBytes: 10 * 2 ** 20 },
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
         maxImageBytes: 128 * 2 ** 30,

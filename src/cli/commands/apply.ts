@@ -1,10 +1,11 @@
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { callDaemon, socketPath } from '../../api/client.js';
-import { BerthError } from '../../lib/errors.js';
+import { BerthError, formatErrorLine } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { type ApplySummary, applyOnce, summarizeApply } from '../../reconcile/loop.js';
 import type { Command, CommandContext } from '../command.js';
+import { formatImageGc, runImageGc } from '../image-gc.js';
 import { renderJson } from '../output.js';
 import { createPuller } from '../puller.js';
 import { formatAction, openReconciler } from '../reconciler.js';
@@ -51,7 +52,7 @@ export const applyCommand: Command = {
         dir,
         {
           pull: async (image, platform) => {
-            await pull({ image, ...(platform ? { platform } : {}) });
+            await pull({ image, keepPrevious: true, ...(platform ? { platform } : {}) });
           },
           onDone: (a, err) => {
             if (!json && !err) ctx.stdout.write(`${formatAction(a)}\n`);
@@ -60,6 +61,11 @@ export const applyCommand: Command = {
         { retryNow: true },
       );
       summary = summarizeApply(result);
+      const gc = await runImageGc(ctx, dir).catch((err) => {
+        ctx.stderr.write(`image gc failed: ${formatErrorLine(err)}\n`);
+        return undefined;
+      });
+      if (gc && !json) ctx.stdout.write(`${formatImageGc(gc)}\n`);
     }
     if (json) ctx.stdout.write(renderJson(summary));
     else {

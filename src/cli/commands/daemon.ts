@@ -6,6 +6,7 @@ import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { failureKey } from '../../reconcile/failures.js';
 import { parseCount } from '../../runtime/quantity.js';
 import type { Command } from '../command.js';
+import { formatImageGc, runImageGc } from '../image-gc.js';
 import { createPuller } from '../puller.js';
 import { formatAction, openReconciler } from '../reconciler.js';
 
@@ -27,6 +28,18 @@ export const daemonCommand: Command = {
     const pull = createPuller(ctx);
     const stamp = () => ctx.now().toISOString();
     let lastDiagnostics = '';
+    // Image GC after a pass, one at a time, beside the loop (it waits for pulls under way).
+    let gcRunning = false;
+    const collect = () => {
+      if (gcRunning) return;
+      gcRunning = true;
+      runImageGc(ctx, dir)
+        .then((r) => r && ctx.stdout.write(`${stamp()} ${formatImageGc(r)}\n`)) // TODO(events): "GC'd" events
+        .catch((err) => ctx.stderr.write(`${stamp()} image gc failed: ${formatErrorLine(err)}\n`))
+        .finally(() => {
+          gcRunning = false;
+        });
+    };
     // One daemon per --state, even when two start together: a lock that dies with its holder.
     const socket = socketPath(ctx.flags.state);
     const claim = await acquireLock(ctx.flags.state, 'daemon', { timeoutMs: 0 }).catch(async () => {
@@ -42,7 +55,7 @@ export const daemonCommand: Command = {
       onReady: () => ctx.stdout.write(`${stamp()} watching ${dir}, serving ${socket}\n`),
       execute: {
         pull: async (image, platform) => {
-          await pull({ image, ...(platform ? { platform } : {}) });
+          await pull({ image, keepPrevious: true, ...(platform ? { platform } : {}) });
         },
         onDone: (a, err) => {
           if (!err) ctx.stdout.write(`${stamp()} ${formatAction(a)}\n`); // failures: after the pass
@@ -65,6 +78,7 @@ export const daemonCommand: Command = {
         const text = result.diagnostics.map(formatDiagnostic).join('\n');
         if (text !== lastDiagnostics && text) ctx.stderr.write(`${text}\n`);
         lastDiagnostics = text;
+        collect();
       },
       onError: (err) => ctx.stderr.write(`${stamp()} ${formatErrorLine(err)}\n`),
     });
