@@ -19,7 +19,7 @@ export interface ImportResult {
 export async function importImages(
   deps: Omit<PullDeps, 'registry'>,
   path: string,
-  options: PullOptions & OpenArchiveOptions,
+  options: PullOptions & OpenArchiveOptions & { only?: string },
 ): Promise<ImportResult> {
   const set = await openArchive(path, options);
   try {
@@ -35,9 +35,18 @@ export async function importImages(
         },
       );
     }
+    const chosen =
+      options.only === undefined ? set.images : set.images.filter((i) => i.name === options.only);
+    if (chosen.length === 0) {
+      throw new BerthError(
+        'ERR_IMAGE_NOT_IN_ARCHIVE',
+        'not-found',
+        `${path} has no image ${options.only} (it has: ${set.images.map((i) => i.name).join(', ')})`,
+      );
+    }
     const registry = createArchiveRegistry(set);
     const images: PullResult[] = [];
-    for (const image of set.images) {
+    for (const image of chosen) {
       images.push(await pullImage({ ...deps, registry }, parseReference(image.name), options));
     }
     return { archive: path, format: set.format, images, unnamed: set.unnamed };

@@ -20,7 +20,7 @@ export interface HostConfig {
   /** How long conmon and `runc create` may take to report before a create fails and is undone. */
   createTimeoutMs: number;
   /** Disk-pressure image GC thresholds (percent of the store's file system). */
-  images: { gcHighPercent: number; gcLowPercent: number };
+  images: { gcHighPercent: number; gcLowPercent: number; importDir?: string };
   logs: { maxBytes: number };
   unpack: {
     maxLayerBytes: number;
@@ -38,7 +38,7 @@ interface RawHostConfig {
   auth?: { configFile?: string };
   pull?: { maxConcurrentDownloads?: number; retries?: number; idleTimeoutSeconds?: number };
   containers?: { seccompProfile?: string; createTimeoutSeconds?: number };
-  images?: { gcHighPercent?: number; gcLowPercent?: number };
+  images?: { gcHighPercent?: number; gcLowPercent?: number; importDir?: string };
   logs?: { maxBytes?: number };
   unpack?: {
     maxLayerBytes?: number;
@@ -86,7 +86,7 @@ function imageGcSettings(raw: RawHostConfig['images']): HostConfig['images'] {
       `images.gcLowPercent (${gcLowPercent}) must be less than images.gcHighPercent (${gcHighPercent})`,
     );
   }
-  return { gcHighPercent, gcLowPercent };
+  return { gcHighPercent, gcLowPercent, ...(raw?.importDir ? { importDir: raw.importDir } : {}) };
 }
 
 /** Parse and validate config text; errors are `file:line:col: CODE: message`. */

@@ -39,6 +39,8 @@ export interface DaemonOptions {
   /** After each pass: what it did, and the CPU it took (ms). */
   onPass?(result: ApplyResult, cpuMs: number): void;
   onError?(err: unknown): void;
+  /** Hands out what asks for a pass now (the import directory's watcher: an image arrived). */
+  onTrigger?(trigger: () => void): void;
 }
 
 interface LastPass {
@@ -57,6 +59,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     scheduler.trigger(Date.now());
     wake?.();
   };
+  o.onTrigger?.(trigger);
   // A task's end (a pull, a pod's stop) is a trigger: its pod's next step is the next pass's.
   const pipelines = openPipelines(r, { ...o.execute, waitForInit: false, signal: o.signal }, trigger);
   const waiters = createApplyWaiters();

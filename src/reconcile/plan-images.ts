@@ -11,10 +11,11 @@ export function planImages(input: PlanInput): { actions: Action[]; unpullable: S
   const failures = input.failures ?? {};
   const inFlight = input.inFlight ?? new Map<string, string>();
   const actions: Action[] = [];
-  const wanted = new Map<string, { platform?: string; never: boolean; who: string[] }>();
-  const want = (image: string, who: string, never: boolean, platform?: string) => {
+  const wanted = new Map<string, { platform?: string; source?: string; never: boolean; who: string[] }>();
+  const want = (image: string, who: string, never: boolean, platform?: string, source?: string) => {
     const w = wanted.get(image) ?? { never: true, who: [] };
     if (platform) w.platform = platform; // an Image's platform, even when a pod wants the ref too
+    if (source) w.source = source;
     w.never &&= never;
     w.who.push(who);
     wanted.set(image, w);
@@ -24,7 +25,8 @@ export function planImages(input: PlanInput): { actions: Action[]; unpullable: S
     for (const c of [...p.initContainers, ...p.containers])
       want(c.image, `${p.name}/${c.name}`, c.pullPolicy === 'Never');
   }
-  for (const i of desired.images) want(i.image, `Image ${i.name}`, i.pullPolicy === 'Never', i.platform);
+  for (const i of desired.images)
+    want(i.image, `Image ${i.name}`, i.pullPolicy === 'Never', i.platform, i.source);
   const unpullable = new Set<string>(); // missing, and not pulled in this pass
   for (const [image, w] of wanted) {
     if (observed.images.has(image)) continue;
@@ -51,6 +53,7 @@ export function planImages(input: PlanInput): { actions: Action[]; unpullable: S
               kind: 'pull',
               image,
               ...(w.platform ? { platform: w.platform } : {}),
+              ...(w.source ? { source: w.source } : {}),
               for: w.who,
               reason: `${image}: ${missing} (${w.who.join(', ')})`,
             },

@@ -7,7 +7,7 @@ import { type ApplySummary, applyOnce, summarizeApply } from '../../reconcile/lo
 import type { Command, CommandContext } from '../command.js';
 import { formatImageGc, runImageGc } from '../image-gc.js';
 import { renderJson } from '../output.js';
-import { createPuller } from '../puller.js';
+import { createReconcilePull } from '../reconcile-pull.js';
 import { formatAction, openReconciler } from '../reconciler.js';
 
 const realDir = (dir: string) => realpath(dir).catch(() => resolve(dir));
@@ -46,14 +46,12 @@ export const applyCommand: Command = {
     if (summary) {
       if (!json) for (const a of summary.done) ctx.stdout.write(`${formatAction(a)}\n`);
     } else {
-      const pull = createPuller(ctx);
+      const pull = createReconcilePull(ctx);
       const result = await applyOnce(
         await openReconciler(ctx),
         dir,
         {
-          pull: async (image, platform) => {
-            await pull({ image, keepPrevious: true, ...(platform ? { platform } : {}) });
-          },
+          pull,
           onDone: (a, err) => {
             if (!json && !err) ctx.stdout.write(`${formatAction(a)}\n`);
           },

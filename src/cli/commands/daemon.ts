@@ -7,7 +7,8 @@ import { failureKey } from '../../reconcile/failures.js';
 import { parseCount } from '../../runtime/quantity.js';
 import type { Command } from '../command.js';
 import { formatImageGc, runImageGc } from '../image-gc.js';
-import { createPuller } from '../puller.js';
+import { watchImportDir } from '../import-dir.js';
+import { createReconcilePull } from '../reconcile-pull.js';
 import { formatAction, openReconciler } from '../reconciler.js';
 
 export const daemonCommand: Command = {
@@ -25,7 +26,7 @@ export const daemonCommand: Command = {
   async run(ctx, { values }) {
     const dir = typeof values.manifests === 'string' ? values.manifests : '/etc/berth/manifests';
     const resyncMs = (typeof values.resync === 'string' ? parseCount(values.resync, '--resync') : 30) * 1000;
-    const pull = createPuller(ctx);
+    const pull = createReconcilePull(ctx);
     const stamp = () => ctx.now().toISOString();
     let lastDiagnostics = '';
     // Image GC after a pass, one at a time, beside the loop (it waits for pulls under way).
@@ -46,42 +47,62 @@ export const daemonCommand: Command = {
       const other = await callDaemon<{ pid: number }>(socket, 'GET', '/v1/status').catch(() => undefined);
       throw daemonRunning(socket, other?.pid);
     });
-    await runDaemon(await openReconciler(ctx), {
-      dir,
-      debounceMs: 50,
-      resyncMs,
-      signal: ctx.signal,
-      socketPath: socket,
-      onReady: () => ctx.stdout.write(`${stamp()} watching ${dir}, serving ${socket}\n`),
-      execute: {
-        pull: async (image, platform) => {
-          await pull({ image, keepPrevious: true, ...(platform ? { platform } : {}) });
+    const { importDir } = (await ctx.hostConfig()).images;
+    let askForPass: (() => void) | undefined;
+    const imports = importDir
+      ? watchImportDir(ctx, importDir, {
+          onImported: (file, r) => {
+            // TODO(events): an "imported" event per image once src/events/ exists.
+            for (const i of r.images) ctx.stdout.write(`${stamp()} imported ${i.reference} from ${file}\n`);
+            askForPass?.();
+          },
+          onError: (file, err) =>
+            ctx.stderr.write(`${stamp()} import of ${file} failed: ${formatErrorLine(err)}\n`),
+        })
+      : undefined;
+    try {
+      await runDaemon(await openReconciler(ctx), {
+        onTrigger: (trigger) => {
+          askForPass = trigger;
         },
-        onDone: (a, err) => {
-          if (!err) ctx.stdout.write(`${stamp()} ${formatAction(a)}\n`); // failures: after the pass
+        dir,
+        debounceMs: 50,
+        resyncMs,
+        signal: ctx.signal,
+        socketPath: socket,
+        onReady: () => ctx.stdout.write(`${stamp()} watching ${dir}, serving ${socket}\n`),
+        execute: {
+          pull,
+          onDone: (a, err) => {
+            if (!err) ctx.stdout.write(`${stamp()} ${formatAction(a)}\n`); // failures: after the pass
+          },
         },
-      },
-      onPass: (result, cpuMs) => {
-        for (const { action, error } of result.executed.failed) {
-          const f = result.failures[failureKey(action)];
-          const retry = f
-            ? ` (attempt ${f.attempts}, retry in ${Math.round((f.retryAt - f.at) / 1000)} s)`
-            : '';
-          ctx.stderr.write(`${stamp()} failed ${formatAction(action)}: ${formatErrorLine(error)}${retry}\n`);
-        }
-        if (values.stats === true) {
-          ctx.stdout.write(
-            `${stamp()} pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${cpuMs.toFixed(1)} ms CPU\n`,
-          );
-        }
-        // Diagnostics once per change, not on every pass.
-        const text = result.diagnostics.map(formatDiagnostic).join('\n');
-        if (text !== lastDiagnostics && text) ctx.stderr.write(`${text}\n`);
-        lastDiagnostics = text;
-        collect();
-      },
-      onError: (err) => ctx.stderr.write(`${stamp()} ${formatErrorLine(err)}\n`),
-    });
+        onPass: (result, cpuMs) => {
+          for (const { action, error } of result.executed.failed) {
+            const f = result.failures[failureKey(action)];
+            const retry = f
+              ? ` (attempt ${f.attempts}, retry in ${Math.round((f.retryAt - f.at) / 1000)} s)`
+              : '';
+            ctx.stderr.write(
+              `${stamp()} failed ${formatAction(action)}: ${formatErrorLine(error)}${retry}\n`,
+            );
+          }
+          if (values.stats === true) {
+            ctx.stdout.write(
+              `${stamp()} pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${cpuMs.toFixed(1)} ms CPU\n`,
+            );
+          }
+          // Diagnostics once per change, not on every pass.
+          const text = result.diagnostics.map(formatDiagnostic).join('\n');
+          if (text !== lastDiagnostics && text) ctx.stderr.write(`${text}\n`);
+          lastDiagnostics = text;
+          collect();
+        },
+        onError: (err) => ctx.stderr.write(`${stamp()} ${formatErrorLine(err)}\n`),
+      });
+    } finally {
+      await imports?.close();
+    }
     await claim.release();
     ctx.stdout.write(`${stamp()} stopped; containers keep running\n`);
     return 0;

@@ -1,0 +1,45 @@
+// How `apply` and the daemon bring in an image a pass wants: pulled from its registry, or, for an
+// Image with `source: file:///…`, imported from that archive (nodes that never reach a registry).
+// Either way the digest a tag moves away from is kept for the Image's `keep` (image GC trims it).
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { importImages } from '../archive/import-images.js';
+import { BerthError } from '../lib/errors.js';
+import { parseReference } from '../oci/reference.js';
+import { pullImage } from '../pull/index.js';
+import type { CommandContext } from './command.js';
+import { createPullSetup } from './puller.js';
+
+/** A `file:///…` URL as a local path; anything else is refused. */
+export function sourcePath(source: string): string {
+  let url: URL;
+  try {
+    url = new URL(source);
+  } catch {
+    url = new URL('invalid:');
+  }
+  if (url.protocol !== 'file:' || (url.host !== '' && url.host !== 'localhost')) {
+    throw new BerthError('ERR_IMAGE_SOURCE', 'invalid', `image source "${source}" is not a file:/// URL`);
+  }
+  return fileURLToPath(url);
+}
+
+export function createReconcilePull(
+  ctx: CommandContext,
+): (image: string, platform?: string, source?: string) => Promise<void> {
+  const setUp = createPullSetup(ctx);
+  return async (image, platform, source) => {
+    const { deps, options } = await setUp({ ...(platform ? { platform } : {}), keepPrevious: true });
+    if (!source) {
+      await pullImage({ ...deps, registry: await ctx.registry() }, parseReference(image), options);
+      return;
+    }
+    const config = await ctx.hostConfig();
+    await importImages(deps, sourcePath(source), {
+      ...options,
+      only: image,
+      scratchDir: join(ctx.flags.root, 'ingest'),
+      maxExpandedBytes: config.unpack.maxImageBytes,
+    });
+  };
+}
