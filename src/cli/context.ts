@@ -5,7 +5,6 @@ import type { HostConfig } from '../config/host-config.js';
 import { createContentStore } from '../content/index.js';
 import type { ContentStore } from '../content/types.js';
 import { canonicalPath } from '../lib/canonical-path.js';
-import { isLoopbackRegistry } from '../oci/reference.js';
 import type { RegistryClient } from '../registry/types.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import { loadHostRuntimeFacts, loadSeccompProfile } from '../runtime/host.js';
@@ -49,18 +48,11 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
   let client: RegistryClient | undefined;
   const registry = once<RegistryClient>(async () => {
     const config = await hostConfig();
-    const [{ loadCredentials }, { createRegistryClient }] = await Promise.all([
+    const [{ loadCredentials }, { createHostRegistryClient }] = await Promise.all([
       import('../registry/credentials.js'),
-      import('../registry/client.js'),
+      import('./registry-clients.js'),
     ]);
-    const credentials = await loadCredentials(config.authFile);
-    const created = createRegistryClient({
-      credentials,
-      isPlainHttpAllowed: (host: string) =>
-        isLoopbackRegistry(host) || config.plainHttpRegistries.includes(host),
-      retries: config.pull.retries,
-      idleTimeoutMs: config.pull.idleTimeoutMs,
-    });
+    const created = createHostRegistryClient(config, await loadCredentials(config.authFile));
     client = created;
     return created;
   });

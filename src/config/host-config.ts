@@ -6,6 +6,12 @@ import { availableParallelism } from 'node:os';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { loadSchema } from '../lib/schemas.js';
 import { parseYamlWithSchema } from '../lib/yaml-validate.js';
+import {
+  DEFAULT_REGISTRY_KEY,
+  normalizeRegistries,
+  type RawRegistry,
+  type RegistryConfig,
+} from './registries.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/berth/config.yaml';
 export const DEFAULT_AUTH_FILE = '/etc/berth/auth.json';
@@ -13,6 +19,8 @@ export const DEFAULT_AUTH_FILE = '/etc/berth/auth.json';
 export interface HostConfig {
   /** Registries that may be spoken to over plain HTTP (beyond loopback). */
   plainHttpRegistries: string[];
+  /** Per registry (and `_default`): TLS, headers, mirrors (registries.ts). */
+  registries: Record<string, RegistryConfig>;
   authFile: string;
   pull: { maxConcurrentDownloads: number; retries: number; idleTimeoutMs: number };
   /** A containers-common seccomp profile path, 'builtin', or undefined (the usual path when present). */
@@ -34,7 +42,7 @@ export interface HostConfig {
 export type SnapshotterSetting = 'auto' | 'overlay' | 'native';
 
 interface RawHostConfig {
-  registries?: Record<string, { plainHttp?: boolean }>;
+  registries?: Record<string, RawRegistry>;
   auth?: { configFile?: string };
   pull?: { maxConcurrentDownloads?: number; retries?: number; idleTimeoutSeconds?: number };
   containers?: { seccompProfile?: string; createTimeoutSeconds?: number };
@@ -54,8 +62,9 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
   const registries = raw.registries ?? {};
   return {
     plainHttpRegistries: Object.keys(registries)
-      .filter((host) => registries[host]?.plainHttp === true)
+      .filter((host) => host !== DEFAULT_REGISTRY_KEY && registries[host]?.plainHttp === true)
       .map((host) => host.toLowerCase()),
+    registries: normalizeRegistries(raw.registries),
     authFile: raw.auth?.configFile ?? DEFAULT_AUTH_FILE,
     pull: {
       maxConcurrentDownloads: raw.pull?.maxConcurrentDownloads ?? 3,

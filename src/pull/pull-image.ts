@@ -53,6 +53,8 @@ export interface PullResult {
   /** Snapshots created now, and the image's uncompressed size (when unpacking). */
   unpackedLayers?: number;
   unpackedSize?: number;
+  /** The mirror the reference was resolved at, when not the registry itself. */
+  mirror?: string;
 }
 
 export async function pullImage(deps: PullDeps, ref: Reference, options: PullOptions): Promise<PullResult> {
@@ -101,6 +103,7 @@ export async function pullImage(deps: PullDeps, ref: Reference, options: PullOpt
       configDigest: manifest.config.digest,
       size: manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0),
       fetchedLayers: fetched,
+      ...(resolved.mirror ? { mirror: resolved.mirror } : {}),
       ...(unpacked ? { unpackedLayers: unpacked.unpacked, unpackedSize: unpacked.size } : {}),
     };
   } finally {

@@ -49,6 +49,10 @@ export interface RegistryClientOptions {
   random?: () => number;
   now?: () => number;
   userAgent?: string;
+  /** Extra request headers for the registry's own origin (host config). */
+  headers?: Record<string, string>;
+  /** TLS for the connections this client's own Agent makes: a CA bundle, a client certificate, no verification. */
+  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean };
 }
 
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
@@ -60,6 +64,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         bodyTimeout: idleTimeoutMs,
         connectTimeout: Math.min(idleTimeoutMs, 10_000),
         connections: 16,
+        ...(options.tls ? { connect: { ...options.tls } } : {}),
       });
   const dispatcher = options.dispatcher ?? (ownDispatcher as Agent);
   const userAgent = options.userAgent ?? 'berth/0.1';
@@ -80,6 +85,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     idleTimeoutMs,
     now,
     userAgent,
+    ...(options.headers ? { extraHeaders: options.headers } : {}),
   };
   const policy: RetryPolicy = {
     retries: options.retries ?? 4,

@@ -27,6 +27,7 @@ describe('host config', () => {
   it('applies defaults to an empty file', () => {
     expect(parseHostConfig('', 'c.yaml')).toEqual({
       plainHttpRegistries: [],
+      registries: {},
       authFile: '/etc/berth/auth.json',
       pull: { maxConcurrentDownloads: 3, retries: 4, idleTimeoutMs: 30_000 },
       seccompProfile: undefined,
@@ -58,6 +59,78 @@ describe('host config', () => {
     );
   });
 
+  it('reads mirrors (hosts.toml model): order, capabilities, TLS files, headers, rewrites, _default', () => {
+    const text = [
+      'registries:',
+      '  docker.io:',
+      '    ca: /etc/berth/hub-ca.pem',
+      '    mirrors:',
+      '      - host: mirror.lan:5000',
+      '        plainHttp: true',
+      '        capabilities: [pull]',
+      '        headers: { X-Token: t }',
+      '        rewrite: { "^library/(.*)$": "hub/$1" }',
+      '      - { host: cache.lan, clientCert: /c.pem, clientKey: /c.key, skipVerify: true }',
+      '  _default:',
+      '    mirrors: [{ host: everything.lan }]',
+    ].join('\n');
+    const c = parseHostConfig(text, 'c.yaml');
+    expect(c.plainHttpRegistries).toEqual([]);
+    expect(c.registries).toEqual({
+      'docker.io': {
+        origin: {
+          host: 'docker.io',
+          plainHttp: false,
+          ca: '/etc/berth/hub-ca.pem',
+          skipVerify: false,
+          headers: {},
+        },
+        mirrors: [
+          {
+            host: 'mirror.lan:5000',
+            plainHttp: true,
+            skipVerify: false,
+            headers: { 'X-Token': 't' },
+            capabilities: ['pull'],
+            rewrite: [['^library/(.*)$', 'hub/$1']],
+          },
+          {
+            host: 'cache.lan',
+            plainHttp: false,
+            clientCert: '/c.pem',
+            clientKey: '/c.key',
+            skipVerify: true,
+            headers: {},
+            capabilities: ['pull', 'resolve'],
+            rewrite: [],
+          },
+        ],
+      },
+      _default: {
+        origin: { host: '_default', plainHttp: false, skipVerify: false, headers: {} },
+        mirrors: [
+          {
+            host: 'everything.lan',
+            plainHttp: false,
+            skipVerify: false,
+            headers: {},
+            capabilities: ['pull', 'resolve'],
+            rewrite: [],
+          },
+        ],
+      },
+    });
+    expect(() =>
+      parseHostConfig('registries:\n  r.lan:\n    mirrors: [{ host: m, rewrite: { "(": x } }]', 'c.yaml'),
+    ).toThrow('registries.r.lan.mirrors[0].rewrite: "(" is not a regular expression');
+    expect(() => parseHostConfig('registries:\n  r.lan: { clientCert: /c.pem }', 'c.yaml')).toThrow(
+      'registries.r.lan: clientCert and clientKey go together',
+    );
+    expect(() =>
+      parseHostConfig('registries:\n  r.lan:\n    mirrors: [{ host: m, capabilities: [push] }]', 'c.yaml'),
+    ).toThrow(/ERR_CONFIG_INVALID/);
+  });
+
   it('reads registries, auth and pull limits', () => {
     const text = [
       'registries:',
@@ -69,6 +142,16 @@ describe('host config', () => {
     ].join('\n');
     expect(parseHostConfig(text, 'c.yaml')).toEqual({
       plainHttpRegistries: ['registry.lan:5000'],
+      registries: {
+        'registry.lan:5000': {
+          origin: { host: 'registry.lan:5000', plainHttp: true, skipVerify: false, headers: {} },
+          mirrors: [],
+        },
+        'secure.example.com': {
+          origin: { host: 'secure.example.com', plainHttp: false, skipVerify: false, headers: {} },
+          mirrors: [],
+        },
+      },
       authFile: '/root/.docker/config.json',
       pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutMs: 2500 },
       seccompProfile: undefined,
