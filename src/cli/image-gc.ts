@@ -38,7 +38,12 @@ export function imagesWanted(docs: ManifestDoc[]): { wanted: Set<string>; keep: 
   return { wanted, keep };
 }
 
-export async function runImageGc(ctx: CommandContext, dir: string): Promise<ImageGcResult | undefined> {
+/** `trim`: also drop previous digests beyond their Image's `keep` (after a pass that pulled). */
+export async function runImageGc(
+  ctx: CommandContext,
+  dir: string,
+  trim: boolean,
+): Promise<ImageGcResult | undefined> {
   const config = await ctx.hostConfig();
   const snapshots = await ctx.snapshots();
   return collectImages(
@@ -59,6 +64,7 @@ export async function runImageGc(ctx: CommandContext, dir: string): Promise<Imag
         const lastGood = lastGoodStore(join(ctx.flags.root, 'last-good'));
         return imagesWanted((await loadManifests(dir, { lastGood })).docs.map((d) => d.doc));
       },
+      trim,
       highPercent: config.images.gcHighPercent,
       lowPercent: config.images.gcLowPercent,
     },

@@ -32,6 +32,11 @@ export interface ImageGcOptions {
   wants: () => Promise<{ wanted: ReadonlySet<string>; keep: ReadonlyMap<string, number> }>;
   highPercent: number;
   lowPercent: number;
+  /**
+   * Trim previous digests even below the high threshold (after a pass that pulled: a tag may have
+   * moved). Otherwise a GC below the threshold costs one statfs and nothing else.
+   */
+  trim: boolean;
 }
 
 export interface ImageGcResult {
@@ -91,9 +96,9 @@ export async function collectImages(
   const before = await measure();
   if (
     usedPercent(before) <= o.highPercent &&
-    !(await deps.store.listImages()).some((r) => r.previousOf !== undefined)
+    !(o.trim && (await deps.store.listImages()).some((r) => r.previousOf !== undefined))
   ) {
-    return undefined; // the common case: one statfs and one read of index.json
+    return undefined; // the common case
   }
   const { wanted, keep } = await o.wants();
   let after = before;

@@ -59,7 +59,7 @@ export const applyCommand: Command = {
         { retryNow: true },
       );
       summary = summarizeApply(result);
-      const gc = await runImageGc(ctx, dir).catch((err) => {
+      const gc = await runImageGc(ctx, dir, true).catch((err) => {
         ctx.stderr.write(`image gc failed: ${formatErrorLine(err)}\n`);
         return undefined;
       });

@@ -31,10 +31,14 @@ export const daemonCommand: Command = {
     let lastDiagnostics = '';
     // Image GC after a pass, one at a time, beside the loop (it waits for pulls under way).
     let gcRunning = false;
-    const collect = () => {
+    let trimDue = true; // at start, and after each pass that pulled
+    const collect = (pulled: boolean) => {
+      trimDue ||= pulled;
       if (gcRunning) return;
       gcRunning = true;
-      runImageGc(ctx, dir)
+      const trim = trimDue;
+      trimDue = false;
+      runImageGc(ctx, dir, trim)
         .then((r) => r && ctx.stdout.write(`${stamp()} ${formatImageGc(r)}\n`)) // TODO(events): "GC'd" events
         .catch((err) => ctx.stderr.write(`${stamp()} image gc failed: ${formatErrorLine(err)}\n`))
         .finally(() => {
@@ -96,7 +100,7 @@ export const daemonCommand: Command = {
           const text = result.diagnostics.map(formatDiagnostic).join('\n');
           if (text !== lastDiagnostics && text) ctx.stderr.write(`${text}\n`);
           lastDiagnostics = text;
-          collect();
+          collect(result.executed.done.some((a) => a.kind === 'pull'));
         },
         onError: (err) => ctx.stderr.write(`${stamp()} ${formatErrorLine(err)}\n`),
       });
