@@ -3,8 +3,8 @@
 // archive-relative name; nothing here is extracted or written.
 //
 // Invariants: a directory's files are opened without following a symlink in any component of the
-// name (O_NOFOLLOW on each step below the directory), and must be regular files; reads never run
-// past the size seen when the file was opened.
+// name (O_NOFOLLOW on each step below the directory), and must be regular files (a FIFO or device
+// is refused, never waited on); reads never run past the size seen when the file was opened.
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -64,7 +64,8 @@ function rangeFile(h: FileHandle, from: number, size: number, archive: string, p
 }
 
 export async function openTarFiles(file: string, name = file): Promise<ArchiveFiles> {
-  const h = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  // O_NONBLOCK: a FIFO must not hang the open (it is refused below as not a regular file).
+  const h = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = await h.stat();
     if (!st.isFile()) throw new BerthError('ERR_ARCHIVE_FORMAT', 'invalid', `${name} is not a regular file`);
@@ -97,7 +98,10 @@ async function openBelow(dir: string, rel: string): Promise<FileHandle | undefin
     const last = i === parts.length - 1;
     let h: FileHandle;
     try {
-      h = await open(at, constants.O_RDONLY | constants.O_NOFOLLOW | (last ? 0 : constants.O_DIRECTORY));
+      h = await open(
+        at,
+        constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | (last ? 0 : constants.O_DIRECTORY),
+      );
     } catch (err) {
       const code = errnoCode(err);
       if (code === 'ENOENT') return undefined;

@@ -27,7 +27,7 @@ export interface OpenedArchive extends ImageSet {
 }
 
 async function compressionOf(file: string): Promise<'gzip' | 'zstd' | 'none'> {
-  const h = await open(file, constants.O_RDONLY);
+  const h = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const b = Buffer.alloc(4);
     await h.read(b, 0, 4, 0);
@@ -99,7 +99,9 @@ export async function openArchive(path: string, o: OpenArchiveOptions): Promise<
   let scratch: string | undefined;
   let files: ArchiveFiles;
   if (st.isDirectory()) files = openDirFiles(path);
-  else {
+  else if (!st.isFile()) {
+    throw new BerthError('ERR_ARCHIVE_FORMAT', 'invalid', `${path} is neither a file nor a directory`);
+  } else {
     const kind = await compressionOf(path);
     if (kind !== 'none') scratch = await expand(path, kind, o);
     try {

@@ -275,6 +275,21 @@ describe.skipIf(skip)('berth image import / export', () => {
       expect(await readdir(join(root, 'ingest'))).toEqual([]);
     });
 
+    it('a FIFO, given or inside a layout directory, is refused without waiting for a writer', async () => {
+      const fifo = join(work, 'archive.fifo');
+      await run('mkfifo', [fifo]);
+      const root = newRoot();
+      const given = await berth(root, 'image', 'import', fifo);
+      expect(given.stderr).toMatch(
+        /^berth: ERR_ARCHIVE_FORMAT: .*archive\.fifo is neither a file nor a directory\n$/,
+      );
+      const dir = join(work, 'fifo-layout');
+      await mkdir(dir);
+      await run('mkfifo', [join(dir, 'index.json')]);
+      const inside = await berth(root, 'image', 'import', dir);
+      expect(inside.stderr).toMatch(/^berth: ERR_ARCHIVE_UNSAFE: .*"index\.json" is not a regular file\n$/);
+    });
+
     it('an OCI layout directory whose blobs directory is a symlink out of it', async () => {
       const dir = join(work, 'evil-layout');
       const outside = join(work, 'outside');
