@@ -12,6 +12,7 @@
 //   challenge.ts    WWW-Authenticate parsing (pure)
 //   credentials.ts  docker-style config.json → credentials by registry host
 //   retry.ts        bounded back-off with full jitter; errors.ts statuses/sockets → coded errors
+//   mirrors.ts      a client over several endpoints: mirrors in order, then the registry itself
 //
 // Invariants: plain HTTP only to registries `isPlainHttpAllowed` accepts (loopback by default),
 // never because a redirect asked; credentials only to their registry and the token realm it
