@@ -71,8 +71,12 @@ export async function runImageGc(
   );
 }
 
-/** `image gc: removed 2 image(s) (a, b), freed 1.2 GB; file system 91% → 78% used` */
-export function formatImageGc(r: ImageGcResult): string {
+/**
+ * `image gc: removed 2 image(s) (a, b), freed 1.2 GB; file system 91% → 78% used`, or undefined when
+ * only previous digests were trimmed (housekeeping of every pull of a moved tag: not worth a line).
+ */
+export function formatImageGc(r: ImageGcResult): string | undefined {
+  if (r.removed.length === 0) return undefined;
   const pct = (u: { totalBytes: number; usedBytes: number }) =>
     `${u.totalBytes === 0 ? 0 : Math.round((u.usedBytes * 100) / u.totalBytes)}%`;
   return (

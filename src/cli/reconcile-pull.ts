@@ -24,14 +24,21 @@ export function sourcePath(source: string): string {
   return fileURLToPath(url);
 }
 
+/** `report`: a line for the command's output when a mirror, not the registry, resolved the image. */
 export function createReconcilePull(
   ctx: CommandContext,
+  report: (line: string) => void,
 ): (image: string, platform?: string, source?: string) => Promise<void> {
   const setUp = createPullSetup(ctx);
   return async (image, platform, source) => {
     const { deps, options } = await setUp({ ...(platform ? { platform } : {}), keepPrevious: true });
     if (!source) {
-      await pullImage({ ...deps, registry: await ctx.registry() }, parseReference(image), options);
+      const pulled = await pullImage(
+        { ...deps, registry: await ctx.registry() },
+        parseReference(image),
+        options,
+      );
+      if (pulled.mirror) report(`${image} (${pulled.manifestDigest}) resolved at mirror ${pulled.mirror}`);
       return;
     }
     const config = await ctx.hostConfig();

@@ -42,8 +42,11 @@ export interface ImageGcOptions {
 export interface ImageGcResult {
   before: DiskUsage;
   after: DiskUsage;
-  /** Images whose names were removed (trimmed previous digests and unused images), in order. */
+  /** Previous digests beyond their Image's `keep` whose names were dropped. */
+  trimmed: string[];
+  /** Unused images removed because the file system was above the high threshold, in order. */
   removed: string[];
+  /** Freed by the prune that follows a removal under pressure (a trim alone prunes nothing). */
   freedBytes: number;
 }
 
@@ -102,6 +105,7 @@ export async function collectImages(
   }
   const { wanted, keep } = await o.wants();
   let after = before;
+  const trimmed: string[] = [];
   const removed: string[] = [];
   let freedBytes = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -115,13 +119,14 @@ export async function collectImages(
       highPercent: round === 0 ? o.highPercent : o.lowPercent, // a started GC goes on down to low
       lowPercent: o.lowPercent,
     });
-    const names = [...plan.trim, ...plan.remove.map((r) => r.name)];
-    if (names.length === 0) break;
-    for (const name of names) if (await deps.store.removeImage(name)) removed.push(name);
+    for (const name of plan.trim) if (await deps.store.removeImage(name)) trimmed.push(name);
+    // Below the threshold a trim only drops names: the content goes at the next prune, as it did
+    // when a moved tag simply replaced its entry; nothing else is swept behind the user's back.
+    if (!plan.overHigh || plan.remove.length === 0) break;
+    for (const { name } of plan.remove) if (await deps.store.removeImage(name)) removed.push(name);
     const pruned = await pruneImages(deps.store, deps.snapshotStores, deps.snapshotsInUse);
     freedBytes += pruned.freedBytes;
     after = await measure();
-    if (!plan.overHigh) break;
   }
-  return removed.length === 0 ? undefined : { before, after, removed, freedBytes };
+  return trimmed.length + removed.length === 0 ? undefined : { before, after, trimmed, removed, freedBytes };
 }

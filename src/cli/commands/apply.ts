@@ -46,7 +46,7 @@ export const applyCommand: Command = {
     if (summary) {
       if (!json) for (const a of summary.done) ctx.stdout.write(`${formatAction(a)}\n`);
     } else {
-      const pull = createReconcilePull(ctx);
+      const pull = createReconcilePull(ctx, (line) => json || ctx.stdout.write(`${line}\n`));
       const result = await applyOnce(
         await openReconciler(ctx),
         dir,
@@ -63,7 +63,8 @@ export const applyCommand: Command = {
         ctx.stderr.write(`image gc failed: ${formatErrorLine(err)}\n`);
         return undefined;
       });
-      if (gc && !json) ctx.stdout.write(`${formatImageGc(gc)}\n`);
+      const line = gc && formatImageGc(gc);
+      if (line && !json) ctx.stdout.write(`${line}\n`);
     }
     if (json) ctx.stdout.write(renderJson(summary));
     else {

@@ -26,8 +26,8 @@ export const daemonCommand: Command = {
   async run(ctx, { values }) {
     const dir = typeof values.manifests === 'string' ? values.manifests : '/etc/berth/manifests';
     const resyncMs = (typeof values.resync === 'string' ? parseCount(values.resync, '--resync') : 30) * 1000;
-    const pull = createReconcilePull(ctx);
     const stamp = () => ctx.now().toISOString();
+    const pull = createReconcilePull(ctx, (line) => ctx.stdout.write(`${stamp()} ${line}\n`));
     let lastDiagnostics = '';
     // Image GC after a pass, one at a time, beside the loop (it waits for pulls under way).
     let gcRunning = false;
@@ -39,7 +39,10 @@ export const daemonCommand: Command = {
       const trim = trimDue;
       trimDue = false;
       runImageGc(ctx, dir, trim)
-        .then((r) => r && ctx.stdout.write(`${stamp()} ${formatImageGc(r)}\n`)) // TODO(events): "GC'd" events
+        .then((r) => {
+          const line = r && formatImageGc(r);
+          if (line) ctx.stdout.write(`${stamp()} ${line}\n`);
+        }) // TODO(events): "GC'd" events
         .catch((err) => ctx.stderr.write(`${stamp()} image gc failed: ${formatErrorLine(err)}\n`))
         .finally(() => {
           gcRunning = false;
