@@ -1,6 +1,7 @@
 // Air-gapped nodes, as root with real runc and conmon: an Image with `source: file:///…` is
 // imported by `apply` (no registry anywhere) and its pod runs; an archive dropped into the daemon's
-// import directory is imported and the pod that was waiting for its image starts.
+// import directory is imported and the pod that was waiting for its image starts (a hostile one
+// dropped first is reported and changes nothing).
 import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { buildTar } from '../helpers/tar-build.js';
 
 const run = promisify(execFile);
 const skip = missingPrereqs(['runc', 'conmon', 'skopeo', 'umoci', 'unshare', 'findmnt'], { root: true });
@@ -109,13 +111,21 @@ describe.skipIf(skip)('images from archives under the controller', () => {
       '60',
     ]);
     let out = '';
+    let err = '';
     daemon.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
+    });
+    daemon.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
     });
     await until('the pull from the registry failed', async () =>
       (await berth('ps')).stdout.includes('dropped'),
     );
     expect(await running('dropped')).toBe(false);
+    // A hostile archive first: reported, nothing imported, and the watch goes on.
+    await writeFile(join(work, 'import', 'evil.tar'), buildTar([{ name: '../../etc/cron.d/x', data: 'x' }]));
+    await until('the hostile archive is refused', async () => err.includes('evil.tar failed'));
+    expect(err).toMatch(/ import of .*evil\.tar failed: ERR_ARCHIVE_UNSAFE: .*climbs out with \.\.\n/);
     const staged = join(work, 'import', 'dropped.tar.part');
     await archive(image, join(work, 'dropped.tar'));
     await copyFile(join(work, 'dropped.tar'), staged);
