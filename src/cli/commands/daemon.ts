@@ -41,8 +41,8 @@ export const daemonCommand: Command = {
       runImageGc(ctx, dir, trim)
         .then((r) => {
           const line = r && formatImageGc(r);
-          if (line) ctx.stdout.write(`${stamp()} ${line}\n`);
-        }) // TODO(events): "GC'd" events
+          if (line) ctx.stdout.write(`${stamp()} ${line}\n`); // TODO(events): "GC'd" events
+        })
         .catch((err) => ctx.stderr.write(`${stamp()} image gc failed: ${formatErrorLine(err)}\n`))
         .finally(() => {
           gcRunning = false;
@@ -54,6 +54,7 @@ export const daemonCommand: Command = {
       const other = await callDaemon<{ pid: number }>(socket, 'GET', '/v1/status').catch(() => undefined);
       throw daemonRunning(socket, other?.pid);
     });
+    const reconciler = await openReconciler(ctx);
     const { importDir } = (await ctx.hostConfig()).images;
     let askForPass: (() => void) | undefined;
     const imports = importDir
@@ -67,49 +68,44 @@ export const daemonCommand: Command = {
             ctx.stderr.write(`${stamp()} import of ${file} failed: ${formatErrorLine(err)}\n`),
         })
       : undefined;
-    try {
-      await runDaemon(await openReconciler(ctx), {
-        onTrigger: (trigger) => {
-          askForPass = trigger;
+    const running = runDaemon(reconciler, {
+      onTrigger: (trigger) => {
+        askForPass = trigger;
+      },
+      dir,
+      debounceMs: 50,
+      resyncMs,
+      signal: ctx.signal,
+      socketPath: socket,
+      onReady: () => ctx.stdout.write(`${stamp()} watching ${dir}, serving ${socket}\n`),
+      execute: {
+        pull,
+        onDone: (a, err) => {
+          if (!err) ctx.stdout.write(`${stamp()} ${formatAction(a)}\n`); // failures: after the pass
         },
-        dir,
-        debounceMs: 50,
-        resyncMs,
-        signal: ctx.signal,
-        socketPath: socket,
-        onReady: () => ctx.stdout.write(`${stamp()} watching ${dir}, serving ${socket}\n`),
-        execute: {
-          pull,
-          onDone: (a, err) => {
-            if (!err) ctx.stdout.write(`${stamp()} ${formatAction(a)}\n`); // failures: after the pass
-          },
-        },
-        onPass: (result, cpuMs) => {
-          for (const { action, error } of result.executed.failed) {
-            const f = result.failures[failureKey(action)];
-            const retry = f
-              ? ` (attempt ${f.attempts}, retry in ${Math.round((f.retryAt - f.at) / 1000)} s)`
-              : '';
-            ctx.stderr.write(
-              `${stamp()} failed ${formatAction(action)}: ${formatErrorLine(error)}${retry}\n`,
-            );
-          }
-          if (values.stats === true) {
-            ctx.stdout.write(
-              `${stamp()} pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${cpuMs.toFixed(1)} ms CPU\n`,
-            );
-          }
-          // Diagnostics once per change, not on every pass.
-          const text = result.diagnostics.map(formatDiagnostic).join('\n');
-          if (text !== lastDiagnostics && text) ctx.stderr.write(`${text}\n`);
-          lastDiagnostics = text;
-          collect(result.executed.done.some((a) => a.kind === 'pull'));
-        },
-        onError: (err) => ctx.stderr.write(`${stamp()} ${formatErrorLine(err)}\n`),
-      });
-    } finally {
-      await imports?.close();
-    }
+      },
+      onPass: (result, cpuMs) => {
+        for (const { action, error } of result.executed.failed) {
+          const f = result.failures[failureKey(action)];
+          const retry = f
+            ? ` (attempt ${f.attempts}, retry in ${Math.round((f.retryAt - f.at) / 1000)} s)`
+            : '';
+          ctx.stderr.write(`${stamp()} failed ${formatAction(action)}: ${formatErrorLine(error)}${retry}\n`);
+        }
+        if (values.stats === true) {
+          ctx.stdout.write(
+            `${stamp()} pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${cpuMs.toFixed(1)} ms CPU\n`,
+          );
+        }
+        // Diagnostics once per change, not on every pass.
+        const text = result.diagnostics.map(formatDiagnostic).join('\n');
+        if (text !== lastDiagnostics && text) ctx.stderr.write(`${text}\n`);
+        lastDiagnostics = text;
+        collect(result.executed.done.some((a) => a.kind === 'pull'));
+      },
+      onError: (err) => ctx.stderr.write(`${stamp()} ${formatErrorLine(err)}\n`),
+    });
+    await running.finally(() => imports?.close());
     await claim.release();
     ctx.stdout.write(`${stamp()} stopped; containers keep running\n`);
     return 0;
