@@ -46,7 +46,9 @@ export const applyCommand: Command = {
     if (summary) {
       if (!json) for (const a of summary.done) ctx.stdout.write(`${formatAction(a)}\n`);
     } else {
-      const pull = createReconcilePull(ctx, (line) => json || ctx.stdout.write(`${line}\n`));
+      const pull = createReconcilePull(ctx, (line) => {
+        if (!json) ctx.stdout.write(`${line}\n`);
+      });
       const result = await applyOnce(
         await openReconciler(ctx),
         dir,
