@@ -71,11 +71,14 @@ export function parseCommandArgs(
   const dd = rest.indexOf('--');
   const own = dd < 0 ? [...rest] : rest.slice(0, dd);
   const passthrough = dd < 0 ? [] : rest.slice(dd + 1);
+  // A command whose own flag is -o (`image export -o FILE`) keeps it; --output stays global.
+  const ownsO = Object.values(options).some((o) => o.short === 'o');
+  const globals = ownsO ? { ...GLOBAL_OPTIONS, output: { type: 'string' as const } } : GLOBAL_OPTIONS;
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
       args: own,
-      options: { ...GLOBAL_OPTIONS, ...options },
+      options: { ...globals, ...options },
       allowPositionals: true,
       strict: true,
     });

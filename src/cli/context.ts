@@ -6,7 +6,6 @@ import { createContentStore } from '../content/index.js';
 import type { ContentStore } from '../content/types.js';
 import { type EventRing, eventRingDir, openEventRing } from '../events/ring.js';
 import { canonicalPath } from '../lib/canonical-path.js';
-import { isLoopbackRegistry } from '../oci/reference.js';
 import type { RegistryClient } from '../registry/types.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import { loadHostRuntimeFacts, loadSeccompProfile } from '../runtime/host.js';
@@ -25,9 +24,6 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
     return p;
   };
 }
-
-/** A container's log file is rotated by conmon beyond this size. */
-const LOG_SIZE_MAX = 10 * 2 ** 20;
 
 export interface OpenedContext {
   ctx: CommandContext;
@@ -53,18 +49,11 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
   let client: RegistryClient | undefined;
   const registry = once<RegistryClient>(async () => {
     const config = await hostConfig();
-    const [{ loadCredentials }, { createRegistryClient }] = await Promise.all([
+    const [{ loadCredentials }, { createHostRegistryClient }] = await Promise.all([
       import('../registry/credentials.js'),
-      import('../registry/client.js'),
+      import('./registry-clients.js'),
     ]);
-    const credentials = await loadCredentials(config.authFile);
-    const created = createRegistryClient({
-      credentials,
-      isPlainHttpAllowed: (host: string) =>
-        isLoopbackRegistry(host) || config.plainHttpRegistries.includes(host),
-      retries: config.pull.retries,
-      idleTimeoutMs: config.pull.idleTimeoutMs,
-    });
+    const created = createHostRegistryClient(config, await loadCredentials(config.authFile));
     client = created;
     return created;
   });
@@ -86,7 +75,7 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
       stateCache: new Map(),
       seccompProfile: async () => loadSeccompProfile((await hostConfig()).seccompProfile),
       now: io.now,
-      logSizeMax: LOG_SIZE_MAX,
+      logSizeMax: async () => (await hostConfig()).logs.maxBytes,
       createTimeoutMs: async () => (await hostConfig()).createTimeoutMs,
     };
   });

@@ -1,8 +1,14 @@
-// Pulling (with unpacking) as the CLI does it: the host config's limits, unpack worker threads,
+// Pulling and importing (with unpacking) as the CLI does it: the host config's limits, unpack worker threads,
 // the command's abort signal. Shared by `image pull` and the reconciler's pull actions.
 import { hostPlatform, parsePlatform } from '../oci/platform.js';
 import { parseReference } from '../oci/reference.js';
-import { type PullDeps, type PullEvent, type PullResult, pullImage } from '../pull/index.js';
+import {
+  type PullDeps,
+  type PullEvent,
+  type PullOptions,
+  type PullResult,
+  pullImage,
+} from '../pull/index.js';
 import { createWorkerRunner } from '../snapshot/apply-thread.js';
 import type { CommandContext } from './command.js';
 import { UNPACK_WORKER } from './workers.js';
@@ -17,18 +23,36 @@ export interface PullRequest {
   platform?: string;
   unpack?: boolean;
   onEvent?: (e: PullEvent) => void;
+  /** Keep the digest a tag moves away from (the reconciler's pulls: image GC trims by `keep`). */
+  keepPrevious?: boolean;
 }
 
 export type Puller = (req: PullRequest) => Promise<PullResult>;
 
+/** What a pull or an import needs besides its source: the store, unpacking, limits, the platform. */
+export interface PullSetup {
+  deps: Omit<PullDeps, 'registry'>;
+  options: PullOptions;
+}
+
 export function createPuller(ctx: CommandContext): Puller {
-  let run: ReturnType<typeof createWorkerRunner> | undefined;
+  const setUp = createPullSetup(ctx);
   return async (req) => {
     const ref = parseReference(req.image);
+    const { deps, options } = await setUp(req);
+    return pullImage({ ...deps, registry: await ctx.registry() }, ref, options);
+  };
+}
+
+export function createPullSetup(
+  ctx: CommandContext,
+): (req: Omit<PullRequest, 'image'>) => Promise<PullSetup> {
+  let run: ReturnType<typeof createWorkerRunner> | undefined;
+  return async (req) => {
     const platform = req.platform
       ? parsePlatform(req.platform)
       : hostPlatform(process.platform, process.arch, armVersion());
-    const [config, store, registry] = [await ctx.hostConfig(), await ctx.store(), await ctx.registry()];
+    const [config, store] = [await ctx.hostConfig(), await ctx.store()];
     let unpack: PullDeps['unpack'];
     if (req.unpack !== false) {
       if (!run) {
@@ -42,11 +66,15 @@ export function createPuller(ctx: CommandContext): Puller {
         concurrency: config.unpack.maxConcurrentLayers,
       };
     }
-    return pullImage({ registry, store, now: ctx.now, ...(unpack ? { unpack } : {}) }, ref, {
-      platform,
-      maxConcurrentDownloads: config.pull.maxConcurrentDownloads,
-      signal: ctx.signal,
-      ...(req.onEvent ? { onEvent: req.onEvent } : {}),
-    });
+    return {
+      deps: { store, now: ctx.now, ...(unpack ? { unpack } : {}) },
+      options: {
+        platform,
+        maxConcurrentDownloads: config.pull.maxConcurrentDownloads,
+        signal: ctx.signal,
+        ...(req.onEvent ? { onEvent: req.onEvent } : {}),
+        ...(req.keepPrevious ? { keepPrevious: true } : {}),
+      },
+    };
   };
 }

@@ -6,6 +6,12 @@ import { availableParallelism } from 'node:os';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { loadSchema } from '../lib/schemas.js';
 import { parseYamlWithSchema } from '../lib/yaml-validate.js';
+import {
+  DEFAULT_REGISTRY_KEY,
+  normalizeRegistries,
+  type RawRegistry,
+  type RegistryConfig,
+} from './registries.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/berth/config.yaml';
 export const DEFAULT_AUTH_FILE = '/etc/berth/auth.json';
@@ -13,12 +19,17 @@ export const DEFAULT_AUTH_FILE = '/etc/berth/auth.json';
 export interface HostConfig {
   /** Registries that may be spoken to over plain HTTP (beyond loopback). */
   plainHttpRegistries: string[];
+  /** Per registry (and `_default`): TLS, headers, mirrors (registries.ts). */
+  registries: Record<string, RegistryConfig>;
   authFile: string;
   pull: { maxConcurrentDownloads: number; retries: number; idleTimeoutMs: number; alwaysRefreshMs: number };
   /** A containers-common seccomp profile path, 'builtin', or undefined (the usual path when present). */
   seccompProfile: string | undefined;
   /** How long conmon and `runc create` may take to report before a create fails and is undone. */
   createTimeoutMs: number;
+  /** Disk-pressure image GC thresholds (percent of the store's file system). */
+  images: { gcHighPercent: number; gcLowPercent: number; importDir?: string };
+  logs: { maxBytes: number };
   unpack: {
     maxLayerBytes: number;
     maxImageBytes: number;
@@ -35,7 +46,7 @@ export interface HostConfig {
 export type SnapshotterSetting = 'auto' | 'overlay' | 'native';
 
 interface RawHostConfig {
-  registries?: Record<string, { plainHttp?: boolean }>;
+  registries?: Record<string, RawRegistry>;
   auth?: { configFile?: string };
   pull?: {
     maxConcurrentDownloads?: number;
@@ -44,6 +55,8 @@ interface RawHostConfig {
     alwaysRefreshSeconds?: number;
   };
   containers?: { seccompProfile?: string; createTimeoutSeconds?: number };
+  images?: { gcHighPercent?: number; gcLowPercent?: number; importDir?: string };
+  logs?: { maxBytes?: number };
   unpack?: {
     maxLayerBytes?: number;
     maxImageBytes?: number;
@@ -60,8 +73,9 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
   const registries = raw.registries ?? {};
   return {
     plainHttpRegistries: Object.keys(registries)
-      .filter((host) => registries[host]?.plainHttp === true)
+      .filter((host) => host !== DEFAULT_REGISTRY_KEY && registries[host]?.plainHttp === true)
       .map((host) => host.toLowerCase()),
+    registries: normalizeRegistries(raw.registries),
     authFile: raw.auth?.configFile ?? DEFAULT_AUTH_FILE,
     pull: {
       maxConcurrentDownloads: raw.pull?.maxConcurrentDownloads ?? 3,
@@ -71,6 +85,8 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
     },
     seccompProfile: raw.containers?.seccompProfile,
     createTimeoutMs: Math.round((raw.containers?.createTimeoutSeconds ?? 60) * 1000),
+    images: imageGcSettings(raw.images),
+    logs: { maxBytes: raw.logs?.maxBytes ?? 10 * 2 ** 20 },
     unpack: {
       maxLayerBytes: raw.unpack?.maxLayerBytes ?? 64 * 2 ** 30,
       maxImageBytes: raw.unpack?.maxImageBytes ?? 128 * 2 ** 30,
@@ -81,6 +97,19 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
     events: { maxBytes: raw.events?.maxBytes ?? 4 * 2 ** 20 },
     metrics: { listen: raw.metrics?.listen },
   };
+}
+
+function imageGcSettings(raw: RawHostConfig['images']): HostConfig['images'] {
+  const gcHighPercent = raw?.gcHighPercent ?? 85;
+  const gcLowPercent = raw?.gcLowPercent ?? Math.min(80, gcHighPercent - 5);
+  if (gcLowPercent >= gcHighPercent) {
+    throw new BerthError(
+      'ERR_CONFIG_INVALID',
+      'invalid',
+      `images.gcLowPercent (${gcLowPercent}) must be less than images.gcHighPercent (${gcHighPercent})`,
+    );
+  }
+  return { gcHighPercent, gcLowPercent, ...(raw?.importDir ? { importDir: raw.importDir } : {}) };
 }
 
 /** Parse and validate config text; errors are `file:line:col: CODE: message`. */

@@ -13,6 +13,8 @@ import type { ImageRecord } from './types.js';
 export const REPO_DIGEST_ANNOTATION = 'berth.dev/repo-digest';
 export const PULLED_AT_ANNOTATION = 'berth.dev/pulled-at';
 export const LAST_USED_ANNOTATION = 'berth.dev/last-used-at';
+export const PREVIOUS_OF_ANNOTATION = 'berth.dev/previous-of';
+export const REPLACED_AT_ANNOTATION = 'berth.dev/replaced-at';
 
 export interface OciIndexFile {
   schemaVersion: 2;
@@ -28,6 +30,8 @@ export function recordToEntry(r: ImageRecord): Descriptor {
     [PULLED_AT_ANNOTATION]: r.pulledAt,
   };
   if (r.lastUsedAt) annotations[LAST_USED_ANNOTATION] = r.lastUsedAt;
+  if (r.previousOf) annotations[PREVIOUS_OF_ANNOTATION] = r.previousOf;
+  if (r.replacedAt) annotations[REPLACED_AT_ANNOTATION] = r.replacedAt;
   return { ...target, annotations };
 }
 
@@ -45,6 +49,8 @@ export function entryToRecord(d: Descriptor): ImageRecord | undefined {
     pulledAt: a[PULLED_AT_ANNOTATION] ?? '',
   };
   if (a[LAST_USED_ANNOTATION]) record.lastUsedAt = a[LAST_USED_ANNOTATION];
+  if (a[PREVIOUS_OF_ANNOTATION]) record.previousOf = a[PREVIOUS_OF_ANNOTATION];
+  if (a[REPLACED_AT_ANNOTATION]) record.replacedAt = a[REPLACED_AT_ANNOTATION];
   return record;
 }
 
@@ -103,4 +109,39 @@ export async function ensureLayout(paths: StorePaths): Promise<void> {
   } catch (err) {
     if (errnoCode(err) !== 'EEXIST') throw err;
   }
+}
+
+/** `registry/repo:tag` → `registry/repo@digest`: the name a previous digest of a tag is kept under (pure). */
+export function previousName(name: string, repoDigest: string): string {
+  const at = name.indexOf('@');
+  const base = at >= 0 ? name.slice(0, at) : name;
+  const slash = base.lastIndexOf('/');
+  const colon = base.lastIndexOf(':');
+  return `${colon > slash ? base.slice(0, colon) : base}@${repoDigest}`;
+}
+
+/**
+ * index.json's entries after naming `record` (pure): the entry it replaces is dropped, or, with
+ * `keepPrevious` and another digest, kept under its digest name, marked as a previous of the name.
+ */
+export function entriesAfterPut(
+  manifests: Descriptor[],
+  record: ImageRecord,
+  keepPrevious: boolean,
+  now: string,
+): Descriptor[] {
+  const out: Descriptor[] = [];
+  let previous: ImageRecord | undefined;
+  for (const m of manifests) {
+    const r = entryToRecord(m);
+    if (r?.name !== record.name) out.push(m);
+    else if (keepPrevious && r.target.digest !== record.target.digest) previous = r;
+  }
+  if (previous) {
+    const name = previousName(previous.name, previous.repoDigest);
+    const kept = out.findIndex((m) => entryToRecord(m)?.name === name);
+    if (kept >= 0) out.splice(kept, 1);
+    out.push(recordToEntry({ ...previous, name, previousOf: record.name, replacedAt: now }));
+  }
+  return [...out, recordToEntry(record)];
 }

@@ -8,7 +8,14 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { type Digest, digestAlgorithm, digestOf } from '../oci/digest.js';
 import { fsyncDir } from './fsync.js';
 import { cleanIngest, markReachable, storeBusy, sweepBlobs } from './gc.js';
-import { ensureLayout, entryToRecord, readIndexFile, recordToEntry, writeIndexFile } from './index-file.js';
+import {
+  ensureLayout,
+  entriesAfterPut,
+  entryToRecord,
+  readIndexFile,
+  recordToEntry,
+  writeIndexFile,
+} from './index-file.js';
 import { openIngestWriter } from './ingest.js';
 import { createLeaseFile, readLiveLeases } from './lease.js';
 import { withStoreLock } from './lock.js';
@@ -148,13 +155,31 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
     async getImage(name) {
       return (await listImages()).find((r) => r.name === name);
     },
-    async putImage(record) {
+    async putImage(record, putOptions = {}) {
       await ready();
       await locked(async () => {
         const index = await readIndexFile(paths);
-        const entry = recordToEntry(record);
-        const others = index.manifests.filter((m) => entryToRecord(m)?.name !== record.name);
-        await writeIndexFile(paths, { ...index, manifests: [...others, entry] }, owner);
+        const manifests = entriesAfterPut(
+          index.manifests,
+          record,
+          putOptions.keepPrevious === true,
+          now().toISOString(),
+        );
+        await writeIndexFile(paths, { ...index, manifests }, owner);
+      });
+    },
+    async markUsed(name, at, minIntervalMs) {
+      const fresh = (r: ImageRecord | undefined) =>
+        !r || (r.lastUsedAt !== undefined && at.getTime() - Date.parse(r.lastUsedAt) < minIntervalMs);
+      if (fresh((await listImages()).find((r) => r.name === name))) return; // read without the lock: the common case
+      await ready();
+      await locked(async () => {
+        const index = await readIndexFile(paths);
+        const i = index.manifests.findIndex((m) => entryToRecord(m)?.name === name);
+        const r = i >= 0 ? entryToRecord(index.manifests[i] as Descriptor) : undefined;
+        if (!r || fresh(r)) return;
+        index.manifests[i] = recordToEntry({ ...r, lastUsedAt: at.toISOString() });
+        await writeIndexFile(paths, index, owner);
       });
     },
     async removeImage(name) {

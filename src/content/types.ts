@@ -32,6 +32,18 @@ export interface ImageRecord {
   repoDigest: Digest;
   pulledAt: string;
   lastUsedAt?: string;
+  /** Set on an entry kept when its name moved to another digest (`keep` of an Image): that name. */
+  previousOf?: string;
+  /** When `previousOf`'s name moved away from this digest. */
+  replacedAt?: string;
+}
+
+export interface PutImageOptions {
+  /**
+   * When the name already holds another digest, keep that entry as `registry/repo@repoDigest`
+   * (previousOf = the name) instead of dropping it, so its content outlives GC until trimmed.
+   */
+  keepPrevious?: boolean;
 }
 
 /** Keeps content from garbage collection while an operation that has not set a ref yet runs. */
@@ -61,7 +73,12 @@ export interface ContentStore {
   listImages(): Promise<ImageRecord[]>;
   getImage(name: string): Promise<ImageRecord | undefined>;
   /** Add or replace the entry named `record.name` (under the store lock, atomic rewrite). */
-  putImage(record: ImageRecord): Promise<void>;
+  putImage(record: ImageRecord, options?: PutImageOptions): Promise<void>;
+  /**
+   * Record that a container was created from or started with the image `name` (LAST USED), unless
+   * the recorded time is less than `minIntervalMs` old (a restart loop rewrites nothing).
+   */
+  markUsed(name: string, at: Date, minIntervalMs: number): Promise<void>;
   /** Remove an entry; returns false when there was none. */
   removeImage(name: string): Promise<boolean>;
   createLease(): Promise<Lease>;

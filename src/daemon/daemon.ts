@@ -56,6 +56,8 @@ export interface DaemonOptions {
   events?: EventRing;
   /** More routes to serve (`GET /metrics`). */
   routes?: Routes;
+  /** Hands out what asks for a pass now (the import directory's watcher: an image arrived). */
+  onTrigger?(trigger: () => void): void;
 }
 
 interface LastPass {
@@ -74,6 +76,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     scheduler.trigger(Date.now());
     wake?.();
   };
+  o.onTrigger?.(trigger);
   // A task's end (a pull, a pod's stop) is a trigger: its pod's next step is the next pass's.
   const passEvents = o.events && recordPassEvents(o.events);
   const onDone: typeof o.execute.onDone = (a, err) => {

@@ -80,7 +80,15 @@ export interface ImageManifestDoc {
   apiVersion: 'berth.dev/v1alpha1';
   kind: 'Image';
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: { ref: string; platform?: string; pullPolicy?: 'Always' | 'IfNotPresent' | 'Never' };
+  spec: {
+    ref: string;
+    platform?: string;
+    pullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+    /** file:/// archive to import from instead of a registry. */
+    source?: string;
+    /** Previous digests of ref kept from image GC. */
+    keep?: number;
+  };
 }
 
 export type ManifestDoc = PodManifest | ImageManifestDoc;

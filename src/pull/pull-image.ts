@@ -37,6 +37,8 @@ export interface PullOptions {
   maxConcurrentDownloads: number;
   onEvent?: (event: PullEvent) => void;
   signal?: AbortSignal;
+  /** When the name moves to another digest, keep the old one named by digest (an Image's `keep`). */
+  keepPrevious?: boolean;
 }
 
 export interface PullResult {
@@ -51,6 +53,8 @@ export interface PullResult {
   /** Snapshots created now, and the image's uncompressed size (when unpacking). */
   unpackedLayers?: number;
   unpackedSize?: number;
+  /** The mirror the reference was resolved at, when not the registry itself. */
+  mirror?: string;
 }
 
 export async function pullImage(deps: PullDeps, ref: Reference, options: PullOptions): Promise<PullResult> {
@@ -82,12 +86,15 @@ export async function pullImage(deps: PullDeps, ref: Reference, options: PullOpt
     const unpacked = snapshotter?.result();
     await putVerified(deps.store, lease, resolved.manifestDescriptor, resolved.manifestBytes);
     if (resolved.index) await putVerified(deps.store, lease, resolved.index.descriptor, resolved.index.bytes);
-    await deps.store.putImage({
-      name,
-      target: resolved.manifestDescriptor,
-      repoDigest: resolved.repoDigest,
-      pulledAt: deps.now().toISOString(),
-    });
+    await deps.store.putImage(
+      {
+        name,
+        target: resolved.manifestDescriptor,
+        repoDigest: resolved.repoDigest,
+        pulledAt: deps.now().toISOString(),
+      },
+      { keepPrevious: options.keepPrevious === true },
+    );
     options.onEvent?.({ type: 'named', reference: name });
     return {
       reference: name,
@@ -96,6 +103,7 @@ export async function pullImage(deps: PullDeps, ref: Reference, options: PullOpt
       configDigest: manifest.config.digest,
       size: manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0),
       fetchedLayers: fetched,
+      ...(resolved.mirror ? { mirror: resolved.mirror } : {}),
       ...(unpacked ? { unpackedLayers: unpacked.unpacked, unpackedSize: unpacked.size } : {}),
     };
   } finally {

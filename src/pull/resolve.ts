@@ -16,6 +16,8 @@ export interface ResolvedImage {
   manifestDescriptor: Descriptor;
   manifestBytes: Buffer;
   manifest: ImageManifest;
+  /** The mirror that resolved the reference, when not the registry itself. */
+  mirror?: string;
 }
 
 function descriptorOf(fetched: FetchedManifest, platform?: Platform): Descriptor {
@@ -34,8 +36,10 @@ export async function resolveImage(
   const repo = { registry: ref.registry, repository: ref.repository };
   const top = await registry.getManifest(repo, referenceTarget(ref), undefined, { signal });
   const parsed = parseManifest(top.bytes, top.mediaType, name);
+  const via = top.mirror ? { mirror: top.mirror } : {};
   if (parsed.kind === 'manifest') {
     return {
+      ...via,
       repoDigest: top.digest,
       manifestDescriptor: descriptorOf(top),
       manifestBytes: top.bytes,
@@ -72,6 +76,7 @@ export async function resolveImage(
     );
   }
   return {
+    ...via,
     repoDigest: top.digest,
     index: { descriptor: descriptorOf(top), bytes: top.bytes },
     manifestDescriptor: { ...descriptorOf(child), platform: chosen.platform ?? platform },

@@ -56,6 +56,8 @@ export interface DesiredImage {
   image: string;
   platform?: string;
   pullPolicy: PullPolicy;
+  /** file:/// archive the image is imported from (air-gapped nodes). */
+  source?: string;
   file: string;
 }
 
@@ -211,6 +213,7 @@ export function desiredState(docs: LoadedDoc[], host: HostLayout): DesiredState 
           image: normalizeImage(doc.spec.ref),
           ...(doc.spec.platform ? { platform: doc.spec.platform } : {}),
           pullPolicy: doc.spec.pullPolicy ?? 'IfNotPresent',
+          ...(doc.spec.source ? { source: doc.spec.source } : {}),
           file,
         });
       }

@@ -30,7 +30,8 @@ import type { TaskOutcome, TaskReport, Tasks } from './tasks.js';
 export interface ExecuteDeps {
   rt: RuntimeDeps;
   host: HostLayout;
-  pull(image: string, platform?: string): Promise<void>;
+  /** Pull `image`, or import it from `source` (an Image's file:/// archive). */
+  pull(image: string, platform?: string, source?: string): Promise<void>;
   /** Each action as it finishes (`error` when it failed). */
   onDone?(action: Action, error?: unknown): void;
   sleep?(ms: number): Promise<void>;
@@ -140,7 +141,7 @@ async function runOne(
   const { rt } = deps;
   switch (a.kind) {
     case 'pull':
-      return slots.pull(() => deps.pull(a.image, a.platform));
+      return slots.pull(() => deps.pull(a.image, a.platform, a.source));
     case 'setup-pod': {
       const pod = desired.pods.find((p) => p.name === a.pod);
       if (pod) await slots.step(() => setUpPod(pod));

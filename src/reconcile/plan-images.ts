@@ -11,7 +11,7 @@ import { backingOff } from './plan-waits.js';
  * passed since its last pull (a moved tag is followed), else a wait until then (the daemon wakes
  * for it). A pull under way or a failure backing off is left alone: what runs keeps running.
  */
-function planRefresh(input: PlanInput, image: string, w: { platform?: string; who: string[] }): Action[] {
+function planRefresh(input: PlanInput, image: string, w: Wanted): Action[] {
   const refreshMs = input.imageRefreshMs as number;
   if (input.inFlight?.has(imageKey(image)) || activeFailure(input.failures ?? {}, imageKey(image), input.now))
     return [];
@@ -32,10 +32,23 @@ function planRefresh(input: PlanInput, image: string, w: { platform?: string; wh
       kind: 'pull',
       image,
       ...(w.platform ? { platform: w.platform } : {}),
+      ...(w.source ? { source: w.source } : {}),
       for: w.who,
       reason: `${image}: pullPolicy Always, ${ago} (${w.who.join(', ')})`,
     },
   ];
+}
+
+/** What an `Image` object adds to a wanted reference: its platform, archive source, and pullPolicy Always. */
+interface ImageWant {
+  platform?: string;
+  source?: string;
+  always?: boolean;
+}
+
+interface Wanted extends ImageWant {
+  never: boolean;
+  who: string[];
 }
 
 export function planImages(input: PlanInput): { actions: Action[]; unpullable: Set<string> } {
@@ -43,11 +56,13 @@ export function planImages(input: PlanInput): { actions: Action[]; unpullable: S
   const failures = input.failures ?? {};
   const inFlight = input.inFlight ?? new Map<string, string>();
   const actions: Action[] = [];
-  const wanted = new Map<string, { platform?: string; never: boolean; always?: boolean; who: string[] }>();
-  const want = (image: string, who: string, never: boolean, platform?: string, always = false) => {
+  const wanted = new Map<string, Wanted>();
+  const want = (image: string, who: string, never: boolean, from: ImageWant = {}) => {
+    const { platform, source, always } = from;
     const w = wanted.get(image) ?? { never: true, who: [] };
     if (always) w.always = true;
     if (platform) w.platform = platform; // an Image's platform, even when a pod wants the ref too
+    if (source) w.source = source;
     w.never &&= never;
     w.who.push(who);
     wanted.set(image, w);
@@ -58,7 +73,11 @@ export function planImages(input: PlanInput): { actions: Action[]; unpullable: S
       want(c.image, `${p.name}/${c.name}`, c.pullPolicy === 'Never');
   }
   for (const i of desired.images)
-    want(i.image, `Image ${i.name}`, i.pullPolicy === 'Never', i.platform, i.pullPolicy === 'Always');
+    want(i.image, `Image ${i.name}`, i.pullPolicy === 'Never', {
+      platform: i.platform,
+      source: i.source,
+      always: i.pullPolicy === 'Always',
+    });
   const unpullable = new Set<string>(); // missing, and not pulled in this pass
   for (const [image, w] of wanted) {
     if (observed.images.has(image)) {
@@ -88,6 +107,7 @@ export function planImages(input: PlanInput): { actions: Action[]; unpullable: S
               kind: 'pull',
               image,
               ...(w.platform ? { platform: w.platform } : {}),
+              ...(w.source ? { source: w.source } : {}),
               for: w.who,
               reason: `${image}: ${missing} (${w.who.join(', ')})`,
             },

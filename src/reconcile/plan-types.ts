@@ -68,6 +68,8 @@ export type Action =
       kind: 'pull';
       image: string;
       platform?: string;
+      /** An Image's `source`: a file:/// archive to import the image from instead of its registry. */
+      source?: string;
       /** The pods' containers (`pod/container`) and Images that want it. */
       for: string[];
       reason: string;

@@ -12,6 +12,7 @@
 //   challenge.ts    WWW-Authenticate parsing (pure)
 //   credentials.ts  docker-style config.json → credentials by registry host
 //   retry.ts        bounded back-off with full jitter; errors.ts statuses/sockets → coded errors
+//   mirrors.ts      a client over several endpoints: mirrors in order, then the registry itself
 //
 // Invariants: plain HTTP only to registries `isPlainHttpAllowed` accepts (loopback by default),
 // never because a redirect asked; credentials only to their registry and the token realm it
@@ -49,6 +50,10 @@ export interface RegistryClientOptions {
   random?: () => number;
   now?: () => number;
   userAgent?: string;
+  /** Extra request headers for the registry's own origin (host config). */
+  headers?: Record<string, string>;
+  /** TLS for the connections this client's own Agent makes: a CA bundle, a client certificate, no verification. */
+  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean };
 }
 
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
@@ -60,6 +65,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         bodyTimeout: idleTimeoutMs,
         connectTimeout: Math.min(idleTimeoutMs, 10_000),
         connections: 16,
+        ...(options.tls ? { connect: { ...options.tls } } : {}),
       });
   const dispatcher = options.dispatcher ?? (ownDispatcher as Agent);
   const userAgent = options.userAgent ?? 'berth/0.1';
@@ -80,6 +86,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     idleTimeoutMs,
     now,
     userAgent,
+    ...(options.headers ? { extraHeaders: options.headers } : {}),
   };
   const policy: RetryPolicy = {
     retries: options.retries ?? 4,

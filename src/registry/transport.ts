@@ -21,6 +21,8 @@ export interface TransportOptions {
   idleTimeoutMs: number;
   now: () => number;
   userAgent: string;
+  /** Sent with every request to the registry's own origin (host config `headers`), never elsewhere. */
+  extraHeaders?: Record<string, string>;
 }
 
 export interface GetOptions {
@@ -79,7 +81,11 @@ export async function registryGet(
   let authTried = false;
   for (let hops = 0; ; ) {
     const sameOrigin = url.origin === origin;
-    const headers: Record<string, string> = { 'user-agent': t.userAgent, ...o.headers };
+    const headers: Record<string, string> = {
+      'user-agent': t.userAgent,
+      ...(sameOrigin ? t.extraHeaders : undefined),
+      ...o.headers,
+    };
     const authorization = sameOrigin ? t.auth.header(registry, o.scope) : undefined;
     if (authorization) headers.authorization = authorization;
     let res: Dispatcher.ResponseData;

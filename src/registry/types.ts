@@ -15,6 +15,8 @@ export interface FetchedManifest {
   mediaType: string;
   /** sha256 of `bytes`; when fetched by digest, equal to it (or the fetch failed). */
   digest: Digest;
+  /** The mirror that served it, when not the registry itself (mirrors.ts). */
+  mirror?: string;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { ContentStore } from '../content/types.js';
 import { BerthError, errnoCode, hasCode } from '../lib/errors.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { conmonOf } from './conmon-process.js';
+import { markImageUsed } from './mark-used.js';
 import { removeById } from './orphans.js';
 import { containerPaths, type RuntimePaths } from './paths.js';
 import { type ContainerRecord, readRecords, writeRecord } from './record.js';
@@ -37,7 +38,8 @@ export interface RuntimeDeps {
   seccompProfile(): Promise<SeccompProfile | undefined>;
   /** Where a process's text of /etc/resolv.conf comes from. */
   hostResolvConf: string;
-  logSizeMax: number;
+  /** Size at which conmon rotates a container's log (the host config's logs.maxBytes; create only). */
+  logSizeMax(): Promise<number>;
   /** How long conmon and `runc create` may take to report (conmon.ts); the host config's. */
   createTimeoutMs?(): Promise<number>;
   sleep?: (ms: number) => Promise<void>;
@@ -149,6 +151,10 @@ export async function startCreated(deps: RuntimeDeps, r: ContainerRecord): Promi
   }
   r.startedAt = deps.now().toISOString();
   await writeRecord(p.record, r);
+  await deps.images().then(
+    ({ store }) => markImageUsed(store, r.image, deps.now()),
+    () => undefined, // no store to record in: the container runs all the same
+  );
   const pid = Number((await readFile(p.pidFile, 'utf8').catch(() => '')).trim()) || null;
   return {
     id: r.id,

@@ -17,6 +17,7 @@ import { containerCgroupPath } from './cgroups.js';
 import { createWithConmon } from './conmon.js';
 import { findContainer, type RuntimeDeps } from './containers.js';
 import { loadHostConfinement } from './host-confinement.js';
+import { markImageUsed } from './mark-used.js';
 import { createNetns, removeNetns } from './netns.js';
 import { markCreating } from './orphans.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
@@ -237,7 +238,7 @@ async function createHoldingLease(
       paths: p,
       runtime: deps.paths,
       runc: deps.runc,
-      logSizeMax: deps.logSizeMax,
+      logSizeMax: await deps.logSizeMax(),
       timeoutMs: await deps.createTimeoutMs?.(),
     });
     await unmountStaged(staged.splice(0)); // the container's mount namespace has its own binds now
@@ -254,6 +255,7 @@ async function createHoldingLease(
       ...(annotations ? { annotations } : {}),
     };
     await writeRecord(p.record, record);
+    await markImageUsed(store, image.name, deps.now());
     return record;
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => undefined);

@@ -7,6 +7,7 @@
 // usual ones; a test may also write its own (return true when it answered).
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type ServerOptions as TlsOptions } from 'node:https';
 import type { Socket } from 'node:net';
 
 export interface RecordedRequest {
@@ -36,15 +37,21 @@ export interface HostileRegistry {
 
 export const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-/** `address`: where to listen (loopback unless a test needs a registry beyond it). */
-export async function startHostileRegistry(address = '127.0.0.1'): Promise<HostileRegistry> {
+/**
+ * `address`: where to listen (loopback unless a test needs a registry beyond it); `tls`: serve HTTPS
+ * with these options (a certificate, and `requestCert` to ask for a client's).
+ */
+export async function startHostileRegistry(
+  options: { address?: string; tls?: TlsOptions } = {},
+): Promise<HostileRegistry> {
+  const { address = '127.0.0.1', tls } = options;
   const manifests = new Map<string, { body: Buffer; mediaType: string }>();
   const blobs = new Map<string, Buffer>();
   const behaviours: Array<{ match: string; fn: Behaviour; n: number }> = [];
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
 
-  const server: Server = createServer(async (req, res) => {
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? '/';
     requests.push({ method: req.method ?? 'GET', path, headers: req.headers });
     for (const b of behaviours) {
@@ -70,7 +77,8 @@ export async function startHostileRegistry(address = '127.0.0.1'): Promise<Hosti
     const blob = blobs.get(`${repo}/${ref}`);
     if (!blob) return void res.writeHead(404).end();
     serveRange(req, res, blob);
-  });
+  };
+  const server: Server = tls ? createTlsServer(tls, handler) : createServer(handler);
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -80,7 +88,7 @@ export async function startHostileRegistry(address = '127.0.0.1'): Promise<Hosti
   const host = `${address}:${port}`;
   return {
     host,
-    url: `http://${host}`,
+    url: `${tls ? 'https' : 'http'}://${host}`,
     requests,
     putManifest(repo, tags, body, mediaType) {
       const buf = Buffer.from(body);

@@ -39,7 +39,7 @@ describe('the host config in effect', () => {
     putSimpleImage(reg, 'test/secret', 'v1', Buffer.from('layer'));
     requireBasic(reg, 'alice:s3cret');
     if (outside) {
-      far = await startHostileRegistry(outside);
+      far = await startHostileRegistry({ address: outside });
       putSimpleImage(far, 'test/app', 'v1', Buffer.from('layer'));
     }
   });

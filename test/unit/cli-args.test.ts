@@ -40,6 +40,15 @@ describe('parseCommandArgs', () => {
     expect(a.positionals).toEqual(['x']);
   });
 
+  it('leaves -o to a command that owns it (image export -o FILE); --output stays global', () => {
+    const a = parseCommandArgs(
+      ['img', '-o', 'out.tar', '--output', 'json'],
+      { file: { type: 'string', short: 'o' } },
+      {},
+    );
+    expect([a.values.file, a.global.output, a.positionals]).toEqual(['out.tar', 'json', ['img']]);
+  });
+
   it('rejects unknown flags and bad output formats with ERR_USAGE', () => {
     for (const argv of [['--frobnicate'], ['--output', 'yaml']]) {
       let caught: unknown;

@@ -229,6 +229,7 @@ describe('metrics text', () => {
     const pods: PodView[] = [
       {
         name: 'web',
+        namespace: 'default',
         phase: 'Running',
         ready: '1/1',
         sourceFile: '',

@@ -27,10 +27,13 @@ describe('host config', () => {
   it('applies defaults to an empty file', () => {
     expect(parseHostConfig('', 'c.yaml')).toEqual({
       plainHttpRegistries: [],
+      registries: {},
       authFile: '/etc/berth/auth.json',
       pull: { maxConcurrentDownloads: 3, retries: 4, idleTimeoutMs: 30_000, alwaysRefreshMs: 300_000 },
       seccompProfile: undefined,
       createTimeoutMs: 60_000,
+      images: { gcHighPercent: 85, gcLowPercent: 80 },
+      logs: { maxBytes: 10 * 2 ** 20 },
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
         maxImageBytes: 128 * 2 ** 30,
@@ -41,6 +44,93 @@ describe('host config', () => {
       events: { maxBytes: 4 * 2 ** 20 },
       metrics: { listen: undefined },
     });
+  });
+
+  it('reads image GC thresholds and the log size, and refuses a low threshold not below the high one', () => {
+    const config = parseHostConfig('images: { gcHighPercent: 95 }\nlogs: { maxBytes: 65536 }', 'c.yaml');
+    expect([config.images, config.logs]).toEqual([
+      { gcHighPercent: 95, gcLowPercent: 80 },
+      { maxBytes: 65536 },
+    ]);
+    expect(parseHostConfig('images: { gcHighPercent: 50 }', 'c.yaml').images).toEqual({
+      gcHighPercent: 50,
+      gcLowPercent: 45,
+    });
+    expect(() => parseHostConfig('images: { gcHighPercent: 70, gcLowPercent: 70 }', 'c.yaml')).toThrow(
+      'images.gcLowPercent (70) must be less than images.gcHighPercent (70)',
+    );
+  });
+
+  it('reads mirrors (hosts.toml model): order, capabilities, TLS files, headers, rewrites, _default', () => {
+    const text = [
+      'registries:',
+      '  docker.io:',
+      '    ca: /etc/berth/hub-ca.pem',
+      '    mirrors:',
+      '      - host: mirror.lan:5000',
+      '        plainHttp: true',
+      '        capabilities: [pull]',
+      '        headers: { X-Token: t }',
+      '        rewrite: { "^library/(.*)$": "hub/$1" }',
+      '      - { host: cache.lan, clientCert: /c.pem, clientKey: /c.key, skipVerify: true }',
+      '  _default:',
+      '    mirrors: [{ host: everything.lan }]',
+    ].join('\n');
+    const c = parseHostConfig(text, 'c.yaml');
+    expect(c.plainHttpRegistries).toEqual([]);
+    expect(c.registries).toEqual({
+      'docker.io': {
+        origin: {
+          host: 'docker.io',
+          plainHttp: false,
+          ca: '/etc/berth/hub-ca.pem',
+          skipVerify: false,
+          headers: {},
+        },
+        mirrors: [
+          {
+            host: 'mirror.lan:5000',
+            plainHttp: true,
+            skipVerify: false,
+            headers: { 'X-Token': 't' },
+            capabilities: ['pull'],
+            rewrite: [['^library/(.*)$', 'hub/$1']],
+          },
+          {
+            host: 'cache.lan',
+            plainHttp: false,
+            clientCert: '/c.pem',
+            clientKey: '/c.key',
+            skipVerify: true,
+            headers: {},
+            capabilities: ['pull', 'resolve'],
+            rewrite: [],
+          },
+        ],
+      },
+      _default: {
+        origin: { host: '_default', plainHttp: false, skipVerify: false, headers: {} },
+        mirrors: [
+          {
+            host: 'everything.lan',
+            plainHttp: false,
+            skipVerify: false,
+            headers: {},
+            capabilities: ['pull', 'resolve'],
+            rewrite: [],
+          },
+        ],
+      },
+    });
+    expect(() =>
+      parseHostConfig('registries:\n  r.lan:\n    mirrors: [{ host: m, rewrite: { "(": x } }]', 'c.yaml'),
+    ).toThrow('registries.r.lan.mirrors[0].rewrite: "(" is not a regular expression');
+    expect(() => parseHostConfig('registries:\n  r.lan: { clientCert: /c.pem }', 'c.yaml')).toThrow(
+      'registries.r.lan: clientCert and clientKey go together',
+    );
+    expect(() =>
+      parseHostConfig('registries:\n  r.lan:\n    mirrors: [{ host: m, capabilities: [push] }]', 'c.yaml'),
+    ).toThrow(/ERR_CONFIG_INVALID/);
   });
 
   it('reads registries, auth and pull limits', () => {
@@ -54,10 +144,22 @@ describe('host config', () => {
     ].join('\n');
     expect(parseHostConfig(text, 'c.yaml')).toEqual({
       plainHttpRegistries: ['registry.lan:5000'],
+      registries: {
+        'registry.lan:5000': {
+          origin: { host: 'registry.lan:5000', plainHttp: true, skipVerify: false, headers: {} },
+          mirrors: [],
+        },
+        'secure.example.com': {
+          origin: { host: 'secure.example.com', plainHttp: false, skipVerify: false, headers: {} },
+          mirrors: [],
+        },
+      },
       authFile: '/root/.docker/config.json',
       pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutMs: 2500, alwaysRefreshMs: 300_000 },
       seccompProfile: undefined,
       createTimeoutMs: 500,
+      images: { gcHighPercent: 85, gcLowPercent: 80 },
+      logs: { maxBytes: 10 * 2 ** 20 },
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
         maxImageBytes: 128 * 2 ** 30,
@@ -85,7 +187,9 @@ describe('host config', () => {
     ],
     [
       'pull: [1\n',
-      ['F:2:1: ERR_YAML_SYNTAX: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+      [
+        'F:2:1: ERR_YAML_SYNTAX: Flow sequence in block collection must be sufficiently indented and end with a ]',
+      ],
     ],
     [
       'unpack: { snapshotter: btrfs }\n',
@@ -93,7 +197,10 @@ describe('host config', () => {
     ],
     [
       'pull:\n  retries: -1\n  color: red\n',
-      ['F:3:3: ERR_CONFIG_INVALID: unknown field pull.color', 'F:2:12: ERR_CONFIG_INVALID: pull.retries must be >= 0'],
+      [
+        'F:3:3: ERR_CONFIG_INVALID: unknown field pull.color',
+        'F:2:12: ERR_CONFIG_INVALID: pull.retries must be >= 0',
+      ],
     ],
   ])('%j is reported one line per problem at its position, the code once per line', (text, lines) => {
     const expected = ['ERR_CONFIG_INVALID', ...lines.map((l) => l.replace(/^F:/, '/etc/berth/config.yaml:'))];

@@ -2,13 +2,14 @@ import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { callDaemon, socketPath } from '../../api/client.js';
 import { eventOfAction } from '../../events/from-reconcile.js';
-import { BerthError } from '../../lib/errors.js';
+import { BerthError, formatErrorLine } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { isError } from '../../manifest/severity.js';
 import { type ApplySummary, applyOnce, summarizeApply } from '../../reconcile/loop.js';
 import type { Command, CommandContext } from '../command.js';
+import { formatImageGc, runImageGc } from '../image-gc.js';
 import { renderJson } from '../output.js';
-import { createPuller } from '../puller.js';
+import { createReconcilePull } from '../reconcile-pull.js';
 import { formatAction, openReconciler } from '../reconciler.js';
 
 const realDir = (dir: string) => realpath(dir).catch(() => resolve(dir));
@@ -47,15 +48,15 @@ export const applyCommand: Command = {
     if (summary) {
       if (!json) for (const a of summary.done) ctx.stdout.write(`${formatAction(a)}\n`);
     } else {
-      const pull = createPuller(ctx);
+      const pull = createReconcilePull(ctx, (line) => {
+        if (!json) ctx.stdout.write(`${line}\n`);
+      });
       const events = await ctx.events(); // what a local apply does is recorded as the daemon's is
       const result = await applyOnce(
         await openReconciler(ctx),
         dir,
         {
-          pull: async (image, platform) => {
-            await pull({ image, ...(platform ? { platform } : {}) });
-          },
+          pull,
           onDone: (a, err) => {
             const e = eventOfAction(a, err);
             if (e) events.emit(e);
@@ -65,6 +66,12 @@ export const applyCommand: Command = {
         { retryNow: true },
       );
       summary = summarizeApply(result);
+      const gc = await runImageGc(ctx, dir, true).catch((err) => {
+        ctx.stderr.write(`image gc failed: ${formatErrorLine(err)}\n`);
+        return undefined;
+      });
+      const line = gc && formatImageGc(gc);
+      if (line && !json) ctx.stdout.write(`${line}\n`);
     }
     if (json) ctx.stdout.write(renderJson(summary));
     else {

@@ -12,7 +12,9 @@ import { failureKey } from '../../reconcile/failures.js';
 import { parseCount } from '../../runtime/quantity.js';
 import type { Command } from '../command.js';
 import { openDaemonMetrics } from '../daemon-metrics.js';
-import { createPuller } from '../puller.js';
+import { formatImageGc, runImageGc } from '../image-gc.js';
+import { watchImportDir } from '../import-dir.js';
+import { createReconcilePull } from '../reconcile-pull.js';
 import { formatAction, openReconciler } from '../reconciler.js';
 
 /** While converging: the start timeout is extended this much by each ping (the unit's TimeoutStartSec). */
@@ -33,11 +35,11 @@ export const daemonCommand: Command = {
   async run(ctx, { values }) {
     const dir = typeof values.manifests === 'string' ? values.manifests : '/etc/berth/manifests';
     const resyncMs = (typeof values.resync === 'string' ? parseCount(values.resync, '--resync') : 30) * 1000;
-    const pull = createPuller(ctx);
     const stamp = () => ctx.now().toISOString();
     const log = createLogLines(ctx.stdout, ctx.stderr, isJournalStream(ctx.env.JOURNAL_STREAM, 2));
     const info = (line: string) => log.write('info', `${stamp()} ${line}`);
     const fail = (line: string) => log.write('error', `${stamp()} ${line}`);
+    const pull = createReconcilePull(ctx, info);
     // Read (and removed from the environment) before anything is started: conmon must not inherit it.
     const notifier = createNotifier({
       env: ctx.env,
@@ -64,7 +66,51 @@ export const daemonCommand: Command = {
     const r = await openReconciler(ctx);
     const metrics = openDaemonMetrics(ctx, r, events);
     const closeMetrics = await metrics.listen();
-    await runDaemon(r, {
+    // Image GC after a pass, one at a time, beside the loop (it waits for pulls under way).
+    let gcRunning = false;
+    let trimDue = true; // at start, and after each pass that pulled
+    const collect = (pulled: boolean) => {
+      trimDue ||= pulled;
+      if (gcRunning) return;
+      gcRunning = true;
+      const trim = trimDue;
+      trimDue = false;
+      runImageGc(ctx, dir, trim)
+        .then((gc) => {
+          const line = gc && formatImageGc(gc);
+          if (!line) return;
+          info(line);
+          for (const image of gc?.removed ?? [])
+            events.emit({ type: 'image', object: image, reason: 'GarbageCollected', message: line });
+        })
+        .catch((err) => fail(`image gc failed: ${formatErrorLine(err)}`))
+        .finally(() => {
+          gcRunning = false;
+        });
+    };
+    const { importDir } = (await ctx.hostConfig()).images;
+    let askForPass: (() => void) | undefined;
+    const imports = importDir
+      ? watchImportDir(ctx, importDir, {
+          onImported: (file, imported) => {
+            for (const i of imported.images) {
+              info(`imported ${i.reference} from ${file}`);
+              events.emit({
+                type: 'image',
+                object: i.reference,
+                reason: 'Imported',
+                message: `from ${file}`,
+              });
+            }
+            askForPass?.();
+          },
+          onError: (file, err) => fail(`import of ${file} failed: ${formatErrorLine(err)}`),
+        })
+      : undefined;
+    const running = runDaemon(r, {
+      onTrigger: (trigger) => {
+        askForPass = trigger;
+      },
       dir,
       events,
       routes: metrics.routes,
@@ -85,14 +131,14 @@ export const daemonCommand: Command = {
           }
         : {}),
       execute: {
-        pull: async (image, platform) => {
+        pull: async (image, platform, source) => {
           const started = performance.now();
           let bytes = 0;
           const onEvent = (e: PullEvent) => {
             if (e.type === 'layer' && e.state === 'done') bytes += e.size;
           };
           try {
-            await pull({ image, onEvent, ...(platform ? { platform } : {}) });
+            await pull(image, platform, source, onEvent);
             metrics.counters.recordPull({ bytes, ms: performance.now() - started, ok: true });
           } catch (err) {
             metrics.counters.recordPull({ bytes, ms: performance.now() - started, ok: false });
@@ -132,12 +178,14 @@ export const daemonCommand: Command = {
           lastStatus = status;
           if (Object.keys(fields).length > 0) notifier.notify(fields);
         }
+        collect(result.executed.done.some((a) => a.kind === 'pull'));
       },
       onError: (err) => {
         metrics.counters.recordPassError();
         fail(formatErrorLine(err));
       },
     });
+    await running.finally(() => imports?.close());
     await closeMetrics();
     notifier?.notify({ STATUS: 'stopped; containers keep running' });
     await notifier?.flush();

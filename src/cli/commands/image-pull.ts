@@ -36,7 +36,9 @@ export const imagePull: Command = {
       ctx.stdout.write(renderJson({ ...result, durationMs: elapsed }));
     } else {
       ctx.stdout.write(
-        `pulled ${result.reference} (${result.manifestDigest}), ${formatSize(result.size)}, ` +
+        `pulled ${result.reference} (${result.manifestDigest})` +
+          (result.mirror ? ` from mirror ${result.mirror}` : '') +
+          `, ${formatSize(result.size)}, ` +
           `${result.fetchedLayers} layer(s) fetched` +
           (result.unpackedSize !== undefined
             ? `, ${result.unpackedLayers} unpacked (${formatSize(result.unpackedSize)} uncompressed)`

@@ -7,6 +7,8 @@ import { containerLogs } from './container-logs.js';
 import { containerLs } from './container-ls.js';
 import { daemonCommand } from './daemon.js';
 import { eventsCommand } from './events.js';
+import { imageExport } from './image-export.js';
+import { imageImport } from './image-import.js';
 import { imageInspect } from './image-inspect.js';
 import { imageLs } from './image-ls.js';
 import { imagePrune } from './image-prune.js';
@@ -32,6 +34,8 @@ export const COMMANDS: readonly Command[] = [
   imageInspect,
   imageUnpack,
   imagePrune,
+  imageImport,
+  imageExport,
   containerCreate,
   containerStart,
   containerStop,

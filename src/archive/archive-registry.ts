@@ -1,0 +1,85 @@
+// An image archive behind the registry client's port, so `image import` runs the very code a pull
+// runs (pull/pull-image.ts): platform selection, size and digest checks, the ingest writer's
+// verification before a blob is visible, unpacking into snapshots, and naming the image last.
+//
+// Invariants: a manifest is read only up to MAX_MANIFEST_BYTES and only when its size and digest
+// match what pointed at it; a blob whose file is not exactly its descriptor's size is refused
+// before a byte is written; tags are looked up among the archive's names only.
+import { BerthError } from '../lib/errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
+import { isDigest, sha256Of } from '../oci/digest.js';
+import { MAX_MANIFEST_BYTES } from '../oci/image.js';
+import type { FetchedManifest, RegistryClient, RepoRef } from '../registry/types.js';
+import type { ImageSet } from './image-set.js';
+
+async function blobBytes(set: ImageSet, desc: Descriptor, max: number): Promise<Buffer> {
+  const blob = set.blob(desc.digest);
+  if ('bytes' in blob) return blob.bytes;
+  const file = await set.files.get(blob.path);
+  if (!file)
+    throw new BerthError('ERR_BLOB_NOT_FOUND', 'not-found', `${set.files.name} has no blob ${desc.digest}`);
+  return file.read(max);
+}
+
+function mismatch(set: ImageSet, desc: Descriptor, why: string): BerthError {
+  return new BerthError('ERR_DIGEST_MISMATCH', 'integrity', `${set.files.name}: blob ${desc.digest}: ${why}`);
+}
+
+export function createArchiveRegistry(set: ImageSet): RegistryClient {
+  const byDigest = new Map<string, Descriptor>(set.images.map((i) => [i.descriptor.digest, i.descriptor]));
+  const byName = new Map(set.images.map((i) => [i.name, i.descriptor]));
+  return {
+    async ping() {},
+    async getManifest(repo: RepoRef, target: string, expected?: Descriptor): Promise<FetchedManifest> {
+      const name = `${repo.registry}/${repo.repository}${isDigest(target) ? '@' : ':'}${target}`;
+      const desc = expected ?? (isDigest(target) ? byDigest.get(target) : byName.get(name));
+      if (!desc)
+        throw new BerthError('ERR_MANIFEST_NOT_FOUND', 'not-found', `${set.files.name} has no image ${name}`);
+      if (desc.size > MAX_MANIFEST_BYTES) {
+        throw new BerthError(
+          'ERR_MANIFEST_TOO_LARGE',
+          'limit',
+          `${name}: manifest larger than ${MAX_MANIFEST_BYTES} bytes`,
+        );
+      }
+      const bytes = await blobBytes(set, desc, MAX_MANIFEST_BYTES);
+      if (bytes.length !== desc.size)
+        throw mismatch(set, desc, `${bytes.length} bytes, descriptor says ${desc.size}`);
+      const digest = sha256Of(bytes);
+      if (digest !== desc.digest) throw mismatch(set, desc, `content has digest ${digest}`);
+      return { bytes, digest, mediaType: desc.mediaType };
+    },
+    async fetchBlob(_repo, desc, sink, o = {}) {
+      const blob = set.blob(desc.digest);
+      if ('bytes' in blob) {
+        if (blob.bytes.length !== desc.size)
+          throw mismatch(set, desc, `${blob.bytes.length} bytes, expected ${desc.size}`);
+        await sink.write(blob.bytes.subarray(sink.offset));
+        o.onProgress?.(desc.size);
+        return;
+      }
+      const file = await set.files.get(blob.path);
+      if (!file)
+        throw new BerthError(
+          'ERR_BLOB_NOT_FOUND',
+          'not-found',
+          `${set.files.name} has no blob ${desc.digest}`,
+        );
+      if (file.size !== desc.size) {
+        throw new BerthError(
+          'ERR_SIZE_MISMATCH',
+          'integrity',
+          `${set.files.name}: blob ${desc.digest} is ${file.size} bytes, descriptor says ${desc.size}`,
+        );
+      }
+      let held = sink.offset;
+      for await (const chunk of file.stream(sink.offset)) {
+        o.signal?.throwIfAborted();
+        await sink.write(chunk);
+        held += chunk.length;
+        o.onProgress?.(held);
+      }
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,118 @@
+// `image export`: images of the store into one archive, an OCI layout in a tar (oci-archive) or a
+// `docker save` archive (`docker load` reads it). The archive is written beside its destination
+// under a temporary name, fsynced, and renamed: a failed export leaves no partial FILE.
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fsyncDir } from '../content/fsync.js';
+import type { ContentStore } from '../content/types.js';
+import { describeImage, type ImageDetails } from '../images/describe.js';
+import { findImages } from '../images/find.js';
+import { type Descriptor, REF_NAME_ANNOTATION } from '../oci/descriptor.js';
+import { type Digest, digestAlgorithm, digestHex } from '../oci/digest.js';
+import { MediaType } from '../oci/media-types.js';
+import { DEFAULT_REGISTRY } from '../oci/reference.js';
+import { CONTAINERD_NAME_ANNOTATION } from './oci-layout.js';
+import { TarWriter } from './tar-writer.js';
+
+export type ExportFormat = 'oci' | 'docker';
+
+export interface ExportResult {
+  file: string;
+  format: ExportFormat;
+  images: string[];
+  blobs: number;
+  bytes: number;
+}
+
+function blobName(digest: Digest): string {
+  return `blobs/${digestAlgorithm(digest)}/${digestHex(digest)}`;
+}
+
+/** `docker.io/library/busybox:1` → `busybox:1`, as `docker load` prints and expects tags. */
+export function familiarName(name: string): string {
+  const prefix = `${DEFAULT_REGISTRY}/`;
+  if (!name.startsWith(prefix)) return name;
+  const rest = name.slice(prefix.length);
+  return rest.startsWith('library/') && !rest.slice(8).includes('/') ? rest.slice(8) : rest;
+}
+
+/** The archive's metadata files for `images` (pure). */
+export function archiveMetadata(
+  images: ImageDetails[],
+  format: ExportFormat,
+  manifestSize: (digest: Digest) => number,
+): Array<[string, Buffer]> {
+  const json = (v: unknown) => Buffer.from(`${JSON.stringify(v)}\n`);
+  if (format === 'docker') {
+    const byId = new Map<string, { Config: string; RepoTags: string[]; Layers: string[] }>();
+    for (const i of images) {
+      const entry = byId.get(i.digest) ?? {
+        Config: blobName(i.manifest.config.digest),
+        RepoTags: [],
+        Layers: i.manifest.layers.map((l) => blobName(l.digest)),
+      };
+      entry.RepoTags.push(familiarName(i.name));
+      byId.set(i.digest, entry);
+    }
+    return [['manifest.json', json([...byId.values()])]];
+  }
+  const manifests: Descriptor[] = images.map((i) => ({
+    mediaType: i.mediaType,
+    digest: i.digest,
+    size: manifestSize(i.digest),
+    annotations: { [REF_NAME_ANNOTATION]: i.name, [CONTAINERD_NAME_ANNOTATION]: i.name },
+    ...(i.platform ? { platform: i.platform } : {}),
+  }));
+  return [
+    ['oci-layout', json({ imageLayoutVersion: '1.0.0' })],
+    ['index.json', json({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests })],
+  ];
+}
+
+export async function exportImages(
+  store: ContentStore,
+  refs: string[],
+  file: string,
+  format: ExportFormat,
+): Promise<ExportResult> {
+  const images: ImageDetails[] = [];
+  for (const ref of refs) {
+    for (const record of await findImages(store, ref)) {
+      if (!images.some((i) => i.name === record.name)) images.push(await describeImage(store, record));
+    }
+  }
+  const blobs = new Map<Digest, number>();
+  for (const i of images) {
+    if (format === 'oci') blobs.set(i.digest, (await store.size(i.digest)) ?? 0);
+    blobs.set(i.manifest.config.digest, i.manifest.config.size);
+    for (const l of i.manifest.layers) blobs.set(l.digest, l.size);
+  }
+  const metadata = archiveMetadata(images, format, (d) => blobs.get(d) ?? 0);
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const out = await open(tmp, 'wx', 0o600);
+  let bytes = 0;
+  try {
+    const tar = new TarWriter(out);
+    for (const [name, b] of metadata) await tar.addBytes(name, b);
+    for (const [digest, size] of blobs) {
+      await tar.addStream(
+        blobName(digest),
+        size,
+        createReadStream(store.blobPath(digest), { highWaterMark: 1 << 20 }),
+      );
+      bytes += size;
+    }
+    await tar.end();
+    await out.sync();
+    await out.close();
+    await rename(tmp, file);
+    await fsyncDir(dirname(file));
+  } catch (err) {
+    await out.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  return { file, format, images: images.map((i) => i.name), blobs: blobs.size, bytes };
+}

@@ -1,0 +1,309 @@
+// `berth image import|export` with archives made and read by skopeo (oci-archive:, docker-archive:,
+// oci: layouts), and hostile archives written byte by byte: nothing of a refused archive may
+// become visible in the store.
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Of } from '../../src/oci/digest.js';
+import { runBerth } from '../helpers/cli.js';
+import { buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { buildTar } from '../helpers/tar-build.js';
+
+const run = promisify(execFile);
+const skip = missingPrereqs(['skopeo', 'umoci']);
+
+describe.skipIf(skip)('berth image import / export', () => {
+  let layout: Layout;
+  let work: string;
+  const berth = (root: string, ...args: string[]) => runBerth(['--root', root, ...args]);
+  let n = 0;
+  const newRoot = () => join(work, `root-${n++}`);
+  const oci = () => `oci:${join(layout.dir, 'oci')}`;
+  /** Names in the store, and blobs whose bytes are not their digest (unverified content). */
+  const storeState = async (root: string) => {
+    const ls = await berth(root, 'image', 'ls', '--output', 'json');
+    const names = (JSON.parse(ls.stdout) as Array<{ name: string }>).map((i) => i.name).sort();
+    const dir = join(root, 'content/blobs/sha256');
+    const unverified: string[] = [];
+    for (const hex of await readdir(dir).catch(() => [])) {
+      if (sha256Of(await readFile(join(dir, hex))) !== `sha256:${hex}`) unverified.push(hex);
+    }
+    return { names, unverified };
+  };
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-archive-'));
+    layout = await createLayout();
+    await buildImage(layout, 'app', [
+      populateBusybox,
+      async (rootfs) => writeFile(join(rootfs, 'hello'), 'from the archive\n'),
+    ]);
+    await buildImage(layout, 'other', [async (rootfs) => writeFile(join(rootfs, 'other'), 'x\n')]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await layout?.cleanup();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('imports a skopeo docker-archive, verified and unpacked; a second import stores nothing again', async () => {
+    const file = join(work, 'docker.tar');
+    await run('skopeo', ['copy', '-q', `${oci()}:app`, `docker-archive:${file}:example.com/team/app:1`]);
+    const root = newRoot();
+    const first = await berth(root, 'image', 'import', file);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(
+      /^imported example\.com\/team\/app:1 \(sha256:[a-f0-9]{64}\), [\d.]+ [kM]B, 2 layer\(s\) stored, 2 unpacked\n1 image\(s\) from .*docker\.tar in /,
+    );
+    const dest = join(work, 'unpacked-docker');
+    expect((await berth(root, 'image', 'unpack', 'example.com/team/app:1', dest)).code).toBe(0);
+    expect(await readFile(join(dest, 'hello'), 'utf8')).toBe('from the archive\n');
+    const again = await berth(root, 'image', 'import', file);
+    expect(again.stdout).toMatch(/, 0 layer\(s\) stored, 0 unpacked\n/);
+  });
+
+  it('imports a skopeo oci-archive and an OCI layout directory, names from their annotations', async () => {
+    const file = join(work, 'oci.tar');
+    await run('skopeo', ['copy', '-q', `${oci()}:app`, `oci-archive:${file}:example.com/team/app:2`]);
+    const dir = join(work, 'layout-dir');
+    await run('skopeo', ['copy', '-q', `${oci()}:other`, `oci:${dir}:registry.lan/other:3`]);
+    const root = newRoot();
+    expect((await berth(root, 'image', 'import', file)).code).toBe(0);
+    expect((await berth(root, 'image', 'import', dir)).code).toBe(0);
+    expect((await storeState(root)).names).toEqual(['example.com/team/app:2', 'registry.lan/other:3']);
+  });
+
+  it('refuses a layout whose only names are bare tags, naming the problem', async () => {
+    const root = newRoot();
+    const r = await berth(root, 'image', 'import', join(layout.dir, 'oci'));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^berth: ERR_IMPORT_UNNAMED: .*: its 2 image\(s\) carry no reference/);
+  });
+
+  it('exports oci and docker archives that skopeo reads back to the same image, and that import again', async () => {
+    const src = join(work, 'src.tar');
+    await run('skopeo', ['copy', '-q', `${oci()}:app`, `docker-archive:${src}:example.com/team/app:1`]);
+    await run('skopeo', [
+      'copy',
+      '-q',
+      `${oci()}:other`,
+      `oci-archive:${join(work, 'o2.tar')}:example.com/team/other:1`,
+    ]);
+    const root = newRoot();
+    expect((await berth(root, 'image', 'import', src)).code).toBe(0);
+    expect((await berth(root, 'image', 'import', join(work, 'o2.tar'))).code).toBe(0);
+    const inspect = JSON.parse(
+      (await berth(root, 'image', 'inspect', 'example.com/team/app:1', '--output', 'json')).stdout,
+    );
+    const ociOut = join(work, 'out-oci.tar');
+    const exp = await berth(
+      root,
+      'image',
+      'export',
+      'example.com/team/app:1',
+      'example.com/team/other:1',
+      '-o',
+      ociOut,
+    );
+    expect(exp.code).toBe(0);
+    expect(exp.stdout).toMatch(
+      new RegExp(
+        `^exported example.com/team/app:1, example.com/team/other:1 to ${ociOut} \\(oci, 7 blobs, [\\d.]+ MB\\)\n$`,
+      ),
+    );
+    const { stdout: fromSkopeo } = await run('skopeo', [
+      'inspect',
+      '--raw',
+      `oci-archive:${ociOut}:example.com/team/app:1`,
+    ]);
+    expect(sha256Of(fromSkopeo)).toBe(inspect[0]?.digest ?? inspect.digest);
+    const dockerOut = join(work, 'out-docker.tar');
+    expect(
+      (
+        await berth(
+          root,
+          'image',
+          'export',
+          'example.com/team/app:1',
+          'example.com/team/other:1',
+          '--format',
+          'docker',
+          '-o',
+          dockerOut,
+        )
+      ).code,
+    ).toBe(0);
+    const back = join(work, 'skopeo-back');
+    await run('skopeo', [
+      'copy',
+      '-q',
+      `docker-archive:${dockerOut}:example.com/team/other:1`,
+      `oci:${back}:x`,
+    ]);
+    const { stdout: cfg } = await run('skopeo', ['inspect', '--config', `oci:${back}:x`]);
+    expect(JSON.parse(cfg).rootfs.diff_ids).toHaveLength(1);
+    for (const f of [ociOut, dockerOut]) {
+      const fresh = newRoot();
+      expect((await berth(fresh, 'image', 'import', f)).code).toBe(0);
+      expect((await storeState(fresh)).names).toEqual(['example.com/team/app:1', 'example.com/team/other:1']);
+    }
+    expect((await readdir(work)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  describe('hostile archives: a clear error, nothing visible', () => {
+    const config = Buffer.from(
+      JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+    );
+    const layer = buildTar([{ name: 'evil', data: 'x' }]);
+    const withLayer = (diffId: string) =>
+      Buffer.from(
+        JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          rootfs: { type: 'layers', diff_ids: [diffId] },
+        }),
+      );
+    const manifest = (layers: string[], tag = 'example.com/evil:1') =>
+      JSON.stringify([{ Config: 'config.json', RepoTags: [tag], Layers: layers }]);
+    const cases: Array<[string, () => Buffer, RegExp]> = [
+      [
+        'a name climbing out with ..',
+        () =>
+          buildTar([
+            { name: '../escape', data: 'x' },
+            { name: 'manifest.json', data: manifest([]) },
+          ]),
+        /^berth: ERR_ARCHIVE_UNSAFE: .*name "\.\.\/escape" climbs out with \.\.\n$/,
+      ],
+      [
+        'manifest.json naming a host path',
+        () =>
+          buildTar([
+            { name: 'config.json', data: withLayer(sha256Of(layer)) },
+            { name: 'manifest.json', data: manifest(['/etc/passwd']) },
+          ]),
+        /^berth: ERR_ARCHIVE_UNSAFE: .*absolute name "\/etc\/passwd"\n$/,
+      ],
+      [
+        'a layer that is a symlink to the host',
+        () =>
+          buildTar([
+            { name: 'config.json', data: withLayer(sha256Of(layer)) },
+            { name: 'l/layer.tar', type: '2', linkname: '/etc/passwd' },
+            { name: 'manifest.json', data: manifest(['l/layer.tar']) },
+          ]),
+        /^berth: ERR_ARCHIVE_UNSAFE: .*"l\/layer\.tar" links to the host path "\/etc\/passwd"\n$/,
+      ],
+      [
+        'a layer symlink climbing out of the archive',
+        () =>
+          buildTar([
+            { name: 'config.json', data: withLayer(sha256Of(layer)) },
+            { name: 'l/layer.tar', type: '2', linkname: '../../etc/passwd' },
+            { name: 'manifest.json', data: manifest(['l/layer.tar']) },
+          ]),
+        /^berth: ERR_ARCHIVE_UNSAFE: .*links out of the archive/,
+      ],
+      [
+        'a layer whose bytes are not its diffID',
+        () =>
+          buildTar([
+            { name: 'config.json', data: withLayer(`sha256:${'1'.repeat(64)}`) },
+            { name: 'layer.tar', data: layer },
+            { name: 'manifest.json', data: manifest(['layer.tar']) },
+          ]),
+        /^berth: ERR_DIGEST_MISMATCH: /,
+      ],
+      [
+        'an entry declaring more bytes than the file has (a huge entry)',
+        () =>
+          buildTar([
+            { name: 'config.json', data: config },
+            { name: 'manifest.json', data: manifest([]) },
+            { name: 'big', data: 'x', declaredSize: 2 ** 32 },
+          ]),
+        /^berth: ERR_ARCHIVE_TRUNCATED: .*declares 4294967296 bytes, past the end of the file\n$/,
+      ],
+      [
+        'a manifest.json larger than 4 MiB',
+        () => buildTar([{ name: 'manifest.json', data: Buffer.alloc(5 * 2 ** 20, 0x20) }]),
+        /^berth: ERR_ARCHIVE_ENTRY_TOO_LARGE: .*"manifest\.json" is 5242880 bytes \(limit 4194304\)\n$/,
+      ],
+      [
+        'the same file twice',
+        () =>
+          buildTar([
+            { name: 'manifest.json', data: manifest([]) },
+            { name: './manifest.json', data: '[]' },
+          ]),
+        /^berth: ERR_ARCHIVE_UNSAFE: .*"manifest\.json" appears twice\n$/,
+      ],
+      [
+        'a tar that is neither layout',
+        () => buildTar([{ name: 'README', data: 'hi' }]),
+        /^berth: ERR_ARCHIVE_FORMAT: .* is neither an OCI image layout \(index\.json\) nor a docker archive \(manifest\.json\)\n$/,
+      ],
+    ];
+    for (const [what, make, error] of cases) {
+      it(what, async () => {
+        const file = join(work, `hostile-${n}.tar`);
+        await writeFile(file, make());
+        const root = newRoot();
+        const r = await berth(root, 'image', 'import', file);
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(error);
+        expect(await storeState(root)).toEqual({ names: [], unverified: [] });
+      });
+    }
+
+    it('a gzip bomb stops at the image size limit and leaves no expanded copy', async () => {
+      const file = join(work, 'bomb.tar.gz');
+      await writeFile(file, gzipSync(Buffer.alloc(64 * 2 ** 20)));
+      const root = newRoot();
+      const cfg = join(work, 'small.yaml');
+      await writeFile(cfg, 'unpack:\n  maxImageBytes: 1048576\n');
+      const r = await runBerth(['--root', root, '--config', cfg, 'image', 'import', file]);
+      expect(r.stderr).toMatch(
+        /^berth: ERR_ARCHIVE_ENTRY_TOO_LARGE: .*bomb\.tar\.gz: expands past 1048576 bytes\n$/,
+      );
+      expect(await readdir(join(root, 'ingest'))).toEqual([]);
+    });
+
+    it('a FIFO, given or inside a layout directory, is refused without waiting for a writer', async () => {
+      const fifo = join(work, 'archive.fifo');
+      await run('mkfifo', [fifo]);
+      const root = newRoot();
+      const given = await berth(root, 'image', 'import', fifo);
+      expect(given.stderr).toMatch(
+        /^berth: ERR_ARCHIVE_FORMAT: .*archive\.fifo is neither a file nor a directory\n$/,
+      );
+      const dir = join(work, 'fifo-layout');
+      await mkdir(dir);
+      await run('mkfifo', [join(dir, 'index.json')]);
+      const inside = await berth(root, 'image', 'import', dir);
+      expect(inside.stderr).toMatch(/^berth: ERR_ARCHIVE_UNSAFE: .*"index\.json" is not a regular file\n$/);
+    });
+
+    it('an OCI layout directory whose blobs directory is a symlink out of it', async () => {
+      const dir = join(work, 'evil-layout');
+      const outside = join(work, 'outside');
+      await run('skopeo', ['copy', '-q', `${oci()}:other`, `oci:${outside}:registry.lan/other:3`]);
+      await mkdir(dir);
+      await writeFile(join(dir, 'index.json'), await readFile(join(outside, 'index.json')));
+      await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+      await symlink(join(outside, 'blobs'), join(dir, 'blobs'));
+      const root = newRoot();
+      const r = await berth(root, 'image', 'import', dir);
+      expect(r.stderr).toMatch(
+        /^berth: ERR_ARCHIVE_UNSAFE: .*"blobs\/sha256\/[a-f0-9]{64}" goes through a symlink or non-directory\n$/,
+      );
+      expect(await storeState(root)).toEqual({ names: [], unverified: [] });
+    });
+  });
+});

@@ -1,0 +1,207 @@
+// The pure pieces of image import/export, mirrors and image GC, table-driven.
+import { describe, expect, it } from 'vitest';
+import { parseDockerManifest } from '../../src/archive/docker-archive.js';
+import { familiarName } from '../../src/archive/export-images.js';
+import { nameOfEntry } from '../../src/archive/oci-layout.js';
+import { cleanArchivePath, resolveArchiveFile, type TarIndexEntry } from '../../src/archive/tar-index.js';
+import { imagesWanted } from '../../src/cli/image-gc.js';
+import { isArchiveName } from '../../src/cli/import-dir.js';
+import { sourcePath } from '../../src/cli/reconcile-pull.js';
+import { entriesAfterPut, entryToRecord, previousName, recordToEntry } from '../../src/content/index-file.js';
+import type { ManifestDoc } from '../../src/manifest/kinds.js';
+import { MediaType } from '../../src/oci/media-types.js';
+import { rewriteRepository } from '../../src/registry/mirrors.js';
+
+const entry = (name: string, type: TarIndexEntry['type'], linkname = ''): [string, TarIndexEntry] => [
+  name,
+  { name, type, offset: 512, size: 1, linkname },
+];
+
+describe('archive names', () => {
+  it.each([
+    ['./blobs//sha256/ab/', 'blobs/sha256/ab'],
+    ['manifest.json', 'manifest.json'],
+    ['.', ''],
+  ])('cleans %j to %j', (name, clean) => {
+    expect(cleanArchivePath(name, 'a.tar')).toBe(clean);
+  });
+
+  it.each([
+    ['/etc/passwd', 'absolute name "/etc/passwd"'],
+    ['a/../../b', 'name "a/../../b" climbs out with ..'],
+    ['a/../b', 'name "a/../b" climbs out with ..'],
+  ])('refuses %j', (name, why) => {
+    expect(() => cleanArchivePath(name, 'a.tar')).toThrow(`a.tar: ${why}`);
+  });
+
+  const entries = new Map([
+    entry('blobs/sha256/x', 'file'),
+    entry('id/layer.tar', 'symlink', '../blobs/sha256/x'),
+    entry('hard', 'link', 'blobs/sha256/x'),
+    entry('up', 'symlink', '../../etc/passwd'),
+    entry('host', 'symlink', '/etc/passwd'),
+    entry('loop1', 'symlink', 'loop2'),
+    entry('loop2', 'symlink', 'loop1'),
+    entry('dev', 'other'),
+  ]);
+  it('follows symlinks and hard links inside the archive only', () => {
+    expect(resolveArchiveFile(entries, 'id/layer.tar', 'a.tar')?.name).toBe('blobs/sha256/x');
+    expect(resolveArchiveFile(entries, 'hard', 'a.tar')?.name).toBe('blobs/sha256/x');
+    expect(resolveArchiveFile(entries, 'missing', 'a.tar')).toBeUndefined();
+    expect(() => resolveArchiveFile(entries, 'up', 'a.tar')).toThrow(
+      'a.tar: "up" links out of the archive ("../../etc/passwd")',
+    );
+    expect(() => resolveArchiveFile(entries, 'host', 'a.tar')).toThrow(
+      'a.tar: "host" links to the host path "/etc/passwd"',
+    );
+    expect(() => resolveArchiveFile(entries, 'loop1', 'a.tar')).toThrow('a.tar: "loop1": more than 8 links');
+    expect(() => resolveArchiveFile(entries, 'dev', 'a.tar')).toThrow('a.tar: "dev" is not a regular file');
+  });
+});
+
+describe('archive metadata', () => {
+  it('reads manifest.json entries, RepoTags null meaning no name', () => {
+    const text = JSON.stringify([
+      { Config: 'c.json', RepoTags: ['busybox:1'], Layers: ['l/layer.tar'] },
+      { Config: 'd.json', RepoTags: null, Layers: [] },
+    ]);
+    expect(parseDockerManifest(Buffer.from(text), 'm')).toEqual([
+      { config: 'c.json', tags: ['busybox:1'], layers: ['l/layer.tar'] },
+      { config: 'd.json', tags: [], layers: [] },
+    ]);
+    expect(() => parseDockerManifest(Buffer.from('{}'), 'm')).toThrow('m: not a JSON array');
+    expect(() => parseDockerManifest(Buffer.from('[{"Config":"c","Layers":[1]}]'), 'm')).toThrow(
+      'm: entry 0 has no Layers list',
+    );
+  });
+
+  it.each([
+    [
+      { 'io.containerd.image.name': 'docker.io/library/busybox:1', 'org.opencontainers.image.ref.name': '1' },
+      'docker.io/library/busybox:1',
+    ],
+    [{ 'org.opencontainers.image.ref.name': 'example.com/app:2' }, 'example.com/app:2'],
+    [{ 'org.opencontainers.image.ref.name': 'busybox:latest' }, 'docker.io/library/busybox:latest'],
+    [{ 'org.opencontainers.image.ref.name': 'latest' }, undefined],
+    [{ 'org.opencontainers.image.ref.name': 'Not A Ref:x' }, undefined],
+    [undefined, undefined],
+  ])('names an OCI index entry %j as %j', (annotations, name) => {
+    expect(nameOfEntry(annotations)).toBe(name);
+  });
+
+  it.each([
+    ['docker.io/library/busybox:1', 'busybox:1'],
+    ['docker.io/team/app:1', 'team/app:1'],
+    ['docker.io/library/a/b:1', 'library/a/b:1'],
+    ['example.com/x:1', 'example.com/x:1'],
+  ])('writes %j in a docker archive as %j', (name, familiar) => {
+    expect(familiarName(name)).toBe(familiar);
+  });
+});
+
+describe('previous digests in index.json', () => {
+  const d = (n: string) => `sha256:${n.repeat(64)}` as const;
+  const rec = (name: string, digest: `sha256:${string}`) => ({
+    name,
+    target: { mediaType: MediaType.ociManifest, digest, size: 1 },
+    repoDigest: digest,
+    pulledAt: 't0',
+  });
+  it.each([
+    ['r.lan:5000/app:1', 'r.lan:5000/app'],
+    ['r.lan:5000/app@sha256:' + '1'.repeat(64), 'r.lan:5000/app'],
+    ['r.lan/app', 'r.lan/app'],
+  ])('keeps %j under %j@digest', (name, base) => {
+    expect(previousName(name, d('f'))).toBe(`${base}@${d('f')}`);
+  });
+
+  it('keeps the digest a name moves away from under its digest name, once, other names untouched', () => {
+    const start = [recordToEntry(rec('r/app:1', d('a'))), recordToEntry(rec('r/other:1', d('b')))];
+    const once = entriesAfterPut(start, rec('r/app:1', d('c')), true, 't1');
+    const view = (es: typeof start) =>
+      es.map(entryToRecord).map((r) => [r?.name, r?.target.digest, r?.previousOf, r?.replacedAt]);
+    expect(view(once)).toEqual([
+      ['r/other:1', d('b'), undefined, undefined],
+      [`r/app@${d('a')}`, d('a'), 'r/app:1', 't1'],
+      ['r/app:1', d('c'), undefined, undefined],
+    ]);
+    // Back to a, then to c again: a's entry is renamed back and c is kept; nothing twice.
+    const back = entriesAfterPut(
+      entriesAfterPut(once, rec('r/app:1', d('a')), true, 't2'),
+      rec('r/app:1', d('c')),
+      true,
+      't3',
+    );
+    expect(
+      view(back)
+        .map((r) => r[0])
+        .sort(),
+    ).toEqual(['r/app:1', `r/app@${d('a')}`, `r/app@${d('c')}`, 'r/other:1']);
+    expect(view(entriesAfterPut(once, rec('r/app:1', d('e')), false, 't4')).map((r) => r[0])).toEqual([
+      'r/other:1',
+      `r/app@${d('a')}`,
+      'r/app:1',
+    ]);
+  });
+});
+
+describe('the controller side', () => {
+  it('collects the images manifests want and each Image keep', () => {
+    const docs = [
+      {
+        kind: 'Image',
+        apiVersion: 'berth.dev/v1alpha1',
+        metadata: { name: 'a' },
+        spec: { ref: 'busybox', keep: 2 },
+      },
+      {
+        kind: 'Pod',
+        apiVersion: 'v1',
+        metadata: { name: 'p' },
+        spec: {
+          initContainers: [{ name: 'i', image: 'r.lan/init:1' }],
+          containers: [{ name: 'm', image: 'BAD REF' }],
+        },
+      },
+    ] as unknown as ManifestDoc[];
+    const { wanted, keep } = imagesWanted(docs);
+    expect([...wanted].sort()).toEqual(['docker.io/library/busybox:latest', 'r.lan/init:1']);
+    expect([...keep]).toEqual([['docker.io/library/busybox:latest', 2]]);
+  });
+
+  it.each([
+    ['file:///srv/images/app.tar', '/srv/images/app.tar'],
+    ['file://localhost/srv/a%20b.tar', '/srv/a b.tar'],
+  ])('reads the source %j as %j', (url, path) => {
+    expect(sourcePath(url)).toBe(path);
+  });
+  it.each(['http://x/a.tar', 'file://other-host/a.tar', 'not a url'])('refuses the source %j', (url) => {
+    expect(() => sourcePath(url)).toThrow(`image source "${url}" is not a file:/// URL`);
+  });
+
+  it.each([
+    ['app.tar', true],
+    ['app.tar.gz', true],
+    ['.app.tar', false],
+    ['app.tar.part', false],
+    ['app.tar~', false],
+    ['app.tar.tmp', false],
+  ])('treats %j in the import directory as an archive: %j', (name, yes) => {
+    expect(isArchiveName(name)).toBe(yes);
+  });
+
+  it.each([
+    ['library/busybox', [['^library/(.*)$', 'hub/$1']], 'hub/busybox'],
+    ['team/app', [['^library/(.*)$', 'hub/$1']], 'team/app'],
+    [
+      'team/app',
+      [
+        ['^team/', 'a/'],
+        ['^team/', 'b/'],
+      ],
+      'a/app',
+    ],
+  ] as Array<[string, Array<[string, string]>, string]>)('rewrites %j with %j to %j', (path, rules, out) => {
+    expect(rewriteRepository(path, rules)).toBe(out);
+  });
+});

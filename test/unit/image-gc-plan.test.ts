@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { type GcImage, type GcInput, planImageGc } from '../../src/images/gc-plan.js';
+
+const MB = 2 ** 20;
+const img = (name: string, o: Partial<GcImage> = {}): GcImage => ({
+  name,
+  id: `sha256:${name}`,
+  pulledAt: '2026-01-01T00:00:00Z',
+  bytes: 10 * MB,
+  ...o,
+});
+const input = (o: Partial<GcInput>): GcInput => ({
+  images: [],
+  wanted: new Set(),
+  inUse: new Set(),
+  keep: new Map(),
+  usage: { totalBytes: 100 * MB, usedBytes: 90 * MB },
+  highPercent: 85,
+  lowPercent: 80,
+  ...o,
+});
+
+describe('planImageGc', () => {
+  it('does nothing at or below the high threshold', () => {
+    expect(
+      planImageGc(input({ images: [img('a')], usage: { totalBytes: 100 * MB, usedBytes: 85 * MB } })),
+    ).toEqual({
+      trim: [],
+      overHigh: false,
+      remove: [],
+    });
+  });
+
+  it('removes least recently used first (LAST USED, else PULLED) until below the low threshold', () => {
+    const images = [
+      img('used-recently', { lastUsedAt: '2026-03-01T00:00:00Z', pulledAt: '2025-01-01T00:00:00Z' }),
+      img('pulled-old', { pulledAt: '2025-06-01T00:00:00Z', bytes: 6 * MB }),
+      img('used-long-ago', {
+        lastUsedAt: '2026-02-01T00:00:00Z',
+        pulledAt: '2025-01-01T00:00:00Z',
+        bytes: 6 * MB,
+      }),
+    ];
+    // 90 MB used, target 80 MB: pulled-old (6) leaves 84, used-long-ago (6) leaves 78.
+    expect(planImageGc(input({ images }))).toEqual({
+      trim: [],
+      overHigh: true,
+      remove: [
+        { name: 'pulled-old', bytes: 6 * MB },
+        { name: 'used-long-ago', bytes: 6 * MB },
+      ],
+    });
+  });
+
+  it('never removes what a manifest names or a container uses (by name or id)', () => {
+    const images = [img('wanted'), img('by-name'), img('by-id'), img('free', { bytes: MB })];
+    const plan = planImageGc(
+      input({ images, wanted: new Set(['wanted']), inUse: new Set(['by-name', 'sha256:by-id']) }),
+    );
+    expect(plan.remove).toEqual([{ name: 'free', bytes: MB }]);
+  });
+
+  it('keeps the newest `keep` previous digests of a ref and trims the rest, disk full or not', () => {
+    const prev = (n: number) =>
+      img(`r/app@sha256:${n}`, {
+        previousOf: 'r/app:1',
+        replacedAt: `2026-01-0${n}T00:00:00Z`,
+        pulledAt: '2024-01-01T00:00:00Z',
+      });
+    const images = [img('r/app:1'), prev(1), prev(2), prev(3)];
+    const calm = { totalBytes: 100 * MB, usedBytes: 10 * MB };
+    expect(planImageGc(input({ images, keep: new Map([['r/app:1', 2]]), usage: calm }))).toEqual({
+      trim: ['r/app@sha256:1'],
+      overHigh: false,
+      remove: [],
+    });
+    expect(planImageGc(input({ images, usage: calm })).trim).toEqual([
+      'r/app@sha256:1',
+      'r/app@sha256:2',
+      'r/app@sha256:3',
+    ]);
+    // Under pressure, kept previous digests stay; what trimming frees counts toward the target.
+    const full = planImageGc(
+      input({ images, keep: new Map([['r/app:1', 2]]), wanted: new Set(['r/app:1']) }),
+    );
+    expect(full).toEqual({ trim: ['r/app@sha256:1'], overHigh: true, remove: [] });
+  });
+});
