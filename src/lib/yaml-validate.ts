@@ -75,6 +75,14 @@ export function validateDocument(
  * value) says nothing more: one problem is one diagnostic, not the branch-by-branch list.
  */
 function withoutBranchNoise(errors: ErrorObject[]): ErrorObject[] {
+  // `propertyNames` repeats, as "property name must be valid", the error its own schema just gave.
+  errors = errors.filter(
+    (e) =>
+      e.keyword !== 'propertyNames' ||
+      !errors.some(
+        (o) => o !== e && o.instancePath === e.instancePath && o.schemaPath.includes('/propertyNames/'),
+      ),
+  );
   const isBranch = (e: ErrorObject) => e.keyword === 'oneOf' || e.schemaPath.includes('/oneOf/');
   const real = errors.filter((e) => !isBranch(e));
   return errors.filter(
@@ -102,7 +110,7 @@ export function parseYamlWithSchema<T>(
     if (value === null || value === undefined) return undefined;
     const validate = validatorFor(schema);
     if (!validate(value)) {
-      for (const err of validate.errors ?? [])
+      for (const err of withoutBranchNoise(validate.errors ?? []))
         diagnostics.push(diagnosticFor(err, doc, lineCounter, file, code, undefined, schema));
     } else {
       return value as T;

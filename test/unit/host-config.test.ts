@@ -181,8 +181,7 @@ describe('host config', () => {
     [
       'registries:\n  "bad host!": {}\n',
       [
-        'F:2:3: ERR_CONFIG_INVALID: registries must match pattern "^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\\[[0-9a-fA-F:.]+\\](:[0-9]{1,5})?$"',
-        'F:2:3: ERR_CONFIG_INVALID: registries property name must be valid',
+        'F:2:3: ERR_CONFIG_INVALID: registries must match pattern "^_default$|^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\\[[0-9a-fA-F:.]+\\](:[0-9]{1,5})?$"',
       ],
     ],
     [
