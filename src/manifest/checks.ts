@@ -8,6 +8,7 @@ import type { Diagnostic } from '../lib/yaml-validate.js';
 import { checkQuantity } from '../runtime/quantity.js';
 import { cpuLimitOf, memoryLimitOf, normalizeImage, quantityText, runtimeNameOf } from './convert.js';
 import type { ContainerManifest, ImageManifestDoc, PodManifest } from './kinds.js';
+import { checkPodRefs } from './objects/pod-checks.js';
 import { at, type ParsedDoc } from './position.js';
 
 type Path = Array<string | number>;
@@ -78,6 +79,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
       out.push(...checkValues(p, pod.metadata.name, c, ['spec', list, i]));
     }
   }
+  out.push(...checkPodRefs(p));
   return out;
 }
 

@@ -1,4 +1,13 @@
 // The manifest kinds as TypeScript sees them after schema validation (schemas/ is the truth).
+import type { ObjectDoc } from './objects/kinds.js';
+import type {
+  ConfigMapVolume,
+  DownwardAPIVolume,
+  EnvFromSource,
+  EnvVar,
+  ProjectedVolume,
+  SecretVolume,
+} from './objects/sources.js';
 
 export interface ContainerManifest {
   name: string;
@@ -7,7 +16,8 @@ export interface ContainerManifest {
   command?: string[];
   args?: string[];
   workingDir?: string;
-  env?: Array<{ name: string; value?: string }>;
+  env?: EnvVar[];
+  envFrom?: EnvFromSource[];
   ports?: Array<{ name?: string; containerPort: number; protocol?: string }>;
   resources?: {
     requests?: { cpu?: string | number; memory?: string | number };
@@ -29,12 +39,21 @@ export interface VolumeManifest {
   hostPath?: { path: string; type?: string };
   emptyDir?: { medium?: '' | 'Memory' };
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+  configMap?: ConfigMapVolume;
+  secret?: SecretVolume;
+  downwardAPI?: DownwardAPIVolume;
+  projected?: ProjectedVolume;
 }
 
 export interface PodManifest {
   apiVersion: 'v1';
   kind: 'Pod';
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec: {
     containers: ContainerManifest[];
     initContainers?: ContainerManifest[];
@@ -43,6 +62,8 @@ export interface PodManifest {
     hostNetwork?: boolean;
     hostname?: string;
     volumes?: VolumeManifest[];
+    imagePullSecrets?: Array<{ name: string }>;
+    serviceAccountName?: string;
   };
 }
 
@@ -53,7 +74,7 @@ export interface ImageManifestDoc {
   spec: { ref: string; platform?: string; pullPolicy?: 'Always' | 'IfNotPresent' | 'Never' };
 }
 
-export type ManifestDoc = PodManifest | ImageManifestDoc;
+export type ManifestDoc = PodManifest | ImageManifestDoc | ObjectDoc;
 
 /** A document and where it came from. */
 export interface LoadedDoc {

@@ -18,6 +18,7 @@ import { type ParsedFile, parseFile } from './parse.js';
 import { at, type ParsedDoc } from './position.js';
 import { readManifestFile } from './read-file.js';
 import { type Defines, keyOf, SETTLE_MS, settlesAt } from './settle.js';
+import { isError } from './severity.js';
 
 export { DEPENDS_ON, dependsOn } from './dependencies.js';
 
@@ -58,7 +59,7 @@ function parseCached(cache: ParseCache | undefined, key: string, text: string, f
 /** What a last good text defines; no keys when it no longer parses (only its size can hold then). */
 function lastGoodDefines(cache: ParseCache | undefined, file: string, text: string): Defines {
   const result = parseCached(cache, `${file}\0last-good`, text, file);
-  const keys = result.diagnostics.length === 0 ? result.parsed.map((p) => keyOf(p.value)) : [];
+  const keys = !result.diagnostics.some(isError) ? result.parsed.map((p) => keyOf(p.value)) : [];
   return { bytes: Buffer.byteLength(text), keys };
 }
 
@@ -112,7 +113,7 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     if (text === undefined) delete clean[name];
     else clean[name] = text; // kept, whether it loads now or not: only deleting the file forgets it
     const result = text === undefined ? undefined : parseCached(cache, `${file}\0last-good`, text, file);
-    if (result && result.diagnostics.length === 0)
+    if (result && !result.diagnostics.some(isError))
       sources.set(file, { name, docs: result.parsed, from: 'last-good' });
     else brokenFiles.push(file);
   };
@@ -142,8 +143,8 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     const hit = cache?.get(file);
     const result = hit?.key === key ? hit.result : parseFile(text, file);
     cache?.set(file, { key, text, result });
-    if (result.diagnostics.length > 0) {
-      diagnostics.push(...result.diagnostics);
+    diagnostics.push(...result.diagnostics); // warnings too: a file with only warnings is used
+    if (result.diagnostics.some(isError)) {
       fallBack(name, file);
       continue;
     }
@@ -172,7 +173,7 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     await o.lastGood.write(base, clean);
   const docs = files
     .flatMap((n) => sources.get(join(base, n))?.docs ?? [])
-    .filter((p) => !duplicates.includes(`${p.value.kind}/${p.value.metadata.name}`))
+    .filter((p) => !duplicates.includes(keyOf(p.value)))
     .map((p) => ({ doc: p.value, file: p.file, line: at(p, [], '', '').line }));
   return {
     docs,
@@ -231,7 +232,7 @@ function checkDependencies(
 function reportDuplicates(good: ParsedDoc[], diagnostics: Diagnostic[]): string[] {
   const byKey = new Map<string, ParsedDoc[]>();
   for (const p of good) {
-    const key = `${p.value.kind}/${p.value.metadata.name}`;
+    const key = keyOf(p.value);
     byKey.set(key, [...(byKey.get(key) ?? []), p]);
   }
   const duplicates = [...byKey].filter(([, ps]) => ps.length > 1).map(([k]) => k);

@@ -7,12 +7,18 @@ import { loadSchema } from '../lib/schemas.js';
 import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yaml-validate.js';
 import { checkImage, checkPod } from './checks.js';
 import type { ManifestDoc } from './kinds.js';
+import { checkObject } from './objects/checks.js';
 import { at, type ParsedDoc } from './position.js';
+import { isError } from './severity.js';
 import { unsupportedField } from './unsupported.js';
 
 const KINDS: Record<string, { schema: string }> = {
   'v1/Pod': { schema: 'pod.schema.json' },
   'berth.dev/v1alpha1/Image': { schema: 'image.schema.json' },
+  'v1/ConfigMap': { schema: 'configmap.schema.json' },
+  'v1/Secret': { schema: 'secret.schema.json' },
+  'v1/PersistentVolumeClaim': { schema: 'persistentvolumeclaim.schema.json' },
+  'v1/Service': { schema: 'service.schema.json' },
 };
 
 export interface ParsedFile {
@@ -80,7 +86,7 @@ function checkDocument(
         p,
         kind === undefined ? [] : ['kind'],
         'ERR_MANIFEST_KIND',
-        `apiVersion ${String(apiVersion)}, kind ${String(kind)} is not a kind berth runs (v1 Pod, berth.dev/v1alpha1 Image)`,
+        `apiVersion ${String(apiVersion)}, kind ${String(kind)} is not a kind berth runs (v1 Pod, ConfigMap, Secret, PersistentVolumeClaim, Service; berth.dev/v1alpha1 Image)`,
       ),
     );
   }
@@ -93,6 +99,11 @@ function checkDocument(
     'ERR_MANIFEST_SCHEMA',
     unsupportedField,
   );
-  if (problems.length === 0) problems.push(...(p.value.kind === 'Pod' ? checkPod(p) : checkImage(p)));
-  return { empty: false, diagnostics: problems, ...(problems.length === 0 ? { parsed: p } : {}) };
+  if (problems.length === 0) {
+    const kind = p.value.kind;
+    problems.push(...(kind === 'Pod' ? checkPod(p) : kind === 'Image' ? checkImage(p) : checkObject(p)));
+  }
+  // Warnings are reported, and the document is used all the same.
+  const usable = !problems.some(isError);
+  return { empty: false, diagnostics: problems, ...(usable ? { parsed: p } : {}) };
 }

@@ -32,7 +32,10 @@ export interface SettleInput {
 
 /** The kind and name a document is known by (duplicates and plans key it the same way). */
 export function keyOf(doc: ManifestDoc): string {
-  return `${doc.kind}/${doc.metadata.name}`;
+  const ns = (doc.metadata as { namespace?: string }).namespace;
+  return ns && ns !== 'default'
+    ? `${doc.kind}/${ns}/${doc.metadata.name}`
+    : `${doc.kind}/${doc.metadata.name}`;
 }
 
 /** Whether `read` would lose something `last` defines. */

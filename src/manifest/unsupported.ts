@@ -22,7 +22,6 @@ const POD = [
   'spec.serviceAccount',
   'spec.serviceAccountName',
   'spec.automountServiceAccountToken',
-  'spec.imagePullSecrets',
   'spec.dnsPolicy',
   'spec.dnsConfig',
   'spec.hostAliases',
@@ -49,7 +48,6 @@ const CONTAINER = [
   'readinessProbe',
   'startupProbe',
   'lifecycle',
-  'envFrom',
   'stdin',
   'stdinOnce',
   'tty',
@@ -58,7 +56,6 @@ const CONTAINER = [
   'volumeDevices',
   'resizePolicy',
   'restartPolicy',
-  'env.*.valueFrom',
   'securityContext.seLinuxOptions',
   'securityContext.seccompProfile',
   'securityContext.appArmorProfile',
@@ -70,11 +67,7 @@ const CONTAINER = [
 ];
 
 const VOLUME = [
-  'configMap',
-  'secret',
   'nfs',
-  'projected',
-  'downwardAPI',
   'csi',
   'ephemeral',
   'iscsi',

@@ -10,9 +10,14 @@ import type { Diagnostic } from '../lib/yaml-validate.js';
 import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from '../manifest/convert.js';
 import { dependsOn } from '../manifest/dependencies.js';
 import type { LoadedDoc, PodManifest } from '../manifest/kinds.js';
+import { buildObjectStore, type ObjectStore } from '../manifest/objects/store.js';
 import { parseReference } from '../oci/reference.js';
 import type { RestartPolicy } from '../runtime/restart.js';
 import type { ContainerMount, ContainerSettings } from '../runtime/spec.js';
+import { type NodeFacts, UNKNOWN_NODE } from './downward.js';
+import { containerEnv, type PodContext } from './pod-env.js';
+import { podValues } from './pod-values.js';
+import { isConfigVolume, type VolumeFile } from './volume-files.js';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
@@ -26,6 +31,10 @@ export interface DesiredContainer {
   pullPolicy: PullPolicy;
   init: boolean;
   settings: ContainerSettings;
+  /** Values taken from ConfigMaps and Secrets: label → digest (pod-env.ts). */
+  sources?: Record<string, string>;
+  /** Env names holding exactly a source's value, with its label. */
+  sourced?: Record<string, string>;
 }
 
 export interface DesiredPod {
@@ -37,8 +46,13 @@ export interface DesiredPod {
   dependsOn: string[];
   initContainers: DesiredContainer[];
   containers: DesiredContainer[];
-  /** Directories the pod owns (emptyDir volumes); `memory` ones are tmpfs. */
-  podDirs: Array<{ path: string; memory: boolean }>;
+  /** Directories the pod owns (emptyDir and config volumes); `memory` ones are tmpfs. */
+  podDirs: Array<{ path: string; memory: boolean; mode?: number }>;
+  /** configMap, secret, downwardAPI and projected volumes: their content's stamp (files in DesiredState). */
+  configVolumes?: Array<{ name: string; path: string; stamp: string; objects: string[] }>;
+  /** ConfigMaps, Secrets or keys it refers to that are missing: it waits for them. */
+  waitingFor?: string[];
+
   /** Host paths to create first (hostPath type DirectoryOrCreate). */
   createDirs: string[];
   netnsPath?: string;
@@ -57,6 +71,10 @@ export interface DesiredImage {
 export interface DesiredState {
   pods: DesiredPod[];
   images: DesiredImage[];
+  /** Each config volume's files, by its host path (kept out of the pods: secrets never in a hash or JSON). */
+  volumeFiles?: Map<string, VolumeFile[]>;
+  /** Each pod's `imagePullSecrets`: docker config.json texts, for the pulls of its images only. */
+  pullAuth?: Map<string, string[]>;
   /** Pods and Images that could not be built, each with a diagnostic of its file: kept as they run. */
   unusable?: Array<{ kind: 'Pod' | 'Image'; name: string; diagnostic: Diagnostic }>;
 }
@@ -68,6 +86,8 @@ export interface HostLayout {
   pods: string;
   /** `<state>/netns`: each pod's network namespace is `pod-<name>` there. */
   netns: string;
+  /** The host as the downward API shows it. */
+  node?: NodeFacts;
 }
 
 /** Kubernetes' default: Always for `:latest` or no tag, IfNotPresent otherwise. */
@@ -90,6 +110,16 @@ function mountsFor(
     const readOnly = m.readOnly === true;
     if (v?.hostPath)
       return { kind: 'bind', source: v.hostPath.path, destination: m.mountPath, readOnly, ...sub };
+    if (v && isConfigVolume(v)) {
+      // Read-only, as the kubelet mounts them; a subPath is taken inside the current `..data`.
+      return {
+        kind: 'bind',
+        source: join(host.pods, pod.metadata.name, 'volumes', m.name),
+        destination: m.mountPath,
+        readOnly: true,
+        ...(m.subPath ? { subPath: m.subPath, dataLink: true } : {}),
+      };
+    }
     if (v?.persistentVolumeClaim) {
       return {
         kind: 'volume',
@@ -114,7 +144,10 @@ function containerOf(
   c: PodManifest['spec']['containers'][0],
   init: boolean,
   host: HostLayout,
+  ctx: PodContext & { missing: string[] },
 ): DesiredContainer {
+  const values = containerEnv(c, ctx);
+  ctx.missing.push(...values.missing);
   const sc = c.securityContext ?? {};
   const limits = c.resources?.limits ?? {};
   const resources = {
@@ -126,9 +159,9 @@ function containerOf(
   const settings: ContainerSettings = {
     name: runtimeName,
     hostname: pod.spec.hostname ?? pod.metadata.name,
-    ...(c.command ? { entrypoint: c.command } : {}),
-    ...(c.args ? { command: c.args } : {}),
-    env: (c.env ?? []).map((e) => `${e.name}=${e.value ?? ''}`),
+    ...(values.entrypoint ? { entrypoint: values.entrypoint } : {}),
+    ...(values.command ? { command: values.command } : {}),
+    env: values.env,
     ...(c.workingDir ? { workdir: c.workingDir } : {}),
     ...(sc.runAsUser !== undefined ? { user: String(sc.runAsUser) } : {}),
     ...(sc.runAsGroup !== undefined ? { gid: sc.runAsGroup } : {}),
@@ -150,12 +183,24 @@ function containerOf(
     pullPolicy: c.imagePullPolicy ?? defaultPullPolicy(c.image),
     init,
     settings,
+    ...(Object.keys(values.sources).length > 0 ? { sources: values.sources, sourced: values.sourced } : {}),
   };
 }
 
-export function desiredPod(pod: PodManifest, file: string, host: HostLayout): DesiredPod {
+export function desiredPod(
+  pod: PodManifest,
+  file: string,
+  host: HostLayout,
+  objects: ObjectStore = buildObjectStore([]),
+  files?: Map<string, VolumeFile[]>,
+  pullAuth?: Map<string, string[]>,
+): DesiredPod {
   const hostNetwork = pod.spec.hostNetwork === true;
   const volumes = pod.spec.volumes ?? [];
+  const ctx = { pod, objects, node: host.node ?? UNKNOWN_NODE, missing: [] as string[] };
+  const initContainers = (pod.spec.initContainers ?? []).map((c) => containerOf(pod, c, true, host, ctx));
+  const containers = pod.spec.containers.map((c) => containerOf(pod, c, false, host, ctx));
+  const values = podValues(ctx, join(host.pods, pod.metadata.name, 'volumes'), files, pullAuth);
   return {
     name: pod.metadata.name,
     file,
@@ -163,14 +208,18 @@ export function desiredPod(pod: PodManifest, file: string, host: HostLayout): De
     graceSeconds: pod.spec.terminationGracePeriodSeconds ?? 30,
     hostNetwork,
     dependsOn: dependsOn(pod.metadata.annotations),
-    initContainers: (pod.spec.initContainers ?? []).map((c) => containerOf(pod, c, true, host)),
-    containers: pod.spec.containers.map((c) => containerOf(pod, c, false, host)),
-    podDirs: volumes
-      .filter((v) => v.emptyDir)
-      .map((v) => ({
-        path: join(host.pods, pod.metadata.name, 'volumes', v.name),
-        memory: v.emptyDir?.medium === 'Memory',
-      })),
+    initContainers,
+    containers,
+    podDirs: [
+      ...volumes
+        .filter((v) => v.emptyDir)
+        .map((v) => ({
+          path: join(host.pods, pod.metadata.name, 'volumes', v.name),
+          memory: v.emptyDir?.medium === 'Memory',
+        })),
+      ...values.podDirs,
+    ],
+    ...values.extra,
     createDirs: volumes
       .filter((v) => v.hostPath?.type === 'DirectoryOrCreate')
       .map((v) => v.hostPath?.path as string),
@@ -183,10 +232,13 @@ export function desiredState(docs: LoadedDoc[], host: HostLayout): DesiredState 
   const pods: DesiredPod[] = [];
   const images: DesiredImage[] = [];
   const unusable: NonNullable<DesiredState['unusable']> = [];
+  const objects = buildObjectStore(docs.map((d) => d.doc));
+  const volumeFiles = new Map<string, VolumeFile[]>();
+  const pullAuth = new Map<string, string[]>();
   for (const { doc, file, line } of docs) {
     try {
-      if (doc.kind === 'Pod') pods.push(desiredPod(doc, file, host));
-      else {
+      if (doc.kind === 'Pod') pods.push(desiredPod(doc, file, host, objects, volumeFiles, pullAuth));
+      else if (doc.kind === 'Image') {
         images.push({
           name: doc.metadata.name,
           image: normalizeImage(doc.spec.ref),
@@ -198,7 +250,7 @@ export function desiredState(docs: LoadedDoc[], host: HostLayout): DesiredState 
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       unusable.push({
-        kind: doc.kind,
+        kind: doc.kind === 'Pod' ? 'Pod' : 'Image',
         name: doc.metadata.name,
         diagnostic: {
           file,
@@ -213,6 +265,8 @@ export function desiredState(docs: LoadedDoc[], host: HostLayout): DesiredState 
   return {
     pods: pods.sort((a, b) => a.name.localeCompare(b.name)),
     images,
+    ...(volumeFiles.size > 0 ? { volumeFiles } : {}),
+    ...(pullAuth.size > 0 ? { pullAuth } : {}),
     ...(unusable.length > 0 ? { unusable } : {}),
   };
 }

@@ -11,6 +11,7 @@
 // stands; the next pass finishes the job); a pull is cut, its bytes parked for the next one.
 import { BerthError, isRetryable } from '../lib/errors.js';
 import { createSemaphore } from '../lib/semaphore.js';
+import { writeConfigVolume } from '../runtime/config-volumes.js';
 import {
   containerStatus,
   findContainer,
@@ -148,6 +149,11 @@ async function runOne(
     }
     case 'teardown-pod':
       return slots.step(() => tearDownPod(a.pod, deps.host));
+    case 'write-volume': {
+      const v = desired.pods.find((p) => p.name === a.pod)?.configVolumes?.find((x) => x.name === a.volume);
+      if (v) await writeConfigVolume(v.path, v.stamp, desired.volumeFiles?.get(v.path) ?? []);
+      return;
+    }
     case 'remove':
       // The grace period is waited without a slot: a pod that takes an hour to stop holds no other.
       await stopContainer({ ...rt, sleep: pauseFor(deps) }, a.id, a.graceSeconds);
@@ -188,6 +194,8 @@ function describeStep(a: Action, deps: ExecuteDeps): string {
       return 'setting up its network namespace and volumes';
     case 'teardown-pod':
       return 'tearing down its network namespace and volumes';
+    case 'write-volume':
+      return `writing volume ${a.volume}`;
     case 'remove':
       return `stopping ${a.pod}/${a.container} (grace ${a.graceSeconds} s)`;
     case 'run':

@@ -10,6 +10,7 @@ import { errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { readMountPoints } from '../lib/mountinfo.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
+import { readDataStamp } from '../runtime/config-volumes.js';
 import { createNetns, removeNetns } from '../runtime/netns.js';
 import { removeBundleDir } from '../runtime/remove-bundle.js';
 import { isMountPoint } from '../runtime/rootfs.js';
@@ -38,7 +39,7 @@ export async function setUpPod(pod: DesiredPod): Promise<void> {
     if (d.memory && !(await isMountPoint(d.path))) {
       await runTool('mount', ['-t', 'tmpfs', '-o', TMPFS_OPTIONS, 'tmpfs', d.path], `emptyDir ${d.path}`);
     }
-    await chmod(d.path, 0o777); // the process umask never decides who may write an emptyDir
+    await chmod(d.path, d.mode ?? 0o777); // the process umask never decides who may write an emptyDir
   }
 }
 
@@ -89,14 +90,18 @@ export async function observeSandboxes(host: HostLayout): Promise<Map<string, Ob
   for (const name of names) {
     const home = join(host.pods, name);
     const volumes: Record<string, boolean> = {};
+    const stamps: Record<string, string> = {};
     for (const v of await list(join(home, 'volumes'))) {
       const path = join(home, 'volumes', v);
       volumes[path] = mounted.has(await resolved(path));
+      const stamp = await readDataStamp(path);
+      if (stamp) stamps[path] = stamp;
     }
     const source = await sourceOf(home);
     out.set(name, {
       netns: mounted.has(await resolved(join(host.netns, `pod-${name}`))),
       volumes,
+      ...(Object.keys(stamps).length > 0 ? { stamps } : {}),
       ...(source ? { source } : {}),
     });
   }

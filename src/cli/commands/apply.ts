@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { callDaemon, socketPath } from '../../api/client.js';
 import { BerthError } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
+import { isError } from '../../manifest/severity.js';
 import { type ApplySummary, applyOnce, summarizeApply } from '../../reconcile/loop.js';
 import type { Command, CommandContext } from '../command.js';
 import { renderJson } from '../output.js';
@@ -68,6 +69,6 @@ export const applyCommand: Command = {
       for (const a of summary.remaining) ctx.stdout.write(`${formatAction(a)}\n`);
     }
     if (summary.failed.length > 0) return 1;
-    return summary.diagnostics.length > 0 ? 2 : 0;
+    return summary.diagnostics.some(isError) ? 2 : 0;
   },
 };

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { formatErrorLine } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
+import { isError } from '../../manifest/severity.js';
 import { planOnce } from '../../reconcile/loop.js';
 import { isActionable, podsOfOtherFolders } from '../../reconcile/plan.js';
 import type { Command } from '../command.js';
@@ -40,7 +41,7 @@ export const planCommand: Command = {
       for (const o of podsOfOtherFolders(planned.observed, planned.desired, folder))
         ctx.stdout.write(`${'other-folder'.padEnd(12)} ${o.pod}: from ${o.folder}, left alone\n`);
     }
-    if (loaded.diagnostics.length > 0) return 1;
+    if (loaded.diagnostics.some(isError)) return 1;
     return changes.length > 0 ? 2 : 0;
   },
 };

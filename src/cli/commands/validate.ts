@@ -1,5 +1,6 @@
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { loadManifests } from '../../manifest/load.js';
+import { isError } from '../../manifest/severity.js';
 import type { Command } from '../command.js';
 import { renderJson } from '../output.js';
 
@@ -14,6 +15,7 @@ export const validate: Command = {
     const result = await loadManifests(positionals[0] as string);
     const pods = result.docs.filter((d) => d.doc.kind === 'Pod').length;
     const images = result.docs.filter((d) => d.doc.kind === 'Image').length;
+    const errors = result.diagnostics.filter(isError).length;
     if (ctx.flags.output === 'json') {
       ctx.stdout.write(
         renderJson({
@@ -28,11 +30,11 @@ export const validate: Command = {
       for (const d of result.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
       const summary = `${result.files.length} file(s), ${pods} pod(s), ${images} image(s)`;
       ctx.stdout.write(
-        result.diagnostics.length === 0
-          ? `${summary}: valid\n`
-          : `${summary}; ${result.diagnostics.length} problem(s) in ${result.brokenFiles.length} file(s)\n`,
+        errors === 0
+          ? `${summary}: valid${result.diagnostics.length > 0 ? ` (${result.diagnostics.length} warning(s))` : ''}\n`
+          : `${summary}; ${errors} problem(s) in ${result.brokenFiles.length} file(s)\n`,
       );
     }
-    return result.diagnostics.length === 0 ? 0 : 2;
+    return errors === 0 ? 0 : 2;
   },
 };
