@@ -9,27 +9,37 @@ const OPERATOR = '$';
 const OPENER = '(';
 const CLOSER = ')';
 
-/** What follows a `$`: the text to write, whether it is a variable name, and how far it read. */
-function readVariable(input: string): { read: string; isVar: boolean; advance: number } {
-  if (input[0] === OPERATOR) return { read: OPERATOR, isVar: false, advance: 1 };
-  if (input[0] === OPENER) {
-    const close = input.indexOf(CLOSER, 1);
-    if (close >= 0) return { read: input.slice(1, close), isVar: true, advance: close + 1 };
+/**
+ * What follows the `$` at `at`: the text to write, whether it is a variable name, and how far it
+ * read. `lastClose` (the input's last `)`) keeps unclosed `$(`s from each scanning to the end.
+ */
+function readVariable(
+  input: string,
+  at: number,
+  lastClose: number,
+): { read: string; isVar: boolean; advance: number } {
+  const first = input[at];
+  if (first === OPERATOR) return { read: OPERATOR, isVar: false, advance: 1 };
+  if (first === OPENER) {
+    const close = at + 1 <= lastClose ? input.indexOf(CLOSER, at + 1) : -1;
+    if (close >= 0) return { read: input.slice(at + 1, close), isVar: true, advance: close - at + 1 };
     return { read: OPERATOR + OPENER, isVar: false, advance: 1 };
   }
   // A lone `$` followed by something else: both are kept.
-  const next = String.fromCodePoint(input.codePointAt(0) as number);
+  const next = String.fromCodePoint(input.codePointAt(at) as number);
   return { read: OPERATOR + next, isVar: false, advance: next.length };
 }
 
 /** `input` with every `$(NAME)` that `lookup` knows replaced; unknown ones kept as `$(NAME)`. */
 export function expandVariables(input: string, lookup: (name: string) => string | undefined): string {
+  if (!input.includes(OPERATOR)) return input;
+  const lastClose = input.lastIndexOf(CLOSER);
   let out = '';
   let checkpoint = 0;
   for (let cursor = 0; cursor < input.length; cursor++) {
     if (input[cursor] !== OPERATOR || cursor + 1 >= input.length) continue;
     out += input.slice(checkpoint, cursor);
-    const { read, isVar, advance } = readVariable(input.slice(cursor + 1));
+    const { read, isVar, advance } = readVariable(input, cursor + 1, lastClose);
     out += isVar ? (lookup(read) ?? `${OPERATOR}${OPENER}${read}${CLOSER}`) : read;
     cursor += advance;
     checkpoint = cursor + 1;
