@@ -41,7 +41,7 @@ const CASES: Array<[string, string, string]> = [
   ['multiple (odd) operators, var undefined', '$$$$$$$(GOOD_ODDS)', '$$$$(GOOD_ODDS)'],
   ['multiple (odd) operators, var defined', '$$$$$$$(VAR_A)', '$$$A'],
   ['missing open expression', '$VAR_A)', '$VAR_A)'],
-  ['shell syntax ignored', '${VAR_A}', '${VAR_A}'],
+  ['shell syntax ignored', '$' + '{VAR_A}', '$' + '{VAR_A}'], // ${…} written in two parts for the linter
   ['trailing incomplete expression not consumed', '$(VAR_B)_______$(A', 'B_______$(A'],
   ['trailing incomplete expression, no content, is not consumed', '$(VAR_C)_______$(', 'C_______$('],
   ['operator at end of input string is preserved', '$(VAR_A)foobarzab$', 'Afoobarzab$'],
@@ -65,7 +65,10 @@ describe('$(VAR) expansion (the kubelet cases)', () => {
       ['ZOO', '$(FOO)-1'],
       ['BLU', '$(ZOO)-2'],
     ] as const)
-      declared.set(name, expandVariables(value, (n) => declared.get(n)));
+      declared.set(
+        name,
+        expandVariables(value, (n) => declared.get(n)),
+      );
     expect(Object.fromEntries(declared)).toEqual({ FOO: 'bar', ZOO: 'bar-1', BLU: 'bar-1-2' });
   });
 
