@@ -11,6 +11,7 @@ import { checkObject } from './objects/checks.js';
 import { at, type ParsedDoc } from './position.js';
 import { isError } from './severity.js';
 import { unsupportedField } from './unsupported.js';
+import { withYaml11Octal } from './yaml-octal.js';
 
 const KINDS: Record<string, { schema: string }> = {
   'v1/Pod': { schema: 'pod.schema.json' },
@@ -30,7 +31,8 @@ export function parseFile(text: string, file: string): ParsedFile {
   const lc = new LineCounter();
   const parsed: ParsedDoc[] = [];
   const diagnostics: Diagnostic[] = [];
-  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false }); // JSON is YAML too
+  // JSON is YAML too; `0400` is octal, as Kubernetes reads it (yaml-octal.ts).
+  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, customTags: withYaml11Octal });
   let documents = 0;
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     let one: ReturnType<typeof checkDocument>;

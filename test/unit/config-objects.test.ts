@@ -370,6 +370,19 @@ describe('the kinds as the loader reads them', () => {
     ]);
   });
 
+  it('modes written 0400 are octal, as Kubernetes reads YAML (1.1), not decimal 400 (0620)', () => {
+    const text =
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: w}\nspec:\n  containers: [{name: m, image: b}]\n' +
+      '  volumes: [{name: s, secret: {secretName: x, defaultMode: 0400, items: [{key: k, path: p, mode: 0644}]}}]\n';
+    const result = parseFile(text, 'f.yaml');
+    expect(result.diagnostics).toEqual([]);
+    expect((result.parsed[0]?.value as PodManifest | undefined)?.spec.volumes?.[0]?.secret).toEqual({
+      secretName: 'x',
+      defaultMode: 0o400,
+      items: [{ key: 'k', path: 'p', mode: 0o644 }],
+    });
+  });
+
   it.each([
     [
       'a key in data and binaryData',
