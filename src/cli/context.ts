@@ -50,23 +50,33 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
     return createContentStore({ root: flags.root });
   });
   let client: RegistryClient | undefined;
-  const registry = once<RegistryClient>(async () => {
+  const extraClients: RegistryClient[] = [];
+  const makeRegistry = async (pullSecrets?: string[]) => {
     const config = await hostConfig();
-    const [{ loadCredentials }, { createRegistryClient }] = await Promise.all([
+    const [{ loadCredentials }, { createRegistryClient }, { pullSecretCredentials }] = await Promise.all([
       import('../registry/credentials.js'),
       import('../registry/client.js'),
+      import('../registry/pull-secrets.js'),
     ]);
-    const credentials = await loadCredentials(config.authFile);
-    const created = createRegistryClient({
+    const host = await loadCredentials(config.authFile);
+    const credentials = pullSecrets ? pullSecretCredentials(pullSecrets, host) : host;
+    return createRegistryClient({
       credentials,
       isPlainHttpAllowed: (host: string) =>
         isLoopbackRegistry(host) || config.plainHttpRegistries.includes(host),
       retries: config.pull.retries,
       idleTimeoutMs: config.pull.idleTimeoutMs,
     });
-    client = created;
-    return created;
+  };
+  const registry = once<RegistryClient>(async () => {
+    client = await makeRegistry();
+    return client;
   });
+  const registryWithPullSecrets = async (secrets: string[]) => {
+    const created = await makeRegistry(secrets);
+    extraClients.push(created);
+    return created;
+  };
   const snapshots = once<SnapshotStore>(async () => {
     const { unpack } = await hostConfig();
     await rootSecured();
@@ -97,11 +107,13 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
       hostConfig,
       store,
       registry,
+      registryWithPullSecrets,
       snapshots,
       runtime,
     },
     async close() {
       await client?.close();
+      for (const c of extraClients) await c.close();
     },
   };
 }

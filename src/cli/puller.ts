@@ -17,6 +17,8 @@ export interface PullRequest {
   platform?: string;
   unpack?: boolean;
   onEvent?: (e: PullEvent) => void;
+  /** docker config.json texts tried first for this pull (a pod's imagePullSecrets). */
+  pullSecrets?: string[];
 }
 
 export type Puller = (req: PullRequest) => Promise<PullResult>;
@@ -28,7 +30,10 @@ export function createPuller(ctx: CommandContext): Puller {
     const platform = req.platform
       ? parsePlatform(req.platform)
       : hostPlatform(process.platform, process.arch, armVersion());
-    const [config, store, registry] = [await ctx.hostConfig(), await ctx.store(), await ctx.registry()];
+    const [config, store] = [await ctx.hostConfig(), await ctx.store()];
+    const registry = req.pullSecrets?.length
+      ? await ctx.registryWithPullSecrets(req.pullSecrets)
+      : await ctx.registry();
     let unpack: PullDeps['unpack'];
     if (req.unpack !== false) {
       if (!run) {

@@ -31,7 +31,8 @@ import type { TaskOutcome, TaskReport, Tasks } from './tasks.js';
 export interface ExecuteDeps {
   rt: RuntimeDeps;
   host: HostLayout;
-  pull(image: string, platform?: string): Promise<void>;
+  /** `pullSecrets`: docker config.json texts of the wanting pods' imagePullSecrets, tried first. */
+  pull(image: string, platform?: string, pullSecrets?: string[]): Promise<void>;
   /** Each action as it finishes (`error` when it failed). */
   onDone?(action: Action, error?: unknown): void;
   sleep?(ms: number): Promise<void>;
@@ -68,9 +69,9 @@ const STEPS_AT_ONCE = 8;
  * is followed. An unreachable registry does not keep a container down when the store holds the
  * image (an edge node offline restarts what it has); any other failure (gone, unauthorized) fails.
  */
-async function pullAlways(deps: ExecuteDeps, image: string): Promise<void> {
+async function pullAlways(deps: ExecuteDeps, image: string, pullSecrets?: string[]): Promise<void> {
   try {
-    await deps.pull(image);
+    await deps.pull(image, undefined, pullSecrets);
   } catch (err) {
     const { store } = await deps.rt.images();
     if (!(isRetryable(err) && (await store.getImage(image)))) throw err;
@@ -130,6 +131,13 @@ async function waitForExit(deps: ExecuteDeps, name: string): Promise<void> {
   }
 }
 
+/** The imagePullSecrets of the pods (`pod` or `pod/container`) that want a pull; none: undefined. */
+function pullSecretsOf(desired: DesiredState, wanting: string[]): string[] | undefined {
+  const pods = new Set(wanting.filter((w) => w.includes('/')).map((w) => w.split('/')[0] as string));
+  const secrets = [...pods].flatMap((p) => desired.pullAuth?.get(p) ?? []);
+  return secrets.length > 0 ? secrets : undefined;
+}
+
 type Slot = <T>(fn: () => Promise<T>) => Promise<T>;
 
 async function runOne(
@@ -141,7 +149,7 @@ async function runOne(
   const { rt } = deps;
   switch (a.kind) {
     case 'pull':
-      return slots.pull(() => deps.pull(a.image, a.platform));
+      return slots.pull(() => deps.pull(a.image, a.platform, pullSecretsOf(desired, a.for)));
     case 'setup-pod': {
       const pod = desired.pods.find((p) => p.name === a.pod);
       if (pod) await slots.step(() => setUpPod(pod));
@@ -160,7 +168,10 @@ async function runOne(
       return slots.step(() => removeContainer(rt, a.id, true));
     case 'run': {
       const { c, file, graceSeconds } = findDesired(desired, a.pod, a.container);
-      if (c.pullPolicy === 'Always') await slots.pull(() => pullAlways(deps, c.image));
+      if (c.pullPolicy === 'Always')
+        await slots.pull(() =>
+          pullAlways(deps, c.image, pullSecretsOf(desired, [`${a.pod}/${a.container}`])),
+        );
       await slots.step(async () => {
         const spec = canonicalSpec(c, await imageDigest(rt, c.image)); // before anything is removed
         if (a.replace) await removeContainer(rt, a.replace, true);

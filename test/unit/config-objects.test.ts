@@ -17,6 +17,7 @@ const IMG = 'registry.lan/app:1';
 const DIGEST = 'sha256:aaa';
 const NOW = Date.parse('2026-11-30T12:00:00Z');
 const SECRET = 'hunter2-very-secret';
+const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 const doc = (d: ManifestDoc, file = '/m/all.yaml'): LoadedDoc => ({ doc: d, file, line: 1 });
 const configMap = (data: Record<string, string>, name = 'web-config'): LoadedDoc =>
@@ -345,6 +346,29 @@ describe('config volumes', () => {
     expect(summary(planOf(after, [running(before)], sandbox(stamps, dirs)))).toEqual([
       'write-volume web: volume config ConfigMap web-config changed: updated in place',
     ]);
+  });
+});
+
+describe('imagePullSecrets', () => {
+  it("a dockerconfigjson Secret's config goes to its pod's pulls, never into the pod; others are skipped", () => {
+    const config = JSON.stringify({ auths: { 'registry.lan': { auth: b64('u:hunter2') } } });
+    const d = desiredState(
+      [
+        doc({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'pull' },
+          type: 'kubernetes.io/dockerconfigjson',
+          data: { '.dockerconfigjson': b64(config) },
+        }),
+        secret(SECRET), // Opaque: not a pull secret
+        pod({}, { imagePullSecrets: [{ name: 'db' }, { name: 'pull' }, { name: 'absent' }] }),
+      ],
+      host,
+    );
+    expect(d.pullAuth).toEqual(new Map([['web', [config]]]));
+    expect(JSON.stringify(d.pods)).not.toMatch(/hunter2|dTpodW50ZXIy/);
+    expect(d.pods[0]?.waitingFor).toBeUndefined();
   });
 });
 

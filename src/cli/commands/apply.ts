@@ -51,8 +51,8 @@ export const applyCommand: Command = {
         await openReconciler(ctx),
         dir,
         {
-          pull: async (image, platform) => {
-            await pull({ image, ...(platform ? { platform } : {}) });
+          pull: async (image, platform, pullSecrets) => {
+            await pull({ image, ...(platform ? { platform } : {}), ...(pullSecrets ? { pullSecrets } : {}) });
           },
           onDone: (a, err) => {
             if (!json && !err) ctx.stdout.write(`${formatAction(a)}\n`);

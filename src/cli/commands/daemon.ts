@@ -41,8 +41,8 @@ export const daemonCommand: Command = {
       socketPath: socket,
       onReady: () => ctx.stdout.write(`${stamp()} watching ${dir}, serving ${socket}\n`),
       execute: {
-        pull: async (image, platform) => {
-          await pull({ image, ...(platform ? { platform } : {}) });
+        pull: async (image, platform, pullSecrets) => {
+          await pull({ image, ...(platform ? { platform } : {}), ...(pullSecrets ? { pullSecrets } : {}) });
         },
         onDone: (a, err) => {
           if (!err) ctx.stdout.write(`${stamp()} ${formatAction(a)}\n`); // failures: after the pass
