@@ -4,8 +4,8 @@
 // mode), never in logs, ps, plan or a world-readable file; downward API env and files; $(VAR) in
 // command and env; a changed key named by the plan; a missing reference that makes its pod wait.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
@@ -143,7 +143,7 @@ describe.skipIf(skip)('ConfigMaps, Secrets, downward API', () => {
     await writeFile(join(dir, 'web.yaml'), POD(image));
   }, 180_000);
   afterAll(async () => {
-    const { leaked } = await cleanUpHost({ berth, work, folders: [dir] });
+    const { leaked } = await cleanUpHost({ berth, work, folders: [dir, join(work, 'examples')] });
     await registry?.stop();
     await layout?.cleanup();
     await rm(work, { recursive: true, force: true });
@@ -227,6 +227,31 @@ describe.skipIf(skip)('ConfigMaps, Secrets, downward API', () => {
     for (const s of [SECRET, SECRET2, b64(SECRET), b64(SECRET2)]) expect(outputs).not.toContain(s);
     expect(await worldReadableWith(root, SECRET2)).toEqual([]);
     expect(await worldReadableWith(state, SECRET2)).toEqual([]);
+  });
+
+  it("the examples' web server serves its ConfigMap to its sidecar; the downward-API consumer prints itself", async () => {
+    const folder = join(work, 'examples');
+    await mkdir(folder);
+    for (const f of ['site.yaml', 'podinfo.yaml']) {
+      const text = await readFile(new URL(`../../examples/manifests/${f}`, import.meta.url), 'utf8');
+      await writeFile(join(folder, f), text.replaceAll('127.0.0.1:5000', registry.host));
+    }
+    const apply = await berth('apply', folder);
+    expect([apply.code, apply.stderr]).toEqual([0, '']);
+    let fetched = '';
+    for (let i = 0; i < 100 && !fetched.includes('<h1>'); i++) {
+      fetched = (await berth('logs', 'site/fetcher')).stdout;
+      if (!fetched.includes('<h1>')) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(fetched.split('\n')[0]).toBe('<h1>served by berth</h1>');
+    expect((await berth('logs', 'site/httpd')).stdout).toBe('serving /www with a token of 20 characters\n');
+    expect((await berth('logs', 'podinfo')).stdout).toBe(
+      `podinfo in default on ${hostname()}, limit 24 MiB\napp="podinfo"\ntier="demo"\n`,
+    );
+    await rm(folder, { recursive: true });
+    expect((await berth('apply', folder)).code).not.toBe(0); // a missing folder removes nothing
+    await mkdir(folder);
+    expect((await berth('apply', folder)).code).toBe(0); // an empty one removes its pods
   });
 
   it('a missing reference: the pod waits with the reason in ps, the folder is not in error', async () => {

@@ -325,6 +325,40 @@ describe('config volumes', () => {
     expect(JSON.stringify(d.pods)).not.toMatch(/hunter2/);
   });
 
+  it('a projected volume merges its configMap, secret and downwardAPI sources (on tmpfs: it holds a secret)', () => {
+    const d = desiredState(
+      [
+        configMap({ MODE: 'a', OTHER: 'b' }),
+        secret(SECRET),
+        pod(
+          { volumeMounts: [{ name: 'all', mountPath: '/etc/all' }] },
+          {
+            volumes: [
+              {
+                name: 'all',
+                projected: {
+                  defaultMode: 0o440,
+                  sources: [
+                    { configMap: { name: 'web-config', items: [{ key: 'MODE', path: 'config/mode' }] } },
+                    { secret: { name: 'db', items: [{ key: 'password', path: 'secret/pw', mode: 0o400 }] } },
+                    { downwardAPI: { items: [{ path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } },
+                    { secret: { name: 'absent', optional: true } },
+                  ],
+                },
+              },
+            ],
+          },
+        ),
+      ],
+      host,
+    );
+    expect(
+      d.volumeFiles?.get('/r/pods/web/volumes/all')?.map((f) => `${f.path} ${f.mode.toString(8)} ${f.data}`),
+    ).toEqual(['config/mode 440 a', 'name 440 web', `secret/pw 400 ${SECRET}`]);
+    expect(d.pods[0]?.podDirs).toEqual([{ path: '/r/pods/web/volumes/all', memory: true, mode: 0o755 }]);
+    expect(d.pods[0]?.waitingFor).toBeUndefined();
+  });
+
   it('a new pod: its volumes are written after the sandbox and before its container', () => {
     expect(summary(planOf(make('a'), [], new Map()))).toEqual([
       'setup-pod web: new pod (network namespace, volumes)',
