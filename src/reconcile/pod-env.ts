@@ -41,8 +41,17 @@ export function objectLabel(kind: ObjectKind, namespace: string, name: string): 
   return `${kind} ${namespace === DEFAULT_NAMESPACE ? '' : `${namespace}/`}${name}`;
 }
 
-export const digestOf = (value: Buffer | string): string =>
-  createHash('sha256').update(value).digest('hex').slice(0, 16);
+/** Digests by value: the same decoded Buffers come back every pass while their file is unchanged. */
+const digests = new WeakMap<Buffer, string>();
+
+export function digestOf(value: Buffer): string {
+  let d = digests.get(value);
+  if (d === undefined) {
+    d = createHash('sha256').update(value).digest('hex').slice(0, 16);
+    digests.set(value, d);
+  }
+  return d;
+}
 
 /** The kubelet skips envFrom keys that cannot be variable names (it reports them as an event). */
 const isEnvName = (key: string) => key.length > 0 && !key.includes('=');

@@ -12,7 +12,7 @@
 // write rather than being written through), removed without following (rm of a link removes the
 // link), and renamed as a name. A content directory exists under its final name only once whole.
 // Files are fsynced before the swap: after a power cut `..data` names old content or new.
-import { constants } from 'node:fs';
+import { constants, readlinkSync } from 'node:fs';
 import { lstat, mkdir, open, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
@@ -27,11 +27,21 @@ export interface ConfigFile {
   data: Buffer;
 }
 
+const stampOf = (target: string) =>
+  target.startsWith('..') && STAMP.test(target.slice(2)) ? target.slice(2) : undefined;
+
 /** The stamp `..data` names, or undefined when there is none (not written yet, or not ours). */
 export async function readDataStamp(volume: string): Promise<string | undefined> {
+  return stampOf(await readlink(join(volume, DATA_LINK)).catch(() => ''));
+}
+
+/**
+ * readDataStamp, synchronously: observation reads one per volume on every pass, and a readlink
+ * through the thread pool costs ten times its work in CPU (scripts/bench/reconcile).
+ */
+export function readDataStampSync(volume: string): string | undefined {
   try {
-    const target = await readlink(join(volume, DATA_LINK));
-    return target.startsWith('..') && STAMP.test(target.slice(2)) ? target.slice(2) : undefined;
+    return stampOf(readlinkSync(join(volume, DATA_LINK)));
   } catch {
     return undefined;
   }

@@ -23,9 +23,18 @@ export interface ObjectStore {
 
 export const namespaceOf = (meta: { namespace?: string }): string => meta.namespace ?? DEFAULT_NAMESPACE;
 
+/**
+ * Decoded once per document: a file that did not change hands every pass the same parsed object
+ * (the load cache), and a pass should not decode 100 ConfigMaps again to find nothing changed.
+ */
+const decoded = new WeakMap<object, Map<string, Buffer>>();
+
 /** A ConfigMap's or Secret's keys and decoded values (stringData wins over data, as the API merges). */
 export function objectData(doc: ConfigMapDoc | SecretDoc): Map<string, Buffer> {
+  const hit = decoded.get(doc);
+  if (hit) return hit;
   const out = new Map<string, Buffer>();
+  decoded.set(doc, out);
   if (doc.kind === 'ConfigMap') {
     for (const [k, v] of Object.entries(doc.data ?? {})) out.set(k, Buffer.from(v, 'utf8'));
     for (const [k, v] of Object.entries(doc.binaryData ?? {})) out.set(k, Buffer.from(v, 'base64'));
