@@ -5,7 +5,7 @@
 import type { ScalarTag, Tags } from 'yaml';
 
 const octal11: ScalarTag = {
-  identify: (value) => typeof value === 'number',
+  identify: () => false, // parsing only: berth never writes a number as octal
   default: true,
   tag: 'tag:yaml.org,2002:int',
   format: 'OCT',

@@ -448,6 +448,13 @@ describe('the kinds as the loader reads them', () => {
       ['5:17: ERR_CONFIGMAP_INVALID: key k is in both data and binaryData'],
     ],
     [
+      'a ConfigMap over 1 MiB (a pass reads every object, every time)',
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {a: "${'x'.repeat(1024 * 1024)}"}`,
+      [
+        '3:18: ERR_CONFIGMAP_INVALID: ConfigMap big holds 1048577 bytes; at most 1048576 (1 MiB), as in Kubernetes',
+      ],
+    ],
+    [
       'a Secret value that is not base64',
       'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {k: "not base64!"}',
       [

@@ -52,7 +52,7 @@ const validators: Record<string, ReturnType<Ajv['compile']>> = {
 
 // YAML 1.1's octal (`mode: 0444`), as kubectl reads it.
 const octal = {
-  identify: (v: unknown) => typeof v === 'number',
+  identify: () => false,
   default: true,
   tag: 'tag:yaml.org,2002:int',
   test: /^[-+]?0[0-7]+$/,
