@@ -455,6 +455,14 @@ describe('the kinds as the loader reads them', () => {
       ],
     ],
     [
+      'two items of a projected volume at one path, or one inside another',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: main, image: busybox}]\n  volumes:\n    - name: all\n      projected:\n        sources:\n          - configMap: {name: c, items: [{key: a, path: conf}]}\n          - secret: {name: s, items: [{key: b, path: conf}, {key: c, path: conf/x}]}',
+      [
+        '11:54: ERR_MANIFEST_INVALID: path conf conflicts with conf in volume all',
+        '11:76: ERR_MANIFEST_INVALID: path conf/x conflicts with conf in volume all',
+      ],
+    ],
+    [
       'a Secret value that is not base64',
       'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {k: "not base64!"}',
       [

@@ -2,9 +2,9 @@
 // `valueFrom`, or a `valueFrom`/`envFrom` naming no source or two; a `resourceFieldRef` naming a
 // container the pod lacks (a volume's must name one), with a divisor Kubernetes refuses; a
 // downwardAPI file with no field or two; a `status.*` field in a volume (the kubelet writes those
-// only to env). Pure.
+// only to env); two items of one volume at one path, or one inside the other. Pure.
 import type { Diagnostic } from '../../lib/yaml-validate.js';
-import type { ContainerManifest, PodManifest } from '../kinds.js';
+import type { ContainerManifest, PodManifest, VolumeManifest } from '../kinds.js';
 import { at, type ParsedDoc } from '../position.js';
 import type { DownwardFile, ResourceFieldRef } from './sources.js';
 
@@ -132,6 +132,41 @@ function checkContainerRefs(
   return out;
 }
 
+/** The item paths a volume names (`items` of its sources), each once and none inside another. */
+function checkItemPaths(p: ParsedDoc, v: VolumeManifest, i: number): Diagnostic[] {
+  const paths: Array<{ path: string; at: Path }> = [];
+  const add = (items: Array<{ path: string }> | undefined, base: Path) =>
+    items?.forEach((item, j) => {
+      paths.push({ path: item.path, at: [...base, j, 'path'] });
+    });
+  const vol: Path = ['spec', 'volumes', i];
+  add(v.configMap?.items, [...vol, 'configMap', 'items']);
+  add(v.secret?.items, [...vol, 'secret', 'items']);
+  add(v.downwardAPI?.items, [...vol, 'downwardAPI', 'items']);
+  v.projected?.sources.forEach((s, j) => {
+    const src: Path = [...vol, 'projected', 'sources', j];
+    add(s.configMap?.items, [...src, 'configMap', 'items']);
+    add(s.secret?.items, [...src, 'secret', 'items']);
+    add(s.downwardAPI?.items, [...src, 'downwardAPI', 'items']);
+  });
+  const out: Diagnostic[] = [];
+  paths.forEach((a, n) => {
+    const clash = paths
+      .slice(0, n)
+      .find((b) => b.path === a.path || a.path.startsWith(`${b.path}/`) || b.path.startsWith(`${a.path}/`));
+    if (clash)
+      out.push(
+        at(
+          p,
+          a.at,
+          'ERR_MANIFEST_INVALID',
+          `path ${a.path} conflicts with ${clash.path} in volume ${v.name}`,
+        ),
+      );
+  });
+  return out;
+}
+
 export function checkPodRefs(p: ParsedDoc): Diagnostic[] {
   const pod = p.value as PodManifest;
   const lists = ['initContainers', 'containers'] as const;
@@ -140,6 +175,7 @@ export function checkPodRefs(p: ParsedDoc): Diagnostic[] {
     (pod.spec[l] ?? []).flatMap((c, i) => checkContainerRefs(p, c, ['spec', l, i], names)),
   );
   for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
+    out.push(...checkItemPaths(p, v, i));
     out.push(
       ...checkDownwardFiles(p, v.downwardAPI?.items, ['spec', 'volumes', i, 'downwardAPI', 'items'], names),
     );
