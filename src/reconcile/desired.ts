@@ -16,7 +16,7 @@ import type { RestartPolicy } from '../runtime/restart.js';
 import type { ContainerMount, ContainerSettings } from '../runtime/spec.js';
 import { type NodeFacts, UNKNOWN_NODE } from './downward.js';
 import { containerEnv, type PodContext } from './pod-env.js';
-import { podValues } from './pod-values.js';
+import { type ConfigVolume, type PodDir, podValues } from './pod-values.js';
 import { isConfigVolume, type VolumeFile } from './volume-files.js';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
@@ -47,9 +47,9 @@ export interface DesiredPod {
   initContainers: DesiredContainer[];
   containers: DesiredContainer[];
   /** Directories the pod owns (emptyDir and config volumes); `memory` ones are tmpfs. */
-  podDirs: Array<{ path: string; memory: boolean; mode?: number }>;
+  podDirs: PodDir[];
   /** configMap, secret, downwardAPI and projected volumes: their content's stamp (files in DesiredState). */
-  configVolumes?: Array<{ name: string; path: string; stamp: string; objects: string[] }>;
+  configVolumes?: ConfigVolume[];
   /** ConfigMaps, Secrets or keys it refers to that are missing: it waits for them. */
   waitingFor?: string[];
 

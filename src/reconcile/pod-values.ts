@@ -6,9 +6,28 @@
 import { join } from 'node:path';
 import { DOCKER_CONFIG_KEY } from '../manifest/objects/kinds.js';
 import { isDockerConfigSecret, namespaceOf } from '../manifest/objects/store.js';
-import type { DesiredPod } from './desired.js';
 import type { PodContext } from './pod-env.js';
 import { isConfigVolume, isMemoryVolume, type VolumeFile, volumeContent } from './volume-files.js';
+
+/** A directory the pod owns; `memory`: a tmpfs. */
+export interface PodDir {
+  path: string;
+  memory: boolean;
+  mode?: number;
+}
+
+/** A config volume: its content's stamp (the files themselves are kept apart) and what it shows. */
+export interface ConfigVolume {
+  name: string;
+  path: string;
+  stamp: string;
+  objects: string[];
+}
+
+export interface PodValues {
+  configVolumes?: ConfigVolume[];
+  waitingFor?: string[];
+}
 
 /** A config volume's root: listable, never writable from the pod (its files have their own modes). */
 const CONFIG_VOLUME_MODE = 0o755;
@@ -18,12 +37,12 @@ export function podValues(
   volumesDir: string,
   files?: Map<string, VolumeFile[]>,
   pullAuth?: Map<string, string[]>,
-): { podDirs: DesiredPod['podDirs']; extra: Partial<DesiredPod> } {
+): { podDirs: PodDir[]; extra: PodValues } {
   const { pod } = ctx;
   const namespace = namespaceOf(pod.metadata);
   const missing = [...ctx.missing];
-  const podDirs: DesiredPod['podDirs'] = [];
-  const configVolumes: NonNullable<DesiredPod['configVolumes']> = [];
+  const podDirs: PodDir[] = [];
+  const configVolumes: ConfigVolume[] = [];
   for (const v of (pod.spec.volumes ?? []).filter(isConfigVolume)) {
     const content = volumeContent(v, ctx);
     const path = join(volumesDir, v.name);
