@@ -1,9 +1,11 @@
 // Manifests → desired state: each pod's containers as runtime settings (Kubernetes semantics:
 // `command` replaces the Entrypoint, `args` the Cmd; limits become cgroup limits; volumes become
-// binds, named volumes or the pod's own directories), with defaults applied. Pure: the host paths
-// it needs are passed in. Values go through the converters the loader checked them with
-// (manifest/convert.ts); should one still throw, that pod or Image is left out with a diagnostic of
-// its file (`unusable`) and every other one is built: one manifest never stops a pass.
+// binds, named volumes or the pod's own directories; env and config volumes take values from the
+// folder's ConfigMaps and Secrets and the downward API: pod-env.ts, pod-values.ts), with defaults
+// applied. Pure: the host paths and facts it needs are passed in. Values go through the converters
+// the loader checked them with (manifest/convert.ts); should one still throw, that pod or Image is
+// left out with a diagnostic of its file (`unusable`) and every other one is built: one manifest
+// never stops a pass.
 import { join } from 'node:path';
 import { isBerthError } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
@@ -52,7 +54,6 @@ export interface DesiredPod {
   configVolumes?: ConfigVolume[];
   /** ConfigMaps, Secrets or keys it refers to that are missing: it waits for them. */
   waitingFor?: string[];
-
   /** Host paths to create first (hostPath type DirectoryOrCreate). */
   createDirs: string[];
   netnsPath?: string;
@@ -191,10 +192,16 @@ export function desiredPod(
   pod: PodManifest,
   file: string,
   host: HostLayout,
-  objects: ObjectStore = buildObjectStore([]),
-  files?: Map<string, VolumeFile[]>,
-  pullAuth?: Map<string, string[]>,
+  refs: {
+    /** The folder's ConfigMaps and Secrets. */
+    objects?: ObjectStore;
+    /** Filled with its config volumes' files, by path. */
+    files?: Map<string, VolumeFile[]>;
+    /** Filled with its imagePullSecrets' docker configs. */
+    pullAuth?: Map<string, string[]>;
+  } = {},
 ): DesiredPod {
+  const { objects = buildObjectStore([]), files, pullAuth } = refs;
   const hostNetwork = pod.spec.hostNetwork === true;
   const volumes = pod.spec.volumes ?? [];
   const ctx = { pod, objects, node: host.node ?? UNKNOWN_NODE, missing: [] as string[] };
@@ -237,7 +244,8 @@ export function desiredState(docs: LoadedDoc[], host: HostLayout): DesiredState 
   const pullAuth = new Map<string, string[]>();
   for (const { doc, file, line } of docs) {
     try {
-      if (doc.kind === 'Pod') pods.push(desiredPod(doc, file, host, objects, volumeFiles, pullAuth));
+      if (doc.kind === 'Pod')
+        pods.push(desiredPod(doc, file, host, { objects, files: volumeFiles, pullAuth }));
       else if (doc.kind === 'Image') {
         images.push({
           name: doc.metadata.name,
