@@ -108,6 +108,31 @@ describe('env from ConfigMaps, Secrets and the downward API', () => {
     expect(d.pods[0]?.waitingFor).toBeUndefined();
   });
 
+  it("the Kubernetes docs' dependent env vars (tasks/inject-data-application/define-interdependent-environment-variables)", () => {
+    const d = desiredState(
+      [
+        pod({
+          env: [
+            { name: 'SERVICE_PORT', value: '80' },
+            { name: 'SERVICE_IP', value: '172.17.0.1' },
+            { name: 'UNCHANGED_REFERENCE', value: '$(PROTOCOL)://$(SERVICE_IP):$(SERVICE_PORT)' },
+            { name: 'PROTOCOL', value: 'https' },
+            { name: 'SERVICE_ADDRESS', value: '$(PROTOCOL)://$(SERVICE_IP):$(SERVICE_PORT)' },
+            { name: 'ESCAPED_REFERENCE', value: '$$(PROTOCOL)://$(SERVICE_IP):$(SERVICE_PORT)' },
+          ],
+        }),
+      ],
+      host,
+    );
+    // The page's printed result, line for line.
+    expect(envOf(d)?.slice(2)).toEqual([
+      'UNCHANGED_REFERENCE=$(PROTOCOL)://172.17.0.1:80',
+      'PROTOCOL=https',
+      'SERVICE_ADDRESS=https://172.17.0.1:80',
+      'ESCAPED_REFERENCE=$(PROTOCOL)://172.17.0.1:80',
+    ]);
+  });
+
   it('fieldRef and resourceFieldRef (divisor, rounded up; no limit: the host; no request: the limit)', () => {
     const ref = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
     const res = (resource: string, divisor?: string) => ({
