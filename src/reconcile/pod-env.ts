@@ -77,6 +77,7 @@ export function containerEnv(c: ContainerManifest, ctx: PodContext): ContainerEn
       continue;
     }
     for (const [key, value] of object.data) {
+      if (!object.envKeys.has(key)) continue;
       const name = `${from.prefix ?? ''}${key}`;
       if (!isEnvName(name)) continue;
       const label = `${what} key ${key}`;
@@ -86,10 +87,10 @@ export function containerEnv(c: ContainerManifest, ctx: PodContext): ContainerEn
   }
   const keyRef = (kind: ObjectKind, ref: KeyRef): { value: string; label: string } | undefined => {
     const what = objectLabel(kind, namespace, ref.name);
-    const value = lookup(kind, ref.name)?.data.get(ref.key);
+    const object = lookup(kind, ref.name);
+    const value = object?.envKeys.has(ref.key) ? object.data.get(ref.key) : undefined;
     if (value === undefined) {
-      if (ref.optional !== true)
-        out.missing.push(lookup(kind, ref.name) ? `key ${ref.key} of ${what}` : what);
+      if (ref.optional !== true) out.missing.push(object ? `key ${ref.key} of ${what}` : what);
       return undefined;
     }
     const label = `${what} key ${ref.key}`;

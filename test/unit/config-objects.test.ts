@@ -235,6 +235,35 @@ describe('env from ConfigMaps, Secrets and the downward API', () => {
     ]);
   });
 
+  it("env takes a ConfigMap's data, never its binaryData (the kubelet's rule); a volume takes both", () => {
+    const cm = doc({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'web-config' },
+      data: { TEXT: 't' },
+      binaryData: { BLOB: b64('b') },
+    });
+    const d = desiredState(
+      [
+        cm,
+        pod(
+          {
+            envFrom: [{ configMapRef: { name: 'web-config' } }],
+            env: [{ name: 'B', valueFrom: { configMapKeyRef: { name: 'web-config', key: 'BLOB' } } }],
+          },
+          { volumes: [{ name: 'c', configMap: { name: 'web-config' } }] },
+        ),
+      ],
+      host,
+    );
+    expect(envOf(d)).toEqual(['TEXT=t']);
+    expect(d.pods[0]?.waitingFor).toEqual(['key BLOB of ConfigMap web-config']);
+    expect(d.volumeFiles?.get('/r/pods/web/volumes/c')?.map((f) => `${f.path}=${f.data}`)).toEqual([
+      'BLOB=b',
+      'TEXT=t',
+    ]);
+  });
+
   it('a missing reference of a pod that runs keeps it as it runs', () => {
     const before = desiredState(
       [configMap({ MODE: 'a' }), pod({ envFrom: [{ configMapRef: { name: 'web-config' } }] })],

@@ -12,6 +12,8 @@ export interface StoredObject {
   name: string;
   /** Every key's value, decoded (Secret `data` and ConfigMap `binaryData` are base64). */
   data: Map<string, Buffer>;
+  /** The keys env can take: all of a Secret's, a ConfigMap's `data` only (the kubelet's rule). */
+  envKeys: Set<string>;
   type?: string;
 }
 
@@ -62,6 +64,7 @@ export function buildObjectStore(
       namespace,
       name: d.metadata.name,
       data: objectData(d),
+      envKeys: new Set(d.kind === 'Secret' ? objectData(d).keys() : Object.keys(d.data ?? {})),
       ...(d.kind === 'Secret' ? { type: d.type ?? 'Opaque' } : {}),
     });
   }
