@@ -16,6 +16,7 @@ import { buildObjectStore, type ObjectStore } from '../manifest/objects/store.js
 import { parseReference } from '../oci/reference.js';
 import type { RestartPolicy } from '../runtime/restart.js';
 import type { ContainerMount, ContainerSettings } from '../runtime/spec.js';
+import { rememberedPod } from './desired-memo.js';
 import { type NodeFacts, UNKNOWN_NODE } from './downward.js';
 import { containerEnv, type PodContext } from './pod-env.js';
 import { type ConfigVolume, type PodDir, podValues } from './pod-values.js';
@@ -245,7 +246,11 @@ export function desiredState(docs: LoadedDoc[], host: HostLayout): DesiredState 
   for (const { doc, file, line } of docs) {
     try {
       if (doc.kind === 'Pod')
-        pods.push(desiredPod(doc, file, host, { objects, files: volumeFiles, pullAuth }));
+        pods.push(
+          rememberedPod(doc, { file, host, objects }, { files: volumeFiles, pullAuth }, (files, auth) =>
+            desiredPod(doc, file, host, { objects, files, pullAuth: auth }),
+          ),
+        );
       else if (doc.kind === 'Image') {
         images.push({
           name: doc.metadata.name,

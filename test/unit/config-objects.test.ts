@@ -437,6 +437,24 @@ describe('config volumes', () => {
   });
 });
 
+describe('desired pods remembered between passes', () => {
+  it('the same documents give the same pod; a changed or new object it names rebuilds it', () => {
+    const thePod = pod({
+      envFrom: [{ configMapRef: { name: 'web-config' } }, { secretRef: { name: 'db' } }],
+    });
+    const cm = configMap({ MODE: 'a' });
+    const first = desiredState([cm, thePod], host);
+    const again = desiredState([cm, thePod], host);
+    expect(again.pods[0]).toBe(first.pods[0]);
+    expect(first.pods[0]?.waitingFor).toEqual(['Secret db']);
+    const withSecret = desiredState([cm, secret(SECRET), thePod], host);
+    expect(withSecret.pods[0]?.waitingFor).toBeUndefined();
+    const edited = desiredState([configMap({ MODE: 'b' }), secret(SECRET), thePod], host);
+    expect(envOf(edited)).toEqual(['MODE=b', `password=${SECRET}`]);
+    expect(desiredState([cm, thePod], { ...host }).pods[0]).not.toBe(first.pods[0]); // another host
+  });
+});
+
 describe('imagePullSecrets', () => {
   it("a dockerconfigjson Secret's config goes to its pod's pulls, never into the pod; others are skipped", () => {
     const config = JSON.stringify({ auths: { 'registry.lan': { auth: b64('u:hunter2') } } });
