@@ -26,6 +26,8 @@ export interface CommandContext extends CliIO {
   hostConfig(): Promise<HostConfig>;
   store(): Promise<ContentStore>;
   registry(): Promise<RegistryClient>;
+  /** A client whose credentials are these docker config.json texts first (a pod's imagePullSecrets). */
+  registryWithPullSecrets(secrets: string[]): Promise<RegistryClient>;
   /** The snapshot store of the host's form (see unpack.snapshotter). */
   snapshots(): Promise<SnapshotStore>;
   /** What container commands need: paths, runc, the stores, host facts. */

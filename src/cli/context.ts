@@ -47,16 +47,27 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
     return createContentStore({ root: flags.root });
   });
   let client: RegistryClient | undefined;
-  const registry = once<RegistryClient>(async () => {
+  const extraClients: RegistryClient[] = [];
+  const makeRegistry = async (pullSecrets?: string[]) => {
     const config = await hostConfig();
-    const [{ loadCredentials }, { createHostRegistryClient }] = await Promise.all([
+    const [{ loadCredentials }, { createHostRegistryClient }, { pullSecretCredentials }] = await Promise.all([
       import('../registry/credentials.js'),
       import('./registry-clients.js'),
+      import('../registry/pull-secrets.js'),
     ]);
-    const created = createHostRegistryClient(config, await loadCredentials(config.authFile));
-    client = created;
-    return created;
+    const host = await loadCredentials(config.authFile);
+    const credentials = pullSecrets ? pullSecretCredentials(pullSecrets, host) : host;
+    return createHostRegistryClient(config, credentials);
+  };
+  const registry = once<RegistryClient>(async () => {
+    client = await makeRegistry();
+    return client;
   });
+  const registryWithPullSecrets = async (secrets: string[]) => {
+    const created = await makeRegistry(secrets);
+    extraClients.push(created);
+    return created;
+  };
   const snapshots = once<SnapshotStore>(async () => {
     const { unpack } = await hostConfig();
     await rootSecured();
@@ -93,12 +104,14 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
       hostConfig,
       store,
       registry,
+      registryWithPullSecrets,
       snapshots,
       runtime,
       events,
     },
     async close() {
       await client?.close();
+      for (const c of extraClients) await c.close();
     },
   };
 }

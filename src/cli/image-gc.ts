@@ -31,7 +31,7 @@ export function imagesWanted(docs: ManifestDoc[]): { wanted: Set<string>; keep: 
     if (d.kind === 'Image') {
       const name = add(d.spec.ref);
       if (name && d.spec.keep) keep.set(name, Math.max(keep.get(name) ?? 0, d.spec.keep));
-    } else {
+    } else if (d.kind === 'Pod') {
       for (const c of [...(d.spec.initContainers ?? []), ...d.spec.containers]) add(c.image);
     }
   }

@@ -9,6 +9,7 @@ import {
   type PullResult,
   pullImage,
 } from '../pull/index.js';
+import type { RegistryClient } from '../registry/types.js';
 import { createWorkerRunner } from '../snapshot/apply-thread.js';
 import type { CommandContext } from './command.js';
 import { UNPACK_WORKER } from './workers.js';
@@ -25,6 +26,8 @@ export interface PullRequest {
   onEvent?: (e: PullEvent) => void;
   /** Keep the digest a tag moves away from (the reconciler's pulls: image GC trims by `keep`). */
   keepPrevious?: boolean;
+  /** docker config.json texts tried first for this pull (a pod's imagePullSecrets). */
+  pullSecrets?: string[];
 }
 
 export type Puller = (req: PullRequest) => Promise<PullResult>;
@@ -40,8 +43,16 @@ export function createPuller(ctx: CommandContext): Puller {
   return async (req) => {
     const ref = parseReference(req.image);
     const { deps, options } = await setUp(req);
-    return pullImage({ ...deps, registry: await ctx.registry() }, ref, options);
+    return pullImage({ ...deps, registry: await registryFor(ctx, req.pullSecrets) }, ref, options);
   };
+}
+
+/** The host's registry client, or one that tries a pod's imagePullSecrets first. */
+export async function registryFor(
+  ctx: CommandContext,
+  pullSecrets: string[] | undefined,
+): Promise<RegistryClient> {
+  return pullSecrets?.length ? ctx.registryWithPullSecrets(pullSecrets) : ctx.registry();
 }
 
 export function createPullSetup(

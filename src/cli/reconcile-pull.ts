@@ -7,8 +7,9 @@ import { importImages } from '../archive/import-images.js';
 import { BerthError } from '../lib/errors.js';
 import { parseReference } from '../oci/reference.js';
 import { type PullEvent, pullImage } from '../pull/index.js';
+import type { PullFrom } from '../reconcile/execute.js';
 import type { CommandContext } from './command.js';
-import { createPullSetup } from './puller.js';
+import { createPullSetup, registryFor } from './puller.js';
 
 /** A `file:///…` URL as a local path; anything else is refused. */
 export function sourcePath(source: string): string {
@@ -31,9 +32,10 @@ export function sourcePath(source: string): string {
 export function createReconcilePull(
   ctx: CommandContext,
   report: (line: string) => void,
-): (image: string, platform?: string, source?: string, onEvent?: (e: PullEvent) => void) => Promise<void> {
+): (image: string, from?: PullFrom & { onEvent?: (e: PullEvent) => void }) => Promise<void> {
   const setUp = createPullSetup(ctx);
-  return async (image, platform, source, onEvent) => {
+  return async (image, from = {}) => {
+    const { platform, source, pullSecrets, onEvent } = from;
     const { deps, options } = await setUp({
       ...(platform ? { platform } : {}),
       ...(onEvent ? { onEvent } : {}),
@@ -41,7 +43,7 @@ export function createReconcilePull(
     });
     if (!source) {
       const pulled = await pullImage(
-        { ...deps, registry: await ctx.registry() },
+        { ...deps, registry: await registryFor(ctx, pullSecrets) },
         parseReference(image),
         options,
       );

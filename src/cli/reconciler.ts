@@ -1,8 +1,10 @@
 // The reconciler as the CLI builds it: runtime, store and host layout from the global flags, and
 // how actions are printed.
+import { availableParallelism, hostname, networkInterfaces, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock } from '../content/lock.js';
 import { lastGoodStore } from '../manifest/last-good.js';
+import type { NodeFacts } from '../reconcile/downward.js';
 import type { Reconciler } from '../reconcile/loop.js';
 import type { Action } from '../reconcile/plan.js';
 import { statusFile, statusPath } from '../reconcile/status-file.js';
@@ -13,7 +15,12 @@ export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
   return {
     rt,
     store: await ctx.store(),
-    host: { volumes: rt.paths.volumes, pods: join(ctx.flags.root, 'pods'), netns: rt.paths.netns },
+    host: {
+      volumes: rt.paths.volumes,
+      pods: join(ctx.flags.root, 'pods'),
+      netns: rt.paths.netns,
+      node: nodeFacts(),
+    },
     status: statusFile(statusPath(ctx.flags.state)),
     lastGood: lastGoodStore(join(ctx.flags.root, 'last-good')),
     now: () => ctx.now().getTime(),
@@ -21,6 +28,15 @@ export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
     // Another apply's pass (or a daemon's, in a race with its start) finishes first.
     lock: () => acquireLock(ctx.flags.state, 'reconcile', { timeoutMs: 30 * 60_000 }),
   };
+}
+
+/** The host as the downward API shows it: its name, first non-loopback IPv4 address and capacity. */
+function nodeFacts(): NodeFacts {
+  const ip =
+    Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address ?? '';
+  return { name: hostname(), ip, milliCpus: availableParallelism() * 1000, memoryBytes: totalmem() };
 }
 
 /** `run          web/main: new container` */

@@ -8,6 +8,7 @@ import type { Diagnostic } from '../lib/yaml-validate.js';
 import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from './convert.js';
 import { podIdentity } from './identity.js';
 import type { ContainerManifest, ImageManifestDoc, PodManifest } from './kinds.js';
+import { checkPodRefs } from './objects/pod-checks.js';
 import { at, type ParsedDoc } from './position.js';
 import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from './requests.js';
 import { checkPodSecurity } from './security-checks.js';
@@ -97,6 +98,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
         ),
       );
   }
+  out.push(...checkPodRefs(p));
   return out;
 }
 

@@ -7,8 +7,11 @@
 
 export const DEFAULT_NAMESPACE = 'default';
 
+/** The namespace of a manifest object (a Pod, ConfigMap, Secret, claim). */
+export const namespaceOf = (meta: { namespace?: string }): string => meta.namespace ?? DEFAULT_NAMESPACE;
+
 export function podIdentity(metadata: { name: string; namespace?: string }): string {
-  const ns = metadata.namespace ?? DEFAULT_NAMESPACE;
+  const ns = namespaceOf(metadata);
   return ns === DEFAULT_NAMESPACE ? metadata.name : `${ns}.${metadata.name}`;
 }
 

@@ -1,4 +1,13 @@
 // The manifest kinds as TypeScript sees them after schema validation (schemas/ is the truth).
+import type { ObjectDoc } from './objects/kinds.js';
+import type {
+  ConfigMapVolume,
+  DownwardAPIVolume,
+  EnvFromSource,
+  EnvVar,
+  ProjectedVolume,
+  SecretVolume,
+} from './objects/sources.js';
 
 export interface ContainerManifest {
   name: string;
@@ -10,7 +19,8 @@ export interface ContainerManifest {
   command?: string[];
   args?: string[];
   workingDir?: string;
-  env?: Array<{ name: string; value?: string }>;
+  env?: EnvVar[];
+  envFrom?: EnvFromSource[];
   ports?: Array<{ name?: string; containerPort: number; protocol?: string }>;
   resources?: {
     requests?: { cpu?: string | number; memory?: string | number };
@@ -50,6 +60,10 @@ export interface VolumeManifest {
   hostPath?: { path: string; type?: string };
   emptyDir?: { medium?: '' | 'Memory'; sizeLimit?: string | number };
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+  configMap?: ConfigMapVolume;
+  secret?: SecretVolume;
+  downwardAPI?: DownwardAPIVolume;
+  projected?: ProjectedVolume;
 }
 
 export interface PodManifest {
@@ -73,6 +87,8 @@ export interface PodManifest {
     securityContext?: PodSecurityContext;
     hostname?: string;
     volumes?: VolumeManifest[];
+    imagePullSecrets?: Array<{ name: string }>;
+    serviceAccountName?: string;
   };
 }
 
@@ -91,7 +107,7 @@ export interface ImageManifestDoc {
   };
 }
 
-export type ManifestDoc = PodManifest | ImageManifestDoc;
+export type ManifestDoc = PodManifest | ImageManifestDoc | ObjectDoc;
 
 /** A document and where it came from. */
 export interface LoadedDoc {

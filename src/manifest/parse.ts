@@ -7,15 +7,21 @@ import { loadSchema } from '../lib/schemas.js';
 import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yaml-validate.js';
 import { checkImage, checkPod } from './checks.js';
 import type { ManifestDoc } from './kinds.js';
+import { checkObject } from './objects/checks.js';
 import { at, type ParsedDoc } from './position.js';
 import { isError } from './severity.js';
 import { applyPodmanSlips } from './slips.js';
 import { applyPodTiers } from './tier-check.js';
 import { unsupportedField } from './unsupported.js';
+import { withYaml11Octal } from './yaml-octal.js';
 
 const KINDS: Record<string, { schema: string }> = {
   'v1/Pod': { schema: 'pod.schema.json' },
   'berth.dev/v1alpha1/Image': { schema: 'image.schema.json' },
+  'v1/ConfigMap': { schema: 'configmap.schema.json' },
+  'v1/Secret': { schema: 'secret.schema.json' },
+  'v1/PersistentVolumeClaim': { schema: 'persistentvolumeclaim.schema.json' },
+  'v1/Service': { schema: 'service.schema.json' },
 };
 
 export interface ParsedFile {
@@ -27,7 +33,8 @@ export function parseFile(text: string, file: string): ParsedFile {
   const lc = new LineCounter();
   const parsed: ParsedDoc[] = [];
   const diagnostics: Diagnostic[] = [];
-  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false }); // JSON is YAML too
+  // JSON is YAML too; `0400` is octal, as Kubernetes reads it (yaml-octal.ts).
+  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, customTags: withYaml11Octal });
   let documents = 0;
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     let one: ReturnType<typeof checkDocument>;
@@ -92,7 +99,7 @@ function checkDocument(
         p,
         kind === undefined ? [] : ['kind'],
         'ERR_MANIFEST_KIND',
-        `apiVersion ${String(apiVersion)}, kind ${String(kind)} is not a kind berth runs (v1 Pod, berth.dev/v1alpha1 Image)`,
+        `apiVersion ${String(apiVersion)}, kind ${String(kind)} is not a kind berth runs (v1 Pod, ConfigMap, Secret, PersistentVolumeClaim, Service; berth.dev/v1alpha1 Image)`,
       ),
     );
   }
@@ -107,7 +114,10 @@ function checkDocument(
     'ERR_MANIFEST_SCHEMA',
     unsupportedField,
   );
-  if (problems.length === 0) problems.push(...(p.value.kind === 'Pod' ? checkPod(p) : checkImage(p)));
+  if (problems.length === 0) {
+    const kind = p.value.kind;
+    problems.push(...(kind === 'Pod' ? checkPod(p) : kind === 'Image' ? checkImage(p) : checkObject(p)));
+  }
   problems.unshift(...early);
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
   // Warnings are reported, and the document is used all the same.

@@ -3,15 +3,13 @@
 // bare "unknown field". Warned and refused fields never get here (tier-check.ts drops them first).
 // Paths use `*` for array indices. Pure data.
 
-const POD = ['spec.imagePullSecrets', 'spec.dnsPolicy', 'spec.dnsConfig', 'spec.hostAliases'];
+const POD = ['spec.dnsPolicy', 'spec.dnsConfig', 'spec.hostAliases'];
 
 const CONTAINER = [
-  'envFrom',
-  'env.*.valueFrom',
   'ports.*.hostPort', // pods have a network namespace of their own, with no port publishing (yet)
 ];
 
-const VOLUME = ['configMap', 'secret', 'projected', 'downwardAPI'];
+const VOLUME: string[] = [];
 
 const PATTERNS = [
   ...POD,

@@ -1,9 +1,11 @@
 // Manifests → desired state: each pod's containers as runtime settings (Kubernetes semantics:
 // `command` replaces the Entrypoint, `args` the Cmd; limits become cgroup limits; volumes become
-// binds, named volumes or the pod's own directories), with defaults applied. Pure: the host paths
-// it needs are passed in. Values go through the converters the loader checked them with
-// (manifest/convert.ts); should one still throw, that pod or Image is left out with a diagnostic of
-// its file (`unusable`) and every other one is built: one manifest never stops a pass.
+// binds, named volumes or the pod's own directories; env and config volumes take values from the
+// folder's ConfigMaps and Secrets and the downward API: pod-env.ts, pod-values.ts), with defaults
+// applied. Pure: the host paths and facts it needs are passed in. Values go through the converters
+// the loader checked them with (manifest/convert.ts); should one still throw, that pod or Image is
+// left out with a diagnostic of its file (`unusable`) and every other one is built: one manifest
+// never stops a pass.
 import { join } from 'node:path';
 import { isBerthError } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
@@ -11,11 +13,17 @@ import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from '../man
 import { dependsOn } from '../manifest/dependencies.js';
 import { dependencyIdentity, podIdentity } from '../manifest/identity.js';
 import type { LoadedDoc, PodManifest } from '../manifest/kinds.js';
+import { buildObjectStore, type ObjectStore } from '../manifest/objects/store.js';
 import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from '../manifest/requests.js';
 import { parseReference } from '../oci/reference.js';
 import type { RestartPolicy } from '../runtime/restart.js';
 import type { ContainerMount, ContainerSettings } from '../runtime/spec.js';
+import { rememberedPod } from './desired-memo.js';
+import { type NodeFacts, UNKNOWN_NODE } from './downward.js';
+import { containerEnv, type PodContext } from './pod-env.js';
+import { type ConfigVolume, type PodDir, podValues } from './pod-values.js';
 import { securitySettings } from './security-settings.js';
+import { isConfigVolume, type VolumeFile } from './volume-files.js';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
@@ -31,6 +39,10 @@ export interface DesiredContainer {
   /** An init container with restartPolicy Always: started in order before the app containers, kept running, stopped after them. */
   sidecar?: true;
   settings: ContainerSettings;
+  /** Values taken from ConfigMaps and Secrets: label → digest (pod-env.ts). */
+  sources?: Record<string, string>;
+  /** Env names holding exactly a source's value, with its label. */
+  sourced?: Record<string, string>;
 }
 
 export interface DesiredPod {
@@ -42,8 +54,12 @@ export interface DesiredPod {
   dependsOn: string[];
   initContainers: DesiredContainer[];
   containers: DesiredContainer[];
-  /** Directories the pod owns (emptyDir volumes); `memory` ones are tmpfs. */
-  podDirs: Array<{ path: string; memory: boolean; fsGroup?: number; sizeBytes?: number }>;
+  /** Directories the pod owns (emptyDir and config volumes); `memory` ones are tmpfs. */
+  podDirs: PodDir[];
+  /** configMap, secret, downwardAPI and projected volumes: their content's stamp (files in DesiredState). */
+  configVolumes?: ConfigVolume[];
+  /** ConfigMaps, Secrets or keys it refers to that are missing: it waits for them. */
+  waitingFor?: string[];
   /** Host paths to create first (hostPath type DirectoryOrCreate). */
   createDirs: string[];
   netnsPath?: string;
@@ -64,6 +80,10 @@ export interface DesiredImage {
 export interface DesiredState {
   pods: DesiredPod[];
   images: DesiredImage[];
+  /** Each config volume's files, by its host path (kept out of the pods: secrets never in a hash or JSON). */
+  volumeFiles?: Map<string, VolumeFile[]>;
+  /** Each pod's `imagePullSecrets`: docker config.json texts, for the pulls of its images only. */
+  pullAuth?: Map<string, string[]>;
   /** Pods and Images that could not be built, each with a diagnostic of its file: kept as they run. */
   unusable?: Array<{ kind: 'Pod' | 'Image'; name: string; diagnostic: Diagnostic }>;
 }
@@ -75,6 +95,8 @@ export interface HostLayout {
   pods: string;
   /** `<state>/netns`: each pod's network namespace is `pod-<name>` there. */
   netns: string;
+  /** The host as the downward API shows it. */
+  node?: NodeFacts;
 }
 
 /** Kubernetes' default: Always for `:latest` or no tag, IfNotPresent otherwise. */
@@ -97,6 +119,16 @@ function mountsFor(
     const readOnly = m.readOnly === true;
     if (v?.hostPath)
       return { kind: 'bind', source: v.hostPath.path, destination: m.mountPath, readOnly, ...sub };
+    if (v && isConfigVolume(v)) {
+      // Read-only, as the kubelet mounts them; a subPath is taken inside the current `..data`.
+      return {
+        kind: 'bind',
+        source: join(host.pods, podIdentity(pod.metadata), 'volumes', m.name),
+        destination: m.mountPath,
+        readOnly: true,
+        ...(m.subPath ? { subPath: m.subPath, dataLink: true } : {}),
+      };
+    }
     if (v?.persistentVolumeClaim) {
       return {
         kind: 'volume',
@@ -121,7 +153,10 @@ function containerOf(
   c: PodManifest['spec']['containers'][0],
   init: boolean,
   host: HostLayout,
+  ctx: PodContext & { missing: string[] },
 ): DesiredContainer {
+  const values = containerEnv(c, ctx);
+  ctx.missing.push(...values.missing);
   const sc = c.securityContext ?? {};
   const security = securitySettings(pod, c);
   const limits = c.resources?.limits ?? {};
@@ -140,9 +175,9 @@ function containerOf(
   const settings: ContainerSettings = {
     name: runtimeName,
     hostname: pod.spec.hostname ?? pod.metadata.name,
-    ...(c.command ? { entrypoint: c.command } : {}),
-    ...(c.args ? { command: c.args } : {}),
-    env: (c.env ?? []).map((e) => `${e.name}=${e.value ?? ''}`),
+    ...(values.entrypoint ? { entrypoint: values.entrypoint } : {}),
+    ...(values.command ? { command: values.command } : {}),
+    env: values.env,
     ...(c.workingDir ? { workdir: c.workingDir } : {}),
     ...security,
     ...(c.terminationMessagePath ? { terminationMessagePath: c.terminationMessagePath } : {}),
@@ -165,14 +200,32 @@ function containerOf(
     init,
     ...(init && c.restartPolicy === 'Always' ? { sidecar: true as const } : {}),
     settings,
+    ...(Object.keys(values.sources).length > 0 ? { sources: values.sources, sourced: values.sourced } : {}),
   };
 }
 
-export function desiredPod(pod: PodManifest, file: string, host: HostLayout): DesiredPod {
+export function desiredPod(
+  pod: PodManifest,
+  file: string,
+  host: HostLayout,
+  refs: {
+    /** The folder's ConfigMaps and Secrets. */
+    objects?: ObjectStore;
+    /** Filled with its config volumes' files, by path. */
+    files?: Map<string, VolumeFile[]>;
+    /** Filled with its imagePullSecrets' docker configs. */
+    pullAuth?: Map<string, string[]>;
+  } = {},
+): DesiredPod {
+  const { objects = buildObjectStore([]), files, pullAuth } = refs;
   const hostNetwork = pod.spec.hostNetwork === true;
   const volumes = pod.spec.volumes ?? [];
   const id = podIdentity(pod.metadata);
   const fsGroup = pod.spec.securityContext?.fsGroup;
+  const ctx = { pod, objects, node: host.node ?? UNKNOWN_NODE, missing: [] as string[] };
+  const initContainers = (pod.spec.initContainers ?? []).map((c) => containerOf(pod, c, true, host, ctx));
+  const containers = pod.spec.containers.map((c) => containerOf(pod, c, false, host, ctx));
+  const values = podValues(ctx, join(host.pods, id, 'volumes'), files, pullAuth);
   return {
     name: id,
     file,
@@ -180,18 +233,22 @@ export function desiredPod(pod: PodManifest, file: string, host: HostLayout): De
     graceSeconds: pod.spec.terminationGracePeriodSeconds ?? 30,
     hostNetwork,
     dependsOn: dependsOn(pod.metadata.annotations).map((d) => dependencyIdentity(pod.metadata, d)),
-    initContainers: (pod.spec.initContainers ?? []).map((c) => containerOf(pod, c, true, host)),
-    containers: pod.spec.containers.map((c) => containerOf(pod, c, false, host)),
-    podDirs: volumes
-      .filter((v) => v.emptyDir)
-      .map((v) => ({
-        path: join(host.pods, id, 'volumes', v.name),
-        memory: v.emptyDir?.medium === 'Memory',
-        ...(fsGroup !== undefined ? { fsGroup } : {}),
-        ...(v.emptyDir?.medium === 'Memory' && v.emptyDir.sizeLimit !== undefined
-          ? { sizeBytes: sizeLimitOf(v.emptyDir.sizeLimit) }
-          : {}),
-      })),
+    initContainers,
+    containers,
+    podDirs: [
+      ...volumes
+        .filter((v) => v.emptyDir)
+        .map((v) => ({
+          path: join(host.pods, id, 'volumes', v.name),
+          memory: v.emptyDir?.medium === 'Memory',
+          ...(fsGroup !== undefined ? { fsGroup } : {}),
+          ...(v.emptyDir?.medium === 'Memory' && v.emptyDir.sizeLimit !== undefined
+            ? { sizeBytes: sizeLimitOf(v.emptyDir.sizeLimit) }
+            : {}),
+        })),
+      ...values.podDirs,
+    ],
+    ...values.extra,
     createDirs: volumes
       .filter((v) => v.hostPath?.type === 'DirectoryOrCreate')
       .map((v) => v.hostPath?.path as string),
@@ -204,10 +261,18 @@ export function desiredState(docs: LoadedDoc[], host: HostLayout): DesiredState 
   const pods: DesiredPod[] = [];
   const images: DesiredImage[] = [];
   const unusable: NonNullable<DesiredState['unusable']> = [];
+  const objects = buildObjectStore(docs.map((d) => d.doc));
+  const volumeFiles = new Map<string, VolumeFile[]>();
+  const pullAuth = new Map<string, string[]>();
   for (const { doc, file, line } of docs) {
     try {
-      if (doc.kind === 'Pod') pods.push(desiredPod(doc, file, host));
-      else {
+      if (doc.kind === 'Pod')
+        pods.push(
+          rememberedPod(doc, { file, host, objects }, { files: volumeFiles, pullAuth }, (files, auth) =>
+            desiredPod(doc, file, host, { objects, files, pullAuth: auth }),
+          ),
+        );
+      else if (doc.kind === 'Image') {
         images.push({
           name: doc.metadata.name,
           image: normalizeImage(doc.spec.ref),
@@ -220,7 +285,7 @@ export function desiredState(docs: LoadedDoc[], host: HostLayout): DesiredState 
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       unusable.push({
-        kind: doc.kind,
+        kind: doc.kind === 'Pod' ? 'Pod' : 'Image',
         name: doc.kind === 'Pod' ? podIdentity(doc.metadata) : doc.metadata.name,
         diagnostic: {
           file,
@@ -235,6 +300,8 @@ export function desiredState(docs: LoadedDoc[], host: HostLayout): DesiredState 
   return {
     pods: pods.sort((a, b) => a.name.localeCompare(b.name)),
     images,
+    ...(volumeFiles.size > 0 ? { volumeFiles } : {}),
+    ...(pullAuth.size > 0 ? { pullAuth } : {}),
     ...(unusable.length > 0 ? { unusable } : {}),
   };
 }

@@ -11,6 +11,7 @@
 // stands; the next pass finishes the job); a pull is cut, its bytes parked for the next one.
 import { BerthError, isRetryable } from '../lib/errors.js';
 import { createSemaphore } from '../lib/semaphore.js';
+import { writeConfigVolume } from '../runtime/config-volumes.js';
 import {
   containerStatus,
   findContainer,
@@ -27,11 +28,20 @@ import { setUpPod, tearDownPod } from './pods.js';
 import { canonicalSpec, specHash } from './spec-hash.js';
 import type { TaskOutcome, TaskReport, Tasks } from './tasks.js';
 
+/** Where a pull action's image comes from besides its reference. */
+export interface PullFrom {
+  platform?: string;
+  /** An Image's `source: file:///…` archive, imported instead of pulled. */
+  source?: string;
+  /** docker config.json texts of the wanting pods' imagePullSecrets, tried first. */
+  pullSecrets?: string[];
+}
+
 export interface ExecuteDeps {
   rt: RuntimeDeps;
   host: HostLayout;
-  /** Pull `image`, or import it from `source` (an Image's file:/// archive). */
-  pull(image: string, platform?: string, source?: string): Promise<void>;
+  /** Pull `image` (or import it from an Image's `source` archive). */
+  pull(image: string, from?: PullFrom): Promise<void>;
   /** Each action as it finishes (`error` when it failed). */
   onDone?(action: Action, error?: unknown): void;
   sleep?(ms: number): Promise<void>;
@@ -68,9 +78,9 @@ const STEPS_AT_ONCE = 8;
  * is followed. An unreachable registry does not keep a container down when the store holds the
  * image (an edge node offline restarts what it has); any other failure (gone, unauthorized) fails.
  */
-async function pullAlways(deps: ExecuteDeps, image: string): Promise<void> {
+async function pullAlways(deps: ExecuteDeps, image: string, from: PullFrom): Promise<void> {
   try {
-    await deps.pull(image);
+    await deps.pull(image, from);
   } catch (err) {
     const { store } = await deps.rt.images();
     if (!(isRetryable(err) && (await store.getImage(image)))) throw err;
@@ -130,6 +140,14 @@ async function waitForExit(deps: ExecuteDeps, name: string): Promise<void> {
   }
 }
 
+/** The imagePullSecrets of the pods (`pod` or `pod/container`) that want a pull; none: undefined. */
+/** The imagePullSecrets of the pods (`pod/container` entries) that want an image, as pull input. */
+function pullSecretsOf(desired: DesiredState, wanting: string[]): { pullSecrets?: string[] } {
+  const pods = new Set(wanting.filter((w) => w.includes('/')).map((w) => w.split('/')[0] as string));
+  const secrets = [...pods].flatMap((p) => desired.pullAuth?.get(p) ?? []);
+  return secrets.length > 0 ? { pullSecrets: secrets } : {};
+}
+
 type Slot = <T>(fn: () => Promise<T>) => Promise<T>;
 
 async function runOne(
@@ -141,7 +159,13 @@ async function runOne(
   const { rt } = deps;
   switch (a.kind) {
     case 'pull':
-      return slots.pull(() => deps.pull(a.image, a.platform, a.source));
+      return slots.pull(() =>
+        deps.pull(a.image, {
+          ...(a.platform ? { platform: a.platform } : {}),
+          ...(a.source ? { source: a.source } : {}),
+          ...pullSecretsOf(desired, a.for),
+        }),
+      );
     case 'setup-pod': {
       const pod = desired.pods.find((p) => p.name === a.pod);
       if (pod) await slots.step(() => setUpPod(pod));
@@ -149,13 +173,21 @@ async function runOne(
     }
     case 'teardown-pod':
       return slots.step(() => tearDownPod(a.pod, deps.host));
+    case 'write-volume': {
+      const v = desired.pods.find((p) => p.name === a.pod)?.configVolumes?.find((x) => x.name === a.volume);
+      if (v) await writeConfigVolume(v.path, v.stamp, desired.volumeFiles?.get(v.path) ?? []);
+      return;
+    }
     case 'remove':
       // The grace period is waited without a slot: a pod that takes an hour to stop holds no other.
       await stopContainer({ ...rt, sleep: pauseFor(deps) }, a.id, a.graceSeconds);
       return slots.step(() => removeContainer(rt, a.id, true));
     case 'run': {
       const { c, file, graceSeconds } = findDesired(desired, a.pod, a.container);
-      if (c.pullPolicy === 'Always') await slots.pull(() => pullAlways(deps, c.image));
+      if (c.pullPolicy === 'Always')
+        await slots.pull(() =>
+          pullAlways(deps, c.image, pullSecretsOf(desired, [`${a.pod}/${a.container}`])),
+        );
       await slots.step(async () => {
         const spec = canonicalSpec(c, await imageDigest(rt, c.image)); // before anything is removed
         if (a.replace) await removeContainer(rt, a.replace, true);
@@ -189,6 +221,8 @@ function describeStep(a: Action, deps: ExecuteDeps): string {
       return 'setting up its network namespace and volumes';
     case 'teardown-pod':
       return 'tearing down its network namespace and volumes';
+    case 'write-volume':
+      return `writing volume ${a.volume}`;
     case 'remove':
       return `stopping ${a.pod}/${a.container} (grace ${a.graceSeconds} s)`;
     case 'run':

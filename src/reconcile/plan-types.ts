@@ -89,6 +89,8 @@ export type Action =
     }
   | { kind: 'remove'; pod: string; container: string; id: string; graceSeconds: number; reason: string }
   | { kind: 'teardown-pod'; pod: string; reason: string }
+  /** Write a config volume's current content (runtime/config-volumes.ts): in place, no restart. */
+  | { kind: 'write-volume'; pod: string; volume: string; reason: string }
   | {
       kind: 'wait';
       pod: string;

@@ -27,6 +27,7 @@ import {
   OWNER_MANIFESTS,
   type PlanInput,
 } from './plan-types.js';
+import { planConfigVolumes } from './plan-volumes.js';
 import { backingOff, seconds } from './plan-waits.js';
 import { checkSandbox, containersToStartAgain, folderOf } from './sandbox.js';
 import { inStopOrder, isPodFinished, stopSidecars } from './sidecars.js';
@@ -246,6 +247,8 @@ function planPodContainers(
       reason: `${pod.name}: ${what} (network namespace, volumes)`,
     });
   }
+  const fresh = sandboxReady || sandbox === 'missing' || sandbox === 'broken';
+  out.push(...planConfigVolumes(pod, fresh ? {} : (input.observed.sandboxes.get(pod.name)?.stamps ?? {})));
   const find = (c: DesiredContainer) => observed.find((o) => nameIn(o) === c.name);
   // Init containers run to completion, in order, unless a container of the pod runs (the
   // kubelet's rule): an app container kept from before a new sandbox does not skip them.
@@ -355,6 +358,15 @@ export function plan(input: PlanInput): Action[] {
     const working = busy(pod.name);
     if (working) {
       actions.push(working);
+      continue;
+    }
+    if (pod.waitingFor) {
+      // Nothing is made or changed before every reference resolves; what runs is kept.
+      actions.push({
+        kind: 'wait',
+        pod: pod.name,
+        reason: `${pod.name}: waiting for ${pod.waitingFor.join(', ')}`,
+      });
       continue;
     }
     const acts = planPod(

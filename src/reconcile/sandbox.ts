@@ -12,6 +12,8 @@ export interface ObservedSandbox {
   netns: boolean;
   /** The pod's emptyDir directories that exist, by path: true when a mount point (tmpfs). */
   volumes: Record<string, boolean>;
+  /** Config volumes' content stamps (their `..data`), by path. */
+  stamps?: Record<string, string>;
   /** The manifest file it was set up from (`<root>/pods/<name>/pod.json`), when recorded. */
   source?: string;
 }

@@ -9,6 +9,8 @@ export interface CanonicalSpec {
   digest: string;
   init: boolean;
   settings: Record<string, unknown>;
+  /** Values from ConfigMaps and Secrets: label → digest (absent when none, so older hashes hold). */
+  sources?: Record<string, string>;
 }
 
 function sortKeys(v: unknown): unknown {
@@ -23,8 +25,30 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
+/**
+ * An env value taken whole from a ConfigMap or Secret is kept as its source's label, its value only
+ * as the source's digest: the spec (stored in the container's annotations, hashed, compared for
+ * `plan`) never holds a Secret's value, and a change reads "Secret db key password changed".
+ */
+function withoutSourcedValues(c: DesiredContainer): Record<string, unknown> {
+  const sourced = c.sourced ?? {};
+  if (Object.keys(sourced).length === 0) return c.settings as unknown as Record<string, unknown>;
+  const env = (c.settings.env ?? []).map((kv) => {
+    const name = kv.slice(0, kv.indexOf('='));
+    return sourced[name] === undefined ? kv : `${name}=<${sourced[name]}>`;
+  });
+  return { ...c.settings, env };
+}
+
 export function canonicalSpec(c: DesiredContainer, digest: string): CanonicalSpec {
-  return sortKeys({ image: c.image, digest, init: c.init, settings: c.settings }) as CanonicalSpec;
+  const settings = withoutSourcedValues(c);
+  return sortKeys({
+    image: c.image,
+    digest,
+    init: c.init,
+    settings,
+    ...(c.sources && Object.keys(c.sources).length > 0 ? { sources: c.sources } : {}),
+  }) as CanonicalSpec;
 }
 
 export function specHash(spec: CanonicalSpec): string {
@@ -45,6 +69,14 @@ export function describeChanges(before: CanonicalSpec, after: CanonicalSpec): st
   const out: string[] = [];
   if (before.image !== after.image) out.push(`image ${before.image} → ${after.image}`);
   else if (before.digest !== after.digest) out.push('image digest changed');
+  const was = before.sources ?? {};
+  const now = after.sources ?? {};
+  for (const label of [...new Set([...Object.keys(was), ...Object.keys(now)])].sort()) {
+    if (was[label] === now[label]) continue;
+    out.push(
+      `${label} ${was[label] === undefined ? 'added' : now[label] === undefined ? 'removed' : 'changed'}`,
+    );
+  }
   const keys = new Set([...Object.keys(before.settings), ...Object.keys(after.settings)]);
   for (const k of [...keys].sort()) {
     const a = before.settings[k];

@@ -29,6 +29,8 @@ export interface ContainerMount {
    * create time inside the volume (sub-path.ts), never joined onto `source` as text.
    */
   subPath?: string;
+  /** The subPath is taken inside the volume's current `..data` (config volumes: config-volumes.ts). */
+  dataLink?: boolean;
 }
 
 export interface ContainerResources {

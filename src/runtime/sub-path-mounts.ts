@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { readMountPoints } from '../lib/mountinfo.js';
+import { currentDataDir } from './config-volumes.js';
 import type { ContainerMount } from './spec.js';
 import { openSubPath } from './sub-path.js';
 import { runTool } from './tool.js';
@@ -46,8 +47,10 @@ export async function stageSubPathMounts(
     if (m.kind === 'tmpfs')
       throw new BerthError('ERR_SUBPATH_UNSAFE', 'invalid', 'a tmpfs mount has no subPath');
     if (m.kind === 'volume') await makeDirs(m.source);
-    const { subPath, ...rest } = m;
-    const opened = openSubPath(m.source, subPath);
+    const { subPath, dataLink, ...rest } = m;
+    // A config volume's files live in its current `..<stamp>` (an update swaps `..data`): the
+    // subPath binds that content, which, as in Kubernetes, no later update changes.
+    const opened = openSubPath(dataLink ? await currentDataDir(m.source) : m.source, subPath);
     try {
       const target = join(subPathStagingDir(bundleDir), String(i));
       await makeDirs(subPathStagingDir(bundleDir), 0o700);

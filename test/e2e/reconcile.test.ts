@@ -102,7 +102,9 @@ describe.skipIf(skip)('reconcile', () => {
     expect(apply.code).toBe(0);
     const pods = await ps();
     expect(pods.map((p) => [p.name, p.phase])).toEqual([
+      ['podinfo', 'Running'],
       ['prepared', 'Running'],
+      ['site', 'Running'],
       ['web', 'Running'],
       ['worker', 'Running'],
     ]);
@@ -226,7 +228,7 @@ describe.skipIf(skip)('reconcile', () => {
     const apply = await berth('apply', dir);
     expect(apply.code).toBe(0);
     expect(apply.stdout).toContain('remove       web: no longer in the manifests');
-    expect((await ps()).map((p) => p.name)).toEqual(['prepared']);
+    expect((await ps()).map((p) => p.name)).toEqual(['podinfo', 'prepared', 'site']);
     expect((await readFile(join(root, 'volumes/web-data/visits'), 'utf8')).length).toBeGreaterThan(0);
     expect(Object.keys(await ids())).toContain('by-hand');
     expect(await readdir(join(state, 'netns'))).not.toContain('pod-web');

@@ -82,7 +82,7 @@ describe('broken manifests, with their exact diagnostics', () => {
       'unknown kind',
       'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n',
       [
-        '2:7: ERR_MANIFEST_KIND: apiVersion apps/v1, kind Deployment is not a kind berth runs (v1 Pod, berth.dev/v1alpha1 Image)',
+        '2:7: ERR_MANIFEST_KIND: apiVersion apps/v1, kind Deployment is not a kind berth runs (v1 Pod, ConfigMap, Secret, PersistentVolumeClaim, Service; berth.dev/v1alpha1 Image)',
       ],
     ],
     [
@@ -98,9 +98,11 @@ describe('broken manifests, with their exact diagnostics', () => {
       ['9:7: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.livenessProbe is not supported by berth'],
     ],
     [
-      'unsupported env source',
+      'an env source naming no source',
       pod('web', '\n      env:\n        - name: A\n          valueFrom: {}'),
-      ['11:11: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.env.0.valueFrom is not supported by berth'],
+      [
+        '11:22: ERR_MANIFEST_INVALID: env A: valueFrom must name exactly one of configMapKeyRef, secretKeyRef, fieldRef, resourceFieldRef',
+      ],
     ],
     [
       'a host port (pods are not published)',

@@ -19,7 +19,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   ],
   'ansible-podman-collections__tests_integration_targets_podman_play_tasks_files_multi-yaml.yaml': [
     'invalid',
-    ['1:7 ERR_MANIFEST_KIND', '17:5 ERR_MANIFEST_UNSUPPORTED', '23:7 ERR_MANIFEST_KIND'],
+    ['1:7 ERR_MANIFEST_KIND'],
   ],
   'ansible-podman-collections__tests_integration_targets_podman_play_tasks_files_play-pod.yaml': [
     'accepted',
@@ -28,12 +28,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   'fetchit__examples_kube_2-example.yaml': ['refused', ['15:7 ERR_MANIFEST_UNSUPPORTED']],
   'fetchit__examples_kube_3-example.yaml': [
     'invalid',
-    [
-      '2:7 ERR_MANIFEST_KIND',
-      '12:9 ERR_MANIFEST_SCHEMA',
-      '19:7 ERR_MANIFEST_UNSUPPORTED',
-      '20:5 ERR_MANIFEST_UNSUPPORTED',
-    ],
+    ['12:9 ERR_MANIFEST_SCHEMA', '19:7 ERR_MANIFEST_UNSUPPORTED'],
   ],
   'formicaio__deploy_local_k8s_formicaio-pod.yaml': [
     'invalid',
@@ -57,7 +52,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     ],
   ],
   'k0s__pkg_applier_testdata_manager_test_stack1_pod.yaml': ['accepted', []],
-  'k3s__tests_docker_resources_volume-test.yaml': ['invalid', ['2:7 ERR_MANIFEST_KIND']],
+  'k3s__tests_docker_resources_volume-test.yaml': ['accepted', []],
   'k3s__tests_integration_localstorage_testdata_localstorage_pod.yaml': [
     'invalid',
     ['11:5 ERR_MANIFEST_SCHEMA'],
@@ -67,7 +62,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     ['22:11 ERR_MANIFEST_UNSUPPORTED'],
   ],
   'k8s-examples___archived_storage_redis_redis-master.yaml': ['accepted', []],
-  'k8s-examples___archived_storage_rethinkdb_admin-pod.yaml': ['refused', ['14:7 ERR_MANIFEST_UNSUPPORTED']],
+  'k8s-examples___archived_storage_rethinkdb_admin-pod.yaml': ['accepted', []],
   'k8s-examples__databases_mysql-cinder-pd_mysql.yaml': ['refused', ['31:7 ERR_MANIFEST_UNSUPPORTED']],
   'k8s-website__content_en_examples_admin_logging_two-files-counter-pod-streaming-sidecar.yaml': [
     'accepted',
@@ -77,16 +72,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     'refused',
     ['26:3 ERR_MANIFEST_UNSUPPORTED'],
   ],
-  'k8s-website__content_en_examples_pods_inject_dapi-envars-pod.yaml': [
-    'refused',
-    [
-      '19:11 ERR_MANIFEST_UNSUPPORTED',
-      '23:11 ERR_MANIFEST_UNSUPPORTED',
-      '27:11 ERR_MANIFEST_UNSUPPORTED',
-      '31:11 ERR_MANIFEST_UNSUPPORTED',
-      '35:11 ERR_MANIFEST_UNSUPPORTED',
-    ],
-  ],
+  'k8s-website__content_en_examples_pods_inject_dapi-envars-pod.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_inject_dependent-envars.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_inject_pod-single-secret-env-variable.yaml': [
     'invalid',
@@ -100,19 +86,13 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     'refused',
     ['11:5 ERR_MANIFEST_UNSUPPORTED'],
   ],
-  'k8s-website__content_en_examples_pods_pod-configmap-envFrom.yaml': [
-    'refused',
-    ['10:7 ERR_MANIFEST_UNSUPPORTED'],
-  ],
-  'k8s-website__content_en_examples_pods_pod-configmap-volume.yaml': [
-    'refused',
-    ['15:7 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'k8s-website__content_en_examples_pods_pod-configmap-envFrom.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_pod-configmap-volume.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_pod-with-node-affinity.yaml': [
     'warned',
     ['6:3 WARN_MANIFEST_IGNORED'],
   ],
-  'k8s-website__content_en_examples_pods_private-reg-pod.yaml': ['refused', ['9:3 ERR_MANIFEST_UNSUPPORTED']],
+  'k8s-website__content_en_examples_pods_private-reg-pod.yaml': ['invalid', ['8:12 ERR_REFERENCE_INVALID']],
   'k8s-website__content_en_examples_pods_probe_exec-liveness.yaml': [
     'refused',
     ['15:5 ERR_MANIFEST_UNSUPPORTED'],
@@ -136,8 +116,8 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     ['6:3 ERR_MANIFEST_UNSUPPORTED', '13:5 WARN_MANIFEST_IGNORED', '14:5 WARN_MANIFEST_IGNORED'],
   ],
   'k8s-website__content_en_examples_pods_storage_projected-secret-downwardapi-configmap.yaml': [
-    'refused',
-    ['16:5 ERR_MANIFEST_UNSUPPORTED'],
+    'accepted',
+    [],
   ],
   'k8s-website__content_en_examples_pods_storage_pv-pod.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_two-container-pod.yaml': ['accepted', []],
@@ -153,7 +133,10 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     'refused',
     ['10:5 ERR_MANIFEST_UNSUPPORTED'],
   ],
-  'kube-vip__testing_kind_egress.yaml': ['invalid', ['30:7 ERR_MANIFEST_KIND', '51:7 ERR_MANIFEST_KIND']],
+  'kube-vip__testing_kind_egress.yaml': [
+    'warned',
+    ['30:7 WARN_SERVICE_IGNORED', '51:7 WARN_SERVICE_IGNORED'],
+  ],
   'podman-recipes__pods_databases.yaml': [
     'refused',
     ['43:7 ERR_MANIFEST_UNSUPPORTED', '49:3 ERR_MANIFEST_UNSUPPORTED'],
@@ -192,20 +175,11 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     'refused',
     ['13:7 ERR_MANIFEST_UNSUPPORTED', '17:14 WARN_MANIFEST_K8S_REJECTS', '19:3 ERR_MANIFEST_UNSUPPORTED'],
   ],
-  'tenlastic-open-platform__kustomize_overlays_development_static_pods_workspace.yaml': [
-    'refused',
-    ['18:7 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'tenlastic-open-platform__kustomize_overlays_development_static_pods_workspace.yaml': ['accepted', []],
 };
 
-/**
- * Valid Kubernetes files that are still invalid here, and why: kinds (PersistentVolumeClaim,
- * Service) that the ConfigMap/Secret work adds. Empty once it is merged.
- */
-const AWAITING: Record<string, string> = {
-  'k3s__tests_docker_resources_volume-test.yaml': 'PersistentVolumeClaim kind',
-  'kube-vip__testing_kind_egress.yaml': 'Service kind',
-};
+/** Valid Kubernetes files that are still invalid here, and why (none today). */
+const AWAITING: Record<string, string> = {};
 
 function verdictOf(codes: string[]): Verdict {
   const errors = codes.filter((c) => isError({ file: '', line: 0, col: 0, code: c, message: '' }));

@@ -131,14 +131,14 @@ export const daemonCommand: Command = {
           }
         : {}),
       execute: {
-        pull: async (image, platform, source) => {
+        pull: async (image, from) => {
           const started = performance.now();
           let bytes = 0;
           const onEvent = (e: PullEvent) => {
             if (e.type === 'layer' && e.state === 'done') bytes += e.size;
           };
           try {
-            await pull(image, platform, source, onEvent);
+            await pull(image, { ...from, onEvent });
             metrics.counters.recordPull({ bytes, ms: performance.now() - started, ok: true });
           } catch (err) {
             metrics.counters.recordPull({ bytes, ms: performance.now() - started, ok: false });

@@ -1,0 +1,73 @@
+// What a schema cannot say about a ConfigMap, Secret, PersistentVolumeClaim or Service: a key in
+// both `data` and `binaryData`, a size over Kubernetes' 1 MiB bound (a folder is read on every
+// pass), a `kubernetes.io/dockerconfigjson` Secret whose `.dockerconfigjson` is not docker's
+// config.json; and a Service, which is accepted and ignored with a warning. Messages never quote a
+// Secret's value. Pure.
+import type { Diagnostic } from '../../lib/yaml-validate.js';
+import { at, type ParsedDoc } from '../position.js';
+import { type ConfigMapDoc, DOCKER_CONFIG_JSON, DOCKER_CONFIG_KEY, type SecretDoc } from './kinds.js';
+import { objectData } from './store.js';
+
+/** Kubernetes refuses a ConfigMap or Secret whose data is larger (etcd's object bound). */
+export const MAX_OBJECT_BYTES = 1024 * 1024;
+
+function checkDockerConfig(p: ParsedDoc, s: SecretDoc, data: Map<string, Buffer>): Diagnostic[] {
+  const where = s.stringData?.[DOCKER_CONFIG_KEY] !== undefined ? 'stringData' : 'data';
+  const value = data.get(DOCKER_CONFIG_KEY);
+  const bad = (why: string) => [
+    at(
+      p,
+      value === undefined ? ['type'] : [where, DOCKER_CONFIG_KEY],
+      'ERR_SECRET_INVALID',
+      `Secret ${s.metadata.name} of type ${DOCKER_CONFIG_JSON} ${why}`,
+    ),
+  ];
+  if (value === undefined) return bad(`has no ${DOCKER_CONFIG_KEY} key`);
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString('utf8'));
+  } catch {
+    return bad(`: ${DOCKER_CONFIG_KEY} is not JSON`); // the parser's message could quote the value
+  }
+  const auths = (json as { auths?: unknown } | null)?.auths;
+  if (!auths || typeof auths !== 'object' || Array.isArray(auths))
+    return bad(`: ${DOCKER_CONFIG_KEY} has no "auths" object`);
+  return [];
+}
+
+export function checkObject(p: ParsedDoc): Diagnostic[] {
+  const doc = p.value;
+  if (doc.kind === 'Service') {
+    return [
+      at(
+        p,
+        ['kind'],
+        'WARN_SERVICE_IGNORED',
+        `Service ${doc.metadata.name} is ignored: berth runs one host, where ports are published by a container's hostPort`,
+      ),
+    ];
+  }
+  if (doc.kind !== 'ConfigMap' && doc.kind !== 'Secret') return [];
+  const out: Diagnostic[] = [];
+  if (doc.kind === 'ConfigMap') {
+    const cm = doc as ConfigMapDoc;
+    for (const key of Object.keys(cm.binaryData ?? {}))
+      if (cm.data?.[key] !== undefined)
+        out.push(
+          at(p, ['binaryData', key], 'ERR_CONFIGMAP_INVALID', `key ${key} is in both data and binaryData`),
+        );
+  }
+  const data = objectData(doc);
+  const bytes = [...data].reduce((n, [k, v]) => n + k.length + v.length, 0);
+  if (bytes > MAX_OBJECT_BYTES)
+    out.push(
+      at(
+        p,
+        ['metadata', 'name'],
+        doc.kind === 'Secret' ? 'ERR_SECRET_INVALID' : 'ERR_CONFIGMAP_INVALID',
+        `${doc.kind} ${doc.metadata.name} holds ${bytes} bytes; at most ${MAX_OBJECT_BYTES} (1 MiB), as in Kubernetes`,
+      ),
+    );
+  if (doc.kind === 'Secret' && doc.type === DOCKER_CONFIG_JSON) out.push(...checkDockerConfig(p, doc, data));
+  return out;
+}

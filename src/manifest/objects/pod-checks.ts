@@ -1,0 +1,197 @@
+// What a schema cannot say about a Pod's references: an env var with both `value` and
+// `valueFrom`, or a `valueFrom`/`envFrom` naming no source or two; a `resourceFieldRef` naming a
+// container the pod lacks (a volume's must name one), with a divisor Kubernetes refuses; a
+// downwardAPI file with no field or two; a `status.*` field in a volume (the kubelet writes those
+// only to env); two items of one volume at one path, or one inside the other. Pure.
+import type { Diagnostic } from '../../lib/yaml-validate.js';
+import type { ContainerManifest, PodManifest, VolumeManifest } from '../kinds.js';
+import { at, type ParsedDoc } from '../position.js';
+import type { DownwardFile, ResourceFieldRef } from './sources.js';
+
+type Path = Array<string | number>;
+
+const CPU_DIVISORS = ['1m', '1'];
+const MEMORY_DIVISORS = ['1', '1k', '1M', '1G', '1T', '1P', '1E', '1Ki', '1Mi', '1Gi', '1Ti', '1Pi', '1Ei'];
+
+function checkResourceRef(
+  p: ParsedDoc,
+  ref: ResourceFieldRef,
+  path: Path,
+  names: Set<string>,
+  inVolume: boolean,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (ref.containerName === undefined && inVolume)
+    out.push(at(p, path, 'ERR_MANIFEST_INVALID', 'a volume resourceFieldRef must name its containerName'));
+  if (ref.containerName !== undefined && !names.has(ref.containerName))
+    out.push(
+      at(
+        p,
+        [...path, 'containerName'],
+        'ERR_MANIFEST_INVALID',
+        `container "${ref.containerName}" is not in the pod`,
+      ),
+    );
+  if (ref.divisor !== undefined) {
+    const allowed = ref.resource.endsWith('.cpu') ? CPU_DIVISORS : MEMORY_DIVISORS;
+    if (!allowed.includes(String(ref.divisor)))
+      out.push(
+        at(
+          p,
+          [...path, 'divisor'],
+          'ERR_MANIFEST_INVALID',
+          `divisor of ${ref.resource} must be one of ${allowed.join(', ')}`,
+        ),
+      );
+  }
+  return out;
+}
+
+function checkDownwardFiles(
+  p: ParsedDoc,
+  items: DownwardFile[] | undefined,
+  path: Path,
+  names: Set<string>,
+): Diagnostic[] {
+  return (items ?? []).flatMap((item, i) => {
+    const here = [...path, i];
+    if (Boolean(item.fieldRef) === Boolean(item.resourceFieldRef))
+      return [
+        at(
+          p,
+          here,
+          'ERR_MANIFEST_INVALID',
+          'a downwardAPI item needs exactly one of fieldRef, resourceFieldRef',
+        ),
+      ];
+    if (item.fieldRef?.fieldPath.startsWith('status.') || item.fieldRef?.fieldPath.startsWith('spec.'))
+      return [
+        at(
+          p,
+          [...here, 'fieldRef', 'fieldPath'],
+          'ERR_MANIFEST_INVALID',
+          `${item.fieldRef.fieldPath} is given to env only; a downwardAPI volume takes metadata.* fields`,
+        ),
+      ];
+    return item.resourceFieldRef
+      ? checkResourceRef(p, item.resourceFieldRef, [...here, 'resourceFieldRef'], names, true)
+      : [];
+  });
+}
+
+function checkContainerRefs(
+  p: ParsedDoc,
+  c: ContainerManifest,
+  path: Path,
+  names: Set<string>,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const [i, e] of (c.env ?? []).entries()) {
+    const here = [...path, 'env', i];
+    if (!e.valueFrom) continue;
+    if (e.value !== undefined)
+      out.push(
+        at(
+          p,
+          [...here, 'value'],
+          'ERR_MANIFEST_INVALID',
+          `env ${e.name}: value and valueFrom exclude each other`,
+        ),
+      );
+    const given = Object.keys(e.valueFrom);
+    if (given.length !== 1)
+      out.push(
+        at(
+          p,
+          [...here, 'valueFrom'],
+          'ERR_MANIFEST_INVALID',
+          `env ${e.name}: valueFrom must name exactly one of configMapKeyRef, secretKeyRef, fieldRef, resourceFieldRef`,
+        ),
+      );
+    if (e.valueFrom.resourceFieldRef)
+      out.push(
+        ...checkResourceRef(
+          p,
+          e.valueFrom.resourceFieldRef,
+          [...here, 'valueFrom', 'resourceFieldRef'],
+          names,
+          false,
+        ),
+      );
+  }
+  for (const [i, f] of (c.envFrom ?? []).entries())
+    if (Boolean(f.configMapRef) === Boolean(f.secretRef))
+      out.push(
+        at(
+          p,
+          [...path, 'envFrom', i],
+          'ERR_MANIFEST_INVALID',
+          'envFrom needs exactly one of configMapRef, secretRef',
+        ),
+      );
+  return out;
+}
+
+/** The item paths a volume names (`items` of its sources), each once and none inside another. */
+function checkItemPaths(p: ParsedDoc, v: VolumeManifest, i: number): Diagnostic[] {
+  const paths: Array<{ path: string; at: Path }> = [];
+  const add = (items: Array<{ path: string }> | undefined, base: Path) =>
+    items?.forEach((item, j) => {
+      paths.push({ path: item.path, at: [...base, j, 'path'] });
+    });
+  const vol: Path = ['spec', 'volumes', i];
+  add(v.configMap?.items, [...vol, 'configMap', 'items']);
+  add(v.secret?.items, [...vol, 'secret', 'items']);
+  add(v.downwardAPI?.items, [...vol, 'downwardAPI', 'items']);
+  v.projected?.sources.forEach((s, j) => {
+    const src: Path = [...vol, 'projected', 'sources', j];
+    add(s.configMap?.items, [...src, 'configMap', 'items']);
+    add(s.secret?.items, [...src, 'secret', 'items']);
+    add(s.downwardAPI?.items, [...src, 'downwardAPI', 'items']);
+  });
+  const out: Diagnostic[] = [];
+  paths.forEach((a, n) => {
+    const clash = paths
+      .slice(0, n)
+      .find((b) => b.path === a.path || a.path.startsWith(`${b.path}/`) || b.path.startsWith(`${a.path}/`));
+    if (clash)
+      out.push(
+        at(
+          p,
+          a.at,
+          'ERR_MANIFEST_INVALID',
+          `path ${a.path} conflicts with ${clash.path} in volume ${v.name}`,
+        ),
+      );
+  });
+  return out;
+}
+
+export function checkPodRefs(p: ParsedDoc): Diagnostic[] {
+  const pod = p.value as PodManifest;
+  const lists = ['initContainers', 'containers'] as const;
+  const names = new Set(lists.flatMap((l) => (pod.spec[l] ?? []).map((c) => c.name)));
+  const out = lists.flatMap((l) =>
+    (pod.spec[l] ?? []).flatMap((c, i) => checkContainerRefs(p, c, ['spec', l, i], names)),
+  );
+  for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
+    out.push(...checkItemPaths(p, v, i));
+    out.push(
+      ...checkDownwardFiles(p, v.downwardAPI?.items, ['spec', 'volumes', i, 'downwardAPI', 'items'], names),
+    );
+    for (const [j, s] of (v.projected?.sources ?? []).entries()) {
+      const here = ['spec', 'volumes', i, 'projected', 'sources', j];
+      if ([s.configMap, s.secret, s.downwardAPI].filter(Boolean).length !== 1)
+        out.push(
+          at(
+            p,
+            here,
+            'ERR_MANIFEST_INVALID',
+            'a projected source needs exactly one of configMap, secret, downwardAPI',
+          ),
+        );
+      out.push(...checkDownwardFiles(p, s.downwardAPI?.items, [...here, 'downwardAPI', 'items'], names));
+    }
+  }
+  return out;
+}

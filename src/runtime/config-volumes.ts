@@ -1,0 +1,129 @@
+// Writing a config volume (configMap, secret, downwardAPI, projected) the way the kubelet's
+// AtomicWriter does, so a running container sees an update whole and at once, never half of it:
+//
+//   <volume>/..<stamp>/…files…      one complete content, written first (the stamp names it)
+//   <volume>/..data -> ..<stamp>     swapped by rename(2): the one atomic step of an update
+//   <volume>/<name> -> ..data/<name> one link per top-level entry, so paths stay the same
+//
+// then links no longer wanted and every other `..*` content are removed. A subPath mount binds one
+// content's file (sub-path-mounts.ts), which later updates do not change, as in Kubernetes.
+//
+// Invariants: nothing is followed: every name is created with O_EXCL (a planted symlink fails the
+// write rather than being written through), removed without following (rm of a link removes the
+// link), and renamed as a name. A content directory exists under its final name only once whole.
+// Files are fsynced before the swap: after a power cut `..data` names old content or new.
+import { constants, readlinkSync } from 'node:fs';
+import { lstat, mkdir, open, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { BerthError, errnoCode } from '../lib/errors.js';
+import { fsyncDir } from '../lib/write-atomic.js';
+
+export const DATA_LINK = '..data';
+const STAMP = /^[0-9a-f]{8,64}$/;
+
+export interface ConfigFile {
+  path: string;
+  mode: number;
+  data: Buffer;
+}
+
+const stampOf = (target: string) =>
+  target.startsWith('..') && STAMP.test(target.slice(2)) ? target.slice(2) : undefined;
+
+/** The stamp `..data` names, or undefined when there is none (not written yet, or not ours). */
+export async function readDataStamp(volume: string): Promise<string | undefined> {
+  return stampOf(await readlink(join(volume, DATA_LINK)).catch(() => ''));
+}
+
+/**
+ * readDataStamp, synchronously: observation reads one per volume on every pass, and a readlink
+ * through the thread pool costs ten times its work in CPU (scripts/bench/reconcile).
+ */
+export function readDataStampSync(volume: string): string | undefined {
+  try {
+    return stampOf(readlinkSync(join(volume, DATA_LINK)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `<volume>/..<stamp>`: the content a subPath mount is taken from; refused unless `..data` is ours. */
+export async function currentDataDir(volume: string): Promise<string> {
+  const stamp = await readDataStamp(volume);
+  if (!stamp)
+    throw new BerthError('ERR_SUBPATH_UNSAFE', 'invalid', `volume ${volume} has no content written yet`);
+  return join(volume, `..${stamp}`);
+}
+
+async function writeContent(dir: string, files: ConfigFile[]): Promise<void> {
+  await mkdir(dir, 0o755);
+  for (const f of files) {
+    let parent = dir;
+    for (const part of dirname(f.path) === '.' ? [] : dirname(f.path).split('/')) {
+      parent = join(parent, part);
+      await mkdir(parent, 0o755).catch((err) => {
+        if (errnoCode(err) !== 'EEXIST') throw err;
+      });
+      if (!(await lstat(parent)).isDirectory())
+        throw new BerthError('ERR_VOLUME_PATH', 'invalid', `${f.path}: a file and a directory of one name`);
+    }
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    const h = await open(join(dir, f.path), flags, f.mode).catch((err) => {
+      if (errnoCode(err) === 'EEXIST')
+        throw new BerthError('ERR_VOLUME_PATH', 'invalid', `${f.path} is given twice in one volume`);
+      throw err;
+    });
+    try {
+      await h.writeFile(f.data);
+      await h.chmod(f.mode); // the umask never decides a file's mode
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  }
+}
+
+/** Point `name` at `target` by renaming a fresh link over it (never a moment without one). */
+async function swapLink(volume: string, name: string, target: string): Promise<void> {
+  const tmp = join(volume, `..tmp-link-${process.pid}`);
+  await rm(tmp, { force: true });
+  await symlink(target, tmp);
+  await rename(tmp, join(volume, name));
+}
+
+/**
+ * Make `volume` hold exactly `files` under `stamp`; a volume already at `stamp` is left as it is.
+ * `volume` must exist (the pod's sandbox makes it, on tmpfs for secrets).
+ */
+export async function writeConfigVolume(volume: string, stamp: string, files: ConfigFile[]): Promise<void> {
+  if (!STAMP.test(stamp)) throw new BerthError('ERR_INTERNAL', 'internal', `bad volume stamp ${stamp}`);
+  if ((await readDataStamp(volume)) === stamp) return;
+  const entries = await readdir(volume);
+  // A volume that was something else before (an emptyDir of the same name) starts empty.
+  if (!entries.includes(DATA_LINK))
+    for (const e of entries) await rm(join(volume, e), { recursive: true, force: true });
+  const content = join(volume, `..${stamp}`);
+  const building = join(volume, `..tmp-${stamp}`);
+  await rm(building, { recursive: true, force: true }); // left by a crash
+  await rm(content, { recursive: true, force: true });
+  await writeContent(building, files);
+  await fsyncDir(building);
+  await rename(building, content);
+  await swapLink(volume, DATA_LINK, `..${stamp}`);
+  const top = new Set(files.map((f) => f.path.split('/')[0] as string));
+  for (const name of top) {
+    const target = `${DATA_LINK}/${name}`;
+    const now = await readlink(join(volume, name)).catch(() => undefined);
+    if (now !== target) {
+      // A name that is not our link (left by a crash as something else) is replaced.
+      const st = await lstat(join(volume, name)).catch(() => undefined);
+      if (st && !st.isSymbolicLink()) await rm(join(volume, name), { recursive: true, force: true });
+      await swapLink(volume, name, target);
+    }
+  }
+  for (const e of await readdir(volume)) {
+    if (e === DATA_LINK || e === `..${stamp}` || top.has(e)) continue;
+    await rm(join(volume, e), { recursive: true, force: true });
+  }
+  await fsyncDir(volume);
+}

@@ -1,0 +1,102 @@
+// Config volumes on a real file system: written kubelet-style (`..<stamp>` + `..data` + a link per
+// top-level name), updated by one rename so a reader never sees half of an update, keys removed
+// with their links; and what a hostile volume holds (an emptyDir's leftovers, planted links) is
+// removed, never written through.
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentDataDir, readDataStamp, writeConfigVolume } from '../../src/runtime/config-volumes.js';
+
+const file = (path: string, data: string, mode = 0o644) => ({ path, mode, data: Buffer.from(data) });
+const STAMP_A = 'a'.repeat(32);
+const STAMP_B = 'b'.repeat(32);
+
+/** The volume as a container reads it, through the links: path → `mode content`. */
+async function view(dir: string, sub = ''): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of (await readdir(join(dir, sub))).sort()) {
+    if (sub === '' && name.startsWith('..')) continue;
+    const path = join(dir, sub, name);
+    const st = await stat(path);
+    if (st.isDirectory()) Object.assign(out, await view(dir, join(sub, name)));
+    else out[join(sub, name)] = `${(st.mode & 0o777).toString(8)} ${await readFile(path, 'utf8')}`;
+  }
+  return out;
+}
+
+describe('config volumes (kubelet layout, atomic updates)', () => {
+  let work: string;
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-config-volumes-'));
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('writes, updates in place by swapping ..data, and drops keys that went', async () => {
+    const v = join(work, 'v1');
+    await mkdir(v);
+    await writeConfigVolume(v, STAMP_A, [file('a.conf', 'one'), file('nested/b', 'two', 0o600)]);
+    expect(await view(v)).toEqual({ 'a.conf': '644 one', 'nested/b': '600 two' });
+    expect((await readdir(v)).sort()).toEqual(['..data', `..${STAMP_A}`, 'a.conf', 'nested'].sort());
+    expect(await readlink(join(v, '..data'))).toBe(`..${STAMP_A}`);
+    expect(await readlink(join(v, 'a.conf'))).toBe('..data/a.conf');
+    expect(await readDataStamp(v)).toBe(STAMP_A);
+    expect(await currentDataDir(v)).toBe(join(v, `..${STAMP_A}`));
+
+    await writeConfigVolume(v, STAMP_B, [file('a.conf', 'ONE'), file('c', 'three', 0o400)]);
+    expect(await view(v)).toEqual({ 'a.conf': '644 ONE', c: '400 three' });
+    expect((await readdir(v)).sort()).toEqual(['..data', `..${STAMP_B}`, 'a.conf', 'c'].sort());
+    // The same stamp again changes nothing (the plan asks only when it differs; a retry is a no-op).
+    const before = (await lstat(join(v, '..data'))).ino;
+    await writeConfigVolume(v, STAMP_B, [file('a.conf', 'ONE'), file('c', 'three', 0o400)]);
+    expect((await lstat(join(v, '..data'))).ino).toBe(before);
+  });
+
+  it("an emptyDir's leftovers, planted links included, are removed and never written through", async () => {
+    const v = join(work, 'v2');
+    const outside = join(work, 'outside');
+    await mkdir(v);
+    await mkdir(outside);
+    await writeFile(join(outside, 'victim'), 'untouched');
+    await symlink(join(outside, 'victim'), join(v, 'a.conf')); // a name the content will use
+    await symlink(outside, join(v, `..tmp-${STAMP_A}`)); // where the content is built
+    await symlink(outside, join(v, `..${STAMP_A}`)); // where it lands
+    await writeFile(join(v, 'junk'), 'x');
+    await writeConfigVolume(v, STAMP_A, [file('a.conf', 'mine'), file('sub/x', 'y')]);
+    expect(await view(v)).toEqual({ 'a.conf': '644 mine', 'sub/x': '644 y' });
+    expect(await readFile(join(outside, 'victim'), 'utf8')).toBe('untouched');
+    expect(await readdir(outside)).toEqual(['victim']);
+  });
+
+  it('a path given twice, or as a file and a directory, fails and leaves the old content in place', async () => {
+    const v = join(work, 'v3');
+    await mkdir(v);
+    await writeConfigVolume(v, STAMP_A, [file('k', 'old')]);
+    await expect(writeConfigVolume(v, STAMP_B, [file('d', '1'), file('d/e', '2')])).rejects.toMatchObject({
+      code: 'ERR_VOLUME_PATH',
+    });
+    expect(await view(v)).toEqual({ k: '644 old' });
+    expect(await readDataStamp(v)).toBe(STAMP_A);
+  });
+
+  it('a ..data that points anywhere else is not ours: no stamp, and no subPath is taken from it', async () => {
+    const v = join(work, 'v4');
+    await mkdir(v);
+    await symlink('/etc', join(v, '..data'));
+    expect(await readDataStamp(v)).toBeUndefined();
+    await expect(currentDataDir(v)).rejects.toMatchObject({ code: 'ERR_SUBPATH_UNSAFE' });
+  });
+});

@@ -1,0 +1,570 @@
+// ConfigMaps, Secrets and the downward API in desired state and the plan (pure): env from
+// references, envFrom, $(VAR), a missing reference that makes its pod wait, a changed key named
+// in the plan (never a value), config volumes written in place; and the kinds as the loader reads
+// them. Each plan case asserts the whole plan.
+import { describe, expect, it } from 'vitest';
+import type { LoadedDoc, ManifestDoc, PodManifest } from '../../src/manifest/kinds.js';
+import { parseFile } from '../../src/manifest/parse.js';
+import { type DesiredState, desiredState } from '../../src/reconcile/desired.js';
+import { podUid } from '../../src/reconcile/downward.js';
+import { ANNOTATION, type ObservedContainer, OWNER_MANIFESTS, plan } from '../../src/reconcile/plan.js';
+import type { ObservedSandbox } from '../../src/reconcile/sandbox.js';
+import { canonicalSpec, specHash } from '../../src/reconcile/spec-hash.js';
+
+const node = { name: 'edge-1', ip: '192.0.2.7', milliCpus: 2000, memoryBytes: 4 * 2 ** 30 };
+const host = { volumes: '/r/volumes', pods: '/r/pods', netns: '/s/netns', node };
+const IMG = 'registry.lan/app:1';
+const DIGEST = 'sha256:aaa';
+const NOW = Date.parse('2026-11-30T12:00:00Z');
+const SECRET = 'hunter2-very-secret';
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+const doc = (d: ManifestDoc, file = '/m/all.yaml'): LoadedDoc => ({ doc: d, file, line: 1 });
+const configMap = (data: Record<string, string>, name = 'web-config'): LoadedDoc =>
+  doc({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
+const secret = (password: string): LoadedDoc =>
+  doc({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'db' },
+    data: { password: Buffer.from(password).toString('base64') },
+  });
+
+function pod(c: Partial<PodManifest['spec']['containers'][0]>, spec: Partial<PodManifest['spec']> = {}) {
+  const p: PodManifest = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web', labels: { app: 'web', tier: 'front "a"' }, annotations: { note: 'x' } },
+    spec: { containers: [{ name: 'main', image: IMG, ...c }], ...spec },
+  };
+  return doc(p, '/m/web.yaml');
+}
+
+const envOf = (d: DesiredState) => d.pods[0]?.containers[0]?.settings.env;
+const summary = (actions: ReturnType<typeof plan>) => actions.map((a) => `${a.kind} ${a.reason}`);
+const images = new Map([[IMG, DIGEST]]);
+const sandbox = (stamps: Record<string, string> = {}, volumes: Record<string, boolean> = {}) =>
+  new Map<string, ObservedSandbox>([['web', { netns: true, volumes, stamps, source: '/m/web.yaml' }]]);
+
+function running(d: DesiredState): ObservedContainer {
+  const spec = canonicalSpec(
+    d.pods[0]?.containers[0] as NonNullable<DesiredState['pods'][0]['containers'][0]>,
+    DIGEST,
+  );
+  return {
+    id: 'web-main-id',
+    name: 'web_main',
+    state: 'running',
+    exitCode: null,
+    startedAt: '2026-11-30T11:00:00Z',
+    finishedAt: null,
+    annotations: {
+      [ANNOTATION.owner]: OWNER_MANIFESTS,
+      [ANNOTATION.pod]: 'web',
+      [ANNOTATION.container]: 'main',
+      [ANNOTATION.source]: '/m/web.yaml',
+      [ANNOTATION.hash]: specHash(spec),
+      [ANNOTATION.spec]: JSON.stringify(spec),
+    },
+  };
+}
+
+const planOf = (desired: DesiredState, containers: ObservedContainer[], sandboxes = sandbox()) =>
+  plan({ folder: '/m', desired, observed: { images, containers, sandboxes }, frozen: new Map(), now: NOW });
+
+describe('env from ConfigMaps, Secrets and the downward API', () => {
+  it('envFrom (with prefix), then env in order; $(VAR) sees what came before; command and args expanded', () => {
+    const d = desiredState(
+      [
+        configMap({ MODE: 'fast', LEVEL: '3', 'bad=key': 'skipped' }),
+        secret(SECRET),
+        pod({
+          envFrom: [{ configMapRef: { name: 'web-config' }, prefix: 'CFG_' }],
+          env: [
+            { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'web-config', key: 'MODE' } } },
+            { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+            { name: 'URL', value: 'db://$(MODE):$$(MODE)@$(NOPE)/$(CFG_LEVEL)' },
+            { name: 'CFG_LEVEL', value: '4' },
+          ],
+          command: ['/bin/run', '--mode=$(MODE)'],
+          args: ['$(URL)', '$$(URL)', '$(LATER)'],
+        }),
+      ],
+      host,
+    );
+    expect(envOf(d)).toEqual([
+      'CFG_MODE=fast',
+      'CFG_LEVEL=4',
+      'MODE=fast',
+      `PASSWORD=${SECRET}`,
+      'URL=db://fast:$(MODE)@$(NOPE)/3',
+    ]);
+    expect(d.pods[0]?.containers[0]?.settings.entrypoint).toEqual(['/bin/run', '--mode=fast']);
+    expect(d.pods[0]?.containers[0]?.settings.command).toEqual([
+      'db://fast:$(MODE)@$(NOPE)/3',
+      '$(URL)',
+      '$(LATER)',
+    ]);
+    expect(d.pods[0]?.waitingFor).toBeUndefined();
+  });
+
+  it("the Kubernetes docs' dependent env vars (tasks/inject-data-application/define-interdependent-environment-variables)", () => {
+    const d = desiredState(
+      [
+        pod({
+          env: [
+            { name: 'SERVICE_PORT', value: '80' },
+            { name: 'SERVICE_IP', value: '172.17.0.1' },
+            { name: 'UNCHANGED_REFERENCE', value: '$(PROTOCOL)://$(SERVICE_IP):$(SERVICE_PORT)' },
+            { name: 'PROTOCOL', value: 'https' },
+            { name: 'SERVICE_ADDRESS', value: '$(PROTOCOL)://$(SERVICE_IP):$(SERVICE_PORT)' },
+            { name: 'ESCAPED_REFERENCE', value: '$$(PROTOCOL)://$(SERVICE_IP):$(SERVICE_PORT)' },
+          ],
+        }),
+      ],
+      host,
+    );
+    // The page's printed result, line for line.
+    expect(envOf(d)?.slice(2)).toEqual([
+      'UNCHANGED_REFERENCE=$(PROTOCOL)://172.17.0.1:80',
+      'PROTOCOL=https',
+      'SERVICE_ADDRESS=https://172.17.0.1:80',
+      'ESCAPED_REFERENCE=$(PROTOCOL)://172.17.0.1:80',
+    ]);
+  });
+
+  it('fieldRef and resourceFieldRef (divisor, rounded up; no limit: the host; no request: the limit)', () => {
+    const ref = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
+    const res = (resource: string, divisor?: string) => ({
+      valueFrom: { resourceFieldRef: { resource, ...(divisor ? { divisor } : {}) } },
+    });
+    const d2 = desiredState(
+      [
+        pod(
+          {
+            resources: { limits: { cpu: '250m', memory: '64Mi' } },
+            env: [
+              { name: 'NAME', ...ref('metadata.name') },
+              { name: 'NS', ...ref('metadata.namespace') },
+              { name: 'UID', ...ref('metadata.uid') },
+              { name: 'APP', ...ref("metadata.labels['app']") },
+              { name: 'NONE', ...ref("metadata.labels['none']") },
+              { name: 'NOTE', ...ref("metadata.annotations['note']") },
+              { name: 'NODE', ...ref('spec.nodeName') },
+              { name: 'SA', ...ref('spec.serviceAccountName') },
+              { name: 'HOST_IP', ...ref('status.hostIP') },
+              { name: 'POD_IP', ...ref('status.podIP') },
+              { name: 'CPU', ...res('limits.cpu') },
+              { name: 'CPU_M', ...res('limits.cpu', '1m') },
+              { name: 'MEM_MI', ...res('limits.memory', '1Mi') },
+              { name: 'REQ_MEM', ...res('requests.memory', '1Mi') },
+            ],
+          },
+          { serviceAccountName: 'robot' },
+        ),
+        doc({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'bare' },
+          spec: {
+            containers: [
+              {
+                name: 'main',
+                image: IMG,
+                env: [
+                  { name: 'CPU_M', ...res('limits.cpu', '1m') },
+                  { name: 'MEM', ...res('limits.memory', '1Gi') },
+                  { name: 'REQ_CPU', ...res('requests.cpu', '1m') },
+                ],
+              },
+            ],
+          },
+        }),
+      ],
+      host,
+    );
+    const web = d2.pods.find((p) => p.name === 'web');
+    expect(web?.containers[0]?.settings.env).toEqual([
+      'NAME=web',
+      'NS=default',
+      `UID=${podUid('default', 'web')}`,
+      'APP=web',
+      'NONE=',
+      'NOTE=x',
+      'NODE=edge-1',
+      'SA=robot',
+      'HOST_IP=192.0.2.7',
+      'POD_IP=',
+      'CPU=1',
+      'CPU_M=250',
+      'MEM_MI=64',
+      'REQ_MEM=64',
+    ]);
+    expect(d2.pods.find((p) => p.name === 'bare')?.containers[0]?.settings.env).toEqual([
+      'CPU_M=2000',
+      'MEM=4',
+      'REQ_CPU=0',
+    ]);
+    expect(podUid('default', 'web')).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('a missing reference makes the pod wait, saying what it waits for; an optional one is left out', () => {
+    const d = desiredState(
+      [
+        configMap({ MODE: 'fast' }),
+        pod({
+          env: [
+            { name: 'A', valueFrom: { configMapKeyRef: { name: 'web-config', key: 'NOPE' } } },
+            { name: 'B', valueFrom: { secretKeyRef: { name: 'absent', key: 'x' } } },
+            { name: 'C', valueFrom: { secretKeyRef: { name: 'absent2', key: 'x', optional: true } } },
+            {
+              name: 'D',
+              valueFrom: { configMapKeyRef: { name: 'web-config', key: 'NOPE2', optional: true } },
+            },
+          ],
+          envFrom: [{ secretRef: { name: 'absent3', optional: true } }, { configMapRef: { name: 'gone' } }],
+        }),
+      ],
+      host,
+    );
+    expect(envOf(d)).toEqual([]);
+    expect(summary(planOf(d, [], new Map()))).toEqual([
+      'wait web: waiting for ConfigMap gone, key NOPE of ConfigMap web-config, Secret absent',
+    ]);
+  });
+
+  it("env takes a ConfigMap's data, never its binaryData (the kubelet's rule); a volume takes both", () => {
+    const cm = doc({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'web-config' },
+      data: { TEXT: 't' },
+      binaryData: { BLOB: b64('b') },
+    });
+    const d = desiredState(
+      [
+        cm,
+        pod(
+          {
+            envFrom: [{ configMapRef: { name: 'web-config' } }],
+            env: [{ name: 'B', valueFrom: { configMapKeyRef: { name: 'web-config', key: 'BLOB' } } }],
+          },
+          { volumes: [{ name: 'c', configMap: { name: 'web-config' } }] },
+        ),
+      ],
+      host,
+    );
+    expect(envOf(d)).toEqual(['TEXT=t']);
+    expect(d.pods[0]?.waitingFor).toEqual(['key BLOB of ConfigMap web-config']);
+    expect(d.volumeFiles?.get('/r/pods/web/volumes/c')?.map((f) => `${f.path}=${f.data}`)).toEqual([
+      'BLOB=b',
+      'TEXT=t',
+    ]);
+  });
+
+  it('a missing reference of a pod that runs keeps it as it runs', () => {
+    const before = desiredState(
+      [configMap({ MODE: 'a' }), pod({ envFrom: [{ configMapRef: { name: 'web-config' } }] })],
+      host,
+    );
+    const after = desiredState([pod({ envFrom: [{ configMapRef: { name: 'web-config' } }] })], host);
+    expect(summary(planOf(after, [running(before)]))).toEqual(['wait web: waiting for ConfigMap web-config']);
+  });
+
+  it('a changed ConfigMap key recreates the container, and the plan names the key', () => {
+    const spec = {
+      env: [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: 'web-config', key: 'MODE' } } }],
+    };
+    const before = desiredState([configMap({ MODE: 'a', OTHER: '1' }), pod(spec)], host);
+    const after = desiredState([configMap({ MODE: 'b', OTHER: '2' }), pod(spec)], host);
+    expect(summary(planOf(after, [running(before)]))).toEqual([
+      'remove web/main: ConfigMap web-config key MODE changed',
+      'run web/main: ConfigMap web-config key MODE changed',
+    ]);
+    // A key it does not use changes nothing.
+    expect(
+      planOf(desiredState([configMap({ MODE: 'a', OTHER: '9' }), pod(spec)], host), [running(before)]),
+    ).toEqual([]);
+  });
+
+  it('a changed Secret names its key and never its value, in the plan or the stored spec', () => {
+    const spec = {
+      env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } }],
+      envFrom: [{ secretRef: { name: 'db' }, prefix: 'DB_' }],
+    };
+    const before = desiredState([secret(SECRET), pod(spec)], host);
+    const after = desiredState([secret(`${SECRET}-2`), pod(spec)], host);
+    const old = running(before);
+    expect(old.annotations[ANNOTATION.spec]).not.toMatch(/hunter2/);
+    const actions = planOf(after, [old]);
+    expect(summary(actions)).toEqual([
+      'remove web/main: Secret db key password changed',
+      'run web/main: Secret db key password changed',
+    ]);
+    expect(JSON.stringify(actions)).not.toMatch(/hunter2/);
+    expect(JSON.stringify(canonicalSpec(after.pods[0]?.containers[0] as never, DIGEST))).not.toMatch(
+      /hunter2/,
+    );
+  });
+});
+
+describe('config volumes', () => {
+  const volumes = [
+    {
+      name: 'config',
+      configMap: { name: 'web-config', items: [{ key: 'MODE', path: 'conf/mode', mode: 0o600 }] },
+    },
+    { name: 'creds', secret: { secretName: 'db', defaultMode: 0o400 } },
+    {
+      name: 'info',
+      downwardAPI: {
+        items: [
+          { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } },
+          {
+            path: 'mem',
+            resourceFieldRef: { containerName: 'main', resource: 'limits.memory', divisor: '1Mi' },
+          },
+        ],
+      },
+    },
+    { name: 'maybe', configMap: { name: 'absent', optional: true } },
+  ];
+  const mounts = [
+    { name: 'config', mountPath: '/etc/web' },
+    { name: 'creds', mountPath: '/run/secrets/db.txt', subPath: 'password' },
+  ];
+  const make = (mode: string) =>
+    desiredState(
+      [
+        configMap({ MODE: mode }),
+        secret(SECRET),
+        pod({ volumeMounts: mounts, resources: { limits: { memory: '32Mi' } } }, { volumes }),
+      ],
+      host,
+    );
+
+  it('files with their modes; secrets and downward API on tmpfs; mounts read-only, a subPath inside ..data', () => {
+    const d = make('a');
+    const files = Object.fromEntries(
+      [...(d.volumeFiles ?? [])].map(([path, list]) => [
+        path,
+        list.map((f) => `${f.path} ${f.mode.toString(8)} ${f.data.toString()}`),
+      ]),
+    );
+    expect(files).toEqual({
+      '/r/pods/web/volumes/config': ['conf/mode 600 a'],
+      '/r/pods/web/volumes/creds': [`password 400 ${SECRET}`],
+      '/r/pods/web/volumes/info': ['labels 644 app="web"\ntier="front \\"a\\""\n', 'mem 644 32'],
+      '/r/pods/web/volumes/maybe': [],
+    });
+    expect(d.pods[0]?.podDirs).toEqual([
+      { path: '/r/pods/web/volumes/config', memory: false, mode: 0o755 },
+      { path: '/r/pods/web/volumes/creds', memory: true, mode: 0o755 },
+      { path: '/r/pods/web/volumes/info', memory: true, mode: 0o755 },
+      { path: '/r/pods/web/volumes/maybe', memory: false, mode: 0o755 },
+    ]);
+    expect(d.pods[0]?.containers[0]?.settings.mounts).toEqual([
+      { kind: 'bind', source: '/r/pods/web/volumes/config', destination: '/etc/web', readOnly: true },
+      {
+        kind: 'bind',
+        source: '/r/pods/web/volumes/creds',
+        destination: '/run/secrets/db.txt',
+        readOnly: true,
+        subPath: 'password',
+        dataLink: true,
+      },
+    ]);
+    expect(JSON.stringify(d.pods)).not.toMatch(/hunter2/);
+  });
+
+  it('a projected volume merges its configMap, secret and downwardAPI sources (on tmpfs: it holds a secret)', () => {
+    const d = desiredState(
+      [
+        configMap({ MODE: 'a', OTHER: 'b' }),
+        secret(SECRET),
+        pod(
+          { volumeMounts: [{ name: 'all', mountPath: '/etc/all' }] },
+          {
+            volumes: [
+              {
+                name: 'all',
+                projected: {
+                  defaultMode: 0o440,
+                  sources: [
+                    { configMap: { name: 'web-config', items: [{ key: 'MODE', path: 'config/mode' }] } },
+                    { secret: { name: 'db', items: [{ key: 'password', path: 'secret/pw', mode: 0o400 }] } },
+                    { downwardAPI: { items: [{ path: 'name', fieldRef: { fieldPath: 'metadata.name' } }] } },
+                    { secret: { name: 'absent', optional: true } },
+                  ],
+                },
+              },
+            ],
+          },
+        ),
+      ],
+      host,
+    );
+    expect(
+      d.volumeFiles?.get('/r/pods/web/volumes/all')?.map((f) => `${f.path} ${f.mode.toString(8)} ${f.data}`),
+    ).toEqual(['config/mode 440 a', 'name 440 web', `secret/pw 400 ${SECRET}`]);
+    expect(d.pods[0]?.podDirs).toEqual([{ path: '/r/pods/web/volumes/all', memory: true, mode: 0o755 }]);
+    expect(d.pods[0]?.waitingFor).toBeUndefined();
+  });
+
+  it('a new pod: its volumes are written after the sandbox and before its container', () => {
+    expect(summary(planOf(make('a'), [], new Map()))).toEqual([
+      'setup-pod web: new pod (network namespace, volumes)',
+      'write-volume web: volume config from ConfigMap web-config',
+      'write-volume web: volume creds from Secret db',
+      'write-volume web: volume info from downward API',
+      'write-volume web: volume maybe from ConfigMap absent',
+      'run web/main: new container',
+    ]);
+  });
+
+  it('a changed ConfigMap rewrites its volume in place; the container is left running', () => {
+    const before = make('a');
+    const after = make('b');
+    const stamps = Object.fromEntries((before.pods[0]?.configVolumes ?? []).map((v) => [v.path, v.stamp]));
+    const mounted = { '/r/pods/web/volumes/creds': true, '/r/pods/web/volumes/info': true };
+    const dirs = { ...mounted, '/r/pods/web/volumes/config': false, '/r/pods/web/volumes/maybe': false };
+    expect(planOf(before, [running(before)], sandbox(stamps, dirs))).toEqual([]);
+    expect(summary(planOf(after, [running(before)], sandbox(stamps, dirs)))).toEqual([
+      'write-volume web: volume config ConfigMap web-config changed: updated in place',
+    ]);
+  });
+});
+
+describe('desired pods remembered between passes', () => {
+  it('the same documents give the same pod; a changed or new object it names rebuilds it', () => {
+    const thePod = pod({
+      envFrom: [{ configMapRef: { name: 'web-config' } }, { secretRef: { name: 'db' } }],
+    });
+    const cm = configMap({ MODE: 'a' });
+    const first = desiredState([cm, thePod], host);
+    const again = desiredState([cm, thePod], host);
+    expect(again.pods[0]).toBe(first.pods[0]);
+    expect(first.pods[0]?.waitingFor).toEqual(['Secret db']);
+    const withSecret = desiredState([cm, secret(SECRET), thePod], host);
+    expect(withSecret.pods[0]?.waitingFor).toBeUndefined();
+    const edited = desiredState([configMap({ MODE: 'b' }), secret(SECRET), thePod], host);
+    expect(envOf(edited)).toEqual(['MODE=b', `password=${SECRET}`]);
+    expect(desiredState([cm, thePod], { ...host }).pods[0]).not.toBe(first.pods[0]); // another host
+  });
+});
+
+describe('imagePullSecrets', () => {
+  it("a dockerconfigjson Secret's config goes to its pod's pulls, never into the pod; others are skipped", () => {
+    const config = JSON.stringify({ auths: { 'registry.lan': { auth: b64('u:hunter2') } } });
+    const d = desiredState(
+      [
+        doc({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'pull' },
+          type: 'kubernetes.io/dockerconfigjson',
+          data: { '.dockerconfigjson': b64(config) },
+        }),
+        secret(SECRET), // Opaque: not a pull secret
+        pod({}, { imagePullSecrets: [{ name: 'db' }, { name: 'pull' }, { name: 'absent' }] }),
+      ],
+      host,
+    );
+    expect(d.pullAuth).toEqual(new Map([['web', [config]]]));
+    expect(JSON.stringify(d.pods)).not.toMatch(/hunter2|dTpodW50ZXIy/);
+    expect(d.pods[0]?.waitingFor).toBeUndefined();
+  });
+});
+
+describe('the kinds as the loader reads them', () => {
+  it('ConfigMap, Secret, PersistentVolumeClaim and Pod in one file load; a Service is one warning', () => {
+    const text = [
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web-config}\ndata: {MODE: fast}\nbinaryData: {blob: AAEC}\nimmutable: true',
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: team}\ntype: Opaque\ndata: {password: aHVudGVyMg==}\nstringData: {user: admin}',
+      'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}',
+      'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: main, image: busybox}]',
+    ].join('\n---\n');
+    const result = parseFile(text, 'all.yaml');
+    expect(result.diagnostics.map((d) => `${d.line}:${d.col}: ${d.code}: ${d.message}`)).toEqual([
+      "21:7: WARN_SERVICE_IGNORED: Service web is ignored: berth runs one host, where ports are published by a container's hostPort",
+    ]);
+    expect(result.parsed.map((p) => p.value.kind)).toEqual([
+      'ConfigMap',
+      'Secret',
+      'PersistentVolumeClaim',
+      'Service',
+      'Pod',
+    ]);
+  });
+
+  it('modes written 0400 are octal, as Kubernetes reads YAML (1.1), not decimal 400 (0620)', () => {
+    const text =
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: w}\nspec:\n  containers: [{name: m, image: b}]\n' +
+      '  volumes: [{name: s, secret: {secretName: x, defaultMode: 0400, items: [{key: k, path: p, mode: 0644}]}}]\n';
+    const result = parseFile(text, 'f.yaml');
+    expect(result.diagnostics).toEqual([]);
+    expect((result.parsed[0]?.value as PodManifest | undefined)?.spec.volumes?.[0]?.secret).toEqual({
+      secretName: 'x',
+      defaultMode: 0o400,
+      items: [{ key: 'k', path: 'p', mode: 0o644 }],
+    });
+  });
+
+  it.each([
+    [
+      'a key in data and binaryData',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: a}\nbinaryData: {k: YQ==}',
+      ['5:17: ERR_CONFIGMAP_INVALID: key k is in both data and binaryData'],
+    ],
+    [
+      'a ConfigMap over 1 MiB (a pass reads every object, every time)',
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {a: "${'x'.repeat(1024 * 1024)}"}`,
+      [
+        '3:18: ERR_CONFIGMAP_INVALID: ConfigMap big holds 1048577 bytes; at most 1048576 (1 MiB), as in Kubernetes',
+      ],
+    ],
+    [
+      'two items of a projected volume at one path, or one inside another',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: main, image: busybox}]\n  volumes:\n    - name: all\n      projected:\n        sources:\n          - configMap: {name: c, items: [{key: a, path: conf}]}\n          - secret: {name: s, items: [{key: b, path: conf}, {key: c, path: conf/x}]}',
+      [
+        '11:54: ERR_MANIFEST_INVALID: path conf conflicts with conf in volume all',
+        '11:76: ERR_MANIFEST_INVALID: path conf/x conflicts with conf in volume all',
+      ],
+    ],
+    [
+      'a Secret value that is not base64',
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {k: "not base64!"}',
+      [
+        '4:11: ERR_MANIFEST_SCHEMA: data.k must be base64 (standard alphabet, padded), as Kubernetes stores binary values',
+      ],
+    ],
+    [
+      'a key that would escape its volume',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {"..": a, "..data": b}',
+      [
+        '4:7: ERR_MANIFEST_SCHEMA: data has a key that is not letters, digits, "-", "_" and "." (not "." or "..", not starting with "..")',
+      ],
+    ],
+    [
+      'a dockerconfigjson Secret without docker config JSON (its value never quoted)',
+      `apiVersion: v1\nkind: Secret\nmetadata: {name: pull}\ntype: kubernetes.io/dockerconfigjson\ndata: {.dockerconfigjson: ${Buffer.from('{hunter2').toString('base64')}}`,
+      [
+        '5:27: ERR_SECRET_INVALID: Secret pull of type kubernetes.io/dockerconfigjson : .dockerconfigjson is not JSON',
+      ],
+    ],
+    [
+      'an items path that climbs out of the volume',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: main, image: busybox}]\n  volumes:\n    - name: c\n      configMap: {name: c, items: [{key: k, path: ../../etc/passwd}]}',
+      [
+        '8:51: ERR_MANIFEST_SCHEMA: spec.volumes.0.configMap.items.0.path must be a relative path inside the volume: no leading /, no "..", "." or empty component, not starting with ".."',
+      ],
+    ],
+  ])('%s', (_name, text, expected) => {
+    const result = parseFile(text, 'f.yaml');
+    expect(result.diagnostics.map((d) => `${d.line}:${d.col}: ${d.code}: ${d.message}`)).toEqual(expected);
+    expect(JSON.stringify(result.diagnostics)).not.toMatch(/hunter2/);
+  });
+});
