@@ -30,6 +30,11 @@ afterAll(async () => {
 
 /** Run the CLI with a load hook that lists every file module it loads; the npm packages in them. */
 async function packagesLoadedBy(args: string[]): Promise<string[]> {
+  return [...new Set((await modulesLoadedBy(args)).map((m) => m.split('/')[0] as string))].sort();
+}
+
+/** The npm modules bundled into what the CLI loads, as `package/path/in/it.js`. */
+async function modulesLoadedBy(args: string[]): Promise<string[]> {
   const dir = await mkdtemp(join(work, 'rec-'));
   const hook = join(dir, 'hook.mjs');
   const record = join(dir, 'loaded.txt');
@@ -56,14 +61,14 @@ registerHooks({ load(url, context, next) {
     .trim()
     .split('\n')
     .map((u) => new URL(u).pathname);
-  const packages = new Set<string>();
+  const modules = new Set<string>();
   // esbuild marks each bundled module with a `// path` comment: `// …/node_modules/ajv/dist/…`.
   for (const f of files) {
-    for (const m of (await readFile(f, 'utf8')).matchAll(/^\/\/ .*node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) {
-      packages.add(m[1] as string);
+    for (const m of (await readFile(f, 'utf8')).matchAll(/^\/\/ .*node_modules\/(\S+)$/gm)) {
+      modules.add(m[1] as string);
     }
   }
-  return [...packages].sort();
+  return [...modules].sort();
 }
 
 describe('what a command loads', () => {
@@ -80,6 +85,21 @@ describe('what a command loads', () => {
     const args = ['--root', join(work, 'r2'), '--state', join(work, 's2'), 'image', 'ls'];
     const loaded = await packagesLoadedBy(args);
     expect(loaded.filter((p) => ['chokidar', 'readdirp', 'undici'].includes(p))).toEqual([]);
+  });
+
+  it("image pull loads undici's Agent and request API, not its fetch, WebSocket, caches or mocks", async () => {
+    const config = join(work, 'no-retries.yaml');
+    await writeFile(config, 'pull:\n  retries: 0\n');
+    // Nothing listens on port 1: the pull fails at its first request, after loading the client.
+    const args = ['--root', join(work, 'r3'), '--state', join(work, 's3'), '--config', config];
+    const loaded = await modulesLoadedBy([...args, 'image', 'pull', '--no-unpack', '127.0.0.1:1/x:1']);
+    const undici = loaded.filter((m) => m.startsWith('undici/'));
+    expect(undici).toContain('undici/lib/dispatcher/agent.js');
+    expect(undici).toContain('undici/lib/api/api-request.js');
+    // Response bodies use a few of fetch's helpers (body mixins); fetch itself stays out.
+    const unwanted =
+      /^undici\/(index\.js|lib\/(mock|cache|interceptor|web\/websocket|web\/eventsource)\/|lib\/web\/fetch\/index\.js)/;
+    expect(undici.filter((m) => unwanted.test(m))).toEqual([]);
   });
 });
 
