@@ -10,23 +10,19 @@ import { build } from 'esbuild';
 // builds its module facade by reading every export, which runs the lazy getters Node keeps for
 // rarely used parts (node:http's WebSocket loads Node's own undici: 30 ms; node:crypto's webcrypto
 // and node:fs's streams a few ms each, on every command). require() returns the object as is.
-// A static import becomes a CommonJS module of one require(); a dynamic import (its chunk's
-// namespace must carry the names) an ES module exporting the built-in's plain values, listed here
-// at build time from this same Node (getters left out: reading them is what costs).
+// Each built-in becomes one ES module exporting its plain values, listed here at build time from
+// this same Node (getters are left out: reading them is what costs; importing one by name fails
+// the build). One module per built-in: its exports are read once, not once per importing file.
 const nodeRequire = createRequire(import.meta.url);
 const builtinsByRequire = {
   name: 'builtins-by-require',
   setup(b) {
-    b.onResolve({ filter: /^node:/ }, (args) => {
-      if (args.kind === 'import-statement') return { path: args.path, namespace: 'builtin-cjs' };
-      if (args.kind === 'dynamic-import') return { path: args.path, namespace: 'builtin-esm' };
-      return undefined;
-    });
-    b.onLoad({ filter: /.*/, namespace: 'builtin-cjs' }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(args.path)});`,
-      loader: 'js',
-    }));
-    b.onLoad({ filter: /.*/, namespace: 'builtin-esm' }, (args) => {
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === 'import-statement' || args.kind === 'dynamic-import'
+        ? { path: args.path, namespace: 'builtin' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => {
       const mod = nodeRequire(args.path);
       const names = Object.keys(mod).filter(
         (k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && 'value' in Object.getOwnPropertyDescriptor(mod, k),
