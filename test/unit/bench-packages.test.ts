@@ -60,7 +60,7 @@ describe('scripts/bench', () => {
       const script = readFileSync(join(benchDir, name), 'utf8');
       const installed = packagesInstalledBy(script, lib);
       const needed = new Set(commandsRunBy(script).map((cmd) => PACKAGE_OF[cmd]));
-      if (script.includes('make-images.sh')) {
+      if (script.includes('make-images.sh') || /^\s*ensure_images\b/m.test(script)) {
         for (const p of [
           'umoci',
           'skopeo',
