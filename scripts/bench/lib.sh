@@ -3,6 +3,22 @@
 # containerd (its own root, state and socket; never the host's). Expects $work set by the caller.
 
 log() { printf '[bench] %s\n' "$*" >&2; }
+
+# The Debian packages ../shared/bench/make-images.sh needs to build and serve the images.
+IMAGE_PACKAGES=(umoci skopeo docker-registry debootstrap busybox-static curl python3 tar)
+# need_packages PKG...: install the Debian packages a benchmark runs (its comparators included) that
+# are missing, as scripts/setup.sh does for the product, so a benchmark works on a fresh host.
+need_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
 cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 
 mount_scratch() { # size dir: a fresh ext4 on a loop device at dir
@@ -42,3 +58,35 @@ median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]
 
 # Proportional set size of processes, in KiB (shared pages split among their users: fair sums).
 pss_kib() { local total=0 p v; for p in "$@"; do v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0); total=$((total + ${v:-0})); done; echo "$total"; }
+
+# ensure_images: build and push make-images.sh's images unless the registry has all of them already
+# (make-images.sh shares one work directory between runs: two at once can break each other).
+ensure_images() {
+  local img
+  for img in tiny debian multi wide; do
+    curl -fsS -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+      "http://$REGISTRY/v2/bench/$img/manifests/latest" 2>/dev/null || {
+      log "making sure the benchmark images are in $REGISTRY"
+      bash "${repo:?}/../shared/bench/make-images.sh" >/dev/null
+      return
+    }
+  done
+}
+
+# push_zstd_image: bench/zstd, the layers of bench/multi recompressed with zstd (level 3, one frame
+# per layer) by skopeo from make-images.sh's cached OCI layout; the config, and so the diffIDs,
+# stay those of bench/multi. Pushed only when the registry's bench/zstd is missing or has another config.
+push_zstd_image() {
+  local layout=${BENCH_DIR:-/tmp/berth-bench}/cache/oci accept='application/vnd.oci.image.manifest.v1+json'
+  local want have
+  want=$(skopeo inspect --raw "oci:$layout:multi" | python3 -c 'import json, sys; print(json.load(sys.stdin)["config"]["digest"])')
+  have=$(curl -fsS -H "Accept: $accept" "http://$REGISTRY/v2/bench/zstd/manifests/latest" 2>/dev/null |
+    python3 -c 'import json, sys; m = json.load(sys.stdin); print(m["config"]["digest"] if all(l["mediaType"].endswith("+zstd") for l in m["layers"]) else "")' 2>/dev/null || true)
+  [ "$want" = "$have" ] && return 0
+  log "pushing $REGISTRY/bench/zstd:latest (bench/multi recompressed with zstd)"
+  # Through a layout of its own: copied straight to the registry, skopeo would reuse the gzip blobs
+  # the registry already holds instead of recompressing them.
+  rm -rf "$layout-zstd"
+  skopeo copy --quiet --dest-compress-format zstd --dest-compress-level 3 "oci:$layout:multi" "oci:$layout-zstd:zstd"
+  skopeo copy --quiet --dest-tls-verify=false "oci:$layout-zstd:zstd" "docker://$REGISTRY/bench/zstd:latest"
+}

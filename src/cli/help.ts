@@ -14,7 +14,10 @@ function flagLines(flags: Array<[string, string]>): string {
   return flags.map(([f, d]) => `  ${f.padEnd(w)}   ${d}`).join('\n');
 }
 
-export function renderMainHelp(commands: readonly Command[]): string {
+/** What the command list shows: the lazily loaded table has this much of each command. */
+type Listed = Pick<Command, 'path' | 'summary'>;
+
+export function renderMainHelp(commands: readonly Listed[]): string {
   const w = Math.max(...commands.map((c) => c.path.join(' ').length));
   const lines = commands.map((c) => `  ${c.path.join(' ').padEnd(w)}   ${c.summary}`);
   return [
@@ -33,7 +36,7 @@ export function renderMainHelp(commands: readonly Command[]): string {
   ].join('\n');
 }
 
-export function renderGroupHelp(group: string, commands: readonly Command[]): string {
+export function renderGroupHelp(group: string, commands: readonly Listed[]): string {
   return renderMainHelp(commands.filter((c) => c.path[0] === group));
 }
 

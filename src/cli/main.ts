@@ -1,41 +1,7 @@
 #!/usr/bin/env node
-// The `berth` executable: wires the process (argv, stdio, signals) to runCli.
-import { runCli } from './run.js';
+// The `berth` executable. Only the compile cache is set up here, before the rest of the CLI is
+// loaded (a static import would be compiled before the cache is on): see compile-cache.ts.
+import { enableCliCompileCache } from './compile-cache.js';
 
-/** After the first signal, how long a clean stop may take before the process leaves anyway. */
-let graceMs = 15_000;
-
-const controller = new AbortController();
-let interrupts = 0;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    // First signal: stop cleanly (partial downloads are parked for resume). Second, or a stop that
-    // hangs in the kernel or a stuck file system: leave now.
-    if (++interrupts > 1) process.exit(130);
-    setTimeout(() => process.exit(130), graceMs).unref();
-    controller.abort(new Error(`interrupted by ${sig}`));
-  });
-}
-
-// `berth ps | head`: a reader that goes away ends berth quietly, as SIGPIPE ends other tools.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-    process.exit(process.exitCode ?? 0);
-  });
-}
-
-const code = await runCli(
-  process.argv.slice(2),
-  {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    env: process.env,
-    now: () => new Date(),
-    setStopTimeout: (ms) => {
-      graceMs = ms;
-    },
-  },
-  controller.signal,
-);
-process.exitCode = code;
+enableCliCompileCache(process.argv.slice(2), process.env);
+await import('./wire-process.js');

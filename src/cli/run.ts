@@ -2,24 +2,23 @@
 // stderr and an exit code chosen by the error's kind.
 import { BerthError, exitCodeFor, formatErrorLines } from '../lib/errors.js';
 import { parseCommandArgs, splitCommandPath } from './args.js';
-import type { CliIO, Command } from './command.js';
-import { COMMANDS } from './commands/index.js';
-import { openContext } from './context.js';
+import type { CliIO } from './command.js';
+import { COMMANDS, type CommandEntry } from './commands/index.js';
 import { renderCommandHelp, renderGroupHelp, renderMainHelp } from './help.js';
 import { VERSION } from './version.js';
 
 export { VERSION };
 
-function findCommand(words: string[]): Command | undefined {
+function findCommand(words: string[]): CommandEntry | undefined {
   return COMMANDS.find((c) => c.path.length === words.length && c.path.every((p, i) => p === words[i]));
 }
 
 export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSignal): Promise<number> {
   try {
     const { path, rest } = splitCommandPath(argv, 2);
-    const command = findCommand(path) ?? findCommand(path.slice(0, 1));
+    const entry = findCommand(path) ?? findCommand(path.slice(0, 1));
     const wantsHelp = rest.includes('--help') || rest.includes('-h');
-    if (!command) {
+    if (!entry) {
       if (rest.includes('--version')) {
         io.stdout.write(`berth ${VERSION}\n`);
         return 0;
@@ -37,6 +36,7 @@ export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSi
         hint: 'see berth --help',
       });
     }
+    const command = await entry.load();
     // A one-word command may have taken a value as its second word (`daemon --manifests DIR`):
     // split again at the command's own depth, so every argument stays where it was.
     const own = command.path.length === path.length ? rest : splitCommandPath(argv, command.path.length).rest;
@@ -49,6 +49,8 @@ export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSi
     if (args.positionals.length < min || args.positionals.length > max) {
       throw new BerthError('ERR_USAGE', 'invalid', `usage: berth ${command.usage}`);
     }
+    // Loaded here, not at the top: `berth --help` and usage errors need none of what it imports.
+    const { openContext } = await import('./context.js');
     const opened = openContext(io, args.global, signal);
     try {
       return await command.run(opened.ctx, args);

@@ -16,12 +16,14 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.col}: ${d.code}: ${d.message}`;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// Made on first use (~4 ms): a command that reads no YAML file (no host config on disk) skips it.
+let ajv: Ajv | undefined;
 const validators = new WeakMap<object, ReturnType<Ajv['compile']>>();
 
 function validatorFor(schema: object): ReturnType<Ajv['compile']> {
   let v = validators.get(schema);
   if (!v) {
+    ajv ??= new Ajv({ allErrors: true, strict: false });
     v = ajv.compile(schema);
     validators.set(schema, v);
   }

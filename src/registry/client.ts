@@ -19,7 +19,7 @@
 // named, never across a redirect to another host, never in messages; a blob never delivers more
 // than its descriptor's size; a manifest is capped at MAX_MANIFEST_BYTES and checked against every
 // digest it was promised. Only kind 'unavailable' is retried. The caller limits concurrency.
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { isLoopbackRegistry } from '../oci/reference.js';
 import { AuthCache } from './auth.js';
 import { blobName, fetchBlobOnce } from './blob.js';
@@ -30,6 +30,7 @@ import { discard } from './response.js';
 import { type RetryPolicy, withRetries } from './retry.js';
 import { registryGet, type TransportOptions } from './transport.js';
 import type { FetchedManifest, RegistryClient } from './types.js';
+import { Agent } from './undici-core.js';
 
 export interface RegistryClientOptions {
   /** Credentials by registry host (see credentials.ts); none by default. */

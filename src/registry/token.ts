@@ -2,11 +2,11 @@
 // Basic credentials when we have them; or, for an `identitytoken`, the OAuth2 refresh-token POST.
 // Accepts `token` or `access_token`. The realm must be https, or plain http to an allowed host.
 import type { Dispatcher } from 'undici';
-import { request } from 'undici';
 import { BerthError } from '../lib/errors.js';
 import type { Credential } from './credentials.js';
 import { statusError, transportError } from './errors.js';
 import { discard, readBounded } from './response.js';
+import { requestVia } from './undici-core.js';
 
 export interface Token {
   token: string;
@@ -62,7 +62,6 @@ export async function fetchToken(deps: TokenDeps, t: TokenRequest): Promise<Toke
   const what = `token for ${t.registry} (${t.scope || 'no scope'})`;
   const url = realmUrl(deps, what, t.realm);
   const common = {
-    dispatcher: deps.dispatcher,
     headersTimeout: deps.idleTimeoutMs,
     bodyTimeout: deps.idleTimeoutMs,
   };
@@ -77,7 +76,7 @@ export async function fetchToken(deps: TokenDeps, t: TokenRequest): Promise<Toke
       });
       if (t.service) form.set('service', t.service);
       if (t.scope) form.set('scope', t.scope);
-      res = await request(url, {
+      res = await requestVia(deps.dispatcher, url, {
         ...common,
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
@@ -88,7 +87,7 @@ export async function fetchToken(deps: TokenDeps, t: TokenRequest): Promise<Toke
       if (t.scope) url.searchParams.set('scope', t.scope);
       const basic = t.credential ? basicHeader(t.credential) : undefined;
       if (basic) headers.authorization = basic;
-      res = await request(url, { ...common, method: 'GET', headers });
+      res = await requestVia(deps.dispatcher, url, { ...common, method: 'GET', headers });
     }
   } catch (err) {
     throw transportError(err, what);

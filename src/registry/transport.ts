@@ -5,12 +5,12 @@
 // redirect to another host (a CDN, S3) never gets credentials; plain HTTP is never spoken to a
 // host that is not allowed it, not even when a redirect asks for it.
 import type { Dispatcher } from 'undici';
-import { request } from 'undici';
 import { BerthError } from '../lib/errors.js';
 import { registryApiHost } from '../oci/reference.js';
 import type { AuthCache } from './auth.js';
 import { statusError, transportError } from './errors.js';
 import { discard } from './response.js';
+import { requestVia } from './undici-core.js';
 
 export interface TransportOptions {
   dispatcher: Dispatcher;
@@ -90,10 +90,9 @@ export async function registryGet(
     if (authorization) headers.authorization = authorization;
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, {
+      res = await requestVia(t.dispatcher, url, {
         method: 'GET',
         headers,
-        dispatcher: t.dispatcher,
         signal: o.signal,
         headersTimeout: t.idleTimeoutMs,
         bodyTimeout: t.idleTimeoutMs,

@@ -1,0 +1,167 @@
+// A CLI start's fixed cost: what the built `berth` loads for a command, and its compile cache
+// (src/cli/compile-cache.ts): made private under --state, used, and never where another user
+// could plant code in it.
+import { spawn } from 'node:child_process';
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, runBerth } from '../helpers/cli.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'berth-startup-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Run the CLI with a load hook that lists every file module it loads; the npm packages in them. */
+async function packagesLoadedBy(args: string[]): Promise<string[]> {
+  return [...new Set((await modulesLoadedBy(args)).map((m) => m.split('/')[0] as string))].sort();
+}
+
+/** The npm modules bundled into what the CLI loads, as `package/path/in/it.js`. */
+async function modulesLoadedBy(args: string[]): Promise<string[]> {
+  const dir = await mkdtemp(join(work, 'rec-'));
+  const hook = join(dir, 'hook.mjs');
+  const record = join(dir, 'loaded.txt');
+  await writeFile(
+    hook,
+    `import { appendFileSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+registerHooks({ load(url, context, next) {
+  if (url.startsWith('file:')) appendFileSync(${JSON.stringify(record)}, url + '\\n');
+  return next(url, context);
+} });
+`,
+  );
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', hook, CLI, ...args], {
+      stdio: 'ignore',
+      env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' },
+    });
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  expect(code).not.toBeNull();
+  const files = (await readFile(record, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((u) => new URL(u).pathname);
+  const modules = new Set<string>();
+  // esbuild marks each bundled module with a `// path` comment: `// …/node_modules/ajv/dist/…`.
+  for (const f of files) {
+    for (const m of (await readFile(f, 'utf8')).matchAll(/^\/\/ .*node_modules\/(\S+)$/gm)) {
+      modules.add(m[1] as string);
+    }
+  }
+  return [...modules].sort();
+}
+
+describe('what a command loads', () => {
+  it('berth --help loads no command and no dependency', async () => {
+    expect(await packagesLoadedBy(['--state', join(work, 'h'), '--help'])).toEqual([]);
+  });
+
+  it('container start loads neither the manifest stack (ajv, yaml), chokidar nor undici', async () => {
+    const args = ['--root', join(work, 'r1'), '--state', join(work, 's1'), 'container', 'start', 'none'];
+    expect(await packagesLoadedBy(args)).toEqual([]);
+  });
+
+  it('image ls does not load chokidar or undici', async () => {
+    const args = ['--root', join(work, 'r2'), '--state', join(work, 's2'), 'image', 'ls'];
+    const loaded = await packagesLoadedBy(args);
+    expect(loaded.filter((p) => ['chokidar', 'readdirp', 'undici'].includes(p))).toEqual([]);
+  });
+
+  it("image pull loads undici's Agent and request API, not its fetch, WebSocket, caches or mocks", async () => {
+    const config = join(work, 'no-retries.yaml');
+    await writeFile(config, 'pull:\n  retries: 0\n');
+    // Nothing listens on port 1: the pull fails at its first request, after loading the client.
+    const args = ['--root', join(work, 'r3'), '--state', join(work, 's3'), '--config', config];
+    const loaded = await modulesLoadedBy([...args, 'image', 'pull', '--no-unpack', '127.0.0.1:1/x:1']);
+    const undici = loaded.filter((m) => m.startsWith('undici/'));
+    expect(undici).toContain('undici/lib/dispatcher/agent.js');
+    expect(undici).toContain('undici/lib/api/api-request.js');
+    // Response bodies use a few of fetch's helpers (body mixins); fetch itself stays out.
+    const unwanted =
+      /^undici\/(index\.js|lib\/(mock|cache|interceptor|web\/websocket|web\/eventsource)\/|lib\/web\/fetch\/index\.js)/;
+    expect(undici.filter((m) => unwanted.test(m))).toEqual([]);
+  });
+});
+
+describe('the compile cache', () => {
+  const imageLs = (state: string, env: Record<string, string> = {}) =>
+    runBerth(['--root', join(work, 'root'), '--state', state, 'image', 'ls'], env);
+  /** Every file below dir, relative to it. */
+  const filesUnder = async (dir: string) => (await readdir(dir, { recursive: true })).sort();
+
+  it('is made 0700 under --state and filled by the first run', async () => {
+    const state = join(work, 'state-new');
+    expect((await imageLs(state)).code).toBe(0);
+    const st = await lstat(join(state, 'compile-cache'));
+    expect([st.isDirectory(), st.mode & 0o777, st.uid]).toEqual([true, 0o700, process.geteuid?.()]);
+    const entries = await filesUnder(join(state, 'compile-cache'));
+    expect(entries.length).toBeGreaterThan(1);
+    // A second run reads the same cache: nothing new to compile.
+    expect((await imageLs(state)).code).toBe(0);
+    expect(await filesUnder(join(state, 'compile-cache'))).toEqual(entries);
+  });
+
+  it('tightens a compile-cache directory of ours that others may read', async () => {
+    const state = join(work, 'state-loose');
+    await mkdir(join(state, 'compile-cache'), { recursive: true, mode: 0o711 });
+    await chmod(join(state, 'compile-cache'), 0o755);
+    expect((await imageLs(state)).code).toBe(0);
+    expect((await lstat(join(state, 'compile-cache'))).mode & 0o777).toBe(0o700);
+  });
+
+  it('is not used in a --state others may write to', async () => {
+    const state = join(work, 'state-open');
+    await mkdir(state, { mode: 0o777 });
+    await chmod(state, 0o777);
+    await runBerth(['--state', state, '--help']);
+    await expect(lstat(join(state, 'compile-cache'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('never writes through a compile-cache symlink', async () => {
+    const state = join(work, 'state-link');
+    const victim = join(work, 'victim');
+    await mkdir(state, { mode: 0o711 });
+    await mkdir(victim);
+    await symlink(victim, join(state, 'compile-cache'));
+    expect((await imageLs(state)).code).toBe(0);
+    expect(await readdir(victim)).toEqual([]);
+    expect((await lstat(join(state, 'compile-cache'))).isSymbolicLink()).toBe(true);
+  });
+
+  it.skipIf(missingPrereqs([], { root: true }))(
+    'never writes into a compile-cache another user owns',
+    async () => {
+      const state = join(work, 'state-other');
+      await mkdir(join(state, 'compile-cache'), { recursive: true, mode: 0o700 });
+      await chown(join(state, 'compile-cache'), 65534, 65534);
+      expect((await imageLs(state)).code).toBe(0);
+      expect(await readdir(join(state, 'compile-cache'))).toEqual([]);
+    },
+  );
+
+  it('is off with NODE_DISABLE_COMPILE_CACHE=1', async () => {
+    const state = join(work, 'state-off');
+    expect((await imageLs(state, { NODE_DISABLE_COMPILE_CACHE: '1' })).code).toBe(0);
+    await expect(lstat(join(state, 'compile-cache'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
