@@ -46,7 +46,17 @@ function metaOf(e: TarEntry): Meta {
 /** The handler that turns parsed entries into file system changes. */
 function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
   const w = new LayerWriter(Buffer.from(root), options.preserveOwnership);
-  const created = new Set<string>(); // paths this layer made, for opaque markers in native form
+  // Native form: host paths this layer has entries at or under (whiteouts and opaque markers
+  // hide lower layers only, never what the layer itself adds, whatever the order in the tar).
+  const touched = new Set<string>();
+  const touch = (path: Buffer) => {
+    let key = path.toString('latin1');
+    while (key.length > root.length && !touched.has(key)) {
+      touched.add(key);
+      key = key.slice(0, key.lastIndexOf('/'));
+    }
+  };
+  const isTouched = (p: Buffer) => touched.has(p.toString('latin1'));
   let open: { fd: number; path: Buffer; meta: Meta } | undefined;
   const handler = {
     entry(e: TarEntry): void {
@@ -57,18 +67,25 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       if (isOpaqueMarker(last)) {
         const dir = w.ensureDir(parts.slice(0, -1));
         if (options.mode === 'overlay') w.markOpaque(dir);
-        else w.removeChildren(dir, (p) => created.has(p.toString('latin1')));
+        else w.prune(dir, isTouched);
         return;
       }
       const wh = whiteoutTarget(last);
+      if (wh === 'meta') return; // other .wh..wh. names are aufs bookkeeping, not content
       if (wh) {
-        const path = w.place([...parts.slice(0, -1), wh]);
-        if (options.mode === 'overlay') w.whiteoutDevice(path);
-        else w.remove(path);
+        const target = [...parts.slice(0, -1), wh];
+        if (options.mode === 'overlay') {
+          w.whiteoutDevice(w.place(target));
+          return;
+        }
+        const path = w.locate(target);
+        if (!path) return; // nothing there: a no-op
+        if (!isTouched(path)) w.remove(path);
+        else if (w.isDir(path)) w.prune(path, isTouched); // re-created by this layer: only its own stays
         return;
       }
       const path = w.place(parts);
-      if (options.mode === 'native') created.add(path.toString('latin1'));
+      if (options.mode === 'native') touch(path);
       const meta = metaOf(e);
       switch (e.type) {
         case 'directory':
