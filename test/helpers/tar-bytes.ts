@@ -119,6 +119,8 @@ export interface BuiltLayer {
   blob: Buffer;
   diffId: string;
   mediaType: string;
+  /** Foreign / non-distributable layers: where the spec says they may be fetched from. */
+  urls?: string[];
 }
 
 export const OCI_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
@@ -134,7 +136,10 @@ export interface BuiltImage {
   layers: BuiltLayer[];
 }
 
-export function buildRawImage(layers: BuiltLayer[]): BuiltImage {
+const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+export function buildRawImage(layers: BuiltLayer[], options: { docker?: boolean } = {}): BuiltImage {
   const config = Buffer.from(
     JSON.stringify({
       os: 'linux',
@@ -146,13 +151,20 @@ export function buildRawImage(layers: BuiltLayer[]): BuiltImage {
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      mediaType: options.docker ? DOCKER_MANIFEST : OCI_MANIFEST,
       config: {
-        mediaType: 'application/vnd.oci.image.config.v1+json',
+        mediaType: options.docker
+          ? 'application/vnd.docker.container.image.v1+json'
+          : 'application/vnd.oci.image.config.v1+json',
         digest: sha256(config),
         size: config.length,
       },
-      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: sha256(l.blob), size: l.blob.length })),
+      layers: layers.map((l) => ({
+        mediaType: l.mediaType,
+        digest: sha256(l.blob),
+        size: l.blob.length,
+        ...(l.urls ? { urls: l.urls } : {}),
+      })),
     }),
   );
   return { config, manifest, layers };
@@ -180,10 +192,21 @@ export async function pushRawImage(
 ): Promise<void> {
   for (const l of image.layers) await pushBlob(registryUrl, repo, l.blob);
   await pushBlob(registryUrl, repo, image.config);
+  await putManifest(registryUrl, repo, tag, image.manifest);
+}
+
+/** PUT a manifest or index (its media type read from its own mediaType field); returns its digest. */
+export async function putManifest(
+  registryUrl: string,
+  repo: string,
+  tag: string,
+  body: Buffer,
+): Promise<string> {
   const res = await fetch(`${registryUrl}/v2/${repo}/manifests/${tag}`, {
     method: 'PUT',
-    headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
-    body: image.manifest,
+    headers: { 'content-type': JSON.parse(body.toString()).mediaType },
+    body,
   });
   if (res.status !== 201) throw new Error(`PUT manifest: ${res.status} ${await res.text()}`);
+  return sha256(body);
 }
