@@ -31,16 +31,26 @@ export interface ApplyStats {
   entries: number;
   files: number;
   bytes: number;
+  xattrBytes: number;
 }
 
-function metaOf(e: TarEntry): Meta {
-  return {
-    mode: e.mode,
-    uid: e.uid,
-    gid: e.gid,
-    mtime: e.mtime,
-    xattrs: e.xattrs.filter(([name]) => isAllowedXattr(name)),
-  };
+/**
+ * Xattr bytes one layer may set in all (a kernel takes 64 KiB per value; global PAX records apply to
+ * every entry, and each xattr is work for the helper): past this the layer is refused.
+ */
+export const MAX_LAYER_XATTR_BYTES = 16 << 20;
+
+function metaOf(e: TarEntry, stats: ApplyStats): Meta {
+  const xattrs = e.xattrs.length === 0 ? e.xattrs : e.xattrs.filter(([name]) => isAllowedXattr(name));
+  for (const [name, value] of xattrs) stats.xattrBytes += name.length + value.length;
+  if (stats.xattrBytes > MAX_LAYER_XATTR_BYTES) {
+    throw new BerthError(
+      'ERR_LAYER_TOO_LARGE',
+      'limit',
+      `the layer's xattrs add up to more than ${MAX_LAYER_XATTR_BYTES} bytes`,
+    );
+  }
+  return { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, xattrs };
 }
 
 /** The handler that turns parsed entries into file system changes. */
@@ -86,7 +96,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       }
       const path = w.place(parts);
       if (options.mode === 'native') touch(path);
-      const meta = metaOf(e);
+      const meta = metaOf(e, stats);
       switch (e.type) {
         case 'directory':
           w.directory(path, meta);
@@ -161,7 +171,7 @@ export type ApplyTargetFactory = (root: string, options: ApplyOptions) => ApplyT
 
 /** Parses and applies tar bytes pushed to it, synchronously; `close` finishes, `abandon` gives up. */
 export function createTarApplier(root: string, options: ApplyOptions) {
-  const stats: ApplyStats = { entries: 0, files: 0, bytes: 0 };
+  const stats: ApplyStats = { entries: 0, files: 0, bytes: 0, xattrBytes: 0 };
   const applier = createApplier(root, options, stats);
   const reader = new TarReader(applier);
   return {

@@ -21,6 +21,8 @@ export interface TarSpec {
   xattrs?: Record<string, string | Buffer>;
   /** Extra PAX records for this entry. */
   pax?: Record<string, string | Buffer>;
+  /** Write a global PAX header ('g') with these records instead of an entry. */
+  global?: Record<string, string | Buffer>;
 }
 
 const TYPEFLAG: Record<TarType, string> = {
@@ -82,6 +84,14 @@ export function headerBlock(f: {
 export function tarBytes(entries: TarSpec[]): Buffer {
   const out: Buffer[] = [];
   for (const e of entries) {
+    if (e.global) {
+      const body = Buffer.concat(Object.entries(e.global).map(([k, v]) => paxRecord(k, v)));
+      out.push(
+        headerBlock({ name: Buffer.from('GlobalHead'), typeflag: 'g', size: body.length }),
+        pad512(body),
+      );
+      continue;
+    }
     const type = e.type ?? 'file';
     const name = Buffer.from(e.name);
     const linkname = Buffer.from(e.linkname ?? '');
