@@ -6,7 +6,7 @@
 // published only once the blob is verified and committed. A layer with a hardlink into a lower
 // layer unpacks again, from the committed blob, once the lower snapshots exist.
 import type { ContentStore } from '../content/types.js';
-import { hasCode } from '../lib/errors.js';
+import { BerthError, hasCode } from '../lib/errors.js';
 import { createSemaphore } from '../lib/semaphore.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
@@ -63,6 +63,24 @@ export interface Snapshotter {
   abort(reason: unknown): void;
 }
 
+/** The native form's starting point, with an error line that names the layer, not temp paths. */
+async function copyParent(parent: string, dest: string, what: string): Promise<void> {
+  try {
+    await copyTree(parent, dest);
+  } catch (err) {
+    if (!(err instanceof BerthError)) throw err;
+    const said = err.message.split(`${dest}/`).join('/').split(`${parent}/`).join('/');
+    throw new BerthError(
+      err.code,
+      err.kind,
+      `${what}: ${said.replace(/^copying snapshot .*? to .*?: /, 'copying the parent snapshot: ')}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
 function deferred(): { promise: Promise<void>; resolve(): void; reject(err: unknown): void } {
   let resolve!: () => void;
   let reject!: (err: unknown) => void;
@@ -90,6 +108,7 @@ export async function createSnapshotter(
   const budget: ImageBudget = { used: 0, max: limits.maxImageBytes };
   const ready = ids.map(() => deferred());
   let unpacked = 0;
+  const layerName = (layer: Descriptor) => `layer ${layer.digest}${deps.image ? ` of ${deps.image}` : ''}`;
 
   /**
    * Unpack layer i into a fresh temp directory and publish it; from `feed` while it downloads;
@@ -106,7 +125,8 @@ export async function createSnapshotter(
     const target = await deps.snapshots.prepare(chainId);
     const blobPath = deps.store.blobPath(layer.digest);
     try {
-      if (native && i > 0) await copyTree(deps.snapshots.fsPath(ids[i - 1] as Digest), target.fs);
+      if (native && i > 0)
+        await copyParent(deps.snapshots.fsPath(ids[i - 1] as Digest), target.fs, layerName(layer));
       const size = await run({
         blobPath,
         ...(feed
@@ -155,8 +175,7 @@ export async function createSnapshotter(
     if (existing) {
       infos[i] = existing;
       budget.used += existing.size;
-      if (budget.used > budget.max)
-        throw imageTooLarge(`layer ${layer.digest}${deps.image ? ` of ${deps.image}` : ''}`, budget.max);
+      if (budget.used > budget.max) throw imageTooLarge(layerName(layer), budget.max);
       onEvent?.({ type: 'unpacked', digest: layer.digest, chainId, size: existing.size, existed: true });
       return;
     }

@@ -97,3 +97,36 @@ describe.skipIf(skip)('xattrs are bounded per layer', () => {
     expect(res.code).toBe(7);
   });
 });
+
+describe.skipIf(skip)('error lines name the layer and the image, never temp paths', () => {
+  it('a native snapshot whose parent copy fills the disk', async () => {
+    const image = buildRawImage([
+      gzipLayer([{ name: 'one', body: Buffer.alloc(12 * MiB) }]),
+      gzipLayer([{ name: 'two', body: 'small' }]),
+    ]);
+    await pushRawImage(registry.url, 'bounds/copy', '1', image);
+    const ref = `${registry.host}/bounds/copy:1`;
+    const dir = join(work, 'copy');
+    await mkdir(dir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=20m', 'tmpfs', dir]);
+    try {
+      await writeFile(join(dir, 'config.yaml'), 'unpack: { snapshotter: native, reserveBytes: 0 }\n');
+      const res = await runBerth([
+        '--root',
+        join(dir, 'store'),
+        '--config',
+        join(dir, 'config.yaml'),
+        'image',
+        'pull',
+        ref,
+      ]);
+      const layer = sha256(image.layers[1]?.blob as Buffer);
+      expect(res.stderr).toBe(
+        `berth: ERR_SNAPSHOT_COPY: layer ${layer} of ${ref}: copying the parent snapshot: cp: error copying '/./one' to '/./one': No space left on device\n`,
+      );
+      expect(res.code).toBe(7);
+    } finally {
+      execFileSync('umount', [dir]);
+    }
+  });
+});
