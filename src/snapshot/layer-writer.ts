@@ -29,7 +29,7 @@ import {
 } from 'node:fs';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { copyUp } from './copy-up.js';
-import { type HelperOp, runHelper } from './fs-helper.js';
+import { DeferredWork } from './deferred-work.js';
 import { hostPath, resolveInRoot } from './resolve.js';
 
 export interface Meta {
@@ -64,21 +64,17 @@ function currentUmask(): number {
 
 export class LayerWriter {
   private readonly knownDirs = new Set<string>();
-  /** Directory times, set last (their children changed them); the last entry for a path wins. */
-  private readonly dirTimes = new Map<string, { path: Buffer; mtime: Date }>();
   private readonly umask = currentUmask();
   private readonly uid = process.getuid?.() ?? 0;
   private readonly gid = process.getgid?.() ?? 0;
-  /** Device nodes and xattrs, by host path (a later entry for the same path drops them). */
-  private readonly pending = new Map<string, HelperOp[]>();
-  /** Whiteouts and opaque markers, done after everything else. */
-  private readonly marks: Array<{ key: string; op: HelperOp }> = [];
+  private readonly deferred: DeferredWork;
 
   constructor(
     readonly root: Buffer,
     private readonly preserveOwnership: boolean,
   ) {
     this.knownDirs.add(root.toString('latin1'));
+    this.deferred = new DeferredWork(root, (key) => this.knownDirs.has(key));
   }
 
   private isKnownDir = (p: Buffer): boolean => this.knownDirs.has(p.toString('latin1'));
@@ -88,32 +84,7 @@ export class LayerWriter {
     this.knownDirs.delete(key);
     const prefix = `${key}/`;
     for (const k of this.knownDirs) if (k.startsWith(prefix)) this.knownDirs.delete(k);
-    for (const map of [this.pending, this.dirTimes] as Map<string, unknown>[]) {
-      map.delete(key);
-      for (const k of map.keys()) if (k.startsWith(prefix)) map.delete(k);
-    }
-  }
-
-  /** A new entry takes `path`: deferred work for what was there before is dropped (last wins). */
-  private claim(path: Buffer): void {
-    if (this.pending.size > 0) this.pending.delete(path.toString('latin1'));
-  }
-
-  /** `path` relative to the root, for the helper. */
-  private rel(path: Buffer): Buffer {
-    return path.subarray(this.root.length + 1);
-  }
-
-  private defer(path: Buffer, op: HelperOp): void {
-    const key = path.toString('latin1');
-    const list = this.pending.get(key);
-    if (list) list.push(op);
-    else this.pending.set(key, [op]);
-  }
-
-  /** Whether the directory holding `key` is still a real directory inside the root. */
-  private parentIsKnown(key: string): boolean {
-    return this.knownDirs.has(key.slice(0, key.lastIndexOf('/')));
+    this.deferred.forget(key);
   }
 
   exists(p: Buffer): boolean {
@@ -231,7 +202,7 @@ export class LayerWriter {
 
   /** A new regular file (whatever was at `path` is replaced); write to the fd, then closeFile. */
   openFile(path: Buffer, meta: Meta): number {
-    this.claim(path);
+    this.deferred.claim(path);
     return this.exclusive(path, () => openSync(path, 'wx', meta.mode & 0o777));
   }
 
@@ -272,7 +243,7 @@ export class LayerWriter {
   }
 
   directory(path: Buffer, meta: Meta): void {
-    this.claim(path);
+    this.deferred.claim(path);
     let created = this.tryDir(path, meta.mode & 0o777);
     if (created === 'blocked') {
       this.remove(path); // a directory entry replaces a file of the same name
@@ -281,13 +252,11 @@ export class LayerWriter {
     if (this.needsChown(meta)) lchownSync(path, meta.uid, meta.gid);
     if (!created || this.needsChown(meta) || this.needsChmod(meta.mode)) chmodSync(path, meta.mode & 0o7777);
     this.xattrs(path, meta);
-    const key = path.toString('latin1');
-    this.dirTimes.delete(key); // re-inserted last: the last entry for a directory wins
-    this.dirTimes.set(key, { path, mtime: meta.mtime });
+    this.deferred.dirTime(path, meta.mtime);
   }
 
   symlink(path: Buffer, target: Buffer, meta: Meta): void {
-    this.claim(path);
+    this.deferred.claim(path);
     this.exclusive(path, () => symlinkSync(target, path)); // a replaced directory is forgotten by remove()
     if (this.needsChown(meta)) lchownSync(path, meta.uid, meta.gid);
     lutimesSync(path, meta.mtime, meta.mtime);
@@ -305,8 +274,8 @@ export class LayerWriter {
     linkname: string,
     copyFrom?: () => Buffer | undefined,
   ): void {
-    this.claim(path);
-    if (this.pending.has(target.toString('latin1'))) this.flush(); // a device node not made yet
+    this.deferred.claim(path);
+    if (this.deferred.isPending(target)) this.deferred.flush(); // a device node not made yet
     let st = this.lstat(target);
     if (!st && copyFrom) {
       const source = copyFrom();
@@ -322,12 +291,10 @@ export class LayerWriter {
 
   /** Fifos and device nodes (Node has no mknod): made by the helper at the layer's end. */
   special(path: Buffer, kind: 'p' | 'c' | 'b', major: number, minor: number, meta: Meta): void {
-    this.claim(path);
+    this.deferred.claim(path);
     if (this.lstat(path)) this.remove(path);
     const own = this.preserveOwnership;
-    this.defer(path, {
-      op: 'special',
-      rel: this.rel(path),
+    this.deferred.special(path, {
       kind,
       major,
       minor,
@@ -345,39 +312,19 @@ export class LayerWriter {
    * directory this layer makes there becomes opaque (a whiteout and a directory cannot share a name).
    */
   whiteoutDevice(path: Buffer): void {
-    this.marks.push({ key: path.toString('latin1'), op: { op: 'whiteout', rel: this.rel(path) } });
+    this.deferred.whiteout(path);
   }
 
   markOpaque(dir: Buffer): void {
-    this.marks.push({ key: dir.toString('latin1'), op: { op: 'opaque', rel: this.rel(dir) } });
+    this.deferred.opaque(dir);
   }
 
   private xattrs(path: Buffer, meta: Meta): void {
-    for (const [name, value] of meta.xattrs)
-      this.defer(path, { op: 'xattr', rel: this.rel(path), name, value });
+    for (const [name, value] of meta.xattrs) this.deferred.xattr(path, name, value);
   }
 
-  /** Make the device nodes and xattrs deferred so far (where their parent is still a real directory). */
-  private flush(): void {
-    const ops: HelperOp[] = [];
-    for (const [key, list] of this.pending) if (this.parentIsKnown(key)) ops.push(...list);
-    this.pending.clear();
-    runHelper(this.root, ops);
-  }
-
-  /** Deferred work, then directory times last (their children changed them). */
+  /** Deferred work (see deferred-work.ts), directory times last. */
   finish(): void {
-    const ops: HelperOp[] = [];
-    for (const [key, list] of this.pending) if (this.parentIsKnown(key)) ops.push(...list);
-    this.pending.clear();
-    for (const m of this.marks) {
-      const known = m.op.op === 'opaque' ? this.knownDirs.has(m.key) : this.parentIsKnown(m.key);
-      if (known) ops.push(m.op);
-    }
-    this.marks.length = 0;
-    runHelper(this.root, ops);
-    for (const [key, d] of [...this.dirTimes].reverse()) {
-      if (this.knownDirs.has(key)) lutimesSync(d.path, d.mtime, d.mtime);
-    }
+    this.deferred.finish();
   }
 }
