@@ -13,6 +13,7 @@
 import { Writable } from 'node:stream';
 import { BerthError } from '../lib/errors.js';
 import { findInLowers } from './copy-up.js';
+import { type HelperRun, runHelper } from './fs-helper.js';
 import { LayerWriter, type Meta, unsafe } from './layer-writer.js';
 import { cleanComponents, isAllowedXattr, isOpaqueMarker, whiteoutTarget } from './tar-path.js';
 import { type TarEntry, TarReader } from './tar-reader.js';
@@ -152,7 +153,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       if (open) w.abandonFile(open.fd);
       open = undefined;
     },
-    finish: () => w.finish(),
+    finish: (run: HelperRun) => w.finish(run),
   };
   return handler;
 }
@@ -169,17 +170,20 @@ export interface ApplyTarget {
 
 export type ApplyTargetFactory = (root: string, options: ApplyOptions) => ApplyTarget;
 
-/** Parses and applies tar bytes pushed to it, synchronously; `close` finishes, `abandon` gives up. */
-export function createTarApplier(root: string, options: ApplyOptions) {
+/**
+ * Parses and applies tar bytes pushed to it, synchronously; `close` finishes (the deferred work
+ * through `run`: a long-lived helper in a worker, one of its own otherwise), `abandon` gives up.
+ */
+export function createTarApplier(root: string, options: ApplyOptions, run: HelperRun = runHelper) {
   const stats: ApplyStats = { entries: 0, files: 0, bytes: 0, xattrBytes: 0 };
   const applier = createApplier(root, options, stats);
   const reader = new TarReader(applier);
   return {
     stats,
     push: (chunk: Buffer) => reader.push(chunk),
-    close(): void {
+    close(): Promise<void> {
       reader.close();
-      applier.finish();
+      return applier.finish(run);
     },
     abandon: () => applier.abandon(),
   };
@@ -204,12 +208,14 @@ export const applyHere: ApplyTargetFactory = (root, options) => {
         }
       },
       final(done) {
+        let finishing: Promise<void>;
         try {
-          tar.close();
-          done();
+          finishing = tar.close();
         } catch (err) {
           done(err as Error);
+          return;
         }
+        finishing.then(() => done(), done);
       },
       destroy(err, done) {
         tar.abandon();

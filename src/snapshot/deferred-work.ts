@@ -8,7 +8,7 @@
 // operation is dropped, never done through the link. Work for a path a later entry takes over, or
 // for anything under a path that was removed, is dropped too (the last entry for a path wins).
 import { lutimesSync } from 'node:fs';
-import { type HelperOp, runHelper } from './fs-helper.js';
+import { type HelperOp, type HelperRun, runHelper } from './fs-helper.js';
 
 export class DeferredWork {
   /** Device nodes and xattrs by host path (latin1 key), in order. */
@@ -91,14 +91,15 @@ export class DeferredWork {
     runHelper(this.root, this.takePending());
   }
 
-  finish(): void {
+  /** Everything left, through `run` (a long-lived helper), directory times last. */
+  async finish(run: HelperRun): Promise<void> {
     const ops = this.takePending();
     for (const m of this.marks) {
       const known = m.op.op === 'opaque' ? this.isKnownDir(m.key) : this.parentIsKnown(m.key);
       if (known) ops.push(m.op);
     }
     this.marks.length = 0;
-    runHelper(this.root, ops);
+    await run(this.root, ops);
     for (const [key, d] of [...this.dirTimes].reverse()) {
       if (this.isKnownDir(key)) lutimesSync(d.path, d.mtime, d.mtime);
     }

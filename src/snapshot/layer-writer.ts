@@ -30,6 +30,7 @@ import {
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { copyUp } from './copy-up.js';
 import { DeferredWork } from './deferred-work.js';
+import type { HelperRun } from './fs-helper.js';
 import { hostPath, resolveInRoot } from './resolve.js';
 
 export interface Meta {
@@ -323,8 +324,8 @@ export class LayerWriter {
     for (const [name, value] of meta.xattrs) this.deferred.xattr(path, name, value);
   }
 
-  /** Deferred work (see deferred-work.ts), directory times last. */
-  finish(): void {
-    this.deferred.finish();
+  /** Deferred work (see deferred-work.ts) through `run`, directory times last. */
+  finish(run: HelperRun): Promise<void> {
+    return this.deferred.finish(run);
   }
 }
