@@ -94,6 +94,33 @@ describe.skipIf(skip)('zstd layers of several frames', () => {
     expect(await readFile(join(dest, 'c'), 'utf8')).toBe('last file\n');
   });
 
+  it.each([
+    [
+      'a skippable frame longer than the stream',
+      () =>
+        Buffer.concat([
+          SKIPPABLE('abc').subarray(0, 4),
+          Buffer.from([0xff, 0xff, 0xff, 0x7f]),
+          Buffer.from('short'),
+        ]),
+      'truncated skippable frame',
+    ],
+    ['bytes that are no frame', () => Buffer.from('this is not zstd at all'), 'not a zstd frame'],
+    [
+      'a reserved block type',
+      () => Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x00, 0x07, 0x00, 0x00]),
+      'reserved block type',
+    ],
+  ])('%s is ERR_LAYER_CORRUPT, never a hang', async (_label, make, why) => {
+    const raw = tarBytes(FILES);
+    const layer = { blob: make(), diffId: sha256(raw), mediaType: ZSTD };
+    const { pull, ref } = await pullAndUnpack([layer]);
+    expect(pull.stderr).toBe(
+      `berth: ERR_LAYER_CORRUPT: layer ${sha256(layer.blob)} of ${ref}: malformed zstd stream: ${why}\n`,
+    );
+    expect(pull.code).toBe(6);
+  });
+
   it('a frame cut short is ERR_LAYER_CORRUPT, naming the layer', async () => {
     const whole = framed(2, (f) => f);
     const layer = { ...whole, blob: whole.blob.subarray(0, whole.blob.length - 40) };
