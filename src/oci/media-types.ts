@@ -1,4 +1,6 @@
-// Media types of the OCI image-spec and their Docker schema2 equivalents.
+// Media types of the OCI image-spec and their Docker schema2 equivalents. Layers: every form both
+// define (plain tar, gzip, zstd; OCI non-distributable and Docker foreign layers, which berth
+// fetches from the registry by digest like any other, never from their `urls`).
 
 export const MediaType = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -13,7 +15,10 @@ export const MediaType = {
   dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
   dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar',
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  dockerLayerZstd: 'application/vnd.docker.image.rootfs.diff.tar.zstd',
+  dockerLayerForeign: 'application/vnd.docker.image.rootfs.foreign.diff.tar',
   dockerLayerForeignGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
   dockerSchema1: 'application/vnd.docker.distribution.manifest.v1+json',
   dockerSchema1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
@@ -33,7 +38,10 @@ export const LAYER_MEDIA_TYPES: readonly string[] = [
   MediaType.ociLayerNondistributable,
   MediaType.ociLayerNondistributableGzip,
   MediaType.ociLayerNondistributableZstd,
+  MediaType.dockerLayer,
   MediaType.dockerLayerGzip,
+  MediaType.dockerLayerZstd,
+  MediaType.dockerLayerForeign,
   MediaType.dockerLayerForeignGzip,
 ];
 
@@ -62,7 +70,7 @@ export type LayerCompression = 'gzip' | 'zstd' | 'none';
 export function layerCompression(mediaType: string): LayerCompression | undefined {
   if (!isLayerMediaType(mediaType)) return undefined;
   if (mediaType.endsWith('+gzip') || mediaType.endsWith('.tar.gzip')) return 'gzip';
-  if (mediaType.endsWith('+zstd')) return 'zstd';
+  if (mediaType.endsWith('+zstd') || mediaType.endsWith('.tar.zstd')) return 'zstd';
   return 'none';
 }
 

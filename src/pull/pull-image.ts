@@ -76,7 +76,7 @@ export async function pullImage(deps: PullDeps, ref: Reference, options: PullOpt
     await putVerified(deps.store, lease, manifest.config, configBytes);
     const snapshotter = deps.unpack
       ? await createSnapshotter(
-          { ...deps.unpack, store: deps.store, now: deps.now },
+          { ...deps.unpack, store: deps.store, now: deps.now, image: name },
           config,
           deps.unpack.limits,
           options.onEvent,

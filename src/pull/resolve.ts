@@ -3,6 +3,7 @@ import { BerthError } from '../lib/errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
 import { type ImageManifest, parseManifest } from '../oci/image.js';
+import { isIndexMediaType } from '../oci/media-types.js';
 import { formatPlatform, type Platform, selectPlatform } from '../oci/platform.js';
 import { formatReference, type Reference, referenceTarget } from '../oci/reference.js';
 import type { FetchedManifest, RegistryClient } from '../registry/types.js';
@@ -26,6 +27,15 @@ function descriptorOf(fetched: FetchedManifest, platform?: Platform): Descriptor
   return d;
 }
 
+/** berth follows one level of index (index → manifest), as registries and tools produce. */
+function nestedIndex(name: string, child: Descriptor): BerthError {
+  return new BerthError(
+    'ERR_MANIFEST_INVALID',
+    'integrity',
+    `${name}: index nesting too deep: entry ${child.digest} is an index too (berth follows an index to a depth of one)`,
+  );
+}
+
 export async function resolveImage(
   registry: RegistryClient,
   ref: Reference,
@@ -47,6 +57,10 @@ export async function resolveImage(
     };
   }
   const chosen = selectPlatform(platform, parsed.index.manifests);
+  const nested = parsed.index.manifests.find((m) => isIndexMediaType(m.mediaType));
+  if ((!chosen && nested) || (chosen && isIndexMediaType(chosen.mediaType))) {
+    throw nestedIndex(name, (chosen ?? nested) as Descriptor);
+  }
   if (!chosen) {
     const offered = parsed.index.manifests
       .map((m) => (m.platform ? formatPlatform(m.platform) : 'unknown'))
@@ -69,11 +83,7 @@ export async function resolveImage(
   const what = `${name} (${chosen.digest})`;
   const childParsed = parseManifest(child.bytes, child.mediaType, what);
   if (childParsed.kind !== 'manifest') {
-    throw new BerthError(
-      'ERR_MANIFEST_INVALID',
-      'integrity',
-      `${what}: an index nested in an index is not supported`,
-    );
+    throw nestedIndex(name, chosen);
   }
   return {
     ...via,

@@ -12,12 +12,14 @@ import {
   type Stats,
 } from 'node:fs';
 import { realpath } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { readMountPoints } from '../lib/mountinfo.js';
 import { copyTree } from '../snapshot/copy-tree.js';
 import { hostPath, resolveInRoot } from '../snapshot/resolve.js';
 import { cleanComponents } from '../snapshot/tar-path.js';
+import { linkLowers, shortLowerdir } from './lower-links.js';
 import { O_PATH } from './sub-path.js';
 import { runTool } from './tool.js';
 
@@ -38,13 +40,17 @@ export async function prepareRootfs(p: RootfsPlan): Promise<void> {
   }
   await makeDirs(p.upper);
   await makeDirs(p.work);
-  const options = `lowerdir=${p.lowers.join(':')},upperdir=${p.upper},workdir=${p.work}`;
+  // Short names for the lowers, beside upper/ and work/ (see lower-links.ts).
+  const links = join(dirname(p.upper), 'lower');
+  await linkLowers(links, p.lowers);
+  const options = `${shortLowerdir(p.lowers.length)},upperdir=${p.upper},workdir=${p.work}`;
   await runTool(
     'mount',
     ['-t', 'overlay', 'overlay', '-o', options, p.rootfs],
     `mounting the rootfs at ${p.rootfs}`,
     {
       code: 'ERR_ROOTFS_MOUNT',
+      cwd: links,
     },
   );
 }

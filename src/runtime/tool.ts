@@ -13,13 +13,17 @@ export function runTool(
   cmd: string,
   args: string[],
   what: string,
-  options: { code?: string; kind?: ErrorKind; timeoutMs?: number } = {},
+  options: { code?: string; kind?: ErrorKind; timeoutMs?: number; cwd?: string } = {},
 ): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     execFile(
       cmd,
       args,
-      { timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 << 20 },
+      {
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 16 << 20,
+        ...(options.cwd ? { cwd: options.cwd } : {}),
+      },
       (err, stdout, stderr) => {
         if (!err) return resolve({ stdout, stderr });
         const said = (stderr || err.message).trim().split('\n').slice(-3).join('; ');

@@ -13,6 +13,7 @@
 import { Writable } from 'node:stream';
 import { BerthError } from '../lib/errors.js';
 import { findInLowers } from './copy-up.js';
+import { type HelperRun, runHelper } from './fs-helper.js';
 import { LayerWriter, type Meta, unsafe } from './layer-writer.js';
 import { cleanComponents, isAllowedXattr, isOpaqueMarker, whiteoutTarget } from './tar-path.js';
 import { type TarEntry, TarReader } from './tar-reader.js';
@@ -31,22 +32,42 @@ export interface ApplyStats {
   entries: number;
   files: number;
   bytes: number;
+  xattrBytes: number;
 }
 
-function metaOf(e: TarEntry): Meta {
-  return {
-    mode: e.mode,
-    uid: e.uid,
-    gid: e.gid,
-    mtime: e.mtime,
-    xattrs: e.xattrs.filter(([name]) => isAllowedXattr(name)),
-  };
+/**
+ * Xattr bytes one layer may set in all (a kernel takes 64 KiB per value; global PAX records apply to
+ * every entry, and each xattr is work for the helper): past this the layer is refused.
+ */
+export const MAX_LAYER_XATTR_BYTES = 16 << 20;
+
+function metaOf(e: TarEntry, stats: ApplyStats): Meta {
+  const xattrs = e.xattrs.length === 0 ? e.xattrs : e.xattrs.filter(([name]) => isAllowedXattr(name));
+  for (const [name, value] of xattrs) stats.xattrBytes += name.length + value.length;
+  if (stats.xattrBytes > MAX_LAYER_XATTR_BYTES) {
+    throw new BerthError(
+      'ERR_LAYER_TOO_LARGE',
+      'limit',
+      `the layer's xattrs add up to more than ${MAX_LAYER_XATTR_BYTES} bytes`,
+    );
+  }
+  return { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, xattrs };
 }
 
 /** The handler that turns parsed entries into file system changes. */
 function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
   const w = new LayerWriter(Buffer.from(root), options.preserveOwnership);
-  const created = new Set<string>(); // paths this layer made, for opaque markers in native form
+  // Native form: host paths this layer has entries at or under (whiteouts and opaque markers
+  // hide lower layers only, never what the layer itself adds, whatever the order in the tar).
+  const touched = new Set<string>();
+  const touch = (path: Buffer) => {
+    let key = path.toString('latin1');
+    while (key.length > root.length && !touched.has(key)) {
+      touched.add(key);
+      key = key.slice(0, key.lastIndexOf('/'));
+    }
+  };
+  const isTouched = (p: Buffer) => touched.has(p.toString('latin1'));
   let open: { fd: number; path: Buffer; meta: Meta } | undefined;
   const handler = {
     entry(e: TarEntry): void {
@@ -57,19 +78,26 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       if (isOpaqueMarker(last)) {
         const dir = w.ensureDir(parts.slice(0, -1));
         if (options.mode === 'overlay') w.markOpaque(dir);
-        else w.removeChildren(dir, (p) => created.has(p.toString('latin1')));
+        else w.prune(dir, isTouched);
         return;
       }
       const wh = whiteoutTarget(last);
+      if (wh === 'meta') return; // other .wh..wh. names are aufs bookkeeping, not content
       if (wh) {
-        const path = w.place([...parts.slice(0, -1), wh]);
-        if (options.mode === 'overlay') w.whiteoutDevice(path);
-        else w.remove(path);
+        const target = [...parts.slice(0, -1), wh];
+        if (options.mode === 'overlay') {
+          w.whiteoutDevice(w.place(target));
+          return;
+        }
+        const path = w.locate(target);
+        if (!path) return; // nothing there: a no-op
+        if (!isTouched(path)) w.remove(path);
+        else if (w.isDir(path)) w.prune(path, isTouched); // re-created by this layer: only its own stays
         return;
       }
       const path = w.place(parts);
-      if (options.mode === 'native') created.add(path.toString('latin1'));
-      const meta = metaOf(e);
+      if (options.mode === 'native') touch(path);
+      const meta = metaOf(e, stats);
       switch (e.type) {
         case 'directory':
           w.directory(path, meta);
@@ -125,7 +153,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       if (open) w.abandonFile(open.fd);
       open = undefined;
     },
-    finish: () => w.finish(),
+    finish: (run: HelperRun) => w.finish(run),
   };
   return handler;
 }
@@ -142,17 +170,20 @@ export interface ApplyTarget {
 
 export type ApplyTargetFactory = (root: string, options: ApplyOptions) => ApplyTarget;
 
-/** Parses and applies tar bytes pushed to it, synchronously; `close` finishes, `abandon` gives up. */
-export function createTarApplier(root: string, options: ApplyOptions) {
-  const stats: ApplyStats = { entries: 0, files: 0, bytes: 0 };
+/**
+ * Parses and applies tar bytes pushed to it, synchronously; `close` finishes (the deferred work
+ * through `run`: a long-lived helper in a worker, one of its own otherwise), `abandon` gives up.
+ */
+export function createTarApplier(root: string, options: ApplyOptions, run: HelperRun = runHelper) {
+  const stats: ApplyStats = { entries: 0, files: 0, bytes: 0, xattrBytes: 0 };
   const applier = createApplier(root, options, stats);
   const reader = new TarReader(applier);
   return {
     stats,
     push: (chunk: Buffer) => reader.push(chunk),
-    close(): void {
+    close(): Promise<void> {
       reader.close();
-      applier.finish();
+      return applier.finish(run);
     },
     abandon: () => applier.abandon(),
   };
@@ -177,12 +208,14 @@ export const applyHere: ApplyTargetFactory = (root, options) => {
         }
       },
       final(done) {
+        let finishing: Promise<void>;
         try {
-          tar.close();
-          done();
+          finishing = tar.close();
         } catch (err) {
           done(err as Error);
+          return;
         }
+        finishing.then(() => done(), done);
       },
       destroy(err, done) {
         tar.abandon();

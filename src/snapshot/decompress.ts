@@ -1,22 +1,21 @@
-// Layer decompression by media type (gzip, including multi-member; zstd; plain tar), with 1 MiB
+// Layer decompression by media type (gzip, including multi-member; zstd of any number of frames,
+// see zstd-frames.ts; plain tar), with 1 MiB
 // chunks (Node's gunzip runs 3–6× faster than with the default 16 KiB ones).
-import type { Transform } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { PassThrough } from 'node:stream';
-import { constants, createGunzip, createZstdDecompress } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { BerthError } from '../lib/errors.js';
 import { layerCompression } from '../oci/media-types.js';
+import { createZstdFramesDecompressor } from './zstd-frames.js';
 
 export const CHUNK_BYTES = 1 << 20;
 
-export function createDecompressor(mediaType: string): Transform {
+export function createDecompressor(mediaType: string): Duplex {
   switch (layerCompression(mediaType)) {
     case 'gzip':
       return createGunzip({ chunkSize: CHUNK_BYTES });
     case 'zstd':
-      return createZstdDecompress({
-        chunkSize: CHUNK_BYTES,
-        params: { [constants.ZSTD_d_windowLogMax]: 31 },
-      });
+      return createZstdFramesDecompressor(CHUNK_BYTES);
     case 'none':
       return new PassThrough({ highWaterMark: CHUNK_BYTES });
     default:

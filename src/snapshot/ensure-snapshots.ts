@@ -14,7 +14,8 @@ import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from './chain.js';
 import { copyTree } from './copy-tree.js';
 import type { SnapshotInfo, SnapshotStore } from './snapshot-store.js';
-import { runUnpackJob, type UnpackLimits, type UnpackRunner } from './unpack-image.js';
+import { type ImageBudget, runUnpackJob, type UnpackLimits, type UnpackRunner } from './unpack-image.js';
+import { imageTooLarge } from './verify-stream.js';
 
 export type UnpackEvent = {
   type: 'unpacked';
@@ -35,6 +36,8 @@ export interface EnsureDeps {
   store: ContentStore;
   snapshots: SnapshotStore;
   now: () => Date;
+  /** The image's name, for messages. */
+  image?: string;
   /** Where layers unpack: worker threads in the CLI; in-process by default. */
   run?: UnpackRunner;
   concurrency?: number;
@@ -54,10 +57,28 @@ export interface Snapshotter {
    * Unpack layer `i` unless its snapshot exists: from the store, or from `feed` while it downloads.
    */
   layer(i: number, layer: Descriptor, feed?: LayerFeed): Promise<void>;
-  /** After every layer: sizes, and the image-wide bound. */
+  /** After every layer: sizes (the image-wide bound is enforced while layers unpack). */
   result(): EnsureResult;
   /** Some layers will never be handed over (a download failed): release whoever waits for them. */
   abort(reason: unknown): void;
+}
+
+/** The native form's starting point, with an error line that names the layer, not temp paths. */
+async function copyParent(parent: string, dest: string, what: string): Promise<void> {
+  try {
+    await copyTree(parent, dest);
+  } catch (err) {
+    if (!(err instanceof BerthError)) throw err;
+    const said = err.message.split(`${dest}/`).join('/').split(`${parent}/`).join('/');
+    throw new BerthError(
+      err.code,
+      err.kind,
+      `${what}: ${said.replace(/^copying snapshot .*? to .*?: /, 'copying the parent snapshot: ')}`,
+      {
+        cause: err,
+      },
+    );
+  }
 }
 
 function deferred(): { promise: Promise<void>; resolve(): void; reject(err: unknown): void } {
@@ -84,8 +105,10 @@ export async function createSnapshotter(
   const native = deps.snapshots.form === 'native';
   const slot = createSemaphore(deps.concurrency ?? 1);
   const infos: SnapshotInfo[] = [];
+  const budget: ImageBudget = { used: 0, max: limits.maxImageBytes };
   const ready = ids.map(() => deferred());
   let unpacked = 0;
+  const layerName = (layer: Descriptor) => `layer ${layer.digest}${deps.image ? ` of ${deps.image}` : ''}`;
 
   /**
    * Unpack layer i into a fresh temp directory and publish it; from `feed` while it downloads;
@@ -102,7 +125,8 @@ export async function createSnapshotter(
     const target = await deps.snapshots.prepare(chainId);
     const blobPath = deps.store.blobPath(layer.digest);
     try {
-      if (native && i > 0) await copyTree(deps.snapshots.fsPath(ids[i - 1] as Digest), target.fs);
+      if (native && i > 0)
+        await copyParent(deps.snapshots.fsPath(ids[i - 1] as Digest), target.fs, layerName(layer));
       const size = await run({
         blobPath,
         ...(feed
@@ -119,6 +143,8 @@ export async function createSnapshotter(
         mediaType: layer.mediaType,
         digest: layer.digest,
         diffId,
+        ...(deps.image ? { image: deps.image } : {}),
+        budget,
         dest: target.fs,
         mode: native ? 'native' : 'overlay',
         maxBytes: limits.maxLayerBytes,
@@ -148,6 +174,8 @@ export async function createSnapshotter(
     const existing = await deps.snapshots.get(chainId);
     if (existing) {
       infos[i] = existing;
+      budget.used += existing.size;
+      if (budget.used > budget.max) throw imageTooLarge(layerName(layer), budget.max);
       onEvent?.({ type: 'unpacked', digest: layer.digest, chainId, size: existing.size, existed: true });
       return;
     }
@@ -189,14 +217,6 @@ export async function createSnapshotter(
     },
     result() {
       const size = infos.reduce((n, s) => n + s.size, 0);
-      if (size > limits.maxImageBytes) {
-        // Each layer was bounded on its own while it unpacked; the sum is known only now.
-        throw new BerthError(
-          'ERR_IMAGE_TOO_LARGE',
-          'limit',
-          `image is ${size} bytes uncompressed, above unpack.maxImageBytes ${limits.maxImageBytes}`,
-        );
-      }
       return { chainIds: ids, unpacked, size };
     },
   };

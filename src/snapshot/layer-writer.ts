@@ -3,9 +3,12 @@
 //
 // Invariants: paths are resolved inside the root (resolve.ts); the entry itself is never
 // followed (O_EXCL creates, fd-based chown/chmod/utimes, lchown/lutimes for links). `knownDirs`
-// holds host paths this writer created or checked as real directories; anything removed or
-// replaced is dropped from it, so a cached answer is never stale (only this writer changes the tree).
-import { spawnSync } from 'node:child_process';
+// holds host paths this writer created or checked as real directories, with real directories all
+// the way up; anything removed or replaced is dropped from it (with what is under it), so a cached
+// answer is never stale (only this writer changes the tree). Work deferred to the layer's end
+// (device nodes, whiteouts, opaque markers, xattrs, directory times) is done only where the parent
+// (or the directory itself, for times) is still in `knownDirs`: a later entry of the layer may
+// have replaced a parent with a symlink, and a deferred operation must never follow it.
 import {
   chmodSync,
   closeSync,
@@ -26,6 +29,8 @@ import {
 } from 'node:fs';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { copyUp } from './copy-up.js';
+import { DeferredWork } from './deferred-work.js';
+import type { HelperRun } from './fs-helper.js';
 import { hostPath, resolveInRoot } from './resolve.js';
 
 export interface Meta {
@@ -36,13 +41,17 @@ export interface Meta {
   xattrs: Array<[string, Buffer]>;
 }
 
+/** Not empty, `.`, `..`, nor containing `/`: a name that stays in the directory it is made in. */
+export function isSingleName(part: Buffer): boolean {
+  if (part.length === 0 || part.includes(0x2f)) return false;
+  return !(part[0] === 0x2e && (part.length === 1 || (part.length === 2 && part[1] === 0x2e)));
+}
+
 export function unsafe(what: string): BerthError {
   return new BerthError('ERR_LAYER_UNSAFE', 'integrity', what);
 }
 
 const SLASH = Buffer.from('/');
-/** Paths per helper process (well under the kernel's argument size limit). */
-const BATCH = 500;
 
 /** The process umask, read without changing it (process.umask() is not allowed in workers). */
 function currentUmask(): number {
@@ -54,31 +63,19 @@ function currentUmask(): number {
   }
 }
 
-function run(cmd: string, args: string[], what: string): void {
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) {
-    throw new BerthError(
-      'ERR_UNPACK_FAILED',
-      'internal',
-      `${what}: ${cmd} failed: ${r.stderr?.toString().trim() || r.error?.message}`,
-    );
-  }
-}
-
 export class LayerWriter {
   private readonly knownDirs = new Set<string>();
-  private readonly dirTimes: Array<{ path: Buffer; mtime: Date }> = [];
   private readonly umask = currentUmask();
   private readonly uid = process.getuid?.() ?? 0;
   private readonly gid = process.getgid?.() ?? 0;
-  private readonly whiteouts: string[] = [];
-  private readonly opaqueDirs: string[] = [];
+  private readonly deferred: DeferredWork;
 
   constructor(
     readonly root: Buffer,
     private readonly preserveOwnership: boolean,
   ) {
     this.knownDirs.add(root.toString('latin1'));
+    this.deferred = new DeferredWork(root, (key) => this.knownDirs.has(key));
   }
 
   private isKnownDir = (p: Buffer): boolean => this.knownDirs.has(p.toString('latin1'));
@@ -88,6 +85,7 @@ export class LayerWriter {
     this.knownDirs.delete(key);
     const prefix = `${key}/`;
     for (const k of this.knownDirs) if (k.startsWith(prefix)) this.knownDirs.delete(k);
+    this.deferred.forget(key);
   }
 
   exists(p: Buffer): boolean {
@@ -129,8 +127,9 @@ export class LayerWriter {
 
   /** Resolve `parts` inside the root, creating missing parent directories; the last part is not followed. */
   place(parts: Buffer[]): Buffer {
-    // Fast path, most entries: the parent is a directory this writer already made or checked.
     const last = parts[parts.length - 1] as Buffer;
+    if (!isSingleName(last)) throw unsafe(`"${last.toString()}" is not a single name inside the layer`);
+    // Fast path, most entries: the parent is a directory this writer already made or checked.
     const parent = parts.length === 1 ? this.root : hostPath(this.root, parts.slice(0, -1));
     if (this.isKnownDir(parent)) return Buffer.concat([parent, SLASH, last]);
     const { resolved } = resolveInRoot(this.root, parts, this.isKnownDir);
@@ -138,12 +137,38 @@ export class LayerWriter {
     return hostPath(this.root, resolved);
   }
 
-  /** A directory inside the root (the root itself for no parts), created if missing. */
+  /**
+   * Resolve `parts` inside the root without creating anything: undefined when a parent is missing
+   * or not a directory (nothing can be there).
+   */
+  locate(parts: Buffer[]): Buffer | undefined {
+    const last = parts[parts.length - 1] as Buffer;
+    if (!isSingleName(last)) throw unsafe(`"${last.toString()}" is not a single name inside the layer`);
+    const { resolved } = resolveInRoot(this.root, parts, this.isKnownDir);
+    const parent = hostPath(this.root, resolved.slice(0, -1));
+    if (!this.isKnownDir(parent)) {
+      const st = this.lstat(parent);
+      if (!st?.isDirectory()) return undefined;
+    }
+    return hostPath(this.root, resolved);
+  }
+
+  /**
+   * A directory inside the root (the root itself for no parts), created if missing; whatever else
+   * is there (a file, a symlink: never followed) is replaced, as a directory entry would.
+   */
   ensureDir(parts: Buffer[]): Buffer {
     if (parts.length === 0) return this.root;
     const p = this.place(parts);
-    this.dirAt(p, 0o755);
+    if (this.tryDir(p, 0o755) === 'blocked') {
+      this.remove(p);
+      this.dirAt(p, 0o755);
+    }
     return p;
+  }
+
+  isDir(p: Buffer): boolean {
+    return this.isKnownDir(p) || this.lstat(p)?.isDirectory() === true;
   }
 
   /** Remove whatever is at `path` (a directory too, with its contents). */
@@ -152,11 +177,16 @@ export class LayerWriter {
     this.forget(path);
   }
 
-  /** Remove the children of `dir` that `keep` does not name (an opaque directory in native form). */
-  removeChildren(dir: Buffer, keep: (p: Buffer) => boolean): void {
+  /**
+   * Remove what is under `dir` except what `keep` names, recursively: kept directories are pruned
+   * too (native form: an opaque or whited-out directory loses its lower layers' content, keeps
+   * this layer's).
+   */
+  prune(dir: Buffer, keep: (p: Buffer) => boolean): void {
     for (const child of readdirSync(dir, { encoding: 'buffer' })) {
       const p = Buffer.concat([dir, SLASH, child]);
       if (!keep(p)) this.remove(p);
+      else if (this.isDir(p)) this.prune(p, keep);
     }
   }
 
@@ -173,6 +203,7 @@ export class LayerWriter {
 
   /** A new regular file (whatever was at `path` is replaced); write to the fd, then closeFile. */
   openFile(path: Buffer, meta: Meta): number {
+    this.deferred.claim(path);
     return this.exclusive(path, () => openSync(path, 'wx', meta.mode & 0o777));
   }
 
@@ -213,6 +244,7 @@ export class LayerWriter {
   }
 
   directory(path: Buffer, meta: Meta): void {
+    this.deferred.claim(path);
     let created = this.tryDir(path, meta.mode & 0o777);
     if (created === 'blocked') {
       this.remove(path); // a directory entry replaces a file of the same name
@@ -221,14 +253,15 @@ export class LayerWriter {
     if (this.needsChown(meta)) lchownSync(path, meta.uid, meta.gid);
     if (!created || this.needsChown(meta) || this.needsChmod(meta.mode)) chmodSync(path, meta.mode & 0o7777);
     this.xattrs(path, meta);
-    this.dirTimes.push({ path, mtime: meta.mtime });
+    this.deferred.dirTime(path, meta.mtime);
   }
 
   symlink(path: Buffer, target: Buffer, meta: Meta): void {
+    this.deferred.claim(path);
     this.exclusive(path, () => symlinkSync(target, path)); // a replaced directory is forgotten by remove()
     if (this.needsChown(meta)) lchownSync(path, meta.uid, meta.gid);
     lutimesSync(path, meta.mtime, meta.mtime);
-    this.xattrs(path, meta);
+    // No xattrs: the kernel refuses user.* on symlinks, and capabilities mean nothing there.
   }
 
   /**
@@ -242,6 +275,8 @@ export class LayerWriter {
     linkname: string,
     copyFrom?: () => Buffer | undefined,
   ): void {
+    this.deferred.claim(path);
+    if (this.deferred.isPending(target)) this.deferred.flush(); // a device node not made yet
     let st = this.lstat(target);
     if (!st && copyFrom) {
       const source = copyFrom();
@@ -255,59 +290,42 @@ export class LayerWriter {
     this.exclusive(path, () => linkSync(target, path));
   }
 
-  /** Fifos and device nodes (Node has no mknod). */
+  /** Fifos and device nodes (Node has no mknod): made by the helper at the layer's end. */
   special(path: Buffer, kind: 'p' | 'c' | 'b', major: number, minor: number, meta: Meta): void {
+    this.deferred.claim(path);
     if (this.lstat(path)) this.remove(path);
-    const args =
-      kind === 'p' ? [path.toString(), 'p'] : [path.toString(), kind, String(major), String(minor)];
-    run('mknod', args, path.toString());
-    if (this.needsChown(meta)) lchownSync(path, meta.uid, meta.gid);
-    chmodSync(path, meta.mode & 0o7777);
-    lutimesSync(path, meta.mtime, meta.mtime);
+    const own = this.preserveOwnership;
+    this.deferred.special(path, {
+      kind,
+      major,
+      minor,
+      mode: meta.mode & 0o7777,
+      uid: own ? meta.uid : -1,
+      gid: own ? meta.gid : -1,
+      mtime: meta.mtime,
+    });
+    this.xattrs(path, meta);
   }
 
   /**
-   * An overlayfs whiteout: a character device 0/0. Node has no mknod, and one process per whiteout
-   * cost 0.5 s on a layer with 135 of them, so they are made together at finish().
+   * An overlayfs whiteout (a 0/0 character device) for a lower layer's `path`, made at the layer's
+   * end: whatever this layer puts there itself stays (a whiteout hides lower layers only), and a
+   * directory this layer makes there becomes opaque (a whiteout and a directory cannot share a name).
    */
   whiteoutDevice(path: Buffer): void {
-    if (this.lstat(path)) this.remove(path);
-    this.whiteouts.push(path.toString());
+    this.deferred.whiteout(path);
   }
 
-  /** Marked together at finish(), like whiteouts. */
   markOpaque(dir: Buffer): void {
-    this.opaqueDirs.push(dir.toString());
+    this.deferred.opaque(dir);
   }
 
   private xattrs(path: Buffer, meta: Meta): void {
-    for (const [name, value] of meta.xattrs) {
-      run(
-        'setfattr',
-        ['-h', '-n', name, '-v', `0x${value.toString('hex')}`, path.toString()],
-        path.toString(),
-      );
-    }
+    for (const [name, value] of meta.xattrs) this.deferred.xattr(path, name, value);
   }
 
-  /** Pending whiteouts and opaque markers, then directory times last (their children changed them). */
-  finish(): void {
-    for (let i = 0; i < this.whiteouts.length; i += BATCH) {
-      const batch = this.whiteouts.slice(i, i + BATCH);
-      run(
-        'sh',
-        ['-c', 'for p do mknod "$p" c 0 0 || exit 1; done', 'sh', ...batch],
-        `whiteouts under ${this.root}`,
-      );
-    }
-    for (let i = 0; i < this.opaqueDirs.length; i += BATCH) {
-      const batch = this.opaqueDirs.slice(i, i + BATCH);
-      run(
-        'setfattr',
-        ['-n', 'trusted.overlay.opaque', '-v', 'y', ...batch],
-        `opaque directories under ${this.root}`,
-      );
-    }
-    for (const d of this.dirTimes.reverse()) lutimesSync(d.path, d.mtime, d.mtime);
+  /** Deferred work (see deferred-work.ts) through `run`, directory times last. */
+  finish(run: HelperRun): Promise<void> {
+    return this.deferred.finish(run);
   }
 }

@@ -2,8 +2,8 @@
 // overlay lower directory) and `snapshot.json` (chainID, diffID, parent, sizes). Hosts without
 // overlayfs keep native snapshots in `<root>/snapshots/native/<chainID hex>/`: `fs/` is then the
 // whole root filesystem up to that layer (its parent's copied, the layer applied). A snapshot is
-// built in `snapshots/.tmp-<hex>.<owner>.<rand>/` (owner: pid, start time, boot; lib/process.ts) and renamed into place only when complete and
-// verified, so a snapshot directory that exists is whole; a temp directory of a dead process is
+// built in `snapshots/.tmp-<hex>.<owner>.<rand>/` (owner: pid, start time, boot; lib/process.ts) and renamed into place only when complete,
+// verified and synced to disk (sync-fs.ts), so a snapshot directory that exists is whole; a temp directory of a dead process is
 // removed by the next pull or prune. Removal is the same in reverse: the snapshot is renamed to a
 // temp name first, then deleted, so a kill in the middle never leaves a half-deleted tree under
 // its published name (a pull would take it as unpacked, or fail to publish over it). Each layer
@@ -16,6 +16,7 @@ import { makeDirs } from '../lib/make-dirs.js';
 import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
 import { type Digest, digestHex, parseDigest } from '../oci/digest.js';
 import type { SnapshotForm } from './form.js';
+import { syncDirectory, syncFileSystem } from './sync-fs.js';
 
 const TMP_NAME = new RegExp(`^\\.tmp-[a-f0-9]{64}\\.(${OWNER_PATTERN})\\.[a-f0-9]+$`);
 
@@ -96,9 +97,11 @@ export function createSnapshotStore(
         fs: join(tmp, 'fs'),
         async commit(info) {
           await writeFile(join(tmp, 'snapshot.json'), JSON.stringify(info, null, 2) + '\n');
+          await syncFileSystem(tmp); // the tree on disk before its name (see sync-fs.ts)
           for (let attempt = 0; ; attempt++) {
             try {
               await rename(tmp, pathOf(chainId));
+              syncDirectory(dir);
               return;
             } catch (err) {
               if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'EEXIST') throw err;

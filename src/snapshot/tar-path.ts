@@ -1,5 +1,6 @@
 // Entry names from a tar, as raw bytes, cleaned into path components inside the root. Pure.
 // Names are bytes, not text: a name that is not UTF-8 must land on disk byte for byte.
+import { BerthError } from '../lib/errors.js';
 
 const SLASH = 0x2f;
 
@@ -32,18 +33,38 @@ export function isOpaqueMarker(part: Buffer): boolean {
   return part.equals(OPAQUE_MARKER);
 }
 
-/** `.wh.NAME` → NAME; undefined when `part` is not a whiteout. */
-export function whiteoutTarget(part: Buffer): Buffer | undefined {
+const META_PREFIX = Buffer.from('.wh..wh.');
+
+/**
+ * `.wh.NAME` → NAME; 'meta' for other `.wh..wh.` names (aufs bookkeeping); undefined when `part`
+ * is not a whiteout. A target that is not one normal name (`.wh.`, `.wh..`, `.wh...`) is refused:
+ * `..` would name the directory above the one being written.
+ */
+export function whiteoutTarget(part: Buffer): Buffer | 'meta' | undefined {
+  if (!startsWith(part, WHITEOUT_PREFIX)) return undefined;
+  if (startsWith(part, META_PREFIX)) return 'meta';
+  const target = part.subarray(WHITEOUT_PREFIX.length);
   if (
-    part.length <= WHITEOUT_PREFIX.length ||
-    !part.subarray(0, WHITEOUT_PREFIX.length).equals(WHITEOUT_PREFIX)
+    target.length === 0 ||
+    (target[0] === 0x2e && (target.length === 1 || (target.length === 2 && target[1] === 0x2e)))
   ) {
-    return undefined;
+    throw new BerthError(
+      'ERR_LAYER_UNSAFE',
+      'integrity',
+      `whiteout "${part.toString()}" does not name a single entry of its directory`,
+    );
   }
-  return part.subarray(WHITEOUT_PREFIX.length);
+  return target;
 }
 
-/** `trusted.*` and overlay xattrs are the host's business, never an image's. */
+function startsWith(part: Buffer, prefix: Buffer): boolean {
+  return part.length >= prefix.length && part.subarray(0, prefix.length).equals(prefix);
+}
+
+/**
+ * Xattrs an image may set: `user.*` and file capabilities. Never `trusted.*` (overlay markers),
+ * `security.selinux` (the host's labels) or `system.*` (ACLs: permissions the tar's mode does not show).
+ */
 export function isAllowedXattr(name: string): boolean {
-  return !name.startsWith('trusted.') && !name.includes('overlay.');
+  return name.startsWith('user.') || name === 'security.capability';
 }

@@ -40,6 +40,24 @@ const TYPES: Record<string, EntryType> = {
   '6': 'fifo',
 };
 
+/** The most bytes of PAX records, GNU long names or long link targets buffered for one entry. */
+export const MAX_META_BYTES = 1 << 20;
+
+const META_NAMES: Record<string, string> = {
+  x: 'PAX header',
+  g: 'global PAX headers',
+  L: 'GNU long name',
+  K: 'GNU long link target',
+};
+
+function metaTooLarge(kind: string, size: number): BerthError {
+  return new BerthError(
+    'ERR_TAR_HEADER_TOO_LARGE',
+    'limit',
+    `tar ${META_NAMES[kind]} of ${size} bytes, above the limit of ${MAX_META_BYTES}`,
+  );
+}
+
 function corrupt(why: string): BerthError {
   return new BerthError('ERR_LAYER_CORRUPT', 'integrity', `malformed tar: ${why}`);
 }
@@ -116,6 +134,7 @@ export class TarReader {
   private metaBody: Buffer[] = [];
   private pax = new Map<string, Buffer>();
   private globalPax = new Map<string, Buffer>();
+  private globalBytes = 0;
   private longName: Buffer | undefined;
   private longLink: Buffer | undefined;
   private inEntry = false;
@@ -174,6 +193,8 @@ export class TarReader {
     const size = num(h, 124, 12);
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+      // Buffered whole before the entry it describes: bounded, or one header could take all memory.
+      if (size > MAX_META_BYTES) throw metaTooLarge(typeflag, size);
       this.metaKind = typeflag;
       this.metaBody = [];
       this.dataLeft = size;
@@ -231,8 +252,11 @@ export class TarReader {
     if (this.metaKind) {
       const body = Buffer.concat(this.metaBody);
       if (this.metaKind === 'x') this.pax = parsePax(body);
-      else if (this.metaKind === 'g') this.globalPax = new Map([...this.globalPax, ...parsePax(body)]);
-      else if (this.metaKind === 'L') this.longName = cstr(body, 0, body.length);
+      else if (this.metaKind === 'g') {
+        this.globalPax = new Map([...this.globalPax, ...parsePax(body)]);
+        this.globalBytes += body.length; // they add up over the stream
+        if (this.globalBytes > MAX_META_BYTES) throw metaTooLarge('g', this.globalBytes);
+      } else if (this.metaKind === 'L') this.longName = cstr(body, 0, body.length);
       else this.longLink = cstr(body, 0, body.length);
       this.metaKind = undefined;
       this.metaBody = [];

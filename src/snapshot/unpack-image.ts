@@ -19,12 +19,25 @@ export interface UnpackLimits {
   reserveBytes: number;
 }
 
-/** One layer to unpack: plain data, so it can cross into a worker thread. */
+/**
+ * The uncompressed bytes of a whole image, counted while its layers unpack (several at once):
+ * `unpack.maxImageBytes` stops the unpack as soon as the sum passes it, not after.
+ */
+export interface ImageBudget {
+  used: number;
+  readonly max: number;
+}
+
+/** One layer to unpack. */
 export interface UnpackJob {
   blobPath: string;
   mediaType: string;
   digest: string;
   diffId: string;
+  /** The image's name, for messages. */
+  image?: string;
+  /** Shared by the image's layers (see ImageBudget). */
+  budget?: ImageBudget;
   dest: string;
   mode: ApplyMode;
   maxBytes: number;
@@ -45,10 +58,19 @@ export type UnpackRunner = (job: UnpackJob) => Promise<number>;
  * has let go of the destination.
  */
 export async function runUnpackJob(job: UnpackJob, target: ApplyTargetFactory = applyHere): Promise<number> {
-  const what = `layer ${job.digest}`;
-  checkFreeSpace(job.dest, job.reserveBytes, what);
+  const what = job.image ? `layer ${job.digest} of ${job.image}` : `layer ${job.digest}`;
+  try {
+    checkFreeSpace(job.dest, job.reserveBytes, what);
+  } catch (err) {
+    throw wrapStreamError(err, what, job.dest);
+  }
   const verifier = new DiffIdVerifier(
-    { maxBytes: job.maxBytes, reserveBytes: job.reserveBytes, dest: job.dest },
+    {
+      maxBytes: job.maxBytes,
+      reserveBytes: job.reserveBytes,
+      dest: job.dest,
+      ...(job.budget ? { budget: job.budget } : {}),
+    },
     what,
   );
   const source = job.follow
@@ -58,7 +80,8 @@ export async function runUnpackJob(job: UnpackJob, target: ApplyTargetFactory = 
   try {
     await pipeline(source, createDecompressor(job.mediaType), verifier, apply.sink);
   } catch (err) {
-    throw wrapStreamError(err, what);
+    if (job.budget) job.budget.used -= verifier.bytes; // this attempt's bytes are not on disk
+    throw wrapStreamError(err, what, job.dest);
   } finally {
     await apply.closed;
   }
@@ -95,39 +118,60 @@ export function applyLayerBlob(
   );
 }
 
-function wrapStreamError(err: unknown, what: string): unknown {
-  if (err instanceof BerthError) return err;
+/**
+ * One line naming the layer (and image): every error gets `what` in front, and the destination
+ * (a temp directory of the snapshot store) is cut from paths, which are shown as in the image.
+ */
+function wrapStreamError(err: unknown, what: string, dest: string): unknown {
   const code = (err as { code?: string }).code ?? '';
+  const raw = err instanceof Error ? err.message : String(err);
+  const message = raw.split(`${dest}/`).join('/').split(dest).join('the destination');
+  const prefixed = message.startsWith(what) ? message : `${what}: ${message}`;
+  if (err instanceof BerthError) {
+    if (prefixed === err.message) return err;
+    return new BerthError(err.code, err.kind, prefixed, {
+      cause: err,
+      ...(err.hint ? { hint: err.hint } : {}),
+    });
+  }
   if (code === 'ENOSPC') {
     return new BerthError('ERR_NO_SPACE', 'limit', `${what}: the file system is full`, { cause: err });
   }
-  const message = err instanceof Error ? err.message : String(err);
-  if (code.startsWith('Z_') || /zlib|zstd|header|gzip|tar|Invalid|Unexpected end/i.test(message)) {
-    return new BerthError('ERR_LAYER_CORRUPT', 'integrity', `${what}: ${message}`, { cause: err });
+  if (code.startsWith('Z_') || /zlib|zstd|header|gzip|tar|Invalid|Unexpected end/i.test(raw)) {
+    return new BerthError('ERR_LAYER_CORRUPT', 'integrity', prefixed, { cause: err });
   }
-  return err;
+  return new BerthError('ERR_UNPACK_FAILED', 'internal', prefixed, { cause: err });
+}
+
+export interface ImageToUnpack {
+  name: string;
+  layers: Descriptor[];
+  config: ImageConfig;
 }
 
 /** Every layer of an image, in order, applied to `dest` in the native form. */
 export async function unpackImage(
   store: ContentStore,
-  layers: Descriptor[],
-  config: ImageConfig,
+  image: ImageToUnpack,
   dest: string,
   limits: UnpackLimits,
   target: ApplyTargetFactory = applyHere,
 ): Promise<number> {
   let total = 0;
   const preserveOwnership = process.getuid?.() === 0;
-  for (const [i, layer] of layers.entries()) {
-    total += await applyLayerBlob(
-      store,
-      layer,
-      config.rootfs.diff_ids[i] as string,
-      dest,
+  const budget: ImageBudget = { used: 0, max: limits.maxImageBytes };
+  for (const [i, layer] of image.layers.entries()) {
+    total += await runUnpackJob(
       {
+        blobPath: store.blobPath(layer.digest),
+        mediaType: layer.mediaType,
+        digest: layer.digest,
+        diffId: image.config.rootfs.diff_ids[i] as string,
+        image: image.name,
+        budget,
+        dest,
         mode: 'native',
-        maxBytes: Math.min(limits.maxLayerBytes, limits.maxImageBytes - total),
+        maxBytes: limits.maxLayerBytes,
         reserveBytes: limits.reserveBytes,
         preserveOwnership,
       },

@@ -1,11 +1,12 @@
 // Worker thread entry: applies layers' tar bytes to directories, one job at a time. The parent
 // decompresses and verifies; this thread only parses and creates files, with synchronous calls
 // (see apply.ts), so the two run on separate cores. A worker serves job after job (starting one
-// costs ~80 ms of CPU). Messages in: { job }, then tar chunks in order, then 'end' or 'abort'.
+// costs ~80 ms of CPU), and so does its python3 helper for device nodes, whiteouts and xattrs. Messages in: { job }, then tar chunks in order, then 'end' or 'abort'.
 // Messages out: { ack: bytes, buffer } per chunk (the chunk's memory, handed back), then exactly one of { done }, { error }, { aborted }.
 import { parentPort } from 'node:worker_threads';
 import { BerthError } from '../lib/errors.js';
 import { type ApplyOptions, createTarApplier } from './apply.js';
+import { createHelperProcess } from './fs-helper.js';
 
 export interface ApplyJob {
   root: string;
@@ -35,9 +36,12 @@ function serialize(err: unknown): SerializedError {
 const port = parentPort;
 if (port) {
   let tar: ReturnType<typeof createTarApplier> | undefined;
+  const helper = createHelperProcess(); // one python3 for every layer this thread applies
+  let closing: Promise<void> | undefined;
   const reply = (m: ApplyWorkerReply) => port.postMessage(m);
   port.on('message', (m: ApplyWorkerMessage) => {
     if (m === 'abort') {
+      if (closing) return; // the job's last reply (done or error) is on its way and ends it
       tar?.abandon();
       tar = undefined;
       reply({ aborted: true });
@@ -46,11 +50,18 @@ if (port) {
     if (!tar && !(typeof m === 'object' && 'job' in m)) return; // the rest of a failed job
     try {
       if (typeof m === 'object' && 'job' in m) {
-        tar = createTarApplier(m.job.root, m.job.options);
+        tar = createTarApplier(m.job.root, m.job.options, helper.run);
       } else if (m === 'end') {
-        tar?.close();
+        closing = tar?.close();
         tar = undefined;
-        reply({ done: true });
+        closing
+          ?.then(
+            () => reply({ done: true }),
+            (err: unknown) => reply({ error: serialize(err) }),
+          )
+          .finally(() => {
+            closing = undefined;
+          });
       } else {
         tar?.push(Buffer.from(m.buffer, m.byteOffset, m.byteLength));
         // The memory goes back for the next chunk (the tar reader keeps nothing of it).

@@ -12,6 +12,19 @@ export interface StreamBounds {
   reserveBytes: number;
   /** A directory on the destination's file system. */
   dest: string;
+  /** The whole image's bytes, shared by its layers. */
+  budget?: { used: number; readonly max: number };
+}
+
+export function imageTooLarge(what: string, max: number): BerthError {
+  return new BerthError(
+    'ERR_IMAGE_TOO_LARGE',
+    'limit',
+    `${what}: the image's uncompressed size exceeds unpack.maxImageBytes ${max}`,
+    {
+      hint: 'raise unpack.maxImageBytes in the host config if the image is trusted',
+    },
+  );
 }
 
 /** Free bytes for unprivileged use on the file system holding `dir`. */
@@ -63,6 +76,14 @@ export class DiffIdVerifier extends Transform {
           this.bytes + Math.max(1 << 20, Math.min(SPACE_CHECK_BYTES, Math.floor(headroom / 2)));
       } catch (err) {
         done(err as Error);
+        return;
+      }
+    }
+    const budget = this.bounds.budget;
+    if (budget) {
+      budget.used += chunk.length;
+      if (budget.used > budget.max) {
+        done(imageTooLarge(this.what, budget.max));
         return;
       }
     }

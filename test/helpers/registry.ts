@@ -38,7 +38,8 @@ async function waitUp(url: string, child: ChildProcess): Promise<boolean> {
   return false;
 }
 
-export async function startRegistry(): Promise<TestRegistry> {
+/** `foreignUrls`: accept manifests whose foreign / non-distributable layers list loopback `urls`. */
+export async function startRegistry(options: { foreignUrls?: boolean } = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-registry-'));
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
@@ -51,6 +52,9 @@ export async function startRegistry(): Promise<TestRegistry> {
         'log: { level: error, accesslog: { disabled: true } }',
         `storage: { filesystem: { rootdirectory: ${join(dir, 'data')} }, delete: { enabled: true } }`,
         `http: { addr: "${host}" }`,
+        ...(options.foreignUrls
+          ? ["validation: { manifests: { urls: { allow: ['^http://127\\.0\\.0\\.1:'] } } }"]
+          : []),
         '',
       ].join('\n'),
     );

@@ -260,7 +260,7 @@ describe('unpacking during pull', () => {
     reg.putManifest('test/app', ['v1'], manifest, OCI_MANIFEST);
     const res = await runBerth(['--root', join(root, 'store'), 'image', 'pull', `${reg.host}/test/app:v1`]);
     expect(res.stderr).toBe(
-      `berth: ERR_DIFFID_MISMATCH: layer ${layer.digest}: uncompressed content has digest ${sha256(tarBytes)}, config says ${sha256('not it')}\n`,
+      `berth: ERR_DIFFID_MISMATCH: layer ${layer.digest} of ${reg.host}/test/app:v1: uncompressed content has digest ${sha256(tarBytes)}, config says ${sha256('not it')}\n`,
     );
     expect(res.code).toBe(6);
     expect(await readdir(join(root, 'store/snapshots'))).toEqual([]);

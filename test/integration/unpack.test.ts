@@ -350,7 +350,9 @@ describe.skipIf(skip)('hostile layers never reach outside the destination', () =
     ],
   ])('%s fails cleanly and removes what it wrote', async (_name, layers) => {
     const { res, dest } = await attempt(layers as Entry[][]);
-    expect(res.stderr).toMatch(/^berth: ERR_LAYER_UNSAFE: hardlink h points at .*, which does not exist\n$/);
+    expect(res.stderr).toMatch(
+      /^berth: ERR_LAYER_UNSAFE: layer sha256:[a-f0-9]{64} of example.com\/hostile:1: hardlink h points at .*, which does not exist\n$/,
+    );
     expect(res.code).toBe(6);
     await expect(stat(dest)).rejects.toThrow(/ENOENT/);
   });
@@ -361,7 +363,7 @@ describe.skipIf(skip)('hostile layers never reach outside the destination', () =
       'unpack: { maxLayerBytes: 1048576 }\n',
     );
     expect(res.stderr).toMatch(
-      /^berth: ERR_LAYER_TOO_LARGE: layer sha256:[a-f0-9]{64}: uncompressed size exceeds 1048576 bytes/,
+      /^berth: ERR_LAYER_TOO_LARGE: layer sha256:[a-f0-9]{64} of example.com\/hostile:1: uncompressed size exceeds 1048576 bytes/,
     );
     expect(res.code).toBe(7);
     await expect(stat(dest)).rejects.toThrow(/ENOENT/);
@@ -387,7 +389,7 @@ describe.skipIf(skip)('hostile layers never reach outside the destination', () =
         dest,
       ]);
       expect(res.stderr).toMatch(
-        /^berth: ERR_NO_SPACE: layer sha256:[a-f0-9]{64}: only \d+ bytes free on .*, below the reserve/,
+        /^berth: ERR_NO_SPACE: layer sha256:[a-f0-9]{64} of example.com\/hostile:1: only \d+ bytes free on the destination, below the reserve/,
       );
       expect(res.code).toBe(7);
       await expect(stat(dest)).rejects.toThrow(/ENOENT/);

@@ -151,3 +151,40 @@ describe('parsePax', () => {
     );
   });
 });
+
+describe('metadata bodies are bounded before they are buffered', () => {
+  /** Headers only: a bound that is checked before buffering fails without the body being sent. */
+  const pushOnly = (stream: Buffer) => () => {
+    const reader = new TarReader({ entry: () => undefined, data: () => undefined, end: () => undefined });
+    reader.push(stream);
+  };
+  it.each([
+    ['x', 'PAX header', 2 ** 33],
+    ['L', 'GNU long name', (1 << 20) + 1],
+    ['K', 'GNU long link target', 2 ** 31],
+    ['g', 'global PAX headers', 2 ** 32],
+  ])('a %s body (%s) past 1 MiB is refused', (type, what, size) => {
+    expect(errorOf(pushOnly(header({ name: 'h', type, size })))).toBe(
+      `ERR_TAR_HEADER_TOO_LARGE: tar ${what} of ${size} bytes, above the limit of 1048576`,
+    );
+  });
+
+  it('global PAX headers are bounded in sum, not only one by one', () => {
+    const body = paxRecord('comment', Buffer.alloc(600_000, 0x61));
+    const g = Buffer.concat([header({ name: 'g', type: 'g', size: body.length }), pad(body)]);
+    expect(errorOf(pushOnly(Buffer.concat([g, g])))).toBe(
+      `ERR_TAR_HEADER_TOO_LARGE: tar global PAX headers of ${2 * body.length} bytes, above the limit of 1048576`,
+    );
+  });
+
+  it('a 1 MiB long name is still read', () => {
+    const long = Buffer.alloc((1 << 20) - 1, 0x61);
+    const stream = Buffer.concat([
+      header({ name: 'L', type: 'L', size: long.length }),
+      pad(long),
+      header({ name: 'short' }),
+      END,
+    ]);
+    expect(read(stream)[0]?.name.length).toBe(long.length);
+  });
+});

@@ -45,8 +45,7 @@ export const imageUnpack: Command = {
       const { unpack } = await ctx.hostConfig();
       const bytes = await unpackImage(
         store,
-        details.manifest.layers,
-        details.config,
+        { name: details.name, layers: details.manifest.layers, config: details.config },
         dest,
         unpack,
         createApplyPool(UNPACK_WORKER).target,

@@ -1,0 +1,108 @@
+// Work a layer's writer leaves for the layer's end: device nodes, fifos and xattrs (made by the
+// helper, fs-helper.ts), whiteouts and opaque markers (after everything else: a whiteout must see
+// what the layer made at its name), and directory times (last: their children changed them).
+//
+// Invariant: an operation is done only if the directory it acts in (for a directory time, the
+// directory itself) is still one the writer knows as a real directory inside the root. A later
+// entry may have replaced a parent with a symlink; the writer then forgot that parent, and the
+// operation is dropped, never done through the link. Work for a path a later entry takes over, or
+// for anything under a path that was removed, is dropped too (the last entry for a path wins).
+import { lutimesSync } from 'node:fs';
+import { type HelperOp, type HelperRun, runHelper } from './fs-helper.js';
+
+export class DeferredWork {
+  /** Device nodes and xattrs by host path (latin1 key), in order. */
+  private readonly pending = new Map<string, HelperOp[]>();
+  private readonly marks: Array<{ key: string; op: HelperOp }> = [];
+  private readonly dirTimes = new Map<string, { path: Buffer; mtime: Date }>();
+
+  constructor(
+    private readonly root: Buffer,
+    private readonly isKnownDir: (key: string) => boolean,
+  ) {}
+
+  /** `path` relative to the root, for the helper. */
+  private rel(path: Buffer): Buffer {
+    return path.subarray(this.root.length + 1);
+  }
+
+  private parentIsKnown(key: string): boolean {
+    return this.isKnownDir(key.slice(0, key.lastIndexOf('/')));
+  }
+
+  special(path: Buffer, op: Omit<Extract<HelperOp, { op: 'special' }>, 'rel' | 'op'>): void {
+    this.add(path, { op: 'special', rel: this.rel(path), ...op });
+  }
+
+  xattr(path: Buffer, name: string, value: Buffer): void {
+    this.add(path, { op: 'xattr', rel: this.rel(path), name, value });
+  }
+
+  private add(path: Buffer, op: HelperOp): void {
+    const key = path.toString('latin1');
+    const list = this.pending.get(key);
+    if (list) list.push(op);
+    else this.pending.set(key, [op]);
+  }
+
+  whiteout(path: Buffer): void {
+    this.marks.push({ key: path.toString('latin1'), op: { op: 'whiteout', rel: this.rel(path) } });
+  }
+
+  opaque(dir: Buffer): void {
+    this.marks.push({ key: dir.toString('latin1'), op: { op: 'opaque', rel: this.rel(dir) } });
+  }
+
+  dirTime(path: Buffer, mtime: Date): void {
+    const key = path.toString('latin1');
+    this.dirTimes.delete(key); // re-inserted last: the last entry for a directory wins
+    this.dirTimes.set(key, { path, mtime });
+  }
+
+  /** Whether a device node or xattr waits for `path`. */
+  isPending(path: Buffer): boolean {
+    return this.pending.size > 0 && this.pending.has(path.toString('latin1'));
+  }
+
+  /** A new entry takes `path`: what was deferred for the old one goes. */
+  claim(path: Buffer): void {
+    if (this.pending.size > 0) this.pending.delete(path.toString('latin1'));
+  }
+
+  /** `key` was removed: drop the device nodes, xattrs and times deferred for it and under it. */
+  forget(key: string): void {
+    const prefix = `${key}/`;
+    for (const map of [this.pending, this.dirTimes] as Map<string, unknown>[]) {
+      if (map.size === 0) continue;
+      map.delete(key);
+      for (const k of map.keys()) if (k.startsWith(prefix)) map.delete(k);
+    }
+  }
+
+  private takePending(): HelperOp[] {
+    const ops: HelperOp[] = [];
+    for (const [key, list] of this.pending) if (this.parentIsKnown(key)) ops.push(...list);
+    this.pending.clear();
+    return ops;
+  }
+
+  /** Make the device nodes and xattrs deferred so far (a hardlink needs its target now). */
+  flush(): void {
+    runHelper(this.root, this.takePending());
+  }
+
+  /** Everything left, through `run` (a long-lived helper), directory times last. */
+  async finish(run: HelperRun): Promise<void> {
+    const ops = this.takePending();
+    for (const m of this.marks) {
+      const known = m.op.op === 'opaque' ? this.isKnownDir(m.key) : this.parentIsKnown(m.key);
+      if (known) ops.push(m.op);
+    }
+    this.marks.length = 0;
+    await run(this.root, ops);
+    for (const [key, d] of [...this.dirTimes].reverse()) {
+      if (this.isKnownDir(key)) lutimesSync(d.path, d.mtime, d.mtime);
+    }
+    this.dirTimes.clear();
+  }
+}

@@ -1,0 +1,132 @@
+// Bounds that hold while a layer is written, not after: `unpack.maxImageBytes` stops an image whose
+// layers add up past it as the bytes go by (on a small file system, before the disk fills), and
+// xattrs (global PAX records apply to every entry that follows) are bounded per layer, on every path.
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBerth } from '../helpers/cli.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { buildRawImage, gzipLayer, pushRawImage, sha256, type TarSpec } from '../helpers/tar-bytes.js';
+
+const skip = missingPrereqs(['docker-registry', 'python3', 'mount'], { root: true });
+
+let registry: TestRegistry;
+let work: string;
+beforeAll(async () => {
+  if (skip) return;
+  registry = await startRegistry();
+  work = await mkdtemp(join(tmpdir(), 'berth-bounds-'));
+}, 60_000);
+afterAll(async () => {
+  await registry?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+const MiB = 1 << 20;
+
+describe.skipIf(skip)('unpack.maxImageBytes is enforced while layers are written', () => {
+  it.each(['pull', 'pull-native', 'unpack'])(
+    'via %s, on a file system smaller than the image',
+    async (path) => {
+      // Two layers of 12 MiB on a 20 MiB tmpfs, with a bound of 16 MiB: checked only at the end,
+      // the disk fills first (ERR_NO_SPACE); checked while writing, the bound stops it.
+      const image = buildRawImage([
+        gzipLayer([{ name: 'one', body: Buffer.alloc(12 * MiB) }]),
+        gzipLayer([{ name: 'two', body: Buffer.alloc(12 * MiB, 1) }]),
+      ]);
+      const repo = `bounds/image-${path}`;
+      await pushRawImage(registry.url, repo, '1', image);
+      const ref = `${registry.host}/${repo}:1`;
+      const dir = join(work, `image-${path}`);
+      await mkdir(dir);
+      // (The native form also copies the first layer's tree: room for that.)
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${path === 'pull-native' ? 48 : 20}m`, 'tmpfs', dir]);
+      try {
+        const native = path === 'pull-native' ? 'snapshotter: native, ' : '';
+        await writeFile(
+          join(dir, 'config.yaml'),
+          `unpack: { ${native}maxImageBytes: ${16 * MiB}, reserveBytes: 0 }\n`,
+        );
+        const base = ['--root', join(dir, 'store'), '--config', join(dir, 'config.yaml')];
+        let res = await runBerth([
+          ...base,
+          'image',
+          'pull',
+          ...(path === 'unpack' ? ['--no-unpack'] : []),
+          ref,
+        ]);
+        if (path === 'unpack') {
+          expect([res.code, res.stderr]).toEqual([0, '']);
+          res = await runBerth([...base, 'image', 'unpack', ref, join(dir, 'dest')]);
+        }
+        expect(res.stderr).toBe(
+          `berth: ERR_IMAGE_TOO_LARGE: layer ${sha256(image.layers[1]?.blob as Buffer)} of ${ref}: the image's uncompressed size exceeds unpack.maxImageBytes ${16 * MiB} (raise unpack.maxImageBytes in the host config if the image is trusted)\n`,
+        );
+        expect(res.code).toBe(7);
+        const snapshots = await readdir(
+          join(dir, 'store/snapshots', path === 'pull-native' ? 'native' : ''),
+        ).catch(() => []);
+        expect(snapshots.filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+      } finally {
+        execFileSync('umount', [dir]);
+      }
+    },
+  );
+});
+
+describe.skipIf(skip)('xattrs are bounded per layer', () => {
+  it.each(['pull', 'unpack'])('a global PAX xattr over many files is refused, via %s', async (path) => {
+    const entries: TarSpec[] = [
+      { name: '', global: { 'SCHILY.xattr.user.big': Buffer.alloc(60_000, 0x61) } },
+    ];
+    for (let i = 0; i < 300; i++) entries.push({ name: `f${i}`, body: 'x' });
+    const image = buildRawImage([gzipLayer(entries)]);
+    const repo = `bounds/xattr-${path}`;
+    await pushRawImage(registry.url, repo, '1', image);
+    const ref = `${registry.host}/${repo}:1`;
+    const base = ['--root', join(work, `xattr-${path}`)];
+    let res = await runBerth([...base, 'image', 'pull', ...(path === 'unpack' ? ['--no-unpack'] : []), ref]);
+    if (path === 'unpack')
+      res = await runBerth([...base, 'image', 'unpack', ref, join(work, `xattr-dest-${path}`)]);
+    expect(res.stderr).toBe(
+      `berth: ERR_LAYER_TOO_LARGE: layer ${sha256(image.layers[0]?.blob as Buffer)} of ${ref}: the layer's xattrs add up to more than ${16 * MiB} bytes\n`,
+    );
+    expect(res.code).toBe(7);
+  });
+});
+
+describe.skipIf(skip)('error lines name the layer and the image, never temp paths', () => {
+  it('a native snapshot whose parent copy fills the disk', async () => {
+    const image = buildRawImage([
+      gzipLayer([{ name: 'one', body: Buffer.alloc(12 * MiB) }]),
+      gzipLayer([{ name: 'two', body: 'small' }]),
+    ]);
+    await pushRawImage(registry.url, 'bounds/copy', '1', image);
+    const ref = `${registry.host}/bounds/copy:1`;
+    const dir = join(work, 'copy');
+    await mkdir(dir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=20m', 'tmpfs', dir]);
+    try {
+      await writeFile(join(dir, 'config.yaml'), 'unpack: { snapshotter: native, reserveBytes: 0 }\n');
+      const res = await runBerth([
+        '--root',
+        join(dir, 'store'),
+        '--config',
+        join(dir, 'config.yaml'),
+        'image',
+        'pull',
+        ref,
+      ]);
+      const layer = sha256(image.layers[1]?.blob as Buffer);
+      expect(res.stderr).toBe(
+        `berth: ERR_SNAPSHOT_COPY: layer ${layer} of ${ref}: copying the parent snapshot: cp: error copying '/./one' to '/./one': No space left on device\n`,
+      );
+      expect(res.code).toBe(7);
+    } finally {
+      execFileSync('umount', [dir]);
+    }
+  });
+});

@@ -1,0 +1,243 @@
+// Layer encodings the specs allow, pulled from a real registry on loopback and unpacked: zstd made
+// of several frames (with skippable and empty frames, as zstd:chunked and seekable forms write),
+// every OCI and Docker v2.2 layer media type (foreign / non-distributable ones fetched from the
+// registry, never from their `urls`), unknown media types refused by name, and an index nested in
+// an index refused for its depth.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { zstdCompressSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBerth } from '../helpers/cli.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import {
+  type BuiltLayer,
+  buildRawImage,
+  gzipLayer,
+  pushRawImage,
+  putManifest,
+  sha256,
+  type TarSpec,
+  tarBytes,
+} from '../helpers/tar-bytes.js';
+
+const skip = missingPrereqs(['docker-registry', 'python3'], { root: true });
+
+let registry: TestRegistry;
+let work: string;
+let n = 0;
+beforeAll(async () => {
+  if (skip) return;
+  registry = await startRegistry({ foreignUrls: true });
+  work = await mkdtemp(join(tmpdir(), 'berth-media-'));
+}, 60_000);
+afterAll(async () => {
+  await registry?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** Pull `layers` as an image, then `image unpack` it; returns the pull's result and DEST. */
+async function pullAndUnpack(layers: BuiltLayer[], options: { docker?: boolean } = {}) {
+  const repo = `media/img-${++n}`;
+  await pushRawImage(registry.url, repo, '1', buildRawImage(layers, options));
+  const ref = `${registry.host}/${repo}:1`;
+  const root = join(work, `store-${n}`);
+  const pull = await runBerth(['--root', root, 'image', 'pull', ref]);
+  const dest = join(work, `dest-${n}`);
+  const unpack = pull.code === 0 ? await runBerth(['--root', root, 'image', 'unpack', ref, dest]) : pull;
+  return { pull, unpack, dest, ref };
+}
+
+const ZSTD = 'application/vnd.oci.image.layer.v1.tar+zstd';
+const SKIPPABLE = (payload: string) => {
+  const body = Buffer.from(payload);
+  const h = Buffer.alloc(8);
+  h.writeUInt32LE(0x184d2a5e, 0);
+  h.writeUInt32LE(body.length, 4);
+  return Buffer.concat([h, body]);
+};
+const FILES: TarSpec[] = [
+  { name: 'a', body: 'first file\n' },
+  { name: 'b', body: 'b'.repeat(300_000) },
+  { name: 'c', body: 'last file\n' },
+];
+
+/** The tar of FILES cut into `parts` pieces, each its own zstd frame, with `between` spliced in. */
+function framed(parts: number, around: (frames: Buffer[]) => Buffer[]): BuiltLayer {
+  const raw = tarBytes(FILES);
+  const cuts = Array.from({ length: parts }, (_, i) =>
+    raw.subarray(Math.floor((raw.length * i) / parts), Math.floor((raw.length * (i + 1)) / parts)),
+  );
+  const blob = Buffer.concat(around(cuts.map((c) => zstdCompressSync(c))));
+  return { blob, diffId: sha256(raw), mediaType: ZSTD };
+}
+
+describe.skipIf(skip)('zstd layers of several frames', () => {
+  const empty = zstdCompressSync(Buffer.alloc(0));
+  it.each([
+    ['one frame', framed(1, (f) => f)],
+    ['two frames', framed(2, (f) => f)],
+    ['seven frames', framed(7, (f) => f)],
+    ['a skippable frame first', framed(2, (f) => [SKIPPABLE('index at the front'), ...f])],
+    [
+      'skippable frames between and last',
+      framed(3, ([a, b, c]) => [a!, SKIPPABLE('x'), b!, SKIPPABLE(''), c!, SKIPPABLE('toc')]),
+    ],
+    ['empty frames', framed(2, ([a, b]) => [empty, a!, empty, b!, empty])],
+  ])('%s unpack whole', async (_label, layer) => {
+    const { pull, unpack, dest } = await pullAndUnpack([layer]);
+    expect([pull.code, pull.stderr]).toEqual([0, '']);
+    expect([unpack.code, unpack.stderr]).toEqual([0, '']);
+    expect(await readFile(join(dest, 'a'), 'utf8')).toBe('first file\n');
+    expect((await readFile(join(dest, 'b'), 'utf8')).length).toBe(300_000);
+    expect(await readFile(join(dest, 'c'), 'utf8')).toBe('last file\n');
+  });
+
+  it.each([
+    [
+      'a skippable frame longer than the stream',
+      () =>
+        Buffer.concat([
+          SKIPPABLE('abc').subarray(0, 4),
+          Buffer.from([0xff, 0xff, 0xff, 0x7f]),
+          Buffer.from('short'),
+        ]),
+      'truncated skippable frame',
+    ],
+    ['bytes that are no frame', () => Buffer.from('this is not zstd at all'), 'not a zstd frame'],
+    [
+      'a reserved block type',
+      () => Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x00, 0x07, 0x00, 0x00]),
+      'reserved block type',
+    ],
+  ])('%s is ERR_LAYER_CORRUPT, never a hang', async (_label, make, why) => {
+    const raw = tarBytes(FILES);
+    const layer = { blob: make(), diffId: sha256(raw), mediaType: ZSTD };
+    const { pull, ref } = await pullAndUnpack([layer]);
+    expect(pull.stderr).toBe(
+      `berth: ERR_LAYER_CORRUPT: layer ${sha256(layer.blob)} of ${ref}: malformed zstd stream: ${why}\n`,
+    );
+    expect(pull.code).toBe(6);
+  });
+
+  it('a frame cut short is ERR_LAYER_CORRUPT, naming the layer', async () => {
+    const whole = framed(2, (f) => f);
+    const layer = { ...whole, blob: whole.blob.subarray(0, whole.blob.length - 40) };
+    const { pull, ref } = await pullAndUnpack([layer]);
+    expect(pull.stderr).toMatch(
+      new RegExp(
+        `^berth: ERR_LAYER_CORRUPT: layer ${sha256(layer.blob)} of ${ref.replace(/[.]/g, '\\.')}: .*\\n$`,
+      ),
+    );
+    expect(pull.code).toBe(6);
+  });
+});
+
+describe.skipIf(skip)('every layer media type of the OCI image-spec and Docker v2.2', () => {
+  const plain = (entries: TarSpec[], mediaType: string): BuiltLayer => {
+    const raw = tarBytes(entries);
+    return { blob: raw, diffId: sha256(raw), mediaType };
+  };
+  const zstd = (entries: TarSpec[], mediaType: string): BuiltLayer => {
+    const raw = tarBytes(entries);
+    return { blob: zstdCompressSync(raw), diffId: sha256(raw), mediaType };
+  };
+  const gz = (entries: TarSpec[], mediaType: string): BuiltLayer => ({ ...gzipLayer(entries), mediaType });
+  // Where foreign layers say they live: nothing listens there; the registry has them.
+  const nowhere = ['http://127.0.0.1:9/never-fetched'];
+
+  it('OCI: tar, tar+gzip, tar+zstd and the three non-distributable forms', async () => {
+    const t = 'application/vnd.oci.image.layer';
+    const { pull, unpack, dest } = await pullAndUnpack([
+      plain([{ name: '1', body: 'tar' }], `${t}.v1.tar`),
+      gz([{ name: '2', body: 'gzip' }], `${t}.v1.tar+gzip`),
+      zstd([{ name: '3', body: 'zstd' }], `${t}.v1.tar+zstd`),
+      { ...plain([{ name: '4', body: 'nd tar' }], `${t}.nondistributable.v1.tar`), urls: nowhere },
+      { ...gz([{ name: '5', body: 'nd gzip' }], `${t}.nondistributable.v1.tar+gzip`), urls: nowhere },
+      { ...zstd([{ name: '6', body: 'nd zstd' }], `${t}.nondistributable.v1.tar+zstd`), urls: nowhere },
+    ]);
+    expect([pull.code, pull.stderr]).toEqual([0, '']);
+    expect([unpack.code, unpack.stderr]).toEqual([0, '']);
+    const got = await Promise.all(['1', '2', '3', '4', '5', '6'].map((f) => readFile(join(dest, f), 'utf8')));
+    expect(got).toEqual(['tar', 'gzip', 'zstd', 'nd tar', 'nd gzip', 'nd zstd']);
+  });
+
+  it('Docker: diff.tar, diff.tar.gzip, diff.tar.zstd and the foreign forms', async () => {
+    const t = 'application/vnd.docker.image.rootfs';
+    const { pull, unpack, dest } = await pullAndUnpack(
+      [
+        plain([{ name: '1', body: 'tar' }], `${t}.diff.tar`),
+        gz([{ name: '2', body: 'gzip' }], `${t}.diff.tar.gzip`),
+        zstd([{ name: '3', body: 'zstd' }], `${t}.diff.tar.zstd`),
+        { ...gz([{ name: '4', body: 'foreign gzip' }], `${t}.foreign.diff.tar.gzip`), urls: nowhere },
+        { ...plain([{ name: '5', body: 'foreign tar' }], `${t}.foreign.diff.tar`), urls: nowhere },
+      ],
+      { docker: true },
+    );
+    expect([pull.code, pull.stderr]).toEqual([0, '']);
+    expect([unpack.code, unpack.stderr]).toEqual([0, '']);
+    const got = await Promise.all(['1', '2', '3', '4', '5'].map((f) => readFile(join(dest, f), 'utf8')));
+    expect(got).toEqual(['tar', 'gzip', 'zstd', 'foreign gzip', 'foreign tar']);
+  });
+
+  it('an unknown layer media type is refused, named', async () => {
+    const layer = plain([{ name: 'x', body: 'x' }], 'application/vnd.example.layer.v1.tar+lz4');
+    const { pull, ref } = await pullAndUnpack([layer]);
+    expect(pull.stderr).toBe(
+      `berth: ERR_MEDIA_TYPE_UNSUPPORTED: ${ref}: layers[0] (${sha256(layer.blob)}) has unsupported media type "application/vnd.example.layer.v1.tar+lz4"\n`,
+    );
+    expect(pull.code).toBe(6);
+  });
+});
+
+describe.skipIf(skip)('an index nested in an index', () => {
+  it.each([
+    ['with a platform', { platform: { os: 'linux', architecture: 'amd64' } }],
+    ['without one', {}],
+  ])('is refused for its depth (%s)', async (_label, extra) => {
+    const repo = `media/nested-${++n}`;
+    const image = buildRawImage([gzipLayer([{ name: 'f', body: 'x' }])]);
+    await pushRawImage(registry.url, repo, 'inner-image', image);
+    const index = (manifests: unknown[]) =>
+      Buffer.from(
+        JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }),
+      );
+    const inner = index([
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: sha256(image.manifest),
+        size: image.manifest.length,
+        platform: { os: 'linux', architecture: 'amd64' },
+      },
+    ]);
+    const innerDigest = await putManifest(registry.url, repo, 'inner', inner);
+    await putManifest(
+      registry.url,
+      repo,
+      'outer',
+      index([
+        {
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          digest: innerDigest,
+          size: inner.length,
+          ...extra,
+        },
+      ]),
+    );
+    const ref = `${registry.host}/${repo}:outer`;
+    const res = await runBerth([
+      '--root',
+      join(work, `nested-${n}`),
+      'image',
+      'pull',
+      '--platform',
+      'linux/amd64',
+      ref,
+    ]);
+    expect(res.stderr).toBe(
+      `berth: ERR_MANIFEST_INVALID: ${ref}: index nesting too deep: entry ${innerDigest} is an index too (berth follows an index to a depth of one)\n`,
+    );
+    expect(res.code).toBe(6);
+  });
+});

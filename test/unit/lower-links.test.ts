@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { shortLowerdir } from '../../src/runtime/lower-links.js';
+
+describe('the overlay lowerdir option', () => {
+  it('names lowers by index, so it stays short', () => {
+    expect(shortLowerdir(1)).toBe('lowerdir=0');
+    expect(shortLowerdir(3)).toBe('lowerdir=0:1:2');
+    // fsconfig takes 256 bytes per value: images of up to 70 layers fit.
+    expect(shortLowerdir(70).length - 'lowerdir='.length).toBeLessThan(256);
+    // mount(2) takes one page of options: 500 layers fit with room for upperdir and workdir.
+    expect(shortLowerdir(500).length).toBe(1898);
+  });
+});
