@@ -87,6 +87,12 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
       now: io.now,
       logSizeMax: LOG_SIZE_MAX,
       createTimeoutMs: async () => (await hostConfig()).createTimeoutMs,
+      network: once(async () =>
+        (await import('../network/adapter.js')).createNetworkAdapter({
+          settings: (await hostConfig()).network,
+          state: flags.state,
+        }),
+      ),
     };
   });
   return {

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { acquireLock } from '../content/lock.js';
 import { lastGoodStore } from '../manifest/last-good.js';
+import { networkDirs } from '../network/attachments.js';
 import type { Reconciler } from '../reconcile/loop.js';
 import type { Action } from '../reconcile/plan.js';
 import { statusFile, statusPath } from '../reconcile/status-file.js';
@@ -13,7 +14,12 @@ export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
   return {
     rt,
     store: await ctx.store(),
-    host: { volumes: rt.paths.volumes, pods: join(ctx.flags.root, 'pods'), netns: rt.paths.netns },
+    host: {
+      volumes: rt.paths.volumes,
+      pods: join(ctx.flags.root, 'pods'),
+      netns: rt.paths.netns,
+      attachments: networkDirs(ctx.flags.state, (await ctx.hostConfig()).network.name).attachments,
+    },
     status: statusFile(statusPath(ctx.flags.state)),
     lastGood: lastGoodStore(join(ctx.flags.root, 'last-good')),
     now: () => ctx.now().getTime(),

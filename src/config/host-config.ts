@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { loadSchema } from '../lib/schemas.js';
 import { parseYamlWithSchema } from '../lib/yaml-validate.js';
+import { checkNetworkSettings, DEFAULT_NETWORK, type NetworkSettings } from '../network/settings.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/berth/config.yaml';
 export const DEFAULT_AUTH_FILE = '/etc/berth/auth.json';
@@ -19,6 +20,8 @@ export interface HostConfig {
   seccompProfile: string | undefined;
   /** How long conmon and `runc create` may take to report before a create fails and is undone. */
   createTimeoutMs: number;
+  /** The bridge network pods join by default. */
+  network: NetworkSettings;
   unpack: {
     maxLayerBytes: number;
     maxImageBytes: number;
@@ -35,6 +38,7 @@ interface RawHostConfig {
   auth?: { configFile?: string };
   pull?: { maxConcurrentDownloads?: number; retries?: number; idleTimeoutSeconds?: number };
   containers?: { seccompProfile?: string; createTimeoutSeconds?: number };
+  network?: Partial<NetworkSettings>;
   unpack?: {
     maxLayerBytes?: number;
     maxImageBytes?: number;
@@ -59,6 +63,7 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
     },
     seccompProfile: raw.containers?.seccompProfile,
     createTimeoutMs: Math.round((raw.containers?.createTimeoutSeconds ?? 60) * 1000),
+    network: checkNetworkSettings({ ...DEFAULT_NETWORK, ...raw.network }),
     unpack: {
       maxLayerBytes: raw.unpack?.maxLayerBytes ?? 64 * 2 ** 30,
       maxImageBytes: raw.unpack?.maxImageBytes ?? 128 * 2 ** 30,

@@ -8,7 +8,13 @@ export interface ContainerManifest {
   args?: string[];
   workingDir?: string;
   env?: Array<{ name: string; value?: string }>;
-  ports?: Array<{ name?: string; containerPort: number; protocol?: string }>;
+  ports?: Array<{
+    name?: string;
+    containerPort: number;
+    protocol?: string;
+    hostPort?: number;
+    hostIP?: string;
+  }>;
   resources?: {
     requests?: { cpu?: string | number; memory?: string | number };
     limits?: { cpu?: string | number; memory?: string | number };
@@ -43,6 +49,13 @@ export interface PodManifest {
     hostNetwork?: boolean;
     hostname?: string;
     volumes?: VolumeManifest[];
+    dnsPolicy?: 'Default' | 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'None';
+    dnsConfig?: {
+      nameservers?: string[];
+      searches?: string[];
+      options?: Array<{ name: string; value?: string }>;
+    };
+    hostAliases?: Array<{ ip: string; hostnames?: string[] }>;
   };
 }
 

@@ -23,9 +23,6 @@ const POD = [
   'spec.serviceAccountName',
   'spec.automountServiceAccountToken',
   'spec.imagePullSecrets',
-  'spec.dnsPolicy',
-  'spec.dnsConfig',
-  'spec.hostAliases',
   'spec.hostPID',
   'spec.hostIPC',
   'spec.hostUsers',
@@ -66,7 +63,6 @@ const CONTAINER = [
   'securityContext.procMount',
   'securityContext.runAsNonRoot',
   'resources.claims',
-  'ports.*.hostPort', // pods have a network namespace of their own, with no port publishing (yet)
 ];
 
 const VOLUME = [

@@ -10,6 +10,8 @@ import type { Diagnostic } from '../lib/yaml-validate.js';
 import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from '../manifest/convert.js';
 import { dependsOn } from '../manifest/dependencies.js';
 import type { LoadedDoc, PodManifest } from '../manifest/kinds.js';
+import type { DnsSettings } from '../network/names.js';
+import { type PodNetwork, podNetworkOf } from '../network/pod-network.js';
 import { parseReference } from '../oci/reference.js';
 import type { RestartPolicy } from '../runtime/restart.js';
 import type { ContainerMount, ContainerSettings } from '../runtime/spec.js';
@@ -42,6 +44,8 @@ export interface DesiredPod {
   /** Host paths to create first (hostPath type DirectoryOrCreate). */
   createDirs: string[];
   netnsPath?: string;
+  /** On the bridge network: its published ports, names and hosts file (none: loopback or host). */
+  network?: PodNetwork;
   /** `<root>/pods/<name>`: its record and emptyDirs. */
   home: string;
 }
@@ -68,6 +72,8 @@ export interface HostLayout {
   pods: string;
   /** `<state>/netns`: each pod's network namespace is `pod-<name>` there. */
   netns: string;
+  /** `<state>/network/<name>/attachments`: where pods' addresses are recorded (network/attachments.ts). */
+  attachments?: string;
 }
 
 /** Kubernetes' default: Always for `:latest` or no tag, IfNotPresent otherwise. */
@@ -123,6 +129,7 @@ function containerOf(
   };
   const runtimeName = runtimeNameOf(pod.metadata.name, c.name);
   const hostNetwork = pod.spec.hostNetwork === true;
+  const network = podNetworkOf(pod, join(host.pods, pod.metadata.name));
   const settings: ContainerSettings = {
     name: runtimeName,
     hostname: pod.spec.hostname ?? pod.metadata.name,
@@ -139,6 +146,7 @@ function containerOf(
     capDrop: sc.capabilities?.drop ?? [],
     network: hostNetwork ? 'host' : 'none',
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${pod.metadata.name}`) }),
+    ...(network ? { hostsFile: network.hostsFile, dns: network.dns satisfies DnsSettings } : {}),
     mounts: mountsFor(pod, c, host),
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
   };
@@ -152,6 +160,9 @@ function containerOf(
     settings,
   };
 }
+
+const optional = <K extends string, V>(k: K, v: V | undefined) =>
+  (v === undefined ? {} : { [k]: v }) as Partial<Record<K, V>>;
 
 export function desiredPod(pod: PodManifest, file: string, host: HostLayout): DesiredPod {
   const hostNetwork = pod.spec.hostNetwork === true;
@@ -175,6 +186,7 @@ export function desiredPod(pod: PodManifest, file: string, host: HostLayout): De
       .filter((v) => v.hostPath?.type === 'DirectoryOrCreate')
       .map((v) => v.hostPath?.path as string),
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${pod.metadata.name}`) }),
+    ...optional('network', podNetworkOf(pod, join(host.pods, pod.metadata.name))),
     home: join(host.pods, pod.metadata.name),
   };
 }

@@ -143,11 +143,11 @@ async function runOne(
       return slots.pull(() => deps.pull(a.image, a.platform));
     case 'setup-pod': {
       const pod = desired.pods.find((p) => p.name === a.pod);
-      if (pod) await slots.step(() => setUpPod(pod));
+      if (pod) await slots.step(() => setUpPod(pod, rt.network));
       return;
     }
     case 'teardown-pod':
-      return slots.step(() => tearDownPod(a.pod, deps.host));
+      return slots.step(() => tearDownPod(a.pod, deps.host, rt.network));
     case 'remove':
       // The grace period is waited without a slot: a pod that takes an hour to stop holds no other.
       await stopContainer({ ...rt, sleep: pauseFor(deps) }, a.id, a.graceSeconds);

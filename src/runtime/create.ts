@@ -8,6 +8,7 @@ import type { ContentStore } from '../content/types.js';
 import { describeImage, findImages } from '../images/index.js';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { resolvConfText } from '../network/names.js';
 import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from '../snapshot/chain.js';
 import { copyTree } from '../snapshot/copy-tree.js';
@@ -182,8 +183,10 @@ async function createHoldingLease(
       p.hosts,
       `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`,
     );
-    await writeFile(p.resolvConf, deps.hostResolvConf);
+    const dns = settings.dns ?? (settings.network === 'bridge' ? {} : undefined);
+    await writeFile(p.resolvConf, dns ? resolvConfText(deps.hostResolvConf, dns) : deps.hostResolvConf);
     const netnsPath = await networkNamespace(deps, settings, p, undo);
+    if (settings.network === 'bridge') await joinBridge(deps, settings.name, id, p, undo);
     const caps = capabilities(settings, deps.capBound);
     const confinement = await loadHostConfinement();
     const profile = settings.privileged ? undefined : await deps.seccompProfile();
@@ -197,7 +200,7 @@ async function createHoldingLease(
       capBound: deps.capBound,
       ...(netnsPath ? { netnsPath } : {}),
       hostname: p.hostname,
-      etcHosts: p.hosts,
+      etcHosts: settings.hostsFile ?? p.hosts,
       resolvConf: p.resolvConf,
       cgroupsPath: containerCgroupPath(id),
       cgroupNamespace: confinement.cgroupNamespace,
@@ -276,19 +279,41 @@ async function networkNamespace(
       throw invalid(`network namespace ${settings.netnsPath} does not exist`);
     return settings.netnsPath;
   }
-  if (network === 'none') {
+  if (network === 'none' || network === 'bridge') {
     undo.push(() => removeNetns(p.netns));
     await createNetns(p.netns);
     return p.netns;
   }
   const owner = await findContainer(deps, network.slice('container:'.length));
   const ownerNetwork = owner.settings.network ?? 'none';
-  if (ownerNetwork !== 'none') {
+  if (ownerNetwork !== 'none' && ownerNetwork !== 'bridge') {
     throw invalid(
       `--network ${network}: that container has no network namespace of its own (${ownerNetwork})`,
     );
   }
   return containerPaths(deps.paths, owner.id).netns;
+}
+
+/** `--network bridge`: the container's own namespace on the host's bridge network, found by its name. */
+async function joinBridge(
+  deps: RuntimeDeps,
+  name: string,
+  id: string,
+  p: ContainerPaths,
+  undo: Array<() => Promise<void>>,
+): Promise<void> {
+  if (!deps.network) throw invalid('--network bridge: this berth has no network configured');
+  const net = await deps.network();
+  const key = `container-${id}`;
+  undo.push(() => net.detach(key));
+  await net.attach({
+    key,
+    owner: { kind: 'container', name },
+    netns: p.netns,
+    ports: [],
+    names: [name],
+    hostsFile: p.hosts,
+  });
 }
 
 /**

@@ -31,6 +31,7 @@ describe('host config', () => {
       pull: { maxConcurrentDownloads: 3, retries: 4, idleTimeoutMs: 30_000 },
       seccompProfile: undefined,
       createTimeoutMs: 60_000,
+      network: { name: 'berth', bridge: 'berth0', subnet: '10.89.0.0/16' },
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
         maxImageBytes: 128 * 2 ** 30,
@@ -49,6 +50,7 @@ describe('host config', () => {
       'auth: { configFile: /root/.docker/config.json }',
       'pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutSeconds: 2.5 }',
       'containers: { createTimeoutSeconds: 0.5 }',
+      'network: { bridge: br-test, subnet: 10.42.0.0/24 }',
     ].join('\n');
     expect(parseHostConfig(text, 'c.yaml')).toEqual({
       plainHttpRegistries: ['registry.lan:5000'],
@@ -56,6 +58,7 @@ describe('host config', () => {
       pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutMs: 2500 },
       seccompProfile: undefined,
       createTimeoutMs: 500,
+      network: { name: 'berth', bridge: 'br-test', subnet: '10.42.0.0/24' },
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
         maxImageBytes: 128 * 2 ** 30,

@@ -98,9 +98,9 @@ describe('broken manifests, with their exact diagnostics', () => {
       ['11:11: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.env.0.valueFrom is not supported by berth'],
     ],
     [
-      'a host port (pods are not published)',
-      pod('web', '\n      ports:\n        - containerPort: 80\n          hostPort: 8080'),
-      ['11:11: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.ports.0.hostPort is not supported by berth'],
+      'a host port out of range',
+      pod('web', '\n      ports:\n        - containerPort: 80\n          hostPort: 70000'),
+      ['11:21: ERR_MANIFEST_SCHEMA: spec.containers.0.ports.0.hostPort must be <= 65535'],
     ],
     [
       'an emptyDir size limit (not enforced)',
