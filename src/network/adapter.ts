@@ -144,6 +144,8 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
         await refreshNames();
         return updated;
       }
+      // Rules of this key with no record: cleared even when refused below, so none stays behind.
+      if (!existing && req.ports.length > 0) await clearPortRules(req);
       const others = (await listAttachments(dirs.attachments)).filter((a) => a.key !== req.key);
       const clash = findPortConflict(
         req.ports,
@@ -153,9 +155,8 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
         throw conflict(
           `${req.owner.kind} ${req.owner.name}: host port ${describePort(clash.port)} is already published by ${clash.owner}`,
         );
-      if (existing)
-        await callChain(existing, 'DEL'); // what a killed attempt (or other ports) left
-      else if (req.ports.length > 0) await clearPortRules(req);
+      // What a killed attempt (or other ports) left.
+      if (existing) await callChain(existing, 'DEL');
       const adding: Attachment = {
         key: req.key,
         owner: req.owner,
@@ -187,8 +188,9 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       await callChain(existing, 'DEL');
       await removeAttachment(dirs.attachments, key);
       await refreshNames();
+      // Nothing of this root on the network: its IPAM state and records go too (none to leak).
       if ((await listAttachments(dirs.attachments)).length === 0)
-        await rm(dirs.ipam, { recursive: true, force: true });
+        await rm(dirs.dir, { recursive: true, force: true });
       await removeIdleBridge(net);
     });
   }
@@ -204,6 +206,6 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
 
 function conflict(message: string): BerthError {
   return new BerthError('ERR_PORT_CONFLICT', 'conflict', message, {
-    hint: 'give one of the pods another hostPort (or hostIP)',
+    hint: 'give one of the pods another hostPort or hostIP',
   });
 }

@@ -37,9 +37,15 @@ export function networkRules(net: NetworkSettings): Rule[] {
       ],
     },
     {
+      // Replies to the host's own 127.0.0.1:hostPort connections come back this way (DNAT undone).
       table: 'filter',
       chain: 'INPUT',
-      spec: ['-i', net.bridge, '-d', '127.0.0.0/8', ...comment, '-j', 'DROP'],
+      spec: [
+        ...['-i', net.bridge, '-d', '127.0.0.0/8'],
+        ...['-m', 'conntrack', '!', '--ctstate', 'RELATED,ESTABLISHED,DNAT'],
+        ...comment,
+        ...['-j', 'DROP'],
+      ],
     },
   ];
 }
