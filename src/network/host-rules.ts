@@ -5,8 +5,9 @@
 // the bridge so 127.0.0.1:hostPort works; without the guard a pod could send to 127.0.0.1 through
 // the bridge: CVE-2020-8558). They are made before the first pod is attached and go with the
 // bridge once no veth is left on it, so a host without pods holds none of them.
+import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
-import { errnoCode } from '../lib/errors.js';
+import { BerthError, errnoCode } from '../lib/errors.js';
 import { runTool } from '../runtime/tool.js';
 import type { NetworkSettings } from './settings.js';
 
@@ -50,31 +51,59 @@ export function networkRules(net: NetworkSettings): Rule[] {
   ];
 }
 
-const iptables = (args: string[], what: string) =>
-  runTool('iptables', ['-w', '5', ...args], what, { code: 'ERR_NETWORK_RULES', kind: 'unavailable' });
+const commentOf = (net: NetworkSettings) => `--comment "berth network ${net.name}"`;
 
-async function hasRule(r: Rule): Promise<boolean> {
-  try {
-    await iptables(['-t', r.table, '-C', r.chain, ...r.spec], 'checking a rule');
-    return true;
-  } catch {
-    return false;
+/** The network's rules the host has now, as iptables-save prints them, per table. */
+async function currentRules(net: NetworkSettings): Promise<Array<{ table: string; line: string }>> {
+  const out: Array<{ table: string; line: string }> = [];
+  for (const table of ['nat', 'filter']) {
+    const { stdout } = await runTool('iptables-save', ['-t', table], 'reading the rules', {
+      code: 'ERR_NETWORK_RULES',
+      kind: 'unavailable',
+    });
+    for (const line of stdout.split('\n'))
+      if (line.startsWith('-A ') && line.includes(commentOf(net))) out.push({ table, line });
   }
+  return out;
 }
 
-/** Each rule once, ahead of whatever the host has (idempotent). */
+/** One `iptables-restore --noflush` for every change: a process, not one per rule and check. */
+function restore(lines: Array<{ table: string; line: string }>): Promise<void> {
+  const text = ['nat', 'filter']
+    .map((t) => [`*${t}`, ...lines.filter((l) => l.table === t).map((l) => l.line), 'COMMIT'].join('\n'))
+    .join('\n');
+  return new Promise((resolve, reject) => {
+    const child = spawn('iptables-restore', ['-w', '5', '--noflush'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new BerthError('ERR_NETWORK_RULES', 'unavailable', `iptables-restore failed: ${stderr.trim()}`)),
+    );
+    child.stdin.end(`${text}\n`);
+  });
+}
+
+const quoted = (spec: string[]) => spec.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ');
+
+/** Each rule once, ahead of whatever the host has (idempotent: a partial set is made whole). */
 export async function ensureNetworkRules(net: NetworkSettings): Promise<void> {
-  for (const r of networkRules(net)) {
-    if (!(await hasRule(r)))
-      await iptables(['-t', r.table, '-I', r.chain, '1', ...r.spec], `network ${net.name}: adding a rule`);
-  }
+  const wanted = networkRules(net);
+  const have = await currentRules(net);
+  if (have.length === wanted.length) return;
+  await restore([
+    ...have.map((h) => ({ table: h.table, line: h.line.replace(/^-A /, '-D ') })),
+    ...wanted.map((r) => ({ table: r.table, line: `-I ${r.chain} 1 ${quoted(r.spec)}` })),
+  ]);
 }
 
 export async function removeNetworkRules(net: NetworkSettings): Promise<void> {
-  for (const r of networkRules(net)) {
-    for (let i = 0; i < 8 && (await hasRule(r)); i++)
-      await iptables(['-t', r.table, '-D', r.chain, ...r.spec], `network ${net.name}: removing a rule`);
-  }
+  const have = await currentRules(net);
+  if (have.length > 0) await restore(have.map((h) => ({ table: h.table, line: h.line.replace(/^-A /, '-D ') })));
 }
 
 /** The bridge's ports (veths), or undefined when there is no such bridge. */
