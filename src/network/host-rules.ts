@@ -82,7 +82,9 @@ function restore(lines: Array<{ table: string; line: string }>): Promise<void> {
     child.on('close', (code) =>
       code === 0
         ? resolve()
-        : reject(new BerthError('ERR_NETWORK_RULES', 'unavailable', `iptables-restore failed: ${stderr.trim()}`)),
+        : reject(
+            new BerthError('ERR_NETWORK_RULES', 'unavailable', `iptables-restore failed: ${stderr.trim()}`),
+          ),
     );
     child.stdin.end(`${text}\n`);
   });
@@ -103,7 +105,8 @@ export async function ensureNetworkRules(net: NetworkSettings): Promise<void> {
 
 export async function removeNetworkRules(net: NetworkSettings): Promise<void> {
   const have = await currentRules(net);
-  if (have.length > 0) await restore(have.map((h) => ({ table: h.table, line: h.line.replace(/^-A /, '-D ') })));
+  if (have.length > 0)
+    await restore(have.map((h) => ({ table: h.table, line: h.line.replace(/^-A /, '-D ') })));
 }
 
 /** The bridge's ports (veths), or undefined when there is no such bridge. */

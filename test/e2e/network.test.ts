@@ -311,6 +311,48 @@ ${extra}`;
     expect(ipamFiles()).toEqual((await ps()).map((p) => p.ip as string).sort());
   }, 120_000);
 
+  it('network ls and inspect show who is on the network; a container made with --network bridge joins it and leaves with its address', async () => {
+    const created = await berth(
+      'container',
+      'create',
+      image,
+      'solo',
+      '--network',
+      'bridge',
+      '--',
+      'sleep',
+      '100000',
+    );
+    expect([created.code, created.stderr]).toEqual([0, '']);
+    expect((await berth('container', 'start', 'solo')).code).toBe(0);
+    const [c, w] = [await pod('client'), await pod('web')];
+    const inspected = JSON.parse((await berth('network', 'inspect', NET, '-o', 'json')).stdout) as {
+      members: Array<{ name: string; ip: string }>;
+    };
+    const solo = inspected.members.find((m) => m.name === 'solo')?.ip as string;
+    expect(inspected).toEqual({
+      name: NET,
+      bridge: BRIDGE,
+      subnet: SUBNET,
+      gateway: GATEWAY,
+      members: [
+        { kind: 'container', name: 'solo', state: 'ready', ip: solo, ports: [] },
+        { kind: 'pod', name: 'client', state: 'ready', ip: c.ip, ports: [] },
+        { kind: 'pod', name: 'web', state: 'ready', ip: w.ip, ports: w.ports },
+      ],
+    });
+    const byName = await exec('solo', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
+    expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
+    const ls = await berth('network', 'ls');
+    expect(ls.stdout.split('\n')[1]?.split(/\s+/)).toEqual([NET, BRIDGE, SUBNET, GATEWAY, '3']);
+    expect((await berth('container', 'rm', '--force', 'solo')).code).toBe(0);
+    const after = JSON.parse((await berth('network', 'inspect', NET, '-o', 'json')).stdout) as {
+      members: Array<{ name: string }>;
+    };
+    expect(after.members.map((m) => m.name)).toEqual(['client', 'web']);
+    expect(ipamFiles()).toEqual([c.ip, w.ip].sort());
+  }, 60_000);
+
   it('a pod cannot reach a service the host keeps on loopback, nor the API socket', async () => {
     const secret = createServer((_, res) => res.end('secret'));
     servers.push(secret);

@@ -17,8 +17,8 @@ export function settingsFromFlags(
   volumesDir: string,
 ): ContainerSettings {
   const network = str(values.network) ?? 'none';
-  if (network !== 'none' && network !== 'host' && !/^container:.+/.test(network)) {
-    throw invalid(`--network must be none, host or container:NAME, not "${network}"`);
+  if (network !== 'none' && network !== 'bridge' && network !== 'host' && !/^container:.+/.test(network)) {
+    throw invalid(`--network must be bridge, none, host or container:NAME, not "${network}"`);
   }
   const memory = str(values.memory);
   const cpus = str(values.cpus);
@@ -80,8 +80,8 @@ export const containerCreate: Command = {
     ['-w, --workdir DIR', 'working directory'],
     ['--read-only', 'mount the root filesystem read-only'],
     [
-      '--network none|host|container:NAME',
-      "none: a network namespace of its own with loopback up (default); host: the host's; container:NAME: that container's",
+      '--network bridge|none|host|container:NAME',
+      "bridge: on the host's bridge network with an address, found by its name; none: a network namespace of its own with loopback up (default); host: the host's; container:NAME: that container's",
     ],
     ['--cap-add CAP, --cap-drop CAP', 'change the default capabilities'],
     ['--privileged', 'every capability, no seccomp, no masked paths (opt-in)'],

@@ -12,6 +12,7 @@ import { imagePrune } from './image-prune.js';
 import { imagePull } from './image-pull.js';
 import { imageRm } from './image-rm.js';
 import { imageUnpack } from './image-unpack.js';
+import { networkInspect, networkLs } from './network.js';
 import { planCommand } from './plan.js';
 import { logs, ps } from './ps.js';
 import { validate } from './validate.js';
@@ -38,4 +39,6 @@ export const COMMANDS: readonly Command[] = [
   containerLs,
   containerLogs,
   containerExec,
+  networkLs,
+  networkInspect,
 ];
