@@ -13,6 +13,7 @@ import { createServer, type Server } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NETWORK_LOCK_DIR } from '../../src/network/adapter.js';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth } from '../helpers/cli.js';
 import { runKilled } from '../helpers/fault-kill.js';
@@ -164,6 +165,10 @@ ${extra}`;
     await registry?.stop();
     await layout?.cleanup();
     await rm(work, { recursive: true, force: true });
+    // The bridge's host-wide lock file (empty; see network/adapter.ts) goes with this test's bridge.
+    await rm(join(NETWORK_LOCK_DIR, 'locks', `bridge-${Buffer.from(BRIDGE).toString('hex')}.lock`), {
+      force: true,
+    });
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
     expect(after).toEqual(before);
