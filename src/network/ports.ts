@@ -54,3 +54,15 @@ export function findDuplicatePort(mine: PortMapping[]): PortMapping | undefined 
 
 /** `10.89.0.5:8080/tcp ← 0.0.0.0:80` style, for `berth ps`. */
 export const formatPort = (p: PortMapping) => `${describePort(p)}->${p.containerPort}`;
+
+/**
+ * `--publish [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp|sctp]`, as Docker writes it; undefined when
+ * it is not that shape or a port is out of range.
+ */
+export function parsePublish(text: string): PortMapping | undefined {
+  const m = /^(?:(\d{1,3}(?:\.\d{1,3}){3}):)?(\d{1,5}):(\d{1,5})(?:\/(tcp|udp|sctp))?$/.exec(text);
+  if (!m) return undefined;
+  const [hostPort, containerPort] = [Number(m[2]), Number(m[3])];
+  if (![hostPort, containerPort].every((p) => p >= 1 && p <= 65535)) return undefined;
+  return { hostPort, containerPort, protocol: (m[4] ?? 'tcp') as PortProtocol, hostIP: m[1] ?? '' };
+}

@@ -126,6 +126,8 @@ async function createHoldingLease(
       });
     }
   }
+  if (settings.ports?.length && settings.network !== 'bridge')
+    throw invalid('--publish needs --network bridge');
   const processArgv = processArgs(image.config, settings.command, settings.entrypoint); // fails early without one
   const stopSignal = stopSignalFor(image.config.config?.StopSignal, image.name);
   const cwd = checkWorkingDir(settings.workdir || image.config.config?.WorkingDir || '/');
@@ -186,7 +188,7 @@ async function createHoldingLease(
     const dns = settings.dns ?? (settings.network === 'bridge' ? {} : undefined);
     await writeFile(p.resolvConf, dns ? resolvConfText(deps.hostResolvConf, dns) : deps.hostResolvConf);
     const netnsPath = await networkNamespace(deps, settings, p, undo);
-    if (settings.network === 'bridge') await joinBridge(deps, settings.name, id, p, undo);
+    if (settings.network === 'bridge') await joinBridge(deps, settings, id, p, undo);
     const caps = capabilities(settings, deps.capBound);
     const confinement = await loadHostConfinement();
     const profile = settings.privileged ? undefined : await deps.seccompProfile();
@@ -297,7 +299,7 @@ async function networkNamespace(
 /** `--network bridge`: the container's own namespace on the host's bridge network, found by its name. */
 async function joinBridge(
   deps: RuntimeDeps,
-  name: string,
+  settings: ContainerSettings,
   id: string,
   p: ContainerPaths,
   undo: Array<() => Promise<void>>,
@@ -308,10 +310,10 @@ async function joinBridge(
   undo.push(() => net.detach(key));
   await net.attach({
     key,
-    owner: { kind: 'container', name },
+    owner: { kind: 'container', name: settings.name },
     netns: p.netns,
-    ports: [],
-    names: [name],
+    ports: settings.ports ?? [],
+    names: [settings.name],
     hostsFile: p.hosts,
   });
 }

@@ -4,6 +4,7 @@
 // seccomp profile) comes in as arguments.
 import { BerthError } from '../lib/errors.js';
 import type { DnsSettings } from '../network/names.js';
+import type { PortMapping } from '../network/ports.js';
 import type { ImageConfig } from '../oci/image.js';
 import {
   ALL_CAPABILITIES,
@@ -66,6 +67,8 @@ export interface ContainerSettings {
    * host: the host's; container:NAME: that container's.
    */
   network?: 'none' | 'bridge' | 'host' | `container:${string}`;
+  /** Published ports (`--network bridge` only). */
+  ports?: PortMapping[];
   /** A hosts file the network keeps up to date (its pod's), bind-mounted as /etc/hosts. */
   hostsFile?: string;
   /** Set for pods on the bridge network: /etc/resolv.conf is the host's without loopback resolvers, plus this. */

@@ -317,16 +317,15 @@ ${extra}`;
   }, 120_000);
 
   it('network ls and inspect show who is on the network; a container made with --network bridge joins it and leaves with its address', async () => {
+    const soloPort = await freePort();
     const created = await berth(
-      'container',
-      'create',
-      image,
-      'solo',
-      '--network',
-      'bridge',
-      '--',
-      'sleep',
-      '100000',
+      ...['container', 'create', image, 'solo', '--network', 'bridge', '-p', `127.0.0.1:${soloPort}:8081`],
+      ...[
+        '--',
+        '/bin/sh',
+        '-c',
+        'mkdir /www && echo solo > /www/index.html && exec httpd -f -p 8081 -h /www',
+      ],
     );
     expect([created.code, created.stderr]).toEqual([0, '']);
     expect((await berth('container', 'start', 'solo')).code).toBe(0);
@@ -341,13 +340,20 @@ ${extra}`;
       subnet: SUBNET,
       gateway: GATEWAY,
       members: [
-        { kind: 'container', name: 'solo', state: 'ready', ip: solo, ports: [] },
+        {
+          kind: 'container',
+          name: 'solo',
+          state: 'ready',
+          ip: solo,
+          ports: [{ hostPort: soloPort, containerPort: 8081, protocol: 'tcp', hostIP: '127.0.0.1' }],
+        },
         { kind: 'pod', name: 'client', state: 'ready', ip: c.ip, ports: [] },
         { kind: 'pod', name: 'web', state: 'ready', ip: w.ip, ports: w.ports },
       ],
     });
     const byName = await exec('solo', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
     expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
+    expect(await get(`http://127.0.0.1:${soloPort}/`)).toBe('200 solo\n');
     const ls = await berth('network', 'ls');
     expect(ls.stdout.split('\n')[1]?.split(/\s+/)).toEqual([NET, BRIDGE, SUBNET, GATEWAY, '3']);
     expect((await berth('container', 'rm', '--force', 'solo')).code).toBe(0);

@@ -6,6 +6,7 @@ import {
   findDuplicatePort,
   findPortConflict,
   type PortMapping,
+  parsePublish,
   publishedPorts,
 } from '../../src/network/ports.js';
 import { checkNetworkSettings, gatewayOf } from '../../src/network/settings.js';
@@ -92,6 +93,20 @@ describe('published ports', () => {
   });
   it('a pod asking twice for one port', () => {
     expect(findDuplicatePort([tcp(80), tcp(81), tcp(80, '127.0.0.1')])).toEqual(tcp(80));
+  });
+});
+
+describe('--publish', () => {
+  it.each([
+    ['8080:80', { hostPort: 8080, containerPort: 80, protocol: 'tcp', hostIP: '' }],
+    ['127.0.0.1:5353:53/udp', { hostPort: 5353, containerPort: 53, protocol: 'udp', hostIP: '127.0.0.1' }],
+    ['70000:80', undefined],
+    ['0:80', undefined],
+    ['80', undefined],
+    ['a:80:80', undefined],
+    ['80:80/icmp', undefined],
+  ])('%s', (text, want) => {
+    expect(parsePublish(text)).toEqual(want);
   });
 });
 
