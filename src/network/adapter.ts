@@ -23,8 +23,8 @@ import {
   writeAttachment,
 } from './attachments.js';
 import { DEFAULT_CNI_BIN, execPlugin } from './cni-exec.js';
-import { addressOf, type CniResult, pluginChain, pluginInput } from './conflist.js';
-import { ensureNetworkRules, removeIdleBridge } from './host-rules.js';
+import { addressOf, type CniResult, pluginChain, pluginInput, portmapChainOf } from './conflist.js';
+import { ensureNetworkRules, hasChain, removeIdleBridge } from './host-rules.js';
 import { rewriteInPlace } from './hosts-file.js';
 import { hostsFileText } from './names.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
@@ -101,7 +101,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
    */
   async function clearPortRules(req: AttachRequest): Promise<void> {
     const portmap = pluginChain(net, dirs.ipam, req.ports).find((c) => c.type === 'portmap');
-    if (!portmap) return;
+    if (!portmap || !(await hasChain('nat', portmapChainOf(net.name, `berth-${req.key}`)))) return;
     await execPlugin({
       binDir,
       type: 'portmap',

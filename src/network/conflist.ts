@@ -4,6 +4,7 @@
 // (never the host's /var/lib/cni, so two berth roots never share them and a reboot clears them
 // with the address it held), then `portmap` for published ports (only when the pod has some).
 // Outbound NAT and forwarding are per network, not per pod (host-rules.ts). Pure.
+import { createHash } from 'node:crypto';
 import type { PortMapping } from './ports.js';
 import type { NetworkSettings } from './settings.js';
 
@@ -67,4 +68,12 @@ export interface CniResult {
 export function addressOf(result: CniResult): string | undefined {
   const ip = result.ips?.find((i) => !i.address.includes(':'));
   return ip?.address.split('/')[0];
+}
+
+/** The DNAT chain portmap names for a container (its `CNI-DN-` + sha512(network + id), cut to 28). */
+export function portmapChainOf(network: string, containerId: string): string {
+  return `CNI-DN-${createHash('sha512')
+    .update(network + containerId)
+    .digest('hex')
+    .slice(0, 21)}`;
 }

@@ -109,6 +109,16 @@ export async function removeNetworkRules(net: NetworkSettings): Promise<void> {
     await restore(have.map((h) => ({ table: h.table, line: h.line.replace(/^-A /, '-D ') })));
 }
 
+/** Whether `chain` exists in `table` (one `iptables -S`, which fails for a missing chain). */
+export async function hasChain(table: 'nat' | 'filter', chain: string): Promise<boolean> {
+  try {
+    await runTool('iptables', ['-w', '5', '-t', table, '-S', chain], 'listing a chain');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The bridge's ports (veths), or undefined when there is no such bridge. */
 export async function bridgePorts(bridge: string): Promise<string[] | undefined> {
   try {

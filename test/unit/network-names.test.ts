@@ -1,6 +1,7 @@
 // The pure parts of pod networking: hosts and resolv.conf text, published ports and their
 // conflicts, network settings, and which pod waits for a host port in the plan.
 import { describe, expect, it } from 'vitest';
+import { portmapChainOf } from '../../src/network/conflist.js';
 import { hostsFileText, resolvConfText } from '../../src/network/names.js';
 import {
   findDuplicatePort,
@@ -145,5 +146,11 @@ describe('plan: who waits for a host port', () => {
     expect([...waits]).toEqual([
       ['z', 'z: ERR_PORT_CONFLICT: host port 0.0.0.0:80/tcp is already published by pod a'],
     ]);
+  });
+});
+
+describe('portmap chain name', () => {
+  it('is the one the plugin makes (seen on a host: network tryn, container berth-pod-a)', () => {
+    expect(portmapChainOf('tryn', 'berth-pod-a')).toBe('CNI-DN-fae8764aec211a7aca4f5');
   });
 });
