@@ -35,7 +35,11 @@ export function podNetworkMode(pod: PodManifest): PodNetworkMode {
 
 /** The pod's bridge network settings, or undefined when it is not on the bridge network. */
 export function podNetworkOf(pod: PodManifest, home: string): PodNetwork | undefined {
-  if (podNetworkMode(pod) !== 'bridge') return undefined;
+  const mode = podNetworkMode(pod);
+  if (mode !== 'bridge') {
+    checkPortsOutsideBridge(pod, mode);
+    return undefined;
+  }
   const names = [...new Set([pod.metadata.name, ...(pod.spec.hostname ? [pod.spec.hostname] : [])])];
   const dns: DnsSettings = {
     ...(pod.spec.dnsPolicy ? { policy: pod.spec.dnsPolicy } : {}),
@@ -52,4 +56,28 @@ export function podNetworkOf(pod: PodManifest, home: string): PodNetwork | undef
     hostsFile: join(home, 'hosts'),
     dns,
   };
+}
+
+/**
+ * A hostPort means something only on the bridge network: on the host's network the container
+ * listens there itself (Kubernetes requires hostPort = containerPort), and a loopback-only pod has
+ * nothing to publish. Either is an error of the manifest rather than a port silently not published.
+ */
+function checkPortsOutsideBridge(pod: PodManifest, mode: 'none' | 'host'): void {
+  for (const c of pod.spec.containers)
+    for (const p of c.ports ?? []) {
+      if (p.hostPort === undefined) continue;
+      if (mode === 'none')
+        throw new BerthError(
+          'ERR_MANIFEST_INVALID',
+          'invalid',
+          `container ${c.name}: hostPort ${p.hostPort} needs the bridge network (${NETWORK_ANNOTATION}: none has only loopback)`,
+        );
+      if (p.hostPort !== p.containerPort)
+        throw new BerthError(
+          'ERR_MANIFEST_INVALID',
+          'invalid',
+          `container ${c.name}: with hostNetwork, hostPort ${p.hostPort} must equal containerPort ${p.containerPort}`,
+        );
+    }
 }

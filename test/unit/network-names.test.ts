@@ -1,8 +1,10 @@
 // The pure parts of pod networking: hosts and resolv.conf text, published ports and their
 // conflicts, network settings, and which pod waits for a host port in the plan.
 import { describe, expect, it } from 'vitest';
+import type { PodManifest } from '../../src/manifest/kinds.js';
 import { portmapChainOf } from '../../src/network/conflist.js';
 import { hostsFileText, resolvConfText } from '../../src/network/names.js';
+import { podNetworkOf } from '../../src/network/pod-network.js';
 import {
   findDuplicatePort,
   findPortConflict,
@@ -152,5 +154,55 @@ describe('plan: who waits for a host port', () => {
 describe('portmap chain name', () => {
   it('is the one the plugin makes (seen on a host: network tryn, container berth-pod-a)', () => {
     expect(portmapChainOf('tryn', 'berth-pod-a')).toBe('CNI-DN-fae8764aec211a7aca4f5');
+  });
+});
+
+describe("a pod's network from its manifest", () => {
+  const manifest = (spec: object, annotations?: Record<string, string>) =>
+    ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', ...(annotations ? { annotations } : {}) },
+      spec: {
+        containers: [{ name: 'main', image: 'busybox', ports: [{ containerPort: 80, hostPort: 8080 }] }],
+        ...spec,
+      },
+    }) as PodManifest;
+  it('bridge by default: ports, names, aliases, hosts file, DNS', () => {
+    expect(
+      podNetworkOf(
+        manifest({
+          hostname: 'www',
+          hostAliases: [{ ip: '10.1.2.3', hostnames: ['db'] }, { ip: '10.9.9.9' }],
+          dnsPolicy: 'None',
+        }),
+        '/r/pods/web',
+      ),
+    ).toEqual({
+      ports: [{ hostPort: 8080, containerPort: 80, protocol: 'tcp', hostIP: '' }],
+      names: ['web', 'www'],
+      aliases: [{ ip: '10.1.2.3', names: ['db'] }],
+      hostsFile: '/r/pods/web/hosts',
+      dns: { policy: 'None' },
+    });
+  });
+  it.each([
+    [
+      'a hostPort on a loopback-only pod',
+      manifest({}, { 'berth.dev/network': 'none' }),
+      'needs the bridge network',
+    ],
+    [
+      'a hostPort other than the containerPort on the host network',
+      manifest({ hostNetwork: true }),
+      'must equal containerPort 80',
+    ],
+    [
+      'an unknown network annotation',
+      manifest({}, { 'berth.dev/network': 'macvlan' }),
+      'must be bridge or none',
+    ],
+  ])('%s is an error', (_, pod, message) => {
+    expect(() => podNetworkOf(pod, '/r/pods/web')).toThrow(message);
   });
 });
