@@ -14,6 +14,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETWORK_LOCK_DIR } from '../../src/network/adapter.js';
+import { portmapChainOf } from '../../src/network/conflist.js';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth } from '../helpers/cli.js';
 import { runKilled } from '../helpers/fault-kill.js';
@@ -79,7 +80,10 @@ function networkFootprint() {
     bridge: existsSync(`/sys/class/net/${BRIDGE}`),
     links,
     rules: [...ours, ...chainLines],
-    dnatChains: save.filter((l) => l.startsWith(':CNI-DN-')).length,
+    // Chains of this test's pods even with no jump left to them (other tests' are not counted).
+    dnatChains: ['web', 'client', 'clash', 'late']
+      .map((n) => `:${portmapChainOf(NET, `berth-pod-${n}`)} `)
+      .filter((c) => save.some((l) => l.startsWith(c))),
   };
 }
 
@@ -176,7 +180,7 @@ ${extra}`;
   });
 
   it('a pod gets an address on the bridge, reaches the host, and the host reaches it by address and published port', async () => {
-    expect(before).toEqual({ bridge: false, links: [], rules: [], dnatChains: before.dnatChains });
+    expect(before).toEqual({ bridge: false, links: [], rules: [], dnatChains: [] });
     await writePod('web', web());
     await writePod('client', idle('client'));
     expect((await berth('apply', dir)).code).toBe(0);
