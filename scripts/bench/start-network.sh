@@ -10,6 +10,11 @@ network_cleanup=network_cleanup_fn
 network_cleanup_fn() {
   # cleanup() removed berth's containers and stopped containerd; what is left is ours to remove.
   for f in "${cni_made[@]}"; do rm -rf "$f"; done
+  # ctr run --rm --cni leaves its bridge plugin's masquerade rules behind (it calls no DEL).
+  iptables-save -t nat | grep -- '^-A POSTROUTING .*name: \\"bench-ctr\\"' | while read -r line; do
+    eval "iptables -t nat ${line/#-A/-D}" 2>/dev/null
+    iptables -t nat -F "${line##*-j }" 2>/dev/null && iptables -t nat -X "${line##*-j }" 2>/dev/null
+  done
   ip link del "$bench_bridge" 2>/dev/null || true
   ip link del cni-bench0 2>/dev/null || true
   rm -f "/run/berth-networks/locks/bridge-$(printf %s "$bench_bridge" | od -An -tx1 | tr -d ' \n').lock"
@@ -20,11 +25,13 @@ BN=("${B[@]}")
 
 log "preparing: berth pull, a private containerd with the image and a CNI conflist"
 "${BN[@]}" image pull "$image" >/dev/null
-if [ ! -e /etc/cni/net.d ]; then
-  mkdir -p /etc/cni/net.d && cni_made+=(/etc/cni/net.d)
-fi
+# Made only where missing, and removed after (the last made first: children before parents).
+[ -e /etc/cni ] || cni_made=(/etc/cni "${cni_made[@]}")
+[ -e /etc/cni/net.d ] || cni_made=(/etc/cni/net.d "${cni_made[@]}")
+mkdir -p /etc/cni/net.d
+[ -e /opt/cni ] || cni_made=(/opt/cni "${cni_made[@]}")
 if [ ! -e /opt/cni/bin ]; then
-  mkdir -p /opt/cni && ln -s /usr/lib/cni /opt/cni/bin && cni_made+=(/opt/cni/bin)
+  mkdir -p /opt/cni && ln -s /usr/lib/cni /opt/cni/bin && cni_made=(/opt/cni/bin "${cni_made[@]}")
 fi
 conflist=/etc/cni/net.d/10-berth-bench.conflist
 cat >"$conflist" <<JSON
@@ -35,7 +42,7 @@ cat >"$conflist" <<JSON
   {"type": "portmap", "capabilities": {"portMappings": true}, "snat": true}
 ]}
 JSON
-cni_made+=("$conflist")
+cni_made=("$conflist" "${cni_made[@]}")
 start_containerd "$mnt/containerd"
 CTR images pull --plain-http "$image" >/dev/null
 
