@@ -119,7 +119,16 @@ export async function observeSandboxes(host: HostLayout): Promise<Map<string, Ob
       netns: mounted.has(await resolved(join(host.netns, `pod-${name}`))),
       volumes,
       ...(source ? { source } : {}),
-      ...(attached ? { network: { state: attached.state, ports: attached.ports } } : {}),
+      ...(attached
+        ? {
+            network: {
+              state: attached.state,
+              ports: attached.ports,
+              names: attached.names,
+              aliases: attached.aliases ?? [],
+            },
+          }
+        : {}),
     });
   }
   return out;

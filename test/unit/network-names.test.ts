@@ -15,6 +15,7 @@ import {
 import { checkNetworkSettings, gatewayOf } from '../../src/network/settings.js';
 import type { DesiredPod } from '../../src/reconcile/desired.js';
 import { planPortWaits } from '../../src/reconcile/plan-ports.js';
+import { checkSandbox, type ObservedSandbox } from '../../src/reconcile/sandbox.js';
 
 const tcp = (hostPort: number, hostIP = ''): PortMapping => ({
   hostPort,
@@ -204,5 +205,40 @@ describe("a pod's network from its manifest", () => {
     ],
   ])('%s is an error', (_, pod, message) => {
     expect(() => podNetworkOf(pod, '/r/pods/web')).toThrow(message);
+  });
+});
+
+describe('a sandbox on the network is whole only as the pod asks', () => {
+  const want = {
+    ports: [tcp(80)],
+    names: ['web'],
+    aliases: [{ ip: '10.1.2.3', names: ['db'] }],
+    hostsFile: '',
+    dns: {},
+  };
+  const pod = {
+    name: 'web',
+    netnsPath: '/s/netns/pod-web',
+    podDirs: [],
+    createDirs: [],
+    network: want,
+  } as unknown as DesiredPod;
+  const seen = (network: object) => ({
+    netns: true,
+    volumes: {},
+    network: { state: 'ready' as const, ...network },
+  });
+  it.each([
+    ['as asked', { ports: [tcp(80)], names: ['web'], aliases: want.aliases }, 'whole'],
+    ['a record from before names were kept', { ports: [tcp(80)] }, 'whole'],
+    ['another port', { ports: [tcp(81)], names: ['web'], aliases: want.aliases }, 'broken'],
+    [
+      'other hostAliases (a new pod, as in Kubernetes)',
+      { ports: [tcp(80)], names: ['web'], aliases: [] },
+      'broken',
+    ],
+    ['setup killed mid-way', { state: 'adding', ports: [tcp(80)] }, 'broken'],
+  ])('%s', (_, network, check) => {
+    expect(checkSandbox(pod, seen(network) as ObservedSandbox)).toBe(check);
   });
 });
