@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up a Debian 12 host (as root) to build, test and run berth. Idempotent: every step checks
 # first, so a second run takes seconds and changes nothing.
-#   - Debian packages: runc, conmon, CNI plugins, docker-registry, skopeo, umoci, busybox-static, …
+#   - Debian packages: runc, conmon, CNI plugins and iptables (pod networking), docker-registry, skopeo, umoci, busybox-static, …
 #   - Node 24 under /opt/berth/node when the host's Node is older (from the npm registry's `node`
 #     package, which ships the official binary)
 #   - npm dependencies, the TypeScript build, and a `berth` launcher in /usr/local/bin
@@ -11,7 +11,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 [ "$(id -u)" = 0 ] || { log "run as root (apt-get, /opt, /usr/local/bin)"; exit 1; }
 
-PACKAGES=(runc conmon containernetworking-plugins docker-registry skopeo umoci busybox-static
+PACKAGES=(runc conmon containernetworking-plugins iptables docker-registry skopeo umoci busybox-static
   curl pigz ca-certificates iproute2 util-linux e2fsprogs attr python3-minimal golang-github-containers-common)
 missing=()
 for p in "${PACKAGES[@]}"; do

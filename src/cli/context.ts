@@ -88,6 +88,12 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
       now: io.now,
       logSizeMax: async () => (await hostConfig()).logs.maxBytes,
       createTimeoutMs: async () => (await hostConfig()).createTimeoutMs,
+      network: once(async () =>
+        (await import('../network/adapter.js')).createNetworkAdapter({
+          settings: (await hostConfig()).network,
+          state: flags.state,
+        }),
+      ),
     };
   });
   const events = once<EventRing>(async () => {

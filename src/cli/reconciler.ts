@@ -4,6 +4,7 @@ import { availableParallelism, hostname, networkInterfaces, totalmem } from 'nod
 import { join } from 'node:path';
 import { acquireLock } from '../content/lock.js';
 import { lastGoodStore } from '../manifest/last-good.js';
+import { networkDirs } from '../network/attachments.js';
 import type { NodeFacts } from '../reconcile/downward.js';
 import type { Reconciler } from '../reconcile/loop.js';
 import type { Action } from '../reconcile/plan.js';
@@ -20,6 +21,7 @@ export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
       pods: join(ctx.flags.root, 'pods'),
       netns: rt.paths.netns,
       node: nodeFacts(),
+      attachments: networkDirs(ctx.flags.state, (await ctx.hostConfig()).network.name).attachments,
     },
     status: statusFile(statusPath(ctx.flags.state)),
     lastGood: lastGoodStore(join(ctx.flags.root, 'last-good')),

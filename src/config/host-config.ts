@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { loadSchema } from '../lib/schemas.js';
 import { parseYamlWithSchema } from '../lib/yaml-validate.js';
+import { checkNetworkSettings, DEFAULT_NETWORK, type NetworkSettings } from '../network/settings.js';
 import {
   DEFAULT_REGISTRY_KEY,
   normalizeRegistries,
@@ -30,6 +31,8 @@ export interface HostConfig {
   /** Disk-pressure image GC thresholds (percent of the store's file system). */
   images: { gcHighPercent: number; gcLowPercent: number; importDir?: string };
   logs: { maxBytes: number };
+  /** The bridge network pods join by default. */
+  network: NetworkSettings;
   unpack: {
     maxLayerBytes: number;
     maxImageBytes: number;
@@ -57,6 +60,7 @@ interface RawHostConfig {
   containers?: { seccompProfile?: string; createTimeoutSeconds?: number };
   images?: { gcHighPercent?: number; gcLowPercent?: number; importDir?: string };
   logs?: { maxBytes?: number };
+  network?: Partial<NetworkSettings>;
   unpack?: {
     maxLayerBytes?: number;
     maxImageBytes?: number;
@@ -87,6 +91,7 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
     createTimeoutMs: Math.round((raw.containers?.createTimeoutSeconds ?? 60) * 1000),
     images: imageGcSettings(raw.images),
     logs: { maxBytes: raw.logs?.maxBytes ?? 10 * 2 ** 20 },
+    network: checkNetworkSettings({ ...DEFAULT_NETWORK, ...raw.network }),
     unpack: {
       maxLayerBytes: raw.unpack?.maxLayerBytes ?? 64 * 2 ** 30,
       maxImageBytes: raw.unpack?.maxImageBytes ?? 128 * 2 ** 30,

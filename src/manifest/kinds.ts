@@ -21,7 +21,13 @@ export interface ContainerManifest {
   workingDir?: string;
   env?: EnvVar[];
   envFrom?: EnvFromSource[];
-  ports?: Array<{ name?: string; containerPort: number; protocol?: string }>;
+  ports?: Array<{
+    name?: string;
+    containerPort: number;
+    protocol?: string;
+    hostPort?: number;
+    hostIP?: string;
+  }>;
   resources?: {
     requests?: { cpu?: string | number; memory?: string | number };
     limits?: { cpu?: string | number; memory?: string | number };
@@ -89,6 +95,13 @@ export interface PodManifest {
     volumes?: VolumeManifest[];
     imagePullSecrets?: Array<{ name: string }>;
     serviceAccountName?: string;
+    dnsPolicy?: 'Default' | 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'None';
+    dnsConfig?: {
+      nameservers?: string[];
+      searches?: string[];
+      options?: Array<{ name: string; value?: string }>;
+    };
+    hostAliases?: Array<{ ip: string; hostnames?: string[] }>;
   };
 }
 

@@ -12,7 +12,6 @@ import { at, type ParsedDoc } from './position.js';
 import { isError } from './severity.js';
 import { applyPodmanSlips } from './slips.js';
 import { applyPodTiers } from './tier-check.js';
-import { unsupportedField } from './unsupported.js';
 import { withYaml11Octal } from './yaml-octal.js';
 
 const KINDS: Record<string, { schema: string }> = {
@@ -105,15 +104,7 @@ function checkDocument(
   }
   // A Pod's warned and refused fields, and the slips podman tolerates, are said (and dropped) first.
   const early = kind === 'Pod' ? podPrechecks(doc, value, lc, file) : [];
-  const problems = validateDocument(
-    doc,
-    value,
-    lc,
-    file,
-    loadSchema(known.schema),
-    'ERR_MANIFEST_SCHEMA',
-    unsupportedField,
-  );
+  const problems = validateDocument(doc, value, lc, file, loadSchema(known.schema), 'ERR_MANIFEST_SCHEMA');
   if (problems.length === 0) {
     const kind = p.value.kind;
     problems.push(...(kind === 'Pod' ? checkPod(p) : kind === 'Image' ? checkImage(p) : checkObject(p)));

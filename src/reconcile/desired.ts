@@ -15,6 +15,8 @@ import { dependencyIdentity, podIdentity } from '../manifest/identity.js';
 import type { LoadedDoc, PodManifest } from '../manifest/kinds.js';
 import { buildObjectStore, type ObjectStore } from '../manifest/objects/store.js';
 import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from '../manifest/requests.js';
+import type { DnsSettings } from '../network/names.js';
+import { type PodNetwork, podNetworkOf } from '../network/pod-network.js';
 import { parseReference } from '../oci/reference.js';
 import type { RestartPolicy } from '../runtime/restart.js';
 import type { ContainerMount, ContainerSettings } from '../runtime/spec.js';
@@ -63,6 +65,8 @@ export interface DesiredPod {
   /** Host paths to create first (hostPath type DirectoryOrCreate). */
   createDirs: string[];
   netnsPath?: string;
+  /** On the bridge network: its published ports, names and hosts file (none: loopback or host). */
+  network?: PodNetwork;
   /** `<root>/pods/<name>`: its record and emptyDirs. */
   home: string;
 }
@@ -97,6 +101,8 @@ export interface HostLayout {
   netns: string;
   /** The host as the downward API shows it. */
   node?: NodeFacts;
+  /** `<state>/network/<name>/attachments`: where pods' addresses are recorded (network/attachments.ts). */
+  attachments?: string;
 }
 
 /** Kubernetes' default: Always for `:latest` or no tag, IfNotPresent otherwise. */
@@ -172,6 +178,7 @@ function containerOf(
   const id = podIdentity(pod.metadata);
   const runtimeName = runtimeNameOf(id, c.name);
   const hostNetwork = pod.spec.hostNetwork === true;
+  const network = podNetworkOf(pod, join(host.pods, id));
   const settings: ContainerSettings = {
     name: runtimeName,
     hostname: pod.spec.hostname ?? pod.metadata.name,
@@ -188,6 +195,7 @@ function containerOf(
     capDrop: sc.capabilities?.drop ?? [],
     network: hostNetwork ? 'host' : 'none',
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${id}`) }),
+    ...(network ? { hostsFile: network.hostsFile, dns: network.dns satisfies DnsSettings } : {}),
     mounts: mountsFor(pod, c, host),
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
   };
@@ -203,6 +211,9 @@ function containerOf(
     ...(Object.keys(values.sources).length > 0 ? { sources: values.sources, sourced: values.sourced } : {}),
   };
 }
+
+const optional = <K extends string, V>(k: K, v: V | undefined) =>
+  (v === undefined ? {} : { [k]: v }) as Partial<Record<K, V>>;
 
 export function desiredPod(
   pod: PodManifest,
@@ -253,6 +264,7 @@ export function desiredPod(
       .filter((v) => v.hostPath?.type === 'DirectoryOrCreate')
       .map((v) => v.hostPath?.path as string),
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${id}`) }),
+    ...optional('network', podNetworkOf(pod, join(host.pods, id))),
     home: join(host.pods, id),
   };
 }

@@ -168,11 +168,11 @@ async function runOne(
       );
     case 'setup-pod': {
       const pod = desired.pods.find((p) => p.name === a.pod);
-      if (pod) await slots.step(() => setUpPod(pod));
+      if (pod) await slots.step(() => setUpPod(pod, rt.network));
       return;
     }
     case 'teardown-pod':
-      return slots.step(() => tearDownPod(a.pod, deps.host));
+      return slots.step(() => tearDownPod(a.pod, deps.host, rt.network));
     case 'write-volume': {
       const v = desired.pods.find((p) => p.name === a.pod)?.configVolumes?.find((x) => x.name === a.volume);
       if (v) await writeConfigVolume(v.path, v.stamp, desired.volumeFiles?.get(v.path) ?? []);

@@ -79,5 +79,11 @@ export async function observePods(rt: RuntimeDeps, status: StatusFile): Promise<
   const observed = await Promise.all(
     records.map(async (record) => ({ record, status: await containerStatus(rt, record) })),
   );
-  return podViews(observed, status.read());
+  const attached = rt.network ? await (await rt.network()).list() : [];
+  const addresses = new Map(
+    attached
+      .filter((a) => a.owner.kind === 'pod' && a.state === 'ready')
+      .map((a) => [a.owner.name, { ip: a.ip ?? null, ports: a.ports }]),
+  );
+  return podViews(observed, status.read(), addresses);
 }

@@ -18,6 +18,7 @@ import { nextBackoff, shouldRestart } from '../runtime/restart.js';
 import type { DesiredContainer, DesiredPod, DesiredState } from './desired.js';
 import { activeFailure, podFingerprint, podKey } from './failures.js';
 import { planImages } from './plan-images.js';
+import { planPortWaits } from './plan-ports.js';
 import {
   type Action,
   ANNOTATION,
@@ -353,6 +354,7 @@ export function plan(input: PlanInput): Action[] {
     if (mine.some((c) => podOf(c) === pod))
       actions.push({ kind: 'wait', pod, reason: `${pod}: kept as it runs (${why})` });
   }
+  const portWaits = planPortWaits(desired.pods, input.observed.sandboxes);
   for (const pod of desired.pods) {
     if (frozen.has(pod.name)) continue;
     const working = busy(pod.name);
@@ -367,6 +369,11 @@ export function plan(input: PlanInput): Action[] {
         pod: pod.name,
         reason: `${pod.name}: waiting for ${pod.waitingFor.join(', ')}`,
       });
+      continue;
+    }
+    const portHeld = portWaits.get(pod.name);
+    if (portHeld) {
+      actions.push({ kind: 'wait', pod: pod.name, reason: portHeld });
       continue;
     }
     const acts = planPod(

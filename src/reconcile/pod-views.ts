@@ -3,6 +3,7 @@
 // the reconcile wants but that does not exist (its creation failed, it waits for an image or a
 // dependency) shows as `waiting`. Pure.
 import { namespaceOfIdentity } from '../manifest/identity.js';
+import type { PortMapping } from '../network/ports.js';
 import { type ContainerStatus, LOST } from '../runtime/containers.js';
 import type { ContainerRecord } from '../runtime/record.js';
 import { podKey } from './failures.js';
@@ -33,6 +34,10 @@ export interface PodView {
   waiting: string | null;
   /** The last failure of a pod-wide action (its network namespace, its directories). */
   lastError: string | null;
+  /** Its address on the bridge network (null: not on it, or not set up). */
+  ip: string | null;
+  /** Its published ports. */
+  ports: PortMapping[];
   containers: ContainerView[];
 }
 
@@ -62,7 +67,11 @@ function exitError(s: ContainerStatus): string | null {
   return s.state === 'exited' && s.exitCode !== 0 ? `exited ${s.exitCode ?? '?'}` : null;
 }
 
-export function podViews(observed: ObservedRecord[], status: ReconcileStatus | undefined): PodView[] {
+export function podViews(
+  observed: ObservedRecord[],
+  status: ReconcileStatus | undefined,
+  addresses: Map<string, { ip: string | null; ports: PortMapping[] }> = new Map(),
+): PodView[] {
   const failures = status?.failures ?? {};
   const imageErrors = new Map<string, string>(); // `pod/container` → why its image is missing
   for (const [key, f] of Object.entries(failures)) {
@@ -78,6 +87,7 @@ export function podViews(observed: ObservedRecord[], status: ReconcileStatus | u
     byPod.set(pod, [...(byPod.get(pod) ?? []), o]);
   }
   const names = new Set([...byPod.keys(), ...Object.keys(status?.pods ?? {})]);
+  const none = { ip: null, ports: [] };
   return [...names].sort().map((name) => {
     const known = status?.pods[name];
     const records = byPod.get(name) ?? [];
@@ -117,6 +127,7 @@ export function podViews(observed: ObservedRecord[], status: ReconcileStatus | u
       sourceFile: known?.file || records[0]?.record.annotations?.[ANNOTATION.source] || '',
       waiting: known?.waiting ?? null,
       lastError: failure && !failure.container ? failure.error : null,
+      ...(addresses.get(name) ?? none),
       containers,
     };
   });

@@ -7,10 +7,12 @@
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { chmod, chown, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoCode } from '../lib/errors.js';
+import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { readMountPoints } from '../lib/mountinfo.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
+import type { NetworkAdapter } from '../network/adapter.js';
+import { readAttachment } from '../network/attachments.js';
 import { readDataStampSync } from '../runtime/config-volumes.js';
 import { createNetns, removeNetns } from '../runtime/netns.js';
 import { removeBundleDir } from '../runtime/remove-bundle.js';
@@ -26,13 +28,25 @@ import type { ObservedSandbox } from './sandbox.js';
  */
 export const TMPFS_OPTIONS = 'nosuid,nodev,mode=0777,size=50%';
 
-export async function setUpPod(pod: DesiredPod): Promise<void> {
+export async function setUpPod(pod: DesiredPod, network?: () => Promise<NetworkAdapter>): Promise<void> {
   // The record first: a sandbox half made by a crash is still known to be this folder's.
   await makeDirs(pod.home, 0o700);
   await writeFileAtomic(join(pod.home, 'pod.json'), `${JSON.stringify({ source: pod.file })}\n`, 0o600);
   if (pod.netnsPath && !(await isMountPoint(pod.netnsPath))) {
     await rm(pod.netnsPath, { force: true }); // a file left by a crash or a reboot, not a namespace
     await createNetns(pod.netnsPath);
+  }
+  if (pod.network && pod.netnsPath) {
+    if (!network) throw new BerthError('ERR_NETWORK', 'internal', `pod ${pod.name}: no network adapter`);
+    await (await network()).attach({
+      key: `pod-${pod.name}`,
+      owner: { kind: 'pod', name: pod.name },
+      netns: pod.netnsPath,
+      ports: pod.network.ports,
+      names: pod.network.names,
+      hostsFile: pod.network.hostsFile,
+      aliases: pod.network.aliases,
+    });
   }
   for (const d of pod.createDirs) await makeDirs(d);
   for (const d of pod.podDirs) {
@@ -53,7 +67,13 @@ export async function setUpPod(pod: DesiredPod): Promise<void> {
   }
 }
 
-export async function tearDownPod(name: string, host: HostLayout): Promise<void> {
+export async function tearDownPod(
+  name: string,
+  host: HostLayout,
+  network?: () => Promise<NetworkAdapter>,
+): Promise<void> {
+  // Its address and port rules first, while the namespace (and the veth in it) is still there.
+  if (network) await (await network()).detach(`pod-${name}`);
   await removeNetns(join(host.netns, `pod-${name}`));
   const volumes = join(host.pods, name, 'volumes');
   for (const v of await readdir(volumes).catch(() => [] as string[])) {
@@ -116,11 +136,22 @@ export async function observeSandboxes(host: HostLayout): Promise<Map<string, Ob
       if (stamp) stamps[path] = stamp;
     }
     const source = sourceOf(home);
+    const attached = host.attachments ? await readAttachment(host.attachments, `pod-${name}`) : undefined;
     out.set(name, {
       netns: mounted.has(resolved(join(host.netns, `pod-${name}`))),
       volumes,
       ...(Object.keys(stamps).length > 0 ? { stamps } : {}),
       ...(source ? { source } : {}),
+      ...(attached
+        ? {
+            network: {
+              state: attached.state,
+              ports: attached.ports,
+              names: attached.names,
+              aliases: attached.aliases ?? [],
+            },
+          }
+        : {}),
     });
   }
   return out;

@@ -4,6 +4,8 @@
 // A sandbox made again means, as in Kubernetes, every container of the pod is made again (init
 // containers run again), except what the restart policy says is finished. Pure.
 import { dirname } from 'node:path';
+import type { HostEntry } from '../network/names.js';
+import type { PortMapping } from '../network/ports.js';
 import type { RestartPolicy } from '../runtime/restart.js';
 import type { DesiredPod } from './desired.js';
 
@@ -16,6 +18,8 @@ export interface ObservedSandbox {
   stamps?: Record<string, string>;
   /** The manifest file it was set up from (`<root>/pods/<name>/pod.json`), when recorded. */
   source?: string;
+  /** Its place on the bridge network, when it has one (`adding`: a setup that did not finish). */
+  network?: { state: 'adding' | 'ready'; ports: PortMapping[]; names?: string[]; aliases?: HostEntry[] };
 }
 
 export type SandboxCheck = 'none-needed' | 'whole' | 'missing' | 'broken';
@@ -28,9 +32,19 @@ export function checkSandbox(pod: DesiredPod, s: ObservedSandbox | undefined): S
   if (!needsSandbox(pod)) return 'none-needed';
   if (!s) return 'missing';
   if (pod.netnsPath && !s.netns) return 'broken';
+  if (pod.network && !isAttachedAsAsked(pod.network, s.network)) return 'broken';
   const whole = pod.podDirs.every((d) => (d.memory ? s.volumes[d.path] === true : d.path in s.volumes));
   return whole ? 'whole' : 'broken';
 }
+
+/** On the network, fully, with the ports it asks for now (other ports: set up again). */
+const isAttachedAsAsked = (want: NonNullable<DesiredPod['network']>, n: ObservedSandbox['network']) =>
+  n?.state === 'ready' &&
+  JSON.stringify(n.ports) === JSON.stringify(want.ports) &&
+  // Names and hostAliases are the pod's (Kubernetes makes a new pod for a change of them): an
+  // older record says nothing of them and is taken as it is.
+  (n.aliases === undefined || JSON.stringify(n.aliases) === JSON.stringify(want.aliases)) &&
+  (n.names === undefined || JSON.stringify(n.names) === JSON.stringify(want.names));
 
 /** The folder a pod came from: its manifest file's directory. */
 export const folderOf = (source: string | undefined) => (source ? dirname(source) : undefined);

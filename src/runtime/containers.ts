@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import { BerthError, errnoCode, hasCode } from '../lib/errors.js';
+import type { NetworkAdapter } from '../network/adapter.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { conmonOf } from './conmon-process.js';
 import { markImageUsed } from './mark-used.js';
@@ -42,6 +43,8 @@ export interface RuntimeDeps {
   logSizeMax(): Promise<number>;
   /** How long conmon and `runc create` may take to report (conmon.ts); the host config's. */
   createTimeoutMs?(): Promise<number>;
+  /** The host's bridge network (host config `network:`), opened when a pod or container joins it. */
+  network?(): Promise<NetworkAdapter>;
   sleep?: (ms: number) => Promise<void>;
 }
 

@@ -8,6 +8,7 @@ import type { ContentStore } from '../content/types.js';
 import { describeImage, findImages } from '../images/index.js';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { resolvConfText } from '../network/names.js';
 import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from '../snapshot/chain.js';
 import { copyTree } from '../snapshot/copy-tree.js';
@@ -129,6 +130,8 @@ async function createHoldingLease(
       });
     }
   }
+  if (settings.ports?.length && settings.network !== 'bridge')
+    throw invalid('--publish needs --network bridge');
   const processArgv = processArgs(image.config, settings.command, settings.entrypoint); // fails early without one
   const stopSignal = stopSignalFor(image.config.config?.StopSignal, image.name);
   const cwd = checkWorkingDir(settings.workdir || image.config.config?.WorkingDir || '/');
@@ -190,8 +193,10 @@ async function createHoldingLease(
       p.hosts,
       `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`,
     );
-    await writeFile(p.resolvConf, deps.hostResolvConf);
+    const dns = settings.dns ?? (settings.network === 'bridge' ? {} : undefined);
+    await writeFile(p.resolvConf, dns ? resolvConfText(deps.hostResolvConf, dns) : deps.hostResolvConf);
     const netnsPath = await networkNamespace(deps, settings, p, undo);
+    if (settings.network === 'bridge') await joinBridge(deps, settings, id, p, undo);
     const caps = capabilities(settings, deps.capBound);
     const confinement = await loadHostConfinement();
     const unconfined = settings.privileged || settings.seccomp === 'unconfined';
@@ -218,7 +223,7 @@ async function createHoldingLease(
         capBound: deps.capBound,
         ...(netnsPath ? { netnsPath } : {}),
         hostname: p.hostname,
-        etcHosts: p.hosts,
+        etcHosts: settings.hostsFile ?? p.hosts,
         resolvConf: p.resolvConf,
         cgroupsPath: containerCgroupPath(id),
         cgroupNamespace: confinement.cgroupNamespace,
@@ -299,19 +304,41 @@ async function networkNamespace(
       throw invalid(`network namespace ${settings.netnsPath} does not exist`);
     return settings.netnsPath;
   }
-  if (network === 'none') {
+  if (network === 'none' || network === 'bridge') {
     undo.push(() => removeNetns(p.netns));
     await createNetns(p.netns);
     return p.netns;
   }
   const owner = await findContainer(deps, network.slice('container:'.length));
   const ownerNetwork = owner.settings.network ?? 'none';
-  if (ownerNetwork !== 'none') {
+  if (ownerNetwork !== 'none' && ownerNetwork !== 'bridge') {
     throw invalid(
       `--network ${network}: that container has no network namespace of its own (${ownerNetwork})`,
     );
   }
   return containerPaths(deps.paths, owner.id).netns;
+}
+
+/** `--network bridge`: the container's own namespace on the host's bridge network, found by its name. */
+async function joinBridge(
+  deps: RuntimeDeps,
+  settings: ContainerSettings,
+  id: string,
+  p: ContainerPaths,
+  undo: Array<() => Promise<void>>,
+): Promise<void> {
+  if (!deps.network) throw invalid('--network bridge: this berth has no network configured');
+  const net = await deps.network();
+  const key = `container-${id}`;
+  undo.push(() => net.detach(key));
+  await net.attach({
+    key,
+    owner: { kind: 'container', name: settings.name },
+    netns: p.netns,
+    ports: settings.ports ?? [],
+    names: [settings.name],
+    hostsFile: p.hosts,
+  });
 }
 
 /**

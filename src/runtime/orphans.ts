@@ -16,6 +16,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { link, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
+import type { NetworkAdapter } from '../network/adapter.js';
 import { containerCgroupPath, removeCgroups } from './cgroups.js';
 import { conmonOf } from './conmon-process.js';
 import { removeNetns } from './netns.js';
@@ -33,6 +34,8 @@ const MARKER_DRAFT = new RegExp(`^[a-f0-9]{32}\\.creating\\.(${OWNER_PATTERN})\\
 export interface RemoveDeps {
   paths: RuntimePaths;
   runc: Runc;
+  /** The bridge network, for a container made with `--network bridge` (its address goes first). */
+  network?(): Promise<NetworkAdapter>;
 }
 
 const markerOf = (paths: RuntimePaths, id: string) => join(paths.containers, `${id}.creating`);
@@ -67,6 +70,7 @@ export async function removeById(deps: RemoveDeps, id: string): Promise<void> {
   await removeCgroups(containerCgroupPath(id)); // what runc left when it had lost its state
   await releaseRootfs(p.rootfs);
   await releaseSubPathMounts(p.dir);
+  if (deps.network) await (await deps.network()).detach(`container-${id}`); // before its netns goes
   await removeNetns(p.netns); // `netns/<id>`: its own, if it had one (a pod's is `pod-<name>`)
   await rm(p.exitFile, { force: true });
   await rm(join(deps.paths.sockets, id), { recursive: true, force: true });

@@ -3,6 +3,8 @@
 // Docker's secure defaults. Pure: everything from the host (rlimits, the user's passwd entry, the
 // seccomp profile) comes in as arguments.
 import { BerthError } from '../lib/errors.js';
+import type { DnsSettings } from '../network/names.js';
+import type { PortMapping } from '../network/ports.js';
 import type { ImageConfig } from '../oci/image.js';
 import {
   ALL_CAPABILITIES,
@@ -66,8 +68,17 @@ export interface ContainerSettings {
   privileged?: boolean;
   capAdd?: string[];
   capDrop?: string[];
-  /** none: a netns of its own (loopback up); host: the host's; container:NAME: that container's. */
-  network?: 'none' | 'host' | `container:${string}`;
+  /**
+   * none: a netns of its own (loopback up); bridge: one of its own on the host's bridge network;
+   * host: the host's; container:NAME: that container's.
+   */
+  network?: 'none' | 'bridge' | 'host' | `container:${string}`;
+  /** Published ports (`--network bridge` only). */
+  ports?: PortMapping[];
+  /** A hosts file the network keeps up to date (its pod's), bind-mounted as /etc/hosts. */
+  hostsFile?: string;
+  /** Set for pods on the bridge network: /etc/resolv.conf is the host's without loopback resolvers, plus this. */
+  dns?: DnsSettings;
   mounts?: ContainerMount[];
   resources?: ContainerResources;
   /** Refuse to start when the resolved user is root (Kubernetes runAsNonRoot): create.ts checks. */

@@ -254,7 +254,7 @@ describe.skipIf(skip)('reconcile', () => {
     expect(view('nopull').containers[0]?.lastError).toMatch(new RegExp(`^ERR_\\w+: ${missing}: `));
     const table = (await berth('ps')).stdout;
     expect(table.split('\n')[0]).toMatch(
-      /^POD +PHASE +READY +CONTAINER +STATE +PID +RESTARTS +LAST ERROR +SOURCE$/,
+      /^POD +PHASE +READY +CONTAINER +STATE +PID +RESTARTS +LAST ERROR +IP +PORTS +SOURCE$/,
     );
     const failures = async () =>
       JSON.parse(await readFile(join(state, 'reconcile.json'), 'utf8')).failures as Record<

@@ -48,7 +48,12 @@ export function observedFrom(
   const sandboxes = new Map(
     desired.pods.map((p): [string, ObservedSandbox] => [
       p.name,
-      { netns: true, volumes: Object.fromEntries(p.podDirs.map((d) => [d.path, d.memory])), source: p.file },
+      {
+        netns: true,
+        volumes: Object.fromEntries(p.podDirs.map((d) => [d.path, d.memory])),
+        source: p.file,
+        ...(p.network ? { network: { state: 'ready' as const, ports: p.network.ports } } : {}),
+      },
     ]),
   );
   return { images, containers, sandboxes };

@@ -44,7 +44,9 @@ const envOf = (d: DesiredState) => d.pods[0]?.containers[0]?.settings.env;
 const summary = (actions: ReturnType<typeof plan>) => actions.map((a) => `${a.kind} ${a.reason}`);
 const images = new Map([[IMG, DIGEST]]);
 const sandbox = (stamps: Record<string, string> = {}, volumes: Record<string, boolean> = {}) =>
-  new Map<string, ObservedSandbox>([['web', { netns: true, volumes, stamps, source: '/m/web.yaml' }]]);
+  new Map<string, ObservedSandbox>([
+    ['web', { netns: true, volumes, stamps, source: '/m/web.yaml', network: { state: 'ready', ports: [] } }],
+  ]);
 
 function running(d: DesiredState): ObservedContainer {
   const spec = canonicalSpec(

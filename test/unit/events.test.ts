@@ -230,6 +230,8 @@ describe('metrics text', () => {
       {
         name: 'web',
         namespace: 'default',
+        ip: null,
+        ports: [],
         phase: 'Running',
         ready: '1/1',
         sourceFile: '',

@@ -34,6 +34,7 @@ describe('host config', () => {
       createTimeoutMs: 60_000,
       images: { gcHighPercent: 85, gcLowPercent: 80 },
       logs: { maxBytes: 10 * 2 ** 20 },
+      network: { name: 'berth', bridge: 'berth0', subnet: '10.89.0.0/16' },
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
         maxImageBytes: 128 * 2 ** 30,
@@ -141,6 +142,7 @@ describe('host config', () => {
       'auth: { configFile: /root/.docker/config.json }',
       'pull: { maxConcurrentDownloads: 8, retries: 0, idleTimeoutSeconds: 2.5 }',
       'containers: { createTimeoutSeconds: 0.5 }',
+      'network: { bridge: br-test, subnet: 10.42.0.0/24 }',
     ].join('\n');
     expect(parseHostConfig(text, 'c.yaml')).toEqual({
       plainHttpRegistries: ['registry.lan:5000'],
@@ -160,6 +162,7 @@ describe('host config', () => {
       createTimeoutMs: 500,
       images: { gcHighPercent: 85, gcLowPercent: 80 },
       logs: { maxBytes: 10 * 2 ** 20 },
+      network: { name: 'berth', bridge: 'br-test', subnet: '10.42.0.0/24' },
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
         maxImageBytes: 128 * 2 ** 30,

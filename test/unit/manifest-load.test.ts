@@ -93,6 +93,25 @@ describe('broken manifests, with their exact diagnostics', () => {
       ],
     ],
     [
+      'a hostAliases name that would add a line to /etc/hosts',
+      `${pod('web')}  hostAliases: [{ip: 10.0.0.1, hostnames: ["db\\n6.6.6.6 bank"]}]\n`,
+      [
+        '9:44: ERR_MANIFEST_SCHEMA: spec.hostAliases.0.hostnames.0 must match pattern "^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$"',
+      ],
+    ],
+    [
+      'a dnsConfig option that would add a line to resolv.conf',
+      `${pod('web')}  dnsConfig: {options: [{name: "ndots:1\\nnameserver 6.6.6.6"}]}\n`,
+      ['9:32: ERR_MANIFEST_SCHEMA: spec.dnsConfig.options.0.name must match pattern "^[A-Za-z0-9_-]{1,64}$"'],
+    ],
+    [
+      'a hostIP that is not an address',
+      pod('web', '\n      ports:\n        - {containerPort: 80, hostPort: 8080, hostIP: "0.0.0.0; rm"}'),
+      [
+        '10:55: ERR_MANIFEST_SCHEMA: spec.containers.0.ports.0.hostIP must match pattern "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"',
+      ],
+    ],
+    [
       'unsupported container field',
       pod('web', '\n      livenessProbe: {}'),
       ['9:7: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.livenessProbe is not supported by berth'],
@@ -105,9 +124,9 @@ describe('broken manifests, with their exact diagnostics', () => {
       ],
     ],
     [
-      'a host port (pods are not published)',
-      pod('web', '\n      ports:\n        - containerPort: 80\n          hostPort: 8080'),
-      ['11:11: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.ports.0.hostPort is not supported by berth'],
+      'a host port out of range',
+      pod('web', '\n      ports:\n        - containerPort: 80\n          hostPort: 70000'),
+      ['11:21: ERR_MANIFEST_SCHEMA: spec.containers.0.ports.0.hostPort must be <= 65535'],
     ],
     [
       'an emptyDir size limit of 0',

@@ -155,7 +155,17 @@ describe('the reproduction: pod A with memory: 128m next to a valid pod B', () =
     const observed: ObservedState = {
       images: new Map(),
       containers: [exited('a', join(d, 'a.yaml'))],
-      sandboxes: new Map([['a', { netns: true, volumes: {}, source: join(d, 'a.yaml') }]]),
+      sandboxes: new Map([
+        [
+          'a',
+          {
+            netns: true,
+            network: { state: 'ready' as const, ports: [] },
+            volumes: {},
+            source: join(d, 'a.yaml'),
+          },
+        ],
+      ]),
     };
     const frozen = frozenPods(loaded, observed, desired);
     expect(
@@ -240,7 +250,12 @@ describe('desired state never throws for one pod', () => {
     const observed: ObservedState = {
       images: new Map(),
       containers: [exited('a', '/m/a.yaml')],
-      sandboxes: new Map([['a', { netns: true, volumes: {}, source: '/m/a.yaml' }]]),
+      sandboxes: new Map([
+        [
+          'a',
+          { netns: true, network: { state: 'ready' as const, ports: [] }, volumes: {}, source: '/m/a.yaml' },
+        ],
+      ]),
     };
     const loaded = {
       docs: [],

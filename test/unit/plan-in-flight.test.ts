@@ -65,7 +65,10 @@ describe('plan with tasks in flight', () => {
       observedOf(everything, 'gone'),
     ],
     sandboxes: new Map(
-      ['a', 'b', 'old', 'gone'].map((n) => [n, { netns: true, volumes: {}, source: `/m/${n}.yaml` }]),
+      ['a', 'b', 'old', 'gone'].map((n) => [
+        n,
+        { netns: true, network: { state: 'ready' as const, ports: [] }, volumes: {}, source: `/m/${n}.yaml` },
+      ]),
     ),
   };
 

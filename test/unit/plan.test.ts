@@ -66,7 +66,12 @@ function running(
 
 /** Whole sandboxes (netns mounted, no emptyDirs) of pods from `/m`, as setUpPod leaves them. */
 function setUp(...names: string[]): Map<string, ObservedSandbox> {
-  return new Map(names.map((n) => [n, { netns: true, volumes: {}, source: `/m/${n}.yaml` }]));
+  return new Map(
+    names.map((n) => [
+      n,
+      { netns: true, network: { state: 'ready' as const, ports: [] }, volumes: {}, source: `/m/${n}.yaml` },
+    ]),
+  );
 }
 
 const images = new Map([[IMG, DIGEST]]);
@@ -383,7 +388,17 @@ describe('plan after a reboot (/run gone, --root kept)', () => {
   const rebooted = (n: string) =>
     new Map([[n, { netns: false, volumes: { [disk(n)]: false, [mem(n)]: false }, source: `/m/${n}.yaml` }]]);
   const whole = (n: string) =>
-    new Map([[n, { netns: true, volumes: { [disk(n)]: false, [mem(n)]: true }, source: `/m/${n}.yaml` }]]);
+    new Map([
+      [
+        n,
+        {
+          netns: true,
+          network: { state: 'ready' as const, ports: [] },
+          volumes: { [disk(n)]: false, [mem(n)]: true },
+          source: `/m/${n}.yaml`,
+        },
+      ],
+    ]);
   const ended = (d: DesiredState, p: string, c: string, exitCode: number | null) =>
     running(d, p, c, {
       state: 'exited',
@@ -600,9 +615,9 @@ describe('plan: apply DIR prunes only what DIR owns', () => {
     annotations: { ...running(desiredB, 'b').annotations, [ANNOTATION.source]: '/B/b.yaml' },
   };
   const sandboxes = new Map<string, ObservedSandbox>([
-    ['a', { netns: true, volumes: {}, source: '/A/a.yaml' }],
-    ['b', { netns: true, volumes: {}, source: '/B/b.yaml' }],
-    ['c', { netns: true, volumes: {}, source: '/B/c.yaml' }], // set up, no container yet
+    ['a', { netns: true, network: { state: 'ready' as const, ports: [] }, volumes: {}, source: '/A/a.yaml' }],
+    ['b', { netns: true, network: { state: 'ready' as const, ports: [] }, volumes: {}, source: '/B/b.yaml' }],
+    ['c', { netns: true, network: { state: 'ready' as const, ports: [] }, volumes: {}, source: '/B/c.yaml' }], // set up, no container yet
     ['old', { netns: false, volumes: {} }], // no record: holds no workload, any apply tidies it
   ]);
   const observed = { images, containers: [a, b], sandboxes };

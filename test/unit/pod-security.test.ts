@@ -117,8 +117,10 @@ describe('security settings reach the runtime', () => {
     expect(Object.keys(s ?? {}).sort()).toEqual([
       'capAdd',
       'capDrop',
+      'dns',
       'env',
       'hostname',
+      'hostsFile',
       'mounts',
       'name',
       'netnsPath',

@@ -14,8 +14,8 @@ type Verdict = 'accepted' | 'warned' | 'refused' | 'invalid';
 
 const EXPECTED: Record<string, [Verdict, string[]]> = {
   'ansible-podman-collections__tests_integration_targets_podman_play_tasks_files_kube-buil-test.yaml': [
-    'refused',
-    ['11:3 WARN_MANIFEST_IGNORED', '21:7 ERR_MANIFEST_UNSUPPORTED'],
+    'warned',
+    ['11:3 WARN_MANIFEST_IGNORED'],
   ],
   'ansible-podman-collections__tests_integration_targets_podman_play_tasks_files_multi-yaml.yaml': [
     'invalid',
@@ -25,17 +25,13 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     'accepted',
     [],
   ],
-  'fetchit__examples_kube_2-example.yaml': ['refused', ['15:7 ERR_MANIFEST_UNSUPPORTED']],
-  'fetchit__examples_kube_3-example.yaml': [
-    'invalid',
-    ['12:9 ERR_MANIFEST_SCHEMA', '19:7 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'fetchit__examples_kube_2-example.yaml': ['accepted', []],
+  'fetchit__examples_kube_3-example.yaml': ['invalid', ['12:9 ERR_MANIFEST_SCHEMA']],
   'formicaio__deploy_local_k8s_formicaio-pod.yaml': [
     'invalid',
     [
       '8:3 WARN_MANIFEST_IGNORED',
       '13:3 WARN_MANIFEST_IGNORED',
-      '28:7 ERR_MANIFEST_UNSUPPORTED',
       '32:5 WARN_MANIFEST_IGNORED',
       '35:13 ERR_MANIFEST_SCHEMA',
       '37:13 ERR_MANIFEST_SCHEMA',
@@ -57,10 +53,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     'invalid',
     ['11:5 ERR_MANIFEST_SCHEMA'],
   ],
-  'k8s-examples___archived_javaweb-tomcat-sidecar_javaweb.yaml': [
-    'refused',
-    ['22:11 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'k8s-examples___archived_javaweb-tomcat-sidecar_javaweb.yaml': ['accepted', []],
   'k8s-examples___archived_storage_redis_redis-master.yaml': ['accepted', []],
   'k8s-examples___archived_storage_rethinkdb_admin-pod.yaml': ['accepted', []],
   'k8s-examples__databases_mysql-cinder-pd_mysql.yaml': ['refused', ['31:7 ERR_MANIFEST_UNSUPPORTED']],
@@ -68,10 +61,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     'accepted',
     [],
   ],
-  'k8s-website__content_en_examples_pods_init-containers.yaml': [
-    'refused',
-    ['26:3 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'k8s-website__content_en_examples_pods_init-containers.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_inject_dapi-envars-pod.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_inject_dependent-envars.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_inject_pod-single-secret-env-variable.yaml': [
@@ -125,56 +115,34 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     'refused',
     ['9:16 ERR_MANIFEST_UNSUPPORTED'],
   ],
-  'k8s-website__content_en_examples_service_networking_custom-dns.yaml': [
-    'refused',
-    ['10:3 ERR_MANIFEST_UNSUPPORTED', '11:3 ERR_MANIFEST_UNSUPPORTED'],
-  ],
-  'k8s-website__content_en_examples_service_networking_hostaliases-pod.yaml': [
-    'refused',
-    ['10:5 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'k8s-website__content_en_examples_service_networking_custom-dns.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_service_networking_hostaliases-pod.yaml': ['accepted', []],
   'kube-vip__testing_kind_egress.yaml': [
     'warned',
     ['30:7 WARN_SERVICE_IGNORED', '51:7 WARN_SERVICE_IGNORED'],
   ],
   'podman-recipes__pods_databases.yaml': [
-    'refused',
-    ['43:7 ERR_MANIFEST_UNSUPPORTED', '49:3 ERR_MANIFEST_UNSUPPORTED'],
+    'warned',
+    ['53:18 WARN_EMPTYDIR_SIZE_NOT_ENFORCED', '56:18 WARN_EMPTYDIR_SIZE_NOT_ENFORCED'],
   ],
   'podman-recipes__pods_nginx.yaml': [
-    'refused',
-    [
-      '16:14 WARN_MANIFEST_K8S_REJECTS',
-      '18:14 WARN_MANIFEST_K8S_REJECTS',
-      '20:14 WARN_MANIFEST_K8S_REJECTS',
-      '22:3 ERR_MANIFEST_UNSUPPORTED',
-    ],
+    'warned',
+    ['16:14 WARN_MANIFEST_K8S_REJECTS', '18:14 WARN_MANIFEST_K8S_REJECTS', '20:14 WARN_MANIFEST_K8S_REJECTS'],
   ],
   'podman-recipes__pods_traefik_traefik.yaml': [
     'invalid',
-    [
-      '19:18 WARN_MANIFEST_K8S_REJECTS',
-      '20:13 ERR_MANIFEST_SCHEMA',
-      '23:7 ERR_MANIFEST_UNSUPPORTED',
-      '26:7 ERR_MANIFEST_UNSUPPORTED',
-      '29:3 ERR_MANIFEST_UNSUPPORTED',
-      '31:11 ERR_MANIFEST_SCHEMA',
-    ],
+    ['19:18 WARN_MANIFEST_K8S_REJECTS', '20:13 ERR_MANIFEST_SCHEMA', '31:11 ERR_MANIFEST_SCHEMA'],
   ],
   'podman-recipes__pods_traefik_whoami-secure.yaml': [
-    'refused',
+    'warned',
     [
       '6:46 WARN_MANIFEST_K8S_REJECTS',
       '7:67 WARN_MANIFEST_K8S_REJECTS',
       '9:52 WARN_MANIFEST_K8S_REJECTS',
       '19:14 WARN_MANIFEST_K8S_REJECTS',
-      '21:3 ERR_MANIFEST_UNSUPPORTED',
     ],
   ],
-  'podman-recipes__pods_whoami.yaml': [
-    'refused',
-    ['13:7 ERR_MANIFEST_UNSUPPORTED', '17:14 WARN_MANIFEST_K8S_REJECTS', '19:3 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'podman-recipes__pods_whoami.yaml': ['warned', ['17:14 WARN_MANIFEST_K8S_REJECTS']],
   'tenlastic-open-platform__kustomize_overlays_development_static_pods_workspace.yaml': ['accepted', []],
 };
 

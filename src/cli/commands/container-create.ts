@@ -1,3 +1,4 @@
+import { parsePublish } from '../../network/ports.js';
 import { createContainer } from '../../runtime/create.js';
 import { parseTmpfs, parseVolume } from '../../runtime/mounts.js';
 import { parseBytes, parseCount, parseMilliCpus } from '../../runtime/quantity.js';
@@ -17,9 +18,16 @@ export function settingsFromFlags(
   volumesDir: string,
 ): ContainerSettings {
   const network = str(values.network) ?? 'none';
-  if (network !== 'none' && network !== 'host' && !/^container:.+/.test(network)) {
-    throw invalid(`--network must be none, host or container:NAME, not "${network}"`);
+  if (network !== 'none' && network !== 'bridge' && network !== 'host' && !/^container:.+/.test(network)) {
+    throw invalid(`--network must be bridge, none, host or container:NAME, not "${network}"`);
   }
+  const ports = list(values.publish).map((p) => {
+    const parsed = parsePublish(p);
+    if (!parsed)
+      throw invalid(`--publish must be [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp|sctp], not "${p}"`);
+    return parsed;
+  });
+  if (ports.length > 0 && network !== 'bridge') throw invalid('--publish needs --network bridge');
   const memory = str(values.memory);
   const cpus = str(values.cpus);
   const pids = str(values.pids);
@@ -45,6 +53,7 @@ export function settingsFromFlags(
     capAdd: list(values['cap-add']),
     capDrop: list(values['cap-drop']),
     network: network as ContainerSettings['network'] & string,
+    ...(ports.length > 0 ? { ports } : {}),
     mounts,
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
   };
@@ -68,6 +77,7 @@ export const containerCreate: Command = {
     'cap-add': { type: 'string', multiple: true },
     'cap-drop': { type: 'string', multiple: true },
     network: { type: 'string' },
+    publish: { type: 'string', short: 'p', multiple: true },
   },
   flags: [
     ['-e, --env K=V', 'set an environment variable (repeatable)'],
@@ -80,8 +90,12 @@ export const containerCreate: Command = {
     ['-w, --workdir DIR', 'working directory'],
     ['--read-only', 'mount the root filesystem read-only'],
     [
-      '--network none|host|container:NAME',
-      "none: a network namespace of its own with loopback up (default); host: the host's; container:NAME: that container's",
+      '--network bridge|none|host|container:NAME',
+      "bridge: on the host's bridge network with an address, found by its name; none: a network namespace of its own with loopback up (default); host: the host's; container:NAME: that container's",
+    ],
+    [
+      '-p, --publish [IP:]HOST:CTR[/udp]',
+      'publish a port of a --network bridge container on the host (repeatable)',
     ],
     ['--cap-add CAP, --cap-drop CAP', 'change the default capabilities'],
     ['--privileged', 'every capability, no seccomp, no masked paths (opt-in)'],

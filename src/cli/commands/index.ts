@@ -133,4 +133,14 @@ export const COMMANDS: readonly CommandEntry[] = [
       "Run a command in a running container (its user, env and working directory); exit with the command's code",
     load: async () => (await import('./container-exec.js')).containerExec,
   },
+  {
+    path: ['network', 'ls'],
+    summary: 'Networks: bridge, subnet, gateway and how many pods and containers are on each',
+    load: async () => (await import('./network.js')).networkLs,
+  },
+  {
+    path: ['network', 'inspect'],
+    summary: 'A network: its settings and every pod and container on it with address and ports',
+    load: async () => (await import('./network.js')).networkInspect,
+  },
 ];

@@ -1,5 +1,6 @@
 import { callDaemon, socketPath } from '../../api/client.js';
 import { BerthError } from '../../lib/errors.js';
+import { formatPort } from '../../network/ports.js';
 import { observePods } from '../../reconcile/observe.js';
 import type { PodView } from '../../reconcile/pod-views.js';
 import { statusFile, statusPath } from '../../reconcile/status-file.js';
@@ -41,12 +42,26 @@ export const ps: Command = {
         c.pid === null ? '-' : String(c.pid),
         String(c.restarts),
         c.lastError ?? '-',
+        p.ip ?? '-',
+        p.ports.map(formatPort).join(',') || '-',
         p.sourceFile,
       ]),
     );
     ctx.stdout.write(
       renderTable(
-        ['POD', 'PHASE', 'READY', 'CONTAINER', 'STATE', 'PID', 'RESTARTS', 'LAST ERROR', 'SOURCE'],
+        [
+          'POD',
+          'PHASE',
+          'READY',
+          'CONTAINER',
+          'STATE',
+          'PID',
+          'RESTARTS',
+          'LAST ERROR',
+          'IP',
+          'PORTS',
+          'SOURCE',
+        ],
         rows,
       ),
     );

@@ -1,0 +1,86 @@
+// `berth network ls|inspect`: the host's bridge network (host config `network:`), its subnet and
+// gateway, and who is on it with which address and published ports, read from the records the
+// network adapter keeps under --state (no plugin is called, nothing is changed).
+import { BerthError } from '../../lib/errors.js';
+import type { NetworkAdapter } from '../../network/adapter.js';
+import { formatPort } from '../../network/ports.js';
+import { gatewayOf } from '../../network/settings.js';
+import type { Command, CommandContext } from '../command.js';
+import { renderJson, renderTable } from '../output.js';
+
+async function describeNetwork(net: NetworkAdapter) {
+  const { name, bridge, subnet } = net.settings;
+  const members = (await net.list()).map((a) => ({
+    kind: a.owner.kind,
+    name: a.owner.name,
+    state: a.state,
+    ip: a.ip ?? null,
+    ports: a.ports,
+  }));
+  return { name, bridge, subnet, gateway: gatewayOf(subnet), members };
+}
+
+async function openNetwork(ctx: CommandContext): Promise<NetworkAdapter> {
+  const rt = await ctx.runtime();
+  if (!rt.network) throw new BerthError('ERR_NETWORK', 'internal', 'no network is configured');
+  return rt.network();
+}
+
+export const networkLs: Command = {
+  path: ['network', 'ls'],
+  summary: 'Networks: bridge, subnet, gateway and how many pods and containers are on each',
+  usage: 'network ls',
+  options: {},
+  flags: [],
+  args: [0, 0],
+  async run(ctx) {
+    const n = await describeNetwork(await openNetwork(ctx));
+    if (ctx.flags.output === 'json') {
+      ctx.stdout.write(renderJson([n]));
+      return 0;
+    }
+    ctx.stdout.write(
+      renderTable(
+        ['NAME', 'BRIDGE', 'SUBNET', 'GATEWAY', 'MEMBERS'],
+        [[n.name, n.bridge, n.subnet, n.gateway, String(n.members.length)]],
+      ),
+    );
+    return 0;
+  },
+};
+
+export const networkInspect: Command = {
+  path: ['network', 'inspect'],
+  summary: 'A network: its settings and every pod and container on it with address and ports',
+  usage: 'network inspect NAME',
+  options: {},
+  flags: [],
+  args: [1, 1],
+  async run(ctx, { positionals }) {
+    const net = await openNetwork(ctx);
+    if (positionals[0] !== net.settings.name) {
+      throw new BerthError('ERR_NETWORK_NOT_FOUND', 'not-found', `no network named "${positionals[0]}"`, {
+        hint: `this host has one: ${net.settings.name}`,
+      });
+    }
+    const n = await describeNetwork(net);
+    if (ctx.flags.output === 'json') {
+      ctx.stdout.write(renderJson(n));
+      return 0;
+    }
+    ctx.stdout.write(`${n.name}: bridge ${n.bridge}, subnet ${n.subnet}, gateway ${n.gateway}\n`);
+    ctx.stdout.write(
+      renderTable(
+        ['KIND', 'NAME', 'STATE', 'IP', 'PORTS'],
+        n.members.map((m) => [
+          m.kind,
+          m.name,
+          m.state,
+          m.ip ?? '-',
+          m.ports.map(formatPort).join(',') || '-',
+        ]),
+      ),
+    );
+    return 0;
+  },
+};

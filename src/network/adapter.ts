@@ -1,0 +1,211 @@
+// The network adapter: the one thing the rest of berth calls to put a pod on the network or take
+// it off. attach = DEL of anything a killed attempt left, then ADD through the CNI chain
+// (conflist.ts, cni-exec.ts), the address and ports recorded (attachments.ts), every holder's
+// /etc/hosts rewritten (names follow pods without restarts); detach = DEL with the recorded
+// result, the record gone, names rewritten, and the bridge with its rules removed once no veth is
+// left on it (host-rules.ts).
+//
+// Invariants: attach and detach of one bridge run one at a time on the host (a lock under
+// /run/berth-networks taken by every berth root using that bridge), so a bridge is never removed
+// while another attach is filling it, and a port is checked and claimed in one step. Both are
+// idempotent: attach of a ready holder with the same ports does nothing; detach of an unknown key
+// does nothing.
+import { rm } from 'node:fs/promises';
+import { acquireLock } from '../content/lock.js';
+import { BerthError } from '../lib/errors.js';
+import { isMountPoint } from '../runtime/rootfs.js';
+import {
+  type Attachment,
+  listAttachments,
+  networkDirs,
+  readAttachment,
+  removeAttachment,
+  writeAttachment,
+} from './attachments.js';
+import { DEFAULT_CNI_BIN, execPlugin } from './cni-exec.js';
+import { addressOf, type CniResult, pluginChain, pluginInput, portmapChainOf } from './conflist.js';
+import { ensureNetworkRules, hasChain, removeIdleBridge } from './host-rules.js';
+import { rewriteInPlace } from './hosts-file.js';
+import { hostsFileText } from './names.js';
+import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
+import type { NetworkSettings } from './settings.js';
+
+export const NETWORK_LOCK_DIR = '/run/berth-networks';
+const IFNAME = 'eth0';
+
+export interface AttachRequest {
+  key: string;
+  owner: Attachment['owner'];
+  netns: string;
+  ports: PortMapping[];
+  names: string[];
+  hostsFile?: string;
+  aliases?: Attachment['aliases'];
+}
+
+export interface NetworkAdapter {
+  settings: NetworkSettings;
+  /** `<state>/network/<name>/attachments`. */
+  attachmentsDir: string;
+  attach(req: AttachRequest): Promise<Attachment>;
+  detach(key: string): Promise<void>;
+  list(): Promise<Attachment[]>;
+}
+
+export interface NetworkAdapterOptions {
+  settings: NetworkSettings;
+  state: string;
+  binDir?: string;
+  lockDir?: string;
+}
+
+const samePorts = (a: PortMapping[], b: PortMapping[]) => JSON.stringify(a) === JSON.stringify(b);
+
+export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
+  const net = o.settings;
+  const dirs = networkDirs(o.state, net.name);
+  const binDir = o.binDir ?? DEFAULT_CNI_BIN;
+  const lockPurpose = `bridge-${Buffer.from(net.bridge).toString('hex')}`;
+
+  async function locked<T>(fn: () => Promise<T>): Promise<T> {
+    const lock = await acquireLock(o.lockDir ?? NETWORK_LOCK_DIR, lockPurpose, { timeoutMs: 120_000 });
+    try {
+      return await fn();
+    } finally {
+      await lock.release();
+    }
+  }
+
+  const callChain = async (a: Attachment, command: 'ADD' | 'DEL'): Promise<CniResult | undefined> => {
+    const chain = pluginChain(net, dirs.ipam, a.ports);
+    const netns = command === 'DEL' && !(await isMountPoint(a.netns)) ? '' : a.netns;
+    let result: CniResult | undefined = command === 'DEL' ? a.result : undefined;
+    for (const conf of command === 'ADD' ? chain : [...chain].reverse()) {
+      const out = await execPlugin({
+        binDir,
+        type: conf.type,
+        command,
+        containerId: `berth-${a.key}`,
+        netns,
+        ifName: IFNAME,
+        stdin: pluginInput(net, conf, result),
+      });
+      if (command === 'ADD') result = out as CniResult;
+    }
+    return result;
+  };
+
+  /**
+   * Port rules of this key with no record (a --state wiped while the host's rules stayed): portmap
+   * appends to a chain it finds, so stale DNATs to an old address would come first.
+   */
+  async function clearPortRules(req: AttachRequest): Promise<void> {
+    const portmap = pluginChain(net, dirs.ipam, req.ports).find((c) => c.type === 'portmap');
+    if (!portmap || !(await hasChain('nat', portmapChainOf(net.name, `berth-${req.key}`)))) return;
+    await execPlugin({
+      binDir,
+      type: 'portmap',
+      command: 'DEL',
+      containerId: `berth-${req.key}`,
+      netns: '',
+      ifName: IFNAME,
+      stdin: pluginInput(net, portmap),
+    });
+  }
+
+  async function refreshNames(): Promise<void> {
+    const all = (await listAttachments(dirs.attachments)).filter((a) => a.state === 'ready' && a.ip);
+    const entries = all.map((a) => ({ ip: a.ip as string, names: a.names }));
+    for (const a of all) {
+      if (!a.hostsFile) continue;
+      const own = { ip: a.ip as string, names: a.names };
+      const peers = entries.filter((e) => e.ip !== a.ip);
+      await rewriteInPlace(a.hostsFile, hostsFileText(own, peers, a.aliases ?? [])).catch(() => undefined);
+    }
+  }
+
+  async function attach(req: AttachRequest): Promise<Attachment> {
+    const dup = findDuplicatePort(req.ports);
+    if (dup) throw conflict(`${req.owner.name} publishes ${describePort(dup)} twice`);
+    return locked(async () => {
+      const existing = await readAttachment(dirs.attachments, req.key);
+      if (
+        existing?.state === 'ready' &&
+        existing.netns === req.netns &&
+        samePorts(existing.ports, req.ports)
+      ) {
+        const updated = {
+          ...existing,
+          names: req.names,
+          aliases: req.aliases ?? [],
+          hostsFile: req.hostsFile,
+        };
+        await writeAttachment(dirs.attachments, updated);
+        await refreshNames();
+        return updated;
+      }
+      // Rules of this key with no record: cleared even when refused below, so none stays behind.
+      if (!existing && req.ports.length > 0) await clearPortRules(req);
+      const others = (await listAttachments(dirs.attachments)).filter((a) => a.key !== req.key);
+      const clash = findPortConflict(
+        req.ports,
+        others.map((a) => ({ owner: `${a.owner.kind} ${a.owner.name}`, ports: a.ports })),
+      );
+      if (clash)
+        throw conflict(
+          `${req.owner.kind} ${req.owner.name}: host port ${describePort(clash.port)} is already published by ${clash.owner}`,
+        );
+      // What a killed attempt (or other ports) left.
+      if (existing) await callChain(existing, 'DEL');
+      const adding: Attachment = {
+        key: req.key,
+        owner: req.owner,
+        state: 'adding',
+        netns: req.netns,
+        ports: req.ports,
+        names: req.names,
+        ...(req.hostsFile ? { hostsFile: req.hostsFile } : {}),
+        aliases: req.aliases ?? [],
+      };
+      await writeAttachment(dirs.attachments, adding);
+      await ensureNetworkRules(net);
+      const result = (await callChain(adding, 'ADD')) ?? {};
+      const ip = addressOf(result);
+      if (!ip) throw new BerthError('ERR_CNI', 'internal', `CNI ADD for ${req.key} gave no IPv4 address`);
+      const ready: Attachment = { ...adding, state: 'ready', ip, result };
+      await writeAttachment(dirs.attachments, ready);
+      await refreshNames();
+      return ready;
+    });
+  }
+
+  async function detach(key: string): Promise<void> {
+    // Most removals have nothing on the network: no lock for them.
+    if (!(await readAttachment(dirs.attachments, key))) return;
+    await locked(async () => {
+      const existing = await readAttachment(dirs.attachments, key);
+      if (!existing) return;
+      await callChain(existing, 'DEL');
+      await removeAttachment(dirs.attachments, key);
+      await refreshNames();
+      // Nothing of this root on the network: its IPAM state and records go too (none to leak).
+      if ((await listAttachments(dirs.attachments)).length === 0)
+        await rm(dirs.dir, { recursive: true, force: true });
+      await removeIdleBridge(net);
+    });
+  }
+
+  return {
+    settings: net,
+    attachmentsDir: dirs.attachments,
+    attach,
+    detach,
+    list: () => listAttachments(dirs.attachments),
+  };
+}
+
+function conflict(message: string): BerthError {
+  return new BerthError('ERR_PORT_CONFLICT', 'conflict', message, {
+    hint: 'give one of the pods another hostPort or hostIP',
+  });
+}

@@ -1,0 +1,75 @@
+// Each pod's (or container's) place on the network, one JSON file per holder under
+// `<state>/network/<name>/attachments/`: written as `adding` before the first plugin is called, so
+// a berth killed mid-ADD leaves a record the next pass undoes (DEL) before adding again; `ready`
+// with the address, ports and the plugins' result once ADD succeeded (DEL is given that result).
+// Under --state, with host-local's allocations: a reboot clears both along with the addresses.
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errnoCode } from '../lib/errors.js';
+import { makeDirs } from '../lib/make-dirs.js';
+import { writeFileAtomic } from '../lib/write-atomic.js';
+import type { CniResult } from './conflist.js';
+import type { HostEntry } from './names.js';
+import type { PortMapping } from './ports.js';
+
+export interface Attachment {
+  /** `pod-<name>` or `container-<name>`: unique per host, and the CNI container id's base. */
+  key: string;
+  owner: { kind: 'pod' | 'container'; name: string };
+  state: 'adding' | 'ready';
+  netns: string;
+  ports: PortMapping[];
+  ip?: string;
+  result?: CniResult;
+  /** The names it is found by on the network: its own first. */
+  names: string[];
+  /** Its /etc/hosts, rewritten in place when another holder comes or goes. */
+  hostsFile?: string;
+  aliases?: HostEntry[];
+}
+
+export const networkDirs = (state: string, network: string) => {
+  const dir = join(state, 'network', network);
+  return { dir, ipam: join(dir, 'ipam'), attachments: join(dir, 'attachments') };
+};
+
+const KEY = /^(pod|container)-[A-Za-z0-9][A-Za-z0-9_.-]{0,126}$/;
+
+export function checkKey(key: string): string {
+  if (!KEY.test(key)) throw new Error(`bad attachment key ${key}`);
+  return key;
+}
+
+export async function readAttachment(dir: string, key: string): Promise<Attachment | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, `${checkKey(key)}.json`), 'utf8')) as Attachment;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}
+
+export async function listAttachments(dir: string): Promise<Attachment[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+  const keys = names
+    .filter((n) => n.endsWith('.json'))
+    .map((n) => n.slice(0, -5))
+    .filter((k) => KEY.test(k));
+  const out = await Promise.all(keys.map((k) => readAttachment(dir, k)));
+  return out.filter((a): a is Attachment => a !== undefined).sort((a, b) => a.key.localeCompare(b.key));
+}
+
+export async function writeAttachment(dir: string, a: Attachment): Promise<void> {
+  await makeDirs(dir, 0o700);
+  await writeFileAtomic(join(dir, `${checkKey(a.key)}.json`), `${JSON.stringify(a)}\n`, 0o600);
+}
+
+export async function removeAttachment(dir: string, key: string): Promise<void> {
+  await rm(join(dir, `${checkKey(key)}.json`), { force: true });
+}

@@ -1,0 +1,79 @@
+// The CNI plugin chain for a pod on the network, as the CNI spec's network configuration list
+// describes it: `bridge` (a veth into the bridge, the bridge as gateway, hairpin so a pod reaches
+// its own published port) with `host-local` IPAM keeping its allocations under berth's --state
+// (never the host's /var/lib/cni, so two berth roots never share them and a reboot clears them
+// with the address it held), then `portmap` for published ports (only when the pod has some).
+// Outbound NAT and forwarding are per network, not per pod (host-rules.ts). Pure.
+import { createHash } from 'node:crypto';
+import type { PortMapping } from './ports.js';
+import type { NetworkSettings } from './settings.js';
+
+export const CNI_VERSION = '1.0.0';
+
+export interface PluginConf {
+  type: string;
+  [key: string]: unknown;
+}
+
+export function pluginChain(net: NetworkSettings, ipamDir: string, ports: PortMapping[]): PluginConf[] {
+  const chain: PluginConf[] = [
+    {
+      type: 'bridge',
+      bridge: net.bridge,
+      isGateway: true,
+      ipMasq: false,
+      hairpinMode: true,
+      ipam: {
+        type: 'host-local',
+        ranges: [[{ subnet: net.subnet }]],
+        routes: [{ dst: '0.0.0.0/0' }],
+        dataDir: ipamDir,
+      },
+    },
+  ];
+  if (ports.length > 0) {
+    chain.push({
+      type: 'portmap',
+      capabilities: { portMappings: true },
+      snat: true,
+      runtimeConfig: {
+        portMappings: ports.map((p) => ({
+          hostPort: p.hostPort,
+          containerPort: p.containerPort,
+          protocol: p.protocol,
+          ...(p.hostIP ? { hostIP: p.hostIP } : {}),
+        })),
+      },
+    });
+  }
+  return chain;
+}
+
+/** The stdin of one plugin call: the list's name and version, the plugin's conf, the result so far. */
+export function pluginInput(net: NetworkSettings, conf: PluginConf, prevResult?: unknown): string {
+  return JSON.stringify({
+    cniVersion: CNI_VERSION,
+    name: net.name,
+    ...conf,
+    ...(prevResult ? { prevResult } : {}),
+  });
+}
+
+export interface CniResult {
+  ips?: Array<{ address: string; gateway?: string; interface?: number }>;
+  interfaces?: Array<{ name: string; mac?: string; sandbox?: string }>;
+}
+
+/** The pod's IPv4 address (without the prefix length) from an ADD result. */
+export function addressOf(result: CniResult): string | undefined {
+  const ip = result.ips?.find((i) => !i.address.includes(':'));
+  return ip?.address.split('/')[0];
+}
+
+/** The DNAT chain portmap names for a container (its `CNI-DN-` + sha512(network + id), cut to 28). */
+export function portmapChainOf(network: string, containerId: string): string {
+  return `CNI-DN-${createHash('sha512')
+    .update(network + containerId)
+    .digest('hex')
+    .slice(0, 21)}`;
+}

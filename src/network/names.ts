@@ -1,0 +1,80 @@
+// What a pod on the network reads to find names: its /etc/hosts (its own name and address, every
+// other pod on the network by name, its hostAliases) and its /etc/resolv.conf (the host's, without
+// loopback resolvers a pod cannot reach, as Docker and podman do; then dnsPolicy and dnsConfig as
+// Kubernetes merges them). Pure.
+
+export interface HostEntry {
+  ip: string;
+  names: string[];
+}
+
+export interface DnsSettings {
+  /** ClusterFirst (Kubernetes' default) means Default on one host: there is no cluster DNS. */
+  policy?: 'Default' | 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'None';
+  nameservers?: string[];
+  searches?: string[];
+  options?: Array<{ name: string; value?: string }>;
+}
+
+/** Docker's fallback when the host has no resolver a pod can reach. */
+export const FALLBACK_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];
+
+export function hostsFileText(own: HostEntry, peers: HostEntry[], aliases: HostEntry[]): string {
+  const line = (e: HostEntry) => `${e.ip}\t${e.names.join(' ')}\n`;
+  const taken = new Set(own.names);
+  let text = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
+  text += line(own);
+  const others = peers
+    .map((p) => ({ ip: p.ip, names: p.names.filter((n) => !taken.has(n)) }))
+    .filter((p) => p.names.length > 0)
+    .sort((a, b) => (a.names[0] as string).localeCompare(b.names[0] as string));
+  if (others.length > 0) text += `# pods on this network\n${others.map(line).join('')}`;
+  if (aliases.length > 0) text += `# hostAliases\n${aliases.map(line).join('')}`;
+  return text;
+}
+
+const isLoopback = (ip: string) => /^127\./.test(ip) || ip === '::1' || /^0*:(0*:)*0*1$/.test(ip);
+
+interface Resolv {
+  nameservers: string[];
+  searches: string[];
+  options: Map<string, string | undefined>;
+}
+
+function parseResolv(text: string): Resolv {
+  const out: Resolv = { nameservers: [], searches: [], options: new Map() };
+  for (const raw of text.split('\n')) {
+    const [key, ...rest] = raw
+      .replace(/[#;].*$/, '')
+      .trim()
+      .split(/\s+/);
+    if (key === 'nameserver' && rest[0]) out.nameservers.push(rest[0]);
+    else if (key === 'search' || key === 'domain') out.searches = rest.filter(Boolean);
+    else if (key === 'options')
+      for (const o of rest.filter(Boolean)) {
+        const [name, value] = o.split(':', 2);
+        out.options.set(name as string, value);
+      }
+  }
+  return out;
+}
+
+const unique = (xs: string[]) => [...new Set(xs)];
+
+export function resolvConfText(hostText: string, dns: DnsSettings): string {
+  const base: Resolv =
+    dns.policy === 'None' ? { nameservers: [], searches: [], options: new Map() } : parseResolv(hostText);
+  if (dns.policy !== 'None') {
+    base.nameservers = base.nameservers.filter((ip) => !isLoopback(ip));
+    if (base.nameservers.length === 0) base.nameservers = [...FALLBACK_NAMESERVERS];
+  }
+  // Kubernetes' limits: 3 nameservers (the resolver reads no more), 32 search domains.
+  const nameservers = unique([...base.nameservers, ...(dns.nameservers ?? [])]).slice(0, 3);
+  const searches = unique([...base.searches, ...(dns.searches ?? [])]).slice(0, 32);
+  for (const o of dns.options ?? []) base.options.set(o.name, o.value);
+  let text = nameservers.map((n) => `nameserver ${n}\n`).join('');
+  if (searches.length > 0) text += `search ${searches.join(' ')}\n`;
+  const options = [...base.options].map(([k, v]) => (v === undefined ? k : `${k}:${v}`));
+  if (options.length > 0) text += `options ${options.join(' ')}\n`;
+  return text;
+}

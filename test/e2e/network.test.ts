@@ -1,0 +1,395 @@
+// Pod networking as root with the real CNI plugins, runc, conmon and overlayfs: a bridge and a
+// subnet of this test's own (random, so parallel runs never meet), pods reaching the host's bridge
+// address, the host reaching pods by address and by published port (127.0.0.1 and the host's own
+// address, TCP and UDP), pods finding each other by name as they come and go, a port conflict
+// refused on the second pod only, a reboot and a kill -9 mid-setup repaired by the next pass, and
+// nothing of the network left on the host afterwards (links, iptables rules, IPAM files). All
+// traffic stays on this host: loopback, the host's own address and the test's namespaces.
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NETWORK_LOCK_DIR } from '../../src/network/adapter.js';
+import { portmapChainOf } from '../../src/network/conflist.js';
+import type { PodView } from '../../src/reconcile/pod-views.js';
+import { runBerth } from '../helpers/cli.js';
+import { runKilled } from '../helpers/fault-kill.js';
+import { cleanUpHost } from '../helpers/host-cleanup.js';
+import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { simulateReboot } from '../helpers/reboot.js';
+import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const skip = missingPrereqs(
+  [
+    'runc',
+    'conmon',
+    'docker-registry',
+    'skopeo',
+    'umoci',
+    'unshare',
+    'iptables',
+    'ip',
+    '/usr/lib/cni/bridge',
+  ],
+  { root: true },
+);
+
+const NET = `nt-${randomBytes(3).toString('hex')}`;
+const BRIDGE = `bt${randomBytes(3).toString('hex')}`;
+const SUBNET = `10.${randomInt(100, 250)}.${randomInt(0, 256)}.0/24`;
+const GATEWAY = SUBNET.replace(/0\/24$/, '1');
+
+/** The host's own address on its default route (never sent beyond the host). */
+function hostAddress(): string {
+  const m = /\bsrc (\S+)/.exec(execFileSync('ip', ['-4', 'route', 'get', '1.1.1.1']).toString());
+  if (m?.[1]) return m[1];
+  const any = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal);
+  return any?.address as string;
+}
+
+/**
+ * What the host has of this test's network: its bridge and veths on it, iptables lines naming its
+ * bridge, subnet or network (and the per-pod DNAT chains they jump to), and CNI-DN chains in all.
+ */
+function networkFootprint() {
+  const save = execFileSync('iptables-save').toString().split('\n');
+  const ours = save.filter((l) => l.includes(BRIDGE) || l.includes(SUBNET) || l.includes(`"${NET}"`));
+  const chains = new Set(ours.flatMap((l) => /-j (CNI-DN-\w+)/.exec(l)?.[1] ?? []));
+  const chainLines = save.filter((l) =>
+    [...chains].some((c) => l.startsWith(`:${c} `) || l.startsWith(`-A ${c} `)),
+  );
+  let links: string[] = [];
+  try {
+    links = execFileSync('ip', ['-o', 'link', 'show', 'master', BRIDGE], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .split('\n')
+      .filter(Boolean);
+  } catch {
+    links = []; // no such bridge
+  }
+  return {
+    bridge: existsSync(`/sys/class/net/${BRIDGE}`),
+    links,
+    rules: [...ours, ...chainLines],
+    // Chains of this test's pods even with no jump left to them (other tests' are not counted).
+    dnatChains: ['web', 'client', 'clash', 'late']
+      .map((n) => `:${portmapChainOf(NET, `berth-pod-${n}`)} `)
+      .filter((c) => save.some((l) => l.startsWith(c))),
+  };
+}
+
+describe.skipIf(skip)('pod networking', () => {
+  let registry: TestRegistry;
+  let layout: Layout;
+  let work: string;
+  let dir: string;
+  let root: string;
+  let state: string;
+  let config: string;
+  let image: string;
+  let webPort: number;
+  let before: ReturnType<typeof networkFootprint>;
+  const servers: Server[] = [];
+  const flags = () => ['--root', root, '--state', state, '--config', config];
+  const berth = (...args: string[]) => runBerth([...flags(), ...args]);
+  const ps = async () => JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
+  const pod = async (name: string) => (await ps()).find((p) => p.name === name) as PodView;
+  const exec = (container: string, ...cmd: string[]) => berth('container', 'exec', container, '--', ...cmd);
+  const until = async (what: string, probe: () => Promise<boolean>) => {
+    for (let i = 0; i < 150; i++) {
+      if (await probe()) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`never: ${what}`);
+  };
+  const get = async (url: string) => {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    return `${res.status} ${await res.text()}`;
+  };
+  const ipamFiles = () => {
+    const d = join(state, 'network', NET, 'ipam', NET);
+    return existsSync(d)
+      ? readdirSync(d)
+          .filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f))
+          .sort()
+      : [];
+  };
+  const writePod = (name: string, text: string) => writeFile(join(dir, `${name}.yaml`), text);
+  const podYaml = (name: string, command: string, extra = '', spec = '') => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  terminationGracePeriodSeconds: 0
+${spec}  containers:
+    - name: main
+      image: ${image}
+      command: ["/bin/sh", "-c", ${JSON.stringify(command)}]
+${extra}`;
+  const web = () =>
+    podYaml(
+      'web',
+      'mkdir -p /www && echo hello-from-web > /www/index.html && exec httpd -f -p 8080 -h /www',
+      `      ports: [{containerPort: 8080, hostPort: ${webPort}}]\n`,
+      '  hostAliases: [{ip: 10.1.2.3, hostnames: [db.internal, db]}]\n' +
+        '  dnsConfig: {nameservers: [192.0.2.53], searches: [example.test], options: [{name: ndots, value: "2"}]}\n',
+    );
+  const idle = (name: string) => podYaml(name, 'exec sleep 100000');
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-network-'));
+    root = join(work, 'root');
+    state = join(work, 'state');
+    dir = join(work, 'manifests');
+    config = join(work, 'config.yaml');
+    await writeFile(config, `network: {name: ${NET}, bridge: ${BRIDGE}, subnet: ${SUBNET}}\n`);
+    webPort = await freePort();
+    registry = await startRegistry();
+    layout = await createLayout();
+    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+    image = `${registry.host}/demo/busybox:1`;
+    await pushImage(layout, 'busybox', image);
+    await mkdir(dir);
+    before = networkFootprint();
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const s of servers) s.close();
+    const { left, leaked } = await cleanUpHost({ berth, work, folders: [dir], forceFirst: true });
+    const after = networkFootprint();
+    const ipam = existsSync(join(state, 'network', NET)) ? readdirSync(join(state, 'network', NET)) : [];
+    await registry?.stop();
+    await layout?.cleanup();
+    await rm(work, { recursive: true, force: true });
+    // The bridge's host-wide lock file (empty; see network/adapter.ts) goes with this test's bridge.
+    await rm(join(NETWORK_LOCK_DIR, 'locks', `bridge-${Buffer.from(BRIDGE).toString('hex')}.lock`), {
+      force: true,
+    });
+    expect(left).toEqual([]);
+    expect(leaked).toEqual([]);
+    expect(after).toEqual(before);
+    expect(ipam).toEqual([]);
+  });
+
+  it('a pod gets an address on the bridge, reaches the host, and the host reaches it by address and published port', async () => {
+    expect(before).toEqual({ bridge: false, links: [], rules: [], dnatChains: [] });
+    await writePod('web', web());
+    await writePod('client', idle('client'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    await until('both run', async () => (await ps()).every((p) => p.phase === 'Running'));
+    const w = await pod('web');
+    expect(w.ports).toEqual([{ hostPort: webPort, containerPort: 8080, protocol: 'tcp', hostIP: '' }]);
+    expect(w.ip).toMatch(new RegExp(`^${SUBNET.replace(/\.0\/24$/, '').replace(/\./g, '\\.')}\\.\\d+$`));
+    // Pod → the host, on the bridge's address.
+    const host = createServer((_, res) => res.end('hello-from-host'));
+    servers.push(host);
+    await new Promise<void>((r) => host.listen(0, GATEWAY, r));
+    const hostPort = (host.address() as { port: number }).port;
+    const fromPod = await exec(
+      'client_main',
+      'timeout',
+      '5',
+      'wget',
+      '-q',
+      '-O',
+      '-',
+      `http://${GATEWAY}:${hostPort}/`,
+    );
+    expect([fromPod.code, fromPod.stdout]).toEqual([0, 'hello-from-host']);
+    // Host → pod by address, and by the published port on loopback and on the host's address.
+    expect(await get(`http://${w.ip}:8080/`)).toBe('200 hello-from-web\n');
+    expect(await get(`http://127.0.0.1:${webPort}/`)).toBe('200 hello-from-web\n');
+    expect(await get(`http://${hostAddress()}:${webPort}/`)).toBe('200 hello-from-web\n');
+    // ps shows them.
+    const table = (await berth('ps')).stdout;
+
+    const row = table.split('\n').find((l) => l.startsWith('web '));
+    expect(row?.split(/\s+/).slice(8, 10)).toEqual([w.ip, `0.0.0.0:${webPort}/tcp->8080`]);
+  }, 120_000);
+
+  it('pods find each other by name; /etc/hosts and resolv.conf are as the manifest says', async () => {
+    const c = await pod('client');
+    const w = await pod('web');
+    const byName = await exec('client_main', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
+    expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
+    expect((await exec('web_main', 'cat', '/etc/hosts')).stdout).toBe(
+      '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' +
+        `${w.ip}\tweb\n# pods on this network\n${c.ip}\tclient\n` +
+        '# hostAliases\n10.1.2.3\tdb.internal db\n',
+    );
+    // The host's resolvers without loopback ones, then dnsConfig.
+    const hostServers = readFileSync('/etc/resolv.conf', 'utf8')
+      .split('\n')
+      .map((l) => /^nameserver\s+(\S+)/.exec(l)?.[1])
+      .filter((s): s is string => s !== undefined && !s.startsWith('127.') && s !== '::1');
+    const servers = [
+      ...new Set([...(hostServers.length ? hostServers : ['8.8.8.8', '8.8.4.4']), '192.0.2.53']),
+    ];
+    const resolv = (await exec('web_main', 'cat', '/etc/resolv.conf')).stdout;
+    expect(resolv.split('\n').filter((l) => l.startsWith('nameserver'))).toEqual(
+      servers.slice(0, 3).map((s) => `nameserver ${s}`),
+    );
+    expect(resolv).toMatch(/^search (.* )?example\.test$/m);
+    expect(resolv).toMatch(/^options (.* )?ndots:2( |$)/m);
+  }, 60_000);
+
+  it('names follow pods as they come and go, without restarting anyone', async () => {
+    const pidBefore = (await pod('client')).containers[0]?.pid;
+    await writePod('late', idle('late'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    const late = await pod('late');
+    const [c, w] = [await pod('client'), await pod('web')];
+    expect((await exec('client_main', 'cat', '/etc/hosts')).stdout).toBe(
+      '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' +
+        `${c.ip}\tclient\n# pods on this network\n${late.ip}\tlate\n${w.ip}\tweb\n`,
+    );
+    const ping = await exec('late_main', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
+    expect([ping.code, ping.stdout]).toEqual([0, 'hello-from-web\n']);
+    await rm(join(dir, 'late.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect((await exec('client_main', 'grep', '-c', 'late', '/etc/hosts')).stdout).toBe('0\n');
+    expect((await pod('client')).containers[0]?.pid).toBe(pidBefore);
+  }, 60_000);
+
+  it('two pods on one host port: the second is refused with a clear error, the first keeps serving', async () => {
+    await writePod(
+      'clash',
+      podYaml('clash', 'exec sleep 100000', `      ports: [{containerPort: 9090, hostPort: ${webPort}}]\n`),
+    );
+    const applied = await berth('apply', dir);
+    const clash = await pod('clash');
+    const why = `clash: ERR_PORT_CONFLICT: host port 0.0.0.0:${webPort}/tcp is already published by pod web`;
+    expect([applied.code, clash.phase, clash.ip, clash.lastError, clash.waiting]).toEqual([
+      0,
+      'Pending',
+      null,
+      null,
+      why,
+    ]);
+    expect(await get(`http://127.0.0.1:${webPort}/`)).toBe('200 hello-from-web\n');
+    const plan = await berth('plan', dir);
+    expect([plan.code, plan.stdout]).toEqual([0, `wait         ${why}\n`]);
+    await rm(join(dir, 'clash.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect((await ps()).map((p) => p.name)).toEqual(['client', 'web']);
+  }, 60_000);
+
+  it('after a reboot one apply brings every pod back with working ports, and no address of the old boot is held', async () => {
+    await simulateReboot(root, state);
+    const applied = await berth('apply', dir);
+    expect([applied.code, applied.stderr]).toEqual([0, '']);
+    await until('all run', async () => (await ps()).every((p) => p.phase === 'Running'));
+    expect(await get(`http://127.0.0.1:${webPort}/`)).toBe('200 hello-from-web\n');
+    const byName = await exec('client_main', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
+    expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
+    const ips = (await ps()).map((p) => p.ip as string).sort();
+    expect(ipamFiles()).toEqual(ips);
+  }, 120_000);
+
+  it('berth killed mid-setup: the next pass repairs the pod, and removing it leaves nothing of it', async () => {
+    const record = join(state, 'network', NET, 'attachments', 'pod-late.json');
+    const port = await freePort();
+    await writePod(
+      'late',
+      podYaml('late', 'exec sleep 100000', `      ports: [{containerPort: 81, hostPort: ${port}}]\n`),
+    );
+    const killed = await runKilled([...flags(), 'apply', dir], {
+      kind: 'when',
+      what: 'late is being attached',
+      holds: () => existsSync(record),
+      extraMs: randomInt(0, 40),
+    });
+    expect(killed.killed).toBe(true);
+    const applied = await berth('apply', dir);
+    expect([applied.code, applied.stderr]).toEqual([0, '']);
+    await until('late runs', async () => (await pod('late')).phase === 'Running');
+    const ips = (await ps()).map((p) => p.ip as string).sort();
+    expect(ipamFiles()).toEqual(ips);
+    await rm(join(dir, 'late.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(execFileSync('iptables-save').toString()).not.toContain('berth-pod-late');
+    expect(existsSync(record)).toBe(false);
+    expect(ipamFiles()).toEqual((await ps()).map((p) => p.ip as string).sort());
+  }, 120_000);
+
+  it('network ls and inspect show who is on the network; a container made with --network bridge joins it and leaves with its address', async () => {
+    const soloPort = await freePort();
+    const created = await berth(
+      ...['container', 'create', image, 'solo', '--network', 'bridge', '-p', `127.0.0.1:${soloPort}:8081`],
+      ...[
+        '--',
+        '/bin/sh',
+        '-c',
+        'mkdir /www && echo solo > /www/index.html && exec httpd -f -p 8081 -h /www',
+      ],
+    );
+    expect([created.code, created.stderr]).toEqual([0, '']);
+    expect((await berth('container', 'start', 'solo')).code).toBe(0);
+    const [c, w] = [await pod('client'), await pod('web')];
+    const inspected = JSON.parse((await berth('network', 'inspect', NET, '-o', 'json')).stdout) as {
+      members: Array<{ name: string; ip: string }>;
+    };
+    const solo = inspected.members.find((m) => m.name === 'solo')?.ip as string;
+    expect(inspected).toEqual({
+      name: NET,
+      bridge: BRIDGE,
+      subnet: SUBNET,
+      gateway: GATEWAY,
+      members: [
+        {
+          kind: 'container',
+          name: 'solo',
+          state: 'ready',
+          ip: solo,
+          ports: [{ hostPort: soloPort, containerPort: 8081, protocol: 'tcp', hostIP: '127.0.0.1' }],
+        },
+        { kind: 'pod', name: 'client', state: 'ready', ip: c.ip, ports: [] },
+        { kind: 'pod', name: 'web', state: 'ready', ip: w.ip, ports: w.ports },
+      ],
+    });
+    const byName = await exec('solo', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
+    expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
+    expect(await get(`http://127.0.0.1:${soloPort}/`)).toBe('200 solo\n');
+    const ls = await berth('network', 'ls');
+    expect(ls.stdout.split('\n')[1]?.split(/\s+/)).toEqual([NET, BRIDGE, SUBNET, GATEWAY, '3']);
+    expect((await berth('container', 'rm', '--force', 'solo')).code).toBe(0);
+    const after = JSON.parse((await berth('network', 'inspect', NET, '-o', 'json')).stdout) as {
+      members: Array<{ name: string }>;
+    };
+    expect(after.members.map((m) => m.name)).toEqual(['client', 'web']);
+    expect(ipamFiles()).toEqual([c.ip, w.ip].sort());
+  }, 60_000);
+
+  it('a pod cannot reach a service the host keeps on loopback, nor the API socket', async () => {
+    const secret = createServer((_, res) => res.end('secret'));
+    servers.push(secret);
+    await new Promise<void>((r) => secret.listen(0, '127.0.0.1', r));
+    const port = (secret.address() as { port: number }).port;
+    const viaGateway = await exec(
+      'client_main',
+      'timeout',
+      '3',
+      'wget',
+      '-q',
+      '-O',
+      '-',
+      `http://${GATEWAY}:${port}/`,
+    );
+    expect(viaGateway.code).not.toBe(0);
+    expect(viaGateway.stdout).toBe('');
+    const sock = await exec('client_main', 'ls', join(state, 'berth.sock'));
+    expect(sock.code).not.toBe(0);
+    // The guard against route_localnet (CVE-2020-8558) is in place while the bridge is.
+    expect(execFileSync('iptables', ['-S', 'INPUT']).toString()).toContain(
+      `-A INPUT -d 127.0.0.0/8 -i ${BRIDGE} -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment "berth network ${NET}" -j DROP`,
+    );
+  }, 60_000);
+});
