@@ -35,6 +35,17 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
  * The path of a request target (`/v1/pods?x` → `/v1/pods`). Never throws: `//`, `/%` or a target
  * that is not a path at all is just a path no route has (WHATWG URL parsing threw on `//`).
  */
+/** node:http server options that enforce the limits on headers, slow clients and idle connections. */
+export function serverOptionsOf(l: ApiLimits) {
+  return {
+    maxHeaderSize: l.maxHeaderBytes,
+    headersTimeout: l.headersTimeoutMs,
+    requestTimeout: l.requestTimeoutMs,
+    keepAliveTimeout: l.keepAliveTimeoutMs,
+    connectionsCheckingInterval: l.checkIntervalMs,
+  };
+}
+
 export function routePathOf(target: string | undefined): string {
   const t = target ?? '/';
   const q = t.indexOf('?');

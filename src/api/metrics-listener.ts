@@ -4,7 +4,7 @@
 import type { Server } from 'node:http';
 import { METRICS_CONTENT_TYPE } from '../events/metrics.js';
 import { BerthError } from '../lib/errors.js';
-import { DEFAULT_API_LIMITS, routePathOf } from './limits.js';
+import { DEFAULT_API_LIMITS, routePathOf, serverOptionsOf } from './limits.js';
 
 /** `127.0.0.1:9101`, `[::1]:9101`, `node.lan:9101` → host and port. */
 export function parseListenAddress(text: string): { host: string; port: number } {
@@ -29,29 +29,20 @@ export async function serveMetrics(listen: string, render: () => Promise<string>
   const { host, port } = parseListenAddress(listen);
   const { createServer } = await import('node:http');
   const l = DEFAULT_API_LIMITS;
-  const server: Server = createServer(
-    {
-      maxHeaderSize: l.maxHeaderBytes,
-      headersTimeout: l.headersTimeoutMs,
-      requestTimeout: l.requestTimeoutMs,
-      keepAliveTimeout: l.keepAliveTimeoutMs,
-      connectionsCheckingInterval: l.checkIntervalMs,
-    },
-    (req, res) => {
-      const ok = req.method === 'GET' && routePathOf(req.url) === '/metrics';
-      const answer = (status: number, body: string) => {
-        if (res.headersSent) return;
-        res.writeHead(status, { 'content-type': ok && status === 200 ? METRICS_CONTENT_TYPE : 'text/plain' });
-        res.end(body);
-      };
-      req.resume(); // no body is read: drained, and the request timeout bounds a slow one
-      if (!ok) return answer(404, 'only GET /metrics here\n');
-      render().then(
-        (text) => answer(200, text),
-        () => answer(500, 'metrics unavailable\n'),
-      );
-    },
-  );
+  const server: Server = createServer(serverOptionsOf(l), (req, res) => {
+    const ok = req.method === 'GET' && routePathOf(req.url) === '/metrics';
+    const answer = (status: number, body: string) => {
+      if (res.headersSent) return;
+      res.writeHead(status, { 'content-type': ok && status === 200 ? METRICS_CONTENT_TYPE : 'text/plain' });
+      res.end(body);
+    };
+    req.resume(); // no body is read: drained, and the request timeout bounds a slow one
+    if (!ok) return answer(404, 'only GET /metrics here\n');
+    render().then(
+      (text) => answer(200, text),
+      () => answer(500, 'metrics unavailable\n'),
+    );
+  });
   server.maxConnections = l.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { BerthError, type ErrorKind, isBerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { callDaemon, daemonRunning } from './client.js';
-import { type ApiLimits, DEFAULT_API_LIMITS, routePathOf } from './limits.js';
+import { type ApiLimits, DEFAULT_API_LIMITS, routePathOf, serverOptionsOf } from './limits.js';
 import { sendSpecial } from './responses.js';
 
 export interface RouteRequest {
@@ -125,24 +125,15 @@ export async function serveApi(
   await makeDirs(dirname(socketPath), 0o700);
   await unlink(socketPath).catch(() => undefined); // stale: its daemon died without closing it
   const { createServer } = await import('node:http'); // see client.ts
-  const server = createServer(
-    {
-      maxHeaderSize: l.maxHeaderBytes,
-      headersTimeout: l.headersTimeoutMs,
-      requestTimeout: l.requestTimeoutMs,
-      keepAliveTimeout: l.keepAliveTimeoutMs,
-      connectionsCheckingInterval: l.checkIntervalMs,
-    },
-    (req, res) => {
-      handle(routes, l, req, res).catch((err: unknown) => {
-        try {
-          sendError(res, err);
-        } catch {
-          res.destroy();
-        }
-      });
-    },
-  );
+  const server = createServer(serverOptionsOf(l), (req, res) => {
+    handle(routes, l, req, res).catch((err: unknown) => {
+      try {
+        sendError(res, err);
+      } catch {
+        res.destroy();
+      }
+    });
+  });
   server.maxConnections = l.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
