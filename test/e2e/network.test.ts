@@ -222,7 +222,7 @@ ${extra}`;
     expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
     expect((await exec('web_main', 'cat', '/etc/hosts')).stdout).toBe(
       '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' +
-        `${w.ip}\tweb\n# pods on this network\n${c.ip}\tclient\n` +
+        `${w.ip}\tweb web.default\n# pods on this network\n${c.ip}\tclient client.default\n` +
         '# hostAliases\n10.1.2.3\tdb.internal db\n',
     );
     // The host's resolvers without loopback ones, then dnsConfig.
@@ -249,9 +249,10 @@ ${extra}`;
     const [c, w] = [await pod('client'), await pod('web')];
     expect((await exec('client_main', 'cat', '/etc/hosts')).stdout).toBe(
       '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' +
-        `${c.ip}\tclient\n# pods on this network\n${late.ip}\tlate\n${w.ip}\tweb\n`,
+        `${c.ip}\tclient client.default\n# pods on this network\n${late.ip}\tlate late.default\n${w.ip}\tweb web.default\n`,
     );
-    const ping = await exec('late_main', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
+    // By NAME.NAMESPACE too, as a cluster's DNS names it.
+    const ping = await exec('late_main', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web.default:8080/');
     expect([ping.code, ping.stdout]).toEqual([0, 'hello-from-web\n']);
     await rm(join(dir, 'late.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);

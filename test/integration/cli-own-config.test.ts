@@ -41,6 +41,6 @@ describe('the CLI in tests reads the tests’ own host config', () => {
   it('a --config the test names is the one used', async () => {
     const res = await runBerth(['--root', join(dir, 'root'), '--config', broken, 'image', 'ls']);
     expect(res.code).toBe(2);
-    expect(res.stderr).toBe(`berth: ERR_CONFIG_INVALID: ${broken}:2:3: unknown field pull.color\n`);
+    expect(res.stderr).toBe(`berth: ${broken}:2:3: ERR_CONFIG_INVALID: unknown field pull.color\n`);
   });
 });
