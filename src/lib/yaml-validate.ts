@@ -44,9 +44,6 @@ export function syntaxDiagnostics(doc: Document, lc: LineCounter, file: string):
   });
 }
 
-/** Says what an unknown field is instead of "unknown field X" (e.g. a Kubernetes field berth lacks). */
-export type UnknownFieldRule = (path: string) => { code: string; message: string } | undefined;
-
 /** Every schema violation of one parsed document, positioned at the offending node. */
 export function validateDocument(
   doc: Document,
@@ -55,12 +52,11 @@ export function validateDocument(
   file: string,
   schema: object,
   code: string,
-  unknownField?: UnknownFieldRule,
 ): Diagnostic[] {
   const validate = validatorFor(schema);
   if (validate(value)) return [];
   const out = withoutBranchNoise(validate.errors ?? []).map((err) =>
-    diagnosticFor(err, doc, lc, file, code, unknownField, schema),
+    diagnosticFor(err, doc, lc, file, code, schema),
   );
   // The same node and message can come from several branches (oneOf): report it once.
   const seen = new Set<string>();
@@ -113,7 +109,7 @@ export function parseYamlWithSchema<T>(
     const validate = validatorFor(schema);
     if (!validate(value)) {
       for (const err of withoutBranchNoise(validate.errors ?? []))
-        diagnostics.push(diagnosticFor(err, doc, lineCounter, file, code, undefined, schema));
+        diagnostics.push(diagnosticFor(err, doc, lineCounter, file, code, schema));
     } else {
       return value as T;
     }
@@ -128,7 +124,6 @@ function diagnosticFor(
   lc: LineCounter,
   file: string,
   code: string,
-  unknownField?: UnknownFieldRule,
   schema?: object,
 ): Diagnostic {
   const path = err.instancePath
@@ -148,11 +143,6 @@ function diagnosticFor(
     subject = [...path, extra].join('.');
     const near = schema ? nearestField(extra, schemaNode(schema, err.schemaPath)?.properties) : undefined;
     message = `unknown field ${subject}${near ? ` (did you mean ${near}?)` : ''}`;
-    const known = unknownField?.(subject);
-    if (known) {
-      const pos = lc.linePos(node?.range?.[0] ?? 0);
-      return { file, line: pos.line, col: pos.col, code: known.code, message: known.message };
-    }
   } else if (err.keyword === 'pattern' && schema) {
     // A pattern says nothing to people: its schema node may carry the words (`x-pattern-message`).
     const words = schemaNode(schema, err.schemaPath)?.['x-pattern-message'];
