@@ -2,6 +2,7 @@
 // manifests name (Pods' images, Image refs with their `keep`) is read from the folder as the pass
 // read it (last good content for a broken file), what containers use from their records.
 import { join } from 'node:path';
+import type { EventSink } from '../events/event.js';
 import { collectImages, type ImageGcResult } from '../images/disk-gc.js';
 import { normalizeImage } from '../manifest/convert.js';
 import type { ManifestDoc } from '../manifest/kinds.js';
@@ -83,4 +84,11 @@ export function formatImageGc(r: ImageGcResult): string | undefined {
     `image gc: removed ${r.removed.length} image(s) (${r.removed.join(', ')}), freed ${formatSize(r.freedBytes)}; ` +
     `file system ${pct(r.before)} → ${pct(r.after)} used`
   );
+}
+
+/** One `GarbageCollected` event per image a GC under disk pressure removed. */
+export function emitImageGcEvents(events: EventSink, r: ImageGcResult): void {
+  const line = formatImageGc(r);
+  for (const image of r.removed)
+    events.emit({ type: 'image', object: image, reason: 'GarbageCollected', message: line });
 }

@@ -96,6 +96,14 @@ describe.skipIf(skip)('image GC by disk thresholds', () => {
       'example.com/d:1',
       'example.com/e:1',
     ]);
+    // The removal is an event, as every action is.
+    const recorded = (await berth('events', '-o', 'json')).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { reason: string; object: string; type: string })
+      .filter((e) => e.reason === 'GarbageCollected')
+      .map((e) => [e.type, e.object]);
+    expect(recorded).toEqual([['image', 'example.com/c:1']]);
     // Below the high threshold now: another apply removes nothing.
     expect((await berth('apply', dir)).stdout).toBe('');
   });

@@ -7,7 +7,7 @@ import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { isError } from '../../manifest/severity.js';
 import { type ApplySummary, applyOnce, summarizeApply } from '../../reconcile/loop.js';
 import type { Command, CommandContext } from '../command.js';
-import { formatImageGc, runImageGc } from '../image-gc.js';
+import { emitImageGcEvents, formatImageGc, runImageGc } from '../image-gc.js';
 import { renderJson } from '../output.js';
 import { createReconcilePull } from '../reconcile-pull.js';
 import { formatAction, openReconciler } from '../reconciler.js';
@@ -72,6 +72,7 @@ export const applyCommand: Command = {
       });
       const line = gc && formatImageGc(gc);
       if (line && !json) ctx.stdout.write(`${line}\n`);
+      if (gc) emitImageGcEvents(events, gc);
     }
     if (json) ctx.stdout.write(renderJson(summary));
     else {

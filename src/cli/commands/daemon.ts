@@ -12,7 +12,7 @@ import { failureKey } from '../../reconcile/failures.js';
 import { parseCount } from '../../runtime/quantity.js';
 import type { Command } from '../command.js';
 import { openDaemonMetrics } from '../daemon-metrics.js';
-import { formatImageGc, runImageGc } from '../image-gc.js';
+import { emitImageGcEvents, formatImageGc, runImageGc } from '../image-gc.js';
 import { watchImportDir } from '../import-dir.js';
 import { createReconcilePull } from '../reconcile-pull.js';
 import { formatAction, openReconciler } from '../reconciler.js';
@@ -78,10 +78,9 @@ export const daemonCommand: Command = {
       runImageGc(ctx, dir, trim)
         .then((gc) => {
           const line = gc && formatImageGc(gc);
-          if (!line) return;
+          if (!gc || !line) return;
           info(line);
-          for (const image of gc?.removed ?? [])
-            events.emit({ type: 'image', object: image, reason: 'GarbageCollected', message: line });
+          emitImageGcEvents(events, gc);
         })
         .catch((err) => fail(`image gc failed: ${formatErrorLine(err)}`))
         .finally(() => {
