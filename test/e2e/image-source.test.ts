@@ -134,5 +134,13 @@ describe.skipIf(skip)('images from archives under the controller', () => {
     expect(out).toMatch(
       new RegExp(`imported ${image.replace(/[.]/g, '\\.')} from ${join(work, 'import', 'dropped.tar')}\\n`),
     );
+    // --until: with a daemon running, `events` alone follows it until interrupted.
+    const imported = (await berth('events', '-o', 'json', '--until', new Date().toISOString())).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { reason: string; object: string })
+      .filter((e) => e.reason === 'Imported')
+      .map((e) => e.object);
+    expect(imported).toEqual([image]);
   }, 60_000);
 });
