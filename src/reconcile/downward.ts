@@ -2,7 +2,8 @@
 // `fieldRef`: metadata.name/namespace/uid, one label or annotation (`metadata.labels['k']`, empty
 // when absent), all of them (`k="v"` lines, sorted, values quoted as Go's %q does: files only),
 // spec.nodeName (the host's name), spec.serviceAccountName, status.hostIP(s), status.podIP(s)
-// (empty: pods have no address of their own until berth does networking). `resourceFieldRef`: a
+// (empty: the bridge address is allocated at sandbox setup, after the environment is decided, and is
+// not fed back into it yet). `resourceFieldRef`: a
 // container's cpu or memory limit or request, divided by `divisor` and rounded up; a limit left out
 // is the host's capacity, a request left out is the limit when there is one, else 0 (Kubernetes'
 // defaults). Pure: the host's facts are passed in.
@@ -82,7 +83,7 @@ export function fieldValue(ref: FieldRef, pod: PodManifest, node: NodeFacts): st
       return node.ip;
     case 'status.podIP':
     case 'status.podIPs':
-      return ''; // no pod address until berth does networking
+      return ''; // the address comes with the sandbox, after the environment: not fed back yet
     default:
       throw new BerthError('ERR_MANIFEST_INVALID', 'invalid', `fieldRef ${path} is not supported`);
   }
