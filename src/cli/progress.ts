@@ -16,6 +16,23 @@ export interface ProgressRenderer {
   finish(): void;
 }
 
+/** The progress display of a pull or import: on a terminal with table output only (never in JSON or a pipe). */
+export function progressFor(ctx: {
+  stderr: NodeJS.WriteStream;
+  flags: { output: string };
+}): ProgressRenderer | undefined {
+  return ctx.stderr.isTTY && ctx.flags.output === 'table'
+    ? createProgressRenderer(ctx.stderr, Date.now)
+    : undefined;
+}
+
+/** `--platform` and `--no-unpack`, as `image pull` and `image import` take them. */
+export const PULL_OPTIONS = { platform: { type: 'string' }, 'no-unpack': { type: 'boolean' } } as const;
+export const PLATFORM_FLAG: [string, string] = [
+  '--platform OS/ARCH[/VARIANT]',
+  "platform to pick from a multi-platform image (default: this host's)",
+];
+
 export function createProgressRenderer(out: NodeJS.WriteStream, now: () => number): ProgressRenderer {
   const rows = new Map<string, Row>();
   let drawnLines = 0;

@@ -3,24 +3,21 @@ import { importImages } from '../../archive/import-images.js';
 import type { PullEvent } from '../../pull/index.js';
 import type { Command } from '../command.js';
 import { formatDuration, formatSize, renderJson } from '../output.js';
-import { createProgressRenderer } from '../progress.js';
+import { PLATFORM_FLAG, PULL_OPTIONS, progressFor } from '../progress.js';
 import { createPullSetup } from '../puller.js';
 
 export const imageImport: Command = {
   path: ['image', 'import'],
   summary: 'Import the images of an OCI layout or docker archive (air-gapped hosts)',
   usage: 'image import FILE|DIR [--platform OS/ARCH[/VARIANT]] [--no-unpack]',
-  options: { platform: { type: 'string' }, 'no-unpack': { type: 'boolean' } },
+  options: PULL_OPTIONS,
   flags: [
-    ['--platform OS/ARCH[/VARIANT]', "platform to pick from a multi-platform image (default: this host's)"],
+    PLATFORM_FLAG,
     ['--no-unpack', 'only verify and store the blobs; do not unpack layers into snapshots'],
   ],
   args: [1, 1],
   async run(ctx, { positionals, values }) {
-    const progress =
-      ctx.stderr.isTTY && ctx.flags.output === 'table'
-        ? createProgressRenderer(ctx.stderr, Date.now)
-        : undefined;
+    const progress = progressFor(ctx);
     const started = Date.now();
     const { deps, options } = await createPullSetup(ctx)({
       ...(typeof values.platform === 'string' ? { platform: values.platform } : {}),

@@ -1,24 +1,21 @@
 import type { PullEvent, PullResult } from '../../pull/index.js';
 import type { Command } from '../command.js';
 import { formatDuration, formatSize, renderJson } from '../output.js';
-import { createProgressRenderer } from '../progress.js';
+import { PLATFORM_FLAG, PULL_OPTIONS, progressFor } from '../progress.js';
 import { createPuller } from '../puller.js';
 
 export const imagePull: Command = {
   path: ['image', 'pull'],
   summary: 'Fetch an image from its registry into the content store',
   usage: 'image pull REF [--platform OS/ARCH[/VARIANT]] [--no-unpack]',
-  options: { platform: { type: 'string' }, 'no-unpack': { type: 'boolean' } },
+  options: PULL_OPTIONS,
   flags: [
-    ['--platform OS/ARCH[/VARIANT]', "platform to pick from a multi-platform image (default: this host's)"],
+    PLATFORM_FLAG,
     ['--no-unpack', 'only fetch and verify the blobs; do not unpack layers into snapshots'],
   ],
   args: [1, 1],
   async run(ctx, { positionals, values }) {
-    const progress =
-      ctx.stderr.isTTY && ctx.flags.output === 'table'
-        ? createProgressRenderer(ctx.stderr, Date.now)
-        : undefined;
+    const progress = progressFor(ctx);
     const started = Date.now();
     let result: PullResult;
     try {
