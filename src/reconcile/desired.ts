@@ -7,6 +7,13 @@
 // left out with a diagnostic of its file (`unusable`) and every other one is built: one manifest
 // never stops a pass.
 import { join } from 'node:path';
+import {
+  type ContainerProbes,
+  containerProbes,
+  type LifecycleHooks,
+  lifecycleHooks,
+  type RawContainerHealth,
+} from '../health/probe-spec.js';
 import { isBerthError } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from '../manifest/convert.js';
@@ -45,6 +52,10 @@ export interface DesiredContainer {
   sources?: Record<string, string>;
   /** Env names holding exactly a source's value, with its label. */
   sourced?: Record<string, string>;
+  /** Its liveness, readiness and startup probes (src/health). */
+  probes?: ContainerProbes;
+  /** Its postStart and preStop hooks (src/health). */
+  lifecycle?: LifecycleHooks;
 }
 
 export interface DesiredPod {
@@ -209,6 +220,8 @@ function containerOf(
     ...(init && c.restartPolicy === 'Always' ? { sidecar: true as const } : {}),
     settings,
     ...(Object.keys(values.sources).length > 0 ? { sources: values.sources, sourced: values.sourced } : {}),
+    ...optional('probes', containerProbes(c as RawContainerHealth)),
+    ...optional('lifecycle', lifecycleHooks(c as RawContainerHealth)),
   };
 }
 
