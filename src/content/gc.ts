@@ -17,6 +17,8 @@ import type { GcResult } from './types.js';
 
 const PARTIAL_MAX_AGE_MS = 24 * 3600 * 1000;
 const INDEX_TMP = new RegExp(`^index\\.json\\.(${OWNER_PATTERN})\\.tmp$`);
+/** An archive `image import` expanded (archive/open-archive.ts): `import-<pid>-<hex>.tar`. */
+const IMPORT_TMP = /^import-(\d+)-[a-f0-9]{8}\.tar$/;
 
 export async function markReachable(
   paths: StorePaths,
@@ -77,14 +79,16 @@ export async function sweepBlobs(paths: StorePaths, keep: Set<string>): Promise<
 
 /**
  * Tidy ingest/ after crashes: a dead writer's `.active` file is parked as `.partial` (the next pull
- * resumes it); temp files of dead processes, partials of blobs already committed and partials
- * older than a day are removed. Safe while other processes work: live writers are never touched.
+ * resumes it); temp files of dead processes (an import's expanded archive too), partials of blobs
+ * already committed and partials older than a day are removed. Safe while other processes work: live writers are never touched.
  */
 export async function cleanIngest(paths: StorePaths, now: Date, isAlive = isOwnerAlive): Promise<void> {
   for (const name of await readdirOrEmpty(paths.ingest)) {
+    const file = join(paths.ingest, name);
+    const expanded = IMPORT_TMP.exec(name);
+    if (expanded && !isAlive(expanded[1] as string)) await rm(file, { force: true });
     const parsed = parseIngestName(name);
     if (!parsed) continue;
-    const file = join(paths.ingest, name);
     try {
       if (parsed.kind === 'partial') {
         const committed = await exists(blobPathIn(paths, parsed.digest));

@@ -108,6 +108,17 @@ describe('ingest', () => {
     expect(await listIngest()).toEqual([]);
   });
 
+  it("removes a dead importer's expanded archive, never a live one's", async () => {
+    await mkdir(join(root, 'ingest'), { recursive: true });
+    const dead = join(root, 'ingest', `import-${deadPid()}-0123abcd.tar`);
+    const live = join(root, 'ingest', `import-${process.pid}-0123abcd.tar`);
+    await writeFile(dead, 'expanded archive');
+    await writeFile(live, 'expanded archive');
+    await store.cleanIngest();
+    expect((await listIngest()).sort()).toEqual([`import-${process.pid}-0123abcd.tar`]);
+    await rm(live);
+  });
+
   it('lets two writers of one blob race: both commit, one blob results', async () => {
     const [desc, bytes] = blob('raced content');
     const [a, b] = await Promise.all([store.openIngest(desc), store.openIngest(desc)]);
