@@ -11,21 +11,13 @@
 // line), the containers outlive `systemctl restart berth` (KillMode=process) and the next berth adopts
 // them, a hung daemon is killed by the watchdog and restarted while its containers run on, and
 // `systemctl stop` ends berth cleanly within TimeoutStopSec, leaving /run/berth (the containers'
-// runtime state) in place.
+// runtime state) in place, and after a reboot (the container powered off and booted again with the
+// same /var/lib/berth: /run empty, every process gone) berth starts at boot and runs the pod again
+// from its store.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import {
-  chmod,
-  copyFile,
-  mkdir,
-  mkdtemp,
-  readdir,
-  realpath,
-  rm,
-  symlink,
-  writeFile,
-} from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +85,49 @@ describe.skipIf(skip)('berth.service under a real systemd (systemd-nspawn)', () 
   const alive = async (pid: number) =>
     (await inside(['sh', '-c', `kill -0 ${pid} && echo yes || echo no`])).trim();
 
+  /** What the launcher needs bound in (beforeAll). */
+  let bootArgs: string[] = [];
+  /** Boots the container (again, for a reboot): the same disk, a fresh /run, no process left. */
+  const boot = async () => {
+    const args = [
+      '--quiet',
+      '--register=no',
+      '--keep-unit',
+      '--volatile=yes',
+      '--private-network',
+      '--system-call-filter=@keyring', // runc gives each container a session keyring
+      '--capability=all',
+      `--machine=${machine}`,
+      '--directory=/',
+      ...bootArgs,
+      '--bind-ro=/etc/alternatives', // Debian's alternatives links (iptables-save → xtables-nft-multi)
+      `--bind-ro=${work}`,
+      `--bind-ro=${join(work, 'units')}:/etc/systemd/system`,
+      `--bind-ro=${join(work, 'manifests')}:/etc/berth/manifests`,
+      `--bind-ro=${join(work, 'berth')}:/usr/local/bin/berth`,
+      // --root on a disk that outlives the container, as a host's /var/lib does a reboot
+      `--bind=${join(work, 'var-lib-berth')}:/var/lib/berth`,
+      '--boot',
+      'systemd.firstboot=off',
+    ];
+    nspawn = spawn('systemd-nspawn', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const s of [nspawn.stdout, nspawn.stderr]) s?.on('data', (d: Buffer) => (bootLog += d.toString()));
+    const leader = nspawn.pid as number;
+    init = await until('the container boots systemd', async () => {
+      for (const p of await readdir('/proc')) {
+        if (!/^\d+$/.test(p)) continue;
+        try {
+          const status = readFileSync(`/proc/${p}/status`, 'utf8');
+          if (new RegExp(`^PPid:\\s+${leader}$`, 'm').test(status) && /^Name:\s+systemd$/m.test(status))
+            return Number(p);
+        } catch {
+          // gone
+        }
+      }
+      return undefined;
+    });
+  };
+
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'berth-systemd-'));
     layout = await createLayout();
@@ -139,45 +174,9 @@ describe.skipIf(skip)('berth.service under a real systemd (systemd-nspawn)', () 
       REPO,
       await realpath(join(REPO, 'node_modules')),
     ]);
-    const ro = [...binds].filter((d) => !d.startsWith('/usr/')).flatMap((d) => [`--bind-ro=${d}`]);
-    nspawn = spawn(
-      'systemd-nspawn',
-      [
-        '--quiet',
-        '--register=no',
-        '--keep-unit',
-        '--volatile=yes',
-        '--private-network',
-        '--system-call-filter=@keyring', // runc gives each container a session keyring
-        '--capability=all',
-        `--machine=${machine}`,
-        '--directory=/',
-        ...ro,
-        '--bind-ro=/etc/alternatives', // Debian's alternatives links (iptables-save → xtables-nft-multi)
-        `--bind-ro=${work}`,
-        `--bind-ro=${units}:/etc/systemd/system`,
-        `--bind-ro=${manifests}:/etc/berth/manifests`,
-        `--bind-ro=${launcher}:/usr/local/bin/berth`,
-        '--boot',
-        'systemd.firstboot=off',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    for (const s of [nspawn.stdout, nspawn.stderr]) s?.on('data', (d: Buffer) => (bootLog += d.toString()));
-    const leader = nspawn.pid as number;
-    init = await until('the container boots systemd', async () => {
-      for (const p of await readdir('/proc')) {
-        if (!/^\d+$/.test(p)) continue;
-        try {
-          const status = readFileSync(`/proc/${p}/status`, 'utf8');
-          if (new RegExp(`^PPid:\\s+${leader}$`, 'm').test(status) && /^Name:\s+systemd$/m.test(status))
-            return Number(p);
-        } catch {
-          // gone
-        }
-      }
-      return undefined;
-    });
+    bootArgs = [...binds].filter((d) => !d.startsWith('/usr/')).map((d) => `--bind-ro=${d}`);
+    await mkdir(join(work, 'var-lib-berth'));
+    await boot();
   }, 180_000);
 
   afterAll(async () => {
@@ -261,4 +260,34 @@ describe.skipIf(skip)('berth.service under a real systemd (systemd-nspawn)', () 
     expect((await inside(['sh', '-c', 'test -d /run/berth && echo kept'])).trim()).toBe('kept');
     expect(await alive(pid)).toBe('yes');
   }, 150_000);
+
+  it('after a reboot (powered off, booted again: /run empty, every process gone) berth starts at boot and runs the pod again', async () => {
+    const exited = new Promise((r) => nspawn?.once('exit', r));
+    await inside(['systemctl', 'poweroff']).catch(() => undefined); // the connection may drop as it halts
+    await exited;
+    await boot();
+    const s = await until('berth.service is active after the reboot', async () => {
+      const v = await show('ActiveState', 'StatusText', 'NRestarts');
+      return v.ActiveState === 'active' ? v : undefined;
+    });
+    expect({ status: s.StatusText, restarts: s.NRestarts }).toEqual({
+      status: '1 pod running',
+      restarts: '0',
+    });
+    const c = await app();
+    expect(c?.state).toBe('running');
+    expect(await alive(c?.pid as number)).toBe('yes');
+    // The store on disk survived (nothing imported or pulled again); the pod's sandbox and container
+    // were made anew, as the plan says.
+    const journal = await inside(['journalctl', '-u', 'berth', '--no-pager', '-o', 'cat']);
+    const actions = journal
+      .split('\n')
+      .filter((l) => /^\d{4}-\d\d-\d\dT\S+Z /.test(l) && !l.includes(' watching '))
+      .map((l) => l.slice(l.indexOf(' ') + 1));
+    expect(actions).toEqual([
+      'remove       app: sandbox gone (host rebooted?): set up again, init containers run again',
+      'setup-pod    app: sandbox gone (host rebooted?): set up again, init containers run again',
+      'run          app/main: new container',
+    ]);
+  }, 180_000);
 });
