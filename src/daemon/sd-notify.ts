@@ -4,9 +4,10 @@
 // which every systemd host has: the message is credited to berth's PID, not the helper's, so the
 // unit needs no NotifyAccess=all and systemd-notify's exit race does not apply.
 //
-// Invariants: messages go out one at a time, in order; while one is being sent, the next ones
-// coalesce (newer STATUS/WATCHDOG replace older; READY is kept), so a slow helper never queues
-// more than one message. A failure to notify is reported once and never stops the daemon.
+// Invariants: messages go out one at a time, in order; while one is being sent, plain updates
+// (STATUS, WATCHDOG) coalesce, newer replacing older, so a slow helper never queues more than one
+// of them; a milestone (READY, STOPPING) goes out as it was asked, with its own STATUS, never
+// merged with what follows (a loaded host once sent STOPPING=1 with the later "stopped" status). A failure to notify is reported once and never stops the daemon.
 // NOTIFY_SOCKET and the watchdog variables are removed from the environment once read, as
 // sd_notify(unset_environment) does: conmon and runc must not inherit them.
 import { spawn } from 'node:child_process';
@@ -47,7 +48,9 @@ export function createNotifier(o: NotifierOptions): Notifier | undefined {
   const watchdogMs = watchdogInterval(o.env, o.pid);
   for (const name of ['NOTIFY_SOCKET', 'WATCHDOG_USEC', 'WATCHDOG_PID']) delete o.env[name];
   if (!isNotifySocket(socket)) return undefined;
-  let pending: Record<string, string> | undefined;
+  /** Messages not sent yet: at most the milestones asked for and one plain update after them. */
+  const queue: Array<Record<string, string>> = [];
+  const milestone = (f: Record<string, string>) => 'READY' in f || 'STOPPING' in f;
   let sending: Promise<void> | undefined;
   let reported = false;
 
@@ -78,18 +81,16 @@ export function createNotifier(o: NotifierOptions): Notifier | undefined {
     });
 
   const pump = async () => {
-    while (pending) {
-      const next = pending;
-      pending = undefined;
-      await sendOne(next);
-    }
+    for (let next = queue.shift(); next; next = queue.shift()) await sendOne(next);
     sending = undefined;
   };
 
   return {
     watchdogMs,
     notify(fields) {
-      pending = { ...pending, ...fields };
+      const last = queue.at(-1);
+      if (last && !milestone(last) && !milestone(fields)) Object.assign(last, fields);
+      else queue.push({ ...fields });
       sending ??= pump();
     },
     flush: () => sending ?? Promise.resolve(),
