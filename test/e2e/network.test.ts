@@ -260,6 +260,30 @@ ${extra}`;
     expect((await pod('client')).containers[0]?.pid).toBe(pidBefore);
   }, 60_000);
 
+  it('a recreated container keeps its pod address and published port; no address is allocated twice', async () => {
+    const before = await pod('web');
+    expect(before.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const changed = web().replace('      ports:', '      env: [{name: REV, value: "2"}]\n      ports:');
+    expect(changed).not.toBe(web());
+    await writePod('web', changed);
+    const plan = await berth('plan', dir);
+    expect([plan.code, plan.stdout]).toEqual([
+      2,
+      'remove       web/main: env REV added\nrun          web/main: env REV added\n',
+    ]);
+    expect((await berth('apply', dir)).code).toBe(0);
+    await until('web runs again', async () => {
+      const w = await pod('web');
+      return w.phase === 'Running' && w.containers[0]?.pid !== before.containers[0]?.pid;
+    });
+    const after = await pod('web');
+    expect([after.ip, after.ports]).toEqual([before.ip, before.ports]);
+    expect(await get(`http://127.0.0.1:${webPort}/`)).toBe('200 hello-from-web\n');
+    expect(await get(`http://${hostAddress()}:${webPort}/`)).toBe('200 hello-from-web\n');
+    const ips = (await ps()).map((p) => p.ip as string).sort();
+    expect(ipamFiles()).toEqual(ips);
+  }, 60_000);
+
   it('two pods on one host port: the second is refused with a clear error, the first keeps serving', async () => {
     await writePod(
       'clash',
