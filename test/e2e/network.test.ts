@@ -208,6 +208,8 @@ ${extra}`;
     expect(await get(`http://${w.ip}:8080/`)).toBe('200 hello-from-web\n');
     expect(await get(`http://127.0.0.1:${webPort}/`)).toBe('200 hello-from-web\n');
     expect(await get(`http://${hostAddress()}:${webPort}/`)).toBe('200 hello-from-web\n');
+    // Forwarding is on, for the outbound NAT (the host may have had it on already).
+    expect(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8')).toBe('1\n');
     // ps shows them.
     const table = (await berth('ps')).stdout;
 
@@ -383,6 +385,11 @@ ${extra}`;
     const byName = await exec('solo', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
     expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
     expect(await get(`http://127.0.0.1:${soloPort}/`)).toBe('200 solo\n');
+    // Published on 127.0.0.1 only: the host's own address does not lead to it.
+    const elsewhere = await get(`http://${hostAddress()}:${soloPort}/`).catch(
+      (e: Error) => (e.cause as { code?: string } | undefined)?.code,
+    );
+    expect(elsewhere).toBe('ECONNREFUSED');
     const ls = await berth('network', 'ls');
     expect(ls.stdout.split('\n')[1]?.split(/\s+/)).toEqual([NET, BRIDGE, SUBNET, GATEWAY, '3']);
     expect((await berth('container', 'rm', '--force', 'solo')).code).toBe(0);
