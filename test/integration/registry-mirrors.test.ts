@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
-import { type HostileRegistry, serveBody, startHostileRegistry } from '../helpers/hostile-registry.js';
+import {
+  failTimes,
+  type HostileRegistry,
+  serveBody,
+  startHostileRegistry,
+} from '../helpers/hostile-registry.js';
 import { buildImage, createLayout, type Layout, populateRandom, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -157,6 +162,22 @@ describe.skipIf(skip)('registry mirrors', () => {
       expect(existsSync(join(root, 'content/blobs/sha256', layer.digest.slice(7)))).toBe(false);
     } finally {
       await liar.close();
+    }
+  });
+
+  it('retries a failing mirror once, then passes over it to the registry', async () => {
+    const flaky = await startHostileRegistry();
+    try {
+      flaky.on('/v2/test/app/manifests/', failTimes(503, 1000));
+      const r = await pull(
+        withMirrors(origin.host, `      - host: "${flaky.host}"\n`),
+        `${origin.host}/test/app:1`,
+      );
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(r.stdout).toMatch(new RegExp(`^pulled ${origin.host}/test/app:1 \\(sha256:[a-f0-9]{64}\\), `));
+      expect(flaky.requestsTo('/v2/test/app/manifests/1').length).toBe(2);
+    } finally {
+      await flaky.close();
     }
   });
 
