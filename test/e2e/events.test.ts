@@ -2,7 +2,7 @@
 // as died with its exit code, then restarted; `berth events --filter pod=…` selects them; the
 // metrics show its restarts and a running container's cgroup CPU and memory. conmon and the
 // containers do not inherit NOTIFY_SOCKET (it is the daemon's alone). A container killed with its
-// conmon (no exit recorded) is reported Lost, then restarted.
+// conmon (no exit recorded) is reported Lost, then restarted; a start that fails is StartFailed.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -207,4 +207,25 @@ describe.skipIf(skip)('events and metrics of containers', () => {
     await rm(join(dir, 'lost.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
   }, 120_000);
+
+  it('apply records a start that failed (StartFailed, with the code) and a pod that went (Removed)', async () => {
+    const dir = join(work, 'manifests');
+    await writeFile(
+      join(dir, 'broken.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: broken}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n` +
+        `    - name: main\n      image: ${registry.host}/demo/busybox:1\n      command: [/no/such/command]\n`,
+    );
+    expect((await berth('apply', dir)).code).toBe(1);
+    const failed = await events('--filter', 'pod=broken');
+    expect(failed.map((e) => `${e.type} ${e.object} ${e.reason}`)).toEqual([
+      'pod broken SetUp',
+      'container broken/main StartFailed',
+    ]);
+    expect((failed[1] as { message?: string }).message).toMatch(/: ERR_COMMAND_NOT_FOUND: /);
+    await rm(join(dir, 'broken.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(
+      (await events('--filter', 'pod=broken', '--filter', 'type=pod')).map((e) => `${e.object} ${e.reason}`),
+    ).toEqual(['broken SetUp', 'broken Removed']);
+  }, 60_000);
 });
