@@ -1,7 +1,8 @@
 // Events and metrics of real containers under `berth daemon`: a container that exits is reported
 // as died with its exit code, then restarted; `berth events --filter pod=…` selects them; the
 // metrics show its restarts and a running container's cgroup CPU and memory. conmon and the
-// containers do not inherit NOTIFY_SOCKET (it is the daemon's alone).
+// containers do not inherit NOTIFY_SOCKET (it is the daemon's alone). A container killed with its
+// conmon (no exit recorded) is reported Lost, then restarted; a start that fails is StartFailed.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -156,4 +157,75 @@ describe.skipIf(skip)('events and metrics of containers', () => {
     const removed = await events('--filter', 'reason=Removed', '--filter', 'type=container');
     expect(removed.map((e) => e.object).sort()).toEqual(['crash/main', 'steady/main']);
   }, 180_000);
+
+  it('a container whose monitor was killed with it ended without an exit code: Lost, then restarted', async () => {
+    const dir = join(work, 'manifests');
+    await writeFile(
+      join(dir, 'lost.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: lost}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n` +
+        `    - name: main\n      image: ${registry.host}/demo/busybox:1\n      command: [sleep, "100000"]\n`,
+    );
+    daemon = spawn(
+      process.execPath,
+      [CLI, '--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', '1'],
+      { stdio: 'ignore' },
+    );
+    const status = () =>
+      new Promise<{ lastPass: { at: string } | null }>((resolve, reject) => {
+        request({ socketPath: join(state, 'berth.sock'), path: '/v1/status' }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => {
+            body += c.toString();
+          });
+          res.on('end', () => resolve(JSON.parse(body)));
+        })
+          .on('error', reject)
+          .end();
+      });
+    await until('lost started', async () => (await events('--filter', 'pod=lost')).length >= 2);
+    // Two more passes: the daemon has seen it running.
+    for (let i = 0; i < 2; i++) {
+      const at = (await status()).lastPass?.at;
+      await until('a pass', async () => (await status()).lastPass?.at !== at);
+    }
+    const pods = JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
+    const pid = pods.find((p) => p.name === 'lost')?.containers[0]?.pid as number;
+    const conmon = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1]);
+    process.kill(conmon, 'SIGKILL'); // first, so nobody records the exit
+    process.kill(pid, 'SIGKILL');
+    await until(
+      'lost reported',
+      async () => (await events('--filter', 'pod=lost', '--filter', 'reason=Restarted')).length > 0,
+    );
+    const seen = (await events('--filter', 'pod=lost')).map((e) => `${e.object} ${e.reason}`);
+    expect(seen).toEqual(['lost SetUp', 'lost/main Started', 'lost/main Lost', 'lost/main Restarted']);
+    const lost = (await events('--filter', 'reason=Lost'))[0]; // no exitCode: none was recorded
+    expect(lost?.attributes).toEqual({ pod: 'lost', container: 'main', id: lost?.attributes?.id });
+    const exited = new Promise((r) => daemon?.once('exit', r));
+    daemon.kill('SIGTERM');
+    await exited;
+    await rm(join(dir, 'lost.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  }, 120_000);
+
+  it('apply records a start that failed (StartFailed, with the code) and a pod that went (Removed)', async () => {
+    const dir = join(work, 'manifests');
+    await writeFile(
+      join(dir, 'broken.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: broken}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n` +
+        `    - name: main\n      image: ${registry.host}/demo/busybox:1\n      command: [/no/such/command]\n`,
+    );
+    expect((await berth('apply', dir)).code).toBe(1);
+    const failed = await events('--filter', 'pod=broken');
+    expect(failed.map((e) => `${e.type} ${e.object} ${e.reason}`)).toEqual([
+      'pod broken SetUp',
+      'container broken/main StartFailed',
+    ]);
+    expect((failed[1] as { message?: string }).message).toMatch(/: ERR_COMMAND_NOT_FOUND: /);
+    await rm(join(dir, 'broken.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(
+      (await events('--filter', 'pod=broken', '--filter', 'type=pod')).map((e) => `${e.object} ${e.reason}`),
+    ).toEqual(['broken SetUp', 'broken Removed']);
+  }, 60_000);
 });

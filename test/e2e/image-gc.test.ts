@@ -60,6 +60,7 @@ describe.skipIf(skip)('image GC by disk thresholds', () => {
 
   afterAll(async () => {
     await berth('container', 'rm', '--force', 'gc-user');
+    await berth('container', 'rm', '--force', 'gc-holder');
     if (mounted) execFileSync('umount', [root]);
     await layout?.cleanup();
     if (work) await rm(work, { recursive: true, force: true });
@@ -106,5 +107,42 @@ describe.skipIf(skip)('image GC by disk thresholds', () => {
     expect(recorded).toEqual([['image', 'example.com/c:1']]);
     // Below the high threshold now: another apply removes nothing.
     expect((await berth('apply', dir)).stdout).toBe('');
+  });
+
+  it('never removes an image a container uses or a Pod names, even when the low threshold cannot be reached without it', async () => {
+    // A container made from b's ID (no manifest names b) now stands on it. Thresholds no removal
+    // can reach: GC removes every image it may, and must still leave b (a container's) and a (a
+    // manifest's).
+    const id = (
+      JSON.parse((await berth('image', 'ls', '--output', 'json')).stdout) as Array<{
+        id: string;
+        name: string;
+      }>
+    ).find((i) => i.name === 'example.com/b:1')?.id as string;
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const created = await berth('container', 'create', id, 'gc-holder', '--', '/bin/true');
+    expect([created.code, created.stderr]).toEqual([0, '']);
+    // e: named by a Pod that has no container yet (it waits for a Secret nobody defines).
+    await writeFile(
+      join(work, 'manifests', 'pod.yaml'),
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: later}\nspec:\n  containers:\n    - name: main\n      image: example.com/e:1\n' +
+        '      env: [{name: P, valueFrom: {secretKeyRef: {name: absent, key: k}}}]\n',
+    );
+    await writeFile(
+      join(work, 'config.yaml'),
+      'unpack:\n  reserveBytes: 0\nimages:\n  gcHighPercent: 1\n  gcLowPercent: 0\n',
+    );
+    const applied = await berth('apply', join(work, 'manifests'));
+    expect([applied.code, applied.stderr]).toEqual([0, '']);
+    expect(applied.stdout).toMatch(
+      /^image gc: removed 1 image\(s\) \(example\.com\/d:1\), freed [\d.]+ MB; file system \d+% → \d+% used\nwait {9}later: waiting for Secret absent\n$/,
+    );
+    expect((await names()).map((i) => i.name)).toEqual([
+      'example.com/a:1',
+      'example.com/b:1',
+      'example.com/e:1',
+    ]);
+    // What it stands on is whole: the container still starts.
+    expect((await berth('container', 'start', 'gc-holder')).code).toBe(0);
   });
 });

@@ -208,6 +208,8 @@ ${extra}`;
     expect(await get(`http://${w.ip}:8080/`)).toBe('200 hello-from-web\n');
     expect(await get(`http://127.0.0.1:${webPort}/`)).toBe('200 hello-from-web\n');
     expect(await get(`http://${hostAddress()}:${webPort}/`)).toBe('200 hello-from-web\n');
+    // Forwarding is on, for the outbound NAT (the host may have had it on already).
+    expect(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8')).toBe('1\n');
     // ps shows them.
     const table = (await berth('ps')).stdout;
 
@@ -258,6 +260,30 @@ ${extra}`;
     expect((await berth('apply', dir)).code).toBe(0);
     expect((await exec('client_main', 'grep', '-c', 'late', '/etc/hosts')).stdout).toBe('0\n');
     expect((await pod('client')).containers[0]?.pid).toBe(pidBefore);
+  }, 60_000);
+
+  it('a recreated container keeps its pod address and published port; no address is allocated twice', async () => {
+    const before = await pod('web');
+    expect(before.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const changed = web().replace('      ports:', '      env: [{name: REV, value: "2"}]\n      ports:');
+    expect(changed).not.toBe(web());
+    await writePod('web', changed);
+    const plan = await berth('plan', dir);
+    expect([plan.code, plan.stdout]).toEqual([
+      2,
+      'remove       web/main: env REV added\nrun          web/main: env REV added\n',
+    ]);
+    expect((await berth('apply', dir)).code).toBe(0);
+    await until('web runs again', async () => {
+      const w = await pod('web');
+      return w.phase === 'Running' && w.containers[0]?.pid !== before.containers[0]?.pid;
+    });
+    const after = await pod('web');
+    expect([after.ip, after.ports]).toEqual([before.ip, before.ports]);
+    expect(await get(`http://127.0.0.1:${webPort}/`)).toBe('200 hello-from-web\n');
+    expect(await get(`http://${hostAddress()}:${webPort}/`)).toBe('200 hello-from-web\n');
+    const ips = (await ps()).map((p) => p.ip as string).sort();
+    expect(ipamFiles()).toEqual(ips);
   }, 60_000);
 
   it('two pods on one host port: the second is refused with a clear error, the first keeps serving', async () => {
@@ -359,6 +385,11 @@ ${extra}`;
     const byName = await exec('solo', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
     expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
     expect(await get(`http://127.0.0.1:${soloPort}/`)).toBe('200 solo\n');
+    // Published on 127.0.0.1 only: the host's own address does not lead to it.
+    const elsewhere = await get(`http://${hostAddress()}:${soloPort}/`).catch(
+      (e: Error) => (e.cause as { code?: string } | undefined)?.code,
+    );
+    expect(elsewhere).toBe('ECONNREFUSED');
     const ls = await berth('network', 'ls');
     expect(ls.stdout.split('\n')[1]?.split(/\s+/)).toEqual([NET, BRIDGE, SUBNET, GATEWAY, '3']);
     expect((await berth('container', 'rm', '--force', 'solo')).code).toBe(0);

@@ -3,7 +3,9 @@
 // pod's emptyDir (group, setgid) and is one of the process's groups; a native sidecar starts after
 // the init container before it and before the app, runs beside the app, and stops after it; what a
 // container writes at its terminationMessagePath is its termination message in ps; a Localhost
-// seccomp profile is loaded from <root>/seccomp/.
+// seccomp profile is loaded from <root>/seccomp/; a pod in a namespace is named NAMESPACE.NAME, with
+// its sysctls and hostPID/hostIPC in effect.
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +31,7 @@ describe.skipIf(skip)('pod fields', () => {
   let image: string;
   const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
   const ps = async () => JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
+  const hostPortStart = readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8');
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'berth-podsec-'));
@@ -167,6 +170,43 @@ describe.skipIf(skip)('pod fields', () => {
     ]);
     await rm(join(dir, 'msg.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it('a pod outside default is NAMESPACE.NAME; its namespaced sysctl is set; hostPID and hostIPC share the host namespaces', async () => {
+    await writeFile(
+      join(dir, 'shop.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  terminationGracePeriodSeconds: 1\n  restartPolicy: Never\n` +
+        `  hostPID: true\n  hostIPC: true\n` +
+        `  securityContext: {sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: "81"}]}\n` +
+        `  containers:\n    - name: main\n      image: ${image}\n` +
+        `      command: [sh, -c, "cat /proc/sys/net/ipv4/ip_unprivileged_port_start; for n in pid ipc net; do readlink /proc/self/ns/$$n; done; hostname"]\n`,
+    );
+    // (`$$n` is `$n` once the kubelet's $(VAR) rules have run.)
+    const apply = await berth('apply', dir);
+    expect([apply.code, apply.stderr]).toEqual([0, '']);
+    const deadline = Date.now() + 20_000;
+    let pod: PodView | undefined;
+    while (Date.now() < deadline) {
+      pod = (await ps()).find((p) => p.name === 'shop.web');
+      if (pod?.phase === 'Succeeded' || pod?.phase === 'Failed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect([pod?.phase, pod?.namespace]).toEqual(['Succeeded', 'shop']);
+    const ns = (kind: string) => readlinkSync(`/proc/self/ns/${kind}`);
+    const lines = (await berth('logs', 'shop.web')).stdout.split('\n');
+    expect(lines.slice(0, 3)).toEqual(['81', ns('pid'), ns('ipc')]);
+    expect(lines[3]).not.toBe(ns('net')); // its own network namespace
+    expect(lines.slice(4)).toEqual(['web', '']);
+    const names = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<{
+      name: string;
+    }>;
+    expect(names.map((c) => c.name).filter((n) => n.startsWith('shop'))).toEqual(['shop.web_main']);
+    expect(existsSync(join(root, 'pods', 'shop.web', 'pod.json'))).toBe(true);
+    // The host's own value is untouched.
+    expect(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')).toBe(hostPortStart);
+    await rm(join(dir, 'shop.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(existsSync(join(root, 'pods', 'shop.web'))).toBe(false);
   });
 
   it('a Localhost seccomp profile from <root>/seccomp/ is the container filter', async () => {

@@ -164,6 +164,36 @@ describe.skipIf(skip)('daemon under systemd-like supervision', () => {
     });
   });
 
+  it('READY=1 once the first pass has settled on a pull that fails and backs off, STATUS saying why', async () => {
+    listener = await startNotifyListener({ dir: work });
+    const dead = await new Promise<number>((r) => {
+      const srv = createServer();
+      srv.listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as { port: number };
+        srv.close(() => r(port)); // nothing listens there any more
+      });
+    });
+    await writeFile(
+      join(manifests, 'web.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: main, image: "127.0.0.1:${dead}/app:1"}]\n`,
+    );
+    const d = await start({ NOTIFY_SOCKET: listener.socket }, 'pull:\n  retries: 0\n');
+    const ready = await listener.waitFor((m) => m.fields.READY === '1');
+    await new Promise((r) => setTimeout(r, 3000));
+    console.log('DEBUG', JSON.stringify(listener.messages));
+    expect(ready).toEqual({
+      pid: d.pid,
+      fields: {
+        MAINPID: String(d.pid),
+        READY: '1',
+        STATUS: `0 pods running, 1 waiting: web (waiting for image 127.0.0.1:${dead}/app:1)`,
+      },
+    });
+    const exit = stopped(d);
+    d.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  });
+
   it('a pass that hangs stops the watchdog pings (and READY waits for it)', async () => {
     listener = await startNotifyListener({ dir: work });
     // The first pass waits for the reconcile lock, held here as a stuck `berth apply` would hold it.

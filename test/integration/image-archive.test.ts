@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Of } from '../../src/oci/digest.js';
 import { runBerth } from '../helpers/cli.js';
@@ -66,6 +66,22 @@ describe.skipIf(skip)('berth image import / export', () => {
     expect(await readFile(join(dest, 'hello'), 'utf8')).toBe('from the archive\n');
     const again = await berth(root, 'image', 'import', file);
     expect(again.stdout).toMatch(/, 0 layer\(s\) stored, 0 unpacked\n/);
+  });
+
+  it('imports an archive compressed whole with gzip or zstd, as `docker save | gzip` gives it', async () => {
+    const file = join(work, 'whole.tar');
+    await run('skopeo', ['copy', '-q', `${oci()}:other`, `docker-archive:${file}:example.com/team/other:1`]);
+    await writeFile(`${file}.gz`, gzipSync(await readFile(file)));
+    await writeFile(`${file}.zst`, zstdCompressSync(await readFile(file)));
+    for (const packed of [`${file}.gz`, `${file}.zst`]) {
+      const root = newRoot();
+      const r = await berth(root, 'image', 'import', packed);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(r.stdout).toMatch(
+        /^imported example\.com\/team\/other:1 \(sha256:[a-f0-9]{64}\), [\d.]+ [kM]?B, 1 layer\(s\) stored, 1 unpacked\n/,
+      );
+      expect(await storeState(root)).toEqual({ names: ['example.com/team/other:1'], unverified: [] });
+    }
   });
 
   it('imports a skopeo oci-archive and an OCI layout directory, names from their annotations', async () => {

@@ -4,12 +4,18 @@
 // are rewritten, `_default` serves registries without an entry, capabilities decide what is asked
 // where, headers go to their host, and the pull's output names the mirror that served it.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
-import { type HostileRegistry, startHostileRegistry } from '../helpers/hostile-registry.js';
+import {
+  failTimes,
+  type HostileRegistry,
+  serveBody,
+  startHostileRegistry,
+} from '../helpers/hostile-registry.js';
 import { buildImage, createLayout, type Layout, populateRandom, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -118,6 +124,61 @@ describe.skipIf(skip)('registry mirrors', () => {
     expect(r.stdout).toMatch(
       new RegExp(`^pulled ${dead}/test/app:1 \\(sha256:[a-f0-9]{64}\\) from mirror ${mirror.host}, `),
     );
+  });
+
+  it("verifies what a mirror serves as it would the registry's: a tampered layer is refused by its digest, and nothing is named", async () => {
+    const liar = await startHostileRegistry();
+    try {
+      const ociDir = join(layout.dir, 'oci');
+      const index = JSON.parse(await readFile(join(ociDir, 'index.json'), 'utf8'));
+      const desc = index.manifests.find(
+        (m: { annotations?: Record<string, string> }) =>
+          m.annotations?.['org.opencontainers.image.ref.name'] === 'app',
+      );
+      const manifest = JSON.parse(
+        (await readFile(join(ociDir, 'blobs/sha256', desc.digest.slice(7)))).toString(),
+      );
+      const layer = manifest.layers[0] as { digest: string };
+      const config = manifest.config as { digest: string };
+      liar.putBlob('test/app', await readFile(join(ociDir, 'blobs/sha256', config.digest.slice(7))));
+      // The layer's own length, one byte changed: only its digest can tell.
+      const tampered = Buffer.from(await readFile(join(ociDir, 'blobs/sha256', layer.digest.slice(7))));
+      tampered[tampered.length - 1] = (tampered[tampered.length - 1] ?? 0) ^ 0xff;
+      liar.on(`/blobs/${layer.digest}`, serveBody(tampered, { 'content-length': tampered.length }));
+      const root = join(work, `root-${n + 1}`);
+      const r = await pull(
+        withMirrors(origin.host, `      - host: "${liar.host}"\n        capabilities: [pull]\n`),
+        `${origin.host}/test/app:1`,
+      );
+      expect(liar.requestsTo(`/blobs/${layer.digest}`).length).toBeGreaterThan(0);
+      expect([r.code, r.stdout]).toEqual([6, '']);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^berth: ERR_DIGEST_MISMATCH: blob ${layer.digest}: content has digest sha256:[a-f0-9]{64}\\n$`,
+        ),
+      );
+      const ls = await runBerth(['--root', root, 'image', 'ls', '--output', 'json']);
+      expect([ls.code, ls.stdout]).toEqual([0, '[]\n']);
+      expect(existsSync(join(root, 'content/blobs/sha256', layer.digest.slice(7)))).toBe(false);
+    } finally {
+      await liar.close();
+    }
+  });
+
+  it('retries a failing mirror once, then passes over it to the registry', async () => {
+    const flaky = await startHostileRegistry();
+    try {
+      flaky.on('/v2/test/app/manifests/', failTimes(503, 1000));
+      const r = await pull(
+        withMirrors(origin.host, `      - host: "${flaky.host}"\n`),
+        `${origin.host}/test/app:1`,
+      );
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      expect(r.stdout).toMatch(new RegExp(`^pulled ${origin.host}/test/app:1 \\(sha256:[a-f0-9]{64}\\), `));
+      expect(flaky.requestsTo('/v2/test/app/manifests/1').length).toBe(2);
+    } finally {
+      await flaky.close();
+    }
   });
 
   it('asks a pull-only mirror for blobs but never to resolve a tag, with its headers', async () => {

@@ -558,6 +558,15 @@ describe('the kinds as the loader reads them', () => {
       ],
     ],
     [
+      "a field only the other kind has (a Secret's binaryData, a ConfigMap's stringData or type)",
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nbinaryData: {k: YQ==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nstringData: {k: a}\ntype: Opaque',
+      [
+        '4:1: ERR_MANIFEST_SCHEMA: unknown field binaryData',
+        '9:1: ERR_MANIFEST_SCHEMA: unknown field stringData',
+        '10:1: ERR_MANIFEST_SCHEMA: unknown field type',
+      ],
+    ],
+    [
       'an items path that climbs out of the volume',
       'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: main, image: busybox}]\n  volumes:\n    - name: c\n      configMap: {name: c, items: [{key: k, path: ../../etc/passwd}]}',
       [

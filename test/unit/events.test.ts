@@ -183,6 +183,10 @@ describe('systemd', () => {
         { kind: 'wait', pod: 'api', reason: 'second reason, not shown' },
       ]),
     ).toBe('2 pods running, 1 waiting: api (image pull back-off)');
+    // A plan's wait names its pod first (`web: waiting for …`): the line names it once.
+    expect(
+      statusLine([], [{ kind: 'wait', pod: 'web', reason: 'web: waiting for image 127.0.0.1:5000/app:1' }]),
+    ).toBe('0 pods running, 1 waiting: web (waiting for image 127.0.0.1:5000/app:1)');
     const many = ['a', 'b', 'c', 'd'].map((pod) => ({ kind: 'wait' as const, pod, reason: 'x'.repeat(80) }));
     expect(statusLine([], many)).toBe(
       `0 pods running, 4 waiting: a (${'x'.repeat(59)}…), b (${'x'.repeat(59)}…), c (${'x'.repeat(59)}…), …`,
