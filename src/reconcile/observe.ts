@@ -5,7 +5,7 @@ import type { ContentStore, ImageRecord } from '../content/types.js';
 import { describeImage } from '../images/describe.js';
 import { identifyBadRecords } from '../runtime/bad-record-identity.js';
 import { containerStatus, type RuntimeDeps } from '../runtime/containers.js';
-import { type BadRecord, readRecords, readRecordsReport } from '../runtime/record.js';
+import { type BadRecord, readRecordsReport } from '../runtime/record.js';
 import { chainIds } from '../snapshot/chain.js';
 import type { HostLayout } from './desired.js';
 import type { ObservedState } from './plan.js';
@@ -78,7 +78,8 @@ export async function observe(
 
 /** The pods as `berth ps` shows them: the last reconcile's status merged with what exists. */
 export async function observePods(rt: RuntimeDeps, status: StatusFile): Promise<PodView[]> {
-  const records = await readRecords(rt.paths.containers);
+  // Through the daemon's cache too: `GET /v1/pods` and each scrape of /metrics ask this.
+  const { records } = readRecordsReport(rt.paths.containers, rt.fileCache);
   const observed = await Promise.all(
     records.map(async (record) => ({ record, status: await containerStatus(rt, record) })),
   );
