@@ -6,6 +6,7 @@ import { createContentStore } from '../content/index.js';
 import type { ContentStore } from '../content/types.js';
 import { type EventRing, eventRingDir, openEventRing } from '../events/ring.js';
 import { canonicalPath } from '../lib/canonical-path.js';
+import { createFileCache } from '../lib/file-cache.js';
 import type { RegistryClient } from '../registry/types.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import { loadHostRuntimeFacts, loadSeccompProfile } from '../runtime/host.js';
@@ -84,6 +85,7 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
       runc: createRunc(paths.runcRoot),
       images: async () => ({ store: await store(), snapshots: await snapshots() }),
       stateCache: new Map(),
+      fileCache: createFileCache(),
       seccompProfile: async () => loadSeccompProfile((await hostConfig()).seccompProfile),
       now: io.now,
       logSizeMax: async () => (await hostConfig()).logs.maxBytes,

@@ -3,8 +3,8 @@
 // symlink to one (`/dev/zero` reads forever), or a huge file. Only a regular file of bounded size is
 // read: it is checked before it is opened, opened non-blocking, and checked again on the descriptor,
 // so a swap between the two cannot make a read block.
-import { constants } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { constants, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { BerthError } from '../lib/errors.js';
 
 /** Far above any real manifest (Kubernetes keeps an object under 1.5 MiB in etcd). */
@@ -36,7 +36,8 @@ export async function readManifestFile(
   known: (key: string) => boolean = () => false,
 ): Promise<{ stat: ManifestFileStat; text?: string }> {
   // Not even opened unless it is a regular file: opening some devices acts (a watchdog, a tape).
-  const before = await stat(file);
+  // Synchronous: the daemon stats every file every pass, and a stat never blocks on what it names.
+  const before = statSync(file);
   if (!before.isFile()) throw refuse('not a regular file');
   if (before.size <= MAX_MANIFEST_BYTES) {
     // Unchanged since it was last read (the daemon's passes): no need to open it at all.

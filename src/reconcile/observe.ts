@@ -3,9 +3,9 @@
 // annotations and live state (read from files), and each pod's sandbox (what of it is mounted).
 import type { ContentStore, ImageRecord } from '../content/types.js';
 import { describeImage } from '../images/describe.js';
-import { badRecordIdentities } from '../runtime/bad-record-identity.js';
+import { identifyBadRecords } from '../runtime/bad-record-identity.js';
 import { containerStatus, type RuntimeDeps } from '../runtime/containers.js';
-import { readRecords } from '../runtime/record.js';
+import { type BadRecord, readRecordsReport } from '../runtime/record.js';
 import { chainIds } from '../snapshot/chain.js';
 import type { HostLayout } from './desired.js';
 import type { ObservedState } from './plan.js';
@@ -29,8 +29,11 @@ async function isUnpacked(rt: RuntimeDeps, store: ContentStore, image: ImageReco
 }
 
 /** Containers with unreadable records, their pod taken from the name (`<pod>_<container>`). */
-function observeBadRecords(rt: RuntimeDeps): NonNullable<ObservedState['badRecords']> {
-  return badRecordIdentities(rt.paths.containers, rt.paths.runcRoot).map((b) => {
+function observeBadRecords(
+  rt: RuntimeDeps,
+  bad: readonly BadRecord[],
+): NonNullable<ObservedState['badRecords']> {
+  return identifyBadRecords(rt.paths.containers, bad, rt.paths.runcRoot).map((b) => {
     const pod = b.name?.includes('_') ? b.name.slice(0, b.name.indexOf('_')) : undefined;
     return { id: b.id, ...(pod ? { pod } : {}), ...(b.mayRun ? { mayRun: true } : {}) };
   });
@@ -41,11 +44,9 @@ export async function observe(
   store: ContentStore,
   host: HostLayout,
 ): Promise<ObservedState> {
-  const [records, images, sandboxes] = await Promise.all([
-    readRecords(rt.paths.containers),
-    store.listImages(),
-    observeSandboxes(host),
-  ]);
+  // Records are read once a pass (the containers and the bad ones alike), through the daemon's cache.
+  const { records, bad } = readRecordsReport(rt.paths.containers, rt.fileCache);
+  const [images, sandboxes] = await Promise.all([store.listImages(), observeSandboxes(host, rt.fileCache)]);
   const containers = await Promise.all(
     records.map(async (r) => {
       const s = await containerStatus(rt, r);
@@ -63,19 +64,22 @@ export async function observe(
     }),
   );
   const unpacked = await Promise.all(images.map((i) => isUnpacked(rt, store, i)));
-  return {
+  const observed: ObservedState = {
     images: new Map(images.filter((_, n) => unpacked[n]).map((i) => [i.name, i.target.digest])),
     pulledAt: new Map(images.map((i) => [i.name, Date.parse(i.pulledAt) || 0])),
     notUnpacked: new Set(images.filter((_, n) => !unpacked[n]).map((i) => i.name)),
     containers,
     sandboxes,
-    badRecords: observeBadRecords(rt),
+    badRecords: observeBadRecords(rt, bad),
   };
+  rt.fileCache?.sweep(); // what this pass did not read (removed containers and pods) goes
+  return observed;
 }
 
 /** The pods as `berth ps` shows them: the last reconcile's status merged with what exists. */
 export async function observePods(rt: RuntimeDeps, status: StatusFile): Promise<PodView[]> {
-  const records = await readRecords(rt.paths.containers);
+  // Through the daemon's cache too: `GET /v1/pods` and each scrape of /metrics ask this.
+  const { records } = readRecordsReport(rt.paths.containers, rt.fileCache);
   const observed = await Promise.all(
     records.map(async (record) => ({ record, status: await containerStatus(rt, record) })),
   );

@@ -32,7 +32,7 @@ import { planConfigVolumes } from './plan-volumes.js';
 import { backingOff, seconds } from './plan-waits.js';
 import { checkSandbox, containersToStartAgain, folderOf } from './sandbox.js';
 import { inStopOrder, isPodFinished, stopSidecars } from './sidecars.js';
-import { type CanonicalSpec, canonicalSpec, describeChanges, specHash } from './spec-hash.js';
+import { type CanonicalSpec, canonicalSpec, describeChanges, desiredSpecHash } from './spec-hash.js';
 
 export {
   type Action,
@@ -79,8 +79,8 @@ function planContainer(
   });
   if (!o) return [run(`${label}: ${c.sidecar ? 'sidecar' : c.init ? 'init container' : 'new container'}`)];
   if (digest) {
-    const want = canonicalSpec(c, digest);
-    if (o.annotations[ANNOTATION.hash] !== specHash(want)) {
+    if (o.annotations[ANNOTATION.hash] !== desiredSpecHash(c, digest)) {
+      const want = canonicalSpec(c, digest);
       const before = storedSpec(o);
       const why = `${label}: ${before ? describeChanges(before, want).join(', ') : 'spec changed'}`;
       return [

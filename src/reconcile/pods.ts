@@ -4,15 +4,16 @@
 // pods). They outlive the pod's containers (a restart keeps them) and go with the pod. A reboot
 // takes the netns and the tmpfs mounts and leaves the directories: observe says what is mounted,
 // and setting up again is idempotent (only what is missing is made).
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { type Dirent, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { chmod, chown, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
+import type { FileCache } from '../lib/file-cache.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { readMountPoints } from '../lib/mountinfo.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import type { NetworkAdapter } from '../network/adapter.js';
-import { readAttachment } from '../network/attachments.js';
+import { readAttachmentSync } from '../network/attachments.js';
 import { readDataStampSync } from '../runtime/config-volumes.js';
 import { createNetns, removeNetns } from '../runtime/netns.js';
 import { removeBundleDir } from '../runtime/remove-bundle.js';
@@ -84,10 +85,20 @@ export async function tearDownPod(
 }
 
 // Observation runs on every pass and touches every pod: its reads are synchronous (local metadata,
-// microseconds each), where a promise through the thread pool costs about ten times the work in CPU.
+// microseconds each), where a promise through the thread pool costs about ten times the work in CPU;
+// the daemon's cache (file-cache.ts) parses pod.json and attachments once per change.
 function list(dir: string): string[] {
   try {
     return readdirSync(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return [];
+    throw err;
+  }
+}
+
+function listEntries(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return [];
     throw err;
@@ -102,43 +113,73 @@ async function mountPoints(): Promise<Set<string>> {
 /** `path` as mountinfo lists it (pods/ or netns/ may be symlinks to another disk). */
 function resolved(path: string): string {
   try {
-    return realpathSync(path);
+    return realpathSync.native(path);
   } catch {
     return path;
   }
 }
 
-function sourceOf(home: string): string | undefined {
+/** `<dir>/<entry>` as mountinfo lists it, `dir` already resolved: only a symlink needs resolving. */
+function resolvedIn(realDir: string, dir: string, entry: Dirent): string {
+  return entry.isSymbolicLink() ? resolved(join(dir, entry.name)) : join(realDir, entry.name);
+}
+
+function parseSource(text: string): string | undefined {
   try {
-    const record = JSON.parse(readFileSync(join(home, 'pod.json'), 'utf8')) as { source?: unknown };
+    const record = JSON.parse(text) as { source?: unknown };
     return typeof record.source === 'string' ? record.source : undefined;
+  } catch {
+    return undefined; // unreadable: owner unknown
+  }
+}
+
+function sourceOf(home: string, cache?: FileCache): string | undefined {
+  const file = join(home, 'pod.json');
+  try {
+    return cache ? cache.read(file, parseSource) : parseSource(readFileSync(file, 'utf8'));
   } catch {
     return undefined; // none (set up before pods were recorded) or unreadable: owner unknown
   }
 }
 
 /** Every pod with anything of its own on the host, and what of it is mounted. */
-export async function observeSandboxes(host: HostLayout): Promise<Map<string, ObservedSandbox>> {
-  const netns = list(host.netns)
-    .filter((n) => n.startsWith('pod-'))
-    .map((n) => n.slice(4));
-  const names = [...new Set([...netns, ...list(host.pods)])];
+export async function observeSandboxes(
+  host: HostLayout,
+  cache?: FileCache,
+): Promise<Map<string, ObservedSandbox>> {
+  const netnsEntries = new Map(
+    listEntries(host.netns)
+      .filter((e) => e.name.startsWith('pod-'))
+      .map((e) => [e.name.slice(4), e]),
+  );
+  const names = [...new Set([...netnsEntries.keys(), ...list(host.pods)])];
   const mounted = await mountPoints();
+  const realNetns = resolved(host.netns);
+  // Only the attachments there are read (most pods of a host without a network have none).
+  const attachments = host.attachments ? new Set(list(host.attachments)) : undefined;
   const out = new Map<string, ObservedSandbox>();
   for (const name of names) {
     const home = join(host.pods, name);
     const volumes: Record<string, boolean> = {};
     const stamps: Record<string, string> = {};
-    for (const v of list(join(home, 'volumes'))) {
-      const path = join(home, 'volumes', v);
-      volumes[path] = mounted.has(resolved(path));
+    const volumesDir = join(home, 'volumes');
+    const entries = listEntries(volumesDir);
+    const realVolumes = entries.length > 0 ? resolved(volumesDir) : volumesDir;
+    for (const v of entries) {
+      const path = join(volumesDir, v.name);
+      volumes[path] = mounted.has(resolvedIn(realVolumes, volumesDir, v));
       const stamp = readDataStampSync(path);
       if (stamp) stamps[path] = stamp;
     }
-    const source = sourceOf(home);
-    const attached = host.attachments ? await readAttachment(host.attachments, `pod-${name}`) : undefined;
+    const source = sourceOf(home, cache);
+    const key = `pod-${name}`;
+    const attached =
+      host.attachments && attachments?.has(`${key}.json`)
+        ? readAttachmentSync(host.attachments, key, cache)
+        : undefined;
+    const ns = netnsEntries.get(name);
     out.set(name, {
-      netns: mounted.has(resolved(join(host.netns, `pod-${name}`))),
+      netns: ns ? mounted.has(resolvedIn(realNetns, host.netns, ns)) : false,
       volumes,
       ...(Object.keys(stamps).length > 0 ? { stamps } : {}),
       ...(source ? { source } : {}),

@@ -55,6 +55,22 @@ export function specHash(spec: CanonicalSpec): string {
   return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
 }
 
+/** Hashes of desired containers, by the container object (desired-memo.ts hands out the same one while nothing changed). */
+const hashes = new WeakMap<DesiredContainer, { digest: string; hash: string }>();
+
+/**
+ * specHash(canonicalSpec(c, digest)), computed once per desired container and digest: every pass
+ * compares every container's hash, and an unchanged pod is the same object pass after pass. A built
+ * container is never modified (a change builds a new one), so the object and the digest are its inputs.
+ */
+export function desiredSpecHash(c: DesiredContainer, digest: string): string {
+  const memo = hashes.get(c);
+  if (memo?.digest === digest) return memo.hash;
+  const hash = specHash(canonicalSpec(c, digest));
+  hashes.set(c, { digest, hash });
+  return hash;
+}
+
 function envMap(env: unknown): Map<string, string> {
   const out = new Map<string, string>();
   for (const kv of Array.isArray(env) ? (env as string[]) : []) {

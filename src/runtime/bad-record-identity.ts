@@ -22,7 +22,16 @@ function readName(containersDir: string, bad: BadRecord): string | undefined {
 
 /** Every bad record of `containersDir`, with its container's name where it can be recovered. */
 export function badRecordIdentities(containersDir: string, runcRoot?: string): BadRecordIdentity[] {
-  return readRecordsReport(containersDir).bad.map((b) => {
+  return identifyBadRecords(containersDir, readRecordsReport(containersDir).bad, runcRoot);
+}
+
+/** Who the containers of `bad` (records of `containersDir` already read) are. */
+export function identifyBadRecords(
+  containersDir: string,
+  bad: readonly BadRecord[],
+  runcRoot?: string,
+): BadRecordIdentity[] {
+  return bad.map((b) => {
     const name = readName(containersDir, b);
     if (name) return { id: b.id, path: b.path, name };
     const mayRun = runcRoot !== undefined && existsSync(join(runcRoot, b.id));

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import { BerthError, errnoCode, hasCode } from '../lib/errors.js';
+import type { FileCache } from '../lib/file-cache.js';
 import type { NetworkAdapter } from '../network/adapter.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { conmonOf } from './conmon-process.js';
@@ -35,6 +36,8 @@ export interface RuntimeDeps {
   capBound: bigint;
   /** Kept by a long-lived process so runc's state files are parsed once per change. */
   stateCache?: StateCache;
+  /** Kept by a long-lived process so the files each pass reads (records, pod.json) are parsed once per change. */
+  fileCache?: FileCache;
   /** The profile to convert, or undefined for berth's built-in filter (create only). */
   seccompProfile(): Promise<SeccompProfile | undefined>;
   /** Where a process's text of /etc/resolv.conf comes from. */
@@ -94,17 +97,30 @@ function exitOf(file: string): { code: number; at: string } | undefined {
 }
 
 export async function containerStatus(deps: RuntimeDeps, r: ContainerRecord): Promise<ContainerStatus> {
-  const p = containerPaths(deps.paths, r.id);
   // Synchronous reads (see runc-state.ts); the exit file only matters once the process is gone.
   const live = await readLiveState(deps.runc.root, r.id, deps.stateCache);
-  const gone = live?.state !== 'running' && live?.state !== 'created';
-  let exit = gone ? exitOf(p.exitFile) : undefined;
-  const oom = gone && existsSync(join(p.persist, 'oom'));
+  if (live?.state === 'running' || live?.state === 'created') {
+    // Its paths are not even built: a pass asks this of every container, and most run.
+    return {
+      id: r.id,
+      name: r.name,
+      image: r.image,
+      state: live.state,
+      pid: live.pid,
+      exitCode: null,
+      oomKilled: false,
+      reason: null,
+      createdAt: r.createdAt,
+      startedAt: r.startedAt ?? null,
+      finishedAt: null,
+    };
+  }
+  const p = containerPaths(deps.paths, r.id);
+  let exit = exitOf(p.exitFile);
+  const oom = existsSync(join(p.persist, 'oom'));
   let state: ContainerState = 'exited';
-  if (live?.state === 'running') state = 'running';
-  else if (live?.state === 'created') state = 'created';
   // The process just ended and conmon is still writing its exit code: not exited yet.
-  else if (!exit && conmonOf(p.conmonPidFile, basename(p.dir)) !== undefined) state = 'running';
+  if (!exit && conmonOf(p.conmonPidFile, basename(p.dir)) !== undefined) state = 'running';
   // --state lost its exit file (a reboot): the copy under --root has it, unless it never ended.
   else exit ??= exitOf(join(p.persist, 'exit'));
   const message = state === 'exited' ? readTerminationMessage(p.persist) : undefined;
@@ -113,7 +129,7 @@ export async function containerStatus(deps: RuntimeDeps, r: ContainerRecord): Pr
     name: r.name,
     image: r.image,
     state,
-    pid: state === 'running' || state === 'created' ? (live?.pid ?? null) : null,
+    pid: null,
     exitCode: state === 'exited' ? (exit?.code ?? null) : null,
     oomKilled: state === 'exited' && oom,
     reason: state === 'exited' && !exit ? LOST : null,

@@ -13,7 +13,7 @@ import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from '../snapshot/chain.js';
 import { copyTree } from '../snapshot/copy-tree.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
-import { badRecordIdentities } from './bad-record-identity.js';
+import { identifyBadRecords } from './bad-record-identity.js';
 import { containerCgroupPath } from './cgroups.js';
 import { createWithConmon } from './conmon.js';
 import { findContainer, type RuntimeDeps } from './containers.js';
@@ -22,7 +22,7 @@ import { markImageUsed } from './mark-used.js';
 import { createNetns, removeNetns } from './netns.js';
 import { markCreating } from './orphans.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
-import { type ContainerRecord, readRecords, writeRecord } from './record.js';
+import { type ContainerRecord, readRecordsReport, writeRecord } from './record.js';
 import { removeBundleDir } from './remove-bundle.js';
 import {
   dirInRoot,
@@ -81,7 +81,10 @@ export async function createContainer(
   if (!NAME.test(settings.name)) {
     throw invalid(`container name "${settings.name}" must be letters, digits, "_", "." or "-" (at most 63)`);
   }
-  const existing = (await readRecords(deps.paths.containers)).find((r) => r.name === settings.name);
+  // One read of the records for both checks, through the daemon's cache: a host of N pods makes N
+  // containers, and each create would otherwise parse every record twice.
+  const { records, bad } = readRecordsReport(deps.paths.containers, deps.fileCache);
+  const existing = records.find((r) => r.name === settings.name);
   if (existing) {
     throw new BerthError(
       'ERR_NAME_TAKEN',
@@ -89,7 +92,7 @@ export async function createContainer(
       `a container named "${settings.name}" exists (${existing.id.slice(0, 12)})`,
     );
   }
-  const held = badRecordIdentities(deps.paths.containers).find((b) => b.name === settings.name);
+  const held = identifyBadRecords(deps.paths.containers, bad).find((b) => b.name === settings.name);
   if (held) {
     throw new BerthError(
       'ERR_NAME_TAKEN',

@@ -128,8 +128,8 @@ export async function reapOrphans(deps: RemoveDeps, isAlive = isOwnerAlive): Pro
 
 function hasRecord(paths: RuntimePaths, id: string): boolean {
   try {
-    statSync(containerPaths(paths, id).record);
-    return true;
+    // The record's path alone (containerPaths builds 15): every pass asks this of every container.
+    return statSync(join(paths.containers, id, 'container.json'), { throwIfNoEntry: false }) !== undefined;
   } catch (err) {
     // An unreadable record is a bad record (record.ts reports it), not an orphan.
     return (err as NodeJS.ErrnoException).code !== 'ENOENT';

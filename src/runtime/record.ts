@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
+import type { FileCache } from '../lib/file-cache.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import type { Digest } from '../oci/digest.js';
 import type { ContainerSettings } from './spec.js';
@@ -69,8 +70,11 @@ function parseRecord(id: string, text: string): { record: ContainerRecord } | { 
   return { record: r as ContainerRecord };
 }
 
-/** Every container's record, and those that could not be read (synchronous: every pass does this). */
-export function readRecordsReport(containersDir: string): RecordsRead {
+/**
+ * Every container's record, and those that could not be read (synchronous: every pass does this).
+ * With `cache` (a long-lived process's), a record unchanged since it was last read is not parsed again.
+ */
+export function readRecordsReport(containersDir: string, cache?: FileCache): RecordsRead {
   let names: string[];
   try {
     names = readdirSync(containersDir);
@@ -83,16 +87,18 @@ export function readRecordsReport(containersDir: string): RecordsRead {
   for (const id of names) {
     if (!/^[a-f0-9]{32}$/.test(id)) continue;
     const path = join(containersDir, id, 'container.json');
-    let text: string;
+    let parsed: ReturnType<typeof parseRecord> | undefined;
     try {
-      text = readFileSync(path, 'utf8');
+      parsed = cache
+        ? cache.read(path, (text) => parseRecord(id, text))
+        : parseRecord(id, readFileSync(path, 'utf8'));
     } catch (err) {
       const code = errnoCode(err);
       if (code === 'ENOENT') continue; // a container being created or removed
       bad.push({ id, path, reason: code ?? String(err) });
       continue;
     }
-    const parsed = parseRecord(id, text);
+    if (parsed === undefined) continue; // gone (cache.read's stat): being created or removed
     if ('problem' in parsed) bad.push({ id, path, reason: parsed.problem });
     else records.push(parsed.record);
   }

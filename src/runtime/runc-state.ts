@@ -3,7 +3,7 @@
 // time (a recycled pid does not); `exec.fifo` is there until `runc start`. One pass over 100
 // containers costs file reads, not 100 process spawns; they are synchronous (a few µs each, where
 // an async round trip costs ~60 µs of mostly CPU), and state.json is parsed again only when it changes.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
 
@@ -16,17 +16,42 @@ export function startTimeOf(stat: string): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
-/** What a long-lived process (the daemon) keeps between passes: state.json's init process, by mtime. */
-export type StateCache = Map<string, { mtimeMs: number; pid: number; start: number }>;
+/**
+ * What a long-lived process (the daemon) keeps between passes: state.json's init process, by mtime,
+ * and whether that process was seen started (runc removes `exec.fifo` at start and never makes it
+ * again for the same init: running never goes back to created).
+ */
+export type StateCache = Map<string, { mtimeMs: number; pid: number; start: number; started?: boolean }>;
 
-function initProcess(file: string, cache?: StateCache): { pid: number; start: number } | undefined {
-  let mtimeMs: number;
+const statBuffer = Buffer.alloc(1024);
+
+/** /proc/<pid>/stat (open, one read, close: readFileSync would stat it and read twice). */
+function readProcStat(pid: number): string | undefined {
+  let fd: number;
   try {
-    mtimeMs = statSync(file).mtimeMs;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
+    fd = openSync(`/proc/${pid}/stat`, 'r');
+  } catch {
+    return undefined; // no such process
   }
+  try {
+    // The line is under 1 KiB (comm is at most 16 bytes, the rest 50 numbers); a longer one would
+    // be cut, and parse as no start time: as if gone, never as running.
+    const n = readSync(fd, statBuffer, 0, statBuffer.length, 0);
+    return statBuffer.toString('latin1', 0, n);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function initProcess(
+  file: string,
+  cache?: StateCache,
+): { pid: number; start: number; started?: boolean } | undefined {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st) return undefined;
+  const mtimeMs = st.mtimeMs;
   const hit = cache?.get(file);
   if (hit && hit.mtimeMs === mtimeMs) return hit;
   let text: string;
@@ -50,15 +75,12 @@ export async function readLiveState(
   const init = initProcess(join(runcRoot, id, 'state.json'), cache);
   if (!init) return undefined;
   const { pid } = init;
-  let stat: string | undefined;
-  try {
-    stat = pid > 0 ? readFileSync(`/proc/${pid}/stat`, 'utf8') : undefined;
-  } catch {
-    stat = undefined;
-  }
+  const stat = pid > 0 ? readProcStat(pid) : undefined;
   if (!stat || startTimeOf(stat) !== init.start || / Z /.test(stat.slice(stat.lastIndexOf(')')))) {
     return { state: 'stopped', pid: null };
   }
+  if (init.started) return { state: 'running', pid };
   const created = existsSync(join(runcRoot, id, 'exec.fifo'));
+  if (!created && cache?.get(join(runcRoot, id, 'state.json')) === init) init.started = true;
   return { state: created ? 'created' : 'running', pid };
 }
