@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { HostConfig } from '../config/host-config.js';
 import { createContentStore } from '../content/index.js';
+import { acquireLock } from '../content/lock.js';
 import type { ContentStore } from '../content/types.js';
 import { type EventRing, eventRingDir, openEventRing } from '../events/ring.js';
 import { canonicalPath } from '../lib/canonical-path.js';
@@ -89,6 +90,10 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
       seccompProfile: async () => loadSeccompProfile((await hostConfig()).seccompProfile),
       now: io.now,
       logSizeMax: async () => (await hostConfig()).logs.maxBytes,
+      logRotation: async () => ({
+        maxFiles: (await hostConfig()).logs.maxFiles,
+        lock: () => acquireLock(flags.root, 'logs', { timeoutMs: 60_000 }),
+      }),
       createTimeoutMs: async () => (await hostConfig()).createTimeoutMs,
       network: once(async () =>
         (await import('../network/adapter.js')).createNetworkAdapter({

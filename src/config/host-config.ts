@@ -30,7 +30,8 @@ export interface HostConfig {
   createTimeoutMs: number;
   /** Disk-pressure image GC thresholds (percent of the store's file system). */
   images: { gcHighPercent: number; gcLowPercent: number; importDir?: string };
-  logs: { maxBytes: number };
+  /** A container's log: conmon rotates it at maxBytes; berth keeps maxFiles rotated files (log-rotation.ts). */
+  logs: { maxBytes: number; maxFiles: number };
   /** The bridge network pods join by default. */
   network: NetworkSettings;
   unpack: {
@@ -59,7 +60,7 @@ interface RawHostConfig {
   };
   containers?: { seccompProfile?: string; createTimeoutSeconds?: number };
   images?: { gcHighPercent?: number; gcLowPercent?: number; importDir?: string };
-  logs?: { maxBytes?: number };
+  logs?: { maxBytes?: number; maxFiles?: number };
   network?: Partial<NetworkSettings>;
   unpack?: {
     maxLayerBytes?: number;
@@ -90,7 +91,7 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
     seccompProfile: raw.containers?.seccompProfile,
     createTimeoutMs: Math.round((raw.containers?.createTimeoutSeconds ?? 60) * 1000),
     images: imageGcSettings(raw.images),
-    logs: { maxBytes: raw.logs?.maxBytes ?? 10 * 2 ** 20 },
+    logs: { maxBytes: raw.logs?.maxBytes ?? 10 * 2 ** 20, maxFiles: raw.logs?.maxFiles ?? 3 },
     network: checkNetworkSettings({ ...DEFAULT_NETWORK, ...raw.network }),
     unpack: {
       maxLayerBytes: raw.unpack?.maxLayerBytes ?? 64 * 2 ** 30,

@@ -13,6 +13,7 @@ import type { FileCache } from '../lib/file-cache.js';
 import type { NetworkAdapter } from '../network/adapter.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { conmonOf } from './conmon-process.js';
+import type { LogRotation } from './log-rotation.js';
 import { markImageUsed } from './mark-used.js';
 import { removeById } from './orphans.js';
 import { containerPaths, type RuntimePaths } from './paths.js';
@@ -44,6 +45,8 @@ export interface RuntimeDeps {
   hostResolvConf: string;
   /** Size at which conmon rotates a container's log (the host config's logs.maxBytes; create only). */
   logSizeMax(): Promise<number>;
+  /** How many rotated log files to keep, and the lock over their renames; none kept when absent. */
+  logRotation?(): Promise<LogRotation>;
   /** How long conmon and `runc create` may take to report (conmon.ts); the host config's. */
   createTimeoutMs?(): Promise<number>;
   /** The host's bridge network (host config `network:`), opened when a pod or container joins it. */

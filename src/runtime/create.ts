@@ -18,6 +18,7 @@ import { containerCgroupPath } from './cgroups.js';
 import { createWithConmon } from './conmon.js';
 import { findContainer, type RuntimeDeps } from './containers.js';
 import { loadHostConfinement } from './host-confinement.js';
+import { prepareContainerLog } from './log-rotation.js';
 import { markImageUsed } from './mark-used.js';
 import { createNetns, removeNetns } from './netns.js';
 import { markCreating } from './orphans.js';
@@ -240,6 +241,7 @@ async function createHoldingLease(
     await makeDirs(p.persist);
     undo.push(() => rm(p.exitFile, { force: true }));
     undo.push(() => deps.runc.delete(id));
+    await prepareContainerLog(p.log, (await deps.logRotation?.())?.maxFiles ?? 0);
     await createWithConmon({
       id,
       name: settings.name,

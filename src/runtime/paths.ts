@@ -23,6 +23,9 @@ export function runtimePaths(root: string, state: string): RuntimePaths {
   };
 }
 
+/** The live log conmon writes in each bundle (rotated files beside it: log-files.ts). */
+export const LOG_FILE_NAME = 'container.log';
+
 export interface ContainerPaths {
   dir: string;
   record: string;
@@ -50,7 +53,7 @@ export function containerPaths(p: RuntimePaths, id: string): ContainerPaths {
     rootfs: join(dir, 'rootfs'),
     upper: join(dir, 'upper'),
     work: join(dir, 'work'),
-    log: join(dir, 'container.log'),
+    log: join(dir, LOG_FILE_NAME),
     pidFile: join(dir, 'pidfile'),
     conmonPidFile: join(dir, 'conmon.pid'),
     hostname: join(dir, 'hostname'),

@@ -58,4 +58,36 @@ describe('host config errors', () => {
         .map((l) => l.replace(/: ERR_YAML_SYNTAX: .*/, '')),
     ).toEqual([`berth: ${config}:2:1`]);
   });
+
+  it('logs.maxFiles: a count from 0 to 100, one line for each bad value', async () => {
+    const config = join(work, 'logs.yaml');
+    const run = () =>
+      runBerth([
+        '--config',
+        config,
+        '--root',
+        join(work, 'root'),
+        '--state',
+        join(work, 'state'),
+        'image',
+        'ls',
+      ]);
+    for (const [value, why] of [
+      ['-1', 'logs.maxFiles must be >= 0'],
+      ['101', 'logs.maxFiles must be <= 100'],
+      ['2.5', 'logs.maxFiles must be integer'],
+      ['many', 'logs.maxFiles must be integer'],
+    ]) {
+      await writeFile(config, `logs:\n  maxFiles: ${value}\n`);
+      const r = await run();
+      expect([value, r.code, r.stdout, r.stderr]).toEqual([
+        value,
+        2,
+        '',
+        `berth: ${config}:2:13: ERR_CONFIG_INVALID: ${why}\n`,
+      ]);
+    }
+    await writeFile(config, 'logs:\n  maxFiles: 0\n');
+    expect((await run()).code).toBe(0);
+  });
 });

@@ -33,7 +33,7 @@ describe('host config', () => {
       seccompProfile: undefined,
       createTimeoutMs: 60_000,
       images: { gcHighPercent: 85, gcLowPercent: 80 },
-      logs: { maxBytes: 10 * 2 ** 20 },
+      logs: { maxBytes: 10 * 2 ** 20, maxFiles: 3 },
       network: { name: 'berth', bridge: 'berth0', subnet: '10.89.0.0/16' },
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
@@ -51,7 +51,7 @@ describe('host config', () => {
     const config = parseHostConfig('images: { gcHighPercent: 95 }\nlogs: { maxBytes: 65536 }', 'c.yaml');
     expect([config.images, config.logs]).toEqual([
       { gcHighPercent: 95, gcLowPercent: 80 },
-      { maxBytes: 65536 },
+      { maxBytes: 65536, maxFiles: 3 },
     ]);
     expect(parseHostConfig('images: { gcHighPercent: 50 }', 'c.yaml').images).toEqual({
       gcHighPercent: 50,
@@ -161,7 +161,7 @@ describe('host config', () => {
       seccompProfile: undefined,
       createTimeoutMs: 500,
       images: { gcHighPercent: 85, gcLowPercent: 80 },
-      logs: { maxBytes: 10 * 2 ** 20 },
+      logs: { maxBytes: 10 * 2 ** 20, maxFiles: 3 },
       network: { name: 'berth', bridge: 'br-test', subnet: '10.42.0.0/24' },
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,

@@ -6,6 +6,8 @@ import { BerthError, formatErrorLine } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { isError } from '../../manifest/severity.js';
 import { type ApplySummary, applyOnce, summarizeApply } from '../../reconcile/loop.js';
+import { lookAtContainerLogs } from '../../runtime/log-look.js';
+import { readRecords } from '../../runtime/record.js';
 import type { Command, CommandContext } from '../command.js';
 import { emitImageGcEvents, formatImageGc, runImageGc } from '../image-gc.js';
 import { renderJson } from '../output.js';
@@ -73,6 +75,14 @@ export const applyCommand: Command = {
       const line = gc && formatImageGc(gc);
       if (line && !json) ctx.stdout.write(`${line}\n`);
       if (gc) emitImageGcEvents(events, gc);
+      // No daemon keeps rotated logs as conmon rotates them: each apply keeps the last one.
+      const rt = await ctx.runtime();
+      await lookAtContainerLogs(
+        rt,
+        (await readRecords(rt.paths.containers)).map((c) => c.id),
+      ).catch((err) => {
+        ctx.stderr.write(`keeping rotated logs failed: ${formatErrorLine(err)}\n`);
+      });
     }
     if (json) ctx.stdout.write(renderJson(summary));
     else {

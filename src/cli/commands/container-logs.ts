@@ -1,7 +1,8 @@
-import { open } from 'node:fs/promises';
-import { errnoCode } from '../../lib/errors.js';
+import { BerthError } from '../../lib/errors.js';
 import { containerStatus, findContainer } from '../../runtime/containers.js';
-import { parseCriLog } from '../../runtime/log-format.js';
+import type { LogLine } from '../../runtime/log-format.js';
+import { lookAtContainerLogs } from '../../runtime/log-look.js';
+import { readLogHistory } from '../../runtime/log-read.js';
 import { containerPaths } from '../../runtime/paths.js';
 import type { Command, CommandContext } from '../command.js';
 
@@ -9,16 +10,18 @@ import type { Command, CommandContext } from '../command.js';
 export const LOG_OPTIONS = {
   follow: { type: 'boolean', short: 'f' },
   timestamps: { type: 'boolean' },
+  tail: { type: 'string' },
 } as const;
 export const LOG_FLAGS: Array<[string, string]> = [
   ['-f, --follow', 'keep printing until the container exits'],
   ['--timestamps', 'prefix each line with its time'],
+  ['--tail N', 'only the last N lines (across rotated files)'],
 ];
 
 export const containerLogs: Command = {
   path: ['container', 'logs'],
   summary: "A container's output (stdout to stdout, stderr to stderr)",
-  usage: 'container logs NAME [-f] [--timestamps]',
+  usage: 'container logs NAME [-f] [--timestamps] [--tail N]',
   options: LOG_OPTIONS,
   flags: LOG_FLAGS,
   args: [1, 1],
@@ -26,6 +29,7 @@ export const containerLogs: Command = {
     await printLogs(ctx, positionals[0] as string, {
       follow: values.follow === true,
       timestamps: values.timestamps === true,
+      tail: parseTail(values.tail),
     });
     return 0;
   },
@@ -35,45 +39,36 @@ export const containerLogs: Command = {
 export async function printLogs(
   ctx: CommandContext,
   name: string,
-  options: { follow: boolean; timestamps: boolean },
+  options: { follow: boolean; timestamps: boolean; tail?: number },
 ): Promise<void> {
   const rt = await ctx.runtime();
   const record = await findContainer(rt, name);
-  const file = containerPaths(rt.paths, record.id).log;
-  let offset = 0;
-  let rest = '';
-  let pending = '';
-  const drain = async (): Promise<void> => {
-    let h: Awaited<ReturnType<typeof open>>;
-    try {
-      h = await open(file, 'r');
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return;
-      throw err;
-    }
-    try {
-      const { size } = await h.stat();
-      if (size < offset) offset = 0; // rotated
-      if (size === offset) return;
-      const buf = Buffer.alloc(size - offset);
-      await h.read(buf, 0, buf.length, offset);
-      offset = size;
-      const parsed = parseCriLog(rest + buf.toString('utf8'), pending);
-      rest = parsed.rest;
-      pending = parsed.pending;
-      for (const l of parsed.lines) {
-        const out = l.stream === 'stderr' ? ctx.stderr : ctx.stdout;
-        out.write(options.timestamps ? `${l.time} ${l.text}\n` : `${l.text}\n`);
-      }
-    } finally {
-      await h.close();
+  await lookAtContainerLogs(rt, [record.id]); // a file conmon rotated away becomes .1
+  const print = (lines: LogLine[]) => {
+    for (const l of lines) {
+      const out = l.stream === 'stderr' ? ctx.stderr : ctx.stdout;
+      out.write(options.timestamps ? `${l.time} ${l.text}\n` : `${l.text}\n`);
     }
   };
-  await drain();
-  while (options.follow && !ctx.signal.aborted) {
-    const state = (await containerStatus(rt, record)).state;
-    await new Promise((r) => setTimeout(r, 200));
-    await drain();
-    if (state !== 'running' && state !== 'created') break;
+  const { lines, cursor } = await readLogHistory(containerPaths(rt.paths, record.id).log, options.tail);
+  try {
+    print(lines);
+    while (options.follow && !ctx.signal.aborted) {
+      const state = (await containerStatus(rt, record)).state;
+      await new Promise((r) => setTimeout(r, 200));
+      print(await cursor.drain());
+      if (state !== 'running' && state !== 'created') break;
+    }
+  } finally {
+    await cursor.close();
   }
+}
+
+/** `--tail N`: a count of lines, 0 included; undefined when not given. */
+export function parseTail(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (!/^[0-9]{1,9}$/.test(value)) {
+    throw new BerthError('ERR_USAGE', 'invalid', `--tail must be a number of lines, not "${value}"`);
+  }
+  return Number(value);
 }

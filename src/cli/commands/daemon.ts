@@ -1,6 +1,7 @@
 import { callDaemon, daemonRunning, socketPath } from '../../api/client.js';
 import { acquireLock } from '../../content/lock.js';
 import { runDaemon } from '../../daemon/daemon.js';
+import { watchContainerLogs } from '../../daemon/log-watch.js';
 import { createNotifier } from '../../daemon/sd-notify.js';
 import { statusLine } from '../../daemon/status-line.js';
 import { daemonStopTimeoutMs } from '../../daemon/stop-timeout.js';
@@ -9,6 +10,8 @@ import { createLogLines, isJournalStream } from '../../lib/log-lines.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import type { PullEvent } from '../../pull/index.js';
 import { failureKey } from '../../reconcile/failures.js';
+import { holdContainerLog, lookAtContainerLogs } from '../../runtime/log-look.js';
+import { LOG_FILE_NAME } from '../../runtime/paths.js';
 import { parseCount } from '../../runtime/quantity.js';
 import type { Command } from '../command.js';
 import { openDaemonMetrics } from '../daemon-metrics.js';
@@ -106,6 +109,14 @@ export const daemonCommand: Command = {
           onError: (file, err) => fail(`import of ${file} failed: ${formatErrorLine(err)}`),
         })
       : undefined;
+    // conmon's log rotations, kept as they happen (log-watch.ts).
+    const logWatch = await watchContainerLogs({
+      containersDir: r.rt.paths.containers,
+      logName: LOG_FILE_NAME,
+      hold: (id) => holdContainerLog(r.rt, id),
+      look: (id) => lookAtContainerLogs(r.rt, [id]),
+      onError: (err) => fail(`keeping rotated logs: ${formatErrorLine(err)}`),
+    });
     const running = runDaemon(r, {
       onTrigger: (trigger) => {
         askForPass = trigger;
@@ -184,7 +195,10 @@ export const daemonCommand: Command = {
         fail(formatErrorLine(err));
       },
     });
-    await running.finally(() => imports?.close());
+    await running.finally(() => {
+      imports?.close();
+      logWatch.close();
+    });
     await closeMetrics();
     notifier?.notify({ STATUS: 'stopped; containers keep running' });
     await notifier?.flush();

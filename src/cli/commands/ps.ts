@@ -8,7 +8,7 @@ import { runtimePaths } from '../../runtime/paths.js';
 import { formatBadRecords, readRecordsReport } from '../../runtime/record.js';
 import type { Command, CommandContext } from '../command.js';
 import { renderJson, renderTable } from '../output.js';
-import { LOG_FLAGS, LOG_OPTIONS, printLogs } from './container-logs.js';
+import { LOG_FLAGS, LOG_OPTIONS, parseTail, printLogs } from './container-logs.js';
 
 /** Every pod: from the daemon when one runs, else from the last reconcile's status and the store. */
 export async function currentPodViews(ctx: CommandContext): Promise<PodView[]> {
@@ -79,7 +79,7 @@ export const ps: Command = {
 export const logs: Command = {
   path: ['logs'],
   summary: "A pod's container output (POD alone: its only container, or the first)",
-  usage: 'logs POD[/CONTAINER] [-f] [--timestamps]',
+  usage: 'logs POD[/CONTAINER] [-f] [--timestamps] [--tail N]',
   options: LOG_OPTIONS,
   flags: LOG_FLAGS,
   args: [1, 1],
@@ -96,6 +96,7 @@ export const logs: Command = {
     await printLogs(ctx, `${pod}_${c.name}`, {
       follow: values.follow === true,
       timestamps: values.timestamps === true,
+      tail: parseTail(values.tail),
     });
     return 0;
   },
