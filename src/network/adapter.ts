@@ -41,6 +41,7 @@ import {
 import { rewriteInPlace } from './hosts-file.js';
 import type { Family, RulesSnapshot } from './iptables.js';
 import { hostsFileText } from './names.js';
+import { ipv4OnlyPluginPath } from './plugin-path.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
 import type { NetworkSettings } from './settings.js';
 
@@ -80,6 +81,12 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   const dirs = networkDirs(o.state, net.name);
   const binDir = o.binDir ?? DEFAULT_CNI_BIN;
   const lockPurpose = `bridge-${Buffer.from(net.bridge).toString('hex')}`;
+  let pluginPath: Promise<string | undefined> | undefined;
+  const pathOfPlugins = () => {
+    if (net.ipv6Subnet) return Promise.resolve(undefined);
+    pluginPath ??= ipv4OnlyPluginPath(o.lockDir ?? NETWORK_LOCK_DIR);
+    return pluginPath;
+  };
 
   async function locked<T>(fn: () => Promise<T>): Promise<T> {
     const lock = await acquireLock(o.lockDir ?? NETWORK_LOCK_DIR, lockPurpose, { timeoutMs: 120_000 });
@@ -94,8 +101,10 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     const chain = pluginChain(net, dirs.ipam, a.ports);
     const netns = command === 'DEL' && !(await isMountPoint(a.netns)) ? '' : a.netns;
     let result: CniResult | undefined = command === 'DEL' ? a.result : undefined;
+    const path = await pathOfPlugins();
     for (const conf of command === 'ADD' ? chain : [...chain].reverse()) {
       const out = await execPlugin({
+        ...(path ? { path } : {}),
         binDir,
         type: conf.type,
         command,
@@ -117,7 +126,9 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     const portmap = pluginChain(net, dirs.ipam, req.ports).find((c) => c.type === 'portmap');
     const chain = `nat:${portmapChainOf(net.name, `berth-${req.key}`)}`;
     if (!portmap || ![...rules.values()].some((r) => r.chains.has(chain))) return;
+    const path = await pathOfPlugins();
     await execPlugin({
+      ...(path ? { path } : {}),
       binDir,
       type: 'portmap',
       command: 'DEL',
