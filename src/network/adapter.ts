@@ -23,10 +23,25 @@ import {
   writeAttachment,
 } from './attachments.js';
 import { DEFAULT_CNI_BIN, execPlugin } from './cni-exec.js';
-import { addressOf, type CniResult, pluginChain, pluginInput, portmapChainOf } from './conflist.js';
-import { ensureNetworkRules, hasChain, removeIdleBridge } from './host-rules.js';
+import {
+  addressesOf,
+  addressOf,
+  type CniResult,
+  pluginChain,
+  pluginInput,
+  portmapChainOf,
+} from './conflist.js';
+import {
+  ensureNetworkRules,
+  prepareBridge,
+  readSnapshots,
+  removeIdleBridge,
+  ruleFamilies,
+} from './host-rules.js';
 import { rewriteInPlace } from './hosts-file.js';
+import type { Family, RulesSnapshot } from './iptables.js';
 import { hostsFileText } from './names.js';
+import { ipv4OnlyPluginPath } from './plugin-path.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
 import type { NetworkSettings } from './settings.js';
 
@@ -66,6 +81,12 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   const dirs = networkDirs(o.state, net.name);
   const binDir = o.binDir ?? DEFAULT_CNI_BIN;
   const lockPurpose = `bridge-${Buffer.from(net.bridge).toString('hex')}`;
+  let pluginPath: Promise<string | undefined> | undefined;
+  const pathOfPlugins = () => {
+    if (net.ipv6Subnet) return Promise.resolve(undefined);
+    pluginPath ??= ipv4OnlyPluginPath(o.lockDir ?? NETWORK_LOCK_DIR);
+    return pluginPath;
+  };
 
   async function locked<T>(fn: () => Promise<T>): Promise<T> {
     const lock = await acquireLock(o.lockDir ?? NETWORK_LOCK_DIR, lockPurpose, { timeoutMs: 120_000 });
@@ -80,8 +101,10 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     const chain = pluginChain(net, dirs.ipam, a.ports);
     const netns = command === 'DEL' && !(await isMountPoint(a.netns)) ? '' : a.netns;
     let result: CniResult | undefined = command === 'DEL' ? a.result : undefined;
+    const path = await pathOfPlugins();
     for (const conf of command === 'ADD' ? chain : [...chain].reverse()) {
       const out = await execPlugin({
+        ...(path ? { path } : {}),
         binDir,
         type: conf.type,
         command,
@@ -99,10 +122,13 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
    * Port rules of this key with no record (a --state wiped while the host's rules stayed): portmap
    * appends to a chain it finds, so stale DNATs to an old address would come first.
    */
-  async function clearPortRules(req: AttachRequest): Promise<void> {
+  async function clearPortRules(req: AttachRequest, rules: Map<Family, RulesSnapshot>): Promise<void> {
     const portmap = pluginChain(net, dirs.ipam, req.ports).find((c) => c.type === 'portmap');
-    if (!portmap || !(await hasChain('nat', portmapChainOf(net.name, `berth-${req.key}`)))) return;
+    const chain = `nat:${portmapChainOf(net.name, `berth-${req.key}`)}`;
+    if (!portmap || ![...rules.values()].some((r) => r.chains.has(chain))) return;
+    const path = await pathOfPlugins();
     await execPlugin({
+      ...(path ? { path } : {}),
       binDir,
       type: 'portmap',
       command: 'DEL',
@@ -115,10 +141,10 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
 
   async function refreshNames(): Promise<void> {
     const all = (await listAttachments(dirs.attachments)).filter((a) => a.state === 'ready' && a.ip);
-    const entries = all.map((a) => ({ ip: a.ip as string, names: a.names }));
+    const entries = all.map((a) => ({ ip: a.ip as string, ips: a.ips ?? [], names: a.names }));
     for (const a of all) {
       if (!a.hostsFile) continue;
-      const own = { ip: a.ip as string, names: a.names };
+      const own = { ip: a.ip as string, ips: a.ips ?? [], names: a.names };
       const peers = entries.filter((e) => e.ip !== a.ip);
       await rewriteInPlace(a.hostsFile, hostsFileText(own, peers, a.aliases ?? [])).catch(() => undefined);
     }
@@ -144,8 +170,10 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
         await refreshNames();
         return updated;
       }
+      // The host's rules, read once for this attach (a save per family, not one per question).
+      const rules = await readSnapshots(ruleFamilies(net));
       // Rules of this key with no record: cleared even when refused below, so none stays behind.
-      if (!existing && req.ports.length > 0) await clearPortRules(req);
+      if (!existing && req.ports.length > 0) await clearPortRules(req, rules);
       const others = (await listAttachments(dirs.attachments)).filter((a) => a.key !== req.key);
       const clash = findPortConflict(
         req.ports,
@@ -168,11 +196,11 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
         aliases: req.aliases ?? [],
       };
       await writeAttachment(dirs.attachments, adding);
-      await ensureNetworkRules(net);
+      await Promise.all([ensureNetworkRules(net, rules), prepareBridge(net)]);
       const result = (await callChain(adding, 'ADD')) ?? {};
       const ip = addressOf(result);
       if (!ip) throw new BerthError('ERR_CNI', 'internal', `CNI ADD for ${req.key} gave no IPv4 address`);
-      const ready: Attachment = { ...adding, state: 'ready', ip, result };
+      const ready: Attachment = { ...adding, state: 'ready', ip, ips: addressesOf(result), result };
       await writeAttachment(dirs.attachments, ready);
       await refreshNames();
       return ready;

@@ -21,7 +21,10 @@ export interface Attachment {
   state: 'adding' | 'ready';
   netns: string;
   ports: PortMapping[];
+  /** Its IPv4 address. */
   ip?: string;
+  /** Every address it has: IPv4 first, then IPv6 when the network is dual stack. */
+  ips?: string[];
   result?: CniResult;
   /** The names it is found by on the network: its own first. */
   names: string[];

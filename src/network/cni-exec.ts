@@ -18,6 +18,8 @@ export interface PluginCall {
   ifName: string;
   stdin: string;
   timeoutMs?: number;
+  /** The plugin's PATH (the tools it may exec); berth's own when not given. */
+  path?: string;
 }
 
 function fail(call: PluginCall, said: string, cause?: unknown): BerthError {
@@ -35,7 +37,7 @@ export function execPlugin(call: PluginCall): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const child = spawn(`${call.binDir}/${call.type}`, [], {
       env: {
-        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+        PATH: call.path ?? process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
         CNI_COMMAND: call.command,
         CNI_CONTAINERID: call.containerId,
         CNI_NETNS: call.netns,

@@ -2,7 +2,8 @@
 // describes it: `bridge` (a veth into the bridge, the bridge as gateway, hairpin so a pod reaches
 // its own published port) with `host-local` IPAM keeping its allocations under berth's --state
 // (never the host's /var/lib/cni, so two berth roots never share them and a reboot clears them
-// with the address it held), then `portmap` for published ports (only when the pod has some).
+// with the address it held; an IPv6 range beside the IPv4 one when the network has one), then
+// `portmap` for published ports (only when the pod has some; it publishes them over IPv6 too).
 // Outbound NAT and forwarding are per network, not per pod (host-rules.ts). Pure.
 import { createHash } from 'node:crypto';
 import type { PortMapping } from './ports.js';
@@ -25,8 +26,9 @@ export function pluginChain(net: NetworkSettings, ipamDir: string, ports: PortMa
       hairpinMode: true,
       ipam: {
         type: 'host-local',
-        ranges: [[{ subnet: net.subnet }]],
-        routes: [{ dst: '0.0.0.0/0' }],
+        // One range set per family: host-local gives an address from each (dual stack).
+        ranges: [[{ subnet: net.subnet }], ...(net.ipv6Subnet ? [[{ subnet: net.ipv6Subnet }]] : [])],
+        routes: [{ dst: '0.0.0.0/0' }, ...(net.ipv6Subnet ? [{ dst: '::/0' }] : [])],
         dataDir: ipamDir,
       },
     },
@@ -68,6 +70,12 @@ export interface CniResult {
 export function addressOf(result: CniResult): string | undefined {
   const ip = result.ips?.find((i) => !i.address.includes(':'));
   return ip?.address.split('/')[0];
+}
+
+/** Every address of the pod (without prefix lengths) from an ADD result: IPv4 first, then IPv6. */
+export function addressesOf(result: CniResult): string[] {
+  const all = (result.ips ?? []).map((i) => i.address.split('/')[0] as string);
+  return [...all.filter((a) => !a.includes(':')), ...all.filter((a) => a.includes(':'))];
 }
 
 /** The DNAT chain portmap names for a container (its `CNI-DN-` + sha512(network + id), cut to 28). */

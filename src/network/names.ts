@@ -6,6 +6,8 @@
 export interface HostEntry {
   ip: string;
   names: string[];
+  /** Its other addresses (a dual-stack pod's IPv6 one): a line each, after the first. */
+  ips?: string[];
 }
 
 export interface DnsSettings {
@@ -20,12 +22,15 @@ export interface DnsSettings {
 export const FALLBACK_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];
 
 export function hostsFileText(own: HostEntry, peers: HostEntry[], aliases: HostEntry[]): string {
-  const line = (e: HostEntry) => `${e.ip}\t${e.names.join(' ')}\n`;
+  const line = (e: HostEntry) =>
+    [e.ip, ...(e.ips ?? []).filter((ip) => ip !== e.ip)]
+      .map((ip) => `${ip}\t${e.names.join(' ')}\n`)
+      .join('');
   const taken = new Set(own.names);
   let text = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
   text += line(own);
   const others = peers
-    .map((p) => ({ ip: p.ip, names: p.names.filter((n) => !taken.has(n)) }))
+    .map((p) => ({ ...p, names: p.names.filter((n) => !taken.has(n)) }))
     .filter((p) => p.names.length > 0)
     .sort((a, b) => (a.names[0] as string).localeCompare(b.names[0] as string));
   if (others.length > 0) text += `# pods on this network\n${others.map(line).join('')}`;

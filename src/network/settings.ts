@@ -1,8 +1,9 @@
 // The network berth puts pods on (host config `network:`), checked and with its defaults: a Linux
 // bridge, an IPv4 subnet the host-local IPAM hands addresses from, the gateway (the bridge's own
-// address, the subnet's first). One network per host; its name is what `berth network ls` shows.
+// address, the subnet's first), and an IPv6 subnet beside it when configured. One network per host; its name is what `berth network ls` shows.
 // Pure.
 import { BerthError } from '../lib/errors.js';
+import { formatIpv6, parseIpv6Subnet } from './ipv6.js';
 
 export interface NetworkSettings {
   name: string;
@@ -10,6 +11,8 @@ export interface NetworkSettings {
   bridge: string;
   /** IPv4 CIDR, e.g. 10.89.0.0/16. */
   subnet: string;
+  /** IPv6 CIDR beside it (dual stack), e.g. fd89::/64; none: IPv4 only. */
+  ipv6Subnet?: string;
 }
 
 /** Works on a fresh host: a bridge and a private range podman (10.88) and Docker (172.17) do not use. */
@@ -58,5 +61,15 @@ export function checkNetworkSettings(s: NetworkSettings): NetworkSettings {
       `network bridge "${s.bridge}" must be an interface name: at most 15 letters, digits, "_", "." or "-"`,
     );
   parseSubnet(s.subnet);
+  if (s.ipv6Subnet !== undefined) {
+    const v6 = parseIpv6Subnet(s.ipv6Subnet);
+    if (typeof v6 === 'string') throw bad(`network ipv6Subnet "${s.ipv6Subnet}" ${v6}`);
+  }
   return s;
+}
+
+/** The bridge's IPv6 address: the IPv6 subnet's first host (undefined when there is no IPv6 subnet). */
+export function gateway6Of(ipv6Subnet: string | undefined): string | undefined {
+  const v6 = ipv6Subnet === undefined ? undefined : parseIpv6Subnet(ipv6Subnet);
+  return v6 === undefined || typeof v6 === 'string' ? undefined : formatIpv6(v6.base + 1n);
 }

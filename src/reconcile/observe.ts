@@ -87,7 +87,7 @@ export async function observePods(rt: RuntimeDeps, status: StatusFile): Promise<
   const addresses = new Map(
     attached
       .filter((a) => a.owner.kind === 'pod' && a.state === 'ready')
-      .map((a) => [a.owner.name, { ip: a.ip ?? null, ports: a.ports }]),
+      .map((a) => [a.owner.name, { ip: a.ip ?? null, ips: a.ips ?? (a.ip ? [a.ip] : []), ports: a.ports }]),
   );
   return podViews(observed, status.read(), addresses);
 }

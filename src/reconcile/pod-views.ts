@@ -34,8 +34,10 @@ export interface PodView {
   waiting: string | null;
   /** The last failure of a pod-wide action (its network namespace, its directories). */
   lastError: string | null;
-  /** Its address on the bridge network (null: not on it, or not set up). */
+  /** Its IPv4 address on the bridge network (null: not on it, or not set up). */
   ip: string | null;
+  /** Every address it has there: IPv4 first, then IPv6 on a dual-stack network ([]: none). */
+  ips: string[];
   /** Its published ports. */
   ports: PortMapping[];
   containers: ContainerView[];
@@ -70,7 +72,7 @@ function exitError(s: ContainerStatus): string | null {
 export function podViews(
   observed: ObservedRecord[],
   status: ReconcileStatus | undefined,
-  addresses: Map<string, { ip: string | null; ports: PortMapping[] }> = new Map(),
+  addresses: Map<string, { ip: string | null; ips: string[]; ports: PortMapping[] }> = new Map(),
 ): PodView[] {
   const failures = status?.failures ?? {};
   const imageErrors = new Map<string, string>(); // `pod/container` → why its image is missing
@@ -87,7 +89,7 @@ export function podViews(
     byPod.set(pod, [...(byPod.get(pod) ?? []), o]);
   }
   const names = new Set([...byPod.keys(), ...Object.keys(status?.pods ?? {})]);
-  const none = { ip: null, ports: [] };
+  const none = { ip: null, ips: [], ports: [] };
   return [...names].sort().map((name) => {
     const known = status?.pods[name];
     const records = byPod.get(name) ?? [];

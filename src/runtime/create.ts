@@ -152,9 +152,25 @@ async function createHoldingLease(
   await makeDirs(deps.paths.containers);
   const unmark = await markCreating(deps.paths, id); // before the bundle exists: see orphans.ts
   const undo: Array<() => Promise<void>> = [];
+  let networked: Promise<string | undefined> | undefined;
   try {
     await makeDirs(p.dir);
     undo.push(() => removeBundleDir(p.dir));
+    const hostname = settings.hostname ?? settings.name;
+    await writeFile(p.hostname, `${hostname}\n`);
+    await writeFile(
+      p.hosts,
+      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`,
+    );
+    // Its network (namespace, address, published ports: plugin and iptables processes) is set up
+    // while the rootfs is mounted and the spec made: only `runc create` needs it. Settled before
+    // anything is undone, so an undo never races an attach.
+    networked = (async () => {
+      const netnsPath = await networkNamespace(deps, settings, p, undo);
+      if (settings.network === 'bridge') await joinBridge(deps, settings, id, p, undo);
+      return netnsPath;
+    })();
+    networked.catch(() => undefined); // awaited below, or before the undo
     const lowers = (snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
       snapshots.fsPath(c as (typeof ids)[0]),
     );
@@ -191,16 +207,8 @@ async function createHoldingLease(
     const mounts = await stageSubPathMounts(settings.mounts ?? [], p.dir, staged);
     const anonymous = await imageVolumes(image.config, settings, p);
 
-    const hostname = settings.hostname ?? settings.name;
-    await writeFile(p.hostname, `${hostname}\n`);
-    await writeFile(
-      p.hosts,
-      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`,
-    );
     const dns = settings.dns ?? (settings.network === 'bridge' ? {} : undefined);
     await writeFile(p.resolvConf, dns ? resolvConfText(deps.hostResolvConf, dns) : deps.hostResolvConf);
-    const netnsPath = await networkNamespace(deps, settings, p, undo);
-    if (settings.network === 'bridge') await joinBridge(deps, settings, id, p, undo);
     const caps = capabilities(settings, deps.capBound);
     const confinement = await loadHostConfinement();
     const unconfined = settings.privileged || settings.seccomp === 'unconfined';
@@ -218,6 +226,7 @@ async function createHoldingLease(
     const termination = settings.terminationMessagePath
       ? [await terminationMessageMount(p.persist, settings.terminationMessagePath)]
       : [];
+    const netnsPath = await networked;
     const spec = buildRuntimeSpec(
       image.config,
       { ...settings, mounts: [...mounts, ...anonymous, ...termination] },
@@ -268,6 +277,7 @@ async function createHoldingLease(
     await markImageUsed(store, image.name, deps.now());
     return record;
   } catch (err) {
+    await networked?.catch(() => undefined);
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw err;
   } finally {

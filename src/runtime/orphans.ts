@@ -64,13 +64,22 @@ export async function removeById(deps: RemoveDeps, id: string): Promise<void> {
   const p = containerPaths(deps.paths, id);
   const conmon = conmonOf(p.conmonPidFile, id); // checked by its argv, never by pid alone
   if (conmon) process.kill(conmon.pid, 'SIGKILL');
-  // runc knows a container only by its state directory: without one (gone with /run at a reboot,
-  // or never written) `runc delete` could only say it does not exist, at a process per container.
-  if (existsSync(join(deps.runc.root, id))) await deps.runc.delete(id);
-  await removeCgroups(containerCgroupPath(id)); // what runc left when it had lost its state
-  await releaseRootfs(p.rootfs);
-  await releaseSubPathMounts(p.dir);
-  if (deps.network) await (await deps.network()).detach(`container-${id}`); // before its netns goes
+  // Its address and port rules go while runc and the mounts are undone (independent work, each
+  // mostly waiting on other processes); both are done before its netns goes.
+  const detached = deps.network
+    ? deps.network().then((net) => net.detach(`container-${id}`))
+    : Promise.resolve();
+  try {
+    // runc knows a container only by its state directory: without one (gone with /run at a reboot,
+    // or never written) `runc delete` could only say it does not exist, at a process per container.
+    if (existsSync(join(deps.runc.root, id))) await deps.runc.delete(id);
+    await removeCgroups(containerCgroupPath(id)); // what runc left when it had lost its state
+    await releaseRootfs(p.rootfs);
+    await releaseSubPathMounts(p.dir);
+  } finally {
+    await detached.catch(() => undefined); // its own failure is thrown below, after this one
+  }
+  await detached;
   await removeNetns(p.netns); // `netns/<id>`: its own, if it had one (a pod's is `pod-<name>`)
   await rm(p.exitFile, { force: true });
   await rm(join(deps.paths.sockets, id), { recursive: true, force: true });

@@ -376,10 +376,11 @@ ${extra}`;
           name: 'solo',
           state: 'ready',
           ip: solo,
+          ips: [solo],
           ports: [{ hostPort: soloPort, containerPort: 8081, protocol: 'tcp', hostIP: '127.0.0.1' }],
         },
-        { kind: 'pod', name: 'client', state: 'ready', ip: c.ip, ports: [] },
-        { kind: 'pod', name: 'web', state: 'ready', ip: w.ip, ports: w.ports },
+        { kind: 'pod', name: 'client', state: 'ready', ip: c.ip, ips: [c.ip], ports: [] },
+        { kind: 'pod', name: 'web', state: 'ready', ip: w.ip, ips: [w.ip], ports: w.ports },
       ],
     });
     const byName = await exec('solo', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');

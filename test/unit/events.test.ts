@@ -235,6 +235,7 @@ describe('metrics text', () => {
         name: 'web',
         namespace: 'default',
         ip: null,
+        ips: [],
         ports: [],
         phase: 'Running',
         ready: '1/1',

@@ -4,20 +4,22 @@
 import { BerthError } from '../../lib/errors.js';
 import type { NetworkAdapter } from '../../network/adapter.js';
 import { formatPort } from '../../network/ports.js';
-import { gatewayOf } from '../../network/settings.js';
+import { gateway6Of, gatewayOf } from '../../network/settings.js';
 import type { Command, CommandContext } from '../command.js';
 import { renderJson, renderTable } from '../output.js';
 
 async function describeNetwork(net: NetworkAdapter) {
-  const { name, bridge, subnet } = net.settings;
+  const { name, bridge, subnet, ipv6Subnet } = net.settings;
   const members = (await net.list()).map((a) => ({
     kind: a.owner.kind,
     name: a.owner.name,
     state: a.state,
     ip: a.ip ?? null,
+    ips: a.ips ?? (a.ip ? [a.ip] : []),
     ports: a.ports,
   }));
-  return { name, bridge, subnet, gateway: gatewayOf(subnet), members };
+  const v6 = ipv6Subnet ? { ipv6Subnet, ipv6Gateway: gateway6Of(ipv6Subnet) as string } : {};
+  return { name, bridge, subnet, gateway: gatewayOf(subnet), ...v6, members };
 }
 
 async function openNetwork(ctx: CommandContext): Promise<NetworkAdapter> {
@@ -42,7 +44,15 @@ export const networkLs: Command = {
     ctx.stdout.write(
       renderTable(
         ['NAME', 'BRIDGE', 'SUBNET', 'GATEWAY', 'MEMBERS'],
-        [[n.name, n.bridge, n.subnet, n.gateway, String(n.members.length)]],
+        [
+          [
+            n.name,
+            n.bridge,
+            [n.subnet, n.ipv6Subnet ?? []].flat().join(','),
+            [n.gateway, n.ipv6Gateway ?? []].flat().join(','),
+            String(n.members.length),
+          ],
+        ],
       ),
     );
     return 0;
@@ -68,7 +78,8 @@ export const networkInspect: Command = {
       ctx.stdout.write(renderJson(n));
       return 0;
     }
-    ctx.stdout.write(`${n.name}: bridge ${n.bridge}, subnet ${n.subnet}, gateway ${n.gateway}\n`);
+    const v6 = n.ipv6Subnet ? `, IPv6 subnet ${n.ipv6Subnet}, gateway ${n.ipv6Gateway}` : '';
+    ctx.stdout.write(`${n.name}: bridge ${n.bridge}, subnet ${n.subnet}, gateway ${n.gateway}${v6}\n`);
     ctx.stdout.write(
       renderTable(
         ['KIND', 'NAME', 'STATE', 'IP', 'PORTS'],
@@ -76,7 +87,7 @@ export const networkInspect: Command = {
           m.kind,
           m.name,
           m.state,
-          m.ip ?? '-',
+          m.ips.join(',') || '-',
           m.ports.map(formatPort).join(',') || '-',
         ]),
       ),

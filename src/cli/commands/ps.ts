@@ -42,7 +42,7 @@ export const ps: Command = {
         c.pid === null ? '-' : String(c.pid),
         String(c.restarts),
         c.lastError ?? '-',
-        p.ip ?? '-',
+        p.ips.join(',') || '-',
         p.ports.map(formatPort).join(',') || '-',
         p.sourceFile,
       ]),
