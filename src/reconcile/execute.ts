@@ -234,7 +234,11 @@ async function runOne(
 }
 
 /** What a task is doing while it runs `a`, for the plan's waits and `berth ps`. */
-function describeStep(a: Action, deps: ExecuteDeps): string {
+function describeStep(a: Action, deps: ExecuteDeps, desired?: DesiredState): string {
+  const hooked =
+    a.kind === 'run' &&
+    desired?.pods.find((p) => p.name === a.pod)?.containers.find((c) => c.name === a.container)?.lifecycle
+      ?.postStart !== undefined;
   switch (a.kind) {
     case 'pull':
       return `being pulled (${a.for.join(', ')})`;
@@ -249,7 +253,7 @@ function describeStep(a: Action, deps: ExecuteDeps): string {
     case 'run':
       return a.waitForExit && deps.waitForInit !== false
         ? `running init container ${a.pod}/${a.container} to completion`
-        : `starting ${a.pod}/${a.container}`;
+        : `starting ${a.pod}/${a.container}${hooked ? ' (then its postStart hook)' : ''}`;
     case 'wait':
       return a.reason;
   }
@@ -265,7 +269,7 @@ export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
   /** Run one action of a task; false when the task stops here (failed, or berth is stopping). */
   const attempt = async (a: Action, desired: DesiredState, report: TaskReport): Promise<boolean> => {
     if (deps.signal?.aborted) return false;
-    report.doing(describeStep(a, deps));
+    report.doing(describeStep(a, deps, desired));
     try {
       await runOne(a, desired, deps, slots);
       report.done(a);
@@ -300,7 +304,7 @@ export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
           list.flatMap((a) => (a.kind === 'run' ? [findDesired(desired, a.pod, a.container).c.image] : [])),
         );
         const needs = [...images].filter((image) => pulls.has(image));
-        const first = needs[0] ? `pulling ${needs[0]}` : describeStep(list[0] as Action, deps);
+        const first = needs[0] ? `pulling ${needs[0]}` : describeStep(list[0] as Action, deps, desired);
         const work = async (report: TaskReport): Promise<boolean> => {
           for (const image of needs) {
             report.doing(`pulling ${image}`);
