@@ -146,7 +146,7 @@ describe.skipIf(skip)('lifecycle hooks', () => {
     // The grace period (2 s) was spent on the preStop, then the TERM ended it: a bound, with margin
     // for a loaded host, far below the hook's 1357913 s.
     expect(removed.ms).toBeGreaterThanOrEqual(2000);
-    expect(removed.ms).toBeLessThan(12_000);
+    expect(removed.ms).toBeLessThan(30_000);
     expect(await processesRunning(marker)).toEqual([]);
   });
 
