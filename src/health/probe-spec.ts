@@ -21,6 +21,11 @@ export type ContainerProbes = Partial<Record<ProbeKind, ProbeSpec>>;
 export interface LifecycleHooks {
   postStart?: HandlerAction;
   preStop?: HandlerAction;
+  /**
+   * The container's named ports (`ports[].name` → `containerPort`), when it has any: kept with the
+   * hooks so a preStop finds them on a container whose pod has left the manifests.
+   */
+  namedPorts?: Record<string, number>;
 }
 
 /** The manifest's shapes (schemas/pod.schema.json has checked them). */
@@ -52,6 +57,12 @@ export interface RawContainerHealth {
   readinessProbe?: RawProbe;
   startupProbe?: RawProbe;
   lifecycle?: { postStart?: RawHandler; preStop?: RawHandler };
+  ports?: Array<{ name?: string; containerPort: number }>;
+}
+
+/** The container's named ports (`ports[].name` → `containerPort`). */
+export function namedPortsOf(c: RawContainerHealth): Record<string, number> {
+  return Object.fromEntries((c.ports ?? []).flatMap((p) => (p.name ? [[p.name, p.containerPort]] : [])));
 }
 
 /** The one action a handler names (validation guarantees exactly one). */
@@ -103,8 +114,10 @@ export function containerProbes(c: RawContainerHealth): ContainerProbes | undefi
 export function lifecycleHooks(c: RawContainerHealth): LifecycleHooks | undefined {
   const l = c.lifecycle;
   if (!l?.postStart && !l?.preStop) return undefined;
+  const ports = namedPortsOf(c);
   return {
     ...(l.postStart ? { postStart: actionOf(l.postStart) } : {}),
     ...(l.preStop ? { preStop: actionOf(l.preStop) } : {}),
+    ...(Object.keys(ports).length > 0 ? { namedPorts: ports } : {}),
   };
 }

@@ -147,6 +147,9 @@ function diagnosticFor(
     // A pattern says nothing to people: its schema node may carry the words (`x-pattern-message`).
     const words = schemaNode(schema, err.schemaPath)?.['x-pattern-message'];
     if (typeof words === 'string') message = `${subject} ${words}`;
+  } else if ((err.keyword === 'minProperties' || err.keyword === 'maxProperties') && schema) {
+    const words = schemaNode(schema, err.schemaPath)?.['x-count-message'];
+    if (typeof words === 'string') message = `${subject} ${words}`;
   } else if (err.keyword === 'oneOf') {
     message = `${subject} must have exactly one of its possible sources, not several`;
   } else if (err.keyword === 'enum') {

@@ -22,8 +22,7 @@ const CLUSTER = "set by a cluster's API server: it means nothing in a file";
 const ACCOUNT = 'there is no cluster API for a service account to talk to';
 const ATTACH =
   "a network or cloud volume needs a cluster's attach machinery: mount it on the host and use hostPath";
-const HEALTH =
-  'probes and lifecycle hooks are not run yet: a pod relying on them must not start without them';
+const HEALTH = 'probes are not run yet: a pod relying on them must not start without them';
 const NETWORKING = 'honoured by pod networking';
 const CONFIG = 'honoured with ConfigMap, Secret and downward API support';
 const SECCOMP = 'RuntimeDefault (the host default), Unconfined, Localhost: a profile in <root>/seccomp/';
@@ -157,7 +156,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.livenessProbe': refused(HEALTH),
   'container.readinessProbe': refused(HEALTH),
   'container.startupProbe': refused(HEALTH),
-  'container.lifecycle': refused(HEALTH),
+  'container.lifecycle': honoured('postStart and preStop: exec, httpGet, tcpSocket, sleep'),
   'container.stdin': warned('berth does not attach to containers: stdin stays closed'),
   'container.stdinOnce': warned('berth does not attach to containers: stdin stays closed'),
   'container.tty': warned('no terminal is attached yet: the output goes to the log as without one'),

@@ -6,9 +6,14 @@
 // and removing containers) take a slot of a shared limit; waiting (a grace period, an init
 // container's exit) holds none.
 //
+// Lifecycle hooks (container-hooks.ts): a `remove` runs the container's preStop before the stop
+// signal, within the grace period; a `run` runs its postStart after the start, a failure stopping
+// the container and failing the action. Both wait without a slot.
+//
 // Stopping (`signal` aborted): no task starts another action; a step that only waits (a stop's
 // grace period, an init container's exit) stops waiting and the task ends there (the signal sent
 // stands; the next pass finishes the job); a pull is cut, its bytes parked for the next one.
+import type { RunAction } from '../health/action.js';
 import { BerthError, isRetryable } from '../lib/errors.js';
 import { createSemaphore } from '../lib/semaphore.js';
 import { writeConfigVolume } from '../runtime/config-volumes.js';
@@ -18,11 +23,12 @@ import {
   type RuntimeDeps,
   removeContainer,
   startCreated,
-  stopContainer,
 } from '../runtime/containers.js';
 import { createContainer } from '../runtime/create.js';
+import { type HookDeps, runPostStart, stopWithPreStop } from './container-hooks.js';
 import type { DesiredContainer, DesiredState, HostLayout } from './desired.js';
 import { imageKey, podKey } from './failures.js';
+import { defaultRunAction } from './hook-runner.js';
 import { type Action, ANNOTATION, OWNER_MANIFESTS } from './plan.js';
 import { setUpPod, tearDownPod } from './pods.js';
 import { canonicalSpec, specHash } from './spec-hash.js';
@@ -52,6 +58,8 @@ export interface ExecuteDeps {
   waitForInit?: boolean;
   /** Once aborted, no further action starts (the step under way finishes; waits are cut). */
   signal?: AbortSignal;
+  /** Runs lifecycle hooks' actions (health/actions; hook-runner.ts makes the default). */
+  runAction?: RunAction;
 }
 
 export type ExecuteResult = TaskOutcome;
@@ -150,6 +158,16 @@ function pullSecretsOf(desired: DesiredState, wanting: string[]): { pullSecrets?
 
 type Slot = <T>(fn: () => Promise<T>) => Promise<T>;
 
+/** What the hooks need: waits cut when berth stops, as every wait of a task. */
+function hookDeps(deps: ExecuteDeps): HookDeps {
+  return {
+    rt: { ...deps.rt, sleep: pauseFor(deps) },
+    runAction: deps.runAction ?? defaultRunAction(deps.rt),
+    ...(deps.host.attachments ? { attachments: deps.host.attachments } : {}),
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  };
+}
+
 async function runOne(
   a: Action,
   desired: DesiredState,
@@ -179,8 +197,9 @@ async function runOne(
       return;
     }
     case 'remove':
-      // The grace period is waited without a slot: a pod that takes an hour to stop holds no other.
-      await stopContainer({ ...rt, sleep: pauseFor(deps) }, a.id, a.graceSeconds);
+      // The grace period (and the preStop hook in it) is waited without a slot: a pod that takes an
+      // hour to stop holds no other.
+      await stopWithPreStop(hookDeps(deps), a.id, a.graceSeconds);
       return slots.step(() => removeContainer(rt, a.id, true));
     case 'run': {
       const { c, file, graceSeconds } = findDesired(desired, a.pod, a.container);
@@ -188,7 +207,7 @@ async function runOne(
         await slots.pull(() =>
           pullAlways(deps, c.image, pullSecretsOf(desired, [`${a.pod}/${a.container}`])),
         );
-      await slots.step(async () => {
+      const id = await slots.step(async () => {
         const spec = canonicalSpec(c, await imageDigest(rt, c.image)); // before anything is removed
         if (a.replace) await removeContainer(rt, a.replace, true);
         const created = await createContainer(rt, c.image, c.settings, {
@@ -203,7 +222,9 @@ async function runOne(
           [ANNOTATION.grace]: String(graceSeconds),
         });
         await startCreated(rt, created);
+        return created.id;
       });
+      if (c.lifecycle?.postStart) await runPostStart(hookDeps(deps), id, graceSeconds);
       if (a.waitForExit && deps.waitForInit !== false) await waitForExit(deps, c.runtimeName);
       return;
     }
@@ -213,7 +234,11 @@ async function runOne(
 }
 
 /** What a task is doing while it runs `a`, for the plan's waits and `berth ps`. */
-function describeStep(a: Action, deps: ExecuteDeps): string {
+function describeStep(a: Action, deps: ExecuteDeps, desired?: DesiredState): string {
+  const hooked =
+    a.kind === 'run' &&
+    desired?.pods.find((p) => p.name === a.pod)?.containers.find((c) => c.name === a.container)?.lifecycle
+      ?.postStart !== undefined;
   switch (a.kind) {
     case 'pull':
       return `being pulled (${a.for.join(', ')})`;
@@ -228,7 +253,7 @@ function describeStep(a: Action, deps: ExecuteDeps): string {
     case 'run':
       return a.waitForExit && deps.waitForInit !== false
         ? `running init container ${a.pod}/${a.container} to completion`
-        : `starting ${a.pod}/${a.container}`;
+        : `starting ${a.pod}/${a.container}${hooked ? ' (then its postStart hook)' : ''}`;
     case 'wait':
       return a.reason;
   }
@@ -244,7 +269,7 @@ export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
   /** Run one action of a task; false when the task stops here (failed, or berth is stopping). */
   const attempt = async (a: Action, desired: DesiredState, report: TaskReport): Promise<boolean> => {
     if (deps.signal?.aborted) return false;
-    report.doing(describeStep(a, deps));
+    report.doing(describeStep(a, deps, desired));
     try {
       await runOne(a, desired, deps, slots);
       report.done(a);
@@ -279,7 +304,7 @@ export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
           list.flatMap((a) => (a.kind === 'run' ? [findDesired(desired, a.pod, a.container).c.image] : [])),
         );
         const needs = [...images].filter((image) => pulls.has(image));
-        const first = needs[0] ? `pulling ${needs[0]}` : describeStep(list[0] as Action, deps);
+        const first = needs[0] ? `pulling ${needs[0]}` : describeStep(list[0] as Action, deps, desired);
         const work = async (report: TaskReport): Promise<boolean> => {
           for (const image of needs) {
             report.doing(`pulling ${image}`);

@@ -2,6 +2,7 @@
 // form (keys sorted) is stored in the container's annotations; its hash decides "recreate", and a
 // field-by-field comparison says why ("env MODE changed", "image digest changed"). Pure.
 import { createHash } from 'node:crypto';
+import type { LifecycleHooks } from '../health/probe-spec.js';
 import type { DesiredContainer } from './desired.js';
 
 export interface CanonicalSpec {
@@ -11,6 +12,8 @@ export interface CanonicalSpec {
   settings: Record<string, unknown>;
   /** Values from ConfigMaps and Secrets: label → digest (absent when none, so older hashes hold). */
   sources?: Record<string, string>;
+  /** Its postStart and preStop hooks (absent when none, so older hashes hold): preStop is read from here at a stop. */
+  lifecycle?: LifecycleHooks;
 }
 
 function sortKeys(v: unknown): unknown {
@@ -48,6 +51,7 @@ export function canonicalSpec(c: DesiredContainer, digest: string): CanonicalSpe
     init: c.init,
     settings,
     ...(c.sources && Object.keys(c.sources).length > 0 ? { sources: c.sources } : {}),
+    ...(c.lifecycle ? { lifecycle: c.lifecycle } : {}),
   }) as CanonicalSpec;
 }
 
@@ -93,6 +97,7 @@ export function describeChanges(before: CanonicalSpec, after: CanonicalSpec): st
       `${label} ${was[label] === undefined ? 'added' : now[label] === undefined ? 'removed' : 'changed'}`,
     );
   }
+  if (JSON.stringify(before.lifecycle) !== JSON.stringify(after.lifecycle)) out.push('lifecycle changed');
   const keys = new Set([...Object.keys(before.settings), ...Object.keys(after.settings)]);
   for (const k of [...keys].sort()) {
     const a = before.settings[k];

@@ -68,10 +68,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     'invalid',
     ['1:7 ERR_MANIFEST_KIND'],
   ],
-  'k8s-website__content_en_examples_pods_lifecycle-events.yaml': [
-    'refused',
-    ['12:7 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'k8s-website__content_en_examples_pods_lifecycle-events.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_multi-container_startup-coordination.yaml': [
     'refused',
     ['11:5 ERR_MANIFEST_UNSUPPORTED'],
