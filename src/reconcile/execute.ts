@@ -24,6 +24,7 @@ import { createContainer } from '../runtime/create.js';
 import type { DesiredContainer, DesiredState, HostLayout } from './desired.js';
 import { imageKey, podKey } from './failures.js';
 import { type Action, ANNOTATION, OWNER_MANIFESTS } from './plan.js';
+import { needsPodAddress, podAddressOf, withPodAddress } from './pod-address.js';
 import { setUpPod, tearDownPod } from './pods.js';
 import { canonicalSpec, specHash } from './spec-hash.js';
 import type { TaskOutcome, TaskReport, Tasks } from './tasks.js';
@@ -190,8 +191,12 @@ async function runOne(
         );
       await slots.step(async () => {
         const spec = canonicalSpec(c, await imageDigest(rt, c.image)); // before anything is removed
+        // The pod's address is put in now, the marker being what the spec hash holds (pod-address.ts).
+        const settings = needsPodAddress(c.settings)
+          ? withPodAddress(c.settings, await podAddressOf(deps.host.attachments, a.pod))
+          : c.settings;
         if (a.replace) await removeContainer(rt, a.replace, true);
-        const created = await createContainer(rt, c.image, c.settings, {
+        const created = await createContainer(rt, c.image, settings, {
           [ANNOTATION.owner]: OWNER_MANIFESTS,
           [ANNOTATION.pod]: a.pod,
           [ANNOTATION.container]: a.container,

@@ -1,0 +1,125 @@
+// Pod fields that need the runtime's help, end to end as root with real runc, conmon, overlayfs and
+// the CNI plugins on a bridge of this test's own: status.podIP(s) in env, $(VAR) and args is the address the pod got on the network (as ps and the container's own interface say),
+// and the host's with hostNetwork.
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PodView } from '../../src/reconcile/pod-views.js';
+import { runBerth } from '../helpers/cli.js';
+import { cleanUpHost } from '../helpers/host-cleanup.js';
+import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const skip = missingPrereqs(
+  [
+    'runc',
+    'conmon',
+    'docker-registry',
+    'skopeo',
+    'umoci',
+    'unshare',
+    'iptables',
+    'ip',
+    '/usr/lib/cni/bridge',
+  ],
+  { root: true },
+);
+
+const NET = `pg-${randomBytes(3).toString('hex')}`;
+const BRIDGE = `bp${randomBytes(3).toString('hex')}`;
+const SUBNET = `10.${randomInt(100, 250)}.${randomInt(0, 256)}.0/24`;
+
+describe.skipIf(skip)('pod fields the runtime completes', () => {
+  let registry: TestRegistry;
+  let layout: Layout;
+  let work: string;
+  let dir: string;
+  let root: string;
+  let state: string;
+  let config: string;
+  let image: string;
+  const berth = (...args: string[]) =>
+    runBerth(['--root', root, '--state', state, '--config', config, ...args]);
+  const ps = async () => JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
+  const exec = async (container: string, ...cmd: string[]) => {
+    const r = await berth('container', 'exec', container, '--', ...cmd);
+    expect(r.stderr).toBe('');
+    return r.stdout;
+  };
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-podgaps-'));
+    root = join(work, 'root');
+    state = join(work, 'state');
+    dir = join(work, 'manifests');
+    config = join(work, 'config.yaml');
+    await writeFile(config, `network: {name: ${NET}, bridge: ${BRIDGE}, subnet: ${SUBNET}}\n`);
+    await mkdir(dir);
+    registry = await startRegistry();
+    layout = await createLayout();
+    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+    image = `${registry.host}/demo/busybox:1`;
+    await pushImage(layout, 'busybox', image);
+  }, 180_000);
+  afterAll(async () => {
+    const { leaked } = await cleanUpHost({ berth, work, folders: [dir] });
+    await registry?.stop();
+    await layout?.cleanup();
+    await rm(work, { recursive: true, force: true });
+    expect(leaked).toEqual([]);
+  });
+
+  const addressPod = (name: string, spec = '') => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  terminationGracePeriodSeconds: 0
+${spec}  containers:
+    - name: main
+      image: ${image}
+      command: [sh, -c, "echo args=$(POD_IP); exec sleep 100000"]
+      env:
+        - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+        - {name: POD_IPS, valueFrom: {fieldRef: {fieldPath: status.podIPs}}}
+        - {name: URL, value: "http://$(POD_IP):8080/"}
+`;
+
+  it('a bridge pod sees its own address in env, $(VAR) and args', async () => {
+    await writeFile(join(dir, 'addr.yaml'), addressPod('addr'));
+    const apply = await berth('apply', dir);
+    expect(apply.stderr).toBe('');
+    expect(apply.code).toBe(0);
+    const ip = (await ps()).find((p) => p.name === 'addr')?.ip as string;
+    expect(ip).toMatch(new RegExp(`^${SUBNET.split('.').slice(0, 3).join('\\.')}\\.\\d+$`));
+    const env = await exec('addr_main', 'sh', '-c', 'echo "$POD_IP|$POD_IPS|$URL"');
+    expect(env).toBe(`${ip}|${ip}|http://${ip}:8080/\n`);
+    const own = await exec('addr_main', 'sh', '-c', "ip -4 -o addr show eth0 | awk '{print $4}'");
+    expect(own).toBe(`${ip}/${SUBNET.split('/')[1]}\n`);
+    expect((await berth('logs', 'addr')).stdout).toBe(`args=${ip}\n`);
+    // Known now, the address changes nothing: the next pass has nothing to do.
+    expect((await berth('plan', dir)).code).toBe(0);
+    await rm(join(dir, 'addr.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it('a hostNetwork pod gets the host address, as in Kubernetes', async () => {
+    await writeFile(join(dir, 'hostaddr.yaml'), addressPod('hostaddr', '  hostNetwork: true\n'));
+    const apply = await berth('apply', dir);
+    expect(apply.stderr).toBe('');
+    expect(apply.code).toBe(0);
+    const host =
+      Object.values(networkInterfaces())
+        .flat()
+        .find((a) => a && a.family === 'IPv4' && !a.internal)?.address ?? '';
+    expect(host).not.toBe('');
+    const env = await exec('hostaddr_main', 'sh', '-c', 'echo "$POD_IP|$POD_IPS"');
+    expect(env).toBe(`${host}|${host}\n`);
+    await rm(join(dir, 'hostaddr.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(execFileSync('ip', ['-o', 'link', 'show']).toString()).not.toMatch(new RegExp(`\\b${BRIDGE}\\b`));
+  });
+});
