@@ -86,6 +86,7 @@ export interface PodManifest {
     initContainers?: ContainerManifest[];
     restartPolicy?: 'Always' | 'OnFailure' | 'Never';
     terminationGracePeriodSeconds?: number;
+    activeDeadlineSeconds?: number;
     hostNetwork?: boolean;
     hostPID?: boolean;
     hostIPC?: boolean;

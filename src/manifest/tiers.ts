@@ -72,7 +72,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'spec.hostUsers': honoured(
     'true (the default); false is refused: berth does not set up user namespaces yet',
   ),
-  'spec.activeDeadlineSeconds': refused('not enforced by berth yet'),
+  'spec.activeDeadlineSeconds': honoured(
+    'counted from the first start (kept across restarts of berth): then its containers stop, the pod is Failed (DeadlineExceeded) until its manifest changes',
+  ),
   'spec.affinity': warned(SCHEDULER),
   'spec.nodeSelector': warned(SCHEDULER),
   'spec.nodeName': warned(SCHEDULER),

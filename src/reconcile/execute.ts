@@ -21,6 +21,7 @@ import {
   stopContainer,
 } from '../runtime/containers.js';
 import { createContainer } from '../runtime/create.js';
+import { recordFirstStart } from './active-record.js';
 import type { DesiredContainer, DesiredState, HostLayout } from './desired.js';
 import { imageKey, podKey } from './failures.js';
 import { type Action, ANNOTATION, OWNER_MANIFESTS } from './plan.js';
@@ -183,8 +184,13 @@ async function runOne(
       // The grace period is waited without a slot: a pod that takes an hour to stop holds no other.
       await stopContainer({ ...rt, sleep: pauseFor(deps) }, a.id, a.graceSeconds);
       return slots.step(() => removeContainer(rt, a.id, true));
+    case 'stop':
+      await stopContainer({ ...rt, sleep: pauseFor(deps) }, a.id, a.graceSeconds);
+      return;
     case 'run': {
       const { c, file, graceSeconds } = findDesired(desired, a.pod, a.container);
+      const pod = desired.pods.find((p) => p.name === a.pod);
+      if (pod) await recordFirstStart(pod, Date.now()); // its activeDeadlineSeconds counts from here
       if (c.pullPolicy === 'Always')
         await slots.pull(() =>
           pullAlways(deps, c.image, pullSecretsOf(desired, [`${a.pod}/${a.container}`])),
@@ -229,6 +235,7 @@ function describeStep(a: Action, deps: ExecuteDeps): string {
     case 'write-volume':
       return `writing volume ${a.volume}`;
     case 'remove':
+    case 'stop':
       return `stopping ${a.pod}/${a.container} (grace ${a.graceSeconds} s)`;
     case 'run':
       return a.waitForExit && deps.waitForInit !== false

@@ -18,6 +18,7 @@ import { createNetns, removeNetns } from '../runtime/netns.js';
 import { removeBundleDir } from '../runtime/remove-bundle.js';
 import { isMountPoint } from '../runtime/rootfs.js';
 import { runTool } from '../runtime/tool.js';
+import { readActiveRecordSync } from './active-record.js';
 import type { DesiredPod, HostLayout } from './desired.js';
 import type { ObservedSandbox } from './sandbox.js';
 
@@ -136,12 +137,14 @@ export async function observeSandboxes(host: HostLayout): Promise<Map<string, Ob
       if (stamp) stamps[path] = stamp;
     }
     const source = sourceOf(home);
+    const active = readActiveRecordSync(home);
     const attached = host.attachments ? await readAttachment(host.attachments, `pod-${name}`) : undefined;
     out.set(name, {
       netns: mounted.has(resolved(join(host.netns, `pod-${name}`))),
       volumes,
       ...(Object.keys(stamps).length > 0 ? { stamps } : {}),
       ...(source ? { source } : {}),
+      ...(active ? { active } : {}),
       ...(attached
         ? {
             network: {

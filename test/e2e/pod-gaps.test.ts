@@ -1,14 +1,16 @@
 // Pod fields that need the runtime's help, end to end as root with real runc, conmon, overlayfs and
 // the CNI plugins on a bridge of this test's own: status.podIP(s) in env, $(VAR) and args is the address the pod got on the network (as ps and the container's own interface say),
-// and the host's with hostNetwork.
+// and the host's with hostNetwork; activeDeadlineSeconds stops a pod under the daemon when it is
+// due (grace period, Failed, DeadlineExceeded), never to be restarted by a later berth, until its
+// manifest changes.
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
-import { runBerth } from '../helpers/cli.js';
+import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -51,6 +53,28 @@ describe.skipIf(skip)('pod fields the runtime completes', () => {
     return r.stdout;
   };
 
+  let daemon: ReturnType<typeof spawnBerth> | undefined;
+  const startDaemon = () => {
+    daemon = spawnBerth(['--root', root, '--state', state, '--config', config, 'daemon', '--manifests', dir]);
+  };
+  const stopDaemon = async () => {
+    const d = daemon;
+    daemon = undefined;
+    if (!d || d.exitCode !== null || d.signalCode !== null) return;
+    const gone = new Promise((r) => d.once('exit', r));
+    d.kill('SIGTERM');
+    await gone;
+  };
+  /** The pod's view once `done` holds of it, within a bound. */
+  const podWhen = async (name: string, done: (p: PodView | undefined) => boolean) => {
+    let pod: PodView | undefined;
+    for (let i = 0; i < 200 && !done(pod); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      pod = (await ps()).find((p) => p.name === name);
+    }
+    return pod;
+  };
+
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'berth-podgaps-'));
     root = join(work, 'root');
@@ -66,6 +90,7 @@ describe.skipIf(skip)('pod fields the runtime completes', () => {
     await pushImage(layout, 'busybox', image);
   }, 180_000);
   afterAll(async () => {
+    await stopDaemon();
     const { leaked } = await cleanUpHost({ berth, work, folders: [dir] });
     await registry?.stop();
     await layout?.cleanup();
@@ -121,5 +146,58 @@ ${spec}  containers:
     await rm(join(dir, 'hostaddr.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
     expect(execFileSync('ip', ['-o', 'link', 'show']).toString()).not.toMatch(new RegExp(`\\b${BRIDGE}\\b`));
+  });
+
+  it('activeDeadlineSeconds: stopped when due (grace period), Failed DeadlineExceeded, not restarted until the manifest changes', async () => {
+    const out = join(work, 'deadline-out');
+    const deadlinePod = (version: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: due}
+spec:
+  activeDeadlineSeconds: 2
+  terminationGracePeriodSeconds: 5
+  restartPolicy: Always
+  containers:
+    - name: main
+      image: ${image}
+      command: [sh, -c, "date +%s >> /out/starts; trap 'echo stopped >> /out/stops; exit 0' TERM; while true; do sleep 0.1; done"]
+      env: [{name: VERSION, value: "${version}"}]
+      volumeMounts: [{name: out, mountPath: /out}]
+  volumes:
+    - name: out
+      hostPath: {path: ${out}, type: DirectoryOrCreate}
+`;
+    await writeFile(join(dir, 'due.yaml'), deadlinePod('1'));
+    startDaemon();
+    const running = await podWhen('due', (p) => p?.phase === 'Running');
+    expect(running?.phase).toBe('Running');
+    const failed = await podWhen('due', (p) => p?.phase === 'Failed');
+    const stoppedAt = Date.now() / 1000;
+    expect([failed?.phase, failed?.reason]).toEqual(['Failed', 'DeadlineExceeded']);
+    // Stopped with its grace period (its TERM trap ran), kept as it ended, not restarted.
+    expect(failed?.containers.map((c) => [c.name, c.state, c.exitCode, c.restarts])).toEqual([
+      ['main', 'exited', 0, 0],
+    ]);
+    expect(await readFile(join(out, 'stops'), 'utf8')).toBe('stopped\n');
+    const started = Number((await readFile(join(out, 'starts'), 'utf8')).trim());
+    expect(stoppedAt - started).toBeGreaterThanOrEqual(1); // whole seconds from `date`
+    // Another berth (the daemon restarted, then a plan) knows the pod's start: nothing to run.
+    await stopDaemon();
+    startDaemon();
+    const plan = await berth('plan', dir);
+    expect(plan.stdout).toMatch(
+      /due: DeadlineExceeded: active for 2 s \(activeDeadlineSeconds\); not started again until its manifest changes/,
+    );
+    expect(plan.stdout).not.toMatch(/^run/m);
+    await stopDaemon();
+    expect((await readFile(join(out, 'starts'), 'utf8')).split('\n').filter(Boolean)).toHaveLength(1);
+    // A changed manifest (its container with it) is a new pod: it runs again, with a new clock.
+    await writeFile(join(dir, 'due.yaml'), deadlinePod('2'));
+    const apply = await berth('apply', dir);
+    expect(apply.stderr).toBe('');
+    expect((await ps()).find((p) => p.name === 'due')?.phase).toBe('Running');
+    expect((await readFile(join(out, 'starts'), 'utf8')).split('\n').filter(Boolean)).toHaveLength(2);
+    await rm(join(dir, 'due.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
   });
 });
