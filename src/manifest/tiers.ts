@@ -162,7 +162,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.lifecycle': refused(HEALTH),
   'container.stdin': warned('berth does not attach to containers: stdin stays closed'),
   'container.stdinOnce': warned('berth does not attach to containers: stdin stays closed'),
-  'container.tty': warned('no terminal is attached yet: the output goes to the log as without one'),
+  'container.tty': honoured('a terminal from conmon: the process sees a tty, its output goes to the log'),
   'container.terminationMessagePath': honoured(
     'when set: the file, up to 4 KiB, is the termination message in ps',
   ),

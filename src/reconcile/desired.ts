@@ -188,6 +188,7 @@ function containerOf(
     ...(values.entrypoint ? { entrypoint: values.entrypoint } : {}),
     ...(values.command ? { command: values.command } : {}),
     env: values.env,
+    ...(c.tty === true ? { tty: true } : {}),
     ...(c.workingDir ? { workdir: c.workingDir } : {}),
     ...security,
     ...(c.terminationMessagePath ? { terminationMessagePath: c.terminationMessagePath } : {}),

@@ -2,7 +2,7 @@
 // the CNI plugins on a bridge of this test's own: status.podIP(s) in env, $(VAR) and args is the address the pod got on the network (as ps and the container's own interface say),
 // and the host's with hostNetwork; activeDeadlineSeconds stops a pod under the daemon when it is
 // due (grace period, Failed, DeadlineExceeded), never to be restarted by a later berth, until its
-// manifest changes.
+// manifest changes; tty: true gives the process a terminal (conmon's), its output in the log.
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -198,6 +198,28 @@ spec:
     expect((await ps()).find((p) => p.name === 'due')?.phase).toBe('Running');
     expect((await readFile(join(out, 'starts'), 'utf8')).split('\n').filter(Boolean)).toHaveLength(2);
     await rm(join(dir, 'due.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it('tty: the process has a terminal from conmon, and what it prints is in the log', async () => {
+    await writeFile(
+      join(dir, 'term.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: term}\nspec:\n  terminationGracePeriodSeconds: 0\n  containers:\n` +
+        `    - name: main\n      image: ${image}\n      tty: true\n` +
+        `      command: [sh, -c, "if [ -t 1 ]; then echo out-is-a-tty; fi; if [ -t 0 ]; then echo in-is-a-tty; fi; tty; exec sleep 100000"]\n` +
+        `    - name: plain\n      image: ${image}\n` +
+        `      command: [sh, -c, "if [ -t 1 ]; then echo out-is-a-tty; else echo no-tty; fi; exec sleep 100000"]\n`,
+    );
+    const apply = await berth('apply', dir);
+    expect(apply.stderr).toBe('');
+    expect(apply.code).toBe(0);
+    const logs = async (c: string) => (await berth('logs', `term/${c}`)).stdout;
+    for (let i = 0; i < 50 && !(await logs('main')).includes('/dev/'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    // Through a terminal every line ends in \r\n (its ONLCR), as `kubectl logs` shows it too.
+    expect(await logs('main')).toBe('out-is-a-tty\r\nin-is-a-tty\r\n/dev/pts/0\r\n');
+    expect(await logs('plain')).toBe('no-tty\n');
+    await rm(join(dir, 'term.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
   });
 });
