@@ -171,7 +171,11 @@ spec:
     startDaemon();
     const running = await podWhen('due', (p) => p?.phase === 'Running');
     expect(running?.phase).toBe('Running');
-    const failed = await podWhen('due', (p) => p?.phase === 'Failed');
+    // Failed as soon as the pass decides it; its container is stopped by the task that pass started.
+    const failed = await podWhen(
+      'due',
+      (p) => p?.phase === 'Failed' && p.containers.every((c) => c.state === 'exited'),
+    );
     const stoppedAt = Date.now() / 1000;
     expect([failed?.phase, failed?.reason]).toEqual(['Failed', 'DeadlineExceeded']);
     // Stopped with its grace period (its TERM trap ran), kept as it ended, not restarted.
