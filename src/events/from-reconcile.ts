@@ -47,6 +47,14 @@ export function eventOfAction(a: Action, error?: unknown): BerthEventInput | und
         message,
         attributes: { pod: a.pod, container: a.container, id: a.id },
       };
+    case 'stop':
+      return {
+        type: 'container',
+        object: `${a.pod}/${a.container}`,
+        reason: failed ? 'StopFailed' : 'Stopped',
+        message,
+        attributes: { pod: a.pod, container: a.container, id: a.id },
+      };
     case 'teardown-pod':
       return {
         type: 'pod',

@@ -19,6 +19,8 @@ export interface ContainerManifest {
   command?: string[];
   args?: string[];
   workingDir?: string;
+  /** A terminal for the process (its output still goes to the log). */
+  tty?: boolean;
   env?: EnvVar[];
   envFrom?: EnvFromSource[];
   ports?: Array<{
@@ -86,6 +88,7 @@ export interface PodManifest {
     initContainers?: ContainerManifest[];
     restartPolicy?: 'Always' | 'OnFailure' | 'Never';
     terminationGracePeriodSeconds?: number;
+    activeDeadlineSeconds?: number;
     hostNetwork?: boolean;
     hostPID?: boolean;
     hostIPC?: boolean;

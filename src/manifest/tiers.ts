@@ -71,7 +71,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'spec.hostUsers': honoured(
     'true (the default); false is refused: berth does not set up user namespaces yet',
   ),
-  'spec.activeDeadlineSeconds': refused('not enforced by berth yet'),
+  'spec.activeDeadlineSeconds': honoured(
+    'counted from the first start (kept across restarts of berth): then its containers stop, the pod is Failed (DeadlineExceeded) until its manifest changes',
+  ),
   'spec.affinity': warned(SCHEDULER),
   'spec.nodeSelector': warned(SCHEDULER),
   'spec.nodeName': warned(SCHEDULER),
@@ -159,7 +161,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.lifecycle': honoured('postStart and preStop: exec, httpGet, tcpSocket, sleep'),
   'container.stdin': warned('berth does not attach to containers: stdin stays closed'),
   'container.stdinOnce': warned('berth does not attach to containers: stdin stays closed'),
-  'container.tty': warned('no terminal is attached yet: the output goes to the log as without one'),
+  'container.tty': honoured('a terminal from conmon: the process sees a tty, its output goes to the log'),
   'container.terminationMessagePath': honoured(
     'when set: the file, up to 4 KiB, is the termination message in ps',
   ),

@@ -17,6 +17,7 @@ import {
 import { isBerthError } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from '../manifest/convert.js';
+import { type ActiveDeadline, activeDeadlineOf } from '../manifest/deadline.js';
 import { dependsOn } from '../manifest/dependencies.js';
 import { dependencyIdentity, podIdentity } from '../manifest/identity.js';
 import type { LoadedDoc, PodManifest } from '../manifest/kinds.js';
@@ -80,6 +81,8 @@ export interface DesiredPod {
   network?: PodNetwork;
   /** `<root>/pods/<name>`: its record and emptyDirs. */
   home: string;
+  /** spec.activeDeadlineSeconds, and the manifest's digest its start is recorded for. */
+  activeDeadline?: ActiveDeadline;
 }
 
 export interface DesiredImage {
@@ -196,6 +199,7 @@ function containerOf(
     ...(values.entrypoint ? { entrypoint: values.entrypoint } : {}),
     ...(values.command ? { command: values.command } : {}),
     env: values.env,
+    ...(c.tty === true ? { tty: true } : {}),
     ...(c.workingDir ? { workdir: c.workingDir } : {}),
     ...security,
     ...(c.terminationMessagePath ? { terminationMessagePath: c.terminationMessagePath } : {}),
@@ -279,6 +283,7 @@ export function desiredPod(
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${id}`) }),
     ...optional('network', podNetworkOf(pod, join(host.pods, id))),
     home: join(host.pods, id),
+    ...optional('activeDeadline', activeDeadlineOf(pod)),
   };
 }
 

@@ -1,9 +1,10 @@
 // The downward API: a pod's own facts as env values and files, as the kubelet gives them.
 // `fieldRef`: metadata.name/namespace/uid, one label or annotation (`metadata.labels['k']`, empty
 // when absent), all of them (`k="v"` lines, sorted, values quoted as Go's %q does: files only),
-// spec.nodeName (the host's name), spec.serviceAccountName, status.hostIP(s), status.podIP(s)
-// (empty: the bridge address is allocated at sandbox setup, after the environment is decided, and is
-// not fed back into it yet). `resourceFieldRef`: a
+// spec.nodeName (the host's name), spec.serviceAccountName, status.hostIP(s), status.podIP(s) (the
+// host's address with hostNetwork, as in Kubernetes; on the bridge network a marker the executor
+// replaces with the pod's address once its sandbox has one: pod-address.ts; empty with only
+// loopback). `resourceFieldRef`: a
 // container's cpu or memory limit or request, divided by `divisor` and rounded up; a limit left out
 // is the host's capacity, a request left out is the limit when there is one, else 0 (Kubernetes'
 // defaults). Pure: the host's facts are passed in.
@@ -13,6 +14,7 @@ import { quantityText } from '../manifest/convert.js';
 import { namespaceOf } from '../manifest/identity.js';
 import type { ContainerManifest, PodManifest } from '../manifest/kinds.js';
 import type { FieldRef, ResourceFieldRef } from '../manifest/objects/sources.js';
+import { podNetworkMode } from '../network/pod-network.js';
 import { ceilScaled, parseQuantity } from '../runtime/quantity.js';
 
 /** What the downward API says about the host. */
@@ -24,6 +26,12 @@ export interface NodeFacts {
   milliCpus: number;
   memoryBytes: number;
 }
+
+/**
+ * Where a bridge pod's address goes, until it has one (pod-address.ts). Its NUL cannot come from a
+ * manifest's env, command or args (execve takes none), so no value written there is mistaken for it.
+ */
+export const POD_IP_MARKER = '\0berth:status.podIP\0';
 
 export const UNKNOWN_NODE: NodeFacts = { name: 'localhost', ip: '', milliCpus: 1000, memoryBytes: 0 };
 
@@ -83,10 +91,16 @@ export function fieldValue(ref: FieldRef, pod: PodManifest, node: NodeFacts): st
       return node.ip;
     case 'status.podIP':
     case 'status.podIPs':
-      return ''; // the address comes with the sandbox, after the environment: not fed back yet
+      return podAddressValue(pod, node);
     default:
       throw new BerthError('ERR_MANIFEST_INVALID', 'invalid', `fieldRef ${path} is not supported`);
   }
+}
+
+/** A pod's address: the host's with hostNetwork; the bridge's, filled in later; none on loopback. */
+function podAddressValue(pod: PodManifest, node: NodeFacts): string {
+  const mode = podNetworkMode(pod);
+  return mode === 'host' ? node.ip : mode === 'bridge' ? POD_IP_MARKER : '';
 }
 
 const quantity = (v: string | number, what: string) => parseQuantity(quantityText(v, what), what);

@@ -25,11 +25,13 @@ import {
   startCreated,
 } from '../runtime/containers.js';
 import { createContainer } from '../runtime/create.js';
+import { recordFirstStart } from './active-record.js';
 import { type HookDeps, runPostStart, stopWithPreStop } from './container-hooks.js';
 import type { DesiredContainer, DesiredState, HostLayout } from './desired.js';
 import { imageKey, podKey } from './failures.js';
 import { defaultRunAction } from './hook-runner.js';
 import { type Action, ANNOTATION, OWNER_MANIFESTS } from './plan.js';
+import { needsPodAddress, podAddressOf, withPodAddress } from './pod-address.js';
 import { setUpPod, tearDownPod } from './pods.js';
 import { canonicalSpec, specHash } from './spec-hash.js';
 import type { TaskOutcome, TaskReport, Tasks } from './tasks.js';
@@ -201,16 +203,25 @@ async function runOne(
       // hour to stop holds no other.
       await stopWithPreStop(hookDeps(deps), a.id, a.graceSeconds);
       return slots.step(() => removeContainer(rt, a.id, true));
+    case 'stop':
+      await stopWithPreStop(hookDeps(deps), a.id, a.graceSeconds);
+      return;
     case 'run': {
       const { c, file, graceSeconds } = findDesired(desired, a.pod, a.container);
+      const pod = desired.pods.find((p) => p.name === a.pod);
+      if (pod) await recordFirstStart(pod, Date.now()); // its activeDeadlineSeconds counts from here
       if (c.pullPolicy === 'Always')
         await slots.pull(() =>
           pullAlways(deps, c.image, pullSecretsOf(desired, [`${a.pod}/${a.container}`])),
         );
       const id = await slots.step(async () => {
         const spec = canonicalSpec(c, await imageDigest(rt, c.image)); // before anything is removed
+        // The pod's address is put in now, the marker being what the spec hash holds (pod-address.ts).
+        const settings = needsPodAddress(c.settings)
+          ? withPodAddress(c.settings, await podAddressOf(deps.host.attachments, a.pod))
+          : c.settings;
         if (a.replace) await removeContainer(rt, a.replace, true);
-        const created = await createContainer(rt, c.image, c.settings, {
+        const created = await createContainer(rt, c.image, settings, {
           [ANNOTATION.owner]: OWNER_MANIFESTS,
           [ANNOTATION.pod]: a.pod,
           [ANNOTATION.container]: a.container,
@@ -249,6 +260,7 @@ function describeStep(a: Action, deps: ExecuteDeps, desired?: DesiredState): str
     case 'write-volume':
       return `writing volume ${a.volume}`;
     case 'remove':
+    case 'stop':
       return `stopping ${a.pod}/${a.container} (grace ${a.graceSeconds} s)`;
     case 'run':
       return a.waitForExit && deps.waitForInit !== false

@@ -88,6 +88,8 @@ export type Action =
       reason: string;
     }
   | { kind: 'remove'; pod: string; container: string; id: string; graceSeconds: number; reason: string }
+  /** Stop a container and keep it as it ended (a pod past its activeDeadlineSeconds). */
+  | { kind: 'stop'; pod: string; container: string; id: string; graceSeconds: number; reason: string }
   | { kind: 'teardown-pod'; pod: string; reason: string }
   /** Write a config volume's current content (runtime/config-volumes.ts): in place, no restart. */
   | { kind: 'write-volume'; pod: string; volume: string; reason: string }
@@ -97,6 +99,10 @@ export type Action =
       container?: string;
       reason: string /** ms epoch: when to look again */;
       until?: number;
+      /** Only a time to look again (a deadline ahead), not something the pod waits for. */
+      timer?: true;
+      /** The pod has failed for good, for this reason (DeadlineExceeded), until its manifest changes. */
+      failed?: string;
     };
 
 export interface PlanInput {

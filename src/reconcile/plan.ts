@@ -13,8 +13,10 @@
 //   (sandbox.ts), and a container whose end was lost with the host counts as a failed exit;
 // - `apply DIR` prunes only the pods whose manifest was in DIR;
 // - a pod or a pull whose task from an earlier pass is still in progress (`inFlight`) is a wait
-//   saying what it is doing: its task owns it until it ends (execute.ts).
+//   saying what it is doing: its task owns it until it ends (execute.ts);
+// - a pod past its activeDeadlineSeconds is stopped and never restarted (active-deadline.ts).
 import { nextBackoff, shouldRestart } from '../runtime/restart.js';
+import { planActiveDeadline } from './active-deadline.js';
 import type { DesiredContainer, DesiredPod, DesiredState } from './desired.js';
 import { activeFailure, podFingerprint, podKey } from './failures.js';
 import { planImages } from './plan-images.js';
@@ -362,6 +364,10 @@ export function plan(input: PlanInput): Action[] {
       actions.push(working);
       continue;
     }
+    const ran = mine.filter((c) => podOf(c) === pod.name);
+    const deadline = planActiveDeadline(pod, ran, observed.sandboxes.get(pod.name)?.active, input.now);
+    actions.push(...(deadline?.actions ?? []));
+    if (deadline?.expired) continue; // past activeDeadlineSeconds: stopped, Failed, never restarted
     if (pod.waitingFor) {
       // Nothing is made or changed before every reference resolves; what runs is kept.
       actions.push({
@@ -376,12 +382,7 @@ export function plan(input: PlanInput): Action[] {
       actions.push({ kind: 'wait', pod: pod.name, reason: portHeld });
       continue;
     }
-    const acts = planPod(
-      pod,
-      mine.filter((c) => podOf(c) === pod.name),
-      input,
-      unpullable,
-    );
+    const acts = planPod(pod, ran, input, unpullable);
     const failed =
       failures[podKey(pod.name)] && activeFailure(failures, podKey(pod.name), input.now, podFingerprint(pod));
     actions.push(

@@ -27,6 +27,8 @@ export interface PodView {
   name: string;
   namespace: string;
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  /** Why it is Failed when no exit says it: DeadlineExceeded (activeDeadlineSeconds). */
+  reason?: string;
   /** Running app containers / app containers, as `1/2`. */
   ready: string;
   sourceFile: string;
@@ -124,7 +126,8 @@ export function podViews(
     return {
       name,
       namespace: namespaceOfIdentity(name),
-      phase: phaseOf(app),
+      phase: known?.failed ? 'Failed' : phaseOf(app),
+      ...(known?.failed ? { reason: known.failed } : {}),
       ready: `${app.filter((c) => c.state === 'running').length}/${app.length}`,
       sourceFile: known?.file || records[0]?.record.annotations?.[ANNOTATION.source] || '',
       waiting: known?.waiting ?? null,

@@ -19,6 +19,7 @@ import { createNetns, removeNetns } from '../runtime/netns.js';
 import { removeBundleDir } from '../runtime/remove-bundle.js';
 import { isMountPoint } from '../runtime/rootfs.js';
 import { runTool } from '../runtime/tool.js';
+import { readActiveRecordSync } from './active-record.js';
 import type { DesiredPod, HostLayout } from './desired.js';
 import type { ObservedSandbox } from './sandbox.js';
 
@@ -178,11 +179,13 @@ export async function observeSandboxes(
         ? readAttachmentSync(host.attachments, key, cache)
         : undefined;
     const ns = netnsEntries.get(name);
+    const active = readActiveRecordSync(home);
     out.set(name, {
       netns: ns ? mounted.has(resolvedIn(realNetns, host.netns, ns)) : false,
       volumes,
       ...(Object.keys(stamps).length > 0 ? { stamps } : {}),
       ...(source ? { source } : {}),
+      ...(active ? { active } : {}),
       ...(attached
         ? {
             network: {

@@ -9,6 +9,12 @@ import type { PortMapping } from '../network/ports.js';
 import type { RestartPolicy } from '../runtime/restart.js';
 import type { DesiredPod } from './desired.js';
 
+/** When a pod first started, for which manifest (its digest): active-record.ts. */
+export interface ActiveRecord {
+  since: number;
+  manifest: string;
+}
+
 export interface ObservedSandbox {
   /** `<state>/netns/pod-<name>` is a mounted namespace (not just a file left behind). */
   netns: boolean;
@@ -20,6 +26,8 @@ export interface ObservedSandbox {
   source?: string;
   /** Its place on the bridge network, when it has one (`adding`: a setup that did not finish). */
   network?: { state: 'adding' | 'ready'; ports: PortMapping[]; names?: string[]; aliases?: HostEntry[] };
+  /** Its first start (activeDeadlineSeconds), when recorded. */
+  active?: ActiveRecord;
 }
 
 export type SandboxCheck = 'none-needed' | 'whole' | 'missing' | 'broken';

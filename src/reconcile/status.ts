@@ -12,6 +12,8 @@ export interface PodStatus {
   initContainers?: string[];
   /** Why it is not (yet) as desired: dependencies, an image, a back-off, a broken file. */
   waiting?: string;
+  /** It has failed for good for this reason (DeadlineExceeded) until its manifest changes. */
+  failed?: string;
 }
 
 export interface ReconcileStatus {
@@ -30,8 +32,10 @@ export function buildStatus(
   fromLastGood: string[] = [],
 ): ReconcileStatus {
   const waits = new Map<string, string[]>();
+  const failed = new Map<string, string>();
   for (const a of remaining) {
-    if (a.kind !== 'wait' || !a.pod) continue;
+    if (a.kind !== 'wait' || !a.pod || a.timer) continue;
+    if (a.failed) failed.set(a.pod, a.failed);
     waits.set(a.pod, [...(waits.get(a.pod) ?? []), a.reason]);
   }
   const pods: Record<string, PodStatus> = {};
@@ -46,6 +50,7 @@ export function buildStatus(
       containers: p.containers.map((c) => c.name),
       initContainers: p.initContainers.map((c) => c.name),
       ...(waiting.length > 0 ? { waiting: waiting.join('; ') } : {}),
+      ...(failed.has(p.name) ? { failed: failed.get(p.name) } : {}),
     };
   }
   for (const [name, why] of frozen) {

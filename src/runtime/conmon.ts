@@ -30,6 +30,8 @@ export interface ConmonOptions {
   bin?: string;
   /** How long the handshake may take (HANDSHAKE_TIMEOUT_MS by default). */
   timeoutMs?: number;
+  /** The process has a terminal: conmon makes the console socket and reads the pty's master. */
+  terminal?: boolean;
 }
 
 export function conmonArgs(o: ConmonOptions): string[] {
@@ -64,6 +66,7 @@ export function conmonArgs(o: ConmonOptions): string[] {
     o.runtime.sockets,
     '--log-level',
     'error',
+    ...(o.terminal ? ['--terminal'] : []),
   ];
 }
 

@@ -259,6 +259,7 @@ async function createHoldingLease(
       runc: deps.runc,
       logSizeMax: await deps.logSizeMax(),
       timeoutMs: await deps.createTimeoutMs?.(),
+      ...(settings.tty ? { terminal: true } : {}),
     });
     await unmountStaged(staged.splice(0)); // the container's mount namespace has its own binds now
     const record: ContainerRecord = {

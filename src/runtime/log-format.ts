@@ -1,5 +1,7 @@
 // Container logs in the CRI format conmon writes: `<RFC3339Nano time> <stdout|stderr> <F|P> <text>`
-// per line, P marking a line cut into parts. Pure.
+// per line, P marking a line cut into parts. A line's text is taken whole, `\r` included: a
+// container with a terminal (tty) writes `\r\n` (the pty's ONLCR), and a pattern whose `.` stops
+// at `\r` dropped every such line. Pure.
 
 export interface LogLine {
   time: string;
@@ -17,7 +19,7 @@ export function parseCriLog(
   const rest = records.pop() ?? '';
   let carry = pending;
   for (const rec of records) {
-    const m = /^(\S+) (stdout|stderr) ([FP]) ?(.*)$/.exec(rec);
+    const m = /^(\S+) (stdout|stderr) ([FP]) ?(.*)$/s.exec(rec);
     if (!m) continue;
     const [, time, stream, tag, text] = m as unknown as [string, string, 'stdout' | 'stderr', string, string];
     if (tag === 'P') {

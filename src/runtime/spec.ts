@@ -62,6 +62,8 @@ export interface ContainerSettings {
   /** A network namespace made elsewhere (a pod's) to join, by path. */
   netnsPath?: string;
   env?: string[];
+  /** A terminal for its process (Kubernetes `tty`): conmon holds the pty and logs what it prints. */
+  tty?: boolean;
   workdir?: string;
   user?: string;
   readOnly?: boolean;
@@ -290,7 +292,7 @@ export function buildRuntimeSpec(
   return {
     ociVersion: '1.0.2',
     process: {
-      terminal: false,
+      terminal: settings.tty === true,
       user: {
         uid: user.uid,
         gid: user.gid,

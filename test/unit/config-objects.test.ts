@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import type { LoadedDoc, ManifestDoc, PodManifest } from '../../src/manifest/kinds.js';
 import { parseFile } from '../../src/manifest/parse.js';
 import { type DesiredState, desiredState } from '../../src/reconcile/desired.js';
-import { podUid } from '../../src/reconcile/downward.js';
+import { POD_IP_MARKER, podUid } from '../../src/reconcile/downward.js';
 import { ANNOTATION, type ObservedContainer, OWNER_MANIFESTS, plan } from '../../src/reconcile/plan.js';
+import { needsPodAddress, withPodAddress } from '../../src/reconcile/pod-address.js';
 import type { ObservedSandbox } from '../../src/reconcile/sandbox.js';
 import { canonicalSpec, specHash } from '../../src/reconcile/spec-hash.js';
 
@@ -196,7 +197,8 @@ describe('env from ConfigMaps, Secrets and the downward API', () => {
       'NODE=edge-1',
       'SA=robot',
       'HOST_IP=192.0.2.7',
-      'POD_IP=',
+      // Known once the sandbox is on the network: put in when the container is created.
+      `POD_IP=${POD_IP_MARKER}`,
       'CPU=1',
       'CPU_M=250',
       'MEM_MI=64',
@@ -210,6 +212,50 @@ describe('env from ConfigMaps, Secrets and the downward API', () => {
     expect(podUid('default', 'web')).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/,
     );
+  });
+
+  it('status.podIP: the host address with hostNetwork, none on loopback, the bridge address put in at creation', () => {
+    const addressed = (name: string, spec: Record<string, unknown>, annotations?: Record<string, string>) =>
+      doc({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, ...(annotations ? { annotations } : {}) },
+        spec: {
+          ...spec,
+          containers: [
+            {
+              name: 'main',
+              image: IMG,
+              args: ['--listen=$(IP):80'],
+              env: [
+                { name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                { name: 'IPS', valueFrom: { fieldRef: { fieldPath: 'status.podIPs' } } },
+                { name: 'URL', value: 'http://$(IP)/' },
+              ],
+            },
+          ],
+        },
+      });
+    const d = desiredState(
+      [
+        addressed('onhost', { hostNetwork: true }),
+        addressed('alone', {}, { 'berth.dev/network': 'none' }),
+        addressed('bridged', {}),
+      ],
+      host,
+    );
+    const settings = (n: string) => d.pods.find((p) => p.name === n)?.containers[0]?.settings;
+    expect(settings('onhost')?.env).toEqual(['IP=192.0.2.7', 'IPS=192.0.2.7', 'URL=http://192.0.2.7/']);
+    expect(settings('alone')?.env).toEqual(['IP=', 'IPS=', 'URL=http:///']);
+    const bridged = settings('bridged');
+    expect(bridged && needsPodAddress(bridged)).toBe(true);
+    expect(needsPodAddress(settings('onhost') as NonNullable<typeof bridged>)).toBe(false);
+    const filled = withPodAddress(bridged as NonNullable<typeof bridged>, '10.88.0.5');
+    expect([filled.env, filled.command, needsPodAddress(filled)]).toEqual([
+      ['IP=10.88.0.5', 'IPS=10.88.0.5', 'URL=http://10.88.0.5/'],
+      ['--listen=10.88.0.5:80'],
+      false,
+    ]);
   });
 
   it('a missing reference makes the pod wait, saying what it waits for; an optional one is left out', () => {

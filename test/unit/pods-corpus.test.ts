@@ -32,14 +32,12 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     [
       '8:3 WARN_MANIFEST_IGNORED',
       '13:3 WARN_MANIFEST_IGNORED',
-      '32:5 WARN_MANIFEST_IGNORED',
       '35:13 ERR_MANIFEST_SCHEMA',
       '37:13 ERR_MANIFEST_SCHEMA',
       '39:13 ERR_MANIFEST_SCHEMA',
       '55:11 WARN_MANIFEST_K8S_REJECTS',
       '56:11 WARN_MANIFEST_K8S_REJECTS',
       '57:11 WARN_MANIFEST_K8S_REJECTS',
-      '58:5 WARN_MANIFEST_IGNORED',
       '61:13 ERR_MANIFEST_SCHEMA',
       '63:13 ERR_MANIFEST_SCHEMA',
       '64:3 WARN_MANIFEST_IGNORED',
@@ -100,7 +98,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   'k8s-website__content_en_examples_pods_security_security-context.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_share-process-namespace.yaml': [
     'refused',
-    ['6:3 ERR_MANIFEST_UNSUPPORTED', '13:5 WARN_MANIFEST_IGNORED', '14:5 WARN_MANIFEST_IGNORED'],
+    ['6:3 ERR_MANIFEST_UNSUPPORTED', '13:5 WARN_MANIFEST_IGNORED'],
   ],
   'k8s-website__content_en_examples_pods_storage_projected-secret-downwardapi-configmap.yaml': [
     'accepted',

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { isBerthError } from '../../src/lib/errors.js';
 import type { ImageConfig } from '../../src/oci/image.js';
+import { conmonArgs } from '../../src/runtime/conmon.js';
 import { DEVICE_RULES } from '../../src/runtime/defaults.js';
 import { parseCapBound, parseNofileHard } from '../../src/runtime/host.js';
 import { pickApparmorProfile } from '../../src/runtime/host-confinement.js';
 import { parseCriLog } from '../../src/runtime/log-format.js';
 import { parseVolume } from '../../src/runtime/mounts.js';
+import { containerPaths, runtimePaths } from '../../src/runtime/paths.js';
 import { parseBytes, parseMilliCpus } from '../../src/runtime/quantity.js';
+import type { Runc } from '../../src/runtime/runc.js';
 import { startTimeOf } from '../../src/runtime/runc-state.js';
 import { toOciSeccomp } from '../../src/runtime/seccomp.js';
 import { fallbackSeccomp } from '../../src/runtime/seccomp-fallback.js';
@@ -285,6 +288,35 @@ describe('host facts and formats', () => {
       { time: 't3', stream: 'stderr', text: 'oops' },
     ]);
     expect(r.rest).toBe('t4 stdout F unfin');
+  });
+  it('keeps the lines a terminal writes, ending in \\r (regression: a tty container logged nothing)', () => {
+    const r = parseCriLog('t1 stdout F out-is-a-tty\r\nt2 stdout P a\rb\nt3 stdout F c\r\n');
+    expect(r.lines).toEqual([
+      { time: 't1', stream: 'stdout', text: 'out-is-a-tty\r' },
+      { time: 't3', stream: 'stdout', text: 'a\rbc\r' },
+    ]);
+  });
+  it('a terminal for a tty container: process.terminal and conmon --terminal', () => {
+    const user = { uid: 0, gid: 0, additionalGids: [], home: '/root' };
+    const host = { nofileHard: 20000, hostname: '/h', etcHosts: '/e', resolvConf: '/r', cgroupsPath: '/c' };
+    const terminal = (tty?: boolean) =>
+      (
+        buildRuntimeSpec(image({ Cmd: ['/bin/sh'] }), { name: 'w', ...(tty ? { tty } : {}) }, user, host) as {
+          process: { terminal: boolean };
+        }
+      ).process.terminal;
+    expect([terminal(true), terminal()]).toEqual([true, false]);
+    const args = (terminal?: boolean) =>
+      conmonArgs({
+        id: 'abc',
+        name: 'w',
+        paths: containerPaths(runtimePaths('/r', '/s'), 'abc'),
+        runtime: runtimePaths('/r', '/s'),
+        runc: { bin: 'runc', root: '/s/runc' } as Runc,
+        logSizeMax: 1,
+        ...(terminal ? { terminal } : {}),
+      }).filter((a) => a === '--terminal');
+    expect([args(true), args()]).toEqual([['--terminal'], []]);
   });
   it('keeps seccomp rules whose capabilities and architecture match', () => {
     const profile = {

@@ -35,7 +35,7 @@ export const ps: Command = {
     const rows = views.flatMap((p) =>
       p.containers.map((c) => [
         p.name,
-        p.phase,
+        p.reason ? `${p.phase} (${p.reason})` : p.phase,
         p.ready,
         `${c.name}${c.init ? ' (init)' : ''}`,
         c.state === 'exited' ? `exited (${c.exitCode ?? '?'})` : c.state,

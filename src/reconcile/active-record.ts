@@ -1,0 +1,32 @@
+// A pod's first start, on disk: `<root>/pods/<name>/active.json` (`since`, ms epoch, and the
+// manifest digest it is for). Written when a container of the pod is created and the record is
+// missing or of another manifest; read by observe on every pass (synchronously, as the sandbox's
+// other files). It goes with the pod's directory.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeDirs } from '../lib/make-dirs.js';
+import { writeFileAtomic } from '../lib/write-atomic.js';
+import type { DesiredPod } from './desired.js';
+import type { ActiveRecord } from './sandbox.js';
+
+const FILE = 'active.json';
+
+export function readActiveRecordSync(home: string): ActiveRecord | undefined {
+  try {
+    const r = JSON.parse(readFileSync(join(home, FILE), 'utf8')) as Partial<ActiveRecord>;
+    return typeof r.since === 'number' && Number.isFinite(r.since) && typeof r.manifest === 'string'
+      ? { since: r.since, manifest: r.manifest }
+      : undefined;
+  } catch {
+    return undefined; // none yet, or unreadable: the clock starts with the next container
+  }
+}
+
+/** Record that the pod starts now, unless it already started under this manifest. */
+export async function recordFirstStart(pod: DesiredPod, now: number): Promise<void> {
+  if (!pod.activeDeadline) return;
+  if (readActiveRecordSync(pod.home)?.manifest === pod.activeDeadline.manifest) return;
+  await makeDirs(pod.home, 0o700);
+  const record: ActiveRecord = { since: now, manifest: pod.activeDeadline.manifest };
+  await writeFileAtomic(join(pod.home, FILE), `${JSON.stringify(record)}\n`, 0o600);
+}
