@@ -1,7 +1,9 @@
 // What the host has, for the planner: images in the store (name → manifest digest) that are
 // wholly unpacked, those named but not unpacked (a pull unpacks them), every container with its
-// annotations and live state (read from files), and each pod's sandbox (what of it is mounted).
+// annotations and live state (read from files), each pod's sandbox (what of it is mounted), and
+// what the daemon's prober last found of the containers (`<state>/health.json`).
 import type { ContentStore, ImageRecord } from '../content/types.js';
+import { readHealth } from '../health/health-file.js';
 import { describeImage } from '../images/describe.js';
 import { badRecordIdentities } from '../runtime/bad-record-identity.js';
 import { containerStatus, type RuntimeDeps } from '../runtime/containers.js';
@@ -70,6 +72,7 @@ export async function observe(
     containers,
     sandboxes,
     badRecords: observeBadRecords(rt),
+    ...(host.health ? { health: readHealth(host.health) } : {}),
   };
 }
 
