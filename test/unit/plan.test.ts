@@ -281,7 +281,7 @@ describe('plan', () => {
     });
   });
 
-  it('a pod waits for the pods it depends on to run', () => {
+  it('a pod waits for the pods it depends on to be ready (running, without probes)', () => {
     const desired = desiredState([pod('db'), pod('web', {}, { 'berth.dev/depends-on': 'db' })], host);
     const observed = { images, containers: [] as ObservedContainer[], sandboxes: setUp('db', 'web') };
     expect(summary(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW }))).toEqual([
