@@ -4,14 +4,17 @@
 // change at every period and must not cost a pass each.
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { type HealthFile, readHealth } from '../health/health-file.js';
+import type { HealthFile } from '../health/health-file.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { observeHealth } from '../reconcile/observe-health.js';
 
 /** What a gate reads of a health file: each container's id, started and ready. */
 export function gateSignature(h: HealthFile | undefined): string {
   if (!h) return '';
+  // Written by the daemon, but read as anything: an entry that is not an object counts as none.
   return Object.entries(h.containers)
-    .map(([name, c]) => `${name}\0${c.id}\0${c.started === true}\0${c.ready === true}`)
+    .filter(([, c]) => c !== null && typeof c === 'object')
+    .map(([name, c]) => `${name}\0${String(c.id)}\0${c.started === true}\0${c.ready === true}`)
     .sort()
     .join('\n');
 }
@@ -19,11 +22,11 @@ export function gateSignature(h: HealthFile | undefined): string {
 /** Calls `trigger` whenever the gates' view of `path` changes (the file is replaced atomically). */
 export async function watchHealthGates(path: string, trigger: () => void): Promise<{ close(): void }> {
   await makeDirs(dirname(path));
-  let last = gateSignature(readHealth(path));
+  let last = gateSignature(observeHealth(path));
   const name = basename(path);
   const watcher: FSWatcher = watch(dirname(path), (_event, file) => {
     if (file !== name) return;
-    const now = gateSignature(readHealth(path));
+    const now = gateSignature(observeHealth(path));
     if (now === last) return;
     last = now;
     trigger();

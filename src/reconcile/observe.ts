@@ -3,13 +3,13 @@
 // annotations and live state (read from files), each pod's sandbox (what of it is mounted), and
 // what the daemon's prober last found of the containers (`<state>/health.json`).
 import type { ContentStore, ImageRecord } from '../content/types.js';
-import { readHealth } from '../health/health-file.js';
 import { describeImage } from '../images/describe.js';
 import { badRecordIdentities } from '../runtime/bad-record-identity.js';
 import { containerStatus, type RuntimeDeps } from '../runtime/containers.js';
 import { readRecords } from '../runtime/record.js';
 import { chainIds } from '../snapshot/chain.js';
 import type { HostLayout } from './desired.js';
+import { observeHealth } from './observe-health.js';
 import type { ObservedState } from './plan.js';
 import { type PodView, podViews } from './pod-views.js';
 import { observeSandboxes } from './pods.js';
@@ -72,7 +72,7 @@ export async function observe(
     containers,
     sandboxes,
     badRecords: observeBadRecords(rt),
-    ...(host.health ? { health: readHealth(host.health) } : {}),
+    ...(host.health ? { health: observeHealth(host.health) } : {}),
   };
 }
 

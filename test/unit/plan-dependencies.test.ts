@@ -130,6 +130,11 @@ describe('depends-on: ready', () => {
     ]);
   });
 
+  it('entries of the wrong shape in the health file count as no result, without a crash', () => {
+    const odd = { pid: 1, containers: { db_main: null, web_main: 7 } } as unknown as HealthFile;
+    expect(gate(odd)).toEqual(['wait web: waiting for db to be ready: not probed yet']);
+  });
+
   it('its readiness probe fails: the wait says why', () => {
     expect(gate(health(failed503))).toEqual([
       'wait web: waiting for db to be ready: not ready: readiness probe failed: HTTP 503',
