@@ -2,13 +2,14 @@
 // `setup:completed` starts its dependent only after the setup pod exited 0 (one apply waits for it),
 // `db:started` and `db:ready` of a pod without probes (ready = running) start theirs once db runs,
 // a setup that failed for good leaves its dependent waiting with the reason in `plan` and `ps`; after
-// a reboot the dependents wait for db again (the wait in `plan`), and a finished setup is not rerun.
+// a reboot the dependents wait for db again (the wait in `plan`), and a finished setup is not rerun;
+// after another, a daemon started at boot does the same.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
-import { runBerth } from '../helpers/cli.js';
+import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -157,5 +158,46 @@ describe.skipIf(skip)('depends-on conditions', () => {
     const volume = join(root, 'volumes', 'deps-data');
     expect(await readFile(join(volume, 'setup-runs'), 'utf8')).toBe('ran\n');
     expect(await readFile(join(volume, 'db-boots'), 'utf8')).toBe('up\nup\n');
+  }, 120_000);
+
+  it('after another reboot, a daemon started at boot starts the dependents after db again', async () => {
+    await simulateReboot(root, state);
+    const daemon = spawnBerth([
+      '--root',
+      root,
+      '--state',
+      state,
+      'daemon',
+      '--manifests',
+      dir,
+      '--resync',
+      '600',
+    ]);
+    const exited = new Promise((r) => daemon.once('exit', r));
+    try {
+      const want = JSON.stringify([
+        ['api', 'Running'],
+        ['bad', 'Failed'],
+        ['db', 'Running'],
+        ['late', 'Pending'],
+        ['setup', 'Succeeded'],
+        ['web', 'Running'],
+      ]);
+      let phases = '';
+      for (let i = 0; i < 300 && phases !== want; i++) {
+        phases = JSON.stringify((await ps()).map((p) => [p.name, p.phase]));
+        if (phases !== want) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(phases).toBe(want);
+      const c = await containers();
+      expect(ms(c.get('web_main')?.startedAt)).toBeGreaterThanOrEqual(ms(c.get('db_main')?.startedAt));
+      expect(ms(c.get('api_main')?.startedAt)).toBeGreaterThanOrEqual(ms(c.get('db_main')?.startedAt));
+      const volume = join(root, 'volumes', 'deps-data');
+      expect(await readFile(join(volume, 'setup-runs'), 'utf8')).toBe('ran\n');
+      expect(await readFile(join(volume, 'db-boots'), 'utf8')).toBe('up\nup\nup\n');
+    } finally {
+      daemon.kill('SIGTERM');
+      await exited;
+    }
   }, 120_000);
 });
