@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 const file = (ready: boolean, at: string, id = 'c1'): HealthFile => ({
-  pid: 7,
+  pid: process.pid,
   containers: {
     db_main: {
       id,

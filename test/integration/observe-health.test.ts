@@ -1,7 +1,7 @@
 // <state>/health.json read by the planner and the daemon's trigger, against what could be planted
 // there: a FIFO (must not block), a symlink (not followed), a huge file (not read), a directory, and
 // entries of the wrong shape (no crash: they count as no result).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,15 @@ describe('observeHealth', () => {
     await writeFile(path, '{"pid": 1');
     expect(observeHealth(path)).toBeUndefined();
     await writeFile(path, '{"pid": 1, "containers": 5}');
+    expect(observeHealth(path)).toBeUndefined();
+  });
+
+  it("a dead daemon's results count for nothing", async () => {
+    const path = join(dir, 'dead.json');
+    const dead = spawnSync('true').pid as number; // ended and reaped
+    await writeFile(path, JSON.stringify({ ...good, pid: dead }));
+    expect(observeHealth(path)).toBeUndefined();
+    await writeFile(path, JSON.stringify({ ...good, pid: -1 }));
     expect(observeHealth(path)).toBeUndefined();
   });
 
