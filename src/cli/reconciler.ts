@@ -3,6 +3,7 @@
 import { availableParallelism, hostname, networkInterfaces, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock } from '../content/lock.js';
+import { healthPath } from '../health/health-file.js';
 import { lastGoodStore } from '../manifest/last-good.js';
 import { networkDirs } from '../network/attachments.js';
 import type { NodeFacts } from '../reconcile/downward.js';
@@ -22,6 +23,7 @@ export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
       netns: rt.paths.netns,
       node: nodeFacts(),
       attachments: networkDirs(ctx.flags.state, (await ctx.hostConfig()).network.name).attachments,
+      health: healthPath(ctx.flags.state),
     },
     status: statusFile(statusPath(ctx.flags.state)),
     lastGood: lastGoodStore(join(ctx.flags.root, 'last-good')),

@@ -1,8 +1,8 @@
 // The daemon's loop: passes as PassScheduler says, watching the manifests folder (and its parent,
-// for a folder swapped through a symlink), conmon's exit files and the end of each pod's task for
-// triggers, and serving the API (`POST /v1/apply` asks for a pass now and waits for it and for the
-// tasks it started). Returns when `signal` aborts, once each task's step under way has ended;
-// containers are left running.
+// for a folder swapped through a symlink), conmon's exit files, the prober's readiness findings
+// (health-watch.ts) and the end of each pod's task for triggers, and serving the API (`POST
+// /v1/apply` asks for a pass now and waits for it and for the tasks it started). Returns when
+// `signal` aborts, once each task's step under way has ended; containers are left running.
 //
 // Invariants: one pass at a time; a pass never waits for a task (tasks.ts): a pod pulling or
 // stopping for an hour is a wait in every plan meanwhile, and the others go on. The reconcile lock
@@ -26,6 +26,7 @@ import {
   summarizeApply,
 } from '../reconcile/loop.js';
 import { observePods } from '../reconcile/observe.js';
+import { watchHealthGates } from './health-watch.js';
 import { recordPassEvents } from './pass-events.js';
 import { PassScheduler } from './triggers.js';
 import { createApplyWaiters } from './waiters.js';
@@ -117,6 +118,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
   watcher.on('error', (err) => o.onError?.(err));
   await makeDirs(r.rt.paths.exits);
   const exits = fsWatch(r.rt.paths.exits, () => trigger()); // a container exited: look now
+  const health = r.host.health ? await watchHealthGates(r.host.health, trigger) : undefined;
   // Until the next pass is due, or the daemon stops; a trigger re-reads when (debounce: counted
   // from the first trigger). No timer outlives the wait, so a stopped daemon exits at once.
   const sleepUntilDue = () =>
@@ -182,6 +184,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     }
   } finally {
     exits.close();
+    health?.close();
     await watcher.close();
     // Each task ends its step under way (waits are cut: execute.ts); nothing new starts.
     await pipelines.tasks.idle();

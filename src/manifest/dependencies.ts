@@ -1,24 +1,68 @@
-// `berth.dev/depends-on` between pods: parsing the annotation, and what is wrong with the pods'
-// dependencies taken together (a pod that depends on itself, on a pod no manifest defines, pods that
-// wait for each other in a cycle). Pure: the loader decides what a problem does to its file.
+// `berth.dev/depends-on` between pods: parsing the annotation (`db`, `db:ready`, `db:started`,
+// `setup:completed`), and what is wrong with the pods' dependencies taken together (an unknown
+// condition, a pod that depends on itself, on a pod no manifest defines, on the completion of a pod
+// that never completes, pods that wait for each other in a cycle). Pure: the loader decides what a
+// problem does to its file.
 import { findCycles } from './cycles.js';
 import { dependencyIdentity, podIdentity } from './identity.js';
 import type { ParsedDoc } from './position.js';
 
 export const DEPENDS_ON = 'berth.dev/depends-on';
 
-/** The pods named by a `berth.dev/depends-on` annotation. */
-export function dependsOn(annotations: Record<string, string> | undefined): string[] {
+/**
+ * What a dependent waits for: `ready` (every container ready: its readiness probe passes, or it runs
+ * and has none), `started` (every app container started: its startup probe passed, or it runs and has
+ * none), `completed` (every app container exited 0: a pod that runs to completion).
+ */
+export const CONDITIONS = ['ready', 'started', 'completed'] as const;
+export type DependencyCondition = (typeof CONDITIONS)[number];
+
+export interface DependencyEntry {
+  /** The entry as written (`db:ready`). */
+  text: string;
+  /** The pod's name, in the dependent's namespace. */
+  pod: string;
+  /** Absent when the entry names an unknown one (a problem, below). */
+  condition?: DependencyCondition;
+}
+
+const isCondition = (c: string): c is DependencyCondition => (CONDITIONS as readonly string[]).includes(c);
+
+/** Each entry of a `berth.dev/depends-on` annotation: `name` is `name:ready`. */
+export function dependencyEntries(annotations: Record<string, string> | undefined): DependencyEntry[] {
   return (annotations?.[DEPENDS_ON] ?? '')
     .split(',')
     .map((d) => d.trim())
-    .filter(Boolean);
+    .filter(Boolean)
+    .map((text) => {
+      const colon = text.indexOf(':');
+      if (colon < 0) return { text, pod: text, condition: 'ready' };
+      const pod = text.slice(0, colon).trim();
+      const condition = text.slice(colon + 1).trim();
+      return { text, pod, ...(isCondition(condition) ? { condition } : {}) };
+    });
+}
+
+/** The pods named by a `berth.dev/depends-on` annotation. */
+export function dependsOn(annotations: Record<string, string> | undefined): string[] {
+  return dependencyEntries(annotations).map((e) => e.pod);
 }
 
 export interface DependencyProblem {
   /** The pod whose annotation is at fault. */
   pod: ParsedDoc;
   message: string;
+}
+
+/** What is wrong with one entry of pod `self` on its own (its syntax), if anything. */
+function entryProblem(self: string, e: DependencyEntry): string | undefined {
+  const head = `pod ${self} depends on "${e.text}"`;
+  if (!e.pod) return `${head}, which names no pod (expected name or name:condition)`;
+  if (!e.condition) {
+    const condition = e.text.slice(e.text.indexOf(':') + 1).trim();
+    return `${head}: unknown condition "${condition}" (known: ${CONDITIONS.join(', ')})`;
+  }
+  return undefined;
 }
 
 /**
@@ -30,20 +74,34 @@ export function dependencyProblems(pods: ParsedDoc[], complete: boolean): Depend
   // Pods are known by identity (namespace + name); an annotation names pods of its own namespace.
   const idOf = (p: ParsedDoc) => podIdentity(p.value.metadata);
   const needs = (p: ParsedDoc) =>
-    dependsOn(p.value.metadata.annotations).map((d) => ({ d, id: dependencyIdentity(p.value.metadata, d) }));
-  const names = new Set(pods.map(idOf));
+    dependencyEntries(p.value.metadata.annotations).map((e) => ({
+      ...e,
+      d: e.pod,
+      id: dependencyIdentity(p.value.metadata, e.pod),
+    }));
+  const byId = new Map(pods.map((p) => [idOf(p), p]));
   for (const p of pods) {
     const self = idOf(p);
-    for (const { d, id } of needs(p)) {
-      if (id === self) out.push({ pod: p, message: `pod ${d} cannot depend on itself` });
-      else if (!names.has(id) && complete)
+    for (const e of needs(p)) {
+      const { d, id } = e;
+      const bad = entryProblem(self, e);
+      const target = byId.get(id);
+      if (bad) out.push({ pod: p, message: bad });
+      else if (id === self) out.push({ pod: p, message: `pod ${d} cannot depend on itself` });
+      else if (!target && complete)
         out.push({ pod: p, message: `pod ${self} depends on "${d}", which no manifest defines` });
+      else if (e.condition === 'completed' && target && restartPolicyOf(target) === 'Always')
+        out.push({
+          pod: p,
+          message: `pod ${self} depends on "${e.text}", but ${d} never completes (restartPolicy Always)`,
+        });
     }
   }
   const graph = new Map(
     pods.map((p) => [
       idOf(p),
       needs(p)
+        .filter((x) => x.pod)
         .map((x) => x.id)
         .filter((id) => id !== idOf(p)),
     ]),
@@ -56,4 +114,10 @@ export function dependencyProblems(pods: ParsedDoc[], complete: boolean): Depend
     }
   }
   return out;
+}
+
+/** A Pod's restart policy (Kubernetes' default: Always). */
+function restartPolicyOf(p: ParsedDoc): string {
+  const spec = (p.value as { spec?: { restartPolicy?: string } }).spec;
+  return spec?.restartPolicy ?? 'Always';
 }

@@ -18,7 +18,7 @@ import { isBerthError } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from '../manifest/convert.js';
 import { type ActiveDeadline, activeDeadlineOf } from '../manifest/deadline.js';
-import { dependsOn } from '../manifest/dependencies.js';
+import { type DependencyCondition, dependencyEntries } from '../manifest/dependencies.js';
 import { dependencyIdentity, podIdentity } from '../manifest/identity.js';
 import type { LoadedDoc, PodManifest } from '../manifest/kinds.js';
 import { buildObjectStore, type ObjectStore } from '../manifest/objects/store.js';
@@ -65,7 +65,8 @@ export interface DesiredPod {
   restartPolicy: RestartPolicy;
   graceSeconds: number;
   hostNetwork: boolean;
-  dependsOn: string[];
+  /** The pods it waits for at every start (`berth.dev/depends-on`), by identity, and for what. */
+  dependsOn: Array<{ pod: string; condition: DependencyCondition }>;
   initContainers: DesiredContainer[];
   containers: DesiredContainer[];
   /** Directories the pod owns (emptyDir and config volumes); `memory` ones are tmpfs. */
@@ -117,6 +118,8 @@ export interface HostLayout {
   node?: NodeFacts;
   /** `<state>/network/<name>/attachments`: where pods' addresses are recorded (network/attachments.ts). */
   attachments?: string;
+  /** `<state>/health.json`: what the daemon's prober found (health/health-file.ts). */
+  health?: string;
 }
 
 /** Kubernetes' default: Always for `:latest` or no tag, IfNotPresent otherwise. */
@@ -260,7 +263,10 @@ export function desiredPod(
     restartPolicy: pod.spec.restartPolicy ?? 'Always',
     graceSeconds: pod.spec.terminationGracePeriodSeconds ?? 30,
     hostNetwork,
-    dependsOn: dependsOn(pod.metadata.annotations).map((d) => dependencyIdentity(pod.metadata, d)),
+    dependsOn: dependencyEntries(pod.metadata.annotations).map((d) => ({
+      pod: dependencyIdentity(pod.metadata, d.pod),
+      condition: d.condition ?? 'ready',
+    })),
     initContainers,
     containers,
     podDirs: [

@@ -276,7 +276,9 @@ async function applyLocked(
       executed.done.push(...result.executed.done);
       executed.failed.push(...result.executed.failed);
       for (const key of result.started) starts.set(key, (starts.get(key) ?? 0) + 1);
-      if (pipelines.tasks.size === 0 && !wake.movedSince(mark)) break;
+      // A dependency running to completion is waited for: its exit is what starts its dependents.
+      const awaited = result.remaining.some((a) => a.kind === 'wait' && a.awaitsExit);
+      if (pipelines.tasks.size === 0 && !wake.movedSince(mark) && (!awaited || stopping)) break;
       if (stopping) await pipelines.tasks.idle();
       else {
         const now = r.now(); // a wait whose time has passed is no reason to wake at once again

@@ -1,6 +1,7 @@
 // What the host has, for the planner: images in the store (name → manifest digest) that are
 // wholly unpacked, those named but not unpacked (a pull unpacks them), every container with its
-// annotations and live state (read from files), and each pod's sandbox (what of it is mounted).
+// annotations and live state (read from files), each pod's sandbox (what of it is mounted), and
+// what the daemon's prober last found of the containers (`<state>/health.json`).
 import type { ContentStore, ImageRecord } from '../content/types.js';
 import { describeImage } from '../images/describe.js';
 import { identifyBadRecords } from '../runtime/bad-record-identity.js';
@@ -8,6 +9,7 @@ import { containerStatus, type RuntimeDeps } from '../runtime/containers.js';
 import { type BadRecord, readRecordsReport } from '../runtime/record.js';
 import { chainIds } from '../snapshot/chain.js';
 import type { HostLayout } from './desired.js';
+import { observeHealth } from './observe-health.js';
 import type { ObservedState } from './plan.js';
 import { type PodView, podViews } from './pod-views.js';
 import { observeSandboxes } from './pods.js';
@@ -71,6 +73,7 @@ export async function observe(
     containers,
     sandboxes,
     badRecords: observeBadRecords(rt, bad),
+    ...(host.health ? { health: observeHealth(host.health) } : {}),
   };
   rt.fileCache?.sweep(); // what this pass did not read (removed containers and pods) goes
   return observed;

@@ -1,6 +1,7 @@
 // The planner's data: what it is given (desired and observed state, the folder applied) and what
 // it returns (actions, each with a reason), and the annotations berth stamps on the containers it
 // makes from manifests. Types and constants only.
+import type { HealthFile } from '../health/health-file.js';
 import type { ContainerState, ContainerStatus } from '../runtime/containers.js';
 import type { DesiredState } from './desired.js';
 import type { ObservedSandbox } from './sandbox.js';
@@ -61,6 +62,8 @@ export interface ObservedState {
   sandboxes: Map<string, ObservedSandbox>;
   /** Containers whose record is unreadable: their pod if their name says it, else none. */
   badRecords?: { id: string; pod?: string; mayRun?: boolean }[];
+  /** What the daemon's prober last found (`<state>/health.json`); none: no daemon has probed. */
+  health?: HealthFile;
 }
 
 export type Action =
@@ -103,6 +106,8 @@ export type Action =
       timer?: true;
       /** The pod has failed for good, for this reason (DeadlineExceeded), until its manifest changes. */
       failed?: string;
+      /** A container's exit ends it (a dependency running to completion): an apply waits for it. */
+      awaitsExit?: boolean;
     };
 
 export interface PlanInput {

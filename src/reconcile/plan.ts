@@ -3,8 +3,8 @@
 // - images are pulled first (before anything old is stopped);
 // - only containers berth made from manifests are touched (`berth.dev/owner: manifests`);
 // - pods of a file with errors, or defined twice, are kept exactly as they run;
-// - a pod waits for the pods it depends on to run; its init containers run to completion, in
-//   order, before its containers start;
+// - a pod waits for the pods it depends on to be ready, started or completed, as it says
+//   (plan-dependencies.ts); its init containers run to completion, in order, before its containers start;
 // - a changed spec recreates the container (reason: what changed); an exited one comes back per
 //   the restart policy, after the back-off (restart.ts);
 // - a pod or a pull that failed waits out its back-off (failures.ts), and pods that need an image
@@ -19,6 +19,7 @@ import { nextBackoff, shouldRestart } from '../runtime/restart.js';
 import { planActiveDeadline } from './active-deadline.js';
 import type { DesiredContainer, DesiredPod, DesiredState } from './desired.js';
 import { activeFailure, podFingerprint, podKey } from './failures.js';
+import { unmetDependency } from './plan-dependencies.js';
 import { planImages } from './plan-images.js';
 import { planPortWaits } from './plan-ports.js';
 import {
@@ -147,14 +148,7 @@ function planContainer(
   ];
 }
 
-function podRunning(name: string, input: PlanInput): boolean {
-  const pod = input.desired.pods.find((p) => p.name === name);
-  const mine = input.observed.containers.filter((c) => podOf(c) === name);
-  const app = pod ? pod.containers.map((c) => c.name) : mine.map(nameIn);
-  return app.length > 0 && app.every((n) => mine.some((c) => nameIn(c) === n && c.state === 'running'));
-}
-
-/** A pod's actions; starting anything waits until the pods it depends on run (on every start). */
+/** A pod's actions; starting anything waits until its dependencies hold (on every start). */
 function planPod(
   pod: DesiredPod,
   observed: ObservedContainer[],
@@ -163,21 +157,26 @@ function planPod(
 ): Action[] {
   const actions = planPodContainers(pod, observed, input);
   if (!actions.some((a) => a.kind === 'run')) return actions;
-  const waiting = pod.dependsOn.filter((d) => !podRunning(d, input));
+  const waiting = pod.dependsOn.flatMap((d) => unmetDependency(d, input) ?? []);
   const images = [...pod.initContainers, ...pod.containers]
     .filter((c) => actions.some((a) => a.kind === 'run' && a.container === c.name))
     .map((c) => c.image)
     .filter((image) => unpullable.has(image));
   const why = [
     ...(images.length > 0 ? [`image ${[...new Set(images)].join(', ')}`] : []),
-    ...(waiting.length > 0 ? [`${waiting.join(', ')} to run`] : []),
+    ...waiting.map((w) => w.phrase),
   ];
   if (why.length === 0) return actions;
   // Nothing that is still wanted is stopped while its replacement could not start.
   const wanted = new Set([...pod.initContainers, ...pod.containers].map((c) => c.name));
   return [
     ...actions.filter((a) => a.kind === 'remove' && !wanted.has(a.container)),
-    { kind: 'wait', pod: pod.name, reason: `${pod.name}: waiting for ${why.join(' and ')}` },
+    {
+      kind: 'wait',
+      pod: pod.name,
+      reason: `${pod.name}: waiting for ${why.join(' and ')}`,
+      ...(waiting.some((w) => w.awaitsExit) ? { awaitsExit: true } : {}),
+    },
   ];
 }
 

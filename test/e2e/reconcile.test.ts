@@ -96,7 +96,7 @@ describe.skipIf(skip)('reconcile', () => {
   it('apply brings the examples up: dependencies, init containers, volumes; then nothing is left to do', async () => {
     const plan = await berth('plan', dir);
     expect(plan.code).toBe(2);
-    expect(plan.stdout).toContain('wait         worker: waiting for web to run');
+    expect(plan.stdout).toContain('wait         worker: waiting for web to be ready: not running');
     const apply = await berth('apply', dir);
     expect(apply.stderr).toBe('');
     expect(apply.code).toBe(0);

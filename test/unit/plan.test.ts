@@ -256,7 +256,7 @@ describe('plan', () => {
     const observed = { images, containers: [running(before, 'web')], sandboxes: setUp('db', 'web') };
     expect(summary(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW }))).toEqual([
       'run db/main: new container',
-      'wait web: waiting for db to run',
+      'wait web: waiting for db to be ready: not running',
     ]);
   });
 
@@ -281,12 +281,12 @@ describe('plan', () => {
     });
   });
 
-  it('a pod waits for the pods it depends on to run', () => {
+  it('a pod waits for the pods it depends on to be ready (running, without probes)', () => {
     const desired = desiredState([pod('db'), pod('web', {}, { 'berth.dev/depends-on': 'db' })], host);
     const observed = { images, containers: [] as ObservedContainer[], sandboxes: setUp('db', 'web') };
     expect(summary(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW }))).toEqual([
       'run db/main: new container',
-      'wait web: waiting for db to run',
+      'wait web: waiting for db to be ready: not running',
     ]);
     observed.containers.push(running(desired, 'db'));
     expect(summary(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW }))).toEqual([

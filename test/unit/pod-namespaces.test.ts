@@ -109,7 +109,7 @@ describe('namespaces', () => {
     );
     expect(ok.diagnostics).toEqual([]);
     expect(desiredState(ok.docs, TEST_HOST).pods.find((p) => p.name === 'shop.web')?.dependsOn).toEqual([
-      'shop.db',
+      { pod: 'shop.db', condition: 'ready' },
     ]);
   });
 
