@@ -1,0 +1,107 @@
+// The exec handler of probe and hook actions (src/health/actions/exec.ts) in a real container
+// (runc, conmon, busybox): exit codes and output, the container's env, and a command that hangs
+// killed at its timeout with every process it started, none left in the container.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRunAction } from '../../src/health/actions/run-action.js';
+import { runBerth } from '../helpers/cli.js';
+import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci'], { root: true });
+
+describe.skipIf(skip)('health actions: exec', () => {
+  let registry: TestRegistry;
+  let layout: Layout;
+  let work: string;
+  let root: string;
+  let state: string;
+  let id: string;
+  const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+  const ok = async (...args: string[]) => {
+    const res = await berth(...args);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    return res.stdout;
+  };
+  /**
+   * Live processes in the container (busybox ps), but for this ps itself. Zombies are dead: an
+   * orphan killed in the container is its init's to reap (here `sleep`, which reaps none).
+   */
+  const processes = () =>
+    execFileSync('runc', ['--root', join(state, 'runc'), 'exec', id, 'ps', '-o', 'stat,args'])
+      .toString()
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => !f[0]?.startsWith('Z'))
+      .map((f) => f.slice(1).join(' '))
+      .filter((a) => a !== 'ps -o stat,args');
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-e2e-exec-'));
+    root = join(work, 'root');
+    state = join(work, 'state');
+    registry = await startRegistry();
+    layout = await createLayout();
+    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+    const image = `${registry.host}/test/busybox:1`;
+    await pushImage(layout, 'busybox', image);
+    await ok('image', 'pull', image);
+    await ok('container', 'create', '--env', 'GREETING=hi', image, 'probed', '--', 'sleep', '1000');
+    await ok('container', 'start', 'probed');
+    const all = JSON.parse(await ok('container', 'ls', '-o', 'json')) as Array<{ name: string; id: string }>;
+    id = all.find((c) => c.name === 'probed')?.id as string;
+  }, 180_000);
+  afterAll(async () => {
+    if (root) await berth('container', 'rm', '--force', 'probed');
+    await registry?.stop();
+    await layout?.cleanup();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const runAction = () =>
+    createRunAction({
+      runc: { bin: 'runc', root: join(state, 'runc') },
+      pidDir: work,
+      userAgent: 'berth-probe/test',
+    });
+  const exec = (command: string[], timeoutMs = 5000) =>
+    runAction()({ kind: 'exec', command }, { containerId: id, address: '', namedPorts: {} }, { timeoutMs });
+
+  it('succeeds on exit code 0 and fails on another, with the first line of output', async () => {
+    expect(await exec(['true'])).toEqual({ ok: true, message: 'exit code 0' });
+    expect(await exec(['sh', '-c', 'echo "$GREETING there"; echo more; exit 3'])).toEqual({
+      ok: false,
+      message: 'exit code 3: hi there',
+    });
+  });
+
+  it('fails on a command the container lacks', async () => {
+    const r = await exec(['/no/such/binary']);
+    expect(r.ok).toBe(false);
+    expect(r.message).toMatch(/^exit code \d+/);
+  });
+
+  it('kills a command that hangs at its timeout, with what it started: nothing is left', async () => {
+    const t0 = Date.now();
+    expect(await exec(['sh', '-c', 'sleep 777 & sleep 778; echo never'], 500)).toEqual({
+      ok: false,
+      message: 'timed out after 0.5 s',
+    });
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(processes()).toEqual(['sleep 1000']);
+  });
+
+  it('keeps its output bounded: an endless writer is only timed out', async () => {
+    const before = process.memoryUsage().rss;
+    expect(await exec(['sh', '-c', 'yes'], 1000)).toEqual({ ok: false, message: 'timed out after 1 s' });
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+    expect(processes()).toEqual(['sleep 1000']);
+  });
+});
