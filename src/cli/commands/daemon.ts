@@ -1,6 +1,7 @@
 import { callDaemon, daemonRunning, socketPath } from '../../api/client.js';
 import { acquireLock } from '../../content/lock.js';
 import { runDaemon } from '../../daemon/daemon.js';
+import { openProbing } from '../../daemon/probing.js';
 import { createNotifier } from '../../daemon/sd-notify.js';
 import { statusLine } from '../../daemon/status-line.js';
 import { daemonStopTimeoutMs } from '../../daemon/stop-timeout.js';
@@ -16,6 +17,7 @@ import { emitImageGcEvents, formatImageGc, runImageGc } from '../image-gc.js';
 import { watchImportDir } from '../import-dir.js';
 import { createReconcilePull } from '../reconcile-pull.js';
 import { formatAction, openReconciler } from '../reconciler.js';
+import { VERSION } from '../version.js';
 
 /** While converging: the start timeout is extended this much by each ping (the unit's TimeoutStartSec). */
 const START_EXTEND_USEC = 90_000_000;
@@ -106,6 +108,13 @@ export const daemonCommand: Command = {
           onError: (file, err) => fail(`import of ${file} failed: ${formatErrorLine(err)}`),
         })
       : undefined;
+    const probing = await openProbing({
+      rt: r.rt,
+      state: ctx.flags.state,
+      events,
+      userAgent: `berth-probe/${VERSION}`,
+      onError: (err) => fail(`probing: ${formatErrorLine(err)}`),
+    });
     const running = runDaemon(r, {
       onTrigger: (trigger) => {
         askForPass = trigger;
@@ -151,6 +160,7 @@ export const daemonCommand: Command = {
       onPass: (result, cpuMs, settled, wallMs) => {
         metrics.counters.recordPass({ wallMs, cpuMs, failedActions: result.executed.failed.length });
         metrics.collector.observed(result.containers ?? []);
+        probing.onPass(result);
         for (const { action, error } of result.executed.failed) {
           const f = result.failures[failureKey(action)];
           const retry = f
@@ -185,6 +195,7 @@ export const daemonCommand: Command = {
       },
     });
     await running.finally(() => imports?.close());
+    await probing.close();
     await closeMetrics();
     notifier?.notify({ STATUS: 'stopped; containers keep running' });
     await notifier?.flush();
