@@ -1,8 +1,11 @@
 // What the host has, for the planner: images in the store (name → manifest digest) that are
 // wholly unpacked, those named but not unpacked (a pull unpacks them), every container with its
 // annotations and live state (read from files), and each pod's sandbox (what of it is mounted).
+import { dirname } from 'node:path';
 import type { ContentStore, ImageRecord } from '../content/types.js';
+import { type HealthFile, healthPath, readHealth } from '../health/health-file.js';
 import { describeImage } from '../images/describe.js';
+import { isProcessAlive } from '../lib/process.js';
 import { badRecordIdentities } from '../runtime/bad-record-identity.js';
 import { containerStatus, type RuntimeDeps } from '../runtime/containers.js';
 import { readRecords } from '../runtime/record.js';
@@ -85,5 +88,12 @@ export async function observePods(rt: RuntimeDeps, status: StatusFile): Promise<
       .filter((a) => a.owner.kind === 'pod' && a.state === 'ready')
       .map((a) => [a.owner.name, { ip: a.ip ?? null, ports: a.ports }]),
   );
-  return podViews(observed, status.read(), addresses);
+  // runc's root is <state>/runc: health.json sits beside it.
+  return podViews(observed, status.read(), addresses, liveHealth(healthPath(dirname(rt.paths.runcRoot))));
+}
+
+/** The daemon's prober's results, while the daemon that wrote them runs (else none). */
+function liveHealth(path: string): HealthFile | undefined {
+  const h = readHealth(path);
+  return h && isProcessAlive(h.pid) ? h : undefined;
 }

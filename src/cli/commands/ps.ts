@@ -18,7 +18,8 @@ export async function currentPodViews(ctx: CommandContext): Promise<PodView[]> {
 
 export const ps: Command = {
   path: ['ps'],
-  summary: 'Pods from manifests and their containers: phase, ready, state, restarts, last error, source file',
+  summary:
+    'Pods from manifests and their containers: phase, ready (by readiness probes, under the daemon), state, restarts, last error, source file',
   usage: 'ps',
   options: {},
   flags: [],
@@ -70,6 +71,7 @@ export const ps: Command = {
       for (const c of p.containers)
         if (c.terminationMessage !== undefined)
           ctx.stdout.write(`${p.name}/${c.name}: termination message: ${c.terminationMessage.trimEnd()}\n`);
+      for (const c of p.containers) if (c.notReady) ctx.stdout.write(`${p.name}/${c.name}: ${c.notReady}\n`);
       if (p.waiting) ctx.stdout.write(`${p.waiting.startsWith(p.name) ? '' : `${p.name}: `}${p.waiting}\n`);
     }
     return 0;
