@@ -18,8 +18,7 @@ export async function currentPodViews(ctx: CommandContext): Promise<PodView[]> {
 
 export const ps: Command = {
   path: ['ps'],
-  summary:
-    'Pods from manifests and their containers: phase, ready (by readiness probes, under the daemon), state, restarts, last error, source file',
+  summary: 'Pods from manifests and their containers: phase, ready, state, restarts, last error, source file',
   usage: 'ps',
   options: {},
   flags: [],
