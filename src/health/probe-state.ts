@@ -17,6 +17,8 @@ interface Counter {
   failures: number;
   /** The probe's current result (after thresholds). */
   ok: boolean;
+  /** Its last raw result, to tell a change from a repeat. */
+  last?: { ok: boolean; message: string };
 }
 
 export interface ProbeState {
@@ -76,9 +78,10 @@ export function recordResult(s: ProbeState, kind: ProbeKind, r: ActionResult, no
   const spec = s.probes[kind];
   const counter = s.counters[kind];
   if (!spec || !counter || !isActive(s, kind)) return { state: s, effect: { kind: 'none' }, changed: false };
+  const last = { ok: r.ok, message: r.message };
   const c: Counter = r.ok
-    ? { successes: counter.successes + 1, failures: 0, ok: counter.ok }
-    : { successes: 0, failures: counter.failures + 1, ok: counter.ok };
+    ? { successes: counter.successes + 1, failures: 0, ok: counter.ok, last }
+    : { successes: 0, failures: counter.failures + 1, ok: counter.ok, last };
   if (r.ok && c.successes >= spec.successThreshold) c.ok = true;
   if (!r.ok && c.failures >= spec.failureThreshold) c.ok = false;
   const lastProbe: ProbeOutcome = {
@@ -100,12 +103,13 @@ export function recordResult(s: ProbeState, kind: ProbeKind, r: ActionResult, no
       ...(spec.graceSeconds !== undefined ? { graceSeconds: spec.graceSeconds } : {}),
     };
   }
+  // Probes of two kinds alternating is no change: only a result unlike this probe's last one is.
   const changed =
     next.started !== s.started ||
     next.ready !== s.ready ||
-    s.lastProbe?.ok !== r.ok ||
-    s.lastProbe?.message !== r.message ||
-    s.lastProbe?.probe !== kind;
+    next.held !== s.held ||
+    counter.last?.ok !== r.ok ||
+    counter.last?.message !== r.message;
   return { state: next, effect, changed };
 }
 

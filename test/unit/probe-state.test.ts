@@ -121,3 +121,22 @@ describe('probe state', () => {
     expect(recordResult(s, 'startup', ok, T0).state.ready).toBe(true);
   });
 });
+
+describe('probe state: what is a change worth writing', () => {
+  it('two probes alternating with the same results are no change; a new result of one is', () => {
+    let s = initialState('id', { liveness: spec(), readiness: spec() }, T0);
+    const changes: boolean[] = [];
+    for (const [kind, r] of [
+      ['readiness', ok],
+      ['liveness', ok],
+      ['readiness', ok],
+      ['liveness', ok],
+      ['liveness', { ok: true, message: 'HTTP 204' }],
+    ] as const) {
+      const out = recordResult(s, kind, r, T0);
+      s = out.state;
+      changes.push(out.changed);
+    }
+    expect(changes).toEqual([true, true, false, false, true]);
+  });
+});
