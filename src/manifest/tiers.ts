@@ -22,7 +22,7 @@ const CLUSTER = "set by a cluster's API server: it means nothing in a file";
 const ACCOUNT = 'there is no cluster API for a service account to talk to';
 const ATTACH =
   "a network or cloud volume needs a cluster's attach machinery: mount it on the host and use hostPath";
-const HEALTH = 'probes are not run yet: a pod relying on them must not start without them';
+const PROBES = 'run by the daemon (berth daemon), not by berth apply';
 const NETWORKING = 'honoured by pod networking';
 const CONFIG = 'honoured with ConfigMap, Secret and downward API support';
 const SECCOMP = 'RuntimeDefault (the host default), Unconfined, Localhost: a profile in <root>/seccomp/';
@@ -155,9 +155,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.securityContext.seLinuxOptions': warned('berth does not label containers for SELinux'),
   'container.securityContext.appArmorProfile': warned('berth does not load AppArmor profiles'),
   'container.securityContext.windowsOptions': warned('only meaningful on Windows nodes'),
-  'container.livenessProbe': refused(HEALTH),
-  'container.readinessProbe': refused(HEALTH),
-  'container.startupProbe': refused(HEALTH),
+  'container.livenessProbe': honoured(PROBES),
+  'container.readinessProbe': honoured(PROBES),
+  'container.startupProbe': honoured(PROBES),
   'container.lifecycle': honoured('postStart and preStop: exec, httpGet, tcpSocket, sleep'),
   'container.stdin': warned('berth does not attach to containers: stdin stays closed'),
   'container.stdinOnce': warned('berth does not attach to containers: stdin stays closed'),

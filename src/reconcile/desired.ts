@@ -7,6 +7,7 @@
 // left out with a diagnostic of its file (`unusable`) and every other one is built: one manifest
 // never stops a pass.
 import { join } from 'node:path';
+import { namedPortsOf } from '../health/named-ports.js';
 import {
   type ContainerProbes,
   containerProbes,
@@ -57,6 +58,8 @@ export interface DesiredContainer {
   probes?: ContainerProbes;
   /** Its postStart and preStop hooks (src/health). */
   lifecycle?: LifecycleHooks;
+  /** Its named ports, for probes that name theirs. */
+  namedPorts?: Record<string, number>;
 }
 
 export interface DesiredPod {
@@ -229,6 +232,7 @@ function containerOf(
     ...(Object.keys(values.sources).length > 0 ? { sources: values.sources, sourced: values.sourced } : {}),
     ...optional('probes', containerProbes(c as RawContainerHealth)),
     ...optional('lifecycle', lifecycleHooks(c as RawContainerHealth)),
+    ...optional('namedPorts', namedPortsOf(c)),
   };
 }
 

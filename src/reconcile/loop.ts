@@ -164,6 +164,8 @@ export interface PassResult extends ApplyResult {
   started: string[];
   /** The containers as this pass observed them (events: what changed since the last pass). */
   containers?: ObservedContainer[];
+  /** What the manifests asked for, as this pass read them (the daemon's prober). */
+  desired?: DesiredState;
 }
 
 export interface PassOptions {
@@ -220,6 +222,7 @@ export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassO
     failures,
     started,
     containers: last.observed.containers,
+    desired: last.desired,
   };
 }
 

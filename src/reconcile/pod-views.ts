@@ -2,11 +2,13 @@
 // the containers that exist and their live state. A pod shows when either knows it; a container
 // the reconcile wants but that does not exist (its creation failed, it waits for an image or a
 // dependency) shows as `waiting`. Pure.
+import type { HealthFile } from '../health/health-file.js';
 import { namespaceOfIdentity } from '../manifest/identity.js';
 import type { PortMapping } from '../network/ports.js';
 import { type ContainerStatus, LOST } from '../runtime/containers.js';
 import type { ContainerRecord } from '../runtime/record.js';
 import { podKey } from './failures.js';
+import { type HealthView, healthViewOf } from './health-view.js';
 import { ANNOTATION, OWNER_MANIFESTS } from './plan.js';
 import type { ReconcileStatus } from './status.js';
 
@@ -20,6 +22,16 @@ export interface ContainerView {
   init: boolean;
   /** What it wrote at its terminationMessagePath before it exited (at most 4 KiB). */
   terminationMessage?: string;
+  /** Its startup probe succeeded (or it has none) and it runs. */
+  started: boolean;
+  /** Its readiness probe says so (or it has none) and it runs: READY counts these. */
+  ready: boolean;
+  /** Why it is not ready, when it runs. */
+  notReady?: string;
+  /** The last result of its probes (the daemon's prober). */
+  lastProbe?: HealthView['lastProbe'];
+  /** Why liveness (or startup) last restarted it. */
+  lastLivenessRestart?: HealthView['lastLivenessRestart'];
 }
 
 export interface PodView {
@@ -29,7 +41,7 @@ export interface PodView {
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
   /** Why it is Failed when no exit says it: DeadlineExceeded (activeDeadlineSeconds). */
   reason?: string;
-  /** Running app containers / app containers, as `1/2`. */
+  /** Ready app containers / app containers, as `1/2` (health-view.ts). */
   ready: string;
   sourceFile: string;
   /** Why the pod is not (yet) as desired, from the last reconcile. */
@@ -75,6 +87,8 @@ export function podViews(
   observed: ObservedRecord[],
   status: ReconcileStatus | undefined,
   addresses: Map<string, { ip: string | null; ips: string[]; ports: PortMapping[] }> = new Map(),
+  /** The daemon's prober's results (none: no daemon runs). */
+  health?: HealthFile,
 ): PodView[] {
   const failures = status?.failures ?? {};
   const imageErrors = new Map<string, string>(); // `pod/container` → why its image is missing
@@ -100,17 +114,25 @@ export function podViews(
       const o = records.find((x) => x.record.annotations?.[ANNOTATION.container] === container);
       const failed =
         failure?.container === container ? failure.error : (imageErrors.get(`${name}/${container}`) ?? null);
+      const hv = healthViewOf(
+        { runtimeName: o?.record.name ?? `${name}_${container}`, probes: known?.probes?.[container] ?? [] },
+        { id: o?.record.id ?? '', running: o?.status.state === 'running' },
+        health,
+      );
+      // A container liveness stopped: that is its last error (its exit code says less).
+      const killed = hv.lastLivenessRestart?.reason;
       return {
         name: container,
         state: o?.status.state ?? 'waiting',
         pid: o?.status.pid ?? null,
         restarts: Number(o?.record.annotations?.[ANNOTATION.restarts] ?? 0),
         exitCode: o?.status.exitCode ?? null,
-        lastError: failed ?? (o ? exitError(o.status) : null),
+        lastError: failed ?? killed ?? (o ? exitError(o.status) : null),
         init,
         ...(o?.status.terminationMessage !== undefined
           ? { terminationMessage: o.status.terminationMessage }
           : {}),
+        ...hv,
       };
     };
     const wanted = [
@@ -128,7 +150,7 @@ export function podViews(
       namespace: namespaceOfIdentity(name),
       phase: known?.failed ? 'Failed' : phaseOf(app),
       ...(known?.failed ? { reason: known.failed } : {}),
-      ready: `${app.filter((c) => c.state === 'running').length}/${app.length}`,
+      ready: `${app.filter((c) => c.ready).length}/${app.length}`,
       sourceFile: known?.file || records[0]?.record.annotations?.[ANNOTATION.source] || '',
       waiting: known?.waiting ?? null,
       lastError: failure && !failure.container ? failure.error : null,

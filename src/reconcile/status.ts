@@ -1,6 +1,7 @@
 // What the last reconcile knew, for `berth ps` and the API: each pod it manages (its file, its
 // containers, why it waits) and the failures that back off. Written after every pass by whoever
 // reconciled (`apply` or the daemon) to `<state>/reconcile.json`. Pure.
+import type { ProbeKind } from '../health/probe-spec.js';
 import type { DesiredState } from './desired.js';
 import type { Failures } from './failures.js';
 import type { Action } from './plan.js';
@@ -10,6 +11,8 @@ export interface PodStatus {
   /** App and init container names; absent for a pod kept as it runs (its file has errors). */
   containers?: string[];
   initContainers?: string[];
+  /** Each container's probes (names of containers with none left out): ps tells readiness by them. */
+  probes?: Record<string, ProbeKind[]>;
   /** Why it is not (yet) as desired: dependencies, an image, a back-off, a broken file. */
   waiting?: string;
   /** It has failed for good for this reason (DeadlineExceeded) until its manifest changes. */
@@ -45,10 +48,16 @@ export function buildStatus(
       ...(fromLastGood.includes(p.file) ? [`${p.file} has errors: its last good content is applied`] : []),
       ...(waits.get(p.name) ?? []),
     ];
+    const probes = Object.fromEntries(
+      [...p.initContainers, ...p.containers]
+        .filter((c) => c.probes)
+        .map((c) => [c.name, Object.keys(c.probes ?? {}).sort() as ProbeKind[]]),
+    );
     pods[p.name] = {
       file: p.file,
       containers: p.containers.map((c) => c.name),
       initContainers: p.initContainers.map((c) => c.name),
+      ...(Object.keys(probes).length > 0 ? { probes } : {}),
       ...(waiting.length > 0 ? { waiting: waiting.join('; ') } : {}),
       ...(failed.has(p.name) ? { failed: failed.get(p.name) } : {}),
     };

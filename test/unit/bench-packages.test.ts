@@ -52,7 +52,16 @@ const scripts = readdirSync(benchDir).filter((f) => !f.includes('.') && statSync
 
 describe('scripts/bench', () => {
   it('has the benchmarks this test knows about', () => {
-    expect(scripts.sort()).toEqual(['idle', 'import', 'pull', 'reboot', 'reconcile', 'scale', 'start']);
+    expect(scripts.sort()).toEqual([
+      'idle',
+      'import',
+      'probes',
+      'pull',
+      'reboot',
+      'reconcile',
+      'scale',
+      'start',
+    ]);
   });
 
   for (const name of scripts) {

@@ -112,9 +112,43 @@ describe('broken manifests, with their exact diagnostics', () => {
       ],
     ],
     [
-      'unsupported container field',
-      pod('web', '\n      livenessProbe: {}'),
-      ['9:7: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.livenessProbe is not supported by berth'],
+      'a probe with no handler',
+      pod('web', '\n      livenessProbe: {periodSeconds: 5}'),
+      [
+        '9:22: ERR_MANIFEST_SCHEMA: spec.containers.0.livenessProbe must have exactly one of its possible sources, not several',
+      ],
+    ],
+    [
+      'a probe with two handlers',
+      pod('web', '\n      readinessProbe: {tcpSocket: {port: 80}, exec: {command: ["true"]}}'),
+      [
+        '9:23: ERR_MANIFEST_SCHEMA: spec.containers.0.readinessProbe must have exactly one of its possible sources, not several',
+      ],
+    ],
+    [
+      'a probe header that would add a header line',
+      pod(
+        'web',
+        '\n      readinessProbe: {httpGet: {port: 80, httpHeaders: [{name: X, value: "a\\r\\nHost: evil"}]}}',
+      ),
+      [
+        '9:75: ERR_MANIFEST_SCHEMA: spec.containers.0.readinessProbe.httpGet.httpHeaders.0.value must match pattern "^[^\\r\\n\\x00]*$"',
+      ],
+    ],
+    [
+      'a liveness probe with successThreshold 2',
+      pod('web', '\n      livenessProbe: {tcpSocket: {port: http}, successThreshold: 2}'),
+      [
+        '9:66: ERR_MANIFEST_SCHEMA: spec.containers.0.livenessProbe.successThreshold must be equal to constant',
+      ],
+    ],
+    [
+      'a probe on an init container that is no sidecar',
+      `${pod('web')}  initContainers:\n    - name: setup\n      image: busybox\n      startupProbe: {exec: {command: ["true"]}}\n`,
+      [
+        '10:7: ERR_MANIFEST_SCHEMA: spec.initContainers.0 must match "then" schema',
+        '12:21: ERR_MANIFEST_SCHEMA: spec.initContainers.0.startupProbe boolean schema is false',
+      ],
     ],
     [
       'an env source naming no source',

@@ -67,10 +67,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     ['1:7 ERR_MANIFEST_KIND'],
   ],
   'k8s-website__content_en_examples_pods_lifecycle-events.yaml': ['accepted', []],
-  'k8s-website__content_en_examples_pods_multi-container_startup-coordination.yaml': [
-    'refused',
-    ['11:5 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'k8s-website__content_en_examples_pods_multi-container_startup-coordination.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_pod-configmap-envFrom.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_pod-configmap-volume.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_pod-with-node-affinity.yaml': [
@@ -78,22 +75,10 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     ['6:3 WARN_MANIFEST_IGNORED'],
   ],
   'k8s-website__content_en_examples_pods_private-reg-pod.yaml': ['invalid', ['8:12 ERR_REFERENCE_INVALID']],
-  'k8s-website__content_en_examples_pods_probe_exec-liveness.yaml': [
-    'refused',
-    ['15:5 ERR_MANIFEST_UNSUPPORTED'],
-  ],
-  'k8s-website__content_en_examples_pods_probe_grpc-liveness.yaml': [
-    'refused',
-    ['12:5 ERR_MANIFEST_UNSUPPORTED'],
-  ],
-  'k8s-website__content_en_examples_pods_probe_http-liveness.yaml': [
-    'refused',
-    ['15:5 ERR_MANIFEST_UNSUPPORTED'],
-  ],
-  'k8s-website__content_en_examples_pods_probe_tcp-liveness-readiness.yaml': [
-    'refused',
-    ['13:5 ERR_MANIFEST_UNSUPPORTED', '18:5 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'k8s-website__content_en_examples_pods_probe_exec-liveness.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_probe_grpc-liveness.yaml': ['invalid', ['13:7 ERR_MANIFEST_SCHEMA']],
+  'k8s-website__content_en_examples_pods_probe_http-liveness.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_probe_tcp-liveness-readiness.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_security_seccomp_ga_audit-pod.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_security_security-context.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_share-process-namespace.yaml': [

@@ -2,6 +2,7 @@ import { callDaemon, daemonRunning, socketPath } from '../../api/client.js';
 import { acquireLock } from '../../content/lock.js';
 import { runDaemon } from '../../daemon/daemon.js';
 import { watchContainerLogs } from '../../daemon/log-watch.js';
+import { openProbing } from '../../daemon/probing.js';
 import { createNotifier } from '../../daemon/sd-notify.js';
 import { statusLine } from '../../daemon/status-line.js';
 import { daemonStopTimeoutMs } from '../../daemon/stop-timeout.js';
@@ -19,6 +20,7 @@ import { emitImageGcEvents, formatImageGc, runImageGc } from '../image-gc.js';
 import { watchImportDir } from '../import-dir.js';
 import { createReconcilePull } from '../reconcile-pull.js';
 import { formatAction, openReconciler } from '../reconciler.js';
+import { VERSION } from '../version.js';
 
 /** While converging: the start timeout is extended this much by each ping (the unit's TimeoutStartSec). */
 const START_EXTEND_USEC = 90_000_000;
@@ -117,6 +119,13 @@ export const daemonCommand: Command = {
       look: (id) => lookAtContainerLogs(r.rt, [id]),
       onError: (err) => fail(`keeping rotated logs: ${formatErrorLine(err)}`),
     });
+    const probing = await openProbing({
+      rt: r.rt,
+      state: ctx.flags.state,
+      events,
+      userAgent: `berth-probe/${VERSION}`,
+      onError: (err) => fail(`probing: ${formatErrorLine(err)}`),
+    });
     const running = runDaemon(r, {
       onTrigger: (trigger) => {
         askForPass = trigger;
@@ -162,6 +171,7 @@ export const daemonCommand: Command = {
       onPass: (result, cpuMs, settled, wallMs) => {
         metrics.counters.recordPass({ wallMs, cpuMs, failedActions: result.executed.failed.length });
         metrics.collector.observed(result.containers ?? []);
+        probing.onPass(result);
         for (const { action, error } of result.executed.failed) {
           const f = result.failures[failureKey(action)];
           const retry = f
@@ -199,6 +209,7 @@ export const daemonCommand: Command = {
       imports?.close();
       logWatch.close();
     });
+    await probing.close();
     await closeMetrics();
     notifier?.notify({ STATUS: 'stopped; containers keep running' });
     await notifier?.flush();

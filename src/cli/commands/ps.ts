@@ -70,6 +70,7 @@ export const ps: Command = {
       for (const c of p.containers)
         if (c.terminationMessage !== undefined)
           ctx.stdout.write(`${p.name}/${c.name}: termination message: ${c.terminationMessage.trimEnd()}\n`);
+      for (const c of p.containers) if (c.notReady) ctx.stdout.write(`${p.name}/${c.name}: ${c.notReady}\n`);
       if (p.waiting) ctx.stdout.write(`${p.waiting.startsWith(p.name) ? '' : `${p.name}: `}${p.waiting}\n`);
     }
     return 0;

@@ -1,0 +1,63 @@
+// The daemon's probing: after each reconcile pass, the containers it observed running whose
+// desired spec has probes are handed to the prober (src/health/prober.ts), with their pod's
+// address (the bridge attachment's, 127.0.0.1 for hostNetwork). A liveness kill stops the
+// container through the runtime; its exit triggers a pass, which restarts it per restartPolicy.
+import { join } from 'node:path';
+import type { EventSink } from '../events/event.js';
+import { createRunAction } from '../health/actions/run-action.js';
+import { healthPath } from '../health/health-file.js';
+import { probeTargets } from '../health/probe-targets.js';
+import { createProber } from '../health/prober.js';
+import { makeDirs } from '../lib/make-dirs.js';
+import type { PassResult } from '../reconcile/loop.js';
+import { type RuntimeDeps, stopContainer } from '../runtime/containers.js';
+
+export interface Probing {
+  onPass(result: PassResult): void;
+  close(): Promise<void>;
+}
+
+export async function openProbing(o: {
+  rt: RuntimeDeps;
+  state: string;
+  events: EventSink;
+  userAgent: string;
+  onError(err: unknown): void;
+}): Promise<Probing> {
+  const pidDir = join(o.state, 'probes');
+  await makeDirs(pidDir);
+  const prober = createProber({
+    runAction: createRunAction({ runc: o.rt.runc, pidDir, userAgent: o.userAgent }),
+    stop: async (name, grace) => {
+      await stopContainer(o.rt, name, grace);
+    },
+    path: healthPath(o.state),
+    events: o.events,
+    now: () => Date.now(),
+    onError: o.onError,
+  });
+  let syncing = Promise.resolve();
+  return {
+    onPass(result) {
+      const desired = result.desired;
+      if (!desired) return;
+      const containers = result.containers ?? [];
+      const wanted = desired.pods.some((p) => [...p.initContainers, ...p.containers].some((c) => c.probes));
+      // Passes come one at a time; the address lookup is not let to reorder two syncs.
+      syncing = syncing.then(async () => {
+        const attached = wanted && o.rt.network ? await (await o.rt.network()).list().catch(() => []) : [];
+        const addresses = new Map(
+          attached
+            .filter((a) => a.owner.kind === 'pod' && a.state === 'ready' && a.ip)
+            .map((a) => [a.owner.name, a.ip as string]),
+        );
+        prober.sync(probeTargets(desired, containers, addresses));
+      });
+      syncing = syncing.catch(o.onError);
+    },
+    async close() {
+      await syncing;
+      await prober.close();
+    },
+  };
+}
