@@ -1,7 +1,8 @@
 // The daemon's probing: after each reconcile pass, the containers it observed running whose
 // desired spec has probes are handed to the prober (src/health/prober.ts), with their pod's
 // address (the bridge attachment's, 127.0.0.1 for hostNetwork). A liveness kill stops the
-// container through the runtime; its exit triggers a pass, which restarts it per restartPolicy.
+// container as every stop does, its preStop hook first (container-hooks.ts); its exit triggers a
+// pass, which restarts it per restartPolicy.
 import { join } from 'node:path';
 import type { EventSink } from '../events/event.js';
 import { createRunAction } from '../health/actions/run-action.js';
@@ -9,8 +10,9 @@ import { healthPath } from '../health/health-file.js';
 import { probeTargets } from '../health/probe-targets.js';
 import { createProber } from '../health/prober.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { stopWithPreStop } from '../reconcile/container-hooks.js';
 import type { PassResult } from '../reconcile/loop.js';
-import { type RuntimeDeps, stopContainer } from '../runtime/containers.js';
+import type { RuntimeDeps } from '../runtime/containers.js';
 
 export interface Probing {
   onPass(result: PassResult): void;
@@ -22,14 +24,18 @@ export async function openProbing(o: {
   state: string;
   events: EventSink;
   userAgent: string;
+  /** Where pods' addresses are (HostLayout.attachments): a preStop httpGet goes there. */
+  attachments?: string;
   onError(err: unknown): void;
 }): Promise<Probing> {
   const pidDir = join(o.state, 'probes');
   await makeDirs(pidDir);
+  const runAction = createRunAction({ runc: o.rt.runc, pidDir, userAgent: o.userAgent });
+  const hooks = { rt: o.rt, runAction, ...(o.attachments ? { attachments: o.attachments } : {}) };
   const prober = createProber({
-    runAction: createRunAction({ runc: o.rt.runc, pidDir, userAgent: o.userAgent }),
+    runAction,
     stop: async (name, grace) => {
-      await stopContainer(o.rt, name, grace);
+      await stopWithPreStop(hooks, name, grace);
     },
     path: healthPath(o.state),
     events: o.events,

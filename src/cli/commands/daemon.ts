@@ -124,6 +124,7 @@ export const daemonCommand: Command = {
       state: ctx.flags.state,
       events,
       userAgent: `berth-probe/${VERSION}`,
+      ...(r.host.attachments ? { attachments: r.host.attachments } : {}),
       onError: (err) => fail(`probing: ${formatErrorLine(err)}`),
     });
     const running = runDaemon(r, {
