@@ -32,7 +32,8 @@ const skip =
 const NET = `n6-${randomBytes(3).toString('hex')}`;
 const BRIDGE = `b6${randomBytes(3).toString('hex')}`;
 const SUBNET = `10.${randomInt(100, 250)}.${randomInt(0, 256)}.0/24`;
-const SUBNET6 = `fd${randomBytes(1).toString('hex')}:${randomBytes(2).toString('hex')}:${randomInt(1, 0xffff).toString(16)}::/64`;
+// Groups written as addresses print them (no leading zeros), so PREFIX6 matches the pods' addresses.
+const SUBNET6 = `fd${randomBytes(1).toString('hex')}:${randomInt(0x1000, 0x10000).toString(16)}:${randomInt(1, 0xffff).toString(16)}::/64`;
 const PREFIX6 = SUBNET6.replace(/::\/64$/, ':');
 const GATEWAY6 = gateway6Of(SUBNET6) as string;
 /** Pod a's own DNAT chain (portmap's), in either family. */
