@@ -4,9 +4,8 @@
 // what the daemon's prober last found of the containers (`<state>/health.json`).
 import { dirname } from 'node:path';
 import type { ContentStore, ImageRecord } from '../content/types.js';
-import { type HealthFile, healthPath, readHealth } from '../health/health-file.js';
+import { healthPath } from '../health/health-file.js';
 import { describeImage } from '../images/describe.js';
-import { isProcessAlive } from '../lib/process.js';
 import { identifyBadRecords } from '../runtime/bad-record-identity.js';
 import { containerStatus, type RuntimeDeps } from '../runtime/containers.js';
 import { type BadRecord, readRecordsReport } from '../runtime/record.js';
@@ -96,11 +95,5 @@ export async function observePods(rt: RuntimeDeps, status: StatusFile): Promise<
       .map((a) => [a.owner.name, { ip: a.ip ?? null, ips: a.ips ?? (a.ip ? [a.ip] : []), ports: a.ports }]),
   );
   // runc's root is <state>/runc: health.json sits beside it.
-  return podViews(observed, status.read(), addresses, liveHealth(healthPath(dirname(rt.paths.runcRoot))));
-}
-
-/** The daemon's prober's results, while the daemon that wrote them runs (else none). */
-function liveHealth(path: string): HealthFile | undefined {
-  const h = readHealth(path);
-  return h && isProcessAlive(h.pid) ? h : undefined;
+  return podViews(observed, status.read(), addresses, observeHealth(healthPath(dirname(rt.paths.runcRoot))));
 }
