@@ -1,8 +1,8 @@
 // Which images disk-pressure GC removes, and which kept previous digests are trimmed (pure: no I/O,
 // no clock), as the kubelet's image GC: when the store's file system is fuller than `highPercent`,
 // unused images go least recently used first (LAST USED, else PULLED) until the estimate is below
-// `lowPercent`. Never removed: an image a manifest names (Pod or Image), one a container uses, and
-// the `keep` newest previous digests of an Image's ref.
+// `lowPercent`. Never removed: an image a manifest names (Pod or Image), one a container uses (a
+// previous digest too), and the `keep` newest previous digests of an Image's ref.
 
 export interface GcImage {
   name: string;
@@ -43,11 +43,18 @@ export function usedPercent(usage: { totalBytes: number; usedBytes: number }): n
   return usage.totalBytes === 0 ? 0 : (usage.usedBytes * 100) / usage.totalBytes;
 }
 
-/** Previous entries beyond each ref's keep, newest kept first. */
-function planTrim(images: GcImage[], keep: ReadonlyMap<string, number>): string[] {
+/**
+ * Previous entries beyond each ref's keep, newest kept first. One a container still runs from is
+ * never trimmed (its snapshot is that container's lower layer) and does not count toward `keep`.
+ */
+function planTrim(
+  images: GcImage[],
+  keep: ReadonlyMap<string, number>,
+  inUse: ReadonlySet<string>,
+): string[] {
   const byRef = new Map<string, GcImage[]>();
   for (const i of images) {
-    if (i.previousOf === undefined) continue;
+    if (i.previousOf === undefined || inUse.has(i.name) || inUse.has(i.id)) continue;
     byRef.set(i.previousOf, [...(byRef.get(i.previousOf) ?? []), i]);
   }
   const trim: string[] = [];
@@ -61,7 +68,7 @@ function planTrim(images: GcImage[], keep: ReadonlyMap<string, number>): string[
 }
 
 export function planImageGc(input: GcInput): GcPlan {
-  const trim = planTrim(input.images, input.keep);
+  const trim = planTrim(input.images, input.keep, input.inUse);
   const overHigh = usedPercent(input.usage) > input.highPercent;
   if (!overHigh) return { trim, overHigh, remove: [] };
   const trimmed = new Set(trim);

@@ -85,4 +85,24 @@ describe('planImageGc', () => {
     );
     expect(full).toEqual({ trim: ['r/app@sha256:1'], overHigh: true, remove: [] });
   });
+
+  it('never trims a previous digest a container still runs from, by name or by config digest', () => {
+    const prev = (n: number) =>
+      img(`r/app@sha256:${n}`, { previousOf: 'r/app:1', replacedAt: `2026-01-0${n}T00:00:00Z` });
+    const images = [img('r/app:1'), prev(1), prev(2), prev(3)];
+    const calm = { totalBytes: 100 * MB, usedBytes: 10 * MB };
+    expect(planImageGc(input({ images, usage: calm, inUse: new Set(['r/app@sha256:1']) })).trim).toEqual([
+      'r/app@sha256:2',
+      'r/app@sha256:3',
+    ]);
+    expect(
+      planImageGc(input({ images, usage: calm, inUse: new Set(['sha256:r/app@sha256:2']) })).trim,
+    ).toEqual(['r/app@sha256:1', 'r/app@sha256:3']);
+    // Under pressure too: kept for the container, whatever `keep` says.
+    const full = planImageGc(
+      input({ images, inUse: new Set(['r/app@sha256:3']), wanted: new Set(['r/app:1']) }),
+    );
+    expect(full.trim).toEqual(['r/app@sha256:1', 'r/app@sha256:2']);
+    expect(full.remove).toEqual([]);
+  });
 });
