@@ -55,7 +55,7 @@ describe('broken Secrets: positioned errors that never quote a value', () => {
         `${at('d-syntax.yaml', '5:13')}: ERR_YAML_SYNTAX: Nested mappings are not allowed in compact mappings`,
         `${at('e-quote.yaml', '6:1')}: ERR_YAML_SYNTAX: Missing closing "quote`,
         `${at('f-dup.yaml', '6:3')}: ERR_YAML_SYNTAX: Map keys must be unique`,
-        `${at('g-json.yaml', '6:22')}: ERR_SECRET_INVALID: Secret pull of type kubernetes.io/dockerconfigjson : .dockerconfigjson is not JSON`,
+        `${at('g-json.yaml', '6:22')}: ERR_SECRET_INVALID: Secret pull of type kubernetes.io/dockerconfigjson: .dockerconfigjson is not JSON`,
         `${at('h-typo.yaml', '4:1')}: ERR_MANIFEST_SCHEMA: unknown field strinData (did you mean stringData?)`,
         `${at('i-big.yaml', '3:18')}: ERR_SECRET_INVALID: Secret big holds 1100013 bytes; at most 1048576 (1 MiB), as in Kubernetes`,
         `${at('j-fields.yaml', '4:12')}: ERR_MANIFEST_SCHEMA: immutable must be boolean`,

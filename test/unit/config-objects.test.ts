@@ -600,7 +600,7 @@ describe('the kinds as the loader reads them', () => {
       'a dockerconfigjson Secret without docker config JSON (its value never quoted)',
       `apiVersion: v1\nkind: Secret\nmetadata: {name: pull}\ntype: kubernetes.io/dockerconfigjson\ndata: {.dockerconfigjson: ${Buffer.from('{hunter2').toString('base64')}}`,
       [
-        '5:27: ERR_SECRET_INVALID: Secret pull of type kubernetes.io/dockerconfigjson : .dockerconfigjson is not JSON',
+        '5:27: ERR_SECRET_INVALID: Secret pull of type kubernetes.io/dockerconfigjson: .dockerconfigjson is not JSON',
       ],
     ],
     [

@@ -19,7 +19,7 @@ function checkDockerConfig(p: ParsedDoc, s: SecretDoc, data: Map<string, Buffer>
       p,
       value === undefined ? ['type'] : [where, DOCKER_CONFIG_KEY],
       'ERR_SECRET_INVALID',
-      `Secret ${s.metadata.name} of type ${DOCKER_CONFIG_JSON} ${why}`,
+      `Secret ${s.metadata.name} of type ${DOCKER_CONFIG_JSON}${why.startsWith(':') ? '' : ' '}${why}`,
     ),
   ];
   if (value === undefined) return bad(`has no ${DOCKER_CONFIG_KEY} key`);
