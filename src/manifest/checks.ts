@@ -3,11 +3,13 @@
 // (a memory limit under the floor, `cpu: 0`, an image reference the parser refuses, a runtime name
 // too long). Those run the converters desired state runs (convert.ts), so what loads also converts:
 // a value that cannot be used is a diagnostic of its file at its node, never an error in a pass.
+
 import { isBerthError } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from './convert.js';
 import { podIdentity } from './identity.js';
 import type { ContainerManifest, ImageManifestDoc, PodManifest } from './kinds.js';
+import { checkMounts } from './mount-checks.js';
 import { checkPodRefs } from './objects/pod-checks.js';
 import { at, type ParsedDoc } from './position.js';
 import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from './requests.js';
@@ -80,6 +82,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
         }
       }
       out.push(...checkValues(p, podIdentity(pod.metadata), c, ['spec', list, i]));
+      out.push(...checkMounts(p, c, ['spec', list, i]));
     }
   }
   out.push(...checkPodSecurity(p));

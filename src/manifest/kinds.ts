@@ -34,7 +34,16 @@ export interface ContainerManifest {
     requests?: { cpu?: string | number; memory?: string | number };
     limits?: { cpu?: string | number; memory?: string | number };
   };
-  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean; subPath?: string }>;
+  volumeMounts?: Array<{
+    name: string;
+    mountPath: string;
+    readOnly?: boolean;
+    subPath?: string;
+    /** A subPath with `$(VAR)` references to the container's environment, expanded at create. */
+    subPathExpr?: string;
+    mountPropagation?: 'None' | 'HostToContainer' | 'Bidirectional';
+    recursiveReadOnly?: 'Disabled' | 'IfPossible' | 'Enabled';
+  }>;
   securityContext?: {
     runAsUser?: number;
     runAsGroup?: number;

@@ -137,11 +137,15 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.resources': honoured(),
   'container.resources.claims': refused('dynamic resource allocation needs a cluster'),
   'container.volumeMounts': honoured(),
-  'container.volumeMounts.*.mountPropagation': refused('mount propagation is not set up by berth yet'),
-  'container.volumeMounts.*.recursiveReadOnly': refused(
-    'recursive read-only mounts are not set up by berth yet',
+  'container.volumeMounts.*.mountPropagation': honoured(
+    'HostToContainer (rslave) and Bidirectional (rshared, privileged only); the host path must be on a shared mount',
   ),
-  'container.volumeMounts.*.subPathExpr': refused('subPathExpr is not expanded by berth yet: use subPath'),
+  'container.volumeMounts.*.recursiveReadOnly': honoured(
+    'Enabled and IfPossible make the mounts under a readOnly mount read-only too (runc rro, Linux 5.12+)',
+  ),
+  'container.volumeMounts.*.subPathExpr': honoured(
+    "expanded from the container's environment, then confined to the volume as a subPath is",
+  ),
   'container.securityContext': honoured(),
   'container.securityContext.runAsUser': honoured(),
   'container.securityContext.runAsGroup': honoured(),

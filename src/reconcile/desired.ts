@@ -6,6 +6,7 @@
 // the loader checked them with (manifest/convert.ts); should one still throw, that pod or Image is
 // left out with a diagnostic of its file (`unusable`) and every other one is built: one manifest
 // never stops a pass.
+
 import { join } from 'node:path';
 import { namedPortsOf } from '../health/named-ports.js';
 import {
@@ -31,6 +32,7 @@ import type { RestartPolicy } from '../runtime/restart.js';
 import type { ContainerMount, ContainerSettings } from '../runtime/spec.js';
 import { rememberedPod } from './desired-memo.js';
 import { type NodeFacts, UNKNOWN_NODE } from './downward.js';
+import { expandSubPath, propagationOf, recursiveReadOnlyOf } from './mount-values.js';
 import { containerEnv, type PodContext } from './pod-env.js';
 import { type ConfigVolume, type PodDir, podValues } from './pod-values.js';
 import { securitySettings } from './security-settings.js';
@@ -135,16 +137,21 @@ function mountsFor(
   pod: PodManifest,
   c: PodManifest['spec']['containers'][0],
   host: HostLayout,
+  env: readonly string[],
 ): ContainerMount[] {
   const volumes = new Map((pod.spec.volumes ?? []).map((v) => [v.name, v]));
   return (c.volumeMounts ?? []).map((m): ContainerMount => {
     const v = volumes.get(m.name);
     // The volume's root and the subPath stay apart: the runtime resolves the subPath inside the
     // root when it creates the container, without following symlinks a container planted.
-    const sub = m.subPath ? { subPath: m.subPath } : {};
+    const subPath = m.subPathExpr !== undefined ? expandSubPath(m.subPathExpr, env) : m.subPath;
+    const sub = subPath ? { subPath } : {};
     const readOnly = m.readOnly === true;
+    const propagation = propagationOf(m.mountPropagation);
+    const rro = recursiveReadOnlyOf(m.recursiveReadOnly);
+    const prop = { ...(propagation ? { propagation } : {}), ...(rro ? { recursiveReadOnly: rro } : {}) };
     if (v?.hostPath)
-      return { kind: 'bind', source: v.hostPath.path, destination: m.mountPath, readOnly, ...sub };
+      return { kind: 'bind', source: v.hostPath.path, destination: m.mountPath, readOnly, ...sub, ...prop };
     if (v && isConfigVolume(v)) {
       // Read-only, as the kubelet mounts them; a subPath is taken inside the current `..data`.
       return {
@@ -152,7 +159,7 @@ function mountsFor(
         source: join(host.pods, podIdentity(pod.metadata), 'volumes', m.name),
         destination: m.mountPath,
         readOnly: true,
-        ...(m.subPath ? { subPath: m.subPath, dataLink: true } : {}),
+        ...(subPath ? { subPath, dataLink: true } : {}),
       };
     }
     if (v?.persistentVolumeClaim) {
@@ -162,6 +169,7 @@ function mountsFor(
         destination: m.mountPath,
         readOnly: readOnly || v.persistentVolumeClaim.readOnly === true,
         ...sub,
+        ...prop,
       };
     }
     return {
@@ -170,6 +178,7 @@ function mountsFor(
       destination: m.mountPath,
       readOnly,
       ...sub,
+      ...prop,
     };
   });
 }
@@ -217,7 +226,7 @@ function containerOf(
     network: hostNetwork ? 'host' : 'none',
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${id}`) }),
     ...(network ? { hostsFile: network.hostsFile, dns: network.dns satisfies DnsSettings } : {}),
-    mounts: mountsFor(pod, c, host),
+    mounts: mountsFor(pod, c, host, values.env),
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
   };
   return {

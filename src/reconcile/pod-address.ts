@@ -6,8 +6,8 @@
 // when a new sandbox brings a new address: a new sandbox makes every container again anyway). The
 // executor puts the address in just before a container is created, from the
 // pod's attachment record: the kubelet too fills status.podIP in when it starts a container, from
-// its sandbox. In env, command and args the marker is replaced wherever $(VAR) put it. Pure, but
-// for `podAddressOf`, which reads the record.
+// its sandbox. In env, command, args and a subPathExpr's result the marker is replaced wherever
+// $(VAR) put it. Pure, but for `podAddressOf`, which reads the record.
 import { BerthError } from '../lib/errors.js';
 import { readAttachment } from '../network/attachments.js';
 import type { ContainerSettings } from '../runtime/spec.js';
@@ -19,7 +19,10 @@ const hasMarker = (list: string[] | undefined) => (list ?? []).some((s) => s.inc
 
 /** Whether the container's env, command or args wait for its pod's address. */
 export const needsPodAddress = (s: ContainerSettings): boolean =>
-  hasMarker(s.env) || hasMarker(s.entrypoint) || hasMarker(s.command);
+  hasMarker(s.env) ||
+  hasMarker(s.entrypoint) ||
+  hasMarker(s.command) ||
+  hasMarker((s.mounts ?? []).map((m) => m.subPath ?? ''));
 
 /** The container's settings with its pod's address in place of the marker. */
 export function withPodAddress(s: ContainerSettings, ip: string): ContainerSettings {
@@ -28,6 +31,11 @@ export function withPodAddress(s: ContainerSettings, ip: string): ContainerSetti
     ...(s.env ? { env: s.env.map((v) => fill(v, ip)) } : {}),
     ...(s.entrypoint ? { entrypoint: s.entrypoint.map((v) => fill(v, ip)) } : {}),
     ...(s.command ? { command: s.command.map((v) => fill(v, ip)) } : {}),
+    ...(s.mounts
+      ? {
+          mounts: s.mounts.map((m) => (m.subPath === undefined ? m : { ...m, subPath: fill(m.subPath, ip) })),
+        }
+      : {}),
   };
 }
 

@@ -3,6 +3,7 @@
 // A create that fails undoes every step it took; a lease keeps image prune away meanwhile.
 import { randomBytes } from 'node:crypto';
 import { rm, stat, writeFile } from 'node:fs/promises';
+import { release } from 'node:os';
 import { join, posix } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import { describeImage, findImages } from '../images/index.js';
@@ -20,6 +21,7 @@ import { findContainer, type RuntimeDeps } from './containers.js';
 import { loadHostConfinement } from './host-confinement.js';
 import { prepareContainerLog } from './log-rotation.js';
 import { markImageUsed } from './mark-used.js';
+import { checkPropagationSource } from './mount-propagation.js';
 import { createNetns, removeNetns } from './netns.js';
 import { markCreating } from './orphans.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
@@ -47,6 +49,7 @@ import {
   checkWorkingDir,
   invalid,
   isUnderProc,
+  kernelHasRecursiveReadOnly,
   processArgs,
   processEnv,
 } from './spec.js';
@@ -141,6 +144,7 @@ async function createHoldingLease(
   const cwd = checkWorkingDir(settings.workdir || image.config.config?.WorkingDir || '/');
   for (const m of settings.mounts ?? []) {
     if (m.subPath !== undefined) subPathComponents(m.subPath);
+    if (m.propagation) checkPropagationSource(m.source, m.propagation);
     if (m.kind === 'bind') {
       const st = await stat(m.source).catch(() => undefined);
       if (!st) throw invalid(`mount source ${m.source} does not exist`);
@@ -234,6 +238,7 @@ async function createHoldingLease(
       {
         nofileHard: deps.nofileHard,
         capBound: deps.capBound,
+        recursiveReadOnly: kernelHasRecursiveReadOnly(release()),
         ...(netnsPath ? { netnsPath } : {}),
         hostname: p.hostname,
         etcHosts: settings.hostsFile ?? p.hosts,

@@ -33,7 +33,14 @@ export interface ContainerMount {
   subPath?: string;
   /** The subPath is taken inside the volume's current `..data` (config volumes: config-volumes.ts). */
   dataLink?: boolean;
+  /** Mounts made later under it on the host reach the container (rslave), or both ways (rshared). */
+  propagation?: MountPropagation;
+  /** Read-only all the way down (runc's `rro`), not just the top mount: always, or where the kernel can. */
+  recursiveReadOnly?: 'required' | 'if-possible';
 }
+
+/** A bind mount's propagation other than private (Kubernetes' HostToContainer, Bidirectional). */
+export type MountPropagation = 'rslave' | 'rshared';
 
 export interface ContainerResources {
   memoryBytes?: number;
@@ -118,6 +125,14 @@ export interface HostFacts {
   cgroupNamespace?: boolean;
   /** The AppArmor profile containers run under (where the host has AppArmor and it is loaded). */
   apparmorProfile?: string;
+  /** The kernel makes recursive read-only mounts (mount_setattr, Linux 5.12+). */
+  recursiveReadOnly?: boolean;
+}
+
+/** Whether a kernel release (`uname -r`) has mount_setattr, which recursive read-only mounts need. */
+export function kernelHasRecursiveReadOnly(release: string): boolean {
+  const [major = 0, minor = 0] = release.split(/[.-]/).map((n) => Number.parseInt(n, 10));
+  return major > 5 || (major === 5 && minor >= 12);
 }
 
 export function invalid(message: string): BerthError {
@@ -240,12 +255,28 @@ function mountsOf(settings: ContainerSettings, host: HostFacts): SpecMount[] {
         destination: m.destination,
         type: 'bind',
         source: m.source,
-        options: ['rbind', 'rprivate', m.readOnly ? 'ro' : 'rw'],
+        options: [
+          'rbind',
+          m.propagation ?? 'rprivate',
+          m.readOnly ? 'ro' : 'rw',
+          ...(m.readOnly && wantsRro(m, host) ? ['rro'] : []),
+        ],
       });
     }
   }
   return out;
 }
+
+/**
+ * A mount's propagation needs the container's root mount to let it through: runc makes the root
+ * rslave by default (host mounts reach in), rshared when a mount is Bidirectional (as CRI runtimes do).
+ */
+const wantsRro = (m: ContainerMount, host: HostFacts) =>
+  m.recursiveReadOnly === 'required' ||
+  (m.recursiveReadOnly === 'if-possible' && host.recursiveReadOnly === true);
+
+const sharesMounts = (mounts: ContainerMount[] | undefined) =>
+  (mounts ?? []).some((m) => m.propagation === 'rshared');
 
 function resourcesOf(r: ContainerResources | undefined): object {
   // The same device rules for privileged containers: what runc gave them before (it denies by
@@ -311,6 +342,7 @@ export function buildRuntimeSpec(
     mounts: mountsOf(settings, host),
     linux: {
       namespaces,
+      ...(sharesMounts(settings.mounts) ? { rootfsPropagation: 'rshared' } : {}),
       cgroupsPath: host.cgroupsPath,
       resources,
       ...(settings.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),

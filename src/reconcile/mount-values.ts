@@ -1,0 +1,34 @@
+// A volume mount's values that come from elsewhere: subPathExpr expanded against the container's
+// environment with Kubernetes' `$(VAR)` rules (the result is confined to the volume when the
+// container is created, as any subPath: runtime/sub-path.ts), and mountPropagation as the runtime
+// names it, and recursiveReadOnly. Pure.
+import { expandVariables } from '../manifest/expand.js';
+import type { MountPropagation } from '../runtime/spec.js';
+
+/** `subPathExpr` with `$(VAR)` taken from `env` (`NAME=value` entries; unknown names left as written). */
+export function expandSubPath(expr: string, env: readonly string[]): string {
+  const vars = new Map<string, string>();
+  for (const e of env) {
+    const eq = e.indexOf('=');
+    if (eq > 0) vars.set(e.slice(0, eq), e.slice(eq + 1));
+  }
+  return expandVariables(expr, (n) => vars.get(n));
+}
+
+/** Kubernetes' mountPropagation as a bind option; None (the default) is private. */
+export function propagationOf(
+  p: 'None' | 'HostToContainer' | 'Bidirectional' | undefined,
+): MountPropagation | undefined {
+  if (p === 'HostToContainer') return 'rslave';
+  if (p === 'Bidirectional') return 'rshared';
+  return undefined;
+}
+
+/** Kubernetes' recursiveReadOnly as the runtime takes it; Disabled (the default) is the top mount only. */
+export function recursiveReadOnlyOf(
+  r: 'Disabled' | 'IfPossible' | 'Enabled' | undefined,
+): 'required' | 'if-possible' | undefined {
+  if (r === 'Enabled') return 'required';
+  if (r === 'IfPossible') return 'if-possible';
+  return undefined;
+}

@@ -1,0 +1,201 @@
+// Mount values: subPathExpr expanded from the container's env (and the pod address marker filled
+// into it), mountPropagation as bind options and the root's propagation, and which host mounts can
+// carry which propagation, read from mountinfo text.
+import { describe, expect, it } from 'vitest';
+import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
+import type { PodManifest } from '../../src/manifest/kinds.js';
+import { parseFile } from '../../src/manifest/parse.js';
+import { desiredPod } from '../../src/reconcile/desired.js';
+import { POD_IP_MARKER } from '../../src/reconcile/downward.js';
+import { expandSubPath, propagationOf } from '../../src/reconcile/mount-values.js';
+import { needsPodAddress, withPodAddress } from '../../src/reconcile/pod-address.js';
+import { hostPropagationOf, propagationProblem } from '../../src/runtime/mount-propagation.js';
+import { buildRuntimeSpec, kernelHasRecursiveReadOnly } from '../../src/runtime/spec.js';
+import { TEST_HOST } from '../helpers/observed.js';
+
+const MOUNTINFO = [
+  '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw',
+  '30 27 254:0 /srv /srv rw,relatime shared:5 - ext4 /dev/vda rw',
+  '31 30 0:40 / /srv/private rw,relatime - tmpfs tmpfs rw',
+  '32 27 0:41 / /mnt/with\\040space rw,relatime master:7 - tmpfs tmpfs rw',
+  '33 30 0:42 / /srv/over rw - tmpfs tmpfs rw',
+  '34 30 0:43 / /srv/over rw shared:9 - tmpfs tmpfs rw',
+].join('\n');
+
+describe('subPathExpr', () => {
+  it("expands $(VAR) from the container's env with Kubernetes' rules: $$ escapes, unknown names kept", () => {
+    const env = ['POD_NAME=web-1', 'EMPTY=', 'EQ=a=b'];
+    expect(expandSubPath('logs/$(POD_NAME)', env)).toBe('logs/web-1');
+    expect(expandSubPath('$(EQ)/$(EMPTY)x', env)).toBe('a=b/x');
+    expect(expandSubPath('$$(POD_NAME)/$(NOPE)', env)).toBe('$(POD_NAME)/$(NOPE)');
+  });
+
+  it('a pod address from $(VAR) is filled into the subPath like env, command and args', () => {
+    const settings = {
+      name: 'c',
+      mounts: [
+        {
+          kind: 'bind' as const,
+          source: '/s',
+          destination: '/d',
+          readOnly: false,
+          subPath: `ip-${POD_IP_MARKER}`,
+        },
+        { kind: 'bind' as const, source: '/s', destination: '/e', readOnly: false },
+      ],
+    };
+    expect(needsPodAddress(settings)).toBe(true);
+    expect(withPodAddress(settings, '10.1.2.3').mounts?.map((m) => m.subPath)).toEqual([
+      'ip-10.1.2.3',
+      undefined,
+    ]);
+    expect(needsPodAddress({ name: 'c', mounts: [settings.mounts[1] as (typeof settings.mounts)[1]] })).toBe(
+      false,
+    );
+  });
+});
+
+describe('mountPropagation', () => {
+  it('maps Kubernetes names to bind options; None is private', () => {
+    expect([
+      propagationOf('HostToContainer'),
+      propagationOf('Bidirectional'),
+      propagationOf('None'),
+      propagationOf(undefined),
+    ]).toEqual(['rslave', 'rshared', undefined, undefined]);
+  });
+
+  it('finds the mount that holds a path: the longest mount point, the last one stacked there, escapes decoded', () => {
+    expect(hostPropagationOf(MOUNTINFO, '/srv/data/x')).toBe('shared');
+    expect(hostPropagationOf(MOUNTINFO, '/srv')).toBe('shared');
+    expect(hostPropagationOf(MOUNTINFO, '/srv/private/x')).toBe('private');
+    expect(hostPropagationOf(MOUNTINFO, '/srvother')).toBe('private'); // `/` holds it, not /srv
+    expect(hostPropagationOf(MOUNTINFO, '/mnt/with space/y')).toBe('slave');
+    expect(hostPropagationOf(MOUNTINFO, '/srv/over/z')).toBe('shared');
+    expect(hostPropagationOf('', '/x')).toBe('private');
+  });
+
+  it('HostToContainer needs shared or slave, Bidirectional shared; the error says how to fix it', () => {
+    expect(propagationProblem('/p', 'rslave', 'shared')).toBeUndefined();
+    expect(propagationProblem('/p', 'rslave', 'slave')).toBeUndefined();
+    expect(propagationProblem('/p', 'rshared', 'shared')).toBeUndefined();
+    expect(propagationProblem('/p', 'rshared', 'slave')).toBe(
+      'Bidirectional mount propagation needs /p on a shared mount; it is on a slave one (make it shared: mount --bind /p /p && mount --make-rshared /p)',
+    );
+    expect(propagationProblem('/p', 'rslave', 'private')).toBe(
+      'HostToContainer mount propagation needs /p on a shared or slave mount; it is on a private one (make it shared: mount --bind /p /p && mount --make-rshared /p)',
+    );
+  });
+});
+
+describe('a pod with mount values, as the runtime gets it', () => {
+  const text = `apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+    - name: main
+      image: busybox
+      securityContext: {privileged: true}
+      env: [{name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
+      volumeMounts:
+        - {name: h, mountPath: /a, subPathExpr: "$(POD_NAME)/logs", mountPropagation: HostToContainer}
+        - {name: h, mountPath: /b, mountPropagation: Bidirectional}
+        - {name: h, mountPath: /c}
+  volumes: [{name: h, hostPath: {path: /srv}}]
+`;
+  it('has the subPath expanded, each propagation as its bind option, and a shared root for Bidirectional', () => {
+    const r = parseFile(text, 'm.yaml');
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const settings = desiredPod(r.parsed[0]?.value as PodManifest, 'm.yaml', TEST_HOST).containers[0]
+      ?.settings;
+    expect(settings?.mounts).toEqual([
+      {
+        kind: 'bind',
+        source: '/srv',
+        destination: '/a',
+        readOnly: false,
+        subPath: 'p/logs',
+        propagation: 'rslave',
+      },
+      { kind: 'bind', source: '/srv', destination: '/b', readOnly: false, propagation: 'rshared' },
+      { kind: 'bind', source: '/srv', destination: '/c', readOnly: false },
+    ]);
+    const staged = (settings?.mounts ?? []).map(({ subPath, ...m }) => m); // create.ts stages subPaths
+    const spec = (mounts: typeof staged) =>
+      buildRuntimeSpec(
+        { config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [] } },
+        { name: 'x', mounts },
+        { uid: 0, gid: 0, additionalGids: [], home: '/' },
+        { nofileHard: 1024, hostname: '/h', etcHosts: '/e', resolvConf: '/r', cgroupsPath: '/c' },
+      ) as {
+        mounts: Array<{ destination: string; options: string[] }>;
+        linux: { rootfsPropagation?: string };
+      };
+    const all = spec(staged);
+    expect(
+      all.mounts.filter((m) => ['/a', '/b', '/c'].includes(m.destination)).map((m) => m.options),
+    ).toEqual([
+      ['rbind', 'rslave', 'rw'],
+      ['rbind', 'rshared', 'rw'],
+      ['rbind', 'rprivate', 'rw'],
+    ]);
+    expect(all.linux.rootfsPropagation).toBe('rshared');
+    expect(spec(staged.filter((m) => m.destination !== '/b')).linux.rootfsPropagation).toBeUndefined();
+  });
+});
+
+describe('recursiveReadOnly', () => {
+  it('needs readOnly, and Enabled needs no propagation, as Kubernetes validates it', () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+    - name: main
+      image: busybox
+      volumeMounts:
+        - {name: h, mountPath: /a, recursiveReadOnly: IfPossible}
+        - {name: h, mountPath: /b, readOnly: true, recursiveReadOnly: Enabled, mountPropagation: HostToContainer}
+        - {name: h, mountPath: /c, readOnly: true, recursiveReadOnly: IfPossible, mountPropagation: HostToContainer}
+        - {name: h, mountPath: /d, recursiveReadOnly: Disabled}
+  volumes: [{name: h, hostPath: {path: /srv}}]
+`;
+    expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
+      'm.yaml:9:55: ERR_MANIFEST_INVALID: volume mount /a: recursiveReadOnly IfPossible needs readOnly: true (as in Kubernetes)',
+      'm.yaml:10:71: ERR_MANIFEST_INVALID: volume mount /b: recursiveReadOnly Enabled needs mountPropagation None (as in Kubernetes)',
+    ]);
+  });
+
+  it('IfPossible is recursive where the kernel has mount_setattr (5.12+); Enabled always', () => {
+    expect(
+      ['5.11.0', '5.12.1-amd64', '6.1.0-18-amd64', '4.19.0', '6.18.44-fc-v657'].map(
+        kernelHasRecursiveReadOnly,
+      ),
+    ).toEqual([false, true, true, false, true]);
+    const options = (rro: 'required' | 'if-possible', can: boolean) =>
+      (
+        buildRuntimeSpec(
+          { config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [] } },
+          {
+            name: 'x',
+            mounts: [
+              { kind: 'bind', source: '/s', destination: '/d', readOnly: true, recursiveReadOnly: rro },
+            ],
+          },
+          { uid: 0, gid: 0, additionalGids: [], home: '/' },
+          {
+            nofileHard: 1024,
+            hostname: '/h',
+            etcHosts: '/e',
+            resolvConf: '/r',
+            cgroupsPath: '/c',
+            recursiveReadOnly: can,
+          },
+        ) as { mounts: Array<{ destination: string; options: string[] }> }
+      ).mounts.find((m) => m.destination === '/d')?.options;
+    expect(options('if-possible', true)).toEqual(['rbind', 'rprivate', 'ro', 'rro']);
+    expect(options('if-possible', false)).toEqual(['rbind', 'rprivate', 'ro']);
+    expect(options('required', false)).toEqual(['rbind', 'rprivate', 'ro', 'rro']);
+  });
+});
