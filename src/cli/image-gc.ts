@@ -34,6 +34,7 @@ export function imagesWanted(docs: ManifestDoc[]): { wanted: Set<string>; keep: 
       if (name && d.spec.keep) keep.set(name, Math.max(keep.get(name) ?? 0, d.spec.keep));
     } else if (d.kind === 'Pod') {
       for (const c of [...(d.spec.initContainers ?? []), ...d.spec.containers]) add(c.image);
+      for (const v of d.spec.volumes ?? []) if (v.image) add(v.image.reference);
     }
   }
   return { wanted, keep };

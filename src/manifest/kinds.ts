@@ -81,6 +81,8 @@ export interface VolumeManifest {
   secret?: SecretVolume;
   downwardAPI?: DownwardAPIVolume;
   projected?: ProjectedVolume;
+  /** An image's files, read-only (Kubernetes' image volume). */
+  image?: { reference: string; pullPolicy?: 'Always' | 'IfNotPresent' | 'Never' };
 }
 
 export interface PodManifest {

@@ -186,7 +186,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'volume.downwardAPI': honoured(CONFIG),
   'volume.projected': honoured(CONFIG),
   'volume.ephemeral': refused('ephemeral volumes are provisioned by a cluster'),
-  'volume.image': refused('image volumes are not mounted by berth yet'),
+  'volume.image': honoured("the image's files, read-only; pulled like a container's image"),
   'volume.gitRepo': refused('deprecated in Kubernetes: clone in an init container into an emptyDir'),
   ...Object.fromEntries(
     [

@@ -62,6 +62,8 @@ export interface DesiredContainer {
   lifecycle?: LifecycleHooks;
   /** Its named ports, for probes that name theirs. */
   namedPorts?: Record<string, number>;
+  /** Images its image volumes mount: pulled like its own image, and waited for. */
+  volumeImages?: Array<{ image: string; pullPolicy: PullPolicy }>;
 }
 
 export interface DesiredPod {
@@ -162,6 +164,15 @@ function mountsFor(
         ...(subPath ? { subPath, dataLink: true } : {}),
       };
     }
+    if (v?.image)
+      // Read-only whatever the mount says, as Kubernetes mounts an image volume.
+      return {
+        kind: 'image',
+        source: normalizeImage(v.image.reference),
+        destination: m.mountPath,
+        readOnly: true,
+        ...sub,
+      };
     if (v?.persistentVolumeClaim) {
       return {
         kind: 'volume',
@@ -242,7 +253,27 @@ function containerOf(
     ...optional('probes', containerProbes(c as RawContainerHealth)),
     ...optional('lifecycle', lifecycleHooks(c as RawContainerHealth)),
     ...optional('namedPorts', namedPortsOf(c)),
+    ...optional('volumeImages', volumeImagesOf(pod, c)),
   };
+}
+
+/** The images of the image volumes a container mounts, with each volume's pull policy. */
+function volumeImagesOf(
+  pod: PodManifest,
+  c: PodManifest['spec']['containers'][0],
+): DesiredContainer['volumeImages'] {
+  const mounted = new Set((c.volumeMounts ?? []).map((m) => m.name));
+  const out = (pod.spec.volumes ?? []).flatMap((v) =>
+    v.image && mounted.has(v.name)
+      ? [
+          {
+            image: normalizeImage(v.image.reference),
+            pullPolicy: v.image.pullPolicy ?? defaultPullPolicy(v.image.reference),
+          },
+        ]
+      : [],
+  );
+  return out.length > 0 ? out : undefined;
 }
 
 const optional = <K extends string, V>(k: K, v: V | undefined) =>

@@ -210,10 +210,12 @@ async function runOne(
       const { c, file, graceSeconds } = findDesired(desired, a.pod, a.container);
       const pod = desired.pods.find((p) => p.name === a.pod);
       if (pod) await recordFirstStart(pod, Date.now()); // its activeDeadlineSeconds counts from here
-      if (c.pullPolicy === 'Always')
-        await slots.pull(() =>
-          pullAlways(deps, c.image, pullSecretsOf(desired, [`${a.pod}/${a.container}`])),
-        );
+      const always = [
+        ...(c.pullPolicy === 'Always' ? [c.image] : []),
+        ...(c.volumeImages ?? []).filter((v) => v.pullPolicy === 'Always').map((v) => v.image),
+      ];
+      for (const image of always)
+        await slots.pull(() => pullAlways(deps, image, pullSecretsOf(desired, [`${a.pod}/${a.container}`])));
       const id = await slots.step(async () => {
         const spec = canonicalSpec(c, await imageDigest(rt, c.image)); // before anything is removed
         // The pod's address is put in now, the marker being what the spec hash holds (pod-address.ts).
@@ -313,7 +315,11 @@ export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
         // The pulls its new containers need come first: nothing old is stopped before the new
         // image is in the store, and a pod whose image could not be pulled is not touched.
         const images = new Set(
-          list.flatMap((a) => (a.kind === 'run' ? [findDesired(desired, a.pod, a.container).c.image] : [])),
+          list.flatMap((a) => {
+            if (a.kind !== 'run') return [];
+            const { c } = findDesired(desired, a.pod, a.container);
+            return [c.image, ...(c.volumeImages ?? []).map((v) => v.image)];
+          }),
         );
         const needs = [...images].filter((image) => pulls.has(image));
         const first = needs[0] ? `pulling ${needs[0]}` : describeStep(list[0] as Action, deps, desired);

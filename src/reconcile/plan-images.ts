@@ -69,8 +69,10 @@ export function planImages(input: PlanInput): { actions: Action[]; unpullable: S
   };
   for (const p of desired.pods) {
     if (frozen.has(p.name)) continue;
-    for (const c of [...p.initContainers, ...p.containers])
+    for (const c of [...p.initContainers, ...p.containers]) {
       want(c.image, `${p.name}/${c.name}`, c.pullPolicy === 'Never');
+      for (const v of c.volumeImages ?? []) want(v.image, `${p.name}/${c.name}`, v.pullPolicy === 'Never');
+    }
   }
   for (const i of desired.images)
     want(i.image, `Image ${i.name}`, i.pullPolicy === 'Never', {

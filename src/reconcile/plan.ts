@@ -160,7 +160,7 @@ function planPod(
   const waiting = pod.dependsOn.flatMap((d) => unmetDependency(d, input) ?? []);
   const images = [...pod.initContainers, ...pod.containers]
     .filter((c) => actions.some((a) => a.kind === 'run' && a.container === c.name))
-    .map((c) => c.image)
+    .flatMap((c) => [c.image, ...(c.volumeImages ?? []).map((v) => v.image)])
     .filter((image) => unpullable.has(image));
   const why = [
     ...(images.length > 0 ? [`image ${[...new Set(images)].join(', ')}`] : []),

@@ -19,6 +19,7 @@ import { containerCgroupPath } from './cgroups.js';
 import { createWithConmon } from './conmon.js';
 import { findContainer, type RuntimeDeps } from './containers.js';
 import { loadHostConfinement } from './host-confinement.js';
+import { stageImageVolumes } from './image-volumes.js';
 import { prepareContainerLog } from './log-rotation.js';
 import { markImageUsed } from './mark-used.js';
 import { checkPropagationSource } from './mount-propagation.js';
@@ -208,7 +209,8 @@ async function createHoldingLease(
     const staged: string[] = [];
     // The staging mounts are only needed while runc creates the container: undone either way.
     undo.push(() => unmountStaged(staged));
-    const mounts = await stageSubPathMounts(settings.mounts ?? [], p.dir, staged);
+    const withImages = await stageImageVolumes(settings.mounts ?? [], { store, snapshots }, p.dir, staged);
+    const mounts = await stageSubPathMounts(withImages.mounts, p.dir, staged);
     const anonymous = await imageVolumes(image.config, settings, p);
 
     const dns = settings.dns ?? (settings.network === 'bridge' ? {} : undefined);
@@ -272,7 +274,7 @@ async function createHoldingLease(
       name: settings.name,
       image: image.name,
       imageId: image.id,
-      chainIds: ids,
+      chainIds: [...new Set([...ids, ...withImages.chainIds])],
       settings,
       form: snapshots.form,
       stopSignal,

@@ -20,9 +20,9 @@ import {
 import type { ResolvedUser } from './user.js';
 
 export interface ContainerMount {
-  /** `bind`: a host path; `volume`: a directory berth keeps; `tmpfs`: memory. */
-  kind: 'bind' | 'volume' | 'tmpfs';
-  /** Host path (bind, volume); unused for tmpfs. */
+  /** `bind`: a host path; `volume`: a directory berth keeps; `tmpfs`: memory; `image`: an image's files, read-only. */
+  kind: 'bind' | 'volume' | 'tmpfs' | 'image';
+  /** Host path (bind, volume), image reference (image); unused for tmpfs. */
   source: string;
   destination: string;
   readOnly: boolean;
@@ -243,6 +243,7 @@ function mountsOf(settings: ContainerSettings, host: HostFacts): SpecMount[] {
     checkContainerPath(m.destination, 'mount destination');
     // create.ts stages every subPath; binding the volume root instead would expose all of it.
     if (m.subPath !== undefined) throw invalid(`the subPath of ${m.destination} was not resolved`);
+    if (m.kind === 'image') throw invalid(`the image volume at ${m.destination} was not mounted`);
     if (m.kind === 'tmpfs') {
       out.push({
         destination: m.destination,

@@ -146,7 +146,7 @@ describe('previous digests in index.json', () => {
 });
 
 describe('the controller side', () => {
-  it('collects the images manifests want and each Image keep', () => {
+  it('collects the images manifests want (image volumes too) and each Image keep', () => {
     const docs = [
       {
         kind: 'Image',
@@ -161,11 +161,15 @@ describe('the controller side', () => {
         spec: {
           initContainers: [{ name: 'i', image: 'r.lan/init:1' }],
           containers: [{ name: 'm', image: 'BAD REF' }],
+          volumes: [
+            { name: 'v', image: { reference: 'r.lan/data:2' } },
+            { name: 'e', emptyDir: {} },
+          ],
         },
       },
     ] as unknown as ManifestDoc[];
     const { wanted, keep } = imagesWanted(docs);
-    expect([...wanted].sort()).toEqual(['docker.io/library/busybox:latest', 'r.lan/init:1']);
+    expect([...wanted].sort()).toEqual(['docker.io/library/busybox:latest', 'r.lan/data:2', 'r.lan/init:1']);
     expect([...keep]).toEqual([['docker.io/library/busybox:latest', 2]]);
   });
 

@@ -1,0 +1,170 @@
+// Image volumes (Kubernetes' `volumes[].image`) end to end as root with real runc, conmon and
+// overlayfs: the image is pulled for the pod like a container's image; a two-layer image is an
+// overlay of its snapshots (a later layer's change and whiteout in effect), a one-layer image a
+// bind of its snapshot; read-only whatever the mount says; a subPath inside one works and one through a
+// symlink the image planted is refused; a missing image with pullPolicy Never makes the pod wait
+// naming it; nothing stays mounted once the pod is gone.
+import { mkdir, mkdtemp, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBerth } from '../helpers/cli.js';
+import { cleanUpHost } from '../helpers/host-cleanup.js';
+import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
+  root: true,
+});
+
+describe.skipIf(skip)('image volumes', () => {
+  let registry: TestRegistry;
+  let layout: Layout;
+  let work: string;
+  let dir: string;
+  let root: string;
+  let state: string;
+  let busybox: string;
+  let multi: string;
+  let single: string;
+  const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+  const sh = async (container: string, script: string) => {
+    const r = await berth('container', 'exec', container, '--', '/bin/sh', '-c', script);
+    expect(r.stderr).toBe('');
+    return r.stdout;
+  };
+  const applyOnly = async (files: Record<string, string>) => {
+    for (const f of await readdir(dir)) await rm(join(dir, f));
+    for (const [f, text] of Object.entries(files)) await writeFile(join(dir, f), text);
+    return berth('apply', dir);
+  };
+  const pod = (name: string, mounts: string, volumes: string) =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 1\n` +
+    `  containers:\n    - name: main\n      image: ${busybox}\n` +
+    `      command: ["/bin/sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]\n` +
+    `      volumeMounts: ${mounts}\n  volumes: ${volumes}\n`;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-image-volumes-'));
+    root = join(work, 'root');
+    state = join(work, 'state');
+    dir = join(work, 'manifests');
+    await mkdir(dir);
+    registry = await startRegistry();
+    layout = await createLayout();
+    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+    await buildImage(
+      layout,
+      'multi',
+      [
+        async (r) => {
+          await mkdir(join(r, 'data'));
+          await writeFile(join(r, 'data/a'), 'one\n');
+          await writeFile(join(r, 'data/gone'), 'x\n');
+        },
+        async (r) => {
+          await writeFile(join(r, 'data/a'), 'one-v2\n');
+          await writeFile(join(r, 'data/b'), 'two\n');
+          await writeFile(join(r, 'data/late'), 'read after the prune\n');
+          await unlink(join(r, 'data/gone'));
+          await symlink('/etc', join(r, 'data/evil'));
+        },
+      ],
+      { cmd: '/none' },
+    );
+    await buildImage(layout, 'single', [async (r) => writeFile(join(r, 'file'), 'single\n')], {
+      cmd: '/none',
+    });
+    busybox = `${registry.host}/iv/busybox:1`;
+    multi = `${registry.host}/iv/multi:1`;
+    single = `${registry.host}/iv/single:1`;
+    await pushImage(layout, 'busybox', busybox);
+    await pushImage(layout, 'multi', multi);
+    await pushImage(layout, 'single', single);
+  }, 240_000);
+  afterAll(async () => {
+    const { left, leaked } = await cleanUpHost({ berth, work, folders: [dir], forceFirst: true });
+    await registry?.stop();
+    await layout?.cleanup();
+    await rm(work, { recursive: true, force: true });
+    expect(left).toEqual([]);
+    expect(leaked).toEqual([]);
+  });
+
+  it("pulls the volume's image for the pod and mounts its merged layers read-only; a subPath inside it works", async () => {
+    const files = {
+      'iv.yaml': pod(
+        'iv',
+        '[{name: m, mountPath: /multi, readOnly: false}, {name: m, mountPath: /sub, subPath: data}, {name: s, mountPath: /single}]',
+        `[{name: m, image: {reference: ${multi}}}, {name: s, image: {reference: ${single}, pullPolicy: IfNotPresent}}]`,
+      ),
+    };
+    for (const [f, text] of Object.entries(files)) await writeFile(join(dir, f), text);
+    const plan = await berth('plan', dir);
+    expect(plan.stdout.split('\n').filter((l) => l.startsWith('pull'))).toEqual([
+      `pull         ${busybox}: not in the store (iv/main)`,
+      `pull         ${multi}: not in the store (iv/main)`,
+      `pull         ${single}: not in the store (iv/main)`,
+    ]);
+    const res = await berth('apply', dir);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(await sh('iv_main', 'cat /multi/data/a /multi/data/b /sub/b /single/file; ls /single')).toBe(
+      'one-v2\ntwo\ntwo\nsingle\nfile\n',
+    ); // data/gone: whited out by the second layer (ls below)
+    expect(
+      await sh(
+        'iv_main',
+        'for p in /multi/new /sub/new /single/new; do touch $p 2>/dev/null && echo written || echo refused; done',
+      ),
+    ).toBe('refused\nrefused\nrefused\n');
+    // The symlink the image planted resolves inside the container (its own /etc), never the host's.
+    expect(
+      await sh('iv_main', 'readlink /multi/data/evil; test -f /multi/data/evil/hostname && echo theirs'),
+    ).toBe('/etc\ntheirs\n');
+    expect((await berth('plan', dir)).code).toBe(0);
+    // The container stands on the volume's snapshots: removing the image (which frees what nothing
+    // else uses) and pruning leave them while it exists.
+    expect((await berth('image', 'rm', multi)).code).toBe(0);
+    expect((await berth('image', 'prune')).code).toBe(0);
+    expect(await sh('iv_main', 'ls /multi/data; cat /multi/data/late')).toBe(
+      'a\nb\nevil\nlate\nread after the prune\n',
+    );
+  });
+
+  it('a subPath through a symlink the image planted is refused; nothing is left mounted', async () => {
+    const res = await applyOnly({
+      'evil.yaml': pod(
+        'evil',
+        '[{name: m, mountPath: /x, subPath: data/evil}]',
+        `[{name: m, image: {reference: ${multi}}}]`,
+      ),
+    });
+    expect(res.code).toBe(1);
+    const bundle = /of (\S+)\/subpaths\/image-0 /.exec(res.stderr)?.[1] ?? '';
+    expect(bundle.startsWith(join(root, 'containers/'))).toBe(true);
+    expect(res.stderr).toBe(
+      `failed run          evil/main: new container: ERR_SUBPATH_UNSAFE: subPath "data/evil" of ${bundle}/subpaths/image-0 is a symbolic link\n`,
+    );
+    expect(JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout)).toEqual([]);
+  });
+
+  it('a missing image with pullPolicy Never: the pod waits, naming the image', async () => {
+    const absent = `${registry.host}/iv/absent:1`;
+    await applyOnly({});
+    await writeFile(
+      join(dir, 'never.yaml'),
+      pod(
+        'never',
+        '[{name: m, mountPath: /x}]',
+        `[{name: m, image: {reference: ${absent}, pullPolicy: Never}}]`,
+      ),
+    );
+    const plan = await berth('plan', dir);
+    expect(plan.stdout).toBe(
+      `wait         ${absent}: not in the store and pullPolicy is Never (never/main)\n` +
+        `wait         never: waiting for image ${absent}\n`,
+    );
+  });
+});
