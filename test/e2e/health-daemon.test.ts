@@ -190,6 +190,26 @@ describe.skipIf(skip)('health under the daemon: hooks, probes and dependencies t
     for (const f of ['hooked', 'after-started', 'after-ready']) await rm(join(dir, `${f}.yaml`));
     await until('removed', async () => (await views()).length === 0);
   }, 120_000);
+  it('an exec probe whose command leaves a background process holding its output is judged by its exit code', async () => {
+    const out = await outDir('bgprobe');
+    await writeFile(
+      join(dir, 'bgprobe.yaml'),
+      pod('bgprobe', {
+        out,
+        command: LOOP,
+        extra:
+          '      readinessProbe: {exec: {command: [sh, -c, "sleep 1000 & echo ok"]}, periodSeconds: 1, timeoutSeconds: 1}\n',
+      }),
+    );
+    const ready = await until('ready by an exec probe that forks', async () => {
+      const c = (await podView('bgprobe'))?.containers[0];
+      return c?.ready && c;
+    });
+    expect(ready.lastProbe).toMatchObject({ probe: 'readiness', ok: true, message: 'exit code 0: ok' });
+    await rm(join(dir, 'bgprobe.yaml'));
+    await until('bgprobe removed', async () => (await podView('bgprobe')) === undefined);
+  }, 60_000);
+
   it('a liveness kill runs preStop before the stop signal, then the container restarts; a failing preStop is an event', async () => {
     const out = await outDir('liveness');
     const order = join(out, 'order');

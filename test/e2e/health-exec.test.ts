@@ -98,8 +98,24 @@ describe.skipIf(skip)('health actions: exec', () => {
     expect(processes()).toEqual(['sleep 1000']);
   });
 
+  it('judges by the exit code: a command that leaves a background process holding its output passes at once', async () => {
+    const t0 = Date.now();
+    expect(await exec(['sh', '-c', 'sleep 1357 & echo ok'], 5000)).toEqual({
+      ok: true,
+      message: 'exit code 0: ok',
+    });
+    // Resolved on the exit, not at the timeout (5 s) the pipe's close would have waited for.
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(await exec(['sh', '-c', 'sleep 1358 & exit 4'], 5000)).toEqual({
+      ok: false,
+      message: 'exit code 4',
+    });
+    // The background processes stay in the container, as in Kubernetes; none of ours holds a pipe.
+    expect(processes().sort()).toEqual(['sleep 1000', 'sleep 1357', 'sleep 1358']);
+  });
+
   it('keeps its output bounded: an endless writer is only timed out', async () => {
     expect(await exec(['sh', '-c', 'yes'], 1000)).toEqual({ ok: false, message: 'timed out after 1 s' });
-    expect(processes()).toEqual(['sleep 1000']);
+    expect(processes().filter((p) => !p.startsWith('sleep 135'))).toEqual(['sleep 1000']);
   });
 });

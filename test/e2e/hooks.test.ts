@@ -330,6 +330,32 @@ describe.skipIf(skip)('lifecycle hooks', () => {
     expect(await processesRunning(marker)).toEqual([]);
   });
 
+  it('a postStart that leaves a background process holding its output succeeds at its exit; the process runs on in the container', async () => {
+    const dir = await manifests('bg');
+    const marker = ['sleep', '2468014'];
+    await writeFile(
+      join(dir, 'bg.yaml'),
+      podYaml('bg', {
+        grace: 8,
+        containers:
+          `    - name: main\n      image: ${image}\n      command: [sleep, "1000"]\n` +
+          `      lifecycle: {postStart: {exec: {command: [sh, -c, "${marker.join(' ')} & echo started"]}}}\n`,
+        volumes: '    []\n',
+      }),
+    );
+    const started = Date.now();
+    const r = await berth('apply', dir);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    // Judged at the hook's exit, not timed out at the grace period (8 s) for the open pipe.
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect((await pod('bg'))?.containers.map((c) => [c.name, c.state, c.restarts, c.lastError])).toEqual([
+      ['main', 'running', 0, null],
+    ]);
+    expect((await processesRunning(marker)).length).toBe(1);
+    expect((await removePod(dir, 'bg')).code).toBe(0);
+    expect(await processesRunning(marker)).toEqual([]);
+  });
+
   it('hostile: a postStart that never exits fails at the grace period, and leaves no process', async () => {
     const dir = await manifests('never');
     const marker = ['sleep', '9753197'];
