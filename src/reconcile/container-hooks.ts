@@ -33,7 +33,7 @@ export interface HookDeps {
   attachments?: string;
   /** Berth is stopping: a hook under way is cut. */
   signal?: AbortSignal;
-  /** A preStop hook failed (the stop went on): the daemon records a PreStopFailed event. */
+  /** A preStop hook failed (the stop went on): apply and the daemon record a PreStopFailed event. */
   onPreStopFailed?(c: HookedContainer, reason: string): void;
   now?: () => number;
 }

@@ -63,7 +63,7 @@ export interface ExecuteDeps {
   signal?: AbortSignal;
   /** Runs lifecycle hooks' actions (health/actions; hook-runner.ts makes the default). */
   runAction?: RunAction;
-  /** A preStop hook failed; the stop went on (the daemon records it as an event). */
+  /** A preStop hook failed; the stop went on (apply and the daemon record it as an event). */
   onPreStopFailed?: HookDeps['onPreStopFailed'];
 }
 
