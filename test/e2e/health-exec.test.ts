@@ -1,6 +1,7 @@
 // The exec handler of probe and hook actions (src/health/actions/exec.ts) in a real container
-// (runc, conmon, busybox): exit codes and output, the container's env, and a command that hangs
-// killed at its timeout with every process it started, none left in the container.
+// (runc, conmon, busybox): exit codes and output, the container's env, a command judged at its exit
+// though a background process it left holds its output (which runs on in the container), and a
+// command that hangs killed at its timeout with every process it started, none left in the container.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
