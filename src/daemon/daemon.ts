@@ -12,6 +12,7 @@ import { basename, dirname, resolve, sep } from 'node:path';
 import { watch } from 'chokidar';
 import { eventsRoute } from '../api/events-route.js';
 import { type ApiServer, type Routes, serveApi } from '../api/server.js';
+import { eventOfPreStopFailure } from '../events/from-reconcile.js';
 import type { EventRing } from '../events/ring.js';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
@@ -84,7 +85,11 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     passEvents?.onDone(a, err);
     o.execute.onDone?.(a, err);
   };
-  const execute = { ...o.execute, onDone, waitForInit: false, signal: o.signal };
+  const onPreStopFailed: typeof o.execute.onPreStopFailed = (c, reason) => {
+    if (o.events) o.events.emit(eventOfPreStopFailure(c, reason));
+    o.execute.onPreStopFailed?.(c, reason);
+  };
+  const execute = { ...o.execute, onDone, onPreStopFailed, waitForInit: false, signal: o.signal };
   const pipelines = openPipelines(r, execute, trigger);
   const waiters = createApplyWaiters();
   let lastPass: LastPass | undefined;

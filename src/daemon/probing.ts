@@ -5,12 +5,13 @@
 // pass, which restarts it per restartPolicy.
 import { join } from 'node:path';
 import type { EventSink } from '../events/event.js';
+import { eventOfPreStopFailure } from '../events/from-reconcile.js';
 import { createRunAction } from '../health/actions/run-action.js';
 import { healthPath } from '../health/health-file.js';
 import { probeTargets } from '../health/probe-targets.js';
 import { createProber } from '../health/prober.js';
 import { makeDirs } from '../lib/make-dirs.js';
-import { stopWithPreStop } from '../reconcile/container-hooks.js';
+import { type HookedContainer, stopWithPreStop } from '../reconcile/container-hooks.js';
 import type { PassResult } from '../reconcile/loop.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 
@@ -31,7 +32,13 @@ export async function openProbing(o: {
   const pidDir = join(o.state, 'probes');
   await makeDirs(pidDir);
   const runAction = createRunAction({ runc: o.rt.runc, pidDir, userAgent: o.userAgent });
-  const hooks = { rt: o.rt, runAction, ...(o.attachments ? { attachments: o.attachments } : {}) };
+  const hooks = {
+    rt: o.rt,
+    runAction,
+    ...(o.attachments ? { attachments: o.attachments } : {}),
+    // A liveness kill's preStop failing is told as any other's.
+    onPreStopFailed: (c: HookedContainer, reason: string) => o.events.emit(eventOfPreStopFailure(c, reason)),
+  };
   const prober = createProber({
     runAction,
     stop: async (name, grace) => {

@@ -68,6 +68,20 @@ export function eventOfAction(a: Action, error?: unknown): BerthEventInput | und
   }
 }
 
+/** A preStop hook that failed (the stop went on, as the kubelet's FailedPreStopHook). */
+export function eventOfPreStopFailure(
+  c: { pod: string; container: string; id: string },
+  reason: string,
+): BerthEventInput {
+  return {
+    type: 'container',
+    object: `${c.pod}/${c.container}`,
+    reason: 'PreStopFailed',
+    message: reason,
+    attributes: { pod: c.pod, container: c.container, id: c.id },
+  };
+}
+
 const isOwned = (c: ObservedContainer) => c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS;
 
 /** Containers that were running at the last observation and have ended since. */

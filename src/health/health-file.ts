@@ -54,17 +54,22 @@ export interface Readiness {
   why?: string;
 }
 
+/** Why a running container is neither started nor ready while its postStart hook runs. */
+export const POST_START_RUNNING = 'postStart hook running';
+
 /**
- * Whether a container counts as started and ready: not running is neither; with no startup or
+ * Whether a container counts as started and ready: not running is neither; running while its
+ * postStart hook runs is neither (as the kubelet: started and probed only once it returned); with no startup or
  * readiness probe, running is both (as in Kubernetes); with probes, only what the prober (the
  * daemon) found for this very container counts.
  */
 export function readinessOf(
   c: { runtimeName: string; probes?: ContainerProbes },
-  observed: { id: string; running: boolean },
+  observed: { id: string; running: boolean; postStartRunning?: boolean },
   health: HealthFile | undefined,
 ): Readiness {
   if (!observed.running) return { started: false, ready: false, why: 'not running' };
+  if (observed.postStartRunning) return { started: false, ready: false, why: POST_START_RUNNING };
   const p = c.probes ?? {};
   if (!p.startup && !p.readiness) return { started: true, ready: true };
   const h = health?.containers[c.runtimeName];

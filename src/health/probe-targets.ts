@@ -2,7 +2,8 @@
 // manifest whose desired spec has probes (app containers and native sidecars; Kubernetes allows
 // none on other init containers). Network actions go to the pod's bridge address, to 127.0.0.1 for
 // a hostNetwork pod, and nowhere for a pod without an address (its loopback-only netns cannot be
-// reached from the daemon: such probes fail saying so; exec probes work). Pure.
+// reached from the daemon: such probes fail saying so; exec probes work). A container whose
+// postStart hook has not returned is not probed yet (as the kubelet). Pure.
 import type { ActionTarget } from './action.js';
 import type { ContainerProbes } from './probe-spec.js';
 
@@ -40,6 +41,7 @@ interface ObservedLike {
   name: string;
   state: string;
   startedAt: string | null;
+  postStartRunning?: boolean;
 }
 
 export function probeTargets(
@@ -48,7 +50,9 @@ export function probeTargets(
   /** Pod name → its bridge address. */
   addresses: ReadonlyMap<string, string>,
 ): ProbeTarget[] {
-  const running = new Map(observed.filter((o) => o.state === 'running').map((o) => [o.name, o]));
+  const running = new Map(
+    observed.filter((o) => o.state === 'running' && !o.postStartRunning).map((o) => [o.name, o]),
+  );
   const out: ProbeTarget[] = [];
   for (const pod of desired.pods) {
     const address = pod.hostNetwork ? '127.0.0.1' : (addresses.get(pod.name) ?? '');

@@ -33,7 +33,16 @@ export interface HookDeps {
   attachments?: string;
   /** Berth is stopping: a hook under way is cut. */
   signal?: AbortSignal;
+  /** A preStop hook failed (the stop went on): apply and the daemon record a PreStopFailed event. */
+  onPreStopFailed?(c: HookedContainer, reason: string): void;
   now?: () => number;
+}
+
+/** The container a hook ran in, as events name it. */
+export interface HookedContainer {
+  pod: string;
+  container: string;
+  id: string;
 }
 
 /** How long past its deadline a hook is waited for before it is given up. */
@@ -76,7 +85,8 @@ async function targetOf(deps: HookDeps, r: ContainerRecord): Promise<ActionTarge
 /**
  * Stop container `name` as the kubelet kills one: its preStop hook (when it is running and has one)
  * for at most the grace period, then the stop signal with what is left of it (at least 2 s), then
- * SIGKILL. A preStop that fails is reported through `onHookFailed` and the stop goes on.
+ * SIGKILL. A preStop that fails is reported through `onHookFailed` and `deps.onPreStopFailed`, and
+ * the stop goes on.
  */
 export async function stopWithPreStop(
   deps: HookDeps,
@@ -92,7 +102,18 @@ export async function stopWithPreStop(
   if (preStop && (await containerStatus(deps.rt, r)).state === 'running') {
     const started = now();
     const result = await runBounded(deps, preStop, await targetOf(deps, r), graceSeconds * 1000);
-    if (!result.ok) onHookFailed?.(describeHookFailure('preStop', result));
+    if (!result.ok) {
+      const reason = describeHookFailure('preStop', result);
+      onHookFailed?.(reason);
+      deps.onPreStopFailed?.(
+        {
+          pod: r.annotations?.[ANNOTATION.pod] ?? r.name,
+          container: r.annotations?.[ANNOTATION.container] ?? r.name,
+          id: r.id,
+        },
+        reason,
+      );
+    }
     grace = graceAfterPreStop(graceSeconds, now() - started);
   }
   return stopContainer(deps.rt, r.id, grace);

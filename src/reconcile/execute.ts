@@ -33,6 +33,7 @@ import { defaultRunAction } from './hook-runner.js';
 import { type Action, ANNOTATION, OWNER_MANIFESTS } from './plan.js';
 import { needsPodAddress, podAddressOf, withPodAddress } from './pod-address.js';
 import { setUpPod, tearDownPod } from './pods.js';
+import { clearPostStart, markPostStart, postStartDir } from './post-start-marks.js';
 import { canonicalSpec, specHash } from './spec-hash.js';
 import type { TaskOutcome, TaskReport, Tasks } from './tasks.js';
 
@@ -62,6 +63,8 @@ export interface ExecuteDeps {
   signal?: AbortSignal;
   /** Runs lifecycle hooks' actions (health/actions; hook-runner.ts makes the default). */
   runAction?: RunAction;
+  /** A preStop hook failed; the stop went on (apply and the daemon record it as an event). */
+  onPreStopFailed?: HookDeps['onPreStopFailed'];
 }
 
 export type ExecuteResult = TaskOutcome;
@@ -167,6 +170,7 @@ function hookDeps(deps: ExecuteDeps): HookDeps {
     runAction: deps.runAction ?? defaultRunAction(deps.rt),
     ...(deps.host.attachments ? { attachments: deps.host.attachments } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
+    ...(deps.onPreStopFailed ? { onPreStopFailed: deps.onPreStopFailed } : {}),
   };
 }
 
@@ -234,10 +238,18 @@ async function runOne(
           [ANNOTATION.backoff]: String(a.backoffMs),
           [ANNOTATION.grace]: String(graceSeconds),
         });
-        await startCreated(rt, created);
+        // Marked before it starts: no pass sees it running, started, before its postStart returned.
+        if (c.lifecycle?.postStart) await markPostStart(postStartDir(rt.paths), created.id);
+        await startCreated(rt, created).catch(async (err) => {
+          await clearPostStart(postStartDir(rt.paths), created.id);
+          throw err;
+        });
         return created.id;
       });
-      if (c.lifecycle?.postStart) await runPostStart(hookDeps(deps), id, graceSeconds);
+      if (c.lifecycle?.postStart)
+        await runPostStart(hookDeps(deps), id, graceSeconds).finally(() =>
+          clearPostStart(postStartDir(rt.paths), id),
+        );
       if (a.waitForExit && deps.waitForInit !== false) await waitForExit(deps, c.runtimeName);
       return;
     }

@@ -21,7 +21,7 @@ export interface HealthView {
 
 export function healthViewOf(
   c: { runtimeName: string; probes: ProbeKind[] },
-  observed: { id: string; running: boolean },
+  observed: { id: string; running: boolean; postStartRunning?: boolean },
   health: HealthFile | undefined,
 ): HealthView {
   // readinessOf asks only which probes there are.

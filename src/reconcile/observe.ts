@@ -15,6 +15,7 @@ import { observeHealth } from './observe-health.js';
 import type { ObservedState } from './plan.js';
 import { type PodView, podViews } from './pod-views.js';
 import { observeSandboxes } from './pods.js';
+import { isPostStartRunning, postStartDir } from './post-start-marks.js';
 import type { StatusFile } from './status-file.js';
 
 /**
@@ -51,9 +52,11 @@ export async function observe(
   // Records are read once a pass (the containers and the bad ones alike), through the daemon's cache.
   const { records, bad } = readRecordsReport(rt.paths.containers, rt.fileCache);
   const [images, sandboxes] = await Promise.all([store.listImages(), observeSandboxes(host, rt.fileCache)]);
+  const marks = postStartDir(rt.paths);
   const containers = await Promise.all(
     records.map(async (r) => {
       const s = await containerStatus(rt, r);
+      const hooked = s.state === 'running' && isPostStartRunning(marks, r.id);
       return {
         id: r.id,
         name: r.name,
@@ -64,6 +67,7 @@ export async function observe(
         annotations: r.annotations ?? {},
         reason: s.reason ?? null,
         oomKilled: s.oomKilled,
+        ...(hooked ? { postStartRunning: true } : {}),
       };
     }),
   );
@@ -85,8 +89,13 @@ export async function observe(
 export async function observePods(rt: RuntimeDeps, status: StatusFile): Promise<PodView[]> {
   // Through the daemon's cache too: `GET /v1/pods` and each scrape of /metrics ask this.
   const { records } = readRecordsReport(rt.paths.containers, rt.fileCache);
+  const marks = postStartDir(rt.paths);
   const observed = await Promise.all(
-    records.map(async (record) => ({ record, status: await containerStatus(rt, record) })),
+    records.map(async (record) => {
+      const status = await containerStatus(rt, record);
+      const hooked = status.state === 'running' && isPostStartRunning(marks, record.id);
+      return { record, status, ...(hooked ? { postStartRunning: true } : {}) };
+    }),
   );
   const attached = rt.network ? await (await rt.network()).list() : [];
   const addresses = new Map(

@@ -40,8 +40,13 @@ function readinessIn(
   o: ObservedContainer,
   health: HealthFile | undefined,
 ): Readiness {
-  const observed = { id: o.id, running: o.state === 'running' };
+  const observed = {
+    id: o.id,
+    running: o.state === 'running',
+    ...(o.postStartRunning ? { postStartRunning: true } : {}),
+  };
   if (c) return readinessOf(c, observed, health);
+  if (observed.running && o.postStartRunning) return readinessOf({ runtimeName }, observed, undefined);
   const h = health?.containers[runtimeName];
   if (observed.running && h?.id === o.id)
     return { started: h.started, ready: h.ready, why: h.started ? 'not ready' : 'not started' };

@@ -48,6 +48,8 @@ export interface ObservedContainer {
   reason?: ContainerStatus['reason'];
   /** The kernel's OOM killer ended it. */
   oomKilled?: boolean;
+  /** It runs, but its postStart hook has not returned yet (post-start-marks.ts). */
+  postStartRunning?: boolean;
 }
 
 export interface ObservedState {

@@ -60,6 +60,8 @@ export interface PodView {
 export interface ObservedRecord {
   record: ContainerRecord;
   status: ContainerStatus;
+  /** Its postStart hook is running (post-start-marks.ts). */
+  postStartRunning?: boolean;
 }
 
 function phaseOf(app: ContainerView[]): PodView['phase'] {
@@ -116,7 +118,11 @@ export function podViews(
         failure?.container === container ? failure.error : (imageErrors.get(`${name}/${container}`) ?? null);
       const hv = healthViewOf(
         { runtimeName: o?.record.name ?? `${name}_${container}`, probes: known?.probes?.[container] ?? [] },
-        { id: o?.record.id ?? '', running: o?.status.state === 'running' },
+        {
+          id: o?.record.id ?? '',
+          running: o?.status.state === 'running',
+          ...(o?.postStartRunning ? { postStartRunning: true } : {}),
+        },
         health,
       );
       // A container liveness stopped: that is its last error (its exit code says less).

@@ -1,6 +1,7 @@
 // The exec handler of probe and hook actions (src/health/actions/exec.ts) in a real container
-// (runc, conmon, busybox): exit codes and output, the container's env, and a command that hangs
-// killed at its timeout with every process it started, none left in the container.
+// (runc, conmon, busybox): exit codes and output, the container's env, a command judged at its exit
+// though a background process it left holds its output (which runs on in the container), and a
+// command that hangs killed at its timeout with every process it started, none left in the container.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -98,8 +99,24 @@ describe.skipIf(skip)('health actions: exec', () => {
     expect(processes()).toEqual(['sleep 1000']);
   });
 
+  it('judges by the exit code: a command that leaves a background process holding its output passes at once', async () => {
+    const t0 = Date.now();
+    expect(await exec(['sh', '-c', 'sleep 1357 & echo ok'], 5000)).toEqual({
+      ok: true,
+      message: 'exit code 0: ok',
+    });
+    // Resolved on the exit, not at the timeout (5 s) the pipe's close would have waited for.
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(await exec(['sh', '-c', 'sleep 1358 & exit 4'], 5000)).toEqual({
+      ok: false,
+      message: 'exit code 4',
+    });
+    // The background processes stay in the container, as in Kubernetes; none of ours holds a pipe.
+    expect(processes().sort()).toEqual(['sleep 1000', 'sleep 1357', 'sleep 1358']);
+  });
+
   it('keeps its output bounded: an endless writer is only timed out', async () => {
     expect(await exec(['sh', '-c', 'yes'], 1000)).toEqual({ ok: false, message: 'timed out after 1 s' });
-    expect(processes()).toEqual(['sleep 1000']);
+    expect(processes().filter((p) => !p.startsWith('sleep 135'))).toEqual(['sleep 1000']);
   });
 });

@@ -122,6 +122,35 @@ describe.skipIf(skip)('lifecycle hooks', () => {
     expect(await readFile(join(out, 'seen'), 'utf8')).toBe('from-prestop\n');
   });
 
+  it('a failing preStop: the stop goes on, told by a PreStopFailed event', async () => {
+    const dir = await manifests('prestopfail');
+    const out = await outDir('prestopfail');
+    await writeFile(
+      join(dir, 'prestopfail.yaml'),
+      podYaml('prestopfail', {
+        grace: 10,
+        containers:
+          `    - name: main\n      image: ${image}\n` +
+          `      command: [sh, -c, "trap 'echo term > /out/seen; exit 0' TERM; while true; do sleep 0.1; done"]\n` +
+          `      lifecycle: {preStop: {exec: {command: [sh, -c, "echo failing; exit 5"]}}}\n` +
+          `      volumeMounts: [{name: out, mountPath: /out}]\n`,
+        volumes: `    - {name: out, hostPath: {path: ${out}}}\n`,
+      }),
+    );
+    await applied(dir);
+    expect((await removePod(dir, 'prestopfail')).code).toBe(0);
+    expect(await readFile(join(out, 'seen'), 'utf8')).toBe('term\n');
+    const events = (
+      await berth('events', '--until', '0s', '--output', 'json', '--filter', 'pod=prestopfail')
+    ).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { reason: string; object: string; message: string });
+    expect(events.filter((e) => e.reason === 'PreStopFailed').map((e) => [e.object, e.message])).toEqual([
+      ['prestopfail/main', 'preStop hook failed: exit code 5: failing'],
+    ]);
+  });
+
   it('a preStop that never ends is cut at the grace period (2 s): TERM then, no process left', async () => {
     const dir = await manifests('hang');
     const out = await outDir('hang');
@@ -298,6 +327,32 @@ describe.skipIf(skip)('lifecycle hooks', () => {
     // (3 s) and its slack (3 s), the stop (2 s), with margin for a loaded host.
     expect(Date.now() - started).toBeLessThan(25_000);
     expect((await removePod(dir, 'forker')).code).toBe(0);
+    expect(await processesRunning(marker)).toEqual([]);
+  });
+
+  it('a postStart that leaves a background process holding its output succeeds at its exit; the process runs on in the container', async () => {
+    const dir = await manifests('bg');
+    const marker = ['sleep', '2468014'];
+    await writeFile(
+      join(dir, 'bg.yaml'),
+      podYaml('bg', {
+        grace: 8,
+        containers:
+          `    - name: main\n      image: ${image}\n      command: [sleep, "1000"]\n` +
+          `      lifecycle: {postStart: {exec: {command: [sh, -c, "${marker.join(' ')} & echo started"]}}}\n`,
+        volumes: '    []\n',
+      }),
+    );
+    const started = Date.now();
+    const r = await berth('apply', dir);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    // Judged at the hook's exit, not timed out at the grace period (8 s) for the open pipe.
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect((await pod('bg'))?.containers.map((c) => [c.name, c.state, c.restarts, c.lastError])).toEqual([
+      ['main', 'running', 0, null],
+    ]);
+    expect((await processesRunning(marker)).length).toBe(1);
+    expect((await removePod(dir, 'bg')).code).toBe(0);
     expect(await processesRunning(marker)).toEqual([]);
   });
 

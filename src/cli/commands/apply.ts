@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { callDaemon, socketPath } from '../../api/client.js';
-import { eventOfAction } from '../../events/from-reconcile.js';
+import { eventOfAction, eventOfPreStopFailure } from '../../events/from-reconcile.js';
 import { BerthError, formatErrorLine } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { isError } from '../../manifest/severity.js';
@@ -64,6 +64,7 @@ export const applyCommand: Command = {
             if (e) events.emit(e);
             if (!json && !err) ctx.stdout.write(`${formatAction(a)}\n`);
           },
+          onPreStopFailed: (c, reason) => events.emit(eventOfPreStopFailure(c, reason)),
         },
         { retryNow: true },
       );

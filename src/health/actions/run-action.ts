@@ -2,6 +2,7 @@
 // resolves the target (the action's host or the pod's address, named ports), bounds the action by
 // its timeout and the caller's signal, and dispatches by kind to exactly one handler. It never
 // rejects: every failure is an ActionResult with ok false.
+import { findOnPath } from '../../runtime/tool.js';
 import type { HandlerAction, RunAction } from '../action.js';
 import { createDeadline } from './deadline.js';
 import { resolveEndpoint } from './endpoint.js';
@@ -19,7 +20,9 @@ export interface RunActionDeps {
   userAgent: string;
 }
 
-export function createRunAction(deps: RunActionDeps): RunAction {
+export function createRunAction(given: RunActionDeps): RunAction {
+  // conmon (exec actions) wants its runtime's full path: looked up once.
+  const deps = { ...given, runc: { ...given.runc, bin: findOnPath(given.runc.bin) } };
   return async (action, target, o) => {
     const deadline = createDeadline(o.timeoutMs, o.signal);
     const run = handlers[action.kind] as Handler<HandlerAction>;

@@ -1,0 +1,63 @@
+// `<state>/poststart/<container id>`: a container whose postStart hook is still running. Until it
+// returns, Kubernetes counts the container neither started nor ready and runs none of its probes,
+// though its process runs; `ps`, the planner's dependency gates and the prober live in other
+// processes than the hook (apply, the daemon's tasks), so the fact is a file. It is written before
+// the container starts (no pass can see it running without it) and removed when the hook ends;
+// it holds the owner token of the berth that runs the hook (lib/process.ts), and counts only while
+// that very process lives: a berth killed mid-hook leaves a mark that no longer counts.
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { makeDirs } from '../lib/make-dirs.js';
+import { isOwnerAlive, ownerToken } from '../lib/process.js';
+import type { RuntimePaths } from '../runtime/paths.js';
+
+/** The marks' directory: under --state (a reboot ends every hook), beside conmon's exit files. */
+export function postStartDir(paths: Pick<RuntimePaths, 'exits'>): string {
+  return join(dirname(paths.exits), 'poststart');
+}
+
+/** Mark container `id`'s postStart as running (by this process). */
+export async function markPostStart(dir: string, id: string): Promise<void> {
+  if (!isPlainName(id)) return;
+  await makeDirs(dir, 0o700);
+  await writeFile(join(dir, id), ownerToken(), { mode: 0o600 });
+}
+
+/** Its postStart has ended (or never ran). */
+export async function clearPostStart(dir: string, id: string): Promise<void> {
+  if (!isPlainName(id)) return;
+  await rm(join(dir, id), { force: true });
+}
+
+/** An owner token is `<pid>-<start>-<boot>`: well under this. */
+const MAX_MARK_BYTES = 64;
+
+/** A container id as a file name: never a path. */
+const isPlainName = (id: string) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(id);
+
+/**
+ * Whether container `id`'s postStart is running: marked by a berth that still runs. The mark is
+ * read as observe-health.ts reads health.json: a regular file only, no symlink followed, no FIFO
+ * waited on, a few bytes at most (a token is under 64), so nothing planted there hangs a pass.
+ */
+export function isPostStartRunning(dir: string, id: string): boolean {
+  if (!isPlainName(id)) return false;
+  let fd: number;
+  try {
+    fd = openSync(join(dir, id), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_MARK_BYTES) return false;
+    const buf = Buffer.alloc(MAX_MARK_BYTES);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return isOwnerAlive(buf.subarray(0, n).toString('utf8').trim());
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
