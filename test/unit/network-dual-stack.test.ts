@@ -45,6 +45,22 @@ describe('IPv6 subnets', () => {
         expect.objectContaining({ code: 'ERR_NETWORK_CONFIG' }),
       );
   });
+  it('a non-canonical ipv6Subnet (leading zeros, upper case, zero groups) is kept in the short form', () => {
+    // ip6tables-save, host-local and the bridge print the short form: the rules berth writes and
+    // reads back, and what ls/inspect show, must name the subnet the same way.
+    for (const text of [
+      'fd39:0880::/64',
+      'FD39:880::/64',
+      'fd39:880:0:0::/64',
+      'fd39:0880:0000:0000:0000:0000:0000:0000/64',
+    ])
+      expect(checkNetworkSettings({ ...NET, ipv6Subnet: text }).ipv6Subnet).toBe('fd39:880::/64');
+    const net = checkNetworkSettings({ ...NET, ipv6Subnet: 'FD39:0880::/64' });
+    expect(networkRules(net, 6)[0]?.spec.slice(0, 4)).toEqual(['-s', 'fd39:880::/64', '!', '-d']);
+    expect(pluginChain(net, '/s/ipam', [])[0]?.ipam).toMatchObject({
+      ranges: [[{ subnet: '10.89.0.0/16' }], [{ subnet: 'fd39:880::/64' }]],
+    });
+  });
 });
 
 describe('dual stack in the plugin chain and the names', () => {
