@@ -3,7 +3,8 @@
 // (conflist.ts, cni-exec.ts), the address and ports recorded (attachments.ts), every holder's
 // /etc/hosts rewritten (names follow pods without restarts); detach = DEL with the recorded
 // result, the record gone, names rewritten, and the bridge with its rules removed once no veth is
-// left on it (host-rules.ts).
+// left on it (host-rules.ts). The network's own rules are read and made beside the chain's first
+// plugin, and removed beside the DEL of the bridge's last pod: no plugin reads them.
 //
 // Invariants: attach and detach of one bridge run one at a time on the host (a lock under
 // /run/berth-networks taken by every berth root using that bridge), so a bridge is never removed
@@ -27,15 +28,18 @@ import {
   addressesOf,
   addressOf,
   type CniResult,
+  hostVethsOf,
   pluginChain,
   pluginInput,
   portmapChainOf,
 } from './conflist.js';
 import {
   ensureNetworkRules,
+  isLastOnBridge,
   prepareBridge,
   readSnapshots,
   removeIdleBridge,
+  removeNetworkRules,
   ruleFamilies,
 } from './host-rules.js';
 import { rewriteInPlace } from './hosts-file.js';
@@ -97,12 +101,22 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     }
   }
 
-  const callChain = async (a: Attachment, command: 'ADD' | 'DEL'): Promise<CniResult | undefined> => {
+  /**
+   * The chain, in order for ADD and in reverse for DEL (as the CNI spec runs a list). `before`,
+   * when given, is awaited after the first plugin and before the next: what the next ones need
+   * of the host (portmap: no stale chain of this key) is done meanwhile.
+   */
+  const callChain = async (
+    a: Attachment,
+    command: 'ADD' | 'DEL',
+    before?: Promise<unknown>,
+  ): Promise<CniResult | undefined> => {
     const chain = pluginChain(net, dirs.ipam, a.ports);
     const netns = command === 'DEL' && !(await isMountPoint(a.netns)) ? '' : a.netns;
     let result: CniResult | undefined = command === 'DEL' ? a.result : undefined;
     const path = await pathOfPlugins();
-    for (const conf of command === 'ADD' ? chain : [...chain].reverse()) {
+    for (const [i, conf] of (command === 'ADD' ? chain : [...chain].reverse()).entries()) {
+      if (i === 1) await before;
       const out = await execPlugin({
         ...(path ? { path } : {}),
         binDir,
@@ -170,19 +184,26 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
         await refreshNames();
         return updated;
       }
-      // The host's rules, read once for this attach (a save per family, not one per question).
-      const rules = await readSnapshots(ruleFamilies(net));
+      // The host's rules, read once for this attach (a save per family, not one per question),
+      // while the records are read and the bridge plugin runs: only portmap (after it) and the
+      // network's own rules (before attach returns) need them.
+      const rules = readSnapshots(ruleFamilies(net));
       // Rules of this key with no record: cleared even when refused below, so none stays behind.
-      if (!existing && req.ports.length > 0) await clearPortRules(req, rules);
+      const stale = rules.then((r) =>
+        !existing && req.ports.length > 0 ? clearPortRules(req, r) : undefined,
+      );
+      stale.catch(() => undefined); // awaited below
       const others = (await listAttachments(dirs.attachments)).filter((a) => a.key !== req.key);
       const clash = findPortConflict(
         req.ports,
         others.map((a) => ({ owner: `${a.owner.kind} ${a.owner.name}`, ports: a.ports })),
       );
-      if (clash)
+      if (clash) {
+        await stale;
         throw conflict(
           `${req.owner.kind} ${req.owner.name}: host port ${describePort(clash.port)} is already published by ${clash.owner}`,
         );
+      }
       // What a killed attempt (or other ports) left.
       if (existing) await callChain(existing, 'DEL');
       const adding: Attachment = {
@@ -196,8 +217,18 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
         aliases: req.aliases ?? [],
       };
       await writeAttachment(dirs.attachments, adding);
-      await Promise.all([ensureNetworkRules(net, rules), prepareBridge(net)]);
-      const result = (await callChain(adding, 'ADD')) ?? {};
+      // NAT and forwarding are made beside the chain (no plugin of it reads them; the container
+      // starts only once attach returns), the bridge plugin beside the save and restore.
+      const hostRules = rules.then((r) => ensureNetworkRules(net, r));
+      hostRules.catch(() => undefined); // awaited below
+      let result: CniResult;
+      try {
+        await prepareBridge(net);
+        result = (await callChain(adding, 'ADD', stale)) ?? {};
+      } finally {
+        await Promise.allSettled([stale, hostRules]);
+      }
+      await Promise.all([stale, hostRules]);
       const ip = addressOf(result);
       if (!ip) throw new BerthError('ERR_CNI', 'internal', `CNI ADD for ${req.key} gave no IPv4 address`);
       const ready: Attachment = { ...adding, state: 'ready', ip, ips: addressesOf(result), result };
@@ -213,13 +244,24 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     await locked(async () => {
       const existing = await readAttachment(dirs.attachments, key);
       if (!existing) return;
-      await callChain(existing, 'DEL');
+      // The bridge's last pod (no other port on it; the lock keeps any from coming): the
+      // network's rules go beside the DEL chain instead of after it.
+      const last = await isLastOnBridge(net.bridge, hostVethsOf(existing.result ?? {}, net.bridge));
+      const rulesGone = last ? removeNetworkRules(net) : undefined;
+      rulesGone?.catch(() => undefined); // awaited below
+      try {
+        await callChain(existing, 'DEL');
+      } finally {
+        await rulesGone?.catch(() => undefined);
+      }
       await removeAttachment(dirs.attachments, key);
       await refreshNames();
       // Nothing of this root on the network: its IPAM state and records go too (none to leak).
       if ((await listAttachments(dirs.attachments)).length === 0)
         await rm(dirs.dir, { recursive: true, force: true });
-      await removeIdleBridge(net);
+      await rulesGone;
+      if (!(await removeIdleBridge(net, { rulesGone: last })) && last)
+        await ensureNetworkRules(net, await readSnapshots(ruleFamilies(net))); // not the last after all
     });
   }
 

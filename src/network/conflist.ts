@@ -78,6 +78,11 @@ export function addressesOf(result: CniResult): string[] {
   return [...all.filter((a) => !a.includes(':')), ...all.filter((a) => a.includes(':'))];
 }
 
+/** The host ends of the pod's veths in an ADD result: interfaces outside the pod that are not the bridge. */
+export function hostVethsOf(result: CniResult, bridge: string): string[] {
+  return (result.interfaces ?? []).filter((i) => !i.sandbox && i.name !== bridge).map((i) => i.name);
+}
+
 /** The DNAT chain portmap names for a container (its `CNI-DN-` + sha512(network + id), cut to 28). */
 export function portmapChainOf(network: string, containerId: string): string {
   return `CNI-DN-${createHash('sha512')

@@ -154,15 +154,27 @@ export async function prepareBridge(net: NetworkSettings): Promise<void> {
   await writeFile(`/proc/sys/net/ipv6/conf/${net.bridge}/accept_dad`, '0\n');
 }
 
-/** The bridge and the network's rules go once no veth is left on it (another root's pods included). */
-export async function removeIdleBridge(net: NetworkSettings): Promise<boolean> {
+/**
+ * The bridge and the network's rules go once no veth is left on it (another root's pods included);
+ * `rulesGone`: the caller removed the rules already.
+ */
+export async function removeIdleBridge(
+  net: NetworkSettings,
+  o: { rulesGone?: boolean } = {},
+): Promise<boolean> {
   const ports = await bridgePorts(net.bridge);
   if (ports && ports.length > 0) return false;
   await Promise.all([
     ports
       ? runTool('ip', ['link', 'del', net.bridge], `removing bridge ${net.bridge}`, { code: 'ERR_NETWORK' })
       : undefined,
-    removeNetworkRules(net),
+    o.rulesGone ? undefined : removeNetworkRules(net),
   ]);
   return true;
+}
+
+/** Whether the bridge has no port but `ours` (the host ends of the pod's veths): its last pod. */
+export async function isLastOnBridge(bridge: string, ours: string[]): Promise<boolean> {
+  const ports = await bridgePorts(bridge);
+  return ports !== undefined && ours.length > 0 && ports.every((p) => ours.includes(p));
 }

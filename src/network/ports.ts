@@ -30,10 +30,13 @@ export function publishedPorts(ports: ManifestPort[]): PortMapping[] {
     }));
 }
 
+/** Every address: none given, or 0.0.0.0 (portmap matches no destination for it either). */
+const isEveryAddress = (hostIP: string) => hostIP === '' || hostIP === '0.0.0.0';
+
 const overlaps = (a: PortMapping, b: PortMapping) =>
   a.hostPort === b.hostPort &&
   a.protocol === b.protocol &&
-  (a.hostIP === '' || b.hostIP === '' || a.hostIP === b.hostIP);
+  (isEveryAddress(a.hostIP) || isEveryAddress(b.hostIP) || a.hostIP === b.hostIP);
 
 export const describePort = (p: PortMapping) => `${p.hostIP || '0.0.0.0'}:${p.hostPort}/${p.protocol}`;
 

@@ -61,11 +61,12 @@ export function checkNetworkSettings(s: NetworkSettings): NetworkSettings {
       `network bridge "${s.bridge}" must be an interface name: at most 15 letters, digits, "_", "." or "-"`,
     );
   parseSubnet(s.subnet);
-  if (s.ipv6Subnet !== undefined) {
-    const v6 = parseIpv6Subnet(s.ipv6Subnet);
-    if (typeof v6 === 'string') throw bad(`network ipv6Subnet "${s.ipv6Subnet}" ${v6}`);
-  }
-  return s;
+  if (s.ipv6Subnet === undefined) return s;
+  const v6 = parseIpv6Subnet(s.ipv6Subnet);
+  if (typeof v6 === 'string') throw bad(`network ipv6Subnet "${s.ipv6Subnet}" ${v6}`);
+  // Kept in the short form the plugins, ip6tables-save and the kernel print (`fd39:0880::/64` is
+  // `fd39:880::/64` to them), so whatever berth compares with what they say is the same text.
+  return { ...s, ipv6Subnet: `${formatIpv6(v6.base)}/${v6.prefix}` };
 }
 
 /** The bridge's IPv6 address: the IPv6 subnet's first host (undefined when there is no IPv6 subnet). */

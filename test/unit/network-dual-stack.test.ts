@@ -3,7 +3,7 @@
 // addresses from an ADD result and in the hosts file, and the iptables changes a snapshot calls
 // for (none when the rules are all there: an attach of a second pod runs no restore).
 import { describe, expect, it } from 'vitest';
-import { addressesOf, pluginChain } from '../../src/network/conflist.js';
+import { addressesOf, hostVethsOf, pluginChain } from '../../src/network/conflist.js';
 import { networkRules, ruleChanges } from '../../src/network/host-rules.js';
 import { parseSave, restoreText } from '../../src/network/iptables.js';
 import { formatIpv6, parseIpv6, parseIpv6Subnet } from '../../src/network/ipv6.js';
@@ -45,6 +45,22 @@ describe('IPv6 subnets', () => {
         expect.objectContaining({ code: 'ERR_NETWORK_CONFIG' }),
       );
   });
+  it('a non-canonical ipv6Subnet (leading zeros, upper case, zero groups) is kept in the short form', () => {
+    // ip6tables-save, host-local and the bridge print the short form: the rules berth writes and
+    // reads back, and what ls/inspect show, must name the subnet the same way.
+    for (const text of [
+      'fd39:0880::/64',
+      'FD39:880::/64',
+      'fd39:880:0:0::/64',
+      'fd39:0880:0000:0000:0000:0000:0000:0000/64',
+    ])
+      expect(checkNetworkSettings({ ...NET, ipv6Subnet: text }).ipv6Subnet).toBe('fd39:880::/64');
+    const net = checkNetworkSettings({ ...NET, ipv6Subnet: 'FD39:0880::/64' });
+    expect(networkRules(net, 6)[0]?.spec.slice(0, 4)).toEqual(['-s', 'fd39:880::/64', '!', '-d']);
+    expect(pluginChain(net, '/s/ipam', [])[0]?.ipam).toMatchObject({
+      ranges: [[{ subnet: '10.89.0.0/16' }], [{ subnet: 'fd39:880::/64' }]],
+    });
+  });
 });
 
 describe('dual stack in the plugin chain and the names', () => {
@@ -70,6 +86,20 @@ describe('dual stack in the plugin chain and the names', () => {
       addressesOf({ ips: [{ address: 'fd89::5/64' }, { address: '10.89.0.5/16', gateway: '10.89.0.1' }] }),
     ).toEqual(['10.89.0.5', 'fd89::5']);
     expect(addressesOf({})).toEqual([]);
+  });
+
+  it("an ADD result names the pod's host-side veth: not the bridge, not the interface in the pod", () => {
+    // What detach compares with the bridge's ports to know it removes the bridge's last pod.
+    const result = {
+      interfaces: [
+        { name: 'berth0', mac: '02:00:00:00:00:01' },
+        { name: 'veth1a2b3c4d', mac: '02:00:00:00:00:02' },
+        { name: 'eth0', mac: '02:00:00:00:00:03', sandbox: '/run/berth/netns/x' },
+      ],
+    };
+    expect(hostVethsOf(result, 'berth0')).toEqual(['veth1a2b3c4d']);
+    // A record without a result (killed mid-ADD): none known, so never taken for the last.
+    expect(hostVethsOf({}, 'berth0')).toEqual([]);
   });
 
   it('the hosts file lists every address of each pod under its names', () => {

@@ -92,11 +92,15 @@ describe('published ports', () => {
     ['two different addresses', [tcp(80, '127.0.0.2')], [tcp(80, '127.0.0.1')], undefined],
     ['another protocol', [{ ...tcp(80), protocol: 'udp' as const }], [tcp(80)], undefined],
     ['another port', [tcp(81)], [tcp(80)], undefined],
+    // 0.0.0.0 is every IPv4 address (portmap adds no -d for it), not one address to compare as text.
+    ['0.0.0.0 against one address', [tcp(80, '0.0.0.0')], [tcp(80, '10.0.0.5')], 'a'],
+    ['one address against 0.0.0.0', [tcp(80, '127.0.0.1')], [tcp(80, '0.0.0.0')], 'a'],
   ])('%s', (_, mine, theirs, owner) => {
     expect(findPortConflict(mine, [{ owner: 'a', ports: theirs }])?.owner).toBe(owner);
   });
   it('a pod asking twice for one port', () => {
     expect(findDuplicatePort([tcp(80), tcp(81), tcp(80, '127.0.0.1')])).toEqual(tcp(80));
+    expect(findDuplicatePort([tcp(80, '127.0.0.1'), tcp(80, '0.0.0.0')])).toEqual(tcp(80, '127.0.0.1'));
   });
 });
 
