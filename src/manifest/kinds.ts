@@ -92,6 +92,7 @@ export interface PodManifest {
     hostNetwork?: boolean;
     hostPID?: boolean;
     hostIPC?: boolean;
+    shareProcessNamespace?: boolean;
     hostUsers?: boolean;
     securityContext?: PodSecurityContext;
     hostname?: string;

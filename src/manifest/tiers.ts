@@ -65,8 +65,8 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'spec.securityContext': honoured(),
   'spec.hostPID': honoured(),
   'spec.hostIPC': honoured(),
-  'spec.shareProcessNamespace': refused(
-    'a shared PID namespace needs a pod infra process berth does not run yet',
+  'spec.shareProcessNamespace': honoured(
+    'one PID namespace for the pod, PID 1 a reaping holder (catatonit) that lives with the sandbox',
   ),
   'spec.hostUsers': honoured(
     'true (the default); false is refused: berth does not set up user namespaces yet',

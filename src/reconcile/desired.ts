@@ -81,6 +81,8 @@ export interface DesiredPod {
   /** Host paths to create first (hostPath type DirectoryOrCreate). */
   createDirs: string[];
   netnsPath?: string;
+  /** shareProcessNamespace: the record of its PID namespace holder (runtime/pid-holder.ts). */
+  pidHolder?: string;
   /** On the bridge network: its published ports, names and hosts file (none: loopback or host). */
   network?: PodNetwork;
   /** `<root>/pods/<name>`: its record and emptyDirs. */
@@ -216,6 +218,7 @@ function containerOf(
     capDrop: sc.capabilities?.drop ?? [],
     network: hostNetwork ? 'host' : 'none',
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${id}`) }),
+    ...(pod.spec.shareProcessNamespace === true ? { pidnsHolder: pidHolderOf(host, id) } : {}),
     ...(network ? { hostsFile: network.hostsFile, dns: network.dns satisfies DnsSettings } : {}),
     mounts: mountsFor(pod, c, host),
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
@@ -235,6 +238,9 @@ function containerOf(
     ...optional('namedPorts', namedPortsOf(c)),
   };
 }
+
+/** Where a pod's PID namespace holder is recorded: with its sandbox, in its home. */
+export const pidHolderOf = (host: HostLayout, id: string) => join(host.pods, id, 'pidns.json');
 
 const optional = <K extends string, V>(k: K, v: V | undefined) =>
   (v === undefined ? {} : { [k]: v }) as Partial<Record<K, V>>;
@@ -291,6 +297,7 @@ export function desiredPod(
       .filter((v) => v.hostPath?.type === 'DirectoryOrCreate')
       .map((v) => v.hostPath?.path as string),
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${id}`) }),
+    ...(pod.spec.shareProcessNamespace === true ? { pidHolder: pidHolderOf(host, id) } : {}),
     ...optional('network', podNetworkOf(pod, join(host.pods, id))),
     home: join(host.pods, id),
     ...optional('activeDeadline', activeDeadlineOf(pod)),

@@ -23,6 +23,7 @@ import { markImageUsed } from './mark-used.js';
 import { createNetns, removeNetns } from './netns.js';
 import { markCreating } from './orphans.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
+import { pidNamespaceOf } from './pid-holder.js';
 import { type ContainerRecord, readRecordsReport, writeRecord } from './record.js';
 import { removeBundleDir } from './remove-bundle.js';
 import {
@@ -235,6 +236,7 @@ async function createHoldingLease(
         nofileHard: deps.nofileHard,
         capBound: deps.capBound,
         ...(netnsPath ? { netnsPath } : {}),
+        ...(settings.pidnsHolder ? { pidnsPath: pidNamespaceOf(settings.pidnsHolder) } : {}),
         hostname: p.hostname,
         etcHosts: settings.hostsFile ?? p.hosts,
         resolvConf: p.resolvConf,

@@ -90,6 +90,8 @@ export interface ContainerSettings {
   /** The host's PID / IPC namespace instead of the container's own (Kubernetes hostPID, hostIPC). */
   hostPID?: boolean;
   hostIPC?: boolean;
+  /** Its pod's PID namespace holder record (Kubernetes shareProcessNamespace): pid-holder.ts. */
+  pidnsHolder?: string;
   /** Namespaced sysctls (manifest/security-checks.ts admits only those). */
   sysctls?: Record<string, string>;
   /** `unconfined`: no seccomp filter (Kubernetes seccompProfile Unconfined). */
@@ -105,6 +107,8 @@ export interface HostFacts {
   nofileHard: number;
   /** Network namespace to join (a pod's); none for host networking. */
   netnsPath?: string;
+  /** PID namespace to join (a pod's shared one); none: its own. */
+  pidnsPath?: string;
   /** Per-container files bind-mounted over the image's. */
   hostname: string;
   etcHosts: string;
@@ -279,7 +283,7 @@ export function buildRuntimeSpec(
   const workdir = checkWorkingDir(settings.workdir || image.config?.WorkingDir || '/');
   const nofile = Math.min(WANTED_NOFILE, host.nofileHard);
   const namespaces: Array<{ type: string; path?: string }> = [
-    ...(settings.hostPID ? [] : [{ type: 'pid' }]),
+    ...(settings.hostPID ? [] : [host.pidnsPath ? { type: 'pid', path: host.pidnsPath } : { type: 'pid' }]),
     ...(settings.hostIPC ? [] : [{ type: 'ipc' }]),
     { type: 'uts' },
     { type: 'mount' },
