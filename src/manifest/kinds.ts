@@ -58,6 +58,7 @@ export interface PodSecurityContext {
   runAsGroup?: number;
   runAsNonRoot?: boolean;
   fsGroup?: number;
+  fsGroupChangePolicy?: 'Always' | 'OnRootMismatch';
   supplementalGroups?: number[];
   sysctls?: Array<{ name: string; value: string }>;
   seccompProfile?: SeccompProfile;

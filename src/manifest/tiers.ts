@@ -105,9 +105,11 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'spec.securityContext.runAsUser': honoured(),
   'spec.securityContext.runAsGroup': honoured(),
   'spec.securityContext.runAsNonRoot': honoured(),
-  'spec.securityContext.fsGroup': honoured('group of the emptyDirs, setgid, and of every container'),
-  'spec.securityContext.fsGroupChangePolicy': warned(
-    'berth always sets the ownership of the volumes it creates',
+  'spec.securityContext.fsGroup': honoured(
+    'group of every volume but hostPath (emptyDir, config volumes, berth volumes: recursively, no symlink followed, hard-linked files skipped), setgid, and of every container',
+  ),
+  'spec.securityContext.fsGroupChangePolicy': honoured(
+    'Always (default): a berth volume is walked at each container create; OnRootMismatch: not when its root already matches',
   ),
   'spec.securityContext.supplementalGroups': honoured(),
   'spec.securityContext.supplementalGroupsPolicy': warned(

@@ -133,6 +133,14 @@ function defaultPullPolicy(image: string): PullPolicy {
   return !ref.digest && (ref.tag === undefined || ref.tag === 'latest') ? 'Always' : 'IfNotPresent';
 }
 
+/** The pod's fsGroup as it applies to a berth volume (runtime/volume-ownership.ts). */
+function volumeFsGroup(pod: PodManifest, readOnly: boolean): Pick<ContainerMount, 'fsGroup'> {
+  const sc = pod.spec.securityContext;
+  if (sc?.fsGroup === undefined) return {};
+  const policy = sc.fsGroupChangePolicy === 'OnRootMismatch' ? 'OnRootMismatch' : 'Always';
+  return { fsGroup: { gid: sc.fsGroup, policy, ...(readOnly ? { readOnly } : {}) } };
+}
+
 function mountsFor(
   pod: PodManifest,
   c: PodManifest['spec']['containers'][0],
@@ -164,6 +172,7 @@ function mountsFor(
         destination: m.mountPath,
         readOnly: readOnly || v.persistentVolumeClaim.readOnly === true,
         ...sub,
+        ...volumeFsGroup(pod, v.persistentVolumeClaim.readOnly === true),
       };
     }
     return {

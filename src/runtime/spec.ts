@@ -33,6 +33,8 @@ export interface ContainerMount {
   subPath?: string;
   /** The subPath is taken inside the volume's current `..data` (config volumes: config-volumes.ts). */
   dataLink?: boolean;
+  /** A berth volume's group, set over its tree before each create (volume-ownership.ts). */
+  fsGroup?: { gid: number; policy: 'Always' | 'OnRootMismatch'; readOnly?: boolean };
 }
 
 export interface ContainerResources {
