@@ -56,7 +56,7 @@ import { subPathComponents } from './sub-path.js';
 import { stageSubPathMounts, unmountStaged } from './sub-path-mounts.js';
 import { terminationMessageMount } from './termination-message.js';
 import { resolveUser } from './user.js';
-import { applyVolumeOwnership } from './volume-ownership.js';
+import { makeBerthVolume } from './volume-ownership.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
@@ -202,7 +202,7 @@ async function createHoldingLease(
       processEnv(image.config, settings.env ?? [], settings.hostname ?? settings.name, user.home),
       cwd,
     );
-    for (const m of settings.mounts ?? []) if (m.kind === 'volume') await makeVolume(m);
+    for (const m of settings.mounts ?? []) if (m.kind === 'volume') await makeBerthVolume(m);
     const staged: string[] = [];
     // The staging mounts are only needed while runc creates the container: undone either way.
     undo.push(() => unmountStaged(staged));
@@ -304,16 +304,6 @@ function checkResolvedWorkdir(rootfs: string, cwd: string): void {
       `working directory "${cwd}" leads to ${inside} in the image, under /proc (a host file descriptor could leak through it)`,
     );
   }
-}
-
-/** A berth volume, made when missing, with its pod's fsGroup over its tree (as the kubelet at a mount). */
-async function makeVolume(m: ContainerMount): Promise<void> {
-  await makeDirs(m.source);
-  if (m.fsGroup)
-    await applyVolumeOwnership(m.source, m.fsGroup.gid, {
-      policy: m.fsGroup.policy,
-      readOnly: m.fsGroup.readOnly,
-    });
 }
 
 /**

@@ -15,6 +15,8 @@
 import { constants } from 'node:fs';
 import { chmod, chown, type FileHandle, open, readdir } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';
+import { makeDirs } from '../lib/make-dirs.js';
+import type { ContainerMount } from './spec.js';
 
 /** Linux O_PATH (not in Node's fs.constants): a descriptor naming a file without opening it. */
 const O_PATH = 0o10000000;
@@ -108,4 +110,14 @@ export async function applyVolumeOwnership(
       }
     }
   }
+}
+
+/** A berth volume, made when missing, with its pod's fsGroup over its tree (as the kubelet at a mount). */
+export async function makeBerthVolume(m: ContainerMount): Promise<void> {
+  await makeDirs(m.source);
+  if (m.fsGroup)
+    await applyVolumeOwnership(m.source, m.fsGroup.gid, {
+      policy: m.fsGroup.policy,
+      ...(m.fsGroup.readOnly ? { readOnly: true } : {}),
+    });
 }
