@@ -1,5 +1,5 @@
 // shareProcessNamespace end to end, as root, with real runc, conmon and catatonit: the pod's
-// containers share one PID namespace whose PID 1 is the pod's holder (catatonit -P), not an app;
+// containers (init ones too) share one PID namespace whose PID 1 is the pod's holder (catatonit -P), not an app;
 // a container sees the other's processes, its root through /proc/<pid>/root, and can signal it;
 // an orphan that exits is reaped (no zombie left); the holder killed -9 breaks the sandbox and the
 // next apply makes it again with the pod running; teardown leaves no holder and no mount; a pod
@@ -62,7 +62,10 @@ describe.skipIf(skip)('shareProcessNamespace', () => {
     JSON.parse(readFileSync(join(root, 'pods', 'shared', 'pidns.json'), 'utf8')) as { owner: string };
   const shared = (image: string) =>
     `apiVersion: v1\nkind: Pod\nmetadata: {name: shared}\nspec:\n  shareProcessNamespace: true\n` +
-    `  terminationGracePeriodSeconds: 1\n  containers:\n` +
+    `  terminationGracePeriodSeconds: 1\n` +
+    `  initContainers:\n    - name: init\n      image: ${image}\n` +
+    `      command: [sh, -c, 'tr "\\\\0" " " < /proc/1/cmdline; echo']\n` +
+    `  containers:\n` +
     `    - name: a\n      image: ${image}\n      command: [sleep, "1000"]\n` +
     `    - name: b\n      image: ${image}\n` +
     `      command: [sh, -c, 'echo b-was-here > /tmp/mark; (sleep 0.3 &); exec sleep 2000']\n`;
@@ -109,6 +112,8 @@ describe.skipIf(skip)('shareProcessNamespace', () => {
     const bPid = seen.find(([, , args]) => args === 'sleep 2000')?.[0] as number;
     const mark = await berth('container', 'exec', 'shared_a', '--', 'cat', `/proc/${bPid}/root/tmp/mark`);
     expect([mark.code, mark.stdout]).toEqual([0, 'b-was-here\n']);
+    // The init container ran in it too: its PID 1 was the holder.
+    expect((await berth('logs', 'shared/init')).stdout).toBe('catatonit -P \n');
   });
 
   it("a container signals another's process", async () => {
@@ -134,6 +139,7 @@ describe.skipIf(skip)('shareProcessNamespace', () => {
     expect(isOwnerAlive(holder().owner)).toBe(true);
     const pod = (await ps()).find((p) => p.name === 'shared');
     expect(pod?.containers.map((c) => [c.name, c.state])).toEqual([
+      ['init', 'exited'],
       ['a', 'running'],
       ['b', 'running'],
     ]);
