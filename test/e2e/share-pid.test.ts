@@ -68,7 +68,7 @@ describe.skipIf(skip)('shareProcessNamespace', () => {
     `  containers:\n` +
     `    - name: a\n      image: ${image}\n      command: [sleep, "1000"]\n` +
     `    - name: b\n      image: ${image}\n` +
-    `      command: [sh, -c, 'echo b-was-here > /tmp/mark; (sleep 0.3 &); exec sleep 2000']\n`;
+    `      command: [sh, -c, 'echo b-was-here > /tmp/mark; (sleep 0.3 &); sleep 2500 & exec sleep 2000']\n`;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'berth-pidns-'));
@@ -100,12 +100,13 @@ describe.skipIf(skip)('shareProcessNamespace', () => {
     // end the namespace holds exactly the holder and the two apps, no zombie.
     const seen = await waitFor('the orphan to be reaped', async () => {
       const list = await processes('shared_a');
-      return list.length === 3 ? list : undefined;
+      return list.length === 4 ? list : undefined;
     });
     expect(seen.map(([pid, stat, args]) => [pid === 1 ? 1 : 'other', stat.startsWith('Z'), args])).toEqual([
       [1, false, 'catatonit -P'],
       ['other', false, 'sleep 1000'],
       ['other', false, 'sleep 2000'],
+      ['other', false, 'sleep 2500'],
     ]);
     // The same list from the other container: one namespace.
     expect(await processes('shared_b')).toEqual(seen);
@@ -116,7 +117,7 @@ describe.skipIf(skip)('shareProcessNamespace', () => {
     expect((await berth('logs', 'shared/init')).stdout).toBe('catatonit -P \n');
   });
 
-  it("a container signals another's process", async () => {
+  it("a container signals another's process; what it leaves goes when it is removed", async () => {
     const bPid = (await processes('shared_a')).find(([, , args]) => args === 'sleep 2000')?.[0] as number;
     const kill = await berth('container', 'exec', 'shared_a', '--', 'kill', '-KILL', String(bPid));
     expect(kill.code, kill.stderr).toBe(0);
@@ -125,6 +126,13 @@ describe.skipIf(skip)('shareProcessNamespace', () => {
       return c?.state === 'exited' ? c : undefined;
     });
     expect(b.exitCode).toBe(137);
+    // b's background child outlived its main process (reparented to the holder); b removed takes
+    // it with it (runc kills what is left in the cgroup of a container without its own PID namespace).
+    const left = (await processes('shared_a')).map(([, , args]) => args);
+    expect(left).toEqual(['catatonit -P', 'sleep 1000', 'sleep 2500']);
+    const rmB = await berth('container', 'rm', '--force', 'shared_b');
+    expect(rmB.code, rmB.stderr).toBe(0);
+    expect((await processes('shared_a')).map(([, , args]) => args)).toEqual(['catatonit -P', 'sleep 1000']);
   });
 
   it('the holder killed -9 breaks the sandbox: the next apply makes it again and the pod runs', async () => {
