@@ -111,7 +111,12 @@ export async function startPidHolder(recordFile: string): Promise<HolderRecord> 
     const ns = pid === undefined ? undefined : nsInode(pid);
     if (pid !== undefined && ns !== undefined) {
       const record = { owner: ownerToken(pid), ns };
-      await writeFileAtomic(recordFile, `${JSON.stringify(record)}\n`, 0o600);
+      try {
+        await writeFileAtomic(recordFile, `${JSON.stringify(record)}\n`, 0o600);
+      } catch (err) {
+        process.kill(pid, 'SIGKILL'); // unrecorded, it would be known to no one: ours, just started
+        throw err;
+      }
       return record;
     }
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > until) {

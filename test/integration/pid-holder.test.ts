@@ -2,10 +2,11 @@
 // pid, start time, boot and namespace inode all match; a record naming another process (a reused
 // PID, a tampered pidns.json) is never taken for the holder and that process is never killed.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isOwnerAlive, isProcessAlive, ownerToken } from '../../src/lib/process.js';
 import {
@@ -45,6 +46,25 @@ describe.skipIf(skip)('PID namespace holder', () => {
     expect(isOwnerAlive(r.owner)).toBe(false);
     expect(readHolderRecordSync(file)).toBeUndefined();
     expect(() => pidNamespaceOf(file)).toThrow(/ERR_PIDNS|shared PID namespace is gone/);
+  });
+
+  it('a holder whose record cannot be written is killed, never left unknown', async () => {
+    const holders = () =>
+      readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .filter((d) => {
+          try {
+            return readFileSync(`/proc/${d}/cmdline`, 'utf8') === 'catatonit\0-P\0';
+          } catch {
+            return false;
+          }
+        });
+    const before = holders();
+    await writeFile(join(dir, 'file'), ''); // a record under a file: it cannot be written
+    await expect(startPidHolder(join(dir, 'file', 'pidns.json'))).rejects.toThrow(/ENOTDIR|EEXIST/);
+    const until = Date.now() + 5000;
+    while (holders().length > before.length && Date.now() < until) await delay(10);
+    expect(holders()).toEqual(before);
   });
 
   it('a record naming another live process (reused PID, tampered file) is not the holder, and it is never killed', async () => {
