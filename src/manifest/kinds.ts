@@ -67,6 +67,7 @@ export interface PodSecurityContext {
   runAsGroup?: number;
   runAsNonRoot?: boolean;
   fsGroup?: number;
+  fsGroupChangePolicy?: 'Always' | 'OnRootMismatch';
   supplementalGroups?: number[];
   sysctls?: Array<{ name: string; value: string }>;
   seccompProfile?: SeccompProfile;
@@ -103,6 +104,7 @@ export interface PodManifest {
     hostNetwork?: boolean;
     hostPID?: boolean;
     hostIPC?: boolean;
+    shareProcessNamespace?: boolean;
     hostUsers?: boolean;
     securityContext?: PodSecurityContext;
     hostname?: string;

@@ -39,6 +39,11 @@ export function checkPodSecurity(p: ParsedDoc): Diagnostic[] {
       ['spec', 'hostUsers'],
       'false (a user namespace) is not supported by berth yet: leave it out to run with the host user IDs',
     );
+  if (pod.spec.hostPID === true && pod.spec.shareProcessNamespace === true)
+    invalid(
+      ['spec', 'shareProcessNamespace'],
+      'shareProcessNamespace and hostPID cannot both be true (Kubernetes rejects it): the pod would share the host PID namespace',
+    );
   const seccomp = (s: SeccompProfile | undefined, path: Path) => {
     if (s?.type === 'Localhost' && !s.localhostProfile)
       invalid(

@@ -65,8 +65,8 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'spec.securityContext': honoured(),
   'spec.hostPID': honoured(),
   'spec.hostIPC': honoured(),
-  'spec.shareProcessNamespace': refused(
-    'a shared PID namespace needs a pod infra process berth does not run yet',
+  'spec.shareProcessNamespace': honoured(
+    'one PID namespace for the pod, PID 1 a reaping holder (catatonit) that lives with the sandbox',
   ),
   'spec.hostUsers': honoured(
     'true (the default); false is refused: berth does not set up user namespaces yet',
@@ -105,9 +105,11 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'spec.securityContext.runAsUser': honoured(),
   'spec.securityContext.runAsGroup': honoured(),
   'spec.securityContext.runAsNonRoot': honoured(),
-  'spec.securityContext.fsGroup': honoured('group of the emptyDirs, setgid, and of every container'),
-  'spec.securityContext.fsGroupChangePolicy': warned(
-    'berth always sets the ownership of the volumes it creates',
+  'spec.securityContext.fsGroup': honoured(
+    'group of every volume but hostPath (emptyDir, config volumes, berth volumes: recursively, no symlink followed, hard-linked files skipped), setgid, and of every container',
+  ),
+  'spec.securityContext.fsGroupChangePolicy': honoured(
+    'Always (default): a berth volume is walked at each container create; OnRootMismatch: not when its root already matches',
   ),
   'spec.securityContext.supplementalGroups': honoured(),
   'spec.securityContext.supplementalGroupsPolicy': warned(

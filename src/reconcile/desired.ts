@@ -85,6 +85,8 @@ export interface DesiredPod {
   /** Host paths to create first (hostPath type DirectoryOrCreate). */
   createDirs: string[];
   netnsPath?: string;
+  /** shareProcessNamespace: the record of its PID namespace holder (runtime/pid-holder.ts). */
+  pidHolder?: string;
   /** On the bridge network: its published ports, names and hosts file (none: loopback or host). */
   network?: PodNetwork;
   /** `<root>/pods/<name>`: its record and emptyDirs. */
@@ -135,6 +137,14 @@ function defaultPullPolicy(image: string): PullPolicy {
   return !ref.digest && (ref.tag === undefined || ref.tag === 'latest') ? 'Always' : 'IfNotPresent';
 }
 
+/** The pod's fsGroup as it applies to a berth volume (runtime/volume-ownership.ts). */
+function volumeFsGroup(pod: PodManifest, readOnly: boolean): Pick<ContainerMount, 'fsGroup'> {
+  const sc = pod.spec.securityContext;
+  if (sc?.fsGroup === undefined) return {};
+  const policy = sc.fsGroupChangePolicy === 'OnRootMismatch' ? 'OnRootMismatch' : 'Always';
+  return { fsGroup: { gid: sc.fsGroup, policy, ...(readOnly ? { readOnly } : {}) } };
+}
+
 function mountsFor(
   pod: PodManifest,
   c: PodManifest['spec']['containers'][0],
@@ -181,6 +191,7 @@ function mountsFor(
         readOnly: readOnly || v.persistentVolumeClaim.readOnly === true,
         ...sub,
         ...prop,
+        ...volumeFsGroup(pod, v.persistentVolumeClaim.readOnly === true),
       };
     }
     return {
@@ -236,6 +247,7 @@ function containerOf(
     capDrop: sc.capabilities?.drop ?? [],
     network: hostNetwork ? 'host' : 'none',
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${id}`) }),
+    ...(pod.spec.shareProcessNamespace === true ? { pidnsHolder: pidHolderOf(host, id) } : {}),
     ...(network ? { hostsFile: network.hostsFile, dns: network.dns satisfies DnsSettings } : {}),
     mounts: mountsFor(pod, c, host, values.env),
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
@@ -275,6 +287,9 @@ function volumeImagesOf(
   );
   return out.length > 0 ? out : undefined;
 }
+
+/** Where a pod's PID namespace holder is recorded: with its sandbox, in its home. */
+export const pidHolderOf = (host: HostLayout, id: string) => join(host.pods, id, 'pidns.json');
 
 const optional = <K extends string, V>(k: K, v: V | undefined) =>
   (v === undefined ? {} : { [k]: v }) as Partial<Record<K, V>>;
@@ -331,6 +346,7 @@ export function desiredPod(
       .filter((v) => v.hostPath?.type === 'DirectoryOrCreate')
       .map((v) => v.hostPath?.path as string),
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${id}`) }),
+    ...(pod.spec.shareProcessNamespace === true ? { pidHolder: pidHolderOf(host, id) } : {}),
     ...optional('network', podNetworkOf(pod, join(host.pods, id))),
     home: join(host.pods, id),
     ...optional('activeDeadline', activeDeadlineOf(pod)),

@@ -52,7 +52,13 @@ export function podValues(
     const content = volumeContent(v, ctx);
     const path = join(volumesDir, v.name);
     missing.push(...content.missing);
-    podDirs.push({ path, memory: isMemoryVolume(v) || content.secret, mode: CONFIG_VOLUME_MODE });
+    const fsGroup = pod.spec.securityContext?.fsGroup;
+    podDirs.push({
+      path,
+      memory: isMemoryVolume(v) || content.secret,
+      mode: CONFIG_VOLUME_MODE,
+      ...(fsGroup !== undefined ? { fsGroup } : {}),
+    });
     configVolumes.push({ name: v.name, path, stamp: content.stamp, objects: content.objects });
     files?.set(path, content.files);
   }

@@ -1,5 +1,5 @@
 // A pod's own resources, its sandbox: its network namespace (`<state>/netns/pod-<name>`, loopback
-// up), its emptyDir volumes (`<root>/pods/<name>/volumes/<volume>`, tmpfs for medium Memory) and
+// up), its PID namespace holder when it shares one (`pidns.json`, runtime/pid-holder.ts), its emptyDir volumes (`<root>/pods/<name>/volumes/<volume>`, tmpfs for medium Memory) and
 // `<root>/pods/<name>/pod.json`, the manifest it came from (so `apply DIR` tears down only DIR's
 // pods). They outlive the pod's containers (a restart keeps them) and go with the pod. A reboot
 // takes the netns and the tmpfs mounts and leaves the directories: observe says what is mounted,
@@ -16,6 +16,7 @@ import type { NetworkAdapter } from '../network/adapter.js';
 import { readAttachmentSync } from '../network/attachments.js';
 import { readDataStampSync } from '../runtime/config-volumes.js';
 import { createNetns, removeNetns } from '../runtime/netns.js';
+import { isHolderAlive, readHolderRecordSync, startPidHolder, stopPidHolder } from '../runtime/pid-holder.js';
 import { removeBundleDir } from '../runtime/remove-bundle.js';
 import { isMountPoint } from '../runtime/rootfs.js';
 import { runTool } from '../runtime/tool.js';
@@ -38,6 +39,10 @@ export async function setUpPod(pod: DesiredPod, network?: () => Promise<NetworkA
     await rm(pod.netnsPath, { force: true }); // a file left by a crash or a reboot, not a namespace
     await createNetns(pod.netnsPath);
   }
+  const holder = join(pod.home, 'pidns.json');
+  if (!pod.pidHolder)
+    await stopPidHolder(holder); // no longer shareProcessNamespace
+  else if (!isHolderAlive(readHolderRecordSync(pod.pidHolder))) await startPidHolder(pod.pidHolder);
   if (pod.network && pod.netnsPath) {
     if (!network) throw new BerthError('ERR_NETWORK', 'internal', `pod ${pod.name}: no network adapter`);
     await (await network()).attach({
@@ -77,6 +82,7 @@ export async function tearDownPod(
   // Its address and port rules first, while the namespace (and the veth in it) is still there.
   if (network) await (await network()).detach(`pod-${name}`);
   await removeNetns(join(host.netns, `pod-${name}`));
+  await stopPidHolder(join(host.pods, name, 'pidns.json'));
   const volumes = join(host.pods, name, 'volumes');
   for (const v of await readdir(volumes).catch(() => [] as string[])) {
     const path = join(volumes, v);
@@ -180,8 +186,10 @@ export async function observeSandboxes(
         : undefined;
     const ns = netnsEntries.get(name);
     const active = readActiveRecordSync(home);
+    const pidns = isHolderAlive(readHolderRecordSync(join(home, 'pidns.json')));
     out.set(name, {
       netns: ns ? mounted.has(resolvedIn(realNetns, host.netns, ns)) : false,
+      ...(pidns ? { pidns } : {}),
       volumes,
       ...(Object.keys(stamps).length > 0 ? { stamps } : {}),
       ...(source ? { source } : {}),

@@ -18,6 +18,8 @@ export interface ActiveRecord {
 export interface ObservedSandbox {
   /** `<state>/netns/pod-<name>` is a mounted namespace (not just a file left behind). */
   netns: boolean;
+  /** Its PID namespace holder (shareProcessNamespace) is recorded and still that process. */
+  pidns?: boolean;
   /** The pod's emptyDir directories that exist, by path: true when a mount point (tmpfs). */
   volumes: Record<string, boolean>;
   /** Config volumes' content stamps (their `..data`), by path. */
@@ -33,13 +35,15 @@ export interface ObservedSandbox {
 export type SandboxCheck = 'none-needed' | 'whole' | 'missing' | 'broken';
 
 export const needsSandbox = (pod: DesiredPod) =>
-  Boolean(pod.netnsPath) || pod.podDirs.length > 0 || pod.createDirs.length > 0;
+  Boolean(pod.netnsPath) || Boolean(pod.pidHolder) || pod.podDirs.length > 0 || pod.createDirs.length > 0;
 
 /** Whether the pod's sandbox is there and whole; `broken` when something of it is left but not all. */
 export function checkSandbox(pod: DesiredPod, s: ObservedSandbox | undefined): SandboxCheck {
   if (!needsSandbox(pod)) return 'none-needed';
   if (!s) return 'missing';
   if (pod.netnsPath && !s.netns) return 'broken';
+  // A holder that died took the pod's processes with it; one no longer asked for goes with a new sandbox.
+  if (Boolean(pod.pidHolder) !== (s.pidns === true)) return 'broken';
   if (pod.network && !isAttachedAsAsked(pod.network, s.network)) return 'broken';
   const whole = pod.podDirs.every((d) => (d.memory ? s.volumes[d.path] === true : d.path in s.volumes));
   return whole ? 'whole' : 'broken';

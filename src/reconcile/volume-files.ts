@@ -1,6 +1,7 @@
 // The files of a pod's configMap, secret, downwardAPI and projected volumes, as the kubelet
 // writes them: every key of the object as a file named after it, or only the `items` given (key →
-// path, with their own `mode`); `defaultMode` 0644 otherwise. A missing object or key leaves the
+// path, with their own `mode`); `defaultMode` 0644 otherwise; with the pod's fsGroup, group-owned by
+// it and group-readable (mode | 0440), as the kubelet's SetVolumeOwnership leaves them. A missing object or key leaves the
 // pod waiting, unless `optional` (then the volume, or that file, is empty, as in Kubernetes). The
 // stamp names one exact content: the host's copy is current when its `..data` points at
 // `..<stamp>` (runtime/config-volumes.ts). Pure.
@@ -13,12 +14,16 @@ import { fieldValue, resourceValue } from './downward.js';
 import { objectLabel, type PodContext } from './pod-env.js';
 
 export const DEFAULT_FILE_MODE = 0o644;
+/** What fsGroup adds to a config volume's file mode (the kubelet's read-only mask: group read). */
+const FS_GROUP_READ = 0o440;
 
 export interface VolumeFile {
   /** Relative to the volume (checked by the schema: no `..`, no leading `/`). */
   path: string;
   mode: number;
   data: Buffer;
+  /** The pod's fsGroup: the file's group (its mode then has group read, as the kubelet sets it). */
+  gid?: number;
 }
 
 export interface VolumeContent {
@@ -89,8 +94,12 @@ export function volumeContent(v: VolumeManifest, ctx: PodContext): VolumeContent
     if (s.secret) fromObject('Secret', s.secret);
     if (s.downwardAPI) fromDownward(s.downwardAPI.items);
   }
-  const list = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const fsGroup = ctx.pod.spec.securityContext?.fsGroup;
+  const list = [...files.values()]
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .map((f) => (fsGroup === undefined ? f : { ...f, mode: f.mode | FS_GROUP_READ, gid: fsGroup }));
   const h = createHash('sha256');
+  if (fsGroup !== undefined) h.update(`fsGroup\0${fsGroup}\0`); // a pod without one keeps its stamps
   for (const f of list) h.update(`${f.path}\0${f.mode}\0${f.data.length}\0`).update(f.data);
   return {
     files: list,

@@ -13,7 +13,7 @@
 // link), and renamed as a name. A content directory exists under its final name only once whole.
 // Files are fsynced before the swap: after a power cut `..data` names old content or new.
 import { constants, readlinkSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, open, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { fsyncDir } from '../lib/write-atomic.js';
@@ -25,6 +25,8 @@ export interface ConfigFile {
   path: string;
   mode: number;
   data: Buffer;
+  /** Its group (the pod's fsGroup): then the directories holding it are that group's, setgid. */
+  gid?: number;
 }
 
 const stampOf = (target: string) =>
@@ -55,13 +57,21 @@ export async function currentDataDir(volume: string): Promise<string> {
   return join(volume, `..${stamp}`);
 }
 
-async function writeContent(dir: string, files: ConfigFile[]): Promise<void> {
-  await mkdir(dir, 0o755);
+/** A directory of the content: the fsGroup's, setgid, when there is one (lchown: it was just made, never a link). */
+async function makeContentDir(path: string, gid: number | undefined): Promise<void> {
+  await mkdir(path, 0o755);
+  if (gid === undefined) return;
+  await lchown(path, 0, gid);
+  await chmod(path, 0o2755);
+}
+
+async function writeContent(dir: string, files: ConfigFile[], gid: number | undefined): Promise<void> {
+  await makeContentDir(dir, gid);
   for (const f of files) {
     let parent = dir;
     for (const part of dirname(f.path) === '.' ? [] : dirname(f.path).split('/')) {
       parent = join(parent, part);
-      await mkdir(parent, 0o755).catch((err) => {
+      await makeContentDir(parent, gid).catch((err) => {
         if (errnoCode(err) !== 'EEXIST') throw err;
       });
       if (!(await lstat(parent)).isDirectory())
@@ -75,7 +85,8 @@ async function writeContent(dir: string, files: ConfigFile[]): Promise<void> {
     });
     try {
       await h.writeFile(f.data);
-      await h.chmod(f.mode); // the umask never decides a file's mode
+      if (f.gid !== undefined) await h.chown(0, f.gid);
+      await h.chmod(f.mode); // the umask never decides a file's mode (and chown cleared no bit after it)
       await h.sync();
     } finally {
       await h.close();
@@ -84,10 +95,11 @@ async function writeContent(dir: string, files: ConfigFile[]): Promise<void> {
 }
 
 /** Point `name` at `target` by renaming a fresh link over it (never a moment without one). */
-async function swapLink(volume: string, name: string, target: string): Promise<void> {
+async function swapLink(volume: string, name: string, target: string, gid?: number): Promise<void> {
   const tmp = join(volume, `..tmp-link-${process.pid}`);
   await rm(tmp, { force: true });
   await symlink(target, tmp);
+  if (gid !== undefined) await lchown(tmp, 0, gid);
   await rename(tmp, join(volume, name));
 }
 
@@ -106,10 +118,11 @@ export async function writeConfigVolume(volume: string, stamp: string, files: Co
   const building = join(volume, `..tmp-${stamp}`);
   await rm(building, { recursive: true, force: true }); // left by a crash
   await rm(content, { recursive: true, force: true });
-  await writeContent(building, files);
+  const gid = files.find((f) => f.gid !== undefined)?.gid;
+  await writeContent(building, files, gid);
   await fsyncDir(building);
   await rename(building, content);
-  await swapLink(volume, DATA_LINK, `..${stamp}`);
+  await swapLink(volume, DATA_LINK, `..${stamp}`, gid);
   const top = new Set(files.map((f) => f.path.split('/')[0] as string));
   for (const name of top) {
     const target = `${DATA_LINK}/${name}`;
@@ -118,7 +131,7 @@ export async function writeConfigVolume(volume: string, stamp: string, files: Co
       // A name that is not our link (left by a crash as something else) is replaced.
       const st = await lstat(join(volume, name)).catch(() => undefined);
       if (st && !st.isSymbolicLink()) await rm(join(volume, name), { recursive: true, force: true });
-      await swapLink(volume, name, target);
+      await swapLink(volume, name, target, gid);
     }
   }
   for (const e of await readdir(volume)) {

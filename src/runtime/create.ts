@@ -26,6 +26,7 @@ import { checkPropagationSource } from './mount-propagation.js';
 import { createNetns, removeNetns } from './netns.js';
 import { markCreating } from './orphans.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
+import { pidNamespaceOf } from './pid-holder.js';
 import { type ContainerRecord, readRecordsReport, writeRecord } from './record.js';
 import { removeBundleDir } from './remove-bundle.js';
 import {
@@ -59,6 +60,7 @@ import { subPathComponents } from './sub-path.js';
 import { stageSubPathMounts, unmountStaged } from './sub-path-mounts.js';
 import { terminationMessageMount } from './termination-message.js';
 import { resolveUser } from './user.js';
+import { makeBerthVolume } from './volume-ownership.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
@@ -205,7 +207,7 @@ async function createHoldingLease(
       processEnv(image.config, settings.env ?? [], settings.hostname ?? settings.name, user.home),
       cwd,
     );
-    for (const m of settings.mounts ?? []) if (m.kind === 'volume') await makeDirs(m.source);
+    for (const m of settings.mounts ?? []) if (m.kind === 'volume') await makeBerthVolume(m);
     const staged: string[] = [];
     // The staging mounts are only needed while runc creates the container: undone either way.
     undo.push(() => unmountStaged(staged));
@@ -242,6 +244,7 @@ async function createHoldingLease(
         capBound: deps.capBound,
         recursiveReadOnly: kernelHasRecursiveReadOnly(release()),
         ...(netnsPath ? { netnsPath } : {}),
+        ...(settings.pidnsHolder ? { pidnsPath: pidNamespaceOf(settings.pidnsHolder) } : {}),
         hostname: p.hostname,
         etcHosts: settings.hostsFile ?? p.hosts,
         resolvConf: p.resolvConf,

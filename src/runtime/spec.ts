@@ -37,6 +37,8 @@ export interface ContainerMount {
   propagation?: MountPropagation;
   /** Read-only all the way down (runc's `rro`), not just the top mount: always, or where the kernel can. */
   recursiveReadOnly?: 'required' | 'if-possible';
+  /** A berth volume's group, set over its tree before each create (volume-ownership.ts). */
+  fsGroup?: { gid: number; policy: 'Always' | 'OnRootMismatch'; readOnly?: boolean };
 }
 
 /** A bind mount's propagation other than private (Kubernetes' HostToContainer, Bidirectional). */
@@ -97,6 +99,8 @@ export interface ContainerSettings {
   /** The host's PID / IPC namespace instead of the container's own (Kubernetes hostPID, hostIPC). */
   hostPID?: boolean;
   hostIPC?: boolean;
+  /** Its pod's PID namespace holder record (Kubernetes shareProcessNamespace): pid-holder.ts. */
+  pidnsHolder?: string;
   /** Namespaced sysctls (manifest/security-checks.ts admits only those). */
   sysctls?: Record<string, string>;
   /** `unconfined`: no seccomp filter (Kubernetes seccompProfile Unconfined). */
@@ -112,6 +116,8 @@ export interface HostFacts {
   nofileHard: number;
   /** Network namespace to join (a pod's); none for host networking. */
   netnsPath?: string;
+  /** PID namespace to join (a pod's shared one); none: its own. */
+  pidnsPath?: string;
   /** Per-container files bind-mounted over the image's. */
   hostname: string;
   etcHosts: string;
@@ -311,7 +317,7 @@ export function buildRuntimeSpec(
   const workdir = checkWorkingDir(settings.workdir || image.config?.WorkingDir || '/');
   const nofile = Math.min(WANTED_NOFILE, host.nofileHard);
   const namespaces: Array<{ type: string; path?: string }> = [
-    ...(settings.hostPID ? [] : [{ type: 'pid' }]),
+    ...(settings.hostPID ? [] : [host.pidnsPath ? { type: 'pid', path: host.pidnsPath } : { type: 'pid' }]),
     ...(settings.hostIPC ? [] : [{ type: 'ipc' }]),
     { type: 'uts' },
     { type: 'mount' },

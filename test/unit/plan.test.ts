@@ -419,6 +419,28 @@ describe('plan after a reboot (/run gone, --root kept)', () => {
       now: NOW,
     });
 
+  it('shareProcessNamespace: a holder that is gone (killed, a reboot) is a broken sandbox, made again with every container; one no longer asked for too', () => {
+    const shared = pod('web', { shareProcessNamespace: true });
+    const d = desiredState([shared], host);
+    expect(d.pods[0]?.pidHolder).toBe('/r/pods/web/pidns.json');
+    expect(d.pods[0]?.containers[0]?.settings.pidnsHolder).toBe('/r/pods/web/pidns.json');
+    const alive = new Map([['web', { ...(setUp('web').get('web') as ObservedSandbox), pidns: true }]]);
+    expect(planFor(d, [running(d, 'web')], alive)).toEqual([]);
+    expect(summary(planFor(d, [running(d, 'web')], setUp('web')))).toEqual([
+      `remove web: ${AGAIN}`,
+      `setup-pod web: ${AGAIN}`,
+      'run web/main: new container',
+    ]);
+    // The field dropped: the holder left running makes the sandbox broken, so setUpPod stops it.
+    const plain = desiredState([pod('web')], host);
+    expect(plain.pods[0]?.pidHolder).toBeUndefined();
+    expect(summary(planFor(plain, [running(plain, 'web')], alive))).toEqual([
+      `remove web: ${AGAIN}`,
+      `setup-pod web: ${AGAIN}`,
+      'run web/main: new container',
+    ]);
+  });
+
   it('a pod that ran (Always): every container removed, the sandbox set up again, init containers first', () => {
     const d = desiredState([sandboxed('web', 'Always')], host);
     const actions = planFor(d, [ended(d, 'web', 'init', 0), ended(d, 'web', 'main', null)], rebooted('web'));

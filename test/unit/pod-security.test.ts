@@ -69,9 +69,10 @@ describe('security values the host cannot honour, or that make no sense', () => 
     expect(lines(text)).toEqual([want]);
   });
 
-  it('shareProcessNamespace is refused with why', () => {
-    expect(lines(pod('  shareProcessNamespace: true\n'))).toEqual([
-      'm.yaml:5:3: ERR_MANIFEST_UNSUPPORTED: field spec.shareProcessNamespace is not supported by berth: a shared PID namespace needs a pod infra process berth does not run yet',
+  it('shareProcessNamespace is accepted; with hostPID it is one error at its node', () => {
+    expect(lines(pod('  shareProcessNamespace: true\n'))).toEqual([]);
+    expect(lines(pod('  hostPID: true\n  shareProcessNamespace: true\n'))).toEqual([
+      'm.yaml:6:26: ERR_MANIFEST_INVALID: shareProcessNamespace and hostPID cannot both be true (Kubernetes rejects it): the pod would share the host PID namespace',
     ]);
   });
 });
