@@ -198,7 +198,7 @@ describe.skipIf(skip)('health under the daemon: hooks, probes and dependencies t
         out,
         command: LOOP,
         extra:
-          '      readinessProbe: {exec: {command: [sh, -c, "sleep 1000 & echo ok"]}, periodSeconds: 1, timeoutSeconds: 1}\n',
+          '      readinessProbe: {exec: {command: [sh, -c, "sleep 1000 & echo ok"]}, periodSeconds: 1, timeoutSeconds: 5}\n',
       }),
     );
     const ready = await until('ready by an exec probe that forks', async () => {
@@ -221,7 +221,7 @@ describe.skipIf(skip)('health under the daemon: hooks, probes and dependencies t
         command: main,
         grace: 10,
         extra:
-          '      livenessProbe: {exec: {command: [sh, -c, "! test -f /out/fail"]}, periodSeconds: 1, failureThreshold: 1}\n' +
+          '      livenessProbe: {exec: {command: [sh, -c, "! test -f /out/fail"]}, periodSeconds: 1, failureThreshold: 1, timeoutSeconds: 10}\n' +
           '      lifecycle: {preStop: {exec: {command: [sh, -c, "echo prestop >> /out/order; exit 7"]}}}\n',
       }),
     );
@@ -269,7 +269,7 @@ describe.skipIf(skip)('health under the daemon: hooks, probes and dependencies t
         out,
         command: LOOP,
         extra:
-          '      readinessProbe: {exec: {command: [test, -f, /out/ready]}, periodSeconds: 1, failureThreshold: 1}\n',
+          '      readinessProbe: {exec: {command: [test, -f, /out/ready]}, periodSeconds: 1, failureThreshold: 1, timeoutSeconds: 10}\n',
       }),
     );
     await writeFile(

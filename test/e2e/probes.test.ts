@@ -178,8 +178,8 @@ describe.skipIf(skip)('probes under the daemon', () => {
       join(dir, 'slow.yaml'),
       pod(
         'slow',
-        `      startupProbe: {exec: {command: [test, -f, /www/started]}, periodSeconds: 1, failureThreshold: 60}\n` +
-          `      livenessProbe: {exec: {command: ["false"]}, periodSeconds: 1, failureThreshold: 1}\n`,
+        `      startupProbe: {exec: {command: [test, -f, /www/started]}, periodSeconds: 1, failureThreshold: 60, timeoutSeconds: 10}\n` +
+          `      livenessProbe: {exec: {command: ["false"]}, periodSeconds: 1, failureThreshold: 1, timeoutSeconds: 10}\n`,
       ),
     );
     const waiting = await until('startup probed', async () => {
