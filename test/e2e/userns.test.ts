@@ -120,4 +120,83 @@ describe.skipIf(skip)('hostUsers: false', () => {
     const f = await stat(join(root, 'pods', 'a', 'volumes', 'data', 'f'));
     expect([f.uid, f.gid]).toEqual([base, base]);
   });
+
+  it('runAsUser 1000 is base+1000; two pods get disjoint ranges; the shift keeps setuid, links and hard links', async () => {
+    await writeFile(
+      join(dir, 'b.yaml'),
+      podYaml(
+        'b',
+        'id -u; touch /data/g; ls -ln /odd/suid | cut -c1-10; stat -c %h /odd/hard',
+        '  securityContext: {runAsUser: 1000, runAsGroup: 1000}\n',
+      ),
+    );
+    expect((await berth('apply', dir)).stderr).toBe('');
+    const pod = await finished('b');
+    expect(pod?.phase).toBe('Succeeded');
+    expect((await berth('logs', 'b')).stdout).toBe('1000\n-rwsr-xr-x\n2\n');
+    const a = rangeOf('a').base;
+    const { base } = rangeOf('b');
+    expect(base).toBe(a + ID_RANGE_SIZE); // the next slot: disjoint from a's
+    const g = await stat(join(root, 'pods', 'b', 'volumes', 'data', 'g'));
+    expect([g.uid, g.gid]).toEqual([base + 1000, base + 1000]);
+    // The shifted copies on the host: owners moved by base, setuid kept, a symlink shifted itself
+    // (its target, the host's secret, untouched), a hard link still one inode.
+    const shifted = join(root, 'pods', 'b', 'shifted');
+    const copies = await readdir(shifted);
+    const odd = copies.map((c) => join(shifted, c, 'odd')).find((d) => existsSync(join(d, 'suid')));
+    if (!odd) throw new Error(`no shifted copy has odd/: ${copies.join(' ')}`);
+    const suid = await lstat(join(odd, 'suid'));
+    expect([suid.uid, suid.gid, (suid.mode & 0o7777).toString(8)]).toEqual([base, base + 5, '4755']);
+    const out = await lstat(join(odd, 'out'));
+    expect([out.isSymbolicLink(), out.uid, out.gid]).toEqual([true, base + 7, base + 7]);
+    const host = await stat(secret);
+    expect([host.uid, host.gid, (host.mode & 0o777).toString(8)]).toEqual([0, 0, '600']);
+    const [t, h] = [await lstat(join(odd, 'target')), await lstat(join(odd, 'hard'))];
+    expect([t.ino === h.ino, t.nlink, t.uid, t.gid]).toEqual([true, 2, base + 1000, base + 1000]);
+  });
+
+  it('an image file owned outside 0-65535 is refused, naming the file and the ID', async () => {
+    await writeFile(join(dir, 'bad.yaml'), podYaml('bad', 'true', '', hostile));
+    const apply = await berth('apply', dir);
+    expect(apply.code).toBe(1);
+    const pod = (await ps()).find((p) => p.name === 'bad');
+    expect(pod?.containers.map((c) => [c.state, c.lastError])).toEqual([
+      [
+        'waiting',
+        'ERR_USERNS_IMAGE_IDS: the image cannot run with hostUsers: false: /big-uid is owned by uid 70000, outside the pod user namespace 0-65535',
+      ],
+    ]);
+    await rm(join(dir, 'bad.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(existsSync(join(root, 'pods', 'bad'))).toBe(false);
+  });
+
+  it('a reboot keeps the range; removal frees it with the shifted copies, and the next pod gets it', async () => {
+    for (const f of ['a.yaml', 'b.yaml']) await rm(join(dir, f), { force: true });
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(existsSync(join(root, 'pods', 'a'))).toBe(false); // a and b are gone: both slots free
+    await writeFile(
+      join(dir, 'c.yaml'),
+      podYaml('c', 'sleep 1000').replace('restartPolicy: Never', 'restartPolicy: Always'),
+    );
+    expect((await berth('apply', dir)).stderr).toBe('');
+    const { base } = rangeOf('c');
+    expect(base).toBe(DEFAULT_FIRST_ID);
+    const uidMap = async () => {
+      const pid = (await ps()).find((p) => p.name === 'c')?.containers[0]?.pid;
+      return pid ? readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/) : [];
+    };
+    expect(await uidMap()).toEqual(['0', String(base), String(ID_RANGE_SIZE)]);
+    await simulateReboot(root, state);
+    expect((await berth('apply', dir)).stderr).toBe('');
+    expect(rangeOf('c').base).toBe(base);
+    expect(await uidMap()).toEqual(['0', String(base), String(ID_RANGE_SIZE)]);
+    await rm(join(dir, 'c.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(existsSync(join(root, 'pods', 'c'))).toBe(false); // userns.json and shifted/ with it
+    expect(await readdir(join(root, 'userns'))).toEqual([]); // no rootfs mount point left
+    await writeFile(join(dir, 'd.yaml'), podYaml('d', 'true'));
+    expect((await berth('apply', dir)).stderr).toBe('');
+    expect(rangeOf('d').base).toBe(base);
+  });
 });
