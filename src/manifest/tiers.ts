@@ -69,7 +69,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
     'a shared PID namespace needs a pod infra process berth does not run yet',
   ),
   'spec.hostUsers': honoured(
-    'true (the default); false is refused: berth does not set up user namespaces yet',
+    'false: a user namespace with 65536 host IDs of its own (shifted copies of the image, emptyDirs owned by its root); refused with hostNetwork/hostPID/hostIPC or where the host has no user namespaces',
   ),
   'spec.activeDeadlineSeconds': honoured(
     'counted from the first start (kept across restarts of berth): then its containers stop, the pod is Failed (DeadlineExceeded) until its manifest changes',

@@ -19,7 +19,9 @@ import { missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
-const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci'], { root: true });
+const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'setcap', 'getfattr'], {
+  root: true,
+});
 
 describe.skipIf(skip)('hostUsers: false', () => {
   let registry: TestRegistry;
@@ -78,6 +80,8 @@ describe.skipIf(skip)('hostUsers: false', () => {
       execFileSync('chown', ['1000:1000', join(rootfs, 'odd/target')]);
       await link(join(rootfs, 'odd/target'), join(rootfs, 'odd/hard'));
       // A symlink owned by 7 pointing out of the image: shifted itself, its target never touched.
+      await writeFile(join(rootfs, 'odd/capped'), 'x');
+      execFileSync('setcap', ['cap_net_raw+ep', join(rootfs, 'odd/capped')]); // a v2 capability
       await symlink(secret, join(rootfs, 'odd/out'));
       execFileSync('chown', ['-h', '7:7', join(rootfs, 'odd/out')]);
     };
@@ -151,6 +155,21 @@ describe.skipIf(skip)('hostUsers: false', () => {
     expect([out.isSymbolicLink(), out.uid, out.gid]).toEqual([true, base + 7, base + 7]);
     const host = await stat(secret);
     expect([host.uid, host.gid, (host.mode & 0o777).toString(8)]).toEqual([0, 0, '600']);
+    // The file capability is v3 now, owned by the pod's root (a v2 one would not apply inside).
+    const rootid = Buffer.alloc(4);
+    rootid.writeUInt32LE(base);
+    expect(
+      execFileSync('getfattr', [
+        '--absolute-names',
+        '-n',
+        'security.capability',
+        '-e',
+        'hex',
+        join(odd, 'capped'),
+      ])
+        .toString()
+        .split('\n')[1],
+    ).toBe(`security.capability=0x0100000300200000000000000000000000000000${rootid.toString('hex')}`);
     const [t, h] = [await lstat(join(odd, 'target')), await lstat(join(odd, 'hard'))];
     expect([t.ino === h.ino, t.nlink, t.uid, t.gid]).toEqual([true, 2, base + 1000, base + 1000]);
   });
