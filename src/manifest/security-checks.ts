@@ -1,5 +1,5 @@
 // What a schema cannot say about a pod's security settings: values of honoured fields the host
-// cannot honour (procMount Unmasked) are one ERR_MANIFEST_UNSUPPORTED each; hostUsers: false
+// cannot honour (procMount Unmasked without a user namespace) are one ERR_MANIFEST_UNSUPPORTED each; hostUsers: false
 // with a host namespace is invalid; sysctls must be namespaced (a container never sets the host's
 // kernel) and not in a namespace the pod shares with the host; runAsNonRoot with runAsUser 0 and
 // unknown capabilities are errors at their node. Pure.
@@ -64,10 +64,10 @@ export function checkPodSecurity(p: ParsedDoc): Diagnostic[] {
       const path: Path = ['spec', list, i, 'securityContext'];
       const sc: NonNullable<ContainerManifest['securityContext']> = c.securityContext ?? {};
       seccomp(sc.seccompProfile, [...path, 'seccompProfile']);
-      if (sc.procMount === 'Unmasked')
+      if (sc.procMount === 'Unmasked' && pod.spec.hostUsers !== false)
         unsupported(
           [...path, 'procMount'],
-          'Unmasked needs a user namespace (hostUsers: false), which berth does not set up yet',
+          'Unmasked needs a user namespace: set spec.hostUsers: false (as Kubernetes asks)',
         );
       const nonRoot = sc.runAsNonRoot ?? psc.runAsNonRoot;
       const uid = sc.runAsUser ?? psc.runAsUser;

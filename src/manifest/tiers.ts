@@ -151,7 +151,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.securityContext.allowPrivilegeEscalation': honoured(),
   'container.securityContext.capabilities': honoured(),
   'container.securityContext.seccompProfile': honoured(SECCOMP),
-  'container.securityContext.procMount': honoured('Default; Unmasked is refused: it needs a user namespace'),
+  'container.securityContext.procMount': honoured(
+    'Default; Unmasked (no masked or read-only /proc paths) only with hostUsers: false, else refused',
+  ),
   'container.securityContext.seLinuxOptions': warned('berth does not label containers for SELinux'),
   'container.securityContext.appArmorProfile': warned('berth does not load AppArmor profiles'),
   'container.securityContext.windowsOptions': warned('only meaningful on Windows nodes'),

@@ -98,6 +98,8 @@ export interface ContainerSettings {
   seccompLocalhost?: string;
   /** Where the container writes its termination message (termination-message.ts). */
   terminationMessagePath?: string;
+  /** Kubernetes procMount Unmasked (hostUsers: false only): no masked or read-only paths. */
+  procUnmasked?: boolean;
   /** A hostUsers: false pod's home (its ID range and shifted snapshots): a user namespace of its own. */
   userns?: string;
 }
@@ -335,7 +337,9 @@ export function buildRuntimeSpec(
       ...(host.idMap ? { uidMappings: idMappings, gidMappings: idMappings } : {}),
       cgroupsPath: host.cgroupsPath,
       resources,
-      ...(settings.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+      ...(settings.privileged || settings.procUnmasked
+        ? {}
+        : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
       ...(host.seccomp && !settings.privileged && settings.seccomp !== 'unconfined'
         ? { seccomp: host.seccomp }
         : {}),

@@ -218,4 +218,22 @@ describe.skipIf(skip)('hostUsers: false', () => {
     expect((await berth('apply', dir)).stderr).toBe('');
     expect(rangeOf('d').base).toBe(base);
   });
+
+  it('procMount Unmasked leaves /proc without masked or read-only paths; Default masks them', async () => {
+    const count = "grep -c ' /proc/' /proc/self/mountinfo || true";
+    await writeFile(
+      join(dir, 'u.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: u}\nspec:\n  hostUsers: false\n  terminationGracePeriodSeconds: 1\n` +
+        `  restartPolicy: Never\n  containers:\n` +
+        `    - {name: unmasked, image: ${image}, command: [sh, -c, ${JSON.stringify(count)}], securityContext: {procMount: Unmasked}}\n` +
+        `    - {name: masked, image: ${image}, command: [sh, -c, ${JSON.stringify(count)}]}\n`,
+    );
+    expect((await berth('apply', dir)).stderr).toBe('');
+    expect((await finished('u'))?.phase).toBe('Succeeded');
+    expect((await berth('logs', 'u/unmasked')).stdout).toBe('0\n');
+    const masked = Number((await berth('logs', 'u/masked')).stdout);
+    expect(masked).toBeGreaterThan(0); // this host's share of runc's masked and read-only paths
+    await rm(join(dir, 'u.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
 });

@@ -41,7 +41,7 @@ describe('security values the host cannot honour, or that make no sense', () => 
     [
       'procMount Unmasked',
       pod('', '      securityContext: {procMount: Unmasked}\n'),
-      'm.yaml:8:36: ERR_MANIFEST_UNSUPPORTED: spec.containers.0.securityContext.procMount: Unmasked needs a user namespace (hostUsers: false), which berth does not set up yet',
+      'm.yaml:8:36: ERR_MANIFEST_UNSUPPORTED: spec.containers.0.securityContext.procMount: Unmasked needs a user namespace: set spec.hostUsers: false (as Kubernetes asks)',
     ],
     [
       'a host-wide sysctl',

@@ -164,3 +164,27 @@ describe('manifest to runtime', () => {
     });
   });
 });
+
+describe('procMount Unmasked', () => {
+  it('is honoured with hostUsers: false: no masked or read-only paths in the config', () => {
+    const text = POD.replace(
+      'image: busybox\n',
+      'image: busybox\n      securityContext: {procMount: Unmasked}\n',
+    );
+    const r = parseFile(text, 'm.yaml');
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const settings = desiredPod(r.parsed[0]?.value as PodManifest, 'm.yaml', TEST_HOST).containers[0]
+      ?.settings;
+    expect(settings?.procUnmasked).toBe(true);
+    const host = { nofileHard: 1024, hostname: '/h', etcHosts: '/e', resolvConf: '/r', cgroupsPath: '/c' };
+    const image = { config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers' as const, diff_ids: [] } };
+    const user = { uid: 0, gid: 0, additionalGids: [], home: '/' };
+    type Linux = { linux: { maskedPaths?: string[]; readonlyPaths?: string[] } };
+    const spec = (s: object) => (buildRuntimeSpec(image, { name: 'w', ...s }, user, host) as Linux).linux;
+    expect([spec({ procUnmasked: true }).maskedPaths, spec({ procUnmasked: true }).readonlyPaths]).toEqual([
+      undefined,
+      undefined,
+    ]);
+    expect(spec({}).maskedPaths?.includes('/proc/kcore')).toBe(true);
+  });
+});
