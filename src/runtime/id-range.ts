@@ -1,8 +1,9 @@
 // A `hostUsers: false` pod's host IDs: a range of ID_RANGE_SIZE uids (and the same gids) of its own,
 // taken from the host config's pool (`userNamespaces.firstId`, `.ranges` slots), recorded in
 // `<root>/pods/<name>/userns.json` so it stays the same across restarts and reboots, and freed with
-// the pod's directory. Allocation runs inside a reconcile pass (under the reconcile lock), so two
-// pods never pick the same slot. `pickRange` is pure.
+// the pod's directory. Allocation runs inside a reconcile pass (under the reconcile lock, so no
+// other process allocates meanwhile) and one at a time within it, so two pods never pick the same
+// slot. `pickRange` is pure.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
@@ -75,8 +76,17 @@ export function readIdRange(home: string): IdRange | undefined {
   return undefined;
 }
 
+/** Allocations one at a time in this process (a pass sets pods up in parallel; passes are locked). */
+let queue: Promise<unknown> = Promise.resolve();
+
 /** The pod's range: the recorded one, else a free slot of the pool (recorded before it is used). */
-export async function allocateIdRange(pods: string, name: string, pool: IdPool): Promise<IdRange> {
+export function allocateIdRange(pods: string, name: string, pool: IdPool): Promise<IdRange> {
+  const turn = queue.then(() => allocateNow(pods, name, pool));
+  queue = turn.catch(() => undefined);
+  return turn;
+}
+
+async function allocateNow(pods: string, name: string, pool: IdPool): Promise<IdRange> {
   const home = join(pods, name);
   const mine = readIdRange(home);
   if (mine) return mine;

@@ -59,6 +59,13 @@ describe('the ID pool', () => {
     expect(await allocateIdRange(dir, 'c', pool)).toEqual(a);
   });
 
+  it('pods set up at once (one pass, in parallel) still get disjoint ranges', async () => {
+    const pool = { firstId: DEFAULT_FIRST_ID, ranges: 8 };
+    const names = ['p1', 'p2', 'p3', 'p4', 'p5'];
+    const got = await Promise.all(names.map((n) => allocateIdRange(dir, n, pool)));
+    expect(got.map((r) => (r.base - DEFAULT_FIRST_ID) / ID_RANGE_SIZE).sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('a record berth did not write is no range (never trusted to map host root)', async () => {
     await mkdir(join(dir, 'x'));
     for (const text of [
