@@ -13,7 +13,7 @@
 // link), and renamed as a name. A content directory exists under its final name only once whole.
 // Files are fsynced before the swap: after a power cut `..data` names old content or new.
 import { constants, readlinkSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { chown, lstat, mkdir, open, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { fsyncDir } from '../lib/write-atomic.js';
@@ -55,8 +55,9 @@ export async function currentDataDir(volume: string): Promise<string> {
   return join(volume, `..${stamp}`);
 }
 
-async function writeContent(dir: string, files: ConfigFile[]): Promise<void> {
+async function writeContent(dir: string, files: ConfigFile[], owner?: number): Promise<void> {
   await mkdir(dir, 0o755);
+  if (owner !== undefined) await chown(dir, owner, owner);
   for (const f of files) {
     let parent = dir;
     for (const part of dirname(f.path) === '.' ? [] : dirname(f.path).split('/')) {
@@ -66,6 +67,7 @@ async function writeContent(dir: string, files: ConfigFile[]): Promise<void> {
       });
       if (!(await lstat(parent)).isDirectory())
         throw new BerthError('ERR_VOLUME_PATH', 'invalid', `${f.path}: a file and a directory of one name`);
+      if (owner !== undefined) await chown(parent, owner, owner);
     }
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
     const h = await open(join(dir, f.path), flags, f.mode).catch((err) => {
@@ -75,6 +77,7 @@ async function writeContent(dir: string, files: ConfigFile[]): Promise<void> {
     });
     try {
       await h.writeFile(f.data);
+      if (owner !== undefined) await h.chown(owner, owner); // a hostUsers: false pod's root
       await h.chmod(f.mode); // the umask never decides a file's mode
       await h.sync();
     } finally {
@@ -95,7 +98,13 @@ async function swapLink(volume: string, name: string, target: string): Promise<v
  * Make `volume` hold exactly `files` under `stamp`; a volume already at `stamp` is left as it is.
  * `volume` must exist (the pod's sandbox makes it, on tmpfs for secrets).
  */
-export async function writeConfigVolume(volume: string, stamp: string, files: ConfigFile[]): Promise<void> {
+export async function writeConfigVolume(
+  volume: string,
+  stamp: string,
+  files: ConfigFile[],
+  /** The host uid (and gid) the files belong to: a hostUsers: false pod's root; else root. */
+  owner?: number,
+): Promise<void> {
   if (!STAMP.test(stamp)) throw new BerthError('ERR_INTERNAL', 'internal', `bad volume stamp ${stamp}`);
   if ((await readDataStamp(volume)) === stamp) return;
   const entries = await readdir(volume);
@@ -106,7 +115,7 @@ export async function writeConfigVolume(volume: string, stamp: string, files: Co
   const building = join(volume, `..tmp-${stamp}`);
   await rm(building, { recursive: true, force: true }); // left by a crash
   await rm(content, { recursive: true, force: true });
-  await writeContent(building, files);
+  await writeContent(building, files, owner);
   await fsyncDir(building);
   await rename(building, content);
   await swapLink(volume, DATA_LINK, `..${stamp}`);

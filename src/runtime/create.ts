@@ -56,13 +56,8 @@ import { subPathComponents } from './sub-path.js';
 import { stageSubPathMounts, unmountStaged } from './sub-path-mounts.js';
 import { terminationMessageMount } from './termination-message.js';
 import { resolveUser } from './user.js';
-import {
-  ownByPodRoot,
-  podIdRange,
-  removeUsernsDir,
-  shiftedLowers,
-  usernsMountPoint,
-} from './userns-rootfs.js';
+import { withLockedFlags } from './userns-mounts.js';
+import { ownByPodRoot, prepareUsernsRootfs } from './userns-rootfs.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 
@@ -182,12 +177,10 @@ async function createHoldingLease(
     const imageLowers = (snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
       snapshots.fsPath(c as (typeof ids)[0]),
     );
-    const idRange = settings.userns ? podIdRange(settings.userns, settings.name) : undefined;
-    const lowers =
-      idRange && settings.userns ? await shiftedLowers(settings.userns, imageLowers, idRange) : imageLowers;
-    if (idRange) await ownByPodRoot(snapshots.form === 'native' ? [] : [p.upper], idRange);
-    if (idRange) undo.push(() => removeUsernsDir(deps.paths, id));
-    const rootPath = idRange ? await usernsMountPoint(deps.paths, id, p.rootfs, idRange) : undefined;
+    const userns = settings.userns
+      ? await prepareUsernsRootfs(deps.paths, id, settings, p, imageLowers, snapshots.form, undo)
+      : undefined;
+    const [idRange, lowers, rootPath] = [userns?.range, userns?.lowers ?? imageLowers, userns?.rootPath];
     undo.push(() => releaseRootfs(p.rootfs));
     await prepareRootfs({
       form: snapshots.form,
@@ -218,7 +211,8 @@ async function createHoldingLease(
     const staged: string[] = [];
     // The staging mounts are only needed while runc creates the container: undone either way.
     undo.push(() => unmountStaged(staged));
-    const mounts = await stageSubPathMounts(settings.mounts ?? [], p.dir, staged);
+    const staging = await stageSubPathMounts(settings.mounts ?? [], p.dir, staged);
+    const mounts = idRange ? await withLockedFlags(staging) : staging;
     const anonymous = await imageVolumes(image.config, settings, p, idRange);
 
     const dns = settings.dns ?? (settings.network === 'bridge' ? {} : undefined);

@@ -33,6 +33,8 @@ export interface ContainerMount {
   subPath?: string;
   /** The subPath is taken inside the volume's current `..data` (config volumes: config-volumes.ts). */
   dataLink?: boolean;
+  /** Mount flags kept from the source (a user namespace's read-only binds: userns-mounts.ts). */
+  flags?: string[];
 }
 
 export interface ContainerResources {
@@ -261,7 +263,7 @@ function mountsOf(settings: ContainerSettings, host: HostFacts): SpecMount[] {
         destination: m.destination,
         type: 'bind',
         source: m.source,
-        options: ['rbind', 'rprivate', m.readOnly ? 'ro' : 'rw'],
+        options: ['rbind', 'rprivate', m.readOnly ? 'ro' : 'rw', ...(m.flags ?? [])],
       });
     }
   }

@@ -77,3 +77,24 @@ export async function removeUsernsDir(paths: RuntimePaths, id: string): Promise<
     if (errnoCode(err) !== 'ENOENT') throw err;
   }
 }
+
+/**
+ * Everything of the container's rootfs a user namespace changes: the pod's range, the shifted
+ * lowers, the upper owned by the pod's root, the walkable mount point (undone on failure).
+ */
+export async function prepareUsernsRootfs(
+  paths: RuntimePaths,
+  id: string,
+  settings: { name: string; userns?: string },
+  bundle: { rootfs: string; upper: string },
+  lowers: string[],
+  form: 'overlay' | 'native',
+  undo: Array<() => Promise<void>>,
+): Promise<{ range: IdRange; lowers: string[]; rootPath: string } | undefined> {
+  if (!settings.userns) return undefined;
+  const range = podIdRange(settings.userns, settings.name);
+  const shifted = await shiftedLowers(settings.userns, lowers, range);
+  if (form === 'overlay') await ownByPodRoot([bundle.upper], range);
+  undo.push(() => removeUsernsDir(paths, id));
+  return { range, lowers: shifted, rootPath: await usernsMountPoint(paths, id, bundle.rootfs, range) };
+}

@@ -236,4 +236,23 @@ describe.skipIf(skip)('hostUsers: false', () => {
     await rm(join(dir, 'u.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
   });
+
+  it("a Secret volume with defaultMode 0400 is the pod root's: readable inside, not by others", async () => {
+    await writeFile(
+      join(dir, 's.yaml'),
+      `apiVersion: v1\nkind: Secret\nmetadata: {name: key}\nstringData: {id: s3cret}\n---\n` +
+        `apiVersion: v1\nkind: Pod\nmetadata: {name: s}\nspec:\n  hostUsers: false\n  terminationGracePeriodSeconds: 1\n` +
+        `  restartPolicy: Never\n  containers:\n` +
+        `    - {name: main, image: ${image}, command: [sh, -c, "cat /key/id; stat -c '%u %a' /key/..data/id"], volumeMounts: [{name: key, mountPath: /key}]}\n` +
+        `  volumes: [{name: key, secret: {secretName: key, defaultMode: 0400}}]\n`,
+    );
+    expect((await berth('apply', dir)).stderr).toBe('');
+    expect((await finished('s'))?.phase).toBe('Succeeded');
+    expect((await berth('logs', 's')).stdout).toBe('s3cret0 400\n');
+    const { base } = rangeOf('s');
+    const st = await stat(join(root, 'pods', 's', 'volumes', 'key', 'id'));
+    expect([st.uid, st.gid, (st.mode & 0o777).toString(8)]).toEqual([base, base, '400']);
+    await rm(join(dir, 's.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
 });

@@ -21,6 +21,7 @@ import {
 } from '../../src/runtime/id-range.js';
 import { buildRuntimeSpec } from '../../src/runtime/spec.js';
 import { checkUsernsHost, usernsUnsupported } from '../../src/runtime/userns-host.js';
+import { lockedFlags } from '../../src/runtime/userns-mounts.js';
 import { TEST_HOST } from '../helpers/observed.js';
 
 const POD = `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostUsers: false\n  containers:\n    - name: main\n      image: busybox\n`;
@@ -193,5 +194,24 @@ describe('procMount Unmasked', () => {
       undefined,
     ]);
     expect(spec({}).maskedPaths?.includes('/proc/kcore')).toBe(true);
+  });
+});
+
+describe('read-only binds in a user namespace', () => {
+  it("keep the source mount's locked flags (the deepest mount, the last of one path, escapes decoded)", () => {
+    const info = [
+      '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw',
+      '30 22 0:5 / /r/pods/p/volumes/key rw,nosuid,nodev,relatime - tmpfs tmpfs rw',
+      '31 30 0:6 / /r/pods/p/volumes/key rw,nosuid,nodev,noexec,noatime - tmpfs tmpfs rw',
+      '32 22 0:7 / /data\\040x rw,noexec - ext4 /dev/sdb rw',
+    ].join('\n');
+    expect(lockedFlags(info, '/r/pods/p/volumes/key/..data')).toEqual([
+      'nosuid',
+      'nodev',
+      'noexec',
+      'noatime',
+    ]);
+    expect(lockedFlags(info, '/data x/f')).toEqual(['noexec']);
+    expect(lockedFlags(info, '/r/pods/p/volumes/keys')).toEqual([]);
   });
 });
