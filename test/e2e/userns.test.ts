@@ -237,7 +237,7 @@ describe.skipIf(skip)('hostUsers: false', () => {
     expect((await berth('apply', dir)).code).toBe(0);
   });
 
-  it("a Secret volume with defaultMode 0400 is the pod root's: readable inside, not by others", async () => {
+  it("a Secret volume with defaultMode 0400 is the pod root's: readable inside, owned by the range on the host", async () => {
     await writeFile(
       join(dir, 's.yaml'),
       `apiVersion: v1\nkind: Secret\nmetadata: {name: key}\nstringData: {id: s3cret}\n---\n` +
