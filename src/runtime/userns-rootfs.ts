@@ -8,7 +8,7 @@
 // 0711 (no listing), `<id>/` is 0710 owned by root and the pod's root group (as Docker's
 // userns-remap does with its per-range directories), so only host root and that pod's root get
 // through; the bundle's `rootfs` is a symlink to it, so everything else finds it where it was.
-import { chmod, chown, mkdir, symlink } from 'node:fs/promises';
+import { chmod, chown, mkdir, stat, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
@@ -49,6 +49,24 @@ export async function ownByPodRoot(dirs: string[], range: IdRange): Promise<void
 /** `<root>/userns/<id>`: where a hostUsers: false container's rootfs is mounted. */
 export const usernsDirOf = (paths: RuntimePaths, id: string) => join(dirname(paths.containers), 'userns', id);
 
+/**
+ * Every directory from `/` down to `dir` must let others search it: the pod's root is nobody on
+ * the host. Said before runc would fail with a bare "permission denied".
+ */
+export async function checkWalkable(dir: string): Promise<void> {
+  for (let d = dir; ; d = dirname(d)) {
+    const mode = (await stat(d)).mode & 0o777;
+    if ((mode & 0o001) === 0)
+      throw new BerthError(
+        'ERR_USERNS_UNAVAILABLE',
+        'invalid',
+        `spec.hostUsers: false: the pod's root cannot reach its rootfs under ${dir}: ${d} is mode ${mode.toString(8).padStart(4, '0')}`,
+        { hint: `let others search it: chmod o+x ${d}` },
+      );
+    if (dirname(d) === d) return;
+  }
+}
+
 /** Makes the walkable mount point, links the bundle's `rootfs` to it; the real path (runc's root.path). */
 export async function usernsMountPoint(
   paths: RuntimePaths,
@@ -57,6 +75,7 @@ export async function usernsMountPoint(
   range: IdRange,
 ): Promise<string> {
   const top = dirname(usernsDirOf(paths, id));
+  await checkWalkable(dirname(top));
   await makeDirs(top, 0o711);
   await chmod(top, 0o711);
   const dir = usernsDirOf(paths, id);

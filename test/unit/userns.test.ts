@@ -2,7 +2,7 @@
 // is one clear error, a pool past 32 bits refused), the host probe (no user namespaces, switched
 // off), the manifest reaching the runtime config (a user namespace, mappings, /sys bound) and the
 // sandbox check (a pod without its recorded range is set up again).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,6 +22,7 @@ import {
 import { buildRuntimeSpec } from '../../src/runtime/spec.js';
 import { checkUsernsHost, usernsUnsupported } from '../../src/runtime/userns-host.js';
 import { lockedFlags } from '../../src/runtime/userns-mounts.js';
+import { checkWalkable } from '../../src/runtime/userns-rootfs.js';
 import { TEST_HOST } from '../helpers/observed.js';
 
 const POD = `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostUsers: false\n  containers:\n    - name: main\n      image: busybox\n`;
@@ -213,5 +214,23 @@ describe('read-only binds in a user namespace', () => {
     ]);
     expect(lockedFlags(info, '/data x/f')).toEqual(['noexec']);
     expect(lockedFlags(info, '/r/pods/p/volumes/keys')).toEqual([]);
+  });
+});
+
+describe('the way down to the rootfs', () => {
+  it('a directory others cannot search is named, before runc fails with a bare permission denied', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-walk-'));
+    try {
+      await chmod(dir, 0o700);
+      await mkdir(join(dir, 'root'), 0o711);
+      await expect(checkWalkable(join(dir, 'root'))).rejects.toMatchObject({
+        code: 'ERR_USERNS_UNAVAILABLE',
+        message: `spec.hostUsers: false: the pod's root cannot reach its rootfs under ${dir}/root: ${dir} is mode 0700`,
+      });
+      await chmod(dir, 0o711);
+      await expect(checkWalkable(join(dir, 'root'))).resolves.toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
