@@ -2,8 +2,9 @@
 // inside and its own range of host IDs outside (uid_map), what it writes in an emptyDir is owned by
 // that range on the host, a root-only host file through a hostPath stays unreadable, runAsUser maps
 // into the range, two pods get disjoint ranges, a reboot keeps the range and removal frees it with
-// the shifted copies; an image file owned outside 0–65535 is refused naming it; setuid bits,
-// symlinks (never followed) and hard links survive the shift.
+// the shifted copies; an image file owned outside 0–65535 is refused naming it; setuid bits, file
+// capabilities (as v3, owned by the pod's root), symlinks (never followed) and hard links survive
+// the shift; procMount Unmasked drops the masked /proc paths; a 0400 Secret is the pod root's.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, link, lstat, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
