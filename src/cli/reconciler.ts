@@ -24,6 +24,7 @@ export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
       node: nodeFacts(),
       attachments: networkDirs(ctx.flags.state, (await ctx.hostConfig()).network.name).attachments,
       health: healthPath(ctx.flags.state),
+      idPool: (await ctx.hostConfig()).userNamespaces,
     },
     status: statusFile(statusPath(ctx.flags.state)),
     lastGood: lastGoodStore(join(ctx.flags.root, 'last-good')),

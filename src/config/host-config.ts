@@ -7,6 +7,7 @@ import { BerthError, errnoCode } from '../lib/errors.js';
 import { loadSchema } from '../lib/schemas.js';
 import { parseYamlWithSchema } from '../lib/yaml-validate.js';
 import { checkNetworkSettings, DEFAULT_NETWORK, type NetworkSettings } from '../network/settings.js';
+import { type IdPool, idPoolOf } from '../runtime/id-range.js';
 import {
   DEFAULT_REGISTRY_KEY,
   normalizeRegistries,
@@ -45,6 +46,8 @@ export interface HostConfig {
   events: { maxBytes: number };
   /** A TCP `host:port` to serve `GET /metrics` on too, if any. */
   metrics: { listen: string | undefined };
+  /** The host IDs hostUsers: false pods get their ranges from (runtime/id-range.ts). */
+  userNamespaces: IdPool;
 }
 
 export type SnapshotterSetting = 'auto' | 'overlay' | 'native';
@@ -71,6 +74,7 @@ interface RawHostConfig {
   };
   events?: { maxBytes?: number };
   metrics?: { listen?: string };
+  userNamespaces?: Partial<IdPool>;
 }
 
 /** `cpus` is the host's parallelism, passed in so this stays pure. */
@@ -102,6 +106,7 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
     },
     events: { maxBytes: raw.events?.maxBytes ?? 4 * 2 ** 20 },
     metrics: { listen: raw.metrics?.listen },
+    userNamespaces: idPoolOf(raw.userNamespaces),
   };
 }
 

@@ -1,6 +1,6 @@
 // What a schema cannot say about a pod's security settings: values of honoured fields the host
-// cannot honour (hostUsers: false, procMount Unmasked) are one
-// ERR_MANIFEST_UNSUPPORTED each; sysctls must be namespaced (a container never sets the host's
+// cannot honour (procMount Unmasked without a user namespace) are one ERR_MANIFEST_UNSUPPORTED each; hostUsers: false
+// with a host namespace is invalid; sysctls must be namespaced (a container never sets the host's
 // kernel) and not in a namespace the pod shares with the host; runAsNonRoot with runAsUser 0 and
 // unknown capabilities are errors at their node. Pure.
 
@@ -34,11 +34,10 @@ export function checkPodSecurity(p: ParsedDoc): Diagnostic[] {
     out.push(at(p, path, 'ERR_MANIFEST_UNSUPPORTED', `${path.join('.')}: ${why}`));
   const invalid = (path: Path, why: string) => out.push(at(p, path, 'ERR_MANIFEST_INVALID', why));
   const psc = pod.spec.securityContext ?? {};
-  if (pod.spec.hostUsers === false)
-    unsupported(
-      ['spec', 'hostUsers'],
-      'false (a user namespace) is not supported by berth yet: leave it out to run with the host user IDs',
-    );
+  // A user namespace cannot own the host's network, PID or IPC namespace (Kubernetes refuses these).
+  for (const shared of ['hostNetwork', 'hostPID', 'hostIPC'] as const)
+    if (pod.spec.hostUsers === false && pod.spec[shared] === true)
+      invalid(['spec', 'hostUsers'], `hostUsers: false cannot be combined with ${shared}: true`);
   if (pod.spec.hostPID === true && pod.spec.shareProcessNamespace === true)
     invalid(
       ['spec', 'shareProcessNamespace'],
@@ -70,10 +69,10 @@ export function checkPodSecurity(p: ParsedDoc): Diagnostic[] {
       const path: Path = ['spec', list, i, 'securityContext'];
       const sc: NonNullable<ContainerManifest['securityContext']> = c.securityContext ?? {};
       seccomp(sc.seccompProfile, [...path, 'seccompProfile']);
-      if (sc.procMount === 'Unmasked')
+      if (sc.procMount === 'Unmasked' && pod.spec.hostUsers !== false)
         unsupported(
           [...path, 'procMount'],
-          'Unmasked needs a user namespace (hostUsers: false), which berth does not set up yet',
+          'Unmasked needs a user namespace: set spec.hostUsers: false (as Kubernetes asks)',
         );
       const nonRoot = sc.runAsNonRoot ?? psc.runAsNonRoot;
       const uid = sc.runAsUser ?? psc.runAsUser;

@@ -69,7 +69,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
     'one PID namespace for the pod, PID 1 a reaping holder (catatonit) that lives with the sandbox',
   ),
   'spec.hostUsers': honoured(
-    'true (the default); false is refused: berth does not set up user namespaces yet',
+    'false: a user namespace with 65536 host IDs of its own (shifted copies of the image, emptyDirs owned by its root); refused with hostNetwork/hostPID/hostIPC or where the host has no user namespaces',
   ),
   'spec.activeDeadlineSeconds': honoured(
     'counted from the first start (kept across restarts of berth): then its containers stop, the pod is Failed (DeadlineExceeded) until its manifest changes',
@@ -157,7 +157,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.securityContext.allowPrivilegeEscalation': honoured(),
   'container.securityContext.capabilities': honoured(),
   'container.securityContext.seccompProfile': honoured(SECCOMP),
-  'container.securityContext.procMount': honoured('Default; Unmasked is refused: it needs a user namespace'),
+  'container.securityContext.procMount': honoured(
+    'Default; Unmasked (no masked or read-only /proc paths) only with hostUsers: false, else refused',
+  ),
   'container.securityContext.seLinuxOptions': warned('berth does not label containers for SELinux'),
   'container.securityContext.appArmorProfile': warned('berth does not load AppArmor profiles'),
   'container.securityContext.windowsOptions': warned('only meaningful on Windows nodes'),

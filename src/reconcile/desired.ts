@@ -28,6 +28,7 @@ import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from '../manifest/reque
 import type { DnsSettings } from '../network/names.js';
 import { type PodNetwork, podNetworkOf } from '../network/pod-network.js';
 import { parseReference } from '../oci/reference.js';
+import { DEFAULT_FIRST_ID, DEFAULT_RANGES, type IdPool } from '../runtime/id-range.js';
 import type { RestartPolicy } from '../runtime/restart.js';
 import type { ContainerMount, ContainerSettings } from '../runtime/spec.js';
 import { rememberedPod } from './desired-memo.js';
@@ -93,6 +94,8 @@ export interface DesiredPod {
   home: string;
   /** spec.activeDeadlineSeconds, and the manifest's digest its start is recorded for. */
   activeDeadline?: ActiveDeadline;
+  /** hostUsers: false: the pool its ID range is taken from (runtime/id-range.ts). */
+  userns?: IdPool;
 }
 
 export interface DesiredImage {
@@ -129,6 +132,8 @@ export interface HostLayout {
   attachments?: string;
   /** `<state>/health.json`: what the daemon's prober found (health/health-file.ts). */
   health?: string;
+  /** Host IDs for hostUsers: false pods (host config userNamespaces; default in id-range.ts). */
+  idPool?: IdPool;
 }
 
 /** Kubernetes' default: Always for `:latest` or no tag, IfNotPresent otherwise. */
@@ -251,6 +256,7 @@ function containerOf(
     ...(network ? { hostsFile: network.hostsFile, dns: network.dns satisfies DnsSettings } : {}),
     mounts: mountsFor(pod, c, host, values.env),
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
+    ...(pod.spec.hostUsers === false ? { userns: join(host.pods, id) } : {}),
   };
   return {
     pod: id,
@@ -350,6 +356,9 @@ export function desiredPod(
     ...optional('network', podNetworkOf(pod, join(host.pods, id))),
     home: join(host.pods, id),
     ...optional('activeDeadline', activeDeadlineOf(pod)),
+    ...(pod.spec.hostUsers === false
+      ? { userns: host.idPool ?? { firstId: DEFAULT_FIRST_ID, ranges: DEFAULT_RANGES } }
+      : {}),
   };
 }
 

@@ -25,6 +25,7 @@ import {
   startCreated,
 } from '../runtime/containers.js';
 import { createContainer } from '../runtime/create.js';
+import { readIdRange } from '../runtime/id-range.js';
 import { recordFirstStart } from './active-record.js';
 import { type HookDeps, runPostStart, stopWithPreStop } from './container-hooks.js';
 import type { DesiredContainer, DesiredState, HostLayout } from './desired.js';
@@ -198,8 +199,10 @@ async function runOne(
     case 'teardown-pod':
       return slots.step(() => tearDownPod(a.pod, deps.host, rt.network));
     case 'write-volume': {
-      const v = desired.pods.find((p) => p.name === a.pod)?.configVolumes?.find((x) => x.name === a.volume);
-      if (v) await writeConfigVolume(v.path, v.stamp, desired.volumeFiles?.get(v.path) ?? []);
+      const pod = desired.pods.find((p) => p.name === a.pod);
+      const v = pod?.configVolumes?.find((x) => x.name === a.volume);
+      const owner = pod?.userns ? readIdRange(pod.home)?.base : undefined; // its root reads them
+      if (v) await writeConfigVolume(v.path, v.stamp, desired.volumeFiles?.get(v.path) ?? [], owner);
       return;
     }
     case 'remove':

@@ -4,9 +4,9 @@
 // pods). They outlive the pod's containers (a restart keeps them) and go with the pod. A reboot
 // takes the netns and the tmpfs mounts and leaves the directories: observe says what is mounted,
 // and setting up again is idempotent (only what is missing is made).
-import { type Dirent, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { type Dirent, existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { chmod, chown, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import type { FileCache } from '../lib/file-cache.js';
 import { makeDirs } from '../lib/make-dirs.js';
@@ -15,11 +15,13 @@ import { writeFileAtomic } from '../lib/write-atomic.js';
 import type { NetworkAdapter } from '../network/adapter.js';
 import { readAttachmentSync } from '../network/attachments.js';
 import { readDataStampSync } from '../runtime/config-volumes.js';
+import { allocateIdRange, USERNS_FILE } from '../runtime/id-range.js';
 import { createNetns, removeNetns } from '../runtime/netns.js';
 import { isHolderAlive, readHolderRecordSync, startPidHolder, stopPidHolder } from '../runtime/pid-holder.js';
 import { removeBundleDir } from '../runtime/remove-bundle.js';
 import { isMountPoint } from '../runtime/rootfs.js';
 import { runTool } from '../runtime/tool.js';
+import { checkUsernsHost } from '../runtime/userns-host.js';
 import { readActiveRecordSync } from './active-record.js';
 import type { DesiredPod, HostLayout } from './desired.js';
 import type { ObservedSandbox } from './sandbox.js';
@@ -56,6 +58,10 @@ export async function setUpPod(pod: DesiredPod, network?: () => Promise<NetworkA
     });
   }
   for (const d of pod.createDirs) await makeDirs(d);
+  // hostUsers: false: its ID range, before its emptyDirs (owned by the pod's root, as the kubelet does).
+  if (pod.userns) checkUsernsHost(pod.name);
+  const range = pod.userns ? await allocateIdRange(dirname(pod.home), pod.name, pod.userns) : undefined;
+  const root = range?.base ?? 0;
   for (const d of pod.podDirs) {
     await makeDirs(d.path, 0o700);
     if (d.memory && !(await isMountPoint(d.path))) {
@@ -65,10 +71,11 @@ export async function setUpPod(pod: DesiredPod, network?: () => Promise<NetworkA
     }
     const mode = d.mode ?? 0o777; // the process umask never decides who may write an emptyDir
     await chmod(d.path, mode);
+    if (range && d.fsGroup === undefined) await chown(d.path, root, root);
     if (d.fsGroup !== undefined) {
       // fsGroup, as the kubelet applies it: the volume's group, and setgid so what is made in it
       // keeps that group.
-      await chown(d.path, 0, d.fsGroup);
+      await chown(d.path, root, root + d.fsGroup);
       await chmod(d.path, mode | 0o2000);
     }
   }
@@ -188,6 +195,7 @@ export async function observeSandboxes(
     const active = readActiveRecordSync(home);
     const pidns = isHolderAlive(readHolderRecordSync(join(home, 'pidns.json')));
     out.set(name, {
+      ...(existsSync(join(home, USERNS_FILE)) ? { userns: true } : {}),
       netns: ns ? mounted.has(resolvedIn(realNetns, host.netns, ns)) : false,
       ...(pidns ? { pidns } : {}),
       volumes,

@@ -30,6 +30,8 @@ export interface ObservedSandbox {
   network?: { state: 'adding' | 'ready'; ports: PortMapping[]; names?: string[]; aliases?: HostEntry[] };
   /** Its first start (activeDeadlineSeconds), when recorded. */
   active?: ActiveRecord;
+  /** A hostUsers: false ID range is recorded (`userns.json`). */
+  userns?: boolean;
 }
 
 export type SandboxCheck = 'none-needed' | 'whole' | 'missing' | 'broken';
@@ -44,6 +46,7 @@ export function checkSandbox(pod: DesiredPod, s: ObservedSandbox | undefined): S
   if (pod.netnsPath && !s.netns) return 'broken';
   // A holder that died took the pod's processes with it; one no longer asked for goes with a new sandbox.
   if (Boolean(pod.pidHolder) !== (s.pidns === true)) return 'broken';
+  if (pod.userns && !s.userns) return 'broken';
   if (pod.network && !isAttachedAsAsked(pod.network, s.network)) return 'broken';
   const whole = pod.podDirs.every((d) => (d.memory ? s.volumes[d.path] === true : d.path in s.volumes));
   return whole ? 'whole' : 'broken';

@@ -22,6 +22,7 @@ export function securitySettings(pod: PodManifest, c: ContainerManifest): Partia
     ...(groups.length > 0 ? { supplementalGroups: groups } : {}),
     ...(pod.spec.hostPID === true ? { hostPID: true } : {}),
     ...(pod.spec.hostIPC === true ? { hostIPC: true } : {}),
+    ...(sc.procMount === 'Unmasked' ? { procUnmasked: true } : {}),
     ...(Object.keys(sysctls).length > 0 ? { sysctls } : {}),
     ...(seccomp?.type === 'Unconfined' ? { seccomp: 'unconfined' as const } : {}),
     ...(seccomp?.type === 'Localhost' && seccomp.localhostProfile

@@ -57,21 +57,42 @@ export async function currentDataDir(volume: string): Promise<string> {
   return join(volume, `..${stamp}`);
 }
 
-/** A directory of the content: the fsGroup's, setgid, when there is one (lchown: it was just made, never a link). */
-async function makeContentDir(path: string, gid: number | undefined): Promise<void> {
-  await mkdir(path, 0o755);
-  if (gid === undefined) return;
-  await lchown(path, 0, gid);
-  await chmod(path, 0o2755);
+/**
+ * Who the content belongs to on the host: root, or a hostUsers: false pod's root (`uid`, its range's
+ * base); the group is the fsGroup when there is one, taken into that range with it.
+ */
+interface HostOwner {
+  uid: number;
+  /** Host gid of an in-pod group id. */
+  gidOf(group: number | undefined): number | undefined;
 }
 
-async function writeContent(dir: string, files: ConfigFile[], gid: number | undefined): Promise<void> {
-  await makeContentDir(dir, gid);
+const ownerOf = (base: number | undefined): HostOwner => ({
+  uid: base ?? 0,
+  gidOf: (group) => (group === undefined ? base : (base ?? 0) + group),
+});
+
+/** A directory of the content: the owner's, and the fsGroup's, setgid, when there is one (lchown: it was just made, never a link). */
+async function makeContentDir(path: string, owner: HostOwner, group: number | undefined): Promise<void> {
+  await mkdir(path, 0o755);
+  const gid = owner.gidOf(group);
+  if (gid === undefined) return;
+  await lchown(path, owner.uid, gid);
+  if (group !== undefined) await chmod(path, 0o2755);
+}
+
+async function writeContent(
+  dir: string,
+  files: ConfigFile[],
+  group: number | undefined,
+  owner: HostOwner,
+): Promise<void> {
+  await makeContentDir(dir, owner, group);
   for (const f of files) {
     let parent = dir;
     for (const part of dirname(f.path) === '.' ? [] : dirname(f.path).split('/')) {
       parent = join(parent, part);
-      await makeContentDir(parent, gid).catch((err) => {
+      await makeContentDir(parent, owner, group).catch((err) => {
         if (errnoCode(err) !== 'EEXIST') throw err;
       });
       if (!(await lstat(parent)).isDirectory())
@@ -85,7 +106,8 @@ async function writeContent(dir: string, files: ConfigFile[], gid: number | unde
     });
     try {
       await h.writeFile(f.data);
-      if (f.gid !== undefined) await h.chown(0, f.gid);
+      const gid = owner.gidOf(f.gid);
+      if (gid !== undefined) await h.chown(owner.uid, gid); // a hostUsers: false pod's root, the fsGroup
       await h.chmod(f.mode); // the umask never decides a file's mode (and chown cleared no bit after it)
       await h.sync();
     } finally {
@@ -95,11 +117,16 @@ async function writeContent(dir: string, files: ConfigFile[], gid: number | unde
 }
 
 /** Point `name` at `target` by renaming a fresh link over it (never a moment without one). */
-async function swapLink(volume: string, name: string, target: string, gid?: number): Promise<void> {
+async function swapLink(
+  volume: string,
+  name: string,
+  target: string,
+  owner?: { uid: number; gid: number },
+): Promise<void> {
   const tmp = join(volume, `..tmp-link-${process.pid}`);
   await rm(tmp, { force: true });
   await symlink(target, tmp);
-  if (gid !== undefined) await lchown(tmp, 0, gid);
+  if (owner) await lchown(tmp, owner.uid, owner.gid);
   await rename(tmp, join(volume, name));
 }
 
@@ -107,7 +134,13 @@ async function swapLink(volume: string, name: string, target: string, gid?: numb
  * Make `volume` hold exactly `files` under `stamp`; a volume already at `stamp` is left as it is.
  * `volume` must exist (the pod's sandbox makes it, on tmpfs for secrets).
  */
-export async function writeConfigVolume(volume: string, stamp: string, files: ConfigFile[]): Promise<void> {
+export async function writeConfigVolume(
+  volume: string,
+  stamp: string,
+  files: ConfigFile[],
+  /** The host uid (and gid) the files belong to: a hostUsers: false pod's root; else root. */
+  base?: number,
+): Promise<void> {
   if (!STAMP.test(stamp)) throw new BerthError('ERR_INTERNAL', 'internal', `bad volume stamp ${stamp}`);
   if ((await readDataStamp(volume)) === stamp) return;
   const entries = await readdir(volume);
@@ -118,11 +151,14 @@ export async function writeConfigVolume(volume: string, stamp: string, files: Co
   const building = join(volume, `..tmp-${stamp}`);
   await rm(building, { recursive: true, force: true }); // left by a crash
   await rm(content, { recursive: true, force: true });
-  const gid = files.find((f) => f.gid !== undefined)?.gid;
-  await writeContent(building, files, gid);
+  const owner = ownerOf(base);
+  const group = files.find((f) => f.gid !== undefined)?.gid;
+  await writeContent(building, files, group, owner);
+  const gid = owner.gidOf(group);
+  const links = gid === undefined ? undefined : { uid: owner.uid, gid };
   await fsyncDir(building);
   await rename(building, content);
-  await swapLink(volume, DATA_LINK, `..${stamp}`, gid);
+  await swapLink(volume, DATA_LINK, `..${stamp}`, links);
   const top = new Set(files.map((f) => f.path.split('/')[0] as string));
   for (const name of top) {
     const target = `${DATA_LINK}/${name}`;
@@ -131,7 +167,7 @@ export async function writeConfigVolume(volume: string, stamp: string, files: Co
       // A name that is not our link (left by a crash as something else) is replaced.
       const st = await lstat(join(volume, name)).catch(() => undefined);
       if (st && !st.isSymbolicLink()) await rm(join(volume, name), { recursive: true, force: true });
-      await swapLink(volume, name, target, gid);
+      await swapLink(volume, name, target, links);
     }
   }
   for (const e of await readdir(volume)) {

@@ -19,6 +19,7 @@ import { containerCgroupPath } from './cgroups.js';
 import { createWithConmon } from './conmon.js';
 import { findContainer, type RuntimeDeps } from './containers.js';
 import { loadHostConfinement } from './host-confinement.js';
+import type { IdRange } from './id-range.js';
 import { stageImageVolumes } from './image-volumes.js';
 import { prepareContainerLog } from './log-rotation.js';
 import { markImageUsed } from './mark-used.js';
@@ -60,6 +61,8 @@ import { subPathComponents } from './sub-path.js';
 import { stageSubPathMounts, unmountStaged } from './sub-path-mounts.js';
 import { terminationMessageMount } from './termination-message.js';
 import { resolveUser } from './user.js';
+import { withLockedFlags } from './userns-mounts.js';
+import { ownByPodRoot, prepareUsernsRootfs } from './userns-rootfs.js';
 import { makeBerthVolume } from './volume-ownership.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
@@ -178,9 +181,13 @@ async function createHoldingLease(
       return netnsPath;
     })();
     networked.catch(() => undefined); // awaited below, or before the undo
-    const lowers = (snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
+    const imageLowers = (snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
       snapshots.fsPath(c as (typeof ids)[0]),
     );
+    const userns = settings.userns
+      ? await prepareUsernsRootfs(deps.paths, id, settings, p, imageLowers, snapshots.form, undo)
+      : undefined;
+    const [idRange, lowers, rootPath] = [userns?.range, userns?.lowers ?? imageLowers, userns?.rootPath];
     undo.push(() => releaseRootfs(p.rootfs));
     await prepareRootfs({
       form: snapshots.form,
@@ -212,8 +219,9 @@ async function createHoldingLease(
     // The staging mounts are only needed while runc creates the container: undone either way.
     undo.push(() => unmountStaged(staged));
     const withImages = await stageImageVolumes(settings.mounts ?? [], { store, snapshots }, p.dir, staged);
-    const mounts = await stageSubPathMounts(withImages.mounts, p.dir, staged);
-    const anonymous = await imageVolumes(image.config, settings, p);
+    const staging = await stageSubPathMounts(withImages.mounts, p.dir, staged);
+    const mounts = idRange ? await withLockedFlags(staging) : staging;
+    const anonymous = await imageVolumes(image.config, settings, p, idRange);
 
     const dns = settings.dns ?? (settings.network === 'bridge' ? {} : undefined);
     await writeFile(p.resolvConf, dns ? resolvConfText(deps.hostResolvConf, dns) : deps.hostResolvConf);
@@ -252,6 +260,8 @@ async function createHoldingLease(
         cgroupNamespace: confinement.cgroupNamespace,
         ...(confinement.apparmorProfile ? { apparmorProfile: confinement.apparmorProfile } : {}),
         ...(seccomp ? { seccomp } : {}),
+        ...(idRange ? { idMap: { hostId: idRange.base, size: idRange.size } } : {}),
+        ...(rootPath ? { rootPath } : {}),
       },
     );
     await writeFile(p.config, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 }); // its env holds secrets
@@ -375,6 +385,7 @@ async function imageVolumes(
   image: ImageConfig,
   settings: ContainerSettings,
   p: ContainerPaths,
+  idRange?: IdRange,
 ): Promise<ContainerMount[]> {
   const taken = new Set((settings.mounts ?? []).map((m) => posix.normalize(m.destination)));
   const out: ContainerMount[] = [];
@@ -385,6 +396,7 @@ async function imageVolumes(
     await makeDirs(source);
     const inImage = dirInRoot(p.rootfs, destination);
     if (inImage) await copyTree(inImage, source);
+    else if (idRange) await ownByPodRoot([source], idRange); // a shifted image's copy is owned already
     out.push({ kind: 'bind', source, destination, readOnly: false });
   }
   return out;

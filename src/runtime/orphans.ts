@@ -25,6 +25,7 @@ import { removeBundleDir } from './remove-bundle.js';
 import { releaseRootfs } from './rootfs.js';
 import type { Runc } from './runc.js';
 import { releaseSubPathMounts } from './sub-path-mounts.js';
+import { removeUsernsDir } from './userns-rootfs.js';
 
 const ID = /^[a-f0-9]{32}$/;
 const MARKER = /^([a-f0-9]{32})\.creating$/;
@@ -75,6 +76,7 @@ export async function removeById(deps: RemoveDeps, id: string): Promise<void> {
     if (existsSync(join(deps.runc.root, id))) await deps.runc.delete(id);
     await removeCgroups(containerCgroupPath(id)); // what runc left when it had lost its state
     await releaseRootfs(p.rootfs);
+    await removeUsernsDir(deps.paths, id); // a hostUsers: false container's mount point
     await releaseSubPathMounts(p.dir);
   } finally {
     await detached.catch(() => undefined); // its own failure is thrown below, after this one

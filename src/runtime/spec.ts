@@ -39,6 +39,8 @@ export interface ContainerMount {
   recursiveReadOnly?: 'required' | 'if-possible';
   /** A berth volume's group, set over its tree before each create (volume-ownership.ts). */
   fsGroup?: { gid: number; policy: 'Always' | 'OnRootMismatch'; readOnly?: boolean };
+  /** Mount flags kept from the source (a user namespace's read-only binds: userns-mounts.ts). */
+  flags?: string[];
 }
 
 /** A bind mount's propagation other than private (Kubernetes' HostToContainer, Bidirectional). */
@@ -109,6 +111,10 @@ export interface ContainerSettings {
   seccompLocalhost?: string;
   /** Where the container writes its termination message (termination-message.ts). */
   terminationMessagePath?: string;
+  /** Kubernetes procMount Unmasked (hostUsers: false only): no masked or read-only paths. */
+  procUnmasked?: boolean;
+  /** A hostUsers: false pod's home (its ID range and shifted snapshots): a user namespace of its own. */
+  userns?: string;
 }
 
 export interface HostFacts {
@@ -133,6 +139,10 @@ export interface HostFacts {
   apparmorProfile?: string;
   /** The kernel makes recursive read-only mounts (mount_setattr, Linux 5.12+). */
   recursiveReadOnly?: boolean;
+  /** A user namespace of its own whose 0… maps to host `hostId`… (a hostUsers: false pod's range). */
+  idMap?: { hostId: number; size: number };
+  /** The rootfs by its real path, when not the bundle's `rootfs` (a user namespace's: userns-rootfs.ts). */
+  rootPath?: string;
 }
 
 /** Whether a kernel release (`uname -r`) has mount_setattr, which recursive read-only mounts need. */
@@ -145,7 +155,6 @@ export function invalid(message: string): BerthError {
   return new BerthError('ERR_CONTAINER_INVALID', 'invalid', message);
 }
 
-/** The argv: Entrypoint + (command, else Cmd). */
 /**
  * The argv: Entrypoint + Cmd, where `command` replaces Cmd (as `docker run IMAGE CMD…`) and
  * `entrypoint` replaces Entrypoint and drops the image's Cmd (as a Kubernetes `command`).
@@ -232,11 +241,24 @@ function normCap(c: string): string {
   return up.startsWith('CAP_') ? up : `CAP_${up}`;
 }
 
+/**
+ * A user namespace may mount sysfs only with a network namespace it owns, and a pod's is the
+ * host's (made before any container): the host's /sys is bound read-only instead, as podman does.
+ */
+const SYSFS_IN_USERNS: SpecMount = {
+  destination: '/sys',
+  type: 'bind',
+  source: '/sys',
+  options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'],
+};
+
 function mountsOf(settings: ContainerSettings, host: HostFacts): SpecMount[] {
   const out: SpecMount[] = SYSTEM_MOUNTS.map((m) =>
-    m.destination === '/sys' && settings.privileged
-      ? { ...m, options: m.options.filter((o) => o !== 'ro') }
-      : m,
+    m.destination === '/sys' && host.idMap
+      ? SYSFS_IN_USERNS
+      : m.destination === '/sys' && settings.privileged
+        ? { ...m, options: m.options.filter((o) => o !== 'ro') }
+        : m,
   );
   for (const [destination, source] of [
     ['/etc/hostname', host.hostname],
@@ -267,6 +289,7 @@ function mountsOf(settings: ContainerSettings, host: HostFacts): SpecMount[] {
           m.propagation ?? 'rprivate',
           m.readOnly ? 'ro' : 'rw',
           ...(m.readOnly && wantsRro(m, host) ? ['rro'] : []),
+          ...(m.flags ?? []),
         ],
       });
     }
@@ -322,7 +345,9 @@ export function buildRuntimeSpec(
     { type: 'uts' },
     { type: 'mount' },
     ...(host.cgroupNamespace ? [{ type: 'cgroup' }] : []),
+    ...(host.idMap ? [{ type: 'user' }] : []),
   ];
+  const idMappings = host.idMap ? [{ containerID: 0, hostID: host.idMap.hostId, size: host.idMap.size }] : [];
   if (settings.network !== 'host') {
     namespaces.push(host.netnsPath ? { type: 'network', path: host.netnsPath } : { type: 'network' });
   }
@@ -344,15 +369,18 @@ export function buildRuntimeSpec(
       noNewPrivileges: !settings.privileged && settings.allowPrivilegeEscalation !== true,
       ...(host.apparmorProfile && !settings.privileged ? { apparmorProfile: host.apparmorProfile } : {}),
     },
-    root: { path: 'rootfs', readonly: settings.readOnly === true },
+    root: { path: host.rootPath ?? 'rootfs', readonly: settings.readOnly === true },
     hostname: settings.hostname ?? settings.name,
     mounts: mountsOf(settings, host),
     linux: {
       namespaces,
       ...(sharesMounts(settings.mounts) ? { rootfsPropagation: 'rshared' } : {}),
+      ...(host.idMap ? { uidMappings: idMappings, gidMappings: idMappings } : {}),
       cgroupsPath: host.cgroupsPath,
       resources,
-      ...(settings.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
+      ...(settings.privileged || settings.procUnmasked
+        ? {}
+        : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS }),
       ...(host.seccomp && !settings.privileged && settings.seccomp !== 'unconfined'
         ? { seccomp: host.seccomp }
         : {}),

@@ -44,6 +44,7 @@ describe('host config', () => {
       },
       events: { maxBytes: 4 * 2 ** 20 },
       metrics: { listen: undefined },
+      userNamespaces: { firstId: 1073741824, ranges: 16384 },
     });
   });
 
@@ -172,6 +173,7 @@ describe('host config', () => {
       },
       events: { maxBytes: 4 * 2 ** 20 },
       metrics: { listen: undefined },
+      userNamespaces: { firstId: 1073741824, ranges: 16384 },
     });
   });
 

@@ -19,9 +19,19 @@ const lines = (text: string) => parseFile(text, 'm.yaml').diagnostics.map(format
 describe('security values the host cannot honour, or that make no sense', () => {
   it.each([
     [
-      'hostUsers: false',
-      pod('  hostUsers: false\n'),
-      'm.yaml:5:14: ERR_MANIFEST_UNSUPPORTED: spec.hostUsers: false (a user namespace) is not supported by berth yet: leave it out to run with the host user IDs',
+      'hostUsers: false with hostNetwork',
+      pod('  hostNetwork: true\n  hostUsers: false\n'),
+      'm.yaml:6:14: ERR_MANIFEST_INVALID: hostUsers: false cannot be combined with hostNetwork: true',
+    ],
+    [
+      'hostUsers: false with hostPID',
+      pod('  hostUsers: false\n  hostPID: true\n'),
+      'm.yaml:5:14: ERR_MANIFEST_INVALID: hostUsers: false cannot be combined with hostPID: true',
+    ],
+    [
+      'hostUsers: false with hostIPC',
+      pod('  hostUsers: false\n  hostIPC: true\n'),
+      'm.yaml:5:14: ERR_MANIFEST_INVALID: hostUsers: false cannot be combined with hostIPC: true',
     ],
     [
       'a Localhost seccomp profile without its file',
@@ -31,7 +41,7 @@ describe('security values the host cannot honour, or that make no sense', () => 
     [
       'procMount Unmasked',
       pod('', '      securityContext: {procMount: Unmasked}\n'),
-      'm.yaml:8:36: ERR_MANIFEST_UNSUPPORTED: spec.containers.0.securityContext.procMount: Unmasked needs a user namespace (hostUsers: false), which berth does not set up yet',
+      'm.yaml:8:36: ERR_MANIFEST_UNSUPPORTED: spec.containers.0.securityContext.procMount: Unmasked needs a user namespace: set spec.hostUsers: false (as Kubernetes asks)',
     ],
     [
       'a host-wide sysctl',

@@ -91,10 +91,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   ],
   'k8s-website__content_en_examples_pods_storage_pv-pod.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_two-container-pod.yaml': ['accepted', []],
-  'k8s-website__content_en_examples_pods_user-namespaces-stateless.yaml': [
-    'refused',
-    ['9:16 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'k8s-website__content_en_examples_pods_user-namespaces-stateless.yaml': ['accepted', []],
   'k8s-website__content_en_examples_service_networking_custom-dns.yaml': ['accepted', []],
   'k8s-website__content_en_examples_service_networking_hostaliases-pod.yaml': ['accepted', []],
   'kube-vip__testing_kind_egress.yaml': [
