@@ -8,7 +8,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,6 +149,151 @@ describe.skipIf(skip)('Pod YAML promises, in effect', () => {
     );
     expect(podUid('shop', 'facts')).not.toBe(podUid('default', 'facts'));
     await rm(join(dir, 'facts.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it('seccomp RuntimeDefault filters and Unconfined does not; capabilities ALL dropped or added, a CAP_ prefix warned and used', async () => {
+    const container = (name: string, sc: string) =>
+      [
+        `    - name: ${name}`,
+        `      image: ${image}`,
+        `      securityContext: ${sc}`,
+        `      command: [sh, -c, "grep -E '^(Seccomp|CapEff):' /proc/self/status | tr -d ' \\\\t'"]`,
+      ].join('\n');
+    const lines = [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: {name: guard}',
+      'spec:',
+      '  terminationGracePeriodSeconds: 1',
+      '  restartPolicy: Never',
+      '  containers:',
+      container('def', '{seccompProfile: {type: RuntimeDefault}}'),
+      container('unc', '{seccompProfile: {type: Unconfined}}'),
+      container('none', '{capabilities: {drop: [ALL]}}'),
+      container('all', '{capabilities: {add: [ALL]}}'),
+      container('pref', '{capabilities: {add: [CAP_NET_ADMIN]}}'),
+      '',
+    ];
+    const file = join(dir, 'guard.yaml');
+    await writeFile(file, lines.join('\n'));
+    const validate = await berth('validate', dir);
+    expect([validate.code, validate.stderr.split('\n').filter((l) => l.includes('WARN_'))]).toEqual([
+      0,
+      [
+        `${file}:26:46: WARN_MANIFEST_K8S_REJECTS: capability CAP_NET_ADMIN: a cluster rejects the CAP_ prefix (write NET_ADMIN); used as NET_ADMIN`,
+      ],
+    ]);
+    expect((await berth('apply', dir)).code).toBe(0);
+    const pod = await waitFor('guard', finished);
+    expect(pod?.phase).toBe('Succeeded');
+    const out: Record<string, string> = {};
+    for (const c of ['def', 'unc', 'none', 'all', 'pref'])
+      out[c] = (await berth('logs', `guard/${c}`)).stdout;
+    const docker = hex(capMask(DEFAULT_CAPABILITIES));
+    expect(out).toEqual({
+      def: `CapEff:${docker}\nSeccomp:2\n`, // the host default filter is loaded
+      unc: `CapEff:${docker}\nSeccomp:0\n`, // none at all
+      none: 'CapEff:0000000000000000\nSeccomp:2\n',
+      all: `CapEff:${hex(hostBound)}\nSeccomp:2\n`, // every capability the host has
+      pref: `CapEff:${hex(capMask([...DEFAULT_CAPABILITIES, 'CAP_NET_ADMIN']))}\nSeccomp:2\n`,
+    });
+    await rm(file);
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it('a native sidecar is restarted though the pod says Never, and stopped once the app has finished for good', async () => {
+    const out = join(work, 'side-out');
+    await mkdir(out);
+    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
+    await writeFile(
+      join(dir, 'side.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: side}\nspec:\n  terminationGracePeriodSeconds: 5\n  restartPolicy: Never\n` +
+        `  initContainers:\n    - name: helper\n      image: ${image}\n      restartPolicy: Always\n` +
+        // The first run ends with exit 1 when the test says so; the second runs until stopped.
+        `      command: [sh, -c, "echo run >> /out/runs; if [ ! -f /out/second ]; then touch /out/second; ` +
+        `while [ ! -f /out/die ]; do sleep 0.05; done; exit 1; fi; trap 'echo stopped >> /out/runs; exit 0' TERM; while true; do sleep 0.1; done"]\n${mount}` +
+        `  containers:\n    - name: app\n      image: ${image}\n` +
+        `      command: [sh, -c, "while [ ! -f /out/end ]; do sleep 0.05; done"]\n${mount}` +
+        `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`,
+    );
+    const states = (p: PodView | undefined) =>
+      p?.containers.map((c) => [c.name, c.state, c.exitCode, c.restarts]);
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(states(await podNamed('side'))).toEqual([
+      ['helper', 'running', null, 0],
+      ['app', 'running', null, 0],
+    ]);
+    await writeFile(join(out, 'die'), '');
+    const died = await waitFor('side', (p) => p?.containers[0]?.state === 'exited');
+    expect(states(died)?.[0]).toEqual(['helper', 'exited', 1, 0]);
+    // The pod's policy is Never; the sidecar is restarted all the same (after its back-off).
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && (await podNamed('side'))?.containers[0]?.state !== 'running')
+      expect((await berth('apply', dir)).code).toBe(0);
+    expect(states(await podNamed('side'))).toEqual([
+      ['helper', 'running', null, 1],
+      ['app', 'running', null, 0],
+    ]);
+    expect(await readFile(join(out, 'runs'), 'utf8')).toBe('run\nrun\n');
+    // The app finishes for good (exit 0, policy Never): the next pass stops the sidecar, and no pass starts it again.
+    await writeFile(join(out, 'end'), '');
+    await waitFor('side', (p) => p?.containers[1]?.state === 'exited');
+    expect((await berth('apply', dir)).code).toBe(0);
+    const done = await podNamed('side');
+    expect([done?.phase, states(done)?.[1]]).toEqual(['Succeeded', ['app', 'exited', 0, 0]]);
+    // It got its stop signal and its container is gone (ps lists it as waiting: nothing of it is left).
+    expect(await readFile(join(out, 'runs'), 'utf8')).toBe('run\nrun\nstopped\n');
+    const names = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<{
+      name: string;
+    }>;
+    expect(names.map((c) => c.name).filter((n) => n.startsWith('side_'))).toEqual(['side_app']);
+    const plan = await berth('plan', dir);
+    expect([plan.code, plan.stdout.split('\n').filter((l) => l.includes('side'))]).toEqual([0, []]);
+    await rm(join(dir, 'side.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it('a running pod whose ConfigMap goes missing waits, and what runs is kept even though its spec changed', async () => {
+    const pod = (word: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: keep}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n` +
+      `    - name: main\n      image: ${image}\n      env: [{name: V, valueFrom: {configMapKeyRef: {name: kc, key: V}}}]\n` +
+      `      command: [sh, -c, "echo ${word} $$V; trap 'exit 0' TERM; while true; do sleep 0.1; done"]\n`;
+    const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kc}\ndata: {V: one}\n---\n';
+    await writeFile(join(dir, 'keep.yaml'), cm + pod('first'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    const ids = async () =>
+      (
+        JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<{
+          name: string;
+          id: string;
+        }>
+      )
+        .filter((c) => c.name === 'keep_main')
+        .map((c) => c.id);
+    const before = await podNamed('keep');
+    const idsBefore = await ids();
+    expect([before?.containers[0]?.state, idsBefore.length]).toEqual(['running', 1]);
+    // The ConfigMap goes, and the pod's command changes in the same edit.
+    await writeFile(join(dir, 'keep.yaml'), pod('second'));
+    // A file that lost a document is held for its settle time (2 s) as possibly half written: date it back.
+    const past = new Date(Date.now() - 10_000);
+    await utimes(join(dir, 'keep.yaml'), past, past);
+    const plan = await berth('plan', dir);
+    expect(plan.stdout.split('\n').filter((l) => l.includes('keep'))).toEqual([
+      `${'wait'.padEnd(12)} keep: waiting for ConfigMap kc`,
+    ]);
+    const apply = await berth('apply', dir);
+    expect([apply.code, apply.stderr]).toEqual([0, '']);
+    const after = await podNamed('keep');
+    expect([after?.waiting, after?.containers[0]?.state, after?.containers[0]?.pid, await ids()]).toEqual([
+      'keep: waiting for ConfigMap kc',
+      'running',
+      before?.containers[0]?.pid,
+      idsBefore,
+    ]);
+    expect((await berth('logs', 'keep')).stdout).toBe('first one\n');
+    await rm(join(dir, 'keep.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
   });
 });
