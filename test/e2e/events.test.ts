@@ -305,5 +305,5 @@ describe.skipIf(skip)('events and metrics of containers', () => {
     }
     await rm(join(dir, 'oom.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
-  }, 120_000);
+  }, 300_000);
 });
