@@ -283,7 +283,7 @@ describe.skipIf(skip)('lifecycle hooks', () => {
     expect(existsSync(join(out, 'log-zero'))).toBe(false);
     expect((await removePod(dir, 'change')).code).toBe(0);
     expect(await readFile(join(out, 'log-change'), 'utf8')).toBe('prestop-v1\nterm\nprestop-v2\nterm\n');
-  });
+  }, 180_000);
 
   it('an httpGet preStop reaches a busybox httpd in the pod, by the named port', async () => {
     const dir = await manifests('http');

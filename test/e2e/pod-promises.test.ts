@@ -150,7 +150,7 @@ describe.skipIf(skip)('Pod YAML promises, in effect', () => {
     expect(podUid('shop', 'facts')).not.toBe(podUid('default', 'facts'));
     await rm(join(dir, 'facts.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
-  });
+  }, 180_000);
 
   it('seccomp RuntimeDefault filters and Unconfined does not; capabilities ALL dropped or added, a CAP_ prefix warned and used', async () => {
     const container = (name: string, sc: string) =>
@@ -200,7 +200,7 @@ describe.skipIf(skip)('Pod YAML promises, in effect', () => {
     });
     await rm(file);
     expect((await berth('apply', dir)).code).toBe(0);
-  });
+  }, 180_000);
 
   it('a native sidecar is restarted though the pod says Never, and stopped once the app has finished for good', async () => {
     const out = join(work, 'side-out');
@@ -252,7 +252,7 @@ describe.skipIf(skip)('Pod YAML promises, in effect', () => {
     expect([plan.code, plan.stdout.split('\n').filter((l) => l.includes('side'))]).toEqual([0, []]);
     await rm(join(dir, 'side.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
-  });
+  }, 180_000);
 
   it('a running pod whose ConfigMap goes missing waits, and what runs is kept even though its spec changed', async () => {
     const pod = (word: string) =>
@@ -295,5 +295,5 @@ describe.skipIf(skip)('Pod YAML promises, in effect', () => {
     expect((await berth('logs', 'keep')).stdout).toBe('first one\n');
     await rm(join(dir, 'keep.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
-  });
+  }, 180_000);
 });

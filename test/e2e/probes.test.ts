@@ -161,7 +161,7 @@ describe.skipIf(skip)('probes under the daemon', () => {
       ['NotReady', 'readiness probe: HTTP 404'],
     ]);
     await rm(join(dir, 'ready.yaml'));
-  }, 90_000);
+  }, 150_000);
 
   it('a liveness HTTP probe failing after 3 successes restarts the container, the reason in ps and the events', async () => {
     await writeFile(
