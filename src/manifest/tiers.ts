@@ -87,7 +87,10 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'spec.overhead': warned(SCHEDULER),
   'spec.os': warned(SCHEDULER),
   'spec.readinessGates': warned('only a cluster reads readiness gates (for Services and rollouts)'),
-  'spec.serviceAccountName': warned(ACCOUNT),
+  // Kept for the downward API's fieldRef spec.serviceAccountName, as a cluster gives it; no account exists.
+  'spec.serviceAccountName': honoured(
+    'read by the downward API only: there is no cluster API for an account',
+  ),
   'spec.serviceAccount': warned(ACCOUNT),
   'spec.automountServiceAccountToken': warned(ACCOUNT),
   'spec.enableServiceLinks': warned('there are no Services to link into the environment'),

@@ -2,7 +2,8 @@
 // as died with its exit code, then restarted; `berth events --filter pod=…` selects them; the
 // metrics show its restarts and a running container's cgroup CPU and memory. conmon and the
 // containers do not inherit NOTIFY_SOCKET (it is the daemon's alone). A container killed with its
-// conmon (no exit recorded) is reported Lost, then restarted; a start that fails is StartFailed.
+// conmon (no exit recorded) is reported Lost, then restarted; a start that fails is StartFailed; a
+// pull that fails is PullFailed; an OOM kill is OOMKilled.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -41,9 +42,10 @@ describe.skipIf(skip)('events and metrics of containers', () => {
     }
     throw new Error(`never: ${what}`);
   };
-  const metrics = () =>
+  const metrics = () => apiGet('/metrics');
+  const apiGet = (path: string) =>
     new Promise<string>((resolve, reject) => {
-      request({ socketPath: join(state, 'berth.sock'), path: '/metrics' }, (res) => {
+      request({ socketPath: join(state, 'berth.sock'), path }, (res) => {
         let body = '';
         res.on('data', (c: Buffer) => {
           body += c.toString();
@@ -83,7 +85,11 @@ describe.skipIf(skip)('events and metrics of containers', () => {
       await exited;
     }
     listener?.close();
-    const { left, leaked } = await cleanUpHost({ berth, work, folders: [join(work, 'manifests')] });
+    const { left, leaked } = await cleanUpHost({
+      berth,
+      work,
+      folders: [join(work, 'manifests'), join(work, 'oom-manifests')],
+    });
     await registry?.stop();
     await layout?.cleanup();
     await rm(work, { recursive: true, force: true });
@@ -228,4 +234,76 @@ describe.skipIf(skip)('events and metrics of containers', () => {
       (await events('--filter', 'pod=broken', '--filter', 'type=pod')).map((e) => `${e.object} ${e.reason}`),
     ).toEqual(['broken SetUp', 'broken Removed']);
   }, 60_000);
+
+  it('a pull that fails is PullFailed with its code; a container the OOM killer ends is OOMKilled, under the daemon', async () => {
+    const dir = join(work, 'oom-manifests');
+    const out = join(work, 'oom-out');
+    await mkdir(dir);
+    await mkdir(out);
+    const absent = `${registry.host}/demo/absent:1`;
+    await writeFile(
+      join(dir, 'nopull.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: nopull}\nspec:\n  containers:\n    - name: main\n      image: ${absent}\n`,
+    );
+    expect((await berth('apply', dir)).code).toBe(1);
+    const pullFailed = await events('--filter', 'reason=PullFailed');
+    expect(pullFailed.map((e) => [e.type, e.object, e.reason, e.attributes])).toEqual([
+      ['image', absent, 'PullFailed', { for: 'nopull/main' }],
+    ]);
+    expect((pullFailed[0] as { message?: string }).message).toBe(
+      `${absent}: not in the store (nopull/main): ERR_MANIFEST_NOT_FOUND: ${absent}: manifest not found`,
+    );
+    await rm(join(dir, 'nopull.yaml'));
+    // The OOM killer: the container runs (a pass sees it running), then allocates past its limit.
+    await writeFile(
+      join(dir, 'oom.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: oom}\nspec:\n  terminationGracePeriodSeconds: 1\n  restartPolicy: Never\n  containers:\n` +
+        `    - name: main\n      image: ${registry.host}/demo/busybox:1\n      resources: {limits: {memory: 16Mi}}\n` +
+        `      command: [sh, -c, "while [ ! -f /out/go ]; do sleep 0.05; done; x=$$(head -c 64000000 /dev/zero | tr '\\\\0' a); echo survived"]\n` +
+        `      volumeMounts: [{name: out, mountPath: /out}]\n  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`,
+    );
+    const oomDaemon = spawn(
+      process.execPath,
+      [CLI, '--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', '1'],
+      { stdio: 'ignore' },
+    );
+    try {
+      await until(
+        'oom started',
+        async () => (await events('--filter', 'pod=oom', '--filter', 'reason=Started')).length > 0,
+      );
+      // Two passes after ps saw it running (the second began after it ran), so the daemon has observed it running.
+      await until('running', async () => {
+        const pods = JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
+        return pods.find((p) => p.name === 'oom')?.containers[0]?.state === 'running';
+      });
+      const passAt = async () =>
+        (JSON.parse(await apiGet('/v1/status')) as { lastPass: { at: string } | null }).lastPass?.at ?? '';
+      const seen = new Set([await passAt()]);
+      await until('two passes since', async () => {
+        seen.add(await passAt());
+        return seen.size >= 3;
+      });
+      await writeFile(join(out, 'go'), '');
+      await until(
+        'OOMKilled',
+        async () => (await events('--filter', 'pod=oom', '--filter', 'reason=OOMKilled')).length > 0,
+      );
+      const oom = await events('--filter', 'pod=oom', '--filter', 'type=container');
+      expect(oom.map((e) => [e.object, e.reason, e.attributes])).toEqual([
+        ['oom/main', 'Started', { pod: 'oom', container: 'main', restarts: 0 }],
+        [
+          'oom/main',
+          'OOMKilled',
+          { pod: 'oom', container: 'main', id: expect.any(String), exitCode: 137, oomKilled: true },
+        ],
+      ]);
+    } finally {
+      const exited = new Promise((r) => oomDaemon.once('exit', r));
+      oomDaemon.kill('SIGTERM');
+      await exited;
+    }
+    await rm(join(dir, 'oom.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  }, 300_000);
 });

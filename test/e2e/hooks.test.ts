@@ -4,6 +4,7 @@
 // process sees its file); a failing postStart kills the container, which restarts with the reason
 // in `ps` and the events; sleep and httpGet (to a busybox httpd in the pod) hooks. Hostile: a hook
 // that forks a daemon and exits, one that never exits, one with a huge output.
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -275,6 +276,46 @@ describe.skipIf(skip)('lifecycle hooks', () => {
     expect(await readFile(join(out, 'seen'), 'utf8')).toBe('term\n');
     expect(removed.ms).toBeGreaterThanOrEqual(1000);
   });
+
+  it('a changed hook recreates the container, its old preStop running first though it fails; a grace period of 0 skips preStop', async () => {
+    const dir = await manifests('change');
+    const out = await outDir('change');
+    const yaml = (version: string, grace: number, name = 'change') =>
+      podYaml(name, {
+        grace,
+        containers:
+          `    - name: main\n      image: ${image}\n` +
+          // (`zero` writes nothing on TERM: at grace 0 whether its handler runs before SIGKILL is a race.)
+          (name === 'zero'
+            ? '      command: [sleep, "100000"]\n'
+            : `      command: [sh, -c, "trap 'echo term >> /out/log-${name}; exit 0' TERM; while true; do sleep 0.1; done"]\n`) +
+          `      lifecycle: {preStop: {exec: {command: [sh, -c, "echo prestop-${version} >> /out/log-${name}; exit 3"]}}}\n` +
+          `      volumeMounts: [{name: out, mountPath: /out}]\n`,
+        volumes: `    - {name: out, hostPath: {path: ${out}}}\n`,
+      });
+    await writeFile(join(dir, 'change.yaml'), yaml('v1', 5));
+    await applied(dir);
+    const before = (await pod('change'))?.containers[0]?.pid;
+    await writeFile(join(dir, 'change.yaml'), yaml('v2', 5));
+    const plan = await berth('plan', dir);
+    expect(plan.stdout.split('\n').filter((l) => l.includes('change/main'))).toEqual([
+      'remove       change/main: lifecycle changed',
+      'run          change/main: lifecycle changed',
+    ]);
+    await applied(dir);
+    const after = await pod('change');
+    expect([after?.containers[0]?.state, after?.containers[0]?.pid === before]).toEqual(['running', false]);
+    // The old preStop ran (exit 3 does not stop the stop), then the stop signal reached the old process.
+    expect(await readFile(join(out, 'log-change'), 'utf8')).toBe('prestop-v1\nterm\n');
+    // With a grace period of 0 no preStop runs (its line would be the only thing in log-zero).
+    await writeFile(join(dir, 'zero.yaml'), yaml('v1', 0, 'zero'));
+    await applied(dir);
+    expect((await pod('zero'))?.containers[0]?.state).toBe('running');
+    expect((await removePod(dir, 'zero')).code).toBe(0);
+    expect(existsSync(join(out, 'log-zero'))).toBe(false);
+    expect((await removePod(dir, 'change')).code).toBe(0);
+    expect(await readFile(join(out, 'log-change'), 'utf8')).toBe('prestop-v1\nterm\nprestop-v2\nterm\n');
+  }, 180_000);
 
   it('an httpGet preStop reaches a busybox httpd in the pod, by the named port', async () => {
     const dir = await manifests('http');

@@ -138,8 +138,30 @@ describe.skipIf(skip)('probes under the daemon', () => {
     await rm(join(www, 'ready-flag'));
     await until('not ready again', async () => (await podView('ready'))?.ready === '0/1');
     expect((await berth('ps')).stdout).toContain('ready/main: not ready: readiness probe failed: HTTP 404\n');
+    // The prober's events: a probe that starts failing is Unhealthy (once, not at every failure), and
+    // each flip of readiness is Ready or NotReady.
+    const health = async () =>
+      (await berth('events', '--until', '0s', '-o', 'json', '--filter', 'object=ready/main')).stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { reason: string; message: string })
+        .filter((e) => ['Unhealthy', 'Ready', 'NotReady'].includes(e.reason))
+        .map((e) => [e.reason, e.message]);
+    await until('NotReady recorded', async () => (await health()).length >= 4);
+    // Two more failing probes add no event.
+    const ats = new Set<string>();
+    await until('two more probes', async () => {
+      ats.add((await podView('ready'))?.containers[0]?.lastProbe?.at ?? '');
+      return ats.size >= 3;
+    });
+    expect(await health()).toEqual([
+      ['Unhealthy', 'readiness probe failed: HTTP 404'],
+      ['Ready', 'readiness probe: HTTP 200'],
+      ['Unhealthy', 'readiness probe failed: HTTP 404'],
+      ['NotReady', 'readiness probe: HTTP 404'],
+    ]);
     await rm(join(dir, 'ready.yaml'));
-  }, 90_000);
+  }, 150_000);
 
   it('a liveness HTTP probe failing after 3 successes restarts the container, the reason in ps and the events', async () => {
     await writeFile(

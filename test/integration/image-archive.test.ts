@@ -68,6 +68,30 @@ describe.skipIf(skip)('berth image import / export', () => {
     expect(again.stdout).toMatch(/, 0 layer\(s\) stored, 0 unpacked\n/);
   });
 
+  it('import --no-unpack stores without unpacking, and --platform chooses (an archive without it is refused)', async () => {
+    const file = join(work, 'docker-flags.tar');
+    await run('skopeo', ['copy', '-q', `${oci()}:app`, `docker-archive:${file}:example.com/team/flags:1`]);
+    const root = newRoot();
+    const stored = await berth(root, 'image', 'import', '--no-unpack', file);
+    expect([stored.code, stored.stderr]).toEqual([0, '']);
+    expect(stored.stdout).toMatch(/, 2 layer\(s\) stored\n1 image\(s\) from /);
+    // Without the flag, the same import only unpacks what is stored.
+    expect((await berth(root, 'image', 'import', file)).stdout).toMatch(
+      /, 0 layer\(s\) stored, 2 unpacked\n/,
+    );
+    const host = `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`;
+    const chosen = await berth(newRoot(), 'image', 'import', '--platform', host, file);
+    expect([chosen.code, chosen.stderr]).toEqual([0, '']);
+    const otherRoot = newRoot();
+    const other = await berth(otherRoot, 'image', 'import', '--platform', 'linux/s390x', file);
+    expect([other.code, other.stdout, other.stderr]).toEqual([
+      3,
+      '',
+      `berth: ERR_NO_MATCHING_PLATFORM: example.com/team/flags:1: image is for ${host}, not linux/s390x (choose one with --platform)\n`,
+    ]);
+    expect((await storeState(otherRoot)).names).toEqual([]);
+  });
+
   it('imports an archive compressed whole with gzip or zstd, as `docker save | gzip` gives it', async () => {
     const file = join(work, 'whole.tar');
     await run('skopeo', ['copy', '-q', `${oci()}:other`, `docker-archive:${file}:example.com/team/other:1`]);
