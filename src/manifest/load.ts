@@ -10,6 +10,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BerthError, errnoCode, isBerthError } from '../lib/errors.js';
+import { type FileIdentity, isStillValid } from '../lib/file-cache.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { DEPENDS_ON, dependencyProblems } from './dependencies.js';
 import type { LoadedDoc } from './kinds.js';
@@ -44,8 +45,15 @@ export function isManifestFile(name: string): boolean {
   return /\.(ya?ml|json)$/.test(name);
 }
 
-/** Parsed files by path, reused while a file's size and mtime stay the same (the daemon keeps one). */
-export type ParseCache = Map<string, { key: string; text: string; result: ParsedFile }>;
+/**
+ * Parsed files by path (the daemon keeps one), reused while a stat vouches for the text read
+ * (file-cache.ts' rule: same identity, changed clearly before `readAt`); a last good text is keyed
+ * by its file and reused while the text is the same.
+ */
+export type ParseCache = Map<
+  string,
+  { key: string; text: string; result: ParsedFile; id?: FileIdentity; readAt?: number }
+>;
 
 /** Text parsed once per content (a last good text, keyed by its file). */
 function parseCached(cache: ParseCache | undefined, key: string, text: string, file: string) {
@@ -120,15 +128,20 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
   for (const name of files) {
     const file = join(base, name);
     let text: string;
-    let key = '';
+    let id: FileIdentity;
+    let readAt: number;
     let mtimeMs = 0;
+    const hit = cache?.get(file);
     try {
-      const hit = cache?.get(file);
-      const read = await readManifestFile(file, (k) => hit?.key === k);
-      const st = read.stat;
-      key = st.key;
+      const read = await readManifestFile(
+        file,
+        (now) => hit?.id !== undefined && isStillValid({ id: hit.id, readAt: hit.readAt ?? 0 }, now),
+      );
+      id = read.stat.id;
+      // Vouched for by the stat: the text and the time of the read it came from are kept.
       text = read.text ?? (hit?.text as string);
-      mtimeMs = st.mtimeMs;
+      readAt = read.text === undefined ? (hit?.readAt ?? 0) : read.readAt;
+      mtimeMs = read.stat.mtimeMs;
     } catch (err) {
       diagnostics.push({
         file,
@@ -140,9 +153,8 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       fallBack(name, file);
       continue;
     }
-    const hit = cache?.get(file);
-    const result = hit?.key === key ? hit.result : parseFile(text, file);
-    cache?.set(file, { key, text, result });
+    const result = hit?.text === text ? hit.result : parseFile(text, file);
+    cache?.set(file, { key: file, text, result, id, readAt });
     diagnostics.push(...result.diagnostics); // warnings too: a file with only warnings is used
     if (result.diagnostics.some(isError)) {
       fallBack(name, file);
