@@ -25,7 +25,8 @@ const pod = (image: string) =>
 async function imageOf(cache: ParseCache): Promise<string> {
   const { docs, diagnostics } = await loadManifests(dir, { cache });
   expect(diagnostics).toEqual([]);
-  return (docs[0]?.doc as PodManifest).spec.containers[0]?.image as string;
+  expect(docs).toHaveLength(1);
+  return (docs[0]?.doc as PodManifest | undefined)?.spec.containers[0]?.image ?? '';
 }
 
 describe('manifest parse cache', () => {
