@@ -38,9 +38,9 @@ import {
   removeIdleBridge,
   ruleFamilies,
 } from './host-rules.js';
-import { rewriteInPlace } from './hosts-file.js';
+import { rewriteInPlaceSync } from './hosts-file.js';
+import { hostsFileTexts } from './hosts-texts.js';
 import type { Family, RulesSnapshot } from './iptables.js';
-import { hostsFileText } from './names.js';
 import { ipv4OnlyPluginPath } from './plugin-path.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
 import type { NetworkSettings } from './settings.js';
@@ -141,12 +141,21 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
 
   async function refreshNames(): Promise<void> {
     const all = (await listAttachments(dirs.attachments)).filter((a) => a.state === 'ready' && a.ip);
-    const entries = all.map((a) => ({ ip: a.ip as string, ips: a.ips ?? [], names: a.names }));
+    const texts = hostsFileTexts(
+      all.map((a) => ({
+        key: a.key,
+        own: { ip: a.ip as string, ips: a.ips ?? [], names: a.names },
+        aliases: a.aliases ?? [],
+      })),
+    );
     for (const a of all) {
-      if (!a.hostsFile) continue;
-      const own = { ip: a.ip as string, ips: a.ips ?? [], names: a.names };
-      const peers = entries.filter((e) => e.ip !== a.ip);
-      await rewriteInPlace(a.hostsFile, hostsFileText(own, peers, a.aliases ?? [])).catch(() => undefined);
+      const text = texts.get(a.key);
+      if (!a.hostsFile || text === undefined) continue;
+      try {
+        rewriteInPlaceSync(a.hostsFile, text);
+      } catch {
+        // a pod's hosts file gone or refused (a symlink planted there): the others are still written
+      }
     }
   }
 
