@@ -25,7 +25,8 @@ type BigStat = { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeN
 function statOf(st: BigStat): ManifestFileStat {
   return {
     size: Number(st.size),
-    mtimeMs: Number(st.mtimeNs / 1_000_000n),
+    // As a number stat gives it (the settle rule compares it with what `fs.stat` says).
+    mtimeMs: Number(st.mtimeNs / 1_000_000_000n) * 1e3 + Number(st.mtimeNs % 1_000_000_000n) / 1e6,
     id: { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs },
   };
 }
