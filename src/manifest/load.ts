@@ -36,6 +36,8 @@ export interface LoadResult {
   /** `Kind/name` defined more than once: neither definition changes what runs. */
   duplicates: string[];
   files: string[];
+  /** With `saveLater`: the last good write under way (awaited by the caller once it has planned). */
+  saving?: Promise<void>;
 }
 
 /** Whether a file name is a manifest (not a dotfile, editor swap or backup file). */
@@ -77,6 +79,11 @@ export interface LoadOptions {
   lastGood?: LastGood;
   /** Record this load's clean files as the last good ones (apply and the daemon; not plan). */
   keepLastGood?: boolean;
+  /**
+   * Return before that record is on disk (`saving`): it is one file for the whole folder, and the
+   * daemon plans (and starts a new pod) meanwhile instead of waiting for its fsyncs.
+   */
+  saveLater?: boolean;
   /** The clock (ms epoch) the settle rule reads file ages against; Date.now() by default. */
   now?: number;
   settleMs?: number;
@@ -181,8 +188,10 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     [...sources.values()].flatMap((s) => s.docs),
     diagnostics,
   );
-  if (o.keepLastGood && o.lastGood && JSON.stringify(clean) !== JSON.stringify(saved))
-    await o.lastGood.write(base, clean);
+  const saving =
+    o.keepLastGood && o.lastGood && !sameFiles(clean, saved) ? o.lastGood.write(base, clean) : undefined;
+  if (saving && !o.saveLater) await saving;
+  saving?.catch(() => undefined); // the caller awaits it (saveLater): never an unhandled rejection
   const docs = files
     .flatMap((n) => sources.get(join(base, n))?.docs ?? [])
     .filter((p) => !duplicates.includes(keyOf(p.value)))
@@ -195,7 +204,15 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     settling,
     duplicates,
     files: files.map((n) => join(base, n)),
+    ...(saving && o.saveLater ? { saving } : {}),
   };
+}
+
+/** Whether two last good records hold the same texts (their order aside: a JSON of each was compared). */
+function sameFiles(a: LastGoodFiles, b: LastGoodFiles): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
 /**
