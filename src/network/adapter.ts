@@ -13,6 +13,7 @@
 import { rm } from 'node:fs/promises';
 import { acquireLock } from '../content/lock.js';
 import { BerthError } from '../lib/errors.js';
+import type { FileCache } from '../lib/file-cache.js';
 import { isMountPoint } from '../runtime/rootfs.js';
 import {
   type Attachment,
@@ -72,6 +73,11 @@ export interface NetworkAdapterOptions {
   state: string;
   binDir?: string;
   lockDir?: string;
+  /**
+   * The daemon's file cache: a pod joining or leaving lists every attachment twice (port clashes,
+   * then names), so a host of N pods would parse N records each time.
+   */
+  fileCache?: FileCache;
 }
 
 const samePorts = (a: PortMapping[], b: PortMapping[]) => JSON.stringify(a) === JSON.stringify(b);
@@ -140,7 +146,9 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   }
 
   async function refreshNames(): Promise<void> {
-    const all = (await listAttachments(dirs.attachments)).filter((a) => a.state === 'ready' && a.ip);
+    const all = (await listAttachments(dirs.attachments, o.fileCache)).filter(
+      (a) => a.state === 'ready' && a.ip,
+    );
     const texts = hostsFileTexts(
       all.map((a) => ({
         key: a.key,
@@ -183,7 +191,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       const rules = await readSnapshots(ruleFamilies(net));
       // Rules of this key with no record: cleared even when refused below, so none stays behind.
       if (!existing && req.ports.length > 0) await clearPortRules(req, rules);
-      const others = (await listAttachments(dirs.attachments)).filter((a) => a.key !== req.key);
+      const others = (await listAttachments(dirs.attachments, o.fileCache)).filter((a) => a.key !== req.key);
       const clash = findPortConflict(
         req.ports,
         others.map((a) => ({ owner: `${a.owner.kind} ${a.owner.name}`, ports: a.ports })),
@@ -226,7 +234,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       await removeAttachment(dirs.attachments, key);
       await refreshNames();
       // Nothing of this root on the network: its IPAM state and records go too (none to leak).
-      if ((await listAttachments(dirs.attachments)).length === 0)
+      if ((await listAttachments(dirs.attachments, o.fileCache)).length === 0)
         await rm(dirs.dir, { recursive: true, force: true });
       await removeIdleBridge(net);
     });
@@ -237,7 +245,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     attachmentsDir: dirs.attachments,
     attach,
     detach,
-    list: () => listAttachments(dirs.attachments),
+    list: () => listAttachments(dirs.attachments, o.fileCache),
   };
 }
 
