@@ -179,7 +179,7 @@ export async function observeSandboxes(
         ? readAttachmentSync(host.attachments, key, cache)
         : undefined;
     const ns = netnsEntries.get(name);
-    const active = readActiveRecordSync(home);
+    const active = readActiveRecordSync(home, cache);
     out.set(name, {
       netns: ns ? mounted.has(resolvedIn(realNetns, host.netns, ns)) : false,
       volumes,
