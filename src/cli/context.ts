@@ -80,13 +80,14 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
     await Promise.all([rootSecured(), stateSecured()]);
     const facts = await loadHostRuntimeFacts();
     const paths = runtimePaths(flags.root, flags.state);
+    const fileCache = createFileCache(); // the runtime's and the network adapter's reads alike
     return {
       ...facts,
       paths,
       runc: createRunc(paths.runcRoot),
       images: async () => ({ store: await store(), snapshots: await snapshots() }),
       stateCache: new Map(),
-      fileCache: createFileCache(),
+      fileCache,
       seccompProfile: async () => loadSeccompProfile((await hostConfig()).seccompProfile),
       now: io.now,
       logSizeMax: async () => (await hostConfig()).logs.maxBytes,
@@ -99,6 +100,7 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
         (await import('../network/adapter.js')).createNetworkAdapter({
           settings: (await hostConfig()).network,
           state: flags.state,
+          fileCache,
         }),
       ),
     };

@@ -163,8 +163,16 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
         const cpu = process.cpuUsage();
         const wallStart = performance.now();
         lock ??= await r.lock();
-        const loaded = await loadManifests(dir, { cache, lastGood: r.lastGood, keepLastGood: true });
-        const result = await runPass(r, dir, pipelines, { loaded, retrySince });
+        const loaded = await loadManifests(dir, {
+          cache,
+          lastGood: r.lastGood,
+          keepLastGood: true,
+          saveLater: true, // a new pod starts while the folder's last good record is written
+        });
+        const result = await runPass(r, dir, pipelines, { loaded, retrySince }).finally(() =>
+          loaded.saving?.catch(() => undefined),
+        );
+        await loaded.saving; // on disk before the next pass; a failed write fails this pass, as before
         if (pipelines.tasks.size === 0) {
           await lock.release();
           lock = undefined;

@@ -2,12 +2,14 @@
 // cgroup (v2 unified, or v1 cpuacct/memory), the content store's and snapshots' bytes, and the
 // --root file system's size and free space. Reads only; a reading that fails is left out, never
 // an error of the scrape. Snapshot bytes take a walk of every snapshot, so a result is reused for
-// SNAPSHOT_TTL_MS (snapshots change only with pulls and prunes).
+// SNAPSHOT_TTL_MS (snapshots change only with pulls and prunes); the content store is walked again
+// only when its directories changed (store-bytes.ts).
 import { readFileSync } from 'node:fs';
 import { lstat, readdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { family, type MetricFamily } from './metrics.js';
 import type { ContainerUsage } from './state-metrics.js';
+import { createStoreBytes } from './store-bytes.js';
 
 const SNAPSHOT_TTL_MS = 5 * 60_000;
 const MAX_WALK_ENTRIES = 2_000_000;
@@ -71,13 +73,20 @@ export interface HostMetrics {
   families(): Promise<MetricFamily[]>;
 }
 
-export function createHostMetrics(o: { root: string; now: () => number }): HostMetrics {
+export function createHostMetrics(o: {
+  root: string;
+  now: () => number;
+  /** How a tree's bytes are counted (treeBytes). */
+  walk?: (dir: string) => Promise<number>;
+}): HostMetrics {
+  const walk = o.walk ?? treeBytes;
   let snapshots: { at: number; bytes: number } | undefined;
+  const store = createStoreBytes({ dir: join(o.root, 'content', 'blobs'), now: o.now, walk });
   return {
     async families() {
-      const content = await treeBytes(join(o.root, 'content', 'blobs'));
+      const content = await store.bytes();
       if (!snapshots || o.now() - snapshots.at > SNAPSHOT_TTL_MS)
-        snapshots = { at: o.now(), bytes: await treeBytes(join(o.root, 'snapshots')) };
+        snapshots = { at: o.now(), bytes: await walk(join(o.root, 'snapshots')) };
       const fs = await statfs(o.root).catch(() => undefined);
       const out = [
         family('berth_content_store_bytes', 'gauge', 'Bytes of blobs in the content store.', [

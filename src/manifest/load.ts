@@ -10,6 +10,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BerthError, errnoCode, isBerthError } from '../lib/errors.js';
+import { type FileIdentity, isStillValid } from '../lib/file-cache.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { DEPENDS_ON, dependencyProblems } from './dependencies.js';
 import type { LoadedDoc } from './kinds.js';
@@ -35,6 +36,8 @@ export interface LoadResult {
   /** `Kind/name` defined more than once: neither definition changes what runs. */
   duplicates: string[];
   files: string[];
+  /** With `saveLater`: the last good write under way (awaited by the caller once it has planned). */
+  saving?: Promise<void>;
 }
 
 /** Whether a file name is a manifest (not a dotfile, editor swap or backup file). */
@@ -44,8 +47,15 @@ export function isManifestFile(name: string): boolean {
   return /\.(ya?ml|json)$/.test(name);
 }
 
-/** Parsed files by path, reused while a file's size and mtime stay the same (the daemon keeps one). */
-export type ParseCache = Map<string, { key: string; text: string; result: ParsedFile }>;
+/**
+ * Parsed files by path (the daemon keeps one), reused while a stat vouches for the text read
+ * (file-cache.ts' rule: same identity, changed clearly before `readAt`); a last good text is keyed
+ * by its file and reused while the text is the same.
+ */
+export type ParseCache = Map<
+  string,
+  { key: string; text: string; result: ParsedFile; id?: FileIdentity; readAt?: number }
+>;
 
 /** Text parsed once per content (a last good text, keyed by its file). */
 function parseCached(cache: ParseCache | undefined, key: string, text: string, file: string) {
@@ -69,6 +79,11 @@ export interface LoadOptions {
   lastGood?: LastGood;
   /** Record this load's clean files as the last good ones (apply and the daemon; not plan). */
   keepLastGood?: boolean;
+  /**
+   * Return before that record is on disk (`saving`): it is one file for the whole folder, and the
+   * daemon plans (and starts a new pod) meanwhile instead of waiting for its fsyncs.
+   */
+  saveLater?: boolean;
   /** The clock (ms epoch) the settle rule reads file ages against; Date.now() by default. */
   now?: number;
   settleMs?: number;
@@ -120,15 +135,20 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
   for (const name of files) {
     const file = join(base, name);
     let text: string;
-    let key = '';
+    let id: FileIdentity;
+    let readAt: number;
     let mtimeMs = 0;
+    const hit = cache?.get(file);
     try {
-      const hit = cache?.get(file);
-      const read = await readManifestFile(file, (k) => hit?.key === k);
-      const st = read.stat;
-      key = st.key;
+      const read = await readManifestFile(
+        file,
+        (now) => hit?.id !== undefined && isStillValid({ id: hit.id, readAt: hit.readAt ?? 0 }, now),
+      );
+      id = read.stat.id;
+      // Vouched for by the stat: the text and the time of the read it came from are kept.
       text = read.text ?? (hit?.text as string);
-      mtimeMs = st.mtimeMs;
+      readAt = read.text === undefined ? (hit?.readAt ?? 0) : read.readAt;
+      mtimeMs = read.stat.mtimeMs;
     } catch (err) {
       diagnostics.push({
         file,
@@ -140,9 +160,8 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       fallBack(name, file);
       continue;
     }
-    const hit = cache?.get(file);
-    const result = hit?.key === key ? hit.result : parseFile(text, file);
-    cache?.set(file, { key, text, result });
+    const result = hit?.text === text ? hit.result : parseFile(text, file);
+    cache?.set(file, { key: file, text, result, id, readAt });
     diagnostics.push(...result.diagnostics); // warnings too: a file with only warnings is used
     if (result.diagnostics.some(isError)) {
       fallBack(name, file);
@@ -169,8 +188,10 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     [...sources.values()].flatMap((s) => s.docs),
     diagnostics,
   );
-  if (o.keepLastGood && o.lastGood && JSON.stringify(clean) !== JSON.stringify(saved))
-    await o.lastGood.write(base, clean);
+  const saving =
+    o.keepLastGood && o.lastGood && !sameFiles(clean, saved) ? o.lastGood.write(base, clean) : undefined;
+  if (saving && !o.saveLater) await saving;
+  saving?.catch(() => undefined); // the caller awaits it (saveLater): never an unhandled rejection
   const docs = files
     .flatMap((n) => sources.get(join(base, n))?.docs ?? [])
     .filter((p) => !duplicates.includes(keyOf(p.value)))
@@ -183,7 +204,15 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     settling,
     duplicates,
     files: files.map((n) => join(base, n)),
+    ...(saving && o.saveLater ? { saving } : {}),
   };
+}
+
+/** Whether two last good records hold the same texts (their order aside: a JSON of each was compared). */
+function sameFiles(a: LastGoodFiles, b: LastGoodFiles): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
 /**

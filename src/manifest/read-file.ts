@@ -2,10 +2,13 @@
 // (a sync tool, a checkout) may leave a FIFO (a blocking open would freeze every pass), a device or a
 // symlink to one (`/dev/zero` reads forever), or a huge file. Only a regular file of bounded size is
 // read: it is checked before it is opened, opened non-blocking, and checked again on the descriptor,
-// so a swap between the two cannot make a read block.
+// so a swap between the two cannot make a read block. What was read is vouched for by a later stat
+// only as file-cache.ts vouches (the full identity, and a change time clearly older than the read:
+// a same-size rewrite within one tick of the file system's clock is read again).
 import { constants, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { BerthError } from '../lib/errors.js';
+import type { FileIdentity } from '../lib/file-cache.js';
 
 /** Far above any real manifest (Kubernetes keeps an object under 1.5 MiB in etcd). */
 export const MAX_MANIFEST_BYTES = 4 * 2 ** 20;
@@ -13,12 +16,19 @@ export const MAX_MANIFEST_BYTES = 4 * 2 ** 20;
 export interface ManifestFileStat {
   size: number;
   mtimeMs: number;
-  /** Changes with the content as far as the folder can tell: size, mtime, inode. */
-  key: string;
+  /** Device, inode, size, mtime and ctime (ns): what a cached text is checked against. */
+  id: FileIdentity;
 }
 
-function statOf(st: { size: number; mtimeMs: number; ino: number }): ManifestFileStat {
-  return { size: st.size, mtimeMs: st.mtimeMs, key: `${st.size}:${st.mtimeMs}:${st.ino}` };
+type BigStat = { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint };
+
+function statOf(st: BigStat): ManifestFileStat {
+  return {
+    size: Number(st.size),
+    // As a number stat gives it (the settle rule compares it with what `fs.stat` says).
+    mtimeMs: Number(st.mtimeNs / 1_000_000_000n) * 1e3 + Number(st.mtimeNs % 1_000_000_000n) / 1e6,
+    id: { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs },
+  };
 }
 
 /** The reason alone: the caller's diagnostic names the file. */
@@ -27,30 +37,32 @@ function refuse(why: string): BerthError {
 }
 
 /**
- * The file's stat, and its text unless `known(key)` says the text for that key is already at hand.
- * Throws ERR_MANIFEST_UNREADABLE for anything but a regular file of at most MAX_MANIFEST_BYTES, and
- * the errno error when it cannot be opened.
+ * The file's stat, and its text unless `known(id)` says the text for that identity is already at
+ * hand (`readAt`: the wall clock, ms, before the stat that vouches for the text returned). Throws
+ * ERR_MANIFEST_UNREADABLE for anything but a regular file of at most MAX_MANIFEST_BYTES, and the
+ * errno error when it cannot be opened.
  */
 export async function readManifestFile(
   file: string,
-  known: (key: string) => boolean = () => false,
-): Promise<{ stat: ManifestFileStat; text?: string }> {
+  known: (id: FileIdentity) => boolean = () => false,
+): Promise<{ stat: ManifestFileStat; text?: string; readAt: number }> {
+  const readAt = Date.now();
   // Not even opened unless it is a regular file: opening some devices acts (a watchdog, a tape).
   // Synchronous: the daemon stats every file every pass, and a stat never blocks on what it names.
-  const before = statSync(file);
+  const before = statSync(file, { bigint: true });
   if (!before.isFile()) throw refuse('not a regular file');
-  if (before.size <= MAX_MANIFEST_BYTES) {
+  if (before.size <= BigInt(MAX_MANIFEST_BYTES)) {
     // Unchanged since it was last read (the daemon's passes): no need to open it at all.
     const seen = statOf(before);
-    if (known(seen.key)) return { stat: seen };
+    if (known(seen.id)) return { stat: seen, readAt };
   }
   const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
-    const st = await fh.stat();
+    const st = await fh.stat({ bigint: true });
     if (!st.isFile()) throw refuse('not a regular file');
-    if (st.size > MAX_MANIFEST_BYTES) throw refuse(`larger than ${MAX_MANIFEST_BYTES} bytes`);
+    if (st.size > BigInt(MAX_MANIFEST_BYTES)) throw refuse(`larger than ${MAX_MANIFEST_BYTES} bytes`);
     const stat = statOf(st);
-    if (known(stat.key)) return { stat };
+    if (known(stat.id)) return { stat, readAt };
     // To the end, but never past the bound: the file may grow while it is read.
     const chunks: Buffer[] = [];
     let total = 0;
@@ -62,7 +74,7 @@ export async function readManifestFile(
       if (total > MAX_MANIFEST_BYTES) throw refuse(`larger than ${MAX_MANIFEST_BYTES} bytes`);
       chunks.push(chunk.subarray(0, bytesRead));
     }
-    return { stat, text: Buffer.concat(chunks, total).toString('utf8') };
+    return { stat, text: Buffer.concat(chunks, total).toString('utf8'), readAt };
   } finally {
     await fh.close();
   }

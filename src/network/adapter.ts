@@ -14,6 +14,7 @@
 import { rm } from 'node:fs/promises';
 import { acquireLock } from '../content/lock.js';
 import { BerthError } from '../lib/errors.js';
+import type { FileCache } from '../lib/file-cache.js';
 import { isMountPoint } from '../runtime/rootfs.js';
 import {
   type Attachment,
@@ -42,9 +43,9 @@ import {
   removeNetworkRules,
   ruleFamilies,
 } from './host-rules.js';
-import { rewriteInPlace } from './hosts-file.js';
+import { rewriteInPlaceSync } from './hosts-file.js';
+import { hostsFileTexts } from './hosts-texts.js';
 import type { Family, RulesSnapshot } from './iptables.js';
-import { hostsFileText } from './names.js';
 import { ipv4OnlyPluginPath } from './plugin-path.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
 import type { NetworkSettings } from './settings.js';
@@ -76,6 +77,11 @@ export interface NetworkAdapterOptions {
   state: string;
   binDir?: string;
   lockDir?: string;
+  /**
+   * The daemon's file cache: a pod joining or leaving lists every attachment twice (port clashes,
+   * then names), so a host of N pods would parse N records each time.
+   */
+  fileCache?: FileCache;
 }
 
 const samePorts = (a: PortMapping[], b: PortMapping[]) => JSON.stringify(a) === JSON.stringify(b);
@@ -154,13 +160,24 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   }
 
   async function refreshNames(): Promise<void> {
-    const all = (await listAttachments(dirs.attachments)).filter((a) => a.state === 'ready' && a.ip);
-    const entries = all.map((a) => ({ ip: a.ip as string, ips: a.ips ?? [], names: a.names }));
+    const all = (await listAttachments(dirs.attachments, o.fileCache)).filter(
+      (a) => a.state === 'ready' && a.ip,
+    );
+    const texts = hostsFileTexts(
+      all.map((a) => ({
+        key: a.key,
+        own: { ip: a.ip as string, ips: a.ips ?? [], names: a.names },
+        aliases: a.aliases ?? [],
+      })),
+    );
     for (const a of all) {
-      if (!a.hostsFile) continue;
-      const own = { ip: a.ip as string, ips: a.ips ?? [], names: a.names };
-      const peers = entries.filter((e) => e.ip !== a.ip);
-      await rewriteInPlace(a.hostsFile, hostsFileText(own, peers, a.aliases ?? [])).catch(() => undefined);
+      const text = texts.get(a.key);
+      if (!a.hostsFile || text === undefined) continue;
+      try {
+        rewriteInPlaceSync(a.hostsFile, text);
+      } catch {
+        // a pod's hosts file gone or refused (a symlink planted there): the others are still written
+      }
     }
   }
 
@@ -193,7 +210,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
         !existing && req.ports.length > 0 ? clearPortRules(req, r) : undefined,
       );
       stale.catch(() => undefined); // awaited below
-      const others = (await listAttachments(dirs.attachments)).filter((a) => a.key !== req.key);
+      const others = (await listAttachments(dirs.attachments, o.fileCache)).filter((a) => a.key !== req.key);
       const clash = findPortConflict(
         req.ports,
         others.map((a) => ({ owner: `${a.owner.kind} ${a.owner.name}`, ports: a.ports })),
@@ -257,7 +274,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       await removeAttachment(dirs.attachments, key);
       await refreshNames();
       // Nothing of this root on the network: its IPAM state and records go too (none to leak).
-      if ((await listAttachments(dirs.attachments)).length === 0)
+      if ((await listAttachments(dirs.attachments, o.fileCache)).length === 0)
         await rm(dirs.dir, { recursive: true, force: true });
       await rulesGone;
       if (!(await removeIdleBridge(net, { rulesGone: last })) && last)
@@ -270,7 +287,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     attachmentsDir: dirs.attachments,
     attach,
     detach,
-    list: () => listAttachments(dirs.attachments),
+    list: () => listAttachments(dirs.attachments, o.fileCache),
   };
 }
 

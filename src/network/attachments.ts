@@ -76,7 +76,8 @@ export function readAttachmentSync(dir: string, key: string, cache?: FileCache):
   }
 }
 
-export async function listAttachments(dir: string): Promise<Attachment[]> {
+/** Every attachment record in `dir`, through `cache` when given (the daemon's: parsed once per change). */
+export async function listAttachments(dir: string, cache?: FileCache): Promise<Attachment[]> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -90,7 +91,7 @@ export async function listAttachments(dir: string): Promise<Attachment[]> {
     .filter((k) => KEY.test(k));
   // Synchronous reads (small local files): a scrape of /metrics lists them all, and a promise per
   // file costs several times the read in CPU.
-  const out = keys.map((k) => readAttachmentSync(dir, k));
+  const out = keys.map((k) => readAttachmentSync(dir, k, cache));
   return out.filter((a): a is Attachment => a !== undefined).sort((a, b) => a.key.localeCompare(b.key));
 }
 

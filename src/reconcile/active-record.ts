@@ -4,6 +4,7 @@
 // other files). It goes with the pod's directory.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FileCache } from '../lib/file-cache.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import type { DesiredPod } from './desired.js';
@@ -11,12 +12,26 @@ import type { ActiveRecord } from './sandbox.js';
 
 const FILE = 'active.json';
 
-export function readActiveRecordSync(home: string): ActiveRecord | undefined {
+function parseActiveRecord(text: string): ActiveRecord | undefined {
   try {
-    const r = JSON.parse(readFileSync(join(home, FILE), 'utf8')) as Partial<ActiveRecord>;
+    const r = JSON.parse(text) as Partial<ActiveRecord>;
     return typeof r.since === 'number' && Number.isFinite(r.since) && typeof r.manifest === 'string'
       ? { since: r.since, manifest: r.manifest }
       : undefined;
+  } catch {
+    return undefined; // half written or damaged: the clock starts with the next container
+  }
+}
+
+/**
+ * The pod's record, or undefined when there is none or it is unreadable. Through `cache` (the
+ * daemon's pass, over every pod): a missing file costs a stat instead of a thrown ENOENT, and a
+ * record is parsed once per change.
+ */
+export function readActiveRecordSync(home: string, cache?: FileCache): ActiveRecord | undefined {
+  const file = join(home, FILE);
+  try {
+    return cache ? cache.read(file, parseActiveRecord) : parseActiveRecord(readFileSync(file, 'utf8'));
   } catch {
     return undefined; // none yet, or unreadable: the clock starts with the next container
   }

@@ -192,7 +192,7 @@ export async function observeSandboxes(
         ? readAttachmentSync(host.attachments, key, cache)
         : undefined;
     const ns = netnsEntries.get(name);
-    const active = readActiveRecordSync(home);
+    const active = readActiveRecordSync(home, cache);
     const pidns = isHolderAlive(readHolderRecordSync(join(home, 'pidns.json')));
     out.set(name, {
       ...(existsSync(join(home, USERNS_FILE)) ? { userns: true } : {}),

@@ -5,9 +5,12 @@ import { lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { rewriteInPlace } from '../../src/network/hosts-file.js';
+import { rewriteInPlace, rewriteInPlaceSync } from '../../src/network/hosts-file.js';
 
-describe('hosts file rewritten in place', () => {
+describe.each([
+  ['async', rewriteInPlace],
+  ['sync', async (path: string, text: string) => rewriteInPlaceSync(path, text)],
+])('hosts file rewritten in place (%s)', (_kind, rewriteInPlace) => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'berth-hosts-'));

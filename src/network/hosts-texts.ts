@@ -1,0 +1,42 @@
+// Every pod's hosts file at once (a pod joined or left the network): the same text as
+// names.ts' hostsFileText gives each pod, without sorting and formatting every peer again for every
+// pod (quadratic in pods: a host of 300 pods spent tens of ms on the path of each new pod's start).
+// The peers are sorted and their lines made once; a pod one of whose names a peer also claims (the
+// peer's line then loses that name, and may sort elsewhere) gets hostsFileText's own answer. Pure.
+import { type HostEntry, hostsFileText } from './names.js';
+
+export interface HostsFileOwner {
+  key: string;
+  own: HostEntry;
+  aliases: HostEntry[];
+}
+
+const line = (e: HostEntry) =>
+  [e.ip, ...(e.ips ?? []).filter((ip) => ip !== e.ip)].map((ip) => `${ip}\t${e.names.join(' ')}\n`).join('');
+
+/** Each owner's hosts file text by key; a pod's peers are every other owner (by address). */
+export function hostsFileTexts(owners: readonly HostsFileOwner[]): Map<string, string> {
+  const sorted = owners
+    .map((o) => o.own)
+    .filter((e) => e.names.length > 0)
+    .sort((a, b) => (a.names[0] as string).localeCompare(b.names[0] as string))
+    .map((e) => ({ entry: e, line: line(e) }));
+  // Who claims each name: a pod whose name another address also claims takes the slow path.
+  const claims = new Map<string, Set<string>>();
+  for (const o of owners)
+    for (const n of o.own.names) claims.set(n, (claims.get(n) ?? new Set()).add(o.own.ip));
+  const out = new Map<string, string>();
+  for (const o of owners) {
+    if (o.own.names.some((n) => (claims.get(n)?.size ?? 0) > 1)) {
+      const peers = owners.filter((p) => p.own.ip !== o.own.ip).map((p) => p.own);
+      out.set(o.key, hostsFileText(o.own, peers, o.aliases));
+      continue;
+    }
+    let text = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${line(o.own)}`;
+    const others = sorted.filter((s) => s.entry.ip !== o.own.ip);
+    if (others.length > 0) text += `# pods on this network\n${others.map((s) => s.line).join('')}`;
+    if (o.aliases.length > 0) text += `# hostAliases\n${o.aliases.map(line).join('')}`;
+    out.set(o.key, text);
+  }
+  return out;
+}
