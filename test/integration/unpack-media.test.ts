@@ -1,12 +1,12 @@
-// Layer encodings the specs allow, pulled from a real registry on loopback and unpacked: zstd made
-// of several frames (with skippable and empty frames, as zstd:chunked and seekable forms write),
+// Layer encodings the specs allow, pulled from a real registry on loopback and unpacked: gzip of
+// several members, zstd made of several frames (with skippable and empty frames, as zstd:chunked and seekable forms write),
 // every OCI and Docker v2.2 layer media type (foreign / non-distributable ones fetched from the
 // registry, never from their `urls`), unknown media types refused by name, and an index nested in
 // an index refused for its depth.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { zstdCompressSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -91,6 +91,26 @@ describe.skipIf(skip)('zstd layers of several frames', () => {
     expect([unpack.code, unpack.stderr]).toEqual([0, '']);
     expect(await readFile(join(dest, 'a'), 'utf8')).toBe('first file\n');
     expect((await readFile(join(dest, 'b'), 'utf8')).length).toBe(300_000);
+    expect(await readFile(join(dest, 'c'), 'utf8')).toBe('last file\n');
+  });
+
+  // gzip allows a stream of several members (pigz --independent, `cat a.gz b.gz`); a reader that stops
+  // after the first member would unpack only part of the layer, or fail its diffID.
+  it.each([2, 5])('gzip of %i members unpacks whole', async (parts) => {
+    const raw = tarBytes(FILES);
+    const cuts = Array.from({ length: parts }, (_, i) =>
+      raw.subarray(Math.floor((raw.length * i) / parts), Math.floor((raw.length * (i + 1)) / parts)),
+    );
+    const layer = {
+      blob: Buffer.concat(cuts.map((c) => gzipSync(c))),
+      diffId: sha256(raw),
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    };
+    const { pull, unpack, dest } = await pullAndUnpack([layer]);
+    expect([pull.code, pull.stderr]).toEqual([0, '']);
+    expect([unpack.code, unpack.stderr]).toEqual([0, '']);
+    expect(await readFile(join(dest, 'a'), 'utf8')).toBe('first file\n');
+    expect(await readFile(join(dest, 'b'), 'utf8')).toBe('b'.repeat(300_000));
     expect(await readFile(join(dest, 'c'), 'utf8')).toBe('last file\n');
   });
 
