@@ -1,9 +1,10 @@
 // Layer encodings the specs allow, pulled from a real registry on loopback and unpacked: gzip of
-// several members, zstd made of several frames (with skippable and empty frames, as zstd:chunked and seekable forms write),
+// several members, zstd made of several frames, xattrs (only user.* applied), (with skippable and empty frames, as zstd:chunked and seekable forms write),
 // every OCI and Docker v2.2 layer media type (foreign / non-distributable ones fetched from the
 // registry, never from their `urls`), unknown media types refused by name, and an index nested in
 // an index refused for its depth.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
@@ -151,6 +152,43 @@ describe.skipIf(skip)('zstd layers of several frames', () => {
       ),
     );
     expect(pull.code).toBe(6);
+  });
+});
+
+describe.skipIf(skip)('xattrs from PAX records', () => {
+  // Only user.* and security.capability are applied; a layer's trusted.* (overlayfs reads
+  // trusted.overlay.opaque in a snapshot: it would hide lower layers), security.selinux and system.*
+  // never reach a snapshot or DEST.
+  it('only user.* reaches the snapshot and DEST; trusted.*, security.selinux and system.* never do', async () => {
+    const hostile = {
+      'user.keep': 'kept',
+      'trusted.overlay.opaque': 'y',
+      'trusted.berth.evil': 'x',
+      'security.selinux': 'system_u:object_r:etc_t:s0',
+      'system.berth': 'x',
+    };
+    const layer = gzipLayer([
+      { name: 'd/', type: 'directory', mode: 0o755, xattrs: hostile },
+      { name: 'd/f', body: 'file\n', xattrs: hostile },
+    ]);
+    const { pull, unpack, dest } = await pullAndUnpack([
+      { ...layer, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' },
+    ]);
+    expect([pull.code, pull.stderr, unpack.code, unpack.stderr]).toEqual([0, '', 0, '']);
+    const names = (path: string) =>
+      execFileSync('getfattr', ['--absolute-names', '-m', '-', path], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'));
+    const snapshots = join(work, `store-${n}`, 'snapshots');
+    const snapshot = (await readdir(snapshots)).filter((d) => /^[a-f0-9]{64}$/.test(d));
+    expect(snapshot).toHaveLength(1);
+    const fs = join(snapshots, snapshot[0] as string, 'fs');
+    expect([
+      names(join(fs, 'd')),
+      names(join(fs, 'd/f')),
+      names(join(dest, 'd')),
+      names(join(dest, 'd/f')),
+    ]).toEqual([['user.keep'], ['user.keep'], ['user.keep'], ['user.keep']]);
   });
 });
 
