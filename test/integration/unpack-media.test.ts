@@ -1,5 +1,6 @@
 // Layer encodings the specs allow, pulled from a real registry on loopback and unpacked: gzip of
-// several members, zstd made of several frames, xattrs (only user.* applied), (with skippable and empty frames, as zstd:chunked and seekable forms write),
+// several members, zstd made of several frames (with skippable and empty frames, as zstd:chunked and
+// seekable forms write), PAX xattrs (only user.* applied, never trusted.*),
 // every OCI and Docker v2.2 layer media type (foreign / non-distributable ones fetched from the
 // registry, never from their `urls`), unknown media types refused by name, and an index nested in
 // an index refused for its depth.
