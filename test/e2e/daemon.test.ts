@@ -318,11 +318,14 @@ describe.skipIf(skip)('daemon', () => {
         await api<{ lastPass: { at: string; done: number; failed: number } | null }>('GET', '/v1/status')
       )?.lastPass;
       const last = line.exec(statsLines().at(-1) ?? '');
-      return lastPass && last?.[1] === lastPass.at && Number(last[2]) === lastPass.done + lastPass.failed
-        ? last
-        : undefined;
+      return lastPass && last?.[1] === lastPass.at ? { last, lastPass } : undefined;
     };
-    await until('the last pass is reported', async () => (await reported()) !== undefined);
+    let settled: Awaited<ReturnType<typeof reported>>;
+    await until('the last pass is reported', async () => {
+      settled = await reported();
+      return settled !== undefined;
+    });
+    expect(Number(settled?.last[2])).toBe((settled?.lastPass.done ?? 0) + (settled?.lastPass.failed ?? 0));
     const status = await api<Record<string, unknown>>('GET', '/v1/status');
     expect(Object.keys(status ?? {}).sort()).toEqual(['lastPass', 'manifests', 'pid', 'startedAt']);
     expect([status?.pid, status?.manifests]).toEqual([d.pid, dir]);
@@ -334,8 +337,8 @@ describe.skipIf(skip)('daemon', () => {
     const asked = Date.now();
     const viaApi = await api('POST', '/v1/apply');
     let applied: RegExpExecArray | undefined;
-    await until('the applied pass is reported', async () => {
-      applied = await reported();
+    await until(`the applied pass is reported (${statsLines().slice(-3).join(' | ')})`, async () => {
+      applied = (await reported())?.last;
       return applied !== undefined && Date.parse(applied[1] as string) >= asked;
     });
     expect(applied?.slice(2, 5)).toEqual(['0', '1', '1']); // nothing to do, one plan, one container seen
