@@ -268,6 +268,10 @@ describe.skipIf(skip)('ConfigMaps, Secrets, downward API', () => {
       (p) => p.name === 'lonely',
     );
     expect([lonely?.phase, lonely?.waiting]).toEqual(['Pending', 'lonely: waiting for Secret absent']);
+    // The table says it too: the wait follows the table, once, named by its pod.
+    const table = (await berth('ps')).stdout.split('\n');
+    expect(table.filter((l) => l.includes('waiting for'))).toEqual(['lonely: waiting for Secret absent']);
+    expect(table.at(-2)).toBe('lonely: waiting for Secret absent');
     await rm(join(dir, 'lonely.yaml'));
   });
 });

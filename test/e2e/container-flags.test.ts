@@ -1,13 +1,17 @@
 // `berth container create` flags and per-container files, in effect inside the container: -e, -w,
 // --cap-add, --network host, the default network's loopback up, /etc/hosts and /etc/resolv.conf
-// written for it, and a private /dev, /dev/shm and /dev/pts.
+// written for it, and a private /dev, /dev/shm and /dev/pts. Then a container on disk: its overlay
+// rootfs (own upper/ and work/), its directory and --state as the README lists them, `container logs
+// -f` and `--timestamps`, and `image prune` keeping the snapshots a container stands on.
+
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBerth } from '../helpers/cli.js';
+import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -101,5 +105,208 @@ describe.skipIf(skip)('container flags, in effect', () => {
         `${readFileSync('/etc/resolv.conf', 'utf8')}---\n/dev tmpfs\n/dev/pts devpts\n/dev/shm tmpfs\nshm written\n`,
     );
     expect(existsSync(join('/dev/shm', marker))).toBe(false); // not the host's
+  });
+});
+
+describe.skipIf(skip)('a container on disk, its logs, and what prune keeps', () => {
+  let registry: TestRegistry;
+  let layout: Layout;
+  let work: string;
+  let image: string;
+  const root = () => join(work, 'root');
+  const state = () => join(work, 'state');
+  const berth = (...args: string[]) => runBerth(['--root', root(), '--state', state(), ...args]);
+  const ok = async (...args: string[]) => {
+    const res = await berth(...args);
+    expect([res.code, res.stderr]).toEqual([0, '']);
+    return res.stdout;
+  };
+  const record = async (name: string) => {
+    const all = JSON.parse(await ok('container', 'ls', '-o', 'json')) as Array<{
+      name: string;
+      id: string;
+      state: string;
+      exitCode: number | null;
+    }>;
+    return all.find((c) => c.name === name);
+  };
+  const until = async <T>(probe: () => Promise<T | undefined>, what: string): Promise<T> => {
+    for (let i = 0; i < 400; i++) {
+      const v = await probe();
+      if (v !== undefined) return v;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`never happened: ${what}`);
+  };
+  const snapshots = async () =>
+    (await readdir(join(root(), 'snapshots'))).filter((d) => /^[a-f0-9]{64}$/.test(d)).sort();
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-disk-'));
+    registry = await startRegistry();
+    layout = await createLayout();
+    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+    image = `${registry.host}/test/busybox:1`;
+    await pushImage(layout, 'busybox', image);
+    await ok('image', 'pull', image);
+  }, 180_000);
+  afterAll(async () => {
+    const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
+      name: string;
+    }>;
+    for (const c of left) await berth('container', 'rm', '--force', c.name);
+    await registry?.stop();
+    await layout?.cleanup();
+    await rm(work, { recursive: true, force: true });
+    expect(left).toEqual([]);
+  });
+
+  it('rootfs is an overlay with its own upper/ and work/; containers/<id>/ and --state hold what the README lists', async () => {
+    await ok(
+      'container',
+      'create',
+      image,
+      'disk1',
+      '--',
+      '/bin/sh',
+      '-c',
+      'echo new > /made-here; exec sleep 600',
+    );
+    await ok('container', 'start', 'disk1');
+    const id = (await record('disk1'))?.id as string;
+    const dir = join(root(), 'containers', id);
+    await until(
+      async () => (existsSync(join(dir, 'upper/made-here')) ? true : undefined),
+      'the write in upper/',
+    );
+    const mount = JSON.parse(
+      execFileSync('findmnt', [
+        '-J',
+        '-n',
+        '-o',
+        'FSTYPE,OPTIONS',
+        '--mountpoint',
+        join(dir, 'rootfs'),
+      ]).toString(),
+    ) as { filesystems: Array<{ fstype: string; options: string }> };
+    expect(mount.filesystems.map((f) => f.fstype)).toEqual(['overlay']);
+    const options = mount.filesystems[0]?.options.split(',') ?? [];
+    expect(options.filter((o) => /^(upperdir|workdir)=/.test(o))).toEqual([
+      `upperdir=${dir}/upper`,
+      `workdir=${dir}/work`,
+    ]);
+    // The lowers are the image's snapshots, named through short links in the container's own directory.
+    const lowers = snapshots();
+    expect(readlinkSync(join(dir, 'lower/0'))).toBe(
+      join(root(), 'snapshots', (await lowers)[0] as string, 'fs'),
+    );
+    expect(await readFile(join(dir, 'upper/made-here'), 'utf8')).toBe('new\n');
+    expect(await readFile(join(dir, 'rootfs/made-here'), 'utf8')).toBe('new\n');
+    expect(existsSync(join(root(), 'snapshots', (await lowers)[0] as string, 'fs/made-here'))).toBe(false);
+    expect(await readdir(join(dir, 'lower'))).toEqual(['0']);
+    // conmon names its log's next file container.log.tmp; berth holds links to it and the live one.
+    expect((await readdir(dir)).sort()).toEqual([
+      'attach',
+      'config.json',
+      'conmon.pid',
+      'container.json',
+      'container.log',
+      'container.log.hold.1',
+      'container.log.hold.2',
+      'container.log.tmp',
+      'ctl',
+      'hostname',
+      'hosts',
+      'lower',
+      'persist',
+      'pidfile',
+      'resolv.conf',
+      'rootfs',
+      'upper',
+      'winsz',
+      'work',
+    ]);
+    expect((await readdir(state())).sort()).toEqual([
+      'compile-cache',
+      'exits',
+      'locks',
+      'netns',
+      'runc',
+      'sockets',
+    ]);
+    expect(await readdir(join(state(), 'netns'))).toEqual([id]);
+    expect(await readdir(join(state(), 'runc'))).toEqual([id]);
+    await ok('container', 'rm', '--force', 'disk1');
+    expect(await readdir(join(root(), 'containers'))).toEqual([]);
+    expect([await readdir(join(state(), 'netns')), await readdir(join(state(), 'runc'))]).toEqual([[], []]);
+  });
+
+  it('container logs -f follows until the container exits; --timestamps prefixes each line with its CRI time', async () => {
+    const gate = await mkdtemp(join(work, 'gate-'));
+    await ok(
+      'container',
+      'create',
+      '-v',
+      `${gate}:/gate`,
+      image,
+      'logs1',
+      '--',
+      '/bin/sh',
+      '-c',
+      'echo one; echo warn >&2; while [ ! -e /gate/go ]; do sleep 0.05; done; echo two',
+    );
+    await ok('container', 'start', 'logs1');
+    const follow = spawnBerth(['--root', root(), '--state', state(), 'container', 'logs', '-f', 'logs1']);
+    let out = '';
+    let err = '';
+    follow.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    follow.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const closed = new Promise<number | null>((r) => follow.once('close', r));
+    await until(async () => (out === 'one\n' ? true : undefined), 'the first line, followed');
+    expect((await record('logs1'))?.state).toBe('running'); // -f printed it while the container runs
+    await writeFile(join(gate, 'go'), '');
+    expect(await closed).toBe(0); // ends by itself once the container exited
+    expect([out, err]).toEqual(['one\ntwo\n', 'warn\n']);
+    const id = (await record('logs1'))?.id as string;
+    const cri = (await readFile(join(root(), 'containers', id, 'container.log'), 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split(' '));
+    const stamped = await berth('container', 'logs', '--timestamps', 'logs1');
+    const expected = (stream: string) =>
+      cri
+        .filter((f) => f[1] === stream)
+        .map((f) => `${f[0]} ${f.slice(3).join(' ')}\n`)
+        .join('');
+    expect(stamped.stdout).toBe(expected('stdout'));
+    expect(stamped.stderr).toBe(expected('stderr'));
+    expect(stamped.stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+[+-Z][\d:]* one\n\S+ two\n$/);
+    await ok('container', 'rm', 'logs1');
+  });
+
+  it('image prune keeps the snapshots a container stands on, even with its image gone', async () => {
+    await ok('image', 'pull', image);
+    const before = await snapshots();
+    expect(before.length).toBeGreaterThan(0);
+    await ok('container', 'create', image, 'pinned', '--', '/bin/sh', '-c', 'cat /etc/hostname');
+    await ok('image', 'rm', image);
+    await ok('image', 'prune');
+    expect(await snapshots()).toEqual(before);
+    await ok('container', 'start', 'pinned');
+    await until(
+      async () => ((await record('pinned'))?.state === 'exited' ? true : undefined),
+      'pinned exited',
+    );
+    expect([(await record('pinned'))?.exitCode, await ok('container', 'logs', 'pinned')]).toEqual([
+      0,
+      'pinned\n',
+    ]);
+    await ok('container', 'rm', 'pinned');
+    await ok('image', 'prune');
+    expect(await snapshots()).toEqual([]);
   });
 });

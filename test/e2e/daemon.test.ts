@@ -50,12 +50,23 @@ describe.skipIf(skip)('daemon', () => {
     `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n` +
     `    - name: main\n      image: ${registry.host}/demo/busybox:1\n` +
     `      command: ["/bin/sh", "-c", "trap 'exit 0' TERM; echo ${text}; while true; do sleep 1; done"]\n`;
-  const start = (dir: string, resync = '2') => {
-    daemon = spawnBerth(['--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', resync]);
+  const start = (dir: string, resync = '2', ...more: string[]) => {
+    daemon = spawnBerth([
+      '--root',
+      root,
+      '--state',
+      state,
+      'daemon',
+      '--manifests',
+      dir,
+      '--resync',
+      resync,
+      ...more,
+    ]);
     return daemon;
   };
   /** One request to the daemon's socket, as any HTTP client would make it. */
-  const api = <T = { pid?: number }>(method: string, path: string) =>
+  const api = <T = { pid?: number; [k: string]: unknown }>(method: string, path: string) =>
     new Promise<T | undefined>((resolve) => {
       const req = request({ socketPath: join(state, 'berth.sock'), method, path }, (res) => {
         let body = '';
@@ -285,5 +296,62 @@ describe.skipIf(skip)('daemon', () => {
       async () => (await ids()).fast_main === undefined && !(await ids()).slow_main,
     );
     expect(await stop('SIGTERM')).toBe(0);
+  }, 60_000);
+
+  it('GET /v1/status is { pid, manifests, startedAt, lastPass }; POST /v1/apply is what apply -o json prints; --stats a line a pass', async () => {
+    const dir = join(work, 'stats');
+    await mkdir(dir);
+    await writeFile(join(dir, 'st.yaml'), pod('st'));
+    const before = Date.now();
+    const d = start(dir, '600', '--stats'); // no resync: every pass below is one the test caused
+    let log = '';
+    d.stdout?.on('data', (c: Buffer) => {
+      log += c.toString();
+    });
+    const statsLines = () => log.split('\n').filter((l) => l.includes('pass: '));
+    await until('st runs', () => running('st'));
+    // Every pass is one line: its time (GET /v1/status has the last one's), actions, plans, the containers
+    // it saw, CPU. A pass's line comes at its end, after the container it started runs.
+    const line = /^(\S+) pass: (\d+) action\(s\), (\d+) plan\(s\), (\d+) container\(s\), \d+\.\d ms CPU$/;
+    const reported = async () => {
+      const lastPass = (
+        await api<{ lastPass: { at: string; done: number; failed: number } | null }>('GET', '/v1/status')
+      )?.lastPass;
+      const last = line.exec(statsLines().at(-1) ?? '');
+      return lastPass && last?.[1] === lastPass.at ? { last, lastPass } : undefined;
+    };
+    let settled: Awaited<ReturnType<typeof reported>>;
+    await until('the last pass is reported', async () => {
+      settled = await reported();
+      return settled !== undefined;
+    });
+    expect(Number(settled?.last[2])).toBe((settled?.lastPass.done ?? 0) + (settled?.lastPass.failed ?? 0));
+    const status = await api<Record<string, unknown>>('GET', '/v1/status');
+    expect(Object.keys(status ?? {}).sort()).toEqual(['lastPass', 'manifests', 'pid', 'startedAt']);
+    expect([status?.pid, status?.manifests]).toEqual([d.pid, dir]);
+    const startedAt = Date.parse(status?.startedAt as string);
+    expect(startedAt >= before - 1000 && startedAt <= Date.now()).toBe(true);
+    expect(statsLines().filter((l) => !line.test(l))).toEqual([]);
+    // POST /v1/apply runs a pass now and answers exactly what `berth apply -o json` prints, with the
+    // daemon (which the CLI asks) and without it (a pass of its own).
+    const asked = Date.now();
+    const viaApi = await api('POST', '/v1/apply');
+    let applied: RegExpExecArray | undefined;
+    await until(`the applied pass is reported (${statsLines().slice(-3).join(' | ')})`, async () => {
+      applied = (await reported())?.last;
+      return applied !== undefined && Date.parse(applied[1] as string) >= asked;
+    });
+    expect(applied?.slice(2, 5)).toEqual(['0', '1', '1']); // nothing to do, one plan, one container seen
+    const viaCli = await berth('apply', dir, '-o', 'json');
+    expect(await stop('SIGTERM')).toBe(0);
+    const local = await berth('apply', dir, '-o', 'json');
+    const nothing = { done: [], failed: [], remaining: [], diagnostics: [] };
+    expect([viaApi, JSON.parse(viaCli.stdout), JSON.parse(local.stdout)]).toEqual([
+      nothing,
+      nothing,
+      nothing,
+    ]);
+    await rm(join(dir, 'st.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
   }, 60_000);
 });

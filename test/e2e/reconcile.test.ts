@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
-import { runBerth } from '../helpers/cli.js';
+import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -111,6 +111,32 @@ describe.skipIf(skip)('reconcile', () => {
     expect(pods.find((p) => p.name === 'web')?.sourceFile).toBe(join(dir, 'web.yaml'));
     expect((await berth('logs', 'prepared')).stdout).toMatch(/^prepared at /);
     expect((await berth('logs', 'worker')).stdout).toBe('worker started\n');
+    // POD/CONTAINER names one container, init containers included; a name not in the pod is refused.
+    expect((await berth('logs', 'prepared/main')).stdout).toMatch(/^prepared at [^\n]+\n$/);
+    const init = await berth('logs', 'prepared/prepare'); // it wrote a file, printed nothing
+    expect([init.code, init.stdout, init.stderr]).toEqual([0, '', '']);
+    const nope = await berth('logs', 'worker/nope');
+    expect([nope.code, nope.stderr]).toEqual([
+      3,
+      'berth: ERR_POD_NOT_FOUND: no pod worker/nope from manifests (see berth ps)\n',
+    ]);
+    // -f keeps following a running container: the line, and the process still there; ended by the test.
+    const follow = spawnBerth(['--root', root, '--state', state, 'logs', 'worker/main', '-f']);
+    let followed = '';
+    follow.stdout.on('data', (d: Buffer) => {
+      followed += d.toString();
+    });
+    const closed = new Promise((r) => follow.once('close', r));
+    for (let i = 0; i < 200 && followed !== 'worker started\n'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    // Without -f it would end once the history is printed; following, it is still there a second later.
+    const ended = await Promise.race([
+      closed.then(() => true),
+      new Promise((r) => setTimeout(() => r(false), 1000)),
+    ]);
+    expect([followed, ended]).toEqual(['worker started\n', false]);
+    follow.kill('SIGTERM');
+    await closed;
     const again = await berth('plan', dir);
     expect([again.code, again.stdout]).toEqual([0, 'nothing to do: the host matches the manifests\n']);
   });

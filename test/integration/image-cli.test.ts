@@ -62,6 +62,7 @@ describe.skipIf(skip)('berth image against a real registry', () => {
   it('pulls, lists and is readable by skopeo and umoci', async () => {
     const root = await newRoot();
     const ref = `${registry.host}/test/busybox:latest`;
+    const before = Date.now();
     const pull = await berth(root, 'image', 'pull', ref);
     expect(pull.stderr).toBe('');
     expect(pull.code).toBe(0);
@@ -70,9 +71,35 @@ describe.skipIf(skip)('berth image against a real registry', () => {
     const ls = await berth(root, 'image', 'ls', '--output', 'json');
     const images = JSON.parse(ls.stdout) as Array<Record<string, unknown>>;
     expect(images).toHaveLength(1);
-    expect(images[0]).toMatchObject({ name: ref, platform: 'linux/amd64', layers: 1, lastUsedAt: null });
+    // The README's shape, key for key; digest and repoDigest the registry's, pulledAt the pull's time.
+    expect(Object.keys(images[0] ?? {}).sort()).toEqual(
+      [
+        'id',
+        'name',
+        'digest',
+        'repoDigest',
+        'platform',
+        'size',
+        'unpackedSize',
+        'layers',
+        'pulledAt',
+        'lastUsedAt',
+      ].sort(),
+    );
+    const served = await headManifest(registry.url, 'test/busybox', 'latest');
+    expect(images[0]).toMatchObject({
+      name: ref,
+      digest: served.digest,
+      repoDigest: served.digest, // what the tag resolved to in the registry (here no index: the manifest)
+      platform: 'linux/amd64',
+      layers: 1,
+      lastUsedAt: null,
+    });
+    const pulledAt = Date.parse(images[0]?.pulledAt as string);
+    expect(pulledAt >= before - 1000 && pulledAt <= Date.now()).toBe(true);
     expect(images[0]?.id).toMatch(/^sha256:/);
     expect(images[0]?.size).toBeGreaterThan(500_000);
+    expect(images[0]?.unpackedSize).toBeGreaterThan(images[0]?.size as number);
 
     const table = await berth(root, 'image', 'ls');
     expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+SIZE\s+UNPACKED\s+PULLED\s+LAST USED$/);

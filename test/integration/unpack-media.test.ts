@@ -1,12 +1,14 @@
-// Layer encodings the specs allow, pulled from a real registry on loopback and unpacked: zstd made
-// of several frames (with skippable and empty frames, as zstd:chunked and seekable forms write),
+// Layer encodings the specs allow, pulled from a real registry on loopback and unpacked: gzip of
+// several members, zstd made of several frames (with skippable and empty frames, as zstd:chunked and
+// seekable forms write), PAX xattrs (only user.* applied, never trusted.*),
 // every OCI and Docker v2.2 layer media type (foreign / non-distributable ones fetched from the
 // registry, never from their `urls`), unknown media types refused by name, and an index nested in
 // an index refused for its depth.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { zstdCompressSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -94,6 +96,26 @@ describe.skipIf(skip)('zstd layers of several frames', () => {
     expect(await readFile(join(dest, 'c'), 'utf8')).toBe('last file\n');
   });
 
+  // gzip allows a stream of several members (pigz --independent, `cat a.gz b.gz`); a reader that stops
+  // after the first member would unpack only part of the layer, or fail its diffID.
+  it.each([2, 5])('gzip of %i members unpacks whole', async (parts) => {
+    const raw = tarBytes(FILES);
+    const cuts = Array.from({ length: parts }, (_, i) =>
+      raw.subarray(Math.floor((raw.length * i) / parts), Math.floor((raw.length * (i + 1)) / parts)),
+    );
+    const layer = {
+      blob: Buffer.concat(cuts.map((c) => gzipSync(c))),
+      diffId: sha256(raw),
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    };
+    const { pull, unpack, dest } = await pullAndUnpack([layer]);
+    expect([pull.code, pull.stderr]).toEqual([0, '']);
+    expect([unpack.code, unpack.stderr]).toEqual([0, '']);
+    expect(await readFile(join(dest, 'a'), 'utf8')).toBe('first file\n');
+    expect(await readFile(join(dest, 'b'), 'utf8')).toBe('b'.repeat(300_000));
+    expect(await readFile(join(dest, 'c'), 'utf8')).toBe('last file\n');
+  });
+
   it.each([
     [
       'a skippable frame longer than the stream',
@@ -131,6 +153,43 @@ describe.skipIf(skip)('zstd layers of several frames', () => {
       ),
     );
     expect(pull.code).toBe(6);
+  });
+});
+
+describe.skipIf(skip)('xattrs from PAX records', () => {
+  // Only user.* and security.capability are applied; a layer's trusted.* (overlayfs reads
+  // trusted.overlay.opaque in a snapshot: it would hide lower layers), security.selinux and system.*
+  // never reach a snapshot or DEST.
+  it('only user.* reaches the snapshot and DEST; trusted.*, security.selinux and system.* never do', async () => {
+    const hostile = {
+      'user.keep': 'kept',
+      'trusted.overlay.opaque': 'y',
+      'trusted.berth.evil': 'x',
+      'security.selinux': 'system_u:object_r:etc_t:s0',
+      'system.berth': 'x',
+    };
+    const layer = gzipLayer([
+      { name: 'd/', type: 'directory', mode: 0o755, xattrs: hostile },
+      { name: 'd/f', body: 'file\n', xattrs: hostile },
+    ]);
+    const { pull, unpack, dest } = await pullAndUnpack([
+      { ...layer, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' },
+    ]);
+    expect([pull.code, pull.stderr, unpack.code, unpack.stderr]).toEqual([0, '', 0, '']);
+    const names = (path: string) =>
+      execFileSync('getfattr', ['--absolute-names', '-m', '-', path], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'));
+    const snapshots = join(work, `store-${n}`, 'snapshots');
+    const snapshot = (await readdir(snapshots)).filter((d) => /^[a-f0-9]{64}$/.test(d));
+    expect(snapshot).toHaveLength(1);
+    const fs = join(snapshots, snapshot[0] as string, 'fs');
+    expect([
+      names(join(fs, 'd')),
+      names(join(fs, 'd/f')),
+      names(join(dest, 'd')),
+      names(join(dest, 'd/f')),
+    ]).toEqual([['user.keep'], ['user.keep'], ['user.keep'], ['user.keep']]);
   });
 });
 

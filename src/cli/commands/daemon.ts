@@ -182,7 +182,7 @@ export const daemonCommand: Command = {
         }
         if (values.stats === true) {
           info(
-            `pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${cpuMs.toFixed(1)} ms CPU`,
+            `pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${(result.containers ?? []).length} container(s), ${cpuMs.toFixed(1)} ms CPU`,
           );
         }
         // Diagnostics once per change, not on every pass.

@@ -1,0 +1,47 @@
+// `<root>/last-good/<hash of the manifests folder>.json` as the README names it, written by `berth
+// apply`: the folder's path hashed (sha256, 32 hex digits), holding each file's last clean content; a
+// file that breaks later leaves its entry as it was, and a deleted file's entry goes.
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBerth } from '../helpers/cli.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+
+const skip = missingPrereqs([], { root: true });
+
+describe.skipIf(skip)('last-good file', () => {
+  let work: string;
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-last-good-'));
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('is last-good/<sha256 of the folder, 32 hex>.json with each file’s last clean text', async () => {
+    const dir = join(work, 'manifests');
+    await mkdir(dir);
+    const cm = (v: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {a: "${v}"}\n`;
+    const other = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other}\ndata: {}\n';
+    await writeFile(join(dir, 'cm.yaml'), cm('one'));
+    await writeFile(join(dir, 'other.yaml'), other);
+    const apply = () =>
+      runBerth(['--root', join(work, 'root'), '--state', join(work, 'state'), 'apply', dir]);
+    expect((await apply()).code).toBe(0);
+    const name = `${createHash('sha256').update(dir).digest('hex').slice(0, 32)}.json`;
+    expect(await readdir(join(work, 'root/last-good'))).toEqual([name]);
+    const saved = async () => JSON.parse(await readFile(join(work, 'root/last-good', name), 'utf8'));
+    expect(await saved()).toEqual({ dir, files: { 'cm.yaml': cm('one'), 'other.yaml': other } });
+    // Broken: the apply fails, and the entry keeps the last clean text.
+    await writeFile(join(dir, 'cm.yaml'), `${cm('two')}  bad: [\n`);
+    expect((await apply()).code).toBe(2); // exit 2: invalid input
+    expect(await saved()).toEqual({ dir, files: { 'cm.yaml': cm('one'), 'other.yaml': other } });
+    await writeFile(join(dir, 'cm.yaml'), cm('three'));
+    await rm(join(dir, 'other.yaml'));
+    expect((await apply()).code).toBe(0);
+    expect(await saved()).toEqual({ dir, files: { 'cm.yaml': cm('three') } });
+    expect(await readdir(join(work, 'root/last-good'))).toEqual([name]);
+  });
+});
