@@ -5,17 +5,14 @@
 // hostPath never; a symlink or a hard link in the volume pointing at a host file leaves that file
 // as it was.
 import { execFileSync } from 'node:child_process';
-import { link, lstat, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { link, lstat, mkdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth } from '../helpers/cli.js';
-import { cleanUpHost } from '../helpers/host-cleanup.js';
-import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
   root: true,
@@ -27,8 +24,7 @@ const modeGid = async (p: string) => {
 };
 
 describe.skipIf(skip)('fsGroup on volumes', () => {
-  let registry: TestRegistry;
-  let layout: Layout;
+  let host: E2eHost | undefined;
   let work: string;
   let dir: string;
   let root: string;
@@ -38,22 +34,11 @@ describe.skipIf(skip)('fsGroup on volumes', () => {
   const ps = async () => JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-fsgroupvol-'));
-    root = join(work, 'root');
-    state = join(work, 'state');
-    dir = join(work, 'manifests');
-    await mkdir(dir);
-    registry = await startRegistry();
-    layout = await createLayout();
-    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
-    image = `${registry.host}/demo/busybox:1`;
-    await pushImage(layout, 'busybox', image);
+    host = await setUpE2eHost('fsgroupvol');
+    ({ work, root, state, dir, image } = host);
   }, 180_000);
   afterAll(async () => {
-    const { leaked } = await cleanUpHost({ berth, work, folders: [dir] });
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    const { leaked } = await tearDownE2eHost(host);
     expect(leaked).toEqual([]);
   });
 

@@ -6,16 +6,13 @@
 // daemon's prober finds it, not a hand-written health.json. Every wait is on something observable
 // (a file the test writes, ps, the events), bounded.
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
-import { cleanUpHost } from '../helpers/host-cleanup.js';
-import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'findmnt'], {
   root: true,
@@ -28,8 +25,7 @@ interface Event {
 }
 
 describe.skipIf(skip)('health under the daemon: hooks, probes and dependencies together', () => {
-  let registry: TestRegistry;
-  let layout: Layout;
+  let host: E2eHost | undefined;
   let work: string;
   let root: string;
   let state: string;
@@ -84,16 +80,8 @@ describe.skipIf(skip)('health under the daemon: hooks, probes and dependencies t
   const LOOP = "trap 'exit 0' TERM; while true; do sleep 0.1; done";
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-health-daemon-'));
-    root = join(work, 'root');
-    state = join(work, 'state');
-    dir = join(work, 'manifests');
-    await mkdir(dir);
-    registry = await startRegistry();
-    layout = await createLayout();
-    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
-    image = `${registry.host}/demo/busybox:1`;
-    await pushImage(layout, 'busybox', image);
+    host = await setUpE2eHost('health-daemon');
+    ({ work, root, state, dir, image } = host);
     daemon = spawnBerth(['--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', '1']);
   }, 180_000);
   afterAll(async () => {
@@ -103,10 +91,7 @@ describe.skipIf(skip)('health under the daemon: hooks, probes and dependencies t
       d.kill('SIGTERM');
       await exited;
     }
-    const { left, leaked } = await cleanUpHost({ berth, work, folders: [dir], forceFirst: true });
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    const { left, leaked } = await tearDownE2eHost(host, { forceFirst: true });
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
   });

@@ -4,24 +4,23 @@
 // bind of its snapshot; read-only whatever the mount says; a subPath inside one works and one through a
 // symlink the image planted is refused; a missing image with pullPolicy Never makes the pod wait
 // naming it; nothing stays mounted once the pod is gone.
-import { mkdir, mkdtemp, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
-import { cleanUpHost } from '../helpers/host-cleanup.js';
-import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
+import { buildImage, type Layout, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import type { TestRegistry } from '../helpers/registry.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
   root: true,
 });
 
 describe.skipIf(skip)('image volumes', () => {
+  let host: E2eHost | undefined;
   let registry: TestRegistry;
   let layout: Layout;
-  let work: string;
   let dir: string;
   let root: string;
   let state: string;
@@ -46,14 +45,8 @@ describe.skipIf(skip)('image volumes', () => {
     `      volumeMounts: ${mounts}\n  volumes: ${volumes}\n`;
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-image-volumes-'));
-    root = join(work, 'root');
-    state = join(work, 'state');
-    dir = join(work, 'manifests');
-    await mkdir(dir);
-    registry = await startRegistry();
-    layout = await createLayout();
-    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+    host = await setUpE2eHost('image-volumes', { repo: 'iv' });
+    ({ root, state, dir, registry, layout, image: busybox } = host);
     await buildImage(
       layout,
       'multi',
@@ -76,18 +69,13 @@ describe.skipIf(skip)('image volumes', () => {
     await buildImage(layout, 'single', [async (r) => writeFile(join(r, 'file'), 'single\n')], {
       cmd: '/none',
     });
-    busybox = `${registry.host}/iv/busybox:1`;
     multi = `${registry.host}/iv/multi:1`;
     single = `${registry.host}/iv/single:1`;
-    await pushImage(layout, 'busybox', busybox);
     await pushImage(layout, 'multi', multi);
     await pushImage(layout, 'single', single);
   }, 240_000);
   afterAll(async () => {
-    const { left, leaked } = await cleanUpHost({ berth, work, folders: [dir], forceFirst: true });
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    const { left, leaked } = await tearDownE2eHost(host, { forceFirst: true });
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
   });

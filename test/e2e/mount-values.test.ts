@@ -6,23 +6,23 @@
 // private mount is ERR_MOUNT_PROPAGATION before anything is made.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
-import { cleanUpHost } from '../helpers/host-cleanup.js';
-import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
+import type { Layout } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import type { TestRegistry } from '../helpers/registry.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
   root: true,
 });
 
 describe.skipIf(skip)('mount values: subPathExpr and mountPropagation', () => {
-  let registry: TestRegistry;
-  let layout: Layout;
+  let host: E2eHost | undefined;
+  let _registry: TestRegistry;
+  let _layout: Layout;
   let work: string;
   let dir: string;
   let root: string;
@@ -48,31 +48,20 @@ describe.skipIf(skip)('mount values: subPathExpr and mountPropagation', () => {
   };
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-mount-values-'));
-    root = join(work, 'root');
-    state = join(work, 'state');
-    dir = join(work, 'manifests');
+    host = await setUpE2eHost('mount-values', { repo: 'mounts' });
+    ({ work, root, state, dir, image } = host);
     shared = join(work, 'shared');
     priv = join(work, 'private');
-    await mkdir(dir);
     await mkdir(shared);
     await mkdir(priv);
     execFileSync('mount', ['--bind', shared, shared]);
     execFileSync('mount', ['--make-rshared', shared]);
     execFileSync('mount', ['--bind', priv, priv]);
     execFileSync('mount', ['--make-rprivate', priv]);
-    registry = await startRegistry();
-    layout = await createLayout();
-    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
-    image = `${registry.host}/mounts/busybox:1`;
-    await pushImage(layout, 'busybox', image);
   }, 180_000);
   afterAll(async () => {
-    const { left } = await cleanUpHost({ berth, work, folders: [dir], forceFirst: true });
-    await registry?.stop();
-    await layout?.cleanup();
-    // cleanUpHost unmounts what is left under `work` (the test's own binds among it).
-    await rm(work, { recursive: true, force: true });
+    // The teardown unmounts what is left under `work` (the test's own binds among it).
+    const { left } = await tearDownE2eHost(host, { forceFirst: true });
     expect(left).toEqual([]);
   });
 

@@ -8,18 +8,16 @@
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { podUid } from '../../src/reconcile/downward.js';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES } from '../../src/runtime/defaults.js';
 import { runBerth } from '../helpers/cli.js';
-import { cleanUpHost } from '../helpers/host-cleanup.js';
-import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
   root: true,
@@ -32,8 +30,7 @@ const capMask = (caps: string[]) =>
 const hex = (m: bigint) => m.toString(16).padStart(16, '0');
 
 describe.skipIf(skip)('Pod YAML promises, in effect', () => {
-  let registry: TestRegistry;
-  let layout: Layout;
+  let host: E2eHost | undefined;
   let work: string;
   let dir: string;
   let root: string;
@@ -55,22 +52,11 @@ describe.skipIf(skip)('Pod YAML promises, in effect', () => {
   const finished = (p: PodView | undefined) => p?.phase === 'Succeeded' || p?.phase === 'Failed';
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-podpromises-'));
-    root = join(work, 'root');
-    state = join(work, 'state');
-    dir = join(work, 'manifests');
-    await mkdir(dir);
-    registry = await startRegistry();
-    layout = await createLayout();
-    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
-    image = `${registry.host}/demo/busybox:1`;
-    await pushImage(layout, 'busybox', image);
+    host = await setUpE2eHost('podpromises');
+    ({ work, root, state, dir, image } = host);
   }, 180_000);
   afterAll(async () => {
-    const { leaked } = await cleanUpHost({ berth, work, folders: [dir] });
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    const { leaked } = await tearDownE2eHost(host);
     expect(leaked).toEqual([]);
   });
 

@@ -5,18 +5,15 @@
 // next apply makes it again with the pod running; teardown leaves no holder and no mount; a pod
 // without the field keeps a PID namespace of its own (its process is PID 1).
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isOwnerAlive } from '../../src/lib/process.js';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth } from '../helpers/cli.js';
-import { cleanUpHost } from '../helpers/host-cleanup.js';
-import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const skip = missingPrereqs(
   ['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'catatonit'],
@@ -37,8 +34,7 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined>, ms 
 }
 
 describe.skipIf(skip)('shareProcessNamespace', () => {
-  let registry: TestRegistry;
-  let layout: Layout;
+  let host: E2eHost | undefined;
   let work: string;
   let dir: string;
   let root: string;
@@ -71,22 +67,11 @@ describe.skipIf(skip)('shareProcessNamespace', () => {
     `      command: [sh, -c, 'echo b-was-here > /tmp/mark; (sleep 0.3 &); sleep 2500 & exec sleep 2000']\n`;
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-pidns-'));
-    root = join(work, 'root');
-    state = join(work, 'state');
-    dir = join(work, 'manifests');
-    await mkdir(dir);
-    registry = await startRegistry();
-    layout = await createLayout();
-    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
-    image = `${registry.host}/demo/busybox:1`;
-    await pushImage(layout, 'busybox', image);
+    host = await setUpE2eHost('pidns');
+    ({ work, root, state, dir, image } = host);
   }, 180_000);
   afterAll(async () => {
-    const { leaked } = await cleanUpHost({ berth, work, folders: [dir] });
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    const { leaked } = await tearDownE2eHost(host);
     expect(leaked).toEqual([]);
   });
 

@@ -7,24 +7,24 @@
 // the shift; procMount Unmasked drops the masked /proc paths; a 0400 Secret is the pod root's.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, link, lstat, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, link, lstat, mkdir, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { DEFAULT_FIRST_ID, ID_RANGE_SIZE } from '../../src/runtime/id-range.js';
 import { runBerth } from '../helpers/cli.js';
-import { cleanUpHost } from '../helpers/host-cleanup.js';
-import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
+import { buildImage, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import type { TestRegistry } from '../helpers/registry.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'setcap', 'getfattr'], {
   root: true,
 });
 
 describe.skipIf(skip)('hostUsers: false', () => {
+  let host: E2eHost | undefined;
   let registry: TestRegistry;
   let layout: Layout;
   let work: string;
@@ -59,19 +59,14 @@ describe.skipIf(skip)('hostUsers: false', () => {
   };
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-userns-'));
+    host = await setUpE2eHost('userns');
+    ({ work, root, state, dir, registry, layout } = host);
     // The pod's root walks down to its rootfs: the store's parents must be walkable (as /var/lib is).
     await chmod(work, 0o711);
-    root = join(work, 'root');
-    state = join(work, 'state');
-    dir = join(work, 'manifests');
-    await mkdir(dir);
     await mkdir(join(work, 'hostdir'));
     secret = join(work, 'hostdir', 'secret');
     await writeFile(secret, 'host secret\n', { mode: 0o600 });
     await chmod(secret, 0o600);
-    registry = await startRegistry();
-    layout = await createLayout();
     const odd = async (rootfs: string) => {
       await mkdir(join(rootfs, 'odd'), { recursive: true });
       await writeFile(join(rootfs, 'odd/suid'), '#!/bin/sh\n');
@@ -86,9 +81,9 @@ describe.skipIf(skip)('hostUsers: false', () => {
       await symlink(secret, join(rootfs, 'odd/out'));
       execFileSync('chown', ['-h', '7:7', join(rootfs, 'odd/out')]);
     };
-    await buildImage(layout, 'busybox', [populateBusybox, odd], { cmd: '/bin/sh' });
-    image = `${registry.host}/demo/busybox:1`;
-    await pushImage(layout, 'busybox', image);
+    await buildImage(layout, 'odd', [populateBusybox, odd], { cmd: '/bin/sh' });
+    image = `${registry.host}/demo/odd:1`;
+    await pushImage(layout, 'odd', image);
     const outside = async (rootfs: string) => {
       await writeFile(join(rootfs, 'big-uid'), 'x');
       execFileSync('chown', ['70000:0', join(rootfs, 'big-uid')]);
@@ -98,10 +93,7 @@ describe.skipIf(skip)('hostUsers: false', () => {
     await pushImage(layout, 'outside', hostile);
   }, 180_000);
   afterAll(async () => {
-    const { leaked } = await cleanUpHost({ berth, work, folders: [dir] });
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    const { leaked } = await tearDownE2eHost(host);
     expect(leaked).toEqual([]);
   });
 

@@ -1,0 +1,55 @@
+// One e2e file's host: a temp directory holding --root, --state and a manifests folder, a
+// loopback registry with a busybox image (/bin/sh as its command), and the berth CLI bound to that
+// root and state. The teardown leaves the host as found (host-cleanup.ts: pods removed the way
+// users remove them, mounts under the directory unmounted), stops the registry and removes the
+// files; it returns what was left and what leaked, for the caller to assert after everything is
+// cleaned up, so a failed run still leaves nothing behind.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CliResult, runBerth } from './cli.js';
+import { cleanUpHost } from './host-cleanup.js';
+import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from './images.js';
+import { startRegistry, type TestRegistry } from './registry.js';
+
+export interface E2eHost {
+  work: string;
+  root: string;
+  state: string;
+  /** The manifests folder (made). */
+  dir: string;
+  registry: TestRegistry;
+  layout: Layout;
+  /** `<registry>/<repo>/busybox:1`, pushed. */
+  image: string;
+  berth(...args: string[]): Promise<CliResult>;
+}
+
+/** `prefix` names the temp directory (`berth-<prefix>-…`); `repo` the image's repository. */
+export async function setUpE2eHost(prefix: string, o: { repo?: string } = {}): Promise<E2eHost> {
+  const work = await mkdtemp(join(tmpdir(), `berth-${prefix}-`));
+  const root = join(work, 'root');
+  const state = join(work, 'state');
+  const dir = join(work, 'manifests');
+  await mkdir(dir);
+  const registry = await startRegistry();
+  const layout = await createLayout();
+  await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+  const image = `${registry.host}/${o.repo ?? 'demo'}/busybox:1`;
+  await pushImage(layout, 'busybox', image);
+  const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+  return { work, root, state, dir, registry, layout, image, berth };
+}
+
+/** Everything the host holds, removed; `undefined` (a setup that failed early) is nothing to do. */
+export async function tearDownE2eHost(
+  h: E2eHost | undefined,
+  o: { forceFirst?: boolean } = {},
+): Promise<{ left: string[]; leaked: string[] }> {
+  if (!h) return { left: [], leaked: [] };
+  const found = await cleanUpHost({ berth: h.berth, work: h.work, folders: [h.dir], ...o });
+  await h.registry.stop();
+  await h.layout.cleanup();
+  await rm(h.work, { recursive: true, force: true });
+  return found;
+}
