@@ -65,6 +65,8 @@ export async function probeHttp(p: HttpProbe, deadline: Deadline): Promise<Actio
 
 type Answer = ResponseHead | ActionResult;
 
+const READ_BUFFER = Buffer.alloc(16 * 1024);
+
 function getOnce(url: URL, host: string, p: HttpProbe, deadline: Deadline): Promise<Answer> {
   return new Promise((resolve) => {
     if (deadline.signal.aborted) return resolve(deadline.reason());
@@ -81,10 +83,22 @@ function getOnce(url: URL, host: string, p: HttpProbe, deadline: Deadline): Prom
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
     let socket: Socket;
     try {
+      // Plain sockets read into one shared buffer (the reader copies what it keeps): no stream
+      // machinery and no allocation per read.
       socket =
         url.protocol === 'https:'
           ? tlsConnect({ host: hostname, port, rejectUnauthorized: false })
-          : netConnect({ host: hostname, port });
+          : netConnect({
+              host: hostname,
+              port,
+              onread: {
+                buffer: READ_BUFFER,
+                callback: (n) => {
+                  take(reader.feed(READ_BUFFER.subarray(0, n)));
+                  return true;
+                },
+              },
+            });
     } catch (err) {
       return resolve({ ok: false, message: err instanceof Error ? err.message : String(err) });
     }
@@ -102,7 +116,7 @@ function getOnce(url: URL, host: string, p: HttpProbe, deadline: Deadline): Prom
       else if (s.kind === 'error') finish({ ok: false, message: s.message });
     };
     deadline.signal.addEventListener('abort', onAbort, { once: true });
-    socket.on('data', (chunk: Buffer) => take(reader.feed(chunk)));
+    if (url.protocol === 'https:') socket.on('data', (chunk: Buffer) => take(reader.feed(chunk)));
     socket.once('end', () => take(reader.end()));
     socket.once('close', () => take(reader.end()));
     // After a whole head, a broken connection is the end of a body the status already decided.

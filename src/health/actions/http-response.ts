@@ -86,7 +86,8 @@ export function createResponseReader(): ResponseReader {
       if (headBytes + i + 1 > MAX_HEAD_BYTES)
         return { state: settle({ kind: 'error', message: 'Parse Error: Header overflow' }) };
     }
-    headParts.push(chunk);
+    // A copy: the caller may reuse its read buffer.
+    headParts.push(Buffer.from(chunk));
     headBytes += chunk.length;
     return {};
   };
