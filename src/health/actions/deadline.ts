@@ -1,11 +1,16 @@
 // The bound every action runs under: the caller's abort signal and the action's timeout, as one
-// signal, and the message a handler reports when it fired. Handlers never outlive it.
+// signal, and the message a handler reports when it fired. Handlers never outlive it. Probes make
+// hundreds of these a second, so it is one AbortController and one timer, both let go at
+// `dispose()` (AbortSignal.timeout + AbortSignal.any left a timer per probe pending to fire a
+// DOMException a period later).
 import type { ActionResult } from '../action.js';
 
 export interface Deadline {
   signal: AbortSignal;
   /** What to report when `signal` fired: `timed out after 1 s` or `aborted`. */
   reason(): ActionResult;
+  /** The action is over: clear the timer and stop listening to the caller's signal. */
+  dispose(): void;
 }
 
 /** `1000` → `1`, `1500` → `1.5`: seconds as people write them. */
@@ -14,14 +19,28 @@ export function formatSeconds(ms: number): string {
 }
 
 export function createDeadline(timeoutMs: number, outer?: AbortSignal): Deadline {
-  const timeout = AbortSignal.timeout(Math.max(0, timeoutMs));
-  const signal = outer ? AbortSignal.any([outer, timeout]) : timeout;
+  const controller = new AbortController();
+  let timedOut = false;
+  const onOuter = () => controller.abort();
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      controller.abort();
+    },
+    Math.max(0, timeoutMs),
+  );
+  if (outer?.aborted) controller.abort();
+  else outer?.addEventListener('abort', onOuter, { once: true });
   return {
-    signal,
+    signal: controller.signal,
     reason: () =>
-      outer?.aborted && !timeout.aborted
-        ? { ok: false, message: 'aborted' }
-        : { ok: false, message: `timed out after ${formatSeconds(timeoutMs)} s` },
+      timedOut
+        ? { ok: false, message: `timed out after ${formatSeconds(timeoutMs)} s` }
+        : { ok: false, message: 'aborted' },
+    dispose: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuter);
+    },
   };
 }
 

@@ -30,6 +30,8 @@ export function createRunAction(given: RunActionDeps): RunAction {
       return await run(action, { deps, target, deadline });
     } catch (err) {
       return { ok: false, message: err instanceof Error ? err.message : String(err) };
+    } finally {
+      deadline.dispose();
     }
   };
 }
