@@ -44,7 +44,8 @@ export interface DaemonOptions {
   onReady?(): void;
   /**
    * After each pass: what it did, the CPU it took (ms), and whether it settled (no task of any
-   * pass in progress: the host is as the manifests say, or waits on failures' back-offs).
+   * pass in progress and none started by this one: the host is as the manifests say, or waits on
+   * failures' back-offs).
    */
   onPass?(result: PassResult, cpuMs: number, settled: boolean, wallMs: number): void;
   /**
@@ -169,6 +170,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
           keepLastGood: true,
           saveLater: true, // a new pod starts while the folder's last good record is written
         });
+        const startedBefore = pipelines.tasks.started;
         const result = await runPass(r, dir, pipelines, { loaded, retrySince }).finally(() =>
           loaded.saving?.catch(() => undefined),
         );
@@ -188,7 +190,10 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
         };
         waiters.endPass(result, (mark) => pipelines.tasks.runningSince(mark));
         passEvents?.onPass(result);
-        o.onPass?.(result, cpuMs, pipelines.tasks.size === 0, performance.now() - wallStart);
+        // A task this pass started and that has already ended (a pull refused at once) is followed
+        // by another pass, which plans on its outcome: settled only once a pass starts none.
+        const settled = pipelines.tasks.size === 0 && pipelines.tasks.started === startedBefore;
+        o.onPass?.(result, cpuMs, settled, performance.now() - wallStart);
       } catch (err) {
         waiters.failPass(err);
         o.onError?.(err); // an unreadable folder, say: keep everything, try again later

@@ -261,7 +261,10 @@ describe.skipIf(skip)('pipelines', () => {
     );
     expect((await berth('container', 'kill', 'd_main')).code).toBe(0); // the end of its grace period, early
     await until('d is gone', async () => (await view('d')) === undefined);
-    expect(nextOut.stdout).toMatch(/remove +d: no longer in the manifests\n/);
+    // The daemon says so once its removal has finished, which may be just after the record went.
+    await until('the daemon reports d removed', () =>
+      /remove +d: no longer in the manifests\n/.test(nextOut.stdout),
+    );
     await rm(join(dir, 'c.yaml'));
     await until('c is gone', async () => (await view('c')) === undefined);
     next.kill('SIGTERM');

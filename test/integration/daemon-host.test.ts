@@ -179,8 +179,6 @@ describe.skipIf(skip)('daemon under systemd-like supervision', () => {
     );
     const d = await start({ NOTIFY_SOCKET: listener.socket }, 'pull:\n  retries: 0\n');
     const ready = await listener.waitFor((m) => m.fields.READY === '1');
-    await new Promise((r) => setTimeout(r, 3000));
-    console.log('DEBUG', JSON.stringify(listener.messages));
     expect(ready).toEqual({
       pid: d.pid,
       fields: {
