@@ -10,7 +10,8 @@ import { writeFileAtomic } from '../lib/write-atomic.js';
 import type { DesiredPod } from './desired.js';
 import type { ActiveRecord } from './sandbox.js';
 
-const FILE = 'active.json';
+/** Its file's name in the pod's home. */
+export const ACTIVE_RECORD_FILE = 'active.json';
 
 function parseActiveRecord(text: string): ActiveRecord | undefined {
   try {
@@ -29,7 +30,7 @@ function parseActiveRecord(text: string): ActiveRecord | undefined {
  * record is parsed once per change.
  */
 export function readActiveRecordSync(home: string, cache?: FileCache): ActiveRecord | undefined {
-  const file = join(home, FILE);
+  const file = join(home, ACTIVE_RECORD_FILE);
   try {
     return cache ? cache.read(file, parseActiveRecord) : parseActiveRecord(readFileSync(file, 'utf8'));
   } catch {
@@ -43,5 +44,5 @@ export async function recordFirstStart(pod: DesiredPod, now: number): Promise<vo
   if (readActiveRecordSync(pod.home)?.manifest === pod.activeDeadline.manifest) return;
   await makeDirs(pod.home, 0o700);
   const record: ActiveRecord = { since: now, manifest: pod.activeDeadline.manifest };
-  await writeFileAtomic(join(pod.home, FILE), `${JSON.stringify(record)}\n`, 0o600);
+  await writeFileAtomic(join(pod.home, ACTIVE_RECORD_FILE), `${JSON.stringify(record)}\n`, 0o600);
 }

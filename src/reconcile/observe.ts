@@ -15,7 +15,7 @@ import { observeHealth } from './observe-health.js';
 import type { ObservedState } from './plan.js';
 import { type PodView, podViews } from './pod-views.js';
 import { observeSandboxes } from './pods.js';
-import { isPostStartRunning, postStartDir } from './post-start-marks.js';
+import { isPostStartRunning, markedIds, postStartDir } from './post-start-marks.js';
 import type { StatusFile } from './status-file.js';
 
 /**
@@ -53,10 +53,11 @@ export async function observe(
   const { records, bad } = readRecordsReport(rt.paths.containers, rt.fileCache);
   const [images, sandboxes] = await Promise.all([store.listImages(), observeSandboxes(host, rt.fileCache)]);
   const marks = postStartDir(rt.paths);
+  const marked = markedIds(marks);
   const containers = await Promise.all(
     records.map(async (r) => {
       const s = await containerStatus(rt, r);
-      const hooked = s.state === 'running' && isPostStartRunning(marks, r.id);
+      const hooked = s.state === 'running' && marked.has(r.id) && isPostStartRunning(marks, r.id);
       return {
         id: r.id,
         name: r.name,
@@ -90,10 +91,12 @@ export async function observePods(rt: RuntimeDeps, status: StatusFile): Promise<
   // Through the daemon's cache too: `GET /v1/pods` and each scrape of /metrics ask this.
   const { records } = readRecordsReport(rt.paths.containers, rt.fileCache);
   const marks = postStartDir(rt.paths);
+  const marked = markedIds(marks);
   const observed = await Promise.all(
     records.map(async (record) => {
       const status = await containerStatus(rt, record);
-      const hooked = status.state === 'running' && isPostStartRunning(marks, record.id);
+      const hooked =
+        status.state === 'running' && marked.has(record.id) && isPostStartRunning(marks, record.id);
       return { record, status, ...(hooked ? { postStartRunning: true } : {}) };
     }),
   );

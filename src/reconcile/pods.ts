@@ -4,7 +4,7 @@
 // pods). They outlive the pod's containers (a restart keeps them) and go with the pod. A reboot
 // takes the netns and the tmpfs mounts and leaves the directories: observe says what is mounted,
 // and setting up again is idempotent (only what is missing is made).
-import { type Dirent, existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { type Dirent, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { chmod, chown, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
@@ -22,7 +22,7 @@ import { removeBundleDir } from '../runtime/remove-bundle.js';
 import { isMountPoint } from '../runtime/rootfs.js';
 import { runTool } from '../runtime/tool.js';
 import { checkUsernsHost } from '../runtime/userns-host.js';
-import { readActiveRecordSync } from './active-record.js';
+import { ACTIVE_RECORD_FILE, readActiveRecordSync } from './active-record.js';
 import type { DesiredPod, HostLayout } from './desired.js';
 import type { ObservedSandbox } from './sandbox.js';
 
@@ -174,10 +174,11 @@ export async function observeSandboxes(
   const out = new Map<string, ObservedSandbox>();
   for (const name of names) {
     const home = join(host.pods, name);
+    const files = new Set(list(home)); // one listing: only what is there is opened
     const volumes: Record<string, boolean> = {};
     const stamps: Record<string, string> = {};
     const volumesDir = join(home, 'volumes');
-    const entries = listEntries(volumesDir);
+    const entries = files.has('volumes') ? listEntries(volumesDir) : [];
     const realVolumes = entries.length > 0 ? resolved(volumesDir) : volumesDir;
     for (const v of entries) {
       const path = join(volumesDir, v.name);
@@ -192,10 +193,10 @@ export async function observeSandboxes(
         ? readAttachmentSync(host.attachments, key, cache)
         : undefined;
     const ns = netnsEntries.get(name);
-    const active = readActiveRecordSync(home, cache);
-    const pidns = isHolderAlive(readHolderRecordSync(join(home, 'pidns.json')));
+    const active = files.has(ACTIVE_RECORD_FILE) ? readActiveRecordSync(home, cache) : undefined;
+    const pidns = files.has('pidns.json') && isHolderAlive(readHolderRecordSync(join(home, 'pidns.json')));
     out.set(name, {
-      ...(existsSync(join(home, USERNS_FILE)) ? { userns: true } : {}),
+      ...(files.has(USERNS_FILE) ? { userns: true } : {}),
       netns: ns ? mounted.has(resolvedIn(realNetns, host.netns, ns)) : false,
       ...(pidns ? { pidns } : {}),
       volumes,

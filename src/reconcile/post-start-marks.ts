@@ -5,7 +5,7 @@
 // the container starts (no pass can see it running without it) and removed when the hook ends;
 // it holds the owner token of the berth that runs the hook (lib/process.ts), and counts only while
 // that very process lives: a berth killed mid-hook leaves a mark that no longer counts.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { makeDirs } from '../lib/make-dirs.js';
@@ -35,6 +35,18 @@ const MAX_MARK_BYTES = 64;
 
 /** A container id as a file name: never a path. */
 const isPlainName = (id: string) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(id);
+
+/**
+ * The ids that have a mark, from one listing of the directory (none when it does not exist): a pass
+ * opens only those, not a missing file for every running container.
+ */
+export function markedIds(dir: string): ReadonlySet<string> {
+  try {
+    return new Set(readdirSync(dir));
+  } catch {
+    return new Set();
+  }
+}
 
 /**
  * Whether container `id`'s postStart is running: marked by a berth that still runs. The mark is
