@@ -10,8 +10,22 @@ import { POD_IP_MARKER } from '../../src/reconcile/downward.js';
 import { expandSubPath, propagationOf } from '../../src/reconcile/mount-values.js';
 import { needsPodAddress, withPodAddress } from '../../src/reconcile/pod-address.js';
 import { hostPropagationOf, propagationProblem } from '../../src/runtime/mount-propagation.js';
-import { buildRuntimeSpec, kernelHasRecursiveReadOnly } from '../../src/runtime/spec.js';
+import {
+  buildRuntimeSpec,
+  type ContainerMount,
+  type HostFacts,
+  kernelHasRecursiveReadOnly,
+} from '../../src/runtime/spec.js';
 import { TEST_HOST } from '../helpers/observed.js';
+
+/** The runtime spec of a busybox-like image with only these mounts, on a host with these facts. */
+const specWith = (mounts: ContainerMount[], host: Partial<HostFacts> = {}) =>
+  buildRuntimeSpec(
+    { config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [] } },
+    { name: 'x', mounts },
+    { uid: 0, gid: 0, additionalGids: [], home: '/' },
+    { nofileHard: 1024, hostname: '/h', etcHosts: '/e', resolvConf: '/r', cgroupsPath: '/c', ...host },
+  ) as { mounts: Array<{ destination: string; options: string[] }>; linux: { rootfsPropagation?: string } };
 
 const MOUNTINFO = [
   '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw',
@@ -122,16 +136,7 @@ spec:
       { kind: 'bind', source: '/srv', destination: '/c', readOnly: false },
     ]);
     const staged = (settings?.mounts ?? []).map(({ subPath, ...m }) => m); // create.ts stages subPaths
-    const spec = (mounts: typeof staged) =>
-      buildRuntimeSpec(
-        { config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [] } },
-        { name: 'x', mounts },
-        { uid: 0, gid: 0, additionalGids: [], home: '/' },
-        { nofileHard: 1024, hostname: '/h', etcHosts: '/e', resolvConf: '/r', cgroupsPath: '/c' },
-      ) as {
-        mounts: Array<{ destination: string; options: string[] }>;
-        linux: { rootfsPropagation?: string };
-      };
+    const spec = (mounts: typeof staged) => specWith(mounts);
     const all = spec(staged);
     expect(
       all.mounts.filter((m) => ['/a', '/b', '/c'].includes(m.destination)).map((m) => m.options),
@@ -174,26 +179,9 @@ spec:
       ),
     ).toEqual([false, true, true, false, true]);
     const options = (rro: 'required' | 'if-possible', can: boolean) =>
-      (
-        buildRuntimeSpec(
-          { config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [] } },
-          {
-            name: 'x',
-            mounts: [
-              { kind: 'bind', source: '/s', destination: '/d', readOnly: true, recursiveReadOnly: rro },
-            ],
-          },
-          { uid: 0, gid: 0, additionalGids: [], home: '/' },
-          {
-            nofileHard: 1024,
-            hostname: '/h',
-            etcHosts: '/e',
-            resolvConf: '/r',
-            cgroupsPath: '/c',
-            recursiveReadOnly: can,
-          },
-        ) as { mounts: Array<{ destination: string; options: string[] }> }
-      ).mounts.find((m) => m.destination === '/d')?.options;
+      specWith([{ kind: 'bind', source: '/s', destination: '/d', readOnly: true, recursiveReadOnly: rro }], {
+        recursiveReadOnly: can,
+      }).mounts.find((m) => m.destination === '/d')?.options;
     expect(options('if-possible', true)).toEqual(['rbind', 'rprivate', 'ro', 'rro']);
     expect(options('if-possible', false)).toEqual(['rbind', 'rprivate', 'ro']);
     expect(options('required', false)).toEqual(['rbind', 'rprivate', 'ro', 'rro']);
