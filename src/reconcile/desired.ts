@@ -1,6 +1,6 @@
 // Manifests → desired state: each pod's containers as runtime settings (Kubernetes semantics:
 // `command` replaces the Entrypoint, `args` the Cmd; limits become cgroup limits; volumes become
-// binds, named volumes or the pod's own directories; env and config volumes take values from the
+// binds, named volumes or the pod's own directories (container-mounts.ts); env and config volumes take values from the
 // folder's ConfigMaps and Secrets and the downward API: pod-env.ts, pod-values.ts), with defaults
 // applied. Pure: the host paths and facts it needs are passed in. Values go through the converters
 // the loader checked them with (manifest/convert.ts); should one still throw, that pod or Image is
@@ -27,19 +27,24 @@ import { buildObjectStore, type ObjectStore } from '../manifest/objects/store.js
 import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from '../manifest/requests.js';
 import type { DnsSettings } from '../network/names.js';
 import { type PodNetwork, podNetworkOf } from '../network/pod-network.js';
-import { parseReference } from '../oci/reference.js';
 import { DEFAULT_FIRST_ID, DEFAULT_RANGES, type IdPool } from '../runtime/id-range.js';
 import type { RestartPolicy } from '../runtime/restart.js';
-import type { ContainerMount, ContainerSettings } from '../runtime/spec.js';
+import type { ContainerSettings } from '../runtime/spec.js';
+import {
+  defaultPullPolicy,
+  mountsFor,
+  type PullPolicy,
+  type VolumeImage,
+  volumeImagesOf,
+} from './container-mounts.js';
 import { rememberedPod } from './desired-memo.js';
 import { type NodeFacts, UNKNOWN_NODE } from './downward.js';
-import { expandSubPath, propagationOf, recursiveReadOnlyOf } from './mount-values.js';
 import { containerEnv, type PodContext } from './pod-env.js';
 import { type ConfigVolume, type PodDir, podValues } from './pod-values.js';
 import { securitySettings } from './security-settings.js';
-import { isConfigVolume, type VolumeFile } from './volume-files.js';
+import type { VolumeFile } from './volume-files.js';
 
-export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+export type { PullPolicy } from './container-mounts.js';
 
 export interface DesiredContainer {
   pod: string;
@@ -64,7 +69,7 @@ export interface DesiredContainer {
   /** Its named ports, for probes that name theirs. */
   namedPorts?: Record<string, number>;
   /** Images its image volumes mount: pulled like its own image, and waited for. */
-  volumeImages?: Array<{ image: string; pullPolicy: PullPolicy }>;
+  volumeImages?: VolumeImage[];
 }
 
 export interface DesiredPod {
@@ -136,80 +141,6 @@ export interface HostLayout {
   idPool?: IdPool;
 }
 
-/** Kubernetes' default: Always for `:latest` or no tag, IfNotPresent otherwise. */
-function defaultPullPolicy(image: string): PullPolicy {
-  const ref = parseReference(image);
-  return !ref.digest && (ref.tag === undefined || ref.tag === 'latest') ? 'Always' : 'IfNotPresent';
-}
-
-/** The pod's fsGroup as it applies to a berth volume (runtime/volume-ownership.ts). */
-function volumeFsGroup(pod: PodManifest, readOnly: boolean): Pick<ContainerMount, 'fsGroup'> {
-  const sc = pod.spec.securityContext;
-  if (sc?.fsGroup === undefined) return {};
-  const policy = sc.fsGroupChangePolicy === 'OnRootMismatch' ? 'OnRootMismatch' : 'Always';
-  return { fsGroup: { gid: sc.fsGroup, policy, ...(readOnly ? { readOnly } : {}) } };
-}
-
-function mountsFor(
-  pod: PodManifest,
-  c: PodManifest['spec']['containers'][0],
-  host: HostLayout,
-  env: readonly string[],
-): ContainerMount[] {
-  const volumes = new Map((pod.spec.volumes ?? []).map((v) => [v.name, v]));
-  return (c.volumeMounts ?? []).map((m): ContainerMount => {
-    const v = volumes.get(m.name);
-    // The volume's root and the subPath stay apart: the runtime resolves the subPath inside the
-    // root when it creates the container, without following symlinks a container planted.
-    const subPath = m.subPathExpr !== undefined ? expandSubPath(m.subPathExpr, env) : m.subPath;
-    const sub = subPath ? { subPath } : {};
-    const readOnly = m.readOnly === true;
-    const propagation = propagationOf(m.mountPropagation);
-    const rro = recursiveReadOnlyOf(m.recursiveReadOnly);
-    const prop = { ...(propagation ? { propagation } : {}), ...(rro ? { recursiveReadOnly: rro } : {}) };
-    if (v?.hostPath)
-      return { kind: 'bind', source: v.hostPath.path, destination: m.mountPath, readOnly, ...sub, ...prop };
-    if (v && isConfigVolume(v)) {
-      // Read-only, as the kubelet mounts them; a subPath is taken inside the current `..data`.
-      return {
-        kind: 'bind',
-        source: join(host.pods, podIdentity(pod.metadata), 'volumes', m.name),
-        destination: m.mountPath,
-        readOnly: true,
-        ...(subPath ? { subPath, dataLink: true } : {}),
-      };
-    }
-    if (v?.image)
-      // Read-only whatever the mount says, as Kubernetes mounts an image volume.
-      return {
-        kind: 'image',
-        source: normalizeImage(v.image.reference),
-        destination: m.mountPath,
-        readOnly: true,
-        ...sub,
-      };
-    if (v?.persistentVolumeClaim) {
-      return {
-        kind: 'volume',
-        source: join(host.volumes, v.persistentVolumeClaim.claimName),
-        destination: m.mountPath,
-        readOnly: readOnly || v.persistentVolumeClaim.readOnly === true,
-        ...sub,
-        ...prop,
-        ...volumeFsGroup(pod, v.persistentVolumeClaim.readOnly === true),
-      };
-    }
-    return {
-      kind: 'bind',
-      source: join(host.pods, podIdentity(pod.metadata), 'volumes', m.name),
-      destination: m.mountPath,
-      readOnly,
-      ...sub,
-      ...prop,
-    };
-  });
-}
-
 function containerOf(
   pod: PodManifest,
   c: PodManifest['spec']['containers'][0],
@@ -273,25 +204,6 @@ function containerOf(
     ...optional('namedPorts', namedPortsOf(c)),
     ...optional('volumeImages', volumeImagesOf(pod, c)),
   };
-}
-
-/** The images of the image volumes a container mounts, with each volume's pull policy. */
-function volumeImagesOf(
-  pod: PodManifest,
-  c: PodManifest['spec']['containers'][0],
-): DesiredContainer['volumeImages'] {
-  const mounted = new Set((c.volumeMounts ?? []).map((m) => m.name));
-  const out = (pod.spec.volumes ?? []).flatMap((v) =>
-    v.image && mounted.has(v.name)
-      ? [
-          {
-            image: normalizeImage(v.image.reference),
-            pullPolicy: v.image.pullPolicy ?? defaultPullPolicy(v.image.reference),
-          },
-        ]
-      : [],
-  );
-  return out.length > 0 ? out : undefined;
 }
 
 /** Where a pod's PID namespace holder is recorded: with its sandbox, in its home. */

@@ -17,28 +17,20 @@ import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { identifyBadRecords } from './bad-record-identity.js';
 import { containerCgroupPath } from './cgroups.js';
 import { createWithConmon } from './conmon.js';
-import { findContainer, type RuntimeDeps } from './containers.js';
+import { joinBridge, networkNamespace } from './container-network.js';
+import type { RuntimeDeps } from './containers.js';
 import { loadHostConfinement } from './host-confinement.js';
 import type { IdRange } from './id-range.js';
 import { stageImageVolumes } from './image-volumes.js';
 import { prepareContainerLog } from './log-rotation.js';
 import { markImageUsed } from './mark-used.js';
 import { checkPropagationSource } from './mount-propagation.js';
-import { createNetns, removeNetns } from './netns.js';
 import { markCreating } from './orphans.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
 import { pidNamespaceOf } from './pid-holder.js';
 import { type ContainerRecord, readRecordsReport, writeRecord } from './record.js';
 import { removeBundleDir } from './remove-bundle.js';
-import {
-  dirInRoot,
-  existsInRoot,
-  followInRoot,
-  isMountPoint,
-  prepareRootfs,
-  readInRoot,
-  releaseRootfs,
-} from './rootfs.js';
+import { dirInRoot, existsInRoot, followInRoot, prepareRootfs, readInRoot, releaseRootfs } from './rootfs.js';
 import { checkNonRoot, withGroups } from './run-as.js';
 import { toOciSeccomp } from './seccomp.js';
 import { fallbackSeccomp } from './seccomp-fallback.js';
@@ -321,60 +313,6 @@ function checkResolvedWorkdir(rootfs: string, cwd: string): void {
       `working directory "${cwd}" leads to ${inside} in the image, under /proc (a host file descriptor could leak through it)`,
     );
   }
-}
-
-/**
- * The network namespace the container joins: its own (made now, undone on failure), another
- * container's (which must have its own), or none for host networking.
- */
-async function networkNamespace(
-  deps: RuntimeDeps,
-  settings: ContainerSettings,
-  p: ContainerPaths,
-  undo: Array<() => Promise<void>>,
-): Promise<string | undefined> {
-  const network = settings.network ?? 'none';
-  if (network === 'host') return undefined;
-  if (settings.netnsPath) {
-    if (!(await isMountPoint(settings.netnsPath)))
-      throw invalid(`network namespace ${settings.netnsPath} does not exist`);
-    return settings.netnsPath;
-  }
-  if (network === 'none' || network === 'bridge') {
-    undo.push(() => removeNetns(p.netns));
-    await createNetns(p.netns);
-    return p.netns;
-  }
-  const owner = await findContainer(deps, network.slice('container:'.length));
-  const ownerNetwork = owner.settings.network ?? 'none';
-  if (ownerNetwork !== 'none' && ownerNetwork !== 'bridge') {
-    throw invalid(
-      `--network ${network}: that container has no network namespace of its own (${ownerNetwork})`,
-    );
-  }
-  return containerPaths(deps.paths, owner.id).netns;
-}
-
-/** `--network bridge`: the container's own namespace on the host's bridge network, found by its name. */
-async function joinBridge(
-  deps: RuntimeDeps,
-  settings: ContainerSettings,
-  id: string,
-  p: ContainerPaths,
-  undo: Array<() => Promise<void>>,
-): Promise<void> {
-  if (!deps.network) throw invalid('--network bridge: this berth has no network configured');
-  const net = await deps.network();
-  const key = `container-${id}`;
-  undo.push(() => net.detach(key));
-  await net.attach({
-    key,
-    owner: { kind: 'container', name: settings.name },
-    netns: p.netns,
-    ports: settings.ports ?? [],
-    names: [settings.name],
-    hostsFile: p.hosts,
-  });
 }
 
 /**
