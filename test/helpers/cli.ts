@@ -4,10 +4,9 @@
 // passed on. So a real /etc/berth/config.yaml or auth.json (snapshotter, seccomp profile, limits,
 // plain-HTTP registries, credentials) cannot change what a test sees.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeTestConfig } from './test-config.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/berth.mjs', import.meta.url));
 
@@ -20,15 +19,18 @@ export interface CliResult {
 
 let ownConfig: string | undefined;
 
-/** The tests' host config: made once per test process, readable by any user (privilege tests). */
+/**
+ * The tests' host config: the run's (global-setup.ts writes it once and removes it at the end), or,
+ * in a process started without that setup, one of its own, removed when the process exits.
+ */
 export function testConfigFile(): string {
   if (ownConfig) return ownConfig;
-  const dir = mkdtempSync(join(tmpdir(), 'berth-test-config-'));
-  chmodSync(dir, 0o755);
-  const auth = join(dir, 'auth.json');
-  writeFileSync(auth, '{"auths": {}}\n', { mode: 0o644 });
-  const file = join(dir, 'config.yaml');
-  writeFileSync(file, `auth:\n  configFile: ${JSON.stringify(auth)}\n`, { mode: 0o644 });
+  const shared = process.env.BERTH_TEST_CONFIG;
+  if (shared && existsSync(shared)) {
+    ownConfig = shared;
+    return shared;
+  }
+  const { file, dir } = writeTestConfig();
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   ownConfig = file;
   return file;
