@@ -4,18 +4,15 @@
 // readiness probe: the wait says why (in `plan` and `ps`); a result of the container db replaced:
 // not probed yet; ready for the very container that runs: the dependent starts. Skipped until the
 // readinessProbe field is honoured (src/manifest/tiers.ts, the probes work of issue 14).
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthFile } from '../../src/health/health-file.js';
 import { POD_FIELD_TIERS } from '../../src/manifest/tiers.js';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth } from '../helpers/cli.js';
-import { cleanUpHost } from '../helpers/host-cleanup.js';
-import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const skip =
   missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare'], { root: true }) ||
@@ -36,9 +33,7 @@ function manifests(image: string): Record<string, string> {
 }
 
 describe.skipIf(skip)('depends-on: ready, by the prober', () => {
-  let registry: TestRegistry;
-  let layout: Layout;
-  let work: string;
+  let e2e: E2eHost | undefined;
   let dir: string;
   let root: string;
   let state: string;
@@ -59,23 +54,13 @@ describe.skipIf(skip)('depends-on: ready, by the prober', () => {
   const at = new Date().toISOString();
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-depends-ready-'));
-    root = join(work, 'root');
-    state = join(work, 'state');
-    dir = join(work, 'manifests');
-    registry = await startRegistry();
-    layout = await createLayout();
-    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
-    const image = `${registry.host}/deps/busybox:1`;
-    await pushImage(layout, 'busybox', image);
-    await mkdir(dir);
+    e2e = await setUpE2eHost('depends-ready', { repo: 'deps' });
+    ({ root, state, dir } = e2e);
+    const { image } = e2e;
     for (const [file, text] of Object.entries(manifests(image))) await writeFile(join(dir, file), text);
   }, 180_000);
   afterAll(async () => {
-    const { left, leaked } = await cleanUpHost({ berth, work, folders: [dir] });
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    const { left, leaked } = await tearDownE2eHost(e2e, { berth });
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
   });

@@ -4,17 +4,14 @@
 // a setup that failed for good leaves its dependent waiting with the reason in `plan` and `ps`; after
 // a reboot the dependents wait for db again (the wait in `plan`), and a finished setup is not rerun;
 // after another, a daemon started at boot does the same.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
-import { cleanUpHost } from '../helpers/host-cleanup.js';
-import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare'], {
   root: true,
@@ -58,9 +55,7 @@ function manifests(image: string): Record<string, string> {
 }
 
 describe.skipIf(skip)('depends-on conditions', () => {
-  let registry: TestRegistry;
-  let layout: Layout;
-  let work: string;
+  let e2e: E2eHost | undefined;
   let dir: string;
   let root: string;
   let state: string;
@@ -76,23 +71,13 @@ describe.skipIf(skip)('depends-on conditions', () => {
   const ms = (t: string | null | undefined) => Date.parse(t ?? '');
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-depends-on-'));
-    root = join(work, 'root');
-    state = join(work, 'state');
-    dir = join(work, 'manifests');
-    registry = await startRegistry();
-    layout = await createLayout();
-    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
-    const image = `${registry.host}/deps/busybox:1`;
-    await pushImage(layout, 'busybox', image);
-    await mkdir(dir);
+    e2e = await setUpE2eHost('depends-on', { repo: 'deps' });
+    ({ root, state, dir } = e2e);
+    const { image } = e2e;
     for (const [file, text] of Object.entries(manifests(image))) await writeFile(join(dir, file), text);
   }, 180_000);
   afterAll(async () => {
-    const { left, leaked } = await cleanUpHost({ berth, work, folders: [dir] });
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    const { left, leaked } = await tearDownE2eHost(e2e, { berth });
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
   });

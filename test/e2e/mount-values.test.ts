@@ -11,9 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
-import type { Layout } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import type { TestRegistry } from '../helpers/registry.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
   root: true,
@@ -21,8 +19,6 @@ const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umo
 
 describe.skipIf(skip)('mount values: subPathExpr and mountPropagation', () => {
   let host: E2eHost | undefined;
-  let _registry: TestRegistry;
-  let _layout: Layout;
   let work: string;
   let dir: string;
   let root: string;

@@ -5,16 +5,13 @@
 // emptyDir, the pod's own network namespace or the host's (hostNetwork); and the secure defaults a pod
 // gets: a syscall the seccomp profile refuses fails, /proc paths read-only, /proc/kcore masked.
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupVersion } from '../helpers/cgroups.js';
 import { runBerth } from '../helpers/cli.js';
-import { cleanUpHost } from '../helpers/host-cleanup.js';
-import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
   root: true,
@@ -51,8 +48,7 @@ const READONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysr
 );
 
 describe.skipIf(skip)('a Pod manifest, in effect inside its containers', () => {
-  let registry: TestRegistry;
-  let layout: Layout;
+  let e2e: E2eHost | undefined;
   let work: string;
   let dir: string;
   let root: string;
@@ -124,29 +120,19 @@ spec:
 `;
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-pod-effect-'));
-    root = join(work, 'root');
-    state = join(work, 'state');
-    dir = join(work, 'manifests');
-    registry = await startRegistry();
-    layout = await createLayout();
-    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
-    const image = `${registry.host}/demo/busybox:1`;
-    await pushImage(layout, 'busybox', image);
+    e2e = await setUpE2eHost('pod-effect');
+    ({ work, root, state, dir } = e2e);
+    const { image } = e2e;
     const host = join(work, 'host');
     await mkdir(join(host, 'sub'), { recursive: true });
     await chmod(join(host, 'sub'), 0o777); // the probe runs as 65534
     await writeFile(join(host, 'in'), 'from the host\n');
     await writeFile(join(host, 'sub/only'), 'only the subPath\n');
-    await mkdir(dir);
     await writeFile(join(dir, 'shaped.yaml'), shaped(image, host));
     await writeFile(join(dir, 'hostnet.yaml'), hostnet(image));
   }, 180_000);
   afterAll(async () => {
-    const { left, leaked } = await cleanUpHost({ berth, work, folders: [dir] });
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    const { left, leaked } = await tearDownE2eHost(e2e, { berth });
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
   });

@@ -4,17 +4,14 @@
 // again, named volume data intact, finished Never/OnFailure jobs left finished, and no container
 // reported in a state the JSON does not promise.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
-import { cleanUpHost } from '../helpers/host-cleanup.js';
-import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
   root: true,
@@ -28,9 +25,7 @@ interface ContainerJson {
 }
 
 describe.skipIf(skip)('reboot', () => {
-  let registry: TestRegistry;
-  let layout: Layout;
-  let work: string;
+  let e2e: E2eHost | undefined;
   let dir: string;
   let root: string;
   let state: string;
@@ -120,23 +115,13 @@ spec:
   }
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-reboot-'));
-    root = join(work, 'root');
-    state = join(work, 'state');
-    dir = join(work, 'manifests');
-    registry = await startRegistry();
-    layout = await createLayout();
-    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
-    const image = `${registry.host}/demo/busybox:1`;
-    await pushImage(layout, 'busybox', image);
-    await mkdir(dir);
+    e2e = await setUpE2eHost('reboot');
+    ({ root, state, dir } = e2e);
+    const { image } = e2e;
     for (const [file, text] of Object.entries(manifests(image))) await writeFile(join(dir, file), text);
   }, 180_000);
   afterAll(async () => {
-    const { left, leaked } = await cleanUpHost({ berth, work, folders: [dir] });
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    const { left, leaked } = await tearDownE2eHost(e2e, { berth });
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
   });

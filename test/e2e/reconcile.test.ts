@@ -3,16 +3,15 @@
 // nothing; a deleted file removes its pod and keeps its named volume; a killed container comes back
 // per policy after its back-off; containers made by hand are never touched.
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
-import { cleanUpHost } from '../helpers/host-cleanup.js';
-import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
+import { buildImage, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import type { TestRegistry } from '../helpers/registry.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
   root: true,
@@ -20,6 +19,7 @@ const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umo
 const EXAMPLES = new URL('../../examples/manifests/', import.meta.url);
 
 describe.skipIf(skip)('reconcile', () => {
+  let e2e: E2eHost | undefined;
   let registry: TestRegistry;
   let layout: Layout;
   let work: string;
@@ -70,14 +70,8 @@ describe.skipIf(skip)('reconcile', () => {
     `    - name: main\n      image: ${image}\n      command: ${command}\n`;
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-reconcile-'));
-    root = join(work, 'root');
-    state = join(work, 'state');
-    dir = join(work, 'manifests');
-    registry = await startRegistry();
-    layout = await createLayout();
-    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
-    await pushImage(layout, 'busybox', `${registry.host}/demo/busybox:1`);
+    e2e = await setUpE2eHost('reconcile');
+    ({ work, root, state, dir, registry, layout } = e2e);
     // The examples, pointed at this test's registry.
     await cp(EXAMPLES, dir, { recursive: true });
     for (const f of await readdir(dir)) {
@@ -86,10 +80,7 @@ describe.skipIf(skip)('reconcile', () => {
     }
   }, 180_000);
   afterAll(async () => {
-    const { leaked } = await cleanUpHost({ berth, work, folders: [dir] });
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    const { leaked } = await tearDownE2eHost(e2e, { berth });
     expect(leaked).toEqual([]);
   });
 

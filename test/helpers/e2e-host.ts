@@ -41,13 +41,22 @@ export async function setUpE2eHost(prefix: string, o: { repo?: string } = {}): P
   return { work, root, state, dir, registry, layout, image, berth };
 }
 
-/** Everything the host holds, removed; `undefined` (a setup that failed early) is nothing to do. */
+/**
+ * Everything the host holds, removed; `undefined` (a setup that failed early) is nothing to do.
+ * `berth`: the file's own CLI wrapper when it passes more (a `--config` naming its network).
+ */
 export async function tearDownE2eHost(
   h: E2eHost | undefined,
-  o: { forceFirst?: boolean } = {},
+  o: { forceFirst?: boolean; berth?: E2eHost['berth'] } = {},
 ): Promise<{ left: string[]; leaked: string[] }> {
   if (!h) return { left: [], leaked: [] };
-  const found = await cleanUpHost({ berth: h.berth, work: h.work, folders: [h.dir], ...o });
+  const { berth = h.berth, forceFirst } = o;
+  const found = await cleanUpHost({
+    berth,
+    work: h.work,
+    folders: [h.dir],
+    ...(forceFirst ? { forceFirst } : {}),
+  });
   await h.registry.stop();
   await h.layout.cleanup();
   await rm(h.work, { recursive: true, force: true });
