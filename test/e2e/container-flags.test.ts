@@ -11,7 +11,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBerth, spawnBerth } from '../helpers/cli.js';
+import { type CliResult, runBerth, spawnBerth } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -19,6 +19,23 @@ import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare'], {
   root: true,
 });
+
+/** The file's teardown: every container left removed by force, the registry and files gone; what was left. */
+async function removeEverything(
+  berth: (...args: string[]) => Promise<CliResult>,
+  registry: TestRegistry | undefined,
+  layout: Layout | undefined,
+  work: string,
+): Promise<Array<{ name: string }>> {
+  const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
+    name: string;
+  }>;
+  for (const c of left) await berth('container', 'rm', '--force', c.name);
+  await registry?.stop();
+  await layout?.cleanup();
+  await rm(work, { recursive: true, force: true });
+  return left;
+}
 
 describe.skipIf(skip)('container flags, in effect', () => {
   let registry: TestRegistry;
@@ -60,13 +77,7 @@ describe.skipIf(skip)('container flags, in effect', () => {
     expect((await berth('image', 'pull', image)).code).toBe(0);
   }, 180_000);
   afterAll(async () => {
-    const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
-      name: string;
-    }>;
-    for (const c of left) await berth('container', 'rm', '--force', c.name);
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    const left = await removeEverything(berth, registry, layout, work);
     expect(left).toEqual([]);
   });
 
@@ -151,13 +162,7 @@ describe.skipIf(skip)('a container on disk, its logs, and what prune keeps', () 
     await ok('image', 'pull', image);
   }, 180_000);
   afterAll(async () => {
-    const left = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{
-      name: string;
-    }>;
-    for (const c of left) await berth('container', 'rm', '--force', c.name);
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    const left = await removeEverything(berth, registry, layout, work);
     expect(left).toEqual([]);
   });
 
