@@ -1,10 +1,8 @@
 // The prober's state machine (src/health/probe-state.ts) with an injected clock: thresholds,
 // startup gating liveness and readiness, initial delays, liveness kills with the probe's grace.
+// Also: the defaults a manifest's probe gets, and the containers probed (native sidecars too).
 import { describe, expect, it } from 'vitest';
 import type { ProbeSpec } from '../../src/health/probe-spec.js';
-import { probeTargets } from '../../src/health/probe-targets.js';
-import type { LoadedDoc } from '../../src/manifest/kinds.js';
-import { desiredState } from '../../src/reconcile/desired.js';
 import {
   firstRunAt,
   initialState,
@@ -12,6 +10,9 @@ import {
   type ProbeState,
   recordResult,
 } from '../../src/health/probe-state.js';
+import { probeTargets } from '../../src/health/probe-targets.js';
+import type { LoadedDoc } from '../../src/manifest/kinds.js';
+import { desiredState } from '../../src/reconcile/desired.js';
 
 const spec = (over: Partial<ProbeSpec> = {}): ProbeSpec => ({
   action: { kind: 'tcpSocket', port: 80 },
