@@ -274,20 +274,25 @@ describe.skipIf(skip)('lifecycle hooks', () => {
     await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r));
     const closedPort = (gone.address() as AddressInfo).port;
     await new Promise<void>((r) => gone.close(() => r()));
-    const hooked = (name: string, lifecycle: string) =>
+    const hooked = (name: string, lifecycle: string, probes = '') =>
       podYaml(name, {
         grace: 2,
         policy: 'Never',
         containers:
           `    - name: main\n      image: ${image}\n      command: [sleep, "1000"]\n` +
-          `      lifecycle: ${lifecycle}\n      volumeMounts: [{name: out, mountPath: /out}]\n`,
+          `      lifecycle: ${lifecycle}\n${probes}      volumeMounts: [{name: out, mountPath: /out}]\n`,
         volumes: `    - {name: out, hostPath: {path: ${out}}}\n`,
       });
     const preStop = (name: string) =>
       `preStop: {exec: {command: [sh, -c, "echo ${name} > /out/prestop-${name}"]}}`;
     await writeFile(
       join(dir, 'tcpok.yaml'),
-      hooked('tcpok', `{postStart: {tcpSocket: {host: 127.0.0.1, port: ${port}}}}`),
+      // Its liveness probe, due every second, is never run by `berth apply` (only the daemon probes).
+      hooked(
+        'tcpok',
+        `{postStart: {tcpSocket: {host: 127.0.0.1, port: ${port}}}}`,
+        `      livenessProbe: {httpGet: {host: 127.0.0.1, port: ${port}, path: /live}, periodSeconds: 1}\n`,
+      ),
     );
     await writeFile(
       join(dir, 'http500.yaml'),
@@ -345,8 +350,13 @@ describe.skipIf(skip)('lifecycle hooks', () => {
       const uptime = (text: string) => Number.parseFloat(text.split(' ')[0] ?? '');
       const doneAt = uptime(await readFile('/proc/uptime', 'utf8'));
       expect(removed.code, removed.stderr).toBe(0);
-      const termAt = uptime(await readFile(join(out, 'term'), 'utf8'));
+      // Killed with TERM unhandled, there would be no file.
+      const term = await readFile(join(out, 'term'), 'utf8').catch(() => 'no TERM handled');
+      expect(term).toMatch(/^\d+\.\d+ \d+\.\d+\n$/);
+      const termAt = uptime(term);
       expect(doneAt - termAt).toBeGreaterThanOrEqual(2);
+      // Neither apply (4 s and more, the probe due every second) ran the liveness probe.
+      expect(hits).toEqual(['GET /start']);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }
