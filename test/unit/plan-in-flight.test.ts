@@ -179,7 +179,7 @@ describe('plan with tasks in flight', () => {
 describe('a start in flight, as the executor tells it', () => {
   it('a container with a postStart hook is a wait `starting web/main (then its postStart hook)` until its task ends', async () => {
     const hooked = pod('web', HAVE);
-    const spec = (hooked.doc as { spec: { containers: Array<Record<string, unknown>> } }).spec;
+    const spec = (hooked.doc as unknown as { spec: { containers: Array<Record<string, unknown>> } }).spec;
     (spec.containers[0] as Record<string, unknown>).lifecycle = {
       postStart: { exec: { command: ['true'] } },
     };
