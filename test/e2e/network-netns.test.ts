@@ -74,7 +74,7 @@ const getFrom = (ns: string, url: string) =>
   nodeIn(
     ns,
     `fetch(${JSON.stringify(url)}, {signal: AbortSignal.timeout(5000)}).then((r) => r.text())` +
-      '.then((t) => process.stdout.write(t), (e) => process.stdout.write(`ERR ${e.cause?.code ?? e.name}`))',
+      '.then((t) => process.stdout.write(t), (e) => process.stdout.write("ERR " + (e.cause?.code ?? e.name)))',
   );
 
 /** An HTTP server in namespace `ns` on `addr:port` answering `from <client address>`; resolves once it listens. */
