@@ -91,6 +91,31 @@ function serveIn(ns: string, addr: string, port: number): Promise<ChildProcess> 
   });
 }
 
+/**
+ * A process holding a mount namespace of its own inside the host namespace, where the namespace's
+ * links show at /sys/class/net: berth reads bridges' ports there (network/host-rules.ts), and a
+ * sysfs shows the links of the namespace that mounted it, so under `nsenter --net` alone berth
+ * would see the real host's links (no bridge: its rules removed at the first pod removal). Only
+ * the two net folders are bound from a sysfs mounted in the namespace; the rest of /sys (cgroups)
+ * stays. Mounts berth makes land in this namespace; SIGKILL ends it with them.
+ */
+function startHolder(work: string): Promise<ChildProcess> {
+  const sys = join(work, 'sys');
+  const script =
+    `set -e; mkdir -p ${sys}; mount -t sysfs sysfs ${sys}; ` +
+    `mount --bind ${sys}/class/net /sys/class/net; mount --bind ${sys}/devices/virtual/net /sys/devices/virtual/net; ` +
+    'echo ready; exec sleep 1000000';
+  const child = spawn(
+    'nsenter',
+    [`--net=${nsPath(HOST_NS)}`, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', script],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    child.stdout?.once('data', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`mount holder exited ${code}`)));
+  });
+}
+
 /** The real host's view of this test: its namespaces, links and iptables lines naming them. */
 function hostFootprint() {
   const names = [HOST_NS, OUT_NS, BRIDGE, NET, SUBNET, LINK];
@@ -107,6 +132,7 @@ describe.skipIf(skip)('pod networking seen from outside the host (berth in a net
   let config: string;
   let before: ReturnType<typeof hostFootprint>;
   let daemon: ChildProcess | undefined;
+  let holder: ChildProcess | undefined;
   const servers: ChildProcess[] = [];
   const webPort = randomInt(20_000, 30_000);
   const clashPort = webPort + 1;
@@ -114,19 +140,26 @@ describe.skipIf(skip)('pod networking seen from outside the host (berth in a net
   const anyAddrPort = webPort + 3;
   const outPort = webPort + 4;
 
-  /** The berth CLI run inside the host namespace, with this test's root, state and network. */
+  /**
+   * The berth CLI run in the host namespace: its network and the holder's mounts (the holder's
+   * /sys/class/net shows the namespace's links, as berth reads them there), with this test's root,
+   * state and network.
+   */
+  const berthArgv = (...args: string[]) => [
+    '-t',
+    String(holder?.pid),
+    '-m',
+    '-n',
+    process.execPath,
+    CLI,
+    ...withTestConfig(['--root', h.root, '--state', h.state, '--config', config, ...args]),
+  ];
   const berth = (...args: string[]): Promise<CliResult> =>
     new Promise((resolve, reject) => {
-      const child = spawn(
-        'nsenter',
-        [
-          `--net=${nsPath(HOST_NS)}`,
-          process.execPath,
-          CLI,
-          ...withTestConfig(['--root', h.root, '--state', h.state, '--config', config, ...args]),
-        ],
-        { env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      const child = spawn('nsenter', berthArgv(...args), {
+        env: testEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => {
@@ -138,6 +171,12 @@ describe.skipIf(skip)('pod networking seen from outside the host (berth in a net
       child.on('error', reject);
       child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     });
+  /** Mounts under the test's directory in the holder's mount namespace (its sysfs aside). */
+  const holderMounts = () =>
+    execFileSync('nsenter', ['-t', String(holder?.pid), '-m', 'findmnt', '-rn', '-o', 'TARGET'])
+      .toString()
+      .split('\n')
+      .filter((m) => m.startsWith(h.work) && m !== join(h.work, 'sys'));
   const ps = async () => JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
   const pod = async (name: string) => (await ps()).find((p) => p.name === name);
   const until = async <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 30_000) => {
@@ -197,6 +236,7 @@ ${container}`;
     // A new namespace copies the real host's forwarding (on here, as on most hosts with containers):
     // off in this one, so only berth can turn it on.
     inNs(HOST_NS, 'sysctl', '-qw', 'net.ipv4.ip_forward=0');
+    holder = await startHolder(h.work);
   }, 180_000);
 
   afterAll(async () => {
@@ -206,17 +246,23 @@ ${container}`;
       await exited;
     }
     for (const s of servers) if (s.exitCode === null) s.kill('SIGTERM');
-    const inside = h
+    const inside = holder
       ? await cleanUpHost({ berth, work: h.work, folders: [h.dir], forceFirst: true })
       : undefined;
-    const rulesLeft = h ? natRules().filter((l) => l.includes(`berth network ${NET}`)) : [];
+    const mountsLeft = holder ? holderMounts() : [];
+    const rulesLeft = holder ? natRules().filter((l) => l.includes(`berth network ${NET}`)) : [];
+    if (holder && holder.exitCode === null) {
+      const gone = new Promise((r) => holder?.once('exit', r));
+      holder.kill('SIGKILL');
+      await gone;
+    }
     for (const ns of [HOST_NS, OUT_NS]) execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
     await rm(join(NETWORK_LOCK_DIR, 'locks', `bridge-${Buffer.from(BRIDGE).toString('hex')}.lock`), {
       force: true,
     });
     const { left, leaked } = await tearDownE2eHost(h);
     expect(inside).toEqual({ left: [], leaked: [] });
-    expect([left, leaked, rulesLeft]).toEqual([[], [], []]);
+    expect([left, leaked, mountsLeft, rulesLeft]).toEqual([[], [], [], []]);
     expect(hostFootprint()).toEqual(before);
   });
 
@@ -335,28 +381,10 @@ ${container}`;
         ', annotations: {berth.dev/network: none}',
       ),
     );
-    daemon = spawn(
-      'nsenter',
-      [
-        `--net=${nsPath(HOST_NS)}`,
-        process.execPath,
-        CLI,
-        ...withTestConfig([
-          '--root',
-          h.root,
-          '--state',
-          h.state,
-          '--config',
-          config,
-          'daemon',
-          '--manifests',
-          h.dir,
-          '--resync',
-          '1',
-        ]),
-      ],
-      { env: testEnv(), stdio: ['ignore', 'ignore', 'inherit'] },
-    );
+    daemon = spawn('nsenter', berthArgv('daemon', '--manifests', h.dir, '--resync', '1'), {
+      env: testEnv(),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     const probed = await until('probed is ready', async () => {
       const p = await pod('probed');
       return p?.ready === '1/1' && p;
