@@ -47,6 +47,9 @@ const LINK = `172.31.${randomInt(0, 256)}`;
 const HOST_ADDR = `${LINK}.1`; // the host's address on the link to the outside
 const OUT_ADDR = `${LINK}.2`;
 
+/** The host's resolv.conf in the holder's namespace (printf's escapes). */
+const LOOPBACK_RESOLV = 'nameserver 127.0.0.53\\nnameserver ::1\\nsearch lan\\n';
+
 const nsPath = (ns: string) => `/run/netns/${ns}`;
 /** A command's stdout, run in namespace `ns` (its network only: mounts stay the host's). */
 const inNs = (ns: string, cmd: string, ...args: string[]) =>
@@ -97,13 +100,15 @@ function serveIn(ns: string, addr: string, port: number): Promise<ChildProcess> 
  * sysfs shows the links of the namespace that mounted it, so under `nsenter --net` alone berth
  * would see the real host's links (no bridge: its rules removed at the first pod removal). Only
  * the two net folders are bound from a sysfs mounted in the namespace; the rest of /sys (cgroups)
- * stays. Mounts berth makes land in this namespace; SIGKILL ends it with them.
+ * stays. Its /etc/resolv.conf names loopback resolvers only (a systemd-resolved host's), which no pod
+ * can reach. Mounts berth makes land in this namespace; SIGKILL ends it with them.
  */
 function startHolder(work: string): Promise<ChildProcess> {
   const sys = join(work, 'sys');
   const script =
     `set -e; mkdir -p ${sys}; mount -t sysfs sysfs ${sys}; ` +
     `mount --bind ${sys}/class/net /sys/class/net; mount --bind ${sys}/devices/virtual/net /sys/devices/virtual/net; ` +
+    `printf '${LOOPBACK_RESOLV}' > ${work}/resolv.conf; mount --bind ${work}/resolv.conf /etc/resolv.conf; ` +
     'echo ready; exec sleep 1000000';
   const child = spawn(
     'nsenter',
@@ -361,6 +366,30 @@ ${container}`;
     const web = await pod('web');
     expect([got.code, got.stdout]).toEqual([0, `from ${web?.ip}`]);
   }, 30_000);
+
+  it('resolv.conf: the public fallback when the host has only loopback resolvers; dnsPolicy None takes dnsConfig alone', async () => {
+    await writePod(
+      'dns-none',
+      podYaml(
+        'dns-none',
+        'exec sleep 100000',
+        '',
+        '  dnsPolicy: None\n  dnsConfig: {nameservers: [192.0.2.53], searches: [example.test], options: [{name: ndots, value: "2"}]}\n',
+      ),
+    );
+    expect((await berth('apply', h.dir)).code).toBe(0);
+    const resolv = async (container: string) => {
+      const r = await berth('container', 'exec', container, '--', 'cat', '/etc/resolv.conf');
+      return [r.code, r.stdout];
+    };
+    expect(await resolv('web_main')).toEqual([0, 'nameserver 8.8.8.8\nnameserver 8.8.4.4\nsearch lan\n']);
+    expect(await resolv('dns-none_main')).toEqual([
+      0,
+      'nameserver 192.0.2.53\nsearch example.test\noptions ndots:2\n',
+    ]);
+    await rm(join(h.dir, 'dns-none.yaml'));
+    expect((await berth('apply', h.dir)).code).toBe(0);
+  }, 60_000);
 
   it('under the daemon network probes go to a bridge pod address; a pod with none says so', async () => {
     await writePod(
