@@ -1,12 +1,14 @@
 // Pod networking seen from outside the host, as root: berth (apply and daemon, with its own --root,
 // --state and --config) runs inside a network namespace this test makes (the "host", where
-// net.ipv4.ip_forward starts at 0, with no iptables rules and no bridge), joined by a veth to a
+// net.ipv4.ip_forward is set to 0, with no iptables rules and no bridge), joined by a veth to a
 // second namespace standing in for the outside world. So the test can show, without touching the
 // real host's network: ip_forward turned on, outbound NAT (a listener outside sees the pod's
 // traffic from the host's address), a hostPort reached from outside, a containerPort without a
 // hostPort not published, SCTP ports published, a fresh host's port clash decided by name order,
 // host services on all addresses reached on the bridge address, and network probes going to a
-// bridge pod's address (and failing with a reason for a pod that has none). The image is pulled
+// bridge pod's address (and failing with a reason for a pod that has none), and resolv.conf when
+// the host has only loopback resolvers (helpers/netns.ts: berth's /sys/class/net and /etc/resolv.conf
+// are the namespace's and the test's). The image is pulled
 // in the real host's namespace (the loopback registry is there); both namespaces go in afterAll.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -18,6 +20,7 @@ import type { PodView } from '../../src/reconcile/pod-views.js';
 import { CLI, type CliResult, testEnv, withTestConfig } from '../helpers/cli.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
+import { getFrom, inNs, serveIn, startHolder } from '../helpers/netns.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
 const skip = missingPrereqs(
@@ -47,79 +50,9 @@ const LINK = `172.31.${randomInt(0, 256)}`;
 const HOST_ADDR = `${LINK}.1`; // the host's address on the link to the outside
 const OUT_ADDR = `${LINK}.2`;
 
-/** The host's resolv.conf in the holder's namespace (printf's escapes). */
+/** The host's resolv.conf in the holder's namespace (printf's escapes): loopback resolvers only, as on a
+ * systemd-resolved host; no pod can reach them. */
 const LOOPBACK_RESOLV = 'nameserver 127.0.0.53\\nnameserver ::1\\nsearch lan\\n';
-
-const nsPath = (ns: string) => `/run/netns/${ns}`;
-/** A command's stdout, run in namespace `ns` (its network only: mounts stay the host's). */
-const inNs = (ns: string, cmd: string, ...args: string[]) =>
-  execFileSync('nsenter', [`--net=${nsPath(ns)}`, cmd, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }).toString();
-
-/** Runs a node script in namespace `ns`; resolves to its stdout. */
-function nodeIn(ns: string, script: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('nsenter', [`--net=${nsPath(ns)}`, process.execPath, '-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', () => resolve(out));
-  });
-}
-
-/** What a GET of `url` from namespace `ns` answers: the body, or `ERR <code>`. */
-const getFrom = (ns: string, url: string) =>
-  nodeIn(
-    ns,
-    `fetch(${JSON.stringify(url)}, {signal: AbortSignal.timeout(5000)}).then((r) => r.text())` +
-      '.then((t) => process.stdout.write(t), (e) => process.stdout.write("ERR " + (e.cause?.code ?? e.name)))',
-  );
-
-/** An HTTP server in namespace `ns` on `addr:port` answering `from <client address>`; resolves once it listens. */
-function serveIn(ns: string, addr: string, port: number): Promise<ChildProcess> {
-  const script =
-    "require('node:http').createServer((q, s) => s.end('from ' + q.socket.remoteAddress))" +
-    `.listen(${port}, ${JSON.stringify(addr)}, () => console.log('listening'))`;
-  const child = spawn('nsenter', [`--net=${nsPath(ns)}`, process.execPath, '-e', script], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout?.once('data', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`server in ${ns} exited ${code}`)));
-  });
-}
-
-/**
- * A process holding a mount namespace of its own inside the host namespace, where the namespace's
- * links show at /sys/class/net: berth reads bridges' ports there (network/host-rules.ts), and a
- * sysfs shows the links of the namespace that mounted it, so under `nsenter --net` alone berth
- * would see the real host's links (no bridge: its rules removed at the first pod removal). Only
- * the two net folders are bound from a sysfs mounted in the namespace; the rest of /sys (cgroups)
- * stays. Its /etc/resolv.conf names loopback resolvers only (a systemd-resolved host's), which no pod
- * can reach. Mounts berth makes land in this namespace; SIGKILL ends it with them.
- */
-function startHolder(work: string): Promise<ChildProcess> {
-  const sys = join(work, 'sys');
-  const script =
-    `set -e; mkdir -p ${sys}; mount -t sysfs sysfs ${sys}; ` +
-    `mount --bind ${sys}/class/net /sys/class/net; mount --bind ${sys}/devices/virtual/net /sys/devices/virtual/net; ` +
-    `printf '${LOOPBACK_RESOLV}' > ${work}/resolv.conf; mount --bind ${work}/resolv.conf /etc/resolv.conf; ` +
-    'echo ready; exec sleep 1000000';
-  const child = spawn(
-    'nsenter',
-    [`--net=${nsPath(HOST_NS)}`, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', script],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  return new Promise((resolve, reject) => {
-    child.stdout?.once('data', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`mount holder exited ${code}`)));
-  });
-}
 
 /** The real host's view of this test: its namespaces, links and iptables lines naming them. */
 function hostFootprint() {
@@ -241,7 +174,7 @@ ${container}`;
     // A new namespace copies the real host's forwarding (on here, as on most hosts with containers):
     // off in this one, so only berth can turn it on.
     inNs(HOST_NS, 'sysctl', '-qw', 'net.ipv4.ip_forward=0');
-    holder = await startHolder(h.work);
+    holder = await startHolder(HOST_NS, h.work, LOOPBACK_RESOLV);
   }, 180_000);
 
   afterAll(async () => {
