@@ -12,6 +12,7 @@
 // in the real host's namespace (the loopback registry is there); both namespaces go in afterAll.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,7 @@ import type { PodView } from '../../src/reconcile/pod-views.js';
 import { CLI, type CliResult, testEnv, withTestConfig } from '../helpers/cli.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
-import { getFrom, inNs, serveIn, startHolder } from '../helpers/netns.js';
+import { getFrom, inNs, nsPath, serveIn, startHolder } from '../helpers/netns.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
 const skip = missingPrereqs(
@@ -194,7 +195,8 @@ ${container}`;
       holder.kill('SIGKILL');
       await gone;
     }
-    for (const ns of [HOST_NS, OUT_NS]) execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    for (const ns of [HOST_NS, OUT_NS])
+      if (existsSync(nsPath(ns))) execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); // a setup that failed early made fewer
     await rm(join(NETWORK_LOCK_DIR, 'locks', `bridge-${Buffer.from(BRIDGE).toString('hex')}.lock`), {
       force: true,
     });
