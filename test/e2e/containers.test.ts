@@ -356,6 +356,31 @@ describe.skipIf(skip)('containers', () => {
     );
   });
 
+  it('writes LAST USED when a container is started, not only when one is created', async () => {
+    await setupStore();
+    const lastUsed = async () =>
+      (
+        JSON.parse(await ok('image', 'ls', '-o', 'json')) as Array<{
+          name: string;
+          lastUsedAt: string | null;
+        }>
+      ).find((i) => i.name === image)?.lastUsedAt;
+    const name = `c${++n}`;
+    await ok('container', 'create', image, name, '--', '/bin/sh', '-c', 'sleep 100');
+    const created = await lastUsed();
+    expect(created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    // Back-date the record (as if created long ago), so the start's write is not within the minute.
+    const indexFile = join(root, 'content/index.json');
+    const index = await readFile(indexFile, 'utf8');
+    await writeFile(indexFile, index.replaceAll(created as string, '2020-01-01T00:00:00.000Z'));
+    expect(await lastUsed()).toBe('2020-01-01T00:00:00.000Z');
+    const before = Date.now();
+    await ok('container', 'start', name);
+    const started = Date.parse((await lastUsed()) as string);
+    expect(started).toBeGreaterThanOrEqual(before);
+    expect(started).toBeLessThanOrEqual(Date.now());
+  });
+
   it('bad input is one line and leaves nothing behind', async () => {
     await setupStore();
     await ok('container', 'create', image, 'taken', '--', '/bin/true');
