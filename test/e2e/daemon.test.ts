@@ -120,7 +120,7 @@ describe.skipIf(skip)('daemon', () => {
     const { left, leaked } = await cleanUpHost({
       berth,
       work,
-      folders: ['manifests', 'current', 'api', 'init', 'backoff'].map((n) => join(work, n)),
+      folders: ['manifests', 'current', 'api', 'init', 'backoff', 'refresh'].map((n) => join(work, n)),
     });
     await registry?.stop();
     await layout?.cleanup();
@@ -356,4 +356,49 @@ describe.skipIf(skip)('daemon', () => {
     await rm(join(dir, 'st.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
   }, 60_000);
+
+  it('an Image with pullPolicy Always is pulled again every alwaysRefreshSeconds: a moved tag is followed without an edit', async () => {
+    const dir = join(work, 'refresh');
+    await mkdir(dir);
+    const tag = `${registry.host}/demo/refresh:1`;
+    await buildImage(layout, 'refresh-a', [populateBusybox], { cmd: '/bin/echo' });
+    await buildImage(layout, 'refresh-b', [populateBusybox], { cmd: '/bin/true' });
+    await pushImage(layout, 'refresh-a', tag);
+    await writeFile(
+      join(dir, 'image.yaml'),
+      `apiVersion: berth.dev/v1alpha1\nkind: Image\nmetadata: {name: refresh}\nspec: {ref: ${tag}, pullPolicy: Always}\n`,
+    );
+    const config = join(work, 'refresh.yaml');
+    await writeFile(config, 'pull: { alwaysRefreshSeconds: 10 }\n');
+    const record = async () =>
+      (
+        JSON.parse((await berth('image', 'ls', '-o', 'json')).stdout) as Array<{
+          name: string;
+          digest: string;
+          pulledAt: string;
+        }>
+      ).find((i) => i.name === tag);
+    // --resync 600: only the refresh's own wake-up can bring the next pull within the bound below.
+    daemon = spawnBerth([
+      '--root',
+      root,
+      '--state',
+      state,
+      '--config',
+      config,
+      'daemon',
+      '--manifests',
+      dir,
+      '--resync',
+      '600',
+    ]);
+    await until('the first pull', async () => (await record()) !== undefined);
+    const first = (await record()) as { digest: string; pulledAt: string };
+    await pushImage(layout, 'refresh-b', tag); // the tag moves; the manifest does not change
+    await until('the moved tag is pulled', async () => (await record())?.digest !== first.digest, 150);
+    const second = (await record()) as { digest: string; pulledAt: string };
+    // Pulled again once 10 s had passed since the last pull, not before.
+    expect(Date.parse(second.pulledAt) - Date.parse(first.pulledAt)).toBeGreaterThanOrEqual(10_000);
+    expect(await stop('SIGTERM')).toBe(0);
+  }, 90_000);
 });
