@@ -28,7 +28,7 @@ import { MediaType } from '../../src/oci/media-types.js';
 import { chainIds } from '../../src/snapshot/chain.js';
 import { createSnapshotter } from '../../src/snapshot/ensure-snapshots.js';
 import { createSnapshotStore } from '../../src/snapshot/snapshot-store.js';
-import { applyLayerBlob } from '../../src/snapshot/unpack-image.js';
+import { applyLayerBlob, runUnpackJob, type UnpackRunner } from '../../src/snapshot/unpack-image.js';
 import { runBerth } from '../helpers/cli.js';
 import { sha256 } from '../helpers/hostile-registry.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
@@ -480,6 +480,47 @@ describe.skipIf(skip)('overlay form', () => {
 });
 
 describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
+  /** A snapshotter whose unpack runner is the real one, counting how often each blob is read. */
+  const countingSnapshotter = async (root: string, name: string) => {
+    const store = createContentStore({ root });
+    const record = await store.getImage(name);
+    const details = await describeImage(store, record as NonNullable<typeof record>);
+    const reads = new Map<string, number>();
+    const run: UnpackRunner = (job) => {
+      reads.set(job.blobPath, (reads.get(job.blobPath) ?? 0) + 1);
+      return runUnpackJob(job);
+    };
+    const snapshots = createSnapshotStore(root);
+    const snapshotter = await createSnapshotter(
+      { store, snapshots, now: () => new Date(), concurrency: 2, run },
+      details.config,
+      { maxLayerBytes: 1 << 30, maxImageBytes: 1 << 30, reserveBytes: 0 },
+    );
+    const layers = details.manifest.layers as Descriptor[];
+    const readsOf = () => layers.map((l) => reads.get(store.blobPath(l.digest)) ?? 0);
+    return { snapshotter, layers, readsOf };
+  };
+
+  it('each layer blob is read once; a layer with a hardlink into a lower one is read a second time', async () => {
+    const dir = join(work, 'read-once');
+    const plain = await storeImage(join(dir, 'plain'), [
+      [{ name: 'bin/tool', body: 'the tool', mode: 0o755 }],
+      [{ name: 'bin/other', body: 'another tool', mode: 0o755 }],
+      [{ name: 'bin/new', body: 'x' }, { name: 'bin/third', type: 'link', linkname: 'bin/new' }],
+    ]);
+    const a = await countingSnapshotter(join(dir, 'plain'), plain);
+    await Promise.all(a.layers.map((l, i) => a.snapshotter.layer(i, l)));
+    expect(a.readsOf()).toEqual([1, 1, 1]);
+
+    const linked = await storeImage(join(dir, 'linked'), [
+      [{ name: 'bin/tool', body: 'the tool', mode: 0o755 }],
+      [{ name: 'bin/alias', type: 'link', linkname: 'bin/tool' }],
+    ]);
+    const b = await countingSnapshotter(join(dir, 'linked'), linked);
+    await Promise.all(b.layers.map((l, i) => b.snapshotter.layer(i, l)));
+    expect(b.readsOf()).toEqual([1, 2]);
+  });
+
   it('copy the file up from the lower snapshot and link it, whatever order the layers unpack in', async () => {
     const dir = join(work, 'hardlink-lower');
     const root = join(dir, 'store');
