@@ -506,7 +506,10 @@ describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
     const plain = await storeImage(join(dir, 'plain'), [
       [{ name: 'bin/tool', body: 'the tool', mode: 0o755 }],
       [{ name: 'bin/other', body: 'another tool', mode: 0o755 }],
-      [{ name: 'bin/new', body: 'x' }, { name: 'bin/third', type: 'link', linkname: 'bin/new' }],
+      [
+        { name: 'bin/new', body: 'x' },
+        { name: 'bin/third', type: 'link', linkname: 'bin/new' },
+      ],
     ]);
     const a = await countingSnapshotter(join(dir, 'plain'), plain);
     await Promise.all(a.layers.map((l, i) => a.snapshotter.layer(i, l)));
