@@ -3,6 +3,7 @@
 // (git-sync) restarts no unchanged pod; the API socket serves ps and apply, one daemon per state
 // directory; a failing pod backs off.
 import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -120,7 +121,7 @@ describe.skipIf(skip)('daemon', () => {
     const { left, leaked } = await cleanUpHost({
       berth,
       work,
-      folders: ['manifests', 'current', 'saves', 'api', 'init', 'backoff'].map((n) => join(work, n)),
+      folders: ['manifests', 'current', 'saves', 'noop', 'api', 'init', 'backoff'].map((n) => join(work, n)),
     });
     await registry?.stop();
     await layout?.cleanup();
@@ -242,6 +243,25 @@ describe.skipIf(skip)('daemon', () => {
       ...replaced,
     ]);
     expect(log).toBe('');
+  }, 60_000);
+
+  it('a no-op pass rewrites neither the status file nor the last-good file', async () => {
+    const dir = join(work, 'noop');
+    await mkdir(dir);
+    await writeFile(join(dir, 'n.yaml'), pod('n'));
+    start(dir, '1');
+    await until('pod n runs', () => running('n'));
+    await passesAfter(Date.now(), 1); // the pass that saw it running
+    // The status file, and this folder's last-good file (last-good.ts names it by the folder's hash).
+    const name = `${createHash('sha256').update(dir).digest('hex').slice(0, 32)}.json`;
+    const files = [join(state, 'reconcile.json'), join(root, 'last-good', name)];
+    const identity = () => files.map((f) => statSync(f)).map((st) => `${st.ino} ${st.mtimeMs} ${st.ctimeMs}`);
+    const before = identity();
+    await passesAfter(Date.now(), 3); // three resyncs that change nothing
+    expect(identity()).toEqual(before);
+    await rm(join(dir, 'n.yaml'));
+    await until('pod n is gone', async () => (await ids()).n_main === undefined);
+    await stop('SIGTERM');
   }, 60_000);
 
   it('serves the API (status, pods, apply); other folders and a second daemon are refused; a failing pod backs off', async () => {
