@@ -14,9 +14,12 @@ import { buildImage, type Layout, populateBusybox, pushImage } from '../helpers/
 import { missingPrereqs } from '../helpers/prereqs.js';
 import type { TestRegistry } from '../helpers/registry.js';
 
-const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
-  root: true,
-});
+const skip = missingPrereqs(
+  ['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt', 'strace'],
+  {
+    root: true,
+  },
+);
 const EXAMPLES = new URL('../../examples/manifests/', import.meta.url);
 
 describe.skipIf(skip)('reconcile', () => {
