@@ -223,7 +223,6 @@ describe.skipIf(skip)('daemon', () => {
       await save(pod('e', text));
       await until(`e says ${text}`, () => saysNow(text));
     }
-    await stop('SIGTERM');
     // One replace per save; a save read half-done would have removed the pod (TornDown) and set it up again.
     const events = (await berth('events', '--until', '0s', '--output', 'json', '--filter', 'pod=e')).stdout
       .split('\n')
@@ -243,6 +242,9 @@ describe.skipIf(skip)('daemon', () => {
       ...replaced,
     ]);
     expect(log).toBe('');
+    await rm(file); // its pod goes with its file, before the next test
+    await until('pod e is gone', async () => (await ids()).e_main === undefined);
+    await stop('SIGTERM');
   }, 60_000);
 
   it('a no-op pass rewrites neither the status file nor the last-good file', async () => {
