@@ -3,6 +3,7 @@
 // (git-sync) restarts no unchanged pod; the API socket serves ps and apply, one daemon per state
 // directory; a failing pod backs off.
 import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -120,7 +121,9 @@ describe.skipIf(skip)('daemon', () => {
     const { left, leaked } = await cleanUpHost({
       berth,
       work,
-      folders: ['manifests', 'current', 'api', 'init', 'backoff', 'refresh'].map((n) => join(work, n)),
+      folders: ['manifests', 'current', 'saves', 'noop', 'api', 'init', 'backoff', 'refresh'].map((n) =>
+        join(work, n),
+      ),
     });
     await registry?.stop();
     await layout?.cleanup();
@@ -175,6 +178,94 @@ describe.skipIf(skip)('daemon', () => {
     await rm(join(v2, 'c.yaml'));
     expect((await berth('apply', current)).code).toBe(0);
     expect(Object.keys(await ids())).toEqual([]);
+  }, 60_000);
+
+  it("editors' atomic saves (rename-over, backup-then-write, sed -i) are each one change: the pod is replaced once, never removed", async () => {
+    const dir = join(work, 'saves');
+    await mkdir(dir);
+    const file = join(dir, 'e.yaml');
+    await writeFile(file, pod('e', 'v0'));
+    const d = start(dir, '600'); // no resync: only the folder's events start passes
+    let log = '';
+    d.stderr?.on('data', (c: Buffer) => {
+      log += c.toString();
+    });
+    const saysNow = async (text: string) =>
+      (await running('e')) && (await berth('logs', 'e')).stdout === `${text}\n`;
+    await until('e says v0', () => saysNow('v0'));
+    const saves: Array<[string, (text: string) => Promise<void>]> = [
+      // vim (writebackup): the new text into a new file, renamed over the old one.
+      [
+        'v1',
+        async (text) => {
+          await writeFile(join(dir, '4913'), '');
+          await rm(join(dir, '4913'));
+          await writeFile(`${file}.new`, text);
+          await rename(`${file}.new`, file);
+        },
+      ],
+      // vim (backupcopy=no), emacs: the old file renamed to a backup, the new one written in its place.
+      [
+        'v2',
+        async (text) => {
+          await rename(file, `${file}~`);
+          await writeFile(file, text);
+        },
+      ],
+      // sed -i: a temp file in the same folder, renamed over the file.
+      [
+        'v3',
+        async (text) => {
+          await writeFile(join(dir, 'sedAb12Cd'), text);
+          await rename(join(dir, 'sedAb12Cd'), file);
+        },
+      ],
+    ];
+    for (const [text, save] of saves) {
+      await save(pod('e', text));
+      await until(`e says ${text}`, () => saysNow(text));
+    }
+    // One replace per save; a save read half-done would have removed the pod (TornDown) and set it up again.
+    const events = (await berth('events', '--until', '0s', '--output', 'json', '--filter', 'pod=e')).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { object: string; reason: string; message: string })
+      .filter((e) => e.reason !== 'Died') // its exit, seen or not before the removal: not what is pinned
+      .map((e) => `${e.object} ${e.reason}: ${e.message}`);
+    const replaced = [
+      'e/main Removed: e/main: entrypoint changed',
+      'e/main Started: e/main: entrypoint changed',
+    ];
+    expect(events).toEqual([
+      'e SetUp: e: new pod (network namespace, volumes)',
+      'e/main Started: e/main: new container',
+      ...replaced,
+      ...replaced,
+      ...replaced,
+    ]);
+    expect(log).toBe('');
+    await rm(file); // its pod goes with its file, before the next test
+    await until('pod e is gone', async () => (await ids()).e_main === undefined);
+    await stop('SIGTERM');
+  }, 60_000);
+
+  it('a no-op pass rewrites neither the status file nor the last-good file', async () => {
+    const dir = join(work, 'noop');
+    await mkdir(dir);
+    await writeFile(join(dir, 'n.yaml'), pod('n'));
+    start(dir, '1');
+    await until('pod n runs', () => running('n'));
+    await passesAfter(Date.now(), 1); // the pass that saw it running
+    // The status file, and this folder's last-good file (last-good.ts names it by the folder's hash).
+    const name = `${createHash('sha256').update(dir).digest('hex').slice(0, 32)}.json`;
+    const files = [join(state, 'reconcile.json'), join(root, 'last-good', name)];
+    const identity = () => files.map((f) => statSync(f)).map((st) => `${st.ino} ${st.mtimeMs} ${st.ctimeMs}`);
+    const before = identity();
+    await passesAfter(Date.now(), 3); // three resyncs that change nothing
+    expect(identity()).toEqual(before);
+    await rm(join(dir, 'n.yaml'));
+    await until('pod n is gone', async () => (await ids()).n_main === undefined);
+    await stop('SIGTERM');
   }, 60_000);
 
   it('serves the API (status, pods, apply); other folders and a second daemon are refused; a failing pod backs off', async () => {

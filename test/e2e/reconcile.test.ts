@@ -3,20 +3,22 @@
 // nothing; a deleted file removes its pod and keeps its named volume; a killed container comes back
 // per policy after its back-off; containers made by hand are never touched.
 import { execFile, execFileSync } from 'node:child_process';
-import { cp, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
-import { runBerth, spawnBerth } from '../helpers/cli.js';
+import { CLI, runBerth, spawnBerth, testEnv, withTestConfig } from '../helpers/cli.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { buildImage, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import type { TestRegistry } from '../helpers/registry.js';
 
-const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
-  root: true,
-});
+const skip = missingPrereqs(
+  ['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt', 'strace'],
+  { root: true },
+);
 const run = promisify(execFile);
 const EXAMPLES = new URL('../../examples/manifests/', import.meta.url);
 
@@ -139,6 +141,44 @@ describe.skipIf(skip)('reconcile', () => {
     await closed;
     const again = await berth('plan', dir);
     expect([again.code, again.stdout]).toEqual([0, 'nothing to do: the host matches the manifests\n']);
+  });
+
+  it('a pass observes from files: a no-op apply over every running container starts no process', async () => {
+    const running = (await ps()).flatMap((p) => p.containers.filter((c) => c.state === 'running'));
+    expect(running.length).toBeGreaterThanOrEqual(5);
+    const traceDir = await mkdtemp(join(tmpdir(), 'berth-trace-'));
+    try {
+      const trace = join(traceDir, 'execve');
+      // Every program the apply and its children exec, and every process it forks (-f follows them).
+      const args = ['--root', root, '--state', state, 'apply', dir];
+      const out = await new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(
+          'strace',
+          [
+            '-f',
+            '-qq',
+            '-e',
+            'trace=execve',
+            '-e',
+            'signal=none',
+            '-o',
+            trace,
+            process.execPath,
+            CLI,
+            ...withTestConfig(args),
+          ],
+          { env: testEnv() },
+          (err, stdout) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout }),
+        );
+      });
+      expect(out).toEqual({ code: 0, stdout: '' }); // nothing to do, nothing printed
+      const execs = (await readFile(trace, 'utf8')).split('\n').filter((l) => / execve\(/.test(l));
+      expect(execs.map((l) => l.replace(/^\d+ +/, '').split(',')[0])).toEqual([
+        `execve("${process.execPath}"`,
+      ]);
+    } finally {
+      await rm(traceDir, { recursive: true, force: true });
+    }
   });
 
   it('a running pod whose record is unreadable is kept as it runs, never created a second time', async () => {

@@ -89,6 +89,11 @@ describe.skipIf(skip)('PID namespace holder', () => {
     await stopPidHolder(file);
     expect(isProcessAlive(pid)).toBe(true);
     expect(other.exitCode).toBeNull();
-    expect(() => pidNamespaceOf(file)).toThrow(/shared PID namespace is gone/);
+    expect(() => pidNamespaceOf(file)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_PIDNS',
+        message: `the pod's shared PID namespace is gone (its holder in ${file} is not running): the pod's sandbox is set up again`,
+      }),
+    );
   });
 });
