@@ -29,6 +29,7 @@ import {
   OWNER_MANIFESTS,
   plan,
 } from './plan.js';
+import { postStartDir, sweepPostStartMarks } from './post-start-marks.js';
 import { settleWaits } from './settle-waits.js';
 import { buildStatus } from './status.js';
 import type { StatusFile } from './status-file.js';
@@ -183,6 +184,7 @@ export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassO
   const finished = p.tasks.drain();
   const inFlight = p.tasks.inFlight();
   const orphans = await reapOrphans(r.rt); // bundles a killed berth left half made or half removed
+  await sweepPostStartMarks(postStartDir(r.rt.paths)).catch(() => undefined); // a killed berth's hooks: tried again next pass
   let failures = r.status.read()?.failures ?? {};
   const last = await planOnce(r, dir, {
     loaded: o.loaded,
