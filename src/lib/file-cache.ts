@@ -74,7 +74,8 @@ export function createFileCache(o: { now?: () => number } = {}): FileCache {
     read<T>(path: string, parse: (text: string) => T): T | undefined {
       const readAt = now();
       const st = statSync(path, { bigint: true, throwIfNoEntry: false });
-      if (!st) {
+      // Only a regular file is read: a FIFO planted there would block the pass forever.
+      if (!st?.isFile()) {
         entries.delete(path);
         return undefined;
       }
