@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetworkAdapter, NETWORK_LOCK_DIR, type NetworkAdapter } from '../../src/network/adapter.js';
 import { portmapChainOf } from '../../src/network/conflist.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
+import { keptNetworkRules } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { freePort } from '../helpers/registry.js';
 
@@ -41,24 +42,13 @@ function footprint() {
   };
 }
 
-/** What the network keeps on the host between pods: its bridge (no veth on it) and its own rules, as iptables-save prints them. */
-function networkKept() {
-  const c = `-m comment --comment "berth network ${NET}"`;
-  return {
-    bridge: true,
-    veths: [],
-    rules: [
-      `-A INPUT -d 127.0.0.0/8 -i ${BRIDGE} -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT ${c} -j DROP`,
-      `-A FORWARD -o ${BRIDGE} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT ${c} -j ACCEPT`,
-      `-A FORWARD -i ${BRIDGE} ${c} -j ACCEPT`,
-      `:BERTH-MARK-${BRIDGE} - [0:0]`,
-      `-A POSTROUTING -o ${BRIDGE} -m mark --mark 0x2000/0x2000 ${c} -j MASQUERADE`,
-      `-A POSTROUTING -s ${SUBNET} ! -d ${SUBNET} ${c} -j MASQUERADE`,
-      `-A BERTH-MARK-${BRIDGE} ${c} -j MARK --set-xmark 0x2000/0x2000`,
-    ],
-    dnatChains: [],
-  };
-}
+/** What the network keeps on the host between pods: its bridge (no veth on it) and its own rules. */
+const networkKept = () => ({
+  bridge: true,
+  veths: [],
+  rules: keptNetworkRules(NET, BRIDGE, SUBNET),
+  dnatChains: [],
+});
 
 describe.skipIf(skip)('network adapter', () => {
   let work: string;
