@@ -22,6 +22,7 @@ import { CLI, type CliResult, testEnv, withTestConfig } from '../helpers/cli.js'
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { getFrom, inNs, nsPath, serveIn, startHolder } from '../helpers/netns.js';
+import { keptNetworkRules } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
 const skip = missingPrereqs(
@@ -189,7 +190,11 @@ ${container}`;
       ? await cleanUpHost({ berth, work: h.work, folders: [h.dir], forceFirst: true })
       : undefined;
     const mountsLeft = holder ? holderMounts() : [];
-    const rulesLeft = holder ? natRules().filter((l) => l.includes(`berth network ${NET}`)) : [];
+    // Every pod gone: the network's own rules are kept (berth keeps a bridge between pods); rm takes them.
+    const ours = () => natRules().filter((l) => l.includes(`berth network ${NET}`));
+    const kept = holder ? ours() : [];
+    const removed = holder ? await berth('network', 'rm', NET) : undefined;
+    const rulesLeft = holder ? ours() : [];
     if (holder && holder.exitCode === null) {
       const gone = new Promise((r) => holder?.once('exit', r));
       holder.kill('SIGKILL');
@@ -202,6 +207,14 @@ ${container}`;
     });
     const { left, leaked } = await tearDownE2eHost(h);
     expect(inside).toEqual({ left: [], leaked: [] });
+    if (holder) {
+      expect(kept).toEqual(
+        keptNetworkRules(NET, BRIDGE, SUBNET).filter(
+          (l) => l.includes('POSTROUTING') || l.includes('-A BERTH-MARK'),
+        ),
+      );
+      expect([removed?.code, removed?.stdout, removed?.stderr]).toEqual([0, `${NET}\n`, '']);
+    }
     expect([left, leaked, mountsLeft, rulesLeft]).toEqual([[], [], [], []]);
     expect(hostFootprint()).toEqual(before);
   });
