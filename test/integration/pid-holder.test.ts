@@ -41,7 +41,12 @@ describe.skipIf(skip)('PID namespace holder', () => {
     const r = await startPidHolder(file);
     const pid = Number.parseInt(r.owner, 10);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(await readFile(`/proc/${pid}/cmdline`, 'utf8')).toBe('catatonit\0-P\0');
+    // The holder is unshare's forked child, recorded as soon as it exists: it may not have exec'd
+    // catatonit yet (same pid, same start time, same namespace), so its command line is waited for.
+    const cmdline = () => readFile(`/proc/${pid}/cmdline`, 'utf8');
+    for (let i = 0; i < 100 && (await cmdline()) !== 'catatonit\0-P\0'; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(await cmdline()).toBe('catatonit\0-P\0');
     expect((await readFile(`/proc/${pid}/status`, 'utf8')).match(/^NSpid:\s+(\d+)\s+(\d+)$/m)?.[2]).toBe('1');
     expect(r.ns).not.toBe(statSync('/proc/self/ns/pid').ino);
     expect(pidNamespaceOf(file)).toBe(`/proc/${pid}/ns/pid`);
