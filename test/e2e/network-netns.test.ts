@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NETWORK_LOCK_DIR } from '../../src/network/adapter.js';
 import type { PodView } from '../../src/reconcile/pod-views.js';
-import { CLI, type CliResult, testEnv, withTestConfig } from '../helpers/cli.js';
+import { CLI, type CliResult, runCollected, testEnv, withTestConfig } from '../helpers/cli.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { getFrom, inNs, nsPath, serveIn, startHolder } from '../helpers/netns.js';
@@ -95,28 +95,16 @@ describe.skipIf(skip)('pod networking seen from outside the host (berth in a net
     ...withTestConfig(['--root', h.root, '--state', h.state, '--config', config, ...args]),
   ];
   const berth = (...args: string[]): Promise<CliResult> =>
-    new Promise((resolve, reject) => {
-      const child = spawn('nsenter', berthArgv(...args), {
-        env: testEnv(),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-      });
-      child.on('error', reject);
-      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    });
+    runCollected('nsenter', berthArgv(...args), testEnv());
   /** Mounts under the test's directory in the holder's mount namespace (its sysfs aside). */
   const holderMounts = () =>
     execFileSync('nsenter', ['-t', String(holder?.pid), '-m', 'findmnt', '-rn', '-o', 'TARGET'])
       .toString()
       .split('\n')
       .filter((m) => m.startsWith(h.work) && m !== join(h.work, 'sys'));
+  /** A GET from the web pod's container (busybox wget, 5 s bound). */
+  const wgetFromWeb = (url: string) =>
+    berth('container', 'exec', 'web_main', '--', 'timeout', '5', 'wget', '-q', '-O', '-', url);
   const ps = async () => JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
   const pod = async (name: string) => (await ps()).find((p) => p.name === name);
   const until = async <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 30_000) => {
@@ -245,19 +233,7 @@ ${container}`;
     expect(forward()).toBe('1');
     // N2n: the outside sees the pod's traffic from the host's address (MASQUERADE): the outside
     // has no route to the pod subnet, so without NAT nothing would come back.
-    const out = await berth(
-      'container',
-      'exec',
-      'web_main',
-      '--',
-      'timeout',
-      '5',
-      'wget',
-      '-q',
-      '-O',
-      '-',
-      `http://${OUT_ADDR}:${outPort}/`,
-    );
+    const out = await wgetFromWeb(`http://${OUT_ADDR}:${outPort}/`);
     expect([out.code, out.stdout]).toEqual([0, `from ${HOST_ADDR}`]);
     // N5o: the hostPort from outside, on the host's address.
     expect(await getFrom(OUT_NS, `http://${HOST_ADDR}:${webPort}/`)).toBe('hello-from-web\n');
@@ -298,19 +274,7 @@ ${container}`;
 
   it('a host service bound to all addresses is reached from a pod on the bridge address', async () => {
     servers.push(await serveIn(HOST_NS, '0.0.0.0', anyAddrPort));
-    const got = await berth(
-      'container',
-      'exec',
-      'web_main',
-      '--',
-      'timeout',
-      '5',
-      'wget',
-      '-q',
-      '-O',
-      '-',
-      `http://${GATEWAY}:${anyAddrPort}/`,
-    );
+    const got = await wgetFromWeb(`http://${GATEWAY}:${anyAddrPort}/`);
     const web = await pod('web');
     expect([got.code, got.stdout]).toEqual([0, `from ${web?.ip}`]);
   }, 30_000);
