@@ -90,3 +90,13 @@ push_zstd_image() {
   skopeo copy --quiet --dest-compress-format zstd --dest-compress-level 3 "oci:$layout:multi" "oci:$layout-zstd:zstd"
   skopeo copy --quiet --dest-tls-verify=false "oci:$layout-zstd:zstd" "docker://$REGISTRY/bench/zstd:latest"
 }
+
+# berth keeps a network's bridge and rules after its last pod, as podman does. A benchmark whose pods use
+# the default network notes whether its bridge was there before the run, and at exit takes the network
+# away only if the run made it, so the host is left as found.
+default_bridge_was_there=no
+ip link show berth0 >/dev/null 2>&1 && default_bridge_was_there=yes
+remove_default_network_if_made() { # berth command words...
+  [ "$default_bridge_was_there" = no ] && "$@" network rm berth >/dev/null 2>&1
+  return 0
+}
