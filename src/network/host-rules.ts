@@ -10,9 +10,9 @@
 // ADD) with the masquerade of marked packets leaving the bridge. They are made with the first pod
 // and kept with the bridge, as podman and the kubelet's bridge CNI keep theirs, until
 // `berth network rm` (removeIdleNetwork) takes both away.
-import { readdir, writeFile } from 'node:fs/promises';
-import { errnoCode } from '../lib/errors.js';
+import { writeFile } from 'node:fs/promises';
 import { findOnPath, runTool } from '../runtime/tool.js';
+import { bridgePorts, hasBridge, type RunTool } from './bridge-links.js';
 import { markChainOf } from './conflist.js';
 import { type Family, type RuleLine, type RulesSnapshot, readRules, restore } from './iptables.js';
 import type { NetworkSettings } from './settings.js';
@@ -145,16 +145,6 @@ export async function removeNetworkRules(net: NetworkSettings, families = ruleFa
   );
 }
 
-/** The bridge's ports (veths), or undefined when there is no such bridge. */
-export async function bridgePorts(bridge: string): Promise<string[] | undefined> {
-  try {
-    return await readdir(`/sys/class/net/${bridge}/brif`);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 /**
  * A dual-stack bridge is made here, before the bridge plugin adds its gateway addresses, with
  * duplicate address detection off: the gateway's IPv6 address is this host's own in a private
@@ -162,18 +152,13 @@ export async function bridgePorts(bridge: string): Promise<string[] | undefined>
  * address is "tentative" and a published port reached through it times out. The plugin uses a
  * bridge it finds. IPv4-only networks leave the bridge to the plugin (no process added).
  */
-export async function prepareBridge(net: NetworkSettings): Promise<void> {
+export async function prepareBridge(net: NetworkSettings, run: RunTool = runTool): Promise<void> {
   if (!net.ipv6Subnet) return;
-  if ((await bridgePorts(net.bridge)) === undefined)
-    await runTool(
-      'ip',
-      ['link', 'add', 'name', net.bridge, 'type', 'bridge'],
-      `making bridge ${net.bridge}`,
-      {
-        code: 'ERR_NETWORK',
-      },
-    ).catch(async (err) => {
-      if ((await bridgePorts(net.bridge)) === undefined) throw err; // made meanwhile by another root: fine
+  if (!(await hasBridge(net.bridge, run)))
+    await run('ip', ['link', 'add', 'name', net.bridge, 'type', 'bridge'], `making bridge ${net.bridge}`, {
+      code: 'ERR_NETWORK',
+    }).catch(async (err) => {
+      if (!(await hasBridge(net.bridge, run))) throw err; // made meanwhile by another root: fine
     });
   await writeFile(`/proc/sys/net/ipv6/conf/${net.bridge}/accept_dad`, '0\n');
 }
@@ -182,12 +167,12 @@ export async function prepareBridge(net: NetworkSettings): Promise<void> {
  * Takes the bridge and the network's rules away when no veth is left on it (another root's pods
  * included): false, and nothing changed, when one is. The caller holds the bridge's lock.
  */
-export async function removeIdleNetwork(net: NetworkSettings): Promise<boolean> {
-  const ports = await bridgePorts(net.bridge);
+export async function removeIdleNetwork(net: NetworkSettings, run: RunTool = runTool): Promise<boolean> {
+  const ports = await bridgePorts(net.bridge, run);
   if (ports && ports.length > 0) return false;
   await Promise.all([
     ports
-      ? runTool('ip', ['link', 'del', net.bridge], `removing bridge ${net.bridge}`, { code: 'ERR_NETWORK' })
+      ? run('ip', ['link', 'del', net.bridge], `removing bridge ${net.bridge}`, { code: 'ERR_NETWORK' })
       : undefined,
     removeNetworkRules(net),
   ]);
