@@ -1,8 +1,9 @@
 // The network adapter: the one thing the rest of berth calls to put a pod on the network or take
 // it off. attach = DEL of anything a killed attempt left, then ADD through the CNI chain
-// (conflist.ts, cni-exec.ts), the address and ports recorded (attachments.ts), every holder's
-// /etc/hosts rewritten (names follow pods without restarts); detach = DEL with the recorded
-// result, the record gone, names rewritten. The bridge and the network's own rules (host-rules.ts)
+// (conflist.ts, plugin-chain.ts, cni-exec.ts), the address and ports recorded (attachments.ts),
+// every holder's /etc/hosts rewritten (names follow pods without restarts); detach = DEL with the
+// recorded result (its port rules in one iptables-restore: port-rules.ts), the record gone, names
+// rewritten. The bridge and the network's own rules (host-rules.ts)
 // are made with the first pod and kept after the last, as podman and the kubelet's bridge CNI keep
 // theirs (making and removing them was a third of a lone pod's network cost); remove (`berth
 // network rm`) takes them away when nothing is on the bridge. The rules are read and made beside
@@ -17,7 +18,6 @@ import { rm } from 'node:fs/promises';
 import { acquireLock } from '../content/lock.js';
 import { BerthError } from '../lib/errors.js';
 import type { FileCache } from '../lib/file-cache.js';
-import { isMountPoint } from '../runtime/rootfs.js';
 import {
   type Attachment,
   listAttachments,
@@ -26,7 +26,7 @@ import {
   removeAttachment,
   writeAttachment,
 } from './attachments.js';
-import { DEFAULT_CNI_BIN, execPlugin } from './cni-exec.js';
+import { DEFAULT_CNI_BIN } from './cni-exec.js';
 import {
   addressesOf,
   addressOf,
@@ -45,12 +45,12 @@ import {
 import { rewriteInPlaceSync } from './hosts-file.js';
 import { hostsFileTexts } from './hosts-texts.js';
 import type { Family, RulesSnapshot } from './iptables.js';
-import { ipv4OnlyPluginPath } from './plugin-path.js';
+import { createPluginChain } from './plugin-chain.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
 import type { NetworkSettings } from './settings.js';
+import { HOST_TOOLS, type NetworkTools } from './tools.js';
 
 export const NETWORK_LOCK_DIR = '/run/berth-networks';
-const IFNAME = 'eth0';
 
 export interface AttachRequest {
   key: string;
@@ -86,6 +86,8 @@ export interface NetworkAdapterOptions {
    * then names), so a host of N pods would parse N records each time.
    */
   fileCache?: FileCache;
+  /** The processes it starts (plugins, ip, iptables): the host's unless a test passes its own. */
+  tools?: NetworkTools;
 }
 
 const samePorts = (a: PortMapping[], b: PortMapping[]) => JSON.stringify(a) === JSON.stringify(b);
@@ -94,14 +96,8 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   const net = o.settings;
   const dirs = networkDirs(o.state, net.name);
   const binDir = o.binDir ?? DEFAULT_CNI_BIN;
+  const tools = o.tools ?? HOST_TOOLS;
   const lockPurpose = `bridge-${Buffer.from(net.bridge).toString('hex')}`;
-  let pluginPath: Promise<string | undefined> | undefined;
-  const pathOfPlugins = () => {
-    if (net.ipv6Subnet) return Promise.resolve(undefined);
-    pluginPath ??= ipv4OnlyPluginPath(o.lockDir ?? NETWORK_LOCK_DIR);
-    return pluginPath;
-  };
-
   async function locked<T>(fn: () => Promise<T>): Promise<T> {
     const lock = await acquireLock(o.lockDir ?? NETWORK_LOCK_DIR, lockPurpose, { timeoutMs: 120_000 });
     try {
@@ -111,36 +107,13 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     }
   }
 
-  /**
-   * The chain, in order for ADD and in reverse for DEL (as the CNI spec runs a list). `before`,
-   * when given, is awaited after the first plugin and before the next: what the next ones need
-   * of the host (portmap: no stale chain of this key) is done meanwhile.
-   */
-  const callChain = async (
-    a: Attachment,
-    command: 'ADD' | 'DEL',
-    before?: Promise<unknown>,
-  ): Promise<CniResult | undefined> => {
-    const chain = pluginChain(net, dirs.ipam, a.ports);
-    const netns = command === 'DEL' && !(await isMountPoint(a.netns)) ? '' : a.netns;
-    let result: CniResult | undefined = command === 'DEL' ? a.result : undefined;
-    const path = await pathOfPlugins();
-    for (const [i, conf] of (command === 'ADD' ? chain : [...chain].reverse()).entries()) {
-      if (i === 1) await before;
-      const out = await execPlugin({
-        ...(path ? { path } : {}),
-        binDir,
-        type: conf.type,
-        command,
-        containerId: `berth-${a.key}`,
-        netns,
-        ifName: IFNAME,
-        stdin: pluginInput(net, conf, result),
-      });
-      if (command === 'ADD') result = out as CniResult;
-    }
-    return result;
-  };
+  const chain = createPluginChain({
+    net,
+    ipamDir: dirs.ipam,
+    binDir,
+    tools,
+    lockDir: o.lockDir ?? NETWORK_LOCK_DIR,
+  });
 
   /**
    * Port rules of this key with no record (a --state wiped while the host's rules stayed): portmap
@@ -148,19 +121,9 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
    */
   async function clearPortRules(req: AttachRequest, rules: Map<Family, RulesSnapshot>): Promise<void> {
     const portmap = pluginChain(net, dirs.ipam, req.ports).find((c) => c.type === 'portmap');
-    const chain = `nat:${portmapChainOf(net.name, `berth-${req.key}`)}`;
-    if (!portmap || ![...rules.values()].some((r) => r.chains.has(chain))) return;
-    const path = await pathOfPlugins();
-    await execPlugin({
-      ...(path ? { path } : {}),
-      binDir,
-      type: 'portmap',
-      command: 'DEL',
-      containerId: `berth-${req.key}`,
-      netns: '',
-      ifName: IFNAME,
-      stdin: pluginInput(net, portmap),
-    });
+    const stale = `nat:${portmapChainOf(net.name, `berth-${req.key}`)}`;
+    if (!portmap || ![...rules.values()].some((r) => r.chains.has(stale))) return;
+    await chain.run(req.key, portmap, { command: 'DEL', netns: '', stdin: pluginInput(net, portmap) });
   }
 
   async function refreshNames(): Promise<void> {
@@ -208,7 +171,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       // The host's rules, read once for this attach (a save per family, not one per question),
       // while the records are read and the bridge plugin runs: only portmap (after it) and the
       // network's own rules (before attach returns) need them.
-      const rules = readSnapshots(ruleFamilies(net));
+      const rules = readSnapshots(ruleFamilies(net), tools);
       // Rules of this key with no record: cleared even when refused below, so none stays behind.
       const stale = rules.then((r) =>
         !existing && req.ports.length > 0 ? clearPortRules(req, r) : undefined,
@@ -226,7 +189,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
         );
       }
       // What a killed attempt (or other ports) left.
-      if (existing) await callChain(existing, 'DEL');
+      if (existing) await chain.del(existing);
       const adding: Attachment = {
         key: req.key,
         owner: req.owner,
@@ -240,13 +203,13 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       await writeAttachment(dirs.attachments, adding);
       // NAT and forwarding are made beside the chain (no plugin of it reads them; the container
       // starts only once attach returns), the bridge plugin beside the save and restore.
-      const hostRules = rules.then((r) => ensureNetworkRules(net, r));
+      const hostRules = rules.then((r) => ensureNetworkRules(net, r, tools));
       hostRules.catch(() => undefined); // awaited below
       let result: CniResult;
       try {
-        await prepareBridge(net);
+        await prepareBridge(net, tools.run);
         // portmap jumps to the network's mark chain: it must exist before portmap runs.
-        result = (await callChain(adding, 'ADD', Promise.all([stale, hostRules]))) ?? {};
+        result = (await chain.add(adding, Promise.all([stale, hostRules]))) ?? {};
       } finally {
         await Promise.allSettled([stale, hostRules]);
       }
@@ -266,7 +229,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     await locked(async () => {
       const existing = await readAttachment(dirs.attachments, key);
       if (!existing) return;
-      await callChain(existing, 'DEL');
+      await chain.del(existing);
       await removeAttachment(dirs.attachments, key);
       await refreshNames();
       // Nothing of this root on the network: its IPAM state and records go too (none to leak).
@@ -282,7 +245,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
         throw inUse(
           `${members.length} on it: ${members.map((m) => `${m.owner.kind} ${m.owner.name}`).join(', ')}`,
         );
-      if (!(await removeIdleNetwork(net)))
+      if (!(await removeIdleNetwork(net, tools)))
         throw inUse(`bridge ${net.bridge} still has veths of another berth root or tool`);
       await rm(dirs.dir, { recursive: true, force: true });
     });

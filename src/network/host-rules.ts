@@ -10,12 +10,13 @@
 // ADD) with the masquerade of marked packets leaving the bridge. They are made with the first pod
 // and kept with the bridge, as podman and the kubelet's bridge CNI keep theirs, until
 // `berth network rm` (removeIdleNetwork) takes both away.
-import { readdir, writeFile } from 'node:fs/promises';
-import { errnoCode } from '../lib/errors.js';
-import { findOnPath, runTool } from '../runtime/tool.js';
+import { writeFile } from 'node:fs/promises';
+import { findOnPath } from '../runtime/tool.js';
+import { bridgePorts, hasBridge, type RunTool } from './bridge-links.js';
 import { markChainOf } from './conflist.js';
-import { type Family, type RuleLine, type RulesSnapshot, readRules, restore } from './iptables.js';
+import type { Family, RuleLine, RulesSnapshot } from './iptables.js';
 import type { NetworkSettings } from './settings.js';
+import { HOST_TOOLS, type NetworkTools } from './tools.js';
 
 type Rule = { table: 'nat' | 'filter'; chain: string; spec: string[] };
 
@@ -111,19 +112,29 @@ export function ruleChanges(net: NetworkSettings, family: Family, snap: RulesSna
 export async function ensureNetworkRules(
   net: NetworkSettings,
   snapshots: Map<Family, RulesSnapshot>,
+  tools: NetworkTools = HOST_TOOLS,
 ): Promise<void> {
-  await Promise.all([...snapshots].map(([family, snap]) => restore(family, ruleChanges(net, family, snap))));
+  await Promise.all(
+    [...snapshots].map(([family, snap]) => tools.restore(family, ruleChanges(net, family, snap))),
+  );
 }
 
-export async function readSnapshots(families: Family[]): Promise<Map<Family, RulesSnapshot>> {
-  return new Map(await Promise.all(families.map(async (f) => [f, await readRules(f)] as const)));
+export async function readSnapshots(
+  families: Family[],
+  tools: NetworkTools = HOST_TOOLS,
+): Promise<Map<Family, RulesSnapshot>> {
+  return new Map(await Promise.all(families.map(async (f) => [f, await tools.save(f)] as const)));
 }
 
 /**
  * Deletes the network's rules and its mark chain: one restore of exactly what it makes (the usual
  * case: all of it there); when that fails (some are missing), one save and a restore of what is there.
  */
-export async function removeNetworkRules(net: NetworkSettings, families = ruleFamilies(net)): Promise<void> {
+export async function removeNetworkRules(
+  net: NetworkSettings,
+  families = ruleFamilies(net),
+  tools: NetworkTools = HOST_TOOLS,
+): Promise<void> {
   const chain = markChainOf(net);
   await Promise.all(
     families.map(async (family) => {
@@ -133,26 +144,16 @@ export async function removeNetworkRules(net: NetworkSettings, families = ruleFa
       }));
       if (wanted.length === 0) return;
       try {
-        await restore(family, [...wanted, { table: 'nat', line: `-X ${chain}` }]);
+        await tools.restore(family, [...wanted, { table: 'nat', line: `-X ${chain}` }]);
       } catch {
-        const snap = await readRules(family);
-        await restore(family, [
+        const snap = await tools.save(family);
+        await tools.restore(family, [
           ...haveRules(net, snap).map((h) => ({ table: h.table, line: h.line.replace(/^-A /, '-D ') })),
           ...(snap.chains.has(`nat:${chain}`) ? [{ table: 'nat' as const, line: `-X ${chain}` }] : []),
         ]);
       }
     }),
   );
-}
-
-/** The bridge's ports (veths), or undefined when there is no such bridge. */
-export async function bridgePorts(bridge: string): Promise<string[] | undefined> {
-  try {
-    return await readdir(`/sys/class/net/${bridge}/brif`);
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return undefined;
-    throw err;
-  }
 }
 
 /**
@@ -162,18 +163,13 @@ export async function bridgePorts(bridge: string): Promise<string[] | undefined>
  * address is "tentative" and a published port reached through it times out. The plugin uses a
  * bridge it finds. IPv4-only networks leave the bridge to the plugin (no process added).
  */
-export async function prepareBridge(net: NetworkSettings): Promise<void> {
+export async function prepareBridge(net: NetworkSettings, run: RunTool = HOST_TOOLS.run): Promise<void> {
   if (!net.ipv6Subnet) return;
-  if ((await bridgePorts(net.bridge)) === undefined)
-    await runTool(
-      'ip',
-      ['link', 'add', 'name', net.bridge, 'type', 'bridge'],
-      `making bridge ${net.bridge}`,
-      {
-        code: 'ERR_NETWORK',
-      },
-    ).catch(async (err) => {
-      if ((await bridgePorts(net.bridge)) === undefined) throw err; // made meanwhile by another root: fine
+  if (!(await hasBridge(net.bridge, run)))
+    await run('ip', ['link', 'add', 'name', net.bridge, 'type', 'bridge'], `making bridge ${net.bridge}`, {
+      code: 'ERR_NETWORK',
+    }).catch(async (err) => {
+      if (!(await hasBridge(net.bridge, run))) throw err; // made meanwhile by another root: fine
     });
   await writeFile(`/proc/sys/net/ipv6/conf/${net.bridge}/accept_dad`, '0\n');
 }
@@ -182,14 +178,17 @@ export async function prepareBridge(net: NetworkSettings): Promise<void> {
  * Takes the bridge and the network's rules away when no veth is left on it (another root's pods
  * included): false, and nothing changed, when one is. The caller holds the bridge's lock.
  */
-export async function removeIdleNetwork(net: NetworkSettings): Promise<boolean> {
-  const ports = await bridgePorts(net.bridge);
+export async function removeIdleNetwork(
+  net: NetworkSettings,
+  tools: NetworkTools = HOST_TOOLS,
+): Promise<boolean> {
+  const ports = await bridgePorts(net.bridge, tools.run);
   if (ports && ports.length > 0) return false;
   await Promise.all([
     ports
-      ? runTool('ip', ['link', 'del', net.bridge], `removing bridge ${net.bridge}`, { code: 'ERR_NETWORK' })
+      ? tools.run('ip', ['link', 'del', net.bridge], `removing bridge ${net.bridge}`, { code: 'ERR_NETWORK' })
       : undefined,
-    removeNetworkRules(net),
+    removeNetworkRules(net, ruleFamilies(net), tools),
   ]);
   return true;
 }

@@ -2,7 +2,8 @@
 // listener in the pod's namespace (from 127.0.0.1 and from the host's address), address
 // allocations never leak over many attach/detach cycles and a simulated reboot, the bridge and the
 // network's rules stay after the last pod with nothing of any pod left (veths, DNAT chains, IPAM
-// files), and once the network is removed the host is as it was.
+// files), a removal's port rules go in one iptables-restore (no portmap DEL), and once the network
+// is removed the host is as it was.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetworkAdapter, NETWORK_LOCK_DIR, type NetworkAdapter } from '../../src/network/adapter.js';
 import { portmapChainOf } from '../../src/network/conflist.js';
+import { HOST_TOOLS, type NetworkTools } from '../../src/network/tools.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
 import { keptNetworkRules } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -36,7 +38,7 @@ function footprint() {
     veths: existsSync(`/sys/class/net/${BRIDGE}/brif`) ? readdirSync(`/sys/class/net/${BRIDGE}/brif`) : [],
     rules: save.filter((l) => l.includes(BRIDGE) || l.includes(SUBNET) || l.includes(`"${NET}"`)),
     // Chains of this test's pods even with no jump left to them (other tests' are not counted).
-    dnatChains: ['u', 'a', 'b', 'c']
+    dnatChains: ['u', 'r', 'a', 'b', 'c']
       .map((n) => `:${portmapChainOf(NET, `berth-pod-${n}`)} `)
       .filter((c) => save.some((l) => l.startsWith(c))),
   };
@@ -78,7 +80,7 @@ describe.skipIf(skip)('network adapter', () => {
   });
 
   afterAll(async () => {
-    for (const n of ['a', 'b', 'c', 'u']) {
+    for (const n of ['a', 'b', 'c', 'u', 'r']) {
       await net.detach(`pod-${n}`).catch(() => undefined);
       await removeNetns(netns(n)).catch(() => undefined);
     }
@@ -134,6 +136,69 @@ describe.skipIf(skip)('network adapter', () => {
     // The last pod gone: nothing of it left (veth, DNAT chain, IPAM state), the network kept.
     expect(footprint()).toEqual(networkKept());
     expect(existsSync(join(state, 'network', NET))).toBe(false);
+  }, 60_000);
+
+  it('a removal takes the pod port rules away in one iptables-restore beside the bridge DEL, without portmap DEL', async () => {
+    // The real tools, each call recorded: were the restore's lines not exactly portmap's rules, it
+    // would be refused and portmap's DEL would show in the list.
+    const calls: string[] = [];
+    const tools: NetworkTools = {
+      run: (cmd, args, ...rest) => {
+        calls.push(`${cmd} ${args.join(' ')}`);
+        return HOST_TOOLS.run(cmd, args, ...rest);
+      },
+      plugin: (c) => {
+        calls.push(`${c.type} ${c.command}`);
+        return HOST_TOOLS.plugin(c);
+      },
+      save: (f) => {
+        calls.push(`save ${f}`);
+        return HOST_TOOLS.save(f);
+      },
+      restore: (f, lines) => {
+        if (lines.length > 0) calls.push(`restore ${f}: ${lines.length} lines`);
+        return HOST_TOOLS.restore(f, lines);
+      },
+    };
+    const counted = createNetworkAdapter({
+      settings: { name: NET, bridge: BRIDGE, subnet: SUBNET },
+      state,
+      tools,
+    });
+    const base = randomInt(40_000, 50_000);
+    // 16 TCP ports (two multiport jumps) and a UDP one: three jumps to the pod's chain.
+    const ports = [
+      ...Array.from({ length: 16 }, (_, i) => ({
+        hostPort: base + i,
+        containerPort: 8000 + i,
+        protocol: 'tcp' as const,
+        hostIP: '',
+      })),
+      { hostPort: base, containerPort: 53, protocol: 'udp' as const, hostIP: '127.0.0.1' },
+    ];
+    await createNetns(netns('r'));
+    await counted.attach({
+      key: 'pod-r',
+      owner: { kind: 'pod', name: 'r' },
+      netns: netns('r'),
+      ports,
+      names: ['r'],
+    });
+    const chain = portmapChainOf(NET, 'berth-pod-r');
+    const jumps = () =>
+      execFileSync('iptables-save', ['-t', 'nat'])
+        .toString()
+        .split('\n')
+        .filter((l) => l.startsWith('-A CNI-HOSTPORT-DNAT ') && l.endsWith(`-j ${chain}`));
+    expect(jumps()).toHaveLength(3);
+    // The network and its rules were kept from the test before: a save, the two plugins.
+    expect(calls).toEqual(['save 4', 'bridge ADD', 'portmap ADD']);
+    calls.length = 0;
+    await counted.detach('pod-r');
+    expect(calls).toEqual(['restore 4: 5 lines', 'bridge DEL']);
+    await removeNetns(netns('r'));
+    expect(jumps()).toEqual([]);
+    expect(footprint()).toEqual(networkKept());
   }, 60_000);
 
   it('network remove: refused while a pod is on the network, then takes the bridge and its rules away; the next pod makes them again', async () => {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetworkAdapter, NETWORK_LOCK_DIR, type NetworkAdapter } from '../../src/network/adapter.js';
 import { portmapChainOf } from '../../src/network/conflist.js';
 import { gateway6Of } from '../../src/network/settings.js';
+import { HOST_TOOLS } from '../../src/network/tools.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { freePort } from '../helpers/registry.js';
@@ -170,7 +171,25 @@ describe.skipIf(skip)('dual-stack network', () => {
     expect(readFrom(undefined, '127.0.0.1', port)).toBe('from-a-over-v6');
     // Its IPv6 DNAT is there while it is attached, and goes with it (as the IPv4 one).
     expect(execFileSync('ip6tables-save', ['-t', 'nat']).toString()).toMatch(new RegExp(`^:${DNAT_A} `, 'm'));
-    await net.detach('pod-a');
+    // Its port rules go in one restore per family (no portmap DEL: the lines are its rules exactly).
+    const calls: string[] = [];
+    const counted = createNetworkAdapter({
+      settings: net.settings,
+      state,
+      tools: {
+        ...HOST_TOOLS,
+        plugin: (c) => {
+          calls.push(`${c.type} ${c.command}`);
+          return HOST_TOOLS.plugin(c);
+        },
+        restore: (f, lines) => {
+          if (lines.length > 0) calls.push(`restore ${f}`);
+          return HOST_TOOLS.restore(f, lines);
+        },
+      },
+    });
+    await counted.detach('pod-a');
+    expect(calls).toEqual(['restore 4', 'restore 6', 'bridge DEL']);
     await net.detach('pod-b');
     // The last pod gone: nothing of its ports in either family; the network's own rules stay until removed.
     const kept = footprint();

@@ -6,9 +6,10 @@
 // traffic from the host's address), a hostPort reached from outside, a containerPort without a
 // hostPort not published, SCTP ports published, a fresh host's port clash decided by name order,
 // host services on all addresses reached on the bridge address, and network probes going to a
-// bridge pod's address (and failing with a reason for a pod that has none), and resolv.conf when
+// bridge pod's address (and failing with a reason for a pod that has none), resolv.conf when
 // the host has only loopback resolvers (helpers/netns.ts: berth's /sys/class/net and /etc/resolv.conf
-// are the namespace's and the test's). The image is pulled
+// are the namespace's and the test's), and another root run with the real host's /sys refusing to
+// remove the network (berth asks netlink for the bridge's ports). The image is pulled
 // in the real host's namespace (the loopback registry is there); both namespaces go in afterAll.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -252,6 +253,45 @@ ${container}`;
         .sort(),
     ).toEqual([`sctp ${sctpPort} ${web.ip}:7000`, `tcp ${webPort} ${web.ip}:8080`].sort());
   }, 90_000);
+
+  it("another berth root in the namespace, seeing the real host's /sys: network rm is refused while a pod is on the bridge", async () => {
+    // No holder: the host namespace's network with the real host's mounts, so /sys/class/net shows
+    // the real host's links (no bridge there). The other root has no record on the network, so only
+    // the bridge's ports can refuse; read from sysfs they were "no bridge", and the network's rules
+    // went from under the running web pod.
+    const other = join(h.work, 'other-root');
+    const rulesBefore = natRules().filter((l) => l.includes(`berth network ${NET}`));
+    const r = await runCollected(
+      'nsenter',
+      [
+        `--net=${nsPath(HOST_NS)}`,
+        process.execPath,
+        CLI,
+        ...withTestConfig([
+          '--root',
+          join(other, 'root'),
+          '--state',
+          join(other, 'state'),
+          '--config',
+          config,
+        ]),
+        ...['network', 'rm', NET],
+      ],
+      testEnv(),
+    );
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      4,
+      '',
+      `berth: ERR_NETWORK_IN_USE: network ${NET} is in use: bridge ${BRIDGE} still has veths of another berth root or tool (remove the pods and containers on it first)\n`,
+    ]);
+    expect(rulesBefore).toEqual(
+      keptNetworkRules(NET, BRIDGE, SUBNET).filter(
+        (l) => l.includes('POSTROUTING') || l.includes('-A BERTH-MARK'),
+      ),
+    );
+    expect(natRules().filter((l) => l.includes(`berth network ${NET}`))).toEqual(rulesBefore);
+    expect(await getFrom(OUT_NS, `http://${HOST_ADDR}:${webPort}/`)).toBe('hello-from-web\n');
+  }, 30_000);
 
   it('on a fresh host two pods asking for one port: name order decides', async () => {
     // Written in reverse name order, so neither the files' order nor the writes' decides.

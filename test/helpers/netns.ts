@@ -51,11 +51,10 @@ export function serveIn(ns: string, addr: string, port: number): Promise<ChildPr
 
 /**
  * A process holding a mount namespace of its own inside namespace `ns`, where the namespace's
- * links show at /sys/class/net: berth reads bridges' ports there (network/host-rules.ts), and a
- * sysfs shows the links of the namespace that mounted it, so under `nsenter --net` alone berth
- * would see the real host's links (no bridge: its rules removed at the first pod removal). Only
- * the two net folders are bound from a sysfs mounted in the namespace; the rest of /sys (cgroups)
- * stays. Its /etc/resolv.conf is `resolv` (printf's escapes). Mounts berth makes land in this namespace; SIGKILL ends it with them.
+ * links show at /sys/class/net, as on a host of its own (a sysfs shows the links of the namespace
+ * that mounted it; berth itself asks netlink, network/bridge-links.ts, and network-netns also runs it
+ * without this view). Only the two net folders are bound from a sysfs mounted in the namespace; the
+ * rest of /sys (cgroups) stays. Its /etc/resolv.conf is `resolv` (printf's escapes). Mounts berth makes land in this namespace; SIGKILL ends it with them.
  */
 export function startHolder(ns: string, work: string, resolv: string): Promise<ChildProcess> {
   const sys = join(work, 'sys');

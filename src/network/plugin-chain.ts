@@ -1,0 +1,92 @@
+// Running the network's CNI chain (conflist.ts) for one holder: ADD through it in order, DEL in
+// reverse, as the CNI spec runs a list, each plugin through the tools the adapter was given
+// (cni-exec.ts on the host) with the PATH the network wants (plugin-path.ts). A DEL of a record
+// whose ADD went through takes its port rules away itself (port-rules.ts) beside the bridge's
+// DEL, and runs portmap's own DEL only when that is refused.
+import { isMountPoint } from '../runtime/rootfs.js';
+import type { Attachment } from './attachments.js';
+import type { PluginCall } from './cni-exec.js';
+import { type CniResult, type PluginConf, pluginChain, pluginInput } from './conflist.js';
+import { ipv4OnlyPluginPath } from './plugin-path.js';
+import { removePortRules } from './port-rules.js';
+import type { NetworkSettings } from './settings.js';
+import type { NetworkTools } from './tools.js';
+
+const IFNAME = 'eth0';
+
+export interface PluginChainOptions {
+  net: NetworkSettings;
+  ipamDir: string;
+  binDir: string;
+  tools: NetworkTools;
+  /** Where an IPv4-only network's plugin PATH is made. */
+  lockDir: string;
+}
+
+export interface PluginChain {
+  /** One plugin for holder `key`. */
+  run(key: string, conf: PluginConf, call: Pick<PluginCall, 'command' | 'netns' | 'stdin'>): Promise<unknown>;
+  /**
+   * ADD through the chain. `before` is awaited after the first plugin and before the next: what
+   * the next ones need of the host (portmap: no stale chain of this key, the network's mark
+   * chain) is done meanwhile.
+   */
+  add(a: Attachment, before: Promise<unknown>): Promise<CniResult | undefined>;
+  del(a: Attachment): Promise<void>;
+}
+
+export function createPluginChain(o: PluginChainOptions): PluginChain {
+  const { net, tools } = o;
+  let pluginPath: Promise<string | undefined> | undefined;
+  const pathOfPlugins = () => {
+    if (net.ipv6Subnet) return Promise.resolve(undefined);
+    pluginPath ??= ipv4OnlyPluginPath(o.lockDir);
+    return pluginPath;
+  };
+
+  const run: PluginChain['run'] = async (key, conf, call) => {
+    const path = await pathOfPlugins();
+    return tools.plugin({
+      ...(path ? { path } : {}),
+      binDir: o.binDir,
+      type: conf.type,
+      containerId: `berth-${key}`,
+      ifName: IFNAME,
+      ...call,
+    });
+  };
+
+  async function add(a: Attachment, before: Promise<unknown>): Promise<CniResult | undefined> {
+    let result: CniResult | undefined;
+    for (const [i, conf] of pluginChain(net, o.ipamDir, a.ports).entries()) {
+      if (i === 1) await before;
+      const stdin = pluginInput(net, conf, result);
+      result = (await run(a.key, conf, { command: 'ADD', netns: a.netns, stdin })) as CniResult;
+    }
+    return result;
+  }
+
+  /**
+   * portmap's own DEL is some ten iptables processes a family (port-rules.ts): a record whose ADD
+   * went through has its port rules taken away in one restore per family, beside the bridge's DEL
+   * (independent: one is the host's nat table, the other the pod's veth and IPAM file; the bridge's
+   * lock keeps the address from another pod meanwhile).
+   */
+  async function del(a: Attachment): Promise<void> {
+    const netns = (await isMountPoint(a.netns)) ? a.netns : '';
+    const delOne = (conf: PluginConf) =>
+      run(a.key, conf, { command: 'DEL', netns, stdin: pluginInput(net, conf, a.result) });
+    const chain = [...pluginChain(net, o.ipamDir, a.ports)].reverse();
+    const portmap = chain.find((c) => c.type === 'portmap');
+    const own = portmap && a.state === 'ready' && a.result ? removePortRules(tools, net.name, a) : undefined;
+    own?.catch(() => undefined); // awaited below
+    try {
+      for (const conf of chain) if (conf !== portmap || !own) await delOne(conf);
+    } finally {
+      await own?.catch(() => undefined);
+    }
+    if (portmap && own && !(await own)) await delOne(portmap);
+  }
+
+  return { run, add, del };
+}
