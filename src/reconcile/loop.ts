@@ -199,9 +199,12 @@ export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassO
   const inFlight = p.tasks.inFlight();
   const orphans = await reapOrphans(r.rt); // bundles a killed berth left half made or half removed
   await sweepPostStartMarks(postStartDir(r.rt.paths)).catch(() => undefined); // a killed berth's hooks: tried again next pass
-  await sweepOrphanHolders(r.host.pods, recordedHolderPid).catch(() => undefined); // pidns holders never recorded
-  let failures = r.status.read()?.failures ?? {};
   const memo = o.observation;
+  // pidns holders a killed berth never recorded: a listing of every pod's home, so only on a pass
+  // that looks at every pod (a stray holder changes nothing planned; it goes at the next full pass).
+  if (!memo?.last || o.scope === undefined || o.scope === 'all')
+    await sweepOrphanHolders(r.host.pods, recordedHolderPid).catch(() => undefined);
+  let failures = r.status.read()?.failures ?? {};
   const last = await planOnce(r, dir, {
     loaded: o.loaded,
     inFlight,
