@@ -470,8 +470,14 @@ describe.skipIf(skip)('daemon', () => {
         .filter((m) => m !== null)
         .map((m) => m.slice(1).map(Number));
     for (const name of ['sa', 'sb', 'sc']) await until(`${name} runs`, () => running(name));
-    // Settled: an apply asked for waits for its pass and the tasks it started (none by now).
+    // Settled: an apply asked for waits for its pass (which reads every pod) and the tasks it started.
+    const before = passes().length;
     await api('POST', '/v1/apply');
+    await until('the applied pass is logged', async () =>
+      passes()
+        .slice(before)
+        .some(([, read, of]) => read === 3 && of === 3),
+    );
     const mark = passes().length;
     await writeFile(join(dir, 'sd.yaml'), pod('sd'));
     await until('sd runs', () => running('sd'));
