@@ -1,8 +1,11 @@
 // A daemon's pass triggered by one manifest file (or one task's end) reads again only the pods that
 // change touches, and reuses the last observation for the rest; a resync, and the pass after a failed
-// one, read every pod (reconcile/observe-delta.ts). Real files in a temp dir: container records,
+// one, read every pod (reconcile/observe-delta.ts); a container that ended with no trigger is seen by
+// the next full pass, as the README promises. Real files in a temp dir: container records,
 // pods' pod.json, manifests, the content store; the daemon's own pass (runPass) starting nothing.
 // What each pass read is counted through the file cache the runtime is given, by pod.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +19,7 @@ import type { PassScope } from '../../src/reconcile/observe-scope.js';
 import { statusFile } from '../../src/reconcile/status-file.js';
 import type { RuntimeDeps } from '../../src/runtime/containers.js';
 import { runtimePaths } from '../../src/runtime/paths.js';
+import { startTimeOf } from '../../src/runtime/runc-state.js';
 
 let work: string;
 beforeAll(async () => {
@@ -187,5 +191,33 @@ describe('a scoped pass observes only what its trigger touched', () => {
     const next = await h.pass(files(join(h.manifests, 's1.yaml')));
     expect(h.podsRead()).toEqual(all(5));
     expect(next.observedPods).toEqual({ pods: 5, of: 5 });
+  });
+
+  it('a container that died with no exit file (its conmon killed too) is reused as running by scoped passes and seen exited by the next full one', async () => {
+    const h = await makeHost(join(work, 'silent'), 3);
+    // s1's container runs: runc's state names a live process of ours (started, so no exec.fifo).
+    const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+    await new Promise((res) => child.once('spawn', res));
+    const ended = new Promise((res) => child.once('exit', res));
+    try {
+      const pid = child.pid as number;
+      const start = startTimeOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      const id = (1).toString(16).padStart(32, '0');
+      await mkdir(join(h.paths.runcRoot, id), { recursive: true });
+      await writeFile(
+        join(h.paths.runcRoot, id, 'state.json'),
+        JSON.stringify({ init_process_pid: pid, init_process_start: start }),
+      );
+      const stateOf = (r: PassResult) =>
+        r.containers?.find((c) => c.annotations['berth.dev/pod'] === 's1')?.state;
+      expect(stateOf(await h.pass('all'))).toBe('running');
+      child.kill('SIGKILL');
+      await ended; // reaped: gone from /proc
+      expect(stateOf(await h.pass(files(join(h.manifests, 's0.yaml'))))).toBe('running');
+      expect(stateOf(await h.pass(pods('s2')))).toBe('running');
+      expect(stateOf(await h.pass('all'))).toBe('exited');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
