@@ -121,9 +121,18 @@ describe.skipIf(skip)('daemon', () => {
     const { left, leaked } = await cleanUpHost({
       berth,
       work,
-      folders: ['manifests', 'current', 'saves', 'noop', 'api', 'init', 'backoff', 'refresh'].map((n) =>
-        join(work, n),
-      ),
+      folders: [
+        'manifests',
+        'current',
+        'saves',
+        'noop',
+        'api',
+        'init',
+        'backoff',
+        'stats',
+        'scoped',
+        'refresh',
+      ].map((n) => join(work, n)),
     });
     await registry?.stop();
     await layout?.cleanup();
