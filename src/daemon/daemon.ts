@@ -27,9 +27,10 @@ import {
   summarizeApply,
 } from '../reconcile/loop.js';
 import { observePods } from '../reconcile/observe.js';
+import type { ObservationMemo } from '../reconcile/observe-delta.js';
 import { watchHealthGates } from './health-watch.js';
 import { recordPassEvents } from './pass-events.js';
-import { PassScheduler } from './triggers.js';
+import { PassScheduler, type TriggerScope } from './triggers.js';
 import { createApplyWaiters } from './waiters.js';
 
 export interface DaemonOptions {
@@ -75,11 +76,14 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
   const scheduler = new PassScheduler(o.debounceMs, o.resyncMs);
   const cache: ParseCache = new Map(); // unchanged files are not parsed again
   let wake: (() => void) | undefined;
-  const trigger = () => {
-    scheduler.trigger(Date.now());
+  /** Something changed; what, when the trigger knows (none: every pod is observed again). */
+  const trigger = (scope?: TriggerScope) => {
+    scheduler.trigger(Date.now(), scope);
     wake?.();
   };
-  o.onTrigger?.(trigger);
+  o.onTrigger?.(() => trigger());
+  // What the last pass saw: a pass a file or a task's end triggered reads again only the pods they touched.
+  const observation: ObservationMemo = {};
   // A task's end (a pull, a pod's stop) is a trigger: its pod's next step is the next pass's.
   const passEvents = o.events && recordPassEvents(o.events);
   const onDone: typeof o.execute.onDone = (a, err) => {
@@ -91,7 +95,9 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     o.execute.onPreStopFailed?.(c, reason);
   };
   const execute = { ...o.execute, onDone, onPreStopFailed, waitForInit: false, signal: o.signal };
-  const pipelines = openPipelines(r, execute, trigger);
+  const pipelines = openPipelines(r, execute, (key) =>
+    trigger({ pods: key.startsWith('pod/') ? [key.slice('pod/'.length)] : [] }),
+  );
   const waiters = createApplyWaiters();
   let lastPass: LastPass | undefined;
   const startedAt = new Date(r.now()).toISOString();
@@ -119,12 +125,14 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
   }
   const watcher = watch([dir, dirname(dir)], { ignoreInitial: true, depth: 1, atomic: true });
   watcher.on('all', (_event, path) => {
-    if (path === dir || path.startsWith(`${dir}${sep}`) || basename(path) === basename(dir)) trigger();
+    // A file of the folder names what it defines; the folder itself (made, removed, swapped) names nothing.
+    if (path.startsWith(`${dir}${sep}`)) trigger({ files: [path] });
+    else if (path === dir || basename(path) === basename(dir)) trigger();
   });
   watcher.on('error', (err) => o.onError?.(err));
   await makeDirs(r.rt.paths.exits);
   const exits = fsWatch(r.rt.paths.exits, () => trigger()); // a container exited: look now
-  const health = r.host.health ? await watchHealthGates(r.host.health, trigger) : undefined;
+  const health = r.host.health ? await watchHealthGates(r.host.health, () => trigger()) : undefined;
   // Until the next pass is due, or the daemon stops; a trigger re-reads when (debounce: counted
   // from the first trigger). No timer outlives the wait, so a stopped daemon exits at once.
   const sleepUntilDue = () =>
@@ -157,7 +165,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
   });
   try {
     while (!o.signal.aborted) {
-      scheduler.passStarted(Date.now());
+      const scope = scheduler.passStarted(Date.now());
       // Asked for by a person (`berth apply`): failures are retried now, as a local apply does.
       const retrySince = waiters.beginPass(pipelines.tasks.started, r.now());
       try {
@@ -171,8 +179,8 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
           saveLater: true, // a new pod starts while the folder's last good record is written
         });
         const startedBefore = pipelines.tasks.started;
-        const result = await runPass(r, dir, pipelines, { loaded, retrySince }).finally(() =>
-          loaded.saving?.catch(() => undefined),
+        const result = await runPass(r, dir, pipelines, { loaded, retrySince, observation, scope }).finally(
+          () => loaded.saving?.catch(() => undefined),
         );
         await loaded.saving; // on disk before the next pass; a failed write fails this pass, as before
         if (pipelines.tasks.size === 0) {
@@ -195,6 +203,8 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
         const settled = pipelines.tasks.size === 0 && pipelines.tasks.started === startedBefore;
         o.onPass?.(result, cpuMs, settled, performance.now() - wallStart, lastPass.at);
       } catch (err) {
+        scheduler.passFailed(); // and observation was left empty by the failure, if it was observing
+        observation.last = undefined;
         waiters.failPass(err);
         o.onError?.(err); // an unreadable folder, say: keep everything, try again later
       }

@@ -1,11 +1,34 @@
 // Pass scheduling, pure of I/O: triggers arriving during a pass coalesce into one more pass; the
 // earliest of the debounce after a trigger, a back-off's end and the resync interval is when the
-// next pass is due.
+// next pass is due. Each pass is also told what it must observe (observe-scope.ts): the manifest
+// files and pods its triggers named, or everything.
+//
+// Invariants: a pass observes everything when it is the first, when any of its triggers has no
+// known scope (a container's exit, the folder itself swapped, a readiness change, an image
+// imported), when a back-off's end or `POST /v1/apply` woke it, when the pass before it failed, and
+// when the last pass that observed everything started `resyncMs` ago or more. So whatever changed
+// without a trigger naming it is seen at most `resyncMs` after the last full pass started (plus
+// that pass's own run time), however many scoped passes ran meanwhile.
+
+/** What a trigger says changed: manifest files (absolute paths) and pods by name. */
+export interface TriggerScope {
+  files?: readonly string[];
+  pods?: readonly string[];
+}
+
+import type { PassScope } from '../reconcile/observe-scope.js';
+
+export type { PassScope } from '../reconcile/observe-scope.js';
 
 export class PassScheduler {
   private dirtySince: number | undefined;
   private wakeTime: number | undefined;
-  private lastPass = 0;
+  /** When the last pass that observed everything started. */
+  private lastFull = 0;
+  /** The next pass observes everything (the first, or the one after a failed pass). */
+  private fullNext = true;
+  /** What the triggers since the last pass named; 'all' once one named nothing. */
+  private pending: 'all' | { files: Set<string>; pods: Set<string> } | undefined;
 
   constructor(
     private readonly debounceMs: number,
@@ -13,23 +36,45 @@ export class PassScheduler {
   ) {}
 
   /** Something changed: a pass after the debounce, so a burst of events makes one pass. */
-  trigger(now: number): void {
+  trigger(now: number, scope?: TriggerScope): void {
     this.dirtySince ??= now;
+    if (scope === undefined) this.pending = 'all';
+    else if (this.pending !== 'all') {
+      this.pending ??= { files: new Set(), pods: new Set() };
+      for (const f of scope.files ?? []) this.pending.files.add(f);
+      for (const p of scope.pods ?? []) this.pending.pods.add(p);
+    }
   }
 
-  /** Look again at `at` (when a back-off ends). */
+  /** Look again at `at` (when a back-off ends, or a person asked): everything is observed then. */
   wakeAt(at: number): void {
     this.wakeTime = this.wakeTime === undefined ? at : Math.min(this.wakeTime, at);
   }
 
-  passStarted(now: number): void {
-    this.lastPass = now;
+  /** A pass starts now: what it must observe. */
+  passStarted(now: number): PassScope {
+    const full =
+      this.fullNext ||
+      now >= this.lastFull + this.resyncMs ||
+      (this.wakeTime !== undefined && this.wakeTime <= now) ||
+      this.pending === undefined || // due for no reason a trigger named: look at everything
+      this.pending === 'all';
+    const scope: PassScope = full ? 'all' : (this.pending as Exclude<typeof this.pending, 'all' | undefined>);
+    if (full) this.lastFull = now;
+    this.fullNext = false;
     this.dirtySince = undefined;
     this.wakeTime = undefined;
+    this.pending = undefined;
+    return scope;
+  }
+
+  /** The pass failed: the next one (due as before) observes everything. */
+  passFailed(): void {
+    this.fullNext = true;
   }
 
   dueAt(): number {
-    const due = [this.lastPass + this.resyncMs];
+    const due = [this.lastFull + this.resyncMs];
     if (this.dirtySince !== undefined) due.push(this.dirtySince + this.debounceMs);
     if (this.wakeTime !== undefined) due.push(this.wakeTime);
     return Math.min(...due);

@@ -22,6 +22,8 @@ import { createExecutor, type ExecuteDeps, type ExecuteResult, type Executor } f
 import { type Failures, failureKey, imageKey, podFingerprint, podKey, recordPass } from './failures.js';
 import { frozenPods } from './frozen.js';
 import { observe } from './observe.js';
+import { type ObservationMemo, observerFor } from './observe-delta.js';
+import type { PassScope } from './observe-scope.js';
 import {
   type Action,
   ANNOTATION,
@@ -73,6 +75,8 @@ export async function planOnce(
     failures?: Failures | ((seen: Seen) => Failures);
     /** Tasks still in progress (tasks.ts), taken before the host is observed. */
     inFlight?: Map<string, string>;
+    /** How the host is observed once the desired state is known (all of it by default). */
+    observe?(seen: { desired: DesiredState; loaded: LoadResult }): Promise<ObservedState>;
   } = {},
 ): Promise<PlanResult> {
   const read = o.loaded ?? (await loadManifests(dir, { lastGood: r.lastGood, now: r.now() }));
@@ -80,7 +84,7 @@ export async function planOnce(
   // What desired state could not build is reported with the files' problems (and kept as it runs).
   const unusable = (desired.unusable ?? []).map((u) => u.diagnostic);
   const loaded = { ...read, diagnostics: [...read.diagnostics, ...unusable] };
-  const observed = await observe(r.rt, r.store, r.host);
+  const observed = o.observe ? await o.observe({ desired, loaded }) : await observe(r.rt, r.store, r.host);
   const frozen = frozenPods(loaded, observed, desired);
   const failures = typeof o.failures === 'function' ? o.failures({ desired, observed }) : (o.failures ?? {});
   return {
@@ -155,8 +159,8 @@ export interface Pipelines {
 export function openPipelines(
   r: Reconciler,
   deps: Omit<ExecuteDeps, 'rt' | 'host'>,
-  /** A task ended: look again. */
-  onSettled?: () => void,
+  /** A task ended (its key: `pod/<name>`, `image/<ref>`): look again. */
+  onSettled?: (key: string) => void,
 ): Pipelines {
   const tasks = createTasks({ onSettled });
   return { tasks, executor: createExecutor({ ...deps, rt: r.rt, host: r.host }, tasks) };
@@ -169,6 +173,8 @@ export interface PassResult extends ApplyResult {
   containers?: ObservedContainer[];
   /** What the manifests asked for, as this pass read them (the daemon's prober). */
   desired?: DesiredState;
+  /** How many pods this pass read from the host, of how many there are (a daemon's scoped pass). */
+  observedPods?: { pods: number; of: number };
 }
 
 export interface PassOptions {
@@ -179,6 +185,12 @@ export interface PassOptions {
   startNothing?: boolean;
   /** Which actions may start (an apply's bound on how often one pod is started). */
   allow?(a: Action): boolean;
+  /**
+   * A daemon's observation kept between passes, and what this pass was asked to look at: with both,
+   * a scoped pass reads again only the pods its triggers and tasks touched (observe-delta.ts).
+   */
+  observation?: ObservationMemo;
+  scope?: PassScope;
 }
 
 /** One pass: record what finished, plan around what is in progress, start the rest, write status. */
@@ -187,11 +199,16 @@ export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassO
   const inFlight = p.tasks.inFlight();
   const orphans = await reapOrphans(r.rt); // bundles a killed berth left half made or half removed
   await sweepPostStartMarks(postStartDir(r.rt.paths)).catch(() => undefined); // a killed berth's hooks: tried again next pass
-  await sweepOrphanHolders(r.host.pods, recordedHolderPid).catch(() => undefined); // pidns holders never recorded
+  const memo = o.observation;
+  // pidns holders a killed berth never recorded: a listing of every pod's home, so only on a pass
+  // that looks at every pod (a stray holder changes nothing planned; it goes at the next full pass).
+  if (!memo?.last || o.scope === undefined || o.scope === 'all')
+    await sweepOrphanHolders(r.host.pods, recordedHolderPid).catch(() => undefined);
   let failures = r.status.read()?.failures ?? {};
   const last = await planOnce(r, dir, {
     loaded: o.loaded,
     inFlight,
+    ...(memo ? { observe: observerFor(r, memo, o.scope, { inFlight: [...inFlight.keys()], finished }) } : {}),
     failures: (seen) => {
       const fingerprint = (pod: string) => {
         const d = seen.desired.pods.find((x) => x.name === pod);
@@ -228,6 +245,7 @@ export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassO
     started,
     containers: last.observed.containers,
     desired: last.desired,
+    ...(memo?.read ? { observedPods: memo.read } : {}),
   };
 }
 

@@ -8,11 +8,11 @@ import { healthPath } from '../health/health-file.js';
 import { describeImage } from '../images/describe.js';
 import { identifyBadRecords } from '../runtime/bad-record-identity.js';
 import { containerStatus, type RuntimeDeps } from '../runtime/containers.js';
-import { type BadRecord, readRecordsReport } from '../runtime/record.js';
+import { type BadRecord, type ContainerRecord, readRecordsReport } from '../runtime/record.js';
 import { chainIds } from '../snapshot/chain.js';
 import type { HostLayout } from './desired.js';
 import { observeHealth } from './observe-health.js';
-import type { ObservedState } from './plan.js';
+import type { ObservedContainer, ObservedState } from './plan.js';
 import { type PodView, podViews } from './pod-views.js';
 import { observeSandboxes } from './pods.js';
 import { isPostStartRunning, markedIds, postStartDir } from './post-start-marks.js';
@@ -34,7 +34,7 @@ async function isUnpacked(rt: RuntimeDeps, store: ContentStore, image: ImageReco
 }
 
 /** Containers with unreadable records, their pod taken from the name (`<pod>_<container>`). */
-function observeBadRecords(
+export function observeBadRecords(
   rt: RuntimeDeps,
   bad: readonly BadRecord[],
 ): NonNullable<ObservedState['badRecords']> {
@@ -44,17 +44,28 @@ function observeBadRecords(
   });
 }
 
-export async function observe(
+/** The store's images: what is wholly unpacked, what is named but not, and when each was pulled. */
+export async function observeImages(
   rt: RuntimeDeps,
   store: ContentStore,
-  host: HostLayout,
-): Promise<ObservedState> {
-  // Records are read once a pass (the containers and the bad ones alike), through the daemon's cache.
-  const { records, bad } = readRecordsReport(rt.paths.containers, rt.fileCache);
-  const [images, sandboxes] = await Promise.all([store.listImages(), observeSandboxes(host, rt.fileCache)]);
+): Promise<Pick<ObservedState, 'images' | 'pulledAt' | 'notUnpacked'>> {
+  const images = await store.listImages();
+  const unpacked = await Promise.all(images.map((i) => isUnpacked(rt, store, i)));
+  return {
+    images: new Map(images.filter((_, n) => unpacked[n]).map((i) => [i.name, i.target.digest])),
+    pulledAt: new Map(images.map((i) => [i.name, Date.parse(i.pulledAt) || 0])),
+    notUnpacked: new Set(images.filter((_, n) => !unpacked[n]).map((i) => i.name)),
+  };
+}
+
+/** The containers of `records` with their live state. */
+export async function observeContainers(
+  rt: RuntimeDeps,
+  records: readonly ContainerRecord[],
+): Promise<ObservedContainer[]> {
   const marks = postStartDir(rt.paths);
   const marked = markedIds(marks);
-  const containers = await Promise.all(
+  return Promise.all(
     records.map(async (r) => {
       const s = await containerStatus(rt, r);
       const hooked = s.state === 'running' && marked.has(r.id) && isPostStartRunning(marks, r.id);
@@ -72,12 +83,22 @@ export async function observe(
       };
     }),
   );
-  const unpacked = await Promise.all(images.map((i) => isUnpacked(rt, store, i)));
+}
+
+export async function observe(
+  rt: RuntimeDeps,
+  store: ContentStore,
+  host: HostLayout,
+): Promise<ObservedState> {
+  // Records are read once a pass (the containers and the bad ones alike), through the daemon's cache.
+  const { records, bad } = readRecordsReport(rt.paths.containers, rt.fileCache);
+  const [images, sandboxes] = await Promise.all([
+    observeImages(rt, store),
+    observeSandboxes(host, rt.fileCache),
+  ]);
   const observed: ObservedState = {
-    images: new Map(images.filter((_, n) => unpacked[n]).map((i) => [i.name, i.target.digest])),
-    pulledAt: new Map(images.map((i) => [i.name, Date.parse(i.pulledAt) || 0])),
-    notUnpacked: new Set(images.filter((_, n) => !unpacked[n]).map((i) => i.name)),
-    containers,
+    ...images,
+    containers: await observeContainers(rt, records),
     sandboxes,
     badRecords: observeBadRecords(rt, bad),
     ...(host.health ? { health: observeHealth(host.health) } : {}),

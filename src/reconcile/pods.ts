@@ -161,18 +161,32 @@ export async function observeSandboxes(
   host: HostLayout,
   cache?: FileCache,
 ): Promise<Map<string, ObservedSandbox>> {
+  return (await observeSandboxesWhere(host, cache)).sandboxes;
+}
+
+/**
+ * The name of every pod with anything of its own on the host, and the sandboxes of those `only`
+ * accepts (all without it): a daemon's pass reads again only the pods its triggers touched.
+ */
+export async function observeSandboxesWhere(
+  host: HostLayout,
+  cache?: FileCache,
+  only?: (name: string) => boolean,
+): Promise<{ names: string[]; sandboxes: Map<string, ObservedSandbox> }> {
   const netnsEntries = new Map(
     listEntries(host.netns)
       .filter((e) => e.name.startsWith('pod-'))
       .map((e) => [e.name.slice(4), e]),
   );
   const names = [...new Set([...netnsEntries.keys(), ...list(host.pods)])];
+  const out = new Map<string, ObservedSandbox>();
+  const read = only ? names.filter(only) : names;
+  if (read.length === 0) return { names, sandboxes: out }; // mountinfo unread
   const mounted = await mountPoints();
   const realNetns = resolved(host.netns);
   // Only the attachments there are read (most pods of a host without a network have none).
   const attachments = host.attachments ? new Set(list(host.attachments)) : undefined;
-  const out = new Map<string, ObservedSandbox>();
-  for (const name of names) {
+  for (const name of read) {
     const home = join(host.pods, name);
     const files = new Set(list(home)); // one listing: only what is there is opened
     const volumes: Record<string, boolean> = {};
@@ -215,5 +229,5 @@ export async function observeSandboxes(
         : {}),
     });
   }
-  return out;
+  return { names, sandboxes: out };
 }

@@ -38,6 +38,8 @@ export interface BadRecord {
 export interface RecordsRead {
   records: ContainerRecord[];
   bad: BadRecord[];
+  /** The ids `skip` left unread (a daemon's pass reuses what it last saw of them). */
+  skipped?: string[];
 }
 
 export async function writeRecord(file: string, record: ContainerRecord): Promise<void> {
@@ -74,7 +76,11 @@ function parseRecord(id: string, text: string): { record: ContainerRecord } | { 
  * Every container's record, and those that could not be read (synchronous: every pass does this).
  * With `cache` (a long-lived process's), a record unchanged since it was last read is not parsed again.
  */
-export function readRecordsReport(containersDir: string, cache?: FileCache): RecordsRead {
+export function readRecordsReport(
+  containersDir: string,
+  cache?: FileCache,
+  skip?: (id: string) => boolean,
+): RecordsRead {
   let names: string[];
   try {
     names = readdirSync(containersDir);
@@ -84,8 +90,13 @@ export function readRecordsReport(containersDir: string, cache?: FileCache): Rec
   }
   const records: ContainerRecord[] = [];
   const bad: BadRecord[] = [];
+  const skipped: string[] = [];
   for (const id of names) {
     if (!/^[a-f0-9]{32}$/.test(id)) continue;
+    if (skip?.(id)) {
+      skipped.push(id);
+      continue;
+    }
     const path = join(containersDir, id, 'container.json');
     let parsed: ReturnType<typeof parseRecord> | undefined;
     try {
@@ -103,7 +114,7 @@ export function readRecordsReport(containersDir: string, cache?: FileCache): Rec
     else records.push(parsed.record);
   }
   records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  return { records, bad };
+  return skip ? { records, bad, skipped } : { records, bad };
 }
 
 /** Every container's usable record (bad ones skipped: see readRecordsReport). */

@@ -121,9 +121,18 @@ describe.skipIf(skip)('daemon', () => {
     const { left, leaked } = await cleanUpHost({
       berth,
       work,
-      folders: ['manifests', 'current', 'saves', 'noop', 'api', 'init', 'backoff', 'refresh'].map((n) =>
-        join(work, n),
-      ),
+      folders: [
+        'manifests',
+        'current',
+        'saves',
+        'noop',
+        'api',
+        'init',
+        'backoff',
+        'stats',
+        'scoped',
+        'refresh',
+      ].map((n) => join(work, n)),
     });
     await registry?.stop();
     await layout?.cleanup();
@@ -403,7 +412,8 @@ describe.skipIf(skip)('daemon', () => {
     await until('st runs', () => running('st'));
     // Every pass is one line: its time (GET /v1/status has the last one's), actions, plans, the containers
     // it saw, CPU. A pass's line comes at its end, after the container it started runs.
-    const line = /^(\S+) pass: (\d+) action\(s\), (\d+) plan\(s\), (\d+) container\(s\), \d+\.\d ms CPU$/;
+    const line =
+      /^(\S+) pass: (\d+) action\(s\), (\d+) plan\(s\), (\d+) container\(s\), (\d+)\/(\d+) pod\(s\) observed, \d+\.\d ms CPU$/;
     const reported = async () => {
       const lastPass = (
         await api<{ lastPass: { at: string; done: number; failed: number } | null }>('GET', '/v1/status')
@@ -437,6 +447,7 @@ describe.skipIf(skip)('daemon', () => {
       return applied !== undefined && Date.parse(applied[1] as string) >= asked;
     });
     expect(applied?.slice(2, 5)).toEqual(['0', '1', '1']); // nothing to do, one plan, one container seen
+    expect(applied?.[5]).toBe(applied?.[6]); // asked for by a person: every pod on the host read again
     const viaCli = await berth('apply', dir, '-o', 'json');
     expect(await stop('SIGTERM')).toBe(0);
     const local = await berth('apply', dir, '-o', 'json');
@@ -449,6 +460,57 @@ describe.skipIf(skip)('daemon', () => {
     await rm(join(dir, 'st.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
   }, 60_000);
+
+  it('a dropped file is observed alone: its passes read its pod only, an apply asked for reads every pod', async () => {
+    const dir = join(work, 'scoped');
+    await mkdir(dir);
+    for (const name of ['sa', 'sb', 'sc']) await writeFile(join(dir, `${name}.yaml`), pod(name));
+    const d = start(dir, '600', '--stats'); // no resync meanwhile: each pass below is one the test caused
+    let log = '';
+    d.stdout?.on('data', (c: Buffer) => {
+      log += c.toString();
+    });
+    const line =
+      /^\S+ pass: (\d+) action\(s\), \d+ plan\(s\), \d+ container\(s\), (\d+)\/(\d+) pod\(s\) observed, /;
+    const passes = () =>
+      log
+        .split('\n')
+        .map((l) => line.exec(l))
+        .filter((m) => m !== null)
+        .map((m) => m.slice(1).map(Number));
+    for (const name of ['sa', 'sb', 'sc']) await until(`${name} runs`, () => running(name));
+    // Settled: an apply asked for waits for its pass (which reads every pod) and the tasks it started.
+    // Pods of the host: these three, and what earlier tests left of theirs (the same --root).
+    const before = passes().length;
+    await api('POST', '/v1/apply');
+    let host = 0;
+    await until('the applied pass is logged', async () => {
+      host =
+        passes()
+          .slice(before)
+          .find(([, read, of]) => read === of && (of ?? 0) >= 3)?.[2] ?? 0;
+      return host > 0;
+    });
+    const mark = passes().length;
+    await writeFile(join(dir, 'sd.yaml'), pod('sd'));
+    await until('sd runs', () => running('sd'));
+    // The drop's pass (sd has nothing on the host yet: no pod read), then its task's end (sd alone).
+    await until('the pass after sd started is logged', async () =>
+      passes()
+        .slice(mark)
+        .some(([done, , of]) => (done ?? 0) > 0 && of === host + 1),
+    );
+    const since = passes().slice(mark);
+    expect(since.filter(([, read]) => (read ?? 0) > 1)).toEqual([]);
+    expect(since.at(-1)).toEqual([2, 1, host + 1]); // its setup and its container; one pod read again
+    const asked = passes().length;
+    await api('POST', '/v1/apply');
+    await until('the applied pass is logged', async () => passes().length > asked);
+    expect(passes()[asked]).toEqual([0, host + 1, host + 1]);
+    expect(await stop('SIGTERM')).toBe(0);
+    for (const name of ['sa', 'sb', 'sc', 'sd']) await rm(join(dir, `${name}.yaml`));
+    expect((await berth('apply', dir)).code).toBe(0);
+  }, 90_000);
 
   it('an Image with pullPolicy Always is pulled again every alwaysRefreshSeconds: a moved tag is followed without an edit', async () => {
     const dir = join(work, 'refresh');

@@ -24,3 +24,75 @@ describe('pass scheduling', () => {
     expect(s.dueAt()).toBe(12_000);
   });
 });
+
+describe('what a pass observes', () => {
+  const files = (...f: string[]) => ({ files: new Set(f), pods: new Set<string>() });
+
+  it('the first pass observes everything; one a file triggered, only that file', () => {
+    const s = new PassScheduler(50, 30_000);
+    expect(s.passStarted(1000)).toBe('all');
+    s.trigger(2000, { files: ['/m/web.yaml'] });
+    s.trigger(2010, { files: ['/m/db.yaml'] });
+    s.trigger(2020, { pods: ['api'] }); // a task ended
+    expect(s.dueAt()).toBe(2050);
+    expect(s.passStarted(2050)).toEqual({
+      files: new Set(['/m/web.yaml', '/m/db.yaml']),
+      pods: new Set(['api']),
+    });
+  });
+
+  it('a trigger that names nothing (a container exit) makes the pass observe everything', () => {
+    const s = new PassScheduler(50, 30_000);
+    s.passStarted(0);
+    s.trigger(100, { files: ['/m/web.yaml'] });
+    s.trigger(110);
+    s.trigger(120, { files: ['/m/db.yaml'] });
+    expect(s.passStarted(150)).toBe('all');
+    s.trigger(200, { files: ['/m/db.yaml'] });
+    expect(s.passStarted(250)).toEqual(files('/m/db.yaml'));
+  });
+
+  it('a back-off end or an apply asked for (wakeAt) observes everything', () => {
+    const s = new PassScheduler(50, 30_000);
+    s.passStarted(0);
+    s.trigger(100, { files: ['/m/web.yaml'] });
+    s.wakeAt(120);
+    expect(s.dueAt()).toBe(120);
+    expect(s.passStarted(120)).toBe('all');
+    s.wakeAt(10_000); // not reached yet: the file's pass stays scoped
+    s.trigger(200, { files: ['/m/web.yaml'] });
+    expect(s.passStarted(250)).toEqual(files('/m/web.yaml'));
+  });
+
+  it('scoped passes never postpone the resync: everything is observed resyncMs after the last full pass', () => {
+    const s = new PassScheduler(50, 1000);
+    expect(s.passStarted(0)).toBe('all');
+    for (let t = 100; t < 1000; t += 100) {
+      s.trigger(t, { files: ['/m/web.yaml'] });
+      expect(s.dueAt()).toBe(t + 50);
+      expect(s.passStarted(t + 50)).toEqual(files('/m/web.yaml'));
+    }
+    expect(s.dueAt()).toBe(1000); // from the full pass at 0, not from the scoped one at 950
+    s.trigger(990, { files: ['/m/web.yaml'] });
+    expect(s.passStarted(1000)).toBe('all');
+    expect(s.dueAt()).toBe(2000);
+  });
+
+  it('after a failed pass the next observes everything, due as it would have been', () => {
+    const s = new PassScheduler(50, 30_000);
+    s.passStarted(0);
+    s.trigger(100, { files: ['/m/web.yaml'] });
+    expect(s.passStarted(150)).toEqual(files('/m/web.yaml'));
+    s.passFailed();
+    expect(s.dueAt()).toBe(30_000);
+    s.trigger(200, { files: ['/m/web.yaml'] });
+    expect(s.passStarted(250)).toBe('all');
+    expect(s.dueAt()).toBe(30_250);
+  });
+
+  it('a pass due with no trigger pending observes everything', () => {
+    const s = new PassScheduler(50, 30_000);
+    s.passStarted(0);
+    expect(s.passStarted(29_999)).toBe('all'); // a timer a moment early: no scope was named, so all
+  });
+});

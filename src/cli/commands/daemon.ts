@@ -25,6 +25,10 @@ import { VERSION } from '../version.js';
 /** While converging: the start timeout is extended this much by each ping (the unit's TimeoutStartSec). */
 const START_EXTEND_USEC = 90_000_000;
 
+/** `3/300 pod(s) observed, `: how much of the host a pass read again (every pod on a full pass). */
+const observedText = (o: { pods: number; of: number } | undefined) =>
+  o ? `${o.pods}/${o.of} pod(s) observed, ` : '';
+
 export const daemonCommand: Command = {
   path: ['daemon'],
   summary:
@@ -34,7 +38,7 @@ export const daemonCommand: Command = {
   flags: [
     ['--manifests DIR', 'the folder to watch (default /etc/berth/manifests)'],
     ['--resync S', 'seconds between passes when nothing happens (default 30)'],
-    ['--stats', 'one line per pass: actions taken, containers seen, CPU used'],
+    ['--stats', 'one line per pass: actions taken, containers seen, pods read again, CPU used'],
   ],
   args: [0, 0],
   async run(ctx, { values }) {
@@ -184,7 +188,7 @@ export const daemonCommand: Command = {
           // Stamped with the pass's own time, the one GET /v1/status gives as lastPass.at.
           log.write(
             'info',
-            `${at} pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${(result.containers ?? []).length} container(s), ${cpuMs.toFixed(1)} ms CPU`,
+            `${at} pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${(result.containers ?? []).length} container(s), ${observedText(result.observedPods)}${cpuMs.toFixed(1)} ms CPU`,
           );
         }
         // Diagnostics once per change, not on every pass.
