@@ -14,6 +14,8 @@ import { failureKey } from '../../reconcile/failures.js';
 import { holdContainerLog, lookAtContainerLogs } from '../../runtime/log-look.js';
 import { LOG_FILE_NAME } from '../../runtime/paths.js';
 import { parseCount } from '../../runtime/quantity.js';
+import { SpawnHelper } from '../../runtime/spawn-helper.js';
+import { useSpawnHelper } from '../../runtime/tool.js';
 import type { Command } from '../command.js';
 import { openDaemonMetrics } from '../daemon-metrics.js';
 import { emitImageGcEvents, formatImageGc, runImageGc } from '../image-gc.js';
@@ -127,6 +129,11 @@ export const daemonCommand: Command = {
       ...(r.host.attachments ? { attachments: r.host.attachments } : {}),
       onError: (err) => fail(`probing: ${formatErrorLine(err)}`),
     });
+    // runc, mount, iptables… run through a small helper started now, while the daemon is small
+    // (runtime/spawn-helper.ts: a fork from the daemon costs more as its pods add up).
+    const spawnHelper = new SpawnHelper();
+    spawnHelper.pid();
+    useSpawnHelper(spawnHelper);
     const running = runDaemon(r, {
       onTrigger: (trigger) => {
         askForPass = trigger;
@@ -215,6 +222,8 @@ export const daemonCommand: Command = {
     notifier?.notify({ STATUS: 'stopped; containers keep running' });
     await notifier?.flush();
     await claim.release();
+    useSpawnHelper(undefined);
+    await spawnHelper.stop();
     info('stopped; containers keep running');
     return 0;
   },
