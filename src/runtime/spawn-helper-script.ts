@@ -5,6 +5,12 @@
 // `why` is null, "timeout" or "maxBuffer" (the child was killed), or `{"id", "error", "errno"}`
 // when argv could not be started. Requests run side by side (one thread each).
 //
+// A request with `"handshake": {"env": {...}}` starts conmon's way (conmon.ts): in a new session,
+// stdout to /dev/null, a sync pipe whose write end's number is in _OCI_SYNCPIPE, and answers as
+// soon as the sync pipe holds a `{...}` line, or 100 ms after a non-zero exit, or at the deadline
+// (`why: "timeout"`; the caller kills what it started, by pid, as it knows what is its own):
+// `{"id", "pid", "code", "sync", "stderr", "why"}`. The child is reaped in the background.
+//
 // Why python: its subprocess forks with vfork, and its resident size is ~10 MB whatever the
 // daemon's, so a spawn costs the same at 10 pods as at 300 (a fork from Node copies the page
 // tables of the whole daemon). A line that is not a well-formed request ends the helper (exit 2):
@@ -65,12 +71,62 @@ def run(req):
     rc = p.returncode
     reply({'id': rid, 'pid': p.pid, 'code': rc if rc >= 0 else None, 'signal': -rc if rc < 0 else None,
            'stdout': so.decode('utf-8', 'replace'), 'stderr': se.decode('utf-8', 'replace'), 'why': why})
+def replied(sync):
+    return any(l.strip().startswith('{') and l.strip().endswith('}') for l in sync.split('\n'))
+def handshake(req):
+    rid = req['id']
+    r, w = os.pipe()
+    env = dict(os.environ)
+    env.update(req['handshake']['env'])
+    env['_OCI_SYNCPIPE'] = str(w)
+    try:
+        p = subprocess.Popen(req['argv'], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, cwd=req['cwd'], close_fds=True, pass_fds=(w,),
+                             env=env, start_new_session=True)
+    except (OSError, ValueError) as e:
+        os.close(r)
+        reply({'id': rid, 'error': str(e), 'errno': getattr(e, 'errno', None)})
+        return
+    finally:
+        os.close(w)
+    deadline = time.monotonic() + req['timeoutMs'] / 1000
+    efd = p.stderr.fileno()
+    bufs = {r: bytearray(), efd: bytearray()}
+    sel = selectors.DefaultSelector()
+    for fd in bufs:
+        sel.register(fd, selectors.EVENT_READ)
+    why = None
+    failed_at = None
+    while not replied(bufs[r].decode('utf-8', 'replace')):
+        now = time.monotonic()
+        if failed_at is None and p.poll() is not None and p.returncode != 0:
+            failed_at = now
+        if failed_at is not None and now - failed_at >= 0.1:
+            break
+        if now >= deadline:
+            why = 'timeout'
+            break
+        for key, _ in sel.select(min(deadline - now, 0.05)):
+            chunk = os.read(key.fd, 1 << 16)
+            if not chunk:
+                sel.unregister(key.fd)
+            elif len(bufs[key.fd]) < (1 << 20):
+                bufs[key.fd] += chunk
+    sel.close()
+    os.close(r)
+    p.stderr.close()
+    reply({'id': rid, 'pid': p.pid, 'code': p.poll(), 'sync': bufs[r].decode('utf-8', 'replace'),
+           'stderr': bufs[efd].decode('utf-8', 'replace'), 'why': why})
+    p.wait()
 def valid(req):
     return (isinstance(req, dict) and isinstance(req.get('id'), int)
             and isinstance(req.get('argv'), list) and len(req['argv']) > 0
             and all(isinstance(a, str) for a in req['argv'])
             and (req.get('cwd') is None or isinstance(req['cwd'], str))
-            and isinstance(req.get('timeoutMs'), (int, float)) and req['timeoutMs'] > 0)
+            and isinstance(req.get('timeoutMs'), (int, float)) and req['timeoutMs'] > 0
+            and (req.get('handshake') is None or (isinstance(req['handshake'], dict)
+                 and isinstance(req['handshake'].get('env'), dict)
+                 and all(isinstance(k, str) and isinstance(v, str) for k, v in req['handshake']['env'].items()))))
 for line in sys.stdin.buffer:
     try:
         req = json.loads(line)
@@ -78,5 +134,6 @@ for line in sys.stdin.buffer:
         sys.exit(2)
     if not valid(req):
         sys.exit(2)
-    threading.Thread(target=run, args=(req,), daemon=True).start()
+    work = handshake if req.get('handshake') is not None else run
+    threading.Thread(target=work, args=(req,), daemon=True).start()
 `;

@@ -29,8 +29,18 @@ export interface SpawnOutcome {
   why: null | 'timeout' | 'maxBuffer';
 }
 
+/** What a conmon-style start reported (spawn-helper-script.ts): its sync pipe's text so far. */
+export interface HandshakeOutcome {
+  pid: number;
+  /** The exit code of the process started, null while it runs. */
+  code: number | null;
+  sync: string;
+  stderr: string;
+  why: null | 'timeout';
+}
+
 interface Pending {
-  resolve(o: SpawnOutcome): void;
+  resolve(o: SpawnOutcome & HandshakeOutcome): void;
   reject(err: Error): void;
 }
 
@@ -48,6 +58,18 @@ export class SpawnHelper {
   }
 
   run(req: SpawnRequest): Promise<SpawnOutcome> {
+    return this.send(req);
+  }
+
+  /** Starts argv conmon's way (a new session, a sync pipe) and answers once it reported. */
+  handshake(req: SpawnRequest & { env: Record<string, string> }): Promise<HandshakeOutcome> {
+    const { env, ...rest } = req;
+    return this.send({ ...rest, handshake: { env } });
+  }
+
+  private send(
+    req: SpawnRequest & { handshake?: { env: Record<string, string> } },
+  ): Promise<SpawnOutcome & HandshakeOutcome> {
     if (this.stopped) return Promise.reject(helperError('the spawn helper was stopped'));
     if (req.argv.length === 0) return Promise.reject(helperError('nothing to run'));
     const child = this.ensure();
@@ -56,7 +78,7 @@ export class SpawnHelper {
       this.pending.set(id, { resolve, reject });
       child.ref();
       child.stdin.write(
-        `${JSON.stringify({ id, argv: req.argv, cwd: req.cwd ?? null, timeoutMs: req.timeoutMs })}\n`,
+        `${JSON.stringify({ id, argv: req.argv, cwd: req.cwd ?? null, timeoutMs: req.timeoutMs, handshake: req.handshake ?? null })}\n`,
       );
     });
   }
@@ -67,6 +89,7 @@ export class SpawnHelper {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise((res) => child.once('exit', res));
+    child.ref(); // an unref'd child would let this process exit before the helper is reaped
     child.stdin.end();
     await gone;
   }
@@ -102,7 +125,8 @@ export class SpawnHelper {
   }
 
   private settle(line: string): void {
-    const msg = JSON.parse(line) as { id: number; error?: string; errno?: number | null } & SpawnOutcome;
+    const msg = JSON.parse(line) as { id: number; error?: string; errno?: number | null } & SpawnOutcome &
+      HandshakeOutcome;
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);

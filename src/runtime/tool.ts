@@ -20,6 +20,11 @@ export function useSpawnHelper(h: SpawnHelper | undefined): void {
   helper = h;
 }
 
+/** The helper runTool goes through now, if any (conmon.ts starts conmon through it too). */
+export function spawnHelperInUse(): SpawnHelper | undefined {
+  return helper;
+}
+
 export function runTool(
   cmd: string,
   args: string[],

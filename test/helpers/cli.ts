@@ -72,9 +72,9 @@ export function runBerth(args: string[], env: Record<string, string> = {}): Prom
 }
 
 /** Start the CLI and hand back the child, for tests that kill it mid-work. */
-export function spawnBerth(args: string[]) {
+export function spawnBerth(args: string[], env: Record<string, string> = {}) {
   return spawn(process.execPath, [CLI, ...withTestConfig(args)], {
-    env: testEnv(),
+    env: testEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -109,6 +109,34 @@ describe.skipIf(skip)('spawn helper', () => {
     expect((await slow).code).toBe(0);
   });
 
+  it('starts conmon’s way: answers on the sync pipe’s report, on a failed exit, or at the deadline', async () => {
+    const h = start();
+    // A stand-in for conmon: reports on the fd named in _OCI_SYNCPIPE, in a session of its own.
+    const reported = await h.handshake({
+      argv: ['sh', '-c', 'echo \'{"data": 42}\' >&$_OCI_SYNCPIPE; exec sleep 30'],
+      timeoutMs: 10_000,
+      env: { _OCI_SYNCPIPE: '3' },
+    });
+    expect(reported.sync).toBe('{"data": 42}\n');
+    expect(reported.why).toBe(null);
+    expect(reported.code).toBe(null); // still running: the caller's monitor, not ours to wait for
+    const stat = readFileSync(`/proc/${reported.pid}/stat`, 'utf8');
+    expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3])).toBe(reported.pid); // its own session
+    process.kill(reported.pid, 'SIGKILL'); // the stand-in this test started
+    const failed = await h.handshake({
+      argv: ['sh', '-c', 'echo no runtime >&2; exit 1'],
+      timeoutMs: 10_000,
+      env: {},
+    });
+    expect(failed).toMatchObject({ code: 1, sync: '', stderr: 'no runtime\n', why: null });
+    const t0 = Date.now();
+    const silent = await h.handshake({ argv: ['sleep', '30'], timeoutMs: 300, env: {} });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(silent).toMatchObject({ code: null, sync: '', why: 'timeout' });
+    expect(isProcessAlive(silent.pid)).toBe(true); // the caller kills what it started, by pid
+    process.kill(silent.pid, 'SIGKILL');
+  });
+
   it('a killed helper fails the requests under way, and the next request starts a new one', async () => {
     const h = start();
     const first = h.pid();
