@@ -15,7 +15,7 @@ import { holdContainerLog, lookAtContainerLogs } from '../../runtime/log-look.js
 import { LOG_FILE_NAME } from '../../runtime/paths.js';
 import { parseCount } from '../../runtime/quantity.js';
 import { SpawnHelper } from '../../runtime/spawn-helper.js';
-import { useSpawnHelper } from '../../runtime/tool.js';
+import { findOnPath, useSpawnHelper } from '../../runtime/tool.js';
 import type { Command } from '../command.js';
 import { openDaemonMetrics } from '../daemon-metrics.js';
 import { emitImageGcEvents, formatImageGc, runImageGc } from '../image-gc.js';
@@ -129,10 +129,12 @@ export const daemonCommand: Command = {
       ...(r.host.attachments ? { attachments: r.host.attachments } : {}),
       onError: (err) => fail(`probing: ${formatErrorLine(err)}`),
     });
-    // runc, mount, iptables… run through a small helper started now, while the daemon is small
-    // (runtime/spawn-helper.ts: a fork from the daemon costs more as its pods add up).
-    const spawnHelper = new SpawnHelper();
-    spawnHelper.pid();
+    // runc, conmon, mount, iptables… run through a small helper started now, while the daemon is
+    // small (runtime/spawn-helper.ts: a fork from the daemon costs more as its pods add up). Without
+    // python3 (which unpacking needs anyway), the daemon forks them itself as before.
+    const python = findOnPath('python3');
+    const spawnHelper = python.includes('/') ? new SpawnHelper(python) : undefined;
+    spawnHelper?.pid();
     useSpawnHelper(spawnHelper);
     const running = runDaemon(r, {
       onTrigger: (trigger) => {
@@ -223,7 +225,7 @@ export const daemonCommand: Command = {
     await notifier?.flush();
     await claim.release();
     useSpawnHelper(undefined);
-    await spawnHelper.stop();
+    await spawnHelper?.stop();
     info('stopped; containers keep running');
     return 0;
   },
