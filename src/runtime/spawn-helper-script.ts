@@ -118,12 +118,18 @@ def handshake(req):
     reply({'id': rid, 'pid': p.pid, 'code': p.poll(), 'sync': bufs[r].decode('utf-8', 'replace'),
            'stderr': bufs[efd].decode('utf-8', 'replace'), 'why': why})
     p.wait()
+def guarded(work, req):
+    # Whatever fails, the request is answered (an answer after the first is ignored by the daemon).
+    try:
+        work(req)
+    except Exception as e:
+        reply({'id': req['id'], 'error': 'spawn helper: %r' % (e,), 'errno': None})
 def valid(req):
     return (isinstance(req, dict) and isinstance(req.get('id'), int)
             and isinstance(req.get('argv'), list) and len(req['argv']) > 0
             and all(isinstance(a, str) for a in req['argv'])
             and (req.get('cwd') is None or isinstance(req['cwd'], str))
-            and isinstance(req.get('timeoutMs'), (int, float)) and req['timeoutMs'] > 0
+            and isinstance(req.get('timeoutMs'), (int, float)) and 0 < req['timeoutMs'] <= 86400000
             and (req.get('handshake') is None or (isinstance(req['handshake'], dict)
                  and isinstance(req['handshake'].get('env'), dict)
                  and all(isinstance(k, str) and isinstance(v, str) for k, v in req['handshake']['env'].items()))))
@@ -135,5 +141,5 @@ for line in sys.stdin.buffer:
     if not valid(req):
         sys.exit(2)
     work = handshake if req.get('handshake') is not None else run
-    threading.Thread(target=work, args=(req,), daemon=True).start()
+    threading.Thread(target=guarded, args=(work, req), daemon=True).start()
 `;

@@ -125,7 +125,14 @@ export class SpawnHelper {
   }
 
   private settle(line: string): void {
-    const msg = JSON.parse(line) as { id: number; error?: string; errno?: number | null } & SpawnOutcome &
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      this.child?.kill('SIGKILL'); // not our helper's words: its 'exit' fails what is under way
+      return;
+    }
+    const msg = parsed as { id: number; error?: string; errno?: number | null } & SpawnOutcome &
       HandshakeOutcome;
     const p = this.pending.get(msg.id);
     if (!p) return;

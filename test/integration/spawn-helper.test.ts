@@ -159,6 +159,8 @@ describe.skipIf(skip)('spawn helper', () => {
       'not json',
       '{"id":1,"argv":"sh -c id","timeoutMs":100}',
       '{"id":1,"argv":[],"timeoutMs":1}',
+      '{"id":1,"argv":["sleep","9"],"timeoutMs":1e308}',
+      '{"id":1,"argv":["id"],"timeoutMs":9,"handshake":{"env":{"A":1}}}',
     ]) {
       const child = spawn('python3', ['-I', '-c', SPAWN_HELPER_SCRIPT], {
         stdio: ['pipe', 'pipe', 'ignore'],
