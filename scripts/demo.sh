@@ -12,6 +12,8 @@ bash "$repo/scripts/setup.sh"
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
 reg_pid=""
 daemon_pid=""
+had_bridge=no
+ip link show berth0 >/dev/null 2>&1 && had_bridge=yes
 cleanup() {
   set +e
   [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
@@ -22,6 +24,8 @@ cleanup() {
   for c in demo-web; do
     command berth --root "$work/root" --state "$work/state" container rm --force "$c" >/dev/null 2>&1
   done
+  # berth keeps a network's bridge and rules after its last pod; the demo takes away the one it made.
+  [ "$had_bridge" = no ] && command berth --root "$work/root" --state "$work/state" network rm berth >/dev/null 2>&1
   [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null
   rm -rf "$work"
 }

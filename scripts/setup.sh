@@ -4,7 +4,8 @@
 #   - Debian packages: runc, conmon, CNI plugins and iptables (pod networking), docker-registry, skopeo, umoci, busybox-static, …
 #   - Node 24 under /opt/berth/node when the host's Node is older (from the npm registry's `node`
 #     package, which ships the official binary)
-#   - npm dependencies, the TypeScript build, and a `berth` launcher in /usr/local/bin
+#   - npm dependencies, the TypeScript build (when the sources are newer than the bundle), and a
+#     `berth` launcher in /usr/local/bin
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -13,7 +14,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 PACKAGES=(runc conmon containernetworking-plugins iptables docker-registry skopeo umoci busybox-static
   curl pigz ca-certificates iproute2 util-linux e2fsprogs attr python3-minimal golang-github-containers-common
-  systemd-container catatonit libcap2-bin)
+  systemd-container catatonit libcap2-bin strace)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
@@ -50,13 +51,20 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     tail -20 /tmp/berth-npm-install.log >&2
     exit 1
   }
-  echo "$want" >"$stamp"
+  # The lock as npm left it (an npmrc such as this host's makes npm add entries to it), so the next
+  # run compares the same bytes and installs nothing.
+  sha256sum package-lock.json | cut -d' ' -f1 >"$stamp"
 fi
 
-log "building"
-npm run -s build
+# Built already when the bundle is newer than everything it is made from: a second run changes nothing.
+if [ ! -f dist/cli/berth.mjs ] ||
+  [ -n "$(find src scripts/bundle.mjs package.json package-lock.json tsconfig.json -newer dist/cli/berth.mjs -print -quit)" ]; then
+  log "building"
+  npm run -s build
+fi
 
-launcher=/usr/local/bin/berth
+# BERTH_LAUNCHER: where the launcher goes (a test puts it in a temp directory).
+launcher=${BERTH_LAUNCHER:-/usr/local/bin/berth}
 body="#!/bin/sh
 exec $(command -v node) $repo/dist/cli/berth.mjs \"\$@\""
 if [ ! -f "$launcher" ] || [ "$(cat "$launcher")" != "$body" ]; then

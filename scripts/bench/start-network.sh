@@ -15,7 +15,13 @@ network_cleanup_fn() {
     eval "iptables -t nat ${line/#-A/-D}" 2>/dev/null
     iptables -t nat -F "${line##*-j }" 2>/dev/null && iptables -t nat -X "${line##*-j }" 2>/dev/null
   done
+  # berth keeps its bridge and rules after the last container; network rm takes them away.
+  "${BN[@]}" network rm "$bench_net" >/dev/null 2>&1 || true
   ip link del "$bench_bridge" 2>/dev/null || true
+  # Whatever network rm could not reach (the root unmounted above): the rules by their comment.
+  iptables-save | awk -v c="berth network $bench_net\"" '/^\*/ { t = substr($0, 2) } index($0, c) && /^-A / { print t " " $0 }' |
+    while read -r table line; do eval "iptables -t $table ${line/#-A/-D}" 2>/dev/null; done
+  iptables -t nat -X "BERTH-MARK-$bench_bridge" 2>/dev/null || true
   ip link del cni-bench0 2>/dev/null || true
   rm -f "/run/berth-networks/locks/bridge-$(printf %s "$bench_bridge" | od -An -tx1 | tr -d ' \n').lock"
 }

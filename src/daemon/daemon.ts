@@ -47,7 +47,7 @@ export interface DaemonOptions {
    * pass in progress and none started by this one: the host is as the manifests say, or waits on
    * failures' back-offs).
    */
-  onPass?(result: PassResult, cpuMs: number, settled: boolean, wallMs: number): void;
+  onPass?(result: PassResult, cpuMs: number, settled: boolean, wallMs: number, at: string): void;
   /**
    * The loop is alive: called between passes, at least every `aliveMs` (systemd's watchdog). A
    * pass that hangs stops the calls.
@@ -193,7 +193,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
         // A task this pass started and that has already ended (a pull refused at once) is followed
         // by another pass, which plans on its outcome: settled only once a pass starts none.
         const settled = pipelines.tasks.size === 0 && pipelines.tasks.started === startedBefore;
-        o.onPass?.(result, cpuMs, settled, performance.now() - wallStart);
+        o.onPass?.(result, cpuMs, settled, performance.now() - wallStart, lastPass.at);
       } catch (err) {
         waiters.failPass(err);
         o.onError?.(err); // an unreadable folder, say: keep everything, try again later

@@ -74,6 +74,10 @@ export function createFileCache(o: { now?: () => number } = {}): FileCache {
     read<T>(path: string, parse: (text: string) => T): T | undefined {
       const readAt = now();
       const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+      // A FIFO (socket, device) planted there is never opened: it would block the pass forever.
+      // It fails as an unreadable file does (a directory still fails in readFileSync, as before).
+      if (st && !st.isFile() && !st.isDirectory())
+        throw Object.assign(new Error(`${path}: not a regular file`), { code: 'EINVAL' });
       if (!st) {
         entries.delete(path);
         return undefined;

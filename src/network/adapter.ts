@@ -2,9 +2,11 @@
 // it off. attach = DEL of anything a killed attempt left, then ADD through the CNI chain
 // (conflist.ts, cni-exec.ts), the address and ports recorded (attachments.ts), every holder's
 // /etc/hosts rewritten (names follow pods without restarts); detach = DEL with the recorded
-// result, the record gone, names rewritten, and the bridge with its rules removed once no veth is
-// left on it (host-rules.ts). The network's own rules are read and made beside the chain's first
-// plugin, and removed beside the DEL of the bridge's last pod: no plugin reads them.
+// result, the record gone, names rewritten. The bridge and the network's own rules (host-rules.ts)
+// are made with the first pod and kept after the last, as podman and the kubelet's bridge CNI keep
+// theirs (making and removing them was a third of a lone pod's network cost); remove (`berth
+// network rm`) takes them away when nothing is on the bridge. The rules are read and made beside
+// the chain's first plugin (the bridge plugin does not read them; portmap waits for them).
 //
 // Invariants: attach and detach of one bridge run one at a time on the host (a lock under
 // /run/berth-networks taken by every berth root using that bridge), so a bridge is never removed
@@ -29,18 +31,15 @@ import {
   addressesOf,
   addressOf,
   type CniResult,
-  hostVethsOf,
   pluginChain,
   pluginInput,
   portmapChainOf,
 } from './conflist.js';
 import {
   ensureNetworkRules,
-  isLastOnBridge,
   prepareBridge,
   readSnapshots,
-  removeIdleBridge,
-  removeNetworkRules,
+  removeIdleNetwork,
   ruleFamilies,
 } from './host-rules.js';
 import { rewriteInPlaceSync } from './hosts-file.js';
@@ -70,6 +69,11 @@ export interface NetworkAdapter {
   attach(req: AttachRequest): Promise<Attachment>;
   detach(key: string): Promise<void>;
   list(): Promise<Attachment[]>;
+  /**
+   * Takes the bridge and the network's rules away; refused (ERR_NETWORK_IN_USE) while a pod or
+   * container of this root, or a veth of any other, is on it. Idempotent.
+   */
+  remove(): Promise<void>;
 }
 
 export interface NetworkAdapterOptions {
@@ -241,7 +245,8 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       let result: CniResult;
       try {
         await prepareBridge(net);
-        result = (await callChain(adding, 'ADD', stale)) ?? {};
+        // portmap jumps to the network's mark chain: it must exist before portmap runs.
+        result = (await callChain(adding, 'ADD', Promise.all([stale, hostRules]))) ?? {};
       } finally {
         await Promise.allSettled([stale, hostRules]);
       }
@@ -261,24 +266,31 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     await locked(async () => {
       const existing = await readAttachment(dirs.attachments, key);
       if (!existing) return;
-      // The bridge's last pod (no other port on it; the lock keeps any from coming): the
-      // network's rules go beside the DEL chain instead of after it.
-      const last = await isLastOnBridge(net.bridge, hostVethsOf(existing.result ?? {}, net.bridge));
-      const rulesGone = last ? removeNetworkRules(net) : undefined;
-      rulesGone?.catch(() => undefined); // awaited below
-      try {
-        await callChain(existing, 'DEL');
-      } finally {
-        await rulesGone?.catch(() => undefined);
-      }
+      await callChain(existing, 'DEL');
       await removeAttachment(dirs.attachments, key);
       await refreshNames();
       // Nothing of this root on the network: its IPAM state and records go too (none to leak).
       if ((await listAttachments(dirs.attachments, o.fileCache)).length === 0)
         await rm(dirs.dir, { recursive: true, force: true });
-      await rulesGone;
-      if (!(await removeIdleBridge(net, { rulesGone: last })) && last)
-        await ensureNetworkRules(net, await readSnapshots(ruleFamilies(net))); // not the last after all
+    });
+  }
+
+  async function remove(): Promise<void> {
+    await locked(async () => {
+      const members = await listAttachments(dirs.attachments, o.fileCache);
+      if (members.length > 0)
+        throw inUse(
+          `${members.length} on it: ${members.map((m) => `${m.owner.kind} ${m.owner.name}`).join(', ')}`,
+        );
+      if (!(await removeIdleNetwork(net)))
+        throw inUse(`bridge ${net.bridge} still has veths of another berth root or tool`);
+      await rm(dirs.dir, { recursive: true, force: true });
+    });
+  }
+
+  function inUse(why: string): BerthError {
+    return new BerthError('ERR_NETWORK_IN_USE', 'conflict', `network ${net.name} is in use: ${why}`, {
+      hint: 'remove the pods and containers on it first',
     });
   }
 
@@ -287,6 +299,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     attachmentsDir: dirs.attachments,
     attach,
     detach,
+    remove,
     list: () => listAttachments(dirs.attachments, o.fileCache),
   };
 }

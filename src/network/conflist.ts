@@ -3,7 +3,8 @@
 // its own published port) with `host-local` IPAM keeping its allocations under berth's --state
 // (never the host's /var/lib/cni, so two berth roots never share them and a reboot clears them
 // with the address it held; an IPv6 range beside the IPv4 one when the network has one), then
-// `portmap` for published ports (only when the pod has some; it publishes them over IPv6 too).
+// `portmap` for published ports (only when the pod has some; it publishes them over IPv6 too),
+// marking what needs masquerade through the network's own chain.
 // Outbound NAT and forwarding are per network, not per pod (host-rules.ts). Pure.
 import { createHash } from 'node:crypto';
 import type { PortMapping } from './ports.js';
@@ -38,6 +39,8 @@ export function pluginChain(net: NetworkSettings, ipamDir: string, ports: PortMa
       type: 'portmap',
       capabilities: { portMappings: true },
       snat: true,
+      // Our chain (host-rules.ts, kept with the bridge): portmap then makes none of its own for it.
+      externalSetMarkChain: markChainOf(net),
       runtimeConfig: {
         portMappings: ports.map((p) => ({
           hostPort: p.hostPort,
@@ -65,6 +68,9 @@ export interface CniResult {
   ips?: Array<{ address: string; gateway?: string; interface?: number }>;
   interfaces?: Array<{ name: string; mac?: string; sandbox?: string }>;
 }
+
+/** The network's chain portmap jumps to for masquerade (at most 26 characters: iptables allows 28). */
+export const markChainOf = (net: NetworkSettings) => `BERTH-MARK-${net.bridge}`;
 
 /** The pod's IPv4 address (without the prefix length) from an ADD result. */
 export function addressOf(result: CniResult): string | undefined {

@@ -4,16 +4,23 @@
 // Docker leaves it, still lets pods out and published ports in), and the guard that keeps pods off
 // the host's loopback-only services (portmap sets route_localnet on the bridge so 127.0.0.1:hostPort
 // works; without the guard a pod could send to 127.0.0.1 through the bridge: CVE-2020-8558; IPv6
-// has no route_localnet, and ::1 never arrives from an interface). They are made before the first
-// pod is attached and go with the bridge once no veth is left on it, so a host without pods holds
-// none of them.
+// has no route_localnet, and ::1 never arrives from an interface), and the chain portmap jumps to
+// for connections that need masquerading (its `externalSetMarkChain`: with a chain of ours portmap
+// skips making and checking its own SETMARK and MASQ chains, 5 of its 19 iptables processes per
+// ADD) with the masquerade of marked packets leaving the bridge. They are made with the first pod
+// and kept with the bridge, as podman and the kubelet's bridge CNI keep theirs, until
+// `berth network rm` (removeIdleNetwork) takes both away.
 import { readdir, writeFile } from 'node:fs/promises';
 import { errnoCode } from '../lib/errors.js';
 import { findOnPath, runTool } from '../runtime/tool.js';
+import { markChainOf } from './conflist.js';
 import { type Family, type RuleLine, type RulesSnapshot, readRules, restore } from './iptables.js';
 import type { NetworkSettings } from './settings.js';
 
 type Rule = { table: 'nat' | 'filter'; chain: string; spec: string[] };
+
+/** The mark portmap sets for masquerade (its default markMasqBit 13, as kube-proxy's 0x4000 is 14). */
+export const MASQ_MARK = '0x2000/0x2000';
 
 /** The families the network's rules are kept in: IPv6 too when it has an IPv6 subnet and the host ip6tables. */
 export function ruleFamilies(net: NetworkSettings, has6 = hasIp6tables()): Family[] {
@@ -49,6 +56,19 @@ export function networkRules(net: NetworkSettings, family: Family = 4): Rule[] {
       ],
     },
   ];
+  rules.push(
+    {
+      table: 'nat',
+      chain: markChainOf(net),
+      spec: [...comment, '-j', 'MARK', '--set-xmark', MASQ_MARK],
+    },
+    {
+      // Published ports reached from the host itself or hairpinned from a pod: portmap marks them.
+      table: 'nat',
+      chain: 'POSTROUTING',
+      spec: ['-o', net.bridge, '-m', 'mark', '--mark', MASQ_MARK, ...comment, '-j', 'MASQUERADE'],
+    },
+  );
   if (family === 4)
     rules.push({
       // Replies to the host's own 127.0.0.1:hostPort connections come back this way (DNAT undone).
@@ -78,8 +98,10 @@ const haveRules = (net: NetworkSettings, snap: RulesSnapshot) =>
 export function ruleChanges(net: NetworkSettings, family: Family, snap: RulesSnapshot): RuleLine[] {
   const wanted = networkRules(net, family);
   const have = haveRules(net, snap);
-  if (have.length === wanted.length) return [];
+  if (have.length === wanted.length || wanted.length === 0) return [];
+  const chain = markChainOf(net);
   return [
+    ...(snap.chains.has(`nat:${chain}`) ? [] : [{ table: 'nat' as const, line: `:${chain} - [0:0]` }]),
     ...have.map((h) => ({ table: h.table, line: h.line.replace(/^-A /, '-D ') })),
     ...wanted.map((r) => ({ table: r.table, line: `-I ${r.chain} 1 ${quoted(r.spec)}` })),
   ];
@@ -98,24 +120,26 @@ export async function readSnapshots(families: Family[]): Promise<Map<Family, Rul
 }
 
 /**
- * Deletes the network's rules: one restore of exactly the rules it makes (the usual case: all of
- * them there); when that fails (some are missing), one save and a restore of what is there.
+ * Deletes the network's rules and its mark chain: one restore of exactly what it makes (the usual
+ * case: all of it there); when that fails (some are missing), one save and a restore of what is there.
  */
 export async function removeNetworkRules(net: NetworkSettings, families = ruleFamilies(net)): Promise<void> {
+  const chain = markChainOf(net);
   await Promise.all(
     families.map(async (family) => {
       const wanted = networkRules(net, family).map((r) => ({
         table: r.table,
         line: `-D ${r.chain} ${quoted(r.spec)}`,
       }));
+      if (wanted.length === 0) return;
       try {
-        await restore(family, wanted);
+        await restore(family, [...wanted, { table: 'nat', line: `-X ${chain}` }]);
       } catch {
-        const have = haveRules(net, await readRules(family));
-        await restore(
-          family,
-          have.map((h) => ({ table: h.table, line: h.line.replace(/^-A /, '-D ') })),
-        );
+        const snap = await readRules(family);
+        await restore(family, [
+          ...haveRules(net, snap).map((h) => ({ table: h.table, line: h.line.replace(/^-A /, '-D ') })),
+          ...(snap.chains.has(`nat:${chain}`) ? [{ table: 'nat' as const, line: `-X ${chain}` }] : []),
+        ]);
       }
     }),
   );
@@ -155,26 +179,17 @@ export async function prepareBridge(net: NetworkSettings): Promise<void> {
 }
 
 /**
- * The bridge and the network's rules go once no veth is left on it (another root's pods included);
- * `rulesGone`: the caller removed the rules already.
+ * Takes the bridge and the network's rules away when no veth is left on it (another root's pods
+ * included): false, and nothing changed, when one is. The caller holds the bridge's lock.
  */
-export async function removeIdleBridge(
-  net: NetworkSettings,
-  o: { rulesGone?: boolean } = {},
-): Promise<boolean> {
+export async function removeIdleNetwork(net: NetworkSettings): Promise<boolean> {
   const ports = await bridgePorts(net.bridge);
   if (ports && ports.length > 0) return false;
   await Promise.all([
     ports
       ? runTool('ip', ['link', 'del', net.bridge], `removing bridge ${net.bridge}`, { code: 'ERR_NETWORK' })
       : undefined,
-    o.rulesGone ? undefined : removeNetworkRules(net),
+    removeNetworkRules(net),
   ]);
   return true;
-}
-
-/** Whether the bridge has no port but `ours` (the host ends of the pod's veths): its last pod. */
-export async function isLastOnBridge(bridge: string, ours: string[]): Promise<boolean> {
-  const ports = await bridgePorts(bridge);
-  return ports !== undefined && ours.length > 0 && ports.every((p) => ours.includes(p));
 }

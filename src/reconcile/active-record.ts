@@ -2,7 +2,7 @@
 // manifest digest it is for). Written when a container of the pod is created and the record is
 // missing or of another manifest; read by observe on every pass (synchronously, as the sandbox's
 // other files). It goes with the pod's directory.
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FileCache } from '../lib/file-cache.js';
 import { makeDirs } from '../lib/make-dirs.js';
@@ -32,7 +32,10 @@ function parseActiveRecord(text: string): ActiveRecord | undefined {
 export function readActiveRecordSync(home: string, cache?: FileCache): ActiveRecord | undefined {
   const file = join(home, ACTIVE_RECORD_FILE);
   try {
-    return cache ? cache.read(file, parseActiveRecord) : parseActiveRecord(readFileSync(file, 'utf8'));
+    if (cache) return cache.read(file, parseActiveRecord);
+    // A FIFO planted there is never opened (it would block the pass): regular files only.
+    if (!lstatSync(file).isFile()) return undefined;
+    return parseActiveRecord(readFileSync(file, 'utf8'));
   } catch {
     return undefined; // none yet, or unreadable: the clock starts with the next container
   }

@@ -15,6 +15,8 @@ import type { LastGood } from '../manifest/last-good.js';
 import { type LoadResult, loadManifests, type ParseCache } from '../manifest/load.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import { reapOrphans } from '../runtime/orphans.js';
+import { recordedHolderPid } from '../runtime/pid-holder.js';
+import { sweepOrphanHolders } from '../runtime/pid-holder-orphans.js';
 import { type DesiredState, desiredState, type HostLayout } from './desired.js';
 import { createExecutor, type ExecuteDeps, type ExecuteResult, type Executor } from './execute.js';
 import { type Failures, failureKey, imageKey, podFingerprint, podKey, recordPass } from './failures.js';
@@ -29,6 +31,7 @@ import {
   OWNER_MANIFESTS,
   plan,
 } from './plan.js';
+import { postStartDir, sweepPostStartMarks } from './post-start-marks.js';
 import { settleWaits } from './settle-waits.js';
 import { buildStatus } from './status.js';
 import type { StatusFile } from './status-file.js';
@@ -183,6 +186,8 @@ export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassO
   const finished = p.tasks.drain();
   const inFlight = p.tasks.inFlight();
   const orphans = await reapOrphans(r.rt); // bundles a killed berth left half made or half removed
+  await sweepPostStartMarks(postStartDir(r.rt.paths)).catch(() => undefined); // a killed berth's hooks: tried again next pass
+  await sweepOrphanHolders(r.host.pods, recordedHolderPid).catch(() => undefined); // pidns holders never recorded
   let failures = r.status.read()?.failures ?? {};
   const last = await planOnce(r, dir, {
     loaded: o.loaded,

@@ -4,12 +4,15 @@
 // processes than the hook (apply, the daemon's tasks), so the fact is a file. It is written before
 // the container starts (no pass can see it running without it) and removed when the hook ends;
 // it holds the owner token of the berth that runs the hook (lib/process.ts), and counts only while
-// that very process lives: a berth killed mid-hook leaves a mark that no longer counts.
+// that very process lives: a berth killed mid-hook leaves a mark that no longer counts, and the
+// next pass sweeps it (`sweepPostStartMarks`). A mark appears under its name only once whole
+// (written aside, then renamed), so a sweep never reads a half-written one as a dead owner's; and a
+// container id is marked once (every start is a new create), so a swept mark is never re-marked.
 import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { lstat, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { makeDirs } from '../lib/make-dirs.js';
-import { isOwnerAlive, ownerToken } from '../lib/process.js';
+import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
 import type { RuntimePaths } from '../runtime/paths.js';
 
 /** The marks' directory: under --state (a reboot ends every hook), beside conmon's exit files. */
@@ -21,7 +24,42 @@ export function postStartDir(paths: Pick<RuntimePaths, 'exits'>): string {
 export async function markPostStart(dir: string, id: string): Promise<void> {
   if (!isPlainName(id)) return;
   await makeDirs(dir, 0o700);
-  await writeFile(join(dir, id), ownerToken(), { mode: 0o600 });
+  const owner = ownerToken();
+  const draft = join(dir, `.${id}.${owner}.tmp`); // never a plain name: never read as a mark
+  await writeFile(draft, owner, { mode: 0o600, flag: 'w' });
+  try {
+    await rename(draft, join(dir, id)); // whole, at once
+  } catch (err) {
+    await rm(draft, { force: true });
+    throw err;
+  }
+}
+
+/** A draft: `.<id>.<owner>.tmp`, named by its writer so one a killed berth left is known dead. */
+const DRAFT = new RegExp(`^\\.[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\\.(${OWNER_PATTERN})\\.tmp$`);
+
+/**
+ * Removes every mark that no longer counts (its berth is gone, or it is not a mark at all: a FIFO,
+ * a symlink, a directory planted there) and every draft of a dead writer. Checks the type before
+ * it reads (isPostStartRunning opens without following or waiting), so nothing there blocks a pass.
+ */
+export async function sweepPostStartMarks(dir: string): Promise<string[]> {
+  const swept: string[] = [];
+  for (const name of markedIds(dir)) {
+    const draft = DRAFT.exec(name);
+    if (draft) {
+      if (!isOwnerAlive(draft[1] as string)) swept.push(name);
+      continue;
+    }
+    if (isPlainName(name) && isPostStartRunning(dir, name)) continue;
+    swept.push(name);
+  }
+  for (const name of swept) {
+    const path = join(dir, name);
+    const st = await lstat(path).catch(() => undefined);
+    await rm(path, { force: true, recursive: st?.isDirectory() === true });
+  }
+  return swept;
 }
 
 /** Its postStart has ended (or never ran). */

@@ -10,7 +10,8 @@
 // - a removal deletes the record only after everything else of the container is gone (runc's
 //   container, conmon, cgroups, mounts, netns), then the bundle.
 // So a bundle with no record whose creator is not alive is an orphan: `reapOrphans` removes
-// everything named by its id. A marker whose owner is dead goes too. The reconcile pass and image
+// everything named by its id. A marker whose owner is dead goes too, and so does a hostUsers: false
+// mount point left without its bundle (orphan-userns.ts). The reconcile pass and image
 // prune reap before they look, so an orphan's rootfs never pins or outlives its snapshots.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { link, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import type { NetworkAdapter } from '../network/adapter.js';
 import { containerCgroupPath, removeCgroups } from './cgroups.js';
 import { conmonOf } from './conmon-process.js';
 import { removeNetns } from './netns.js';
+import { reapOrphanUsernsDirs } from './orphan-userns.js';
 import { containerPaths, type RuntimePaths } from './paths.js';
 import { removeBundleDir } from './remove-bundle.js';
 import { releaseRootfs } from './rootfs.js';
@@ -128,6 +130,9 @@ export async function reapOrphans(deps: RemoveDeps, isAlive = isOwnerAlive): Pro
       out.failed.push({ id, error });
     }
   }
+  const userns = await reapOrphanUsernsDirs(deps.paths, creating); // hostUsers: false mount points
+  out.reaped.push(...userns.reaped);
+  out.failed.push(...userns.failed);
   for (const n of names) {
     const m = MARKER.exec(n);
     if (m && !creating.has(m[1] as string)) await rm(join(deps.paths.containers, n), { force: true });

@@ -18,6 +18,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { isOwnerAlive, isProcessAlive, ownerPid, ownerToken } from '../lib/process.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
+import { holderEnv, markHolderStarting } from './pid-holder-orphans.js';
 
 export interface HolderRecord {
   /** The holder's owner token: `<pid>-<start>-<boot>`. */
@@ -90,8 +91,18 @@ function findForkedChild(parent: number): number | undefined {
 /** Starts a holder and records it in `recordFile` (0600); returns its record. */
 export async function startPidHolder(recordFile: string): Promise<HolderRecord> {
   const [cmd, ...args] = HOLDER_ARGV as [string, ...string[]];
+  // Marked first, so a holder this berth is killed before recording is found (pid-holder-orphans.ts).
+  const unmark = await markHolderStarting(recordFile);
+  try {
+    return await spawnHolder(cmd, args, recordFile);
+  } finally {
+    await unmark();
+  }
+}
+
+async function spawnHolder(cmd: string, args: string[], recordFile: string): Promise<HolderRecord> {
   // Its own session, no stdio of ours: it outlives this berth (as conmon does).
-  const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
+  const child = spawn(cmd, args, { detached: true, stdio: 'ignore', env: holderEnv(recordFile) });
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', reject);
@@ -128,6 +139,16 @@ export async function startPidHolder(recordFile: string): Promise<HolderRecord> 
       );
     }
     await delay(5);
+  }
+}
+
+/** The pid of the holder `recordFile` names, while it is that process (else undefined). */
+export function recordedHolderPid(recordFile: string): number | undefined {
+  try {
+    const r = readHolderRecordSync(recordFile);
+    return isHolderAlive(r) ? ownerPid(r.owner) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

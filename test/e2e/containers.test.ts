@@ -331,7 +331,7 @@ describe.skipIf(skip)('containers', () => {
           '-c',
           // adjtimex only reads the clock here, which the kernel lets any process do: the
           // fallback filter refuses it all the same (clocks), as it says.
-          'echo native; grep "^Seccomp:" /proc/self/status; ' +
+          'echo native; grep "^Seccomp:" /proc/self/status; echo intruder:x:9: >> /etc/group; ' +
             'adjtimex >/dev/null 2>&1 && echo clock read || echo clock refused; sleep 100',
         )
       ).code,
@@ -343,6 +343,42 @@ describe.skipIf(skip)('containers', () => {
     expect((await native('container', 'kill', name, '--signal', 'KILL')).code).toBe(0);
     expect(await waitFor(name, 'exited')).toMatchObject({ exitCode: 137 });
     expect(await logs(name)).toBe('native\nSeccomp:\t2\nclock refused\n');
+    // A copy: the container's write to an image file landed in its rootfs, never in the snapshot.
+    const id = (await status(name))?.id as string;
+    const snapshots = (await readdir(join(root, 'snapshots/native'))).filter((d) => !d.startsWith('.'));
+    expect(snapshots).toHaveLength(1);
+    const group = 'root:x:0:\nnogroup:x:65534:\n';
+    expect(
+      await readFile(join(root, 'snapshots/native', snapshots[0] as string, 'fs/etc/group'), 'utf8'),
+    ).toBe(group);
+    expect(await readFile(join(root, 'containers', id, 'rootfs/etc/group'), 'utf8')).toBe(
+      `${group}intruder:x:9:\n`,
+    );
+  });
+
+  it('writes LAST USED when a container is started, not only when one is created', async () => {
+    await setupStore();
+    const lastUsed = async () =>
+      (
+        JSON.parse(await ok('image', 'ls', '-o', 'json')) as Array<{
+          name: string;
+          lastUsedAt: string | null;
+        }>
+      ).find((i) => i.name === image)?.lastUsedAt;
+    const name = `c${++n}`;
+    await ok('container', 'create', image, name, '--', '/bin/sh', '-c', 'sleep 100');
+    const created = await lastUsed();
+    expect(created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    // Back-date the record (as if created long ago), so the start's write is not within the minute.
+    const indexFile = join(root, 'content/index.json');
+    const index = await readFile(indexFile, 'utf8');
+    await writeFile(indexFile, index.replaceAll(created as string, '2020-01-01T00:00:00.000Z'));
+    expect(await lastUsed()).toBe('2020-01-01T00:00:00.000Z');
+    const before = Date.now();
+    await ok('container', 'start', name);
+    const started = Date.parse((await lastUsed()) as string);
+    expect(started).toBeGreaterThanOrEqual(before);
+    expect(started).toBeLessThanOrEqual(Date.now());
   });
 
   it('bad input is one line and leaves nothing behind', async () => {

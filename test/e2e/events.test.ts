@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
-import { CLI, runBerth } from '../helpers/cli.js';
+import { CLI, runBerth, testEnv, withTestConfig } from '../helpers/cli.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { type NotifyListener, startNotifyListener } from '../helpers/notify-listener.js';
@@ -111,9 +111,12 @@ describe.skipIf(skip)('events and metrics of containers', () => {
     listener = await startNotifyListener({ dir: work });
     daemon = spawn(
       process.execPath,
-      [CLI, '--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', '2'],
+      [
+        CLI,
+        ...withTestConfig(['--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', '2']),
+      ],
       {
-        env: { ...process.env, NOTIFY_SOCKET: listener.socket },
+        env: testEnv({ NOTIFY_SOCKET: listener.socket }),
         stdio: 'ignore',
       },
     );
@@ -173,8 +176,11 @@ describe.skipIf(skip)('events and metrics of containers', () => {
     );
     daemon = spawn(
       process.execPath,
-      [CLI, '--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', '1'],
-      { stdio: 'ignore' },
+      [
+        CLI,
+        ...withTestConfig(['--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', '1']),
+      ],
+      { env: testEnv(), stdio: 'ignore' },
     );
     const status = () =>
       new Promise<{ lastPass: { at: string } | null }>((resolve, reject) => {
@@ -264,8 +270,11 @@ describe.skipIf(skip)('events and metrics of containers', () => {
     );
     const oomDaemon = spawn(
       process.execPath,
-      [CLI, '--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', '1'],
-      { stdio: 'ignore' },
+      [
+        CLI,
+        ...withTestConfig(['--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', '1']),
+      ],
+      { env: testEnv(), stdio: 'ignore' },
     );
     try {
       await until(

@@ -1,7 +1,9 @@
 // The exec handler of probe and hook actions (src/health/actions/exec.ts) in a real container
-// (runc, conmon, busybox): exit codes and output, the container's env, a command judged at its exit
+// (runc, conmon, busybox): exit codes and output (its exact 10 KiB bound), the container's user,
+// env and working directory, one process spawned (conmon) per run, a command judged at its exit
 // though a background process it left holds its output (which runs on in the container), and a
 // command that hangs killed at its timeout with every process it started, none left in the container.
+import { createHook } from 'node:async_hooks';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,7 +56,21 @@ describe.skipIf(skip)('health actions: exec', () => {
     const image = `${registry.host}/test/busybox:1`;
     await pushImage(layout, 'busybox', image);
     await ok('image', 'pull', image);
-    await ok('container', 'create', '--env', 'GREETING=hi', image, 'probed', '--', 'sleep', '1000');
+    await ok(
+      'container',
+      'create',
+      '--env',
+      'GREETING=hi',
+      '--user',
+      '1234:5678',
+      '--workdir',
+      '/etc',
+      image,
+      'probed',
+      '--',
+      'sleep',
+      '1000',
+    );
     await ok('container', 'start', 'probed');
     const all = JSON.parse(await ok('container', 'ls', '-o', 'json')) as Array<{ name: string; id: string }>;
     id = all.find((c) => c.name === 'probed')?.id as string;
@@ -81,6 +97,44 @@ describe.skipIf(skip)('health actions: exec', () => {
       ok: false,
       message: 'exit code 3: hi there',
     });
+  });
+
+  it("runs with the container's user, env and working directory", async () => {
+    expect(await exec(['sh', '-c', 'echo "$(id -u):$(id -g) $PWD $GREETING"'])).toEqual({
+      ok: true,
+      message: 'exit code 0: 1234:5678 /etc hi',
+    });
+  });
+
+  it('keeps exactly the first 10 KiB of its output: a line past them is not seen', async () => {
+    // Blanks the message trims, then a word: seen when it starts within the first 10240 bytes.
+    const padded = (n: number) => exec(['sh', '-c', `printf '%${n}s' ''; echo past`]);
+    expect(await padded(10_240 - 4)).toEqual({ ok: true, message: 'exit code 0: past' });
+    expect(await padded(10_240 - 3)).toEqual({ ok: true, message: 'exit code 0: pas' });
+    expect(await padded(10_240)).toEqual({ ok: true, message: 'exit code 0' });
+  });
+
+  it('is one process on the host: conmon, which runs runc exec', async () => {
+    let spawned = 0;
+    const hook = createHook({
+      init(_id, type) {
+        if (type === 'PROCESSWRAP') spawned++;
+      },
+    });
+    const run = runAction();
+    hook.enable();
+    try {
+      expect(
+        await run(
+          { kind: 'exec', command: ['true'] },
+          { containerId: id, address: '', namedPorts: {} },
+          { timeoutMs: 5000 },
+        ),
+      ).toEqual({ ok: true, message: 'exit code 0' });
+    } finally {
+      hook.disable();
+    }
+    expect(spawned).toBe(1);
   });
 
   it('fails on a command the container lacks', async () => {

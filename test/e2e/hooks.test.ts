@@ -2,10 +2,14 @@
 // preStop runs before the stop signal (the container's TERM handler reads what preStop wrote) and
 // is bounded by the grace period, leaving no process; postStart runs right after the start (the main
 // process sees its file); a failing postStart kills the container, which restarts with the reason
-// in `ps` and the events; sleep and httpGet (to a busybox httpd in the pod) hooks. Hostile: a hook
+// in `ps` and the events; sleep and httpGet (to a busybox httpd in the pod) hooks; network postStart
+// hooks to the test's own server (accepted, HTTP 500, refused: the failed one's preStop runs first);
+// SIGKILL no sooner than 2 s after TERM when the preStop took the grace period. Hostile: a hook
 // that forks a daemon and exits, one that never exits, one with a huge output.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -254,6 +258,109 @@ describe.skipIf(skip)('lifecycle hooks', () => {
     expect(again.containers.map((c) => [c.name, c.state, c.restarts])).toEqual([['main', 'running', 1]]);
     expect((await removePod(dir, 'failing')).code).toBe(0);
   }, 90_000);
+
+  it('network postStart hooks: a port that accepts passes, HTTP 500 or a refusal fails (preStop first); SIGKILL at least 2 s after TERM', async () => {
+    const dir = await manifests('network');
+    const out = await outDir('network');
+    // The hooks' own host: this test's server (HTTP 500 to every request; a TCP connect is accepted).
+    const hits: string[] = [];
+    const server = createServer((req, res) => {
+      hits.push(`${req.method} ${req.url}`);
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const gone = createServer();
+    await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r));
+    const closedPort = (gone.address() as AddressInfo).port;
+    await new Promise<void>((r) => gone.close(() => r()));
+    const hooked = (name: string, lifecycle: string, probes = '') =>
+      podYaml(name, {
+        grace: 2,
+        policy: 'Never',
+        containers:
+          `    - name: main\n      image: ${image}\n      command: [sleep, "1000"]\n` +
+          `      lifecycle: ${lifecycle}\n${probes}      volumeMounts: [{name: out, mountPath: /out}]\n`,
+        volumes: `    - {name: out, hostPath: {path: ${out}}}\n`,
+      });
+    const preStop = (name: string) =>
+      `preStop: {exec: {command: [sh, -c, "echo ${name} > /out/prestop-${name}"]}}`;
+    await writeFile(
+      join(dir, 'tcpok.yaml'),
+      // Its liveness probe, due every second, is never run by `berth apply` (only the daemon probes).
+      hooked(
+        'tcpok',
+        `{postStart: {tcpSocket: {host: 127.0.0.1, port: ${port}}}}`,
+        `      livenessProbe: {httpGet: {host: 127.0.0.1, port: ${port}, path: /live}, periodSeconds: 1}\n`,
+      ),
+    );
+    await writeFile(
+      join(dir, 'http500.yaml'),
+      hooked(
+        'http500',
+        `{postStart: {httpGet: {host: 127.0.0.1, port: ${port}, path: /start}}, ${preStop('http500')}}`,
+      ),
+    );
+    await writeFile(
+      join(dir, 'refused.yaml'),
+      hooked(
+        'refused',
+        `{postStart: {tcpSocket: {host: 127.0.0.1, port: ${closedPort}}}, ${preStop('refused')}}`,
+      ),
+    );
+    // Ignores TERM (writing when it came, on the boot clock /proc/uptime shares with the host); its preStop outlasts the grace period (2 s).
+    await writeFile(
+      join(dir, 'floor.yaml'),
+      podYaml('floor', {
+        grace: 2,
+        containers:
+          `    - name: main\n      image: ${image}\n` +
+          `      command: [sh, -c, "trap 'cat /proc/uptime > /out/term' TERM; while true; do sleep 0.1; done"]\n` +
+          `      lifecycle: {preStop: {sleep: {seconds: 60}}}\n` +
+          `      volumeMounts: [{name: out, mountPath: /out}]\n`,
+        volumes: `    - {name: out, hostPath: {path: ${out}}}\n`,
+      }),
+    );
+    try {
+      const r = await berth('apply', dir);
+      expect(r.code).toBe(1);
+      expect(r.stderr.split('\n').filter(Boolean).sort()).toEqual([
+        'failed run          http500/main: new container: ERR_POSTSTART_HOOK: postStart hook failed: HTTP 500',
+        'failed run          refused/main: new container: ERR_POSTSTART_HOOK: postStart hook failed: connection refused',
+      ]);
+      expect(hits).toEqual(['GET /start']);
+      const views = await ps();
+      expect(
+        ['floor', 'http500', 'refused', 'tcpok'].map((n) => {
+          const c = views.find((p) => p.name === n)?.containers[0];
+          return [n, c?.state, c?.lastError];
+        }),
+      ).toEqual([
+        ['floor', 'running', null],
+        ['http500', 'exited', 'ERR_POSTSTART_HOOK: postStart hook failed: HTTP 500'],
+        ['refused', 'exited', 'ERR_POSTSTART_HOOK: postStart hook failed: connection refused'],
+        ['tcpok', 'running', null],
+      ]);
+      // Each failed container was stopped as any other: its preStop ran first.
+      expect((await readdir(out)).sort()).toEqual(['prestop-http500', 'prestop-refused']);
+      expect(await readFile(join(out, 'prestop-refused'), 'utf8')).toBe('refused\n');
+      // floor: the preStop took the whole grace period; TERM, then SIGKILL no sooner than 2 s after.
+      for (const n of ['floor', 'http500', 'refused', 'tcpok']) await rm(join(dir, `${n}.yaml`));
+      const removed = await berth('apply', dir);
+      const uptime = (text: string) => Number.parseFloat(text.split(' ')[0] ?? '');
+      const doneAt = uptime(await readFile('/proc/uptime', 'utf8'));
+      expect(removed.code, removed.stderr).toBe(0);
+      // Killed with TERM unhandled, there would be no file.
+      const term = await readFile(join(out, 'term'), 'utf8').catch(() => 'no TERM handled');
+      expect(term).toMatch(/^\d+\.\d+ \d+\.\d+\n$/);
+      const termAt = uptime(term);
+      expect(doneAt - termAt).toBeGreaterThanOrEqual(2);
+      // Neither apply (4 s and more, the probe due every second) ran the liveness probe.
+      expect(hits).toEqual(['GET /start']);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }, 60_000);
 
   it('a sleep preStop holds the stop signal for its seconds', async () => {
     const dir = await manifests('sleep');

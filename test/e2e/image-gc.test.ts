@@ -1,13 +1,14 @@
 // Image GC under disk pressure on a small tmpfs used as --root: LAST USED is written when a
 // container is created from an image, and `berth apply` removes unused images least recently used
-// first until the file system is below the low threshold, never one a manifest names.
+// first until the file system is below the low threshold, never one a manifest names; the daemon
+// does the same after its passes.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBerth } from '../helpers/cli.js';
+import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox, populateRandom } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
@@ -144,5 +145,43 @@ describe.skipIf(skip)('image GC by disk thresholds', () => {
     ]);
     // What it stands on is whole: the container still starts.
     expect((await berth('container', 'start', 'gc-holder')).code).toBe(0);
+  });
+
+  it('the daemon runs image GC after its passes: an image stored past the threshold goes without an apply', async () => {
+    // The thresholds of the test above (high 1%, low 0%) still hold; c comes back, unused and unnamed.
+    expect((await berth('image', 'import', join(work, 'c.tar'))).code).toBe(0);
+    const daemon = spawnBerth([
+      '--root',
+      root,
+      '--state',
+      state,
+      '--config',
+      join(work, 'config.yaml'),
+      'daemon',
+      '--manifests',
+      join(work, 'manifests'),
+      '--resync',
+      '600',
+    ]);
+    let out = '';
+    daemon.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    const exited = new Promise<number | null>((r) => daemon.once('exit', (code) => r(code)));
+    try {
+      for (let i = 0; i < 300 && !out.includes('image gc: '); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(out).toMatch(
+        /(^|\n)[^\n]*image gc: removed 1 image\(s\) \(example\.com\/c:1\), freed [\d.]+ MB; file system \d+% → \d+% used\n/,
+      );
+      expect((await names()).map((i) => i.name)).toEqual([
+        'example.com/a:1',
+        'example.com/b:1',
+        'example.com/e:1',
+      ]);
+    } finally {
+      daemon.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
   });
 });

@@ -14,6 +14,7 @@ import {
   type Layout,
   populateBusybox,
   pushImage,
+  pushIndex,
 } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -53,7 +54,7 @@ describe.skipIf(skip)('Image keep: N', () => {
     const { left, leaked } = await cleanUpHost({
       berth,
       work,
-      folders: [join(work, 'manifests'), join(work, 'mirrored')],
+      folders: [join(work, 'manifests'), join(work, 'mirrored'), join(work, 'platform')],
     });
     await registry?.stop();
     await layout?.cleanup();
@@ -106,4 +107,32 @@ describe.skipIf(skip)('Image keep: N', () => {
     );
     await rm(join(dir, 'image.yaml'));
   }, 60_000);
+
+  it('an Image with a platform pulls that platform of a multi-platform tag', async () => {
+    await buildImage(layout, 'plat-amd64', [populateBusybox], { arch: 'amd64' });
+    await buildImage(layout, 'plat-arm64', [populateBusybox], { arch: 'arm64' });
+    await pushImage(layout, 'plat-amd64', `${registry.host}/plat/app:amd64`);
+    await pushImage(layout, 'plat-arm64', `${registry.host}/plat/app:arm64`);
+    const amd64 = await headManifest(registry.url, 'plat/app', 'amd64');
+    const arm64 = await headManifest(registry.url, 'plat/app', 'arm64');
+    await pushIndex(registry.url, 'plat/app', '1', [
+      { ...amd64, platform: { os: 'linux', architecture: 'amd64' } },
+      { ...arm64, platform: { os: 'linux', architecture: 'arm64' } },
+    ]);
+    const dir = join(work, 'platform');
+    await mkdir(dir);
+    const ref = `${registry.host}/plat/app:1`;
+    await writeFile(
+      join(dir, 'image.yaml'),
+      `apiVersion: berth.dev/v1alpha1\nkind: Image\nmetadata: {name: plat}\nspec: {ref: ${ref}, platform: linux/arm64, pullPolicy: IfNotPresent}\n`,
+    );
+    const applied = await berth('apply', dir);
+    expect([applied.code, applied.stderr]).toEqual([0, '']);
+    const inspect = JSON.parse((await berth('image', 'inspect', ref, '--output', 'json')).stdout);
+    const details = (Array.isArray(inspect) ? inspect[0] : inspect) as {
+      manifestDigest?: string;
+      platform?: { os: string; architecture: string };
+    };
+    expect(details.platform).toEqual({ os: 'linux', architecture: 'arm64' });
+  });
 });

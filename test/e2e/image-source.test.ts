@@ -4,7 +4,7 @@
 // dropped first is reported and changes nothing).
 import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,6 +24,8 @@ describe.skipIf(skip)('images from archives under the controller', () => {
   let root: string;
   let state: string;
   let daemon: ChildProcess | undefined;
+  let out = ''; // the daemon's stdout and stderr so far
+  let err = '';
   const config = () => join(work, 'config.yaml');
   const berth = (...args: string[]) =>
     runBerth(['--root', root, '--state', state, '--config', config(), ...args]);
@@ -110,8 +112,6 @@ describe.skipIf(skip)('images from archives under the controller', () => {
       '--resync',
       '60',
     ]);
-    let out = '';
-    let err = '';
     daemon.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
     });
@@ -142,5 +142,30 @@ describe.skipIf(skip)('images from archives under the controller', () => {
       .filter((e) => e.reason === 'Imported')
       .map((e) => e.object);
     expect(imported).toEqual([image]);
+  }, 60_000);
+
+  it('an archive still being written into importDir is left until its size settles, then imported once, whole', async () => {
+    // Uses the daemon the test above started.
+    expect(daemon?.exitCode).toBe(null);
+    const image = '127.0.0.1:1/airgap/slow:1';
+    const whole = join(work, 'slow-src.tar');
+    await archive(image, whole);
+    const bytes = await readFile(whole);
+    const target = join(work, 'import', 'slow.tar');
+    // A slow writer: 16 chunks 50 ms apart, each gap well inside the 500 ms the size must hold still.
+    const chunks = 16;
+    const step = Math.ceil(bytes.length / chunks);
+    const fh = await open(target, 'wx');
+    for (let i = 0; i < chunks; i++) {
+      await fh.write(bytes.subarray(i * step, (i + 1) * step));
+      if (i < chunks - 1) await new Promise((r) => setTimeout(r, 50));
+    }
+    await fh.close();
+    await until('the slow archive is imported', async () => out.includes(`from ${target}\n`));
+    expect(out.split('\n').filter((l) => l.includes(`from ${target}`))).toEqual([
+      expect.stringMatching(new RegExp(`imported ${image.replace(/[.]/g, '\\.')} from ${target}$`)),
+    ]);
+    // A half-written read would have been reported as a failed import of this file.
+    expect(err).not.toMatch(/slow\.tar failed/);
   }, 60_000);
 });

@@ -1,7 +1,8 @@
 // The network adapter alone, as root with the real CNI plugins: a published UDP port reaches a
 // listener in the pod's namespace (from 127.0.0.1 and from the host's address), address
-// allocations never leak over many attach/detach cycles and a simulated reboot, and the host is
-// left as it was (bridge, veths, iptables rules, IPAM files).
+// allocations never leak over many attach/detach cycles and a simulated reboot, the bridge and the
+// network's rules stay after the last pod with nothing of any pod left (veths, DNAT chains, IPAM
+// files), and once the network is removed the host is as it was.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetworkAdapter, NETWORK_LOCK_DIR, type NetworkAdapter } from '../../src/network/adapter.js';
 import { portmapChainOf } from '../../src/network/conflist.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
+import { keptNetworkRules } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { freePort } from '../helpers/registry.js';
 
@@ -31,6 +33,7 @@ function footprint() {
   const save = execFileSync('iptables-save').toString().split('\n');
   return {
     bridge: existsSync(`/sys/class/net/${BRIDGE}`),
+    veths: existsSync(`/sys/class/net/${BRIDGE}/brif`) ? readdirSync(`/sys/class/net/${BRIDGE}/brif`) : [],
     rules: save.filter((l) => l.includes(BRIDGE) || l.includes(SUBNET) || l.includes(`"${NET}"`)),
     // Chains of this test's pods even with no jump left to them (other tests' are not counted).
     dnatChains: ['u', 'a', 'b', 'c']
@@ -38,6 +41,14 @@ function footprint() {
       .filter((c) => save.some((l) => l.startsWith(c))),
   };
 }
+
+/** What the network keeps on the host between pods: its bridge (no veth on it) and its own rules. */
+const networkKept = () => ({
+  bridge: true,
+  veths: [],
+  rules: keptNetworkRules(NET, BRIDGE, SUBNET),
+  dnatChains: [],
+});
 
 describe.skipIf(skip)('network adapter', () => {
   let work: string;
@@ -71,6 +82,7 @@ describe.skipIf(skip)('network adapter', () => {
       await net.detach(`pod-${n}`).catch(() => undefined);
       await removeNetns(netns(n)).catch(() => undefined);
     }
+    await net.remove();
     const after = footprint();
     const left = existsSync(join(state, 'network')) ? readdirSync(join(state, 'network')) : [];
     await rm(work, { recursive: true, force: true });
@@ -119,7 +131,31 @@ describe.skipIf(skip)('network adapter', () => {
     ]);
     await net.detach('pod-u');
     await removeNetns(netns('u'));
+    // The last pod gone: nothing of it left (veth, DNAT chain, IPAM state), the network kept.
+    expect(footprint()).toEqual(networkKept());
+    expect(existsSync(join(state, 'network', NET))).toBe(false);
+  }, 60_000);
+
+  it('network remove: refused while a pod is on the network, then takes the bridge and its rules away; the next pod makes them again', async () => {
+    await attach('a');
+    const refused = await net.remove().then(
+      () => undefined,
+      (e: { code?: string; message?: string }) => [e.code, e.message],
+    );
+    expect(refused).toEqual(['ERR_NETWORK_IN_USE', `network ${NET} is in use: 1 on it: pod a`]);
+    expect(footprint()).toEqual({ ...networkKept(), veths: footprint().veths });
+    expect(footprint().veths).toHaveLength(1);
+    await net.detach('pod-a');
+    await removeNetns(netns('a'));
+    expect(footprint()).toEqual(networkKept());
+    await net.remove();
     expect(footprint()).toEqual(before);
+    await net.remove(); // idempotent: nothing to remove
+    expect(footprint()).toEqual(before);
+    await attach('a');
+    await net.detach('pod-a');
+    await removeNetns(netns('a'));
+    expect(footprint()).toEqual(networkKept());
   }, 60_000);
 
   it('1,000 attach/detach cycles beside two pods, then a reboot: the allocations are what is attached now', async () => {

@@ -107,6 +107,7 @@ describe.skipIf(skip)('dual-stack network', () => {
       await net.detach(`pod-${n}`).catch(() => undefined);
       await removeNetns(netns(n)).catch(() => undefined);
     }
+    await net.remove();
     const after = footprint();
     const left = existsSync(join(state, 'network')) ? readdirSync(join(state, 'network')) : [];
     await rm(work, { recursive: true, force: true });
@@ -171,6 +172,15 @@ describe.skipIf(skip)('dual-stack network', () => {
     expect(execFileSync('ip6tables-save', ['-t', 'nat']).toString()).toMatch(new RegExp(`^:${DNAT_A} `, 'm'));
     await net.detach('pod-a');
     await net.detach('pod-b');
+    // The last pod gone: nothing of its ports in either family; the network's own rules stay until removed.
+    const kept = footprint();
+    expect(
+      [...kept.rules, ...kept.rules6].filter((l) => l.includes(DNAT_A) || l.includes(a.ips?.[1] as string)),
+    ).toEqual([]);
+    expect(kept.rules6.filter((l) => l.startsWith('-A POSTROUTING -s'))).toEqual([
+      `-A POSTROUTING -s ${SUBNET6} ! -d ${SUBNET6} -m comment --comment "berth network ${NET}" -j MASQUERADE`,
+    ]);
+    await net.remove();
     expect(footprint()).toEqual(before);
   }, 60_000);
 });

@@ -20,6 +20,7 @@ import { runBerth } from '../helpers/cli.js';
 import { runKilled } from '../helpers/fault-kill.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { keptNetworkRules } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -164,6 +165,9 @@ ${extra}`;
   afterAll(async () => {
     for (const s of servers) s.close();
     const { left, leaked } = await cleanUpHost({ berth, work, folders: [dir], forceFirst: true });
+    // Every pod gone: nothing of any (veth, DNAT chain, IPAM file), the network kept; rm takes it away.
+    const kept = networkFootprint();
+    const removed = await berth('network', 'rm', NET);
     const after = networkFootprint();
     const ipam = existsSync(join(state, 'network', NET)) ? readdirSync(join(state, 'network', NET)) : [];
     await registry?.stop();
@@ -175,6 +179,13 @@ ${extra}`;
     });
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
+    expect(kept).toEqual({
+      bridge: true,
+      links: [],
+      rules: keptNetworkRules(NET, BRIDGE, SUBNET),
+      dnatChains: [],
+    });
+    expect([removed.code, removed.stdout, removed.stderr]).toEqual([0, `${NET}\n`, '']);
     expect(after).toEqual(before);
     expect(ipam).toEqual([]);
   });
@@ -393,6 +404,13 @@ ${extra}`;
     expect(elsewhere).toBe('ECONNREFUSED');
     const ls = await berth('network', 'ls');
     expect(ls.stdout.split('\n')[1]?.split(/\s+/)).toEqual([NET, BRIDGE, SUBNET, GATEWAY, '3']);
+    // The bridge is not removed from under its pods.
+    const busy = await berth('network', 'rm', NET);
+    expect([busy.code, busy.stdout, busy.stderr]).toEqual([
+      4,
+      '',
+      `berth: ERR_NETWORK_IN_USE: network ${NET} is in use: 3 on it: container solo, pod client, pod web (remove the pods and containers on it first)\n`,
+    ]);
     expect((await berth('container', 'rm', '--force', 'solo')).code).toBe(0);
     const after = JSON.parse((await berth('network', 'inspect', NET, '-o', 'json')).stdout) as {
       members: Array<{ name: string }>;

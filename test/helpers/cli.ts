@@ -53,11 +53,13 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 export function runBerth(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+  return runCollected(process.execPath, [CLI, ...withTestConfig(args)], testEnv(env));
+}
+
+/** Runs `command` to its end with the output collected (for a CLI started some other way: nsenter). */
+export function runCollected(command: string, argv: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...withTestConfig(args)], {
-      env: testEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

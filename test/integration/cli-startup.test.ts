@@ -15,9 +15,9 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, runBerth } from '../helpers/cli.js';
+import { CLI, runBerth, testEnv, withTestConfig } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
 let work: string;
@@ -35,6 +35,18 @@ async function packagesLoadedBy(args: string[]): Promise<string[]> {
 
 /** The npm modules bundled into what the CLI loads, as `package/path/in/it.js`. */
 async function modulesLoadedBy(args: string[]): Promise<string[]> {
+  const modules = new Set<string>();
+  // esbuild marks each bundled module with a `// path` comment: `// …/node_modules/ajv/dist/…`.
+  for (const f of await filesLoadedBy(args)) {
+    for (const m of (await readFile(f, 'utf8')).matchAll(/^\/\/ .*node_modules\/(\S+)$/gm)) {
+      modules.add(m[1] as string);
+    }
+  }
+  return [...modules].sort();
+}
+
+/** Every file the CLI loads as a module (its own and any other), in load order. */
+async function filesLoadedBy(args: string[]): Promise<string[]> {
   const dir = await mkdtemp(join(work, 'rec-'));
   const hook = join(dir, 'hook.mjs');
   const record = join(dir, 'loaded.txt');
@@ -49,29 +61,36 @@ registerHooks({ load(url, context, next) {
 `,
   );
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', hook, CLI, ...args], {
+    // The tests' own host config, never the host's /etc/berth/config.yaml (cli.ts).
+    const child = spawn(process.execPath, ['--import', hook, CLI, ...withTestConfig(args)], {
       stdio: 'ignore',
-      env: { ...process.env, NODE_DISABLE_COMPILE_CACHE: '1' },
+      env: testEnv({ NODE_DISABLE_COMPILE_CACHE: '1' }),
     });
     child.on('error', reject);
     child.on('close', resolve);
   });
   expect(code).not.toBeNull();
-  const files = (await readFile(record, 'utf8'))
+  return (await readFile(record, 'utf8'))
     .trim()
     .split('\n')
     .map((u) => new URL(u).pathname);
-  const modules = new Set<string>();
-  // esbuild marks each bundled module with a `// path` comment: `// …/node_modules/ajv/dist/…`.
-  for (const f of files) {
-    for (const m of (await readFile(f, 'utf8')).matchAll(/^\/\/ .*node_modules\/(\S+)$/gm)) {
-      modules.add(m[1] as string);
-    }
-  }
-  return [...modules].sort();
 }
 
 describe('what a command loads', () => {
+  it('the CLI is one bundle: berth.mjs, then only the chunks of dist/cli/chunks/ a command needs', async () => {
+    const cliDir = dirname(CLI);
+    const shape = (files: string[]) =>
+      files.map((f) =>
+        f === CLI ? 'berth.mjs' : dirname(f) === join(cliDir, 'chunks') && f.endsWith('.mjs') ? 'chunk' : f,
+      );
+    const help = await filesLoadedBy(['--state', join(work, 'b1'), '--help']);
+    const ls = await filesLoadedBy(['--root', join(work, 'rb'), '--state', join(work, 'b2'), 'image', 'ls']);
+    expect(shape(help)[0]).toBe('berth.mjs');
+    expect(new Set(shape(help))).toEqual(new Set(['berth.mjs', 'chunk']));
+    expect(new Set(shape(ls))).toEqual(new Set(['berth.mjs', 'chunk']));
+    expect(ls.length).toBeGreaterThan(help.length); // a command's code comes in chunks, when it runs
+  });
+
   it('berth --help loads no command and no dependency', async () => {
     expect(await packagesLoadedBy(['--state', join(work, 'h'), '--help'])).toEqual([]);
   });

@@ -75,7 +75,12 @@ describe('ingest', () => {
     await short.write(bytes.subarray(0, 5));
     expect(await codeOf(short.commit())).toBe('ERR_SIZE_MISMATCH');
     const long = await store.openIngest(desc);
-    expect(() => long.write(Buffer.from('0123456789AB'))).toThrow(/larger than its declared 10 bytes/);
+    expect(() => long.write(Buffer.from('0123456789AB'))).toThrow(
+      expect.objectContaining({
+        code: 'ERR_SIZE_MISMATCH',
+        message: `blob ${desc.digest} is larger than its declared 10 bytes`,
+      }),
+    );
     await long.abort(false);
     expect(await listBlobs()).toEqual([]);
   });
@@ -138,7 +143,12 @@ describe('ingest', () => {
   });
 
   it('rejects a malformed digest before building a path from it', async () => {
-    expect(() => store.blobPath('sha256:../../etc/passwd' as Digest)).toThrow(/invalid digest/);
+    expect(() => store.blobPath('sha256:../../etc/passwd' as Digest)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_DIGEST_INVALID',
+        message: 'invalid digest "sha256:../../etc/passwd"',
+      }),
+    );
   });
 });
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/content/lock.js';
-import { CLI, runBerth } from '../helpers/cli.js';
+import { CLI, runBerth, testEnv, withTestConfig } from '../helpers/cli.js';
 import { type NotifyListener, startNotifyListener } from '../helpers/notify-listener.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
@@ -322,8 +322,9 @@ describe.skipIf(skip)('daemon under systemd-like supervision', () => {
     );
     const follower = spawn(
       process.execPath,
-      [CLI, '--root', root, '--state', state, 'events', '--filter', 'reason=Rejected'],
+      [CLI, ...withTestConfig(['--root', root, '--state', state, 'events', '--filter', 'reason=Rejected'])],
       {
+        env: testEnv(),
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, runBerth } from '../helpers/cli.js';
+import { CLI, runBerth, testEnv, withTestConfig } from '../helpers/cli.js';
 import {
   type HostileRegistry,
   putSimpleImage,
@@ -71,9 +71,9 @@ describe.skipIf(skip)('daemon stop during a pull', () => {
     const start = () => {
       daemon = spawn(
         process.execPath,
-        [CLI, '--root', root, '--state', state, 'daemon', '--manifests', manifests],
+        [CLI, ...withTestConfig(['--root', root, '--state', state, 'daemon', '--manifests', manifests])],
         {
-          env: { ...process.env, NOTIFY_SOCKET: listener.socket, WATCHDOG_USEC: '200000' },
+          env: testEnv({ NOTIFY_SOCKET: listener.socket, WATCHDOG_USEC: '200000' }),
           stdio: 'ignore',
         },
       );

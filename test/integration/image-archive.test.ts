@@ -2,6 +2,7 @@
 // oci: layouts), and hostile archives written byte by byte: nothing of a refused archive may
 // become visible in the store.
 import { execFile } from 'node:child_process';
+import { watch } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,14 @@ import { missingPrereqs } from '../helpers/prereqs.js';
 import { buildTar } from '../helpers/tar-build.js';
 
 const run = promisify(execFile);
+/** Waits for an observable condition, bounded. */
+async function until(probe: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!probe()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 const skip = missingPrereqs(['skopeo', 'umoci']);
 
 describe.skipIf(skip)('berth image import / export', () => {
@@ -124,6 +133,44 @@ describe.skipIf(skip)('berth image import / export', () => {
     const r = await berth(root, 'image', 'import', join(layout.dir, 'oci'));
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/^berth: ERR_IMPORT_UNNAMED: .*: its 2 image\(s\) carry no reference/);
+  });
+
+  it('export writes the tar under a temporary name and renames it; a failed export leaves neither name', async () => {
+    const src = join(work, 'tmpname-src.tar');
+    await run('skopeo', ['copy', '-q', `${oci()}:app`, `docker-archive:${src}:example.com/team/app:1`]);
+    const root = newRoot();
+    expect((await berth(root, 'image', 'import', src)).code).toBe(0);
+    const outDir = await mkdtemp(join(work, 'export-'));
+    // inotify sees every name the export creates in the directory, however short-lived.
+    const seen: string[] = [];
+    const watcher = watch(outDir, (_event, name) => {
+      if (name && !seen.includes(name)) seen.push(name);
+    });
+    const exp = await berth(root, 'image', 'export', 'example.com/team/app:1', '-o', join(outDir, 'out.tar'));
+    expect(exp.code).toBe(0);
+    await until(() => seen.includes('out.tar'), 5_000);
+    watcher.close();
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toMatch(/^\.out\.tar\.\d+\.[0-9a-f]{8}\.tmp$/);
+    expect(seen[1]).toBe('out.tar');
+    expect(await readdir(outDir)).toEqual(['out.tar']);
+    // A blob gone from the store fails the export half way: no FILE, no temporary left behind.
+    const layer = (
+      JSON.parse(
+        (await berth(root, 'image', 'inspect', 'example.com/team/app:1', '--output', 'json')).stdout,
+      ) as { manifest: { layers: Array<{ digest: string }> } }
+    ).manifest.layers[0]?.digest as string;
+    await rm(join(root, 'content/blobs/sha256', layer.slice('sha256:'.length)));
+    const failed = await berth(
+      root,
+      'image',
+      'export',
+      'example.com/team/app:1',
+      '-o',
+      join(outDir, 'bad.tar'),
+    );
+    expect(failed.code).toBe(1);
+    expect(await readdir(outDir)).toEqual(['out.tar']);
   });
 
   it('exports oci and docker archives that skopeo reads back to the same image, and that import again', async () => {

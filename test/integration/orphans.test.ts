@@ -123,6 +123,27 @@ describe.skipIf(skip)('orphaned bundles', () => {
     await rm(live);
   });
 
+  it('reaps a hostUsers: false mount point left without its bundle; a live create keeps its own', async () => {
+    const userns = (n: number) => join(work, 'root', 'userns', id(n));
+    // 10: an undo killed (or refused) after its bundle went: the mount point stays, still mounted.
+    await mkdir(join(userns(10), 'rootfs'), { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', join(userns(10), 'rootfs')]);
+    await writeFile(join(paths.containers, `${id(10)}.creating`), '1-1-deadbeef');
+    // 11: a create in progress (live marker) whose bundle is not visible: never touched.
+    await mkdir(join(userns(11), 'rootfs'), { recursive: true });
+    const unmark = await markCreating(paths, id(11));
+    // 12: no marker at all, no bundle.
+    await mkdir(userns(12), { recursive: true });
+    const { reaped, failed } = await reapOrphans({ paths, runc: createRunc(paths.runcRoot) });
+    expect([reaped.sort(), failed]).toEqual([[id(10), id(12)], []]);
+    expect(mounted()).toEqual([]);
+    expect(await readdir(join(work, 'root', 'userns'))).toEqual([id(11)]);
+    expect(await readdir(userns(11))).toEqual(['rootfs']);
+    await unmark();
+    expect((await reapOrphans({ paths, runc: createRunc(paths.runcRoot) })).reaped).toEqual([id(11)]);
+    expect(await readdir(join(work, 'root', 'userns'))).toEqual([]);
+  });
+
   it('removes a container runc has no state for (a reboot emptied /run) without running runc', async () => {
     // After a reboot every container is removed before it is made again: a runc process each only
     // to hear "does not exist" was a third of the processes of a recovery. No runc binary at all

@@ -195,6 +195,63 @@ describe.skipIf(skip)('registry mirrors', () => {
     expect(blobs.map((b) => b.headers['x-mirror-token'])).toEqual(['abc', 'abc']);
   });
 
+  it("sends each host's headers to that host only: not to the registry itself, not to another mirror", async () => {
+    const [home, empty, cache] = await Promise.all([
+      startHostileRegistry(),
+      startHostileRegistry(),
+      startHostileRegistry(),
+    ]);
+    try {
+      // home: the registry itself (manifest and blobs); empty: a mirror without the image (404s);
+      // cache: a pull-only mirror holding the blobs.
+      const ociDir = join(layout.dir, 'oci');
+      const index = JSON.parse(await readFile(join(ociDir, 'index.json'), 'utf8'));
+      const desc = index.manifests.find(
+        (m: { annotations?: Record<string, string> }) =>
+          m.annotations?.['org.opencontainers.image.ref.name'] === 'app',
+      );
+      const manifestBytes = await readFile(join(ociDir, 'blobs/sha256', desc.digest.slice(7)));
+      const manifest = JSON.parse(manifestBytes.toString());
+      home.putManifest('test/app', ['1'], manifestBytes, desc.mediaType);
+      for (const b of [manifest.config, ...manifest.layers]) {
+        const bytes = await readFile(join(ociDir, 'blobs/sha256', b.digest.slice(7)));
+        home.putBlob('test/app', bytes);
+        cache.putBlob('test/app', bytes);
+      }
+      const config =
+        `registries:\n  "${home.host}":\n    headers: { X-Home: h }\n    mirrors:\n` +
+        `      - host: "${empty.host}"\n        headers: { X-Empty: e }\n` +
+        `      - host: "${cache.host}"\n        capabilities: [pull]\n        headers: { X-Cache: c }\n`;
+      const r = await pull(config, `${home.host}/test/app:1`);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      const ours = (rec: HostileRegistry) =>
+        rec.requests.map((q) => ({
+          path: q.path.replace(/sha256:[0-9a-f]{64}/, 'D'),
+          home: q.headers['x-home'],
+          empty: q.headers['x-empty'],
+          cache: q.headers['x-cache'],
+        }));
+      const only = (key: 'home' | 'empty' | 'cache', value: string) => (path: string) => ({
+        path,
+        home: undefined,
+        empty: undefined,
+        cache: undefined,
+        [key]: value,
+      });
+      // The tag is resolved at home after the empty mirror's 404; blobs come from the cache.
+      expect(ours(home)).toEqual(['/v2/test/app/manifests/1'].map(only('home', 'h')));
+      expect(
+        ours(empty)
+          .map((q) => q.path)
+          .filter((p) => p.startsWith('/v2/test/')),
+      ).toEqual(['/v2/test/app/manifests/1', '/v2/test/app/blobs/D', '/v2/test/app/blobs/D']);
+      expect(ours(empty)).toEqual(ours(empty).map((q) => only('empty', 'e')(q.path)));
+      expect(ours(cache)).toEqual(['/v2/test/app/blobs/D', '/v2/test/app/blobs/D'].map(only('cache', 'c')));
+    } finally {
+      await Promise.all([home.close(), empty.close(), cache.close()]);
+    }
+  });
+
   describe('TLS to a mirror: CA bundle, client certificate, skipVerify', () => {
     let tlsMirror: HostileRegistry;
     let pki: string;

@@ -130,3 +130,59 @@ describe.skipIf(skip)('error lines name the layer and the image, never temp path
     }
   });
 });
+
+describe.skipIf(skip)('unpack.maxLayerBytes and unpack.reserveBytes hold on the pull path too', () => {
+  // `image unpack` is pinned in unpack.test.ts; a pull unpacks through ensure-snapshots instead.
+  const pullWith = async (name: string, config: string) => {
+    const image = buildRawImage([gzipLayer([{ name: 'zeros', body: Buffer.alloc(4 * MiB) }])]);
+    await pushRawImage(registry.url, `bounds/${name}`, '1', image);
+    const ref = `${registry.host}/bounds/${name}:1`;
+    const dir = join(work, name);
+    await mkdir(dir);
+    await writeFile(join(dir, 'config.yaml'), config);
+    const res = await runBerth([
+      '--root',
+      join(dir, 'store'),
+      '--config',
+      join(dir, 'config.yaml'),
+      'image',
+      'pull',
+      ref,
+    ]);
+    const snapshots = (await readdir(join(dir, 'store/snapshots')).catch(() => [])).filter(
+      (n) => n !== 'native',
+    );
+    const names = JSON.parse(
+      (await runBerth(['--root', join(dir, 'store'), 'image', 'ls', '-o', 'json'])).stdout,
+    ) as unknown[];
+    return { res, ref, layer: sha256(image.layers[0]?.blob as Buffer), snapshots, names };
+  };
+
+  it('a layer past maxLayerBytes: one line, exit 7, no snapshot and no image named', async () => {
+    const { res, ref, layer, snapshots, names } = await pullWith(
+      'layer-cap',
+      `unpack: { maxLayerBytes: ${MiB} }\n`,
+    );
+    expect(res.stderr).toBe(
+      `berth: ERR_LAYER_TOO_LARGE: layer ${layer} of ${ref}: uncompressed size exceeds ${MiB} bytes (raise unpack.maxLayerBytes in the host config if the image is trusted)\n`,
+    );
+    expect(res.code).toBe(7);
+    expect(snapshots).toEqual([]);
+    expect(names).toEqual([]);
+  });
+
+  it('free space below reserveBytes: one line, exit 7, no snapshot and no image named', async () => {
+    const { res, ref, layer, snapshots, names } = await pullWith(
+      'reserve',
+      `unpack: { reserveBytes: ${2 ** 50} }\n`,
+    );
+    expect(res.stderr).toMatch(
+      new RegExp(
+        `^berth: ERR_NO_SPACE: layer ${layer} of ${ref.replace(/[.]/g, '\\.')}: only \\d+ bytes free on the destination, below the reserve of ${2 ** 50} \\(free space, or lower unpack\\.reserveBytes in the host config\\)\n$`,
+      ),
+    );
+    expect(res.code).toBe(7);
+    expect(snapshots).toEqual([]);
+    expect(names).toEqual([]);
+  });
+});

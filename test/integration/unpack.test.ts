@@ -4,6 +4,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import {
   chmod,
   link,
+  lstat,
   mkdir,
   mkdtemp,
   readdir,
@@ -28,7 +29,7 @@ import { MediaType } from '../../src/oci/media-types.js';
 import { chainIds } from '../../src/snapshot/chain.js';
 import { createSnapshotter } from '../../src/snapshot/ensure-snapshots.js';
 import { createSnapshotStore } from '../../src/snapshot/snapshot-store.js';
-import { applyLayerBlob } from '../../src/snapshot/unpack-image.js';
+import { applyLayerBlob, runUnpackJob, type UnpackRunner } from '../../src/snapshot/unpack-image.js';
 import { runBerth } from '../helpers/cli.js';
 import { sha256 } from '../helpers/hostile-registry.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
@@ -256,6 +257,72 @@ async function storeImage(
   return 'example.com/hostile:1';
 }
 
+/** One layer set per escape class: each must write nothing outside its tree. */
+const ESCAPES: Array<[string, Entry[][]]> = [
+  ['.. in a name', [[{ name: '../../outside/victim', body: 'pwned' }]]],
+  ['an absolute name', [[{ name: '/outside/victim', body: 'pwned' }]]],
+  [
+    'a symlink made earlier in the layer',
+    [
+      [
+        { name: 'esc', type: 'symlink', linkname: '../outside' },
+        { name: 'esc/victim', body: 'pwned' },
+      ],
+    ],
+  ],
+  [
+    'an absolute symlink',
+    [
+      [
+        { name: 'esc', type: 'symlink', linkname: '/outside' },
+        { name: 'esc/victim', body: 'pwned' },
+      ],
+    ],
+  ],
+  [
+    'a symlink in a lower layer',
+    [[{ name: 'esc', type: 'symlink', linkname: '../../outside' }], [{ name: 'esc/victim', body: 'pwned' }]],
+  ],
+  [
+    'a chain of symlinks',
+    [
+      [
+        { name: 'a', type: 'symlink', linkname: 'b/..' },
+        { name: 'b', type: 'symlink', linkname: '../../..' },
+        { name: 'a/outside/victim', body: 'pwned' },
+      ],
+    ],
+  ],
+  [
+    'a whiteout through a symlink',
+    [[{ name: 'esc', type: 'symlink', linkname: '../outside' }], [{ name: 'esc/.wh.victim' }]],
+  ],
+  ['a whiteout with ..', [[{ name: '../outside/.wh.victim' }]]],
+  [
+    'a directory entry over a symlink',
+    [
+      [
+        { name: 'esc', type: 'symlink', linkname: '../outside' },
+        { name: 'esc', type: 'directory', mode: 0o777 },
+      ],
+    ],
+  ],
+];
+
+/** Hardlinks that point outside: refused (ERR_LAYER_UNSAFE). */
+const HARDLINK_ESCAPES: Array<[string, Entry[][]]> = [
+  ['a hardlink to a file outside', [[{ name: 'h', type: 'link', linkname: '../outside/victim' }]]],
+  [
+    'a hardlink through a symlink',
+    [
+      [
+        { name: 'esc', type: 'symlink', linkname: '../outside' },
+        { name: 'h', type: 'link', linkname: 'esc/victim' },
+      ],
+    ],
+  ],
+];
+
 describe.skipIf(skip)('hostile layers never reach outside the destination', () => {
   let n = 0;
   async function attempt(layers: Entry[][], config?: string) {
@@ -279,76 +346,13 @@ describe.skipIf(skip)('hostile layers never reach outside the destination', () =
     return { res, dest, outside };
   }
 
-  it.each([
-    ['.. in a name', [[{ name: '../../outside/victim', body: 'pwned' }]]],
-    ['an absolute name', [[{ name: '/outside/victim', body: 'pwned' }]]],
-    [
-      'a symlink made earlier in the layer',
-      [
-        [
-          { name: 'esc', type: 'symlink', linkname: '../outside' },
-          { name: 'esc/victim', body: 'pwned' },
-        ],
-      ],
-    ],
-    [
-      'an absolute symlink',
-      [
-        [
-          { name: 'esc', type: 'symlink', linkname: '/outside' },
-          { name: 'esc/victim', body: 'pwned' },
-        ],
-      ],
-    ],
-    [
-      'a symlink in a lower layer',
-      [
-        [{ name: 'esc', type: 'symlink', linkname: '../../outside' }],
-        [{ name: 'esc/victim', body: 'pwned' }],
-      ],
-    ],
-    [
-      'a chain of symlinks',
-      [
-        [
-          { name: 'a', type: 'symlink', linkname: 'b/..' },
-          { name: 'b', type: 'symlink', linkname: '../../..' },
-          { name: 'a/outside/victim', body: 'pwned' },
-        ],
-      ],
-    ],
-    [
-      'a whiteout through a symlink',
-      [[{ name: 'esc', type: 'symlink', linkname: '../outside' }], [{ name: 'esc/.wh.victim' }]],
-    ],
-    ['a whiteout with ..', [[{ name: '../outside/.wh.victim' }]]],
-    [
-      'a directory entry over a symlink',
-      [
-        [
-          { name: 'esc', type: 'symlink', linkname: '../outside' },
-          { name: 'esc', type: 'directory', mode: 0o777 },
-        ],
-      ],
-    ],
-  ])('%s', async (_name, layers) => {
+  it.each(ESCAPES)('%s', async (_name, layers) => {
     const { res } = await attempt(layers as Entry[][]);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
   });
 
-  it.each([
-    ['a hardlink to a file outside', [[{ name: 'h', type: 'link', linkname: '../outside/victim' }]]],
-    [
-      'a hardlink through a symlink',
-      [
-        [
-          { name: 'esc', type: 'symlink', linkname: '../outside' },
-          { name: 'h', type: 'link', linkname: 'esc/victim' },
-        ],
-      ],
-    ],
-  ])('%s fails cleanly and removes what it wrote', async (_name, layers) => {
+  it.each(HARDLINK_ESCAPES)('%s fails cleanly and removes what it wrote', async (_name, layers) => {
     const { res, dest } = await attempt(layers as Entry[][]);
     expect(res.stderr).toMatch(
       /^berth: ERR_LAYER_UNSAFE: layer sha256:[a-f0-9]{64} of example.com\/hostile:1: hardlink h points at .*, which does not exist\n$/,
@@ -479,7 +483,110 @@ describe.skipIf(skip)('overlay form', () => {
   });
 });
 
+describe.skipIf(skip)(
+  'hostile layers in overlay form (every pull) never reach outside their snapshot',
+  () => {
+    let n = 0;
+    /** Unpack `layers` into snapshots as a pull does; what was written outside them, and the outcome. */
+    async function attemptSnapshots(layers: Entry[][]) {
+      const dir = join(work, `hostile-overlay-${n++}`);
+      const outside = join(dir, 'outside');
+      await mkdir(outside, { recursive: true });
+      await writeFile(join(outside, 'victim'), 'precious');
+      await chmod(join(outside, 'victim'), 0o600);
+      const root = join(dir, 'store');
+      const name = await storeImage(root, layers);
+      const store = createContentStore({ root });
+      const record = await store.getImage(name);
+      const details = await describeImage(store, record as NonNullable<typeof record>);
+      const snapshots = createSnapshotStore(root);
+      const snapshotter = await createSnapshotter(
+        { store, snapshots, now: () => new Date(), concurrency: 2, image: name },
+        details.config,
+        { maxLayerBytes: 1 << 30, maxImageBytes: 1 << 30, reserveBytes: 0 },
+      );
+      const descs = details.manifest.layers as Descriptor[];
+      const outcome = await Promise.all(descs.map((l, i) => snapshotter.layer(i, l))).then(
+        () => 'ok',
+        (err: { code?: string }) => err.code,
+      );
+      const ids = chainIds(details.config.rootfs.diff_ids);
+      const trees = ids.map((id) => snapshots.fsPath(id));
+      // Every file under the case's directory that a layer wrote ('pwned'), outside the snapshots' trees.
+      const strays: string[] = [];
+      const walk = async (p: string): Promise<void> => {
+        if (trees.includes(p)) return;
+        const st = await lstat(p); // never followed: a symlink a layer made is a leaf here
+        if (st.isDirectory()) for (const n of await readdir(p)) await walk(join(p, n));
+        else if (st.isFile() && (await readFile(p, 'utf8')) === 'pwned') strays.push(p.slice(dir.length));
+      };
+      await walk(dir);
+      expect(strays).toEqual([]);
+      expect(await readFile(join(outside, 'victim'), 'utf8')).toBe('precious');
+      expect((await stat(join(outside, 'victim'))).mode & 0o7777).toBe(0o600);
+      expect(await readdir(outside)).toEqual(['victim']);
+      const published = await Promise.all(ids.map(async (id) => (await snapshots.get(id)) !== undefined));
+      return { outcome, published };
+    }
+
+    it.each(ESCAPES)('%s', async (_name, layers) => {
+      const { outcome, published } = await attemptSnapshots(layers);
+      expect(outcome).toBe('ok');
+      expect(published.every(Boolean)).toBe(true);
+    });
+
+    it.each(HARDLINK_ESCAPES)('%s is refused and its snapshot never published', async (_name, layers) => {
+      const { outcome, published } = await attemptSnapshots(layers);
+      expect([outcome, published]).toEqual(['ERR_LAYER_UNSAFE', [false]]);
+    });
+  },
+);
+
 describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
+  /** A snapshotter whose unpack runner is the real one, counting how often each blob is read. */
+  const countingSnapshotter = async (root: string, name: string) => {
+    const store = createContentStore({ root });
+    const record = await store.getImage(name);
+    const details = await describeImage(store, record as NonNullable<typeof record>);
+    const reads = new Map<string, number>();
+    const run: UnpackRunner = (job) => {
+      reads.set(job.blobPath, (reads.get(job.blobPath) ?? 0) + 1);
+      return runUnpackJob(job);
+    };
+    const snapshots = createSnapshotStore(root);
+    const snapshotter = await createSnapshotter(
+      { store, snapshots, now: () => new Date(), concurrency: 2, run },
+      details.config,
+      { maxLayerBytes: 1 << 30, maxImageBytes: 1 << 30, reserveBytes: 0 },
+    );
+    const layers = details.manifest.layers as Descriptor[];
+    const readsOf = () => layers.map((l) => reads.get(store.blobPath(l.digest)) ?? 0);
+    return { snapshotter, layers, readsOf };
+  };
+
+  it('each layer blob is read once; a layer with a hardlink into a lower one is read a second time', async () => {
+    const dir = join(work, 'read-once');
+    const plain = await storeImage(join(dir, 'plain'), [
+      [{ name: 'bin/tool', body: 'the tool', mode: 0o755 }],
+      [{ name: 'bin/other', body: 'another tool', mode: 0o755 }],
+      [
+        { name: 'bin/new', body: 'x' },
+        { name: 'bin/third', type: 'link', linkname: 'bin/new' },
+      ],
+    ]);
+    const a = await countingSnapshotter(join(dir, 'plain'), plain);
+    await Promise.all(a.layers.map((l, i) => a.snapshotter.layer(i, l)));
+    expect(a.readsOf()).toEqual([1, 1, 1]);
+
+    const linked = await storeImage(join(dir, 'linked'), [
+      [{ name: 'bin/tool', body: 'the tool', mode: 0o755 }],
+      [{ name: 'bin/alias', type: 'link', linkname: 'bin/tool' }],
+    ]);
+    const b = await countingSnapshotter(join(dir, 'linked'), linked);
+    await Promise.all(b.layers.map((l, i) => b.snapshotter.layer(i, l)));
+    expect(b.readsOf()).toEqual([1, 2]);
+  });
+
   it('copy the file up from the lower snapshot and link it, whatever order the layers unpack in', async () => {
     const dir = join(work, 'hardlink-lower');
     const root = join(dir, 'store');

@@ -1,6 +1,7 @@
 // A pod's active.json read through the daemon's file cache (observe reads it for every pod on every
 // pass): missing, written, rewritten in place within one clock tick, damaged or a directory, each
 // read as the file is now.
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,12 @@ describe('active.json through the file cache', () => {
     expect(readActiveRecordSync(home, cache)).toBeUndefined();
     await mkdir(file());
     expect(readActiveRecordSync(home, cache)).toBeUndefined();
+    expect(readActiveRecordSync(home)).toBeUndefined();
+  });
+
+  it('a FIFO planted at active.json is never opened: no record, and the read returns (cached or not)', () => {
+    execFileSync('mkfifo', [file()]);
+    expect(readActiveRecordSync(home, createFileCache())).toBeUndefined();
     expect(readActiveRecordSync(home)).toBeUndefined();
   });
 });

@@ -130,14 +130,40 @@ describe('host rules from one snapshot', () => {
     expect(s.rules).toEqual([{ table: 'nat', line: '-A POSTROUTING -j MASQUERADE' }]);
   });
 
-  it('IPv6 rules are the masquerade and forwarding ones (no loopback guard: ::1 never comes from an interface)', () => {
+  it('IPv6 rules are the masquerade, forwarding and mark ones (no loopback guard: ::1 never comes from an interface)', () => {
     expect(networkRules(NET, 6).map((r) => [r.table, r.chain, r.spec.slice(0, 2)])).toEqual([
       ['nat', 'POSTROUTING', ['-s', 'fd89::/64']],
       ['filter', 'FORWARD', ['-i', 'berth0']],
       ['filter', 'FORWARD', ['-o', 'berth0']],
+      ['nat', 'BERTH-MARK-berth0', ['-m', 'comment']],
+      ['nat', 'POSTROUTING', ['-o', 'berth0']],
     ]);
     expect(networkRules({ ...NET, ipv6Subnet: undefined }, 6)).toEqual([]);
-    expect(networkRules(NET, 4).map((r) => r.chain)).toEqual(['POSTROUTING', 'FORWARD', 'FORWARD', 'INPUT']);
+    expect(networkRules(NET, 4).map((r) => r.chain)).toEqual([
+      'POSTROUTING',
+      'FORWARD',
+      'FORWARD',
+      'BERTH-MARK-berth0',
+      'POSTROUTING',
+      'INPUT',
+    ]);
+  });
+
+  it("portmap marks through the network's own chain, which the first attach declares before filling it", () => {
+    const port = { hostPort: 8080, containerPort: 80, protocol: 'tcp' as const, hostIP: '' };
+    expect(pluginChain(NET, '/s/ipam', [port])[1]).toMatchObject({
+      type: 'portmap',
+      snat: true,
+      externalSetMarkChain: 'BERTH-MARK-berth0',
+    });
+    const changes = ruleChanges(NET, 4, saved([]));
+    expect(changes[0]).toEqual({ table: 'nat', line: ':BERTH-MARK-berth0 - [0:0]' });
+    expect(changes.find((c) => c.line.startsWith('-I BERTH-MARK-berth0 1 '))?.line).toBe(
+      '-I BERTH-MARK-berth0 1 -m comment --comment "berth network berth" -j MARK --set-xmark 0x2000/0x2000',
+    );
+    expect(changes.find((c) => c.line.includes('--mark'))?.line).toBe(
+      '-I POSTROUTING 1 -o berth0 -m mark --mark 0x2000/0x2000 -m comment --comment "berth network berth" -j MASQUERADE',
+    );
   });
 
   it('nothing to change when every rule is there; a partial set is deleted and made again', () => {
@@ -147,7 +173,7 @@ describe('host rules from one snapshot', () => {
     }));
     const snap = parseSave(restoreText(whole));
     expect(ruleChanges(NET, 6, snap)).toEqual([]);
-    const partial = parseSave(restoreText(whole.slice(0, 1)));
+    const partial = parseSave(`*nat\n:BERTH-MARK-berth0 - [0:0]\n${restoreText(whole.slice(0, 1)).slice(5)}`);
     const changes = ruleChanges(NET, 6, partial);
     const first = whole[0] as { line: string };
     expect(changes[0]).toEqual({ table: 'nat', line: first.line.replace('-A ', '-D ') });
@@ -155,6 +181,8 @@ describe('host rules from one snapshot', () => {
       '-I POSTROUTING 1',
       '-I FORWARD 1',
       '-I FORWARD 1',
+      '-I BERTH-MARK-berth0 1',
+      '-I POSTROUTING 1',
     ]);
   });
 });

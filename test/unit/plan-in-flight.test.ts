@@ -1,10 +1,20 @@
 // The planner's in-flight input: a pod or a pull whose task from an earlier pass is still in
 // progress is a wait saying what it does, and the rest of the host is planned as usual. Whole plans.
+// And the executor's text for a start whose postStart hook runs in the same task.
 import { describe, expect, it } from 'vitest';
 import type { LoadedDoc } from '../../src/manifest/kinds.js';
 import { type DesiredState, desiredState } from '../../src/reconcile/desired.js';
-import { ANNOTATION, type ObservedContainer, OWNER_MANIFESTS, plan } from '../../src/reconcile/plan.js';
+import { createExecutor } from '../../src/reconcile/execute.js';
+import {
+  type Action,
+  ANNOTATION,
+  type ObservedContainer,
+  OWNER_MANIFESTS,
+  plan,
+} from '../../src/reconcile/plan.js';
 import { canonicalSpec, specHash } from '../../src/reconcile/spec-hash.js';
+import { createTasks } from '../../src/reconcile/tasks.js';
+import type { RuntimeDeps } from '../../src/runtime/containers.js';
 
 const host = { volumes: '/r/volumes', pods: '/r/pods', netns: '/s/netns' };
 const HAVE = 'registry.lan/app:1';
@@ -163,5 +173,41 @@ describe('plan with tasks in flight', () => {
         reason: 'c/main: new container',
       },
     ]);
+  });
+});
+
+describe('a start in flight, as the executor tells it', () => {
+  it('a container with a postStart hook is a wait `starting web/main (then its postStart hook)` until its task ends', async () => {
+    const hooked = pod('web', HAVE);
+    const spec = (hooked.doc as unknown as { spec: { containers: Array<Record<string, unknown>> } }).spec;
+    (spec.containers[0] as Record<string, unknown>).lifecycle = {
+      postStart: { exec: { command: ['true'] } },
+    };
+    const desired = desiredState([hooked, pod('plain', HAVE)], host);
+    const tasks = createTasks();
+    // The runtime is never reached while the texts are read; the tasks fail on it afterwards.
+    const executor = createExecutor({ rt: {} as RuntimeDeps, host, pull: async () => {} }, tasks);
+    const run = (name: string): Action => ({
+      kind: 'run',
+      pod: name,
+      container: 'main',
+      restarts: 0,
+      backoffMs: 0,
+      waitForExit: false,
+      reason: `${name}/main: new container`,
+    });
+    expect(executor.start([run('web'), run('plain')], desired)).toEqual(['pod/web', 'pod/plain']);
+    const inFlight = tasks.inFlight();
+    expect([...inFlight]).toEqual([
+      ['pod/web', 'starting web/main (then its postStart hook)'],
+      ['pod/plain', 'starting plain/main'],
+    ]);
+    const observed = { images: new Map([[HAVE, DIGEST]]), containers: [], sandboxes: new Map() };
+    expect(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW, inFlight })).toEqual([
+      { kind: 'wait', pod: 'plain', reason: 'plain: starting plain/main' },
+      { kind: 'wait', pod: 'web', reason: 'web: starting web/main (then its postStart hook)' },
+    ]);
+    for (const key of ['pod/web', 'pod/plain']) await tasks.join(key);
+    expect(tasks.inFlight().size).toBe(0);
   });
 });

@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readinessOf } from '../../src/health/health-file.js';
 import { ownerToken } from '../../src/lib/process.js';
-import { clearPostStart, isPostStartRunning, markPostStart } from '../../src/reconcile/post-start-marks.js';
+import {
+  clearPostStart,
+  isPostStartRunning,
+  markPostStart,
+  sweepPostStartMarks,
+} from '../../src/reconcile/post-start-marks.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -58,6 +63,28 @@ describe('postStart marks', () => {
     // A path-like id is never written either.
     await markPostStart(marks, '../escaped');
     expect(await readdir(dir)).not.toContain('escaped');
+  });
+
+  it("the sweep removes a killed berth's mark and draft, and planted non-marks; a live berth's mark stays", async () => {
+    const marks = join(dir, 'sweep');
+    await mkdir(marks);
+    const child = spawn('sleep', ['1000']);
+    const dead = ownerToken(child.pid);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    await writeFile(join(marks, 'killed'), dead); // what a berth killed mid-hook leaves
+    await writeFile(join(marks, `.half.${dead}.tmp`), dead.slice(0, 3)); // killed mid-write
+    await writeFile(join(marks, `.mine.${ownerToken()}.tmp`), ''); // a live berth writing it
+    await markPostStart(marks, 'live');
+    execFileSync('mkfifo', [join(marks, 'fifo')]);
+    await symlink(join(marks, 'live'), join(marks, 'link'));
+    await mkdir(join(marks, 'dir'));
+    const swept = await sweepPostStartMarks(marks);
+    expect(swept.sort()).toEqual([`.half.${dead}.tmp`, 'dir', 'fifo', 'killed', 'link']);
+    expect((await readdir(marks)).sort()).toEqual([`.mine.${ownerToken()}.tmp`, 'live']);
+    expect(isPostStartRunning(marks, 'live')).toBe(true);
+    expect(await sweepPostStartMarks(join(dir, 'none'))).toEqual([]);
   });
 
   it('the readiness rule: running with its postStart under way is neither started nor ready', () => {

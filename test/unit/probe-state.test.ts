@@ -1,5 +1,6 @@
 // The prober's state machine (src/health/probe-state.ts) with an injected clock: thresholds,
 // startup gating liveness and readiness, initial delays, liveness kills with the probe's grace.
+// Also: the defaults a manifest's probe gets, and the containers probed (native sidecars too).
 import { describe, expect, it } from 'vitest';
 import type { ProbeSpec } from '../../src/health/probe-spec.js';
 import {
@@ -9,6 +10,9 @@ import {
   type ProbeState,
   recordResult,
 } from '../../src/health/probe-state.js';
+import { probeTargets } from '../../src/health/probe-targets.js';
+import type { LoadedDoc } from '../../src/manifest/kinds.js';
+import { desiredState } from '../../src/reconcile/desired.js';
 
 const spec = (over: Partial<ProbeSpec> = {}): ProbeSpec => ({
   action: { kind: 'tcpSocket', port: 80 },
@@ -138,5 +142,67 @@ describe('probe state: what is a change worth writing', () => {
       changes.push(out.changed);
     }
     expect(changes).toEqual([true, true, false, false, true]);
+  });
+});
+
+/** A Pod manifest as the loader gives it: a native sidecar `proxy` and an app container `main`. */
+function podDoc(proxy: Record<string, unknown>, main: Record<string, unknown>): LoadedDoc {
+  return {
+    file: '/m/p.yaml',
+    line: 1,
+    doc: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: {
+        hostNetwork: true,
+        terminationGracePeriodSeconds: 7,
+        initContainers: [{ name: 'proxy', image: 'r.lan/a:1', restartPolicy: 'Always', ...proxy }],
+        containers: [{ name: 'main', image: 'r.lan/a:1', ...main }],
+      },
+    } as LoadedDoc['doc'],
+  };
+}
+const HOST = { volumes: '/r/volumes', pods: '/r/pods', netns: '/s/netns' };
+const running = (name: string) => ({
+  id: `${name}-1`,
+  name,
+  state: 'running',
+  startedAt: '2026-11-30T11:00:00.000Z',
+});
+
+describe('probes from the manifest', () => {
+  it("a probe given only its handler gets Kubernetes' defaults: period 10 s, timeout 1 s, success 1, failure 3", () => {
+    const d = desiredState([podDoc({}, { livenessProbe: { tcpSocket: { port: 80 } } })], HOST);
+    expect(d.pods[0]?.containers[0]?.probes).toEqual({
+      liveness: {
+        action: { kind: 'tcpSocket', port: 80 },
+        initialDelayMs: 0,
+        periodMs: 10_000,
+        timeoutMs: 1_000,
+        successThreshold: 1,
+        failureThreshold: 3,
+      },
+    });
+  });
+
+  it("a native sidecar's probe is probed as an app container's, on the pod's address", () => {
+    const readiness = { exec: { command: ['true'] }, periodSeconds: 2 };
+    const liveness = { tcpSocket: { port: 81 }, terminationGracePeriodSeconds: 3 };
+    const d = desiredState([podDoc({ readinessProbe: readiness }, { livenessProbe: liveness })], HOST);
+    const targets = probeTargets(d, [running('p_proxy'), running('p_main')], new Map());
+    expect(
+      targets.map((t) => [t.object, t.id, Object.keys(t.probes), t.action.address, t.graceSeconds]),
+    ).toEqual([
+      ['p/proxy', 'p_proxy-1', ['readiness'], '127.0.0.1', 7],
+      ['p/main', 'p_main-1', ['liveness'], '127.0.0.1', 7],
+    ]);
+    expect(targets[0]?.probes.readiness?.periodMs).toBe(2_000);
+    // A sidecar not running (or still in its postStart) is not probed.
+    expect(
+      probeTargets(d, [{ ...running('p_proxy'), postStartRunning: true }, running('p_main')], new Map()).map(
+        (t) => t.object,
+      ),
+    ).toEqual(['p/main']);
   });
 });

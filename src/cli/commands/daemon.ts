@@ -178,7 +178,7 @@ export const daemonCommand: Command = {
           if (!err) info(formatAction(a)); // failures: after the pass
         },
       },
-      onPass: (result, cpuMs, settled, wallMs) => {
+      onPass: (result, cpuMs, settled, wallMs, at) => {
         metrics.counters.recordPass({ wallMs, cpuMs, failedActions: result.executed.failed.length });
         metrics.collector.observed(result.containers ?? []);
         probing.onPass(result);
@@ -190,8 +190,10 @@ export const daemonCommand: Command = {
           fail(`failed ${formatAction(action)}: ${formatErrorLine(error)}${retry}`);
         }
         if (values.stats === true) {
-          info(
-            `pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${(result.containers ?? []).length} container(s), ${cpuMs.toFixed(1)} ms CPU`,
+          // Stamped with the pass's own time, the one GET /v1/status gives as lastPass.at.
+          log.write(
+            'info',
+            `${at} pass: ${result.executed.done.length + result.executed.failed.length} action(s), ${result.passes} plan(s), ${(result.containers ?? []).length} container(s), ${cpuMs.toFixed(1)} ms CPU`,
           );
         }
         // Diagnostics once per change, not on every pass.

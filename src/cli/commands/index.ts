@@ -143,4 +143,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'A network: its settings and every pod and container on it with address and ports',
     load: async () => (await import('./network.js')).networkInspect,
   },
+  {
+    path: ['network', 'rm'],
+    summary: "Remove a network's bridge and rules (kept after its last pod); refused while anything is on it",
+    load: async () => (await import('./network-rm.js')).networkRm,
+  },
 ];

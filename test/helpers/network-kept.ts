@@ -1,0 +1,17 @@
+// What a berth network keeps on the host between pods (the bridge and its rules stay after the last
+// pod until `berth network rm`), as iptables-save prints it: the tests compare a host "after the last
+// pod is gone" with this, and a host after `network rm` with the one before the test.
+
+/** The network's own IPv4 rules and mark chain, in iptables-save's order (filter, then nat). */
+export function keptNetworkRules(net: string, bridge: string, subnet: string): string[] {
+  const c = `-m comment --comment "berth network ${net}"`;
+  return [
+    `-A INPUT -d 127.0.0.0/8 -i ${bridge} -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT ${c} -j DROP`,
+    `-A FORWARD -o ${bridge} -m conntrack --ctstate RELATED,ESTABLISHED,DNAT ${c} -j ACCEPT`,
+    `-A FORWARD -i ${bridge} ${c} -j ACCEPT`,
+    `:BERTH-MARK-${bridge} - [0:0]`,
+    `-A POSTROUTING -o ${bridge} -m mark --mark 0x2000/0x2000 ${c} -j MASQUERADE`,
+    `-A POSTROUTING -s ${subnet} ! -d ${subnet} ${c} -j MASQUERADE`,
+    `-A BERTH-MARK-${bridge} ${c} -j MARK --set-xmark 0x2000/0x2000`,
+  ];
+}
