@@ -59,11 +59,13 @@ median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]
 # Proportional set size of processes, in KiB (shared pages split among their users: fair sums).
 pss_kib() { local total=0 p v; for p in "$@"; do v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0); total=$((total + ${v:-0})); done; echo "$total"; }
 
-# ensure_images: build and push make-images.sh's images unless the registry has all of them already
-# (make-images.sh shares one work directory between runs: two at once can break each other).
+# ensure_images [NAME…]: build and push make-images.sh's images unless the registry has all of the
+# named ones already (default: all four; make-images.sh shares one work directory between runs:
+# two at once can break each other).
 ensure_images() {
-  local img
-  for img in tiny debian multi wide; do
+  local img imgs=("$@")
+  [ ${#imgs[@]} -gt 0 ] || imgs=(tiny debian multi wide)
+  for img in "${imgs[@]}"; do
     curl -fsS -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
       "http://$REGISTRY/v2/bench/$img/manifests/latest" 2>/dev/null || {
       log "making sure the benchmark images are in $REGISTRY"

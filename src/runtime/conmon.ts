@@ -16,6 +16,8 @@ import { isConmonOf } from './conmon-process.js';
 import type { ContainerPaths, RuntimePaths } from './paths.js';
 import { killTree } from './process-tree.js';
 import type { Runc } from './runc.js';
+import type { SpawnHelper } from './spawn-helper.js';
+import { spawnHelperInUse } from './tool.js';
 
 /** How long conmon and `runc create` may take to report, unless the host config says otherwise. */
 export const HANDSHAKE_TIMEOUT_MS = 60_000;
@@ -72,6 +74,8 @@ export function conmonArgs(o: ConmonOptions): string[] {
 
 /** Resolves to the container's pid once `runc create` succeeded (the container is "created"). */
 export function createWithConmon(o: ConmonOptions): Promise<number> {
+  const helper = spawnHelperInUse();
+  if (helper) return createThroughHelper(helper, o);
   return new Promise((resolve, reject) => {
     const child = spawn(o.bin ?? 'conmon', conmonArgs(o), {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
@@ -125,15 +129,9 @@ export function createWithConmon(o: ConmonOptions): Promise<number> {
       const line = reply.split('\n').find((l) => l.trim().startsWith('{') && l.trim().endsWith('}'));
       if (!line && !fromExit) return;
       stopListening();
-      let parsed: { data?: number; message?: string } | undefined;
-      try {
-        parsed = line ? (JSON.parse(line) as { data?: number; message?: string }) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      if (parsed?.data !== undefined && parsed.data > 0) return resolve(parsed.data);
-      const why = (parsed?.message || stderr || 'no pid reported').trim().split('\n').slice(-2).join('; ');
-      reject(new BerthError('ERR_CREATE_FAILED', 'internal', `creating container ${o.name}: ${why}`));
+      const answer = answerOf(reply, stderr, o.name);
+      if (typeof answer === 'number') resolve(answer);
+      else reject(answer);
     };
     sync.on('data', () => settle(false));
     child.once('exit', (code) => {
@@ -141,6 +139,54 @@ export function createWithConmon(o: ConmonOptions): Promise<number> {
       if (code !== 0) setTimeout(() => settle(true), 100);
     });
   });
+}
+
+/** The container's pid from conmon's sync pipe text, or the error it (or its stderr) reported. */
+function answerOf(reply: string, stderr: string, name: string): number | BerthError {
+  const line = reply.split('\n').find((l) => l.trim().startsWith('{') && l.trim().endsWith('}'));
+  let parsed: { data?: number; message?: string } | undefined;
+  try {
+    parsed = line ? (JSON.parse(line) as { data?: number; message?: string }) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.data !== undefined && parsed.data > 0) return parsed.data;
+  const why = (parsed?.message || stderr || 'no pid reported').trim().split('\n').slice(-2).join('; ');
+  return new BerthError('ERR_CREATE_FAILED', 'internal', `creating container ${name}: ${why}`);
+}
+
+/** The same handshake, with conmon started by the daemon's spawn helper (spawn-helper.ts). */
+async function createThroughHelper(h: SpawnHelper, o: ConmonOptions): Promise<number> {
+  const timeoutMs = o.timeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+  let r: Awaited<ReturnType<SpawnHelper['handshake']>>;
+  try {
+    r = await h.handshake({
+      argv: [o.bin ?? 'conmon', ...conmonArgs(o)],
+      cwd: o.paths.dir,
+      timeoutMs,
+      env: {},
+    });
+  } catch (err) {
+    throw new BerthError('ERR_CONMON', 'internal', `starting conmon: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (r.why === 'timeout') {
+    const failed = new BerthError(
+      'ERR_CREATE_TIMEOUT',
+      'unavailable',
+      `creating container ${o.name}: conmon and runc did not report within ${timeoutMs / 1000} s (a mount source that hangs?)`,
+    );
+    try {
+      await abandonHandshake(o, r.pid);
+    } catch (err) {
+      throw new BerthError(failed.code, failed.kind, failed.message, { cause: err });
+    }
+    throw failed;
+  }
+  const answer = answerOf(r.sync, r.stderr, o.name);
+  if (typeof answer === 'number') return answer;
+  throw answer;
 }
 
 /**

@@ -3,10 +3,26 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { BerthError, type ErrorKind } from '../lib/errors.js';
+import type { SpawnHelper } from './spawn-helper.js';
 
 export interface ToolResult {
   stdout: string;
   stderr: string;
+}
+
+// The daemon runs its tools through a spawn helper (spawn-helper.ts: a fork from the daemon costs
+// more as its pods add up); one-shot commands fork themselves. Process-wide, as the choice is the
+// process's: set by the daemon when it starts, cleared when it stops.
+let helper: SpawnHelper | undefined;
+
+/** Runs every later runTool through `h` (undefined: fork directly again). */
+export function useSpawnHelper(h: SpawnHelper | undefined): void {
+  helper = h;
+}
+
+/** The helper runTool goes through now, if any (conmon.ts starts conmon through it too). */
+export function spawnHelperInUse(): SpawnHelper | undefined {
+  return helper;
 }
 
 export function runTool(
@@ -15,6 +31,18 @@ export function runTool(
   what: string,
   options: { code?: string; kind?: ErrorKind; timeoutMs?: number; cwd?: string } = {},
 ): Promise<ToolResult> {
+  const fail = (err: Error, stderr: string) => {
+    const said = (stderr || err.message).trim().split('\n').slice(-3).join('; ');
+    return new BerthError(
+      options.code ?? 'ERR_RUNTIME',
+      options.kind ?? 'internal',
+      `${what}: ${cmd} failed: ${said}`,
+      {
+        cause: err,
+      },
+    );
+  };
+  if (helper) return runThroughHelper(helper, cmd, args, options, fail);
   return new Promise((resolve, reject) => {
     execFile(
       cmd,
@@ -26,20 +54,40 @@ export function runTool(
       },
       (err, stdout, stderr) => {
         if (!err) return resolve({ stdout, stderr });
-        const said = (stderr || err.message).trim().split('\n').slice(-3).join('; ');
-        reject(
-          new BerthError(
-            options.code ?? 'ERR_RUNTIME',
-            options.kind ?? 'internal',
-            `${what}: ${cmd} failed: ${said}`,
-            {
-              cause: err,
-            },
-          ),
-        );
+        reject(fail(err, stderr));
       },
     );
   });
+}
+
+async function runThroughHelper(
+  h: SpawnHelper,
+  cmd: string,
+  args: string[],
+  options: { timeoutMs?: number; cwd?: string },
+  fail: (err: Error, stderr: string) => BerthError,
+): Promise<ToolResult> {
+  let o: Awaited<ReturnType<SpawnHelper['run']>>;
+  try {
+    o = await h.run({
+      argv: [cmd, ...args],
+      timeoutMs: options.timeoutMs ?? 60_000,
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    });
+  } catch (err) {
+    throw fail(err as Error, '');
+  }
+  if (o.code === 0 && o.why === null) return { stdout: o.stdout, stderr: o.stderr };
+  // The words execFile's error would have said, so that messages read the same either way.
+  const how =
+    o.why === 'timeout'
+      ? 'timed out'
+      : o.why === 'maxBuffer'
+        ? 'wrote more than 16 MiB'
+        : o.signal !== null
+          ? `killed by signal ${o.signal}`
+          : `exited with code ${o.code}`;
+  throw fail(new Error(`Command failed: ${[cmd, ...args].join(' ')}: ${how}`), o.stderr);
 }
 
 /** The absolute path of `cmd` on PATH (conmon wants its runtime's full path), or `cmd` unchanged. */

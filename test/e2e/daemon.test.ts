@@ -2,10 +2,10 @@
 // kill -9 of the daemon and a restart touch no container; a folder swapped through a symlink
 // (git-sync) restarts no unchanged pod; the API socket serves ps and apply, one daemon per state
 // directory; a failing pod backs off.
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,19 +51,12 @@ describe.skipIf(skip)('daemon', () => {
     `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n` +
     `    - name: main\n      image: ${registry.host}/demo/busybox:1\n` +
     `      command: ["/bin/sh", "-c", "trap 'exit 0' TERM; echo ${text}; while true; do sleep 1; done"]\n`;
-  const start = (dir: string, resync = '2', ...more: string[]) => {
-    daemon = spawnBerth([
-      '--root',
-      root,
-      '--state',
-      state,
-      'daemon',
-      '--manifests',
-      dir,
-      '--resync',
-      resync,
-      ...more,
-    ]);
+  const start = (dir: string, resync = '2', ...more: string[]) => startWith({}, dir, resync, ...more);
+  const startWith = (env: Record<string, string>, dir: string, resync = '2', ...more: string[]) => {
+    daemon = spawnBerth(
+      ['--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', resync, ...more],
+      env,
+    );
     return daemon;
   };
   /** One request to the daemon's socket, as any HTTP client would make it. */
@@ -132,6 +125,7 @@ describe.skipIf(skip)('daemon', () => {
         'stats',
         'scoped',
         'refresh',
+        'spawn',
       ].map((n) => join(work, n)),
     });
     await registry?.stop();
@@ -157,6 +151,47 @@ describe.skipIf(skip)('daemon', () => {
     await rm(join(dir, 'a.yaml'));
     await until('pod a is gone', async () => (await ids()).a_main === undefined);
     await stop('SIGTERM');
+  }, 60_000);
+
+  it('starts conmon and runs runc through its spawn helper: their parent is the helper, not the daemon', async () => {
+    const dir = join(work, 'spawn');
+    const bin = join(work, 'spawn-bin');
+    const log = join(work, 'spawn.log');
+    await mkdir(dir);
+    await mkdir(bin);
+    // Wrappers first on PATH: each records its name, subcommand and parent, then runs the real tool.
+    for (const tool of ['runc', 'conmon']) {
+      const real = execFileSync('sh', ['-c', `command -v ${tool}`])
+        .toString()
+        .trim();
+      const sub =
+        tool === 'runc' ? 'case " $* " in *" start "*) sub=start;; *) sub=other;; esac; ' : 'sub=-; ';
+      await writeFile(
+        join(bin, tool),
+        `#!/bin/sh\n${sub}echo "${tool} $sub $PPID" >> ${log}\nexec ${real} "$@"\n`,
+      );
+      await chmod(join(bin, tool), 0o755);
+    }
+    const d = startWith({ PATH: `${bin}:${process.env.PATH}` }, dir);
+    await writeFile(join(dir, 'h.yaml'), pod('h'));
+    await until('pod h runs', () => running('h'));
+    // The helper: the daemon's one python3 child.
+    const children = readFileSync(`/proc/${d.pid}/task/${d.pid}/children`, 'utf8')
+      .trim()
+      .split(' ')
+      .map(Number);
+    const helpers = children.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('python'));
+    expect(helpers).toHaveLength(1);
+    const lines = (await readFile(log, 'utf8')).trim().split('\n');
+    const conmon = lines.filter((l) => l.startsWith('conmon '));
+    const start = lines.filter((l) => l.startsWith('runc start '));
+    expect(conmon).toEqual([`conmon - ${helpers[0]}`]);
+    expect(start).toEqual([`runc start ${helpers[0]}`]);
+    await rm(join(dir, 'h.yaml'));
+    await until('pod h is gone', async () => (await ids()).h_main === undefined);
+    await stop('SIGTERM');
+    // The helper goes with the daemon.
+    expect(existsSync(`/proc/${helpers[0]}`)).toBe(false);
   }, 60_000);
 
   it('a folder swapped through a symlink restarts no unchanged pod', async () => {

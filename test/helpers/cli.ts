@@ -73,9 +73,10 @@ export function runCollected(command: string, argv: string[], env: NodeJS.Proces
   });
 }
 
-export function spawnBerth(args: string[]) {
+/** Start the CLI and hand back the child, for tests that kill it mid-work. */
+export function spawnBerth(args: string[], env: Record<string, string> = {}) {
   return spawn(process.execPath, [CLI, ...withTestConfig(args)], {
-    env: testEnv(),
+    env: testEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -14,6 +14,8 @@ import { failureKey } from '../../reconcile/failures.js';
 import { holdContainerLog, lookAtContainerLogs } from '../../runtime/log-look.js';
 import { LOG_FILE_NAME } from '../../runtime/paths.js';
 import { parseCount } from '../../runtime/quantity.js';
+import { SpawnHelper } from '../../runtime/spawn-helper.js';
+import { findOnPath, useSpawnHelper } from '../../runtime/tool.js';
 import type { Command } from '../command.js';
 import { openDaemonMetrics } from '../daemon-metrics.js';
 import { emitImageGcEvents, formatImageGc, runImageGc } from '../image-gc.js';
@@ -131,6 +133,13 @@ export const daemonCommand: Command = {
       ...(r.host.attachments ? { attachments: r.host.attachments } : {}),
       onError: (err) => fail(`probing: ${formatErrorLine(err)}`),
     });
+    // runc, conmon, mount, iptables… run through a small helper started now, while the daemon is
+    // small (runtime/spawn-helper.ts: a fork from the daemon costs more as its pods add up). Without
+    // python3 (which unpacking needs anyway), the daemon forks them itself as before.
+    const python = findOnPath('python3');
+    const spawnHelper = python.includes('/') ? new SpawnHelper(python) : undefined;
+    spawnHelper?.pid();
+    useSpawnHelper(spawnHelper);
     const running = runDaemon(r, {
       onTrigger: (trigger) => {
         askForPass = trigger;
@@ -221,6 +230,8 @@ export const daemonCommand: Command = {
     notifier?.notify({ STATUS: 'stopped; containers keep running' });
     await notifier?.flush();
     await claim.release();
+    useSpawnHelper(undefined);
+    await spawnHelper?.stop();
     info('stopped; containers keep running');
     return 0;
   },

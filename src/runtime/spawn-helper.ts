@@ -1,0 +1,153 @@
+// A long-lived process that runs the runtime's short-lived tools (runc, mount, umount, iptables…)
+// for the daemon. Forking from Node copies the page tables of the whole process, and the daemon's
+// resident size grows with its pods (166 MB at 10, 300 MB at 300): each runc or mount cost more as
+// pods were added. The helper is small (python3, ~10 MB, spawn-helper-script.ts) and forks with
+// vfork, so a spawn costs the same whatever the daemon's size. Only the daemon holds the helper's
+// stdin and stdout pipes; it runs what the daemon asks and nothing else, and exits when its stdin
+// closes (the daemon died), so it never outlives the daemon for long.
+//
+// A helper that died (killed, OOM) fails the requests under way with ERR_SPAWN_HELPER and is
+// started again at the next request.
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { BerthError } from '../lib/errors.js';
+import { SPAWN_HELPER_SCRIPT } from './spawn-helper-script.js';
+
+export interface SpawnRequest {
+  argv: string[];
+  cwd?: string;
+  timeoutMs: number;
+}
+
+export interface SpawnOutcome {
+  pid: number;
+  code: number | null;
+  signal: number | null;
+  stdout: string;
+  stderr: string;
+  /** Why the helper killed the child: it ran past its time, or wrote more than 16 MiB. */
+  why: null | 'timeout' | 'maxBuffer';
+}
+
+/** What a conmon-style start reported (spawn-helper-script.ts): its sync pipe's text so far. */
+export interface HandshakeOutcome {
+  pid: number;
+  /** The exit code of the process started, null while it runs. */
+  code: number | null;
+  sync: string;
+  stderr: string;
+  why: null | 'timeout';
+}
+
+interface Pending {
+  resolve(o: SpawnOutcome & HandshakeOutcome): void;
+  reject(err: Error): void;
+}
+
+export class SpawnHelper {
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private stopped = false;
+
+  constructor(private readonly python = 'python3') {}
+
+  /** The helper's pid (starting it if it is not running). */
+  pid(): number {
+    return this.ensure().pid ?? 0;
+  }
+
+  run(req: SpawnRequest): Promise<SpawnOutcome> {
+    return this.send(req);
+  }
+
+  /** Starts argv conmon's way (a new session, a sync pipe) and answers once it reported. */
+  handshake(req: SpawnRequest & { env: Record<string, string> }): Promise<HandshakeOutcome> {
+    const { env, ...rest } = req;
+    return this.send({ ...rest, handshake: { env } });
+  }
+
+  private send(
+    req: SpawnRequest & { handshake?: { env: Record<string, string> } },
+  ): Promise<SpawnOutcome & HandshakeOutcome> {
+    if (this.stopped) return Promise.reject(helperError('the spawn helper was stopped'));
+    if (req.argv.length === 0) return Promise.reject(helperError('nothing to run'));
+    const child = this.ensure();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      child.ref();
+      child.stdin.write(
+        `${JSON.stringify({ id, argv: req.argv, cwd: req.cwd ?? null, timeoutMs: req.timeoutMs, handshake: req.handshake ?? null })}\n`,
+      );
+    });
+  }
+
+  /** Closes the helper's stdin (it exits) and waits for it. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((res) => child.once('exit', res));
+    child.ref(); // an unref'd child would let this process exit before the helper is reaped
+    child.stdin.end();
+    await gone;
+  }
+
+  private ensure(): ChildProcessWithoutNullStreams {
+    if (this.child) return this.child;
+    // -I: no PYTHON* variables, no user site: nothing from the environment runs as root here.
+    // detached: a terminal's ^C reaches the daemon (which stops cleanly), not the helper.
+    const child = spawn(this.python, ['-I', '-c', SPAWN_HELPER_SCRIPT], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    this.child = child;
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => {
+      stderr = (stderr + d).slice(-2000);
+    });
+    child.stdin.on('error', () => {}); // a dead helper: its 'exit' fails the requests
+    createInterface({ input: child.stdout }).on('line', (line) => this.settle(line));
+    const gone = (why: string) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      const err = helperError(`the spawn helper ${why}${stderr ? `: ${stderr.trim()}` : ''}`);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    child.once('error', (err) => gone(`could not start (${err.message})`));
+    child.once('exit', (code, signal) => gone(`exited (${signal ?? code})`));
+    child.unref(); // idle, it keeps nothing alive; run() refs it while requests are under way
+    for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?(): void }).unref?.();
+    return child;
+  }
+
+  private settle(line: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      this.child?.kill('SIGKILL'); // not our helper's words: its 'exit' fails what is under way
+      return;
+    }
+    const msg = parsed as { id: number; error?: string; errno?: number | null } & SpawnOutcome &
+      HandshakeOutcome;
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (this.pending.size === 0) this.child?.unref();
+    if (msg.error !== undefined) {
+      const err = Object.assign(new Error(msg.error), { errno: msg.errno });
+      p.reject(err);
+      return;
+    }
+    const { id: _id, error: _e, errno: _n, ...outcome } = msg;
+    p.resolve(outcome);
+  }
+}
+
+function helperError(message: string): BerthError {
+  return new BerthError('ERR_SPAWN_HELPER', 'internal', message);
+}

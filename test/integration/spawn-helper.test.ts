@@ -1,0 +1,178 @@
+// The daemon's spawn helper (runtime/spawn-helper.ts): runTool goes through it once it is set, the
+// child's parent is the helper (not the daemon), argv reaches the child byte for byte with no
+// shell, and what a hostile or broken child does (runs forever, writes without end) or a broken
+// helper does (killed, fed a bad line) ends in a bounded, exact outcome.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BerthError } from '../../src/lib/errors.js';
+import { isProcessAlive } from '../../src/lib/process.js';
+import { SpawnHelper } from '../../src/runtime/spawn-helper.js';
+import { SPAWN_HELPER_SCRIPT } from '../../src/runtime/spawn-helper-script.js';
+import { runTool, useSpawnHelper } from '../../src/runtime/tool.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+
+const skip = missingPrereqs(['python3', 'sh', 'head', 'sleep']);
+
+/** Bounded wait for a condition (no fixed sleeps). */
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe.skipIf(skip)('spawn helper', () => {
+  const helpers: SpawnHelper[] = [];
+  const start = () => {
+    const h = new SpawnHelper();
+    helpers.push(h);
+    return h;
+  };
+  afterEach(async () => {
+    useSpawnHelper(undefined);
+    for (const h of helpers.splice(0)) await h.stop();
+  });
+
+  it('runs runTool through the helper: the child is the helper’s, not this process’s', async () => {
+    const h = start();
+    const before = await runTool('sh', ['-c', 'echo $PPID'], 'parent');
+    expect(Number(before.stdout)).toBe(process.pid);
+    useSpawnHelper(h);
+    const after = await runTool('sh', ['-c', 'echo $PPID'], 'parent');
+    expect(Number(after.stdout)).toBe(h.pid());
+    expect(h.pid()).not.toBe(process.pid);
+    // The helper is small whatever this process's size (that is its point).
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${h.pid()}/status`, 'utf8'))?.[1]);
+    expect(rssKb).toBeLessThan(32 * 1024);
+  });
+
+  it('passes argv byte for byte, with no shell between', async () => {
+    useSpawnHelper(start());
+    const argv = ['a b', 'line\nbreak', '"quoted" \'single\'', '$(touch /tmp/x)', '`id`', 'ünï ✓', '', '*'];
+    const r = await runTool('printf', ['%s\\0', ...argv], 'echo');
+    expect(r.stdout).toBe(argv.map((a) => `${a}\0`).join(''));
+  });
+
+  it('fails like execFile: the code given, the tool and its last stderr lines', async () => {
+    useSpawnHelper(start());
+    const err = await runTool('sh', ['-c', 'echo one >&2; echo two >&2; exit 3'], 'testing', {
+      code: 'ERR_TEST',
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BerthError);
+    expect((err as BerthError).code).toBe('ERR_TEST');
+    expect((err as BerthError).message).toBe('testing: sh failed: one\ntwo'.replace('\n', '; '));
+    const missing = await runTool('/nonexistent/tool', [], 'missing').catch((e: unknown) => e);
+    expect((missing as BerthError).message).toBe(
+      "missing: /nonexistent/tool failed: [Errno 2] No such file or directory: '/nonexistent/tool'",
+    );
+  });
+
+  it('refuses an argument with a NUL byte, and goes on serving', async () => {
+    const h = start();
+    useSpawnHelper(h);
+    const pid = h.pid();
+    const err = await runTool('echo', ['a\0b'], 'nul').catch((e: unknown) => e);
+    expect((err as BerthError).message).toBe('nul: echo failed: embedded null byte');
+    expect((await runTool('echo', ['ok'], 'after')).stdout).toBe('ok\n');
+    expect(h.pid()).toBe(pid);
+  });
+
+  it('kills a child past its time and reaps it', async () => {
+    const h = start();
+    const t0 = Date.now();
+    const o = await h.run({ argv: ['sleep', '30'], timeoutMs: 200 });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(o).toMatchObject({ code: null, signal: 9, why: 'timeout' });
+    expect(isProcessAlive(o.pid)).toBe(false);
+    useSpawnHelper(h);
+    const err = await runTool('sleep', ['30'], 'sleeping', { timeoutMs: 200 }).catch((e: unknown) => e);
+    expect((err as BerthError).message).toBe('sleeping: sleep failed: Command failed: sleep 30: timed out');
+  });
+
+  it('keeps at most 16 MiB of a child that writes without end, and kills it', async () => {
+    const h = start();
+    const o = await h.run({ argv: ['sh', '-c', 'exec cat /dev/zero'], timeoutMs: 30_000 });
+    expect(o.why).toBe('maxBuffer');
+    expect(o.signal).toBe(9);
+    expect(o.stdout.length).toBe(16 << 20);
+  });
+
+  it('runs requests side by side: a slow one does not hold a quick one back', async () => {
+    const h = start();
+    const slow = h.run({ argv: ['sleep', '2'], timeoutMs: 10_000 });
+    const quick = h.run({ argv: ['echo', 'quick'], timeoutMs: 10_000 });
+    const first = await Promise.race([slow.then(() => 'slow'), quick.then(() => 'quick')]);
+    expect(first).toBe('quick');
+    expect((await quick).stdout).toBe('quick\n');
+    expect((await slow).code).toBe(0);
+  });
+
+  it('starts conmon’s way: answers on the sync pipe’s report, on a failed exit, or at the deadline', async () => {
+    const h = start();
+    // A stand-in for conmon: reports on the fd named in _OCI_SYNCPIPE, in a session of its own.
+    const reported = await h.handshake({
+      argv: ['sh', '-c', 'echo \'{"data": 42}\' >&$_OCI_SYNCPIPE; exec sleep 30'],
+      timeoutMs: 10_000,
+      env: { _OCI_SYNCPIPE: '3' },
+    });
+    expect(reported.sync).toBe('{"data": 42}\n');
+    expect(reported.why).toBe(null);
+    expect(reported.code).toBe(null); // still running: the caller's monitor, not ours to wait for
+    const stat = readFileSync(`/proc/${reported.pid}/stat`, 'utf8');
+    expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3])).toBe(reported.pid); // its own session
+    process.kill(reported.pid, 'SIGKILL'); // the stand-in this test started
+    const failed = await h.handshake({
+      argv: ['sh', '-c', 'echo no runtime >&2; exit 1'],
+      timeoutMs: 10_000,
+      env: {},
+    });
+    expect(failed).toMatchObject({ code: 1, sync: '', stderr: 'no runtime\n', why: null });
+    const t0 = Date.now();
+    const silent = await h.handshake({ argv: ['sleep', '30'], timeoutMs: 300, env: {} });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(silent).toMatchObject({ code: null, sync: '', why: 'timeout' });
+    expect(isProcessAlive(silent.pid)).toBe(true); // the caller kills what it started, by pid
+    process.kill(silent.pid, 'SIGKILL');
+  });
+
+  it('a killed helper fails the requests under way, and the next request starts a new one', async () => {
+    const h = start();
+    const first = h.pid();
+    const under = h.run({ argv: ['sleep', '30'], timeoutMs: 60_000 }).catch((e: unknown) => e);
+    process.kill(first, 'SIGKILL'); // the helper this test started
+    const err = await under;
+    expect((err as BerthError).code).toBe('ERR_SPAWN_HELPER');
+    expect((err as BerthError).message).toBe('the spawn helper exited (SIGKILL)');
+    const o = await h.run({ argv: ['echo', 'again'], timeoutMs: 10_000 });
+    expect(o.stdout).toBe('again\n');
+    expect(h.pid()).not.toBe(first);
+  });
+
+  it('exits when its stdin closes (the daemon is gone), and at once on a malformed line', async () => {
+    const h = start();
+    const pid = h.pid();
+    await h.stop();
+    await until(() => !isProcessAlive(pid));
+    for (const line of [
+      'not json',
+      '{"id":1,"argv":"sh -c id","timeoutMs":100}',
+      '{"id":1,"argv":[],"timeoutMs":1}',
+      '{"id":1,"argv":["sleep","9"],"timeoutMs":1e308}',
+      '{"id":1,"argv":["id"],"timeoutMs":9,"handshake":{"env":{"A":1}}}',
+    ]) {
+      const child = spawn('python3', ['-I', '-c', SPAWN_HELPER_SCRIPT], {
+        stdio: ['pipe', 'pipe', 'ignore'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.stdin.write(`${line}\n`);
+      const code = await new Promise((res) => child.once('exit', res));
+      expect(code).toBe(2);
+      expect(out).toBe('');
+    }
+  });
+});
