@@ -9,7 +9,7 @@ import { chmod, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
@@ -28,6 +28,8 @@ describe.skipIf(skip)('daemon', () => {
   let root: string;
   let state: string;
   let daemon: ChildProcess | undefined;
+  /** Every daemon a test started: one a failed test left running is killed before the next test. */
+  const started = new Set<ChildProcess>();
   const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
   const ids = async () =>
     Object.fromEntries(
@@ -57,6 +59,7 @@ describe.skipIf(skip)('daemon', () => {
       ['--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', resync, ...more],
       env,
     );
+    started.add(daemon);
     return daemon;
   };
   /** One request to the daemon's socket, as any HTTP client would make it. */
@@ -99,6 +102,18 @@ describe.skipIf(skip)('daemon', () => {
     d.kill(signal);
     return exited;
   };
+
+  afterEach(async () => {
+    daemon = undefined;
+    for (const d of started) {
+      if (d.exitCode === null && d.signalCode === null) {
+        const exited = new Promise((r) => d.once('exit', r));
+        d.kill('SIGKILL');
+        await exited;
+      }
+    }
+    started.clear();
+  });
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'berth-daemon-'));
