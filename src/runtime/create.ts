@@ -155,6 +155,7 @@ async function createHoldingLease(
   const unmark = await markCreating(deps.paths, id); // before the bundle exists: see orphans.ts
   const undo: Array<() => Promise<void>> = [];
   let networked: Promise<string | undefined> | undefined;
+  let attached: Promise<void> | undefined;
   try {
     await makeDirs(p.dir);
     undo.push(() => removeBundleDir(p.dir));
@@ -164,15 +165,18 @@ async function createHoldingLease(
       p.hosts,
       `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`,
     );
-    // Its network (namespace, address, published ports: plugin and iptables processes) is set up
-    // while the rootfs is mounted and the spec made: only `runc create` needs it. Settled before
-    // anything is undone, so an undo never races an attach.
-    networked = (async () => {
-      const netnsPath = await networkNamespace(deps, settings, p, undo);
-      if (settings.network === 'bridge') await joinBridge(deps, settings, id, p, undo);
-      return netnsPath;
-    })();
+    // Its network namespace is made while the rootfs is mounted and the spec made: `runc create`
+    // joins it. Its address and published ports (plugin and iptables processes) are set up beside
+    // `runc create` too: the process waits for `start`, and the hosts file the attach writes is
+    // rewritten in place, so the bind mount sees it. Both settle before anything is undone, so an
+    // undo never races an attach.
+    networked = networkNamespace(deps, settings, p, undo);
+    attached =
+      settings.network === 'bridge'
+        ? networked.then(() => joinBridge(deps, settings, id, p, undo))
+        : undefined;
     networked.catch(() => undefined); // awaited below, or before the undo
+    attached?.catch(() => undefined);
     const imageLowers = (snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
       snapshots.fsPath(c as (typeof ids)[0]),
     );
@@ -273,6 +277,7 @@ async function createHoldingLease(
       timeoutMs: await deps.createTimeoutMs?.(),
       ...(settings.tty ? { terminal: true } : {}),
     });
+    await attached;
     await unmountStaged(staged.splice(0)); // the container's mount namespace has its own binds now
     const record: ContainerRecord = {
       id,
@@ -291,6 +296,7 @@ async function createHoldingLease(
     return record;
   } catch (err) {
     await networked?.catch(() => undefined);
+    await attached?.catch(() => undefined);
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw err;
   } finally {

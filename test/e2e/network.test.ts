@@ -394,6 +394,10 @@ ${extra}`;
         { kind: 'pod', name: 'web', state: 'ready', ip: w.ip, ips: [w.ip], ports: w.ports },
       ],
     });
+    // Its address is set up beside `runc create`: the hosts file the attach wrote is the one mounted.
+    const ownLine = (await exec('solo', 'grep', '-c', `^${solo.replaceAll('.', '\\.')}\tsolo`, '/etc/hosts'))
+      .stdout;
+    expect(ownLine).toBe('1\n');
     const byName = await exec('solo', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
     expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
     expect(await get(`http://127.0.0.1:${soloPort}/`)).toBe('200 solo\n');
