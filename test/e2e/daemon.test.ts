@@ -4,7 +4,7 @@
 // directory; a failing pod backs off.
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -141,6 +141,7 @@ describe.skipIf(skip)('daemon', () => {
         'scoped',
         'refresh',
         'spawn',
+        'nopython',
       ].map((n) => join(work, n)),
     });
     await registry?.stop();
@@ -168,13 +169,12 @@ describe.skipIf(skip)('daemon', () => {
     await stop('SIGTERM');
   }, 60_000);
 
-  it('starts conmon and runs runc through its spawn helper: their parent is the helper, not the daemon', async () => {
-    const dir = join(work, 'spawn');
-    const bin = join(work, 'spawn-bin');
-    const log = join(work, 'spawn.log');
-    await mkdir(dir);
+  /**
+   * Wrappers of runc and conmon in `bin`, first on PATH: each records its name, subcommand and
+   * parent in `log`, then runs the real tool.
+   */
+  const recordingTools = async (bin: string, log: string) => {
     await mkdir(bin);
-    // Wrappers first on PATH: each records its name, subcommand and parent, then runs the real tool.
     for (const tool of ['runc', 'conmon']) {
       const real = execFileSync('sh', ['-c', `command -v ${tool}`])
         .toString()
@@ -187,26 +187,64 @@ describe.skipIf(skip)('daemon', () => {
       );
       await chmod(join(bin, tool), 0o755);
     }
-    const d = startWith({ PATH: `${bin}:${process.env.PATH}` }, dir);
+  };
+  /** The processes that started conmon and `runc start` (their parents' PIDs), from recordingTools' log. */
+  const starters = async (log: string) => {
+    const lines = (await readFile(log, 'utf8')).trim().split('\n');
+    return {
+      conmon: lines.filter((l) => l.startsWith('conmon ')).map((l) => l.split(' ')[2]),
+      start: lines.filter((l) => l.startsWith('runc start ')).map((l) => l.split(' ')[2]),
+    };
+  };
+  const pythonChildren = (pid: number) =>
+    readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(' ')
+      .filter(Boolean)
+      .map(Number)
+      .filter((c) => readFileSync(`/proc/${c}/cmdline`, 'utf8').includes('python'));
+
+  it('starts conmon and runs runc through its spawn helper: their parent is the helper, not the daemon', async () => {
+    const dir = join(work, 'spawn');
+    const log = join(work, 'spawn.log');
+    await mkdir(dir);
+    await recordingTools(join(work, 'spawn-bin'), log);
+    const d = startWith({ PATH: `${join(work, 'spawn-bin')}:${process.env.PATH}` }, dir);
     await writeFile(join(dir, 'h.yaml'), pod('h'));
     await until('pod h runs', () => running('h'));
     // The helper: the daemon's one python3 child.
-    const children = readFileSync(`/proc/${d.pid}/task/${d.pid}/children`, 'utf8')
-      .trim()
-      .split(' ')
-      .map(Number);
-    const helpers = children.filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('python'));
+    const helpers = pythonChildren(d.pid as number);
     expect(helpers).toHaveLength(1);
-    const lines = (await readFile(log, 'utf8')).trim().split('\n');
-    const conmon = lines.filter((l) => l.startsWith('conmon '));
-    const start = lines.filter((l) => l.startsWith('runc start '));
-    expect(conmon).toEqual([`conmon - ${helpers[0]}`]);
-    expect(start).toEqual([`runc start ${helpers[0]}`]);
+    expect(await starters(log)).toEqual({ conmon: [String(helpers[0])], start: [String(helpers[0])] });
     await rm(join(dir, 'h.yaml'));
     await until('pod h is gone', async () => (await ids()).h_main === undefined);
     await stop('SIGTERM');
     // The helper goes with the daemon.
     expect(existsSync(`/proc/${helpers[0]}`)).toBe(false);
+  }, 60_000);
+
+  it('without python3 on PATH, the daemon starts conmon and runs runc itself', async () => {
+    const dir = join(work, 'nopython');
+    const log = join(work, 'nopython.log');
+    const farm = join(work, 'nopython-path');
+    await mkdir(dir);
+    await mkdir(farm);
+    await recordingTools(join(work, 'nopython-bin'), log);
+    // Every tool on this PATH but python: one directory of links, the first of each name.
+    for (const from of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+      for (const name of existsSync(from) ? readdirSync(from) : []) {
+        if (name.startsWith('python') || existsSync(join(farm, name))) continue;
+        await symlink(join(from, name), join(farm, name));
+      }
+    }
+    const d = startWith({ PATH: `${join(work, 'nopython-bin')}:${farm}` }, dir);
+    await writeFile(join(dir, 'n.yaml'), pod('n'));
+    await until('pod n runs', () => running('n'));
+    expect(pythonChildren(d.pid as number)).toEqual([]);
+    expect(await starters(log)).toEqual({ conmon: [String(d.pid)], start: [String(d.pid)] });
+    await rm(join(dir, 'n.yaml'));
+    await until('pod n is gone', async () => (await ids()).n_main === undefined);
+    expect(await stop('SIGTERM')).toBe(0);
   }, 60_000);
 
   it('a folder swapped through a symlink restarts no unchanged pod', async () => {
