@@ -8,6 +8,7 @@ import type { ContentStore } from '../content/types.js';
 import { type EventRing, eventRingDir, openEventRing } from '../events/ring.js';
 import { canonicalPath } from '../lib/canonical-path.js';
 import { createFileCache } from '../lib/file-cache.js';
+import type { NetworkSettings } from '../network/settings.js';
 import type { RegistryClient } from '../registry/types.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import { loadHostRuntimeFacts, loadSeccompProfile } from '../runtime/host.js';
@@ -96,13 +97,13 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
         lock: () => acquireLock(flags.root, 'logs', { timeoutMs: 60_000 }),
       }),
       createTimeoutMs: async () => (await hostConfig()).createTimeoutMs,
-      network: once(async () =>
-        (await import('../network/adapter.js')).createNetworkAdapter({
-          settings: (await hostConfig()).network,
-          state: flags.state,
-          fileCache,
-        }),
-      ),
+      network: once(async () => {
+        const { createNetworkAdapter } = await import('../network/adapter.js');
+        const { withFormerNetworks } = await import('../network/former-networks.js');
+        const open = (settings: NetworkSettings) =>
+          createNetworkAdapter({ settings, state: flags.state, fileCache });
+        return withFormerNetworks(open((await hostConfig()).network), { state: flags.state, open });
+      }),
     };
   });
   const events = once<EventRing>(async () => {

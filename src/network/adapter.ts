@@ -74,6 +74,10 @@ export interface NetworkAdapter {
    * container of this root, or a veth of any other, is on it. Idempotent.
    */
   remove(): Promise<void>;
+  /** Networks this --state used that the host config no longer describes (former-networks.ts). */
+  former?(): NetworkAdapter[];
+  /** `berth network rm` of a former network: refused (ERR_NETWORK_IN_USE) while anything is on it. */
+  removeFormer?(name: string): Promise<void>;
 }
 
 export interface NetworkAdapterOptions {

@@ -381,6 +381,7 @@ ${extra}`;
       bridge: BRIDGE,
       subnet: SUBNET,
       gateway: GATEWAY,
+      configured: true,
       members: [
         {
           kind: 'container',
@@ -407,7 +408,7 @@ ${extra}`;
     );
     expect(elsewhere).toBe('ECONNREFUSED');
     const ls = await berth('network', 'ls');
-    expect(ls.stdout.split('\n')[1]?.split(/\s+/)).toEqual([NET, BRIDGE, SUBNET, GATEWAY, '3']);
+    expect(ls.stdout.split('\n')[1]?.split(/\s+/)).toEqual([NET, BRIDGE, SUBNET, GATEWAY, '3', 'yes']);
     // The bridge is not removed from under its pods.
     const busy = await berth('network', 'rm', NET);
     expect([busy.code, busy.stdout, busy.stderr]).toEqual([

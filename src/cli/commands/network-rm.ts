@@ -1,6 +1,7 @@
 // `berth network rm NAME`: the bridge and the network's rules stay after the last pod leaves (as
 // podman's and the kubelet's bridge CNI's do); this takes them away, refused while a pod or
-// container is on the network. The next pod on the network makes them again.
+// container is on the network. The next pod on the network makes them again. A network the host
+// config no longer describes (renamed, another bridge or subnet) is removed by its name the same way.
 import { BerthError } from '../../lib/errors.js';
 import type { Command } from '../command.js';
 
@@ -15,13 +16,15 @@ export const networkRm: Command = {
     const rt = await ctx.runtime();
     if (!rt.network) throw new BerthError('ERR_NETWORK', 'internal', 'no network is configured');
     const net = await rt.network();
-    if (positionals[0] !== net.settings.name) {
-      throw new BerthError('ERR_NETWORK_NOT_FOUND', 'not-found', `no network named "${positionals[0]}"`, {
+    const name = positionals[0] as string;
+    if (name === net.settings.name) await net.remove();
+    else if (net.removeFormer) await net.removeFormer(name);
+    else {
+      throw new BerthError('ERR_NETWORK_NOT_FOUND', 'not-found', `no network named "${name}"`, {
         hint: `this host has one: ${net.settings.name}`,
       });
     }
-    await net.remove();
-    ctx.stdout.write(`${net.settings.name}\n`);
+    ctx.stdout.write(`${name}\n`);
     return 0;
   },
 };

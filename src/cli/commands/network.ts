@@ -1,6 +1,8 @@
 // `berth network ls|inspect`: the host's bridge network (host config `network:`), its subnet and
 // gateway, and who is on it with which address and published ports, read from the records the
-// network adapter keeps under --state (no plugin is called, nothing is changed).
+// network adapter keeps under --state (no plugin is called, nothing is changed). Networks this
+// --state used that the host config no longer describes are listed too, `configured: false`
+// (network/former-networks.ts), until their last member leaves or `berth network rm` takes them.
 import { BerthError } from '../../lib/errors.js';
 import type { NetworkAdapter } from '../../network/adapter.js';
 import { formatPort } from '../../network/ports.js';
@@ -8,7 +10,7 @@ import { gateway6Of, gatewayOf } from '../../network/settings.js';
 import type { Command, CommandContext } from '../command.js';
 import { renderJson, renderTable } from '../output.js';
 
-async function describeNetwork(net: NetworkAdapter) {
+async function describeNetwork(net: NetworkAdapter, configured: boolean) {
   const { name, bridge, subnet, ipv6Subnet } = net.settings;
   const members = (await net.list()).map((a) => ({
     kind: a.owner.kind,
@@ -19,7 +21,7 @@ async function describeNetwork(net: NetworkAdapter) {
     ports: a.ports,
   }));
   const v6 = ipv6Subnet ? { ipv6Subnet, ipv6Gateway: gateway6Of(ipv6Subnet) as string } : {};
-  return { name, bridge, subnet, gateway: gatewayOf(subnet), ...v6, members };
+  return { name, bridge, subnet, gateway: gatewayOf(subnet), ...v6, configured, members };
 }
 
 async function openNetwork(ctx: CommandContext): Promise<NetworkAdapter> {
@@ -36,23 +38,26 @@ export const networkLs: Command = {
   flags: [],
   args: [0, 0],
   async run(ctx) {
-    const n = await describeNetwork(await openNetwork(ctx));
+    const net = await openNetwork(ctx);
+    const all = [
+      await describeNetwork(net, true),
+      ...(await Promise.all((net.former?.() ?? []).map((f) => describeNetwork(f, false)))),
+    ];
     if (ctx.flags.output === 'json') {
-      ctx.stdout.write(renderJson([n]));
+      ctx.stdout.write(renderJson(all));
       return 0;
     }
     ctx.stdout.write(
       renderTable(
-        ['NAME', 'BRIDGE', 'SUBNET', 'GATEWAY', 'MEMBERS'],
-        [
-          [
-            n.name,
-            n.bridge,
-            [n.subnet, n.ipv6Subnet ?? []].flat().join(','),
-            [n.gateway, n.ipv6Gateway ?? []].flat().join(','),
-            String(n.members.length),
-          ],
-        ],
+        ['NAME', 'BRIDGE', 'SUBNET', 'GATEWAY', 'MEMBERS', 'CONFIGURED'],
+        all.map((n) => [
+          n.name,
+          n.bridge,
+          [n.subnet, n.ipv6Subnet ?? []].flat().join(','),
+          [n.gateway, n.ipv6Gateway ?? []].flat().join(','),
+          String(n.members.length),
+          n.configured ? 'yes' : 'no',
+        ]),
       ),
     );
     return 0;
@@ -68,18 +73,23 @@ export const networkInspect: Command = {
   args: [1, 1],
   async run(ctx, { positionals }) {
     const net = await openNetwork(ctx);
-    if (positionals[0] !== net.settings.name) {
-      throw new BerthError('ERR_NETWORK_NOT_FOUND', 'not-found', `no network named "${positionals[0]}"`, {
+    const name = positionals[0];
+    const target = name === net.settings.name ? net : net.former?.().find((f) => f.settings.name === name);
+    if (!target) {
+      throw new BerthError('ERR_NETWORK_NOT_FOUND', 'not-found', `no network named "${name}"`, {
         hint: `this host has one: ${net.settings.name}`,
       });
     }
-    const n = await describeNetwork(net);
+    const n = await describeNetwork(target, target === net);
     if (ctx.flags.output === 'json') {
       ctx.stdout.write(renderJson(n));
       return 0;
     }
     const v6 = n.ipv6Subnet ? `, IPv6 subnet ${n.ipv6Subnet}, gateway ${n.ipv6Gateway}` : '';
-    ctx.stdout.write(`${n.name}: bridge ${n.bridge}, subnet ${n.subnet}, gateway ${n.gateway}${v6}\n`);
+    const former = n.configured ? '' : ' (not in the host config: removed with its last member)';
+    ctx.stdout.write(
+      `${n.name}: bridge ${n.bridge}, subnet ${n.subnet}, gateway ${n.gateway}${v6}${former}\n`,
+    );
     ctx.stdout.write(
       renderTable(
         ['KIND', 'NAME', 'STATE', 'IP', 'PORTS'],
