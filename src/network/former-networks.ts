@@ -6,7 +6,8 @@
 // (`<state>/network-settings/<name>.json`); a network recorded but no longer configured is
 // "former": its bridge and rules are taken away once nothing of this root is on it (checked when a
 // pod joins the configured network, and when one of its own members leaves), a pod that joined it
-// leaves it, and `berth network rm` removes it by name. A former network that still has members is
+// leaves it (also when it joins the configured network: a pod set up again after the change
+// moves), and `berth network rm` removes it by name. A former network that still has members is
 // left as it is until they go. Its members' records keep their own directory by name, so a network
 // whose name stayed while its bridge or subnet changed is swept only when empty.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -126,6 +127,13 @@ export function withFormerNetworks(current: NetworkAdapter, o: FormerNetworksOpt
     ...current,
     async attach(req: AttachRequest) {
       await prepare();
+      // A holder on a former network (a pod whose sandbox is set up again after the change) leaves
+      // it first: its namespace's interface and address there go, and the network with its last.
+      for (const f of former()) {
+        if (!(await f.list()).some((a) => a.key === req.key)) continue;
+        await f.detach(req.key);
+        await sweep(f);
+      }
       return current.attach(req);
     },
     async detach(key: string) {

@@ -5,10 +5,12 @@
 // two bridges held the subnet's route and the new container could not be reached). A network
 // changed while a container is still on it: both are listed (the old one `configured: false`),
 // `network rm` refuses the old one while it has a member, and the member's removal takes the old
-// bridge and rules with it. Then nothing of either is left in the namespace.
+// bridge and rules with it. A pod from a manifest moves: the next apply sets its sandbox up on the
+// new network (before, its namespace kept the old interface and every setup failed: the pod stopped
+// for good). Then nothing of any is left in the namespace.
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, type CliResult, runCollected, testEnv, withTestConfig } from '../helpers/cli.js';
@@ -36,11 +38,15 @@ const NS = `bcc-${tag}`;
 const subnet = () => `10.${randomInt(100, 250)}.${randomInt(0, 256)}.0/24`;
 const SUBNET = subnet();
 const OTHER = SUBNET.replace(/^10\.(\d+)\./, (_, n) => `10.${Number(n) + 1}.`);
+
 const nets = {
   a: { name: `cca-${tag}`, bridge: `ca${tag}` },
   b: { name: `ccb-${tag}`, bridge: `cb${tag}` },
   c: { name: `ccc-${tag}`, bridge: `cc${tag}` },
+  d: { name: `ccd-${tag}`, bridge: `cd${tag}` },
+  e: { name: `cce-${tag}`, bridge: `ce${tag}` },
 };
+const THIRD = SUBNET.replace(/^10\.(\d+)\./, (_, n) => `10.${Number(n) + 2}.`);
 
 interface NetworkRow {
   name: string;
@@ -166,5 +172,38 @@ describe.skipIf(skip)('the host config network changed under pods (berth in a ne
     expect((await berth('network', 'rm', nets.c.name)).code).toBe(0);
     expect(links()).toBe('');
     expect(rulesNaming(...Object.values(nets).flatMap((n) => [n.name, n.bridge]), SUBNET, OTHER)).toEqual([]);
+  }, 120_000);
+
+  it('a pod from a manifest moves to the changed network at the next apply, and the old network goes with it', async () => {
+    const podOn = async () =>
+      (
+        JSON.parse((await berth('ps', '-o', 'json')).stdout) as Array<{
+          name: string;
+          ip?: string;
+          phase: string;
+        }>
+      ).find((p) => p.name === 'moved');
+    await writeFile(
+      join(h.dir, 'moved.yaml'),
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: moved}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: main\n' +
+        `    image: ${h.image}\n` +
+        '    command: ["/bin/sh", "-c", "mkdir /w && echo moved > /w/index.html && exec httpd -f -p 80 -h /w"]\n',
+    );
+    await useNetwork(nets.d, THIRD);
+    expect((await berth('apply', h.dir)).code).toBe(0);
+    const before = (await podOn())?.ip as string;
+    expect(before.startsWith(THIRD.slice(0, -5))).toBe(true);
+    await useNetwork(nets.e, OTHER);
+    const applied = await berth('apply', h.dir);
+    expect([applied.code, applied.stderr]).toEqual([0, '']);
+    const after = await podOn();
+    expect([after?.phase, after?.ip?.startsWith(OTHER.slice(0, -5))]).toEqual(['Running', true]);
+    expect(await get(after?.ip as string)).toBe('moved\n');
+    expect(links()).not.toContain(nets.d.bridge);
+    expect(rulesNaming(nets.d.bridge, nets.d.name, THIRD)).toEqual([]);
+    await rm(join(h.dir, 'moved.yaml'));
+    expect((await berth('apply', h.dir)).code).toBe(0);
+    expect((await berth('network', 'rm', nets.e.name)).code).toBe(0);
+    expect(links()).toBe('');
   }, 120_000);
 });

@@ -120,6 +120,17 @@ describe('withFormerNetworks', () => {
     expect(host.members.get('b')).toEqual(['y']);
   });
 
+  it('a holder on a former network that joins the configured one leaves the former first (a pod set up again)', async () => {
+    await configured(A).attach(req('pod-web'));
+    await configured(A).attach(req('other'));
+    const net = configured(B);
+    await net.attach(req('pod-web'));
+    expect(host.members.get('a')).toEqual(['other']);
+    expect(host.members.get('b')).toEqual(['pod-web']);
+    await net.detach('other');
+    expect(host.bridges).toEqual(new Set(['brb']));
+  });
+
   it('network rm of an idle former network by name', async () => {
     await configured(A).attach(req('x'));
     await configured(A).detach('x');
