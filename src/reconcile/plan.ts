@@ -33,7 +33,7 @@ import {
 } from './plan-types.js';
 import { planConfigVolumes } from './plan-volumes.js';
 import { backingOff, seconds } from './plan-waits.js';
-import { checkSandbox, containersToStartAgain, folderOf } from './sandbox.js';
+import { brokenBecause, checkSandbox, containersToStartAgain, folderOf } from './sandbox.js';
 import { inStopOrder, isPodFinished, stopSidecars } from './sidecars.js';
 import { type CanonicalSpec, canonicalSpec, describeChanges, desiredSpecHash } from './spec-hash.js';
 
@@ -198,7 +198,8 @@ function planSandboxAgain(pod: DesiredPod, observed: ObservedContainer[], input:
     })),
   );
   if (again.length === 0) return [];
-  const reason = `${pod.name}: sandbox gone (host rebooted?): set up again, init containers run again`;
+  const why = brokenBecause(pod, input.observed.sandboxes.get(pod.name));
+  const reason = `${pod.name}: ${why}: set up again, init containers run again`;
   const kept = observed.filter((o) => !inits.has(nameIn(o)) && !again.includes(nameIn(o)));
   return [
     ...observed

@@ -52,6 +52,20 @@ export function checkSandbox(pod: DesiredPod, s: ObservedSandbox | undefined): S
   return whole ? 'whole' : 'broken';
 }
 
+/**
+ * Why a broken sandbox is set up again, for the plan's reason: its namespace is there but its place
+ * on the network is not what the pod asks (its ports or names changed, or the host config's
+ * network did), or else something of it is gone (a reboot takes the namespace and tmpfs mounts).
+ */
+export function brokenBecause(pod: DesiredPod, s: ObservedSandbox | undefined): string {
+  // The network alone: the rest of the sandbox would be whole were the pod on it as asked.
+  const asAsked = pod.network && { state: 'ready' as const, ...pod.network };
+  const offNetwork = s && asAsked && checkSandbox(pod, { ...s, network: asAsked }) === 'whole';
+  return offNetwork
+    ? "not on the network as it asks (its ports or names, or the host config's network, changed)"
+    : 'sandbox gone (host rebooted?)';
+}
+
 /** On the network, fully, with the ports it asks for now (other ports: set up again). */
 const isAttachedAsAsked = (want: NonNullable<DesiredPod['network']>, n: ObservedSandbox['network']) =>
   n?.state === 'ready' &&

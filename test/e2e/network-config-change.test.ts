@@ -196,6 +196,9 @@ describe.skipIf(skip)('the host config network changed under pods (berth in a ne
     await useNetwork(nets.e, OTHER);
     const applied = await berth('apply', h.dir);
     expect([applied.code, applied.stderr]).toEqual([0, '']);
+    expect(applied.stdout).toContain(
+      "setup-pod    moved: not on the network as it asks (its ports or names, or the host config's network, changed)",
+    );
     const after = await podOn();
     expect([after?.phase, after?.ip?.startsWith(OTHER.slice(0, -5))]).toEqual(['Running', true]);
     expect(await get(after?.ip as string)).toBe('moved\n');

@@ -371,6 +371,8 @@ describe('plan', () => {
 
 describe('plan after a reboot (/run gone, --root kept)', () => {
   const AGAIN = 'sandbox gone (host rebooted?): set up again, init containers run again';
+  const OFF_NETWORK =
+    "not on the network as it asks (its ports or names, or the host config's network, changed): set up again, init containers run again";
   /** A pod with an init container, a network namespace, a disk and a memory emptyDir. */
   const sandboxed = (name: string, restartPolicy: 'Always' | 'OnFailure' | 'Never', apps = ['main']) =>
     pod(name, {
@@ -479,7 +481,7 @@ describe('plan after a reboot (/run gone, --root kept)', () => {
       name: string;
       policy: 'Always' | 'OnFailure' | 'Never';
       exits: Record<string, number | null>;
-      sandbox: 'rebooted' | 'absent' | 'no tmpfs' | 'whole';
+      sandbox: 'rebooted' | 'absent' | 'no tmpfs' | 'off network' | 'whole';
       apps?: string[];
       want: string[];
     }> = [
@@ -556,6 +558,18 @@ describe('plan after a reboot (/run gone, --root kept)', () => {
         ],
       },
       {
+        name: 'all there but its place on the network (the host config names another network): said so',
+        policy: 'Always',
+        exits: { init: 0, main: 1 },
+        sandbox: 'off network',
+        want: [
+          `remove job: ${OFF_NETWORK}`,
+          `remove job: ${OFF_NETWORK}`,
+          `setup-pod job: ${OFF_NETWORK}`,
+          'run job/init: init container',
+        ],
+      },
+      {
         name: 'a whole sandbox: only the exited container restarts (its back-off is over)',
         policy: 'Always',
         exits: { init: 0, main: 1 },
@@ -571,6 +585,9 @@ describe('plan after a reboot (/run gone, --root kept)', () => {
         absent: new Map<string, ObservedSandbox>(),
         'no tmpfs': new Map([['job', { ...(rebooted('job').get('job') as ObservedSandbox), netns: true }]]),
         whole: whole('job'),
+        'off network': new Map([
+          ['job', { ...(whole('job').get('job') as ObservedSandbox), network: undefined }],
+        ]),
       }[c.sandbox];
       expect([c.name, summary(planFor(d, observed, sandboxes))]).toEqual([c.name, c.want]);
     }
