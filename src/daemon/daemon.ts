@@ -138,7 +138,10 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
   const sleepUntilDue = () =>
     new Promise<void>((res) => {
       if (o.signal.aborted) return res();
-      const due = () => Math.max(0, scheduler.dueAt() - Date.now());
+      const due = () => {
+        const now = Date.now();
+        return Math.max(0, scheduler.dueAt(now) - now);
+      };
       let timer = setTimeout(done, due());
       o.onAlive?.();
       const alive = o.onAlive && o.aliveMs ? setInterval(o.onAlive, o.aliveMs) : undefined;

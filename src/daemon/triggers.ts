@@ -8,7 +8,9 @@
 // imported), when a back-off's end or `POST /v1/apply` woke it, when the pass before it failed, and
 // when the last pass that observed everything started `resyncMs` ago or more. So whatever changed
 // without a trigger naming it is seen at most `resyncMs` after the last full pass started (plus
-// that pass's own run time), however many scoped passes ran meanwhile.
+// that pass's own run time), however many scoped passes ran meanwhile, and at once when the wall
+// clock is found earlier than that start (an NTP step back would otherwise hold the resync for
+// the length of the step).
 
 /** What a trigger says changed: manifest files (absolute paths) and pods by name. */
 export interface TriggerScope {
@@ -56,6 +58,7 @@ export class PassScheduler {
     const full =
       this.fullNext ||
       now >= this.lastFull + this.resyncMs ||
+      now < this.lastFull || // the wall clock stepped back: the resync must not wait out the step
       (this.wakeTime !== undefined && this.wakeTime <= now) ||
       this.pending === undefined || // due for no reason a trigger named: look at everything
       this.pending === 'all';
@@ -73,8 +76,9 @@ export class PassScheduler {
     this.fullNext = true;
   }
 
-  dueAt(): number {
-    const due = [this.lastFull + this.resyncMs];
+  /** When the next pass is due; given `now`, a wall clock stepped back below the last full pass makes it now. */
+  dueAt(now?: number): number {
+    const due = [now !== undefined && now < this.lastFull ? now : this.lastFull + this.resyncMs];
     if (this.dirtySince !== undefined) due.push(this.dirtySince + this.debounceMs);
     if (this.wakeTime !== undefined) due.push(this.wakeTime);
     return Math.min(...due);

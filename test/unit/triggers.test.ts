@@ -78,6 +78,19 @@ describe('what a pass observes', () => {
     expect(s.dueAt()).toBe(2000);
   });
 
+  it('a wall clock stepped back below the last full pass: the resync is due at once, and that pass is full', () => {
+    const s = new PassScheduler(50, 1000);
+    expect(s.passStarted(1_000_000)).toBe('all');
+    // NTP steps the clock back an hour; file edits keep coming.
+    const back = 1_000_000 - 3_600_000;
+    expect(s.dueAt(back)).toBe(back);
+    s.trigger(back, { files: ['/m/web.yaml'] });
+    expect(s.passStarted(back + 50)).toBe('all');
+    expect(s.dueAt(back + 60)).toBe(back + 50 + 1000);
+    s.trigger(back + 100, { files: ['/m/web.yaml'] });
+    expect(s.passStarted(back + 150)).toEqual(files('/m/web.yaml'));
+  });
+
   it('after a failed pass the next observes everything, due as it would have been', () => {
     const s = new PassScheduler(50, 30_000);
     s.passStarted(0);
