@@ -63,7 +63,7 @@ def run(req):
     rid = req['id']
     try:
         p = subprocess.Popen(req['argv'], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, cwd=req['cwd'], close_fds=True)
+                             stderr=subprocess.PIPE, cwd=req.get('cwd'), close_fds=True)
     except (OSError, ValueError) as e:
         reply({'id': rid, 'error': str(e), 'errno': getattr(e, 'errno', None)})
         return
@@ -81,7 +81,7 @@ def handshake(req):
     env['_OCI_SYNCPIPE'] = str(w)
     try:
         p = subprocess.Popen(req['argv'], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, cwd=req['cwd'], close_fds=True, pass_fds=(w,),
+                             stderr=subprocess.PIPE, cwd=req.get('cwd'), close_fds=True, pass_fds=(w,),
                              env=env, start_new_session=True)
     except (OSError, ValueError) as e:
         os.close(r)
@@ -139,7 +139,15 @@ for line in sys.stdin.buffer:
     except ValueError:
         sys.exit(2)
     if not valid(req):
+        if isinstance(req, dict) and isinstance(req.get('id'), int):
+            reply({'id': req['id'], 'error': 'spawn helper: a request it cannot run', 'errno': None})
+            continue
         sys.exit(2)
     work = handshake if req.get('handshake') is not None else run
     threading.Thread(target=guarded, args=(work, req), daemon=True).start()
+# The daemon is gone or stopping. Under the lock no reply is half written; os._exit skips the
+# interpreter's finalisation, which aborts (SIGABRT) while a daemon thread holds stdout's lock.
+with lock:
+    out.flush()
+    os._exit(0)
 `;

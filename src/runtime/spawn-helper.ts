@@ -44,6 +44,17 @@ interface Pending {
   reject(err: Error): void;
 }
 
+/** The helper's bound on a timeout: a day. */
+export const MAX_HELPER_TIMEOUT_MS = 86_400_000;
+
+/**
+ * A timeout the helper accepts: a whole number of ms in 1..a day (a host config's
+ * `createTimeoutSeconds: 100000` or `0.0004` is valid there; out of range, the helper would refuse
+ * the request).
+ */
+export const helperTimeout = (ms: number) =>
+  Number.isFinite(ms) ? Math.min(MAX_HELPER_TIMEOUT_MS, Math.max(1, Math.round(ms))) : MAX_HELPER_TIMEOUT_MS;
+
 export class SpawnHelper {
   private child: ChildProcessWithoutNullStreams | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -78,7 +89,7 @@ export class SpawnHelper {
       this.pending.set(id, { resolve, reject });
       child.ref();
       child.stdin.write(
-        `${JSON.stringify({ id, argv: req.argv, cwd: req.cwd ?? null, timeoutMs: req.timeoutMs, handshake: req.handshake ?? null })}\n`,
+        `${JSON.stringify({ id, argv: req.argv, cwd: req.cwd ?? null, timeoutMs: helperTimeout(req.timeoutMs), handshake: req.handshake ?? null })}\n`,
       );
     });
   }
