@@ -83,7 +83,7 @@ export async function readDockerArchive(files: ArchiveFiles): Promise<ImageSet> 
   const entries = parseDockerManifest(await manifestFile.read(MAX_MANIFEST_BYTES), where);
   const blobs = new Map<Digest, ArchiveBlob>();
   const images: ArchiveImage[] = [];
-  const unnamed: string[] = [];
+  const unnamed: Descriptor[] = [];
   const need = async (path: string) => {
     const f = await files.get(path);
     if (!f)
@@ -122,7 +122,7 @@ export async function readDockerArchive(files: ArchiveFiles): Promise<ImageSet> 
       size: bytes.length,
     };
     blobs.set(descriptor.digest, { bytes });
-    if (entry.tags.length === 0) unnamed.push(configDigest);
+    if (entry.tags.length === 0) unnamed.push(descriptor);
     for (const tag of entry.tags) images.push({ name: formatReference(parseReference(tag)), descriptor });
   }
   return {

@@ -18,7 +18,7 @@ export interface ImageSet {
   format: 'oci' | 'docker';
   files: ArchiveFiles;
   images: ArchiveImage[];
-  /** Images the archive holds without a name berth can give them (they are not imported). */
-  unnamed: string[];
+  /** Images the archive holds without a name berth can give them (imported only with `--name`). */
+  unnamed: Descriptor[];
   blob(digest: Digest): ArchiveBlob;
 }

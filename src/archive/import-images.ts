@@ -3,9 +3,10 @@
 // skipped, so an interrupted import resumes; an image is named only once all of it is stored and
 // unpacked, so a failure leaves nothing half-visible.
 import { BerthError } from '../lib/errors.js';
-import { parseReference } from '../oci/reference.js';
+import { formatReference, parseReference } from '../oci/reference.js';
 import { type PullDeps, type PullOptions, type PullResult, pullImage } from '../pull/index.js';
 import { createArchiveRegistry } from './archive-registry.js';
+import type { ImageSet } from './image-set.js';
 import { type OpenArchiveOptions, openArchive } from './open-archive.js';
 
 export interface ImportResult {
@@ -16,13 +17,34 @@ export interface ImportResult {
   unnamed: string[];
 }
 
+/**
+ * `--name REF`: the archive's one image, named or not, under REF (a layout whose ref.name is a
+ * bare tag, as `skopeo copy … oci:DIR:TAG` writes; a `docker save` of an image ID). Refused when
+ * the archive holds more than one image: which one REF would name is not said.
+ */
+function namedAs(set: ImageSet, path: string, ref: string): ImageSet {
+  const name = formatReference(parseReference(ref));
+  const all = new Map([...set.images.map((i) => i.descriptor), ...set.unnamed].map((d) => [d.digest, d]));
+  const [only, ...more] = all.values();
+  if (!only || more.length > 0) {
+    throw new BerthError(
+      'ERR_IMPORT_NAME_AMBIGUOUS',
+      'invalid',
+      `${path}: --name ${name} names one image, and the archive holds ${all.size}`,
+      { hint: 'import it without --name (each image by its own name), or export one image per archive' },
+    );
+  }
+  return { ...set, images: [{ name, descriptor: only }], unnamed: [] };
+}
+
 export async function importImages(
   deps: Omit<PullDeps, 'registry'>,
   path: string,
-  options: PullOptions & OpenArchiveOptions & { only?: string },
+  options: PullOptions & OpenArchiveOptions & { only?: string; name?: string },
 ): Promise<ImportResult> {
-  const set = await openArchive(path, options);
+  const opened = await openArchive(path, options);
   try {
+    const set = options.name === undefined ? opened : namedAs(opened, path, options.name);
     if (set.images.length === 0) {
       throw new BerthError(
         set.unnamed.length > 0 ? 'ERR_IMPORT_UNNAMED' : 'ERR_ARCHIVE_EMPTY',
@@ -31,7 +53,7 @@ export async function importImages(
           ? `${path}: its ${set.unnamed.length} image(s) carry no reference to name them by`
           : `${path} holds no images`,
         {
-          hint: 'save or copy the image with a name (docker save NAME:TAG, skopeo copy … oci-archive:FILE:NAME:TAG)',
+          hint: 'give it one with --name REF, or save or copy the image with a name (docker save NAME:TAG, skopeo copy … oci-archive:FILE:NAME:TAG)',
         },
       );
     }
@@ -49,8 +71,8 @@ export async function importImages(
     for (const image of chosen) {
       images.push(await pullImage({ ...deps, registry }, parseReference(image.name), options));
     }
-    return { archive: path, format: set.format, images, unnamed: set.unnamed };
+    return { archive: path, format: set.format, images, unnamed: set.unnamed.map((d) => d.digest) };
   } finally {
-    await set.close();
+    await opened.close();
   }
 }

@@ -3,7 +3,7 @@
 // org.opencontainers.image.ref.name when that is a whole reference (berth, skopeo with a name);
 // a bare tag ("latest") names nothing berth can use, so that image is listed as unnamed.
 import { BerthError } from '../lib/errors.js';
-import { isObject, parseDescriptor, REF_NAME_ANNOTATION } from '../oci/descriptor.js';
+import { type Descriptor, isObject, parseDescriptor, REF_NAME_ANNOTATION } from '../oci/descriptor.js';
 import { digestAlgorithm, digestHex } from '../oci/digest.js';
 import { MAX_MANIFEST_BYTES, parseJson } from '../oci/image.js';
 import { formatReference, parseReference } from '../oci/reference.js';
@@ -35,12 +35,12 @@ export async function readOciLayout(files: ArchiveFiles): Promise<ImageSet> {
     throw new BerthError('ERR_ARCHIVE_FORMAT', 'integrity', `${where}: no "manifests" array`);
   }
   const images: ArchiveImage[] = [];
-  const unnamed: string[] = [];
+  const unnamed: Descriptor[] = [];
   const seen = new Set<string>();
   for (const [i, m] of json.manifests.entries()) {
     const descriptor = parseDescriptor(m, `manifests[${i}] of ${where}`);
     const name = nameOfEntry(descriptor.annotations);
-    if (!name) unnamed.push(descriptor.digest);
+    if (!name) unnamed.push(descriptor);
     else if (!seen.has(name)) {
       seen.add(name);
       images.push({ name, descriptor });

@@ -135,6 +135,37 @@ describe.skipIf(skip)('berth image import / export', () => {
     expect(r.stderr).toMatch(/^berth: ERR_IMPORT_UNNAMED: .*: its 2 image\(s\) carry no reference/);
   });
 
+  it('--name names the one image of a layout with a bare tag, or of an untagged docker archive; with two images it is refused', async () => {
+    // What `skopeo copy docker://… oci:DIR:TAG` writes: ref.name "app", no registry or repository.
+    const dir = join(work, 'bare-tag');
+    await run('skopeo', ['copy', '-q', `${oci()}:app`, `oci:${dir}:app`]);
+    const untagged = join(work, 'untagged.tar');
+    await run('skopeo', ['copy', '-q', `${oci()}:other`, `docker-archive:${untagged}`]);
+    const root = newRoot();
+    const refused = await berth(root, 'image', 'import', dir);
+    expect([refused.code, refused.stderr]).toEqual([
+      2,
+      `berth: ERR_IMPORT_UNNAMED: ${dir}: its 1 image(s) carry no reference to name them by (give it one with --name REF, or save or copy the image with a name (docker save NAME:TAG, skopeo copy … oci-archive:FILE:NAME:TAG))\n`,
+    ]);
+    expect((await storeState(root)).names).toEqual([]);
+    const named = await berth(root, 'image', 'import', dir, '--name', 'registry.lan/team/app:7');
+    expect([named.code, named.stderr]).toEqual([0, '']);
+    expect((await berth(root, 'image', 'import', untagged, '--name', 'other')).code).toBe(0);
+    expect(await storeState(root)).toEqual({
+      names: ['docker.io/library/other:latest', 'registry.lan/team/app:7'],
+      unverified: [],
+    });
+    const two = await berth(root, 'image', 'import', join(layout.dir, 'oci'), '--name', 'x.lan/y:1');
+    expect([two.code, two.stderr]).toEqual([
+      2,
+      `berth: ERR_IMPORT_NAME_AMBIGUOUS: ${join(layout.dir, 'oci')}: --name x.lan/y:1 names one image, and the archive holds 2 (import it without --name (each image by its own name), or export one image per archive)\n`,
+    ]);
+    expect((await storeState(root)).names).toEqual([
+      'docker.io/library/other:latest',
+      'registry.lan/team/app:7',
+    ]);
+  });
+
   it('export writes the tar under a temporary name and renames it; a failed export leaves neither name', async () => {
     const src = join(work, 'tmpname-src.tar');
     await run('skopeo', ['copy', '-q', `${oci()}:app`, `docker-archive:${src}:example.com/team/app:1`]);

@@ -9,9 +9,13 @@ import { createPullSetup } from '../puller.js';
 export const imageImport: Command = {
   path: ['image', 'import'],
   summary: 'Import the images of an OCI layout or docker archive (air-gapped hosts)',
-  usage: 'image import FILE|DIR [--platform OS/ARCH[/VARIANT]] [--no-unpack]',
-  options: PULL_OPTIONS,
+  usage: 'image import FILE|DIR [--name REF] [--platform OS/ARCH[/VARIANT]] [--no-unpack]',
+  options: { ...PULL_OPTIONS, name: { type: 'string' } },
   flags: [
+    [
+      '--name REF',
+      "name the archive's one image REF (a layout whose ref.name is a bare tag, as `skopeo copy … oci:DIR:TAG` writes; a `docker save` of an image ID)",
+    ],
     PLATFORM_FLAG,
     ['--no-unpack', 'only verify and store the blobs; do not unpack layers into snapshots'],
   ],
@@ -30,6 +34,7 @@ export const imageImport: Command = {
       result = await importImages(deps, positionals[0] as string, {
         ...options,
         scratchDir: join(ctx.flags.root, 'ingest'),
+        ...(typeof values.name === 'string' ? { name: values.name } : {}),
         maxExpandedBytes: config.unpack.maxImageBytes,
       });
     } finally {
