@@ -153,7 +153,7 @@ export function withFormerNetworks(current: NetworkAdapter, o: FormerNetworksOpt
     },
     former,
     async removeFormer(name: string) {
-      const f = former().find((x) => x.settings.name === name && name !== net.name);
+      const f = former().find((x) => x.settings.name === name);
       if (!f) {
         throw new BerthError('ERR_NETWORK_NOT_FOUND', 'not-found', `no network named "${name}"`, {
           hint: `this host has one: ${net.name}`,
