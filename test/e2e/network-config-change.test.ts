@@ -16,22 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, type CliResult, runCollected, testEnv, withTestConfig } from '../helpers/cli.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { getFrom, inNs, nsPath } from '../helpers/netns.js';
-import { missingPrereqs } from '../helpers/prereqs.js';
+import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
 
-const skip = missingPrereqs(
-  [
-    'runc',
-    'conmon',
-    'docker-registry',
-    'skopeo',
-    'umoci',
-    'nsenter',
-    'iptables',
-    'ip',
-    '/usr/lib/cni/bridge',
-  ],
-  { root: true },
-);
+const skip = missingPrereqs([...BRIDGE_POD_PREREQS, 'nsenter'], { root: true });
 
 const tag = randomBytes(3).toString('hex');
 const NS = `bcc-${tag}`;

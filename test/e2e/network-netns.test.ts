@@ -24,23 +24,9 @@ import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { getFrom, inNs, nsPath, serveIn, startHolder } from '../helpers/netns.js';
 import { keptNetworkRules } from '../helpers/network-kept.js';
-import { missingPrereqs } from '../helpers/prereqs.js';
+import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
 
-const skip = missingPrereqs(
-  [
-    'runc',
-    'conmon',
-    'docker-registry',
-    'skopeo',
-    'umoci',
-    'unshare',
-    'nsenter',
-    'iptables',
-    'ip',
-    '/usr/lib/cni/bridge',
-  ],
-  { root: true },
-);
+const skip = missingPrereqs([...BRIDGE_POD_PREREQS, 'nsenter'], { root: true });
 
 const tag = randomBytes(3).toString('hex');
 const HOST_NS = `bnh-${tag}`; // the namespace berth runs in: "the host"

@@ -21,24 +21,11 @@ import { runKilled } from '../helpers/fault-kill.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { keptNetworkRules } from '../helpers/network-kept.js';
-import { missingPrereqs } from '../helpers/prereqs.js';
+import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
 
-const skip = missingPrereqs(
-  [
-    'runc',
-    'conmon',
-    'docker-registry',
-    'skopeo',
-    'umoci',
-    'unshare',
-    'iptables',
-    'ip',
-    '/usr/lib/cni/bridge',
-  ],
-  { root: true },
-);
+const skip = missingPrereqs(BRIDGE_POD_PREREQS, { root: true });
 
 const NET = `nt-${randomBytes(3).toString('hex')}`;
 const BRIDGE = `bt${randomBytes(3).toString('hex')}`;

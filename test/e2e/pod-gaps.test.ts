@@ -14,23 +14,10 @@ import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
-import { missingPrereqs } from '../helpers/prereqs.js';
+import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
-const skip = missingPrereqs(
-  [
-    'runc',
-    'conmon',
-    'docker-registry',
-    'skopeo',
-    'umoci',
-    'unshare',
-    'iptables',
-    'ip',
-    '/usr/lib/cni/bridge',
-  ],
-  { root: true },
-);
+const skip = missingPrereqs(BRIDGE_POD_PREREQS, { root: true });
 
 const NET = `pg-${randomBytes(3).toString('hex')}`;
 const BRIDGE = `bp${randomBytes(3).toString('hex')}`;

@@ -23,3 +23,16 @@ export function missingPrereqs(tools: string[], options: { root?: boolean } = {}
   console.warn(`skipping: ${reason} (run scripts/setup.sh)`);
   return reason;
 }
+
+/** What an e2e test of pods on the bridge network needs: containers, a registry, images, the CNI plugins. */
+export const BRIDGE_POD_PREREQS = [
+  'runc',
+  'conmon',
+  'docker-registry',
+  'skopeo',
+  'umoci',
+  'unshare',
+  'iptables',
+  'ip',
+  '/usr/lib/cni/bridge',
+];
