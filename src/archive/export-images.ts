@@ -2,13 +2,13 @@
 // `docker save` archive (`docker load` reads it). The archive is written beside its destination
 // under a temporary name, fsynced, and renamed: a failed export leaves no partial FILE.
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fsyncDir } from '../content/fsync.js';
 import type { ContentStore } from '../content/types.js';
 import { describeImage, type ImageDetails } from '../images/describe.js';
 import { findImages } from '../images/find.js';
+import { BerthError, errnoCode } from '../lib/errors.js';
 import { type Descriptor, REF_NAME_ANNOTATION } from '../oci/descriptor.js';
 import { type Digest, digestAlgorithm, digestHex } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
@@ -97,11 +97,23 @@ export async function exportImages(
     const tar = new TarWriter(out);
     for (const [name, b] of metadata) await tar.addBytes(name, b);
     for (const [digest, size] of blobs) {
-      await tar.addStream(
-        blobName(digest),
-        size,
-        createReadStream(store.blobPath(digest), { highWaterMark: 1 << 20 }),
-      );
+      // Opened here, awaited: a blob missing from the store is this export's error (and its
+      // temporary file goes), not a read stream's 'error' event that nothing listens to yet.
+      const blob = await open(store.blobPath(digest), 'r').catch((err: unknown) => {
+        if (errnoCode(err) !== 'ENOENT') throw err;
+        throw new BerthError('ERR_BLOB_NOT_FOUND', 'not-found', `blob ${digest} is missing from the store`, {
+          hint: 'pull or import the image again',
+        });
+      });
+      try {
+        await tar.addStream(
+          blobName(digest),
+          size,
+          blob.createReadStream({ highWaterMark: 1 << 20, autoClose: false }),
+        );
+      } finally {
+        await blob.close();
+      }
       bytes += size;
     }
     await tar.end();

@@ -200,7 +200,10 @@ describe.skipIf(skip)('berth image import / export', () => {
       '-o',
       join(outDir, 'bad.tar'),
     );
-    expect(failed.code).toBe(1);
+    expect([failed.code, failed.stderr]).toEqual([
+      3,
+      `berth: ERR_BLOB_NOT_FOUND: blob ${layer} is missing from the store (pull or import the image again)\n`,
+    ]);
     expect(await readdir(outDir)).toEqual(['out.tar']);
   });
 
