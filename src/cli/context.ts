@@ -8,6 +8,7 @@ import type { ContentStore } from '../content/types.js';
 import { type EventRing, eventRingDir, openEventRing } from '../events/ring.js';
 import { canonicalPath } from '../lib/canonical-path.js';
 import { createFileCache } from '../lib/file-cache.js';
+import type { NetworkAdapter } from '../network/adapter.js';
 import type { NetworkSettings } from '../network/settings.js';
 import type { RegistryClient } from '../registry/types.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
@@ -77,6 +78,7 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
     const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
     return createSnapshotStore(flags.root, chooseSnapshotForm(unpack.snapshotter, filesystems));
   });
+  let networkOpened: Promise<NetworkAdapter> | undefined; // once a command opened the network
   const runtime = once<RuntimeDeps>(async () => {
     await Promise.all([rootSecured(), stateSecured()]);
     const facts = await loadHostRuntimeFacts();
@@ -97,13 +99,14 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
         lock: () => acquireLock(flags.root, 'logs', { timeoutMs: 60_000 }),
       }),
       createTimeoutMs: async () => (await hostConfig()).createTimeoutMs,
-      network: once(async () => {
-        const { createNetworkAdapter } = await import('../network/adapter.js');
-        const { withFormerNetworks } = await import('../network/former-networks.js');
-        const open = (settings: NetworkSettings) =>
-          createNetworkAdapter({ settings, state: flags.state, fileCache });
-        return withFormerNetworks(open((await hostConfig()).network), { state: flags.state, open });
-      }),
+      network: () =>
+        (networkOpened ??= (async () => {
+          const { createNetworkAdapter } = await import('../network/adapter.js');
+          const { withFormerNetworks } = await import('../network/former-networks.js');
+          const open = (settings: NetworkSettings) =>
+            createNetworkAdapter({ settings, state: flags.state, fileCache });
+          return withFormerNetworks(open((await hostConfig()).network), { state: flags.state, open });
+        })()),
     };
   });
   const events = once<EventRing>(async () => {
@@ -126,6 +129,9 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
       events,
     },
     async close() {
+      // Peers' hosts files follow a join or leave a little later (network/adapter.ts): now, before
+      // the command ends, when it opened the network.
+      await (await networkOpened?.catch(() => undefined))?.settled();
       await client?.close();
       for (const c of extraClients) await c.close();
     },

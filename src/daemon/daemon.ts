@@ -180,6 +180,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
           lastGood: r.lastGood,
           keepLastGood: true,
           saveLater: true, // a new pod starts while the folder's last good record is written
+          ...(scope === 'all' ? {} : { unchanged: (file: string) => !scope.files.has(file) }),
         });
         const startedBefore = pipelines.tasks.started;
         const result = await runPass(r, dir, pipelines, { loaded, retrySince, observation, scope }).finally(

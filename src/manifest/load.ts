@@ -54,7 +54,7 @@ export function isManifestFile(name: string): boolean {
  */
 export type ParseCache = Map<
   string,
-  { key: string; text: string; result: ParsedFile; id?: FileIdentity; readAt?: number }
+  { key: string; text: string; result: ParsedFile; id?: FileIdentity; readAt?: number; mtimeMs?: number }
 >;
 
 /** Text parsed once per content (a last good text, keyed by its file). */
@@ -84,6 +84,11 @@ export interface LoadOptions {
    * daemon plans (and starts a new pod) meanwhile instead of waiting for its fsyncs.
    */
   saveLater?: boolean;
+  /**
+   * Files no trigger named since the last load (a daemon's scoped pass): their cached read stands,
+   * without a stat. A change no trigger named is seen at the daemon's next full pass.
+   */
+  unchanged?(file: string): boolean;
   /** The clock (ms epoch) the settle rule reads file ages against; Date.now() by default. */
   now?: number;
   settleMs?: number;
@@ -140,10 +145,13 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     let mtimeMs = 0;
     const hit = cache?.get(file);
     try {
-      const read = await readManifestFile(
-        file,
-        (now) => hit?.id !== undefined && isStillValid({ id: hit.id, readAt: hit.readAt ?? 0 }, now),
-      );
+      const read =
+        hit?.id !== undefined && hit.mtimeMs !== undefined && o.unchanged?.(file) === true
+          ? { stat: { id: hit.id, mtimeMs: hit.mtimeMs }, text: undefined, readAt: 0 }
+          : await readManifestFile(
+              file,
+              (now) => hit?.id !== undefined && isStillValid({ id: hit.id, readAt: hit.readAt ?? 0 }, now),
+            );
       id = read.stat.id;
       // Vouched for by the stat: the text and the time of the read it came from are kept.
       text = read.text ?? (hit?.text as string);
@@ -157,11 +165,12 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
         code: 'ERR_MANIFEST_UNREADABLE',
         message: `cannot read: ${isBerthError(err) ? err.message : (errnoCode(err) ?? err)}`,
       });
+      cache?.delete(file); // no earlier read of it stands for a later load
       fallBack(name, file);
       continue;
     }
     const result = hit?.text === text ? hit.result : parseFile(text, file);
-    cache?.set(file, { key: file, text, result, id, readAt });
+    cache?.set(file, { key: file, text, result, id, readAt, mtimeMs });
     diagnostics.push(...result.diagnostics); // warnings too: a file with only warnings is used
     if (result.diagnostics.some(isError)) {
       fallBack(name, file);

@@ -1,13 +1,15 @@
 // The network adapter: the one thing the rest of berth calls to put a pod on the network or take
 // it off. attach = DEL of anything a killed attempt left, then ADD through the CNI chain
-// (conflist.ts, plugin-chain.ts, cni-exec.ts), the address and ports recorded (attachments.ts),
-// every holder's /etc/hosts rewritten (names follow pods without restarts); detach = DEL with the
-// recorded result (its port rules in one iptables-restore: port-rules.ts), the record gone, names
-// rewritten. The bridge and the network's own rules (host-rules.ts)
-// are made with the first pod and kept after the last, as podman and the kubelet's bridge CNI keep
-// theirs (making and removing them was a third of a lone pod's network cost); remove (`berth
-// network rm`) takes them away when nothing is on the bridge. The rules are read and made beside
-// the chain's first plugin (the bridge plugin does not read them; portmap waits for them).
+// (conflist.ts, plugin-chain.ts, cni-exec.ts), the address and ports recorded (attachments.ts);
+// detach = DEL with the recorded result (its port rules in one iptables-restore: port-rules.ts),
+// the record gone. Names follow pods without restarts: a joining pod's own /etc/hosts names every
+// peer before attach returns, and the peers' files are rewritten PEERS_NAMES_DELAY_MS after a join
+// or leave (lib/later.ts: a host of 300 pods rewrote 300 files on the new pod's path; now its start
+// goes first, and a burst of joins makes one rewrite). The bridge and the network's own rules
+// (host-rules.ts) are made with the first pod and kept after the last, as podman and the kubelet's
+// bridge CNI keep theirs (making and removing them was a third of a lone pod's network cost);
+// remove (`berth network rm`) takes them away when nothing is on the bridge. The rules are read and
+// made beside the chain's first plugin (the bridge plugin does not read them; portmap waits for them).
 //
 // Invariants: attach and detach of one bridge run one at a time on the host (a lock under
 // /run/berth-networks taken by every berth root using that bridge), so a bridge is never removed
@@ -18,6 +20,7 @@ import { rm } from 'node:fs/promises';
 import { acquireLock } from '../content/lock.js';
 import { BerthError } from '../lib/errors.js';
 import type { FileCache } from '../lib/file-cache.js';
+import { later } from '../lib/later.js';
 import {
   type Attachment,
   listAttachments,
@@ -43,7 +46,7 @@ import {
   ruleFamilies,
 } from './host-rules.js';
 import { rewriteInPlaceSync } from './hosts-file.js';
-import { hostsFileTexts } from './hosts-texts.js';
+import { hostsFileTexter } from './hosts-texts.js';
 import type { Family, RulesSnapshot } from './iptables.js';
 import { createPluginChain } from './plugin-chain.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
@@ -51,6 +54,9 @@ import type { NetworkSettings } from './settings.js';
 import { HOST_TOOLS, type NetworkTools } from './tools.js';
 
 export const NETWORK_LOCK_DIR = '/run/berth-networks';
+
+/** How long after a pod joins or leaves its peers' hosts files are rewritten (settled() does it at once). */
+export const PEERS_NAMES_DELAY_MS = 200;
 
 export interface AttachRequest {
   key: string;
@@ -69,6 +75,8 @@ export interface NetworkAdapter {
   attach(req: AttachRequest): Promise<Attachment>;
   detach(key: string): Promise<void>;
   list(): Promise<Attachment[]>;
+  /** Resolves once every holder's hosts file names the pods on the network after the last attach or detach. */
+  settled(): Promise<void>;
   /**
    * Takes the bridge and the network's rules away; refused (ERR_NETWORK_IN_USE) while a pod or
    * container of this root, or a veth of any other, is on it. Idempotent.
@@ -130,27 +138,31 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     await chain.run(req.key, portmap, { command: 'DEL', netns: '', stdin: pluginInput(net, portmap) });
   }
 
-  async function refreshNames(): Promise<void> {
-    const all = (await listAttachments(dirs.attachments, o.fileCache)).filter(
-      (a) => a.state === 'ready' && a.ip,
-    );
-    const texts = hostsFileTexts(
-      all.map((a) => ({
+  /** Rewrites the hosts files of every holder, or of `only`, from the records (or `records`, read under the lock). */
+  async function writeNames(only?: string, records?: Attachment[]): Promise<void> {
+    const owners = (records ?? (await listAttachments(dirs.attachments, o.fileCache)))
+      .filter((a) => a.state === 'ready' && a.ip)
+      .map((a) => ({
         key: a.key,
+        file: a.hostsFile,
         own: { ip: a.ip as string, ips: a.ips ?? [], names: a.names },
         aliases: a.aliases ?? [],
-      })),
-    );
-    for (const a of all) {
-      const text = texts.get(a.key);
-      if (!a.hostsFile || text === undefined) continue;
+      }));
+    const textOf = hostsFileTexter(owners);
+    let written = 0;
+    for (const owner of owners) {
+      if (!owner.file || (only !== undefined && owner.key !== only)) continue;
       try {
-        rewriteInPlaceSync(a.hostsFile, text);
+        rewriteInPlaceSync(owner.file, textOf(owner));
       } catch {
         // a pod's hosts file gone or refused (a symlink planted there): the others are still written
       }
+      // A few at a time: a container starting meanwhile is not held up by 300 rewrites.
+      if (++written % 16 === 0) await new Promise((res) => setImmediate(res));
     }
   }
+  // Under the lock: a rewrite of another process (a CLI beside the daemon) never lands after a newer one.
+  const peersNames = later(() => locked(() => writeNames()), { delayMs: PEERS_NAMES_DELAY_MS });
 
   async function attach(req: AttachRequest): Promise<Attachment> {
     const dup = findDuplicatePort(req.ports);
@@ -169,7 +181,8 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
           hostsFile: req.hostsFile,
         };
         await writeAttachment(dirs.attachments, updated);
-        await refreshNames();
+        await writeNames(req.key);
+        peersNames.ask();
         return updated;
       }
       // The host's rules, read once for this attach (a save per family, not one per question),
@@ -222,7 +235,8 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       if (!ip) throw new BerthError('ERR_CNI', 'internal', `CNI ADD for ${req.key} gave no IPv4 address`);
       const ready: Attachment = { ...adding, state: 'ready', ip, ips: addressesOf(result), result };
       await writeAttachment(dirs.attachments, ready);
-      await refreshNames();
+      await writeNames(req.key, [...others, ready]); // the lock held since `others` was read
+      peersNames.ask();
       return ready;
     });
   }
@@ -235,7 +249,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       if (!existing) return;
       await chain.del(existing);
       await removeAttachment(dirs.attachments, key);
-      await refreshNames();
+      peersNames.ask();
       // Nothing of this root on the network: its IPAM state and records go too (none to leak).
       if ((await listAttachments(dirs.attachments, o.fileCache)).length === 0)
         await rm(dirs.dir, { recursive: true, force: true });
@@ -268,6 +282,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     detach,
     remove,
     list: () => listAttachments(dirs.attachments, o.fileCache),
+    settled: () => peersNames.settled(),
   };
 }
 

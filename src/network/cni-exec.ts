@@ -2,9 +2,14 @@
 // and the container in CNI_* variables, the network configuration on stdin, a result (ADD) or
 // nothing (DEL, CHECK) on stdout, an error object on stdout with a non-zero exit. Every failure is
 // one coded error naming the plugin and what it said. The adapter the rest of berth calls is
-// attach.ts; this is its only door to the plugins.
+// adapter.ts; this is its only door to the plugins. In the daemon a plugin is started through its
+// spawn helper (runtime/spawn-helper.ts), as runc is: a fork from the daemon costs more as its pods
+// add up, and a pod's attach runs two or three plugins.
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { BerthError } from '../lib/errors.js';
+import type { SpawnHelper } from '../runtime/spawn-helper.js';
+import { spawnHelperInUse } from '../runtime/tool.js';
 
 export const DEFAULT_CNI_BIN = '/usr/lib/cni';
 
@@ -32,43 +37,84 @@ function fail(call: PluginCall, said: string, cause?: unknown): BerthError {
 }
 
 /** Runs the plugin; resolves to its parsed stdout (undefined when it printed nothing). */
-export function execPlugin(call: PluginCall): Promise<unknown> {
-  if (!/^[a-z0-9-]+$/.test(call.type)) return Promise.reject(fail(call, 'not a plugin name'));
+export async function execPlugin(call: PluginCall): Promise<unknown> {
+  if (!/^[a-z0-9-]+$/.test(call.type)) throw fail(call, 'not a plugin name');
+  const argv0 = `${call.binDir}/${call.type}`;
+  const env = {
+    PATH: call.path ?? process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    CNI_COMMAND: call.command,
+    CNI_CONTAINERID: call.containerId,
+    CNI_NETNS: call.netns,
+    CNI_IFNAME: call.ifName,
+    CNI_PATH: call.binDir,
+  };
+  const timeoutMs = call.timeoutMs ?? 60_000;
+  const helper = spawnHelperInUse();
+  const o = helper
+    ? await throughHelper(helper, call, argv0, env, timeoutMs)
+    : await forked(call, argv0, env, timeoutMs);
+  let parsed: unknown;
+  try {
+    parsed = o.stdout.trim() ? JSON.parse(o.stdout) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (o.code === 0) return parsed;
+  const e = parsed as { msg?: unknown; details?: unknown } | undefined;
+  const said =
+    typeof e?.msg === 'string'
+      ? `${e.msg}${typeof e.details === 'string' && e.details ? `: ${e.details}` : ''}`
+      : o.stderr.trim().split('\n').slice(-2).join('; ') || `exit ${o.code ?? o.signal}`;
+  throw fail(call, said);
+}
+
+const signalName = (n: number) => Object.entries(constants.signals).find(([, v]) => v === n)?.[0];
+
+interface Ran {
+  code: number | null;
+  signal: string | number | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function throughHelper(
+  helper: SpawnHelper,
+  call: PluginCall,
+  argv0: string,
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<Ran> {
+  try {
+    const o = await helper.run({ argv: [argv0], env, stdin: call.stdin, timeoutMs });
+    // A signal by name, as a fork says it (the helper kills with SIGKILL past the time or bound).
+    const signal = o.why !== null ? 'SIGKILL' : o.signal === null ? null : (signalName(o.signal) ?? o.signal);
+    return { ...o, code: o.why === null ? o.code : null, signal };
+  } catch (err) {
+    throw fail(call, (err as Error).message, err);
+  }
+}
+
+function forked(
+  call: PluginCall,
+  argv0: string,
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(`${call.binDir}/${call.type}`, [], {
-      env: {
-        PATH: call.path ?? process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-        CNI_COMMAND: call.command,
-        CNI_CONTAINERID: call.containerId,
-        CNI_NETNS: call.netns,
-        CNI_IFNAME: call.ifName,
-        CNI_PATH: call.binDir,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: call.timeoutMs ?? 60_000,
-    });
+    const child = spawn(argv0, [], { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => reject(fail(call, e.message, e)));
-    child.on('close', (code, signal) => {
-      const stdout = Buffer.concat(out).toString('utf8').trim();
-      let parsed: unknown;
-      try {
-        parsed = stdout ? JSON.parse(stdout) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      if (code === 0) return resolve(parsed);
-      const e = parsed as { msg?: unknown; details?: unknown } | undefined;
-      const said =
-        typeof e?.msg === 'string'
-          ? `${e.msg}${typeof e.details === 'string' && e.details ? `: ${e.details}` : ''}`
-          : Buffer.concat(err).toString('utf8').trim().split('\n').slice(-2).join('; ') ||
-            `exit ${code ?? signal}`;
-      reject(fail(call, said));
-    });
+    child.on('close', (code, signal) =>
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
     child.stdin.on('error', () => undefined); // a plugin that exits before reading: its exit says why
     child.stdin.end(call.stdin);
   });

@@ -1,5 +1,5 @@
-// Every pod's hosts file at once (a pod joined or left the network): the same text as
-// names.ts' hostsFileText gives each pod, without sorting and formatting every peer again for every
+// Every pod's hosts file when a pod joined or left the network: the same text as names.ts'
+// hostsFileText gives each pod, without sorting and formatting every peer again for every
 // pod (quadratic in pods: a host of 300 pods spent tens of ms on the path of each new pod's start).
 // The peers are sorted and their lines made once; a pod one of whose names a peer also claims (the
 // peer's line then loses that name, and may sort elsewhere) gets hostsFileText's own answer. Pure.
@@ -14,8 +14,11 @@ export interface HostsFileOwner {
 const line = (e: HostEntry) =>
   [e.ip, ...(e.ips ?? []).filter((ip) => ip !== e.ip)].map((ip) => `${ip}\t${e.names.join(' ')}\n`).join('');
 
-/** Each owner's hosts file text by key; a pod's peers are every other owner (by address). */
-export function hostsFileTexts(owners: readonly HostsFileOwner[]): Map<string, string> {
+/**
+ * A maker of each owner's hosts file text (the peers sorted and their lines made once); a pod's
+ * peers are every other owner (by address).
+ */
+export function hostsFileTexter(owners: readonly HostsFileOwner[]): (o: HostsFileOwner) => string {
   const sorted = owners
     .map((o) => o.own)
     .filter((e) => e.names.length > 0)
@@ -25,18 +28,15 @@ export function hostsFileTexts(owners: readonly HostsFileOwner[]): Map<string, s
   const claims = new Map<string, Set<string>>();
   for (const o of owners)
     for (const n of o.own.names) claims.set(n, (claims.get(n) ?? new Set()).add(o.own.ip));
-  const out = new Map<string, string>();
-  for (const o of owners) {
+  return (o) => {
     if (o.own.names.some((n) => (claims.get(n)?.size ?? 0) > 1)) {
       const peers = owners.filter((p) => p.own.ip !== o.own.ip).map((p) => p.own);
-      out.set(o.key, hostsFileText(o.own, peers, o.aliases));
-      continue;
+      return hostsFileText(o.own, peers, o.aliases);
     }
     let text = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${line(o.own)}`;
     const others = sorted.filter((s) => s.entry.ip !== o.own.ip);
     if (others.length > 0) text += `# pods on this network\n${others.map((s) => s.line).join('')}`;
     if (o.aliases.length > 0) text += `# hostAliases\n${o.aliases.map(line).join('')}`;
-    out.set(o.key, text);
-  }
-  return out;
+    return text;
+  };
 }

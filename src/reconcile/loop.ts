@@ -197,13 +197,16 @@ export interface PassOptions {
 export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassOptions): Promise<PassResult> {
   const finished = p.tasks.drain();
   const inFlight = p.tasks.inFlight();
-  const orphans = await reapOrphans(r.rt); // bundles a killed berth left half made or half removed
-  await sweepPostStartMarks(postStartDir(r.rt.paths)).catch(() => undefined); // a killed berth's hooks: tried again next pass
   const memo = o.observation;
-  // pidns holders a killed berth never recorded: a listing of every pod's home, so only on a pass
-  // that looks at every pod (a stray holder changes nothing planned; it goes at the next full pass).
-  if (!memo?.last || o.scope === undefined || o.scope === 'all')
-    await sweepOrphanHolders(r.host.pods, recordedHolderPid).catch(() => undefined);
+  const full = !memo?.last || o.scope === undefined || o.scope === 'all';
+  // Bundles a killed berth left half made or half removed, and pidns holders it never recorded: a
+  // check of every container and a listing of every pod's home, so only on a pass that looks at
+  // every pod (the daemon's own tasks leave none; a killed `berth run` beside it is seen at the
+  // next full pass).
+  const orphans = full ? await reapOrphans(r.rt) : { reaped: [], failed: memo?.orphansLeft ?? [] };
+  if (memo && full) memo.orphansLeft = orphans.failed;
+  await sweepPostStartMarks(postStartDir(r.rt.paths)).catch(() => undefined); // a killed berth's hooks: tried again next pass
+  if (full) await sweepOrphanHolders(r.host.pods, recordedHolderPid).catch(() => undefined);
   let failures = r.status.read()?.failures ?? {};
   const last = await planOnce(r, dir, {
     loaded: o.loaded,

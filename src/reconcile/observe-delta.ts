@@ -13,6 +13,7 @@
 import type { ContentStore } from '../content/types.js';
 import type { LoadResult } from '../manifest/load.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
+import type { Reaped } from '../runtime/orphans.js';
 import { readRecordsReport } from '../runtime/record.js';
 import type { DesiredState, HostLayout } from './desired.js';
 import { observe, observeBadRecords, observeContainers, observeImages } from './observe.js';
@@ -35,6 +36,8 @@ export interface ObservationMemo {
   last?: ObservedState;
   /** How many pods the last observation read, of how many it holds (`daemon --stats`). */
   read?: { pods: number; of: number };
+  /** Orphans the last full pass could not remove (a scoped pass does not look for them). */
+  orphansLeft?: Reaped['failed'];
 }
 
 export async function observeInScope(

@@ -1,6 +1,7 @@
 // The spawn helper's program (python3, run by spawn-helper.ts). It reads one JSON request a line
-// on stdin, `{"id", "argv", "cwd", "timeoutMs"}`, runs argv (never through a shell; stdin
-// /dev/null, no inherited descriptors beyond 0-2), and answers one JSON line on stdout per request
+// on stdin, `{"id", "argv", "cwd", "timeoutMs"}` and optionally `"env"` (the child's whole
+// environment, else the helper's) and `"stdin"` (text fed to the child, else /dev/null), runs argv
+// (never through a shell; no inherited descriptors beyond 0-2), and answers one JSON line on stdout per request
 // as each ends, in any order: `{"id", "pid", "code", "signal", "stdout", "stderr", "why"}` where
 // `why` is null, "timeout" or "maxBuffer" (the child was killed), or `{"id", "error", "errno"}`
 // when argv could not be started. Requests run side by side (one thread each).
@@ -59,14 +60,28 @@ def collect(p, deadline):
     p.stdout.close()
     p.stderr.close()
     return bufs[p.stdout], bufs[p.stderr], why
+def feed(f, data):
+    try:
+        f.write(data)
+    except OSError:
+        pass  # a child that exits before reading all: its exit says why
+    finally:
+        try:
+            f.close()
+        except OSError:
+            pass
 def run(req):
     rid = req['id']
+    text = req.get('stdin')
     try:
-        p = subprocess.Popen(req['argv'], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, cwd=req.get('cwd'), close_fds=True)
+        p = subprocess.Popen(req['argv'], stdin=subprocess.DEVNULL if text is None else subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=req.get('cwd'),
+                             env=req.get('env'), close_fds=True)
     except (OSError, ValueError) as e:
         reply({'id': rid, 'error': str(e), 'errno': getattr(e, 'errno', None)})
         return
+    if text is not None:
+        threading.Thread(target=feed, args=(p.stdin, text.encode()), daemon=True).start()
     so, se, why = collect(p, time.monotonic() + req['timeoutMs'] / 1000)
     rc = p.returncode
     reply({'id': rid, 'pid': p.pid, 'code': rc if rc >= 0 else None, 'signal': -rc if rc < 0 else None,
@@ -124,15 +139,18 @@ def guarded(work, req):
         work(req)
     except Exception as e:
         reply({'id': req['id'], 'error': 'spawn helper: %r' % (e,), 'errno': None})
+def strings(d):
+    return isinstance(d, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in d.items())
 def valid(req):
     return (isinstance(req, dict) and isinstance(req.get('id'), int)
             and isinstance(req.get('argv'), list) and len(req['argv']) > 0
             and all(isinstance(a, str) for a in req['argv'])
             and (req.get('cwd') is None or isinstance(req['cwd'], str))
             and isinstance(req.get('timeoutMs'), (int, float)) and 0 < req['timeoutMs'] <= 86400000
+            and (req.get('env') is None or strings(req['env']))
+            and (req.get('stdin') is None or isinstance(req['stdin'], str))
             and (req.get('handshake') is None or (isinstance(req['handshake'], dict)
-                 and isinstance(req['handshake'].get('env'), dict)
-                 and all(isinstance(k, str) and isinstance(v, str) for k, v in req['handshake']['env'].items()))))
+                 and strings(req['handshake'].get('env')))))
 for line in sys.stdin.buffer:
     try:
         req = json.loads(line)

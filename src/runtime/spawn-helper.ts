@@ -17,6 +17,10 @@ export interface SpawnRequest {
   argv: string[];
   cwd?: string;
   timeoutMs: number;
+  /** The child's whole environment (the helper's when not given). */
+  env?: Record<string, string>;
+  /** Text written to the child's stdin, then closed (/dev/null when not given). */
+  stdin?: string;
 }
 
 export interface SpawnOutcome {
@@ -73,7 +77,7 @@ export class SpawnHelper {
   }
 
   /** Starts argv conmon's way (a new session, a sync pipe) and answers once it reported. */
-  handshake(req: SpawnRequest & { env: Record<string, string> }): Promise<HandshakeOutcome> {
+  handshake(req: Omit<SpawnRequest, 'stdin'> & { env: Record<string, string> }): Promise<HandshakeOutcome> {
     const { env, ...rest } = req;
     return this.send({ ...rest, handshake: { env } });
   }
@@ -89,7 +93,7 @@ export class SpawnHelper {
       this.pending.set(id, { resolve, reject });
       child.ref();
       child.stdin.write(
-        `${JSON.stringify({ id, argv: req.argv, cwd: req.cwd ?? null, timeoutMs: helperTimeout(req.timeoutMs), handshake: req.handshake ?? null })}\n`,
+        `${JSON.stringify({ id, argv: req.argv, cwd: req.cwd ?? null, timeoutMs: helperTimeout(req.timeoutMs), env: req.env ?? null, stdin: req.stdin ?? null, handshake: req.handshake ?? null })}\n`,
       );
     });
   }

@@ -145,6 +145,12 @@ describe.skipIf(skip)('dual-stack network', () => {
       '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' +
         `${b.ip}\tb\n${b6}\tb\n# pods on this network\n${a.ip}\ta\n${a6}\ta\n`,
     );
+    // a joined first: its file names b once the peers' rewrite after b's attach is done.
+    await net.settled();
+    expect(readFileSync(hostsFile('a'), 'utf8')).toBe(
+      '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' +
+        `${a.ip}\ta\n${a6}\ta\n# pods on this network\n${b.ip}\tb\n${b6}\tb\n`,
+    );
     // The outbound NAT for the IPv6 subnet is there while the bridge is.
     expect(execFileSync('ip6tables', ['-t', 'nat', '-S', 'POSTROUTING']).toString()).toContain(
       `-A POSTROUTING -s ${SUBNET6} ! -d ${SUBNET6} -m comment --comment "berth network ${NET}" -j MASQUERADE\n`,

@@ -5,7 +5,7 @@
 // pods' pod.json, manifests, the content store; the daemon's own pass (runPass) starting nothing.
 // What each pass read is counted through the file cache the runtime is given, by pod.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +178,19 @@ describe('a scoped pass observes only what its trigger touched', () => {
     const after = await h.pass(files(join(h.manifests, 's0.yaml')));
     expect(h.podsRead()).toEqual(['s0']);
     expect(podsSeen(after)).toEqual(['s0', 's1', 's3']);
+  });
+
+  it('orphans are looked for by full passes only: a scoped pass leaves a bundle with no record, the next full one reaps it', async () => {
+    const h = await makeHost(join(work, 'orphan'), 3);
+    await h.pass('all');
+    const orphan = join(h.paths.containers, 'f'.repeat(32)); // a bundle a killed `berth run` left
+    await mkdir(orphan);
+    await writeFile(join(orphan, 'config.json'), '{}');
+    const scoped = await h.pass(files(join(h.manifests, 's0.yaml')));
+    expect(existsSync(orphan)).toBe(true);
+    expect(podsSeen(scoped)).toEqual(all(3));
+    await h.pass('all');
+    expect(existsSync(orphan)).toBe(false);
   });
 
   it('a failure to observe one pod fails the pass, and the next pass reads every pod', async () => {

@@ -55,6 +55,25 @@ describe.skipIf(skip)('spawn helper', () => {
     expect(r.stdout).toBe(argv.map((a) => `${a}\0`).join(''));
   });
 
+  it('gives the child only the environment asked for, and feeds it stdin of any size', async () => {
+    const h = start();
+    const env = await h.run({
+      argv: ['env'],
+      env: { CNI_COMMAND: 'ADD', PATH: '/usr/bin:/bin' },
+      timeoutMs: 5000,
+    });
+    expect(env.stdout.trim().split('\n').sort()).toEqual(['CNI_COMMAND=ADD', 'PATH=/usr/bin:/bin']);
+    // More than a pipe holds (64 KiB): fed beside the reading, not before it.
+    const big = `${'x'.repeat(300_000)}\n✓`;
+    const cat = await h.run({ argv: ['cat'], stdin: big, timeoutMs: 5000 });
+    expect([cat.code, cat.stdout]).toEqual([0, big]);
+    // A child that reads none of it and exits: answered, and the helper goes on serving.
+    const early = await h.run({ argv: ['true'], stdin: big, timeoutMs: 5000 });
+    expect(early.code).toBe(0);
+    // Without stdin the child's is /dev/null (cat ends at once).
+    expect((await h.run({ argv: ['cat'], timeoutMs: 5000 })).stdout).toBe('');
+  });
+
   it('fails like execFile: the code given, the tool and its last stderr lines', async () => {
     useSpawnHelper(start());
     const err = await runTool('sh', ['-c', 'echo one >&2; echo two >&2; exit 3'], 'testing', {
@@ -184,6 +203,8 @@ describe.skipIf(skip)('spawn helper', () => {
       '{"id":2,"argv":[],"timeoutMs":1}',
       '{"id":3,"argv":["sleep","9"],"timeoutMs":1e308}',
       '{"id":4,"argv":["id"],"timeoutMs":9,"handshake":{"env":{"A":1}}}',
+      '{"id":6,"argv":["id"],"timeoutMs":9,"env":{"A":["x"]}}',
+      '{"id":7,"argv":["cat"],"timeoutMs":9,"stdin":{"text":"x"}}',
     ];
     const h = helper();
     for (const line of refused) h.child.stdin.write(`${line}\n`);
@@ -197,7 +218,7 @@ describe.skipIf(skip)('spawn helper', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { id: number; error?: string; stdout?: string });
     expect(answers.filter((a) => a.error).map((a) => [a.id, a.error])).toEqual(
-      [1, 2, 3, 4].map((id) => [id, 'spawn helper: a request it cannot run']),
+      [1, 2, 3, 4, 6, 7].map((id) => [id, 'spawn helper: a request it cannot run']),
     );
     expect(answers.find((a) => a.id === 5)?.stdout).toBe('still\n');
     for (const line of ['not json', '[1,2]', '{"argv":["id"],"timeoutMs":9}']) {

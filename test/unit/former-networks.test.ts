@@ -53,6 +53,7 @@ function fakeAdapter(host: FakeHost, settings: NetworkSettings): NetworkAdapter 
         throw new BerthError('ERR_NETWORK', 'internal', 'iptables refused');
       host.bridges.delete(settings.bridge);
     },
+    async settled() {},
   };
 }
 

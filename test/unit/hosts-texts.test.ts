@@ -2,7 +2,7 @@
 // hosts of many pods with shared names, dual-stack addresses, aliases, pods without names and a
 // pod whose names all collide, from a fixed seed.
 import { describe, expect, it } from 'vitest';
-import { type HostsFileOwner, hostsFileTexts } from '../../src/network/hosts-texts.js';
+import { type HostsFileOwner, hostsFileTexter } from '../../src/network/hosts-texts.js';
 import { hostsFileText } from '../../src/network/names.js';
 
 /** A small deterministic generator (mulberry32). */
@@ -41,11 +41,10 @@ describe('every hosts file at once', () => {
     [5, 300],
   ])('seed %i, %i pods: each text as hostsFileText makes it', (seed, pods) => {
     const owners = host(seed, pods);
-    const texts = hostsFileTexts(owners);
-    expect([...texts.keys()]).toEqual(owners.map((o) => o.key));
+    const textOf = hostsFileTexter(owners);
     for (const o of owners) {
       const peers = owners.filter((p) => p.own.ip !== o.own.ip).map((p) => p.own);
-      expect(texts.get(o.key)).toBe(hostsFileText(o.own, peers, o.aliases));
+      expect(textOf(o)).toBe(hostsFileText(o.own, peers, o.aliases));
     }
   });
 
@@ -56,7 +55,8 @@ describe('every hosts file at once', () => {
       { key: 'c', own: { ip: '10.0.0.4', names: ['web', 'zzz'] }, aliases: [] },
       { key: 'd', own: { ip: '10.0.0.5', names: ['mid'] }, aliases: [] },
     ];
-    const texts = hostsFileTexts(owners);
+    const textOf = hostsFileTexter(owners);
+    const texts = new Map(owners.map((o) => [o.key, textOf(o)]));
     const head = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
     expect(texts.get('a')).toBe(
       `${head}10.0.0.2\tweb\n# pods on this network\n10.0.0.3\taaa-first\n10.0.0.5\tmid\n10.0.0.4\tzzz\n`,

@@ -1,7 +1,7 @@
 // The daemon's manifest parse cache (load.ts, read-file.ts) is broken on purpose: a file rewritten in
 // place with content of the same size and its modification time put back (what a second write within
 // one tick of the file system's clock leaves) must be read again, never served from the cache.
-import { mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,8 +22,8 @@ const MTIME = Math.floor(Date.now() / 1000) - 1;
 const pod = (image: string) =>
   `apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: main\n      image: ${image}\n`;
 
-async function imageOf(cache: ParseCache): Promise<string> {
-  const { docs, diagnostics } = await loadManifests(dir, { cache });
+async function imageOf(cache: ParseCache, unchanged?: (file: string) => boolean): Promise<string> {
+  const { docs, diagnostics } = await loadManifests(dir, { cache, ...(unchanged ? { unchanged } : {}) });
   expect(diagnostics).toEqual([]);
   expect(docs).toHaveLength(1);
   return (docs[0]?.doc as PodManifest | undefined)?.spec.containers[0]?.image ?? '';
@@ -53,5 +53,28 @@ describe('manifest parse cache', () => {
       expect(await imageOf(cache)).toBe(`busybox:${tag}`);
       expect(await imageOf(cache)).toBe(`busybox:${tag}`); // a second pass: the same content
     }
+  });
+
+  it('a scoped pass takes an unnamed file as last read; a named one, or one unreadable since, is read again', async () => {
+    const file = join(dir, 'web.yaml');
+    await writeFile(file, pod('busybox:1.36'));
+    const cache: ParseCache = new Map();
+    const others = (f: string) => f !== file;
+    const noneNamed = () => true;
+    expect(await imageOf(cache, noneNamed)).toBe('busybox:1.36'); // nothing cached yet: read
+    await writeFile(file, pod('busybox:1.370')); // no trigger named it (a missed event)
+    expect(await imageOf(cache, noneNamed)).toBe('busybox:1.36'); // until a full pass…
+    expect(await imageOf(cache)).toBe('busybox:1.370'); // …which reads it
+    await writeFile(file, pod('busybox:1.38'));
+    expect(await imageOf(cache, others)).toBe('busybox:1.38'); // named: read again
+    // Unreadable once (a directory in its place), then back: an unnamed pass does not take the old
+    // read for it.
+    await rm(file);
+    await mkdir(file);
+    const broken = await loadManifests(dir, { cache, unchanged: others });
+    expect(broken.diagnostics.map((d) => d.code)).toEqual(['ERR_MANIFEST_UNREADABLE']);
+    await rm(file, { recursive: true });
+    await writeFile(file, pod('busybox:1.39'));
+    expect(await imageOf(cache, noneNamed)).toBe('busybox:1.39');
   });
 });

@@ -1,0 +1,109 @@
+// Calling one CNI plugin (network/cni-exec.ts), forked or through the daemon's spawn helper, the
+// same way: only the CNI_* variables and PATH in its environment, the configuration on stdin, its
+// result parsed; a failure is one ERR_CNI naming the plugin and what it said (its error object,
+// else its last stderr lines, else its exit). The plugins are small scripts written here: the case
+// is what any plugin may do, and a real one cannot be made to fail each way.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { execPlugin, type PluginCall } from '../../src/network/cni-exec.js';
+import { SpawnHelper } from '../../src/runtime/spawn-helper.js';
+import { useSpawnHelper } from '../../src/runtime/tool.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+
+const skip = missingPrereqs(['python3', 'sh', 'env', 'cat']);
+const bin = mkdtempSync(join(tmpdir(), 'berth-cni-exec-'));
+const plugin = (name: string, body: string) => {
+  writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+  chmodSync(join(bin, name), 0o755);
+};
+// Echoes what it was given as a CNI result: its environment, its stdin and its parent.
+plugin(
+  'echo',
+  `in=$(cat)
+printf '{"env":"%s","stdin":%s,"parent":%s}' "$(env | sort | tr '\\n' ' ')" "$in" "$PPID"`,
+);
+plugin(
+  'refuses',
+  `cat >/dev/null; printf '{"code":7,"msg":"no address left","details":"range full"}'; exit 1`,
+);
+plugin('crashes', `echo first >&2; echo 'panic: nil map' >&2; exit 2`);
+plugin('hangs', 'exec sleep 30');
+
+const call = (type: string, o: Partial<PluginCall> = {}): PluginCall => ({
+  binDir: bin,
+  type,
+  command: 'ADD',
+  containerId: 'berth-pod-a',
+  netns: '/run/netns/x',
+  ifName: 'eth0',
+  stdin: '{"cniVersion":"1.0.0"}',
+  path: '/usr/bin:/bin',
+  ...o,
+});
+
+describe.skipIf(skip).each([
+  ['forked', false],
+  ['through the spawn helper', true],
+])('CNI plugin call (%s)', (_how, viaHelper) => {
+  let helper: SpawnHelper | undefined;
+  const use = () => {
+    if (!viaHelper) return process.pid;
+    helper ??= new SpawnHelper();
+    useSpawnHelper(helper);
+    return helper.pid();
+  };
+  afterEach(() => useSpawnHelper(undefined));
+  afterAll(async () => {
+    await helper?.stop();
+  });
+
+  it('gives the plugin the CNI variables and PATH only, the config on stdin; its result parsed', async () => {
+    const parent = use();
+    const r = (await execPlugin(call('echo'))) as { env: string; stdin: unknown; parent: number };
+    expect(r.stdin).toEqual({ cniVersion: '1.0.0' });
+    // What sh adds itself (PWD, SHLVL, _) aside: nothing of this process's environment.
+    const own = r.env
+      .trim()
+      .split(' ')
+      .filter((v) => !/^(PWD|SHLVL|_|OLDPWD)=/.test(v));
+    expect(own).toEqual([
+      'CNI_COMMAND=ADD',
+      'CNI_CONTAINERID=berth-pod-a',
+      'CNI_IFNAME=eth0',
+      'CNI_NETNS=/run/netns/x',
+      `CNI_PATH=${bin}`,
+      'PATH=/usr/bin:/bin',
+    ]);
+    expect(r.parent).toBe(parent);
+  });
+
+  it('a refusal is said with the plugin error object; a crash with its last stderr lines', async () => {
+    use();
+    await expect(execPlugin(call('refuses'))).rejects.toMatchObject({
+      code: 'ERR_CNI',
+      message: 'CNI refuses ADD for berth-pod-a: no address left: range full',
+    });
+    await expect(execPlugin(call('crashes', { command: 'DEL' }))).rejects.toMatchObject({
+      code: 'ERR_CNI',
+      message: 'CNI crashes DEL for berth-pod-a: first; panic: nil map',
+    });
+  });
+
+  it('a plugin past its time is killed and said to be; a missing one or a bad name is an ERR_CNI', async () => {
+    use();
+    const started = Date.now();
+    const hung = await execPlugin(call('hangs', { timeoutMs: 300 })).catch((e: Error) => e);
+    expect(hung).toMatchObject({ code: 'ERR_CNI' });
+    expect((hung as Error).message).toMatch(/^CNI hangs ADD for berth-pod-a: exit (SIGTERM|SIGKILL)$/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await expect(execPlugin(call('absent'))).rejects.toMatchObject({ code: 'ERR_CNI' });
+    await expect(execPlugin(call('../../bin/sh'))).rejects.toMatchObject({
+      code: 'ERR_CNI',
+      message: 'CNI ../../bin/sh ADD for berth-pod-a: not a plugin name',
+    });
+  });
+});
+
+afterAll(() => rmSync(bin, { recursive: true, force: true }));
