@@ -7,6 +7,7 @@ import { acquireLock } from '../content/lock.js';
 import type { ContentStore } from '../content/types.js';
 import { type EventRing, eventRingDir, openEventRing } from '../events/ring.js';
 import { canonicalPath } from '../lib/canonical-path.js';
+import { formatErrorLine } from '../lib/errors.js';
 import { createFileCache } from '../lib/file-cache.js';
 import type { NetworkAdapter } from '../network/adapter.js';
 import type { NetworkSettings } from '../network/settings.js';
@@ -131,7 +132,9 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
     async close() {
       // Peers' hosts files follow a join or leave a little later (network/adapter.ts): now, before
       // the command ends, when it opened the network.
-      await (await networkOpened?.catch(() => undefined))?.settled();
+      await (await networkOpened?.catch(() => undefined))?.settled().catch((err) => {
+        io.stderr.write(`berth: warning: ${formatErrorLine(err)}\n`); // the command itself did its work
+      });
       await client?.close();
       for (const c of extraClients) await c.close();
     },

@@ -4,8 +4,9 @@
 // detach = DEL with the recorded result (its port rules in one iptables-restore: port-rules.ts),
 // the record gone. Names follow pods without restarts: a joining pod's own /etc/hosts names every
 // peer before attach returns, and the peers' files are rewritten PEERS_NAMES_DELAY_MS after a join
-// or leave (lib/later.ts: a host of 300 pods rewrote 300 files on the new pod's path; now its start
-// goes first, and a burst of joins makes one rewrite). The bridge and the network's own rules
+// (lib/later.ts: a host of 300 pods rewrote 300 files on the new pod's path; now its start goes
+// first, and a burst of joins makes one rewrite), at once after a leave (under the lock: the
+// address may go to the next pod). The bridge and the network's own rules
 // (host-rules.ts) are made with the first pod and kept after the last, as podman and the kubelet's
 // bridge CNI keep theirs (making and removing them was a third of a lone pod's network cost);
 // remove (`berth network rm`) takes them away when nothing is on the bridge. The rules are read and
@@ -18,7 +19,7 @@
 // does nothing.
 import { rm } from 'node:fs/promises';
 import { acquireLock } from '../content/lock.js';
-import { BerthError } from '../lib/errors.js';
+import { BerthError, formatErrorLine } from '../lib/errors.js';
 import type { FileCache } from '../lib/file-cache.js';
 import { later } from '../lib/later.js';
 import {
@@ -55,8 +56,9 @@ import { HOST_TOOLS, type NetworkTools } from './tools.js';
 
 export const NETWORK_LOCK_DIR = '/run/berth-networks';
 
-/** How long after a pod joins or leaves its peers' hosts files are rewritten (settled() does it at once). */
+/** How long after a pod joins its peers' hosts files are rewritten (settled() does it at once). */
 export const PEERS_NAMES_DELAY_MS = 200;
+const PEERS_NAMES_RETRY_MS = 5_000;
 
 export interface AttachRequest {
   key: string;
@@ -75,7 +77,10 @@ export interface NetworkAdapter {
   attach(req: AttachRequest): Promise<Attachment>;
   detach(key: string): Promise<void>;
   list(): Promise<Attachment[]>;
-  /** Resolves once every holder's hosts file names the pods on the network after the last attach or detach. */
+  /**
+   * Resolves once every holder's hosts file names the pods on the network after the last attach;
+   * throws (ERR_NETWORK) while the last rewrite failed (it is tried again every few seconds).
+   */
   settled(): Promise<void>;
   /**
    * Takes the bridge and the network's rules away; refused (ERR_NETWORK_IN_USE) while a pod or
@@ -162,7 +167,27 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     }
   }
   // Under the lock: a rewrite of another process (a CLI beside the daemon) never lands after a newer one.
-  const peersNames = later(() => locked(() => writeNames()), { delayMs: PEERS_NAMES_DELAY_MS });
+  // A rewrite that failed (the lock not had in time, the records unreadable) is tried again, and
+  // said by settled() until one succeeds.
+  let namesFailed: BerthError | undefined;
+  const peersNames = later(
+    async () => {
+      await locked(() => writeNames());
+      namesFailed = undefined;
+    },
+    {
+      delayMs: PEERS_NAMES_DELAY_MS,
+      onError: (err) => {
+        namesFailed = new BerthError(
+          'ERR_NETWORK',
+          'unavailable',
+          `network ${net.name}: the pods' /etc/hosts were not rewritten: ${formatErrorLine(err)}`,
+          { cause: err },
+        );
+        setTimeout(() => peersNames.ask(), PEERS_NAMES_RETRY_MS).unref();
+      },
+    },
+  );
 
   async function attach(req: AttachRequest): Promise<Attachment> {
     const dup = findDuplicatePort(req.ports);
@@ -249,7 +274,9 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       if (!existing) return;
       await chain.del(existing);
       await removeAttachment(dirs.attachments, key);
-      peersNames.ask();
+      // Now, under the lock: its address may go to the next pod at once, and no peer may still name
+      // it then (a removal is on no pod's start path).
+      await writeNames();
       // Nothing of this root on the network: its IPAM state and records go too (none to leak).
       if ((await listAttachments(dirs.attachments, o.fileCache)).length === 0)
         await rm(dirs.dir, { recursive: true, force: true });
@@ -282,7 +309,10 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     detach,
     remove,
     list: () => listAttachments(dirs.attachments, o.fileCache),
-    settled: () => peersNames.settled(),
+    async settled() {
+      await peersNames.settled();
+      if (namesFailed) throw namesFailed;
+    },
   };
 }
 

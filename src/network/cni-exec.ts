@@ -6,9 +6,8 @@
 // spawn helper (runtime/spawn-helper.ts), as runc is: a fork from the daemon costs more as its pods
 // add up, and a pod's attach runs two or three plugins.
 import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import { BerthError } from '../lib/errors.js';
-import type { SpawnHelper } from '../runtime/spawn-helper.js';
+import { howItEnded, type SpawnHelper } from '../runtime/spawn-helper.js';
 import { spawnHelperInUse } from '../runtime/tool.js';
 
 export const DEFAULT_CNI_BIN = '/usr/lib/cni';
@@ -64,17 +63,16 @@ export async function execPlugin(call: PluginCall): Promise<unknown> {
   const said =
     typeof e?.msg === 'string'
       ? `${e.msg}${typeof e.details === 'string' && e.details ? `: ${e.details}` : ''}`
-      : o.stderr.trim().split('\n').slice(-2).join('; ') || `exit ${o.code ?? o.signal}`;
+      : o.stderr.trim().split('\n').slice(-2).join('; ') || o.how;
   throw fail(call, said);
 }
 
-const signalName = (n: number) => Object.entries(constants.signals).find(([, v]) => v === n)?.[0];
-
 interface Ran {
   code: number | null;
-  signal: string | number | null;
   stdout: string;
   stderr: string;
+  /** What ended it, when it failed: "timed out", "exited with code 2"… */
+  how: string;
 }
 
 async function throughHelper(
@@ -86,9 +84,7 @@ async function throughHelper(
 ): Promise<Ran> {
   try {
     const o = await helper.run({ argv: [argv0], env, stdin: call.stdin, timeoutMs });
-    // A signal by name, as a fork says it (the helper kills with SIGKILL past the time or bound).
-    const signal = o.why !== null ? 'SIGKILL' : o.signal === null ? null : (signalName(o.signal) ?? o.signal);
-    return { ...o, code: o.why === null ? o.code : null, signal };
+    return { ...o, code: o.why === null ? o.code : null, how: howItEnded(o) };
   } catch (err) {
     throw fail(call, (err as Error).message, err);
   }
@@ -110,9 +106,10 @@ function forked(
     child.on('close', (code, signal) =>
       resolve({
         code,
-        signal,
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
+        // Killed by Node itself only at the timeout (SIGTERM).
+        how: howItEnded({ code, signal, why: child.killed && signal === 'SIGTERM' ? 'timeout' : null }),
       }),
     );
     child.stdin.on('error', () => undefined); // a plugin that exits before reading: its exit says why

@@ -73,11 +73,9 @@ export interface FormerNetworksOptions {
  */
 export function withFormerNetworks(current: NetworkAdapter, o: FormerNetworksOptions): NetworkAdapter {
   const net = current.settings;
-  /** Recorded under another name. */
-  const former = () =>
-    recordedNetworks(o.state)
-      .filter((s) => s.name !== net.name)
-      .map((s) => o.open(s));
+  /** Recorded under another name (of `recorded`, when read already). */
+  const former = (recorded = recordedNetworks(o.state)) =>
+    recorded.filter((s) => s.name !== net.name).map((s) => o.open(s));
 
   /**
    * Takes an idle former network away. Best effort: a pod's join or removal does not fail for it;
@@ -139,9 +137,10 @@ export function withFormerNetworks(current: NetworkAdapter, o: FormerNetworksOpt
     async detach(key: string) {
       await current.detach(key);
       // Its name recorded with other settings (waiting for the network to empty): this may be the last.
-      const same = recordedNetworks(o.state).find((s) => s.name === net.name);
+      const recorded = recordedNetworks(o.state);
+      const same = recorded.find((s) => s.name === net.name);
       if (same && !sameSettings(same, net)) await recordCurrent();
-      for (const f of former()) {
+      for (const f of former(recorded)) {
         if (!(await f.list()).some((a) => a.key === key)) continue;
         await f.detach(key);
         await sweep(f);

@@ -73,15 +73,16 @@ def feed(f, data):
 def run(req):
     rid = req['id']
     text = req.get('stdin')
+    data = None if text is None else text.encode('utf-8', 'replace')  # never fails after the child started
     try:
-        p = subprocess.Popen(req['argv'], stdin=subprocess.DEVNULL if text is None else subprocess.PIPE,
+        p = subprocess.Popen(req['argv'], stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=req.get('cwd'),
                              env=req.get('env'), close_fds=True)
     except (OSError, ValueError) as e:
         reply({'id': rid, 'error': str(e), 'errno': getattr(e, 'errno', None)})
         return
-    if text is not None:
-        threading.Thread(target=feed, args=(p.stdin, text.encode()), daemon=True).start()
+    if data is not None:
+        threading.Thread(target=feed, args=(p.stdin, data), daemon=True).start()
     so, se, why = collect(p, time.monotonic() + req['timeoutMs'] / 1000)
     rc = p.returncode
     reply({'id': rid, 'pid': p.pid, 'code': rc if rc >= 0 else None, 'signal': -rc if rc < 0 else None,
@@ -150,6 +151,7 @@ def valid(req):
             and (req.get('env') is None or strings(req['env']))
             and (req.get('stdin') is None or isinstance(req['stdin'], str))
             and (req.get('handshake') is None or (isinstance(req['handshake'], dict)
+                 and req.get('env') is None and req.get('stdin') is None
                  and strings(req['handshake'].get('env')))))
 for line in sys.stdin.buffer:
     try:

@@ -6,9 +6,11 @@
 // stdin and stdout pipes; it runs what the daemon asks and nothing else, and exits when its stdin
 // closes (the daemon died), so it never outlives the daemon for long.
 //
-// A helper that died (killed, OOM) fails the requests under way with ERR_SPAWN_HELPER and is
-// started again at the next request.
+// A helper that died (killed, OOM), or that has not answered a request ANSWER_GRACE_MS past its
+// timeout (hung: it is killed), fails the requests under way with ERR_SPAWN_HELPER and is started
+// again at the next request.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { BerthError } from '../lib/errors.js';
 import { SPAWN_HELPER_SCRIPT } from './spawn-helper-script.js';
@@ -46,6 +48,29 @@ export interface HandshakeOutcome {
 interface Pending {
   resolve(o: SpawnOutcome & HandshakeOutcome): void;
   reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * How long past a request's own timeout the helper may take to answer (it kills the child at the
+ * timeout and answers then): past it the helper is taken as hung, killed, and started again.
+ */
+export const ANSWER_GRACE_MS = 10_000;
+
+/** What ended a child that failed, in the words execFile's error uses (messages read the same either way). */
+export function howItEnded(o: {
+  code: number | null;
+  signal: number | string | null;
+  why: SpawnOutcome['why'];
+}): string {
+  if (o.why === 'timeout') return 'timed out';
+  if (o.why === 'maxBuffer') return 'wrote more than 16 MiB';
+  if (o.signal === null) return `exited with code ${o.code}`;
+  const name =
+    typeof o.signal === 'number'
+      ? (Object.entries(constants.signals).find(([, n]) => n === o.signal)?.[0] ?? o.signal)
+      : o.signal;
+  return `killed by signal ${name}`;
 }
 
 /** The helper's bound on a timeout: a day. */
@@ -65,7 +90,10 @@ export class SpawnHelper {
   private nextId = 1;
   private stopped = false;
 
-  constructor(private readonly python = 'python3') {}
+  constructor(
+    private readonly python = 'python3',
+    private readonly answerGraceMs = ANSWER_GRACE_MS,
+  ) {}
 
   /** The helper's pid (starting it if it is not running). */
   pid(): number {
@@ -90,10 +118,19 @@ export class SpawnHelper {
     const child = this.ensure();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        if (!this.pending.delete(id)) return;
+        reject(
+          helperError(
+            `the spawn helper did not answer for ${req.argv[0]} in time: killed, to be started again`,
+          ),
+        );
+        if (this.child === child) child.kill('SIGKILL'); // its 'exit' fails the others under way
+      }, helperTimeout(req.timeoutMs) + this.answerGraceMs);
+      this.pending.set(id, { resolve, reject, timer });
       child.ref();
       child.stdin.write(
-        `${JSON.stringify({ id, argv: req.argv, cwd: req.cwd ?? null, timeoutMs: helperTimeout(req.timeoutMs), env: req.env ?? null, stdin: req.stdin ?? null, handshake: req.handshake ?? null })}\n`,
+        `${JSON.stringify({ id, argv: req.argv, cwd: req.cwd ?? null, timeoutMs: helperTimeout(req.timeoutMs), env: req.env ?? null, stdin: req.stdin?.toWellFormed() ?? null, handshake: req.handshake ?? null })}\n`,
       );
     });
   }
@@ -129,7 +166,10 @@ export class SpawnHelper {
       if (this.child !== child) return;
       this.child = undefined;
       const err = helperError(`the spawn helper ${why}${stderr ? `: ${stderr.trim()}` : ''}`);
-      for (const p of this.pending.values()) p.reject(err);
+      for (const p of this.pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(err);
+      }
       this.pending.clear();
     };
     child.once('error', (err) => gone(`could not start (${err.message})`));
@@ -152,6 +192,7 @@ export class SpawnHelper {
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
+    clearTimeout(p.timer);
     if (this.pending.size === 0) this.child?.unref();
     if (msg.error !== undefined) {
       const err = Object.assign(new Error(msg.error), { errno: msg.errno });

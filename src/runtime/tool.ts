@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { BerthError, type ErrorKind } from '../lib/errors.js';
-import type { SpawnHelper } from './spawn-helper.js';
+import { howItEnded, type SpawnHelper } from './spawn-helper.js';
 
 export interface ToolResult {
   stdout: string;
@@ -78,16 +78,7 @@ async function runThroughHelper(
     throw fail(err as Error, '');
   }
   if (o.code === 0 && o.why === null) return { stdout: o.stdout, stderr: o.stderr };
-  // The words execFile's error would have said, so that messages read the same either way.
-  const how =
-    o.why === 'timeout'
-      ? 'timed out'
-      : o.why === 'maxBuffer'
-        ? 'wrote more than 16 MiB'
-        : o.signal !== null
-          ? `killed by signal ${o.signal}`
-          : `exited with code ${o.code}`;
-  throw fail(new Error(`Command failed: ${[cmd, ...args].join(' ')}: ${how}`), o.stderr);
+  throw fail(new Error(`Command failed: ${[cmd, ...args].join(' ')}: ${howItEnded(o)}`), o.stderr);
 }
 
 /** The absolute path of `cmd` on PATH (conmon wants its runtime's full path), or `cmd` unchanged. */

@@ -12,11 +12,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNetworkAdapter, NETWORK_LOCK_DIR, type NetworkAdapter } from '../../src/network/adapter.js';
+import { createNetworkAdapter, type NetworkAdapter } from '../../src/network/adapter.js';
 import { portmapChainOf } from '../../src/network/conflist.js';
 import { HOST_TOOLS, type NetworkTools } from '../../src/network/tools.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
-import { keptNetworkRules } from '../helpers/network-kept.js';
+import { keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { freePort } from '../helpers/registry.js';
 
@@ -84,13 +84,12 @@ describe.skipIf(skip)('network adapter', () => {
       await net.detach(`pod-${n}`).catch(() => undefined);
       await removeNetns(netns(n)).catch(() => undefined);
     }
+    await net.settled().catch(() => undefined); // no rewrite after the lock file goes below
     await net.remove();
     const after = footprint();
     const left = existsSync(join(state, 'network')) ? readdirSync(join(state, 'network')) : [];
     await rm(work, { recursive: true, force: true });
-    await rm(join(NETWORK_LOCK_DIR, 'locks', `bridge-${Buffer.from(BRIDGE).toString('hex')}.lock`), {
-      force: true,
-    });
+    await removeBridgeLockFile(BRIDGE);
     expect(after).toEqual(before);
     expect(left).toEqual([]);
   });
@@ -195,6 +194,7 @@ describe.skipIf(skip)('network adapter', () => {
     expect(calls).toEqual(['save 4', 'bridge ADD', 'portmap ADD']);
     calls.length = 0;
     await counted.detach('pod-r');
+    await counted.settled();
     expect(calls).toEqual(['restore 4: 5 lines', 'bridge DEL']);
     await removeNetns(netns('r'));
     expect(jumps()).toEqual([]);

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, type CliResult, runCollected, testEnv, withTestConfig } from '../helpers/cli.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { getFrom, inNs, nsPath } from '../helpers/netns.js';
+import { removeBridgeLockFile } from '../helpers/network-kept.js';
 import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
 
 const skip = missingPrereqs([...BRIDGE_POD_PREREQS, 'nsenter'], { root: true });
@@ -101,6 +102,7 @@ describe.skipIf(skip)('the host config network changed under pods (berth in a ne
       await berth('container', 'rm', '--force', c).catch(() => undefined);
     const found = await tearDownE2eHost(h);
     execFileSync('ip', ['netns', 'del', NS]);
+    for (const n of Object.values(nets)) await removeBridgeLockFile(n.bridge);
     expect(found).toEqual({ left: [], leaked: [] });
   });
 

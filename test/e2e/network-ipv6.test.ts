@@ -10,11 +10,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNetworkAdapter, NETWORK_LOCK_DIR, type NetworkAdapter } from '../../src/network/adapter.js';
+import { createNetworkAdapter, type NetworkAdapter } from '../../src/network/adapter.js';
 import { portmapChainOf } from '../../src/network/conflist.js';
 import { gateway6Of } from '../../src/network/settings.js';
 import { HOST_TOOLS } from '../../src/network/tools.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
+import { removeBridgeLockFile } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { freePort } from '../helpers/registry.js';
 
@@ -108,13 +109,12 @@ describe.skipIf(skip)('dual-stack network', () => {
       await net.detach(`pod-${n}`).catch(() => undefined);
       await removeNetns(netns(n)).catch(() => undefined);
     }
+    await net.settled().catch(() => undefined); // no rewrite after the lock file goes below
     await net.remove();
     const after = footprint();
     const left = existsSync(join(state, 'network')) ? readdirSync(join(state, 'network')) : [];
     await rm(work, { recursive: true, force: true });
-    await rm(join(NETWORK_LOCK_DIR, 'locks', `bridge-${Buffer.from(BRIDGE).toString('hex')}.lock`), {
-      force: true,
-    });
+    await removeBridgeLockFile(BRIDGE);
     expect(after).toEqual(before);
     expect(left).toEqual([]);
   });

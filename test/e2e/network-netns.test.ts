@@ -17,13 +17,12 @@ import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NETWORK_LOCK_DIR } from '../../src/network/adapter.js';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { CLI, type CliResult, runCollected, testEnv, withTestConfig } from '../helpers/cli.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { getFrom, inNs, nsPath, serveIn, startHolder } from '../helpers/netns.js';
-import { keptNetworkRules } from '../helpers/network-kept.js';
+import { keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
 
 const skip = missingPrereqs([...BRIDGE_POD_PREREQS, 'nsenter'], { root: true });
@@ -177,9 +176,7 @@ ${container}`;
     }
     for (const ns of [HOST_NS, OUT_NS])
       if (existsSync(nsPath(ns))) execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); // a setup that failed early made fewer
-    await rm(join(NETWORK_LOCK_DIR, 'locks', `bridge-${Buffer.from(BRIDGE).toString('hex')}.lock`), {
-      force: true,
-    });
+    await removeBridgeLockFile(BRIDGE);
     const { left, leaked } = await tearDownE2eHost(h);
     expect(inside).toEqual({ left: [], leaked: [] });
     if (holder) {

@@ -13,14 +13,13 @@ import { createServer, type Server } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NETWORK_LOCK_DIR } from '../../src/network/adapter.js';
 import { portmapChainOf } from '../../src/network/conflist.js';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth } from '../helpers/cli.js';
 import { runKilled } from '../helpers/fault-kill.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
-import { keptNetworkRules } from '../helpers/network-kept.js';
+import { keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -161,9 +160,7 @@ ${extra}`;
     await layout?.cleanup();
     await rm(work, { recursive: true, force: true });
     // The bridge's host-wide lock file (empty; see network/adapter.ts) goes with this test's bridge.
-    await rm(join(NETWORK_LOCK_DIR, 'locks', `bridge-${Buffer.from(BRIDGE).toString('hex')}.lock`), {
-      force: true,
-    });
+    await removeBridgeLockFile(BRIDGE);
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
     expect(kept).toEqual({

@@ -14,6 +14,7 @@ import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { removeBridgeLockFile } from '../helpers/network-kept.js';
 import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -83,6 +84,7 @@ describe.skipIf(skip)('pod fields the runtime completes', () => {
     // The bridge and its rules stay after the last pod: the test's network is taken away with it.
     const removed = await berth('network', 'rm', NET);
     const bridgeLeft = existsSync(`/sys/class/net/${BRIDGE}`);
+    await removeBridgeLockFile(BRIDGE);
     await registry?.stop();
     await layout?.cleanup();
     await rm(work, { recursive: true, force: true });

@@ -1,6 +1,9 @@
 // What a berth network keeps on the host between pods (the bridge and its rules stay after the last
 // pod until `berth network rm`), as iptables-save prints it: the tests compare a host "after the last
 // pod is gone" with this, and a host after `network rm` with the one before the test.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NETWORK_LOCK_DIR } from '../../src/network/adapter.js';
 
 /** The network's own IPv4 rules and mark chain, in iptables-save's order (filter, then nat). */
 export function keptNetworkRules(net: string, bridge: string, subnet: string): string[] {
@@ -14,4 +17,15 @@ export function keptNetworkRules(net: string, bridge: string, subnet: string): s
     `-A POSTROUTING -s ${subnet} ! -d ${subnet} ${c} -j MASQUERADE`,
     `-A BERTH-MARK-${bridge} ${c} -j MARK --set-xmark 0x2000/0x2000`,
   ];
+}
+
+/**
+ * Removes the host-wide lock file berth keeps for `bridge` (`/run/berth-networks/locks`): berth
+ * never removes one (a process may be waiting on it), so a test that made a bridge of its own
+ * takes its lock file away at its end, and the host is left as found.
+ */
+export async function removeBridgeLockFile(bridge: string): Promise<void> {
+  await rm(join(NETWORK_LOCK_DIR, 'locks', `bridge-${Buffer.from(bridge).toString('hex')}.lock`), {
+    force: true,
+  });
 }

@@ -30,6 +30,8 @@ plugin(
 );
 plugin('crashes', `echo first >&2; echo 'panic: nil map' >&2; exit 2`);
 plugin('hangs', 'exec sleep 30');
+plugin('silent', 'exit 3');
+plugin('segfaults', 'kill -SEGV $$');
 
 const call = (type: string, o: Partial<PluginCall> = {}): PluginCall => ({
   binDir: bin,
@@ -91,12 +93,22 @@ describe.skipIf(skip).each([
     });
   });
 
+  it('a plugin that says nothing is said by how it ended: its code, or the signal by name', async () => {
+    use();
+    await expect(execPlugin(call('silent'))).rejects.toMatchObject({
+      message: 'CNI silent ADD for berth-pod-a: exited with code 3',
+    });
+    await expect(execPlugin(call('segfaults'))).rejects.toMatchObject({
+      message: 'CNI segfaults ADD for berth-pod-a: killed by signal SIGSEGV',
+    });
+  });
+
   it('a plugin past its time is killed and said to be; a missing one or a bad name is an ERR_CNI', async () => {
     use();
     const started = Date.now();
     const hung = await execPlugin(call('hangs', { timeoutMs: 300 })).catch((e: Error) => e);
     expect(hung).toMatchObject({ code: 'ERR_CNI' });
-    expect((hung as Error).message).toMatch(/^CNI hangs ADD for berth-pod-a: exit (SIGTERM|SIGKILL)$/);
+    expect((hung as Error).message).toMatch(/^CNI hangs ADD for berth-pod-a: timed out$/);
     expect(Date.now() - started).toBeLessThan(10_000);
     await expect(execPlugin(call('absent'))).rejects.toMatchObject({ code: 'ERR_CNI' });
     await expect(execPlugin(call('../../bin/sh'))).rejects.toMatchObject({

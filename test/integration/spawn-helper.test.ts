@@ -3,7 +3,9 @@
 // shell, and what a hostile or broken child does (runs forever, writes without end) or a broken
 // helper does (killed, fed a bad line) ends in a bounded, exact outcome.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BerthError } from '../../src/lib/errors.js';
 import { isProcessAlive } from '../../src/lib/process.js';
@@ -70,6 +72,8 @@ describe.skipIf(skip)('spawn helper', () => {
     // A child that reads none of it and exits: answered, and the helper goes on serving.
     const early = await h.run({ argv: ['true'], stdin: big, timeoutMs: 5000 });
     expect(early.code).toBe(0);
+    // A lone surrogate (a JS string is UTF-16) reaches the child as U+FFFD, as a fork writes it.
+    expect((await h.run({ argv: ['cat'], stdin: 'a\ud800b', timeoutMs: 5000 })).stdout).toBe('a\ufffdb');
     // Without stdin the child's is /dev/null (cat ends at once).
     expect((await h.run({ argv: ['cat'], timeoutMs: 5000 })).stdout).toBe('');
   });
@@ -156,6 +160,28 @@ describe.skipIf(skip)('spawn helper', () => {
     process.kill(silent.pid, 'SIGKILL');
   });
 
+  it('a helper that stops answering is killed past the request timeout and its grace; the next request starts a new one', async () => {
+    // Stands in for a hung helper: reads every request, answers none.
+    const dir = mkdtempSync(join(tmpdir(), 'berth-hung-helper-'));
+    const hung = join(dir, 'hung');
+    writeFileSync(hung, '#!/bin/sh\nexec cat >/dev/null\n', { mode: 0o755 });
+    try {
+      const h = new SpawnHelper(hung, 200);
+      helpers.push(h);
+      const first = h.pid();
+      const t0 = Date.now();
+      const err = await h.run({ argv: ['true'], timeoutMs: 100 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BerthError);
+      expect((err as BerthError).code).toBe('ERR_SPAWN_HELPER');
+      expect((err as Error).message).toMatch(/did not answer for true in time/);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+      await until(() => !isProcessAlive(first));
+      expect(h.pid()).not.toBe(first); // started again
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a killed helper fails the requests under way, and the next request starts a new one', async () => {
     const h = start();
     const first = h.pid();
@@ -205,11 +231,14 @@ describe.skipIf(skip)('spawn helper', () => {
       '{"id":4,"argv":["id"],"timeoutMs":9,"handshake":{"env":{"A":1}}}',
       '{"id":6,"argv":["id"],"timeoutMs":9,"env":{"A":["x"]}}',
       '{"id":7,"argv":["cat"],"timeoutMs":9,"stdin":{"text":"x"}}',
+      '{"id":8,"argv":["cat"],"timeoutMs":9,"stdin":"x","handshake":{"env":{}}}',
     ];
     const h = helper();
     for (const line of refused) h.child.stdin.write(`${line}\n`);
+    // A lone surrogate in stdin (what JSON can carry): replaced, never an error after the child started.
+    h.child.stdin.write('{"id":9,"argv":["cat"],"timeoutMs":5000,"stdin":"a\\ud800b"}\n');
     h.child.stdin.write('{"id":5,"argv":["echo","still"],"timeoutMs":5000}\n');
-    await until(() => h.out().includes('"id":5'));
+    await until(() => h.out().includes('"id":5') && h.out().includes('"id":9'));
     h.child.stdin.end();
     expect(await h.exit).toBe(0);
     const answers = h
@@ -218,9 +247,10 @@ describe.skipIf(skip)('spawn helper', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { id: number; error?: string; stdout?: string });
     expect(answers.filter((a) => a.error).map((a) => [a.id, a.error])).toEqual(
-      [1, 2, 3, 4, 6, 7].map((id) => [id, 'spawn helper: a request it cannot run']),
+      [1, 2, 3, 4, 6, 7, 8].map((id) => [id, 'spawn helper: a request it cannot run']),
     );
     expect(answers.find((a) => a.id === 5)?.stdout).toBe('still\n');
+    expect(answers.find((a) => a.id === 9)?.stdout).toBe('a?b');
     for (const line of ['not json', '[1,2]', '{"argv":["id"],"timeoutMs":9}']) {
       const bad = helper();
       bad.child.stdin.write(`${line}\n`);
