@@ -130,8 +130,8 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
       events,
     },
     async close() {
-      // Peers' hosts files follow a join or leave a little later (network/adapter.ts): now, before
-      // the command ends, when it opened the network.
+      // Peers' hosts files follow a join a little later (network/adapter.ts): now, before the
+      // command ends, when it opened the network.
       await (await networkOpened?.catch(() => undefined))?.settled().catch((err) => {
         io.stderr.write(`berth: warning: ${formatErrorLine(err)}\n`); // the command itself did its work
       });

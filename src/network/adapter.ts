@@ -166,9 +166,9 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       if (++written % 16 === 0) await new Promise((res) => setImmediate(res));
     }
   }
-  // Under the lock: a rewrite of another process (a CLI beside the daemon) never lands after a newer one.
-  // A rewrite that failed (the lock not had in time, the records unreadable) is tried again, and
-  // said by settled() until one succeeds.
+  // The peers' rewrite, under the lock (one by another process, a CLI beside the daemon, never lands
+  // after a newer one); one that failed (the lock not had in time, the records unreadable) is tried
+  // again, and said by settled() until one succeeds.
   let namesFailed: BerthError | undefined;
   const peersNames = later(
     async () => {

@@ -6,9 +6,9 @@
 // stdin and stdout pipes; it runs what the daemon asks and nothing else, and exits when its stdin
 // closes (the daemon died), so it never outlives the daemon for long.
 //
-// A helper that died (killed, OOM), or that has not answered a request ANSWER_GRACE_MS past its
-// timeout (hung: it is killed), fails the requests under way with ERR_SPAWN_HELPER and is started
-// again at the next request.
+// A request not answered ANSWER_GRACE_MS past its timeout fails with ERR_SPAWN_HELPER; when the
+// helper answered nothing else meanwhile it is taken as hung and killed. A helper that died (killed,
+// OOM) fails the requests under way with ERR_SPAWN_HELPER and is started again at the next request.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -89,6 +89,8 @@ export class SpawnHelper {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private stopped = false;
+  /** When the helper last answered anything (ms epoch). */
+  private answeredAt = 0;
 
   constructor(
     private readonly python = 'python3',
@@ -118,15 +120,22 @@ export class SpawnHelper {
     const child = this.ensure();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (!this.pending.delete(id)) return;
-        reject(
-          helperError(
-            `the spawn helper did not answer for ${req.argv[0]} in time: killed, to be started again`,
-          ),
-        );
-        if (this.child === child) child.kill('SIGKILL'); // its 'exit' fails the others under way
-      }, helperTimeout(req.timeoutMs) + this.answerGraceMs);
+      const deadline = Date.now() + helperTimeout(req.timeoutMs);
+      const timer = setTimeout(
+        () => {
+          if (!this.pending.delete(id)) return;
+          // Nothing answered since this request's deadline: the helper is hung, not only this child
+          // (one stuck in the kernel, unkillable, holds its own request alone).
+          const hung = this.child === child && this.answeredAt < deadline;
+          reject(
+            helperError(
+              `the spawn helper did not answer for ${req.argv[0]} in time${hung ? ': killed, to be started again' : ''}`,
+            ),
+          );
+          if (hung) child.kill('SIGKILL'); // its 'exit' fails the others under way
+        },
+        deadline + this.answerGraceMs - Date.now(),
+      );
       this.pending.set(id, { resolve, reject, timer });
       child.ref();
       child.stdin.write(
@@ -180,6 +189,7 @@ export class SpawnHelper {
   }
 
   private settle(line: string): void {
+    this.answeredAt = Date.now();
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);

@@ -182,6 +182,46 @@ describe.skipIf(skip)('spawn helper', () => {
     }
   });
 
+  it('a request left unanswered while the helper answers others fails alone; the helper goes on', async () => {
+    // Stands in for a helper one of whose children is stuck (unkillable, in the kernel): it answers
+    // every request but those of "stuck".
+    const dir = mkdtempSync(join(tmpdir(), 'berth-stuck-helper-'));
+    const stuck = join(dir, 'stuck-helper');
+    writeFileSync(
+      stuck,
+      [
+        '#!/usr/bin/env python3',
+        'import json, sys',
+        'for line in sys.stdin:',
+        '    r = json.loads(line)',
+        "    if r['argv'][0] == 'stuck': continue",
+        "    print(json.dumps({'id': r['id'], 'pid': 1, 'code': 0, 'signal': None, 'stdout': 'ok', 'stderr': '', 'why': None}), flush=True)",
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    try {
+      const h = new SpawnHelper(stuck, 300);
+      helpers.push(h);
+      const pid = h.pid();
+      const lost = h.run({ argv: ['stuck'], timeoutMs: 100 }).catch((e: unknown) => e);
+      // Answers keep coming past the stuck request's deadline.
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        expect((await h.run({ argv: ['echo'], timeoutMs: 1000 })).stdout).toBe('ok');
+      }
+      const err = (await lost) as BerthError;
+      expect([err.code, err.message]).toEqual([
+        'ERR_SPAWN_HELPER',
+        'the spawn helper did not answer for stuck in time',
+      ]);
+      expect(h.pid()).toBe(pid); // not killed
+      expect(isProcessAlive(pid)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a killed helper fails the requests under way, and the next request starts a new one', async () => {
     const h = start();
     const first = h.pid();
