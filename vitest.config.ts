@@ -1,6 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // The build's precompiled schema validators (scripts/bundle.mjs): none from source.
+    alias: [
+      {
+        find: /^berth:validator\/.*$/,
+        replacement: fileURLToPath(new URL('./test/helpers/no-precompiled-validator.ts', import.meta.url)),
+      },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { BerthError, errnoCode } from '../lib/errors.js';
+import { preloadValidators } from '../lib/precompiled-validators.js';
 import { loadSchema } from '../lib/schemas.js';
 import { parseYamlWithSchema } from '../lib/yaml-validate.js';
 import { checkNetworkSettings, DEFAULT_NETWORK, type NetworkSettings } from '../network/settings.js';
@@ -155,5 +156,6 @@ export async function loadHostConfig(path: string | undefined): Promise<HostConf
       },
     );
   }
+  await preloadValidators(['host-config.schema.json']);
   return parseHostConfig(text, file, availableParallelism());
 }

@@ -1,6 +1,6 @@
 // YAML text → validated value, with every problem reported as `file:line:col: CODE: message`
 // pointing at the offending node. Shared by the host config and manifests.
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { BerthError } from './errors.js';
 
@@ -16,14 +16,28 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.col}: ${d.code}: ${d.message}`;
 }
 
-// Made on first use (~4 ms): a command that reads no YAML file (no host config on disk) skips it.
-let ajv: Ajv | undefined;
-const validators = new WeakMap<object, ReturnType<Ajv['compile']>>();
+/**
+ * How berth's schemas are compiled, at run time here and at build time (scripts/bundle.mjs makes
+ * the bundle's precompiled validators with these). validateSchema off: checking berth's own schemas
+ * against the draft-07 meta-schema compiled that meta-schema in every process (~20 ms of CPU); the
+ * schemas are checked once, by test/unit/schemas-valid.test.ts.
+ */
+export const AJV_OPTIONS = { allErrors: true, strict: false, validateSchema: false } as const;
 
-function validatorFor(schema: object): ReturnType<Ajv['compile']> {
+// Made on first use (~4 ms), when a schema has no validator compiled at build time (running from
+// source: the tests).
+let ajv: Ajv | undefined;
+const validators = new WeakMap<object, ValidateFunction>();
+
+/** `validate` stands for `schema` (a validator compiled at build time: precompiled-validators.ts). */
+export function usePrecompiled(schema: object, validate: ValidateFunction): void {
+  if (!validators.has(schema)) validators.set(schema, validate);
+}
+
+function validatorFor(schema: object): ValidateFunction {
   let v = validators.get(schema);
   if (!v) {
-    ajv ??= new Ajv({ allErrors: true, strict: false });
+    ajv ??= new Ajv(AJV_OPTIONS);
     v = ajv.compile(schema);
     validators.set(schema, v);
   }

@@ -23,6 +23,9 @@ const KINDS: Record<string, { schema: string }> = {
   'v1/Service': { schema: 'service.schema.json' },
 };
 
+/** The schemas (schemas/ file names) manifests are validated against. */
+export const MANIFEST_SCHEMAS = Object.values(KINDS).map((k) => k.schema);
+
 export interface ParsedFile {
   parsed: ParsedDoc[];
   diagnostics: Diagnostic[];
