@@ -58,7 +58,7 @@ fi
 
 # Built already when the bundle is newer than everything it is made from: a second run changes nothing.
 if [ ! -f dist/cli/berth.mjs ] ||
-  [ -n "$(find src scripts/bundle.mjs package.json package-lock.json tsconfig.json -newer dist/cli/berth.mjs -print -quit)" ]; then
+  [ -n "$(find src schemas scripts/bundle.mjs package.json package-lock.json tsconfig.json -newer dist/cli/berth.mjs -print -quit)" ]; then
   log "building"
   npm run -s build
 fi

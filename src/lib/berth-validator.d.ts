@@ -2,4 +2,5 @@
 // they resolve to test/helpers/no-precompiled-validator.ts, which has none.
 declare module 'berth:validator/*' {
   export const validate: import('ajv').ValidateFunction | undefined;
+  export const schema: object | undefined;
 }

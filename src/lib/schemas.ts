@@ -18,3 +18,8 @@ export function loadSchema(name: string): object {
   }
   return schema;
 }
+
+/** `schema` is schemas/`name` from now on (the copy the build compiled a validator from). */
+export function provideSchema(name: string, schema: object): void {
+  cache.set(name, schema);
+}

@@ -3,3 +3,4 @@
 import type { ValidateFunction } from 'ajv';
 
 export const validate: ValidateFunction | undefined = undefined;
+export const schema: object | undefined = undefined;
