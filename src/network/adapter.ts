@@ -47,7 +47,7 @@ import {
   ruleFamilies,
 } from './host-rules.js';
 import { rewriteInPlaceSync } from './hosts-file.js';
-import { hostsFileTexter } from './hosts-texts.js';
+import { type HostsFileOwner, hostsFileTexter } from './hosts-texts.js';
 import type { Family, RulesSnapshot } from './iptables.js';
 import { createPluginChain } from './plugin-chain.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
@@ -109,6 +109,13 @@ export interface NetworkAdapterOptions {
 
 const samePorts = (a: PortMapping[], b: PortMapping[]) => JSON.stringify(a) === JSON.stringify(b);
 
+/** A ready holder as the hosts files name it. */
+const hostsOwner = (a: Attachment): HostsFileOwner => ({
+  key: a.key,
+  own: { ip: a.ip as string, ips: a.ips ?? [], names: a.names },
+  aliases: a.aliases ?? [],
+});
+
 export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   const net = o.settings;
   const dirs = networkDirs(o.state, net.name);
@@ -143,28 +150,40 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     await chain.run(req.key, portmap, { command: 'DEL', netns: '', stdin: pluginInput(net, portmap) });
   }
 
-  /** Rewrites the hosts files of every holder, or of `only`, from the records (or `records`, read under the lock). */
-  async function writeNames(only?: string, records?: Attachment[]): Promise<void> {
-    const owners = (records ?? (await listAttachments(dirs.attachments, o.fileCache)))
-      .filter((a) => a.state === 'ready' && a.ip)
-      .map((a) => ({
-        key: a.key,
-        file: a.hostsFile,
-        own: { ip: a.ip as string, ips: a.ips ?? [], names: a.names },
-        aliases: a.aliases ?? [],
-      }));
+  /**
+   * Rewrites the hosts files of every holder from the records; a file that cannot be written is
+   * skipped (a symlink planted in another pod's place).
+   */
+  async function writeNames(): Promise<void> {
+    const records = (await listAttachments(dirs.attachments, o.fileCache)).filter(
+      (a) => a.state === 'ready' && a.ip,
+    );
+    const owners = records.map(hostsOwner);
     const textOf = hostsFileTexter(owners);
     let written = 0;
-    for (const owner of owners) {
-      if (!owner.file || (only !== undefined && owner.key !== only)) continue;
+    for (const [i, owner] of owners.entries()) {
+      const file = records[i]?.hostsFile;
+      if (!file) continue;
       try {
-        rewriteInPlaceSync(owner.file, textOf(owner));
+        rewriteInPlaceSync(file, textOf(owner));
       } catch {
         // a pod's hosts file gone or refused (a symlink planted there): the others are still written
       }
       // A few at a time: a container starting meanwhile is not held up by 300 rewrites.
       if (++written % 16 === 0) await new Promise((res) => setImmediate(res));
     }
+  }
+
+  /**
+   * The joining holder's own hosts file, naming every peer in `records`: written before its record
+   * says ready (a berth killed in between leaves a record that is set up again, never a ready pod
+   * without the file its containers bind-mount); a failure fails the attach.
+   */
+  function writeOwnNames(holder: Attachment, records: Attachment[]): void {
+    if (!holder.hostsFile) return;
+    const own = hostsOwner(holder);
+    const peers = records.filter((a) => a.key !== holder.key && a.state === 'ready' && a.ip).map(hostsOwner);
+    rewriteInPlaceSync(holder.hostsFile, hostsFileTexter([...peers, own])(own));
   }
   // The peers' rewrite, under the lock (one by another process, a CLI beside the daemon, never lands
   // after a newer one); one that failed (the lock not had in time, the records unreadable) is tried
@@ -205,8 +224,8 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
           aliases: req.aliases ?? [],
           hostsFile: req.hostsFile,
         };
+        writeOwnNames(updated, await listAttachments(dirs.attachments, o.fileCache));
         await writeAttachment(dirs.attachments, updated);
-        await writeNames(req.key);
         peersNames.ask();
         return updated;
       }
@@ -259,8 +278,8 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       const ip = addressOf(result);
       if (!ip) throw new BerthError('ERR_CNI', 'internal', `CNI ADD for ${req.key} gave no IPv4 address`);
       const ready: Attachment = { ...adding, state: 'ready', ip, ips: addressesOf(result), result };
+      writeOwnNames(ready, others); // the lock held since `others` was read
       await writeAttachment(dirs.attachments, ready);
-      await writeNames(req.key, [...others, ready]); // the lock held since `others` was read
       peersNames.ask();
       return ready;
     });

@@ -107,6 +107,22 @@ describe('pod names in hosts files', () => {
     ]);
   });
 
+  it('a ready record always has its hosts file: one that cannot be written fails the attach and leaves the record unready', async () => {
+    const bad = join(work, 'no-such-dir', 'hosts');
+    await expect(
+      net.attach({
+        key: 'pod-x',
+        owner: { kind: 'pod', name: 'x' },
+        netns: join(work, 'no-netns'),
+        ports: [],
+        names: ['x'],
+        hostsFile: bad,
+      }),
+    ).rejects.toMatchObject({ code: 'ENOENT' });
+    // A berth killed at that point leaves the same: the next setup attaches again.
+    expect((await net.list()).map((a) => [a.key, a.state])).toEqual([['pod-x', 'adding']]);
+  });
+
   it('a rewrite that fails is said by settled() and tried again, by itself, until it succeeds', async () => {
     await attach('a');
     await net.settled();
