@@ -53,7 +53,8 @@ interface Pending {
 
 /**
  * How long past a request's own timeout the helper may take to answer (it kills the child at the
- * timeout and answers then): past it the helper is taken as hung, killed, and started again.
+ * timeout and answers then): past it the request fails, and the helper, if it answered nothing
+ * else meanwhile, is taken as hung, killed, and started again.
  */
 export const ANSWER_GRACE_MS = 10_000;
 
