@@ -315,7 +315,9 @@ describe.skipIf(skip)('lifecycle hooks', () => {
         grace: 2,
         containers:
           `    - name: main\n      image: ${image}\n` +
-          `      command: [sh, -c, "trap 'cat /proc/uptime > /out/term' TERM; while true; do sleep 0.1; done"]\n` +
+          // `wait` is cut by the signal, so the trap writes when TERM came (after a foreground sleep it
+          // ran up to 0.1 s late, and the measured wait could read 1.99 s).
+          `      command: [sh, -c, "trap 'cat /proc/uptime > /out/term' TERM; while true; do sleep 0.1 & wait $!; done"]\n` +
           `      lifecycle: {preStop: {sleep: {seconds: 60}}}\n` +
           `      volumeMounts: [{name: out, mountPath: /out}]\n`,
         volumes: `    - {name: out, hostPath: {path: ${out}}}\n`,
