@@ -47,4 +47,9 @@ export interface Command {
   /** Minimum and maximum positionals. */
   args: [number, number];
   run(ctx: CommandContext, args: ParsedCommandArgs): Promise<number>;
+  /**
+   * The exit code of a failure, where the command's own codes need another range than berth's
+   * (`container run` exits with the container's code, so its failures are 125-127 as docker's).
+   */
+  failureCode?(err: unknown): number;
 }

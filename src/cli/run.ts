@@ -2,7 +2,7 @@
 // stderr and an exit code chosen by the error's kind.
 import { BerthError, exitCodeFor, formatErrorLines } from '../lib/errors.js';
 import { parseCommandArgs, splitCommandPath } from './args.js';
-import type { CliIO } from './command.js';
+import type { CliIO, Command } from './command.js';
 import { COMMANDS, type CommandEntry } from './commands/index.js';
 import { renderCommandHelp, renderGroupHelp, renderMainHelp } from './help.js';
 import { VERSION } from './version.js';
@@ -14,6 +14,7 @@ function findCommand(words: string[]): CommandEntry | undefined {
 }
 
 export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSignal): Promise<number> {
+  let command: Command | undefined;
   try {
     const { path, rest } = splitCommandPath(argv, 2);
     const entry = findCommand(path) ?? findCommand(path.slice(0, 1));
@@ -36,7 +37,7 @@ export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSi
         hint: 'see berth --help',
       });
     }
-    const command = await entry.load();
+    command = await entry.load();
     // A one-word command may have taken a value as its second word (`daemon --manifests DIR`):
     // split again at the command's own depth, so every argument stays where it was.
     const own = command.path.length === path.length ? rest : splitCommandPath(argv, command.path.length).rest;
@@ -60,6 +61,6 @@ export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSi
   } catch (err) {
     for (const line of formatErrorLines(err)) io.stderr.write(`berth: ${line}\n`);
     if (io.env.BERTH_DEBUG && err instanceof Error) io.stderr.write(`${err.stack ?? ''}\n`);
-    return exitCodeFor(err);
+    return command?.failureCode?.(err) ?? exitCodeFor(err);
   }
 }

@@ -1,9 +1,11 @@
+import { watchDirectories } from '../../lib/change-waker.js';
 import { BerthError } from '../../lib/errors.js';
-import { containerStatus, findContainer } from '../../runtime/containers.js';
+import { containerStatus, findContainer, type RuntimeDeps } from '../../runtime/containers.js';
 import type { LogLine } from '../../runtime/log-format.js';
 import { lookAtContainerLogs } from '../../runtime/log-look.js';
 import { readLogHistory } from '../../runtime/log-read.js';
 import { containerPaths } from '../../runtime/paths.js';
+import type { ContainerRecord } from '../../runtime/record.js';
 import type { Command, CommandContext } from '../command.js';
 
 /** The options of every logs command (`container logs`, `logs`). */
@@ -42,7 +44,23 @@ export async function printLogs(
   options: { follow: boolean; timestamps: boolean; tail?: number },
 ): Promise<void> {
   const rt = await ctx.runtime();
-  const record = await findContainer(rt, name);
+  await printRecordLogs(ctx, rt, await findContainer(rt, name), { ...options, untilExit: false });
+}
+
+/** How often a follow looks again when no change woke it (a missed event costs at most this). */
+const FOLLOW_POLL_MS = 200;
+
+/**
+ * printLogs for a record in hand. A follow wakes at each write to the log and at the exit file
+ * (inotify), so a line reaches the terminal as conmon writes it; `untilExit` keeps following
+ * after an interrupt (`container run` stops the container and prints its last words).
+ */
+export async function printRecordLogs(
+  ctx: CommandContext,
+  rt: RuntimeDeps,
+  record: ContainerRecord,
+  options: { follow: boolean; timestamps: boolean; tail?: number; untilExit: boolean },
+): Promise<void> {
   await lookAtContainerLogs(rt, [record.id]); // a file conmon rotated away becomes .1
   const print = (lines: LogLine[]) => {
     for (const l of lines) {
@@ -50,16 +68,22 @@ export async function printLogs(
       out.write(options.timestamps ? `${l.time} ${l.text}\n` : `${l.text}\n`);
     }
   };
-  const { lines, cursor } = await readLogHistory(containerPaths(rt.paths, record.id).log, options.tail);
+  const paths = containerPaths(rt.paths, record.id);
+  const waker = options.follow ? watchDirectories([paths.dir, rt.paths.exits]) : undefined;
+  const { lines, cursor } = await readLogHistory(paths.log, options.tail).catch((err: unknown) => {
+    waker?.close();
+    throw err;
+  });
   try {
     print(lines);
-    while (options.follow && !ctx.signal.aborted) {
+    while (waker && (options.untilExit || !ctx.signal.aborted)) {
       const state = (await containerStatus(rt, record)).state;
-      await new Promise((r) => setTimeout(r, 200));
+      await waker.next(FOLLOW_POLL_MS);
       print(await cursor.drain());
       if (state !== 'running' && state !== 'created') break;
     }
   } finally {
+    waker?.close();
     await cursor.close();
   }
 }

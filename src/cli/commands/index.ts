@@ -98,6 +98,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./container-create.js')).containerCreate,
   },
   {
+    path: ['container', 'run'],
+    summary:
+      "Create and start a container, print its output until it exits, and exit with the container's code",
+    load: async () => (await import('./container-run.js')).containerRun,
+  },
+  {
     path: ['container', 'start'],
     summary: 'Start a created container',
     load: async () => (await import('./container-lifecycle.js')).containerStart,

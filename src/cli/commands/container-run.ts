@@ -1,0 +1,123 @@
+// container run: create + start in one process, then (unless --detach) its output until it exits,
+// and berth exits with the container's code (its own failures: 125, or 127 for a command the image
+// lacks, as docker's and podman's); --rm removes it after. An interrupt stops the
+// container (its StopSignal, --time, then SIGKILL) and waits for its end; a second one leaves it.
+import { BerthError, hasCode } from '../../lib/errors.js';
+import {
+  type ContainerStatus,
+  containerStatus,
+  type RuntimeDeps,
+  removeContainer,
+  startCreated,
+  stopContainer,
+} from '../../runtime/containers.js';
+import { createContainer } from '../../runtime/create.js';
+import { parseCount } from '../../runtime/quantity.js';
+import type { ContainerRecord } from '../../runtime/record.js';
+import type { Command, CommandContext } from '../command.js';
+import { renderJson } from '../output.js';
+import { containerCreate, settingsFromFlags } from './container-create.js';
+import { printRecordLogs } from './container-logs.js';
+
+/** berth failed (or the exited container's code was never recorded): docker's and podman's 125. */
+export const RUN_FAILED = 125;
+/** The command is not in the image: the shell's (and docker's) 127. */
+export const COMMAND_NOT_FOUND = 127;
+
+/** berth's own failures, out of the way of the container's codes. */
+export function runFailureCode(err: unknown): number {
+  return hasCode(err, 'ERR_COMMAND_NOT_FOUND') ? COMMAND_NOT_FOUND : RUN_FAILED;
+}
+
+/** How long a stop after an interrupt may take beyond the grace period before berth leaves anyway. */
+const STOP_MARGIN_MS = 15_000;
+
+export const containerRun: Command = {
+  path: ['container', 'run'],
+  summary:
+    "Create and start a container, print its output until it exits, and exit with the container's code",
+  usage: 'container run IMAGE NAME [create flags] [--rm] [-d] [-t S] [-- CMD ARGS...]',
+  options: {
+    ...containerCreate.options,
+    rm: { type: 'boolean' },
+    detach: { type: 'boolean', short: 'd' },
+    time: { type: 'string', short: 't' },
+  },
+  flags: [
+    ['--rm', 'remove the container once it has exited (or failed to start)'],
+    ['-d, --detach', 'print its name and id once it runs, and leave it running'],
+    ['-t, --time S', 'on an interrupt: seconds between the stop signal and SIGKILL (default 10)'],
+    ...containerCreate.flags,
+  ],
+  args: [2, 2],
+  failureCode: runFailureCode,
+  async run(ctx, { positionals, values, passthrough }) {
+    const detach = values.detach === true;
+    const remove = values.rm === true;
+    if (detach && remove) {
+      throw new BerthError(
+        'ERR_USAGE',
+        'invalid',
+        '--rm and --detach together: no berth process is left to remove it',
+        {
+          hint: 'run it in the foreground, or berth container rm it later',
+        },
+      );
+    }
+    const grace =
+      typeof values.time === 'string' ? (values.time === '0' ? 0 : parseCount(values.time, '--time')) : 10;
+    const rt = await ctx.runtime();
+    const [image, name] = positionals as [string, string];
+    const record = await createContainer(
+      rt,
+      image,
+      settingsFromFlags(name, values, passthrough, rt.paths.volumes),
+    );
+    let status: ContainerStatus;
+    try {
+      status = await startCreated(rt, record);
+    } catch (err) {
+      if (remove) await removeContainer(rt, record.id, true).catch(() => undefined); // the start's error is the one to show
+      throw err;
+    }
+    if (detach) {
+      if (ctx.flags.output === 'json') ctx.stdout.write(renderJson(status));
+      else ctx.stdout.write(`${record.name} ${record.id}\n`);
+      return 0;
+    }
+    // The foreground's stdout is the container's own: its result is berth's exit code.
+    let ended: ContainerStatus;
+    try {
+      ended = await followToExit(ctx, rt, record, grace);
+    } catch (err) {
+      if (remove) await removeContainer(rt, record.id, true).catch(() => undefined);
+      throw err;
+    }
+    if (remove) await removeContainer(rt, record.id, true);
+    return ended.exitCode ?? RUN_FAILED;
+  },
+};
+
+/** Its output until it exits; an interrupt meanwhile stops it (and the output goes on to its end). */
+async function followToExit(
+  ctx: CommandContext,
+  rt: RuntimeDeps,
+  record: ContainerRecord,
+  graceSeconds: number,
+): Promise<ContainerStatus> {
+  let stopping: Promise<unknown> | undefined;
+  const onAbort = () => {
+    ctx.setStopTimeout?.(graceSeconds * 1000 + STOP_MARGIN_MS);
+    stopping = stopContainer(rt, record.id, graceSeconds).catch((err: unknown) => err);
+  };
+  if (ctx.signal.aborted) onAbort();
+  else ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await printRecordLogs(ctx, rt, record, { follow: true, timestamps: false, untilExit: true });
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+  const failed = await stopping;
+  if (failed instanceof Error) throw failed;
+  return containerStatus(rt, record);
+}

@@ -1,0 +1,161 @@
+// `berth container run` end to end, as root, with real runc, conmon and overlayfs over a busybox
+// image from a loopback registry: the container's output on berth's stdout and stderr as it is
+// written, berth's exit code the container's, --rm leaving nothing, --detach, an interrupt that
+// stops the container and waits for its last words, and refusals that create nothing.
+// After every test, no mount, netns, runc state or monitor of ours is left.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runBerth, spawnBerth } from '../helpers/cli.js';
+import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'findmnt'], {
+  root: true,
+});
+
+describe.skipIf(skip)('container run', () => {
+  let registry: TestRegistry;
+  let layout: Layout;
+  let work: string;
+  let image: string;
+  let root: string;
+  let state: string;
+  let n = 0;
+  const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+  const names = async () =>
+    (
+      JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{ name: string }>
+    ).map((c) => c.name);
+  const status = async (name: string) => {
+    const all = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<
+      Record<string, unknown>
+    >;
+    return all.find((c) => c.name === name);
+  };
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-e2e-run-'));
+    registry = await startRegistry();
+    layout = await createLayout();
+    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+    image = `${registry.host}/test/busybox:1`;
+    await pushImage(layout, 'busybox', image);
+    const t = await mkdtemp(join(work, 't-'));
+    root = join(t, 'root');
+    state = join(t, 'state');
+    const pulled = await berth('image', 'pull', image);
+    expect(pulled.code).toBe(0);
+  }, 180_000);
+  afterAll(async () => {
+    await registry?.stop();
+    await layout?.cleanup();
+    await rm(work, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    for (const name of await names()) await berth('container', 'rm', '--force', name);
+    const mounts = execFileSync('findmnt', ['-rn', '-o', 'TARGET']).toString().split('\n');
+    expect(mounts.filter((m) => m.startsWith(root) || m.startsWith(state))).toEqual([]);
+    expect(await readdir(join(state, 'netns')).catch(() => [])).toEqual([]);
+    expect(
+      execFileSync('runc', ['--root', join(state, 'runc'), 'list', '-q'])
+        .toString()
+        .trim(),
+    ).toBe('');
+  });
+
+  it("prints the container's stdout and stderr, exits with its code, and --rm leaves nothing", async () => {
+    const name = `r${++n}`;
+    const res = await berth(
+      'container',
+      'run',
+      '--rm',
+      image,
+      name,
+      '--',
+      'sh',
+      '-c',
+      'echo out; echo err >&2; exit 3',
+    );
+    expect(res).toMatchObject({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+    expect(await names()).toEqual([]);
+    expect(await readdir(join(root, 'containers'))).toEqual([]);
+  });
+
+  it('keeps an exited container without --rm, with its code in ls and its log', async () => {
+    const name = `r${++n}`;
+    const res = await berth('container', 'run', image, name, '--', 'sh', '-c', 'echo kept; exit 0');
+    expect(res).toMatchObject({ code: 0, stdout: 'kept\n', stderr: '' });
+    expect(await status(name)).toMatchObject({ state: 'exited', exitCode: 0 });
+    expect((await berth('container', 'logs', name)).stdout).toBe('kept\n');
+  });
+
+  it('prints every line of a burst written just before the exit', async () => {
+    const name = `r${++n}`;
+    const res = await berth('container', 'run', '--rm', image, name, '--', 'sh', '-c', 'seq 1 20000');
+    expect(res.code).toBe(0);
+    const lines = res.stdout.trimEnd().split('\n');
+    expect(lines.length).toBe(20000);
+    expect(lines.at(-1)).toBe('20000');
+  });
+
+  it('--detach leaves it running and prints its name and id', async () => {
+    const name = `r${++n}`;
+    const res = await berth('container', 'run', '-d', image, name, '--', 'sh', '-c', 'echo up; sleep 60');
+    expect(res.code).toBe(0);
+    const s = await status(name);
+    expect(s).toMatchObject({ state: 'running' });
+    expect(res.stdout).toBe(`${name} ${s?.id}\n`);
+  });
+
+  it('an interrupt stops the container with its stop signal and prints its last words; --rm then removes it', async () => {
+    const name = `r${++n}`;
+    const script = "trap 'echo bye; exit 7' TERM; echo ready; while :; do sleep 0.1 & wait $!; done";
+    const child = spawnBerth([
+      '--root',
+      root,
+      '--state',
+      state,
+      'container',
+      'run',
+      '--rm',
+      image,
+      name,
+      '--',
+      'sh',
+      '-c',
+      script,
+    ]);
+    let stdout = '';
+    const ready = new Promise<void>((resolve) =>
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('ready\n')) resolve();
+      }),
+    );
+    const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await ready;
+    child.kill('SIGINT');
+    expect(await ended).toBe(7);
+    expect(stdout).toBe('ready\nbye\n');
+    expect(await names()).toEqual([]);
+  });
+
+  it('refuses --rm with --detach, a taken name and a missing command, creating nothing and touching nothing', async () => {
+    const both = await berth('container', 'run', '--rm', '-d', image, `r${++n}`, '--', 'true');
+    expect(both.code).toBe(125); // berth's own failures are 125, out of the container's range
+    expect(both.stderr).toMatch(/--rm and --detach/);
+    const kept = `r${++n}`;
+    expect((await berth('container', 'run', '-d', image, kept, '--', 'sleep', '60')).code).toBe(0);
+    const taken = await berth('container', 'run', '--rm', image, kept, '--', 'true');
+    expect(taken).toMatchObject({ code: 125, stderr: expect.stringMatching(/ERR_NAME_TAKEN/) });
+    expect(await status(kept)).toMatchObject({ state: 'running' });
+    const missing = await berth('container', 'run', '--rm', image, `r${++n}`, '--', '/no/such/command');
+    expect(missing.stderr).toMatch(/ERR_COMMAND_NOT_FOUND/);
+    expect(missing.code).toBe(127);
+    expect(await names()).toEqual([kept]);
+  });
+});
