@@ -1,6 +1,7 @@
 // YAML text → validated value, with every problem reported as `file:line:col: CODE: message`
 // pointing at the offending node. Shared by the host config and manifests.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { BerthError } from './errors.js';
 
@@ -25,7 +26,8 @@ export function formatDiagnostic(d: Diagnostic): string {
 export const AJV_OPTIONS = { allErrors: true, strict: false, validateSchema: false } as const;
 
 // Made on first use (~4 ms), when a schema has no validator compiled at build time (running from
-// source: the tests).
+// source: the tests). ajv is required then, not imported: the bundle's schemas are all compiled, and
+// evaluating ajv's modules cost every CLI start that reads the host config some 10 ms.
 let ajv: Ajv | undefined;
 const validators = new WeakMap<object, ValidateFunction>();
 
@@ -37,7 +39,7 @@ export function usePrecompiled(schema: object, validate: ValidateFunction): void
 function validatorFor(schema: object): ValidateFunction {
   let v = validators.get(schema);
   if (!v) {
-    ajv ??= new Ajv(AJV_OPTIONS);
+    ajv ??= new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv(AJV_OPTIONS);
     v = ajv.compile(schema);
     validators.set(schema, v);
   }

@@ -1,6 +1,7 @@
 // The network adapter: the one thing the rest of berth calls to put a pod on the network or take
 // it off. attach = DEL of anything a killed attempt left, then ADD through the CNI chain
-// (conflist.ts, plugin-chain.ts, cni-exec.ts), the address and ports recorded (attachments.ts);
+// (conflist.ts, plugin-chain.ts, cni-exec.ts; its port rules in one iptables-restore a family, as
+// portmap makes them: port-rules.ts), the address and ports recorded (attachments.ts);
 // detach = DEL with the recorded result (its port rules in one iptables-restore: port-rules.ts),
 // the record gone. Names follow pods without restarts: a joining pod's own /etc/hosts names every
 // peer before attach returns, and the peers' files are rewritten PEERS_NAMES_DELAY_MS after a join
@@ -10,7 +11,7 @@
 // (host-rules.ts) are made with the first pod and kept after the last, as podman and the kubelet's
 // bridge CNI keep theirs (making and removing them was a third of a lone pod's network cost);
 // remove (`berth network rm`) takes them away when nothing is on the bridge. The rules are read and
-// made beside the chain's first plugin (the bridge plugin does not read them; portmap waits for them).
+// made beside the chain's first plugin (the bridge plugin does not read them; the port rules wait for them).
 //
 // Invariants: attach and detach of one bridge run one at a time on the host (a lock under
 // /run/berth-networks taken by every berth root using that bridge), so a bridge is never removed
@@ -269,8 +270,8 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       let result: CniResult;
       try {
         await prepareBridge(net, tools.run);
-        // portmap jumps to the network's mark chain: it must exist before portmap runs.
-        result = (await chain.add(adding, Promise.all([stale, hostRules]))) ?? {};
+        // The port rules jump to the network's mark chain: it must exist before they are made.
+        result = (await chain.add(adding, Promise.all([stale, hostRules]), rules)) ?? {};
       } finally {
         await Promise.allSettled([stale, hostRules]);
       }

@@ -1,14 +1,17 @@
 // Running the network's CNI chain (conflist.ts) for one holder: ADD through it in order, DEL in
 // reverse, as the CNI spec runs a list, each plugin through the tools the adapter was given
-// (cni-exec.ts on the host) with the PATH the network wants (plugin-path.ts). A DEL of a record
-// whose ADD went through takes its port rules away itself (port-rules.ts) beside the bridge's
-// DEL, and runs portmap's own DEL only when that is refused.
+// (cni-exec.ts on the host) with the PATH the network wants (plugin-path.ts). portmap's part is
+// berth's own restores where they are taken (port-rules.ts: the same rules, a process a family
+// instead of some fifteen): an ADD makes the port rules after the bridge plugin, a DEL of a record
+// whose ADD went through takes them away beside the bridge's DEL; portmap itself runs only when a
+// restore is refused.
 import { isMountPoint } from '../runtime/rootfs.js';
 import type { Attachment } from './attachments.js';
 import type { PluginCall } from './cni-exec.js';
-import { type CniResult, type PluginConf, pluginChain, pluginInput } from './conflist.js';
+import { type CniResult, markChainOf, type PluginConf, pluginChain, pluginInput } from './conflist.js';
+import type { Family, RulesSnapshot } from './iptables.js';
 import { ipv4OnlyPluginPath } from './plugin-path.js';
-import { removePortRules } from './port-rules.js';
+import { addPortRules, removePortRules } from './port-rules.js';
 import type { NetworkSettings } from './settings.js';
 import type { NetworkTools } from './tools.js';
 
@@ -27,11 +30,15 @@ export interface PluginChain {
   /** One plugin for holder `key`. */
   run(key: string, conf: PluginConf, call: Pick<PluginCall, 'command' | 'netns' | 'stdin'>): Promise<unknown>;
   /**
-   * ADD through the chain. `before` is awaited after the first plugin and before the next: what
-   * the next ones need of the host (portmap: no stale chain of this key, the network's mark
-   * chain) is done meanwhile.
+   * ADD through the chain. `before` is awaited after the first plugin and before the port rules:
+   * what they need of the host (no stale chain of this key, the network's mark chain) is done
+   * meanwhile; `rules` is the host's rules as read before.
    */
-  add(a: Attachment, before: Promise<unknown>): Promise<CniResult | undefined>;
+  add(
+    a: Attachment,
+    before: Promise<unknown>,
+    rules: Promise<Map<Family, RulesSnapshot>>,
+  ): Promise<CniResult | undefined>;
   del(a: Attachment): Promise<void>;
 }
 
@@ -56,10 +63,23 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
     });
   };
 
-  async function add(a: Attachment, before: Promise<unknown>): Promise<CniResult | undefined> {
+  async function add(
+    a: Attachment,
+    before: Promise<unknown>,
+    rules: Promise<Map<Family, RulesSnapshot>>,
+  ): Promise<CniResult | undefined> {
     let result: CniResult | undefined;
     for (const [i, conf] of pluginChain(net, o.ipamDir, a.ports).entries()) {
       if (i === 1) await before;
+      if (conf.type === 'portmap' && result) {
+        const own = {
+          network: net.name,
+          bridge: net.bridge,
+          containerId: `berth-${a.key}`,
+          markChain: markChainOf(net),
+        };
+        if (await addPortRules(tools, { ...own, ports: a.ports }, result, await rules)) continue;
+      }
       const stdin = pluginInput(net, conf, result);
       result = (await run(a.key, conf, { command: 'ADD', netns: a.netns, stdin })) as CniResult;
     }

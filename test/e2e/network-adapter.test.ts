@@ -190,14 +190,79 @@ describe.skipIf(skip)('network adapter', () => {
         .split('\n')
         .filter((l) => l.startsWith('-A CNI-HOSTPORT-DNAT ') && l.endsWith(`-j ${chain}`));
     expect(jumps()).toHaveLength(3);
-    // The network and its rules were kept from the test before: a save, the two plugins.
-    expect(calls).toEqual(['save 4', 'bridge ADD', 'portmap ADD']);
+    // The network and its rules were kept from the test before: a save, the bridge plugin, and the
+    // port rules in one restore (its chain, 3 rules a port, 3 jumps), portmap not run.
+    expect(calls).toEqual(['save 4', 'bridge ADD', 'restore 4: 55 lines']);
     calls.length = 0;
     await counted.detach('pod-r');
     await counted.settled();
     expect(calls).toEqual(['restore 4: 5 lines', 'bridge DEL']);
     await removeNetns(netns('r'));
     expect(jumps()).toEqual([]);
+    expect(footprint()).toEqual(networkKept());
+  }, 60_000);
+
+  it("a pod's port rules made in one restore are portmap's own, rule for rule", async () => {
+    // The same pod attached twice: once as berth makes its rules, once with that restore refused
+    // so that the real portmap ADD makes them; the two sets, the pod's address aside, are equal.
+    const base = randomInt(40_000, 50_000);
+    const ports = [
+      { hostPort: base, containerPort: 80, protocol: 'tcp' as const, hostIP: '' },
+      { hostPort: base + 1, containerPort: 53, protocol: 'udp' as const, hostIP: '127.0.0.1' },
+      { hostPort: base + 2, containerPort: 81, protocol: 'tcp' as const, hostIP: '0.0.0.0' },
+      { hostPort: base + 3, containerPort: 82, protocol: 'sctp' as const, hostIP: '' },
+      { hostPort: base + 4, containerPort: 83, protocol: 'tcp' as const, hostIP: '::1' }, // another family: no rule
+      ...Array.from({ length: 16 }, (_, i) => ({
+        hostPort: base + 10 + i,
+        containerPort: 9000 + i,
+        protocol: 'tcp' as const,
+        hostIP: '',
+      })),
+    ];
+    const chain = portmapChainOf(NET, 'berth-pod-p');
+    const made: string[][] = [];
+    const plugins: string[] = [];
+    for (const refuse of [false, true]) {
+      const tools: NetworkTools = {
+        ...HOST_TOOLS,
+        plugin: (c) => {
+          plugins.push(`${c.type} ${c.command}`);
+          return HOST_TOOLS.plugin(c);
+        },
+        restore: (f, lines) =>
+          refuse && lines.some((l) => l.line.startsWith(`:${chain}`))
+            ? Promise.reject(new Error('refused by the test'))
+            : HOST_TOOLS.restore(f, lines),
+      };
+      const adapter = createNetworkAdapter({
+        settings: { name: NET, bridge: BRIDGE, subnet: SUBNET },
+        state,
+        tools,
+      });
+      await createNetns(netns('p'));
+      const a = await adapter.attach({
+        key: 'pod-p',
+        owner: { kind: 'pod', name: 'p' },
+        netns: netns('p'),
+        ports,
+        names: ['p'],
+      });
+      made.push(
+        execFileSync('iptables-save', ['-t', 'nat'])
+          .toString()
+          .split('\n')
+          .filter((l) => l.includes(chain))
+          .map((l) => l.replaceAll(`${a.ip}:`, 'POD:')),
+      );
+      await adapter.detach('pod-p');
+      await removeNetns(netns('p'));
+    }
+    expect(plugins.filter((p) => p.startsWith('portmap'))).toEqual(['portmap ADD']); // the refused one only
+    expect(made[0]).toEqual(made[1]);
+    // Not two empty sets: 3 rules for each IPv4 port (the one on ::1 has none), and 4 jumps (19
+    // TCP ports make two multiport jumps; the ::1 port is in them, as portmap puts it there).
+    expect(made[0]?.filter((l) => l.startsWith(`-A ${chain} `))).toHaveLength(20 * 3);
+    expect(made[0]?.filter((l) => l.startsWith('-A CNI-HOSTPORT-DNAT '))).toHaveLength(4);
     expect(footprint()).toEqual(networkKept());
   }, 60_000);
 

@@ -4,7 +4,8 @@
 // DEL, and portmap's own DEL (some ten iptables processes a family) runs only when that restore
 // is refused or the record is a half-made ADD. The restore's lines are portmap 1.1.1's jumps
 // (protocols sorted, 15 ports a jump, its comment cut at 255) and its chain; words with quotes or
-// spaces are quoted as iptables-save quotes them.
+// spaces are quoted as iptables-save quotes them. The lines that make them at ADD are checked here
+// word for word, and against the real portmap's in test/e2e/network-adapter.test.ts.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,13 @@ import { createNetworkAdapter } from '../../src/network/adapter.js';
 import { type Attachment, networkDirs, writeAttachment } from '../../src/network/attachments.js';
 import { portmapChainOf } from '../../src/network/conflist.js';
 import type { Family, RuleLine } from '../../src/network/iptables.js';
-import { portmapComment, portRuleDeletions, restoreWord } from '../../src/network/port-rules.js';
+import {
+  HOSTPORT_ENTRIES,
+  portmapComment,
+  portRuleAdditions,
+  portRuleDeletions,
+  restoreWord,
+} from '../../src/network/port-rules.js';
 import type { PortMapping } from '../../src/network/ports.js';
 import type { NetworkTools } from '../../src/network/tools.js';
 
@@ -177,5 +184,33 @@ describe('portmap 1.1.1 port rules, as restore lines', () => {
       long.endsWith('...'),
       long.startsWith('dnat name: "tnet" id: "berth-pod-xxx'),
     ]).toEqual([256, true, true]);
+  });
+
+  it('additions: the chain declared first, the entry jumps only where the host lacks them, IPv6 without the localhost mark', () => {
+    const ports = [tcp(8080), { hostPort: 5353, containerPort: 53, protocol: 'udp' as const, hostIP: '::1' }];
+    const o = { network: 'tnet', containerId: 'berth-pod-web', markChain: 'BERTH-MARK-b0', ports };
+    const none = { rules: [], chains: new Set<string>() };
+    const v4 = portRuleAdditions({ ...o, containerNet: '10.1.2.3/24' }, none).map((l) => l.line);
+    expect(v4).toEqual([
+      `:${CHAIN} - [0:0]`,
+      ...HOSTPORT_ENTRIES,
+      `-A ${CHAIN} -p tcp --dport 8080 -s 10.1.2.3/24 -j BERTH-MARK-b0`,
+      `-A ${CHAIN} -p tcp --dport 8080 -s 127.0.0.1 -j BERTH-MARK-b0`,
+      `-A ${CHAIN} -p tcp --dport 8080 -j DNAT --to-destination 10.1.2.3:80`,
+      `-A CNI-HOSTPORT-DNAT -m comment --comment ${COMMENT} -m multiport -p tcp --destination-ports 8080 -j ${CHAIN}`,
+      `-A CNI-HOSTPORT-DNAT -m comment --comment ${COMMENT} -m multiport -p udp --destination-ports 5353 -j ${CHAIN}`,
+    ]);
+    const have = {
+      rules: HOSTPORT_ENTRIES.map((line) => ({ table: 'nat' as const, line })),
+      chains: new Set<string>(),
+    };
+    const v6 = portRuleAdditions({ ...o, containerNet: 'fd00::5/64' }, have).map((l) => l.line);
+    expect(v6.slice(0, 5)).toEqual([
+      `:${CHAIN} - [0:0]`,
+      `-A ${CHAIN} -p tcp --dport 8080 -s fd00::5/64 -j BERTH-MARK-b0`,
+      `-A ${CHAIN} -p tcp --dport 8080 -j DNAT --to-destination [fd00::5]:80`,
+      `-A ${CHAIN} -p udp --dport 5353 -d ::1 -s fd00::5/64 -j BERTH-MARK-b0`,
+      `-A ${CHAIN} -p udp --dport 5353 -d ::1 -j DNAT --to-destination [fd00::5]:53`,
+    ]);
   });
 });
