@@ -3,12 +3,12 @@
 // written, berth's exit code the container's, --rm leaving nothing, --detach, an interrupt that
 // stops the container and waits for its last words, and refusals that create nothing.
 // After every test, no mount, netns, runc state or monitor of ours is left.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runBerth, spawnBerth } from '../helpers/cli.js';
+import { CLI, runBerth, testEnv, withTestConfig } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -114,21 +114,34 @@ describe.skipIf(skip)('container run', () => {
   it('an interrupt stops the container with its stop signal and prints its last words; --rm then removes it', async () => {
     const name = `r${++n}`;
     const script = "trap 'echo bye; exit 7' TERM; echo ready; while :; do sleep 0.1 & wait $!; done";
-    const child = spawnBerth([
-      '--root',
-      root,
-      '--state',
-      state,
-      'container',
-      'run',
-      '--rm',
-      image,
-      name,
-      '--',
-      'sh',
-      '-c',
-      script,
-    ]);
+    // Its own process group, signalled as a whole: what a terminal's ^C does (the CLI, and whatever
+    // it started in the group).
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        ...withTestConfig([
+          '--root',
+          root,
+          '--state',
+          state,
+          'container',
+          'run',
+          '--rm',
+          image,
+          name,
+          '--',
+          'sh',
+          '-c',
+          script,
+        ]),
+      ],
+      { env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     let stdout = '';
     const ready = new Promise<void>((resolve) =>
       child.stdout.on('data', (d: Buffer) => {
@@ -138,9 +151,9 @@ describe.skipIf(skip)('container run', () => {
     );
     const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     await ready;
-    child.kill('SIGINT');
+    process.kill(-(child.pid as number), 'SIGINT');
     expect(await ended).toBe(7);
-    expect(stdout).toBe('ready\nbye\n');
+    expect([stdout, stderr]).toEqual(['ready\nbye\n', '']);
     expect(await names()).toEqual([]);
   });
 

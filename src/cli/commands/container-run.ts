@@ -14,6 +14,7 @@ import {
 import { createContainer } from '../../runtime/create.js';
 import { parseCount } from '../../runtime/quantity.js';
 import type { ContainerRecord } from '../../runtime/record.js';
+import { withSpawnHelper } from '../../runtime/spawn-helper-use.js';
 import type { Command, CommandContext } from '../command.js';
 import { renderJson } from '../output.js';
 import { containerCreate, settingsFromFlags } from './container-create.js';
@@ -66,35 +67,38 @@ export const containerRun: Command = {
     }
     const grace =
       typeof values.time === 'string' ? (values.time === '0' ? 0 : parseCount(values.time, '--time')) : 10;
-    const rt = await ctx.runtime();
-    const [image, name] = positionals as [string, string];
-    const record = await createContainer(
-      rt,
-      image,
-      settingsFromFlags(name, values, passthrough, rt.paths.volumes),
-    );
-    let status: ContainerStatus;
-    try {
-      status = await startCreated(rt, record);
-    } catch (err) {
-      if (remove) await removeContainer(rt, record.id, true).catch(() => undefined); // the start's error is the one to show
-      throw err;
-    }
-    if (detach) {
-      if (ctx.flags.output === 'json') ctx.stdout.write(renderJson(status));
-      else ctx.stdout.write(`${record.name} ${record.id}\n`);
-      return 0;
-    }
-    // The foreground's stdout is the container's own: its result is berth's exit code.
-    let ended: ContainerStatus;
-    try {
-      ended = await followToExit(ctx, rt, record, grace);
-    } catch (err) {
-      if (remove) await removeContainer(rt, record.id, true).catch(() => undefined);
-      throw err;
-    }
-    if (remove) await removeContainer(rt, record.id, true);
-    return ended.exitCode ?? RUN_FAILED;
+    // Its tools through a spawn helper: a fork from Node costs more than the helper's (spawn-helper-use.ts).
+    return withSpawnHelper(async () => {
+      const rt = await ctx.runtime();
+      const [image, name] = positionals as [string, string];
+      const record = await createContainer(
+        rt,
+        image,
+        settingsFromFlags(name, values, passthrough, rt.paths.volumes),
+      );
+      let status: ContainerStatus;
+      try {
+        status = await startCreated(rt, record);
+      } catch (err) {
+        if (remove) await removeContainer(rt, record.id, true).catch(() => undefined); // the start's error is the one to show
+        throw err;
+      }
+      if (detach) {
+        if (ctx.flags.output === 'json') ctx.stdout.write(renderJson(status));
+        else ctx.stdout.write(`${record.name} ${record.id}\n`);
+        return 0;
+      }
+      // The foreground's stdout is the container's own: its result is berth's exit code.
+      let ended: ContainerStatus;
+      try {
+        ended = await followToExit(ctx, rt, record, grace);
+      } catch (err) {
+        if (remove) await removeContainer(rt, record.id, true).catch(() => undefined);
+        throw err;
+      }
+      if (remove) await removeContainer(rt, record.id, true);
+      return ended.exitCode ?? RUN_FAILED;
+    });
   },
 };
 

@@ -15,7 +15,8 @@ import { holdContainerLog, lookAtContainerLogs } from '../../runtime/log-look.js
 import { LOG_FILE_NAME } from '../../runtime/paths.js';
 import { parseCount } from '../../runtime/quantity.js';
 import { SpawnHelper } from '../../runtime/spawn-helper.js';
-import { findOnPath, useSpawnHelper } from '../../runtime/tool.js';
+import { helperPython } from '../../runtime/spawn-helper-use.js';
+import { useSpawnHelper } from '../../runtime/tool.js';
 import type { Command } from '../command.js';
 import { openDaemonMetrics } from '../daemon-metrics.js';
 import { emitImageGcEvents, formatImageGc, runImageGc } from '../image-gc.js';
@@ -136,8 +137,8 @@ export const daemonCommand: Command = {
     // runc, conmon, mount, iptables… run through a small helper started now, while the daemon is
     // small (runtime/spawn-helper.ts: a fork from the daemon costs more as its pods add up). Without
     // python3 (which unpacking needs anyway), the daemon forks them itself as before.
-    const python = findOnPath('python3');
-    const spawnHelper = python.includes('/') ? new SpawnHelper(python) : undefined;
+    const python = helperPython();
+    const spawnHelper = python ? new SpawnHelper(python) : undefined;
     spawnHelper?.pid();
     useSpawnHelper(spawnHelper);
     const running = runDaemon(r, {
