@@ -157,6 +157,37 @@ describe.skipIf(skip)('container run', () => {
     expect(await names()).toEqual([]);
   });
 
+  it('pulls an image the store lacks (--pull missing, the default), and never with --pull never', async () => {
+    const t = await mkdtemp(join(work, 'fresh-'));
+    const fresh = (...args: string[]) =>
+      runBerth(['--root', join(t, 'root'), '--state', join(t, 'state'), ...args]);
+    const never = await fresh(
+      'container',
+      'run',
+      '--rm',
+      '--pull',
+      'never',
+      image,
+      `r${++n}`,
+      '--',
+      'echo',
+      'no',
+    );
+    expect(never).toMatchObject({ code: 125, stdout: '' });
+    expect(never.stderr).toMatch(/ERR_IMAGE_NOT_FOUND/);
+    const bad = await fresh('container', 'run', '--pull', 'sometimes', image, `r${++n}`, '--', 'true');
+    expect([bad.code, bad.stderr]).toEqual([
+      125,
+      'berth: ERR_USAGE: --pull must be missing, always or never, not "sometimes"\n',
+    ]);
+    const pulled = await fresh('container', 'run', '--rm', image, `r${++n}`, '--', 'echo', 'pulled');
+    expect(pulled).toMatchObject({ code: 0, stdout: 'pulled\n', stderr: '' });
+    const listed = JSON.parse((await fresh('image', 'ls', '-o', 'json')).stdout) as Array<{ name: string }>;
+    expect(listed.map((i) => i.name)).toEqual([image]);
+    expect(JSON.parse((await fresh('container', 'ls', '-o', 'json')).stdout)).toEqual([]);
+    await rm(t, { recursive: true, force: true });
+  });
+
   it('refuses --rm with --detach, a taken name and a missing command, creating nothing and touching nothing', async () => {
     const both = await berth('container', 'run', '--rm', '-d', image, `r${++n}`, '--', 'true');
     expect(both.code).toBe(125); // berth's own failures are 125, out of the container's range

@@ -1,4 +1,5 @@
-// container run: create + start in one process, then (unless --detach) its output until it exits,
+// container run: create + start in one process (the image pulled first when the store lacks it,
+// as docker and podman do), then (unless --detach) its output until it exits,
 // and berth exits with the container's code (its own failures: 125, or 127 for a command the image
 // lacks, as docker's and podman's); --rm removes it after. An interrupt stops the
 // container (its StopSignal, --time, then SIGKILL) and waits for its end; a second one leaves it.
@@ -37,17 +38,22 @@ export const containerRun: Command = {
   path: ['container', 'run'],
   summary:
     "Create and start a container, print its output until it exits, and exit with the container's code",
-  usage: 'container run IMAGE NAME [create flags] [--rm] [-d] [-t S] [-- CMD ARGS...]',
+  usage: 'container run IMAGE NAME [create flags] [--rm] [-d] [-t S] [--pull POLICY] [-- CMD ARGS...]',
   options: {
     ...containerCreate.options,
     rm: { type: 'boolean' },
     detach: { type: 'boolean', short: 'd' },
     time: { type: 'string', short: 't' },
+    pull: { type: 'string' },
   },
   flags: [
     ['--rm', 'remove the container once it has exited (or failed to start)'],
     ['-d, --detach', 'print its name and id once it runs, and leave it running'],
     ['-t, --time S', 'on an interrupt: seconds between the stop signal and SIGKILL (default 10)'],
+    [
+      '--pull missing|always|never',
+      'pull the image first: when it is not in the store (default), always, or never',
+    ],
     ...containerCreate.flags,
   ],
   args: [2, 2],
@@ -67,15 +73,19 @@ export const containerRun: Command = {
     }
     const grace =
       typeof values.time === 'string' ? (values.time === '0' ? 0 : parseCount(values.time, '--time')) : 10;
+    const pull = pullPolicyOf(values.pull);
     // Its tools through a spawn helper: a fork from Node costs more than the helper's (spawn-helper-use.ts).
     return withSpawnHelper(async () => {
       const rt = await ctx.runtime();
       const [image, name] = positionals as [string, string];
-      const record = await createContainer(
-        rt,
-        image,
-        settingsFromFlags(name, values, passthrough, rt.paths.volumes),
-      );
+      const settings = settingsFromFlags(name, values, passthrough, rt.paths.volumes);
+      if (pull === 'always') await pullForRun(ctx, image);
+      const record = await createContainer(rt, image, settings).catch(async (err: unknown) => {
+        const missing = hasCode(err, 'ERR_IMAGE_NOT_FOUND') || hasCode(err, 'ERR_IMAGE_NOT_UNPACKED');
+        if (pull !== 'missing' || !missing) throw err;
+        await pullForRun(ctx, image);
+        return createContainer(rt, image, settings);
+      });
       let status: ContainerStatus;
       try {
         status = await startCreated(rt, record);
@@ -101,6 +111,38 @@ export const containerRun: Command = {
     });
   },
 };
+
+type PullPolicy = 'missing' | 'always' | 'never';
+
+/** `--pull`: missing (the default), always or never. */
+export function pullPolicyOf(value: unknown): PullPolicy {
+  if (value === undefined) return 'missing';
+  if (value === 'missing' || value === 'always' || value === 'never') return value;
+  throw new BerthError(
+    'ERR_USAGE',
+    'invalid',
+    `--pull must be missing, always or never, not "${String(value)}"`,
+  );
+}
+
+/** The image pulled and unpacked as `image pull` does, its progress on stderr (stdout is the container's). */
+async function pullForRun(ctx: CommandContext, image: string): Promise<void> {
+  // Loaded only for a pull: the registry client is most of a CLI start's modules.
+  const [{ createPuller }, { progressFor }] = await Promise.all([
+    import('../puller.js'),
+    import('../progress.js'),
+  ]);
+  const progress = progressFor(ctx);
+  try {
+    await createPuller(ctx)({
+      image,
+      unpack: true,
+      ...(progress ? { onEvent: (e) => progress.onEvent(e) } : {}),
+    });
+  } finally {
+    progress?.finish();
+  }
+}
 
 /** Its output until it exits; an interrupt meanwhile stops it (and the output goes on to its end). */
 async function followToExit(
