@@ -17,6 +17,8 @@ export interface CliIO {
    * (main.ts: 15 s unless the command says otherwise: the daemon's steps may take longer).
    */
   setStopTimeout?(ms: number): void;
+  /** `fn` runs when a reader of stdout or stderr goes away, instead of berth leaving at once. */
+  whenOutputCloses?(fn: () => void): void;
 }
 
 /** Resources are opened lazily: `berth image ls` never builds a registry client. */

@@ -16,11 +16,16 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-// `berth ps | head`: a reader that goes away ends berth quietly, as SIGPIPE ends other tools.
+// `berth ps | head`: a reader that goes away ends berth quietly, as SIGPIPE ends other tools;
+// unless the command asked to be told (`container run` then stops and removes its container).
+let onOutputClosed: (() => void) | undefined;
+let outputClosed = false;
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
-    process.exit(process.exitCode ?? 0);
+    if (!onOutputClosed) process.exit(process.exitCode ?? 0);
+    if (!outputClosed) onOutputClosed();
+    outputClosed = true; // what is written after goes nowhere
   });
 }
 
@@ -31,8 +36,11 @@ const code = await runCli(
     stderr: process.stderr,
     env: process.env,
     now: () => new Date(),
+    whenOutputCloses: (fn) => {
+      onOutputClosed = fn;
+    },
     setStopTimeout: (ms) => {
-      graceMs = ms;
+      graceMs = Math.min(ms, 2 ** 31 - 1); // a longer timer would fire at once
     },
   },
   controller.signal,

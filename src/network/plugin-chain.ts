@@ -2,7 +2,8 @@
 // reverse, as the CNI spec runs a list, each plugin through the tools the adapter was given
 // (cni-exec.ts on the host) with the PATH the network wants (plugin-path.ts). portmap's part is
 // berth's own restores where they are taken (port-rules.ts: the same rules, a process a family
-// instead of some fifteen): an ADD makes the port rules after the bridge plugin, a DEL of a record
+// instead of some fifteen): an ADD without UDP ports makes the port rules after the bridge plugin
+// (portmap's ADD also clears UDP conntrack entries, which berth does not), a DEL of a record
 // whose ADD went through takes them away beside the bridge's DEL; portmap itself runs only when a
 // restore is refused.
 import { isMountPoint } from '../runtime/rootfs.js';
@@ -71,7 +72,10 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
     let result: CniResult | undefined;
     for (const [i, conf] of pluginChain(net, o.ipamDir, a.ports).entries()) {
       if (i === 1) await before;
-      if (conf.type === 'portmap' && result) {
+      // UDP ports stay with portmap: its ADD also drops the host's conntrack entries for them, so a
+      // client that kept sending to the port (a DNS or WireGuard peer) reaches the new pod, not a
+      // former address; berth has no conntrack of its own to do that with.
+      if (conf.type === 'portmap' && result && !a.ports.some((p) => p.protocol === 'udp')) {
         const own = {
           network: net.name,
           bridge: net.bridge,

@@ -9,7 +9,8 @@
 // order, the hairpin and (IPv4) localhost marks and the DNAT, and the jumps to it (one per protocol
 // and 15 ports, with portmap's comment, protocols sorted). A restore is all or nothing: when one is
 // refused (another portmap version's rules, a host that lacks a match), portmap's own ADD or DEL
-// runs, as before, and what it makes is the same. Pure but for `addPortRules` and `removePortRules`.
+// runs, as before, and what it makes is the same. A pod with UDP ports is left to portmap's ADD
+// (plugin-chain.ts): it also deletes the host's stale conntrack entries for them. Pure but for `addPortRules` and `removePortRules`.
 import { writeFile } from 'node:fs/promises';
 import type { Attachment } from './attachments.js';
 import { type CniResult, portmapChainOf } from './conflist.js';
@@ -133,8 +134,8 @@ const containerNetOf = (result: CniResult, family: Family) =>
 
 /**
  * Makes a pod's port rules, a restore per family of its addresses at once: true when every
- * family's went in, false when one was refused (the caller then runs portmap's ADD, which empties
- * the pod's chain and appends only the jumps it lacks). `snapshots` are the host's rules read
+ * family's went in, false when one was refused (the caller then runs portmap's ADD, which makes
+ * the chain if it is missing and appends only the rules and jumps it lacks: the same set). `snapshots` are the host's rules read
  * before the attach; CNI-HOSTPORT-DNAT is made first where a snapshot lacks it. IPv4 published
  * ports reach the pod from 127.0.0.1 through the bridge only with route_localnet on it, which
  * portmap sets at each ADD (host-rules.ts keeps pods from abusing it).

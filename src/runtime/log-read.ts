@@ -9,12 +9,14 @@
 import type { FileHandle } from 'node:fs/promises';
 import { lstat } from 'node:fs/promises';
 import { errnoCode } from '../lib/errors.js';
-import { type LogLine, parseCriLog } from './log-format.js';
+import { type LogLine, type PendingParts, parseCriLog, partialLines } from './log-format.js';
 import { listLogFiles, openLogFile } from './log-rotation.js';
 
 export interface LogCursor {
   /** The lines written since the last call (following the live file through rotations). */
   drain(): Promise<LogLine[]>;
+  /** Each stream's text written without a newline yet (for a container that has exited), then none. */
+  partial(): LogLine[];
   close(): Promise<void>;
 }
 
@@ -35,7 +37,7 @@ export async function readLogHistory(
     const live = await cursor.drain();
     if (tail === undefined) {
       const lines: LogLine[] = [];
-      let pending = '';
+      let pending: PendingParts = {};
       for (const f of older) {
         const parsed = await readLogFile(f, pending);
         lines.push(...parsed.lines);
@@ -47,7 +49,7 @@ export async function readLogHistory(
     const chunks = [live];
     let count = live.length;
     for (let i = older.length - 1; i >= 0 && count < tail; i--) {
-      const { lines } = await readLogFile(older[i] as string, '');
+      const { lines } = await readLogFile(older[i] as string, {});
       chunks.unshift(lines);
       count += lines.length;
     }
@@ -59,7 +61,10 @@ export async function readLogHistory(
   }
 }
 
-async function readLogFile(file: string, pending: string): Promise<{ lines: LogLine[]; pending: string }> {
+async function readLogFile(
+  file: string,
+  pending: PendingParts,
+): Promise<{ lines: LogLine[]; pending: PendingParts }> {
   const h = await openLogFile(file);
   if (!h) return { lines: [], pending };
   try {
@@ -75,7 +80,7 @@ async function openLiveCursor(log: string): Promise<LogCursor & { ino(): number 
   let ino = -1;
   let offset = 0;
   let rest = '';
-  let pending = '';
+  let pending: PendingParts = {};
   const reopen = async () => {
     await handle?.close();
     handle = await openLogFile(log);
@@ -113,6 +118,11 @@ async function openLiveCursor(log: string): Promise<LogCursor & { ino(): number 
         await reopen();
       }
       return out;
+    },
+    partial() {
+      const lines = partialLines(pending);
+      pending = {};
+      return lines;
     },
     async close() {
       await handle?.close();

@@ -2,16 +2,36 @@
 // helper of its own (spawn-helper.ts): `container run` forks some ten tools on its way to the
 // container's first line, each costing Node a fork of its whole process (6-12 ms on the test host),
 // where the helper's vfork costs about 2 ms, and it starts while berth reads the image.
-import { existsSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
 import { SpawnHelper } from './spawn-helper.js';
-import { findOnPath, spawnHelperInUse, useSpawnHelper } from './tool.js';
+import { spawnHelperInUse, useSpawnHelper } from './tool.js';
 
-/** The system's python3 where there is one, else PATH's; undefined without any (then berth forks itself). */
-export function helperPython(): string | undefined {
-  // A PATH python may be a version manager's shim (pyenv's: 340 ms to start, against 40).
-  if (existsSync('/usr/bin/python3')) return '/usr/bin/python3';
-  const found = findOnPath('python3');
-  return found.includes('/') ? found : undefined;
+/** Is `file` an executable program (ELF), not a script that starts one? */
+function isProgram(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    const fd = openSync(file, 'r');
+    try {
+      const head = Buffer.alloc(4);
+      return readSync(fd, head, 0, 4, 0) === 4 && head.toString('latin1') === '\x7fELF';
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The first python3 on PATH that is a program, not a version manager's shim (pyenv's is a shell
+ * script taking 340 ms to start python, against 40); undefined without one (berth forks itself).
+ */
+export function helperPython(path = process.env.PATH ?? ''): string | undefined {
+  return path
+    .split(':')
+    .filter((dir) => dir.startsWith('/'))
+    .map((dir) => `${dir}/python3`)
+    .find(isProgram);
 }
 
 /** `fn` with every tool started through a helper of its own, stopped after; as is when one is in use or there is no python. */

@@ -85,6 +85,31 @@ describe.skipIf(skip)('container run', () => {
     expect(await readdir(join(root, 'containers'))).toEqual([]);
   });
 
+  it('prints the last words a container writes without a newline, each stream on its own', async () => {
+    const name = `r${++n}`;
+    const script = "printf 'Enter: '; echo err >&2; printf hello";
+    const res = await berth('container', 'run', '--rm', image, name, '--', 'sh', '-c', script);
+    expect(res).toMatchObject({ code: 0, stdout: 'Enter: hello', stderr: 'err\n' });
+  });
+
+  it('a reader of its output that goes away (| head -1) stops it, and --rm removes it', async () => {
+    const name = `r${++n}`;
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        ...withTestConfig(['--root', root, '--state', state, 'container', 'run', '--rm', image, name, '--']),
+        ...['sh', '-c', "trap 'exit 3' TERM; while :; do echo y; sleep 0.05 & wait $!; done"],
+      ],
+      { env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy(); // as head does after its line
+    expect(await ended).toBe(3); // its shell's TERM trap: the stop signal came
+    expect(await names()).toEqual([]);
+  });
+
   it('keeps an exited container without --rm, with its code in ls and its log', async () => {
     const name = `r${++n}`;
     const res = await berth('container', 'run', image, name, '--', 'sh', '-c', 'echo kept; exit 0');

@@ -165,7 +165,7 @@ describe.skipIf(skip)('network adapter', () => {
       tools,
     });
     const base = randomInt(40_000, 50_000);
-    // 16 TCP ports (two multiport jumps) and a UDP one: three jumps to the pod's chain.
+    // 16 TCP ports (two multiport jumps) and an SCTP one: three jumps to the pod's chain.
     const ports = [
       ...Array.from({ length: 16 }, (_, i) => ({
         hostPort: base + i,
@@ -173,7 +173,7 @@ describe.skipIf(skip)('network adapter', () => {
         protocol: 'tcp' as const,
         hostIP: '',
       })),
-      { hostPort: base, containerPort: 53, protocol: 'udp' as const, hostIP: '127.0.0.1' },
+      { hostPort: base, containerPort: 53, protocol: 'sctp' as const, hostIP: '127.0.0.1' },
     ];
     await createNetns(netns('r'));
     await counted.attach({
@@ -208,7 +208,7 @@ describe.skipIf(skip)('network adapter', () => {
     const base = randomInt(40_000, 50_000);
     const ports = [
       { hostPort: base, containerPort: 80, protocol: 'tcp' as const, hostIP: '' },
-      { hostPort: base + 1, containerPort: 53, protocol: 'udp' as const, hostIP: '127.0.0.1' },
+      { hostPort: base + 1, containerPort: 53, protocol: 'tcp' as const, hostIP: '127.0.0.1' },
       { hostPort: base + 2, containerPort: 81, protocol: 'tcp' as const, hostIP: '0.0.0.0' },
       { hostPort: base + 3, containerPort: 82, protocol: 'sctp' as const, hostIP: '' },
       { hostPort: base + 4, containerPort: 83, protocol: 'tcp' as const, hostIP: '::1' }, // another family: no rule
@@ -222,13 +222,14 @@ describe.skipIf(skip)('network adapter', () => {
     const chain = portmapChainOf(NET, 'berth-pod-p');
     const made: string[][] = [];
     const plugins: string[] = [];
+    const recording: NetworkTools['plugin'] = (c) => {
+      plugins.push(`${c.type} ${c.command}`);
+      return HOST_TOOLS.plugin(c);
+    };
     for (const refuse of [false, true]) {
       const tools: NetworkTools = {
         ...HOST_TOOLS,
-        plugin: (c) => {
-          plugins.push(`${c.type} ${c.command}`);
-          return HOST_TOOLS.plugin(c);
-        },
+        plugin: recording,
         restore: (f, lines) =>
           refuse && lines.some((l) => l.line.startsWith(`:${chain}`))
             ? Promise.reject(new Error('refused by the test'))
@@ -257,7 +258,24 @@ describe.skipIf(skip)('network adapter', () => {
       await adapter.detach('pod-p');
       await removeNetns(netns('p'));
     }
-    expect(plugins.filter((p) => p.startsWith('portmap'))).toEqual(['portmap ADD']); // the refused one only
+    // A pod with a UDP port is left to portmap's ADD (it also clears the port's conntrack entries).
+    const udp = createNetworkAdapter({
+      settings: { name: NET, bridge: BRIDGE, subnet: SUBNET },
+      state,
+      tools: { ...HOST_TOOLS, plugin: recording },
+    });
+    await createNetns(netns('p'));
+    await udp.attach({
+      key: 'pod-p',
+      owner: { kind: 'pod', name: 'p' },
+      netns: netns('p'),
+      ports: [{ hostPort: base + 1, containerPort: 53, protocol: 'udp', hostIP: '' }],
+      names: ['p'],
+    });
+    await udp.detach('pod-p');
+    await removeNetns(netns('p'));
+    // portmap's ADD ran twice: for the refused restore, and for the UDP port.
+    expect(plugins.filter((p) => p.startsWith('portmap'))).toEqual(['portmap ADD', 'portmap ADD']);
     expect(made[0]).toEqual(made[1]);
     // Not two empty sets: 3 rules for each IPv4 port (the one on ::1 has none), and 4 jumps (19
     // TCP ports make two multiport jumps; the ::1 port is in them, as portmap puts it there).

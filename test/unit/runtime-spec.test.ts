@@ -5,7 +5,7 @@ import { conmonArgs } from '../../src/runtime/conmon.js';
 import { DEVICE_RULES } from '../../src/runtime/defaults.js';
 import { parseCapBound, parseNofileHard } from '../../src/runtime/host.js';
 import { pickApparmorProfile } from '../../src/runtime/host-confinement.js';
-import { parseCriLog } from '../../src/runtime/log-format.js';
+import { parseCriLog, partialLines } from '../../src/runtime/log-format.js';
 import { parseVolume } from '../../src/runtime/mounts.js';
 import { containerPaths, runtimePaths } from '../../src/runtime/paths.js';
 import { parseBytes, parseMilliCpus } from '../../src/runtime/quantity.js';
@@ -288,6 +288,18 @@ describe('host facts and formats', () => {
       { time: 't3', stream: 'stderr', text: 'oops' },
     ]);
     expect(r.rest).toBe('t4 stdout F unfin');
+  });
+  it("joins each stream's parts apart, and keeps what has no newline yet as a partial line", () => {
+    const r = parseCriLog('t1 stdout P Enter: \nt2 stderr F err\nt3 stdout P more\n');
+    expect(r.lines).toEqual([{ time: 't2', stream: 'stderr', text: 'err' }]);
+    expect(partialLines(r.pending)).toEqual([
+      { time: 't3', stream: 'stdout', text: 'Enter: more', partial: true },
+    ]);
+    const next = parseCriLog('t4 stderr P half\nt5 stdout F !\n', r.pending);
+    expect(next.lines).toEqual([{ time: 't5', stream: 'stdout', text: 'Enter: more!' }]);
+    expect(partialLines(next.pending)).toEqual([
+      { time: 't4', stream: 'stderr', text: 'half', partial: true },
+    ]);
   });
   it('keeps the lines a terminal writes, ending in \\r (regression: a tty container logged nothing)', () => {
     const r = parseCriLog('t1 stdout F out-is-a-tty\r\nt2 stdout P a\rb\nt3 stdout F c\r\n');

@@ -65,7 +65,8 @@ export async function printRecordLogs(
   const print = (lines: LogLine[]) => {
     for (const l of lines) {
       const out = l.stream === 'stderr' ? ctx.stderr : ctx.stdout;
-      out.write(options.timestamps ? `${l.time} ${l.text}\n` : `${l.text}\n`);
+      const end = l.partial ? '' : '\n';
+      out.write(options.timestamps ? `${l.time} ${l.text}${end}` : `${l.text}${end}`);
     }
   };
   const paths = containerPaths(rt.paths, record.id);
@@ -82,6 +83,8 @@ export async function printRecordLogs(
       print(await cursor.drain());
       if (state !== 'running' && state !== 'created') break;
     }
+    // Its last words without a newline (printf hello), once nothing more can come.
+    if ((await containerStatus(rt, record)).state === 'exited') print(cursor.partial());
   } finally {
     waker?.close();
     await cursor.close();

@@ -3,7 +3,8 @@
 // and berth exits with the container's code (its own failures: 125, or 127 for a command the image
 // lacks, as docker's and podman's); --rm removes it after. An interrupt stops the
 // container (its StopSignal, --time, then SIGKILL) and waits for its end; a second one leaves it.
-import { BerthError, hasCode } from '../../lib/errors.js';
+// A reader of its output that goes away (`| head -1`) stops it the same way.
+import { BerthError, formatErrorLine, hasCode } from '../../lib/errors.js';
 import {
   type ContainerStatus,
   containerStatus,
@@ -25,9 +26,12 @@ import { printRecordLogs } from './container-logs.js';
 export const RUN_FAILED = 125;
 /** The command is not in the image: the shell's (and docker's) 127. */
 export const COMMAND_NOT_FOUND = 127;
+/** Interrupted before the container started: 128 + SIGINT, as a shell reports it. */
+export const INTERRUPTED = 130;
 
 /** berth's own failures, out of the way of the container's codes. */
 export function runFailureCode(err: unknown): number {
+  if (hasCode(err, 'ERR_INTERRUPTED')) return INTERRUPTED;
   return hasCode(err, 'ERR_COMMAND_NOT_FOUND') ? COMMAND_NOT_FOUND : RUN_FAILED;
 }
 
@@ -74,6 +78,9 @@ export const containerRun: Command = {
     const grace =
       typeof values.time === 'string' ? (values.time === '0' ? 0 : parseCount(values.time, '--time')) : 10;
     const pull = pullPolicyOf(values.pull);
+    // Set before any interrupt: the process leaves this long after the first one (wire-process.ts),
+    // and the stop that the interrupt starts takes up to the grace period, then a SIGKILL.
+    ctx.setStopTimeout?.(grace * 1000 + STOP_MARGIN_MS);
     // Its tools through a spawn helper: a fork from Node costs more than the helper's (spawn-helper-use.ts).
     return withSpawnHelper(async () => {
       const rt = await ctx.runtime();
@@ -86,6 +93,15 @@ export const containerRun: Command = {
         await pullForRun(ctx, image);
         return createContainer(rt, image, settings);
       });
+      // Interrupted while it was pulled or created: it never starts.
+      if (ctx.signal.aborted) {
+        await removeContainer(rt, record.id, true);
+        throw new BerthError(
+          'ERR_INTERRUPTED',
+          'internal',
+          `interrupted: container "${name}" was not started`,
+        );
+      }
       let status: ContainerStatus;
       try {
         status = await startCreated(rt, record);
@@ -106,7 +122,12 @@ export const containerRun: Command = {
         if (remove) await removeContainer(rt, record.id, true).catch(() => undefined);
         throw err;
       }
-      if (remove) await removeContainer(rt, record.id, true);
+      if (remove) {
+        // The container's code stands; a removal that failed is said, and left to `container rm`.
+        await removeContainer(rt, record.id, true).catch((err: unknown) =>
+          ctx.stderr.write(`berth: warning: ${formatErrorLine(err)}\n`),
+        );
+      }
       return ended.exitCode ?? RUN_FAILED;
     });
   },
@@ -153,17 +174,23 @@ async function followToExit(
 ): Promise<ContainerStatus> {
   let stopping: Promise<unknown> | undefined;
   const onAbort = () => {
-    ctx.setStopTimeout?.(graceSeconds * 1000 + STOP_MARGIN_MS);
-    stopping = stopContainer(rt, record.id, graceSeconds).catch((err: unknown) => err);
+    // A stop that fails is said at once; the output goes on until the container ends or berth leaves.
+    stopping = stopContainer(rt, record.id, graceSeconds).catch((err: unknown) =>
+      ctx.stderr.write(`berth: ${formatErrorLine(err)}\n`),
+    );
   };
   if (ctx.signal.aborted) onAbort();
   else ctx.signal.addEventListener('abort', onAbort, { once: true });
+  // `container run … | head -1`: the reader gone is an interrupt too (--rm still removes it).
+  ctx.whenOutputCloses?.(() => {
+    ctx.signal.removeEventListener('abort', onAbort);
+    if (!stopping) onAbort();
+  });
   try {
     await printRecordLogs(ctx, rt, record, { follow: true, timestamps: false, untilExit: true });
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
+    await stopping; // never left running under a helper about to stop
   }
-  const failed = await stopping;
-  if (failed instanceof Error) throw failed;
   return containerStatus(rt, record);
 }
