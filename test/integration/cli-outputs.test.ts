@@ -39,7 +39,7 @@ describe.skipIf(skip)('CLI output as the README describes it', () => {
 
   it('berth --help lists every command of the README, and each COMMAND --help its flags', async () => {
     const commands = await readmeCommands();
-    expect(commands.length).toBe(26);
+    expect(commands.length).toBe(27);
     const help = await berth('--help');
     expect(help.code).toBe(0);
     const listed = help.stdout
