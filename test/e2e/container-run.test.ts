@@ -2,14 +2,15 @@
 // image from a loopback registry: the container's output on berth's stdout and stderr as it is
 // written, berth's exit code the container's, --rm leaving nothing, --detach, an interrupt that
 // stops the container and waits for its last words, and refusals that create nothing.
-// After every test, no mount, netns, runc state or monitor of ours is left.
-import { execFileSync, spawn } from 'node:child_process';
+// After every test, no mount, netns, runc state, monitor or cgroup of ours is left (helpers/leaks.ts).
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runBerth, testEnv, withTestConfig } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { containerIdsOnDisk, findLeaks } from '../helpers/leaks.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -55,17 +56,21 @@ describe.skipIf(skip)('container run', () => {
     await layout?.cleanup();
     await rm(work, { recursive: true, force: true });
   });
+  const seenIds = new Set<string>();
   afterEach(async () => {
+    for (const id of containerIdsOnDisk(root, state)) seenIds.add(id);
     for (const name of await names()) await berth('container', 'rm', '--force', name);
-    const mounts = execFileSync('findmnt', ['-rn', '-o', 'TARGET']).toString().split('\n');
-    expect(mounts.filter((m) => m.startsWith(root) || m.startsWith(state))).toEqual([]);
+    // No mount, netns, runc container, conmon or cgroup of ours left behind.
+    expect(findLeaks({ work, root, state, pods: [], seenIds })).toEqual([]);
     expect(await readdir(join(state, 'netns')).catch(() => [])).toEqual([]);
-    expect(
-      execFileSync('runc', ['--root', join(state, 'runc'), 'list', '-q'])
-        .toString()
-        .trim(),
-    ).toBe('');
   });
+  /** `container run ARGS` as a child whose output the test reads as it comes; `group`: its own process group. */
+  const spawnRun = (args: string[], group = false) =>
+    spawn(
+      process.execPath,
+      [CLI, ...withTestConfig(['--root', root, '--state', state, 'container', 'run', ...args])],
+      { env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: group },
+    );
 
   it("prints the container's stdout and stderr, exits with its code, and --rm leaves nothing", async () => {
     const name = `r${++n}`;
@@ -94,15 +99,8 @@ describe.skipIf(skip)('container run', () => {
 
   it('a reader of its output that goes away (| head -1) stops it, and --rm removes it', async () => {
     const name = `r${++n}`;
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        ...withTestConfig(['--root', root, '--state', state, 'container', 'run', '--rm', image, name, '--']),
-        ...['sh', '-c', "trap 'exit 3' TERM; while :; do echo y; sleep 0.05 & wait $!; done"],
-      ],
-      { env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const script = "trap 'exit 3' TERM; while :; do echo y; sleep 0.05 & wait $!; done";
+    const child = spawnRun(['--rm', image, name, '--', 'sh', '-c', script]);
     const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     child.stdout.destroy(); // as head does after its line
@@ -141,28 +139,7 @@ describe.skipIf(skip)('container run', () => {
     const script = "trap 'echo bye; exit 7' TERM; echo ready; while :; do sleep 0.1 & wait $!; done";
     // Its own process group, signalled as a whole: what a terminal's ^C does (the CLI, and whatever
     // it started in the group).
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        ...withTestConfig([
-          '--root',
-          root,
-          '--state',
-          state,
-          'container',
-          'run',
-          '--rm',
-          image,
-          name,
-          '--',
-          'sh',
-          '-c',
-          script,
-        ]),
-      ],
-      { env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-    );
+    const child = spawnRun(['--rm', image, name, '--', 'sh', '-c', script], true);
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
