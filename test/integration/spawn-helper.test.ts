@@ -204,6 +204,9 @@ describe.skipIf(skip)('spawn helper', () => {
       const h = new SpawnHelper(stuck, 300);
       helpers.push(h);
       const pid = h.pid();
+      // Answering first: its interpreter's start (a pyenv shim on PATH: 340 ms, more under load) is
+      // not the silence this test is about.
+      expect((await h.run({ argv: ['echo'], timeoutMs: 10_000 })).stdout).toBe('ok');
       const lost = h.run({ argv: ['stuck'], timeoutMs: 100 }).catch((e: unknown) => e);
       // Answers keep coming past the stuck request's deadline.
       for (let i = 0; i < 6; i++) {
