@@ -19,6 +19,12 @@ export const containerStart: Command = {
   },
 };
 
+/** `--time S`: seconds between the stop signal and SIGKILL (10 when not given). */
+export function graceSeconds(value: unknown): number {
+  if (typeof value !== 'string') return 10;
+  return value === '0' ? 0 : parseCount(value, '--time');
+}
+
 export const containerStop: Command = {
   path: ['container', 'stop'],
   summary: "Stop a container: its image's StopSignal, then SIGKILL after the grace period",
@@ -27,9 +33,11 @@ export const containerStop: Command = {
   flags: [['-t, --time S', 'seconds to wait before SIGKILL (default 10)']],
   args: [1, 1],
   async run(ctx, { positionals, values }) {
-    const grace =
-      typeof values.time === 'string' ? (values.time === '0' ? 0 : parseCount(values.time, '--time')) : 10;
-    const status = await stopContainer(await ctx.runtime(), positionals[0] as string, grace);
+    const status = await stopContainer(
+      await ctx.runtime(),
+      positionals[0] as string,
+      graceSeconds(values.time),
+    );
     if (ctx.flags.output === 'json') ctx.stdout.write(renderJson(status));
     else ctx.stdout.write(`${status.name} ${status.state} (exit code ${status.exitCode ?? '-'})\n`);
     return 0;

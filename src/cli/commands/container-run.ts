@@ -14,12 +14,12 @@ import {
   stopContainer,
 } from '../../runtime/containers.js';
 import { createContainer } from '../../runtime/create.js';
-import { parseCount } from '../../runtime/quantity.js';
 import type { ContainerRecord } from '../../runtime/record.js';
 import { withSpawnHelper } from '../../runtime/spawn-helper-use.js';
 import type { Command, CommandContext } from '../command.js';
 import { renderJson } from '../output.js';
 import { containerCreate, settingsFromFlags } from './container-create.js';
+import { graceSeconds } from './container-lifecycle.js';
 import { printRecordLogs } from './container-logs.js';
 
 /** berth failed (or the exited container's code was never recorded): docker's and podman's 125. */
@@ -75,8 +75,7 @@ export const containerRun: Command = {
         },
       );
     }
-    const grace =
-      typeof values.time === 'string' ? (values.time === '0' ? 0 : parseCount(values.time, '--time')) : 10;
+    const grace = graceSeconds(values.time);
     const pull = pullPolicyOf(values.pull);
     // Set before any interrupt: the process leaves this long after the first one (wire-process.ts),
     // and the stop that the interrupt starts takes up to the grace period, then a SIGKILL.
