@@ -1,5 +1,6 @@
 # Sourced by scripts/bench/start for --network bridge (its variables, helpers and cleanup apply).
-# berth: container run --rm --network bridge -p, to its first line on stdout (as ctr run's); and
+# berth: container run --rm --network bridge -p, to its first line on stdout (as ctr run's), on its
+# own and then (a second round beside ctr again) with a `berth daemon` serving the same root; and
 # create (the bridge, an address and a published port are set up here) + start, to the first line
 # of output, with --network bridge -p and with --network none; then `container rm` of each.
 # ctr: `ctr run --rm --cni` with a conflist of the same plugins (bridge, host-local, portmap).
@@ -8,6 +9,12 @@ bench_bridge=bbench$((RANDOM % 1000))
 bench_subnet=10.213.$((RANDOM % 250)).0/24
 cni_made=()
 network_cleanup=network_cleanup_fn
+daemon_pid=
+early_cleanup=stop_daemon
+stop_daemon() {
+  if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null; fi
+  daemon_pid=
+}
 network_cleanup_fn() {
   # cleanup() removed berth's containers and stopped containerd; what is left is ours to remove.
   for f in "${cni_made[@]}"; do rm -rf "$f"; done
@@ -57,6 +64,15 @@ ms_now() { date +%s%N; }
 results=$work/results.tsv
 : >"$results"
 port=$((20000 + RANDOM % 20000))
+# One command each from nothing to the first line, as ctr run is (create, start, follow, remove):
+# berth's container run as KIND, then ctr's as CTR_KIND. Usage: run_beside_ctr KIND CTR_KIND NAME
+run_beside_ctr() {
+  local t
+  t=$("${TIMER[@]}" -- "${BN[@]}" container run --rm --network bridge -p "$port:80" "$image" "$3" -- echo ready)
+  printf '%s\t%s\n' "$1" "$t" >>"$results"
+  t=$("${TIMER[@]}" -- ctr --address "$work/containerd.sock" run --rm --cni "$image" "c$3" echo ready)
+  printf '%s\t%s\n' "$2" "$t" >>"$results"
+}
 for ((r = 0; r < runs; r++)); do
   for mode in none bridge; do
     extra=()
@@ -73,24 +89,34 @@ for ((r = 0; r < runs; r++)); do
     t1=$(ms_now)
     printf 'rm-%s\t%s\n' "$mode" "$(node -p "($t1 - $t0) / 1e6")" >>"$results"
   done
-  # One command from nothing to the first line, as ctr run is: create, start, follow, remove.
-  t=$("${TIMER[@]}" -- "${BN[@]}" container run --rm --network bridge -p "$port:80" "$image" "r$r" -- echo ready)
-  printf 'berth-run\t%s\n' "$t" >>"$results"
-  t=$("${TIMER[@]}" -- ctr --address "$work/containerd.sock" run --rm --cni "$image" "c$r" echo ready)
-  printf 'ctr-cni\t%s\n' "$t" >>"$results"
+  run_beside_ctr berth-run ctr-cni "r$r"
   log "run $((r + 1))/$runs done"
 done
+
+# The same command with a daemon serving this root and config: it creates and starts (as containerd
+# does for ctr); beside ctr again, in the same minutes.
+mkdir -p "$work/manifests"
+"${BN[@]}" daemon --manifests "$work/manifests" >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+for ((i = 0; i < 100; i++)); do grep -q serving "$work/daemon.log" && break; sleep 0.1; done
+grep -q serving "$work/daemon.log" || { cat "$work/daemon.log" >&2; exit 1; }
+for ((r = 0; r < runs; r++)); do
+  run_beside_ctr berth-daemon ctr-cni-daemon-round "d$r"
+  log "daemon run $((r + 1))/$runs done"
+done
+stop_daemon
 
 node - "$results" "$output" <<'NODE'
 const [file, output] = process.argv.slice(2);
 const rows = require('node:fs').readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split('\t'));
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-const kinds = ['berth-none', 'berth-bridge', 'berth-run', 'ctr-cni', 'rm-none', 'rm-bridge'];
+const kinds = ['berth-none', 'berth-bridge', 'berth-run', 'berth-daemon', 'ctr-cni', 'ctr-cni-daemon-round', 'rm-none', 'rm-bridge'];
 const ms = Object.fromEntries(kinds.map((k) => [k, median(rows.filter((r) => r[0] === k).map((r) => Number(r[1])))]));
 const result = {
   medianMs: ms,
   bridgeAddsMs: ms['berth-bridge'] - ms['berth-none'],
   berthVsCtrCni: ms['berth-run'] / ms['ctr-cni'],
+  daemonVsCtrCni: ms['berth-daemon'] / ms['ctr-cni-daemon-round'],
   createStartVsCtrCni: ms['berth-bridge'] / ms['ctr-cni'],
   removalAddsMs: ms['rm-bridge'] - ms['rm-none'],
   runs: rows.filter((r) => r[0] === 'ctr-cni').length,
@@ -100,7 +126,8 @@ console.log(`to first output, and removal; median of ${result.runs} (ms)\n`);
 console.log('| berth container run --rm --network bridge -p | ctr run --rm --cni | berth / ctr |');
 console.log('|---|---|---|');
 const f = (x) => x.toFixed(0);
-console.log(`| ${f(ms['berth-run'])} | ${f(ms['ctr-cni'])} | ${result.berthVsCtrCni.toFixed(2)}× |\n`);
+console.log(`| alone: ${f(ms['berth-run'])} | ${f(ms['ctr-cni'])} | ${result.berthVsCtrCni.toFixed(2)}× |`);
+console.log(`| a daemon serving its root: ${f(ms['berth-daemon'])} | ${f(ms['ctr-cni-daemon-round'])} | ${result.daemonVsCtrCni.toFixed(2)}× |\n`);
 console.log('| create + start --network none | create + start --network bridge -p | bridge adds | create + start / ctr | rm none | rm bridge | rm adds |');
 console.log('|---|---|---|---|---|---|---|');
 console.log(`| ${f(ms['berth-none'])} | ${f(ms['berth-bridge'])} | ${f(result.bridgeAddsMs)} | ${result.createStartVsCtrCni.toFixed(2)}× | ${f(ms['rm-none'])} | ${f(ms['rm-bridge'])} | ${f(result.removalAddsMs)} |`);

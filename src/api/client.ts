@@ -3,6 +3,7 @@
 // an error the daemon reports comes back as the same coded error; silence past the timeout is one.
 import { join } from 'node:path';
 import { BerthError, type ErrorKind, errnoCode } from '../lib/errors.js';
+import { exchange, parseResponse } from './exchange.js';
 
 export const socketPath = (state: string) => join(state, 'berth.sock');
 
@@ -18,58 +19,57 @@ export function daemonRunning(socketPath: string, pid?: number): BerthError {
 
 const NO_DAEMON = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK']);
 
+const NOT_JSON = Symbol('not JSON');
+
+function jsonOf(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return NOT_JSON;
+  }
+}
+
 export async function callDaemon<T>(
   socketPath: string,
   method: 'GET' | 'POST',
   path: string,
   timeoutMs = 10_000,
+  body?: unknown,
 ): Promise<T | undefined> {
-  // Loaded on use: an ESM import of node:http also loads Node's undici (~20 ms on every command).
-  const { request } = await import('node:http');
-  return new Promise((resolve, reject) => {
-    const req = request({ socketPath, method, path, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-          if (res.statusCode === 200) return resolve(body as T);
-          const e = body.error ?? {};
-          reject(
-            new BerthError(
-              String(e.code ?? 'ERR_API'),
-              (e.kind ?? 'internal') as ErrorKind,
-              String(e.message ?? `HTTP ${res.statusCode}`),
-              e.hint ? { hint: String(e.hint) } : {},
-            ),
-          );
-        } catch (err) {
-          reject(
-            new BerthError('ERR_API', 'internal', `the daemon answered ${path} with no JSON`, { cause: err }),
-          );
-        }
-      });
-    });
-    req.on('timeout', () =>
-      req.destroy(
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  let bytes: Buffer;
+  try {
+    bytes = await exchange({
+      socketPath,
+      method,
+      path,
+      text,
+      timeoutMs,
+      onTimeout: () =>
         new BerthError(
           'ERR_DAEMON_TIMEOUT',
           'unavailable',
           `the daemon at ${socketPath} did not answer ${path} in ${timeoutMs / 1000} s`,
         ),
-      ),
-    );
-    req.on('error', (err) => {
-      if (err instanceof BerthError) return reject(err);
-      if (NO_DAEMON.has(errnoCode(err) ?? '')) resolve(undefined);
-      else
-        reject(
-          new BerthError('ERR_API', 'unavailable', `daemon socket ${socketPath}: ${err.message}`, {
-            cause: err,
-          }),
-        );
     });
-    req.end();
-  });
+  } catch (err) {
+    if (err instanceof BerthError) throw err;
+    if (NO_DAEMON.has(errnoCode(err) ?? '')) return undefined;
+    throw new BerthError('ERR_API', 'unavailable', `daemon socket ${socketPath}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const res = parseResponse(bytes);
+  const answer = res ? jsonOf(res.body) : NOT_JSON;
+  if (!res || answer === NOT_JSON) {
+    throw new BerthError('ERR_API', 'internal', `the daemon answered ${path} with no JSON`);
+  }
+  if (res.status === 200) return answer as T;
+  const e = ((answer as { error?: Record<string, unknown> } | null)?.error ?? {}) as Record<string, unknown>;
+  throw new BerthError(
+    String(e.code ?? 'ERR_API'),
+    (e.kind ?? 'internal') as ErrorKind,
+    String(e.message ?? `HTTP ${res.status}`),
+    e.hint ? { hint: String(e.hint) } : {},
+  );
 }

@@ -6,7 +6,7 @@ export interface ApiLimits {
   maxHeaderBytes: number;
   /** Request target length: beyond it, 414. */
   maxUrlBytes: number;
-  /** No route reads a body: beyond this, 413 and the connection is closed. */
+  /** A request body (JSON, read by the routes that take one): beyond this, 413 and the connection is closed. */
   maxBodyBytes: number;
   /** Time to receive the headers (a slowloris never finishes them): 408 and closed. */
   headersTimeoutMs: number;

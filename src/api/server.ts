@@ -14,6 +14,11 @@ import { sendSpecial } from './responses.js';
 export interface RouteRequest {
   /** The request target's parameters (`?since=10m`). */
   query: URLSearchParams;
+  /**
+   * The request body as JSON (undefined when empty). Read whole before the route runs, within
+   * `maxBodyBytes`; bad JSON is a 400 (ERR_API_BAD_BODY) raised here, for the routes that read it.
+   */
+  body(): unknown;
   /** Aborts when the client goes (a stream's end). */
   signal: AbortSignal;
 }
@@ -57,10 +62,11 @@ function sendError(res: ServerResponse, err: unknown, status?: number, close = f
 }
 
 /**
- * Read and drop the body no route uses, before the route runs, so a request is answered once and
- * deterministically. False (answered 413, connection closed) past `max` bytes, declared or sent.
+ * Read the whole body before the route runs, so a request is answered once and deterministically.
+ * Undefined (answered 413, connection closed) past `max` bytes, declared or sent, or when the
+ * client went mid-body.
  */
-function drainBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<boolean> {
+function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<Buffer | undefined> {
   const tooLarge = () => {
     const msg = `request body over ${max} bytes`;
     sendError(res, new BerthError('ERR_API_BODY_TOO_LARGE', 'limit', msg), 413, true);
@@ -68,26 +74,41 @@ function drainBody(req: IncomingMessage, res: ServerResponse, max: number): Prom
   };
   if (Number(req.headers['content-length'] ?? 0) > max) {
     tooLarge();
-    return Promise.resolve(false);
+    return Promise.resolve(undefined);
   }
   return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
     let seen = 0;
     req.on('data', (chunk: Buffer) => {
       seen += chunk.length;
-      if (seen > max && !res.headersSent) {
+      if (seen <= max) chunks.push(chunk);
+      else if (!res.headersSent) {
         tooLarge();
-        resolve(false);
+        resolve(undefined);
       }
     });
-    req.on('end', () => resolve(seen <= max));
+    req.on('end', () => resolve(seen <= max ? Buffer.concat(chunks) : undefined));
     // A client gone mid-body is not the daemon's error; requestTimeout bounds one that stalls.
-    req.on('error', () => resolve(false));
-    req.on('close', () => resolve(false));
+    req.on('error', () => resolve(undefined));
+    req.on('close', () => resolve(undefined));
   });
 }
 
+/** The body as JSON, parsed when a route asks: empty is undefined, anything else not JSON a 400. */
+function jsonBody(bytes: Buffer): () => unknown {
+  return () => {
+    if (bytes.length === 0) return undefined;
+    try {
+      return JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw new BerthError('ERR_API_BAD_BODY', 'invalid', 'the request body is not JSON');
+    }
+  };
+}
+
 async function handle(routes: Routes, limits: ApiLimits, req: IncomingMessage, res: ServerResponse) {
-  if (!(await drainBody(req, res, limits.maxBodyBytes))) return;
+  const bytes = await readBody(req, res, limits.maxBodyBytes);
+  if (!bytes) return;
   const target = req.url ?? '/';
   if (Buffer.byteLength(target) > limits.maxUrlBytes) {
     const msg = `request target over ${limits.maxUrlBytes} bytes`;
@@ -106,7 +127,7 @@ async function handle(routes: Routes, limits: ApiLimits, req: IncomingMessage, r
   res.on('close', () => gone.abort());
   const q = target.indexOf('?');
   const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
-  const body = await route({ query, signal: gone.signal });
+  const body = await route({ query, body: jsonBody(bytes), signal: gone.signal });
   if (!(await sendSpecial(res, body, gone.signal))) send(res, 200, body);
 }
 

@@ -9,6 +9,7 @@ import { loadSchema } from '../lib/schemas.js';
 import { parseYamlWithSchema } from '../lib/yaml-validate.js';
 import { checkNetworkSettings, DEFAULT_NETWORK, type NetworkSettings } from '../network/settings.js';
 import { type IdPool, idPoolOf } from '../runtime/id-range.js';
+import { DEFAULT_AUTH_FILE, DEFAULT_CONFIG_PATH } from './paths.js';
 import {
   DEFAULT_REGISTRY_KEY,
   normalizeRegistries,
@@ -16,8 +17,7 @@ import {
   type RegistryConfig,
 } from './registries.js';
 
-export const DEFAULT_CONFIG_PATH = '/etc/berth/config.yaml';
-export const DEFAULT_AUTH_FILE = '/etc/berth/auth.json';
+export { DEFAULT_AUTH_FILE, DEFAULT_CONFIG_PATH };
 
 export interface HostConfig {
   /** Registries that may be spoken to over plain HTTP (beyond loopback). */

@@ -58,8 +58,10 @@ export interface DaemonOptions {
   onError?(err: unknown): void;
   /** Where events are recorded, and streamed from (`GET /v1/events`); none when absent. */
   events?: EventRing;
-  /** More routes to serve (`GET /metrics`). */
+  /** More routes to serve (`GET /metrics`, the container routes). */
   routes?: Routes;
+  /** What this daemon serves beyond its manifests, in `GET /v1/status` (`root`, `config`). */
+  serves?: Record<string, string>;
   /** Hands out what asks for a pass now (the import directory's watcher: an image arrived). */
   onTrigger?(trigger: () => void): void;
 }
@@ -109,6 +111,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
       'GET /v1/status': async () => ({
         pid: process.pid,
         manifests: dir,
+        ...o.serves,
         startedAt,
         lastPass: lastPass ?? null,
       }),

@@ -34,12 +34,16 @@ export function helperPython(path = process.env.PATH ?? ''): string | undefined 
     .find(isProgram);
 }
 
-/** `fn` with every tool started through a helper of its own, stopped after; as is when one is in use or there is no python. */
-export async function withSpawnHelper<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * `fn` with every tool started through a helper of its own, stopped after; as is when one is in use
+ * or there is no python. The helper starts now (beside what comes before the first tool), or at
+ * the first tool when `startNow` is false.
+ */
+export async function withSpawnHelper<T>(fn: () => Promise<T>, startNow = true): Promise<T> {
   const python = spawnHelperInUse() ? undefined : helperPython();
   if (!python) return fn();
   const helper = new SpawnHelper(python);
-  helper.pid(); // started now, beside what comes before the first tool
+  if (startNow) helper.pid();
   useSpawnHelper(helper);
   try {
     return await fn();

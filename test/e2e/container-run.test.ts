@@ -2,13 +2,17 @@
 // image from a loopback registry: the container's output on berth's stdout and stderr as it is
 // written, berth's exit code the container's, --rm leaving nothing, --detach, an interrupt that
 // stops the container and waits for its last words, and refusals that create nothing.
+// Each test runs twice: with no daemon (the command does it all) and with a daemon serving the same
+// root (it creates and starts the container through the API; the command prints, stops, removes).
 // After every test, no mount, netns, runc state, monitor or cgroup of ours is left (helpers/leaks.ts).
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, runBerth, testEnv, withTestConfig } from '../helpers/cli.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { callDaemon } from '../../src/api/client.js';
+import { CLI, runBerth, testConfigFile, testEnv, withTestConfig } from '../helpers/cli.js';
+import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { containerIdsOnDisk, findLeaks } from '../helpers/leaks.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -18,190 +22,272 @@ const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umo
   root: true,
 });
 
-describe.skipIf(skip)('container run', () => {
-  let registry: TestRegistry;
-  let layout: Layout;
-  let work: string;
-  let image: string;
-  let root: string;
-  let state: string;
-  let n = 0;
-  const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
-  const names = async () =>
-    (
-      JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{ name: string }>
-    ).map((c) => c.name);
-  const status = async (name: string) => {
-    const all = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<
-      Record<string, unknown>
-    >;
-    return all.find((c) => c.name === name);
-  };
+describe.skipIf(skip).each([{ via: 'local' }, { via: 'daemon' }] as const)(
+  'container run ($via)',
+  ({ via }) => {
+    let registry: TestRegistry;
+    let daemon: TestDaemon | undefined;
+    let layout: Layout;
+    let work: string;
+    let image: string;
+    let root: string;
+    let state: string;
+    let n = 0;
+    const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+    const names = async () =>
+      (
+        JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout || '[]') as Array<{ name: string }>
+      ).map((c) => c.name);
+    const status = async (name: string) => {
+      const all = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<
+        Record<string, unknown>
+      >;
+      return all.find((c) => c.name === name);
+    };
 
-  beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-e2e-run-'));
-    registry = await startRegistry();
-    layout = await createLayout();
-    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
-    image = `${registry.host}/test/busybox:1`;
-    await pushImage(layout, 'busybox', image);
-    const t = await mkdtemp(join(work, 't-'));
-    root = join(t, 'root');
-    state = join(t, 'state');
-    const pulled = await berth('image', 'pull', image);
-    expect(pulled.code).toBe(0);
-  }, 180_000);
-  afterAll(async () => {
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
-  });
-  const seenIds = new Set<string>();
-  afterEach(async () => {
-    for (const id of containerIdsOnDisk(root, state)) seenIds.add(id);
-    for (const name of await names()) await berth('container', 'rm', '--force', name);
-    // No mount, netns, runc container, conmon or cgroup of ours left behind.
-    expect(findLeaks({ work, root, state, pods: [], seenIds })).toEqual([]);
-    expect(await readdir(join(state, 'netns')).catch(() => [])).toEqual([]);
-  });
-  /** `container run ARGS` as a child whose output the test reads as it comes; `group`: its own process group. */
-  const spawnRun = (args: string[], group = false) =>
-    spawn(
-      process.execPath,
-      [CLI, ...withTestConfig(['--root', root, '--state', state, 'container', 'run', ...args])],
-      { env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: group },
-    );
-
-  it("prints the container's stdout and stderr, exits with its code, and --rm leaves nothing", async () => {
-    const name = `r${++n}`;
-    const res = await berth(
-      'container',
-      'run',
-      '--rm',
-      image,
-      name,
-      '--',
-      'sh',
-      '-c',
-      'echo out; echo err >&2; exit 3',
-    );
-    expect(res).toMatchObject({ code: 3, stdout: 'out\n', stderr: 'err\n' });
-    expect(await names()).toEqual([]);
-    expect(await readdir(join(root, 'containers'))).toEqual([]);
-  });
-
-  it('prints the last words a container writes without a newline, each stream on its own', async () => {
-    const name = `r${++n}`;
-    const script = "printf 'Enter: '; echo err >&2; printf hello";
-    const res = await berth('container', 'run', '--rm', image, name, '--', 'sh', '-c', script);
-    expect(res).toMatchObject({ code: 0, stdout: 'Enter: hello', stderr: 'err\n' });
-  });
-
-  it('a reader of its output that goes away (| head -1) stops it, and --rm removes it', async () => {
-    const name = `r${++n}`;
-    const script = "trap 'exit 3' TERM; while :; do echo y; sleep 0.05 & wait $!; done";
-    const child = spawnRun(['--rm', image, name, '--', 'sh', '-c', script]);
-    const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-    child.stdout.destroy(); // as head does after its line
-    expect(await ended).toBe(3); // its shell's TERM trap: the stop signal came
-    expect(await names()).toEqual([]);
-  });
-
-  it('keeps an exited container without --rm, with its code in ls and its log', async () => {
-    const name = `r${++n}`;
-    const res = await berth('container', 'run', image, name, '--', 'sh', '-c', 'echo kept; exit 0');
-    expect(res).toMatchObject({ code: 0, stdout: 'kept\n', stderr: '' });
-    expect(await status(name)).toMatchObject({ state: 'exited', exitCode: 0 });
-    expect((await berth('container', 'logs', name)).stdout).toBe('kept\n');
-  });
-
-  it('prints every line of a burst written just before the exit', async () => {
-    const name = `r${++n}`;
-    const res = await berth('container', 'run', '--rm', image, name, '--', 'sh', '-c', 'seq 1 20000');
-    expect(res.code).toBe(0);
-    const lines = res.stdout.trimEnd().split('\n');
-    expect(lines.length).toBe(20000);
-    expect(lines.at(-1)).toBe('20000');
-  });
-
-  it('--detach leaves it running and prints its name and id', async () => {
-    const name = `r${++n}`;
-    const res = await berth('container', 'run', '-d', image, name, '--', 'sh', '-c', 'echo up; sleep 60');
-    expect(res.code).toBe(0);
-    const s = await status(name);
-    expect(s).toMatchObject({ state: 'running' });
-    expect(res.stdout).toBe(`${name} ${s?.id}\n`);
-  });
-
-  it('an interrupt stops the container with its stop signal and prints its last words; --rm then removes it', async () => {
-    const name = `r${++n}`;
-    const script = "trap 'echo bye; exit 7' TERM; echo ready; while :; do sleep 0.1 & wait $!; done";
-    // Its own process group, signalled as a whole: what a terminal's ^C does (the CLI, and whatever
-    // it started in the group).
-    const child = spawnRun(['--rm', image, name, '--', 'sh', '-c', script], true);
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
+    beforeAll(async () => {
+      work = await mkdtemp(join(tmpdir(), 'berth-e2e-run-'));
+      registry = await startRegistry();
+      layout = await createLayout();
+      await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+      image = `${registry.host}/test/busybox:1`;
+      await pushImage(layout, 'busybox', image);
+      const t = await mkdtemp(join(work, 't-'));
+      root = join(t, 'root');
+      state = join(t, 'state');
+      const pulled = await berth('image', 'pull', image);
+      expect(pulled.code).toBe(0);
+      if (via === 'daemon')
+        daemon = await startDaemon({ root, state, manifests: await mkdtemp(join(t, 'm-')) });
+    }, 180_000);
+    afterAll(async () => {
+      await daemon?.stop();
+      await registry?.stop();
+      await layout?.cleanup();
+      await rm(work, { recursive: true, force: true });
     });
-    let stdout = '';
-    const ready = new Promise<void>((resolve) =>
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString();
-        if (stdout.includes('ready\n')) resolve();
-      }),
-    );
-    const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    await ready;
-    process.kill(-(child.pid as number), 'SIGINT');
-    expect(await ended).toBe(7);
-    expect([stdout, stderr]).toEqual(['ready\nbye\n', '']);
-    expect(await names()).toEqual([]);
-  });
+    const seenIds = new Set<string>();
+    afterEach(async () => {
+      for (const id of containerIdsOnDisk(root, state)) seenIds.add(id);
+      for (const name of await names()) await berth('container', 'rm', '--force', name);
+      // No mount, netns, runc container, conmon or cgroup of ours left behind.
+      expect(findLeaks({ work, root, state, pods: [], seenIds })).toEqual([]);
+      expect(await readdir(join(state, 'netns')).catch(() => [])).toEqual([]);
+    });
+    /** What the daemon recorded doing for container `name` through the API (nothing without a daemon). */
+    const apiEvents = async (name: string, cli = berth) => {
+      const res = await cli(
+        'events',
+        '--until',
+        new Date().toISOString(),
+        '--filter',
+        `object=${name}`,
+        '-o',
+        'json',
+      );
+      return res.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { reason: string; attributes?: { via?: string } })
+        .filter((e) => e.attributes?.via === 'api')
+        .map((e) => e.reason);
+    };
+    /** `container run ARGS` as a child whose output the test reads as it comes; `group`: its own process group. */
+    const spawnRun = (args: string[], group = false) =>
+      spawn(
+        process.execPath,
+        [CLI, ...withTestConfig(['--root', root, '--state', state, 'container', 'run', ...args])],
+        { env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: group },
+      );
 
-  it('pulls an image the store lacks (--pull missing, the default), and never with --pull never', async () => {
-    const t = await mkdtemp(join(work, 'fresh-'));
-    const fresh = (...args: string[]) =>
-      runBerth(['--root', join(t, 'root'), '--state', join(t, 'state'), ...args]);
-    const never = await fresh(
-      'container',
-      'run',
-      '--rm',
-      '--pull',
-      'never',
-      image,
-      `r${++n}`,
-      '--',
-      'echo',
-      'no',
-    );
-    expect(never).toMatchObject({ code: 125, stdout: '' });
-    expect(never.stderr).toMatch(/ERR_IMAGE_NOT_FOUND/);
-    const bad = await fresh('container', 'run', '--pull', 'sometimes', image, `r${++n}`, '--', 'true');
-    expect([bad.code, bad.stderr]).toEqual([
-      125,
-      'berth: ERR_USAGE: --pull must be missing, always or never, not "sometimes"\n',
-    ]);
-    const pulled = await fresh('container', 'run', '--rm', image, `r${++n}`, '--', 'echo', 'pulled');
-    expect(pulled).toMatchObject({ code: 0, stdout: 'pulled\n', stderr: '' });
-    const listed = JSON.parse((await fresh('image', 'ls', '-o', 'json')).stdout) as Array<{ name: string }>;
-    expect(listed.map((i) => i.name)).toEqual([image]);
-    expect(JSON.parse((await fresh('container', 'ls', '-o', 'json')).stdout)).toEqual([]);
-    await rm(t, { recursive: true, force: true });
-  });
+    it("prints the container's stdout and stderr, exits with its code, and --rm leaves nothing", async () => {
+      const name = `r${++n}`;
+      const res = await berth(
+        'container',
+        'run',
+        '--rm',
+        image,
+        name,
+        '--',
+        'sh',
+        '-c',
+        'echo out; echo err >&2; exit 3',
+      );
+      expect(res).toMatchObject({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+      expect(await apiEvents(name)).toEqual(via === 'daemon' ? ['Created', 'Started'] : []);
+      expect(await names()).toEqual([]);
+      expect(await readdir(join(root, 'containers'))).toEqual([]);
+    });
 
-  it('refuses --rm with --detach, a taken name and a missing command, creating nothing and touching nothing', async () => {
-    const both = await berth('container', 'run', '--rm', '-d', image, `r${++n}`, '--', 'true');
-    expect(both.code).toBe(125); // berth's own failures are 125, out of the container's range
-    expect(both.stderr).toMatch(/--rm and --detach/);
-    const kept = `r${++n}`;
-    expect((await berth('container', 'run', '-d', image, kept, '--', 'sleep', '60')).code).toBe(0);
-    const taken = await berth('container', 'run', '--rm', image, kept, '--', 'true');
-    expect(taken).toMatchObject({ code: 125, stderr: expect.stringMatching(/ERR_NAME_TAKEN/) });
-    expect(await status(kept)).toMatchObject({ state: 'running' });
-    const missing = await berth('container', 'run', '--rm', image, `r${++n}`, '--', '/no/such/command');
-    expect(missing.stderr).toMatch(/ERR_COMMAND_NOT_FOUND/);
-    expect(missing.code).toBe(127);
-    expect(await names()).toEqual([kept]);
-  });
-});
+    it('prints the last words a container writes without a newline, each stream on its own', async () => {
+      const name = `r${++n}`;
+      const script = "printf 'Enter: '; echo err >&2; printf hello";
+      const res = await berth('container', 'run', '--rm', image, name, '--', 'sh', '-c', script);
+      expect(res).toMatchObject({ code: 0, stdout: 'Enter: hello', stderr: 'err\n' });
+    });
+
+    it('a reader of its output that goes away (| head -1) stops it, and --rm removes it', async () => {
+      const name = `r${++n}`;
+      const script = "trap 'exit 3' TERM; while :; do echo y; sleep 0.05 & wait $!; done";
+      const child = spawnRun(['--rm', image, name, '--', 'sh', '-c', script]);
+      const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      child.stdout.destroy(); // as head does after its line
+      expect(await ended).toBe(3); // its shell's TERM trap: the stop signal came
+      expect(await names()).toEqual([]);
+    });
+
+    it('keeps an exited container without --rm, with its code in ls and its log', async () => {
+      const name = `r${++n}`;
+      const res = await berth('container', 'run', image, name, '--', 'sh', '-c', 'echo kept; exit 0');
+      expect(res).toMatchObject({ code: 0, stdout: 'kept\n', stderr: '' });
+      expect(await status(name)).toMatchObject({ state: 'exited', exitCode: 0 });
+      expect((await berth('container', 'logs', name)).stdout).toBe('kept\n');
+    });
+
+    it('prints every line of a burst written just before the exit', async () => {
+      const name = `r${++n}`;
+      const res = await berth('container', 'run', '--rm', image, name, '--', 'sh', '-c', 'seq 1 20000');
+      expect(res.code).toBe(0);
+      const lines = res.stdout.trimEnd().split('\n');
+      expect(lines.length).toBe(20000);
+      expect(lines.at(-1)).toBe('20000');
+    });
+
+    it('--detach leaves it running and prints its name and id', async () => {
+      const name = `r${++n}`;
+      const res = await berth('container', 'run', '-d', image, name, '--', 'sh', '-c', 'echo up; sleep 60');
+      expect(res.code).toBe(0);
+      const s = await status(name);
+      expect(s).toMatchObject({ state: 'running' });
+      expect(res.stdout).toBe(`${name} ${s?.id}\n`);
+    });
+
+    it('an interrupt stops the container with its stop signal and prints its last words; --rm then removes it', async () => {
+      const name = `r${++n}`;
+      const script = "trap 'echo bye; exit 7' TERM; echo ready; while :; do sleep 0.1 & wait $!; done";
+      // Its own process group, signalled as a whole: what a terminal's ^C does (the CLI, and whatever
+      // it started in the group).
+      const child = spawnRun(['--rm', image, name, '--', 'sh', '-c', script], true);
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      let stdout = '';
+      const ready = new Promise<void>((resolve) =>
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          if (stdout.includes('ready\n')) resolve();
+        }),
+      );
+      const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      await ready;
+      process.kill(-(child.pid as number), 'SIGINT');
+      expect(await ended).toBe(7);
+      expect([stdout, stderr]).toEqual(['ready\nbye\n', '']);
+      expect(await names()).toEqual([]);
+    });
+
+    it('pulls an image the store lacks (--pull missing, the default), and never with --pull never', async () => {
+      const t = await mkdtemp(join(work, 'fresh-'));
+      const fresh = (...args: string[]) =>
+        runBerth(['--root', join(t, 'root'), '--state', join(t, 'state'), ...args]);
+      // With a daemon, the daemon answers that it lacks the image, and the command pulls it.
+      const freshDaemon =
+        via === 'daemon'
+          ? await startDaemon({
+              root: join(t, 'root'),
+              state: join(t, 'state'),
+              manifests: await mkdtemp(join(t, 'm-')),
+            })
+          : undefined;
+      onTestFinished(async () => {
+        await freshDaemon?.stop();
+        await rm(t, { recursive: true, force: true });
+      });
+      const never = await fresh(
+        'container',
+        'run',
+        '--rm',
+        '--pull',
+        'never',
+        image,
+        `r${++n}`,
+        '--',
+        'echo',
+        'no',
+      );
+      expect(never).toMatchObject({ code: 125, stdout: '' });
+      expect(never.stderr).toMatch(/ERR_IMAGE_NOT_FOUND/);
+      const bad = await fresh('container', 'run', '--pull', 'sometimes', image, `r${++n}`, '--', 'true');
+      expect([bad.code, bad.stderr]).toEqual([
+        125,
+        'berth: ERR_USAGE: --pull must be missing, always or never, not "sometimes"\n',
+      ]);
+      const pulledName = `r${++n}`;
+      const pulled = await fresh('container', 'run', '--rm', image, pulledName, '--', 'echo', 'pulled');
+      expect(pulled).toMatchObject({ code: 0, stdout: 'pulled\n', stderr: '' });
+      expect(await apiEvents(pulledName, fresh)).toEqual(via === 'daemon' ? ['Created', 'Started'] : []);
+      const listed = JSON.parse((await fresh('image', 'ls', '-o', 'json')).stdout) as Array<{ name: string }>;
+      expect(listed.map((i) => i.name)).toEqual([image]);
+      expect(JSON.parse((await fresh('container', 'ls', '-o', 'json')).stdout)).toEqual([]);
+    });
+
+    if (via === 'daemon')
+      it('the create route refuses what container create would, and any other shape, making nothing', async () => {
+        const sock = join(state, 'berth.sock');
+        const post = (body: unknown) =>
+          callDaemon(sock, 'POST', '/v1/containers', 10_000, body).then(
+            () => 'made',
+            (err: { code: string }) => err.code,
+          );
+        expect(
+          await Promise.all([
+            post({ image, name: `r${++n}`, flags: { rm: true } }),
+            post({ image, name: `r${++n}`, flags: { publish: ['nonsense'], network: 'bridge' } }),
+            post({ image, name: `r${++n}`, flags: { volume: ['relative/path:/x'] } }),
+            post({ image, name: `r${++n}`, command: ['/no/such/command'] }),
+            post({ image: `${registry.host}/test/absent:1`, name: `r${++n}` }),
+            post([image]),
+          ]),
+        ).toEqual([
+          'ERR_API_BAD_BODY',
+          'ERR_CONTAINER_INVALID',
+          'ERR_CONTAINER_INVALID',
+          'ERR_COMMAND_NOT_FOUND',
+          'ERR_IMAGE_NOT_FOUND',
+          'ERR_API_BAD_BODY',
+        ]);
+        expect(await names()).toEqual([]);
+        expect(await callDaemon(sock, 'GET', '/v1/status')).toMatchObject({ pid: daemon?.pid });
+      });
+
+    // Registered once: the daemon of this case is the test's own.
+    if (via === 'local')
+      it('leaves alone a daemon that serves another host config, and works on the store itself', async () => {
+        const config = join(work, `other-${++n}.yaml`);
+        await copyFile(testConfigFile(), config);
+        const other = await startDaemon({ root, state, config, manifests: await mkdtemp(join(work, 'm-')) });
+        onTestFinished(() => other.stop());
+        const name = `r${++n}`;
+        const res = await berth('container', 'run', '--rm', image, name, '--', 'echo', 'here');
+        expect(res).toMatchObject({ code: 0, stdout: 'here\n', stderr: '' });
+        expect(await apiEvents(name)).toEqual([]);
+      });
+
+    it('refuses --rm with --detach, a taken name and a missing command, creating nothing and touching nothing', async () => {
+      const both = await berth('container', 'run', '--rm', '-d', image, `r${++n}`, '--', 'true');
+      expect(both.code).toBe(125); // berth's own failures are 125, out of the container's range
+      expect(both.stderr).toMatch(/--rm and --detach/);
+      const kept = `r${++n}`;
+      expect((await berth('container', 'run', '-d', image, kept, '--', 'sleep', '60')).code).toBe(0);
+      const taken = await berth('container', 'run', '--rm', image, kept, '--', 'true');
+      expect(taken).toMatchObject({ code: 125, stderr: expect.stringMatching(/ERR_NAME_TAKEN/) });
+      expect(await status(kept)).toMatchObject({ state: 'running' });
+      const missing = await berth('container', 'run', '--rm', image, `r${++n}`, '--', '/no/such/command');
+      expect(missing.stderr).toMatch(/ERR_COMMAND_NOT_FOUND/);
+      expect(missing.code).toBe(127);
+      expect(await names()).toEqual([kept]);
+    });
+  },
+);

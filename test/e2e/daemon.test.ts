@@ -4,14 +4,14 @@
 // directory; a failing pod backs off.
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
-import { runBerth, spawnBerth } from '../helpers/cli.js';
+import { runBerth, spawnBerth, testConfigFile } from '../helpers/cli.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -486,7 +486,7 @@ describe.skipIf(skip)('daemon', () => {
     expect(await stop('SIGTERM')).toBe(0);
   }, 60_000);
 
-  it('GET /v1/status is { pid, manifests, startedAt, lastPass }; POST /v1/apply is what apply -o json prints; --stats a line a pass', async () => {
+  it('GET /v1/status is { pid, manifests, root, config, startedAt, lastPass }; POST /v1/apply is what apply -o json prints; --stats a line a pass', async () => {
     const dir = join(work, 'stats');
     await mkdir(dir);
     await writeFile(join(dir, 'st.yaml'), pod('st'));
@@ -520,8 +520,21 @@ describe.skipIf(skip)('daemon', () => {
     });
     expect(Number(settled?.last[2])).toBe((settled?.lastPass.done ?? 0) + (settled?.lastPass.failed ?? 0));
     const status = await api<Record<string, unknown>>('GET', '/v1/status');
-    expect(Object.keys(status ?? {}).sort()).toEqual(['lastPass', 'manifests', 'pid', 'startedAt']);
-    expect([status?.pid, status?.manifests]).toEqual([d.pid, dir]);
+    expect(Object.keys(status ?? {}).sort()).toEqual([
+      'config',
+      'lastPass',
+      'manifests',
+      'pid',
+      'root',
+      'startedAt',
+    ]);
+    // root and config canonical (what `container run` compares its own with before it delegates).
+    expect([status?.pid, status?.manifests, status?.root, status?.config]).toEqual([
+      d.pid,
+      dir,
+      realpathSync(root),
+      realpathSync(testConfigFile()),
+    ]);
     const startedAt = Date.parse(status?.startedAt as string);
     expect(startedAt >= before - 1000 && startedAt <= Date.now()).toBe(true);
     expect(statsLines().filter((l) => !line.test(l))).toEqual([]);

@@ -159,6 +159,31 @@ describe('api socket', () => {
       }
     });
 
+    it('a route reads a JSON body; bad JSON is a 400 for it alone, and the daemon keeps serving', async () => {
+      const api = await serveApi(sock, {
+        'GET /v1/status': async () => ({ pid: 7 }),
+        'POST /v1/echo': async (req) => ({ got: req.body() ?? null }),
+      });
+      try {
+        expect(await callDaemon(sock, 'POST', '/v1/echo', 5000, { a: [1, 'x'] })).toEqual({
+          got: { a: [1, 'x'] },
+        });
+        expect(await callDaemon(sock, 'POST', '/v1/echo')).toEqual({ got: null }); // no body
+        const bad = await rawExchange(
+          'POST /v1/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 9\r\n\r\n{"a": [1,',
+        );
+        expect(statusLine(bad)).toBe('HTTP/1.1 400 Bad Request');
+        expect(bodyOf(bad).error).toEqual({
+          code: 'ERR_API_BAD_BODY',
+          kind: 'invalid',
+          message: 'the request body is not JSON',
+        });
+        expect(await callDaemon(sock, 'GET', '/v1/status')).toEqual({ pid: 7 });
+      } finally {
+        await api.close();
+      }
+    });
+
     it('a slowloris that never finishes its headers is closed while others are answered', async () => {
       const api = await serveApi(
         sock,

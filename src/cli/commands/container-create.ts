@@ -1,105 +1,14 @@
-import { parsePublish } from '../../network/ports.js';
 import { createContainer } from '../../runtime/create.js';
-import { parseTmpfs, parseVolume } from '../../runtime/mounts.js';
-import { parseBytes, parseCount, parseMilliCpus } from '../../runtime/quantity.js';
-import type { ContainerSettings } from '../../runtime/spec.js';
-import { invalid } from '../../runtime/spec.js';
 import type { Command } from '../command.js';
+import { CREATE_FLAGS, CREATE_OPTIONS, settingsFromFlags } from '../create-flags.js';
 import { renderJson } from '../output.js';
-
-const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-/** Container settings from create's flags (pure apart from the volumes directory). */
-export function settingsFromFlags(
-  name: string,
-  values: Record<string, unknown>,
-  command: string[],
-  volumesDir: string,
-): ContainerSettings {
-  const network = str(values.network) ?? 'none';
-  if (network !== 'none' && network !== 'bridge' && network !== 'host' && !/^container:.+/.test(network)) {
-    throw invalid(`--network must be bridge, none, host or container:NAME, not "${network}"`);
-  }
-  const ports = list(values.publish).map((p) => {
-    const parsed = parsePublish(p);
-    if (!parsed)
-      throw invalid(`--publish must be [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp|sctp], not "${p}"`);
-    return parsed;
-  });
-  if (ports.length > 0 && network !== 'bridge') throw invalid('--publish needs --network bridge');
-  const memory = str(values.memory);
-  const cpus = str(values.cpus);
-  const pids = str(values.pids);
-  const resources = {
-    ...(memory ? { memoryBytes: parseBytes(memory) } : {}),
-    ...(cpus ? { milliCpus: parseMilliCpus(cpus) } : {}),
-    ...(pids ? { pids: parseCount(pids, 'pids') } : {}),
-  };
-  const mounts = [
-    ...list(values.volume).map((v) => parseVolume(v, volumesDir)),
-    ...list(values.tmpfs).map(parseTmpfs),
-  ];
-  const user = str(values.user);
-  const workdir = str(values.workdir);
-  return {
-    name,
-    ...(command.length > 0 ? { command } : {}),
-    env: list(values.env),
-    ...(user ? { user } : {}),
-    ...(workdir ? { workdir } : {}),
-    readOnly: values['read-only'] === true,
-    privileged: values.privileged === true,
-    capAdd: list(values['cap-add']),
-    capDrop: list(values['cap-drop']),
-    network: network as ContainerSettings['network'] & string,
-    ...(ports.length > 0 ? { ports } : {}),
-    mounts,
-    ...(Object.keys(resources).length > 0 ? { resources } : {}),
-  };
-}
 
 export const containerCreate: Command = {
   path: ['container', 'create'],
   summary: 'Create a container from an image (not started): rootfs, config.json, conmon + runc create',
   usage: 'container create IMAGE NAME [flags] [-- CMD ARGS...]',
-  options: {
-    env: { type: 'string', short: 'e', multiple: true },
-    volume: { type: 'string', short: 'v', multiple: true },
-    tmpfs: { type: 'string', multiple: true },
-    memory: { type: 'string' },
-    cpus: { type: 'string' },
-    pids: { type: 'string' },
-    user: { type: 'string', short: 'u' },
-    workdir: { type: 'string', short: 'w' },
-    'read-only': { type: 'boolean' },
-    privileged: { type: 'boolean' },
-    'cap-add': { type: 'string', multiple: true },
-    'cap-drop': { type: 'string', multiple: true },
-    network: { type: 'string' },
-    publish: { type: 'string', short: 'p', multiple: true },
-  },
-  flags: [
-    ['-e, --env K=V', 'set an environment variable (repeatable)'],
-    ['-v, --volume SRC:DST[:ro]', 'bind a host path, or mount a named volume kept under <root>/volumes'],
-    ['--tmpfs DST', 'mount a tmpfs'],
-    ['--memory 64Mi', 'memory limit'],
-    ['--cpus 0.5', 'CPU limit in cores (or 500m)'],
-    ['--pids N', 'most processes at once'],
-    ['-u, --user USER[:GROUP]', "run as this user (a name from the image's /etc/passwd, or a uid)"],
-    ['-w, --workdir DIR', 'working directory'],
-    ['--read-only', 'mount the root filesystem read-only'],
-    [
-      '--network bridge|none|host|container:NAME',
-      "bridge: on the host's bridge network with an address, found by its name; none: a network namespace of its own with loopback up (default); host: the host's; container:NAME: that container's",
-    ],
-    [
-      '-p, --publish [IP:]HOST:CTR[/udp]',
-      'publish a port of a --network bridge container on the host (repeatable)',
-    ],
-    ['--cap-add CAP, --cap-drop CAP', 'change the default capabilities'],
-    ['--privileged', 'every capability, no seccomp, no masked paths (opt-in)'],
-  ],
+  options: CREATE_OPTIONS,
+  flags: CREATE_FLAGS,
   args: [2, 2],
   async run(ctx, { positionals, values, passthrough }) {
     const rt = await ctx.runtime();

@@ -1,9 +1,9 @@
-// container run: create + start in one process (the image pulled first when the store lacks it,
-// as docker and podman do), then (unless --detach) its output until it exits,
-// and berth exits with the container's code (its own failures: 125, or 127 for a command the image
-// lacks, as docker's and podman's); --rm removes it after. An interrupt stops the
-// container (its StopSignal, --time, then SIGKILL) and waits for its end; a second one leaves it.
-// A reader of its output that goes away (`| head -1`) stops it the same way.
+// container run: create + start (the image pulled first when the store lacks it, as docker and
+// podman do; by the daemon, warm, when one serves this root: daemon-containers.ts), then (unless
+// --detach) its output until it exits, and berth exits with the container's code (its own
+// failures: 125, or 127 for a command the image lacks, as docker's and podman's); --rm removes it
+// after. An interrupt stops the container (its StopSignal, --time, then SIGKILL) and waits for its
+// end; a second one leaves it. A reader of its output that goes away (`| head -1`) stops it too.
 import { BerthError, formatErrorLine, hasCode } from '../../lib/errors.js';
 import {
   type ContainerStatus,
@@ -13,12 +13,13 @@ import {
   startCreated,
   stopContainer,
 } from '../../runtime/containers.js';
-import { createContainer } from '../../runtime/create.js';
 import type { ContainerRecord } from '../../runtime/record.js';
 import { withSpawnHelper } from '../../runtime/spawn-helper-use.js';
 import type { Command, CommandContext } from '../command.js';
+import type { CreateRequest } from '../container-routes.js';
+import { CREATE_FLAGS, CREATE_OPTIONS, settingsFromFlags } from '../create-flags.js';
+import { daemonContainers } from '../daemon-containers.js';
 import { renderJson } from '../output.js';
-import { containerCreate, settingsFromFlags } from './container-create.js';
 import { graceSeconds } from './container-lifecycle.js';
 import { printRecordLogs } from './container-logs.js';
 
@@ -44,7 +45,7 @@ export const containerRun: Command = {
     "Create and start a container, print its output until it exits, and exit with the container's code",
   usage: 'container run IMAGE NAME [create flags] [--rm] [-d] [-t S] [--pull POLICY] [-- CMD ARGS...]',
   options: {
-    ...containerCreate.options,
+    ...CREATE_OPTIONS,
     rm: { type: 'boolean' },
     detach: { type: 'boolean', short: 'd' },
     time: { type: 'string', short: 't' },
@@ -58,7 +59,7 @@ export const containerRun: Command = {
       '--pull missing|always|never',
       'pull the image first: when it is not in the store (default), always, or never',
     ],
-    ...containerCreate.flags,
+    ...CREATE_FLAGS,
   ],
   args: [2, 2],
   failureCode: runFailureCode,
@@ -80,17 +81,24 @@ export const containerRun: Command = {
     // Set before any interrupt: the process leaves this long after the first one (wire-process.ts),
     // and the stop that the interrupt starts takes up to the grace period, then a SIGKILL.
     ctx.setStopTimeout?.(grace * 1000 + STOP_MARGIN_MS);
-    // Its tools through a spawn helper: a fork from Node costs more than the helper's (spawn-helper-use.ts).
+    const [image, name] = positionals as [string, string];
+    // A daemon serving this root creates and starts it, warm (daemon-containers.ts).
+    const daemon = await daemonContainers(ctx.flags);
+    // Its tools through a spawn helper: a fork from Node costs more than the helper's
+    // (spawn-helper-use.ts). With a daemon, what is left (a stop, --rm) is off the way to the output.
     return withSpawnHelper(async () => {
       const rt = await ctx.runtime();
-      const [image, name] = positionals as [string, string];
+      // Read here in both cases: a bad flag is said before any pull (the daemon reads them again).
       const settings = settingsFromFlags(name, values, passthrough, rt.paths.volumes);
+      const create = daemon
+        ? () => daemon.create({ image, name, flags: createFlagsOf(values), command: passthrough })
+        : async () => (await import('../../runtime/create.js')).createContainer(rt, image, settings);
       if (pull === 'always') await pullForRun(ctx, image);
-      const record = await createContainer(rt, image, settings).catch(async (err: unknown) => {
+      const record = await create().catch(async (err: unknown) => {
         const missing = hasCode(err, 'ERR_IMAGE_NOT_FOUND') || hasCode(err, 'ERR_IMAGE_NOT_UNPACKED');
         if (pull !== 'missing' || !missing) throw err;
         await pullForRun(ctx, image);
-        return createContainer(rt, image, settings);
+        return create();
       });
       // Interrupted while it was pulled or created: it never starts.
       if (ctx.signal.aborted) {
@@ -103,7 +111,7 @@ export const containerRun: Command = {
       }
       let status: ContainerStatus;
       try {
-        status = await startCreated(rt, record);
+        status = daemon ? await daemon.start(record.id) : await startCreated(rt, record);
       } catch (err) {
         if (remove) await removeContainer(rt, record.id, true).catch(() => undefined); // the start's error is the one to show
         throw err;
@@ -128,9 +136,19 @@ export const containerRun: Command = {
         );
       }
       return ended.exitCode ?? RUN_FAILED;
-    });
+    }, !daemon);
   },
 };
+
+/** The create flags among `container run`'s, as the daemon's create route takes them. */
+function createFlagsOf(values: Record<string, unknown>): CreateRequest['flags'] {
+  const flags: CreateRequest['flags'] = {};
+  for (const key of Object.keys(CREATE_OPTIONS)) {
+    const v = values[key];
+    if (typeof v === 'string' || typeof v === 'boolean' || Array.isArray(v)) flags[key] = v;
+  }
+  return flags;
+}
 
 type PullPolicy = 'missing' | 'always' | 'never';
 

@@ -18,6 +18,8 @@ import { SpawnHelper } from '../../runtime/spawn-helper.js';
 import { helperPython } from '../../runtime/spawn-helper-use.js';
 import { useSpawnHelper } from '../../runtime/tool.js';
 import type { Command } from '../command.js';
+import { containerRoutes } from '../container-routes.js';
+import { servedBy } from '../daemon-containers.js';
 import { openDaemonMetrics } from '../daemon-metrics.js';
 import { emitImageGcEvents, formatImageGc, runImageGc } from '../image-gc.js';
 import { watchImportDir } from '../import-dir.js';
@@ -147,7 +149,8 @@ export const daemonCommand: Command = {
       },
       dir,
       events,
-      routes: metrics.routes,
+      routes: { ...metrics.routes, ...containerRoutes(r.rt, events) },
+      serves: servedBy(ctx.flags),
       debounceMs: 50,
       resyncMs,
       signal: ctx.signal,

@@ -1,0 +1,57 @@
+// The CLI's side of the daemon's container routes (container-routes.ts): a running daemon that
+// serves this very --root, --state and --config creates and starts the container, warm, and the
+// command does the rest (output, stop, removal) as it does without one. Any other daemon (another
+// root or config, or one too old to say which it serves) is left alone and the command works on
+// the store itself, as with no daemon at all.
+import { callDaemon, socketPath } from '../api/client.js';
+import { DEFAULT_CONFIG_PATH } from '../config/paths.js';
+import { canonicalPath } from '../lib/canonical-path.js';
+import { BerthError } from '../lib/errors.js';
+import type { ContainerStatus } from '../runtime/containers.js';
+import type { ContainerRecord } from '../runtime/record.js';
+import type { GlobalFlags } from './args.js';
+import type { CreateRequest } from './container-routes.js';
+
+/** What a daemon reports it serves in `GET /v1/status`; the CLI delegates only on an exact match. */
+export function servedBy(flags: GlobalFlags): { root: string; config: string } {
+  return { root: flags.root, config: canonicalPath(flags.config ?? DEFAULT_CONFIG_PATH) };
+}
+
+export interface DaemonContainers {
+  pid: number;
+  create(request: CreateRequest): Promise<ContainerRecord>;
+  start(name: string): Promise<ContainerStatus>;
+}
+
+/** A create waits for conmon and `runc create` (the host config's createTimeout, 60 s by default). */
+const CREATE_TIMEOUT_MS = 10 * 60_000;
+
+/** The daemon serving these flags' root, state and config, or undefined (work on the store here). */
+export async function daemonContainers(flags: GlobalFlags): Promise<DaemonContainers | undefined> {
+  const socket = socketPath(flags.state);
+  const status = await callDaemon<{ pid: number; root?: string; config?: string }>(
+    socket,
+    'GET',
+    '/v1/status',
+  );
+  const ours = servedBy(flags);
+  if (!status || status.root !== ours.root || status.config !== ours.config) return undefined;
+  const post = async <T>(path: string, body: unknown): Promise<T> => {
+    const answer = await callDaemon<T>(socket, 'POST', path, CREATE_TIMEOUT_MS, body);
+    if (answer !== undefined) return answer;
+    // It answered the status a moment ago: it stopped since (the container may have been made).
+    throw new BerthError(
+      'ERR_DAEMON_GONE',
+      'unavailable',
+      `the berth daemon (pid ${status.pid}) at ${socket} stopped`,
+      {
+        hint: 'berth container ls shows what it made; run the command again',
+      },
+    );
+  };
+  return {
+    pid: status.pid,
+    create: (request) => post<ContainerRecord>('/v1/containers', request),
+    start: (name) => post<ContainerStatus>('/v1/containers/start', { name }),
+  };
+}
