@@ -2,7 +2,7 @@
 // stale one that refuses connections) is `undefined`, so the caller works on the store directly;
 // an error the daemon reports comes back as the same coded error; silence past the timeout is one.
 import { join } from 'node:path';
-import { BerthError, type ErrorKind, errnoCode } from '../lib/errors.js';
+import { BerthError, errnoCode, isErrorKind } from '../lib/errors.js';
 import { exchange, parseResponse } from './exchange.js';
 
 export const socketPath = (state: string) => join(state, 'berth.sock');
@@ -14,6 +14,16 @@ export function daemonRunning(socketPath: string, pid?: number): BerthError {
     'conflict',
     `a berth daemon${pid ? ` (pid ${pid})` : ''} already serves ${socketPath}`,
     { hint: 'one daemon per --state directory' },
+  );
+}
+
+/** The daemon went (stopped, killed) with a request of `path` under way: what it did is not known. */
+export function daemonGone(socketPath: string, path: string): BerthError {
+  return new BerthError(
+    'ERR_DAEMON_GONE',
+    'unavailable',
+    `the daemon at ${socketPath} went without answering ${path}`,
+    { hint: 'see what it did (berth container ls, berth ps), and run the command again' },
   );
 }
 
@@ -59,6 +69,7 @@ export async function callDaemon<T>(
       cause: err,
     });
   }
+  if (bytes.length === 0) throw daemonGone(socketPath, path);
   const res = parseResponse(bytes);
   const answer = res ? jsonOf(res.body) : NOT_JSON;
   if (!res || answer === NOT_JSON) {
@@ -68,7 +79,7 @@ export async function callDaemon<T>(
   const e = ((answer as { error?: Record<string, unknown> } | null)?.error ?? {}) as Record<string, unknown>;
   throw new BerthError(
     String(e.code ?? 'ERR_API'),
-    (e.kind ?? 'internal') as ErrorKind,
+    isErrorKind(e.kind) ? e.kind : 'internal',
     String(e.message ?? `HTTP ${res.status}`),
     e.hint ? { hint: String(e.hint) } : {},
   );

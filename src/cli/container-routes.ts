@@ -7,11 +7,15 @@
 // settings. Every field is checked against that command's options before anything is made, and a
 // request that is not exactly that shape is a 400 naming the field.
 
-import type { Routes } from '../api/server.js';
+import type { RouteRequest, Routes } from '../api/server.js';
 import type { EventSink } from '../events/event.js';
 import { BerthError } from '../lib/errors.js';
-import type { RuntimeDeps } from '../runtime/containers.js';
-import { startContainer } from '../runtime/containers.js';
+import {
+  type ContainerStatus,
+  type RuntimeDeps,
+  removeContainer,
+  startContainer,
+} from '../runtime/containers.js';
 import { createContainer } from '../runtime/create.js';
 import type { ContainerRecord } from '../runtime/record.js';
 import type { OptionSpec } from './args.js';
@@ -39,14 +43,17 @@ function onlyKeys(v: Record<string, unknown>, allowed: readonly string[], where:
   }
 }
 
+/** A string a command line could carry: JSON's may hold NUL, which no argument can. */
+const argument = (v: unknown): v is string => typeof v === 'string' && !v.includes('\0');
+
 function text(v: unknown, field: string): string {
-  if (typeof v !== 'string' || v === '') throw bad(`${field} must be a non-empty string`);
+  if (!argument(v) || v === '') throw bad(`${field} must be a non-empty string without NUL`);
   return v;
 }
 
 function strings(v: unknown, field: string): string[] {
-  if (!Array.isArray(v) || v.length > MAX_LIST || !v.every((s) => typeof s === 'string')) {
-    throw bad(`${field} must be a list of at most ${MAX_LIST} strings`);
+  if (!Array.isArray(v) || v.length > MAX_LIST || !v.every(argument)) {
+    throw bad(`${field} must be a list of at most ${MAX_LIST} strings without NUL`);
   }
   return v as string[];
 }
@@ -55,7 +62,7 @@ function strings(v: unknown, field: string): string[] {
 export function createRequestOf(body: unknown, options: OptionSpec): CreateRequest {
   if (!isRecord(body)) throw bad('the body must be a JSON object { image, name, flags, command }');
   onlyKeys(body, ['image', 'name', 'flags', 'command'], 'body');
-  const flags = body.flags ?? {};
+  const flags = body.flags === undefined ? {} : body.flags;
   if (!isRecord(flags)) throw bad('flags must be an object');
   const checked: CreateRequest['flags'] = {};
   for (const [key, value] of Object.entries(flags)) {
@@ -65,14 +72,14 @@ export function createRequestOf(body: unknown, options: OptionSpec): CreateReque
       if (typeof value !== 'boolean') throw bad(`flags.${key} must be true or false`);
       checked[key] = value;
     } else if (option.multiple) checked[key] = strings(value, `flags.${key}`);
-    else if (typeof value === 'string') checked[key] = value;
-    else throw bad(`flags.${key} must be a string`);
+    else if (argument(value)) checked[key] = value;
+    else throw bad(`flags.${key} must be a string without NUL`);
   }
   return {
     image: text(body.image, 'image'),
     name: text(body.name, 'name'),
     flags: checked,
-    command: strings(body.command ?? [], 'command'),
+    command: body.command === undefined ? [] : strings(body.command, 'command'),
   };
 }
 
@@ -82,32 +89,67 @@ function startRequestOf(body: unknown): string {
   return text(body.name, 'name');
 }
 
-/** The routes, on the daemon's runtime; what they make is recorded in `events` (`via: api`). */
-export function containerRoutes(rt: RuntimeDeps, events: EventSink): Routes {
+export interface ContainerRoutes {
+  routes: Routes;
+  /** Once every request under way has ended (the daemon waits for it before its tools go). */
+  settled(): Promise<void>;
+}
+
+/**
+ * The routes, on the daemon's runtime; what they make is recorded in `events` (`via: api`). Once
+ * `stopping` aborts they refuse (503). A create whose client went before it ended (the client gave
+ * up, or the daemon is stopping and closed its connections) is removed: nobody would start or
+ * remove it, and a record of it would hold its name.
+ */
+export function containerRoutes(rt: RuntimeDeps, events: EventSink, stopping: AbortSignal): ContainerRoutes {
+  const underWay = new Set<Promise<unknown>>();
+  const tracked = <T>(work: () => Promise<T>): Promise<T> => {
+    if (stopping.aborted) {
+      const hint = 'run the command again: without a daemon it works on the store itself';
+      return Promise.reject(
+        new BerthError('ERR_DAEMON_STOPPING', 'unavailable', 'the daemon is stopping', { hint }),
+      );
+    }
+    const p = work();
+    underWay.add(p);
+    p.finally(() => underWay.delete(p)).catch(() => undefined);
+    return p;
+  };
+  const create = async (req: RouteRequest): Promise<ContainerRecord> => {
+    const r = createRequestOf(req.body(), CREATE_OPTIONS);
+    const settings = settingsFromFlags(r.name, r.flags, r.command, rt.paths.volumes);
+    const record = await createContainer(rt, r.image, settings);
+    if (req.signal.aborted) {
+      await removeContainer(rt, record.id, true);
+      throw new BerthError('ERR_API_CLIENT_GONE', 'unavailable', `the client went before ${r.name} was made`);
+    }
+    events.emit({
+      type: 'container',
+      object: record.name,
+      reason: 'Created',
+      message: `from ${record.image}, through the API`,
+      attributes: { id: record.id, image: record.image, via: 'api' },
+    });
+    return record;
+  };
+  const start = async (req: RouteRequest): Promise<ContainerStatus> => {
+    const status = await startContainer(rt, startRequestOf(req.body()));
+    events.emit({
+      type: 'container',
+      object: status.name,
+      reason: 'Started',
+      message: 'through the API',
+      attributes: { id: status.id, via: 'api' },
+    });
+    return status;
+  };
   return {
-    'POST /v1/containers': async (req): Promise<ContainerRecord> => {
-      const r = createRequestOf(req.body(), CREATE_OPTIONS);
-      const settings = settingsFromFlags(r.name, r.flags, r.command, rt.paths.volumes);
-      const record = await createContainer(rt, r.image, settings);
-      events.emit({
-        type: 'container',
-        object: record.name,
-        reason: 'Created',
-        message: `from ${record.image}, through the API`,
-        attributes: { id: record.id, image: record.image, via: 'api' },
-      });
-      return record;
+    routes: {
+      'POST /v1/containers': (req) => tracked(() => create(req)),
+      'POST /v1/containers/start': (req) => tracked(() => start(req)),
     },
-    'POST /v1/containers/start': async (req) => {
-      const status = await startContainer(rt, startRequestOf(req.body()));
-      events.emit({
-        type: 'container',
-        object: status.name,
-        reason: 'Started',
-        message: 'through the API',
-        attributes: { id: status.id, via: 'api' },
-      });
-      return status;
+    async settled() {
+      while (underWay.size > 0) await Promise.allSettled([...underWay]);
     },
   };
 }

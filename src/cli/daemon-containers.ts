@@ -3,10 +3,10 @@
 // command does the rest (output, stop, removal) as it does without one. Any other daemon (another
 // root or config, or one too old to say which it serves) is left alone and the command works on
 // the store itself, as with no daemon at all.
-import { callDaemon, socketPath } from '../api/client.js';
+import { callDaemon, daemonGone, socketPath } from '../api/client.js';
+import { DEFAULT_API_LIMITS } from '../api/limits.js';
 import { DEFAULT_CONFIG_PATH } from '../config/paths.js';
 import { canonicalPath } from '../lib/canonical-path.js';
-import { BerthError } from '../lib/errors.js';
 import type { ContainerStatus } from '../runtime/containers.js';
 import type { ContainerRecord } from '../runtime/record.js';
 import type { GlobalFlags } from './args.js';
@@ -19,39 +19,45 @@ export function servedBy(flags: GlobalFlags): { root: string; config: string } {
 
 export interface DaemonContainers {
   pid: number;
-  create(request: CreateRequest): Promise<ContainerRecord>;
+  /** The request given to daemonContainers. */
+  create(): Promise<ContainerRecord>;
   start(name: string): Promise<ContainerStatus>;
 }
 
 /** A create waits for conmon and `runc create` (the host config's createTimeout, 60 s by default). */
 const CREATE_TIMEOUT_MS = 10 * 60_000;
+/** A daemon slower than this to say what it serves is not waited for. */
+const STATUS_TIMEOUT_MS = 2_000;
 
-/** The daemon serving these flags' root, state and config, or undefined (work on the store here). */
-export async function daemonContainers(flags: GlobalFlags): Promise<DaemonContainers | undefined> {
+/**
+ * The daemon serving these flags' root, state and config, or undefined: work on the store here.
+ * Also undefined when the daemon cannot be asked (busy past the status timeout, at its connection
+ * limit) or `request` is larger than it reads: a daemon is a shortcut, never a new way to fail.
+ */
+export async function daemonContainers(
+  flags: GlobalFlags,
+  request: CreateRequest,
+): Promise<DaemonContainers | undefined> {
+  if (Buffer.byteLength(JSON.stringify(request)) > DEFAULT_API_LIMITS.maxBodyBytes) return undefined;
   const socket = socketPath(flags.state);
   const status = await callDaemon<{ pid: number; root?: string; config?: string }>(
     socket,
     'GET',
     '/v1/status',
-  );
+    STATUS_TIMEOUT_MS,
+  ).catch(() => undefined);
+  if (!status) return undefined;
   const ours = servedBy(flags);
-  if (!status || status.root !== ours.root || status.config !== ours.config) return undefined;
+  if (status.root !== ours.root || status.config !== ours.config) return undefined;
   const post = async <T>(path: string, body: unknown): Promise<T> => {
     const answer = await callDaemon<T>(socket, 'POST', path, CREATE_TIMEOUT_MS, body);
     if (answer !== undefined) return answer;
-    // It answered the status a moment ago: it stopped since (the container may have been made).
-    throw new BerthError(
-      'ERR_DAEMON_GONE',
-      'unavailable',
-      `the berth daemon (pid ${status.pid}) at ${socket} stopped`,
-      {
-        hint: 'berth container ls shows what it made; run the command again',
-      },
-    );
+    // It answered the status a moment ago: it stopped since, its socket gone.
+    throw daemonGone(socket, path);
   };
   return {
     pid: status.pid,
-    create: (request) => post<ContainerRecord>('/v1/containers', request),
+    create: () => post<ContainerRecord>('/v1/containers', request),
     start: (name) => post<ContainerStatus>('/v1/containers/start', { name }),
   };
 }

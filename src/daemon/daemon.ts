@@ -109,9 +109,9 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
       ...o.routes,
       ...(o.events ? { 'GET /v1/events': eventsRoute(o.events, r.now) } : {}),
       'GET /v1/status': async () => ({
+        ...o.serves,
         pid: process.pid,
         manifests: dir,
-        ...o.serves,
         startedAt,
         lastPass: lastPass ?? null,
       }),

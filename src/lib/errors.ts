@@ -63,6 +63,11 @@ const EXIT_CODES: Record<ErrorKind, number> = {
   internal: 1,
 };
 
+/** One of the kinds above (a kind read from elsewhere, such as the daemon's answer). */
+export function isErrorKind(kind: unknown): kind is ErrorKind {
+  return typeof kind === 'string' && Object.hasOwn(EXIT_CODES, kind);
+}
+
 export function exitCodeFor(err: unknown): number {
   return isBerthError(err) ? EXIT_CODES[err.kind] : 1;
 }

@@ -366,6 +366,10 @@ export function buildRuntimeSpec(
       cwd: workdir,
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: nofile, soft: nofile }],
+      // The kernel's default, never its creator's: the daemon runs at -999 under systemd (the unit
+      // in contrib/) so that the OOM killer takes a container before it, and a container it made
+      // would inherit that and be the last one taken.
+      oomScoreAdj: 0,
       noNewPrivileges: !settings.privileged && settings.allowPrivilegeEscalation !== true,
       ...(host.apparmorProfile && !settings.privileged ? { apparmorProfile: host.apparmorProfile } : {}),
     },

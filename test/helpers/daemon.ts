@@ -16,6 +16,8 @@ export async function startDaemon(o: {
   manifests: string;
   /** Another host config than the tests' own. */
   config?: string;
+  /** A command that execs the daemon (`choom -n 500 --`): its pid stays the daemon's. */
+  prefix?: string[];
   args?: string[];
 }): Promise<TestDaemon> {
   const args = [
@@ -29,7 +31,8 @@ export async function startDaemon(o: {
     o.manifests,
     ...(o.args ?? []),
   ];
-  const child: ChildProcess = spawn(process.execPath, [CLI, ...withTestConfig(args)], {
+  const [bin = process.execPath, ...rest] = [...(o.prefix ?? []), process.execPath];
+  const child: ChildProcess = spawn(bin, [...rest, CLI, ...withTestConfig(args)], {
     env: testEnv(),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -40,8 +43,10 @@ export async function startDaemon(o: {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const status = await callDaemon(join(o.state, 'berth.sock'), 'GET', '/v1/status').catch(() => undefined);
-    if (status) break;
+    const status = await callDaemon<{ pid: number }>(join(o.state, 'berth.sock'), 'GET', '/v1/status').catch(
+      () => undefined,
+    );
+    if (status?.pid === child.pid) break; // this daemon, not another one on the same state
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`berth daemon did not come up: ${stderr}`);
@@ -50,9 +55,13 @@ export async function startDaemon(o: {
   }
   return {
     pid: child.pid as number,
+    /** SIGTERM, and SIGKILL if it has not gone 30 s later (a stuck daemon fails the test, never hangs it). */
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callDaemon } from '../../src/api/client.js';
 import { serveApi } from '../../src/api/server.js';
@@ -181,6 +181,36 @@ describe('api socket', () => {
         expect(await callDaemon(sock, 'GET', '/v1/status')).toEqual({ pid: 7 });
       } finally {
         await api.close();
+      }
+    });
+
+    it('a daemon that goes without answering is ERR_DAEMON_GONE; a kind it makes up is internal', async () => {
+      // What a daemon killed mid-request leaves its client: the connection closed, no answer.
+      const silent = createServer((s) => s.once('data', () => s.end()));
+      await mkdir(dirname(sock), { recursive: true });
+      await new Promise<void>((r) => silent.listen(sock, () => r()));
+      try {
+        await expect(callDaemon(sock, 'POST', '/v1/containers', 5000, { name: 'x' })).rejects.toMatchObject({
+          code: 'ERR_DAEMON_GONE',
+          kind: 'unavailable',
+        });
+      } finally {
+        await new Promise((r) => silent.close(r));
+      }
+      // An answer whose kind is none of berth's: internal (an unknown kind has no exit code).
+      const body = JSON.stringify({ error: { code: 'ERR_ODD', kind: 'weird', message: 'odd' } });
+      const odd = createServer((s) =>
+        s.once('data', () => s.end(`HTTP/1.1 409 Conflict\r\nContent-Length: ${body.length}\r\n\r\n${body}`)),
+      );
+      await new Promise<void>((r) => odd.listen(sock, () => r()));
+      try {
+        await expect(callDaemon(sock, 'GET', '/v1/odd')).rejects.toMatchObject({
+          code: 'ERR_ODD',
+          kind: 'internal',
+          message: 'odd',
+        });
+      } finally {
+        await new Promise((r) => odd.close(r));
       }
     });
 

@@ -37,8 +37,8 @@ describe('createRequestOf', () => {
     [[1], 'the body must be a JSON object { image, name, flags, command }'],
     ['busybox', 'the body must be a JSON object { image, name, flags, command }'],
     [{ image: 'i', name: 'n', extra: 1 }, 'body: unknown field "extra"'],
-    [{ image: '', name: 'n' }, 'image must be a non-empty string'],
-    [{ image: 'i', name: 7 }, 'name must be a non-empty string'],
+    [{ image: '', name: 'n' }, 'image must be a non-empty string without NUL'],
+    [{ image: 'i', name: 7 }, 'name must be a non-empty string without NUL'],
     [{ image: 'i', name: 'n', flags: [] }, 'flags must be an object'],
     [{ image: 'i', name: 'n', flags: { rm: true } }, 'flags: unknown flag "rm"'],
     [{ image: 'i', name: 'n', flags: { toString: 'x' } }, 'flags: unknown flag "toString"'],
@@ -49,17 +49,28 @@ describe('createRequestOf', () => {
     [{ image: 'i', name: 'n', flags: { privileged: 'true' } }, 'flags.privileged must be true or false'],
     [
       { image: 'i', name: 'n', flags: { publish: '8080:80' } },
-      'flags.publish must be a list of at most 4096 strings',
+      'flags.publish must be a list of at most 4096 strings without NUL',
     ],
     [
       { image: 'i', name: 'n', flags: { env: ['A=1', 2] } },
-      'flags.env must be a list of at most 4096 strings',
+      'flags.env must be a list of at most 4096 strings without NUL',
     ],
-    [{ image: 'i', name: 'n', flags: { network: ['bridge'] } }, 'flags.network must be a string'],
-    [{ image: 'i', name: 'n', command: 'echo hi' }, 'command must be a list of at most 4096 strings'],
+    [{ image: 'i', name: 'n', flags: { network: ['bridge'] } }, 'flags.network must be a string without NUL'],
+    [{ image: 'i', name: 'n', flags: null }, 'flags must be an object'],
+    [{ image: 'i', name: 'n', command: null }, 'command must be a list of at most 4096 strings without NUL'],
+    [{ image: 'i', name: 'n\u0000x' }, 'name must be a non-empty string without NUL'],
+    [
+      { image: 'i', name: 'n', flags: { volume: ['/etc\u0000:/x'] } },
+      'flags.volume must be a list of at most 4096 strings without NUL',
+    ],
+    [{ image: 'i', name: 'n', flags: { user: 'root\u0000' } }, 'flags.user must be a string without NUL'],
+    [
+      { image: 'i', name: 'n', command: 'echo hi' },
+      'command must be a list of at most 4096 strings without NUL',
+    ],
     [
       { image: 'i', name: 'n', command: Array(4097).fill('x') },
-      'command must be a list of at most 4096 strings',
+      'command must be a list of at most 4096 strings without NUL',
     ],
   ])('refuses %j', (body, message) => {
     expect(refusal(body)).toMatchObject({ code: 'ERR_API_BAD_BODY', kind: 'invalid', message });

@@ -126,14 +126,17 @@ describe('the runtime config', () => {
     netnsPath: '/run/berth/netns/abc',
   };
   const user = { uid: 0, gid: 0, additionalGids: [], home: '/root' };
-  it('asks for no more open files than the host allows, and joins the given netns', () => {
+  it('asks for no more open files than the host allows, an OOM score of its own, and joins the given netns', () => {
     const spec = buildRuntimeSpec(image({ Cmd: ['/bin/sh'] }), { name: 'w' }, user, host) as {
-      process: { rlimits: unknown[]; noNewPrivileges: boolean };
+      process: { rlimits: unknown[]; noNewPrivileges: boolean; oomScoreAdj: number };
       linux: { namespaces: unknown[]; maskedPaths: string[] };
       root: { readonly: boolean };
     };
     expect(spec.process.rlimits).toEqual([{ type: 'RLIMIT_NOFILE', hard: 20000, soft: 20000 }]);
     expect(spec.process.noNewPrivileges).toBe(true);
+    // Never its creator's (the daemon's -999 under systemd): conmon 2.1.6 resets its child to 0
+    // itself, newer conmon restores its own caller's score, runc sets what the spec says.
+    expect(spec.process.oomScoreAdj).toBe(0);
     expect(spec.linux.namespaces).toContainEqual({ type: 'network', path: '/run/berth/netns/abc' });
     expect(spec.linux.maskedPaths).toContain('/proc/kcore');
     expect(spec.root.readonly).toBe(false);

@@ -1,5 +1,5 @@
 // container run: create + start (the image pulled first when the store lacks it, as docker and
-// podman do; by the daemon, warm, when one serves this root: daemon-containers.ts), then (unless
+// podman do; by a daemon serving this root and config, warm: daemon-containers.ts), then (unless
 // --detach) its output until it exits, and berth exits with the container's code (its own
 // failures: 125, or 127 for a command the image lacks, as docker's and podman's); --rm removes it
 // after. An interrupt stops the container (its StopSignal, --time, then SIGKILL) and waits for its
@@ -82,8 +82,9 @@ export const containerRun: Command = {
     // and the stop that the interrupt starts takes up to the grace period, then a SIGKILL.
     ctx.setStopTimeout?.(grace * 1000 + STOP_MARGIN_MS);
     const [image, name] = positionals as [string, string];
-    // A daemon serving this root creates and starts it, warm (daemon-containers.ts).
-    const daemon = await daemonContainers(ctx.flags);
+    // A daemon serving this root and config creates and starts it, warm (daemon-containers.ts).
+    const request = { image, name, flags: createFlagsOf(values), command: passthrough };
+    const daemon = await daemonContainers(ctx.flags, request);
     // Its tools through a spawn helper: a fork from Node costs more than the helper's
     // (spawn-helper-use.ts). With a daemon, what is left (a stop, --rm) is off the way to the output.
     return withSpawnHelper(async () => {
@@ -91,7 +92,7 @@ export const containerRun: Command = {
       // Read here in both cases: a bad flag is said before any pull (the daemon reads them again).
       const settings = settingsFromFlags(name, values, passthrough, rt.paths.volumes);
       const create = daemon
-        ? () => daemon.create({ image, name, flags: createFlagsOf(values), command: passthrough })
+        ? () => daemon.create()
         : async () => (await import('../../runtime/create.js')).createContainer(rt, image, settings);
       if (pull === 'always') await pullForRun(ctx, image);
       const record = await create().catch(async (err: unknown) => {

@@ -143,13 +143,14 @@ export const daemonCommand: Command = {
     const spawnHelper = python ? new SpawnHelper(python) : undefined;
     spawnHelper?.pid();
     useSpawnHelper(spawnHelper);
+    const containers = containerRoutes(r.rt, events, ctx.signal);
     const running = runDaemon(r, {
       onTrigger: (trigger) => {
         askForPass = trigger;
       },
       dir,
       events,
-      routes: { ...metrics.routes, ...containerRoutes(r.rt, events) },
+      routes: { ...metrics.routes, ...containers.routes },
       serves: servedBy(ctx.flags),
       debounceMs: 50,
       resyncMs,
@@ -229,6 +230,7 @@ export const daemonCommand: Command = {
       imports?.close();
       logWatch.close();
     });
+    await containers.settled(); // a create under way ends (or is undone) before its tools go
     await probing.close();
     await closeMetrics();
     notifier?.notify({ STATUS: 'stopped; containers keep running' });
