@@ -10,6 +10,7 @@
 import type { RouteRequest, Routes } from '../api/server.js';
 import type { EventSink } from '../events/event.js';
 import { BerthError } from '../lib/errors.js';
+import { isObject } from '../oci/descriptor.js';
 import {
   type ContainerStatus,
   type RuntimeDeps,
@@ -34,9 +35,6 @@ const MAX_LIST = 4096;
 
 const bad = (message: string) => new BerthError('ERR_API_BAD_BODY', 'invalid', message);
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function onlyKeys(v: Record<string, unknown>, allowed: readonly string[], where: string): void {
   for (const k of Object.keys(v)) {
     if (!allowed.includes(k)) throw bad(`${where}: unknown field ${JSON.stringify(k)}`);
@@ -60,10 +58,10 @@ function strings(v: unknown, field: string): string[] {
 
 /** A create request's body, checked field by field against `options` (container create's). */
 export function createRequestOf(body: unknown, options: OptionSpec): CreateRequest {
-  if (!isRecord(body)) throw bad('the body must be a JSON object { image, name, flags, command }');
+  if (!isObject(body)) throw bad('the body must be a JSON object { image, name, flags, command }');
   onlyKeys(body, ['image', 'name', 'flags', 'command'], 'body');
   const flags = body.flags === undefined ? {} : body.flags;
-  if (!isRecord(flags)) throw bad('flags must be an object');
+  if (!isObject(flags)) throw bad('flags must be an object');
   const checked: CreateRequest['flags'] = {};
   for (const [key, value] of Object.entries(flags)) {
     const option = Object.hasOwn(options, key) ? options[key] : undefined;
@@ -84,7 +82,7 @@ export function createRequestOf(body: unknown, options: OptionSpec): CreateReque
 }
 
 function startRequestOf(body: unknown): string {
-  if (!isRecord(body)) throw bad('the body must be a JSON object { name }');
+  if (!isObject(body)) throw bad('the body must be a JSON object { name }');
   onlyKeys(body, ['name'], 'body');
   return text(body.name, 'name');
 }
