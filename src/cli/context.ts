@@ -14,6 +14,7 @@ import type { NetworkSettings } from '../network/settings.js';
 import type { RegistryClient } from '../registry/types.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import { loadHostRuntimeFacts, loadSeccompProfile } from '../runtime/host.js';
+import { nameLockPurpose } from '../runtime/name-lock.js';
 import { runtimePaths } from '../runtime/paths.js';
 import { createRunc } from '../runtime/runc.js';
 import { chooseSnapshotForm } from '../snapshot/form.js';
@@ -100,6 +101,8 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
         lock: () => acquireLock(flags.root, 'logs', { timeoutMs: 60_000 }),
       }),
       createTimeoutMs: async () => (await hostConfig()).createTimeoutMs,
+      // As long as a create may take (the image's volumes copied, conmon and runc waited for).
+      nameLock: (name) => acquireLock(flags.root, nameLockPurpose(name), { timeoutMs: 10 * 60_000 }),
       network: () =>
         (networkOpened ??= (async () => {
           const { createNetworkAdapter } = await import('../network/adapter.js');

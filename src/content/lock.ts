@@ -100,7 +100,7 @@ export async function acquireLock(
       }
       if (Date.now() - started > timeoutMs) {
         throw new BerthError(
-          `ERR_${purpose.toUpperCase()}_LOCKED`,
+          `ERR_${(purpose.split('-')[0] as string).toUpperCase()}_LOCKED`, // ERR_BRIDGE_LOCKED, not its hex
           'unavailable',
           `the ${purpose} lock of ${root} is held by another berth process`,
           {

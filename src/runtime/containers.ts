@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import type { StoreLock } from '../content/lock.js';
 import type { ContentStore } from '../content/types.js';
 import { BerthError, errnoCode, hasCode } from '../lib/errors.js';
 import type { FileCache } from '../lib/file-cache.js';
@@ -49,6 +50,11 @@ export interface RuntimeDeps {
   logRotation?(): Promise<LogRotation>;
   /** How long conmon and `runc create` may take to report (conmon.ts); the host config's. */
   createTimeoutMs?(): Promise<number>;
+  /**
+   * The lock of a container name (name-lock.ts), held by create from its name check until the
+   * record is written; creates of one name at once are not kept apart without it.
+   */
+  nameLock?(name: string): Promise<StoreLock>;
   /** The host's bridge network (host config `network:`), opened when a pod or container joins it. */
   network?(): Promise<NetworkAdapter>;
   sleep?: (ms: number) => Promise<void>;

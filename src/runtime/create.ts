@@ -83,6 +83,21 @@ export async function createContainer(
   if (!NAME.test(settings.name)) {
     throw invalid(`container name "${settings.name}" must be letters, digits, "_", "." or "-" (at most 63)`);
   }
+  const named = await deps.nameLock?.(settings.name);
+  try {
+    return await createNamed(deps, imageRef, settings, annotations);
+  } finally {
+    await named?.release();
+  }
+}
+
+/** createContainer with the name's lock held: the name checked free, then the container made. */
+async function createNamed(
+  deps: RuntimeDeps,
+  imageRef: string,
+  settings: ContainerSettings,
+  annotations?: Record<string, string>,
+): Promise<ContainerRecord> {
   // One read of the records for both checks, through the daemon's cache: a host of N pods makes N
   // containers, and each create would otherwise parse every record twice.
   const { records, bad } = readRecordsReport(deps.paths.containers, deps.fileCache);

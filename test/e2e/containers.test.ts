@@ -419,4 +419,18 @@ describe.skipIf(skip)('containers', () => {
     expect(leftovers().filter((m) => !m.includes(kept[0] as string))).toEqual([]);
     expect(await readdir(join(state, 'netns'))).toHaveLength(1);
   });
+
+  it('one name, one container: creates of the same name at once leave exactly one', async () => {
+    await setupStore();
+    const tries = await Promise.all(
+      Array.from({ length: 4 }, () => berth('container', 'create', image, 'twin', '--', '/bin/true')),
+    );
+    expect(tries.filter((t) => t.code === 0)).toHaveLength(1);
+    for (const t of tries.filter((t) => t.code !== 0)) {
+      expect(t.stderr).toMatch(/^berth: ERR_NAME_TAKEN: a container named "twin" exists/);
+      expect(t.code).toBe(4);
+    }
+    expect(await readdir(join(root, 'containers'))).toHaveLength(1);
+    expect(await readdir(join(state, 'netns'))).toHaveLength(1);
+  });
 });
