@@ -169,7 +169,8 @@ function diagnosticFor(
   } else if (err.keyword === 'oneOf') {
     message = `${subject} must have exactly one of its possible sources, not several`;
   } else if (err.keyword === 'enum') {
-    message = `${subject} must be one of ${(err.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+    const values = (err.params as { allowedValues: unknown[] }).allowedValues;
+    message = `${subject} must be one of ${values.map((v) => (v === '' ? '""' : String(v))).join(', ')}`;
   }
   const offset = node?.range?.[0] ?? (isSeq(node) || isMap(node) ? 0 : 0);
   const pos = lc.linePos(offset);

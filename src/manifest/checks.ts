@@ -11,6 +11,7 @@ import { podIdentity } from './identity.js';
 import type { ContainerManifest, ImageManifestDoc, PodManifest } from './kinds.js';
 import { checkMounts } from './mount-checks.js';
 import { checkPodRefs } from './objects/pod-checks.js';
+import { checkPodUniques } from './pod-uniques.js';
 import { at, type ParsedDoc } from './position.js';
 import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from './requests.js';
 import { checkPodSecurity } from './security-checks.js';
@@ -48,7 +49,61 @@ function checkValues(p: ParsedDoc, pod: string, c: ContainerManifest, path: Path
     ...(requests.cpu === undefined
       ? []
       : tryConvert(p, res('requests', 'cpu'), () => cpuSharesOf(requests.cpu as string | number))),
+    ...overLimit(p, res, 'cpu', requests.cpu, limits.cpu, cpuLimitOf),
+    ...overLimit(p, res, 'memory', requests.memory, limits.memory, memoryLimitOf),
+    ...otherResources(p, res, 'limits', limits),
+    ...otherResources(p, res, 'requests', requests),
   ];
+}
+
+/** A request above its limit, as a cluster refuses it (compared once both convert). */
+function overLimit(
+  p: ParsedDoc,
+  res: (...rest: string[]) => Path,
+  name: string,
+  request: string | number | undefined,
+  limit: string | number | undefined,
+  amount: (v: string | number) => number,
+): Diagnostic[] {
+  if (request === undefined || limit === undefined) return [];
+  let over: boolean;
+  try {
+    over = amount(request) > amount(limit);
+  } catch {
+    return []; // its own diagnostic says what is wrong with it
+  }
+  return over
+    ? [
+        at(
+          p,
+          res('requests', name),
+          'ERR_MANIFEST_INVALID',
+          `${name} request ${request} is more than its limit ${limit} (a cluster rejects it too)`,
+        ),
+      ]
+    : [];
+}
+
+/**
+ * Resource names besides cpu and memory (ephemeral-storage, hugepages-2Mi, nvidia.com/gpu): a
+ * valid file for a cluster, so kept working with a warning that berth neither counts nor gives them.
+ */
+function otherResources(
+  p: ParsedDoc,
+  res: (...rest: string[]) => Path,
+  kind: 'limits' | 'requests',
+  values: Record<string, unknown>,
+): Diagnostic[] {
+  return Object.keys(values)
+    .filter((name) => name !== 'cpu' && name !== 'memory')
+    .map((name) =>
+      at(
+        p,
+        res(kind, name),
+        'WARN_MANIFEST_IGNORED',
+        `resources.${kind}.${name} is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)`,
+      ),
+    );
 }
 
 export function checkPod(p: ParsedDoc): Diagnostic[] {
@@ -86,6 +141,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
     }
   }
   out.push(...checkPodSecurity(p));
+  out.push(...checkPodUniques(p));
   for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
     const limit = v.emptyDir?.sizeLimit;
     if (limit === undefined) continue;

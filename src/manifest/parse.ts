@@ -7,12 +7,15 @@ import { loadSchema } from '../lib/schemas.js';
 import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yaml-validate.js';
 import { checkImage, checkPod } from './checks.js';
 import type { ManifestDoc } from './kinds.js';
+import { checkNulStrings } from './nul-strings.js';
+import { dropNullFields } from './nulls.js';
 import { checkObject } from './objects/checks.js';
 import { at, type ParsedDoc } from './position.js';
 import { isError } from './severity.js';
 import { applyPodmanSlips } from './slips.js';
 import { applyPodTiers } from './tier-check.js';
 import { withYaml11Octal } from './yaml-octal.js';
+import { applyYaml11Bools } from './yaml11-bools.js';
 
 const KINDS: Record<string, { schema: string }> = {
   'v1/Pod': { schema: 'pod.schema.json' },
@@ -35,8 +38,14 @@ export function parseFile(text: string, file: string): ParsedFile {
   const lc = new LineCounter();
   const parsed: ParsedDoc[] = [];
   const diagnostics: Diagnostic[] = [];
-  // JSON is YAML too; `0400` is octal, as Kubernetes reads it (yaml-octal.ts).
-  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, customTags: withYaml11Octal });
+  // JSON is YAML too; `0400` is octal and `<<: *base` merges a mapping in, as Kubernetes reads them
+  // (sigs.k8s.io/yaml is YAML 1.1: yaml-octal.ts).
+  const docs = parseAllDocuments(text, {
+    lineCounter: lc,
+    prettyErrors: false,
+    customTags: withYaml11Octal,
+    merge: true,
+  });
   let documents = 0;
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     let one: ReturnType<typeof checkDocument>;
@@ -84,6 +93,7 @@ function checkDocument(
     return problem(
       at(p, [], 'ERR_MANIFEST_INVALID', 'a manifest must be a mapping with apiVersion and kind'),
     );
+  dropNullFields(value);
   const { apiVersion, kind } = value as { apiVersion?: unknown; kind?: unknown };
   if (apiVersion === undefined && kind !== undefined)
     return problem(
@@ -105,12 +115,15 @@ function checkDocument(
       ),
     );
   }
+  const schema = loadSchema(known.schema);
+  applyYaml11Bools(doc, value, schema);
   // A Pod's warned and refused fields, and the slips podman tolerates, are said (and dropped) first.
   const early = kind === 'Pod' ? podPrechecks(doc, value, lc, file) : [];
-  const problems = validateDocument(doc, value, lc, file, loadSchema(known.schema), 'ERR_MANIFEST_SCHEMA');
+  const problems = validateDocument(doc, value, lc, file, schema, 'ERR_MANIFEST_SCHEMA');
   if (problems.length === 0) {
     const kind = p.value.kind;
     problems.push(...(kind === 'Pod' ? checkPod(p) : kind === 'Image' ? checkImage(p) : checkObject(p)));
+    problems.push(...checkNulStrings(p));
   }
   problems.unshift(...early);
   problems.sort((a, b) => a.line - b.line || a.col - b.col);

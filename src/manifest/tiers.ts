@@ -192,6 +192,10 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'volume.secret': honoured(CONFIG),
   'volume.downwardAPI': honoured(CONFIG),
   'volume.projected': honoured(CONFIG),
+  // In every pod a cluster dumps (`kubectl get pod -o yaml`: its kube-api-access-* volume).
+  'volume.projected.sources.*.serviceAccountToken': warned(
+    `${ACCOUNT}: no token is issued, its file is not written`,
+  ),
   'volume.ephemeral': refused('ephemeral volumes are provisioned by a cluster'),
   'volume.image': honoured("the image's files, read-only; pulled like a container's image"),
   'volume.gitRepo': refused('deprecated in Kubernetes: clone in an init container into an emptyDir'),

@@ -160,7 +160,7 @@ function checkConfigPlatform(
   want: Platform,
   name: string,
 ): void {
-  if (resolved.index || !config.os || !config.architecture) return;
+  if ((resolved.index && !resolved.platformFromConfig) || !config.os || !config.architecture) return;
   const actual: Platform = { os: config.os, architecture: config.architecture };
   if (config.variant) actual.variant = config.variant;
   if (platformRank(want, actual) === undefined) {

@@ -19,6 +19,18 @@ export interface ResolvedImage {
   manifest: ImageManifest;
   /** The mirror that resolved the reference, when not the registry itself. */
   mirror?: string;
+  /** The index entry chosen says no platform: the image's config must say it is the one asked for. */
+  platformFromConfig?: boolean;
+}
+
+/**
+ * An index entry with no platform, when none says the one asked for: containerd takes such an
+ * entry too, and checks the config's platform (an attestation, which names what it is, is never one).
+ */
+function unlabelled(entries: readonly Descriptor[]): Descriptor | undefined {
+  return entries.find(
+    (m) => !m.platform && !isIndexMediaType(m.mediaType) && !m.annotations?.['vnd.docker.reference.type'],
+  );
 }
 
 function descriptorOf(fetched: FetchedManifest, platform?: Platform): Descriptor {
@@ -56,7 +68,7 @@ export async function resolveImage(
       manifest: parsed.manifest,
     };
   }
-  const chosen = selectPlatform(platform, parsed.index.manifests);
+  const chosen = selectPlatform(platform, parsed.index.manifests) ?? unlabelled(parsed.index.manifests);
   const nested = parsed.index.manifests.find((m) => isIndexMediaType(m.mediaType));
   if ((!chosen && nested) || (chosen && isIndexMediaType(chosen.mediaType))) {
     throw nestedIndex(name, (chosen ?? nested) as Descriptor);
@@ -92,5 +104,6 @@ export async function resolveImage(
     manifestDescriptor: { ...descriptorOf(child), platform: chosen.platform ?? platform },
     manifestBytes: child.bytes,
     manifest: childParsed.manifest,
+    ...(chosen.platform ? {} : { platformFromConfig: true }),
   };
 }

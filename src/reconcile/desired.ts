@@ -39,6 +39,7 @@ import {
 } from './container-mounts.js';
 import { rememberedPod } from './desired-memo.js';
 import { type NodeFacts, UNKNOWN_NODE } from './downward.js';
+import type { TypedHostPath } from './host-path-types.js';
 import { containerEnv, type PodContext } from './pod-env.js';
 import { type ConfigVolume, type PodDir, podValues } from './pod-values.js';
 import { securitySettings } from './security-settings.js';
@@ -88,8 +89,8 @@ export interface DesiredPod {
   configVolumes?: ConfigVolume[];
   /** ConfigMaps, Secrets or keys it refers to that are missing: it waits for them. */
   waitingFor?: string[];
-  /** Host paths to create first (hostPath type DirectoryOrCreate). */
-  createDirs: string[];
+  /** hostPath volumes with a type: made (…OrCreate) or checked when the pod is set up (host-path-types.ts). */
+  hostPaths: TypedHostPath[];
   netnsPath?: string;
   /** shareProcessNamespace: the record of its PID namespace holder (runtime/pid-holder.ts). */
   pidHolder?: string;
@@ -260,9 +261,9 @@ export function desiredPod(
       ...values.podDirs,
     ],
     ...values.extra,
-    createDirs: volumes
-      .filter((v) => v.hostPath?.type === 'DirectoryOrCreate')
-      .map((v) => v.hostPath?.path as string),
+    hostPaths: volumes.flatMap((v) =>
+      v.hostPath?.type ? [{ path: v.hostPath.path, type: v.hostPath.type }] : [],
+    ),
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${id}`) }),
     ...(pod.spec.shareProcessNamespace === true ? { pidHolder: pidHolderOf(host, id) } : {}),
     ...optional('network', podNetworkOf(pod, join(host.pods, id))),

@@ -12,7 +12,7 @@ export function expandSubPath(expr: string, env: readonly string[]): string {
     const eq = e.indexOf('=');
     if (eq > 0) vars.set(e.slice(0, eq), e.slice(eq + 1));
   }
-  return expandVariables(expr, (n) => vars.get(n));
+  return expandVariables(expr, (n) => vars.get(n), 'subPathExpr');
 }
 
 /** Kubernetes' mountPropagation as a bind option; None (the default) is private. */

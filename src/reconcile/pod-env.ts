@@ -98,7 +98,7 @@ export function containerEnv(c: ContainerManifest, ctx: PodContext): ContainerEn
     if (!from) {
       set(
         e.name,
-        expandVariables(e.value ?? '', (n) => vars.get(n)),
+        expandVariables(e.value ?? '', (n) => vars.get(n), `container ${c.name}: env ${e.name}`),
       );
       continue;
     }
@@ -118,8 +118,9 @@ export function containerEnv(c: ContainerManifest, ctx: PodContext): ContainerEn
     }
   }
   out.env = [...vars].map(([k, v]) => `${k}=${v}`);
-  const expand = (list: string[] | undefined) => list?.map((s) => expandVariables(s, (n) => vars.get(n)));
-  if (c.command) out.entrypoint = expand(c.command);
-  if (c.args) out.command = expand(c.args);
+  const expand = (list: string[] | undefined, what: string) =>
+    list?.map((s, i) => expandVariables(s, (n) => vars.get(n), `container ${c.name}: ${what}[${i}]`));
+  if (c.command) out.entrypoint = expand(c.command, 'command');
+  if (c.args) out.command = expand(c.args, 'args');
   return out;
 }

@@ -4,6 +4,7 @@
 // pods). They outlive the pod's containers (a restart keeps them) and go with the pod. A reboot
 // takes the netns and the tmpfs mounts and leaves the directories: observe says what is mounted,
 // and setting up again is idempotent (only what is missing is made).
+
 import { type Dirent, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { chmod, chown, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -24,6 +25,7 @@ import { runTool } from '../runtime/tool.js';
 import { checkUsernsHost } from '../runtime/userns-host.js';
 import { ACTIVE_RECORD_FILE, readActiveRecordSync } from './active-record.js';
 import type { DesiredPod, HostLayout } from './desired.js';
+import { prepareHostPath } from './host-path-types.js';
 import type { ObservedSandbox } from './sandbox.js';
 
 /**
@@ -57,7 +59,7 @@ export async function setUpPod(pod: DesiredPod, network?: () => Promise<NetworkA
       aliases: pod.network.aliases,
     });
   }
-  for (const d of pod.createDirs) await makeDirs(d);
+  for (const h of pod.hostPaths) await prepareHostPath(pod.name, h);
   // hostUsers: false: its ID range, before its emptyDirs (owned by the pod's root, as the kubelet does).
   if (pod.userns) checkUsernsHost(pod.name);
   const range = pod.userns ? await allocateIdRange(dirname(pod.home), pod.name, pod.userns) : undefined;

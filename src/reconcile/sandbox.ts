@@ -37,7 +37,7 @@ export interface ObservedSandbox {
 export type SandboxCheck = 'none-needed' | 'whole' | 'missing' | 'broken';
 
 export const needsSandbox = (pod: DesiredPod) =>
-  Boolean(pod.netnsPath) || Boolean(pod.pidHolder) || pod.podDirs.length > 0 || pod.createDirs.length > 0;
+  Boolean(pod.netnsPath) || Boolean(pod.pidHolder) || pod.podDirs.length > 0 || pod.hostPaths.length > 0;
 
 /** Whether the pod's sandbox is there and whole; `broken` when something of it is left but not all. */
 export function checkSandbox(pod: DesiredPod, s: ObservedSandbox | undefined): SandboxCheck {

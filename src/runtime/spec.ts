@@ -170,10 +170,13 @@ export function processArgs(image: ImageConfig, command?: string[], entrypoint?:
 /** Image Env, then the container's, merged by key; PATH and HOSTNAME and HOME filled in. */
 export function processEnv(image: ImageConfig, extra: string[], hostname: string, home: string): string[] {
   const env = new Map<string, string>();
-  for (const kv of [...(image.config?.Env ?? []), ...extra]) {
+  const fromImage = image.config?.Env ?? [];
+  for (const [i, kv] of [...fromImage, ...extra].entries()) {
     const eq = kv.indexOf('=');
-    if (eq <= 0) throw invalid(`environment entry "${kv}" is not KEY=VALUE`);
-    env.set(kv.slice(0, eq), kv.slice(eq + 1));
+    // The image's `NAME` alone unsets NAME, as containerd and Docker read an image config.
+    if (eq === -1 && i < fromImage.length && kv !== '') env.delete(kv);
+    else if (eq <= 0) throw invalid(`environment entry "${kv}" is not KEY=VALUE`);
+    else env.set(kv.slice(0, eq), kv.slice(eq + 1));
   }
   if (!env.has('PATH')) env.set('PATH', DEFAULT_PATH);
   if (!env.has('HOSTNAME')) env.set('HOSTNAME', hostname);

@@ -48,7 +48,10 @@ export function parseGroup(text: string): GroupEntry[] {
 /**
  * `spec` is the image's or the container's user (empty: root). A name must exist in the image; a
  * numeric uid need not (its gid is then 0, its home /). Supplementary groups are those that list
- * the user by name.
+ * the user by name, and only when no group is given (`app`, not `app:app` or `1000:1000`), as runc
+ * and Docker read it: an image that drops to `app:app` does not keep app's `shadow` or `disk`.
+ * (A pod's runAsGroup is not this: its gid comes separately and the groups merge, as Kubernetes'
+ * default supplementalGroupsPolicy does.)
  */
 export function resolveUser(spec: string, passwd: string, group: string): ResolvedUser {
   const [userPart = '', groupPart] = (spec || '0').split(':', 2) as [string, string | undefined];
@@ -80,8 +83,10 @@ export function resolveUser(spec: string, passwd: string, group: string): Resolv
       gid = g.gid;
     }
   }
-  const additionalGids = entry
-    ? [...new Set(groups.filter((g) => g.members.includes(entry.name) && g.gid !== gid).map((g) => g.gid))]
-    : [];
+  const explicitGroup = groupPart !== undefined && groupPart !== '';
+  const additionalGids =
+    entry && !explicitGroup
+      ? [...new Set(groups.filter((g) => g.members.includes(entry.name) && g.gid !== gid).map((g) => g.gid))]
+      : [];
   return { uid, gid, additionalGids, home: entry?.home ?? '/' };
 }

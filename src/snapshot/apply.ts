@@ -68,6 +68,20 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
     }
   };
   const isTouched = (p: Buffer) => touched.has(p.toString('latin1'));
+  // Overlay form: what this layer deletes from the lowers (its whiteouts, its opaque directories),
+  // so a hardlink of the same layer never copies such a file up (copy-up.ts).
+  const deletes = new Set<string>();
+  const opaques = new Set<string>();
+  const opaqueCache = new Map<string, boolean>();
+  const hiddenHere = (target: Buffer) => {
+    let key = target.toString('latin1');
+    if (deletes.has(key)) return true;
+    while (key.length > root.length) {
+      key = key.slice(0, key.lastIndexOf('/'));
+      if (deletes.has(key) || opaques.has(key)) return true;
+    }
+    return false;
+  };
   let open: { fd: number; path: Buffer; meta: Meta } | undefined;
   const handler = {
     entry(e: TarEntry): void {
@@ -77,8 +91,10 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       const last = parts[parts.length - 1] as Buffer;
       if (isOpaqueMarker(last)) {
         const dir = w.ensureDir(parts.slice(0, -1));
-        if (options.mode === 'overlay') w.markOpaque(dir);
-        else w.prune(dir, isTouched);
+        if (options.mode === 'overlay') {
+          w.markOpaque(dir);
+          opaques.add(dir.toString('latin1'));
+        } else w.prune(dir, isTouched);
         return;
       }
       const wh = whiteoutTarget(last);
@@ -86,7 +102,9 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       if (wh) {
         const target = [...parts.slice(0, -1), wh];
         if (options.mode === 'overlay') {
-          w.whiteoutDevice(w.place(target));
+          const at = w.place(target);
+          w.whiteoutDevice(at);
+          deletes.add(at.toString('latin1'));
           return;
         }
         const path = w.locate(target);
@@ -121,8 +139,9 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
               `hardlink ${e.name.toString()} needs lower layers`,
             );
           }
-          w.hardlink(path, w.place(target), e.name.toString(), e.linkname.toString(), () =>
-            lowers ? findInLowers(lowers, target) : undefined,
+          const at = w.place(target);
+          w.hardlink(path, at, e.name.toString(), e.linkname.toString(), () =>
+            lowers && !hiddenHere(at) ? findInLowers(lowers, target, opaqueCache) : undefined,
           );
           return;
         }

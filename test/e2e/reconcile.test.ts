@@ -245,7 +245,10 @@ describe.skipIf(skip)('reconcile', () => {
     const good = await readFile(file, 'utf8');
     await writeFile(file, `${good.replace('worker started', 'worker edited')}  colour: red\n`);
     const plan = await berth('plan', dir);
-    expect([plan.code, plan.stdout]).toEqual([1, 'nothing to do: the host matches the manifests\n']);
+    expect([plan.code, plan.stdout]).toEqual([
+      1,
+      'nothing to do for the manifests that can be used; 1 file(s) cannot be (above): what they define stays as it runs\n',
+    ]);
     const apply = await berth('apply', dir);
     expect(apply.stderr).toBe(`${file}:19:3: ERR_MANIFEST_SCHEMA: unknown field spec.colour\n`);
     expect(apply.code).toBe(2);

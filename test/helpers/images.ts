@@ -119,7 +119,7 @@ export async function pushIndex(
   registryUrl: string,
   repo: string,
   tag: string,
-  entries: Array<PushedManifest & { platform: { os: string; architecture: string; variant?: string } }>,
+  entries: Array<PushedManifest & { platform?: { os: string; architecture: string; variant?: string } }>,
 ): Promise<string> {
   const body = JSON.stringify({
     schemaVersion: 2,

@@ -51,6 +51,9 @@ describe.skipIf(skip)('berth image against a real registry', () => {
       { ...amd, platform: { os: 'linux', architecture: 'amd64' } },
       { ...arm, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
     ]);
+    // Entries that say no platform (some tools write indexes so): the config says which is which.
+    await pushIndex(registry.url, 'test/multi', 'unlabelled', [amd]);
+    await pushIndex(registry.url, 'test/multi', 'unlabelled-arm', [arm]);
   }, 120_000);
 
   afterAll(async () => {
@@ -140,6 +143,19 @@ describe.skipIf(skip)('berth image against a real registry', () => {
       `berth: ERR_NO_MATCHING_PLATFORM: ${ref}: no image for platform linux/s390x ` +
         '(index offers: linux/amd64, linux/arm64/v8) (choose one with --platform)\n',
     );
+  });
+
+  it("takes an index entry that says no platform, once the image's config says it is the one asked for", async () => {
+    const root = await newRoot();
+    const ref = `${registry.host}/test/multi:unlabelled`;
+    expect(await berth(root, 'image', 'pull', ref)).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse((await berth(root, 'image', 'inspect', ref)).stdout).platform).toEqual({
+      os: 'linux',
+      architecture: 'amd64',
+    });
+    const arm = await berth(root, 'image', 'pull', `${registry.host}/test/multi:unlabelled-arm`);
+    expect(arm.code).toBe(3);
+    expect(arm.stderr).toMatch(/ERR_NO_MATCHING_PLATFORM: .*: image is for linux\/arm64, not linux\/amd64/);
   });
 
   it('refuses a single-platform image for another platform', async () => {

@@ -587,6 +587,51 @@ describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
     expect(b.readsOf()).toEqual([1, 2]);
   });
 
+  it('never copies up a file a layer above deleted: whiteout, opaque directory, deleted parent, same layer', async () => {
+    const secret = { name: 'sec/secret', body: 'TOPSECRET' };
+    const back = { name: 'back', type: 'link' as const, linkname: 'sec/secret' };
+    const cases: Array<[string, Array<Array<Record<string, unknown>>>]> = [
+      ['an opaque directory above', [[secret], [{ name: 'sec/.wh..wh..opq', body: '' }], [back]]],
+      ['a whiteout', [[secret], [{ name: 'sec/.wh.secret', body: '' }], [back]]],
+      ['its directory whited out', [[secret], [{ name: '.wh.sec', body: '' }], [back]]],
+      [
+        'its directory replaced by a file',
+        [
+          [secret],
+          [
+            { name: '.wh.sec', body: '' },
+            { name: 'sec', body: 'f' },
+          ],
+          [back],
+        ],
+      ],
+      ['a whiteout in the same layer', [[secret], [{ name: 'sec/.wh.secret', body: '' }, back]]],
+      ['an opaque marker in the same layer', [[secret], [{ name: 'sec/.wh..wh..opq', body: '' }, back]]],
+    ];
+    for (const [i, [what, layers]] of cases.entries()) {
+      const root = join(work, `resurrect-${i}`);
+      const name = await storeImage(root, layers as Parameters<typeof storeImage>[1]);
+      const store = createContentStore({ root });
+      const record = await store.getImage(name);
+      const details = await describeImage(store, record as NonNullable<typeof record>);
+      const snapshotter = await createSnapshotter(
+        { store, snapshots: createSnapshotStore(root), now: () => new Date(), concurrency: 2 },
+        details.config,
+        { maxLayerBytes: 1 << 30, maxImageBytes: 1 << 30, reserveBytes: 0 },
+      );
+      const all = (details.manifest.layers as Descriptor[]).map((l, j) => snapshotter.layer(j, l));
+      const settled = await Promise.allSettled(all);
+      const failed = settled
+        .filter((r) => r.status === 'rejected')
+        .map((r) => (r as PromiseRejectedResult).reason);
+      expect(failed.map((e) => `${what}: ${(e as Error).message}`)).toEqual([
+        expect.stringMatching(
+          new RegExp(`^${what}: .*hardlink back points at sec/secret, which does not exist`),
+        ),
+      ]);
+    }
+  });
+
   it('copy the file up from the lower snapshot and link it, whatever order the layers unpack in', async () => {
     const dir = join(work, 'hardlink-lower');
     const root = join(dir, 'store');

@@ -108,7 +108,7 @@ describe('broken manifests, with their exact diagnostics', () => {
       'a hostIP that is not an address',
       pod('web', '\n      ports:\n        - {containerPort: 80, hostPort: 8080, hostIP: "0.0.0.0; rm"}'),
       [
-        '10:55: ERR_MANIFEST_SCHEMA: spec.containers.0.ports.0.hostIP must match pattern "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"',
+        '10:55: ERR_MANIFEST_SCHEMA: spec.containers.0.ports.0.hostIP must be an IPv4 address (berth publishes ports on IPv4 host addresses)',
       ],
     ],
     [

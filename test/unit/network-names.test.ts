@@ -224,7 +224,7 @@ describe('a sandbox on the network is whole only as the pod asks', () => {
     name: 'web',
     netnsPath: '/s/netns/pod-web',
     podDirs: [],
-    createDirs: [],
+    hostPaths: [],
     network: want,
   } as unknown as DesiredPod;
   const seen = (network: object) => ({

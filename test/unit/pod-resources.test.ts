@@ -19,7 +19,7 @@ spec:
     - name: main
       image: busybox
       resources:
-        requests: {cpu: 250m, memory: 64Mi}
+        requests: {cpu: 250m, memory: 16Mi}
         limits: {memory: 32Mi}
   volumes:
     - {name: fast, emptyDir: {medium: Memory, sizeLimit: 16Mi}}
@@ -36,25 +36,34 @@ describe('requests and size limits', () => {
     expect(pod.containers[0]?.settings.resources).toEqual({
       memoryBytes: 32 * 2 ** 20,
       cpuShares: 256,
-      memoryReservationBytes: 64 * 2 ** 20,
+      memoryReservationBytes: 16 * 2 ** 20,
     });
     expect(pod.podDirs).toEqual([
       { path: '/r/pods/p/volumes/fast', memory: true, sizeBytes: 16 * 2 ** 20 },
       { path: '/r/pods/p/volumes/slow', memory: false },
     ]);
-    const spec = buildRuntimeSpec(
-      { config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [] } },
-      pod.containers[0]?.settings ?? { name: 'x' },
-      { uid: 0, gid: 0, additionalGids: [], home: '/' },
-      { nofileHard: 1024, hostname: '/h', etcHosts: '/e', resolvConf: '/r', cgroupsPath: '/c' },
-    ) as { linux: { resources: { memory: object; cpu: object } } };
-    // The reservation is kept under the limit: the kernel would refuse memory.low above memory.max.
+    const settings = pod.containers[0]?.settings ?? { name: 'x' };
+    const specOf = (s: typeof settings) =>
+      buildRuntimeSpec(
+        { config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [] } },
+        s,
+        { uid: 0, gid: 0, additionalGids: [], home: '/' },
+        { nofileHard: 1024, hostname: '/h', etcHosts: '/e', resolvConf: '/r', cgroupsPath: '/c' },
+      ) as { linux: { resources: { memory: object; cpu: object } } };
+    const spec = specOf(settings);
     expect(spec.linux.resources.memory).toEqual({
       limit: 32 * 2 ** 20,
       swap: 32 * 2 ** 20,
-      reservation: 32 * 2 ** 20,
+      reservation: 16 * 2 ** 20,
     });
     expect(spec.linux.resources.cpu).toEqual({ shares: 256 });
+    // A reservation above the limit (a manifest refuses it; the spec holds anyway) is kept under it:
+    // the kernel would refuse memory.low above memory.max.
+    const over = specOf({
+      ...settings,
+      resources: { ...settings.resources, memoryReservationBytes: 64 * 2 ** 20 },
+    });
+    expect(over.linux.resources.memory).toMatchObject({ reservation: 32 * 2 ** 20 });
   });
 
   it.each([

@@ -86,7 +86,7 @@ const POD = `apiVersion: v1
 kind: Pod
 metadata:
   name: web
-  creationTimestamp: null
+  creationTimestamp: "2026-11-30T12:00:00Z"
 spec:
   nodeSelector: {disk: ssd}
   affinity:

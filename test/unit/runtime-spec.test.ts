@@ -54,6 +54,13 @@ describe('process args and env (image-spec conversion)', () => {
     ]);
     expect(processEnv(image({ Env: ['PATH=/bin'] }), [], 'w', '/')).toContain('PATH=/bin');
     expect(codeOf(() => processEnv(image({}), ['NOEQUALS'], 'w', '/'))).toBe('ERR_CONTAINER_INVALID');
+    // The image's own `NAME` alone unsets it (containerd, Docker): the image still runs.
+    expect(processEnv(image({ Env: ['A=1', 'B=2', 'B', 'C'] }), [], 'w', '/')).toEqual([
+      'A=1',
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'HOSTNAME=w',
+      'HOME=/',
+    ]);
   });
 });
 
@@ -64,6 +71,10 @@ describe('users from the image', () => {
     ['', { uid: 0, gid: 0, additionalGids: [], home: '/root' }],
     ['app', { uid: 1000, gid: 1000, additionalGids: [2000], home: '/home/app' }],
     ['1000:extra', { uid: 1000, gid: 2000, additionalGids: [], home: '/home/app' }],
+    ['1000', { uid: 1000, gid: 1000, additionalGids: [2000], home: '/home/app' }],
+    // A group given: no supplementary groups (runc, Docker), whatever /etc/group lists.
+    ['app:app', { uid: 1000, gid: 1000, additionalGids: [], home: '/home/app' }],
+    ['1000:1000', { uid: 1000, gid: 1000, additionalGids: [], home: '/home/app' }],
     ['4242', { uid: 4242, gid: 0, additionalGids: [], home: '/' }],
     ['4242:7', { uid: 4242, gid: 7, additionalGids: [], home: '/' }],
   ])('%j', (spec, want) => {

@@ -35,7 +35,13 @@ export const planCommand: Command = {
     } else {
       for (const d of loaded.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
       for (const a of actions) ctx.stdout.write(`${formatAction(a)}\n`);
-      if (actions.length === 0) ctx.stdout.write('nothing to do: the host matches the manifests\n');
+      const broken = new Set(loaded.diagnostics.filter(isError).map((d) => d.file)).size;
+      if (actions.length === 0)
+        ctx.stdout.write(
+          broken === 0
+            ? 'nothing to do: the host matches the manifests\n'
+            : `nothing to do for the manifests that can be used; ${broken} file(s) cannot be (above): what they define stays as it runs\n`,
+        );
       // `apply DIR` prunes only DIR's pods: say which are another folder's, and left alone.
       const folder = resolve(positionals[0] as string);
       for (const o of podsOfOtherFolders(planned.observed, planned.desired, folder))

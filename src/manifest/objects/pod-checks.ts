@@ -181,7 +181,10 @@ export function checkPodRefs(p: ParsedDoc): Diagnostic[] {
     );
     for (const [j, s] of (v.projected?.sources ?? []).entries()) {
       const here = ['spec', 'volumes', i, 'projected', 'sources', j];
-      if ([s.configMap, s.secret, s.downwardAPI].filter(Boolean).length !== 1)
+      const given = [s.configMap, s.secret, s.downwardAPI].filter(Boolean).length;
+      // A serviceAccountToken alone was warned about and dropped (tiers.ts): nothing of it is left.
+      const tokenOnly = given === 0 && p.doc.hasIn([...here, 'serviceAccountToken']);
+      if (given !== 1 && !tokenOnly)
         out.push(
           at(
             p,

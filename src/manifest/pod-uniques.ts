@@ -1,0 +1,79 @@
+// What must be unique or well-formed across a pod, as Kubernetes' validation says it, and what a
+// schema cannot say: a volume name given twice (the later one silently won: a reviewer reading the
+// first `emptyDir` missed the second's `hostPath: /etc`), two mounts at one path in a container (the
+// later shadowed the earlier), a host port the pod publishes twice (refused only when the pod was
+// started), port names (IANA service names: probes and hooks refer to ports by them) given twice in
+// a container, and a hostPath with a `..` segment (a cluster refuses it; a path read one way by a
+// reviewer and another by the kernel). Pure.
+import type { Diagnostic } from '../lib/yaml-validate.js';
+import { describePort, findDuplicatePort, publishedPorts } from '../network/ports.js';
+import type { PodManifest } from './kinds.js';
+import { at, type ParsedDoc } from './position.js';
+
+/** An IANA service name, as Kubernetes checks port names: at most 15, a-z 0-9 '-', a letter, no '--'. */
+const PORT_NAME = /^(?=.*[a-z])(?!.*--)[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/;
+
+export function checkPodUniques(p: ParsedDoc): Diagnostic[] {
+  const pod = p.value as PodManifest;
+  const out: Diagnostic[] = [];
+  const err = (path: Array<string | number>, message: string) =>
+    out.push(at(p, path, 'ERR_MANIFEST_INVALID', message));
+
+  const volumes = new Set<string>();
+  for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
+    if (volumes.has(v.name))
+      err(['spec', 'volumes', i, 'name'], `volume name "${v.name}" is used twice (a cluster rejects it too)`);
+    volumes.add(v.name);
+    const host = v.hostPath?.path;
+    if (host?.split('/').includes('..'))
+      err(
+        ['spec', 'volumes', i, 'hostPath', 'path'],
+        `hostPath ${host} must not contain '..' (a cluster rejects it too): write the path it means`,
+      );
+  }
+
+  const published: Array<{ path: Array<string | number>; port: ReturnType<typeof publishedPorts>[0] }> = [];
+  for (const list of ['initContainers', 'containers'] as const) {
+    for (const [i, c] of (pod.spec[list] ?? []).entries()) {
+      const here = ['spec', list, i];
+      const paths = new Set<string>();
+      for (const [j, m] of (c.volumeMounts ?? []).entries()) {
+        const dst = m.mountPath.replace(/\/+$/, '') || '/';
+        if (paths.has(dst))
+          err(
+            [...here, 'volumeMounts', j, 'mountPath'],
+            `container ${c.name} mounts two volumes at ${m.mountPath}: the later would hide the earlier`,
+          );
+        paths.add(dst);
+      }
+      const names = new Set<string>();
+      for (const [j, port] of (c.ports ?? []).entries()) {
+        if (port.name !== undefined) {
+          if (!PORT_NAME.test(port.name))
+            err(
+              [...here, 'ports', j, 'name'],
+              `port name "${port.name}" must be at most 15 lowercase letters, digits and '-', with a letter, as a cluster requires`,
+            );
+          else if (names.has(port.name))
+            err(
+              [...here, 'ports', j, 'name'],
+              `port name "${port.name}" is used twice in container ${c.name}`,
+            );
+          names.add(port.name);
+        }
+        // Only the containers' ports are published (pod-network.ts), as the kubelet does.
+        const [mapped] = list === 'containers' ? publishedPorts([port]) : [];
+        if (mapped) published.push({ path: [...here, 'ports', j, 'hostPort'], port: mapped });
+      }
+    }
+  }
+  const twice = findDuplicatePort(published.map((x) => x.port));
+  if (twice) {
+    const last = published.filter((x) => findDuplicatePort([twice, x.port]) !== undefined).at(-1);
+    err(
+      last?.path ?? ['spec'],
+      `pod ${pod.metadata.name} publishes host port ${describePort(twice)} twice (a cluster rejects it too)`,
+    );
+  }
+  return out;
+}

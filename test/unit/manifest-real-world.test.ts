@@ -1,0 +1,185 @@
+// Pod files as people really write them (helm, kubeadm, kubectl dumps, YAML 1.1 habits) load; what a
+// cluster refuses and would hide a danger (a volume name given twice, a mount shadowing another, a
+// host port twice, a `..` in a hostPath, a NUL) is refused at its node; what berth cannot give (GPUs,
+// ephemeral-storage, a service account token) is a warning and the file is used.
+import { describe, expect, it } from 'vitest';
+import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
+import { expandVariables, MAX_EXPANDED } from '../../src/manifest/expand.js';
+import type { PodManifest } from '../../src/manifest/kinds.js';
+import { parseFile } from '../../src/manifest/parse.js';
+
+const check = (text: string) => {
+  const r = parseFile(text, 'p.yaml');
+  return { lines: r.diagnostics.map(formatDiagnostic), pod: r.parsed[0]?.value as PodManifest | undefined };
+};
+const head = 'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n';
+
+describe('valid files a cluster takes', () => {
+  it('null fields are fields not given (helm create, an empty env:), in a pod and its objects', () => {
+    const { lines, pod } = check(`apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels:
+spec:
+  containers:
+    - name: app
+      image: busybox
+      resources:
+        # limits: {memory: 64Mi}
+      env:
+        - name: EMPTY
+          value:
+      volumeMounts:
+  volumes:
+`);
+    expect(lines).toEqual([]);
+    expect(pod?.spec.containers[0]).toEqual({ name: 'app', image: 'busybox', env: [{ name: 'EMPTY' }] });
+  });
+
+  it('YAML merge keys (<<: *base) merge, as Kubernetes reads them', () => {
+    const { lines, pod } = check(`${head}  containers:
+    - &base {name: one, image: busybox, command: [sleep, '1']}
+    - <<: *base
+      name: two
+`);
+    expect(lines).toEqual([]);
+    expect(pod?.spec.containers[1]).toEqual({ name: 'two', image: 'busybox', command: ['sleep', '1'] });
+  });
+
+  it("YAML 1.1 booleans at the schema's boolean fields; an env value or argument yes stays a string", () => {
+    const { lines } = check(`${head}  hostNetwork: yes
+  containers:
+    - name: app
+      image: busybox
+      tty: On
+      command: [echo, yes]
+      volumeMounts: [{name: v, mountPath: /v, readOnly: "yes"}]
+  volumes: [{name: v}]
+`);
+    // Quoted, "yes" is a string to a cluster too: the schema says so.
+    expect(lines).toEqual([
+      'p.yaml:11:57: ERR_MANIFEST_SCHEMA: spec.containers.0.volumeMounts.0.readOnly must be boolean',
+    ]);
+    const fixed = check(
+      `${head}  hostNetwork: yes\n  containers:\n    - name: app\n      image: busybox\n      tty: On\n      command: [echo, yes]\n`,
+    );
+    expect(fixed.lines).toEqual([]);
+    expect(fixed.pod?.spec.hostNetwork).toBe(true);
+    expect(fixed.pod?.spec.containers[0]).toMatchObject({ tty: true, command: ['echo', 'yes'] });
+  });
+
+  it("resources besides cpu and memory, and a kubectl dump's token source, are warnings; the file is used", () => {
+    const { lines, pod } = check(`${head}  containers:
+    - name: app
+      image: busybox
+      resources:
+        limits: {memory: 64Mi, ephemeral-storage: 1Gi, nvidia.com/gpu: 1}
+        requests: {hugepages-2Mi: 4Mi}
+  volumes:
+    - name: kube-api-access-x
+      projected:
+        sources:
+          - serviceAccountToken: {expirationSeconds: 3607, path: token}
+          - downwardAPI: {items: [{path: namespace, fieldRef: {apiVersion: v1, fieldPath: metadata.namespace}}]}
+`);
+    expect(lines).toEqual([
+      'p.yaml:9:51: WARN_MANIFEST_IGNORED: resources.limits.ephemeral-storage is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)',
+      'p.yaml:9:72: WARN_MANIFEST_IGNORED: resources.limits.nvidia.com/gpu is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)',
+      'p.yaml:10:35: WARN_MANIFEST_IGNORED: resources.requests.hugepages-2Mi is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)',
+      'p.yaml:15:13: WARN_MANIFEST_IGNORED: spec.volumes.0.projected.sources.0.serviceAccountToken is ignored: there is no cluster API for a service account to talk to: no token is issued, its file is not written',
+    ]);
+    expect(pod).toBeDefined();
+  });
+
+  it('hostPath types Socket, CharDevice and BlockDevice are taken', () => {
+    for (const type of ['Socket', 'CharDevice', 'BlockDevice'])
+      expect(
+        check(
+          `${head}  containers: [{name: a, image: busybox}]\n  volumes: [{name: s, hostPath: {path: /run/x, type: ${type}}}]\n`,
+        ).lines,
+      ).toEqual([]);
+    expect(
+      check(
+        `${head}  containers: [{name: a, image: busybox}]\n  volumes: [{name: s, hostPath: {path: /run/x, type: Sockets}}]\n`,
+      ).lines,
+    ).toEqual([
+      'p.yaml:6:54: ERR_MANIFEST_SCHEMA: spec.volumes.0.hostPath.type must be one of "", Directory, DirectoryOrCreate, File, FileOrCreate, Socket, CharDevice, BlockDevice',
+    ]);
+  });
+});
+
+describe('what a cluster refuses, refused at its node', () => {
+  it('a volume name twice: the later one would have won (hostPath /etc behind an emptyDir)', () => {
+    expect(
+      check(`${head}  containers:
+    - {name: app, image: busybox, volumeMounts: [{name: a, mountPath: /data}]}
+  volumes:
+    - {name: a, emptyDir: {}}
+    - {name: a, hostPath: {path: /etc}}
+`).lines,
+    ).toEqual([
+      'p.yaml:9:14: ERR_MANIFEST_INVALID: volume name "a" is used twice (a cluster rejects it too)',
+    ]);
+  });
+
+  it('two mounts at one path, a hostPath with .., a host port twice, bad and repeated port names', () => {
+    expect(
+      check(`${head}  containers:
+    - name: app
+      image: busybox
+      volumeMounts: [{name: a, mountPath: /data}, {name: b, mountPath: /data/}]
+      ports:
+        - {containerPort: 80, hostPort: 8080, name: http_port_too_long}
+        - {containerPort: 81, name: web}
+        - {containerPort: 82, name: web}
+    - name: two
+      image: busybox
+      ports: [{containerPort: 80, hostPort: 8080}]
+  volumes:
+    - {name: a, emptyDir: {}}
+    - {name: b, hostPath: {path: /var/log/../../etc}}
+`).lines,
+    ).toEqual([
+      'p.yaml:8:72: ERR_MANIFEST_INVALID: container app mounts two volumes at /data/: the later would hide the earlier',
+      'p.yaml:10:53: ERR_MANIFEST_INVALID: port name "http_port_too_long" must be at most 15 lowercase letters, digits and \'-\', with a letter, as a cluster requires',
+      'p.yaml:12:37: ERR_MANIFEST_INVALID: port name "web" is used twice in container app',
+      'p.yaml:15:45: ERR_MANIFEST_INVALID: pod web publishes host port 0.0.0.0:8080/tcp twice (a cluster rejects it too)',
+      "p.yaml:18:34: ERR_MANIFEST_INVALID: hostPath /var/log/../../etc must not contain '..' (a cluster rejects it too): write the path it means",
+    ]);
+  });
+
+  it('a request over its limit, an ID past 2^31-1, a NUL in a string', () => {
+    expect(
+      check(`${head}  containers:
+    - name: app
+      image: busybox
+      command: ["echo", "a\\0b"]
+      resources: {limits: {cpu: 500m, memory: 64Mi}, requests: {cpu: "1", memory: 32Mi}}
+`).lines,
+    ).toEqual([
+      'p.yaml:8:25: ERR_MANIFEST_INVALID: spec.containers.0.command.1 contains a NUL character',
+      'p.yaml:9:70: ERR_MANIFEST_INVALID: cpu request 1 is more than its limit 500m (a cluster rejects it too)',
+    ]);
+    expect(
+      check(`${head}  securityContext: {runAsUser: 4294967296}\n  containers: [{name: a, image: busybox}]\n`)
+        .lines,
+    ).toEqual(['p.yaml:5:32: ERR_MANIFEST_SCHEMA: spec.securityContext.runAsUser must be <= 2147483647']);
+  });
+});
+
+describe('$(VAR) expansion is bounded', () => {
+  it('a value doubling sixty times is an error naming it once past what Linux takes, not 2^60 bytes', () => {
+    const vars = new Map<string, string>([['V0', 'x'.repeat(10)]]);
+    for (let i = 1; i < 60; i++) {
+      const lookup = (n: string) => vars.get(n);
+      const value = () => expandVariables(`$(V${i - 1})$(V${i - 1})`, lookup, `env V${i}`);
+      if (10 * 2 ** i <= MAX_EXPANDED) vars.set(`V${i}`, value());
+      else {
+        expect(value).toThrow(/^env V14: expanding \$\(V13\) makes it longer than 131072 characters/);
+        break;
+      }
+    }
+    expect(vars.get('V13')).toHaveLength(81920);
+  });
+});
