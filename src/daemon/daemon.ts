@@ -183,6 +183,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
           lastGood: r.lastGood,
           keepLastGood: true,
           saveLater: true, // a new pod starts while the folder's last good record is written
+          holdDeleted: true, // a file removed and put back (git, rsync, an editor) stops nothing
           ...(scope === 'all' ? {} : { unchanged: (file: string) => !scope.files.has(file) }),
         });
         const startedBefore = pipelines.tasks.started;

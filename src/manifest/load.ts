@@ -19,7 +19,7 @@ import type { LastGood, LastGoodFiles } from './last-good.js';
 import { MANIFEST_SCHEMAS, type ParsedFile, parseFile } from './parse.js';
 import { at, type ParsedDoc } from './position.js';
 import { readManifestFile } from './read-file.js';
-import { type Defines, keyOf, SETTLE_MS, settlesAt } from './settle.js';
+import { type Defines, goneSettlesAt, keyOf, SETTLE_MS, settlesAt } from './settle.js';
 import { isError } from './severity.js';
 
 export { DEPENDS_ON, dependsOn } from './dependencies.js';
@@ -32,8 +32,11 @@ export interface LoadResult {
   brokenFiles: string[];
   /** Files with an error, or settling, whose last good content (last-good.ts) is applied instead. */
   fromLastGood: string[];
-  /** Files still changing that would lose what they defined (settle.ts): read again at `until`. */
-  settling: Array<{ file: string; until: number }>;
+  /**
+   * Files still changing that would lose what they defined, or just gone (`gone`, the daemon's:
+   * settle.ts): read again at `until`.
+   */
+  settling: Array<{ file: string; until: number; gone?: true }>;
   /** `Kind/name` defined more than once: neither definition changes what runs. */
   duplicates: string[];
   files: string[];
@@ -93,6 +96,11 @@ export interface LoadOptions {
   /** The clock (ms epoch) the settle rule reads file ages against; Date.now() by default. */
   now?: number;
   settleMs?: number;
+  /**
+   * A watching daemon's loads: a file gone from the folder keeps its last good content until the
+   * folder has been still for the settle time (settle.ts). `apply` and `plan` take a deletion at once.
+   */
+  holdDeleted?: boolean;
 }
 
 async function listFolder(dir: string): Promise<string[]> {
@@ -194,6 +202,13 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       clean[name] = text;
     }
   }
+  const gone = o.holdDeleted ? await goneFiles(base, files, saved, now, o.settleMs ?? SETTLE_MS) : [];
+  for (const { name, until } of gone) {
+    const file = join(base, name);
+    settling.push({ file, until, gone: true });
+    fallBack(name, file);
+  }
+  const listed = gone.length === 0 ? files : [...files, ...gone.map((g) => g.name)].sort();
   checkDependencies(sources, brokenFiles, diagnostics, fallBack);
   const duplicates = reportDuplicates(
     [...sources.values()].flatMap((s) => s.docs),
@@ -203,7 +218,7 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     o.keepLastGood && o.lastGood && !sameFiles(clean, saved) ? o.lastGood.write(base, clean) : undefined;
   if (saving && !o.saveLater) await saving;
   saving?.catch(() => undefined); // the caller awaits it (saveLater): never an unhandled rejection
-  const docs = files
+  const docs = listed
     .flatMap((n) => sources.get(join(base, n))?.docs ?? [])
     .filter((p) => !duplicates.includes(keyOf(p.value)))
     .map((p) => ({ doc: p.value, file: p.file, line: at(p, [], '', '').line }));
@@ -211,12 +226,28 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     docs,
     diagnostics,
     brokenFiles,
-    fromLastGood: files.map((n) => join(base, n)).filter((f) => sources.get(f)?.from === 'last-good'),
+    fromLastGood: listed.map((n) => join(base, n)).filter((f) => sources.get(f)?.from === 'last-good'),
     settling,
     duplicates,
     files: files.map((n) => join(base, n)),
     ...(saving && o.saveLater ? { saving } : {}),
   };
+}
+
+/** Files with last good content that are gone from the folder, held until the folder settles. */
+async function goneFiles(
+  base: string,
+  files: string[],
+  saved: LastGoodFiles,
+  now: number,
+  settleMs: number,
+): Promise<Array<{ name: string; until: number }>> {
+  const listed = new Set(files);
+  const names = Object.keys(saved).filter((n) => !listed.has(n) && isManifestFile(n));
+  if (names.length === 0) return [];
+  const folder = await stat(base).catch(() => undefined);
+  const until = folder ? goneSettlesAt(folder.mtimeMs, now, settleMs) : undefined;
+  return until === undefined ? [] : names.map((name) => ({ name, until }));
 }
 
 /** Whether two last good records hold the same texts (their order aside: a JSON of each was compared). */

@@ -7,7 +7,12 @@
 // last good content, is in flux: its last good content stays applied and it is read again once it
 // has been stable that long. A file that only adds or changes documents, and is not smaller, is
 // taken at once. (A cut inside a value of the last document of a longer read cannot be told from an
-// edit by any rule short of holding every change.) Pure: the clock is passed in.
+// edit by any rule short of holding every change.) A file gone from a watched folder is held the
+// same way (the daemon's loads: `goneSettlesAt`): `git checkout`, rsync, an editor's save with a
+// gap between removing and writing, a copy that deletes first, all leave the folder without it for a
+// moment; its last good content stays applied until the folder itself has been still for the settle
+// time (the folder's mtime: a deletion leaves no file to date), so a file put back unchanged
+// meanwhile stops and starts nothing. Pure: the clock is passed in.
 import type { ManifestDoc } from './kinds.js';
 
 /** How long a file in flux must stay unchanged before it is acted on. */
@@ -55,4 +60,14 @@ export function settlesAt(i: SettleInput): number | undefined {
   if (i.mtimeMs > i.now + i.settleMs) return undefined;
   const at = i.mtimeMs + i.settleMs;
   return at > i.now ? at : undefined;
+}
+
+/**
+ * When a file gone from the folder may be taken as deleted (ms epoch), or undefined when now: the
+ * folder's mtime plus the settle time (a folder mtime further in the future than that: now).
+ */
+export function goneSettlesAt(folderMtimeMs: number, now: number, settleMs: number): number | undefined {
+  if (folderMtimeMs > now + settleMs) return undefined;
+  const at = folderMtimeMs + settleMs;
+  return at > now ? at : undefined;
 }

@@ -219,6 +219,13 @@ async function createHoldingLease(
     );
     checkNonRoot(user, settings);
     checkResolvedWorkdir(p.rootfs, cwd);
+    checkResolvedMounts(p.rootfs, [
+      '/etc/hostname',
+      '/etc/hosts',
+      '/etc/resolv.conf',
+      ...(settings.mounts ?? []).map((m) => m.destination),
+      ...Object.keys(image.config.config?.Volumes ?? {}),
+    ]);
     checkCommand(
       p.rootfs,
       processArgv,
@@ -333,6 +340,29 @@ function checkResolvedWorkdir(rootfs: string, cwd: string): void {
       'invalid',
       `working directory "${cwd}" leads to ${inside} in the image, under /proc (a host file descriptor could leak through it)`,
     );
+  }
+}
+
+/** The kernel file systems the runtime mounts itself, before the container's own mounts. */
+const KERNEL_FS = new Set(['proc', 'sys', 'dev']);
+const topOf = (path: string) => path.split('/').find((p) => p !== '' && p !== '.') ?? '';
+
+/**
+ * A mount destination the image's symlinks lead into /proc, /sys or /dev when it is not written
+ * there: `/etc/resolv.conf -> /proc/self/fd/0` would bind the bundle's file over the container's
+ * stdin (runc reopens its stdio on it: the process writes into that host file, `logs` sees nothing).
+ */
+function checkResolvedMounts(rootfs: string, destinations: string[]): void {
+  for (const d of destinations) {
+    const host = followInRoot(rootfs, d);
+    if (host === undefined) throw invalid(`mount destination ${d}: too many symbolic links in the image`);
+    const inside = host.slice(rootfs.length) || '/';
+    if (KERNEL_FS.has(topOf(inside)) && topOf(inside) !== topOf(d))
+      throw new BerthError(
+        'ERR_MOUNT_UNSAFE',
+        'invalid',
+        `mount destination ${d} leads to ${inside} in the image: a symlink into a kernel file system (the mount would land on what the runtime mounted there)`,
+      );
   }
 }
 

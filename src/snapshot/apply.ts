@@ -90,6 +90,13 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       if (parts.length === 0) return; // the root itself: its metadata is the snapshot's
       const last = parts[parts.length - 1] as Buffer;
       if (isOpaqueMarker(last)) {
+        // overlayfs honours no opaque mark on a lower layer's root: the lowers would show through.
+        if (parts.length === 1 && options.mode === 'overlay')
+          throw new BerthError(
+            'ERR_LAYER_UNSUPPORTED',
+            'invalid',
+            `an opaque marker at the layer's root (${e.name.toString()}: every earlier layer hidden) cannot be made with overlayfs; \`berth image unpack\` applies it`,
+          );
         const dir = w.ensureDir(parts.slice(0, -1));
         if (options.mode === 'overlay') {
           w.markOpaque(dir);

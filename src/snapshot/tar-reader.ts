@@ -67,12 +67,17 @@ function cstr(buf: Buffer, off: number, len: number): Buffer {
   return buf.subarray(off, end < 0 || end > off + len ? off + len : end);
 }
 
-/** Octal, or base-256 when the high bit of the first byte is set (GNU, for big values). */
+/**
+ * Octal, or base-256 when the high bit of the first byte is set (GNU, for big values; two's
+ * complement when the next bit is set too: a negative mtime, before 1970).
+ */
 function num(buf: Buffer, off: number, len: number): number {
   if ((buf[off] as number) & 0x80) {
-    let v = (buf[off] as number) & 0x7f;
-    for (let i = 1; i < len; i++) v = v * 256 + (buf[off + i] as number);
-    return v;
+    const inv = (buf[off] as number) & 0x40 ? 0xff : 0;
+    let v = ((buf[off] as number) ^ inv) & 0x7f;
+    for (let i = 1; i < len; i++) v = v * 256 + ((buf[off + i] as number) ^ inv);
+    if (!Number.isSafeInteger(v)) throw corrupt('a base-256 number out of range');
+    return inv ? -v - 1 : v;
   }
   // Octal digits, optionally surrounded by spaces and ended by NUL (parsed by hand: this runs
   // several times per entry).
@@ -215,14 +220,27 @@ export class TarReader {
         : this.pax.size === 0
           ? this.globalPax
           : new Map([...this.globalPax, ...this.pax]);
+    // A PAX number is what Go's tar reads: digits (a time may be negative and have a fraction).
     const paxNum = (k: string, fallback: number) => {
-      const v = pax.get(k);
-      return v === undefined ? fallback : Number(v.toString('latin1'));
+      const v = pax.get(k)?.toString('latin1');
+      if (v === undefined) return fallback;
+      const n = Number(v);
+      const ok = k === 'mtime' ? /^-?\d+(\.\d+)?$/.test(v) : /^\d+$/.test(v) && Number.isSafeInteger(n);
+      if (!ok || !Number.isFinite(n)) throw corrupt(`bad PAX ${k} "${v.slice(0, 40)}"`);
+      return n;
     };
+    // Sparse files (GNU 'S' entries, PAX GNU.sparse.*) are refused, never written as their raw map.
+    if (typeflag === 'S' || [...pax.keys()].some((k) => k.startsWith('GNU.sparse.')))
+      throw new BerthError(
+        'ERR_LAYER_UNSUPPORTED',
+        'invalid',
+        `sparse file ${(pax.get('path') ?? this.longName ?? name).toString()}: sparse tar entries are not supported (write the file without --sparse)`,
+      );
     const entry: TarEntry = {
       name: pax.get('path') ?? this.longName ?? name,
       linkname: pax.get('linkpath') ?? this.longLink ?? cstr(h, 157, 100),
-      type: TYPES[typeflag] ?? 'other',
+      // A pre-POSIX (V7) directory is a "file" whose name ends in '/', as Go's tar reads it.
+      type: typeflag === '\0' && name[name.length - 1] === 0x2f ? 'directory' : (TYPES[typeflag] ?? 'other'),
       mode: num(h, 100, 8),
       uid: paxNum('uid', num(h, 108, 8)),
       gid: paxNum('gid', num(h, 116, 8)),

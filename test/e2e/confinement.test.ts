@@ -73,6 +73,11 @@ describe.skipIf(skip)('confinement', () => {
       '--config.workingdir',
       '/work',
     ]);
+    await derived('proc-resolv', async (rootfs) => {
+      await rm(join(rootfs, 'etc/resolv.conf'), { force: true });
+      await mkdir(join(rootfs, 'etc'), { recursive: true });
+      await symlink('/proc/self/fd/0', join(rootfs, 'etc/resolv.conf'));
+    });
     await derived(
       'special-volume',
       async (rootfs) => {
@@ -90,6 +95,7 @@ describe.skipIf(skip)('confinement', () => {
       'rt-stop',
       'bad-stop',
       'proc-workdir',
+      'proc-resolv',
       'special-volume',
     ];
     for (const tag of tags) {
@@ -351,5 +357,14 @@ describe.skipIf(skip)('confinement', () => {
       2,
       'berth: ERR_WORKDIR_UNSAFE: working directory "/work" leads to /proc/self/fd/7 in the image, under /proc (a host file descriptor could leak through it)\n',
     ]);
+  });
+
+  it("a mount the image's symlinks lead into /proc is refused: its stdio would go to the bundle's file", async () => {
+    const res = await berth('container', 'create', imageRef('proc-resolv'), 'r1', '--', '/bin/true');
+    expect([res.code, res.stderr]).toEqual([
+      2,
+      'berth: ERR_MOUNT_UNSAFE: mount destination /etc/resolv.conf leads to /proc/self/fd/0 in the image: a symlink into a kernel file system (the mount would land on what the runtime mounted there)\n',
+    ]);
+    expect(await containers()).toEqual([]);
   });
 });

@@ -317,11 +317,27 @@ describe.skipIf(skip)('daemon', () => {
           await rename(join(dir, 'sedAb12Cd'), file);
         },
       ],
+      // git checkout, rsync, a copy that deletes first: the file gone for a moment, then written.
+      [
+        'v4',
+        async (text) => {
+          await rm(file);
+          await new Promise((r) => setTimeout(r, 500));
+          await writeFile(file, text);
+        },
+      ],
     ];
     for (const [text, save] of saves) {
       await save(pod('e', text));
       await until(`e says ${text}`, () => saysNow(text));
     }
+    // Gone a moment and put back as it was: nothing is stopped or started, past the settle time too.
+    const before = (await ids()).e_main;
+    await rm(file);
+    await new Promise((r) => setTimeout(r, 500));
+    await writeFile(file, pod('e', 'v4'));
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await ids()).e_main).toBe(before);
     // One replace per save; a save read half-done would have removed the pod (TornDown) and set it up again.
     const events = (await berth('events', '--until', '0s', '--output', 'json', '--filter', 'pod=e')).stdout
       .split('\n')
@@ -336,6 +352,7 @@ describe.skipIf(skip)('daemon', () => {
     expect(events).toEqual([
       'e SetUp: e: new pod (network namespace, volumes)',
       'e/main Started: e/main: new container',
+      ...replaced,
       ...replaced,
       ...replaced,
       ...replaced,

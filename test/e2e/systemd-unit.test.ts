@@ -207,6 +207,8 @@ describe.skipIf(skip)('berth.service under a real systemd (systemd-nspawn)', () 
     expect(s.StatusText).toBe('1 pod running');
     const c = await app();
     expect(c?.state).toBe('running');
+    // --root as berth makes it (0711: a hostUsers: false pod's IDs reach their rootfs), --state too.
+    expect(await inside(['stat', '-c', '%a', '/var/lib/berth', '/run/berth'])).toBe('711\n711\n');
   }, 120_000);
 
   it('keeps the containers running across `systemctl restart berth`, and the next berth adopts them', async () => {

@@ -9,6 +9,8 @@ function header(fields: {
   size?: number;
   mode?: number;
   linkname?: string;
+  /** The 12 bytes of the mtime field as they are (a base-256 number). */
+  mtimeField?: Buffer;
 }): Buffer {
   const h = Buffer.alloc(512);
   Buffer.from(fields.name).copy(h, 0, 0, 100);
@@ -16,7 +18,8 @@ function header(fields: {
   h.write('0000000\0', 108, 'latin1');
   h.write('0000000\0', 116, 'latin1');
   h.write(`${(fields.size ?? 0).toString(8).padStart(11, '0')}\0`, 124, 'latin1');
-  h.write('14712345670\0', 136, 'latin1');
+  if (fields.mtimeField) fields.mtimeField.copy(h, 136, 0, 12);
+  else h.write('14712345670\0', 136, 'latin1');
   h.write(fields.type ?? '0', 156, 'latin1');
   if (fields.linkname) h.write(fields.linkname, 157, 'latin1');
   h.write('ustar\0' + '00', 257, 'latin1');
@@ -95,6 +98,40 @@ describe('TarReader', () => {
     const [e] = read(stream);
     expect(e?.name.equals(name)).toBe(true);
     expect(e?.xattrs).toEqual([['user.k', Buffer.from([0, 1, 2])]]);
+  });
+
+  it("reads what Go's tar reads: a negative base-256 time, a V7 directory; refuses bad PAX numbers and sparse files", () => {
+    const negative = Buffer.alloc(12, 0xff); // two's complement of -86400 (a day before 1970)
+    negative.writeBigInt64BE(-86400n, 4);
+    const v7 = header({ name: 'v7dir/', type: '\0' });
+    const [day, dir] = read(Buffer.concat([header({ name: 'old', mtimeField: negative }), v7, END]));
+    expect(day?.mtime.getTime()).toBe(-86400 * 1000);
+    expect([dir?.name.toString(), dir?.type]).toEqual(['v7dir/', 'directory']);
+    const withPax = (key: string, value: string, type = '0') => {
+      const pax = paxRecord(key, Buffer.from(value));
+      return Buffer.concat([
+        header({ name: 'P', type: 'x', size: pax.length }),
+        pad(pax),
+        header({ name: 'f', type }),
+        END,
+      ]);
+    };
+    expect(errorOf(() => read(withPax('uid', 'abc')))).toBe(
+      'ERR_LAYER_CORRUPT: malformed tar: bad PAX uid "abc"',
+    );
+    expect(errorOf(() => read(withPax('size', '-5')))).toBe(
+      'ERR_LAYER_CORRUPT: malformed tar: bad PAX size "-5"',
+    );
+    expect(errorOf(() => read(withPax('mtime', '1e400')))).toBe(
+      'ERR_LAYER_CORRUPT: malformed tar: bad PAX mtime "1e400"',
+    );
+    expect(read(withPax('mtime', '-1.5'))[0]?.mtime.getTime()).toBe(-1500);
+    expect(errorOf(() => read(withPax('GNU.sparse.major', '1')))).toMatch(
+      /^ERR_LAYER_UNSUPPORTED: sparse file f: /,
+    );
+    expect(errorOf(() => read(Buffer.concat([header({ name: 'g', type: 'S' }), END])))).toMatch(
+      /^ERR_LAYER_UNSUPPORTED: sparse file g: /,
+    );
   });
 
   it('reads GNU long names and global PAX headers', () => {
