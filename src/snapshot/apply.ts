@@ -10,6 +10,7 @@
 // follows the entry itself. The tar is parsed and applied synchronously, chunk by chunk (TarReader):
 // a file system call costs ~3 µs against ~60 µs for an async round trip through the libuv pool,
 // and a layer is mostly small files.
+import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { BerthError } from '../lib/errors.js';
 import { findInLowers } from './copy-up.js';
@@ -26,6 +27,11 @@ export interface ApplyOptions {
   lowers?: string[];
   /** Keep ownership from the tar (needs root); otherwise files belong to the caller. */
   preserveOwnership: boolean;
+  /**
+   * Overlay form: where to list (NUL-separated, relative) the directories the layer made only as
+   * parents of its entries, for the snapshotter to give them the lower directories' metadata.
+   */
+  implicitDirsFile?: string;
 }
 
 export interface ApplyStats {
@@ -179,10 +185,16 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       if (open) w.abandonFile(open.fd);
       open = undefined;
     },
-    finish: (run: HelperRun) => w.finish(run),
+    async finish(run: HelperRun): Promise<void> {
+      await w.finish(run);
+      if (options.implicitDirsFile) writeFileSync(options.implicitDirsFile, joinNul(w.implicitDirs()));
+    },
   };
   return handler;
 }
+
+const joinNul = (list: Buffer[]) => Buffer.concat(list.flatMap((b, i) => (i === 0 ? [b] : [NUL, b])));
+const NUL = Buffer.from([0]);
 
 /**
  * Where a layer's tar stream goes to be applied: a Writable, and a promise that settles once

@@ -5,6 +5,8 @@
 // soon as its download starts: the layer unpacks from the growing ingest file, and its snapshot is
 // published only once the blob is verified and committed. A layer with a hardlink into a lower
 // layer unpacks again, from the committed blob, once the lower snapshots exist.
+import { readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import { BerthError, hasCode } from '../lib/errors.js';
 import { createSemaphore } from '../lib/semaphore.js';
@@ -13,6 +15,7 @@ import type { Digest } from '../oci/digest.js';
 import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from './chain.js';
 import { copyTree } from './copy-tree.js';
+import { inheritDirMeta } from './inherit-dirs.js';
 import type { SnapshotInfo, SnapshotStore } from './snapshot-store.js';
 import { type ImageBudget, runUnpackJob, type UnpackLimits, type UnpackRunner } from './unpack-image.js';
 import { imageTooLarge } from './verify-stream.js';
@@ -110,20 +113,31 @@ export async function createSnapshotter(
   let unpacked = 0;
   const layerName = (layer: Descriptor) => `layer ${layer.digest}${deps.image ? ` of ${deps.image}` : ''}`;
 
+  /** A layer unpacked into its temp directory, not yet published. */
+  interface Unpacked {
+    i: number;
+    layer: Descriptor;
+    target: Awaited<ReturnType<SnapshotStore['prepare']>>;
+    size: number;
+    /** Directories it made only as parents (inherit-dirs.ts). */
+    implicit: Buffer[];
+  }
+
   /**
-   * Unpack layer i into a fresh temp directory and publish it; from `feed` while it downloads;
-   * `lowers` for hardlinks into them.
+   * Unpack layer i into a fresh temp directory (published by `publish`, outside the slot); from
+   * `feed` while it downloads; `lowers` for hardlinks into them.
    */
   const attempt = async (
     i: number,
     layer: Descriptor,
     feed?: LayerFeed,
     lowers?: string[],
-  ): Promise<void> => {
+  ): Promise<Unpacked> => {
     const chainId = ids[i] as Digest;
     const diffId = config.rootfs.diff_ids[i] as Digest;
     const target = await deps.snapshots.prepare(chainId);
     const blobPath = deps.store.blobPath(layer.digest);
+    const implicitFile = !native && i > 0 ? join(dirname(target.fs), 'implicit-dirs') : undefined;
     try {
       if (native && i > 0)
         await copyParent(deps.snapshots.fsPath(ids[i - 1] as Digest), target.fs, layerName(layer));
@@ -151,10 +165,34 @@ export async function createSnapshotter(
         reserveBytes: limits.reserveBytes,
         preserveOwnership,
         ...(lowers ? { lowers } : {}),
+        ...(implicitFile ? { implicitDirsFile: implicitFile } : {}),
       });
+      const implicit = implicitFile ? await takeList(implicitFile) : [];
+      return { i, layer, target, size, implicit };
+    } catch (err) {
+      await target.discard();
+      throw err;
+    }
+  };
+
+  /**
+   * Publish an unpacked layer; first, in overlay form, its parent-only directories take the
+   * metadata of the lower directories they cover (the lowers awaited here, outside any slot).
+   */
+  const publish = async ({ i, layer, target, size, implicit }: Unpacked): Promise<void> => {
+    const chainId = ids[i] as Digest;
+    try {
+      if (implicit.length > 0) {
+        await Promise.all(ready.slice(0, i).map((d) => d.promise));
+        const lowers = ids
+          .slice(0, i)
+          .reverse()
+          .map((id) => deps.snapshots.fsPath(id));
+        inheritDirMeta(target.fs, lowers, implicit, preserveOwnership);
+      }
       const info: SnapshotInfo = {
         chainId,
-        diffId,
+        diffId: config.rootfs.diff_ids[i] as Digest,
         parent: i === 0 ? null : (ids[i - 1] as Digest),
         size,
         createdAt: deps.now().toISOString(),
@@ -181,14 +219,16 @@ export async function createSnapshotter(
     }
     if (native) {
       await ready[i - 1]?.promise; // the parent's tree is this snapshot's starting point
-      await slot(() => attempt(i, layer, feed));
+      await publish(await slot(() => attempt(i, layer, feed)));
       return;
     }
-    try {
-      await slot(() => attempt(i, layer, feed));
-      return;
-    } catch (err) {
+    const first = await slot(() => attempt(i, layer, feed)).catch((err: unknown) => {
       if (!hasCode(err, 'ERR_LAYER_NEEDS_LOWER')) throw err;
+      return undefined;
+    });
+    if (first) {
+      await publish(first);
+      return;
     }
     // A hardlink into a lower layer: wait for the blob and the lower snapshots (outside the slot,
     // so they can use it), then unpack once more with them at hand.
@@ -198,7 +238,7 @@ export async function createSnapshotter(
       .slice(0, i)
       .reverse()
       .map((id) => deps.snapshots.fsPath(id));
-    await slot(() => attempt(i, layer, undefined, lowers));
+    await publish(await slot(() => attempt(i, layer, undefined, lowers)));
   };
 
   return {
@@ -220,4 +260,18 @@ export async function createSnapshotter(
       return { chainIds: ids, unpacked, size };
     },
   };
+}
+
+/** The NUL-separated list a layer's applier wrote (apply.ts implicitDirsFile), removed once read. */
+async function takeList(file: string): Promise<Buffer[]> {
+  const bytes = await readFile(file).catch(() => Buffer.alloc(0));
+  await rm(file, { force: true });
+  const out: Buffer[] = [];
+  let start = 0;
+  while (start < bytes.length) {
+    const end = bytes.indexOf(0, start);
+    out.push(bytes.subarray(start, end < 0 ? bytes.length : end));
+    start = end < 0 ? bytes.length : end + 1;
+  }
+  return out;
 }

@@ -65,6 +65,8 @@ function currentUmask(): number {
 
 export class LayerWriter {
   private readonly knownDirs = new Set<string>();
+  /** Directories made only as parents of entries (no entry of their own): see implicitDirs(). */
+  private readonly implicit = new Set<string>();
   private readonly umask = currentUmask();
   private readonly uid = process.getuid?.() ?? 0;
   private readonly gid = process.getgid?.() ?? 0;
@@ -85,7 +87,27 @@ export class LayerWriter {
     this.knownDirs.delete(key);
     const prefix = `${key}/`;
     for (const k of this.knownDirs) if (k.startsWith(prefix)) this.knownDirs.delete(k);
+    if (this.implicit.size > 0)
+      for (const k of this.implicit) if (k === key || k.startsWith(prefix)) this.implicit.delete(k);
     this.deferred.forget(key);
+  }
+
+  /** A parent this layer has no entry for, made now (0755, the caller's): remembered as implicit. */
+  private parentDir(p: Buffer): void {
+    if (this.dirAt(p, 0o755)) this.implicit.add(p.toString('latin1'));
+  }
+
+  /**
+   * The directories this layer made only as parents of its entries, relative to the root, parents
+   * first. In overlay form such a directory hides the lower layer's own (its mode, owner and times:
+   * /tmp's 1777), so the snapshotter gives it those of the lower directory (ensure-snapshots.ts),
+   * as containerd's applier does.
+   */
+  implicitDirs(): Buffer[] {
+    const start = this.root.length + 1;
+    return [...this.implicit]
+      .sort((a, b) => a.length - b.length)
+      .map((k) => Buffer.from(k, 'latin1').subarray(start));
   }
 
   exists(p: Buffer): boolean {
@@ -133,7 +155,7 @@ export class LayerWriter {
     const parent = parts.length === 1 ? this.root : hostPath(this.root, parts.slice(0, -1));
     if (this.isKnownDir(parent)) return Buffer.concat([parent, SLASH, last]);
     const { resolved } = resolveInRoot(this.root, parts, this.isKnownDir);
-    for (let i = 1; i < resolved.length; i++) this.dirAt(hostPath(this.root, resolved.slice(0, i)), 0o755);
+    for (let i = 1; i < resolved.length; i++) this.parentDir(hostPath(this.root, resolved.slice(0, i)));
     return hostPath(this.root, resolved);
   }
 
@@ -160,10 +182,11 @@ export class LayerWriter {
   ensureDir(parts: Buffer[]): Buffer {
     if (parts.length === 0) return this.root;
     const p = this.place(parts);
-    if (this.tryDir(p, 0o755) === 'blocked') {
+    const made = this.tryDir(p, 0o755);
+    if (made === 'blocked') {
       this.remove(p);
-      this.dirAt(p, 0o755);
-    }
+      this.parentDir(p);
+    } else if (made) this.implicit.add(p.toString('latin1'));
     return p;
   }
 
@@ -245,6 +268,7 @@ export class LayerWriter {
 
   directory(path: Buffer, meta: Meta): void {
     this.deferred.claim(path);
+    if (this.implicit.size > 0) this.implicit.delete(path.toString('latin1')); // an entry of its own
     let created = this.tryDir(path, meta.mode & 0o777);
     if (created === 'blocked') {
       this.remove(path); // a directory entry replaces a file of the same name

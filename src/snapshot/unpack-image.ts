@@ -45,6 +45,8 @@ export interface UnpackJob {
   preserveOwnership: boolean;
   /** Overlay form: lower snapshot directories, top first (see ApplyOptions.lowers). */
   lowers?: string[];
+  /** Overlay form: see ApplyOptions.implicitDirsFile. */
+  implicitDirsFile?: string;
   /** The blob is still downloading: read it as it lands (otherwise `blobPath` is read). */
   follow?: FollowedBlob;
 }

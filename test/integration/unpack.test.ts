@@ -184,6 +184,7 @@ type Entry = {
   body?: string;
   linkname?: string;
   mode?: number;
+  uid?: number;
 };
 
 async function tarOf(entries: Entry[]): Promise<Buffer> {
@@ -194,7 +195,13 @@ async function tarOf(entries: Entry[]): Promise<Buffer> {
   for (const e of entries) {
     const type = e.type ?? 'file';
     pack.entry(
-      { name: e.name, type, linkname: e.linkname, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644) },
+      {
+        name: e.name,
+        type,
+        linkname: e.linkname,
+        mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
+        ...(e.uid !== undefined ? { uid: e.uid, gid: e.uid } : {}),
+      },
       e.body ?? '',
     );
   }
@@ -630,6 +637,47 @@ describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
         ),
       ]);
     }
+  });
+
+  it("a directory a layer makes only as a parent keeps the lower directory's mode and owner (/tmp stays 1777)", async () => {
+    const root = join(work, 'implicit-parents');
+    const name = await storeImage(root, [
+      [
+        { name: 'tmp/', type: 'directory', mode: 0o1777 },
+        { name: 'home/', type: 'directory', mode: 0o751 },
+        { name: 'home/u/', type: 'directory', mode: 0o700, uid: 1000 },
+        { name: 'opt/', type: 'directory', mode: 0o755 },
+      ],
+      [
+        { name: 'tmp/seed', body: 's' },
+        { name: 'home/u/.profile', body: 'p' },
+        { name: 'opt/', type: 'directory', mode: 0o700 }, // an entry of its own: as the layer says
+        { name: 'opt/x', body: 'x' },
+        { name: 'new/deep/f', body: 'n' }, // nothing below: the default
+      ],
+    ]);
+    const store = createContentStore({ root });
+    const record = await store.getImage(name);
+    const details = await describeImage(store, record as NonNullable<typeof record>);
+    const snapshots = createSnapshotStore(root);
+    const snapshotter = await createSnapshotter(
+      { store, snapshots, now: () => new Date(), concurrency: 2 },
+      details.config,
+      { maxLayerBytes: 1 << 30, maxImageBytes: 1 << 30, reserveBytes: 0 },
+    );
+    const [l0, l1] = details.manifest.layers as [Descriptor, Descriptor];
+    await Promise.all([snapshotter.layer(1, l1), snapshotter.layer(0, l0)]); // the upper one first
+    const upper = snapshots.fsPath(snapshotter.result().chainIds[1] as Digest);
+    const meta = async (p: string) => {
+      const st = await stat(join(upper, p));
+      return [(st.mode & 0o7777).toString(8), st.uid];
+    };
+    expect(await meta('tmp')).toEqual(['1777', 0]);
+    expect(await meta('home')).toEqual(['751', 0]);
+    expect(await meta('home/u')).toEqual(['700', 1000]);
+    expect(await meta('opt')).toEqual(['700', 0]);
+    expect(await meta('new/deep')).toEqual(['755', 0]);
+    expect(await readdir(join(upper, '..'))).not.toContain('implicit-dirs'); // the list is not published
   });
 
   it('copy the file up from the lower snapshot and link it, whatever order the layers unpack in', async () => {
