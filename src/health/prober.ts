@@ -139,6 +139,9 @@ export function createProber(deps: ProberDeps): Prober {
     if (r.changed) changed();
     else touched();
     const object = w.target.object;
+    // Named as the reconcile's container events name theirs: `--filter pod=NAME` finds them too.
+    const cut = object.lastIndexOf('/');
+    const who = { pod: object.slice(0, cut), container: object.slice(cut + 1), id: w.target.id };
     const flipped = (k: 'ready' | 'started') => was[k] !== r.state[k];
     if (!result.ok && was.lastProbe?.ok !== false)
       deps.events.emit({
@@ -146,7 +149,7 @@ export function createProber(deps: ProberDeps): Prober {
         object,
         reason: 'Unhealthy',
         message: `${kind} probe failed: ${result.message}`,
-        attributes: { probe: kind, id: w.target.id },
+        attributes: { ...who, probe: kind },
       });
     if (flipped('ready'))
       deps.events.emit({
@@ -154,7 +157,7 @@ export function createProber(deps: ProberDeps): Prober {
         object,
         reason: r.state.ready ? 'Ready' : 'NotReady',
         message: `${kind} probe: ${result.message}`,
-        attributes: { id: w.target.id },
+        attributes: who,
       });
     if (r.effect.kind === 'kill') {
       const { reason } = r.effect;
@@ -168,7 +171,7 @@ export function createProber(deps: ProberDeps): Prober {
         object,
         reason: 'Killing',
         message: `${reason}: stopping it (grace ${grace} s), restarted per the pod's restartPolicy`,
-        attributes: { probe: kind, id: w.target.id },
+        attributes: { ...who, probe: kind },
       });
       await deps.stop(w.target.runtimeName, grace).catch((err) => deps.onError?.(err));
       return;

@@ -346,7 +346,7 @@ export function plan(input: PlanInput): Action[] {
         container: nameIn(o),
         id: o.id,
         graceSeconds: Number(o.annotations[ANNOTATION.grace] ?? 30), // the pod's own, kept at creation
-        reason: `${pod}: no longer in the manifests`,
+        reason: `${pod}/${nameIn(o)}: no longer in the manifests`,
       });
     }
     actions.push({ kind: 'teardown-pod', pod, reason: `${pod}: no longer in the manifests` });

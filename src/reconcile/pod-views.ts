@@ -64,11 +64,20 @@ export interface ObservedRecord {
   postStartRunning?: boolean;
 }
 
-function phaseOf(app: ContainerView[]): PodView['phase'] {
-  if (app.length > 0 && app.every((c) => c.state === 'running')) return 'Running';
-  if (app.length > 0 && app.every((c) => c.state === 'exited' && c.exitCode === 0)) return 'Succeeded';
-  if (app.some((c) => c.state === 'exited' && c.exitCode !== 0)) return 'Failed';
-  return 'Pending';
+/**
+ * The pod's phase as Kubernetes defines it: Pending until every app container has run; then
+ * Running while one runs or will be restarted (under Always every exit is restarted, under
+ * OnFailure a non-zero one: a pod in its back-off is Running, not Failed); once all have ended for
+ * good, Succeeded when every one exited 0, else Failed.
+ */
+export function phaseOf(
+  app: ContainerView[],
+  policy: 'Always' | 'OnFailure' | 'Never' = 'Always',
+): PodView['phase'] {
+  if (app.length === 0 || !app.every((c) => c.state === 'running' || c.state === 'exited')) return 'Pending';
+  const restarts = (c: ContainerView) => policy === 'Always' || (policy === 'OnFailure' && c.exitCode !== 0);
+  if (app.some((c) => c.state === 'running' || restarts(c))) return 'Running';
+  return app.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
 }
 
 const isInit = (r: ContainerRecord) => {
@@ -154,7 +163,7 @@ export function podViews(
     return {
       name,
       namespace: namespaceOfIdentity(name),
-      phase: known?.failed ? 'Failed' : phaseOf(app),
+      phase: known?.failed ? 'Failed' : phaseOf(app, known?.restartPolicy),
       ...(known?.failed ? { reason: known.failed } : {}),
       ready: `${app.filter((c) => c.ready).length}/${app.length}`,
       sourceFile: known?.file || records[0]?.record.annotations?.[ANNOTATION.source] || '',

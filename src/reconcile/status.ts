@@ -17,6 +17,8 @@ export interface PodStatus {
   waiting?: string;
   /** It has failed for good for this reason (DeadlineExceeded) until its manifest changes. */
   failed?: string;
+  /** Its restartPolicy, when not Always (the default): the phase ps shows depends on it. */
+  restartPolicy?: 'OnFailure' | 'Never';
 }
 
 export interface ReconcileStatus {
@@ -60,6 +62,7 @@ export function buildStatus(
       ...(Object.keys(probes).length > 0 ? { probes } : {}),
       ...(waiting.length > 0 ? { waiting: waiting.join('; ') } : {}),
       ...(failed.has(p.name) ? { failed: failed.get(p.name) } : {}),
+      ...(p.restartPolicy !== 'Always' ? { restartPolicy: p.restartPolicy } : {}),
     };
   }
   for (const [name, why] of frozen) {

@@ -95,7 +95,7 @@ describe.skipIf(skip)('apply of one folder', () => {
     const applyA = await berth('apply', a);
     expect([applyA.code, applyA.stdout]).toEqual([
       0,
-      'remove       a: no longer in the manifests\nteardown-pod a: no longer in the manifests\n',
+      'remove       a/main: no longer in the manifests\nteardown-pod a: no longer in the manifests\n',
     ]);
     expect(await running()).toEqual([['b', join(b, 'b.yaml')]]);
     expect((await readdir(join(root, 'pods'))).sort()).toEqual(['b']);

@@ -263,7 +263,7 @@ describe.skipIf(skip)('pipelines', () => {
     await until('d is gone', async () => (await view('d')) === undefined);
     // The daemon says so once its removal has finished, which may be just after the record went.
     await until('the daemon reports d removed', () =>
-      /remove +d: no longer in the manifests\n/.test(nextOut.stdout),
+      /remove +d\/main: no longer in the manifests\n/.test(nextOut.stdout),
     );
     await rm(join(dir, 'c.yaml'));
     await until('c is gone', async () => (await view('c')) === undefined);

@@ -139,9 +139,9 @@ describe.skipIf(skip)('probes under the daemon', () => {
     await until('not ready again', async () => (await podView('ready'))?.ready === '0/1');
     expect((await berth('ps')).stdout).toContain('ready/main: not ready: readiness probe failed: HTTP 404\n');
     // The prober's events: a probe that starts failing is Unhealthy (once, not at every failure), and
-    // each flip of readiness is Ready or NotReady.
+    // each flip of readiness is Ready or NotReady; found by their pod, as the reconcile's events are.
     const health = async () =>
-      (await berth('events', '--until', '0s', '-o', 'json', '--filter', 'object=ready/main')).stdout
+      (await berth('events', '--until', '0s', '-o', 'json', '--filter', 'pod=ready')).stdout
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as { reason: string; message: string })

@@ -120,7 +120,12 @@ describe.skipIf(skip)('reconcile', () => {
     const nope = await berth('logs', 'worker/nope');
     expect([nope.code, nope.stderr]).toEqual([
       3,
-      'berth: ERR_POD_NOT_FOUND: no pod worker/nope from manifests (see berth ps)\n',
+      'berth: ERR_CONTAINER_NOT_FOUND: pod worker has no container nope (it has main) (name one: berth logs worker/CONTAINER)\n',
+    ]);
+    const gone = await berth('logs', 'ghost/main');
+    expect([gone.code, gone.stderr]).toEqual([
+      3,
+      'berth: ERR_POD_NOT_FOUND: no pod ghost from manifests (see berth ps)\n',
     ]);
     // -f keeps following a running container: the line, and the process still there; ended by the test.
     const follow = spawnBerth(['--root', root, '--state', state, 'logs', 'worker/main', '-f']);
@@ -296,7 +301,7 @@ describe.skipIf(skip)('reconcile', () => {
     await rm(join(dir, 'worker.yaml')); // it depends on web
     const apply = await berth('apply', dir);
     expect(apply.code).toBe(0);
-    expect(apply.stdout).toContain('remove       web: no longer in the manifests');
+    expect(apply.stdout).toContain('remove       web/main: no longer in the manifests');
     expect((await ps()).map((p) => p.name)).toEqual(['podinfo', 'prepared', 'site']);
     expect((await readFile(join(root, 'volumes/web-data/visits'), 'utf8')).length).toBeGreaterThan(0);
     expect(Object.keys(await ids())).toContain('by-hand');

@@ -112,9 +112,9 @@ describe('a file that had documents and now has none', () => {
     await rm(file);
     const { actions } = await planNow(d, keep, observed);
     expect(actions).toEqual([
-      'remove web: no longer in the manifests',
+      'remove web/main: no longer in the manifests',
       'teardown-pod web: no longer in the manifests',
-      'remove worker: no longer in the manifests',
+      'remove worker/main: no longer in the manifests',
       'teardown-pod worker: no longer in the manifests',
     ]);
     expect(await store.read(d)).toEqual({});
@@ -186,7 +186,7 @@ describe('a file being written', () => {
     const settled = await planNow(d, { ...keep, now: mtimeMs + SETTLE_MS }, observed);
     expect([settled.loaded.settling, settled.loaded.fromLastGood]).toEqual([[], []]);
     expect(settled.actions).toEqual([
-      'remove worker: no longer in the manifests',
+      'remove worker/main: no longer in the manifests',
       'teardown-pod worker: no longer in the manifests',
     ]);
     expect((await store.read(d))['web.yaml']).toBe(pod('web'));
@@ -245,7 +245,7 @@ describe('a file being written', () => {
     const settled = await planNow(d, { ...keep, now: mtimeMs + SETTLE_MS }, observed);
     expect([settled.loaded.settling, settled.loaded.fromLastGood]).toEqual([[], []]);
     expect(settled.actions).toEqual([
-      'remove worker: no longer in the manifests',
+      'remove worker/main: no longer in the manifests',
       'teardown-pod worker: no longer in the manifests',
     ]);
     expect((await store.read(d))['web.yaml']).toBe(cut);

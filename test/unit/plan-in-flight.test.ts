@@ -96,7 +96,7 @@ describe('plan with tasks in flight', () => {
         container: 'main',
         id: 'gone-id',
         graceSeconds: 3600,
-        reason: 'gone: no longer in the manifests',
+        reason: 'gone/main: no longer in the manifests',
       },
       { kind: 'teardown-pod', pod: 'gone', reason: 'gone: no longer in the manifests' },
       { kind: 'wait', pod: 'old', reason: 'old: stopping old/main (grace 3600 s)' },
@@ -131,7 +131,7 @@ describe('plan with tasks in flight', () => {
         container: 'main',
         id: 'gone-id',
         graceSeconds: 3600,
-        reason: 'gone: no longer in the manifests',
+        reason: 'gone/main: no longer in the manifests',
       },
       { kind: 'teardown-pod', pod: 'gone', reason: 'gone: no longer in the manifests' },
       {
@@ -140,7 +140,7 @@ describe('plan with tasks in flight', () => {
         container: 'main',
         id: 'old-id',
         graceSeconds: 3600,
-        reason: 'old: no longer in the manifests',
+        reason: 'old/main: no longer in the manifests',
       },
       { kind: 'teardown-pod', pod: 'old', reason: 'old: no longer in the manifests' },
       {

@@ -185,7 +185,7 @@ describe('plan', () => {
       summary(
         plan({ folder: '/m', desired: { pods: [], images: [] }, observed, frozen: new Map(), now: NOW }),
       ),
-    ).toEqual(['remove old: no longer in the manifests', 'teardown-pod old: no longer in the manifests']);
+    ).toEqual(['remove old/main: no longer in the manifests', 'teardown-pod old: no longer in the manifests']);
   });
 
   it('a pod whose file is broken is kept exactly as it runs', () => {
@@ -676,7 +676,7 @@ describe('plan: apply DIR prunes only what DIR owns', () => {
 
   it("A's pod goes when A no longer has it; B's pods stay", () => {
     expect(planOf('/A', none)).toEqual([
-      'remove a: no longer in the manifests',
+      'remove a/main: no longer in the manifests',
       'teardown-pod a: no longer in the manifests',
       'teardown-pod old: no longer in the manifests',
     ]);

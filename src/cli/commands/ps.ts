@@ -89,10 +89,21 @@ export const logs: Command = {
     const views = await currentPodViews(ctx);
     const view = views.find((p) => p.name === pod);
     const c = view?.containers.find((x) => (container ? x.name === container : !x.init));
-    if (!view || !c) {
-      throw new BerthError('ERR_POD_NOT_FOUND', 'not-found', `no pod ${positionals[0]} from manifests`, {
+    if (!view) {
+      throw new BerthError('ERR_POD_NOT_FOUND', 'not-found', `no pod ${pod} from manifests`, {
         hint: 'see berth ps',
       });
+    }
+    if (!c) {
+      const names = view.containers.map((x) => x.name).join(', ');
+      throw new BerthError(
+        'ERR_CONTAINER_NOT_FOUND',
+        'not-found',
+        container
+          ? `pod ${pod} has no container ${container} (it has ${names || 'none'})`
+          : `pod ${pod} has no container that is not an init container`,
+        { hint: `name one: berth logs ${pod}/CONTAINER` },
+      );
     }
     await printLogs(ctx, `${pod}_${c.name}`, {
       follow: values.follow === true,
