@@ -237,7 +237,15 @@ export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassO
   ];
   const started = o.startNothing ? [] : p.executor.start(todo, last.desired);
   await r.status.write(
-    buildStatus(resolve(dir), last.desired, last.frozen, remaining, failures, o.loaded.fromLastGood),
+    buildStatus(
+      resolve(dir),
+      last.desired,
+      last.frozen,
+      remaining,
+      failures,
+      o.loaded.fromLastGood,
+      o.loaded.settling.map((s) => s.file),
+    ),
   );
   return {
     diagnostics: last.loaded.diagnostics,

@@ -35,6 +35,8 @@ export function buildStatus(
   failures: Failures,
   /** Files with errors whose last good content is applied. */
   fromLastGood: string[] = [],
+  /** Of those, files still being written or just gone (settle.ts): no error of theirs, a wait. */
+  settling: string[] = [],
 ): ReconcileStatus {
   const waits = new Map<string, string[]>();
   const failed = new Map<string, string>();
@@ -47,7 +49,11 @@ export function buildStatus(
   for (const p of desired.pods) {
     if (frozen.has(p.name)) continue;
     const waiting = [
-      ...(fromLastGood.includes(p.file) ? [`${p.file} has errors: its last good content is applied`] : []),
+      ...(settling.includes(p.file)
+        ? [`${p.file} is changing: its last good content applies until it settles`]
+        : fromLastGood.includes(p.file)
+          ? [`${p.file} has errors: its last good content is applied`]
+          : []),
       ...(waits.get(p.name) ?? []),
     ];
     const probes = Object.fromEntries(

@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastGoodStore } from '../../src/manifest/last-good.js';
 import { loadManifests } from '../../src/manifest/load.js';
 import { goneSettlesAt, SETTLE_MS } from '../../src/manifest/settle.js';
+import { desiredState } from '../../src/reconcile/desired.js';
 import { settleWaits } from '../../src/reconcile/settle-waits.js';
+import { buildStatus } from '../../src/reconcile/status.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -39,6 +41,21 @@ describe('a file gone from the folder', () => {
     expect(settleWaits(held)[0]?.reason).toMatch(
       /a\.yaml: gone a moment ago: what it defined is removed once/,
     );
+    // ps says it is changing, not that it has errors.
+    const desired = desiredState(held.docs, { volumes: '/r/volumes', pods: '/r/pods', netns: '/s/netns' });
+    const status = buildStatus(
+      d,
+      desired,
+      new Map(),
+      [],
+      {},
+      held.fromLastGood,
+      held.settling.map((s) => s.file),
+    );
+    expect(status.pods.a?.waiting).toBe(
+      `${join(d, 'a.yaml')} is changing: its last good content applies until it settles`,
+    );
+    expect(status.pods.b?.waiting).toBeUndefined();
     // A one-shot apply or plan: a deletion is what its user asked for, taken at once.
     expect(
       (await loadManifests(d, { lastGood, now: changed + 100 })).docs.map((x) => x.doc.metadata.name),
