@@ -177,6 +177,15 @@ describe.skipIf(skip)('containers', () => {
     );
     expect(exec.stdout).toBe(`inside ${name}\n`);
     expect(exec.code).toBe(5);
+    // The command's stderr is the command's; a command the container lacks is one berth line, 127.
+    const err = await berth('container', 'exec', name, '--', '/bin/sh', '-c', 'echo oops >&2; exit 3');
+    expect([err.code, err.stderr]).toEqual([3, 'oops\n']);
+    const none = await berth('container', 'exec', name, '--', 'nosuch');
+    expect([none.code, none.stdout, none.stderr]).toEqual([
+      127,
+      '',
+      `berth: ERR_COMMAND_NOT_FOUND: "nosuch" is not an executable in ${name}\n`,
+    ]);
     const rm = await berth('container', 'rm', name);
     expect(rm.stderr).toMatch(/^berth: ERR_CONTAINER_RUNNING: container "c\d+" is running \(stop it first/);
     expect(rm.code).toBe(4);
