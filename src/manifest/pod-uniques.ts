@@ -69,10 +69,13 @@ export function checkPodUniques(p: ParsedDoc): Diagnostic[] {
   }
   const twice = findDuplicatePort(published.map((x) => x.port));
   if (twice) {
-    const last = published.filter((x) => findDuplicatePort([twice, x.port]) !== undefined).at(-1);
+    const clashing = published.filter((x) => findDuplicatePort([twice, x.port]) !== undefined);
+    const last = clashing.at(-1);
+    // A cluster compares address, port and protocol exactly; 0.0.0.0 beside one address clashes here only.
+    const exact = clashing.every((x) => x.port.hostIP === twice.hostIP);
     err(
       last?.path ?? ['spec'],
-      `pod ${pod.metadata.name} publishes host port ${describePort(twice)} twice (a cluster rejects it too)`,
+      `pod ${pod.metadata.name} publishes host port ${describePort(twice)} twice${exact ? ' (a cluster rejects it too)' : ' (on every address and on one of them)'}`,
     );
   }
   return out;

@@ -160,7 +160,17 @@ function checkConfigPlatform(
   want: Platform,
   name: string,
 ): void {
-  if ((resolved.index && !resolved.platformFromConfig) || !config.os || !config.architecture) return;
+  if (resolved.index && !resolved.platformFromConfig) return;
+  // An index entry that said no platform is taken only for a config that says the one asked for.
+  if (!config.os || !config.architecture) {
+    if (!resolved.platformFromConfig) return;
+    throw new BerthError(
+      'ERR_NO_MATCHING_PLATFORM',
+      'not-found',
+      `${name}: the index names no platform for it, and its config says none either`,
+      { hint: 'choose one with --platform' },
+    );
+  }
   const actual: Platform = { os: config.os, architecture: config.architecture };
   if (config.variant) actual.variant = config.variant;
   if (platformRank(want, actual) === undefined) {

@@ -29,7 +29,11 @@ export interface ResolvedImage {
  */
 function unlabelled(entries: readonly Descriptor[]): Descriptor | undefined {
   return entries.find(
-    (m) => !m.platform && !isIndexMediaType(m.mediaType) && !m.annotations?.['vnd.docker.reference.type'],
+    (m) =>
+      !m.platform &&
+      !isIndexMediaType(m.mediaType) &&
+      !m.annotations?.['vnd.docker.reference.type'] &&
+      !(m as { artifactType?: string }).artifactType,
   );
 }
 

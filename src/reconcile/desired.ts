@@ -89,7 +89,7 @@ export interface DesiredPod {
   configVolumes?: ConfigVolume[];
   /** ConfigMaps, Secrets or keys it refers to that are missing: it waits for them. */
   waitingFor?: string[];
-  /** hostPath volumes with a type: made (…OrCreate) or checked when the pod is set up (host-path-types.ts). */
+  /** hostPath volumes with a type: made (…OrCreate) or checked before each container's create (host-path-types.ts). */
   hostPaths: TypedHostPath[];
   netnsPath?: string;
   /** shareProcessNamespace: the record of its PID namespace holder (runtime/pid-holder.ts). */

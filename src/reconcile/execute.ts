@@ -31,6 +31,7 @@ import { type HookDeps, runPostStart, stopWithPreStop } from './container-hooks.
 import type { DesiredContainer, DesiredState, HostLayout } from './desired.js';
 import { imageKey, podKey } from './failures.js';
 import { defaultRunAction } from './hook-runner.js';
+import { prepareHostPath } from './host-path-types.js';
 import { type Action, ANNOTATION, OWNER_MANIFESTS } from './plan.js';
 import { needsPodAddress, podAddressOf, withPodAddress } from './pod-address.js';
 import { setUpPod, tearDownPod } from './pods.js';
@@ -229,6 +230,9 @@ async function runOne(
         const settings = needsPodAddress(c.settings)
           ? withPodAddress(c.settings, await podAddressOf(deps.host.attachments, a.pod))
           : c.settings;
+        // Its typed hostPaths made or checked, as the kubelet does at each mount: before the old
+        // container goes, so a socket missing now leaves the running one as it is.
+        for (const h of pod?.hostPaths ?? []) await prepareHostPath(a.pod, h);
         if (a.replace) await removeContainer(rt, a.replace, true);
         const created = await createContainer(rt, c.image, settings, {
           [ANNOTATION.owner]: OWNER_MANIFESTS,

@@ -1,10 +1,10 @@
-// A hostPath volume's `type`, as the kubelet applies it when the pod is set up: DirectoryOrCreate
+// A hostPath volume's `type`, as the kubelet applies it before each container is made: DirectoryOrCreate
 // makes the directory (0755) when nothing is there, FileOrCreate an empty file (0644; its
 // directory must exist, as in Kubernetes); every type checks what is at the path (followed through
 // symlinks, as the kubelet's stat does): a directory, a regular file, a socket (containerd's or
-// docker's), a character device (/dev/fuse, /dev/kvm) or a block device. A mismatch fails the
-// pod's setup with the path and what was found, before any container starts with the wrong thing
-// mounted. No type (or "") checks nothing.
+// docker's), a character device (/dev/fuse, /dev/kvm) or a block device. A mismatch fails that
+// container's create with the path and what was found (the one it would replace keeps running),
+// never a container with the wrong thing mounted. No type (or "") checks nothing.
 import { constants, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';

@@ -59,7 +59,7 @@ export async function setUpPod(pod: DesiredPod, network?: () => Promise<NetworkA
       aliases: pod.network.aliases,
     });
   }
-  for (const h of pod.hostPaths) await prepareHostPath(pod.name, h);
+  for (const h of pod.hostPaths) if (h.type === 'DirectoryOrCreate') await prepareHostPath(pod.name, h);
   // hostUsers: false: its ID range, before its emptyDirs (owned by the pod's root, as the kubelet does).
   if (pod.userns) checkUsernsHost(pod.name);
   const range = pod.userns ? await allocateIdRange(dirname(pod.home), pod.name, pod.userns) : undefined;

@@ -36,8 +36,13 @@ export interface ObservedSandbox {
 
 export type SandboxCheck = 'none-needed' | 'whole' | 'missing' | 'broken';
 
+// A DirectoryOrCreate hostPath made a sandbox before the other types were checked: those are
+// prepared at each container's create (execute.ts), so a pod that ran without one keeps running.
 export const needsSandbox = (pod: DesiredPod) =>
-  Boolean(pod.netnsPath) || Boolean(pod.pidHolder) || pod.podDirs.length > 0 || pod.hostPaths.length > 0;
+  Boolean(pod.netnsPath) ||
+  Boolean(pod.pidHolder) ||
+  pod.podDirs.length > 0 ||
+  pod.hostPaths.some((h) => h.type === 'DirectoryOrCreate');
 
 /** Whether the pod's sandbox is there and whole; `broken` when something of it is left but not all. */
 export function checkSandbox(pod: DesiredPod, s: ObservedSandbox | undefined): SandboxCheck {

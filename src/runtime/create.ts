@@ -83,7 +83,14 @@ export async function createContainer(
   if (!NAME.test(settings.name)) {
     throw invalid(`container name "${settings.name}" must be letters, digits, "_", "." or "-" (at most 63)`);
   }
-  const named = await deps.nameLock?.(settings.name);
+  const named = await deps.nameLock?.(settings.name).catch((err: unknown) => {
+    throw new BerthError(
+      'ERR_NAME_BUSY',
+      'unavailable',
+      `container "${settings.name}": another create of that name (or of one sharing its lock) is still under way`,
+      { cause: err, hint: 'try again once it has finished' },
+    );
+  });
   try {
     return await createNamed(deps, imageRef, settings, annotations);
   } finally {
@@ -212,6 +219,7 @@ async function createHoldingLease(
       settings.user ?? image.config.config?.User ?? '',
       readInRoot(p.rootfs, '/etc/passwd', image.name) ?? '',
       readInRoot(p.rootfs, '/etc/group', image.name) ?? '',
+      settings.user !== undefined, // `-u USER:GROUP` as Docker reads it; a pod never sets a group here
     );
     const user = withGroups(
       settings.gid === undefined ? resolved : { ...resolved, gid: settings.gid },

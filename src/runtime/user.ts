@@ -48,12 +48,16 @@ export function parseGroup(text: string): GroupEntry[] {
 /**
  * `spec` is the image's or the container's user (empty: root). A name must exist in the image; a
  * numeric uid need not (its gid is then 0, its home /). Supplementary groups are those that list
- * the user by name, and only when no group is given (`app`, not `app:app` or `1000:1000`), as runc
- * and Docker read it: an image that drops to `app:app` does not keep app's `shadow` or `disk`.
- * (A pod's runAsGroup is not this: its gid comes separately and the groups merge, as Kubernetes'
- * default supplementalGroupsPolicy does.)
+ * the user by name; with `groupGivenDropsGroups` (`container create -u app:app`, as runc and
+ * Docker read `-u`), none when a group is given. An image's own USER and a pod's runAsUser and
+ * runAsGroup keep the user's groups, as Kubernetes' CRI does (supplementalGroupsPolicy Merge).
  */
-export function resolveUser(spec: string, passwd: string, group: string): ResolvedUser {
+export function resolveUser(
+  spec: string,
+  passwd: string,
+  group: string,
+  groupGivenDropsGroups = false,
+): ResolvedUser {
   const [userPart = '', groupPart] = (spec || '0').split(':', 2) as [string, string | undefined];
   const users = parsePasswd(passwd);
   const groups = parseGroup(group);
@@ -83,7 +87,7 @@ export function resolveUser(spec: string, passwd: string, group: string): Resolv
       gid = g.gid;
     }
   }
-  const explicitGroup = groupPart !== undefined && groupPart !== '';
+  const explicitGroup = groupGivenDropsGroups && groupPart !== undefined && groupPart !== '';
   const additionalGids =
     entry && !explicitGroup
       ? [...new Set(groups.filter((g) => g.members.includes(entry.name) && g.gid !== gid).map((g) => g.gid))]

@@ -79,6 +79,16 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
   const deletes = new Set<string>();
   const opaques = new Set<string>();
   const opaqueCache = new Map<string, boolean>();
+  // Files copied up for this layer's hardlinks: a whiteout or opaque marker later in the same layer
+  // deletes the lower file they came from, so the copy goes then (the hardlink keeps the inode).
+  const copiedUp = new Set<string>();
+  const dropCopiesAt = (key: string, under: boolean) => {
+    for (const k of copiedUp)
+      if (k === key || (under && k.startsWith(`${key}/`))) {
+        w.remove(Buffer.from(k, 'latin1'));
+        copiedUp.delete(k);
+      }
+  };
   const hiddenHere = (target: Buffer) => {
     let key = target.toString('latin1');
     if (deletes.has(key)) return true;
@@ -107,6 +117,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
         if (options.mode === 'overlay') {
           w.markOpaque(dir);
           opaques.add(dir.toString('latin1'));
+          if (copiedUp.size > 0) dropCopiesAt(dir.toString('latin1'), true);
         } else w.prune(dir, isTouched);
         return;
       }
@@ -116,6 +127,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
         const target = [...parts.slice(0, -1), wh];
         if (options.mode === 'overlay') {
           const at = w.place(target);
+          if (copiedUp.size > 0) dropCopiesAt(at.toString('latin1'), true);
           w.whiteoutDevice(at);
           deletes.add(at.toString('latin1'));
           return;
@@ -153,9 +165,11 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
             );
           }
           const at = w.place(target);
-          w.hardlink(path, at, e.name.toString(), e.linkname.toString(), () =>
-            lowers && !hiddenHere(at) ? findInLowers(lowers, target, opaqueCache) : undefined,
-          );
+          w.hardlink(path, at, e.name.toString(), e.linkname.toString(), () => {
+            const from = lowers && !hiddenHere(at) ? findInLowers(lowers, target, opaqueCache) : undefined;
+            if (from) copiedUp.add(at.toString('latin1'));
+            return from;
+          });
           return;
         }
         case 'fifo':

@@ -70,7 +70,10 @@ export function findInLowers(
     for (const name of parts.slice(0, -1)) {
       dir = Buffer.concat([dir, slash, name]);
       const st = lstatOrNone(dir);
-      if (!st || st.isSymbolicLink()) break; // not here from this on (a link: followed below)
+      if (!st) break; // not in this lower from here down: nothing of it hides anything
+      // A symlink on the way: in the merged view it hides the layers beneath and leads elsewhere
+      // (another layer's files, whiteouts there): never followed here, the hardlink is refused.
+      if (st.isSymbolicLink()) return undefined;
       if (!st.isDirectory()) return undefined; // deleted (a whiteout) or replaced by a file here
       seen.push(dir);
     }

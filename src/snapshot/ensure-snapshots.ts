@@ -8,7 +8,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
-import { BerthError, hasCode } from '../lib/errors.js';
+import { BerthError, errnoCode, hasCode } from '../lib/errors.js';
 import { createSemaphore } from '../lib/semaphore.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
@@ -113,6 +113,13 @@ export async function createSnapshotter(
   let unpacked = 0;
   const layerName = (layer: Descriptor) => `layer ${layer.digest}${deps.image ? ` of ${deps.image}` : ''}`;
 
+  /** The snapshot directories below layer i, top first (overlay form's lowerdir order). */
+  const lowersOf = (i: number) =>
+    ids
+      .slice(0, i)
+      .reverse()
+      .map((id) => deps.snapshots.fsPath(id));
+
   /** A layer unpacked into its temp directory, not yet published. */
   interface Unpacked {
     i: number;
@@ -184,11 +191,7 @@ export async function createSnapshotter(
     try {
       if (implicit.length > 0) {
         await Promise.all(ready.slice(0, i).map((d) => d.promise));
-        const lowers = ids
-          .slice(0, i)
-          .reverse()
-          .map((id) => deps.snapshots.fsPath(id));
-        inheritDirMeta(target.fs, lowers, implicit, preserveOwnership);
+        inheritDirMeta(target.fs, lowersOf(i), implicit, preserveOwnership);
       }
       const info: SnapshotInfo = {
         chainId,
@@ -234,11 +237,7 @@ export async function createSnapshotter(
     // so they can use it), then unpack once more with them at hand.
     await feed?.stored;
     await Promise.all(ready.slice(0, i).map((d) => d.promise));
-    const lowers = ids
-      .slice(0, i)
-      .reverse()
-      .map((id) => deps.snapshots.fsPath(id));
-    await publish(await slot(() => attempt(i, layer, undefined, lowers)));
+    await publish(await slot(() => attempt(i, layer, undefined, lowersOf(i))));
   };
 
   return {
@@ -264,7 +263,10 @@ export async function createSnapshotter(
 
 /** The NUL-separated list a layer's applier wrote (apply.ts implicitDirsFile), removed once read. */
 async function takeList(file: string): Promise<Buffer[]> {
-  const bytes = await readFile(file).catch(() => Buffer.alloc(0));
+  const bytes = await readFile(file).catch((err: unknown) => {
+    if (errnoCode(err) === 'ENOENT') return Buffer.alloc(0); // the layer made none
+    throw err;
+  });
   await rm(file, { force: true });
   const out: Buffer[] = [];
   let start = 0;

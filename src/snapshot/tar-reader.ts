@@ -69,11 +69,13 @@ function cstr(buf: Buffer, off: number, len: number): Buffer {
 
 /**
  * Octal, or base-256 when the high bit of the first byte is set (GNU, for big values; two's
- * complement when the next bit is set too: a negative mtime, before 1970).
+ * complement when the next bit is set too, allowed only where `signed`: a time before 1970; a
+ * negative size would put the stream out of step, as Go's reader refuses it).
  */
-function num(buf: Buffer, off: number, len: number): number {
+function num(buf: Buffer, off: number, len: number, signed = false): number {
   if ((buf[off] as number) & 0x80) {
     const inv = (buf[off] as number) & 0x40 ? 0xff : 0;
+    if (inv && !signed) throw corrupt('a negative number where none may be');
     let v = ((buf[off] as number) ^ inv) & 0x7f;
     for (let i = 1; i < len; i++) v = v * 256 + ((buf[off + i] as number) ^ inv);
     if (!Number.isSafeInteger(v)) throw corrupt('a base-256 number out of range');
@@ -245,7 +247,7 @@ export class TarReader {
       uid: paxNum('uid', num(h, 108, 8)),
       gid: paxNum('gid', num(h, 116, 8)),
       size: paxNum('size', size),
-      mtime: new Date(paxNum('mtime', num(h, 136, 12)) * 1000),
+      mtime: new Date(paxNum('mtime', num(h, 136, 12, true)) * 1000),
       devmajor: num(h, 329, 8),
       devminor: num(h, 337, 8),
       xattrs:

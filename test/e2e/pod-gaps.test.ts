@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +142,49 @@ ${spec}  containers:
     expect((await berth('apply', dir)).code).toBe(0);
     // Nothing of it on the bridge (kept from the bridge pod before it): no veth.
     expect(execFileSync('ip', ['-o', 'link', 'show', 'master', BRIDGE]).toString()).toBe('');
+  });
+
+  it('hostPath types: a socket is mounted, FileOrCreate makes its file, a missing socket fails the create and says so', async () => {
+    const sock = join(work, 'api.sock');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(sock, r));
+    const lock = join(work, 'xtables.lock');
+    const typed = (name: string, socket: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 0
+  containers:
+    - name: main
+      image: ${image}
+      command: [sh, -c, "test -S /run/api.sock && test -f /run/xtables.lock && echo ok; exec sleep 100000"]
+      volumeMounts: [{name: s, mountPath: /run/api.sock}, {name: l, mountPath: /run/xtables.lock}]
+  volumes:
+    - {name: s, hostPath: {path: ${socket}, type: Socket}}
+    - {name: l, hostPath: {path: ${lock}, type: FileOrCreate}}
+`;
+    try {
+      await writeFile(join(dir, 'typed.yaml'), typed('typed', sock));
+      const apply = await berth('apply', dir);
+      expect([apply.code, apply.stderr]).toEqual([0, '']);
+      expect((await stat(lock)).isFile()).toBe(true);
+      for (let i = 0; i < 100 && (await berth('logs', 'typed')).stdout !== 'ok\n'; i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect((await berth('logs', 'typed')).stdout).toBe('ok\n');
+      const missing = join(work, 'missing.sock');
+      await writeFile(join(dir, 'typed2.yaml'), typed('typed2', missing));
+      const second = await berth('apply', dir);
+      expect(second.stderr).toContain(
+        `ERR_HOSTPATH_TYPE: pod typed2: hostPath ${missing} (type Socket) does not exist: it must be a socket`,
+      );
+      expect((await ps()).find((p) => p.name === 'typed2')?.containers[0]?.state).toBe('waiting');
+    } finally {
+      server.close();
+      await rm(join(dir, 'typed.yaml'), { force: true });
+      await rm(join(dir, 'typed2.yaml'), { force: true });
+      await berth('apply', dir);
+    }
   });
 
   it('activeDeadlineSeconds: stopped when due (grace period), Failed DeadlineExceeded, not restarted until the manifest changes', async () => {

@@ -179,6 +179,12 @@ describe.skipIf(skip)('berth image import / export', () => {
     });
     const exp = await berth(root, 'image', 'export', 'example.com/team/app:1', '-o', join(outDir, 'out.tar'));
     expect(exp.code).toBe(0);
+    // `-o json` (the output format, meant) never becomes an archive named json.
+    const meant = await berth(root, 'image', 'export', 'example.com/team/app:1', '-o', 'json');
+    expect([meant.code, meant.stderr]).toEqual([
+      2,
+      'berth: ERR_USAGE: -o json would name the archive file "json" (image export\'s -o is the archive (as docker save\'s); write --output json for the output format)\n',
+    ]);
     await until(() => seen.includes('out.tar'), 5_000);
     watcher.close();
     expect(seen).toHaveLength(2);

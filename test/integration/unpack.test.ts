@@ -614,6 +614,14 @@ describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
       ],
       ['a whiteout in the same layer', [[secret], [{ name: 'sec/.wh.secret', body: '' }, back]]],
       ['an opaque marker in the same layer', [[secret], [{ name: 'sec/.wh..wh..opq', body: '' }, back]]],
+      [
+        'a lower symlink on the way',
+        [
+          [secret, { name: 'app', type: 'symlink', linkname: '/sec' }],
+          [{ name: 'sec/.wh.secret', body: '' }],
+          [{ name: 'x', type: 'link', linkname: 'app/secret' }],
+        ],
+      ],
     ];
     for (const [i, [what, layers]] of cases.entries()) {
       const root = join(work, `resurrect-${i}`);
@@ -633,10 +641,30 @@ describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
         .map((r) => (r as PromiseRejectedResult).reason);
       expect(failed.map((e) => `${what}: ${(e as Error).message}`)).toEqual([
         expect.stringMatching(
-          new RegExp(`^${what}: .*hardlink back points at sec/secret, which does not exist`),
+          new RegExp(
+            `^${what}: .*hardlink (back points at sec/secret|x points at app/secret), which does not exist`,
+          ),
         ),
       ]);
     }
+    // The whiteout after the hardlink in the same layer: the link keeps the file it was made to;
+    // the name the layer deleted stays deleted (a whiteout, as the native form has it).
+    const root = join(work, 'whiteout-after-link');
+    const name = await storeImage(root, [[secret], [back, { name: 'sec/.wh.secret', body: '' }]]);
+    const store = createContentStore({ root });
+    const record = await store.getImage(name);
+    const details = await describeImage(store, record as NonNullable<typeof record>);
+    const snapshots = createSnapshotStore(root);
+    const snapshotter = await createSnapshotter(
+      { store, snapshots, now: () => new Date(), concurrency: 2 },
+      details.config,
+      { maxLayerBytes: 1 << 30, maxImageBytes: 1 << 30, reserveBytes: 0 },
+    );
+    await Promise.all((details.manifest.layers as Descriptor[]).map((l, j) => snapshotter.layer(j, l)));
+    const upper = snapshots.fsPath(snapshotter.result().chainIds[1] as Digest);
+    expect(await readFile(join(upper, 'back'), 'utf8')).toBe('TOPSECRET');
+    const hidden = await lstat(join(upper, 'sec/secret'));
+    expect([hidden.isCharacterDevice(), hidden.rdev]).toEqual([true, 0]);
   });
 
   it("a directory a layer makes only as a parent keeps the lower directory's mode and owner (/tmp stays 1777)", async () => {

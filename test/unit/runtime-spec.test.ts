@@ -72,13 +72,22 @@ describe('users from the image', () => {
     ['app', { uid: 1000, gid: 1000, additionalGids: [2000], home: '/home/app' }],
     ['1000:extra', { uid: 1000, gid: 2000, additionalGids: [], home: '/home/app' }],
     ['1000', { uid: 1000, gid: 1000, additionalGids: [2000], home: '/home/app' }],
-    // A group given: no supplementary groups (runc, Docker), whatever /etc/group lists.
-    ['app:app', { uid: 1000, gid: 1000, additionalGids: [], home: '/home/app' }],
-    ['1000:1000', { uid: 1000, gid: 1000, additionalGids: [], home: '/home/app' }],
+    // An image's USER with a group keeps the user's groups (Kubernetes' CRI merges them).
+    ['app:app', { uid: 1000, gid: 1000, additionalGids: [2000], home: '/home/app' }],
     ['4242', { uid: 4242, gid: 0, additionalGids: [], home: '/' }],
     ['4242:7', { uid: 4242, gid: 7, additionalGids: [], home: '/' }],
   ])('%j', (spec, want) => {
     expect(resolveUser(spec, passwd, group)).toEqual(want);
+  });
+  it('-u USER:GROUP given to create drops the supplementary groups (runc, Docker)', () => {
+    for (const spec of ['app:app', '1000:1000'])
+      expect(resolveUser(spec, passwd, group, true)).toEqual({
+        uid: 1000,
+        gid: 1000,
+        additionalGids: [],
+        home: '/home/app',
+      });
+    expect(resolveUser('app', passwd, group, true).additionalGids).toEqual([2000]);
   });
   it('names that are not there are errors', () => {
     expect(codeOf(() => resolveUser('ghost', passwd, group))).toBe('ERR_UNKNOWN_USER');

@@ -106,6 +106,16 @@ describe('TarReader', () => {
     const v7 = header({ name: 'v7dir/', type: '\0' });
     const [day, dir] = read(Buffer.concat([header({ name: 'old', mtimeField: negative }), v7, END]));
     expect(day?.mtime.getTime()).toBe(-86400 * 1000);
+    // A negative size (twelve 0xff bytes: -1) would read the next header a byte off: refused.
+    const minusOne = header({ name: 'neg', size: 0 });
+    minusOne.fill(0xff, 124, 136);
+    minusOne.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of minusOne) sum += b;
+    minusOne.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    expect(errorOf(() => read(Buffer.concat([minusOne, END])))).toBe(
+      'ERR_LAYER_CORRUPT: malformed tar: a negative number where none may be',
+    );
     expect([dir?.name.toString(), dir?.type]).toEqual(['v7dir/', 'directory']);
     const withPax = (key: string, value: string, type = '0') => {
       const pax = paxRecord(key, Buffer.from(value));

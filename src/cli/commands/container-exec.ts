@@ -64,7 +64,7 @@ export const containerExec: Command = {
         for (const chunk of held) ctx.stderr.write(chunk);
         return code;
       }
-      if (/executable file not found|no such file or directory/.test(said)) {
+      if (/exec: "[^"]*": (executable file not found|no such file or directory)/.test(said)) {
         ctx.stderr.write(
           `berth: ERR_COMMAND_NOT_FOUND: "${passthrough[0]}" is not an executable in ${record.name}\n`,
         );

@@ -18,6 +18,12 @@ export const imageExport: Command = {
     if (typeof file !== 'string' || file === '') {
       throw new BerthError('ERR_USAGE', 'invalid', 'image export needs -o FILE');
     }
+    // Here -o names the archive (docker save's); `-o json` meant the output format, never a file.
+    if (file === 'json' || file === 'text') {
+      throw new BerthError('ERR_USAGE', 'invalid', `-o ${file} would name the archive file "${file}"`, {
+        hint: `image export's -o is the archive (as docker save's); write --output ${file} for the output format`,
+      });
+    }
     const format = (values.format ?? 'oci') as string;
     if (format !== 'oci' && format !== 'docker') {
       throw new BerthError('ERR_USAGE', 'invalid', `--format must be oci or docker, not "${format}"`);
