@@ -41,7 +41,7 @@ export const CREATE_FLAGS: Array<[string, string]> = [
     "bridge: on the host's bridge network with an address, found by its name; none: a network namespace of its own with loopback up (default); host: the host's; container:NAME: that container's",
   ],
   [
-    '-p, --publish [IP:]HOST:CTR[/udp]',
+    '-p, --publish [IP:]HOST:CTR[/udp|sctp]',
     'publish a port of a --network bridge container on the host (repeatable)',
   ],
   ['--cap-add CAP, --cap-drop CAP', 'change the default capabilities'],

@@ -58,7 +58,10 @@ function completion(pod: DesiredPod | undefined): Check {
     if (!o) return 'not run yet';
     if (o.state !== 'exited') return 'running';
     if (o.exitCode === 0) return undefined;
-    const ended = o.reason === 'lost' ? 'lost when the host went down' : `exited ${o.exitCode ?? '?'}`;
+    const ended =
+      o.reason === 'lost'
+        ? 'lost with no exit code (the host went down, or its monitor was killed)'
+        : `exited ${o.exitCode ?? '?'}`;
     return pod?.restartPolicy === 'Never' ? `${ended}, restart policy Never: it will not complete` : ended;
   };
 }

@@ -124,7 +124,10 @@ function planContainer(
     finished - started || 0,
   ).delayMs;
   const restarts = Number(o.annotations[ANNOTATION.restarts] ?? 0) + 1;
-  const ended = o.reason === 'lost' ? 'lost when the host went down' : `exited ${o.exitCode ?? '?'}`;
+  const ended =
+    o.reason === 'lost'
+      ? 'lost with no exit code (the host went down, or its monitor was killed)'
+      : `exited ${o.exitCode ?? '?'}`;
   const exited = `${label}: ${ended}, restart policy ${policy}`;
   if (Number.isNaN(finished))
     return [run(`${exited}, restart ${restarts} now`, { replace: o.id, restarts, backoffMs: next })];

@@ -90,7 +90,8 @@ const isInit = (r: ContainerRecord) => {
 
 function exitError(s: ContainerStatus): string | null {
   if (s.oomKilled) return 'OOMKilled';
-  if (s.reason === LOST) return 'lost: it ended with the host (no exit code)';
+  if (s.reason === LOST)
+    return 'lost: no exit code was recorded (the host went down, or its monitor was killed)';
   return s.state === 'exited' && s.exitCode !== 0 ? `exited ${s.exitCode ?? '?'}` : null;
 }
 

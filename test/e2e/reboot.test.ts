@@ -175,7 +175,7 @@ spec:
     const plan = await berth('plan', dir);
     expect([plan.code, plan.stdout]).toEqual([
       2,
-      'run          host/main: lost when the host went down, restart policy Always, restart 1 now\n' +
+      'run          host/main: lost with no exit code (the host went down, or its monitor was killed), restart policy Always, restart 1 now\n' +
         `remove       nonroot: ${again}\n` +
         `setup-pod    nonroot: ${again}\n` +
         'run          nonroot/main: new container\n' +

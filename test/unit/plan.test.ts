@@ -185,7 +185,10 @@ describe('plan', () => {
       summary(
         plan({ folder: '/m', desired: { pods: [], images: [] }, observed, frozen: new Map(), now: NOW }),
       ),
-    ).toEqual(['remove old/main: no longer in the manifests', 'teardown-pod old: no longer in the manifests']);
+    ).toEqual([
+      'remove old/main: no longer in the manifests',
+      'teardown-pod old: no longer in the manifests',
+    ]);
   });
 
   it('a pod whose file is broken is kept exactly as it runs', () => {
@@ -611,11 +614,19 @@ describe('plan after a reboot (/run gone, --root kept)', () => {
 
   it('a container lost with the host (no sandbox: hostNetwork) is a failed exit: restarted now, or not, per policy', () => {
     for (const [policy, code, want] of [
-      ['Always', null, ['run web/main: lost when the host went down, restart policy Always, restart 1 now']],
+      [
+        'Always',
+        null,
+        [
+          'run web/main: lost with no exit code (the host went down, or its monitor was killed), restart policy Always, restart 1 now',
+        ],
+      ],
       [
         'OnFailure',
         null,
-        ['run web/main: lost when the host went down, restart policy OnFailure, restart 1 now'],
+        [
+          'run web/main: lost with no exit code (the host went down, or its monitor was killed), restart policy OnFailure, restart 1 now',
+        ],
       ],
       ['Never', null, []],
       ['OnFailure', 0, []],
