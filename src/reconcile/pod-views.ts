@@ -164,7 +164,8 @@ export function podViews(
     return {
       name,
       namespace: namespaceOfIdentity(name),
-      phase: known?.failed ? 'Failed' : phaseOf(app, known?.restartPolicy),
+      // A pod no manifest describes now (its containers left as they run): what they did, no more.
+      phase: known?.failed ? 'Failed' : phaseOf(app, known ? (known.restartPolicy ?? 'Always') : 'Never'),
       ...(known?.failed ? { reason: known.failed } : {}),
       ready: `${app.filter((c) => c.ready).length}/${app.length}`,
       sourceFile: known?.file || records[0]?.record.annotations?.[ANNOTATION.source] || '',

@@ -40,7 +40,8 @@ export function opaqueDirs(dirs: Buffer[], cache: Map<string, boolean>): boolean
   const ask = dirs.filter((d, i) => !cache.has(key(d)) && dirs.findIndex((e) => e.equals(d)) === i);
   if (ask.length > 0) {
     const input = Buffer.concat(ask.flatMap((d, i) => (i === 0 ? [d] : [Buffer.from([0]), d])));
-    const r = spawnSync('python3', ['-c', OPAQUE_SCRIPT], { input, encoding: 'latin1' });
+    // Isolated, without site (as fs-helper.ts runs it): nothing from the environment changes it.
+    const r = spawnSync('python3', ['-I', '-S', '-c', OPAQUE_SCRIPT], { input, encoding: 'latin1' });
     if (r.status !== 0 || r.stdout.length !== ask.length)
       throw new BerthError(
         'ERR_UNPACK_FAILED',

@@ -174,7 +174,13 @@ describe.skipIf(skip)('depends-on conditions', () => {
         if (phases !== want) await new Promise((r) => setTimeout(r, 100));
       }
       expect(phases).toBe(want);
-      const c = await containers();
+      // Running as Kubernetes means it: started, or to be restarted (after a reboot, before its turn).
+      let c = await containers();
+      const started = (name: string) => c.get(name)?.state === 'running' && c.get(name)?.startedAt;
+      for (let i = 0; i < 300 && !['db_main', 'api_main', 'web_main'].every(started); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        c = await containers();
+      }
       expect(ms(c.get('web_main')?.startedAt)).toBeGreaterThanOrEqual(ms(c.get('db_main')?.startedAt));
       expect(ms(c.get('api_main')?.startedAt)).toBeGreaterThanOrEqual(ms(c.get('db_main')?.startedAt));
       const volume = join(root, 'volumes', 'deps-data');
