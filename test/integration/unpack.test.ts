@@ -210,6 +210,20 @@ async function tarOf(entries: Entry[]): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** A snapshotter (overlay form, two layers at once) for image `name` of the store at `root`. */
+async function snapshotterOf(root: string, name: string) {
+  const store = createContentStore({ root });
+  const record = await store.getImage(name);
+  const details = await describeImage(store, record as NonNullable<typeof record>);
+  const snapshots = createSnapshotStore(root);
+  const snapshotter = await createSnapshotter(
+    { store, snapshots, now: () => new Date(), concurrency: 2 },
+    details.config,
+    { maxLayerBytes: 1 << 30, maxImageBytes: 1 << 30, reserveBytes: 0 },
+  );
+  return { snapshotter, snapshots, details };
+}
+
 /** Put an image made of these layers straight into a store; returns its name. */
 async function storeImage(
   root: string,
@@ -626,14 +640,7 @@ describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
     for (const [i, [what, layers]] of cases.entries()) {
       const root = join(work, `resurrect-${i}`);
       const name = await storeImage(root, layers as Parameters<typeof storeImage>[1]);
-      const store = createContentStore({ root });
-      const record = await store.getImage(name);
-      const details = await describeImage(store, record as NonNullable<typeof record>);
-      const snapshotter = await createSnapshotter(
-        { store, snapshots: createSnapshotStore(root), now: () => new Date(), concurrency: 2 },
-        details.config,
-        { maxLayerBytes: 1 << 30, maxImageBytes: 1 << 30, reserveBytes: 0 },
-      );
+      const { snapshotter, details } = await snapshotterOf(root, name);
       const all = (details.manifest.layers as Descriptor[]).map((l, j) => snapshotter.layer(j, l));
       const settled = await Promise.allSettled(all);
       const failed = settled
@@ -651,15 +658,7 @@ describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
     // the name the layer deleted stays deleted (a whiteout, as the native form has it).
     const root = join(work, 'whiteout-after-link');
     const name = await storeImage(root, [[secret], [back, { name: 'sec/.wh.secret', body: '' }]]);
-    const store = createContentStore({ root });
-    const record = await store.getImage(name);
-    const details = await describeImage(store, record as NonNullable<typeof record>);
-    const snapshots = createSnapshotStore(root);
-    const snapshotter = await createSnapshotter(
-      { store, snapshots, now: () => new Date(), concurrency: 2 },
-      details.config,
-      { maxLayerBytes: 1 << 30, maxImageBytes: 1 << 30, reserveBytes: 0 },
-    );
+    const { snapshotter, snapshots, details } = await snapshotterOf(root, name);
     await Promise.all((details.manifest.layers as Descriptor[]).map((l, j) => snapshotter.layer(j, l)));
     const upper = snapshots.fsPath(snapshotter.result().chainIds[1] as Digest);
     expect(await readFile(join(upper, 'back'), 'utf8')).toBe('TOPSECRET');
@@ -684,15 +683,7 @@ describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
         { name: 'new/deep/f', body: 'n' }, // nothing below: the default
       ],
     ]);
-    const store = createContentStore({ root });
-    const record = await store.getImage(name);
-    const details = await describeImage(store, record as NonNullable<typeof record>);
-    const snapshots = createSnapshotStore(root);
-    const snapshotter = await createSnapshotter(
-      { store, snapshots, now: () => new Date(), concurrency: 2 },
-      details.config,
-      { maxLayerBytes: 1 << 30, maxImageBytes: 1 << 30, reserveBytes: 0 },
-    );
+    const { snapshotter, snapshots, details } = await snapshotterOf(root, name);
     const [l0, l1] = details.manifest.layers as [Descriptor, Descriptor];
     await Promise.all([snapshotter.layer(1, l1), snapshotter.layer(0, l0)]); // the upper one first
     const upper = snapshots.fsPath(snapshotter.result().chainIds[1] as Digest);
@@ -715,15 +706,7 @@ describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
       [{ name: 'bin/tool', body: 'the tool', mode: 0o755 }],
       [{ name: 'bin/alias', type: 'link', linkname: 'bin/tool' }],
     ]);
-    const store = createContentStore({ root });
-    const record = await store.getImage(name);
-    const details = await describeImage(store, record as NonNullable<typeof record>);
-    const snapshots = createSnapshotStore(root);
-    const snapshotter = await createSnapshotter(
-      { store, snapshots, now: () => new Date(), concurrency: 2 },
-      details.config,
-      { maxLayerBytes: 1 << 30, maxImageBytes: 1 << 30, reserveBytes: 0 },
-    );
+    const { snapshotter, snapshots, details } = await snapshotterOf(root, name);
     const [l0, l1] = details.manifest.layers as [Descriptor, Descriptor];
     // The upper layer first: it must wait for the lower one, not fail.
     await Promise.all([snapshotter.layer(1, l1), snapshotter.layer(0, l0)]);
