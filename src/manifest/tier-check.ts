@@ -31,7 +31,7 @@ export function keyAt(doc: Document, lc: LineCounter, file: string, path: Path, 
 }
 
 /** Every concrete path in `value` a pattern (`*` = any index) names, for fields that are present. */
-function matchPaths(value: unknown, pattern: string[], prefix: Path = []): Path[] {
+export function matchPaths(value: unknown, pattern: string[], prefix: Path = []): Path[] {
   if (pattern.length === 0) return [prefix];
   const [seg, ...rest] = pattern as [string, ...string[]];
   if (seg === '*')

@@ -4,11 +4,11 @@
 // for plain (unquoted) scalars: an env value or an argument `yes` stays the string it reads as
 // (slips.ts says what a cluster makes of an env value). Pure: rewrites the value it is given.
 import { type Document, isScalar } from 'yaml';
+import { matchPaths } from './tier-check.js';
 
 const TRUE = /^(y|Y|yes|Yes|YES|on|On|ON)$/;
 const FALSE = /^(n|N|no|No|NO|off|Off|OFF)$/;
 
-type Path = Array<string | number>;
 type SchemaNode = {
   type?: unknown;
   properties?: Record<string, SchemaNode>;
@@ -35,25 +35,9 @@ export function booleanPaths(schema: object): string[][] {
   return paths;
 }
 
-function matches(value: unknown, pattern: string[], prefix: Path, out: Path[]): void {
-  if (pattern.length === 0) {
-    out.push(prefix);
-    return;
-  }
-  const [seg, ...rest] = pattern as [string, ...string[]];
-  if (seg === '*') {
-    if (Array.isArray(value)) for (const [i, v] of value.entries()) matches(v, rest, [...prefix, i], out);
-    return;
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || !(seg in value)) return;
-  matches((value as Record<string, unknown>)[seg], rest, [...prefix, seg], out);
-}
-
 export function applyYaml11Bools(doc: Document, value: unknown, schema: object): void {
   for (const pattern of booleanPaths(schema)) {
-    const found: Path[] = [];
-    matches(value, pattern, [], found);
-    for (const path of found) {
+    for (const path of matchPaths(value, pattern)) {
       let holder = value as Record<string | number, unknown>;
       for (const k of path.slice(0, -1)) holder = holder[k] as Record<string | number, unknown>;
       const key = path[path.length - 1] as string | number;

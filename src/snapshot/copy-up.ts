@@ -13,7 +13,8 @@ import { chmodSync, copyFileSync, lchownSync, lstatSync, type Stats, utimesSync 
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { hostPath, resolveInRoot } from './resolve.js';
 
-const lstatOrNone = (path: Buffer | string): Stats | undefined => {
+/** lstat, or undefined when nothing is there (or a parent is not a directory). */
+export const lstatOrNone = (path: Buffer | string): Stats | undefined => {
   try {
     return lstatSync(path);
   } catch (err) {

@@ -4,11 +4,10 @@
 // 0700 home become world-readable. It takes those of the lower directory it covers (the topmost
 // lower that has one there, reached without a symlink: a lower symlink or file there is not covered
 // but replaced), as containerd's applier does when it makes a parent. Nothing else is changed.
-import { chmodSync, lchownSync, lstatSync, type Stats, utimesSync } from 'node:fs';
+import { chmodSync, lchownSync, type Stats, utimesSync } from 'node:fs';
+import { lstatOrNone } from './copy-up.js';
 
 const SLASH = Buffer.from('/');
-
-const lstatOrNone = (p: Buffer): Stats | undefined => lstatSync(p, { throwIfNoEntry: false });
 
 /** The topmost lower's directory at `rel`, or undefined when a lower has something else on the way. */
 function lowerDirOf(lowers: readonly string[], rel: Buffer): Stats | undefined {
