@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// The `berth` executable. Only the compile cache is set up here, before the rest of the CLI is
-// loaded (a static import would be compiled before the cache is on): see compile-cache.ts.
+// The `berth` executable. Only the Node version is checked and the compile cache set up here, before
+// the rest of the CLI is loaded (a static import would be compiled before the cache is on): see
+// compile-cache.ts.
 import { enableCliCompileCache } from './compile-cache.js';
+import { nodeTooOld } from './node-version.js';
 
+const old = nodeTooOld(process.versions.node, process.execPath);
+if (old !== undefined) {
+  process.stderr.write(`${old}\n`);
+  process.exit(1);
+}
 enableCliCompileCache(process.argv.slice(2), process.env);
 await import('./wire-process.js');

@@ -2,7 +2,7 @@
 // pointing at the offending node. Shared by the host config and manifests.
 import { createRequire } from 'node:module';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
-import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
 import { BerthError } from './errors.js';
 
 export interface Diagnostic {
@@ -172,9 +172,14 @@ function diagnosticFor(
     const values = (err.params as { allowedValues: unknown[] }).allowedValues;
     message = `${subject} must be one of ${values.map((v) => (v === '' ? '""' : String(v))).join(', ')}`;
   }
-  const offset = node?.range?.[0] ?? (isSeq(node) || isMap(node) ? 0 : 0);
+  const offset = node?.range?.[0] ?? startOf(doc);
   const pos = lc.linePos(offset);
   return { file, line: pos.line, col: pos.col, code, message };
+}
+
+/** Where a document's content starts (for a List's item, where the item starts in the file). */
+export function startOf(doc: Document): number {
+  return (doc.contents as { range?: [number, number, number] } | null)?.range?.[0] ?? 0;
 }
 
 /** The schema object holding the keyword at `schemaPath` (`#/properties/a/pattern` → properties.a). */

@@ -1,5 +1,5 @@
 // One manifest file's text → its documents, each validated against its kind's schema and then by
-// the checks a schema cannot make (checks.ts). Pure: positions come from the text alone. A file
+// the checks a schema cannot make (checks.ts); a v1 List or PodList is its items (lists.ts). Pure: positions come from the text alone. A file
 // with no document at all is an error (ERR_MANIFEST_EMPTY): an empty or comment-only file is what
 // a half-written copy looks like, and only deleting a file may remove what it defines.
 import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
@@ -7,6 +7,7 @@ import { loadSchema } from '../lib/schemas.js';
 import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yaml-validate.js';
 import { checkImage, checkPod } from './checks.js';
 import type { ManifestDoc } from './kinds.js';
+import { isListKind, listItems } from './lists.js';
 import { checkNulStrings } from './nul-strings.js';
 import { dropNullFields } from './nulls.js';
 import { checkObject } from './objects/checks.js';
@@ -52,18 +53,11 @@ export function parseFile(text: string, file: string): ParsedFile {
     try {
       one = checkDocument(doc, lc, file);
     } catch (err) {
-      // Whatever a document does to the parser (an alias bomb: "Excessive alias count"), it is a
-      // problem of its file, never an exception out of the load.
-      const pos = lc.linePos(doc.range?.[0] ?? 0);
-      const why = err instanceof Error ? err.message : String(err);
-      one = {
-        empty: false,
-        diagnostics: [{ file, line: pos.line, col: pos.col, code: 'ERR_MANIFEST_INVALID', message: why }],
-      };
+      one = { empty: false, diagnostics: [thrown(err, lc, file, doc.range?.[0] ?? 0)], parsed: [] };
     }
     if (!one.empty) documents++;
     diagnostics.push(...one.diagnostics);
-    if (one.parsed) parsed.push(one.parsed);
+    parsed.push(...one.parsed);
   }
   if (documents === 0) {
     diagnostics.push({
@@ -78,17 +72,41 @@ export function parseFile(text: string, file: string): ParsedFile {
   return { parsed, diagnostics };
 }
 
-/** One document: empty, or checked (a ParsedDoc when it has no problem). */
+/** One document: empty, or checked (a ParsedDoc for each object it defines when it has no problem). */
 function checkDocument(
   doc: Document.Parsed,
   lc: LineCounter,
   file: string,
-): { empty: boolean; diagnostics: Diagnostic[]; parsed?: ParsedDoc } {
-  if (doc.errors.length > 0) return { empty: false, diagnostics: syntaxDiagnostics(doc, lc, file) };
+): { empty: boolean; diagnostics: Diagnostic[]; parsed: ParsedDoc[] } {
+  if (doc.errors.length > 0)
+    return { empty: false, diagnostics: syntaxDiagnostics(doc, lc, file), parsed: [] };
   const value = doc.toJS() as unknown;
-  if (value === null || value === undefined) return { empty: true, diagnostics: [] };
+  if (value === null || value === undefined) return { empty: true, diagnostics: [], parsed: [] };
   const p = { doc, value: value as ManifestDoc, file, lc };
-  const problem = (d: Diagnostic) => ({ empty: false, diagnostics: [d] });
+  const { apiVersion, kind } = (isMap(doc.contents) ? value : {}) as { apiVersion?: unknown; kind?: unknown };
+  if (!isListKind(apiVersion, kind)) return { empty: false, ...checkObjectDocument(p) };
+  dropNullFields(value);
+  const list = listItems(p);
+  if ('problem' in list) return { empty: false, diagnostics: [list.problem], parsed: [] };
+  const diagnostics: Diagnostic[] = [];
+  const parsed: ParsedDoc[] = [];
+  for (const item of list.items) {
+    let one: ReturnType<typeof checkObjectDocument>;
+    try {
+      one = checkObjectDocument({ doc: item.doc, value: item.value as ManifestDoc, file, lc });
+    } catch (err) {
+      one = { diagnostics: [thrown(err, lc, file, item.offset)], parsed: [] };
+    }
+    diagnostics.push(...one.diagnostics);
+    parsed.push(...one.parsed);
+  }
+  return { empty: false, diagnostics, parsed };
+}
+
+/** One object (a document, or an item of a List): its diagnostics, and itself when it has no error. */
+function checkObjectDocument(p: ParsedDoc): { diagnostics: Diagnostic[]; parsed: ParsedDoc[] } {
+  const { doc, value, lc, file } = p;
+  const problem = (d: Diagnostic) => ({ diagnostics: [d], parsed: [] });
   if (!isMap(doc.contents))
     return problem(
       at(p, [], 'ERR_MANIFEST_INVALID', 'a manifest must be a mapping with apiVersion and kind'),
@@ -111,7 +129,7 @@ function checkDocument(
         p,
         kind === undefined ? [] : ['kind'],
         'ERR_MANIFEST_KIND',
-        `apiVersion ${String(apiVersion)}, kind ${String(kind)} is not a kind berth runs (v1 Pod, ConfigMap, Secret, PersistentVolumeClaim, Service; berth.dev/v1alpha1 Image)`,
+        `apiVersion ${String(apiVersion)}, kind ${String(kind)} is not a kind berth runs (v1 Pod, ConfigMap, Secret, PersistentVolumeClaim, Service, and a v1 List or PodList of them; berth.dev/v1alpha1 Image)`,
       ),
     );
   }
@@ -129,7 +147,15 @@ function checkDocument(
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
   // Warnings are reported, and the document is used all the same.
   const usable = !problems.some(isError);
-  return { empty: false, diagnostics: problems, ...(usable ? { parsed: p } : {}) };
+  return { diagnostics: problems, parsed: usable ? [p] : [] };
+}
+
+/** Whatever a document does to the parser (an alias bomb: "Excessive alias count"), it is a
+ * problem of its file, never an exception out of the load. */
+function thrown(err: unknown, lc: LineCounter, file: string, offset: number): Diagnostic {
+  const pos = lc.linePos(offset);
+  const why = err instanceof Error ? err.message : String(err);
+  return { file, line: pos.line, col: pos.col, code: 'ERR_MANIFEST_INVALID', message: why };
 }
 
 function podPrechecks(doc: Document, value: unknown, lc: LineCounter, file: string): Diagnostic[] {

@@ -1,6 +1,6 @@
 // A parsed document with what it takes to point at its nodes: `FILE:LINE:COL` of any path in it.
 import type { Document, LineCounter } from 'yaml';
-import type { Diagnostic } from '../lib/yaml-validate.js';
+import { type Diagnostic, startOf } from '../lib/yaml-validate.js';
 import type { ManifestDoc } from './kinds.js';
 
 export interface ParsedDoc {
@@ -13,6 +13,6 @@ export interface ParsedDoc {
 /** A diagnostic at the node `path` of a document (the document's start when there is none). */
 export function at(p: ParsedDoc, path: Array<string | number>, code: string, message: string): Diagnostic {
   const node = p.doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-  const pos = p.lc.linePos(node?.range?.[0] ?? 0);
+  const pos = p.lc.linePos(node?.range?.[0] ?? startOf(p.doc));
   return { file: p.file, line: pos.line, col: pos.col, code, message };
 }

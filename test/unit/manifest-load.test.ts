@@ -82,7 +82,7 @@ describe('broken manifests, with their exact diagnostics', () => {
       'unknown kind',
       'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n',
       [
-        '2:7: ERR_MANIFEST_KIND: apiVersion apps/v1, kind Deployment is not a kind berth runs (v1 Pod, ConfigMap, Secret, PersistentVolumeClaim, Service; berth.dev/v1alpha1 Image)',
+        '2:7: ERR_MANIFEST_KIND: apiVersion apps/v1, kind Deployment is not a kind berth runs (v1 Pod, ConfigMap, Secret, PersistentVolumeClaim, Service, and a v1 List or PodList of them; berth.dev/v1alpha1 Image)',
       ],
     ],
     [

@@ -109,6 +109,63 @@ spec:
   });
 });
 
+describe('a v1 List or PodList (kubectl get pods -o yaml, the API) is its items', () => {
+  const all = (text: string) => {
+    const r = parseFile(text, 'p.yaml');
+    return {
+      lines: r.diagnostics.map(formatDiagnostic),
+      names: r.parsed.map((p) => `${p.value.kind}/${p.value.metadata.name}`),
+    };
+  };
+
+  it("kubectl's dump of two pods: each item loads, a bad one is refused at its own line", () => {
+    const { lines, names } = all(`apiVersion: v1
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: web, uid: 0b5c4e2e-1111-2222-3333-444455556666}
+  spec:
+    containers: [{name: nginx, image: nginx}]
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: conf}
+  data: {a: b}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: bad}
+  spec:
+    containers:
+    - {name: x, image: busybox, ports: [{containerPort: 99999}]}
+kind: List
+metadata: {resourceVersion: ""}
+`);
+    expect(names).toEqual(['Pod/web', 'ConfigMap/conf']);
+    expect(lines).toEqual([
+      "p.yaml:5:25: WARN_MANIFEST_IGNORED: metadata.uid is ignored: set by a cluster's API server: it means nothing in a file",
+      'p.yaml:17:57: ERR_MANIFEST_SCHEMA: spec.containers.0.ports.0.containerPort must be <= 65535',
+    ]);
+  });
+
+  it("a PodList's items need no kind; a list in a list, a non-Pod in a PodList and a List cut at items: are refused", () => {
+    expect(
+      all(
+        'kind: PodList\napiVersion: v1\nitems:\n- metadata: {name: a}\n  spec: {containers: [{name: c, image: busybox}]}\n',
+      ).names,
+    ).toEqual(['Pod/a']);
+    expect(all('kind: List\napiVersion: v1\nitems: []\n')).toEqual({ lines: [], names: [] });
+    expect(all('kind: List\napiVersion: v1\nitems:\n').lines).toEqual([
+      'p.yaml:1:7: ERR_MANIFEST_INVALID: a List needs items: a sequence of manifests (items: [] for none)',
+    ]);
+    expect(
+      all('kind: List\napiVersion: v1\nitems:\n- {kind: List, apiVersion: v1, items: []}\n').lines,
+    ).toEqual(['p.yaml:4:10: ERR_MANIFEST_KIND: items[0] is a List: a list inside a list is not read']);
+    expect(
+      all('kind: PodList\napiVersion: v1\nitems:\n- {kind: Secret, apiVersion: v1, metadata: {name: s}}\n')
+        .lines,
+    ).toEqual(['p.yaml:4:3: ERR_MANIFEST_KIND: items[0] of a PodList must be a v1 Pod']);
+  });
+});
+
 describe('what a cluster refuses, refused at its node', () => {
   it('a volume name twice: the later one would have won (hostPath /etc behind an emptyDir)', () => {
     expect(

@@ -15,7 +15,10 @@ export const validate: Command = {
     const result = await loadManifests(positionals[0] as string);
     const pods = result.docs.filter((d) => d.doc.kind === 'Pod').length;
     const images = result.docs.filter((d) => d.doc.kind === 'Image').length;
-    const errors = result.diagnostics.filter(isError).length;
+    const errorList = result.diagnostics.filter(isError);
+    const errors = errorList.length;
+    // Files with an error of their own or one across files (a duplicate name): brokenFiles has only the first.
+    const filesWithErrors = new Set(errorList.map((d) => d.file)).size;
     if (ctx.flags.output === 'json') {
       ctx.stdout.write(
         renderJson({
@@ -32,7 +35,7 @@ export const validate: Command = {
       ctx.stdout.write(
         errors === 0
           ? `${summary}: valid${result.diagnostics.length > 0 ? ` (${result.diagnostics.length} warning(s))` : ''}\n`
-          : `${summary}; ${errors} problem(s) in ${result.brokenFiles.length} file(s)\n`,
+          : `${summary}; ${errors} problem(s) in ${filesWithErrors} file(s)\n`,
       );
     }
     return errors === 0 ? 0 : 2;
