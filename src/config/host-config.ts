@@ -3,10 +3,10 @@
 // The JSON Schema in schemas/host-config.schema.json is the source of truth for its shape.
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { BerthError, errnoCode } from '../lib/errors.js';
+import { BerthError, errnoCode, isBerthError } from '../lib/errors.js';
 import { preloadValidators } from '../lib/precompiled-validators.js';
 import { loadSchema } from '../lib/schemas.js';
-import { parseYamlWithSchema } from '../lib/yaml-validate.js';
+import { parseYamlWithSchema, positionOf } from '../lib/yaml-validate.js';
 import { checkNetworkSettings, DEFAULT_NETWORK, type NetworkSettings } from '../network/settings.js';
 import { type IdPool, idPoolOf } from '../runtime/id-range.js';
 import { DEFAULT_AUTH_FILE, DEFAULT_CONFIG_PATH } from './paths.js';
@@ -78,14 +78,30 @@ interface RawHostConfig {
   userNamespaces?: Partial<IdPool>;
 }
 
-/** `cpus` is the host's parallelism, passed in so this stays pure. */
-export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
+/**
+ * `cpus` is the host's parallelism, passed in so this stays pure. `where` gives a section's
+ * `file:line:col`, for the checks a schema cannot make (a subnet's range, gc percents in order).
+ */
+export function normalizeHostConfig(
+  raw: RawHostConfig,
+  cpus = 1,
+  where?: (section: string) => string,
+): HostConfig {
   const registries = raw.registries ?? {};
+  const checked = <T>(section: string, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      if (!where || !isBerthError(err) || err.lines) throw err;
+      const line = `${where(section)}: ${err.code}: ${err.message}`;
+      throw new BerthError(err.code, err.kind, line, { lines: [line], cause: err });
+    }
+  };
   return {
     plainHttpRegistries: Object.keys(registries)
       .filter((host) => host !== DEFAULT_REGISTRY_KEY && registries[host]?.plainHttp === true)
       .map((host) => host.toLowerCase()),
-    registries: normalizeRegistries(raw.registries),
+    registries: checked('registries', () => normalizeRegistries(raw.registries)),
     authFile: raw.auth?.configFile ?? DEFAULT_AUTH_FILE,
     pull: {
       maxConcurrentDownloads: raw.pull?.maxConcurrentDownloads ?? 3,
@@ -95,9 +111,9 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
     },
     seccompProfile: raw.containers?.seccompProfile,
     createTimeoutMs: Math.round((raw.containers?.createTimeoutSeconds ?? 60) * 1000),
-    images: imageGcSettings(raw.images),
+    images: checked('images', () => imageGcSettings(raw.images)),
     logs: { maxBytes: raw.logs?.maxBytes ?? 10 * 2 ** 20, maxFiles: raw.logs?.maxFiles ?? 3 },
-    network: checkNetworkSettings({ ...DEFAULT_NETWORK, ...raw.network }),
+    network: checked('network', () => checkNetworkSettings({ ...DEFAULT_NETWORK, ...raw.network })),
     unpack: {
       maxLayerBytes: raw.unpack?.maxLayerBytes ?? 64 * 2 ** 30,
       maxImageBytes: raw.unpack?.maxImageBytes ?? 128 * 2 ** 30,
@@ -107,7 +123,7 @@ export function normalizeHostConfig(raw: RawHostConfig, cpus = 1): HostConfig {
     },
     events: { maxBytes: raw.events?.maxBytes ?? 4 * 2 ** 20 },
     metrics: { listen: raw.metrics?.listen },
-    userNamespaces: idPoolOf(raw.userNamespaces),
+    userNamespaces: checked('userNamespaces', () => idPoolOf(raw.userNamespaces)),
   };
 }
 
@@ -132,7 +148,7 @@ export function parseHostConfig(text: string, file: string, cpus = 1): HostConfi
     loadSchema('host-config.schema.json'),
     'ERR_CONFIG_INVALID',
   );
-  return normalizeHostConfig(raw ?? {}, cpus);
+  return normalizeHostConfig(raw ?? {}, cpus, (section) => positionOf(text, file, [section]));
 }
 
 /**

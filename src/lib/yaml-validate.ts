@@ -177,6 +177,23 @@ function diagnosticFor(
   return { file, line: pos.line, col: pos.col, code, message };
 }
 
+/** `file:line:col` of the node at `path` in a one-document text (its start when there is none). */
+export function positionOf(text: string, file: string, path: string[]): string {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+  const pair = isMap(doc.contents)
+    ? doc.contents.items.find((p) => (p.key as { value?: unknown } | null)?.value === path[0])
+    : undefined;
+  // The section's key, where the user looks for it (`network:`), rather than its first value.
+  const offset =
+    path.length === 1 && pair
+      ? ((pair.key as { range?: [number, number, number] }).range?.[0] ?? 0)
+      : (node?.range?.[0] ?? startOf(doc));
+  const pos = lc.linePos(offset);
+  return `${file}:${pos.line}:${pos.col}`;
+}
+
 /** Where a document's content starts (for a List's item, where the item starts in the file). */
 export function startOf(doc: Document): number {
   return (doc.contents as { range?: [number, number, number] } | null)?.range?.[0] ?? 0;

@@ -63,6 +63,36 @@ describe('host config', () => {
     );
   });
 
+  it("a value no schema can check is an error at its section's FILE:LINE:COL, as the schema's are", () => {
+    const lines = (text: string) => {
+      try {
+        parseHostConfig(text, 'c.yaml');
+      } catch (err) {
+        if (isBerthError(err)) return [err.code, err.lines];
+        throw err;
+      }
+      return undefined;
+    };
+    expect(lines('# host\npull: {retries: 2}\nnetwork:\n  subnet: 10.300.0.0/16\n')).toEqual([
+      'ERR_NETWORK_CONFIG',
+      [
+        'c.yaml:3:1: ERR_NETWORK_CONFIG: network subnet "10.300.0.0/16" must be an IPv4 CIDR with a prefix from /8 to /30',
+      ],
+    ]);
+    expect(lines('logs: {maxFiles: 2}\nimages: {gcHighPercent: 50, gcLowPercent: 60}\n')).toEqual([
+      'ERR_CONFIG_INVALID',
+      [
+        'c.yaml:2:1: ERR_CONFIG_INVALID: images.gcLowPercent (60) must be less than images.gcHighPercent (50)',
+      ],
+    ]);
+    expect(lines('{"userNamespaces": {"firstId": 4294000000}}')?.[1]).toEqual([
+      expect.stringMatching(/^c\.yaml:1:2: ERR_CONFIG_INVALID: userNamespaces: firstId 4294000000 /),
+    ]);
+    expect(lines('registries:\n  a.lan: {clientCert: /c.pem}\n')?.[1]).toEqual([
+      expect.stringMatching(/^c\.yaml:1:1: ERR_CONFIG_INVALID: .*clientCert and clientKey go together/),
+    ]);
+  });
+
   it('reads mirrors (hosts.toml model): order, capabilities, TLS files, headers, rewrites, _default', () => {
     const text = [
       'registries:',
