@@ -14,7 +14,7 @@ import { checkObject } from './objects/checks.js';
 import { at, type ParsedDoc } from './position.js';
 import { isError } from './severity.js';
 import { applyPodmanSlips } from './slips.js';
-import { applyPodTiers } from './tier-check.js';
+import { applyObjectTiers, applyPodTiers } from './tier-check.js';
 import { withYaml11Octal } from './yaml-octal.js';
 import { applyYaml11Bools } from './yaml11-bools.js';
 
@@ -135,8 +135,14 @@ function checkObjectDocument(p: ParsedDoc): { diagnostics: Diagnostic[]; parsed:
   }
   const schema = loadSchema(known.schema);
   applyYaml11Bools(doc, value, schema);
-  // A Pod's warned and refused fields, and the slips podman tolerates, are said (and dropped) first.
-  const early = kind === 'Pod' ? podPrechecks(doc, value, lc, file) : [];
+  // A Pod's warned and refused fields, and the slips podman tolerates, are said (and dropped) first;
+  // the other v1 objects' cluster-set metadata too.
+  const early =
+    kind === 'Pod'
+      ? podPrechecks(doc, value, lc, file)
+      : kind === 'Image'
+        ? []
+        : applyObjectTiers(doc, value, lc, file);
   const problems = validateDocument(doc, value, lc, file, schema, 'ERR_MANIFEST_SCHEMA');
   if (problems.length === 0) {
     const kind = p.value.kind;

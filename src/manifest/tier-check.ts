@@ -50,10 +50,30 @@ const RULES = Object.entries(POD_FIELD_TIERS)
   .filter(([, t]) => t.tier !== 'honoured')
   .flatMap(([key, t]) => expandTierPath(key).map((pattern) => ({ pattern, ...t })));
 
+/** The metadata rows alone: what a cluster sets on every object (kubectl get cm -o yaml, podman's Services). */
+const METADATA_RULES = RULES.filter((r) => r.pattern[0] === 'metadata');
+
 /** Diagnostics for the pod's warned and refused fields; drops them and applies volume defaults. */
 export function applyPodTiers(doc: Document, value: unknown, lc: LineCounter, file: string): Diagnostic[] {
+  const out = applyRules(RULES, doc, value, lc, file);
+  defaultVolumes(value);
+  return out;
+}
+
+/** A ConfigMap's, Secret's, PersistentVolumeClaim's or Service's cluster-set metadata, as a Pod's. */
+export function applyObjectTiers(doc: Document, value: unknown, lc: LineCounter, file: string): Diagnostic[] {
+  return applyRules(METADATA_RULES, doc, value, lc, file);
+}
+
+function applyRules(
+  rules: typeof RULES,
+  doc: Document,
+  value: unknown,
+  lc: LineCounter,
+  file: string,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const rule of RULES) {
+  for (const rule of rules) {
     for (const path of matchPaths(value, rule.pattern)) {
       const here = keyAt(doc, lc, file, path);
       const field = path.join('.');
@@ -65,7 +85,6 @@ export function applyPodTiers(doc: Document, value: unknown, lc: LineCounter, fi
       remove(value, path);
     }
   }
-  defaultVolumes(value);
   return out.sort((a, b) => a.line - b.line || a.col - b.col);
 }
 

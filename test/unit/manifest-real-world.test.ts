@@ -109,6 +109,50 @@ spec:
   });
 });
 
+describe('objects as a cluster or podman writes them out', () => {
+  it("a Service from podman kube generate -s and kubectl's ConfigMap dump: cluster-set metadata is a warning, as on a Pod", () => {
+    const r = parseFile(
+      `apiVersion: v1
+kind: Service
+metadata:
+  creationTimestamp: "2024-01-09T02:24:55Z"
+  labels: {app: demoweb}
+  name: demoweb-libpod
+spec:
+  ports:
+  - {name: "8050", nodePort: 31269, port: 8050, targetPort: 0}
+  selector: {app: demoweb}
+  type: NodePort
+status:
+  loadBalancer: {}
+---
+apiVersion: v1
+data: {key: value}
+kind: ConfigMap
+metadata:
+  creationTimestamp: "2024-01-09T02:24:55Z"
+  finalizers: [x]
+  name: game-config
+  resourceVersion: "516"
+  uid: b4952dc3-d670-11e5-8cd0-68f728db1985
+`,
+      'p.yaml',
+    );
+    expect(r.parsed.map((p) => `${p.value.kind}/${p.value.metadata.name}`)).toEqual([
+      'Service/demoweb-libpod',
+      'ConfigMap/game-config',
+    ]);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      "p.yaml:2:7: WARN_SERVICE_IGNORED: Service demoweb-libpod is ignored: berth runs one host, where ports are published by a container's hostPort",
+      "p.yaml:4:3: WARN_MANIFEST_IGNORED: metadata.creationTimestamp is ignored: set by a cluster's API server: it means nothing in a file",
+      "p.yaml:19:3: WARN_MANIFEST_IGNORED: metadata.creationTimestamp is ignored: set by a cluster's API server: it means nothing in a file",
+      "p.yaml:20:3: WARN_MANIFEST_IGNORED: metadata.finalizers is ignored: set by a cluster's API server: it means nothing in a file",
+      "p.yaml:22:3: WARN_MANIFEST_IGNORED: metadata.resourceVersion is ignored: set by a cluster's API server: it means nothing in a file",
+      "p.yaml:23:3: WARN_MANIFEST_IGNORED: metadata.uid is ignored: set by a cluster's API server: it means nothing in a file",
+    ]);
+  });
+});
+
 describe('a v1 List or PodList (kubectl get pods -o yaml, the API) is its items', () => {
   const all = (text: string) => {
     const r = parseFile(text, 'p.yaml');
