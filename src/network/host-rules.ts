@@ -88,9 +88,27 @@ export function networkRules(net: NetworkSettings, family: Family = 4): Rule[] {
 const commentOf = (net: NetworkSettings) => `--comment "berth network ${net.name}"`;
 const quoted = (spec: string[]) => spec.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ');
 
-/** The network's rules in a snapshot, as iptables-save printed them. */
-const haveRules = (net: NetworkSettings, snap: RulesSnapshot) =>
-  snap.rules.filter((r) => r.line.includes(commentOf(net)));
+/**
+ * The network's rules for this bridge and subnet in a snapshot, as iptables-save printed them. A
+ * network's name alone does not say whose a rule is: the same name on another bridge (another root,
+ * or this network's former bridge that still has pods) has rules with the same comment, which are
+ * that bridge's and stay.
+ */
+export function haveRules(net: NetworkSettings, family: Family, snap: RulesSnapshot): RuleLine[] {
+  const subnet = family === 6 ? net.ipv6Subnet : net.subnet;
+  const chain = markChainOf(net);
+  return snap.rules.filter((r) => {
+    if (!r.line.includes(commentOf(net))) return false;
+    const t = r.line.split(' ');
+    const after = (flag: string) => {
+      const i = t.indexOf(flag);
+      return i < 0 ? undefined : t[i + 1];
+    };
+    return (
+      t[1] === chain || after('-i') === net.bridge || after('-o') === net.bridge || after('-s') === subnet
+    );
+  });
+}
 
 /**
  * The changes that make the network's rules whole, each once ahead of whatever the host has (a
@@ -98,7 +116,7 @@ const haveRules = (net: NetworkSettings, snap: RulesSnapshot) =>
  */
 export function ruleChanges(net: NetworkSettings, family: Family, snap: RulesSnapshot): RuleLine[] {
   const wanted = networkRules(net, family);
-  const have = haveRules(net, snap);
+  const have = haveRules(net, family, snap);
   if (have.length === wanted.length || wanted.length === 0) return [];
   const chain = markChainOf(net);
   return [
@@ -148,7 +166,10 @@ export async function removeNetworkRules(
       } catch {
         const snap = await tools.save(family);
         await tools.restore(family, [
-          ...haveRules(net, snap).map((h) => ({ table: h.table, line: h.line.replace(/^-A /, '-D ') })),
+          ...haveRules(net, family, snap).map((h) => ({
+            table: h.table,
+            line: h.line.replace(/^-A /, '-D '),
+          })),
           ...(snap.chains.has(`nat:${chain}`) ? [{ table: 'nat' as const, line: `-X ${chain}` }] : []),
         ]);
       }

@@ -185,4 +185,24 @@ describe('host rules from one snapshot', () => {
       '-I POSTROUTING 1',
     ]);
   });
+
+  it("one name on two bridges (another root's, or this network's former bridge): each bridge's rules are its own", () => {
+    const linesOf = (net: typeof NET) =>
+      networkRules(net, 4).map((r) => ({
+        table: r.table,
+        line: `-A ${r.chain} ${r.spec.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}`,
+      }));
+    const other = { ...NET, bridge: 'xb2', subnet: '10.238.2.0/24' };
+    // The first bridge's six rules do not stand for the second's: all six are made, none deleted.
+    const first = parseSave(`*nat\n:BERTH-MARK-berth0 - [0:0]\n${restoreText(linesOf(NET)).slice(5)}`);
+    const changes = ruleChanges(other, 4, first);
+    expect(changes.filter((c) => c.line.startsWith('-D '))).toEqual([]);
+    expect(changes.filter((c) => c.line.startsWith('-I ')).map((c) => c.line)).toHaveLength(6);
+    expect(changes.some((c) => c.line.startsWith('-I INPUT 1 -i xb2 -d 127.0.0.0/8'))).toBe(true);
+    // Both there: nothing to do for either.
+    const both = parseSave(
+      `*nat\n:BERTH-MARK-berth0 - [0:0]\n:BERTH-MARK-xb2 - [0:0]\n${restoreText([...linesOf(NET), ...linesOf(other)]).slice(5)}`,
+    );
+    expect([ruleChanges(NET, 4, both), ruleChanges(other, 4, both)]).toEqual([[], []]);
+  });
 });
