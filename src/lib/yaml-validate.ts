@@ -97,6 +97,8 @@ function withoutBranchNoise(errors: ErrorObject[]): ErrorObject[] {
         (o) => o !== e && o.instancePath === e.instancePath && o.schemaPath.includes('/propertyNames/'),
       ),
   );
+  // An `if` that failed its `then` says only that; the `then`'s own error says what.
+  errors = errors.filter((e) => e.keyword !== 'if' || !errors.some((o) => o.schemaPath.includes('/then/')));
   const isBranch = (e: ErrorObject) => e.keyword === 'oneOf' || e.schemaPath.includes('/oneOf/');
   const real = errors.filter((e) => !isBranch(e));
   return errors.filter(
@@ -168,6 +170,13 @@ function diagnosticFor(
     if (typeof words === 'string') message = `${subject} ${words}`;
   } else if (err.keyword === 'oneOf') {
     message = `${subject} must have exactly one of its possible sources, not several`;
+  } else if (err.keyword === 'false schema' && schema) {
+    // A field forbidden in one case (a probe on an init container that is not a sidecar): the
+    // `then` that forbids it may say why (`x-false-message`), three steps up its schema path.
+    const words = schemaNode(schema, err.schemaPath.split('/').slice(0, -2).join('/'))?.['x-false-message'];
+    message = `${subject} ${typeof words === 'string' ? words : 'is not allowed here'}`;
+  } else if (err.keyword === 'const') {
+    message = `${subject} must be ${JSON.stringify((err.params as { allowedValue: unknown }).allowedValue)}`;
   } else if (err.keyword === 'enum') {
     const values = (err.params as { allowedValues: unknown[] }).allowedValues;
     message = `${subject} must be one of ${values.map((v) => (v === '' ? '""' : String(v))).join(', ')}`;

@@ -10,6 +10,7 @@ import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from './conv
 import { podIdentity } from './identity.js';
 import type { ContainerManifest, ImageManifestDoc, PodManifest } from './kinds.js';
 import { checkMounts } from './mount-checks.js';
+import { podNetworkProblems } from './network-checks.js';
 import { checkPodRefs } from './objects/pod-checks.js';
 import { checkPodUniques } from './pod-uniques.js';
 import { at, type ParsedDoc } from './position.js';
@@ -141,6 +142,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
     }
   }
   out.push(...checkPodSecurity(p));
+  out.push(...podNetworkProblems(pod).map((n) => at(p, n.path, 'ERR_MANIFEST_INVALID', n.message)));
   out.push(...checkPodUniques(p));
   for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
     const limit = v.emptyDir?.sizeLimit;

@@ -2,7 +2,8 @@
 // cannot honour (procMount Unmasked without a user namespace) are one ERR_MANIFEST_UNSUPPORTED each; hostUsers: false
 // with a host namespace is invalid; sysctls must be namespaced (a container never sets the host's
 // kernel) and not in a namespace the pod shares with the host; runAsNonRoot with runAsUser 0 and
-// unknown capabilities are errors at their node. Pure.
+// unknown capabilities, allowPrivilegeEscalation: false beside privileged or CAP_SYS_ADMIN are errors
+// at their node. Pure.
 
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { ALL_CAPABILITIES } from '../runtime/defaults.js';
@@ -85,6 +86,22 @@ export function checkPodSecurity(p: ParsedDoc): Diagnostic[] {
         for (const [k, cap] of (sc.capabilities?.[dir] ?? []).entries())
           if (!isKnownCapability(cap))
             invalid([...path, 'capabilities', dir, k], `unknown capability "${cap}"`);
+      // What the user said must not be dropped in silence: a privileged container, or one with
+      // CAP_SYS_ADMIN, can always gain privileges (Kubernetes refuses both pairs).
+      if (sc.allowPrivilegeEscalation === false) {
+        if (sc.privileged === true)
+          invalid(
+            [...path, 'allowPrivilegeEscalation'],
+            `container ${c.name}: allowPrivilegeEscalation: false cannot be combined with privileged: true`,
+          );
+        // Kubernetes' rule names the one spelling; SYS_ADMIN passes there and here.
+        const sysAdmin = (sc.capabilities?.add ?? []).indexOf('CAP_SYS_ADMIN');
+        if (sysAdmin >= 0)
+          invalid(
+            [...path, 'capabilities', 'add', sysAdmin],
+            `container ${c.name}: allowPrivilegeEscalation: false cannot be combined with capabilities.add ${sc.capabilities?.add?.[sysAdmin]}`,
+          );
+      }
     }
   }
   return out;

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { BerthError } from '../lib/errors.js';
 import { namespaceOf } from '../manifest/identity.js';
 import type { PodManifest } from '../manifest/kinds.js';
+import { networkModeOf, type PodNetworkMode, portOutsideBridge } from '../manifest/network-checks.js';
 import type { DnsSettings, HostEntry } from './names.js';
 import { type PortMapping, publishedPorts } from './ports.js';
 
-export const NETWORK_ANNOTATION = 'berth.dev/network';
+export { NETWORK_ANNOTATION, type PodNetworkMode } from '../manifest/network-checks.js';
 
 export interface PodNetwork {
   ports: PortMapping[];
@@ -20,18 +21,10 @@ export interface PodNetwork {
   dns: DnsSettings;
 }
 
-export type PodNetworkMode = 'bridge' | 'none' | 'host';
-
 export function podNetworkMode(pod: PodManifest): PodNetworkMode {
-  if (pod.spec.hostNetwork === true) return 'host';
-  const asked = pod.metadata.annotations?.[NETWORK_ANNOTATION];
-  if (asked === undefined || asked === 'bridge') return 'bridge';
-  if (asked === 'none') return 'none';
-  throw new BerthError(
-    'ERR_MANIFEST_INVALID',
-    'invalid',
-    `annotation ${NETWORK_ANNOTATION} must be bridge or none, not "${asked}" (hostNetwork: true for the host's)`,
-  );
+  const mode = networkModeOf(pod);
+  if (typeof mode !== 'string') throw new BerthError('ERR_MANIFEST_INVALID', 'invalid', mode.message);
+  return mode;
 }
 
 /** The pod's bridge network settings, or undefined when it is not on the bridge network. */
@@ -66,23 +59,10 @@ export function podNetworkOf(pod: PodManifest, home: string): PodNetwork | undef
 /**
  * A hostPort means something only on the bridge network: on the host's network the container
  * listens there itself (Kubernetes requires hostPort = containerPort), and a loopback-only pod has
- * nothing to publish. Either is an error of the manifest rather than a port silently not published.
+ * nothing to publish. Either is an error of the manifest rather than a port silently not published
+ * (the loader says so at the field: manifest/network-checks.ts).
  */
 function checkPortsOutsideBridge(pod: PodManifest, mode: 'none' | 'host'): void {
-  for (const c of pod.spec.containers)
-    for (const p of c.ports ?? []) {
-      if (p.hostPort === undefined) continue;
-      if (mode === 'none')
-        throw new BerthError(
-          'ERR_MANIFEST_INVALID',
-          'invalid',
-          `container ${c.name}: hostPort ${p.hostPort} needs the bridge network (${NETWORK_ANNOTATION}: none has only loopback)`,
-        );
-      if (p.hostPort !== p.containerPort)
-        throw new BerthError(
-          'ERR_MANIFEST_INVALID',
-          'invalid',
-          `container ${c.name}: with hostNetwork, hostPort ${p.hostPort} must equal containerPort ${p.containerPort}`,
-        );
-    }
+  const problem = portOutsideBridge(pod, mode);
+  if (problem) throw new BerthError('ERR_MANIFEST_INVALID', 'invalid', problem.message);
 }

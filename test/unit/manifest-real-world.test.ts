@@ -269,6 +269,66 @@ describe('what a cluster refuses, refused at its node', () => {
   });
 });
 
+describe('what Kubernetes refuses about networks, DNS and privileges, refused at the field (validate finds it)', () => {
+  it('hostPort off the bridge, an unknown network, dnsPolicy None alone, addresses that only look like IPs, long searches', () => {
+    const text = `${head}  hostNetwork: true
+  containers:
+    - {name: a, image: busybox, ports: [{containerPort: 80, hostPort: 81}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: b
+  annotations: {berth.dev/network: host}
+spec:
+  dnsPolicy: None
+  hostAliases: [{ip: ":::", hostnames: [x]}, {ip: "::ffff:10.0.0.1", hostnames: [y]}]
+  containers: [{name: b, image: busybox}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: c
+  annotations: {berth.dev/network: none}
+spec:
+  dnsConfig: {searches: [${'a'.repeat(64)}.lan]}
+  containers:
+    - {name: c, image: busybox, ports: [{containerPort: 80, hostPort: 80}]}
+`;
+    expect(check(text).lines).toEqual([
+      'p.yaml:7:71: ERR_MANIFEST_INVALID: container a: with hostNetwork, hostPort 81 must equal containerPort 80',
+      'p.yaml:13:36: ERR_MANIFEST_INVALID: annotation berth.dev/network must be bridge or none, not "host" (hostNetwork: true for the host\'s)',
+      'p.yaml:15:14: ERR_MANIFEST_INVALID: dnsPolicy None takes the pod its DNS from dnsConfig alone: give at least one dnsConfig.nameservers',
+      'p.yaml:16:22: ERR_MANIFEST_INVALID: hostAliases ip ":::" is not an IP address',
+      `p.yaml:25:26: ERR_MANIFEST_INVALID: search domain "${'a'.repeat(64)}.lan" has a label of 64 characters (at most 63)`,
+      'p.yaml:27:71: ERR_MANIFEST_INVALID: container c: hostPort 80 needs the bridge network (berth.dev/network: none has only loopback)',
+    ]);
+  });
+
+  it('allowPrivilegeEscalation: false beside privileged or CAP_SYS_ADMIN; a postStart hook on a plain init container', () => {
+    expect(
+      check(`${head}  initContainers:
+    - {name: i, image: busybox, lifecycle: {postStart: {exec: {command: ["true"]}}}}
+  containers: [{name: a, image: busybox}]
+`).lines,
+    ).toEqual([
+      'p.yaml:6:44: ERR_MANIFEST_SCHEMA: spec.initContainers.0.lifecycle may be set on an init container only with restartPolicy: Always (a sidecar), as in Kubernetes',
+    ]);
+    const { lines } = check(`${head}  containers:
+    - name: a
+      image: busybox
+      securityContext: {privileged: true, allowPrivilegeEscalation: false}
+    - name: b
+      image: busybox
+      securityContext: {allowPrivilegeEscalation: false, capabilities: {add: [NET_ADMIN, CAP_SYS_ADMIN]}}
+`);
+    expect(lines.filter((l) => !l.includes('WARN_'))).toEqual([
+      'p.yaml:8:69: ERR_MANIFEST_INVALID: container a: allowPrivilegeEscalation: false cannot be combined with privileged: true',
+      'p.yaml:11:90: ERR_MANIFEST_INVALID: container b: allowPrivilegeEscalation: false cannot be combined with capabilities.add CAP_SYS_ADMIN',
+    ]);
+  });
+});
+
 describe('$(VAR) expansion is bounded', () => {
   it('a value doubling sixty times is an error naming it once past what Linux takes, not 2^60 bytes', () => {
     const vars = new Map<string, string>([['V0', 'x'.repeat(10)]]);
