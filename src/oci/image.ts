@@ -141,5 +141,39 @@ export function parseImageConfig(bytes: Uint8Array, what: string, layerCount: nu
   if (rootfs.diff_ids.length !== layerCount) {
     throw malformed(what, `has ${rootfs.diff_ids.length} diff_ids for ${layerCount} layers`);
   }
+  checkConfigTypes(json, what);
   return json as unknown as ImageConfig;
+}
+
+const STRINGS = ['User', 'WorkingDir', 'StopSignal'] as const;
+const LISTS = ['Env', 'Entrypoint', 'Cmd'] as const;
+const MAPS = ['Labels', 'Volumes', 'ExposedPorts'] as const;
+
+/**
+ * The fields berth reads have the types the spec gives them, or the image is refused at pull, as
+ * containerd's decoder refuses it (a number in Env, a map for a path), naming the field; `null` is
+ * absent, as in Go. A string Entrypoint or Cmd is one argument, as Docker's StrSlice reads it
+ * (never its characters one by one).
+ */
+function checkConfigTypes(json: Record<string, unknown>, what: string): void {
+  for (const key of ['architecture', 'os', 'variant', 'created'] as const)
+    if (json[key] != null && typeof json[key] !== 'string') throw malformed(what, `${key} is not a string`);
+  const config = json.config;
+  if (config == null) return;
+  if (!isObject(config)) throw malformed(what, 'config is not a JSON object');
+  for (const key of STRINGS)
+    if (config[key] != null && typeof config[key] !== 'string')
+      throw malformed(what, `config.${key} is not a string`);
+  for (const key of LISTS) {
+    const v = config[key];
+    if (key !== 'Env' && typeof v === 'string') config[key] = [v];
+    else if (v != null && (!Array.isArray(v) || v.some((e) => typeof e !== 'string')))
+      throw malformed(what, `config.${key} is not a list of strings`);
+  }
+  for (const key of MAPS)
+    if (config[key] != null && !isObject(config[key]))
+      throw malformed(what, `config.${key} is not a JSON object`);
+  const labels = config.Labels;
+  if (isObject(labels) && Object.values(labels).some((v) => typeof v !== 'string'))
+    throw malformed(what, 'config.Labels has a value that is not a string');
 }

@@ -2,7 +2,7 @@
 // against the bytes. The JSON is not parsed here (oci/image.ts parseManifest does that).
 import { BerthError } from '../lib/errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { isDigest, sha256Of } from '../oci/digest.js';
+import { type Digest, digestAlgorithm, digestOf, isDigest, sha256Of } from '../oci/digest.js';
 import { MAX_MANIFEST_BYTES } from '../oci/image.js';
 import { MANIFEST_ACCEPT, normalizeContentType, SCHEMA1_MEDIA_TYPES } from '../oci/media-types.js';
 import { statusError } from './errors.js';
@@ -96,19 +96,27 @@ export async function getManifestOnce(
       ? sizeMismatch(what, `more than ${limit}`, expected.size)
       : tooLarge(what),
   );
-  const digest = sha256Of(bytes);
   const header = res.headers['docker-content-digest'];
-  const promised: Array<[string, string | undefined]> = [
+  const promised: Array<[string, Digest | undefined]> = [
     ['requested', isDigest(target) ? target : undefined],
     ['index', expected?.digest],
-    ['Docker-Content-Digest', header?.startsWith('sha256:') ? header : undefined],
+    ['Docker-Content-Digest', header !== undefined && isDigest(header) ? header : undefined],
   ];
+  // Each promise is checked in its own algorithm (a sha512 reference, an index listing sha512
+  // children); the manifest is named in the algorithm it was asked for, else sha256.
+  const asked = promised.find(
+    ([source, want]) => source !== 'Docker-Content-Digest' && want !== undefined,
+  )?.[1];
+  const digest = asked ? digestOf(digestAlgorithm(asked), bytes) : sha256Of(bytes);
   for (const [source, want] of promised) {
-    if (want !== undefined && want !== digest) {
+    if (want === undefined) continue;
+    const have =
+      digestAlgorithm(want) === digestAlgorithm(digest) ? digest : digestOf(digestAlgorithm(want), bytes);
+    if (want !== have) {
       throw new BerthError(
         'ERR_DIGEST_MISMATCH',
         'integrity',
-        `${what}: manifest has digest ${digest}, ${source} digest is ${want}`,
+        `${what}: manifest has digest ${have}, ${source} digest is ${want}`,
       );
     }
   }

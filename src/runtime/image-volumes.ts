@@ -60,12 +60,13 @@ async function mountImage(lowers: string[], target: string): Promise<void> {
     return;
   }
   // Short lowerdir names, as for a rootfs (lower-links.ts): the mount runs in the links' directory.
+  const lowerdir = shortLowerdir(lowers.length);
   const links = `${target}.lower`;
   await mkdir(links, 0o700);
   for (const [i, lower] of lowers.entries()) await symlink(lower, join(links, String(i)));
   await runTool(
     'mount',
-    ['-t', 'overlay', 'overlay', '-o', `ro,${shortLowerdir(lowers.length)}`, target],
+    ['-t', 'overlay', 'overlay', '-o', `ro,${lowerdir}`, target],
     `mounting ${target}`,
     {
       code: 'ERR_IMAGE_VOLUME_MOUNT',

@@ -6,9 +6,19 @@
 // time. Pure option building here; the links are made by `linkLowers`.
 import { mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BerthError } from '../lib/errors.js';
+
+/** The kernel's OVL_MAX_STACK: an overlay of more lowers is refused with mount(8)'s generic EINVAL. */
+export const OVERLAY_MAX_LOWERS = 500;
 
 /** `lowerdir=0:1:…` for `count` lowers (resolved in the links directory). */
 export function shortLowerdir(count: number): string {
+  if (count > OVERLAY_MAX_LOWERS)
+    throw new BerthError(
+      'ERR_ROOTFS_MOUNT',
+      'invalid',
+      `the image has ${count} layers; overlayfs stacks at most ${OVERLAY_MAX_LOWERS} (the host config's unpack.snapshotter: native has no such limit)`,
+    );
   return `lowerdir=${Array.from({ length: count }, (_, i) => String(i)).join(':')}`;
 }
 

@@ -38,12 +38,12 @@ export async function prepareRootfs(p: RootfsPlan): Promise<void> {
     if (p.lowers[0]) await copyTree(p.lowers[0], p.rootfs);
     return;
   }
+  // Short names for the lowers, beside upper/ and work/ (see lower-links.ts); too many is refused first.
+  const options = `${shortLowerdir(p.lowers.length)},upperdir=${p.upper},workdir=${p.work}`;
   await makeDirs(p.upper);
   await makeDirs(p.work);
-  // Short names for the lowers, beside upper/ and work/ (see lower-links.ts).
   const links = join(dirname(p.upper), 'lower');
   await linkLowers(links, p.lowers);
-  const options = `${shortLowerdir(p.lowers.length)},upperdir=${p.upper},workdir=${p.work}`;
   await runTool(
     'mount',
     ['-t', 'overlay', 'overlay', '-o', options, p.rootfs],

@@ -1,5 +1,6 @@
 // The registry client against a registry that misbehaves on purpose: manifests, blobs, retries,
 // resume, redirects and transport security. Authentication lives in registry-auth.test.ts.
+import { createHash } from 'node:crypto';
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Digest } from '../../src/oci/digest.js';
@@ -56,6 +57,18 @@ describe('manifests', () => {
     expect((await client().getManifest(repo(), img.digest)).digest).toBe(img.digest);
     const expected = { mediaType: OCI, digest: img.digest as Digest, size: img.manifest.length };
     expect((await client().getManifest(repo(), img.digest, expected)).digest).toBe(img.digest);
+  });
+
+  it('fetches by a sha512 digest, checked and named in sha512 (the image spec registers it)', async () => {
+    const img = putSimpleImage(reg, 'test/app', 'v512', Buffer.from('layer'));
+    const d512 = `sha512:${createHash('sha512').update(img.manifest).digest('hex')}` as Digest;
+    reg.on(`/manifests/${d512}`, serveBody(img.manifest, { 'content-type': OCI }));
+    expect((await client().getManifest(repo(), d512)).digest).toBe(d512);
+    const wrong = `sha512:${createHash('sha512').update('other').digest('hex')}` as Digest;
+    reg.on(`/manifests/${wrong}`, serveBody(img.manifest, { 'content-type': OCI }));
+    const err = await failure(client().getManifest(repo(), wrong));
+    expect(err.code).toBe('ERR_DIGEST_MISMATCH');
+    expect(err.message).toContain(`manifest has digest ${d512}, requested digest is ${wrong}`);
   });
 
   const body = '{"schemaVersion":2}';

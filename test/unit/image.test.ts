@@ -106,4 +106,33 @@ describe('parseImageConfig', () => {
     expect(codeOf(() => parseImageConfig(bytes(cfg), 'cfg', 2))).toBe('ERR_MANIFEST_INVALID');
     expect(codeOf(() => parseImageConfig(bytes({}), 'cfg', 0))).toBe('ERR_MANIFEST_INVALID');
   });
+
+  it('refuses a field of the wrong type by name (as containerd decodes), reads a string Cmd as one argument', () => {
+    const rootfs = { type: 'layers', diff_ids: [] };
+    const parse = (config: unknown) => parseImageConfig(bytes({ rootfs, config }), 'config sha256:c', 0);
+    const message = (config: unknown) => {
+      try {
+        parse(config);
+        return 'parsed';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    expect(message({ Env: ['PATH=/bin', 5] })).toBe('config sha256:c: config.Env is not a list of strings');
+    expect(message({ Env: { PATH: '/bin' } })).toBe('config sha256:c: config.Env is not a list of strings');
+    expect(message({ User: 1000 })).toBe('config sha256:c: config.User is not a string');
+    expect(message({ WorkingDir: ['/tmp'] })).toBe('config sha256:c: config.WorkingDir is not a string');
+    expect(message({ StopSignal: 15 })).toBe('config sha256:c: config.StopSignal is not a string');
+    expect(message({ Volumes: ['/data'] })).toBe('config sha256:c: config.Volumes is not a JSON object');
+    expect(message({ Labels: { a: 1 } })).toBe(
+      'config sha256:c: config.Labels has a value that is not a string',
+    );
+    expect(message('x')).toBe('config sha256:c: config is not a JSON object');
+    // Docker's StrSlice: a string is one argument; null is absent, as in Go.
+    expect(parse({ Cmd: 'echo hi', Entrypoint: '/bin/sh' }).config).toEqual({
+      Cmd: ['echo hi'],
+      Entrypoint: ['/bin/sh'],
+    });
+    expect(parse({ Cmd: null, Env: null, User: null, Volumes: null }).config?.Cmd).toBeNull();
+  });
 });

@@ -10,4 +10,13 @@ describe('the overlay lowerdir option', () => {
     // mount(2) takes one page of options: 500 layers fit with room for upperdir and workdir.
     expect(shortLowerdir(500).length).toBe(1898);
   });
+
+  it("past the kernel's 500 lowers, says so by name instead of mount(8)'s 'wrong fs type, bad option'", () => {
+    expect(() => shortLowerdir(501)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_ROOTFS_MOUNT',
+        message: expect.stringMatching(/^the image has 501 layers; overlayfs stacks at most 500 /),
+      }),
+    );
+  });
 });
