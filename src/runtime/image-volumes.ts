@@ -64,15 +64,10 @@ async function mountImage(lowers: string[], target: string): Promise<void> {
   const links = `${target}.lower`;
   await mkdir(links, 0o700);
   for (const [i, lower] of lowers.entries()) await symlink(lower, join(links, String(i)));
-  await runTool(
-    'mount',
-    ['-t', 'overlay', 'overlay', '-o', `ro,${lowerdir}`, target],
-    `mounting ${target}`,
-    {
-      code: 'ERR_IMAGE_VOLUME_MOUNT',
-      cwd: links,
-    },
-  );
+  await runTool('mount', ['-t', 'overlay', 'overlay', '-o', `ro,${lowerdir}`, target], `mounting ${target}`, {
+    code: 'ERR_IMAGE_VOLUME_MOUNT',
+    cwd: links,
+  });
 }
 
 /**
