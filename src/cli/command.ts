@@ -19,6 +19,11 @@ export interface CliIO {
   setStopTimeout?(ms: number): void;
   /** `fn` runs when a reader of stdout or stderr goes away, instead of berth leaving at once. */
   whenOutputCloses?(fn: () => void): void;
+  /**
+   * `fn` runs on SIGHUP instead of the clean stop SIGTERM makes (the daemon stays: a closed ssh
+   * session or a `kill -HUP` meant as a reload must not take a host's controller down).
+   */
+  whenHangup?(fn: () => void): void;
 }
 
 /** Resources are opened lazily: `berth image ls` never builds a registry client. */

@@ -6,8 +6,10 @@ let graceMs = 15_000;
 
 const controller = new AbortController();
 let interrupts = 0;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+let onHangup: (() => void) | undefined;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
+    if (sig === 'SIGHUP' && onHangup) return onHangup();
     // First signal: stop cleanly (partial downloads are parked for resume). Second, or a stop that
     // hangs in the kernel or a stuck file system: leave now.
     if (++interrupts > 1) process.exit(130);
@@ -38,6 +40,9 @@ const code = await runCli(
     now: () => new Date(),
     whenOutputCloses: (fn) => {
       onOutputClosed = fn;
+    },
+    whenHangup: (fn) => {
+      onHangup = fn;
     },
     setStopTimeout: (ms) => {
       graceMs = Math.min(ms, 2 ** 31 - 1); // a longer timer would fire at once

@@ -422,6 +422,27 @@ describe.skipIf(skip)('daemon', () => {
     expect(other.stderr).toMatch(
       /^berth: ERR_DAEMON_RUNNING: a berth daemon \(pid \d+\) reconciles .*\/api; applying /,
     );
+    // The same root with another --state: a daemon, an apply or a plan there would find none of this
+    // daemon's sandboxes and set every pod up again beside it. Refused, and nothing of it is touched.
+    const otherState = join(work, 'other-state');
+    const onRoot = (...args: string[]) => runBerth(['--root', root, '--state', otherState, ...args]);
+    const refused = `berth: ERR_DAEMON_RUNNING: a berth daemon already runs on --root ${root} with another --state (one --state per --root: give this command the daemon's --state, or stop that daemon)\n`;
+    for (const args of [
+      ['daemon', '--manifests', dir],
+      ['apply', dir],
+      ['plan', dir],
+    ]) {
+      const r = await onRoot(...args);
+      expect([args[0], r.code, r.stderr]).toEqual([args[0], 4, refused]);
+    }
+    // SIGHUP (a closed ssh session, a `kill -HUP` meant as a reload) leaves the daemon running.
+    let out = '';
+    d.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    process.kill(d.pid as number, 'SIGHUP');
+    await until('the daemon says it ignored SIGHUP', async () => out.includes('SIGHUP ignored'));
+    expect((await api<{ pid: number }>('GET', '/v1/status'))?.pid).toBe(d.pid);
     // The views compared with the back-off's countdown ("retry in 18 s") taken out: time passes between.
     const timeless = (pods: PodView[] | undefined) =>
       JSON.parse(JSON.stringify(pods ?? []).replace(/retry in \d+ s/g, 'retry in N s')) as PodView[];

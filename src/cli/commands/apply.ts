@@ -13,6 +13,7 @@ import { emitImageGcEvents, formatImageGc, runImageGc } from '../image-gc.js';
 import { renderJson } from '../output.js';
 import { createReconcilePull } from '../reconcile-pull.js';
 import { formatAction, openReconciler } from '../reconciler.js';
+import { refuseRootDaemon } from '../root-daemon.js';
 
 const realDir = (dir: string) => realpath(dir).catch(() => resolve(dir));
 
@@ -23,7 +24,10 @@ const realDir = (dir: string) => realpath(dir).catch(() => resolve(dir));
 async function applyThroughDaemon(ctx: CommandContext, dir: string): Promise<ApplySummary | undefined> {
   const socket = socketPath(ctx.flags.state);
   const daemon = await callDaemon<{ pid: number; manifests: string }>(socket, 'GET', '/v1/status');
-  if (!daemon) return undefined;
+  if (!daemon) {
+    await refuseRootDaemon(ctx.flags.root, ctx.flags.state);
+    return undefined;
+  }
   if ((await realDir(dir)) !== (await realDir(daemon.manifests))) {
     throw new BerthError(
       'ERR_DAEMON_RUNNING',

@@ -25,6 +25,7 @@ import { emitImageGcEvents, formatImageGc, runImageGc } from '../image-gc.js';
 import { watchImportDir } from '../import-dir.js';
 import { createReconcilePull } from '../reconcile-pull.js';
 import { formatAction, openReconciler } from '../reconciler.js';
+import { claimRoot } from '../root-daemon.js';
 import { VERSION } from '../version.js';
 
 /** While converging: the start timeout is extended this much by each ping (the unit's TimeoutStartSec). */
@@ -75,7 +76,16 @@ export const daemonCommand: Command = {
       const other = await callDaemon<{ pid: number }>(socket, 'GET', '/v1/status').catch(() => undefined);
       throw daemonRunning(socket, other?.pid);
     });
+    const rootClaim = await claimRoot(ctx.flags.root).catch(async (err) => {
+      await claim.release();
+      throw err;
+    });
     ctx.setStopTimeout?.(daemonStopTimeoutMs((await ctx.hostConfig()).createTimeoutMs));
+    ctx.whenHangup?.(() =>
+      info(
+        `SIGHUP ignored: the daemon watches its folder and config changes need a restart; SIGTERM stops it`,
+      ),
+    );
     const events = await ctx.events();
     const r = await openReconciler(ctx);
     const metrics = openDaemonMetrics(ctx, r, events);
@@ -235,6 +245,7 @@ export const daemonCommand: Command = {
     await closeMetrics();
     notifier?.notify({ STATUS: 'stopped; containers keep running' });
     await notifier?.flush();
+    await rootClaim.release();
     await claim.release();
     useSpawnHelper(undefined);
     await spawnHelper?.stop();

@@ -7,6 +7,7 @@ import { isActionable, podsOfOtherFolders } from '../../reconcile/plan.js';
 import type { Command } from '../command.js';
 import { renderJson } from '../output.js';
 import { formatAction, openReconciler } from '../reconciler.js';
+import { refuseRootDaemon } from '../root-daemon.js';
 
 export const planCommand: Command = {
   path: ['plan'],
@@ -17,6 +18,7 @@ export const planCommand: Command = {
   flags: [],
   args: [1, 1],
   async run(ctx, { positionals }) {
+    await refuseRootDaemon(ctx.flags.root, ctx.flags.state);
     const r = await openReconciler(ctx);
     const cpu = process.cpuUsage();
     // What `apply` would do now: it retries failures without waiting out their back-off. Any error
