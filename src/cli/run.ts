@@ -61,6 +61,8 @@ export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSi
   } catch (err) {
     for (const line of formatErrorLines(err)) io.stderr.write(`berth: ${line}\n`);
     if (io.env.BERTH_DEBUG && err instanceof Error) io.stderr.write(`${err.stack ?? ''}\n`);
+    // Cut short by SIGINT/SIGTERM (the error is the abort's, ERR_ABORTED): 130, as a shell says it.
+    if (signal.aborted) return 130;
     return command?.failureCode?.(err) ?? exitCodeFor(err);
   }
 }

@@ -1,5 +1,5 @@
 import type { ContentStore, Lease } from '../content/types.js';
-import { BerthError, isRetryable } from '../lib/errors.js';
+import { BerthError, errnoCode, isRetryable } from '../lib/errors.js';
 import { mapLimit } from '../lib/limit.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { type Digest, digestAlgorithm, digestOf } from '../oci/digest.js';
@@ -264,13 +264,26 @@ async function fetchBlobToStore(
     } catch (err) {
       // Keep what arrived when the failure is transient, so the next pull resumes it.
       await writer.abort(isRetryable(err) || options.signal?.aborted === true);
-      throw err;
+      throw noSpaceFor(err, desc, repo);
     }
-    await writer.commit();
+    await writer.commit().catch((err: unknown) => {
+      throw noSpaceFor(err, desc, repo);
+    });
     stored.resolve();
   } catch (err) {
     stored.reject(err);
     throw err;
   }
   report(desc.size, 'done');
+}
+
+/** A full file system while a blob is written: ERR_NO_SPACE naming the blob (else the error as it is). */
+function noSpaceFor(err: unknown, desc: Descriptor, repo: RepoRef): unknown {
+  if (errnoCode(err) !== 'ENOSPC') return err;
+  return new BerthError(
+    'ERR_NO_SPACE',
+    'limit',
+    `blob ${desc.digest} of ${repo.registry}/${repo.repository}: the file system is full`,
+    { cause: err, hint: 'free space in --root; what arrived is discarded' },
+  );
 }

@@ -2,10 +2,11 @@
 // store: every command and flag it lists is in `--help`, the table headers and JSON shapes it names,
 // `BERTH_DEBUG=1` adding the stack trace to the one-line failure.
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBerth } from '../helpers/cli.js';
+import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
 const skip = missingPrereqs(['runc']);
@@ -84,5 +85,35 @@ describe.skipIf(skip)('CLI output as the README describes it', () => {
     expect(lines.slice(0, 2)).toEqual([line.trimEnd(), 'BerthError: image "nosuch:1" is not in the store']);
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.slice(2).every((l) => l.startsWith('    at '))).toBe(true);
+  });
+
+  it('Ctrl-C during a pull (a registry that never answers) exits 130, as a shell reports it, not 1', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => sockets.push(s)); // accepts, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const child = spawnBerth([
+        '--root',
+        join(dir, 'root'),
+        '--state',
+        join(dir, 'state'),
+        'image',
+        'pull',
+        `127.0.0.1:${port}/a/b:1`,
+      ]);
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
+      const code = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      while (sockets.length === 0) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGINT');
+      expect(await code).toBe(130);
+      expect(stderr).toMatch(/^berth: ERR_ABORTED: .*127\.0\.0\.1:\d+\/a\/b.*: aborted\n$/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 });
