@@ -2,6 +2,7 @@
 // layers add up past it as the bytes go by (on a small file system, before the disk fills), and
 // xattrs (global PAX records apply to every entry that follows) are bounded per layer, on every path.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -190,5 +191,32 @@ describe.skipIf(skip)('unpack.maxLayerBytes and unpack.reserveBytes hold on the 
     expect(res.code).toBe(7);
     expect(snapshots).toEqual([]);
     expect(names).toEqual([]);
+  });
+});
+
+describe.skipIf(skip)('a disk that fills while a blob downloads', () => {
+  it('is ERR_NO_SPACE naming the blob, exit 7, and leaves no partial blob', async () => {
+    // 8 MiB that gzip cannot shrink, into a 6 MiB tmpfs, with no reserve to stop it earlier.
+    const image = buildRawImage([gzipLayer([{ name: 'noise', body: randomBytes(8 * MiB) }])]);
+    await pushRawImage(registry.url, 'bounds/full', '1', image);
+    const ref = `${registry.host}/bounds/full:1`;
+    const dir = join(work, 'full');
+    await mkdir(dir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', dir]);
+    try {
+      await writeFile(join(dir, 'config.yaml'), 'unpack: { reserveBytes: 0 }\n');
+      const base = ['--root', join(dir, 'store'), '--config', join(dir, 'config.yaml')];
+      const res = await runBerth([...base, 'image', 'pull', '--no-unpack', ref]);
+      const blob = sha256(image.layers[0]?.blob as Buffer);
+      expect([res.code, res.stderr]).toEqual([
+        7,
+        `berth: ERR_NO_SPACE: blob ${blob} of ${registry.host}/bounds/full: the file system is full (free space in --root; what arrived is discarded)\n`,
+      ]);
+      const kept = await readdir(join(dir, 'store'), { recursive: true });
+      expect(kept.filter((n) => n.includes(blob.slice('sha256:'.length)))).toEqual([]);
+      expect((await runBerth([...base, 'image', 'ls', '-q'])).stdout).toBe('');
+    } finally {
+      execFileSync('umount', [dir]);
+    }
   });
 });
