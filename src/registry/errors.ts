@@ -49,8 +49,31 @@ export function transportError(err: unknown, what: string): BerthError {
       hint: 'for a plain-HTTP registry, set registries.<host>.plainHttp in the host config',
     });
   }
-  return new BerthError('ERR_REGISTRY_UNAVAILABLE', 'unavailable', `${what}: ${detail}`, { cause: err });
+  const words = code ? TRANSPORT_WORDS[code] : undefined;
+  return new BerthError(
+    'ERR_REGISTRY_UNAVAILABLE',
+    'unavailable',
+    `${what}: ${words ? `${words} (${detail})` : detail}`,
+    {
+      cause: err,
+    },
+  );
 }
+
+/** What the transport codes people meet mean, in words (the code stays beside them). */
+const TRANSPORT_WORDS: Record<string, string> = {
+  UND_ERR_SOCKET: 'the registry closed the connection',
+  UND_ERR_CLOSED: 'the connection was closed',
+  UND_ERR_CONNECT_TIMEOUT: 'no connection within the timeout',
+  ECONNRESET: 'the connection was reset',
+  ECONNREFUSED: 'connection refused',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'timed out',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'the name lookup failed for now',
+  EPIPE: 'the connection was closed while sending',
+};
 
 /** Seconds or an HTTP date → milliseconds from `now`. */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
