@@ -31,6 +31,7 @@ import {
   removeAttachment,
   writeAttachment,
 } from './attachments.js';
+import { bridgeMarksOf } from './bridge-marks.js';
 import { DEFAULT_CNI_BIN } from './cni-exec.js';
 import {
   addressesOf,
@@ -106,6 +107,8 @@ export interface NetworkAdapterOptions {
   fileCache?: FileCache;
   /** The processes it starts (plugins, ip, iptables): the host's unless a test passes its own. */
   tools?: NetworkTools;
+  /** Where the host's interfaces are listed (/sys/class/net). */
+  sysNet?: string;
 }
 
 const samePorts = (a: PortMapping[], b: PortMapping[]) => JSON.stringify(a) === JSON.stringify(b);
@@ -132,6 +135,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     }
   }
 
+  const bridgeMarks = bridgeMarksOf(net.bridge, o.lockDir ?? NETWORK_LOCK_DIR, o.sysNet);
   const chain = createPluginChain({
     net,
     ipamDir: dirs.ipam,
@@ -269,6 +273,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       hostRules.catch(() => undefined); // awaited below
       let result: CniResult;
       try {
+        await bridgeMarks.noteIfAbsent();
         await prepareBridge(net, tools.run);
         // The port rules jump to the network's mark chain: it must exist before they are made.
         result = (await chain.add(adding, Promise.all([stale, hostRules]), rules)) ?? {};
@@ -310,8 +315,9 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
         throw inUse(
           `${members.length} on it: ${members.map((m) => `${m.owner.kind} ${m.owner.name}`).join(', ')}`,
         );
-      if (!(await removeIdleNetwork(net, tools)))
+      if (!(await removeIdleNetwork(net, tools, await bridgeMarks.made())))
         throw inUse(`bridge ${net.bridge} still has veths of another berth root or tool`);
+      await bridgeMarks.forget();
       await rm(dirs.dir, { recursive: true, force: true });
     });
   }

@@ -196,17 +196,20 @@ export async function prepareBridge(net: NetworkSettings, run: RunTool = HOST_TO
 }
 
 /**
- * Takes the bridge and the network's rules away when no veth is left on it (another root's pods
- * included): false, and nothing changed, when one is. The caller holds the bridge's lock.
+ * Takes the bridge (when berth made it: `madeHere`) and the network's rules away when no veth is
+ * left on it (another root's pods included): false, and nothing changed, when one is. The caller
+ * holds the bridge's lock.
  */
 export async function removeIdleNetwork(
   net: NetworkSettings,
   tools: NetworkTools = HOST_TOOLS,
+  madeHere = true,
 ): Promise<boolean> {
   const ports = await bridgePorts(net.bridge, tools.run);
   if (ports && ports.length > 0) return false;
   await Promise.all([
-    ports
+    // A bridge berth did not make (docker0, virbr0, one an administrator set up) stays.
+    ports && madeHere
       ? tools.run('ip', ['link', 'del', net.bridge], `removing bridge ${net.bridge}`, { code: 'ERR_NETWORK' })
       : undefined,
     removeNetworkRules(net, ruleFamilies(net), tools),

@@ -434,4 +434,31 @@ ${extra}`;
       `-A INPUT -d 127.0.0.0/8 -i ${BRIDGE} -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment "berth network ${NET}" -j DROP`,
     );
   }, 60_000);
+
+  it('network rm leaves a bridge berth did not make (as docker0 or virbr0 would be): only its rules go', async () => {
+    const own = `bp${randomBytes(3).toString('hex')}`;
+    const name = `np-${randomBytes(3).toString('hex')}`;
+    const subnet = `10.${randomInt(100, 250)}.${randomInt(0, 256)}.0/24`;
+    const w = await mkdtemp(join(tmpdir(), 'berth-prebridge-'));
+    const cfg = join(w, 'config.yaml');
+    await writeFile(cfg, `network: {name: ${name}, bridge: ${own}, subnet: ${subnet}}\n`);
+    const b = (...args: string[]) =>
+      runBerth(['--root', join(w, 'root'), '--state', join(w, 'state'), '--config', cfg, ...args]);
+    execFileSync('ip', ['link', 'add', own, 'type', 'bridge']);
+    try {
+      await mkdir(join(w, 'm'));
+      await writeFile(join(w, 'm', 'p.yaml'), idle('pre'));
+      expect((await b('apply', join(w, 'm'))).code).toBe(0);
+      await rm(join(w, 'm', 'p.yaml'));
+      expect((await b('apply', join(w, 'm'))).code).toBe(0);
+      const removed = await b('network', 'rm', name);
+      expect([removed.code, removed.stderr]).toEqual([0, '']);
+      expect(execFileSync('ip', ['-br', 'link', 'show', own]).toString()).toContain(own);
+      expect(execFileSync('iptables-save').toString()).not.toContain(`"berth network ${name}"`);
+    } finally {
+      execFileSync('ip', ['link', 'del', own]);
+      await removeBridgeLockFile(own);
+      await rm(w, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -28,4 +28,6 @@ export async function removeBridgeLockFile(bridge: string): Promise<void> {
   await rm(join(NETWORK_LOCK_DIR, 'locks', `bridge-${Buffer.from(bridge).toString('hex')}.lock`), {
     force: true,
   });
+  // And its mark as a bridge berth made (network/bridge-marks.ts), when no `network rm` took it.
+  await rm(join(NETWORK_LOCK_DIR, 'made-bridges', bridge), { force: true });
 }
