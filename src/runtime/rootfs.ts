@@ -170,13 +170,15 @@ export function existsInRoot(rootfs: string, path: string): boolean {
   }
 }
 
-/** The host path of directory `path` inside `rootfs` (resolved without leaving it), or undefined. */
+/**
+ * The host path of directory `path` inside `rootfs` (every symlink, the last one too, resolved
+ * without leaving it, as runc resolves a mount's destination), or undefined.
+ */
 export function dirInRoot(rootfs: string, path: string): string | undefined {
-  const parts = cleanComponents(Buffer.from(path));
-  const { resolved } = resolveInRoot(Buffer.from(rootfs), parts);
-  const host = hostPath(Buffer.from(rootfs), resolved);
+  const host = followInRoot(rootfs, path);
+  if (host === undefined) return undefined;
   try {
-    return lstatSync(host).isDirectory() ? host.toString() : undefined;
+    return lstatSync(host).isDirectory() ? host : undefined;
   } catch {
     return undefined;
   }

@@ -3,7 +3,7 @@
 // capabilities, users, volumes, containers outliving the CLI, and bad input that leaves nothing.
 // After every test, no mount, netns, runc state or monitor of ours is left.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,14 @@ describe.skipIf(skip)('containers', () => {
     };
     await buildImage(layout, 'withvol', [seed], { from: 'busybox', volumes: ['/data'] });
     await pushImage(layout, 'withvol', `${registry.host}/test/withvol:1`);
+    // A VOLUME whose last component is a symlink (`/conf -> /srv/real`): runc mounts at the target.
+    const linked = async (rootfs: string) => {
+      await mkdir(join(rootfs, 'srv/real'), { recursive: true });
+      await writeFile(join(rootfs, 'srv/real/app.conf'), 'through the link\n');
+      await symlink('/srv/real', join(rootfs, 'conf'));
+    };
+    await buildImage(layout, 'linkvol', [linked], { from: 'busybox', volumes: ['/conf'] });
+    await pushImage(layout, 'linkvol', `${registry.host}/test/linkvol:1`);
   }, 180_000);
   afterAll(async () => {
     await registry?.stop();
@@ -318,6 +326,15 @@ describe.skipIf(skip)('containers', () => {
     expect(await readFile(join(root, 'containers', id, 'volumes/0/new'), 'utf8')).toBe('more\n');
     await ok('container', 'rm', name);
     expect(await readdir(join(root, 'containers'))).toEqual([]);
+    // Through a symlink: the target's files are in the volume, not hidden behind an empty one.
+    const linkVol = `${registry.host}/test/linkvol:1`;
+    await ok('image', 'pull', linkVol);
+    const linkName = `c${++n}`;
+    await ok('container', 'create', linkVol, linkName, '--', '/bin/cat', '/conf/app.conf');
+    await ok('container', 'start', linkName);
+    await waitFor(linkName, 'exited');
+    expect(await logs(linkName)).toBe('through the link\n');
+    await ok('container', 'rm', linkName);
   });
 
   it("runs on native snapshots (hosts without overlayfs) with berth's own seccomp filter; kill", async () => {
