@@ -1,8 +1,9 @@
 // Every pod's hosts file when a pod joined or left the network: the same text as names.ts'
 // hostsFileText gives each pod, without sorting and formatting every peer again for every
 // pod (quadratic in pods: a host of 300 pods spent tens of ms on the path of each new pod's start).
-// The peers are sorted and their lines made once; a pod one of whose names a peer also claims (the
-// peer's line then loses that name, and may sort elsewhere) gets hostsFileText's own answer. Pure.
+// The peers are sorted and their lines made once; when a name is claimed by two addresses (a peer's
+// line then loses that name in some files, and may sort elsewhere), every pod gets hostsFileText's
+// own answer. Pure.
 import { type HostEntry, hostsFileText } from './names.js';
 
 export interface HostsFileOwner {
@@ -24,12 +25,14 @@ export function hostsFileTexter(owners: readonly HostsFileOwner[]): (o: HostsFil
     .filter((e) => e.names.length > 0)
     .sort((a, b) => (a.names[0] as string).localeCompare(b.names[0] as string))
     .map((e) => ({ entry: e, line: line(e) }));
-  // Who claims each name: a pod whose name another address also claims takes the slow path.
+  // Who claims each name: when two addresses claim one, every pod takes the slow path (which of
+  // them a pod's file lists depends on the pod: names.ts, nameWinners).
   const claims = new Map<string, Set<string>>();
   for (const o of owners)
     for (const n of o.own.names) claims.set(n, (claims.get(n) ?? new Set()).add(o.own.ip));
+  const shared = [...claims.values()].some((ips) => ips.size > 1);
   return (o) => {
-    if (o.own.names.some((n) => (claims.get(n)?.size ?? 0) > 1)) {
+    if (shared) {
       const peers = owners.filter((p) => p.own.ip !== o.own.ip).map((p) => p.own);
       return hostsFileText(o.own, peers, o.aliases);
     }

@@ -29,13 +29,55 @@ export function hostsFileText(own: HostEntry, peers: HostEntry[], aliases: HostE
   const taken = new Set(own.names);
   let text = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
   text += line(own);
+  const winners = nameWinners(peers, taken, namespaceOfEntry(own));
   const others = peers
-    .map((p) => ({ ...p, names: p.names.filter((n) => !taken.has(n)) }))
+    .map((p) => ({ ...p, names: p.names.filter((n) => !taken.has(n) && (winners.get(n) ?? p) === p) }))
     .filter((p) => p.names.length > 0)
     .sort((a, b) => (a.names[0] as string).localeCompare(b.names[0] as string));
   if (others.length > 0) text += `# pods on this network\n${others.map(line).join('')}`;
   if (aliases.length > 0) text += `# hostAliases\n${aliases.map(line).join('')}`;
   return text;
+}
+
+/** A pod's namespace, from its names (`NAME`, `NAME.NAMESPACE`, …: pod-network.ts); none for a container. */
+export function namespaceOfEntry(e: HostEntry): string | undefined {
+  const [name, qualified] = e.names;
+  return name && qualified?.startsWith(`${name}.`) ? qualified.slice(name.length + 1) : undefined;
+}
+
+/**
+ * A name two peers claim (the same pod name in two namespaces; a pod whose hostname is another
+ * pod's name) is listed for one of them only: the pod whose own name it is before one whose hostname
+ * it is (no pod takes another's name in everyone's hosts file), in the asker's namespace first (a bare
+ * name resolves in one's own namespace, as in Kubernetes), then by name and address.
+ */
+function nameWinners(
+  peers: HostEntry[],
+  taken: Set<string>,
+  namespace: string | undefined,
+): Map<string, HostEntry> {
+  const claimants = new Map<string, HostEntry[]>();
+  for (const p of peers)
+    for (const n of p.names) if (!taken.has(n)) claimants.set(n, [...(claimants.get(n) ?? []), p]);
+  const rank = (n: string, e: HostEntry) => [
+    e.names[0] === n ? 0 : 1,
+    namespaceOfEntry(e) === namespace ? 0 : 1,
+  ];
+  const winners = new Map<string, HostEntry>();
+  for (const [n, all] of claimants) {
+    if (all.length < 2) continue;
+    const [first] = [...all].sort((a, b) => {
+      const [ra, rb] = [rank(n, a), rank(n, b)];
+      return (
+        (ra[0] as number) - (rb[0] as number) ||
+        (ra[1] as number) - (rb[1] as number) ||
+        (a.names[0] as string).localeCompare(b.names[0] as string) ||
+        a.ip.localeCompare(b.ip)
+      );
+    });
+    winners.set(n, first as HostEntry);
+  }
+  return winners;
 }
 
 const isLoopback = (ip: string) => /^127\./.test(ip) || ip === '::1' || /^0*:(0*:)*0*1$/.test(ip);

@@ -48,7 +48,7 @@ describe('every hosts file at once', () => {
     }
   });
 
-  it('a peer claiming a pod name loses it in that pod file only, and sorts by what it keeps', () => {
+  it('a peer claiming a pod name loses it in that pod file, and any name two peers claim goes to one', () => {
     const owners: HostsFileOwner[] = [
       { key: 'a', own: { ip: '10.0.0.2', names: ['web'] }, aliases: [] },
       { key: 'b', own: { ip: '10.0.0.3', names: ['aaa-first', 'web'] }, aliases: [] },
@@ -61,8 +61,31 @@ describe('every hosts file at once', () => {
     expect(texts.get('a')).toBe(
       `${head}10.0.0.2\tweb\n# pods on this network\n10.0.0.3\taaa-first\n10.0.0.5\tmid\n10.0.0.4\tzzz\n`,
     );
+    // A name several peers claim is listed once: for the one whose own (first) name it is.
     expect(texts.get('d')).toBe(
-      `${head}10.0.0.5\tmid\n# pods on this network\n10.0.0.3\taaa-first web\n10.0.0.2\tweb\n10.0.0.4\tweb zzz\n`,
+      `${head}10.0.0.5\tmid\n# pods on this network\n10.0.0.3\taaa-first\n10.0.0.2\tweb\n10.0.0.4\tzzz\n`,
     );
+  });
+
+  it("no pod takes another's name with its hostname; a bare name resolves in the asker's namespace", () => {
+    const owners: HostsFileOwner[] = [
+      { key: 'web', own: { ip: '10.0.0.3', names: ['web', 'web.default'] }, aliases: [] },
+      // Pod a of namespace x says `hostname: web`, and sorts before web.
+      { key: 'a', own: { ip: '10.0.0.5', names: ['a', 'a.x', 'web'] }, aliases: [] },
+      { key: 'client.aaa', own: { ip: '10.0.0.4', names: ['client', 'client.aaa'] }, aliases: [] },
+      { key: 'client', own: { ip: '10.0.0.6', names: ['client', 'client.default'] }, aliases: [] },
+      { key: 'other', own: { ip: '10.0.0.7', names: ['other', 'other.aaa'] }, aliases: [] },
+    ];
+    const textOf = hostsFileTexter(owners);
+    const peersOf = (key: string) =>
+      textOf(owners.find((o) => o.key === key) as HostsFileOwner).split('# pods on this network\n')[1];
+    expect(peersOf('web')).toBe(
+      '10.0.0.5\ta a.x\n10.0.0.6\tclient client.default\n10.0.0.4\tclient.aaa\n10.0.0.7\tother other.aaa\n',
+    );
+    expect(peersOf('other')).toBe(
+      '10.0.0.5\ta a.x\n10.0.0.4\tclient client.aaa\n10.0.0.6\tclient.default\n10.0.0.3\tweb web.default\n',
+    );
+    // In its own file a pod's hostname is its own.
+    expect(textOf(owners[1] as HostsFileOwner)).toContain('10.0.0.5\ta a.x web\n# pods');
   });
 });
