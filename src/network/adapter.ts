@@ -53,6 +53,7 @@ import { type HostsFileOwner, hostsFileTexter } from './hosts-texts.js';
 import type { Family, RulesSnapshot } from './iptables.js';
 import { createPluginChain } from './plugin-chain.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
+import { checkSubnetFree } from './route-overlap.js';
 import type { NetworkSettings } from './settings.js';
 import { HOST_TOOLS, type NetworkTools } from './tools.js';
 
@@ -266,6 +267,14 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
         ...(req.hostsFile ? { hostsFile: req.hostsFile } : {}),
         aliases: req.aliases ?? [],
       };
+      // The bridge is made by this attach: its subnet must be free, and the bridge is then berth's.
+      if (bridgeMarks.absent()) {
+        await checkSubnetFree(net).catch(async (err: unknown) => {
+          await Promise.allSettled([stale]);
+          throw err;
+        });
+        await bridgeMarks.note();
+      }
       await writeAttachment(dirs.attachments, adding);
       // NAT and forwarding are made beside the chain (no plugin of it reads them; the container
       // starts only once attach returns), the bridge plugin beside the save and restore.
@@ -273,7 +282,6 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       hostRules.catch(() => undefined); // awaited below
       let result: CniResult;
       try {
-        await bridgeMarks.noteIfAbsent();
         await prepareBridge(net, tools.run);
         // The port rules jump to the network's mark chain: it must exist before they are made.
         result = (await chain.add(adding, Promise.all([stale, hostRules]), rules)) ?? {};

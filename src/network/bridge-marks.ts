@@ -7,8 +7,10 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface BridgeMarks {
-  /** Marks the bridge as berth's when it does not exist yet (just before the plugin makes it). */
-  noteIfAbsent(): Promise<void>;
+  /** Whether the bridge does not exist (the next attach makes it). */
+  absent(): boolean;
+  /** Marks the bridge as berth's (just before the plugin makes it). */
+  note(): Promise<void>;
   made(): Promise<boolean>;
   forget(): Promise<void>;
 }
@@ -16,8 +18,8 @@ export interface BridgeMarks {
 export function bridgeMarksOf(bridge: string, lockDir: string, sysNet = '/sys/class/net'): BridgeMarks {
   const mark = join(lockDir, 'made-bridges', bridge);
   return {
-    async noteIfAbsent() {
-      if (existsSync(join(sysNet, bridge))) return;
+    absent: () => !existsSync(join(sysNet, bridge)),
+    async note() {
       await mkdir(join(lockDir, 'made-bridges'), { recursive: true, mode: 0o700 });
       await writeFile(mark, '');
     },

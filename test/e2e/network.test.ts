@@ -461,4 +461,35 @@ ${extra}`;
       await rm(w, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('a subnet the host already routes elsewhere (a LAN on a veth) is refused before any bridge is made', async () => {
+    const lan = `dl${randomBytes(3).toString('hex')}`;
+    const octets = `10.${randomInt(100, 250)}.${randomInt(0, 256)}`;
+    const w = await mkdtemp(join(tmpdir(), 'berth-overlap-'));
+    const cfg = join(w, 'config.yaml');
+    const own = `bo${randomBytes(3).toString('hex')}`;
+    await writeFile(cfg, `network: {name: no-${own}, bridge: ${own}, subnet: ${octets}.0/25}\n`);
+    const b = (...args: string[]) =>
+      runBerth(['--root', join(w, 'root'), '--state', join(w, 'state'), '--config', cfg, ...args]);
+    execFileSync('ip', ['link', 'add', lan, 'type', 'veth', 'peer', 'name', `${lan}p`]);
+    execFileSync('ip', ['addr', 'add', `${octets}.2/24`, 'dev', lan]);
+    for (const l of [lan, `${lan}p`]) execFileSync('ip', ['link', 'set', l, 'up']);
+    try {
+      await mkdir(join(w, 'm'));
+      await writeFile(join(w, 'm', 'p.yaml'), idle('lan'));
+      expect((await b('apply', join(w, 'm'))).code).toBe(1);
+      const view = (JSON.parse((await b('ps', '-o', 'json')).stdout) as PodView[])[0];
+      expect(view?.lastError ?? view?.containers[0]?.lastError).toBe(
+        `ERR_NETWORK_CONFIG: network no-${own}: subnet ${octets}.0/25 overlaps ${octets}.0/24, which the host routes through ${lan} (give network.subnet in the host config a range the host does not use)`,
+      );
+      expect(existsSync(`/sys/class/net/${own}`)).toBe(false);
+      expect(execFileSync('ip', ['-4', 'route', 'show', 'dev', lan]).toString()).toContain(`${octets}.0/24`);
+      await rm(join(w, 'm', 'p.yaml'));
+      expect((await b('apply', join(w, 'm'))).code).toBe(0);
+    } finally {
+      execFileSync('ip', ['link', 'del', lan]);
+      await removeBridgeLockFile(own);
+      await rm(w, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
