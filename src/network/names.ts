@@ -108,10 +108,11 @@ function parseResolv(text: string): Resolv {
 
 const unique = (xs: string[]) => [...new Set(xs)];
 
-export function resolvConfText(hostText: string, dns: DnsSettings): string {
+/** `onHost`: a hostNetwork pod, which reaches the host's loopback resolvers (they are kept). */
+export function resolvConfText(hostText: string, dns: DnsSettings, onHost = false): string {
   const base: Resolv =
     dns.policy === 'None' ? { nameservers: [], searches: [], options: new Map() } : parseResolv(hostText);
-  if (dns.policy !== 'None') {
+  if (dns.policy !== 'None' && !onHost) {
     base.nameservers = base.nameservers.filter((ip) => !isLoopback(ip));
     if (base.nameservers.length === 0) base.nameservers = [...FALLBACK_NAMESERVERS];
   }

@@ -39,21 +39,29 @@ export function podNetworkOf(pod: PodManifest, home: string): PodNetwork | undef
   const names = [
     ...new Set([pod.metadata.name, qualified, ...(pod.spec.hostname ? [pod.spec.hostname] : [])]),
   ];
-  const dns: DnsSettings = {
+  return {
+    ports: publishedPorts(pod.spec.containers.flatMap((c) => c.ports ?? [])),
+    names,
+    aliases: podAliasesOf(pod),
+    hostsFile: join(home, 'hosts'),
+    dns: podDnsOf(pod),
+  };
+}
+
+/** The pod's dnsPolicy and dnsConfig, as the resolv.conf maker takes them. */
+export function podDnsOf(pod: PodManifest): DnsSettings {
+  return {
     ...(pod.spec.dnsPolicy ? { policy: pod.spec.dnsPolicy } : {}),
     ...(pod.spec.dnsConfig?.nameservers ? { nameservers: pod.spec.dnsConfig.nameservers } : {}),
     ...(pod.spec.dnsConfig?.searches ? { searches: pod.spec.dnsConfig.searches } : {}),
     ...(pod.spec.dnsConfig?.options ? { options: pod.spec.dnsConfig.options } : {}),
   };
-  return {
-    ports: publishedPorts(pod.spec.containers.flatMap((c) => c.ports ?? [])),
-    names,
-    aliases: (pod.spec.hostAliases ?? [])
-      .filter((a) => (a.hostnames ?? []).length > 0)
-      .map((a) => ({ ip: a.ip, names: a.hostnames as string[] })),
-    hostsFile: join(home, 'hosts'),
-    dns,
-  };
+}
+
+export function podAliasesOf(pod: PodManifest): HostEntry[] {
+  return (pod.spec.hostAliases ?? [])
+    .filter((a) => (a.hostnames ?? []).length > 0)
+    .map((a) => ({ ip: a.ip, names: a.hostnames as string[] }));
 }
 
 /**

@@ -26,7 +26,7 @@ import type { LoadedDoc, PodManifest } from '../manifest/kinds.js';
 import { buildObjectStore, type ObjectStore } from '../manifest/objects/store.js';
 import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from '../manifest/requests.js';
 import type { DnsSettings } from '../network/names.js';
-import { type PodNetwork, podNetworkOf } from '../network/pod-network.js';
+import { type PodNetwork, podAliasesOf, podDnsOf, podNetworkOf } from '../network/pod-network.js';
 import { DEFAULT_FIRST_ID, DEFAULT_RANGES, type IdPool } from '../runtime/id-range.js';
 import type { RestartPolicy } from '../runtime/restart.js';
 import type { ContainerSettings } from '../runtime/spec.js';
@@ -185,7 +185,7 @@ function containerOf(
     network: hostNetwork ? 'host' : 'none',
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${id}`) }),
     ...(pod.spec.shareProcessNamespace === true ? { pidnsHolder: pidHolderOf(host, id) } : {}),
-    ...(network ? { hostsFile: network.hostsFile, dns: network.dns satisfies DnsSettings } : {}),
+    ...(network ? { hostsFile: network.hostsFile, dns: network.dns satisfies DnsSettings } : offBridge(pod)),
     mounts: mountsFor(pod, c, host, values.env),
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
     ...(pod.spec.hostUsers === false ? { userns: join(host.pods, id) } : {}),
@@ -321,5 +321,17 @@ export function desiredState(docs: LoadedDoc[], host: HostLayout): DesiredState 
     ...(volumeFiles.size > 0 ? { volumeFiles } : {}),
     ...(pullAuth.size > 0 ? { pullAuth } : {}),
     ...(unusable.length > 0 ? { unusable } : {}),
+  };
+}
+
+/**
+ * A pod off the bridge network (hostNetwork, `berth.dev/network: none`): its hostAliases in the hosts
+ * file berth writes, and its DNS settings when it gives any (the kubelet honours both there too).
+ */
+function offBridge(pod: PodManifest): Pick<ContainerSettings, 'dns' | 'hostAliases'> {
+  const aliases = podAliasesOf(pod);
+  return {
+    ...(aliases.length > 0 ? { hostAliases: aliases } : {}),
+    ...(pod.spec.dnsPolicy === 'None' || pod.spec.dnsConfig ? { dns: podDnsOf(pod) } : {}),
   };
 }

@@ -183,9 +183,10 @@ async function createHoldingLease(
     undo.push(() => removeBundleDir(p.dir));
     const hostname = settings.hostname ?? settings.name;
     await writeFile(p.hostname, `${hostname}\n`);
+    const aliases = (settings.hostAliases ?? []).map((a) => `${a.ip}\t${a.names.join(' ')}\n`).join('');
     await writeFile(
       p.hosts,
-      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`,
+      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n${aliases ? `# hostAliases\n${aliases}` : ''}`,
     );
     // Its network namespace is made while the rootfs is mounted and the spec made: `runc create`
     // joins it. Its address and published ports (plugin and iptables processes) are set up beside
@@ -250,7 +251,10 @@ async function createHoldingLease(
     const anonymous = await imageVolumes(image.config, settings, p, idRange);
 
     const dns = settings.dns ?? (settings.network === 'bridge' ? {} : undefined);
-    await writeFile(p.resolvConf, dns ? resolvConfText(deps.hostResolvConf, dns) : deps.hostResolvConf);
+    await writeFile(
+      p.resolvConf,
+      dns ? resolvConfText(deps.hostResolvConf, dns, settings.network === 'host') : deps.hostResolvConf,
+    );
     const caps = capabilities(settings, deps.capBound);
     const confinement = await loadHostConfinement();
     const unconfined = settings.privileged || settings.seccomp === 'unconfined';

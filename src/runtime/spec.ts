@@ -3,7 +3,7 @@
 // Docker's secure defaults. Pure: everything from the host (rlimits, the user's passwd entry, the
 // seccomp profile) comes in as arguments.
 import { BerthError } from '../lib/errors.js';
-import type { DnsSettings } from '../network/names.js';
+import type { DnsSettings, HostEntry } from '../network/names.js';
 import type { PortMapping } from '../network/ports.js';
 import type { ImageConfig } from '../oci/image.js';
 import {
@@ -90,8 +90,14 @@ export interface ContainerSettings {
   ports?: PortMapping[];
   /** A hosts file the network keeps up to date (its pod's), bind-mounted as /etc/hosts. */
   hostsFile?: string;
-  /** Set for pods on the bridge network: /etc/resolv.conf is the host's without loopback resolvers, plus this. */
+  /**
+   * Set for pods on the bridge network: /etc/resolv.conf is the host's without loopback resolvers,
+   * plus this; for other pods only when they ask (dnsPolicy None, dnsConfig), on the host's network
+   * with its loopback resolvers kept (they are reachable there).
+   */
   dns?: DnsSettings;
+  /** A pod's hostAliases off the bridge network: lines after its own in the hosts file berth writes. */
+  hostAliases?: HostEntry[];
   mounts?: ContainerMount[];
   resources?: ContainerResources;
   /** Refuse to start when the resolved user is root (Kubernetes runAsNonRoot): create.ts checks. */

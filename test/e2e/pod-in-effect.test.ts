@@ -100,6 +100,8 @@ metadata: {name: hostnet}
 spec:
   hostNetwork: true
   restartPolicy: Never
+  hostAliases: [{ip: 192.0.2.77, hostnames: [db.lan, db]}]
+  dnsConfig: {searches: [pods.lan], options: [{name: ndots, value: "2"}]}
   containers:
     - name: probe
       image: ${image}
@@ -117,6 +119,9 @@ spec:
             echo "$p $n"
           done
           for p in $READONLY; do awk -v p=$p '$2 == p { split($4, o, ","); print $2, o[1] }' /proc/mounts; done
+          grep db.lan /etc/hosts
+          grep -qE '^search (.* )?pods.lan$' /etc/resolv.conf && echo search pods.lan
+          grep -qE '^options (.* )?ndots:2( |$)' /etc/resolv.conf && echo options ndots:2
 `;
 
   beforeAll(async () => {
@@ -199,6 +204,10 @@ spec:
         'no-randomize refused',
         ...MASKED.map((p) => `${p} 0`),
         ...READONLY.map((p) => `${p} ro`),
+        // hostAliases and dnsConfig apply on the host's network too, as the kubelet applies them.
+        '192.0.2.77\tdb.lan db',
+        'search pods.lan',
+        'options ndots:2',
         '',
       ].join('\n'),
     );

@@ -71,6 +71,11 @@ describe('resolv.conf', () => {
   it('a host with only loopback resolvers gets the public fallback, as Docker does', () => {
     expect(resolvConfText('nameserver 127.0.0.53\n', {})).toBe('nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
   });
+  it("a hostNetwork pod keeps the host's loopback resolver (it is reachable there), with its dnsConfig", () => {
+    expect(resolvConfText('nameserver 127.0.0.53\nsearch lan\n', { searches: ['pods.lan'] }, true)).toBe(
+      'nameserver 127.0.0.53\nsearch lan pods.lan\n',
+    );
+  });
 });
 
 describe('published ports', () => {
