@@ -9,7 +9,17 @@
 // hardlink's own layer (`hiddenHere`). Without this a layer could bring back a secret an earlier
 // layer removed, visible in containers though `image unpack` refused it.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, lchownSync, lstatSync, type Stats, utimesSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  lchownSync,
+  lstatSync,
+  lutimesSync,
+  readlinkSync,
+  type Stats,
+  symlinkSync,
+  utimesSync,
+} from 'node:fs';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { hostPath, resolveInRoot } from './resolve.js';
 
@@ -83,7 +93,8 @@ export function findInLowers(
     const st = lstatOrNone(path);
     if (st) {
       if (isWhiteout(st)) return undefined;
-      return st.isFile() ? path : undefined;
+      // A hardlink may name a lower symlink or FIFO too (overlay copies any of them up).
+      return st.isFile() || st.isSymbolicLink() || st.isFIFO() ? path : undefined;
     }
     if (opaqueDirs(seen, opaqueCache).some(Boolean)) return undefined; // the lowers beneath are hidden
   }
@@ -93,6 +104,13 @@ export function findInLowers(
 /** Copy a regular file with its owner, mode and times. */
 export function copyUp(from: Buffer, to: Buffer, preserveOwnership: boolean): void {
   const st = lstatSync(from);
+  if (st.isSymbolicLink()) {
+    // The link itself, never what it points at (a FIFO is made by the caller: Node has no mknod).
+    symlinkSync(readlinkSync(from, { encoding: 'buffer' }), to);
+    if (preserveOwnership) lchownSync(to, st.uid, st.gid);
+    lutimesSync(to, st.atime, st.mtime);
+    return;
+  }
   copyFileSync(from, to);
   if (preserveOwnership) lchownSync(to, st.uid, st.gid);
   chmodSync(to, st.mode & 0o7777);

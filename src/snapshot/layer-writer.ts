@@ -304,7 +304,19 @@ export class LayerWriter {
     let st = this.lstat(target);
     if (!st && copyFrom) {
       const source = copyFrom();
-      if (source) {
+      const from = source && lstatSync(source);
+      if (source && from?.isFIFO()) {
+        // A lower FIFO: made here as the layer's own (by the helper, now), then linked.
+        this.special(target, 'p', 0, 0, {
+          mode: from.mode,
+          uid: from.uid,
+          gid: from.gid,
+          mtime: from.mtime,
+          xattrs: [],
+        });
+        this.deferred.flush();
+        st = this.lstat(target);
+      } else if (source) {
         copyUp(source, target, this.preserveOwnership);
         st = this.lstat(target);
       }

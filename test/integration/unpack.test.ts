@@ -9,6 +9,7 @@ import {
   mkdtemp,
   readdir,
   readFile,
+  readlink,
   rm,
   stat,
   symlink,
@@ -180,7 +181,7 @@ describe.skipIf(skip)('unpack is identical to umoci unpack', () => {
 
 type Entry = {
   name: string;
-  type?: 'file' | 'directory' | 'symlink' | 'link';
+  type?: 'file' | 'directory' | 'symlink' | 'link' | 'fifo';
   body?: string;
   linkname?: string;
   mode?: number;
@@ -733,5 +734,35 @@ describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
     } finally {
       execFileSync('umount', [mnt]);
     }
+  });
+
+  it('a hardlink to a lower symlink or FIFO: that entry is copied up (as itself) and linked, as overlay does', async () => {
+    const dir = join(work, 'hardlink-special');
+    const root = join(dir, 'store');
+    const name = await storeImage(root, [
+      [
+        { name: 'x/t', type: 'symlink', linkname: 'somewhere' },
+        { name: 'x/f', type: 'fifo' },
+      ],
+      [
+        { name: 'x/lt', type: 'link', linkname: 'x/t' },
+        { name: 'x/lf', type: 'link', linkname: 'x/f' },
+      ],
+    ]);
+    const { snapshotter, snapshots, details } = await snapshotterOf(root, name);
+    const [l0, l1] = details.manifest.layers as [Descriptor, Descriptor];
+    await Promise.all([snapshotter.layer(1, l1), snapshotter.layer(0, l0)]);
+    const upper = snapshots.fsPath(snapshotter.result().chainIds[1] as Digest);
+    const lt = await lstat(join(upper, 'x/lt'));
+    expect([lt.isSymbolicLink(), lt.nlink, await readlink(join(upper, 'x/lt'))]).toEqual([
+      true,
+      2,
+      'somewhere',
+    ]);
+    const lf = await lstat(join(upper, 'x/lf'));
+    expect([lf.isFIFO(), lf.nlink]).toEqual([true, 2]);
+    const native = join(dir, 'native');
+    expect((await runBerth(['--root', root, 'image', 'unpack', name, native])).code).toBe(0);
+    expect((await lstat(join(native, 'x/lf'))).isFIFO()).toBe(true);
   });
 });
