@@ -1,11 +1,12 @@
 import type { ContentStore, Lease } from '../content/types.js';
-import { BerthError, errnoCode, isRetryable } from '../lib/errors.js';
+import { BerthError, errnoCode, isBerthError, isRetryable } from '../lib/errors.js';
 import { mapLimit } from '../lib/limit.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { type Digest, digestAlgorithm, digestOf } from '../oci/digest.js';
 import { type ImageConfig, MAX_MANIFEST_BYTES, parseImageConfig } from '../oci/image.js';
 import { formatPlatform, type Platform, platformRank } from '../oci/platform.js';
 import { formatReference, type Reference } from '../oci/reference.js';
+import { fromMirror } from '../registry/mirrors.js';
 import type { RegistryClient, RepoRef } from '../registry/types.js';
 import {
   createSnapshotter,
@@ -255,11 +256,15 @@ async function fetchBlobToStore(
     options.onEvent?.({ type: 'layer', digest: desc.digest, size: desc.size, held, state });
   report(writer.offset, 'downloading');
   onStart(feed);
+  let mirror: string | undefined;
   try {
     try {
       await deps.registry.fetchBlob(repo, desc, writer, {
         signal: options.signal,
         onProgress: (held) => report(held, 'downloading'),
+        onMirror: (host) => {
+          mirror = host;
+        },
       });
     } catch (err) {
       // Keep what arrived when the failure is transient, so the next pull resumes it.
@@ -267,7 +272,9 @@ async function fetchBlobToStore(
       throw noSpaceFor(err, desc, repo);
     }
     await writer.commit().catch((err: unknown) => {
-      throw noSpaceFor(err, desc, repo);
+      throw mirror && isBerthError(err) && err.kind === 'integrity'
+        ? fromMirror(err, mirror)
+        : noSpaceFor(err, desc, repo);
     });
     stored.resolve();
   } catch (err) {

@@ -9,7 +9,7 @@
 // mirrors configured this behaves exactly as its client does (same errors); a cancelled operation
 // never falls through; what a mirror serves is verified as the registry's would be (digests are
 // checked by the callers), so a mirror can make a pull fail or slow, never make it wrong by digest.
-import { BerthError } from '../lib/errors.js';
+import { BerthError, isBerthError } from '../lib/errors.js';
 import { isDigest } from '../oci/digest.js';
 import type { FetchedManifest, RegistryClient, RepoRef } from './types.js';
 
@@ -48,6 +48,8 @@ async function firstThatWorks<T>(
       return await attempt(e);
     } catch (err) {
       if (signal?.aborted || e.origin) throw err;
+      // Content that fails its digest is not passed over (README, Mirrors): it names the mirror.
+      if (isBerthError(err) && err.kind === 'integrity') throw fromMirror(err, e.host);
       last = err;
     }
   }
@@ -76,10 +78,19 @@ export function createMirroredClient(
     },
     fetchBlob(repo, desc, sink, o = {}) {
       // A mirror that fails midway leaves its bytes in the sink: the next endpoint resumes them.
-      return firstThatWorks(endpointsFor(repo.registry), 'pull', o.signal, (e) =>
-        e.client.fetchBlob(at(e, repo), desc, sink, o),
-      );
+      return firstThatWorks(endpointsFor(repo.registry), 'pull', o.signal, async (e) => {
+        await e.client.fetchBlob(at(e, repo), desc, sink, o);
+        o.onMirror?.(e.origin ? undefined : e.host);
+      });
     },
     close,
   };
+}
+
+/** An integrity error of content a mirror served, saying so (the registry itself may hold good bytes). */
+export function fromMirror(err: BerthError, host: string): BerthError {
+  return new BerthError(err.code, err.kind, `${err.message} (served by mirror ${host})`, {
+    cause: err,
+    hint: `the mirror ${host} serves other bytes than the digest names: fix or remove it in the host config`,
+  });
 }

@@ -36,6 +36,8 @@ export interface FetchOptions {
   signal?: AbortSignal;
   /** Called as bytes arrive, with the total held so far (including resumed bytes). */
   onProgress?: (bytesHeld: number) => void;
+  /** Called with the mirror a blob came from (none: the registry itself), before fetchBlob ends. */
+  onMirror?: (host: string | undefined) => void;
 }
 
 export interface RegistryClient {

@@ -154,7 +154,7 @@ describe.skipIf(skip)('registry mirrors', () => {
       expect([r.code, r.stdout]).toEqual([6, '']);
       expect(r.stderr).toMatch(
         new RegExp(
-          `^berth: ERR_DIGEST_MISMATCH: blob ${layer.digest}: content has digest sha256:[a-f0-9]{64}\\n$`,
+          `^berth: ERR_DIGEST_MISMATCH: blob ${layer.digest}: content has digest sha256:[a-f0-9]{64} \\(served by mirror ${liar.host.replace(/\./g, '\\.')}\\) \\(the mirror ${liar.host.replace(/\./g, '\\.')} serves other bytes than the digest names: fix or remove it in the host config\\)\\n$`,
         ),
       );
       const ls = await runBerth(['--root', root, 'image', 'ls', '--output', 'json']);
