@@ -19,7 +19,7 @@ import type { LastGood, LastGoodFiles } from './last-good.js';
 import { MANIFEST_SCHEMAS, type ParsedFile, parseFile } from './parse.js';
 import { at, type ParsedDoc } from './position.js';
 import { readManifestFile } from './read-file.js';
-import { type Defines, goneSettlesAt, keyOf, SETTLE_MS, settlesAt } from './settle.js';
+import { type Defines, endsLine, goneSettlesAt, keyOf, SETTLE_MS, settlesAt } from './settle.js';
 import { isError } from './severity.js';
 
 export { DEPENDS_ON, dependsOn } from './dependencies.js';
@@ -74,7 +74,7 @@ function parseCached(cache: ParseCache | undefined, key: string, text: string, f
 function lastGoodDefines(cache: ParseCache | undefined, file: string, text: string): Defines {
   const result = parseCached(cache, `${file}\0last-good`, text, file);
   const keys = !result.diagnostics.some(isError) ? result.parsed.map((p) => keyOf(p.value)) : [];
-  return { bytes: Buffer.byteLength(text), keys };
+  return { bytes: Buffer.byteLength(text), keys, endsLine: endsLine(text) };
 }
 
 export interface LoadOptions {
@@ -188,7 +188,11 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     }
     const last = saved[name];
     const settleAt = settlesAt({
-      read: { bytes: Buffer.byteLength(text), keys: result.parsed.map((p) => keyOf(p.value)) },
+      read: {
+        bytes: Buffer.byteLength(text),
+        keys: result.parsed.map((p) => keyOf(p.value)),
+        endsLine: endsLine(text),
+      },
       mtimeMs,
       lastGood: last === undefined ? undefined : lastGoodDefines(cache, file, last),
       now,

@@ -4,9 +4,9 @@
 // longer (longer comments, a pod added) can be read cut at a size above the old one. The rule: a
 // file changed (mtime) less than the settle time ago that, as read, drops a document its last good
 // content defines (a Pod or Image by kind and name), has fewer documents, or is smaller than its
-// last good content, is in flux: its last good content stays applied and it is read again once it
-// has been stable that long. A file that only adds or changes documents, and is not smaller, is
-// taken at once. (A cut inside a value of the last document of a longer read cannot be told from an
+// last good content, or stops inside a line where its last good content ended with a newline, is in
+// flux: its last good content stays applied and it is read again once it has been stable that long.
+// A file that only adds or changes documents, is not smaller and ends its last line, is taken at once. (A cut inside a value of the last document of a longer read cannot be told from an
 // edit by any rule short of holding every change.) A file gone from a watched folder is held the
 // same way (the daemon's loads: `goneSettlesAt`): `git checkout`, rsync, an editor's save with a
 // gap between removing and writing, a copy that deletes first, all leave the folder without it for a
@@ -23,7 +23,12 @@ export interface Defines {
   bytes: number;
   /** `Kind/name` of each document (a namespace is refused by the schema: names are host-wide). */
   keys: string[];
+  /** Whether the text ends at the end of a line (a newline, or nothing at all). */
+  endsLine?: boolean;
 }
+
+/** `endsLine` of a text. Pure. */
+export const endsLine = (text: string) => text === '' || text.endsWith('\n');
 
 export interface SettleInput {
   /** The file as read. */
@@ -43,9 +48,14 @@ export function keyOf(doc: ManifestDoc): string {
     : `${doc.kind}/${doc.metadata.name}`;
 }
 
-/** Whether `read` would lose something `last` defines. */
+/**
+ * Whether `read` would lose something `last` defines, or looks cut: it stops inside a line where the
+ * last good content ended with one (a writer's pieces end anywhere; editors and tools end a file with
+ * a newline), which catches a cut inside a value (`value: secr`) that parses.
+ */
 function dropsAny(read: Defines, last: Defines): boolean {
   if (read.bytes < last.bytes || read.keys.length < last.keys.length) return true;
+  if (last.endsLine === true && read.endsLine === false) return true;
   const now = new Set(read.keys);
   return last.keys.some((k) => !now.has(k));
 }

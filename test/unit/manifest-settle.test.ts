@@ -223,6 +223,26 @@ describe('a file being written', () => {
     ).toEqual(['web busybox:1', 'worker busybox:2']);
   });
 
+  it('a read cut inside a line (an unquoted value cut short parses): held until settled, then taken', async () => {
+    const { d, file, keep } = await applied();
+    // The new version sets an env value in its last pod; the read stops inside it ("secr"): both pods
+    // there, larger than the old file, and it parses.
+    const next = `${pod('web')}---\n${pod('worker')}      env:\n        - name: TOKEN\n          value: secret\n`;
+    const cut = next.slice(0, next.indexOf('secret\n') + 'secr'.length);
+    await writeFile(file, cut);
+    const mtime = (await stat(file)).mtimeMs;
+    const held = await loadManifests(d, { ...keep, now: mtime });
+    expect([held.settling, held.fromLastGood]).toEqual([[{ file, until: mtime + SETTLE_MS }], [file]]);
+    // Written whole, ending its last line: taken at once.
+    await writeFile(file, next);
+    const whole = await loadManifests(d, { ...keep, now: (await stat(file)).mtimeMs });
+    expect([whole.settling, whole.fromLastGood]).toEqual([[], []]);
+    // Left cut past the settle time (a writer that died), it is taken as it is.
+    await writeFile(file, cut);
+    const late = await loadManifests(d, { ...keep, now: (await stat(file)).mtimeMs + SETTLE_MS });
+    expect([late.settling, late.fromLastGood]).toEqual([[], []]);
+  });
+
   it('cp of a longer version read cut after its first document: larger, but drops a pod: held until settled', async () => {
     // Last good: web and worker. The new version: web with longer comments, worker, and a third
     // pod; a read lands after web, above the old size, with worker gone.
