@@ -142,6 +142,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
     }
   }
   out.push(...checkPodSecurity(p));
+  out.push(...securityAnnotations(p));
   out.push(...podNetworkProblems(pod).map((n) => at(p, n.path, 'ERR_MANIFEST_INVALID', n.message)));
   out.push(...checkPodUniques(p));
   for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
@@ -166,4 +167,31 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
 export function checkImage(p: ParsedDoc): Diagnostic[] {
   const image = p.value as ImageManifestDoc;
   return tryConvert(p, ['spec', 'ref'], () => normalizeImage(image.spec.ref));
+}
+
+/**
+ * The annotation forms of fields berth warns about (AppArmor's, which a cluster's API server still
+ * turns into the field; seccomp's alpha ones, which Kubernetes no longer reads): warned the same, so a
+ * profile asked for this way is never dropped without a word.
+ */
+function securityAnnotations(p: ParsedDoc): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const key of Object.keys((p.value as PodManifest).metadata.annotations ?? {})) {
+    const why = key.startsWith('container.apparmor.security.beta.kubernetes.io/')
+      ? 'berth does not load AppArmor profiles'
+      : key === 'seccomp.security.alpha.kubernetes.io/pod' ||
+          key.startsWith('container.seccomp.security.alpha.kubernetes.io/')
+        ? 'Kubernetes no longer reads it: use securityContext.seccompProfile'
+        : undefined;
+    if (why)
+      out.push(
+        at(
+          p,
+          ['metadata', 'annotations', key],
+          'WARN_MANIFEST_IGNORED',
+          `annotation ${key} is ignored: ${why}`,
+        ),
+      );
+  }
+  return out;
 }

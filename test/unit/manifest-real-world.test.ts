@@ -92,6 +92,26 @@ spec:
     expect(pod).toBeDefined();
   });
 
+  it('AppArmor and alpha seccomp annotations are warned as their fields are (kubernetes/website hello-apparmor)', () => {
+    const { lines, pod } = check(`apiVersion: v1
+kind: Pod
+metadata:
+  name: hello-apparmor
+  annotations:
+    container.apparmor.security.beta.kubernetes.io/hello: localhost/k8s-apparmor-example-deny-write
+    seccomp.security.alpha.kubernetes.io/pod: runtime/default
+    team: web
+spec:
+  containers:
+    - {name: hello, image: busybox}
+`);
+    expect(lines).toEqual([
+      'p.yaml:6:59: WARN_MANIFEST_IGNORED: annotation container.apparmor.security.beta.kubernetes.io/hello is ignored: berth does not load AppArmor profiles',
+      'p.yaml:7:47: WARN_MANIFEST_IGNORED: annotation seccomp.security.alpha.kubernetes.io/pod is ignored: Kubernetes no longer reads it: use securityContext.seccompProfile',
+    ]);
+    expect(pod?.metadata.name).toBe('hello-apparmor');
+  });
+
   it('hostPath types Socket, CharDevice and BlockDevice are taken', () => {
     for (const type of ['Socket', 'CharDevice', 'BlockDevice'])
       expect(
