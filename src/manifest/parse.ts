@@ -1,7 +1,8 @@
 // One manifest file's text → its documents, each validated against its kind's schema and then by
-// the checks a schema cannot make (checks.ts); a v1 List or PodList is its items (lists.ts). Pure: positions come from the text alone. A file
-// with no document at all is an error (ERR_MANIFEST_EMPTY): an empty or comment-only file is what
-// a half-written copy looks like, and only deleting a file may remove what it defines.
+// the checks a schema cannot make (checks.ts); a v1 List or PodList is its items (lists.ts). Pure:
+// positions come from the text alone. A file with no document at all is an error
+// (ERR_MANIFEST_EMPTY): an empty or comment-only file is what a half-written copy looks like, and
+// only deleting a file may remove what it defines.
 import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
 import { loadSchema } from '../lib/schemas.js';
 import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yaml-validate.js';
