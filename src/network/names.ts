@@ -39,6 +39,13 @@ export function hostsFileText(own: HostEntry, peers: HostEntry[], aliases: HostE
   return text;
 }
 
+/** The hosts file of a container off the bridge network: localhost, its hostname, its hostAliases. */
+export function ownHostsText(hostname: string, aliases: HostEntry[] = []): string {
+  const lines = aliases.map((a) => `${a.ip}\t${a.names.join(' ')}\n`).join('');
+  const head = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`;
+  return lines ? `${head}# hostAliases\n${lines}` : head;
+}
+
 /** A pod's namespace, from its names (`NAME`, `NAME.NAMESPACE`, …: pod-network.ts); none for a container. */
 export function namespaceOfEntry(e: HostEntry): string | undefined {
   const [name, qualified] = e.names;

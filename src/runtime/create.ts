@@ -9,7 +9,7 @@ import type { ContentStore } from '../content/types.js';
 import { describeImage, findImages } from '../images/index.js';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
-import { resolvConfText } from '../network/names.js';
+import { ownHostsText, resolvConfText } from '../network/names.js';
 import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from '../snapshot/chain.js';
 import { copyTree } from '../snapshot/copy-tree.js';
@@ -183,11 +183,7 @@ async function createHoldingLease(
     undo.push(() => removeBundleDir(p.dir));
     const hostname = settings.hostname ?? settings.name;
     await writeFile(p.hostname, `${hostname}\n`);
-    const aliases = (settings.hostAliases ?? []).map((a) => `${a.ip}\t${a.names.join(' ')}\n`).join('');
-    await writeFile(
-      p.hosts,
-      `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n${aliases ? `# hostAliases\n${aliases}` : ''}`,
-    );
+    await writeFile(p.hosts, ownHostsText(hostname, settings.hostAliases));
     // Its network namespace is made while the rootfs is mounted and the spec made: `runc create`
     // joins it. Its address and published ports (plugin and iptables processes) are set up beside
     // `runc create` too: the process waits for `start`, and the hosts file the attach writes is
@@ -251,10 +247,8 @@ async function createHoldingLease(
     const anonymous = await imageVolumes(image.config, settings, p, idRange);
 
     const dns = settings.dns ?? (settings.network === 'bridge' ? {} : undefined);
-    await writeFile(
-      p.resolvConf,
-      dns ? resolvConfText(deps.hostResolvConf, dns, settings.network === 'host') : deps.hostResolvConf,
-    );
+    const resolv = dns && resolvConfText(deps.hostResolvConf, dns, settings.network === 'host');
+    await writeFile(p.resolvConf, resolv ?? deps.hostResolvConf);
     const caps = capabilities(settings, deps.capBound);
     const confinement = await loadHostConfinement();
     const unconfined = settings.privileged || settings.seccomp === 'unconfined';

@@ -90,11 +90,7 @@ export interface ContainerSettings {
   ports?: PortMapping[];
   /** A hosts file the network keeps up to date (its pod's), bind-mounted as /etc/hosts. */
   hostsFile?: string;
-  /**
-   * Set for pods on the bridge network: /etc/resolv.conf is the host's without loopback resolvers,
-   * plus this; for other pods only when they ask (dnsPolicy None, dnsConfig), on the host's network
-   * with its loopback resolvers kept (they are reachable there).
-   */
+  /** resolv.conf: the host's without loopback resolvers, plus this (others' only when they ask). */
   dns?: DnsSettings;
   /** A pod's hostAliases off the bridge network: lines after its own in the hosts file berth writes. */
   hostAliases?: HostEntry[];
