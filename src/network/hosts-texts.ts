@@ -4,7 +4,7 @@
 // The peers are sorted and their lines made once; when a name is claimed by two addresses (a peer's
 // line then loses that name in some files, and may sort elsewhere), every pod gets hostsFileText's
 // own answer. Pure.
-import { type HostEntry, hostsFileText } from './names.js';
+import { type HostEntry, hostsFileText, LOCALHOST_LINES } from './names.js';
 
 export interface HostsFileOwner {
   key: string;
@@ -36,7 +36,7 @@ export function hostsFileTexter(owners: readonly HostsFileOwner[]): (o: HostsFil
       const peers = owners.filter((p) => p.own.ip !== o.own.ip).map((p) => p.own);
       return hostsFileText(o.own, peers, o.aliases);
     }
-    let text = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${line(o.own)}`;
+    let text = `${LOCALHOST_LINES}${line(o.own)}`;
     const others = sorted.filter((s) => s.entry.ip !== o.own.ip);
     if (others.length > 0) text += `# pods on this network\n${others.map((s) => s.line).join('')}`;
     if (o.aliases.length > 0) text += `# hostAliases\n${o.aliases.map(line).join('')}`;

@@ -18,6 +18,9 @@ export interface DnsSettings {
   options?: Array<{ name: string; value?: string }>;
 }
 
+/** What every hosts file berth writes starts with. */
+export const LOCALHOST_LINES = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
+
 /** Docker's fallback when the host has no resolver a pod can reach. */
 export const FALLBACK_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];
 
@@ -27,7 +30,7 @@ export function hostsFileText(own: HostEntry, peers: HostEntry[], aliases: HostE
       .map((ip) => `${ip}\t${e.names.join(' ')}\n`)
       .join('');
   const taken = new Set(own.names);
-  let text = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
+  let text = LOCALHOST_LINES;
   text += line(own);
   const winners = nameWinners(peers, taken, namespaceOfEntry(own));
   const others = peers
@@ -42,7 +45,7 @@ export function hostsFileText(own: HostEntry, peers: HostEntry[], aliases: HostE
 /** The hosts file of a container off the bridge network: localhost, its hostname, its hostAliases. */
 export function ownHostsText(hostname: string, aliases: HostEntry[] = []): string {
   const lines = aliases.map((a) => `${a.ip}\t${a.names.join(' ')}\n`).join('');
-  const head = `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`;
+  const head = `${LOCALHOST_LINES}127.0.1.1\t${hostname}\n`;
   return lines ? `${head}# hostAliases\n${lines}` : head;
 }
 

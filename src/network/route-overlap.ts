@@ -12,6 +12,8 @@ export interface Route {
   prefix: number;
 }
 
+const le = (hex: string) => Buffer.from(hex, 'hex').readUInt32LE(0);
+
 /** /proc/net/route's lines (addresses in little-endian hex) → routes. */
 export function parseRoutes(text: string): Route[] {
   const out: Route[] = [];
@@ -19,7 +21,6 @@ export function parseRoutes(text: string): Route[] {
     const [iface, dest, , , , , , mask] = line.trim().split(/\s+/);
     if (!iface || !dest || !mask || !/^[0-9A-Fa-f]{8}$/.test(dest) || !/^[0-9A-Fa-f]{8}$/.test(mask))
       continue;
-    const le = (hex: string) => Buffer.from(hex, 'hex').readUInt32LE(0);
     const m = le(mask);
     out.push({ iface, base: le(dest), prefix: m === 0 ? 0 : 32 - Math.log2((~m >>> 0) + 1) });
   }
