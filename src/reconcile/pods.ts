@@ -1,9 +1,11 @@
 // A pod's own resources, its sandbox: its network namespace (`<state>/netns/pod-<name>`, loopback
-// up), its PID namespace holder when it shares one (`pidns.json`, runtime/pid-holder.ts), its emptyDir volumes (`<root>/pods/<name>/volumes/<volume>`, tmpfs for medium Memory) and
-// `<root>/pods/<name>/pod.json`, the manifest it came from (so `apply DIR` tears down only DIR's
-// pods). They outlive the pod's containers (a restart keeps them) and go with the pod. A reboot
-// takes the netns and the tmpfs mounts and leaves the directories: observe says what is mounted,
-// and setting up again is idempotent (only what is missing is made).
+// up; a hostUsers: false pod's is owned by its user namespace, `netns/userns/pod-<name>`:
+// runtime/pod-userns.ts), its PID namespace holder when it shares one (`pidns.json`,
+// runtime/pid-holder.ts), its emptyDir volumes (`<root>/pods/<name>/volumes/<volume>`, tmpfs for
+// medium Memory) and `<root>/pods/<name>/pod.json`, the manifest it came from (so `apply DIR` tears
+// down only DIR's pods). They outlive the pod's containers (a restart keeps them) and go with the
+// pod. A reboot takes the namespaces and the tmpfs mounts and leaves the directories: observe says
+// what is mounted, and setting up again is idempotent (only what is missing is made).
 
 import { type Dirent, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { chmod, chown, readdir, rm } from 'node:fs/promises';
@@ -19,6 +21,7 @@ import { readDataStampSync } from '../runtime/config-volumes.js';
 import { allocateIdRange, USERNS_FILE } from '../runtime/id-range.js';
 import { createNetns, removeNetns } from '../runtime/netns.js';
 import { isHolderAlive, readHolderRecordSync, startPidHolder, stopPidHolder } from '../runtime/pid-holder.js';
+import { createPodNamespaces, podUsernsFileOf } from '../runtime/pod-userns.js';
 import { removeBundleDir } from '../runtime/remove-bundle.js';
 import { isMountPoint } from '../runtime/rootfs.js';
 import { runTool } from '../runtime/tool.js';
@@ -39,14 +42,20 @@ export async function setUpPod(pod: DesiredPod, network?: () => Promise<NetworkA
   // The record first: a sandbox half made by a crash is still known to be this folder's.
   await makeDirs(pod.home, 0o700);
   await writeFileAtomic(join(pod.home, 'pod.json'), `${JSON.stringify({ source: pod.file })}\n`, 0o600);
+  // hostUsers: false: its ID range first, for its user namespace and its emptyDirs' owner.
+  if (pod.userns) checkUsernsHost(pod.name);
+  const range = pod.userns ? await allocateIdRange(dirname(pod.home), pod.name, pod.userns) : undefined;
+  const userns = range && pod.netnsPath ? podUsernsFileOf(pod.netnsPath) : undefined;
   if (pod.netnsPath && !(await isMountPoint(pod.netnsPath))) {
     await rm(pod.netnsPath, { force: true }); // a file left by a crash or a reboot, not a namespace
-    await createNetns(pod.netnsPath);
+    if (range && userns) await createPodNamespaces(userns, pod.netnsPath, range);
+    else await createNetns(pod.netnsPath);
   }
   const holder = join(pod.home, 'pidns.json');
   if (!pod.pidHolder)
     await stopPidHolder(holder); // no longer shareProcessNamespace
-  else if (!isHolderAlive(readHolderRecordSync(pod.pidHolder))) await startPidHolder(pod.pidHolder);
+  else if (!isHolderAlive(readHolderRecordSync(pod.pidHolder)))
+    await startPidHolder(pod.pidHolder, userns && (await isMountPoint(userns)) ? userns : undefined);
   if (pod.network && pod.netnsPath) {
     if (!network) throw new BerthError('ERR_NETWORK', 'internal', `pod ${pod.name}: no network adapter`);
     await (await network()).attach({
@@ -60,9 +69,7 @@ export async function setUpPod(pod: DesiredPod, network?: () => Promise<NetworkA
     });
   }
   for (const h of pod.hostPaths) if (h.type === 'DirectoryOrCreate') await prepareHostPath(pod.name, h);
-  // hostUsers: false: its ID range, before its emptyDirs (owned by the pod's root, as the kubelet does).
-  if (pod.userns) checkUsernsHost(pod.name);
-  const range = pod.userns ? await allocateIdRange(dirname(pod.home), pod.name, pod.userns) : undefined;
+  // hostUsers: false: emptyDirs owned by the pod's root, as the kubelet does.
   const root = range?.base ?? 0;
   for (const d of pod.podDirs) {
     await makeDirs(d.path, 0o700);
@@ -91,6 +98,7 @@ export async function tearDownPod(
   // Its address and port rules first, while the namespace (and the veth in it) is still there.
   if (network) await (await network()).detach(`pod-${name}`);
   await removeNetns(join(host.netns, `pod-${name}`));
+  await removeNetns(podUsernsFileOf(join(host.netns, `pod-${name}`)));
   await stopPidHolder(join(host.pods, name, 'pidns.json'));
   const volumes = join(host.pods, name, 'volumes');
   for (const v of await readdir(volumes).catch(() => [] as string[])) {

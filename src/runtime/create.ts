@@ -28,6 +28,7 @@ import { checkPropagationSource } from './mount-propagation.js';
 import { markCreating } from './orphans.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
 import { pidNamespaceOf } from './pid-holder.js';
+import { podIdMap } from './pod-userns.js';
 import { type ContainerRecord, readRecordsReport, writeRecord } from './record.js';
 import { removeBundleDir } from './remove-bundle.js';
 import { dirInRoot, existsInRoot, followInRoot, prepareRootfs, readInRoot, releaseRootfs } from './rootfs.js';
@@ -284,7 +285,7 @@ async function createHoldingLease(
         cgroupNamespace: confinement.cgroupNamespace,
         ...(confinement.apparmorProfile ? { apparmorProfile: confinement.apparmorProfile } : {}),
         ...(seccomp ? { seccomp } : {}),
-        ...(idRange ? { idMap: { hostId: idRange.base, size: idRange.size } } : {}),
+        ...(idRange ? { idMap: await podIdMap(idRange, netnsPath) } : {}),
         ...(rootPath ? { rootPath } : {}),
       },
     );

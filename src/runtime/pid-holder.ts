@@ -88,9 +88,14 @@ function findForkedChild(parent: number): number | undefined {
   return undefined;
 }
 
-/** Starts a holder and records it in `recordFile` (0600); returns its record. */
-export async function startPidHolder(recordFile: string): Promise<HolderRecord> {
-  const [cmd, ...args] = HOLDER_ARGV as [string, ...string[]];
+/**
+ * Starts a holder and records it in `recordFile` (0600); returns its record. With `userns` (a
+ * hostUsers: false pod's, runtime/pod-userns.ts) the namespace is made inside it, as its root, so
+ * that it is the pod's (runc joins the user namespace first, then the PID namespace).
+ */
+export async function startPidHolder(recordFile: string, userns?: string): Promise<HolderRecord> {
+  const argv = userns ? ['nsenter', `--user=${userns}`, '--', ...HOLDER_ARGV] : HOLDER_ARGV;
+  const [cmd, ...args] = argv as [string, ...string[]];
   // Marked first, so a holder this berth is killed before recording is found (pid-holder-orphans.ts).
   const unmark = await markHolderStarting(recordFile);
   try {
@@ -135,7 +140,7 @@ async function spawnHolder(cmd: string, args: string[], recordFile: string): Pro
       throw new BerthError(
         'ERR_PIDNS',
         'internal',
-        `starting a PID namespace holder: ${HOLDER_ARGV.join(' ')} did not start within ${FOUND_WITHIN_MS} ms`,
+        `starting a PID namespace holder: ${[cmd, ...args].join(' ')} did not start within ${FOUND_WITHIN_MS} ms`,
       );
     }
     await delay(5);

@@ -141,8 +141,8 @@ export interface HostFacts {
   apparmorProfile?: string;
   /** The kernel makes recursive read-only mounts (mount_setattr, Linux 5.12+). */
   recursiveReadOnly?: boolean;
-  /** A user namespace of its own whose 0… maps to host `hostId`… (a hostUsers: false pod's range). */
-  idMap?: { hostId: number; size: number };
+  /** A user namespace whose 0… maps to host `hostId`… (a hostUsers: false pod's range): its own, or the pod's `path`. */
+  idMap?: { hostId: number; size: number; path?: string };
   /** The rootfs by its real path, when not the bundle's `rootfs` (a user namespace's: userns-rootfs.ts). */
   rootPath?: string;
 }
@@ -247,8 +247,8 @@ function normCap(c: string): string {
 }
 
 /**
- * A user namespace may mount sysfs only with a network namespace it owns, and a pod's is the
- * host's (made before any container): the host's /sys is bound read-only instead, as podman does.
+ * A user namespace may mount sysfs only with a network namespace it owns; a pod's made before
+ * its user namespace was (an older sandbox) is the host's: the host's /sys is bound read-only.
  */
 const SYSFS_IN_USERNS: SpecMount = {
   destination: '/sys',
@@ -259,7 +259,7 @@ const SYSFS_IN_USERNS: SpecMount = {
 
 function mountsOf(settings: ContainerSettings, host: HostFacts): SpecMount[] {
   const out: SpecMount[] = SYSTEM_MOUNTS.map((m) =>
-    m.destination === '/sys' && host.idMap
+    m.destination === '/sys' && host.idMap && !host.idMap.path
       ? SYSFS_IN_USERNS
       : m.destination === '/sys' && settings.privileged
         ? { ...m, options: m.options.filter((o) => o !== 'ro') }
@@ -350,7 +350,7 @@ export function buildRuntimeSpec(
     { type: 'uts' },
     { type: 'mount' },
     ...(host.cgroupNamespace ? [{ type: 'cgroup' }] : []),
-    ...(host.idMap ? [{ type: 'user' }] : []),
+    ...(host.idMap ? [{ type: 'user', ...(host.idMap.path ? { path: host.idMap.path } : {}) }] : []),
   ];
   const idMappings = host.idMap ? [{ containerID: 0, hostID: host.idMap.hostId, size: host.idMap.size }] : [];
   if (settings.network !== 'host') {

@@ -6,7 +6,7 @@
 // capabilities (as v3, owned by the pod's root), symlinks (never followed) and hard links survive
 // the shift; procMount Unmasked drops the masked /proc paths; a 0400 Secret is the pod root's.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { chmod, link, lstat, mkdir, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -210,6 +210,45 @@ describe.skipIf(skip)('hostUsers: false', () => {
     await writeFile(join(dir, 'd.yaml'), podYaml('d', 'true'));
     expect((await berth('apply', dir)).stderr).toBe('');
     expect(rangeOf('d').base).toBe(base);
+  });
+
+  it("one user namespace per pod owns its namespaces: exec, a net sysctl, the pod's own sysfs, a shared PID namespace", async () => {
+    await writeFile(
+      join(dir, 'x.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  hostUsers: false\n  shareProcessNamespace: true\n` +
+        `  terminationGracePeriodSeconds: 1\n  securityContext: {sysctls: [{name: net.ipv4.ping_group_range, value: "0 1000"}]}\n` +
+        `  containers:\n    - {name: one, image: ${image}, command: [sleep, '1000']}\n` +
+        `    - {name: two, image: ${image}, command: [sleep, '1000']}\n`,
+    );
+    expect((await berth('apply', dir)).stderr).toBe('');
+    const userns = join(state, 'netns', 'userns', 'pod-x');
+    const pids = (await ps()).find((p) => p.name === 'x')?.containers.map((c) => c.pid) ?? [];
+    expect(pids).toHaveLength(2);
+    // Both containers are in the pod's namespace, the one its file holds.
+    const usernsOf = (pid: unknown) => statSync(`/proc/${pid}/ns/user`).ino;
+    expect(pids.map(usernsOf)).toEqual([statSync(userns).ino, statSync(userns).ino]);
+    const exec = (...argv: string[]) => berth('container', 'exec', 'x_one', '--', ...argv);
+    const id = await exec('id', '-u');
+    expect([id.stderr, id.stdout]).toEqual(['', '0\n']);
+    expect((await exec('cat', '/proc/sys/net/ipv4/ping_group_range')).stdout.split(/\s+/)).toEqual([
+      '0',
+      '1000',
+      '',
+    ]);
+    // Its sysfs is its network's: the interfaces of the pod's netns, none of the host's.
+    const podLinks = execFileSync('nsenter', [`--net=${join(state, 'netns', 'pod-x')}`, 'ip', '-o', 'link'])
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(': ')[1]?.split('@')[0])
+      .sort();
+    const sysfs = (await exec('ls', '/sys/class/net')).stdout.split(/\s+/).filter(Boolean).sort();
+    expect(sysfs).toEqual(podLinks);
+    // One PID namespace: `two`'s sleep is seen from `one`.
+    expect((await exec('ps', '-o', 'args')).stdout.match(/sleep 1000/g)).toHaveLength(2);
+    await rm(join(dir, 'x.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(existsSync(userns)).toBe(false);
   });
 
   it('procMount Unmasked leaves /proc without masked or read-only paths; Default masks them', async () => {

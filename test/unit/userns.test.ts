@@ -19,6 +19,7 @@ import {
   pickRange,
   readIdRange,
 } from '../../src/runtime/id-range.js';
+import { idMapText, podUsernsFileOf } from '../../src/runtime/pod-userns.js';
 import { buildRuntimeSpec } from '../../src/runtime/spec.js';
 import { checkUsernsHost, usernsUnsupported } from '../../src/runtime/userns-host.js';
 import { lockedFlags } from '../../src/runtime/userns-mounts.js';
@@ -171,6 +172,35 @@ describe('manifest to runtime', () => {
       source: '/sys',
       options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'],
     });
+  });
+
+  it("joining the pod's user namespace: its path with the same mapping, and a sysfs of its own", () => {
+    const spec = buildRuntimeSpec(
+      { config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: [] } },
+      { name: 'w' },
+      { uid: 0, gid: 0, additionalGids: [], home: '/' },
+      {
+        nofileHard: 1024,
+        hostname: '/b/h',
+        etcHosts: '/b/e',
+        resolvConf: '/b/r',
+        cgroupsPath: '/berth/x',
+        netnsPath: '/s/netns/pod-p',
+        idMap: { hostId: DEFAULT_FIRST_ID, size: ID_RANGE_SIZE, path: podUsernsFileOf('/s/netns/pod-p') },
+      },
+    ) as {
+      mounts: Array<{ destination: string; type: string }>;
+      linux: { namespaces: Array<{ type: string; path?: string }>; uidMappings: object };
+    };
+    expect(spec.linux.namespaces.filter((n) => n.path)).toEqual([
+      { type: 'user', path: '/s/netns/userns/pod-p' },
+      { type: 'network', path: '/s/netns/pod-p' },
+    ]);
+    expect(spec.linux.uidMappings).toEqual([
+      { containerID: 0, hostID: DEFAULT_FIRST_ID, size: ID_RANGE_SIZE },
+    ]);
+    expect(spec.mounts.find((m) => m.destination === '/sys')?.type).toBe('sysfs');
+    expect(idMapText(5, 7)).toBe('0 5 7\n');
   });
 });
 
