@@ -37,21 +37,31 @@ export async function podIdMap(range: { base: number; size: number }, netnsPath:
 /** `uid_map`/`gid_map` text: the namespace's 0…size-1 are the host's hostId…hostId+size-1. */
 export const idMapText = (hostId: number, size: number) => `0 ${hostId} ${size}\n`;
 
-/** Makes the pod's user namespace and, owned by it, its network namespace (loopback up). */
+/**
+ * Makes the pod's user namespace and, owned by it, its network namespace (loopback up). The netns
+ * file is bound last: once it is a namespace, the rest of it is there (a berth killed before then
+ * leaves files that the next setup makes again).
+ */
 export async function createPodNamespaces(
   usernsPath: string,
   netnsPath: string,
   range: { base: number; size: number },
 ): Promise<void> {
+  const what = `creating the pod's user and network namespaces ${usernsPath}, ${netnsPath}`;
+  const tool = (cmd: string, args: string[]) => runTool(cmd, args, what, { code: 'ERR_NETNS' });
   await removeNetns(usernsPath); // one a crash left, mounted or not: it owns no live netns
   try {
     for (const path of [usernsPath, netnsPath]) {
       await makeDirs(dirname(path));
       await writeFile(path, '', { flag: 'wx' });
     }
-    await holdAndMap(usernsPath, netnsPath, range);
-    await runTool('nsenter', [`--net=${netnsPath}`, 'ip', 'link', 'set', 'lo', 'up'], `netns ${netnsPath}`, {
-      code: 'ERR_NETNS',
+    await whileHeld(what, async (proc) => {
+      const map = idMapText(range.base, range.size);
+      await writeFile(`${proc}/uid_map`, map);
+      await writeFile(`${proc}/gid_map`, map);
+      await tool('nsenter', [`--net=${proc}/ns/net`, 'ip', 'link', 'set', 'lo', 'up']);
+      await tool('mount', ['--bind', `${proc}/ns/user`, usernsPath]);
+      await tool('mount', ['--bind', `${proc}/ns/net`, netnsPath]);
     });
   } catch (err) {
     await removeNetns(netnsPath);
@@ -60,9 +70,11 @@ export async function createPodNamespaces(
   }
 }
 
-async function holdAndMap(usernsPath: string, netnsPath: string, range: { base: number; size: number }) {
-  const what = `creating the pod's user namespace ${usernsPath}`;
-  // `read` ends at our stdin's end; `sh` runs as the namespace's overflow ID, unmapped yet.
+/**
+ * Runs `work` with `/proc/<pid>` of a process in a new user and network namespace, which waits
+ * on its stdin meanwhile (`sh` runs as the new namespace's overflow ID, unmapped yet).
+ */
+async function whileHeld(what: string, work: (proc: string) => Promise<void>): Promise<void> {
   const child = spawn('unshare', ['--user', '--net', '--', 'sh', '-c', 'echo ready; read -r _'], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -70,36 +82,27 @@ async function holdAndMap(usernsPath: string, netnsPath: string, range: { base: 
   child.stderr.on('data', (d: Buffer) => {
     said = (said + d.toString()).slice(-1000);
   });
-  const ended = new Promise<number | null>((resolve) => {
-    child.once('close', (code) => resolve(code));
+  const ended = new Promise<'ended'>((resolve) => {
+    child.once('close', () => resolve('ended'));
     child.once('error', (err) => {
       said ||= err.message;
-      resolve(null);
+      resolve('ended');
     });
   });
-  const fail = (why: string) =>
-    new BerthError('ERR_NETNS', 'internal', `${what}: ${why}`, {
-      hint: 'is unshare (util-linux) installed?',
-    });
   try {
     const ready = await Promise.race([
-      new Promise<boolean>((resolve) => child.stdout.once('data', () => resolve(true))),
-      ended.then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(resolve, READY_WITHIN_MS, false).unref()),
+      new Promise<'ready'>((resolve) => child.stdout.once('data', () => resolve('ready'))),
+      ended,
+      delayed(READY_WITHIN_MS),
     ]);
-    if (!ready) throw fail(`unshare failed: ${said.trim() || 'it did not start'}`);
-    for (const [ns, path] of [
-      ['user', usernsPath],
-      ['net', netnsPath],
-    ])
-      await runTool('mount', ['--bind', `/proc/${child.pid}/ns/${ns}`, path as string], what, {
-        code: 'ERR_NETNS',
-      });
-    const map = idMapText(range.base, range.size);
-    await writeFile(`/proc/${child.pid}/uid_map`, map);
-    await writeFile(`/proc/${child.pid}/gid_map`, map);
+    if (ready !== 'ready')
+      throw new BerthError('ERR_NETNS', 'internal', `${what}: unshare: ${said.trim() || 'it did not start'}`);
+    await work(`/proc/${child.pid}`);
+  } catch (err) {
+    if (err instanceof BerthError) throw err;
+    throw new BerthError('ERR_NETNS', 'internal', `${what}: ${err}`, { cause: err });
   } finally {
-    child.stdin.end();
+    child.stdin.end(); // its `read` ends, and so does it
     if ((await Promise.race([ended, delayed(READY_WITHIN_MS)])) === 'late') child.kill('SIGKILL');
   }
 }
