@@ -23,5 +23,7 @@ export async function removeBundleDir(dir: string, readMounts = readMountPoints)
       `not removing ${dir}: ${busy[0]} is still mounted under it${busy.length > 1 ? ` (and ${busy.length - 1} more)` : ''}`,
       { hint: `unmount it (umount ${busy[0]}) and remove the container again` },
     );
-  await rm(resolved, { recursive: true, force: true });
+  // A monitor killed just before may still finish a write under it (conmon's persist/exit): a
+  // directory that filled again meanwhile (ENOTEMPTY) is emptied again.
+  await rm(resolved, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
 }
