@@ -51,6 +51,7 @@ import {
 import { rewriteInPlaceSync } from './hosts-file.js';
 import { type HostsFileOwner, hostsFileTexter } from './hosts-texts.js';
 import type { Family, RulesSnapshot } from './iptables.js';
+import { hostLinksNow, linksLost } from './links-here.js';
 import { createPluginChain } from './plugin-chain.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
 import { checkSubnetFree } from './route-overlap.js';
@@ -110,6 +111,8 @@ export interface NetworkAdapterOptions {
   tools?: NetworkTools;
   /** Where the host's interfaces are listed (/sys/class/net). */
   sysNet?: string;
+  /** The links of berth's network namespace (links-here.ts: /proc/self/net/dev). */
+  netDev?: string;
 }
 
 const samePorts = (a: PortMapping[], b: PortMapping[]) => JSON.stringify(a) === JSON.stringify(b);
@@ -219,11 +222,11 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     if (dup) throw conflict(`${req.owner.name} publishes ${describePort(dup)} twice`);
     return locked(async () => {
       const existing = await readAttachment(dirs.attachments, req.key);
-      if (
-        existing?.state === 'ready' &&
-        existing.netns === req.netns &&
-        samePorts(existing.ports, req.ports)
-      ) {
+      const asAsked =
+        existing?.state === 'ready' && existing.netns === req.netns && samePorts(existing.ports, req.ports);
+      // Its bridge or veth deleted under it: DEL and ADD again, asking for the addresses it had.
+      const lost = asAsked && linksLost(existing.result, hostLinksNow(o.netDev, o.sysNet));
+      if (asAsked && !lost) {
         const updated = {
           ...existing,
           names: req.names,
@@ -284,19 +287,33 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       try {
         await prepareBridge(net, tools.run);
         // The port rules jump to the network's mark chain: it must exist before they are made.
-        result = (await chain.add(adding, Promise.all([stale, hostRules]), rules)) ?? {};
+        const keep = lost ? existing.ips : undefined;
+        result = (await chain.add(adding, Promise.all([stale, hostRules]), rules, keep)) ?? {};
       } finally {
         await Promise.allSettled([stale, hostRules]);
       }
       await Promise.all([stale, hostRules]);
       const ip = addressOf(result);
       if (!ip) throw new BerthError('ERR_CNI', 'internal', `CNI ADD for ${req.key} gave no IPv4 address`);
+      if (lost) await forgetNeighbours(existing.ips ?? []);
       const ready: Attachment = { ...adding, state: 'ready', ip, ips: addressesOf(result), result };
       writeOwnNames(ready, others); // the lock held since `others` was read
       await writeAttachment(dirs.attachments, ready);
       peersNames.ask();
       return ready;
     });
+  }
+
+  /**
+   * The host's neighbour entries of addresses put back on the bridge: one confirmed within the last
+   * second still names the deleted veth's MAC and ignores the new one's gratuitous ARP, so the host
+   * would send to a MAC no longer there until the entry goes stale (some 30 s).
+   */
+  async function forgetNeighbours(ips: string[]): Promise<void> {
+    for (const ip of ips)
+      await tools.run('ip', ['neigh', 'flush', 'to', ip, 'dev', net.bridge], `forgetting ${ip}'s MAC`, {
+        code: 'ERR_NETWORK',
+      });
   }
 
   async function detach(key: string): Promise<void> {

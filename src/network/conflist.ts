@@ -17,10 +17,18 @@ export interface PluginConf {
   [key: string]: unknown;
 }
 
-export function pluginChain(net: NetworkSettings, ipamDir: string, ports: PortMapping[]): PluginConf[] {
+/** `keep`: the addresses it asks host-local for (a holder put back on the bridge keeps its own). */
+export function pluginChain(
+  net: NetworkSettings,
+  ipamDir: string,
+  ports: PortMapping[],
+  keep: string[] = [],
+): PluginConf[] {
   const chain: PluginConf[] = [
     {
       type: 'bridge',
+      // host-local reads the addresses asked for from the list's `args` (CNI's args convention).
+      ...(keep.length > 0 ? { args: { cni: { ips: keep } } } : {}),
       bridge: net.bridge,
       isGateway: true,
       ipMasq: false,

@@ -39,6 +39,7 @@ export interface PluginChain {
     a: Attachment,
     before: Promise<unknown>,
     rules: Promise<Map<Family, RulesSnapshot>>,
+    keep?: string[],
   ): Promise<CniResult | undefined>;
   del(a: Attachment): Promise<void>;
 }
@@ -68,9 +69,10 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
     a: Attachment,
     before: Promise<unknown>,
     rules: Promise<Map<Family, RulesSnapshot>>,
+    keep?: string[],
   ): Promise<CniResult | undefined> {
     let result: CniResult | undefined;
-    for (const [i, conf] of pluginChain(net, o.ipamDir, a.ports).entries()) {
+    for (const [i, conf] of pluginChain(net, o.ipamDir, a.ports, keep).entries()) {
       if (i === 1) await before;
       // UDP ports stay with portmap: its ADD also drops the host's conntrack entries for them, so a
       // client that kept sending to the port (a DNS or WireGuard peer) reaches the new pod, not a

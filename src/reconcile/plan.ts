@@ -33,7 +33,7 @@ import {
 } from './plan-types.js';
 import { planConfigVolumes } from './plan-volumes.js';
 import { backingOff, seconds } from './plan-waits.js';
-import { brokenBecause, checkSandbox, containersToStartAgain, folderOf } from './sandbox.js';
+import { brokenBecause, checkSandbox, containersToStartAgain, folderOf, relinkReason } from './sandbox.js';
 import { inStopOrder, isPodFinished, stopSidecars } from './sidecars.js';
 import { type CanonicalSpec, canonicalSpec, describeChanges, desiredSpecHash } from './spec-hash.js';
 
@@ -229,7 +229,10 @@ function planPodContainers(
   sandboxReady = false,
 ): Action[] {
   const out: Action[] = [];
-  const sandbox = sandboxReady ? 'whole' : checkSandbox(pod, input.observed.sandboxes.get(pod.name));
+  const seen = input.observed.sandboxes.get(pod.name);
+  const relink = sandboxReady ? undefined : relinkReason(pod, seen);
+  const sandbox = sandboxReady || relink ? 'whole' : checkSandbox(pod, seen);
+  if (relink) out.push({ kind: 'setup-pod', pod: pod.name, reason: `${pod.name}: ${relink}` });
   if ((sandbox === 'missing' || sandbox === 'broken') && observed.length > 0)
     return planSandboxAgain(pod, observed, input);
   const known = new Set([...pod.initContainers, ...pod.containers].map((c) => c.name));

@@ -16,7 +16,8 @@ import { makeDirs } from '../lib/make-dirs.js';
 import { readMountPoints } from '../lib/mountinfo.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import type { NetworkAdapter } from '../network/adapter.js';
-import { readAttachmentSync } from '../network/attachments.js';
+import { type Attachment, readAttachmentSync } from '../network/attachments.js';
+import { hostLinksNow, linksLost } from '../network/links-here.js';
 import { readDataStampSync } from '../runtime/config-volumes.js';
 import { allocateIdRange, USERNS_FILE } from '../runtime/id-range.js';
 import { createNetns, removeNetns } from '../runtime/netns.js';
@@ -196,6 +197,8 @@ export async function observeSandboxesWhere(
   const realNetns = resolved(host.netns);
   // Only the attachments there are read (most pods of a host without a network have none).
   const attachments = host.attachments ? new Set(list(host.attachments)) : undefined;
+  const here = attachments && attachments.size > 0 ? hostLinksNow() : undefined; // the host's links
+  const lost = (a: Attachment) => a.state === 'ready' && linksLost(a.result, here);
   for (const name of read) {
     const home = join(host.pods, name);
     const files = new Set(list(home)); // one listing: only what is there is opened
@@ -234,6 +237,7 @@ export async function observeSandboxesWhere(
               ports: attached.ports,
               names: attached.names,
               aliases: attached.aliases ?? [],
+              ...(lost(attached) ? { lost: true } : {}),
             },
           }
         : {}),

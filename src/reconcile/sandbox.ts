@@ -27,7 +27,14 @@ export interface ObservedSandbox {
   /** The manifest file it was set up from (`<root>/pods/<name>/pod.json`), when recorded. */
   source?: string;
   /** Its place on the bridge network, when it has one (`adding`: a setup that did not finish). */
-  network?: { state: 'adding' | 'ready'; ports: PortMapping[]; names?: string[]; aliases?: HostEntry[] };
+  network?: {
+    state: 'adding' | 'ready';
+    ports: PortMapping[];
+    names?: string[];
+    aliases?: HostEntry[];
+    /** Its bridge or veth is gone from the host (deleted by someone): network/links-here.ts. */
+    lost?: boolean;
+  };
   /** Its first start (activeDeadlineSeconds), when recorded. */
   active?: ActiveRecord;
   /** A hostUsers: false ID range is recorded (`userns.json`). */
@@ -58,6 +65,19 @@ export function checkSandbox(pod: DesiredPod, s: ObservedSandbox | undefined): S
 }
 
 /**
+ * When all the sandbox lacks is its place on the bridge, its links deleted under it, why it is put
+ * back there (same address) with its containers kept: a pod whose veth a firewall script or an
+ * admin deleted has lost nothing else.
+ */
+export function relinkReason(pod: DesiredPod, s: ObservedSandbox | undefined): string | undefined {
+  if (!s?.network?.lost || !pod.network) return undefined;
+  const whole = checkSandbox(pod, { ...s, network: { ...s.network, lost: false } }) === 'whole';
+  return whole
+    ? 'its bridge or veth was deleted: put back on the network, its address and containers kept'
+    : undefined;
+}
+
+/**
  * Why a broken sandbox is set up again, for the plan's reason: its namespace is there but its place
  * on the network is not what the pod asks (its ports or names changed, or the host config's
  * network did), or else something of it is gone (a reboot takes the namespace and tmpfs mounts).
@@ -74,6 +94,7 @@ export function brokenBecause(pod: DesiredPod, s: ObservedSandbox | undefined): 
 /** On the network, fully, with the ports it asks for now (other ports: set up again). */
 const isAttachedAsAsked = (want: NonNullable<DesiredPod['network']>, n: ObservedSandbox['network']) =>
   n?.state === 'ready' &&
+  n.lost !== true &&
   JSON.stringify(n.ports) === JSON.stringify(want.ports) &&
   // Names and hostAliases are the pod's (Kubernetes makes a new pod for a change of them): an
   // older record says nothing of them and is taken as it is.

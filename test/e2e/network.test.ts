@@ -317,6 +317,37 @@ ${extra}`;
     expect(ipamFiles()).toEqual(ips);
   }, 120_000);
 
+  it('a veth or the bridge deleted under running pods: the next pass puts them back, addresses, ports, names and containers kept', async () => {
+    const before = await ps();
+    const pids = () => ps().then((all) => all.map((p) => [p.name, p.ip, p.containers[0]?.pid]));
+    const was = await pids();
+    const record = JSON.parse(
+      readFileSync(join(state, 'network', NET, 'attachments', 'pod-web.json'), 'utf8'),
+    );
+    const veth = record.result.interfaces.find(
+      (i: { name: string; sandbox?: string }) => !i.sandbox && i.name !== BRIDGE,
+    );
+    execFileSync('ip', ['link', 'del', veth.name]);
+    const relink = (name: string) =>
+      `setup-pod    ${name}: its bridge or veth was deleted: put back on the network, its address and containers kept\n`;
+    const onlyWeb = await berth('plan', dir);
+    expect([onlyWeb.code, onlyWeb.stdout]).toEqual([2, relink('web')]);
+    expect((await berth('apply', dir)).stderr).toBe('');
+    expect(await get(`http://127.0.0.1:${webPort}/`)).toBe('200 hello-from-web\n');
+    execFileSync('ip', ['link', 'del', BRIDGE]);
+    const both = await berth('plan', dir);
+    expect([both.code, both.stdout]).toEqual([2, before.map((p) => relink(p.name)).join('')]);
+    const applied = await berth('apply', dir);
+    expect([applied.code, applied.stderr]).toEqual([0, '']);
+    expect(await pids()).toEqual(was);
+    expect(await get(`http://127.0.0.1:${webPort}/`)).toBe('200 hello-from-web\n');
+    expect(await get(`http://${hostAddress()}:${webPort}/`)).toBe('200 hello-from-web\n');
+    const byName = await exec('client_main', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
+    expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
+    expect(ipamFiles()).toEqual(before.map((p) => p.ip as string).sort());
+    expect((await berth('plan', dir)).code).toBe(0);
+  }, 120_000);
+
   it('berth killed mid-setup: the next pass repairs the pod, and removing it leaves nothing of it', async () => {
     const record = join(state, 'network', NET, 'attachments', 'pod-late.json');
     const port = await freePort();

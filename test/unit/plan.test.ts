@@ -596,6 +596,26 @@ describe('plan after a reboot (/run gone, --root kept)', () => {
     }
   });
 
+  it('its bridge or veth deleted: put back on the network alone, its containers kept; with more gone, set up again', () => {
+    const d = desiredState([sandboxed('job', 'Never')], host);
+    const runningMain = running(d, 'job', 'main');
+    const lost = (n: string) => {
+      const s = whole(n).get(n) as ObservedSandbox;
+      return { ...s, network: { ...(s.network as NonNullable<ObservedSandbox['network']>), lost: true } };
+    };
+    expect(
+      summary(planFor(d, [ended(d, 'job', 'init', 0), runningMain], new Map([['job', lost('job')]]))),
+    ).toEqual([
+      'setup-pod job: its bridge or veth was deleted: put back on the network, its address and containers kept',
+    ]);
+    // A reboot's loss too (the tmpfs gone): the whole sandbox is made again, as after any reboot.
+    const always = desiredState([sandboxed('job', 'Always')], host);
+    const rebootedToo = { ...lost('job'), volumes: { [disk('job')]: false, [mem('job')]: false } };
+    expect(
+      summary(planFor(always, [running(always, 'job', 'main')], new Map([['job', rebootedToo]]))),
+    ).toEqual([`remove job: ${AGAIN}`, `setup-pod job: ${AGAIN}`, 'run job/init: init container']);
+  });
+
   it('after the new sandbox, init containers run again even though an app container is kept', () => {
     const d = desiredState([sandboxed('job', 'OnFailure', ['a', 'b'])], host);
     const kept = ended(d, 'job', 'a', 0);
