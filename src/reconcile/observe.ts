@@ -85,6 +85,11 @@ export async function observeContainers(
   );
 }
 
+/** The pods on the network whose rules a firewall reload took (unread, nothing is taken for lost). */
+async function rulesLostOf(rt: RuntimeDeps): Promise<Set<string> | undefined> {
+  return rt.network ? (await rt.network()).rulesLost().catch(() => undefined) : undefined;
+}
+
 export async function observe(
   rt: RuntimeDeps,
   store: ContentStore,
@@ -94,7 +99,7 @@ export async function observe(
   const { records, bad } = readRecordsReport(rt.paths.containers, rt.fileCache);
   const [images, sandboxes] = await Promise.all([
     observeImages(rt, store),
-    observeSandboxes(host, rt.fileCache),
+    rulesLostOf(rt).then((lost) => observeSandboxes(host, rt.fileCache, lost)),
   ]);
   const observed: ObservedState = {
     ...images,
