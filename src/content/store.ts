@@ -17,6 +17,7 @@ import {
   writeIndexFile,
 } from './index-file.js';
 import { openIngestWriter } from './ingest.js';
+import { liveWriterOf, parkDeadWriters } from './ingest-peers.js';
 import { createLeaseFile, readLiveLeases } from './lease.js';
 import { withStoreLock } from './lock.js';
 import { blobPathIn, storePaths } from './paths.js';
@@ -149,8 +150,10 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
     putBlob,
     async openIngest(desc) {
       await ready();
+      await parkDeadWriters(paths, desc.digest); // one killed while this process waited on it
       return openIngestWriter(paths, desc, owner);
     },
+    liveWriter: (digest) => liveWriterOf(paths, digest),
     listImages,
     async getImage(name) {
       return (await listImages()).find((r) => r.name === name);

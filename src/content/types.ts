@@ -70,6 +70,8 @@ export interface ContentStore {
   putBlob(desc: Descriptor, bytes: Uint8Array): Promise<void>;
   /** Start or resume a download of `desc`; one writer per call (races are safe: first rename wins). */
   openIngest(desc: Descriptor): Promise<IngestWriter>;
+  /** A live download of `digest` by any process (this one too): its file and bytes so far. */
+  liveWriter(digest: Digest): Promise<{ path: string; held: number } | undefined>;
   listImages(): Promise<ImageRecord[]>;
   getImage(name: string): Promise<ImageRecord | undefined>;
   /** Add or replace the entry named `record.name` (under the store lock, atomic rewrite). */

@@ -18,6 +18,7 @@ import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import type { UnpackLimits, UnpackRunner } from '../snapshot/unpack-image.js';
 import { MemorySink } from './memory-sink.js';
 import { type ResolvedImage, resolveImage } from './resolve.js';
+import { awaitOtherDownload } from './shared-ingest.js';
 
 export interface PullDeps {
   registry: RegistryClient;
@@ -221,6 +222,17 @@ async function fetchLayers(
         held: layer.size,
         state: 'exists',
       });
+      handOver(layer);
+      return;
+    }
+    const report = (held: number, state: 'downloading' | 'exists') =>
+      options.onEvent?.({ type: 'layer', digest: layer.digest, size: layer.size, held, state });
+    const elsewhere = await awaitOtherDownload(deps.store, layer, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (held) => report(held, 'downloading'),
+    });
+    if (elsewhere) {
+      report(layer.size, 'exists');
       handOver(layer);
       return;
     }

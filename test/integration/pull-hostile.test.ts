@@ -229,6 +229,101 @@ describe('kill -9 in the middle of a pull', () => {
   });
 });
 
+describe('two pulls of one image at once', () => {
+  const pullArgs = (ref: string) => [
+    ...['--root', join(root, 'store'), '--config', join(root, 'config.yaml')],
+    ...['image', 'pull', '--no-unpack', ref],
+  ];
+  const layerOf = () => {
+    const layer = Buffer.alloc(4 << 20);
+    for (let i = 0; i < layer.length; i += 4096) layer.writeUInt32LE(i, i);
+    return layer;
+  };
+  const activeFile = () => waitFor(async () => (await ingestLeftovers()).find((n) => n.endsWith('.active')));
+  const gets = (digest: string) =>
+    reg.requests.filter((r) => r.method === 'GET' && r.path.includes(`/blobs/${digest}`));
+
+  it("the second waits for the first's download of a layer instead of fetching it again", async () => {
+    const layer = layerOf();
+    const img = putSimpleImage(reg, 'test/app', 'v1', layer);
+    reg.on(`/blobs/${img.layer.digest}`, (_req, res, n) => {
+      if (n > 1) return false;
+      res.writeHead(200, { 'content-length': layer.length });
+      let sent = 0;
+      const tick = setInterval(() => {
+        res.write(layer.subarray(sent, sent + (512 << 10)));
+        sent += 512 << 10;
+        if (sent >= layer.length) {
+          clearInterval(tick);
+          res.end();
+        }
+      }, 150);
+      return true;
+    });
+    const first = spawnBerth(pullArgs(`${reg.host}/test/app:v1`));
+    const firstDone = new Promise<number | null>((r) => first.once('exit', r));
+    await activeFile();
+    const second = await runBerth(pullArgs(`${reg.host}/test/app:v1`));
+    expect([second.code, second.stderr]).toEqual([0, '']);
+    expect(await firstDone).toBe(0);
+    expect(gets(img.layer.digest)).toHaveLength(1);
+    expect(await ingestLeftovers()).toEqual([]);
+  });
+
+  it('the first killed while the second waits: the second fetches the rest itself, resuming it', async () => {
+    const layer = layerOf();
+    const img = putSimpleImage(reg, 'test/app', 'v1', layer);
+    reg.on(`/blobs/${img.layer.digest}`, (_req, res, n) => {
+      if (n > 1) return false;
+      res.writeHead(200, { 'content-length': layer.length });
+      res.write(layer.subarray(0, 2 << 20));
+      // Then a trickle, so the first never gives up on it (idleTimeoutSeconds) before it is killed.
+      let sent = 2 << 20;
+      const trickle = setInterval(() => {
+        res.write(layer.subarray(sent, sent + 64));
+        sent += 64;
+      }, 100);
+      res.once('close', () => clearInterval(trickle));
+      return true;
+    });
+    const first = spawnBerth(pullArgs(`${reg.host}/test/app:v1`));
+    const firstGone = new Promise((r) => first.once('exit', r));
+    const active = await activeFile();
+    await waitFor(async () =>
+      ((await stat(join(root, 'store/ingest', active)).catch(() => undefined))?.size ?? 0) >= 1 << 20
+        ? true
+        : undefined,
+    );
+    const second = spawnBerth(pullArgs(`${reg.host}/test/app:v1`));
+    let stderr = '';
+    second.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const secondDone = new Promise<number | null>((r) => second.once('exit', r));
+    // It has reached the layer (its lease names it) and waits on the first meanwhile.
+    const leases = join(root, 'store/ingest/leases');
+    const token = ownerToken(second.pid as number);
+    await waitFor(async () => {
+      for (const n of await readdir(leases).catch(() => [] as string[]))
+        if (n.startsWith(`${token}-`) && (await readFile(join(leases, n), 'utf8')).includes(img.layer.digest))
+          return true;
+      return undefined;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(gets(img.layer.digest)).toHaveLength(1);
+    first.kill('SIGKILL');
+    await firstGone;
+    const res = { code: await secondDone, stderr };
+    expect([res.code, res.stderr]).toEqual([0, '']);
+    const requests = gets(img.layer.digest);
+    expect(requests).toHaveLength(2);
+    const resumedFrom = Number(/^bytes=(\d+)-$/.exec(requests[1]?.headers.range ?? '')?.[1]);
+    expect(resumedFrom).toBeGreaterThanOrEqual(1 << 20); // what the first had written, parked
+    // Only, at most, the killed one's lease: the next store user sweeps it (it holds nothing).
+    expect((await ingestLeftovers()).filter((n) => !n.startsWith('leases/'))).toEqual([]);
+  });
+});
+
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
