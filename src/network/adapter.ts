@@ -55,7 +55,6 @@ import { hostLinksNow, linksLost } from './links-here.js';
 import { createPluginChain } from './plugin-chain.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
 import { checkSubnetFree } from './route-overlap.js';
-import { holdersWithRulesLost } from './rules-lost.js';
 import type { NetworkSettings } from './settings.js';
 import { HOST_TOOLS, type NetworkTools } from './tools.js';
 
@@ -82,8 +81,6 @@ export interface NetworkAdapter {
   attach(req: AttachRequest): Promise<Attachment>;
   detach(key: string): Promise<void>;
   list(): Promise<Attachment[]>;
-  /** The keys of the holders on the network whose rules the host no longer has (rules-lost.ts). */
-  rulesLost(): Promise<Set<string>>;
   /**
    * Resolves once every holder's hosts file names the pods on the network after the last attach;
    * throws (ERR_NETWORK) while the last rewrite failed (it is tried again every few seconds).
@@ -228,9 +225,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       const asAsked =
         existing?.state === 'ready' && existing.netns === req.netns && samePorts(existing.ports, req.ports);
       // Its bridge or veth deleted under it: DEL and ADD again, asking for the addresses it had.
-      const lost =
-        asAsked &&
-        (linksLost(existing.result, hostLinksNow(o.netDev, o.sysNet)) || (await rulesLost()).has(req.key));
+      const lost = asAsked && linksLost(existing.result, hostLinksNow(o.netDev, o.sysNet));
       if (asAsked && !lost) {
         const updated = {
           ...existing,
@@ -321,12 +316,6 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       });
   }
 
-  async function rulesLost(): Promise<Set<string>> {
-    const ready = (await listAttachments(dirs.attachments, o.fileCache)).filter((a) => a.state === 'ready');
-    if (ready.length === 0) return new Set(); // no process for a host without pods on the bridge
-    return holdersWithRulesLost(net, ready, await readSnapshots(ruleFamilies(net), tools));
-  }
-
   async function detach(key: string): Promise<void> {
     // Most removals have nothing on the network: no lock for them.
     if (!(await readAttachment(dirs.attachments, key))) return;
@@ -371,7 +360,6 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     detach,
     remove,
     list: () => listAttachments(dirs.attachments, o.fileCache),
-    rulesLost,
     async settled() {
       await peersNames.settled();
       if (namesFailed) throw namesFailed;

@@ -85,11 +85,6 @@ export async function observeContainers(
   );
 }
 
-/** The pods on the network whose rules a firewall reload took (unread, nothing is taken for lost). */
-async function rulesLostOf(rt: RuntimeDeps): Promise<Set<string> | undefined> {
-  return rt.network ? (await rt.network()).rulesLost().catch(() => undefined) : undefined;
-}
-
 export async function observe(
   rt: RuntimeDeps,
   store: ContentStore,
@@ -99,7 +94,7 @@ export async function observe(
   const { records, bad } = readRecordsReport(rt.paths.containers, rt.fileCache);
   const [images, sandboxes] = await Promise.all([
     observeImages(rt, store),
-    rulesLostOf(rt).then((lost) => observeSandboxes(host, rt.fileCache, lost)),
+    observeSandboxes(host, rt.fileCache),
   ]);
   const observed: ObservedState = {
     ...images,

@@ -171,9 +171,8 @@ function sourceOf(home: string, cache?: FileCache): string | undefined {
 export async function observeSandboxes(
   host: HostLayout,
   cache?: FileCache,
-  rulesLost?: Set<string>,
 ): Promise<Map<string, ObservedSandbox>> {
-  return (await observeSandboxesWhere(host, cache, undefined, rulesLost)).sandboxes;
+  return (await observeSandboxesWhere(host, cache)).sandboxes;
 }
 
 /**
@@ -184,8 +183,6 @@ export async function observeSandboxesWhere(
   host: HostLayout,
   cache?: FileCache,
   only?: (name: string) => boolean,
-  /** The attachments whose rules on the host are gone (network/rules-lost.ts), when they were read. */
-  rulesLost?: Set<string>,
 ): Promise<{ names: string[]; sandboxes: Map<string, ObservedSandbox> }> {
   const netnsEntries = new Map(
     listEntries(host.netns)
@@ -201,8 +198,7 @@ export async function observeSandboxesWhere(
   // Only the attachments there are read (most pods of a host without a network have none).
   const attachments = host.attachments ? new Set(list(host.attachments)) : undefined;
   const here = attachments && attachments.size > 0 ? hostLinksNow() : undefined; // the host's links
-  const lost = (a: Attachment) =>
-    a.state === 'ready' && (linksLost(a.result, here) || rulesLost?.has(a.key) === true);
+  const lost = (a: Attachment) => a.state === 'ready' && linksLost(a.result, here);
   for (const name of read) {
     const home = join(host.pods, name);
     const files = new Set(list(home)); // one listing: only what is there is opened

@@ -32,7 +32,7 @@ export interface ObservedSandbox {
     ports: PortMapping[];
     names?: string[];
     aliases?: HostEntry[];
-    /** Its bridge, veth or rules gone from the host (deleted by someone): network/links-here.ts, rules-lost.ts. */
+    /** Its bridge or veth is gone from the host (deleted by someone): network/links-here.ts. */
     lost?: boolean;
   };
   /** Its first start (activeDeadlineSeconds), when recorded. */
@@ -65,15 +65,15 @@ export function checkSandbox(pod: DesiredPod, s: ObservedSandbox | undefined): S
 }
 
 /**
- * When all the sandbox lacks is its place on the bridge, its links or rules deleted under it, why
- * it is put back there (same address) with its containers kept: a pod whose veth an admin deleted,
- * or whose port rules a firewall reload flushed, has lost nothing else.
+ * When all the sandbox lacks is its place on the bridge, its links deleted under it, why it is put
+ * back there (same address) with its containers kept: a pod whose veth a firewall script or an
+ * admin deleted has lost nothing else.
  */
 export function relinkReason(pod: DesiredPod, s: ObservedSandbox | undefined): string | undefined {
   if (!s?.network?.lost || !pod.network) return undefined;
   const whole = checkSandbox(pod, { ...s, network: { ...s.network, lost: false } }) === 'whole';
   return whole
-    ? 'its bridge, veth or iptables rules were deleted: put back on the network, its address and containers kept'
+    ? 'its bridge or veth was deleted: put back on the network, its address and containers kept'
     : undefined;
 }
 

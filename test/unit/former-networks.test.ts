@@ -37,7 +37,6 @@ function fakeAdapter(host: FakeHost, settings: NetworkSettings): NetworkAdapter 
       host.members.set(settings.name, [...of().filter((k) => k !== req.key), req.key]);
       return attachment(req.key);
     },
-    rulesLost: async () => new Set<string>(),
     async detach(key: string) {
       host.members.set(
         settings.name,

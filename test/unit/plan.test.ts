@@ -606,7 +606,7 @@ describe('plan after a reboot (/run gone, --root kept)', () => {
     expect(
       summary(planFor(d, [ended(d, 'job', 'init', 0), runningMain], new Map([['job', lost('job')]]))),
     ).toEqual([
-      'setup-pod job: its bridge, veth or iptables rules were deleted: put back on the network, its address and containers kept',
+      'setup-pod job: its bridge or veth was deleted: put back on the network, its address and containers kept',
     ]);
     // A reboot's loss too (the tmpfs gone): the whole sandbox is made again, as after any reboot.
     const always = desiredState([sandboxed('job', 'Always')], host);
