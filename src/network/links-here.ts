@@ -3,8 +3,8 @@
 // berth runs in, the veth a port of the bridge. The links are read from /proc/self/net/dev, which
 // answers for the reader's namespace, and whose port is whose from /sys/class/net only when it
 // lists the same links (it answers for the namespace that mounted /sys: bridge-links.ts): a file,
-// a directory and a readlink per pod, cheap enough for every pass. Someone's `ip link del` of the bridge or a veth is seen so, and the
-// next pass puts the pod back on the bridge (adapter.ts).
+// a directory and a readlink per pod, no process, cheap enough for every pass. Someone's `ip link
+// del` of the bridge or a veth is seen so, and the next pass puts the pod back on it (adapter.ts).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CniResult } from './conflist.js';
