@@ -7,10 +7,10 @@
 // namespace owns ("error executing setns process"), and so are namespaced sysctls. Owned by the
 // pod's namespace, the netns (and so its sysfs and net.* sysctls) is the pod's root's as well.
 //
-// How: `unshare --user --net` makes both and waits on its stdin while the host binds them to their
-// files and writes the mapping (root may write any mapping of a child namespace; util-linux would
-// need newuidmap for it, and its own binding is refused for a netns a new user namespace owns), then
-// loopback is brought up through the netns file.
+// How: `unshare --user --net` makes both and waits on its stdin while the host writes the mapping
+// (root may write any mapping of a child namespace; util-linux would need newuidmap for it), brings
+// loopback up and binds both to their files (util-linux's own binding is refused for a netns a new
+// user namespace owns).
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
