@@ -136,8 +136,9 @@ describe('manifest to runtime', () => {
     expect(checkSandbox(d, { ...set, userns: true })).toBe('whole');
   });
 
-  it('the config has a user namespace mapping 0… to the range, and /sys bound from the host', () => {
-    const spec = buildRuntimeSpec(
+  /** A root container's config on a host with these facts besides the usual paths. */
+  const userSpec = (facts: Partial<Parameters<typeof buildRuntimeSpec>[3]>) =>
+    buildRuntimeSpec(
       { config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: [] } },
       { name: 'w' },
       { uid: 0, gid: 0, additionalGids: [], home: '/' },
@@ -147,10 +148,15 @@ describe('manifest to runtime', () => {
         etcHosts: '/b/e',
         resolvConf: '/b/r',
         cgroupsPath: '/berth/x',
-        idMap: { hostId: DEFAULT_FIRST_ID, size: ID_RANGE_SIZE },
-        rootPath: '/r/userns/x/rootfs',
+        ...facts,
       },
-    ) as {
+    );
+
+  it('the config has a user namespace mapping 0… to the range, and /sys bound from the host', () => {
+    const spec = userSpec({
+      idMap: { hostId: DEFAULT_FIRST_ID, size: ID_RANGE_SIZE },
+      rootPath: '/r/userns/x/rootfs',
+    }) as {
       root: { path: string };
       mounts: Array<{ destination: string; type: string; source: string; options: string[] }>;
       linux: { namespaces: Array<{ type: string }>; uidMappings: object; gidMappings: object };
@@ -175,20 +181,10 @@ describe('manifest to runtime', () => {
   });
 
   it("joining the pod's user namespace: its path with the same mapping, and a sysfs of its own", () => {
-    const spec = buildRuntimeSpec(
-      { config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: [] } },
-      { name: 'w' },
-      { uid: 0, gid: 0, additionalGids: [], home: '/' },
-      {
-        nofileHard: 1024,
-        hostname: '/b/h',
-        etcHosts: '/b/e',
-        resolvConf: '/b/r',
-        cgroupsPath: '/berth/x',
-        netnsPath: '/s/netns/pod-p',
-        idMap: { hostId: DEFAULT_FIRST_ID, size: ID_RANGE_SIZE, path: podUsernsFileOf('/s/netns/pod-p') },
-      },
-    ) as {
+    const spec = userSpec({
+      netnsPath: '/s/netns/pod-p',
+      idMap: { hostId: DEFAULT_FIRST_ID, size: ID_RANGE_SIZE, path: podUsernsFileOf('/s/netns/pod-p') },
+    }) as {
       mounts: Array<{ destination: string; type: string }>;
       linux: { namespaces: Array<{ type: string; path?: string }>; uidMappings: object };
     };
