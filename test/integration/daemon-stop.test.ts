@@ -102,7 +102,11 @@ describe.skipIf(skip)('daemon stop during a pull', () => {
     const exit = new Promise<[number | null, string | null]>((r) => first.once('exit', (c, s) => r([c, s])));
     first.kill('SIGTERM');
     expect(await exit).toEqual([0, null]);
-    expect(statSync(partial).size).toBe(sent); // parked under its digest, every byte fetched kept
+    // Parked under its digest with every byte that reached the daemon: at least the first flush, at
+    // most what the registry sent (the rest may still have been in the socket when SIGTERM came).
+    const parked = statSync(partial).size;
+    expect(parked).toBeGreaterThanOrEqual(2 ** 20);
+    expect(parked).toBeLessThanOrEqual(sent);
     const status = JSON.parse(readFileSync(join(state, 'reconcile.json'), 'utf8'));
     expect(status.failures).toEqual({});
     const events = await runBerth([
@@ -134,7 +138,7 @@ describe.skipIf(skip)('daemon stop during a pull', () => {
       return e.stdout.includes(' Pulled ');
     });
     const blobRequests = reg.requestsTo(`/blobs/${image.layer.digest}`).filter((r) => r.method === 'GET');
-    expect(blobRequests.map((r) => rangeStart({ headers: r.headers } as never))).toEqual([0, sent]);
+    expect(blobRequests.map((r) => rangeStart({ headers: r.headers } as never))).toEqual([0, parked]);
     await listener.waitFor((m) => m.fields.READY === '1');
     listener.close();
     const second = daemon as ChildProcess;
