@@ -55,6 +55,7 @@ import { hostLinksNow, linksLost } from './links-here.js';
 import { createPluginChain } from './plugin-chain.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
 import { checkSubnetFree } from './route-overlap.js';
+import { type RulesRepaired, repairRules } from './rules-repair.js';
 import type { NetworkSettings } from './settings.js';
 import { HOST_TOOLS, type NetworkTools } from './tools.js';
 
@@ -91,6 +92,11 @@ export interface NetworkAdapter {
    * container of this root, or a veth of any other, is on it. Idempotent.
    */
   remove(): Promise<void>;
+  /**
+   * Makes again the network's rules and its holders' port rules that a firewall reload took from
+   * the host (rules-repair.ts), one entry a network; starts no process while no holder is ready.
+   */
+  repairRules(): Promise<RulesRepaired[]>;
   /** Networks this --state used that the host config no longer describes (former-networks.ts). */
   former?(): NetworkAdapter[];
   /** `berth network rm` of a former network: refused (ERR_NETWORK_IN_USE) while anything is on it. */
@@ -360,6 +366,12 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     detach,
     remove,
     list: () => listAttachments(dirs.attachments, o.fileCache),
+    async repairRules() {
+      const ready = async () =>
+        (await listAttachments(dirs.attachments, o.fileCache)).filter((a) => a.state === 'ready');
+      if ((await ready()).length === 0) return [];
+      return [await locked(async () => repairRules(net, await ready(), tools))];
+    },
     async settled() {
       await peersNames.settled();
       if (namesFailed) throw namesFailed;

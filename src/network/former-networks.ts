@@ -146,6 +146,15 @@ export function withFormerNetworks(current: NetworkAdapter, o: FormerNetworksOpt
         await sweep(f);
       }
     },
+    async repairRules() {
+      const recorded = recordedNetworks(o.state);
+      const same = recorded.find((s) => s.name === net.name);
+      // Its name recorded with other settings: the members are on that bridge until they leave.
+      const members = same && !sameSettings(same, net) ? o.open(same) : current;
+      const repaired = [];
+      for (const n of [members, ...former(recorded)]) repaired.push(...(await n.repairRules()));
+      return repaired;
+    },
     async remove() {
       await current.remove();
       await forget(o.state, net.name);

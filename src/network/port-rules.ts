@@ -71,7 +71,8 @@ export function portmapChainRules(containerNet: string, markChain: string, ports
 }
 
 /** portmap's jumps into CNI-HOSTPORT-DNAT for traffic to a local address, from both nat entry chains. */
-export const HOSTPORT_ENTRIES = ['PREROUTING', 'OUTPUT'].map(
+export const HOSTPORT_FROM = ['PREROUTING', 'OUTPUT'];
+export const HOSTPORT_ENTRIES = HOSTPORT_FROM.map(
   (chain) => `-A ${chain} -m addrtype --dst-type LOCAL -j ${HOSTPORT_DNAT}`,
 );
 
@@ -129,7 +130,7 @@ export const portRuleFamilies = (a: Pick<Attachment, 'result'>): Family[] => {
 };
 
 /** The pod's address of a family with its prefix length, as the ADD result gives it. */
-const containerNetOf = (result: CniResult, family: Family) =>
+export const containerNetOf = (result: CniResult, family: Family) =>
   result.ips?.find((i) => i.address.includes(':') === (family === 6))?.address as string;
 
 /**

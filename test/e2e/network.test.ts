@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portmapChainOf } from '../../src/network/conflist.js';
 import type { PodView } from '../../src/reconcile/pod-views.js';
-import { runBerth } from '../helpers/cli.js';
+import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { runKilled } from '../helpers/fault-kill.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
@@ -72,6 +72,33 @@ function networkFootprint() {
       .map((n) => `:${portmapChainOf(NET, `berth-pod-${n}`)} `)
       .filter((c) => save.some((l) => l.startsWith(c))),
   };
+}
+
+/**
+ * Deletes every rule of this test's network from the host, as a firewall reload would, leaving its
+ * chains (empty) and every other rule of the host; returns the rules it deleted.
+ */
+function flushOwnRules(): string[] {
+  const deleted: string[] = [];
+  const tables = new Map<string, string[]>();
+  let table = '';
+  const save = execFileSync('iptables-save').toString().split('\n');
+  const chains = new Set(
+    save.flatMap((l) =>
+      l.includes(BRIDGE) || l.includes(NET) ? (/-j (CNI-DN-\w+)/.exec(l)?.[1] ?? []) : [],
+    ),
+  );
+  for (const line of save) {
+    if (line.startsWith('*')) table = line.slice(1);
+    const chain = line.split(' ')[1] ?? '';
+    const ours = line.includes(BRIDGE) || line.includes(SUBNET) || line.includes(NET) || chains.has(chain);
+    if (!line.startsWith('-A ') || !ours) continue;
+    deleted.push(line);
+    tables.set(table, [...(tables.get(table) ?? []), `-D${line.slice(2)}`]);
+  }
+  const text = [...tables].map(([t, lines]) => [`*${t}`, ...lines, 'COMMIT'].join('\n')).join('\n');
+  execFileSync('iptables-restore', ['--noflush', '-w', '5'], { input: `${text}\n` });
+  return deleted;
 }
 
 describe.skipIf(skip)('pod networking', () => {
@@ -346,6 +373,43 @@ ${extra}`;
     expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
     expect(ipamFiles()).toEqual(before.map((p) => p.ip as string).sort());
     expect((await berth('plan', dir)).code).toBe(0);
+  }, 120_000);
+
+  it('a firewall reload flushing the network and port rules: the daemon makes them again at its next resync, pods untouched', async () => {
+    const was = await ps().then((all) => all.map((p) => [p.name, p.ip, p.containers[0]?.pid]));
+    const whole = networkFootprint().rules.sort();
+    // What `iptables -F; iptables -t nat -F` leaves of this test's network (and only of it: the
+    // host's other rules stay): every rule deleted, the chains kept empty.
+    const flushed = flushOwnRules();
+    expect(flushed.filter((l) => l.includes(BRIDGE)).length).toBeGreaterThan(3);
+    expect(flushed.filter((l) => l.includes(portmapChainOf(NET, 'berth-pod-web'))).length).toBe(4);
+    const url = `http://127.0.0.1:${webPort}/`;
+    expect(await get(url).catch(() => 'refused')).toBe('refused');
+    const daemon = spawnBerth([...flags(), 'daemon', '--manifests', dir, '--resync', '1']);
+    const exited = new Promise((r) => daemon.once('exit', (code) => r(code)));
+    try {
+      await until('the published port answers again', () =>
+        get(url).then(
+          (text) => text === '200 hello-from-web\n',
+          () => false,
+        ),
+      );
+    } finally {
+      daemon.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(networkFootprint().rules.sort()).toEqual(whole); // each rule once, as an attach made it
+    expect(await get(`http://${hostAddress()}:${webPort}/`)).toBe('200 hello-from-web\n');
+    const out = await exec('client_main', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
+    expect([out.code, out.stdout]).toEqual([0, 'hello-from-web\n']);
+    expect(await ps().then((all) => all.map((p) => [p.name, p.ip, p.containers[0]?.pid]))).toEqual(was);
+    const events = await berth('events', '--until', '0s');
+    const reasons = events.stdout.split('\n').filter((l) => /RulesRestored/.test(l));
+    expect(reasons.map((l) => /(\w+RulesRestored)/.exec(l)?.[1])).toEqual([
+      'NetworkRulesRestored',
+      'PortRulesRestored',
+    ]);
+    expect(reasons[1]).toContain(`web`);
   }, 120_000);
 
   it('berth killed mid-setup: the next pass repairs the pod, and removing it leaves nothing of it', async () => {

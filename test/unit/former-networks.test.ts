@@ -54,6 +54,9 @@ function fakeAdapter(host: FakeHost, settings: NetworkSettings): NetworkAdapter 
       host.bridges.delete(settings.bridge);
     },
     async settled() {},
+    async repairRules() {
+      return of().length > 0 ? [{ network: settings.bridge, families: [], holders: [], failed: [] }] : [];
+    },
   };
 }
 
@@ -152,6 +155,16 @@ describe('withFormerNetworks', () => {
     await net.detach('y');
     expect(host.bridges).toEqual(new Set(['bra2']));
     expect(names()).toEqual(['a:bra2']);
+  });
+
+  it('rules are repaired on every network with members: the configured one, a former one, or the bridge a same-name network still has', async () => {
+    const repaired = async (n: NetworkAdapter) => (await n.repairRules()).map((r) => r.network);
+    expect(await repaired(configured(A))).toEqual([]); // nothing on it: nothing asked of the host
+    await configured(A).attach(req('x'));
+    expect(await repaired(configured(A))).toEqual(['bra']);
+    expect(await repaired(configured(A2))).toEqual(['bra']); // x is still on the old bridge
+    await configured(B).attach(req('y'));
+    expect(await repaired(configured(B))).toEqual(['brb', 'bra']);
   });
 
   it('a sweep that fails fails no join or removal; the old network stays recorded and is tried again', async () => {

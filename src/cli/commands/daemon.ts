@@ -3,6 +3,7 @@ import { acquireLock } from '../../content/lock.js';
 import { runDaemon } from '../../daemon/daemon.js';
 import { watchContainerLogs } from '../../daemon/log-watch.js';
 import { openProbing } from '../../daemon/probing.js';
+import { watchNetworkRules } from '../../daemon/rules-watch.js';
 import { createNotifier } from '../../daemon/sd-notify.js';
 import { statusLine } from '../../daemon/status-line.js';
 import { daemonStopTimeoutMs } from '../../daemon/stop-timeout.js';
@@ -146,6 +147,9 @@ export const daemonCommand: Command = {
       ...(r.host.attachments ? { attachments: r.host.attachments } : {}),
       onError: (err) => fail(`probing: ${formatErrorLine(err)}`),
     });
+    // What a firewall reload takes from the network is made again at each resync (rules-watch.ts).
+    const network = r.rt.network?.bind(r.rt);
+    const rulesWatch = network && watchNetworkRules({ everyMs: resyncMs, network, events, info, fail });
     // runc, conmon, mount, iptables… run through a small helper started now, while the daemon is
     // small (runtime/spawn-helper.ts: a fork from the daemon costs more as its pods add up). Without
     // python3 (which unpacking needs anyway), the daemon forks them itself as before.
@@ -240,6 +244,7 @@ export const daemonCommand: Command = {
       imports?.close();
       logWatch.close();
     });
+    await rulesWatch?.close();
     await containers.settled(); // a create under way ends (or is undone) before its tools go
     await probing.close();
     await closeMetrics();

@@ -1,0 +1,72 @@
+// The network's firewall rules, checked every resync beside the passes: what a firewall reload
+// (`iptables -F`, `netfilter-persistent reload`, `ufw reload`, firewalld) took from the host is made
+// again (network/rules-repair.ts), each repair an event. Passes stay free of processes: the check
+// is one iptables-save a family, every `everyMs`, and none while nothing is on the network.
+import type { EventSink } from '../events/event.js';
+import { formatErrorLine } from '../lib/errors.js';
+import type { NetworkAdapter } from '../network/adapter.js';
+import { formatPort } from '../network/ports.js';
+import type { RulesRepaired } from '../network/rules-repair.js';
+
+export interface RulesWatchOptions {
+  everyMs: number;
+  network(): Promise<NetworkAdapter>;
+  events: EventSink;
+  info(line: string): void;
+  fail(line: string): void;
+}
+
+/** One line (and one event) per network and holder that was repaired or could not be (pure but for the sinks). */
+export function reportRepairs(
+  repaired: RulesRepaired[],
+  o: Pick<RulesWatchOptions, 'events' | 'info' | 'fail'>,
+): void {
+  for (const r of repaired) {
+    if (r.families.length > 0) {
+      const families = r.families.map((f) => `IPv${f}`).join(', ');
+      const message = `network ${r.network}: its NAT and forwarding rules (${families}) were gone from the host: made again`;
+      o.info(message);
+      o.events.emit({ type: 'daemon', object: 'berth', reason: 'NetworkRulesRestored', message });
+    }
+    for (const a of r.holders) {
+      const ports = a.ports.map(formatPort).join(', ');
+      const message = `the rules of its published ports (${ports}) were gone from the host: made again`;
+      o.info(`${a.owner.kind} ${a.owner.name}: ${message}`);
+      o.events.emit({ type: a.owner.kind, object: a.owner.name, reason: 'PortRulesRestored', message });
+    }
+    for (const { holder: a, error } of r.failed) {
+      const message = `the rules of its published ports are gone from the host and could not be made again (${formatErrorLine(error)}): tried again at the next resync`;
+      o.fail(`${a.owner.kind} ${a.owner.name}: ${message}`);
+      o.events.emit({ type: a.owner.kind, object: a.owner.name, reason: 'PortRulesFailed', message });
+    }
+  }
+}
+
+/** Checks every `everyMs` until closed; close waits for a check under way (it holds the bridge's lock). */
+export function watchNetworkRules(o: RulesWatchOptions): { close(): Promise<void> } {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  let closed = false;
+  const check = async () => {
+    try {
+      reportRepairs(await (await o.network()).repairRules(), o);
+    } catch (err) {
+      o.fail(`checking the network's firewall rules: ${formatErrorLine(err)}`);
+    }
+  };
+  const next = () => {
+    timer = setTimeout(() => {
+      running = check().finally(() => {
+        if (!closed) next();
+      });
+    }, o.everyMs);
+  };
+  next();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// Which of a network's rules on the host a firewall reload took (`iptables -F`, `iptables -t nat
+// -F`, `netfilter-persistent reload`, `ufw reload`, firewalld): the pods run, but without their way
+// out (host-rules.ts) or their published ports (port-rules.ts). Counted chain by chain, not matched
+// line by line: iptables-save prints a rule in its own words (`-m tcp`, `--dports`), and a restore
+// is all or nothing, so "fewer than made" is what a flush leaves. More than made (another root's
+// attach on the same bridge) is not a loss. Pure.
+import type { Attachment } from './attachments.js';
+import { markChainOf, portmapChainOf } from './conflist.js';
+import type { Family, RuleLine, RulesSnapshot } from './iptables.js';
+import {
+  containerNetOf,
+  HOSTPORT_DNAT,
+  HOSTPORT_FROM,
+  portmapChainRules,
+  portmapJumps,
+  portRuleFamilies,
+} from './port-rules.js';
+import type { NetworkSettings } from './settings.js';
+
+/** The rules in the nat table that jump from CNI-HOSTPORT-DNAT to `chain`, as iptables-save printed them. */
+export const jumpsTo = (chain: string, snap: RulesSnapshot): RuleLine[] =>
+  snap.rules.filter(
+    (r) => r.table === 'nat' && r.line.startsWith(`-A ${HOSTPORT_DNAT} `) && r.line.endsWith(` -j ${chain}`),
+  );
+
+/**
+ * Whether a ready holder's published ports lack rules in a family that was read: the host-wide
+ * entry jumps, its DNAT chain, that chain's rules, or the jumps to it. A holder without ports has
+ * none to lose.
+ */
+export function portRulesLost(
+  net: NetworkSettings,
+  a: Attachment,
+  snaps: Map<Family, RulesSnapshot>,
+): boolean {
+  if (a.state !== 'ready' || a.ports.length === 0) return false;
+  const id = `berth-${a.key}`;
+  const chain = portmapChainOf(net.name, id);
+  return portRuleFamilies(a).some((family) => {
+    const snap = snaps.get(family);
+    const containerNet = a.result && containerNetOf(a.result, family);
+    if (!snap || !containerNet) return false;
+    // The entries as any portmap or iptables version words them: a jump from each nat entry chain.
+    const entered = (from: string) =>
+      snap.rules.some(
+        (r) =>
+          r.table === 'nat' && r.line.startsWith(`-A ${from} `) && r.line.endsWith(` -j ${HOSTPORT_DNAT}`),
+      );
+    const rules = snap.rules.filter((r) => r.table === 'nat' && r.line.startsWith(`-A ${chain} `)).length;
+    return (
+      !HOSTPORT_FROM.every(entered) ||
+      !snap.chains.has(`nat:${chain}`) ||
+      rules < portmapChainRules(containerNet, markChainOf(net), a.ports).length ||
+      jumpsTo(chain, snap).length < portmapJumps(net.name, id, a.ports).length
+    );
+  });
+}

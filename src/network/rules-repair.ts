@@ -1,0 +1,73 @@
+// Makes again what a firewall reload took from a network (rules-lost.ts says what): the network's
+// own rules as an attach makes them (host-rules.ts), then, for each holder whose published ports
+// lost rules, the jumps to its chain that are left deleted and its chain, rules and jumps made
+// again as an attach makes them (port-rules.ts). The pods and their veths are not touched. Asks
+// nothing of the host when no holder is ready. The caller holds the bridge's lock.
+import type { Attachment } from './attachments.js';
+import { markChainOf, portmapChainOf } from './conflist.js';
+import { ensureNetworkRules, readSnapshots, ruleChanges, ruleFamilies } from './host-rules.js';
+import type { Family } from './iptables.js';
+import { addPortRules, HOSTPORT_DNAT, HOSTPORT_ENTRIES, portRuleFamilies } from './port-rules.js';
+import { jumpsTo, portRulesLost } from './rules-lost.js';
+import type { NetworkSettings } from './settings.js';
+import type { NetworkTools } from './tools.js';
+
+export interface RulesRepaired {
+  network: string;
+  /** The families whose network rules (NAT, forwarding, the loopback guard) were made again. */
+  families: Family[];
+  /** The holders whose published ports' rules were made again. */
+  holders: Attachment[];
+  /** The holders whose rules could not be made again (a restore refused): tried at the next check. */
+  failed: { holder: Attachment; error: unknown }[];
+}
+
+export async function repairRules(
+  net: NetworkSettings,
+  holders: Attachment[],
+  tools: NetworkTools,
+): Promise<RulesRepaired> {
+  const done: RulesRepaired = { network: net.name, families: [], holders: [], failed: [] };
+  const ready = holders.filter((a) => a.state === 'ready');
+  if (ready.length === 0) return done;
+  const snaps = await readSnapshots(ruleFamilies(net), tools);
+  done.families = [...snaps].filter(([f, snap]) => ruleChanges(net, f, snap).length > 0).map(([f]) => f);
+  // First: a holder's port rules jump to the network's mark chain.
+  if (done.families.length > 0) await ensureNetworkRules(net, snaps, tools);
+  for (const a of ready.filter((h) => portRulesLost(net, h, snaps))) {
+    const containerId = `berth-${a.key}`;
+    try {
+      // The jumps a partial flush left would be doubled by the ones made again.
+      const chain = portmapChainOf(net.name, containerId);
+      await Promise.all(
+        portRuleFamilies(a).map((f) =>
+          tools.restore(
+            f,
+            jumpsTo(chain, snaps.get(f) ?? { rules: [], chains: new Set() }).map((r) => ({
+              table: 'nat' as const,
+              line: `-D${r.line.slice(2)}`,
+            })),
+          ),
+        ),
+      );
+      const port = { network: net.name, bridge: net.bridge, containerId, markChain: markChainOf(net) };
+      if (!(await addPortRules(tools, { ...port, ports: a.ports }, a.result ?? {}, snaps))) {
+        done.failed.push({
+          holder: a,
+          error: new Error('iptables-restore refused them, or the bridge is gone'),
+        });
+        continue;
+      }
+      done.holders.push(a);
+      // Made by this holder's restore: the next holder's must not make the host-wide ones twice.
+      for (const f of portRuleFamilies(a)) {
+        const snap = snaps.get(f);
+        snap?.chains.add(`nat:${HOSTPORT_DNAT}`);
+        snap?.rules.push(...HOSTPORT_ENTRIES.map((line) => ({ table: 'nat' as const, line })));
+      }
+    } catch (error) {
+      done.failed.push({ holder: a, error });
+    }
+  }
+  return done;
+}
