@@ -41,6 +41,7 @@ import {
   pluginInput,
   portmapChainOf,
 } from './conflist.js';
+import { describeListener, findShadowedListener, readHostListeners } from './host-listeners.js';
 import {
   ensureNetworkRules,
   prepareBridge,
@@ -264,6 +265,18 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
           `${req.owner.kind} ${req.owner.name}: host port ${describePort(clash.port)} is already published by ${clash.owner}`,
         );
       }
+      // A host service on the port would lose its traffic to the pod (one put back keeps its ports).
+      const shadowed =
+        req.ports.length > 0 && !lost
+          ? findShadowedListener(req.ports, await readHostListeners(), Boolean(net.ipv6Subnet))
+          : undefined;
+      if (shadowed) {
+        await stale;
+        throw conflict(
+          `${req.owner.kind} ${req.owner.name}: host port ${describePort(shadowed.port)} is in use on the host: a process listens on ${describeListener(shadowed.listener)}, and publishing the port would take its traffic`,
+          "give the pod another hostPort or hostIP, or stop the host's service on it",
+        );
+      }
       // What a killed attempt (or other ports) left.
       if (existing) await chain.del(existing);
       const adding: Attachment = {
@@ -379,8 +392,6 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   };
 }
 
-function conflict(message: string): BerthError {
-  return new BerthError('ERR_PORT_CONFLICT', 'conflict', message, {
-    hint: 'give one of the pods another hostPort or hostIP',
-  });
+function conflict(message: string, hint = 'give one of the pods another hostPort or hostIP'): BerthError {
+  return new BerthError('ERR_PORT_CONFLICT', 'conflict', message, { hint });
 }

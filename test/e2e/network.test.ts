@@ -332,6 +332,33 @@ ${extra}`;
     expect((await ps()).map((p) => p.name)).toEqual(['client', 'web']);
   }, 60_000);
 
+  it('a host port a host service listens on is refused with a clear error, the service keeps its traffic', async () => {
+    const port = await freePort();
+    const service = createServer((_, res) => res.end('hello-from-host-service'));
+    servers.push(service);
+    await new Promise<void>((r) => service.listen(port, '0.0.0.0', r));
+    await writePod(
+      'shadow',
+      podYaml('shadow', 'exec sleep 100000', `      ports: [{containerPort: 8080, hostPort: ${port}}]\n`),
+    );
+    const applied = await berth('apply', dir);
+    const why = `host port 0.0.0.0:${port}/tcp is in use on the host: a process listens on 0.0.0.0:${port}/tcp, and publishing the port would take its traffic`;
+    const hint = "give the pod another hostPort or hostIP, or stop the host's service on it";
+    expect([applied.code, applied.stderr]).toEqual([
+      1,
+      `failed setup-pod    shadow: new pod (network namespace, volumes): ERR_PORT_CONFLICT: pod shadow: ${why} (${hint})\n`,
+    ]);
+    const shadow = await pod('shadow');
+    expect([shadow.phase, shadow.ip]).toEqual(['Pending', null]);
+    expect(shadow.lastError).toContain(why);
+    expect(await get(`http://127.0.0.1:${port}/`)).toBe('200 hello-from-host-service');
+    expect(await get(`http://${hostAddress()}:${port}/`)).toBe('200 hello-from-host-service');
+    expect(execFileSync('iptables-save').toString()).not.toContain('berth-pod-shadow');
+    await rm(join(dir, 'shadow.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect((await ps()).map((p) => p.name)).toEqual(['client', 'web']);
+  }, 60_000);
+
   it('after a reboot one apply brings every pod back with working ports, and no address of the old boot is held', async () => {
     await simulateReboot(root, state);
     const applied = await berth('apply', dir);
