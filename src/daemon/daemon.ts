@@ -127,10 +127,13 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     });
   }
   const watcher = watch([dir, dirname(dir)], { ignoreInitial: true, depth: 1, atomic: true });
-  watcher.on('all', (_event, path) => {
-    // A file of the folder names what it defines; the folder itself (made, removed, swapped) names nothing.
-    if (path.startsWith(`${dir}${sep}`)) trigger({ files: [path] });
-    else if (path === dir || basename(path) === basename(dir)) trigger();
+  watcher.on('all', (event, path) => {
+    // A file of the folder names what it defines; the folder itself (made, removed, swapped) names
+    // nothing, nor does a directory in it or a kubelet-style `..data` link swapped to another
+    // (`app.yaml -> ..data/app.yaml`: the files read through it changed, none of them named).
+    const through = event === 'addDir' || event === 'unlinkDir' || basename(path).startsWith('..');
+    if (path.startsWith(`${dir}${sep}`) && !through) trigger({ files: [path] });
+    else if (path.startsWith(`${dir}${sep}`) || path === dir || basename(path) === basename(dir)) trigger();
   });
   watcher.on('error', (err) => o.onError?.(err));
   await makeDirs(r.rt.paths.exits);

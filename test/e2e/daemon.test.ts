@@ -142,6 +142,7 @@ describe.skipIf(skip)('daemon', () => {
         'refresh',
         'spawn',
         'nopython',
+        'kubelet',
       ].map((n) => join(work, n)),
     });
     await registry?.stop();
@@ -360,6 +361,28 @@ describe.skipIf(skip)('daemon', () => {
     expect(log).toBe('');
     await rm(file); // its pod goes with its file, before the next test
     await until('pod e is gone', async () => (await ids()).e_main === undefined);
+    await stop('SIGTERM');
+  }, 60_000);
+
+  it('a folder written as the kubelet writes a ConfigMap volume: a swap of its `..data` link is acted on at once', async () => {
+    const dir = join(work, 'kubelet');
+    await mkdir(join(dir, '..ts1'), { recursive: true });
+    await writeFile(join(dir, '..ts1', 'k.yaml'), pod('k', 'v1'));
+    await symlink('..ts1', join(dir, '..data'));
+    await symlink('..data/k.yaml', join(dir, 'k.yaml'));
+    start(dir, '600'); // no resync: only the folder's events start passes
+    const saysNow = async (text: string) =>
+      (await running('k')) && (await berth('logs', 'k')).stdout === `${text}\n`;
+    await until('k says v1', () => saysNow('v1'));
+    // The kubelet's atomic writer: a new stamped directory, `..data` renamed over to it, the old
+    // directory still there (it is removed a moment later, or not at all).
+    await mkdir(join(dir, '..ts2'));
+    await writeFile(join(dir, '..ts2', 'k.yaml'), pod('k', 'v2'));
+    await symlink('..ts2', join(dir, '..data_tmp'));
+    await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+    await until('k says v2', () => saysNow('v2'), 100); // 10 s: the folder's event, not a resync
+    await rm(join(dir, 'k.yaml'));
+    await until('pod k is gone', async () => (await ids()).k_main === undefined);
     await stop('SIGTERM');
   }, 60_000);
 
