@@ -268,7 +268,16 @@ export interface ApplyOptions {
   cache?: ParseCache;
   /** Try what earlier runs saw fail now, not after its back-off (`berth apply`, by hand). */
   retryNow?: boolean;
+  /**
+   * What the tasks in progress are doing (by key: `pod/web`, `image/<ref>`), told 5 s into the
+   * apply, then at 10, 20, 40 s… and every minute from then on, while any runs.
+   */
+  onProgress?(doing: Map<string, string>, elapsedMs: number): void;
 }
+
+/** When progress is told: 5 s in, then each time the elapsed time doubles, at most a minute apart. */
+export const nextProgressMs = (elapsedMs: number) =>
+  elapsedMs < 5_000 ? 5_000 : elapsedMs + Math.min(elapsedMs, 60_000);
 
 export async function applyOnce(
   r: Reconciler,
@@ -304,6 +313,20 @@ async function applyLocked(
   const executed: ExecuteResult = { done: [], failed: [] };
   let result: PassResult | undefined;
   let passes = 0;
+  const began = Date.now();
+  let progress: NodeJS.Timeout | undefined;
+  const tell = (at: number) => {
+    progress = setTimeout(
+      () => {
+        const doing = pipelines.tasks.inFlight();
+        if (doing.size > 0) o.onProgress?.(doing, at);
+        tell(nextProgressMs(at));
+      },
+      at - (Date.now() - began),
+    );
+    progress.unref();
+  };
+  if (o.onProgress) tell(nextProgressMs(0));
   try {
     for (;;) {
       passes++;
@@ -326,6 +349,7 @@ async function applyLocked(
       }
     }
   } finally {
+    clearTimeout(progress);
     wake.close();
     await pipelines.tasks.idle(); // a throw in a pass: what was started still ends before the lock goes
   }

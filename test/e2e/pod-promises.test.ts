@@ -240,6 +240,23 @@ describe.skipIf(skip)('Pod YAML promises, in effect', () => {
     expect((await berth('apply', dir)).code).toBe(0);
   }, 180_000);
 
+  it('apply says what it is waiting for: an init container that runs 7 s is told at 5 s, and nothing after it ends', async () => {
+    await writeFile(
+      join(dir, 'slowinit.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: slowinit}\nspec:\n  terminationGracePeriodSeconds: 0\n` +
+        `  initContainers:\n    - name: init\n      image: ${image}\n      command: [sleep, "7"]\n` +
+        `  containers:\n    - name: app\n      image: ${image}\n      command: [sleep, "3600"]\n`,
+    );
+    const applied = await berth('apply', dir);
+    expect([applied.code, applied.stderr]).toEqual([
+      0,
+      '[5 s] pod/slowinit: running init container slowinit/init to completion\n',
+    ]);
+    expect((await podNamed('slowinit'))?.phase).toBe('Running');
+    await rm(join(dir, 'slowinit.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  }, 60_000);
+
   it('a running pod whose ConfigMap goes missing waits, and what runs is kept even though its spec changed', async () => {
     const pod = (word: string) =>
       `apiVersion: v1\nkind: Pod\nmetadata: {name: keep}\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n` +

@@ -70,7 +70,14 @@ export const applyCommand: Command = {
           },
           onPreStopFailed: (c, reason) => events.emit(eventOfPreStopFailure(c, reason)),
         },
-        { retryNow: true },
+        {
+          retryNow: true,
+          // A long pull, a grace period, an init container run to completion: said, not silent.
+          onProgress: (doing, ms) => {
+            for (const [key, what] of doing)
+              ctx.stderr.write(`[${Math.round(ms / 1000)} s] ${key}: ${what}\n`);
+          },
+        },
       );
       summary = summarizeApply(result);
       const gc = await runImageGc(ctx, dir, true).catch((err) => {
