@@ -131,7 +131,9 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
     // A file of the folder names what it defines; the folder itself (made, removed, swapped) names
     // nothing, nor does a directory in it or a kubelet-style `..data` link swapped to another
     // (`app.yaml -> ..data/app.yaml`: the files read through it changed, none of them named).
-    const through = event === 'addDir' || event === 'unlinkDir' || basename(path).startsWith('..');
+    const through =
+      dirname(path) === dir &&
+      (event === 'addDir' || event === 'unlinkDir' || basename(path).startsWith('..'));
     if (path.startsWith(`${dir}${sep}`) && !through) trigger({ files: [path] });
     else if (path.startsWith(`${dir}${sep}`) || path === dir || basename(path) === basename(dir)) trigger();
   });
