@@ -75,8 +75,9 @@ function networkFootprint() {
 }
 
 /**
- * Deletes every rule of this test's network from the host, as a firewall reload would, leaving its
- * chains (empty) and every other rule of the host; returns the rules it deleted.
+ * Deletes every rule and chain of this test's network from the host, as a firewall reload would,
+ * leaving every other rule and chain of the host (CNI-HOSTPORT-DNAT is shared); returns the rules
+ * it deleted.
  */
 function flushOwnRules(): string[] {
   const deleted: string[] = [];
@@ -96,6 +97,9 @@ function flushOwnRules(): string[] {
     deleted.push(line);
     tables.set(table, [...(tables.get(table) ?? []), `-D${line.slice(2)}`]);
   }
+  // Its own chains go too, as a reload that restores a saved ruleset without them leaves the host.
+  const own = [...chains, `BERTH-MARK-${BRIDGE}`].filter((c) => save.some((l) => l.startsWith(`:${c} `)));
+  tables.set('nat', [...(tables.get('nat') ?? []), ...own.map((c) => `-X ${c}`)]);
   const text = [...tables].map(([t, lines]) => [`*${t}`, ...lines, 'COMMIT'].join('\n')).join('\n');
   execFileSync('iptables-restore', ['--noflush', '-w', '5'], { input: `${text}\n` });
   return deleted;
@@ -405,8 +409,8 @@ ${extra}`;
   it('a firewall reload flushing the network and port rules: the daemon makes them again at its next resync, pods untouched', async () => {
     const was = await ps().then((all) => all.map((p) => [p.name, p.ip, p.containers[0]?.pid]));
     const whole = networkFootprint().rules.sort();
-    // What `iptables -F; iptables -t nat -F` leaves of this test's network (and only of it: the
-    // host's other rules stay): every rule deleted, the chains kept empty.
+    // What a firewall reload leaves of this test's network (and only of it: the host's other rules
+    // stay): nothing, its rules and chains deleted.
     const flushed = flushOwnRules();
     expect(flushed.filter((l) => l.includes(BRIDGE)).length).toBeGreaterThan(3);
     expect(flushed.filter((l) => l.includes(portmapChainOf(NET, 'berth-pod-web'))).length).toBe(4);
