@@ -16,6 +16,7 @@ import { at, type ParsedDoc } from './position.js';
 import { isError } from './severity.js';
 import { applyPodmanSlips } from './slips.js';
 import { applyObjectTiers, applyPodTiers } from './tier-check.js';
+import { quoteEscapes, quoteEscapeWarnings, withoutQuoteEscapes } from './yaml-escapes.js';
 import { withYaml11Octal } from './yaml-octal.js';
 import { applyYaml11Bools } from './yaml11-bools.js';
 
@@ -37,17 +38,27 @@ export interface ParsedFile {
 }
 
 export function parseFile(text: string, file: string): ParsedFile {
-  const lc = new LineCounter();
+  let lc = new LineCounter();
   const parsed: ParsedDoc[] = [];
   const diagnostics: Diagnostic[] = [];
   // JSON is YAML too; `0400` is octal and `<<: *base` merges a mapping in, as Kubernetes reads them
   // (sigs.k8s.io/yaml is YAML 1.1: yaml-octal.ts).
-  const docs = parseAllDocuments(text, {
-    lineCounter: lc,
-    prettyErrors: false,
-    customTags: withYaml11Octal,
-    merge: true,
-  });
+  const parse = (source: string) => {
+    lc = new LineCounter();
+    return parseAllDocuments(source, {
+      lineCounter: lc,
+      prettyErrors: false,
+      customTags: withYaml11Octal,
+      merge: true,
+    });
+  };
+  let docs = parse(text);
+  // `\'` in a double-quoted string, as go-yaml reads it (yaml-escapes.ts): read again without them.
+  const escapes = quoteEscapes(text, Array.isArray(docs) ? docs : [docs]);
+  if (escapes.length > 0) {
+    docs = parse(withoutQuoteEscapes(text, escapes));
+    diagnostics.push(...quoteEscapeWarnings(text, escapes, file));
+  }
   let documents = 0;
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     let one: ReturnType<typeof checkDocument>;
