@@ -72,11 +72,16 @@ export const applyCommand: Command = {
         },
         {
           retryNow: true,
-          // A long pull, a grace period, an init container run to completion: said, not silent.
-          onProgress: (doing, ms) => {
-            for (const [key, what] of doing)
-              ctx.stderr.write(`[${Math.round(ms / 1000)} s] ${key}: ${what}\n`);
-          },
+          // A long pull, a grace period, an init container run to completion: said on a terminal,
+          // as pull progress is (progress.ts); scripts and logs get the outcome alone.
+          ...(ctx.stderr.isTTY && !json
+            ? {
+                onProgress: (doing: Map<string, string>, ms: number) => {
+                  for (const [key, what] of doing)
+                    ctx.stderr.write(`[${Math.round(ms / 1000)} s] ${key}: ${what}\n`);
+                },
+              }
+            : {}),
         },
       );
       summary = summarizeApply(result);
