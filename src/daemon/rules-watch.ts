@@ -60,6 +60,7 @@ export function watchNetworkRules(o: RulesWatchOptions): { close(): Promise<void
         if (!closed) next();
       });
     }, o.everyMs);
+    timer.unref(); // a daemon that fails to start leaves at once
   };
   next();
   return {

@@ -16,7 +16,7 @@ import { at, type ParsedDoc } from './position.js';
 import { isError } from './severity.js';
 import { applyPodmanSlips } from './slips.js';
 import { applyObjectTiers, applyPodTiers } from './tier-check.js';
-import { quoteEscapes, quoteEscapeWarnings, withoutQuoteEscapes } from './yaml-escapes.js';
+import { atWrittenColumn, quoteEscapes, quoteEscapeWarnings, withoutQuoteEscapes } from './yaml-escapes.js';
 import { withYaml11Octal } from './yaml-octal.js';
 import { applyYaml11Bools } from './yaml11-bools.js';
 
@@ -81,7 +81,9 @@ export function parseFile(text: string, file: string): ParsedFile {
         'the file has no documents (empty, or only comments): what it defined stays as it was; delete the file to remove it',
     });
   }
-  return { parsed, diagnostics };
+  if (escapes.length === 0) return { parsed, diagnostics };
+  const written = atWrittenColumn(text, escapes); // the warnings (first) are placed so already
+  return { parsed, diagnostics: diagnostics.map((d, i) => (i < escapes.length ? d : written(d))) };
 }
 
 /** One document: empty, or checked (a ParsedDoc for each object it defines when it has no problem). */

@@ -39,3 +39,17 @@ export function quoteEscapeWarnings(text: string, offsets: number[], file: strin
     message: `\\' in a double-quoted string is read as ' (as Kubernetes reads it); YAML 1.2 has no such escape: write ' alone`,
   }));
 }
+
+/**
+ * A diagnostic of the text read without the escapes, at its column in the text as written: each
+ * backslash dropped before it on its line puts it one column further right.
+ */
+export function atWrittenColumn(text: string, offsets: number[]): (d: Diagnostic) => Diagnostic {
+  const dropped: Array<{ line: number; col: number }> = [];
+  for (const o of offsets) {
+    const line = text.slice(0, o).split('\n').length;
+    const earlier = dropped.filter((e) => e.line === line).length;
+    dropped.push({ line, col: o - text.lastIndexOf('\n', o - 1) - earlier });
+  }
+  return (d) => ({ ...d, col: d.col + dropped.filter((e) => e.line === d.line && e.col <= d.col).length });
+}

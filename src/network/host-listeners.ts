@@ -59,10 +59,21 @@ const everyAddress = (a: string) => a === '' || a === '0.0.0.0' || a === '::';
 const sameForm = (a: string) => (a.includes(':') ? canonicalIPv6(a) : a);
 
 /**
- * The first published port whose traffic a host listener would lose, with that listener. A port
- * on every address meets any listener on its number; one on an address meets a listener on that
- * address or on every address. A listener on one IPv6 address meets a port on every address only
- * on a dual-stack network (the IPv4 DNAT never sees IPv6 traffic).
+ * The families a published port's DNAT is made in (port-rules.ts): no host address, both on a
+ * dual-stack network; an address of one family, that family, and IPv6 only on a dual-stack network.
+ */
+function portFamilies(hostIP: string, dualStack: boolean): Array<4 | 6> {
+  if (hostIP === '') return dualStack ? [4, 6] : [4];
+  return hostIP.includes(':') ? (dualStack ? [6] : []) : [4];
+}
+
+/** What a listener receives: `::` both families (unless IPV6_V6ONLY, which /proc does not show). */
+const listenerFamilies = (address: string): Array<4 | 6> =>
+  address === '::' ? [4, 6] : address.includes(':') ? [6] : [4];
+
+/**
+ * The first published port whose traffic a host listener would lose, with that listener: the same
+ * port and protocol, a family both have, and the same address or either one on every address.
  */
 export function findShadowedListener(
   ports: PortMapping[],
@@ -70,13 +81,12 @@ export function findShadowedListener(
   dualStack: boolean,
 ): { port: PortMapping; listener: HostListener } | undefined {
   for (const port of ports) {
+    const families = portFamilies(port.hostIP, dualStack);
     for (const l of listeners) {
       if (l.port !== port.hostPort || l.protocol !== port.protocol) continue;
-      const v6Only = l.address.includes(':') && l.address !== '::';
-      const meets = everyAddress(port.hostIP)
-        ? !v6Only || dualStack
-        : everyAddress(l.address) || l.address === sameForm(port.hostIP);
-      if (meets) return { port, listener: l };
+      if (!listenerFamilies(l.address).some((f) => families.includes(f))) continue;
+      if (everyAddress(port.hostIP) || everyAddress(l.address) || l.address === sameForm(port.hostIP))
+        return { port, listener: l };
     }
   }
   return undefined;

@@ -25,8 +25,8 @@ export const jumpsTo = (chain: string, snap: RulesSnapshot): RuleLine[] =>
 
 /**
  * Whether a ready holder's published ports lack rules in a family that was read: the host-wide
- * entry jumps, its DNAT chain, that chain's rules, or the jumps to it. A holder without ports has
- * none to lose.
+ * entry jumps, its DNAT chain, that chain's rules (or they send to another address), or the jumps
+ * to it. A holder without ports has none to lose.
  */
 export function portRulesLost(
   net: NetworkSettings,
@@ -46,11 +46,17 @@ export function portRulesLost(
         (r) =>
           r.table === 'nat' && r.line.startsWith(`-A ${from} `) && r.line.endsWith(` -j ${HOSTPORT_DNAT}`),
       );
-    const rules = snap.rules.filter((r) => r.table === 'nat' && r.line.startsWith(`-A ${chain} `)).length;
+    const rules = snap.rules.filter((r) => r.table === 'nat' && r.line.startsWith(`-A ${chain} `));
+    // A saved ruleset restored (`netfilter-persistent reload`) brings back the chain of a boot
+    // when the pod had another address: its DNATs send the port elsewhere, whatever their count.
+    const ip = containerNet.split('/')[0] as string;
+    const to = ` --to-destination ${family === 6 ? `[${ip}]` : ip}:`;
+    const elsewhere = rules.some((r) => r.line.includes(' -j DNAT ') && !r.line.includes(to));
     return (
       !HOSTPORT_FROM.every(entered) ||
       !snap.chains.has(`nat:${chain}`) ||
-      rules < portmapChainRules(containerNet, markChainOf(net), a.ports).length ||
+      elsewhere ||
+      rules.length < portmapChainRules(containerNet, markChainOf(net), a.ports).length ||
       jumpsTo(chain, snap).length < portmapJumps(net.name, id, a.ports).length
     );
   });

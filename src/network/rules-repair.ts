@@ -26,6 +26,8 @@ export async function repairRules(
   net: NetworkSettings,
   holders: Attachment[],
   tools: NetworkTools,
+  /** portmap's own ADD for a holder (plugin-chain.ts): for UDP ports, and when a restore is refused. */
+  portmapAdd: (a: Attachment) => Promise<void>,
 ): Promise<RulesRepaired> {
   const done: RulesRepaired = { network: net.name, families: [], holders: [], failed: [] };
   const ready = holders.filter((a) => a.state === 'ready');
@@ -37,27 +39,24 @@ export async function repairRules(
   for (const a of ready.filter((h) => portRulesLost(net, h, snaps))) {
     const containerId = `berth-${a.key}`;
     try {
-      // The jumps a partial flush left would be doubled by the ones made again.
+      // What a partial flush or an old ruleset left goes first: its jumps would be doubled, its
+      // rules (another address's DNAT) would come first.
       const chain = portmapChainOf(net.name, containerId);
       await Promise.all(
-        portRuleFamilies(a).map((f) =>
-          tools.restore(
-            f,
-            jumpsTo(chain, snaps.get(f) ?? { rules: [], chains: new Set() }).map((r) => ({
-              table: 'nat' as const,
-              line: `-D${r.line.slice(2)}`,
-            })),
-          ),
-        ),
+        portRuleFamilies(a).map((f) => {
+          const snap = snaps.get(f) ?? { rules: [], chains: new Set<string>() };
+          return tools.restore(f, [
+            ...jumpsTo(chain, snap).map((r) => ({ table: 'nat' as const, line: `-D${r.line.slice(2)}` })),
+            ...(snap.chains.has(`nat:${chain}`) ? [{ table: 'nat' as const, line: `-F ${chain}` }] : []),
+          ]);
+        }),
       );
+      // UDP ports are portmap's (it also drops the conntrack entries a client made meanwhile, which
+      // would keep its packets from the pod), as at attach; so is a restore refused.
       const port = { network: net.name, bridge: net.bridge, containerId, markChain: markChainOf(net) };
-      if (!(await addPortRules(tools, { ...port, ports: a.ports }, a.result ?? {}, snaps))) {
-        done.failed.push({
-          holder: a,
-          error: new Error('iptables-restore refused them, or the bridge is gone'),
-        });
-        continue;
-      }
+      const udp = a.ports.some((p) => p.protocol === 'udp');
+      if (udp || !(await addPortRules(tools, { ...port, ports: a.ports }, a.result ?? {}, snaps)))
+        await portmapAdd(a);
       done.holders.push(a);
       // Made by this holder's restore: the next holder's must not make the host-wide ones twice.
       for (const f of portRuleFamilies(a)) {

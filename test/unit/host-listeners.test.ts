@@ -30,8 +30,10 @@ describe('the host listeners', () => {
     for (const c of closers) c();
   });
   const listen = (host: string) =>
-    new Promise<number>((resolve) => {
-      const s: Server = createServer().listen(0, host, () => resolve((s.address() as { port: number }).port));
+    new Promise<number>((resolve, reject) => {
+      const s: Server = createServer();
+      s.once('error', reject); // a host without IPv6: a failure, not a hang
+      s.listen(0, host, () => resolve((s.address() as { port: number }).port));
       closers.push(() => s.close());
     });
 
@@ -78,7 +80,14 @@ describe('the host listeners', () => {
     const v6 = [listener('fd00::1', 443)];
     expect(findShadowedListener([port(443)], v6, false)).toBeUndefined();
     expect(findShadowedListener([port(443)], v6, true)).toBeDefined();
-    expect(findShadowedListener([port(443, 'fd00:0:0::1')], v6, false)).toBeDefined(); // written another way
+    expect(findShadowedListener([port(443, 'fd00:0:0::1')], v6, true)).toBeDefined(); // written another way
     expect(findShadowedListener([port(443)], [listener('::', 443)], false)).toBeDefined(); // dual-stack socket
+    // An IPv6 host address on an IPv4-only network is published nowhere; on a dual-stack one, only
+    // to IPv6 listeners (and `::`, which takes both).
+    expect(findShadowedListener([port(80, '::')], [listener('0.0.0.0', 80)], false)).toBeUndefined();
+    expect(findShadowedListener([port(80, '::')], [listener('0.0.0.0', 80)], true)).toBeUndefined();
+    expect(findShadowedListener([port(80, 'fd00::1')], [listener('0.0.0.0', 80)], true)).toBeUndefined();
+    expect(findShadowedListener([port(80, 'fd00::1')], [listener('::', 80)], true)).toBeDefined();
+    expect(findShadowedListener([port(80, '0.0.0.0')], [listener('fd00::1', 80)], true)).toBeUndefined();
   });
 });

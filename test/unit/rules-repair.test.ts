@@ -83,6 +83,13 @@ describe('port rules lost', () => {
     expect(lost(without([ENTRIES[1] as string]))).toBe(true);
   });
 
+  it('a saved ruleset of another boot restored: the chain is all there, but its DNAT sends the port to another address: lost', () => {
+    const old = POD_RULES.map((l) => l.replaceAll('10.77.0.5', '10.77.0.9'));
+    expect(lost(save({ nat: [...ENTRIES, ...NETWORK_RULES, JUMP, ...old] }))).toBe(true);
+    const dnatOnly = POD_RULES.map((l, i) => (i === 2 ? (old[2] as string) : l));
+    expect(lost(save({ nat: [...ENTRIES, ...NETWORK_RULES, JUMP, ...dnatOnly] }))).toBe(true);
+  });
+
   it('a holder without ports, one not ready, or a family not read has nothing lost', () => {
     const empty = save({ nat: [] });
     expect(lost(empty, { ...web, ports: [] })).toBe(false);
@@ -113,9 +120,13 @@ function recordingTools(snap: () => RulesSnapshot) {
 }
 
 describe('repairing a network after a firewall reload', () => {
+  const portmap = (calls: string[]) => async (a: Attachment) => {
+    calls.push(`portmap ADD ${a.key}`);
+  };
+
   it('nothing on the network: no process at all', async () => {
     const { tools, calls } = recordingTools(() => save({ nat: [] }));
-    expect(await repairRules(NET, [{ ...web, state: 'adding' }], tools)).toEqual({
+    expect(await repairRules(NET, [{ ...web, state: 'adding' }], tools, portmap(calls))).toEqual({
       network: 'tnet',
       families: [],
       holders: [],
@@ -126,20 +137,39 @@ describe('repairing a network after a firewall reload', () => {
 
   it('all there: one save, nothing changed', async () => {
     const { tools, calls } = recordingTools(() => save(WHOLE));
-    const done = await repairRules(NET, [web], tools);
+    const done = await repairRules(NET, [web], tools, portmap(calls));
     expect([done.families, done.holders, done.failed]).toEqual([[], [], []]);
     expect(calls).toEqual(['save 4']);
   });
 
-  it('the network rules flushed: made again first; a pod chain flushed with its jump left: the jump deleted before the rules are made again', async () => {
+  it('the network rules flushed: made again first; a pod chain flushed with its jump left: the jump deleted and the chain emptied before the rules are made again', async () => {
     const { tools, calls } = recordingTools(() => save({ nat: [...ENTRIES, JUMP], filter: [] }));
-    const done = await repairRules(NET, [web], tools);
+    const done = await repairRules(NET, [web], tools, portmap(calls));
     expect(done.families).toEqual([4]);
     expect(calls[0]).toBe('save 4');
     expect(calls[1]?.split('\n').filter((l) => l.includes('berth network tnet'))).toHaveLength(6);
-    expect(calls[2]).toBe(`restore 4\nnat -D${JUMP.slice(2)}`);
-    // What follows is addPortRules' own (port-rules.ts): route_localnet on the bridge, then the
-    // restore. This host has no bridge tbr0, so it is reported as failed, to be tried again.
-    expect(done.failed.map((f) => f.holder.key)).toEqual(['pod-web']);
+    expect(calls[2]).toBe(`restore 4\nnat -D${JUMP.slice(2)}\nnat -F ${CHAIN}`);
+    // Then addPortRules' own restore (port-rules.ts), after route_localnet on the bridge: this host
+    // has no bridge tbr0, so that is refused and portmap's own ADD makes the rules, as at attach.
+    expect(calls.slice(3)).toEqual(['portmap ADD pod-web']);
+    expect([done.holders.map((a) => a.key), done.failed]).toEqual([['pod-web'], []]);
+  });
+
+  it('a holder with UDP ports is put back by portmap (its ADD also drops stale conntrack entries); a failed ADD is reported, not thrown', async () => {
+    const dns = {
+      ...web,
+      key: 'pod-dns',
+      ports: [{ hostPort: 53, containerPort: 53, protocol: 'udp' as const, hostIP: '' }],
+    };
+    const { tools, calls } = recordingTools(() => save({ nat: [...ENTRIES, ...NETWORK_RULES] }));
+    const done = await repairRules(NET, [dns], tools, portmap(calls));
+    expect(calls).toEqual(['save 4', 'portmap ADD pod-dns']);
+    expect(done.holders.map((a) => a.key)).toEqual(['pod-dns']);
+    const refused = await repairRules(NET, [dns], tools, async () => {
+      throw new Error('portmap: failed to set up');
+    });
+    expect(refused.failed.map((f) => [f.holder.key, String(f.error)])).toEqual([
+      ['pod-dns', 'Error: portmap: failed to set up'],
+    ]);
   });
 });

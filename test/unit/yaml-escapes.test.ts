@@ -47,4 +47,11 @@ describe("\\' in double-quoted strings", () => {
     expect(diagnostics.map((d) => [d.line, d.col, d.code])).toEqual([[19, 19, 'WARN_YAML_ESCAPE']]);
     expect(commandOf(pod(`["x\\qy"]`)).diagnostics[0]).toMatch(/ERR_YAML_SYNTAX/);
   });
+
+  it('a problem after an escape on its line is placed where it is written', () => {
+    const text = `apiVersion: v1\nkind: Pod\nmetadata: {name: "a\\'b\\'", bogus: 1}\nspec: {containers: [{name: c, image: busybox}]}\n`;
+    const { diagnostics } = parseFile(text, 'p.yaml');
+    const bogus = diagnostics.find((d) => d.message.includes('bogus'));
+    expect([bogus?.line, bogus?.col]).toEqual([3, (text.split('\n')[2]?.indexOf('bogus') as number) + 1]);
+  });
 });

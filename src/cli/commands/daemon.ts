@@ -240,11 +240,11 @@ export const daemonCommand: Command = {
         fail(formatErrorLine(err));
       },
     });
-    await running.finally(() => {
+    await running.finally(async () => {
       imports?.close();
       logWatch.close();
+      await rulesWatch?.close();
     });
-    await rulesWatch?.close();
     await containers.settled(); // a create under way ends (or is undone) before its tools go
     await probing.close();
     await closeMetrics();
