@@ -166,13 +166,6 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     await chain.run(req.key, portmap, { command: 'DEL', netns: '', stdin: pluginInput(net, portmap) });
   }
 
-  /** portmap's own ADD for a ready holder: its rules made (or completed) as the plugin makes them. */
-  async function portmapAdd(a: Attachment): Promise<void> {
-    const conf = pluginChain(net, dirs.ipam, a.ports).find((c) => c.type === 'portmap');
-    const stdin = conf && pluginInput(net, conf, a.result);
-    if (conf && stdin) await chain.run(a.key, conf, { command: 'ADD', netns: a.netns, stdin });
-  }
-
   /**
    * Rewrites the hosts files of every holder from the records; a file that cannot be written is
    * skipped (a symlink planted in another pod's place).
@@ -390,7 +383,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       const ready = async () =>
         (await listAttachments(dirs.attachments, o.fileCache)).filter((a) => a.state === 'ready');
       if ((await ready()).length === 0) return [];
-      return [await locked(async () => repairRules(net, await ready(), tools, portmapAdd))];
+      return [await locked(async () => repairRules(net, await ready(), tools, chain.addPorts))];
     },
     async settled() {
       await peersNames.settled();

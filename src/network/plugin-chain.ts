@@ -5,7 +5,7 @@
 // instead of some fifteen): an ADD without UDP ports makes the port rules after the bridge plugin
 // (portmap's ADD also clears UDP conntrack entries, which berth does not), a DEL of a record
 // whose ADD went through takes them away beside the bridge's DEL; portmap itself runs only when a
-// restore is refused.
+// restore is refused; `addPorts` is portmap's ADD alone (rules-repair.ts: UDP ports, a refused restore).
 import { isMountPoint } from '../runtime/rootfs.js';
 import type { Attachment } from './attachments.js';
 import type { PluginCall } from './cni-exec.js';
@@ -42,6 +42,8 @@ export interface PluginChain {
     keep?: string[],
   ): Promise<CniResult | undefined>;
   del(a: Attachment): Promise<void>;
+  /** portmap's own ADD for a ready holder: its port rules made (or completed) as the plugin makes them. */
+  addPorts(a: Attachment): Promise<void>;
 }
 
 export function createPluginChain(o: PluginChainOptions): PluginChain {
@@ -114,5 +116,11 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
     if (portmap && own && !(await own)) await delOne(portmap);
   }
 
-  return { run, add, del };
+  async function addPorts(a: Attachment): Promise<void> {
+    const conf = pluginChain(net, o.ipamDir, a.ports).find((c) => c.type === 'portmap');
+    if (conf)
+      await run(a.key, conf, { command: 'ADD', netns: a.netns, stdin: pluginInput(net, conf, a.result) });
+  }
+
+  return { run, add, del, addPorts };
 }
