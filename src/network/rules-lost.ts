@@ -2,8 +2,9 @@
 // -F`, `netfilter-persistent reload`, `ufw reload`, firewalld): the pods run, but without their way
 // out (host-rules.ts) or their published ports (port-rules.ts). Counted chain by chain, not matched
 // line by line: iptables-save prints a rule in its own words (`-m tcp`, `--dports`), and a restore
-// is all or nothing, so "fewer than made" is what a flush leaves. More than made (another root's
-// attach on the same bridge) is not a loss. Pure.
+// is all or nothing, so "fewer than made" is what a flush leaves; only a DNAT's target address is
+// read (a restored ruleset of an earlier boot). More than made is not a loss, so a repair never
+// repeats itself. Pure.
 import type { Attachment } from './attachments.js';
 import { markChainOf, portmapChainOf } from './conflist.js';
 import type { Family, RuleLine, RulesSnapshot } from './iptables.js';
