@@ -1,6 +1,6 @@
 // The network's firewall rules, checked every resync beside the passes: what a firewall reload
 // (`iptables -F`, `netfilter-persistent reload`, `ufw reload`, firewalld) took from the host is made
-// again (network/rules-repair.ts), each repair an event. Passes stay free of processes: the check
+// again (network/rules-repair.ts), and port rules of pods no longer here taken away, each repair an event. Passes stay free of processes: the check
 // is one iptables-save a family, every `everyMs`, and none while nothing is on the network.
 import type { EventSink } from '../events/event.js';
 import { formatErrorLine } from '../lib/errors.js';
@@ -27,6 +27,11 @@ export function reportRepairs(
       const message = `network ${r.network}: its NAT and forwarding rules (${families}) were gone from the host: made again`;
       o.info(message);
       o.events.emit({ type: 'daemon', object: 'berth', reason: 'NetworkRulesRestored', message });
+    }
+    if (r.strays.length > 0) {
+      const message = `network ${r.network}: published-port rules of pods no longer here (${r.strays.join(', ')}) were on the host, as a restored ruleset of an earlier boot brings them: removed`;
+      o.info(message);
+      o.events.emit({ type: 'daemon', object: 'berth', reason: 'PortRulesRemoved', message });
     }
     for (const a of r.holders) {
       const ports = a.ports.map(formatPort).join(', ');

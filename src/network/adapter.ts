@@ -58,6 +58,7 @@ import { describePort, findDuplicatePort, findPortConflict, type PortMapping } f
 import { checkSubnetFree } from './route-overlap.js';
 import { type RulesRepaired, repairRules } from './rules-repair.js';
 import type { NetworkSettings } from './settings.js';
+import { removeStrayPortRules } from './stray-port-rules.js';
 import { HOST_TOOLS, type NetworkTools } from './tools.js';
 
 export const NETWORK_LOCK_DIR = '/run/berth-networks';
@@ -249,12 +250,15 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       // while the records are read and the bridge plugin runs: only portmap (after it) and the
       // network's own rules (before attach returns) need them.
       const rules = readSnapshots(ruleFamilies(net), tools);
-      // Rules of this key with no record: cleared even when refused below, so none stays behind.
-      const stale = rules.then((r) =>
-        !existing && req.ports.length > 0 ? clearPortRules(req, r) : undefined,
-      );
+      const records = listAttachments(dirs.attachments, o.fileCache);
+      // Rules of this key, or of no key, with no record (a restored ruleset, a wiped --state): they
+      // would come before this pod's; cleared even when refused below, so none stays behind.
+      const stale = Promise.all([rules, records]).then(async ([r, all]) => {
+        await removeStrayPortRules(net, [req.key, ...all.map((a) => a.key)], r, tools);
+        if (!existing && req.ports.length > 0) await clearPortRules(req, r);
+      });
       stale.catch(() => undefined); // awaited below
-      const others = (await listAttachments(dirs.attachments, o.fileCache)).filter((a) => a.key !== req.key);
+      const others = (await records).filter((a) => a.key !== req.key);
       const clash = findPortConflict(
         req.ports,
         others.map((a) => ({ owner: `${a.owner.kind} ${a.owner.name}`, ports: a.ports })),
@@ -380,10 +384,9 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     remove,
     list: () => listAttachments(dirs.attachments, o.fileCache),
     async repairRules() {
-      const ready = async () =>
-        (await listAttachments(dirs.attachments, o.fileCache)).filter((a) => a.state === 'ready');
-      if ((await ready()).length === 0) return [];
-      return [await locked(async () => repairRules(net, await ready(), tools, chain.addPorts))];
+      const all = () => listAttachments(dirs.attachments, o.fileCache);
+      if (!(await all()).some((a) => a.state === 'ready')) return [];
+      return [await locked(async () => repairRules(net, await all(), tools, chain.addPorts))];
     },
     async settled() {
       await peersNames.settled();

@@ -16,6 +16,7 @@ import { bridgePorts, hasBridge, type RunTool } from './bridge-links.js';
 import { markChainOf } from './conflist.js';
 import type { Family, RuleLine, RulesSnapshot } from './iptables.js';
 import type { NetworkSettings } from './settings.js';
+import { strayPortRules } from './stray-port-rules.js';
 import { HOST_TOOLS, type NetworkTools } from './tools.js';
 
 type Rule = { table: 'nat' | 'filter'; chain: string; spec: string[] };
@@ -146,7 +147,8 @@ export async function readSnapshots(
 
 /**
  * Deletes the network's rules and its mark chain: one restore of exactly what it makes (the usual
- * case: all of it there); when that fails (some are missing), one save and a restore of what is there.
+ * case: all of it there); when that fails (some are missing, or stray port rules still jump to the
+ * mark chain), one save and a restore of what is there. Called with no pod on the network.
  */
 export async function removeNetworkRules(
   net: NetworkSettings,
@@ -166,6 +168,8 @@ export async function removeNetworkRules(
       } catch {
         const snap = await tools.save(family);
         await tools.restore(family, [
+          // A removed pod's port rules a restored ruleset brought back jump to the mark chain.
+          ...strayPortRules(net, family, [], snap).lines,
           ...haveRules(net, family, snap).map((h) => ({
             table: h.table,
             line: h.line.replace(/^-A /, '-D '),

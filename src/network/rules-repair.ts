@@ -1,7 +1,8 @@
 // Makes again what a firewall reload took from a network (rules-lost.ts says what): the network's
 // own rules as an attach makes them (host-rules.ts), then, for each holder whose published ports
 // lost rules, the jumps to its chain that are left deleted and its chain, rules and jumps made
-// again as an attach makes them (port-rules.ts). The pods and their veths are not touched. Asks
+// again as an attach makes them (port-rules.ts); port rules of pods no longer here that a restored
+// ruleset brought back are deleted (stray-port-rules.ts). The pods and their veths are not touched. Asks
 // nothing of the host when no holder is ready. The caller holds the bridge's lock.
 import type { Attachment } from './attachments.js';
 import { markChainOf, portmapChainOf } from './conflist.js';
@@ -10,6 +11,7 @@ import type { Family } from './iptables.js';
 import { addPortRules, HOSTPORT_DNAT, HOSTPORT_ENTRIES, portRuleFamilies } from './port-rules.js';
 import { jumpsTo, portRulesLost } from './rules-lost.js';
 import type { NetworkSettings } from './settings.js';
+import { removeStrayPortRules } from './stray-port-rules.js';
 import type { NetworkTools } from './tools.js';
 
 export interface RulesRepaired {
@@ -20,22 +22,31 @@ export interface RulesRepaired {
   holders: Attachment[];
   /** The holders whose rules could not be made again (a restore refused): tried at the next check. */
   failed: { holder: Attachment; error: unknown }[];
+  /** The ids (`berth-…`) of port rules no record holds, deleted. */
+  strays: string[];
 }
 
 export async function repairRules(
   net: NetworkSettings,
-  holders: Attachment[],
+  /** Every record of the network (an attach under way holds its rules too). */
+  records: Attachment[],
   tools: NetworkTools,
   /** portmap's own ADD for a holder (plugin-chain.ts): for UDP ports, and when a restore is refused. */
   portmapAdd: (a: Attachment) => Promise<void>,
 ): Promise<RulesRepaired> {
-  const done: RulesRepaired = { network: net.name, families: [], holders: [], failed: [] };
-  const ready = holders.filter((a) => a.state === 'ready');
+  const done: RulesRepaired = { network: net.name, families: [], holders: [], failed: [], strays: [] };
+  const ready = records.filter((a) => a.state === 'ready');
   if (ready.length === 0) return done;
   const snaps = await readSnapshots(ruleFamilies(net), tools);
   done.families = [...snaps].filter(([f, snap]) => ruleChanges(net, f, snap).length > 0).map(([f]) => f);
   // First: a holder's port rules jump to the network's mark chain.
   if (done.families.length > 0) await ensureNetworkRules(net, snaps, tools);
+  done.strays = await removeStrayPortRules(
+    net,
+    records.map((a) => a.key),
+    snaps,
+    tools,
+  );
   for (const a of ready.filter((h) => portRulesLost(net, h, snaps))) {
     const containerId = `berth-${a.key}`;
     try {

@@ -68,7 +68,7 @@ function networkFootprint() {
     links,
     rules: [...ours, ...chainLines],
     // Chains of this test's pods even with no jump left to them (other tests' are not counted).
-    dnatChains: ['web', 'client', 'clash', 'late']
+    dnatChains: ['web', 'client', 'clash', 'late', 'old', 'heir']
       .map((n) => `:${portmapChainOf(NET, `berth-pod-${n}`)} `)
       .filter((c) => save.some((l) => l.startsWith(c))),
   };
@@ -441,6 +441,64 @@ ${extra}`;
       'PortRulesRestored',
     ]);
     expect(reasons[1]).toContain(`web`);
+  }, 120_000);
+
+  it("a saved ruleset restored with a removed pod's port rules (iptables-persistent at boot): its DNAT is taken away, the port's new holder gets the traffic", async () => {
+    const port = await freePort();
+    const chain = portmapChainOf(NET, 'berth-pod-old');
+    const ownLines = () =>
+      execFileSync('iptables-save', ['-t', 'nat'])
+        .toString()
+        .split('\n')
+        .filter(
+          (l) => l.startsWith(`:${chain} `) || l.startsWith(`-A ${chain} `) || l.endsWith(` -j ${chain}`),
+        );
+    const restoreSaved = (lines: string[]) =>
+      execFileSync('iptables-restore', ['--noflush', '-w', '5'], {
+        input: `*nat\n${lines.map((l) => l.replace(/\[\d+:\d+\]$/, '[0:0]')).join('\n')}\nCOMMIT\n`,
+      });
+    await writePod(
+      'old',
+      podYaml('old', 'exec sleep 100000', `      ports: [{containerPort: 7070, hostPort: ${port}}]\n`),
+    );
+    expect((await berth('apply', dir)).code).toBe(0);
+    const saved = ownLines(); // `iptables-save > /etc/iptables/rules.v4` while old runs
+    expect(saved.filter((l) => l.includes(' -j DNAT '))).toHaveLength(1);
+    await rm(join(dir, 'old.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(ownLines()).toEqual([]);
+    restoreSaved(saved); // the saved ruleset back: a jump for the port to old's address
+    await writePod(
+      'heir',
+      podYaml(
+        'heir',
+        'mkdir -p /www && echo hello-from-heir > /www/index.html && exec httpd -f -p 8080 -h /www',
+        `      ports: [{containerPort: 8080, hostPort: ${port}}]\n`,
+      ),
+    );
+    const applied = await berth('apply', dir);
+    expect([applied.code, applied.stderr]).toEqual([0, '']);
+    await until('heir runs', async () => (await pod('heir'))?.phase === 'Running');
+    expect(ownLines()).toEqual([]);
+    expect(await get(`http://127.0.0.1:${port}/`)).toBe('200 hello-from-heir\n');
+    // Restored again under running pods (`netfilter-persistent reload`): the daemon's resync takes it away.
+    restoreSaved(saved);
+    const daemon = spawnBerth([...flags(), 'daemon', '--manifests', dir, '--resync', '1']);
+    const exited = new Promise((r) => daemon.once('exit', (code) => r(code)));
+    try {
+      await until('the stray rules are gone', async () => ownLines().length === 0);
+    } finally {
+      daemon.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(await get(`http://${hostAddress()}:${port}/`)).toBe('200 hello-from-heir\n');
+    const events = (await berth('events', '--until', '0s')).stdout.split('\n');
+    expect(events.filter((l) => l.includes('PortRulesRemoved')).join('\n')).toContain(
+      `network ${NET}: published-port rules of pods no longer here (berth-pod-old) were on the host`,
+    );
+    await rm(join(dir, 'heir.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect((await ps()).map((p) => p.name)).toEqual(['client', 'web']);
   }, 120_000);
 
   it('berth killed mid-setup: the next pass repairs the pod, and removing it leaves nothing of it', async () => {

@@ -55,7 +55,9 @@ function fakeAdapter(host: FakeHost, settings: NetworkSettings): NetworkAdapter 
     },
     async settled() {},
     async repairRules() {
-      return of().length > 0 ? [{ network: settings.bridge, families: [], holders: [], failed: [] }] : [];
+      return of().length > 0
+        ? [{ network: settings.bridge, families: [], holders: [], failed: [], strays: [] }]
+        : [];
     },
   };
 }

@@ -131,6 +131,7 @@ describe('repairing a network after a firewall reload', () => {
       families: [],
       holders: [],
       failed: [],
+      strays: [],
     });
     expect(calls).toEqual([]);
   });
@@ -153,6 +154,21 @@ describe('repairing a network after a firewall reload', () => {
     // has no bridge tbr0, so that is refused and portmap's own ADD makes the rules, as at attach.
     expect(calls.slice(3)).toEqual(['portmap ADD pod-web']);
     expect([done.holders.map((a) => a.key), done.failed]).toEqual([['pod-web'], []]);
+  });
+
+  it("a restored ruleset's rules of a pod no longer here are deleted, the holder's kept; each named", async () => {
+    const old = portmapChainOf('tnet', 'berth-pod-old');
+    const oldJump = JUMP.replaceAll('berth-pod-web', 'berth-pod-old').replace(CHAIN, old);
+    const oldRules = POD_RULES.map((l) => l.replace(CHAIN, old).replaceAll('10.77.0.5', '10.77.0.9'));
+    const snap = save({
+      ...WHOLE,
+      nat: [...WHOLE.nat, oldJump, ...oldRules],
+      chains: [old, CHAIN, 'CNI-HOSTPORT-DNAT'],
+    });
+    const { tools, calls } = recordingTools(() => snap);
+    const done = await repairRules(NET, [web], tools, portmap(calls));
+    expect([done.strays, done.holders, done.failed]).toEqual([['berth-pod-old'], [], []]);
+    expect(calls).toEqual(['save 4', `restore 4\nnat -D${oldJump.slice(2)}\nnat -F ${old}\nnat -X ${old}`]);
   });
 
   it('a holder with UDP ports is put back by portmap (its ADD also drops stale conntrack entries); a failed ADD is reported, not thrown', async () => {
