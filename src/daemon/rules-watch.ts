@@ -33,6 +33,10 @@ export function reportRepairs(
       o.info(message);
       o.events.emit({ type: 'daemon', object: 'berth', reason: 'PortRulesRemoved', message });
     }
+    if (r.strayError !== undefined)
+      o.fail(
+        `network ${r.network}: stray published-port rules could not be removed: ${formatErrorLine(r.strayError)}`,
+      );
     for (const a of r.holders) {
       const ports = a.ports.map(formatPort).join(', ');
       const message = `the rules of its published ports (${ports}) were gone from the host: made again`;

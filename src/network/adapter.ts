@@ -252,9 +252,9 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       const rules = readSnapshots(ruleFamilies(net), tools);
       const records = listAttachments(dirs.attachments, o.fileCache);
       // Rules of this key, or of no key, with no record (a restored ruleset, a wiped --state): they
-      // would come before this pod's; cleared even when refused below, so none stays behind.
+      // would come before this pod's; cleared even when refused below (strays: the daemon retries).
       const stale = Promise.all([rules, records]).then(async ([r, all]) => {
-        await removeStrayPortRules(net, [req.key, ...all.map((a) => a.key)], r, tools);
+        await removeStrayPortRules(net, [req.key, ...all.map((a) => a.key)], r, tools).catch(() => undefined);
         if (!existing && req.ports.length > 0) await clearPortRules(req, r);
       });
       stale.catch(() => undefined); // awaited below

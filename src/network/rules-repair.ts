@@ -24,6 +24,8 @@ export interface RulesRepaired {
   failed: { holder: Attachment; error: unknown }[];
   /** The ids (`berth-…`) of port rules no record holds, deleted. */
   strays: string[];
+  /** Why such rules could not be deleted. */
+  strayError?: unknown;
 }
 
 export async function repairRules(
@@ -41,12 +43,16 @@ export async function repairRules(
   done.families = [...snaps].filter(([f, snap]) => ruleChanges(net, f, snap).length > 0).map(([f]) => f);
   // First: a holder's port rules jump to the network's mark chain.
   if (done.families.length > 0) await ensureNetworkRules(net, snaps, tools);
+  // A refused delete (the rules changed meanwhile) is said, and tried again at the next check.
   done.strays = await removeStrayPortRules(
     net,
     records.map((a) => a.key),
     snaps,
     tools,
-  );
+  ).catch((error: unknown) => {
+    done.strayError = error;
+    return [];
+  });
   for (const a of ready.filter((h) => portRulesLost(net, h, snaps))) {
     const containerId = `berth-${a.key}`;
     try {

@@ -171,6 +171,26 @@ describe('repairing a network after a firewall reload', () => {
     expect(calls).toEqual(['save 4', `restore 4\nnat -D${oldJump.slice(2)}\nnat -F ${old}\nnat -X ${old}`]);
   });
 
+  it('stray rules whose delete is refused (changed meanwhile): said, the holders still repaired, tried at the next check', async () => {
+    const old = portmapChainOf('tnet', 'berth-pod-old');
+    const oldJump = JUMP.replaceAll('berth-pod-web', 'berth-pod-old').replace(CHAIN, old);
+    const snap = save({ nat: [...ENTRIES, ...NETWORK_RULES, oldJump], chains: [old, 'CNI-HOSTPORT-DNAT'] });
+    const { tools, calls } = recordingTools(() => snap);
+    const refusing: NetworkTools = {
+      ...tools,
+      restore: async (f, lines) => {
+        if (lines.some((l) => l.line.startsWith(`-X ${old}`))) throw new Error('Bad rule');
+        return tools.restore(f, lines);
+      },
+    };
+    const done = await repairRules(NET, [web], refusing, portmap(calls));
+    expect([done.strays, String(done.strayError), done.holders.map((a) => a.key)]).toEqual([
+      [],
+      'Error: Bad rule',
+      ['pod-web'],
+    ]);
+  });
+
   it('a holder with UDP ports is put back by portmap (its ADD also drops stale conntrack entries); a failed ADD is reported, not thrown', async () => {
     const dns = {
       ...web,
