@@ -1,6 +1,7 @@
-// Killing what a hung create left running: the processes under given roots, found through /proc
-// (each process's parent, field 4 of /proc/<pid>/stat), all collected before any is killed (a
-// killed parent's children are adopted elsewhere and could no longer be found).
+// Killing what a hung create or exec left running: the processes under given roots, found through
+// /proc (each process's parent, field 4 of /proc/<pid>/stat), all stopped before any is killed: a
+// killed parent's children are adopted elsewhere (in a container, by its init) and could no longer
+// be found, and a stopped one forks no more, so the tree is read again until nothing new appears.
 import { readdirSync, readFileSync } from 'node:fs';
 import { isProcessAlive } from '../lib/process.js';
 
@@ -36,16 +37,30 @@ export function processTree(roots: number[]): number[] {
   return [...found];
 }
 
+const signal = (pid: number, sig: NodeJS.Signals) => {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+};
+
+/** How often the tree is read again for children forked before their parent stopped. */
+const MAX_STOP_ROUNDS = 50;
+
 /** SIGKILL the tree under `roots`; resolves once each is gone (false if one outlived `ms`). */
 export async function killTree(roots: number[], ms = 5000): Promise<boolean> {
-  const pids = processTree(roots);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
+  const stopped = new Set<number>();
+  for (let round = 0; round < MAX_STOP_ROUNDS; round++) {
+    const fresh = processTree(roots.concat([...stopped])).filter((p) => !stopped.has(p));
+    if (fresh.length === 0) break;
+    for (const pid of fresh) {
+      signal(pid, 'SIGSTOP');
+      stopped.add(pid);
     }
   }
+  const pids = [...stopped];
+  for (const pid of pids) signal(pid, 'SIGKILL');
   const until = Date.now() + ms;
   // A killed child stays a zombie until its parent reaps it: gone enough for what it held.
   const gone = (pid: number) => {

@@ -2,10 +2,11 @@
 // (runc, conmon, busybox): exit codes and output (its exact 10 KiB bound), the container's user,
 // env and working directory, one process spawned (conmon) per run, a command judged at its exit
 // though a background process it left holds its output (which runs on in the container), and a
-// command that hangs killed at its timeout with every process it started, none left in the container.
+// command that hangs killed at its timeout with every process it started, none left in the container
+// (eight loops forking as fast as they can; a runc slow to write the pid file, as on a loaded host).
 import { createHook } from 'node:async_hooks';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,6 +172,56 @@ describe.skipIf(skip)('health actions: exec', () => {
 
   it('keeps its output bounded: an endless writer is only timed out', async () => {
     expect(await exec(['sh', '-c', 'yes'], 1000)).toEqual({ ok: false, message: 'timed out after 1 s' });
+    expect(processes().filter((p) => !p.startsWith('sleep 135'))).toEqual(['sleep 1000']);
+  });
+
+  it('kills a command that forks as fast as it can at its timeout: none of its children is left', async () => {
+    expect(
+      await exec(
+        ['sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do (while :; do sleep 781 & done) & done; wait'],
+        500,
+      ),
+    ).toEqual({
+      ok: false,
+      message: 'timed out after 0.5 s',
+    });
+    expect(processes().filter((p) => !p.startsWith('sleep 135'))).toEqual(['sleep 1000']);
+  });
+
+  it('a runc slow to write the pid file (a loaded host): the command it started is killed at the timeout all the same', async () => {
+    // runc exec as a descheduled one runs it: the process started, its pid file written 1.5 s later.
+    const slowRunc = join(work, 'slow-runc');
+    const real = execFileSync('sh', ['-c', 'command -v runc']).toString().trim();
+    await writeFile(
+      slowRunc,
+      `#!/bin/bash
+case " $* " in *" exec "*) ;; *) exec ${real} "$@" ;; esac
+args=(); pidfile=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --pid-file) pidfile=$2; args+=(--pid-file "$2.slow"); shift 2 ;;
+    --pid-file=*) pidfile=\${1#--pid-file=}; args+=("--pid-file=$pidfile.slow"); shift ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+${real} "\${args[@]}"; rc=$?
+sleep 1.5; [ -n "$pidfile" ] && mv "$pidfile.slow" "$pidfile"
+exit $rc
+`,
+    );
+    await chmod(slowRunc, 0o755);
+    const run = createRunAction({
+      runc: { bin: slowRunc, root: join(state, 'runc') },
+      pidDir: work,
+      userAgent: 'x',
+    });
+    expect(
+      await run(
+        { kind: 'exec', command: ['sleep', '779'] },
+        { containerId: id, address: '', namedPorts: {} },
+        { timeoutMs: 500 },
+      ),
+    ).toEqual({ ok: false, message: 'timed out after 0.5 s' });
     expect(processes().filter((p) => !p.startsWith('sleep 135'))).toEqual(['sleep 1000']);
   });
 });

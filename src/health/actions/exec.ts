@@ -10,8 +10,8 @@
 // containerd's drain_exec_sync_io_timeout), then our ends of the pipes are closed: the background
 // process stays in the container, as in Kubernetes, and gets EPIPE if it writes.
 // At the deadline the exec'd process and its descendants are killed (its host pid comes from
-// conmon's --container-pidfile), then conmon itself when it does not exit, so a hung probe leaves
-// nothing running.
+// conmon's --container-pidfile; before conmon wrote it, conmon's whole tree), then conmon itself
+// when it does not exit, so a hung probe leaves nothing running.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -108,7 +108,13 @@ function superviseExec(
     const onAbort = () => {
       timedOut = deadline.reason();
       const pid = readPid(f.pidFile);
-      if (pid === undefined) return child.kill('SIGKILL');
+      // No pid yet: runc may have started the process without having said so. conmon alone killed
+      // would take `runc exec` with it (its death signal) and leave the process, reparented to the
+      // container's init: conmon's whole tree goes, what runc started included.
+      if (pid === undefined) {
+        killed = child.pid === undefined ? killed : killTree([child.pid], 2000);
+        return;
+      }
       // The exec'd tree first, so that conmon reaps its child and exits by itself; conmon is killed
       // only when it does not.
       killed = killTree([pid], 2000).then(() => {
