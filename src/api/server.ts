@@ -2,9 +2,9 @@
 // kind. Refuses to start when another daemon answers on the socket; replaces a stale one.
 // Invariant: no request can stop or block the daemon. The handler never rejects (every failure is
 // an answer), and each request is bounded in size, time and number (limits.ts).
-import { chmod, unlink } from 'node:fs/promises';
+import { chmod, mkdtemp, rename, rm, unlink } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BerthError, type ErrorKind, isBerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { callDaemon, daemonRunning } from './client.js';
@@ -156,11 +156,20 @@ export async function serveApi(
     });
   });
   server.maxConnections = l.maxConnections;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => resolve());
-  });
-  await chmod(socketPath, 0o600);
+  // Bound in a directory of root's alone and made 0600 there, then renamed into place: bound where
+  // it stays, a local user's connect() could get in before the chmod, and keep its connection.
+  const hidden = await mkdtemp(join(dirname(socketPath), '.binding-'));
+  try {
+    const bound = join(hidden, 'sock');
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(bound, () => resolve());
+    });
+    await chmod(bound, 0o600);
+    await rename(bound, socketPath);
+  } finally {
+    await rm(hidden, { recursive: true, force: true });
+  }
   return {
     async close() {
       await new Promise<void>((resolve) => {

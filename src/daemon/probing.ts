@@ -3,6 +3,7 @@
 // address (the bridge attachment's, 127.0.0.1 for hostNetwork). A liveness kill stops the
 // container as every stop does, its preStop hook first (container-hooks.ts); its exit triggers a
 // pass, which restarts it per restartPolicy.
+import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventSink } from '../events/event.js';
 import { eventOfPreStopFailure } from '../events/from-reconcile.js';
@@ -30,7 +31,9 @@ export async function openProbing(o: {
   onError(err: unknown): void;
 }): Promise<Probing> {
   const pidDir = join(o.state, 'probes');
-  await makeDirs(pidDir);
+  // The process specs of exec actions (the container's env) and their pid files: root's alone.
+  await makeDirs(pidDir, 0o700);
+  await chmod(pidDir, 0o700);
   const runAction = createRunAction({ runc: o.rt.runc, pidDir, userAgent: o.userAgent });
   const hooks = {
     rt: o.rt,

@@ -1,12 +1,12 @@
 // Replacing a small file whole: written beside it, flushed to disk, then renamed over it, and the
 // rename itself flushed, so after a crash or a power cut a reader sees the old content or the new,
 // never a part and never an empty file (ext4 may otherwise persist the rename before the data).
-// Its folder is made first.
+// Its folder is made first. Root's alone unless a mode says otherwise.
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { makeDirs } from './make-dirs.js';
 
-export async function writeFileAtomic(path: string, text: string, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(path: string, text: string, mode = 0o600): Promise<void> {
   await makeDirs(dirname(path));
   const tmp = `${path}.${process.pid}.tmp`;
   await rm(tmp, { force: true }); // one a crash of an earlier process with this pid left

@@ -4,6 +4,7 @@
 // holds liveness back; a gRPC readiness probe against a test health server; a daemon killed and
 // restarted mid-probing restarts nothing; `berth apply` alone says probes need the daemon.
 import type { ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,6 +161,9 @@ describe.skipIf(skip)('probes under the daemon', () => {
       ['Unhealthy', 'readiness probe failed: HTTP 404'],
       ['NotReady', 'readiness probe: HTTP 404'],
     ]);
+    // What probes say (a command's output may hold a secret) is root's alone.
+    expect(statSync(join(state, 'health.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(state, 'probes')).mode & 0o777).toBe(0o700);
     await rm(join(dir, 'ready.yaml'));
   }, 150_000);
 

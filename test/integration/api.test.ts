@@ -1,7 +1,7 @@
 // The daemon's API transport: a coded error crosses the socket intact; no socket, or a stale one,
 // means "no daemon"; a second server on a live socket is refused; a silent daemon times out.
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -71,6 +71,26 @@ describe('api socket', () => {
     expect(await callDaemon(sock, 'GET', '/v1/status')).toEqual({ pid: 2 });
     expect(statSync(sock).mode & 0o777).toBe(0o600);
     await next.close();
+  });
+
+  it('the socket is never at its path with a mode other than 0600, not even while it is being made', async () => {
+    await mkdir(join(dir, 'state'), { recursive: true });
+    const seen = new Set<number>();
+    let polling = true;
+    const poll = () => {
+      try {
+        seen.add(statSync(sock).mode & 0o777);
+      } catch {
+        // not there yet
+      }
+      if (polling) setImmediate(poll);
+    };
+    poll();
+    const server = await serveApi(sock, { 'GET /v1/status': async () => ({ pid: 3 }) });
+    polling = false;
+    expect([...seen]).toEqual([0o600]);
+    expect(readdirSync(join(dir, 'state')).filter((f) => f.startsWith('.binding-'))).toEqual([]);
+    await server.close();
   });
 
   it('a daemon that accepts but never answers times out with a coded error', async () => {
