@@ -7,7 +7,7 @@ import { watchNetworkRules } from '../../daemon/rules-watch.js';
 import { createNotifier } from '../../daemon/sd-notify.js';
 import { statusLine } from '../../daemon/status-line.js';
 import { daemonStopTimeoutMs } from '../../daemon/stop-timeout.js';
-import { formatErrorLine } from '../../lib/errors.js';
+import { BerthError, formatErrorLine } from '../../lib/errors.js';
 import { createLogLines, isJournalStream } from '../../lib/log-lines.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import type { PullEvent } from '../../pull/index.js';
@@ -73,7 +73,10 @@ export const daemonCommand: Command = {
     let lastDiagnostics = '';
     // One daemon per --state, even when two start together: a lock that dies with its holder.
     const socket = socketPath(ctx.flags.state);
-    const claim = await acquireLock(ctx.flags.state, 'daemon', { timeoutMs: 0 }).catch(async () => {
+    const claim = await acquireLock(ctx.flags.state, 'daemon', { timeoutMs: 0 }).catch(async (err) => {
+      // Only a lock held says a daemon runs; one that cannot be taken (a read-only or unwritable
+      // --state, a file in its place) says why.
+      if (!(err instanceof BerthError) || err.code !== 'ERR_DAEMON_LOCKED') throw err;
       const other = await callDaemon<{ pid: number }>(socket, 'GET', '/v1/status').catch(() => undefined);
       throw daemonRunning(socket, other?.pid);
     });
