@@ -65,6 +65,16 @@ export async function callDaemon<T>(
   } catch (err) {
     if (err instanceof BerthError) throw err;
     if (NO_DAEMON.has(errnoCode(err) ?? '')) return undefined;
+    if (errnoCode(err) === 'EACCES')
+      throw new BerthError(
+        'ERR_FORBIDDEN',
+        'forbidden',
+        `the daemon's socket ${socketPath} is root's alone`,
+        {
+          cause: err,
+          hint: 'run berth as root (sudo berth …)',
+        },
+      );
     throw new BerthError('ERR_API', 'unavailable', `daemon socket ${socketPath}: ${(err as Error).message}`, {
       cause: err,
     });

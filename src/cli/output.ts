@@ -1,4 +1,5 @@
 // Rendering for people (aligned tables, sizes, ages) and for scripts (JSON). Pure.
+import { printable } from '../lib/printable.js';
 
 export function formatSize(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
@@ -40,8 +41,9 @@ export function formatDuration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-/** Left-aligned columns separated by three spaces, headers upper-case. */
-export function renderTable(headers: string[], rows: string[][]): string {
+/** Left-aligned columns separated by three spaces, headers upper-case; control characters escaped. */
+export function renderTable(headers: string[], table: string[][]): string {
+  const rows = table.map((r) => r.map(printable));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells

@@ -1,5 +1,6 @@
 // Coded errors. Every failure berth reports carries a stable `code` (for people, scripts and
 // tests) and a `kind` that decides retry, HTTP status and exit code. `cause` keeps the chain.
+import { printable } from './printable.js';
 
 export type ErrorKind =
   | 'invalid' // bad input: fix it and try again; never retried
@@ -74,6 +75,10 @@ export function exitCodeFor(err: unknown): number {
 
 /** One line for a terminal: `CODE: message (hint)`; unknown errors keep their message. */
 export function formatErrorLine(err: unknown): string {
+  return printable(errorLine(err));
+}
+
+function errorLine(err: unknown): string {
   if (isBerthError(err) && err.lines) {
     const more = err.lines.length - 1;
     return `${err.lines[0]}${more > 0 ? ` (and ${more} more problem${more > 1 ? 's' : ''})` : ''}`;
@@ -90,7 +95,7 @@ export function formatErrorLine(err: unknown): string {
 export function formatErrorLines(err: unknown): string[] {
   if (isBerthError(err) && err.lines) {
     const hint = err.hint ? [`(${err.hint})`] : [];
-    return [...err.lines, ...hint];
+    return [...err.lines, ...hint].map(printable);
   }
   return [formatErrorLine(err)];
 }

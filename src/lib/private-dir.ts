@@ -43,7 +43,13 @@ export async function ensurePrivateDir(dir: string, options: PrivateDirOptions =
       'ERR_UNSAFE_DIR',
       'forbidden',
       `${dir} must be a directory owned by uid ${uid}; it is ${what}`,
-      { hint: 'remove it (berth makes it again) or give it to that user' },
+      {
+        // Root's store is never to be removed or given away for a user who ran berth without sudo.
+        hint:
+          st.isDirectory() && st.uid === 0
+            ? "it is root's: run berth as root (sudo berth …), or give this user its own --root and --state"
+            : 'remove it (berth makes it again) or give it to that user',
+      },
     );
   }
   const bits = st.mode & 0o7777;

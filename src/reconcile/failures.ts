@@ -4,7 +4,7 @@
 // holds the fingerprint of its manifest when it failed: an edit of the pod retries it at once.
 // Pure: the clock is passed in.
 import { createHash } from 'node:crypto';
-import { formatErrorLine } from '../lib/errors.js';
+import { formatErrorLine, isBerthError } from '../lib/errors.js';
 import { INITIAL_BACKOFF_MS, MAX_BACKOFF_MS } from '../runtime/restart.js';
 import type { DesiredPod } from './desired.js';
 import type { Action, Failure, Failures } from './plan-types.js';
@@ -49,7 +49,13 @@ export function activeFailure(
 export function recordPass(
   prev: Failures,
   outcome: TaskOutcome,
-  o: { now: number; fingerprint: (pod: string) => string | undefined; live: Set<string> },
+  o: {
+    now: number;
+    fingerprint: (pod: string) => string | undefined;
+    live: Set<string>;
+    /** berth is stopping: an action it aborted is not counted. */
+    stopped?: boolean;
+  },
 ): Failures {
   const next: Failures = {};
   for (const [key, f] of Object.entries(prev)) if (o.live.has(key)) next[key] = f;
@@ -59,6 +65,8 @@ export function recordPass(
     if (!failedKeys.has(key)) delete next[key];
   }
   for (const { action, error } of outcome.failed) {
+    // Cut short by berth's own stop (SIGTERM, SIGINT): not a failure of the action; nothing counted.
+    if (o.stopped && isBerthError(error) && error.code === 'ERR_ABORTED') continue;
     const key = failureKey(action);
     const fingerprint = action.kind === 'pull' ? undefined : o.fingerprint(action.pod);
     const before = next[key];

@@ -154,6 +154,8 @@ export function summarizeApply(result: ApplyResult): ApplySummary {
 export interface Pipelines {
   tasks: Tasks;
   executor: Executor;
+  /** Aborted when berth stops: what it cut short is no failure. */
+  signal?: AbortSignal;
 }
 
 export function openPipelines(
@@ -163,7 +165,8 @@ export function openPipelines(
   onSettled?: (key: string) => void,
 ): Pipelines {
   const tasks = createTasks({ onSettled });
-  return { tasks, executor: createExecutor({ ...deps, rt: r.rt, host: r.host }, tasks) };
+  const executor = createExecutor({ ...deps, rt: r.rt, host: r.host }, tasks);
+  return { tasks, executor, ...(deps.signal ? { signal: deps.signal } : {}) };
 }
 
 export interface PassResult extends ApplyResult {
@@ -217,7 +220,8 @@ export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassO
         const d = seen.desired.pods.find((x) => x.name === pod);
         return d && podFingerprint(d);
       };
-      failures = recordPass(failures, finished, { now: r.now(), fingerprint, live: liveKeys(seen) });
+      const stopped = p.signal?.aborted === true;
+      failures = recordPass(failures, finished, { now: r.now(), fingerprint, live: liveKeys(seen), stopped });
       const since = o.retrySince;
       return since === undefined
         ? failures

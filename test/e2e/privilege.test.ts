@@ -3,14 +3,15 @@
 // file a container wrote; a store made with older, looser modes is tightened by the next command;
 // containers running as a non-root user still work; the names the old abstract-socket locks used,
 // bound first by that user, no longer stop `berth apply`; and a removed container leaves no cgroup.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runBerth } from '../helpers/cli.js';
+import { CLI, runBerth } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -159,6 +160,34 @@ describe.skipIf(skip)('privilege', () => {
       open: 'EACCES',
       exec: 'EACCES',
     });
+  });
+
+  it("a local user running berth on root's store or daemon: one line saying it is root's, never to remove or give it away", async () => {
+    await setupStore();
+    const sock = join(state, 'berth.sock');
+    const daemon = createServer();
+    await new Promise<void>((r) => daemon.listen(sock, r));
+    await chmod(sock, 0o600);
+    try {
+      const asNobodyCli = (args: string[]) =>
+        spawnSync(
+          'setpriv',
+          ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, CLI, ...args],
+          { encoding: 'utf8' },
+        );
+      // A daemon serving the --state (its socket root's alone), and none: the store itself.
+      for (const args of [
+        ['--root', root, '--state', state, 'ps'],
+        ['--root', root, '--state', state, 'image', 'ls'],
+      ]) {
+        const r = asNobodyCli(args);
+        expect([r.status, r.stderr.split('\n').length]).toEqual([5, 2]);
+        expect(r.stderr).toMatch(/^berth: ERR_(FORBIDDEN|UNSAFE_DIR): .*run berth as root/);
+        expect(r.stderr).not.toContain('remove it');
+      }
+    } finally {
+      daemon.close();
+    }
   });
 
   it('a store made with the old modes is tightened by the next command', async () => {

@@ -1,7 +1,7 @@
 // What the README's CLI section promises about output, checked against the built CLI on an empty
 // store: every command and flag it lists is in `--help`, the table headers and JSON shapes it names,
 // `BERTH_DEBUG=1` adding the stack trace to the one-line failure.
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +111,32 @@ describe.skipIf(skip)('CLI output as the README describes it', () => {
       child.kill('SIGINT');
       expect(await code).toBe(130);
       expect(stderr).toMatch(/^berth: ERR_ABORTED: .*127\.0\.0\.1:\d+\/a\/b.*: aborted\n$/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
+  it('SIGTERM during an apply pulling its image exits 130, and the cut pull is not counted as a failed attempt', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    const manifests = join(dir, 'cut-apply');
+    await mkdir(manifests, { recursive: true });
+    await writeFile(
+      join(manifests, 'p.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: "127.0.0.1:${port}/a/b:1"}]\n`,
+    );
+    const state = join(dir, 'cut-state');
+    try {
+      const child = spawnBerth(['--root', join(dir, 'root'), '--state', state, 'apply', manifests]);
+      const code = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      while (sockets.length === 0) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGTERM');
+      expect(await code).toBe(130);
+      const status = JSON.parse(await readFile(join(state, 'reconcile.json'), 'utf8').catch(() => '{}'));
+      expect(status.failures ?? {}).toEqual({});
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((r) => silent.close(r));

@@ -52,6 +52,19 @@ describe('recordPass', () => {
     expect(f['pod/web']).toMatchObject({ attempts: 1, retryAt: NOW + 10_000 });
   });
 
+  it("an action cut short by berth's stop (ERR_ABORTED) is no failure: no attempt counted, an earlier record kept as it was", () => {
+    const aborted = new BerthError('ERR_ABORTED', 'internal', 'r.lan/a:1: aborted');
+    const opts = { now: NOW, fingerprint: () => 'fp', live, stopped: true };
+    expect(recordPass({}, { done: [], failed: [{ action: pull, error: aborted }] }, opts)).toEqual({});
+    const once = recordPass({}, { done: [], failed: [{ action: pull, error: boom }] }, opts);
+    expect(recordPass(once, { done: [], failed: [{ action: pull, error: aborted }] }, opts)).toEqual(once);
+    // An abort while berth runs on (a request cut by its own timer) is a failure like any other.
+    const running = { ...opts, stopped: false };
+    expect(recordPass({}, { done: [], failed: [{ action: pull, error: aborted }] }, running)).toMatchObject({
+      'image/r.lan/a:1': { attempts: 1 },
+    });
+  });
+
   it('clears what succeeded, keeps what failed in the same pass, drops what is no longer wanted', () => {
     const prev = recordPass(
       {},

@@ -63,6 +63,8 @@ export const applyCommand: Command = {
         dir,
         {
           pull,
+          // SIGINT/SIGTERM: nothing more starts, and what it cut short is not counted as failed.
+          signal: ctx.signal,
           onDone: (a, err) => {
             const e = eventOfAction(a, err);
             if (e) events.emit(e);
@@ -107,6 +109,7 @@ export const applyCommand: Command = {
       for (const d of summary.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
       for (const a of summary.remaining) ctx.stdout.write(`${formatAction(a)}\n`);
     }
+    if (ctx.signal.aborted) return 130; // cut short: what it left undone is the next apply's
     if (summary.failed.length > 0) return 1;
     return summary.diagnostics.some(isError) ? 2 : 0;
   },

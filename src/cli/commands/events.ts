@@ -5,13 +5,16 @@ import { socketPath } from '../../api/client.js';
 import { followDaemon } from '../../api/stream-client.js';
 import type { BerthEvent } from '../../events/event.js';
 import { type EventQuery, eventQueryParams, parseEventFilters, parseEventTime } from '../../events/filter.js';
+import { printable } from '../../lib/printable.js';
 import type { Command } from '../command.js';
 
 /** `2026-11-30T20:01:02.345Z  container  default/web/app  Died  exited with code 1` */
 export function formatEventLine(e: BerthEvent): string {
-  return `${e.time}  ${e.type}  ${e.object}  ${e.reason}${e.message ? `  ${e.message}` : ''}`.replace(
-    /[\r\n]/g,
-    ' ',
+  return printable(
+    `${e.time}  ${e.type}  ${e.object}  ${e.reason}${e.message ? `  ${e.message}` : ''}`.replace(
+      /[\r\n]/g,
+      ' ',
+    ),
   );
 }
 

@@ -1,5 +1,6 @@
 import { callDaemon, socketPath } from '../../api/client.js';
 import { BerthError } from '../../lib/errors.js';
+import { printable } from '../../lib/printable.js';
 import { formatPort } from '../../network/ports.js';
 import { observePods } from '../../reconcile/observe.js';
 import type { PodView } from '../../reconcile/pod-views.js';
@@ -66,12 +67,18 @@ export const ps: Command = {
       ),
     );
     for (const p of views) {
-      if (p.lastError) ctx.stdout.write(`${p.name}: ${p.lastError}\n`);
+      if (p.lastError) ctx.stdout.write(printable(`${p.name}: ${p.lastError}`) + '\n');
       for (const c of p.containers)
         if (c.terminationMessage !== undefined)
-          ctx.stdout.write(`${p.name}/${c.name}: termination message: ${c.terminationMessage.trimEnd()}\n`);
-      for (const c of p.containers) if (c.notReady) ctx.stdout.write(`${p.name}/${c.name}: ${c.notReady}\n`);
-      if (p.waiting) ctx.stdout.write(`${p.waiting.startsWith(p.name) ? '' : `${p.name}: `}${p.waiting}\n`);
+          ctx.stdout.write(
+            printable(`${p.name}/${c.name}: termination message: ${c.terminationMessage.trimEnd()}`) + '\n',
+          );
+      for (const c of p.containers)
+        if (c.notReady) ctx.stdout.write(printable(`${p.name}/${c.name}: ${c.notReady}`) + '\n');
+      if (p.waiting)
+        ctx.stdout.write(
+          printable(`${p.waiting.startsWith(p.name) ? '' : `${p.name}: `}${p.waiting}`) + '\n',
+        );
     }
     return 0;
   },
