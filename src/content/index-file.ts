@@ -88,9 +88,12 @@ export async function writeIndexFile(paths: StorePaths, index: OciIndexFile, own
   try {
     await h.writeFile(JSON.stringify(index, null, 2) + '\n');
     await h.sync();
-  } finally {
+  } catch (err) {
     await h.close();
+    await rm(tmp, { force: true }); // a full file system leaves no half-written temp file behind
+    throw err;
   }
+  await h.close();
   try {
     await rename(tmp, paths.indexJson);
   } catch (err) {

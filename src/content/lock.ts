@@ -12,8 +12,12 @@
 // Invariants: POSIX locks belong to a process, not a file descriptor, so within one process the
 // holders of one name are serialised by a promise queue first (one open connection per name at a
 // time); SQLite's own per-inode bookkeeping keeps worker threads of one process apart. The lock
-// file holds no data: it is never written, only locked.
-import { join } from 'node:path';
+// file holds no data: it is never written, only locked. Nothing else is written either: its
+// rollback journal is kept in memory (journal_mode=MEMORY; BEGIN EXCLUSIVE on an empty database
+// would otherwise write a `-journal` file), so a lock is taken on a full file system too, where
+// the commands that free space (image rm, image prune) need it most.
+import { statfs } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { BerthError } from '../lib/errors.js';
 import { ensurePrivateDir } from '../lib/private-dir.js';
@@ -30,6 +34,8 @@ export interface LockOptions {
 const queues = new Map<string, Promise<void>>();
 /** SQLite's "another connection holds a lock" (its primary result code). */
 const SQLITE_BUSY = 5;
+/** SQLite's "database or disk is full". */
+const SQLITE_FULL = 13;
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -39,17 +45,32 @@ export function lockPath(root: string, purpose: string): string {
   return join(root, 'locks', `${purpose}.lock`);
 }
 
+/** No free block or no free inode left on the file system of `dir`. */
+async function isFull(dir: string): Promise<boolean> {
+  const fs = await statfs(dir).catch(() => undefined);
+  return fs !== undefined && (fs.bfree === 0 || (fs.files > 0 && fs.ffree === 0));
+}
+
 /** The lock taken, or undefined when another process holds it. */
 async function tryLock(file: string): Promise<DatabaseSync | undefined> {
   const { DatabaseSync } = await import('node:sqlite');
   let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(file, { timeout: 0 });
+    db.exec('PRAGMA journal_mode=MEMORY');
     db.exec('BEGIN EXCLUSIVE');
     return db;
   } catch (err) {
     db?.close();
-    if (((err as { errcode?: number }).errcode ?? 0) % 256 === SQLITE_BUSY) return undefined; // or BUSY_*
+    const code = ((err as { errcode?: number }).errcode ?? 0) % 256; // primary code of BUSY_*, FULL_*
+    if (code === SQLITE_BUSY) return undefined;
+    if (code === SQLITE_FULL || (await isFull(dirname(file)))) {
+      // Creating the lock file itself needs an inode (SQLite says only "unable to open"), maybe a
+      // block for its directory entry: the file is not at fault, and removing it would not help.
+      throw new BerthError('ERR_NO_SPACE', 'limit', `cannot lock ${file}: the file system is full`, {
+        cause: err,
+      });
+    }
     // Never one berth made (those stay empty): replacing it could hand the lock to two holders.
     throw new BerthError('ERR_LOCK_FILE', 'internal', `cannot lock ${file}: ${(err as Error).message}`, {
       cause: err,

@@ -21,6 +21,7 @@ import { liveWriterOf, parkDeadWriters } from './ingest-peers.js';
 import { createLeaseFile, readLiveLeases } from './lease.js';
 import { withStoreLock } from './lock.js';
 import { blobPathIn, storePaths } from './paths.js';
+import { ensureReserve, withReserve } from './reserve.js';
 import type { ContentStore, GcResult, ImageRecord } from './types.js';
 
 export interface ContentStoreOptions {
@@ -42,17 +43,19 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
   const lockOpts = { timeoutMs: options.lockTimeoutMs ?? 60_000 };
   let layoutReady: Promise<void> | undefined;
   const ready = () => {
-    layoutReady ??= ensureLayout(paths).catch((err) => {
-      layoutReady = undefined;
-      throw new BerthError(
-        'ERR_STORE_UNWRITABLE',
-        'invalid',
-        `cannot create the store at ${options.root}: ${errnoCode(err) ?? err}`,
-        {
-          cause: err,
-        },
-      );
-    });
+    layoutReady ??= ensureLayout(paths)
+      .then(() => ensureReserve(options.root))
+      .catch((err) => {
+        layoutReady = undefined;
+        throw new BerthError(
+          'ERR_STORE_UNWRITABLE',
+          'invalid',
+          `cannot create the store at ${options.root}: ${errnoCode(err) ?? err}`,
+          {
+            cause: err,
+          },
+        );
+      });
     return layoutReady;
   };
   const locked = <T>(fn: () => Promise<T>) => withStoreLock(options.root, fn, lockOpts);
@@ -191,7 +194,9 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
         const index = await readIndexFile(paths);
         const kept = index.manifests.filter((m) => entryToRecord(m)?.name !== name);
         if (kept.length === index.manifests.length) return false;
-        await writeIndexFile(paths, { ...index, manifests: kept }, owner);
+        await withReserve(options.root, `removing ${name}`, () =>
+          writeIndexFile(paths, { ...index, manifests: kept }, owner),
+        );
         return true;
       });
     },

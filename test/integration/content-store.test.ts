@@ -1,5 +1,5 @@
 // The content store on a real filesystem, with real child processes for the cross-process cases.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -279,6 +279,44 @@ describe('store lock', () => {
     });
     expect(await readdir(join(root, 'elsewhere'))).toEqual([]);
   });
+
+  it('writes nothing to take or hold it: no journal beside the lock file, which stays empty', async () => {
+    const lock = await acquireStoreLock(root, { timeoutMs: 200 });
+    try {
+      expect(await readdir(join(root, 'locks'))).toEqual(['store.lock']);
+      expect((await stat(join(root, 'locks/store.lock'))).size).toBe(0);
+    } finally {
+      await lock.release();
+    }
+  });
+
+  it.skipIf(process.geteuid?.() !== 0)(
+    'on a file system with no room for the lock file: ERR_NO_SPACE, not a hint to remove it',
+    async () => {
+      const fs = join(root, 'fs');
+      await mkdir(fs);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,nr_inodes=4,mode=0700', 'tmpfs', fs]);
+      try {
+        await mkdir(join(fs, 'locks'), { mode: 0o700 });
+        for (let i = 0; ; i++) {
+          const made = await writeFile(join(fs, `f${i}`), '').then(
+            () => true,
+            () => false,
+          );
+          if (!made) break;
+        }
+        const err = await acquireStoreLock(fs, { timeoutMs: 200 }).catch((e: unknown) => e);
+        expect(err).toMatchObject({
+          code: 'ERR_NO_SPACE',
+          kind: 'limit',
+          message: `cannot lock ${join(fs, 'locks/store.lock')}: the file system is full`,
+        });
+        expect((err as { hint?: string }).hint).toBeUndefined();
+      } finally {
+        execFileSync('umount', [fs]);
+      }
+    },
+  );
 
   it('a lock file berth did not write is one clear error, not a hang or a second holder', async () => {
     await mkdir(join(root, 'locks'), { mode: 0o700 });
