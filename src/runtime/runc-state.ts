@@ -45,6 +45,52 @@ function readProcStat(pid: number): string | undefined {
   }
 }
 
+/** state.json's init process fields, or undefined when it is no JSON object (empty, cut short). */
+function parseState(text: string): { init_process_pid?: number; init_process_start?: number } | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An init process no process has: a state file that does not parse says nothing runs by runc's word. */
+const UNREADABLE = { pid: 0, start: -1 } as const;
+
+/**
+ * The containers among `ids` whose state.json is there but unreadable, for a warning naming each
+ * file. Their live state reads as stopped: the caller goes by conmon (alive: running, as far as
+ * anyone can tell; gone: exited), so only that container is in doubt, never a whole pass.
+ */
+export function unreadableStates(
+  runcRoot: string,
+  ids: readonly string[],
+): Array<{ id: string; path: string }> {
+  const out: Array<{ id: string; path: string }> = [];
+  for (const id of ids) {
+    const path = join(runcRoot, id, 'state.json');
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      continue; // gone (removed, never started) or unreadable by anyone: not this warning's
+    }
+    if (parseState(text) === undefined) out.push({ id, path });
+  }
+  return out;
+}
+
+/** One warning line per unreadable runc state file. */
+export function formatUnreadableStates(bad: ReadonlyArray<{ id: string; path: string }>): string {
+  return bad
+    .map(
+      (b) =>
+        `warning: container ${b.id}: ${b.path}: runc's state is not JSON (its state is read from conmon alone; berth container rm --force ${b.id} removes it)\n`,
+    )
+    .join('');
+}
+
 function initProcess(
   file: string,
   cache?: StateCache,
@@ -61,7 +107,8 @@ function initProcess(
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;
   }
-  const s = JSON.parse(text) as { init_process_pid?: number; init_process_start?: number };
+  const s = parseState(text);
+  if (s === undefined) return UNREADABLE; // not cached: read again until it parses
   const found = { mtimeMs, pid: s.init_process_pid ?? 0, start: s.init_process_start ?? -1 };
   cache?.set(file, found);
   return found;

@@ -1,5 +1,5 @@
+import { containerWarnings } from '../../runtime/container-warnings.js';
 import { listContainers } from '../../runtime/containers.js';
-import { formatBadRecords, readRecordsReport } from '../../runtime/record.js';
 import type { Command } from '../command.js';
 import { formatAge, renderJson, renderTable } from '../output.js';
 
@@ -13,8 +13,9 @@ export const containerLs: Command = {
   async run(ctx) {
     const rt = await ctx.runtime();
     const all = await listContainers(rt);
-    // A record that cannot be read is left out of the list and named here (stderr: JSON stays JSON).
-    ctx.stderr.write(formatBadRecords(readRecordsReport(rt.paths.containers).bad));
+    // A record that cannot be read is left out of the list and named here (stderr: JSON stays JSON),
+    // as is a runc state file that cannot be read.
+    ctx.stderr.write(containerWarnings(rt.paths));
     if (ctx.flags.output === 'json') {
       ctx.stdout.write(renderJson(all));
       return 0;

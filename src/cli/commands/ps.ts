@@ -5,8 +5,8 @@ import { formatPort } from '../../network/ports.js';
 import { observePods } from '../../reconcile/observe.js';
 import type { PodView } from '../../reconcile/pod-views.js';
 import { statusFile, statusPath } from '../../reconcile/status-file.js';
+import { containerWarnings } from '../../runtime/container-warnings.js';
 import { runtimePaths } from '../../runtime/paths.js';
-import { formatBadRecords, readRecordsReport } from '../../runtime/record.js';
 import type { Command, CommandContext } from '../command.js';
 import { renderJson, renderTable } from '../output.js';
 import { LOG_FLAGS, LOG_OPTIONS, parseTail, printLogs } from './container-logs.js';
@@ -27,8 +27,7 @@ export const ps: Command = {
   async run(ctx) {
     const views = await currentPodViews(ctx);
     // Read here even when a daemon answered: its pods leave a container with a bad record out too.
-    const { containers } = runtimePaths(ctx.flags.root, ctx.flags.state);
-    ctx.stderr.write(formatBadRecords(readRecordsReport(containers).bad));
+    ctx.stderr.write(containerWarnings(runtimePaths(ctx.flags.root, ctx.flags.state)));
     if (ctx.flags.output === 'json') {
       ctx.stdout.write(renderJson(views));
       return 0;
