@@ -7,7 +7,9 @@
 // removed by the next pull or prune. Removal is the same in reverse: the snapshot is renamed to a
 // temp name first, then deleted, so a kill in the middle never leaves a half-deleted tree under
 // its published name (a pull would take it as unpacked, or fail to publish over it). Each layer
-// unpacks once and is shared by every image using it.
+// unpacks once and is shared by every image using it. A snapshot whose snapshot.json does not parse
+// (a power cut as it was written, on a file system that lost the data) counts as incomplete: the
+// next unpack publishes over it, as over a directory without one.
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,7 +35,13 @@ export interface SnapshotStore {
   readonly dir: string;
   readonly form: SnapshotForm;
   fsPath(chainId: Digest): string;
+  /**
+   * Its record, or undefined when it is not there or its snapshot.json does not parse (empty, cut
+   * short): such a snapshot is incomplete, and the next unpack replaces it.
+   */
   get(chainId: Digest): Promise<SnapshotInfo | undefined>;
+  /** The snapshot.json files `get` found unreadable so far, for a warning naming them. */
+  unreadable(): readonly string[];
   /** A fresh, empty directory to unpack into; `commit` publishes it, `discard` removes it. */
   prepare(
     chainId: Digest,
@@ -69,10 +77,31 @@ export function createSnapshotStore(
     }
     await rm(tmp, { recursive: true, force: true });
   };
+  const unreadable = new Set<string>();
+  /** The record, 'unreadable' for one that does not parse, undefined for none. */
+  const readInfo = async (chainId: Digest): Promise<SnapshotInfo | 'unreadable' | undefined> => {
+    const file = join(pathOf(chainId), 'snapshot.json');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      const info: unknown = JSON.parse(text);
+      if (typeof info === 'object' && info !== null && (info as SnapshotInfo).chainId === chainId)
+        return info as SnapshotInfo;
+    } catch {
+      // as below
+    }
+    unreadable.add(file);
+    return 'unreadable';
+  };
   const isWhole = async (chainId: Digest) => {
     try {
-      await readFile(join(pathOf(chainId), 'snapshot.json'));
-      return true;
+      const info = await readInfo(chainId);
+      return info !== undefined && info !== 'unreadable';
     } catch {
       return false;
     }
@@ -82,13 +111,10 @@ export function createSnapshotStore(
     form,
     fsPath: (chainId) => join(pathOf(chainId), 'fs'),
     async get(chainId) {
-      try {
-        return JSON.parse(await readFile(join(pathOf(chainId), 'snapshot.json'), 'utf8')) as SnapshotInfo;
-      } catch (err) {
-        if (errnoCode(err) === 'ENOENT') return undefined;
-        throw err;
-      }
+      const info = await readInfo(chainId);
+      return info === 'unreadable' ? undefined : info;
     },
+    unreadable: () => [...unreadable],
     async prepare(chainId) {
       await makeDirs(dir);
       const tmp = tempOf(chainId);

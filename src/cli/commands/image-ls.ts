@@ -22,6 +22,11 @@ export const imageLs: Command = {
       }),
     );
     images.sort((a, b) => a.name.localeCompare(b.name));
+    for (const file of snapshots.unreadable()) {
+      ctx.stderr.write(
+        `warning: ${file}: not a snapshot record; its layer counts as not unpacked until the next pull or apply of an image using it unpacks it again\n`,
+      );
+    }
     if (ctx.flags.output === 'json') {
       ctx.stdout.write(
         renderJson(
