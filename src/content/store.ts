@@ -96,7 +96,7 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
         `blob ${desc.digest}: content has digest ${actual}`,
       );
     }
-    if (await has(desc.digest)) return;
+    if ((await size(desc.digest)) === desc.size) return; // one of another size is damaged: replaced
     const target = blobPathIn(paths, desc.digest);
     const tmp = join(
       paths.ingest,

@@ -113,6 +113,14 @@ export async function pullImage(deps: PullDeps, ref: Reference, options: PullOpt
   }
 }
 
+/**
+ * The blob is in the store with its descriptor's size. One of another size (cut short by a bad
+ * sector or a file system repair) is damaged: it is fetched and stored again, over it.
+ */
+async function isStored(store: Pick<ContentStore, 'size'>, desc: Descriptor): Promise<boolean> {
+  return (await store.size(desc.digest)) === desc.size;
+}
+
 async function putVerified(
   store: ContentStore,
   lease: Lease,
@@ -120,7 +128,7 @@ async function putVerified(
   bytes: Buffer,
 ): Promise<void> {
   await lease.add(desc.digest);
-  if (!(await store.has(desc.digest))) await store.putBlob(desc, bytes);
+  if (!(await isStored(store, desc))) await store.putBlob(desc, bytes);
 }
 
 /** The config, from the store or the registry; verified, but stored only once the caller accepts it. */
@@ -134,7 +142,7 @@ async function fetchConfig(
   const desc = resolved.manifest.config;
   const what = `config ${desc.digest} of ${name}`;
   let bytes: Buffer;
-  if (await deps.store.has(desc.digest)) {
+  if (await isStored(deps.store, desc)) {
     bytes = await deps.store.readBlob(desc.digest, MAX_MANIFEST_BYTES);
   } else {
     if (desc.size > MAX_MANIFEST_BYTES) {
@@ -214,7 +222,7 @@ async function fetchLayers(
   let fetched = 0;
   const fetching = mapLimit(unique, options.maxConcurrentDownloads, async (layer) => {
     await lease.add(layer.digest);
-    if (await deps.store.has(layer.digest)) {
+    if (await isStored(deps.store, layer)) {
       options.onEvent?.({
         type: 'layer',
         digest: layer.digest,

@@ -11,7 +11,7 @@ const POLL_MS = 100;
 
 /** True once the blob is in the store by another's download; false when no one else is fetching it. */
 export async function awaitOtherDownload(
-  store: Pick<ContentStore, 'has' | 'liveWriter'>,
+  store: Pick<ContentStore, 'size' | 'liveWriter'>,
   desc: Descriptor,
   o: { signal?: AbortSignal; onProgress?: (held: number) => void } = {},
 ): Promise<boolean> {
@@ -19,7 +19,7 @@ export async function awaitOtherDownload(
     const writer = await store.liveWriter(desc.digest);
     // Committed (just now, maybe), parked, or never begun; a writer killed meanwhile left its file
     // for openIngest to resume (ingest-peers.ts).
-    if (!writer) return store.has(desc.digest);
+    if (!writer) return (await store.size(desc.digest)) === desc.size; // one of another size is damaged
     o.onProgress?.(writer.held);
     await sleep(POLL_MS, undefined, o.signal ? { signal: o.signal } : {});
   }

@@ -1,4 +1,5 @@
 import { describeImage, unpackedSize } from '../../images/index.js';
+import { formatErrorLine } from '../../lib/errors.js';
 import { digestHex } from '../../oci/digest.js';
 import { formatPlatform } from '../../oci/platform.js';
 import type { Command } from '../command.js';
@@ -15,12 +16,22 @@ export const imageLs: Command = {
     const store = await ctx.store();
     const records = await store.listImages();
     const snapshots = await ctx.snapshots();
-    const images = await Promise.all(
+    // One image whose manifest or config cannot be read (a damaged blob) is named, not fatal: the
+    // rest are listed, and a pull or import of it stores the blob again.
+    const described = await Promise.all(
       records.map(async (r) => {
-        const d = await describeImage(store, r);
-        return { ...d, unpacked: await unpackedSize(snapshots, d.config.rootfs.diff_ids) };
+        try {
+          const d = await describeImage(store, r);
+          return { ...d, unpacked: await unpackedSize(snapshots, d.config.rootfs.diff_ids) };
+        } catch (err) {
+          ctx.stderr.write(
+            `warning: skipped image ${r.name}: ${formatErrorLine(err)} (berth image pull or import of it stores it again)\n`,
+          );
+          return undefined;
+        }
       }),
     );
+    const images = described.filter((i) => i !== undefined);
     images.sort((a, b) => a.name.localeCompare(b.name));
     for (const file of snapshots.unreadable()) {
       ctx.stderr.write(
