@@ -9,7 +9,7 @@ import { type ContainerSettings, invalid } from './spec.js';
 
 /**
  * The network namespace the container joins: its own (made now, undone on failure), another
- * container's (which must have its own), or none for host networking.
+ * container's (its own, or the pod's it joined), or none for host networking.
  */
 export async function networkNamespace(
   deps: RuntimeDeps,
@@ -30,6 +30,12 @@ export async function networkNamespace(
     return p.netns;
   }
   const owner = await findContainer(deps, network.slice('container:'.length));
+  // A pod's container: the pod's namespace, which it joined (as `podman run --network container:`).
+  if (owner.settings.netnsPath) {
+    if (!(await isMountPoint(owner.settings.netnsPath)))
+      throw invalid(`--network ${network}: its pod's network namespace is gone`);
+    return owner.settings.netnsPath;
+  }
   const ownerNetwork = owner.settings.network ?? 'none';
   if (ownerNetwork !== 'none' && ownerNetwork !== 'bridge') {
     throw invalid(

@@ -594,6 +594,39 @@ ${extra}`;
     expect(ipamFiles()).toEqual([c.ip, w.ip].sort());
   }, 60_000);
 
+  it("a container made with --network container:POD_CONTAINER joins that pod's namespace (its loopback, its address)", async () => {
+    const created = await berth(
+      'container',
+      'create',
+      image,
+      'side',
+      '--network',
+      'container:web_main',
+      '--',
+      'sleep',
+      '100',
+    );
+    expect([created.code, created.stderr]).toEqual([0, '']);
+    try {
+      expect((await berth('container', 'start', 'side')).code).toBe(0);
+      const viaLoopback = await exec(
+        'side',
+        'timeout',
+        '5',
+        'wget',
+        '-q',
+        '-O',
+        '-',
+        'http://127.0.0.1:8080/',
+      );
+      expect([viaLoopback.code, viaLoopback.stdout]).toEqual([0, 'hello-from-web\n']);
+      const addr = await exec('side', 'ip', '-4', '-o', 'addr', 'show', 'eth0');
+      expect(addr.stdout).toContain(` ${(await pod('web')).ip}/`);
+    } finally {
+      await berth('container', 'rm', '--force', 'side');
+    }
+  }, 60_000);
+
   it('a pod cannot reach a service the host keeps on loopback, nor the API socket', async () => {
     const secret = createServer((_, res) => res.end('secret'));
     servers.push(secret);
