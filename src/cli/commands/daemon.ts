@@ -9,6 +9,7 @@ import { statusLine } from '../../daemon/status-line.js';
 import { daemonStopTimeoutMs } from '../../daemon/stop-timeout.js';
 import { BerthError, formatErrorLine } from '../../lib/errors.js';
 import { createLogLines, isJournalStream } from '../../lib/log-lines.js';
+import { createRepeatLimiter } from '../../lib/repeat-limiter.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import type { PullEvent } from '../../pull/index.js';
 import { failureKey } from '../../reconcile/failures.js';
@@ -135,12 +136,17 @@ export const daemonCommand: Command = {
         })
       : undefined;
     // conmon's log rotations, kept as they happen (log-watch.ts).
+    const logErrors = createRepeatLimiter(60_000);
     const logWatch = await watchContainerLogs({
       containersDir: r.rt.paths.containers,
       logName: LOG_FILE_NAME,
       hold: (id) => holdContainerLog(r.rt, id),
       look: (id) => lookAtContainerLogs(r.rt, [id]),
-      onError: (err) => fail(`keeping rotated logs: ${formatErrorLine(err)}`),
+      onError: (err) => {
+        // At every rotation of a container writing fast: said once a minute, not hundreds of times.
+        const line = logErrors.admit(`keeping rotated logs: ${formatErrorLine(err)}`);
+        if (line) fail(line);
+      },
     });
     const probing = await openProbing({
       rt: r.rt,
