@@ -5,6 +5,7 @@
 
 import { eventQueryOf, matchesEvent } from '../events/filter.js';
 import type { EventRing } from '../events/ring.js';
+import { setLongTimeout } from '../lib/long-timeout.js';
 import { StreamResponse } from './responses.js';
 import type { Route } from './server.js';
 
@@ -24,14 +25,15 @@ export function eventsRoute(ring: EventRing, now: () => number): Route {
       const left = q.until === undefined ? Infinity : q.until - now();
       if (left < 0 || stop.aborted || backlog > MAX_BACKLOG) return Promise.resolve();
       return new Promise<void>((resolve) => {
-        const timer = left === Infinity ? undefined : setTimeout(end, left + 1);
+        // An `until` weeks ahead may pass setTimeout's 24.8 days.
+        const timer = left === Infinity ? undefined : setLongTimeout(end, left + 1);
         const unsubscribe = ring.subscribe((e) => {
           if (!matchesEvent(e, { ...q, since: undefined })) return;
           send(`${JSON.stringify(e)}\n`);
           if (backlog > MAX_BACKLOG) end();
         });
         function end() {
-          clearTimeout(timer);
+          timer?.clear();
           unsubscribe();
           stop.removeEventListener('abort', end);
           signal.removeEventListener('abort', end);

@@ -1,4 +1,5 @@
 // Wires the process (argv, stdio, signals) to runCli; main.ts loads it once the compile cache is on.
+import { setLongTimeout } from '../lib/long-timeout.js';
 import { runCli } from './run.js';
 
 /** After the first signal, how long a clean stop may take before the process leaves anyway (a command may set it). */
@@ -13,7 +14,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     // First signal: stop cleanly (partial downloads are parked for resume). Second, or a stop that
     // hangs in the kernel or a stuck file system: leave now.
     if (++interrupts > 1) process.exit(130);
-    setTimeout(() => process.exit(130), graceMs).unref();
+    setLongTimeout(() => process.exit(130), graceMs).unref();
     controller.abort(new Error(`interrupted by ${sig}`));
   });
 }
@@ -45,7 +46,7 @@ const code = await runCli(
       onHangup = fn;
     },
     setStopTimeout: (ms) => {
-      graceMs = Math.min(ms, 2 ** 31 - 1); // a longer timer would fire at once
+      graceMs = ms;
     },
   },
   controller.signal,

@@ -6,14 +6,17 @@
 // slotMs late, well within the kubelet's own looseness (its workers tick from when they start, not
 // from the container's start). The timers are passed in, so the logic is tested without waiting.
 
+import { type LongTimeout, setLongTimeout } from '../lib/long-timeout.js';
+
 export interface Timers {
   set(fn: () => void, ms: number): unknown;
   clear(handle: unknown): void;
 }
 
+/** Node's timers, for any delay (a probe's period or initial delay may pass 24.8 days). */
 export const nodeTimers: Timers = {
-  set: (fn, ms) => setTimeout(fn, ms),
-  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  set: (fn, ms) => setLongTimeout(fn, ms),
+  clear: (handle) => (handle as LongTimeout).clear(),
 };
 
 export interface TickWheel {

@@ -15,6 +15,7 @@ import {
   storedHooks,
 } from '../health/hooks.js';
 import { BerthError } from '../lib/errors.js';
+import { type LongTimeout, setLongTimeout } from '../lib/long-timeout.js';
 import { readAttachment } from '../network/attachments.js';
 import {
   type ContainerStatus,
@@ -60,15 +61,16 @@ function runBounded(
   target: ActionTarget,
   timeoutMs: number,
 ): Promise<ActionResult> {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimeout | undefined;
   const givenUp = new Promise<ActionResult>((resolve) => {
-    timer = setTimeout(
+    // A probe's terminationGracePeriodSeconds (no maximum) may pass setTimeout's 24.8 days.
+    timer = setLongTimeout(
       () => resolve({ ok: false, message: `timed out after ${timeoutMs / 1000} s` }),
       timeoutMs + HOOK_SLACK_MS,
     );
   });
   const run = deps.runAction(action, target, { timeoutMs, ...(deps.signal ? { signal: deps.signal } : {}) });
-  return Promise.race([run, givenUp]).finally(() => clearTimeout(timer));
+  return Promise.race([run, givenUp]).finally(() => timer?.clear());
 }
 
 /** Where the hooks of container `r` run: in it, and at its pod's address. */

@@ -3,6 +3,7 @@
 // counted, so one that arrives while a pass runs is not lost: `next` returns at once when anything
 // happened since the mark taken before that pass observed the host.
 import { watch } from 'node:fs';
+import { setLongTimeout } from '../lib/long-timeout.js';
 import { makeDirs } from '../lib/make-dirs.js';
 
 export interface Wake {
@@ -32,11 +33,12 @@ export async function watchForWork(exits: string, signal?: AbortSignal): Promise
     next: (mark, until) =>
       new Promise<void>((resolve) => {
         if (count > mark || signal?.aborted) return resolve();
-        const timer = until === undefined ? undefined : setTimeout(done, Math.max(0, until - Date.now()));
+        // activeDeadlineSeconds may put `until` past setTimeout's 24.8 days.
+        const timer = until === undefined ? undefined : setLongTimeout(done, until - Date.now());
         signal?.addEventListener('abort', done, { once: true });
         waiter = done;
         function done() {
-          clearTimeout(timer);
+          timer?.clear();
           signal?.removeEventListener('abort', done);
           waiter = undefined;
           resolve();

@@ -3,6 +3,7 @@
 // hundreds of these a second, so it is one AbortController and one timer, both let go at
 // `dispose()` (AbortSignal.timeout + AbortSignal.any left a timer per probe pending to fire a
 // DOMException a period later).
+import { setLongTimeout } from '../../lib/long-timeout.js';
 import type { ActionResult } from '../action.js';
 
 export interface Deadline {
@@ -22,13 +23,10 @@ export function createDeadline(timeoutMs: number, outer?: AbortSignal): Deadline
   const controller = new AbortController();
   let timedOut = false;
   const onOuter = () => controller.abort();
-  const timer = setTimeout(
-    () => {
-      timedOut = true;
-      controller.abort();
-    },
-    Math.max(0, timeoutMs),
-  );
+  const timer = setLongTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
   if (outer?.aborted) controller.abort();
   else outer?.addEventListener('abort', onOuter, { once: true });
   return {
@@ -38,7 +36,7 @@ export function createDeadline(timeoutMs: number, outer?: AbortSignal): Deadline
         ? { ok: false, message: `timed out after ${formatSeconds(timeoutMs)} s` }
         : { ok: false, message: 'aborted' },
     dispose: () => {
-      clearTimeout(timer);
+      timer.clear();
       outer?.removeEventListener('abort', onOuter);
     },
   };
