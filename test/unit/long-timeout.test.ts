@@ -1,14 +1,15 @@
 // Delays past 2^31-1 ms (24.8 days) wait, not fire after 1 ms as Node's setTimeout does (vitest's
 // fake timers overflow the same way): lib/long-timeout.ts and every timer a manifest's seconds
 // reach: the prober's tick wheel (periodSeconds, initialDelaySeconds), an action's deadline
-// (timeoutSeconds, a hook's grace period), and the one-shot apply's wake-up at a wait's end
-// (activeDeadlineSeconds). Regression: periodSeconds 2200000 ran a probe ~700 times a second;
-// timeoutSeconds 2200000 failed every probe at once.
+// (timeoutSeconds, a hook's grace period), the sleep hook, and the one-shot apply's wake-up at a
+// wait's end (activeDeadlineSeconds). Regression: periodSeconds 2200000 ran a probe ~700 times a
+// second; timeoutSeconds 2200000 failed every probe at once; a 365-day sleep hook ended at once.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDeadline } from '../../src/health/actions/deadline.js';
+import { runSleep } from '../../src/health/actions/sleep.js';
 import { createTickWheel } from '../../src/health/tick-wheel.js';
 import { MAX_TIMER_MS, setLongTimeout } from '../../src/lib/long-timeout.js';
 import { watchForWork } from '../../src/reconcile/wake.js';
@@ -106,6 +107,32 @@ describe('timers set from manifest seconds', () => {
     vi.advanceTimersByTime(MAX_TIMER_MS + 1);
     d.dispose();
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a sleep hook of 31536000 s sleeps, cut only by its deadline', async () => {
+    const d = createDeadline(5000);
+    let result: unknown;
+    void runSleep(31_536_000, d).then((r) => {
+      result = r;
+    });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(result).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(result).toEqual({ ok: false, message: 'timed out after 5 s' });
+    d.dispose();
+  });
+
+  it('a sleep hook of 31536000 s under a longer deadline ends after 31536000 s', async () => {
+    const d = createDeadline(40_000_000_000);
+    let result: unknown;
+    void runSleep(31_536_000, d).then((r) => {
+      result = r;
+    });
+    await vi.advanceTimersByTimeAsync(31_536_000_000 - 1);
+    expect(result).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(result).toEqual({ ok: true, message: 'slept 31536000 s' });
+    d.dispose();
   });
 
   it("a one-shot apply's wake-up at a wait's end past 24.8 days waits for it", async () => {

@@ -1,5 +1,7 @@
-// sleep (a lifecycle hook action): waits; cut short by the deadline it fails, as the kubelet's
+// sleep (a lifecycle hook action): waits, for as long as the schema allows (365 days, past
+// setTimeout's 24.8: lib/long-timeout.ts); cut short by the deadline it fails, as the kubelet's
 // sleep hook does ("container terminated before sleep hook finished").
+import { setLongTimeout } from '../../lib/long-timeout.js';
 import type { ActionResult } from '../action.js';
 import { type Deadline, formatSeconds } from './deadline.js';
 
@@ -7,10 +9,10 @@ export function runSleep(seconds: number, deadline: Deadline): Promise<ActionRes
   return new Promise((resolve) => {
     if (deadline.signal.aborted) return resolve(deadline.reason());
     const onAbort = () => {
-      clearTimeout(timer);
+      timer.clear();
       resolve(deadline.reason());
     };
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       deadline.signal.removeEventListener('abort', onAbort);
       resolve({ ok: true, message: `slept ${formatSeconds(seconds * 1000)} s` });
     }, seconds * 1000);
