@@ -52,7 +52,7 @@ export function checkPodUniques(p: ParsedDoc): Diagnostic[] {
           if (!PORT_NAME.test(port.name))
             err(
               [...here, 'ports', j, 'name'],
-              `port name "${port.name}" must be at most 15 lowercase letters, digits and '-', with a letter, as a cluster requires`,
+              `port name "${port.name}" must be at most 15 lowercase letters, digits and '-', with a letter and no '--', as a cluster requires`,
             );
           else if (names.has(port.name))
             err(

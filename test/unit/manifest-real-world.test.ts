@@ -263,7 +263,7 @@ describe('what a cluster refuses, refused at its node', () => {
 `).lines,
     ).toEqual([
       'p.yaml:8:72: ERR_MANIFEST_INVALID: container app mounts two volumes at /data/: the later would hide the earlier',
-      'p.yaml:10:53: ERR_MANIFEST_INVALID: port name "http_port_too_long" must be at most 15 lowercase letters, digits and \'-\', with a letter, as a cluster requires',
+      "p.yaml:10:53: ERR_MANIFEST_INVALID: port name \"http_port_too_long\" must be at most 15 lowercase letters, digits and '-', with a letter and no '--', as a cluster requires",
       'p.yaml:12:37: ERR_MANIFEST_INVALID: port name "web" is used twice in container app',
       'p.yaml:15:45: ERR_MANIFEST_INVALID: pod web publishes host port 0.0.0.0:8080/tcp twice (a cluster rejects it too)',
       "p.yaml:18:34: ERR_MANIFEST_INVALID: hostPath /var/log/../../etc must not contain '..' (a cluster rejects it too): write the path it means",
