@@ -1,6 +1,7 @@
 // A container's probes and lifecycle hooks, read from its (validated) manifest with Kubernetes'
 // defaults: periodSeconds 10, timeoutSeconds 1, successThreshold 1, failureThreshold 3,
-// initialDelaySeconds 0. Pure.
+// initialDelaySeconds 0; a 0 given for any of the first four is its default too (SetDefaults_Probe
+// turns it so before validation, so a cluster takes it). Pure.
 import type { HandlerAction, HttpHeader, PortRef } from './action.js';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
@@ -92,10 +93,11 @@ export function probeOf(p: RawProbe): ProbeSpec {
   return {
     action: actionOf(p),
     initialDelayMs: (p.initialDelaySeconds ?? 0) * 1000,
-    periodMs: (p.periodSeconds ?? 10) * 1000,
-    timeoutMs: (p.timeoutSeconds ?? 1) * 1000,
-    successThreshold: p.successThreshold ?? 1,
-    failureThreshold: p.failureThreshold ?? 3,
+    // 0 is the default too, as Kubernetes' SetDefaults_Probe makes it.
+    periodMs: (p.periodSeconds || 10) * 1000,
+    timeoutMs: (p.timeoutSeconds || 1) * 1000,
+    successThreshold: p.successThreshold || 1,
+    failureThreshold: p.failureThreshold || 3,
     ...(p.terminationGracePeriodSeconds !== undefined
       ? { graceSeconds: p.terminationGracePeriodSeconds }
       : {}),

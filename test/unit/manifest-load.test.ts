@@ -138,7 +138,7 @@ describe('broken manifests, with their exact diagnostics', () => {
     [
       'a liveness probe with successThreshold 2',
       pod('web', '\n      livenessProbe: {tcpSocket: {port: http}, successThreshold: 2}'),
-      ['9:66: ERR_MANIFEST_SCHEMA: spec.containers.0.livenessProbe.successThreshold must be 1'],
+      ['9:66: ERR_MANIFEST_SCHEMA: spec.containers.0.livenessProbe.successThreshold must be one of 0, 1'],
     ],
     [
       'a probe on an init container that is no sidecar',
