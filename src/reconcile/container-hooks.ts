@@ -86,8 +86,9 @@ async function targetOf(deps: HookDeps, r: ContainerRecord): Promise<ActionTarge
 
 /**
  * Stop container `name` as the kubelet kills one: its preStop hook (when it is running and has one)
- * for at most the grace period, then the stop signal with what is left of it (at least 2 s), then
- * SIGKILL. A preStop that fails is reported through `onHookFailed` and `deps.onPreStopFailed`, and
+ * for at most the grace period, then the stop signal with what is left of it (at least 2 s after a
+ * hook that ran; without one, the grace period alone, unlike the kubelet's 2 s floor on every stop:
+ * a grace period of 0 stays an immediate SIGKILL), then SIGKILL. A preStop that fails is reported through `onHookFailed` and `deps.onPreStopFailed`, and
  * the stop goes on.
  */
 export async function stopWithPreStop(
