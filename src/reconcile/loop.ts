@@ -113,7 +113,10 @@ function liveKeys(p: Seen): Set<string> {
   const live = new Set<string>();
   for (const pod of p.desired.pods) {
     live.add(podKey(pod.name));
-    for (const c of [...pod.initContainers, ...pod.containers]) live.add(imageKey(c.image));
+    // A pull failure outlives its use once the image is in the store another way (`image import`,
+    // another pod's pull): kept only while a pull is still wanted (not there, or pullPolicy Always).
+    for (const c of [...pod.initContainers, ...pod.containers])
+      if (!p.observed.images.has(c.image) || c.pullPolicy === 'Always') live.add(imageKey(c.image));
   }
   for (const pod of p.observed.sandboxes.keys()) live.add(podKey(pod)); // a teardown that failed
   for (const c of p.observed.containers)

@@ -528,4 +528,32 @@ describe.skipIf(skip)('reconcile', () => {
       await rm(traceDir, { recursive: true, force: true });
     }
   });
+
+  it("a pull that failed (registry unreachable) is no longer the pod's error once the image is imported", async () => {
+    const later = '127.0.0.1:1/demo/later:1';
+    await writeFile(join(dir, 'later.yaml'), podText('later', later, '["/bin/sleep", "100"]'));
+    added.push(join(dir, 'later.yaml'));
+    const view = async () =>
+      JSON.stringify(
+        (JSON.parse((await berth('ps', '-o', 'json')).stdout) as Array<{ name: string }>).find(
+          (p) => p.name === 'later',
+        ),
+      );
+    expect((await berth('apply', dir)).code).toBe(1);
+    expect(await view()).toContain('ERR_REGISTRY_UNAVAILABLE');
+    const file = join(work, 'later.tar');
+    await run('skopeo', [
+      'copy',
+      '-q',
+      `oci:${join(layout.dir, 'oci')}:busybox`,
+      `oci-archive:${file}:${later}`,
+    ]);
+    expect((await berth('image', 'import', file)).code).toBe(0);
+    const applied = await berth('apply', dir);
+    expect([applied.code, applied.stderr]).toEqual([0, '']);
+    expect(await containerState('later')).toBe('running');
+    expect(await view()).not.toContain('ERR_REGISTRY_UNAVAILABLE');
+    const failures = JSON.parse(await readFile(join(state, 'reconcile.json'), 'utf8')).failures;
+    expect(Object.keys(failures).filter((k) => k.includes('later'))).toEqual([]);
+  });
 });
