@@ -238,7 +238,7 @@ async function createHoldingLease(
       processEnv(image.config, settings.env ?? [], settings.hostname ?? settings.name, user.home),
       cwd,
     );
-    for (const m of settings.mounts ?? []) if (m.kind === 'volume') await makeBerthVolume(m);
+    for (const m of settings.mounts ?? []) if (m.kind === 'volume') await makeBerthVolume(m, undo);
     const staged: string[] = [];
     // The staging mounts are only needed while runc creates the container: undone either way.
     undo.push(() => unmountStaged(staged));

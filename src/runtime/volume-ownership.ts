@@ -13,7 +13,7 @@
 // inside the volume, FIFOs, sockets and device nodes. The walk is linear in the tree's size; past
 // MAX_DEPTH levels it is an error, never an unbounded descent (one open descriptor per level).
 import { constants } from 'node:fs';
-import { chmod, chown, type FileHandle, open, readdir } from 'node:fs/promises';
+import { chmod, chown, type FileHandle, lstat, open, readdir, rmdir } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import type { ContainerMount } from './spec.js';
@@ -112,9 +112,17 @@ export async function applyVolumeOwnership(
   }
 }
 
-/** A berth volume, made when missing, with its pod's fsGroup over its tree (as the kubelet at a mount). */
-export async function makeBerthVolume(m: ContainerMount): Promise<void> {
+/**
+ * A berth volume, made when missing, with its pod's fsGroup over its tree (as the kubelet at a
+ * mount). One made here is taken away again by `undo` (a create that fails), if still empty.
+ */
+export async function makeBerthVolume(m: ContainerMount, undo?: Array<() => Promise<void>>): Promise<void> {
+  const existed = await lstat(m.source).then(
+    () => true,
+    () => false,
+  );
   await makeDirs(m.source);
+  if (!existed) undo?.push(() => rmdir(m.source).catch(() => undefined));
   if (m.fsGroup)
     await applyVolumeOwnership(m.source, m.fsGroup.gid, {
       policy: m.fsGroup.policy,

@@ -429,6 +429,8 @@ describe.skipIf(skip)('containers', () => {
       ],
       [['--memory', 'lots', image, 'e'], /^berth: ERR_BAD_QUANTITY: memory "lots" is not a quantity/, 2],
       [[image, 'taken'], /^berth: ERR_NAME_TAKEN: a container named "taken" exists/, 4],
+      // runc refuses it: the named volume this create made goes with the rest.
+      [['-v', 'brandnew:/proc/sys', image, 'f'], /^berth: ERR_CREATE_FAILED: creating container f: /, 1],
     ];
     for (const [args, line, code] of cases) {
       const res = await berth('container', 'create', ...args);
@@ -444,6 +446,7 @@ describe.skipIf(skip)('containers', () => {
     expect(kept).toHaveLength(1);
     expect(leftovers().filter((m) => !m.includes(kept[0] as string))).toEqual([]);
     expect(await readdir(join(state, 'netns'))).toHaveLength(1);
+    expect(await readdir(join(root, 'volumes')).catch(() => [])).toEqual([]);
   });
 
   it('one name, one container: creates of the same name at once leave exactly one', async () => {
