@@ -317,6 +317,13 @@ describe('health actions (network)', () => {
     expect(await check('other')).toEqual({ ok: false, message: 'rpc error: code 5: unknown service' });
   });
 
+  it('grpc: a port nothing listens on is "connection refused", as for the other probes', async () => {
+    expect(await runAction({ kind: 'grpc', port: 1, service: '' }, target(), { timeoutMs: 2000 })).toEqual({
+      ok: false,
+      message: 'connection refused',
+    });
+  });
+
   it('grpc: a server that never answers is timed out, a plain TCP one fails', async () => {
     const silent = track(createTcpServer((c) => c.on('error', () => {})));
     const silentPort = await listen(silent);

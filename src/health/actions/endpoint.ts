@@ -18,9 +18,14 @@ export function urlHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
-/** A socket error as people read it: `connection refused`, else its message. */
+/**
+ * A socket error as people read it: `connection refused`, else its message. An HTTP/2 stream
+ * cancelled by its session's failure (a gRPC probe) says it through its cause.
+ */
 export function describeSocketError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException)?.code;
+  const own = (err as NodeJS.ErrnoException)?.code;
+  const cause = ((err as { cause?: unknown })?.cause as NodeJS.ErrnoException | undefined)?.code;
+  const code = own === 'ERR_HTTP2_STREAM_CANCEL' && cause ? cause : own;
   const known: Record<string, string> = {
     ECONNREFUSED: 'connection refused',
     ECONNRESET: 'connection reset',
