@@ -9,6 +9,7 @@ import { type EventRing, eventRingDir, openEventRing } from '../events/ring.js';
 import { canonicalPath } from '../lib/canonical-path.js';
 import { formatErrorLine } from '../lib/errors.js';
 import { createFileCache } from '../lib/file-cache.js';
+import { refusePlantedLinks } from '../lib/planted-links.js';
 import type { NetworkAdapter } from '../network/adapter.js';
 import type { NetworkSettings } from '../network/settings.js';
 import type { RegistryClient } from '../registry/types.js';
@@ -39,6 +40,8 @@ export interface OpenedContext {
 export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal): OpenedContext {
   // --root and --state canonical once, here: every path built from them is then compared as-is
   // with the resolved, absolute mount points the kernel lists (a symlinked or relative root).
+  refusePlantedLinks(given.root, '--root');
+  refusePlantedLinks(given.state, '--state');
   const flags: GlobalFlags = { ...given, root: canonicalPath(given.root), state: canonicalPath(given.state) };
   // Loaded when first needed (YAML + schema validation, undici): commands that need neither, such
   // as `container start`, start faster without them.
