@@ -54,10 +54,7 @@ export async function runCli(argv: readonly string[], io: CliIO, signal: AbortSi
     const { openContext } = await import('./context.js');
     const opened = openContext(io, args.global, signal);
     try {
-      const code = await command.run(opened.ctx, args);
-      // Cut short by SIGINT/SIGTERM, whatever failure it left (apply's aborted pull): 130; a command
-      // that still finished cleanly (the daemon's stop) keeps its 0.
-      return signal.aborted && code !== 0 ? 130 : code;
+      return await command.run(opened.ctx, args);
     } finally {
       await opened.close();
     }
