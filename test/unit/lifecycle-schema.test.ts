@@ -4,7 +4,6 @@
 // container's named ports) reach the desired container and its stored spec, and a change of them
 // is named. Hook timing is pure too (health/hooks.ts).
 import { describe, expect, it } from 'vitest';
-import { LineCounter, parseDocument } from 'yaml';
 import {
   describeHookFailure,
   graceAfterPreStop,
@@ -13,10 +12,9 @@ import {
   storedHooks,
 } from '../../src/health/hooks.js';
 import { lifecycleHooks } from '../../src/health/probe-spec.js';
-import { loadSchema } from '../../src/lib/schemas.js';
-import { formatDiagnostic, validateDocument } from '../../src/lib/yaml-validate.js';
 import type { DesiredContainer } from '../../src/reconcile/desired.js';
 import { canonicalSpec, describeChanges } from '../../src/reconcile/spec-hash.js';
+import { podSchemaProblems as problems } from '../helpers/pod-schema.js';
 
 const podText = (lifecycle: string) =>
   [
@@ -30,19 +28,6 @@ const podText = (lifecycle: string) =>
     `      lifecycle: ${lifecycle}`,
     '',
   ].join('\n');
-
-function problems(text: string): string[] {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc });
-  return validateDocument(
-    doc,
-    doc.toJS(),
-    lc,
-    'p.yaml',
-    loadSchema('pod.schema.json'),
-    'ERR_MANIFEST_SCHEMA',
-  ).map(formatDiagnostic);
-}
 
 describe('the lifecycle schema', () => {
   it.each([

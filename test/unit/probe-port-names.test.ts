@@ -4,9 +4,7 @@
 // probe failed for ever with `the container has no port named "8080"`, restarting a healthy
 // container; a cluster refuses both.
 import { describe, expect, it } from 'vitest';
-import { LineCounter, parseDocument } from 'yaml';
-import { loadSchema } from '../../src/lib/schemas.js';
-import { formatDiagnostic, validateDocument } from '../../src/lib/yaml-validate.js';
+import { podSchemaProblems as problems } from '../helpers/pod-schema.js';
 
 const podText = (field: string, handler: string, list = 'containers') =>
   [
@@ -22,19 +20,6 @@ const podText = (field: string, handler: string, list = 'containers') =>
     ...(list === 'initContainers' ? ['  containers: [{name: app, image: busybox:1}]'] : []),
     '',
   ].join('\n');
-
-function problems(text: string): string[] {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc });
-  return validateDocument(
-    doc,
-    doc.toJS(),
-    lc,
-    'p.yaml',
-    loadSchema('pod.schema.json'),
-    'ERR_MANIFEST_SCHEMA',
-  ).map(formatDiagnostic);
-}
 
 const handlers = (port: string) => [
   ['livenessProbe', `{httpGet: {port: ${port}}}`],

@@ -4,10 +4,8 @@
 // here. Regression: berth refused them ("must be >= 1"). A negative value is still refused, and so
 // is a liveness or startup successThreshold other than 1 (0 being 1).
 import { describe, expect, it } from 'vitest';
-import { LineCounter, parseDocument } from 'yaml';
 import { probeOf } from '../../src/health/probe-spec.js';
-import { loadSchema } from '../../src/lib/schemas.js';
-import { formatDiagnostic, validateDocument } from '../../src/lib/yaml-validate.js';
+import { podSchemaProblems as problems } from '../helpers/pod-schema.js';
 
 const podText = (field: string, probe: string, list = 'containers') =>
   [
@@ -23,19 +21,6 @@ const podText = (field: string, probe: string, list = 'containers') =>
     ...(list === 'initContainers' ? ['  containers: [{name: app, image: busybox:1}]'] : []),
     '',
   ].join('\n');
-
-function problems(text: string): string[] {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc });
-  return validateDocument(
-    doc,
-    doc.toJS(),
-    lc,
-    'p.yaml',
-    loadSchema('pod.schema.json'),
-    'ERR_MANIFEST_SCHEMA',
-  ).map(formatDiagnostic);
-}
 
 const places = ['livenessProbe', 'readinessProbe', 'startupProbe'].flatMap((field) =>
   ['containers', 'initContainers'].map((list): [string, string] => [field, list]),

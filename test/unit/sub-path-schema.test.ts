@@ -3,13 +3,11 @@
 // runtime, and a subPath travels to the runtime apart from its volume's root, never joined onto it.
 
 import { describe, expect, it } from 'vitest';
-import { LineCounter, parseDocument } from 'yaml';
 import { isBerthError } from '../../src/lib/errors.js';
-import { loadSchema } from '../../src/lib/schemas.js';
-import { formatDiagnostic, validateDocument } from '../../src/lib/yaml-validate.js';
 import type { PodManifest } from '../../src/manifest/kinds.js';
 import { desiredPod } from '../../src/reconcile/desired.js';
 import { subPathComponents } from '../../src/runtime/sub-path.js';
+import { podSchemaProblems as problems } from '../helpers/pod-schema.js';
 
 const podText = (subPath: string, workingDir = '/app') =>
   [
@@ -26,19 +24,6 @@ const podText = (subPath: string, workingDir = '/app') =>
     '  volumes: [{name: v, emptyDir: {}}]',
     '',
   ].join('\n');
-
-function problems(text: string): string[] {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc });
-  return validateDocument(
-    doc,
-    doc.toJS(),
-    lc,
-    'p.yaml',
-    loadSchema('pod.schema.json'),
-    'ERR_MANIFEST_SCHEMA',
-  ).map(formatDiagnostic);
-}
 
 const SUBPATH_WORDS =
   'must be a relative path inside the volume: no leading /, no "..", "." or empty component';
