@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
-import { buildImage, createLayout, type Layout, populateBusybox, populateRandom } from '../helpers/images.js';
+import {
+  archiveImage,
+  buildImage,
+  createLayout,
+  type Layout,
+  populateBusybox,
+  populateRandom,
+} from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
 const run = promisify(execFile);
@@ -62,12 +69,7 @@ describe.skipIf(skip)('a full --root file system', () => {
     await buildImage(layout, 'big', [populateRandom(1, 4 * MiB)]);
     for (const t of ['b', 'big']) {
       const file = join(work, `${t}.tar`);
-      await run('skopeo', [
-        'copy',
-        '-q',
-        `oci:${join(layout.dir, 'oci')}:${t}`,
-        `oci-archive:${file}:example.com/${t}:1`,
-      ]);
+      await archiveImage(layout, t, file, `example.com/${t}:1`);
       const r = await berth('image', 'import', file);
       expect([r.code, r.stderr]).toEqual([0, '']);
     }

@@ -1,18 +1,12 @@
-// One container's runc state file (`--state/runc/<id>/state.json`) empty or cut short: only that
-// container is in doubt. Regression: `ps`, `container ls`, `plan` and every daemon pass failed for
-// all pods with a raw "ERR_INTERNAL: Unexpected end of JSON input" naming no file.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
-import { buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
+import { archiveImage, buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
-const run = promisify(execFile);
 const skip = missingPrereqs(['runc', 'conmon', 'skopeo', 'umoci'], { root: true });
 
 describe.skipIf(skip)('a damaged runc state file', () => {
@@ -29,12 +23,7 @@ describe.skipIf(skip)('a damaged runc state file', () => {
     layout = await createLayout();
     await buildImage(layout, 'b', [populateBusybox]);
     const file = join(work, 'b.tar');
-    await run('skopeo', [
-      'copy',
-      '-q',
-      `oci:${join(layout.dir, 'oci')}:b`,
-      `oci-archive:${file}:example.com/b:1`,
-    ]);
+    await archiveImage(layout, 'b', file, 'example.com/b:1');
     expect((await berth('image', 'import', file)).code).toBe(0);
     const dir = join(work, 'pods');
     await mkdir(dir);

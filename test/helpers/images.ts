@@ -91,6 +91,11 @@ export async function pushImage(
   await run('skopeo', [...args, `oci:${join(layout.dir, 'oci')}:${tag}`, `docker://${dest}`]);
 }
 
+/** Writes `tag` of the layout as an OCI archive at `file`, named `ref`: what `berth image import` reads. */
+export async function archiveImage(layout: Layout, tag: string, file: string, ref: string): Promise<void> {
+  await run('skopeo', ['copy', '-q', `oci:${join(layout.dir, 'oci')}:${tag}`, `oci-archive:${file}:${ref}`]);
+}
+
 export interface PushedManifest {
   mediaType: string;
   digest: string;
