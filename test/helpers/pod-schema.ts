@@ -1,5 +1,6 @@
 // A Pod document checked against schemas/pod.schema.json alone, as `berth validate` reports it:
-// one `p.yaml:LINE:COL: CODE: message` line per problem (none: the schema accepts it).
+// one `p.yaml:LINE:COL: CODE: message` line per problem (none: the schema accepts it); and a
+// one-container Pod with one field set, to check a field in either container list.
 import { LineCounter, parseDocument } from 'yaml';
 import { loadSchema } from '../../src/lib/schemas.js';
 import { formatDiagnostic, validateDocument } from '../../src/lib/yaml-validate.js';
@@ -16,3 +17,19 @@ export function podSchemaProblems(text: string): string[] {
     'ERR_MANIFEST_SCHEMA',
   ).map(formatDiagnostic);
 }
+
+/** A Pod whose one container (in `list`; an init one is a sidecar beside an app) sets `field: value`. */
+export const podWithField = (field: string, value: string, list = 'containers') =>
+  [
+    'apiVersion: v1',
+    'kind: Pod',
+    'metadata: {name: p}',
+    'spec:',
+    `  ${list}:`,
+    '    - name: main',
+    '      image: busybox:1',
+    ...(list === 'initContainers' ? ['      restartPolicy: Always'] : []),
+    `      ${field}: ${value}`,
+    ...(list === 'initContainers' ? ['  containers: [{name: app, image: busybox:1}]'] : []),
+    '',
+  ].join('\n');

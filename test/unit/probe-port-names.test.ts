@@ -4,22 +4,7 @@
 // probe failed for ever with `the container has no port named "8080"`, restarting a healthy
 // container; a cluster refuses both.
 import { describe, expect, it } from 'vitest';
-import { podSchemaProblems as problems } from '../helpers/pod-schema.js';
-
-const podText = (field: string, handler: string, list = 'containers') =>
-  [
-    'apiVersion: v1',
-    'kind: Pod',
-    'metadata: {name: p}',
-    'spec:',
-    `  ${list}:`,
-    '    - name: main',
-    '      image: busybox:1',
-    ...(list === 'initContainers' ? ['      restartPolicy: Always'] : []),
-    `      ${field}: ${handler}`,
-    ...(list === 'initContainers' ? ['  containers: [{name: app, image: busybox:1}]'] : []),
-    '',
-  ].join('\n');
+import { podWithField as podText, podSchemaProblems as problems } from '../helpers/pod-schema.js';
 
 const handlers = (port: string) => [
   ['livenessProbe', `{httpGet: {port: ${port}}}`],

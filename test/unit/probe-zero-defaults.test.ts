@@ -5,22 +5,7 @@
 // is a liveness or startup successThreshold other than 1 (0 being 1).
 import { describe, expect, it } from 'vitest';
 import { probeOf } from '../../src/health/probe-spec.js';
-import { podSchemaProblems as problems } from '../helpers/pod-schema.js';
-
-const podText = (field: string, probe: string, list = 'containers') =>
-  [
-    'apiVersion: v1',
-    'kind: Pod',
-    'metadata: {name: p}',
-    'spec:',
-    `  ${list}:`,
-    '    - name: main',
-    '      image: busybox:1',
-    ...(list === 'initContainers' ? ['      restartPolicy: Always'] : []),
-    `      ${field}: ${probe}`,
-    ...(list === 'initContainers' ? ['  containers: [{name: app, image: busybox:1}]'] : []),
-    '',
-  ].join('\n');
+import { podWithField as podText, podSchemaProblems as problems } from '../helpers/pod-schema.js';
 
 const places = ['livenessProbe', 'readinessProbe', 'startupProbe'].flatMap((field) =>
   ['containers', 'initContainers'].map((list): [string, string] => [field, list]),
