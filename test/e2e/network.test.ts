@@ -122,6 +122,9 @@ describe.skipIf(skip)('pod networking', () => {
   const ps = async () => JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
   const pod = async (name: string) => (await ps()).find((p) => p.name === name) as PodView;
   const exec = (container: string, ...cmd: string[]) => berth('container', 'exec', container, '--', ...cmd);
+  /** What `url` answers inside `container` (busybox wget, 5 s at most). */
+  const wget = (container: string, url: string) =>
+    exec(container, 'timeout', '5', 'wget', '-q', '-O', '-', url);
   const until = async (what: string, probe: () => Promise<boolean>) => {
     for (let i = 0; i < 150; i++) {
       if (await probe()) return;
@@ -219,16 +222,7 @@ ${extra}`;
     servers.push(host);
     await new Promise<void>((r) => host.listen(0, GATEWAY, r));
     const hostPort = (host.address() as { port: number }).port;
-    const fromPod = await exec(
-      'client_main',
-      'timeout',
-      '5',
-      'wget',
-      '-q',
-      '-O',
-      '-',
-      `http://${GATEWAY}:${hostPort}/`,
-    );
+    const fromPod = await wget('client_main', `http://${GATEWAY}:${hostPort}/`);
     expect([fromPod.code, fromPod.stdout]).toEqual([0, 'hello-from-host']);
     // Host → pod by address, and by the published port on loopback and on the host's address.
     expect(await get(`http://${w.ip}:8080/`)).toBe('200 hello-from-web\n');
@@ -246,7 +240,7 @@ ${extra}`;
   it('pods find each other by name; /etc/hosts and resolv.conf are as the manifest says', async () => {
     const c = await pod('client');
     const w = await pod('web');
-    const byName = await exec('client_main', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
+    const byName = await wget('client_main', 'http://web:8080/');
     expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
     expect((await exec('web_main', 'cat', '/etc/hosts')).stdout).toBe(
       '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' +
@@ -280,7 +274,7 @@ ${extra}`;
         `${c.ip}\tclient client.default\n# pods on this network\n${late.ip}\tlate late.default\n${w.ip}\tweb web.default\n`,
     );
     // By NAME.NAMESPACE too, as a cluster's DNS names it.
-    const ping = await exec('late_main', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web.default:8080/');
+    const ping = await wget('late_main', 'http://web.default:8080/');
     expect([ping.code, ping.stdout]).toEqual([0, 'hello-from-web\n']);
     await rm(join(dir, 'late.yaml'));
     const removed = await berth('apply', dir);
@@ -369,7 +363,7 @@ ${extra}`;
     expect([applied.code, applied.stderr]).toEqual([0, '']);
     await until('all run', async () => (await ps()).every((p) => p.phase === 'Running'));
     expect(await get(`http://127.0.0.1:${webPort}/`)).toBe('200 hello-from-web\n');
-    const byName = await exec('client_main', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
+    const byName = await wget('client_main', 'http://web:8080/');
     expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
     const ips = (await ps()).map((p) => p.ip as string).sort();
     expect(ipamFiles()).toEqual(ips);
@@ -400,7 +394,7 @@ ${extra}`;
     expect(await pids()).toEqual(was);
     expect(await get(`http://127.0.0.1:${webPort}/`)).toBe('200 hello-from-web\n');
     expect(await get(`http://${hostAddress()}:${webPort}/`)).toBe('200 hello-from-web\n');
-    const byName = await exec('client_main', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
+    const byName = await wget('client_main', 'http://web:8080/');
     expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
     expect(ipamFiles()).toEqual(before.map((p) => p.ip as string).sort());
     expect((await berth('plan', dir)).code).toBe(0);
@@ -431,7 +425,7 @@ ${extra}`;
     expect(await exited).toBe(0);
     expect(networkFootprint().rules.sort()).toEqual(whole); // each rule once, as an attach made it
     expect(await get(`http://${hostAddress()}:${webPort}/`)).toBe('200 hello-from-web\n');
-    const out = await exec('client_main', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
+    const out = await wget('client_main', 'http://web:8080/');
     expect([out.code, out.stdout]).toEqual([0, 'hello-from-web\n']);
     expect(await ps().then((all) => all.map((p) => [p.name, p.ip, p.containers[0]?.pid]))).toEqual(was);
     const events = await berth('events', '--until', '0s');
@@ -569,7 +563,7 @@ ${extra}`;
     const ownLine = (await exec('solo', 'grep', '-c', `^${solo.replaceAll('.', '\\.')}\tsolo`, '/etc/hosts'))
       .stdout;
     expect(ownLine).toBe('1\n');
-    const byName = await exec('solo', 'timeout', '5', 'wget', '-q', '-O', '-', 'http://web:8080/');
+    const byName = await wget('solo', 'http://web:8080/');
     expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
     expect(await get(`http://127.0.0.1:${soloPort}/`)).toBe('200 solo\n');
     // Published on 127.0.0.1 only: the host's own address does not lead to it.
@@ -609,16 +603,7 @@ ${extra}`;
     expect([created.code, created.stderr]).toEqual([0, '']);
     try {
       expect((await berth('container', 'start', 'side')).code).toBe(0);
-      const viaLoopback = await exec(
-        'side',
-        'timeout',
-        '5',
-        'wget',
-        '-q',
-        '-O',
-        '-',
-        'http://127.0.0.1:8080/',
-      );
+      const viaLoopback = await wget('side', 'http://127.0.0.1:8080/');
       expect([viaLoopback.code, viaLoopback.stdout]).toEqual([0, 'hello-from-web\n']);
       const addr = await exec('side', 'ip', '-4', '-o', 'addr', 'show', 'eth0');
       expect(addr.stdout).toContain(` ${(await pod('web')).ip}/`);
