@@ -101,6 +101,11 @@ export interface LoadOptions {
    * folder has been still for the settle time (settle.ts). `apply` and `plan` take a deletion at once.
    */
   holdDeleted?: boolean;
+  /**
+   * Read this one file of the folder and no other, whatever its name ends with (`berth validate
+   * FILE`: someone else's Pod file checked alone).
+   */
+  only?: string;
 }
 
 async function listFolder(dir: string): Promise<string[]> {
@@ -128,7 +133,7 @@ interface Source {
 export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<LoadResult> {
   const { cache } = o;
   const now = o.now ?? Date.now();
-  const files = await listFolder(dir);
+  const files = o.only === undefined ? await listFolder(dir) : [o.only];
   if (files.length > 0) await preloadValidators(MANIFEST_SCHEMAS);
   const base = resolve(dir);
   const diagnostics: Diagnostic[] = [];

@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { loadManifests } from '../../manifest/load.js';
 import { isError } from '../../manifest/severity.js';
@@ -6,13 +8,23 @@ import { renderJson } from '../output.js';
 
 export const validate: Command = {
   path: ['validate'],
-  summary: 'Check a folder of manifests: every problem of every file, as FILE:LINE:COL: CODE: message',
-  usage: 'validate DIR',
+  summary:
+    'Check a folder of manifests, or one file: every problem of every file, as FILE:LINE:COL: CODE: message',
+  usage: 'validate DIR|FILE',
   options: {},
   flags: [],
   args: [1, 1],
   async run(ctx, { positionals }) {
-    const result = await loadManifests(positionals[0] as string);
+    const path = positionals[0] as string;
+    // A path that is there and not a folder is one file, read alone; anything else is a folder,
+    // whose load says what is wrong with it.
+    const isFile = await stat(path).then(
+      (s) => !s.isDirectory(),
+      () => false,
+    );
+    const result = isFile
+      ? await loadManifests(dirname(path), { only: basename(path) })
+      : await loadManifests(path);
     const pods = result.docs.filter((d) => d.doc.kind === 'Pod').length;
     const images = result.docs.filter((d) => d.doc.kind === 'Image').length;
     const errorList = result.diagnostics.filter(isError);
