@@ -7,6 +7,7 @@ import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
 import { loadSchema } from '../lib/schemas.js';
 import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yaml-validate.js';
 import { checkImage, checkPod } from './checks.js';
+import { clusterKindWarning } from './cluster-kinds.js';
 import type { ManifestDoc } from './kinds.js';
 import { isListKind, listItems } from './lists.js';
 import { checkNulStrings } from './nul-strings.js';
@@ -137,6 +138,8 @@ function checkObjectDocument(p: ParsedDoc): { diagnostics: Diagnostic[]; parsed:
       ),
     );
   const known = KINDS[`${String(apiVersion)}/${String(kind)}`];
+  const ignored = known ? undefined : clusterKindWarning(p, apiVersion, kind);
+  if (ignored) return { diagnostics: [ignored], parsed: [] };
   if (!known) {
     return problem(
       at(

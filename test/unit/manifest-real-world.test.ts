@@ -364,3 +364,77 @@ describe('$(VAR) expansion is bounded', () => {
     expect(vars.get('V13')).toHaveLength(81920);
   });
 });
+
+describe("a cluster's own objects beside a pod (RBAC, a ServiceAccount, a Namespace, an Ingress) are warned, not the pod's file refused", () => {
+  it('each is one WARN_KIND_IGNORED at its kind; the pods load; a workload kind is still an error', () => {
+    const r = parseFile(
+      `apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: shop}
+rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader}
+subjects: [{kind: ServiceAccount, name: reader}]
+roleRef: {kind: Role, name: reader, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: reader, namespace: shop}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web}
+spec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  serviceAccountName: reader
+  containers: [{name: main, image: nginx}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+`,
+      'p.yaml',
+    );
+    expect(r.parsed.map((p) => `${p.value.kind}/${p.value.metadata.name}`)).toEqual(['Pod/web']);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      'p.yaml:2:7: WARN_KIND_IGNORED: Namespace shop is ignored: a pod needs no Namespace object on one host: its metadata.namespace is enough',
+      "p.yaml:6:7: WARN_KIND_IGNORED: Role reader is ignored: only a cluster's API server enforces RBAC",
+      "p.yaml:11:7: WARN_KIND_IGNORED: RoleBinding reader is ignored: only a cluster's API server enforces RBAC",
+      'p.yaml:17:7: WARN_KIND_IGNORED: ServiceAccount reader is ignored: there is no cluster API for a service account to talk to',
+      "p.yaml:21:7: WARN_KIND_IGNORED: Ingress web is ignored: only a cluster's ingress controller routes it: publish a port with hostPort",
+      'p.yaml:33:7: ERR_MANIFEST_KIND: apiVersion apps/v1, kind Deployment is not a kind berth runs (v1 Pod, ConfigMap, Secret, PersistentVolumeClaim, Service, and a v1 List or PodList of them; berth.dev/v1alpha1 Image)',
+    ]);
+  });
+
+  it('as the items of a List too; an ignored kind with no name or a wrong apiVersion is no exception', () => {
+    const r = parseFile(
+      `apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: ServiceAccount, metadata: {name: a}}
+- {apiVersion: policy/v1, kind: PodDisruptionBudget, metadata: {name: b}, spec: {minAvailable: 1}}
+- {apiVersion: v1, kind: Pod, metadata: {name: c}, spec: {containers: [{name: m, image: nginx}]}}
+- {apiVersion: v1, kind: ServiceAccount}
+- {apiVersion: v2, kind: ServiceAccount, metadata: {name: d}}
+`,
+      'p.yaml',
+    );
+    expect(r.parsed.map((p) => `${p.value.kind}/${p.value.metadata.name}`)).toEqual(['Pod/c']);
+    expect(r.diagnostics.map((d) => `${d.line}:${d.col} ${d.code}`)).toEqual([
+      '4:26 WARN_KIND_IGNORED',
+      '5:33 WARN_KIND_IGNORED',
+      '7:26 WARN_KIND_IGNORED',
+      '8:26 ERR_MANIFEST_KIND',
+    ]);
+  });
+});
