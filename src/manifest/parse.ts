@@ -20,6 +20,7 @@ import { applyObjectTiers, applyPodTiers } from './tier-check.js';
 import { atWrittenColumn, quoteEscapes, quoteEscapeWarnings, withoutQuoteEscapes } from './yaml-escapes.js';
 import { withYaml11Octal } from './yaml-octal.js';
 import { applyYaml11Bools } from './yaml11-bools.js';
+import { withYaml11Ints } from './yaml11-ints.js';
 
 const KINDS: Record<string, { schema: string }> = {
   'v1/Pod': { schema: 'pod.schema.json' },
@@ -42,14 +43,14 @@ export function parseFile(text: string, file: string): ParsedFile {
   let lc = new LineCounter();
   const parsed: ParsedDoc[] = [];
   const diagnostics: Diagnostic[] = [];
-  // JSON is YAML too; `0400` is octal and `<<: *base` merges a mapping in, as Kubernetes reads them
-  // (sigs.k8s.io/yaml is YAML 1.1: yaml-octal.ts).
+  // JSON is YAML too; `0400` is octal, `1_000` is 1000 and `<<: *base` merges a mapping in, as
+  // Kubernetes reads them (sigs.k8s.io/yaml is YAML 1.1: yaml-octal.ts, yaml11-ints.ts).
   const parse = (source: string) => {
     lc = new LineCounter();
     return parseAllDocuments(source, {
       lineCounter: lc,
       prettyErrors: false,
-      customTags: withYaml11Octal,
+      customTags: (tags) => withYaml11Ints(withYaml11Octal(tags)),
       merge: true,
     });
   };

@@ -438,3 +438,35 @@ items:
     ]);
   });
 });
+
+describe("YAML 1.1 integers as Kubernetes reads them (go-yaml drops every '_', then takes 0b, 0o, 0x and a leading 0 as Go does)", () => {
+  it('1_000, 0b…, 0_644 and -0x1F are the numbers a cluster sees, not strings', () => {
+    const { lines, pod } = check(`${head}  terminationGracePeriodSeconds: 1_000
+  securityContext: {runAsUser: 1_000_000, runAsGroup: 0b1111101000}
+  containers:
+  - name: main
+    image: nginx
+    ports: [{containerPort: 8_080, hostPort: 0x1F90}]
+    volumeMounts: [{name: conf, mountPath: /etc/conf}]
+    env: [{name: N, value: 1_000}]
+  volumes: [{name: conf, configMap: {name: conf, defaultMode: 0_644}}]
+`);
+    expect(lines).toEqual([
+      'p.yaml:12:28: WARN_MANIFEST_K8S_REJECTS: env value 1_000 is a number: a cluster rejects it (quote it: "1_000"); used as "1_000"',
+    ]);
+    expect(pod?.spec.terminationGracePeriodSeconds).toBe(1000);
+    expect(pod?.spec.securityContext).toEqual({ runAsUser: 1_000_000, runAsGroup: 1000 });
+    expect(pod?.spec.containers[0]?.ports).toEqual([{ containerPort: 8080, hostPort: 8080 }]);
+    expect(pod?.spec.volumes?.[0]?.configMap?.defaultMode).toBe(0o644);
+  });
+
+  it('what go-yaml leaves a string stays one: a leading _, a letter, a float', () => {
+    const { lines } = check(`${head}  terminationGracePeriodSeconds: _1000
+  containers: [{name: main, image: nginx, ports: [{containerPort: 80x}]}]
+`);
+    expect(lines).toEqual([
+      'p.yaml:5:34: ERR_MANIFEST_SCHEMA: spec.terminationGracePeriodSeconds must be integer',
+      'p.yaml:6:67: ERR_MANIFEST_SCHEMA: spec.containers.0.ports.0.containerPort must be integer',
+    ]);
+  });
+});
