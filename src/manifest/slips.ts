@@ -7,6 +7,7 @@
 //   (YAML 1.1): used as written;
 // - a label value a cluster would refuse (backticks, `$`, `/`, over 63 characters): kept;
 // - a capability with a `CAP_` prefix (`CAP_NET_ADMIN`): used as the same capability;
+// - a port protocol in another case (`tcp`, `Udp`): podman lowercases it; used as TCP, UDP or SCTP;
 // - a podman option suffix on a mountPath (`/run/x.sock:z`): the suffix is dropped (relabelling
 //   means nothing without SELinux labels; use readOnly for `:ro`).
 // Runs before the schema; rewrites the value it is given (a fresh toJS copy). Pure.
@@ -20,6 +21,7 @@ type Obj = Record<string, unknown>;
 const YAML11_BOOL = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 const PODMAN_SUFFIX = /:(z|Z|ro|rw|O|U|shared|rshared|slave|rslave|private|rprivate)(,(z|Z|ro|rw|O|U))*$/;
 const CODE = 'WARN_MANIFEST_K8S_REJECTS';
+const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -72,6 +74,16 @@ export function applyPodmanSlips(doc: Document, value: unknown, lc: LineCounter,
       const at = ['spec', lname, i];
       for (const [j, e] of list(c.env).entries())
         if (isObj(e) && 'value' in e) stringify(e, 'value', [...at, 'env', j, 'value'], 'env value');
+      for (const [k, port] of list(c.ports).entries()) {
+        const proto = isObj(port) ? port.protocol : undefined;
+        const upper = typeof proto === 'string' ? proto.toUpperCase() : '';
+        if (!isObj(port) || proto === upper || !PROTOCOLS.includes(upper)) continue;
+        warnAt(
+          [...at, 'ports', k, 'protocol'],
+          `port protocol ${proto as string}: a cluster takes only TCP, UDP or SCTP (write ${upper}); used as ${upper}`,
+        );
+        port.protocol = upper;
+      }
       const caps = isObj(c.securityContext) ? c.securityContext.capabilities : undefined;
       for (const dir of ['add', 'drop'])
         for (const [k, cap] of (isObj(caps) ? list(caps[dir]) : []).entries())

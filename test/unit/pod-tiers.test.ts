@@ -245,6 +245,33 @@ spec:
       { name: 'sock', mountPath: '/run/y.sock', readOnly: true },
     ]);
   });
+
+  it('a port protocol in lower or mixed case (kubernetes/examples aws-ebs-web: tcp) is that protocol, as podman lowercases it', () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers:
+    - name: main
+      image: nginx
+      ports:
+        - {containerPort: 80, protocol: tcp}
+        - {containerPort: 53, hostPort: 5353, protocol: Udp}
+        - {containerPort: 81, protocol: SCTP}
+`;
+    const r = parseFile(text, 'm.yaml');
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      'm.yaml:9:41: WARN_MANIFEST_K8S_REJECTS: port protocol tcp: a cluster takes only TCP, UDP or SCTP (write TCP); used as TCP',
+      'm.yaml:10:57: WARN_MANIFEST_K8S_REJECTS: port protocol Udp: a cluster takes only TCP, UDP or SCTP (write UDP); used as UDP',
+    ]);
+    const pod = r.parsed[0]?.value as PodManifest;
+    expect(pod.spec.containers[0]?.ports?.map((p) => p.protocol)).toEqual(['TCP', 'UDP', 'SCTP']);
+    // A protocol that is none of the three in any case is still the schema's error.
+    const icmp = parseFile(text.replace('protocol: SCTP', 'protocol: icmp'), 'm.yaml');
+    expect(icmp.diagnostics.map(formatDiagnostic).at(-1)).toBe(
+      'm.yaml:11:41: ERR_MANIFEST_SCHEMA: spec.containers.0.ports.2.protocol must be one of TCP, UDP, SCTP',
+    );
+  });
 });
 
 /** The README's table: one row per tier and reason, fields in table order. */

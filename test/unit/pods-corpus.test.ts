@@ -96,8 +96,8 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     ],
   ],
   'k8s-examples___archived_volumes_aws_ebs_aws-ebs-web.yaml': [
-    'invalid',
-    ['12:21 ERR_MANIFEST_SCHEMA', '18:7 ERR_MANIFEST_UNSUPPORTED'],
+    'refused',
+    ['12:21 WARN_MANIFEST_K8S_REJECTS', '18:7 ERR_MANIFEST_UNSUPPORTED'],
   ],
   'k8s-examples__databases_mysql-cinder-pd_mysql.yaml': ['refused', ['31:7 ERR_MANIFEST_UNSUPPORTED']],
   'k8s-website__content_en_examples_admin_logging_two-files-counter-pod-streaming-sidecar.yaml': [
