@@ -50,6 +50,9 @@ export function parseFile(text: string, file: string): ParsedFile {
     return parseAllDocuments(source, {
       lineCounter: lc,
       prettyErrors: false,
+      // Always the core schema: a `%YAML 1.1` directive would switch to the yaml library's 1.1 schema
+      // (dates as timestamps, `1:30` as 90), which is not how go-yaml reads a file either.
+      schema: 'core',
       customTags: (tags) => withYaml11Ints(withYaml11Octal(tags)),
       merge: true,
     });

@@ -470,3 +470,27 @@ describe("YAML 1.1 integers as Kubernetes reads them (go-yaml drops every '_', t
     ]);
   });
 });
+
+describe('a %YAML 1.1 directive changes nothing: Kubernetes reads every file one way (go-yaml)', () => {
+  it('a date and 1:30 stay strings (no timestamp, no base 60), on is a boolean only at a boolean field, 0644 octal', () => {
+    const { lines, pod } = check(`%YAML 1.1
+---
+${head}  containers:
+  - name: main
+    image: nginx
+    tty: on
+    args: [1:30, 2001-12-14]
+    env: [{name: DAY, value: 2001-12-14}]
+    volumeMounts: [{name: conf, mountPath: /etc/conf}]
+  volumes: [{name: conf, configMap: {name: conf, defaultMode: 0644}}]
+`);
+    expect(lines).toEqual([]);
+    const c = pod?.spec.containers[0];
+    expect([c?.tty, c?.args, c?.env]).toEqual([
+      true,
+      ['1:30', '2001-12-14'],
+      [{ name: 'DAY', value: '2001-12-14' }],
+    ]);
+    expect(pod?.spec.volumes?.[0]?.configMap?.defaultMode).toBe(0o644);
+  });
+});
