@@ -165,6 +165,10 @@ function diagnosticFor(
     // A pattern says nothing to people: its schema node may carry the words (`x-pattern-message`).
     const words = schemaNode(schema, err.schemaPath)?.['x-pattern-message'];
     if (typeof words === 'string') message = `${subject} ${words}`;
+  } else if (err.keyword === 'maxLength' && schema) {
+    // A bound berth sets tighter than Kubernetes says why (`x-length-message`).
+    const words = schemaNode(schema, err.schemaPath)?.['x-length-message'];
+    if (typeof words === 'string') message = `${subject} ${words}`;
   } else if ((err.keyword === 'minProperties' || err.keyword === 'maxProperties') && schema) {
     const words = schemaNode(schema, err.schemaPath)?.['x-count-message'];
     if (typeof words === 'string') message = `${subject} ${words}`;

@@ -494,3 +494,19 @@ ${head}  containers:
     expect(pod?.spec.volumes?.[0]?.configMap?.defaultMode).toBe(0o644);
   });
 });
+
+describe('a pod name longer than berth takes says why (kubernetes hack/testdata/pod-with-large-name.yaml)', () => {
+  it('names the bound, the reason and what a cluster takes, at the name', () => {
+    const name = 'kubernetes-serve-hostname-testing-sixty-three-characters-in-length';
+    const { lines } = check(`apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+spec:
+  containers: [{name: main, image: nginx}]
+`);
+    expect(lines).toEqual([
+      "p.yaml:4:9: ERR_MANIFEST_SCHEMA: metadata.name must be at most 63 characters, a DNS label (it is the pod's hostname and part of its containers' names; a cluster takes up to 253)",
+    ]);
+  });
+});
