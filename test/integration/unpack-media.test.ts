@@ -2,8 +2,9 @@
 // several members, zstd made of several frames (with skippable and empty frames, as zstd:chunked and
 // seekable forms write), PAX xattrs (only user.* applied, never trusted.*),
 // every OCI and Docker v2.2 layer media type (foreign / non-distributable ones fetched from the
-// registry, never from their `urls`), unknown media types refused by name, and an index nested in
-// an index refused for its depth.
+// registry, never from their `urls`), a layer read by its bytes when its label is wrong (as
+// containerd reads it), unknown media types refused by name, and an index nested in an index
+// refused for its depth.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -126,19 +127,27 @@ describe.skipIf(skip)('zstd layers of several frames', () => {
           Buffer.from('short'),
         ]),
       'truncated skippable frame',
+      undefined,
     ],
-    ['bytes that are no frame', () => Buffer.from('this is not zstd at all'), 'not a zstd frame'],
+    // Bytes that are no compressed form are read as a tar (as containerd reads them), and are none.
+    [
+      'bytes that are no frame',
+      () => Buffer.from('this is not zstd at all'),
+      '',
+      'tar: unexpected end of stream',
+    ],
     [
       'a reserved block type',
       () => Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x00, 0x07, 0x00, 0x00]),
       'reserved block type',
+      undefined,
     ],
-  ])('%s is ERR_LAYER_CORRUPT, never a hang', async (_label, make, why) => {
+  ])('%s is ERR_LAYER_CORRUPT, never a hang', async (_label, make, why, whole) => {
     const raw = tarBytes(FILES);
     const layer = { blob: make(), diffId: sha256(raw), mediaType: ZSTD };
     const { pull, ref } = await pullAndUnpack([layer]);
     expect(pull.stderr).toBe(
-      `berth: ERR_LAYER_CORRUPT: layer ${sha256(layer.blob)} of ${ref}: malformed zstd stream: ${why}\n`,
+      `berth: ERR_LAYER_CORRUPT: layer ${sha256(layer.blob)} of ${ref}: malformed ${whole ?? `zstd stream: ${why}`}\n`,
     );
     expect(pull.code).toBe(6);
   });
@@ -238,6 +247,33 @@ describe.skipIf(skip)('every layer media type of the OCI image-spec and Docker v
     expect([unpack.code, unpack.stderr]).toEqual([0, '']);
     const got = await Promise.all(['1', '2', '3', '4', '5'].map((f) => readFile(join(dest, f), 'utf8')));
     expect(got).toEqual(['tar', 'gzip', 'zstd', 'foreign gzip', 'foreign tar']);
+  });
+
+  it('a layer whose bytes are not in the form its media type says is read by its bytes, as containerd does', async () => {
+    // containerd (and Docker) tell gzip, zstd and plain tar apart by their first bytes: a plain tar
+    // labelled +gzip, a gzip labelled plain, a zstd labelled +gzip all unpack; the diffID still decides.
+    const t = 'application/vnd.oci.image.layer.v1';
+    const { pull, unpack, dest } = await pullAndUnpack([
+      plain([{ name: '1', body: 'plain as gzip' }], `${t}.tar+gzip`),
+      { ...gz([{ name: '2', body: 'gzip as plain' }], `${t}.tar`) },
+      zstd([{ name: '3', body: 'zstd as gzip' }], `${t}.tar+gzip`),
+      gz([{ name: '4', body: 'gzip as zstd' }], `${t}.tar+zstd`),
+      plain([{ name: '5', body: 'plain as zstd' }], `${t}.tar+zstd`),
+    ]);
+    expect([pull.code, pull.stderr]).toEqual([0, '']);
+    expect([unpack.code, unpack.stderr]).toEqual([0, '']);
+    const got = await Promise.all(['1', '2', '3', '4', '5'].map((f) => readFile(join(dest, f), 'utf8')));
+    expect(got).toEqual(['plain as gzip', 'gzip as plain', 'zstd as gzip', 'gzip as zstd', 'plain as zstd']);
+  });
+
+  it('a layer of 0 bytes labelled +gzip is an empty layer, as in containerd', async () => {
+    const layer: BuiltLayer = {
+      blob: Buffer.alloc(0),
+      diffId: sha256(Buffer.alloc(0)),
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    };
+    const { pull, unpack } = await pullAndUnpack([layer, gzipLayer([{ name: 'after', body: 'a' }])]);
+    expect([pull.code, pull.stderr, unpack.code, unpack.stderr]).toEqual([0, '', 0, '']);
   });
 
   it('an unknown layer media type is refused, named', async () => {
