@@ -1,6 +1,7 @@
 // Pulling and importing (with unpacking) as the CLI does it: the host config's limits, unpack worker threads,
 // the command's abort signal. Shared by `image pull` and the reconciler's pull actions.
-import { hostPlatform, parsePlatform } from '../oci/platform.js';
+import { readFileSync } from 'node:fs';
+import { amd64Level, hostPlatform, parsePlatform } from '../oci/platform.js';
 import { parseReference } from '../oci/reference.js';
 import {
   type PullDeps,
@@ -14,7 +15,16 @@ import { createWorkerRunner } from '../snapshot/apply-thread.js';
 import type { CommandContext } from './command.js';
 import { UNPACK_WORKER } from './workers.js';
 
-function armVersion(): string | undefined {
+/** The CPU's level for the host platform: the ARM version, or the x86-64 level of its flags. */
+function cpuLevel(): string | undefined {
+  if (process.arch === 'x64') {
+    try {
+      const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1];
+      return flags === undefined ? undefined : String(amd64Level(flags));
+    } catch {
+      return undefined; // no /proc: plain amd64, which every x86-64 CPU runs
+    }
+  }
   const v = (process.config.variables as Record<string, unknown>).arm_version;
   return v === undefined ? undefined : String(v);
 }
@@ -62,7 +72,7 @@ export function createPullSetup(
   return async (req) => {
     const platform = req.platform
       ? parsePlatform(req.platform)
-      : hostPlatform(process.platform, process.arch, armVersion());
+      : hostPlatform(process.platform, process.arch, cpuLevel());
     const [config, store] = [await ctx.hostConfig(), await ctx.store()];
     let unpack: PullDeps['unpack'];
     if (req.unpack !== false) {

@@ -20,13 +20,38 @@ const NODE_ARCH: Record<string, string> = {
   loong64: 'loong64',
 };
 
-/** The platform of this process, in OCI terms. Node's `process.arch` etc. are passed in. */
-export function hostPlatform(nodePlatform: string, nodeArch: string, armVersion?: string): Platform {
+/**
+ * The platform of this process, in OCI terms. Node's `process.arch` etc. are passed in; `level` is
+ * the CPU's: the ARM version, or the x86-64 micro-architecture level (amd64Level; 1 says nothing).
+ */
+export function hostPlatform(nodePlatform: string, nodeArch: string, level?: string): Platform {
   const architecture = NODE_ARCH[nodeArch] ?? nodeArch;
   const p: Platform = { os: nodePlatform === 'win32' ? 'windows' : nodePlatform, architecture };
   if (architecture === 'arm64') p.variant = 'v8';
-  if (architecture === 'arm' && armVersion) p.variant = `v${armVersion}`;
+  if (architecture === 'arm' && level) p.variant = `v${level}`;
+  if (architecture === 'amd64' && level && Number(level) > 1) p.variant = `v${level}`;
   return p;
+}
+
+/**
+ * CPU flags (/proc/cpuinfo names) each x86-64 level adds, as glibc's ld.so checks them, less LZCNT
+ * (`abm`), which some hypervisors leave out of the list though every CPU with AVX2 and BMI2 has it.
+ */
+const AMD64_LEVELS = [
+  ['cx16', 'lahf_lm', 'popcnt', 'pni', 'sse4_1', 'sse4_2', 'ssse3'],
+  ['avx', 'avx2', 'bmi1', 'bmi2', 'f16c', 'fma', 'movbe', 'xsave'],
+  ['avx512f', 'avx512bw', 'avx512cd', 'avx512dq', 'avx512vl'],
+];
+
+/** The x86-64 level (1–4) a CPU with these flags runs: amd64/v3 binaries need AVX2 and more. */
+export function amd64Level(flags: string): number {
+  const have = new Set(flags.split(/\s+/));
+  let level = 1;
+  for (const needs of AMD64_LEVELS) {
+    if (!needs.every((f) => have.has(f))) break;
+    level++;
+  }
+  return level;
 }
 
 /** `linux/arm64/v8` → Platform. */
@@ -48,20 +73,26 @@ export function formatPlatform(p: Platform): string {
   return p.variant ? `${p.os}/${p.architecture}/${p.variant}` : `${p.os}/${p.architecture}`;
 }
 
+/** containerd's normalisation: arm64 is v8, arm without a variant is v7, amd64/v1 is plain amd64. */
 function normalizedVariant(p: Platform): string | undefined {
   if (p.architecture === 'arm64' && (p.variant === undefined || p.variant === '')) return 'v8';
+  if (p.architecture === 'amd64' && p.variant === 'v1') return undefined;
   return p.variant === '' ? undefined : p.variant;
 }
 
-/** ARM variants a wanted variant can run, best first (v7 runs v6 and v5 binaries). */
+/**
+ * Variants a wanted variant can run, best first: v7 runs v6 and v5 binaries; amd64/v3 runs v2 and
+ * plain amd64 (v1) ones, never the other way round (a v3 binary on a v2 CPU dies of SIGILL).
+ */
 function compatibleVariants(want: Platform): Array<string | undefined> {
   const v = normalizedVariant(want);
-  if (want.architecture === 'arm' && v) {
-    const n = Number(v.slice(1));
-    return [5, 6, 7, 8]
-      .filter((x) => x <= n)
-      .reverse()
-      .map((x) => `v${x}`);
+  const levels = (n: number, from: number) =>
+    Array.from({ length: Math.max(0, n - from + 1) }, (_, i) => n - i);
+  if (want.architecture === 'arm') {
+    return levels(Number((v ?? 'v7').slice(1)), 5).map((x) => `v${x}`);
+  }
+  if (want.architecture === 'amd64') {
+    return levels(v === undefined ? 1 : Number(v.slice(1)), 1).map((x) => (x === 1 ? undefined : `v${x}`));
   }
   return [v];
 }
@@ -70,10 +101,12 @@ function compatibleVariants(want: Platform): Array<string | undefined> {
 export function platformRank(want: Platform, candidate: Platform | undefined): number | undefined {
   if (!candidate) return undefined;
   if (candidate.os !== want.os || candidate.architecture !== want.architecture) return undefined;
-  if (want.variant === undefined && want.architecture !== 'arm64') return 0;
+  const variants = compatibleVariants(want);
+  const known = want.architecture === 'arm' || want.architecture === 'amd64' || want.architecture === 'arm64';
+  if (want.variant === undefined && !known) return 0;
   const cv = normalizedVariant(candidate);
-  if (cv === undefined) return want.architecture === 'arm' ? 10 : 0;
-  const i = compatibleVariants(want).indexOf(cv);
+  if (cv === undefined && want.architecture === 'arm') return 10;
+  const i = variants.indexOf(cv);
   return i < 0 ? undefined : i;
 }
 

@@ -19,6 +19,7 @@ import {
 } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { buildRawImage, gzipLayer, pushRawImage, putManifest, sha256 } from '../helpers/tar-bytes.js';
 
 const run = promisify(execFile);
 const skip = missingPrereqs(['docker-registry', 'skopeo', 'umoci']);
@@ -143,6 +144,43 @@ describe.skipIf(skip)('berth image against a real registry', () => {
       `berth: ERR_NO_MATCHING_PLATFORM: ${ref}: no image for platform linux/s390x ` +
         '(index offers: linux/amd64, linux/arm64/v8) (choose one with --platform)\n',
     );
+  });
+
+  it('picks among variants only what the platform runs: amd64/v3 never for plain amd64, arm alone is arm/v7', async () => {
+    const repo = 'test/variants';
+    const entries = [
+      ['amd64', 'v3'],
+      ['amd64', undefined],
+      ['arm', 'v6'],
+      ['arm', 'v7'],
+    ] as const;
+    const manifests = [];
+    for (const [architecture, variant] of entries) {
+      const tag = `${architecture}-${variant ?? 'none'}`;
+      const image = buildRawImage([gzipLayer([{ name: 'which', body: tag }])]);
+      await pushRawImage(registry.url, repo, tag, image);
+      manifests.push({
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: sha256(image.manifest),
+        size: image.manifest.length,
+        platform: { os: 'linux', architecture, ...(variant ? { variant } : {}) },
+      });
+    }
+    const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests };
+    await putManifest(registry.url, repo, 'multi', Buffer.from(JSON.stringify(index)));
+    const ref = `${registry.host}/${repo}:multi`;
+    const which = async (platform: string) => {
+      const root = await newRoot();
+      const pull = await berth(root, 'image', 'pull', '--platform', platform, ref);
+      expect([pull.code, pull.stderr]).toEqual([0, '']);
+      const dest = join(root, 'dest');
+      expect((await berth(root, 'image', 'unpack', ref, dest)).code).toBe(0);
+      return readFile(join(dest, 'which'), 'utf8');
+    };
+    expect(await which('linux/amd64')).toBe('amd64-none');
+    expect(await which('linux/amd64/v2')).toBe('amd64-none');
+    expect(await which('linux/amd64/v4')).toBe('amd64-v3');
+    expect(await which('linux/arm')).toBe('arm-v7');
   });
 
   it("takes an index entry that says no platform, once the image's config says it is the one asked for", async () => {

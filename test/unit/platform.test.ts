@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { hasCode } from '../../src/lib/errors.js';
-import { hostPlatform, type Platform, parsePlatform, selectPlatform } from '../../src/oci/platform.js';
+import {
+  amd64Level,
+  hostPlatform,
+  type Platform,
+  parsePlatform,
+  selectPlatform,
+} from '../../src/oci/platform.js';
 
 const entry = (platform: Platform | undefined, id: string) => ({ id, ...(platform ? { platform } : {}) });
 const INDEX = [
@@ -39,6 +45,41 @@ describe('selectPlatform', () => {
     expect(selectPlatform(parsePlatform('linux/arm64/v8'), noVariant)?.id).toBe('a');
   });
 
+  // A variant says which instructions the binaries use: an amd64/v3 image on a host without AVX2
+  // dies of SIGILL. Only levels the wanted one includes match, best first; no variant is v1.
+  const AMD64 = [
+    entry({ os: 'linux', architecture: 'amd64', variant: 'v3' }, 'v3'),
+    entry({ os: 'linux', architecture: 'amd64', variant: 'v2' }, 'v2'),
+    entry({ os: 'linux', architecture: 'amd64' }, 'v1'),
+  ];
+  it.each([
+    ['linux/amd64', 'v1'],
+    ['linux/amd64/v1', 'v1'],
+    ['linux/amd64/v2', 'v2'],
+    ['linux/amd64/v3', 'v3'],
+    ['linux/amd64/v4', 'v3'],
+  ])('amd64 variants: %s picks %s, whatever their order', (want, id) => {
+    expect(selectPlatform(parsePlatform(want), AMD64)?.id).toBe(id);
+    expect(selectPlatform(parsePlatform(want), [...AMD64].reverse())?.id).toBe(id);
+  });
+
+  it('an amd64 host below v3 never takes a v3-only image', () => {
+    expect(selectPlatform(parsePlatform('linux/amd64/v2'), AMD64.slice(0, 1))).toBeUndefined();
+    expect(selectPlatform(parsePlatform('linux/amd64'), AMD64.slice(0, 1))).toBeUndefined();
+    const v1 = [entry({ os: 'linux', architecture: 'amd64', variant: 'v1' }, 'v1')];
+    expect(selectPlatform(parsePlatform('linux/amd64'), v1)?.id).toBe('v1');
+  });
+
+  it('linux/arm alone means arm/v7, as containerd normalises it: v7 first, then v6, never v8', () => {
+    const arm = [
+      entry({ os: 'linux', architecture: 'arm', variant: 'v6' }, 'armv6'),
+      entry({ os: 'linux', architecture: 'arm', variant: 'v8' }, 'armv8'),
+      entry({ os: 'linux', architecture: 'arm', variant: 'v7' }, 'armv7'),
+    ];
+    expect(selectPlatform(parsePlatform('linux/arm'), arm)?.id).toBe('armv7');
+    expect(selectPlatform(parsePlatform('linux/arm'), arm.slice(0, 2))?.id).toBe('armv6');
+  });
+
   it('nothing for s390x', () => {
     expect(selectPlatform(parsePlatform('linux/s390x'), INDEX)).toBeUndefined();
   });
@@ -49,6 +90,19 @@ describe('platform strings', () => {
     expect(hostPlatform('linux', 'x64')).toEqual({ os: 'linux', architecture: 'amd64' });
     expect(hostPlatform('linux', 'arm64')).toEqual({ os: 'linux', architecture: 'arm64', variant: 'v8' });
     expect(hostPlatform('linux', 'arm', '7')).toEqual({ os: 'linux', architecture: 'arm', variant: 'v7' });
+    // amd64: the level the CPU supports (v1 says nothing).
+    expect(hostPlatform('linux', 'x64', '3')).toEqual({ os: 'linux', architecture: 'amd64', variant: 'v3' });
+    expect(hostPlatform('linux', 'x64', '1')).toEqual({ os: 'linux', architecture: 'amd64' });
+  });
+
+  it('reads the amd64 level from the CPU flags, as glibc does', () => {
+    const v2 = 'cx16 lahf_lm popcnt pni sse4_1 sse4_2 ssse3';
+    const v3 = `${v2} avx avx2 bmi1 bmi2 f16c fma abm movbe xsave`;
+    const v4 = `${v3} avx512f avx512bw avx512cd avx512dq avx512vl`;
+    expect([amd64Level('fpu sse sse2'), amd64Level(v2), amd64Level(v3), amd64Level(v4)]).toEqual([
+      1, 2, 3, 4,
+    ]);
+    expect(amd64Level(v3.replace('avx2', ''))).toBe(2);
   });
 
   it('accepts aliases and rejects garbage', () => {
