@@ -23,7 +23,21 @@ interface GroupEntry {
   members: string[];
 }
 
-const isId = (s: string) => /^[0-9]+$/.test(s);
+/** The largest uid or gid: they are 32 bits (runc's config.json says uint32). */
+const MAX_ID = 0xffffffff;
+const isDigits = (s: string) => /^[0-9]+$/.test(s);
+const isId = (s: string) => isDigits(s) && Number(s) <= MAX_ID;
+
+/** A user or group spec of digits only must be a 32-bit id: it is never looked up as a name. */
+function checkIdRange(spec: string, part: string, what: string): void {
+  if (isDigits(part) && !isId(part)) {
+    throw new BerthError(
+      'ERR_USER_INVALID',
+      'invalid',
+      `user "${spec}": ${what} ${part.length > 24 ? `${part.slice(0, 24)}…` : part} is out of range (at most ${MAX_ID})`,
+    );
+  }
+}
 
 export function parsePasswd(text: string): PasswdEntry[] {
   const out: PasswdEntry[] = [];
@@ -59,6 +73,8 @@ export function resolveUser(
   groupGivenDropsGroups = false,
 ): ResolvedUser {
   const [userPart = '', groupPart] = (spec || '0').split(':', 2) as [string, string | undefined];
+  checkIdRange(spec, userPart, 'uid');
+  checkIdRange(spec, groupPart ?? '', 'gid');
   const users = parsePasswd(passwd);
   const groups = parseGroup(group);
   const entry = isId(userPart)

@@ -89,6 +89,15 @@ describe('users from the image', () => {
       });
     expect(resolveUser('app', passwd, group, true).additionalGids).toEqual([2000]);
   });
+  it('a uid or gid past 32 bits is ERR_USER_INVALID (runc failed on it with a JSON error)', () => {
+    for (const spec of ['4294967296', '99999999999999999999999', '0:4294967296', 'app:4294967296'])
+      expect(codeOf(() => resolveUser(spec, passwd, group))).toBe('ERR_USER_INVALID');
+    expect(resolveUser('4294967295', passwd, group).uid).toBe(4294967295);
+    // A passwd line whose uid is past 32 bits is no user, as in runc's parser.
+    expect(codeOf(() => resolveUser('big', 'big:x:4294967296:0::/:/bin/sh\n', group))).toBe(
+      'ERR_UNKNOWN_USER',
+    );
+  });
   it('names that are not there are errors', () => {
     expect(codeOf(() => resolveUser('ghost', passwd, group))).toBe('ERR_UNKNOWN_USER');
     expect(codeOf(() => resolveUser('app:ghosts', passwd, group))).toBe('ERR_UNKNOWN_GROUP');
