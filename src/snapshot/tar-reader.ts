@@ -28,6 +28,8 @@ export interface TarHandler {
 }
 
 const BLOCK = 512;
+/** Types whose entries carry no data whatever size their header declares (Go's isHeaderOnlyType). */
+const HEADER_ONLY = new Set<EntryType>(['link', 'symlink', 'char', 'block', 'directory', 'fifo']);
 const TYPES: Record<string, EntryType> = {
   '0': 'file',
   '\0': 'file',
@@ -145,6 +147,8 @@ export class TarReader {
   private longName: Buffer | undefined;
   private longLink: Buffer | undefined;
   private inEntry = false;
+  /** One zero block was read: the next must be the second of the end-of-archive marker. */
+  private zeroBlock = false;
   private finished = false;
 
   constructor(private readonly handler: TarHandler) {}
@@ -192,9 +196,14 @@ export class TarReader {
 
   private header(h: Buffer): void {
     if (h.every((b) => b === 0)) {
-      this.finished = true; // end-of-archive marker; whatever follows is padding
+      // The end-of-archive marker (two zero blocks; one and the stream's end will do, as in Go);
+      // whatever follows it is padding.
+      if (this.zeroBlock) this.finished = true;
+      this.zeroBlock = true;
       return;
     }
+    // A header after one zero block: Go's reader refuses it; stopping quietly would hide entries.
+    if (this.zeroBlock) throw corrupt('a zero block followed by a header (no end-of-archive marker)');
     if (!checksumOk(h)) throw corrupt('header checksum mismatch');
     const typeflag = String.fromCharCode(h[156] as number);
     const size = num(h, 124, 12);
@@ -258,9 +267,12 @@ export class TarReader {
     if (this.pax.size > 0) this.pax = new Map();
     this.longName = undefined;
     this.longLink = undefined;
-    // Regular files' data goes to the handler; any bytes another type declares are passed by too
-    // (and ignored there), so the stream stays in step.
-    const dataSize = entry.type === 'file' ? entry.size : size;
+    // Regular files' data goes to the handler; bytes an unknown type declares (its PAX size first)
+    // are passed by too (and ignored there). Links, directories, devices and fifos have none, as
+    // in Go's reader: the next block is a header whatever their size says, or the same layer would
+    // hold other entries for berth than for containerd.
+    if (HEADER_ONLY.has(entry.type)) entry.size = 0;
+    const dataSize = entry.size;
     this.inEntry = true;
     this.handler.entry(entry);
     this.dataLeft = dataSize;

@@ -184,6 +184,52 @@ describe('TarReader', () => {
     expect(errorOf(() => read(make()))).toBe(expected);
   });
 
+  // Go's reader (containerd, Docker, umoci) gives these types no data whatever size they declare:
+  // the next block is the next header. Skipping it instead hid an entry that every other tool makes.
+  it.each([
+    ['1', 'a hardlink'],
+    ['2', 'a symlink'],
+    ['3', 'a char device'],
+    ['4', 'a block device'],
+    ['5', 'a directory'],
+    ['6', 'a fifo'],
+  ])('%s (%s) that declares a size carries no data: the entry after it is read, as in Go', (type) => {
+    const hidden = Buffer.concat([header({ name: 'hidden', size: 6 }), pad(Buffer.from('secret'))]);
+    const stream = Buffer.concat([
+      header({ name: 'x', type, size: hidden.length, linkname: 'target' }),
+      hidden,
+      header({ name: 'after', size: 2 }),
+      pad(Buffer.from('ok')),
+      END,
+    ]);
+    expect(read(stream).map((e) => [e.name.toString(), e.data])).toEqual([
+      ['x', ''],
+      ['hidden', 'secret'],
+      ['after', 'ok'],
+    ]);
+  });
+
+  it("an unknown type's data is skipped by its PAX size, as in Go", () => {
+    const pax = paxRecord('size', Buffer.from('512'));
+    const stream = Buffer.concat([
+      header({ name: 'PaxHeaders/x', type: 'x', size: pax.length }),
+      pad(pax),
+      header({ name: 'odd', type: 'Z', size: 0 }),
+      pad(Buffer.from('skipped')),
+      header({ name: 'after', size: 2 }),
+      pad(Buffer.from('ok')),
+      END,
+    ]);
+    expect(read(stream).map((e) => e.name.toString())).toEqual(['odd', 'after']);
+  });
+
+  it('one zero block followed by a header is corrupt, as in Go (never a quiet end that hides the rest)', () => {
+    const stream = Buffer.concat([header({ name: 'a' }), Buffer.alloc(512), header({ name: 'b' }), END]);
+    expect(errorOf(() => read(stream))).toBe(
+      'ERR_LAYER_CORRUPT: malformed tar: a zero block followed by a header (no end-of-archive marker)',
+    );
+  });
+
   it('ignores what follows the end-of-archive marker', () => {
     expect(read(Buffer.concat([header({ name: 'a' }), END, Buffer.from('trailing garbage')]))).toHaveLength(
       1,
