@@ -114,6 +114,8 @@ function checksumOk(h: Buffer): boolean {
   return want === unsigned || want === signed;
 }
 
+const NAME_KEYS = new Set(['path', 'linkpath', 'uname', 'gname']);
+
 /** PAX records: "<len> <key>=<value>\n", values kept as raw bytes. */
 export function parsePax(body: Buffer): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
@@ -126,7 +128,11 @@ export function parsePax(body: Buffer): Map<string, Buffer> {
     const record = body.subarray(space + 1, pos + len - 1); // without the trailing newline
     const eq = record.indexOf(0x3d);
     if (eq < 0) throw corrupt('PAX record without "="');
-    out.set(record.subarray(0, eq).toString('utf8'), record.subarray(eq + 1));
+    const key = record.subarray(0, eq).toString('utf8');
+    const value = record.subarray(eq + 1);
+    // Go's reader refuses these (a name cannot hold a NUL): one tree for every tool, or none.
+    if (NAME_KEYS.has(key) && value.includes(0)) throw corrupt(`PAX ${key} with a NUL byte`);
+    out.set(key, value);
     pos += len;
   }
   return out;

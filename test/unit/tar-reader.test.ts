@@ -238,6 +238,16 @@ describe('TarReader', () => {
 });
 
 describe('parsePax', () => {
+  it.each(['path', 'linkpath', 'uname', 'gname'])(
+    'refuses a NUL in %s, as Go does (it was an uncoded fs error)',
+    (key) => {
+      expect(errorOf(() => parsePax(paxRecord(key, Buffer.from('a\0b'))))).toBe(
+        `ERR_LAYER_CORRUPT: malformed tar: PAX ${key} with a NUL byte`,
+      );
+      expect(errorOf(() => parsePax(paxRecord('comment', Buffer.from('a\0b'))))).toBe('no error');
+    },
+  );
+
   it('rejects records whose length lies', () => {
     expect(errorOf(() => parsePax(Buffer.from('99 path=x\n')))).toBe(
       'ERR_LAYER_CORRUPT: malformed tar: bad PAX record length',
