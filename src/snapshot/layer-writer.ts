@@ -248,9 +248,11 @@ export class LayerWriter {
     }
   }
 
-  static writeAll(fd: number, chunk: Buffer): void {
+  /** All of `chunk` at `position` of the file (its current offset when none is given). */
+  static writeAll(fd: number, chunk: Buffer, position?: number): void {
     let off = 0;
-    while (off < chunk.length) off += writeSync(fd, chunk, off);
+    while (off < chunk.length)
+      off += writeSync(fd, chunk, off, chunk.length - off, position === undefined ? null : position + off);
   }
 
   private needsChmod(mode: number): boolean {

@@ -1,8 +1,10 @@
-// A push parser for tar streams (ustar, GNU long names, PAX), synchronous: feed it chunks, it
+// A push parser for tar streams (ustar, GNU long names, PAX, sparse files in PAX form through
+// tar-sparse.ts), synchronous: feed it chunks, it
 // calls back per entry header, per slice of entry data and per entry end, without an async step
 // per entry. Nothing of a chunk is kept once push() returns (callers recycle chunk memory). Names and link targets stay raw bytes, including inside PAX records, so a name that
 // is not UTF-8 reaches the disk byte for byte. Pure: no I/O.
 import { BerthError } from '../lib/errors.js';
+import { isPaxSparse, SparseEntry, type SparseSink, sparseIdentity } from './tar-sparse.js';
 
 export type EntryType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'directory' | 'fifo' | 'other';
 
@@ -24,6 +26,8 @@ export interface TarEntry {
 export interface TarHandler {
   entry(e: TarEntry): void;
   data(chunk: Buffer): void;
+  /** A hole of a sparse file: `bytes` of zeros that are not stored (tar-sparse.ts). */
+  hole(bytes: number): void;
   end(): void;
 }
 
@@ -119,6 +123,8 @@ const NAME_KEYS = new Set(['path', 'linkpath', 'uname', 'gname']);
 /** PAX records: "<len> <key>=<value>\n", values kept as raw bytes. */
 export function parsePax(body: Buffer): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
+  // GNU sparse 0.0 repeats offset/numbytes pairs: folded into one 0.1 map, in order, as Go does.
+  const sparse: string[] = [];
   let pos = 0;
   while (pos < body.length) {
     const space = body.indexOf(0x20, pos);
@@ -132,9 +138,14 @@ export function parsePax(body: Buffer): Map<string, Buffer> {
     const value = record.subarray(eq + 1);
     // Go's reader refuses these (a name cannot hold a NUL): one tree for every tool, or none.
     if (NAME_KEYS.has(key) && value.includes(0)) throw corrupt(`PAX ${key} with a NUL byte`);
-    out.set(key, value);
+    if (key === 'GNU.sparse.offset' || key === 'GNU.sparse.numbytes') {
+      if ((key === 'GNU.sparse.offset') !== (sparse.length % 2 === 0))
+        throw corrupt('GNU sparse 0.0 pairs out of order');
+      sparse.push(value.toString('latin1'));
+    } else out.set(key, value);
     pos += len;
   }
+  if (sparse.length > 0) out.set('GNU.sparse.map', Buffer.from(sparse.join(',')));
   return out;
 }
 
@@ -153,6 +164,12 @@ export class TarReader {
   private longName: Buffer | undefined;
   private longLink: Buffer | undefined;
   private inEntry = false;
+  /** The entry being read is a sparse file: its data goes through here. */
+  private sparse: SparseEntry | undefined;
+  private readonly sparseSink: SparseSink = {
+    data: (c) => this.handler.data(c),
+    hole: (n) => this.handler.hole(n),
+  };
   /** One zero block was read: the next must be the second of the end-of-archive marker. */
   private zeroBlock = false;
   private finished = false;
@@ -167,6 +184,7 @@ export class TarReader {
         const slice = buf.subarray(0, n);
         if (this.metaKind)
           this.metaBody.push(Buffer.from(slice)); // a copy: the chunk is not ours to keep
+        else if (this.sparse) this.sparse.data(slice, this.sparseSink);
         else this.handler.data(slice);
         this.dataLeft -= n;
         buf = buf.subarray(n);
@@ -246,22 +264,24 @@ export class TarReader {
       if (!ok || !Number.isFinite(n)) throw corrupt(`bad PAX ${k} "${v.slice(0, 40)}"`);
       return n;
     };
-    // Sparse files (GNU 'S' entries, PAX GNU.sparse.*) are refused, never written as their raw map.
-    if (typeflag === 'S' || [...pax.keys()].some((k) => k.startsWith('GNU.sparse.')))
+    // The old GNU 'S' type stays refused (Go reads it as a type of its own, containerd refuses it);
+    // sparse files in PAX form (0.0, 0.1, 1.0) are read as Go reads them.
+    if (typeflag === 'S')
       throw new BerthError(
         'ERR_LAYER_UNSUPPORTED',
         'invalid',
-        `sparse file ${(pax.get('path') ?? this.longName ?? name).toString()}: sparse tar entries are not supported (write the file without --sparse)`,
+        `sparse file ${(pax.get('path') ?? this.longName ?? name).toString()}: old GNU sparse entries are not supported (write it with --format=posix, or without --sparse)`,
       );
+    const sparse = isPaxSparse(pax) ? sparseIdentity(pax) : undefined;
     const entry: TarEntry = {
-      name: pax.get('path') ?? this.longName ?? name,
+      name: sparse?.name ?? pax.get('path') ?? this.longName ?? name,
       linkname: pax.get('linkpath') ?? this.longLink ?? cstr(h, 157, 100),
       // A pre-POSIX (V7) directory is a "file" whose name ends in '/', as Go's tar reads it.
       type: typeflag === '\0' && name[name.length - 1] === 0x2f ? 'directory' : (TYPES[typeflag] ?? 'other'),
       mode: num(h, 100, 8),
       uid: paxNum('uid', num(h, 108, 8)),
       gid: paxNum('gid', num(h, 116, 8)),
-      size: paxNum('size', size),
+      size: sparse ? sparse.size : paxNum('size', size),
       mtime: new Date(paxNum('mtime', num(h, 136, 12, true)) * 1000),
       devmajor: num(h, 329, 8),
       devminor: num(h, 337, 8),
@@ -278,7 +298,9 @@ export class TarReader {
     // in Go's reader: the next block is a header whatever their size says, or the same layer would
     // hold other entries for berth than for containerd.
     if (HEADER_ONLY.has(entry.type)) entry.size = 0;
-    const dataSize = entry.size;
+    // A sparse file stores less than its size: its regions (and, in 1.0, its map).
+    const dataSize = sparse && entry.type === 'file' ? paxNum('size', size) : entry.size;
+    if (sparse && entry.type === 'file') this.sparse = new SparseEntry(pax, entry.size);
     this.inEntry = true;
     this.handler.entry(entry);
     this.dataLeft = dataSize;
@@ -301,6 +323,11 @@ export class TarReader {
       return;
     }
     this.inEntry = false;
+    if (this.sparse) {
+      const sparse = this.sparse;
+      this.sparse = undefined;
+      sparse.end(this.sparseSink);
+    }
     this.handler.end();
   }
 }

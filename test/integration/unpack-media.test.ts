@@ -165,6 +165,52 @@ describe.skipIf(skip)('zstd layers of several frames', () => {
   });
 });
 
+describe.skipIf(skip)('sparse files, as GNU tar writes them', () => {
+  // A 3 MiB file with two written regions and holes around them, archived by GNU tar itself.
+  const sparseTar = (args: string[]) => {
+    const dir = execFileSync('mktemp', ['-d', join(work, 'sparse-XXXXXX')], { encoding: 'utf8' }).trim();
+    execFileSync('python3', [
+      '-c',
+      "import sys\nf=open(sys.argv[1],'wb')\nf.seek(4096); f.write(b'middle'*1000)\nf.seek(3<<20); f.write(b'end')",
+      join(dir, 'sp'),
+    ]);
+    const raw = execFileSync('tar', ['-C', dir, '--sparse', ...args, '-cf', '-', 'sp'], {
+      maxBuffer: 1 << 26,
+    });
+    return { raw, file: execFileSync('cat', [join(dir, 'sp')], { maxBuffer: 1 << 26 }) };
+  };
+
+  it.each(['0.0', '0.1', '1.0'])(
+    'PAX format %s unpacks to the same bytes, its holes left holes',
+    async (version) => {
+      const { raw, file } = sparseTar(['--format=posix', `--sparse-version=${version}`]);
+      const { pull, unpack, dest } = await pullAndUnpack([
+        {
+          blob: gzipSync(raw),
+          diffId: sha256(raw),
+          mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        },
+      ]);
+      expect([pull.code, pull.stderr, unpack.code, unpack.stderr]).toEqual([0, '', 0, '']);
+      expect(await readdir(dest)).toEqual(['sp']);
+      expect((await readFile(join(dest, 'sp'))).equals(file)).toBe(true);
+      const blocks = Number(execFileSync('stat', ['-c', '%b', join(dest, 'sp')], { encoding: 'utf8' }));
+      expect(blocks * 512).toBeLessThan(file.length / 2);
+    },
+  );
+
+  it("the old GNU 'S' form is refused by name, as containerd refuses it", async () => {
+    const { raw } = sparseTar(['--format=gnu']);
+    const { pull } = await pullAndUnpack([
+      { blob: gzipSync(raw), diffId: sha256(raw), mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' },
+    ]);
+    expect(pull.stderr).toMatch(
+      /^berth: ERR_LAYER_UNSUPPORTED: layer sha256:\w+ of .*: sparse file sp: old GNU sparse/,
+    );
+    expect(pull.code).toBe(2);
+  });
+});
+
 describe.skipIf(skip)('xattrs from PAX records', () => {
   // Only user.* and security.capability are applied; a layer's trusted.* (overlayfs reads
   // trusted.overlay.opaque in a snapshot: it would hide lower layers), security.selinux and system.*

@@ -48,6 +48,10 @@ function read(stream: Buffer, chunkSize = stream.length) {
       const last = entries[entries.length - 1] as { data: string };
       last.data += c.toString('latin1');
     },
+    hole: (n) => {
+      const last = entries[entries.length - 1] as { data: string };
+      last.data += '\0'.repeat(n);
+    },
     end: () => undefined,
   });
   for (let i = 0; i < stream.length; i += chunkSize) reader.push(stream.subarray(i, i + chunkSize));
@@ -100,7 +104,7 @@ describe('TarReader', () => {
     expect(e?.xattrs).toEqual([['user.k', Buffer.from([0, 1, 2])]]);
   });
 
-  it("reads what Go's tar reads: a negative base-256 time, a V7 directory; refuses bad PAX numbers and sparse files", () => {
+  it("reads what Go's tar reads: a negative base-256 time, a V7 directory; refuses bad PAX numbers and old GNU sparse entries", () => {
     const negative = Buffer.alloc(12, 0xff); // two's complement of -86400 (a day before 1970)
     negative.writeBigInt64BE(-86400n, 4);
     const v7 = header({ name: 'v7dir/', type: '\0' });
@@ -136,11 +140,146 @@ describe('TarReader', () => {
       'ERR_LAYER_CORRUPT: malformed tar: bad PAX mtime "1e400"',
     );
     expect(read(withPax('mtime', '-1.5'))[0]?.mtime.getTime()).toBe(-1500);
-    expect(errorOf(() => read(withPax('GNU.sparse.major', '1')))).toMatch(
-      /^ERR_LAYER_UNSUPPORTED: sparse file f: /,
+    expect(errorOf(() => read(withPax('GNU.sparse.major', '1')))).toBe(
+      'ERR_LAYER_CORRUPT: malformed tar: sparse file without its real size (GNU.sparse.size / realsize)',
     );
     expect(errorOf(() => read(Buffer.concat([header({ name: 'g', type: 'S' }), END])))).toMatch(
       /^ERR_LAYER_UNSUPPORTED: sparse file g: /,
+    );
+  });
+
+  describe('sparse files in PAX form, as Go reads them (GNU tar --format=posix --sparse)', () => {
+    // A 20-byte file: "ab" at 4, "cde" at 12, a hole to the end.
+    const want = '\0\0\0\0ab\0\0\0\0\0\0cde\0\0\0\0\0';
+    const sparseEntry = (records: Array<[string, string]>, stored: string) => {
+      const pax = Buffer.concat(records.map(([k, v]) => paxRecord(k, Buffer.from(v))));
+      return Buffer.concat([
+        header({ name: 'P', type: 'x', size: pax.length }),
+        pad(pax),
+        header({ name: 'GNUSparseFile.0/f', size: stored.length }),
+        pad(Buffer.from(stored)),
+        END,
+      ]);
+    };
+    it.each([
+      [
+        '0.0',
+        [
+          ['GNU.sparse.size', '20'],
+          ['GNU.sparse.numblocks', '2'],
+          ['GNU.sparse.offset', '4'],
+          ['GNU.sparse.numbytes', '2'],
+          ['GNU.sparse.offset', '12'],
+          ['GNU.sparse.numbytes', '3'],
+          ['path', 'f'],
+        ],
+        'abcde',
+      ],
+      [
+        '0.1',
+        [
+          ['GNU.sparse.size', '20'],
+          ['GNU.sparse.numblocks', '2'],
+          ['GNU.sparse.map', '4,2,12,3'],
+          ['GNU.sparse.name', 'f'],
+        ],
+        'abcde',
+      ],
+      [
+        '1.0',
+        [
+          ['GNU.sparse.major', '1'],
+          ['GNU.sparse.minor', '0'],
+          ['GNU.sparse.name', 'f'],
+          ['GNU.sparse.realsize', '20'],
+        ],
+        `${'2\n4\n2\n12\n3\n'.padEnd(512, '\0')}abcde`,
+      ],
+    ] as Array<[string, Array<[string, string]>, string]>)(
+      '%s: its real name, size and bytes',
+      (_v, records, stored) => {
+        for (const chunk of [1, 7, 512, 100_000]) {
+          const [e] = read(sparseEntry(records, stored), chunk);
+          expect([e?.name.toString(), e?.size, e?.data]).toEqual(['f', 20, want]);
+        }
+      },
+    );
+    it.each([
+      [
+        'a map past the real size',
+        [
+          ['GNU.sparse.size', '10'],
+          ['GNU.sparse.numblocks', '2'],
+          ['GNU.sparse.map', '4,2,12,3'],
+        ],
+        'abcde',
+        'map out of order or past its size',
+      ],
+      [
+        'regions out of order',
+        [
+          ['GNU.sparse.size', '20'],
+          ['GNU.sparse.numblocks', '2'],
+          ['GNU.sparse.map', '12,3,4,2'],
+        ],
+        'abcde',
+        'map out of order or past its size',
+      ],
+      [
+        'more data than the map',
+        [
+          ['GNU.sparse.size', '20'],
+          ['GNU.sparse.numblocks', '1'],
+          ['GNU.sparse.map', '4,2'],
+        ],
+        'abcde',
+        'with more data than its map',
+      ],
+      [
+        'less data than the map',
+        [
+          ['GNU.sparse.size', '20'],
+          ['GNU.sparse.numblocks', '2'],
+          ['GNU.sparse.map', '4,2,12,3'],
+        ],
+        'abc',
+        'with less data than its map',
+      ],
+      [
+        'a map that is no numbers',
+        [
+          ['GNU.sparse.size', '20'],
+          ['GNU.sparse.numblocks', '1'],
+          ['GNU.sparse.map', '4,x'],
+        ],
+        'abcde',
+        'with a bad map entry "x"',
+      ],
+      [
+        'a 0.1 map without its count',
+        [
+          ['GNU.sparse.size', '20'],
+          ['GNU.sparse.map', '4,2,12,3'],
+        ],
+        'abcde',
+        'map whose region count (GNU.sparse.numblocks) is missing or wrong',
+      ],
+      [
+        'an unknown format',
+        [
+          ['GNU.sparse.major', '2'],
+          ['GNU.sparse.realsize', '20'],
+        ],
+        'abcde',
+        'format 2, which no reader knows',
+      ],
+    ] as Array<[string, Array<[string, string]>, string, string]>)(
+      '%s is ERR_LAYER_CORRUPT',
+      (_n, records, stored, why) => {
+        expect(errorOf(() => read(sparseEntry(records, stored)))).toBe(
+          `ERR_LAYER_CORRUPT: malformed tar: sparse file ${why}`,
+        );
+      },
     );
   });
 
@@ -258,7 +397,12 @@ describe('parsePax', () => {
 describe('metadata bodies are bounded before they are buffered', () => {
   /** Headers only: a bound that is checked before buffering fails without the body being sent. */
   const pushOnly = (stream: Buffer) => () => {
-    const reader = new TarReader({ entry: () => undefined, data: () => undefined, end: () => undefined });
+    const reader = new TarReader({
+      entry: () => undefined,
+      data: () => undefined,
+      hole: () => undefined,
+      end: () => undefined,
+    });
     reader.push(stream);
   };
   it.each([

@@ -1,0 +1,152 @@
+// GNU sparse files in PAX form (formats 0.0, 0.1 and 1.0, what `tar --format=posix --sparse`
+// writes and Go's reader, so containerd and umoci, unpack): the entry's data is only the written
+// regions; the map says where each goes, the rest are holes. 0.0 and 0.1 carry the map in PAX
+// records (parsePax folds 0.0's repeated offset/numbytes pairs into GNU.sparse.map, as Go does);
+// 1.0 writes it as decimal lines at the start of the data, padded to a block. The old GNU 'S' type
+// is not here: Go leaves it a type of its own and containerd refuses it. Pure: no I/O.
+import { BerthError } from '../lib/errors.js';
+
+export interface SparseSink {
+  data(chunk: Buffer): void;
+  /** `bytes` of zeros that are not stored (the writer seeks past them). */
+  hole(bytes: number): void;
+}
+
+interface Region {
+  offset: number;
+  length: number;
+}
+
+const BLOCK = 512;
+/** The most bytes of a 1.0 map read before the data (as many regions as a 1 MiB PAX header). */
+const MAX_MAP_BYTES = 1 << 20;
+
+function corrupt(why: string): BerthError {
+  return new BerthError('ERR_LAYER_CORRUPT', 'integrity', `malformed tar: sparse file ${why}`);
+}
+
+const decimal = (s: string, what: string): number => {
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s)))
+    throw corrupt(`with a bad ${what} "${s.slice(0, 40)}"`);
+  return Number(s);
+};
+
+/** Whether PAX records make the entry a sparse file. */
+export function isPaxSparse(pax: Map<string, Buffer>): boolean {
+  return [...pax.keys()].some((k) => k.startsWith('GNU.sparse.'));
+}
+
+/** The real name and size of a sparse entry (undefined: keep the header's). */
+export function sparseIdentity(pax: Map<string, Buffer>): { name?: Buffer; size: number } {
+  const real = pax.get('GNU.sparse.realsize') ?? pax.get('GNU.sparse.size');
+  if (real === undefined) throw corrupt('without its real size (GNU.sparse.size / realsize)');
+  const name = pax.get('GNU.sparse.name');
+  return { ...(name ? { name } : {}), size: decimal(real.toString('latin1'), 'real size') };
+}
+
+function regionsOf(numbers: number[]): Region[] {
+  if (numbers.length % 2 !== 0) throw corrupt('map with an odd count of numbers');
+  const out: Region[] = [];
+  for (let i = 0; i < numbers.length; i += 2)
+    out.push({ offset: numbers[i] as number, length: numbers[i + 1] as number });
+  return out;
+}
+
+/** Feeds a sparse entry's stored bytes to a sink as data and holes, checking the map as it goes. */
+export class SparseEntry {
+  private regions: Region[] | undefined;
+  private mapText: Buffer[] = [];
+  private mapBytes = 0;
+  /** Bytes of padding after a 1.0 map still to skip. */
+  private skip = 0;
+  private region = 0;
+  private inRegion = 0;
+  private cursor = 0;
+
+  constructor(
+    pax: Map<string, Buffer>,
+    private readonly realSize: number,
+  ) {
+    const major = pax.get('GNU.sparse.major')?.toString('latin1');
+    if (major === '1') return; // the map comes with the data
+    if (major !== undefined && major !== '0') throw corrupt(`format ${major}, which no reader knows`);
+    const map = pax.get('GNU.sparse.map')?.toString('latin1') ?? '';
+    const numbers = map === '' ? [] : map.split(',').map((n) => decimal(n, 'map entry'));
+    // Go's reader takes a 0.x map only with its count (GNU.sparse.numblocks) and refuses a mismatch.
+    const count = pax.get('GNU.sparse.numblocks')?.toString('latin1');
+    if (count === undefined || decimal(count, 'region count') * 2 !== numbers.length)
+      throw corrupt('map whose region count (GNU.sparse.numblocks) is missing or wrong');
+    this.setRegions(numbers);
+  }
+
+  private setRegions(numbers: number[]): void {
+    const regions = regionsOf(numbers);
+    let end = 0;
+    for (const r of regions) {
+      if (r.offset < end || r.offset + r.length > this.realSize)
+        throw corrupt('map out of order or past its size');
+      end = r.offset + r.length;
+    }
+    this.regions = regions;
+  }
+
+  /** Parses the 1.0 map once its text is whole; returns the bytes of `chunk` it used. */
+  private readMap(chunk: Buffer): number {
+    this.mapText.push(Buffer.from(chunk)); // a copy: the caller recycles chunk memory
+    this.mapBytes += chunk.length;
+    if (this.mapBytes > MAX_MAP_BYTES) throw corrupt(`map over ${MAX_MAP_BYTES} bytes`);
+    const text = Buffer.concat(this.mapText).toString('latin1');
+    const lines = text.split('\n');
+    const complete = lines.slice(0, -1);
+    if (complete.length === 0) return chunk.length;
+    const count = decimal(complete[0] as string, 'map size');
+    if (complete.length < 1 + 2 * count) return chunk.length;
+    const used = complete.slice(0, 1 + 2 * count).reduce((n, l) => n + l.length + 1, 0);
+    this.setRegions(complete.slice(1, 1 + 2 * count).map((n) => decimal(n, 'map entry')));
+    this.skip = (BLOCK - (used % BLOCK)) % BLOCK;
+    this.mapText = [];
+    return chunk.length - (this.mapBytes - used);
+  }
+
+  data(chunk: Buffer, sink: SparseSink): void {
+    let buf = chunk;
+    if (!this.regions) {
+      const used = this.readMap(buf);
+      buf = buf.subarray(used);
+    }
+    if (this.skip > 0) {
+      const n = Math.min(this.skip, buf.length);
+      this.skip -= n;
+      buf = buf.subarray(n);
+    }
+    const regions = this.regions;
+    while (buf.length > 0 && regions) {
+      const r = regions[this.region];
+      if (!r) throw corrupt('with more data than its map');
+      if (this.inRegion === 0 && r.offset > this.cursor) {
+        sink.hole(r.offset - this.cursor);
+        this.cursor = r.offset;
+      }
+      const n = Math.min(r.length - this.inRegion, buf.length);
+      if (n > 0) sink.data(buf.subarray(0, n));
+      this.inRegion += n;
+      this.cursor += n;
+      buf = buf.subarray(n);
+      if (this.inRegion === r.length) {
+        this.region++;
+        this.inRegion = 0;
+      }
+    }
+  }
+
+  /** The stored data ended: it must have filled the map; the rest up to the real size is a hole. */
+  end(sink: SparseSink): void {
+    const regions = this.regions;
+    if (!regions || this.skip > 0) throw corrupt('cut inside its map');
+    // Regions of length 0 (GNU tar ends a map with one) hold nothing.
+    while (regions[this.region]?.length === 0) this.region++;
+    if (this.region < regions.length) throw corrupt('with less data than its map');
+    if (this.cursor < this.realSize) sink.hole(this.realSize - this.cursor);
+    this.cursor = this.realSize;
+  }
+}
