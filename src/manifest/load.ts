@@ -13,6 +13,7 @@ import { BerthError, errnoCode, isBerthError } from '../lib/errors.js';
 import { type FileIdentity, isStillValid } from '../lib/file-cache.js';
 import { preloadValidators } from '../lib/precompiled-validators.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
+import { ManifestEncodingError } from './decode-text.js';
 import { DEPENDS_ON, dependencyProblems } from './dependencies.js';
 import type { LoadedDoc } from './kinds.js';
 import type { LastGood, LastGoodFiles } from './last-good.js';
@@ -173,13 +174,17 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       readAt = read.text === undefined ? (hit?.readAt ?? 0) : read.readAt;
       mtimeMs = read.stat.mtimeMs;
     } catch (err) {
-      diagnostics.push({
-        file,
-        line: 1,
-        col: 1,
-        code: 'ERR_MANIFEST_UNREADABLE',
-        message: `cannot read: ${isBerthError(err) ? err.message : (errnoCode(err) ?? err)}`,
-      });
+      diagnostics.push(
+        err instanceof ManifestEncodingError
+          ? { file, line: err.line, col: err.col, code: err.code, message: err.message }
+          : {
+              file,
+              line: 1,
+              col: 1,
+              code: 'ERR_MANIFEST_UNREADABLE',
+              message: `cannot read: ${isBerthError(err) ? err.message : (errnoCode(err) ?? err)}`,
+            },
+      );
       cache?.delete(file); // no earlier read of it stands for a later load
       fallBack(name, file);
       continue;

@@ -9,6 +9,7 @@ import { constants, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { BerthError } from '../lib/errors.js';
 import type { FileIdentity } from '../lib/file-cache.js';
+import { decodeManifestText } from './decode-text.js';
 
 /** Far above any real manifest (Kubernetes keeps an object under 1.5 MiB in etcd). */
 export const MAX_MANIFEST_BYTES = 4 * 2 ** 20;
@@ -39,8 +40,9 @@ function refuse(why: string): BerthError {
 /**
  * The file's stat, and its text unless `known(id)` says the text for that identity is already at
  * hand (`readAt`: the wall clock, ms, before the stat that vouches for the text returned). Throws
- * ERR_MANIFEST_UNREADABLE for anything but a regular file of at most MAX_MANIFEST_BYTES, and the
- * errno error when it cannot be opened.
+ * ERR_MANIFEST_UNREADABLE for anything but a regular file of at most MAX_MANIFEST_BYTES,
+ * ManifestEncodingError for bytes that are not text (decode-text.ts), and the errno error when it
+ * cannot be opened.
  */
 export async function readManifestFile(
   file: string,
@@ -74,7 +76,7 @@ export async function readManifestFile(
       if (total > MAX_MANIFEST_BYTES) throw refuse(`larger than ${MAX_MANIFEST_BYTES} bytes`);
       chunks.push(chunk.subarray(0, bytesRead));
     }
-    return { stat, text: Buffer.concat(chunks, total).toString('utf8'), readAt };
+    return { stat, text: decodeManifestText(Buffer.concat(chunks, total)), readAt };
   } finally {
     await fh.close();
   }

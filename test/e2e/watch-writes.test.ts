@@ -1,0 +1,242 @@
+// The watched folder under real writers, with `berth daemon` running: a file renamed or moved by a
+// checkout, the folder replaced by `mv`, files written by vim, cp, tar, install, git, in encodings
+// editors write (UTF-16 with a BOM). What runs is never lost to a write, and what is unchanged is
+// never restarted.
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runBerth, spawnBerth } from '../helpers/cli.js';
+import { cleanUpHost } from '../helpers/host-cleanup.js';
+import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const skip = missingPrereqs(
+  ['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt', 'git'],
+  {
+    root: true,
+  },
+);
+
+describe.skipIf(skip)('the watched folder under real writers', () => {
+  let registry: TestRegistry;
+  let layout: Layout;
+  let work: string;
+  let root: string;
+  let state: string;
+  const folders: string[] = [];
+  const started = new Set<ChildProcess>();
+  const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+  const ids = async () =>
+    Object.fromEntries(
+      (
+        JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<{
+          name: string;
+          id: string;
+          state: string;
+        }>
+      ).map((c) => [c.name, `${c.id}:${c.state}`]),
+    );
+  const until = async (what: string, probe: () => Promise<boolean>, polls = 200) => {
+    for (let i = 0; i < polls; i++) {
+      if (await probe()) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`never: ${what}`);
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const running = async (pod: string) => (await ids())[`${pod}_main`]?.endsWith(':running') === true;
+  const says = async (pod: string, text: string) =>
+    (await running(pod)) && (await berth('logs', pod)).stdout === `${text}\n`;
+  const pod = (name: string, text = 'hello') =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n` +
+    `    - name: main\n      image: ${registry.host}/demo/busybox:1\n` +
+    `      command: ["/bin/sh", "-c", "trap 'exit 0' TERM; echo ${text}; while true; do sleep 1; done"]\n`;
+  /** A daemon on `dir` (made, and cleaned up after the file's tests) with no resync: only events start passes. */
+  const start = async (name: string) => {
+    const dir = join(work, name);
+    await mkdir(dir, { recursive: true });
+    folders.push(dir);
+    const d = spawnBerth(['--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', '600']);
+    started.add(d);
+    let log = '';
+    d.stderr?.on('data', (c: Buffer) => {
+      log += c.toString();
+    });
+    return { dir, d, log: () => log };
+  };
+  const stop = async (d: ChildProcess) => {
+    if (d.exitCode !== null || d.signalCode !== null) return;
+    const exited = new Promise((r) => d.once('exit', r));
+    d.kill('SIGTERM');
+    await exited;
+  };
+
+  afterEach(async () => {
+    for (const d of started) {
+      if (d.exitCode === null && d.signalCode === null) {
+        const exited = new Promise((r) => d.once('exit', r));
+        d.kill('SIGKILL');
+        await exited;
+      }
+    }
+    started.clear();
+  });
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-watch-writes-'));
+    root = join(work, 'root');
+    state = join(work, 'state');
+    registry = await startRegistry();
+    layout = await createLayout();
+    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+    await pushImage(layout, 'busybox', `${registry.host}/demo/busybox:1`);
+  }, 180_000);
+  afterAll(async () => {
+    const { left, leaked } = await cleanUpHost({ berth, work, folders });
+    await registry?.stop();
+    await layout?.cleanup();
+    await rm(work, { recursive: true, force: true });
+    expect(left).toEqual([]);
+    expect(leaked).toEqual([]);
+  });
+
+  it('a file renamed (mv a.yaml b.yaml) keeps its pod running: the same container', async () => {
+    const { dir, d } = await start('renamed');
+    await writeFile(join(dir, 'a.yaml'), pod('ra'));
+    await until('ra runs', () => running('ra'));
+    const before = (await ids()).ra_main;
+    await rename(join(dir, 'a.yaml'), join(dir, 'b.yaml'));
+    await sleep(3500); // past the 2 s a deleted file is held
+    expect((await ids()).ra_main).toBe(before);
+    await stop(d);
+  }, 60_000);
+
+  it('a UTF-16 file with a BOM (PowerShell, Notepad) is read as YAML reads it: its pod runs', async () => {
+    const { dir, d } = await start('utf16');
+    const text = pod('u16');
+    await writeFile(
+      join(dir, 'u.yaml'),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]),
+    );
+    await until('u16 runs', () => running('u16'), 100);
+    await stop(d);
+  }, 60_000);
+
+  it('a Latin-1 file (an old editor) is refused at its first bad byte, never read lossily: the pod runs as it was', async () => {
+    const { dir, d } = await start('latin1');
+    const file = join(dir, 'l.yaml');
+    await writeFile(file, pod('l1', 'v1'));
+    await until('l1 says v1', () => says('l1', 'v1'));
+    const before = (await ids()).l1_main;
+    await writeFile(file, Buffer.from(pod('l1', 'caf\u00e9'), 'latin1'));
+    await sleep(3000);
+    expect((await ids()).l1_main).toBe(before);
+    const line =
+      pod('l1')
+        .split('\n')
+        .findIndex((l) => l.includes('echo')) + 1;
+    const col = pod('l1', 'caf').split('\n')[line - 1]?.indexOf('caf') ?? 0;
+    expect((await berth('validate', dir)).stderr).toContain(
+      `${file}:${line}:${col + 4}: ERR_MANIFEST_ENCODING: not UTF-8 text: byte 0xe9 (berth reads UTF-8, or UTF-16 with a byte order mark)`,
+    );
+    await stop(d);
+  }, 60_000);
+
+  it('the folder replaced by mv (old aside, new in its place) restarts no unchanged pod', async () => {
+    const { dir, d } = await start('replaced');
+    await writeFile(join(dir, 'a.yaml'), pod('fa'));
+    await until('fa runs', () => running('fa'));
+    const before = (await ids()).fa_main;
+    await mkdir(`${dir}.new`);
+    await writeFile(join(`${dir}.new`, 'a.yaml'), pod('fa'));
+    await writeFile(join(`${dir}.new`, 'b.yaml'), pod('fb'));
+    await rename(dir, `${dir}.old`);
+    await rename(`${dir}.new`, dir);
+    await until('fb runs', () => running('fb'));
+    await sleep(3000);
+    expect((await ids()).fa_main).toBe(before);
+    await rm(`${dir}.old`, { recursive: true });
+    await stop(d);
+  }, 60_000);
+
+  it('real vim saves (writebackup, backupcopy=yes), cp, install -m and tar -x each change the pod once', async () => {
+    const { dir, d, log } = await start('tools');
+    const file = join(dir, 'v.yaml');
+    await writeFile(file, pod('tv', 'v0'));
+    await until('tv says v0', () => says('tv', 'v0'));
+    const vim = (opts: string, from: string, to: string) =>
+      execFileSync(
+        'vim',
+        [
+          '-es',
+          '-u',
+          'NONE',
+          '-i',
+          'NONE',
+          '-c',
+          opts,
+          '-c',
+          `%s/echo ${from}/echo ${to}/`,
+          '-c',
+          'wq',
+          file,
+        ],
+        { cwd: dir },
+      );
+    vim('set backup writebackup backupcopy=no', 'v0', 'v1');
+    await until('tv says v1', () => says('tv', 'v1'));
+    vim('set nobackup writebackup backupcopy=yes', 'v1', 'v2');
+    await until('tv says v2', () => says('tv', 'v2'));
+    await writeFile(join(work, 'v3.yaml'), pod('tv', 'v3'));
+    execFileSync('cp', [join(work, 'v3.yaml'), file]);
+    await until('tv says v3', () => says('tv', 'v3'));
+    await writeFile(join(work, 'v4.yaml'), pod('tv', 'v4'));
+    execFileSync('install', ['-m', '0600', join(work, 'v4.yaml'), file]);
+    await until('tv says v4', () => says('tv', 'v4'));
+    await mkdir(join(work, 'tarsrc'));
+    await writeFile(join(work, 'tarsrc', 'v.yaml'), pod('tv', 'v5'));
+    await writeFile(join(work, 'tarsrc', 'w.yaml'), pod('tw'));
+    execFileSync('tar', ['-C', join(work, 'tarsrc'), '-cf', join(work, 'v5.tar'), '.']);
+    execFileSync('tar', ['-C', dir, '-xf', join(work, 'v5.tar')]);
+    await until('tv says v5', () => says('tv', 'v5'));
+    await until('tw runs', () => running('tw'));
+    const events = (await berth('events', '--until', '0s', '--output', 'json', '--filter', 'pod=tv')).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { reason: string })
+      .map((e) => e.reason)
+      .filter((r) => r !== 'Died');
+    expect(events.filter((r) => r === 'TornDown')).toEqual([]);
+    expect(events.filter((r) => r === 'Started')).toHaveLength(6);
+    expect(log()).toBe('');
+    await stop(d);
+  }, 90_000);
+
+  it('git checkout of another branch moving a pod to another file restarts neither it nor an unchanged pod', async () => {
+    const { dir, d } = await start('git');
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: dir });
+    git('init', '-q', '-b', 'one');
+    await writeFile(join(dir, 'a.yaml'), pod('ga'));
+    await writeFile(join(dir, 'keep.yaml'), pod('gk'));
+    await writeFile(join(dir, '.gitignore'), '*.swp\n');
+    git('add', '-A');
+    git('commit', '-qm', 'one');
+    git('checkout', '-qb', 'two');
+    git('mv', 'a.yaml', 'z.yaml');
+    await writeFile(join(dir, 'new.yaml'), pod('gn'));
+    git('add', '-A');
+    git('commit', '-qm', 'two');
+    git('checkout', '-q', 'one');
+    await until('ga and gk run', async () => (await running('ga')) && (await running('gk')));
+    const before = await ids();
+    git('checkout', '-q', 'two');
+    await until('gn runs', () => running('gn'));
+    await sleep(3500);
+    const after = await ids();
+    expect([after.ga_main, after.gk_main]).toEqual([before.ga_main, before.gk_main]);
+    await stop(d);
+  }, 60_000);
+});
