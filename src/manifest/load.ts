@@ -17,6 +17,7 @@ import { ManifestEncodingError } from './decode-text.js';
 import { DEPENDS_ON, dependencyProblems } from './dependencies.js';
 import type { LoadedDoc } from './kinds.js';
 import type { LastGood, LastGoodFiles } from './last-good.js';
+import { createWriterCheck } from './open-writers.js';
 import { MANIFEST_SCHEMAS, type ParsedFile, parseFile } from './parse.js';
 import { at, type ParsedDoc } from './position.js';
 import { readManifestFile } from './read-file.js';
@@ -153,6 +154,7 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       sources.set(file, { name, docs: result.parsed, from: 'last-good' });
     else brokenFiles.push(file);
   };
+  const isOpenForWriting = createWriterCheck(); // /proc read once, if a file changed a moment ago asks
   for (const name of files) {
     const file = join(base, name);
     let text: string;
@@ -207,6 +209,7 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       lastGood: last === undefined ? undefined : lastGoodDefines(cache, file, last),
       now,
       settleMs: o.settleMs ?? SETTLE_MS,
+      writing: () => isOpenForWriting(file),
     });
     if (settleAt !== undefined) {
       settling.push({ file, until: settleAt });

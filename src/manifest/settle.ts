@@ -12,11 +12,21 @@
 // gap between removing and writing, a copy that deletes first, all leave the folder without it for a
 // moment; its last good content stays applied until the folder itself has been still for the settle
 // time (the folder's mtime: a deletion leaves no file to date), so a file put back unchanged
-// meanwhile stops and starts nothing. Pure: the clock is passed in.
+// meanwhile stops and starts nothing. A file that a process on this host still has open for
+// writing (open-writers.ts: scp, cp, a slow writer between two pieces) is in flux too, whatever its
+// text, for as long as it keeps changing within WRITER_HOLD_MS: a writer that holds it open longer
+// without writing holds nothing. Pure: the clock is passed in, and the writer check (I/O) is asked
+// only of a file changed within that time.
 import type { ManifestDoc } from './kinds.js';
 
 /** How long a file in flux must stay unchanged before it is acted on. */
 export const SETTLE_MS = 2000;
+
+/** How long after its last change a file still open for writing is held. */
+export const WRITER_HOLD_MS = 60_000;
+
+/** How often a file held for its writer is looked at again (a close makes no event to wake for). */
+export const WRITER_POLL_MS = 250;
 
 /** What a file's content defines, for comparing a read with its last good content. */
 export interface Defines {
@@ -38,6 +48,8 @@ export interface SettleInput {
   lastGood: Defines | undefined;
   now: number;
   settleMs: number;
+  /** Whether a process still has the file open for writing (asked only of a file changed a moment ago). */
+  writing?: () => boolean;
 }
 
 /** The kind and name a document is known by (duplicates and plans key it the same way). */
@@ -66,10 +78,12 @@ function dropsAny(read: Defines, last: Defines): boolean {
  * age: it is read now rather than held for as long as the clock says.
  */
 export function settlesAt(i: SettleInput): number | undefined {
-  if (i.lastGood === undefined || !dropsAny(i.read, i.lastGood)) return undefined;
   if (i.mtimeMs > i.now + i.settleMs) return undefined;
   const at = i.mtimeMs + i.settleMs;
-  return at > i.now ? at : undefined;
+  if (i.lastGood !== undefined && dropsAny(i.read, i.lastGood) && at > i.now) return at;
+  if (i.now - i.mtimeMs < WRITER_HOLD_MS && i.writing?.() === true)
+    return Math.min(i.now + WRITER_POLL_MS, i.mtimeMs + WRITER_HOLD_MS);
+  return undefined;
 }
 
 /**

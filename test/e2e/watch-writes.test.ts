@@ -3,7 +3,7 @@
 // editors write (UTF-16 with a BOM). What runs is never lost to a write, and what is unchanged is
 // never restarted.
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,57 @@ describe.skipIf(skip)('the watched folder under real writers', () => {
     expect((await berth('validate', dir)).stderr).toContain(
       `${file}:${line}:${col + 4}: ERR_MANIFEST_ENCODING: not UTF-8 text: byte 0xe9 (berth reads UTF-8, or UTF-16 with a byte order mark)`,
     );
+    await stop(d);
+  }, 60_000);
+
+  /** A pod whose container prints $A and $B once, from `env` entries A and B. */
+  const envPod = (name: string, b: string) =>
+    `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n` +
+    `    - name: main\n      image: ${registry.host}/demo/busybox:1\n` +
+    `      command: ["/bin/sh", "-c", "trap 'exit 0' TERM; echo $A $B; while true; do sleep 1; done"]\n` +
+    `      env:\n        - name: A\n          value: a\n        - name: B\n          value: ${b}\n`;
+  /** scp's way: open with O_TRUNC, then the text in pieces with pauses, each piece ending a line. */
+  const writeSlowly = async (file: string, text: string, pieces: string[], pauseMs: number) => {
+    const fh = await open(file, 'w');
+    let rest = text;
+    for (const cut of pieces) {
+      const end = rest.indexOf(cut) + cut.length;
+      await fh.write(rest.slice(0, end));
+      rest = rest.slice(end);
+      await sleep(pauseMs);
+    }
+    await fh.write(rest);
+    await fh.close();
+  };
+  const startsOf = async (name: string) =>
+    (await berth('events', '--until', '0s', '--output', 'json', '--filter', `pod=${name}`)).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { reason: string })
+      .filter((e) => e.reason === 'Started').length;
+
+  it('a new file written slowly in pieces (scp) starts its pod once, from the whole file', async () => {
+    const { dir, d } = await start('slow-new');
+    // Each pause leaves a file that parses cleanly and ends its line: a pod without B, then with B empty.
+    await writeSlowly(join(dir, 's.yaml'), envPod('sn', 'b'), ['value: a\n', '- name: B\n'], 1500);
+    await until('sn runs', () => running('sn'));
+    await sleep(1000);
+    expect((await berth('logs', 'sn')).stdout).toBe('a b\n');
+    expect(await startsOf('sn')).toBe(1);
+    await stop(d);
+  }, 60_000);
+
+  it('a file rewritten slowly in place with a longer text (scp over it) is taken once, when whole', async () => {
+    const { dir, d } = await start('slow-over');
+    const file = join(dir, 's.yaml');
+    await writeFile(file, pod('so', 'v0'));
+    await until('so says v0', () => says('so', 'v0'));
+    // Longer than the old text from the first pause on: nothing in the size or the keys tells a cut.
+    await writeSlowly(file, envPod('so', 'b'), ['value: a\n', '- name: B\n'], 1500);
+    await until('so says a b', () => says('so', 'a b'));
+    await sleep(1000);
+    expect((await berth('logs', 'so')).stdout).toBe('a b\n');
+    expect(await startsOf('so')).toBe(2);
     await stop(d);
   }, 60_000);
 

@@ -5,7 +5,7 @@
 // Files are written the way scp (truncate, then write), `cp` over a file and an editor's atomic
 // rename write them. And what else a folder can hold (a FIFO, a device, a huge file) is refused
 // without blocking.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, open, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,6 +205,29 @@ describe('a file being written', () => {
     const { d, file, keep } = await applied(pod('web'));
     await writeFile(file, TWO);
     const r = await loadManifests(d, { ...keep, now: (await stat(file)).mtimeMs });
+    expect([r.settling, r.docs.map((x) => x.doc.metadata.name)]).toEqual([[], ['web', 'worker']]);
+  });
+
+  it('a longer text still open for writing (a writer between two pieces) is held while open, then taken at once', async () => {
+    const { d, file, keep } = await applied(pod('web'));
+    // Another process writes it in place (scp, cp): a cut that parses, ends its line and drops nothing.
+    const writer = spawn('sh', ['-c', 'exec cat > "$0"', file], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const exited = new Promise((r) => writer.once('exit', r));
+    writer.stdin.write(`${pod('web')}---\n${pod('worker')}`);
+    for (let i = 0; i < 100 && (await stat(file)).size < TWO.length; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const now = (await stat(file)).mtimeMs + 10;
+    const held = await loadManifests(d, { ...keep, now });
+    expect([held.settling, held.fromLastGood, held.docs.map((x) => x.doc.metadata.name)]).toEqual([
+      [{ file, until: now + 250 }],
+      [file],
+      ['web'],
+    ]);
+    // Open for a minute past its last change: no longer held for it.
+    expect((await loadManifests(d, { ...keep, now: now + 60_000 })).settling).toEqual([]);
+    writer.stdin.end();
+    await exited;
+    const r = await loadManifests(d, { ...keep, now });
     expect([r.settling, r.docs.map((x) => x.doc.metadata.name)]).toEqual([[], ['web', 'worker']]);
   });
 

@@ -1,0 +1,64 @@
+// Whether a process on this host still has a file open for writing: `scp` and `cp` write a file in
+// place, in pieces, and a pause between two pieces can leave a text that parses cleanly, ends its
+// last line and defines everything the old one did (an `env` list cut after its first entry), which
+// no rule on the text alone tells from an edit (settle.ts). The writer's open descriptor does.
+// Read from /proc (every process's `fd/` links, and `fdinfo/` for the access mode of a match): a
+// few milliseconds for a few hundred processes, so only asked of a file changed a moment ago.
+// A writer in another mount namespace (a container writing through a bind) names another path and
+// is not seen; a process gone or unreadable between the listing and the read is skipped.
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** O_WRONLY | O_RDWR: the access-mode bits of `flags:` in /proc/PID/fdinfo/FD (octal). */
+const WRITE_MODES = 0o3;
+
+function opensForWriting(proc: string, pid: string, fd: string): boolean {
+  try {
+    const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(join(proc, pid, 'fdinfo', fd), 'utf8'))?.[1];
+    return flags !== undefined && (Number.parseInt(flags, 8) & WRITE_MODES) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Each open descriptor's target, with where it is (`pid`, `fd`): one pass over /proc. */
+function openTargets(proc: string): Map<string, Array<[string, string]>> {
+  const targets = new Map<string, Array<[string, string]>>();
+  const self = String(process.pid);
+  for (const pid of readdirSync(proc)) {
+    if (!/^[0-9]+$/.test(pid) || pid === self) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(join(proc, pid, 'fd'));
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    for (const fd of fds) {
+      try {
+        const link = readlinkSync(join(proc, pid, 'fd', fd));
+        if (link.startsWith('/')) targets.set(link, [...(targets.get(link) ?? []), [pid, fd]]);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return targets;
+}
+
+/**
+ * A check of whether any process (this one aside) has a file open for writing, false when it cannot
+ * be told. /proc is read once, at the first question: one check serves one load of the folder.
+ */
+export function createWriterCheck(proc = '/proc'): (file: string) => boolean {
+  let targets: Map<string, Array<[string, string]>> | undefined;
+  return (file) => {
+    let target: string;
+    try {
+      target = realpathSync(file);
+    } catch {
+      return false;
+    }
+    targets ??= openTargets(proc);
+    return (targets.get(target) ?? []).some(([pid, fd]) => opensForWriting(proc, pid, fd));
+  };
+}
