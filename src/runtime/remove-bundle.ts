@@ -4,6 +4,7 @@
 import { realpath, rm } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { mountsUnder, readMountPoints } from '../lib/mountinfo.js';
+import { removeFailure } from './remove-denied.js';
 
 /** Remove `dir` recursively; ERR_BUNDLE_BUSY (nothing deleted) if a mount point is at or under it. */
 export async function removeBundleDir(dir: string, readMounts = readMountPoints): Promise<void> {
@@ -25,5 +26,9 @@ export async function removeBundleDir(dir: string, readMounts = readMountPoints)
     );
   // A monitor killed just before may still finish a write under it (conmon's persist/exit): a
   // directory that filled again meanwhile (ENOTEMPTY) is emptied again.
-  await rm(resolved, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+  try {
+    await rm(resolved, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+  } catch (err) {
+    throw await removeFailure(err);
+  }
 }

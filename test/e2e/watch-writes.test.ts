@@ -3,10 +3,11 @@
 // editors write (UTF-16 with a BOM). What runs is never lost to a write, and what is unchanged is
 // never restarted.
 import { type ChildProcess, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
@@ -288,6 +289,41 @@ describe.skipIf(skip)('the watched folder under real writers', () => {
     await sleep(3500);
     const after = await ids();
     expect([after.ga_main, after.gk_main]).toEqual([before.ga_main, before.gk_main]);
+    await stop(d);
+  }, 60_000);
+
+  it('an emptyDir a container filled with an immutable file and a link to a host path: removing the pod touches nothing outside it', async () => {
+    const { dir, d, log } = await start('volumes');
+    const outside = join(work, 'outside');
+    await mkdir(outside);
+    await writeFile(join(outside, 'precious'), 'keep me');
+    const file = join(dir, 'v.yaml');
+    await writeFile(
+      file,
+      `${pod('vd').replace(
+        'echo hello;',
+        `mkdir -p /data/d; echo x > /data/d/f; echo y > /data/keep; ln -s ${outside} /data/link; ln -s ${outside}/precious /data/d/p; echo hello;`,
+      )}      volumeMounts: [{name: data, mountPath: /data}]\n  volumes: [{name: data, emptyDir: {}}]\n`,
+    );
+    await until('vd says hello', () => says('vd', 'hello'));
+    const volume = join(root, 'pods', 'vd', 'volumes', 'data');
+    execFileSync('chattr', ['+i', join(volume, 'keep')]);
+    // A failed run must not leave a file the cleanup cannot remove.
+    onTestFinished(
+      () => void execFileSync('sh', ['-c', `chattr -i ${join(volume, 'keep')} 2>/dev/null || :`]),
+    );
+    await rm(file);
+    await until('vd/main is gone', async () => (await ids()).vd_main === undefined);
+    const keep = join(volume, 'keep');
+    await until('the teardown fails', async () => log().includes('failed teardown-pod vd'));
+    // The file and why, not the errno of rm's fallback (ENOTDIR from a scandir of a file).
+    expect(log()).toContain(
+      `failed teardown-pod vd: no longer in the manifests: ERR_REMOVE_DENIED: cannot remove ${keep}: operation not permitted (EPERM) (an immutable or append-only file? lsattr -d ${keep}; chattr -i -a ${keep})`,
+    );
+    execFileSync('chattr', ['-i', keep]);
+    await until('the pod is torn down on its retry', async () => !existsSync(join(root, 'pods', 'vd')), 200);
+    // The planted links were removed, never followed.
+    expect(execFileSync('find', [outside]).toString()).toBe(`${outside}\n${outside}/precious\n`);
     await stop(d);
   }, 60_000);
 });
