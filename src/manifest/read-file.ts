@@ -1,7 +1,7 @@
 // Reading one manifest file without trusting what the folder holds: anyone who can write the folder
 // (a sync tool, a checkout) may leave a FIFO (a blocking open would freeze every pass), a device or a
-// symlink to one (`/dev/zero` reads forever), or a huge file. Only a regular file of bounded size is
-// read: it is checked before it is opened, opened non-blocking, and checked again on the descriptor,
+// symlink to one (`/dev/zero` reads forever), a link into /proc or /sys (pseudo-fs.ts), or a huge
+// file. Only a regular file of bounded size, on a real file system, is read: it is checked before it is opened, opened non-blocking, and checked again on the descriptor,
 // so a swap between the two cannot make a read block. What was read is vouched for by a later stat
 // only as file-cache.ts vouches (the full identity, and a change time clearly older than the read:
 // a same-size rewrite within one tick of the file system's clock is read again).
@@ -10,6 +10,7 @@ import { open } from 'node:fs/promises';
 import { BerthError } from '../lib/errors.js';
 import type { FileIdentity } from '../lib/file-cache.js';
 import { decodeManifestText } from './decode-text.js';
+import { pseudoFileSystemOf } from './pseudo-fs.js';
 
 /** Far above any real manifest (Kubernetes keeps an object under 1.5 MiB in etcd). */
 export const MAX_MANIFEST_BYTES = 4 * 2 ** 20;
@@ -58,10 +59,15 @@ export async function readManifestFile(
     const seen = statOf(before);
     if (known(seen.id)) return { stat: seen, readAt };
   }
+  // Asked only of a file about to be opened: a text once read is never one of these.
+  const pseudo = pseudoFileSystemOf(file);
+  if (pseudo) throw refuse(`a file of ${pseudo}, made as it is read: not a manifest`);
   const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
     const st = await fh.stat({ bigint: true });
     if (!st.isFile()) throw refuse('not a regular file');
+    // Swapped between the checks and the open: only for another file of the same file system.
+    if (st.dev !== before.dev) throw refuse('replaced while it was opened');
     if (st.size > BigInt(MAX_MANIFEST_BYTES)) throw refuse(`larger than ${MAX_MANIFEST_BYTES} bytes`);
     const stat = statOf(st);
     if (known(stat.id)) return { stat, readAt };

@@ -337,6 +337,23 @@ describe('what a folder can hold besides manifests', () => {
     expect((await store.read(d))['web.yaml']).toBe(TWO);
   });
 
+  it.each([
+    ['/proc/self/status', 'proc'],
+    ['/sys/kernel/mm/transparent_hugepage/enabled', 'sysfs'],
+  ])(
+    'a link to %s (a file made as it is read): refused unread, the last good content applies',
+    async (target, fs) => {
+      const { d, file, keep } = await applied();
+      await rm(file);
+      await symlink(target, file);
+      const r = await loadManifests(d, keep);
+      expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+        `${file}:1:1: ERR_MANIFEST_UNREADABLE: cannot read: a file of ${fs}, made as it is read: not a manifest`,
+      ]);
+      expect([r.fromLastGood, r.docs.map((x) => x.doc.metadata.name)]).toEqual([[file], ['web', 'worker']]);
+    },
+  );
+
   it('a file over 4 MiB is refused without reading it all', async () => {
     const { d, file, keep } = await applied();
     await writeFile(file, `${TWO}${'#'.repeat(MAX_MANIFEST_BYTES)}\n`);
