@@ -4,7 +4,7 @@
 // never restarted.
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -291,6 +291,39 @@ describe.skipIf(skip)('the watched folder under real writers', () => {
     expect([after.ga_main, after.gk_main]).toEqual([before.ga_main, before.gk_main]);
     await stop(d);
   }, 60_000);
+
+  it('a file replaced by a directory, a FIFO, a link to /dev/zero or /proc, 1 GiB, or defined twice keeps its pod as it runs', async () => {
+    const { dir, d } = await start('hostile');
+    const file = join(dir, 'h.yaml');
+    await writeFile(file, pod('hx'));
+    await until('hx runs', () => running('hx'));
+    const before = (await ids()).hx_main;
+    const replacements: Array<[string, () => Promise<unknown>]> = [
+      ['a directory', () => mkdir(file)],
+      ['a FIFO', async () => execFileSync('mkfifo', [file])],
+      ['a link to /dev/zero', () => symlink('/dev/zero', file)],
+      ['a link to /proc/kmsg', () => symlink('/proc/kmsg', file)],
+      ['a sparse 1 GiB file', async () => execFileSync('truncate', ['-s', '1G', file])],
+      ['a dangling link (an emacs lock)', () => symlink('root@host.1:1', file)],
+    ];
+    for (const [what, make] of replacements) {
+      await rm(file, { recursive: true, force: true });
+      await make();
+      await sleep(2500); // past the settle time of a file gone or changed
+      expect([what, (await ids()).hx_main]).toEqual([what, before]);
+      expect((await berth('validate', dir)).stderr).toContain(`${file}:1:1: ERR_MANIFEST_UNREADABLE`);
+    }
+    await rm(file, { recursive: true, force: true });
+    await writeFile(file, pod('hx'));
+    // The same pod in two files while one is renamed to the other by copy-then-delete.
+    await writeFile(join(dir, 'h2.yaml'), pod('hx'));
+    await sleep(2500);
+    expect((await berth('validate', dir)).stderr).toContain('ERR_MANIFEST_DUPLICATE');
+    await rm(file);
+    await sleep(2500);
+    expect((await ids()).hx_main).toBe(before);
+    await stop(d);
+  }, 90_000);
 
   it('an emptyDir a container filled with an immutable file and a link to a host path: removing the pod touches nothing outside it', async () => {
     const { dir, d, log } = await start('volumes');
