@@ -182,6 +182,18 @@ describe.skipIf(skip)('the watched folder under real writers', () => {
     await stop(d);
   }, 60_000);
 
+  it('a writer taking 30 s, pausing 3 s (past the settle time) at line ends: one start, from the whole file', async () => {
+    const { dir, d } = await start('slow-30');
+    const entries = Array.from({ length: 9 }, (_, i) => `        - name: E${i}\n          value: v${i}\n`);
+    const text = `${envPod('s30', 'b').replace('echo $A $B;', 'echo $A $B $E8;')}${entries.join('')}`;
+    await writeSlowly(join(dir, 's.yaml'), text, ['value: a\n', ...entries.map((e) => e.slice(-12))], 3000);
+    await until('s30 runs', () => running('s30'));
+    await sleep(1000);
+    expect((await berth('logs', 's30')).stdout).toBe('a b v8\n');
+    expect(await startsOf('s30')).toBe(1);
+    await stop(d);
+  }, 90_000);
+
   it('a file rewritten slowly in place with a longer text (scp over it) is taken once, when whole', async () => {
     const { dir, d } = await start('slow-over');
     const file = join(dir, 's.yaml');
