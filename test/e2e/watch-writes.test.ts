@@ -1,7 +1,9 @@
-// The watched folder under real writers, with `berth daemon` running: a file renamed or moved by a
-// checkout, the folder replaced by `mv`, files written by vim, cp, tar, install, git, in encodings
-// editors write (UTF-16 with a BOM). What runs is never lost to a write, and what is unchanged is
-// never restarted.
+// The watched folder and pod volumes under real writers, with `berth daemon` running: a file
+// renamed or moved by a checkout, the folder replaced by `mv`, files written by vim, cp, tar,
+// install, git, slowly in place as scp does, in encodings editors write (UTF-16 with a BOM,
+// Latin-1), replaced by things that are no manifest; an emptyDir a container left immutable files
+// and planted links in. What runs is never lost to a write, what is unchanged is never restarted,
+// and nothing outside the root is touched.
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, rename, rm, symlink, writeFile } from 'node:fs/promises';
