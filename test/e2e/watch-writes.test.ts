@@ -373,4 +373,31 @@ describe.skipIf(skip)('the watched folder under real writers', () => {
     expect(execFileSync('find', [outside]).toString()).toBe(`${outside}\n${outside}/precious\n`);
     await stop(d);
   }, 60_000);
+
+  it('a mount made inside an emptyDir (as Bidirectional propagation shows it) holds the teardown: nothing under it deleted', async () => {
+    const { dir, d, log } = await start('mounted');
+    const outside = join(work, 'mounted-outside');
+    await mkdir(outside);
+    await writeFile(join(outside, 'precious'), 'keep me');
+    const file = join(dir, 'm.yaml');
+    await writeFile(
+      file,
+      `${pod('mv')}      volumeMounts: [{name: data, mountPath: /data}]\n  volumes: [{name: data, emptyDir: {}}]\n`,
+    );
+    await until('mv runs', () => running('mv'));
+    const target = join(root, 'pods', 'mv', 'volumes', 'data', 'm');
+    await mkdir(target);
+    execFileSync('mount', ['--bind', outside, target]);
+    onTestFinished(() => void execFileSync('sh', ['-c', `umount ${target} 2>/dev/null || :`]));
+    await rm(file);
+    await until('the teardown is refused', async () => log().includes('failed teardown-pod mv'));
+    expect(log()).toContain(
+      `ERR_BUNDLE_BUSY: not removing ${join(root, 'pods', 'mv')}: ${target} is still mounted under it`,
+    );
+    expect(execFileSync('find', [outside]).toString()).toBe(`${outside}\n${outside}/precious\n`);
+    execFileSync('umount', [target]);
+    await until('the pod is torn down on its retry', async () => !existsSync(join(root, 'pods', 'mv')), 200);
+    expect(execFileSync('find', [outside]).toString()).toBe(`${outside}\n${outside}/precious\n`);
+    await stop(d);
+  }, 60_000);
 });
