@@ -14,7 +14,8 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   {
     path: ['validate'],
-    summary: 'Check a folder of manifests: every problem of every file, as FILE:LINE:COL: CODE: message',
+    summary:
+      'Check a folder of manifests, or one file: every problem of every file, as FILE:LINE:COL: CODE: message',
     load: async () => (await import('./validate.js')).validate,
   },
   {
