@@ -6,15 +6,12 @@
 // and nothing outside the root is touched.
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, open, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { runBerth, spawnBerth } from '../helpers/cli.js';
-import { cleanUpHost } from '../helpers/host-cleanup.js';
-import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { spawnBerth } from '../helpers/cli.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const skip = missingPrereqs(
   ['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt', 'git'],
@@ -24,14 +21,13 @@ const skip = missingPrereqs(
 );
 
 describe.skipIf(skip)('the watched folder under real writers', () => {
-  let registry: TestRegistry;
-  let layout: Layout;
+  let h: E2eHost;
   let work: string;
   let root: string;
   let state: string;
   const folders: string[] = [];
   const started = new Set<ChildProcess>();
-  const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+  const berth = (...args: string[]) => h.berth(...args);
   const ids = async () =>
     Object.fromEntries(
       (
@@ -55,7 +51,7 @@ describe.skipIf(skip)('the watched folder under real writers', () => {
     (await running(pod)) && (await berth('logs', pod)).stdout === `${text}\n`;
   const pod = (name: string, text = 'hello') =>
     `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n` +
-    `    - name: main\n      image: ${registry.host}/demo/busybox:1\n` +
+    `    - name: main\n      image: ${h.image}\n` +
     `      command: ["/bin/sh", "-c", "trap 'exit 0' TERM; echo ${text}; while true; do sleep 1; done"]\n`;
   /** A daemon on `dir` (made, and cleaned up after the file's tests) with no resync: only events start passes. */
   const start = async (name: string) => {
@@ -88,19 +84,11 @@ describe.skipIf(skip)('the watched folder under real writers', () => {
     started.clear();
   });
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 'berth-watch-writes-'));
-    root = join(work, 'root');
-    state = join(work, 'state');
-    registry = await startRegistry();
-    layout = await createLayout();
-    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
-    await pushImage(layout, 'busybox', `${registry.host}/demo/busybox:1`);
+    h = await setUpE2eHost('watch-writes');
+    ({ work, root, state } = h);
   }, 180_000);
   afterAll(async () => {
-    const { left, leaked } = await cleanUpHost({ berth, work, folders });
-    await registry?.stop();
-    await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    const { left, leaked } = await tearDownE2eHost(h, { folders });
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
   });
@@ -150,7 +138,7 @@ describe.skipIf(skip)('the watched folder under real writers', () => {
   /** A pod whose container prints $A and $B once, from `env` entries A and B. */
   const envPod = (name: string, b: string) =>
     `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n` +
-    `    - name: main\n      image: ${registry.host}/demo/busybox:1\n` +
+    `    - name: main\n      image: ${h.image}\n` +
     `      command: ["/bin/sh", "-c", "trap 'exit 0' TERM; echo $A $B; while true; do sleep 1; done"]\n` +
     `      env:\n        - name: A\n          value: a\n        - name: B\n          value: ${b}\n`;
   /** scp's way: open with O_TRUNC, then the text in pieces with pauses, each piece ending a line. */

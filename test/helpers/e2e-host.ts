@@ -43,18 +43,19 @@ export async function setUpE2eHost(prefix: string, o: { repo?: string } = {}): P
 
 /**
  * Everything the host holds, removed; `undefined` (a setup that failed early) is nothing to do.
- * `berth`: the file's own CLI wrapper when it passes more (a `--config` naming its network).
+ * `berth`: the file's own CLI wrapper when it passes more (a `--config` naming its network);
+ * `folders`: manifests folders of its own beside `dir` (their pods are removed too).
  */
 export async function tearDownE2eHost(
   h: E2eHost | undefined,
-  o: { forceFirst?: boolean; berth?: E2eHost['berth'] } = {},
+  o: { forceFirst?: boolean; berth?: E2eHost['berth']; folders?: string[] } = {},
 ): Promise<{ left: string[]; leaked: string[] }> {
   if (!h) return { left: [], leaked: [] };
   const { berth = h.berth, forceFirst } = o;
   const found = await cleanUpHost({
     berth,
     work: h.work,
-    folders: [h.dir],
+    folders: [h.dir, ...(o.folders ?? [])],
     ...(forceFirst ? { forceFirst } : {}),
   });
   await h.registry.stop();
