@@ -14,6 +14,7 @@ import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth, testConfigFile } from '../helpers/cli.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { containerStates, until } from '../helpers/poll.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -31,23 +32,7 @@ describe.skipIf(skip)('daemon', () => {
   /** Every daemon a test started: one a failed test left running is killed before the next test. */
   const started = new Set<ChildProcess>();
   const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
-  const ids = async () =>
-    Object.fromEntries(
-      (
-        JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<{
-          name: string;
-          id: string;
-          state: string;
-        }>
-      ).map((c) => [c.name, `${c.id}:${c.state}`]),
-    );
-  const until = async (what: string, probe: () => Promise<boolean>, polls = 200) => {
-    for (let i = 0; i < polls; i++) {
-      if (await probe()) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`never: ${what}`);
-  };
+  const ids = () => containerStates(berth);
   const running = async (pod: string) => (await ids())[`${pod}_main`]?.endsWith(':running') === true;
   const pod = (name: string, text = 'hello') =>
     `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n` +

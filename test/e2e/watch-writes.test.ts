@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { spawnBerth } from '../helpers/cli.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
+import { containerStates, until } from '../helpers/poll.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
 const skip = missingPrereqs(
@@ -28,23 +29,7 @@ describe.skipIf(skip)('the watched folder under real writers', () => {
   const folders: string[] = [];
   const started = new Set<ChildProcess>();
   const berth = (...args: string[]) => h.berth(...args);
-  const ids = async () =>
-    Object.fromEntries(
-      (
-        JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<{
-          name: string;
-          id: string;
-          state: string;
-        }>
-      ).map((c) => [c.name, `${c.id}:${c.state}`]),
-    );
-  const until = async (what: string, probe: () => Promise<boolean>, polls = 200) => {
-    for (let i = 0; i < polls; i++) {
-      if (await probe()) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`never: ${what}`);
-  };
+  const ids = () => containerStates(berth);
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const running = async (pod: string) => (await ids())[`${pod}_main`]?.endsWith(':running') === true;
   const says = async (pod: string, text: string) =>
