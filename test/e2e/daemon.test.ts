@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
-import { runBerth, spawnBerth, testConfigFile } from '../helpers/cli.js';
+import { endChild, endStarted, runBerth, spawnBerth, testConfigFile } from '../helpers/cli.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { containerStates, until } from '../helpers/poll.js';
@@ -82,22 +82,12 @@ describe.skipIf(skip)('daemon', () => {
   const stop = async (signal: NodeJS.Signals) => {
     const d = daemon;
     daemon = undefined;
-    if (!d || d.exitCode !== null) return d?.exitCode;
-    const exited = new Promise<number | null>((r) => d.once('exit', (code) => r(code)));
-    d.kill(signal);
-    return exited;
+    return d ? endChild(d, signal) : undefined;
   };
 
   afterEach(async () => {
     daemon = undefined;
-    for (const d of started) {
-      if (d.exitCode === null && d.signalCode === null) {
-        const exited = new Promise((r) => d.once('exit', r));
-        d.kill('SIGKILL');
-        await exited;
-      }
-    }
-    started.clear();
+    await endStarted(started);
   });
 
   beforeAll(async () => {

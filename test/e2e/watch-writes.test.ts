@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { spawnBerth } from '../helpers/cli.js';
+import { endChild, endStarted, spawnBerth } from '../helpers/cli.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { containerStates, until } from '../helpers/poll.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -51,22 +51,10 @@ describe.skipIf(skip)('the watched folder under real writers', () => {
     });
     return { dir, d, log: () => log };
   };
-  const stop = async (d: ChildProcess) => {
-    if (d.exitCode !== null || d.signalCode !== null) return;
-    const exited = new Promise((r) => d.once('exit', r));
-    d.kill('SIGTERM');
-    await exited;
-  };
+  const stop = (d: ChildProcess) => endChild(d, 'SIGTERM');
 
   afterEach(async () => {
-    for (const d of started) {
-      if (d.exitCode === null && d.signalCode === null) {
-        const exited = new Promise((r) => d.once('exit', r));
-        d.kill('SIGKILL');
-        await exited;
-      }
-    }
-    started.clear();
+    await endStarted(started);
   });
   beforeAll(async () => {
     h = await setUpE2eHost('watch-writes');

@@ -3,7 +3,7 @@
 // one (an empty config whose credentials file is an empty one of its own), and BERTH_CONFIG is not
 // passed on. So a real /etc/berth/config.yaml or auth.json (snapshotter, seccomp profile, limits,
 // plain-HTTP registries, credentials) cannot change what a test sees.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { writeTestConfig } from './test-config.js';
@@ -79,4 +79,18 @@ export function spawnBerth(args: string[], env: Record<string, string> = {}) {
     env: testEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** Sends `signal` to a child still running and resolves with its exit code once it has exited. */
+export async function endChild(d: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  if (d.exitCode !== null || d.signalCode !== null) return d.exitCode;
+  const exited = new Promise<number | null>((r) => d.once('exit', (code) => r(code)));
+  d.kill(signal);
+  return exited;
+}
+
+/** Ends (SIGKILL) every child of `started` a test left running, and forgets them all. */
+export async function endStarted(started: Set<ChildProcess>): Promise<void> {
+  for (const d of started) await endChild(d, 'SIGKILL');
+  started.clear();
 }
