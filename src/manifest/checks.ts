@@ -1,7 +1,7 @@
 // The checks a schema cannot make inside one document: container names unique within a pod,
 // mounts naming declared volumes, and every value the schema lets through but the host cannot use
 // (a memory limit under the floor, `cpu: 0`, an image reference the parser refuses, a runtime name
-// too long). Those run the converters desired state runs (convert.ts), so what loads also converts:
+// that is no container name). Those run the converters desired state runs (convert.ts), so what loads also converts:
 // a value that cannot be used is a diagnostic of its file at its node, never an error in a pass.
 
 import { isBerthError } from '../lib/errors.js';

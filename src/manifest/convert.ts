@@ -4,6 +4,7 @@
 // BerthError with the code the diagnostic carries. Pure.
 import { BerthError } from '../lib/errors.js';
 import { formatReference, parseReference } from '../oci/reference.js';
+import { isContainerName, MAX_CONTAINER_NAME } from '../runtime/container-name.js';
 import { parseBytes, parseMilliCpus } from '../runtime/quantity.js';
 
 /** A container image reference, normalised as Docker does (`busybox` → `docker.io/library/busybox:latest`). */
@@ -31,21 +32,14 @@ export function cpuLimitOf(value: string | number): number {
   return parseMilliCpus(quantityText(value, 'cpu limit'), 'cpu limit');
 }
 
-/**
- * The rule createContainer applies to a container's name (src/runtime/create.ts): it also names
- * the container's directories and its conmon, and at most 63 characters fit everywhere.
- */
-const RUNTIME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
-export const MAX_RUNTIME_NAME = 63;
-
-/** The runtime's name of a pod's container: `<pod>_<container>`, at most 63 characters. */
+/** The runtime's name of a pod's container: `<pod>_<container>` (`<namespace>.<pod>_<container>`). */
 export function runtimeNameOf(pod: string, container: string): string {
   const name = `${pod}_${container}`;
-  if (!RUNTIME_NAME.test(name)) {
+  if (!isContainerName(name)) {
     throw new BerthError(
       'ERR_MANIFEST_NAME',
       'invalid',
-      `pod ${pod}, container ${container}: the container's runtime name "${name}" is ${name.length} characters; at most ${MAX_RUNTIME_NAME} fit (pod and container names together at most ${MAX_RUNTIME_NAME - 1})`,
+      `pod ${pod}, container ${container}: the container's runtime name "${name}" is not a container name (letters, digits, "_", "." or "-", at most ${MAX_CONTAINER_NAME})`,
     );
   }
   return name;

@@ -17,6 +17,7 @@ import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { identifyBadRecords } from './bad-record-identity.js';
 import { containerCgroupPath } from './cgroups.js';
 import { createWithConmon } from './conmon.js';
+import { checkContainerName } from './container-name.js';
 import { joinBridge, networkNamespace } from './container-network.js';
 import type { RuntimeDeps } from './containers.js';
 import { loadHostConfinement } from './host-confinement.js';
@@ -58,8 +59,6 @@ import { withLockedFlags } from './userns-mounts.js';
 import { ownByPodRoot, prepareUsernsRootfs } from './userns-rootfs.js';
 import { makeBerthVolume } from './volume-ownership.js';
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
-
 /** The command must exist in the image: absolute, relative to the workdir, or found on PATH. */
 function checkCommand(rootfs: string, args: string[], env: string[], cwd: string): void {
   const cmd = args[0] as string;
@@ -81,9 +80,7 @@ export async function createContainer(
   settings: ContainerSettings,
   annotations?: Record<string, string>,
 ): Promise<ContainerRecord> {
-  if (!NAME.test(settings.name)) {
-    throw invalid(`container name "${settings.name}" must be letters, digits, "_", "." or "-" (at most 63)`);
-  }
+  checkContainerName(settings.name, settings.hostname);
   const named = await deps.nameLock?.(settings.name).catch((err: unknown) => {
     throw new BerthError(
       'ERR_NAME_BUSY',

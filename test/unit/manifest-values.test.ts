@@ -109,11 +109,6 @@ describe('a value the host cannot use is a diagnostic at its node', () => {
       'apiVersion: berth.dev/v1alpha1\nkind: Image\nmetadata: {name: base}\nspec:\n  ref: BusyBox:1\n',
       '5:8: ERR_REFERENCE_INVALID: invalid reference "BusyBox:1": repository must be lowercase ("BusyBox")',
     ],
-    [
-      'a pod and container name longer than a runtime name',
-      pod('p'.repeat(40), '', 'busybox:1', 'c'.repeat(23)),
-      `7:13: ERR_MANIFEST_NAME: pod ${'p'.repeat(40)}, container ${'c'.repeat(23)}: the container's runtime name "${'p'.repeat(40)}_${'c'.repeat(23)}" is 64 characters; at most 63 fit (pod and container names together at most 62)`,
-    ],
   ])('%s', async (_what, text, want) => {
     const d = await folder({ 'a.yaml': text });
     const r = await loadManifests(d);
@@ -121,13 +116,16 @@ describe('a value the host cannot use is a diagnostic at its node', () => {
     expect([r.brokenFiles, r.docs]).toEqual([[join(d, 'a.yaml')], []]);
   });
 
-  it('the longest runtime name that fits (63) loads', async () => {
-    const d = await folder({ 'a.yaml': pod('p'.repeat(40), '', 'busybox:1', 'c'.repeat(22)) });
+  it('names as long as Kubernetes allows load: a 191-character runtime name <namespace>.<pod>_<container>', async () => {
+    const [ns, name, container] = ['n', 'p', 'c'].map((c) => c.repeat(63)) as [string, string, string];
+    const text = pod(name, '', 'busybox:1', container).replace(
+      `name: ${name}\n`,
+      `name: ${name}\n  namespace: ${ns}\n`,
+    );
+    const d = await folder({ 'a.yaml': text });
     const r = await loadManifests(d);
     expect(r.diagnostics).toEqual([]);
-    expect(desiredState(r.docs, host).pods[0]?.containers[0]?.runtimeName).toBe(
-      `${'p'.repeat(40)}_${'c'.repeat(22)}`,
-    );
+    expect(desiredState(r.docs, host).pods[0]?.containers[0]?.runtimeName).toBe(`${ns}.${name}_${container}`);
   });
 });
 
