@@ -2,14 +2,19 @@
 // a 63-character namespace, pod and container name (a runtime name `<namespace>.<pod>_<container>`
 // of 191 characters) is created and runs, shows in ps and its JSON, is kept as it runs when its
 // record is unreadable (its name read back from conmon's --name), comes back when it dies, is
-// recreated when its manifest changes and removed when its file goes.
+// recreated when its manifest changes and removed when its file goes; on a bridge network of its
+// own it gets an address and its hostPort answers (CNI's container id and portmap's chain and comment
+// are made from the 127-character identity), and leaves nothing on the bridge when it goes.
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
-import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeBridgeLockFile } from '../helpers/network-kept.js';
+import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
+import { freePort } from '../helpers/registry.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
   root: true,
@@ -122,3 +127,64 @@ describe.skipIf(skip)('pod and container names as long as Kubernetes allows', ()
     expect(await containers()).toEqual([]);
   }, 90_000);
 });
+
+describe.skipIf(missingPrereqs(BRIDGE_POD_PREREQS, { root: true }))(
+  'a long-named pod on a bridge network',
+  () => {
+    const net = `ln-${randomBytes(3).toString('hex')}`;
+    const bridge = `bl${randomBytes(3).toString('hex')}`;
+    const subnet = `10.${100 + ((randomBytes(1)[0] as number) % 150)}.${randomBytes(1)[0]}.0/24`;
+    let e2e: E2eHost | undefined;
+    let config: string;
+    const berth = (...args: string[]) => (e2e as E2eHost).berth('--config', config, ...args);
+
+    beforeAll(async () => {
+      e2e = await setUpE2eHost('long-names-net');
+      config = join(e2e.work, 'config.yaml');
+      await writeFile(config, `network: {name: ${net}, bridge: ${bridge}, subnet: ${subnet}}\n`);
+    }, 180_000);
+    afterAll(async () => {
+      // The test takes the pod and the network away; after a failure, this does.
+      if (e2e && existsSync(`/sys/class/net/${bridge}`)) {
+        await rm(join(e2e.dir, 'long.yaml'), { force: true });
+        await berth('apply', e2e.dir);
+        await berth('network', 'rm', net);
+      }
+      const { leaked } = await tearDownE2eHost(e2e, { berth });
+      await removeBridgeLockFile(bridge);
+      expect(leaked).toEqual([]);
+      expect(existsSync(`/sys/class/net/${bridge}`)).toBe(false);
+    });
+
+    it('gets an address, its hostPort answers, and the network is free once it goes', async () => {
+      const { dir, image } = e2e as E2eHost;
+      const port = await freePort();
+      await writeFile(
+        join(dir, 'long.yaml'),
+        `apiVersion: v1\nkind: Pod\nmetadata: {name: ${POD}, namespace: ${NS}}\nspec:\n` +
+          `  terminationGracePeriodSeconds: 0\n  containers:\n    - name: ${CONTAINER}\n      image: ${image}\n` +
+          `      command: [/bin/sh, -c, 'mkdir -p /www && echo long > /www/index.html && exec httpd -f -p 8080 -h /www']\n` +
+          `      ports: [{containerPort: 8080, hostPort: ${port}}]\n`,
+      );
+      const apply = await berth('apply', dir);
+      expect([apply.code, apply.stderr]).toEqual([0, '']);
+      const [pod] = JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
+      expect(pod?.name).toBe(IDENTITY);
+      expect(pod?.ip).toMatch(/^10\./);
+      let text = '';
+      for (let i = 0; i < 50 && text !== 'long\n'; i++) {
+        text = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) })
+          .then((r) => r.text())
+          .catch(() => '');
+        if (text !== 'long\n') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(text).toBe('long\n');
+      await rm(join(dir, 'long.yaml'));
+      expect((await berth('apply', dir)).code).toBe(0);
+      const inspect = await berth('network', 'inspect', net);
+      expect(inspect.stdout).not.toContain(POD);
+      const removed = await berth('network', 'rm', net);
+      expect([removed.code, removed.stderr]).toEqual([0, '']);
+    }, 90_000);
+  },
+);
