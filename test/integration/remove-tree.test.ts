@@ -1,0 +1,108 @@
+// Removal of a tree a container could write, without following its links: a symlink to a host
+// directory, a directory swapped for one between the look and the descent, hard links, fifos,
+// sockets, a very deep nesting, a mount inside it and an immutable file, each on a real filesystem.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { link, mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { removeTree } from '../../src/runtime/remove-tree.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+
+const skip = missingPrereqs(['chattr', 'mkfifo'], { root: true });
+
+describe.skipIf(skip)('removeTree', () => {
+  let work: string;
+  let canary: string;
+  let tree: string;
+
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-rmtree-'));
+    canary = join(work, 'canary');
+    tree = join(work, 'tree');
+    await mkdir(join(canary, 'sub'), { recursive: true });
+    for (const n of ['a', 'b', 'sub/c']) await writeFile(join(canary, n), 'host');
+  });
+  afterEach(async () => {
+    execFileSync('sh', ['-c', `umount -R ${work}/tree/m 2>/dev/null; chattr -R -i ${work} 2>/dev/null; :`]);
+    await rm(work, { recursive: true, force: true });
+  });
+  const canaryFiles = async () => (await readdir(canary, { recursive: true })).sort();
+
+  it('removes symlinks, hard links, a fifo and a socket without touching what they point at', async () => {
+    await mkdir(join(tree, 'd'), { recursive: true });
+    await symlink(canary, join(tree, 'link'));
+    await symlink(canary, join(tree, 'd', 'link'));
+    await symlink(join(canary, 'a'), join(tree, 'file-link'));
+    await link(join(canary, 'a'), join(tree, 'hard'));
+    execFileSync('mkfifo', [join(tree, 'd', 'fifo')]);
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(join(tree, 'sock'), r));
+    await removeTree(tree);
+    server.close();
+    expect(existsSync(tree)).toBe(false);
+    expect(await canaryFiles()).toEqual(['a', 'b', 'sub', 'sub/c']);
+  });
+
+  it('unlinks a directory swapped for a symlink between the look and the descent, never its target', async () => {
+    for (const d of ['x', 'x/sub']) await mkdir(join(tree, d), { recursive: true });
+    for (const n of ['a', 'b', 'sub/c']) await writeFile(join(tree, 'x', n), 'mine');
+    let swapped = 0;
+    await removeTree(tree, {
+      beforeOpen: async (path) => {
+        if (path !== join(tree, 'x')) return;
+        await rename(join(tree, 'x'), join(tree, 'x-moved'));
+        await symlink(canary, join(tree, 'x'));
+        swapped++;
+      },
+    });
+    expect(swapped).toBe(1);
+    expect(existsSync(tree)).toBe(false);
+    expect(await canaryFiles()).toEqual(['a', 'b', 'sub', 'sub/c']);
+  });
+
+  it('removes a nesting 10 000 deep without running out of stack or descriptors', async () => {
+    const depth = 10_000;
+    // Built from the bottom with renames: paths this long cannot be made in one go (PATH_MAX).
+    await mkdir(join(work, 'build'));
+    let cur = join(work, 'build', 'n');
+    await mkdir(cur);
+    await writeFile(join(cur, 'f'), 'x');
+    for (let i = 1; i < depth; i++) {
+      const outer = join(work, 'build', `o${i}`);
+      await mkdir(outer);
+      await rename(cur, join(outer, 'n'));
+      cur = outer;
+    }
+    await rename(cur, tree);
+    await removeTree(tree);
+    expect(existsSync(tree)).toBe(false);
+  }, 120_000);
+
+  it('refuses to enter a mount inside the tree (ERR_BUNDLE_BUSY) and deletes nothing in it', async () => {
+    await mkdir(join(tree, 'm'), { recursive: true });
+    execFileSync('mount', ['--bind', canary, join(tree, 'm')]);
+    await expect(removeTree(tree)).rejects.toMatchObject({
+      code: 'ERR_BUNDLE_BUSY',
+      message: `not removing ${tree}: ${tree}/m is a mount point`,
+    });
+    execFileSync('umount', [join(tree, 'm')]);
+    expect(await canaryFiles()).toEqual(['a', 'b', 'sub', 'sub/c']);
+  });
+
+  it('names an immutable file it may not remove (ERR_REMOVE_DENIED)', async () => {
+    await mkdir(join(tree, 'd'), { recursive: true });
+    await writeFile(join(tree, 'd', 'keep'), 'x');
+    execFileSync('chattr', ['+i', join(tree, 'd', 'keep')]);
+    const keep = join(tree, 'd', 'keep');
+    await expect(removeTree(tree)).rejects.toMatchObject({
+      code: 'ERR_REMOVE_DENIED',
+      message: `cannot remove ${keep}: operation not permitted (EPERM)`,
+    });
+    execFileSync('chattr', ['-i', keep]);
+    await removeTree(tree);
+    expect(existsSync(tree)).toBe(false);
+  });
+});
