@@ -21,6 +21,8 @@ const MAX_OPEN = 64;
 /** Times a directory that fills again (a late writer) or flips type is gone over again. */
 const MAX_RETRIES = 5;
 const BATCH = 32;
+const RETRY_DELAY_MS = 20;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Points the tests use to change the tree at the worst moment. */
 export interface RemoveTreeHooks {
@@ -36,7 +38,8 @@ interface Frame {
   ino: number;
   /** Subdirectories still to empty (non-directories are unlinked when the frame is read). */
   dirs: string[] | undefined;
-  retries: number;
+  /** Times each entry was gone over again. */
+  retries: Map<string, number>;
 }
 
 const at = (h: FileHandle, name: string): string => `/proc/self/fd/${h.fd}/${name}`;
@@ -55,6 +58,7 @@ export async function removeTree(root: string, hooks: RemoveTreeHooks = {}): Pro
       const code = errnoCode(err);
       if (code === 'ENOENT') return;
       if (code !== 'ENOTEMPTY' || attempt >= MAX_RETRIES) throw denied(err, root);
+      await sleep(RETRY_DELAY_MS * (attempt + 1));
     }
   }
 }
@@ -102,10 +106,13 @@ async function emptyTree(rootHandle: FileHandle, root: string, hooks: RemoveTree
         await rmdir(at(parent.handle, top.name));
       } catch (err) {
         const code = errnoCode(err);
-        if (code === 'ENOTEMPTY' && top.retries < MAX_RETRIES) {
-          (parent.dirs as string[]).push(top.name);
-          parent.retries++;
-        } else if (code !== 'ENOENT') throw denied(err, top.path);
+        // Filled again (a late writer), or swapped for a link once emptied: gone over again.
+        if ((code === 'ENOTEMPTY' || code === 'ENOTDIR') && retry(parent, top.name)) {
+          // As rm's retryDelay: a writer being killed gets a little longer each time to finish.
+          if (code === 'ENOTEMPTY') await sleep(RETRY_DELAY_MS * (parent.retries.get(top.name) ?? 1));
+          continue;
+        }
+        if (code !== 'ENOENT') throw denied(err, top.path);
       }
     }
   } finally {
@@ -115,7 +122,7 @@ async function emptyTree(rootHandle: FileHandle, root: string, hooks: RemoveTree
 }
 
 function frame(handle: FileHandle, path: string, name: string, st: { dev: number; ino: number }): Frame {
-  return { handle, path, name, dev: st.dev, ino: st.ino, dirs: undefined, retries: 0 };
+  return { handle, path, name, dev: st.dev, ino: st.ino, dirs: undefined, retries: new Map() };
 }
 
 async function closeFrame(f: Frame): Promise<void> {
@@ -174,9 +181,16 @@ async function unlinkEntry(target: string, path: string): Promise<void> {
 
 /** An entry that turned back into a directory between open and unlink is gone over again, a few times. */
 function retryOrThrow(top: Frame, name: string, err: unknown): void {
-  if (errnoCode(err) !== 'EISDIR' || top.retries >= MAX_RETRIES) throw err;
-  top.retries++;
-  top.dirs?.push(name);
+  if (errnoCode(err) !== 'EISDIR' || !retry(top, name)) throw err;
+}
+
+/** Put `name` back on `f`'s list unless it was already gone over MAX_RETRIES times. */
+function retry(f: Frame, name: string): boolean {
+  const n = f.retries.get(name) ?? 0;
+  if (n >= MAX_RETRIES) return false;
+  f.retries.set(name, n + 1);
+  f.dirs?.push(name);
+  return true;
 }
 
 async function reopenParent(child: FileHandle, parent: Frame): Promise<FileHandle> {

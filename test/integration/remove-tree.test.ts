@@ -1,17 +1,41 @@
 // Removal of a tree a container could write, without following its links: a symlink to a host
 // directory, a directory swapped for one between the look and the descent, hard links, fifos,
 // sockets, a very deep nesting, a mount inside it and an immutable file, each on a real filesystem.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { link, mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { removeBundleDir } from '../../src/runtime/remove-bundle.js';
 import { removeTree } from '../../src/runtime/remove-tree.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
-const skip = missingPrereqs(['chattr', 'mkfifo'], { root: true });
+const skip = missingPrereqs(['chattr', 'mkfifo', 'python3'], { root: true });
+
+// A writer racing the removal at its worst moment: each watched directory, as soon as someone has
+// listed it (inotify IN_CLOSE_NOWRITE), is moved aside and replaced by a symlink to the canary.
+const SWAPPER = `
+import ctypes, os, struct, sys
+vol, canary, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init1(0)
+wds = {libc.inotify_add_watch(fd, os.path.join(vol, 'd%d' % k).encode(), 0x10): os.path.join(vol, 'd%d' % k) for k in range(n)}
+print('ready', flush=True)
+while True:
+    buf = os.read(fd, 65536)
+    i = 0
+    while i < len(buf):
+        wd, mask, cookie, ln = struct.unpack_from('iIII', buf, i)
+        i += 16 + ln
+        d = wds.pop(wd, None)
+        if d is not None:
+            try:
+                os.rename(d, d + 'x'); os.symlink(canary, d)
+            except OSError:
+                pass
+`;
 
 describe.skipIf(skip)('removeTree', () => {
   let work: string;
@@ -62,6 +86,31 @@ describe.skipIf(skip)('removeTree', () => {
     expect(existsSync(tree)).toBe(false);
     expect(await canaryFiles()).toEqual(['a', 'b', 'sub', 'sub/c']);
   });
+
+  it('a directory swapped for a link to the host as soon as it is listed: the host files survive every round', async () => {
+    const dirs = 4;
+    for (let round = 0; round < 10; round++) {
+      const bundle = join(work, `pod${round}`);
+      const volume = join(bundle, 'volumes', 'data');
+      for (let k = 0; k < dirs; k++) {
+        await mkdir(join(volume, `d${k}`), { recursive: true });
+        for (const n of ['a', 'b', 'sub']) await writeFile(join(volume, `d${k}`, n), 'mine');
+      }
+      const swapper = spawn('python3', ['-c', SWAPPER, volume, canary, String(dirs)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise((r) => swapper.stdout.once('data', r));
+      try {
+        await removeBundleDir(bundle);
+      } finally {
+        const exited = new Promise((r) => swapper.once('exit', r));
+        swapper.kill();
+        await exited;
+      }
+      expect(existsSync(bundle)).toBe(false);
+      expect(await canaryFiles()).toEqual(['a', 'b', 'sub', 'sub/c']);
+    }
+  }, 60_000);
 
   it('removes a nesting 10 000 deep without running out of stack or descriptors', async () => {
     const depth = 10_000;
