@@ -220,5 +220,12 @@ function mountIdOf(h: FileHandle): string {
 function denied(err: unknown, path: string): unknown {
   if (err instanceof BerthError) return err;
   const code = errnoCode(err);
-  return code === 'EPERM' || code === 'EACCES' ? removeDenied(path, code, err) : err;
+  if (code === 'EPERM' || code === 'EACCES') return removeDenied(path, code, err);
+  // Any other errno names the entry as people know it, not the descriptor path it was reached by.
+  const e = err as NodeJS.ErrnoException;
+  if (code && typeof e.path === 'string' && e.path.startsWith('/proc/self/fd/')) {
+    e.message = e.message.replace(e.path, path);
+    e.path = path;
+  }
+  return err;
 }

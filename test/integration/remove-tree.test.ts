@@ -50,7 +50,10 @@ describe.skipIf(skip)('removeTree', () => {
     for (const n of ['a', 'b', 'sub/c']) await writeFile(join(canary, n), 'host');
   });
   afterEach(async () => {
-    execFileSync('sh', ['-c', `umount -R ${work}/tree/m 2>/dev/null; chattr -R -i ${work} 2>/dev/null; :`]);
+    execFileSync('sh', [
+      '-c',
+      `umount -R ${work}/tree/m 2>/dev/null; umount ${work}/tree/m/f 2>/dev/null; chattr -R -i ${work} 2>/dev/null; :`,
+    ]);
     await rm(work, { recursive: true, force: true });
   });
   const canaryFiles = async () => (await readdir(canary, { recursive: true })).sort();
@@ -138,6 +141,19 @@ describe.skipIf(skip)('removeTree', () => {
       message: `not removing ${tree}: ${tree}/m is a mount point`,
     });
     execFileSync('umount', [join(tree, 'm')]);
+    expect(await canaryFiles()).toEqual(['a', 'b', 'sub', 'sub/c']);
+  });
+
+  it('names the entry of any other failure as it is known, not the descriptor path it was reached by', async () => {
+    await mkdir(join(tree, 'm'), { recursive: true });
+    await writeFile(join(tree, 'm', 'f'), 'x');
+    execFileSync('mount', ['--bind', join(canary, 'a'), join(tree, 'm', 'f')]);
+    await expect(removeTree(tree)).rejects.toMatchObject({
+      code: 'EBUSY',
+      path: join(tree, 'm', 'f'),
+      message: expect.stringContaining(`'${join(tree, 'm', 'f')}'`),
+    });
+    execFileSync('umount', [join(tree, 'm', 'f')]);
     expect(await canaryFiles()).toEqual(['a', 'b', 'sub', 'sub/c']);
   });
 
