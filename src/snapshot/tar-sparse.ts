@@ -55,8 +55,11 @@ function regionsOf(numbers: number[]): Region[] {
 /** Feeds a sparse entry's stored bytes to a sink as data and holes, checking the map as it goes. */
 export class SparseEntry {
   private regions: Region[] | undefined;
-  private mapText: Buffer[] = [];
+  /** A 1.0 map being read: its bytes so far, the line being read, its count and numbers. */
   private mapBytes = 0;
+  private mapLine = '';
+  private mapCount: number | undefined;
+  private mapNumbers: number[] = [];
   /** Bytes of padding after a 1.0 map still to skip. */
   private skip = 0;
   private region = 0;
@@ -90,22 +93,32 @@ export class SparseEntry {
     this.regions = regions;
   }
 
-  /** Parses the 1.0 map once its text is whole; returns the bytes of `chunk` it used. */
+  /**
+   * Reads the 1.0 map's lines as they come, each byte once (a map arriving in small pieces must
+   * not be joined and split again per piece); returns the bytes of `chunk` it used.
+   */
   private readMap(chunk: Buffer): number {
-    this.mapText.push(Buffer.from(chunk)); // a copy: the caller recycles chunk memory
-    this.mapBytes += chunk.length;
-    if (this.mapBytes > MAX_MAP_BYTES) throw corrupt(`map over ${MAX_MAP_BYTES} bytes`);
-    const text = Buffer.concat(this.mapText).toString('latin1');
-    const lines = text.split('\n');
-    const complete = lines.slice(0, -1);
-    if (complete.length === 0) return chunk.length;
-    const count = decimal(complete[0] as string, 'map size');
-    if (complete.length < 1 + 2 * count) return chunk.length;
-    const used = complete.slice(0, 1 + 2 * count).reduce((n, l) => n + l.length + 1, 0);
-    this.setRegions(complete.slice(1, 1 + 2 * count).map((n) => decimal(n, 'map entry')));
-    this.skip = (BLOCK - (used % BLOCK)) % BLOCK;
-    this.mapText = [];
-    return chunk.length - (this.mapBytes - used);
+    let at = 0;
+    while (at < chunk.length) {
+      const nl = chunk.indexOf(0x0a, at);
+      const stop = nl === -1 ? chunk.length : nl;
+      this.mapBytes += stop - at + (nl === -1 ? 0 : 1);
+      if (this.mapBytes > MAX_MAP_BYTES) throw corrupt(`map over ${MAX_MAP_BYTES} bytes`);
+      this.mapLine += chunk.toString('latin1', at, stop);
+      if (nl === -1) return chunk.length;
+      at = nl + 1;
+      const line = this.mapLine;
+      this.mapLine = '';
+      if (this.mapCount === undefined) this.mapCount = decimal(line, 'map size');
+      else this.mapNumbers.push(decimal(line, 'map entry'));
+      if (this.mapNumbers.length === 2 * this.mapCount) {
+        this.setRegions(this.mapNumbers);
+        this.mapNumbers = [];
+        this.skip = (BLOCK - (this.mapBytes % BLOCK)) % BLOCK;
+        return at;
+      }
+    }
+    return at;
   }
 
   data(chunk: Buffer, sink: SparseSink): void {
