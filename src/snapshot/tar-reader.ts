@@ -4,7 +4,7 @@
 // per entry. Nothing of a chunk is kept once push() returns (callers recycle chunk memory). Names and link targets stay raw bytes, including inside PAX records, so a name that
 // is not UTF-8 reaches the disk byte for byte. Pure: no I/O.
 import { BerthError } from '../lib/errors.js';
-import { isPaxSparse, SparseEntry, type SparseSink, sparseIdentity } from './tar-sparse.js';
+import { SparseEntry, type SparseSink, sparseFormat, sparseIdentity } from './tar-sparse.js';
 
 export type EntryType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'directory' | 'fifo' | 'other';
 
@@ -272,7 +272,8 @@ export class TarReader {
         'invalid',
         `sparse file ${(pax.get('path') ?? this.longName ?? name).toString()}: old GNU sparse entries are not supported (write it with --format=posix, or without --sparse)`,
       );
-    const sparse = isPaxSparse(pax) ? sparseIdentity(pax) : undefined;
+    const format = pax.size > 0 ? sparseFormat(pax) : undefined;
+    const sparse = format ? sparseIdentity(pax) : undefined;
     const entry: TarEntry = {
       name: sparse?.name ?? pax.get('path') ?? this.longName ?? name,
       linkname: pax.get('linkpath') ?? this.longLink ?? cstr(h, 157, 100),
@@ -297,10 +298,15 @@ export class TarReader {
     // are passed by too (and ignored there). Links, directories, devices and fifos have none, as
     // in Go's reader: the next block is a header whatever their size says, or the same layer would
     // hold other entries for berth than for containerd.
-    if (HEADER_ONLY.has(entry.type)) entry.size = 0;
-    // A sparse file stores less than its size: its regions (and, in 1.0, its map).
-    const dataSize = sparse && entry.type === 'file' ? paxNum('size', size) : entry.size;
-    if (sparse && entry.type === 'file') this.sparse = new SparseEntry(pax, entry.size);
+    if (HEADER_ONLY.has(entry.type)) {
+      // Go's reader refuses a sparse map on a type that has no data.
+      if (sparse) throw corrupt('sparse file of a type that holds no data');
+      entry.size = 0;
+    }
+    // A sparse file stores less than its size: its regions (and, in 1.0, its map); an unknown
+    // type's stored bytes are passed by, as Go passes them, whatever size its map declares.
+    const dataSize = sparse ? paxNum('size', size) : entry.size;
+    if (format && entry.type === 'file') this.sparse = new SparseEntry(pax, format, entry.size);
     this.inEntry = true;
     this.handler.entry(entry);
     this.dataLeft = dataSize;

@@ -31,16 +31,32 @@ const decimal = (s: string, what: string): number => {
   return Number(s);
 };
 
-/** Whether PAX records make the entry a sparse file. */
-export function isPaxSparse(pax: Map<string, Buffer>): boolean {
-  return [...pax.keys()].some((k) => k.startsWith('GNU.sparse.'));
+type Format = '0.x' | '1.0';
+
+/**
+ * The sparse format PAX records give the entry, as Go's reader decides it (undefined: not a sparse
+ * file, its GNU.sparse records ignored): the version records 0.0, 0.1 or 1.0, or with none of them
+ * a non-empty map. A version Go does not know it reads as a plain file of the stored bytes, a tree
+ * no other reader would make: refused.
+ */
+export function sparseFormat(pax: Map<string, Buffer>): Format | undefined {
+  const major = pax.get('GNU.sparse.major')?.toString('latin1');
+  const minor = pax.get('GNU.sparse.minor')?.toString('latin1');
+  if (major === '0' && (minor === '0' || minor === '1')) return '0.x';
+  if (major === '1' && minor === '0') return '1.0';
+  if (major !== undefined || minor !== undefined)
+    throw corrupt(
+      `format ${(major ?? '?').slice(0, 20)}.${(minor ?? '?').slice(0, 20)}, which no reader knows`,
+    );
+  return pax.get('GNU.sparse.map')?.length ? '0.x' : undefined;
 }
 
-/** The real name and size of a sparse entry (undefined: keep the header's). */
+/** The real name and size of a sparse entry (undefined: keep the header's), GNU.sparse.size first as in Go. */
 export function sparseIdentity(pax: Map<string, Buffer>): { name?: Buffer; size: number } {
-  const real = pax.get('GNU.sparse.realsize') ?? pax.get('GNU.sparse.size');
+  const given = (k: string) => (pax.get(k)?.length ? pax.get(k) : undefined);
+  const real = given('GNU.sparse.size') ?? given('GNU.sparse.realsize');
   if (real === undefined) throw corrupt('without its real size (GNU.sparse.size / realsize)');
-  const name = pax.get('GNU.sparse.name');
+  const name = given('GNU.sparse.name');
   return { ...(name ? { name } : {}), size: decimal(real.toString('latin1'), 'real size') };
 }
 
@@ -68,11 +84,10 @@ export class SparseEntry {
 
   constructor(
     pax: Map<string, Buffer>,
+    format: Format,
     private readonly realSize: number,
   ) {
-    const major = pax.get('GNU.sparse.major')?.toString('latin1');
-    if (major === '1') return; // the map comes with the data
-    if (major !== undefined && major !== '0') throw corrupt(`format ${major}, which no reader knows`);
+    if (format === '1.0') return; // the map comes with the data
     const map = pax.get('GNU.sparse.map')?.toString('latin1') ?? '';
     const numbers = map === '' ? [] : map.split(',').map((n) => decimal(n, 'map entry'));
     // Go's reader takes a 0.x map only with its count (GNU.sparse.numblocks) and refuses a mismatch.

@@ -140,7 +140,7 @@ describe('TarReader', () => {
       'ERR_LAYER_CORRUPT: malformed tar: bad PAX mtime "1e400"',
     );
     expect(read(withPax('mtime', '-1.5'))[0]?.mtime.getTime()).toBe(-1500);
-    expect(errorOf(() => read(withPax('GNU.sparse.major', '1')))).toBe(
+    expect(errorOf(() => read(withPax('GNU.sparse.map', '0,1')))).toBe(
       'ERR_LAYER_CORRUPT: malformed tar: sparse file without its real size (GNU.sparse.size / realsize)',
     );
     expect(errorOf(() => read(Buffer.concat([header({ name: 'g', type: 'S' }), END])))).toMatch(
@@ -271,7 +271,7 @@ describe('TarReader', () => {
           ['GNU.sparse.realsize', '20'],
         ],
         'abcde',
-        'format 2, which no reader knows',
+        'format 2.?, which no reader knows',
       ],
     ] as Array<[string, Array<[string, string]>, string, string]>)(
       '%s is ERR_LAYER_CORRUPT',
@@ -281,6 +281,78 @@ describe('TarReader', () => {
         );
       },
     );
+    it("is a sparse file exactly when Go's reader takes it for one, with Go's size", () => {
+      const map: Array<[string, string]> = [
+        ['GNU.sparse.numblocks', '2'],
+        ['GNU.sparse.map', '4,2,12,3'],
+        ['GNU.sparse.name', 'f'],
+      ];
+      // GNU.sparse.size first, then realsize: the two readers must not make files of two sizes.
+      const [both] = read(
+        sparseEntry([['GNU.sparse.size', '20'], ['GNU.sparse.realsize', '30'], ...map], 'abcde'),
+      );
+      expect([both?.name.toString(), both?.size, both?.data]).toEqual(['f', 20, want]);
+      // No version and no map: not a sparse file for Go; its records are ignored, its bytes are its data.
+      const [plain] = read(
+        sparseEntry(
+          [
+            ['GNU.sparse.size', '20'],
+            ['GNU.sparse.numblocks', '0'],
+            ['GNU.sparse.map', ''],
+            ['GNU.sparse.name', 'f'],
+          ],
+          'abcde',
+        ),
+      );
+      expect([plain?.name.toString(), plain?.size, plain?.data]).toEqual(['GNUSparseFile.0/f', 5, 'abcde']);
+    });
+    it.each([
+      ['0', '2'],
+      ['0', undefined],
+      ['1', undefined],
+      ['1', '1'],
+      [undefined, '0'],
+    ])(
+      'a version %s.%s, none of 0.0, 0.1 and 1.0, is ERR_LAYER_CORRUPT, never read as one of them',
+      (major, minor) => {
+        const records: Array<[string, string]> = [
+          ['GNU.sparse.size', '20'],
+          ['GNU.sparse.numblocks', '2'],
+          ['GNU.sparse.map', '4,2,12,3'],
+        ];
+        if (major !== undefined) records.push(['GNU.sparse.major', major]);
+        if (minor !== undefined) records.push(['GNU.sparse.minor', minor]);
+        expect(errorOf(() => read(sparseEntry(records, 'abcde')))).toBe(
+          `ERR_LAYER_CORRUPT: malformed tar: sparse file format ${major ?? '?'}.${minor ?? '?'}, which no reader knows`,
+        );
+      },
+    );
+    it('a link, directory or device with a sparse map is ERR_LAYER_CORRUPT; an unknown type skips what it stores', () => {
+      const records = Buffer.concat(
+        [
+          ['GNU.sparse.size', '0'],
+          ['GNU.sparse.numblocks', '0'],
+          ['GNU.sparse.major', '0'],
+          ['GNU.sparse.minor', '1'],
+          ['GNU.sparse.name', 'f'],
+        ].map(([k, v]) => paxRecord(k as string, Buffer.from(v as string))),
+      );
+      const withType = (type: string, stored: Buffer) =>
+        Buffer.concat([
+          header({ name: 'P', type: 'x', size: records.length }),
+          pad(records),
+          header({ name: 'x', type, size: stored.length, linkname: 'target' }),
+          pad(stored),
+          END,
+        ]);
+      for (const type of ['1', '2', '5', '3'])
+        expect(errorOf(() => read(withType(type, Buffer.alloc(0))))).toBe(
+          'ERR_LAYER_CORRUPT: malformed tar: sparse file of a type that holds no data',
+        );
+      // What an unknown type stores is passed by, as Go does: never read as entries of their own.
+      const hidden = Buffer.concat([header({ name: 'hidden', size: 0 }), Buffer.alloc(512)]);
+      expect(read(withType('Z', hidden)).map((e) => e.name.toString())).toEqual(['f']);
+    });
     it('a 1.0 map of 100,000 regions arriving in 512-byte pieces is read in linear time', () => {
       const n = 100_000;
       const lines = [String(n)];
