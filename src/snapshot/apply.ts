@@ -32,6 +32,11 @@ export interface ApplyOptions {
    * parents of its entries, for the snapshotter to give them the lower directories' metadata.
    */
   implicitDirsFile?: string;
+  /**
+   * The most bytes the layer's files may hold in all, holes of sparse files included (what
+   * containerd writes out): a file taking the layer past it is ERR_LAYER_TOO_LARGE before it is made.
+   */
+  maxBytes?: number;
 }
 
 export interface ApplyStats {
@@ -100,6 +105,8 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
   };
   /** The regular file being written; `pos`: where its next bytes go (a sparse file's holes skip). */
   let open: { fd: number; path: Buffer; meta: Meta; pos: number } | undefined;
+  /** The sizes of the layer's files so far, holes of sparse files included. */
+  let fileBytes = 0;
   const handler = {
     entry(e: TarEntry): void {
       stats.entries++;
@@ -147,6 +154,14 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
           w.directory(path, meta);
           return;
         case 'file':
+          fileBytes += e.size;
+          if (options.maxBytes !== undefined && fileBytes > options.maxBytes)
+            throw new BerthError(
+              'ERR_LAYER_TOO_LARGE',
+              'limit',
+              `${e.name.toString()}: a file of ${e.size} bytes (holes included) takes the layer past its limit of ${options.maxBytes} bytes`,
+              { hint: 'raise unpack.maxLayerBytes in the host config if the image is trusted' },
+            );
           open = { fd: w.openFile(path, meta), path, meta, pos: 0 };
           stats.files++;
           return;

@@ -199,6 +199,35 @@ describe.skipIf(skip)('sparse files, as GNU tar writes them', () => {
     },
   );
 
+  it.each([
+    ['8 PiB', String(2 ** 53 - 1)],
+    ['65 GiB', String(65 * 2 ** 30)],
+  ])(
+    'a sparse file declaring %s of holes is held to unpack.maxLayerBytes (containerd would write it all): ERR_LAYER_TOO_LARGE naming it',
+    async (_n, size) => {
+      const { pull } = await pullAndUnpack([
+        gzipLayer([
+          {
+            name: 'GNUSparseFile.0/huge',
+            body: '0\n'.padEnd(512, '\0'),
+            pax: {
+              'GNU.sparse.major': '1',
+              'GNU.sparse.minor': '0',
+              'GNU.sparse.name': 'huge',
+              'GNU.sparse.realsize': size,
+            },
+          },
+        ]),
+      ]);
+      expect(pull.stderr).toMatch(
+        new RegExp(
+          `^berth: ERR_LAYER_TOO_LARGE: layer sha256:\\w+ of .*: huge: a file of ${size} bytes \\(holes included\\) takes the layer past its limit of ${64 * 2 ** 30} bytes`,
+        ),
+      );
+      expect(pull.code).toBe(7);
+    },
+  );
+
   it("the old GNU 'S' form is refused by name, as containerd refuses it", async () => {
     const { raw } = sparseTar(['--format=gnu']);
     const { pull } = await pullAndUnpack([
