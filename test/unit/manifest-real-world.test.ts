@@ -460,6 +460,26 @@ describe("YAML 1.1 integers as Kubernetes reads them (go-yaml drops every '_', t
     expect(pod?.spec.volumes?.[0]?.configMap?.defaultMode).toBe(0o644);
   });
 
+  it("Go's other forms: 0X and 0O, a signed 0x, and what ParseInt refuses but ParseFloat takes (0_8, 1_e3)", () => {
+    const { lines, pod } = check(`${head}  terminationGracePeriodSeconds: 0O17
+  securityContext: {runAsUser: 0_8, runAsGroup: 1_e3}
+  containers: [{name: main, image: nginx, ports: [{containerPort: 0X1F90, hostPort: +0x1F90}]}]
+`);
+    expect(lines).toEqual([]);
+    expect(pod?.spec.terminationGracePeriodSeconds).toBe(15);
+    expect(pod?.spec.securityContext).toEqual({ runAsUser: 8, runAsGroup: 1000 });
+    expect(pod?.spec.containers[0]?.ports).toEqual([{ containerPort: 8080, hostPort: 8080 }]);
+  });
+
+  it('a hex, octal or binary number past 64 bits stays a string, as in Go', () => {
+    const { lines } = check(`${head}  terminationGracePeriodSeconds: 0x1_0000_0000_0000_0000
+  containers: [{name: main, image: nginx}]
+`);
+    expect(lines).toEqual([
+      'p.yaml:5:34: ERR_MANIFEST_SCHEMA: spec.terminationGracePeriodSeconds must be integer',
+    ]);
+  });
+
   it('what go-yaml leaves a string stays one: a leading _, a letter, a float', () => {
     const { lines } = check(`${head}  terminationGracePeriodSeconds: _1000
   containers: [{name: main, image: nginx, ports: [{containerPort: 80x}]}]
