@@ -97,9 +97,28 @@ function compatibleVariants(want: Platform): Array<string | undefined> {
   return [v];
 }
 
+/**
+ * containerd's platforms.Normalize: os, architecture and variant in lower case, x86_64 and x86-64
+ * are amd64, aarch64 arm64, i386 386, armhf arm/v7 and armel arm/v6, an arm variant 5-8 is v5-v8.
+ */
+function normalized(p: Platform): Platform {
+  let architecture = p.architecture.toLowerCase();
+  let variant = p.variant?.toLowerCase();
+  if (architecture === 'x86_64' || architecture === 'x86-64') architecture = 'amd64';
+  else if (architecture === 'aarch64') architecture = 'arm64';
+  else if (architecture === 'i386') [architecture, variant] = ['386', undefined];
+  else if (architecture === 'armhf') [architecture, variant] = ['arm', 'v7'];
+  else if (architecture === 'armel') [architecture, variant] = ['arm', 'v6'];
+  if (architecture === 'arm' && variant && /^[5-8]$/.test(variant)) variant = `v${variant}`;
+  if (architecture === 'arm64' && (variant === '8' || variant === 'v8.0')) variant = 'v8';
+  return { os: p.os.toLowerCase(), architecture, ...(variant !== undefined ? { variant } : {}) };
+}
+
 /** Rank of a candidate for `want`: lower is better; undefined means it cannot run. */
-export function platformRank(want: Platform, candidate: Platform | undefined): number | undefined {
-  if (!candidate) return undefined;
+export function platformRank(wanted: Platform, entry: Platform | undefined): number | undefined {
+  if (!entry) return undefined;
+  const want = normalized(wanted);
+  const candidate = normalized(entry);
   if (candidate.os !== want.os || candidate.architecture !== want.architecture) return undefined;
   const variants = compatibleVariants(want);
   const known = want.architecture === 'arm' || want.architecture === 'amd64' || want.architecture === 'arm64';

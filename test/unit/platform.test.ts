@@ -80,6 +80,26 @@ describe('selectPlatform', () => {
     expect(selectPlatform(parsePlatform('linux/arm'), arm.slice(0, 2))?.id).toBe('armv6');
   });
 
+  it('an index entry is read as containerd normalises it: any case, x86_64, aarch64, armhf, arm variant 7', () => {
+    const pick = (want: Platform, candidates: Platform[]) =>
+      selectPlatform(
+        want,
+        candidates.map((p, i) => entry(p, String(i))),
+      )?.id;
+    const v3: Platform = { os: 'linux', architecture: 'amd64', variant: 'v3' };
+    expect(pick(v3, [{ os: 'Linux', architecture: 'AMD64', variant: 'V3' }])).toBe('0');
+    expect(pick(v3, [{ os: 'linux', architecture: 'x86_64' }])).toBe('0');
+    expect(
+      pick({ os: 'linux', architecture: 'arm64', variant: 'v8' }, [{ os: 'linux', architecture: 'aarch64' }]),
+    ).toBe('0');
+    const v7: Platform = { os: 'linux', architecture: 'arm', variant: 'v7' };
+    expect(pick(v7, [{ os: 'linux', architecture: 'armhf' }])).toBe('0');
+    expect(pick(v7, [{ os: 'linux', architecture: 'arm', variant: '7' }])).toBe('0');
+    // Normalised, the rules stay: a v4 entry never runs on a v3 host, an armel one (v6) does on v7.
+    expect(pick(v3, [{ os: 'linux', architecture: 'amd64', variant: 'V4' }])).toBeUndefined();
+    expect(pick(v7, [{ os: 'linux', architecture: 'armel' }])).toBe('0');
+  });
+
   it('nothing for s390x', () => {
     expect(selectPlatform(parsePlatform('linux/s390x'), INDEX)).toBeUndefined();
   });
