@@ -73,19 +73,12 @@ export function formatPlatform(p: Platform): string {
   return p.variant ? `${p.os}/${p.architecture}/${p.variant}` : `${p.os}/${p.architecture}`;
 }
 
-/** containerd's normalisation: arm64 is v8, arm without a variant is v7, amd64/v1 is plain amd64. */
-function normalizedVariant(p: Platform): string | undefined {
-  if (p.architecture === 'arm64' && (p.variant === undefined || p.variant === '')) return 'v8';
-  if (p.architecture === 'amd64' && p.variant === 'v1') return undefined;
-  return p.variant === '' ? undefined : p.variant;
-}
-
 /**
  * Variants a wanted variant can run, best first: v7 runs v6 and v5 binaries; amd64/v3 runs v2 and
  * plain amd64 (v1) ones, never the other way round (a v3 binary on a v2 CPU dies of SIGILL).
  */
 function compatibleVariants(want: Platform): Array<string | undefined> {
-  const v = normalizedVariant(want);
+  const v = want.variant;
   const levels = (n: number, from: number) =>
     Array.from({ length: Math.max(0, n - from + 1) }, (_, i) => n - i);
   if (want.architecture === 'arm') {
@@ -99,18 +92,21 @@ function compatibleVariants(want: Platform): Array<string | undefined> {
 
 /**
  * containerd's platforms.Normalize: os, architecture and variant in lower case, x86_64 and x86-64
- * are amd64, aarch64 arm64, i386 386, armhf arm/v7 and armel arm/v6, an arm variant 5-8 is v5-v8.
+ * are amd64, aarch64 arm64, i386 386, armhf arm/v7 and armel arm/v6, an arm variant 5-8 is v5-v8;
+ * arm64 without a variant is v8, amd64/v1 plain amd64, an empty variant none.
  */
 function normalized(p: Platform): Platform {
   let architecture = p.architecture.toLowerCase();
-  let variant = p.variant?.toLowerCase();
+  let variant = p.variant?.toLowerCase() || undefined;
   if (architecture === 'x86_64' || architecture === 'x86-64') architecture = 'amd64';
   else if (architecture === 'aarch64') architecture = 'arm64';
   else if (architecture === 'i386') [architecture, variant] = ['386', undefined];
   else if (architecture === 'armhf') [architecture, variant] = ['arm', 'v7'];
   else if (architecture === 'armel') [architecture, variant] = ['arm', 'v6'];
   if (architecture === 'arm' && variant && /^[5-8]$/.test(variant)) variant = `v${variant}`;
-  if (architecture === 'arm64' && (variant === '8' || variant === 'v8.0')) variant = 'v8';
+  if (architecture === 'arm64' && (variant === undefined || variant === '8' || variant === 'v8.0'))
+    variant = 'v8';
+  if (architecture === 'amd64' && variant === 'v1') variant = undefined;
   return { os: p.os.toLowerCase(), architecture, ...(variant !== undefined ? { variant } : {}) };
 }
 
@@ -123,7 +119,7 @@ export function platformRank(wanted: Platform, entry: Platform | undefined): num
   const variants = compatibleVariants(want);
   const known = want.architecture === 'arm' || want.architecture === 'amd64' || want.architecture === 'arm64';
   if (want.variant === undefined && !known) return 0;
-  const cv = normalizedVariant(candidate);
+  const cv = candidate.variant;
   if (cv === undefined && want.architecture === 'arm') return 10;
   const i = variants.indexOf(cv);
   return i < 0 ? undefined : i;
