@@ -116,7 +116,7 @@ async function emptyTree(rootHandle: FileHandle, root: string, hooks: RemoveTree
       }
     }
   } finally {
-    await closeFrame(stack[0] ?? rootFrame);
+    await closeFrame(rootFrame); // popped from the stack once emptied
     for (const f of stack) await closeFrame(f);
   }
 }
