@@ -18,7 +18,6 @@ import { isError } from './severity.js';
 import { applyPodmanSlips } from './slips.js';
 import { applyObjectTiers, applyPodTiers } from './tier-check.js';
 import { atWrittenColumn, quoteEscapes, quoteEscapeWarnings, withoutQuoteEscapes } from './yaml-escapes.js';
-import { withYaml11Octal } from './yaml-octal.js';
 import { applyYaml11Bools } from './yaml11-bools.js';
 import { withYaml11Ints } from './yaml11-ints.js';
 
@@ -53,7 +52,7 @@ export function parseFile(text: string, file: string): ParsedFile {
       // Always the core schema: a `%YAML 1.1` directive would switch to the yaml library's 1.1 schema
       // (dates as timestamps, `1:30` as 90), which is not how go-yaml reads a file either.
       schema: 'core',
-      customTags: (tags) => withYaml11Ints(withYaml11Octal(tags)),
+      customTags: (tags) => withYaml11Ints(tags),
       merge: true,
     });
   };

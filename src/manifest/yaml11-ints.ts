@@ -4,8 +4,9 @@
 // `terminationGracePeriodSeconds: 1_000` is 1000 there, `0b1010` is 10, `0_644` is octal 420, `0X1F`
 // and `-0x1F` are 31 and -31 and `0_8` is 8, where the YAML 1.2 core schema leaves them strings and
 // the schema then calls a valid file invalid; a hex, octal or binary number past 64 bits stays a
-// string. Only these forms are claimed (a plain `0644` is yaml-octal.ts; lower-case `0o`, `0x` and
-// decimal without `_` read the same in both). Pure.
+// string. A plain `0400` is octal (256) too: `defaultMode: 0400` in every Kubernetes example, which
+// YAML 1.2 reads as decimal 400 (mode 0620: a Secret meant owner-only made group-writable). Only
+// these forms are claimed (lower-case `0o`, `0x` and decimal without `_` read the same in both). Pure.
 import type { ScalarTag, Tags } from 'yaml';
 
 /** Go's base-0 integer syntax (either case of prefix, a sign before any of them). */
@@ -39,11 +40,11 @@ const goInt: ScalarTag = {
   tag: 'tag:yaml.org,2002:int',
   format: 'GO',
   // What YAML 1.2 reads otherwise: a `_` in a scalar that starts with a digit or a sign, a binary
-  // prefix, a sign before 0o/0x, an upper-case 0O/0X.
-  test: /^(?:[-+]?[0-9][0-9a-zA-Z_.+-]*_[0-9a-zA-Z_.+-]*|[-+]_[0-9a-zA-Z_.+-]*|[-+]?0[bB][01_]+|[-+]0[oOxX][0-9a-fA-F_]+|0[OX][0-9a-fA-F_]+)$/,
+  // prefix, a sign before 0o/0x, an upper-case 0O/0X, a leading 0 (octal).
+  test: /^(?:[-+]?0[0-7]+|[-+]?[0-9][0-9a-zA-Z_.+-]*_[0-9a-zA-Z_.+-]*|[-+]_[0-9a-zA-Z_.+-]*|[-+]?0[bB][01_]+|[-+]0[oOxX][0-9a-fA-F_]+|0[OX][0-9a-fA-F_]+)$/,
   // What Go cannot read as a number either (`0x_`) stays the string it was written as.
   resolve: (text) => goYamlNumber(text) ?? text,
 };
 
-/** The schema's tags with go-yaml's `_`-separated and binary integers tried first. */
+/** The schema's tags with go-yaml's octal, `_`-separated and binary integers tried first. */
 export const withYaml11Ints = (tags: Tags): Tags => [goInt, ...tags];
