@@ -7,12 +7,14 @@ import type { ContentStore, ImageRecord } from '../content/types.js';
 import { healthPath } from '../health/health-file.js';
 import { describeImage } from '../images/describe.js';
 import { identifyBadRecords } from '../runtime/bad-record-identity.js';
+import { OWNER_STANDALONE } from '../runtime/bundle-owner.js';
 import { containerStatus, type RuntimeDeps } from '../runtime/containers.js';
 import { type BadRecord, type ContainerRecord, readRecordsReport } from '../runtime/record.js';
 import { chainIds } from '../snapshot/chain.js';
 import type { HostLayout } from './desired.js';
 import { observeHealth } from './observe-health.js';
 import type { ObservedContainer, ObservedState } from './plan.js';
+import { OWNER_MANIFESTS } from './plan-types.js';
 import { type PodView, podViews } from './pod-views.js';
 import { observeSandboxes } from './pods.js';
 import { isPostStartRunning, markedIds, postStartDir } from './post-start-marks.js';
@@ -33,14 +35,18 @@ async function isUnpacked(rt: RuntimeDeps, store: ContentStore, image: ImageReco
   }
 }
 
-/** Containers with unreadable records, their pod taken from the name (`<pod>_<container>`). */
+/**
+ * Containers with unreadable records: a pod's with its pod, a standalone one as such (it holds no
+ * pod), one whose owner is unknown with its name if conmon still says it (plan matches it whole).
+ */
 export function observeBadRecords(
   rt: RuntimeDeps,
   bad: readonly BadRecord[],
 ): NonNullable<ObservedState['badRecords']> {
   return identifyBadRecords(rt.paths.containers, bad, rt.paths.runcRoot).map((b) => {
-    const pod = b.name?.includes('_') ? b.name.slice(0, b.name.indexOf('_')) : undefined;
-    return { id: b.id, ...(pod ? { pod } : {}), ...(b.mayRun ? { mayRun: true } : {}) };
+    if (b.owner?.owner === OWNER_STANDALONE) return { id: b.id, standalone: true };
+    if (b.owner?.owner === OWNER_MANIFESTS && b.owner.pod) return { id: b.id, pod: b.owner.pod };
+    return { id: b.id, ...(b.name ? { name: b.name } : {}), ...(b.mayRun ? { mayRun: true } : {}) };
   });
 }
 

@@ -2,6 +2,7 @@
 // it returns (actions, each with a reason), and the annotations berth stamps on the containers it
 // makes from manifests. Types and constants only.
 import type { HealthFile } from '../health/health-file.js';
+import { OWNER_KEYS } from '../runtime/bundle-owner.js';
 import type { ContainerState, ContainerStatus } from '../runtime/containers.js';
 import type { DesiredState } from './desired.js';
 import type { ObservedSandbox } from './sandbox.js';
@@ -24,9 +25,8 @@ export interface Failure {
 export type Failures = Record<string, Failure>;
 
 export const ANNOTATION = {
-  owner: 'berth.dev/owner',
-  pod: 'berth.dev/pod',
-  container: 'berth.dev/container',
+  ...OWNER_KEYS, // owner, pod and container: written into the bundle's config.json too
+
   source: 'berth.dev/source',
   hash: 'berth.dev/spec-hash',
   spec: 'berth.dev/spec',
@@ -62,8 +62,12 @@ export interface ObservedState {
   containers: ObservedContainer[];
   /** Pods with anything of their own on the host (netns, `<root>/pods/<name>/`), whole or not. */
   sandboxes: Map<string, ObservedSandbox>;
-  /** Containers whose record is unreadable: their pod if their name says it, else none. */
-  badRecords?: { id: string; pod?: string; mayRun?: boolean }[];
+  /**
+   * Containers whose record is unreadable (runtime/bundle-owner.ts): their pod when their bundle
+   * names it; `standalone` when it says no pod owns them; else their runtime name if conmon still
+   * says it, or `mayRun` when nothing does and runc still has state for them.
+   */
+  badRecords?: { id: string; pod?: string; standalone?: true; name?: string; mayRun?: boolean }[];
   /** What the daemon's prober last found (`<state>/health.json`); none: no daemon has probed. */
   health?: HealthFile;
 }

@@ -15,6 +15,7 @@ import { chainIds } from '../snapshot/chain.js';
 import { copyTree } from '../snapshot/copy-tree.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { identifyBadRecords } from './bad-record-identity.js';
+import { bundleOwnerAnnotations } from './bundle-owner.js';
 import { containerCgroupPath } from './cgroups.js';
 import { createWithConmon } from './conmon.js';
 import { checkContainerName } from './container-name.js';
@@ -286,7 +287,8 @@ async function createHoldingLease(
         ...(rootPath ? { rootPath } : {}),
       },
     );
-    await writeFile(p.config, `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 }); // its env holds secrets
+    const owned = { ...spec, annotations: bundleOwnerAnnotations(annotations) }; // read back when its record is not
+    await writeFile(p.config, `${JSON.stringify(owned, null, 2)}\n`, { mode: 0o600 }); // its env holds secrets
     await makeDirs(deps.paths.exits);
     await makeDirs(deps.paths.sockets);
     await makeDirs(p.persist);
