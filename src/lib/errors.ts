@@ -73,6 +73,11 @@ export function exitCodeFor(err: unknown): number {
   return isBerthError(err) ? EXIT_CODES[err.kind] : 1;
 }
 
+/** The exit code of errors of `kind` (an outcome that is no error, told as one of the kinds). */
+export function exitCodeOfKind(kind: ErrorKind): number {
+  return EXIT_CODES[kind];
+}
+
 /** One line for a terminal: `CODE: message (hint)`; unknown errors keep their message. */
 export function formatErrorLine(err: unknown): string {
   return printable(errorLine(err));

@@ -134,6 +134,8 @@ export interface ApplyResult {
   remaining: Action[];
   /** What failed and backs off, after this apply. */
   failures: Failures;
+  /** Manifest files still being written (settle.ts), not applied: their last good content stands. */
+  held: string[];
 }
 
 /** An ApplyResult as JSON: `berth apply --output json` and the API's `POST /v1/apply`. */
@@ -142,6 +144,8 @@ export interface ApplySummary {
   failed: Array<Action & { error: string }>;
   remaining: Action[];
   diagnostics: Diagnostic[];
+  /** Files still being written, not applied (absent from a daemon older than this field). */
+  held?: string[];
 }
 
 export function summarizeApply(result: ApplyResult): ApplySummary {
@@ -150,6 +154,7 @@ export function summarizeApply(result: ApplyResult): ApplySummary {
     failed: result.executed.failed.map((f) => ({ ...f.action, error: formatErrorLine(f.error) })),
     remaining: result.remaining,
     diagnostics: result.diagnostics,
+    held: result.held,
   };
 }
 
@@ -260,6 +265,7 @@ export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassO
     executed: finished,
     remaining,
     failures,
+    held: o.loaded.settling.flatMap((f) => (f.gone ? [] : [f.file])), // a gone one: its wait says
     started,
     containers: last.observed.containers,
     desired: last.desired,
@@ -360,6 +366,6 @@ async function applyLocked(
     wake.close();
     await pipelines.tasks.idle(); // a throw in a pass: what was started still ends before the lock goes
   }
-  const { diagnostics, remaining, failures } = result as PassResult;
-  return { diagnostics, passes, executed, remaining, failures };
+  const { diagnostics, remaining, failures, held } = result as PassResult;
+  return { diagnostics, passes, executed, remaining, failures, held };
 }

@@ -588,7 +588,7 @@ describe.skipIf(skip)('daemon', () => {
     const viaCli = await berth('apply', dir, '-o', 'json');
     expect(await stop('SIGTERM')).toBe(0);
     const local = await berth('apply', dir, '-o', 'json');
-    const nothing = { done: [], failed: [], remaining: [], diagnostics: [] };
+    const nothing = { done: [], failed: [], remaining: [], diagnostics: [], held: [] };
     expect([viaApi, JSON.parse(viaCli.stdout), JSON.parse(local.stdout)]).toEqual([
       nothing,
       nothing,

@@ -66,7 +66,7 @@ describe.skipIf(skip)('CLI output as the README describes it', () => {
     const apply = await berth('apply', '-o', 'json', join(dir, 'manifests'));
     expect([apply.code, JSON.parse(apply.stdout)]).toEqual([
       0,
-      { done: [], failed: [], remaining: [], diagnostics: [] },
+      { done: [], failed: [], remaining: [], diagnostics: [], held: [] },
     ]);
     const ls = await berth('container', 'ls');
     expect([ls.code, ls.stdout, ls.stderr]).toEqual([0, 'NAME   ID   IMAGE   STATE   PID   CREATED\n', '']);

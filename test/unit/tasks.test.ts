@@ -96,6 +96,7 @@ describe('apply callers of the daemon', () => {
     executed: { done, failed: [] },
     remaining: [],
     failures: {},
+    held: [],
     started,
   });
 

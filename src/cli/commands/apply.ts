@@ -2,7 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { callDaemon, socketPath } from '../../api/client.js';
 import { eventOfAction, eventOfPreStopFailure } from '../../events/from-reconcile.js';
-import { BerthError, formatErrorLine } from '../../lib/errors.js';
+import { BerthError, exitCodeOfKind, formatErrorLine } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { isError } from '../../manifest/severity.js';
 import { type ApplySummary, applyOnce, summarizeApply } from '../../reconcile/loop.js';
@@ -14,6 +14,11 @@ import { renderJson } from '../output.js';
 import { createReconcilePull } from '../reconcile-pull.js';
 import { formatAction, openReconciler } from '../reconciler.js';
 import { refuseRootDaemon } from '../root-daemon.js';
+
+/** A file still being written was not applied: try again, as after an `unavailable` error (8). */
+const EXIT_HELD = exitCodeOfKind('unavailable');
+const heldLine = (file: string) =>
+  `held ${file}: still being written (open for writing, or cut short a moment ago): not applied; its last good content, if any, stays applied; apply again once it is written`;
 
 const realDir = (dir: string) => realpath(dir).catch(() => resolve(dir));
 
@@ -42,7 +47,7 @@ async function applyThroughDaemon(ctx: CommandContext, dir: string): Promise<App
 export const applyCommand: Command = {
   path: ['apply'],
   summary:
-    'Reconcile the host with DIR once, then exit (non-zero if anything failed or a manifest is broken); with a daemon running, it applies its folder',
+    'Reconcile the host with DIR once, then exit (non-zero if anything failed, a manifest is broken or still being written); with a daemon running, it applies its folder',
   usage: 'apply DIR',
   options: {},
   flags: [],
@@ -108,9 +113,11 @@ export const applyCommand: Command = {
       for (const f of summary.failed) ctx.stderr.write(`failed ${formatAction(f)}: ${f.error}\n`);
       for (const d of summary.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
       for (const a of summary.remaining) ctx.stdout.write(`${formatAction(a)}\n`);
+      for (const file of summary.held ?? []) ctx.stderr.write(`${heldLine(file)}\n`);
     }
     if (ctx.signal.aborted) return 130; // cut short: what it left undone is the next apply's
     if (summary.failed.length > 0) return 1;
-    return summary.diagnostics.some(isError) ? 2 : 0;
+    if (summary.diagnostics.some(isError)) return 2;
+    return (summary.held ?? []).length > 0 ? EXIT_HELD : 0;
   },
 };
