@@ -215,7 +215,8 @@ async function createHoldingLease(
       settings.user ?? image.config.config?.User ?? '',
       readInRoot(p.rootfs, '/etc/passwd', image.name) ?? '',
       readInRoot(p.rootfs, '/etc/group', image.name) ?? '',
-      settings.user !== undefined, // `-u USER:GROUP` as Docker reads it; a pod never sets a group here
+      // `-u USER:GROUP` as Docker reads it; a pod never sets a group here
+      { groupGivenDropsGroups: settings.user !== undefined, image: image.name, container: settings.name },
     );
     const user = withGroups(
       settings.gid === undefined ? resolved : { ...resolved, gid: settings.gid },

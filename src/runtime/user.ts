@@ -59,6 +59,14 @@ export function parseGroup(text: string): GroupEntry[] {
   return out;
 }
 
+export interface ResolveUserOptions {
+  /** `container create -u app:app`: a group given drops the supplementary groups. */
+  groupGivenDropsGroups?: boolean;
+  /** The image's reference and the container's name, for the errors. */
+  image?: string;
+  container?: string;
+}
+
 /**
  * `spec` is the image's or the container's user (empty: root). A name must exist in the image; a
  * numeric uid need not (its gid is then 0, its home /). Supplementary groups are those that list
@@ -70,8 +78,11 @@ export function resolveUser(
   spec: string,
   passwd: string,
   group: string,
-  groupGivenDropsGroups = false,
+  o: ResolveUserOptions = {},
 ): ResolvedUser {
+  const { groupGivenDropsGroups = false } = o;
+  const of = (file: string) => `${file} of ${o.image === undefined ? 'the image' : `image "${o.image}"`}`;
+  const who = o.container === undefined ? '' : `container "${o.container}": `;
   const [userPart = '', groupPart] = (spec || '0').split(':', 2) as [string, string | undefined];
   checkIdRange(spec, userPart, 'uid');
   checkIdRange(spec, groupPart ?? '', 'gid');
@@ -84,7 +95,7 @@ export function resolveUser(
     throw new BerthError(
       'ERR_UNKNOWN_USER',
       'invalid',
-      `user "${userPart}" is not in the image's /etc/passwd`,
+      `${who}user "${userPart}" is not in ${of('/etc/passwd')}`,
     );
   }
   const uid = entry ? entry.uid : Number(userPart);
@@ -97,7 +108,7 @@ export function resolveUser(
         throw new BerthError(
           'ERR_UNKNOWN_GROUP',
           'invalid',
-          `group "${groupPart}" is not in the image's /etc/group`,
+          `${who}group "${groupPart}" is not in ${of('/etc/group')}`,
         );
       }
       gid = g.gid;

@@ -421,7 +421,13 @@ describe.skipIf(skip)('containers', () => {
         /^berth: ERR_COMMAND_NOT_FOUND: "\/bin\/nope" is not an executable/,
         2,
       ],
-      [['--user', 'ghost', image, 'c'], /^berth: ERR_UNKNOWN_USER: user "ghost" is not in the image's/, 2],
+      [
+        ['--user', 'ghost', image, 'c'],
+        new RegExp(
+          `^berth: ERR_UNKNOWN_USER: container "c": user "ghost" is not in /etc/passwd of image "${image.replaceAll('.', '\\.')}"\n$`,
+        ),
+        2,
+      ],
       [
         ['-v', '/no/such/dir:/x', image, 'd'],
         /^berth: ERR_CONTAINER_INVALID: mount source \/no\/such\/dir does not/,

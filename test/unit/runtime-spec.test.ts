@@ -81,13 +81,13 @@ describe('users from the image', () => {
   });
   it('-u USER:GROUP given to create drops the supplementary groups (runc, Docker)', () => {
     for (const spec of ['app:app', '1000:1000'])
-      expect(resolveUser(spec, passwd, group, true)).toEqual({
+      expect(resolveUser(spec, passwd, group, { groupGivenDropsGroups: true })).toEqual({
         uid: 1000,
         gid: 1000,
         additionalGids: [],
         home: '/home/app',
       });
-    expect(resolveUser('app', passwd, group, true).additionalGids).toEqual([2000]);
+    expect(resolveUser('app', passwd, group, { groupGivenDropsGroups: true }).additionalGids).toEqual([2000]);
   });
   it('a uid or gid past 32 bits is ERR_USER_INVALID (runc failed on it with a JSON error)', () => {
     for (const spec of ['4294967296', '99999999999999999999999', '0:4294967296', 'app:4294967296'])
@@ -101,6 +101,23 @@ describe('users from the image', () => {
   it('names that are not there are errors', () => {
     expect(codeOf(() => resolveUser('ghost', passwd, group))).toBe('ERR_UNKNOWN_USER');
     expect(codeOf(() => resolveUser('app:ghosts', passwd, group))).toBe('ERR_UNKNOWN_GROUP');
+  });
+  it('the error names the user, the image and the container, on one line', () => {
+    const where = { image: 'registry.local/app:1', container: 'web_main' };
+    const messageOf = (spec: string) => {
+      try {
+        resolveUser(spec, passwd, group, where);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return undefined;
+    };
+    expect(messageOf('ghost')).toBe(
+      'container "web_main": user "ghost" is not in /etc/passwd of image "registry.local/app:1"',
+    );
+    expect(messageOf('app:ghosts')).toBe(
+      'container "web_main": group "ghosts" is not in /etc/group of image "registry.local/app:1"',
+    );
   });
 });
 
