@@ -272,6 +272,11 @@ export async function removeContainer(deps: RuntimeDeps, name: string, force: bo
       { hint: 'remove those first' },
     );
   }
-  if (status.state === 'running' || status.state === 'created') await stopContainer(deps, r.id, 0);
+  // Forced: SIGKILL at once, as `docker rm -f` (a stop signal first only cost its wait; whoever wants
+  // a graceful end stops it first: the reconciler does, with the pod's grace period and preStop).
+  if (status.state === 'running' || status.state === 'created') {
+    await deps.runc.kill(r.id, 'SIGKILL');
+    await waitUntilStopped(deps, r, 10_000);
+  }
   await removeById(deps, r.id);
 }

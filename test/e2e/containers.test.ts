@@ -3,6 +3,7 @@
 // capabilities, users, volumes, containers outliving the CLI, and bad input that leaves nothing.
 // After every test, no mount, netns, runc state or monitor of ours is left.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -405,6 +406,21 @@ describe.skipIf(skip)('containers', () => {
     const started = Date.parse((await lastUsed()) as string);
     expect(started).toBeGreaterThanOrEqual(before);
     expect(started).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('rm --force kills at once with SIGKILL, as docker rm -f: a TERM trap never runs', async () => {
+    await setupStore();
+    const out = await mkdtemp(join(work, 'out-'));
+    // The trap would run at once: the loop runs builtins only, so sh looks at its signals between them.
+    const name = await run(
+      ['-v', `${out}:/out`],
+      `trap 'echo term > /out/got' TERM; echo up > /out/up; while :; do :; done`,
+    );
+    for (let i = 0; i < 200 && !existsSync(join(out, 'up')); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(existsSync(join(out, 'up'))).toBe(true);
+    await ok('container', 'rm', '--force', name);
+    expect(await readdir(out)).toEqual(['up']);
+    expect(await status(name)).toBeUndefined();
   });
 
   it('bad input is one line and leaves nothing behind', async () => {
