@@ -11,7 +11,7 @@
 // Invariants: at most MAX_OPEN descriptors are held, whatever the depth (the walk is a loop over
 // an explicit stack, never recursion); an ancestor whose descriptor was closed is reopened as the
 // `..` of its child and must be the same (dev, ino) or the walk stops with ERR_TREE_MOVED.
-import { constants, fstatSync, readFileSync } from 'node:fs';
+import { constants, type Dirent, fstatSync, readFileSync } from 'node:fs';
 import { type FileHandle, open, readdir, rmdir, unlink } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { removeDenied } from './remove-denied.js';
@@ -133,7 +133,13 @@ async function closeFrame(f: Frame): Promise<void> {
 
 /** The directory's entries: non-directories unlinked (a batch at a time), directories returned. */
 async function unlinkFiles(h: FileHandle, path: string): Promise<string[]> {
-  const entries = await readdir(at(h, ''), { withFileTypes: true });
+  let entries: Dirent[];
+  try {
+    entries = await readdir(at(h, ''), { withFileTypes: true });
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return []; // removed meanwhile (a dead directory lists nothing)
+    throw denied(err, path); // EIO, a damaged block: named as people know it
+  }
   const dirs: string[] = [];
   const files: string[] = [];
   for (const e of entries) (e.isDirectory() ? dirs : files).push(e.name);
@@ -194,7 +200,9 @@ function retry(f: Frame, name: string): boolean {
 }
 
 async function reopenParent(child: FileHandle, parent: Frame): Promise<FileHandle> {
-  const h = await open(at(child, '..'), DIR_FLAGS);
+  const h = await open(at(child, '..'), DIR_FLAGS).catch((err: unknown) => {
+    throw denied(err, parent.path);
+  });
   const st = fstatSync(h.fd);
   if (st.dev === parent.dev && st.ino === parent.ino) return h;
   await h.close();

@@ -1,6 +1,7 @@
 // Removal of a tree a container could write, without following its links: a symlink to a host
 // directory, a directory swapped for one between the look and the descent, hard links, fifos,
-// sockets, a very deep nesting, a mount inside it and an immutable file, each on a real filesystem.
+// sockets, a very deep nesting, a mount inside it, an immutable file and a directory whose block is damaged
+// (its listing fails), each on a real filesystem.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { link, mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
@@ -156,6 +157,33 @@ describe.skipIf(skip)('removeTree', () => {
     execFileSync('umount', [join(tree, 'm', 'f')]);
     expect(await canaryFiles()).toEqual(['a', 'b', 'sub', 'sub/c']);
   });
+
+  it.skipIf(missingPrereqs(['mkfs.ext4', 'debugfs', 'losetup'], { root: true }))(
+    'names a directory it cannot list (a damaged block: EBADMSG, EIO) by its path, not its descriptor',
+    async () => {
+      // A small ext4 whose directory tree/sub has its first block zeroed: it opens, its listing fails.
+      const img = join(work, 'img');
+      const mnt = join(work, 'mnt');
+      await mkdir(mnt);
+      execFileSync('truncate', ['-s', '8M', img]);
+      execFileSync('mkfs.ext4', ['-q', img]);
+      execFileSync('debugfs', ['-w', '-R', 'mkdir tree', img], { stdio: 'ignore' });
+      execFileSync('debugfs', ['-w', '-R', 'mkdir tree/sub', img], { stdio: 'ignore' });
+      execFileSync('debugfs', ['-w', '-R', 'zap_block -f /tree/sub 0', img], { stdio: 'ignore' });
+      execFileSync('mount', ['-o', 'loop,errors=continue', img, mnt]);
+      try {
+        const sub = join(mnt, 'tree', 'sub');
+        const err = (await removeTree(join(mnt, 'tree')).catch((e: unknown) => e)) as NodeJS.ErrnoException;
+        expect([err.path, err.message.includes(`'${sub}'`), err.message.includes('/proc/self/fd/')]).toEqual([
+          sub,
+          true,
+          false,
+        ]);
+      } finally {
+        execFileSync('umount', [mnt]);
+      }
+    },
+  );
 
   it('names an immutable file it may not remove (ERR_REMOVE_DENIED)', async () => {
     await mkdir(join(tree, 'd'), { recursive: true });
