@@ -25,6 +25,14 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     'accepted',
     [],
   ],
+  'asktiger-k8s-ha__manifests_haproxy.yaml': ['warned', ['13:3 WARN_MANIFEST_IGNORED']],
+  'asktiger-k8s-ha__manifests_keepalived.yaml': ['warned', ['13:3 WARN_MANIFEST_IGNORED']],
+  'caasp-container-manifests__manifests_haproxy.yaml': [
+    'warned',
+    ['11:47 WARN_MANIFEST_IGNORED', '15:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'caasp-container-manifests__manifests_public.yaml': ['accepted', []],
+  'codeflick__podman-pod.yaml': ['accepted', []],
   'containersolutions-examples__Pod_spec.containers.volumeMounts.subPathExpr_subpathexpr.yaml': [
     'accepted',
     [],
@@ -73,6 +81,13 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     ['warned', ['9:5 WARN_MANIFEST_IGNORED']],
   'gatekeeper-library__library_pod-security-policy_proc-mount_samples_psp-proc-mount_example_disallowed.yaml':
     ['accepted', []],
+  'go-pb__podman-kube.yaml': ['accepted', []],
+  'ichuncun-python__manifests_haproxy.yaml': ['warned', ['13:3 WARN_MANIFEST_IGNORED']],
+  'ichuncun-python__manifests_keepalived.yaml': ['warned', ['13:3 WARN_MANIFEST_IGNORED']],
+  'ichuncun-python__manifests_kube-controller-manager.yaml': [
+    'warned',
+    ['59:3 WARN_MANIFEST_IGNORED', '77:1 WARN_MANIFEST_IGNORED'],
+  ],
   'k0s__pkg_applier_testdata_manager_test_stack1_pod.yaml': ['accepted', []],
   'k3s__tests_docker_resources_volume-test.yaml': ['accepted', []],
   'k3s__tests_integration_localstorage_testdata_localstorage_pod.yaml': [
@@ -140,15 +155,80 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     'warned',
     ['17:7 WARN_SERVICE_IGNORED', '44:7 WARN_SERVICE_IGNORED', '56:7 WARN_KIND_IGNORED'],
   ],
+  'kompose__script_test_fixtures_configmap-pod_output-k8s.yaml': ['warned', ['3:7 WARN_SERVICE_IGNORED']],
+  'kompose__script_test_fixtures_envfile-interpolation_output-k8s.yaml': [
+    'warned',
+    ['3:7 WARN_SERVICE_IGNORED'],
+  ],
+  'kompose__script_test_fixtures_v2_output-k8s.yaml': [
+    'invalid',
+    [
+      '3:7 WARN_SERVICE_IGNORED',
+      '88:7 WARN_SERVICE_IGNORED',
+      '104:7 WARN_SERVICE_IGNORED',
+      '184:19 ERR_BAD_QUANTITY',
+      '192:7 ERR_MANIFEST_KIND',
+    ],
+  ],
+  'kops__tests_integration_update_cluster_additionalobjects_data_aws_s3_object_manifests-etcdmanager-main-master-us-test-1a_content.yaml':
+    ['warned', ['146:3 WARN_MANIFEST_IGNORED', '147:3 WARN_MANIFEST_IGNORED', '179:1 WARN_MANIFEST_IGNORED']],
+  'kops__tests_integration_update_cluster_additionalobjects_data_aws_s3_object_manifests-static-kube-apiserver-healthcheck_content.yaml':
+    ['invalid', ['3:11 ERR_MANIFEST_SCHEMA', '32:1 WARN_MANIFEST_IGNORED']],
+  'kube-linter__tests_checks_priority-class-name.yaml': [
+    'invalid',
+    [
+      '3:7 ERR_MANIFEST_KIND',
+      '16:3 WARN_MANIFEST_IGNORED',
+      '16:3 ERR_MANIFEST_SCHEMA',
+      '19:7 ERR_MANIFEST_KIND',
+      '28:7 ERR_MANIFEST_KIND',
+      '37:7 ERR_MANIFEST_KIND',
+      '46:7 ERR_MANIFEST_KIND',
+      '55:7 ERR_MANIFEST_KIND',
+      '66:7 ERR_MANIFEST_KIND',
+      '79:3 WARN_MANIFEST_IGNORED',
+      '79:3 ERR_MANIFEST_SCHEMA',
+      '82:7 ERR_MANIFEST_KIND',
+      '91:7 ERR_MANIFEST_KIND',
+      '100:7 ERR_MANIFEST_KIND',
+      '109:7 ERR_MANIFEST_KIND',
+      '118:7 ERR_MANIFEST_KIND',
+    ],
+  ],
   'kube-vip__testing_kind_egress.yaml': [
     'warned',
     ['30:7 WARN_SERVICE_IGNORED', '51:7 WARN_SERVICE_IGNORED'],
+  ],
+  'kubeadm-etc-kubernetes__manifests_etcd.yaml': [
+    'warned',
+    ['50:3 WARN_MANIFEST_IGNORED', '60:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'kubeadm-etc-kubernetes__manifests_kube-apiserver.yaml': [
+    'warned',
+    ['66:3 WARN_MANIFEST_IGNORED', '80:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'kubeadm-etc-kubernetes__manifests_kube-controller-manager.yaml': [
+    'warned',
+    ['62:3 WARN_MANIFEST_IGNORED', '84:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'kubeadm-etc-kubernetes__manifests_kube-scheduler.yaml': [
+    'warned',
+    ['39:3 WARN_MANIFEST_IGNORED', '45:1 WARN_MANIFEST_IGNORED'],
   ],
   'kubeaudit__auditors_nonroot_fixtures_run-as-user-psc-0-run-as-non-root-psc-true.yaml': [
     'invalid',
     ['10:16 ERR_MANIFEST_INVALID'],
   ],
   'kubeaudit__internal_test_fixtures_all_resources_pod.yaml': ['warned', ['2:7 WARN_KIND_IGNORED']],
+  'opensoho__podman-kube.yaml': ['accepted', []],
+  'otel-kubeadm__manifests_etcd.yaml': [
+    'warned',
+    ['72:3 WARN_MANIFEST_IGNORED', '85:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'otel-kubeadm__manifests_kube-apiserver.yaml': [
+    'warned',
+    ['94:3 WARN_MANIFEST_IGNORED', '115:1 WARN_MANIFEST_IGNORED'],
+  ],
   'podman-recipes__pods_databases.yaml': [
     'warned',
     ['53:18 WARN_EMPTYDIR_SIZE_NOT_ENFORCED', '56:18 WARN_EMPTYDIR_SIZE_NOT_ENFORCED'],
@@ -172,6 +252,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   ],
   'podman-recipes__pods_whoami.yaml': ['warned', ['17:14 WARN_MANIFEST_K8S_REJECTS']],
   'tenlastic-open-platform__kustomize_overlays_development_static_pods_workspace.yaml': ['accepted', []],
+  'tf-kubeadm-otc__manifests_kube-vip.yaml': ['accepted', []],
 };
 
 /** Valid Kubernetes files that are still invalid here, and why. */
