@@ -1,6 +1,7 @@
 // Loading the manifests folder: every *.yaml, *.yml and *.json (dotfiles, editor and backup files
-// ignored), several documents per file (parse.ts: schema and per-document checks), then what only
-// the whole folder can tell: dependencies between pods (dependencies.ts), duplicates across files.
+// ignored; any other file that defines an object is a warning: unread-files.ts), several documents
+// per file (parse.ts: schema and per-document checks), then what only the whole folder can tell:
+// dependencies between pods (dependencies.ts), duplicates across files.
 // Every problem of every file comes back at once.
 //
 // Invariant: a file that cannot be used, whatever the reason (unreadable, empty, a syntax, schema or
@@ -23,6 +24,7 @@ import { at, type ParsedDoc } from './position.js';
 import { readManifestFile } from './read-file.js';
 import { type Defines, endsLine, goneSettlesAt, keyOf, SETTLE_MS, settlesAt } from './settle.js';
 import { isError } from './severity.js';
+import { unreadFileWarnings } from './unread-files.js';
 
 export { DEPENDS_ON, dependsOn } from './dependencies.js';
 
@@ -46,11 +48,14 @@ export interface LoadResult {
   saving?: Promise<void>;
 }
 
+/** Whether a file name is one berth never looks at: a dotfile, an editor swap or a backup file. */
+function isIgnoredFile(name: string): boolean {
+  return name.startsWith('.') || name.endsWith('~') || name.endsWith('.swp') || name.endsWith('.bak');
+}
+
 /** Whether a file name is a manifest (not a dotfile, editor swap or backup file). */
 export function isManifestFile(name: string): boolean {
-  if (name.startsWith('.') || name.endsWith('~') || name.endsWith('.swp') || name.endsWith('.bak'))
-    return false;
-  return /\.(ya?ml|json)$/.test(name);
+  return !isIgnoredFile(name) && /\.(ya?ml|json)$/.test(name);
 }
 
 /**
@@ -110,11 +115,16 @@ export interface LoadOptions {
   only?: string;
 }
 
-async function listFolder(dir: string): Promise<string[]> {
+/** The folder's manifests, and the other files it holds that are not ignored (unread-files.ts). */
+async function listFolder(dir: string): Promise<{ files: string[]; others: string[] }> {
   try {
     if (!(await stat(dir)).isDirectory())
       throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-    return (await readdir(dir)).filter(isManifestFile).sort();
+    const names = (await readdir(dir)).sort();
+    return {
+      files: names.filter(isManifestFile),
+      others: names.filter((n) => !isManifestFile(n) && !isIgnoredFile(n)),
+    };
   } catch (err) {
     throw new BerthError(
       'ERR_MANIFESTS_UNREADABLE',
@@ -135,10 +145,10 @@ interface Source {
 export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<LoadResult> {
   const { cache } = o;
   const now = o.now ?? Date.now();
-  const files = o.only === undefined ? await listFolder(dir) : [o.only];
+  const { files, others } = o.only === undefined ? await listFolder(dir) : { files: [o.only], others: [] };
   if (files.length > 0) await preloadValidators(MANIFEST_SCHEMAS);
   const base = resolve(dir);
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = await unreadFileWarnings(base, others);
   const brokenFiles: string[] = [];
   const settling: LoadResult['settling'] = [];
   const sources = new Map<string, Source>();

@@ -65,6 +65,31 @@ describe('manifest files', () => {
     ]);
   });
 
+  it('a file of another name that defines an object is a warning naming it, never skipped silently (kops, GCE: *.manifest)', async () => {
+    const d = await folder({
+      'web.yaml': pod('web'),
+      'kube-apiserver.manifest': pod('kube-apiserver').replace(
+        'name: kube',
+        'namespace: kube-system\n  name: kube',
+      ),
+      etcd: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'etcd' }, spec: {} }),
+      'README.md': '# static pods\n\napiVersion: v1 is what they say\n',
+      'notes.txt': 'foo: bar\n',
+      'broken.conf': 'kind: [Pod\n',
+      '.hidden': pod('hidden'),
+      'old.manifest~': pod('old'),
+      'old.manifest.bak': pod('older'),
+    });
+    await mkdir(join(d, 'sub.manifest'));
+    const r = await loadManifests(d);
+    expect(r.diagnostics.map((x) => formatDiagnostic(x).replace(`${d}/`, ''))).toEqual([
+      'etcd:1:1: WARN_FILE_NOT_READ: it defines Pod etcd, but berth reads only *.yaml, *.yml and *.json files (a kubelet reads every file of its folder): rename it to etcd.yaml to run it',
+      'kube-apiserver.manifest:1:1: WARN_FILE_NOT_READ: it defines Pod kube-system/kube-apiserver, but berth reads only *.yaml, *.yml and *.json files (a kubelet reads every file of its folder): rename it to kube-apiserver.yaml to run it',
+    ]);
+    expect(r.docs.map((x) => x.doc.metadata.name)).toEqual(['web']);
+    expect(r.files).toEqual([join(d, 'web.yaml')]);
+  });
+
   it('a missing folder is an error, not an empty desired state', async () => {
     await expect(loadManifests(join(dir, 'nope'))).rejects.toMatchObject({
       code: 'ERR_MANIFESTS_UNREADABLE',

@@ -1,0 +1,69 @@
+// Files of the manifests folder that berth does not read (not *.yaml, *.yml or *.json, nor a
+// dotfile, editor or backup file: load.ts' isManifestFile) but that define a Kubernetes object: a
+// kubelet reads every file of its static pod folder, and kops and GCE's kube-up write theirs as
+// `*.manifest`. Each such file is one WARN_FILE_NOT_READ naming what it defines and the rename that
+// runs it, so a Pod is never left out silently; a README or a config file stays quiet.
+//
+// Invariant: only regular files up to 1 MiB (what berth would take as a manifest) are read, with
+// no link followed; a file that cannot be read or parsed, or whose first document is not an
+// object with a string apiVersion and kind, says nothing. Never an error: these files define
+// nothing berth runs, whatever they hold.
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { Diagnostic } from '../lib/yaml-validate.js';
+
+const MAX_BYTES = 1024 * 1024;
+
+/** What the file defines (`Pod kube-system/etcd`), or undefined when it is not a Kubernetes object. */
+async function definedBy(file: string): Promise<string | undefined> {
+  const fd = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
+    () => undefined,
+  );
+  if (!fd) return undefined;
+  try {
+    const st = await fd.stat();
+    if (!st.isFile() || st.size > MAX_BYTES) return undefined;
+    const text = (await fd.readFile()).toString('utf8');
+    const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false }).toJS({ maxAliasCount: 100 });
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
+    const { apiVersion, kind, metadata } = doc as Record<string, unknown>;
+    if (typeof apiVersion !== 'string' || typeof kind !== 'string' || kind === '') return undefined;
+    const meta =
+      metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>) : {};
+    const name = typeof meta.name === 'string' ? meta.name : '';
+    const ns = typeof meta.namespace === 'string' && meta.namespace !== '' ? `${meta.namespace}/` : '';
+    return name === '' ? kind : `${kind} ${ns}${name}`;
+  } catch {
+    return undefined;
+  } finally {
+    await fd.close();
+  }
+}
+
+/** `name` with its last extension (if any) replaced by `.yaml`. */
+function renamed(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return `${dot > 0 ? name.slice(0, dot) : name}.yaml`;
+}
+
+/** One warning for each of `names` (files of `dir` berth does not read) that defines an object. */
+export async function unreadFileWarnings(dir: string, names: string[]): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  for (const name of names) {
+    const file = join(dir, name);
+    const what = await definedBy(file);
+    if (what === undefined) continue;
+    out.push({
+      file,
+      line: 1,
+      col: 1,
+      code: 'WARN_FILE_NOT_READ',
+      message:
+        `it defines ${what}, but berth reads only *.yaml, *.yml and *.json files ` +
+        `(a kubelet reads every file of its folder): rename it to ${renamed(name)} to run it`,
+    });
+  }
+  return out;
+}
