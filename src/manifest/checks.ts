@@ -160,6 +160,16 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
         ),
       );
   }
+  for (const [i, ref] of (pod.spec.imagePullSecrets ?? []).entries())
+    if (!ref.name)
+      out.push(
+        at(
+          p,
+          ['spec', 'imagePullSecrets', i],
+          'WARN_MANIFEST_IGNORED',
+          `spec.imagePullSecrets.${i} names no Secret: skipped, as the kubelet skips it (a cluster warns: invalid empty name)`,
+        ),
+      );
   out.push(...checkPodRefs(p));
   return out;
 }

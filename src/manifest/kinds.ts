@@ -109,7 +109,8 @@ export interface PodManifest {
     securityContext?: PodSecurityContext;
     hostname?: string;
     volumes?: VolumeManifest[];
-    imagePullSecrets?: Array<{ name: string }>;
+    /** An entry with no name (or an empty one) is skipped, as the kubelet skips it. */
+    imagePullSecrets?: Array<{ name?: string }>;
     serviceAccountName?: string;
     dnsPolicy?: 'Default' | 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'None';
     dnsConfig?: {

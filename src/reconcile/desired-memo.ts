@@ -45,7 +45,7 @@ function namedObjects(pod: PodManifest): Array<[ObjectKind, string]> {
       if (s.secret) out.push(['Secret', s.secret.name]);
     }
   }
-  for (const s of pod.spec.imagePullSecrets ?? []) out.push(['Secret', s.name]);
+  for (const s of pod.spec.imagePullSecrets ?? []) if (s.name) out.push(['Secret', s.name]);
   return out;
 }
 

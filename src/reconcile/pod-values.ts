@@ -64,6 +64,7 @@ export function podValues(
   }
   const pullSecrets: string[] = [];
   for (const ref of pod.spec.imagePullSecrets ?? []) {
+    if (!ref.name) continue; // as the kubelet: an entry that names nothing is skipped
     const secret = ctx.objects.get('Secret', namespace, ref.name);
     // As the kubelet: a missing or unusable pull secret is skipped (the pull may need none).
     if (secret && isDockerConfigSecret(secret))

@@ -129,6 +129,17 @@ spec:
   });
 });
 
+it('an imagePullSecrets entry with an empty name (a helm value left empty) is a warning, as a cluster warns and the kubelet skips it', () => {
+  const { lines, pod } = check(
+    `${head}  containers: [{name: a, image: busybox}]\n  imagePullSecrets:\n  - name: ""\n  - {}\n  - name: regcred\n`,
+  );
+  expect(lines).toEqual([
+    'p.yaml:7:5: WARN_MANIFEST_IGNORED: spec.imagePullSecrets.0 names no Secret: skipped, as the kubelet skips it (a cluster warns: invalid empty name)',
+    'p.yaml:8:5: WARN_MANIFEST_IGNORED: spec.imagePullSecrets.1 names no Secret: skipped, as the kubelet skips it (a cluster warns: invalid empty name)',
+  ]);
+  expect(pod?.spec.imagePullSecrets).toEqual([{ name: '' }, {}, { name: 'regcred' }]);
+});
+
 describe('objects as a cluster or podman writes them out', () => {
   it("a Service from podman kube generate -s and kubectl's ConfigMap dump: cluster-set metadata is a warning, as on a Pod", () => {
     const r = parseFile(
