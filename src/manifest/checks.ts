@@ -160,6 +160,16 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
         ),
       );
   }
+  const grace = pod.spec.terminationGracePeriodSeconds;
+  if (grace !== undefined && grace < 0)
+    out.push(
+      at(
+        p,
+        ['spec', 'terminationGracePeriodSeconds'],
+        'WARN_MANIFEST_K8S_WARNS',
+        `spec.terminationGracePeriodSeconds ${grace} is negative: treated as 1, as a cluster treats it (with a warning: must be >= 0)`,
+      ),
+    );
   for (const [i, ref] of (pod.spec.imagePullSecrets ?? []).entries())
     if (!ref.name)
       out.push(

@@ -239,7 +239,7 @@ export function desiredPod(
     name: id,
     file,
     restartPolicy: pod.spec.restartPolicy ?? 'Always',
-    graceSeconds: pod.spec.terminationGracePeriodSeconds ?? 30,
+    graceSeconds: graceOf(pod.spec.terminationGracePeriodSeconds),
     hostNetwork,
     dependsOn: dependencyEntries(pod.metadata.annotations).map((d) => ({
       pod: dependencyIdentity(pod.metadata, d.pod),
@@ -273,6 +273,12 @@ export function desiredPod(
       ? { userns: host.idPool ?? { firstId: DEFAULT_FIRST_ID, ranges: DEFAULT_RANGES } }
       : {}),
   };
+}
+
+/** A pod's grace period: 30 s unless given; a negative one is 1 s, as a cluster makes it. */
+function graceOf(seconds: number | undefined): number {
+  if (seconds === undefined) return 30;
+  return seconds < 0 ? 1 : seconds;
 }
 
 export function desiredState(docs: LoadedDoc[], host: HostLayout): DesiredState {

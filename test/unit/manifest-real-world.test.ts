@@ -5,8 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
 import { expandVariables, MAX_EXPANDED } from '../../src/manifest/expand.js';
-import type { PodManifest } from '../../src/manifest/kinds.js';
+import type { ManifestDoc, PodManifest } from '../../src/manifest/kinds.js';
 import { parseFile } from '../../src/manifest/parse.js';
+import { desiredState } from '../../src/reconcile/desired.js';
 
 const check = (text: string) => {
   const r = parseFile(text, 'p.yaml');
@@ -127,17 +128,30 @@ spec:
       'p.yaml:6:54: ERR_MANIFEST_SCHEMA: spec.volumes.0.hostPath.type must be one of "", Directory, DirectoryOrCreate, File, FileOrCreate, Socket, CharDevice, BlockDevice',
     ]);
   });
-});
 
-it('an imagePullSecrets entry with an empty name (a helm value left empty) is a warning, as a cluster warns and the kubelet skips it', () => {
-  const { lines, pod } = check(
-    `${head}  containers: [{name: a, image: busybox}]\n  imagePullSecrets:\n  - name: ""\n  - {}\n  - name: regcred\n`,
-  );
-  expect(lines).toEqual([
-    'p.yaml:7:5: WARN_MANIFEST_IGNORED: spec.imagePullSecrets.0 names no Secret: skipped, as the kubelet skips it (a cluster warns: invalid empty name)',
-    'p.yaml:8:5: WARN_MANIFEST_IGNORED: spec.imagePullSecrets.1 names no Secret: skipped, as the kubelet skips it (a cluster warns: invalid empty name)',
-  ]);
-  expect(pod?.spec.imagePullSecrets).toEqual([{ name: '' }, {}, { name: 'regcred' }]);
+  it('an imagePullSecrets entry with an empty name (a helm value left empty) is a warning, as a cluster warns and the kubelet skips it', () => {
+    const { lines, pod } = check(
+      `${head}  containers: [{name: a, image: busybox}]\n  imagePullSecrets:\n  - name: ""\n  - {}\n  - name: regcred\n`,
+    );
+    expect(lines).toEqual([
+      'p.yaml:7:5: WARN_MANIFEST_IGNORED: spec.imagePullSecrets.0 names no Secret: skipped, as the kubelet skips it (a cluster warns: invalid empty name)',
+      'p.yaml:8:5: WARN_MANIFEST_IGNORED: spec.imagePullSecrets.1 names no Secret: skipped, as the kubelet skips it (a cluster warns: invalid empty name)',
+    ]);
+    expect(pod?.spec.imagePullSecrets).toEqual([{ name: '' }, {}, { name: 'regcred' }]);
+  });
+
+  it('a negative terminationGracePeriodSeconds is a warning and counts as 1, as a cluster warns and treats it', () => {
+    const text = `${head}  terminationGracePeriodSeconds: -1\n  containers: [{name: a, image: busybox}]\n`;
+    expect(check(text).lines).toEqual([
+      'p.yaml:5:34: WARN_MANIFEST_K8S_WARNS: spec.terminationGracePeriodSeconds -1 is negative: treated as 1, as a cluster treats it (with a warning: must be >= 0)',
+    ]);
+    const node = { name: 'edge-1', ip: '192.0.2.7', milliCpus: 2000, memoryBytes: 4 * 2 ** 30 };
+    const d = desiredState(
+      [{ doc: parseFile(text, 'p.yaml').parsed[0]?.value as ManifestDoc, file: '/m/p.yaml', line: 1 }],
+      { volumes: '/r/volumes', pods: '/r/pods', netns: '/s/netns', node },
+    );
+    expect(d.pods[0]?.graceSeconds).toBe(1);
+  });
 });
 
 describe('objects as a cluster or podman writes them out', () => {
