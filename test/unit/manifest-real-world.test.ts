@@ -140,6 +140,25 @@ spec:
     expect(pod?.spec.imagePullSecrets).toEqual([{ name: '' }, {}, { name: 'regcred' }]);
   });
 
+  it('an empty projected source is a warning and skipped, as a cluster warns and the kubelet skips it; two kinds in one are refused', () => {
+    const vol = (sources: string) =>
+      `${head}  containers: [{name: a, image: busybox, volumeMounts: [{name: v, mountPath: /v}]}]\n` +
+      `  volumes:\n  - name: v\n    projected:\n      sources:\n${sources}`;
+    const empty = vol('      - {}\n      - configMap: {name: cm, optional: true}\n');
+    const node = { name: 'edge-1', ip: '192.0.2.7', milliCpus: 2000, memoryBytes: 4 * 2 ** 30 };
+    const d = desiredState(
+      [{ doc: parseFile(empty, 'p.yaml').parsed[0]?.value as ManifestDoc, file: '/m/p.yaml', line: 1 }],
+      { volumes: '/r/volumes', pods: '/r/pods', netns: '/s/netns', node },
+    );
+    expect([d.pods.length, d.unusable ?? []]).toEqual([1, []]);
+    expect(check(empty).lines).toEqual([
+      'p.yaml:10:9: WARN_MANIFEST_IGNORED: spec.volumes.0.projected.sources.0 has no source: skipped, as the kubelet skips it (a cluster warns: has no sources provided)',
+    ]);
+    expect(check(vol('      - configMap: {name: cm}\n        secret: {name: s}\n')).lines).toEqual([
+      'p.yaml:10:9: ERR_MANIFEST_INVALID: a projected source needs exactly one of configMap, secret, downwardAPI',
+    ]);
+  });
+
   it('a negative terminationGracePeriodSeconds is a warning and counts as 1, as a cluster warns and treats it', () => {
     const text = `${head}  terminationGracePeriodSeconds: -1\n  containers: [{name: a, image: busybox}]\n`;
     expect(check(text).lines).toEqual([

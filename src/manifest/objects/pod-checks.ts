@@ -1,8 +1,9 @@
 // What a schema cannot say about a Pod's references: an env var with both `value` and
 // `valueFrom`, or a `valueFrom`/`envFrom` naming no source or two; a `resourceFieldRef` naming a
 // container the pod lacks (a volume's must name one), with a divisor Kubernetes refuses; a
-// downwardAPI file with no field or two; a `status.*` field in a volume (the kubelet writes those
-// only to env); two items of one volume at one path, or one inside the other. Pure.
+// downwardAPI file with no field or two; a projected source of two kinds (an empty one is a
+// warning); a `status.*` field in a volume (the kubelet writes those only to env); two items of one
+// volume at one path, or one inside the other. Pure.
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import type { ContainerManifest, PodManifest, VolumeManifest } from '../kinds.js';
 import { at, type ParsedDoc } from '../position.js';
@@ -184,7 +185,17 @@ export function checkPodRefs(p: ParsedDoc): Diagnostic[] {
       const given = [s.configMap, s.secret, s.downwardAPI].filter(Boolean).length;
       // A serviceAccountToken alone was warned about and dropped (tiers.ts): nothing of it is left.
       const tokenOnly = given === 0 && p.doc.hasIn([...here, 'serviceAccountToken']);
-      if (given !== 1 && !tokenOnly)
+      // An empty one a cluster takes with a warning, and the kubelet projects nothing of it.
+      if (given === 0 && !tokenOnly)
+        out.push(
+          at(
+            p,
+            here,
+            'WARN_MANIFEST_IGNORED',
+            `spec.volumes.${i}.projected.sources.${j} has no source: skipped, as the kubelet skips it (a cluster warns: has no sources provided)`,
+          ),
+        );
+      if (given > 1)
         out.push(
           at(
             p,
