@@ -262,7 +262,7 @@ export function desiredPod(
     ],
     ...values.extra,
     hostPaths: volumes.flatMap((v) =>
-      v.hostPath?.type ? [{ path: v.hostPath.path, type: v.hostPath.type }] : [],
+      v.hostPath ? [{ path: v.hostPath.path, type: v.hostPath.type ?? '' }] : [],
     ),
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${id}`) }),
     ...(pod.spec.shareProcessNamespace === true ? { pidHolder: pidHolderOf(host, id) } : {}),

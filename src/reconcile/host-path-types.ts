@@ -4,9 +4,11 @@
 // symlinks, as the kubelet's stat does): a directory, a regular file, a socket (containerd's or
 // docker's), a character device (/dev/fuse, /dev/kvm) or a block device. A mismatch fails that
 // container's create with the path and what was found (the one it would replace keeps running),
-// never a container with the wrong thing mounted. No type (or "") checks nothing.
+// never a container with the wrong thing mounted. No type (or ""): a missing path is made a directory
+// (0755), as containerd's CRI and Docker do for a bind mount's missing source, so the kubelet does;
+// whatever is there is mounted as it is.
 import { constants, type Stats } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { lstat, open, stat } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 
@@ -40,7 +42,10 @@ const found = (s: Stats) =>
 
 export async function prepareHostPath(pod: string, h: TypedHostPath): Promise<void> {
   const want = WANTS[h.type];
-  if (!want) return;
+  if (!want) {
+    if (h.type === '') await makeMissingDir(pod, h.path);
+    return;
+  }
   const fail = (why: string, cause?: unknown) =>
     new BerthError(
       'ERR_HOSTPATH_TYPE',
@@ -74,4 +79,29 @@ export async function prepareHostPath(pod: string, h: TypedHostPath): Promise<vo
   }
   if (!s) throw fail(`does not exist: it must be ${want.what}`);
   if (!want.is(s)) throw fail(`is ${found(s)}, not ${want.what}`);
+}
+
+// lstat: a dangling symlink is not made a directory through (the mount then names it as missing).
+async function makeMissingDir(pod: string, path: string): Promise<void> {
+  const there = await lstat(path).then(
+    () => true,
+    (err) => {
+      if (errnoCode(err) === 'ENOENT') return false;
+      throw new BerthError(
+        'ERR_HOSTPATH_TYPE',
+        'invalid',
+        `pod ${pod}: hostPath ${path} cannot be checked: ${(err as Error).message}`,
+        { cause: err },
+      );
+    },
+  );
+  if (there) return;
+  await makeDirs(path, 0o755).catch((err) => {
+    throw new BerthError(
+      'ERR_HOSTPATH_TYPE',
+      'invalid',
+      `pod ${pod}: hostPath ${path} does not exist and cannot be made a directory: ${(err as Error).message}`,
+      { cause: err },
+    );
+  });
 }

@@ -144,8 +144,10 @@ ${spec}  containers:
     expect(execFileSync('ip', ['-o', 'link', 'show', 'master', BRIDGE]).toString()).toBe('');
   });
 
-  it('hostPath types: a socket is mounted, FileOrCreate makes its file, a missing socket fails the create and says so', async () => {
+  it('hostPath types: a socket is mounted, FileOrCreate makes its file, no type makes a missing directory, a missing socket fails the create and says so', async () => {
     const sock = join(work, 'api.sock');
+    // No type: a missing path is made a directory, as containerd's CRI does for the kubelet.
+    const made = join(work, 'untyped', 'logs');
     const server = createServer();
     await new Promise<void>((r) => server.listen(sock, r));
     const lock = join(work, 'xtables.lock');
@@ -158,17 +160,20 @@ spec:
   containers:
     - name: main
       image: ${image}
-      command: [sh, -c, "test -S /run/api.sock && test -f /run/xtables.lock && echo ok; exec sleep 100000"]
-      volumeMounts: [{name: s, mountPath: /run/api.sock}, {name: l, mountPath: /run/xtables.lock}]
+      command: [sh, -c, "test -S /run/api.sock && test -f /run/xtables.lock && test -d /run/made && echo ok; exec sleep 100000"]
+      volumeMounts: [{name: s, mountPath: /run/api.sock}, {name: l, mountPath: /run/xtables.lock}, {name: m, mountPath: /run/made}]
   volumes:
     - {name: s, hostPath: {path: ${socket}, type: Socket}}
     - {name: l, hostPath: {path: ${lock}, type: FileOrCreate}}
+    - {name: m, hostPath: {path: ${made}}}
 `;
     try {
       await writeFile(join(dir, 'typed.yaml'), typed('typed', sock));
       const apply = await berth('apply', dir);
       expect([apply.code, apply.stderr]).toEqual([0, '']);
       expect((await stat(lock)).isFile()).toBe(true);
+      const madeStat = await stat(made);
+      expect([madeStat.isDirectory(), madeStat.mode & 0o777]).toEqual([true, 0o755]);
       for (let i = 0; i < 100 && (await berth('logs', 'typed')).stdout !== 'ok\n'; i++)
         await new Promise((r) => setTimeout(r, 100));
       expect((await berth('logs', 'typed')).stdout).toBe('ok\n');

@@ -27,7 +27,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     path: ['apply'],
     summary:
-      'Reconcile the host with DIR once, then exit (non-zero if anything failed or a manifest is broken); with a daemon running, it applies its folder',
+      'Reconcile the host with DIR once, then exit (non-zero if anything failed, a manifest is broken or still being written); with a daemon running, it applies its folder',
     load: async () => (await import('./apply.js')).applyCommand,
   },
   {
