@@ -1,47 +1,64 @@
 // `GET /v1/events?since=&until=&filter=pod%3Dweb`: the recorded events a query selects, as NDJSON,
 // then each new one as it is emitted, until `until` passes, the client goes or the daemon stops.
-// A client that does not read is cut off once its backlog passes MAX_BACKLOG lines, so no reader
-// holds the daemon's memory.
+// The history goes out in chunks, each once the client has read the one before, so it is never
+// all queued at once; a client that does not read is cut off by the stream's bounds (responses.ts).
 
+import type { BerthEvent } from '../events/event.js';
 import { eventQueryOf, matchesEvent } from '../events/filter.js';
 import type { EventRing } from '../events/ring.js';
 import { setLongTimeout } from '../lib/long-timeout.js';
 import { StreamResponse } from './responses.js';
 import type { Route } from './server.js';
 
-const MAX_BACKLOG = 10_000;
+/** History is sent this many bytes at a time (about: whole lines). */
+const HISTORY_CHUNK = 64 * 1024;
+
+const lineOf = (e: BerthEvent) => `${JSON.stringify(e)}\n`;
 
 export function eventsRoute(ring: EventRing, now: () => number): Route {
   return async ({ query, signal }) => {
     const q = eventQueryOf(query, now()); // a bad query is a 400 before anything is sent
-    return new StreamResponse('application/x-ndjson', (write, stop) => {
-      let backlog = 0;
-      const send = (line: string) => {
-        if (write(line)) backlog = 0;
-        else backlog++;
-      };
-      // read() and emit() are synchronous: nothing is emitted between the history and the subscription.
-      for (const e of ring.read(q)) send(`${JSON.stringify(e)}\n`);
-      const left = q.until === undefined ? Infinity : q.until - now();
-      if (left < 0 || stop.aborted || backlog > MAX_BACKLOG) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        // An `until` weeks ahead may pass setTimeout's 24.8 days.
-        const timer = left === Infinity ? undefined : setLongTimeout(end, left + 1);
-        const unsubscribe = ring.subscribe((e) => {
-          if (!matchesEvent(e, { ...q, since: undefined })) return;
-          send(`${JSON.stringify(e)}\n`);
-          if (backlog > MAX_BACKLOG) end();
-        });
-        function end() {
-          timer?.clear();
-          unsubscribe();
-          stop.removeEventListener('abort', end);
-          signal.removeEventListener('abort', end);
-          resolve();
-        }
-        stop.addEventListener('abort', end, { once: true });
-        signal.addEventListener('abort', end, { once: true });
+    const live = { ...q, since: undefined };
+    return new StreamResponse('application/x-ndjson', async (out, stop) => {
+      const gone = () => stop.aborted || signal.aborted;
+      // read() and subscribe() are synchronous: nothing is emitted between the history and the
+      // subscription. Events emitted while the history is being sent queue behind it.
+      const pending = ring.read(q).map(lineOf);
+      let following = false;
+      let end: () => void = () => undefined;
+      const unsubscribe = ring.subscribe((e) => {
+        if (!matchesEvent(e, live)) return;
+        if (!following) pending.push(lineOf(e));
+        else if (!out.write(lineOf(e))) end();
       });
+      try {
+        for (let i = 0; i < pending.length; ) {
+          let chunk = '';
+          while (i < pending.length && chunk.length < HISTORY_CHUNK) {
+            chunk += pending[i];
+            pending[i++] = ''; // sent: not held while the client reads
+          }
+          if (!out.write(chunk) || !(await out.drained())) return;
+        }
+        pending.length = 0;
+        following = true;
+        const left = q.until === undefined ? Infinity : q.until - now();
+        if (left < 0 || gone()) return;
+        await new Promise<void>((resolve) => {
+          // An `until` weeks ahead may pass setTimeout's 24.8 days.
+          const timer = left === Infinity ? undefined : setLongTimeout(() => end(), left + 1);
+          end = () => {
+            timer?.clear();
+            stop.removeEventListener('abort', end);
+            signal.removeEventListener('abort', end);
+            resolve();
+          };
+          stop.addEventListener('abort', end, { once: true });
+          signal.addEventListener('abort', end, { once: true });
+        });
+      } finally {
+        unsubscribe();
+      }
     });
   };
 }

@@ -18,6 +18,10 @@ export interface ApiLimits {
   maxConnections: number;
   /** How often Node checks the two request timeouts above (its default is 30 s). */
   checkIntervalMs: number;
+  /** A streamed answer's bytes queued and unread by its client: beyond this, it is cut off (closed). */
+  streamMaxUnreadBytes: number;
+  /** A streamed answer waiting this long for its client to read what was sent: cut off (closed). */
+  streamStallMs: number;
 }
 
 export const DEFAULT_API_LIMITS: ApiLimits = {
@@ -29,6 +33,8 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   keepAliveTimeoutMs: 5_000,
   maxConnections: 64,
   checkIntervalMs: 1_000,
+  streamMaxUnreadBytes: 2 ** 20,
+  streamStallMs: 10_000,
 };
 
 /**

@@ -11,19 +11,84 @@ export class TextResponse {
 }
 
 /**
- * A streamed answer. `start` writes through `write` (false: the client is slow, its buffer is
- * full) and returns when it has nothing more to send; `signal` aborts when the client goes or the
- * server closes.
+ * How a stream writes to its client. Whatever the client leaves unread stays in the daemon's
+ * memory, so a client that does not read is cut off (its connection destroyed, the stream's
+ * `signal` aborted): past `streamMaxUnreadBytes` unread, or `streamStallMs` without reading while
+ * what was sent waits on it.
+ */
+export interface StreamWriter {
+  /** Queues a chunk; false when the client is gone or has just been cut off. */
+  write(chunk: string): boolean;
+  /** Once the client has read what was queued: true; false when it went or was cut off instead. */
+  drained(): Promise<boolean>;
+}
+
+/**
+ * A streamed answer. `start` writes through `out` and returns when it has nothing more to send;
+ * `signal` aborts when the client goes or the server closes.
  */
 export class StreamResponse {
   constructor(
     readonly contentType: string,
-    readonly start: (write: (chunk: string) => boolean, signal: AbortSignal) => Promise<void>,
+    readonly start: (out: StreamWriter, signal: AbortSignal) => Promise<void>,
   ) {}
 }
 
+export interface StreamBounds {
+  streamMaxUnreadBytes: number;
+  streamStallMs: number;
+}
+
+function writerOf(res: ServerResponse, bounds: StreamBounds): StreamWriter {
+  let stall: NodeJS.Timeout | undefined;
+  const cut = () => {
+    res.destroy();
+    return false;
+  };
+  // From the moment what was sent waits on the client: read within streamStallMs, or be cut off.
+  const watch = () => {
+    if (stall || !res.writableNeedDrain) return;
+    stall = setTimeout(cut, bounds.streamStallMs);
+    res.once('drain', () => {
+      clearTimeout(stall);
+      stall = undefined;
+    });
+  };
+  res.once('close', () => clearTimeout(stall));
+  return {
+    write(chunk) {
+      if (res.destroyed) return false;
+      res.write(chunk);
+      if (res.writableLength > bounds.streamMaxUnreadBytes) return cut();
+      watch();
+      return true;
+    },
+    drained() {
+      if (res.destroyed) return Promise.resolve(false);
+      if (!res.writableNeedDrain) return Promise.resolve(true);
+      watch();
+      return new Promise((resolve) => {
+        const done = (read: boolean) => {
+          res.off('drain', onDrain);
+          res.off('close', onClose);
+          resolve(read);
+        };
+        const onDrain = () => done(true);
+        const onClose = () => done(false);
+        res.on('drain', onDrain);
+        res.on('close', onClose);
+      });
+    },
+  };
+}
+
 /** Write a TextResponse or StreamResponse; false for anything else (server.ts sends it as JSON). */
-export async function sendSpecial(res: ServerResponse, body: unknown, signal: AbortSignal): Promise<boolean> {
+export async function sendSpecial(
+  res: ServerResponse,
+  body: unknown,
+  signal: AbortSignal,
+  bounds: StreamBounds,
+): Promise<boolean> {
   if (body instanceof TextResponse) {
     res.writeHead(200, { 'content-type': body.contentType, 'content-length': Buffer.byteLength(body.body) });
     res.end(body.body);
@@ -32,7 +97,9 @@ export async function sendSpecial(res: ServerResponse, body: unknown, signal: Ab
   if (!(body instanceof StreamResponse)) return false;
   res.writeHead(200, { 'content-type': body.contentType, 'cache-control': 'no-cache' });
   res.flushHeaders();
-  await body.start((chunk) => !res.destroyed && res.write(chunk), signal);
-  if (!res.destroyed) res.end();
+  const out = writerOf(res, bounds);
+  await body.start(out, signal);
+  // Ended once read: a client that never reads its last bytes is cut off, not kept.
+  if (await out.drained()) res.end();
   return true;
 }

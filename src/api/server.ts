@@ -128,7 +128,7 @@ async function handle(routes: Routes, limits: ApiLimits, req: IncomingMessage, r
   const q = target.indexOf('?');
   const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
   const body = await route({ query, body: jsonBody(bytes), signal: gone.signal });
-  if (!(await sendSpecial(res, body, gone.signal))) send(res, 200, body);
+  if (!(await sendSpecial(res, body, gone.signal, limits))) send(res, 200, body);
 }
 
 export interface ApiServer {
