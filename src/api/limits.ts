@@ -16,6 +16,8 @@ export interface ApiLimits {
   keepAliveTimeoutMs: number;
   /** Connections open at once; more are refused (closed at accept). */
   maxConnections: number;
+  /** Answers pending on one connection (requests pipelined): a request beyond them closes it. */
+  maxPendingPerConnection: number;
   /** How often Node checks the two request timeouts above (its default is 30 s). */
   checkIntervalMs: number;
   /** A streamed answer's bytes queued and unread by its client: beyond this, it is cut off (closed). */
@@ -32,6 +34,7 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   maxConnections: 64,
+  maxPendingPerConnection: 4,
   checkIntervalMs: 1_000,
   streamMaxUnreadBytes: 2 ** 20,
   streamStallMs: 10_000,

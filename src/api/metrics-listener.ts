@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import { METRICS_CONTENT_TYPE } from '../events/metrics.js';
 import { BerthError } from '../lib/errors.js';
 import { DEFAULT_API_LIMITS, routePathOf, serverOptionsOf } from './limits.js';
+import { admitRequest } from './pipelining.js';
 
 /** `127.0.0.1:9101`, `[::1]:9101`, `node.lan:9101` → host and port. */
 export function parseListenAddress(text: string): { host: string; port: number } {
@@ -30,6 +31,7 @@ export async function serveMetrics(listen: string, render: () => Promise<string>
   const { createServer } = await import('node:http');
   const l = DEFAULT_API_LIMITS;
   const server: Server = createServer(serverOptionsOf(l), (req, res) => {
+    if (!admitRequest(req, res, l.maxPendingPerConnection)) return;
     const ok = req.method === 'GET' && routePathOf(req.url) === '/metrics';
     const answer = (status: number, body: string) => {
       if (res.headersSent) return;

@@ -9,6 +9,7 @@ import { BerthError, type ErrorKind, isBerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { callDaemon, daemonRunning } from './client.js';
 import { type ApiLimits, DEFAULT_API_LIMITS, routePathOf, serverOptionsOf } from './limits.js';
+import { admitRequest } from './pipelining.js';
 import { sendSpecial } from './responses.js';
 
 export interface RouteRequest {
@@ -147,6 +148,7 @@ export async function serveApi(
   await unlink(socketPath).catch(() => undefined); // stale: its daemon died without closing it
   const { createServer } = await import('node:http'); // see client.ts
   const server = createServer(serverOptionsOf(l), (req, res) => {
+    if (!admitRequest(req, res, l.maxPendingPerConnection)) return;
     handle(routes, l, req, res).catch((err: unknown) => {
       try {
         sendError(res, err);
