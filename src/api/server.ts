@@ -10,6 +10,7 @@ import { makeDirs } from '../lib/make-dirs.js';
 import { callDaemon, daemonRunning } from './client.js';
 import { type ApiLimits, DEFAULT_API_LIMITS, routePathOf, serverOptionsOf } from './limits.js';
 import { admitRequest } from './pipelining.js';
+import { answerRefusals } from './refusals.js';
 import { sendSpecial } from './responses.js';
 
 export interface RouteRequest {
@@ -158,6 +159,7 @@ export async function serveApi(
     });
   });
   server.maxConnections = l.maxConnections;
+  server.on('clientError', answerRefusals(l));
   // Bound in a directory of root's alone and made 0600 there, then renamed into place: bound where
   // it stays, a local user's connect() could get in before the chmod, and keep its connection.
   const hidden = await mkdtemp(join(dirname(socketPath), '.binding-'));

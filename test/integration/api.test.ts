@@ -179,6 +179,50 @@ describe('api socket', () => {
       }
     });
 
+    it('what node:http refuses before any route (431, 408, a malformed request) is a coded error too', async () => {
+      const api = await serveApi(
+        sock,
+        { 'GET /v1/status': async () => ({ pid: 7 }) },
+        { headersTimeoutMs: 300, requestTimeoutMs: 300, checkIntervalMs: 50 },
+      );
+      try {
+        const huge = await rawExchange(
+          `GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`,
+        );
+        expect(statusLine(huge)).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+        expect(bodyOf(huge).error).toEqual({
+          code: 'ERR_API_HEAD_TOO_LARGE',
+          kind: 'limit',
+          message: 'request line and headers over 16384 bytes',
+        });
+        const slow = await new Promise<string>((resolve) => {
+          const chunks: Buffer[] = [];
+          const s = connect(sock, () => s.write('GET /v1/status HTTP/1.1\r\nHost: x\r\n'));
+          s.on('data', (c: Buffer) => chunks.push(c));
+          s.on('error', () => undefined);
+          s.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+        });
+        expect(statusLine(slow)).toBe('HTTP/1.1 408 Request Timeout');
+        expect(bodyOf(slow).error).toEqual({
+          code: 'ERR_API_REQUEST_TIMEOUT',
+          kind: 'limit',
+          message: 'the request did not arrive in time (its head within 0.3 s, all of it within 0.3 s)',
+        });
+        for (const bad of [
+          'NOT HTTP\r\n\r\n',
+          'GET /v1/status HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+        ]) {
+          const answer = await rawExchange(bad);
+          expect(statusLine(answer)).toBe('HTTP/1.1 400 Bad Request');
+          expect(bodyOf(answer).error).toMatchObject({ code: 'ERR_API_BAD_REQUEST', kind: 'invalid' });
+          expect(bodyOf(answer).error.message).toMatch(/^not an HTTP\/1\.1 request: \S/);
+        }
+        expect(await callDaemon(sock, 'GET', '/v1/status')).toEqual({ pid: 7 });
+      } finally {
+        await api.close();
+      }
+    });
+
     it('a route reads a JSON body; bad JSON is a 400 for it alone, and the daemon keeps serving', async () => {
       const api = await serveApi(sock, {
         'GET /v1/status': async () => ({ pid: 7 }),
