@@ -22,8 +22,8 @@ export interface ApiLimits {
   checkIntervalMs: number;
   /** A streamed answer's bytes queued and unread by its client: beyond this, it is cut off (closed). */
   streamMaxUnreadBytes: number;
-  /** A streamed answer waiting this long for its client to read what was sent: cut off (closed). */
-  streamStallMs: number;
+  /** An answer waiting this long for its client to read what was sent: cut off (closed). */
+  answerStallMs: number;
 }
 
 export const DEFAULT_API_LIMITS: ApiLimits = {
@@ -37,7 +37,7 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   maxPendingPerConnection: 4,
   checkIntervalMs: 1_000,
   streamMaxUnreadBytes: 2 ** 20,
-  streamStallMs: 10_000,
+  answerStallMs: 10_000,
 };
 
 /**

@@ -13,7 +13,7 @@ export class TextResponse {
 /**
  * How a stream writes to its client. Whatever the client leaves unread stays in the daemon's
  * memory, so a client that does not read is cut off (its connection destroyed, the stream's
- * `signal` aborted): past `streamMaxUnreadBytes` unread, or `streamStallMs` without reading while
+ * `signal` aborted): past `streamMaxUnreadBytes` unread, or `answerStallMs` without reading while
  * what was sent waits on it.
  */
 export interface StreamWriter {
@@ -34,9 +34,26 @@ export class StreamResponse {
   ) {}
 }
 
+/**
+ * Once an answer is all written: a client that reads none of what is left of it for `ms` is cut off
+ * (its connection destroyed), so an answer nobody reads never holds a connection or its bytes. A
+ * slow reader is not: each check, what is left must only have shrunk.
+ */
+export function dropIfUnread(res: ServerResponse, ms: number): void {
+  if (res.writableFinished || res.destroyed) return;
+  let left = res.writableLength;
+  const timer = setInterval(() => {
+    if (res.writableLength >= left) res.destroy();
+    left = res.writableLength;
+  }, ms);
+  const clear = () => clearInterval(timer);
+  res.once('finish', clear);
+  res.once('close', clear);
+}
+
 export interface StreamBounds {
   streamMaxUnreadBytes: number;
-  streamStallMs: number;
+  answerStallMs: number;
 }
 
 function writerOf(res: ServerResponse, bounds: StreamBounds): StreamWriter {
@@ -45,10 +62,10 @@ function writerOf(res: ServerResponse, bounds: StreamBounds): StreamWriter {
     res.destroy();
     return false;
   };
-  // From the moment what was sent waits on the client: read within streamStallMs, or be cut off.
+  // From the moment what was sent waits on the client: read within answerStallMs, or be cut off.
   const watch = () => {
     if (stall || !res.writableNeedDrain) return;
-    stall = setTimeout(cut, bounds.streamStallMs);
+    stall = setTimeout(cut, bounds.answerStallMs);
     res.once('drain', () => {
       clearTimeout(stall);
       stall = undefined;

@@ -11,7 +11,7 @@ import { callDaemon, daemonRunning } from './client.js';
 import { type ApiLimits, DEFAULT_API_LIMITS, routePathOf, serverOptionsOf } from './limits.js';
 import { admitRequest } from './pipelining.js';
 import { answerRefusals } from './refusals.js';
-import { sendSpecial } from './responses.js';
+import { dropIfUnread, sendSpecial } from './responses.js';
 
 export interface RouteRequest {
   /** The request target's parameters (`?since=10m`). */
@@ -131,6 +131,7 @@ async function handle(routes: Routes, limits: ApiLimits, req: IncomingMessage, r
   const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
   const body = await route({ query, body: jsonBody(bytes), signal: gone.signal });
   if (!(await sendSpecial(res, body, gone.signal, limits))) send(res, 200, body);
+  dropIfUnread(res, limits.answerStallMs);
 }
 
 export interface ApiServer {

@@ -299,6 +299,33 @@ describe('api socket', () => {
       }
     });
 
+    it('an answer its client never reads is dropped after the stall bound, and its connection freed', async () => {
+      const big = { rows: 'r'.repeat(4 * 2 ** 20) }; // past what the kernel's socket buffers take
+      const api = await serveApi(
+        sock,
+        { 'GET /v1/status': async () => ({ pid: 7 }), 'GET /v1/big': async () => big },
+        { maxConnections: 2, answerStallMs: 300 },
+      );
+      const idle: Socket[] = [];
+      try {
+        for (let i = 0; i < 2; i++) {
+          const s = connect(sock, () => s.write('GET /v1/big HTTP/1.1\r\nHost: x\r\n\r\n'));
+          s.on('error', () => undefined);
+          s.pause();
+          idle.push(s);
+          await new Promise((r) => s.once('connect', r));
+        }
+        // Held while unread, then cut off: served again (retried until then, bounded by the test timeout).
+        let answer: unknown;
+        while (answer === undefined)
+          answer = await callDaemon(sock, 'GET', '/v1/status').catch(() => undefined);
+        expect(answer).toEqual({ pid: 7 });
+      } finally {
+        for (const s of idle) s.destroy();
+        await api.close();
+      }
+    });
+
     it('connections beyond the bound are refused, and served again once they close', async () => {
       const api = await serveApi(sock, { 'GET /v1/status': async () => ({ pid: 7 }) }, { maxConnections: 2 });
       const idle: Socket[] = [];
