@@ -15,21 +15,40 @@ const HISTORY_CHUNK = 64 * 1024;
 
 const lineOf = (e: BerthEvent) => `${JSON.stringify(e)}\n`;
 
+/**
+ * `work` in its own turn of the event loop, after the work queued before it: the history reads of
+ * many followers at once (each parses the ring) take turns with everything else the daemon does
+ * instead of holding it for all of them together.
+ */
+function oneAtATime(): <T>(work: () => T) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const next = last.then(() => new Promise<void>((r) => setImmediate(r))).then(work);
+    last = next.catch(() => undefined);
+    return next;
+  };
+}
+
 export function eventsRoute(ring: EventRing, now: () => number): Route {
+  const inTurn = oneAtATime();
   return async ({ query, signal }) => {
     const q = eventQueryOf(query, now()); // a bad query is a 400 before anything is sent
     const live = { ...q, since: undefined };
     return new StreamResponse('application/x-ndjson', async (out, stop) => {
       const gone = () => stop.aborted || signal.aborted;
-      // read() and subscribe() are synchronous: nothing is emitted between the history and the
-      // subscription. Events emitted while the history is being sent queue behind it.
-      const pending = ring.read(q).map(lineOf);
       let following = false;
       let end: () => void = () => undefined;
-      const unsubscribe = ring.subscribe((e) => {
-        if (!matchesEvent(e, live)) return;
-        if (!following) pending.push(lineOf(e));
-        else if (!out.write(lineOf(e))) end();
+      const pending: string[] = [];
+      // read() and subscribe() together in one turn: nothing is emitted between the history and the
+      // subscription. Events emitted while the history is being sent queue behind it.
+      const unsubscribe = await inTurn(() => {
+        if (gone()) return () => undefined;
+        for (const e of ring.read(q)) pending.push(lineOf(e));
+        return ring.subscribe((e) => {
+          if (!matchesEvent(e, live)) return;
+          if (!following) pending.push(lineOf(e));
+          else if (!out.write(lineOf(e))) end();
+        });
       });
       try {
         for (let i = 0; i < pending.length; ) {
