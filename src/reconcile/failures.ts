@@ -28,7 +28,11 @@ export function backoffMs(attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, INITIAL_BACKOFF_MS * 2 ** Math.max(0, attempts - 1));
 }
 
-/** The failure that holds `key` back at `now`, if any (a pod's only while its manifest is the same). */
+/**
+ * The failure that holds `key` back at `now`, if any (a pod's only while its manifest is the same).
+ * One recorded ahead of `now` was recorded before the clock went back: it holds no more, so a
+ * back-off never outlasts its own length (5 min at most) whatever the wall clock did.
+ */
 export function activeFailure(
   failures: Failures,
   key: string,
@@ -36,7 +40,7 @@ export function activeFailure(
   fingerprint?: string,
 ): Failure | undefined {
   const f = failures[key];
-  if (!f || f.retryAt <= now) return undefined;
+  if (!f || f.retryAt <= now || f.at > now) return undefined;
   if (fingerprint !== undefined && f.fingerprint !== fingerprint) return undefined;
   return f;
 }

@@ -15,7 +15,7 @@
 // - a pod or a pull whose task from an earlier pass is still in progress (`inFlight`) is a wait
 //   saying what it is doing: its task owns it until it ends (execute.ts);
 // - a pod past its activeDeadlineSeconds is stopped and never restarted (active-deadline.ts).
-import { nextBackoff, shouldRestart } from '../runtime/restart.js';
+import { backoffEndsAt, nextBackoff, shouldRestart } from '../runtime/restart.js';
 import { planActiveDeadline } from './active-deadline.js';
 import type { DesiredContainer, DesiredPod, DesiredState } from './desired.js';
 import { activeFailure, podFingerprint, podKey } from './failures.js';
@@ -131,14 +131,15 @@ function planContainer(
   const exited = `${label}: ${ended}, restart policy ${policy}`;
   if (Number.isNaN(finished))
     return [run(`${exited}, restart ${restarts} now`, { replace: o.id, restarts, backoffMs: next })];
-  if (input.now < finished + next) {
+  const until = backoffEndsAt(finished, next, input.now);
+  if (until !== undefined) {
     return [
       {
         kind: 'wait',
         pod: pod.name,
         container: c.name,
         reason: `${exited}, back-off ${seconds(next)}`,
-        until: finished + next,
+        until,
       },
     ];
   }

@@ -26,7 +26,18 @@ export function nextBackoff(state: BackoffState, ranForMs: number): BackoffState
   return { delayMs: Math.min(MAX_BACKOFF_MS, state.delayMs * 2) };
 }
 
+/**
+ * When the back-off after an exit at `exitedAt` ends, or undefined once it is over (all times in
+ * ms, wall clock). An exit recorded ahead of `now` was recorded before the clock went back (NTP
+ * correcting a clock that ran ahead; a node without an RTC): how long ago it was cannot be told, so
+ * the back-off counts as over instead of lasting until the clock catches up, maybe years.
+ */
+export function backoffEndsAt(exitedAt: number, delayMs: number, now: number): number | undefined {
+  if (exitedAt > now || now >= exitedAt + delayMs) return undefined;
+  return exitedAt + delayMs;
+}
+
 /** Whether the container may start again at `now` (all times in ms). */
 export function restartDue(exitedAt: number, state: BackoffState, now: number): boolean {
-  return now >= exitedAt + state.delayMs;
+  return backoffEndsAt(exitedAt, state.delayMs, now) === undefined;
 }

@@ -2,7 +2,7 @@
 // merged with the containers there are.
 import { describe, expect, it } from 'vitest';
 import { BerthError } from '../../src/lib/errors.js';
-import { backoffMs, type Failures, recordPass } from '../../src/reconcile/failures.js';
+import { activeFailure, backoffMs, type Failures, recordPass } from '../../src/reconcile/failures.js';
 import type { Action } from '../../src/reconcile/plan.js';
 import { ANNOTATION, OWNER_MANIFESTS } from '../../src/reconcile/plan.js';
 import { podViews } from '../../src/reconcile/pod-views.js';
@@ -126,6 +126,25 @@ const status = (state: ContainerStatus['state'], exitCode: number | null = null)
   createdAt: '',
   startedAt: null,
   finishedAt: null,
+});
+
+describe('activeFailure', () => {
+  it('holds until retryAt; a failure recorded ahead of the clock (the clock went back since) holds no longer than its own back-off', () => {
+    const f = recordPass(
+      {},
+      { done: [], failed: [{ action: pull, error: boom }] },
+      { now: NOW, fingerprint: () => undefined, live },
+    );
+    expect(activeFailure(f, 'image/r.lan/a:1', NOW + 9_999)).toBeDefined();
+    expect(activeFailure(f, 'image/r.lan/a:1', NOW + 10_000)).toBeUndefined();
+    // Recorded while the clock read 2031; now NTP says 2026: no five-year hold.
+    const ahead = recordPass(
+      {},
+      { done: [], failed: [{ action: pull, error: boom }] },
+      { now: Date.parse('2031-05-01T10:00:00Z'), fingerprint: () => undefined, live },
+    );
+    expect(activeFailure(ahead, 'image/r.lan/a:1', NOW)).toBeUndefined();
+  });
 });
 
 describe('podViews', () => {

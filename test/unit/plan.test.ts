@@ -148,6 +148,22 @@ describe('plan', () => {
     ]);
   });
 
+  it('an exit recorded ahead of the clock (the clock went back since: NTP fixed a clock that ran years ahead) ends the back-off now, not years later', () => {
+    const desired = desiredState([pod('web')], host);
+    const exited = running(desired, 'web', 'main', {
+      state: 'exited',
+      exitCode: 1,
+      startedAt: '2031-05-01T09:59:50Z',
+      finishedAt: '2031-05-01T10:00:00Z',
+    });
+    exited.annotations[ANNOTATION.backoff] = '20000';
+    exited.annotations[ANNOTATION.restarts] = '2';
+    const observed = { images, containers: [exited], sandboxes: setUp('web') };
+    expect(summary(plan({ folder: '/m', desired, observed, frozen: new Map(), now: NOW }))).toEqual([
+      'run web/main: exited 1, restart policy Always, restart 3 after 40 s',
+    ]);
+  });
+
   it('restart policies: OnFailure leaves a clean exit alone, Never leaves every exit', () => {
     for (const [policy, code, want] of [
       ['OnFailure', 0, 0],

@@ -28,5 +28,9 @@ describe('restart policy', () => {
   it('is due once the delay has passed since the exit', () => {
     expect(restartDue(1000, { delayMs: 10_000 }, 10_999)).toBe(false);
     expect(restartDue(1000, { delayMs: 10_000 }, 11_000)).toBe(true);
+    // Exited 'in the future': the clock went back since; the back-off cannot be measured and is over.
+    expect(
+      restartDue(Date.parse('2031-01-01T00:00:00Z'), { delayMs: 10_000 }, Date.parse('2026-01-01T00:00:00Z')),
+    ).toBe(true);
   });
 });
