@@ -175,8 +175,9 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
       });
     },
     async markUsed(name, at, minIntervalMs) {
-      const fresh = (r: ImageRecord | undefined) =>
-        !r || (r.lastUsedAt !== undefined && at.getTime() - Date.parse(r.lastUsedAt) < minIntervalMs);
+      // A time ahead of `at` was written before the clock went back: rewritten, never kept until the clock catches up.
+      const since = (r: ImageRecord) => at.getTime() - Date.parse(r.lastUsedAt ?? '');
+      const fresh = (r: ImageRecord | undefined) => !r || (since(r) >= 0 && since(r) < minIntervalMs);
       if (fresh((await listImages()).find((r) => r.name === name))) return; // read without the lock: the common case
       await ready();
       await locked(async () => {

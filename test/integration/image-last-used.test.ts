@@ -43,6 +43,13 @@ describe('image records for GC', () => {
     expect((await store.listImages()).map((r) => r.name)).toEqual(['r/a:1']);
   });
 
+  it('a LAST USED ahead of the clock (written before NTP set a clock that ran ahead back) is rewritten at the next use, not frozen until the clock catches up', async () => {
+    await store.putImage(record('r/a:1', sha256Of('1')));
+    await store.markUsed('r/a:1', new Date('2031-05-01T10:00:00.000Z'), 60_000);
+    await store.markUsed('r/a:1', new Date('2026-02-01T10:00:00.000Z'), 60_000);
+    expect((await store.getImage('r/a:1'))?.lastUsedAt).toBe('2026-02-01T10:00:00.000Z');
+  });
+
   it('keeps the digest a tag moves away from under registry/repo@digest only when asked', async () => {
     const [d1, d2, d3] = [sha256Of('1'), sha256Of('2'), sha256Of('3')];
     await store.putImage(record('r/app:1', d1));
