@@ -1,9 +1,12 @@
-// A pod's first start, on disk: `<root>/pods/<name>/active.json` (`since`, ms epoch, and the
-// manifest digest it is for). Written when a container of the pod is created and the record is
-// missing or of another manifest; read by observe on every pass (synchronously, as the sandbox's
-// other files). It goes with the pod's directory.
+// A pod's first start, on disk: `<root>/pods/<name>/active.json` (`since`, ms epoch, the boot and
+// time since boot it was written at, and the manifest digest it is for). Written when a container
+// of the pod is created and the record is missing or of another manifest; read by observe on every
+// pass (synchronously, as the sandbox's other files), `since` as the wall clock reads it now
+// (lib/boot-clock.ts): within one boot a jump of the wall clock moves the start with it. It goes
+// with the pod's directory.
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type BootStamp, isBootStamp, readBootStamp, wallTimeNow } from '../lib/boot-clock.js';
 import type { FileCache } from '../lib/file-cache.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
@@ -13,12 +16,14 @@ import type { ActiveRecord } from './sandbox.js';
 /** Its file's name in the pod's home. */
 export const ACTIVE_RECORD_FILE = 'active.json';
 
-function parseActiveRecord(text: string): ActiveRecord | undefined {
+type StoredRecord = ActiveRecord & { stamp?: BootStamp };
+
+function parseActiveRecord(text: string): StoredRecord | undefined {
   try {
-    const r = JSON.parse(text) as Partial<ActiveRecord>;
-    return typeof r.since === 'number' && Number.isFinite(r.since) && typeof r.manifest === 'string'
-      ? { since: r.since, manifest: r.manifest }
-      : undefined;
+    const r = JSON.parse(text) as Partial<StoredRecord>;
+    if (typeof r.since !== 'number' || !Number.isFinite(r.since) || typeof r.manifest !== 'string')
+      return undefined;
+    return { since: r.since, manifest: r.manifest, ...(isBootStamp(r.stamp) ? { stamp: r.stamp } : {}) };
   } catch {
     return undefined; // half written or damaged: the clock starts with the next container
   }
@@ -29,8 +34,16 @@ function parseActiveRecord(text: string): ActiveRecord | undefined {
  * daemon's pass, over every pod): a missing file costs a stat instead of a thrown ENOENT, and a
  * record is parsed once per change.
  */
-export function readActiveRecordSync(home: string, cache?: FileCache): ActiveRecord | undefined {
-  const file = join(home, ACTIVE_RECORD_FILE);
+export function readActiveRecordSync(
+  home: string,
+  cache?: FileCache,
+  clock: { now: number; stamp: BootStamp } = { now: Date.now(), stamp: readBootStamp() },
+): ActiveRecord | undefined {
+  const r = readStoredSync(join(home, ACTIVE_RECORD_FILE), cache);
+  return r && { since: wallTimeNow(r.since, r.stamp, clock.now, clock.stamp), manifest: r.manifest };
+}
+
+function readStoredSync(file: string, cache?: FileCache): StoredRecord | undefined {
   try {
     if (cache) return cache.read(file, parseActiveRecord);
     // A FIFO planted there is never opened (it would block the pass): regular files only.
@@ -42,10 +55,10 @@ export function readActiveRecordSync(home: string, cache?: FileCache): ActiveRec
 }
 
 /** Record that the pod starts now, unless it already started under this manifest. */
-export async function recordFirstStart(pod: DesiredPod, now: number): Promise<void> {
+export async function recordFirstStart(pod: DesiredPod, now: number, stamp = readBootStamp()): Promise<void> {
   if (!pod.activeDeadline) return;
-  if (readActiveRecordSync(pod.home)?.manifest === pod.activeDeadline.manifest) return;
+  if (readStoredSync(join(pod.home, ACTIVE_RECORD_FILE))?.manifest === pod.activeDeadline.manifest) return;
   await makeDirs(pod.home, 0o700);
-  const record: ActiveRecord = { since: now, manifest: pod.activeDeadline.manifest };
+  const record: StoredRecord = { since: now, manifest: pod.activeDeadline.manifest, stamp };
   await writeFileAtomic(join(pod.home, ACTIVE_RECORD_FILE), `${JSON.stringify(record)}\n`, 0o600);
 }

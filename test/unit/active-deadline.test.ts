@@ -138,13 +138,36 @@ describe('activeDeadlineSeconds', () => {
     expect(changed.pods[0]?.activeDeadline?.manifest).not.toBe(manifest);
   });
 
+  it('a start in this boot is measured on the boot clock: the wall clock jumping by years (NTP on a node that booted at 1970) neither expires nor stretches the deadline', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'berth-active-'));
+    try {
+      const pod = { ...(desired.pods[0] as DesiredState['pods'][0]), home };
+      const booted = Date.parse('1970-01-01T00:00:40Z');
+      const stamp = { boot: 'b00710aa', uptimeMs: 40_000 };
+      await recordFirstStart(pod, booted, stamp);
+      // 30 s later by the boot clock, NTP has set the wall clock to NOW.
+      const later = { boot: 'b00710aa', uptimeMs: 70_000 };
+      expect(readActiveRecordSync(home, undefined, { now: NOW, stamp: later })).toEqual({
+        since: NOW - 30_000,
+        manifest,
+      });
+      // After a reboot only the wall clock is left.
+      expect(
+        readActiveRecordSync(home, undefined, { now: NOW, stamp: { boot: 'c0ffee00', uptimeMs: 5_000 } }),
+      ).toEqual({ since: booted, manifest });
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
   it('the record: written once per manifest; a broken or hostile one is no record (the clock starts again)', async () => {
     const home = await mkdtemp(join(tmpdir(), 'berth-active-'));
     try {
       const pod = { ...(desired.pods[0] as DesiredState['pods'][0]), home };
-      await recordFirstStart(pod, NOW);
+      const stamp = { boot: 'b00710aa', uptimeMs: 40_000 };
+      await recordFirstStart(pod, NOW, stamp);
       await recordFirstStart(pod, NOW + 5000); // the same manifest: the first start stays
-      expect(readActiveRecordSync(home)).toEqual({ since: NOW, manifest });
+      expect(readActiveRecordSync(home, undefined, { now: NOW, stamp })).toEqual({ since: NOW, manifest });
       for (const text of [
         '{',
         '{"since":"1","manifest":"x"}',
