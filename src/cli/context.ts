@@ -16,6 +16,7 @@ import type { RegistryClient } from '../registry/types.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
 import { loadHostRuntimeFacts, loadSeccompProfile } from '../runtime/host.js';
 import { nameLockPurpose } from '../runtime/name-lock.js';
+import { overlayRefusedAt } from '../runtime/overlay-probe.js';
 import { runtimePaths } from '../runtime/paths.js';
 import { createRunc } from '../runtime/runc.js';
 import { chooseSnapshotForm } from '../snapshot/form.js';
@@ -81,7 +82,15 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
     const { unpack } = await hostConfig();
     await rootSecured();
     const filesystems = await readFile('/proc/filesystems', 'utf8').catch(() => '');
-    return createSnapshotStore(flags.root, chooseSnapshotForm(unpack.snapshotter, filesystems));
+    const form = chooseSnapshotForm(unpack.snapshotter, filesystems);
+    // `auto` on a root overlayfs will not take an upper directory on (overlay-probe.ts): native there.
+    const refused =
+      form === 'overlay' &&
+      unpack.snapshotter === 'auto' &&
+      (await stateSecured()
+        .catch(() => undefined) // the answer is then not kept; the state's own error comes where it is needed
+        .then(() => overlayRefusedAt(flags.root, flags.state)));
+    return createSnapshotStore(flags.root, refused ? 'native' : form);
   });
   let networkOpened: Promise<NetworkAdapter> | undefined; // once a command opened the network
   const runtime = once<RuntimeDeps>(async () => {

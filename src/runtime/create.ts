@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { release } from 'node:os';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import { describeImage, findImages } from '../images/index.js';
 import { BerthError } from '../lib/errors.js';
@@ -209,6 +209,7 @@ async function createHoldingLease(
       rootfs: p.rootfs,
       upper: p.upper,
       work: p.work,
+      root: dirname(deps.paths.containers),
     });
 
     const resolved = resolveUser(

@@ -20,6 +20,7 @@ import { copyTree } from '../snapshot/copy-tree.js';
 import { hostPath, resolveInRoot } from '../snapshot/resolve.js';
 import { cleanComponents } from '../snapshot/tar-path.js';
 import { linkLowers, shortLowerdir } from './lower-links.js';
+import { probeOverlayUpper } from './overlay-probe.js';
 import { O_PATH } from './sub-path.js';
 import { runTool } from './tool.js';
 
@@ -30,6 +31,8 @@ export interface RootfsPlan {
   rootfs: string;
   upper: string;
   work: string;
+  /** The --root (named, and probed, when overlayfs refuses the rootfs mount). */
+  root?: string;
 }
 
 export async function prepareRootfs(p: RootfsPlan): Promise<void> {
@@ -51,6 +54,22 @@ export async function prepareRootfs(p: RootfsPlan): Promise<void> {
     {
       code: 'ERR_ROOTFS_MOUNT',
       cwd: links,
+    },
+  ).catch(async (err) => {
+    // The kernel says only EINVAL; when the root's file system itself is what it refuses, say so.
+    throw (await rootRefusal(p.root)) ?? err;
+  });
+}
+
+async function rootRefusal(root: string | undefined): Promise<BerthError | undefined> {
+  const refused = root === undefined ? undefined : await probeOverlayUpper(root).catch(() => undefined);
+  if (!refused) return undefined;
+  return new BerthError(
+    'ERR_ROOT_NO_OVERLAY',
+    'invalid',
+    `--root ${root} is on ${refused.fsType}, which overlayfs does not take as a container's upper directory`,
+    {
+      hint: 'unpack.snapshotter: auto or native in the host config, or a --root on ext4, xfs, btrfs or tmpfs',
     },
   );
 }

@@ -1,0 +1,71 @@
+// Whether overlayfs takes directories of a file system as a container's upper and work directories.
+// Not every file system a --root lands on does: overlayfs itself (a Raspberry Pi's overlay root, a
+// root inside a container), NFS, FAT, some FUSE file systems; the kernel then refuses the rootfs
+// mount with nothing but EINVAL (its reason goes to dmesg). Only the kernel knows its own rule, so
+// it is asked: a tiny overlay is mounted in `<dir>/.overlay-probe-<owner>-<rand>/` (a name no
+// container id takes, so no sweep of containers/ touches it) and taken away again.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { errnoCode } from '../lib/errors.js';
+import { makeDirs } from '../lib/make-dirs.js';
+import { ownerToken } from '../lib/process.js';
+import { writeFileAtomic } from '../lib/write-atomic.js';
+import { runTool } from './tool.js';
+
+export interface OverlayRefusal {
+  /** The file system's type, as `stat -f` names it (overlayfs, nfs, msdos…). */
+  fsType: string;
+  /** What mount said. */
+  said: string;
+}
+
+/**
+ * undefined when an overlay with its upper in `dir` mounts (or when `dir` cannot be written at all:
+ * that fails on its own, with its own error); else what refused it.
+ */
+export async function probeOverlayUpper(dir: string): Promise<OverlayRefusal | undefined> {
+  const probe = join(dir, `.overlay-probe-${ownerToken()}-${randomBytes(4).toString('hex')}`);
+  try {
+    for (const d of ['lower', 'upper', 'work', 'merged']) await mkdir(join(probe, d), { recursive: true });
+  } catch (err) {
+    await rm(probe, { recursive: true, force: true }).catch(() => undefined);
+    if (['EROFS', 'ENOSPC', 'EACCES', 'EPERM', 'EDQUOT', 'ENOENT'].includes(errnoCode(err) ?? ''))
+      return undefined;
+    throw err;
+  }
+  try {
+    const options = `lowerdir=${join(probe, 'lower')},upperdir=${join(probe, 'upper')},workdir=${join(probe, 'work')}`;
+    try {
+      await runTool('mount', ['-t', 'overlay', 'overlay', '-o', options, join(probe, 'merged')], 'probe');
+    } catch (err) {
+      const said = err instanceof Error ? err.message : String(err);
+      const fsType = (await runTool('stat', ['-f', '-c', '%T', dir], 'probe')).stdout.trim();
+      return { fsType, said };
+    }
+    await runTool('umount', [join(probe, 'merged')], 'probe').catch(() =>
+      runTool('umount', ['-l', join(probe, 'merged')], 'probe'),
+    );
+    return undefined;
+  } finally {
+    await rm(probe, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Whether overlayfs refuses an upper directory in `root`. A probe costs a mount and an unmount (a
+ * tenth of a second and more), so its answer is kept in `<state>/overlay-probe/<dev>-<ino>` (the
+ * root's file system and directory: another file system mounted there is asked again; `--state`
+ * is emptied at boot, and a kernel update comes with one). Unwritable state: asked every time.
+ */
+export async function overlayRefusedAt(root: string, state: string): Promise<boolean> {
+  const st = await stat(root);
+  const file = join(state, 'overlay-probe', `${st.dev}-${st.ino}`);
+  const known = await readFile(file, 'utf8').catch(() => '');
+  if (known === 'ok\n' || known === 'refused\n') return known === 'refused\n';
+  const refused = (await probeOverlayUpper(root)) !== undefined;
+  await makeDirs(dirname(file), 0o700)
+    .then(() => writeFileAtomic(file, refused ? 'refused\n' : 'ok\n', 0o600))
+    .catch(() => undefined);
+  return refused;
+}
