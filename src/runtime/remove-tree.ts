@@ -6,7 +6,8 @@
 // (`/proc/self/fd/<dir>/<name>`, an openat, as volume-ownership.ts walks), and its entries are
 // unlinked and rmdir'ed through that descriptor, which never changes what it names. A symlink is
 // unlinked, never followed; a directory swapped for one is unlinked as the link. A directory on
-// another mount (its fdinfo's mnt_id differs from the root's) is never entered: ERR_BUNDLE_BUSY.
+// another mount (its fdinfo's mnt_id differs from the root's) is never entered: ERR_BUNDLE_BUSY; a
+// btrfs subvolume (another st_dev on the same mount) is made writable first (subvolume-writable.ts).
 //
 // Invariants: at most MAX_OPEN descriptors are held, whatever the depth (the walk is a loop over
 // an explicit stack, never recursion); an ancestor whose descriptor was closed is reopened as the
@@ -15,6 +16,7 @@ import { constants, type Dirent, fstatSync, readFileSync } from 'node:fs';
 import { type FileHandle, open, readdir, rmdir, unlink } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { removeDenied } from './remove-denied.js';
+import { makeSubvolumeWritable } from './subvolume-writable.js';
 
 const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 const MAX_OPEN = 64;
@@ -92,7 +94,10 @@ async function emptyTree(rootHandle: FileHandle, root: string, hooks: RemoveTree
             },
           );
         }
-        stack.push(frame(child, path, name, fstatSync(child.fd)));
+        const st = fstatSync(child.fd);
+        // Another st_dev on the same mount: a btrfs subvolume, maybe a read-only snapshot.
+        if (st.dev !== top.dev) await makeSubvolumeWritable(child.fd);
+        stack.push(frame(child, path, name, st));
         if (stack.length > MAX_OPEN) await closeFrame(stack[stack.length - 1 - MAX_OPEN] as Frame);
         continue;
       }
@@ -228,7 +233,7 @@ function mountIdOf(h: FileHandle): string {
 function denied(err: unknown, path: string): unknown {
   if (err instanceof BerthError) return err;
   const code = errnoCode(err);
-  if (code === 'EPERM' || code === 'EACCES') return removeDenied(path, code, err);
+  if (code === 'EPERM' || code === 'EACCES' || code === 'EROFS') return removeDenied(path, code, err);
   // Any other errno names the entry as people know it, not the descriptor path it was reached by.
   const e = err as NodeJS.ErrnoException;
   if (code && typeof e.path === 'string' && e.path.startsWith('/proc/self/fd/')) {

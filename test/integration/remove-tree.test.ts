@@ -199,3 +199,53 @@ describe.skipIf(skip)('removeTree', () => {
     expect(existsSync(tree)).toBe(false);
   });
 });
+
+// An emptyDir on btrfs in which a container made subvolumes (`btrfs subvolume create`) and a
+// read-only snapshot of one (`btrfs subvolume snapshot -r`, as backup tools in containers do).
+// Regression: the read-only snapshot's files failed the teardown with a bare EROFS.
+const skipBtrfs = missingPrereqs(['mkfs.btrfs', 'btrfs', 'losetup'], { root: true });
+describe.skipIf(skipBtrfs)('removeTree on btrfs', () => {
+  let work: string;
+  let loop = '';
+  let mnt = '';
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-rmtree-btrfs-'));
+    execFileSync('truncate', ['-s', '256M', join(work, 'img')]);
+    loop = execFileSync('losetup', ['-f', '--show', join(work, 'img')])
+      .toString()
+      .trim();
+    execFileSync('mkfs.btrfs', ['-q', '-f', loop]);
+    mnt = join(work, 'm');
+    await mkdir(mnt);
+    execFileSync('mount', [loop, mnt]);
+  });
+  afterEach(async () => {
+    if (mnt) execFileSync('umount', ['-l', mnt]);
+    if (loop) execFileSync('losetup', ['-d', loop]);
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('removes subvolumes, nested ones and read-only snapshots a container made in the tree', async () => {
+    const vol = join(mnt, 'vol');
+    await mkdir(join(vol, 'a'), { recursive: true });
+    execFileSync('btrfs', ['-q', 'subvolume', 'create', join(vol, 'sv')]);
+    await mkdir(join(vol, 'sv', 'd'));
+    await writeFile(join(vol, 'sv', 'd', 'f'), 'x');
+    execFileSync('btrfs', ['-q', 'subvolume', 'create', join(vol, 'sv', 'inner')]);
+    await writeFile(join(vol, 'sv', 'inner', 'g'), 'y');
+    execFileSync('btrfs', ['-q', 'subvolume', 'snapshot', '-r', join(vol, 'sv'), join(vol, 'a', 'snap')]);
+    execFileSync('btrfs', [
+      '-q',
+      'subvolume',
+      'snapshot',
+      '-r',
+      join(vol, 'sv', 'inner'),
+      join(vol, 'empty-ro'),
+    ]);
+    execFileSync('btrfs', ['-q', 'subvolume', 'create', join(vol, 'empty')]);
+    execFileSync('btrfs', ['-q', 'subvolume', 'snapshot', '-r', join(vol, 'empty'), join(vol, 'empty-snap')]);
+    await removeTree(vol);
+    expect(existsSync(vol)).toBe(false);
+    expect(execFileSync('btrfs', ['subvolume', 'list', mnt]).toString()).toBe('');
+  });
+});
