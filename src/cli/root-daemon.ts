@@ -2,7 +2,7 @@
 // root with another --state finds none of the first one's sandboxes under its state, takes every pod
 // for one a reboot stranded, and sets each up again beside the running one (two addresses, the
 // first daemon's containers killed). containerd and dockerd lock their root the same way.
-import { acquireLock, type StoreLock } from '../content/lock.js';
+import { acquireLock, isLockHeld, type StoreLock } from '../content/lock.js';
 import { BerthError } from '../lib/errors.js';
 
 const PURPOSE = 'daemon';
@@ -19,8 +19,8 @@ const held = (root: string) =>
 
 /** The daemon's claim on its root, held until it stops. */
 export function claimRoot(root: string): Promise<StoreLock> {
-  return acquireLock(root, PURPOSE, { timeoutMs: 0 }).catch(() => {
-    throw held(root);
+  return acquireLock(root, PURPOSE, { timeoutMs: 0 }).catch((err) => {
+    throw isLockHeld(err) ? held(root) : err;
   });
 }
 
@@ -29,7 +29,10 @@ export function claimRoot(root: string): Promise<StoreLock> {
  * would fight it); the daemon of this --state is this command's own, as before.
  */
 export async function refuseRootDaemon(root: string, state: string): Promise<void> {
-  const ours = await acquireLock(state, PURPOSE, { timeoutMs: 0 }).catch(() => undefined);
+  const ours = await acquireLock(state, PURPOSE, { timeoutMs: 0 }).catch((err) => {
+    if (isLockHeld(err)) return undefined;
+    throw err;
+  });
   if (!ours) return;
   try {
     const probe = await claimRoot(root);

@@ -9,7 +9,7 @@
 // bundle's config.json and container.json becomes 0600 as new ones are written.
 import { chmod, lstat, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BerthError, errnoCode, hasCode, isBerthError } from '../lib/errors.js';
+import { BerthError, errnoCode, hasCode, isBerthError, unwritableStore } from '../lib/errors.js';
 import { ensurePrivateDir } from '../lib/private-dir.js';
 
 const ROOT_DIRS = ['content', 'ingest', 'snapshots', 'containers', 'volumes', 'pods', 'last-good', 'locks'];
@@ -29,7 +29,7 @@ export async function secureRoot(root: string): Promise<void> {
       });
     }
     if (isBerthError(err)) throw err;
-    const msg = `cannot create the store at ${root}: ${errnoCode(err) ?? err}`;
+    const msg = unwritableStore(root, err);
     throw new BerthError('ERR_STORE_UNWRITABLE', 'invalid', msg, { cause: err });
   }
   // An administrator may have moved one to another disk (a symlink only root could make here).

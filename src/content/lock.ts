@@ -16,10 +16,11 @@
 // rollback journal is kept in memory (journal_mode=MEMORY; BEGIN EXCLUSIVE on an empty database
 // would otherwise write a `-journal` file), so a lock is taken on a full file system too, where
 // the commands that free space (image rm, image prune) need it most.
-import { statfs } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { BerthError } from '../lib/errors.js';
+import { BerthError, errnoCode, isBerthError, readOnlyError } from '../lib/errors.js';
 import { ensurePrivateDir } from '../lib/private-dir.js';
 
 export interface StoreLock {
@@ -51,6 +52,18 @@ async function isFull(dir: string): Promise<boolean> {
   return fs !== undefined && (fs.bfree === 0 || (fs.files > 0 && fs.ffree === 0));
 }
 
+async function isReadOnly(dir: string): Promise<boolean> {
+  return access(dir, constants.W_OK).then(
+    () => false,
+    (err) => errnoCode(err) === 'EROFS',
+  );
+}
+
+/** Whether `err` is acquireLock's "another process holds it" (not a lock that could not be taken at all). */
+export function isLockHeld(err: unknown): boolean {
+  return isBerthError(err) && err.kind === 'unavailable' && /^ERR_[A-Z]+_LOCKED$/.test(err.code);
+}
+
 /** The lock taken, or undefined when another process holds it. */
 async function tryLock(file: string): Promise<DatabaseSync | undefined> {
   const { DatabaseSync } = await import('node:sqlite');
@@ -71,6 +84,8 @@ async function tryLock(file: string): Promise<DatabaseSync | undefined> {
         cause: err,
       });
     }
+    // A file system gone read-only: SQLite says only "unable to open".
+    if (await isReadOnly(dirname(file))) throw readOnlyError(dirname(file), err);
     // Never one berth made (those stay empty): replacing it could hand the lock to two holders.
     throw new BerthError('ERR_LOCK_FILE', 'internal', `cannot lock ${file}: ${(err as Error).message}`, {
       cause: err,
@@ -104,7 +119,9 @@ export async function acquireLock(
   const started = Date.now();
   let delay = 5;
   try {
-    await ensurePrivateDir(join(root, 'locks'), { mode: 0o700, parentMode: 0o711 });
+    await ensurePrivateDir(join(root, 'locks'), { mode: 0o700, parentMode: 0o711 }).catch((err) => {
+      throw errnoCode(err) === 'EROFS' ? readOnlyError(root, err) : err;
+    });
     for (;;) {
       const db = await tryLock(file);
       if (db) {

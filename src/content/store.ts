@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { BerthError, errnoCode } from '../lib/errors.js';
+import { BerthError, errnoCode, unwritableStore } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { ownerToken } from '../lib/process.js';
 import type { Descriptor } from '../oci/descriptor.js';
@@ -47,14 +47,9 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
       .then(() => ensureReserve(options.root))
       .catch((err) => {
         layoutReady = undefined;
-        throw new BerthError(
-          'ERR_STORE_UNWRITABLE',
-          'invalid',
-          `cannot create the store at ${options.root}: ${errnoCode(err) ?? err}`,
-          {
-            cause: err,
-          },
-        );
+        throw new BerthError('ERR_STORE_UNWRITABLE', 'invalid', unwritableStore(options.root, err), {
+          cause: err,
+        });
       });
     return layoutReady;
   };

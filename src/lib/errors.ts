@@ -70,7 +70,35 @@ export function isErrorKind(kind: unknown): kind is ErrorKind {
 }
 
 export function exitCodeFor(err: unknown): number {
-  return isBerthError(err) ? EXIT_CODES[err.kind] : 1;
+  const e = readOnlyOf(err) ?? err;
+  return isBerthError(e) ? EXIT_CODES[e.kind] : 1;
+}
+
+/**
+ * ERR_READ_ONLY: `path` is on a read-only file system (an SD card the kernel remounted read-only
+ * after an I/O error, a root mounted ro): said as such wherever a write met it, never as a lock
+ * someone holds or a bare EROFS.
+ */
+export function readOnlyError(path: string, cause?: unknown): BerthError {
+  return new BerthError('ERR_READ_ONLY', 'unavailable', `${path} is on a read-only file system`, {
+    cause,
+    hint: 'remount it read-write once it is checked: mount -o remount,rw MOUNTPOINT',
+  });
+}
+
+/** Why a store cannot be made or written at `root`: its file system read-only, or the errno. */
+export function unwritableStore(root: string, err: unknown): string {
+  const code = errnoCode(err);
+  return code === 'EROFS'
+    ? `the store at ${root} is on a read-only file system (EROFS)`
+    : `cannot create the store at ${root}: ${code ?? err}`;
+}
+
+/** An EROFS from Node's fs (which names its path) as ERR_READ_ONLY; else undefined. */
+function readOnlyOf(err: unknown): BerthError | undefined {
+  if (isBerthError(err) || errnoCode(err) !== 'EROFS') return undefined;
+  const path = (err as NodeJS.ErrnoException).path;
+  return typeof path === 'string' ? readOnlyError(path, err) : undefined;
 }
 
 /** The exit code of errors of `kind` (an outcome that is no error, told as one of the kinds). */
@@ -92,6 +120,8 @@ function errorLine(err: unknown): string {
     const hint = err.hint ? ` (${err.hint})` : '';
     return `${err.code}: ${err.message}${hint}`;
   }
+  const ro = readOnlyOf(err);
+  if (ro) return errorLine(ro);
   if (err instanceof Error) return `ERR_INTERNAL: ${err.message}`;
   return `ERR_INTERNAL: ${String(err)}`;
 }

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { rm, stat, writeFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { dirname, join, posix } from 'node:path';
+import { isLockHeld } from '../content/lock.js';
 import type { ContentStore } from '../content/types.js';
 import { describeImage, findImages } from '../images/index.js';
 import { BerthError } from '../lib/errors.js';
@@ -83,6 +84,7 @@ export async function createContainer(
 ): Promise<ContainerRecord> {
   checkContainerName(settings.name, settings.hostname);
   const named = await deps.nameLock?.(settings.name).catch((err: unknown) => {
+    if (!isLockHeld(err)) throw err; // not taken at all (a read-only root…): said as it is
     throw new BerthError(
       'ERR_NAME_BUSY',
       'unavailable',
