@@ -27,7 +27,8 @@ export function daemonGone(socketPath: string, path: string): BerthError {
   );
 }
 
-const NO_DAEMON = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK']);
+// ENOTDIR: --state is not a directory; no daemon listens there (the state's own check says why).
+const NO_DAEMON = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ENOTDIR']);
 
 const NOT_JSON = Symbol('not JSON');
 

@@ -120,6 +120,8 @@ export async function acquireLock(
   let delay = 5;
   try {
     await ensurePrivateDir(join(root, 'locks'), { mode: 0o700, parentMode: 0o711 }).catch((err) => {
+      if (errnoCode(err) === 'ENOTDIR')
+        throw new BerthError('ERR_NOT_DIRECTORY', 'invalid', `${root} is not a directory`, { cause: err });
       throw errnoCode(err) === 'EROFS' ? readOnlyError(root, err) : err;
     });
     for (;;) {

@@ -66,4 +66,18 @@ describe.skipIf(skip)('a read-only --root or --state', () => {
       new RegExp(`ERR_READ_ONLY: .*${join(ro, 'state')}.* is on a read-only file system`),
     );
   });
+
+  it('a --state that is a file: ps, apply and the daemon fail with one line saying it is not a directory', async () => {
+    const file = join(work, 'state-file');
+    await writeFile(file, '');
+    for (const args of [
+      ['ps'],
+      ['apply', join(work, 'manifests')],
+      ['daemon', '--manifests', join(work, 'manifests')],
+    ]) {
+      const r = await berth(join(work, 'root2'), file, ...args);
+      expect([args, r.code === 0, r.stderr.trim().split('\n').length]).toEqual([args, false, 1]);
+      expect(r.stderr).toMatch(new RegExp(`(ERR_UNSAFE_DIR|ERR_NOT_DIRECTORY): ${file}.* not a directory`));
+    }
+  });
 });
