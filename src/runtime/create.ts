@@ -34,7 +34,8 @@ import { pidNamespaceOf } from './pid-holder.js';
 import { podIdMap } from './pod-userns.js';
 import { type ContainerRecord, readRecordsReport, writeRecord } from './record.js';
 import { removeBundleDir } from './remove-bundle.js';
-import { dirInRoot, existsInRoot, followInRoot, prepareRootfs, readInRoot, releaseRootfs } from './rootfs.js';
+import { dirInRoot, prepareRootfs, readInRoot, releaseRootfs } from './rootfs.js';
+import { checkCommand, checkResolvedMounts, checkResolvedWorkdir } from './rootfs-checks.js';
 import { checkNonRoot, withGroups } from './run-as.js';
 import { toOciSeccomp } from './seccomp.js';
 import { fallbackSeccomp } from './seccomp-fallback.js';
@@ -47,7 +48,6 @@ import {
   checkContainerPath,
   checkWorkingDir,
   invalid,
-  isUnderProc,
   kernelHasRecursiveReadOnly,
   processArgs,
   processEnv,
@@ -60,21 +60,6 @@ import { resolveUser } from './user.js';
 import { withLockedFlags } from './userns-mounts.js';
 import { ownByPodRoot, prepareUsernsRootfs } from './userns-rootfs.js';
 import { makeBerthVolume } from './volume-ownership.js';
-
-/** The command must exist in the image: absolute, relative to the workdir, or found on PATH. */
-function checkCommand(rootfs: string, args: string[], env: string[], cwd: string): void {
-  const cmd = args[0] as string;
-  const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
-  const candidates = cmd.includes('/')
-    ? [posix.resolve(cwd, cmd)]
-    : path
-        .split(':')
-        .filter(Boolean)
-        .map((d) => posix.join(d, cmd));
-  if (!candidates.some((c) => existsInRoot(rootfs, c))) {
-    throw new BerthError('ERR_COMMAND_NOT_FOUND', 'invalid', `"${cmd}" is not an executable in the image`);
-  }
-}
 
 export async function createContainer(
   deps: RuntimeDeps,
@@ -333,46 +318,6 @@ async function createHoldingLease(
     throw err;
   } finally {
     await unmark();
-  }
-}
-
-/**
- * The working directory after the image's symlinks (followed inside the rootfs) must not be under
- * /proc either: `WorkingDir: /work` with `/work -> /proc/self/fd/7` is the same escape.
- */
-function checkResolvedWorkdir(rootfs: string, cwd: string): void {
-  const host = followInRoot(rootfs, cwd);
-  if (host === undefined) throw invalid(`working directory ${cwd}: too many symbolic links`);
-  const inside = host.slice(rootfs.length) || '/';
-  if (isUnderProc(inside)) {
-    throw new BerthError(
-      'ERR_WORKDIR_UNSAFE',
-      'invalid',
-      `working directory "${cwd}" leads to ${inside} in the image, under /proc (a host file descriptor could leak through it)`,
-    );
-  }
-}
-
-/** The kernel file systems the runtime mounts itself, before the container's own mounts. */
-const KERNEL_FS = new Set(['proc', 'sys', 'dev']);
-const topOf = (path: string) => path.split('/').find((p) => p !== '' && p !== '.') ?? '';
-
-/**
- * A mount destination the image's symlinks lead into /proc, /sys or /dev when it is not written
- * there: `/etc/resolv.conf -> /proc/self/fd/0` would bind the bundle's file over the container's
- * stdin (runc reopens its stdio on it: the process writes into that host file, `logs` sees nothing).
- */
-function checkResolvedMounts(rootfs: string, destinations: string[]): void {
-  for (const d of destinations) {
-    const host = followInRoot(rootfs, d);
-    if (host === undefined) throw invalid(`mount destination ${d}: too many symbolic links in the image`);
-    const inside = host.slice(rootfs.length) || '/';
-    if (KERNEL_FS.has(topOf(inside)) && topOf(inside) !== topOf(d))
-      throw new BerthError(
-        'ERR_MOUNT_UNSAFE',
-        'invalid',
-        `mount destination ${d} leads to ${inside} in the image: a symlink into a kernel file system (the mount would land on what the runtime mounted there)`,
-      );
   }
 }
 

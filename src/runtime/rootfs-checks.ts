@@ -1,0 +1,62 @@
+// What the image's files must not do to a container being made, checked in its mounted rootfs
+// before runc sees it: a command that is not there, a working directory or a mount destination
+// whose symlinks lead into /proc, /sys or /dev.
+import { posix } from 'node:path';
+import { BerthError } from '../lib/errors.js';
+import { existsInRoot, followInRoot } from './rootfs.js';
+import { invalid, isUnderProc } from './spec.js';
+
+/** The command must exist in the image: absolute, relative to the workdir, or found on PATH. */
+export function checkCommand(rootfs: string, args: string[], env: string[], cwd: string): void {
+  const cmd = args[0] as string;
+  const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
+  const candidates = cmd.includes('/')
+    ? [posix.resolve(cwd, cmd)]
+    : path
+        .split(':')
+        .filter(Boolean)
+        .map((d) => posix.join(d, cmd));
+  if (!candidates.some((c) => existsInRoot(rootfs, c))) {
+    throw new BerthError('ERR_COMMAND_NOT_FOUND', 'invalid', `"${cmd}" is not an executable in the image`);
+  }
+}
+
+/**
+ * The working directory after the image's symlinks (followed inside the rootfs) must not be under
+ * /proc either: `WorkingDir: /work` with `/work -> /proc/self/fd/7` is the same escape.
+ */
+export function checkResolvedWorkdir(rootfs: string, cwd: string): void {
+  const host = followInRoot(rootfs, cwd);
+  if (host === undefined) throw invalid(`working directory ${cwd}: too many symbolic links`);
+  const inside = host.slice(rootfs.length) || '/';
+  if (isUnderProc(inside)) {
+    throw new BerthError(
+      'ERR_WORKDIR_UNSAFE',
+      'invalid',
+      `working directory "${cwd}" leads to ${inside} in the image, under /proc (a host file descriptor could leak through it)`,
+    );
+  }
+}
+
+/** The kernel file systems the runtime mounts itself, before the container's own mounts. */
+const KERNEL_FS = new Set(['proc', 'sys', 'dev']);
+const topOf = (path: string) => path.split('/').find((p) => p !== '' && p !== '.') ?? '';
+
+/**
+ * A mount destination the image's symlinks lead into /proc, /sys or /dev when it is not written
+ * there: `/etc/resolv.conf -> /proc/self/fd/0` would bind the bundle's file over the container's
+ * stdin (runc reopens its stdio on it: the process writes into that host file, `logs` sees nothing).
+ */
+export function checkResolvedMounts(rootfs: string, destinations: string[]): void {
+  for (const d of destinations) {
+    const host = followInRoot(rootfs, d);
+    if (host === undefined) throw invalid(`mount destination ${d}: too many symbolic links in the image`);
+    const inside = host.slice(rootfs.length) || '/';
+    if (KERNEL_FS.has(topOf(inside)) && topOf(inside) !== topOf(d))
+      throw new BerthError(
+        'ERR_MOUNT_UNSAFE',
+        'invalid',
+        `mount destination ${d} leads to ${inside} in the image: a symlink into a kernel file system (the mount would land on what the runtime mounted there)`,
+      );
+  }
+}
