@@ -13,7 +13,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 [ "$(id -u)" = 0 ] || { log "run as root (apt-get, /opt, /usr/local/bin)"; exit 1; }
 
 PACKAGES=(runc conmon containernetworking-plugins iptables docker-registry skopeo umoci busybox-static
-  curl pigz ca-certificates iproute2 util-linux e2fsprogs attr python3-minimal golang-github-containers-common
+  curl pigz ca-certificates iproute2 util-linux e2fsprogs xfsprogs btrfs-progs attr python3-minimal golang-github-containers-common
   systemd-container catatonit libcap2-bin strace)
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -3,13 +3,15 @@
 // root inside a container), NFS, FAT, some FUSE file systems; the kernel then refuses the rootfs
 // mount with nothing but EINVAL (its reason goes to dmesg). Only the kernel knows its own rule, so
 // it is asked: a tiny overlay is mounted in `<dir>/.overlay-probe-<owner>-<rand>/` (a name no
-// container id takes, so no sweep of containers/ touches it) and taken away again.
+// container id takes, so no sweep of containers/ touches it) and taken away again. A probe whose
+// berth was killed mid-way (its overlay perhaps still mounted) is taken away by the next probe: one
+// is made whenever no answer is kept, and a killed probe keeps none.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
-import { ownerToken } from '../lib/process.js';
+import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import { runTool } from './tool.js';
 
@@ -25,6 +27,7 @@ export interface OverlayRefusal {
  * that fails on its own, with its own error); else what refused it.
  */
 export async function probeOverlayUpper(dir: string): Promise<OverlayRefusal | undefined> {
+  await sweepStaleProbes(dir);
   const probe = join(dir, `.overlay-probe-${ownerToken()}-${randomBytes(4).toString('hex')}`);
   try {
     for (const d of ['lower', 'upper', 'work', 'merged']) await mkdir(join(probe, d), { recursive: true });
@@ -49,6 +52,20 @@ export async function probeOverlayUpper(dir: string): Promise<OverlayRefusal | u
     return undefined;
   } finally {
     await rm(probe, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+const PROBE = new RegExp(`^\\.overlay-probe-(${OWNER_PATTERN})-[0-9a-f]{8}$`);
+
+/** Probes of berths no longer running: their overlay unmounted (lazily: it may be busy), then removed. */
+export async function sweepStaleProbes(dir: string, isAlive = isOwnerAlive): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const n of names) {
+    const owner = PROBE.exec(n)?.[1];
+    if (owner === undefined || isAlive(owner)) continue;
+    const merged = join(dir, n, 'merged');
+    await runTool('umount', ['-l', merged], 'probe').catch(() => undefined); // not mounted: nothing to do
+    await rm(join(dir, n), { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
