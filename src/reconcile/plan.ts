@@ -17,7 +17,7 @@
 // - a pod past its activeDeadlineSeconds is stopped and never restarted (active-deadline.ts).
 import { backoffEndsAt, nextBackoff, shouldRestart } from '../runtime/restart.js';
 import { planActiveDeadline } from './active-deadline.js';
-import type { DesiredContainer, DesiredPod, DesiredState } from './desired.js';
+import type { DesiredContainer, DesiredPod } from './desired.js';
 import { activeFailure, podFingerprint, podKey } from './failures.js';
 import { unmetDependency } from './plan-dependencies.js';
 import { planImages } from './plan-images.js';
@@ -27,14 +27,14 @@ import {
   ANNOTATION,
   isActionable,
   type ObservedContainer,
-  type ObservedState,
   OWNER_MANIFESTS,
   type PlanInput,
 } from './plan-types.js';
 import { planConfigVolumes } from './plan-volumes.js';
 import { backingOff, seconds } from './plan-waits.js';
-import { brokenBecause, checkSandbox, containersToStartAgain, folderOf, relinkReason } from './sandbox.js';
-import { inStopOrder, isPodFinished, stopSidecars } from './sidecars.js';
+import { podFolders } from './pod-folders.js';
+import { brokenBecause, checkSandbox, containersToStartAgain, relinkReason } from './sandbox.js';
+import { hasInitFailedForGood, inStopOrder, isPodFinished, stopSidecars } from './sidecars.js';
 import { type CanonicalSpec, canonicalSpec, describeChanges, desiredSpecHash } from './spec-hash.js';
 
 export {
@@ -46,6 +46,7 @@ export {
   OWNER_MANIFESTS,
   type PlanInput,
 } from './plan-types.js';
+export { podsOfOtherFolders } from './pod-folders.js';
 
 const podOf = (c: ObservedContainer) => c.annotations[ANNOTATION.pod] as string;
 const nameIn = (c: ObservedContainer) => c.annotations[ANNOTATION.container] as string;
@@ -266,6 +267,15 @@ function planPodContainers(
   // once the app containers have finished for good (sidecars.ts).
   if (isPodFinished(pod, find)) return [...out, ...stopSidecars(pod, find)];
   if (!pod.containers.some((c) => find(c) && find(c)?.state !== 'exited')) {
+    // An init container failed under restartPolicy Never, and not changed since: the pod has
+    // failed, and its sidecars stop (the kubelet kills the pod); an edit of it makes it again.
+    const failed = pod.initContainers.find(
+      (c) =>
+        hasInitFailedForGood(pod, c, find(c)) &&
+        planContainer(pod, c, find(c), input).every((a) => a.kind === 'wait'),
+    );
+    if (failed)
+      return [...out, ...stopSidecars(pod, find, `${failed.name} failed under restartPolicy Never`)];
     for (const c of pod.initContainers) {
       const o = find(c);
       const acts = planContainer(pod, c, o, input);
@@ -281,38 +291,6 @@ function planPodContainers(
   }
   for (const c of pod.containers) out.push(...planContainer(pod, c, find(c), input));
   return out;
-}
-
-/**
- * Each manifest-made pod on the host and its folder: its containers' manifest's, else its sandbox
- * record's. Undefined: a sandbox with neither (no container, set up before pods were recorded),
- * which holds no workload, so any apply tidies it.
- */
-function podFolders(observed: ObservedState): Map<string, string | undefined> {
-  const folders = new Map<string, string | undefined>();
-  for (const [pod, s] of observed.sandboxes) folders.set(pod, folderOf(s.source));
-  for (const c of observed.containers) {
-    const folder = folderOf(c.annotations[ANNOTATION.source]);
-    // A container that names no source never takes a folder its sandbox recorded away.
-    if (
-      c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS &&
-      (folder !== undefined || !folders.has(podOf(c)))
-    )
-      folders.set(podOf(c), folder);
-  }
-  return folders;
-}
-
-/** The pods an apply of `folder` leaves alone because another folder's manifests made them. */
-export function podsOfOtherFolders(
-  observed: ObservedState,
-  desired: DesiredState,
-  folder: string,
-): Array<{ pod: string; folder: string }> {
-  return [...podFolders(observed)]
-    .filter(([p, f]) => f !== undefined && f !== folder && !desired.pods.some((d) => d.name === p))
-    .map(([pod, f]) => ({ pod, folder: f as string }))
-    .sort((a, b) => a.pod.localeCompare(b.pod));
 }
 
 export function plan(input: PlanInput): Action[] {
@@ -392,6 +370,20 @@ export function plan(input: PlanInput): Action[] {
     const acts = planPod(pod, ran, input, unpullable);
     const failed =
       failures[podKey(pod.name)] && activeFailure(failures, podKey(pod.name), input.now, podFingerprint(pod));
+    // The failure of an init container that failed for good (restartPolicy Never) is no attempt to
+    // back off from: nothing of the pod is tried again, and its sidecars stop at once.
+    const final = pod.initContainers.find((c) => c.name === failed?.container);
+    if (
+      final &&
+      hasInitFailedForGood(
+        pod,
+        final,
+        ran.find((o) => nameIn(o) === final.name),
+      )
+    ) {
+      actions.push(...acts);
+      continue;
+    }
     actions.push(
       ...(failed && acts.some(isActionable) ? [backingOff(pod.name, pod.name, failed, input.now)] : acts),
     );

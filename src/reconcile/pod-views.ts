@@ -68,12 +68,15 @@ export interface ObservedRecord {
  * The pod's phase as Kubernetes defines it: Pending until every app container has run; then
  * Running while one runs or will be restarted (under Always every exit is restarted, under
  * OnFailure a non-zero one: a pod in its back-off is Running, not Failed); once all have ended for
- * good, Succeeded when every one exited 0, else Failed.
+ * good, Succeeded when every one exited 0, else Failed. Under Never an init container (`inits`:
+ * not the sidecars) that exited non-zero fails the pod: it is not run again.
  */
 export function phaseOf(
   app: ContainerView[],
   policy: 'Always' | 'OnFailure' | 'Never' = 'Always',
+  inits: ContainerView[] = [],
 ): PodView['phase'] {
+  if (policy === 'Never' && inits.some((c) => c.state === 'exited' && c.exitCode !== 0)) return 'Failed';
   if (app.length === 0 || !app.every((c) => c.state === 'running' || c.state === 'exited')) return 'Pending';
   const restarts = (c: ContainerView) => policy === 'Always' || (policy === 'OnFailure' && c.exitCode !== 0);
   if (app.some((c) => c.state === 'running' || restarts(c))) return 'Running';
@@ -161,11 +164,14 @@ export function podViews(
       .map(({ o, c }) => view(c, isInit(o.record)));
     const containers = [...wanted, ...others];
     const app = containers.filter((c) => !c.init);
+    const inits = containers.filter((c) => c.init && !known?.sidecars?.includes(c.name));
     return {
       name,
       namespace: namespaceOfIdentity(name),
       // A pod no manifest describes now (its containers left as they run): what they did, no more.
-      phase: known?.failed ? 'Failed' : phaseOf(app, known ? (known.restartPolicy ?? 'Always') : 'Never'),
+      phase: known?.failed
+        ? 'Failed'
+        : phaseOf(app, known ? (known.restartPolicy ?? 'Always') : 'Never', known ? inits : []),
       ...(known?.failed ? { reason: known.failed } : {}),
       ready: `${app.filter((c) => c.ready).length}/${app.length}`,
       sourceFile: known?.file || records[0]?.record.annotations?.[ANNOTATION.source] || '',

@@ -1,12 +1,25 @@
 // Native sidecars (init containers with restartPolicy Always), as Kubernetes runs them: started in
 // order with the init containers, each counted done once it runs; kept running (restarted whatever
-// the pod's policy) while the app containers run; stopped once the app containers have finished for
-// good; and, when the pod goes, stopped after its app containers, the last started first. Pure.
+// the pod's policy) while the app containers run; stopped once the pod has finished for good (its
+// app containers, or an init container that failed under restartPolicy Never: the kubelet kills
+// the pod then); and, when the pod goes, stopped after its app containers, the last started first. Pure.
 import { shouldRestart } from '../runtime/restart.js';
 import type { DesiredContainer, DesiredPod } from './desired.js';
 import { type Action, ANNOTATION, type ObservedContainer } from './plan-types.js';
 
 type Find = (c: DesiredContainer) => ObservedContainer | undefined;
+
+/**
+ * Init container `c` (not a sidecar) exited non-zero and restartPolicy Never says it is not run
+ * again: the pod has failed, none of its app containers is ever made.
+ */
+export function hasInitFailedForGood(
+  pod: DesiredPod,
+  c: DesiredContainer,
+  o: ObservedContainer | undefined,
+): boolean {
+  return pod.restartPolicy === 'Never' && !c.sidecar && o?.state === 'exited' && o.exitCode !== 0;
+}
 
 /** The pod has sidecars and every app container has exited and will not be restarted. */
 export function isPodFinished(pod: DesiredPod, find: Find): boolean {
@@ -17,8 +30,12 @@ export function isPodFinished(pod: DesiredPod, find: Find): boolean {
   });
 }
 
-/** Removing the sidecars that still run, the last one first. */
-export function stopSidecars(pod: DesiredPod, find: Find): Action[] {
+/** Removing the sidecars that still run, the last one first; `why`: what finished the pod. */
+export function stopSidecars(
+  pod: DesiredPod,
+  find: Find,
+  why = 'the app containers have finished',
+): Action[] {
   return pod.initContainers
     .filter((c) => c.sidecar)
     .reverse()
@@ -32,7 +49,7 @@ export function stopSidecars(pod: DesiredPod, find: Find): Action[] {
           container: c.name,
           id: o.id,
           graceSeconds: pod.graceSeconds,
-          reason: `${pod.name}/${c.name}: the app containers have finished, the sidecar stops`,
+          reason: `${pod.name}/${c.name}: ${why}, the sidecar stops`,
         },
       ];
     });

@@ -11,6 +11,8 @@ export interface PodStatus {
   /** App and init container names; absent for a pod kept as it runs (its file has errors). */
   containers?: string[];
   initContainers?: string[];
+  /** Of those, the native sidecars (absent when none): they never fail the pod, they restart. */
+  sidecars?: string[];
   /** Each container's probes (names of containers with none left out): ps tells readiness by them. */
   probes?: Record<string, ProbeKind[]>;
   /** Why it is not (yet) as desired: dependencies, an image, a back-off, a broken file. */
@@ -65,6 +67,9 @@ export function buildStatus(
       file: p.file,
       containers: p.containers.map((c) => c.name),
       initContainers: p.initContainers.map((c) => c.name),
+      ...(p.initContainers.some((c) => c.sidecar)
+        ? { sidecars: p.initContainers.filter((c) => c.sidecar).map((c) => c.name) }
+        : {}),
       ...(Object.keys(probes).length > 0 ? { probes } : {}),
       ...(waiting.length > 0 ? { waiting: waiting.join('; ') } : {}),
       ...(failed.has(p.name) ? { failed: failed.get(p.name) } : {}),

@@ -100,7 +100,12 @@ describe('activeDeadlineSeconds', () => {
       { kind: 'wait', pod: 'job', reason: 'job: active deadline in 40 s', until: NOW + 40_000, timer: true },
     ]);
     const status = buildStatus('/m', desired, new Map(), actions, {});
-    expect(status.pods.job).toEqual({ file: '/m/job.yaml', containers: ['main'], initContainers: ['side'] });
+    expect(status.pods.job).toEqual({
+      file: '/m/job.yaml',
+      containers: ['main'],
+      initContainers: ['side'],
+      sidecars: ['side'],
+    });
   });
 
   it('past it: the app container stops, then the sidecar, with the grace period; the pod is Failed', () => {

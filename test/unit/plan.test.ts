@@ -267,6 +267,66 @@ describe('plan', () => {
     ).toEqual(['run app/main: new container']);
   });
 
+  it('an init container that failed: under Never the pod has failed and its sidecar stops; an edit runs it again; OnFailure retries it', () => {
+    const spec = (restartPolicy: 'Never' | 'OnFailure', cmd = 'exit 3') => ({
+      restartPolicy,
+      initContainers: [
+        { name: 'side', image: IMG, restartPolicy: 'Always' as const },
+        { name: 'setup', image: IMG, command: ['sh', '-c', cmd] },
+      ],
+    });
+    const planFor = (desired: DesiredState, failedSpec: DesiredState, failures: Failures = {}) =>
+      plan({
+        folder: '/m',
+        desired,
+        failures,
+        observed: {
+          images,
+          containers: [
+            running(failedSpec, 'app', 'side'),
+            running(failedSpec, 'app', 'setup', {
+              state: 'exited',
+              exitCode: 3,
+              finishedAt: '2026-11-22T11:00:00Z',
+            }),
+          ],
+          sandboxes: setUp('app'),
+        },
+        frozen: new Map(),
+        now: NOW,
+      });
+    const never = desiredState([pod('app', spec('Never'))], host);
+    expect(planFor(never, never)).toEqual([
+      {
+        kind: 'remove',
+        pod: 'app',
+        container: 'side',
+        id: 'app-side-id',
+        graceSeconds: 30,
+        reason: 'app/side: setup failed under restartPolicy Never, the sidecar stops',
+      },
+    ]);
+    // Its failure (ERR_INIT_FAILED) holds nothing back: nothing is tried again, the sidecar stops now.
+    const failure = {
+      container: 'setup',
+      attempts: 1,
+      error: 'ERR_INIT_FAILED: init container app_setup exited 3',
+      at: NOW,
+      retryAt: NOW + 10_000,
+      fingerprint: podFingerprint(never.pods[0] as DesiredPod),
+    };
+    expect(planFor(never, never, { 'pod/app': failure }).map((a) => a.kind)).toEqual(['remove']);
+    const edited = desiredState([pod('app', spec('Never', 'exit 0'))], host);
+    expect(summary(planFor(edited, never))).toEqual([
+      'remove app/setup: entrypoint changed',
+      'run app/setup: entrypoint changed',
+    ]);
+    const onFailure = desiredState([pod('app', spec('OnFailure'))], host);
+    expect(summary(planFor(onFailure, onFailure))).toEqual([
+      'run app/setup: exited 3, restart policy OnFailure, restart 1 after 10 s',
+    ]);
+  });
+
   it('a pod that must wait keeps what runs: an edit does not stop it until its replacement can start', () => {
     const before = desiredState([pod('db'), pod('web', {}, { 'berth.dev/depends-on': 'db' })], host);
     const edited = pod('web', {}, { 'berth.dev/depends-on': 'db' });

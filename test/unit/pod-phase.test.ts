@@ -27,4 +27,11 @@ describe('phaseOf', () => {
   ] as const)('%s: %s', (_what, app, policy, want) => {
     expect(phaseOf([...app], policy)).toBe(want);
   });
+
+  it('an init container that exited non-zero fails the pod under Never only (it is retried under the others)', () => {
+    expect(phaseOf([c('waiting')], 'Never', [c('exited', 3)])).toBe('Failed');
+    expect(phaseOf([c('waiting')], 'OnFailure', [c('exited', 3)])).toBe('Pending');
+    expect(phaseOf([c('waiting')], 'Always', [c('exited', 3)])).toBe('Pending');
+    expect(phaseOf([c('waiting')], 'Never', [ok, running])).toBe('Pending');
+  });
 });

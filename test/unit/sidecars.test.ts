@@ -4,7 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import type { DesiredPod } from '../../src/reconcile/desired.js';
 import { ANNOTATION, type ObservedContainer } from '../../src/reconcile/plan-types.js';
-import { inStopOrder, isPodFinished, stopSidecars } from '../../src/reconcile/sidecars.js';
+import {
+  hasInitFailedForGood,
+  inStopOrder,
+  isPodFinished,
+  stopSidecars,
+} from '../../src/reconcile/sidecars.js';
 
 const observed = (
   name: string,
@@ -60,5 +65,17 @@ describe('native sidecars', () => {
         observed('x', false, '', 'exited', 0),
       ),
     ).toBe(false);
+  });
+
+  it('an init container that failed under Never finishes the pod (not a sidecar, not under OnFailure)', () => {
+    const c = (name: string, sidecar = false) =>
+      ({ name, init: true, ...(sidecar ? { sidecar: true } : {}) }) as DesiredPod['containers'][0];
+    const pod = { name: 'p', restartPolicy: 'Never' } as unknown as DesiredPod;
+    const failed = observed('setup', true, '2026-11-30T10:00:01Z', 'exited', 3);
+    expect(hasInitFailedForGood(pod, c('setup'), failed)).toBe(true);
+    expect(hasInitFailedForGood(pod, c('side', true), failed)).toBe(false);
+    expect(hasInitFailedForGood({ ...pod, restartPolicy: 'OnFailure' }, c('setup'), failed)).toBe(false);
+    expect(hasInitFailedForGood(pod, c('setup'), { ...failed, exitCode: 0 })).toBe(false);
+    expect(hasInitFailedForGood(pod, c('setup'), undefined)).toBe(false);
   });
 });

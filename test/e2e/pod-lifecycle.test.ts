@@ -1,0 +1,72 @@
+// Pod lifecycle as the kubelet runs it, end to end as root with real runc, conmon and overlayfs: an
+// init container that fails under restartPolicy Never makes the pod Failed and stops the sidecars
+// already running (the kubelet kills the pod).
+
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PodView } from '../../src/reconcile/pod-views.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+
+const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
+  root: true,
+});
+
+describe.skipIf(skip)('pod lifecycle, as the kubelet runs it', () => {
+  let host: E2eHost | undefined;
+  let work: string;
+  let dir: string;
+  let image: string;
+  const berth = (...args: string[]) => (host as E2eHost).berth(...args);
+  const podNamed = async (name: string) =>
+    (JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[]).find((p) => p.name === name);
+  const states = (p: PodView | undefined) => p?.containers.map((c) => [c.name, c.state, c.exitCode]);
+
+  beforeAll(async () => {
+    host = await setUpE2eHost('lifecycle');
+    ({ work, dir, image } = host);
+  }, 180_000);
+  afterAll(async () => {
+    const { leaked } = await tearDownE2eHost(host);
+    expect(leaked).toEqual([]);
+  });
+
+  it('an init container that fails under restartPolicy Never: the pod is Failed, the sidecar before it stopped, the app never made', async () => {
+    const out = join(work, 'initfail-out');
+    await mkdir(out);
+    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
+    await writeFile(
+      join(dir, 'initfail.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: initfail}\nspec:\n  terminationGracePeriodSeconds: 5\n  restartPolicy: Never\n` +
+        `  initContainers:\n    - name: side\n      image: ${image}\n      restartPolicy: Always\n` +
+        `      command: [sh, -c, "trap 'echo stopped >> /out/side; exit 0' TERM; while true; do sleep 0.1; done"]\n${mount}` +
+        `    - name: setup\n      image: ${image}\n      command: [sh, -c, "exit 3"]\n` +
+        `  containers:\n    - name: app\n      image: ${image}\n      command: [sleep, "3600"]\n` +
+        `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`,
+    );
+    // The failed init container fails the apply; the sidecar stops at once, no back-off holds it.
+    const failed = await berth('apply', dir);
+    expect([failed.code, failed.stderr]).toEqual([
+      1,
+      'failed run          initfail/setup: init container: ERR_INIT_FAILED: init container initfail_setup exited 3\n',
+    ]);
+    const pod = await podNamed('initfail');
+    expect([pod?.phase, states(pod)]).toEqual([
+      'Failed',
+      [
+        ['side', 'waiting', null],
+        ['setup', 'exited', 3],
+        ['app', 'waiting', null],
+      ],
+    ]);
+    expect(await readFile(join(out, 'side'), 'utf8')).toBe('stopped\n');
+    const plan = await berth('plan', dir);
+    expect([
+      plan.code,
+      plan.stdout.split('\n').filter((l) => l.includes('initfail') && !l.startsWith('wait')),
+    ]).toEqual([0, []]);
+    await rm(join(dir, 'initfail.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  }, 180_000);
+});
