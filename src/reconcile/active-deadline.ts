@@ -37,13 +37,14 @@ export function planActiveDeadline(
   }
   const reason = `${pod.name}: ${DEADLINE_EXCEEDED}: active for ${pod.activeDeadline.seconds} s (activeDeadlineSeconds)`;
   const stops = inStopOrder(observed.filter((o) => o.state === 'running')).map(
-    (o): Action => ({
+    ({ o, turn }): Action => ({
       kind: 'stop',
       pod: pod.name,
       container: o.annotations[ANNOTATION.container] as string,
       id: o.id,
       graceSeconds: pod.graceSeconds,
       reason,
+      turn,
     }),
   );
   return {

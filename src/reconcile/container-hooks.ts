@@ -84,30 +84,43 @@ async function targetOf(deps: HookDeps, r: ContainerRecord): Promise<ActionTarge
   return { containerId: r.id, address, namedPorts: hooks?.namedPorts ?? {} };
 }
 
+/** How a stop waits its turn in its pod's stop order (pod-stop.ts). */
+export interface StopOptions {
+  /** A preStop hook failed (besides `deps.onPreStopFailed`). */
+  onHookFailed?(reason: string): void;
+  /**
+   * Resolves when the containers before this one in its pod's stop order have exited: its preStop
+   * runs at once, its stop signal waits for this, all within the one grace period.
+   */
+  turn?: Promise<void>;
+}
+
 /**
  * Stop container `name` as the kubelet kills one: its preStop hook (when it is running and has one)
- * for at most the grace period, then the stop signal with what is left of it (at least 2 s after a
- * hook that ran; without one, the grace period alone, unlike the kubelet's 2 s floor on every stop:
- * a grace period of 0 stays an immediate SIGKILL), then SIGKILL. A preStop that fails is reported through `onHookFailed` and `deps.onPreStopFailed`, and
- * the stop goes on.
+ * for at most the grace period, then its turn (`o.turn`), then the stop signal with what is left of
+ * the grace period (at least 2 s after a hook that ran or a turn waited for; without either, the
+ * grace period alone, unlike the kubelet's 2 s floor on every stop: a grace period of 0 stays an
+ * immediate SIGKILL), then SIGKILL. A preStop that fails is reported through `o.onHookFailed` and
+ * `deps.onPreStopFailed`, and the stop goes on.
  */
 export async function stopWithPreStop(
   deps: HookDeps,
   name: string,
   graceSeconds: number,
-  onHookFailed?: (reason: string) => void,
+  o: StopOptions = {},
 ): Promise<ContainerStatus> {
   const now = deps.now ?? Date.now;
+  const started = now();
   const r = await findContainer(deps.rt, name);
   const hooks = storedHooks(r.annotations?.[ANNOTATION.spec]);
   const preStop = runsPreStop(hooks, graceSeconds) ? hooks?.preStop : undefined;
-  let grace = graceSeconds;
+  let waited = false;
   if (preStop && (await containerStatus(deps.rt, r)).state === 'running') {
-    const started = now();
+    waited = true;
     const result = await runBounded(deps, preStop, await targetOf(deps, r), graceSeconds * 1000);
     if (!result.ok) {
       const reason = describeHookFailure('preStop', result);
-      onHookFailed?.(reason);
+      o.onHookFailed?.(reason);
       deps.onPreStopFailed?.(
         {
           pod: r.annotations?.[ANNOTATION.pod] ?? r.name,
@@ -117,8 +130,13 @@ export async function stopWithPreStop(
         reason,
       );
     }
-    grace = graceAfterPreStop(graceSeconds, now() - started);
   }
+  if (o.turn) {
+    const before = now();
+    await o.turn;
+    waited ||= graceSeconds > 0 && now() > before;
+  }
+  const grace = waited ? graceAfterPreStop(graceSeconds, now() - started) : graceSeconds;
   return stopContainer(deps.rt, r.id, grace);
 }
 

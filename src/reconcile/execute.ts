@@ -8,7 +8,8 @@
 //
 // Lifecycle hooks (container-hooks.ts): a `remove` runs the container's preStop before the stop
 // signal, within the grace period; a `run` runs its postStart after the start, a failure stopping
-// the container and failing the action. Both wait without a slot.
+// the container and failing the action. Both wait without a slot. The removes (or stops) of one pod
+// that carry turns (a gone pod, one past its deadline) are carried out together (pod-stop.ts).
 //
 // Stopping (`signal` aborted): no task starts another action; a step that only waits (a stop's
 // grace period, an init container's exit) stops waiting and the task ends there (the signal sent
@@ -34,6 +35,7 @@ import { defaultRunAction } from './hook-runner.js';
 import { prepareHostPath } from './host-path-types.js';
 import { type Action, ANNOTATION, OWNER_MANIFESTS } from './plan.js';
 import { needsPodAddress, podAddressOf, withPodAddress } from './pod-address.js';
+import { stopInTurns, type Turned, turnedFrom } from './pod-stop.js';
 import { setUpPod, tearDownPod } from './pods.js';
 import { clearPostStart, markPostStart, postStartDir } from './post-start-marks.js';
 import { canonicalSpec, specHash } from './spec-hash.js';
@@ -315,6 +317,33 @@ export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
       return false;
     }
   };
+  /**
+   * A pod's stops that have turns (a gone pod, one past its deadline), carried out together
+   * (pod-stop.ts): one grace period for them all, each signalled in its turn; then the removes.
+   */
+  const attemptTogether = async (batch: Turned[], report: TaskReport): Promise<boolean> => {
+    if (deps.signal?.aborted) return false;
+    let current = batch[0] as Turned;
+    report.doing(`stopping ${current.pod} (${batch.length} containers, grace ${current.graceSeconds} s)`);
+    try {
+      await stopInTurns(
+        hookDeps(deps),
+        batch.map((a) => ({ id: a.id, turn: a.turn ?? 0, graceSeconds: a.graceSeconds })),
+      );
+      for (const a of batch) {
+        current = a;
+        if (a.kind === 'remove') await slots.step(() => removeContainer(deps.rt, a.id, true));
+        report.done(a);
+        deps.onDone?.(a);
+      }
+      return true;
+    } catch (err) {
+      if (deps.signal?.aborted) return false;
+      report.failed(current, err);
+      deps.onDone?.(current, err);
+      return false;
+    }
+  };
   return {
     start(actions, desired) {
       const started: string[] = [];
@@ -347,7 +376,15 @@ export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
             report.doing(`pulling ${image}`);
             if (!(await tasks.join(imageKey(image)))) return false;
           }
-          for (const a of list) if (!(await attempt(a, desired, report))) return false;
+          for (let i = 0; i < list.length; ) {
+            const batch = turnedFrom(list, i);
+            const ok =
+              batch.length > 1
+                ? await attemptTogether(batch, report)
+                : await attempt(list[i] as Action, desired, report);
+            if (!ok) return false;
+            i += Math.max(1, batch.length);
+          }
           return true;
         };
         if (tasks.start(podKey(pod), first, work)) started.push(podKey(pod));

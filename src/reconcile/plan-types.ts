@@ -96,9 +96,30 @@ export type Action =
       waitForExit: boolean;
       reason: string;
     }
-  | { kind: 'remove'; pod: string; container: string; id: string; graceSeconds: number; reason: string }
+  | {
+      kind: 'remove';
+      pod: string;
+      container: string;
+      id: string;
+      graceSeconds: number;
+      reason: string;
+      /**
+       * A gone pod's containers: their place in its stop order (pod-stop.ts). The removes of one
+       * pod that have one are stopped together, within one grace period, each in its turn.
+       */
+      turn?: number;
+    }
   /** Stop a container and keep it as it ended (a pod past its activeDeadlineSeconds). */
-  | { kind: 'stop'; pod: string; container: string; id: string; graceSeconds: number; reason: string }
+  | {
+      kind: 'stop';
+      pod: string;
+      container: string;
+      id: string;
+      graceSeconds: number;
+      reason: string;
+      /** Its place in the pod's stop order, as a remove's. */
+      turn?: number;
+    }
   | { kind: 'teardown-pod'; pod: string; reason: string }
   /** Write a config volume's current content (runtime/config-volumes.ts): in place, no restart. */
   | { kind: 'write-volume'; pod: string; volume: string; reason: string }

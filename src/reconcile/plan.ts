@@ -324,7 +324,7 @@ export function plan(input: PlanInput): Action[] {
       actions.push(backingOff(pod, `${pod}: removal`, failed, input.now));
       continue;
     }
-    for (const o of inStopOrder(mine.filter((c) => podOf(c) === pod))) {
+    for (const { o, turn } of inStopOrder(mine.filter((c) => podOf(c) === pod))) {
       actions.push({
         kind: 'remove',
         pod,
@@ -332,6 +332,7 @@ export function plan(input: PlanInput): Action[] {
         id: o.id,
         graceSeconds: Number(o.annotations[ANNOTATION.grace] ?? 30), // the pod's own, kept at creation
         reason: `${pod}/${nameIn(o)}: no longer in the manifests`,
+        turn,
       });
     }
     actions.push({ kind: 'teardown-pod', pod, reason: `${pod}: no longer in the manifests` });

@@ -63,10 +63,15 @@ const isInit = (o: ObservedContainer): boolean => {
   }
 };
 
-/** A gone pod's containers in the order they stop: app containers, then init ones (sidecars), last started first. */
-export function inStopOrder(containers: ObservedContainer[]): ObservedContainer[] {
+/**
+ * A gone pod's containers in the order they stop, each with its turn: app containers first,
+ * together (turn 0), then init ones (sidecars), the last started first, one turn each.
+ */
+export function inStopOrder(containers: ObservedContainer[]): Array<{ o: ObservedContainer; turn: number }> {
   const started = (o: ObservedContainer) => Date.parse(o.startedAt ?? '') || 0;
-  return [...containers].sort(
+  const sorted = [...containers].sort(
     (a, b) => Number(isInit(a)) - Number(isInit(b)) || (isInit(a) ? started(b) - started(a) : 0),
   );
+  let turn = 0;
+  return sorted.map((o) => ({ o, turn: isInit(o) ? ++turn : 0 }));
 }

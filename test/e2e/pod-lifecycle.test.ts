@@ -1,6 +1,7 @@
 // Pod lifecycle as the kubelet runs it, end to end as root with real runc, conmon and overlayfs: an
 // init container that fails under restartPolicy Never makes the pod Failed and stops the sidecars
-// already running (the kubelet kills the pod).
+// already running (the kubelet kills the pod); a pod that leaves the manifests stops within one
+// terminationGracePeriodSeconds, its app containers together, then its sidecars, last started first.
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -68,5 +69,56 @@ describe.skipIf(skip)('pod lifecycle, as the kubelet runs it', () => {
     ]).toEqual([0, []]);
     await rm(join(dir, 'initfail.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
+  }, 180_000);
+
+  it('a pod gone from the manifests stops within one grace period: its app containers together, then its sidecars, the last started first', async () => {
+    const out = join(work, 'gone-out');
+    await mkdir(out);
+    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
+    // Each notes its TERM in a shared log, with the host's uptime (/proc/uptime: one clock for all),
+    // and ignores it: SIGKILL ends it.
+    const stubborn = (name: string) =>
+      `      command: [sh, -c, "trap 'echo ${name} $$(cut -d\\" \\" -f1 /proc/uptime) >> /out/order' TERM; while true; do sleep 0.1; done"]\n${mount}`;
+    await writeFile(
+      join(dir, 'gone.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: gone}\nspec:\n  terminationGracePeriodSeconds: 4\n` +
+        `  initContainers:\n` +
+        `    - name: side1\n      image: ${image}\n      restartPolicy: Always\n${stubborn('side1')}` +
+        `    - name: side2\n      image: ${image}\n      restartPolicy: Always\n${stubborn('side2')}` +
+        `  containers:\n` +
+        `    - name: app1\n      image: ${image}\n${stubborn('app1')}` +
+        `    - name: app2\n      image: ${image}\n${stubborn('app2')}` +
+        `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`,
+    );
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(states(await podNamed('gone'))?.map((s) => s[1])).toEqual([
+      'running',
+      'running',
+      'running',
+      'running',
+    ]);
+    await rm(join(dir, 'gone.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    const log = (await readFile(join(out, 'order'), 'utf8')).trim().split('\n');
+    const at = new Map(log.map((l) => [l.split(' ')[0] as string, Number(l.split(' ')[1])]));
+    expect([
+      log
+        .slice(0, 2)
+        .map((l) => l.split(' ')[0])
+        .sort(),
+      log.slice(2).map((l) => l.split(' ')[0]),
+    ]).toEqual([
+      ['app1', 'app2'],
+      ['side2', 'side1'],
+    ]);
+    const after = (a: string, b: string) => Math.round(((at.get(b) ?? 0) - (at.get(a) ?? 0)) * 10) / 10;
+    // The app containers get TERM together; SIGKILL ends them at 4 s; then side2 gets TERM with the
+    // 2 s floor (the budget is spent), then side1 once side2 is gone: 8 s in all, as under the
+    // kubelet, where one container after another with its own 4 s took 16 s.
+    expect(after('app1', 'app2')).toBeLessThan(1);
+    expect(after('app1', 'side2')).toBeGreaterThanOrEqual(3.5);
+    expect(after('app1', 'side2')).toBeLessThan(5.5);
+    expect(after('side2', 'side1')).toBeGreaterThanOrEqual(1.5);
+    expect(after('side2', 'side1')).toBeLessThan(3.5);
   }, 180_000);
 });

@@ -112,8 +112,8 @@ describe('activeDeadlineSeconds', () => {
     const actions = planAt(desired, both, { since: NOW - 60_000, manifest });
     const reason = 'job: DeadlineExceeded: active for 60 s (activeDeadlineSeconds)';
     expect(actions).toEqual([
-      { kind: 'stop', pod: 'job', container: 'main', id: 'main-id', graceSeconds: 7, reason },
-      { kind: 'stop', pod: 'job', container: 'side', id: 'side-id', graceSeconds: 7, reason },
+      { kind: 'stop', pod: 'job', container: 'main', id: 'main-id', graceSeconds: 7, reason, turn: 0 },
+      { kind: 'stop', pod: 'job', container: 'side', id: 'side-id', graceSeconds: 7, reason, turn: 1 },
       {
         kind: 'wait',
         pod: 'job',

@@ -97,6 +97,7 @@ describe('plan with tasks in flight', () => {
         id: 'gone-id',
         graceSeconds: 3600,
         reason: 'gone/main: no longer in the manifests',
+        turn: 0,
       },
       { kind: 'teardown-pod', pod: 'gone', reason: 'gone: no longer in the manifests' },
       { kind: 'wait', pod: 'old', reason: 'old: stopping old/main (grace 3600 s)' },
@@ -132,6 +133,7 @@ describe('plan with tasks in flight', () => {
         id: 'gone-id',
         graceSeconds: 3600,
         reason: 'gone/main: no longer in the manifests',
+        turn: 0,
       },
       { kind: 'teardown-pod', pod: 'gone', reason: 'gone: no longer in the manifests' },
       {
@@ -141,6 +143,7 @@ describe('plan with tasks in flight', () => {
         id: 'old-id',
         graceSeconds: 3600,
         reason: 'old/main: no longer in the manifests',
+        turn: 0,
       },
       { kind: 'teardown-pod', pod: 'old', reason: 'old: no longer in the manifests' },
       {

@@ -34,7 +34,11 @@ describe('native sidecars', () => {
       observed('b-second-side', true, '2026-11-30T10:00:02Z'),
       observed('z-app', false, '2026-11-30T10:00:03Z'),
     ];
-    expect(inStopOrder(list).map((o) => o.name)).toEqual(['p_z-app', 'p_b-second-side', 'p_a-first-side']);
+    expect(inStopOrder(list).map(({ o, turn }) => [o.name, turn])).toEqual([
+      ['p_z-app', 0],
+      ['p_b-second-side', 1],
+      ['p_a-first-side', 2],
+    ]);
   });
 
   it('once the app containers are done for good, running sidecars stop, the last first', () => {
