@@ -19,6 +19,7 @@ import { backoffEndsAt, nextBackoff, shouldRestart } from '../runtime/restart.js
 import { planActiveDeadline } from './active-deadline.js';
 import type { DesiredContainer, DesiredPod } from './desired.js';
 import { activeFailure, podFingerprint, podKey } from './failures.js';
+import { removeLaterInits } from './init-order.js';
 import { unmetDependency } from './plan-dependencies.js';
 import { planImages } from './plan-images.js';
 import { planPortWaits } from './plan-ports.js';
@@ -34,7 +35,7 @@ import { planConfigVolumes } from './plan-volumes.js';
 import { backingOff, seconds } from './plan-waits.js';
 import { podFolders } from './pod-folders.js';
 import { brokenBecause, checkSandbox, containersToStartAgain, relinkReason } from './sandbox.js';
-import { hasInitFailedForGood, inStopOrder, isPodFinished, stopSidecars } from './sidecars.js';
+import { hasInitFailedForGood, isPodFinished, stopGonePod, stopSidecars } from './sidecars.js';
 import { type CanonicalSpec, canonicalSpec, describeChanges, desiredSpecHash } from './spec-hash.js';
 
 export {
@@ -276,9 +277,12 @@ function planPodContainers(
     );
     if (failed)
       return [...out, ...stopSidecars(pod, find, `${failed.name} failed under restartPolicy Never`)];
-    for (const c of pod.initContainers) {
+    for (const [i, c] of pod.initContainers.entries()) {
       const o = find(c);
       const acts = planContainer(pod, c, o, input);
+      // Made again for a changed spec: the init containers after it go too, running or done, and
+      // run again after it, in order (never beside it, nor skipped on what the old one did).
+      if (acts.some((a) => a.kind === 'remove')) out.push(...removeLaterInits(pod, i, find, c.name));
       out.push(...acts);
       const done = c.sidecar
         ? o?.state === 'running' && acts.length === 0
@@ -324,17 +328,12 @@ export function plan(input: PlanInput): Action[] {
       actions.push(backingOff(pod, `${pod}: removal`, failed, input.now));
       continue;
     }
-    for (const { o, turn } of inStopOrder(mine.filter((c) => podOf(c) === pod))) {
-      actions.push({
-        kind: 'remove',
+    actions.push(
+      ...stopGonePod(
         pod,
-        container: nameIn(o),
-        id: o.id,
-        graceSeconds: Number(o.annotations[ANNOTATION.grace] ?? 30), // the pod's own, kept at creation
-        reason: `${pod}/${nameIn(o)}: no longer in the manifests`,
-        turn,
-      });
-    }
+        mine.filter((c) => podOf(c) === pod),
+      ),
+    );
     actions.push({ kind: 'teardown-pod', pod, reason: `${pod}: no longer in the manifests` });
   }
   // 3. Each desired pod.

@@ -75,3 +75,19 @@ export function inStopOrder(containers: ObservedContainer[]): Array<{ o: Observe
   let turn = 0;
   return sorted.map((o) => ({ o, turn: isInit(o) ? ++turn : 0 }));
 }
+
+/** Removing a gone pod's containers, each in its turn of the stop order (pod-stop.ts). */
+export function stopGonePod(pod: string, containers: ObservedContainer[]): Action[] {
+  return inStopOrder(containers).map(({ o, turn }) => {
+    const name = o.annotations[ANNOTATION.container] as string;
+    return {
+      kind: 'remove',
+      pod,
+      container: name,
+      id: o.id,
+      graceSeconds: Number(o.annotations[ANNOTATION.grace] ?? 30), // the pod's own, kept at creation
+      reason: `${pod}/${name}: no longer in the manifests`,
+      turn,
+    };
+  });
+}

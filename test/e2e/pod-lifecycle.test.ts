@@ -1,12 +1,14 @@
 // Pod lifecycle as the kubelet runs it, end to end as root with real runc, conmon and overlayfs: an
 // init container that fails under restartPolicy Never makes the pod Failed and stops the sidecars
 // already running (the kubelet kills the pod); a pod that leaves the manifests stops within one
-// terminationGracePeriodSeconds, its app containers together, then its sidecars, last started first.
+// terminationGracePeriodSeconds, its app containers together, then its sidecars, last started first;
+// an init container changed while a later one runs is made again first, the later one after it.
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
+import { endChild, spawnBerth } from '../helpers/cli.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
@@ -120,5 +122,49 @@ describe.skipIf(skip)('pod lifecycle, as the kubelet runs it', () => {
     expect(after('app1', 'side2')).toBeLessThan(5.5);
     expect(after('side2', 'side1')).toBeGreaterThanOrEqual(1.5);
     expect(after('side2', 'side1')).toBeLessThan(3.5);
+  }, 180_000);
+
+  it('an init container changed while the next one runs: that one stops, and runs again after the new one', async () => {
+    const out = join(work, 'reinit-out');
+    await mkdir(out);
+    const file = join(dir, 'reinit.yaml');
+    const manifest = (version: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: reinit}\nspec:\n  terminationGracePeriodSeconds: 1\n` +
+      `  initContainers:\n    - name: first\n      image: ${image}\n      command: [sh, -c, "echo first-${version} >> /out/runs"]\n` +
+      '      volumeMounts: [{name: out, mountPath: /out}]\n' +
+      `    - name: second\n      image: ${image}\n` +
+      `      command: [sh, -c, "echo second-after-$$(tail -n 1 /out/runs) >> /out/runs; sleep 4"]\n` +
+      '      volumeMounts: [{name: out, mountPath: /out}]\n' +
+      `  containers:\n    - name: app\n      image: ${image}\n      command: [sleep, "3600"]\n` +
+      `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`;
+    await writeFile(file, manifest('v1'));
+    // An apply stopped (SIGTERM) while `second` runs leaves it running, as a daemon's pass would.
+    const apply = spawnBerth([
+      '--root',
+      (host as E2eHost).root,
+      '--state',
+      (host as E2eHost).state,
+      'apply',
+      dir,
+    ]);
+    const runs = async () => (await readFile(join(out, 'runs'), 'utf8').catch(() => '')).trim().split('\n');
+    const deadline = Date.now() + 60_000;
+    while (!(await runs()).includes('second-after-first-v1') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    await endChild(apply, 'SIGTERM');
+    expect((await podNamed('reinit'))?.containers.map((c) => [c.name, c.state])).toEqual([
+      ['first', 'exited'],
+      ['second', 'running'],
+      ['app', 'waiting'],
+    ]);
+    await writeFile(file, manifest('v2'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    // The new `first` ran alone, then `second` again, on what it did; then the app.
+    expect(await runs()).toEqual(['first-v1', 'second-after-first-v1', 'first-v2', 'second-after-first-v2']);
+    expect(states(await podNamed('reinit'))).toEqual([
+      ['first', 'exited', 0],
+      ['second', 'exited', 0],
+      ['app', 'running', null],
+    ]);
   }, 180_000);
 });

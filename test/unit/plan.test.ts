@@ -327,6 +327,37 @@ describe('plan', () => {
     ]);
   });
 
+  it('an init container changed while a later one runs: the later one stops, and runs again after it', () => {
+    const spec = (cmd: string) => ({
+      initContainers: [
+        { name: 'first', image: IMG, command: ['sh', '-c', cmd] },
+        { name: 'second', image: IMG, command: ['sleep', '60'] },
+      ],
+    });
+    const before = desiredState([pod('app', spec('exit 0'))], host);
+    const after = desiredState([pod('app', spec('true'))], host);
+    const observed = [
+      running(before, 'app', 'first', { state: 'exited', exitCode: 0, finishedAt: '2026-11-22T11:00:00Z' }),
+      running(before, 'app', 'second'),
+    ];
+    const plans = (desired: DesiredState) =>
+      summary(
+        plan({
+          folder: '/m',
+          desired,
+          observed: { images, containers: observed, sandboxes: setUp('app') },
+          frozen: new Map(),
+          now: NOW,
+        }),
+      );
+    expect(plans(before)).toEqual(['wait app/second: running']);
+    expect(plans(after)).toEqual([
+      'remove app/second: first is made again (changed): it runs again after it',
+      'remove app/first: entrypoint changed',
+      'run app/first: entrypoint changed',
+    ]);
+  });
+
   it('a pod that must wait keeps what runs: an edit does not stop it until its replacement can start', () => {
     const before = desiredState([pod('db'), pod('web', {}, { 'berth.dev/depends-on': 'db' })], host);
     const edited = pod('web', {}, { 'berth.dev/depends-on': 'db' });
