@@ -2,7 +2,9 @@
 // init container that fails under restartPolicy Never makes the pod Failed and stops the sidecars
 // already running (the kubelet kills the pod); a pod that leaves the manifests stops within one
 // terminationGracePeriodSeconds, its app containers together, then its sidecars, last started first;
-// an init container changed while a later one runs is made again first, the later one after it.
+// an init container changed while a later one runs is made again first, the later one after it;
+// hooks whose command does not exist fail as any failing hook (postStart stops the container, a
+// preStop's failure does not hold the stop).
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -166,5 +168,30 @@ describe.skipIf(skip)('pod lifecycle, as the kubelet runs it', () => {
       ['second', 'exited', 0],
       ['app', 'running', null],
     ]);
+  }, 180_000);
+
+  it('hooks whose command does not exist: postStart fails the start (the container stopped), preStop fails and the stop goes on at once', async () => {
+    const file = join(dir, 'nohook.yaml');
+    const hook = (kind: string) => `      lifecycle: {${kind}: {exec: {command: [/no/such/command]}}}\n`;
+    const manifest = (name: string, kind: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 20\n` +
+      `  containers:\n    - name: main\n      image: ${image}\n` +
+      `      command: [sh, -c, "trap 'exit 0' TERM; while true; do sleep 0.1; done"]\n${hook(kind)}`;
+    await writeFile(file, `${manifest('nopost', 'postStart')}---\n${manifest('nopre', 'preStop')}`);
+    const applied = await berth('apply', dir);
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toMatch(
+      /^failed run +nopost\/main: new container: ERR_POSTSTART_HOOK: postStart hook failed: .+\n$/,
+    );
+    const post = await podNamed('nopost');
+    expect(
+      post?.containers.map((c) => [c.state, c.restarts, c.lastError?.startsWith('ERR_POSTSTART_HOOK')]),
+    ).toEqual([['exited', 0, true]]);
+    expect(states(await podNamed('nopre'))).toEqual([['main', 'running', null]]);
+    await rm(file);
+    const started = Date.now();
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000); // not the 20 s grace period
+    expect(await podNamed('nopre')).toBeUndefined();
   }, 180_000);
 });
