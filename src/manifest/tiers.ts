@@ -72,7 +72,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
     'false: a user namespace with 65536 host IDs of its own (shifted copies of the image, emptyDirs owned by its root); refused with hostNetwork/hostPID/hostIPC or where the host has no user namespaces',
   ),
   'spec.activeDeadlineSeconds': honoured(
-    'counted from the first start (kept across restarts of berth): then its containers stop, the pod is Failed (DeadlineExceeded) until its manifest changes',
+    'counted from the first start (kept across restarts of berth; within one boot on the boot clock, so NTP moving the wall clock by years neither ends nor stretches it): then its containers stop, the pod is Failed (DeadlineExceeded) until its manifest changes',
   ),
   'spec.affinity': warned(SCHEDULER),
   'spec.nodeSelector': warned(SCHEDULER),
