@@ -21,7 +21,7 @@ import type { Diagnostic } from '../lib/yaml-validate.js';
 import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from '../manifest/convert.js';
 import { type ActiveDeadline, activeDeadlineOf } from '../manifest/deadline.js';
 import { type DependencyCondition, dependencyEntries } from '../manifest/dependencies.js';
-import { dependencyIdentity, podIdentity } from '../manifest/identity.js';
+import { dependencyIdentity, hostnameOfPodName, podIdentity } from '../manifest/identity.js';
 import type { LoadedDoc, PodManifest } from '../manifest/kinds.js';
 import { buildObjectStore, type ObjectStore } from '../manifest/objects/store.js';
 import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from '../manifest/requests.js';
@@ -169,7 +169,7 @@ function containerOf(
   const network = podNetworkOf(pod, join(host.pods, id));
   const settings: ContainerSettings = {
     name: runtimeName,
-    hostname: pod.spec.hostname ?? pod.metadata.name,
+    hostname: pod.spec.hostname ?? hostnameOfPodName(pod.metadata.name),
     ...(values.entrypoint ? { entrypoint: values.entrypoint } : {}),
     ...(values.command ? { command: values.command } : {}),
     env: values.env,

@@ -126,6 +126,28 @@ describe.skipIf(skip)('pod and container names as long as Kubernetes allows', ()
     expect(await ps()).toEqual([]);
     expect(await containers()).toEqual([]);
   }, 90_000);
+
+  it('a name with dots (a mirror pod of node `ip-10-0-1-23.ec2.internal`) runs in `default`, its hostname the name, its logs by that name', async () => {
+    const dir = (e2e as E2eHost).dir;
+    const name = `etcd-ip-10-0-1-23.${randomBytes(3).toString('hex')}.ec2.internal`;
+    const dotted = join(dir, 'dotted.yaml');
+    await writeFile(
+      dotted,
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  terminationGracePeriodSeconds: 0\n` +
+        `  containers:\n    - name: etcd\n      image: ${(e2e as E2eHost).image}\n` +
+        `      command: [/bin/sh, -c, 'echo "$(hostname)"; exec sleep 1000']\n`,
+    );
+    const apply = await berth('apply', dir);
+    expect([apply.code, apply.stderr]).toEqual([0, '']);
+    expect((await ps()).map((p) => [p.name, p.namespace, p.phase])).toEqual([
+      [`default.${name}`, 'default', 'Running'],
+    ]);
+    expect((await containers()).map((c) => c.name)).toEqual([`default.${name}_etcd`]);
+    await until('its log', async () => (await berth('logs', name)).stdout === `${name}\n`);
+    await rm(dotted);
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(await containers()).toEqual([]);
+  }, 60_000);
 });
 
 describe.skipIf(missingPrereqs(BRIDGE_POD_PREREQS, { root: true }))(

@@ -194,7 +194,7 @@ describe('broken manifests, with their exact diagnostics', () => {
       `${pod('web')}  colour: red\n`,
       ['9:3: ERR_MANIFEST_SCHEMA: unknown field spec.colour'],
     ],
-    ['bad name', pod('Web_1'), ['4:9: ERR_MANIFEST_SCHEMA: metadata.name must be a DNS label']],
+    ['bad name', pod('Web_1'), ['4:9: ERR_MANIFEST_SCHEMA: metadata.name must be a DNS subdomain']],
     [
       'bad restart policy',
       `${pod('web')}  restartPolicy: Sometimes\n`,

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
+import { namespaceOfIdentity } from '../../src/manifest/identity.js';
 import { loadManifests } from '../../src/manifest/load.js';
 import { desiredState } from '../../src/reconcile/desired.js';
 import { podViews } from '../../src/reconcile/pod-views.js';
@@ -71,6 +72,37 @@ describe('namespaces', () => {
       TEST_HOST,
     );
     expect(said.pods.map((p) => ({ ...p, file: '' }))).toEqual(bare.pods.map((p) => ({ ...p, file: '' })));
+  });
+
+  it('a name with dots (a DNS subdomain, as a cluster takes) is always namespace-qualified: no collision with pod `web` of namespace `shop`', async () => {
+    const long = `etcd-${'n'.repeat(60)}.ec2.internal`;
+    const d = await folder({ 'a.yaml': pod('shop.web'), 'b.yaml': pod('web', 'shop'), 'c.yaml': pod(long) });
+    const r = await loadManifests(d);
+    expect(r.diagnostics).toEqual([]);
+    const desired = desiredState(r.docs, TEST_HOST);
+    expect(
+      desired.pods.map((p) => ({
+        name: p.name,
+        netns: p.netnsPath,
+        runtime: p.containers.map((c) => c.runtimeName),
+        hostname: p.containers[0]?.settings.hostname,
+      })),
+    ).toEqual([
+      {
+        name: `default.${long}`,
+        netns: `/s/netns/pod-default.${long}`,
+        runtime: [`default.${long}_main`],
+        hostname: `etcd-${'n'.repeat(58)}`, // cut to 63 as the kubelet does, no trailing '.'
+      },
+      {
+        name: 'default.shop.web',
+        netns: '/s/netns/pod-default.shop.web',
+        runtime: ['default.shop.web_main'],
+        hostname: 'shop.web',
+      },
+      { name: 'shop.web', netns: '/s/netns/pod-shop.web', runtime: ['shop.web_main'], hostname: 'web' },
+    ]);
+    expect(desired.pods.map((p) => namespaceOfIdentity(p.name))).toEqual(['default', 'default', 'shop']);
   });
 
   it('the same namespace and name twice is a duplicate', async () => {

@@ -1,6 +1,7 @@
 import { callDaemon, socketPath } from '../../api/client.js';
 import { BerthError } from '../../lib/errors.js';
 import { printable } from '../../lib/printable.js';
+import { identityCandidates } from '../../manifest/identity.js';
 import { formatPort } from '../../network/ports.js';
 import { observePods } from '../../reconcile/observe.js';
 import type { PodView } from '../../reconcile/pod-views.js';
@@ -93,7 +94,9 @@ export const logs: Command = {
   async run(ctx, { positionals, values }) {
     const [pod, container] = (positionals[0] as string).split('/', 2) as [string, string | undefined];
     const views = await currentPodViews(ctx);
-    const view = views.find((p) => p.name === pod);
+    const view = identityCandidates(pod)
+      .map((id) => views.find((p) => p.name === id))
+      .find((v) => v !== undefined);
     const c = view?.containers.find((x) => (container ? x.name === container : !x.init));
     if (!view) {
       throw new BerthError('ERR_POD_NOT_FOUND', 'not-found', `no pod ${pod} from manifests`, {
@@ -111,7 +114,7 @@ export const logs: Command = {
         { hint: `name one: berth logs ${pod}/CONTAINER` },
       );
     }
-    await printLogs(ctx, `${pod}_${c.name}`, {
+    await printLogs(ctx, `${view.name}_${c.name}`, {
       follow: values.follow === true,
       timestamps: values.timestamps === true,
       tail: parseTail(values.tail),
