@@ -8,6 +8,11 @@ import type { Socket } from 'node:net';
 
 const pending = new WeakMap<Socket, number>();
 
+/** The answers admitted on `socket` and not yet finished (0: nothing is being said on it). */
+export function pendingAnswers(socket: Socket): number {
+  return pending.get(socket) ?? 0;
+}
+
 /** True when the request may be answered; false when its connection is (or is now) closed. */
 export function admitRequest(req: IncomingMessage, res: ServerResponse, max: number): boolean {
   const socket = req.socket;

@@ -4,6 +4,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ApiLimits } from './limits.js';
+import { pendingAnswers } from './pipelining.js';
 
 interface Refusal {
   status: string;
@@ -49,8 +50,9 @@ function refusalOf(err: Error & { code?: string }, l: ApiLimits): Refusal {
 export function answerRefusals(l: ApiLimits): (err: Error, socket: Duplex) => void {
   return (err, socket) => {
     const s = socket as Socket;
-    // Gone, or mid-answer: nothing more can be said on it.
-    if ((err as { code?: string }).code !== 'ECONNRESET' && s.writable && s.bytesWritten === 0) {
+    // Gone, or an answer under way: nothing more can be said on it. A kept-alive connection whose
+    // answers all went out (bytes written before) is told, as node:http itself would.
+    if ((err as { code?: string }).code !== 'ECONNRESET' && s.writable && pendingAnswers(s) === 0) {
       const r = refusalOf(err, l);
       const body = JSON.stringify({ error: { code: r.code, kind: r.kind, message: r.message } });
       s.write(

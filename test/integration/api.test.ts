@@ -223,6 +223,31 @@ describe('api socket', () => {
       }
     });
 
+    it('a refusal after an answer on a kept-alive connection is a coded error too, not a silent close', async () => {
+      const api = await serveApi(sock, { 'GET /v1/status': async () => ({ pid: 7 }) });
+      try {
+        const answers = await new Promise<string>((resolve) => {
+          const chunks: Buffer[] = [];
+          const s = connect(sock, () => s.write('GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n'));
+          let sentSecond = false;
+          s.on('data', (c: Buffer) => {
+            chunks.push(c);
+            if (sentSecond) return;
+            sentSecond = true; // the first answer is in: the next request's head is over its bound
+            s.write(`GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
+          });
+          s.on('error', () => undefined);
+          s.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+        });
+        const second = answers.slice(answers.indexOf('HTTP/1.1', 1));
+        expect(statusLine(answers)).toBe('HTTP/1.1 200 OK');
+        expect(statusLine(second)).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+        expect(bodyOf(second).error.code).toBe('ERR_API_HEAD_TOO_LARGE');
+      } finally {
+        await api.close();
+      }
+    });
+
     it('a route reads a JSON body; bad JSON is a 400 for it alone, and the daemon keeps serving', async () => {
       const api = await serveApi(sock, {
         'GET /v1/status': async () => ({ pid: 7 }),
