@@ -7,14 +7,20 @@
 // Invariant: only regular files up to 1 MiB (what berth would take as a manifest) are read, with
 // no link followed; a file that cannot be read or parsed, or whose first document is not an
 // object with a string apiVersion and kind, says nothing. Never an error: these files define
-// nothing berth runs, whatever they hold.
+// nothing berth runs, whatever they hold. Each is parsed once per change (a megabyte of YAML can
+// take seconds): what it defines is kept, keyed on its identity, by the rule of file-cache.ts, as
+// long as it stays in its folder; the daemon's passes then cost an open and a stat per file.
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
+import { type FileIdentity, isStillValid } from '../lib/file-cache.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 
 const MAX_BYTES = 1024 * 1024;
+
+/** What each file read defined, by path, with the identity it had then (file-cache.ts' rule). */
+const seen = new Map<string, { id: FileIdentity; readAt: number; what: string | undefined }>();
 
 /** What the file defines (`Pod kube-system/etcd`), or undefined when it is not a Kubernetes object. */
 async function definedBy(file: string): Promise<string | undefined> {
@@ -23,9 +29,24 @@ async function definedBy(file: string): Promise<string | undefined> {
   );
   if (!fd) return undefined;
   try {
-    const st = await fd.stat();
+    const readAt = Date.now();
+    const st = await fd.stat({ bigint: true });
     if (!st.isFile() || st.size > MAX_BYTES) return undefined;
-    const text = (await fd.readFile()).toString('utf8');
+    const id = { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+    const hit = seen.get(file);
+    if (hit && isStillValid(hit, id)) return hit.what;
+    const what = parseDefined((await fd.readFile()).toString('utf8'));
+    seen.set(file, { id, readAt, what });
+    return what;
+  } catch {
+    return undefined;
+  } finally {
+    await fd.close();
+  }
+}
+
+function parseDefined(text: string): string | undefined {
+  try {
     const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false }).toJS({ maxAliasCount: 100 });
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
     const { apiVersion, kind, metadata } = doc as Record<string, unknown>;
@@ -37,8 +58,6 @@ async function definedBy(file: string): Promise<string | undefined> {
     return name === '' ? kind : `${kind} ${ns}${name}`;
   } catch {
     return undefined;
-  } finally {
-    await fd.close();
   }
 }
 
@@ -51,6 +70,8 @@ function renamed(name: string): string {
 /** One warning for each of `names` (files of `dir` berth does not read) that defines an object. */
 export async function unreadFileWarnings(dir: string, names: string[]): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
+  const listed = new Set(names.map((n) => join(dir, n)));
+  for (const file of seen.keys()) if (file.startsWith(`${dir}/`) && !listed.has(file)) seen.delete(file);
   for (const name of names) {
     const file = join(dir, name);
     const what = await definedBy(file);

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RACY_MS } from '../../src/lib/file-cache.js';
 import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
 import { findCycles } from '../../src/manifest/cycles.js';
 import type { PodManifest } from '../../src/manifest/kinds.js';
@@ -89,6 +90,24 @@ describe('manifest files', () => {
     expect(r.docs.map((x) => x.doc.metadata.name)).toEqual(['web']);
     expect(r.files).toEqual([join(d, 'web.yaml')]);
   });
+
+  it('a file it does not read is parsed once per change, not on every load (a daemon loads each pass)', async () => {
+    // A data file of nested flow YAML: a second or so to parse, and nothing of it changes.
+    const line = (i: number) => `k${i}: [${Array(20).fill('{a: 1}').join(',')}]`;
+    const d = await folder({
+      'web.yaml': pod('web'),
+      'data.txt': Array.from({ length: 1500 }, (_, i) => line(i)).join('\n'),
+    });
+    await new Promise((r) => setTimeout(r, RACY_MS + 100)); // old enough for its stat to vouch for it
+    const timed = async () => {
+      const t = performance.now();
+      expect((await loadManifests(d)).diagnostics).toEqual([]);
+      return performance.now() - t;
+    };
+    const first = await timed();
+    const again = await timed();
+    expect(again).toBeLessThan(first / 5);
+  }, 30_000);
 
   it('a missing folder is an error, not an empty desired state', async () => {
     await expect(loadManifests(join(dir, 'nope'))).rejects.toMatchObject({
