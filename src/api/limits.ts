@@ -16,6 +16,11 @@ export interface ApiLimits {
   keepAliveTimeoutMs: number;
   /** Connections open at once; more are refused (closed at accept). */
   maxConnections: number;
+  /**
+   * Streamed answers (event followers) open at once; more are refused (503 ERR_API_BUSY). Below
+   * `maxConnections`, so followers that read all they are sent never take every connection.
+   */
+  maxStreams: number;
   /** Answers pending on one connection (requests pipelined): a request beyond them closes it. */
   maxPendingPerConnection: number;
   /** How often Node checks the two request timeouts above (its default is 30 s). */
@@ -34,6 +39,7 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   maxConnections: 64,
+  maxStreams: 48,
   maxPendingPerConnection: 4,
   checkIntervalMs: 1_000,
   streamMaxUnreadBytes: 2 ** 20,

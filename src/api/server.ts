@@ -11,7 +11,8 @@ import { callDaemon, daemonRunning } from './client.js';
 import { type ApiLimits, DEFAULT_API_LIMITS, routePathOf, serverOptionsOf } from './limits.js';
 import { admitRequest } from './pipelining.js';
 import { answerRefusals } from './refusals.js';
-import { dropIfUnread, sendSpecial } from './responses.js';
+import { dropIfUnread, StreamResponse, sendSpecial } from './responses.js';
+import { type StreamBudget, streamBudget } from './stream-budget.js';
 
 export interface RouteRequest {
   /** The request target's parameters (`?since=10m`). */
@@ -108,7 +109,13 @@ function jsonBody(bytes: Buffer): () => unknown {
   };
 }
 
-async function handle(routes: Routes, limits: ApiLimits, req: IncomingMessage, res: ServerResponse) {
+async function handle(
+  routes: Routes,
+  limits: ApiLimits,
+  streams: StreamBudget,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
   const bytes = await readBody(req, res, limits.maxBodyBytes);
   if (!bytes) return;
   const target = req.url ?? '/';
@@ -130,6 +137,8 @@ async function handle(routes: Routes, limits: ApiLimits, req: IncomingMessage, r
   const q = target.indexOf('?');
   const query = new URLSearchParams(q === -1 ? '' : target.slice(q + 1));
   const body = await route({ query, body: jsonBody(bytes), signal: gone.signal });
+  const busy = body instanceof StreamResponse ? streams.admit(res) : undefined;
+  if (busy) return sendError(res, busy, undefined, true);
   if (!(await sendSpecial(res, body, gone.signal, limits))) send(res, 200, body);
   dropIfUnread(res, limits.answerStallMs);
 }
@@ -149,9 +158,10 @@ export async function serveApi(
   await makeDirs(dirname(socketPath), 0o700);
   await unlink(socketPath).catch(() => undefined); // stale: its daemon died without closing it
   const { createServer } = await import('node:http'); // see client.ts
+  const streams = streamBudget(l.maxStreams);
   const server = createServer(serverOptionsOf(l), (req, res) => {
     if (!admitRequest(req, res, l.maxPendingPerConnection)) return;
-    handle(routes, l, req, res).catch((err: unknown) => {
+    handle(routes, l, streams, req, res).catch((err: unknown) => {
       try {
         sendError(res, err);
       } catch {
