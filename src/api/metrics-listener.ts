@@ -1,11 +1,12 @@
 // `metrics.listen` in the host config: `GET /metrics` on a TCP address too, for a Prometheus that
 // cannot reach the root-only API socket. It serves that one path (anything else is a 404) and
-// nothing else of the API, with the same bounds as the socket.
+// nothing else of the API, with the same bounds as the socket (an answer unread for 10 s dropped too).
 import type { Server } from 'node:http';
 import { METRICS_CONTENT_TYPE } from '../events/metrics.js';
 import { BerthError } from '../lib/errors.js';
-import { DEFAULT_API_LIMITS, routePathOf, serverOptionsOf } from './limits.js';
+import { type ApiLimits, DEFAULT_API_LIMITS, routePathOf, serverOptionsOf } from './limits.js';
 import { admitRequest } from './pipelining.js';
+import { dropIfUnread } from './responses.js';
 
 /** `127.0.0.1:9101`, `[::1]:9101`, `node.lan:9101` → host and port. */
 export function parseListenAddress(text: string): { host: string; port: number } {
@@ -26,10 +27,14 @@ export interface MetricsListener {
   close(): Promise<void>;
 }
 
-export async function serveMetrics(listen: string, render: () => Promise<string>): Promise<MetricsListener> {
+export async function serveMetrics(
+  listen: string,
+  render: () => Promise<string>,
+  limits: Partial<ApiLimits> = {},
+): Promise<MetricsListener> {
   const { host, port } = parseListenAddress(listen);
   const { createServer } = await import('node:http');
-  const l = DEFAULT_API_LIMITS;
+  const l: ApiLimits = { ...DEFAULT_API_LIMITS, ...limits };
   const server: Server = createServer(serverOptionsOf(l), (req, res) => {
     if (!admitRequest(req, res, l.maxPendingPerConnection)) return;
     const ok = req.method === 'GET' && routePathOf(req.url) === '/metrics';
@@ -37,6 +42,7 @@ export async function serveMetrics(listen: string, render: () => Promise<string>
       if (res.headersSent) return;
       res.writeHead(status, { 'content-type': ok && status === 200 ? METRICS_CONTENT_TYPE : 'text/plain' });
       res.end(body);
+      dropIfUnread(res, l.answerStallMs); // a scraper that never reads it does not keep it, or its connection
     };
     req.resume(); // no body is read: drained, and the request timeout bounds a slow one
     if (!ok) return answer(404, 'only GET /metrics here\n');
