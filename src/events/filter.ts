@@ -17,8 +17,26 @@ const FILTER_KEYS = new Set(['pod', 'type', 'reason', 'object']);
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
+/**
+ * Where a query comes from: the CLI's flags (`--since`, ERR_USAGE) or the API's query parameters
+ * (`since`, ERR_API_BAD_QUERY), so a refusal names what its reader wrote.
+ */
+export type QuerySource = 'flag' | 'query';
+
+function badQuery(source: QuerySource, name: string, value: string, why: string, hint?: string): BerthError {
+  const shown = `${name} ${JSON.stringify(value)}: ${why}`;
+  return source === 'flag'
+    ? new BerthError('ERR_USAGE', 'invalid', shown, hint ? { hint } : {})
+    : new BerthError('ERR_API_BAD_QUERY', 'invalid', `query parameter ${shown}`, hint ? { hint } : {});
+}
+
 /** `10m`, `1h30m`, `90s` back from `now`, or an RFC 3339 time; ms epoch. */
-export function parseEventTime(text: string, now: number, flag = '--since'): number {
+export function parseEventTime(
+  text: string,
+  now: number,
+  name = '--since',
+  source: QuerySource = 'flag',
+): number {
   const t = text.trim();
   if (/^(\d+(ms|s|m|h|d))+$/.test(t)) {
     let ms = 0;
@@ -30,23 +48,22 @@ export function parseEventTime(text: string, now: number, flag = '--since'): num
     const at = Date.parse(t);
     if (Number.isFinite(at)) return at;
   }
-  throw new BerthError(
-    'ERR_USAGE',
-    'invalid',
-    `${flag} ${JSON.stringify(t)}: not a duration (10m) or an RFC 3339 time`,
-  );
+  const why = `not ${source === 'query' ? 'ms since the epoch, ' : ''}a duration (10m) or an RFC 3339 time`;
+  throw badQuery(source, name, t, why);
 }
 
 /** `pod=web` strings → filters. */
-export function parseEventFilters(given: readonly string[]): Map<string, Set<string>> {
+export function parseEventFilters(
+  given: readonly string[],
+  source: QuerySource = 'flag',
+): Map<string, Set<string>> {
   const filters = new Map<string, Set<string>>();
   for (const f of given) {
     const eq = f.indexOf('=');
     const key = eq > 0 ? f.slice(0, eq) : '';
     if (!FILTER_KEYS.has(key) || eq === f.length - 1) {
-      throw new BerthError('ERR_USAGE', 'invalid', `--filter ${JSON.stringify(f)}: expected KEY=VALUE`, {
-        hint: `keys: ${[...FILTER_KEYS].join(', ')}`,
-      });
+      const name = source === 'flag' ? '--filter' : 'filter';
+      throw badQuery(source, name, f, 'expected KEY=VALUE', `keys: ${[...FILTER_KEYS].join(', ')}`);
     }
     const values = filters.get(key) ?? new Set<string>();
     values.add(f.slice(eq + 1));
@@ -91,7 +108,11 @@ export function eventQueryOf(p: URLSearchParams, now: number): EventQuery {
   const time = (name: string) => {
     const v = p.get(name);
     if (v === null) return undefined;
-    return /^\d+$/.test(v) ? Number(v) : parseEventTime(v, now, name);
+    return /^\d+$/.test(v) ? Number(v) : parseEventTime(v, now, name, 'query');
   };
-  return { since: time('since'), until: time('until'), filters: parseEventFilters(p.getAll('filter')) };
+  return {
+    since: time('since'),
+    until: time('until'),
+    filters: parseEventFilters(p.getAll('filter'), 'query'),
+  };
 }

@@ -298,9 +298,13 @@ describe.skipIf(skip)('daemon under systemd-like supervision', () => {
         .map((l) => JSON.parse(l).reason),
     ).toEqual(['Rejected']);
     const bad = await socketGet('/v1/events?since=yesterday');
-    expect([bad.status, JSON.parse(bad.body).error.code]).toEqual([400, 'ERR_USAGE']);
+    expect([bad.status, JSON.parse(bad.body).error.code]).toEqual([400, 'ERR_API_BAD_QUERY']);
+    expect(JSON.parse(bad.body).error.message).toMatch(/^query parameter since "yesterday": /);
     const badFilter = await socketGet('/v1/events?filter=constructor%3Dx');
-    expect([badFilter.status, JSON.parse(badFilter.body).error.code]).toEqual([400, 'ERR_USAGE']);
+    expect([badFilter.status, JSON.parse(badFilter.body).error.code]).toEqual([400, 'ERR_API_BAD_QUERY']);
+    expect(JSON.parse(badFilter.body).error.message).toBe(
+      'query parameter filter "constructor=x": expected KEY=VALUE',
+    );
     // The daemon stopping ends the stream (the client sees its end, not a hang).
     const ended = new Promise<void>((r) => req.on('close', () => r()));
     const exit = stopped(d);

@@ -89,6 +89,26 @@ describe('event times and filters', () => {
     expect(eventQueryOf(new URLSearchParams(eventQueryParams(q).toString()), NOW)).toEqual(q);
     expect(eventQueryOf(new URLSearchParams('since=10m'), NOW).since).toBe(NOW - 600_000);
   });
+  it("a bad query from the API names its query parameter, not the CLI's flag", () => {
+    expect(() => eventQueryOf(new URLSearchParams('since=yesterday'), NOW)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_API_BAD_QUERY',
+        kind: 'invalid',
+        message:
+          'query parameter since "yesterday": not ms since the epoch, a duration (10m) or an RFC 3339 time',
+      }),
+    );
+    expect(() => eventQueryOf(new URLSearchParams('until=soon'), NOW)).toThrow(
+      /^query parameter until "soon"/,
+    );
+    expect(() => eventQueryOf(new URLSearchParams('filter=constructor%3Dx'), NOW)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_API_BAD_QUERY',
+        message: 'query parameter filter "constructor=x": expected KEY=VALUE',
+        hint: 'keys: pod, type, reason, object',
+      }),
+    );
+  });
 });
 
 describe('events of a pass', () => {
