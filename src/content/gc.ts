@@ -3,6 +3,7 @@
 // when no live process holds a lease, so content a pull has fetched but not named yet is safe.
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BootStamp } from '../lib/boot-clock.js';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { isOwnerAlive, OWNER_PATTERN } from '../lib/process.js';
 import type { Descriptor } from '../oci/descriptor.js';
@@ -12,10 +13,16 @@ import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
 import { REPO_DIGEST_ANNOTATION, readIndexFile } from './index-file.js';
 import { parkPartial } from './ingest.js';
 import { readLiveLeases } from './lease.js';
+import { judgePartial, PARTIAL_MAX_AGE_MS } from './partial-age.js';
+import {
+  partialOfStampName,
+  readPartialStamp,
+  removePartialStamp,
+  writePartialStamp,
+} from './partial-stamp.js';
 import { blobPathIn, parseIngestName, partialPathIn, type StorePaths } from './paths.js';
 import type { GcResult } from './types.js';
 
-const PARTIAL_MAX_AGE_MS = 24 * 3600 * 1000;
 const INDEX_TMP = new RegExp(`^index\\.json\\.(${OWNER_PATTERN})\\.tmp$`);
 /** An archive `image import` expanded (archive/open-archive.ts): `import-<pid>-<hex>.tar`. */
 const IMPORT_TMP = /^import-(\d+)-[a-f0-9]{8}\.tar$/;
@@ -80,20 +87,27 @@ export async function sweepBlobs(paths: StorePaths, keep: Set<string>): Promise<
 /**
  * Tidy ingest/ after crashes: a dead writer's `.active` file is parked as `.partial` (the next pull
  * resumes it); temp files of dead processes (an import's expanded archive too), partials of blobs
- * already committed and partials older than a day are removed. Safe while other processes work: live writers are never touched.
+ * already committed and partials older than a day (by the boot clock: content/partial-age.ts) are
+ * removed, with their stamps. Safe while other processes work: live writers are never touched.
  */
-export async function cleanIngest(paths: StorePaths, now: Date, isAlive = isOwnerAlive): Promise<void> {
+export async function cleanIngest(
+  paths: StorePaths,
+  now: Date,
+  boot: BootStamp,
+  isAlive = isOwnerAlive,
+): Promise<void> {
   for (const name of await readdirOrEmpty(paths.ingest)) {
     const file = join(paths.ingest, name);
+    const stamped = partialOfStampName(name);
+    if (stamped && !(await exists(join(paths.ingest, stamped))))
+      await removePartialStamp(join(paths.ingest, stamped));
     const expanded = IMPORT_TMP.exec(name);
     if (expanded && !isAlive(expanded[1] as string)) await rm(file, { force: true });
     const parsed = parseIngestName(name);
     if (!parsed) continue;
     try {
       if (parsed.kind === 'partial') {
-        const committed = await exists(blobPathIn(paths, parsed.digest));
-        const old = now.getTime() - (await stat(file)).mtimeMs > PARTIAL_MAX_AGE_MS;
-        if (committed || old) await rm(file, { force: true });
+        await tidyPartial(paths, file, parsed.digest, now, boot);
       } else if (parsed.owner !== undefined && !isAlive(parsed.owner)) {
         if (parsed.kind === 'active' && !(await exists(blobPathIn(paths, parsed.digest)))) {
           await parkPartial(file, partialPathIn(paths, parsed.digest));
@@ -110,6 +124,24 @@ export async function cleanIngest(paths: StorePaths, now: Date, isAlive = isOwne
     const m = INDEX_TMP.exec(name);
     if (m && !isAlive(m[1] as string)) await rm(join(paths.content, name), { force: true });
   }
+}
+
+/** Remove a partial whose blob is committed or that has outlived its day (content/partial-age.ts). */
+async function tidyPartial(paths: StorePaths, file: string, digest: Digest, now: Date, boot: BootStamp) {
+  const committed = await exists(blobPathIn(paths, digest));
+  const judged = committed
+    ? { expired: true }
+    : judgePartial({
+        mtimeMs: (await stat(file)).mtimeMs,
+        stamp: await readPartialStamp(file),
+        now: now.getTime(),
+        current: boot,
+        maxAgeMs: PARTIAL_MAX_AGE_MS,
+      });
+  if (judged.expired) {
+    await rm(file, { force: true });
+    await removePartialStamp(file);
+  } else if (judged.stamp) await writePartialStamp(file, judged.stamp);
 }
 
 export function storeBusy(root: string, pids: number[]): BerthError {

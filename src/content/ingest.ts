@@ -6,12 +6,14 @@ import type { Hash } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, rename, rm, stat, truncate as truncateFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { readBootStamp } from '../lib/boot-clock.js';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { createDigester } from '../oci/digest.js';
 import { fsyncDir } from './fsync.js';
 import { createProgressBuffer, IngestState, ProgressPublisher } from './ingest-progress.js';
+import { removePartialStamp, writePartialStamp } from './partial-stamp.js';
 import { activePathIn, blobPathIn, partialPathIn, type StorePaths } from './paths.js';
 import type { IngestWriter } from './types.js';
 
@@ -35,6 +37,7 @@ export async function openIngestWriter(
   let offset = 0;
   try {
     await rename(partialPathIn(paths, desc.digest), active);
+    await removePartialStamp(partialPathIn(paths, desc.digest)); // claimed: no longer parked
     offset = await rehash(active, hash, desc.size);
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw err;
@@ -243,12 +246,18 @@ function advance(bufs: Buffer[], n: number): Buffer[] {
   return out;
 }
 
-/** Move `file` to `partial`, keeping whichever of the two holds more bytes. */
-export async function parkPartial(file: string, partial: string): Promise<void> {
+/**
+ * Move `file` to `partial`, keeping whichever of the two holds more bytes; a partial parked anew is
+ * stamped with the boot clock (content/partial-age.ts), so it ages the same whatever the wall clock does.
+ */
+export async function parkPartial(file: string, partial: string, stamp = readBootStamp): Promise<void> {
   const [mine, theirs] = await Promise.all([sizeOf(file), sizeOf(partial)]);
   if (mine === undefined) return;
   if (theirs !== undefined && theirs >= mine) await rm(file, { force: true });
-  else await rename(file, partial);
+  else {
+    await rename(file, partial);
+    await writePartialStamp(partial, { ...stamp(), creditMs: 0 });
+  }
 }
 
 async function sizeOf(file: string): Promise<number | undefined> {

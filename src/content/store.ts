@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { type BootStamp, readBootStamp } from '../lib/boot-clock.js';
 import { BerthError, errnoCode, unwritableStore } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { ownerToken } from '../lib/process.js';
@@ -27,6 +28,8 @@ import type { ContentStore, GcResult, ImageRecord } from './types.js';
 export interface ContentStoreOptions {
   root: string;
   now?: () => Date;
+  /** This boot's id and time since boot (lib/boot-clock.ts), which ages parked partials. */
+  bootClock?: () => BootStamp;
   pid?: number;
   sleep?: (ms: number) => Promise<void>;
   /** How long GC waits for pulls in progress before giving up (ERR_STORE_BUSY). */
@@ -39,6 +42,7 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
   // Names of files this store writes carry it, so a later process can tell they are orphans.
   const owner = ownerToken(options.pid ?? process.pid);
   const now = options.now ?? (() => new Date());
+  const bootClock = options.bootClock ?? readBootStamp;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const lockOpts = { timeoutMs: options.lockTimeoutMs ?? 60_000 };
   let layoutReady: Promise<void> | undefined;
@@ -127,7 +131,7 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
       const result = await locked(async () => {
         const leases = await readLiveLeases(paths);
         if (leases.pids.length > 0) return leases.pids;
-        await cleanIngest(paths, now());
+        await cleanIngest(paths, now(), bootClock());
         const keep = await markReachable(paths, readBlob, has);
         const swept = await sweepBlobs(paths, keep);
         await alsoSweep?.();
@@ -203,7 +207,7 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
     gc,
     async cleanIngest() {
       await ready();
-      await cleanIngest(paths, now());
+      await cleanIngest(paths, now(), bootClock());
     },
   };
 }

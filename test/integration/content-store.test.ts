@@ -33,7 +33,8 @@ const blob = (text: string, mediaType: string = MediaType.ociLayerGzip): [Descri
   return [{ mediaType, digest: sha256Of(bytes), size: bytes.length }, bytes];
 };
 const listBlobs = async () => (await readdir(join(root, 'content/blobs/sha256')).catch(() => [])).sort();
-const listIngest = async () => (await readdir(join(root, 'ingest'))).filter((n) => n !== 'leases').sort();
+const listIngest = async () =>
+  (await readdir(join(root, 'ingest'))).filter((n) => n !== 'leases' && !n.endsWith('.stamp')).sort();
 
 /** A pid that certainly belongs to no running process: a child that has exited. */
 function deadPid(): number {
