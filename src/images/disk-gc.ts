@@ -25,6 +25,7 @@ export interface ImageGcDeps {
   /** Names and ids of images containers were created from. */
   imagesInUse: () => Promise<ReadonlySet<string>>;
   diskUsage?: (path: string) => Promise<DiskUsage>;
+  now?: () => Date;
 }
 
 export interface ImageGcOptions {
@@ -87,6 +88,11 @@ async function gcImages(store: ContentStore, snapshots: SnapshotStore): Promise<
 
 const MAX_ROUNDS = 3;
 
+/** Best effort, as a container start's (runtime/mark-used.ts): GC goes on without it. */
+async function markImageUsedAt(store: ContentStore, name: string, at: Date): Promise<void> {
+  await store.markUsed(name, at, 0).catch(() => undefined);
+}
+
 /**
  * One GC: trim previous digests beyond `keep`, and, over the high threshold, remove unused images
  * until below the low one. Returns undefined when there was nothing to do.
@@ -108,6 +114,7 @@ export async function collectImages(
   const trimmed: string[] = [];
   const removed: string[] = [];
   let freedBytes = 0;
+  const now = deps.now?.() ?? new Date();
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const images = await gcImages(deps.store, deps.snapshotStores[0] as SnapshotStore);
     const plan = planImageGc({
@@ -118,7 +125,10 @@ export async function collectImages(
       usage: after,
       highPercent: round === 0 ? o.highPercent : o.lowPercent, // a started GC goes on down to low
       lowPercent: o.lowPercent,
+      now: now.getTime(),
     });
+    // A LAST USED (else PULLED) ahead of the clock is recorded as now: the image ages from here on.
+    for (const name of plan.ahead) await markImageUsedAt(deps.store, name, now);
     for (const name of plan.trim) if (await deps.store.removeImage(name)) trimmed.push(name);
     // Below the threshold a trim only drops names: the content goes at the next prune, as it did
     // when a moved tag simply replaced its entry; nothing else is swept behind the user's back.

@@ -3,6 +3,9 @@
 // unused images go least recently used first (LAST USED, else PULLED) until the estimate is below
 // `lowPercent`. Never removed: an image a manifest names (Pod or Image), one a container uses (a
 // previous digest too), and the `keep` newest previous digests of an Image's ref.
+// The clock can jump (an edge node without an RTC, then NTP): a LAST USED or PULLED ahead of `now`
+// (or unreadable) counts as `now` for the order, and is listed in `ahead` for the caller to record
+// as now, so the image ages from then instead of sorting as the newest until the clock catches up.
 
 export interface GcImage {
   name: string;
@@ -28,6 +31,8 @@ export interface GcInput {
   usage: { totalBytes: number; usedBytes: number };
   highPercent: number;
   lowPercent: number;
+  /** ms epoch: the time the order is measured against. */
+  now: number;
 }
 
 export interface GcPlan {
@@ -37,6 +42,8 @@ export interface GcPlan {
   overHigh: boolean;
   /** Unused images to remove, in order, with the bytes each is expected to free. */
   remove: Array<{ name: string; bytes: number }>;
+  /** Unused images kept whose LAST USED (else PULLED) is ahead of `now` or unreadable: record as used now. */
+  ahead: string[];
 }
 
 export function usedPercent(usage: { totalBytes: number; usedBytes: number }): number {
@@ -67,10 +74,16 @@ function planTrim(
   return trim.sort();
 }
 
+/** When `i` was last used (else pulled), ms epoch; a time ahead of `now` or unreadable is `now`. */
+function usedAt(i: GcImage, now: number): number {
+  const t = Date.parse(i.lastUsedAt ?? i.pulledAt);
+  return Number.isFinite(t) && t <= now ? t : now;
+}
+
 export function planImageGc(input: GcInput): GcPlan {
   const trim = planTrim(input.images, input.keep, input.inUse);
   const overHigh = usedPercent(input.usage) > input.highPercent;
-  if (!overHigh) return { trim, overHigh, remove: [] };
+  if (!overHigh) return { trim, overHigh, remove: [], ahead: [] };
   const trimmed = new Set(trim);
   const candidates = input.images
     .filter(
@@ -80,11 +93,7 @@ export function planImageGc(input: GcInput): GcPlan {
         !input.inUse.has(i.id) &&
         (i.previousOf === undefined || trimmed.has(i.name)),
     )
-    .sort(
-      (a, b) =>
-        (a.lastUsedAt ?? a.pulledAt).localeCompare(b.lastUsedAt ?? b.pulledAt) ||
-        a.name.localeCompare(b.name),
-    );
+    .sort((a, b) => usedAt(a, input.now) - usedAt(b, input.now) || a.name.localeCompare(b.name));
   const target = (input.lowPercent / 100) * input.usage.totalBytes;
   let used =
     input.usage.usedBytes -
@@ -96,5 +105,10 @@ export function planImageGc(input: GcInput): GcPlan {
     remove.push({ name: c.name, bytes: c.bytes });
     used -= c.bytes;
   }
-  return { trim, overHigh, remove };
+  const going = new Set([...trim, ...remove.map((r) => r.name)]);
+  const ahead = candidates
+    .filter((c) => !going.has(c.name) && !(Date.parse(c.lastUsedAt ?? c.pulledAt) <= input.now))
+    .map((c) => c.name)
+    .sort();
+  return { trim, overHigh, remove, ahead };
 }

@@ -17,6 +17,7 @@ const input = (o: Partial<GcInput>): GcInput => ({
   usage: { totalBytes: 100 * MB, usedBytes: 90 * MB },
   highPercent: 85,
   lowPercent: 80,
+  now: Date.parse('2026-12-01T00:00:00Z'),
   ...o,
 });
 
@@ -28,6 +29,7 @@ describe('planImageGc', () => {
       trim: [],
       overHigh: false,
       remove: [],
+      ahead: [],
     });
   });
 
@@ -49,7 +51,41 @@ describe('planImageGc', () => {
         { name: 'pulled-old', bytes: 6 * MB },
         { name: 'used-long-ago', bytes: 6 * MB },
       ],
+      ahead: [],
     });
+  });
+
+  it('a LAST USED or PULLED ahead of the clock (written before NTP set it back) counts as now and is listed to be recorded as now, so the image ages from then', () => {
+    const now = Date.parse('2026-12-01T00:00:00Z');
+    const images = [
+      img('ahead', { lastUsedAt: '2099-01-01T00:00:00Z', bytes: 2 * MB }),
+      img('pulled-ahead', { pulledAt: '2098-01-01T00:00:00Z', bytes: 2 * MB }),
+      img('used-now', { lastUsedAt: '2026-12-01T00:00:00Z', bytes: 2 * MB }),
+      img('unreadable', { lastUsedAt: 'yesterday', bytes: 2 * MB }),
+      img('used-today', { lastUsedAt: '2026-11-30T12:00:00Z', bytes: 9 * MB }),
+    ];
+    // 90 MB used, target 80: used-today (9) leaves 81, then the three at `now` by name: ahead (2) leaves 79.
+    expect(planImageGc(input({ images, now }))).toEqual({
+      trim: [],
+      overHigh: true,
+      remove: [
+        { name: 'used-today', bytes: 9 * MB },
+        { name: 'ahead', bytes: 2 * MB },
+      ],
+      ahead: ['pulled-ahead', 'unreadable'],
+    });
+    // Recorded as used at that GC, a month later it goes before an image used since.
+    const later = [
+      img('pulled-ahead', {
+        pulledAt: '2098-01-01T00:00:00Z',
+        lastUsedAt: '2026-12-01T00:00:00Z',
+        bytes: 11 * MB,
+      }),
+      img('used-since', { lastUsedAt: '2026-12-10T00:00:00Z', bytes: 11 * MB }),
+    ];
+    expect(planImageGc(input({ images: later, now: Date.parse('2027-01-01T00:00:00Z') })).remove).toEqual([
+      { name: 'pulled-ahead', bytes: 11 * MB },
+    ]);
   });
 
   it('never removes what a manifest names or a container uses (by name or id)', () => {
@@ -73,6 +109,7 @@ describe('planImageGc', () => {
       trim: ['r/app@sha256:1'],
       overHigh: false,
       remove: [],
+      ahead: [],
     });
     expect(planImageGc(input({ images, usage: calm })).trim).toEqual([
       'r/app@sha256:1',
@@ -83,7 +120,7 @@ describe('planImageGc', () => {
     const full = planImageGc(
       input({ images, keep: new Map([['r/app:1', 2]]), wanted: new Set(['r/app:1']) }),
     );
-    expect(full).toEqual({ trim: ['r/app@sha256:1'], overHigh: true, remove: [] });
+    expect(full).toEqual({ trim: ['r/app@sha256:1'], overHigh: true, remove: [], ahead: [] });
   });
 
   it('never trims a previous digest a container still runs from, by name or by config digest', () => {
