@@ -236,6 +236,7 @@ describe.skipIf(skip)('a container on disk, its logs, and what prune keeps', () 
       'exits',
       'locks',
       'netns',
+      'overlay-probe',
       'runc',
       'sockets',
     ]);
