@@ -78,7 +78,7 @@ describe.skipIf(noUnshare)('global flags default to the README’s paths', () =>
     expect(res.stdout).toBe(
       '[]\nNAME   ID   IMAGE   STATE   PID   CREATED\n' +
         'containers\ncontent\ningest\nlast-good\nlocks\npods\nsnapshots\nvolumes\n---\n' +
-        'compile-cache\nexits\nlocks\nnetns\nrunc\nsockets\n',
+        'compile-cache\nexits\nlocks\nnetns\noverlay-probe\nrunc\nsockets\n',
     );
     expect(res.stderr).toMatch(/^berth: \/etc\/berth\/config\.yaml:2:1: ERR_YAML_SYNTAX: /);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
