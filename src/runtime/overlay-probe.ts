@@ -46,9 +46,11 @@ export async function probeOverlayUpper(dir: string): Promise<OverlayRefusal | u
       const fsType = (await runTool('stat', ['-f', '-c', '%T', dir], 'probe')).stdout.trim();
       return { fsType, said };
     }
-    await runTool('umount', [join(probe, 'merged')], 'probe').catch(() =>
-      runTool('umount', ['-l', join(probe, 'merged')], 'probe'),
-    );
+    // Its answer is had: an unmount that fails (a daemon's shutdown cut it short) leaves at most a
+    // probe the next one sweeps, never an error for the command that asked.
+    await runTool('umount', [join(probe, 'merged')], 'probe')
+      .catch(() => runTool('umount', ['-l', join(probe, 'merged')], 'probe'))
+      .catch(() => undefined);
     return undefined;
   } finally {
     await rm(probe, { recursive: true, force: true }).catch(() => undefined);
