@@ -2,7 +2,7 @@
 // it go as well (running or done) and run again after it, as the kubelet starts a static pod whose
 // manifest changed over from its first init container. Pure.
 import type { DesiredContainer, DesiredPod } from './desired.js';
-import type { Action, ObservedContainer } from './plan-types.js';
+import { type Action, type ObservedContainer, removeAction } from './plan-types.js';
 
 /** Removing the init containers (not sidecars) after the `i`th that exist, the last first. */
 export function removeLaterInits(
@@ -19,15 +19,6 @@ export function removeLaterInits(
       const o = find(c);
       if (!o) return [];
       const reason = `${pod.name}/${c.name}: ${changed} is made again (changed): it runs again after it`;
-      return [
-        {
-          kind: 'remove',
-          pod: pod.name,
-          container: c.name,
-          id: o.id,
-          graceSeconds: pod.graceSeconds,
-          reason,
-        },
-      ];
+      return [removeAction(pod, c.name, o.id, reason)];
     });
 }

@@ -158,3 +158,11 @@ export interface PlanInput {
 }
 
 export const isActionable = (a: Action) => a.kind !== 'wait';
+
+/** Remove container `container` (runtime id `id`) of a pod, within the pod's grace period. */
+export const removeAction = (
+  pod: { name: string; graceSeconds: number },
+  container: string,
+  id: string,
+  reason: string,
+): Action => ({ kind: 'remove', pod: pod.name, container, id, graceSeconds: pod.graceSeconds, reason });

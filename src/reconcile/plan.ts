@@ -30,6 +30,7 @@ import {
   type ObservedContainer,
   OWNER_MANIFESTS,
   type PlanInput,
+  removeAction,
 } from './plan-types.js';
 import { planConfigVolumes } from './plan-volumes.js';
 import { backingOff, seconds } from './plan-waits.js';
@@ -88,17 +89,7 @@ function planContainer(
       const want = canonicalSpec(c, digest);
       const before = storedSpec(o);
       const why = `${label}: ${before ? describeChanges(before, want).join(', ') : 'spec changed'}`;
-      return [
-        {
-          kind: 'remove',
-          pod: pod.name,
-          container: c.name,
-          id: o.id,
-          graceSeconds: pod.graceSeconds,
-          reason: why,
-        },
-        run(why),
-      ];
+      return [removeAction(pod, c.name, o.id, why), run(why)];
     }
   }
   if (o.state === 'running')
@@ -208,18 +199,7 @@ function planSandboxAgain(pod: DesiredPod, observed: ObservedContainer[], input:
   const reason = `${pod.name}: ${why}: set up again, init containers run again`;
   const kept = observed.filter((o) => !inits.has(nameIn(o)) && !again.includes(nameIn(o)));
   return [
-    ...observed
-      .filter((o) => !kept.includes(o))
-      .map(
-        (o): Action => ({
-          kind: 'remove',
-          pod: pod.name,
-          container: nameIn(o),
-          id: o.id,
-          graceSeconds: pod.graceSeconds,
-          reason,
-        }),
-      ),
+    ...observed.filter((o) => !kept.includes(o)).map((o) => removeAction(pod, nameIn(o), o.id, reason)),
     { kind: 'setup-pod', pod: pod.name, reason },
     ...planPodContainers(pod, kept, input, true),
   ];
@@ -241,14 +221,7 @@ function planPodContainers(
   const known = new Set([...pod.initContainers, ...pod.containers].map((c) => c.name));
   for (const o of observed) {
     if (!known.has(nameIn(o))) {
-      out.push({
-        kind: 'remove',
-        pod: pod.name,
-        container: nameIn(o),
-        id: o.id,
-        graceSeconds: pod.graceSeconds,
-        reason: `${pod.name}/${nameIn(o)}: no longer in the pod`,
-      });
+      out.push(removeAction(pod, nameIn(o), o.id, `${pod.name}/${nameIn(o)}: no longer in the pod`));
     }
   }
   if (sandbox === 'missing' || sandbox === 'broken') {

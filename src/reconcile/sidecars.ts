@@ -5,7 +5,7 @@
 // the pod then); and, when the pod goes, stopped after its app containers, the last started first. Pure.
 import { shouldRestart } from '../runtime/restart.js';
 import type { DesiredContainer, DesiredPod } from './desired.js';
-import { type Action, ANNOTATION, type ObservedContainer } from './plan-types.js';
+import { type Action, ANNOTATION, type ObservedContainer, removeAction } from './plan-types.js';
 
 type Find = (c: DesiredContainer) => ObservedContainer | undefined;
 
@@ -42,16 +42,7 @@ export function stopSidecars(
     .flatMap((c): Action[] => {
       const o = find(c);
       if (!o || o.state === 'exited') return [];
-      return [
-        {
-          kind: 'remove',
-          pod: pod.name,
-          container: c.name,
-          id: o.id,
-          graceSeconds: pod.graceSeconds,
-          reason: `${pod.name}/${c.name}: ${why}, the sidecar stops`,
-        },
-      ];
+      return [removeAction(pod, c.name, o.id, `${pod.name}/${c.name}: ${why}, the sidecar stops`)];
     });
 }
 
