@@ -1,16 +1,17 @@
 // `image export`: images of the store into one archive, an OCI layout in a tar (oci-archive) or a
 // `docker save` archive (`docker load` reads it). The archive is written beside its destination
 // under a temporary name, fsynced, and renamed: a failed export leaves no partial FILE.
-import { randomBytes } from 'node:crypto';
+import { type Hash, randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { damagedBlobError, takeOutIfDamaged } from '../content/damaged-blob.js';
 import { fsyncDir } from '../content/fsync.js';
 import type { ContentStore } from '../content/types.js';
 import { describeImage, type ImageDetails } from '../images/describe.js';
 import { findImages } from '../images/find.js';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { type Descriptor, REF_NAME_ANNOTATION } from '../oci/descriptor.js';
-import { type Digest, digestAlgorithm, digestHex } from '../oci/digest.js';
+import { createDigester, type Digest, digestAlgorithm, digestHex } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
 import { DEFAULT_REGISTRY } from '../oci/reference.js';
 import { CONTAINERD_NAME_ANNOTATION } from './oci-layout.js';
@@ -105,14 +106,21 @@ export async function exportImages(
           hint: 'pull or import the image again',
         });
       });
+      // Hashed on its way out: a blob damaged in the store never reaches another host.
+      const hash = createDigester(digest);
       try {
         await tar.addStream(
           blobName(digest),
           size,
-          blob.createReadStream({ highWaterMark: 1 << 20, autoClose: false }),
+          hashing(blob.createReadStream({ highWaterMark: 1 << 20, autoClose: false }), hash),
         );
       } finally {
         await blob.close();
+      }
+      const sent = `${digestAlgorithm(digest)}:${hash.digest('hex')}` as Digest;
+      if (sent !== digest) {
+        await takeOutIfDamaged(store.blobPath(digest), digest);
+        throw damagedBlobError(`exporting to ${file}`, digest, sent, ownerOf(images, digest));
       }
       bytes += size;
     }
@@ -127,4 +135,22 @@ export async function exportImages(
     throw err;
   }
   return { file, format, images: images.map((i) => i.name), blobs: blobs.size, bytes };
+}
+
+/** `chunks` as they are, each also fed to `hash`. */
+async function* hashing(chunks: AsyncIterable<Buffer>, hash: Hash): AsyncIterable<Buffer> {
+  for await (const chunk of chunks) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+
+/** The first exported image that holds `digest` (the one to pull again). */
+function ownerOf(images: ImageDetails[], digest: Digest): string | undefined {
+  return images.find(
+    (i) =>
+      i.digest === digest ||
+      i.manifest.config.digest === digest ||
+      i.manifest.layers.some((l) => l.digest === digest),
+  )?.name;
 }

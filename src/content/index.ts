@@ -3,7 +3,8 @@
 //
 // Pieces: paths.ts (every path, digests validated first), ingest.ts (resumable verified writes),
 // index-file.ts (index.json ↔ ImageRecord, atomic rewrite), lock.ts (the store mutex),
-// lease.ts (in-flight content), gc.ts (mark and sweep, ingest tidying), store.ts (the factory).
+// lease.ts (in-flight content), gc.ts (mark and sweep, ingest tidying), store.ts (the factory),
+// damaged-blob.ts (a committed blob whose bytes changed on disk, found by its next reader, taken out).
 //
 // Invariants:
 // - A blob appears under blobs/ only by rename after its size and digest were verified and the

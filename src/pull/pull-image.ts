@@ -1,5 +1,5 @@
 import type { ContentStore, Lease } from '../content/types.js';
-import { BerthError, errnoCode, isBerthError, isRetryable } from '../lib/errors.js';
+import { BerthError, errnoCode, hasCode, isBerthError, isRetryable } from '../lib/errors.js';
 import { mapLimit } from '../lib/limit.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { type Digest, digestAlgorithm, digestOf } from '../oci/digest.js';
@@ -60,6 +60,17 @@ export interface PullResult {
 }
 
 export async function pullImage(deps: PullDeps, ref: Reference, options: PullOptions): Promise<PullResult> {
+  try {
+    return await pullOnce(deps, ref, options);
+  } catch (err) {
+    // A stored layer that its unpack found damaged was taken out of the store (damaged-blob.ts):
+    // this pull fetches it again, once.
+    if (!hasCode(err, 'ERR_BLOB_DAMAGED')) throw err;
+    return pullOnce(deps, ref, options);
+  }
+}
+
+async function pullOnce(deps: PullDeps, ref: Reference, options: PullOptions): Promise<PullResult> {
   const name = formatReference(ref);
   const repo: RepoRef = { registry: ref.registry, repository: ref.repository };
   await deps.store.cleanIngest();

@@ -3,9 +3,11 @@
 // a whole image in the native form.
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { damagedBlobError, takeOutIfDamaged } from '../content/damaged-blob.js';
 import type { ContentStore } from '../content/types.js';
 import { BerthError } from '../lib/errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
+import type { Digest } from '../oci/digest.js';
 import type { ImageConfig } from '../oci/image.js';
 import { type ApplyMode, type ApplyTargetFactory, applyHere } from './apply.js';
 import { CHUNK_BYTES, createDecompressor } from './decompress.js';
@@ -83,19 +85,34 @@ export async function runUnpackJob(job: UnpackJob, target: ApplyTargetFactory = 
     await pipeline(source, createDecompressor(job.mediaType), verifier, apply.sink);
   } catch (err) {
     if (job.budget) job.budget.used -= verifier.bytes; // this attempt's bytes are not on disk
-    throw wrapStreamError(err, what, job.dest);
+    throw await unlessDamaged(job, what, wrapStreamError(err, what, job.dest));
   } finally {
     await apply.closed;
   }
   const actual = verifier.digest();
   if (actual !== job.diffId) {
-    throw new BerthError(
-      'ERR_DIFFID_MISMATCH',
-      'integrity',
-      `${what}: uncompressed content has digest ${actual}, config says ${job.diffId}`,
+    throw await unlessDamaged(
+      job,
+      what,
+      new BerthError(
+        'ERR_DIFFID_MISMATCH',
+        'integrity',
+        `${what}: uncompressed content has digest ${actual}, config says ${job.diffId}`,
+      ),
     );
   }
   return verifier.bytes;
+}
+
+/**
+ * `err`, or ERR_BLOB_DAMAGED when a committed blob's bad content is the store's damage, not the
+ * image's (damaged-blob.ts: the blob is then taken out, and the next pull fetches it again).
+ */
+async function unlessDamaged(job: UnpackJob, what: string, err: unknown): Promise<unknown> {
+  const code = (err as { code?: string }).code;
+  if (job.follow || (code !== 'ERR_LAYER_CORRUPT' && code !== 'ERR_DIFFID_MISMATCH')) return err;
+  const actual = await takeOutIfDamaged(job.blobPath, job.digest as Digest).catch(() => undefined);
+  return actual ? damagedBlobError(what, job.digest as Digest, actual, job.image) : err;
 }
 
 /** Apply one layer blob of `store` to `dest`, verifying its diffID; returns its uncompressed size. */
