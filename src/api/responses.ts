@@ -2,6 +2,7 @@
 // a stream of lines (`GET /v1/events`, NDJSON, until the client goes or the daemon stops). A route
 // returns one of these instead of a value to send as JSON; server.ts writes it.
 import type { ServerResponse } from 'node:http';
+import type { BerthError } from '../lib/errors.js';
 
 export class TextResponse {
   constructor(
@@ -17,11 +18,24 @@ export class TextResponse {
  * what was sent waits on it.
  */
 export interface StreamWriter {
+  /** The bytes its client may leave unread before it is cut off (`streamMaxUnreadBytes`). */
+  readonly maxUnreadBytes: number;
   /** Queues a chunk; false when the client is gone or has just been cut off. */
   write(chunk: string): boolean;
   /** Once the client has read what was queued: true; false when it went or was cut off instead. */
   drained(): Promise<boolean>;
 }
+
+/** An API error's body: `{ "error": { code, kind, message, hint? } }`. */
+export function errorBodyOf(e: BerthError) {
+  return { error: { code: e.code, kind: e.kind, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } };
+}
+
+/**
+ * A stream's last line when the daemon ends it for a reason its client should show: the error body,
+ * alone on its line (an event line always has `time`, `type`, `object` and `reason`).
+ */
+export const endLineOf = (e: BerthError) => `${JSON.stringify(errorBodyOf(e))}\n`;
 
 /**
  * A streamed answer. `start` writes through `out` and returns when it has nothing more to send;
@@ -73,6 +87,7 @@ function writerOf(res: ServerResponse, bounds: StreamBounds): StreamWriter {
   };
   res.once('close', () => clearTimeout(stall));
   return {
+    maxUnreadBytes: bounds.streamMaxUnreadBytes,
     write(chunk) {
       if (res.destroyed) return false;
       res.write(chunk);

@@ -11,7 +11,7 @@ import { callDaemon, daemonRunning } from './client.js';
 import { type ApiLimits, DEFAULT_API_LIMITS, routePathOf, serverOptionsOf } from './limits.js';
 import { admitRequest } from './pipelining.js';
 import { answerRefusals } from './refusals.js';
-import { dropIfUnread, StreamResponse, sendSpecial } from './responses.js';
+import { dropIfUnread, errorBodyOf, StreamResponse, sendSpecial } from './responses.js';
 import { type StreamBudget, streamBudget } from './stream-budget.js';
 
 export interface RouteRequest {
@@ -56,12 +56,7 @@ function send(res: ServerResponse, status: number, body: unknown, close = false)
 
 function sendError(res: ServerResponse, err: unknown, status?: number, close = false): void {
   const e = isBerthError(err) ? err : new BerthError('ERR_INTERNAL', 'internal', String(err));
-  send(
-    res,
-    status ?? STATUS[e.kind],
-    { error: { code: e.code, kind: e.kind, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } },
-    close,
-  );
+  send(res, status ?? STATUS[e.kind], errorBodyOf(e), close);
 }
 
 /**

@@ -1,10 +1,38 @@
 // Following a streamed answer of the daemon (NDJSON: `GET /v1/events`): each line as it comes,
 // until the daemon ends the stream or `signal` aborts. False when no daemon serves the socket
-// (the caller reads the store directly); an error answer comes back as its coded error.
-import { BerthError, type ErrorKind, errnoCode } from '../lib/errors.js';
+// (the caller reads the store directly); an error answer comes back as its coded error, and so does
+// a stream the daemon ends with a reason (a last line that is an error body: responses.ts).
+import { BerthError, errnoCode, isErrorKind } from '../lib/errors.js';
 
 const NO_DAEMON = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK']);
 const MAX_LINE = 1 << 20;
+
+interface ErrorBody {
+  code?: unknown;
+  kind?: unknown;
+  message?: unknown;
+  hint?: unknown;
+}
+
+function berthErrorOf(e: ErrorBody, status: number | undefined): BerthError {
+  return new BerthError(
+    String(e.code ?? 'ERR_API'),
+    isErrorKind(e.kind) ? e.kind : 'internal',
+    String(e.message ?? `HTTP ${status}`),
+    e.hint ? { hint: String(e.hint) } : {},
+  );
+}
+
+/** The reason a stream's last line gives for its end; undefined for any other line (an event). */
+function endOf(line: string): ErrorBody | undefined {
+  if (!line.startsWith('{"error":')) return undefined;
+  try {
+    const v = JSON.parse(line) as { error?: ErrorBody };
+    return Object.keys(v).length === 1 && typeof v.error === 'object' && v.error ? v.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function followDaemon(
   socketPath: string,
@@ -24,23 +52,23 @@ export async function followDaemon(
         pending = lines.pop() ?? '';
         if (pending.length > MAX_LINE)
           req.destroy(new BerthError('ERR_API', 'internal', `a line over ${MAX_LINE} bytes from ${path}`));
-        for (const line of lines) if (line) onLine(line);
+        for (const line of lines) {
+          const end = line ? endOf(line) : undefined;
+          if (end) {
+            reject(berthErrorOf(end, res.statusCode)); // settled first: the destroy's errors change nothing
+            return req.destroy();
+          }
+          if (line) onLine(line);
+        }
       });
       res.on('error', () => resolve(true)); // cut: the daemon stopped or we were interrupted
       res.on('end', () => {
         if (res.statusCode === 200) return resolve(true);
-        let e: { code?: string; kind?: string; message?: string; hint?: string } = {};
+        let e: ErrorBody = {};
         try {
           e = JSON.parse(pending).error ?? {};
         } catch {}
-        reject(
-          new BerthError(
-            String(e.code ?? 'ERR_API'),
-            (e.kind ?? 'internal') as ErrorKind,
-            String(e.message ?? `HTTP ${res.statusCode}`),
-            e.hint ? { hint: e.hint } : {},
-          ),
-        );
+        reject(berthErrorOf(e, res.statusCode));
       });
     });
     req.on('error', (err) => {
