@@ -27,6 +27,22 @@ export function daemonGone(socketPath: string, path: string): BerthError {
   );
 }
 
+/**
+ * The daemon closed the connection at once, before reading the request (ECONNRESET, EPIPE): it was
+ * at its connection bound, every connection with a request under way (connection-room.ts).
+ */
+export function apiBusy(socketPath: string): BerthError {
+  return new BerthError(
+    'ERR_API_BUSY',
+    'unavailable',
+    `the daemon at ${socketPath} had no room for another connection (each it serves has a request under way)`,
+    { hint: 'try again in a moment; event followers (berth events) each hold a connection' },
+  );
+}
+
+/** A connection the daemon reset before answering: it had no room for it. */
+export const isRefusedForRoom = (err: unknown) => ['ECONNRESET', 'EPIPE'].includes(errnoCode(err) ?? '');
+
 // ENOTDIR: --state is not a directory; no daemon listens there (the state's own check says why).
 const NO_DAEMON = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ENOTDIR']);
 
@@ -66,6 +82,7 @@ export async function callDaemon<T>(
   } catch (err) {
     if (err instanceof BerthError) throw err;
     if (NO_DAEMON.has(errnoCode(err) ?? '')) return undefined;
+    if (isRefusedForRoom(err)) throw apiBusy(socketPath);
     if (errnoCode(err) === 'EACCES')
       throw new BerthError(
         'ERR_FORBIDDEN',

@@ -4,6 +4,7 @@
 import type { Server } from 'node:http';
 import { METRICS_CONTENT_TYPE } from '../events/metrics.js';
 import { BerthError } from '../lib/errors.js';
+import { keepConnectionRoom } from './connection-room.js';
 import { type ApiLimits, DEFAULT_API_LIMITS, routePathOf, serverOptionsOf } from './limits.js';
 import { admitRequest } from './pipelining.js';
 import { dropIfUnread } from './responses.js';
@@ -51,7 +52,7 @@ export async function serveMetrics(
       () => answer(500, 'metrics unavailable\n'),
     );
   });
-  server.maxConnections = l.maxConnections;
+  keepConnectionRoom(server, l.maxConnections);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) =>
       reject(

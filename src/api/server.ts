@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { BerthError, type ErrorKind, isBerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { callDaemon, daemonRunning } from './client.js';
+import { keepConnectionRoom } from './connection-room.js';
 import { type ApiLimits, DEFAULT_API_LIMITS, routePathOf, serverOptionsOf } from './limits.js';
 import { admitRequest } from './pipelining.js';
 import { answerRefusals } from './refusals.js';
@@ -164,7 +165,7 @@ export async function serveApi(
       }
     });
   });
-  server.maxConnections = l.maxConnections;
+  keepConnectionRoom(server, l.maxConnections);
   server.on('clientError', answerRefusals(l));
   // Bound in a directory of root's alone and made 0600 there, then renamed into place: bound where
   // it stays, a local user's connect() could get in before the chmod, and keep its connection.

@@ -3,6 +3,7 @@
 // (the caller reads the store directly); an error answer comes back as its coded error, and so does
 // a stream the daemon ends with a reason (a last line that is an error body: responses.ts).
 import { BerthError, errnoCode, isErrorKind } from '../lib/errors.js';
+import { apiBusy, isRefusedForRoom } from './client.js';
 
 const NO_DAEMON = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK']);
 const MAX_LINE = 1 << 20;
@@ -42,7 +43,9 @@ export async function followDaemon(
 ): Promise<boolean> {
   const { request } = await import('node:http');
   return new Promise((resolve, reject) => {
+    let answered = false; // a reset after the answer began is a cut stream, not a refusal
     const req = request({ socketPath, method: 'GET', path, signal }, (res) => {
+      answered = true;
       let pending = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -75,6 +78,7 @@ export async function followDaemon(
       if (signal.aborted) return resolve(true);
       if (err instanceof BerthError) return reject(err);
       if (NO_DAEMON.has(errnoCode(err) ?? '')) return resolve(false);
+      if (!answered && isRefusedForRoom(err)) return reject(apiBusy(socketPath));
       reject(
         new BerthError('ERR_API', 'unavailable', `daemon socket ${socketPath}: ${err.message}`, {
           cause: err,

@@ -350,32 +350,6 @@ describe('api socket', () => {
         await api.close();
       }
     });
-
-    it('connections beyond the bound are refused, and served again once they close', async () => {
-      const api = await serveApi(sock, { 'GET /v1/status': async () => ({ pid: 7 }) }, { maxConnections: 2 });
-      const idle: Socket[] = [];
-      try {
-        for (let i = 0; i < 2; i++) {
-          const s = connect(sock);
-          await new Promise((r) => s.once('connect', r));
-          idle.push(s);
-        }
-        await expect(callDaemon(sock, 'GET', '/v1/status')).rejects.toMatchObject({
-          code: 'ERR_API',
-          kind: 'unavailable',
-        });
-      } finally {
-        for (const s of idle) s.destroy();
-      }
-      try {
-        // Frees as the server sees the closes: retried until it does (bounded by the test timeout).
-        let answer: unknown;
-        while (answer === undefined)
-          answer = await callDaemon(sock, 'GET', '/v1/status').catch(() => undefined);
-        expect(answer).toEqual({ pid: 7 });
-      } finally {
-        await api.close();
-      }
-    });
+    // Connections beyond the bound: api-connection-room.test.ts.
   });
 });
