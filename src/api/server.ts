@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { BerthError, type ErrorKind, isBerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { callDaemon, daemonRunning } from './client.js';
-import { keepConnectionRoom } from './connection-room.js';
+import { bodyArriving, keepConnectionRoom } from './connection-room.js';
 import { type ApiLimits, DEFAULT_API_LIMITS, routePathOf, serverOptionsOf } from './limits.js';
 import { admitRequest } from './pipelining.js';
 import { answerRefusals } from './refusals.js';
@@ -112,7 +112,8 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
 ) {
-  const bytes = await readBody(req, res, limits.maxBodyBytes);
+  const received = bodyArriving(req.socket);
+  const bytes = await readBody(req, res, limits.maxBodyBytes).finally(received);
   if (!bytes) return;
   const target = req.url ?? '/';
   if (Buffer.byteLength(target) > limits.maxUrlBytes) {

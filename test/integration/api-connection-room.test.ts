@@ -60,6 +60,7 @@ describe('the API connection bound against sockets that ask nothing', () => {
       sock,
       {
         'GET /v1/status': async () => ({ pid: 7 }),
+        'POST /v1/status': async () => ({ pid: 7 }),
         'GET /v1/hold': async () => {
           await held;
           return { held: true };
@@ -91,14 +92,33 @@ describe('the API connection bound against sockets that ask nothing', () => {
     }
   });
 
+  it('a request whose body is still arriving is no answer under way: the oldest such makes room too', async () => {
+    const api = await serve();
+    try {
+      for (let i = 0; i < 3; i++) clients.push(await follower(sock));
+      await until('the followers are answered', () => clients.every((c) => c.got.startsWith('HTTP/1.1 200')));
+      // A body promised and never sent (a slowloris on the body): held until the request timeout.
+      // (`Expect: 100-continue`: the server says when it has the head.)
+      const slowBody = await open(
+        sock,
+        'POST /v1/status HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100\r\n\r\n{',
+      );
+      clients.push(slowBody);
+      await until("the slow body's head is read", () => slowBody.got.startsWith('HTTP/1.1 100'));
+      expect(await callDaemon(sock, 'GET', '/v1/status')).toEqual({ pid: 7 });
+      expect(slowBody.closed).toBe(true);
+      expect(clients.slice(0, 3).every((c) => !c.closed)).toBe(true);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('every connection with a request under way: a new one is ERR_API_BUSY naming the socket', async () => {
     const api = await serve();
     try {
       for (let i = 0; i < 3; i++) clients.push(await follower(sock));
-      clients.push(await open(sock, 'GET /v1/hold HTTP/1.1\r\nHost: x\r\n\r\n'));
-      await until('the followers are answered', () =>
-        clients.slice(0, 3).every((c) => c.got.startsWith('HTTP/1.1 200')),
-      );
+      clients.push(await open(sock, 'GET /v1/hold HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n'));
+      await until('every request is read', () => clients.every((c) => /^HTTP\/1\.1 (200|100)/.test(c.got)));
       const err = await callDaemon(sock, 'GET', '/v1/status').catch((e: unknown) => e);
       expect(err).toMatchObject({
         code: 'ERR_API_BUSY',
