@@ -55,6 +55,14 @@ export function eventOfAction(a: Action, error?: unknown): BerthEventInput | und
         message,
         attributes: { pod: a.pod, container: a.container, id: a.id },
       };
+    case 'restart-pod':
+      return {
+        type: 'pod',
+        object: a.pod,
+        reason: failed ? 'RestartFailed' : 'Restarting',
+        message,
+        attributes: { pod: a.pod, containers: a.containers.map((c) => c.container).join(',') },
+      };
     case 'teardown-pod':
       return {
         type: 'pod',

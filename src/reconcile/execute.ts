@@ -18,13 +18,7 @@ import type { RunAction } from '../health/action.js';
 import { BerthError, isRetryable } from '../lib/errors.js';
 import { createSemaphore } from '../lib/semaphore.js';
 import { writeConfigVolume } from '../runtime/config-volumes.js';
-import {
-  containerStatus,
-  findContainer,
-  type RuntimeDeps,
-  removeContainer,
-  startCreated,
-} from '../runtime/containers.js';
+import { type RuntimeDeps, removeContainer, startCreated } from '../runtime/containers.js';
 import { createContainer } from '../runtime/create.js';
 import { readIdRange } from '../runtime/id-range.js';
 import { recordFirstStart } from './active-record.js';
@@ -39,6 +33,7 @@ import { stopInTurns, type Turned, turnedFrom } from './pod-stop.js';
 import { setUpPod, tearDownPod } from './pods.js';
 import { clearPostStart, markPostStart, postStartDir } from './post-start-marks.js';
 import { canonicalSpec, specHash } from './spec-hash.js';
+import { pauseFor, waitForExit } from './task-waits.js';
 import type { TaskOutcome, TaskReport, Tasks } from './tasks.js';
 
 /** Where a pull action's image comes from besides its reference. */
@@ -78,8 +73,6 @@ export interface Executor {
   start(actions: Action[], desired: DesiredState): string[];
 }
 
-/** How long an init container may run before its pod's task gives up on it. */
-const INIT_TIMEOUT_MS = 10 * 60_000;
 const PULLS_AT_ONCE = 3;
 /**
  * A step mostly waits for processes (conmon and `runc create`, whose init compiles the seccomp
@@ -122,42 +115,6 @@ function findDesired(
   return { c, file: p.file, graceSeconds: p.graceSeconds };
 }
 
-/** A sleep that rejects once `signal` aborts: waits end at once when berth stops. */
-function pauseFor(deps: ExecuteDeps): (ms: number) => Promise<void> {
-  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const { signal } = deps;
-  if (!signal) return sleep;
-  const interrupted = () =>
-    new BerthError('ERR_INTERRUPTED', 'unavailable', 'berth is stopping: the wait was cut short');
-  return (ms) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal.aborted) return reject(interrupted());
-      const onAbort = () => reject(interrupted());
-      signal.addEventListener('abort', onAbort, { once: true });
-      sleep(ms).then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, reject);
-    });
-}
-
-async function waitForExit(deps: ExecuteDeps, name: string): Promise<void> {
-  const sleep = pauseFor(deps);
-  const until = Date.now() + INIT_TIMEOUT_MS;
-  const record = await findContainer(deps.rt, name);
-  for (;;) {
-    const s = await containerStatus(deps.rt, record);
-    if (s.state === 'exited') {
-      if (s.exitCode === 0) return;
-      throw new BerthError('ERR_INIT_FAILED', 'internal', `init container ${name} exited ${s.exitCode}`);
-    }
-    if (Date.now() > until)
-      throw new BerthError('ERR_TIMEOUT', 'unavailable', `init container ${name} still runs`);
-    await sleep(100);
-  }
-}
-
-/** The imagePullSecrets of the pods (`pod` or `pod/container`) that want a pull; none: undefined. */
 /** The imagePullSecrets of the pods (`pod/container` entries) that want an image, as pull input. */
 function pullSecretsOf(desired: DesiredState, wanting: string[]): { pullSecrets?: string[] } {
   const pods = new Set(wanting.filter((w) => w.includes('/')).map((w) => w.split('/')[0] as string));
@@ -216,6 +173,12 @@ async function runOne(
     case 'stop':
       await stopWithPreStop(hookDeps(deps), a.id, a.graceSeconds);
       return;
+    case 'restart-pod': {
+      const stops = a.containers.map((c) => ({ id: c.id, turn: c.turn, graceSeconds: a.graceSeconds }));
+      await stopInTurns(hookDeps(deps), stops);
+      for (const c of a.containers) await slots.step(() => removeContainer(rt, c.id, true));
+      return;
+    }
     case 'run': {
       const { c, file, graceSeconds } = findDesired(desired, a.pod, a.container);
       const pod = desired.pods.find((p) => p.name === a.pod);
@@ -285,6 +248,8 @@ function describeStep(a: Action, deps: ExecuteDeps, desired?: DesiredState): str
     case 'remove':
     case 'stop':
       return `stopping ${a.pod}/${a.container} (grace ${a.graceSeconds} s)`;
+    case 'restart-pod':
+      return `stopping ${a.pod} to start it again (${a.containers.length} containers, grace ${a.graceSeconds} s)`;
     case 'run':
       return a.waitForExit && deps.waitForInit !== false
         ? `running init container ${a.pod}/${a.container} to completion`

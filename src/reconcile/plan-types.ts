@@ -121,6 +121,18 @@ export type Action =
       turn?: number;
     }
   | { kind: 'teardown-pod'; pod: string; reason: string }
+  /**
+   * Start a pod again from its init containers (one of them changed under its app containers, as
+   * the kubelet runs a changed static pod as a new one): its containers are stopped together within
+   * its grace period, each in its turn (pod-stop.ts), then removed; the next pass runs it afresh.
+   */
+  | {
+      kind: 'restart-pod';
+      pod: string;
+      containers: Array<{ container: string; id: string; turn: number }>;
+      graceSeconds: number;
+      reason: string;
+    }
   /** Write a config volume's current content (runtime/config-volumes.ts): in place, no restart. */
   | { kind: 'write-volume'; pod: string; volume: string; reason: string }
   | {

@@ -5,8 +5,9 @@
 // - pods of a file with errors, or defined twice, are kept exactly as they run;
 // - a pod waits for the pods it depends on to be ready, started or completed, as it says
 //   (plan-dependencies.ts); its init containers run to completion, in order, before its containers start;
-// - a changed spec recreates the container (reason: what changed); an exited one comes back per
-//   the restart policy, after the back-off (restart.ts);
+// - a changed spec recreates the container (reason: what changed); a changed init container once
+//   the app containers exist starts the whole pod again (pod-restart.ts); an exited one comes back
+//   per the restart policy, after the back-off (restart.ts);
 // - a pod or a pull that failed waits out its back-off (failures.ts), and pods that need an image
 //   that is missing and not being pulled wait for it;
 // - a pod's sandbox that is not whole (after a reboot) is made again with all its containers
@@ -35,9 +36,10 @@ import {
 import { planConfigVolumes } from './plan-volumes.js';
 import { backingOff, seconds } from './plan-waits.js';
 import { podFolders } from './pod-folders.js';
+import { planInitChanged } from './pod-restart.js';
 import { brokenBecause, checkSandbox, containersToStartAgain, relinkReason } from './sandbox.js';
 import { hasInitFailedForGood, isPodFinished, stopGonePod, stopSidecars } from './sidecars.js';
-import { type CanonicalSpec, canonicalSpec, describeChanges, desiredSpecHash } from './spec-hash.js';
+import { canonicalSpec, describeChanges, desiredSpecHash, parseStoredSpec } from './spec-hash.js';
 
 export {
   type Action,
@@ -52,14 +54,6 @@ export { podsOfOtherFolders } from './pod-folders.js';
 
 const podOf = (c: ObservedContainer) => c.annotations[ANNOTATION.pod] as string;
 const nameIn = (c: ObservedContainer) => c.annotations[ANNOTATION.container] as string;
-
-function storedSpec(c: ObservedContainer): CanonicalSpec | undefined {
-  try {
-    return JSON.parse(c.annotations[ANNOTATION.spec] ?? '') as CanonicalSpec;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Run, keep, recreate or restart one container; undefined when nothing is to be done. */
 function planContainer(
@@ -87,7 +81,7 @@ function planContainer(
   if (digest) {
     if (o.annotations[ANNOTATION.hash] !== desiredSpecHash(c, digest)) {
       const want = canonicalSpec(c, digest);
-      const before = storedSpec(o);
+      const before = parseStoredSpec(o.annotations[ANNOTATION.spec]);
       const why = `${label}: ${before ? describeChanges(before, want).join(', ') : 'spec changed'}`;
       return [removeAction(pod, c.name, o.id, why), run(why)];
     }
@@ -153,7 +147,7 @@ function planPod(
   unpullable: Set<string>,
 ): Action[] {
   const actions = planPodContainers(pod, observed, input);
-  if (!actions.some((a) => a.kind === 'run')) return actions;
+  if (!actions.some((a) => a.kind === 'run' || a.kind === 'restart-pod')) return actions;
   const waiting = pod.dependsOn.flatMap((d) => unmetDependency(d, input) ?? []);
   const images = [...pod.initContainers, ...pod.containers]
     .filter((c) => actions.some((a) => a.kind === 'run' && a.container === c.name))
@@ -218,6 +212,8 @@ function planPodContainers(
   if (relink) out.push({ kind: 'setup-pod', pod: pod.name, reason: `${pod.name}: ${relink}` });
   if ((sandbox === 'missing' || sandbox === 'broken') && observed.length > 0)
     return planSandboxAgain(pod, observed, input);
+  const restart = planInitChanged(pod, observed, input.observed.images);
+  if (restart) return [...out, ...restart];
   const known = new Set([...pod.initContainers, ...pod.containers].map((c) => c.name));
   for (const o of observed) {
     if (!known.has(nameIn(o))) {

@@ -55,6 +55,15 @@ export function canonicalSpec(c: DesiredContainer, digest: string): CanonicalSpe
   }) as CanonicalSpec;
 }
 
+/** A container's stored spec (its `berth.dev/spec` annotation); none when missing or unreadable. */
+export function parseStoredSpec(text: string | undefined): CanonicalSpec | undefined {
+  try {
+    return JSON.parse(text ?? '') as CanonicalSpec;
+  } catch {
+    return undefined;
+  }
+}
+
 export function specHash(spec: CanonicalSpec): string {
   return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
 }

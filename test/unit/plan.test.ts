@@ -358,6 +358,56 @@ describe('plan', () => {
     ]);
   });
 
+  it('an init container changed while the app containers run: the whole pod stops in one action, to start again from its init containers', () => {
+    const spec = (cmd: string, image = IMG) => ({
+      terminationGracePeriodSeconds: 7,
+      initContainers: [
+        { name: 'side', image: IMG, restartPolicy: 'Always' as const },
+        { name: 'setup', image, command: ['sh', '-c', cmd] },
+      ],
+    });
+    const before = desiredState([pod('app', spec('exit 0'))], host);
+    const observed = [
+      running(before, 'app', 'side', { startedAt: '2026-11-22T11:00:00Z' }),
+      running(before, 'app', 'setup', {
+        state: 'exited',
+        exitCode: 0,
+        startedAt: '2026-11-22T11:00:01Z',
+        finishedAt: '2026-11-22T11:00:01Z',
+      }),
+      running(before, 'app', 'main', { startedAt: '2026-11-22T11:00:02Z' }),
+    ];
+    const plans = (desired: DesiredState, seen = images) =>
+      plan({
+        folder: '/m',
+        desired,
+        observed: { images: seen, containers: observed, sandboxes: setUp('app') },
+        frozen: new Map(),
+        now: NOW,
+      });
+    expect(plans(before)).toEqual([]);
+    expect(plans(desiredState([pod('app', spec('true'))], host))).toEqual([
+      {
+        kind: 'restart-pod',
+        pod: 'app',
+        containers: [
+          { container: 'main', id: 'app-main-id', turn: 0 },
+          { container: 'setup', id: 'app-setup-id', turn: 1 },
+          { container: 'side', id: 'app-side-id', turn: 2 },
+        ],
+        graceSeconds: 7,
+        reason:
+          'app: init container setup changed (entrypoint changed): its 3 containers stop (grace 7 s), then it starts again from its init containers',
+      },
+    ]);
+    // A new image for it is pulled first: nothing stops before the pod can start again.
+    const moved = desiredState([pod('app', spec('exit 0', 'registry.lan/setup:2'))], host);
+    expect(summary(plans(moved))).toEqual(['pull registry.lan/setup:2: not in the store (app/setup)']);
+    expect(summary(plans(moved, new Map([...images, ['registry.lan/setup:2', 'sha256:bbb']])))).toEqual([
+      'restart-pod app: init container setup changed (image registry.lan/app:1 → registry.lan/setup:2): its 3 containers stop (grace 7 s), then it starts again from its init containers',
+    ]);
+  });
+
   it('a pod that must wait keeps what runs: an edit does not stop it until its replacement can start', () => {
     const before = desiredState([pod('db'), pod('web', {}, { 'berth.dev/depends-on': 'db' })], host);
     const edited = pod('web', {}, { 'berth.dev/depends-on': 'db' });

@@ -1,0 +1,87 @@
+// Lifecycle edges where berth follows the kubelet, end to end as root with real runc, conmon and
+// overlayfs: an init container changed under running app containers starts the whole pod again (the
+// kubelet runs a static pod whose manifest changed as a new pod): its containers stop within the
+// grace period, the init containers run again in order, then the app containers.
+
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PodView } from '../../src/reconcile/pod-views.js';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+
+const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
+  root: true,
+});
+
+describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', () => {
+  let host: E2eHost | undefined;
+  let work: string;
+  let dir: string;
+  let image: string;
+  const berth = (...args: string[]) => (host as E2eHost).berth(...args);
+  const podNamed = async (name: string) =>
+    (JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[]).find((p) => p.name === name);
+  const states = (p: PodView | undefined) => p?.containers.map((c) => [c.name, c.state, c.exitCode]);
+  const lines = async (file: string) =>
+    (await readFile(file, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+
+  beforeAll(async () => {
+    host = await setUpE2eHost('restart');
+    ({ work, dir, image } = host);
+  }, 180_000);
+  afterAll(async () => {
+    const { leaked } = await tearDownE2eHost(host);
+    expect(leaked).toEqual([]);
+  });
+
+  it('an init container changed while the app containers run: the pod stops, its init containers run again in order, then its app containers', async () => {
+    const out = join(work, 'restart-out');
+    await mkdir(out);
+    const file = join(dir, 'restart.yaml');
+    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
+    const manifest = (version: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: restart}\nspec:\n  terminationGracePeriodSeconds: 5\n` +
+      `  initContainers:\n` +
+      `    - name: side\n      image: ${image}\n      restartPolicy: Always\n` +
+      `      command: [sh, -c, "trap 'echo side-stopped >> /out/runs; exit 0' TERM; echo side-started >> /out/runs; while true; do sleep 0.1; done"]\n${mount}` +
+      `    - name: setup\n      image: ${image}\n      env: [{name: VERSION, value: ${version}}]\n` +
+      `      command: [sh, -c, "echo setup-$$VERSION >> /out/runs"]\n${mount}` +
+      `  containers:\n    - name: app\n      image: ${image}\n` +
+      `      command: [sh, -c, "trap 'echo app-stopped >> /out/runs; exit 0' TERM; echo app-after-$$(tail -n 1 /out/runs) >> /out/runs; while true; do sleep 0.1; done"]\n${mount}` +
+      `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`;
+    await writeFile(file, manifest('v1'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(await lines(join(out, 'runs'))).toEqual(['side-started', 'setup-v1', 'app-after-setup-v1']);
+    await writeFile(file, manifest('v2'));
+    // One line says what happens and why.
+    const plan = await berth('plan', dir);
+    expect([plan.code, plan.stdout.split('\n').filter((l) => l.includes('restart'))]).toEqual([
+      2,
+      [
+        'restart-pod  restart: init container setup changed (env VERSION changed): its 3 containers stop (grace 5 s), then it starts again from its init containers',
+      ],
+    ]);
+    expect((await berth('apply', dir)).code).toBe(0);
+    // The app stopped first, then the sidecar; then all ran again, in order, on the new setup.
+    expect(await lines(join(out, 'runs'))).toEqual([
+      'side-started',
+      'setup-v1',
+      'app-after-setup-v1',
+      'app-stopped',
+      'side-stopped',
+      'side-started',
+      'setup-v2',
+      'app-after-setup-v2',
+    ]);
+    expect(states(await podNamed('restart'))).toEqual([
+      ['side', 'running', null],
+      ['setup', 'exited', 0],
+      ['app', 'running', null],
+    ]);
+    const again = await berth('plan', dir);
+    expect(again.stdout.split('\n').filter((l) => l.includes('restart'))).toEqual([]);
+    await rm(file);
+    expect((await berth('apply', dir)).code).toBe(0);
+  }, 180_000);
+});
