@@ -38,7 +38,13 @@ import { backingOff, seconds } from './plan-waits.js';
 import { podFolders } from './pod-folders.js';
 import { planInitChanged } from './pod-restart.js';
 import { brokenBecause, checkSandbox, containersToStartAgain, relinkReason } from './sandbox.js';
-import { hasInitFailedForGood, isPodFinished, stopGonePod, stopSidecars } from './sidecars.js';
+import {
+  hasInitFailedForGood,
+  isPodFinished,
+  sidecarNotStarted,
+  stopGonePod,
+  stopSidecars,
+} from './sidecars.js';
 import { canonicalSpec, describeChanges, desiredSpecHash, parseStoredSpec } from './spec-hash.js';
 
 export {
@@ -233,7 +239,7 @@ function planPodContainers(
   const find = (c: DesiredContainer) => observed.find((o) => nameIn(o) === c.name);
   // Init containers run to completion, in order, unless a container of the pod runs (the
   // kubelet's rule): an app container kept from before a new sandbox does not skip them.
-  // A native sidecar counts as done once it runs; it is kept running after that, and stopped
+  // A native sidecar counts as done once it runs and has started; it is kept running after that, and stopped
   // once the app containers have finished for good (sidecars.ts).
   if (isPodFinished(pod, find)) return [...out, ...stopSidecars(pod, find)];
   if (!pod.containers.some((c) => find(c) && find(c)?.state !== 'exited')) {
@@ -253,8 +259,12 @@ function planPodContainers(
       // run again after it, in order (never beside it, nor skipped on what the old one did).
       if (acts.some((a) => a.kind === 'remove')) out.push(...removeLaterInits(pod, i, find, c.name));
       out.push(...acts);
+      // A sidecar is done once it runs and has started (its startup probe passed).
+      const held = c.sidecar && o?.state === 'running' && acts.length === 0;
+      const waiting = held ? sidecarNotStarted(pod, c, o, input.observed.health) : undefined;
+      if (waiting) return [...out, waiting];
       const done = c.sidecar
-        ? o?.state === 'running' && acts.length === 0
+        ? held
         : o !== undefined && o.state === 'exited' && o.exitCode === 0 && acts.length === 0;
       if (!done) return out;
     }

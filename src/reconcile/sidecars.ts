@@ -1,8 +1,10 @@
 // Native sidecars (init containers with restartPolicy Always), as Kubernetes runs them: started in
-// order with the init containers, each counted done once it runs; kept running (restarted whatever
+// order with the init containers, each counted done once it runs and has started (its startupProbe
+// passed, as the daemon's prober found, and its postStart hook returned); kept running (restarted whatever
 // the pod's policy) while the app containers run; stopped once the pod has finished for good (its
 // app containers, or an init container that failed under restartPolicy Never: the kubelet kills
 // the pod then); and, when the pod goes, stopped after its app containers, the last started first. Pure.
+import { type HealthFile, readinessOf } from '../health/health-file.js';
 import { shouldRestart } from '../runtime/restart.js';
 import type { DesiredContainer, DesiredPod } from './desired.js';
 import { type Action, ANNOTATION, type ObservedContainer, removeAction } from './plan-types.js';
@@ -19,6 +21,28 @@ export function hasInitFailedForGood(
   o: ObservedContainer | undefined,
 ): boolean {
   return pod.restartPolicy === 'Never' && !c.sidecar && o?.state === 'exited' && o.exitCode !== 0;
+}
+
+/**
+ * The wait of a running sidecar that has not started yet (its startup probe has not passed, or its
+ * postStart hook runs): nothing after it in the pod starts before it has, as the kubelet holds the
+ * next init container and the app containers. Undefined once it has started (or has no startup probe).
+ */
+export function sidecarNotStarted(
+  pod: DesiredPod,
+  c: DesiredContainer,
+  o: ObservedContainer,
+  health: HealthFile | undefined,
+): Action | undefined {
+  const observed = {
+    id: o.id,
+    running: o.state === 'running',
+    postStartRunning: o.postStartRunning === true,
+  };
+  const r = readinessOf(c, observed, health);
+  if (r.started) return undefined;
+  const why = r.why?.startsWith('not started') ? r.why : `not started: ${r.why ?? 'not probed yet'}`;
+  return { kind: 'wait', pod: pod.name, container: c.name, reason: `${pod.name}/${c.name}: running, ${why}` };
 }
 
 /** The pod has sidecars and every app container has exited and will not be restarted. */

@@ -1,13 +1,17 @@
 // Lifecycle edges where berth follows the kubelet, end to end as root with real runc, conmon and
 // overlayfs: an init container changed under running app containers starts the whole pod again (the
 // kubelet runs a static pod whose manifest changed as a new pod): its containers stop within the
-// grace period, the init containers run again in order, then the app containers.
+// grace period, the init containers run again in order, then the app containers; a native sidecar
+// with a startupProbe holds what comes after it until the probe succeeds (probes run under the
+// daemon: `berth apply` alone leaves the pod waiting, saying so).
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
+import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
+import { until } from '../helpers/poll.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
@@ -19,6 +23,7 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
   let work: string;
   let dir: string;
   let image: string;
+  let daemon: TestDaemon | undefined;
   const berth = (...args: string[]) => (host as E2eHost).berth(...args);
   const podNamed = async (name: string) =>
     (JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[]).find((p) => p.name === name);
@@ -31,6 +36,7 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
     ({ work, dir, image } = host);
   }, 180_000);
   afterAll(async () => {
+    await daemon?.stop();
     const { leaked } = await tearDownE2eHost(host);
     expect(leaked).toEqual([]);
   });
@@ -81,6 +87,61 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
     ]);
     const again = await berth('plan', dir);
     expect(again.stdout.split('\n').filter((l) => l.includes('restart'))).toEqual([]);
+    await rm(file);
+    expect((await berth('apply', dir)).code).toBe(0);
+  }, 180_000);
+
+  it('a sidecar with a startupProbe: the next init container and the app containers start only once it has started', async () => {
+    const out = join(work, 'startup-out');
+    await mkdir(out);
+    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
+    const file = join(dir, 'startup.yaml');
+    await writeFile(
+      file,
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: startup}\nspec:\n  terminationGracePeriodSeconds: 2\n` +
+        `  initContainers:\n` +
+        `    - name: side\n      image: ${image}\n      restartPolicy: Always\n` +
+        `      command: [sh, -c, "echo side >> /out/runs; exec sleep 3600"]\n${mount}` +
+        '      startupProbe: {exec: {command: [test, -f, /out/ready]}, periodSeconds: 1, failureThreshold: 600}\n' +
+        `    - name: setup\n      image: ${image}\n      command: [sh, -c, "echo setup >> /out/runs"]\n${mount}` +
+        `  containers:\n    - name: app\n      image: ${image}\n` +
+        `      command: [sh, -c, "echo app >> /out/runs; exec sleep 3600"]\n${mount}` +
+        `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`,
+    );
+    // berth apply runs no probes: the sidecar runs, nothing after it starts, and the wait says why.
+    expect((await berth('apply', dir)).code).toBe(0);
+    let pod = await podNamed('startup');
+    expect([states(pod), pod?.waiting]).toEqual([
+      [
+        ['side', 'running', null],
+        ['setup', 'waiting', null],
+        ['app', 'waiting', null],
+      ],
+      'startup/side: running, not started: probes run only under the daemon (berth daemon)',
+    ]);
+    // Under the daemon, the probe fails while /out/ready is missing: still nothing after the sidecar.
+    const h = host as E2eHost;
+    daemon = await startDaemon({ root: h.root, state: h.state, manifests: dir });
+    await until(
+      'a failed startup probe of startup/side',
+      async () => (await podNamed('startup'))?.containers[0]?.lastProbe?.ok === false,
+    );
+    pod = await podNamed('startup');
+    expect([states(pod), pod?.waiting]).toEqual([
+      [
+        ['side', 'running', null],
+        ['setup', 'waiting', null],
+        ['app', 'waiting', null],
+      ],
+      // Passes follow the prober's started and ready, not each probe: the last failure may be unsaid.
+      expect.stringMatching(/^startup\/side: running, not started($|: startup probe failed: exit code 1$)/),
+    ]);
+    expect(await lines(join(out, 'runs'))).toEqual(['side']);
+    await writeFile(join(out, 'ready'), '');
+    await until('startup/app running', async () => states(await podNamed('startup'))?.[2]?.[1] === 'running');
+    expect(await lines(join(out, 'runs'))).toEqual(['side', 'setup', 'app']);
+    await daemon.stop();
+    daemon = undefined;
     await rm(file);
     expect((await berth('apply', dir)).code).toBe(0);
   }, 180_000);

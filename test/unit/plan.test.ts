@@ -1,5 +1,6 @@
 // The planner, table-driven: each case asserts the whole plan.
 import { describe, expect, it } from 'vitest';
+import type { HealthFile } from '../../src/health/health-file.js';
 import type { LoadedDoc, PodManifest } from '../../src/manifest/kinds.js';
 import { type DesiredPod, type DesiredState, desiredState } from '../../src/reconcile/desired.js';
 import { type Failures, podFingerprint } from '../../src/reconcile/failures.js';
@@ -406,6 +407,45 @@ describe('plan', () => {
     expect(summary(plans(moved, new Map([...images, ['registry.lan/setup:2', 'sha256:bbb']])))).toEqual([
       'restart-pod app: init container setup changed (image registry.lan/app:1 → registry.lan/setup:2): its 3 containers stop (grace 7 s), then it starts again from its init containers',
     ]);
+  });
+
+  it('a sidecar with a startupProbe holds the next init container until the prober found it started', () => {
+    const desired = desiredState(
+      [
+        pod('app', {
+          initContainers: [
+            {
+              name: 'side',
+              image: IMG,
+              restartPolicy: 'Always',
+              startupProbe: { exec: { command: ['true'] } },
+            },
+            { name: 'setup', image: IMG },
+          ],
+        } as Partial<PodManifest['spec']>),
+      ],
+      host,
+    );
+    const side = running(desired, 'app', 'side');
+    const plans = (health?: HealthFile) =>
+      summary(
+        plan({
+          folder: '/m',
+          desired,
+          observed: { images, containers: [side], sandboxes: setUp('app'), ...(health ? { health } : {}) },
+          frozen: new Map(),
+          now: NOW,
+        }),
+      );
+    const found = (started: boolean): HealthFile => ({
+      pid: 1,
+      containers: { app_side: { id: side.id, started, ready: started } },
+    });
+    expect(plans()).toEqual([
+      'wait app/side: running, not started: probes run only under the daemon (berth daemon)',
+    ]);
+    expect(plans(found(false))).toEqual(['wait app/side: running, not started']);
+    expect(plans(found(true))).toEqual(['run app/setup: init container']);
   });
 
   it('a pod that must wait keeps what runs: an edit does not stop it until its replacement can start', () => {
