@@ -10,6 +10,7 @@ import { type BootStamp, isBootStamp, readBootStamp, wallTimeNow } from '../lib/
 import type { FileCache } from '../lib/file-cache.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
+import { activeSince } from './active-deadline.js';
 import type { DesiredPod } from './desired.js';
 import type { ActiveRecord } from './sandbox.js';
 
@@ -52,6 +53,12 @@ function readStoredSync(file: string, cache?: FileCache): StoredRecord | undefin
   } catch {
     return undefined; // none yet, or unreadable: the clock starts with the next container
   }
+}
+
+/** When the pod's activeDeadlineSeconds runs out, as its record says (none: no deadline, or not started). */
+export function activeDeadlineAt(pod: DesiredPod): number | undefined {
+  const since = activeSince(pod, readActiveRecordSync(pod.home));
+  return since === undefined || !pod.activeDeadline ? undefined : since + pod.activeDeadline.seconds * 1000;
 }
 
 /** Record that the pod starts now, unless it already started under this manifest. */

@@ -21,7 +21,7 @@ import { writeConfigVolume } from '../runtime/config-volumes.js';
 import { type RuntimeDeps, removeContainer, startCreated } from '../runtime/containers.js';
 import { createContainer } from '../runtime/create.js';
 import { readIdRange } from '../runtime/id-range.js';
-import { recordFirstStart } from './active-record.js';
+import { activeDeadlineAt, recordFirstStart } from './active-record.js';
 import { type HookDeps, runPostStart, stopWithPreStop } from './container-hooks.js';
 import type { DesiredContainer, DesiredState, HostLayout } from './desired.js';
 import { imageKey, podKey } from './failures.js';
@@ -222,7 +222,9 @@ async function runOne(
         await runPostStart(hookDeps(deps), id, graceSeconds).finally(() =>
           clearPostStart(postStartDir(rt.paths), id),
         );
-      if (a.waitForExit && deps.waitForInit !== false) await waitForExit(deps, c.runtimeName);
+      // No longer than the pod's activeDeadlineSeconds: its next pass stops it then.
+      if (a.waitForExit && deps.waitForInit !== false)
+        await waitForExit(deps, c.runtimeName, pod && activeDeadlineAt(pod));
       return;
     }
     case 'wait':

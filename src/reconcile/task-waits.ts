@@ -33,11 +33,16 @@ export function pauseFor(deps: Omit<WaitDeps, 'rt'>): (ms: number) => Promise<vo
     });
 }
 
-export async function waitForExit(deps: WaitDeps, name: string): Promise<void> {
+/**
+ * Wait for init container `name` to exit 0 (a non-zero exit throws ERR_INIT_FAILED). `deadline` (ms
+ * epoch, its pod's activeDeadlineSeconds): the wait ends there, no failure: the next pass stops it.
+ */
+export async function waitForExit(deps: WaitDeps, name: string, deadline?: number): Promise<void> {
   const sleep = pauseFor(deps);
   const until = Date.now() + INIT_TIMEOUT_MS;
   const record = await findContainer(deps.rt, name);
   for (;;) {
+    if (deadline !== undefined && Date.now() >= deadline) return;
     const s = await containerStatus(deps.rt, record);
     if (s.state === 'exited') {
       if (s.exitCode === 0) return;

@@ -3,7 +3,8 @@
 // kubelet runs a static pod whose manifest changed as a new pod): its containers stop within the
 // grace period, the init containers run again in order, then the app containers; a native sidecar
 // with a startupProbe holds what comes after it until the probe succeeds (probes run under the
-// daemon: `berth apply` alone leaves the pod waiting, saying so).
+// daemon: `berth apply` alone leaves the pod waiting, saying so); activeDeadlineSeconds ends an init
+// container that still runs (berth apply waits for it no longer than the deadline).
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -142,6 +143,35 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
     expect(await lines(join(out, 'runs'))).toEqual(['side', 'setup', 'app']);
     await daemon.stop();
     daemon = undefined;
+    await rm(file);
+    expect((await berth('apply', dir)).code).toBe(0);
+  }, 180_000);
+
+  it('activeDeadlineSeconds while an init container runs: berth apply stops it at the deadline, the pod is Failed, the app never made', async () => {
+    const out = join(work, 'deadline-out');
+    await mkdir(out);
+    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
+    const file = join(dir, 'slowinit.yaml');
+    // The init container would run 60 s: the 3 s deadline ends it (its TERM trap notes it).
+    await writeFile(
+      file,
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: slowinit}\nspec:\n  activeDeadlineSeconds: 3\n  terminationGracePeriodSeconds: 5\n` +
+        `  initContainers:\n    - name: wait-db\n      image: ${image}\n` +
+        `      command: [sh, -c, "trap 'echo stopped >> /out/init; exit 1' TERM; for i in $$(seq 600); do sleep 0.1; done; echo done >> /out/init"]\n${mount}` +
+        `  containers:\n    - name: app\n      image: ${image}\n      command: [sleep, "3600"]\n` +
+        `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`,
+    );
+    const applied = await berth('apply', dir);
+    expect([applied.code, await lines(join(out, 'init'))]).toEqual([0, ['stopped']]);
+    const pod = await podNamed('slowinit');
+    expect([pod?.phase, pod?.reason, states(pod)]).toEqual([
+      'Failed',
+      'DeadlineExceeded',
+      [
+        ['wait-db', 'exited', 1],
+        ['app', 'waiting', null],
+      ],
+    ]);
     await rm(file);
     expect((await berth('apply', dir)).code).toBe(0);
   }, 180_000);
