@@ -76,7 +76,7 @@ export interface PodSecurityContext {
 export interface VolumeManifest {
   name: string;
   hostPath?: { path: string; type?: string };
-  emptyDir?: { medium?: '' | 'Memory'; sizeLimit?: string | number };
+  emptyDir?: { medium?: '' | 'Memory'; sizeLimit?: string | number; mode?: number };
   persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
   configMap?: ConfigMapVolume;
   secret?: SecretVolume;

@@ -187,6 +187,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'volume.emptyDir.sizeLimit': honoured(
     'the tmpfs size of a Memory emptyDir; on disk not enforced, with a warning',
   ),
+  'volume.emptyDir.mode': honoured(
+    "the volume directory's permission bits, 0 to 01777 (default 0777); with fsGroup also setgid",
+  ),
   'volume.persistentVolumeClaim': honoured('names a berth volume'),
   'volume.configMap': honoured(CONFIG),
   'volume.secret': honoured(CONFIG),

@@ -253,6 +253,11 @@ export function desiredPod(
         .map((v) => ({
           path: join(host.pods, id, 'volumes', v.name),
           memory: v.emptyDir?.medium === 'Memory',
+          // fsGroup's bits win over emptyDir.mode, as the kubelet applies them: the group may read,
+          // write and enter (setgid is added where the directory is made).
+          ...(v.emptyDir?.mode !== undefined
+            ? { mode: v.emptyDir.mode | (fsGroup !== undefined ? 0o770 : 0) }
+            : {}),
           ...(fsGroup !== undefined ? { fsGroup } : {}),
           ...(v.emptyDir?.medium === 'Memory' && v.emptyDir.sizeLimit !== undefined
             ? { sizeBytes: sizeLimitOf(v.emptyDir.sizeLimit) }

@@ -4,7 +4,7 @@
 // the init container before it and before the app, runs beside the app, and stops after it; what a
 // container writes at its terminationMessagePath is its termination message in ps; a Localhost
 // seccomp profile is loaded from <root>/seccomp/; a pod in a namespace is named NAMESPACE.NAME, with
-// its sysctls and hostPID/hostIPC in effect.
+// its sysctls and hostPID/hostIPC in effect; an emptyDir's mode is the volume's mode in the container.
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -107,6 +107,29 @@ describe.skipIf(skip)('pod fields', () => {
     const st = await stat(join(root, 'pods', 'fsgroup', 'volumes', 'data'));
     expect([st.gid, (st.mode & 0o7777).toString(8)]).toEqual([2000, '2777']);
     await rm(join(dir, 'fsgroup.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it('emptyDir.mode is the mode of the volume in the container (01777: a sticky /tmp); without it 0777', async () => {
+    await writeFile(
+      join(dir, 'edmode.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: edmode}\nspec:\n  terminationGracePeriodSeconds: 1\n` +
+        `  restartPolicy: Never\n  containers:\n    - name: main\n      image: ${image}\n` +
+        `      command: [sh, -c, "stat -c '%a' /tmp /plain"]\n` +
+        `      volumeMounts: [{name: tmp, mountPath: /tmp}, {name: plain, mountPath: /plain}]\n` +
+        `  volumes:\n    - {name: tmp, emptyDir: {mode: 01777}}\n    - {name: plain, emptyDir: {}}\n`,
+    );
+    expect((await berth('apply', dir)).code).toBe(0);
+    const deadline = Date.now() + 20_000;
+    let pod: PodView | undefined;
+    while (Date.now() < deadline) {
+      pod = (await ps()).find((p) => p.name === 'edmode');
+      if (pod?.phase === 'Succeeded' || pod?.phase === 'Failed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(pod?.phase).toBe('Succeeded');
+    expect((await berth('logs', 'edmode')).stdout).toBe('1777\n777\n');
+    await rm(join(dir, 'edmode.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
   });
 

@@ -116,6 +116,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     'accepted',
     [],
   ],
+  'k8s-website__content_en_examples_pods_emptydir-volume-mode.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_init-containers.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_inject_dapi-envars-pod.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_inject_dependent-envars.yaml': ['accepted', []],
