@@ -25,6 +25,7 @@ const ATTACH =
 const PROBES = 'run by the daemon (berth daemon), not by berth apply';
 const NETWORKING = 'honoured by pod networking';
 const CONFIG = 'honoured with ConfigMap, Secret and downward API support';
+const CONFIG_OWNER = "not yet: a config volume's files are owned by the pod's root";
 const SECCOMP = 'RuntimeDefault (the host default), Unconfined, Localhost: a profile in <root>/seccomp/';
 
 const honoured = (why = 'honoured'): FieldTier => ({ tier: 'honoured', why });
@@ -135,6 +136,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.workingDir': honoured(),
   'container.env': honoured(),
   'container.env.*.valueFrom': honoured(CONFIG),
+  'container.env.*.valueFrom.fileKeyRef': refused(
+    'berth does not read variables from a file in a volume: set them in env, or read the file in the command',
+  ),
   'container.envFrom': honoured(CONFIG),
   'container.ports': honoured('containerPort is informational, as in Kubernetes'),
   'container.ports.*.hostPort': honoured(NETWORKING),
@@ -147,6 +151,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   ),
   'container.volumeMounts.*.recursiveReadOnly': honoured(
     'Enabled and IfPossible make the mounts under a readOnly mount read-only too (runc rro, Linux 5.12+)',
+  ),
+  'container.volumeMounts.*.bindMountOptions': refused(
+    'not yet: running the container without the mount options it asks for would be less safe',
   ),
   'container.volumeMounts.*.subPathExpr': honoured(
     "expanded from the container's environment, then confined to the volume as a subPath is",
@@ -170,6 +177,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.readinessProbe': honoured(PROBES),
   'container.startupProbe': honoured(PROBES),
   'container.lifecycle': honoured('postStart and preStop: exec, httpGet, tcpSocket, sleep'),
+  'container.lifecycle.stopSignal': refused(
+    "not yet: the stop signal is the image's StopSignal, else SIGTERM",
+  ),
   'container.stdin': warned('berth does not attach to containers: stdin stays closed'),
   'container.stdinOnce': warned('berth does not attach to containers: stdin stays closed'),
   'container.tty': honoured('a terminal from conmon: the process sees a tty, its output goes to the log'),
@@ -178,6 +188,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   ),
   'container.terminationMessagePolicy': warned('only the file at terminationMessagePath is read'),
   'container.restartPolicy': honoured('Always on an init container: a native sidecar'),
+  'container.restartPolicyRules': refused(
+    'berth restarts a container by its restartPolicy alone, never by its exit code',
+  ),
   'container.resizePolicy': warned('resizing in place is a cluster API operation'),
   'container.volumeDevices': refused('raw block devices from claims need a cluster'),
 
@@ -192,12 +205,19 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   ),
   'volume.persistentVolumeClaim': honoured('names a berth volume'),
   'volume.configMap': honoured(CONFIG),
+  'volume.configMap.defaultUser': refused(CONFIG_OWNER),
+  'volume.configMap.items.*.user': refused(CONFIG_OWNER),
   'volume.secret': honoured(CONFIG),
+  'volume.secret.defaultUser': refused(CONFIG_OWNER),
+  'volume.secret.items.*.user': refused(CONFIG_OWNER),
   'volume.downwardAPI': honoured(CONFIG),
   'volume.projected': honoured(CONFIG),
   // In every pod a cluster dumps (`kubectl get pod -o yaml`: its kube-api-access-* volume).
   'volume.projected.sources.*.serviceAccountToken': warned(
     `${ACCOUNT}: no token is issued, its file is not written`,
+  ),
+  'volume.projected.sources.*.podCertificate': warned(
+    'only a cluster issues pod certificates: none is issued, its file is not written',
   ),
   'volume.ephemeral': refused('ephemeral volumes are provisioned by a cluster'),
   'volume.image': honoured("the image's files, read-only; pulled like a container's image"),

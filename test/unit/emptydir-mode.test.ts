@@ -1,4 +1,4 @@
-// emptyDir.mode (Kubernetes 1.36, EmptyDirVolumeMode): the volume directory's permission bits, 0 to
+// emptyDir.mode (Kubernetes 1.37, EmptyDirVolumeMode): the volume directory's permission bits, 0 to
 // 01777 (a YAML 1.1 octal such as 01777 is read as Kubernetes reads it); without it 0777, as before;
 // with fsGroup the group may also read, write and enter, and it is setgid (pods.ts), as the kubelet does. A mode past 01777 is refused at its node.
 import { describe, expect, it } from 'vitest';

@@ -45,7 +45,16 @@ function officialKeys(): string[] {
  * table decides them too (a file written for a newer cluster gets its tier, never "unknown field").
  */
 const NEWER_THAN_SCHEMA: Record<string, string> = {
-  'volume.emptyDir.mode': '1.36 (EmptyDirVolumeMode)',
+  'container.lifecycle.stopSignal': '1.33 (ContainerStopSignals)',
+  'container.env.*.valueFrom.fileKeyRef': '1.34 (EnvFiles)',
+  'container.restartPolicyRules': '1.34 (ContainerRestartRules)',
+  'volume.projected.sources.*.podCertificate': '1.34 (PodCertificateProjection)',
+  'volume.emptyDir.mode': '1.37 (EmptyDirVolumeMode)',
+  'container.volumeMounts.*.bindMountOptions': '1.37 (VolumeBindMountOptions)',
+  'volume.configMap.defaultUser': '1.37 (AtomicWriteVolumeUserFields)',
+  'volume.configMap.items.*.user': '1.37 (AtomicWriteVolumeUserFields)',
+  'volume.secret.defaultUser': '1.37 (AtomicWriteVolumeUserFields)',
+  'volume.secret.items.*.user': '1.37 (AtomicWriteVolumeUserFields)',
 };
 
 describe('the tier table', () => {
@@ -188,6 +197,48 @@ spec:
 `;
     expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
       'm.yaml:7:7: ERR_MANIFEST_SCHEMA: spec.volumes.0 must have exactly one of its possible sources, not several',
+    ]);
+  });
+
+  it('a field Kubernetes added after the vendored schema is named by its tier, never "unknown field"', () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec:
+  initContainers:
+    - name: side
+      image: busybox
+      restartPolicy: Always
+      restartPolicyRules: [{action: RestartAllContainers, exitCodes: {operator: In, values: [42]}}]
+  containers:
+    - name: main
+      image: busybox
+      env:
+        - name: A
+          valueFrom:
+            fileKeyRef: {volumeName: cfg, path: a.env, key: A}
+      lifecycle:
+        stopSignal: SIGUSR1
+      volumeMounts:
+        - {name: cfg, mountPath: /cfg, bindMountOptions: [noexec]}
+        - {name: conf, mountPath: /conf}
+        - {name: cert, mountPath: /cert}
+  volumes:
+    - {name: cfg, emptyDir: {}}
+    - name: conf
+      configMap: {name: conf, defaultUser: 1000, items: [{key: a, path: a, user: 1000}]}
+    - name: cert
+      projected:
+        sources: [{podCertificate: {signerName: example.com/s, keyType: ED25519, credentialBundlePath: b.pem}}]
+`;
+    expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
+      'm.yaml:9:7: ERR_MANIFEST_UNSUPPORTED: field spec.initContainers.0.restartPolicyRules is not supported by berth: berth restarts a container by its restartPolicy alone, never by its exit code',
+      'm.yaml:16:13: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.env.0.valueFrom.fileKeyRef is not supported by berth: berth does not read variables from a file in a volume: set them in env, or read the file in the command',
+      "m.yaml:18:9: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.lifecycle.stopSignal is not supported by berth: not yet: the stop signal is the image's StopSignal, else SIGTERM",
+      'm.yaml:20:40: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.volumeMounts.0.bindMountOptions is not supported by berth: not yet: running the container without the mount options it asks for would be less safe',
+      "m.yaml:26:31: ERR_MANIFEST_UNSUPPORTED: field spec.volumes.1.configMap.defaultUser is not supported by berth: not yet: a config volume's files are owned by the pod's root",
+      "m.yaml:26:76: ERR_MANIFEST_UNSUPPORTED: field spec.volumes.1.configMap.items.0.user is not supported by berth: not yet: a config volume's files are owned by the pod's root",
+      'm.yaml:29:20: WARN_MANIFEST_IGNORED: spec.volumes.2.projected.sources.0.podCertificate is ignored: only a cluster issues pod certificates: none is issued, its file is not written',
     ]);
   });
 

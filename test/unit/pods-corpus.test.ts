@@ -120,6 +120,16 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   'k8s-website__content_en_examples_pods_init-containers.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_inject_dapi-envars-pod.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_inject_dependent-envars.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_inject_envars-file-container.yaml': [
+    'refused',
+    [
+      '9:48 WARN_YAML_ESCAPE',
+      '9:57 WARN_YAML_ESCAPE',
+      '9:75 WARN_YAML_ESCAPE',
+      '9:85 WARN_YAML_ESCAPE',
+      '20:13 ERR_MANIFEST_UNSUPPORTED',
+    ],
+  ],
   'k8s-website__content_en_examples_pods_inject_pod-single-secret-env-variable.yaml': [
     'invalid',
     ['1:7 ERR_MANIFEST_KIND'],
@@ -139,6 +149,10 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   'k8s-website__content_en_examples_pods_probe_tcp-liveness-readiness.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_security_seccomp_ga_audit-pod.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_security_security-context.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_restart-policy_restart-all-containers.yaml': [
+    'refused',
+    ['31:7 ERR_MANIFEST_UNSUPPORTED'],
+  ],
   'k8s-website__content_en_examples_pods_share-process-namespace.yaml': [
     'warned',
     ['13:5 WARN_MANIFEST_IGNORED'],

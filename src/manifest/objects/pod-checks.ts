@@ -4,12 +4,28 @@
 // downwardAPI file with no field or two; a projected source of two kinds (an empty one is a
 // warning); a `status.*` field in a volume (the kubelet writes those only to env); two items of one
 // volume at one path, or one inside the other. Pure.
+import { isMap } from 'yaml';
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import type { ContainerManifest, PodManifest, VolumeManifest } from '../kinds.js';
 import { at, type ParsedDoc } from '../position.js';
 import type { DownwardFile, ResourceFieldRef } from './sources.js';
 
 type Path = Array<string | number>;
+
+/**
+ * Whether the file has a field at `path` that `kept` (the value) lacks: one the tier table reported
+ * (warned or refused) and dropped (tier-check.ts), so "no source" would be a second line about it.
+ */
+function hasDroppedField(p: ParsedDoc, path: Path, kept: object): boolean {
+  const node = p.doc.getIn(path, true);
+  return (
+    isMap(node) &&
+    node.items.some((item) => {
+      const key = (item.key as { value?: unknown } | null)?.value;
+      return typeof key === 'string' && !(key in kept);
+    })
+  );
+}
 
 const CPU_DIVISORS = ['1m', '1'];
 const MEMORY_DIVISORS = ['1', '1k', '1M', '1G', '1T', '1P', '1E', '1Ki', '1Mi', '1Gi', '1Ti', '1Pi', '1Ei'];
@@ -100,7 +116,7 @@ function checkContainerRefs(
         ),
       );
     const given = Object.keys(e.valueFrom);
-    if (given.length !== 1)
+    if (given.length > 1 || (given.length === 0 && !hasDroppedField(p, [...here, 'valueFrom'], e.valueFrom)))
       out.push(
         at(
           p,
@@ -183,10 +199,9 @@ export function checkPodRefs(p: ParsedDoc): Diagnostic[] {
     for (const [j, s] of (v.projected?.sources ?? []).entries()) {
       const here = ['spec', 'volumes', i, 'projected', 'sources', j];
       const given = [s.configMap, s.secret, s.downwardAPI].filter(Boolean).length;
-      // A serviceAccountToken alone was warned about and dropped (tiers.ts): nothing of it is left.
-      const tokenOnly = given === 0 && p.doc.hasIn([...here, 'serviceAccountToken']);
-      // An empty one a cluster takes with a warning, and the kubelet projects nothing of it.
-      if (given === 0 && !tokenOnly)
+      // A serviceAccountToken or podCertificate alone was warned about and dropped (tiers.ts): it
+      // is no empty source. An empty one a cluster takes with a warning; the kubelet projects nothing.
+      if (given === 0 && !hasDroppedField(p, here, s))
         out.push(
           at(
             p,
