@@ -117,8 +117,11 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     [],
   ],
   'k8s-website__content_en_examples_pods_emptydir-volume-mode.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_image-volumes-subpath.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_image-volumes.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_init-containers.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_inject_dapi-envars-pod.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_inject_dapi-volume-resources.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_inject_dependent-envars.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_inject_envars-file-container.yaml': [
     'refused',
@@ -135,24 +138,60 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     ['1:7 ERR_MANIFEST_KIND'],
   ],
   'k8s-website__content_en_examples_pods_lifecycle-events.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_multi-container_resources.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_multi-container_startup-coordination.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_pod-configmap-envFrom.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_pod-configmap-volume.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_pod-projected-svc-token.yaml': [
+    'warned',
+    ['16:9 WARN_MANIFEST_IGNORED'],
+  ],
   'k8s-website__content_en_examples_pods_pod-with-node-affinity.yaml': [
     'warned',
     ['6:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'k8s-website__content_en_examples_pods_pod-with-numeric-toleration.yaml': [
+    'warned',
+    ['17:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'k8s-website__content_en_examples_pods_pod-with-scheduling-gates.yaml': [
+    'warned',
+    ['9:5 WARN_MANIFEST_IGNORED'],
   ],
   'k8s-website__content_en_examples_pods_private-reg-pod.yaml': ['invalid', ['8:12 ERR_REFERENCE_INVALID']],
   'k8s-website__content_en_examples_pods_probe_exec-liveness.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_probe_grpc-liveness.yaml': ['invalid', ['13:7 ERR_MANIFEST_SCHEMA']],
   'k8s-website__content_en_examples_pods_probe_http-liveness.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_probe_tcp-liveness-readiness.yaml': ['accepted', []],
-  'k8s-website__content_en_examples_pods_security_seccomp_ga_audit-pod.yaml': ['accepted', []],
-  'k8s-website__content_en_examples_pods_security_security-context.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_qos_qos-pod-5.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_resource_pod-level-pid-limit.yaml': [
+    'refused',
+    ['7:3 ERR_MANIFEST_UNSUPPORTED'],
+  ],
+  'k8s-website__content_en_examples_pods_resource_pod-level-resources.yaml': [
+    'refused',
+    ['7:3 ERR_MANIFEST_UNSUPPORTED'],
+  ],
+  'k8s-website__content_en_examples_pods_resource_pod-resize.yaml': [
+    'warned',
+    ['13:7 WARN_MANIFEST_IGNORED'],
+  ],
   'k8s-website__content_en_examples_pods_restart-policy_restart-all-containers.yaml': [
     'refused',
     ['31:7 ERR_MANIFEST_UNSUPPORTED'],
   ],
+  'k8s-website__content_en_examples_pods_security_apparmor_hello-apparmor.yaml': [
+    'warned',
+    ['7:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'k8s-website__content_en_examples_pods_security_hello-apparmor-2.yaml': [
+    'warned',
+    ['7:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'k8s-website__content_en_examples_pods_security_seccomp_ga_audit-pod.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_security_seccomp_ga_fine-pod.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_security_security-context-5.yaml': ['accepted', []],
+  'k8s-website__content_en_examples_pods_security_security-context.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_share-process-namespace.yaml': [
     'warned',
     ['13:5 WARN_MANIFEST_IGNORED'],
@@ -266,6 +305,8 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     ],
   ],
   'podman-recipes__pods_whoami.yaml': ['warned', ['17:14 WARN_MANIFEST_K8S_REJECTS']],
+  'rke2__tests_docker_resources_dnsutils.yaml': ['accepted', []],
+  'rke2__tests_e2e_resource_files_multus-pods.yaml': ['invalid', ['2:7 ERR_MANIFEST_KIND']],
   'tenlastic-open-platform__kustomize_overlays_development_static_pods_workspace.yaml': ['accepted', []],
   'tf-kubeadm-otc__manifests_kube-vip.yaml': ['accepted', []],
 };
