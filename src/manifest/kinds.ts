@@ -108,6 +108,7 @@ export interface PodManifest {
     hostUsers?: boolean;
     securityContext?: PodSecurityContext;
     hostname?: string;
+    hostnameOverride?: string;
     volumes?: VolumeManifest[];
     /** An entry with no name (or an empty one) is skipped, as the kubelet skips it. */
     imagePullSecrets?: Array<{ name?: string }>;

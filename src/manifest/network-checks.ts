@@ -3,7 +3,7 @@
 // the host's network it must equal containerPort, as Kubernetes requires; loopback-only has nothing
 // to publish); dnsPolicy None without a nameserver (Kubernetes refuses it: the pod would have an
 // empty resolv.conf); addresses that only look like IPs; a search list past what Kubernetes and
-// resolvers take (labels of 63, 2048 characters in all). Pure.
+// resolvers take (labels of 63, 2048 characters in all); a hostnameOverride with hostNetwork. Pure.
 import { isIP } from 'node:net';
 import type { PodManifest } from './kinds.js';
 
@@ -58,6 +58,12 @@ export function podNetworkProblems(pod: PodManifest): FieldProblem[] {
     const port = portOutsideBridge(pod, mode);
     if (port) out.push(port);
   }
+  if (pod.spec.hostNetwork === true && pod.spec.hostnameOverride !== undefined)
+    out.push({
+      path: ['spec', 'hostnameOverride'],
+      message:
+        "hostnameOverride cannot be set with hostNetwork: the pod's hostname is the host's (a cluster refuses it too)",
+    });
   const dns = pod.spec.dnsConfig;
   if (pod.spec.dnsPolicy === 'None' && (dns?.nameservers ?? []).length === 0)
     out.push({

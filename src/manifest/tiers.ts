@@ -59,6 +59,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'spec.terminationGracePeriodSeconds': honoured(),
   'spec.hostNetwork': honoured(),
   'spec.hostname': honoured(),
+  'spec.hostnameOverride': honoured(
+    "the pod's hostname, over hostname (a DNS subdomain of at most 64 characters; no DNS record); not with hostNetwork",
+  ),
   'spec.imagePullSecrets': honoured(CONFIG),
   'spec.dnsPolicy': honoured(NETWORKING),
   'spec.dnsConfig': honoured(NETWORKING),

@@ -169,7 +169,7 @@ function containerOf(
   const network = podNetworkOf(pod, join(host.pods, id));
   const settings: ContainerSettings = {
     name: runtimeName,
-    hostname: pod.spec.hostname ?? hostnameOfPodName(pod.metadata.name),
+    hostname: pod.spec.hostnameOverride ?? pod.spec.hostname ?? hostnameOfPodName(pod.metadata.name),
     ...(values.entrypoint ? { entrypoint: values.entrypoint } : {}),
     ...(values.command ? { command: values.command } : {}),
     env: values.env,

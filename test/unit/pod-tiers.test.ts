@@ -46,6 +46,7 @@ function officialKeys(): string[] {
  */
 const NEWER_THAN_SCHEMA: Record<string, string> = {
   'container.lifecycle.stopSignal': '1.33 (ContainerStopSignals)',
+  'spec.hostnameOverride': '1.34 (HostnameOverride)',
   'container.env.*.valueFrom.fileKeyRef': '1.34 (EnvFiles)',
   'container.restartPolicyRules': '1.34 (ContainerRestartRules)',
   'volume.projected.sources.*.podCertificate': '1.34 (PodCertificateProjection)',
