@@ -4,7 +4,8 @@
 // the init container before it and before the app, runs beside the app, and stops after it; what a
 // container writes at its terminationMessagePath is its termination message in ps; a Localhost
 // seccomp profile is loaded from <root>/seccomp/; a pod in a namespace is named NAMESPACE.NAME, with
-// its sysctls and hostPID/hostIPC in effect; an emptyDir's mode is the volume's mode in the container.
+// its sysctls and hostPID/hostIPC in effect; an emptyDir's mode is the volume's mode in the container;
+// hostnameOverride is the hostname the pod sees.
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -130,6 +131,28 @@ describe.skipIf(skip)('pod fields', () => {
     expect(pod?.phase).toBe('Succeeded');
     expect((await berth('logs', 'edmode')).stdout).toBe('1777\n777\n');
     await rm(join(dir, 'edmode.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it('hostnameOverride is the hostname inside the pod, over hostname: uname, /etc/hostname and HOSTNAME', async () => {
+    await writeFile(
+      join(dir, 'hno.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: hno}\nspec:\n  terminationGracePeriodSeconds: 1\n` +
+        `  restartPolicy: Never\n  hostname: short\n  hostnameOverride: db-0.db.example\n` +
+        `  containers:\n    - name: main\n      image: ${image}\n` +
+        `      command: [sh, -c, "hostname; cat /etc/hostname; echo $HOSTNAME"]\n`,
+    );
+    expect((await berth('apply', dir)).code).toBe(0);
+    const deadline = Date.now() + 20_000;
+    let pod: PodView | undefined;
+    while (Date.now() < deadline) {
+      pod = (await ps()).find((p) => p.name === 'hno');
+      if (pod?.phase === 'Succeeded' || pod?.phase === 'Failed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(pod?.phase).toBe('Succeeded');
+    expect((await berth('logs', 'hno')).stdout).toBe('db-0.db.example\n'.repeat(3));
+    await rm(join(dir, 'hno.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
   });
 
