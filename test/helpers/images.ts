@@ -1,10 +1,14 @@
 // Test images built with the real tools: umoci builds OCI images from directories, skopeo pushes
-// them to a test registry. Each helper works in a temp layout the caller removes.
+// them to a test registry. Each helper works in a temp layout: its `cleanup` removes it, and every
+// layout a test file made and did not remove is removed when the file is done (an afterAll of the
+// file's own, registered as the file imports this module: a caller that forgets, or a setup that
+// fails before it hands its layout on, leaves no /tmp/berth-images-* behind).
 import { execFile } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll } from 'vitest';
 
 const run = promisify(execFile);
 
@@ -13,10 +17,24 @@ export interface Layout {
   cleanup(): Promise<void>;
 }
 
+/** Layouts made and not yet removed (a module per test file: vitest isolates files). */
+const open = new Set<string>();
+
+async function removeLayout(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  open.delete(dir);
+}
+
+// At the top level, so on the importing file's own suite: it runs after every other hook of the file.
+afterAll(async () => {
+  for (const dir of [...open]) await removeLayout(dir);
+});
+
 export async function createLayout(): Promise<Layout> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-images-'));
+  open.add(dir);
   await run('umoci', ['init', '--layout', join(dir, 'oci')]);
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return { dir, cleanup: () => removeLayout(dir) };
 }
 
 /**
