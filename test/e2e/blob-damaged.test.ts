@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import {
 } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['skopeo', 'umoci', 'docker-registry'], { root: true });
 
@@ -40,7 +41,7 @@ describe.skipIf(skip)('a damaged blob', () => {
   }, 180_000);
 
   afterAll(async () => {
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) await removeTempRoot(work);
     await layout?.cleanup();
   });
 

@@ -15,6 +15,7 @@ import { runBerth } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const run = promisify(execFile);
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
@@ -113,7 +114,7 @@ describe.skipIf(skip)('confinement', () => {
     for (const m of [...leaked].reverse()) execFileSync('umount', ['-l', m]);
     await registry?.stop();
     await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
     expect(leaked).toEqual([]);
   });
 

@@ -18,6 +18,7 @@ import { buildImage, createLayout, type Layout, populateBusybox, pushImage } fro
 import { containerIdsOnDisk, findLeaks } from '../helpers/leaks.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'findmnt'], {
   root: true,
@@ -72,7 +73,7 @@ describe.skipIf(skip).each([{ via: 'local' }, { via: 'daemon' }] as const)(
       await daemon?.stop();
       await registry?.stop();
       await layout?.cleanup();
-      await rm(work, { recursive: true, force: true });
+      await removeTempRoot(work);
     });
     const seenIds = new Set<string>();
     afterEach(async () => {

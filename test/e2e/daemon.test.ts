@@ -17,6 +17,7 @@ import { buildImage, createLayout, type Layout, populateBusybox, pushImage } fro
 import { containerStates, until } from '../helpers/poll.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
   root: true,
@@ -122,7 +123,7 @@ describe.skipIf(skip)('daemon', () => {
     });
     await registry?.stop();
     await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
   });

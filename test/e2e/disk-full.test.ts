@@ -19,6 +19,7 @@ import {
   populateRandom,
 } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const run = promisify(execFile);
 const skip = missingPrereqs(['runc', 'conmon', 'skopeo', 'umoci', 'mount', 'umount', 'dd'], { root: true });
@@ -86,7 +87,7 @@ describe.skipIf(skip)('a full --root file system', () => {
       execFileSync('umount', [root]);
     }
     await layout?.cleanup();
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) await removeTempRoot(work);
   });
 
   it('still lists images and shows logs, and image rm and prune free space', async () => {

@@ -18,6 +18,7 @@ import { buildImage, createLayout, type Layout, populateBusybox, pushImage } fro
 import { type NotifyListener, startNotifyListener } from '../helpers/notify-listener.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(
   ['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'python3', 'systemd-notify'],
@@ -92,7 +93,7 @@ describe.skipIf(skip)('events and metrics of containers', () => {
     });
     await registry?.stop();
     await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
   });

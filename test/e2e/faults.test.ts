@@ -29,6 +29,7 @@ import { cgroupsOf, conmonsOf, containerIdsOnDisk, findLeaks, mountsUnder } from
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { prng } from '../helpers/random.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'tar'], {
   root: true,
@@ -156,7 +157,7 @@ describe.skipIf(skip)('faults: kill -9 of berth anywhere, then the normal comman
       }
       for (const m of mountsUnder(work).reverse()) execFileSync('umount', ['-l', m]);
       for (const id of seenIds) for (const c of cgroupsOf(id)) await rmdir(c).catch(() => undefined);
-      await rm(work, { recursive: true, force: true });
+      await removeTempRoot(work);
     }
     await registry?.stop();
     await layout?.cleanup();

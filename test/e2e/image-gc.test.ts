@@ -3,7 +3,7 @@
 // first until the file system is below the low threshold, never one a manifest names; the daemon
 // does the same after its passes.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox, populateRandom } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const run = promisify(execFile);
 const skip = missingPrereqs(['runc', 'conmon', 'skopeo', 'umoci', 'mount', 'umount'], { root: true });
@@ -64,7 +65,7 @@ describe.skipIf(skip)('image GC by disk thresholds', () => {
     await berth('container', 'rm', '--force', 'gc-holder');
     if (mounted) execFileSync('umount', [root]);
     await layout?.cleanup();
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) await removeTempRoot(work);
   });
 
   it('writes LAST USED on create, then removes the least recently used unused image down to the low threshold', async () => {

@@ -4,7 +4,7 @@
 // dropped first is reported and changes nothing).
 import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { buildTar } from '../helpers/tar-build.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const run = promisify(execFile);
 const skip = missingPrereqs(['runc', 'conmon', 'skopeo', 'umoci', 'unshare', 'findmnt'], { root: true });
@@ -71,7 +72,7 @@ describe.skipIf(skip)('images from archives under the controller', () => {
       folders: ['apply', 'watched'].map((n) => join(work, n)),
     });
     await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
   });

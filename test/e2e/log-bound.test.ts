@@ -1,7 +1,7 @@
 // A container's log is bounded by the host config's logs.maxBytes (conmon's --log-size-max): a
 // container that writes far more leaves, once exited, a log file no larger than that.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const run = promisify(execFile);
 const skip = missingPrereqs(['runc', 'conmon', 'skopeo', 'umoci'], { root: true });
@@ -45,7 +46,7 @@ describe.skipIf(skip)('log size bound', () => {
   afterAll(async () => {
     await berth('container', 'rm', '--force', 'chatty');
     await layout?.cleanup();
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) await removeTempRoot(work);
   });
 
   it('keeps an exited container log under logs.maxBytes after 1 MB of output', async () => {

@@ -3,7 +3,7 @@
 // as container.log.1…N (under the daemon at each rotation; without it, the last one at each look),
 // and `berth logs` / `berth container logs` read them oldest first, `--tail` across files.
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const run = promisify(execFile);
 const skip = missingPrereqs(['runc', 'conmon', 'skopeo', 'umoci', 'findmnt'], { root: true });
@@ -125,7 +126,7 @@ describe.skipIf(skip)('rotated container logs', () => {
       forceFirst: true,
     });
     await layout?.cleanup();
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) await removeTempRoot(work);
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
   });

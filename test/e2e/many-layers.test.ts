@@ -3,7 +3,7 @@
 // mount(2), 256 bytes per value for fsconfig): full snapshot paths made images past ~42 layers fail.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { runBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { buildRawImage, gzipLayer, pushRawImage, type TarSpec } from '../helpers/tar-bytes.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'findmnt'], { root: true });
 const LAYERS = 128;
@@ -45,7 +46,7 @@ describe.skipIf(skip)('an image of 128 layers', () => {
   }, 60_000);
   afterAll(async () => {
     await registry?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) await removeTempRoot(work);
   });
 
   it('pulls, runs and is removed', async () => {

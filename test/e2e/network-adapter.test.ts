@@ -19,6 +19,7 @@ import { createNetns, removeNetns } from '../../src/runtime/netns.js';
 import { keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { freePort } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(
   ['iptables', 'iptables-save', 'ip', 'unshare', 'nsenter', '/usr/lib/cni/bridge'],
@@ -88,7 +89,7 @@ describe.skipIf(skip)('network adapter', () => {
     await net.remove();
     const after = footprint();
     const left = existsSync(join(state, 'network')) ? readdirSync(join(state, 'network')) : [];
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
     await removeBridgeLockFile(BRIDGE);
     expect(after).toEqual(before);
     expect(left).toEqual([]);

@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import { createNetns, removeNetns } from '../../src/runtime/netns.js';
 import { removeBridgeLockFile } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { freePort } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const ipv6Off = (() => {
   try {
@@ -113,7 +114,7 @@ describe.skipIf(skip)('dual-stack network', () => {
     await net.remove();
     const after = footprint();
     const left = existsSync(join(state, 'network')) ? readdirSync(join(state, 'network')) : [];
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
     await removeBridgeLockFile(BRIDGE);
     expect(after).toEqual(before);
     expect(left).toEqual([]);

@@ -23,6 +23,7 @@ import { keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.
 import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(BRIDGE_POD_PREREQS, { root: true });
 
@@ -192,7 +193,7 @@ ${extra}`;
     const ipam = existsSync(join(state, 'network', NET)) ? readdirSync(join(state, 'network', NET)) : [];
     await registry?.stop();
     await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
     // The bridge's host-wide lock file (empty; see network/adapter.ts) goes with this test's bridge.
     await removeBridgeLockFile(BRIDGE);
     expect(left).toEqual([]);

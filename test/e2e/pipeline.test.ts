@@ -27,6 +27,7 @@ import {
 import { cgroupsOf } from '../helpers/leaks.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
   root: true,
@@ -180,7 +181,7 @@ describe.skipIf(skip)('pipelines', () => {
     await registry?.stop();
     await hostile?.close();
     await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
   });

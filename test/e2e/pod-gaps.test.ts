@@ -18,6 +18,7 @@ import { buildImage, createLayout, type Layout, populateBusybox, pushImage } fro
 import { removeBridgeLockFile } from '../helpers/network-kept.js';
 import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(BRIDGE_POD_PREREQS, { root: true });
 
@@ -88,7 +89,7 @@ describe.skipIf(skip)('pod fields the runtime completes', () => {
     await removeBridgeLockFile(BRIDGE);
     await registry?.stop();
     await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
     expect(leaked).toEqual([]);
     expect([removed.code, removed.stderr, bridgeLeft]).toEqual([0, '', false]);
   });

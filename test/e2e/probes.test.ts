@@ -16,6 +16,7 @@ import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'findmnt'], {
   root: true,
@@ -94,7 +95,7 @@ describe.skipIf(skip)('probes under the daemon', () => {
     await grpc?.close();
     await registry?.stop();
     await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
     expect(left).toEqual([]);
     expect(leaked).toEqual([]);
   });

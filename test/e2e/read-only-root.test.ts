@@ -5,12 +5,13 @@
 // way"), `apply` ERR_DAEMON_RUNNING ("a berth daemon already runs on --root"), `image prune` a bare
 // ERR_INTERNAL EROFS: each took the lock it could not create for one another process held.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['mount', 'umount'], { root: true });
 
@@ -36,7 +37,7 @@ describe.skipIf(skip)('a read-only --root or --state', () => {
   });
   afterAll(async () => {
     if (mounted) execFileSync('umount', [ro]);
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('reads still work; writes fail with one line naming the read-only file system', async () => {

@@ -19,6 +19,7 @@ import { conmonsOf, findLeaks, mountsUnder } from '../helpers/leaks.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare'], {
   root: true,
@@ -112,7 +113,7 @@ describe.skipIf(skip)('reboot under the daemon', () => {
       for (const c of left) await berth('container', 'rm', '--force', c.name);
       for (const [pid] of conmonsOf(root)) process.kill(pid, 'SIGKILL');
       for (const m of mountsUnder(work).reverse()) execFileSync('umount', ['-l', m]);
-      await rm(work, { recursive: true, force: true });
+      await removeTempRoot(work);
     }
     await registry?.stop();
     await layout?.cleanup();

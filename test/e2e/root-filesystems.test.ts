@@ -7,13 +7,14 @@
 // and its file system.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { archiveImage, buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(
   ['runc', 'conmon', 'skopeo', 'umoci', 'mount', 'umount', 'losetup', 'mkfs.ext4'],
@@ -41,7 +42,7 @@ describe.skipIf(skip)('--root on real file systems', () => {
   afterAll(async () => {
     for (const m of mounts.reverse()) execFileSync('umount', ['-l', m]);
     for (const l of loops) execFileSync('losetup', ['-d', l]);
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   /** A fresh file system of `kind` mounted at a new directory. */

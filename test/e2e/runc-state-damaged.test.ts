@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { archiveImage, buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'skopeo', 'umoci'], { root: true });
 
@@ -44,7 +45,7 @@ describe.skipIf(skip)('a damaged runc state file', () => {
         id: string;
       }>)
         await berth('container', 'rm', '--force', c.id);
-      await rm(work, { recursive: true, force: true });
+      await removeTempRoot(work);
     }
     await layout?.cleanup();
   });

@@ -1,10 +1,11 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { archiveImage, buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['skopeo', 'umoci'], { root: true });
 
@@ -27,7 +28,7 @@ describe.skipIf(skip)('a damaged snapshot record', () => {
   }, 180_000);
 
   afterAll(async () => {
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) await removeTempRoot(work);
     await layout?.cleanup();
   });
 

@@ -26,6 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const run = promisify(execFile);
 const skip = missingPrereqs(['systemd-nspawn', 'nsenter', 'runc', 'conmon', 'skopeo', 'umoci'], {
@@ -192,7 +193,7 @@ describe.skipIf(skip)('berth.service under a real systemd (systemd-nspawn)', () 
     // nspawn's per-machine directory on the host (left empty when PID 1 there is not systemd)
     await rm(join('/run/systemd/nspawn/propagate', machine), { recursive: true, force: true });
     await layout?.cleanup();
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) await removeTempRoot(work);
   }, 60_000);
 
   it('is active only once berth has said READY=1, with its STATUS= line, and runs the pod', async () => {

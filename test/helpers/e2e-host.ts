@@ -2,15 +2,17 @@
 // loopback registry with a busybox image (/bin/sh as its command), and the berth CLI bound to that
 // root and state. The teardown leaves the host as found (host-cleanup.ts: pods removed the way
 // users remove them, mounts under the directory unmounted), stops the registry and removes the
-// files; it returns what was left and what leaked, for the caller to assert after everything is
-// cleaned up, so a failed run still leaves nothing behind.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+// files (temp-root.ts: mounts first); it returns what was left and what leaked, for the caller to
+// assert after everything is cleaned up, so a failed run still leaves nothing behind. A setup that
+// fails part way removes what it had made (the caller gets no host to tear down).
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CliResult, runBerth } from './cli.js';
 import { cleanUpHost } from './host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from './images.js';
 import { startRegistry, type TestRegistry } from './registry.js';
+import { removeTempRoot } from './temp-root.js';
 
 export interface E2eHost {
   work: string;
@@ -31,14 +33,21 @@ export async function setUpE2eHost(prefix: string, o: { repo?: string } = {}): P
   const root = join(work, 'root');
   const state = join(work, 'state');
   const dir = join(work, 'manifests');
-  await mkdir(dir);
-  const registry = await startRegistry();
-  const layout = await createLayout();
-  await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
-  const image = `${registry.host}/${o.repo ?? 'demo'}/busybox:1`;
-  await pushImage(layout, 'busybox', image);
-  const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
-  return { work, root, state, dir, registry, layout, image, berth };
+  let registry: TestRegistry | undefined;
+  try {
+    await mkdir(dir);
+    registry = await startRegistry();
+    const layout = await createLayout(); // removed with the test file whatever happens (images.ts)
+    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+    const image = `${registry.host}/${o.repo ?? 'demo'}/busybox:1`;
+    await pushImage(layout, 'busybox', image);
+    const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+    return { work, root, state, dir, registry, layout, image, berth };
+  } catch (err) {
+    await registry?.stop();
+    await removeTempRoot(work);
+    throw err;
+  }
 }
 
 /**
@@ -60,6 +69,6 @@ export async function tearDownE2eHost(
   });
   await h.registry.stop();
   await h.layout.cleanup();
-  await rm(h.work, { recursive: true, force: true });
+  await removeTempRoot(h.work); // a mount made after cleanUpHost looked (a killed berth's tool) too
   return found;
 }

@@ -3,10 +3,11 @@
 // container is left removed by force, then every mount under the test's directory unmounted. It
 // returns what was left and what leaked, for the caller to assert empty AFTER everything else is
 // cleaned up, so a failed run still leaves nothing behind.
-import { execFileSync } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CliResult } from './cli.js';
+import { mountsUnder } from './leaks.js';
+import { unmountUnder } from './temp-root.js';
 
 export interface HostCleanup {
   /** `berth` with the test's --root and --state. */
@@ -38,10 +39,7 @@ export async function cleanUpHost(o: HostCleanup): Promise<{ left: string[]; lea
   }
   const left = await containerNames(o.berth);
   await removeAll(o.berth, left);
-  const leaked = execFileSync('findmnt', ['-rn', '-o', 'TARGET'])
-    .toString()
-    .split('\n')
-    .filter((m) => m.startsWith(o.work));
-  for (const m of [...leaked].reverse()) execFileSync('umount', [m]);
+  const leaked = mountsUnder(o.work);
+  unmountUnder(o.work); // lazily: a busy mount must not stop the cleanup
   return { left, leaked };
 }

@@ -1,10 +1,13 @@
 // A real CNCF distribution registry (Debian's docker-registry) on a random loopback port with its
-// own temp storage, for one test file. stop() ends exactly the process it started.
+// own temp storage, for one test file. stop() ends exactly the process it started; a registry still
+// running when its test file is done (a caller that forgot, a setup that failed before handing it
+// on) is stopped then, by an afterAll of the file's own that importing this module registers.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 
 export interface TestRegistry {
   host: string;
@@ -23,6 +26,14 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** The stop of each registry still running (a module per test file: vitest isolates files). */
+const running = new Set<() => Promise<void>>();
+
+// At the top level, so on the importing file's own suite: it runs after every other hook of the file.
+afterAll(async () => {
+  for (const stop of [...running]) await stop();
+});
 
 async function waitUp(url: string, child: ChildProcess): Promise<boolean> {
   for (let i = 0; i < 100; i++) {
@@ -65,19 +76,17 @@ export async function startRegistry(options: { foreignUrls?: boolean } = {}): Pr
     });
     const url = `http://${host}`;
     if (await waitUp(url, child)) {
-      return {
-        host,
-        url,
-        pid: child.pid as number,
-        async stop() {
-          if (child.exitCode === null) {
-            const exited = new Promise((r) => child.once('exit', r));
-            child.kill('SIGTERM');
-            await exited;
-          }
-          await rm(dir, { recursive: true, force: true });
-        },
+      const stop = async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          const exited = new Promise((r) => child.once('exit', r));
+          child.kill('SIGTERM');
+          await exited;
+        }
+        await rm(dir, { recursive: true, force: true });
+        running.delete(stop);
       };
+      running.add(stop);
+      return { host, url, pid: child.pid as number, stop };
     }
     child.kill('SIGKILL');
     if (attempt === 4) {

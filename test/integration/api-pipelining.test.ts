@@ -13,6 +13,7 @@ import { callDaemon } from '../../src/api/client.js';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { freePort } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 import { writeTestConfig } from '../helpers/test-config.js';
 
 const skip = missingPrereqs([], { root: true });
@@ -34,7 +35,7 @@ describe.skipIf(skip)('pipelined requests', () => {
     await daemon?.stop();
     daemon = undefined;
     if (configDir) await rm(configDir, { recursive: true, force: true });
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('thousands of scrapes pipelined on metrics.listen by clients that never read hold neither loop nor memory', async () => {

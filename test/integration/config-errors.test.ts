@@ -1,10 +1,11 @@
 // A broken host config as a person sees it: one line per problem, each with its position and its
 // code once (the code was repeated in front of the first line, and the rest had no `berth:`).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 describe('host config errors', () => {
   let work: string;
@@ -12,7 +13,7 @@ describe('host config errors', () => {
     work = await mkdtemp(join(tmpdir(), 'berth-config-errors-'));
   });
   afterAll(async () => {
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('one line per problem, the code once on each', async () => {

@@ -9,7 +9,6 @@ import {
   readdir,
   readFile,
   readlink,
-  rm,
   stat,
   symlink,
   writeFile,
@@ -18,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentDataDir, readDataStamp, writeConfigVolume } from '../../src/runtime/config-volumes.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const file = (path: string, data: string, mode = 0o644) => ({ path, mode, data: Buffer.from(data) });
 const STAMP_A = 'a'.repeat(32);
@@ -42,7 +42,7 @@ describe('config volumes (kubelet layout, atomic updates)', () => {
     work = await mkdtemp(join(tmpdir(), 'berth-config-volumes-'));
   });
   afterAll(async () => {
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('writes, updates in place by swapping ..data, and drops keys that went', async () => {

@@ -4,7 +4,7 @@
 // streamed and kept; GET /metrics on the socket and on metrics.listen.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { get, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { acquireLock } from '../../src/content/lock.js';
 import { CLI, runBerth, testEnv, withTestConfig } from '../helpers/cli.js';
 import { type NotifyListener, startNotifyListener } from '../helpers/notify-listener.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['python3', 'systemd-notify'], { root: true });
 
@@ -57,7 +58,7 @@ describe.skipIf(skip)('daemon under systemd-like supervision', () => {
       await exited;
     }
     listener?.close();
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
   const start = (
     env: Record<string, string>,

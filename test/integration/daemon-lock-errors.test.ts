@@ -1,10 +1,11 @@
 // `berth daemon` says a daemon already serves a --state only when one holds its lock: a --state it
 // cannot lock (a file in its place, a read-only file system) is refused with the real cause.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 describe('daemon lock errors', () => {
   let work: string;
@@ -12,7 +13,7 @@ describe('daemon lock errors', () => {
     work = await mkdtemp(join(tmpdir(), 'berth-daemon-lock-'));
   });
   afterAll(async () => {
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('a file where --state should be: the cause, not "a daemon already serves"', async () => {

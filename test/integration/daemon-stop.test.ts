@@ -4,7 +4,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -20,6 +20,7 @@ import {
 } from '../helpers/hostile-registry.js';
 import { startNotifyListener } from '../helpers/notify-listener.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['tar', 'python3', 'systemd-notify', 'ss'], { root: true });
 
@@ -38,7 +39,7 @@ describe.skipIf(skip)('daemon stop during a pull', () => {
       await exited;
     }
     await reg?.close();
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
   const until = async (what: string, probe: () => boolean | Promise<boolean>, ms = 30_000) => {
     for (const end = Date.now() + ms; Date.now() < end; ) {

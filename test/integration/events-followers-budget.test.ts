@@ -2,7 +2,7 @@
 // everything, so no stream bound cuts them off. As many as the API has connections must still leave
 // the operator a way in: past their own budget a follower is refused (503 ERR_API_BUSY, naming it)
 // and `berth ps` keeps talking to the daemon.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { runBerth } from '../helpers/cli.js';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { until } from '../helpers/poll.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs([], { root: true });
 
@@ -50,7 +51,7 @@ describe.skipIf(skip)('events followers against the connection limit', () => {
     for (const f of followers.splice(0)) f.socket.destroy();
     await daemon?.stop();
     daemon = undefined;
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('as many followers as the API has connections: the rest are refused, berth ps still works', async () => {

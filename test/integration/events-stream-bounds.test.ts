@@ -4,7 +4,7 @@
 // meanwhile; followers that go mid-answer change nothing. (How long many followers asking for the
 // whole ring at once hold the daemon's loop is a matter of time: for a benchmark, not a test.)
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { eventRingDir, openEventRing } from '../../src/events/ring.js';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { until } from '../helpers/poll.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs([], { root: true });
 
@@ -33,7 +34,7 @@ describe.skipIf(skip)('events stream against clients that do not read', () => {
     for (const c of clients.splice(0)) c.destroy();
     await daemon?.stop();
     daemon = undefined;
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('followers that never read are cut off: their connections free, memory bounded, the daemon serves', async () => {

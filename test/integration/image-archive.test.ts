@@ -14,6 +14,7 @@ import { runBerth } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { buildTar } from '../helpers/tar-build.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const run = promisify(execFile);
 /** Waits for an observable condition, bounded. */
@@ -57,7 +58,7 @@ describe.skipIf(skip)('berth image import / export', () => {
 
   afterAll(async () => {
     await layout?.cleanup();
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) await removeTempRoot(work);
   });
 
   it('imports a skopeo docker-archive, verified and unpacked; a second import stores nothing again', async () => {

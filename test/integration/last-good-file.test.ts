@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs([], { root: true });
 
@@ -17,7 +18,7 @@ describe.skipIf(skip)('last-good file', () => {
     work = await mkdtemp(join(tmpdir(), 'berth-last-good-'));
   });
   afterAll(async () => {
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('is last-good/<sha256 of the folder, 32 hex>.json with each file’s last clean text', async () => {

@@ -13,6 +13,7 @@ import { removeBundleDir } from '../../src/runtime/remove-bundle.js';
 import { isMountPoint } from '../../src/runtime/rootfs.js';
 import { unmountStaged } from '../../src/runtime/sub-path-mounts.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 describe('mountinfo paths', () => {
   it('decodes the octal escapes the kernel writes', () => {
@@ -43,7 +44,7 @@ describe('bundle removal beside a late writer', () => {
         await rm(bundle, { recursive: true, force: true }); // a write after the removal ended
       }
     } finally {
-      await rm(work, { recursive: true, force: true });
+      await removeTempRoot(work);
     }
   });
 });
@@ -64,7 +65,7 @@ describe.skipIf(skip)('mount checks with real mounts', () => {
   });
   afterAll(async () => {
     for (const m of mounted().reverse()) execFileSync('umount', ['-l', m]);
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('canonicalises a relative, symlinked path whose tail does not exist yet', async () => {

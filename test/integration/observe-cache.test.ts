@@ -6,7 +6,7 @@
 // served what it held.
 import { spawn } from 'node:child_process';
 import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,13 +14,14 @@ import { createFileCache, type FileIdentity, isStillValid, RACY_MS } from '../..
 import { observeSandboxes } from '../../src/reconcile/pods.js';
 import { readRecordsReport } from '../../src/runtime/record.js';
 import { readLiveState, type StateCache, startTimeOf } from '../../src/runtime/runc-state.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 let work: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'berth-observe-cache-'));
 });
 afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
+  await removeTempRoot(work);
 });
 
 /** A clock far enough ahead that nothing written by the test is racy: only the identity decides. */

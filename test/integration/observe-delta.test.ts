@@ -20,13 +20,14 @@ import { statusFile } from '../../src/reconcile/status-file.js';
 import type { RuntimeDeps } from '../../src/runtime/containers.js';
 import { runtimePaths } from '../../src/runtime/paths.js';
 import { startTimeOf } from '../../src/runtime/runc-state.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 let work: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'berth-observe-delta-'));
 });
 afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
+  await removeTempRoot(work);
 });
 
 const pod = (name: string, arg = 'a') => `apiVersion: v1

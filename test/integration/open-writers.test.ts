@@ -1,11 +1,12 @@
 // The writer check (open-writers.ts) on a busy host: /proc is read on the daemon's thread, so one
 // check is bounded in time however many processes run, and a writer started a moment ago is seen.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWriterCheck } from '../../src/manifest/open-writers.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const SLEEPERS = 2000;
 let work: string;
@@ -35,7 +36,7 @@ afterAll(async () => {
     }
   }
   writer?.kill();
-  await rm(work, { recursive: true, force: true });
+  await removeTempRoot(work);
 });
 
 describe('the writer check on a host of 2000 processes', () => {

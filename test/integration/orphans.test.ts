@@ -13,6 +13,7 @@ import { markCreating, reapOrphans, removeById } from '../../src/runtime/orphans
 import { containerPaths, type RuntimePaths, runtimePaths } from '../../src/runtime/paths.js';
 import { createRunc } from '../../src/runtime/runc.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['runc', 'findmnt', 'chattr'], { root: true });
 
@@ -33,7 +34,7 @@ describe.skipIf(skip)('orphaned bundles', () => {
   });
   afterAll(async () => {
     for (const m of mounted().reverse()) execFileSync('umount', [m]);
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('reaps what no live create owns, unmounting before it deletes; keeps the rest', async () => {

@@ -3,7 +3,7 @@
 // Both must say exactly the same thing: the same diagnostics for a corpus of real Pod files (some
 // of them invalid) and for a broken document of every kind, and the same lines for a broken host
 // config. The built CLI's answers are compared with this process's (vitest: run-time compile).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { parseHostConfig } from '../../src/config/host-config.js';
 import type { BerthError } from '../../src/lib/errors.js';
 import { loadManifests } from '../../src/manifest/load.js';
 import { runBerth } from '../helpers/cli.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const CORPUS = new URL('../fixtures/pods-corpus/', import.meta.url).pathname;
 
@@ -46,7 +47,7 @@ beforeAll(async () => {
   for (const [name, text] of Object.entries(BROKEN)) await writeFile(join(work, name), text);
 });
 afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
+  await removeTempRoot(work);
 });
 
 async function builtDiagnostics(dir: string): Promise<unknown> {

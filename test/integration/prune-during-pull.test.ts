@@ -4,7 +4,7 @@
 // pull is done, and the image is whole.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { chainIdsOf, fsckStore } from '../helpers/fsck.js';
 import { type HostileRegistry, startHostileRegistry } from '../helpers/hostile-registry.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { buildRawImage, gzipLayer, sha256 } from '../helpers/tar-bytes.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['tar'], { root: true });
 
@@ -62,7 +63,7 @@ describe.skipIf(skip)('image prune during a pull', () => {
       if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
     for (const r of started) await r.exited;
     await reg?.close();
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('keeps what the pull fetched and unpacked, waits for it, and the image comes out whole', async () => {

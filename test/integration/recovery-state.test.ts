@@ -2,7 +2,7 @@
 // container state from conmon's exit files (the one under --state gone, the copy under --root
 // kept, either one truncated) and pods' sandboxes (a netns file that is not a namespace, a record
 // that cannot be read). A damaged file is never taken for a clean exit, nor for a pod's owner.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { observeSandboxes } from '../../src/reconcile/pods.js';
 import { containerStatus, type RuntimeDeps } from '../../src/runtime/containers.js';
 import { containerPaths, runtimePaths } from '../../src/runtime/paths.js';
 import type { ContainerRecord } from '../../src/runtime/record.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 describe('state after a reboot, read from files', () => {
   let work: string;
@@ -21,7 +22,7 @@ describe('state after a reboot, read from files', () => {
     deps = { paths, runc: { root: paths.runcRoot } } as unknown as RuntimeDeps;
   });
   afterAll(async () => {
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   const record = (id: string): ContainerRecord =>

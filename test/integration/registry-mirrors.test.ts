@@ -5,7 +5,7 @@
 // where, headers go to their host, and the pull's output names the mirror that served it.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import {
 import { buildImage, createLayout, type Layout, populateRandom, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['docker-registry', 'skopeo', 'umoci', 'openssl']);
 
@@ -77,7 +78,7 @@ describe.skipIf(skip)('registry mirrors', () => {
   afterAll(async () => {
     await Promise.all([origin?.stop(), mirror?.stop(), recorder?.close()]);
     await layout?.cleanup();
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) await removeTempRoot(work);
   });
 
   const withMirrors = (registry: string, mirrors: string) =>

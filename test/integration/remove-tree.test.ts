@@ -4,7 +4,7 @@
 // (its listing fails), each on a real filesystem.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { link, mkdir, mkdtemp, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { removeBundleDir } from '../../src/runtime/remove-bundle.js';
 import { removeTree } from '../../src/runtime/remove-tree.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['chattr', 'mkfifo', 'python3'], { root: true });
 
@@ -55,7 +56,7 @@ describe.skipIf(skip)('removeTree', () => {
       '-c',
       `umount -R ${work}/tree/m 2>/dev/null; umount ${work}/tree/m/f 2>/dev/null; chattr -R -i ${work} 2>/dev/null; :`,
     ]);
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
   const canaryFiles = async () => (await readdir(canary, { recursive: true })).sort();
 
@@ -222,7 +223,7 @@ describe.skipIf(skipBtrfs)('removeTree on btrfs', () => {
   afterEach(async () => {
     if (mnt) execFileSync('umount', ['-l', mnt]);
     if (loop) execFileSync('losetup', ['-d', loop]);
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('removes subvolumes, nested ones and read-only snapshots a container made in the tree', async () => {

@@ -2,11 +2,12 @@
 // administrator's /var/lib/berth → /data/berth), refused when another user planted it (in a sticky
 // /tmp, where the kernel follows it when fs.protected_symlinks is 0): berth would otherwise tighten
 // and fill a directory of that user's choosing.
-import { chmod, lchown, lstat, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, mkdtemp, readdir, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const asRoot = process.geteuid?.() === 0;
 
@@ -17,7 +18,7 @@ describe.skipIf(!asRoot && !process.env.CI)('--root through a symlink', () => {
     work = await mkdtemp(join(tmpdir(), 'berth-root-link-'));
   });
   afterAll(async () => {
-    if (work) await rm(work, { recursive: true, force: true });
+    if (work) await removeTempRoot(work);
   });
 
   it("another user's link is refused and its target left as it was; root's own is followed", async () => {

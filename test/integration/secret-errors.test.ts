@@ -2,11 +2,12 @@
 // breaks one (a value that is not base64, not a string, a YAML syntax error on the value's line, a
 // duplicate key, a dockerconfigjson that is not JSON, a typo'd field, one over 1 MiB) is reported at
 // its position with its code, and no output of validate, plan, apply, ps or events quotes a value.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const head = (name: string) => `apiVersion: v1\nkind: Secret\nmetadata: {name: ${name}}\n`;
 // Each file holds one broken Secret; every value carries the marker `s3cr3t` (or is the number below).
@@ -39,7 +40,7 @@ describe('broken Secrets: positioned errors that never quote a value', () => {
     for (const [name, text] of Object.entries(FILES)) await writeFile(join(dir, name), text);
   });
   afterAll(async () => {
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('validate names each problem at its node; no output of any command holds a value', async () => {

@@ -5,12 +5,13 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const skip = missingPrereqs(['dpkg-query', 'find'], { root: true });
@@ -30,7 +31,7 @@ describe.skipIf(skip)('scripts/setup.sh', () => {
     work = await mkdtemp(join(tmpdir(), 'berth-setup-'));
   });
   afterAll(async () => {
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
   const setup = (launcher: string) =>
     new Promise<{ code: number; stderr: string }>((resolve) => {

@@ -1,7 +1,7 @@
 // Pull unpacks into shared snapshots keyed by chainID: once per layer, published whole, collected
 // when no image uses them, and finished by the next pull after a kill -9 mid-unpack (the layer
 // served half and stalled, so the kill lands mid-unpack whatever the host's speed).
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import {
 } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['docker-registry', 'skopeo', 'umoci', 'setfattr', 'mknod'], { root: true });
 
@@ -60,7 +61,7 @@ describe.skipIf(skip)('snapshots', () => {
   afterAll(async () => {
     await registry?.stop();
     await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   /** The single layer of image `tag` in the test layout: its blob and diffID. */

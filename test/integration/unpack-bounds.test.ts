@@ -3,7 +3,7 @@
 // xattrs (global PAX records apply to every entry that follows) are bounded per layer, on every path.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { runBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { buildRawImage, gzipLayer, pushRawImage, sha256, type TarSpec } from '../helpers/tar-bytes.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['docker-registry', 'python3', 'mount'], { root: true });
 
@@ -23,7 +24,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await registry?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
+  if (work) await removeTempRoot(work);
 });
 
 const MiB = 1 << 20;

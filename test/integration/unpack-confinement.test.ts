@@ -6,7 +6,7 @@
 // done at a layer's end after a later entry of the same layer turned its parent into a symlink.
 import { execFileSync } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { runBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { buildRawImage, gzipLayer, pushRawImage, sha256, type TarSpec } from '../helpers/tar-bytes.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['docker-registry', 'getfattr', 'python3'], { root: true });
 
@@ -26,7 +27,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await registry?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
+  if (work) await removeTempRoot(work);
 });
 
 /** Everything observable about a directory: names, types, modes, sizes, times (dirs too), xattrs. */

@@ -6,7 +6,7 @@
 // containerd reads it), unknown media types refused by name, and an index nested in an index
 // refused for its depth.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
@@ -24,6 +24,7 @@ import {
   type TarSpec,
   tarBytes,
 } from '../helpers/tar-bytes.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['docker-registry', 'python3'], { root: true });
 
@@ -37,7 +38,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await registry?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
+  if (work) await removeTempRoot(work);
 });
 
 /** Pull `layers` as an image, then `image unpack` it; returns the pull's result and DEST. */

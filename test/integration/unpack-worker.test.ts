@@ -1,6 +1,6 @@
 // Layers through the real worker entry (dist/cli/unpack-worker.mjs, built by the global setup):
 // this thread decompresses and verifies, a pooled worker thread creates the files.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -10,6 +10,7 @@ import { isBerthError } from '../../src/lib/errors.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { createWorkerRunner } from '../../src/snapshot/apply-thread.js';
 import { sha256 } from '../helpers/hostile-registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const WORKER = new URL('../../dist/cli/unpack-worker.mjs', import.meta.url);
 let work: string;
@@ -48,7 +49,7 @@ beforeAll(async () => {
   await writeFile(hostileBlob, gzipSync(hostile));
 });
 afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
+  await removeTempRoot(work);
 });
 
 const job = (dest: string, wantDiffId: string) => ({

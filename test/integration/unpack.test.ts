@@ -36,6 +36,7 @@ import { sha256 } from '../helpers/hostile-registry.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 import { describeTree, xattrOf } from '../helpers/tree.js';
 
 const run = promisify(execFile);
@@ -48,7 +49,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'berth-unpack-'));
 });
 afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
+  await removeTempRoot(work);
 });
 
 /** Everything point 3 of the unpack issue lists, spread over two layers (the second deletes). */

@@ -1,11 +1,12 @@
 // `berth validate FILE`: the first thing a person does with someone else's Pod file is check that
 // one file. Only it is read (its folder's other files, broken or not, are not), whatever its name
 // ends with, and its problems are reported as a folder's are; a folder is validated as before.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const POD =
   'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n    - {name: main, image: busybox:1}\n';
@@ -25,7 +26,7 @@ describe('berth validate FILE', () => {
     await writeFile(join(dir, 'broken.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: [x]}\n');
   });
   afterAll(async () => {
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('checks that one file alone, not its folder', async () => {

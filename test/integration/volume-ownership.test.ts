@@ -3,12 +3,13 @@
 // its group and mode), a FIFO does not hang the walk, a tree deeper than the bound is an error, and
 // OnRootMismatch leaves a matching root's tree alone.
 import { execFileSync } from 'node:child_process';
-import { link, lstat, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, mkdtemp, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyVolumeOwnership, MAX_DEPTH } from '../../src/runtime/volume-ownership.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs([], { root: true });
 const GID = 4321;
@@ -31,7 +32,7 @@ describe.skipIf(skip)('fsGroup on a volume', () => {
     await writeFile(join(host, 'inner'), 'x', { mode: 0o600 });
   });
   afterEach(async () => {
-    await rm(work, { recursive: true, force: true });
+    await removeTempRoot(work);
   });
 
   it('sets group, group bits and setgid on the tree; never follows a symlink or a hard link out', async () => {
