@@ -2,8 +2,9 @@
 // bundle's config.json (the OCI runtime spec's own field for such data). The record's annotations
 // say it too, but a record can be left empty or cut short by a crash or a full disk, and a name says
 // nothing for sure (a standalone container may be named `web_extra`, a pod's container `<pod>_<c>`).
-// config.json is written once, before the container is created, and never again. Its owner is
-// `manifests` with the pod and the container's name in it, or `standalone` (made by hand or the API).
+// config.json is written once (whole: aside, fsynced, renamed), before the container is created,
+// and never again. Its owner is `manifests` with the pod and the container's name in it, or
+// `standalone` (made by hand or the API).
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 /** The record annotations that say who owns a container; the same keys in config.json. */

@@ -10,6 +10,7 @@ import type { ContentStore } from '../content/types.js';
 import { describeImage, findImages } from '../images/index.js';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { writeFileAtomic } from '../lib/write-atomic.js';
 import { ownHostsText, resolvConfText } from '../network/names.js';
 import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from '../snapshot/chain.js';
@@ -277,7 +278,9 @@ async function createHoldingLease(
       },
     );
     const owned = { ...spec, annotations: bundleOwnerAnnotations(annotations) }; // read back when its record is not
-    await writeFile(p.config, `${JSON.stringify(owned, null, 2)}\n`, { mode: 0o600 }); // its env holds secrets
+    // Whole or not at all (its env holds secrets: 0600): a power cut leaves no empty or cut-short
+    // config.json beside a record that outlives it, for the owner read back from it (bundle-owner.ts).
+    await writeFileAtomic(p.config, `${JSON.stringify(owned, null, 2)}\n`, 0o600);
     await makeDirs(deps.paths.exits);
     await makeDirs(deps.paths.sockets);
     await makeDirs(p.persist);
