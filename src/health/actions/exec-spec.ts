@@ -5,12 +5,29 @@
 // (`--exec-process-spec`), as podman's exec does.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BerthError, errnoCode } from '../../lib/errors.js';
 
 export interface ExecSpec {
   /** The container's bundle directory. */
   bundle: string;
   /** The process as JSON, for --exec-process-spec. */
   process: string;
+}
+
+/**
+ * The bundle's config.json, or ERR_BUNDLE_CONFIG naming it (a file damaged by hand or a disk fault:
+ * the probe fails with that, not with a bare "Unexpected end of JSON input").
+ */
+async function readBundleConfig(file: string, id: string): Promise<{ process?: object }> {
+  let why: string;
+  try {
+    const config: unknown = JSON.parse(await readFile(file, 'utf8'));
+    if (typeof config === 'object' && config !== null && !Array.isArray(config)) return config;
+    why = 'not a JSON object';
+  } catch (err) {
+    why = errnoCode(err) ?? (err instanceof Error ? err.message : String(err));
+  }
+  throw new BerthError('ERR_BUNDLE_CONFIG', 'internal', `container ${id}: ${file} is unreadable (${why})`);
 }
 
 /** A container id as runc names its state directory: never a path. */
@@ -35,7 +52,7 @@ export async function execSpecOf(
     return undefined;
   }
   if (!bundle) return undefined;
-  const config = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as { process?: object };
+  const config = await readBundleConfig(join(bundle, 'config.json'), id);
   const process = { ...(config.process ?? {}), terminal: false, args: command };
   return { bundle, process: JSON.stringify(process) };
 }
