@@ -58,6 +58,9 @@ describe.skipIf(skip)('network adapter', () => {
   let state: string;
   let net: NetworkAdapter;
   let before: ReturnType<typeof footprint>;
+  /** The attach/detach cycles while they run; `ending` stops them (afterAll). */
+  let cycling: Promise<void> | undefined;
+  let ending = false;
   const ipam = () => join(state, 'network', NET, 'ipam', NET);
   const allocations = () =>
     existsSync(ipam()) ? readdirSync(ipam()).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)).length : 0;
@@ -81,16 +84,25 @@ describe.skipIf(skip)('network adapter', () => {
   });
 
   afterAll(async () => {
-    for (const n of ['a', 'b', 'c', 'u', 'r']) {
-      await net.detach(`pod-${n}`).catch(() => undefined);
-      await removeNetns(netns(n)).catch(() => undefined);
+    // A test that timed out goes on in the background: the cycles stop before the pods are detached
+    // (one attached after its detach here kept the network in use, and net.remove() refused).
+    ending = true;
+    await cycling?.catch(() => undefined);
+    let after: ReturnType<typeof footprint>;
+    let left: string[];
+    try {
+      for (const n of ['a', 'b', 'c', 'u', 'r']) {
+        await net.detach(`pod-${n}`).catch(() => undefined);
+        await removeNetns(netns(n)).catch(() => undefined);
+      }
+      await net.settled().catch(() => undefined); // no rewrite after the lock file goes below
+      await net.remove();
+    } finally {
+      after = footprint();
+      left = existsSync(join(state, 'network')) ? readdirSync(join(state, 'network')) : [];
+      await removeTempRoot(work);
+      await removeBridgeLockFile(BRIDGE);
     }
-    await net.settled().catch(() => undefined); // no rewrite after the lock file goes below
-    await net.remove();
-    const after = footprint();
-    const left = existsSync(join(state, 'network')) ? readdirSync(join(state, 'network')) : [];
-    await removeTempRoot(work);
-    await removeBridgeLockFile(BRIDGE);
     expect(after).toEqual(before);
     expect(left).toEqual([]);
   });
@@ -310,10 +322,13 @@ describe.skipIf(skip)('network adapter', () => {
   it('1,000 attach/detach cycles beside two pods, then a reboot: the allocations are what is attached now', async () => {
     await attach('a');
     await attach('b');
-    for (let i = 0; i < 1000; i++) {
-      await attach('c');
-      await net.detach('pod-c');
-    }
+    cycling = (async () => {
+      for (let i = 0; i < 1000 && !ending; i++) {
+        await attach('c');
+        await net.detach('pod-c');
+      }
+    })();
+    await cycling;
     expect(allocations()).toBe(2);
     // A reboot: every namespace (and its veth) gone, --state wiped; the pods are attached again.
     for (const n of ['a', 'b', 'c']) await removeNetns(netns(n));
