@@ -342,7 +342,9 @@ export class LayerWriter {
       gid: own ? meta.gid : -1,
       mtime: meta.mtime,
     });
-    this.xattrs(path, meta);
+    // The kernel takes user.* only on regular files and directories (xattr(7)): on a fifo or a
+    // device it is skipped, as containerd skips it, rather than failing the layer.
+    this.xattrs(path, { ...meta, xattrs: meta.xattrs.filter(([name]) => !name.startsWith('user.')) });
   }
 
   /**

@@ -6,7 +6,7 @@
 // containerd reads it), unknown media types refused by name, and an index nested in an index
 // refused for its depth.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
@@ -275,6 +275,26 @@ describe.skipIf(skip)('xattrs from PAX records', () => {
       names(join(dest, 'd')),
       names(join(dest, 'd/f')),
     ]).toEqual([['user.keep'], ['user.keep'], ['user.keep'], ['user.keep']]);
+  });
+
+  // The kernel takes user.* only on regular files and directories (xattr(7)); containerd skips
+  // such an xattr on anything else with a warning, and so the pull must not fail on it.
+  it('a user.* xattr on a fifo or a device node is skipped, not a failed pull', async () => {
+    const xattrs = { 'user.note': 'x' };
+    const layer = gzipLayer([
+      { name: 'p', type: 'fifo', xattrs },
+      { name: 'c', type: 'char', devmajor: 1, devminor: 3, xattrs },
+      { name: 'f', body: 'file\n', xattrs },
+    ]);
+    const { pull, unpack, dest } = await pullAndUnpack([layer]);
+    expect([pull.code, pull.stderr, unpack.code, unpack.stderr]).toEqual([0, '', 0, '']);
+    const note = (path: string) =>
+      execFileSync('getfattr', ['--absolute-names', '-n', 'user.note', '--only-values', path], {
+        encoding: 'utf8',
+      });
+    expect(note(join(dest, 'f'))).toBe('x');
+    expect((await lstat(join(dest, 'p'))).isFIFO()).toBe(true);
+    expect((await lstat(join(dest, 'c'))).isCharacterDevice()).toBe(true);
   });
 });
 
