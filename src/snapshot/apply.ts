@@ -14,6 +14,7 @@ import { fstatSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { BerthError } from '../lib/errors.js';
 import { findInLowers } from './copy-up.js';
+import { checkEntry, checkMarkerDir, fitsLinux } from './entry-limits.js';
 import { type HelperRun, runHelper } from './fs-helper.js';
 import { LayerWriter, type Meta, unsafe } from './layer-writer.js';
 import { cleanComponents, isAllowedXattr, isOpaqueMarker, whiteoutTarget } from './tar-path.js';
@@ -121,6 +122,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
             'invalid',
             `an opaque marker at the layer's root (${e.name.toString()}: every earlier layer hidden) cannot be made with overlayfs; \`berth image unpack\` applies it`,
           );
+        checkMarkerDir(e, parts.slice(0, -1), w.root.length);
         const dir = w.ensureDir(parts.slice(0, -1));
         if (options.mode === 'overlay') {
           w.markOpaque(dir);
@@ -133,6 +135,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       if (wh === 'meta') return; // other .wh..wh. names are aufs bookkeeping, not content
       if (wh) {
         const target = [...parts.slice(0, -1), wh];
+        if (!fitsLinux(target, w.root.length)) return; // a name no file can have: nothing to hide
         if (options.mode === 'overlay') {
           const at = w.place(target);
           if (copiedUp.size > 0) dropCopiesAt(at.toString('latin1'), true);
@@ -146,6 +149,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
         else if (w.isDir(path)) w.prune(path, isTouched); // re-created by this layer: only its own stays
         return;
       }
+      checkEntry(e, parts, w.root.length);
       const path = w.place(parts);
       if (options.mode === 'native') touch(path);
       const meta = metaOf(e, stats);

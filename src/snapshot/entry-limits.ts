@@ -1,0 +1,82 @@
+// What no Linux file system can hold, refused by entry before anything is written: a path past
+// PATH_MAX (counted with the destination: every call takes the whole host path), a component past
+// NAME_MAX, a symlink target past 4095 bytes, an owner outside uid_t. Go's tar reader takes such
+// entries, and containerd then fails on a bare ENAMETOOLONG or has the kernel cut the id to 32 bits;
+// here each is one short line naming the entry. Pure.
+import { BerthError } from '../lib/errors.js';
+import { cleanComponents } from './tar-path.js';
+import type { TarEntry } from './tar-reader.js';
+
+/** With its terminating NUL, as the kernel counts it. */
+export const PATH_MAX = 4096;
+export const NAME_MAX = 255;
+/** (uid_t)-1 tells chown "leave it": it is no owner a file can have. */
+export const MAX_ID = 0xffff_fffe;
+
+/** An entry's name as an error shows it: whole when short, else its start and end and its length. */
+export function shortName(name: Buffer): string {
+  if (name.length <= 80) return name.toString();
+  return `${name.subarray(0, 48).toString()}…${name.subarray(-24).toString()} (${name.length} bytes)`;
+}
+
+function unsupported(name: Buffer, why: string): BerthError {
+  return new BerthError('ERR_LAYER_UNSUPPORTED', 'invalid', `entry ${shortName(name)}: ${why}`);
+}
+
+type PathProblem = { name: number } | 'path' | undefined;
+
+function pathProblem(parts: Buffer[], rootLength: number): PathProblem {
+  let length = rootLength;
+  for (const p of parts) {
+    if (p.length > NAME_MAX) return { name: p.length };
+    length += 1 + p.length;
+  }
+  return length >= PATH_MAX ? 'path' : undefined;
+}
+
+const TOO_LONG = 'longer than Linux takes';
+const NAME_WHY = (n: number) => `a name of ${n} bytes, ${TOO_LONG} (${NAME_MAX})`;
+const PATH_WHY = `${TOO_LONG} (${PATH_MAX} bytes with the destination)`;
+
+/** Whether a name of these cleaned components can exist under a root of `rootLength` bytes. */
+export function fitsLinux(parts: Buffer[], rootLength: number): boolean {
+  return pathProblem(parts, rootLength) === undefined;
+}
+
+/** The entry's own path, made of `parts` under a root of `rootLength` bytes. */
+function checkEntryPath(name: Buffer, parts: Buffer[], rootLength: number): void {
+  const problem = pathProblem(parts, rootLength);
+  if (problem === 'path') throw unsupported(name, `a path ${PATH_WHY}`);
+  if (problem) throw unsupported(name, NAME_WHY(problem.name));
+}
+
+/** A hardlink's target (its cleaned `parts` under the root). */
+function checkHardlinkTarget(name: Buffer, target: Buffer, parts: Buffer[], rootLength: number): void {
+  const problem = pathProblem(parts, rootLength);
+  if (problem === 'path') throw unsupported(name, `a hardlink target of ${target.length} bytes, ${PATH_WHY}`);
+  if (problem) throw unsupported(name, `a hardlink target with ${NAME_WHY(problem.name)}`);
+}
+
+/** A symlink's target is text the kernel keeps, up to PATH_MAX - 1 bytes, never resolved here. */
+function checkSymlinkTarget(name: Buffer, target: Buffer): void {
+  if (target.length >= PATH_MAX)
+    throw unsupported(name, `a symlink target of ${target.length} bytes, ${TOO_LONG} (${PATH_MAX - 1})`);
+}
+
+function checkOwner(name: Buffer, uid: number, gid: number): void {
+  if (uid > MAX_ID || gid > MAX_ID || uid < 0 || gid < 0)
+    throw unsupported(name, `owner ${uid}:${gid} is no Linux owner (ids go to ${MAX_ID})`);
+}
+
+/** Everything above that applies to an entry that makes something at `parts`. */
+export function checkEntry(e: TarEntry, parts: Buffer[], rootLength: number): void {
+  checkEntryPath(e.name, parts, rootLength);
+  checkOwner(e.name, e.uid, e.gid);
+  if (e.type === 'symlink') checkSymlinkTarget(e.name, e.linkname);
+  if (e.type === 'link') checkHardlinkTarget(e.name, e.linkname, cleanComponents(e.linkname), rootLength);
+}
+
+/** An opaque marker's directory, which the layer makes when it is not there. */
+export function checkMarkerDir(e: TarEntry, dir: Buffer[], rootLength: number): void {
+  checkEntryPath(e.name, dir, rootLength);
+}
