@@ -61,6 +61,11 @@ export function isManifestMediaType(mediaType: string): boolean {
   return MANIFEST_MEDIA_TYPES.includes(mediaType);
 }
 
+/** OCI non-distributable and Docker foreign layers: those a manifest may list `urls` for. */
+export function isForeignLayerMediaType(mediaType: string): boolean {
+  return mediaType.includes('.nondistributable.') || mediaType.includes('.foreign.');
+}
+
 export function isLayerMediaType(mediaType: string): boolean {
   return LAYER_MEDIA_TYPES.includes(mediaType);
 }

@@ -6,6 +6,7 @@
 // passed on unchanged (a full disk is not a network problem to retry).
 import { BerthError } from '../lib/errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
+import { isForeignLayerMediaType } from '../oci/media-types.js';
 import { statusError, transportError } from './errors.js';
 import { abandon, discard } from './response.js';
 import { type RegistryResponse, registryGet, type TransportOptions } from './transport.js';
@@ -71,7 +72,15 @@ async function prepareSink(
       `${what}: range from ${start} not satisfiable; starting over`,
     );
   }
-  if (res.statusCode === 404) throw new BerthError('ERR_BLOB_NOT_FOUND', 'not-found', `${what}: not found`);
+  if (res.statusCode === 404) {
+    // A foreign layer's `urls` are never fetched (a manifest must not send the host anywhere it likes).
+    const foreign = isForeignLayerMediaType(desc.mediaType) || (desc.urls?.length ?? 0) > 0;
+    throw new BerthError('ERR_BLOB_NOT_FOUND', 'not-found', `${what}: not found`, {
+      ...(foreign
+        ? { hint: 'a foreign layer: berth fetches it from the registry only, never from its urls' }
+        : {}),
+    });
+  }
   throw statusError(res.statusCode, what, res.headers, now);
 }
 

@@ -121,6 +121,53 @@ describe('bad content never becomes visible', () => {
     expect(await blobsInStore()).toEqual([]);
   });
 
+  // berth fetches a foreign / non-distributable layer from the registry only, never from its
+  // `urls` (a manifest must not send the host to any address it likes): when the registry does not
+  // hold it, the line says so, not only "not found".
+  it('a foreign layer the registry does not hold, only its urls', async () => {
+    const elsewhere = await startHostileRegistry();
+    try {
+      const blob = gzipSync(Buffer.from('windows base layer'));
+      const layer = elsewhere.putBlob('test/foreign', blob);
+      const config = reg.putBlob(
+        'test/foreign',
+        JSON.stringify({
+          os: 'linux',
+          architecture: 'amd64',
+          rootfs: { type: 'layers', diff_ids: [sha256('x')] },
+        }),
+      );
+      const DOCKER = 'application/vnd.docker.distribution.manifest.v2+json';
+      reg.putManifest(
+        'test/foreign',
+        ['v1'],
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: DOCKER,
+          config: { mediaType: 'application/vnd.docker.container.image.v1+json', ...config },
+          layers: [
+            {
+              mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+              ...layer,
+              urls: [`${elsewhere.url}/v2/test/foreign/blobs/${layer.digest}`],
+            },
+          ],
+        }),
+        DOCKER,
+      );
+      await expectCleanFailure(
+        `${reg.host}/test/foreign:v1`,
+        3,
+        new RegExp(
+          `^berth: ERR_BLOB_NOT_FOUND: ${reg.host}/test/foreign blob ${layer.digest}: not found \\(a foreign layer: berth fetches it from the registry only, never from its urls\\)\\n$`,
+        ),
+      );
+      expect(elsewhere.requests).toEqual([]);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it('an index entry served with another media type than the index says', async () => {
     const img = putSimpleImage(reg, 'test/app', 'v1', Buffer.from('layer'));
     const index = JSON.stringify({
