@@ -325,6 +325,9 @@ export class LayerWriter {
     }
     if (!st) throw unsafe(`hardlink ${name} points at ${linkname}, which does not exist`);
     if (st.isDirectory()) throw unsafe(`hardlink ${name} points at a directory`);
+    // A link to itself names the file it already is (as GNU tar takes it): replacing the name
+    // first would leave it a link to nothing.
+    if (path.equals(target)) return;
     this.exclusive(path, () => linkSync(target, path));
   }
 

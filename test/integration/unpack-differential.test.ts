@@ -55,6 +55,8 @@ function applyModelLayer(state: Map<string, Node>, entries: TarSpec[]): void {
     if (base.startsWith('.wh.')) continue;
     const type = e.type ?? 'file';
     const existing = state.get(p);
+    // A link's target is read before its own name is replaced (a link to itself stays the file).
+    const linked = type === 'link' ? state.get(clean(Buffer.from(e.linkname ?? ''))) : undefined;
     if (existing && !(existing.type === 'directory' && type === 'directory')) dropTree(state, p);
     const meta = {
       mode: (e.mode ?? (type === 'directory' ? 0o755 : 0o644)) & 0o7777,
@@ -62,7 +64,7 @@ function applyModelLayer(state: Map<string, Node>, entries: TarSpec[]): void {
       gid: e.gid ?? 0,
     };
     if (type === 'link') {
-      state.set(p, { ...(state.get(clean(Buffer.from(e.linkname ?? ''))) as Node) });
+      state.set(p, { ...(linked as Node) });
     } else if (type === 'symlink') {
       state.set(p, {
         type,
@@ -192,6 +194,15 @@ const CASES: Array<[string, TarSpec[][]]> = [
         { name: 'b', type: 'link', linkname: 'a' },
         { name: 'c', type: 'link', linkname: 'b' },
       ],
+    ],
+  ],
+  [
+    // GNU tar takes a link to itself as the file it already is; Go's writers remove the name first
+    // and then fail on a link to nothing.
+    'a hardlink to itself: the file it already is, in its layer or a lower one',
+    [
+      [file('self', 'mine'), { name: 'self', type: 'link', linkname: './self' }, file('low', 'lower')],
+      [{ name: 'low', type: 'link', linkname: 'low' }],
     ],
   ],
   [
