@@ -23,6 +23,53 @@ export function sniffCompression(head: Buffer): LayerCompression {
   return 'none';
 }
 
+/**
+ * Compressed forms no layer media type names (Docker's old archive code read them; containerd reads
+ * them as a tar and fails on its first header): said by name. Whole magic numbers (bzip2's with its
+ * first block's), so no plain tar's first name is mistaken for one.
+ */
+const FOREIGN_FORMS: Array<[string, Buffer]> = [
+  ['xz', Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])],
+  ['bzip2', Buffer.from('BZh')],
+];
+const BZIP2_BLOCK = Buffer.from([0x31, 0x41, 0x59, 0x26, 0x53, 0x59]);
+
+function refuseForeignForm(head: Buffer): void {
+  for (const [name, magic] of FOREIGN_FORMS) {
+    if (head.length < magic.length || !head.subarray(0, magic.length).equals(magic)) continue;
+    if (
+      name === 'bzip2' &&
+      !(
+        head[3] !== undefined &&
+        head[3] >= 0x31 &&
+        head[3] <= 0x39 &&
+        head.subarray(4, 10).equals(BZIP2_BLOCK)
+      )
+    )
+      continue;
+    throw new BerthError(
+      'ERR_LAYER_UNSUPPORTED',
+      'invalid',
+      `the layer is ${name}-compressed, which is no layer form (tar, gzip or zstd)`,
+    );
+  }
+}
+
+/** gzip's errors as zlib words them ("incorrect header check"), said as the gzip stream's. */
+async function* gzipErrorsNamed(dec: Duplex): AsyncGenerator<Buffer> {
+  try {
+    for await (const out of dec) yield out as Buffer;
+  } catch (err) {
+    if (err instanceof BerthError) throw err;
+    throw new BerthError(
+      'ERR_LAYER_CORRUPT',
+      'integrity',
+      `malformed gzip stream: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
 function decoderFor(kind: LayerCompression): Duplex {
   if (kind === 'gzip') return createGunzip({ chunkSize: CHUNK_BYTES });
   if (kind === 'zstd') return createZstdFramesDecompressor(CHUNK_BYTES);
@@ -42,7 +89,7 @@ export function createDecompressor(mediaType: string): Duplex {
     const head: Buffer[] = [];
     let headBytes = 0;
     let ended = false;
-    while (headBytes < 4) {
+    while (headBytes < 10) {
       const r = await it.next();
       if (r.done) {
         ended = true;
@@ -54,6 +101,7 @@ export function createDecompressor(mediaType: string): Duplex {
     const first = Buffer.concat(head);
     const kind = sniffCompression(first);
     if (kind === 'none') {
+      refuseForeignForm(first);
       if (first.length > 0) yield first;
       if (!ended) for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
       return;
@@ -72,7 +120,8 @@ export function createDecompressor(mediaType: string): Duplex {
         dec.destroy(err as Error);
       }
     })();
-    for await (const out of dec) yield out as Buffer;
+    if (kind === 'gzip') yield* gzipErrorsNamed(dec);
+    else for await (const out of dec) yield out as Buffer;
     await feed;
   });
 }

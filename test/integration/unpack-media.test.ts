@@ -362,6 +362,46 @@ describe.skipIf(skip)('every layer media type of the OCI image-spec and Docker v
     expect(got).toEqual(['plain as gzip', 'gzip as plain', 'zstd as gzip', 'gzip as zstd', 'plain as zstd']);
   });
 
+  // bzip2 and xz are no layer form of the OCI image-spec or Docker v2.2 (containerd reads them as a
+  // tar and fails on its first header); a gzip followed by other bytes is corrupt, as in Go. Each
+  // line says what the bytes are, not only that the tar ended early.
+  it.each([
+    [
+      'bzip2',
+      (raw: Buffer) => execFileSync('bzip2', ['-c'], { input: raw }),
+      'ERR_LAYER_UNSUPPORTED',
+      2,
+      'the layer is bzip2-compressed, which is no layer form (tar, gzip or zstd)',
+    ],
+    [
+      'xz',
+      (raw: Buffer) => execFileSync('xz', ['-c'], { input: raw }),
+      'ERR_LAYER_UNSUPPORTED',
+      2,
+      'the layer is xz-compressed, which is no layer form (tar, gzip or zstd)',
+    ],
+    [
+      'gzip then other bytes',
+      (raw: Buffer) => Buffer.concat([gzipSync(raw), Buffer.from('trailing bytes')]),
+      'ERR_LAYER_CORRUPT',
+      6,
+      'malformed gzip stream: incorrect header check',
+    ],
+  ] as Array<[string, (raw: Buffer) => Buffer, string, number, string]>)(
+    '%s: one line saying so',
+    async (_label, make, code, exit, why) => {
+      const raw = tarBytes(FILES);
+      const layer = {
+        blob: make(raw),
+        diffId: sha256(raw),
+        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      };
+      const { pull, ref } = await pullAndUnpack([layer]);
+      expect(pull.stderr).toBe(`berth: ${code}: layer ${sha256(layer.blob)} of ${ref}: ${why}\n`);
+      expect(pull.code).toBe(exit);
+    },
+  );
+
   it('a layer of 0 bytes labelled +gzip is an empty layer, as in containerd', async () => {
     const layer: BuiltLayer = {
       blob: Buffer.alloc(0),
