@@ -1,12 +1,12 @@
 import { readdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describeImage, findImages } from '../../images/index.js';
-import { BerthError, errnoCode } from '../../lib/errors.js';
-import { makeDirs } from '../../lib/make-dirs.js';
+import { BerthError } from '../../lib/errors.js';
 import { createApplyPool } from '../../snapshot/apply-thread.js';
 import { unpackImage } from '../../snapshot/unpack-image.js';
 import type { Command } from '../command.js';
 import { formatSize, renderJson } from '../output.js';
+import { prepareUnpackDest } from '../unpack-dest.js';
 import { UNPACK_WORKER } from '../workers.js';
 
 export const imageUnpack: Command = {
@@ -28,19 +28,7 @@ export const imageUnpack: Command = {
     }
     const details = await describeImage(store, records[0] as (typeof records)[0]);
     const dest = resolve(positionals[1] as string);
-    let created = false;
-    try {
-      if ((await readdir(dest)).length > 0) {
-        throw new BerthError('ERR_DEST_NOT_EMPTY', 'invalid', `${dest} is not empty`);
-      }
-    } catch (err) {
-      if (errnoCode(err) === 'ENOTDIR') {
-        throw new BerthError('ERR_DEST_NOT_DIRECTORY', 'invalid', `${dest} exists and is not a directory`);
-      }
-      if (errnoCode(err) !== 'ENOENT') throw err;
-      await makeDirs(dest);
-      created = true;
-    }
+    const created = await prepareUnpackDest(dest);
     try {
       const { unpack } = await ctx.hostConfig();
       const bytes = await unpackImage(
