@@ -10,5 +10,9 @@ if (old !== undefined) {
   process.stderr.write(`${old}\n`);
   process.exit(1);
 }
+// The umask berth was started with (a unit's UMask=0000, a user's shell) never decides a mode: every
+// file, directory, FIFO and socket berth, conmon and runc make gets the mode it has under the usual 022
+// (a container's /etc/hosts is not left writable by its non-root user). Modes meant otherwise are set.
+process.umask(0o022);
 enableCliCompileCache(process.argv.slice(2), process.env);
 await import('./wire-process.js');
