@@ -25,6 +25,7 @@ import { readManifestFile } from './read-file.js';
 import { type Defines, endsLine, goneSettlesAt, keyOf, SETTLE_MS, settlesAt } from './settle.js';
 import { isError } from './severity.js';
 import { unreadFileWarnings } from './unread-files.js';
+import { fileWriters, folderWriters } from './writers.js';
 
 export { DEPENDS_ON, dependsOn } from './dependencies.js';
 
@@ -65,7 +66,16 @@ export function isManifestFile(name: string): boolean {
  */
 export type ParseCache = Map<
   string,
-  { key: string; text: string; result: ParsedFile; id?: FileIdentity; readAt?: number; mtimeMs?: number }
+  {
+    key: string;
+    text: string;
+    result: ParsedFile;
+    id?: FileIdentity;
+    readAt?: number;
+    mtimeMs?: number;
+    /** Who may write the file, as its last stat said (writers.ts). */
+    access?: { uid: number; gid: number; mode: number };
+  }
 >;
 
 /** Text parsed once per content (a last good text, keyed by its file). */
@@ -148,7 +158,10 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
   const { files, others } = o.only === undefined ? await listFolder(dir) : { files: [o.only], others: [] };
   if (files.length > 0) await preloadValidators(MANIFEST_SCHEMAS);
   const base = resolve(dir);
-  const diagnostics: Diagnostic[] = await unreadFileWarnings(base, others);
+  const diagnostics: Diagnostic[] = [
+    ...(o.only === undefined ? await folderWriters(base) : []),
+    ...(await unreadFileWarnings(base, others)),
+  ];
   const brokenFiles: string[] = [];
   const settling: LoadResult['settling'] = [];
   const sources = new Map<string, Source>();
@@ -171,11 +184,12 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     let id: FileIdentity;
     let readAt: number;
     let mtimeMs = 0;
+    let access: { uid: number; gid: number; mode: number };
     const hit = cache?.get(file);
     try {
       const read =
-        hit?.id !== undefined && hit.mtimeMs !== undefined && o.unchanged?.(file) === true
-          ? { stat: { id: hit.id, mtimeMs: hit.mtimeMs }, text: undefined, readAt: 0 }
+        hit?.id !== undefined && hit.mtimeMs !== undefined && hit.access && o.unchanged?.(file) === true
+          ? { stat: { id: hit.id, mtimeMs: hit.mtimeMs, ...hit.access }, text: undefined, readAt: 0 }
           : await readManifestFile(
               file,
               (now) => hit?.id !== undefined && isStillValid({ id: hit.id, readAt: hit.readAt ?? 0 }, now),
@@ -185,6 +199,8 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       text = read.text ?? (hit?.text as string);
       readAt = read.text === undefined ? (hit?.readAt ?? 0) : read.readAt;
       mtimeMs = read.stat.mtimeMs;
+      access = { uid: read.stat.uid, gid: read.stat.gid, mode: read.stat.mode };
+      if (o.only === undefined) diagnostics.push(...fileWriters(file, access)); // not someone's file checked alone
     } catch (err) {
       diagnostics.push(
         err instanceof ManifestEncodingError
@@ -202,7 +218,7 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       continue;
     }
     const result = hit?.text === text ? hit.result : parseFile(text, file);
-    cache?.set(file, { key: file, text, result, id, readAt, mtimeMs });
+    cache?.set(file, { key: file, text, result, id, readAt, mtimeMs, access });
     diagnostics.push(...result.diagnostics); // warnings too: a file with only warnings is used
     if (result.diagnostics.some(isError)) {
       fallBack(name, file);

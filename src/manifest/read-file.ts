@@ -20,9 +20,22 @@ export interface ManifestFileStat {
   mtimeMs: number;
   /** Device, inode, size, mtime and ctime (ns): what a cached text is checked against. */
   id: FileIdentity;
+  /** Who may write it (writers.ts). */
+  uid: number;
+  gid: number;
+  mode: number;
 }
 
-type BigStat = { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint };
+type BigStat = {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  uid: bigint;
+  gid: bigint;
+  mode: bigint;
+};
 
 function statOf(st: BigStat): ManifestFileStat {
   return {
@@ -30,6 +43,9 @@ function statOf(st: BigStat): ManifestFileStat {
     // As a number stat gives it (the settle rule compares it with what `fs.stat` says).
     mtimeMs: Number(st.mtimeNs / 1_000_000_000n) * 1e3 + Number(st.mtimeNs % 1_000_000_000n) / 1e6,
     id: { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs },
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    mode: Number(st.mode),
   };
 }
 

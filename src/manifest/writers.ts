@@ -1,0 +1,72 @@
+// Who besides root can change what the manifests folder runs: its manifests start containers as
+// root, so a user who can write the folder, a manifest in it or a directory above it (to swap the
+// folder) controls root on this host. Each is one WARN_MANIFESTS_WRITABLE naming the path and who
+// (its owner, its group, everyone), never an error: a sync tool running as its own user may be
+// meant. A directory above whose sticky bit keeps others from renaming root's entries (/tmp) is no
+// such path; the folder itself is, sticky or not (anyone may add a manifest to it).
+import { lstat, realpath } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Diagnostic } from '../lib/yaml-validate.js';
+
+export const WRITABLE_CODE = 'WARN_MANIFESTS_WRITABLE';
+
+/** Who other than root and `self` can write a file or directory of this owner and mode, or undefined. */
+export function otherWriters(
+  st: { uid: number; gid: number; mode: number },
+  self: number,
+): string | undefined {
+  const who: string[] = [];
+  if (st.uid !== 0 && st.uid !== self) who.push(`its owner (uid ${st.uid})`);
+  if (st.mode & 0o020 && st.gid !== 0) who.push(`its group (gid ${st.gid})`);
+  if (st.mode & 0o002) who.push('every user');
+  return who.length === 0 ? undefined : who.join(', ');
+}
+
+function warning(path: string, what: string, who: string): Diagnostic {
+  return {
+    file: path,
+    line: 1,
+    col: 1,
+    code: WRITABLE_CODE,
+    message: `${what} can be written by ${who}: whoever writes it runs containers as root on this host`,
+  };
+}
+
+/** A manifest file's warning, from the stat berth took to read it. */
+export function fileWriters(
+  file: string,
+  st: { uid: number; gid: number; mode: number },
+  self = process.geteuid?.() ?? 0,
+): Diagnostic[] {
+  const who = otherWriters(st, self);
+  return who ? [warning(file, 'this manifest', who)] : [];
+}
+
+/** `path` and every directory above it. */
+function chain(path: string): string[] {
+  const out = [path];
+  while (dirname(out[out.length - 1] as string) !== out[out.length - 1])
+    out.push(dirname(out[out.length - 1] as string));
+  return out;
+}
+
+/**
+ * The folder's warnings: itself and every directory above it, as given and with links resolved (a
+ * user who can write the directory holding a link, as git-sync swaps one, picks the folder too).
+ */
+export async function folderWriters(dir: string, self = process.geteuid?.() ?? 0): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  const given = resolve(dir);
+  const real = await realpath(given).catch(() => given);
+  for (const at of new Set([...chain(real), ...chain(given)])) {
+    const st = await lstat(at).catch(() => undefined);
+    if (!st || st.isSymbolicLink()) continue; // a link is changed through the directory holding it
+    const folder = at === real;
+    // Others can write /tmp, but its sticky bit keeps them from renaming root's folder in it.
+    if (!folder && st.mode & 0o1000) continue;
+    const who = otherWriters(st, self);
+    if (who)
+      out.push(warning(at, folder ? 'the manifests folder' : 'a directory above the manifests folder', who));
+  }
+  return out;
+}
