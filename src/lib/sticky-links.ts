@@ -1,0 +1,44 @@
+// A path berth follows as root on the host (a hostPath, which the kubelet follows through links) is
+// resolved as the kernel resolves it with fs.protected_symlinks=1, whatever the sysctl says: a
+// symlink in a sticky directory every user can write (/tmp, /dev/shm, /var/tmp) is followed only when
+// root or that directory's owner made it. One a local user planted there, where berth would make
+// or mount a path, would otherwise redirect root's write or mount to a place of that user's choosing.
+// Links elsewhere are followed as given (a directory only its owner can write is that owner's choice).
+import { lstatSync, readlinkSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve, sep } from 'node:path';
+import { errnoCode } from './errors.js';
+
+const MAX_LINKS = 40; // the kernel's own bound
+
+/** The first link of `path` the kernel's protected_symlinks rule would refuse root, as `link in dir`, or undefined. */
+export function stickyLinkIn(path: string): { link: string; owner: number; dir: string } | undefined {
+  let todo = resolve(path).split(sep).filter(Boolean);
+  let at: string = sep;
+  for (let links = 0; todo.length > 0; ) {
+    const part = todo.shift() as string;
+    if (part === '..') {
+      at = dirname(at);
+      continue;
+    }
+    const next = at === sep ? `${sep}${part}` : `${at}${sep}${part}`;
+    let st: ReturnType<typeof lstatSync>;
+    try {
+      st = lstatSync(next);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined; // made by berth, or missing
+      throw err;
+    }
+    if (!st.isSymbolicLink()) {
+      at = next;
+      continue;
+    }
+    const parent = statSync(at);
+    const open = (parent.mode & 0o1002) === 0o1002; // sticky and writable by every user
+    if (open && st.uid !== 0 && st.uid !== parent.uid) return { link: next, owner: st.uid, dir: at };
+    if (++links > MAX_LINKS) return undefined; // ELOOP: the mount fails on its own
+    const target = readlinkSync(next);
+    if (isAbsolute(target)) at = sep;
+    todo = [...target.split(sep).filter((p) => p !== '' && p !== '.'), ...todo];
+  }
+  return undefined;
+}
