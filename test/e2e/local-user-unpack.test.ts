@@ -1,15 +1,16 @@
 // `berth image unpack` run by root writes an image's setuid-root files and device nodes as they are:
 // a local user (a throwaway account) must not reach them through DEST, whatever the umask, while a
 // DEST the admin made keeps the mode they gave it.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, runBerth, testEnv, withTestConfig } from '../helpers/cli.js';
+import { runBerth, runBerthUnderUmask } from '../helpers/cli.js';
 import { archiveImage, buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
 import { createLocalUser, type LocalUser, tryAs } from '../helpers/local-user.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['skopeo', 'umoci', 'setpriv', 'useradd', 'mknod'], { root: true });
 
@@ -43,23 +44,12 @@ describe.skipIf(skip)('image unpack, seen by a local user', () => {
   afterAll(async () => {
     user?.remove();
     await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    if (work) await removeTempRoot(work);
   });
 
   /** `berth image unpack` with the process umask `umask`. */
   const unpackWithUmask = (umask: string, dest: string) =>
-    spawnSync(
-      'sh',
-      [
-        '-c',
-        `umask ${umask} && exec "$@"`,
-        'sh',
-        process.execPath,
-        CLI,
-        ...withTestConfig(['--root', root, '--state', state, 'image', 'unpack', ref, dest]),
-      ],
-      { encoding: 'utf8', env: testEnv() },
-    );
+    runBerthUnderUmask(umask, ['--root', root, '--state', state, 'image', 'unpack', ref, dest]);
 
   it.each(['022', '000'])(
     'a DEST berth makes (umask %s) is root-only: its setuid file cannot be run, its device not opened',

@@ -2,16 +2,16 @@
 // directory with the modes it has under the usual 022: the same pod applied under umask 000 and
 // under 022 leaves the same modes in --root and --state, and a non-root user inside the container
 // cannot rewrite the /etc/hosts, /etc/resolv.conf and /etc/hostname berth gives it.
-import { spawnSync } from 'node:child_process';
 import { lstatSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, runBerth, testEnv, withTestConfig } from '../helpers/cli.js';
+import { runBerth, runBerthUnderUmask } from '../helpers/cli.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { archiveImage, buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'skopeo', 'umoci'], { root: true });
 
@@ -82,7 +82,7 @@ describe.skipIf(skip)('umask independence', () => {
       await cleanUpHost({ berth, work, folders: [s.folder] });
     }
     await layout?.cleanup();
-    await rm(work, { recursive: true, force: true });
+    if (work) await removeTempRoot(work);
   });
 
   /** Import, apply the pod and read its log, each run with the process umask `umask`. */
@@ -93,18 +93,7 @@ describe.skipIf(skip)('umask independence', () => {
     await mkdir(s.folder, { recursive: true });
     await writeFile(join(s.folder, 'pod.yaml'), POD);
     const berth = (...args: string[]) =>
-      spawnSync(
-        'sh',
-        [
-          '-c',
-          `umask ${umask} && exec "$@"`,
-          'sh',
-          process.execPath,
-          CLI,
-          ...withTestConfig(['--root', s.root, '--state', s.state, ...args]),
-        ],
-        { encoding: 'utf8', env: testEnv() },
-      );
+      runBerthUnderUmask(umask, ['--root', s.root, '--state', s.state, ...args]);
     for (const args of [
       ['image', 'import', join(work, 'image.tar')],
       ['apply', s.folder],

@@ -3,7 +3,7 @@
 // one (an empty config whose credentials file is an empty one of its own), and BERTH_CONFIG is not
 // passed on. So a real /etc/berth/config.yaml or auth.json (snapshotter, seccomp profile, limits,
 // plain-HTTP registries, credentials) cannot change what a test sees.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { writeTestConfig } from './test-config.js';
@@ -49,6 +49,15 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   if (!('BERTH_CONFIG' in extra)) delete env.BERTH_CONFIG;
   return env;
+}
+
+/** The CLI run to its end with the process umask `umask` (a unit's UMask=0000, a loose shell). */
+export function runBerthUnderUmask(umask: string, args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(
+    'sh',
+    ['-c', `umask ${umask} && exec "$@"`, 'sh', process.execPath, CLI, ...withTestConfig(args)],
+    { encoding: 'utf8', env: testEnv() },
+  );
 }
 
 export function runBerth(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
