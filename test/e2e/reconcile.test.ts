@@ -148,6 +148,58 @@ describe.skipIf(skip)('reconcile', () => {
     expect([again.code, again.stdout]).toEqual([0, 'nothing to do: the host matches the manifests\n']);
   });
 
+  it('ps and container ls -o json give scripts the keys the README names, no more', async () => {
+    // README (CLI): `ps` pods { name, phase, reason?, ready, sourceFile, waiting, lastError, containers },
+    // with `namespace` (Manifests) and `ip`, `ips`, `ports` (Networking); each container { name, state,
+    // pid, restarts, exitCode, lastError, init, started, ready, notReady?, lastProbe?,
+    // lastLivenessRestart? } and `terminationMessage` once one was written. `reason` is only ever
+    // DeadlineExceeded: none of these pods has a deadline, so none has the key.
+    const podKeys = ['containers', 'ip', 'ips', 'lastError', 'name', 'namespace', 'phase', 'ports']
+      .concat(['ready', 'sourceFile', 'waiting'])
+      .sort();
+    const containerKeys = [
+      'exitCode',
+      'init',
+      'lastError',
+      'name',
+      'pid',
+      'ready',
+      'restarts',
+      'started',
+      'state',
+    ];
+    const optional = ['lastLivenessRestart', 'lastProbe', 'notReady', 'terminationMessage'];
+    for (const pod of await ps()) {
+      expect([pod.name, Object.keys(pod).sort()]).toEqual([pod.name, podKeys]);
+      expect(pod).toMatchObject({
+        namespace: 'default',
+        waiting: null,
+        lastError: null,
+        ip: expect.any(String),
+      });
+      expect(pod.ips[0]).toBe(pod.ip);
+      for (const c of pod.containers) {
+        const keys = Object.keys(c);
+        expect([c.name, keys.filter((k) => !optional.includes(k)).sort()]).toEqual([c.name, containerKeys]);
+      }
+    }
+    // README (CLI): `container ls` { id, name, image, state (created|running|exited), pid, exitCode,
+    // oomKilled, reason (`lost`, else null), createdAt, startedAt, finishedAt }.
+    const all = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<
+      Record<string, unknown>
+    >;
+    expect(all.length).toBeGreaterThanOrEqual(5);
+    for (const c of all) {
+      expect(Object.keys(c).sort()).toEqual(
+        ['createdAt', 'exitCode', 'finishedAt', 'id', 'image', 'name', 'oomKilled', 'pid', 'reason']
+          .concat(['startedAt', 'state'])
+          .sort(),
+      );
+      expect(['created', 'running', 'exited']).toContain(c.state);
+      expect(c.reason).toBeNull();
+    }
+  });
+
   it('a pass observes from files: a no-op apply over every running container starts no process', async () => {
     const running = (await ps()).flatMap((p) => p.containers.filter((c) => c.state === 'running'));
     expect(running.length).toBeGreaterThanOrEqual(5);
