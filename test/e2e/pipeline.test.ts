@@ -175,7 +175,7 @@ describe.skipIf(skip)('pipelines', () => {
     const { left, leaked } = await cleanUpHost({
       berth,
       work,
-      folders: ['pull', 'stop'].map((n) => join(work, n)),
+      folders: ['pull', 'stop', 'second-signal'].map((n) => join(work, n)),
       forceFirst: true,
     });
     await registry?.stop();
@@ -343,4 +343,68 @@ describe.skipIf(skip)('pipelines', () => {
     },
     60_000,
   );
+
+  it('daemon: SIGTERM waits for a create under way; a second signal leaves at once (130), and the next apply finishes what it left', async () => {
+    // README (daemon): a step that cannot be cut (a create) is waited for, up to
+    // createTimeoutSeconds + 30 s; a second signal leaves at once.
+    const dir = join(work, 'second-signal');
+    await mkdir(dir);
+    const hang = join(work, 'hang-daemon');
+    await mkdir(join(hang, 'bin'), { recursive: true });
+    execFileSync('mkfifo', [join(hang, 'stuck.fifo')]);
+    const runc = execFileSync('sh', ['-c', 'command -v runc']).toString().trim();
+    await writeFile(
+      join(hang, 'bin/runc'),
+      [
+        '#!/bin/sh',
+        'case " $* " in *" create "*)',
+        `  echo $$ > ${hang}/runc.pid; echo $PPID > ${hang}/conmon.pid`,
+        `  for a; do id=$a; done; echo "$id" > ${hang}/id`,
+        `  exec 3< ${hang}/stuck.fifo;;`,
+        'esac',
+        `exec ${runc} "$@"`,
+        '',
+      ].join('\n'),
+    );
+    await chmod(join(hang, 'bin/runc'), 0o755);
+    const image = `${registry.host}/demo/busybox:1`;
+    expect((await berth('image', 'pull', image)).code).toBe(0);
+    await writeFile(join(dir, 'e.yaml'), podYaml('e', image, loop));
+    const daemon = spawnBerth(
+      ['--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', '600'],
+      {
+        PATH: `${join(hang, 'bin')}:${process.env.PATH}`,
+      },
+    );
+    started.push(daemon);
+    const out = collect(daemon);
+    await until('runc create is under way', () => existsSync(join(hang, 'id')));
+    daemon.kill('SIGTERM');
+    // The create (60 s bound by default) is waited for: still there 2 s later.
+    const early = await Promise.race([
+      exited(daemon),
+      new Promise((r) => setTimeout(() => r('running'), 2000)),
+    ]);
+    expect(early).toBe('running');
+    const second = Date.now();
+    daemon.kill('SIGTERM');
+    expect(await exited(daemon)).toBe(130);
+    expect(Date.now() - second).toBeLessThan(2000);
+    expect(out.stderr).not.toMatch(/Error|at .*\.mjs/);
+    // What it left mid-create (runc and conmon stuck, killed here by their pids; the bundle and its
+    // marker, whose owner is gone) is finished by the next full pass.
+    const id = (await readFile(join(hang, 'id'), 'utf8')).trim();
+    for (const f of ['runc.pid', 'conmon.pid']) {
+      const pid = Number((await readFile(join(hang, f), 'utf8')).trim());
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {} // gone already
+    }
+    await rm(join(dir, 'e.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout)).toEqual([]);
+    expect(existsSync(join(root, 'containers', id))).toBe(false);
+    expect(existsSync(join(root, 'containers', `${id}.creating`))).toBe(false);
+    expect(existsSync(join(state, 'runc', id))).toBe(false);
+  }, 60_000);
 });
