@@ -264,6 +264,33 @@ describe.skipIf(skip)('daemon under systemd-like supervision', () => {
     );
   });
 
+  it('journald: a failed action is a <3> line, the failures priority, beside <6> for info', async () => {
+    // An image on a loopback port nothing listens on: its pull fails at once (no retries).
+    const port = await freePort();
+    await writeFile(
+      join(manifests, 'gone.yaml'),
+      `apiVersion: berth.dev/v1alpha1\nkind: Image\nmetadata: {name: gone}\nspec: {ref: "127.0.0.1:${port}/none/gone:1"}\n`,
+    );
+    const logFile = join(work, 'journal');
+    const fd = openSync(logFile, 'w');
+    const st = fstatSync(fd, { bigint: true });
+    const d = await start({ JOURNAL_STREAM: `${st.dev}:${st.ino}` }, 'pull: {retries: 0}\n', [
+      'ignore',
+      fd,
+      fd,
+    ]);
+    closeSync(fd);
+    await until('the pull failed', () => readFileSync(logFile, 'utf8').includes('ERR_REGISTRY_UNAVAILABLE'));
+    const exit = stopped(d);
+    d.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    const lines = readFileSync(logFile, 'utf8').trimEnd().split('\n');
+    const failed = lines.filter((l) => l.includes('ERR_REGISTRY_UNAVAILABLE'));
+    expect(failed.length).toBeGreaterThan(0);
+    for (const l of failed) expect(l).toMatch(/^<3>\d{4}-\d\d-\d\dT[\d:.]+Z failed pull /);
+    expect(lines.filter((l) => !/^<[346]>/.test(l))).toEqual([]);
+  });
+
   it('GET /v1/events streams history then new events; bad queries are 400s', async () => {
     const d = await start({});
     await until(
