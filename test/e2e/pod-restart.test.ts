@@ -86,6 +86,19 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
       ['setup', 'exited', 0],
       ['app', 'running', null],
     ]);
+    // README (Events): `Restarting` when a changed init container starts the pod again.
+    const events = (await berth('events', '--until', '0s', '--output', 'json', '--filter', 'type=pod')).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type: string; reason: string; object: string; message: string });
+    expect(
+      events.filter((e) => e.object === 'restart' && e.reason !== 'SetUp').map((e) => [e.reason, e.message]),
+    ).toEqual([
+      [
+        'Restarting',
+        'restart: init container setup changed (env VERSION changed): its 3 containers stop (grace 5 s), then it starts again from its init containers',
+      ],
+    ]);
     const again = await berth('plan', dir);
     expect(again.stdout.split('\n').filter((l) => l.includes('restart'))).toEqual([]);
     await rm(file);
