@@ -156,6 +156,11 @@ describe.skipIf(skip)('dual-stack network', () => {
     expect(execFileSync('ip6tables', ['-t', 'nat', '-S', 'POSTROUTING']).toString()).toContain(
       `-A POSTROUTING -s ${SUBNET6} ! -d ${SUBNET6} -m comment --comment "berth network ${NET}" -j MASQUERADE\n`,
     );
+    // README (Dual stack): the bridge plugin turns on IPv6 forwarding, and the bridge is made with
+    // duplicate address detection off, so its IPv6 address (the pods' gateway) is never tentative.
+    expect(readFileSync('/proc/sys/net/ipv6/conf/all/forwarding', 'utf8')).toBe('1\n');
+    expect(readFileSync(`/proc/sys/net/ipv6/conf/${BRIDGE}/accept_dad`, 'utf8')).toBe('0\n');
+    expect(execFileSync('ip', ['-6', 'addr', 'show', 'dev', BRIDGE, 'tentative']).toString()).toBe('');
     const server = serveIn(netns('a'), 8080, 'from-a-over-v6');
     servers.push(server.child);
     await server.ready;
