@@ -177,13 +177,12 @@ describe.skipIf(skip)('privilege', () => {
           { encoding: 'utf8' },
         );
       // A daemon serving the --state (its socket root's alone), and none: the store itself.
-      for (const args of [
-        ['--root', root, '--state', state, 'ps'],
-        ['--root', root, '--state', state, 'image', 'ls'],
-      ]) {
-        const r = asNobodyCli(args);
+      // README: ERR_FORBIDDEN for the socket, or ERR_UNSAFE_DIR for --root or --state when the
+      // command reaches them first; the commands that ask the daemon (ps, logs, apply) and one that does not.
+      for (const args of [['ps'], ['logs', 'web'], ['apply', state], ['image', 'ls']]) {
+        const r = asNobodyCli(['--root', root, '--state', state, ...args]);
         expect([r.status, r.stderr.split('\n').length]).toEqual([5, 2]);
-        expect(r.stderr).toMatch(/^berth: ERR_(FORBIDDEN|UNSAFE_DIR): .*run berth as root/);
+        expect(r.stderr).toMatch(/^berth: ERR_(FORBIDDEN|UNSAFE_DIR): .*run berth as root \(sudo berth …\)/);
         expect(r.stderr).not.toContain('remove it');
       }
     } finally {
