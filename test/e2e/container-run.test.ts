@@ -7,7 +7,7 @@
 // After every test, no mount, netns, runc state, monitor or cgroup of ours is left (helpers/leaks.ts).
 import { spawn } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createConnection } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -342,6 +342,31 @@ describe.skipIf(skip).each([{ via: 'local' }, { via: 'daemon' }] as const)(
         const res = await berth('container', 'run', '--rm', image, name, '--', 'echo', 'here');
         expect(res).toMatchObject({ code: 0, stdout: 'here\n', stderr: '' });
         expect(await apiEvents(name)).toEqual([]);
+      });
+
+    // Registered once: the socket is the test's own, with no daemon behind it.
+    if (via === 'local')
+      it('a daemon that does not say what it serves within 2 s is not waited for: the command does it all itself', async () => {
+        // Something at <state>/berth.sock that accepts and never answers (a daemon hung in a pass).
+        const sock = join(state, 'berth.sock');
+        const held: Socket[] = [];
+        const silent = createServer((c) => held.push(c));
+        await new Promise<void>((r) => silent.listen(sock, r));
+        try {
+          const name = `r${++n}`;
+          const started = Date.now();
+          const res = await berth('container', 'run', '--rm', image, name, '--', 'echo', 'alone');
+          const took = Date.now() - started;
+          expect(res).toMatchObject({ code: 0, stdout: 'alone\n', stderr: '' });
+          expect(held.length).toBeGreaterThanOrEqual(1); // it asked
+          expect(took).toBeGreaterThanOrEqual(2000); // and waited the 2 s
+          expect(took).toBeLessThan(10_000); // then no longer
+          expect(await names()).toEqual([]);
+        } finally {
+          for (const c of held) c.destroy();
+          await new Promise((r) => silent.close(r));
+          await rm(sock, { force: true });
+        }
       });
 
     it('refuses --rm with --detach, a taken name and a missing command, creating nothing and touching nothing', async () => {
