@@ -411,6 +411,9 @@ ${extra}`;
     expect(flushed.filter((l) => l.includes(portmapChainOf(NET, 'berth-pod-web'))).length).toBe(4);
     const url = `http://127.0.0.1:${webPort}/`;
     expect(await get(url).catch(() => 'refused')).toBe('refused');
+    // README: `berth apply` alone does not check the rules of running pods (the daemon does).
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(await get(url).catch(() => 'refused')).toBe('refused');
     const daemon = spawnBerth([...flags(), 'daemon', '--manifests', dir, '--resync', '1']);
     const exited = new Promise((r) => daemon.once('exit', (code) => r(code)));
     try {
