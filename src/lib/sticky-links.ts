@@ -6,7 +6,7 @@
 // Links elsewhere are followed as given (a directory only its owner can write is that owner's choice).
 import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
-import { errnoCode } from './errors.js';
+import { BerthError, errnoCode } from './errors.js';
 
 const MAX_LINKS = 40; // the kernel's own bound
 
@@ -41,4 +41,22 @@ export function stickyLinkIn(path: string): { link: string; owner: number; dir: 
     todo = [...target.split(sep).filter((p) => p !== '' && p !== '.'), ...todo];
   }
   return undefined;
+}
+
+/**
+ * The one check every host path berth binds goes through (a pod's hostPath, `container create -v`,
+ * the API's create): ERR_HOSTPATH_UNSAFE when `stickyLinkIn` finds a link it must not follow.
+ * `what` names the path for the message ("pod web: hostPath /tmp/x").
+ */
+export function refuseStickyLink(path: string, what: string): void {
+  const planted = stickyLinkIn(path);
+  if (!planted) return;
+  throw new BerthError(
+    'ERR_HOSTPATH_UNSAFE',
+    'forbidden',
+    `${what}: ${planted.link} is a symlink of uid ${planted.owner} in ${planted.dir}, a sticky directory every user can write: not followed`,
+    {
+      hint: 'as the kernel refuses it under fs.protected_symlinks=1: give a path outside it, or remove the link',
+    },
+  );
 }

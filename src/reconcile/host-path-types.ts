@@ -11,7 +11,7 @@ import { constants, type Stats } from 'node:fs';
 import { lstat, open, stat } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
-import { stickyLinkIn } from '../lib/sticky-links.js';
+import { refuseStickyLink } from '../lib/sticky-links.js';
 
 export interface TypedHostPath {
   path: string;
@@ -42,16 +42,7 @@ const found = (s: Stats) =>
             : 'a FIFO or other special file';
 
 export async function prepareHostPath(pod: string, h: TypedHostPath): Promise<void> {
-  const planted = stickyLinkIn(h.path);
-  if (planted)
-    throw new BerthError(
-      'ERR_HOSTPATH_UNSAFE',
-      'forbidden',
-      `pod ${pod}: hostPath ${h.path}: ${planted.link} is a symlink of uid ${planted.owner} in ${planted.dir}, a sticky directory every user can write: not followed`,
-      {
-        hint: 'as the kernel refuses it under fs.protected_symlinks=1: give a path outside it, or remove the link',
-      },
-    );
+  refuseStickyLink(h.path, `pod ${pod}: hostPath ${h.path}`);
   const want = WANTS[h.type];
   if (!want) {
     if (h.type === '') await makeMissingDir(pod, h.path);

@@ -10,6 +10,7 @@ import type { ContentStore } from '../content/types.js';
 import { describeImage, findImages } from '../images/index.js';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { refuseStickyLink } from '../lib/sticky-links.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import { ownHostsText, resolvConfText } from '../network/names.js';
 import type { ImageConfig } from '../oci/image.js';
@@ -153,6 +154,7 @@ async function createHoldingLease(
     if (m.subPath !== undefined) subPathComponents(m.subPath);
     if (m.propagation) checkPropagationSource(m.source, m.propagation);
     if (m.kind === 'bind') {
+      refuseStickyLink(m.source, `container ${settings.name}: mount source ${m.source}`);
       const st = await stat(m.source).catch(() => undefined);
       if (!st) throw invalid(`mount source ${m.source} does not exist`);
     }

@@ -4,13 +4,25 @@
 // After every test, no mount, netns, runc state or monitor of ours is left.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lchown,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupVersion } from '../helpers/cgroups.js';
 import { runBerth } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { createLocalUser } from '../helpers/local-user.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
@@ -284,6 +296,30 @@ describe.skipIf(skip)('containers', () => {
     expect(await logs(second)).toBe('kept\n');
     await ok('container', 'rm', second);
     expect(await readFile(join(root, 'volumes/data/f'), 'utf8')).toBe('kept\n');
+  });
+
+  it("-v through another user's link in a sticky directory is refused as a pod's hostPath is", async () => {
+    await setupStore();
+    const shared = join(testRoot, 'tmp'); // a /tmp of the test's own
+    await mkdir(shared);
+    await chmod(shared, 0o1777);
+    const secret = join(testRoot, 'etc'); // where the user would have root bind
+    await mkdir(secret);
+    await writeFile(join(secret, 'shadow'), 'root only\n');
+    const user = createLocalUser();
+    try {
+      const link = join(shared, 'app');
+      await symlink(secret, link);
+      await lchown(link, user.uid, user.gid);
+      const res = await berth('container', 'create', '-v', `${link}:/x`, image, 'planted', '--', '/bin/true');
+      expect([res.code, res.stderr]).toEqual([
+        5,
+        `berth: ERR_HOSTPATH_UNSAFE: container planted: mount source ${link}: ${link} is a symlink of uid ${user.uid} in ${shared}, a sticky directory every user can write: not followed (as the kernel refuses it under fs.protected_symlinks=1: give a path outside it, or remove the link)\n`,
+      ]);
+      expect(JSON.parse(await ok('container', 'ls', '-o', 'json'))).toEqual([]);
+    } finally {
+      user.remove();
+    }
   });
 
   it("joins another container's network namespace, which stays until the last user goes", async () => {
