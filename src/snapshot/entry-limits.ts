@@ -1,6 +1,7 @@
 // What no Linux file system can hold, refused by entry before anything is written: a path past
 // PATH_MAX (counted with the destination: every call takes the whole host path), a component past
-// NAME_MAX, a symlink target past 4095 bytes, an owner outside uid_t. Go's tar reader takes such
+// NAME_MAX, a symlink target past 4095 bytes, an owner outside uid_t, a security.capability that is
+// no vfs_cap_data the kernel takes (setxattr's EINVAL). Go's tar reader takes such
 // entries, and containerd then fails on a bare ENAMETOOLONG or has the kernel cut the id to 32 bits;
 // here each is one short line naming the entry. Pure.
 import { BerthError } from '../lib/errors.js';
@@ -68,10 +69,27 @@ function checkOwner(name: Buffer, uid: number, gid: number): void {
     throw unsupported(name, `owner ${uid}:${gid} is no Linux owner (ids go to ${MAX_ID})`);
 }
 
+const CAPS_REVISION_MASK = 0xff00_0000;
+/** The kernel's validheader (security/commoncap.c): revision 2 in 20 bytes or 3 in 24; 1 is refused. */
+function isFileCapability(v: Buffer): boolean {
+  const revision = v.length >= 4 ? (v.readUInt32LE(0) & CAPS_REVISION_MASK) >>> 0 : 0;
+  return (v.length === 20 && revision === 0x0200_0000) || (v.length === 24 && revision === 0x0300_0000);
+}
+
+function checkXattrs(e: TarEntry): void {
+  for (const [name, value] of e.xattrs)
+    if (name === 'security.capability' && !isFileCapability(value))
+      throw unsupported(
+        e.name,
+        `security.capability of ${value.length} bytes is no file capability the kernel takes`,
+      );
+}
+
 /** Everything above that applies to an entry that makes something at `parts`. */
 export function checkEntry(e: TarEntry, parts: Buffer[], rootLength: number): void {
   checkEntryPath(e.name, parts, rootLength);
   checkOwner(e.name, e.uid, e.gid);
+  checkXattrs(e);
   if (e.type === 'symlink') checkSymlinkTarget(e.name, e.linkname);
   if (e.type === 'link') checkHardlinkTarget(e.name, e.linkname, cleanComponents(e.linkname), rootLength);
 }

@@ -298,6 +298,23 @@ describe.skipIf(skip)('xattrs from PAX records', () => {
   });
 });
 
+describe.skipIf(skip)('a security.capability the kernel refuses', () => {
+  // Malformed bytes (no vfs_cap_data of any revision): setxattr is EINVAL. containerd fails the
+  // layer too (it skips only ENOTSUP); here it is one coded line naming the layer and the entry.
+  it('is ERR_LAYER_UNSUPPORTED naming the layer digest and the entry', async () => {
+    const layer = gzipLayer([
+      { name: 'bin/', type: 'directory', mode: 0o755 },
+      { name: 'bin/ping', body: 'x', mode: 0o755, xattrs: { 'security.capability': Buffer.from('abc') } },
+    ]);
+    const digest = sha256(layer.blob);
+    const { pull, ref } = await pullAndUnpack([layer]);
+    expect([pull.code, pull.stderr]).toEqual([
+      2,
+      `berth: ERR_LAYER_UNSUPPORTED: layer ${digest} of ${ref}: entry bin/ping: security.capability of 3 bytes is no file capability the kernel takes\n`,
+    ]);
+  });
+});
+
 describe.skipIf(skip)('every layer media type of the OCI image-spec and Docker v2.2', () => {
   const plain = (entries: TarSpec[], mediaType: string): BuiltLayer => {
     const raw = tarBytes(entries);
