@@ -9,7 +9,7 @@ import { isOwnerAlive, OWNER_PATTERN } from '../lib/process.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { type Digest, isDigest } from '../oci/digest.js';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/image.js';
-import { isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
+import { bodyMediaType, isIndexMediaType, isManifestMediaType } from '../oci/media-types.js';
 import { REPO_DIGEST_ANNOTATION, readIndexFile } from './index-file.js';
 import { parkPartial } from './ingest.js';
 import { readLiveLeases } from './lease.js';
@@ -49,22 +49,13 @@ export async function markReachable(
     reached.add(d.digest);
     if (d.mediaType !== '' && !isIndexMediaType(d.mediaType) && !isManifestMediaType(d.mediaType)) continue;
     const bytes = await readBlob(d.digest, MAX_MANIFEST_BYTES);
-    const mediaType = d.mediaType || sniffMediaType(bytes);
+    const mediaType = d.mediaType || bodyMediaType(bytes);
     if (!mediaType) continue;
     const parsed = parseManifest(bytes, mediaType, `${d.digest} (reached from index.json)`);
     if (parsed.kind === 'index') queue.push(...parsed.index.manifests);
     else queue.push(parsed.manifest.config, ...parsed.manifest.layers);
   }
   return reached;
-}
-
-function sniffMediaType(bytes: Buffer): string | undefined {
-  try {
-    const json = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown };
-    return typeof json.mediaType === 'string' ? json.mediaType : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export async function sweepBlobs(paths: StorePaths, keep: Set<string>): Promise<GcResult> {

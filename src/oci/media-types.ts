@@ -85,3 +85,23 @@ export function normalizeContentType(value: string | undefined): string | undefi
   const bare = value.split(';')[0]?.trim().toLowerCase();
   return bare ? bare : undefined;
 }
+
+/**
+ * Content-Types that say only "some JSON" (static registries and some proxies serve every manifest
+ * so): the body's own `mediaType` then says what a manifest is, as go-containerregistry reads it.
+ */
+const GENERIC_CONTENT_TYPES = ['application/json', 'application/octet-stream', 'text/plain'];
+
+export function isGenericContentType(contentType: string): boolean {
+  return GENERIC_CONTENT_TYPES.includes(contentType);
+}
+
+/** The `mediaType` a JSON body names for itself, or undefined (not JSON, not an object, none given). */
+export function bodyMediaType(bytes: Uint8Array): string | undefined {
+  try {
+    const json = JSON.parse(Buffer.from(bytes).toString('utf8')) as { mediaType?: unknown } | null;
+    return typeof json?.mediaType === 'string' ? json.mediaType : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -4,7 +4,13 @@ import { BerthError } from '../lib/errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { type Digest, digestAlgorithm, digestOf, isDigest, sha256Of } from '../oci/digest.js';
 import { MAX_MANIFEST_BYTES } from '../oci/image.js';
-import { MANIFEST_ACCEPT, normalizeContentType, SCHEMA1_MEDIA_TYPES } from '../oci/media-types.js';
+import {
+  bodyMediaType,
+  isGenericContentType,
+  MANIFEST_ACCEPT,
+  normalizeContentType,
+  SCHEMA1_MEDIA_TYPES,
+} from '../oci/media-types.js';
 import { statusError } from './errors.js';
 import { abandon, discard, readBounded } from './response.js';
 import { registryGet, type TransportOptions } from './transport.js';
@@ -122,5 +128,18 @@ export async function getManifestOnce(
   }
   if (expected && bytes.length !== expected.size)
     throw sizeMismatch(what, String(bytes.length), expected.size);
-  return { bytes, mediaType: mediaType as string, digest };
+  return { bytes, mediaType: servedAs(what, mediaType as string, bytes), digest };
+}
+
+/** The manifest's media type: its Content-Type, or the body's own when that says only "JSON". */
+function servedAs(what: string, contentType: string, bytes: Uint8Array): string {
+  if (!isGenericContentType(contentType)) return contentType;
+  const own = bodyMediaType(bytes);
+  if (own === undefined)
+    throw new BerthError(
+      'ERR_MEDIA_TYPE_MISSING',
+      'integrity',
+      `${what}: manifest served as ${contentType} names no mediaType of its own`,
+    );
+  return own;
 }

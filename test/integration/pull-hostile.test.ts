@@ -121,6 +121,29 @@ describe('bad content never becomes visible', () => {
     expect(await blobsInStore()).toEqual([]);
   });
 
+  // Static registries and some proxies serve every manifest as application/json: as
+  // go-containerregistry does, the body's own mediaType then says what it is (and must be a manifest
+  // or an index berth reads); one that names none is refused, saying what was served.
+  it('a manifest served as application/json is read by its mediaType; one without is refused', async () => {
+    const img = putSimpleImage(reg, 'test/json', 'v1', Buffer.from('layer'));
+    reg.putManifest('test/json', ['v1'], img.manifest, 'application/json; charset=utf-8');
+    const res = await pull(`${reg.host}/test/json:v1`);
+    expect([res.code, res.stderr]).toEqual([0, '']);
+    const index = JSON.parse(await readFile(join(root, 'store/content/index.json'), 'utf8'));
+    expect(
+      index.manifests.map((m: { mediaType: string; digest: string }) => [m.mediaType, m.digest]),
+    ).toEqual([[OCI_MANIFEST, img.digest]]);
+    const bare = JSON.stringify({ ...JSON.parse(img.manifest), mediaType: undefined });
+    reg.putManifest('test/json', ['bare'], bare, 'application/json');
+    await expectCleanFailure(
+      `${reg.host}/test/json:bare`,
+      6,
+      new RegExp(
+        `^berth: ERR_MEDIA_TYPE_MISSING: ${reg.host}/test/json:bare: manifest served as application/json names no mediaType of its own\n$`,
+      ),
+    );
+  });
+
   // berth fetches a foreign / non-distributable layer from the registry only, never from its
   // `urls` (a manifest must not send the host to any address it likes): when the registry does not
   // hold it, the line says so, not only "not found".
