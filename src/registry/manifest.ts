@@ -135,6 +135,7 @@ export async function getManifestOnce(
 function servedAs(what: string, contentType: string, bytes: Uint8Array): string {
   if (!isGenericContentType(contentType)) return contentType;
   const own = bodyMediaType(bytes);
+  if (own === undefined && isSchema1Body(bytes)) return contentType; // parseManifest names it ERR_SCHEMA1
   if (own === undefined)
     throw new BerthError(
       'ERR_MEDIA_TYPE_MISSING',
@@ -142,4 +143,14 @@ function servedAs(what: string, contentType: string, bytes: Uint8Array): string 
       `${what}: manifest served as ${contentType} names no mediaType of its own`,
     );
   return own;
+}
+
+function isSchema1Body(bytes: Uint8Array): boolean {
+  try {
+    return (
+      (JSON.parse(Buffer.from(bytes).toString('utf8')) as { schemaVersion?: unknown })?.schemaVersion === 1
+    );
+  } catch {
+    return false;
+  }
 }

@@ -102,6 +102,14 @@ describe('bad content never becomes visible', () => {
       2,
       'ERR_SCHEMA1',
     ],
+    // containerd takes text/plain for schema1 (registry.access.redhat.com served it so)
+    [
+      'schema1 served as text/plain',
+      '{"schemaVersion":1,"name":"x","fsLayers":[]}',
+      'text/plain',
+      2,
+      'ERR_SCHEMA1',
+    ],
     ['malformed JSON', '{"schemaVersion": 2,', OCI_MANIFEST, 6, 'ERR_MALFORMED_JSON'],
     [
       'Content-Type disagreeing with the body',
