@@ -2,7 +2,7 @@
 // against the image, per-container /etc files, a netns, config.json, then conmon + runc create.
 // A create that fails undoes every step it took; a lease keeps image prune away meanwhile.
 import { randomBytes } from 'node:crypto';
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { release } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { isLockHeld } from '../content/lock.js';
@@ -171,8 +171,11 @@ async function createHoldingLease(
     await makeDirs(p.dir);
     undo.push(() => removeBundleDir(p.dir));
     const hostname = settings.hostname ?? settings.name;
-    await writeFile(p.hostname, `${hostname}\n`);
-    await writeFile(p.hosts, ownHostsText(hostname, settings.hostAliases));
+    // Bound over the container's /etc, read by every later start of this bundle: whole or not at
+    // all, as config.json (a power cut never leaves an empty /etc/hosts). Rewrites of hosts after
+    // this (bridge peers) go in place, into the inode the bind mount holds.
+    await writeFileAtomic(p.hostname, `${hostname}\n`, 0o644);
+    await writeFileAtomic(p.hosts, ownHostsText(hostname, settings.hostAliases), 0o644);
     // Its network namespace is made while the rootfs is mounted and the spec made: `runc create`
     // joins it. Its address and published ports (plugin and iptables processes) are set up beside
     // `runc create` too: the process waits for `start`, and the hosts file the attach writes is
@@ -239,7 +242,7 @@ async function createHoldingLease(
 
     const dns = settings.dns ?? (settings.network === 'bridge' ? {} : undefined);
     const resolv = dns && resolvConfText(deps.hostResolvConf, dns, settings.network === 'host');
-    await writeFile(p.resolvConf, resolv ?? deps.hostResolvConf);
+    await writeFileAtomic(p.resolvConf, resolv ?? deps.hostResolvConf, 0o644);
     const caps = capabilities(settings, deps.capBound);
     const confinement = await loadHostConfinement();
     const unconfined = settings.privileged || settings.seccomp === 'unconfined';
