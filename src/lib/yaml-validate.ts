@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
 import { BerthError } from './errors.js';
+import { printable } from './printable.js';
 
 export interface Diagnostic {
   file: string;
@@ -13,8 +14,13 @@ export interface Diagnostic {
   message: string;
 }
 
+/**
+ * The one-line form people and logs read. Its file name and message may carry what a manifest wrote
+ * (a value named in a message): control characters are escaped, so the line stays one line and
+ * cannot move the cursor or clear a terminal (JSON output keeps the Diagnostic itself).
+ */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.col}: ${d.code}: ${d.message}`;
+  return printable(`${d.file}:${d.line}:${d.col}: ${d.code}: ${d.message}`);
 }
 
 /**

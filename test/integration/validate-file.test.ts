@@ -50,3 +50,29 @@ describe('berth validate FILE', () => {
     expect(missing.stderr).toContain(`${join(dir, 'nope.yaml')}: ENOENT`);
   });
 });
+
+// README (CLI): a value a manifest controls, named in an error, reaches the terminal with its control
+// characters escaped, and the error stays one line. A diagnostic naming an image reference with an
+// ESC sequence and a carriage return printed them raw: the screen cleared, the line overwritten.
+describe('a diagnostic naming a value with control characters', () => {
+  let work: string;
+  const berth = (...args: string[]) =>
+    runBerth(['--root', join(work, 'root'), '--state', join(work, 'state'), ...args]);
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-validate-control-'));
+    await mkdir(join(work, 'm'));
+    await writeFile(join(work, 'm', 'x.yaml'), POD.replace('busybox:1', '"busybox:1\\e[2J\\rX"'));
+  });
+  afterAll(async () => {
+    await removeTempRoot(work);
+  });
+
+  it('is one line in validate, plan and apply, its control characters escaped', async () => {
+    const file = join(work, 'm', 'x.yaml');
+    const line = `${file}:6:27: ERR_REFERENCE_INVALID: invalid reference "busybox:1\\x1b[2J\\rX": bad tag "1\\x1b[2J\\rX"\n`;
+    for (const args of [['validate'], ['plan'], ['apply']]) {
+      const r = await berth(...args, join(work, 'm'));
+      expect([args[0], r.stderr]).toEqual([args[0], line]);
+    }
+  });
+});
