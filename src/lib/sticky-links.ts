@@ -5,14 +5,17 @@
 // or mount a path, would otherwise redirect root's write or mount to a place of that user's choosing.
 // Links elsewhere are followed as given (a directory only its owner can write is that owner's choice).
 import { lstatSync, readlinkSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, sep } from 'node:path';
 import { BerthError, errnoCode } from './errors.js';
 
 const MAX_LINKS = 40; // the kernel's own bound
 
 /** The first link of `path` the kernel's protected_symlinks rule would refuse root, as `link in dir`, or undefined. */
 export function stickyLinkIn(path: string): { link: string; owner: number; dir: string } | undefined {
-  let todo = resolve(path).split(sep).filter(Boolean);
+  // Never normalised as text: `link/..` is the parent of where the link leads, as the kernel (and
+  // runc's mount) walk it, so each `..` is taken only once the links before it are followed.
+  const absolute = isAbsolute(path) ? path : `${process.cwd()}${sep}${path}`;
+  let todo = absolute.split(sep).filter((p) => p !== '' && p !== '.');
   let at: string = sep;
   for (let links = 0; todo.length > 0; ) {
     const part = todo.shift() as string;

@@ -64,6 +64,23 @@ describe.skipIf(skip)('hostPath through a link in a sticky directory', () => {
     expect(await readdir(target)).toEqual([]);
   });
 
+  // The kernel (and runc) take `..` after the link it follows: `link/../data` is beside the link's
+  // target, not beside the link. Read as text, `..` would drop the link unchecked.
+  it('a ".." after the planted link is refused too: the link is followed before the ".." is taken', async () => {
+    const inner = join(target, 'inner');
+    await mkdir(inner);
+    await mkdir(join(target, 'data'));
+    const link = await plant('climb', user.uid, inner);
+    const path = `${link}/../data`;
+    const outcome = await prepareHostPath('web', { path, type: 'Directory' }).then(
+      () => 'followed',
+      (err: Error & { code?: string }) => `${err.code}: ${err.message}`,
+    );
+    expect(outcome).toBe(
+      `ERR_HOSTPATH_UNSAFE: pod web: hostPath ${path}: ${link} is a symlink of uid ${user.uid} in ${shared}, a sticky directory every user can write: not followed`,
+    );
+  });
+
   it("root's own link there, and a link in a directory that is not sticky, are followed", async () => {
     const chosen = join(work, 'chosen');
     await mkdir(chosen);
