@@ -1,13 +1,16 @@
-// An init container changed once the pod's app containers have been made starts the whole pod
-// again, as the kubelet does: a static pod whose manifest changed is a new pod, killed and started
-// over from its first init container. Recreating the changed init container alone would do nothing
-// (init containers run only before the app containers), and the app containers would go on with
-// what the old one did. So the pod's containers stop together within its grace period, app
+// An init container changed once the pod's app containers have been made, or added while one of
+// them runs, starts the whole pod again, as the kubelet does: a static pod whose manifest changed
+// is a new pod, killed and started over from its first init container. Recreating the changed init
+// container alone would do nothing (init containers run only before the app containers), an added
+// one would never run, and the app containers would go on without what it does. So the pod's containers stop together within its grace period, app
 // containers first, then its sidecars, the last started first (sidecars.ts), and are removed; the
 // next pass runs its init containers in order, then its app containers. Its sandbox (address,
-// volumes) stays. A changed app container or sidecar is recreated alone, as before (plan.ts);
-// before any app container exists, a changed init container is made again with those after it
-// (init-order.ts). Pure.
+// volumes) stays. A changed app container or sidecar is recreated alone, as the kubelet restarts a
+// running sidecar whose definition changed (plan.ts); before any app container exists, a changed
+// init container is made again with those after it (init-order.ts). An added init container counts
+// only while an app container runs (or is created): once every one has exited, the init containers
+// run in order before any starts again (plan.ts), as after a new sandbox, whose finished app
+// containers are kept while its init containers are made again. Pure.
 import type { DesiredPod } from './desired.js';
 import { type Action, ANNOTATION, type ObservedContainer } from './plan-types.js';
 import { inStopOrder } from './sidecars.js';
@@ -17,7 +20,7 @@ const nameIn = (o: ObservedContainer) => o.annotations[ANNOTATION.container] as 
 
 /**
  * The pod's restart when an init container (not a sidecar) that ran differs from its spec and an
- * app container exists; a wait while an image it needs is not in the store (nothing stops before
+ * app container exists, or one that never ran is in the spec while an app container runs; a wait while an image it needs is not in the store (nothing stops before
  * it can start again); undefined when nothing of this holds. `images`: image → digest in the store.
  */
 export function planInitChanged(
@@ -27,8 +30,13 @@ export function planInitChanged(
 ): Action[] | undefined {
   const find = (name: string) => observed.find((o) => nameIn(o) === name);
   if (!pod.containers.some((c) => find(c.name))) return undefined;
+  const live = pod.containers.some((c) => {
+    const state = find(c.name)?.state;
+    return state !== undefined && state !== 'exited';
+  });
   const changed = pod.initContainers.flatMap((c) => {
     const o = find(c.name);
+    if (!c.sidecar && !o && live) return [`init container ${c.name} added`];
     const digest = images.get(c.image);
     if (c.sidecar || !o || !digest || o.annotations[ANNOTATION.hash] === desiredSpecHash(c, digest))
       return [];

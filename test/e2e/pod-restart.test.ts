@@ -1,7 +1,8 @@
 // Lifecycle edges where berth follows the kubelet, end to end as root with real runc, conmon and
 // overlayfs: an init container changed under running app containers starts the whole pod again (the
 // kubelet runs a static pod whose manifest changed as a new pod): its containers stop within the
-// grace period, the init containers run again in order, then the app containers; a native sidecar
+// grace period, the init containers run again in order, then the app containers; so does one added
+// while they run; a native sidecar
 // with a startupProbe holds what comes after it until the probe succeeds (probes run under the
 // daemon: `berth apply` alone leaves the pod waiting, saying so); activeDeadlineSeconds ends an init
 // container that still runs (berth apply waits for it no longer than the deadline).
@@ -101,6 +102,47 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
     ]);
     const again = await berth('plan', dir);
     expect(again.stdout.split('\n').filter((l) => l.includes('restart'))).toEqual([]);
+    await rm(file);
+    expect((await berth('apply', dir)).code).toBe(0);
+  }, 180_000);
+
+  it('an init container added while the app containers run: the pod stops, the new init container runs, then its app containers', async () => {
+    const out = join(work, 'addinit-out');
+    await mkdir(out);
+    const file = join(dir, 'addinit.yaml');
+    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
+    const init =
+      `  initContainers:\n    - name: setup\n      image: ${image}\n` +
+      `      command: [sh, -c, "echo setup >> /out/runs"]\n${mount}`;
+    const manifest = (inits: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: addinit}\nspec:\n  terminationGracePeriodSeconds: 5\n${inits}` +
+      `  containers:\n    - name: app\n      image: ${image}\n` +
+      `      command: [sh, -c, "trap 'echo app-stopped >> /out/runs; exit 0' TERM; echo app-after-$$(tail -n 1 /out/runs) >> /out/runs; while true; do sleep 0.1; done"]\n${mount}` +
+      `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`;
+    await writeFile(join(out, 'runs'), 'none\n');
+    await writeFile(file, manifest(''));
+    expect((await berth('apply', dir)).code).toBe(0);
+    await writeFile(file, manifest(init));
+    const plan = await berth('plan', dir);
+    expect([plan.code, plan.stdout.split('\n').filter((l) => l.includes('addinit'))]).toEqual([
+      2,
+      [
+        'restart-pod  addinit: init container setup added: its container stops (grace 5 s), then it starts again from its init containers',
+      ],
+    ]);
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(await lines(join(out, 'runs'))).toEqual([
+      'none',
+      'app-after-none',
+      'app-stopped',
+      'setup',
+      'app-after-setup',
+    ]);
+    expect(states(await podNamed('addinit'))).toEqual([
+      ['setup', 'exited', 0],
+      ['app', 'running', null],
+    ]);
+    expect((await berth('plan', dir)).code).toBe(0);
     await rm(file);
     expect((await berth('apply', dir)).code).toBe(0);
   }, 180_000);

@@ -409,6 +409,40 @@ describe('plan', () => {
     ]);
   });
 
+  it('an init container added: while an app container runs the pod starts again; once all have exited it runs first', () => {
+    const before = desiredState([pod('app', { terminationGracePeriodSeconds: 7 })], host);
+    const after = desiredState(
+      [pod('app', { terminationGracePeriodSeconds: 7, initContainers: [{ name: 'setup', image: IMG }] })],
+      host,
+    );
+    const plans = (observed: ObservedContainer[]) =>
+      plan({
+        folder: '/m',
+        desired: after,
+        observed: { images, containers: observed, sandboxes: setUp('app') },
+        frozen: new Map(),
+        now: NOW,
+      });
+    expect(plans([running(before, 'app')])).toEqual([
+      {
+        kind: 'restart-pod',
+        pod: 'app',
+        containers: [{ container: 'main', id: 'app-main-id', turn: 0 }],
+        graceSeconds: 7,
+        reason:
+          'app: init container setup added: its container stops (grace 7 s), then it starts again from its init containers',
+      },
+    ]);
+    // Every app container has exited (a new sandbox keeps those that finished): nothing stops, the
+    // init container runs first.
+    const exited = running(before, 'app', 'main', {
+      state: 'exited',
+      exitCode: 0,
+      finishedAt: '2026-11-22T11:30:00Z',
+    });
+    expect(summary(plans([exited]))).toEqual(['run app/setup: init container']);
+  });
+
   it('a sidecar with a startupProbe holds the next init container until the prober found it started', () => {
     const desired = desiredState(
       [
