@@ -2,7 +2,7 @@
 // overlayfs: an init container changed under running app containers starts the whole pod again (the
 // kubelet runs a static pod whose manifest changed as a new pod): its containers stop within the
 // grace period, the init containers run again in order, then the app containers; so does one added
-// while they run; a native sidecar
+// while they run; a changed sidecar is made again alone (the kubelet restarts it alone); a native sidecar
 // with a startupProbe holds what comes after it until the probe succeeds (probes run under the
 // daemon: `berth apply` alone leaves the pod waiting, saying so); activeDeadlineSeconds ends an init
 // container that still runs (berth apply waits for it no longer than the deadline).
@@ -142,6 +142,35 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
       ['setup', 'exited', 0],
       ['app', 'running', null],
     ]);
+    expect((await berth('plan', dir)).code).toBe(0);
+    await rm(file);
+    expect((await berth('apply', dir)).code).toBe(0);
+  }, 180_000);
+
+  it('a sidecar changed while the app containers run: it alone is made again, as the kubelet restarts a changed sidecar', async () => {
+    const out = join(work, 'sidechange-out');
+    await mkdir(out);
+    const file = join(dir, 'sidechange.yaml');
+    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
+    const manifest = (version: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: sidechange}\nspec:\n  terminationGracePeriodSeconds: 5\n` +
+      `  initContainers:\n    - name: side\n      image: ${image}\n      restartPolicy: Always\n` +
+      `      env: [{name: VERSION, value: ${version}}]\n` +
+      `      command: [sh, -c, "trap 'echo side-$$VERSION-stopped >> /out/runs; exit 0' TERM; echo side-$$VERSION >> /out/runs; while true; do sleep 0.1; done"]\n${mount}` +
+      `    - name: setup\n      image: ${image}\n      command: [sh, -c, "echo setup >> /out/runs"]\n${mount}` +
+      `  containers:\n    - name: app\n      image: ${image}\n` +
+      `      command: [sh, -c, "trap 'echo app-stopped >> /out/runs; exit 0' TERM; echo app >> /out/runs; while true; do sleep 0.1; done"]\n${mount}` +
+      `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`;
+    await writeFile(file, manifest('v1'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    await writeFile(file, manifest('v2'));
+    const plan = await berth('plan', dir);
+    expect(plan.stdout.split('\n').filter((l) => l.includes('sidechange'))).toEqual([
+      'remove       sidechange/side: env VERSION changed',
+      'run          sidechange/side: env VERSION changed',
+    ]);
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect(await lines(join(out, 'runs'))).toEqual(['side-v1', 'setup', 'app', 'side-v1-stopped', 'side-v2']);
     expect((await berth('plan', dir)).code).toBe(0);
     await rm(file);
     expect((await berth('apply', dir)).code).toBe(0);
