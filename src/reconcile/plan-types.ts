@@ -147,6 +147,11 @@ export type Action =
       failed?: string;
       /** A container's exit ends it (a dependency running to completion): an apply waits for it. */
       awaitsExit?: boolean;
+      /**
+       * A running sidecar (`container`) that has not started holds the pod (sidecars.ts): ps says
+       * why from the prober's latest finding, not from this pass's (status.ts, pod-views.ts).
+       */
+      sidecarStart?: true;
     };
 
 export interface PlanInput {

@@ -1,7 +1,8 @@
 // Pods as `berth ps` and the API show them: the last reconcile's status (status.ts) merged with
 // the containers that exist and their live state. A pod shows when either knows it; a container
 // the reconcile wants but that does not exist (its creation failed, it waits for an image or a
-// dependency) shows as `waiting`. Pure.
+// dependency) shows as `waiting`. A running sidecar not started yet that holds the pod is told by
+// the prober's findings now, not the pass's. Pure.
 import type { HealthFile } from '../health/health-file.js';
 import { namespaceOfIdentity } from '../manifest/identity.js';
 import type { PortMapping } from '../network/ports.js';
@@ -10,6 +11,7 @@ import type { ContainerRecord } from '../runtime/record.js';
 import { podKey } from './failures.js';
 import { type HealthView, healthViewOf } from './health-view.js';
 import { ANNOTATION, OWNER_MANIFESTS } from './plan.js';
+import { notStartedReason } from './sidecars.js';
 import type { ReconcileStatus } from './status.js';
 
 export interface ContainerView {
@@ -163,6 +165,14 @@ export function podViews(
       .filter(({ c }) => !wanted.some((w) => w.name === c))
       .map(({ o, c }) => view(c, isInit(o.record)));
     const containers = [...wanted, ...others];
+    // A sidecar that held the pod at the pass is told as the prober finds it now: still running
+    // and not started, why; started (the next pass goes on at once) or gone from running, nothing.
+    const held = containers.find((c) => c.name === known?.starting);
+    const starting =
+      held?.state === 'running' && !held.started
+        ? notStartedReason(name, held.name, held.notReady)
+        : undefined;
+    const waiting = [known?.waiting, starting].filter((w) => w !== undefined).join('; ');
     const app = containers.filter((c) => !c.init);
     const inits = containers.filter((c) => c.init && !known?.sidecars?.includes(c.name));
     return {
@@ -175,7 +185,7 @@ export function podViews(
       ...(known?.failed ? { reason: known.failed } : {}),
       ready: `${app.filter((c) => c.ready).length}/${app.length}`,
       sourceFile: known?.file || records[0]?.record.annotations?.[ANNOTATION.source] || '',
-      waiting: known?.waiting ?? null,
+      waiting: waiting || null,
       lastError: failure && !failure.container ? failure.error : null,
       ...(addresses.get(name) ?? none),
       containers,

@@ -41,8 +41,19 @@ export function sidecarNotStarted(
   };
   const r = readinessOf(c, observed, health);
   if (r.started) return undefined;
-  const why = r.why?.startsWith('not started') ? r.why : `not started: ${r.why ?? 'not probed yet'}`;
-  return { kind: 'wait', pod: pod.name, container: c.name, reason: `${pod.name}/${c.name}: running, ${why}` };
+  return {
+    kind: 'wait',
+    pod: pod.name,
+    container: c.name,
+    reason: notStartedReason(pod.name, c.name, r.why),
+    sidecarStart: true,
+  };
+}
+
+/** What the wait of a running sidecar that has not started says; `why`: readinessOf's. */
+export function notStartedReason(pod: string, container: string, why: string | undefined): string {
+  const said = why?.startsWith('not started') ? why : `not started: ${why ?? 'not probed yet'}`;
+  return `${pod}/${container}: running, ${said}`;
 }
 
 /** The pod has sidecars and every app container has exited and will not be restarted. */

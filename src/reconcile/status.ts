@@ -17,6 +17,12 @@ export interface PodStatus {
   probes?: Record<string, ProbeKind[]>;
   /** Why it is not (yet) as desired: dependencies, an image, a back-off, a broken file. */
   waiting?: string;
+  /**
+   * The running sidecar that has not started and holds the pod's next starts: ps says why from the
+   * prober's findings when it is asked (pod-views.ts), so a probe that failed, or passed, since the
+   * pass is not told as the pass saw it.
+   */
+  starting?: string;
   /** It has failed for good for this reason (DeadlineExceeded) until its manifest changes. */
   failed?: string;
   /** Its restartPolicy, when not Always (the default): the phase ps shows depends on it. */
@@ -42,8 +48,13 @@ export function buildStatus(
 ): ReconcileStatus {
   const waits = new Map<string, string[]>();
   const failed = new Map<string, string>();
+  const starting = new Map<string, string>();
   for (const a of remaining) {
     if (a.kind !== 'wait' || !a.pod || a.timer) continue;
+    if (a.sidecarStart && a.container) {
+      starting.set(a.pod, a.container);
+      continue;
+    }
     if (a.failed) failed.set(a.pod, a.failed);
     waits.set(a.pod, [...(waits.get(a.pod) ?? []), a.reason]);
   }
@@ -72,6 +83,7 @@ export function buildStatus(
         : {}),
       ...(Object.keys(probes).length > 0 ? { probes } : {}),
       ...(waiting.length > 0 ? { waiting: waiting.join('; ') } : {}),
+      ...(starting.has(p.name) ? { starting: starting.get(p.name) } : {}),
       ...(failed.has(p.name) ? { failed: failed.get(p.name) } : {}),
       ...(p.restartPolicy !== 'Always' ? { restartPolicy: p.restartPolicy } : {}),
     };
