@@ -19,6 +19,6 @@ export function removeLaterInits(
       const o = find(c);
       if (!o) return [];
       const reason = `${pod.name}/${c.name}: ${changed} is made again (changed): it runs again after it`;
-      return [removeAction(pod, c.name, o.id, reason)];
+      return [removeAction(pod, c.name, o, reason)];
     });
 }

@@ -176,10 +176,28 @@ export interface PlanInput {
 
 export const isActionable = (a: Action) => a.kind !== 'wait';
 
-/** Remove container `container` (runtime id `id`) of a pod, within the pod's grace period. */
+/**
+ * The grace period container `o` is stopped within: its pod's when it was made (kept in its
+ * annotations), as the kubelet kills the old pod of a changed static manifest with that pod's own
+ * terminationGracePeriodSeconds, not the new one's; `fallback` (the pod's now) for a container made
+ * before berth kept it.
+ */
+export function graceOf(o: ObservedContainer, fallback: number): number {
+  const kept = Number(o.annotations[ANNOTATION.grace] ?? Number.NaN);
+  return Number.isFinite(kept) && kept >= 0 ? kept : fallback;
+}
+
+/** Remove container `container` (runtime `o`) of a pod, within its grace period (graceOf). */
 export const removeAction = (
   pod: { name: string; graceSeconds: number },
   container: string,
-  id: string,
+  o: ObservedContainer,
   reason: string,
-): Action => ({ kind: 'remove', pod: pod.name, container, id, graceSeconds: pod.graceSeconds, reason });
+): Action => ({
+  kind: 'remove',
+  pod: pod.name,
+  container,
+  id: o.id,
+  graceSeconds: graceOf(o, pod.graceSeconds),
+  reason,
+});

@@ -90,7 +90,7 @@ function planContainer(
       const want = canonicalSpec(c, digest);
       const before = parseStoredSpec(o.annotations[ANNOTATION.spec]);
       const why = `${label}: ${before ? describeChanges(before, want).join(', ') : 'spec changed'}`;
-      return [removeAction(pod, c.name, o.id, why), run(why)];
+      return [removeAction(pod, c.name, o, why), run(why)];
     }
   }
   if (o.state === 'running')
@@ -200,7 +200,7 @@ function planSandboxAgain(pod: DesiredPod, observed: ObservedContainer[], input:
   const reason = `${pod.name}: ${why}: set up again, init containers run again`;
   const kept = observed.filter((o) => !inits.has(nameIn(o)) && !again.includes(nameIn(o)));
   return [
-    ...observed.filter((o) => !kept.includes(o)).map((o) => removeAction(pod, nameIn(o), o.id, reason)),
+    ...observed.filter((o) => !kept.includes(o)).map((o) => removeAction(pod, nameIn(o), o, reason)),
     { kind: 'setup-pod', pod: pod.name, reason },
     ...planPodContainers(pod, kept, input, true),
   ];
@@ -224,7 +224,7 @@ function planPodContainers(
   const known = new Set([...pod.initContainers, ...pod.containers].map((c) => c.name));
   for (const o of observed) {
     if (!known.has(nameIn(o))) {
-      out.push(removeAction(pod, nameIn(o), o.id, `${pod.name}/${nameIn(o)}: no longer in the pod`));
+      out.push(removeAction(pod, nameIn(o), o, `${pod.name}/${nameIn(o)}: no longer in the pod`));
     }
   }
   if (sandbox === 'missing' || sandbox === 'broken') {

@@ -12,7 +12,7 @@
 // run in order before any starts again (plan.ts), as after a new sandbox, whose finished app
 // containers are kept while its init containers are made again. Pure.
 import type { DesiredPod } from './desired.js';
-import { type Action, ANNOTATION, type ObservedContainer } from './plan-types.js';
+import { type Action, ANNOTATION, graceOf, type ObservedContainer } from './plan-types.js';
 import { inStopOrder } from './sidecars.js';
 import { canonicalSpec, describeChanges, desiredSpecHash, parseStoredSpec } from './spec-hash.js';
 
@@ -59,13 +59,15 @@ export function planInitChanged(
     ];
   const containers = inStopOrder(observed).map(({ o, turn }) => ({ container: nameIn(o), id: o.id, turn }));
   const count = containers.length === 1 ? 'its container stops' : `its ${containers.length} containers stop`;
+  // The pod that stops is the one its containers were made for: its grace period (graceOf).
+  const grace = Math.max(...observed.map((o) => graceOf(o, pod.graceSeconds)));
   return [
     {
       kind: 'restart-pod',
       pod: pod.name,
       containers,
-      graceSeconds: pod.graceSeconds,
-      reason: `${why}: ${count} (grace ${pod.graceSeconds} s), then it starts again from its init containers`,
+      graceSeconds: grace,
+      reason: `${why}: ${count} (grace ${grace} s), then it starts again from its init containers`,
     },
   ];
 }

@@ -7,7 +7,7 @@
 import { type HealthFile, readinessOf } from '../health/health-file.js';
 import { shouldRestart } from '../runtime/restart.js';
 import type { DesiredContainer, DesiredPod } from './desired.js';
-import { type Action, ANNOTATION, type ObservedContainer, removeAction } from './plan-types.js';
+import { type Action, ANNOTATION, graceOf, type ObservedContainer, removeAction } from './plan-types.js';
 
 type Find = (c: DesiredContainer) => ObservedContainer | undefined;
 
@@ -77,7 +77,7 @@ export function stopSidecars(
     .flatMap((c): Action[] => {
       const o = find(c);
       if (!o || o.state === 'exited') return [];
-      return [removeAction(pod, c.name, o.id, `${pod.name}/${c.name}: ${why}, the sidecar stops`)];
+      return [removeAction(pod, c.name, o, `${pod.name}/${c.name}: ${why}, the sidecar stops`)];
     });
 }
 
@@ -111,7 +111,7 @@ export function stopGonePod(pod: string, containers: ObservedContainer[]): Actio
       pod,
       container: name,
       id: o.id,
-      graceSeconds: Number(o.annotations[ANNOTATION.grace] ?? 30), // the pod's own, kept at creation
+      graceSeconds: graceOf(o, 30), // the pod's own, kept at creation
       reason: `${pod}/${name}: no longer in the manifests`,
       turn,
     };

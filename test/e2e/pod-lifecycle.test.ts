@@ -170,6 +170,34 @@ describe.skipIf(skip)('pod lifecycle, as the kubelet runs it', () => {
     ]);
   }, 180_000);
 
+  it('a container changed with a shorter grace period: the old one is stopped with its own, as the kubelet kills the old static pod', async () => {
+    const out = join(work, 'regrace-out');
+    await mkdir(out);
+    const file = join(dir, 'regrace.yaml');
+    // On TERM the app takes 2 s to finish its work: its own 3600 s allow it, the new 1 s would not.
+    const manifest = (grace: number, version: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: regrace}\nspec:\n  terminationGracePeriodSeconds: ${grace}\n` +
+      `  containers:\n    - name: app\n      image: ${image}\n      env: [{name: VERSION, value: ${version}}]\n` +
+      `      command: [sh, -c, "trap 'echo term-$$VERSION >> /out/log; sleep 2; echo done-$$VERSION >> /out/log; exit 0' TERM; while true; do sleep 0.1; done"]\n` +
+      '      volumeMounts: [{name: out, mountPath: /out}]\n' +
+      `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`;
+    await writeFile(file, manifest(3600, 'v1'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    // (No shorter than before: a file that shrinks a moment after a write is held as still being written.)
+    await writeFile(file, manifest(1, 'v2-new'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect((await readFile(join(out, 'log'), 'utf8')).trim().split('\n')).toEqual(['term-v1', 'done-v1']);
+    expect(states(await podNamed('regrace'))).toEqual([['app', 'running', null]]);
+    // The new one has the new grace period: 1 s, then SIGKILL before it is done.
+    await rm(file);
+    expect((await berth('apply', dir)).code).toBe(0);
+    expect((await readFile(join(out, 'log'), 'utf8')).trim().split('\n')).toEqual([
+      'term-v1',
+      'done-v1',
+      'term-v2-new',
+    ]);
+  }, 180_000);
+
   it('hooks whose command does not exist: postStart fails the start (the container stopped), preStop fails and the stop goes on at once', async () => {
     const file = join(dir, 'nohook.yaml');
     const hook = (kind: string) => `      lifecycle: {${kind}: {exec: {command: [/no/such/command]}}}\n`;

@@ -409,6 +409,28 @@ describe('plan', () => {
     ]);
   });
 
+  it('a changed container is stopped within the grace period it was made with, not the new one', () => {
+    const before = desiredState([pod('app', { terminationGracePeriodSeconds: 3600 })], host);
+    const after = desiredState(
+      [pod('app', { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: IMG }] })],
+      host,
+    );
+    const o = running(before, 'app', 'main', {
+      annotations: { ...running(before, 'app').annotations, [ANNOTATION.grace]: '3600' },
+    });
+    const actions = plan({
+      folder: '/m',
+      desired: after,
+      observed: { images, containers: [o], sandboxes: setUp('app') },
+      frozen: new Map(),
+      now: NOW,
+    });
+    expect(actions.map((a) => [a.kind, a.kind === 'remove' ? a.graceSeconds : undefined])).toEqual([
+      ['remove', 3600],
+      ['run', undefined],
+    ]);
+  });
+
   it('an init container added: while an app container runs the pod starts again; once all have exited it runs first', () => {
     const before = desiredState([pod('app', { terminationGracePeriodSeconds: 7 })], host);
     const after = desiredState(
