@@ -15,6 +15,7 @@ import { checkPodRefs } from './objects/pod-checks.js';
 import { checkPodUniques } from './pod-uniques.js';
 import { at, type ParsedDoc } from './position.js';
 import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from './requests.js';
+import { checkRestartRules } from './restart-checks.js';
 import { checkPodSecurity } from './security-checks.js';
 
 type Path = Array<string | number>;
@@ -145,6 +146,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
   out.push(...securityAnnotations(p));
   out.push(...podNetworkProblems(pod).map((n) => at(p, n.path, 'ERR_MANIFEST_INVALID', n.message)));
   out.push(...checkPodUniques(p));
+  out.push(...checkRestartRules(p));
   for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
     const limit = v.emptyDir?.sizeLimit;
     if (limit === undefined) continue;

@@ -13,8 +13,14 @@ export interface ContainerManifest {
   name: string;
   image: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
-  /** Only `Always`, only on an init container: a native sidecar. */
-  restartPolicy?: 'Always';
+  /** `Always` on an init container: a native sidecar; else over the pod's restartPolicy, for this container. */
+  restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+  /** Tried in order on each exit: the first that matches restarts the container (needs restartPolicy). */
+  restartPolicyRules?: Array<{
+    /** RestartAllContainers is refused by restart-checks.ts. */
+    action: 'Restart' | 'RestartAllContainers';
+    exitCodes: { operator: 'In' | 'NotIn'; values?: number[] };
+  }>;
   terminationMessagePath?: string;
   command?: string[];
   args?: string[];

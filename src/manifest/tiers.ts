@@ -190,9 +190,11 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
     'when set: the file, up to 4 KiB, is the termination message in ps',
   ),
   'container.terminationMessagePolicy': warned('only the file at terminationMessagePath is read'),
-  'container.restartPolicy': honoured('Always on an init container: a native sidecar'),
-  'container.restartPolicyRules': refused(
-    'berth restarts a container by its restartPolicy alone, never by its exit code',
+  'container.restartPolicy': honoured(
+    "Always on an init container: a native sidecar; else over the pod's restartPolicy for that container (Kubernetes 1.34)",
+  ),
+  'container.restartPolicyRules': honoured(
+    'action Restart on exitCodes In or NotIn, tried in order before the restartPolicy (needs it set), as Kubernetes 1.34',
   ),
   'container.resizePolicy': warned('resizing in place is a cluster API operation'),
   'container.volumeDevices': refused('raw block devices from claims need a cluster'),

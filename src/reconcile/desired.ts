@@ -28,7 +28,7 @@ import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from '../manifest/reque
 import type { DnsSettings } from '../network/names.js';
 import { type PodNetwork, podAliasesOf, podDnsOf, podNetworkOf } from '../network/pod-network.js';
 import { DEFAULT_FIRST_ID, DEFAULT_RANGES, type IdPool } from '../runtime/id-range.js';
-import type { RestartPolicy } from '../runtime/restart.js';
+import type { RestartPolicy, RestartRule } from '../runtime/restart.js';
 import type { ContainerSettings } from '../runtime/spec.js';
 import {
   defaultPullPolicy,
@@ -58,6 +58,10 @@ export interface DesiredContainer {
   init: boolean;
   /** An init container with restartPolicy Always: started in order before the app containers, kept running, stopped after them. */
   sidecar?: true;
+  /** Its own restartPolicy (not a sidecar's), over the pod's (Kubernetes 1.34 ContainerRestartRules). */
+  restartPolicy?: RestartPolicy;
+  /** Its restartPolicyRules, tried before its restartPolicy on each exit. */
+  restartRules?: RestartRule[];
   settings: ContainerSettings;
   /** Values taken from ConfigMaps and Secrets: label → digest (pod-env.ts). */
   sources?: Record<string, string>;
@@ -198,6 +202,8 @@ function containerOf(
     pullPolicy: c.imagePullPolicy ?? defaultPullPolicy(c.image),
     init,
     ...(init && c.restartPolicy === 'Always' ? { sidecar: true as const } : {}),
+    ...(c.restartPolicy && !(init && c.restartPolicy === 'Always') ? { restartPolicy: c.restartPolicy } : {}),
+    ...optional('restartRules', restartRulesOf(c)),
     settings,
     ...(Object.keys(values.sources).length > 0 ? { sources: values.sources, sourced: values.sourced } : {}),
     ...optional('probes', containerProbes(c as RawContainerHealth)),
@@ -206,6 +212,15 @@ function containerOf(
     ...optional('volumeImages', volumeImagesOf(pod, c)),
   };
 }
+
+const restartRulesOf = (c: PodManifest['spec']['containers'][0]): RestartRule[] | undefined =>
+  c.restartPolicyRules?.length
+    ? c.restartPolicyRules.map((r) => ({ operator: r.exitCodes.operator, values: r.exitCodes.values ?? [] }))
+    : undefined;
+
+/** The restart policy container `c` of `pod` exits under: a sidecar's Always, its own, or the pod's. */
+export const restartPolicyOf = (pod: DesiredPod, c: DesiredContainer): RestartPolicy =>
+  c.sidecar ? 'Always' : (c.restartPolicy ?? pod.restartPolicy);
 
 /** Where a pod's PID namespace holder is recorded: with its sandbox, in its home. */
 export const pidHolderOf = (host: HostLayout, id: string) => join(host.pods, id, 'pidns.json');

@@ -17,9 +17,9 @@
 // - a pod or a pull whose task from an earlier pass is still in progress (`inFlight`) is a wait
 //   saying what it is doing: its task owns it until it ends (execute.ts);
 // - a pod past its activeDeadlineSeconds is stopped and never restarted (active-deadline.ts).
-import { backoffEndsAt, nextBackoff, shouldRestart } from '../runtime/restart.js';
+import { backoffEndsAt, matchingRule, nextBackoff, shouldRestart } from '../runtime/restart.js';
 import { planActiveDeadline } from './active-deadline.js';
-import type { DesiredContainer, DesiredPod } from './desired.js';
+import { type DesiredContainer, type DesiredPod, restartPolicyOf } from './desired.js';
 import { activeFailure, podFingerprint, podKey } from './failures.js';
 import { removeLaterInits } from './init-order.js';
 import { unmetDependency } from './plan-dependencies.js';
@@ -73,7 +73,7 @@ function planContainer(
   const digest = input.observed.images.get(c.image);
   // A native sidecar is planned as an app container that always restarts (sidecars.ts).
   const init = c.init && !c.sidecar;
-  const policy = c.sidecar ? 'Always' : pod.restartPolicy;
+  const policy = restartPolicyOf(pod, c);
   const run = (reason: string, extra: Partial<Extract<Action, { kind: 'run' }>> = {}): Action => ({
     kind: 'run',
     pod: pod.name,
@@ -98,14 +98,14 @@ function planContainer(
   if (o.state === 'created') return [run(`${label}: created but not running`, { replace: o.id })];
   // Exited.
   if (init && o.exitCode === 0) return [];
-  if (!shouldRestart(policy, o.exitCode)) {
+  if (!shouldRestart(policy, o.exitCode, c.restartRules)) {
     return init
       ? [
           {
             kind: 'wait',
             pod: pod.name,
             container: c.name,
-            reason: `${label}: failed (exit ${o.exitCode}), restart policy ${pod.restartPolicy}`,
+            reason: `${label}: failed (exit ${o.exitCode}), restart policy ${policy}`,
           },
         ]
       : [];
@@ -122,7 +122,11 @@ function planContainer(
     o.reason === 'lost'
       ? 'lost with no exit code (the host went down, or its monitor was killed)'
       : `exited ${o.exitCode ?? '?'}`;
-  const exited = `${label}: ${ended}, restart policy ${policy}`;
+  const rule = matchingRule(c.restartRules ?? [], o.exitCode);
+  const why = rule
+    ? `restart rule exitCodes ${rule.operator} [${rule.values.join(', ')}]`
+    : `restart policy ${policy}`;
+  const exited = `${label}: ${ended}, ${why}`;
   if (Number.isNaN(finished))
     return [run(`${exited}, restart ${restarts} now`, { replace: o.id, restarts, backoffMs: next })];
   const until = backoffEndsAt(finished, next, input.now);

@@ -8,11 +8,12 @@ import { namespaceOfIdentity } from '../manifest/identity.js';
 import type { PortMapping } from '../network/ports.js';
 import { type ContainerStatus, LOST } from '../runtime/containers.js';
 import type { ContainerRecord } from '../runtime/record.js';
+import { type RestartPolicy, shouldRestart } from '../runtime/restart.js';
 import { podKey } from './failures.js';
 import { type HealthView, healthViewOf } from './health-view.js';
 import { ANNOTATION, OWNER_MANIFESTS } from './plan.js';
 import { notStartedReason } from './sidecars.js';
-import type { ReconcileStatus } from './status.js';
+import type { ContainerRestart, ReconcileStatus } from './status.js';
 
 export interface ContainerView {
   name: string;
@@ -75,12 +76,15 @@ export interface ObservedRecord {
  */
 export function phaseOf(
   app: ContainerView[],
-  policy: 'Always' | 'OnFailure' | 'Never' = 'Always',
+  policy: RestartPolicy = 'Always',
   inits: ContainerView[] = [],
+  /** Containers with a restart policy (and rules) of their own, by name. */
+  own: Record<string, ContainerRestart> = {},
 ): PodView['phase'] {
-  if (policy === 'Never' && inits.some((c) => c.state === 'exited' && c.exitCode !== 0)) return 'Failed';
+  const restarts = (c: ContainerView) =>
+    shouldRestart(own[c.name]?.policy ?? policy, c.exitCode, own[c.name]?.rules);
+  if (inits.some((c) => c.state === 'exited' && c.exitCode !== 0 && !restarts(c))) return 'Failed';
   if (app.length === 0 || !app.every((c) => c.state === 'running' || c.state === 'exited')) return 'Pending';
-  const restarts = (c: ContainerView) => policy === 'Always' || (policy === 'OnFailure' && c.exitCode !== 0);
   if (app.some((c) => c.state === 'running' || restarts(c))) return 'Running';
   return app.every((c) => c.exitCode === 0) ? 'Succeeded' : 'Failed';
 }
@@ -181,7 +185,12 @@ export function podViews(
       // A pod no manifest describes now (its containers left as they run): what they did, no more.
       phase: known?.failed
         ? 'Failed'
-        : phaseOf(app, known ? (known.restartPolicy ?? 'Always') : 'Never', known ? inits : []),
+        : phaseOf(
+            app,
+            known ? (known.restartPolicy ?? 'Always') : 'Never',
+            known ? inits : [],
+            known?.containerRestarts,
+          ),
       ...(known?.failed ? { reason: known.failed } : {}),
       ready: `${app.filter((c) => c.ready).length}/${app.length}`,
       sourceFile: known?.file || records[0]?.record.annotations?.[ANNOTATION.source] || '',

@@ -6,21 +6,26 @@
 // the pod then); and, when the pod goes, stopped after its app containers, the last started first. Pure.
 import { type HealthFile, readinessOf } from '../health/health-file.js';
 import { shouldRestart } from '../runtime/restart.js';
-import type { DesiredContainer, DesiredPod } from './desired.js';
+import { type DesiredContainer, type DesiredPod, restartPolicyOf } from './desired.js';
 import { type Action, ANNOTATION, graceOf, type ObservedContainer, removeAction } from './plan-types.js';
 
 type Find = (c: DesiredContainer) => ObservedContainer | undefined;
 
 /**
- * Init container `c` (not a sidecar) exited non-zero and restartPolicy Never says it is not run
- * again: the pod has failed, none of its app containers is ever made.
+ * Init container `c` (not a sidecar) exited non-zero and its restart policy (Never: its own, else
+ * the pod's) and rules say it is not run again: the pod has failed, none of its app containers is ever made.
  */
 export function hasInitFailedForGood(
   pod: DesiredPod,
   c: DesiredContainer,
   o: ObservedContainer | undefined,
 ): boolean {
-  return pod.restartPolicy === 'Never' && !c.sidecar && o?.state === 'exited' && o.exitCode !== 0;
+  return (
+    !c.sidecar &&
+    o?.state === 'exited' &&
+    o.exitCode !== 0 &&
+    !shouldRestart(restartPolicyOf(pod, c), o.exitCode, c.restartRules)
+  );
 }
 
 /**
@@ -61,7 +66,7 @@ export function isPodFinished(pod: DesiredPod, find: Find): boolean {
   if (!pod.initContainers.some((c) => c.sidecar)) return false;
   return pod.containers.every((c) => {
     const o = find(c);
-    return o?.state === 'exited' && !shouldRestart(pod.restartPolicy, o.exitCode);
+    return o?.state === 'exited' && !shouldRestart(restartPolicyOf(pod, c), o.exitCode, c.restartRules);
   });
 }
 

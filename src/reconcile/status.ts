@@ -2,6 +2,7 @@
 // containers, why it waits) and the failures that back off. Written after every pass by whoever
 // reconciled (`apply` or the daemon) to `<state>/reconcile.json`. Pure.
 import type { ProbeKind } from '../health/probe-spec.js';
+import type { RestartPolicy, RestartRule } from '../runtime/restart.js';
 import type { DesiredState } from './desired.js';
 import type { Failures } from './failures.js';
 import type { Action } from './plan.js';
@@ -27,6 +28,14 @@ export interface PodStatus {
   failed?: string;
   /** Its restartPolicy, when not Always (the default): the phase ps shows depends on it. */
   restartPolicy?: 'OnFailure' | 'Never';
+  /** Containers with a restartPolicy of their own (and its rules), by name: over the pod's. */
+  containerRestarts?: Record<string, ContainerRestart>;
+}
+
+/** A container's own restart policy and rules, as the phase reads them. */
+export interface ContainerRestart {
+  policy: RestartPolicy;
+  rules?: RestartRule[];
 }
 
 export interface ReconcileStatus {
@@ -86,6 +95,7 @@ export function buildStatus(
       ...(starting.has(p.name) ? { starting: starting.get(p.name) } : {}),
       ...(failed.has(p.name) ? { failed: failed.get(p.name) } : {}),
       ...(p.restartPolicy !== 'Always' ? { restartPolicy: p.restartPolicy } : {}),
+      ...containerRestartsOf([...p.initContainers, ...p.containers]),
     };
   }
   for (const [name, why] of frozen) {
@@ -93,4 +103,19 @@ export function buildStatus(
     pods[name] = { file, waiting: `kept as it runs (${why})` };
   }
   return { manifests, pods, failures };
+}
+
+function containerRestartsOf(cs: DesiredState['pods'][0]['containers']): {
+  containerRestarts?: Record<string, ContainerRestart>;
+} {
+  const own = cs.filter((c) => c.restartPolicy);
+  if (own.length === 0) return {};
+  return {
+    containerRestarts: Object.fromEntries(
+      own.map((c) => [
+        c.name,
+        { policy: c.restartPolicy as RestartPolicy, ...(c.restartRules ? { rules: c.restartRules } : {}) },
+      ]),
+    ),
+  };
 }

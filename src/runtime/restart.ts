@@ -1,5 +1,8 @@
 // When a container that exited should run again, and after how long: the kubelet's rules, for the
-// reconciler. Always restarts whatever the exit; OnFailure only after a non-zero exit; Never never.
+// reconciler. A container's restart rules (Kubernetes 1.34 restartPolicyRules) are tried first, in
+// order: the first whose exit codes match restarts it. Then its policy: Always restarts whatever the
+// exit; OnFailure only after a non-zero exit; Never never. An exit with no code (lost with the host)
+// matches no rule.
 // The delay starts at 10 s and doubles up to 5 min; a container that ran 10 min before exiting is
 // considered healthy again and starts over at 10 s. Pure: times are passed in.
 
@@ -9,7 +12,27 @@ export const INITIAL_BACKOFF_MS = 10_000;
 export const MAX_BACKOFF_MS = 5 * 60_000;
 export const RESET_AFTER_MS = 10 * 60_000;
 
-export function shouldRestart(policy: RestartPolicy, exitCode: number | null): boolean {
+/** One restartPolicyRules entry (its action is Restart, the only one berth knows). */
+export interface RestartRule {
+  operator: 'In' | 'NotIn';
+  values: number[];
+}
+
+/** The first of `rules` the exit code matches, if any. */
+export function matchingRule(
+  rules: readonly RestartRule[],
+  exitCode: number | null,
+): RestartRule | undefined {
+  if (exitCode === null) return undefined;
+  return rules.find((r) => r.values.includes(exitCode) === (r.operator === 'In'));
+}
+
+export function shouldRestart(
+  policy: RestartPolicy,
+  exitCode: number | null,
+  rules: readonly RestartRule[] = [],
+): boolean {
+  if (matchingRule(rules, exitCode)) return true;
   if (policy === 'Always') return true;
   if (policy === 'OnFailure') return exitCode !== 0;
   return false;

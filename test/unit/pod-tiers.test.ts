@@ -233,7 +233,7 @@ spec:
         sources: [{podCertificate: {signerName: example.com/s, keyType: ED25519, credentialBundlePath: b.pem}}]
 `;
     expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
-      'm.yaml:9:7: ERR_MANIFEST_UNSUPPORTED: field spec.initContainers.0.restartPolicyRules is not supported by berth: berth restarts a container by its restartPolicy alone, never by its exit code',
+      'm.yaml:9:37: ERR_MANIFEST_UNSUPPORTED: restartPolicyRules action RestartAllContainers (Kubernetes 1.35 alpha, RestartAllContainersOnContainerExits) is not supported by berth: a rule restarts only the container that exited (action Restart)',
       'm.yaml:16:13: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.env.0.valueFrom.fileKeyRef is not supported by berth: berth does not read variables from a file in a volume: set them in env, or read the file in the command',
       "m.yaml:18:9: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.lifecycle.stopSignal is not supported by berth: not yet: the stop signal is the image's StopSignal, else SIGTERM",
       'm.yaml:20:40: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.volumeMounts.0.bindMountOptions is not supported by berth: not yet: running the container without the mount options it asks for would be less safe',

@@ -178,7 +178,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   ],
   'k8s-website__content_en_examples_pods_restart-policy_restart-all-containers.yaml': [
     'refused',
-    ['31:7 ERR_MANIFEST_UNSUPPORTED'],
+    ['32:17 ERR_MANIFEST_UNSUPPORTED'],
   ],
   'k8s-website__content_en_examples_pods_security_apparmor_hello-apparmor.yaml': [
     'warned',
