@@ -17,6 +17,7 @@ import { at, type ParsedDoc } from './position.js';
 import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from './requests.js';
 import { checkRestartRules } from './restart-checks.js';
 import { checkPodSecurity } from './security-checks.js';
+import { checkStopSignals } from './stop-signal-checks.js';
 
 type Path = Array<string | number>;
 
@@ -147,6 +148,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
   out.push(...podNetworkProblems(pod).map((n) => at(p, n.path, 'ERR_MANIFEST_INVALID', n.message)));
   out.push(...checkPodUniques(p));
   out.push(...checkRestartRules(p));
+  out.push(...checkStopSignals(p));
   for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
     const limit = v.emptyDir?.sizeLimit;
     if (limit === undefined) continue;

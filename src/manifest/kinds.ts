@@ -61,6 +61,8 @@ export interface ContainerManifest {
     procMount?: 'Default' | 'Unmasked';
     seccompProfile?: SeccompProfile;
   };
+  /** postStart and preStop are read by src/health; stopSignal (a Linux name, stop-signal-checks.ts) here. */
+  lifecycle?: { stopSignal?: string };
 }
 
 export interface SeccompProfile {
@@ -112,6 +114,8 @@ export interface PodManifest {
     hostIPC?: boolean;
     shareProcessNamespace?: boolean;
     hostUsers?: boolean;
+    /** linux (windows is refused): lifecycle.stopSignal needs it, as in Kubernetes. */
+    os?: { name: 'linux' | 'windows' };
     securityContext?: PodSecurityContext;
     hostname?: string;
     hostnameOverride?: string;

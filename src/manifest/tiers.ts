@@ -89,7 +89,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'spec.preemptionPolicy': warned(SCHEDULER),
   'spec.topologySpreadConstraints': warned(SCHEDULER),
   'spec.overhead': warned(SCHEDULER),
-  'spec.os': warned(SCHEDULER),
+  'spec.os': honoured(
+    'linux; windows is refused (berth runs Linux containers); lifecycle.stopSignal needs it',
+  ),
   'spec.readinessGates': warned('only a cluster reads readiness gates (for Services and rollouts)'),
   // Kept for the downward API's fieldRef spec.serviceAccountName, as a cluster gives it; no account exists.
   'spec.serviceAccountName': honoured(
@@ -180,8 +182,8 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.readinessProbe': honoured(PROBES),
   'container.startupProbe': honoured(PROBES),
   'container.lifecycle': honoured('postStart and preStop: exec, httpGet, tcpSocket, sleep'),
-  'container.lifecycle.stopSignal': refused(
-    "not yet: the stop signal is the image's StopSignal, else SIGTERM",
+  'container.lifecycle.stopSignal': honoured(
+    "the signal that stops the container, over the image's StopSignal (Kubernetes 1.33): a Linux name as Kubernetes spells it; needs spec.os.name",
   ),
   'container.stdin': warned('berth does not attach to containers: stdin stays closed'),
   'container.stdinOnce': warned('berth does not attach to containers: stdin stays closed'),

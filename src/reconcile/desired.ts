@@ -178,6 +178,7 @@ function containerOf(
     ...(values.command ? { command: values.command } : {}),
     env: values.env,
     ...(c.tty === true ? { tty: true } : {}),
+    ...(c.lifecycle?.stopSignal ? { stopSignal: c.lifecycle.stopSignal } : {}),
     ...(c.workingDir ? { workdir: c.workingDir } : {}),
     ...security,
     ...(c.terminationMessagePath ? { terminationMessagePath: c.terminationMessagePath } : {}),

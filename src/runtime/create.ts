@@ -148,7 +148,7 @@ async function createHoldingLease(
   if (settings.ports?.length && settings.network !== 'bridge')
     throw invalid('--publish needs --network bridge');
   const processArgv = processArgs(image.config, settings.command, settings.entrypoint); // fails early without one
-  const stopSignal = stopSignalFor(image.config.config?.StopSignal, image.name);
+  const stopSignal = stopSignalFor(settings.stopSignal ?? image.config.config?.StopSignal, image.name);
   const cwd = checkWorkingDir(settings.workdir || image.config.config?.WorkingDir || '/');
   for (const m of settings.mounts ?? []) {
     if (m.subPath !== undefined) subPathComponents(m.subPath);

@@ -66,6 +66,8 @@ export interface ContainerSettings {
   entrypoint?: string[];
   /** The host name inside (default: the container's name). */
   hostname?: string;
+  /** The signal that stops it, over the image's StopSignal (a Kubernetes lifecycle.stopSignal). */
+  stopSignal?: string;
   /** Overrides the user's group (a Kubernetes runAsGroup). */
   gid?: number;
   /** Allow setuid binaries to gain privileges (Kubernetes allowPrivilegeEscalation; default no). */

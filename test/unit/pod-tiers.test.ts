@@ -235,7 +235,7 @@ spec:
     expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
       'm.yaml:9:37: ERR_MANIFEST_UNSUPPORTED: restartPolicyRules action RestartAllContainers (Kubernetes 1.35 alpha, RestartAllContainersOnContainerExits) is not supported by berth: a rule restarts only the container that exited (action Restart)',
       'm.yaml:16:13: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.env.0.valueFrom.fileKeyRef is not supported by berth: berth does not read variables from a file in a volume: set them in env, or read the file in the command',
-      "m.yaml:18:9: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.lifecycle.stopSignal is not supported by berth: not yet: the stop signal is the image's StopSignal, else SIGTERM",
+      'm.yaml:18:21: ERR_MANIFEST_INVALID: lifecycle.stopSignal needs spec.os.name (linux), as Kubernetes requires',
       'm.yaml:20:40: ERR_MANIFEST_UNSUPPORTED: field spec.containers.0.volumeMounts.0.bindMountOptions is not supported by berth: not yet: running the container without the mount options it asks for would be less safe',
       "m.yaml:26:31: ERR_MANIFEST_UNSUPPORTED: field spec.volumes.1.configMap.defaultUser is not supported by berth: not yet: a config volume's files are owned by the pod's root",
       "m.yaml:26:76: ERR_MANIFEST_UNSUPPORTED: field spec.volumes.1.configMap.items.0.user is not supported by berth: not yet: a config volume's files are owned by the pod's root",
