@@ -217,6 +217,11 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'volume.secret': honoured(CONFIG),
   'volume.secret.defaultUser': refused(CONFIG_OWNER),
   'volume.secret.items.*.user': refused(CONFIG_OWNER),
+  'volume.projected.defaultUser': refused(CONFIG_OWNER),
+  'volume.projected.sources.*.configMap.items.*.user': refused(CONFIG_OWNER),
+  'volume.projected.sources.*.secret.items.*.user': refused(CONFIG_OWNER),
+  'volume.projected.sources.*.downwardAPI.items.*.user': refused(CONFIG_OWNER),
+  'volume.downwardAPI.items.*.user': refused(CONFIG_OWNER),
   'volume.downwardAPI': honoured(CONFIG),
   'volume.projected': honoured(CONFIG),
   // In every pod a cluster dumps (`kubectl get pod -o yaml`: its kube-api-access-* volume).

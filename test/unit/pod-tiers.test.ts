@@ -49,13 +49,18 @@ const NEWER_THAN_SCHEMA: Record<string, string> = {
   'spec.hostnameOverride': '1.34 (HostnameOverride)',
   'container.env.*.valueFrom.fileKeyRef': '1.34 (EnvFiles)',
   'container.restartPolicyRules': '1.34 (ContainerRestartRules)',
-  'volume.projected.sources.*.podCertificate': '1.34 (PodCertificateProjection)',
+  'volume.projected.sources.*.podCertificate': '1.34 (PodCertificateRequest)',
   'volume.emptyDir.mode': '1.37 (EmptyDirVolumeMode)',
   'container.volumeMounts.*.bindMountOptions': '1.37 (VolumeBindMountOptions)',
   'volume.configMap.defaultUser': '1.37 (AtomicWriteVolumeUserFields)',
   'volume.configMap.items.*.user': '1.37 (AtomicWriteVolumeUserFields)',
   'volume.secret.defaultUser': '1.37 (AtomicWriteVolumeUserFields)',
   'volume.secret.items.*.user': '1.37 (AtomicWriteVolumeUserFields)',
+  'volume.projected.defaultUser': '1.37 (AtomicWriteVolumeUserFields)',
+  'volume.projected.sources.*.configMap.items.*.user': '1.37 (AtomicWriteVolumeUserFields)',
+  'volume.projected.sources.*.secret.items.*.user': '1.37 (AtomicWriteVolumeUserFields)',
+  'volume.projected.sources.*.downwardAPI.items.*.user': '1.37 (AtomicWriteVolumeUserFields)',
+  'volume.downwardAPI.items.*.user': '1.37 (AtomicWriteVolumeUserFields)',
 };
 
 describe('the tier table', () => {
@@ -198,6 +203,37 @@ spec:
 `;
     expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
       'm.yaml:7:7: ERR_MANIFEST_SCHEMA: spec.volumes.0 must have exactly one of its possible sources, not several',
+    ]);
+  });
+
+  it('the owner fields of 1.37 (AtomicWriteVolumeUserFields) on projected and downwardAPI volumes are refused by name, as on configMap and secret', () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec:
+  containers:
+    - {name: main, image: busybox}
+  volumes:
+    - name: all
+      projected:
+        defaultUser: 1000
+        sources:
+          - configMap: {name: conf, items: [{key: a, path: a, user: 1000}]}
+          - secret: {name: cred, items: [{key: b, path: b, user: 1000}]}
+          - downwardAPI: {items: [{path: c, fieldRef: {fieldPath: metadata.name}, user: 1000}]}
+    - name: info
+      downwardAPI: {items: [{path: d, fieldRef: {fieldPath: metadata.name}, user: 1000}]}
+`;
+    expect(
+      parseFile(text, 'm.yaml').diagnostics.map(
+        (d) => `${d.line}:${d.col} ${d.code} ${d.message.split(':')[0]}`,
+      ),
+    ).toEqual([
+      '10:9 ERR_MANIFEST_UNSUPPORTED field spec.volumes.0.projected.defaultUser is not supported by berth',
+      '12:63 ERR_MANIFEST_UNSUPPORTED field spec.volumes.0.projected.sources.0.configMap.items.0.user is not supported by berth',
+      '13:60 ERR_MANIFEST_UNSUPPORTED field spec.volumes.0.projected.sources.1.secret.items.0.user is not supported by berth',
+      '14:83 ERR_MANIFEST_UNSUPPORTED field spec.volumes.0.projected.sources.2.downwardAPI.items.0.user is not supported by berth',
+      '16:77 ERR_MANIFEST_UNSUPPORTED field spec.volumes.1.downwardAPI.items.0.user is not supported by berth',
     ]);
   });
 
