@@ -69,10 +69,6 @@ describe('the lifecycle schema', () => {
       '{preStop: {httpGet: {port: 80, httpHeaders: [{name: X, value: "a\\r\\nHost: evil"}]}}}',
       'p.yaml:8:80: ERR_MANIFEST_SCHEMA: spec.containers.0.lifecycle.preStop.httpGet.httpHeaders.0.value must be one line',
     ],
-    [
-      '{stopSignal: SIGUSR1}',
-      'p.yaml:8:19: ERR_MANIFEST_SCHEMA: unknown field spec.containers.0.lifecycle.stopSignal',
-    ],
   ])('refuses %s', (l, why) => {
     expect(problems(podText(l))).toEqual([why]);
   });
