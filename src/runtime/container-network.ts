@@ -45,16 +45,24 @@ export async function networkNamespace(
   return containerPaths(deps.paths, owner.id).netns;
 }
 
-/** `--network bridge`: the container's own namespace on the host's bridge network, found by its name. */
+/**
+ * `--network bridge`: the container's own namespace on the host's bridge network, found by its name.
+ * The network is opened (its modules loaded, the host config read) while `netns` is made: the
+ * attach starts as soon as the namespace exists.
+ */
 export async function joinBridge(
   deps: RuntimeDeps,
   settings: ContainerSettings,
   id: string,
   p: ContainerPaths,
   undo: Array<() => Promise<void>>,
+  netns: Promise<unknown>,
 ): Promise<void> {
   if (!deps.network) throw invalid('--network bridge: this berth has no network configured');
-  const net = await deps.network();
+  const opened = deps.network();
+  opened.catch(() => undefined); // awaited below, once the namespace is there
+  await netns;
+  const net = await opened;
   const key = `container-${id}`;
   undo.push(() => net.detach(key));
   await net.attach({

@@ -182,10 +182,7 @@ async function createHoldingLease(
     // rewritten in place, so the bind mount sees it. Both settle before anything is undone, so an
     // undo never races an attach.
     networked = networkNamespace(deps, settings, p, undo);
-    attached =
-      settings.network === 'bridge'
-        ? networked.then(() => joinBridge(deps, settings, id, p, undo))
-        : undefined;
+    attached = settings.network === 'bridge' ? joinBridge(deps, settings, id, p, undo, networked) : undefined;
     networked.catch(() => undefined); // awaited below, or before the undo
     attached?.catch(() => undefined);
     const imageLowers = (snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
