@@ -1,10 +1,13 @@
 // The host's packet filter as berth reads and changes it: one `iptables-save` (or `ip6tables-save`)
 // for every table at once, and one `iptables-restore --noflush` for a whole batch of changes. Each
 // is a process of some tens of milliseconds on an nf_tables host, so attach and detach count them
-// (a rule at a time, or a table at a time, was most of the bridge's cost).
+// (a rule at a time, or a table at a time, was most of the bridge's cost). Where a spawn helper is
+// in use (the daemon, `container run`) the restore starts through it, as the plugins and the save
+// do: a fork of Node costs it more than the restore's own CPU.
 import { spawn } from 'node:child_process';
 import { BerthError } from '../lib/errors.js';
-import { runTool } from '../runtime/tool.js';
+import { howItEnded } from '../runtime/spawn-helper.js';
+import { runTool, spawnHelperInUse } from '../runtime/tool.js';
 
 export type Family = 4 | 6;
 export type Table = 'nat' | 'filter';
@@ -54,12 +57,31 @@ export function restoreText(lines: RuleLine[]): string {
     .join('\n')}\n`;
 }
 
+const RESTORE_TIMEOUT_MS = 60_000;
+
 /** One `iptables-restore --noflush` for every change: all of them applied, or none. */
-export function restore(family: Family, lines: RuleLine[]): Promise<void> {
-  if (lines.length === 0) return Promise.resolve();
+export async function restore(family: Family, lines: RuleLine[]): Promise<void> {
+  if (lines.length === 0) return;
   const cmd = tool(family, 'restore');
+  const args = ['-w', '5', '--noflush'];
+  const helper = spawnHelperInUse();
+  if (!helper) return forked(cmd, args, restoreText(lines));
+  const o = await helper
+    .run({ argv: [cmd, ...args], stdin: restoreText(lines), timeoutMs: RESTORE_TIMEOUT_MS })
+    .catch((e: Error) => {
+      throw new BerthError('ERR_NETWORK_RULES', 'unavailable', `${cmd}: ${e.message}`, { cause: e });
+    });
+  if (o.code === 0 && o.why === null) return;
+  throw new BerthError(
+    'ERR_NETWORK_RULES',
+    'unavailable',
+    `${cmd} failed: ${o.stderr.trim() || howItEnded(o)}`,
+  );
+}
+
+function forked(cmd: string, args: string[], text: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, ['-w', '5', '--noflush'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => {
       stderr += b.toString();
@@ -73,6 +95,6 @@ export function restore(family: Family, lines: RuleLine[]): Promise<void> {
         : reject(new BerthError('ERR_NETWORK_RULES', 'unavailable', `${cmd} failed: ${stderr.trim()}`)),
     );
     child.stdin.on('error', () => undefined); // its exit says why
-    child.stdin.end(restoreText(lines));
+    child.stdin.end(text);
   });
 }
