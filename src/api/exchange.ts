@@ -35,8 +35,16 @@ function unchunk(bytes: Buffer): Buffer | undefined {
   }
 }
 
-/** A whole answer split into its status and body; undefined when it is not one (cut short, not HTTP). */
-export function parseResponse(bytes: Buffer): RawResponse | undefined {
+export interface ResponseHead {
+  status: number;
+  /** Lower-cased names. */
+  headers: Map<string, string>;
+  /** Where the body starts in the bytes given. */
+  bodyAt: number;
+}
+
+/** An answer's status line and headers; undefined until they are all there, or when not HTTP. */
+export function parseHead(bytes: Buffer): ResponseHead | undefined {
   const headEnd = bytes.indexOf('\r\n\r\n');
   if (headEnd === -1) return undefined;
   const [statusLine = '', ...headerLines] = bytes.subarray(0, headEnd).toString('latin1').split('\r\n');
@@ -47,7 +55,15 @@ export function parseResponse(bytes: Buffer): RawResponse | undefined {
     const colon = line.indexOf(':');
     if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }
-  const rest = bytes.subarray(headEnd + 4);
+  return { status: Number(m[1]), headers, bodyAt: headEnd + 4 };
+}
+
+/** A whole answer split into its status and body; undefined when it is not one (cut short, not HTTP). */
+export function parseResponse(bytes: Buffer): RawResponse | undefined {
+  const head = parseHead(bytes);
+  if (!head) return undefined;
+  const { headers } = head;
+  const rest = bytes.subarray(head.bodyAt);
   let body: Buffer | undefined = rest;
   if (headers.get('transfer-encoding')?.toLowerCase() === 'chunked') body = unchunk(rest);
   else if (headers.has('content-length')) {
@@ -55,7 +71,7 @@ export function parseResponse(bytes: Buffer): RawResponse | undefined {
     body =
       Number.isInteger(length) && length >= 0 && rest.length >= length ? rest.subarray(0, length) : undefined;
   }
-  return body && { status: Number(m[1]), body };
+  return body && { status: head.status, body };
 }
 
 export interface ExchangeOptions {

@@ -20,7 +20,8 @@ import {
 import { createContainer } from '../runtime/create.js';
 import type { ContainerRecord } from '../runtime/record.js';
 import type { OptionSpec } from './args.js';
-import { CREATE_OPTIONS, settingsFromFlags } from './create-flags.js';
+import { settingsFromFlags } from './create-flags.js';
+import { CREATE_OPTIONS } from './create-options.js';
 
 export interface CreateRequest {
   image: string;
@@ -89,8 +90,36 @@ function startRequestOf(body: unknown): string {
 
 export interface ContainerRoutes {
   routes: Routes;
+  /** `work` counted among the requests under way; refused (ERR_DAEMON_STOPPING) once the daemon stops. */
+  tracked<T>(work: () => Promise<T>): Promise<T>;
   /** Once every request under way has ended (the daemon waits for it before its tools go). */
   settled(): Promise<void>;
+}
+
+/**
+ * A create asked for through the API, recorded in `events`; undone when `gone` aborted meanwhile
+ * (its client went: nobody would start or remove it, and a record of it would hold its name).
+ */
+export async function createThroughApi(
+  rt: RuntimeDeps,
+  events: EventSink,
+  r: CreateRequest,
+  gone: AbortSignal,
+): Promise<ContainerRecord> {
+  const settings = settingsFromFlags(r.name, r.flags, r.command, rt.paths.volumes);
+  const record = await createContainer(rt, r.image, settings);
+  if (gone.aborted) {
+    await removeContainer(rt, record.id, true);
+    throw new BerthError('ERR_API_CLIENT_GONE', 'unavailable', `the client went before ${r.name} was made`);
+  }
+  events.emit({
+    type: 'container',
+    object: record.name,
+    reason: 'Created',
+    message: `from ${record.image}, through the API`,
+    attributes: { id: record.id, image: record.image, via: 'api' },
+  });
+  return record;
 }
 
 /**
@@ -113,23 +142,8 @@ export function containerRoutes(rt: RuntimeDeps, events: EventSink, stopping: Ab
     p.finally(() => underWay.delete(p)).catch(() => undefined);
     return p;
   };
-  const create = async (req: RouteRequest): Promise<ContainerRecord> => {
-    const r = createRequestOf(req.body(), CREATE_OPTIONS);
-    const settings = settingsFromFlags(r.name, r.flags, r.command, rt.paths.volumes);
-    const record = await createContainer(rt, r.image, settings);
-    if (req.signal.aborted) {
-      await removeContainer(rt, record.id, true);
-      throw new BerthError('ERR_API_CLIENT_GONE', 'unavailable', `the client went before ${r.name} was made`);
-    }
-    events.emit({
-      type: 'container',
-      object: record.name,
-      reason: 'Created',
-      message: `from ${record.image}, through the API`,
-      attributes: { id: record.id, image: record.image, via: 'api' },
-    });
-    return record;
-  };
+  const create = (req: RouteRequest) =>
+    createThroughApi(rt, events, createRequestOf(req.body(), CREATE_OPTIONS), req.signal);
   const start = async (req: RouteRequest): Promise<ContainerStatus> => {
     const status = await startContainer(rt, startRequestOf(req.body()));
     events.emit({
@@ -142,6 +156,7 @@ export function containerRoutes(rt: RuntimeDeps, events: EventSink, stopping: Ab
     return status;
   };
   return {
+    tracked,
     routes: {
       'POST /v1/containers': (req) => tracked(() => create(req)),
       'POST /v1/containers/start': (req) => tracked(() => start(req)),

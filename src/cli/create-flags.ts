@@ -6,24 +6,8 @@ import { parseTmpfs, parseVolume } from '../runtime/mounts.js';
 import { parseBytes, parseCount, parseMilliCpus } from '../runtime/quantity.js';
 import type { ContainerSettings } from '../runtime/spec.js';
 import { invalid } from '../runtime/spec.js';
-import type { OptionSpec } from './args.js';
 
-export const CREATE_OPTIONS = {
-  env: { type: 'string', short: 'e', multiple: true },
-  volume: { type: 'string', short: 'v', multiple: true },
-  tmpfs: { type: 'string', multiple: true },
-  memory: { type: 'string' },
-  cpus: { type: 'string' },
-  pids: { type: 'string' },
-  user: { type: 'string', short: 'u' },
-  workdir: { type: 'string', short: 'w' },
-  'read-only': { type: 'boolean' },
-  privileged: { type: 'boolean' },
-  'cap-add': { type: 'string', multiple: true },
-  'cap-drop': { type: 'string', multiple: true },
-  network: { type: 'string' },
-  publish: { type: 'string', short: 'p', multiple: true },
-} as const satisfies OptionSpec;
+export { CREATE_OPTIONS } from './create-options.js';
 
 /** Their help lines: [flag, description]. */
 export const CREATE_FLAGS: Array<[string, string]> = [

@@ -15,4 +15,11 @@ if (old !== undefined) {
 // (a container's /etc/hosts is not left writable by its non-root user). Modes meant otherwise are set.
 process.umask(0o022);
 enableCliCompileCache(process.argv.slice(2), process.env);
-await import('./wire-process.js');
+const argv = process.argv.slice(2);
+// `container run` with a daemon serving its root: handed to it whole, with a few modules (thin-run.ts).
+const thin =
+  argv.includes('container') && argv.includes('run')
+    ? await (await import('./thin-run.js')).thinRun(argv, process)
+    : undefined;
+if (thin === undefined) await import('./wire-process.js');
+else process.exitCode = thin;

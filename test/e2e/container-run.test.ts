@@ -123,7 +123,8 @@ describe.skipIf(skip).each([{ via: 'local' }, { via: 'daemon' }] as const)(
         'echo out; echo err >&2; exit 3',
       );
       expect(res).toMatchObject({ code: 3, stdout: 'out\n', stderr: 'err\n' });
-      expect(await apiEvents(name)).toEqual(via === 'daemon' ? ['Created', 'Started'] : []);
+      // With a daemon the whole run is its (thin-run.ts): it removes the container too.
+      expect(await apiEvents(name)).toEqual(via === 'daemon' ? ['Created', 'Started', 'Removed'] : []);
       expect(await names()).toEqual([]);
       expect(await readdir(join(root, 'containers'))).toEqual([]);
     });
@@ -195,6 +196,40 @@ describe.skipIf(skip).each([{ via: 'local' }, { via: 'daemon' }] as const)(
       expect(await ended).toBe(7);
       expect([stdout, stderr]).toEqual(['ready\nbye\n', '']);
       expect(await names()).toEqual([]);
+    });
+
+    it('a SIGTERM to the command alone stops the container with its stop signal; --rm then removes it', async () => {
+      const name = `r${++n}`;
+      const script = "trap 'echo bye; exit 7' TERM; echo ready; while :; do sleep 0.1 & wait $!; done";
+      const child = spawnRun(['--rm', image, name, '--', 'sh', '-c', script]);
+      let stdout = '';
+      const ready = new Promise<void>((resolve) =>
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          if (stdout.includes('ready\n')) resolve();
+        }),
+      );
+      const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      await ready;
+      child.kill('SIGTERM'); // the command's process only: the container is not in its group
+      expect(await ended).toBe(7);
+      expect(stdout).toBe('ready\nbye\n');
+      expect(await names()).toEqual([]);
+    });
+
+    it('a second signal leaves at once with 130, and leaves the container to its stop', async () => {
+      const name = `r${++n}`;
+      // It ignores its stop signal: the first signal's stop waits out --time, the second does not wait.
+      const script = "trap '' TERM; echo ready; while :; do sleep 0.1 & wait $!; done";
+      const child = spawnRun(['--rm', '-t', '60', image, name, '--', 'sh', '-c', script]);
+      const ready = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      await ready;
+      child.kill('SIGINT');
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGINT');
+      expect(await ended).toBe(130);
+      expect(await status(name)).toMatchObject({ state: 'running' }); // not removed: nobody waited for its end
     });
 
     it('pulls an image the store lacks (--pull missing, the default), and never with --pull never', async () => {
@@ -300,7 +335,7 @@ describe.skipIf(skip).each([{ via: 'local' }, { via: 'daemon' }] as const)(
         child.on('close', (code) => resolve({ code, out }));
       });
       expect(res).toEqual({ code: 0, out: '0\n' });
-      expect(await apiEvents(name)).toEqual(via === 'daemon' ? ['Created', 'Started'] : []);
+      expect(await apiEvents(name)).toEqual(via === 'daemon' ? ['Created', 'Started', 'Removed'] : []);
     });
 
     if (via === 'daemon')

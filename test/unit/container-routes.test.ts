@@ -2,6 +2,7 @@
 // every other shape, key or type is a 400 naming the field, before anything is made.
 import { describe, expect, it } from 'vitest';
 import { createRequestOf } from '../../src/cli/container-routes.js';
+import { runRequestOf } from '../../src/cli/container-run-route.js';
 import { CREATE_OPTIONS } from '../../src/cli/create-flags.js';
 
 const read = (body: unknown) => createRequestOf(body, CREATE_OPTIONS);
@@ -74,5 +75,42 @@ describe('createRequestOf', () => {
     ],
   ])('refuses %j', (body, message) => {
     expect(refusal(body)).toMatchObject({ code: 'ERR_API_BAD_BODY', kind: 'invalid', message });
+  });
+});
+
+describe('runRequestOf', () => {
+  it("takes a create request's fields, rm and time", () => {
+    expect(runRequestOf({ image: 'busybox:1', name: 'web', command: ['true'], rm: true, time: '3' })).toEqual(
+      {
+        create: { image: 'busybox:1', name: 'web', flags: {}, command: ['true'] },
+        rm: true,
+        grace: 3,
+      },
+    );
+    expect(runRequestOf({ image: 'busybox:1', name: 'web' })).toMatchObject({ rm: false, grace: 10 });
+  });
+
+  it('refuses rm and time of another type, and any other field, as the create route does', () => {
+    const code = (body: unknown) => {
+      try {
+        runRequestOf(body);
+        return 'accepted';
+      } catch (err) {
+        return (err as { code: string }).code;
+      }
+    };
+    expect([
+      code({ image: 'b', name: 'w', rm: 'yes' }),
+      code({ image: 'b', name: 'w', time: 3 }),
+      code({ image: 'b', name: 'w', detach: true }),
+      code({ image: 'b', name: 'w', time: 'soon' }),
+      code(['b']),
+    ]).toEqual([
+      'ERR_API_BAD_BODY',
+      'ERR_API_BAD_BODY',
+      'ERR_API_BAD_BODY',
+      'ERR_BAD_QUANTITY',
+      'ERR_API_BAD_BODY',
+    ]);
   });
 });

@@ -56,12 +56,11 @@ const FOLLOW_POLL_MS = 200;
  * after an interrupt (`container run` stops the container and prints its last words).
  */
 export async function printRecordLogs(
-  ctx: CommandContext,
+  ctx: Pick<CommandContext, 'stdout' | 'stderr' | 'signal'>,
   rt: RuntimeDeps,
   record: ContainerRecord,
   options: { follow: boolean; timestamps: boolean; tail?: number; untilExit: boolean },
 ): Promise<void> {
-  await lookAtContainerLogs(rt, [record.id]); // a file conmon rotated away becomes .1
   const print = (lines: LogLine[]) => {
     for (const l of lines) {
       const out = l.stream === 'stderr' ? ctx.stderr : ctx.stdout;
@@ -69,6 +68,28 @@ export async function printRecordLogs(
       out.write(options.timestamps ? `${l.time} ${l.text}${end}` : `${l.text}${end}`);
     }
   };
+  await followRecordLogs(rt, record, { ...options, emit: print, signal: ctx.signal });
+}
+
+export interface FollowOptions {
+  follow: boolean;
+  tail?: number;
+  /** Follow on after `signal` aborts, until the container exits. */
+  untilExit: boolean;
+  /** Each batch of lines as it is read; the next read waits for the promise it returns. */
+  emit(lines: LogLine[]): void | Promise<void>;
+  signal: AbortSignal;
+  /** Stop at once, whatever `untilExit` says (the daemon's reader went). */
+  gone?: AbortSignal;
+}
+
+/** A container's log lines to `emit`, as printRecordLogs prints them. */
+export async function followRecordLogs(
+  rt: RuntimeDeps,
+  record: ContainerRecord,
+  options: FollowOptions,
+): Promise<void> {
+  await lookAtContainerLogs(rt, [record.id]); // a file conmon rotated away becomes .1
   const paths = containerPaths(rt.paths, record.id);
   const waker = options.follow ? watchDirectories([paths.dir, rt.paths.exits]) : undefined;
   const { lines, cursor } = await readLogHistory(paths.log, options.tail).catch((err: unknown) => {
@@ -76,15 +97,16 @@ export async function printRecordLogs(
     throw err;
   });
   try {
-    print(lines);
-    while (waker && (options.untilExit || !ctx.signal.aborted)) {
+    await options.emit(lines);
+    while (waker && !options.gone?.aborted && (options.untilExit || !options.signal.aborted)) {
       const state = (await containerStatus(rt, record)).state;
       await waker.next(FOLLOW_POLL_MS);
-      print(await cursor.drain());
+      await options.emit(await cursor.drain());
       if (state !== 'running' && state !== 'created') break;
     }
     // Its last words without a newline (printf hello), once nothing more can come.
-    if ((await containerStatus(rt, record)).state === 'exited') print(cursor.partial());
+    if (!options.gone?.aborted && (await containerStatus(rt, record)).state === 'exited')
+      await options.emit(cursor.partial());
   } finally {
     waker?.close();
     await cursor.close();

@@ -17,40 +17,22 @@ import type { ContainerRecord } from '../../runtime/record.js';
 import { withSpawnHelper } from '../../runtime/spawn-helper-use.js';
 import type { Command, CommandContext } from '../command.js';
 import type { CreateRequest } from '../container-routes.js';
-import { CREATE_FLAGS, CREATE_OPTIONS, settingsFromFlags } from '../create-flags.js';
+import { CREATE_FLAGS, settingsFromFlags } from '../create-flags.js';
+import { CREATE_OPTIONS, RUN_OPTIONS } from '../create-options.js';
 import { daemonContainers } from '../daemon-containers.js';
 import { renderJson } from '../output.js';
+import { RUN_FAILED, runFailureCode, STOP_MARGIN_MS } from '../run-exit-codes.js';
 import { graceSeconds } from './container-lifecycle.js';
 import { printRecordLogs } from './container-logs.js';
 
-/** berth failed (or the exited container's code was never recorded): docker's and podman's 125. */
-export const RUN_FAILED = 125;
-/** The command is not in the image: the shell's (and docker's) 127. */
-export const COMMAND_NOT_FOUND = 127;
-/** Interrupted before the container started: 128 + SIGINT, as a shell reports it. */
-export const INTERRUPTED = 130;
-
-/** berth's own failures, out of the way of the container's codes. */
-export function runFailureCode(err: unknown): number {
-  if (hasCode(err, 'ERR_INTERRUPTED')) return INTERRUPTED;
-  return hasCode(err, 'ERR_COMMAND_NOT_FOUND') ? COMMAND_NOT_FOUND : RUN_FAILED;
-}
-
-/** How long a stop after an interrupt may take beyond the grace period before berth leaves anyway. */
-const STOP_MARGIN_MS = 15_000;
+export { COMMAND_NOT_FOUND, INTERRUPTED, RUN_FAILED, runFailureCode } from '../run-exit-codes.js';
 
 export const containerRun: Command = {
   path: ['container', 'run'],
   summary:
     "Create and start a container, print its output until it exits, and exit with the container's code",
   usage: 'container run IMAGE NAME [create flags] [--rm] [-d] [-t S] [--pull POLICY] [-- CMD ARGS...]',
-  options: {
-    ...CREATE_OPTIONS,
-    rm: { type: 'boolean' },
-    detach: { type: 'boolean', short: 'd' },
-    time: { type: 'string', short: 't' },
-    pull: { type: 'string' },
-  },
+  options: RUN_OPTIONS,
   flags: [
     ['--rm', 'remove the container once it has exited (or failed to start)'],
     ['-d, --detach', 'print its name and id once it runs, and leave it running'],

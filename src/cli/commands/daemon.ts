@@ -21,6 +21,7 @@ import { helperPython } from '../../runtime/spawn-helper-use.js';
 import { useSpawnHelper } from '../../runtime/tool.js';
 import type { Command } from '../command.js';
 import { containerRoutes } from '../container-routes.js';
+import { containerRunRoutes } from '../container-run-route.js';
 import { servedBy } from '../daemon-containers.js';
 import { openDaemonMetrics } from '../daemon-metrics.js';
 import { emitImageGcEvents, formatImageGc, runImageGc } from '../image-gc.js';
@@ -173,7 +174,11 @@ export const daemonCommand: Command = {
       },
       dir,
       events,
-      routes: { ...metrics.routes, ...containers.routes },
+      routes: {
+        ...metrics.routes,
+        ...containers.routes,
+        ...containerRunRoutes({ rt: r.rt, events, tracked: containers.tracked }),
+      },
       serves: servedBy(ctx.flags),
       debounceMs: 50,
       resyncMs,

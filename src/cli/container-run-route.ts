@@ -1,0 +1,179 @@
+// The daemon's side of the thin `container run` (thin-run.ts): the whole run in one request, so the
+// command loads none of the runtime's modules and the daemon, warm, does every step.
+//   POST /v1/containers/run { image, name, flags, command, rm, time } → NDJSON, one object a line:
+//     {"out": TEXT} / {"err": TEXT}  the container's output, as `container run` prints it
+//     {"say": TEXT}                  a line for berth's stderr, after "berth: " (a stop or removal that failed)
+//     {"exit": N | null}             the last line: the container's exit code (null: never recorded)
+//   or, as the last line, {"error": {code, kind, message, hint?}}: berth's own failure, nothing left
+//   behind that `container run` would not leave.
+//   POST /v1/containers/run/interrupt { name } → { interrupted } — the command's first SIGINT or
+//   SIGTERM (or its output's reader gone): before the start, the container is removed and the run
+//   ends with ERR_INTERRUPTED; after, it is stopped (its StopSignal, `time` seconds, then SIGKILL)
+//   and its last words follow. A client that goes mid-run leaves it as a killed command would.
+// Nothing is made before the stream is admitted (stream-budget.ts): a refused run made nothing.
+
+import { endLineOf, StreamResponse, type StreamWriter } from '../api/responses.js';
+import type { RouteRequest, Routes } from '../api/server.js';
+import type { EventSink } from '../events/event.js';
+import { BerthError, formatErrorLine, isBerthError } from '../lib/errors.js';
+import { isObject } from '../oci/descriptor.js';
+import {
+  containerStatus,
+  type RuntimeDeps,
+  removeContainer,
+  startCreated,
+  stopContainer,
+} from '../runtime/containers.js';
+import type { LogLine } from '../runtime/log-format.js';
+import { graceSeconds } from './commands/container-lifecycle.js';
+import { followRecordLogs } from './commands/container-logs.js';
+import { type CreateRequest, createRequestOf, createThroughApi } from './container-routes.js';
+import { CREATE_OPTIONS } from './create-options.js';
+
+export interface RunRequest {
+  create: CreateRequest;
+  rm: boolean;
+  /** Seconds from the stop signal to SIGKILL, on an interrupt. */
+  grace: number;
+}
+
+const bad = (message: string) => new BerthError('ERR_API_BAD_BODY', 'invalid', message);
+
+/** A run request's body: a create request's fields, and `rm` and `time` as the command gives them. */
+export function runRequestOf(body: unknown): RunRequest {
+  if (!isObject(body)) throw bad('the body must be a JSON object { image, name, flags, command, rm, time }');
+  const { rm, time, ...create } = body;
+  if (rm !== undefined && typeof rm !== 'boolean') throw bad('rm must be true or false');
+  if (time !== undefined && typeof time !== 'string') throw bad('time must be a string');
+  return { create: createRequestOf(create, CREATE_OPTIONS), rm: rm === true, grace: graceSeconds(time) };
+}
+
+/** Output is sent in pieces of about this many bytes, each read by the client before the next. */
+const PIECE_BYTES = 64 * 1024;
+
+/** Its lines as NDJSON objects, a stream's consecutive lines in one. */
+function linesText(lines: LogLine[]): string[] {
+  const pieces: string[] = [];
+  let stream: LogLine['stream'] | undefined;
+  let text = '';
+  const flush = () => {
+    if (stream && text)
+      pieces.push(`${JSON.stringify(stream === 'stderr' ? { err: text } : { out: text })}\n`);
+    text = '';
+  };
+  for (const l of lines) {
+    if (l.stream !== stream || text.length > PIECE_BYTES) flush();
+    stream = l.stream;
+    text += l.partial ? l.text : `${l.text}\n`;
+  }
+  flush();
+  return pieces;
+}
+
+export interface RunRouteDeps {
+  rt: RuntimeDeps;
+  events: EventSink;
+  /** The work counted among the requests under way (container-routes.ts); refused once the daemon stops. */
+  tracked<T>(work: () => Promise<T>): Promise<T>;
+}
+
+export function containerRunRoutes({ rt, events, tracked }: RunRouteDeps): Routes {
+  /** The interrupt of each run under way, by container name. */
+  const runs = new Map<string, AbortController>();
+  const emit = (object: string, reason: string, id: string) =>
+    events.emit({
+      type: 'container',
+      object,
+      reason,
+      message: 'through the API',
+      attributes: { id, via: 'api' },
+    });
+
+  const run = async (r: RunRequest, out: StreamWriter, gone: AbortSignal): Promise<number | null> => {
+    const { name } = r.create;
+    const send = async (line: string) => out.write(line) && (await out.drained());
+    const interrupt = new AbortController();
+    // A second run of a name under way fails at its create (the name taken or locked), so one
+    // entry a name; the first keeps it.
+    if (!runs.has(name)) runs.set(name, interrupt);
+    try {
+      const record = await createThroughApi(rt, events, r.create, gone);
+      if (interrupt.signal.aborted) {
+        await removeContainer(rt, record.id, true);
+        throw new BerthError(
+          'ERR_INTERRUPTED',
+          'internal',
+          `interrupted: container "${name}" was not started`,
+        );
+      }
+      try {
+        await startCreated(rt, record);
+      } catch (err) {
+        if (r.rm) await removeContainer(rt, record.id, true).catch(() => undefined); // the start's error is the one to show
+        throw err;
+      }
+      emit(record.name, 'Started', record.id);
+      let stopping: Promise<unknown> | undefined;
+      const stop = () => {
+        stopping = stopContainer(rt, record.id, r.grace).catch((err: unknown) =>
+          send(`${JSON.stringify({ say: formatErrorLine(err) })}\n`),
+        );
+      };
+      if (interrupt.signal.aborted) stop();
+      else interrupt.signal.addEventListener('abort', stop, { once: true });
+      try {
+        await followRecordLogs(rt, record, {
+          follow: true,
+          untilExit: true,
+          signal: interrupt.signal,
+          gone,
+          emit: async (lines) => {
+            for (const piece of linesText(lines)) if (!(await send(piece))) return;
+          },
+        });
+      } catch (err) {
+        if (r.rm) await removeContainer(rt, record.id, true).catch(() => undefined);
+        throw err;
+      } finally {
+        interrupt.signal.removeEventListener('abort', stop);
+        await stopping;
+      }
+      if (gone.aborted) return null; // left as a killed command leaves it
+      const ended = await containerStatus(rt, record);
+      if (r.rm) {
+        // The container's code stands; a removal that failed is said, and left to `container rm`.
+        await removeContainer(rt, record.id, true).then(
+          () => emit(record.name, 'Removed', record.id),
+          (err: unknown) => send(`${JSON.stringify({ say: `warning: ${formatErrorLine(err)}` })}\n`),
+        );
+      }
+      return ended.exitCode;
+    } finally {
+      if (runs.get(name) === interrupt) runs.delete(name);
+    }
+  };
+
+  return {
+    'POST /v1/containers/run': async (req: RouteRequest) => {
+      const r = runRequestOf(req.body());
+      return new StreamResponse('application/x-ndjson', async (out, gone) => {
+        try {
+          const exit = await tracked(() => run(r, out, gone));
+          out.write(`${JSON.stringify({ exit })}\n`);
+        } catch (err) {
+          out.write(
+            endLineOf(isBerthError(err) ? err : new BerthError('ERR_INTERNAL', 'internal', String(err))),
+          );
+        }
+      });
+    },
+    'POST /v1/containers/run/interrupt': async (req: RouteRequest) => {
+      const body = req.body();
+      if (!isObject(body) || typeof body.name !== 'string' || Object.keys(body).length !== 1)
+        throw bad('the body must be a JSON object { name }');
+      const under = runs.get(body.name);
+      under?.abort();
+      return { interrupted: under !== undefined };
+    },
+  };
+}
