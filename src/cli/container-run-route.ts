@@ -106,9 +106,24 @@ export function containerRunRoutes({ rt, events, tracked }: RunRouteDeps): Route
           `interrupted: container "${name}" was not started`,
         );
       }
+      // Its log followed from before the start, so the first line goes out as conmon writes it, while
+      // the start's record is still being written.
+      const unstarted = new AbortController();
+      const following = followRecordLogs(rt, record, {
+        follow: true,
+        untilExit: true,
+        signal: interrupt.signal,
+        gone: AbortSignal.any([gone, unstarted.signal]),
+        emit: async (lines) => {
+          for (const piece of linesText(lines)) if (!(await send(piece))) return;
+        },
+      });
+      following.catch(() => undefined); // awaited below
       try {
         await startCreated(rt, record);
       } catch (err) {
+        unstarted.abort();
+        await following.catch(() => undefined);
         if (r.rm) await removeContainer(rt, record.id, true).catch(() => undefined); // the start's error is the one to show
         throw err;
       }
@@ -122,15 +137,7 @@ export function containerRunRoutes({ rt, events, tracked }: RunRouteDeps): Route
       if (interrupt.signal.aborted) stop();
       else interrupt.signal.addEventListener('abort', stop, { once: true });
       try {
-        await followRecordLogs(rt, record, {
-          follow: true,
-          untilExit: true,
-          signal: interrupt.signal,
-          gone,
-          emit: async (lines) => {
-            for (const piece of linesText(lines)) if (!(await send(piece))) return;
-          },
-        });
+        await following;
       } catch (err) {
         if (r.rm) await removeContainer(rt, record.id, true).catch(() => undefined);
         throw err;
