@@ -3,9 +3,7 @@ import { BerthError } from '../../lib/errors.js';
 import { printable } from '../../lib/printable.js';
 import { identityCandidates } from '../../manifest/identity.js';
 import { formatPort } from '../../network/ports.js';
-import { observePods } from '../../reconcile/observe.js';
 import type { PodView } from '../../reconcile/pod-views.js';
-import { statusFile, statusPath } from '../../reconcile/status-file.js';
 import { containerWarnings } from '../../runtime/container-warnings.js';
 import { runtimePaths } from '../../runtime/paths.js';
 import type { Command, CommandContext } from '../command.js';
@@ -15,7 +13,13 @@ import { LOG_FLAGS, LOG_OPTIONS, parseTail, printLogs } from './container-logs.j
 /** Every pod: from the daemon when one runs, else from the last reconcile's status and the store. */
 export async function currentPodViews(ctx: CommandContext): Promise<PodView[]> {
   const fromDaemon = await callDaemon<PodView[]>(socketPath(ctx.flags.state), 'GET', '/v1/pods');
-  return fromDaemon ?? observePods(await ctx.runtime(), statusFile(statusPath(ctx.flags.state)));
+  if (fromDaemon) return fromDaemon;
+  // Loaded only without a daemon: observing the pods is most of the modules `ps` would load.
+  const [{ observePods }, { statusFile, statusPath }] = await Promise.all([
+    import('../../reconcile/observe.js'),
+    import('../../reconcile/status-file.js'),
+  ]);
+  return observePods(await ctx.runtime(), statusFile(statusPath(ctx.flags.state)));
 }
 
 export const ps: Command = {
