@@ -45,7 +45,10 @@ export interface LineExchange {
   done: Promise<RawResponse | undefined>;
 }
 
-/** Rejects `done` with the socket's error as it is (ENOENT, ECONNREFUSED…), as exchange.ts does. */
+/**
+ * Rejects `done` with the socket's error as it is (ENOENT, ECONNREFUSED…), as exchange.ts does,
+ * when it comes before the answer's head; after it, the answer ends there.
+ */
 export function lineExchange(o: {
   socketPath: string;
   path: string;
@@ -77,14 +80,17 @@ export function lineExchange(o: {
       early = Buffer.alloc(0);
       body(rest);
     });
-    socket.on('error', reject);
-    socket.on('end', () => {
+    // Once the head came, a reset is the end of the answer (the daemon went mid-stream), not a
+    // failure to reach it: the caller must not take it for "no daemon" and start over.
+    socket.on('error', (err) => (head ? ended() : reject(err)));
+    socket.on('end', () => ended());
+    const ended = () => {
       if (!head) return resolve(undefined);
       if (head.status !== 200) return resolve(parseResponse(early));
       const last = partial + decoder.end();
       if (last) o.onLine(last);
       resolve({ status: 200, body: Buffer.alloc(0) });
-    });
+    };
   });
   return { socket, done };
 }

@@ -232,6 +232,56 @@ describe.skipIf(skip).each([{ via: 'local' }, { via: 'daemon' }] as const)(
       expect(await status(name)).toMatchObject({ state: 'running' }); // not removed: nobody waited for its end
     });
 
+    if (via === 'daemon')
+      it('a daemon that stops mid-run ends the command with ERR_DAEMON_GONE (125); the container runs on, made once', async () => {
+        const t = await mkdtemp(join(work, 'gone-'));
+        const own = ['--root', join(t, 'root'), '--state', join(t, 'state')];
+        const fresh = (...args: string[]) => runBerth([...own, ...args]);
+        expect((await fresh('image', 'pull', image)).code).toBe(0);
+        const ownDaemon = await startDaemon({
+          root: join(t, 'root'),
+          state: join(t, 'state'),
+          manifests: await mkdtemp(join(t, 'm-')),
+        });
+        const name = `r${++n}`;
+        // Removed here, not in onTestFinished: afterEach's leak check runs before that.
+        onTestFinished(() => ownDaemon.stop());
+        const child = spawn(
+          process.execPath,
+          [
+            CLI,
+            ...withTestConfig([
+              ...own,
+              'container',
+              'run',
+              '--rm',
+              image,
+              name,
+              '--',
+              'sh',
+              '-c',
+              'echo ready; sleep 60',
+            ]),
+          ],
+          { env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+        });
+        const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+        await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+        await ownDaemon.stop();
+        expect(await ended).toBe(125);
+        expect(stderr).toMatch(/ERR_DAEMON_GONE/);
+        const listed = JSON.parse((await fresh('container', 'ls', '-o', 'json')).stdout) as Array<{
+          name: string;
+          state: string;
+        }>;
+        expect(listed.map((c) => [c.name, c.state])).toEqual([[name, 'running']]);
+        expect((await fresh('container', 'rm', '--force', name)).code).toBe(0);
+      });
+
     it('pulls an image the store lacks (--pull missing, the default), and never with --pull never', async () => {
       const t = await mkdtemp(join(work, 'fresh-'));
       const fresh = (...args: string[]) =>
