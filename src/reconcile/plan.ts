@@ -190,8 +190,7 @@ function planPod(
 function planSandboxAgain(pod: DesiredPod, observed: ObservedContainer[], input: PlanInput): Action[] {
   const inits = new Set(pod.initContainers.map((c) => c.name));
   const again = containersToStartAgain(
-    pod.restartPolicy,
-    pod.containers.map((c) => c.name),
+    pod.containers.map((c) => ({ name: c.name, policy: restartPolicyOf(pod, c) })),
     observed.map((o) => ({
       name: nameIn(o),
       init: inits.has(nameIn(o)),

@@ -112,17 +112,18 @@ export interface EndedContainer {
 }
 
 /**
- * When the sandbox of a pod that ran is made again: the app containers that start again (the
- * kubelet's rule: none under Never once the pod ran, under OnFailure all but those that exited 0).
- * Empty: the pod has finished and stays as it ended, with no sandbox.
+ * When the sandbox of a pod that ran is made again: the app containers that start again, each by
+ * the restart policy it exits under (its own, or the pod's: the kubelet's rule, none under Never
+ * once the pod ran, under OnFailure all but those that exited 0; a reboot leaves no exit code for
+ * restartPolicyRules to match). Empty: the pod has finished and stays as it ended, with no sandbox.
  */
 export function containersToStartAgain(
-  policy: RestartPolicy,
-  app: string[],
+  app: { name: string; policy: RestartPolicy }[],
   observed: EndedContainer[],
 ): string[] {
-  if (policy === 'Never' && observed.length > 0) return [];
   const succeeded = (n: string) =>
     observed.some((o) => o.name === n && !o.init && o.state === 'exited' && o.exitCode === 0);
-  return policy === 'OnFailure' ? app.filter((n) => !succeeded(n)) : app;
+  const again = ({ name, policy }: { name: string; policy: RestartPolicy }) =>
+    policy === 'Always' || (policy === 'OnFailure' ? !succeeded(name) : observed.length === 0);
+  return app.filter(again).map((c) => c.name);
 }

@@ -877,6 +877,39 @@ describe('plan after a reboot (/run gone, --root kept)', () => {
     expect(summary(planFor(d, [kept, init], whole('job')))).toEqual(['run job/b: new container']);
   });
 
+  it("a container's own restartPolicy decides whether it starts again after the reboot, not the pod's", () => {
+    // A Never pod with one container of its own restartPolicy Always: that one is lost with the host
+    // and starts again (its sandbox with it); one under OnFailure that exited 0 stays finished.
+    const job = (own: 'Always' | 'OnFailure') =>
+      pod('job', {
+        restartPolicy: 'Never',
+        initContainers: [{ name: 'init', image: IMG }],
+        containers: [
+          { name: 'a', image: IMG, restartPolicy: own },
+          { name: 'b', image: IMG },
+        ],
+      });
+    const always = desiredState([job('Always')], host);
+    const lost = [
+      ended(always, 'job', 'init', 0),
+      ended(always, 'job', 'a', null),
+      ended(always, 'job', 'b', 0),
+    ];
+    expect(summary(planFor(always, lost, rebooted('job')))).toEqual([
+      `remove job: ${AGAIN}`,
+      `remove job: ${AGAIN}`,
+      `setup-pod job: ${AGAIN}`,
+      'run job/init: init container',
+    ]);
+    const onFailure = desiredState([job('OnFailure')], host);
+    const done = [
+      ended(onFailure, 'job', 'init', 0),
+      ended(onFailure, 'job', 'a', 0),
+      ended(onFailure, 'job', 'b', 1),
+    ];
+    expect(summary(planFor(onFailure, done, rebooted('job')))).toEqual([]);
+  });
+
   it('a sandbox left half made with no container is set up again, then the pod starts', () => {
     const d = desiredState([sandboxed('web', 'Always')], host);
     expect(summary(planFor(d, [], rebooted('web')))).toEqual([
