@@ -90,10 +90,10 @@ export function dependencyProblems(pods: ParsedDoc[], complete: boolean): Depend
       else if (id === self) out.push({ pod: p, message: `pod ${d} cannot depend on itself` });
       else if (!target && complete)
         out.push({ pod: p, message: `pod ${self} depends on "${d}", which no manifest defines` });
-      else if (e.condition === 'completed' && target && restartPolicyOf(target) === 'Always')
+      else if (e.condition === 'completed' && target && neverCompletes(target))
         out.push({
           pod: p,
-          message: `pod ${self} depends on "${e.text}", but ${d} never completes (restartPolicy Always)`,
+          message: `pod ${self} depends on "${e.text}", but ${d} never completes (${neverCompletes(target)})`,
         });
     }
   }
@@ -116,8 +116,16 @@ export function dependencyProblems(pods: ParsedDoc[], complete: boolean): Depend
   return out;
 }
 
-/** A Pod's restart policy (Kubernetes' default: Always). */
-function restartPolicyOf(p: ParsedDoc): string {
-  const spec = (p.value as { spec?: { restartPolicy?: string } }).spec;
-  return spec?.restartPolicy ?? 'Always';
+/**
+ * Why a Pod never completes, or undefined when it can: one of its app containers restarts whatever
+ * its exit, under its own restartPolicy Always or the pod's (Kubernetes' default: Always).
+ */
+function neverCompletes(p: ParsedDoc): string | undefined {
+  const spec = (p.value as { spec?: { restartPolicy?: string; containers?: unknown } }).spec;
+  const containers = Array.isArray(spec?.containers) ? (spec.containers as Record<string, unknown>[]) : [];
+  const own = containers.find((c) => c?.restartPolicy === 'Always');
+  if (own) return `restartPolicy Always on container ${String(own.name)}`;
+  if ((spec?.restartPolicy ?? 'Always') !== 'Always') return undefined;
+  const byPod = containers.length === 0 || containers.some((c) => c?.restartPolicy === undefined);
+  return byPod ? 'restartPolicy Always' : undefined;
 }

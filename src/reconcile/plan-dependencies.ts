@@ -5,7 +5,8 @@
 // dependency that stops being ready later does not stop what already runs. Pure.
 import { type HealthFile, type Readiness, readinessOf } from '../health/health-file.js';
 import type { DependencyCondition } from '../manifest/dependencies.js';
-import type { DesiredContainer, DesiredPod } from './desired.js';
+import { shouldRestart } from '../runtime/restart.js';
+import { type DesiredContainer, type DesiredPod, restartPolicyOf } from './desired.js';
 import { ANNOTATION, type ObservedContainer, type PlanInput } from './plan-types.js';
 
 export interface UnmetDependency {
@@ -54,7 +55,7 @@ function readinessIn(
 }
 
 function completion(pod: DesiredPod | undefined): Check {
-  return (_name, o) => {
+  return (name, o) => {
     if (!o) return 'not run yet';
     if (o.state !== 'exited') return 'running';
     if (o.exitCode === 0) return undefined;
@@ -62,7 +63,10 @@ function completion(pod: DesiredPod | undefined): Check {
       o.reason === 'lost'
         ? 'lost with no exit code (the host went down, or its monitor was killed)'
         : `exited ${o.exitCode ?? '?'}`;
-    return pod?.restartPolicy === 'Never' ? `${ended}, restart policy Never: it will not complete` : ended;
+    // Not restarted (its own policy or the pod's, and its rules, say so): it will never exit 0 now.
+    const c = pod?.containers.find((x) => x.name === name);
+    if (!pod || !c || shouldRestart(restartPolicyOf(pod, c), o.exitCode, c.restartRules)) return ended;
+    return `${ended}, restart policy ${restartPolicyOf(pod, c)}: it will not complete`;
   };
 }
 

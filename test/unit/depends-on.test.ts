@@ -106,6 +106,23 @@ describe('depends-on diagnostics, at the annotation', () => {
     expect((await loadManifests(d)).diagnostics).toEqual([]);
   });
 
+  it("completed reads each container's own restartPolicy: one of Always never completes, all of their own end", async () => {
+    const own = (name: string, policy: string, mine: string) =>
+      pod(name, { policy }).replace('image: busybox\n', `image: busybox\n      restartPolicy: ${mine}\n`);
+    const d = await folder({
+      'web.yaml': pod('web', { on: 'a:completed' }),
+      'a.yaml': own('a', 'Never', 'Always'),
+    });
+    expect((await loadManifests(d)).diagnostics.map(formatDiagnostic)).toEqual([
+      `${join(d, 'web.yaml')}:6:27: ERR_MANIFEST_INVALID: pod web depends on "a:completed", but a never completes (restartPolicy Always on container main)`,
+    ]);
+    const ends = await folder({
+      'web.yaml': pod('web', { on: 'b:completed' }),
+      'b.yaml': own('b', 'Always', 'OnFailure'),
+    });
+    expect((await loadManifests(ends)).diagnostics).toEqual([]);
+  });
+
   it('a cycle is found whatever the conditions say', async () => {
     const d = await folder({
       'a.yaml': pod('a', { on: 'b:started', policy: 'Never' }),

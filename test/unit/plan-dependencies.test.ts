@@ -300,6 +300,20 @@ describe('depends-on: completed', () => {
     ]);
   });
 
+  it("a failed exit under the container's own restartPolicy Never, in an OnFailure pod: it will not complete", () => {
+    const docs = [
+      pod('setup', { policy: 'OnFailure', main: { restartPolicy: 'Never' } }),
+      web('setup:completed'),
+    ];
+    const plan = planOf(docs, (d) => ({
+      containers: [made(d, 'setup', exited(3))],
+      sandboxes: setUp('setup', 'web'),
+    }));
+    expect(plan.map((a) => (a as { reason?: string }).reason)).toContain(
+      'web: waiting for setup to have completed: exited 3, restart policy Never: it will not complete',
+    );
+  });
+
   it('completed stays completed after a reboot: the dependent starts without running setup again', () => {
     const docs = [pod('setup', { policy: 'Never' }), web('setup:completed')];
     expect(
