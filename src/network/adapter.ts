@@ -15,7 +15,9 @@
 //
 // Invariants: attach and detach of one bridge run one at a time on the host (a lock under
 // /run/berth-networks taken by every berth root using that bridge), so a bridge is never removed
-// while another attach is filling it, and a port is checked and claimed in one step. Both are
+// while another attach is filling it, a port is checked and claimed in one step, and host-local's
+// allocations, shared by every root on the bridge (ipam-store.ts), are changed by one at a time; a
+// root's holders have CNI ids of its own (attachments.ts), so it never takes another's. Both are
 // idempotent: attach of a ready holder with the same ports does nothing; detach of an unknown key
 // does nothing.
 import { rm } from 'node:fs/promises';
@@ -25,22 +27,19 @@ import type { FileCache } from '../lib/file-cache.js';
 import { later } from '../lib/later.js';
 import {
   type Attachment,
+  cniIdOf,
   listAttachments,
   networkDirs,
   readAttachment,
   removeAttachment,
+  rootTagOf,
+  taggedCniId,
   writeAttachment,
 } from './attachments.js';
+import { forgetNeighbours } from './bridge-links.js';
 import { bridgeMarksOf } from './bridge-marks.js';
 import { DEFAULT_CNI_BIN } from './cni-exec.js';
-import {
-  addressesOf,
-  addressOf,
-  type CniResult,
-  pluginChain,
-  pluginInput,
-  portmapChainOf,
-} from './conflist.js';
+import { addressesOf, addressOf, type CniResult } from './conflist.js';
 import { describeListener, findShadowedListener, readHostListeners } from './host-listeners.js';
 import {
   ensureNetworkRules,
@@ -51,7 +50,7 @@ import {
 } from './host-rules.js';
 import { rewriteInPlaceSync } from './hosts-file.js';
 import { type HostsFileOwner, hostsFileTexter } from './hosts-texts.js';
-import type { Family, RulesSnapshot } from './iptables.js';
+import { importLegacyAllocations, ipamStoreOf, releaseLeaked, removeStoreIfEmpty } from './ipam-store.js';
 import { hostLinksNow, linksLost } from './links-here.js';
 import { createPluginChain } from './plugin-chain.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
@@ -137,35 +136,24 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   const dirs = networkDirs(o.state, net.name);
   const binDir = o.binDir ?? DEFAULT_CNI_BIN;
   const tools = o.tools ?? HOST_TOOLS;
+  const lockDir = o.lockDir ?? NETWORK_LOCK_DIR;
+  /** This root's tag in its holders' CNI ids, and the bridge's allocations (every root's). */
+  const tag = rootTagOf(o.state, net.name);
+  const store = ipamStoreOf(lockDir, net.bridge);
   const lockPurpose = `bridge-${Buffer.from(net.bridge).toString('hex')}`;
   async function locked<T>(fn: () => Promise<T>): Promise<T> {
-    const lock = await acquireLock(o.lockDir ?? NETWORK_LOCK_DIR, lockPurpose, { timeoutMs: 120_000 });
+    const lock = await acquireLock(lockDir, lockPurpose, { timeoutMs: 120_000 });
     try {
+      // What the version before allocated under --state: into the bridge's, before any plugin runs.
+      await importLegacyAllocations(store, dirs.ipam, net.name);
       return await fn();
     } finally {
       await lock.release();
     }
   }
 
-  const bridgeMarks = bridgeMarksOf(net.bridge, o.lockDir ?? NETWORK_LOCK_DIR, o.sysNet);
-  const chain = createPluginChain({
-    net,
-    ipamDir: dirs.ipam,
-    binDir,
-    tools,
-    lockDir: o.lockDir ?? NETWORK_LOCK_DIR,
-  });
-
-  /**
-   * Port rules of this key with no record (a --state wiped while the host's rules stayed): portmap
-   * appends to a chain it finds, so stale DNATs to an old address would come first.
-   */
-  async function clearPortRules(req: AttachRequest, rules: Map<Family, RulesSnapshot>): Promise<void> {
-    const portmap = pluginChain(net, dirs.ipam, req.ports).find((c) => c.type === 'portmap');
-    const stale = `nat:${portmapChainOf(net.name, `berth-${req.key}`)}`;
-    if (!portmap || ![...rules.values()].some((r) => r.chains.has(stale))) return;
-    await chain.run(req.key, portmap, { command: 'DEL', netns: '', stdin: pluginInput(net, portmap) });
-  }
+  const bridgeMarks = bridgeMarksOf(net.bridge, lockDir, o.sysNet);
+  const chain = createPluginChain({ net, ipamDir: store.dataDir, binDir, tools, lockDir });
 
   /**
    * Rewrites the hosts files of every holder from the records; a file that cannot be written is
@@ -251,11 +239,14 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       // network's own rules (before attach returns) need them.
       const rules = readSnapshots(ruleFamilies(net), tools);
       const records = listAttachments(dirs.attachments, o.fileCache);
-      // Rules of this key, or of no key, with no record (a restored ruleset, a wiped --state): they
-      // would come before this pod's; cleared even when refused below (strays: the daemon retries).
+      // Rules of this key, or of no key of this root, with no record (a restored ruleset, a wiped
+      // --state): they would come before this pod's; cleared even when refused below (strays: the
+      // daemon retries).
+      const cniId = taggedCniId(tag, req.key);
       const stale = Promise.all([rules, records]).then(async ([r, all]) => {
-        await removeStrayPortRules(net, [req.key, ...all.map((a) => a.key)], r, tools).catch(() => undefined);
-        if (!existing && req.ports.length > 0) await clearPortRules(req, r);
+        const held = [cniId, ...all.map(cniIdOf)];
+        await removeStrayPortRules(net, { tag, held }, r, tools).catch(() => undefined);
+        if (!existing && req.ports.length > 0) await chain.clearStale(cniId, req.ports, r);
       });
       stale.catch(() => undefined); // awaited below
       const others = (await records).filter((a) => a.key !== req.key);
@@ -281,10 +272,12 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
           "give the pod another hostPort or hostIP, or stop the host's service on it",
         );
       }
-      // What a killed attempt (or other ports) left.
+      // What a killed attempt (or other ports) left; with no record at all, what a wiped --state left.
       if (existing) await chain.del(existing);
+      else if (others.length === 0) await releaseLeaked(store, tag, new Set());
       const adding: Attachment = {
         key: req.key,
+        cniId,
         owner: req.owner,
         state: 'adding',
         netns: req.netns,
@@ -318,25 +311,13 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       await Promise.all([stale, hostRules]);
       const ip = addressOf(result);
       if (!ip) throw new BerthError('ERR_CNI', 'internal', `CNI ADD for ${req.key} gave no IPv4 address`);
-      if (lost) await forgetNeighbours(existing.ips ?? []);
+      if (lost) await forgetNeighbours(tools.run, net.bridge, existing.ips ?? []);
       const ready: Attachment = { ...adding, state: 'ready', ip, ips: addressesOf(result), result };
       writeOwnNames(ready, others); // the lock held since `others` was read
       await writeAttachment(dirs.attachments, ready);
       peersNames.ask();
       return ready;
     });
-  }
-
-  /**
-   * The host's neighbour entries of addresses put back on the bridge: one confirmed within the last
-   * second still names the deleted veth's MAC and ignores the new one's gratuitous ARP, so the host
-   * would send to a MAC no longer there until the entry goes stale (some 30 s).
-   */
-  async function forgetNeighbours(ips: string[]): Promise<void> {
-    for (const ip of ips)
-      await tools.run('ip', ['neigh', 'flush', 'to', ip, 'dev', net.bridge], `forgetting ${ip}'s MAC`, {
-        code: 'ERR_NETWORK',
-      });
   }
 
   async function detach(key: string): Promise<void> {
@@ -353,6 +334,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       // Nothing of this root on the network: its IPAM state and records go too (none to leak).
       if ((await listAttachments(dirs.attachments, o.fileCache)).length === 0)
         await rm(dirs.dir, { recursive: true, force: true });
+      await removeStoreIfEmpty(store); // nothing of any root's left: nothing of the bridge's
     });
   }
 
@@ -367,6 +349,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
         throw inUse(`bridge ${net.bridge} still has veths of another berth root or tool`);
       await bridgeMarks.forget();
       await rm(dirs.dir, { recursive: true, force: true });
+      await removeStoreIfEmpty(store);
     });
   }
 
@@ -386,7 +369,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     async repairRules() {
       const all = () => listAttachments(dirs.attachments, o.fileCache);
       if (!(await all()).some((a) => a.state === 'ready')) return [];
-      return [await locked(async () => repairRules(net, await all(), tools, chain.addPorts))];
+      return [await locked(async () => repairRules(net, await all(), tools, chain.addPorts, tag))];
     },
     async settled() {
       await peersNames.settled();

@@ -2,10 +2,16 @@
 // `<state>/network/<name>/attachments/`: written as `adding` before the first plugin is called, so
 // a berth killed mid-ADD leaves a record the next pass undoes (DEL) before adding again; `ready`
 // with the address, ports and the plugins' result once ADD succeeded (DEL is given that result).
-// Under --state, with host-local's allocations: a reboot clears both along with the addresses.
+// Under --state (a reboot clears them with the addresses; host-local's allocations are host-wide
+// per bridge: ipam-store.ts). A holder's CNI container id names its root (`berth-<tag>-<key>`, the
+// tag a hash of the --state path and the network's name): a pod `web` of two roots on one bridge has two ids, so neither
+// root takes the other's address file or port rules for its own (the network's name is hashed in
+// too: a root's former network on the same bridge has ids of its own); the record keeps the id it was
+// made with (records of the version before have none: `berth-<key>`).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
 import type { FileCache } from '../lib/file-cache.js';
 import { makeDirs } from '../lib/make-dirs.js';
@@ -15,8 +21,10 @@ import type { HostEntry } from './names.js';
 import type { PortMapping } from './ports.js';
 
 export interface Attachment {
-  /** `pod-<name>` or `container-<name>`: unique per host, and the CNI container id's base. */
+  /** `pod-<name>` or `container-<name>`: unique in its root, and the CNI container id's base. */
   key: string;
+  /** The CNI container id it was added with (`berth-<tag>-<key>`); none: `berth-<key>` (cniIdOf). */
+  cniId?: string;
   owner: { kind: 'pod' | 'container'; name: string };
   state: 'adding' | 'ready';
   netns: string;
@@ -37,6 +45,19 @@ export const networkDirs = (state: string, network: string) => {
   const dir = join(state, 'network', network);
   return { dir, ipam: join(dir, 'ipam'), attachments: join(dir, 'attachments') };
 };
+
+/** The root's tag in its holders' CNI ids on a network: stable across reboots, as the --state path is. */
+export const rootTagOf = (state: string, network: string) =>
+  createHash('sha256')
+    .update(`${resolve(state)}\0${network}`)
+    .digest('hex')
+    .slice(0, 8);
+
+/** The CNI container id of a holder added now by the root of `tag`. */
+export const taggedCniId = (tag: string, key: string) => `berth-${tag}-${key}`;
+
+/** The CNI container id a record was made with. */
+export const cniIdOf = (a: Pick<Attachment, 'key' | 'cniId'>) => a.cniId ?? `berth-${a.key}`;
 
 const KEY = /^(pod|container)-[A-Za-z0-9][A-Za-z0-9_.-]{0,126}$/;
 

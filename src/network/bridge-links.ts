@@ -79,3 +79,15 @@ export async function bridgePorts(bridge: string, run: RunTool = runTool): Promi
 export async function hasBridge(bridge: string, run: RunTool = runTool): Promise<boolean> {
   return isBridgeIn(await askSelf(bridge, run));
 }
+
+/**
+ * Drops the host's neighbour entries of addresses put back on the bridge: one confirmed within the
+ * last second still names the deleted veth's MAC and ignores the new one's gratuitous ARP, so the
+ * host would send to a MAC no longer there until the entry goes stale (some 30 s).
+ */
+export async function forgetNeighbours(run: RunTool, bridge: string, ips: string[]): Promise<void> {
+  for (const ip of ips)
+    await run('ip', ['neigh', 'flush', 'to', ip, 'dev', bridge], `forgetting ${ip}'s MAC`, {
+      code: 'ERR_NETWORK',
+    });
+}

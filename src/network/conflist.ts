@@ -1,8 +1,9 @@
 // The CNI plugin chain for a pod on the network, as the CNI spec's network configuration list
 // describes it: `bridge` (a veth into the bridge, the bridge as gateway, hairpin so a pod reaches
-// its own published port) with `host-local` IPAM keeping its allocations under berth's --state
-// (never the host's /var/lib/cni, so two berth roots never share them and a reboot clears them
-// with the address it held; an IPv6 range beside the IPv4 one when the network has one), then
+// its own published port) with `host-local` IPAM keeping its allocations host-wide per bridge under
+// /run/berth-networks (ipam-store.ts: never the host's /var/lib/cni; every berth root on the bridge
+// allocates there, so none gives out another's address, and a reboot clears them with the
+// addresses; an IPv6 range beside the IPv4 one when the network has one), then
 // `portmap` for published ports (only when the pod has some; it publishes them over IPv6 too),
 // marking what needs masquerade through the network's own chain.
 // Outbound NAT and forwarding are per network, not per pod (host-rules.ts). Pure.
@@ -17,7 +18,10 @@ export interface PluginConf {
   [key: string]: unknown;
 }
 
-/** `keep`: the addresses it asks host-local for (a holder put back on the bridge keeps its own). */
+/**
+ * `ipamDir`: host-local's dataDir; `keep`: the addresses it asks host-local for (a holder put back
+ * on the bridge keeps its own).
+ */
 export function pluginChain(
   net: NetworkSettings,
   ipamDir: string,
@@ -27,6 +31,10 @@ export function pluginChain(
   const chain: PluginConf[] = [
     {
       type: 'bridge',
+      // host-local keeps its files in dataDir/<the list's name>: the bridge's, so that every root
+      // using the bridge shares them whatever it calls the network (the bridge plugin uses the name
+      // for nothing else with ipMasq off).
+      name: net.bridge,
       // host-local reads the addresses asked for from the list's `args` (CNI's args convention).
       ...(keep.length > 0 ? { args: { cni: { ips: keep } } } : {}),
       bridge: net.bridge,

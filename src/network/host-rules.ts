@@ -169,7 +169,7 @@ export async function removeNetworkRules(
         const snap = await tools.save(family);
         await tools.restore(family, [
           // A removed pod's port rules a restored ruleset brought back jump to the mark chain.
-          ...strayPortRules(net, family, [], snap).lines,
+          ...strayPortRules(net, family, { held: [] }, snap).lines,
           ...haveRules(net, family, snap).map((h) => ({
             table: h.table,
             line: h.line.replace(/^-A /, '-D '),

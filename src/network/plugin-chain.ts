@@ -7,12 +7,20 @@
 // whose ADD went through takes them away beside the bridge's DEL; portmap itself runs only when a
 // restore is refused; `addPorts` is portmap's ADD alone (rules-repair.ts: UDP ports, a refused restore).
 import { isMountPoint } from '../runtime/rootfs.js';
-import type { Attachment } from './attachments.js';
+import { type Attachment, cniIdOf } from './attachments.js';
 import type { PluginCall } from './cni-exec.js';
-import { type CniResult, markChainOf, type PluginConf, pluginChain, pluginInput } from './conflist.js';
+import {
+  type CniResult,
+  markChainOf,
+  type PluginConf,
+  pluginChain,
+  pluginInput,
+  portmapChainOf,
+} from './conflist.js';
 import type { Family, RulesSnapshot } from './iptables.js';
 import { ipv4OnlyPluginPath } from './plugin-path.js';
 import { addPortRules, removePortRules } from './port-rules.js';
+import type { PortMapping } from './ports.js';
 import type { NetworkSettings } from './settings.js';
 import type { NetworkTools } from './tools.js';
 
@@ -20,6 +28,7 @@ const IFNAME = 'eth0';
 
 export interface PluginChainOptions {
   net: NetworkSettings;
+  /** host-local's dataDir: the host-wide one (ipam-store.ts). */
   ipamDir: string;
   binDir: string;
   tools: NetworkTools;
@@ -28,8 +37,12 @@ export interface PluginChainOptions {
 }
 
 export interface PluginChain {
-  /** One plugin for holder `key`. */
-  run(key: string, conf: PluginConf, call: Pick<PluginCall, 'command' | 'netns' | 'stdin'>): Promise<unknown>;
+  /** One plugin for the holder of CNI container id `containerId`. */
+  run(
+    containerId: string,
+    conf: PluginConf,
+    call: Pick<PluginCall, 'command' | 'netns' | 'stdin'>,
+  ): Promise<unknown>;
   /**
    * ADD through the chain. `before` is awaited after the first plugin and before the port rules:
    * what they need of the host (no stale chain of this key, the network's mark chain) is done
@@ -44,6 +57,12 @@ export interface PluginChain {
   del(a: Attachment): Promise<void>;
   /** portmap's own ADD for a ready holder: its port rules made (or completed) as the plugin makes them. */
   addPorts(a: Attachment): Promise<void>;
+  /**
+   * portmap's DEL of id `containerId`'s chain when `rules` have it and no record does (a --state
+   * wiped while the host's rules stayed): portmap appends to a chain it finds, so stale DNATs to
+   * an old address would come first.
+   */
+  clearStale(containerId: string, ports: PortMapping[], rules: Map<Family, RulesSnapshot>): Promise<void>;
 }
 
 export function createPluginChain(o: PluginChainOptions): PluginChain {
@@ -55,13 +74,13 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
     return pluginPath;
   };
 
-  const run: PluginChain['run'] = async (key, conf, call) => {
+  const run: PluginChain['run'] = async (containerId, conf, call) => {
     const path = await pathOfPlugins();
     return tools.plugin({
       ...(path ? { path } : {}),
       binDir: o.binDir,
       type: conf.type,
-      containerId: `berth-${key}`,
+      containerId,
       ifName: IFNAME,
       ...call,
     });
@@ -83,13 +102,13 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
         const own = {
           network: net.name,
           bridge: net.bridge,
-          containerId: `berth-${a.key}`,
+          containerId: cniIdOf(a),
           markChain: markChainOf(net),
         };
         if (await addPortRules(tools, { ...own, ports: a.ports }, result, await rules)) continue;
       }
       const stdin = pluginInput(net, conf, result);
-      result = (await run(a.key, conf, { command: 'ADD', netns: a.netns, stdin })) as CniResult;
+      result = (await run(cniIdOf(a), conf, { command: 'ADD', netns: a.netns, stdin })) as CniResult;
     }
     return result;
   }
@@ -103,7 +122,7 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
   async function del(a: Attachment): Promise<void> {
     const netns = (await isMountPoint(a.netns)) ? a.netns : '';
     const delOne = (conf: PluginConf) =>
-      run(a.key, conf, { command: 'DEL', netns, stdin: pluginInput(net, conf, a.result) });
+      run(cniIdOf(a), conf, { command: 'DEL', netns, stdin: pluginInput(net, conf, a.result) });
     const chain = [...pluginChain(net, o.ipamDir, a.ports)].reverse();
     const portmap = chain.find((c) => c.type === 'portmap');
     const own = portmap && a.state === 'ready' && a.result ? removePortRules(tools, net.name, a) : undefined;
@@ -119,8 +138,19 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
   async function addPorts(a: Attachment): Promise<void> {
     const conf = pluginChain(net, o.ipamDir, a.ports).find((c) => c.type === 'portmap');
     if (conf)
-      await run(a.key, conf, { command: 'ADD', netns: a.netns, stdin: pluginInput(net, conf, a.result) });
+      await run(cniIdOf(a), conf, {
+        command: 'ADD',
+        netns: a.netns,
+        stdin: pluginInput(net, conf, a.result),
+      });
   }
 
-  return { run, add, del, addPorts };
+  async function clearStale(containerId: string, ports: PortMapping[], rules: Map<Family, RulesSnapshot>) {
+    const portmap = pluginChain(net, o.ipamDir, ports).find((c) => c.type === 'portmap');
+    const stale = `nat:${portmapChainOf(net.name, containerId)}`;
+    if (!portmap || ![...rules.values()].some((r) => r.chains.has(stale))) return;
+    await run(containerId, portmap, { command: 'DEL', netns: '', stdin: pluginInput(net, portmap) });
+  }
+
+  return { run, add, del, addPorts, clearStale };
 }

@@ -12,7 +12,7 @@
 // runs, as before, and what it makes is the same. A pod with UDP ports is left to portmap's ADD
 // (plugin-chain.ts): it also deletes the host's stale conntrack entries for them. Pure but for `addPortRules` and `removePortRules`.
 import { writeFile } from 'node:fs/promises';
-import type { Attachment } from './attachments.js';
+import { type Attachment, cniIdOf } from './attachments.js';
 import { type CniResult, portmapChainOf } from './conflist.js';
 import type { Family, RuleLine, RulesSnapshot } from './iptables.js';
 import type { PortMapping } from './ports.js';
@@ -179,7 +179,7 @@ export async function addPortRules(
  * went (nothing is left of them), false when one was refused (that family unchanged).
  */
 export async function removePortRules(tools: NetworkTools, network: string, a: Attachment): Promise<boolean> {
-  const lines = portRuleDeletions(network, `berth-${a.key}`, a.ports);
+  const lines = portRuleDeletions(network, cniIdOf(a), a.ports);
   const families = portRuleFamilies(a);
   const done = await Promise.allSettled(families.map((f) => tools.restore(f, lines)));
   return families.length > 0 && done.every((d) => d.status === 'fulfilled');

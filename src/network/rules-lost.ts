@@ -5,7 +5,7 @@
 // is all or nothing, so "fewer than made" is what a flush leaves; only a DNAT's target address is
 // read (a restored ruleset of an earlier boot). More than made is not a loss, so a repair never
 // repeats itself. Pure.
-import type { Attachment } from './attachments.js';
+import { type Attachment, cniIdOf } from './attachments.js';
 import { markChainOf, portmapChainOf } from './conflist.js';
 import type { Family, RuleLine, RulesSnapshot } from './iptables.js';
 import {
@@ -35,7 +35,7 @@ export function portRulesLost(
   snaps: Map<Family, RulesSnapshot>,
 ): boolean {
   if (a.state !== 'ready' || a.ports.length === 0) return false;
-  const id = `berth-${a.key}`;
+  const id = cniIdOf(a);
   const chain = portmapChainOf(net.name, id);
   return portRuleFamilies(a).some((family) => {
     const snap = snaps.get(family);

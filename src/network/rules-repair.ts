@@ -4,7 +4,7 @@
 // again as an attach makes them (port-rules.ts); port rules of pods no longer here that a restored
 // ruleset brought back are deleted (stray-port-rules.ts). The pods and their veths are not touched. Asks
 // nothing of the host when no holder is ready. The caller holds the bridge's lock.
-import type { Attachment } from './attachments.js';
+import { type Attachment, cniIdOf } from './attachments.js';
 import { markChainOf, portmapChainOf } from './conflist.js';
 import { ensureNetworkRules, readSnapshots, ruleChanges, ruleFamilies } from './host-rules.js';
 import type { Family } from './iptables.js';
@@ -35,6 +35,8 @@ export async function repairRules(
   tools: NetworkTools,
   /** portmap's own ADD for a holder (plugin-chain.ts): for UDP ports, and when a restore is refused. */
   portmapAdd: (a: Attachment) => Promise<void>,
+  /** This root's tag (attachments.ts): only its ids' port rules can be strays here. */
+  tag: string,
 ): Promise<RulesRepaired> {
   const done: RulesRepaired = { network: net.name, families: [], holders: [], failed: [], strays: [] };
   const ready = records.filter((a) => a.state === 'ready');
@@ -44,17 +46,14 @@ export async function repairRules(
   // First: a holder's port rules jump to the network's mark chain.
   if (done.families.length > 0) await ensureNetworkRules(net, snaps, tools);
   // A refused delete (the rules changed meanwhile) is said, and tried again at the next check.
-  done.strays = await removeStrayPortRules(
-    net,
-    records.map((a) => a.key),
-    snaps,
-    tools,
-  ).catch((error: unknown) => {
-    done.strayError = error;
-    return [];
-  });
+  done.strays = await removeStrayPortRules(net, { tag, held: records.map(cniIdOf) }, snaps, tools).catch(
+    (error: unknown) => {
+      done.strayError = error;
+      return [];
+    },
+  );
   for (const a of ready.filter((h) => portRulesLost(net, h, snaps))) {
-    const containerId = `berth-${a.key}`;
+    const containerId = cniIdOf(a);
     try {
       // What a partial flush or an old ruleset left goes first: its jumps would be doubled, its
       // rules (another address's DNAT) would come first.

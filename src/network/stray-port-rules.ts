@@ -1,11 +1,16 @@
-// Published-port rules of this network that no record of this root holds: a pod's jumps in
+// Published-port rules of this root on this network that no record of it holds: a pod's jumps in
 // CNI-HOSTPORT-DNAT and its DNAT chain brought back by a firewall restoring a ruleset saved while
 // that pod ran (`netfilter-persistent` at boot, `iptables-restore < rules.v4`), or left by a wiped
 // --state. Their DNAT sends a host port to an address the pod no longer has, which the IPAM may
 // since have given another pod (its port then published without asking), and they come before the
 // jump of the port's new holder. A jump is stray when its comment is the one berth and portmap put
-// on this network's jumps (`dnat name: "NET" id: "berth-…"`), its chain is no record's, and every
-// DNAT of that chain goes into this network's subnet. `strayPortRules` is pure.
+// on this network's jumps by this root (`dnat name: "NET" id: "berth-<tag>-…"`, attachments.ts),
+// its chain is no record's, and every DNAT of that chain goes into this network's subnet. Another
+// root on the same bridge (and network name) has other ids: its live rules are never this root's
+// strays. Ids without a tag (`berth-<key>`, made by the version before) are no root's for sure (two
+// roots' pods `web` had one id), so a root takes them only where nothing is on the bridge
+// (`network rm`: host-rules.ts, no tag given); a live one is removed by its own record's detach.
+// `strayPortRules` is pure.
 import { portmapChainOf } from './conflist.js';
 import type { Family, RuleLine, RulesSnapshot } from './iptables.js';
 import { parseIpv6, parseIpv6Subnet } from './ipv6.js';
@@ -34,19 +39,23 @@ function inNetwork(net: NetworkSettings, family: Family, ip: string): boolean {
   return n >> host === sub.base >> host;
 }
 
-/**
- * The stray jumps and chains in one family's snapshot; `keys` are the records of this root on the
- * network (any state: an attach under way is not stray).
- */
+/** Whose strays: `held` are the CNI ids of this root's records on the network (any state: an attach under way is not stray); `tag` this root's (none: every berth id, for a bridge nothing is on). */
+export interface StrayOwner {
+  tag?: string;
+  held: string[];
+}
+
+/** The stray jumps and chains in one family's snapshot. */
 export function strayPortRules(
   net: NetworkSettings,
   family: Family,
-  keys: string[],
+  owner: StrayOwner,
   snap: RulesSnapshot,
 ): StrayPortRules {
-  const held = new Set(keys.map((k) => portmapChainOf(net.name, `berth-${k}`)));
+  const held = new Set(owner.held.map((id) => portmapChainOf(net.name, id)));
   const nat = snap.rules.filter((r) => r.table === 'nat');
-  const comment = ` -m comment --comment "dnat name: \\"${net.name}\\" id: \\"berth-`;
+  const id = owner.tag === undefined ? 'berth-' : `berth-${owner.tag}-`;
+  const comment = ` -m comment --comment "dnat name: \\"${net.name}\\" id: \\"${id}`;
   const jumps = nat.flatMap((r) => {
     const m = / -j (CNI-DN-\S+)$/.exec(r.line);
     if (!m || !r.line.startsWith(`-A ${HOSTPORT_DNAT} `) || !r.line.includes(comment)) return [];
@@ -83,11 +92,11 @@ export function strayPortRules(
 /** Deletes the stray port rules of every family read, a restore each; the ids of what went. */
 export async function removeStrayPortRules(
   net: NetworkSettings,
-  keys: string[],
+  owner: StrayOwner,
   snaps: Map<Family, RulesSnapshot>,
   tools: NetworkTools,
 ): Promise<string[]> {
-  const found = [...snaps].map(([family, snap]) => ({ family, ...strayPortRules(net, family, keys, snap) }));
+  const found = [...snaps].map(([family, snap]) => ({ family, ...strayPortRules(net, family, owner, snap) }));
   await Promise.all(found.filter((f) => f.lines.length > 0).map((f) => tools.restore(f.family, f.lines)));
   return [...new Set(found.flatMap((f) => f.ids))];
 }

@@ -13,10 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetworkAdapter, type NetworkAdapter } from '../../src/network/adapter.js';
+import { rootTagOf, taggedCniId } from '../../src/network/attachments.js';
 import { portmapChainOf } from '../../src/network/conflist.js';
 import { HOST_TOOLS, type NetworkTools } from '../../src/network/tools.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
-import { keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
+import { bridgeAllocations, keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { freePort } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
@@ -31,6 +32,9 @@ const skip = missingPrereqs(
 const NET = `na-${randomBytes(3).toString('hex')}`;
 const BRIDGE = `ba${randomBytes(3).toString('hex')}`;
 const SUBNET = `10.${randomInt(100, 250)}.${randomInt(0, 256)}.0/24`;
+/** The test's --state, and its pods' CNI container ids (tagged with that root: attachments.ts). */
+let state: string;
+const idOf = (pod: string) => taggedCniId(rootTagOf(state, NET), `pod-${pod}`);
 
 function footprint() {
   const save = execFileSync('iptables-save').toString().split('\n');
@@ -40,7 +44,7 @@ function footprint() {
     rules: save.filter((l) => l.includes(BRIDGE) || l.includes(SUBNET) || l.includes(`"${NET}"`)),
     // Chains of this test's pods even with no jump left to them (other tests' are not counted).
     dnatChains: ['u', 'r', 'a', 'b', 'c']
-      .map((n) => `:${portmapChainOf(NET, `berth-pod-${n}`)} `)
+      .map((n) => `:${portmapChainOf(NET, idOf(n))} `)
       .filter((c) => save.some((l) => l.startsWith(c))),
   };
 }
@@ -55,15 +59,13 @@ const networkKept = () => ({
 
 describe.skipIf(skip)('network adapter', () => {
   let work: string;
-  let state: string;
   let net: NetworkAdapter;
   let before: ReturnType<typeof footprint>;
   /** The attach/detach cycles while they run; `ending` stops them (afterAll). */
   let cycling: Promise<void> | undefined;
   let ending = false;
-  const ipam = () => join(state, 'network', NET, 'ipam', NET);
-  const allocations = () =>
-    existsSync(ipam()) ? readdirSync(ipam()).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)).length : 0;
+  /** The bridge's allocations (host-wide; the bridge is this test's own). */
+  const allocations = () => bridgeAllocations(BRIDGE).length;
   const netns = (name: string) => join(state, 'netns', `pod-${name}`);
   const attach = async (name: string, ports = [] as Parameters<NetworkAdapter['attach']>[0]['ports']) => {
     if (!existsSync(netns(name))) await createNetns(netns(name));
@@ -99,7 +101,10 @@ describe.skipIf(skip)('network adapter', () => {
       await net.remove();
     } finally {
       after = footprint();
-      left = existsSync(join(state, 'network')) ? readdirSync(join(state, 'network')) : [];
+      left = [
+        ...(existsSync(join(state, 'network')) ? readdirSync(join(state, 'network')) : []),
+        ...bridgeAllocations(BRIDGE),
+      ];
       await removeTempRoot(work);
       await removeBridgeLockFile(BRIDGE);
     }
@@ -196,7 +201,7 @@ describe.skipIf(skip)('network adapter', () => {
       ports,
       names: ['r'],
     });
-    const chain = portmapChainOf(NET, 'berth-pod-r');
+    const chain = portmapChainOf(NET, idOf('r'));
     const jumps = () =>
       execFileSync('iptables-save', ['-t', 'nat'])
         .toString()
@@ -232,7 +237,7 @@ describe.skipIf(skip)('network adapter', () => {
         hostIP: '',
       })),
     ];
-    const chain = portmapChainOf(NET, 'berth-pod-p');
+    const chain = portmapChainOf(NET, idOf('p'));
     const made: string[][] = [];
     const plugins: string[] = [];
     const recording: NetworkTools['plugin'] = (c) => {
@@ -331,8 +336,11 @@ describe.skipIf(skip)('network adapter', () => {
     await cycling;
     expect(allocations()).toBe(2);
     // A reboot: every namespace (and its veth) gone, --state wiped; the pods are attached again.
+    // /run/berth-networks, where the bridge's allocations are, is kept here (a real reboot clears
+    // it too), as when --state alone is wiped: the root's own allocations left there are given back.
     for (const n of ['a', 'b', 'c']) await removeNetns(netns(n));
     await rm(state, { recursive: true, force: true });
+    expect(allocations()).toBe(2);
     const a = await attach('a');
     const b = await attach('b');
     expect(allocations()).toBe(2);

@@ -11,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetworkAdapter, type NetworkAdapter } from '../../src/network/adapter.js';
+import { rootTagOf, taggedCniId } from '../../src/network/attachments.js';
 import { portmapChainOf } from '../../src/network/conflist.js';
 import { gateway6Of } from '../../src/network/settings.js';
 import { HOST_TOOLS } from '../../src/network/tools.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
-import { removeBridgeLockFile } from '../helpers/network-kept.js';
+import { bridgeAllocations, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { freePort } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
@@ -39,8 +40,9 @@ const SUBNET = `10.${randomInt(100, 250)}.${randomInt(0, 256)}.0/24`;
 const SUBNET6 = `fd${randomBytes(1).toString('hex')}:${randomInt(0x1000, 0x10000).toString(16)}:${randomInt(1, 0xffff).toString(16)}::/64`;
 const PREFIX6 = SUBNET6.replace(/::\/64$/, ':');
 const GATEWAY6 = gateway6Of(SUBNET6) as string;
-/** Pod a's own DNAT chain (portmap's), in either family. */
-const DNAT_A = portmapChainOf(NET, 'berth-pod-a');
+/** The test's --state; pod a's own DNAT chain (portmap's, of its CNI id: attachments.ts), in either family. */
+let state: string;
+const dnatA = () => portmapChainOf(NET, taggedCniId(rootTagOf(state, NET), 'pod-a'));
 
 function footprint() {
   const mine = (tool: string) =>
@@ -53,7 +55,7 @@ function footprint() {
           l.includes(SUBNET) ||
           l.includes(PREFIX6) || // the subnet's and each pod's IPv6 address (portmap's DNAT to it)
           l.includes(`"${NET}"`) ||
-          l.includes(DNAT_A),
+          l.includes(dnatA()),
       );
   return {
     bridge: existsSync(`/sys/class/net/${BRIDGE}`),
@@ -87,7 +89,6 @@ function readFrom(netns: string | undefined, host: string, port: number): string
 
 describe.skipIf(skip)('dual-stack network', () => {
   let work: string;
-  let state: string;
   let net: NetworkAdapter;
   let before: ReturnType<typeof footprint>;
   const netns = (name: string) => join(state, 'netns', `pod-${name}`);
@@ -113,7 +114,10 @@ describe.skipIf(skip)('dual-stack network', () => {
     await net.settled().catch(() => undefined); // no rewrite after the lock file goes below
     await net.remove();
     const after = footprint();
-    const left = existsSync(join(state, 'network')) ? readdirSync(join(state, 'network')) : [];
+    const left = [
+      ...(existsSync(join(state, 'network')) ? readdirSync(join(state, 'network')) : []),
+      ...bridgeAllocations(BRIDGE),
+    ];
     await removeTempRoot(work);
     await removeBridgeLockFile(BRIDGE);
     expect(after).toEqual(before);
@@ -182,7 +186,9 @@ describe.skipIf(skip)('dual-stack network', () => {
     expect(readFrom(undefined, GATEWAY6, port)).toBe('from-a-over-v6');
     expect(readFrom(undefined, '127.0.0.1', port)).toBe('from-a-over-v6');
     // Its IPv6 DNAT is there while it is attached, and goes with it (as the IPv4 one).
-    expect(execFileSync('ip6tables-save', ['-t', 'nat']).toString()).toMatch(new RegExp(`^:${DNAT_A} `, 'm'));
+    expect(execFileSync('ip6tables-save', ['-t', 'nat']).toString()).toMatch(
+      new RegExp(`^:${dnatA()} `, 'm'),
+    );
     // Its port rules go in one restore per family (no portmap DEL: the lines are its rules exactly).
     const calls: string[] = [];
     const counted = createNetworkAdapter({
@@ -206,7 +212,7 @@ describe.skipIf(skip)('dual-stack network', () => {
     // The last pod gone: nothing of its ports in either family; the network's own rules stay until removed.
     const kept = footprint();
     expect(
-      [...kept.rules, ...kept.rules6].filter((l) => l.includes(DNAT_A) || l.includes(a.ips?.[1] as string)),
+      [...kept.rules, ...kept.rules6].filter((l) => l.includes(dnatA()) || l.includes(a.ips?.[1] as string)),
     ).toEqual([]);
     expect(kept.rules6.filter((l) => l.startsWith('-A POSTROUTING -s'))).toEqual([
       `-A POSTROUTING -s ${SUBNET6} ! -d ${SUBNET6} -m comment --comment "berth network ${NET}" -j MASQUERADE`,

@@ -13,13 +13,14 @@ import { createServer, type Server } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rootTagOf, taggedCniId } from '../../src/network/attachments.js';
 import { portmapChainOf } from '../../src/network/conflist.js';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { runKilled } from '../helpers/fault-kill.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
-import { keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
+import { bridgeAllocations, keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -31,6 +32,9 @@ const NET = `nt-${randomBytes(3).toString('hex')}`;
 const BRIDGE = `bt${randomBytes(3).toString('hex')}`;
 const SUBNET = `10.${randomInt(100, 250)}.${randomInt(0, 256)}.0/24`;
 const GATEWAY = SUBNET.replace(/0\/24$/, '1');
+/** The test root's --state, and its pods' CNI container ids (tagged with that root: attachments.ts). */
+let state: string;
+const idOf = (pod: string) => taggedCniId(rootTagOf(state, NET), `pod-${pod}`);
 
 /** The host's own address on its default route (never sent beyond the host). */
 function hostAddress(): string {
@@ -70,7 +74,7 @@ function networkFootprint() {
     rules: [...ours, ...chainLines],
     // Chains of this test's pods even with no jump left to them (other tests' are not counted).
     dnatChains: ['web', 'client', 'clash', 'late', 'old', 'heir']
-      .map((n) => `:${portmapChainOf(NET, `berth-pod-${n}`)} `)
+      .map((n) => `:${portmapChainOf(NET, idOf(n))} `)
       .filter((c) => save.some((l) => l.startsWith(c))),
   };
 }
@@ -112,7 +116,6 @@ describe.skipIf(skip)('pod networking', () => {
   let work: string;
   let dir: string;
   let root: string;
-  let state: string;
   let config: string;
   let image: string;
   let webPort: number;
@@ -137,14 +140,8 @@ describe.skipIf(skip)('pod networking', () => {
     const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
     return `${res.status} ${await res.text()}`;
   };
-  const ipamFiles = () => {
-    const d = join(state, 'network', NET, 'ipam', NET);
-    return existsSync(d)
-      ? readdirSync(d)
-          .filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f))
-          .sort()
-      : [];
-  };
+  /** The bridge's allocations (host-wide; the bridge is this test's own). */
+  const ipamFiles = () => bridgeAllocations(BRIDGE);
   const writePod = (name: string, text: string) => writeFile(join(dir, `${name}.yaml`), text);
   const podYaml = (name: string, command: string, extra = '', spec = '') => `apiVersion: v1
 kind: Pod
@@ -191,6 +188,7 @@ ${extra}`;
     const removed = await berth('network', 'rm', NET);
     const after = networkFootprint();
     const ipam = existsSync(join(state, 'network', NET)) ? readdirSync(join(state, 'network', NET)) : [];
+    const allocations = bridgeAllocations(BRIDGE);
     await registry?.stop();
     await layout?.cleanup();
     await removeTempRoot(work);
@@ -207,6 +205,7 @@ ${extra}`;
     expect([removed.code, removed.stdout, removed.stderr]).toEqual([0, `${NET}\n`, '']);
     expect(after).toEqual(before);
     expect(ipam).toEqual([]);
+    expect(allocations).toEqual([]);
   });
 
   it('a pod gets an address on the bridge, reaches the host, and the host reaches it by address and published port', async () => {
@@ -352,7 +351,7 @@ ${extra}`;
     expect(shadow.lastError).toContain(why);
     expect(await get(`http://127.0.0.1:${port}/`)).toBe('200 hello-from-host-service');
     expect(await get(`http://${hostAddress()}:${port}/`)).toBe('200 hello-from-host-service');
-    expect(execFileSync('iptables-save').toString()).not.toContain('berth-pod-shadow');
+    expect(execFileSync('iptables-save').toString()).not.toContain(idOf('shadow'));
     await rm(join(dir, 'shadow.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
     expect((await ps()).map((p) => p.name)).toEqual(['client', 'web']);
@@ -408,7 +407,7 @@ ${extra}`;
     // stay): nothing, its rules and chains deleted.
     const flushed = flushOwnRules();
     expect(flushed.filter((l) => l.includes(BRIDGE)).length).toBeGreaterThan(3);
-    expect(flushed.filter((l) => l.includes(portmapChainOf(NET, 'berth-pod-web'))).length).toBe(4);
+    expect(flushed.filter((l) => l.includes(portmapChainOf(NET, idOf('web')))).length).toBe(4);
     const url = `http://127.0.0.1:${webPort}/`;
     expect(await get(url).catch(() => 'refused')).toBe('refused');
     // README: `berth apply` alone does not check the rules of running pods (the daemon does).
@@ -443,7 +442,7 @@ ${extra}`;
 
   it("a saved ruleset restored with a removed pod's port rules (iptables-persistent at boot): its DNAT is taken away, the port's new holder gets the traffic", async () => {
     const port = await freePort();
-    const chain = portmapChainOf(NET, 'berth-pod-old');
+    const chain = portmapChainOf(NET, idOf('old'));
     const ownLines = () =>
       execFileSync('iptables-save', ['-t', 'nat'])
         .toString()
@@ -492,7 +491,7 @@ ${extra}`;
     expect(await get(`http://${hostAddress()}:${port}/`)).toBe('200 hello-from-heir\n');
     const events = (await berth('events', '--until', '0s')).stdout.split('\n');
     expect(events.filter((l) => l.includes('PortRulesRemoved')).join('\n')).toContain(
-      `network ${NET}: published-port rules of pods no longer here (berth-pod-old) were on the host`,
+      `network ${NET}: published-port rules of pods no longer here (${idOf('old')}) were on the host`,
     );
     await rm(join(dir, 'heir.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
@@ -521,7 +520,7 @@ ${extra}`;
     await rm(join(dir, 'late.yaml'));
     const removed = await berth('apply', dir);
     expect([removed.code, removed.stderr]).toEqual([0, '']);
-    expect(execFileSync('iptables-save').toString()).not.toContain('berth-pod-late');
+    expect(execFileSync('iptables-save').toString()).not.toContain(idOf('late'));
     expect(existsSync(record)).toBe(false);
     expect(ipamFiles()).toEqual((await ps()).map((p) => p.ip as string).sort());
   }, 120_000);

@@ -1,9 +1,24 @@
 // What a berth network keeps on the host between pods (the bridge and its rules stay after the last
 // pod until `berth network rm`), as iptables-save prints it: the tests compare a host "after the last
 // pod is gone" with this, and a host after `network rm` with the one before the test.
+import { existsSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NETWORK_LOCK_DIR } from '../../src/network/adapter.js';
+import { ipamStoreOf } from '../../src/network/ipam-store.js';
+
+/**
+ * The addresses allocated on `bridge`, by every root (host-local's files in the host-wide directory,
+ * network/ipam-store.ts), sorted.
+ */
+export function bridgeAllocations(bridge: string, lockDir = NETWORK_LOCK_DIR): string[] {
+  const { dir } = ipamStoreOf(lockDir, bridge);
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f !== 'lock' && !f.startsWith('last_reserved_ip.'))
+        .sort()
+    : [];
+}
 
 /** The network's own IPv4 rules and mark chain, in iptables-save's order (filter, then nat). */
 export function keptNetworkRules(net: string, bridge: string, subnet: string): string[] {
@@ -28,6 +43,9 @@ export async function removeBridgeLockFile(bridge: string): Promise<void> {
   await rm(join(NETWORK_LOCK_DIR, 'locks', `bridge-${Buffer.from(bridge).toString('hex')}.lock`), {
     force: true,
   });
-  // And its mark as a bridge berth made (network/bridge-marks.ts), when no `network rm` took it.
+  // And its mark as a bridge berth made (network/bridge-marks.ts), when no `network rm` took it,
+  // and its allocation directory (host-local's lock and last reserved address; a test checks with
+  // bridgeAllocations that no address is left in it first).
   await rm(join(NETWORK_LOCK_DIR, 'made-bridges', bridge), { force: true });
+  await rm(ipamStoreOf(NETWORK_LOCK_DIR, bridge).dir, { recursive: true, force: true });
 }

@@ -1,12 +1,15 @@
 // A reboot of one test root, as the host would see it after a power cut: every conmon and
 // container process of that root dies at once (SIGKILL, no exit written), every mount under the
 // root and the state is gone, `--state` (a tmpfs under /run) is empty, the containers' cgroups are
-// gone; `--root` (under /var/lib) is kept as it was. Only processes of this root are touched, each
+// gone, and so are the root's address allocations on every bridge (under /run/berth-networks, which
+// other roots' tests share: only this root's go); `--root` (under /var/lib) is kept as it was. Only processes of this root are touched, each
 // found by the pid its own files name and checked to be that process (a pid may have been reused).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { NETWORK_LOCK_DIR } from '../../src/network/adapter.js';
+import { rootTagOf } from '../../src/network/attachments.js';
 import { startTimeOf } from '../../src/runtime/runc-state.js';
 
 const read = (file: string) => {
@@ -65,6 +68,26 @@ function removeCgroups(ids: string[]): void {
     }
 }
 
+const list = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+
+/**
+ * The root's allocations in every bridge's directory (network/ipam-store.ts): those whose holder's
+ * id carries the root's tag on one of the networks it recorded.
+ */
+function removeAllocations(state: string): void {
+  const networks = new Set([
+    ...list(join(state, 'network')),
+    ...list(join(state, 'network-settings')).map((f) => f.replace(/\.json$/, '')),
+  ]);
+  const tags = [...networks].map((n) => `berth-${rootTagOf(state, n)}-`);
+  const ipam = join(NETWORK_LOCK_DIR, 'ipam');
+  for (const bridge of list(ipam))
+    for (const file of list(join(ipam, bridge))) {
+      const id = read(join(ipam, bridge, file))?.split('\r\n')[0] ?? '';
+      if (tags.some((t) => id.startsWith(t))) unlinkSync(join(ipam, bridge, file));
+    }
+}
+
 export async function simulateReboot(root: string, state: string): Promise<void> {
   const ids = readdirSync(join(root, 'containers')).filter((n) => /^[a-f0-9]{32}$/.test(n));
   // Monitors first, then the containers: nothing gets to write an exit code.
@@ -81,5 +104,6 @@ export async function simulateReboot(root: string, state: string): Promise<void>
     }
   }
   removeCgroups(ids);
+  removeAllocations(state);
   await rm(state, { recursive: true, force: true });
 }

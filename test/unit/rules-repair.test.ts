@@ -11,7 +11,7 @@ import { repairRules } from '../../src/network/rules-repair.js';
 import type { NetworkTools } from '../../src/network/tools.js';
 
 const NET = { name: 'tnet', bridge: 'tbr0', subnet: '10.77.0.0/24' };
-const CHAIN = portmapChainOf('tnet', 'berth-pod-web');
+const CHAIN = portmapChainOf('tnet', 'berth-t1-pod-web');
 const NETWORK_RULES = [
   '-A POSTROUTING -s 10.77.0.0/24 ! -d 10.77.0.0/24 -m comment --comment "berth network tnet" -j MASQUERADE',
   '-A POSTROUTING -o tbr0 -m mark --mark 0x2000/0x2000 -m comment --comment "berth network tnet" -j MASQUERADE',
@@ -21,7 +21,7 @@ const ENTRIES = [
   '-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
   '-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
 ];
-const JUMP = `-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \\"tnet\\" id: \\"berth-pod-web\\"" -m multiport --dports 8080 -j ${CHAIN}`;
+const JUMP = `-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \\"tnet\\" id: \\"berth-t1-pod-web\\"" -m multiport --dports 8080 -j ${CHAIN}`;
 const POD_RULES = [
   `-A ${CHAIN} -s 10.77.0.5/32 -p tcp -m tcp --dport 8080 -j BERTH-MARK-tbr0`,
   `-A ${CHAIN} -s 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j BERTH-MARK-tbr0`,
@@ -52,8 +52,11 @@ function save(o: { nat: string[]; filter?: string[]; chains?: string[] }): Rules
 }
 const WHOLE = { nat: [...ENTRIES, ...NETWORK_RULES, JUMP, ...POD_RULES] };
 
+/** This root's tag in its CNI ids (attachments.ts): `t1`. */
+const TAG = 't1';
 const web: Attachment = {
   key: 'pod-web',
+  cniId: 'berth-t1-pod-web',
   owner: { kind: 'pod', name: 'web' },
   state: 'ready',
   netns: '/nonexistent',
@@ -126,7 +129,7 @@ describe('repairing a network after a firewall reload', () => {
 
   it('nothing on the network: no process at all', async () => {
     const { tools, calls } = recordingTools(() => save({ nat: [] }));
-    expect(await repairRules(NET, [{ ...web, state: 'adding' }], tools, portmap(calls))).toEqual({
+    expect(await repairRules(NET, [{ ...web, state: 'adding' }], tools, portmap(calls), TAG)).toEqual({
       network: 'tnet',
       families: [],
       holders: [],
@@ -138,14 +141,14 @@ describe('repairing a network after a firewall reload', () => {
 
   it('all there: one save, nothing changed', async () => {
     const { tools, calls } = recordingTools(() => save(WHOLE));
-    const done = await repairRules(NET, [web], tools, portmap(calls));
+    const done = await repairRules(NET, [web], tools, portmap(calls), TAG);
     expect([done.families, done.holders, done.failed]).toEqual([[], [], []]);
     expect(calls).toEqual(['save 4']);
   });
 
   it('the network rules flushed: made again first; a pod chain flushed with its jump left: the jump deleted and the chain emptied before the rules are made again', async () => {
     const { tools, calls } = recordingTools(() => save({ nat: [...ENTRIES, JUMP], filter: [] }));
-    const done = await repairRules(NET, [web], tools, portmap(calls));
+    const done = await repairRules(NET, [web], tools, portmap(calls), TAG);
     expect(done.families).toEqual([4]);
     expect(calls[0]).toBe('save 4');
     expect(calls[1]?.split('\n').filter((l) => l.includes('berth network tnet'))).toHaveLength(6);
@@ -157,8 +160,8 @@ describe('repairing a network after a firewall reload', () => {
   });
 
   it("a restored ruleset's rules of a pod no longer here are deleted, the holder's kept; each named", async () => {
-    const old = portmapChainOf('tnet', 'berth-pod-old');
-    const oldJump = JUMP.replaceAll('berth-pod-web', 'berth-pod-old').replace(CHAIN, old);
+    const old = portmapChainOf('tnet', 'berth-t1-pod-old');
+    const oldJump = JUMP.replaceAll('berth-t1-pod-web', 'berth-t1-pod-old').replace(CHAIN, old);
     const oldRules = POD_RULES.map((l) => l.replace(CHAIN, old).replaceAll('10.77.0.5', '10.77.0.9'));
     const snap = save({
       ...WHOLE,
@@ -166,14 +169,38 @@ describe('repairing a network after a firewall reload', () => {
       chains: [old, CHAIN, 'CNI-HOSTPORT-DNAT'],
     });
     const { tools, calls } = recordingTools(() => snap);
-    const done = await repairRules(NET, [web], tools, portmap(calls));
-    expect([done.strays, done.holders, done.failed]).toEqual([['berth-pod-old'], [], []]);
+    const done = await repairRules(NET, [web], tools, portmap(calls), TAG);
+    expect([done.strays, done.holders, done.failed]).toEqual([['berth-t1-pod-old'], [], []]);
     expect(calls).toEqual(['save 4', `restore 4\nnat -D${oldJump.slice(2)}\nnat -F ${old}\nnat -X ${old}`]);
   });
 
+  it("another root's rules on the network (another tag), and untagged ones of the version before, are never this root's strays", async () => {
+    const rules = (id: string, ip: string) => {
+      const chain = portmapChainOf('tnet', id);
+      return {
+        chain,
+        nat: [
+          JUMP.replaceAll('berth-t1-pod-web', id).replace(CHAIN, chain),
+          ...POD_RULES.map((l) => l.replace(CHAIN, chain).replaceAll('10.77.0.5', ip)),
+        ],
+      };
+    };
+    const theirs = rules('berth-t2-pod-web', '10.77.0.6');
+    const legacy = rules('berth-pod-solo', '10.77.0.7');
+    const snap = save({
+      ...WHOLE,
+      nat: [...WHOLE.nat, ...theirs.nat, ...legacy.nat],
+      chains: [theirs.chain, legacy.chain, CHAIN, 'CNI-HOSTPORT-DNAT'],
+    });
+    const { tools, calls } = recordingTools(() => snap);
+    const done = await repairRules(NET, [web], tools, portmap(calls), TAG);
+    expect([done.strays, done.holders, done.failed]).toEqual([[], [], []]);
+    expect(calls).toEqual(['save 4']);
+  });
+
   it('stray rules whose delete is refused (changed meanwhile): said, the holders still repaired, tried at the next check', async () => {
-    const old = portmapChainOf('tnet', 'berth-pod-old');
-    const oldJump = JUMP.replaceAll('berth-pod-web', 'berth-pod-old').replace(CHAIN, old);
+    const old = portmapChainOf('tnet', 'berth-t1-pod-old');
+    const oldJump = JUMP.replaceAll('berth-t1-pod-web', 'berth-t1-pod-old').replace(CHAIN, old);
     const snap = save({ nat: [...ENTRIES, ...NETWORK_RULES, oldJump], chains: [old, 'CNI-HOSTPORT-DNAT'] });
     const { tools, calls } = recordingTools(() => snap);
     const refusing: NetworkTools = {
@@ -183,7 +210,7 @@ describe('repairing a network after a firewall reload', () => {
         return tools.restore(f, lines);
       },
     };
-    const done = await repairRules(NET, [web], refusing, portmap(calls));
+    const done = await repairRules(NET, [web], refusing, portmap(calls), TAG);
     expect([done.strays, String(done.strayError), done.holders.map((a) => a.key)]).toEqual([
       [],
       'Error: Bad rule',
@@ -195,15 +222,22 @@ describe('repairing a network after a firewall reload', () => {
     const dns = {
       ...web,
       key: 'pod-dns',
+      cniId: 'berth-t1-pod-dns',
       ports: [{ hostPort: 53, containerPort: 53, protocol: 'udp' as const, hostIP: '' }],
     };
     const { tools, calls } = recordingTools(() => save({ nat: [...ENTRIES, ...NETWORK_RULES] }));
-    const done = await repairRules(NET, [dns], tools, portmap(calls));
+    const done = await repairRules(NET, [dns], tools, portmap(calls), TAG);
     expect(calls).toEqual(['save 4', 'portmap ADD pod-dns']);
     expect(done.holders.map((a) => a.key)).toEqual(['pod-dns']);
-    const refused = await repairRules(NET, [dns], tools, async () => {
-      throw new Error('portmap: failed to set up');
-    });
+    const refused = await repairRules(
+      NET,
+      [dns],
+      tools,
+      async () => {
+        throw new Error('portmap: failed to set up');
+      },
+      TAG,
+    );
     expect(refused.failed.map((f) => [f.holder.key, String(f.error)])).toEqual([
       ['pod-dns', 'Error: portmap: failed to set up'],
     ]);

@@ -38,31 +38,45 @@ const save = (pods: Pod[], extra: string[] = []) =>
       'COMMIT',
     ].join('\n'),
   );
-const stray = (pods: Pod[], keys: string[], family: Family = 4, extra: string[] = []) =>
-  strayPortRules(NET, family, keys, save(pods, extra));
+/** This root's strays: its tag `t1`, `held` the CNI ids of its records. */
+const stray = (pods: Pod[], held: string[], family: Family = 4, extra: string[] = []) =>
+  strayPortRules(NET, family, { tag: 't1', held }, save(pods, extra));
 
 describe('stray port rules', () => {
-  const web = pod('berth-pod-web', '10.77.0.5');
-  const old = pod('berth-pod-old', '10.77.0.9');
+  const web = pod('berth-t1-pod-web', '10.77.0.5');
+  const old = pod('berth-t1-pod-old', '10.77.0.9');
 
   it("a pod no longer here: its jump deleted, its chain emptied and deleted; a held pod's kept", () => {
-    expect(stray([web, old], ['pod-web'])).toEqual({
-      ids: ['berth-pod-old'],
+    expect(stray([web, old], ['berth-t1-pod-web'])).toEqual({
+      ids: ['berth-t1-pod-old'],
       lines: [
         { table: 'nat', line: `-D${old.jump.slice(2)}` },
         { table: 'nat', line: `-F ${old.chain}` },
         { table: 'nat', line: `-X ${old.chain}` },
       ],
     });
-    // An attach under way (its record `adding`) holds its rules too: its key is passed.
-    expect(stray([web, old], ['pod-web', 'pod-old']).lines).toEqual([]);
+    // An attach under way (its record `adding`) holds its rules too: its id is passed.
+    expect(stray([web, old], ['berth-t1-pod-web', 'berth-t1-pod-old']).lines).toEqual([]);
+  });
+
+  it("another root's (another tag), or the version before's (no tag: any root's), are never this root's strays", () => {
+    expect(stray([pod('berth-t2-pod-old', '10.77.0.9')], []).lines).toEqual([]);
+    expect(stray([pod('berth-pod-old', '10.77.0.9')], []).lines).toEqual([]);
+    // With nothing on the bridge (network rm: no tag given), any berth id's go.
+    const all = strayPortRules(
+      NET,
+      4,
+      { held: [] },
+      save([pod('berth-t2-pod-a', '10.77.0.8'), pod('berth-pod-b', '10.77.0.9')]),
+    );
+    expect(all.ids).toEqual(['berth-t2-pod-a', 'berth-pod-b']);
   });
 
   it("another network's, another tool's, or a DNAT out of this network's subnet: left", () => {
-    expect(stray([pod('berth-pod-x', '10.77.0.9', { net: 'other' })], []).lines).toEqual([]);
+    expect(stray([pod('berth-t1-pod-x', '10.77.0.9', { net: 'other' })], []).lines).toEqual([]);
     expect(stray([pod('abc123', '10.77.0.9')], []).lines).toEqual([]); // podman's or containerd's id
-    expect(stray([pod('berth-pod-x', '10.88.0.9')], []).lines).toEqual([]); // same name, another subnet
-    const mixed = pod('berth-pod-x', '10.77.0.9');
+    expect(stray([pod('berth-t1-pod-x', '10.88.0.9')], []).lines).toEqual([]); // same name, another subnet
+    const mixed = pod('berth-t1-pod-x', '10.77.0.9');
     mixed.rules.push(`-A ${mixed.chain} -p tcp -m tcp --dport 9 -j DNAT --to-destination 192.0.2.1:9`);
     expect(stray([mixed], []).lines).toEqual([]);
   });
@@ -73,18 +87,22 @@ describe('stray port rules', () => {
   });
 
   it('IPv6: a DNAT into the IPv6 subnet is stray, one outside it is not', () => {
-    expect(stray([pod('berth-pod-v6', '[fd77::9]')], [], 6).ids).toEqual(['berth-pod-v6']);
-    expect(stray([pod('berth-pod-v6', '[fd78::9]')], [], 6).lines).toEqual([]);
+    expect(stray([pod('berth-t1-pod-v6', '[fd77::9]')], [], 6).ids).toEqual(['berth-t1-pod-v6']);
+    expect(stray([pod('berth-t1-pod-v6', '[fd78::9]')], [], 6).lines).toEqual([]);
     expect(
-      strayPortRules({ ...NET, ipv6Subnet: undefined }, 6, [], save([pod('berth-pod-v6', '[fd77::9]')]))
-        .lines,
+      strayPortRules(
+        { ...NET, ipv6Subnet: undefined },
+        6,
+        { tag: 't1', held: [] },
+        save([pod('berth-t1-pod-v6', '[fd77::9]')]),
+      ).lines,
     ).toEqual([]);
   });
 });
 
 describe('network rm with a stray pod chain still jumping to the mark chain', () => {
   it('the mark chain cannot go while referenced: the stray jump and chain are deleted in the same restore, first', async () => {
-    const old = pod('berth-pod-old', '10.77.0.9');
+    const old = pod('berth-t1-pod-old', '10.77.0.9');
     const restores: string[][] = [];
     const tools: NetworkTools = {
       run: async () => ({ stdout: '', stderr: '' }),

@@ -142,12 +142,14 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     path: ['network', 'ls'],
-    summary: 'Networks: bridge, subnet, gateway and how many pods and containers are on each',
+    summary:
+      "Networks: bridge, subnet, gateway and how many of this root's pods and containers are on each (roots may share a bridge: distinct addresses)",
     load: async () => (await import('./network.js')).networkLs,
   },
   {
     path: ['network', 'inspect'],
-    summary: 'A network: its settings and every pod and container on it with address and ports',
+    summary:
+      "A network: its settings and this root's pods and containers on it with address and ports (roots may share a bridge: distinct addresses)",
     load: async () => (await import('./network.js')).networkInspect,
   },
   {

@@ -3,6 +3,8 @@
 // network adapter keeps under --state (no plugin is called, nothing is changed). Networks this
 // --state used that the host config no longer describes are listed too, `configured: false`
 // (network/former-networks.ts), until their last member leaves or `berth network rm` takes them.
+// The members are this root's: other berth roots may use the same bridge, and their pods get
+// addresses of their own (the allocations are host-wide per bridge: network/ipam-store.ts).
 import { BerthError } from '../../lib/errors.js';
 import type { NetworkAdapter } from '../../network/adapter.js';
 import { formatPort } from '../../network/ports.js';
@@ -32,7 +34,8 @@ async function openNetwork(ctx: CommandContext): Promise<NetworkAdapter> {
 
 export const networkLs: Command = {
   path: ['network', 'ls'],
-  summary: 'Networks: bridge, subnet, gateway and how many pods and containers are on each',
+  summary:
+    "Networks: bridge, subnet, gateway and how many of this root's pods and containers are on each (roots may share a bridge: distinct addresses)",
   usage: 'network ls',
   options: {},
   flags: [],
@@ -66,7 +69,8 @@ export const networkLs: Command = {
 
 export const networkInspect: Command = {
   path: ['network', 'inspect'],
-  summary: 'A network: its settings and every pod and container on it with address and ports',
+  summary:
+    "A network: its settings and this root's pods and containers on it with address and ports (roots may share a bridge: distinct addresses)",
   usage: 'network inspect NAME',
   options: {},
   flags: [],

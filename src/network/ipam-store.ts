@@ -1,0 +1,98 @@
+// host-local's allocations, host-wide per bridge: `<lock dir>/ipam/<bridge>/` (/run/berth-networks
+// on a host), one file per address holding the holder's CNI container id and interface (`<id>\r\n
+// eth0`, as Debian's containernetworking-plugins 1.1.1 writes it), beside host-local's `lock` and
+// `last_reserved_ip.<n>`. Every berth root whose network uses the bridge allocates there (the
+// plugin's dataDir is `<lock dir>/ipam`, its network name the bridge: conflist.ts), under the
+// bridge's lock (adapter.ts), so two roots on one bridge never hand out one address; /run goes with
+// a reboot, as the addresses do. The version before kept them under each --state
+// (`<state>/network/<name>/ipam/<name>/`): `importLegacyAllocations` moves a root's into the
+// shared directory at its first use of the bridge, so its live pods keep their addresses from
+// every root and their DEL (id `berth-<key>`) releases them there. `releaseLeaked` gives back what a
+// root's wiped --state (records gone, allocations kept) left of its own tag; the directory goes
+// when no allocation is left. The caller holds the bridge's lock. `leakedAllocations` is pure.
+import { readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errnoCode } from '../lib/errors.js';
+import { makeDirs } from '../lib/make-dirs.js';
+
+export interface IpamStore {
+  /** host-local's dataDir. */
+  dataDir: string;
+  /** Where the bridge's allocation files are: dataDir/<bridge>. */
+  dir: string;
+}
+
+export const ipamStoreOf = (lockDir: string, bridge: string): IpamStore => ({
+  dataDir: join(lockDir, 'ipam'),
+  dir: join(lockDir, 'ipam', bridge),
+});
+
+/** An address's file, not host-local's lock or its last reserved addresses (nor a temporary file). */
+const isAllocationFile = (name: string) =>
+  name !== 'lock' && !name.startsWith('last_reserved_ip.') && !name.startsWith('.');
+
+export interface Allocation {
+  /** The address, as its file is named. */
+  ip: string;
+  /** The holder's CNI container id. */
+  id: string;
+}
+
+/** The allocations of `tag`'s ids that no id of `held` is: left by a wiped --state. */
+export function leakedAllocations(all: Allocation[], tag: string, held: Set<string>): Allocation[] {
+  return all.filter((a) => a.id.startsWith(`berth-${tag}-`) && !held.has(a.id));
+}
+
+async function names(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter(isAllocationFile).sort();
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+export async function readAllocations(dir: string): Promise<Allocation[]> {
+  const out: Allocation[] = [];
+  for (const ip of await names(dir)) {
+    const text = await readFile(join(dir, ip), 'utf8').catch(() => undefined); // released meanwhile
+    if (text !== undefined) out.push({ ip, id: text.split(/\r?\n/)[0]?.trim() ?? '' });
+  }
+  return out;
+}
+
+/**
+ * Makes the shared directory's parent root-only, and moves a root's allocations of the version
+ * before (`legacyDataDir`/`network`) into the bridge's: an address the shared one already has
+ * (another root gave it out too, before this version) stays the other holder's. The old directory
+ * goes.
+ */
+export async function importLegacyAllocations(
+  store: IpamStore,
+  legacyDataDir: string,
+  network: string,
+): Promise<void> {
+  await makeDirs(store.dataDir, 0o700);
+  const legacy = join(legacyDataDir, network);
+  const files = await names(legacy);
+  if (files.length > 0) await makeDirs(store.dir, 0o755);
+  for (const ip of files) {
+    const text = await readFile(join(legacy, ip), 'utf8');
+    await writeFile(join(store.dir, ip), text, { flag: 'wx', mode: 0o644 }).catch((err: unknown) => {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+    });
+  }
+  await rm(legacyDataDir, { recursive: true, force: true });
+}
+
+/** Deletes the allocations of `tag` no record holds (`held`: their CNI ids); the addresses freed. */
+export async function releaseLeaked(store: IpamStore, tag: string, held: Set<string>): Promise<string[]> {
+  const leaked = leakedAllocations(await readAllocations(store.dir), tag, held);
+  for (const a of leaked) await unlink(join(store.dir, a.ip)).catch(() => undefined);
+  return leaked.map((a) => a.ip);
+}
+
+/** Takes the bridge's directory away when no allocation is left in it (host-local makes it again). */
+export async function removeStoreIfEmpty(store: IpamStore): Promise<void> {
+  if ((await names(store.dir)).length === 0) await rm(store.dir, { recursive: true, force: true });
+}

@@ -1,0 +1,72 @@
+// The bridge's host-wide allocations (network/ipam-store.ts) in a temp directory, with files as
+// host-local (containernetworking-plugins 1.1.1) writes them: `<id>\r\n<ifname>` named by address,
+// beside its `lock` and `last_reserved_ip.0`. The plugin itself allocating there is
+// test/e2e/network-two-roots.test.ts.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  importLegacyAllocations,
+  ipamStoreOf,
+  leakedAllocations,
+  readAllocations,
+  releaseLeaked,
+  removeStoreIfEmpty,
+} from '../../src/network/ipam-store.js';
+
+const hostLocal = async (dir: string, files: Record<string, string>) => {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'lock'), '');
+  await writeFile(join(dir, 'last_reserved_ip.0'), '10.9.0.9');
+  for (const [ip, id] of Object.entries(files)) await writeFile(join(dir, ip), `${id}\r\neth0`);
+};
+
+describe('host-wide allocations of a bridge', () => {
+  let work: string;
+  beforeEach(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-ipam-store-'));
+  });
+  afterEach(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it("leaked: this root's tag, no record holding it; another root's or the version before's never", () => {
+    const all = [
+      { ip: '10.9.0.2', id: 'berth-t1-pod-web' },
+      { ip: '10.9.0.3', id: 'berth-t1-pod-gone' },
+      { ip: '10.9.0.4', id: 'berth-t2-pod-gone' },
+      { ip: '10.9.0.5', id: 'berth-pod-gone' },
+    ];
+    expect(leakedAllocations(all, 't1', new Set(['berth-t1-pod-web']))).toEqual([all[1]]);
+  });
+
+  it("the version before's allocations move in, an address already given out stays its holder's, the old directory goes", async () => {
+    const store = ipamStoreOf(join(work, 'run'), 'br0');
+    const legacy = join(work, 'state', 'network', 'n', 'ipam');
+    await hostLocal(join(legacy, 'n'), { '10.9.0.2': 'berth-pod-a', '10.9.0.3': 'berth-pod-b' });
+    await hostLocal(store.dir, { '10.9.0.3': 'berth-t2-pod-x' });
+    await importLegacyAllocations(store, legacy, 'n');
+    expect(await readAllocations(store.dir)).toEqual([
+      { ip: '10.9.0.2', id: 'berth-pod-a' },
+      { ip: '10.9.0.3', id: 'berth-t2-pod-x' },
+    ]);
+    expect(readFileSync(join(store.dir, '10.9.0.2'), 'utf8')).toBe('berth-pod-a\r\neth0');
+    expect(existsSync(legacy)).toBe(false);
+    await importLegacyAllocations(store, legacy, 'n'); // nothing left to move: nothing changes
+    expect((await readAllocations(store.dir)).map((a) => a.ip)).toEqual(['10.9.0.2', '10.9.0.3']);
+  });
+
+  it("releases this root's leaked allocations only; the directory goes with its last allocation", async () => {
+    const store = ipamStoreOf(join(work, 'run'), 'br0');
+    await hostLocal(store.dir, { '10.9.0.2': 'berth-t1-pod-a', '10.9.0.3': 'berth-t2-pod-a' });
+    expect(await releaseLeaked(store, 't1', new Set())).toEqual(['10.9.0.2']);
+    await removeStoreIfEmpty(store);
+    expect(readdirSync(store.dir).sort()).toEqual(['10.9.0.3', 'last_reserved_ip.0', 'lock']);
+    expect(await releaseLeaked(store, 't2', new Set(['berth-t2-pod-a']))).toEqual([]);
+    expect(await releaseLeaked(store, 't2', new Set())).toEqual(['10.9.0.3']);
+    await removeStoreIfEmpty(store);
+    expect(existsSync(store.dir)).toBe(false);
+  });
+});
