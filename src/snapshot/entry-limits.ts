@@ -69,10 +69,14 @@ function checkOwner(name: Buffer, uid: number, gid: number): void {
     throw unsupported(name, `owner ${uid}:${gid} is no Linux owner (ids go to ${MAX_ID})`);
 }
 
-const CAPS_REVISION_MASK = 0xff00_0000;
-/** The kernel's validheader (security/commoncap.c): revision 2 in 20 bytes or 3 in 24; 1 is refused. */
+/** The one flag a file capability's header may carry beside its revision (VFS_CAP_FLAGS_EFFECTIVE). */
+const CAPS_FLAG_EFFECTIVE = 0x0000_0001;
+/**
+ * The kernel's validheader (security/commoncap.c): revision 2 in 20 bytes or 3 in 24, the header
+ * being exactly the revision but for the effective flag (sansflags); 1, or any other bit, is refused.
+ */
 function isFileCapability(v: Buffer): boolean {
-  const revision = v.length >= 4 ? (v.readUInt32LE(0) & CAPS_REVISION_MASK) >>> 0 : 0;
+  const revision = v.length >= 4 ? (v.readUInt32LE(0) & ~CAPS_FLAG_EFFECTIVE) >>> 0 : 0;
   return (v.length === 20 && revision === 0x0200_0000) || (v.length === 24 && revision === 0x0300_0000);
 }
 
