@@ -10,7 +10,9 @@ import { BerthError } from '../lib/errors.js';
 const RTMIN = 34;
 const RTMAX = 64;
 /** Aliases runc does not know: their number is sent instead. */
-const ALIASES = new Set(['SIGIOT', 'SIGPOLL']);
+const ALIASES = new Set(['SIGIOT', 'SIGPOLL', 'SIGCLD']);
+/** Linux names Node's os.constants lacks (Kubernetes' list has SIGCLD, glibc's SIGCHLD). */
+const UNLISTED: Record<string, number> = { SIGCLD: 17 };
 
 function refuse(raw: string, image: string): BerthError {
   return new BerthError(
@@ -34,7 +36,7 @@ export function stopSignalFor(raw: string | undefined, image: string): string {
       if ((rt[1] === 'MIN' && offset < 0) || (rt[1] === 'MAX' && offset > 0)) throw refuse(raw, image);
       n = (rt[1] === 'MIN' ? RTMIN : RTMAX) + offset;
     } else {
-      const known = (constants.signals as Record<string, number>)[name];
+      const known = (constants.signals as Record<string, number>)[name] ?? UNLISTED[name];
       if (known === undefined) throw refuse(raw, image);
       if (!ALIASES.has(name)) return name;
       n = known;

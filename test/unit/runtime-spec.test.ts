@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isBerthError } from '../../src/lib/errors.js';
+import { LINUX_STOP_SIGNALS } from '../../src/manifest/stop-signal-checks.js';
 import type { ImageConfig } from '../../src/oci/image.js';
 import { conmonArgs } from '../../src/runtime/conmon.js';
 import { DEVICE_RULES } from '../../src/runtime/defaults.js';
@@ -297,6 +298,7 @@ describe('image StopSignal as runc can send it', () => {
     ['SIGPWR', 'SIGPWR'],
     ['SIGIOT', 'SIGABRT'],
     ['SIGPOLL', 'SIGIO'],
+    ['SIGCLD', 'SIGCHLD'],
     ['9', 'SIGKILL'],
     ['37', '37'],
     ['SIGRTMIN', '34'],
@@ -313,6 +315,20 @@ describe('image StopSignal as runc can send it', () => {
       expect(codeOf(() => stopSignalFor(raw, 'img'))).toBe('ERR_IMAGE_STOPSIGNAL');
     },
   );
+});
+
+describe('a manifest stopSignal Kubernetes takes', () => {
+  it('is one runc can send, every name of the list (none passes validation to fail at create)', () => {
+    const refused = [...LINUX_STOP_SIGNALS].filter((name) => {
+      try {
+        stopSignalFor(name, 'img');
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(refused).toEqual([]);
+  });
 });
 
 describe('host facts and formats', () => {
