@@ -1,17 +1,19 @@
 // The daemon's side of the thin `container run` (thin-run.ts): the whole run in one request, so the
 // command loads none of the runtime's modules and the daemon, warm, does every step.
 //   POST /v1/containers/run { image, name, flags, command, rm, time } → NDJSON, one object a line:
+//     {"run": TOKEN}                 the first line, before anything is made: the run's interrupt token
 //     {"out": TEXT} / {"err": TEXT}  the container's output, as `container run` prints it
 //     {"say": TEXT}                  a line for berth's stderr, after "berth: " (a stop or removal that failed)
 //     {"exit": N | null}             the last line: the container's exit code (null: never recorded)
 //   or, as the last line, {"error": {code, kind, message, hint?}}: berth's own failure, nothing left
 //   behind that `container run` would not leave.
-//   POST /v1/containers/run/interrupt { name } → { interrupted } — the command's first SIGINT or
+//   POST /v1/containers/run/interrupt { run: TOKEN } → { interrupted } — the command's first SIGINT or
 //   SIGTERM (or its output's reader gone): before the start, the container is removed and the run
 //   ends with ERR_INTERRUPTED; after, it is stopped (its StopSignal, `time` seconds, then SIGKILL)
 //   and its last words follow. A client that goes mid-run leaves it as a killed command would.
 // Nothing is made before the stream is admitted (stream-budget.ts): a refused run made nothing.
 
+import { randomUUID } from 'node:crypto';
 import { endLineOf, StreamResponse, type StreamWriter } from '../api/responses.js';
 import type { RouteRequest, Routes } from '../api/server.js';
 import type { EventSink } from '../events/event.js';
@@ -78,7 +80,8 @@ export interface RunRouteDeps {
 }
 
 export function containerRunRoutes({ rt, events, tracked }: RunRouteDeps): Routes {
-  /** The interrupt of each run under way, by container name. */
+  /** The interrupt of each run under way, by the token its first line gave (never a name: a second
+   *  run of a name must not reach the first's container). */
   const runs = new Map<string, AbortController>();
   const emit = (object: string, reason: string, id: string) =>
     events.emit({
@@ -89,96 +92,96 @@ export function containerRunRoutes({ rt, events, tracked }: RunRouteDeps): Route
       attributes: { id, via: 'api' },
     });
 
-  const run = async (r: RunRequest, out: StreamWriter, gone: AbortSignal): Promise<number | null> => {
+  const run = async (
+    r: RunRequest,
+    out: StreamWriter,
+    gone: AbortSignal,
+    interrupt: AbortController,
+  ): Promise<number | null> => {
     const { name } = r.create;
     const send = async (line: string) => out.write(line) && (await out.drained());
-    const interrupt = new AbortController();
-    // A second run of a name under way fails at its create (the name taken or locked), so one
-    // entry a name; the first keeps it.
-    if (!runs.has(name)) runs.set(name, interrupt);
-    try {
-      const record = await createThroughApi(rt, events, r.create, gone);
-      if (interrupt.signal.aborted) {
-        await removeContainer(rt, record.id, true);
-        throw new BerthError(
-          'ERR_INTERRUPTED',
-          'internal',
-          `interrupted: container "${name}" was not started`,
-        );
-      }
-      // Its log followed from before the start, so the first line goes out as conmon writes it, while
-      // the start's record is still being written.
-      const unstarted = new AbortController();
-      const following = followRecordLogs(rt, record, {
-        follow: true,
-        untilExit: true,
-        signal: interrupt.signal,
-        gone: AbortSignal.any([gone, unstarted.signal]),
-        emit: async (lines) => {
-          for (const piece of linesText(lines)) if (!(await send(piece))) return;
-        },
-      });
-      following.catch(() => undefined); // awaited below
-      try {
-        await startCreated(rt, record);
-      } catch (err) {
-        unstarted.abort();
-        await following.catch(() => undefined);
-        if (r.rm) await removeContainer(rt, record.id, true).catch(() => undefined); // the start's error is the one to show
-        throw err;
-      }
-      emit(record.name, 'Started', record.id);
-      let stopping: Promise<unknown> | undefined;
-      const stop = () => {
-        stopping = stopContainer(rt, record.id, r.grace).catch((err: unknown) =>
-          send(`${JSON.stringify({ say: formatErrorLine(err) })}\n`),
-        );
-      };
-      if (interrupt.signal.aborted) stop();
-      else interrupt.signal.addEventListener('abort', stop, { once: true });
-      try {
-        await following;
-      } catch (err) {
-        if (r.rm) await removeContainer(rt, record.id, true).catch(() => undefined);
-        throw err;
-      } finally {
-        interrupt.signal.removeEventListener('abort', stop);
-        await stopping;
-      }
-      if (gone.aborted) return null; // left as a killed command leaves it
-      const ended = await containerStatus(rt, record);
-      if (r.rm) {
-        // The container's code stands; a removal that failed is said, and left to `container rm`.
-        await removeContainer(rt, record.id, true).then(
-          () => emit(record.name, 'Removed', record.id),
-          (err: unknown) => send(`${JSON.stringify({ say: `warning: ${formatErrorLine(err)}` })}\n`),
-        );
-      }
-      return ended.exitCode;
-    } finally {
-      if (runs.get(name) === interrupt) runs.delete(name);
+    const record = await createThroughApi(rt, events, r.create, gone);
+    if (interrupt.signal.aborted) {
+      await removeContainer(rt, record.id, true);
+      throw new BerthError('ERR_INTERRUPTED', 'internal', `interrupted: container "${name}" was not started`);
     }
+    // Its log followed from before the start, so the first line goes out as conmon writes it, while
+    // the start's record is still being written.
+    const unstarted = new AbortController();
+    const following = followRecordLogs(rt, record, {
+      follow: true,
+      untilExit: true,
+      signal: interrupt.signal,
+      gone: AbortSignal.any([gone, unstarted.signal]),
+      emit: async (lines) => {
+        for (const piece of linesText(lines)) if (!(await send(piece))) return;
+      },
+    });
+    following.catch(() => undefined); // awaited below
+    try {
+      await startCreated(rt, record);
+    } catch (err) {
+      unstarted.abort();
+      await following.catch(() => undefined);
+      if (r.rm) await removeContainer(rt, record.id, true).catch(() => undefined); // the start's error is the one to show
+      throw err;
+    }
+    emit(record.name, 'Started', record.id);
+    let stopping: Promise<unknown> | undefined;
+    const stop = () => {
+      stopping = stopContainer(rt, record.id, r.grace).catch((err: unknown) =>
+        send(`${JSON.stringify({ say: formatErrorLine(err) })}\n`),
+      );
+    };
+    if (interrupt.signal.aborted) stop();
+    else interrupt.signal.addEventListener('abort', stop, { once: true });
+    try {
+      await following;
+    } catch (err) {
+      if (r.rm) await removeContainer(rt, record.id, true).catch(() => undefined);
+      throw err;
+    } finally {
+      interrupt.signal.removeEventListener('abort', stop);
+      await stopping;
+    }
+    if (gone.aborted) return null; // left as a killed command leaves it
+    const ended = await containerStatus(rt, record);
+    if (r.rm) {
+      // The container's code stands; a removal that failed is said, and left to `container rm`.
+      await removeContainer(rt, record.id, true).then(
+        () => emit(record.name, 'Removed', record.id),
+        (err: unknown) => send(`${JSON.stringify({ say: `warning: ${formatErrorLine(err)}` })}\n`),
+      );
+    }
+    return ended.exitCode;
   };
 
   return {
     'POST /v1/containers/run': async (req: RouteRequest) => {
       const r = runRequestOf(req.body());
       return new StreamResponse('application/x-ndjson', async (out, gone) => {
+        // Registered before its token is said: an interrupt sent once the client has it always finds the run.
+        const token = randomUUID();
+        const interrupt = new AbortController();
+        runs.set(token, interrupt);
         try {
-          const exit = await tracked(() => run(r, out, gone));
+          out.write(`${JSON.stringify({ run: token })}\n`);
+          const exit = await tracked(() => run(r, out, gone, interrupt));
           out.write(`${JSON.stringify({ exit })}\n`);
         } catch (err) {
           out.write(
             endLineOf(isBerthError(err) ? err : new BerthError('ERR_INTERNAL', 'internal', String(err))),
           );
+        } finally {
+          runs.delete(token);
         }
       });
     },
     'POST /v1/containers/run/interrupt': async (req: RouteRequest) => {
       const body = req.body();
-      if (!isObject(body) || typeof body.name !== 'string' || Object.keys(body).length !== 1)
-        throw bad('the body must be a JSON object { name }');
-      const under = runs.get(body.name);
+      if (!isObject(body) || typeof body.run !== 'string' || Object.keys(body).length !== 1)
+        throw bad("the body must be a JSON object { run }, the token of the run's first line");
+      const under = runs.get(body.run);
       under?.abort();
       return { interrupted: under !== undefined };
     },

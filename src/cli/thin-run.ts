@@ -108,8 +108,26 @@ export async function thinRun(argv: readonly string[], io: Io): Promise<number |
   let failure: BerthError | undefined;
   let interrupts = 0;
   let outputGone = false;
-  const interrupt = () =>
-    callDaemon(socket, 'POST', `${RUN_PATH}/interrupt`, 10_000, { name: req.name }).catch(() => undefined);
+  // The run's token, its first line: an interrupt before it is held until it comes (the daemon has
+  // registered the run by then), so one sent at any moment after the request reaches it.
+  let token: string | undefined;
+  let held = false;
+  let ended = false;
+  const interrupt = async () => {
+    if (token === undefined) {
+      held = true;
+      return;
+    }
+    // Tried again while the run lasts: a daemon at its connection limit refuses for a moment.
+    for (let tries = 0; tries < 20 && !ended; tries++) {
+      const sent = await callDaemon(socket, 'POST', `${RUN_PATH}/interrupt`, 10_000, { run: token }).then(
+        () => true,
+        () => false,
+      );
+      if (sent) return;
+      await new Promise((r) => setTimeout(r, 250).unref());
+    }
+  };
   const onSignal = () => {
     // First: the daemon stops the container, its last words follow. Second, or a stop that hangs: leave now.
     if (++interrupts > 1) process.exit(INTERRUPTED);
@@ -153,7 +171,10 @@ export async function thinRun(argv: readonly string[], io: Io): Promise<number |
       } catch {
         return;
       }
-      if (typeof v.out === 'string') write(io.stdout, v.out);
+      if (typeof v.run === 'string' && token === undefined) {
+        token = v.run;
+        if (held) void interrupt();
+      } else if (typeof v.out === 'string') write(io.stdout, v.out);
       else if (typeof v.err === 'string') write(io.stderr, v.err);
       else if (typeof v.say === 'string') write(io.stderr, `berth: ${v.say}\n`);
       else if ('exit' in v) exit = typeof v.exit === 'number' ? v.exit : null;
@@ -161,6 +182,7 @@ export async function thinRun(argv: readonly string[], io: Io): Promise<number |
     },
   });
   const answer = await ex.done.catch(() => undefined);
+  ended = true;
   unwire();
   // No answer at all: the daemon went before its run began (a stream's head goes before anything is made).
   if (!answer && interrupts === 0) return undefined;

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { callDaemon } from '../../src/api/client.js';
+import { lineExchange } from '../../src/api/line-exchange.js';
 import { CLI, runBerth, testConfigFile, testEnv, withTestConfig } from '../helpers/cli.js';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
@@ -354,6 +355,74 @@ describe.skipIf(skip).each([{ via: 'local' }, { via: 'daemon' }] as const)(
         ]);
         expect(await names()).toEqual([]);
         expect(await callDaemon(sock, 'GET', '/v1/status')).toMatchObject({ pid: daemon?.pid });
+      });
+
+    /** A run request straight to the daemon's socket: its NDJSON lines as objects, `onLine` told each as it comes. */
+    const runThroughSocket = (body: unknown, onLine: (v: Record<string, unknown>) => void = () => {}) => {
+      const lines: Record<string, unknown>[] = [];
+      const ex = lineExchange({
+        socketPath: join(state, 'berth.sock'),
+        path: '/v1/containers/run',
+        text: JSON.stringify(body),
+        onLine(line) {
+          const v = JSON.parse(line) as Record<string, unknown>;
+          lines.push(v);
+          onLine(v);
+        },
+      });
+      return ex.done.then(() => lines);
+    };
+    const interruptRun = (run: unknown) =>
+      callDaemon<{ interrupted: boolean }>(
+        join(state, 'berth.sock'),
+        'POST',
+        '/v1/containers/run/interrupt',
+        10_000,
+        {
+          run,
+        },
+      );
+
+    if (via === 'daemon')
+      it('a run says its token before it makes anything: an interrupt by it at once removes the container unstarted', async () => {
+        const name = `r${++n}`;
+        let answered: Promise<unknown> | undefined;
+        const lines = await runThroughSocket({ image, name, command: ['echo', 'hi'], rm: true }, (v) => {
+          if (typeof v.run === 'string' && !answered) answered = interruptRun(v.run);
+        });
+        expect(await answered).toEqual({ interrupted: true });
+        expect(lines[0]).toEqual({ run: expect.any(String) });
+        expect(lines.at(-1)).toMatchObject({ error: { code: 'ERR_INTERRUPTED' } });
+        expect(lines.some((l) => 'out' in l)).toBe(false);
+        expect(await names()).toEqual([]);
+      });
+
+    if (via === 'daemon')
+      it("a second run of a name under way, interrupted, leaves the first run's container alone", async () => {
+        const name = `r${++n}`;
+        const script = "trap 'echo bye; exit 7' TERM; echo ready; while :; do sleep 0.1 & wait $!; done";
+        let firstToken: unknown;
+        let ready!: () => void;
+        const started = new Promise<void>((r) => {
+          ready = r;
+        });
+        const first = runThroughSocket({ image, name, command: ['sh', '-c', script] }, (v) => {
+          if (typeof v.run === 'string') firstToken = v.run;
+          if (v.out === 'ready\n') ready();
+        });
+        await started;
+        let answered: Promise<unknown> | undefined;
+        const second = await runThroughSocket({ image, name, command: ['true'] }, (v) => {
+          if (typeof v.run === 'string' && !answered) answered = interruptRun(v.run);
+        });
+        await answered;
+        expect(second.at(-1)).toMatchObject({ error: { code: expect.stringMatching(/^ERR_/) } });
+        expect(await status(name)).toMatchObject({ state: 'running' });
+        expect(await interruptRun(firstToken)).toEqual({ interrupted: true });
+        expect((await first).at(-1)).toEqual({ exit: 7 });
+        // The interrupt of a run that ended, or of a token never given, finds nothing.
+        expect(await interruptRun(firstToken)).toEqual({ interrupted: false });
+        expect(await interruptRun('nonsense')).toEqual({ interrupted: false });
       });
 
     // conmon 2.1.6 (Debian 12) resets its child's score to 0 itself; a newer conmon restores the
