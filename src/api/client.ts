@@ -105,10 +105,15 @@ export async function callDaemon<T>(
   }
   if (res.status === 200) return answer as T;
   const e = ((answer as { error?: Record<string, unknown> } | null)?.error ?? {}) as Record<string, unknown>;
-  throw new BerthError(
+  throw errorOfBody(e, `HTTP ${res.status}`);
+}
+
+/** The coded error an error body (or a stream's error end line) carries; `fallback`: its message when it has none. */
+export function errorOfBody(e: Record<string, unknown>, fallback: string): BerthError {
+  return new BerthError(
     String(e.code ?? 'ERR_API'),
     isErrorKind(e.kind) ? e.kind : 'internal',
-    String(e.message ?? `HTTP ${res.status}`),
+    String(e.message ?? fallback),
     e.hint ? { hint: String(e.hint) } : {},
   );
 }

@@ -2,8 +2,8 @@
 // until the daemon ends the stream or `signal` aborts. False when no daemon serves the socket
 // (the caller reads the store directly); an error answer comes back as its coded error, and so does
 // a stream the daemon ends with a reason (a last line that is an error body: responses.ts).
-import { BerthError, errnoCode, isErrorKind } from '../lib/errors.js';
-import { apiBusy, isRefusedForRoom } from './client.js';
+import { BerthError, errnoCode } from '../lib/errors.js';
+import { apiBusy, errorOfBody, isRefusedForRoom } from './client.js';
 
 const NO_DAEMON = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK']);
 const MAX_LINE = 1 << 20;
@@ -16,12 +16,7 @@ interface ErrorBody {
 }
 
 function berthErrorOf(e: ErrorBody, status: number | undefined): BerthError {
-  return new BerthError(
-    String(e.code ?? 'ERR_API'),
-    isErrorKind(e.kind) ? e.kind : 'internal',
-    String(e.message ?? `HTTP ${status}`),
-    e.hint ? { hint: String(e.hint) } : {},
-  );
+  return errorOfBody(e as Record<string, unknown>, `HTTP ${status}`);
 }
 
 /** The reason a stream's last line gives for its end; undefined for any other line (an event). */

@@ -28,3 +28,13 @@ export const RUN_OPTIONS = {
   time: { type: 'string', short: 't' },
   pull: { type: 'string' },
 } as const satisfies OptionSpec;
+
+/** The create flags among `container run`'s parsed values, as the daemon's create route takes them. */
+export function createFlagsOf(values: Record<string, unknown>): Record<string, string | boolean | string[]> {
+  const flags: Record<string, string | boolean | string[]> = {};
+  for (const key of Object.keys(CREATE_OPTIONS)) {
+    const v = values[key];
+    if (typeof v === 'string' || typeof v === 'boolean' || Array.isArray(v)) flags[key] = v;
+  }
+  return flags;
+}

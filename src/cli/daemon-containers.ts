@@ -29,6 +29,25 @@ const CREATE_TIMEOUT_MS = 10 * 60_000;
 /** A daemon slower than this to say what it serves is not waited for. */
 const STATUS_TIMEOUT_MS = 2_000;
 
+/** The socket and status of the daemon serving these flags' root and config, or undefined (none, another's, or slow to say). */
+async function daemonStatus(flags: GlobalFlags) {
+  const socket = socketPath(flags.state);
+  const status = await callDaemon<{ pid: number; root?: string; config?: string }>(
+    socket,
+    'GET',
+    '/v1/status',
+    STATUS_TIMEOUT_MS,
+  ).catch(() => undefined);
+  const ours = servedBy(flags);
+  if (!status || status.root !== ours.root || status.config !== ours.config) return undefined;
+  return { socket, status };
+}
+
+/** The socket of the daemon serving these flags' root and config, or undefined: work on the store here. */
+export async function daemonServing(flags: GlobalFlags): Promise<string | undefined> {
+  return (await daemonStatus(flags))?.socket;
+}
+
 /**
  * The daemon serving these flags' root, state and config, or undefined: work on the store here.
  * Also undefined when the daemon cannot be asked (busy past the status timeout, at its connection
@@ -39,16 +58,9 @@ export async function daemonContainers(
   request: CreateRequest,
 ): Promise<DaemonContainers | undefined> {
   if (Buffer.byteLength(JSON.stringify(request)) > DEFAULT_API_LIMITS.maxBodyBytes) return undefined;
-  const socket = socketPath(flags.state);
-  const status = await callDaemon<{ pid: number; root?: string; config?: string }>(
-    socket,
-    'GET',
-    '/v1/status',
-    STATUS_TIMEOUT_MS,
-  ).catch(() => undefined);
-  if (!status) return undefined;
-  const ours = servedBy(flags);
-  if (status.root !== ours.root || status.config !== ours.config) return undefined;
+  const served = await daemonStatus(flags);
+  if (!served) return undefined;
+  const { socket, status } = served;
   const post = async <T>(path: string, body: unknown): Promise<T> => {
     const answer = await callDaemon<T>(socket, 'POST', path, CREATE_TIMEOUT_MS, body);
     if (answer !== undefined) return answer;

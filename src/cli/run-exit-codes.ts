@@ -15,5 +15,10 @@ export function runFailureCode(err: unknown): number {
   return hasCode(err, 'ERR_COMMAND_NOT_FOUND') ? COMMAND_NOT_FOUND : RUN_FAILED;
 }
 
+/** The store lacks the image (or its unpacked snapshot): `--pull missing` pulls it and tries again. */
+export function imageMissing(err: unknown): boolean {
+  return hasCode(err, 'ERR_IMAGE_NOT_FOUND') || hasCode(err, 'ERR_IMAGE_NOT_UNPACKED');
+}
+
 /** How long a stop after an interrupt may take beyond the grace period before berth leaves anyway. */
 export const STOP_MARGIN_MS = 15_000;

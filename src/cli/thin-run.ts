@@ -12,21 +12,20 @@
 // the container's (its own failures 125, 127, 130); the first SIGINT, SIGTERM or SIGHUP, or a reader
 // of its output gone (`| head -1`), asks the daemon to stop it (its StopSignal, --time, SIGKILL),
 // and its last words still come; a second signal leaves at once (130) and leaves the container.
-import { callDaemon, daemonGone, socketPath } from '../api/client.js';
+import { callDaemon, daemonGone, errorOfBody } from '../api/client.js';
 import { DEFAULT_API_LIMITS } from '../api/limits.js';
 import { lineExchange } from '../api/line-exchange.js';
 import { canonicalPath } from '../lib/canonical-path.js';
-import { BerthError, formatErrorLines, hasCode, isErrorKind } from '../lib/errors.js';
+import type { BerthError } from '../lib/errors.js';
+import { formatErrorLines } from '../lib/errors.js';
 import { setLongTimeout } from '../lib/long-timeout.js';
 import { refusePlantedLinks } from '../lib/planted-links.js';
 import { type GlobalFlags, parseCommandArgs, splitCommandPath } from './args.js';
-import { CREATE_OPTIONS, RUN_OPTIONS } from './create-options.js';
-import { servedBy } from './daemon-containers.js';
-import { INTERRUPTED, RUN_FAILED, runFailureCode, STOP_MARGIN_MS } from './run-exit-codes.js';
+import { createFlagsOf, RUN_OPTIONS } from './create-options.js';
+import { daemonServing } from './daemon-containers.js';
+import { INTERRUPTED, imageMissing, RUN_FAILED, runFailureCode, STOP_MARGIN_MS } from './run-exit-codes.js';
 
 const RUN_PATH = '/v1/containers/run';
-/** A daemon slower than this to say what it serves is not waited for (daemon-containers.ts's). */
-const STATUS_TIMEOUT_MS = 2_000;
 
 interface Io {
   stdout: NodeJS.WriteStream;
@@ -55,11 +54,7 @@ function requestOf(argv: readonly string[], env: Io['env']) {
   const { values, positionals, passthrough, global } = parsed;
   if (global.help || positionals.length !== 2 || values.detach === true) return undefined;
   if (values.pull !== undefined && values.pull !== 'missing' && values.pull !== 'never') return undefined;
-  const create: Record<string, string | boolean | string[]> = {};
-  for (const key of Object.keys(CREATE_OPTIONS)) {
-    const v = values[key];
-    if (typeof v === 'string' || typeof v === 'boolean' || Array.isArray(v)) create[key] = v;
-  }
+  const create = createFlagsOf(values);
   const [image, name] = positionals as [string, string];
   const body = {
     image,
@@ -74,15 +69,7 @@ function requestOf(argv: readonly string[], env: Io['env']) {
   return { flags, name, text, pullNever: values.pull === 'never', time: values.time };
 }
 
-/** The error an NDJSON end line or an error answer carries. */
-function errorOf(e: Record<string, unknown>): BerthError {
-  return new BerthError(
-    String(e.code ?? 'ERR_API'),
-    isErrorKind(e.kind) ? e.kind : 'internal',
-    String(e.message ?? 'the daemon failed'),
-    e.hint ? { hint: String(e.hint) } : {},
-  );
-}
+const errorOf = (e: Record<string, unknown>) => errorOfBody(e, 'the daemon failed');
 
 /** Errors that send the run to the full command: nothing was made, and it does otherwise. */
 const FALL_BACK = new Set(['ERR_API_NOT_FOUND', 'ERR_API_BUSY', 'ERR_DAEMON_STOPPING']);
@@ -94,15 +81,8 @@ const FALL_BACK = new Set(['ERR_API_NOT_FOUND', 'ERR_API_BUSY', 'ERR_DAEMON_STOP
 export async function thinRun(argv: readonly string[], io: Io): Promise<number | undefined> {
   const req = requestOf(argv, io.env);
   if (!req) return undefined;
-  const socket = socketPath(req.flags.state);
-  const status = await callDaemon<{ root?: string; config?: string }>(
-    socket,
-    'GET',
-    '/v1/status',
-    STATUS_TIMEOUT_MS,
-  ).catch(() => undefined);
-  const ours = servedBy(req.flags);
-  if (!status || status.root !== ours.root || status.config !== ours.config) return undefined;
+  const socket = await daemonServing(req.flags);
+  if (!socket) return undefined;
 
   let exit: number | null | undefined;
   let failure: BerthError | undefined;
@@ -197,8 +177,7 @@ export async function thinRun(argv: readonly string[], io: Io): Promise<number |
   failure ??= daemonGone(socket, RUN_PATH);
   if (interrupts === 0 && !outputGone) {
     if (FALL_BACK.has(failure.code)) return undefined;
-    const missing = hasCode(failure, 'ERR_IMAGE_NOT_FOUND') || hasCode(failure, 'ERR_IMAGE_NOT_UNPACKED');
-    if (missing && !req.pullNever) return undefined; // the full command pulls it
+    if (imageMissing(failure) && !req.pullNever) return undefined; // the full command pulls it
   }
   for (const line of formatErrorLines(failure)) io.stderr.write(`berth: ${line}\n`);
   if (io.env.BERTH_DEBUG) io.stderr.write(`${failure.stack ?? ''}\n`);

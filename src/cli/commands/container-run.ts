@@ -4,7 +4,7 @@
 // failures: 125, or 127 for a command the image lacks, as docker's and podman's); --rm removes it
 // after. An interrupt stops the container (its StopSignal, --time, then SIGKILL) and waits for its
 // end; a second one leaves it. A reader of its output that goes away (`| head -1`) stops it too.
-import { BerthError, formatErrorLine, hasCode } from '../../lib/errors.js';
+import { BerthError, formatErrorLine } from '../../lib/errors.js';
 import {
   type ContainerStatus,
   containerStatus,
@@ -16,12 +16,11 @@ import {
 import type { ContainerRecord } from '../../runtime/record.js';
 import { withSpawnHelper } from '../../runtime/spawn-helper-use.js';
 import type { Command, CommandContext } from '../command.js';
-import type { CreateRequest } from '../container-routes.js';
 import { CREATE_FLAGS, settingsFromFlags } from '../create-flags.js';
-import { CREATE_OPTIONS, RUN_OPTIONS } from '../create-options.js';
+import { createFlagsOf, RUN_OPTIONS } from '../create-options.js';
 import { daemonContainers } from '../daemon-containers.js';
 import { renderJson } from '../output.js';
-import { RUN_FAILED, runFailureCode, STOP_MARGIN_MS } from '../run-exit-codes.js';
+import { imageMissing, RUN_FAILED, runFailureCode, STOP_MARGIN_MS } from '../run-exit-codes.js';
 import { graceSeconds } from './container-lifecycle.js';
 import { printRecordLogs } from './container-logs.js';
 
@@ -78,8 +77,7 @@ export const containerRun: Command = {
         : async () => (await import('../../runtime/create.js')).createContainer(rt, image, settings);
       if (pull === 'always') await pullForRun(ctx, image);
       const record = await create().catch(async (err: unknown) => {
-        const missing = hasCode(err, 'ERR_IMAGE_NOT_FOUND') || hasCode(err, 'ERR_IMAGE_NOT_UNPACKED');
-        if (pull !== 'missing' || !missing) throw err;
+        if (pull !== 'missing' || !imageMissing(err)) throw err;
         await pullForRun(ctx, image);
         return create();
       });
@@ -122,16 +120,6 @@ export const containerRun: Command = {
     }, !daemon);
   },
 };
-
-/** The create flags among `container run`'s, as the daemon's create route takes them. */
-function createFlagsOf(values: Record<string, unknown>): CreateRequest['flags'] {
-  const flags: CreateRequest['flags'] = {};
-  for (const key of Object.keys(CREATE_OPTIONS)) {
-    const v = values[key];
-    if (typeof v === 'string' || typeof v === 'boolean' || Array.isArray(v)) flags[key] = v;
-  }
-  return flags;
-}
 
 type PullPolicy = 'missing' | 'always' | 'never';
 
