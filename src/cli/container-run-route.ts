@@ -17,20 +17,15 @@ import { randomUUID } from 'node:crypto';
 import { endLineOf, StreamResponse, type StreamWriter } from '../api/responses.js';
 import type { RouteRequest, Routes } from '../api/server.js';
 import type { EventSink } from '../events/event.js';
-import { BerthError, formatErrorLine, isBerthError } from '../lib/errors.js';
+import { BerthError, isBerthError } from '../lib/errors.js';
 import { isObject } from '../oci/descriptor.js';
-import {
-  containerStatus,
-  type RuntimeDeps,
-  removeContainer,
-  startCreated,
-  stopContainer,
-} from '../runtime/containers.js';
+import { containerStatus, type RuntimeDeps, startCreated } from '../runtime/containers.js';
 import type { LogLine } from '../runtime/log-format.js';
 import { graceSeconds } from './commands/container-lifecycle.js';
 import { followRecordLogs } from './commands/container-logs.js';
 import { type CreateRequest, createRequestOf, createThroughApi } from './container-routes.js';
 import { CREATE_OPTIONS } from './create-options.js';
+import { removeAfterRun, removeUnstarted, removingOnFailure, stopper } from './run-steps.js';
 
 export interface RunRequest {
   create: CreateRequest;
@@ -98,13 +93,9 @@ export function containerRunRoutes({ rt, events, tracked }: RunRouteDeps): Route
     gone: AbortSignal,
     interrupt: AbortController,
   ): Promise<number | null> => {
-    const { name } = r.create;
     const send = async (line: string) => out.write(line) && (await out.drained());
     const record = await createThroughApi(rt, events, r.create, gone);
-    if (interrupt.signal.aborted) {
-      await removeContainer(rt, record.id, true);
-      throw new BerthError('ERR_INTERRUPTED', 'internal', `interrupted: container "${name}" was not started`);
-    }
+    if (interrupt.signal.aborted) await removeUnstarted(rt, record);
     // Its log followed from before the start, so the first line goes out as conmon writes it, while
     // the start's record is still being written.
     const unstarted = new AbortController();
@@ -118,41 +109,28 @@ export function containerRunRoutes({ rt, events, tracked }: RunRouteDeps): Route
       },
     });
     following.catch(() => undefined); // awaited below
-    try {
-      await startCreated(rt, record);
-    } catch (err) {
-      unstarted.abort();
-      await following.catch(() => undefined);
-      if (r.rm) await removeContainer(rt, record.id, true).catch(() => undefined); // the start's error is the one to show
-      throw err;
-    }
+    await removingOnFailure(rt, record, r.rm, () =>
+      startCreated(rt, record).catch(async (err: unknown) => {
+        unstarted.abort();
+        await following.catch(() => undefined);
+        throw err;
+      }),
+    );
     emit(record.name, 'Started', record.id);
-    let stopping: Promise<unknown> | undefined;
-    const stop = () => {
-      stopping = stopContainer(rt, record.id, r.grace).catch((err: unknown) =>
-        send(`${JSON.stringify({ say: formatErrorLine(err) })}\n`),
-      );
-    };
+    const say = (line: string) => send(`${JSON.stringify({ say: line })}\n`);
+    const stops = stopper(rt, record, r.grace, say);
+    const stop = () => stops.stop();
     if (interrupt.signal.aborted) stop();
     else interrupt.signal.addEventListener('abort', stop, { once: true });
     try {
-      await following;
-    } catch (err) {
-      if (r.rm) await removeContainer(rt, record.id, true).catch(() => undefined);
-      throw err;
+      await removingOnFailure(rt, record, r.rm, () => following);
     } finally {
       interrupt.signal.removeEventListener('abort', stop);
-      await stopping;
+      await stops.settled();
     }
     if (gone.aborted) return null; // left as a killed command leaves it
     const ended = await containerStatus(rt, record);
-    if (r.rm) {
-      // The container's code stands; a removal that failed is said, and left to `container rm`.
-      await removeContainer(rt, record.id, true).then(
-        () => emit(record.name, 'Removed', record.id),
-        (err: unknown) => send(`${JSON.stringify({ say: `warning: ${formatErrorLine(err)}` })}\n`),
-      );
-    }
+    if (r.rm && (await removeAfterRun(rt, record, say))) emit(record.name, 'Removed', record.id);
     return ended.exitCode;
   };
 

@@ -4,14 +4,12 @@
 // failures: 125, or 127 for a command the image lacks, as docker's and podman's); --rm removes it
 // after. An interrupt stops the container (its StopSignal, --time, then SIGKILL) and waits for its
 // end; a second one leaves it. A reader of its output that goes away (`| head -1`) stops it too.
-import { BerthError, formatErrorLine } from '../../lib/errors.js';
+import { BerthError } from '../../lib/errors.js';
 import {
   type ContainerStatus,
   containerStatus,
   type RuntimeDeps,
-  removeContainer,
   startCreated,
-  stopContainer,
 } from '../../runtime/containers.js';
 import type { ContainerRecord } from '../../runtime/record.js';
 import { withSpawnHelper } from '../../runtime/spawn-helper-use.js';
@@ -21,6 +19,7 @@ import { createFlagsOf, RUN_OPTIONS } from '../create-options.js';
 import { daemonContainers } from '../daemon-containers.js';
 import { renderJson } from '../output.js';
 import { imageMissing, RUN_FAILED, runFailureCode, STOP_MARGIN_MS } from '../run-exit-codes.js';
+import { removeAfterRun, removeUnstarted, removingOnFailure, stopper } from '../run-steps.js';
 import { graceSeconds } from './container-lifecycle.js';
 import { printRecordLogs } from './container-logs.js';
 
@@ -82,40 +81,18 @@ export const containerRun: Command = {
         return create();
       });
       // Interrupted while it was pulled or created: it never starts.
-      if (ctx.signal.aborted) {
-        await removeContainer(rt, record.id, true);
-        throw new BerthError(
-          'ERR_INTERRUPTED',
-          'internal',
-          `interrupted: container "${name}" was not started`,
-        );
-      }
-      let status: ContainerStatus;
-      try {
-        status = daemon ? await daemon.start(record.id) : await startCreated(rt, record);
-      } catch (err) {
-        if (remove) await removeContainer(rt, record.id, true).catch(() => undefined); // the start's error is the one to show
-        throw err;
-      }
+      if (ctx.signal.aborted) await removeUnstarted(rt, record);
+      const status = await removingOnFailure(rt, record, remove, () =>
+        daemon ? daemon.start(record.id) : startCreated(rt, record),
+      );
       if (detach) {
         if (ctx.flags.output === 'json') ctx.stdout.write(renderJson(status));
         else ctx.stdout.write(`${record.name} ${record.id}\n`);
         return 0;
       }
       // The foreground's stdout is the container's own: its result is berth's exit code.
-      let ended: ContainerStatus;
-      try {
-        ended = await followToExit(ctx, rt, record, grace);
-      } catch (err) {
-        if (remove) await removeContainer(rt, record.id, true).catch(() => undefined);
-        throw err;
-      }
-      if (remove) {
-        // The container's code stands; a removal that failed is said, and left to `container rm`.
-        await removeContainer(rt, record.id, true).catch((err: unknown) =>
-          ctx.stderr.write(`berth: warning: ${formatErrorLine(err)}\n`),
-        );
-      }
+      const ended = await removingOnFailure(rt, record, remove, () => followToExit(ctx, rt, record, grace));
+      if (remove) await removeAfterRun(rt, record, (line) => ctx.stderr.write(`berth: ${line}\n`));
       return ended.exitCode ?? RUN_FAILED;
     }, !daemon);
   },
@@ -160,25 +137,21 @@ async function followToExit(
   record: ContainerRecord,
   graceSeconds: number,
 ): Promise<ContainerStatus> {
-  let stopping: Promise<unknown> | undefined;
-  const onAbort = () => {
-    // A stop that fails is said at once; the output goes on until the container ends or berth leaves.
-    stopping = stopContainer(rt, record.id, graceSeconds).catch((err: unknown) =>
-      ctx.stderr.write(`berth: ${formatErrorLine(err)}\n`),
-    );
-  };
+  // A stop that fails is said at once; the output goes on until the container ends or berth leaves.
+  const stops = stopper(rt, record, graceSeconds, (line) => ctx.stderr.write(`berth: ${line}\n`));
+  const onAbort = () => stops.stop();
   if (ctx.signal.aborted) onAbort();
   else ctx.signal.addEventListener('abort', onAbort, { once: true });
   // `container run … | head -1`: the reader gone is an interrupt too (--rm still removes it).
   ctx.whenOutputCloses?.(() => {
     ctx.signal.removeEventListener('abort', onAbort);
-    if (!stopping) onAbort();
+    stops.stop();
   });
   try {
     await printRecordLogs(ctx, rt, record, { follow: true, timestamps: false, untilExit: true });
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
-    await stopping; // never left running under a helper about to stop
+    await stops.settled(); // never left running under a helper about to stop
   }
   return containerStatus(rt, record);
 }
