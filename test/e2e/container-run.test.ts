@@ -199,6 +199,21 @@ describe.skipIf(skip).each([{ via: 'local' }, { via: 'daemon' }] as const)(
       expect(await names()).toEqual([]);
     });
 
+    it('an interrupt at any moment of the start leaves nothing behind with --rm', async () => {
+      // Before the request, while the create is under way, around the start, once it runs: each
+      // ends the command (130, or the container's code) with the container removed, never left running.
+      for (const delay of [50, 150, 250, 350, 450, 600, 800]) {
+        const name = `r${++n}`;
+        const child = spawnRun(['--rm', '-t', '1', image, name, '--', 'sleep', '60']);
+        const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+        await new Promise((r) => setTimeout(r, delay));
+        child.kill('SIGINT');
+        const code = await ended;
+        expect([130, 137, 143, null]).toContain(code);
+        expect(await names()).toEqual([]);
+      }
+    }, 60_000);
+
     it('a SIGTERM to the command alone stops the container with its stop signal; --rm then removes it', async () => {
       const name = `r${++n}`;
       const script = "trap 'echo bye; exit 7' TERM; echo ready; while :; do sleep 0.1 & wait $!; done";
