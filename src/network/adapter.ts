@@ -50,7 +50,13 @@ import {
 } from './host-rules.js';
 import { rewriteInPlaceSync } from './hosts-file.js';
 import { type HostsFileOwner, hostsFileTexter } from './hosts-texts.js';
-import { importLegacyAllocations, ipamStoreOf, releaseLeaked, removeStoreIfEmpty } from './ipam-store.js';
+import {
+  importLegacyAllocations,
+  ipamStoreOf,
+  readAllocations,
+  releaseLeaked,
+  removeStoreIfEmpty,
+} from './ipam-store.js';
 import { hostLinksNow, linksLost } from './links-here.js';
 import { createPluginChain } from './plugin-chain.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
@@ -243,10 +249,14 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       // --state): they would come before this pod's; cleared even when refused below (strays: the
       // daemon retries).
       const cniId = taggedCniId(tag, req.key);
-      const stale = Promise.all([rules, records]).then(async ([r, all]) => {
+      // The version before's ids (`berth-<key>`) too, when no allocation of the bridge names them.
+      const stale = Promise.all([rules, records, readAllocations(store.dir)]).then(async ([r, all, ipam]) => {
         const held = [cniId, ...all.map(cniIdOf)];
-        await removeStrayPortRules(net, { tag, held }, r, tools).catch(() => undefined);
-        if (!existing && req.ports.length > 0) await chain.clearStale(cniId, req.ports, r);
+        const allocated = ipam.map((a) => a.id);
+        await removeStrayPortRules(net, { tag, held, allocated }, r, tools).catch(() => undefined);
+        if (existing || req.ports.length === 0) return;
+        await chain.clearStale(cniId, req.ports, r);
+        if (!allocated.includes(`berth-${req.key}`)) await chain.clearStale(`berth-${req.key}`, req.ports, r);
       });
       stale.catch(() => undefined); // awaited below
       const others = (await records).filter((a) => a.key !== req.key);

@@ -8,8 +8,11 @@
 // its chain is no record's, and every DNAT of that chain goes into this network's subnet. Another
 // root on the same bridge (and network name) has other ids: its live rules are never this root's
 // strays. Ids without a tag (`berth-<key>`, made by the version before) are no root's for sure (two
-// roots' pods `web` had one id), so a root takes them only where nothing is on the bridge
-// (`network rm`: host-rules.ts, no tag given); a live one is removed by its own record's detach.
+// roots' pods `web` had one id): a root takes one when no allocation in the bridge's shared IPAM
+// directory names it (`allocated`: a live holder of the version before always has one once its
+// root's allocations are moved in, ipam-store.ts; a ruleset saved before the upgrade and restored
+// at boot has none, and its DNAT would send a host port to whichever new pod got the old address),
+// and any where nothing is on the bridge (`network rm`: host-rules.ts, no tag given).
 // `strayPortRules` is pure.
 import { portmapChainOf } from './conflist.js';
 import type { Family, RuleLine, RulesSnapshot } from './iptables.js';
@@ -39,10 +42,11 @@ function inNetwork(net: NetworkSettings, family: Family, ip: string): boolean {
   return n >> host === sub.base >> host;
 }
 
-/** Whose strays: `held` are the CNI ids of this root's records on the network (any state: an attach under way is not stray); `tag` this root's (none: every berth id, for a bridge nothing is on). */
+/** Whose strays: `held` are the CNI ids of this root's records on the network (any state: an attach under way is not stray); `tag` this root's (none: every berth id, for a bridge nothing is on); `allocated` the ids the bridge's allocations name (given: untagged ids none names are strays too). */
 export interface StrayOwner {
   tag?: string;
   held: string[];
+  allocated?: string[];
 }
 
 /** The stray jumps and chains in one family's snapshot. */
@@ -52,13 +56,19 @@ export function strayPortRules(
   owner: StrayOwner,
   snap: RulesSnapshot,
 ): StrayPortRules {
-  const held = new Set(owner.held.map((id) => portmapChainOf(net.name, id)));
+  // By chain, not by the comment's id (portmap cuts a long one there).
+  const held = new Set([...owner.held, ...(owner.allocated ?? [])].map((id) => portmapChainOf(net.name, id)));
   const nat = snap.rules.filter((r) => r.table === 'nat');
-  const id = owner.tag === undefined ? 'berth-' : `berth-${owner.tag}-`;
-  const comment = ` -m comment --comment "dnat name: \\"${net.name}\\" id: \\"${id}`;
+  const comment = (id: string) => ` -m comment --comment "dnat name: \\"${net.name}\\" id: \\"${id}`;
+  const ours = (line: string) =>
+    owner.tag === undefined
+      ? line.includes(comment('berth-'))
+      : line.includes(comment(`berth-${owner.tag}-`)) ||
+        (owner.allocated !== undefined &&
+          (line.includes(comment('berth-pod-')) || line.includes(comment('berth-container-'))));
   const jumps = nat.flatMap((r) => {
     const m = / -j (CNI-DN-\S+)$/.exec(r.line);
-    if (!m || !r.line.startsWith(`-A ${HOSTPORT_DNAT} `) || !r.line.includes(comment)) return [];
+    if (!m || !r.line.startsWith(`-A ${HOSTPORT_DNAT} `) || !ours(r.line)) return [];
     return held.has(m[1] as string) ? [] : [{ rule: r, chain: m[1] as string }];
   });
   const chains = [...new Set(jumps.map((j) => j.chain))].filter((chain) =>

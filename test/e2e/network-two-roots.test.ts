@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetworkAdapter, NETWORK_LOCK_DIR, type NetworkAdapter } from '../../src/network/adapter.js';
 import { type Attachment, writeAttachment } from '../../src/network/attachments.js';
-import { addressOf, type CniResult, pluginInput } from '../../src/network/conflist.js';
+import { addressOf, type CniResult, pluginInput, portmapChainOf } from '../../src/network/conflist.js';
 import { HOST_TOOLS } from '../../src/network/tools.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
 import { keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
@@ -103,7 +103,7 @@ describe.skipIf(skip)('two berth roots on one bridge', () => {
     let store = true;
     try {
       for (const r of ['a', 'b'] as const)
-        for (const pod of ['web', 'solo', 'old', 'new']) {
+        for (const pod of ['web', 'solo', 'old', 'new', 'boot']) {
           await roots[r].net.detach(`pod-${pod}`).catch(() => undefined);
           await removeNetns(netns(r, pod)).catch(() => undefined);
         }
@@ -228,5 +228,58 @@ describe.skipIf(skip)('two berth roots on one bridge', () => {
     await roots.b.net.detach('pod-new');
     await roots.a.net.detach('pod-new');
     expect(allocations()).toEqual([]);
+  }, 60_000);
+
+  it('port rules of the version before restored at boot (no allocation names their id) go at the next attach, not sending its port elsewhere', async () => {
+    // As `netfilter-persistent` restores a ruleset saved before the upgrade: `berth-pod-boot`'s
+    // jump first in CNI-HOSTPORT-DNAT, its DNAT to an address host-local (its directory under /run
+    // empty) may give anyone now.
+    const port = await freePort();
+    const chain = portmapChainOf(NET, 'berth-pod-boot');
+    const nat = (...args: string[]) => execFileSync('iptables', ['-w', '-t', 'nat', ...args]);
+    try {
+      nat('-N', 'CNI-HOSTPORT-DNAT');
+    } catch {
+      // made by portmap already
+    }
+    nat('-N', chain);
+    nat(
+      '-A',
+      chain,
+      '-p',
+      'tcp',
+      '-m',
+      'tcp',
+      '--dport',
+      `${port}`,
+      '-j',
+      'DNAT',
+      '--to-destination',
+      `${PREFIX}.250:8080`,
+    );
+    const comment = `dnat name: "${NET}" id: "berth-pod-boot"`;
+    nat(
+      '-I',
+      'CNI-HOSTPORT-DNAT',
+      '-p',
+      'tcp',
+      '-m',
+      'comment',
+      '--comment',
+      comment,
+      '-m',
+      'multiport',
+      '--dports',
+      `${port}`,
+      '-j',
+      chain,
+    );
+    const boot = await attach('a', 'boot', [
+      { hostPort: port, containerPort: 8080, protocol: 'tcp', hostIP: '' },
+    ]);
+    await serve('a', 'boot', 'from-boot');
+    expect(execFileSync('iptables-save', ['-t', 'nat']).toString()).not.toContain(chain);
+    expect(await answers([boot])).toEqual(['from-boot', 'from-boot']);
+    await roots.a.net.detach('pod-boot');
   }, 60_000);
 });

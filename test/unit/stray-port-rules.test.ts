@@ -72,6 +72,23 @@ describe('stray port rules', () => {
     expect(all.ids).toEqual(['berth-t2-pod-a', 'berth-pod-b']);
   });
 
+  it("the version before's (no tag) with no allocation naming it in the bridge's directory: stray; one named there (a live holder, any root's) is kept", () => {
+    const oldWeb = pod('berth-pod-web', '10.77.0.2'); // a ruleset saved before the upgrade, restored at boot
+    const live = pod('berth-pod-db', '10.77.0.3');
+    const found = strayPortRules(
+      NET,
+      4,
+      { tag: 't1', held: [], allocated: ['berth-pod-db', 'berth-t2-pod-x'] },
+      save([oldWeb, live, pod('berth-t2-pod-x', '10.77.0.4')]),
+    );
+    expect(found.ids).toEqual(['berth-pod-web']);
+    expect(found.lines.map((l) => l.line)).toEqual([
+      `-D${oldWeb.jump.slice(2)}`,
+      `-F ${oldWeb.chain}`,
+      `-X ${oldWeb.chain}`,
+    ]);
+  });
+
   it("another network's, another tool's, or a DNAT out of this network's subnet: left", () => {
     expect(stray([pod('berth-t1-pod-x', '10.77.0.9', { net: 'other' })], []).lines).toEqual([]);
     expect(stray([pod('abc123', '10.77.0.9')], []).lines).toEqual([]); // podman's or containerd's id
