@@ -150,8 +150,12 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   async function locked<T>(fn: () => Promise<T>): Promise<T> {
     const lock = await acquireLock(lockDir, lockPurpose, { timeoutMs: 120_000 });
     try {
-      // What the version before allocated under --state: into the bridge's, before any plugin runs.
-      await importLegacyAllocations(store, dirs.ipam, net.name);
+      // What the version before allocated under --state: into the bridge's, before any plugin runs;
+      // a holder whose id another root's has moved in under this root's tag: its DEL frees its own.
+      for (const r of await importLegacyAllocations(store, dirs.ipam, net.name, tag)) {
+        const held = await readAttachment(dirs.attachments, r.from.slice('berth-'.length));
+        if (held && !held.cniId) await writeAttachment(dirs.attachments, { ...held, cniId: r.to });
+      }
       return await fn();
     } finally {
       await lock.release();

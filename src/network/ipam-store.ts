@@ -61,28 +61,55 @@ export async function readAllocations(dir: string): Promise<Allocation[]> {
   return out;
 }
 
+/** An allocation moved in under another id (importLegacyAllocations). */
+export interface Renamed {
+  ip: string;
+  from: string;
+  to: string;
+}
+
 /**
  * Makes the shared directory's parent root-only, and moves a root's allocations of the version
  * before (`legacyDataDir`/`network`) into the bridge's: an address the shared one already has
- * (another root gave it out too, before this version) stays the other holder's. The old directory
- * goes.
+ * (another root gave it out too, before this version) stays the other holder's. An untagged id the
+ * shared one already has at another address (two roots' pods `web` were both `berth-pod-web`) moves
+ * in under this root's `tag` (returned: the caller gives its record that id): host-local's DEL frees
+ * every file of an id, so one root's removal would free the other's live address; skipped instead,
+ * its address would be given to a new pod while the old one has it. The old directory goes.
  */
 export async function importLegacyAllocations(
   store: IpamStore,
   legacyDataDir: string,
   network: string,
-): Promise<void> {
+  tag: string,
+): Promise<Renamed[]> {
   await makeDirs(store.dataDir, 0o700);
   const legacy = join(legacyDataDir, network);
   const files = await names(legacy);
-  if (files.length > 0) await makeDirs(store.dir, 0o755);
+  const renamed: Renamed[] = [];
+  if (files.length === 0) {
+    await rm(legacyDataDir, { recursive: true, force: true });
+    return renamed;
+  }
+  await makeDirs(store.dir, 0o755);
+  const taken = new Set((await readAllocations(store.dir)).map((a) => a.id));
   for (const ip of files) {
-    const text = await readFile(join(legacy, ip), 'utf8');
-    await writeFile(join(store.dir, ip), text, { flag: 'wx', mode: 0o644 }).catch((err: unknown) => {
-      if (errnoCode(err) !== 'EEXIST') throw err;
-    });
+    let text = await readFile(join(legacy, ip), 'utf8');
+    const id = text.split(/\r?\n/)[0]?.trim() ?? '';
+    const to = /^berth-(?:pod|container)-/.test(id) && taken.has(id) ? `berth-${tag}-${id.slice(6)}` : id;
+    if (to !== id) text = to + text.slice(text.indexOf(id) + id.length);
+    const wrote = await writeFile(join(store.dir, ip), text, { flag: 'wx', mode: 0o644 }).then(
+      () => true,
+      (err: unknown) => {
+        if (errnoCode(err) !== 'EEXIST') throw err;
+        return false;
+      },
+    );
+    if (wrote) taken.add(to);
+    if (wrote && to !== id) renamed.push({ ip, from: id, to });
   }
   await rm(legacyDataDir, { recursive: true, force: true });
+  return renamed;
 }
 
 /** Deletes the allocations of `tag` no record holds (`held`: their CNI ids); the addresses freed. */

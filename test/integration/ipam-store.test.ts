@@ -47,15 +47,33 @@ describe('host-wide allocations of a bridge', () => {
     const legacy = join(work, 'state', 'network', 'n', 'ipam');
     await hostLocal(join(legacy, 'n'), { '10.9.0.2': 'berth-pod-a', '10.9.0.3': 'berth-pod-b' });
     await hostLocal(store.dir, { '10.9.0.3': 'berth-t2-pod-x' });
-    await importLegacyAllocations(store, legacy, 'n');
+    await importLegacyAllocations(store, legacy, 'n', 't1');
     expect(await readAllocations(store.dir)).toEqual([
       { ip: '10.9.0.2', id: 'berth-pod-a' },
       { ip: '10.9.0.3', id: 'berth-t2-pod-x' },
     ]);
     expect(readFileSync(join(store.dir, '10.9.0.2'), 'utf8')).toBe('berth-pod-a\r\neth0');
     expect(existsSync(legacy)).toBe(false);
-    await importLegacyAllocations(store, legacy, 'n'); // nothing left to move: nothing changes
+    await importLegacyAllocations(store, legacy, 'n', 't1'); // nothing left to move: nothing changes
     expect((await readAllocations(store.dir)).map((a) => a.ip)).toEqual(['10.9.0.2', '10.9.0.3']);
+  });
+
+  it("two roots' pods named alike (one untagged id before this version): the second's moves in under its root's tag, so one's DEL never frees the other's address", async () => {
+    const store = ipamStoreOf(join(work, 'run'), 'br0');
+    const legacyA = join(work, 'a', 'network', 'n', 'ipam');
+    const legacyB = join(work, 'b', 'network', 'n', 'ipam');
+    await hostLocal(join(legacyA, 'n'), { '10.9.0.2': 'berth-pod-web' });
+    await hostLocal(join(legacyB, 'n'), { '10.9.0.3': 'berth-pod-web', '10.9.0.4': 'berth-pod-db' });
+    expect(await importLegacyAllocations(store, legacyA, 'n', 'ta')).toEqual([]);
+    expect(await importLegacyAllocations(store, legacyB, 'n', 'tb')).toEqual([
+      { ip: '10.9.0.3', from: 'berth-pod-web', to: 'berth-tb-pod-web' },
+    ]);
+    expect(await readAllocations(store.dir)).toEqual([
+      { ip: '10.9.0.2', id: 'berth-pod-web' },
+      { ip: '10.9.0.3', id: 'berth-tb-pod-web' },
+      { ip: '10.9.0.4', id: 'berth-pod-db' },
+    ]);
+    expect(readFileSync(join(store.dir, '10.9.0.3'), 'utf8')).toBe('berth-tb-pod-web\r\neth0');
   });
 
   it("releases this root's leaked allocations only; the directory goes with its last allocation", async () => {
