@@ -50,13 +50,8 @@ import {
 } from './host-rules.js';
 import { rewriteInPlaceSync } from './hosts-file.js';
 import { type HostsFileOwner, hostsFileTexter } from './hosts-texts.js';
-import {
-  importLegacyAllocations,
-  ipamStoreOf,
-  readAllocations,
-  releaseLeaked,
-  removeStoreIfEmpty,
-} from './ipam-store.js';
+import { ipamStoreOf, readAllocations, releaseLeaked, removeStoreIfEmpty } from './ipam-store.js';
+import { moveLegacyIn } from './legacy-ipam.js';
 import { hostLinksNow, linksLost } from './links-here.js';
 import { createPluginChain } from './plugin-chain.js';
 import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
@@ -147,15 +142,17 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   const tag = rootTagOf(o.state, net.name);
   const store = ipamStoreOf(lockDir, net.bridge);
   const lockPurpose = `bridge-${Buffer.from(net.bridge).toString('hex')}`;
+  let moved: Promise<void> | undefined;
   async function locked<T>(fn: () => Promise<T>): Promise<T> {
     const lock = await acquireLock(lockDir, lockPurpose, { timeoutMs: 120_000 });
     try {
-      // What the version before allocated under --state: into the bridge's, before any plugin runs;
-      // a holder whose id another root's has moved in under this root's tag: its DEL frees its own.
-      for (const r of await importLegacyAllocations(store, dirs.ipam, net.name, tag)) {
-        const held = await readAttachment(dirs.attachments, r.from.slice('berth-'.length));
-        if (held && !held.cniId) await writeAttachment(dirs.attachments, { ...held, cniId: r.to });
-      }
+      // What the version before allocated under --state: into the bridge's before any plugin runs,
+      // once an instance (tried again after a failure).
+      moved ??= moveLegacyIn(store, dirs, net.name, tag).catch((err: unknown) => {
+        moved = undefined;
+        throw err;
+      });
+      await moved;
       return await fn();
     } finally {
       await lock.release();

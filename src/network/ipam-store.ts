@@ -12,7 +12,7 @@
 // when no allocation is left. The caller holds the bridge's lock. `leakedAllocations` is pure.
 import { readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoCode } from '../lib/errors.js';
+import { errnoCode, formatErrorLine } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 
 export interface IpamStore {
@@ -75,18 +75,26 @@ export interface Renamed {
  * shared one already has at another address (two roots' pods `web` were both `berth-pod-web`) moves
  * in under this root's `tag` (returned: the caller gives its record that id): host-local's DEL frees
  * every file of an id, so one root's removal would free the other's live address; skipped instead,
- * its address would be given to a new pod while the old one has it. The old directory goes.
+ * its address would be given to a new pod while the old one has it. An entry that cannot be read
+ * is said (`warn`) and skipped, and the old directory then stays for it (a later start tries it
+ * again); otherwise it goes.
  */
 export async function importLegacyAllocations(
   store: IpamStore,
   legacyDataDir: string,
   network: string,
   tag: string,
+  warn: (line: string) => void = (line) => process.stderr.write(`berth: warning: ${line}\n`),
 ): Promise<Renamed[]> {
   await makeDirs(store.dataDir, 0o700);
   const legacy = join(legacyDataDir, network);
-  const files = await names(legacy);
+  const files = await names(legacy).catch((err: unknown) => {
+    warn(`${legacy}: the allocations of the version before not moved in: ${formatErrorLine(err)}`);
+    return undefined;
+  });
+  if (files === undefined) return [];
   const renamed: Renamed[] = [];
+  let skipped = 0;
   if (files.length === 0) {
     await rm(legacyDataDir, { recursive: true, force: true });
     return renamed;
@@ -94,7 +102,14 @@ export async function importLegacyAllocations(
   await makeDirs(store.dir, 0o755);
   const taken = new Set((await readAllocations(store.dir)).map((a) => a.id));
   for (const ip of files) {
-    let text = await readFile(join(legacy, ip), 'utf8');
+    let text: string;
+    try {
+      text = await readFile(join(legacy, ip), 'utf8');
+    } catch (err) {
+      warn(`${join(legacy, ip)}: an allocation of the version before not moved in: ${formatErrorLine(err)}`);
+      skipped++;
+      continue;
+    }
     const id = text.split(/\r?\n/)[0]?.trim() ?? '';
     const to = /^berth-(?:pod|container)-/.test(id) && taken.has(id) ? `berth-${tag}-${id.slice(6)}` : id;
     if (to !== id) text = to + text.slice(text.indexOf(id) + id.length);
@@ -108,7 +123,7 @@ export async function importLegacyAllocations(
     if (wrote) taken.add(to);
     if (wrote && to !== id) renamed.push({ ip, from: id, to });
   }
-  await rm(legacyDataDir, { recursive: true, force: true });
+  if (skipped === 0) await rm(legacyDataDir, { recursive: true, force: true });
   return renamed;
 }
 

@@ -9,7 +9,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -215,6 +215,8 @@ describe.skipIf(skip)('two berth roots on one bridge', () => {
     };
     await writeAttachment(join(state, 'network', NET, 'attachments'), old);
     await serve('a', 'old', 'from-old');
+    // The upgraded berth starts: an adapter of its own (the old allocations are moved in once each).
+    roots.a.net = createNetworkAdapter({ settings, state });
     // New pods, of this root and of the other, get other addresses.
     const fresh = await attach('a', 'new');
     const other = await attach('b', 'new');
@@ -222,8 +224,12 @@ describe.skipIf(skip)('two berth roots on one bridge', () => {
     expect(allocations().sort()).toEqual([ip, fresh.ip, other.ip].sort());
     expect(existsSync(oldIpam)).toBe(false); // its allocation moved to the host-wide directory
     expect(await get(`http://${ip}:8080/`)).toBe('from-old');
+    // Moved in once per adapter: a later operation reads no old directory (one planted now stays).
+    await mkdir(join(oldIpam, NET), { recursive: true });
+    await writeFile(join(oldIpam, NET, `${PREFIX}.250`), 'berth-pod-ghost\r\neth0');
     // Its removal gives the address back: the next pod may have it.
     await roots.a.net.detach('pod-old');
+    expect(existsSync(join(oldIpam, NET, `${PREFIX}.250`))).toBe(true);
     expect(allocations().sort()).toEqual([fresh.ip, other.ip].sort());
     await roots.b.net.detach('pod-new');
     await roots.a.net.detach('pod-new');

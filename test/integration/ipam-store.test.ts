@@ -76,6 +76,19 @@ describe('host-wide allocations of a bridge', () => {
     expect(readFileSync(join(store.dir, '10.9.0.3'), 'utf8')).toBe('berth-tb-pod-web\r\neth0');
   });
 
+  it('an entry of the old directory that cannot be read is said and skipped; the others move in, the old directory stays for it', async () => {
+    const store = ipamStoreOf(join(work, 'run'), 'br0');
+    const legacy = join(work, 'state', 'network', 'n', 'ipam');
+    await hostLocal(join(legacy, 'n'), { '10.9.0.2': 'berth-pod-a' });
+    await mkdir(join(legacy, 'n', '10.9.0.5')); // not a file: EISDIR
+    const said: string[] = [];
+    await importLegacyAllocations(store, legacy, 'n', 't1', (line) => said.push(line));
+    expect(await readAllocations(store.dir)).toEqual([{ ip: '10.9.0.2', id: 'berth-pod-a' }]);
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain(join(legacy, 'n', '10.9.0.5'));
+    expect(existsSync(join(legacy, 'n', '10.9.0.5'))).toBe(true);
+  });
+
   it("releases this root's leaked allocations only; the directory goes with its last allocation", async () => {
     const store = ipamStoreOf(join(work, 'run'), 'br0');
     await hostLocal(store.dir, { '10.9.0.2': 'berth-t1-pod-a', '10.9.0.3': 'berth-t2-pod-a' });
