@@ -9,7 +9,10 @@
 // Bounded: the listing runs on the daemon's thread, again every WRITER_POLL_MS while a file is held,
 // and a host of 2000 processes with 10 descriptors each took 450-900 ms per pass. It stops after
 // SCAN_BUDGET_MS, newest processes first (the writer of a file changed a moment ago most likely
-// started a moment ago); a writer among the processes not reached is not seen (as if none).
+// started a moment ago); a writer among the processes not reached is not seen (as if none). Newest
+// is counted back from the last PID the kernel gave (/proc/loadavg), round pid_max: PIDs are handed
+// out in a cycle, and on a host with pid_max 32768 (the kernel's default) a busy hour wraps them,
+// so the highest number is not the newest process.
 import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -28,14 +31,37 @@ function opensForWriting(proc: string, pid: string, fd: string): boolean {
   }
 }
 
+/** The last PID the kernel handed out and the cycle it counts in; undefined when /proc says neither. */
+function lastPid(proc: string): { last: number; max: number } | undefined {
+  try {
+    const last = Number(
+      readFileSync(join(proc, 'loadavg'), 'utf8').trim().split('/').pop()?.split(/\s+/).pop(),
+    );
+    const max = Number(readFileSync(join(proc, 'sys', 'kernel', 'pid_max'), 'utf8').trim());
+    return Number.isInteger(last) && Number.isInteger(max) && max > 0 ? { last, max } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `pids` newest first: by how far back from `at.last` each was handed out, round `at.max` (the
+ * highest number first when that is unknown). Pure.
+ */
+export function newestFirst(pids: string[], at: { last: number; max: number } | undefined): string[] {
+  const age = (p: string) => (at ? (((at.last - Number(p)) % at.max) + at.max) % at.max : -Number(p));
+  return [...pids].sort((a, b) => age(a) - age(b));
+}
+
 /** Each open descriptor's target, with where it is (`pid`, `fd`): one pass over /proc, newest first, bounded. */
 function openTargets(proc: string): Map<string, Array<[string, string]>> {
   const targets = new Map<string, Array<[string, string]>>();
   const self = String(process.pid);
   const deadline = performance.now() + SCAN_BUDGET_MS;
-  const pids = readdirSync(proc)
-    .filter((p) => /^[0-9]+$/.test(p) && p !== self)
-    .sort((a, b) => Number(b) - Number(a));
+  const pids = newestFirst(
+    readdirSync(proc).filter((p) => /^[0-9]+$/.test(p) && p !== self),
+    lastPid(proc),
+  );
   for (const pid of pids) {
     if (performance.now() > deadline) break;
     let fds: string[];
