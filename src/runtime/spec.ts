@@ -48,8 +48,7 @@ export type MountPropagation = 'rslave' | 'rshared';
 
 export interface ContainerResources {
   memoryBytes?: number;
-  /** CPU in thousandths of a core. */
-  milliCpus?: number;
+  milliCpus?: number; // CPU in thousandths of a core
   pids?: number;
   /** Relative CPU weight (a Kubernetes cpu request). */
   cpuShares?: number;
