@@ -14,6 +14,7 @@ import { readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode, formatErrorLine } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { taggedCniId } from './attachments.js';
 
 export interface IpamStore {
   /** host-local's dataDir. */
@@ -43,6 +44,9 @@ export function leakedAllocations(all: Allocation[], tag: string, held: Set<stri
   return all.filter((a) => a.id.startsWith(`berth-${tag}-`) && !held.has(a.id));
 }
 
+/** The holder's CNI container id: the first line of an allocation file. */
+const holderIn = (text: string) => text.split(/\r?\n/)[0]?.trim() ?? '';
+
 async function names(dir: string): Promise<string[]> {
   try {
     return (await readdir(dir)).filter(isAllocationFile).sort();
@@ -56,7 +60,7 @@ export async function readAllocations(dir: string): Promise<Allocation[]> {
   const out: Allocation[] = [];
   for (const ip of await names(dir)) {
     const text = await readFile(join(dir, ip), 'utf8').catch(() => undefined); // released meanwhile
-    if (text !== undefined) out.push({ ip, id: text.split(/\r?\n/)[0]?.trim() ?? '' });
+    if (text !== undefined) out.push({ ip, id: holderIn(text) });
   }
   return out;
 }
@@ -110,8 +114,9 @@ export async function importLegacyAllocations(
       skipped++;
       continue;
     }
-    const id = text.split(/\r?\n/)[0]?.trim() ?? '';
-    const to = /^berth-(?:pod|container)-/.test(id) && taken.has(id) ? `berth-${tag}-${id.slice(6)}` : id;
+    const id = holderIn(text);
+    const untagged = /^berth-((?:pod|container)-.*)$/.exec(id)?.[1];
+    const to = untagged !== undefined && taken.has(id) ? taggedCniId(tag, untagged) : id;
     if (to !== id) text = to + text.slice(text.indexOf(id) + id.length);
     const wrote = await writeFile(join(store.dir, ip), text, { flag: 'wx', mode: 0o644 }).then(
       () => true,
