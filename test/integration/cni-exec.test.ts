@@ -6,11 +6,10 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execPlugin, type PluginCall } from '../../src/network/cni-exec.js';
-import { SpawnHelper } from '../../src/runtime/spawn-helper.js';
-import { useSpawnHelper } from '../../src/runtime/tool.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { spawnMode } from '../helpers/spawn-helper-mode.js';
 
 const skip = missingPrereqs(['python3', 'sh', 'env', 'cat']);
 const bin = mkdtempSync(join(tmpdir(), 'berth-cni-exec-'));
@@ -49,17 +48,8 @@ describe.skipIf(skip).each([
   ['forked', false],
   ['through the spawn helper', true],
 ])('CNI plugin call (%s)', (_how, viaHelper) => {
-  let helper: SpawnHelper | undefined;
-  const use = () => {
-    if (!viaHelper) return process.pid;
-    helper ??= new SpawnHelper();
-    useSpawnHelper(helper);
-    return helper.pid();
-  };
-  afterEach(() => useSpawnHelper(undefined));
-  afterAll(async () => {
-    await helper?.stop();
-  });
+  const { use, stop } = spawnMode(viaHelper);
+  afterAll(stop);
 
   it('gives the plugin the CNI variables and PATH only, the config on stdin; its result parsed', async () => {
     const parent = use();

@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readRules, restore } from '../../src/network/iptables.js';
-import { SpawnHelper } from '../../src/runtime/spawn-helper.js';
-import { findOnPath, useSpawnHelper } from '../../src/runtime/tool.js';
+import { findOnPath } from '../../src/runtime/tool.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
+import { spawnMode } from '../helpers/spawn-helper-mode.js';
 
 const skip = missingPrereqs(['python3', 'iptables-restore', 'iptables-save'], { root: true });
 const bin = mkdtempSync(join(tmpdir(), 'berth-restore-'));
@@ -34,20 +34,13 @@ describe.skipIf(skip).each([
   ['through the spawn helper', true],
 ])('iptables restore (%s)', (_how, viaHelper) => {
   const chain = `BERTH-T-${randomBytes(4).toString('hex').toUpperCase()}`;
-  let helper: SpawnHelper | undefined;
-  const use = () => {
-    if (!viaHelper) return process.pid;
-    helper ??= new SpawnHelper();
-    useSpawnHelper(helper);
-    return helper.pid();
-  };
-  afterEach(() => useSpawnHelper(undefined));
+  const { use, stop } = spawnMode(viaHelper);
   afterAll(async () => {
     await restore(4, [
       { table: 'nat', line: `-F ${chain}` },
       { table: 'nat', line: `-X ${chain}` },
     ]).catch(() => undefined);
-    await helper?.stop();
+    await stop();
   });
 
   it('applies the batch; a refused one is ERR_NETWORK_RULES with what iptables said, nothing of it applied', async () => {
