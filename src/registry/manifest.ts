@@ -5,7 +5,6 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { type Digest, digestAlgorithm, digestOf, isDigest, sha256Of } from '../oci/digest.js';
 import { MAX_MANIFEST_BYTES } from '../oci/image.js';
 import {
-  bodyMediaType,
   isGenericContentType,
   MANIFEST_ACCEPT,
   normalizeContentType,
@@ -134,23 +133,17 @@ export async function getManifestOnce(
 /** The manifest's media type: its Content-Type, or the body's own when that says only "JSON". */
 function servedAs(what: string, contentType: string, bytes: Uint8Array): string {
   if (!isGenericContentType(contentType)) return contentType;
-  const own = bodyMediaType(bytes);
-  if (own === undefined && isSchema1Body(bytes)) return contentType; // parseManifest names it ERR_SCHEMA1
-  if (own === undefined)
-    throw new BerthError(
-      'ERR_MEDIA_TYPE_MISSING',
-      'integrity',
-      `${what}: manifest served as ${contentType} names no mediaType of its own`,
-    );
-  return own;
-}
-
-function isSchema1Body(bytes: Uint8Array): boolean {
+  let body: { mediaType?: unknown; schemaVersion?: unknown } | null | undefined;
   try {
-    return (
-      (JSON.parse(Buffer.from(bytes).toString('utf8')) as { schemaVersion?: unknown })?.schemaVersion === 1
-    );
+    body = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch {
-    return false;
+    body = undefined; // parseManifest names what is wrong with it
   }
+  if (typeof body?.mediaType === 'string') return body.mediaType;
+  if (body?.schemaVersion === 1) return contentType; // parseManifest names it ERR_SCHEMA1
+  throw new BerthError(
+    'ERR_MEDIA_TYPE_MISSING',
+    'integrity',
+    `${what}: manifest served as ${contentType} names no mediaType of its own`,
+  );
 }
