@@ -10,8 +10,8 @@
 // every root and their DEL (id `berth-<key>`) releases them there. `releaseLeaked` gives back what a
 // root's wiped --state (records gone, allocations kept) left of its own tag; the directory goes
 // when no allocation is left. The caller holds the bridge's lock. `leakedAllocations` is pure.
-import { readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { errnoCode, formatErrorLine } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { taggedCniId } from './attachments.js';
@@ -118,18 +118,32 @@ export async function importLegacyAllocations(
     const untagged = /^berth-((?:pod|container)-.*)$/.exec(id)?.[1];
     const to = untagged !== undefined && taken.has(id) ? taggedCniId(tag, untagged) : id;
     if (to !== id) text = to + text.slice(text.indexOf(id) + id.length);
-    const wrote = await writeFile(join(store.dir, ip), text, { flag: 'wx', mode: 0o644 }).then(
-      () => true,
-      (err: unknown) => {
-        if (errnoCode(err) !== 'EEXIST') throw err;
-        return false;
-      },
-    );
+    const wrote = await createWhole(join(store.dir, ip), text);
     if (wrote) taken.add(to);
     if (wrote && to !== id) renamed.push({ ip, from: id, to });
   }
   if (skipped === 0) await rm(legacyDataDir, { recursive: true, force: true });
   return renamed;
+}
+
+/**
+ * Creates `path` with `text` unless it exists (false then), whole or not at all: written under a
+ * dot name beside it (not an allocation, to berth or host-local), then linked in, so a berth killed
+ * mid-write never leaves host-local a part of a holder's id (an address no DEL would free).
+ */
+async function createWhole(path: string, text: string): Promise<boolean> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.import`);
+  await writeFile(tmp, text, { mode: 0o644 });
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) !== 'EEXIST') throw err;
+    return false;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
 }
 
 /** Deletes the allocations of `tag` no record holds (`held`: their CNI ids); the addresses freed. */

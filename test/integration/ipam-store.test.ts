@@ -54,6 +54,7 @@ describe('host-wide allocations of a bridge', () => {
     ]);
     expect(readFileSync(join(store.dir, '10.9.0.2'), 'utf8')).toBe('berth-pod-a\r\neth0');
     expect(existsSync(legacy)).toBe(false);
+    expect(readdirSync(store.dir).filter((n) => n.startsWith('.'))).toEqual([]); // written whole, nothing beside
     await importLegacyAllocations(store, legacy, 'n', 't1'); // nothing left to move: nothing changes
     expect((await readAllocations(store.dir)).map((a) => a.ip)).toEqual(['10.9.0.2', '10.9.0.3']);
   });
