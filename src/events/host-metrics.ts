@@ -4,7 +4,7 @@
 // an error of the scrape. Snapshot bytes take a walk of every snapshot, so a result is reused for
 // SNAPSHOT_TTL_MS (snapshots change only with pulls and prunes); the content store is walked again
 // only when its directories changed (store-bytes.ts).
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { lstat, readdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { family, type MetricFamily } from './metrics.js';
@@ -29,9 +29,25 @@ function readNumber(path: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-/** A container's cgroup usage under `cgroupRoot` (/sys/fs/cgroup), at `/berth/<id>` as its spec says. */
+/**
+ * Where container `id`'s cgroup is under hierarchy `dir`: `berth/<id>`, or inside its pod's cgroup
+ * (`berth/pod-…/<id>`, pod-level resources: runtime/pod-cgroup.ts).
+ */
+function cgroupOf(dir: string, id: string): string {
+  const own = join(dir, 'berth', id);
+  if (existsSync(own)) return own;
+  let pods: string[] = [];
+  try {
+    pods = readdirSync(join(dir, 'berth')).filter((n) => /^pod-[a-f0-9]{32}$/.test(n)); // runtime/cgroups.ts podCgroupName
+  } catch {
+    // no berth cgroups there
+  }
+  return pods.map((p) => join(dir, 'berth', p, id)).find((d) => existsSync(d)) ?? own;
+}
+
+/** A container's cgroup usage under `cgroupRoot` (/sys/fs/cgroup), where its spec put it. */
 export function readContainerUsage(cgroupRoot: string, id: string): ContainerUsage {
-  const v2 = join(cgroupRoot, 'berth', id);
+  const v2 = cgroupOf(cgroupRoot, id);
   const stat = readText(join(v2, 'cpu.stat'));
   if (stat !== undefined) {
     const usec = /^usage_usec (\d+)$/m.exec(stat)?.[1];
@@ -40,10 +56,13 @@ export function readContainerUsage(cgroupRoot: string, id: string): ContainerUsa
       ...optional('memoryBytes', readNumber(join(v2, 'memory.current'))),
     };
   }
-  const ns = readNumber(join(cgroupRoot, 'cpuacct', 'berth', id, 'cpuacct.usage'));
+  const ns = readNumber(join(cgroupOf(join(cgroupRoot, 'cpuacct'), id), 'cpuacct.usage'));
   return {
     ...(ns !== undefined ? { cpuSeconds: ns / 1e9 } : {}),
-    ...optional('memoryBytes', readNumber(join(cgroupRoot, 'memory', 'berth', id, 'memory.usage_in_bytes'))),
+    ...optional(
+      'memoryBytes',
+      readNumber(join(cgroupOf(join(cgroupRoot, 'memory'), id), 'memory.usage_in_bytes')),
+    ),
   };
 }
 

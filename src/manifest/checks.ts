@@ -12,6 +12,7 @@ import type { ContainerManifest, ImageManifestDoc, PodManifest } from './kinds.j
 import { checkMounts } from './mount-checks.js';
 import { podNetworkProblems } from './network-checks.js';
 import { checkPodRefs } from './objects/pod-checks.js';
+import { checkPodResources } from './pod-resource-checks.js';
 import { checkPodUniques } from './pod-uniques.js';
 import { at, type ParsedDoc } from './position.js';
 import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from './requests.js';
@@ -149,6 +150,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
   out.push(...checkPodUniques(p));
   out.push(...checkRestartRules(p));
   out.push(...checkStopSignals(p));
+  out.push(...checkPodResources(p));
   for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
     const limit = v.emptyDir?.sizeLimit;
     if (limit === undefined) continue;

@@ -94,6 +94,12 @@ export interface VolumeManifest {
   image?: { reference: string; pullPolicy?: 'Always' | 'IfNotPresent' | 'Never' };
 }
 
+/** `spec.resources`: quantities by resource name (the checks admit cpu, memory and hugepages-*). */
+export interface PodResourcesManifest {
+  requests?: Record<string, string | number>;
+  limits?: Record<string, string | number>;
+}
+
 export interface PodManifest {
   apiVersion: 'v1';
   kind: 'Pod';
@@ -117,6 +123,8 @@ export interface PodManifest {
     /** linux (windows is refused): lifecycle.stopSignal needs it, as in Kubernetes. */
     os?: { name: 'linux' | 'windows' };
     securityContext?: PodSecurityContext;
+    /** Pod-level requests and limits (cpu, memory; hugepages-<size> ignored): pod-resources.ts. */
+    resources?: PodResourcesManifest;
     hostname?: string;
     hostnameOverride?: string;
     volumes?: VolumeManifest[];

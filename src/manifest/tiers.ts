@@ -109,7 +109,10 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
     'ephemeral containers are added through a cluster API, never in a file',
   ),
   'spec.resourceClaims': refused('dynamic resource allocation needs a cluster'),
-  'spec.resources': refused('pod-level resources are not enforced by berth yet: set them per container'),
+  'spec.resources': honoured(
+    "cpu and memory (Kubernetes 1.34 pod-level resources): a pod cgroup parents its containers, holding the pod's cpu quota and shares and its memory limit; a container without a limit of its own gets the pod's; hugepages-<size> ignored with a warning",
+  ),
+  'spec.resources.claims': refused('dynamic resource allocation needs a cluster'),
 
   'spec.securityContext.runAsUser': honoured(),
   'spec.securityContext.runAsGroup': honoured(),

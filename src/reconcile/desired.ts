@@ -24,9 +24,11 @@ import { type DependencyCondition, dependencyEntries } from '../manifest/depende
 import { dependencyIdentity, hostnameOfPodName, podIdentity } from '../manifest/identity.js';
 import type { LoadedDoc, PodManifest } from '../manifest/kinds.js';
 import { buildObjectStore, type ObjectStore } from '../manifest/objects/store.js';
+import { podCgroupResourcesOf, withPodDefaults } from '../manifest/pod-resources.js';
 import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from '../manifest/requests.js';
 import type { DnsSettings } from '../network/names.js';
 import { type PodNetwork, podAliasesOf, podDnsOf, podNetworkOf } from '../network/pod-network.js';
+import { podCgroupName } from '../runtime/cgroups.js';
 import { DEFAULT_FIRST_ID, DEFAULT_RANGES, type IdPool } from '../runtime/id-range.js';
 import type { RestartPolicy, RestartRule } from '../runtime/restart.js';
 import type { ContainerSettings } from '../runtime/spec.js';
@@ -161,13 +163,15 @@ function containerOf(
   const requests = c.resources?.requests ?? {};
   const shares = requests.cpu === undefined ? undefined : cpuSharesOf(requests.cpu);
   const reservation = requests.memory === undefined ? undefined : memoryReservationOf(requests.memory);
-  const resources = {
+  const own = {
     ...(limits.memory !== undefined ? { memoryBytes: memoryLimitOf(limits.memory) } : {}),
     ...(limits.cpu !== undefined ? { milliCpus: cpuLimitOf(limits.cpu) } : {}),
     ...(shares !== undefined ? { cpuShares: shares } : {}),
     ...(reservation !== undefined ? { memoryReservationBytes: reservation } : {}),
   };
   const id = podIdentity(pod.metadata);
+  const podResources = podCgroupResourcesOf(pod);
+  const resources = podResources ? withPodDefaults(own, podResources) : own;
   const runtimeName = runtimeNameOf(id, c.name);
   const hostNetwork = pod.spec.hostNetwork === true;
   const network = podNetworkOf(pod, join(host.pods, id));
@@ -193,6 +197,9 @@ function containerOf(
     ...(network ? { hostsFile: network.hostsFile, dns: network.dns satisfies DnsSettings } : offBridge(pod)),
     mounts: mountsFor(pod, c, host, values.env),
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
+    ...(podResources
+      ? { podCgroup: { name: podCgroupName(join(host.pods, id)), resources: podResources } }
+      : {}),
     ...(pod.spec.hostUsers === false ? { userns: join(host.pods, id) } : {}),
   };
   return {

@@ -105,11 +105,20 @@ function podAddressValue(pod: PodManifest, node: NodeFacts): string {
 
 const quantity = (v: string | number, what: string) => parseQuantity(quantityText(v, what), what);
 
-/** The value of a `resourceFieldRef` for `container` (its limits and requests, the host's capacity). */
-export function resourceValue(ref: ResourceFieldRef, c: ContainerManifest, node: NodeFacts): string {
+/**
+ * The value of a `resourceFieldRef` for `container`: its limits and requests; with no limit of its
+ * own, its pod's (pod-level resources, as the kubelet merges them), else the host's capacity.
+ */
+export function resourceValue(
+  ref: ResourceFieldRef,
+  c: ContainerManifest,
+  node: NodeFacts,
+  pod?: PodManifest,
+): string {
   const [kind, resource] = ref.resource.split('.') as ['limits' | 'requests', 'cpu' | 'memory'];
-  const limit = c.resources?.limits?.[resource];
-  const request = c.resources?.requests?.[resource] ?? limit;
+  const own = c.resources?.limits?.[resource];
+  const limit = own ?? pod?.spec.resources?.limits?.[resource];
+  const request = c.resources?.requests?.[resource] ?? own;
   const given = kind === 'limits' ? limit : request;
   const scale = resource === 'cpu' ? 3 : 0; // cpu in thousandths, memory in bytes
   const value =

@@ -114,7 +114,7 @@ export function containerEnv(c: ContainerManifest, ctx: PodContext): ContainerEn
       const other = target
         ? [...ctx.pod.spec.containers, ...(ctx.pod.spec.initContainers ?? [])].find((x) => x.name === target)
         : c;
-      set(e.name, resourceValue(from.resourceFieldRef, other ?? c, ctx.node));
+      set(e.name, resourceValue(from.resourceFieldRef, other ?? c, ctx.node, ctx.pod));
     }
   }
   out.env = [...vars].map(([k, v]) => `${k}=${v}`);

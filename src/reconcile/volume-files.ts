@@ -81,7 +81,7 @@ export function volumeContent(v: VolumeManifest, ctx: PodContext): VolumeContent
         const c = [...ctx.pod.spec.containers, ...(ctx.pod.spec.initContainers ?? [])].find(
           (x) => x.name === name,
         );
-        if (c) text = resourceValue(item.resourceFieldRef, c, ctx.node);
+        if (c) text = resourceValue(item.resourceFieldRef, c, ctx.node, ctx.pod);
       }
       files.set(item.path, { path: item.path, mode: item.mode ?? defaultMode, data: Buffer.from(text) });
     }

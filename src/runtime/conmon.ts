@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { BerthError } from '../lib/errors.js';
-import { containerCgroupPath, removeCgroups } from './cgroups.js';
+import { removeContainerCgroups } from './cgroups.js';
 import { isConmonOf } from './conmon-process.js';
 import type { ContainerPaths, RuntimePaths } from './paths.js';
 import { killTree } from './process-tree.js';
@@ -206,5 +206,5 @@ async function abandonHandshake(o: ConmonOptions, spawned: number | undefined): 
   if (!(await killTree(ours))) {
     throw new BerthError('ERR_CREATE_TIMEOUT', 'internal', `conmon of ${o.name} outlived SIGKILL`);
   }
-  await removeCgroups(containerCgroupPath(o.id));
+  await removeContainerCgroups(o.id);
 }

@@ -19,7 +19,7 @@ import { copyTree } from '../snapshot/copy-tree.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { identifyBadRecords } from './bad-record-identity.js';
 import { bundleOwnerAnnotations } from './bundle-owner.js';
-import { containerCgroupPath } from './cgroups.js';
+import { containerCgroupPath, removeContainerCgroups } from './cgroups.js';
 import { createWithConmon } from './conmon.js';
 import { checkContainerName } from './container-name.js';
 import { joinBridge, networkNamespace } from './container-network.js';
@@ -33,6 +33,7 @@ import { checkPropagationSource } from './mount-propagation.js';
 import { markCreating } from './orphans.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
 import { pidNamespaceOf } from './pid-holder.js';
+import { ensurePodCgroup } from './pod-cgroup.js';
 import { podIdMap } from './pod-userns.js';
 import { type ContainerRecord, readRecordsReport, writeRecord } from './record.js';
 import { removeBundleDir } from './remove-bundle.js';
@@ -271,7 +272,7 @@ async function createHoldingLease(
         hostname: p.hostname,
         etcHosts: settings.hostsFile ?? p.hosts,
         resolvConf: p.resolvConf,
-        cgroupsPath: containerCgroupPath(id),
+        cgroupsPath: containerCgroupPath(id, settings.podCgroup?.name),
         cgroupNamespace: confinement.cgroupNamespace,
         ...(confinement.apparmorProfile ? { apparmorProfile: confinement.apparmorProfile } : {}),
         ...(seccomp ? { seccomp } : {}),
@@ -286,6 +287,11 @@ async function createHoldingLease(
     await makeDirs(deps.paths.exits);
     await makeDirs(deps.paths.sockets);
     await makeDirs(p.persist);
+    if (settings.podCgroup) {
+      // Undone last: its own cgroup and, when it was the pod's only one, the pod's (cgroups.ts).
+      undo.push(() => removeContainerCgroups(id));
+      await ensurePodCgroup(settings.podCgroup);
+    }
     undo.push(() => rm(p.exitFile, { force: true }));
     undo.push(() => deps.runc.delete(id));
     await prepareContainerLog(p.log, (await deps.logRotation?.())?.maxFiles ?? 0);
@@ -299,6 +305,9 @@ async function createHoldingLease(
       timeoutMs: await deps.createTimeoutMs?.(),
       ...(settings.tty ? { terminal: true } : {}),
     });
+    // Set again before its process runs: a removal may have found the pod cgroup idle meanwhile, and
+    // runc made it again without the pod's limits (pod-cgroup.ts).
+    if (settings.podCgroup) await ensurePodCgroup(settings.podCgroup);
     await attached;
     await unmountStaged(staged.splice(0)); // the container's mount namespace has its own binds now
     const record: ContainerRecord = {

@@ -18,7 +18,7 @@ import { link, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
 import type { NetworkAdapter } from '../network/adapter.js';
-import { containerCgroupPath, removeCgroups } from './cgroups.js';
+import { removeContainerCgroups } from './cgroups.js';
 import { conmonOf } from './conmon-process.js';
 import { removeNetns } from './netns.js';
 import { reapOrphanUsernsDirs } from './orphan-userns.js';
@@ -76,7 +76,7 @@ export async function removeById(deps: RemoveDeps, id: string): Promise<void> {
     // runc knows a container only by its state directory: without one (gone with /run at a reboot,
     // or never written) `runc delete` could only say it does not exist, at a process per container.
     if (existsSync(join(deps.runc.root, id))) await deps.runc.delete(id);
-    await removeCgroups(containerCgroupPath(id)); // what runc left when it had lost its state
+    await removeContainerCgroups(id); // what runc left when it had lost its state
     await releaseRootfs(p.rootfs);
     await removeUsernsDir(deps.paths, id); // a hostUsers: false container's mount point
     await releaseSubPathMounts(p.dir);

@@ -10,13 +10,13 @@ import {
   ALL_CAPABILITIES,
   DEFAULT_CAPABILITIES,
   DEFAULT_PATH,
-  DEVICE_RULES,
   MASKED_PATHS,
   READONLY_PATHS,
   type SpecMount,
   SYSTEM_MOUNTS,
   WANTED_NOFILE,
 } from './defaults.js';
+import { type ContainerResources, type PodCgroup, resourcesOf } from './resources.js';
 import type { ResolvedUser } from './user.js';
 
 export interface ContainerMount {
@@ -45,16 +45,6 @@ export interface ContainerMount {
 
 /** A bind mount's propagation other than private (Kubernetes' HostToContainer, Bidirectional). */
 export type MountPropagation = 'rslave' | 'rshared';
-
-export interface ContainerResources {
-  memoryBytes?: number;
-  milliCpus?: number; // CPU in thousandths of a core
-  pids?: number;
-  /** Relative CPU weight (a Kubernetes cpu request). */
-  cpuShares?: number;
-  /** Memory kept for the container under pressure (a Kubernetes memory request). */
-  memoryReservationBytes?: number;
-}
 
 /** A container's own settings, on top of its image. */
 export interface ContainerSettings {
@@ -97,6 +87,8 @@ export interface ContainerSettings {
   hostAliases?: HostEntry[];
   mounts?: ContainerMount[];
   resources?: ContainerResources;
+  /** Its pod's cgroup, made and set before its own is made inside it. */
+  podCgroup?: PodCgroup;
   /** Refuse to start when the resolved user is root (Kubernetes runAsNonRoot): create.ts checks. */
   runAsNonRoot?: boolean;
   /** Groups added to the user's (Kubernetes supplementalGroups and fsGroup). */
@@ -313,27 +305,6 @@ const wantsRro = (m: ContainerMount, host: HostFacts) =>
 
 const sharesMounts = (mounts: ContainerMount[] | undefined) =>
   (mounts ?? []).some((m) => m.propagation === 'rshared');
-
-function resourcesOf(r: ContainerResources | undefined): object {
-  // The same device rules for privileged containers: what runc gave them before (it denies by
-  // default); they have no host /dev to use either.
-  const out: Record<string, object> = { devices: DEVICE_RULES };
-  if (!r) return out;
-  const memory: Record<string, number> = {};
-  if (r.memoryBytes !== undefined) Object.assign(memory, { limit: r.memoryBytes, swap: r.memoryBytes });
-  if (r.memoryReservationBytes !== undefined)
-    memory.reservation = Math.min(r.memoryReservationBytes, r.memoryBytes ?? r.memoryReservationBytes);
-  if (Object.keys(memory).length > 0) out.memory = memory;
-  const cpu: Record<string, number> = {};
-  if (r.milliCpus !== undefined) {
-    const period = 100_000;
-    Object.assign(cpu, { period, quota: Math.max(1000, Math.round((r.milliCpus * period) / 1000)) });
-  }
-  if (r.cpuShares !== undefined) cpu.shares = r.cpuShares;
-  if (Object.keys(cpu).length > 0) out.cpu = cpu;
-  if (r.pids !== undefined) out.pids = { limit: r.pids };
-  return out;
-}
 
 /** The whole config.json. */
 export function buildRuntimeSpec(

@@ -55,17 +55,27 @@ function mountsUnder(dirs: string[]): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
-/** Every cgroup of the given containers (`/berth/<id>` in each v1 controller, or v2). */
+/**
+ * Every cgroup of the given containers (`/berth/<id>` or `/berth/pod-…/<id>` in each v1 controller,
+ * or v2), and the pod cgroups they leave empty: a reboot takes them all.
+ */
 function removeCgroups(ids: string[]): void {
   const base = '/sys/fs/cgroup';
   const dirs = existsSync(join(base, 'cgroup.controllers'))
     ? [base]
     : readdirSync(base).map((c) => join(base, c));
-  for (const d of dirs)
-    for (const id of ids) {
-      const cg = join(d, 'berth', id);
-      if (existsSync(cg)) rmdirSync(cg); // empty once its processes are dead
-    }
+  for (const d of dirs) {
+    const pods = list(join(d, 'berth')).filter((n) => /^pod-[a-f0-9]{32}$/.test(n));
+    for (const id of ids)
+      for (const cg of [join(d, 'berth', id), ...pods.map((p) => join(d, 'berth', p, id))])
+        if (existsSync(cg)) rmdirSync(cg); // empty once its processes are dead
+    for (const p of pods)
+      try {
+        rmdirSync(join(d, 'berth', p));
+      } catch {
+        // another pod's, still in use
+      }
+  }
 }
 
 const list = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);

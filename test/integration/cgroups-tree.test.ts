@@ -1,12 +1,20 @@
 // A container's cgroups are removed from every hierarchy the host mounts, walked against a fake
 // cgroupfs tree in a temp dir (directories only, as rmdir sees a real cgroupfs): the cgroup v2 path a
 // stock Debian 12 host takes (one unified cgroup2 mount) and the v1/hybrid one this CI host runs for
-// real (test/e2e/privilege.test.ts). Nothing but the container's own cgroup, and its children, goes.
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+// real (test/e2e/privilege.test.ts). Nothing but the container's own cgroup, and its children, goes;
+// a pod's cgroup (pod-level resources) goes with its last container. A pod cgroup is made and set in
+// the hierarchies holding cpu and memory (on v2 with the controllers enabled down to it).
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { containerCgroupPath, removeCgroups } from '../../src/runtime/cgroups.js';
+import {
+  containerCgroupPath,
+  podCgroupName,
+  removeCgroups,
+  removeContainerCgroups,
+} from '../../src/runtime/cgroups.js';
+import { ensurePodCgroup } from '../../src/runtime/pod-cgroup.js';
 
 const ID = 'c5d358a5d7b74b1b9ca7f9febd5cec14';
 const OTHER = '0123456789abcdef0123456789abcdef';
@@ -24,6 +32,9 @@ async function tree(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+const line = (n: number, mount: string, fs: string, opts: string) =>
+  `${n} 1 0:${n} / ${mount} rw,nosuid,nodev,noexec,relatime shared:${n} - ${fs} ${fs} ${opts}`;
+
 describe('removeCgroups on a fake cgroupfs', () => {
   let dir: string;
   beforeEach(async () => {
@@ -32,8 +43,6 @@ describe('removeCgroups on a fake cgroupfs', () => {
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
   });
-  const line = (n: number, mount: string, fs: string, opts: string) =>
-    `${n} 1 0:${n} / ${mount} rw,nosuid,nodev,noexec,relatime shared:${n} - ${fs} ${fs} ${opts}`;
 
   it('cgroup v2 (unified only): the container cgroup and its children go, a sibling stays', async () => {
     const v2 = join(dir, 'sys/fs/cgroup');
@@ -71,5 +80,76 @@ describe('removeCgroups on a fake cgroupfs', () => {
     await removeCgroups(containerCgroupPath(ID), { mountinfo, waitMs: 0 });
     expect((await tree(base)).filter((p) => p.includes(ID))).toEqual([]);
     expect((await tree(base)).filter((p) => p.endsWith(OTHER))).toEqual([`memory/berth/${OTHER}`]);
+  });
+});
+
+describe('pod cgroups on a fake cgroupfs', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'berth-cgroupfs-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const POD = podCgroupName('/r/pods/web');
+  const resources = { memoryBytes: 64 * 2 ** 20, milliCpus: 500, cpuShares: 512 };
+  const read = (...p: string[]) => readFile(join(...p), 'utf8');
+
+  it('a pod cgroup goes with its last container, a container outside any pod leaves it', async () => {
+    const v2 = join(dir, 'sys/fs/cgroup');
+    await mkdir(join(v2, 'berth', POD, ID), { recursive: true });
+    await mkdir(join(v2, 'berth', POD, OTHER), { recursive: true });
+    const mountinfo = `${line(30, v2, 'cgroup2', 'rw')}\n`;
+    await removeContainerCgroups(ID, { mountinfo, waitMs: 0 });
+    expect(await tree(v2)).toEqual(['berth', `berth/${POD}`, `berth/${POD}/${OTHER}`]);
+    await removeContainerCgroups(OTHER, { mountinfo, waitMs: 0 });
+    expect(await tree(v2)).toEqual(['berth']);
+    // One never used (a create undone before runc made the container's) goes with the next removal.
+    await mkdir(join(v2, 'berth', POD), { recursive: true });
+    await mkdir(join(v2, 'berth', ID), { recursive: true });
+    await removeContainerCgroups(ID, { mountinfo, waitMs: 0 });
+    expect(await tree(v2)).toEqual(['berth']);
+  });
+
+  it('cgroup v1 (hybrid): cpu and memory set in their own hierarchies, none elsewhere', async () => {
+    const base = join(dir, 'sys/fs/cgroup');
+    for (const h of ['memory', 'cpu,cpuacct', 'pids', 'unified'])
+      await mkdir(join(base, h), { recursive: true });
+    await writeFile(join(base, 'unified', 'cgroup.controllers'), '');
+    const mountinfo = [
+      line(26, join(base, 'unified'), 'cgroup2', 'rw'),
+      line(28, join(base, 'memory'), 'cgroup', 'rw,memory'),
+      line(29, join(base, 'pids'), 'cgroup', 'rw,pids'),
+      line(30, join(base, 'cpu,cpuacct'), 'cgroup', 'rw,cpu,cpuacct'),
+      '',
+    ].join('\n');
+    await ensurePodCgroup({ name: POD, resources }, { mountinfo });
+    const pod = (h: string) => join(base, h, 'berth', POD);
+    expect(await read(pod('cpu,cpuacct'), 'cpu.cfs_quota_us')).toBe('50000');
+    expect(await read(pod('cpu,cpuacct'), 'cpu.shares')).toBe('512');
+    expect(await read(pod('memory'), 'memory.limit_in_bytes')).toBe(String(64 * 2 ** 20));
+    expect((await tree(base)).filter((p) => p.includes(POD) && !p.endsWith(POD))).toEqual([
+      `cpu,cpuacct/berth/${POD}/cpu.cfs_period_us`,
+      `cpu,cpuacct/berth/${POD}/cpu.cfs_quota_us`,
+      `cpu,cpuacct/berth/${POD}/cpu.shares`,
+      `memory/berth/${POD}/memory.limit_in_bytes`,
+      `memory/berth/${POD}/memory.soft_limit_in_bytes`,
+    ]);
+    // Limits taken away are written as none, the next time.
+    await ensurePodCgroup({ name: POD, resources: {} }, { mountinfo });
+    expect(await read(pod('cpu,cpuacct'), 'cpu.cfs_quota_us')).toBe('-1');
+    expect(await read(pod('memory'), 'memory.limit_in_bytes')).toBe('-1');
+  });
+
+  it('cgroup v2: the controllers enabled from the root down, then the limits', async () => {
+    const v2 = join(dir, 'sys/fs/cgroup');
+    await mkdir(v2, { recursive: true });
+    await writeFile(join(v2, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
+    const mountinfo = `${line(30, v2, 'cgroup2', 'rw')}\n`;
+    await ensurePodCgroup({ name: POD, resources }, { mountinfo });
+    for (const d of [v2, join(v2, 'berth'), join(v2, 'berth', POD)])
+      expect(await read(d, 'cgroup.subtree_control')).toBe('+cpu +memory');
+    expect(await read(v2, 'berth', POD, 'cpu.max')).toBe('50000 100000');
+    expect(await read(v2, 'berth', POD, 'memory.max')).toBe(String(64 * 2 ** 20));
   });
 });

@@ -177,22 +177,20 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
     'warned',
     ['14:31 WARN_MANIFEST_IGNORED', '17:31 WARN_MANIFEST_IGNORED'],
   ],
+  // A pids limit at pod level: Kubernetes 1.34 admits cpu, memory and hugepages-<size> only.
   'k8s-website__content_en_examples_pods_resource_pod-level-pid-limit.yaml': [
     'refused',
-    ['7:3 ERR_MANIFEST_UNSUPPORTED'],
+    ['9:13 ERR_MANIFEST_UNSUPPORTED'],
   ],
   'k8s-website__content_en_examples_pods_resource_pod-level-resize.yaml': [
-    'refused',
-    ['12:7 WARN_MANIFEST_IGNORED', '28:7 WARN_MANIFEST_IGNORED', '36:5 ERR_MANIFEST_UNSUPPORTED'],
+    'warned',
+    ['12:7 WARN_MANIFEST_IGNORED', '28:7 WARN_MANIFEST_IGNORED'],
   ],
   'k8s-website__content_en_examples_pods_resource_pod-level-resource-managers-pod-scope-mixed.yaml': [
-    'refused',
-    ['15:3 ERR_MANIFEST_UNSUPPORTED'],
+    'accepted',
+    [],
   ],
-  'k8s-website__content_en_examples_pods_resource_pod-level-resources.yaml': [
-    'refused',
-    ['7:3 ERR_MANIFEST_UNSUPPORTED'],
-  ],
+  'k8s-website__content_en_examples_pods_resource_pod-level-resources.yaml': ['accepted', []],
   'k8s-website__content_en_examples_pods_resource_pod-resize.yaml': [
     'warned',
     ['13:7 WARN_MANIFEST_IGNORED'],
