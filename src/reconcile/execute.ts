@@ -209,6 +209,7 @@ async function runOne(
           [ANNOTATION.restarts]: String(a.restarts),
           [ANNOTATION.backoff]: String(a.backoffMs),
           [ANNOTATION.grace]: String(graceSeconds),
+          ...(c.sidecar ? { [ANNOTATION.sidecar]: 'true' } : {}),
         });
         // Marked before it starts: no pass sees it running, started, before its postStart returned.
         if (c.lifecycle?.postStart) await markPostStart(postStartDir(rt.paths), created.id);

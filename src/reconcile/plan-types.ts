@@ -33,6 +33,8 @@ export const ANNOTATION = {
   restarts: 'berth.dev/restarts',
   backoff: 'berth.dev/backoff-ms',
   grace: 'berth.dev/grace-seconds',
+  /** `true` on a native sidecar (restartPolicy Always): a removed one goes alone (pod-restart.ts). */
+  sidecar: 'berth.dev/sidecar',
 } as const;
 export const OWNER_MANIFESTS = 'manifests';
 

@@ -1,16 +1,18 @@
-// An init container changed once the pod's app containers have been made, or added while one of
-// them runs, starts the whole pod again, as the kubelet does: a static pod whose manifest changed
-// is a new pod, killed and started over from its first init container. Recreating the changed init
-// container alone would do nothing (init containers run only before the app containers), an added
-// one would never run, and the app containers would go on without what it does. So the pod's containers stop together within its grace period, app
-// containers first, then its sidecars, the last started first (sidecars.ts), and are removed; the
-// next pass runs its init containers in order, then its app containers. Its sandbox (address,
-// volumes) stays. A changed app container or sidecar is recreated alone, as the kubelet restarts a
+// A pod's init containers changed under it start the whole pod again, as the kubelet does: a static
+// pod whose manifest changed is a new pod, killed and started over from its first init container.
+// That holds for an init container changed once the app containers have been made, and for one
+// added or removed while an app container runs: recreating the changed one alone would do nothing
+// (init containers run only before the app containers), an added one would never run, and the app
+// containers would go on without what it does, or with what a removed one did. So the pod's
+// containers stop together within its grace period, app containers first, then its sidecars, the
+// last started first (sidecars.ts), and are removed; the next pass runs its init containers in
+// order, then its app containers. Its sandbox (address, volumes) stays. A changed, added or removed
+// app container or sidecar is made again, started or removed alone, as the kubelet restarts a
 // running sidecar whose definition changed (plan.ts); before any app container exists, a changed
-// init container is made again with those after it (init-order.ts). An added init container counts
-// only while an app container runs (or is created): once every one has exited, the init containers
-// run in order before any starts again (plan.ts), as after a new sandbox, whose finished app
-// containers are kept while its init containers are made again. Pure.
+// init container is made again with those after it (init-order.ts). An init container added or
+// removed once every app container has exited counts alone: the init containers run in order
+// before any starts again (plan.ts), as after a new sandbox, whose finished app containers are kept
+// while its init containers are made again. Pure.
 import type { DesiredPod } from './desired.js';
 import { type Action, ANNOTATION, graceOf, type ObservedContainer } from './plan-types.js';
 import { inStopOrder } from './sidecars.js';
@@ -19,9 +21,19 @@ import { canonicalSpec, describeChanges, desiredSpecHash, parseStoredSpec } from
 const nameIn = (o: ObservedContainer) => o.annotations[ANNOTATION.container] as string;
 
 /**
+ * Made as an init container that is not a sidecar. A container made before sidecars were marked
+ * is told by its state: once an app container exists, a plain init container no longer runs.
+ */
+function isPlainInit(o: ObservedContainer): boolean {
+  if (parseStoredSpec(o.annotations[ANNOTATION.spec])?.init !== true) return false;
+  return o.annotations[ANNOTATION.sidecar] !== 'true' && o.state !== 'running';
+}
+
+/**
  * The pod's restart when an init container (not a sidecar) that ran differs from its spec and an
- * app container exists, or one that never ran is in the spec while an app container runs; a wait while an image it needs is not in the store (nothing stops before
- * it can start again); undefined when nothing of this holds. `images`: image → digest in the store.
+ * app container exists, or one is added or removed while an app container runs; a wait while an
+ * image it needs is not in the store (nothing stops before it can start again); undefined when
+ * nothing of this holds. `images`: image → digest in the store.
  */
 export function planInitChanged(
   pod: DesiredPod,
@@ -30,13 +42,20 @@ export function planInitChanged(
 ): Action[] | undefined {
   const find = (name: string) => observed.find((o) => nameIn(o) === name);
   if (!pod.containers.some((c) => find(c.name))) return undefined;
-  const live = pod.containers.some((c) => {
+  // An init container added or removed counts while an app container runs (or is created).
+  const edited = pod.containers.some((c) => {
     const state = find(c.name)?.state;
     return state !== undefined && state !== 'exited';
   });
+  const inits = new Set(pod.initContainers.filter((c) => !c.sidecar).map((c) => c.name));
+  const removed = edited
+    ? observed
+        .filter((o) => isPlainInit(o) && !inits.has(nameIn(o)))
+        .map((o) => `init container ${nameIn(o)} removed`)
+    : [];
   const changed = pod.initContainers.flatMap((c) => {
     const o = find(c.name);
-    if (!c.sidecar && !o && live) return [`init container ${c.name} added`];
+    if (!c.sidecar && !o && edited) return [`init container ${c.name} added`];
     const digest = images.get(c.image);
     if (c.sidecar || !o || !digest || o.annotations[ANNOTATION.hash] === desiredSpecHash(c, digest))
       return [];
@@ -44,8 +63,8 @@ export function planInitChanged(
     const what = before ? describeChanges(before, canonicalSpec(c, digest)).join(', ') : 'spec changed';
     return [`init container ${c.name} changed (${what})`];
   });
-  if (changed.length === 0) return undefined;
-  const why = `${pod.name}: ${changed.join('; ')}`;
+  if (changed.length + removed.length === 0) return undefined;
+  const why = `${pod.name}: ${[...changed, ...removed].join('; ')}`;
   const missing = [...pod.initContainers, ...pod.containers]
     .flatMap((c) => [c.image, ...(c.volumeImages ?? []).map((v) => v.image)])
     .filter((image) => !images.has(image));
@@ -58,16 +77,9 @@ export function planInitChanged(
       },
     ];
   const containers = inStopOrder(observed).map(({ o, turn }) => ({ container: nameIn(o), id: o.id, turn }));
-  const count = containers.length === 1 ? 'its container stops' : `its ${containers.length} containers stop`;
   // The pod that stops is the one its containers were made for: its grace period (graceOf).
   const grace = Math.max(...observed.map((o) => graceOf(o, pod.graceSeconds)));
-  return [
-    {
-      kind: 'restart-pod',
-      pod: pod.name,
-      containers,
-      graceSeconds: grace,
-      reason: `${why}: ${count} (grace ${grace} s), then it starts again from its init containers`,
-    },
-  ];
+  const count = containers.length === 1 ? 'its container stops' : `its ${containers.length} containers stop`;
+  const what = `${count} (grace ${grace} s), then it starts again from its init containers`;
+  return [{ kind: 'restart-pod', pod: pod.name, containers, graceSeconds: grace, reason: `${why}: ${what}` }];
 }

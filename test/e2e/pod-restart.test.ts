@@ -2,12 +2,12 @@
 // overlayfs: an init container changed under running app containers starts the whole pod again (the
 // kubelet runs a static pod whose manifest changed as a new pod): its containers stop within the
 // grace period, the init containers run again in order, then the app containers; so does one added
-// while they run; a changed sidecar is made again alone (the kubelet restarts it alone); a native sidecar
+// or removed while they run; a changed sidecar is made again alone (the kubelet restarts it alone); a native sidecar
 // with a startupProbe holds what comes after it until the probe succeeds (probes run under the
 // daemon: `berth apply` alone leaves the pod waiting, saying so); activeDeadlineSeconds ends an init
 // container that still runs (berth apply waits for it no longer than the deadline).
 
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
@@ -139,6 +139,51 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
       'app-after-setup',
     ]);
     expect(states(await podNamed('addinit'))).toEqual([
+      ['setup', 'exited', 0],
+      ['app', 'running', null],
+    ]);
+    expect((await berth('plan', dir)).code).toBe(0);
+    await rm(file);
+    expect((await berth('apply', dir)).code).toBe(0);
+  }, 180_000);
+
+  it('an init container removed while the app containers run: the pod stops and starts again without it', async () => {
+    const out = join(work, 'rminit-out');
+    await mkdir(out);
+    const file = join(dir, 'rminit.yaml');
+    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
+    const init = (name: string) =>
+      `    - name: ${name}\n      image: ${image}\n      command: [sh, -c, "echo ${name} >> /out/runs"]\n${mount}`;
+    const manifest = (inits: string[]) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: rminit}\nspec:\n  terminationGracePeriodSeconds: 5\n` +
+      `  initContainers:\n${inits.map(init).join('')}` +
+      `  containers:\n    - name: app\n      image: ${image}\n` +
+      `      command: [sh, -c, "trap 'echo app-stopped >> /out/runs; exit 0' TERM; echo app-after-$$(tail -n 1 /out/runs) >> /out/runs; while true; do sleep 0.1; done"]\n${mount}` +
+      `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`;
+    await writeFile(file, manifest(['setup', 'extra']));
+    expect((await berth('apply', dir)).code).toBe(0);
+    await writeFile(file, manifest(['setup']));
+    // A file that shrank is held for its settle time (2 s) as possibly half written: date it back.
+    const past = new Date(Date.now() - 10_000);
+    await utimes(file, past, past);
+    const plan = await berth('plan', dir);
+    expect([plan.code, plan.stdout.split('\n').filter((l) => l.includes('rminit'))]).toEqual([
+      2,
+      [
+        'restart-pod  rminit: init container extra removed: its 3 containers stop (grace 5 s), then it starts again from its init containers',
+      ],
+    ]);
+    expect((await berth('apply', dir)).code).toBe(0);
+    // The app no longer goes on with what the removed one did: it starts again after setup alone.
+    expect(await lines(join(out, 'runs'))).toEqual([
+      'setup',
+      'extra',
+      'app-after-extra',
+      'app-stopped',
+      'setup',
+      'app-after-setup',
+    ]);
+    expect(states(await podNamed('rminit'))).toEqual([
       ['setup', 'exited', 0],
       ['app', 'running', null],
     ]);

@@ -465,6 +465,63 @@ describe('plan', () => {
     expect(summary(plans([exited]))).toEqual(['run app/setup: init container']);
   });
 
+  it('an init container removed: while an app container runs the pod starts again; once all have exited it goes alone; a sidecar goes alone', () => {
+    const spec = (inits: Array<{ name: string; restartPolicy?: 'Always' }>) => ({
+      terminationGracePeriodSeconds: 7,
+      initContainers: inits.map((c) => ({ ...c, image: IMG })),
+    });
+    const before = desiredState(
+      [pod('app', spec([{ name: 'side', restartPolicy: 'Always' }, { name: 'setup' }]))],
+      host,
+    );
+    const plans = (desired: DesiredState, observed: ObservedContainer[]) =>
+      plan({
+        folder: '/m',
+        desired,
+        observed: { images, containers: observed, sandboxes: setUp('app') },
+        frozen: new Map(),
+        now: NOW,
+      });
+    const side = running(before, 'app', 'side', {
+      startedAt: '2026-11-22T11:00:00Z',
+      annotations: { ...running(before, 'app', 'side').annotations, [ANNOTATION.sidecar]: 'true' },
+    });
+    const setup = running(before, 'app', 'setup', {
+      state: 'exited',
+      exitCode: 0,
+      startedAt: '2026-11-22T11:00:01Z',
+      finishedAt: '2026-11-22T11:00:01Z',
+    });
+    const main = running(before, 'app', 'main', { startedAt: '2026-11-22T11:00:02Z' });
+    const noSetup = desiredState([pod('app', spec([{ name: 'side', restartPolicy: 'Always' }]))], host);
+    expect(plans(noSetup, [side, setup, main])).toEqual([
+      {
+        kind: 'restart-pod',
+        pod: 'app',
+        containers: [
+          { container: 'main', id: 'app-main-id', turn: 0 },
+          { container: 'setup', id: 'app-setup-id', turn: 1 },
+          { container: 'side', id: 'app-side-id', turn: 2 },
+        ],
+        graceSeconds: 7,
+        reason:
+          'app: init container setup removed: its 3 containers stop (grace 7 s), then it starts again from its init containers',
+      },
+    ]);
+    // A sidecar removed goes alone, running or in its back-off, as a changed one is made again alone.
+    const noSide = desiredState([pod('app', spec([{ name: 'setup' }]))], host);
+    expect(summary(plans(noSide, [side, setup, main]))).toEqual(['remove app/side: no longer in the pod']);
+    const crashed = { ...side, state: 'exited' as const, exitCode: 0, finishedAt: '2026-11-22T11:59:59Z' };
+    expect(summary(plans(noSide, [crashed, setup, main]))).toEqual(['remove app/side: no longer in the pod']);
+    // Every app container has exited and is restarted after its back-off: the init container goes
+    // alone, the app containers start again without it.
+    const exited = { ...main, state: 'exited' as const, exitCode: 1, finishedAt: '2026-11-22T11:59:59Z' };
+    expect(summary(plans(noSetup, [side, setup, exited]))).toEqual([
+      'remove app/setup: no longer in the pod',
+      'wait app/main: exited 1, restart policy Always, back-off 10 s',
+    ]);
+  });
+
   it('a sidecar with a startupProbe holds the next init container until the prober found it started', () => {
     const desired = desiredState(
       [
