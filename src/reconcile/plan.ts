@@ -6,7 +6,8 @@
 // - a pod waits for the pods it depends on to be ready, started or completed, as it says
 //   (plan-dependencies.ts); its init containers run to completion, in order, before its containers start;
 // - a changed spec recreates the container (reason: what changed); a changed init container once
-//   the app containers exist, or one added or removed while they run, starts the whole pod again
+//   the app containers exist, or one added or removed while they run or once the pod has finished
+//   for good, starts the whole pod again
 //   (pod-restart.ts); an exited one comes back
 //   per the restart policy, after the back-off (restart.ts);
 // - a pod or a pull that failed waits out its back-off (failures.ts), and pods that need an image

@@ -3,19 +3,23 @@
 // That holds for an init container changed once the app containers have been made, and for one
 // added or removed while an app container runs: recreating the changed one alone would do nothing
 // (init containers run only before the app containers), an added one would never run, and the app
-// containers would go on without what it does, or with what a removed one did. So the pod's
-// containers stop together within its grace period, app containers first, then its sidecars, the
-// last started first (sidecars.ts), and are removed; the next pass runs its init containers in
+// containers would go on without what it does, or with what a removed one did. It holds too for a
+// pod that has finished for good (Succeeded or Failed: every app container exited and is not
+// restarted, or an init container failed under restartPolicy Never): its new spec is a new pod that
+// runs again from its first init container, not the added one alone, nor nothing at all. So the
+// pod's containers stop together within its grace period, app containers first, then its sidecars,
+// the last started first (sidecars.ts), and are removed; the next pass runs its init containers in
 // order, then its app containers. Its sandbox (address, volumes) stays. A changed, added or removed
 // app container or sidecar is made again, started or removed alone, as the kubelet restarts a
 // running sidecar whose definition changed (plan.ts); before any app container exists, a changed
 // init container is made again with those after it (init-order.ts). An init container added or
-// removed once every app container has exited counts alone: the init containers run in order
-// before any starts again (plan.ts), as after a new sandbox, whose finished app containers are kept
-// while its init containers are made again. Pure.
-import type { DesiredPod } from './desired.js';
+// removed while every app container has exited and one is restarted after its back-off counts
+// alone: the init containers run in order before any starts again (plan.ts), as after a new
+// sandbox, whose finished app containers are kept while its init containers are made again. Pure.
+import { shouldRestart } from '../runtime/restart.js';
+import { type DesiredPod, restartPolicyOf } from './desired.js';
 import { type Action, ANNOTATION, graceOf, type ObservedContainer } from './plan-types.js';
-import { inStopOrder } from './sidecars.js';
+import { hasInitFailedForGood, inStopOrder } from './sidecars.js';
 import { canonicalSpec, describeChanges, desiredSpecHash, parseStoredSpec } from './spec-hash.js';
 
 const nameIn = (o: ObservedContainer) => o.annotations[ANNOTATION.container] as string;
@@ -30,10 +34,31 @@ function isPlainInit(o: ObservedContainer): boolean {
 }
 
 /**
+ * How the pod stands: an app container made, one running (or created), finished for good (every
+ * app container made and exited, none restarted; or an init container failed under Never). An app
+ * container missing is not finished: after a new sandbox it is made again, and the init containers
+ * the sandbox removed run again before it (plan.ts), which is no edit.
+ */
+function standing(pod: DesiredPod, find: (name: string) => ObservedContainer | undefined) {
+  const apps = pod.containers.map((c) => ({ c, o: find(c.name) }));
+  const done = apps.every(
+    ({ c, o }) =>
+      o?.state === 'exited' && !shouldRestart(restartPolicyOf(pod, c), o.exitCode, c.restartRules),
+  );
+  const failed = pod.initContainers.some((c) => hasInitFailedForGood(pod, c, find(c.name)));
+  return {
+    made: apps.some(({ o }) => o),
+    live: apps.some(({ o }) => o && o.state !== 'exited'),
+    finished: (apps.length > 0 && done) || failed,
+  };
+}
+
+/**
  * The pod's restart when an init container (not a sidecar) that ran differs from its spec and an
- * app container exists, or one is added or removed while an app container runs; a wait while an
- * image it needs is not in the store (nothing stops before it can start again); undefined when
- * nothing of this holds. `images`: image → digest in the store.
+ * app container exists or the pod has finished, or one is added or removed while an app container
+ * runs or once the pod has finished; a wait while an image it needs is not in the store (nothing
+ * stops before it can start again); undefined when nothing of this holds. `images`: image → digest
+ * in the store.
  */
 export function planInitChanged(
   pod: DesiredPod,
@@ -41,12 +66,9 @@ export function planInitChanged(
   images: ReadonlyMap<string, string>,
 ): Action[] | undefined {
   const find = (name: string) => observed.find((o) => nameIn(o) === name);
-  if (!pod.containers.some((c) => find(c.name))) return undefined;
-  // An init container added or removed counts while an app container runs (or is created).
-  const edited = pod.containers.some((c) => {
-    const state = find(c.name)?.state;
-    return state !== undefined && state !== 'exited';
-  });
+  const { made, live, finished } = standing(pod, find);
+  if (!made && !finished) return undefined;
+  const edited = live || finished; // an init container added or removed counts
   const inits = new Set(pod.initContainers.filter((c) => !c.sidecar).map((c) => c.name));
   const removed = edited
     ? observed
@@ -79,7 +101,11 @@ export function planInitChanged(
   const containers = inStopOrder(observed).map(({ o, turn }) => ({ container: nameIn(o), id: o.id, turn }));
   // The pod that stops is the one its containers were made for: its grace period (graceOf).
   const grace = Math.max(...observed.map((o) => graceOf(o, pod.graceSeconds)));
-  const count = containers.length === 1 ? 'its container stops' : `its ${containers.length} containers stop`;
-  const what = `${count} (grace ${grace} s), then it starts again from its init containers`;
+  const n = containers.length;
+  // A pod that has finished runs again: nothing of it runs, nothing stops.
+  const what =
+    finished && observed.every((o) => o.state === 'exited')
+      ? `it has finished: ${n === 1 ? 'its container is' : `its ${n} containers are`} removed, then it runs again from its init containers`
+      : `${n === 1 ? 'its container stops' : `its ${n} containers stop`} (grace ${grace} s), then it starts again from its init containers`;
   return [{ kind: 'restart-pod', pod: pod.name, containers, graceSeconds: grace, reason: `${why}: ${what}` }];
 }

@@ -2,9 +2,10 @@
 // overlayfs: an init container changed under running app containers starts the whole pod again (the
 // kubelet runs a static pod whose manifest changed as a new pod): its containers stop within the
 // grace period, the init containers run again in order, then the app containers; so does one added
-// or removed while they run; a changed sidecar is made again alone (the kubelet restarts it alone); a native sidecar
-// with a startupProbe holds what comes after it until the probe succeeds (probes run under the
-// daemon: `berth apply` alone leaves the pod waiting, saying so); activeDeadlineSeconds ends an init
+// or removed while they run, and one added to a pod that has finished (a new pod, run again whole);
+// a changed sidecar is made again alone (the kubelet restarts it alone); a native sidecar with a
+// startupProbe holds what comes after it until the probe succeeds (probes run under the daemon:
+// `berth apply` alone leaves the pod waiting, saying so); activeDeadlineSeconds ends an init
 // container that still runs (berth apply waits for it no longer than the deadline).
 
 import { mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
@@ -186,6 +187,48 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
     expect(states(await podNamed('rminit'))).toEqual([
       ['setup', 'exited', 0],
       ['app', 'running', null],
+    ]);
+    expect((await berth('plan', dir)).code).toBe(0);
+    await rm(file);
+    expect((await berth('apply', dir)).code).toBe(0);
+  }, 180_000);
+
+  it('a pod that has finished under restartPolicy Never: an init container added runs the whole pod again, not it alone', async () => {
+    const out = join(work, 'rejob-out');
+    await mkdir(out);
+    const file = join(dir, 'rejob.yaml');
+    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
+    const init =
+      `  initContainers:\n    - name: setup\n      image: ${image}\n` +
+      `      command: [sh, -c, "echo setup >> /out/runs"]\n${mount}`;
+    const manifest = (inits: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: rejob}\nspec:\n  restartPolicy: Never\n  terminationGracePeriodSeconds: 5\n${inits}` +
+      `  containers:\n    - name: app\n      image: ${image}\n` +
+      `      command: [sh, -c, "echo app-after-$$(tail -n 1 /out/runs) >> /out/runs"]\n${mount}` +
+      `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`;
+    const done = async () => (await podNamed('rejob'))?.phase === 'Succeeded';
+    await writeFile(join(out, 'runs'), 'none\n');
+    await writeFile(file, manifest(''));
+    expect((await berth('apply', dir)).code).toBe(0);
+    await until('rejob Succeeded', done);
+    await writeFile(file, manifest(init));
+    const plan = await berth('plan', dir);
+    expect([plan.code, plan.stdout.split('\n').filter((l) => l.includes('rejob'))]).toEqual([
+      2,
+      [
+        'restart-pod  rejob: init container setup added: it has finished: its container is removed, then it runs again from its init containers',
+      ],
+    ]);
+    expect((await berth('apply', dir)).code).toBe(0);
+    await until(
+      'rejob Succeeded again',
+      async () => (await lines(join(out, 'runs'))).length === 4 && (await done()),
+    );
+    // The new pod ran whole, in order: its init container, then its app on what it did.
+    expect(await lines(join(out, 'runs'))).toEqual(['none', 'app-after-none', 'setup', 'app-after-setup']);
+    expect(states(await podNamed('rejob'))).toEqual([
+      ['setup', 'exited', 0],
+      ['app', 'exited', 0],
     ]);
     expect((await berth('plan', dir)).code).toBe(0);
     await rm(file);

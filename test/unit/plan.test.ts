@@ -268,7 +268,7 @@ describe('plan', () => {
     ).toEqual(['run app/main: new container']);
   });
 
-  it('an init container that failed: under Never the pod has failed and its sidecar stops; an edit runs it again; OnFailure retries it', () => {
+  it('an init container that failed: under Never the pod has failed and its sidecar stops; an edit runs the pod again; OnFailure retries it', () => {
     const spec = (restartPolicy: 'Never' | 'OnFailure', cmd = 'exit 3') => ({
       restartPolicy,
       initContainers: [
@@ -318,9 +318,10 @@ describe('plan', () => {
     };
     expect(planFor(never, never, { 'pod/app': failure }).map((a) => a.kind)).toEqual(['remove']);
     const edited = desiredState([pod('app', spec('Never', 'exit 0'))], host);
+    // An edit makes a new pod, as the kubelet runs a changed static pod: it starts over from its first
+    // init container (pod-restart.ts).
     expect(summary(planFor(edited, never))).toEqual([
-      'remove app/setup: entrypoint changed',
-      'run app/setup: entrypoint changed',
+      'restart-pod app: init container setup changed (entrypoint changed): its 2 containers stop (grace 30 s), then it starts again from its init containers',
     ]);
     const onFailure = desiredState([pod('app', spec('OnFailure'))], host);
     expect(summary(planFor(onFailure, onFailure))).toEqual([
@@ -519,6 +520,89 @@ describe('plan', () => {
     expect(summary(plans(noSetup, [side, setup, exited]))).toEqual([
       'remove app/setup: no longer in the pod',
       'wait app/main: exited 1, restart policy Always, back-off 10 s',
+    ]);
+  });
+
+  it('a pod that has finished for good (Succeeded or Failed) whose init containers change runs again from its first init container', () => {
+    const spec = (restartPolicy: 'Never' | 'OnFailure', inits: string[], cmd = 'exit 0') => ({
+      restartPolicy,
+      initContainers: inits.map((name) => ({ name, image: IMG, command: ['sh', '-c', cmd] })),
+    });
+    const plans = (desired: DesiredState, observed: ObservedContainer[]) =>
+      plan({
+        folder: '/m',
+        desired,
+        observed: { images, containers: observed, sandboxes: setUp('app') },
+        frozen: new Map(),
+        now: NOW,
+      });
+    const ended = (d: DesiredState, name: string, exitCode: number, at: string) =>
+      running(d, 'app', name, { state: 'exited', exitCode, startedAt: at, finishedAt: at });
+    const before = desiredState([pod('app', spec('Never', ['first']))], host);
+    const succeeded = [
+      ended(before, 'first', 0, '2026-11-22T11:00:00Z'),
+      ended(before, 'main', 0, '2026-11-22T11:00:01Z'),
+    ];
+    expect(plans(before, succeeded)).toEqual([]);
+    // Added: it and the app container run again, not it alone.
+    expect(plans(desiredState([pod('app', spec('Never', ['first', 'setup']))], host), succeeded)).toEqual([
+      {
+        kind: 'restart-pod',
+        pod: 'app',
+        containers: [
+          { container: 'main', id: 'app-main-id', turn: 0 },
+          { container: 'first', id: 'app-first-id', turn: 1 },
+        ],
+        graceSeconds: 30,
+        reason:
+          'app: init container setup added: it has finished: its 2 containers are removed, then it runs again from its init containers',
+      },
+    ]);
+    // Removed, in a pod that failed (an app container exited 1 under Never), or finished under OnFailure.
+    const failed = [
+      ended(before, 'first', 0, '2026-11-22T11:00:00Z'),
+      ended(before, 'main', 1, '2026-11-22T11:00:01Z'),
+    ];
+    expect(summary(plans(desiredState([pod('app', spec('Never', []))], host), failed))).toEqual([
+      'restart-pod app: init container first removed: it has finished: its 2 containers are removed, then it runs again from its init containers',
+    ]);
+    const done = desiredState([pod('app', spec('OnFailure', ['first']))], host);
+    expect(
+      summary(
+        plans(desiredState([pod('app', spec('OnFailure', ['zero', 'first']))], host), [
+          ended(done, 'first', 0, '2026-11-22T11:00:00Z'),
+          ended(done, 'main', 0, '2026-11-22T11:00:01Z'),
+        ]),
+      ),
+    ).toEqual([
+      'restart-pod app: init container zero added: it has finished: its 2 containers are removed, then it runs again from its init containers',
+    ]);
+    // Failed at an init container under Never: an init container added before it runs the pod again
+    // (the failed one unchanged), from the first.
+    const stuck = desiredState([pod('app', spec('Never', ['first', 'setup'], 'exit 3'))], host);
+    const initFailed = [
+      ended(stuck, 'first', 0, '2026-11-22T11:00:00Z'),
+      ended(stuck, 'setup', 3, '2026-11-22T11:00:01Z'),
+    ];
+    expect(plans(stuck, initFailed)).toEqual([]);
+    const grown = desiredState(
+      [
+        pod('app', {
+          restartPolicy: 'Never',
+          initContainers: [
+            { name: 'zero', image: IMG },
+            ...(stuck.pods[0]?.initContainers ?? []).map((c) => ({
+              name: c.name,
+              image: IMG,
+              command: ['sh', '-c', 'exit 3'],
+            })),
+          ],
+        }),
+      ],
+      host,
+    );
+    expect(summary(plans(grown, initFailed))).toEqual([
+      'restart-pod app: init container zero added: it has finished: its 2 containers are removed, then it runs again from its init containers',
     ]);
   });
 
