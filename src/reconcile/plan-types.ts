@@ -2,6 +2,7 @@
 // it returns (actions, each with a reason), and the annotations berth stamps on the containers it
 // makes from manifests. Types and constants only.
 import type { HealthFile } from '../health/health-file.js';
+import type { DependencyCondition } from '../manifest/dependencies.js';
 import { OWNER_KEYS } from '../runtime/bundle-owner.js';
 import type { ContainerState, ContainerStatus } from '../runtime/containers.js';
 import type { DesiredState } from './desired.js';
@@ -154,6 +155,12 @@ export type Action =
        * why from the prober's latest finding, not from this pass's (status.ts, pod-views.ts).
        */
       sidecarStart?: true;
+      /**
+       * The pod waits for the pods it depends on (each of them, met or not) and for these images:
+       * ps tells the wait from how they stand when it is asked, not as this pass found them
+       * (status.ts, dependency-views.ts).
+       */
+      held?: { images: string[]; dependsOn: Array<{ pod: string; condition: DependencyCondition }> };
     };
 
 export interface PlanInput {

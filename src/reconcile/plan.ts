@@ -23,7 +23,7 @@ import { planActiveDeadline } from './active-deadline.js';
 import { type DesiredContainer, type DesiredPod, restartPolicyOf } from './desired.js';
 import { activeFailure, podFingerprint, podKey } from './failures.js';
 import { removeLaterInits } from './init-order.js';
-import { unmetDependency } from './plan-dependencies.js';
+import { heldReason, unmetDependency } from './plan-dependencies.js';
 import { planImages } from './plan-images.js';
 import { planPortWaits } from './plan-ports.js';
 import {
@@ -165,11 +165,7 @@ function planPod(
     .filter((c) => actions.some((a) => a.kind === 'run' && a.container === c.name))
     .flatMap((c) => [c.image, ...(c.volumeImages ?? []).map((v) => v.image)])
     .filter((image) => unpullable.has(image));
-  const why = [
-    ...(images.length > 0 ? [`image ${[...new Set(images)].join(', ')}`] : []),
-    ...waiting.map((w) => w.phrase),
-  ];
-  if (why.length === 0) return actions;
+  if (images.length + waiting.length === 0) return actions;
   // Nothing that is still wanted is stopped while its replacement could not start.
   const wanted = new Set([...pod.initContainers, ...pod.containers].map((c) => c.name));
   return [
@@ -177,8 +173,15 @@ function planPod(
     {
       kind: 'wait',
       pod: pod.name,
-      reason: `${pod.name}: waiting for ${why.join(' and ')}`,
+      reason: heldReason(
+        pod.name,
+        images,
+        waiting.map((w) => w.phrase),
+      ),
       ...(waiting.some((w) => w.awaitsExit) ? { awaitsExit: true } : {}),
+      ...(pod.dependsOn.length > 0
+        ? { held: { images: [...new Set(images)], dependsOn: pod.dependsOn } }
+        : {}),
     },
   ];
 }

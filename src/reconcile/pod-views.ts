@@ -1,14 +1,15 @@
 // Pods as `berth ps` and the API show them: the last reconcile's status (status.ts) merged with
 // the containers that exist and their live state. A pod shows when either knows it; a container
 // the reconcile wants but that does not exist (its creation failed, it waits for an image or a
-// dependency) shows as `waiting`. A running sidecar not started yet that holds the pod is told by
-// the prober's findings now, not the pass's. Pure.
+// dependency) shows as `waiting`. A running sidecar not started yet that holds the pod, and the pods
+// it depends on, are told by the containers and the prober's findings now, not the pass's. Pure.
 import type { HealthFile } from '../health/health-file.js';
 import { namespaceOfIdentity } from '../manifest/identity.js';
 import type { PortMapping } from '../network/ports.js';
 import { type ContainerStatus, LOST } from '../runtime/containers.js';
 import type { ContainerRecord } from '../runtime/record.js';
 import { type RestartPolicy, shouldRestart } from '../runtime/restart.js';
+import { heldWaitNow } from './dependency-views.js';
 import { podKey } from './failures.js';
 import { type HealthView, healthViewOf } from './health-view.js';
 import { ANNOTATION, OWNER_MANIFESTS } from './plan.js';
@@ -176,7 +177,11 @@ export function podViews(
       held?.state === 'running' && !held.started
         ? notStartedReason(name, held.name, held.notReady)
         : undefined;
-    const waiting = [known?.waiting, starting].filter((w) => w !== undefined).join('; ');
+    // A pod held by the pods it depends on: told as they stand now (dependency-views.ts).
+    const dependencies = known?.held
+      ? heldWaitNow(name, known.held, status?.pods ?? {}, (p) => byPod.get(p) ?? [], health)
+      : undefined;
+    const waiting = [known?.waiting, dependencies, starting].filter((w) => w !== undefined).join('; ');
     const app = containers.filter((c) => !c.init);
     const inits = containers.filter((c) => c.init && !known?.sidecars?.includes(c.name));
     return {

@@ -2,6 +2,7 @@
 // containers, why it waits) and the failures that back off. Written after every pass by whoever
 // reconciled (`apply` or the daemon) to `<state>/reconcile.json`. Pure.
 import type { ProbeKind } from '../health/probe-spec.js';
+import type { DependencyCondition } from '../manifest/dependencies.js';
 import type { RestartPolicy, RestartRule } from '../runtime/restart.js';
 import type { DesiredState } from './desired.js';
 import type { Failures } from './failures.js';
@@ -24,6 +25,11 @@ export interface PodStatus {
    * pass is not told as the pass saw it.
    */
   starting?: string;
+  /**
+   * What holds its start: images and the pods it depends on. ps tells this wait from how they stand
+   * when it is asked (dependency-views.ts), not as the pass found them.
+   */
+  held?: { images: string[]; dependsOn: Array<{ pod: string; condition: DependencyCondition }> };
   /** It has failed for good for this reason (DeadlineExceeded) until its manifest changes. */
   failed?: string;
   /** Its restartPolicy, when not Always (the default): the phase ps shows depends on it. */
@@ -58,10 +64,15 @@ export function buildStatus(
   const waits = new Map<string, string[]>();
   const failed = new Map<string, string>();
   const starting = new Map<string, string>();
+  const held = new Map<string, NonNullable<PodStatus['held']>>();
   for (const a of remaining) {
     if (a.kind !== 'wait' || !a.pod || a.timer) continue;
     if (a.sidecarStart && a.container) {
       starting.set(a.pod, a.container);
+      continue;
+    }
+    if (a.held) {
+      held.set(a.pod, a.held);
       continue;
     }
     if (a.failed) failed.set(a.pod, a.failed);
@@ -93,6 +104,7 @@ export function buildStatus(
       ...(Object.keys(probes).length > 0 ? { probes } : {}),
       ...(waiting.length > 0 ? { waiting: waiting.join('; ') } : {}),
       ...(starting.has(p.name) ? { starting: starting.get(p.name) } : {}),
+      ...(held.has(p.name) ? { held: held.get(p.name) } : {}),
       ...(failed.has(p.name) ? { failed: failed.get(p.name) } : {}),
       ...(p.restartPolicy !== 'Always' ? { restartPolicy: p.restartPolicy } : {}),
       ...containerRestartsOf([...p.initContainers, ...p.containers]),

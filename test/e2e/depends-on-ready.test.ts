@@ -1,9 +1,10 @@
 // `berth.dev/depends-on: db` where db has a readiness probe, as root with real runc, conmon and
 // overlayfs, under `berth apply` (which runs no probes): the gate reads <state>/health.json as a
 // running daemon's prober writes it. No file: the wait says probes need the daemon; a failing
-// readiness probe: the wait says why (in `plan` and `ps`); a result of the container db replaced:
-// not probed yet; ready for the very container that runs: the dependent starts. Skipped until the
-// readinessProbe field is honoured (src/manifest/tiers.ts, the probes work of issue 14).
+// readiness probe: the wait says why (in `plan` and `ps`, ps as the prober finds it when asked); a
+// result of the container db replaced: not probed yet; ready for the very container that runs: the
+// dependent starts. Skipped until the readinessProbe field is honoured (src/manifest/tiers.ts, the
+// probes work of issue 14).
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +86,17 @@ describe.skipIf(skip)('depends-on: ready, by the prober', () => {
     expect((await berth('apply', dir)).code).toBe(0);
     expect((await ps()).find((p) => p.name === 'web')?.waiting).toBe(failing);
     expect((await berth('ps')).stdout.split('\n').filter((l) => l.startsWith('web:'))).toEqual([failing]);
+    // The probe fails another way since the pass, ready unchanged (a daemon would not look again):
+    // ps tells the wait as the prober finds it now, not as the pass did.
+    await writeHealth({
+      pid: process.pid,
+      containers: {
+        db_main: { id, started: true, ready: false, lastProbe: { ...probe, message: 'HTTP 500' } },
+      },
+    });
+    expect((await ps()).find((p) => p.name === 'web')?.waiting).toBe(
+      'web: waiting for db to be ready: not ready: readiness probe failed: HTTP 500',
+    );
     // Ready, but of a container db no longer runs: it counts for nothing.
     await writeHealth({
       pid: process.pid,

@@ -277,6 +277,8 @@ describe('depends-on: completed', () => {
         pod: 'web',
         reason: 'web: waiting for setup to have completed: running',
         awaitsExit: true,
+        // What holds it, for ps to tell as it stands when asked (dependency-views.ts).
+        held: { images: [], dependsOn: [{ pod: 'setup', condition: 'completed' }] },
       },
     ]);
     expect(summary(gate('OnFailure', (d) => [made(d, 'setup', exited(0))]))).toEqual([
@@ -296,6 +298,7 @@ describe('depends-on: completed', () => {
         pod: 'web',
         reason:
           'web: waiting for setup to have completed: exited 3, restart policy Never: it will not complete',
+        held: { images: [], dependsOn: [{ pod: 'setup', condition: 'completed' }] },
       },
     ]);
   });
