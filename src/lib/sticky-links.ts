@@ -4,57 +4,25 @@
 // root or that directory's owner made it. One a local user planted there, where berth would make
 // or mount a path, would otherwise redirect root's write or mount to a place of that user's choosing.
 // Links elsewhere are followed as given (a directory only its owner can write is that owner's choice).
-import { lstatSync, readlinkSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, sep } from 'node:path';
-import { BerthError, errnoCode } from './errors.js';
+// The rule is applied by host-path-walk.ts, to the directory and link it holds open.
+import type { Stats } from 'node:fs';
+import { BerthError } from './errors.js';
 
-const MAX_LINKS = 40; // the kernel's own bound
-
-/** The first link of `path` the kernel's protected_symlinks rule would refuse root, as `link in dir`, or undefined. */
-export function stickyLinkIn(path: string): { link: string; owner: number; dir: string } | undefined {
-  // Never normalised as text: `link/..` is the parent of where the link leads, as the kernel (and
-  // runc's mount) walk it, so each `..` is taken only once the links before it are followed.
-  const absolute = isAbsolute(path) ? path : `${process.cwd()}${sep}${path}`;
-  let todo = absolute.split(sep).filter((p) => p !== '' && p !== '.');
-  let at: string = sep;
-  for (let links = 0; todo.length > 0; ) {
-    const part = todo.shift() as string;
-    if (part === '..') {
-      at = dirname(at);
-      continue;
-    }
-    const next = at === sep ? `${sep}${part}` : `${at}${sep}${part}`;
-    let st: ReturnType<typeof lstatSync>;
-    try {
-      st = lstatSync(next);
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined; // made by berth, or missing
-      throw err;
-    }
-    if (!st.isSymbolicLink()) {
-      at = next;
-      continue;
-    }
-    const parent = statSync(at);
-    const open = (parent.mode & 0o1002) === 0o1002; // sticky and writable by every user
-    if (open && st.uid !== 0 && st.uid !== parent.uid) return { link: next, owner: st.uid, dir: at };
-    if (++links > MAX_LINKS) return undefined; // ELOOP: the mount fails on its own
-    const target = readlinkSync(next);
-    if (isAbsolute(target)) at = sep;
-    todo = [...target.split(sep).filter((p) => p !== '' && p !== '.'), ...todo];
-  }
-  return undefined;
+/** Whether the kernel's protected_symlinks rule would refuse root the link `link` found in `dir`. */
+export function isPlantedLink(dir: Pick<Stats, 'mode' | 'uid'>, link: Pick<Stats, 'uid'>): boolean {
+  const open = (dir.mode & 0o1002) === 0o1002; // sticky and writable by every user
+  return open && link.uid !== 0 && link.uid !== dir.uid;
 }
 
 /**
- * The one check every host path berth binds goes through (a pod's hostPath, `container create -v`,
- * the API's create): ERR_HOSTPATH_UNSAFE when `stickyLinkIn` finds a link it must not follow.
- * `what` names the path for the message ("pod web: hostPath /tmp/x").
+ * ERR_HOSTPATH_UNSAFE for a link `isPlantedLink` refuses: `what` names the path for the message
+ * ("pod web: hostPath /tmp/x"), `link` and `dir` where the link was found, `owner` its uid.
  */
-export function refuseStickyLink(path: string, what: string): void {
-  const planted = stickyLinkIn(path);
-  if (!planted) return;
-  throw new BerthError(
+export function plantedLinkError(
+  what: string,
+  planted: { link: string; owner: number; dir: string },
+): BerthError {
+  return new BerthError(
     'ERR_HOSTPATH_UNSAFE',
     'forbidden',
     `${what}: ${planted.link} is a symlink of uid ${planted.owner} in ${planted.dir}, a sticky directory every user can write: not followed`,

@@ -26,7 +26,7 @@ import { type HookDeps, runPostStart, stopWithPreStop } from './container-hooks.
 import type { DesiredContainer, DesiredState, HostLayout } from './desired.js';
 import { imageKey, podKey } from './failures.js';
 import { defaultRunAction } from './hook-runner.js';
-import { prepareHostPath } from './host-path-types.js';
+import { prepareHostPath, withHostPathTypes } from './host-path-types.js';
 import { type Action, ANNOTATION, OWNER_MANIFESTS } from './plan.js';
 import { needsPodAddress, podAddressOf, withPodAddress } from './pod-address.js';
 import { stopInTurns, type Turned, turnedFrom } from './pod-stop.js';
@@ -192,9 +192,10 @@ async function runOne(
       const id = await slots.step(async () => {
         const spec = canonicalSpec(c, await imageDigest(rt, c.image)); // before anything is removed
         // The pod's address is put in now, the marker being what the spec hash holds (pod-address.ts).
-        const settings = needsPodAddress(c.settings)
+        const addressed = needsPodAddress(c.settings)
           ? withPodAddress(c.settings, await podAddressOf(deps.host.attachments, a.pod))
           : c.settings;
+        const settings = withHostPathTypes(addressed, pod?.hostPaths ?? []);
         // Its typed hostPaths made or checked, as the kubelet does at each mount: before the old
         // container goes, so a socket missing now leaves the running one as it is.
         for (const h of pod?.hostPaths ?? []) await prepareHostPath(a.pod, h);

@@ -2,7 +2,8 @@
 // against the image, per-container /etc files, a netns, config.json, then conmon + runc create.
 // A create that fails undoes every step it took; a lease keeps image prune away meanwhile.
 import { randomBytes } from 'node:crypto';
-import { rm, stat } from 'node:fs/promises';
+import { closeSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { release } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { isLockHeld } from '../content/lock.js';
@@ -10,7 +11,6 @@ import type { ContentStore } from '../content/types.js';
 import { describeImage, findImages } from '../images/index.js';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
-import { refuseStickyLink } from '../lib/sticky-links.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import { ownHostsText, resolvConfText } from '../network/names.js';
 import type { ImageConfig } from '../oci/image.js';
@@ -25,6 +25,7 @@ import { checkContainerName } from './container-name.js';
 import { joinBridge, networkNamespace } from './container-network.js';
 import type { RuntimeDeps } from './containers.js';
 import { loadHostConfinement } from './host-confinement.js';
+import { openBindSource } from './host-path-open.js';
 import type { IdRange } from './id-range.js';
 import { stageImageVolumes } from './image-volumes.js';
 import { prepareContainerLog } from './log-rotation.js';
@@ -57,7 +58,7 @@ import {
 } from './spec.js';
 import { stopSignalFor } from './stop-signal.js';
 import { subPathComponents } from './sub-path.js';
-import { stageSubPathMounts, unmountStaged } from './sub-path-mounts.js';
+import { stageMountSources, unmountStaged } from './sub-path-mounts.js';
 import { terminationMessageMount } from './termination-message.js';
 import { resolveUser } from './user.js';
 import { withLockedFlags } from './userns-mounts.js';
@@ -154,11 +155,8 @@ async function createHoldingLease(
   for (const m of settings.mounts ?? []) {
     if (m.subPath !== undefined) subPathComponents(m.subPath);
     if (m.propagation) checkPropagationSource(m.source, m.propagation);
-    if (m.kind === 'bind') {
-      refuseStickyLink(m.source, `container ${settings.name}: mount source ${m.source}`);
-      const st = await stat(m.source).catch(() => undefined);
-      if (!st) throw invalid(`mount source ${m.source} does not exist`);
-    }
+    // Checked here, before anything is made, and again on the descriptor that is bound (staged below).
+    if (m.kind === 'bind') closeSync(openBindSource(m, settings.name).fd);
   }
 
   const id = randomBytes(16).toString('hex');
@@ -234,7 +232,7 @@ async function createHoldingLease(
     // The staging mounts are only needed while runc creates the container: undone either way.
     undo.push(() => unmountStaged(staged));
     const withImages = await stageImageVolumes(settings.mounts ?? [], { store, snapshots }, p.dir, staged);
-    const staging = await stageSubPathMounts(withImages.mounts, p.dir, staged);
+    const staging = await stageMountSources(withImages.mounts, p.dir, staged, settings.name);
     const mounts = idRange ? await withLockedFlags(staging) : staging;
     const anonymous = await imageVolumes(image.config, settings, p, idRange);
 

@@ -26,13 +26,12 @@ export interface ContainerMount {
   source: string;
   destination: string;
   readOnly: boolean;
-  /**
-   * A path inside the volume at `source` to mount instead of its root (bind, volume). Resolved at
-   * create time inside the volume (sub-path.ts), never joined onto `source` as text.
-   */
+  /** A path inside the volume at `source` to mount instead of its root (bind, volume): sub-path.ts. */
   subPath?: string;
   /** The subPath is taken inside the volume's current `..data` (config volumes: config-volumes.ts). */
   dataLink?: boolean;
+  /** A pod's hostPath's `type` ("" none), set at each create (never hashed): host-path-open.ts. */
+  hostPathType?: string;
   /** Mounts made later under it on the host reach the container (rslave), or both ways (rshared). */
   propagation?: MountPropagation;
   /** Read-only all the way down (runc's `rro`), not just the top mount: always, or where the kernel can. */

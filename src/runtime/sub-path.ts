@@ -48,10 +48,23 @@ const LAST_FLAGS = O_PATH | constants.O_NOFOLLOW;
  * device, a FIFO, a socket) is refused.
  */
 export function openSubPath(volumeRoot: string, subPath: string): OpenedSubPath {
+  subPathComponents(subPath); // refused as text before anything is opened
+  // The root itself is trusted (berth made it): it may be reached through symlinks; nothing below it may.
+  const root = openOrRefuse(volumeRoot, O_PATH | constants.O_DIRECTORY, volumeRoot, subPath);
+  try {
+    return openSubPathIn(root, volumeRoot, subPath);
+  } finally {
+    closeSync(root);
+  }
+}
+
+/**
+ * openSubPath inside the directory open as `rootFd` (a hostPath opened by host-path-open.ts), which
+ * `volumeRoot` names in errors; `rootFd` stays the caller's.
+ */
+export function openSubPathIn(rootFd: number, volumeRoot: string, subPath: string): OpenedSubPath {
   const parts = subPathComponents(subPath);
-  // The root itself is trusted (berth made it, or the host's administrator named it): it may be
-  // reached through symlinks; nothing below it may.
-  let fd = openOrRefuse(volumeRoot, O_PATH | constants.O_DIRECTORY, volumeRoot, subPath);
+  let fd = openOrRefuse(`/proc/self/fd/${rootFd}`, O_PATH | constants.O_DIRECTORY, volumeRoot, subPath);
   try {
     const mode = fstatSync(fd).mode & 0o7777;
     for (const [i, part] of parts.entries()) {

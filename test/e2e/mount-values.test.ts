@@ -2,11 +2,12 @@
 // overlayfs: subPathExpr expanded from the container's environment (a downward-API POD_NAME) and
 // confined like any subPath (an env value that climbs out is refused, nothing made outside);
 // mountPropagation HostToContainer shows a mount the host makes later, the default (None) does
-// not, Bidirectional takes a privileged container's mount out to the host, and a host path on a
+// not, Bidirectional takes a privileged container's mount out to the host (both through the
+// staging point the checked host path is bound on: host-path-open.ts), and a host path on a
 // private mount is ERR_MOUNT_PROPAGATION before anything is made.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
@@ -128,6 +129,16 @@ describe.skipIf(skip)('mount values: subPathExpr and mountPropagation', () => {
       ),
     });
     expect(res.code).toBe(0);
+    // runc was handed the staging point the checked directory is bound on, not the host path.
+    const [c] = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<{ id: string }>;
+    const bundle = join(root, 'containers', c?.id ?? '');
+    const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as {
+      mounts: Array<{ destination: string; source: string }>;
+    };
+    expect(spec.mounts.filter((m) => m.destination === '/prop' || m.destination === '/none')).toEqual([
+      { destination: '/prop', source: join(bundle, 'subpaths/0'), type: 'bind', options: expect.any(Array) },
+      { destination: '/none', source: join(bundle, 'subpaths/1'), type: 'bind', options: expect.any(Array) },
+    ]);
     const later = join(shared, 'later');
     await mkdir(later);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', later]);

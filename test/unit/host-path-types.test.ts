@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareHostPath } from '../../src/reconcile/host-path-types.js';
+import { prepareHostPath, withHostPathTypes } from '../../src/reconcile/host-path-types.js';
+import type { ContainerSettings } from '../../src/runtime/spec.js';
 
 let dir: string;
 let server: Server;
@@ -64,5 +65,39 @@ describe('prepareHostPath', () => {
         code: 'ERR_HOSTPATH_TYPE',
         message: `pod web: hostPath ${path} (type ${type}) ${why}`,
       });
+  });
+});
+
+describe('withHostPathTypes', () => {
+  it("gives each hostPath bind its volume's type for the create, and leaves every other mount as it is", () => {
+    const settings = {
+      mounts: [
+        { kind: 'bind', source: '/srv/data', destination: '/a', readOnly: false },
+        { kind: 'bind', source: '/srv/any', destination: '/b', readOnly: false },
+        { kind: 'bind', source: '/srv/data', destination: '/c', readOnly: true, subPath: 'x' },
+        { kind: 'bind', source: '/var/lib/berth/pods/web/volumes/cfg', destination: '/d', readOnly: true },
+        { kind: 'volume', source: '/srv/data', destination: '/e', readOnly: false },
+      ],
+    } as ContainerSettings;
+    const typed = withHostPathTypes(settings, [
+      { path: '/srv/any', type: '' },
+      { path: '/srv/data', type: '' },
+      { path: '/srv/data', type: 'Directory' },
+    ]);
+    expect(typed.mounts?.map((m) => m.hostPathType)).toEqual([
+      'Directory',
+      '',
+      'Directory',
+      undefined,
+      undefined,
+    ]);
+    expect(settings.mounts?.map((m) => m.hostPathType)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(withHostPathTypes(settings, [])).toBe(settings);
   });
 });
