@@ -8,6 +8,7 @@ import { normalizeImage } from '../manifest/convert.js';
 import type { ManifestDoc } from '../manifest/kinds.js';
 import { lastGoodStore } from '../manifest/last-good.js';
 import { loadManifests } from '../manifest/load.js';
+import { createWriterScan } from '../manifest/open-writers.js';
 import { runtimePaths } from '../runtime/paths.js';
 import { readRecords } from '../runtime/record.js';
 import { allSnapshotStores } from '../snapshot/snapshot-store.js';
@@ -64,7 +65,10 @@ export async function runImageGc(
     {
       wants: async () => {
         const lastGood = lastGoodStore(join(ctx.flags.root, 'last-good'));
-        return imagesWanted((await loadManifests(dir, { lastGood })).docs.map((d) => d.doc));
+        // The daemon's thread too: /proc is read for one poll's budget (a file not cleared by
+        // then counts with its last good content, as a held one does).
+        const writers = createWriterScan();
+        return imagesWanted((await loadManifests(dir, { lastGood, writers })).docs.map((d) => d.doc));
       },
       trim,
       highPercent: config.images.gcHighPercent,

@@ -17,6 +17,7 @@ import type { EventRing } from '../events/ring.js';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { loadManifests, type ParseCache } from '../manifest/load.js';
+import { createWriterScan } from '../manifest/open-writers.js';
 import type { ExecuteDeps } from '../reconcile/execute.js';
 import {
   type ApplyResult,
@@ -77,6 +78,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
   const dir = resolve(o.dir);
   const scheduler = new PassScheduler(o.debounceMs, o.resyncMs);
   const cache: ParseCache = new Map(); // unchanged files are not parsed again
+  const writers = createWriterScan(); // a look at /proc for a file's writer goes on across passes
   let wake: (() => void) | undefined;
   /** Something changed; what, when the trigger knows (none: every pod is observed again). */
   const trigger = (scope?: TriggerScope) => {
@@ -189,6 +191,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
           keepLastGood: true,
           saveLater: true, // a new pod starts while the folder's last good record is written
           holdDeleted: true, // a file removed and put back (git, rsync, an editor) stops nothing
+          writers,
           ...(scope === 'all' ? {} : { unchanged: (file: string) => !scope.files.has(file) }),
         });
         const startedBefore = pipelines.tasks.started;

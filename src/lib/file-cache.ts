@@ -33,7 +33,8 @@ interface Entry {
   gen: number;
 }
 
-function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
+/** Whether two stats name the same file in the same state (every field of the identity equal). */
+export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   return (
     a.ino === b.ino &&
     a.dev === b.dev &&
@@ -41,6 +42,16 @@ function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
     a.mtimeNs === b.mtimeNs &&
     a.ctimeNs === b.ctimeNs
   );
+}
+
+/** The identity of the file `path` names now (links followed); undefined when there is none. */
+export function identityOf(path: string): FileIdentity | undefined {
+  try {
+    const st = statSync(path, { bigint: true });
+    return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -18,7 +18,7 @@ import { ManifestEncodingError } from './decode-text.js';
 import { DEPENDS_ON, dependencyProblems } from './dependencies.js';
 import type { LoadedDoc } from './kinds.js';
 import type { LastGood, LastGoodFiles } from './last-good.js';
-import { createWriterCheck } from './open-writers.js';
+import { createWriterScan, type WriterScan } from './open-writers.js';
 import { MANIFEST_SCHEMAS, type ParsedFile, parseFile } from './parse.js';
 import { at, type ParsedDoc } from './position.js';
 import { readManifestFile } from './read-file.js';
@@ -123,6 +123,11 @@ export interface LoadOptions {
    * FILE`: someone else's Pod file checked alone).
    */
   only?: string;
+  /**
+   * Who still writes a file changed a moment ago (open-writers.ts): the daemon keeps one, whose
+   * look at /proc goes on across its loads, a poll's budget at a time. Without it: one whole look.
+   */
+  writers?: WriterScan;
 }
 
 /** The folder's manifests, and the other files it holds that are not ignored (unread-files.ts). */
@@ -177,7 +182,9 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       sources.set(file, { name, docs: result.parsed, from: 'last-good' });
     else brokenFiles.push(file);
   };
-  const isOpenForWriting = createWriterCheck(); // /proc read once, if a file changed a moment ago asks
+  const writer = (o.writers ?? createWriterScan({ budgetMs: Number.POSITIVE_INFINITY })).poll(
+    files.map((n) => join(base, n)),
+  );
   for (const name of files) {
     const file = join(base, name);
     let text: string;
@@ -235,7 +242,7 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       lastGood: last === undefined ? undefined : lastGoodDefines(cache, file, last),
       now,
       settleMs: o.settleMs ?? SETTLE_MS,
-      writing: () => isOpenForWriting(file),
+      writer: () => writer(file, id),
     });
     if (settleAt !== undefined) {
       settling.push({ file, until: settleAt });

@@ -2,100 +2,169 @@
 // place, in pieces, and a pause between two pieces can leave a text that parses cleanly, ends its
 // last line and defines everything the old one did (an `env` list cut after its first entry), which
 // no rule on the text alone tells from an edit (settle.ts). The writer's open descriptor does.
-// Read from /proc (every process's `fd/` links, and `fdinfo/` for the access mode of a match): a
-// few milliseconds for a few hundred processes, so only asked of a file changed a moment ago.
-// A writer in another mount namespace (a container writing through a bind) names another path and
-// is not seen; a process gone or unreadable between the listing and the read is skipped.
-// Bounded: the listing runs on the daemon's thread, again every WRITER_POLL_MS while a file is held,
-// and a host of 2000 processes with 10 descriptors each took 450-900 ms per pass. It stops after
-// SCAN_BUDGET_MS, newest processes first (the writer of a file changed a moment ago most likely
-// started a moment ago); a writer among the processes not reached is not seen (as if none). Newest
-// is counted back from the last PID the kernel gave (/proc/loadavg), round pid_max: PIDs are handed
-// out in a cycle, and on a host with pid_max 32768 (the kernel's default) a busy hour wraps them,
-// so the highest number is not the newest process.
-import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+// Read from /proc (proc-fds.ts: every process's `fd/` links, and `fdinfo/` for the access mode of a
+// match). A writer in another mount namespace (a container writing through a bind) names another
+// path and is not seen.
+//
+// A pass looks at every process once, newest first (pid-order.ts: the writer of a file changed a
+// moment ago most likely started a moment ago), then at the processes started while it looked (the
+// PIDs handed out since its list was taken). Reading /proc is slow on a busy host (2000 processes
+// with 10 descriptors each took 450-900 ms), and the daemon reads it on its thread, again every
+// WRITER_POLL_MS while a file is held: so one poll reads for at most its budget, and the pass goes on
+// where it stopped at the next poll. The verdicts:
+// - 'writing': a process seen in the pass under way or the last whole one has the file open for
+//   writing now (checked again at the answer: it may have closed it since).
+// - 'none': a whole pass found no writer, and the file was the same (device, inode, size, mtime and
+//   ctime) when that pass began, when the caller read it, and now. A process that had it open for
+//   writing as the pass began was seen, or closed it without writing again (it would have changed):
+//   the text read is the one its writers left. One that opens it after it was looked at and writes
+//   changes it too, and the next pass looks at it again.
+// - 'unknown': neither yet (the pass goes on at the next poll), or the file changed since it was read.
+// Invariants: one pass at a time, dropped when no question of a poll awaits it; a file's verdict only
+// ever comes from a pass that began with it on its list (with its identity then); a poll that asks
+// looks at one process at least, so an awaited pass ends. A same-size rewrite within one tick of the
+// file system's clock keeps the identity (file-cache.ts): such a change during a pass is not told.
+import { realpathSync } from 'node:fs';
+import { type FileIdentity, identityOf, sameIdentity } from '../lib/file-cache.js';
+import { newestFirst, type PidCycle, startedSince } from './pid-order.js';
+import { isOpenForWriting, lastPid, listPids, openFilesOf } from './proc-fds.js';
 
-/** The most time one pass over /proc may take. */
+/** The most time one poll of the daemon's may spend reading /proc. */
 export const SCAN_BUDGET_MS = 50;
 
-/** O_WRONLY | O_RDWR: the access-mode bits of `flags:` in /proc/PID/fdinfo/FD (octal). */
-const WRITE_MODES = 0o3;
+export type WriterVerdict = 'writing' | 'none' | 'unknown';
 
-function opensForWriting(proc: string, pid: string, fd: string): boolean {
-  try {
-    const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(join(proc, pid, 'fdinfo', fd), 'utf8'))?.[1];
-    return flags !== undefined && (Number.parseInt(flags, 8) & WRITE_MODES) !== 0;
-  } catch {
-    return false;
-  }
+/** One load's question: is `file`, as read (`id`: its identity then), still being written? */
+export type WriterCheck = (file: string, id: FileIdentity) => WriterVerdict;
+
+export interface WriterScan {
+  /**
+   * One poll (a load of the folder): the check it asks of each file changed a moment ago. Its
+   * questions share one budget. `files`: those it may ask of, put on the next pass's list at once
+   * (a file asked of and not on the list of the pass under way waits for the next one).
+   */
+  poll(files: string[]): WriterCheck;
 }
 
-/** The last PID the kernel handed out and the cycle it counts in; undefined when /proc says neither. */
-function lastPid(proc: string): { last: number; max: number } | undefined {
+export interface WriterScanDeps {
+  proc?: string;
+  /** Most ms one poll reads /proc for (SCAN_BUDGET_MS; Infinity: a whole pass in one poll). */
+  budgetMs?: number;
+  now?: () => number;
+  /** This process, never counted as a writer (it reads the files). */
+  self?: number;
+}
+
+interface Pass {
+  /** The files on its list (real paths), with their identity when it began. */
+  files: Map<string, FileIdentity | undefined>;
+  /** PIDs to look at, newest first, and the next one's index. */
+  queue: string[];
+  next: number;
+  /** The last PID handed out when the queue was listed; undefined: /proc did not say. */
+  listedAt: PidCycle | undefined;
+  /** Whether the processes started while it looked are in the queue. */
+  caughtUp: boolean;
+  /** Descriptors that pointed at a listed file: `[pid, fd]` by real path. */
+  found: Map<string, Array<[pid: string, fd: string]>>;
+  /** Whether a question of the last poll could be answered by it (else it is dropped: stale). */
+  awaited: boolean;
+}
+
+function realpathOf(file: string): string | undefined {
   try {
-    const last = Number(
-      readFileSync(join(proc, 'loadavg'), 'utf8').trim().split('/').pop()?.split(/\s+/).pop(),
-    );
-    const max = Number(readFileSync(join(proc, 'sys', 'kernel', 'pid_max'), 'utf8').trim());
-    return Number.isInteger(last) && Number.isInteger(max) && max > 0 ? { last, max } : undefined;
+    return realpathSync.native(file);
   } catch {
     return undefined;
   }
 }
 
-/**
- * `pids` newest first: by how far back from `at.last` each was handed out, round `at.max` (the
- * highest number first when that is unknown). Pure.
- */
-export function newestFirst(pids: string[], at: { last: number; max: number } | undefined): string[] {
-  const age = (p: string) => (at ? (((at.last - Number(p)) % at.max) + at.max) % at.max : -Number(p));
-  return [...pids].sort((a, b) => age(a) - age(b));
-}
+export function createWriterScan(deps: WriterScanDeps = {}): WriterScan {
+  const proc = deps.proc ?? '/proc';
+  const budgetMs = deps.budgetMs ?? SCAN_BUDGET_MS;
+  const now = deps.now ?? Date.now;
+  const self = deps.self ?? process.pid;
+  /** Files asked of (or named by a poll) since the pass under way began: the next pass's list. */
+  let wanted = new Set<string>();
+  let current: Pass | undefined;
+  let last: Pass | undefined;
 
-/** Each open descriptor's target, with where it is (`pid`, `fd`): one pass over /proc, newest first, bounded. */
-function openTargets(proc: string): Map<string, Array<[string, string]>> {
-  const targets = new Map<string, Array<[string, string]>>();
-  const self = String(process.pid);
-  const deadline = performance.now() + SCAN_BUDGET_MS;
-  const pids = newestFirst(
-    readdirSync(proc).filter((p) => /^[0-9]+$/.test(p) && p !== self),
-    lastPid(proc),
-  );
-  for (const pid of pids) {
-    if (performance.now() > deadline) break;
-    let fds: string[];
-    try {
-      fds = readdirSync(join(proc, pid, 'fd'));
-    } catch {
-      continue; // gone, or not ours to read
+  const begin = (): Pass => {
+    const files = new Map<string, FileIdentity | undefined>();
+    for (const f of wanted) {
+      const target = realpathOf(f);
+      if (target !== undefined) files.set(target, identityOf(target));
     }
-    for (const fd of fds) {
-      try {
-        const link = readlinkSync(join(proc, pid, 'fd', fd));
-        if (link.startsWith('/')) targets.set(link, [...(targets.get(link) ?? []), [pid, fd]]);
-      } catch {
-        // closed meanwhile
+    wanted = new Set();
+    const listedAt = lastPid(proc);
+    const queue = newestFirst(listPids(proc, self), listedAt);
+    return { files, queue, next: 0, listedAt, caughtUp: false, found: new Map(), awaited: false };
+  };
+
+  /** Looks at processes of `pass` until `deadline` (one at least); true once the pass is whole. */
+  const advance = (pass: Pass, deadline: number): boolean => {
+    for (let first = true; ; first = false) {
+      if (pass.next === pass.queue.length) {
+        if (pass.caughtUp || pass.listedAt === undefined) return true;
+        pass.caughtUp = true;
+        const at = lastPid(proc);
+        if (at === undefined) return true;
+        pass.queue = startedSince(listPids(proc, self), pass.listedAt, at);
+        pass.next = 0;
+        continue;
       }
+      if (!first && now() >= deadline) return false;
+      const pid = pass.queue[pass.next++] as string;
+      for (const [fd, target] of openFilesOf(proc, pid, (t) => pass.files.has(t)))
+        pass.found.set(target, [...(pass.found.get(target) ?? []), [pid, fd]]);
     }
-  }
-  return targets;
-}
+  };
 
-/**
- * A check of whether any process (this one aside) has a file open for writing, false when it cannot
- * be told. /proc is read once, at the first question: one check serves one load of the folder.
- */
-export function createWriterCheck(proc = '/proc'): (file: string) => boolean {
-  let targets: Map<string, Array<[string, string]>> | undefined;
-  return (file) => {
-    let target: string;
-    try {
-      target = realpathSync(file);
-    } catch {
-      return false;
-    }
-    targets ??= openTargets(proc);
-    return (targets.get(target) ?? []).some(([pid, fd]) => opensForWriting(proc, pid, fd));
+  const isWritten = (target: string) =>
+    [current, last].some((p) =>
+      (p?.found.get(target) ?? []).some(([pid, fd]) => isOpenForWriting(proc, pid, fd, target)),
+    );
+
+  const clears = (pass: Pass | undefined, target: string, id: FileIdentity) => {
+    const then = pass?.files.get(target);
+    return then !== undefined && sameIdentity(then, id);
+  };
+
+  return {
+    poll(files) {
+      // A pass no question of the last poll waited for (the files it listed were taken, or have
+      // changed since) is dropped: the next question begins one with the files as they are now.
+      if (current?.awaited === false) current = undefined;
+      if (current) current.awaited = false;
+      else wanted = new Set(); // no pass under way: this poll's files are the next one's list
+      for (const f of files) wanted.add(f);
+      let deadline: number | undefined;
+      return (file, id) => {
+        const target = realpathOf(file);
+        const nowId = identityOf(file);
+        if (target === undefined || nowId === undefined) return 'none'; // gone: nothing to hold
+        if (!sameIdentity(nowId, id)) return 'unknown'; // changed since it was read: read it again
+        wanted.add(file);
+        let begunHere = false;
+        for (;;) {
+          if (current && clears(current, target, id)) current.awaited = true; // its writers too
+          if (isWritten(target)) return 'writing';
+          if (clears(last, target, id)) return 'none';
+          // A pass begun for this question ended without clearing it: it changed as it went.
+          if (begunHere && current === undefined) return 'unknown';
+          if (deadline !== undefined && now() >= deadline) return 'unknown';
+          deadline ??= now() + budgetMs;
+          if (current === undefined) {
+            current = begin();
+            begunHere = true;
+          }
+          if (clears(current, target, id)) current.awaited = true;
+          if (advance(current, deadline)) {
+            last = current;
+            current = undefined;
+          }
+        }
+      };
+    },
   };
 }

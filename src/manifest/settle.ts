@@ -14,10 +14,12 @@
 // time (the folder's mtime: a deletion leaves no file to date), so a file put back unchanged
 // meanwhile stops and starts nothing. A file that a process on this host still has open for
 // writing (open-writers.ts: scp, cp, a slow writer between two pieces) is in flux too, whatever its
-// text, for as long as it keeps changing within WRITER_HOLD_MS: a writer that holds it open longer
-// without writing holds nothing. Pure: the clock is passed in, and the writer check (I/O) is asked
-// only of a file changed within that time.
+// text, and so is one that no whole look at /proc has yet cleared (the daemon's look goes on across
+// its polls), for as long as it keeps changing within WRITER_HOLD_MS: a writer that holds it open
+// longer without writing holds nothing. Pure: the clock is passed in, and the writer check (I/O) is
+// asked only of a file changed within that time.
 import type { ManifestDoc } from './kinds.js';
+import type { WriterVerdict } from './open-writers.js';
 
 /** How long a file in flux must stay unchanged before it is acted on. */
 export const SETTLE_MS = 2000;
@@ -48,8 +50,11 @@ export interface SettleInput {
   lastGood: Defines | undefined;
   now: number;
   settleMs: number;
-  /** Whether a process still has the file open for writing (asked only of a file changed a moment ago). */
-  writing?: () => boolean;
+  /**
+   * Whether a process still has the file open for writing (asked only of a file changed a moment
+   * ago): held unless 'none'.
+   */
+  writer?: () => WriterVerdict;
 }
 
 /** The kind and name a document is known by (duplicates and plans key it the same way). */
@@ -81,7 +86,7 @@ export function settlesAt(i: SettleInput): number | undefined {
   if (i.mtimeMs > i.now + i.settleMs) return undefined;
   const at = i.mtimeMs + i.settleMs;
   if (i.lastGood !== undefined && dropsAny(i.read, i.lastGood) && at > i.now) return at;
-  if (i.now - i.mtimeMs < WRITER_HOLD_MS && i.writing?.() === true)
+  if (i.now - i.mtimeMs < WRITER_HOLD_MS && (i.writer?.() ?? 'none') !== 'none')
     return Math.min(i.now + WRITER_POLL_MS, i.mtimeMs + WRITER_HOLD_MS);
   return undefined;
 }
