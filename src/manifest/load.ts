@@ -11,7 +11,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BerthError, errnoCode, isBerthError } from '../lib/errors.js';
-import { type FileIdentity, isStillValid } from '../lib/file-cache.js';
+import { type FileIdentity, identityOf, isStillValid } from '../lib/file-cache.js';
 import { preloadValidators } from '../lib/precompiled-validators.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { ManifestEncodingError } from './decode-text.js';
@@ -193,9 +193,12 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     let mtimeMs = 0;
     let access: { uid: number; gid: number; mode: number };
     const hit = cache?.get(file);
+    // The last read's, unstated (a scoped pass: no trigger named the file).
+    const taken =
+      hit?.id !== undefined && hit.mtimeMs !== undefined && !!hit.access && o.unchanged?.(file) === true;
     try {
       const read =
-        hit?.id !== undefined && hit.mtimeMs !== undefined && hit.access && o.unchanged?.(file) === true
+        taken && hit?.id !== undefined && hit.mtimeMs !== undefined && hit.access
           ? { stat: { id: hit.id, mtimeMs: hit.mtimeMs, ...hit.access }, text: undefined, readAt: 0 }
           : await readManifestFile(
               file,
@@ -242,7 +245,9 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       lastGood: last === undefined ? undefined : lastGoodDefines(cache, file, last),
       now,
       settleMs: o.settleMs ?? SETTLE_MS,
-      writer: () => writer(file, id),
+      // Taken as last read, it is asked of as it is now: whether a process writes it still (a
+      // change since is the next pass's to read).
+      writer: () => writer(file, taken ? (identityOf(file) ?? id) : id),
     });
     if (settleAt !== undefined) {
       settling.push({ file, until: settleAt });

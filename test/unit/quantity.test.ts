@@ -196,8 +196,9 @@ describe('one grammar: the schema, the converter and Kubernetes agree', () => {
   walk(schema, '');
 
   it('every quantity in the Pod schema has the converter’s pattern', () => {
-    // requests and limits, containers and init containers: cpu, memory and any other resource name
-    expect(patterns).toHaveLength(12);
+    // requests and limits of containers, init containers and the pod itself: cpu, memory and any
+    // other resource name
+    expect(patterns).toHaveLength(18);
     expect(new Set(patterns)).toEqual(new Set([QUANTITY_PATTERN]));
   });
 
