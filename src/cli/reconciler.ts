@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { acquireLock } from '../content/lock.js';
 import { healthPath } from '../health/health-file.js';
 import { lastGoodStore } from '../manifest/last-good.js';
+import { NETWORK_LOCK_DIR } from '../network/adapter.js';
 import { networkDirs } from '../network/attachments.js';
+import { hostPortsDirOf } from '../network/host-ports.js';
 import type { NodeFacts } from '../reconcile/downward.js';
 import type { Reconciler } from '../reconcile/loop.js';
 import type { Action } from '../reconcile/plan.js';
@@ -24,6 +26,7 @@ export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
       node: nodeFacts(),
       attachments: networkDirs(ctx.flags.state, (await ctx.hostConfig()).network.name).attachments,
       health: healthPath(ctx.flags.state),
+      hostPorts: { dir: hostPortsDirOf(NETWORK_LOCK_DIR), state: ctx.flags.state },
       idPool: (await ctx.hostConfig()).userNamespaces,
     },
     status: statusFile(statusPath(ctx.flags.state)),

@@ -15,9 +15,12 @@
 //
 // Invariants: attach and detach of one bridge run one at a time on the host (a lock under
 // /run/berth-networks taken by every berth root using that bridge), so a bridge is never removed
-// while another attach is filling it, a port is checked and claimed in one step, and host-local's
-// allocations, shared by every root on the bridge (ipam-store.ts), are changed by one at a time; a
-// root's holders have CNI ids of its own (attachments.ts), so it never takes another's. Both are
+// while another attach is filling it, and host-local's allocations, shared by every root on the
+// bridge (ipam-store.ts), are changed by one at a time; a published port is checked and claimed
+// host-wide in one step, whatever the bridge (port-claims.ts, host-ports.ts: that lock is taken
+// inside the bridge's), a new holder's record written with its claim, its claim given back after
+// its record goes; a root's holders have CNI ids of its own (attachments.ts), so it never takes
+// another's. Both are
 // idempotent: attach of a ready holder with the same ports does nothing; detach of an unknown key
 // does nothing.
 import { rm } from 'node:fs/promises';
@@ -40,7 +43,6 @@ import { forgetNeighbours } from './bridge-links.js';
 import { bridgeMarksOf } from './bridge-marks.js';
 import { DEFAULT_CNI_BIN } from './cni-exec.js';
 import { addressesOf, addressOf, type CniResult } from './conflist.js';
-import { describeListener, findShadowedListener, readHostListeners } from './host-listeners.js';
 import {
   ensureNetworkRules,
   prepareBridge,
@@ -54,7 +56,8 @@ import { ipamStoreOf, readAllocations, releaseLeaked, removeStoreIfEmpty } from 
 import { moveLegacyIn } from './legacy-ipam.js';
 import { hostLinksNow, linksLost } from './links-here.js';
 import { createPluginChain } from './plugin-chain.js';
-import { describePort, findDuplicatePort, findPortConflict, type PortMapping } from './ports.js';
+import { portConflict as conflict, portClaimsOf, portsRefusal } from './port-claims.js';
+import { describePort, findDuplicatePort, type PortMapping } from './ports.js';
 import { checkSubnetFree } from './route-overlap.js';
 import { type RulesRepaired, repairRules } from './rules-repair.js';
 import type { NetworkSettings } from './settings.js';
@@ -159,6 +162,8 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     }
   }
 
+  /** Its holders' published ports, claimed host-wide (host-ports.ts): no other root takes them. */
+  const claims = portClaimsOf({ lockDir, state: o.state, network: net.name, tools });
   const bridgeMarks = bridgeMarksOf(net.bridge, lockDir, o.sysNet);
   const chain = createPluginChain({ net, ipamDir: store.dataDir, binDir, tools, lockDir });
 
@@ -261,28 +266,17 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       });
       stale.catch(() => undefined); // awaited below
       const others = (await records).filter((a) => a.key !== req.key);
-      const clash = findPortConflict(
-        req.ports,
-        others.map((a) => ({ owner: `${a.owner.kind} ${a.owner.name}`, ports: a.ports })),
-      );
-      if (clash) {
-        await stale;
-        throw conflict(
-          `${req.owner.kind} ${req.owner.name}: host port ${describePort(clash.port)} is already published by ${clash.owner}`,
-        );
-      }
-      // A host service on the port would lose its traffic to the pod (one put back keeps its ports).
-      const shadowed =
-        req.ports.length > 0 && !lost
-          ? findShadowedListener(req.ports, await readHostListeners(), ruleFamilies(net).includes(6))
-          : undefined;
-      if (shadowed) {
-        await stale;
-        throw conflict(
-          `${req.owner.kind} ${req.owner.name}: host port ${describePort(shadowed.port)} is in use on the host: a process listens on ${describeListener(shadowed.listener)}, and publishing the port would take its traffic`,
-          "give the pod another hostPort or hostIP, or stop the host's service on it",
-        );
-      }
+      // Another of this root's holders on the port, a host service listening on it (one put back
+      // keeps its ports).
+      const dualStack = ruleFamilies(net).includes(6);
+      const refused = await portsRefusal(req, others, lost ? undefined : { dualStack });
+      if (refused) return after(stale)(refused);
+      // Claimed host-wide before its old rules go (its record keeps the claim live), or (a new
+      // holder) with its record written under the claims' lock, below.
+      const claim = { key: req.key, cniId, owner: req.owner, ports: req.ports };
+      // (A claim of its key whose record went, a --state wiped, would be live again with its record.)
+      const unclaimed = req.ports.length === 0 && !existing?.ports.length && !claims.has(req.key);
+      if (existing && !unclaimed) await claims.claim(claim, () => rules).catch(after(stale));
       // What a killed attempt (or other ports) left; with no record at all, what a wiped --state left.
       if (existing) await chain.del(existing);
       else if (others.length === 0) await releaseLeaked(store, tag, new Set());
@@ -299,13 +293,11 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       };
       // The bridge is made by this attach: its subnet must be free, and the bridge is then berth's.
       if (bridgeMarks.absent()) {
-        await checkSubnetFree(net).catch(async (err: unknown) => {
-          await Promise.allSettled([stale]);
-          throw err;
-        });
+        await checkSubnetFree(net).catch(after(stale));
         await bridgeMarks.note();
       }
-      await writeAttachment(dirs.attachments, adding);
+      const record = () => writeAttachment(dirs.attachments, adding);
+      await (existing || unclaimed ? record() : claims.claim(claim, () => rules, record).catch(after(stale)));
       // NAT and forwarding are made beside the chain (no plugin of it reads them; the container
       // starts only once attach returns), the bridge plugin beside the save and restore.
       const hostRules = rules.then((r) => ensureNetworkRules(net, r, tools));
@@ -333,12 +325,13 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
 
   async function detach(key: string): Promise<void> {
     // Most removals have nothing on the network: no lock for them.
-    if (!(await readAttachment(dirs.attachments, key))) return;
+    if (!(await readAttachment(dirs.attachments, key))) return claims.release(key);
     await locked(async () => {
       const existing = await readAttachment(dirs.attachments, key);
-      if (!existing) return;
+      if (!existing) return claims.release(key);
       await chain.del(existing);
       await removeAttachment(dirs.attachments, key);
+      await claims.release(key); // after its record: killed between, the next claim deletes it
       // Now, under the lock: its address may go to the next pod at once, and no peer may still name
       // it then (a removal is on no pod's start path).
       await writeNames();
@@ -359,6 +352,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       if (!(await removeIdleNetwork(net, tools, await bridgeMarks.made())))
         throw inUse(`bridge ${net.bridge} still has veths of another berth root or tool`);
       await bridgeMarks.forget();
+      await claims.release();
       await rm(dirs.dir, { recursive: true, force: true });
       await removeStoreIfEmpty(store);
     });
@@ -380,7 +374,13 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     async repairRules() {
       const all = () => listAttachments(dirs.attachments, o.fileCache);
       if (!(await all()).some((a) => a.state === 'ready')) return [];
-      return [await locked(async () => repairRules(net, await all(), tools, chain.addPorts, tag))];
+      return [
+        await locked(async () => {
+          // Ports published before claims were.
+          await claims.adopt(await all(), () => readSnapshots(ruleFamilies(net), tools));
+          return repairRules(net, await all(), tools, chain.addPorts, tag);
+        }),
+      ];
     },
     async settled() {
       await peersNames.settled();
@@ -389,6 +389,10 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   };
 }
 
-function conflict(message: string, hint = 'give one of the pods another hostPort or hostIP'): BerthError {
-  return new BerthError('ERR_PORT_CONFLICT', 'conflict', message, { hint });
-}
+/** A refusal rethrown once `pending` (what the attach started meanwhile) has settled. */
+const after =
+  (pending: Promise<unknown>) =>
+  async (err: unknown): Promise<never> => {
+    await Promise.allSettled([pending]);
+    throw err;
+  };

@@ -184,3 +184,21 @@ export async function removePortRules(tools: NetworkTools, network: string, a: A
   const done = await Promise.allSettled(families.map((f) => tools.restore(f, lines)));
   return families.length > 0 && done.every((d) => d.status === 'fulfilled');
 }
+
+/**
+ * The restore lines that take away what `snapshot` has of a holder's port rules, found by its id
+ * alone (a dead claim's, host-ports.ts: no record says its ports or address): every jump to its
+ * chain in CNI-HOSTPORT-DNAT, then the chain. Pure.
+ */
+export function portRulesOfId(network: string, containerId: string, snapshot: RulesSnapshot): RuleLine[] {
+  const chain = portmapChainOf(network, containerId);
+  if (!snapshot.chains.has(`nat:${chain}`)) return [];
+  const jumps = snapshot.rules.filter(
+    (r) => r.table === 'nat' && r.line.startsWith(`-A ${HOSTPORT_DNAT} `) && r.line.endsWith(` -j ${chain}`),
+  );
+  return [
+    ...jumps.map((r) => ({ table: 'nat' as const, line: `-D${r.line.slice(2)}` })),
+    { table: 'nat', line: `-F ${chain}` },
+    { table: 'nat', line: `-X ${chain}` },
+  ];
+}

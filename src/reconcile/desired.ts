@@ -144,6 +144,8 @@ export interface HostLayout {
   attachments?: string;
   /** `<state>/health.json`: what the daemon's prober found (health/health-file.ts). */
   health?: string;
+  /** The host-wide port claims (`dir`: network/host-ports.ts) and this root's --state among them. */
+  hostPorts?: { dir: string; state: string };
   /** Host IDs for hostUsers: false pods (host config userNamespaces; default in id-range.ts). */
   idPool?: IdPool;
 }

@@ -16,7 +16,7 @@ import type { RuntimeDeps } from '../runtime/containers.js';
 import type { Reaped } from '../runtime/orphans.js';
 import { readRecordsReport } from '../runtime/record.js';
 import type { DesiredState, HostLayout } from './desired.js';
-import { observe, observeBadRecords, observeContainers, observeImages } from './observe.js';
+import { observe, observeBadRecords, observeContainers, observeHostPorts, observeImages } from './observe.js';
 import { observeHealth } from './observe-health.js';
 import { countPods, mergeObservation } from './observe-merge.js';
 import {
@@ -77,6 +77,7 @@ export async function observeInScope(
     ...images,
     badRecords: observeBadRecords(rt, bad),
     ...(host.health ? { health: observeHealth(host.health) } : {}),
+    ...observeHostPorts(host),
   });
   memo.read = {
     pods: countPods({ ...observed, containers, sandboxes: seen.sandboxes }),

@@ -27,6 +27,7 @@ export interface PartialObservation {
   notUnpacked?: ObservedState['notUnpacked'];
   badRecords?: ObservedState['badRecords'];
   health?: ObservedState['health'];
+  hostPorts?: ObservedState['hostPorts'];
 }
 
 /**
@@ -62,6 +63,7 @@ export function mergeObservation(last: ObservedState, part: PartialObservation):
     sandboxes,
     ...(part.badRecords ? { badRecords: part.badRecords } : {}),
     ...(part.health ? { health: part.health } : {}),
+    ...(part.hostPorts ? { hostPorts: part.hostPorts } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import type { ContentStore, ImageRecord } from '../content/types.js';
 import { healthPath } from '../health/health-file.js';
 import { describeImage } from '../images/describe.js';
+import { otherRootsPorts } from '../network/host-ports.js';
 import { identifyBadRecords } from '../runtime/bad-record-identity.js';
 import { OWNER_STANDALONE } from '../runtime/bundle-owner.js';
 import { containerStatus, type RuntimeDeps } from '../runtime/containers.js';
@@ -108,10 +109,15 @@ export async function observe(
     sandboxes,
     badRecords: observeBadRecords(rt, bad),
     ...(host.health ? { health: observeHealth(host.health) } : {}),
+    ...observeHostPorts(host),
   };
   rt.fileCache?.sweep(); // what this pass did not read (removed containers and pods) goes
   return observed;
 }
+
+/** The host ports other roots hold: read whole on every pass (a small directory, often none). */
+export const observeHostPorts = (host: HostLayout): Pick<ObservedState, 'hostPorts'> =>
+  host.hostPorts ? { hostPorts: otherRootsPorts(host.hostPorts.dir, host.hostPorts.state) } : {};
 
 /** The pods as `berth ps` shows them: the last reconcile's status merged with what exists. */
 export async function observePods(rt: RuntimeDeps, status: StatusFile): Promise<PodView[]> {

@@ -1,7 +1,8 @@
 // Which pods must wait for a host port another pod holds: a pod already on the network with its
 // ports keeps them; the others claim theirs in name order (so after a reboot, when nobody holds
 // anything, the same pod wins every time). A pod that would collide waits, with the holder named,
-// and takes the port in the pass after the holder lets it go; the holder is never touched. Pure.
+// and takes the port in the pass after the holder lets it go; the holder is never touched. Ports
+// other berth roots' pods hold (`elsewhere`: network/host-ports.ts) are held the same way. Pure.
 import { describePort, findPortConflict, type PortMapping } from '../network/ports.js';
 import type { DesiredPod } from './desired.js';
 import type { ObservedSandbox } from './sandbox.js';
@@ -9,8 +10,9 @@ import type { ObservedSandbox } from './sandbox.js';
 export function planPortWaits(
   pods: DesiredPod[],
   sandboxes: Map<string, ObservedSandbox>,
+  elsewhere: Array<{ owner: string; ports: PortMapping[] }> = [],
 ): Map<string, string> {
-  const claims: Array<{ owner: string; ports: PortMapping[] }> = [];
+  const claims: Array<{ owner: string; ports: PortMapping[] }> = [...elsewhere];
   for (const [name, s] of [...sandboxes].sort(([a], [b]) => a.localeCompare(b)))
     if (s.network?.state === 'ready' && s.network.ports.length > 0)
       claims.push({ owner: `pod ${name}`, ports: s.network.ports });

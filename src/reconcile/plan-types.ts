@@ -3,6 +3,7 @@
 // makes from manifests. Types and constants only.
 import type { HealthFile } from '../health/health-file.js';
 import type { DependencyCondition } from '../manifest/dependencies.js';
+import type { PortMapping } from '../network/ports.js';
 import { OWNER_KEYS } from '../runtime/bundle-owner.js';
 import type { ContainerState, ContainerStatus } from '../runtime/containers.js';
 import type { DesiredState } from './desired.js';
@@ -73,6 +74,8 @@ export interface ObservedState {
   badRecords?: { id: string; pod?: string; standalone?: true; name?: string; mayRun?: boolean }[];
   /** What the daemon's prober last found (`<state>/health.json`); none: no daemon has probed. */
   health?: HealthFile;
+  /** Host ports other berth roots' pods hold (network/host-ports.ts), each with its holder named. */
+  hostPorts?: Array<{ owner: string; ports: PortMapping[] }>;
 }
 
 export type Action =

@@ -328,7 +328,7 @@ export function plan(input: PlanInput): Action[] {
     if (mine.some((c) => podOf(c) === pod))
       actions.push({ kind: 'wait', pod, reason: `${pod}: kept as it runs (${why})` });
   }
-  const portWaits = planPortWaits(desired.pods, input.observed.sandboxes);
+  const portWaits = planPortWaits(desired.pods, input.observed.sandboxes, input.observed.hostPorts);
   for (const pod of desired.pods) {
     if (frozen.has(pod.name)) continue;
     const working = busy(pod.name);

@@ -153,6 +153,22 @@ describe('plan: who waits for a host port', () => {
       ['a', 'a: ERR_PORT_CONFLICT: host port 0.0.0.0:80/tcp is already published by pod z'],
     ]);
   });
+  it("a port another berth root's pod holds: the pod waits, naming that pod and its root; one that holds its port keeps it", () => {
+    const other = [{ owner: 'pod web of the berth root with --state /run/b', ports: [tcp(80)] }];
+    const waits = planPortWaits(
+      [pod('a', [tcp(80)]), pod('kept', [tcp(80)]), pod('m', [tcp(81)])],
+      new Map([
+        ['kept', { netns: true, volumes: {}, network: { state: 'ready' as const, ports: [tcp(80)] } }],
+      ]),
+      other,
+    );
+    expect([...waits]).toEqual([
+      [
+        'a',
+        'a: ERR_PORT_CONFLICT: host port 0.0.0.0:80/tcp is already published by pod web of the berth root with --state /run/b',
+      ],
+    ]);
+  });
   it('with nobody on the network (after a reboot), name order decides, every time', () => {
     const waits = planPortWaits([pod('z', [tcp(80)]), pod('a', [tcp(80)]), pod('m', [tcp(81)])], new Map());
     expect([...waits]).toEqual([

@@ -13,12 +13,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createNetworkAdapter } from '../../src/network/adapter.js';
 import { type Attachment, networkDirs, writeAttachment } from '../../src/network/attachments.js';
 import { portmapChainOf } from '../../src/network/conflist.js';
-import type { Family, RuleLine } from '../../src/network/iptables.js';
+import { type Family, parseSave, type RuleLine } from '../../src/network/iptables.js';
 import {
   HOSTPORT_ENTRIES,
   portmapComment,
   portRuleAdditions,
   portRuleDeletions,
+  portRulesOfId,
   restoreWord,
 } from '../../src/network/port-rules.js';
 import type { PortMapping } from '../../src/network/ports.js';
@@ -212,5 +213,28 @@ describe('portmap 1.1.1 port rules, as restore lines', () => {
       `-A ${CHAIN} -p udp --dport 5353 -d ::1 -s fd00::5/64 -j BERTH-MARK-b0`,
       `-A ${CHAIN} -p udp --dport 5353 -d ::1 -j DNAT --to-destination [fd00::5]:53`,
     ]);
+  });
+});
+
+describe("a dead claim's port rules, found by its id alone", () => {
+  it("its jumps and chain go; another holder's jump to another chain and a host without the chain are left", () => {
+    const other = portmapChainOf('tnet', 'berth-pod-other');
+    const save = [
+      '*nat',
+      `:${CHAIN} - [0:0]`,
+      `:${other} - [0:0]`,
+      `-A CNI-HOSTPORT-DNAT -p tcp -m comment --comment ${COMMENT} -m multiport --dports 8080 -j ${CHAIN}`,
+      `-A CNI-HOSTPORT-DNAT -p udp -m comment --comment ${COMMENT} -m multiport --dports 53 -j ${CHAIN}`,
+      `-A CNI-HOSTPORT-DNAT -p tcp -m multiport --dports 8080 -j ${other}`,
+      `-A ${CHAIN} -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.1.2.3:80`,
+      'COMMIT',
+    ].join('\n');
+    expect(portRulesOfId('tnet', 'berth-pod-web', parseSave(save)).map((l) => l.line)).toEqual([
+      `-D CNI-HOSTPORT-DNAT -p tcp -m comment --comment ${COMMENT} -m multiport --dports 8080 -j ${CHAIN}`,
+      `-D CNI-HOSTPORT-DNAT -p udp -m comment --comment ${COMMENT} -m multiport --dports 53 -j ${CHAIN}`,
+      `-F ${CHAIN}`,
+      `-X ${CHAIN}`,
+    ]);
+    expect(portRulesOfId('tnet', 'berth-pod-gone', parseSave(save))).toEqual([]);
   });
 });
