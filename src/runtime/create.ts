@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { release } from 'node:os';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join } from 'node:path';
 import { isLockHeld } from '../content/lock.js';
 import type { ContentStore } from '../content/types.js';
 import { describeImage, findImages } from '../images/index.js';
@@ -13,7 +13,6 @@ import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import { ownHostsText, resolvConfText } from '../network/names.js';
-import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from '../snapshot/chain.js';
 import { copyTree } from '../snapshot/copy-tree.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
@@ -27,6 +26,7 @@ import type { RuntimeDeps } from './containers.js';
 import { loadHostConfinement } from './host-confinement.js';
 import { openBindSource } from './host-path-open.js';
 import type { IdRange } from './id-range.js';
+import { checkVolumeInRoot, imageVolumePaths } from './image-volume-paths.js';
 import { stageImageVolumes } from './image-volumes.js';
 import { prepareContainerLog } from './log-rotation.js';
 import { markImageUsed } from './mark-used.js';
@@ -49,7 +49,6 @@ import {
   type ContainerMount,
   type ContainerSettings,
   capabilities,
-  checkContainerPath,
   checkWorkingDir,
   invalid,
   kernelHasRecursiveReadOnly,
@@ -152,6 +151,11 @@ async function createHoldingLease(
   const processArgv = processArgs(image.config, settings.command, settings.entrypoint); // fails early without one
   const stopSignal = stopSignalFor(settings.stopSignal ?? image.config.config?.StopSignal, image.name);
   const cwd = checkWorkingDir(settings.workdir || image.config.config?.WorkingDir || '/');
+  const volumePaths = imageVolumePaths(
+    image.config,
+    image.name,
+    (settings.mounts ?? []).map((m) => m.destination),
+  );
   for (const m of settings.mounts ?? []) {
     if (m.subPath !== undefined) subPathComponents(m.subPath);
     if (m.propagation) checkPropagationSource(m.source, m.propagation);
@@ -219,8 +223,9 @@ async function createHoldingLease(
       '/etc/hosts',
       '/etc/resolv.conf',
       ...(settings.mounts ?? []).map((m) => m.destination),
-      ...Object.keys(image.config.config?.Volumes ?? {}),
+      ...volumePaths,
     ]);
+    for (const v of volumePaths) checkVolumeInRoot(p.rootfs, v, image.name);
     checkCommand(
       p.rootfs,
       processArgv,
@@ -234,7 +239,7 @@ async function createHoldingLease(
     const withImages = await stageImageVolumes(settings.mounts ?? [], { store, snapshots }, p.dir, staged);
     const staging = await stageMountSources(withImages.mounts, p.dir, staged, settings.name);
     const mounts = idRange ? await withLockedFlags(staging) : staging;
-    const anonymous = await imageVolumes(image.config, settings, p, idRange);
+    const anonymous = await imageVolumes(volumePaths, p, idRange);
 
     const dns = settings.dns ?? (settings.network === 'bridge' ? {} : undefined);
     const resolv = dns && resolvConfText(deps.hostResolvConf, dns, settings.network === 'host');
@@ -338,16 +343,12 @@ async function createHoldingLease(
  * bundle (removed with the container), seeded with what the image has there, as Docker does.
  */
 async function imageVolumes(
-  image: ImageConfig,
-  settings: ContainerSettings,
+  paths: string[],
   p: ContainerPaths,
   idRange?: IdRange,
 ): Promise<ContainerMount[]> {
-  const taken = new Set((settings.mounts ?? []).map((m) => posix.normalize(m.destination)));
   const out: ContainerMount[] = [];
-  for (const [i, path] of Object.keys(image.config?.Volumes ?? {}).entries()) {
-    const destination = posix.normalize(checkContainerPath(path, 'image volume'));
-    if (taken.has(destination)) continue;
+  for (const [i, destination] of paths.entries()) {
     const source = join(p.dir, 'volumes', String(i));
     await makeDirs(source);
     const inImage = dirInRoot(p.rootfs, destination);

@@ -149,15 +149,25 @@ export interface BuiltImage {
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
-export function buildRawImage(layers: BuiltLayer[], options: { docker?: boolean } = {}): BuiltImage {
-  const config = Buffer.from(
-    JSON.stringify({
-      os: 'linux',
-      architecture: 'amd64',
-      config: { Cmd: ['/bin/sh'] },
-      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
-    }),
-  );
+/**
+ * `config`: top-level fields of the image config over the defaults (`config`, `rootfs`, `history`…:
+ * any JSON, the hostile kind included); `configBytes`: the config blob itself, exactly.
+ */
+export function buildRawImage(
+  layers: BuiltLayer[],
+  options: { docker?: boolean; config?: Record<string, unknown>; configBytes?: Buffer } = {},
+): BuiltImage {
+  const config =
+    options.configBytes ??
+    Buffer.from(
+      JSON.stringify({
+        os: 'linux',
+        architecture: 'amd64',
+        config: { Cmd: ['/bin/sh'] },
+        rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+        ...options.config,
+      }),
+    );
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,

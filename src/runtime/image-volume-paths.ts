@@ -1,0 +1,70 @@
+// Where an image config's `Volumes` become anonymous volumes of a container, checked before any is
+// made: the image is untrusted, and runc would only say "mount failed" with no word of the image.
+// Pure for the paths (imageVolumePaths); checkVolumeInRoot looks at what the image has there.
+import { lstatSync } from 'node:fs';
+import { posix } from 'node:path';
+import { BerthError } from '../lib/errors.js';
+import type { ImageConfig } from '../oci/image.js';
+import { followInRoot } from './rootfs.js';
+
+/**
+ * The files berth binds into every container itself. An image volume on one is left out and
+ * berth's file stays, as a CRI runtime leaves out an image volume where the kubelet mounts one:
+ * the image cannot take the container's name resolution away.
+ */
+const MANAGED_FILES = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
+
+/** Kernel file systems the runtime mounts itself: runc refuses a bind over what is in them. */
+const KERNEL_FS = new Set(['proc', 'sys']);
+
+export function imageVolumeError(image: string, path: string, why: string): BerthError {
+  return new BerthError(
+    'ERR_IMAGE_VOLUME_INVALID',
+    'invalid',
+    `image "${image}": config.Volumes "${path}" ${why}`,
+  );
+}
+
+/** `/data/`, `//data` and `/./data` are `/data` (".." is refused before: it is never cleaned away). */
+const clean = (path: string) => posix.normalize(path).replace(/\/+$/, '') || '/';
+
+/**
+ * The image's volume destinations, cleaned and each once, without berth's own files and those a
+ * mount of the container covers (`taken`: its destinations), as Docker skips them; one berth cannot
+ * mount (relative, with "..", the root itself, in /proc or /sys) is refused naming it.
+ */
+export function imageVolumePaths(config: ImageConfig, image: string, taken: string[] = []): string[] {
+  const covered = new Set([...MANAGED_FILES, ...taken.map(clean)]);
+  const out = new Set<string>();
+  for (const path of Object.keys(config.config?.Volumes ?? {})) {
+    if (!path.startsWith('/')) throw imageVolumeError(image, path, 'is not an absolute path');
+    if (path.split('/').includes('..')) throw imageVolumeError(image, path, 'contains ".."');
+    const dest = clean(path);
+    if (dest === '/') throw imageVolumeError(image, path, 'is the root directory');
+    const top = dest.split('/')[1] ?? '';
+    if (KERNEL_FS.has(top))
+      throw imageVolumeError(image, path, `is in /${top}, a kernel file system the runtime mounts itself`);
+    if (!covered.has(dest)) out.add(dest);
+  }
+  return [...out];
+}
+
+/**
+ * A volume is a directory: where the image has something else (its symlinks followed inside the
+ * rootfs), it is refused, as Docker refuses it ("cannot mount volume over existing file").
+ */
+export function checkVolumeInRoot(rootfs: string, dest: string, image: string): void {
+  const host = followInRoot(rootfs, dest);
+  if (host === undefined) throw imageVolumeError(image, dest, 'has too many symbolic links in the image');
+  let isDir = true;
+  try {
+    isDir = lstatSync(host).isDirectory();
+  } catch {
+    // not in the image: made empty
+  }
+  if (!isDir) {
+    const inside = host.slice(rootfs.length) || '/';
+    const where = inside === dest ? '' : ` (it leads to ${inside})`;
+    throw imageVolumeError(image, dest, `is not a directory in the image${where}: a volume is one`);
+  }
+}

@@ -1,0 +1,112 @@
+// Hostile and odd image configs end to end, as root with real runc, conmon and overlayfs: images
+// whose config bytes the test writes itself (a static busybox layer under them), pushed to a
+// loopback registry and run. Each either runs as Docker would run it or fails create with one line
+// naming the image and the field, and leaves nothing behind (no container, runc state, bundle or
+// mount).
+// - Volumes on the files berth binds itself (/etc/hosts, /etc/hostname, /etc/resolv.conf) are left
+//   out and berth's files stay; one in /proc or /sys, on the root, relative or on a file is refused.
+import { readFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
+import { containerIdsOnDisk, mountsUnder } from '../helpers/leaks.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { buildRawImage, gzipLayer, pushRawImage, type TarSpec } from '../helpers/tar-bytes.js';
+
+const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
+  root: true,
+});
+
+const APPLETS = ['sh', 'cat', 'pwd', 'ls', 'true', 'grep', 'readlink', 'stat'];
+const PASSWD = 'root:x:0:0:root:/root:/bin/sh\n';
+
+/** A static busybox, `/etc/passwd` and whatever else the image needs, in one layer. */
+function busyboxLayer(o: { passwd?: string; extra?: TarSpec[] } = {}) {
+  return gzipLayer([
+    ...['bin', 'etc', 'srv', 'data'].map((d): TarSpec => ({ name: `${d}/`, type: 'directory' })),
+    { name: 'tmp/', type: 'directory', mode: 0o1777 },
+    { name: 'bin/busybox', body: readFileSync('/bin/busybox'), mode: 0o755 },
+    ...APPLETS.map((a): TarSpec => ({ name: `bin/${a}`, type: 'symlink', linkname: 'busybox' })),
+    { name: 'etc/passwd', body: o.passwd ?? PASSWD },
+    { name: 'etc/group', body: 'root:x:0:\n' },
+    { name: 'data/seed', body: 'seeded\n' },
+    ...(o.extra ?? []),
+  ]);
+}
+
+describe.skipIf(skip)('hostile image configs', () => {
+  let host: E2eHost | undefined;
+  const h = () => host as E2eHost;
+  const ref = (tag: string) => `${h().registry.host}/hostile/${tag}:1`;
+  /** Push `tag`: busybox with `config` as the image config's `config` (over `Cmd: [/bin/sh]`). */
+  const push = async (tag: string, config: Record<string, unknown>, layer = busyboxLayer()) => {
+    const image = buildRawImage([layer], { config: { config: { Cmd: ['/bin/sh'], ...config } } });
+    await pushRawImage(h().registry.url, `hostile/${tag}`, '1', image);
+    const pulled = await h().berth('image', 'pull', ref(tag));
+    expect([pulled.code, pulled.stderr]).toEqual([0, '']);
+  };
+  /** `container run --rm` of `tag` with `script`: its exit code, stdout and stderr. */
+  const run = async (tag: string, script: string, flags: string[] = []) => {
+    const r = await h().berth(
+      'container',
+      'run',
+      ref(tag),
+      tag,
+      '--rm',
+      ...flags,
+      '--',
+      '/bin/sh',
+      '-c',
+      script,
+    );
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+  };
+  /** What a create that failed must not leave: a container, runc state, a bundle, a mount. */
+  const leftovers = async () => ({
+    containers: JSON.parse((await h().berth('container', 'ls', '-o', 'json')).stdout || '[]'),
+    ids: containerIdsOnDisk(h().root, h().state),
+    mounts: mountsUnder(h().work),
+  });
+  const nothingLeft = { containers: [], ids: [], mounts: [] };
+
+  beforeAll(async () => {
+    host = await setUpE2eHost('hostile-config', { repo: 'hostile' });
+    await push('managed-volumes', {
+      Volumes: { '/etc/hosts': {}, '/etc/hostname/': {}, '//etc/resolv.conf': {}, '/data': {} },
+    });
+    await push('proc-volume', { Volumes: { '/proc/sys/kernel': {} } });
+    await push('sys-volume', { Volumes: { '/sys/fs/cgroup/x': {} } });
+    await push('root-volume', { Volumes: { '/': {} } });
+    await push('file-volume', { Volumes: { '/etc/passwd': {} } });
+    await push('relative-volume', { Volumes: { data: {} } });
+  }, 240_000);
+  afterEach(async () => {
+    expect(await leftovers()).toEqual(nothingLeft);
+  });
+  afterAll(async () => {
+    const { left, leaked } = await tearDownE2eHost(host, { forceFirst: true });
+    expect(left).toEqual([]);
+    expect(leaked).toEqual([]);
+  });
+
+  it("Volumes on /etc/hosts, /etc/hostname and /etc/resolv.conf are left out: berth's files stay", async () => {
+    const r = await run(
+      'managed-volumes',
+      'cat /etc/hostname; grep -c managed-volumes /etc/hosts; cat /data/seed',
+    );
+    expect(r).toEqual({ code: 0, stdout: 'managed-volumes\n1\nseeded\n', stderr: '' });
+  });
+
+  it.each([
+    ['proc-volume', '"/proc/sys/kernel" is in /proc, a kernel file system the runtime mounts itself'],
+    ['sys-volume', '"/sys/fs/cgroup/x" is in /sys, a kernel file system the runtime mounts itself'],
+    ['root-volume', '"/" is the root directory'],
+    ['file-volume', '"/etc/passwd" is not a directory in the image: a volume is one'],
+    ['relative-volume', '"data" is not an absolute path'],
+  ])('a volume berth cannot mount is refused naming the image and the field: %s', async (tag, why) => {
+    expect(await run(tag, 'true')).toEqual({
+      code: 125,
+      stdout: '',
+      stderr: `berth: ERR_IMAGE_VOLUME_INVALID: image "${ref(tag)}": config.Volumes ${why}\n`,
+    });
+  });
+});
