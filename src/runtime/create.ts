@@ -63,6 +63,7 @@ import { resolveUser } from './user.js';
 import { withLockedFlags } from './userns-mounts.js';
 import { ownByPodRoot, prepareUsernsRootfs } from './userns-rootfs.js';
 import { makeBerthVolume } from './volume-ownership.js';
+import { prepareWorkdir } from './workdir.js';
 
 export async function createContainer(
   deps: RuntimeDeps,
@@ -150,7 +151,9 @@ async function createHoldingLease(
     throw invalid('--publish needs --network bridge');
   const processArgv = processArgs(image.config, settings.command, settings.entrypoint); // fails early without one
   const stopSignal = stopSignalFor(settings.stopSignal ?? image.config.config?.StopSignal, image.name);
-  const cwd = checkWorkingDir(settings.workdir || image.config.config?.WorkingDir || '/');
+  const cwd = settings.workdir
+    ? checkWorkingDir(settings.workdir)
+    : checkWorkingDir(image.config.config?.WorkingDir || '/', `image "${image.name}": config.WorkingDir`);
   const volumePaths = imageVolumePaths(
     image.config,
     image.name,
@@ -218,6 +221,12 @@ async function createHoldingLease(
     );
     checkNonRoot(user, settings);
     checkResolvedWorkdir(p.rootfs, cwd);
+    await prepareWorkdir(p.rootfs, cwd, {
+      image: image.name,
+      given: Boolean(settings.workdir),
+      mounts: (settings.mounts ?? []).map((m) => m.destination),
+      ...(idRange ? { idRange } : {}),
+    });
     checkResolvedMounts(p.rootfs, [
       '/etc/hostname',
       '/etc/hosts',

@@ -194,13 +194,13 @@ export function isUnderProc(path: string): boolean {
  * leaked from the host (CVE-2024-21626), and nothing legitimate runs in /proc. create.ts checks the
  * path again after resolving the image's symlinks.
  */
-export function checkWorkingDir(path: string): string {
-  checkContainerPath(path, 'working directory');
+export function checkWorkingDir(path: string, what = 'working directory'): string {
+  checkContainerPath(path, what);
   if (isUnderProc(path)) {
     throw new BerthError(
       'ERR_WORKDIR_UNSAFE',
       'invalid',
-      `working directory "${path}" is under /proc (a host file descriptor could leak through it)`,
+      `${what} "${path}" is under /proc (a host file descriptor could leak through it)`,
     );
   }
   return path;

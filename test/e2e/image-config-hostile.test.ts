@@ -5,6 +5,8 @@
 // mount).
 // - Volumes on the files berth binds itself (/etc/hosts, /etc/hostname, /etc/resolv.conf) are left
 //   out and berth's files stay; one in /proc or /sys, on the root, relative or on a file is refused.
+// - A WorkingDir that is a file (or leads to one) or relative is refused; one whose symlink dangles
+//   (aimed out of the root too) is made where it leads, inside.
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
@@ -78,6 +80,18 @@ describe.skipIf(skip)('hostile image configs', () => {
     await push('root-volume', { Volumes: { '/': {} } });
     await push('file-volume', { Volumes: { '/etc/passwd': {} } });
     await push('relative-volume', { Volumes: { data: {} } });
+    await push('file-workdir', { WorkingDir: '/etc/passwd' });
+    await push('relative-workdir', { WorkingDir: 'srv' });
+    await push(
+      'linked-file-workdir',
+      { WorkingDir: '/w' },
+      busyboxLayer({ extra: [{ name: 'w', type: 'symlink', linkname: '/etc/passwd' }] }),
+    );
+    await push(
+      'escaping-workdir',
+      { WorkingDir: '/w' },
+      busyboxLayer({ extra: [{ name: 'w', type: 'symlink', linkname: '../../../../srv/app' }] }),
+    );
   }, 240_000);
   afterEach(async () => {
     expect(await leftovers()).toEqual(nothingLeft);
@@ -107,6 +121,38 @@ describe.skipIf(skip)('hostile image configs', () => {
       code: 125,
       stdout: '',
       stderr: `berth: ERR_IMAGE_VOLUME_INVALID: image "${ref(tag)}": config.Volumes ${why}\n`,
+    });
+  });
+
+  it('a WorkingDir that is a file, or leads to one, is refused naming the image and the field', async () => {
+    expect(await run('file-workdir', 'true')).toEqual({
+      code: 125,
+      stdout: '',
+      stderr: `berth: ERR_WORKDIR_INVALID: image "${ref('file-workdir')}": config.WorkingDir "/etc/passwd" is not a directory in the image\n`,
+    });
+    expect(await run('linked-file-workdir', 'true')).toEqual({
+      code: 125,
+      stdout: '',
+      stderr: `berth: ERR_WORKDIR_INVALID: image "${ref('linked-file-workdir')}": config.WorkingDir "/w" is not a directory in the image (it leads to /etc/passwd)\n`,
+    });
+    expect(await run('relative-workdir', 'true')).toEqual({
+      code: 125,
+      stdout: '',
+      stderr: `berth: ERR_CONTAINER_INVALID: image "${ref('relative-workdir')}": config.WorkingDir "srv" is not an absolute path\n`,
+    });
+  });
+
+  it('a WorkingDir whose symlink dangles out of the root is made where it leads, inside', async () => {
+    expect(await run('escaping-workdir', 'pwd; readlink /w')).toEqual({
+      code: 0,
+      stdout: '/srv/app\n../../../../srv/app\n',
+      stderr: '',
+    });
+    // Given with the container, the same.
+    expect(await run('escaping-workdir', 'pwd', ['-w', '/w/sub'])).toEqual({
+      code: 0,
+      stdout: '/srv/app/sub\n',
+      stderr: '',
     });
   });
 });
