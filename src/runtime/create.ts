@@ -26,6 +26,7 @@ import type { RuntimeDeps } from './containers.js';
 import { loadHostConfinement } from './host-confinement.js';
 import { openBindSource } from './host-path-open.js';
 import type { IdRange } from './id-range.js';
+import { checkImageProcess } from './image-process.js';
 import { checkVolumeInRoot, imageVolumePaths } from './image-volume-paths.js';
 import { stageImageVolumes } from './image-volumes.js';
 import { prepareContainerLog } from './log-rotation.js';
@@ -149,6 +150,12 @@ async function createHoldingLease(
   }
   if (settings.ports?.length && settings.network !== 'bridge')
     throw invalid('--publish needs --network bridge');
+  const given = (args?: string[]) => args !== undefined && args.length > 0;
+  checkImageProcess(image.config, image.name, {
+    entrypoint: !given(settings.entrypoint),
+    cmd: !given(settings.entrypoint) && !given(settings.command),
+    workingDir: !settings.workdir,
+  });
   const processArgv = processArgs(image.config, settings.command, settings.entrypoint); // fails early without one
   const stopSignal = stopSignalFor(settings.stopSignal ?? image.config.config?.StopSignal, image.name);
   const cwd = settings.workdir

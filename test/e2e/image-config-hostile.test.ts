@@ -7,6 +7,7 @@
 //   out and berth's files stay; one in /proc or /sys, on the root, relative or on a file is refused.
 // - A WorkingDir that is a file (or leads to one) or relative is refused; one whose symlink dangles
 //   (aimed out of the root too) is made where it leads, inside.
+// - A NUL byte in Env or an argument, and an Env entry without a name, are refused.
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
@@ -92,6 +93,9 @@ describe.skipIf(skip)('hostile image configs', () => {
       { WorkingDir: '/w' },
       busyboxLayer({ extra: [{ name: 'w', type: 'symlink', linkname: '../../../../srv/app' }] }),
     );
+    await push('nul-env', { Env: ['PATH=/bin', 'A=b\u0000c'] });
+    await push('nul-cmd', { Cmd: ['/bin/sh', '-c', 'echo a\u0000b'] });
+    await push('nameless-env', { Env: ['=x'] });
   }, 240_000);
   afterEach(async () => {
     expect(await leftovers()).toEqual(nothingLeft);
@@ -154,5 +158,22 @@ describe.skipIf(skip)('hostile image configs', () => {
       stdout: '/srv/app/sub\n',
       stderr: '',
     });
+  });
+
+  it('an Env entry or an argument with a NUL byte, or an Env entry with no name, is refused naming it', async () => {
+    const refused = (tag: string, why: string) => ({
+      code: 125,
+      stdout: '',
+      stderr: `berth: ERR_IMAGE_CONFIG_INVALID: image "${ref(tag)}": config.${why}\n`,
+    });
+    const nul = 'holds a NUL byte, which no process can be given';
+    expect(await run('nul-env', 'true')).toEqual(refused('nul-env', `Env[1] ${nul}`));
+    expect(await run('nameless-env', 'true')).toEqual(
+      refused('nameless-env', 'Env[0] "=x" is not KEY=VALUE'),
+    );
+    const cmd = await h().berth('container', 'run', ref('nul-cmd'), 'nul-cmd', '--rm');
+    expect([cmd.code, cmd.stderr]).toEqual([125, refused('nul-cmd', `Cmd[2] ${nul}`).stderr]);
+    // A command given replaces the image's Cmd: its NUL is no one's business then.
+    expect(await run('nul-cmd', 'echo given')).toEqual({ code: 0, stdout: 'given\n', stderr: '' });
   });
 });
