@@ -83,7 +83,12 @@ export function resolveUser(
   const { groupGivenDropsGroups = false } = o;
   const of = (file: string) => `${file} of ${o.image === undefined ? 'the image' : `image "${o.image}"`}`;
   const who = o.container === undefined ? '' : `container "${o.container}": `;
-  const [userPart = '', groupPart] = (spec || '0').split(':', 2) as [string, string | undefined];
+  // At the first colon only, as runc's SplitN(spec, ":", 2): in "0:0:0" the group is "0:0" (no
+  // group of that name), never "0" with the rest dropped.
+  const text = spec || '0';
+  const colon = text.indexOf(':');
+  const [userPart, groupPart] =
+    colon === -1 ? [text, undefined] : [text.slice(0, colon), text.slice(colon + 1)];
   checkIdRange(spec, userPart, 'uid');
   checkIdRange(spec, groupPart ?? '', 'gid');
   const users = parsePasswd(passwd);

@@ -8,6 +8,7 @@
 // - A WorkingDir that is a file (or leads to one) or relative is refused; one whose symlink dangles
 //   (aimed out of the root too) is made where it leads, inside.
 // - A NUL byte in Env or an argument, and an Env entry without a name, are refused.
+// - User "0:0:0" is group "0:0", as runc splits it: no such group.
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
@@ -96,6 +97,7 @@ describe.skipIf(skip)('hostile image configs', () => {
     await push('nul-env', { Env: ['PATH=/bin', 'A=b\u0000c'] });
     await push('nul-cmd', { Cmd: ['/bin/sh', '-c', 'echo a\u0000b'] });
     await push('nameless-env', { Env: ['=x'] });
+    await push('user-colons', { User: '0:0:0' });
   }, 240_000);
   afterEach(async () => {
     expect(await leftovers()).toEqual(nothingLeft);
@@ -175,5 +177,13 @@ describe.skipIf(skip)('hostile image configs', () => {
     expect([cmd.code, cmd.stderr]).toEqual([125, refused('nul-cmd', `Cmd[2] ${nul}`).stderr]);
     // A command given replaces the image's Cmd: its NUL is no one's business then.
     expect(await run('nul-cmd', 'echo given')).toEqual({ code: 0, stdout: 'given\n', stderr: '' });
+  });
+
+  it('User "0:0:0" is user 0 and group "0:0", as runc splits it: no such group', async () => {
+    expect(await run('user-colons', 'true')).toEqual({
+      code: 125,
+      stdout: '',
+      stderr: `berth: ERR_UNKNOWN_GROUP: container "user-colons": group "0:0" is not in /etc/group of image "${ref('user-colons')}"\n`,
+    });
   });
 });

@@ -102,6 +102,12 @@ describe('users from the image', () => {
   it('names that are not there are errors', () => {
     expect(codeOf(() => resolveUser('ghost', passwd, group))).toBe('ERR_UNKNOWN_USER');
     expect(codeOf(() => resolveUser('app:ghosts', passwd, group))).toBe('ERR_UNKNOWN_GROUP');
+    expect(codeOf(() => resolveUser('../x', passwd, group))).toBe('ERR_UNKNOWN_USER');
+  });
+  it('a group is all after the first colon, as runc reads it: "0:0:0" is group "0:0", not 0', () => {
+    expect(() => resolveUser('0:0:0', passwd, group, { image: 'img' })).toThrow(
+      'group "0:0" is not in /etc/group of image "img"',
+    );
   });
   it('the error names the user, the image and the container, on one line', () => {
     const where = { image: 'registry.local/app:1', container: 'web_main' };
