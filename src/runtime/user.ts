@@ -15,18 +15,22 @@ interface PasswdEntry {
   uid: number;
   gid: number;
   home: string;
+  /** Its uid or gid field is digits past 32 bits (`uid 4294967296`): the entry cannot be used. */
+  pastRange?: string;
 }
 
 interface GroupEntry {
   name: string;
   gid: number;
   members: string[];
+  pastRange?: string;
 }
 
 /** The largest uid or gid: they are 32 bits (runc's config.json says uint32). */
 const MAX_ID = 0xffffffff;
 const isDigits = (s: string) => /^[0-9]+$/.test(s);
 const isId = (s: string) => isDigits(s) && Number(s) <= MAX_ID;
+const shortId = (digits: string) => (digits.length > 24 ? `${digits.slice(0, 24)}…` : digits);
 
 /** A user or group spec of digits only must be a 32-bit id: it is never looked up as a name. */
 function checkIdRange(spec: string, part: string, what: string): void {
@@ -34,17 +38,38 @@ function checkIdRange(spec: string, part: string, what: string): void {
     throw new BerthError(
       'ERR_USER_INVALID',
       'invalid',
-      `user "${spec}": ${what} ${part.length > 24 ? `${part.slice(0, 24)}…` : part} is out of range (at most ${MAX_ID})`,
+      `user "${spec}": ${what} ${shortId(part)} is out of range (at most ${MAX_ID})`,
     );
   }
 }
 
+/** `uid 4294967296` for the first of `fields` that is digits past 32 bits, else undefined. */
+const pastRange = (fields: Array<[string, string]>) => {
+  const [what, value] = fields.find(([, v]) => isDigits(v) && !isId(v)) ?? [];
+  return what === undefined ? undefined : `${what} ${shortId(value ?? '')}`;
+};
+
+/**
+ * Lines whose ids are not digits are no entries; one whose ids are digits past 32 bits is kept,
+ * marked: runc's parser reads it as a user whose uid a 32-bit config.json cannot hold, so it is
+ * refused by name rather than said to be missing.
+ */
 export function parsePasswd(text: string): PasswdEntry[] {
   const out: PasswdEntry[] = [];
   for (const line of text.split('\n')) {
     const f = line.trim().split(':');
-    if (f.length < 7 || !f[0] || !isId(f[2] ?? '') || !isId(f[3] ?? '')) continue;
-    out.push({ name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5] || '/' });
+    if (f.length < 7 || !f[0] || !isDigits(f[2] ?? '') || !isDigits(f[3] ?? '')) continue;
+    const past = pastRange([
+      ['uid', f[2] ?? ''],
+      ['gid', f[3] ?? ''],
+    ]);
+    out.push({
+      name: f[0],
+      uid: Number(f[2]),
+      gid: Number(f[3]),
+      home: f[5] || '/',
+      ...(past ? { pastRange: past } : {}),
+    });
   }
   return out;
 }
@@ -53,10 +78,21 @@ export function parseGroup(text: string): GroupEntry[] {
   const out: GroupEntry[] = [];
   for (const line of text.split('\n')) {
     const f = line.trim().split(':');
-    if (f.length < 4 || !f[0] || !isId(f[2] ?? '')) continue;
-    out.push({ name: f[0], gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) });
+    if (f.length < 4 || !f[0] || !isDigits(f[2] ?? '')) continue;
+    const past = pastRange([['gid', f[2] ?? '']]);
+    const members = (f[3] ?? '').split(',').filter(Boolean);
+    out.push({ name: f[0], gid: Number(f[2]), members, ...(past ? { pastRange: past } : {}) });
   }
   return out;
+}
+
+/** `what`: `user "app"` as it stands in `file` (and who asked, in front). */
+function pastRangeError(what: string, past: string, file: string): BerthError {
+  return new BerthError(
+    'ERR_USER_INVALID',
+    'invalid',
+    `${what} has ${past} in ${file}, out of range (at most ${MAX_ID})`,
+  );
 }
 
 export interface ResolveUserOptions {
@@ -96,6 +132,8 @@ export function resolveUser(
   const entry = isId(userPart)
     ? users.find((u) => u.uid === Number(userPart))
     : users.find((u) => u.name === userPart);
+  if (entry?.pastRange)
+    throw pastRangeError(`${who}user "${entry.name}"`, entry.pastRange, of('/etc/passwd'));
   if (!entry && !isId(userPart)) {
     throw new BerthError(
       'ERR_UNKNOWN_USER',
@@ -109,6 +147,7 @@ export function resolveUser(
     if (isId(groupPart)) gid = Number(groupPart);
     else {
       const g = groups.find((x) => x.name === groupPart);
+      if (g?.pastRange) throw pastRangeError(`${who}group "${g.name}"`, g.pastRange, of('/etc/group'));
       if (!g) {
         throw new BerthError(
           'ERR_UNKNOWN_GROUP',
@@ -122,7 +161,13 @@ export function resolveUser(
   const explicitGroup = groupGivenDropsGroups && groupPart !== undefined && groupPart !== '';
   const additionalGids =
     entry && !explicitGroup
-      ? [...new Set(groups.filter((g) => g.members.includes(entry.name) && g.gid !== gid).map((g) => g.gid))]
+      ? [
+          ...new Set(
+            groups
+              .filter((g) => !g.pastRange && g.members.includes(entry.name) && g.gid !== gid)
+              .map((g) => g.gid),
+          ),
+        ]
       : [];
   return { uid, gid, additionalGids, home: entry?.home ?? '/' };
 }

@@ -9,6 +9,7 @@
 //   (aimed out of the root too) is made where it leads, inside.
 // - A NUL byte in Env or an argument, and an Env entry without a name, are refused.
 // - User "0:0:0" is group "0:0", as runc splits it: no such group.
+// - A passwd entry whose uid is past 32 bits is refused as such, not as a missing user.
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
@@ -98,6 +99,11 @@ describe.skipIf(skip)('hostile image configs', () => {
     await push('nul-cmd', { Cmd: ['/bin/sh', '-c', 'echo a\u0000b'] });
     await push('nameless-env', { Env: ['=x'] });
     await push('user-colons', { User: '0:0:0' });
+    await push(
+      'big-uid',
+      { User: 'big' },
+      busyboxLayer({ passwd: `${PASSWD}big:x:4294967296:0::/:/bin/sh\n` }),
+    );
   }, 240_000);
   afterEach(async () => {
     expect(await leftovers()).toEqual(nothingLeft);
@@ -184,6 +190,14 @@ describe.skipIf(skip)('hostile image configs', () => {
       code: 125,
       stdout: '',
       stderr: `berth: ERR_UNKNOWN_GROUP: container "user-colons": group "0:0" is not in /etc/group of image "${ref('user-colons')}"\n`,
+    });
+  });
+
+  it('a user whose uid in /etc/passwd is past 32 bits is refused as such', async () => {
+    expect(await run('big-uid', 'true')).toEqual({
+      code: 125,
+      stdout: '',
+      stderr: `berth: ERR_USER_INVALID: container "big-uid": user "big" has uid 4294967296 in /etc/passwd of image "${ref('big-uid')}", out of range (at most 4294967295)\n`,
     });
   });
 });

@@ -94,10 +94,28 @@ describe('users from the image', () => {
     for (const spec of ['4294967296', '99999999999999999999999', '0:4294967296', 'app:4294967296'])
       expect(codeOf(() => resolveUser(spec, passwd, group))).toBe('ERR_USER_INVALID');
     expect(resolveUser('4294967295', passwd, group).uid).toBe(4294967295);
-    // A passwd line whose uid is past 32 bits is no user, as in runc's parser.
-    expect(codeOf(() => resolveUser('big', 'big:x:4294967296:0::/:/bin/sh\n', group))).toBe(
-      'ERR_UNKNOWN_USER',
+  });
+  it('a passwd or group entry whose id is past 32 bits is refused as such, not as missing', () => {
+    const where = { image: 'img', container: 'c' };
+    const messageOf = (spec: string, p: string, g = group) => {
+      try {
+        resolveUser(spec, p, g, where);
+      } catch (err) {
+        return `${(err as { code: string }).code}: ${(err as Error).message}`;
+      }
+      return undefined;
+    };
+    expect(messageOf('big', 'big:x:4294967296:0::/:/bin/sh\n')).toBe(
+      'ERR_USER_INVALID: container "c": user "big" has uid 4294967296 in /etc/passwd of image "img", out of range (at most 4294967295)',
     );
+    expect(messageOf('5', 'five:x:5:99999999999999999999999999999::/:/bin/sh\n')).toBe(
+      'ERR_USER_INVALID: container "c": user "five" has gid 999999999999999999999999… in /etc/passwd of image "img", out of range (at most 4294967295)',
+    );
+    expect(messageOf('app:huge', passwd, `${group}huge:x:4294967296:\n`)).toBe(
+      'ERR_USER_INVALID: container "c": group "huge" has gid 4294967296 in /etc/group of image "img", out of range (at most 4294967295)',
+    );
+    // A group past 32 bits that lists the user is not one of its supplementary groups.
+    expect(resolveUser('app', passwd, `${group}huge:x:4294967296:app\n`).additionalGids).toEqual([2000]);
   });
   it('names that are not there are errors', () => {
     expect(codeOf(() => resolveUser('ghost', passwd, group))).toBe('ERR_UNKNOWN_USER');
