@@ -2,7 +2,7 @@
 // rename itself flushed, so after a crash or a power cut a reader sees the old content or the new,
 // never a part and never an empty file (ext4 may otherwise persist the rename before the data).
 // Its folder is made first. Root's alone unless a mode says otherwise.
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { makeDirs } from './make-dirs.js';
 
@@ -19,6 +19,20 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o600):
   }
   await rename(tmp, path);
   await fsyncDir(dirname(path));
+}
+
+/**
+ * writeFileAtomic without the flushes, for state a power cut makes moot (a boot's network
+ * namespaces, veths and addresses): a reader, or the next process after a kill, sees the old
+ * content or the new, never a part; after a power cut it may see neither (the caller reads a torn
+ * file as none).
+ */
+export async function replaceFile(path: string, text: string, mode = 0o600): Promise<void> {
+  await makeDirs(dirname(path));
+  const tmp = `${path}.${process.pid}.tmp`;
+  await rm(tmp, { force: true }); // one a crash of an earlier process with this pid left
+  await writeFile(tmp, text, { mode, flag: 'wx' });
+  await rename(tmp, path);
 }
 
 /** fsync a directory so a rename inside it survives a power cut. */

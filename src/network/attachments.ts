@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
 import type { FileCache } from '../lib/file-cache.js';
 import { makeDirs } from '../lib/make-dirs.js';
-import { writeFileAtomic } from '../lib/write-atomic.js';
+import { replaceFile } from '../lib/write-atomic.js';
 import type { CniResult } from './conflist.js';
 import type { HostEntry } from './names.js';
 import type { PortMapping } from './ports.js';
@@ -116,9 +116,13 @@ export async function listAttachments(dir: string, cache?: FileCache): Promise<A
   return out.filter((a): a is Attachment => a !== undefined).sort((a, b) => a.key.localeCompare(b.key));
 }
 
+/**
+ * Written whole but not flushed: a record describes what a reboot takes away (the namespace, veth,
+ * address), and the next boot sets its holder up again from nothing (a torn one reads as none).
+ */
 export async function writeAttachment(dir: string, a: Attachment): Promise<void> {
   await makeDirs(dir, 0o700);
-  await writeFileAtomic(join(dir, `${checkKey(a.key)}.json`), `${JSON.stringify(a)}\n`, 0o600);
+  await replaceFile(join(dir, `${checkKey(a.key)}.json`), `${JSON.stringify(a)}\n`, 0o600);
 }
 
 export async function removeAttachment(dir: string, key: string): Promise<void> {
