@@ -318,7 +318,9 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       const ready: Attachment = { ...adding, state: 'ready', ip, ips: addressesOf(result), result };
       writeOwnNames(ready, others); // the lock held since `others` was read
       await writeAttachment(dirs.attachments, ready);
-      peersNames.ask();
+      // No peer to learn its name (a lone pod, the usual `container run`): no rewrite, whose lock and
+      // reads a one-shot command waited for before it ended. A peer that joins later names it itself.
+      if (others.some((a) => a.state === 'ready' && a.ip)) peersNames.ask();
       return ready;
     });
   }

@@ -141,4 +141,15 @@ describe('pod names in hosts files', () => {
     await until(() => names('a').includes('b'), 15_000); // the retry, with nothing asking for it
     await expect(net.settled()).resolves.toBeUndefined();
   }, 30_000);
+
+  it('a pod joining with no peer rewrites no other file: nothing is due when its attach returns', async () => {
+    await attach('a');
+    // A marker where a rewrite would put the names back: it stays only if none ran.
+    await writeFile(hosts('a'), 'untouched\n');
+    await net.settled();
+    expect(readFileSync(hosts('a'), 'utf8')).toBe('untouched\n');
+    await attach('b'); // a is a peer now: its file names b after the rewrite
+    await net.settled();
+    expect(names('a')).toEqual(['a', 'b']);
+  });
 });
