@@ -69,7 +69,9 @@ export function planInitChanged(
   const { made, live, finished } = standing(pod, find);
   if (!made && !finished) return undefined;
   const edited = live || finished; // an init container added or removed counts
-  const inits = new Set(pod.initContainers.filter((c) => !c.sidecar).map((c) => c.name));
+  // Every init container's name, sidecars too: one still in the spec is never removed (a sidecar
+  // made before sidecars were marked, not running, looks like a plain init container).
+  const inits = new Set(pod.initContainers.map((c) => c.name));
   const removed = edited
     ? observed
         .filter((o) => isPlainInit(o) && !inits.has(nameIn(o)))

@@ -514,6 +514,11 @@ describe('plan', () => {
     expect(summary(plans(noSide, [side, setup, main]))).toEqual(['remove app/side: no longer in the pod']);
     const crashed = { ...side, state: 'exited' as const, exitCode: 0, finishedAt: '2026-11-22T11:59:59Z' };
     expect(summary(plans(noSide, [crashed, setup, main]))).toEqual(['remove app/side: no longer in the pod']);
+    // A sidecar made before sidecars were marked, in its back-off, still in the spec: nothing removed.
+    const { [ANNOTATION.sidecar]: _, ...unmarked } = crashed.annotations;
+    expect(summary(plans(before, [{ ...crashed, annotations: unmarked }, setup, main]))).toEqual([
+      'wait app/side: exited 0, restart policy Always, back-off 10 s',
+    ]);
     // Every app container has exited and is restarted after its back-off: the init container goes
     // alone, the app containers start again without it.
     const exited = { ...main, state: 'exited' as const, exitCode: 1, finishedAt: '2026-11-22T11:59:59Z' };
