@@ -65,9 +65,11 @@ export async function runImageGc(
     {
       wants: async () => {
         const lastGood = lastGoodStore(join(ctx.flags.root, 'last-good'));
-        // The daemon's thread too: /proc is read for one poll's budget (a file not cleared by
-        // then counts with its last good content, as a held one does).
-        const writers = createWriterScan();
+        // A whole look at /proc, as without a daemon: with one poll's budget a busy host never
+        // clears a file just edited, which then counts with its last good content, and an image
+        // its new content names (pulled, its container not made yet) would be trimmed. Rare: a
+        // collection runs only past the high-water mark.
+        const writers = createWriterScan({ budgetMs: Number.POSITIVE_INFINITY });
         return imagesWanted((await loadManifests(dir, { lastGood, writers })).docs.map((d) => d.doc));
       },
       trim,

@@ -95,7 +95,7 @@ export function walkHostPath(path: string, o: HostPathWalk): WalkedHostPath {
         continue;
       }
       const here = `${at === '/' ? '' : at}/${part.name.toString()}`;
-      const next = openPart(cur, part, last, o);
+      const next = named(here, () => openPart(cur, part, last, o));
       if (next === undefined) {
         closeSync(cur);
         return { missing: here, part: !part.own ? 'link' : last ? 'last' : 'parent' };
@@ -132,6 +132,17 @@ export function walkHostPath(path: string, o: HostPathWalk): WalkedHostPath {
   } catch (err) {
     closeSync(cur);
     throw err;
+  }
+}
+
+/** `step`, its errno error said of `here` (not of the `/proc/self/fd/N/…` it was asked by). */
+function named<T>(here: string, step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === undefined || !(err instanceof Error)) throw err;
+    throw walkError(`${here}: ${err.message.split(',')[0]}`, code);
   }
 }
 

@@ -23,7 +23,12 @@ export function checkImageProcess(config: ImageConfig, image: string, use: Image
   (c.Env ?? []).forEach((kv, i) => {
     if (kv.includes('\0')) throw refuse(image, `Env[${i}]`, NUL);
     // `NAME` alone unsets NAME (spec.ts); `=value` names nothing.
-    if (kv.startsWith('=')) throw refuse(image, `Env[${i}]`, `"${kv}" is not KEY=VALUE`);
+    if (kv.startsWith('='))
+      throw refuse(
+        image,
+        `Env[${i}]`,
+        `${JSON.stringify(kv.length > 80 ? `${kv.slice(0, 80)}…` : kv)} is not KEY=VALUE`,
+      );
   });
   const lists = [
     ['Entrypoint', use.entrypoint ? c.Entrypoint : undefined],

@@ -55,6 +55,13 @@ describe('walkHostPath', () => {
     expect(() => walk(join(dir, 'real/file/x'))).toThrow(`${dir}/real/file is not a directory`);
   });
 
+  it('an error of the file system names the host path, not the descriptor it was asked through', () => {
+    const long = 'n'.repeat(300);
+    expect(() => walk(join(dir, 'real', long, 'x'))).toThrow(
+      `${dir}/real/${long}: ENAMETOOLONG: name too long`,
+    );
+  });
+
   it('says what is missing: one of its directories, its last part, or a part a link names', async () => {
     await symlink(join(dir, 'nowhere/at/all'), join(dir, 'dangling'));
     expect([walk(join(dir, 'no/such')), walk(join(dir, 'real/none')), walk(join(dir, 'dangling/x'))]).toEqual(
