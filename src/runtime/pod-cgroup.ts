@@ -9,7 +9,7 @@
 // cgroup v1 (a hybrid host: controllers on v1, an empty unified tree) and v2 (the unified tree has
 // the controllers: they are enabled down to the pod's cgroup first).
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { decodeMountinfoField } from '../lib/mountinfo.js';
@@ -116,7 +116,11 @@ export async function ensurePodCgroup(pod: PodCgroup, options: PodCgroupOptions 
   for (const m of mounts) {
     if (m.version === 1) {
       const files = v1Files(pod.resources).filter((f) => m.controllers.includes(f.controller));
-      if (files.length > 0) await writeFiles(join(m.path, 'berth', pod.name), files);
+      if (files.length === 0) continue;
+      const dir = join(m.path, 'berth', pod.name);
+      const quota = files.find((f) => f.file === 'cpu.cfs_quota_us')?.value;
+      if (quota !== undefined && quota !== '-1') await capChildQuotas(dir, Number(quota));
+      await writeFiles(dir, files);
       continue;
     }
     const available = (await readFile(join(m.path, 'cgroup.controllers'), 'utf8').catch(() => ''))
@@ -129,6 +133,20 @@ export async function ensurePodCgroup(pod: PodCgroup, options: PodCgroupOptions 
       await writeCgroupFile(dir, 'cgroup.subtree_control', available.map((c) => `+${c}`).join(' '));
     const files = v2Files(pod.resources).filter((f) => available.includes(f.controller));
     await writeFiles(join(m.path, 'berth', pod.name), files);
+  }
+}
+
+/**
+ * v1 refuses a parent a cpu quota below one of its children's (EINVAL): a pod's limit lowered while
+ * a container made under the higher one is still there (replaced next, being recreated for that very
+ * change) would fail the new container's create. Such a child is first brought down to the pod's.
+ */
+async function capChildQuotas(dir: string, quota: number): Promise<void> {
+  const children = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const child of children.filter((e) => e.isDirectory())) {
+    const at = join(dir, child.name);
+    const now = Number((await readFile(join(at, 'cpu.cfs_quota_us'), 'utf8').catch(() => '-1')).trim());
+    if (now > quota) await writeCgroupFile(at, 'cpu.cfs_quota_us', String(quota));
   }
 }
 

@@ -135,6 +135,21 @@ describe('pod cgroups on a fake cgroupfs', () => {
       `memory/berth/${POD}/memory.limit_in_bytes`,
       `memory/berth/${POD}/memory.soft_limit_in_bytes`,
     ]);
+    // Lowered while a container made under a higher quota is inside (v1 refuses a parent below a
+    // child): that child is brought down first; one below or without a quota is left as it is.
+    const child = (name: string, quota: string) =>
+      mkdir(join(pod('cpu,cpuacct'), name)).then(() =>
+        writeFile(join(pod('cpu,cpuacct'), name, 'cpu.cfs_quota_us'), quota),
+      );
+    await child('high', '200000');
+    await child('low', '10000');
+    await child('none', '-1');
+    await ensurePodCgroup({ name: POD, resources: { ...resources, milliCpus: 250 } }, { mountinfo });
+    expect(await read(pod('cpu,cpuacct'), 'cpu.cfs_quota_us')).toBe('25000');
+    expect(
+      await Promise.all(['high', 'low', 'none'].map((c) => read(pod('cpu,cpuacct'), c, 'cpu.cfs_quota_us'))),
+    ).toEqual(['25000', '10000', '-1']);
+    for (const c of ['high', 'low', 'none']) await rm(join(pod('cpu,cpuacct'), c), { recursive: true });
     // Limits taken away are written as none, the next time.
     await ensurePodCgroup({ name: POD, resources: {} }, { mountinfo });
     expect(await read(pod('cpu,cpuacct'), 'cpu.cfs_quota_us')).toBe('-1');
