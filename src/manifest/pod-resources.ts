@@ -99,6 +99,9 @@ export function withPodDefaults(own: ContainerResources, pod: ContainerResources
     ...own,
     ...(memoryBytes !== undefined ? { memoryBytes } : {}),
     ...(milliCpus !== undefined ? { milliCpus } : {}),
-    ...(own.cpuShares === undefined ? { cpuShares: MIN_CPU_SHARES } : {}),
+    // No cpu request: Kubernetes defaults it to the container's own limit, else the least weight.
+    ...(own.cpuShares === undefined
+      ? { cpuShares: own.milliCpus === undefined ? MIN_CPU_SHARES : cpuSharesOf(`${own.milliCpus}m`) }
+      : {}),
   };
 }

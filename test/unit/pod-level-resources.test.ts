@@ -133,6 +133,14 @@ describe('the pod cgroup and its containers', () => {
       ['a', { memoryBytes: 64 * 2 ** 20, milliCpus: 500, cpuShares: 2 }, podCgroup],
       ['b', { memoryBytes: 32 * 2 ** 20, milliCpus: 500, cpuShares: 102 }, podCgroup],
     ]);
+    // A cpu limit of its own and no request: its request is its limit (as a cluster defaults it).
+    const limited = desired(
+      pod(
+        '    limits: {cpu: 500m}\n',
+        '  - name: a\n    image: busybox\n    resources: {limits: {cpu: 250m}}\n',
+      ),
+    );
+    expect(limited.containers[0]?.settings.resources).toEqual({ milliCpus: 250, cpuShares: 256 });
     // No container asks for anything: the pod's requests are its limits (KEP 2837 row 5).
     const bare = desired(pod('    limits: {cpu: 500m, memory: 64Mi}\n')).containers[0]?.settings.podCgroup;
     expect(bare?.resources).toEqual({
