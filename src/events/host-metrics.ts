@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { lstat, readdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isPodCgroupName } from '../runtime/cgroups.js';
 import { family, type MetricFamily } from './metrics.js';
 import type { ContainerUsage } from './state-metrics.js';
 import { createStoreBytes } from './store-bytes.js';
@@ -38,7 +39,7 @@ function cgroupOf(dir: string, id: string): string {
   if (existsSync(own)) return own;
   let pods: string[] = [];
   try {
-    pods = readdirSync(join(dir, 'berth')).filter((n) => /^pod-[a-f0-9]{32}$/.test(n)); // runtime/cgroups.ts podCgroupName
+    pods = readdirSync(join(dir, 'berth')).filter(isPodCgroupName);
   } catch {
     // no berth cgroups there
   }
