@@ -10,8 +10,8 @@ import { ANNOTATION, type ObservedContainer, plan } from '../../src/reconcile/pl
 import { type ObservedRecord, podViews } from '../../src/reconcile/pod-views.js';
 import { canonicalSpec, specHash } from '../../src/reconcile/spec-hash.js';
 import { buildStatus } from '../../src/reconcile/status.js';
+import { TEST_DIGEST, TEST_HOST } from '../helpers/observed.js';
 
-const host = { volumes: '/r/volumes', pods: '/r/pods', netns: '/s/netns' };
 const IMG = 'registry.lan/app:1';
 const NOW = Date.parse('2026-12-03T12:00:00Z');
 
@@ -33,12 +33,12 @@ const docs = [
   pod('job', { restartPolicy: 'Never' }),
   pod('web', {}, 'db, job:completed'),
 ];
-const desired = desiredState(docs, host);
+const desired = desiredState(docs, TEST_HOST);
 
 /** db/main or job/main as berth made it: running, or exited with `exitCode`. */
 function made(name: string, exitCode?: number): ObservedContainer {
   const c = desired.pods.find((p) => p.name === name)?.containers[0];
-  const spec = canonicalSpec(c as NonNullable<typeof c>, 'sha256:aaa');
+  const spec = canonicalSpec(c as NonNullable<typeof c>, TEST_DIGEST);
   return {
     id: `${name}-main-1`,
     name: `${name}_main`,
@@ -88,7 +88,7 @@ function waiting(then: { containers: ObservedContainer[]; health?: HealthFile },
     folder: '/m',
     desired,
     observed: {
-      images: new Map([[IMG, 'sha256:aaa']]),
+      images: new Map([[IMG, TEST_DIGEST]]),
       containers: then.containers,
       sandboxes: new Map(),
       ...(then.health ? { health: then.health } : {}),
