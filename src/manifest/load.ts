@@ -194,16 +194,17 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     let access: { uid: number; gid: number; mode: number };
     const hit = cache?.get(file);
     // The last read's, unstated (a scoped pass: no trigger named the file).
-    const taken =
-      hit?.id !== undefined && hit.mtimeMs !== undefined && !!hit.access && o.unchanged?.(file) === true;
+    const lastRead =
+      hit?.id !== undefined && hit.mtimeMs !== undefined && hit.access && o.unchanged?.(file) === true
+        ? { id: hit.id, mtimeMs: hit.mtimeMs, ...hit.access }
+        : undefined;
     try {
-      const read =
-        taken && hit?.id !== undefined && hit.mtimeMs !== undefined && hit.access
-          ? { stat: { id: hit.id, mtimeMs: hit.mtimeMs, ...hit.access }, text: undefined, readAt: 0 }
-          : await readManifestFile(
-              file,
-              (now) => hit?.id !== undefined && isStillValid({ id: hit.id, readAt: hit.readAt ?? 0 }, now),
-            );
+      const read = lastRead
+        ? { stat: lastRead, text: undefined, readAt: 0 }
+        : await readManifestFile(
+            file,
+            (now) => hit?.id !== undefined && isStillValid({ id: hit.id, readAt: hit.readAt ?? 0 }, now),
+          );
       id = read.stat.id;
       // Vouched for by the stat: the text and the time of the read it came from are kept.
       text = read.text ?? (hit?.text as string);
@@ -247,7 +248,7 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       settleMs: o.settleMs ?? SETTLE_MS,
       // Taken as last read, it is asked of as it is now: whether a process writes it still (a
       // change since is the next pass's to read).
-      writer: () => writer(file, taken ? (identityOf(file) ?? id) : id),
+      writer: () => writer(file, lastRead ? (identityOf(file) ?? id) : id),
     });
     if (settleAt !== undefined) {
       settling.push({ file, until: settleAt });
