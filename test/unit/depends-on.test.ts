@@ -1,30 +1,13 @@
-// `berth.dev/depends-on` entries and conditions: parsing, and the diagnostics a folder gets for a
-// bad one (at the annotation, the file falling back as for any error), cycles through conditions.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
 import { dependencyEntries } from '../../src/manifest/dependencies.js';
 import { loadManifests } from '../../src/manifest/load.js';
 import { desiredState } from '../../src/reconcile/desired.js';
+import { manifestFolders } from '../helpers/manifest-folders.js';
 import { TEST_HOST } from '../helpers/observed.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-depends-on-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-let n = 0;
-async function folder(files: Record<string, string>): Promise<string> {
-  const d = join(dir, `f${++n}`);
-  await mkdir(d);
-  for (const [name, text] of Object.entries(files)) await writeFile(join(d, name), text);
-  return d;
-}
+const folder = manifestFolders('depends-on');
 const pod = (name: string, o: { on?: string; policy?: string } = {}) =>
   `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n` +
   (o.on === undefined ? '' : `  annotations:\n    berth.dev/depends-on: ${JSON.stringify(o.on)}\n`) +

@@ -1,8 +1,7 @@
 // A corpus of broken manifests with their exact diagnostics, and the folder rules.
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RACY_MS } from '../../src/lib/file-cache.js';
 import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
 import { findCycles } from '../../src/manifest/cycles.js';
@@ -12,25 +11,12 @@ import { DEPENDS_ON, dependsOn, isManifestFile, loadManifests } from '../../src/
 import { desiredState } from '../../src/reconcile/desired.js';
 import { frozenPods } from '../../src/reconcile/frozen.js';
 import { type ObservedState, plan } from '../../src/reconcile/plan.js';
+import { manifestFolders } from '../helpers/manifest-folders.js';
 import { observedFrom, TEST_HOST } from '../helpers/observed.js';
 
 const NOW = Date.parse('2026-11-30T12:00:00Z');
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-manifests-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-let n = 0;
-async function folder(files: Record<string, string>): Promise<string> {
-  const d = join(dir, `f${++n}`);
-  await mkdir(d);
-  for (const [name, text] of Object.entries(files)) await writeFile(join(d, name), text);
-  return d;
-}
+const folder = manifestFolders('manifests');
 const pod = (name: string, extra = '') =>
   `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\nspec:\n  containers:\n    - name: main\n      image: busybox${extra}\n`;
 
@@ -107,10 +93,11 @@ describe('manifest files', () => {
   });
 
   it('a missing folder is an error, not an empty desired state', async () => {
-    await expect(loadManifests(join(dir, 'nope'))).rejects.toMatchObject({
+    const gone = await folder({});
+    await expect(loadManifests(join(gone, 'nope'))).rejects.toMatchObject({
       code: 'ERR_MANIFESTS_UNREADABLE',
       kind: 'invalid',
-      message: `manifests folder ${join(dir, 'nope')}: ENOENT`,
+      message: `manifests folder ${join(gone, 'nope')}: ENOENT`,
       hint: 'a folder that cannot be read never means "remove everything"',
     });
   });
@@ -303,13 +290,13 @@ describe('broken manifests, with their exact diagnostics', () => {
 
   it('follows a folder swapped in through a symlink (git-sync)', async () => {
     const real = await folder({ 'a.yaml': pod('web') });
-    const link = join(dir, 'current');
+    const link = join(await folder({}), 'current');
     await symlink(real, link);
     expect((await loadManifests(link)).docs).toHaveLength(1);
   });
 
   it('a file that breaks keeps its last good content applied; a deleted file is forgotten', async () => {
-    const store = lastGoodStore(join(dir, 'last-good'));
+    const store = lastGoodStore(join(await folder({}), 'last-good'));
     const d = await folder({ 'a.yaml': pod('web', ':1'), 'b.yaml': pod('db') });
     const keep = { lastGood: store, keepLastGood: true };
     expect((await loadManifests(d, keep)).fromLastGood).toEqual([]);
@@ -347,7 +334,7 @@ describe('a dependency error falls back like any error', () => {
   };
 
   it('depends-on a pod no manifest defines: last good content applied and kept, its crash restarted', async () => {
-    const store = lastGoodStore(join(dir, 'last-good-deps'));
+    const store = lastGoodStore(join(await folder({}), 'last-good-deps'));
     const keep = { lastGood: store, keepLastGood: true };
     const d = await folder({ 'app.yaml': dep('app', 'db'), 'db.yaml': pod('db'), 'web.yaml': pod('web') });
     const clean = await loadManifests(d, keep);
@@ -376,7 +363,7 @@ describe('a dependency error falls back like any error', () => {
   });
 
   it('a cycle made by an edit: each file on it falls back; the last good set has none', async () => {
-    const store = lastGoodStore(join(dir, 'last-good-cycle'));
+    const store = lastGoodStore(join(await folder({}), 'last-good-cycle'));
     const keep = { lastGood: store, keepLastGood: true };
     const d = await folder({ 'a.yaml': dep('a', 'b'), 'b.yaml': pod('b') });
     await loadManifests(d, keep);
@@ -393,7 +380,7 @@ describe('a dependency error falls back like any error', () => {
   });
 
   it('the last good content at fault too (its dependency deleted): kept as it runs, and the load ends', async () => {
-    const store = lastGoodStore(join(dir, 'last-good-gone'));
+    const store = lastGoodStore(join(await folder({}), 'last-good-gone'));
     const keep = { lastGood: store, keepLastGood: true };
     const d = await folder({ 'app.yaml': dep('app', 'db'), 'db.yaml': pod('db') });
     await loadManifests(d, keep);

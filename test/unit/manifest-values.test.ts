@@ -1,10 +1,9 @@
 // Values the schema lets through but the host cannot use: each is a diagnostic of its file at its
 // node, found when the folder loads (so `validate` says so), the file falls back like any broken
 // file, and no pass ever throws for it; other pods are planned as if it were not there.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
 import type { LoadedDoc, PodManifest } from '../../src/manifest/kinds.js';
 import { lastGoodStore } from '../../src/manifest/last-good.js';
@@ -13,25 +12,12 @@ import { desiredState } from '../../src/reconcile/desired.js';
 import { frozenPods } from '../../src/reconcile/frozen.js';
 import { ANNOTATION, type ObservedState, OWNER_MANIFESTS, plan } from '../../src/reconcile/plan.js';
 import { runBerth } from '../helpers/cli.js';
+import { manifestFolders } from '../helpers/manifest-folders.js';
 
 const host = { volumes: '/r/volumes', pods: '/r/pods', netns: '/s/netns' };
 const NOW = Date.parse('2026-11-30T12:00:00Z');
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-values-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-let n = 0;
-async function folder(files: Record<string, string>): Promise<string> {
-  const d = join(dir, `f${++n}`);
-  await mkdir(d);
-  for (const [name, text] of Object.entries(files)) await writeFile(join(d, name), text);
-  return d;
-}
+const folder = manifestFolders('values');
 
 /** A pod whose one container has `lines` (indented as container fields) after its image. */
 const pod = (name: string, lines = '', image = 'busybox:1', container = 'main') =>
@@ -178,7 +164,7 @@ describe('the reproduction: pod A with memory: 128m next to a valid pod B', () =
 
   it('an edit to 128m falls back on the last good content (64Mi), which is kept', async () => {
     const d = await folder({ 'a.yaml': pod('a', limits('64Mi')), 'b.yaml': files['b.yaml'] });
-    const store = lastGoodStore(join(d, '..', `lg${n}`));
+    const store = lastGoodStore(`${d}-last-good`);
     const keep = { lastGood: store, keepLastGood: true };
     await loadManifests(d, keep);
     await writeFile(join(d, 'a.yaml'), files['a.yaml']);

@@ -1,32 +1,14 @@
-// metadata.namespace: a pod's identity is namespace + name (default `default`); a pod in `default`
-// keeps today's on-disk names (an upgraded host recreates nothing); other namespaces get
-// `<namespace>.<name>` (a safe path component, never a collision); depends-on resolves in the pod's
-// namespace; ps JSON says the namespace.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
 import { namespaceOfIdentity } from '../../src/manifest/identity.js';
 import { loadManifests } from '../../src/manifest/load.js';
 import { desiredState } from '../../src/reconcile/desired.js';
 import { podViews } from '../../src/reconcile/pod-views.js';
+import { manifestFolders } from '../helpers/manifest-folders.js';
 import { TEST_HOST } from '../helpers/observed.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'berth-ns-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-let n = 0;
-async function folder(files: Record<string, string>): Promise<string> {
-  const d = join(dir, `f${++n}`);
-  await mkdir(d);
-  for (const [name, text] of Object.entries(files)) await writeFile(join(d, name), text);
-  return d;
-}
+const folder = manifestFolders('ns');
 const pod = (name: string, ns?: string, annotations = '') =>
   `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n${ns === undefined ? '' : `  namespace: ${ns}\n`}${annotations}spec:\n  containers:\n    - name: main\n      image: busybox\n  volumes:\n    - name: data\n`;
 
