@@ -156,7 +156,7 @@ async function createHoldingLease(
     cmd: !given(settings.entrypoint) && !given(settings.command),
     workingDir: !settings.workdir,
   });
-  const processArgv = processArgs(image.config, settings.command, settings.entrypoint); // fails early without one
+  const processArgv = processArgs(image.config, settings.command, settings.entrypoint, image.name); // fails early without one
   const stopSignal = stopSignalFor(settings.stopSignal ?? image.config.config?.StopSignal, image.name);
   const cwd = settings.workdir
     ? checkWorkingDir(settings.workdir)

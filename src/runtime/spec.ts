@@ -153,11 +153,26 @@ export function invalid(message: string): BerthError {
  * The argv: Entrypoint + Cmd, where `command` replaces Cmd (as `docker run IMAGE CMD…`) and
  * `entrypoint` replaces Entrypoint and drops the image's Cmd (as a Kubernetes `command`).
  */
-export function processArgs(image: ImageConfig, command?: string[], entrypoint?: string[]): string[] {
+export function processArgs(
+  image: ImageConfig,
+  command?: string[],
+  entrypoint?: string[],
+  imageName = 'the image',
+): string[] {
   const ep = entrypoint && entrypoint.length > 0 ? entrypoint : (image.config?.Entrypoint ?? []);
   const imageCmd = entrypoint && entrypoint.length > 0 ? [] : (image.config?.Cmd ?? []);
   const args = [...ep, ...(command && command.length > 0 ? command : imageCmd)];
-  if (args.length === 0) throw invalid('the image has no Entrypoint or Cmd and no command was given');
+  if (args.length === 0) {
+    const which = imageName === 'the image' ? imageName : `image "${imageName}"`;
+    throw new BerthError(
+      'ERR_CONTAINER_INVALID',
+      'invalid',
+      `${which} has no Entrypoint or Cmd and no command was given`,
+      {
+        hint: 'give the container a command (`command:` in a manifest, or after the image on the command line)',
+      },
+    );
+  }
   return args;
 }
 

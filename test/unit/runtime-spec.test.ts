@@ -41,8 +41,11 @@ describe('process args and env (image-spec conversion)', () => {
   ])('%j with %j → %j', (config, command, want) => {
     expect(processArgs(image(config), command)).toEqual(want);
   });
-  it('refuses an image with nothing to run', () => {
+  it('refuses an image with nothing to run, naming the image', () => {
     expect(codeOf(() => processArgs(image({}), []))).toBe('ERR_CONTAINER_INVALID');
+    expect(() => processArgs(image({}), [], undefined, 'reg.test/app:1')).toThrow(
+      'image "reg.test/app:1" has no Entrypoint or Cmd and no command was given',
+    );
   });
   it('merges Env by key and fills PATH, HOSTNAME, HOME', () => {
     expect(processEnv(image({ Env: ['A=1', 'B=2'] }), ['B=3', 'C=x=y'], 'web', '/root')).toEqual([
