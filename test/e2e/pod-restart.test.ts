@@ -33,6 +33,28 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
   const states = (p: PodView | undefined) => p?.containers.map((c) => [c.name, c.state, c.exitCode]);
   const lines = async (file: string) =>
     (await readFile(file, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+  /** An app container's command: it notes the last line of /out/runs when it starts, and its stop. */
+  const APP_AFTER_LAST =
+    "trap 'echo app-stopped >> /out/runs; exit 0' TERM; echo app-after-$$(tail -n 1 /out/runs) >> /out/runs; while true; do sleep 0.1; done";
+  /** A pod `name` whose containers all mount the host folder `<work>/<name>-out` at /out. */
+  const outPod = async (name: string) => {
+    const out = join(work, `${name}-out`);
+    await mkdir(out);
+    return {
+      out,
+      file: join(dir, `${name}.yaml`),
+      runs: () => lines(join(out, 'runs')),
+      /** A container entry running `sh -c script`; `more` is further fields, indented as its own. */
+      container: (c: string, script: string, more = '') =>
+        `    - name: ${c}\n      image: ${image}\n${more}      command: [sh, -c, ${JSON.stringify(script)}]\n` +
+        '      volumeMounts: [{name: out, mountPath: /out}]\n',
+      /** The manifest: `spec` lines (indented as spec fields), then its init and app containers. */
+      yaml: (spec: string, inits: string, apps: string) =>
+        `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n${spec}` +
+        `${inits ? `  initContainers:\n${inits}` : ''}  containers:\n${apps}` +
+        `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`,
+    };
+  };
 
   beforeAll(async () => {
     host = await setUpE2eHost('restart');
@@ -45,23 +67,25 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
   });
 
   it('an init container changed while the app containers run: the pod stops, its init containers run again in order, then its app containers', async () => {
-    const out = join(work, 'restart-out');
-    await mkdir(out);
-    const file = join(dir, 'restart.yaml');
-    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
+    const { file, runs, container, yaml } = await outPod('restart');
     const manifest = (version: string) =>
-      `apiVersion: v1\nkind: Pod\nmetadata: {name: restart}\nspec:\n  terminationGracePeriodSeconds: 5\n` +
-      `  initContainers:\n` +
-      `    - name: side\n      image: ${image}\n      restartPolicy: Always\n` +
-      `      command: [sh, -c, "trap 'echo side-stopped >> /out/runs; exit 0' TERM; echo side-started >> /out/runs; while true; do sleep 0.1; done"]\n${mount}` +
-      `    - name: setup\n      image: ${image}\n      env: [{name: VERSION, value: ${version}}]\n` +
-      `      command: [sh, -c, "echo setup-$$VERSION >> /out/runs"]\n${mount}` +
-      `  containers:\n    - name: app\n      image: ${image}\n` +
-      `      command: [sh, -c, "trap 'echo app-stopped >> /out/runs; exit 0' TERM; echo app-after-$$(tail -n 1 /out/runs) >> /out/runs; while true; do sleep 0.1; done"]\n${mount}` +
-      `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`;
+      yaml(
+        '  terminationGracePeriodSeconds: 5\n',
+        container(
+          'side',
+          "trap 'echo side-stopped >> /out/runs; exit 0' TERM; echo side-started >> /out/runs; while true; do sleep 0.1; done",
+          '      restartPolicy: Always\n',
+        ) +
+          container(
+            'setup',
+            'echo setup-$$VERSION >> /out/runs',
+            `      env: [{name: VERSION, value: ${version}}]\n`,
+          ),
+        container('app', APP_AFTER_LAST),
+      );
     await writeFile(file, manifest('v1'));
     expect((await berth('apply', dir)).code).toBe(0);
-    expect(await lines(join(out, 'runs'))).toEqual(['side-started', 'setup-v1', 'app-after-setup-v1']);
+    expect(await runs()).toEqual(['side-started', 'setup-v1', 'app-after-setup-v1']);
     await writeFile(file, manifest('v2'));
     // One line says what happens and why.
     const plan = await berth('plan', dir);
@@ -73,7 +97,7 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
     ]);
     expect((await berth('apply', dir)).code).toBe(0);
     // The app stopped first, then the sidecar; then all ran again, in order, on the new setup.
-    expect(await lines(join(out, 'runs'))).toEqual([
+    expect(await runs()).toEqual([
       'side-started',
       'setup-v1',
       'app-after-setup-v1',
@@ -108,18 +132,10 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
   }, 180_000);
 
   it('an init container added while the app containers run: the pod stops, the new init container runs, then its app containers', async () => {
-    const out = join(work, 'addinit-out');
-    await mkdir(out);
-    const file = join(dir, 'addinit.yaml');
-    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
-    const init =
-      `  initContainers:\n    - name: setup\n      image: ${image}\n` +
-      `      command: [sh, -c, "echo setup >> /out/runs"]\n${mount}`;
+    const { out, file, runs, container, yaml } = await outPod('addinit');
+    const init = container('setup', 'echo setup >> /out/runs');
     const manifest = (inits: string) =>
-      `apiVersion: v1\nkind: Pod\nmetadata: {name: addinit}\nspec:\n  terminationGracePeriodSeconds: 5\n${inits}` +
-      `  containers:\n    - name: app\n      image: ${image}\n` +
-      `      command: [sh, -c, "trap 'echo app-stopped >> /out/runs; exit 0' TERM; echo app-after-$$(tail -n 1 /out/runs) >> /out/runs; while true; do sleep 0.1; done"]\n${mount}` +
-      `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`;
+      yaml('  terminationGracePeriodSeconds: 5\n', inits, container('app', APP_AFTER_LAST));
     await writeFile(join(out, 'runs'), 'none\n');
     await writeFile(file, manifest(''));
     expect((await berth('apply', dir)).code).toBe(0);
@@ -132,13 +148,7 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
       ],
     ]);
     expect((await berth('apply', dir)).code).toBe(0);
-    expect(await lines(join(out, 'runs'))).toEqual([
-      'none',
-      'app-after-none',
-      'app-stopped',
-      'setup',
-      'app-after-setup',
-    ]);
+    expect(await runs()).toEqual(['none', 'app-after-none', 'app-stopped', 'setup', 'app-after-setup']);
     expect(states(await podNamed('addinit'))).toEqual([
       ['setup', 'exited', 0],
       ['app', 'running', null],
@@ -149,18 +159,13 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
   }, 180_000);
 
   it('an init container removed while the app containers run: the pod stops and starts again without it', async () => {
-    const out = join(work, 'rminit-out');
-    await mkdir(out);
-    const file = join(dir, 'rminit.yaml');
-    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
-    const init = (name: string) =>
-      `    - name: ${name}\n      image: ${image}\n      command: [sh, -c, "echo ${name} >> /out/runs"]\n${mount}`;
+    const { file, runs, container, yaml } = await outPod('rminit');
     const manifest = (inits: string[]) =>
-      `apiVersion: v1\nkind: Pod\nmetadata: {name: rminit}\nspec:\n  terminationGracePeriodSeconds: 5\n` +
-      `  initContainers:\n${inits.map(init).join('')}` +
-      `  containers:\n    - name: app\n      image: ${image}\n` +
-      `      command: [sh, -c, "trap 'echo app-stopped >> /out/runs; exit 0' TERM; echo app-after-$$(tail -n 1 /out/runs) >> /out/runs; while true; do sleep 0.1; done"]\n${mount}` +
-      `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`;
+      yaml(
+        '  terminationGracePeriodSeconds: 5\n',
+        inits.map((name) => container(name, `echo ${name} >> /out/runs`)).join(''),
+        container('app', APP_AFTER_LAST),
+      );
     await writeFile(file, manifest(['setup', 'extra']));
     expect((await berth('apply', dir)).code).toBe(0);
     await writeFile(file, manifest(['setup']));
@@ -176,7 +181,7 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
     ]);
     expect((await berth('apply', dir)).code).toBe(0);
     // The app no longer goes on with what the removed one did: it starts again after setup alone.
-    expect(await lines(join(out, 'runs'))).toEqual([
+    expect(await runs()).toEqual([
       'setup',
       'extra',
       'app-after-extra',
@@ -194,18 +199,14 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
   }, 180_000);
 
   it('a pod that has finished under restartPolicy Never: an init container added runs the whole pod again, not it alone', async () => {
-    const out = join(work, 'rejob-out');
-    await mkdir(out);
-    const file = join(dir, 'rejob.yaml');
-    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
-    const init =
-      `  initContainers:\n    - name: setup\n      image: ${image}\n` +
-      `      command: [sh, -c, "echo setup >> /out/runs"]\n${mount}`;
+    const { out, file, runs, container, yaml } = await outPod('rejob');
+    const init = container('setup', 'echo setup >> /out/runs');
     const manifest = (inits: string) =>
-      `apiVersion: v1\nkind: Pod\nmetadata: {name: rejob}\nspec:\n  restartPolicy: Never\n  terminationGracePeriodSeconds: 5\n${inits}` +
-      `  containers:\n    - name: app\n      image: ${image}\n` +
-      `      command: [sh, -c, "echo app-after-$$(tail -n 1 /out/runs) >> /out/runs"]\n${mount}` +
-      `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`;
+      yaml(
+        '  restartPolicy: Never\n  terminationGracePeriodSeconds: 5\n',
+        inits,
+        container('app', 'echo app-after-$$(tail -n 1 /out/runs) >> /out/runs'),
+      );
     const done = async () => (await podNamed('rejob'))?.phase === 'Succeeded';
     await writeFile(join(out, 'runs'), 'none\n');
     await writeFile(file, manifest(''));
@@ -220,12 +221,9 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
       ],
     ]);
     expect((await berth('apply', dir)).code).toBe(0);
-    await until(
-      'rejob Succeeded again',
-      async () => (await lines(join(out, 'runs'))).length === 4 && (await done()),
-    );
+    await until('rejob Succeeded again', async () => (await runs()).length === 4 && (await done()));
     // The new pod ran whole, in order: its init container, then its app on what it did.
-    expect(await lines(join(out, 'runs'))).toEqual(['none', 'app-after-none', 'setup', 'app-after-setup']);
+    expect(await runs()).toEqual(['none', 'app-after-none', 'setup', 'app-after-setup']);
     expect(states(await podNamed('rejob'))).toEqual([
       ['setup', 'exited', 0],
       ['app', 'exited', 0],
@@ -236,19 +234,20 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
   }, 180_000);
 
   it('a sidecar changed while the app containers run: it alone is made again, as the kubelet restarts a changed sidecar', async () => {
-    const out = join(work, 'sidechange-out');
-    await mkdir(out);
-    const file = join(dir, 'sidechange.yaml');
-    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
+    const { file, runs, container, yaml } = await outPod('sidechange');
     const manifest = (version: string) =>
-      `apiVersion: v1\nkind: Pod\nmetadata: {name: sidechange}\nspec:\n  terminationGracePeriodSeconds: 5\n` +
-      `  initContainers:\n    - name: side\n      image: ${image}\n      restartPolicy: Always\n` +
-      `      env: [{name: VERSION, value: ${version}}]\n` +
-      `      command: [sh, -c, "trap 'echo side-$$VERSION-stopped >> /out/runs; exit 0' TERM; echo side-$$VERSION >> /out/runs; while true; do sleep 0.1; done"]\n${mount}` +
-      `    - name: setup\n      image: ${image}\n      command: [sh, -c, "echo setup >> /out/runs"]\n${mount}` +
-      `  containers:\n    - name: app\n      image: ${image}\n` +
-      `      command: [sh, -c, "trap 'echo app-stopped >> /out/runs; exit 0' TERM; echo app >> /out/runs; while true; do sleep 0.1; done"]\n${mount}` +
-      `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`;
+      yaml(
+        '  terminationGracePeriodSeconds: 5\n',
+        container(
+          'side',
+          "trap 'echo side-$$VERSION-stopped >> /out/runs; exit 0' TERM; echo side-$$VERSION >> /out/runs; while true; do sleep 0.1; done",
+          `      restartPolicy: Always\n      env: [{name: VERSION, value: ${version}}]\n`,
+        ) + container('setup', 'echo setup >> /out/runs'),
+        container(
+          'app',
+          "trap 'echo app-stopped >> /out/runs; exit 0' TERM; echo app >> /out/runs; while true; do sleep 0.1; done",
+        ),
+      );
     await writeFile(file, manifest('v1'));
     expect((await berth('apply', dir)).code).toBe(0);
     await writeFile(file, manifest('v2'));
@@ -258,28 +257,26 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
       'run          sidechange/side: env VERSION changed',
     ]);
     expect((await berth('apply', dir)).code).toBe(0);
-    expect(await lines(join(out, 'runs'))).toEqual(['side-v1', 'setup', 'app', 'side-v1-stopped', 'side-v2']);
+    expect(await runs()).toEqual(['side-v1', 'setup', 'app', 'side-v1-stopped', 'side-v2']);
     expect((await berth('plan', dir)).code).toBe(0);
     await rm(file);
     expect((await berth('apply', dir)).code).toBe(0);
   }, 180_000);
 
   it('a sidecar with a startupProbe: the next init container and the app containers start only once it has started', async () => {
-    const out = join(work, 'startup-out');
-    await mkdir(out);
-    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
-    const file = join(dir, 'startup.yaml');
+    const { out, file, runs, container, yaml } = await outPod('startup');
     await writeFile(
       file,
-      `apiVersion: v1\nkind: Pod\nmetadata: {name: startup}\nspec:\n  terminationGracePeriodSeconds: 2\n` +
-        `  initContainers:\n` +
-        `    - name: side\n      image: ${image}\n      restartPolicy: Always\n` +
-        `      command: [sh, -c, "echo side >> /out/runs; exec sleep 3600"]\n${mount}` +
-        '      startupProbe: {exec: {command: [test, -f, /out/ready]}, periodSeconds: 1, failureThreshold: 600}\n' +
-        `    - name: setup\n      image: ${image}\n      command: [sh, -c, "echo setup >> /out/runs"]\n${mount}` +
-        `  containers:\n    - name: app\n      image: ${image}\n` +
-        `      command: [sh, -c, "echo app >> /out/runs; exec sleep 3600"]\n${mount}` +
-        `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`,
+      yaml(
+        '  terminationGracePeriodSeconds: 2\n',
+        container(
+          'side',
+          'echo side >> /out/runs; exec sleep 3600',
+          '      restartPolicy: Always\n' +
+            '      startupProbe: {exec: {command: [test, -f, /out/ready]}, periodSeconds: 1, failureThreshold: 600}\n',
+        ) + container('setup', 'echo setup >> /out/runs'),
+        container('app', 'echo app >> /out/runs; exec sleep 3600'),
+      ),
     );
     // berth apply runs no probes: the sidecar runs, nothing after it starts, and the wait says why.
     expect((await berth('apply', dir)).code).toBe(0);
@@ -309,10 +306,10 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
       // What ps says of the wait is the prober's latest finding, not what the last pass saw.
       'startup/side: running, not started: startup probe failed: exit code 1',
     ]);
-    expect(await lines(join(out, 'runs'))).toEqual(['side']);
+    expect(await runs()).toEqual(['side']);
     await writeFile(join(out, 'ready'), '');
     await until('startup/app running', async () => states(await podNamed('startup'))?.[2]?.[1] === 'running');
-    expect(await lines(join(out, 'runs'))).toEqual(['side', 'setup', 'app']);
+    expect(await runs()).toEqual(['side', 'setup', 'app']);
     await daemon.stop();
     daemon = undefined;
     await rm(file);
@@ -320,18 +317,18 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
   }, 180_000);
 
   it('activeDeadlineSeconds while an init container runs: berth apply stops it at the deadline, the pod is Failed, the app never made', async () => {
-    const out = join(work, 'deadline-out');
-    await mkdir(out);
-    const mount = '      volumeMounts: [{name: out, mountPath: /out}]\n';
-    const file = join(dir, 'slowinit.yaml');
+    const { out, file, container, yaml } = await outPod('slowinit');
     // The init container would run 60 s: the 3 s deadline ends it (its TERM trap notes it).
     await writeFile(
       file,
-      `apiVersion: v1\nkind: Pod\nmetadata: {name: slowinit}\nspec:\n  activeDeadlineSeconds: 3\n  terminationGracePeriodSeconds: 5\n` +
-        `  initContainers:\n    - name: wait-db\n      image: ${image}\n` +
-        `      command: [sh, -c, "trap 'echo stopped >> /out/init; exit 1' TERM; for i in $$(seq 600); do sleep 0.1; done; echo done >> /out/init"]\n${mount}` +
-        `  containers:\n    - name: app\n      image: ${image}\n      command: [sleep, "3600"]\n` +
-        `  volumes:\n    - name: out\n      hostPath: {path: ${out}}\n`,
+      yaml(
+        '  activeDeadlineSeconds: 3\n  terminationGracePeriodSeconds: 5\n',
+        container(
+          'wait-db',
+          "trap 'echo stopped >> /out/init; exit 1' TERM; for i in $$(seq 600); do sleep 0.1; done; echo done >> /out/init",
+        ),
+        container('app', 'exec sleep 3600'),
+      ),
     );
     const applied = await berth('apply', dir);
     expect([applied.code, await lines(join(out, 'init'))]).toEqual([0, ['stopped']]);
