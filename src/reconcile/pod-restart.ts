@@ -6,7 +6,9 @@
 // containers would go on without what it does, or with what a removed one did. It holds too for a
 // pod that has finished for good (Succeeded or Failed: every app container exited and is not
 // restarted, or an init container failed under restartPolicy Never): its new spec is a new pod that
-// runs again from its first init container, not the added one alone, nor nothing at all. So the
+// runs again from its first init container, not the added one alone, nor nothing at all; so does a
+// finished pod whose app container or sidecar changed, or whose app container was removed (with or
+// without init containers: all its app containers run again, not the changed one alone). So the
 // pod's containers stop together within its grace period, app containers first, then its sidecars,
 // the last started first (sidecars.ts), and are removed; the next pass runs its init containers in
 // order, then its app containers. Its sandbox (address, volumes) stays. A changed, added or removed
@@ -53,6 +55,29 @@ function standing(pod: DesiredPod, find: (name: string) => ObservedContainer | u
   };
 }
 
+/** What changed in the spec of a finished pod's app containers and sidecars: changed or removed. */
+function finishedPodEdits(
+  pod: DesiredPod,
+  observed: ObservedContainer[],
+  find: (name: string) => ObservedContainer | undefined,
+  images: ReadonlyMap<string, string>,
+): string[] {
+  const sidecars = pod.initContainers.filter((c) => c.sidecar);
+  const changed = [...sidecars, ...pod.containers].flatMap((c) => {
+    const o = find(c.name);
+    const digest = images.get(c.image);
+    if (!o || !digest || o.annotations[ANNOTATION.hash] === desiredSpecHash(c, digest)) return [];
+    const before = parseStoredSpec(o.annotations[ANNOTATION.spec]);
+    const what = before ? describeChanges(before, canonicalSpec(c, digest)).join(', ') : 'spec changed';
+    return [`${c.sidecar ? 'sidecar' : 'container'} ${c.name} changed (${what})`];
+  });
+  const known = new Set([...pod.initContainers, ...pod.containers].map((c) => c.name));
+  const removed = observed
+    .filter((o) => !known.has(nameIn(o)) && parseStoredSpec(o.annotations[ANNOTATION.spec])?.init !== true)
+    .map((o) => `container ${nameIn(o)} removed`);
+  return [...changed, ...removed];
+}
+
 /**
  * The pod's restart when an init container (not a sidecar) that ran differs from its spec and an
  * app container exists or the pod has finished, or one is added or removed while an app container
@@ -87,8 +112,9 @@ export function planInitChanged(
     const what = before ? describeChanges(before, canonicalSpec(c, digest)).join(', ') : 'spec changed';
     return [`init container ${c.name} changed (${what})`];
   });
-  if (changed.length + removed.length === 0) return undefined;
-  const why = `${pod.name}: ${[...changed, ...removed].join('; ')}`;
+  const apps = finished ? finishedPodEdits(pod, observed, find, images) : [];
+  if (changed.length + removed.length + apps.length === 0) return undefined;
+  const why = `${pod.name}: ${[...changed, ...removed, ...apps].join('; ')}`;
   const missing = [...pod.initContainers, ...pod.containers]
     .flatMap((c) => [c.image, ...(c.volumeImages ?? []).map((v) => v.image)])
     .filter((image) => !images.has(image));
@@ -105,9 +131,10 @@ export function planInitChanged(
   const grace = Math.max(...observed.map((o) => graceOf(o, pod.graceSeconds)));
   const n = containers.length;
   // A pod that has finished runs again: nothing of it runs, nothing stops.
+  const from = pod.initContainers.length > 0 ? ' from its init containers' : '';
   const what =
     finished && observed.every((o) => o.state === 'exited')
-      ? `it has finished: ${n === 1 ? 'its container is' : `its ${n} containers are`} removed, then it runs again from its init containers`
-      : `${n === 1 ? 'its container stops' : `its ${n} containers stop`} (grace ${grace} s), then it starts again from its init containers`;
+      ? `it has finished: ${n === 1 ? 'its container is' : `its ${n} containers are`} removed, then it runs again${from}`
+      : `${n === 1 ? 'its container stops' : `its ${n} containers stop`} (grace ${grace} s), then it starts again${from}`;
   return [{ kind: 'restart-pod', pod: pod.name, containers, graceSeconds: grace, reason: `${why}: ${what}` }];
 }

@@ -569,7 +569,8 @@ describe('plan', () => {
       ended(before, 'main', 1, '2026-11-22T11:00:01Z'),
     ];
     expect(summary(plans(desiredState([pod('app', spec('Never', []))], host), failed))).toEqual([
-      'restart-pod app: init container first removed: it has finished: its 2 containers are removed, then it runs again from its init containers',
+      // It has none left: it runs again from its app container.
+      'restart-pod app: init container first removed: it has finished: its 2 containers are removed, then it runs again',
     ]);
     const done = desiredState([pod('app', spec('OnFailure', ['first']))], host);
     expect(
@@ -608,6 +609,72 @@ describe('plan', () => {
     );
     expect(summary(plans(grown, initFailed))).toEqual([
       'restart-pod app: init container zero added: it has finished: its 2 containers are removed, then it runs again from its init containers',
+    ]);
+  });
+
+  it('a pod that has finished for good whose app container changes runs again whole, sidecar or not', () => {
+    const spec = (mode: string, sidecar: boolean) => ({
+      restartPolicy: 'Never' as const,
+      initContainers: [
+        { name: 'setup', image: IMG, command: ['sh', '-c', 'exit 0'] },
+        ...(sidecar ? [{ name: 'side', image: IMG, restartPolicy: 'Always' as const }] : []),
+      ],
+      containers: [{ name: 'main', image: IMG, env: [{ name: 'MODE', value: mode }] }],
+    });
+    const plans = (desired: DesiredState, observed: ObservedContainer[]) =>
+      summary(
+        plan({
+          folder: '/m',
+          desired,
+          observed: { images, containers: observed, sandboxes: setUp('app') },
+          frozen: new Map(),
+          now: NOW,
+        }),
+      );
+    for (const sidecar of [true, false]) {
+      const before = desiredState([pod('app', spec('a', sidecar))], host);
+      const at = '2026-11-22T11:00:00Z';
+      const ended = (name: string) =>
+        running(before, 'app', name, { state: 'exited', exitCode: 0, startedAt: at, finishedAt: at });
+      const sideMark = { [ANNOTATION.sidecar]: 'true' };
+      const succeeded = [
+        ended('setup'),
+        ...(sidecar
+          ? [{ ...ended('side'), annotations: { ...ended('side').annotations, ...sideMark } }]
+          : []),
+        ended('main'),
+      ];
+      expect(plans(before, succeeded)).toEqual([]);
+      const n = succeeded.length;
+      expect(plans(desiredState([pod('app', spec('b', sidecar))], host), succeeded)).toEqual([
+        `restart-pod app: container main changed (env MODE changed): it has finished: its ${n} containers are removed, then it runs again from its init containers`,
+      ]);
+    }
+    // No init containers, two app containers: one changed runs both again; one removed, the other.
+    const two = (mode: string) => ({
+      restartPolicy: 'Never' as const,
+      containers: [
+        { name: 'main', image: IMG, env: [{ name: 'MODE', value: mode }] },
+        { name: 'other', image: IMG },
+      ],
+    });
+    const pair = desiredState([pod('app', two('a'))], host);
+    const at = '2026-11-22T11:00:00Z';
+    const done = ['main', 'other'].map((name) =>
+      running(pair, 'app', name, { state: 'exited', exitCode: 0, startedAt: at, finishedAt: at }),
+    );
+    expect(plans(pair, done)).toEqual([]);
+    expect(plans(desiredState([pod('app', two('b'))], host), done)).toEqual([
+      'restart-pod app: container main changed (env MODE changed): it has finished: its 2 containers are removed, then it runs again',
+    ]);
+    expect(plans(desiredState([pod('app', { restartPolicy: 'Never' })], host), done)).toEqual([
+      'restart-pod app: container other removed: it has finished: its 2 containers are removed, then it runs again',
+    ]);
+    // While it runs, a changed app container is still made again alone.
+    const live = [done[0] as ObservedContainer, running(pair, 'app', 'other')];
+    expect(plans(desiredState([pod('app', two('b'))], host), live)).toEqual([
+      'remove app/main: env MODE changed',
+      'run app/main: env MODE changed',
     ]);
   });
 
