@@ -3,6 +3,7 @@
 // kubelet runs a static pod whose manifest changed as a new pod): its containers stop within the
 // grace period, the init containers run again in order, then the app containers; so does one added
 // or removed while they run, and one added to a pod that has finished (a new pod, run again whole);
+// a pod with a sidecar that has finished runs again whole when its app container changes;
 // a changed sidecar is made again alone (the kubelet restarts it alone); a native sidecar with a
 // startupProbe holds what comes after it until the probe succeeds (probes run under the daemon:
 // `berth apply` alone leaves the pod waiting, saying so); activeDeadlineSeconds ends an init
@@ -228,6 +229,44 @@ describe.skipIf(skip)('pod restarts and start order, as the kubelet runs them', 
       ['setup', 'exited', 0],
       ['app', 'exited', 0],
     ]);
+    expect((await berth('plan', dir)).code).toBe(0);
+    await rm(file);
+    expect((await berth('apply', dir)).code).toBe(0);
+  }, 180_000);
+
+  it('a pod with a sidecar that has finished under restartPolicy Never: its app container changed runs the whole pod again', async () => {
+    const { file, runs, container, yaml } = await outPod('rerun');
+    const manifest = (version: string) =>
+      yaml(
+        '  restartPolicy: Never\n  terminationGracePeriodSeconds: 5\n',
+        container(
+          'side',
+          'echo side >> /out/runs; while true; do sleep 0.1; done',
+          '      restartPolicy: Always\n',
+        ) + container('setup', 'echo setup >> /out/runs'),
+        container(
+          'app',
+          'echo app-$$VERSION >> /out/runs',
+          `      env: [{name: VERSION, value: ${version}}]\n`,
+        ),
+      );
+    const done = async () => (await podNamed('rerun'))?.phase === 'Succeeded';
+    await writeFile(file, manifest('v1'));
+    expect((await berth('apply', dir)).code).toBe(0);
+    await until('rerun Succeeded', done);
+    expect((await berth('apply', dir)).code).toBe(0); // its sidecar stops
+    await writeFile(file, manifest('v2'));
+    const plan = await berth('plan', dir);
+    expect([plan.code, plan.stdout.split('\n').filter((l) => l.includes('rerun'))]).toEqual([
+      2,
+      [
+        'restart-pod  rerun: container app changed (env VERSION changed): it has finished: its 2 containers are removed, then it runs again from its init containers',
+      ],
+    ]);
+    expect((await berth('apply', dir)).code).toBe(0);
+    await until('rerun Succeeded again', async () => (await runs()).length === 6 && (await done()));
+    expect(await runs()).toEqual(['side', 'setup', 'app-v1', 'side', 'setup', 'app-v2']);
+    expect((await berth('apply', dir)).code).toBe(0);
     expect((await berth('plan', dir)).code).toBe(0);
     await rm(file);
     expect((await berth('apply', dir)).code).toBe(0);
