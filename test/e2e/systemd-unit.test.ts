@@ -13,18 +13,33 @@
 // `systemctl stop` ends berth cleanly within TimeoutStopSec, leaving /run/berth (the containers'
 // runtime state) in place, and after a reboot (the container powered off and booted again with the
 // same /var/lib/berth: /run empty, every process gone) berth starts at boot and runs the pod again
-// from its store.
+// from its store. At the end the pod is removed (its manifest deleted) before the last poweroff, and
+// no cgroup of any container berth ran there is left on the host (helpers/leaks.ts): this machine
+// shares the host's cgroup hierarchies, so a container still running at its poweroff would leave
+// one, empty, that no reboot clears.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  realpath,
+  rm,
+  rmdir,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
+import { cgroupsOf, containerIdsOnDisk, ownCgroupDirs } from '../helpers/leaks.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
@@ -45,6 +60,12 @@ describe.skipIf(skip)('berth.service under a real systemd (systemd-nspawn)', () 
   let bootLog = '';
   let init = 0;
   const machine = `berth-sd-${randomBytes(4).toString('hex')}`;
+  /** Every container the machine's berth made (its --root is on the host): their cgroups must go. */
+  const seenIds = new Set<string>();
+  const noteIds = () => {
+    if (!work) return;
+    for (const id of containerIdsOnDisk(join(work, 'var-lib-berth'), join(work, 'no-state'))) seenIds.add(id);
+  };
 
   /** A command in the booted container, as root, with a clean environment. */
   const inside = async (cmd: string[], timeout = 30_000) =>
@@ -73,11 +94,12 @@ describe.skipIf(skip)('berth.service under a real systemd (systemd-nspawn)', () 
       await sleep(200);
     }
   };
+  /** berth in the container, on the unit's --root and --state. */
+  const berth = (...args: string[]) =>
+    inside(['berth', '--root', '/var/lib/berth', '--state', '/run/berth', ...args]);
   /** The pod's container as `berth ps` shows it. */
   const app = async () => {
-    const pods = JSON.parse(
-      await inside(['berth', '--root', '/var/lib/berth', '--state', '/run/berth', 'ps', '--output', 'json']),
-    ) as Array<{
+    const pods = JSON.parse(await berth('ps', '--output', 'json')) as Array<{
       name: string;
       containers: Array<{ name: string; state: string; pid: number | null; restarts: number }>;
     }>;
@@ -180,6 +202,8 @@ describe.skipIf(skip)('berth.service under a real systemd (systemd-nspawn)', () 
     await boot();
   }, 180_000);
 
+  afterEach(() => noteIds());
+
   afterAll(async () => {
     if (nspawn && nspawn.exitCode === null) {
       const exited = new Promise((r) => nspawn?.once('exit', r));
@@ -190,6 +214,12 @@ describe.skipIf(skip)('berth.service under a real systemd (systemd-nspawn)', () 
         await exited;
       }
     }
+    // What a failed run left: the cgroups of its containers, and the `berth` its runc made under this
+    // process's own cgroup (the machine's cgroup namespace root; never the host's shared `/berth`).
+    noteIds();
+    for (const id of seenIds) for (const c of cgroupsOf(id)) await rmdir(c).catch(() => undefined);
+    for (const d of ownCgroupDirs())
+      if (d.own !== '/') await rmdir(join(d.mount, d.own, 'berth')).catch(() => undefined);
     // nspawn's per-machine directory on the host (left empty when PID 1 there is not systemd)
     await rm(join('/run/systemd/nspawn/propagate', machine), { recursive: true, force: true });
     await layout?.cleanup();
@@ -265,6 +295,7 @@ describe.skipIf(skip)('berth.service under a real systemd (systemd-nspawn)', () 
   }, 150_000);
 
   it('after a reboot (powered off, booted again: /run empty, every process gone) berth starts at boot and runs the pod again', async () => {
+    const before = [...seenIds]; // the pod's container, killed at the poweroff
     const exited = new Promise((r) => nspawn?.once('exit', r));
     await inside(['systemctl', 'poweroff']).catch(() => undefined); // the connection may drop as it halts
     await exited;
@@ -292,5 +323,25 @@ describe.skipIf(skip)('berth.service under a real systemd (systemd-nspawn)', () 
       'setup-pod    app: sandbox gone (host rebooted?): set up again, init containers run again',
       'run          app/main: new container',
     ]);
+    // Its cgroups outlived the poweroff here (the host's hierarchies are shared); the removal at boot
+    // took them, as it does what runc's lost state no longer names.
+    expect(before.flatMap(cgroupsOf)).toEqual([]);
   }, 180_000);
+
+  it('with its pod removed (the manifest deleted), powered off for good, it leaves no cgroup of its containers on the host', async () => {
+    // This machine shares the host's cgroup hierarchies (nspawn stays in the root cgroup of each v1
+    // controller here, with no systemd on the host to give it a scope of its own): a container killed
+    // at its poweroff keeps its cgroups, which a real reboot would clear, so the pod goes first.
+    await rm(join(work, 'manifests', 'app.yaml'));
+    await until('the daemon removes the pod and its container', async () => {
+      const out = await berth('container', 'ls', '--output', 'json');
+      return (JSON.parse(out) as unknown[]).length === 0 ? true : undefined;
+    });
+    expect(seenIds.size).toBe(2); // the pod's container before the reboot and after it
+    const exited = new Promise((r) => nspawn?.once('exit', r));
+    await inside(['systemctl', 'poweroff']).catch(() => undefined);
+    await exited;
+    nspawn = undefined;
+    expect([...seenIds].flatMap(cgroupsOf)).toEqual([]);
+  }, 120_000);
 });

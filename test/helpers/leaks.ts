@@ -30,10 +30,12 @@ export function containerIdsOnDisk(root: string, state: string): string[] {
   return [...new Set(ids.filter((n) => /^[a-f0-9]{32}$/.test(n)))];
 }
 
+/** A mountinfo field with its octal escapes decoded. */
+const decode = (s: string) =>
+  s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+
 /** Mount targets under `prefix`, from the kernel's table (octal escapes decoded), in mount order. */
 export function mountsUnder(prefix: string): string[] {
-  const decode = (s: string) =>
-    s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -60,13 +62,43 @@ export function conmonsOf(root: string): Map<number, string> {
   return out;
 }
 
-/** cgroup directories `/sys/fs/cgroup/<hierarchy>/berth/<id>` (v1) or `/sys/fs/cgroup/berth/<id>` (v2). */
+/**
+ * Each mounted cgroup hierarchy with this process's own cgroup in it (`/proc/self/cgroup`): a v1
+ * hierarchy is matched by a controller (or `name=`) it mounts, the v2 one by its empty list.
+ */
+export function ownCgroupDirs(): Array<{ mount: string; own: string }> {
+  const own = new Map<string, string>(); // controller → path; '' for v2
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n').filter(Boolean)) {
+    const [, controllers = '', ...path] = line.split(':');
+    for (const c of controllers.split(',')) own.set(c, path.join(':'));
+  }
+  const out: Array<{ mount: string; own: string }> = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep === -1) continue;
+    const [fsType, , options = ''] = line.slice(sep + 3).split(' ');
+    if (fsType !== 'cgroup' && fsType !== 'cgroup2') continue;
+    const mount = decode(line.slice(0, sep).split(' ')[4] as string);
+    const keys = fsType === 'cgroup2' ? [''] : options.split(',');
+    const path = keys.map((k) => own.get(k)).find((p) => p !== undefined);
+    if (path !== undefined) out.push({ mount, own: path });
+  }
+  return out;
+}
+
+/**
+ * cgroup directories of container `id`: `/sys/fs/cgroup/<hierarchy>/berth/<id>` (v1) or
+ * `/sys/fs/cgroup/berth/<id>` (v2), and `berth/<id>` under this process's own cgroup in each
+ * hierarchy, where a berth inside a cgroup namespace made from here (a systemd-nspawn machine) has
+ * its `/berth`.
+ */
 export function cgroupsOf(id: string): string[] {
-  const candidates = [
+  const candidates = new Set([
     join('/sys/fs/cgroup/berth', id),
     ...list('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, 'berth', id)),
-  ];
-  return candidates.filter((c) => {
+    ...ownCgroupDirs().map((d) => join(d.mount, d.own, 'berth', id)),
+  ]);
+  return [...candidates].filter((c) => {
     try {
       return statSync(c).isDirectory();
     } catch {
