@@ -56,9 +56,10 @@ import {
   processArgs,
   processEnv,
 } from './spec.js';
+import { unmountStaged } from './staging-dir.js';
 import { stopSignalFor } from './stop-signal.js';
 import { subPathComponents } from './sub-path.js';
-import { stageMountSources, unmountStaged } from './sub-path-mounts.js';
+import { stageMountSources } from './sub-path-mounts.js';
 import { terminationMessageMount } from './termination-message.js';
 import { resolveUser } from './user.js';
 import { withLockedFlags } from './userns-mounts.js';

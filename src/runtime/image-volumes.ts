@@ -11,13 +11,12 @@ import { join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import { describeImage, findImages } from '../images/index.js';
 import { BerthError } from '../lib/errors.js';
-import { makeDirs } from '../lib/make-dirs.js';
 import type { Digest } from '../oci/digest.js';
 import { chainIds } from '../snapshot/chain.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { shortLowerdir } from './lower-links.js';
 import type { ContainerMount } from './spec.js';
-import { subPathStagingDir } from './sub-path-mounts.js';
+import { openStagingDir } from './staging-dir.js';
 import { runTool } from './tool.js';
 
 export interface StagedImageVolumes {
@@ -89,8 +88,7 @@ export async function stageImageVolumes(
     }
     const found = await imageLowers(images.store, images.snapshots, m.source);
     for (const id of found.ids) ids.add(id);
-    await makeDirs(subPathStagingDir(bundleDir), 0o700);
-    const target = join(subPathStagingDir(bundleDir), `image-${i}`);
+    const target = join(await openStagingDir(bundleDir, staged), `image-${i}`);
     await mountImage(found.lowers, target);
     staged.push(target);
     out.push({ ...m, kind: 'bind', source: target, readOnly: true });

@@ -26,7 +26,7 @@ import { containerPaths, type RuntimePaths } from './paths.js';
 import { removeBundleDir } from './remove-bundle.js';
 import { releaseRootfs } from './rootfs.js';
 import type { Runc } from './runc.js';
-import { releaseSubPathMounts } from './sub-path-mounts.js';
+import { releaseSubPathMounts } from './staging-dir.js';
 import { removeUsernsDir } from './userns-rootfs.js';
 
 const ID = /^[a-f0-9]{32}$/;

@@ -14,26 +14,19 @@
 // (HostToContainer, Bidirectional) works through it as it does through the path.
 //
 // The staging mounts exist only while runc creates the container (its mount namespace keeps its
-// own copy); they are unmounted right after, and on every failed create (create.ts's undo);
-// `releaseSubPathMounts` unmounts any left by a crash before a bundle is removed (a recursive rm
-// would otherwise walk into the volume); a reboot takes them with every other mount.
+// own copy), in a staging directory that is a private mount of its own, so that none of them is
+// propagated to the host's other mount namespaces (staging-dir.ts, which also unmounts them).
 import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import { mkdir, readdir, realpath, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
-import { readMountPoints } from '../lib/mountinfo.js';
 import { currentDataDir } from './config-volumes.js';
 import { openBindSource } from './host-path-open.js';
 import type { ContainerMount } from './spec.js';
+import { openStagingDir } from './staging-dir.js';
 import { type OpenedSubPath, openSubPath, openSubPathIn } from './sub-path.js';
-import { runTool } from './tool.js';
-
-/** The bundle's staging directory for subPath mounts. */
-export function subPathStagingDir(bundleDir: string): string {
-  return join(bundleDir, 'subpaths');
-}
 
 /**
  * Every bind mount of a host path and every mount with a subPath, opened, checked and staged:
@@ -60,8 +53,7 @@ export async function stageMountSources(
     const { subPath, dataLink, hostPathType, ...rest } = m;
     const opened = hostBind ? openHostBind(m, container) : await openVolumeSubPath(m);
     try {
-      const target = join(subPathStagingDir(bundleDir), String(i));
-      await makeDirs(subPathStagingDir(bundleDir), 0o700);
+      const target = join(await openStagingDir(bundleDir, staged), String(i));
       if (opened.isDirectory) await mkdir(target, 0o700);
       else await writeFile(target, '', { mode: 0o600 });
       await bindFd(opened.fd, target);
@@ -116,25 +108,4 @@ function bindFd(fd: number, target: string): Promise<void> {
       );
     });
   });
-}
-
-/** Unmount the staging points given (a busy one lazily). */
-export async function unmountStaged(targets: string[]): Promise<void> {
-  for (const t of [...targets].reverse()) {
-    try {
-      await runTool('umount', [t], `unmounting ${t}`);
-    } catch {
-      await runTool('umount', ['-l', t], `unmounting ${t}`); // throws: never leave a bind for rm -r to cross
-    }
-  }
-}
-
-/** Unmount whatever is still mounted under a bundle's staging directory (left by a crash). */
-export async function releaseSubPathMounts(bundleDir: string): Promise<void> {
-  const dir = subPathStagingDir(bundleDir);
-  const entries = await readdir(dir).catch(() => [] as string[]);
-  if (entries.length === 0) return;
-  const mounted = new Set(await readMountPoints());
-  const real = await realpath(dir);
-  await unmountStaged(entries.map((e) => join(real, e)).filter((t) => mounted.has(t)));
 }

@@ -11,7 +11,7 @@ import { canonicalPath } from '../../src/lib/canonical-path.js';
 import { decodeMountinfoField, parseMountPoints, readMountPoints } from '../../src/lib/mountinfo.js';
 import { removeBundleDir } from '../../src/runtime/remove-bundle.js';
 import { isMountPoint } from '../../src/runtime/rootfs.js';
-import { unmountStaged } from '../../src/runtime/sub-path-mounts.js';
+import { unmountStaged } from '../../src/runtime/staging-dir.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 

@@ -12,6 +12,7 @@ import { ownerToken } from '../../src/lib/process.js';
 import { markCreating, reapOrphans, removeById } from '../../src/runtime/orphans.js';
 import { containerPaths, type RuntimePaths, runtimePaths } from '../../src/runtime/paths.js';
 import { createRunc } from '../../src/runtime/runc.js';
+import { openStagingDir } from '../../src/runtime/staging-dir.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
@@ -72,6 +73,30 @@ describe.skipIf(skip)('orphaned bundles', () => {
     expect(existsSync(join(paths.containers, `${id(3)}.creating`))).toBe(false);
     // Once its creator is gone without a record, the next reap takes it.
     expect((await reapOrphans({ paths, runc: createRunc(paths.runcRoot) })).reaped).toEqual([id(3)]);
+  });
+
+  it('reaps a create killed with its staging directory mounted private on itself, and all it held', async () => {
+    const bundle = containerPaths(paths, id(7)).dir;
+    const volume = join(work, 'volume7');
+    await mkdir(join(volume, 'sub'), { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', join(volume, 'sub')]);
+    await writeFile(join(volume, 'data'), 'keep me');
+    try {
+      const staged: string[] = [];
+      const staging = await openStagingDir(bundle, staged);
+      await mkdir(join(staging, '0'));
+      execFileSync('mount', ['--rbind', volume, join(staging, '0')]); // a host path with a mount in it
+      await writeFile(join(paths.containers, `${id(7)}.creating`), '1-1-deadbeef'); // another boot's
+
+      const { reaped, failed } = await reapOrphans({ paths, runc: createRunc(paths.runcRoot) });
+
+      expect([reaped, failed]).toEqual([[id(7)], []]);
+      expect(mounted()).toEqual([join(volume, 'sub')]);
+      expect(existsSync(bundle)).toBe(false);
+      expect(await readFile(join(volume, 'data'), 'utf8')).toBe('keep me');
+    } finally {
+      execFileSync('umount', [join(volume, 'sub')]);
+    }
   });
 
   it('an orphan that cannot be removed now is reported, holds no other back, and goes once it can', async () => {
