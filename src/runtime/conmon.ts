@@ -138,8 +138,21 @@ export function createWithConmon(o: ConmonOptions): Promise<number> {
       // Without a report, an exit is the answer; give a report in flight a moment to arrive.
       if (code !== 0) setTimeout(() => settle(true), 100);
     });
+    // The sync pipe closed without a report: its monitor is gone, as when runc failed without a
+    // word (conmon reports runc's stderr, and only when there is some). Whatever conmon wrote on
+    // its stderr is read to its end first (both close as it exits).
+    sync.once('end', () => {
+      const late = setTimeout(() => settle(true), 500);
+      if (!child.stderr || child.stderr.readableEnded) return settle(true);
+      child.stderr.once('end', () => {
+        clearTimeout(late);
+        settle(true);
+      });
+    });
   });
 }
+
+const SILENT = 'runc create failed without a word on stderr (conmon ended without reporting a pid)';
 
 /** The container's pid from conmon's sync pipe text, or the error it (or its stderr) reported. */
 function answerOf(reply: string, stderr: string, name: string): number | BerthError {
@@ -151,8 +164,19 @@ function answerOf(reply: string, stderr: string, name: string): number | BerthEr
     parsed = undefined;
   }
   if (parsed?.data !== undefined && parsed.data > 0) return parsed.data;
-  const why = (parsed?.message || stderr || 'no pid reported').trim().split('\n').slice(-2).join('; ');
+  // conmon passes on what runc wrote on stderr, and sends nothing when runc wrote nothing (its
+  // monitor's own stderr is /dev/null): a pipe closed without a word is such a runc.
+  const why = (parsed?.message || conmonSaid(stderr) || SILENT).trim().split('\n').slice(-2).join('; ');
   return new BerthError('ERR_CREATE_FAILED', 'internal', `creating container ${name}: ${why}`);
+}
+
+/** conmon's stderr without its `[conmon:e]: ` marks. */
+function conmonSaid(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((l) => l.replace(/^\[conmon:[a-z]\]: /, '').trim())
+    .filter(Boolean)
+    .join('\n');
 }
 
 /** The same handshake, with conmon started by the daemon's spawn helper (spawn-helper.ts). */

@@ -8,7 +8,9 @@
 //
 // A request with `"handshake": {"env": {...}}` starts conmon's way (conmon.ts): in a new session,
 // stdout to /dev/null, a sync pipe whose write end's number is in _OCI_SYNCPIPE, and answers as
-// soon as the sync pipe holds a `{...}` line, or 100 ms after a non-zero exit, or at the deadline
+// soon as the sync pipe holds a `{...}` line, or 100 ms after a non-zero exit, or once the sync
+// pipe closed without one (conmon's monitor is gone: runc failed without a word) and stderr ended
+// too (500 ms at most), or at the deadline
 // (`why: "timeout"`; the caller kills what it started, by pid, as it knows what is its own):
 // `{"id", "pid", "code", "sync", "stderr", "why"}`. The child is reaped in the background.
 //
@@ -113,11 +115,14 @@ def handshake(req):
         sel.register(fd, selectors.EVENT_READ)
     why = None
     failed_at = None
+    closed_at = None
     while not replied(bufs[r].decode('utf-8', 'replace')):
         now = time.monotonic()
         if failed_at is None and p.poll() is not None and p.returncode != 0:
             failed_at = now
         if failed_at is not None and now - failed_at >= 0.1:
+            break
+        if closed_at is not None and (efd not in sel.get_map() or now - closed_at >= 0.5):
             break
         if now >= deadline:
             why = 'timeout'
@@ -126,6 +131,8 @@ def handshake(req):
             chunk = os.read(key.fd, 1 << 16)
             if not chunk:
                 sel.unregister(key.fd)
+                if key.fd == r:
+                    closed_at = time.monotonic()
             elif len(bufs[key.fd]) < (1 << 20):
                 bufs[key.fd] += chunk
     sel.close()

@@ -344,6 +344,42 @@ describe.skipIf(skip)('pipelines', () => {
     60_000,
   );
 
+  it('a create whose runc fails at once without a word fails in seconds, naming the container, and leaves nothing', async () => {
+    const silent = join(work, 'silent');
+    await mkdir(join(silent, 'bin'), { recursive: true });
+    const runc = execFileSync('sh', ['-c', 'command -v runc']).toString().trim();
+    // `runc create` records the container id and exits 1 before making anything, on stderr nothing.
+    await writeFile(
+      join(silent, 'bin/runc'),
+      `#!/bin/sh\ncase " $* " in *" create "*) for a; do id=$a; done; echo "$id" > ${silent}/id; exit 1;; esac\nexec ${runc} "$@"\n`,
+    );
+    await chmod(join(silent, 'bin/runc'), 0o755);
+    const image = `${registry.host}/demo/busybox:1`;
+    expect((await berth('image', 'pull', image)).code).toBe(0);
+    const t0 = Date.now();
+    const created = await runBerth(
+      ['--root', root, '--state', state, 'container', 'create', image, 'mute', '--', '/bin/sleep', '100'],
+      { PATH: `${join(silent, 'bin')}:${process.env.PATH}` },
+    );
+    expect(Date.now() - t0).toBeLessThan(15_000); // not the 60 s the handshake may take
+    expect(created.stderr).toBe(
+      'berth: ERR_CREATE_FAILED: creating container mute: runc create failed without a word on stderr (conmon ended without reporting a pid)\n',
+    );
+    const id = (await readFile(join(silent, 'id'), 'utf8')).trim();
+    expect(JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout)).toEqual([]);
+    expect(existsSync(join(root, 'containers', id))).toBe(false);
+    expect(existsSync(join(state, 'runc', id))).toBe(false);
+    expect(existsSync(join(state, 'exits', id))).toBe(false);
+    expect(cgroupsOf(id)).toEqual([]);
+    expect(
+      execFileSync('findmnt', ['-rn', '-o', 'TARGET'])
+        .toString()
+        .split('\n')
+        .filter((m) => m.includes(id)),
+    ).toEqual([]);
+    expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toContain(`--cid ${id}`); // no conmon left
+  }, 90_000);
+
   it('daemon: SIGTERM waits for a create under way; a second signal leaves at once (130), and the next apply finishes what it left', async () => {
     // README (daemon): a step that cannot be cut (a create) is waited for, up to
     // createTimeoutSeconds + 30 s; a second signal leaves at once.

@@ -132,7 +132,7 @@ describe.skipIf(skip)('spawn helper', () => {
     expect((await slow).code).toBe(0);
   });
 
-  it('starts conmon’s way: answers on the sync pipe’s report, on a failed exit, or at the deadline', async () => {
+  it('starts conmon’s way: answers on the sync pipe’s report, on a failed exit, when the pipe closes without one, or at the deadline', async () => {
     const h = start();
     // A stand-in for conmon: reports on the fd named in _OCI_SYNCPIPE, in a session of its own.
     const reported = await h.handshake({
@@ -152,6 +152,16 @@ describe.skipIf(skip)('spawn helper', () => {
       env: {},
     });
     expect(failed).toMatchObject({ code: 1, sync: '', stderr: 'no runtime\n', why: null });
+    // conmon's way when runc fails without a word: the first process exits 0 once its monitor is
+    // forked; the monitor exits 1 and closes the sync pipe without a report.
+    const t1 = Date.now();
+    const monitorGone = await h.handshake({
+      argv: ['sh', '-c', '(sleep 0.3; exit 1) & exit 0'],
+      timeoutMs: 30_000,
+      env: {},
+    });
+    expect(Date.now() - t1).toBeLessThan(5000);
+    expect(monitorGone).toMatchObject({ sync: '', stderr: '', why: null });
     const t0 = Date.now();
     const silent = await h.handshake({ argv: ['sleep', '30'], timeoutMs: 300, env: {} });
     expect(Date.now() - t0).toBeLessThan(5000);
