@@ -12,7 +12,10 @@
 // a new holder's record is written under the same lock as its claim (`commit`), and removed before
 // its claim is; a claim whose record is gone (its pod removed by a berth killed before releasing,
 // its --state wiped) is dead: skipped by every reader, and deleted with its port rules by the next
-// claim (reapDead), so no stale claim holds a port for ever. The directory goes with its last claim;
+// claim (reapDead), so no stale claim holds a port for ever. "Gone" is judged where the claiming
+// root sees its record: a claim names its mount namespace, and a root whose --state another cannot
+// see (a private /tmp, `unshare -m`) is looked at through a process still in that namespace
+// (lib/mount-namespaces.ts); a namespace no process is left in took the claim with it. The directory goes with its last claim;
 // the lock file stays, as every lock file of /run/berth-networks does (a process may wait on it).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rmdir, unlink } from 'node:fs/promises';
@@ -20,6 +23,7 @@ import { join, resolve } from 'node:path';
 import { acquireLock } from '../content/lock.js';
 import { errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { type MountNamespaceViews, mountNamespaceViews, ownMountNamespace } from '../lib/mount-namespaces.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import { type Attachment, networkDirs, rootTagOf } from './attachments.js';
 import { findPortConflict, type PortMapping } from './ports.js';
@@ -33,6 +37,8 @@ export interface PortClaim {
   cniId: string;
   owner: Attachment['owner'];
   ports: PortMapping[];
+  /** The claiming process's mount namespace (`mnt:[N]`), where `state` is (none: a claim of before). */
+  mntns?: string;
 }
 
 export const hostPortsDirOf = (lockDir: string) => join(lockDir, 'host-ports');
@@ -44,8 +50,22 @@ export const claimFileOf = (dir: string, c: Pick<PortClaim, 'state' | 'network' 
 /** The record a claim lives as long as. */
 const recordOf = (c: PortClaim) => join(networkDirs(c.state, c.network).attachments, `${c.key}.json`);
 
-/** Whether the holder still has its record (its root neither removed it nor was wiped). */
-export const isLiveClaim = (c: PortClaim) => existsSync(recordOf(c));
+/**
+ * Whether the holder still has its record (its root neither removed it nor was wiped), where its
+ * root sees it: the claim's record path means what it means in the claimer's mount namespace, seen
+ * through a process still in it when that is not ours. A namespace no process is left in is gone,
+ * and so is the claim (every conmon of a root's containers is in its namespace: none runs).
+ */
+export function isLiveClaim(c: PortClaim, views: MountNamespaceViews = mountNamespaceViews()): boolean {
+  const record = recordOf(c);
+  if (existsSync(record)) return true;
+  if (c.mntns === undefined || c.mntns === ownMountNamespace()) return false;
+  for (const seen of views.pathsIn(c.mntns, record)) {
+    if (existsSync(seen.path)) return true;
+    if (existsSync(seen.root)) return false; // seen from its own namespace: gone there too
+  }
+  return false;
+}
 
 function parseClaim(text: string): PortClaim | undefined {
   try {
@@ -85,8 +105,9 @@ export const describeClaimOwner = (c: PortClaim, state: string) =>
 
 /** The live claims of roots other than the one at `state`, for the planner. */
 export function otherRootsPorts(dir: string, state: string): Array<{ owner: string; ports: PortMapping[] }> {
+  const views = mountNamespaceViews();
   return readClaims(dir)
-    .filter((c) => c.state !== resolve(state) && isLiveClaim(c))
+    .filter((c) => c.state !== resolve(state) && isLiveClaim(c, views))
     .map((c) => ({ owner: describeClaimOwner(c, state), ports: c.ports }))
     .sort((a, b) => a.owner.localeCompare(b.owner));
 }
@@ -118,7 +139,8 @@ export async function claimPorts(
   const lock = await acquireLock(lockDir, 'host-ports', { timeoutMs: 120_000 });
   try {
     const others = readClaims(dir).filter((c) => c.file !== mine);
-    const reaped = others.filter((c) => !isLiveClaim(c));
+    const views = mountNamespaceViews();
+    const reaped = others.filter((c) => !isLiveClaim(c, views));
     for (const c of reaped) await unlink(c.file).catch(() => undefined);
     const live = others.filter((c) => !reaped.includes(c));
     const clash = findPortConflict(
@@ -132,7 +154,8 @@ export async function claimPorts(
     if (!conflict) {
       if (claim.ports.length > 0) {
         await makeDirs(dir, 0o700);
-        await writeFileAtomic(mine, `${JSON.stringify({ ...claim, state: resolve(claim.state) })}\n`, 0o600);
+        const written = { ...claim, state: resolve(claim.state), mntns: ownMountNamespace() };
+        await writeFileAtomic(mine, `${JSON.stringify(written)}\n`, 0o600);
       } else await unlink(mine).catch(() => undefined);
       await commit?.();
     }
