@@ -23,9 +23,9 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o600):
 
 /**
  * writeFileAtomic without the flushes, for state a power cut makes moot (a boot's network
- * namespaces, veths and addresses): a reader, or the next process after a kill, sees the old
- * content or the new, never a part; after a power cut it may see neither (the caller reads a torn
- * file as none).
+ * namespaces, veths and addresses), or flushed later with others (flushFiles): a reader, or the
+ * next process after a kill, sees the old content or the new, never a part; after a power cut
+ * before a flush it may see neither (the caller reads a torn file as none).
  */
 export async function replaceFile(path: string, text: string, mode = 0o600): Promise<void> {
   await makeDirs(dirname(path));
@@ -33,6 +33,25 @@ export async function replaceFile(path: string, text: string, mode = 0o600): Pro
   await rm(tmp, { force: true }); // one a crash of an earlier process with this pid left
   await writeFile(tmp, text, { mode, flag: 'wx' });
   await rename(tmp, path);
+}
+
+/**
+ * Files replaceFile wrote, made durable: each one's data flushed, all at once (one journal commit
+ * may serve them all). Their renames last once their folder is flushed after this, as
+ * writeFileAtomic of a file beside them does: a file written after them that says they exist (a
+ * container's record beside its bundle) then never outlives them on disk.
+ */
+export async function flushFiles(paths: readonly string[]): Promise<void> {
+  await Promise.all(
+    paths.map(async (path) => {
+      const h = await open(path, 'r');
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    }),
+  );
 }
 
 /** fsync a directory so a rename inside it survives a power cut. */

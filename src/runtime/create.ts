@@ -11,7 +11,7 @@ import type { ContentStore } from '../content/types.js';
 import { describeImage, findImages } from '../images/index.js';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
-import { writeFileAtomic } from '../lib/write-atomic.js';
+import { flushFiles, replaceFile } from '../lib/write-atomic.js';
 import { ownHostsText, resolvConfText } from '../network/names.js';
 import { chainIds } from '../snapshot/chain.js';
 import { copyTree } from '../snapshot/copy-tree.js';
@@ -181,15 +181,19 @@ async function createHoldingLease(
   const undo: Array<() => Promise<void>> = [];
   let networked: Promise<string | undefined> | undefined;
   let attached: Promise<void> | undefined;
+  let flushed: Promise<void> | undefined;
   try {
     await makeDirs(p.dir);
     undo.push(() => removeBundleDir(p.dir));
     const hostname = settings.hostname ?? settings.name;
     // Bound over the container's /etc, read by every later start of this bundle: whole or not at
-    // all, as config.json (a power cut never leaves an empty /etc/hosts). Rewrites of hosts after
-    // this (bridge peers) go in place, into the inode the bind mount holds.
-    await writeFileAtomic(p.hostname, `${hostname}\n`, 0o644);
-    await writeFileAtomic(p.hosts, ownHostsText(hostname, settings.hostAliases), 0o644);
+    // all, as config.json (a power cut never leaves an empty /etc/hosts beside a record: see
+    // `flushed` below). Rewrites of hosts after this (bridge peers) go in place, into the inode the
+    // bind mount holds.
+    await Promise.all([
+      replaceFile(p.hostname, `${hostname}\n`, 0o644),
+      replaceFile(p.hosts, ownHostsText(hostname, settings.hostAliases), 0o644),
+    ]);
     // Its network namespace is made while the rootfs is mounted and the spec made: `runc create`
     // joins it. Its address and published ports (plugin and iptables processes) are set up beside
     // `runc create` too: the process waits for `start`, and the hosts file the attach writes is
@@ -260,7 +264,7 @@ async function createHoldingLease(
 
     const dns = settings.dns ?? (settings.network === 'bridge' ? {} : undefined);
     const resolv = dns && resolvConfText(deps.hostResolvConf, dns, settings.network === 'host');
-    await writeFileAtomic(p.resolvConf, resolv ?? deps.hostResolvConf, 0o644);
+    await replaceFile(p.resolvConf, resolv ?? deps.hostResolvConf, 0o644);
     const caps = capabilities(settings, deps.capBound);
     const confinement = await loadHostConfinement();
     const unconfined = settings.privileged || settings.seccomp === 'unconfined';
@@ -303,7 +307,7 @@ async function createHoldingLease(
     const owned = { ...spec, annotations: bundleOwnerAnnotations(annotations) }; // read back when its record is not
     // Whole or not at all (its env holds secrets: 0600): a power cut leaves no empty or cut-short
     // config.json beside a record that outlives it, for the owner read back from it (bundle-owner.ts).
-    await writeFileAtomic(p.config, `${JSON.stringify(owned, null, 2)}\n`, 0o600);
+    await replaceFile(p.config, `${JSON.stringify(owned, null, 2)}\n`, 0o600);
     await makeDirs(deps.paths.exits);
     await makeDirs(deps.paths.sockets);
     await makeDirs(p.persist);
@@ -315,6 +319,11 @@ async function createHoldingLease(
     undo.push(() => rm(p.exitFile, { force: true }));
     undo.push(() => deps.runc.delete(id));
     await prepareContainerLog(p.log, (await deps.logRotation?.())?.maxFiles ?? 0);
+    // The bundle's files are renamed into place unflushed (runc only needs to read them) and flushed
+    // together while conmon and `runc create` run; the record, written after, flushes their folder:
+    // a record on disk after a power cut has them whole. Without a record the bundle is an orphan.
+    flushed = flushFiles([p.hostname, p.hosts, p.resolvConf, p.config]);
+    flushed.catch(() => undefined); // awaited below, or before the undo
     await createWithConmon({
       id,
       name: settings.name,
@@ -342,12 +351,14 @@ async function createHoldingLease(
       createdAt: deps.now().toISOString(),
       ...(annotations ? { annotations } : {}),
     };
+    await flushed;
     await writeRecord(p.record, record);
     await markImageUsed(store, image.name, deps.now());
     return record;
   } catch (err) {
     await networked?.catch(() => undefined);
     await attached?.catch(() => undefined);
+    await flushed?.catch(() => undefined);
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw err;
   } finally {

@@ -4,7 +4,8 @@
 // kernel wrote it out, a berth killed mid-write) must cost nothing but that container: after the
 // reboot a pod's container is replaced as any lost one is, a standalone one is listed, removed and
 // its name taken again, and a bundle whose create was cut short before its record goes as an orphan.
-// Never a stack trace. And it is written whole or not at all: aside, flushed, then renamed.
+// Never a stack trace. And it is written whole or not at all: aside, then renamed, and flushed
+// before the record that names the container (while conmon and `runc create` run, not before).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -64,13 +65,13 @@ describe.skipIf(skip)('a bundle config.json a crash damaged', () => {
     }
   });
 
-  it('is written aside, flushed, then renamed into place: never opened for writing under its own name; so are hostname, hosts and resolv.conf', async () => {
+  it('is written aside and renamed into place, never opened for writing under its own name, and flushed before the record, while conmon runs; so are hostname, hosts and resolv.conf', async () => {
     const name = `traced-${tag}`;
     const trace = join(work, 'trace');
     const args = ['--root', root(), '--state', state(), 'container', 'create', 'example.com/b:1', name];
     // -f follows libuv's threads; -y names each descriptor's file; -b execve lets go of conmon.
     const strace = ['-f', '-y', '-b', 'execve', '-qq', '-e', 'signal=none', '-o', trace];
-    const calls = 'trace=openat,fsync,fdatasync,rename,renameat,renameat2';
+    const calls = 'trace=openat,fsync,fdatasync,rename,renameat,renameat2,execve';
     const code = await new Promise<number>((resolve) =>
       execFile(
         'strace',
@@ -82,24 +83,31 @@ describe.skipIf(skip)('a bundle config.json a crash damaged', () => {
     expect(code).toBe(0);
     const id = (await listed()).find((c) => c.name === name)?.id as string;
     const lines = (await readFile(trace, 'utf8')).split('\n').map((l) => l.replace(/^\d+ +/, ''));
-    // config.json, and the files bound over the container's /etc: a power cut leaves none empty.
+    const conmon = lines.findIndex((l) => /^execve\("[^"]*\/conmon"/.test(l));
+    const recordAt = join(root(), 'containers', id, 'container.json');
+    const record = lines.findIndex((l) => /^rename/.test(l) && l.includes(`"${recordAt}"`));
+    expect([conmon >= 0, record > conmon]).toEqual([true, true]);
+    // config.json, and the files bound over the container's /etc: a power cut leaves none empty
+    // beside a record; no flush of theirs is waited for before conmon starts.
     const howWritten = (file: string) => {
       const writes = lines.filter(
         (l) => l.startsWith('openat(') && l.includes(`"${file}`) && /O_WRONLY|O_RDWR/.test(l),
       );
       const aside = writes.map((l) => /"([^"]+)"/.exec(l)?.[1]);
-      const synced = lines.findIndex((l) => /^f(data)?sync\(/.test(l) && l.includes(`<${aside[0]}>`));
       const renamed = lines.findIndex(
         (l) => /^rename/.test(l) && l.includes(`"${aside[0]}"`) && l.includes(`"${file}"`),
       );
+      const synced = lines.findIndex(
+        (l) => /^f(data)?sync\(/.test(l) && (l.includes(`<${aside[0]}>`) || l.includes(`<${file}>`)),
+      );
       return {
         aside: aside.length > 0 && aside.every((a) => a !== file && a?.startsWith(`${file}.`)),
-        synced: synced >= 0,
-        renamedAfter: renamed > synced,
+        renamedBeforeConmon: renamed >= 0 && renamed < conmon,
+        syncedWhileConmonRuns: synced > conmon && synced < record,
       };
     };
     const files = ['config.json', 'hostname', 'hosts', 'resolv.conf'];
-    const done = { aside: true, synced: true, renamedAfter: true };
+    const done = { aside: true, renamedBeforeConmon: true, syncedWhileConmonRuns: true };
     expect(Object.fromEntries(files.map((f) => [f, howWritten(join(root(), 'containers', id, f))]))).toEqual(
       Object.fromEntries(files.map((f) => [f, done])),
     );
