@@ -7,18 +7,47 @@ import { dirname } from 'node:path';
 import { makeDirs } from './make-dirs.js';
 
 export async function writeFileAtomic(path: string, text: string, mode = 0o600): Promise<void> {
+  await (await stageFileAtomic(path, text, mode)).commit();
+}
+
+/** A file written aside by stageFileAtomic: its flush under way. */
+export interface StagedFile {
+  /** Once flushed: renamed into place, and the rename flushed (writeFileAtomic's end). */
+  commit(): Promise<void>;
+  /** Removed, never put in place. */
+  abort(): Promise<void>;
+}
+
+/**
+ * writeFileAtomic in two steps, so its flush overlaps other work: the file is written aside here
+ * and its flush begun; nothing is in place until `commit`.
+ */
+export async function stageFileAtomic(path: string, text: string, mode = 0o600): Promise<StagedFile> {
   await makeDirs(dirname(path));
   const tmp = `${path}.${process.pid}.tmp`;
   await rm(tmp, { force: true }); // one a crash of an earlier process with this pid left
   const file = await open(tmp, 'wx', mode);
+  let flushed: Promise<void>;
   try {
     await file.writeFile(text);
-    await file.sync();
-  } finally {
+    flushed = file.sync();
+  } catch (err) {
     await file.close();
+    throw err;
   }
-  await rename(tmp, path);
-  await fsyncDir(dirname(path));
+  flushed = flushed.finally(() => file.close());
+  flushed.catch(() => undefined); // said by commit
+  return {
+    async commit() {
+      await flushed;
+      await rename(tmp, path);
+      await fsyncDir(dirname(path));
+    },
+    async abort() {
+      await flushed.catch(() => undefined);
+      await rm(tmp, { force: true });
+    },
+  };
 }
 
 /**

@@ -11,7 +11,7 @@ import type { ContentStore } from '../content/types.js';
 import { describeImage, findImages } from '../images/index.js';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
-import { flushFiles, replaceFile } from '../lib/write-atomic.js';
+import { flushFiles, replaceFile, type StagedFile, stageFileAtomic } from '../lib/write-atomic.js';
 import { ownHostsText, resolvConfText } from '../network/names.js';
 import { chainIds } from '../snapshot/chain.js';
 import { copyTree } from '../snapshot/copy-tree.js';
@@ -37,7 +37,7 @@ import { type ContainerPaths, containerPaths } from './paths.js';
 import { pidNamespaceOf } from './pid-holder.js';
 import { ensurePodCgroup } from './pod-cgroup.js';
 import { podIdMap } from './pod-userns.js';
-import { type ContainerRecord, readRecordsReport, writeRecord } from './record.js';
+import { type ContainerRecord, readRecordsReport, recordText } from './record.js';
 import { removeBundleDir } from './remove-bundle.js';
 import { dirInRoot, prepareRootfs, readInRoot, releaseRootfs } from './rootfs.js';
 import { checkCommand, checkResolvedMounts, checkResolvedWorkdir } from './rootfs-checks.js';
@@ -182,6 +182,7 @@ async function createHoldingLease(
   let networked: Promise<string | undefined> | undefined;
   let attached: Promise<void> | undefined;
   let flushed: Promise<void> | undefined;
+  let recordFile: StagedFile | undefined;
   try {
     await makeDirs(p.dir);
     undo.push(() => removeBundleDir(p.dir));
@@ -324,6 +325,21 @@ async function createHoldingLease(
     // a record on disk after a power cut has them whole. Without a record the bundle is an orphan.
     flushed = flushFiles([p.hostname, p.hosts, p.resolvConf, p.config]);
     flushed.catch(() => undefined); // awaited below, or before the undo
+    // The record is written aside and flushed meanwhile too; put in place once conmon has answered.
+    const record: ContainerRecord = {
+      id,
+      name: settings.name,
+      image: image.name,
+      imageId: image.id,
+      chainIds: [...new Set([...ids, ...withImages.chainIds])],
+      settings,
+      form: snapshots.form,
+      stopSignal,
+      createdAt: deps.now().toISOString(),
+      ...(annotations ? { annotations } : {}),
+    };
+    recordFile = await stageFileAtomic(p.record, recordText(record), 0o600);
+    const used = markImageUsed(store, image.name, deps.now()); // never fails
     await createWithConmon({
       id,
       name: settings.name,
@@ -339,26 +355,15 @@ async function createHoldingLease(
     if (settings.podCgroup) await ensurePodCgroup(settings.podCgroup);
     await attached;
     await unmountStaged(staged.splice(0)); // the container's mount namespace has its own binds now
-    const record: ContainerRecord = {
-      id,
-      name: settings.name,
-      image: image.name,
-      imageId: image.id,
-      chainIds: [...new Set([...ids, ...withImages.chainIds])],
-      settings,
-      form: snapshots.form,
-      stopSignal,
-      createdAt: deps.now().toISOString(),
-      ...(annotations ? { annotations } : {}),
-    };
     await flushed;
-    await writeRecord(p.record, record);
-    await markImageUsed(store, image.name, deps.now());
+    await recordFile.commit();
+    await used;
     return record;
   } catch (err) {
     await networked?.catch(() => undefined);
     await attached?.catch(() => undefined);
     await flushed?.catch(() => undefined);
+    await recordFile?.abort();
     for (const step of undo.reverse()) await step().catch(() => undefined);
     throw err;
   } finally {

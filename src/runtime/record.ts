@@ -43,7 +43,12 @@ export interface RecordsRead {
 }
 
 export async function writeRecord(file: string, record: ContainerRecord): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`, 0o600);
+  await writeFileAtomic(file, recordText(record), 0o600);
+}
+
+/** A record's file text, as writeRecord writes it. */
+export function recordText(record: ContainerRecord): string {
+  return `${JSON.stringify(record, null, 2)}\n`;
 }
 
 /** Why `text` is not the record of container `id`, or undefined when it is one. */

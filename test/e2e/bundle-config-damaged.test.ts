@@ -65,7 +65,7 @@ describe.skipIf(skip)('a bundle config.json a crash damaged', () => {
     }
   });
 
-  it('is written aside and renamed into place, never opened for writing under its own name, and flushed before the record, while conmon runs; so are hostname, hosts and resolv.conf', async () => {
+  it('is written aside and renamed into place, never opened for writing under its own name, then flushed, before the record is written; so are hostname, hosts and resolv.conf', async () => {
     const name = `traced-${tag}`;
     const trace = join(work, 'trace');
     const args = ['--root', root(), '--state', state(), 'container', 'create', 'example.com/b:1', name];
@@ -87,8 +87,18 @@ describe.skipIf(skip)('a bundle config.json a crash damaged', () => {
     const recordAt = join(root(), 'containers', id, 'container.json');
     const record = lines.findIndex((l) => /^rename/.test(l) && l.includes(`"${recordAt}"`));
     expect([conmon >= 0, record > conmon]).toEqual([true, true]);
+    // The record too is written aside before conmon starts, and flushed while it runs: what is
+    // left to wait for once conmon has answered is its rename and its folder's flush.
+    const recordAside = lines.findIndex(
+      (l) => l.startsWith('openat(') && l.includes(`"${recordAt}.`) && /O_WRONLY|O_RDWR/.test(l),
+    );
+    const recordSynced = lines.findIndex((l) => /^f(data)?sync\(/.test(l) && l.includes(`<${recordAt}.`));
+    expect({
+      writtenBeforeConmon: recordAside >= 0 && recordAside < conmon,
+      flushedBeforeRename: recordSynced > recordAside && recordSynced < record,
+    }).toEqual({ writtenBeforeConmon: true, flushedBeforeRename: true });
     // config.json, and the files bound over the container's /etc: a power cut leaves none empty
-    // beside a record; no flush of theirs is waited for before conmon starts.
+    // beside a record. Renamed unflushed, so no flush of theirs is waited for before conmon starts.
     const howWritten = (file: string) => {
       const writes = lines.filter(
         (l) => l.startsWith('openat(') && l.includes(`"${file}`) && /O_WRONLY|O_RDWR/.test(l),
@@ -103,11 +113,11 @@ describe.skipIf(skip)('a bundle config.json a crash damaged', () => {
       return {
         aside: aside.length > 0 && aside.every((a) => a !== file && a?.startsWith(`${file}.`)),
         renamedBeforeConmon: renamed >= 0 && renamed < conmon,
-        syncedWhileConmonRuns: synced > conmon && synced < record,
+        flushedAfterRenameBeforeRecord: synced > renamed && synced < record,
       };
     };
     const files = ['config.json', 'hostname', 'hosts', 'resolv.conf'];
-    const done = { aside: true, renamedBeforeConmon: true, syncedWhileConmonRuns: true };
+    const done = { aside: true, renamedBeforeConmon: true, flushedAfterRenameBeforeRecord: true };
     expect(Object.fromEntries(files.map((f) => [f, howWritten(join(root(), 'containers', id, f))]))).toEqual(
       Object.fromEntries(files.map((f) => [f, done])),
     );
