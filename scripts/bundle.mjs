@@ -5,6 +5,7 @@
 // below), so a schema edit takes effect at the next build; the files stay beside the bundle for the
 // tools (the CRD generator) and for runs from source (dist/cli → ../../schemas). Shared code and
 // lazily imported modules live in dist/cli/chunks/.
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -18,7 +19,19 @@ import { build } from 'esbuild';
 // Each built-in becomes one ES module exporting its plain values, listed here at build time from
 // this same Node (getters are left out: reading them is what costs; importing one by name fails
 // the build). One module per built-in: its exports are read once, not once per importing file.
+// A plain value whose first read still loads more of Node (util.diff: util's diff and colours;
+// util.setTraceSigInt: worker_threads; ~5 ms of every command) is read when called instead: a
+// function that calls it (the only kind found so far; any other is read at load, as before).
+// Found by reading each in a fresh node, in both orders (two exports loading one module are both
+// caught).
 const nodeRequire = createRequire(import.meta.url);
+const readsThatLoad = (path, names) => {
+  const probe = `const m = require(${JSON.stringify(path)}); const out = [];
+for (const n of JSON.parse(process.argv[1])) { const k = process.moduleLoadList.length; if (typeof m[n] === 'function' && process.moduleLoadList.length > k) out.push(n); }
+process.stdout.write(JSON.stringify(out));`;
+  const run = (order) => JSON.parse(execFileSync(process.execPath, ['-e', probe, JSON.stringify(order)], { encoding: 'utf8' }));
+  return new Set([...run(names), ...run([...names].reverse())]);
+};
 const builtinsByRequire = {
   name: 'builtins-by-require',
   setup(b) {
@@ -32,8 +45,15 @@ const builtinsByRequire = {
       const names = Object.keys(mod).filter(
         (k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default' && 'value' in Object.getOwnPropertyDescriptor(mod, k),
       );
+      const onCall = readsThatLoad(args.path, names);
       const lines = [`const m = require(${JSON.stringify(args.path)});`, 'export default m;'];
-      for (const n of names) lines.push(`export const ${n} = m.${n};`);
+      for (const n of names) {
+        lines.push(
+          onCall.has(n)
+            ? `export function ${n}(...args) { return m.${n}.apply(this, args); }`
+            : `export const ${n} = m.${n};`,
+        );
+      }
       return { contents: lines.join('\n'), loader: 'js' };
     });
   },

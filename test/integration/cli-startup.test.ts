@@ -66,7 +66,39 @@ registerHooks({ load(url, context, next) {
     .map((u) => new URL(u).pathname);
 }
 
+/** The built-in modules of Node the CLI loads beyond what a bare `node` has loaded, by name. */
+async function builtinsLoadedBy(args: string[]): Promise<string[]> {
+  const dir = await mkdtemp(join(work, 'nat-'));
+  const hook = join(dir, 'hook.mjs');
+  const record = join(dir, 'loaded.txt');
+  await writeFile(
+    hook,
+    `import { writeFileSync } from 'node:fs';
+const before = new Set(process.moduleLoadList);
+process.on('exit', () => writeFileSync(${JSON.stringify(record)}, process.moduleLoadList.filter((m) => !before.has(m)).join('\\n')));
+`,
+  );
+  await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', hook, CLI, ...withTestConfig(args)], {
+      stdio: 'ignore',
+      env: testEnv({ NODE_DISABLE_COMPILE_CACHE: '1' }),
+    });
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  return (await readFile(record, 'utf8'))
+    .split('\n')
+    .filter((m) => m.startsWith('NativeModule '))
+    .map((m) => m.slice('NativeModule '.length));
+}
+
 describe('what a command loads', () => {
+  it("berth --help loads no part of Node it never calls: a built-in's export read on first use (util.diff, util.setTraceSigInt) is not read at load", async () => {
+    const loaded = await builtinsLoadedBy(['--state', join(work, 'n1'), '--help']);
+    const unused = ['worker_threads', 'internal/worker', 'internal/util/diff', 'internal/util/trace_sigint'];
+    expect(loaded.filter((m) => unused.includes(m))).toEqual([]);
+  });
+
   it('the CLI is one bundle: berth.mjs, then only the chunks of dist/cli/chunks/ a command needs', async () => {
     const cliDir = dirname(CLI);
     const shape = (files: string[]) =>
