@@ -11,7 +11,9 @@
 // (host-rules.ts) are made with the first pod and kept after the last, as podman and the kubelet's
 // bridge CNI keep theirs (making and removing them was a third of a lone pod's network cost);
 // remove (`berth network rm`) takes them away when nothing is on the bridge. The rules are read and
-// made beside the chain's first plugin (the bridge plugin does not read them; the port rules wait for them).
+// made beside the chain's first plugin (the bridge plugin does not read them; the port rules wait for them);
+// a new holder on a boot this root already swept reads none (attach-rules.ts: one restore checks
+// the network's rules and makes the port rules; a save per family was a spawn of every attach).
 //
 // Invariants: attach and detach of one bridge run one at a time on the host (a lock under
 // /run/berth-networks taken by every berth root using that bridge), so a bridge is never removed
@@ -28,9 +30,9 @@ import { acquireLock } from '../content/lock.js';
 import { BerthError, formatErrorLine } from '../lib/errors.js';
 import type { FileCache } from '../lib/file-cache.js';
 import { later } from '../lib/later.js';
+import { attachRules } from './attach-rules.js';
 import {
   type Attachment,
-  cniIdOf,
   listAttachments,
   networkDirs,
   readAttachment,
@@ -43,16 +45,10 @@ import { forgetNeighbours } from './bridge-links.js';
 import { bridgeMarksOf } from './bridge-marks.js';
 import { DEFAULT_CNI_BIN } from './cni-exec.js';
 import { addressesOf, addressOf, type CniResult } from './conflist.js';
-import {
-  ensureNetworkRules,
-  prepareBridge,
-  readSnapshots,
-  removeIdleNetwork,
-  ruleFamilies,
-} from './host-rules.js';
+import { prepareBridge, readSnapshots, removeIdleNetwork, ruleFamilies } from './host-rules.js';
 import { rewriteInPlaceSync } from './hosts-file.js';
 import { type HostsFileOwner, hostsFileTexter } from './hosts-texts.js';
-import { ipamStoreOf, readAllocations, releaseLeaked, removeStoreIfEmpty } from './ipam-store.js';
+import { ipamStoreOf, releaseLeaked, removeStoreIfEmpty } from './ipam-store.js';
 import { moveLegacyIn } from './legacy-ipam.js';
 import { hostLinksNow, linksLost } from './links-here.js';
 import { createPluginChain } from './plugin-chain.js';
@@ -60,8 +56,8 @@ import { portConflict as conflict, portClaimsOf, portsRefusal } from './port-cla
 import { describePort, findDuplicatePort, type PortMapping } from './ports.js';
 import { checkSubnetFree } from './route-overlap.js';
 import { type RulesRepaired, repairRules } from './rules-repair.js';
+import { rulesSweptOf } from './rules-swept.js';
 import type { NetworkSettings } from './settings.js';
-import { removeStrayPortRules } from './stray-port-rules.js';
 import { HOST_TOOLS, type NetworkTools } from './tools.js';
 
 export const NETWORK_LOCK_DIR = '/run/berth-networks';
@@ -165,6 +161,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   /** Its holders' published ports, claimed host-wide (host-ports.ts): no other root takes them. */
   const claims = portClaimsOf({ lockDir, state: o.state, network: net.name, tools });
   const bridgeMarks = bridgeMarksOf(net.bridge, lockDir, o.sysNet);
+  const swept = rulesSweptOf(o.state, net.name);
   const chain = createPluginChain({ net, ipamDir: store.dataDir, binDir, tools, lockDir });
 
   /**
@@ -246,37 +243,23 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
         peersNames.ask();
         return updated;
       }
-      // The host's rules, read once for this attach (a save per family, not one per question),
-      // while the records are read and the bridge plugin runs: only portmap (after it) and the
-      // network's own rules (before attach returns) need them.
-      const rules = readSnapshots(ruleFamilies(net), tools);
       const records = listAttachments(dirs.attachments, o.fileCache);
-      // Rules of this key, or of no key of this root, with no record (a restored ruleset, a wiped
-      // --state): they would come before this pod's; cleared even when refused below (strays: the
-      // daemon retries).
       const cniId = taggedCniId(tag, req.key);
-      // The version before's ids (`berth-<key>`) too, when no allocation of the bridge names them.
-      const stale = Promise.all([rules, records, readAllocations(store.dir)]).then(async ([r, all, ipam]) => {
-        const held = [cniId, ...all.map(cniIdOf)];
-        const allocated = ipam.map((a) => a.id);
-        await removeStrayPortRules(net, { tag, held, allocated }, r, tools).catch(() => undefined);
-        if (existing || req.ports.length === 0) return;
-        await chain.clearStale(cniId, req.ports, r);
-        if (!allocated.includes(`berth-${req.key}`)) await chain.clearStale(`berth-${req.key}`, req.ports, r);
-      });
-      stale.catch(() => undefined); // awaited below
+      const at = { tag, key: req.key, cniId, ports: req.ports, existing, records };
+      const hostRules = attachRules({ net, tools, chain, store, swept, bridgeMarks, ...at });
+      const { rules, stale } = hostRules;
       const others = (await records).filter((a) => a.key !== req.key);
       // Another of this root's holders on the port, a host service listening on it (one put back
       // keeps its ports).
       const dualStack = ruleFamilies(net).includes(6);
       const refused = await portsRefusal(req, others, lost ? undefined : { dualStack });
-      if (refused) return after(stale)(refused);
+      if (refused) return after(stale())(refused);
       // Claimed host-wide before its old rules go (its record keeps the claim live), or (a new
       // holder) with its record written under the claims' lock, below.
       const claim = { key: req.key, cniId, owner: req.owner, ports: req.ports };
       // (A claim of its key whose record went, a --state wiped, would be live again with its record.)
       const unclaimed = req.ports.length === 0 && !existing?.ports.length && !claims.has(req.key);
-      if (existing && !unclaimed) await claims.claim(claim, () => rules).catch(after(stale));
+      if (existing && !unclaimed) await claims.claim(claim, rules).catch(after(stale()));
       // What a killed attempt (or other ports) left; with no record at all, what a wiped --state left.
       if (existing) await chain.del(existing);
       else if (others.length === 0) await releaseLeaked(store, tag, new Set());
@@ -293,25 +276,25 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       };
       // The bridge is made by this attach: its subnet must be free, and the bridge is then berth's.
       if (bridgeMarks.absent()) {
-        await checkSubnetFree(net).catch(after(stale));
+        await checkSubnetFree(net).catch(after(stale()));
         await bridgeMarks.note();
       }
       const record = () => writeAttachment(dirs.attachments, adding);
-      await (existing || unclaimed ? record() : claims.claim(claim, () => rules, record).catch(after(stale)));
+      await (existing || unclaimed ? record() : claims.claim(claim, rules, record).catch(after(stale())));
       // NAT and forwarding are made beside the chain (no plugin of it reads them; the container
       // starts only once attach returns), the bridge plugin beside the save and restore.
-      const hostRules = rules.then((r) => ensureNetworkRules(net, r, tools));
-      hostRules.catch(() => undefined); // awaited below
+      hostRules.makeNetworkRules();
       let result: CniResult;
       try {
         await prepareBridge(net, tools.run);
         // The port rules jump to the network's mark chain: it must exist before they are made.
         const keep = lost ? existing.ips : undefined;
-        result = (await chain.add(adding, Promise.all([stale, hostRules]), rules, keep)) ?? {};
+        const { checks, readForPorts } = hostRules;
+        result = (await chain.add(adding, hostRules.pending(), readForPorts, keep, checks)) ?? {};
       } finally {
-        await Promise.allSettled([stale, hostRules]);
+        await hostRules.settled();
       }
-      await Promise.all([stale, hostRules]);
+      await hostRules.pending();
       const ip = addressOf(result);
       if (!ip) throw new BerthError('ERR_CNI', 'internal', `CNI ADD for ${req.key} gave no IPv4 address`);
       if (lost) await forgetNeighbours(tools.run, net.bridge, existing.ips ?? []);

@@ -127,6 +127,18 @@ export function ruleChanges(net: NetworkSettings, family: Family, snap: RulesSna
   ];
 }
 
+/**
+ * Restore lines that check (`-C`) the network's rules are there, the filter table's first (pure):
+ * a restore that makes a pod's port rules after them makes nothing when one is missing.
+ */
+export function networkRuleChecks(net: NetworkSettings, family: Family): RuleLine[] {
+  const checks = networkRules(net, family).map((r) => ({
+    table: r.table,
+    line: `-C ${r.chain} ${quoted(r.spec)}`,
+  }));
+  return [...checks.filter((c) => c.table === 'filter'), ...checks.filter((c) => c.table === 'nat')];
+}
+
 /** Makes the network's rules whole from snapshots the caller read (one save per family per attach). */
 export async function ensureNetworkRules(
   net: NetworkSettings,

@@ -49,9 +49,13 @@ export async function readRules(family: Family): Promise<RulesSnapshot> {
   return parseSave(stdout);
 }
 
-/** The text restore reads: each table's lines, then COMMIT (pure). */
+/**
+ * The text restore reads: each table's lines, then COMMIT, the tables in the order the lines name
+ * them first (pure). Each COMMIT is a transaction of its own, and a failing line stops the restore:
+ * checks (`-C`) of one table put before another's changes leave the host unchanged when one fails.
+ */
 export function restoreText(lines: RuleLine[]): string {
-  const tables = (['nat', 'filter'] as const).filter((t) => lines.some((l) => l.table === t));
+  const tables = [...new Set(lines.map((l) => l.table))];
   return `${tables
     .map((t) => [`*${t}`, ...lines.filter((l) => l.table === t).map((l) => l.line), 'COMMIT'].join('\n'))
     .join('\n')}\n`;

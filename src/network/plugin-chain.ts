@@ -17,7 +17,7 @@ import {
   pluginInput,
   portmapChainOf,
 } from './conflist.js';
-import type { Family, RulesSnapshot } from './iptables.js';
+import type { Family, RuleLine, RulesSnapshot } from './iptables.js';
 import { ipv4OnlyPluginPath } from './plugin-path.js';
 import { addPortRules, removePortRules } from './port-rules.js';
 import type { PortMapping } from './ports.js';
@@ -46,13 +46,16 @@ export interface PluginChain {
   /**
    * ADD through the chain. `before` is awaited after the first plugin and before the port rules:
    * what they need of the host (no stale chain of this key, the network's mark chain) is done
-   * meanwhile; `rules` is the host's rules as read before.
+   * meanwhile; `rules` gives the host's rules as read before. With `checks` (a family's `-C` lines
+   * for what the port rules need of the host) the port rules are first made without them, in one
+   * restore that checks; `rules` is asked for only when that restore is refused.
    */
   add(
     a: Attachment,
     before: Promise<unknown>,
-    rules: Promise<Map<Family, RulesSnapshot>>,
+    rules: () => Promise<Map<Family, RulesSnapshot>>,
     keep?: string[],
+    checks?: Map<Family, RuleLine[]>,
   ): Promise<CniResult | undefined>;
   del(a: Attachment): Promise<void>;
   /** portmap's own ADD for a ready holder: its port rules made (or completed) as the plugin makes them. */
@@ -89,8 +92,9 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
   async function add(
     a: Attachment,
     before: Promise<unknown>,
-    rules: Promise<Map<Family, RulesSnapshot>>,
+    rules: () => Promise<Map<Family, RulesSnapshot>>,
     keep?: string[],
+    checks?: Map<Family, RuleLine[]>,
   ): Promise<CniResult | undefined> {
     let result: CniResult | undefined;
     for (const [i, conf] of pluginChain(net, o.ipamDir, a.ports, keep).entries()) {
@@ -105,7 +109,9 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
           containerId: cniIdOf(a),
           markChain: markChainOf(net),
         };
-        if (await addPortRules(tools, { ...own, ports: a.ports }, result, await rules)) continue;
+        const made = { ...own, ports: a.ports };
+        if (checks && (await addPortRules(tools, made, result, new Map(), checks))) continue;
+        if (await addPortRules(tools, made, result, await rules())) continue;
       }
       const stdin = pluginInput(net, conf, result);
       result = (await run(cniIdOf(a), conf, { command: 'ADD', netns: a.netns, stdin })) as CniResult;

@@ -104,6 +104,28 @@ export function portRuleAdditions(
   ];
 }
 
+/** A snapshot with CNI-HOSTPORT-DNAT and its entry jumps, as a restore that checks them (`-C`) finds them. */
+const ENTRIES_THERE: RulesSnapshot = {
+  rules: HOSTPORT_ENTRIES.map((line) => ({ table: 'nat', line })),
+  chains: new Set([`nat:${HOSTPORT_DNAT}`]),
+};
+
+/**
+ * A pod's port rules made without reading the host's rules first: `checks` (`-C` lines: the
+ * network's rules), the entry jumps into CNI-HOSTPORT-DNAT checked, then the additions. The
+ * restore makes nothing unless every check holds (pure).
+ */
+export function checkedPortRuleAdditions(
+  o: Parameters<typeof portRuleAdditions>[0],
+  checks: RuleLine[],
+): RuleLine[] {
+  return [
+    ...checks,
+    ...HOSTPORT_ENTRIES.map((e) => ({ table: 'nat' as const, line: e.replace(/^-A /, '-C ') })),
+    ...portRuleAdditions(o, ENTRIES_THERE),
+  ];
+}
+
 /** One word of a restore line: quoted, with `"` and `\` escaped, when it has spaces or quotes. */
 export const restoreWord = (w: string) => (/[\s"\\']/.test(w) ? `"${w.replace(/["\\]/g, '\\$&')}"` : w);
 
@@ -137,7 +159,9 @@ export const containerNetOf = (result: CniResult, family: Family) =>
  * Makes a pod's port rules, a restore per family of its addresses at once: true when every
  * family's went in, false when one was refused (the caller then runs portmap's ADD, which makes
  * the chain if it is missing and appends only the rules and jumps it lacks: the same set). `snapshots` are the host's rules read
- * before the attach; CNI-HOSTPORT-DNAT is made first where a snapshot lacks it. IPv4 published
+ * before the attach; CNI-HOSTPORT-DNAT is made first where a snapshot lacks it. With `checks`
+ * (a family's `-C` lines) the snapshots are not used: the restore checks what it needs, and is
+ * refused, nothing made, when something is missing. IPv4 published
  * ports reach the pod from 127.0.0.1 through the bridge only with route_localnet on it, which
  * portmap sets at each ADD (host-rules.ts keeps pods from abusing it).
  */
@@ -146,12 +170,14 @@ export async function addPortRules(
   o: { network: string; bridge: string; containerId: string; markChain: string; ports: PortMapping[] },
   result: CniResult,
   snapshots: Map<Family, RulesSnapshot>,
+  checks?: Map<Family, RuleLine[]>,
 ): Promise<boolean> {
   const families = portRuleFamilies({ result });
   const done = await Promise.allSettled(
     families.map(async (family) => {
       const snapshot = snapshots.get(family) ?? { rules: [], chains: new Set<string>() };
-      if (!snapshot.chains.has(`nat:${HOSTPORT_DNAT}`)) {
+      const checked = checks?.get(family);
+      if (!checked && !snapshot.chains.has(`nat:${HOSTPORT_DNAT}`)) {
         // Made once per boot; a chain another process made meanwhile is left as it is.
         await tools
           .run(
@@ -165,9 +191,10 @@ export async function addPortRules(
           .catch(() => undefined); // the restore below fails if it is still missing
       }
       if (family === 4) await writeFile(`/proc/sys/net/ipv4/conf/${o.bridge}/route_localnet`, '1\n');
+      const made = { ...o, containerNet: containerNetOf(result, family) };
       await tools.restore(
         family,
-        portRuleAdditions({ ...o, containerNet: containerNetOf(result, family) }, snapshot),
+        checked ? checkedPortRuleAdditions(made, checked) : portRuleAdditions(made, snapshot),
       );
     }),
   );

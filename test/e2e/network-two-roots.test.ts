@@ -19,7 +19,7 @@ import { type Attachment, writeAttachment } from '../../src/network/attachments.
 import { addressOf, type CniResult, pluginInput, portmapChainOf } from '../../src/network/conflist.js';
 import { HOST_TOOLS } from '../../src/network/tools.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
-import { keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
+import { forgetRulesSwept, keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { freePort } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
@@ -280,6 +280,7 @@ describe.skipIf(skip)('two berth roots on one bridge', () => {
       '-j',
       chain,
     );
+    forgetRulesSwept(roots.a.state); // restored at boot: the root's sweep was on another boot
     const boot = await attach('a', 'boot', [
       { hostPort: port, containerPort: 8080, protocol: 'tcp', hostIP: '' },
     ]);

@@ -20,7 +20,12 @@ import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { runKilled } from '../helpers/fault-kill.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
-import { bridgeAllocations, keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
+import {
+  bridgeAllocations,
+  forgetRulesSwept,
+  keptNetworkRules,
+  removeBridgeLockFile,
+} from '../helpers/network-kept.js';
 import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -465,6 +470,9 @@ ${extra}`;
     expect((await berth('apply', dir)).code).toBe(0);
     expect(ownLines()).toEqual([]);
     restoreSaved(saved); // the saved ruleset back: a jump for the port to old's address
+    // ... at boot: the root's sweep was on another boot, so the next attach reads the rules and
+    // sweeps (an attach on the boot it swept reads none: rules-swept.ts).
+    forgetRulesSwept(state);
     await writePod(
       'heir',
       podYaml(

@@ -1,7 +1,7 @@
 // What a berth network keeps on the host between pods (the bridge and its rules stay after the last
 // pod until `berth network rm`), as iptables-save prints it: the tests compare a host "after the last
 // pod is gone" with this, and a host after `network rm` with the one before the test.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NETWORK_LOCK_DIR } from '../../src/network/adapter.js';
@@ -48,4 +48,14 @@ export async function removeBridgeLockFile(bridge: string): Promise<void> {
   // bridgeAllocations that no address is left in it first).
   await rm(join(NETWORK_LOCK_DIR, 'made-bridges', bridge), { force: true });
   await rm(ipamStoreOf(NETWORK_LOCK_DIR, bridge).dir, { recursive: true, force: true });
+}
+
+/**
+ * What a reboot does to a root's note that it swept its stray port rules (network/rules-swept.ts):
+ * the note names another boot, so the next attach reads the host's rules and sweeps them again,
+ * as the first attach after a boot whose saved ruleset was restored does.
+ */
+export function forgetRulesSwept(state: string): void {
+  const dir = join(state, 'network-swept');
+  for (const f of existsSync(dir) ? readdirSync(dir) : []) writeFileSync(join(dir, f), '00000000\n');
 }
