@@ -2,8 +2,8 @@
 // it off. attach = DEL of anything a killed attempt left, then ADD through the CNI chain
 // (conflist.ts, plugin-chain.ts, cni-exec.ts; its port rules in one iptables-restore a family, as
 // portmap makes them: port-rules.ts), the address and ports recorded (attachments.ts);
-// detach = DEL with the recorded result (its port rules in one iptables-restore: port-rules.ts),
-// the record gone. Names follow pods without restarts: a joining pod's own /etc/hosts names every
+// detach = DEL with the recorded result (its port rules in one iptables-restore: port-rules.ts; its
+// veth and address by berth while its namespace is there: unplug.ts), the record gone. Names follow pods without restarts: a joining pod's own /etc/hosts names every
 // peer before attach returns, and the peers' files are rewritten PEERS_NAMES_DELAY_MS after a join
 // (lib/later.ts: a host of 300 pods rewrote 300 files on the new pod's path; now its start goes
 // first, and a burst of joins makes one rewrite), at once after a leave (under the lock: the
@@ -162,7 +162,15 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   const claims = portClaimsOf({ lockDir, state: o.state, network: net.name, tools });
   const bridgeMarks = bridgeMarksOf(net.bridge, lockDir, o.sysNet);
   const swept = rulesSweptOf(o.state, net.name);
-  const chain = createPluginChain({ net, ipamDir: store.dataDir, binDir, tools, lockDir });
+  const chain = createPluginChain({
+    net,
+    ipamDir: store.dataDir,
+    binDir,
+    tools,
+    lockDir,
+    netDev: o.netDev,
+    sysNet: o.sysNet,
+  });
 
   /**
    * Rewrites the hosts files of every holder from the records; a file that cannot be written is

@@ -153,6 +153,23 @@ export async function releaseLeaked(store: IpamStore, tag: string, held: Set<str
   return leaked.map((a) => a.ip);
 }
 
+/**
+ * Deletes the allocations of CNI id `id` on interface `ifName` as host-local's DEL does (its
+ * ReleaseByID): the files holding exactly `<id>\r\n<ifName>`, or, when none does, those holding
+ * the id alone (written by an older host-local). The caller holds the bridge's lock.
+ */
+export async function releaseHolder(dir: string, id: string, ifName: string): Promise<void> {
+  const texts = new Map<string, string>();
+  for (const ip of await names(dir)) {
+    const text = await readFile(join(dir, ip), 'utf8').catch(() => undefined); // released meanwhile
+    if (text !== undefined) texts.set(ip, text.trim());
+  }
+  const match = (want: string) => [...texts].filter(([, text]) => text === want).map(([ip]) => ip);
+  const mine = match(`${id.trim()}\r\n${ifName}`);
+  for (const ip of mine.length > 0 ? mine : match(id.trim()))
+    await unlink(join(dir, ip)).catch(() => undefined);
+}
+
 /** Takes the bridge's directory away when no allocation is left in it (host-local makes it again). */
 export async function removeStoreIfEmpty(store: IpamStore): Promise<void> {
   if ((await names(store.dir)).length === 0) await rm(store.dir, { recursive: true, force: true });

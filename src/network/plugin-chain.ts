@@ -6,6 +6,9 @@
 // (portmap's ADD also clears UDP conntrack entries, which berth does not), a DEL of a record
 // whose ADD went through takes them away beside the bridge's DEL; portmap itself runs only when a
 // restore is refused; `addPorts` is portmap's ADD alone (rules-repair.ts: UDP ports, a refused restore).
+// The bridge plugin's DEL of a ready holder whose namespace is there is berth's too (unplug.ts: one
+// `ip` for the plugin's two processes); the plugin runs when that cannot be.
+import { join } from 'node:path';
 import { isMountPoint } from '../runtime/rootfs.js';
 import { type Attachment, cniIdOf } from './attachments.js';
 import type { PluginCall } from './cni-exec.js';
@@ -18,11 +21,13 @@ import {
   portmapChainOf,
 } from './conflist.js';
 import type { Family, RuleLine, RulesSnapshot } from './iptables.js';
+import { hostLinksNow } from './links-here.js';
 import { ipv4OnlyPluginPath } from './plugin-path.js';
 import { addPortRules, removePortRules } from './port-rules.js';
 import type { PortMapping } from './ports.js';
 import type { NetworkSettings } from './settings.js';
 import type { NetworkTools } from './tools.js';
+import { unplug } from './unplug.js';
 
 const IFNAME = 'eth0';
 
@@ -34,6 +39,9 @@ export interface PluginChainOptions {
   tools: NetworkTools;
   /** Where an IPv4-only network's plugin PATH is made. */
   lockDir: string;
+  /** The links of berth's namespace and their bridges (links-here.ts): the host's unless a test's. */
+  netDev?: string;
+  sysNet?: string;
 }
 
 export interface PluginChain {
@@ -131,10 +139,24 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
       run(cniIdOf(a), conf, { command: 'DEL', netns, stdin: pluginInput(net, conf, a.result) });
     const chain = [...pluginChain(net, o.ipamDir, a.ports)].reverse();
     const portmap = chain.find((c) => c.type === 'portmap');
-    const own = portmap && a.state === 'ready' && a.result ? removePortRules(tools, net.name, a) : undefined;
+    const ready = a.state === 'ready' ? a.result : undefined;
+    const own = portmap && ready ? removePortRules(tools, net.name, a) : undefined;
     own?.catch(() => undefined); // awaited below
+    // The bridge plugin's part done here (unplug.ts) for a ready holder whose namespace is still there.
+    const unplugged = (conf: PluginConf) =>
+      conf.type === 'bridge' &&
+      netns !== '' &&
+      ready !== undefined &&
+      unplug(tools.run, hostLinksNow(o.netDev, o.sysNet), {
+        bridge: net.bridge,
+        ipamDir: join(o.ipamDir, net.bridge),
+        containerId: cniIdOf(a),
+        ifName: IFNAME,
+        result: ready,
+      });
     try {
-      for (const conf of chain) if (conf !== portmap || !own) await delOne(conf);
+      for (const conf of chain)
+        if ((conf !== portmap || !own) && !(await unplugged(conf))) await delOne(conf);
     } finally {
       await own?.catch(() => undefined);
     }

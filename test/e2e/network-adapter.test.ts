@@ -12,9 +12,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNetworkAdapter, type NetworkAdapter } from '../../src/network/adapter.js';
+import { createNetworkAdapter, NETWORK_LOCK_DIR, type NetworkAdapter } from '../../src/network/adapter.js';
 import { rootTagOf, taggedCniId } from '../../src/network/attachments.js';
-import { portmapChainOf } from '../../src/network/conflist.js';
+import { hostVethsOf, portmapChainOf } from '../../src/network/conflist.js';
+import { ipamStoreOf, readAllocations } from '../../src/network/ipam-store.js';
 import { HOST_TOOLS, type NetworkTools } from '../../src/network/tools.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
 import { bridgeAllocations, keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
@@ -155,7 +156,7 @@ describe.skipIf(skip)('network adapter', () => {
     expect(existsSync(join(state, 'network', NET))).toBe(false);
   }, 60_000);
 
-  it('a removal takes the pod port rules away in one iptables-restore beside the bridge DEL, without portmap DEL', async () => {
+  it('a removal takes the pod port rules away in one iptables-restore and its veth in one ip, without portmap or bridge DEL', async () => {
     // The real tools, each call recorded: were the restore's lines not exactly portmap's rules, it
     // would be refused and portmap's DEL would show in the list.
     const calls: string[] = [];
@@ -194,7 +195,7 @@ describe.skipIf(skip)('network adapter', () => {
       { hostPort: base, containerPort: 53, protocol: 'sctp' as const, hostIP: '127.0.0.1' },
     ];
     await createNetns(netns('r'));
-    await counted.attach({
+    const ready = await counted.attach({
       key: 'pod-r',
       owner: { kind: 'pod', name: 'r' },
       netns: netns('r'),
@@ -214,9 +215,17 @@ describe.skipIf(skip)('network adapter', () => {
     // not run.
     expect(calls).toEqual(['bridge ADD', 'restore 4: 63 lines']);
     calls.length = 0;
+    const [veth] = hostVethsOf(ready.result ?? {}, BRIDGE);
+    expect(footprint().veths).toEqual([veth]);
     await counted.detach('pod-r');
     await counted.settled();
-    expect(calls).toEqual(['restore 4: 5 lines', 'bridge DEL']);
+    // The bridge plugin's DEL done here (two Go programs, itself and host-local, where `ip` is one
+    // process): the veth and the address gone before the namespace is.
+    expect(calls).toEqual(['restore 4: 5 lines', `ip link del ${veth}`]);
+    expect(footprint().veths).toEqual([]);
+    expect((await readAllocations(ipamStoreOf(NETWORK_LOCK_DIR, BRIDGE).dir)).map((a) => a.id)).not.toContain(
+      idOf('r'),
+    );
     await removeNetns(netns('r'));
     expect(jumps()).toEqual([]);
     expect(footprint()).toEqual(networkKept());

@@ -12,6 +12,7 @@ import {
   ipamStoreOf,
   leakedAllocations,
   readAllocations,
+  releaseHolder,
   releaseLeaked,
   removeStoreIfEmpty,
 } from '../../src/network/ipam-store.js';
@@ -88,6 +89,18 @@ describe('host-wide allocations of a bridge', () => {
     expect(said).toHaveLength(1);
     expect(said[0]).toContain(join(legacy, 'n', '10.9.0.5'));
     expect(existsSync(join(legacy, 'n', '10.9.0.5'))).toBe(true);
+  });
+
+  it("a holder's release deletes what host-local's DEL would: its id on its interface, else its id alone, nothing else", async () => {
+    const store = ipamStoreOf(join(work, 'run'), 'br0');
+    await hostLocal(store.dir, { '10.9.0.2': 'berth-t1-pod-a', '10.9.0.3': 'berth-t1-pod-ab' });
+    await writeFile(join(store.dir, 'fd00::2'), 'berth-t1-pod-a\r\neth0'); // dual stack: both go
+    await writeFile(join(store.dir, '10.9.0.4'), 'berth-t1-pod-a\r\neth1'); // another interface stays
+    await writeFile(join(store.dir, '10.9.0.5'), 'berth-t1-pod-old'); // written by an older host-local
+    await releaseHolder(store.dir, 'berth-t1-pod-a', 'eth0');
+    await releaseHolder(store.dir, 'berth-t1-pod-old', 'eth0');
+    await releaseHolder(store.dir, 'berth-t1-pod-none', 'eth0'); // nothing of it: nothing goes
+    expect(readdirSync(store.dir).sort()).toEqual(['10.9.0.3', '10.9.0.4', 'last_reserved_ip.0', 'lock']);
   });
 
   it("releases this root's leaked allocations only; the directory goes with its last allocation", async () => {
