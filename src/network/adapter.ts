@@ -27,6 +27,7 @@
 // does nothing.
 import { rm } from 'node:fs/promises';
 import { acquireLock } from '../content/lock.js';
+import { after } from '../lib/after-settled.js';
 import { BerthError, formatErrorLine } from '../lib/errors.js';
 import type { FileCache } from '../lib/file-cache.js';
 import { later } from '../lib/later.js';
@@ -47,7 +48,7 @@ import { DEFAULT_CNI_BIN } from './cni-exec.js';
 import { addressesOf, addressOf, type CniResult } from './conflist.js';
 import { prepareBridge, readSnapshots, removeIdleNetwork, ruleFamilies } from './host-rules.js';
 import { rewriteInPlaceSync } from './hosts-file.js';
-import { type HostsFileOwner, hostsFileTexter } from './hosts-texts.js';
+import { hostsFileTexter, hostsOwner } from './hosts-texts.js';
 import { ipamStoreOf, releaseLeaked, removeStoreIfEmpty } from './ipam-store.js';
 import { moveLegacyIn } from './legacy-ipam.js';
 import { hostLinksNow, linksLost } from './links-here.js';
@@ -81,7 +82,12 @@ export interface NetworkAdapter {
   /** `<state>/network/<name>/attachments`. */
   attachmentsDir: string;
   attach(req: AttachRequest): Promise<Attachment>;
-  detach(key: string): Promise<void>;
+  /**
+   * Takes the holder off the network. `off` (its namespace's removal) is called once its DEL is
+   * done, beside the rest (its record, its claim, the peers' names), and awaited; not called when
+   * the holder is not on the network.
+   */
+  detach(key: string, off?: () => Promise<void>): Promise<void>;
   list(): Promise<Attachment[]>;
   /**
    * Resolves once every holder's hosts file names the pods on the network after the last attach;
@@ -124,13 +130,6 @@ export interface NetworkAdapterOptions {
 
 const samePorts = (a: PortMapping[], b: PortMapping[]) => JSON.stringify(a) === JSON.stringify(b);
 
-/** A ready holder as the hosts files name it. */
-const hostsOwner = (a: Attachment): HostsFileOwner => ({
-  key: a.key,
-  own: { ip: a.ip as string, ips: a.ips ?? [], names: a.names },
-  aliases: a.aliases ?? [],
-});
-
 export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   const net = o.settings;
   const dirs = networkDirs(o.state, net.name);
@@ -162,15 +161,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   const claims = portClaimsOf({ lockDir, state: o.state, network: net.name, tools });
   const bridgeMarks = bridgeMarksOf(net.bridge, lockDir, o.sysNet);
   const swept = rulesSweptOf(o.state, net.name);
-  const chain = createPluginChain({
-    net,
-    ipamDir: store.dataDir,
-    binDir,
-    tools,
-    lockDir,
-    netDev: o.netDev,
-    sysNet: o.sysNet,
-  });
+  const chain = createPluginChain({ ...o, net, ipamDir: store.dataDir, binDir, tools, lockDir });
 
   /**
    * Rewrites the hosts files of every holder from the records; a file that cannot be written is
@@ -316,23 +307,31 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     });
   }
 
-  async function detach(key: string): Promise<void> {
+  async function detach(key: string, off?: () => Promise<void>): Promise<void> {
     // Most removals have nothing on the network: no lock for them.
     if (!(await readAttachment(dirs.attachments, key))) return claims.release(key);
     await locked(async () => {
       const existing = await readAttachment(dirs.attachments, key);
       if (!existing) return claims.release(key);
       await chain.del(existing);
-      await removeAttachment(dirs.attachments, key);
-      await claims.release(key); // after its record: killed between, the next claim deletes it
-      // Now, under the lock: its address may go to the next pod at once, and no peer may still name
-      // it then (a removal is on no pod's start path).
-      await writeNames();
-      // Nothing of this root on the network: its IPAM state and records go too (none to leak).
-      if ((await listAttachments(dirs.attachments, o.fileCache)).length === 0)
-        await rm(dirs.dir, { recursive: true, force: true });
-      await removeStoreIfEmpty(store); // nothing of any root's left: nothing of the bridge's
+      // Its veth and address gone: its namespace goes meanwhile (killed before the record went, the
+      // next DEL runs without one, and the plugins free what is left). Both done before the lock goes.
+      const both = await Promise.allSettled([forget(key), off?.()]);
+      for (const r of both) if (r.status === 'rejected') throw r.reason;
     });
+  }
+
+  /** A detached holder's record and claim, then its peers' names; the network's state with its last. */
+  async function forget(key: string): Promise<void> {
+    await removeAttachment(dirs.attachments, key);
+    await claims.release(key); // after its record: killed between, the next claim deletes it
+    // Now, under the lock: its address may go to the next pod at once, and no peer may still name
+    // it then (a removal is on no pod's start path).
+    await writeNames();
+    // Nothing of this root on the network: its IPAM state and records go too (none to leak).
+    if ((await listAttachments(dirs.attachments, o.fileCache)).length === 0)
+      await rm(dirs.dir, { recursive: true, force: true });
+    await removeStoreIfEmpty(store); // nothing of any root's left: nothing of the bridge's
   }
 
   async function remove(): Promise<void> {
@@ -381,11 +380,3 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     },
   };
 }
-
-/** A refusal rethrown once `pending` (what the attach started meanwhile) has settled. */
-const after =
-  (pending: Promise<unknown>) =>
-  async (err: unknown): Promise<never> => {
-    await Promise.allSettled([pending]);
-    throw err;
-  };

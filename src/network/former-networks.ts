@@ -134,8 +134,14 @@ export function withFormerNetworks(current: NetworkAdapter, o: FormerNetworksOpt
       }
       return current.attach(req);
     },
-    async detach(key: string) {
-      await current.detach(key);
+    async detach(key: string, off?: () => Promise<void>) {
+      // Its namespace goes beside the configured network's DEL only when no former one has a DEL
+      // to run in it after.
+      const formerHolds = async () => {
+        for (const f of former()) if ((await f.list()).some((a) => a.key === key)) return true;
+        return false;
+      };
+      await current.detach(key, off && !(await formerHolds()) ? off : undefined);
       // Its name recorded with other settings (waiting for the network to empty): this may be the last.
       const recorded = recordedNetworks(o.state);
       const same = recorded.find((s) => s.name === net.name);

@@ -3,7 +3,8 @@
 // pod (quadratic in pods: a host of 300 pods spent tens of ms on the path of each new pod's start).
 // The peers are sorted and their lines made once; when a name is claimed by two addresses (a peer's
 // line then loses that name in some files, and may sort elsewhere), every pod gets hostsFileText's
-// own answer. Pure.
+// own answer. Pure. `hostsOwner` is a ready holder's record as these files name it.
+import type { Attachment } from './attachments.js';
 import { type HostEntry, hostsFileText, LOCALHOST_LINES } from './names.js';
 
 export interface HostsFileOwner {
@@ -11,6 +12,13 @@ export interface HostsFileOwner {
   own: HostEntry;
   aliases: HostEntry[];
 }
+
+/** A ready holder as the hosts files name it. */
+export const hostsOwner = (a: Attachment): HostsFileOwner => ({
+  key: a.key,
+  own: { ip: a.ip as string, ips: a.ips ?? [], names: a.names },
+  aliases: a.aliases ?? [],
+});
 
 const line = (e: HostEntry) =>
   [e.ip, ...(e.ips ?? []).filter((ip) => ip !== e.ip)].map((ip) => `${ip}\t${e.names.join(' ')}\n`).join('');

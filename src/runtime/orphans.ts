@@ -68,9 +68,15 @@ export async function removeById(deps: RemoveDeps, id: string): Promise<void> {
   const conmon = conmonOf(p.conmonPidFile, id); // checked by its argv, never by pid alone
   if (conmon) process.kill(conmon.pid, 'SIGKILL');
   // Its address and port rules go while runc and the mounts are undone (independent work, each
-  // mostly waiting on other processes); both are done before its netns goes.
+  // mostly waiting on other processes); its netns once its DEL is done (beside the network's own
+  // bookkeeping), and in any case before its record.
+  let netnsGone: Promise<void> | undefined;
+  const removeOwnNetns = () => {
+    netnsGone ??= removeNetns(p.netns); // `netns/<id>`: its own, if it had one (a pod's is `pod-<name>`)
+    return netnsGone;
+  };
   const detached = deps.network
-    ? deps.network().then((net) => net.detach(`container-${id}`))
+    ? deps.network().then((net) => net.detach(`container-${id}`, removeOwnNetns))
     : Promise.resolve();
   try {
     // runc knows a container only by its state directory: without one (gone with /run at a reboot,
@@ -84,7 +90,7 @@ export async function removeById(deps: RemoveDeps, id: string): Promise<void> {
     await detached.catch(() => undefined); // its own failure is thrown below, after this one
   }
   await detached;
-  await removeNetns(p.netns); // `netns/<id>`: its own, if it had one (a pod's is `pod-<name>`)
+  await removeOwnNetns();
   await rm(p.exitFile, { force: true });
   await rm(join(deps.paths.sockets, id), { recursive: true, force: true });
   await rm(p.record, { force: true }); // from here on the bundle is an orphan: the next reap finishes it

@@ -115,6 +115,32 @@ describe('a pod removal from the network: the processes it starts', () => {
     expect(calls).toEqual([portRestore(4), `bridge DEL netns= id=berth-pod-web path=${path()}`]);
   });
 
+  it("the holder's namespace goes once its DEL is done, beside the record's removal and the peers' names", async () => {
+    const { tools, calls } = recordingTools();
+    const dirs = networkDirs(state, NET.name);
+    await writeAttachment(dirs.attachments, record());
+    const adapter = createNetworkAdapter({
+      settings: NET,
+      state,
+      lockDir,
+      binDir: join(work, 'none'),
+      tools,
+    });
+    let recordThen: boolean | undefined;
+    await adapter.detach('pod-web', async () => {
+      calls.push('namespace');
+      recordThen = (await adapter.list()).length > 0;
+    });
+    expect(calls).toEqual([portRestore(4), `bridge DEL netns= id=berth-pod-web path=${path()}`, 'namespace']);
+    expect([recordThen, await adapter.list()]).toEqual([true, []]);
+    // Nothing of the holder on the network: not called (its caller takes the namespace away after).
+    calls.length = 0;
+    await adapter.detach('pod-web', async () => {
+      calls.push('namespace');
+    });
+    expect(calls).toEqual([]);
+  });
+
   it('the restore refused (rules of another portmap, or already gone): portmap DEL after the bridge DEL', async () => {
     const { tools, calls } = recordingTools(() => true);
     expect(await detach(record(), tools)).toEqual([]);
