@@ -3,7 +3,7 @@
 // capabilities, users, volumes, containers outliving the CLI, and bad input that leaves nothing.
 // After every test, no mount, netns, runc state or monitor of ours is left.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   chmod,
   lchown,
@@ -17,10 +17,10 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupVersion } from '../helpers/cgroups.js';
-import { runBerth } from '../helpers/cli.js';
+import { CLI, runBerth, withTestConfig } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { createLocalUser } from '../helpers/local-user.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -459,6 +459,35 @@ describe.skipIf(skip)('containers', () => {
     expect(await readdir(out)).toEqual(['up']);
     expect(await status(name)).toBeUndefined();
   });
+
+  it.skipIf(missingPrereqs(['strace', 'python3']))(
+    "rm runs runc and umount through a spawn helper: their parent is python3, not berth's Node",
+    async () => {
+      await setupStore();
+      const name = await run([], 'sleep 60');
+      const trace = join(work, `rm-${name}.strace`);
+      const argv = withTestConfig(['--root', root, '--state', state, 'container', 'rm', '--force', name]);
+      const sys = 'trace=execve,clone,clone3,vfork,fork';
+      execFileSync('strace', ['-f', '-qq', '-e', sys, '-o', trace, process.execPath, CLI, ...argv]);
+      // Each pid's program (its last execve tried; a thread's is its creator's), and its creator.
+      const parent = new Map<string, string>();
+      const exec = new Map<string, string>();
+      for (const line of readFileSync(trace, 'utf8').split('\n')) {
+        const made = /^(\d+)\s.*\b(?:clone3?|v?fork)\b.*= (\d+)$/.exec(line);
+        if (made) parent.set(made[2] as string, made[1] as string);
+        const ran = /^(\d+)\s+execve\("([^"]+)"/.exec(line);
+        if (ran && !line.includes('ENOENT')) exec.set(ran[1] as string, basename(ran[2] as string));
+      }
+      const program = (pid: string | undefined): string | undefined =>
+        pid === undefined ? undefined : (exec.get(pid) ?? program(parent.get(pid)));
+      const tools = [...exec].filter(([, prog]) => prog === 'runc' || prog === 'umount');
+      expect(tools.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(tools.map(([pid]) => program(parent.get(pid))?.replace(/[\d.]+$/, '')))).toEqual(
+        new Set(['python']),
+      );
+      expect(await status(name)).toBeUndefined();
+    },
+  );
 
   it('bad input is one line and leaves nothing behind', async () => {
     await setupStore();

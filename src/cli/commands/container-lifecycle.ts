@@ -1,6 +1,7 @@
 // container start, stop, kill and rm: one name each (or several for rm), state read live from runc.
 import { killContainer, removeContainer, startContainer, stopContainer } from '../../runtime/containers.js';
 import { parseCount } from '../../runtime/quantity.js';
+import { withSpawnHelper } from '../../runtime/spawn-helper-use.js';
 import type { Command } from '../command.js';
 import { renderJson } from '../output.js';
 
@@ -52,8 +53,12 @@ export const containerRm: Command = {
   flags: [['-f, --force', 'kill a running container first']],
   args: [1, Number.POSITIVE_INFINITY],
   async run(ctx, { positionals, values }) {
-    const rt = await ctx.runtime();
-    for (const name of positionals) await removeContainer(rt, name, values.force === true);
+    // Its tools (runc, umount, iptables-restore, ip) through a spawn helper: each fork of Node
+    // holds its thread while its page tables are copied (spawn-helper-use.ts).
+    await withSpawnHelper(async () => {
+      const rt = await ctx.runtime();
+      for (const name of positionals) await removeContainer(rt, name, values.force === true);
+    });
     if (ctx.flags.output === 'json') ctx.stdout.write(renderJson({ removed: positionals }));
     else for (const name of positionals) ctx.stdout.write(`removed ${name}\n`);
     return 0;
