@@ -13,7 +13,9 @@
 // source's peer group (a bind of a shared mount joins its group wherever it lands), so
 // mountPropagation (HostToContainer, Bidirectional) works through it.
 //
-// Teardown is one `umount -R` of the directory (every staged mount under it, then itself), right
+// Teardown makes the directory and all under it private (`--make-rprivate`: a staged copy of a
+// shared mount is its source's peer, and unmounting it would unmount the source's idle submounts
+// on the host too), then one `umount -R` of the directory (every staged mount under it, then itself), right
 // after runc create and on every failed create; `releaseSubPathMounts` does the same for one left
 // by a crash, before a bundle is removed, and for a bundle staged before the directory was a mount
 // of its own (each staged mount unmounted as it is).
@@ -55,6 +57,10 @@ export async function openStagingDir(bundleDir: string, staged: string[]): Promi
 export async function unmountStaged(targets: string[]): Promise<void> {
   const tops = targets.filter((t) => !targets.some((o) => o !== t && t.startsWith(`${o}/`)));
   for (const t of tops.reverse()) {
+    // Private first: a staged copy of a shared mount is its source's peer, and a umount propagates
+    // to the mounts at the same place under its parent's peers: unmounting the copy of `/run` would
+    // unmount the host's own `/run/...` mounts that nothing holds. Private, it goes alone.
+    await runTool('mount', ['--make-rprivate', t], `making ${t} private before unmounting it`);
     try {
       await runTool('umount', ['-R', t], `unmounting ${t}`);
     } catch {

@@ -3,7 +3,8 @@
 // `/` is on a systemd host) and a second mount namespace is its slave (`unshare -m --propagation
 // slave`, as a systemd service with PrivateTmp or another container runtime's is). A pod binds the
 // host's `/` (node-exporter's hostPath, rbind): while runc creates it, none of what is staged in
-// the bundle may appear in the other namespace, and nothing of it is left there afterwards.
+// the bundle may appear in the other namespace, and nothing of it is left there afterwards; and an
+// idle mount under a shared host path stays on the host when the staged copy of it is unmounted.
 //
 // The moment is made deterministic by a real hook: a `runc` first on PATH that, on `runc create` —
 // with everything staged, before runc mounts anything — records the other namespace's mountinfo
@@ -79,17 +80,26 @@ describe.skipIf(skip)('host binds staged for runc, seen from a slave mount names
         `  volumes: [{name: host, hostPath: {path: /, type: Directory}},\n` +
         `    {name: shared, hostPath: {path: ${root}, type: Directory}}]\n`,
     );
+    // An idle mount under the shared host path: the staged copy of it is its peer, and unmounting
+    // the copy must not take the host's own away (a umount propagates to its parent's peers).
+    const idle = join(root, 'idle');
+    await mkdir(idle);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', idle]);
     const res = await berth('apply', host?.dir ?? '');
-    expect(res.stderr).toBe('');
+    const idleKept = mountPoints(readFileSync('/proc/self/mountinfo', 'utf8')).includes(idle);
+    if (idleKept) execFileSync('umount', [idle]);
+    expect([res.stderr, idleKept]).toEqual(['', true]);
     const [c] = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<{ id: string }>;
     const staging = join(root, 'containers', c?.id ?? '', 'subpaths');
     const under = (text: string) => mountPoints(text).filter((m) => m.startsWith(`${staging}/`));
     // Staged here when runc was called (the hook saw it), and not there.
     expect(under(readFileSync(join(host?.work ?? '', 'seen.own'), 'utf8'))).toContain(`${staging}/0`);
     expect(under(readFileSync(join(host?.work ?? '', 'seen.other'), 'utf8'))).toEqual([]);
-    // Nothing of the bundle's is mounted there once the create is done.
+    // Nothing staged is mounted there once the create is done (the container's rootfs is, as any
+    // mount made under a shared one: propagation works as it should).
     const after = mountPoints(readFileSync(`/proc/${other?.pid}/mountinfo`, 'utf8'));
-    expect(after.filter((m) => m.startsWith(`${root}/`))).toEqual([]);
+    expect(after.filter((m) => m === staging || m.startsWith(`${staging}/`))).toEqual([]);
+    expect(after).toContain(join(root, 'containers', c?.id ?? '', 'rootfs'));
     // A shared host path bound through the staging keeps its propagation: the container sees a
     // mount the host makes under it later.
     const later = join(root, 'later');
