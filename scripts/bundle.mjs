@@ -21,13 +21,14 @@ import { build } from 'esbuild';
 // the build). One module per built-in: its exports are read once, not once per importing file.
 // A plain value whose first read still loads more of Node (util.diff: util's diff and colours;
 // util.setTraceSigInt: worker_threads; ~5 ms of every command) is read when called instead: a
-// function that calls it (the only kind found so far; any other is read at load, as before).
+// function that calls it (the only kind found so far; a class, which a wrapper would break for
+// `new` and `instanceof`, or any other value, is read at load, as before).
 // Found by reading each in a fresh node, in both orders (two exports loading one module are both
 // caught).
 const nodeRequire = createRequire(import.meta.url);
 const readsThatLoad = (path, names) => {
   const probe = `const m = require(${JSON.stringify(path)}); const out = [];
-for (const n of JSON.parse(process.argv[1])) { const k = process.moduleLoadList.length; if (typeof m[n] === 'function' && process.moduleLoadList.length > k) out.push(n); }
+for (const n of JSON.parse(process.argv[1])) { const k = process.moduleLoadList.length; const v = m[n]; if (typeof v === 'function' && !/^class\\b/.test(Function.prototype.toString.call(v)) && process.moduleLoadList.length > k) out.push(n); }
 process.stdout.write(JSON.stringify(out));`;
   const run = (order) => JSON.parse(execFileSync(process.execPath, ['-e', probe, JSON.stringify(order)], { encoding: 'utf8' }));
   return new Set([...run(names), ...run([...names].reverse())]);
