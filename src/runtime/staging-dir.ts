@@ -38,14 +38,22 @@ export async function openStagingDir(bundleDir: string, staged: string[]): Promi
   const dir = subPathStagingDir(bundleDir);
   if (staged.includes(dir)) return dir;
   await makeDirs(dir, 0o700);
-  await runTool(
-    'mount',
-    ['--no-canonicalize', '--bind', '--make-private', dir, dir],
-    `making ${dir} private`,
-    {
-      code: 'ERR_SUBPATH_MOUNT',
-    },
-  );
+  try {
+    await runTool(
+      'mount',
+      ['--no-canonicalize', '--bind', '--make-private', dir, dir],
+      `making ${dir} private`,
+      {
+        code: 'ERR_SUBPATH_MOUNT',
+      },
+    );
+  } catch (err) {
+    // mount(8) binds, then makes private: a bind made before it failed is undone here (the
+    // caller's undo knows only what is in `staged`).
+    if ((await readMountPoints()).includes(await realpath(dir)))
+      await runTool('umount', ['-l', dir], `unmounting ${dir}`).catch(() => undefined);
+    throw err;
+  }
   staged.push(dir);
   return dir;
 }
