@@ -3,7 +3,7 @@
 // may not be ours (a berth in a service with a private /tmp, or started under `unshare -m`). Such a
 // namespace is seen through any process still in it (`/proc/<pid>/root` resolves paths in that
 // process's mounts); one no process is left in is gone, with everything mounted only in it.
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** This process's mount namespace, as `/proc/self/ns/mnt` names it (`mnt:[4026531841]`). */
@@ -19,6 +19,22 @@ export interface MountNamespaceViews {
    * left in it.
    */
   pathsIn(ns: string, path: string): Array<{ root: string; path: string }>;
+}
+
+/**
+ * A process whose view of its mounts can be trusted: root in this user namespace (one a local
+ * user made, or a container in a user namespace of its own, could plant any path in a mount
+ * namespace that reused a gone one's number). A container without a user namespace is root here
+ * too; it sees its own rootfs only, where berth's paths are not.
+ */
+function trusted(pid: string, userNs: string): boolean {
+  try {
+    if (readlinkSync(`/proc/${pid}/ns/user`) !== userNs) return false;
+    const uid = /^Uid:\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return uid?.[1] === '0' && uid[2] === '0';
+  } catch {
+    return false; // gone meanwhile
+  }
 }
 
 export function mountNamespaceViews(): MountNamespaceViews {
@@ -39,10 +55,13 @@ export function mountNamespaceViews(): MountNamespaceViews {
   return {
     pathsIn(ns, path) {
       byNs ??= scan();
-      return (byNs.get(ns) ?? []).map((pid) => ({
-        root: `/proc/${pid}/root`,
-        path: join(`/proc/${pid}/root`, path),
-      }));
+      const userNs = readlinkSync('/proc/self/ns/user');
+      return (byNs.get(ns) ?? [])
+        .filter((pid) => trusted(pid, userNs))
+        .map((pid) => ({
+          root: `/proc/${pid}/root`,
+          path: join(`/proc/${pid}/root`, path),
+        }));
     },
   };
 }

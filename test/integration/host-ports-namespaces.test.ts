@@ -5,15 +5,17 @@
 // once the record is gone there, or the namespace is gone with its last process, the claim is dead.
 // Root a's side runs berth's own code (the claim and record writers, bundled with esbuild).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mountNamespaceViews } from '../../src/lib/mount-namespaces.js';
 import { networkDirs, writeAttachment } from '../../src/network/attachments.js';
 import { claimPorts, hostPortsDirOf, otherRootsPorts, type PortClaim } from '../../src/network/host-ports.js';
 import type { PortMapping } from '../../src/network/ports.js';
+import { createLocalUser } from '../helpers/local-user.js';
 import { until } from '../helpers/poll.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
@@ -149,5 +151,45 @@ describe.skipIf(skip)('host-wide port claims across mount namespaces', () => {
     );
     const taken = await claimPorts(lockDir, b);
     expect([taken.conflict, taken.reaped.map((c) => c.state)]).toEqual([undefined, [a.state]]);
+  });
+  it("a mount namespace is looked through only by root processes of this user namespace: a local user's unshare -Urm is not", async () => {
+    const user = createLocalUser();
+    const own = readlinkSync('/proc/self/ns/mnt');
+    const inNs = async (p: ReturnType<typeof spawn>) => {
+      started.push(p);
+      let ns = own;
+      await until('its own mount namespace', async () => {
+        ns = readlinkSync(`/proc/${p.pid}/ns/mnt`);
+        return ns !== own;
+      });
+      return ns;
+    };
+    try {
+      const mine = await inNs(spawn('unshare', ['-m', 'sleep', '60'], { detached: true, stdio: 'ignore' }));
+      const theirs = await inNs(
+        spawn(
+          'setpriv',
+          [
+            '--reuid',
+            String(user.uid),
+            '--regid',
+            String(user.gid),
+            '--clear-groups',
+            'unshare',
+            '-Urm',
+            'sleep',
+            '60',
+          ],
+          {
+            detached: true,
+            stdio: 'ignore',
+          },
+        ),
+      );
+      const views = mountNamespaceViews();
+      expect([views.pathsIn(mine, '/x').length, views.pathsIn(theirs, '/x')]).toEqual([1, []]);
+    } finally {
+      user.remove();
+    }
   });
 });
