@@ -138,6 +138,12 @@ def handshake(req):
     sel.close()
     os.close(r)
     p.stderr.close()
+    if closed_at is not None and why is None:
+        # The pipe closes as the child exits, a moment before it can be reaped: its code is waited for.
+        try:
+            p.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            pass
     reply({'id': rid, 'pid': p.pid, 'code': p.poll(), 'sync': bufs[r].decode('utf-8', 'replace'),
            'stderr': bufs[efd].decode('utf-8', 'replace'), 'why': why})
     p.wait()
