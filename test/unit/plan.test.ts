@@ -77,6 +77,17 @@ function setUp(...names: string[]): Map<string, ObservedSandbox> {
 
 const images = new Map([[IMG, DIGEST]]);
 const summary = (actions: ReturnType<typeof plan>) => actions.map((a) => `${a.kind} ${a.reason}`);
+/** The summary of a plan for pod `app`'s containers on a whole sandbox. */
+const planApp = (desired: DesiredState, containers: ObservedContainer[]) =>
+  summary(
+    plan({
+      folder: '/m',
+      desired,
+      observed: { images, containers, sandboxes: setUp('app') },
+      frozen: new Map(),
+      now: NOW,
+    }),
+  );
 
 describe('plan', () => {
   it('a new pod on an empty host: pull first, then the pod, then its container', () => {
@@ -621,16 +632,7 @@ describe('plan', () => {
       ],
       containers: [{ name: 'main', image: IMG, env: [{ name: 'MODE', value: mode }] }],
     });
-    const plans = (desired: DesiredState, observed: ObservedContainer[]) =>
-      summary(
-        plan({
-          folder: '/m',
-          desired,
-          observed: { images, containers: observed, sandboxes: setUp('app') },
-          frozen: new Map(),
-          now: NOW,
-        }),
-      );
+    const plans = planApp;
     for (const sidecar of [true, false]) {
       const before = desiredState([pod('app', spec('a', sidecar))], host);
       const at = '2026-11-22T11:00:00Z';
