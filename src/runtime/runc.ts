@@ -1,7 +1,8 @@
 // The runc driver: every call names berth's own runc root (under --state), so berth's containers
 // never mix with another tool's. create is conmon's job (conmon.ts), state is read from runc's
-// files (runc-state.ts); the rest is here.
+// files (runc-state.ts), a start reads runc's exec fifo itself when it can (exec-fifo.ts); the rest is here.
 import { BerthError } from '../lib/errors.js';
+import { startThroughFifo } from './exec-fifo.js';
 import { findOnPath, runTool } from './tool.js';
 
 export interface Runc {
@@ -19,6 +20,7 @@ export function createRunc(root: string, bin = findOnPath('runc')): Runc {
     bin,
     root,
     async start(id) {
+      if (await startThroughFifo(root, id)) return;
       await runc(['start', id], `starting ${id}`);
     },
     async kill(id, signal) {
