@@ -47,12 +47,14 @@ export interface LineExchange {
 
 /**
  * Rejects `done` with the socket's error as it is (ENOENT, ECONNREFUSED…), as exchange.ts does,
- * when it comes before the answer's head; after it, the answer ends there.
+ * when it comes before the answer's head; after it, the answer ends there. With `headTimeoutMs`,
+ * an answer whose head has not come by then is given up: the connection closed, `done` undefined.
  */
 export function lineExchange(o: {
   socketPath: string;
   path: string;
   text: string;
+  headTimeoutMs?: number;
   onLine(line: string): void;
 }): LineExchange {
   let head: ReturnType<typeof parseHead>;
@@ -69,11 +71,19 @@ export function lineExchange(o: {
   };
   const socket = connect(o.socketPath, () => socket.write(requestBytes('POST', o.path, o.text)));
   const done = new Promise<RawResponse | undefined>((resolve, reject) => {
+    const waited =
+      o.headTimeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            socket.destroy();
+            resolve(undefined);
+          }, o.headTimeoutMs);
     socket.on('data', (c: Buffer) => {
       if (head?.status === 200) return body(c);
       early = Buffer.concat([early, c]);
       if (head) return;
       head = parseHead(early);
+      if (head) clearTimeout(waited);
       if (head?.status !== 200) return;
       chunked = head.headers.get('transfer-encoding')?.toLowerCase() === 'chunked';
       const rest = early.subarray(head.bodyAt);
@@ -84,6 +94,7 @@ export function lineExchange(o: {
     // failure to reach it: the caller must not take it for "no daemon" and start over.
     socket.on('error', (err) => (head ? ended() : reject(err)));
     socket.on('end', () => ended());
+    socket.on('close', () => clearTimeout(waited));
     const ended = () => {
       if (!head) return resolve(undefined);
       if (head.status !== 200) return resolve(parseResponse(early));

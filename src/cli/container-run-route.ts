@@ -1,6 +1,6 @@
 // The daemon's side of the thin `container run` (thin-run.ts): the whole run in one request, so the
 // command loads none of the runtime's modules and the daemon, warm, does every step.
-//   POST /v1/containers/run { image, name, flags, command, rm, time } → NDJSON, one object a line:
+//   POST /v1/containers/run { image, name, flags, command, rm, time, served? } → NDJSON, one object a line:
 //     {"run": TOKEN}                 the first line, before anything is made: the run's interrupt token
 //     {"out": TEXT} / {"err": TEXT}  the container's output, as `container run` prints it
 //     {"say": TEXT}                  a line for berth's stderr, after "berth: " (a stop or removal that failed)
@@ -12,6 +12,11 @@
 //   ends with ERR_INTERRUPTED; after, it is stopped (its StopSignal, `time` seconds, then SIGKILL)
 //   and its last words follow. A client that goes mid-run leaves it as a killed command would.
 // Nothing is made before the stream is admitted (stream-budget.ts): a refused run made nothing.
+// `served` ({ root, config }, as `GET /v1/status` says them) is what the command would have compared
+// in a status request first: a daemon serving another root or host config refuses the run before
+// anything (409 ERR_DAEMON_SERVES_OTHER) and the command does it all itself, so it asks once, not
+// twice. A daemon of before this field refuses it as an unknown field (400 ERR_API_BAD_BODY naming
+// `served`): the command then asks `GET /v1/status` and sends the run without it (thin-run.ts).
 
 import { randomUUID } from 'node:crypto';
 import { endLineOf, StreamResponse, type StreamWriter } from '../api/responses.js';
@@ -27,6 +32,12 @@ import { type CreateRequest, createRequestOf, createThroughApi } from './contain
 import { CREATE_OPTIONS } from './create-options.js';
 import { removeAfterRun, removeUnstarted, removingOnFailure, stopper } from './run-steps.js';
 
+/** What a daemon serves (`GET /v1/status`'s root and config; daemon-containers.ts's servedBy). */
+export interface Served {
+  root: string;
+  config: string;
+}
+
 export interface RunRequest {
   create: CreateRequest;
   rm: boolean;
@@ -36,10 +47,30 @@ export interface RunRequest {
 
 const bad = (message: string) => new BerthError('ERR_API_BAD_BODY', 'invalid', message);
 
-/** A run request's body: a create request's fields, and `rm` and `time` as the command gives them. */
-export function runRequestOf(body: unknown): RunRequest {
-  if (!isObject(body)) throw bad('the body must be a JSON object { image, name, flags, command, rm, time }');
-  const { rm, time, ...create } = body;
+/** The run refused: this daemon serves another root or host config than the command's (`asked`). */
+function servesOther(serves: Served, asked: Served): BerthError {
+  return new BerthError(
+    'ERR_DAEMON_SERVES_OTHER',
+    'conflict',
+    `this daemon serves root ${serves.root} and config ${serves.config}, not root ${asked.root} and config ${asked.config}`,
+    { hint: 'the command runs the container itself, as with no daemon' },
+  );
+}
+
+/**
+ * A run request's body: a create request's fields, and `rm` and `time` as the command gives them.
+ * `served`, when given, is checked first against what this daemon `serves`: another's is refused.
+ */
+export function runRequestOf(body: unknown, serves: Served): RunRequest {
+  if (!isObject(body))
+    throw bad('the body must be a JSON object { image, name, flags, command, rm, time, served }');
+  const { rm, time, served, ...create } = body;
+  if (served !== undefined) {
+    if (!isObject(served) || typeof served.root !== 'string' || typeof served.config !== 'string')
+      throw bad('served must be an object { root, config } of strings');
+    if (served.root !== serves.root || served.config !== serves.config)
+      throw servesOther(serves, { root: served.root, config: served.config });
+  }
   if (rm !== undefined && typeof rm !== 'boolean') throw bad('rm must be true or false');
   if (time !== undefined && typeof time !== 'string') throw bad('time must be a string');
   return { create: createRequestOf(create, CREATE_OPTIONS), rm: rm === true, grace: graceSeconds(time) };
@@ -70,11 +101,13 @@ function linesText(lines: LogLine[]): string[] {
 export interface RunRouteDeps {
   rt: RuntimeDeps;
   events: EventSink;
+  /** The root and host config this daemon serves, as `GET /v1/status` says them. */
+  serves: Served;
   /** The work counted among the requests under way (container-routes.ts); refused once the daemon stops. */
   tracked<T>(work: () => Promise<T>): Promise<T>;
 }
 
-export function containerRunRoutes({ rt, events, tracked }: RunRouteDeps): Routes {
+export function containerRunRoutes({ rt, events, serves, tracked }: RunRouteDeps): Routes {
   /** The interrupt of each run under way, by the token its first line gave (never a name: a second
    *  run of a name must not reach the first's container). */
   const runs = new Map<string, AbortController>();
@@ -136,14 +169,15 @@ export function containerRunRoutes({ rt, events, tracked }: RunRouteDeps): Route
 
   return {
     'POST /v1/containers/run': async (req: RouteRequest) => {
-      const r = runRequestOf(req.body());
+      const r = runRequestOf(req.body(), serves);
       return new StreamResponse('application/x-ndjson', async (out, gone) => {
         // Registered before its token is said: an interrupt sent once the client has it always finds the run.
         const token = randomUUID();
         const interrupt = new AbortController();
         runs.set(token, interrupt);
         try {
-          out.write(`${JSON.stringify({ run: token })}\n`);
+          // A client gone before its run began (it stopped waiting for this answer) is left with nothing made.
+          if (!out.write(`${JSON.stringify({ run: token })}\n`)) return;
           const exit = await tracked(() => run(r, out, gone, interrupt));
           out.write(`${JSON.stringify({ exit })}\n`);
         } catch (err) {

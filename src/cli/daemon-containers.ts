@@ -26,8 +26,8 @@ export interface DaemonContainers {
 
 /** A create waits for conmon and `runc create` (the host config's createTimeout, 60 s by default). */
 const CREATE_TIMEOUT_MS = 10 * 60_000;
-/** A daemon slower than this to say what it serves is not waited for. */
-const STATUS_TIMEOUT_MS = 2_000;
+/** A daemon slower than this to say what it serves (or to begin a thin run's answer) is not waited for. */
+export const STATUS_TIMEOUT_MS = 2_000;
 
 /** The socket and status of the daemon serving these flags' root and config, or undefined (none, another's, or slow to say). */
 async function daemonStatus(flags: GlobalFlags) {

@@ -7,12 +7,15 @@
 // --detach, --pull always, --help, arguments it would refuse, a daemon without the route or with no
 // room for a stream, and an image the store lacks (the full command pulls it). An undefined answer
 // is only ever given before anything was made, with no handler of this file left on the process.
+// The run request says which root and config it is for (`served`): a daemon serving others refuses
+// it before anything, so the command asks once instead of `GET /v1/status` first; a daemon of
+// before that field refuses the field, and only then is the status asked (daemon-containers.ts).
 //
 // Behaviour is the full command's: the container's stdout and stderr on berth's, berth's exit code
 // the container's (its own failures 125, 127, 130); the first SIGINT, SIGTERM or SIGHUP, or a reader
 // of its output gone (`| head -1`), asks the daemon to stop it (its StopSignal, --time, SIGKILL),
 // and its last words still come; a second signal leaves at once (130) and leaves the container.
-import { callDaemon, daemonGone, errorOfBody } from '../api/client.js';
+import { callDaemon, daemonGone, errorOfBody, socketPath } from '../api/client.js';
 import { DEFAULT_API_LIMITS } from '../api/limits.js';
 import { lineExchange } from '../api/line-exchange.js';
 import { canonicalPath } from '../lib/canonical-path.js';
@@ -22,7 +25,7 @@ import { setLongTimeout } from '../lib/long-timeout.js';
 import { refusePlantedLinks } from '../lib/planted-links.js';
 import { type GlobalFlags, parseCommandArgs, splitCommandPath } from './args.js';
 import { createFlagsOf, RUN_OPTIONS } from './create-options.js';
-import { daemonServing } from './daemon-containers.js';
+import { daemonServing, STATUS_TIMEOUT_MS, servedBy } from './daemon-containers.js';
 import { INTERRUPTED, imageMissing, RUN_FAILED, runFailureCode, STOP_MARGIN_MS } from './run-exit-codes.js';
 
 const RUN_PATH = '/v1/containers/run';
@@ -39,6 +42,7 @@ function requestOf(argv: readonly string[], env: Io['env']) {
   if (path[0] !== 'container' || path[1] !== 'run') return undefined;
   let parsed: ReturnType<typeof parseCommandArgs>;
   let flags: GlobalFlags;
+  let served: ReturnType<typeof servedBy>;
   try {
     parsed = parseCommandArgs(rest, RUN_OPTIONS, env);
     flags = {
@@ -48,6 +52,7 @@ function requestOf(argv: readonly string[], env: Io['env']) {
     };
     refusePlantedLinks(parsed.global.root, '--root');
     refusePlantedLinks(parsed.global.state, '--state');
+    served = servedBy(flags);
   } catch {
     return undefined; // said by the full command, as it says it
   }
@@ -64,15 +69,29 @@ function requestOf(argv: readonly string[], env: Io['env']) {
     rm: values.rm === true,
     ...(typeof values.time === 'string' ? { time: values.time } : {}),
   };
-  const text = JSON.stringify(body);
+  // The body without `served` is for a daemon of before it (thinRun).
+  const text = JSON.stringify({ ...body, served });
   if (Buffer.byteLength(text) > DEFAULT_API_LIMITS.maxBodyBytes) return undefined;
-  return { flags, name, text, pullNever: values.pull === 'never', time: values.time };
+  const unchecked = JSON.stringify(body);
+  return { flags, name, text, unchecked, pullNever: values.pull === 'never', time: values.time };
 }
+
+type Request = NonNullable<ReturnType<typeof requestOf>>;
 
 const errorOf = (e: Record<string, unknown>) => errorOfBody(e, 'the daemon failed');
 
 /** Errors that send the run to the full command: nothing was made, and it does otherwise. */
-const FALL_BACK = new Set(['ERR_API_NOT_FOUND', 'ERR_API_BUSY', 'ERR_DAEMON_STOPPING']);
+const FALL_BACK = new Set([
+  'ERR_API_NOT_FOUND',
+  'ERR_API_BUSY',
+  'ERR_DAEMON_STOPPING',
+  'ERR_DAEMON_SERVES_OTHER',
+]);
+
+/** A daemon of before `served` refused the field (container-routes.ts: an unknown field), nothing made. */
+const OLDER_DAEMON = Symbol('a daemon that does not know served');
+const refusesServed = (status: number, e: BerthError) =>
+  status === 400 && e.code === 'ERR_API_BAD_BODY' && e.message.includes('"served"');
 
 /**
  * Runs `container run` through the daemon and answers berth's exit code, or undefined when the
@@ -81,9 +100,22 @@ const FALL_BACK = new Set(['ERR_API_NOT_FOUND', 'ERR_API_BUSY', 'ERR_DAEMON_STOP
 export async function thinRun(argv: readonly string[], io: Io): Promise<number | undefined> {
   const req = requestOf(argv, io.env);
   if (!req) return undefined;
-  const socket = await daemonServing(req.flags);
-  if (!socket) return undefined;
+  const socket = socketPath(req.flags.state);
+  const ran = await runThrough(socket, req, req.text, io);
+  if (ran !== OLDER_DAEMON) return ran;
+  // An older daemon: whether it serves this root and config is asked first, as it was then.
+  if ((await daemonServing(req.flags)) !== socket) return undefined;
+  const again = await runThrough(socket, req, req.unchecked, io);
+  return again === OLDER_DAEMON ? undefined : again;
+}
 
+/** The run asked of the daemon at `socket` with the request body `text`. */
+async function runThrough(
+  socket: string,
+  req: Request,
+  text: string,
+  io: Io,
+): Promise<number | undefined | typeof OLDER_DAEMON> {
   let exit: number | null | undefined;
   let failure: BerthError | undefined;
   let interrupts = 0;
@@ -143,7 +175,10 @@ export async function thinRun(argv: readonly string[], io: Io): Promise<number |
   const ex = lineExchange({
     socketPath: socket,
     path: RUN_PATH,
-    text: req.text,
+    text,
+    // No daemon (no socket, a stale one) is an error here, and one that does not begin its answer
+    // in time is not waited for (as its status would not be): the full command then runs.
+    headTimeoutMs: STATUS_TIMEOUT_MS,
     onLine(line) {
       let v: Record<string, unknown>;
       try {
@@ -175,6 +210,7 @@ export async function thinRun(argv: readonly string[], io: Io): Promise<number |
   }
   if (exit !== undefined) return exit ?? RUN_FAILED;
   failure ??= daemonGone(socket, RUN_PATH);
+  if (answer && interrupts === 0 && refusesServed(answer.status, failure)) return OLDER_DAEMON;
   if (interrupts === 0 && !outputGone) {
     if (FALL_BACK.has(failure.code)) return undefined;
     if (imageMissing(failure) && !req.pullNever) return undefined; // the full command pulls it

@@ -79,21 +79,22 @@ describe('createRequestOf', () => {
 });
 
 describe('runRequestOf', () => {
+  const serves = { root: '/var/lib/berth', config: '/etc/berth/config.yaml' };
   it("takes a create request's fields, rm and time", () => {
-    expect(runRequestOf({ image: 'busybox:1', name: 'web', command: ['true'], rm: true, time: '3' })).toEqual(
-      {
-        create: { image: 'busybox:1', name: 'web', flags: {}, command: ['true'] },
-        rm: true,
-        grace: 3,
-      },
-    );
-    expect(runRequestOf({ image: 'busybox:1', name: 'web' })).toMatchObject({ rm: false, grace: 10 });
+    expect(
+      runRequestOf({ image: 'busybox:1', name: 'web', command: ['true'], rm: true, time: '3' }, serves),
+    ).toEqual({
+      create: { image: 'busybox:1', name: 'web', flags: {}, command: ['true'] },
+      rm: true,
+      grace: 3,
+    });
+    expect(runRequestOf({ image: 'busybox:1', name: 'web' }, serves)).toMatchObject({ rm: false, grace: 10 });
   });
 
   it('refuses rm and time of another type, and any other field, as the create route does', () => {
     const code = (body: unknown) => {
       try {
-        runRequestOf(body);
+        runRequestOf(body, serves);
         return 'accepted';
       } catch (err) {
         return (err as { code: string }).code;
@@ -110,6 +111,33 @@ describe('runRequestOf', () => {
       'ERR_API_BAD_BODY',
       'ERR_API_BAD_BODY',
       'ERR_BAD_QUANTITY',
+      'ERR_API_BAD_BODY',
+    ]);
+  });
+
+  it('runs only for the root and config it serves, checked before anything else of the body', () => {
+    const code = (body: unknown) => {
+      try {
+        runRequestOf(body, serves);
+        return 'accepted';
+      } catch (err) {
+        return (err as { code: string }).code;
+      }
+    };
+    expect([
+      code({ image: 'b', name: 'w', served: serves }),
+      code({ image: 'b', name: 'w', served: { ...serves, root: '/srv/other' } }),
+      code({ image: 'b', name: 'w', served: { ...serves, config: '/etc/berth/other.yaml' } }),
+      // Another's daemon is told so even when the rest is not what this one takes (another version's flag).
+      code({ image: 'b', name: 'w', flags: { newer: true }, served: { ...serves, root: '/srv/other' } }),
+      code({ image: 'b', name: 'w', served: { root: serves.root } }),
+      code({ image: 'b', name: 'w', served: 'yes' }),
+    ]).toEqual([
+      'accepted',
+      'ERR_DAEMON_SERVES_OTHER',
+      'ERR_DAEMON_SERVES_OTHER',
+      'ERR_DAEMON_SERVES_OTHER',
+      'ERR_API_BAD_BODY',
       'ERR_API_BAD_BODY',
     ]);
   });

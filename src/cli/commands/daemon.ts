@@ -168,6 +168,7 @@ export const daemonCommand: Command = {
     spawnHelper?.pid();
     useSpawnHelper(spawnHelper);
     const containers = containerRoutes(r.rt, events, ctx.signal);
+    const serves = servedBy(ctx.flags);
     const running = runDaemon(r, {
       onTrigger: (trigger) => {
         askForPass = trigger;
@@ -177,9 +178,9 @@ export const daemonCommand: Command = {
       routes: {
         ...metrics.routes,
         ...containers.routes,
-        ...containerRunRoutes({ rt: r.rt, events, tracked: containers.tracked }),
+        ...containerRunRoutes({ rt: r.rt, events, serves, tracked: containers.tracked }),
       },
-      serves: servedBy(ctx.flags),
+      serves,
       debounceMs: 50,
       resyncMs,
       signal: ctx.signal,
