@@ -7,10 +7,14 @@
 // (`berth --help` as a user other than root). Unlike Node's default (os.tmpdir()/node-compile-cache),
 // no other user can plant code in it.
 //
-// Imported by main.ts before anything else, so this file uses node: built-ins only.
-import { chmodSync, lstatSync, mkdirSync, type Stats, statSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
-import { join } from 'node:path';
+// Imported by main.ts before anything else, so this file uses node: built-ins only, and those
+// through process.getBuiltinModule, not import: the bundle's entry then loads no chunk of shared
+// code (scripts/bundle.mjs makes an imported built-in a module of its own) before the thin
+// `container run` (thin-run.ts, one file of its own). Looked up when called, after main.ts has
+// checked the Node version (an older Node has no getBuiltinModule).
+import type { Stats } from 'node:fs';
+
+const fs = () => process.getBuiltinModule('node:fs');
 
 export const COMPILE_CACHE_DIR = 'compile-cache';
 
@@ -36,13 +40,14 @@ export function isWritableOnlyBy(st: Pick<Stats, 'uid' | 'mode'>, uid: number): 
 
 /** `<state>/compile-cache`, made 0700 if missing; undefined where it would not be private. */
 export function privateCacheDir(state: string, uid: number): string | undefined {
+  const { chmodSync, lstatSync, statSync } = fs();
   try {
     // Made as context.ts makes it (0711; its parent must exist), so the first command of a boot
     // already has a cache. --state may be a symlink an administrator made; its target is checked.
     makeDir(state, 0o711);
     const top = statSync(state);
     if (!top.isDirectory() || !isWritableOnlyBy(top, uid)) return undefined;
-    const dir = join(state, COMPILE_CACHE_DIR);
+    const dir = process.getBuiltinModule('node:path').join(state, COMPILE_CACHE_DIR);
     makeDir(dir, 0o700);
     const st = lstatSync(dir);
     if (!st.isDirectory() || st.uid !== uid) return undefined;
@@ -56,7 +61,7 @@ export function privateCacheDir(state: string, uid: number): string | undefined 
 /** mkdir that is content with what exists (checked by the caller); other errors throw. */
 function makeDir(dir: string, mode: number): void {
   try {
-    mkdirSync(dir, mode);
+    fs().mkdirSync(dir, mode);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
@@ -73,7 +78,7 @@ export function enableCliCompileCache(argv: readonly string[], env: NodeJS.Proce
   if (uid === undefined) return undefined;
   const dir = privateCacheDir(stateDirOf(argv, env), uid);
   if (dir === undefined) return undefined;
-  const result = enableCompileCache(dir);
+  const result = process.getBuiltinModule('node:module').enableCompileCache(dir);
   if (result.directory === undefined) return undefined;
   env.NODE_COMPILE_CACHE = result.directory;
   return result.directory;
