@@ -113,6 +113,30 @@ describe('what a command loads', () => {
     expect(ls.length).toBeGreaterThan(help.length); // a command's code comes in chunks, when it runs
   });
 
+  it('a foreground container run loads berth.mjs, then the thin client as one file, before any chunk of the full command', async () => {
+    // No daemon at this --state: the thin client finds none and the full command runs (and refuses: no image).
+    const files = await filesLoadedBy([
+      '--root',
+      join(work, 'rt'),
+      '--state',
+      join(work, 't1'),
+      'container',
+      'run',
+      '--rm',
+      '--pull',
+      'never',
+      'busybox:1',
+      'thin',
+      '--',
+      'true',
+    ]);
+    const thin = join(dirname(CLI), 'thin-run.mjs');
+    expect(files[0]).toBe(CLI);
+    expect(files).toContain(thin);
+    // Between them at most the chunk of esbuild's helpers, which the bundle's entry imports.
+    expect(files.slice(1, files.indexOf(thin)).length).toBeLessThanOrEqual(1);
+  });
+
   it('berth --help loads no command and no dependency', async () => {
     expect(await packagesLoadedBy(['--state', join(work, 'h'), '--help'])).toEqual([]);
   });
