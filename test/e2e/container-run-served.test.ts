@@ -6,13 +6,15 @@
 // What the command asks is seen through a recording relay at its --state's socket, in front of a
 // real daemon on a state of its own (the daemon is reached only through its socket). For the older
 // daemon the relay answers a run that carries `served` as that daemon's route did; the rest goes on.
+// And what the thin client loads of Node: no built-in export it does not use (scripts/bundle.mjs).
 // As root, real runc, conmon and overlayfs, busybox from a loopback registry.
-import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { runBerth } from '../helpers/cli.js';
+import { CLI, runBerth, testEnv, withTestConfig } from '../helpers/cli.js';
 import { startDaemon } from '../helpers/daemon.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { findLeaks } from '../helpers/leaks.js';
@@ -94,7 +96,7 @@ async function relay(
   };
 }
 
-describe.skipIf(skip)('container run: which daemon it asks, and how often', () => {
+describe.skipIf(skip)('container run with a daemon: which it asks, how often, and what it loads', () => {
   let registry: TestRegistry;
   let layout: Layout;
   let work: string;
@@ -199,5 +201,50 @@ describe.skipIf(skip)('container run: which daemon it asks, and how often', () =
       'Started',
       'Removed',
     ]);
+  });
+
+  it("a daemon-served run reads no built-in export it does not use (fs.Dir's read loads internal/fs/dir)", async () => {
+    const mine = await place();
+    expect((await berth(mine, 'image', 'pull', image)).code).toBe(0);
+    const daemon = await startDaemon({ ...mine, manifests: await mkdtemp(join(work, 'm-')) });
+    onTestFinished(() => daemon.stop());
+    // The parts of Node the command loaded beyond a bare node's, as it exits. A CommonJS preload: an
+    // ESM one's `import … from 'node:fs'` would itself read every export of node:fs, Dir included.
+    const hook = join(work, `hook-${++n}.cjs`);
+    const record = join(work, `loaded-${n}.txt`);
+    await writeFile(
+      hook,
+      `const { writeFileSync } = require('node:fs');
+const before = new Set(process.moduleLoadList);
+process.on('exit', () => writeFileSync(${JSON.stringify(record)}, process.moduleLoadList.filter((m) => !before.has(m)).join('\\n')));
+`,
+    );
+    const name = `s${n}`;
+    const args = [
+      '--root',
+      mine.root,
+      '--state',
+      mine.state,
+      'container',
+      'run',
+      '--rm',
+      image,
+      name,
+      '--',
+      'true',
+    ];
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--require', hook, CLI, ...withTestConfig(args)], {
+        stdio: 'ignore',
+        env: testEnv(),
+      });
+      child.on('error', reject);
+      child.on('close', resolve);
+    });
+    expect(code).toBe(0);
+    expect(await apiEvents(mine, name)).toEqual(['Created', 'Started', 'Removed']); // the thin run
+    const loaded = (await readFile(record, 'utf8')).split('\n');
+    expect(loaded).toContain('NativeModule net');
+    expect(loaded.filter((m) => m.includes('internal/fs/dir'))).toEqual([]);
   });
 });
