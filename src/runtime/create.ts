@@ -51,6 +51,7 @@ import {
   type ContainerSettings,
   capabilities,
   checkWorkingDir,
+  imageWorkingDir,
   invalid,
   kernelHasRecursiveReadOnly,
   processArgs,
@@ -161,7 +162,7 @@ async function createHoldingLease(
   const stopSignal = stopSignalFor(settings.stopSignal ?? image.config.config?.StopSignal, image.name);
   const cwd = settings.workdir
     ? checkWorkingDir(settings.workdir)
-    : checkWorkingDir(image.config.config?.WorkingDir || '/', `image "${image.name}": config.WorkingDir`);
+    : checkWorkingDir(imageWorkingDir(image.config), `image "${image.name}": config.WorkingDir`);
   const volumePaths = imageVolumePaths(
     image.config,
     image.name,

@@ -2,10 +2,10 @@
 // made: the image is untrusted, and runc would only say "mount failed" with no word of the image.
 // Pure for the paths (imageVolumePaths); checkVolumeInRoot looks at what the image has there.
 import { lstatSync } from 'node:fs';
-import { posix } from 'node:path';
 import { BerthError } from '../lib/errors.js';
 import type { ImageConfig } from '../oci/image.js';
 import { followInRoot } from './rootfs.js';
+import { cleanImagePath } from './spec.js';
 
 /**
  * The files berth binds into every container itself. An image volume on one is left out and
@@ -25,21 +25,17 @@ export function imageVolumeError(image: string, path: string, why: string): Bert
   );
 }
 
-/** `/data/`, `//data` and `/./data` are `/data` (".." is refused before: it is never cleaned away). */
-const clean = (path: string) => posix.normalize(path).replace(/\/+$/, '') || '/';
-
 /**
  * The image's volume destinations, cleaned and each once, without berth's own files and those a
  * mount of the container covers (`taken`: its destinations), as Docker skips them; one berth cannot
- * mount (relative, with "..", the root itself, in /proc or /sys) is refused naming it.
+ * mount (relative, the root itself, in /proc or /sys) is refused naming it.
  */
 export function imageVolumePaths(config: ImageConfig, image: string, taken: string[] = []): string[] {
-  const covered = new Set([...MANAGED_FILES, ...taken.map(clean)]);
+  const covered = new Set([...MANAGED_FILES, ...taken.map(cleanImagePath)]);
   const out = new Set<string>();
   for (const path of Object.keys(config.config?.Volumes ?? {})) {
     if (!path.startsWith('/')) throw imageVolumeError(image, path, 'is not an absolute path');
-    if (path.split('/').includes('..')) throw imageVolumeError(image, path, 'contains ".."');
-    const dest = clean(path);
+    const dest = cleanImagePath(path); // `/data/`, `/./data` and `/srv/../data` are `/data`
     if (dest === '/') throw imageVolumeError(image, path, 'is the root directory');
     const top = dest.split('/')[1] ?? '';
     if (KERNEL_FS.has(top))

@@ -2,6 +2,7 @@
 // converted by the image-spec rules (Entrypoint + Cmd, Env merged by key, WorkingDir, User) with
 // Docker's secure defaults. Pure: everything from the host (rlimits, the user's passwd entry, the
 // seccomp profile) comes in as arguments.
+import { posix } from 'node:path';
 import { BerthError } from '../lib/errors.js';
 import type { DnsSettings, HostEntry } from '../network/names.js';
 import type { PortMapping } from '../network/ports.js';
@@ -199,6 +200,20 @@ export function checkContainerPath(path: string, what: string): string {
   return path;
 }
 
+/**
+ * A path of the image's config (WorkingDir, a Volumes key), cleaned by its letters as Docker cleans
+ * it (filepath.Clean): `.`, `..` and repeated or trailing slashes go, never above `/`. The image is
+ * not its user's to fix, and Docker and containerd run it; a relative path stays as it is, refused.
+ */
+export function cleanImagePath(path: string): string {
+  if (!path.startsWith('/')) return path;
+  return posix.normalize(path).replace(/(?<=.)\/+$/, '');
+}
+
+/** The image's WorkingDir, cleaned, or `/`. */
+export const imageWorkingDir = (image: ImageConfig): string =>
+  cleanImagePath(image.config?.WorkingDir || '/');
+
 /** Whether a (cleaned, absolute) container path is /proc or under it. */
 export function isUnderProc(path: string): boolean {
   return path.split('/').filter((p) => p !== '' && p !== '.')[0] === 'proc';
@@ -328,7 +343,7 @@ export function buildRuntimeSpec(
   host: HostFacts,
 ): object {
   const caps = capabilities(settings, host.capBound);
-  const workdir = checkWorkingDir(settings.workdir || image.config?.WorkingDir || '/');
+  const workdir = checkWorkingDir(settings.workdir || imageWorkingDir(image));
   const nofile = Math.min(WANTED_NOFILE, host.nofileHard);
   const namespaces: Array<{ type: string; path?: string }> = [
     ...(settings.hostPID ? [] : [host.pidnsPath ? { type: 'pid', path: host.pidnsPath } : { type: 'pid' }]),

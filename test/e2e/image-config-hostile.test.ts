@@ -7,6 +7,7 @@
 //   out and berth's files stay; one in /proc or /sys, on the root, relative or on a file is refused.
 // - A WorkingDir that is a file (or leads to one) or relative is refused; one whose symlink dangles
 //   (aimed out of the root too) is made where it leads, inside.
+// - A WorkingDir or Volumes path with ".." is cleaned as Docker cleans it (filepath.Clean), not refused.
 // - A NUL byte in Env or an argument, and an Env entry without a name, are refused.
 // - User "0:0:0" is group "0:0", as runc splits it: no such group.
 // - A passwd entry whose uid is past 32 bits is refused as such, not as a missing user.
@@ -95,6 +96,7 @@ describe.skipIf(skip)('hostile image configs', () => {
       { WorkingDir: '/w' },
       busyboxLayer({ extra: [{ name: 'w', type: 'symlink', linkname: '../../../../srv/app' }] }),
     );
+    await push('dotdot-paths', { WorkingDir: '/srv/../data/', Volumes: { '/srv/../vol/./x/..': {} } });
     await push('nul-env', { Env: ['PATH=/bin', 'A=b\u0000c'] });
     await push('nul-cmd', { Cmd: ['/bin/sh', '-c', 'echo a\u0000b'] });
     await push('nameless-env', { Env: ['=x'] });
@@ -164,6 +166,14 @@ describe.skipIf(skip)('hostile image configs', () => {
     expect(await run('escaping-workdir', 'pwd', ['-w', '/w/sub'])).toEqual({
       code: 0,
       stdout: '/srv/app/sub\n',
+      stderr: '',
+    });
+  });
+
+  it('a WorkingDir and a volume with ".." are cleaned as Docker cleans them, not refused', async () => {
+    expect(await run('dotdot-paths', 'pwd; cat seed; grep -c " /vol " /proc/self/mounts')).toEqual({
+      code: 0,
+      stdout: '/data\nseeded\n1\n',
       stderr: '',
     });
   });
