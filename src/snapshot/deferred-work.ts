@@ -15,6 +15,11 @@ export class DeferredWork {
   private readonly pending = new Map<string, HelperOp[]>();
   private readonly marks: Array<{ key: string; op: HelperOp }> = [];
   private readonly dirTimes = new Map<string, { path: Buffer; mtime: Date }>();
+  /**
+   * Files copied up from a lower layer for a hardlink: their lower xattrs, by host path. They belong
+   * to the inode, which the hardlink keeps: done before that name is removed (replaced, whited out).
+   */
+  private readonly copies = new Map<string, HelperOp>();
 
   constructor(
     private readonly root: Buffer,
@@ -36,6 +41,24 @@ export class DeferredWork {
 
   xattr(path: Buffer, name: string, value: Buffer): void {
     this.add(path, { op: 'xattr', rel: this.rel(path), name, value });
+  }
+
+  copyXattrs(path: Buffer, from: Buffer): void {
+    this.copies.set(path.toString('latin1'), { op: 'copyxattrs', rel: this.rel(path), from });
+  }
+
+  /** `path` is about to be replaced or removed: the xattrs of a copied-up file at or under it, now. */
+  settle(path: Buffer): void {
+    if (this.copies.size === 0) return;
+    const key = path.toString('latin1');
+    const prefix = `${key}/`;
+    const now: HelperOp[] = [];
+    for (const [k, op] of this.copies)
+      if (k === key || k.startsWith(prefix)) {
+        this.copies.delete(k);
+        if (this.parentIsKnown(k)) now.push(op);
+      }
+    if (now.length > 0) runHelper(this.root, now);
   }
 
   private add(path: Buffer, op: HelperOp): void {
@@ -83,6 +106,8 @@ export class DeferredWork {
     const ops: HelperOp[] = [];
     for (const [key, list] of this.pending) if (this.parentIsKnown(key)) ops.push(...list);
     this.pending.clear();
+    for (const [key, op] of this.copies) if (this.parentIsKnown(key)) ops.push(op);
+    this.copies.clear();
     return ops;
   }
 

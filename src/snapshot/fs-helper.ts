@@ -1,5 +1,6 @@
 // What Node cannot do itself: device nodes and fifos (no mknod), overlay whiteouts (0/0 character
-// devices), the opaque marker and image xattrs. One long-lived python3 process per unpack thread
+// devices), the opaque marker and image xattrs (from the tar, or copied from a lower layer's file
+// copied up for a hardlink). One long-lived python3 process per unpack thread
 // does them all, a batch at each layer's end (one process per entry cost 0.5 s on a layer with 135
 // whiteouts), reading NUL-separated records on stdin, so a name is passed byte for byte whatever
 // its encoding; it answers each batch with one line, `ok` or `err <what>`.
@@ -24,6 +25,8 @@ export type HelperOp =
       mtime: Date;
     }
   | { op: 'xattr'; rel: Buffer; name: string; value: Buffer }
+  /** The image xattrs (user.*, security.capability) of `from`, a lower snapshot's file, onto `rel`. */
+  | { op: 'copyxattrs'; rel: Buffer; from: Buffer }
   /** Overlay form: a 0/0 device, unless this layer has something there (a directory then becomes opaque). */
   | { op: 'whiteout'; rel: Buffer }
   | { op: 'opaque'; rel: Buffer };
@@ -43,7 +46,7 @@ def fields():
 def take(it, n):
     out = [next(it) for _ in range(n)]
     return out
-SIZES = {b'S': 8, b'X': 3, b'W': 1, b'O': 1}
+SIZES = {b'S': 8, b'X': 3, b'C': 2, b'W': 1, b'O': 1}
 it = fields()
 for first in it:
     if first != b'R':
@@ -88,6 +91,11 @@ for first in it:
                 os.utime(name, ns=(int(ns), int(ns)), dir_fd=fd, follow_symlinks=False)
             elif op == b'X':
                 os.setxattr(b'/proc/self/fd/%d/' % fd + name, f[1], bytes.fromhex(f[2].decode()), follow_symlinks=False)
+            elif op == b'C':
+                for n in os.listxattr(f[1], follow_symlinks=False):
+                    if n.startswith('user.') or n == 'security.capability':
+                        v = os.getxattr(f[1], n, follow_symlinks=False)
+                        os.setxattr(b'/proc/self/fd/%d/' % fd + name, n, v, follow_symlinks=False)
             elif op == b'W':
                 try:
                     st = os.stat(name, dir_fd=fd, follow_symlinks=False)
@@ -124,6 +132,8 @@ function encode(op: HelperOp): Buffer[] {
       ];
     case 'xattr':
       return [str('X'), op.rel, str(op.name), str(op.value.toString('hex'))];
+    case 'copyxattrs':
+      return [str('C'), op.rel, op.from];
     case 'whiteout':
       return [str('W'), op.rel];
     case 'opaque':

@@ -196,6 +196,7 @@ export class LayerWriter {
 
   /** Remove whatever is at `path` (a directory too, with its contents). */
   remove(path: Buffer): void {
+    this.deferred.settle(path); // a copied-up file's xattrs stay with the hardlink that keeps its inode
     rmSync(path, { recursive: true, force: true });
     this.forget(path);
   }
@@ -321,6 +322,8 @@ export class LayerWriter {
       } else if (source) {
         copyUp(source, target, this.preserveOwnership);
         st = this.lstat(target);
+        // Its capability and user.* xattrs too, as overlayfs copies a file up (Node cannot read them).
+        if (st?.isFile()) this.deferred.copyXattrs(target, source);
       }
     }
     if (!st) throw unsafe(`hardlink ${name} points at ${linkname}, which does not exist`);

@@ -187,6 +187,8 @@ type Entry = {
   linkname?: string;
   mode?: number;
   uid?: number;
+  /** PAX records (SCHILY.xattr.* for xattrs). */
+  pax?: Record<string, string>;
 };
 
 async function tarOf(entries: Entry[]): Promise<Buffer> {
@@ -203,6 +205,7 @@ async function tarOf(entries: Entry[]): Promise<Buffer> {
         linkname: e.linkname,
         mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
         ...(e.uid !== undefined ? { uid: e.uid, gid: e.uid } : {}),
+        ...(e.pax ? { pax: e.pax } : {}),
       },
       e.body ?? '',
     );
@@ -735,6 +738,69 @@ describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
     } finally {
       execFileSync('umount', [mnt]);
     }
+  });
+
+  it("a lower file copied up for a hardlink keeps its xattrs (a binary's file capability, user.*), as overlay's own copy-up does", async () => {
+    const dir = join(work, 'hardlink-xattrs');
+    const root = join(dir, 'store');
+    // cap_net_raw in the effective and permitted sets (VFS_CAP_REVISION_2), as setcap writes it.
+    const cap = '0100000200200000000000000000000000000000';
+    const name = await storeImage(root, [
+      [
+        {
+          name: 'bin/ping',
+          body: 'a ping',
+          mode: 0o755,
+          pax: {
+            'SCHILY.xattr.security.capability': Buffer.from(cap, 'hex').toString('latin1'),
+            'SCHILY.xattr.user.origin': 'layer 0',
+          },
+        },
+      ],
+      // The link keeps the lower inode; bin/ping itself is then replaced by a file of this layer.
+      [
+        { name: 'bin/ping6', type: 'link', linkname: 'bin/ping' },
+        { name: 'bin/ping', body: 'a new ping', mode: 0o755 },
+      ],
+    ]);
+    const { snapshotter, snapshots, details } = await snapshotterOf(root, name);
+    const [l0, l1] = details.manifest.layers as [Descriptor, Descriptor];
+    await Promise.all([snapshotter.layer(0, l0), snapshotter.layer(1, l1)]);
+    const ids = snapshotter.result().chainIds;
+    const capOf = (file: string) => {
+      try {
+        return execFileSync('getfattr', ['-h', '--only-values', '-n', 'security.capability', file], {
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).toString('hex');
+      } catch {
+        return undefined;
+      }
+    };
+    const xattrs = (file: string) => [capOf(file), xattrOf(file, 'user.origin')];
+    const want = [cap, 'layer 0'];
+    const none = [undefined, undefined];
+    const upper = snapshots.fsPath(ids[1] as Digest);
+    expect(xattrs(join(upper, 'bin/ping6'))).toEqual(want);
+    expect(await readFile(join(upper, 'bin/ping6'), 'utf8')).toBe('a ping');
+    // What a container sees, and what `image unpack` writes, are the same file.
+    const mnt = join(dir, 'mnt');
+    await mkdir(mnt);
+    execFileSync('mount', [
+      '-t',
+      'overlay',
+      'overlay',
+      '-o',
+      `lowerdir=${upper}:${snapshots.fsPath(ids[0] as Digest)}`,
+      mnt,
+    ]);
+    try {
+      expect([xattrs(join(mnt, 'bin/ping')), xattrs(join(mnt, 'bin/ping6'))]).toEqual([none, want]);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+    const native = join(dir, 'native');
+    expect((await runBerth(['--root', root, 'image', 'unpack', name, native])).code).toBe(0);
+    expect([xattrs(join(native, 'bin/ping')), xattrs(join(native, 'bin/ping6'))]).toEqual([none, want]);
   });
 
   it('a hardlink to a lower symlink or FIFO: that entry is copied up (as itself) and linked, as overlay does', async () => {
