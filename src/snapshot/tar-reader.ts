@@ -274,11 +274,16 @@ export class TarReader {
       );
     const format = pax.size > 0 ? sparseFormat(pax) : undefined;
     const sparse = format ? sparseIdentity(pax) : undefined;
+    const fullName = sparse?.name ?? pax.get('path') ?? this.longName ?? name;
     const entry: TarEntry = {
-      name: sparse?.name ?? pax.get('path') ?? this.longName ?? name,
+      name: fullName,
       linkname: pax.get('linkpath') ?? this.longLink ?? cstr(h, 157, 100),
-      // A pre-POSIX (V7) directory is a "file" whose name ends in '/', as Go's tar reads it.
-      type: typeflag === '\0' && name[name.length - 1] === 0x2f ? 'directory' : (TYPES[typeflag] ?? 'other'),
+      // A pre-POSIX (V7) directory is a "file" whose name ends in '/', as Go's tar reads it: its
+      // full name (a GNU long name's, a PAX path's), not the header's first 100 bytes.
+      type:
+        typeflag === '\0' && fullName[fullName.length - 1] === 0x2f
+          ? 'directory'
+          : (TYPES[typeflag] ?? 'other'),
       mode: num(h, 100, 8),
       uid: paxNum('uid', num(h, 108, 8)),
       gid: paxNum('gid', num(h, 116, 8)),

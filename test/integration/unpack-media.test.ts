@@ -1,6 +1,7 @@
 // Layer encodings the specs allow, pulled from a real registry on loopback and unpacked: gzip of
 // several members, zstd made of several frames (with skippable and empty frames, as zstd:chunked and
-// seekable forms write), PAX xattrs (only user.* applied, never trusted.*),
+// seekable forms write), pre-POSIX directories named by a long name, PAX xattrs (only user.*
+// applied, never trusted.*),
 // every OCI and Docker v2.2 layer media type (foreign / non-distributable ones fetched from the
 // registry, never from their `urls`), a layer read by its bytes when its label is wrong (as
 // containerd reads it), unknown media types refused by name, and an index nested in an index
@@ -18,6 +19,8 @@ import {
   type BuiltLayer,
   buildRawImage,
   gzipLayer,
+  headerBlock,
+  paxRecord,
   pushRawImage,
   putManifest,
   sha256,
@@ -238,6 +241,43 @@ describe.skipIf(skip)('sparse files, as GNU tar writes them', () => {
       /^berth: ERR_LAYER_UNSUPPORTED: layer sha256:\w+ of .*: sparse file sp: old GNU sparse/,
     );
     expect(pull.code).toBe(2);
+  });
+});
+
+describe.skipIf(skip)('pre-POSIX entries (type flag NUL)', () => {
+  // Go's reader (containerd's, Docker's) takes a NUL-type entry whose name ends in '/' as a
+  // directory, its name being the full one: a GNU long name's or a PAX path's, not the header's
+  // first 100 bytes. Read as a file, the directory's own entries could not go in it.
+  it('one whose long name (GNU or PAX) ends in a slash is a directory, its entries inside it', async () => {
+    const gnuDir = `${'g'.repeat(120)}/`;
+    const paxDir = `${'p'.repeat(120)}/`;
+    const block = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+    const longName = Buffer.from(`${gnuDir}\0`);
+    const pax = paxRecord('path', paxDir);
+    const raw = Buffer.concat([
+      headerBlock({ name: Buffer.from('././@LongLink'), typeflag: 'L', size: longName.length }),
+      block(longName),
+      headerBlock({ name: Buffer.from(gnuDir.slice(0, 100)), typeflag: '\0', size: 0, mode: 0o750 }),
+      headerBlock({ name: Buffer.from('PaxHeader'), typeflag: 'x', size: pax.length }),
+      block(pax),
+      headerBlock({ name: Buffer.from(paxDir.slice(0, 100)), typeflag: '\0', size: 0, mode: 0o750 }),
+      tarBytes([
+        { name: `${gnuDir}in-gnu`, body: 'g' },
+        { name: `${paxDir}in-pax`, body: 'p' },
+      ]),
+    ]);
+    const { unpack, dest } = await pullAndUnpack([
+      { blob: gzipSync(raw), diffId: sha256(raw), mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' },
+    ]);
+    expect([unpack.code, unpack.stderr]).toEqual([0, '']);
+    for (const [dir, file, body] of [
+      [gnuDir, 'in-gnu', 'g'],
+      [paxDir, 'in-pax', 'p'],
+    ] as const) {
+      const st = await lstat(join(dest, dir));
+      expect([st.isDirectory(), (st.mode & 0o777).toString(8)]).toEqual([true, '750']);
+      expect(await readFile(join(dest, dir, file), 'utf8')).toBe(body);
+    }
   });
 });
 
