@@ -51,6 +51,7 @@ import {
   type ContainerSettings,
   capabilities,
   checkWorkingDir,
+  cleanContainerPath,
   imageWorkingDir,
   invalid,
   kernelHasRecursiveReadOnly,
@@ -254,6 +255,7 @@ async function createHoldingLease(
       processArgv,
       processEnv(image.config, settings.env ?? [], settings.hostname ?? settings.name, user.home),
       cwd,
+      (settings.mounts ?? []).map((m) => cleanContainerPath(m.destination)),
     );
     for (const m of settings.mounts ?? []) if (m.kind === 'volume') await makeBerthVolume(m, undo);
     const staged: string[] = [];

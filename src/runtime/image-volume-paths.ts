@@ -5,7 +5,7 @@ import { lstatSync } from 'node:fs';
 import { BerthError } from '../lib/errors.js';
 import type { ImageConfig } from '../oci/image.js';
 import { followInRoot } from './rootfs.js';
-import { cleanImagePath } from './spec.js';
+import { cleanContainerPath } from './spec.js';
 
 /**
  * The files berth binds into every container itself. An image volume on one is left out and
@@ -31,11 +31,11 @@ export function imageVolumeError(image: string, path: string, why: string): Bert
  * mount (relative, the root itself, in /proc or /sys) is refused naming it.
  */
 export function imageVolumePaths(config: ImageConfig, image: string, taken: string[] = []): string[] {
-  const covered = new Set([...MANAGED_FILES, ...taken.map(cleanImagePath)]);
+  const covered = new Set([...MANAGED_FILES, ...taken.map(cleanContainerPath)]);
   const out = new Set<string>();
   for (const path of Object.keys(config.config?.Volumes ?? {})) {
     if (!path.startsWith('/')) throw imageVolumeError(image, path, 'is not an absolute path');
-    const dest = cleanImagePath(path); // `/data/`, `/./data` and `/srv/../data` are `/data`
+    const dest = cleanContainerPath(path); // `/data/`, `/./data` and `/srv/../data` are `/data`
     if (dest === '/') throw imageVolumeError(image, path, 'is the root directory');
     const top = dest.split('/')[1] ?? '';
     if (KERNEL_FS.has(top))

@@ -6,8 +6,18 @@ import { BerthError } from '../lib/errors.js';
 import { existsInRoot, followInRoot } from './rootfs.js';
 import { invalid, isUnderProc } from './spec.js';
 
-/** The command must exist in the image: absolute, relative to the workdir, or found on PATH. */
-export function checkCommand(rootfs: string, args: string[], env: string[], cwd: string): void {
+/**
+ * The command must exist in the image: absolute, relative to the workdir, or found on PATH. One at
+ * or under a mount's destination (`mounted`: a bind, a volume, a tmpfs) is what the mount brings,
+ * not the image's to have: runc looks for it there.
+ */
+export function checkCommand(
+  rootfs: string,
+  args: string[],
+  env: string[],
+  cwd: string,
+  mounted: readonly string[] = [],
+): void {
   const cmd = args[0] as string;
   const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
   const candidates = cmd.includes('/')
@@ -16,7 +26,8 @@ export function checkCommand(rootfs: string, args: string[], env: string[], cwd:
         .split(':')
         .filter(Boolean)
         .map((d) => posix.join(d, cmd));
-  if (!candidates.some((c) => existsInRoot(rootfs, c))) {
+  const under = (c: string) => mounted.some((m) => c === m || c.startsWith(m === '/' ? m : `${m}/`));
+  if (!candidates.some((c) => under(c) || existsInRoot(rootfs, c))) {
     throw new BerthError('ERR_COMMAND_NOT_FOUND', 'invalid', `"${cmd}" is not an executable in the image`);
   }
 }

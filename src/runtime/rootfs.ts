@@ -41,12 +41,15 @@ export async function prepareRootfs(p: RootfsPlan): Promise<void> {
     if (p.lowers[0]) await copyTree(p.lowers[0], p.rootfs);
     return;
   }
+  // An image of no layers is an empty root; overlayfs takes no mount without a lower: an empty one.
+  const lowers = p.lowers.length > 0 ? p.lowers : [join(dirname(p.upper), 'empty')];
   // Short names for the lowers, beside upper/ and work/ (see lower-links.ts); too many is refused first.
-  const options = `${shortLowerdir(p.lowers.length)},upperdir=${p.upper},workdir=${p.work}`;
+  const options = `${shortLowerdir(lowers.length)},upperdir=${p.upper},workdir=${p.work}`;
   await makeDirs(p.upper);
   await makeDirs(p.work);
+  if (p.lowers.length === 0) await makeDirs(lowers[0] as string);
   const links = join(dirname(p.upper), 'lower');
-  await linkLowers(links, p.lowers);
+  await linkLowers(links, lowers);
   await runTool(
     'mount',
     ['-t', 'overlay', 'overlay', '-o', options, p.rootfs],

@@ -201,18 +201,18 @@ export function checkContainerPath(path: string, what: string): string {
 }
 
 /**
- * A path of the image's config (WorkingDir, a Volumes key), cleaned by its letters as Docker cleans
+ * A container path (the image config's WorkingDir, a Volumes key; a mount destination), cleaned by its letters as Docker cleans
  * it (filepath.Clean): `.`, `..` and repeated or trailing slashes go, never above `/`. The image is
  * not its user's to fix, and Docker and containerd run it; a relative path stays as it is, refused.
  */
-export function cleanImagePath(path: string): string {
+export function cleanContainerPath(path: string): string {
   if (!path.startsWith('/')) return path;
   return posix.normalize(path).replace(/(?<=.)\/+$/, '');
 }
 
 /** The image's WorkingDir, cleaned, or `/`. */
 export const imageWorkingDir = (image: ImageConfig): string =>
-  cleanImagePath(image.config?.WorkingDir || '/');
+  cleanContainerPath(image.config?.WorkingDir || '/');
 
 /** Whether a (cleaned, absolute) container path is /proc or under it. */
 export function isUnderProc(path: string): boolean {

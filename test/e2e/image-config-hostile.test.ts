@@ -7,6 +7,8 @@
 //   out and berth's files stay; one in /proc or /sys, on the root, relative or on a file is refused.
 // - A WorkingDir that is a file (or leads to one) or relative is refused; one whose symlink dangles
 //   (aimed out of the root too) is made where it leads, inside.
+// - An image of no layers (an empty root) runs a command a bind mount brings; so does any image: a
+//   command at or under a mount's destination is not the image's to have.
 // - A WorkingDir or Volumes path with ".." is cleaned as Docker cleans it (filepath.Clean), not refused.
 // - A NUL byte in Env or an argument, and an Env entry without a name, are refused.
 // - User "0:0:0" is group "0:0", as runc splits it: no such group.
@@ -96,6 +98,8 @@ describe.skipIf(skip)('hostile image configs', () => {
       { WorkingDir: '/w' },
       busyboxLayer({ extra: [{ name: 'w', type: 'symlink', linkname: '../../../../srv/app' }] }),
     );
+    const noLayers = buildRawImage([], { config: { config: { Cmd: ['/busybox', 'echo', 'no layers'] } } });
+    await pushRawImage(h().registry.url, 'hostile/no-layers', '1', noLayers);
     await push('dotdot-paths', { WorkingDir: '/srv/../data/', Volumes: { '/srv/../vol/./x/..': {} } });
     await push('nul-env', { Env: ['PATH=/bin', 'A=b\u0000c'] });
     await push('nul-cmd', { Cmd: ['/bin/sh', '-c', 'echo a\u0000b'] });
@@ -168,6 +172,36 @@ describe.skipIf(skip)('hostile image configs', () => {
       stdout: '/srv/app/sub\n',
       stderr: '',
     });
+  });
+
+  it('an image of no layers runs, its command brought by a bind mount', async () => {
+    const r = await h().berth(
+      'container',
+      'run',
+      ref('no-layers'),
+      'no-layers',
+      '--rm',
+      '-v',
+      '/bin/busybox:/busybox:ro',
+    );
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, 'no layers\n', '']);
+  });
+
+  it("a command at or under a mount's destination is looked for there, not in the image", async () => {
+    const r = await h().berth(
+      'container',
+      'run',
+      ref('managed-volumes'),
+      'tool-mounted',
+      '--rm',
+      '-v',
+      '/bin/busybox:/opt/tools/busybox:ro',
+      '--',
+      '/opt/tools/busybox',
+      'echo',
+      'mounted',
+    );
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, 'mounted\n', '']);
   });
 
   it('a WorkingDir and a volume with ".." are cleaned as Docker cleans them, not refused', async () => {
