@@ -47,15 +47,13 @@ async function imageLowers(
 /** Mount an image's lowers read-only at `target` (made here). */
 async function mountImage(lowers: string[], target: string): Promise<void> {
   await mkdir(target, 0o700);
-  if (lowers.length === 1) {
-    await runTool(
-      'mount',
-      ['--no-canonicalize', '-o', 'bind,ro', lowers[0] as string, target],
-      `mounting ${target}`,
-      {
-        code: 'ERR_IMAGE_VOLUME_MOUNT',
-      },
-    );
+  if (lowers.length <= 1) {
+    // An image of no layers is an empty directory (overlayfs takes no mount without a lower).
+    const source = lowers[0] ?? `${target}.empty`;
+    if (lowers.length === 0) await mkdir(source, 0o755);
+    await runTool('mount', ['--no-canonicalize', '-o', 'bind,ro', source, target], `mounting ${target}`, {
+      code: 'ERR_IMAGE_VOLUME_MOUNT',
+    });
     return;
   }
   // Short lowerdir names, as for a rootfs (lower-links.ts): the mount runs in the links' directory.

@@ -1,7 +1,7 @@
 // Image volumes (Kubernetes' `volumes[].image`) end to end as root with real runc, conmon and
 // overlayfs: the image is pulled for the pod like a container's image; a two-layer image is an
 // overlay of its snapshots (a later layer's change and whiteout in effect), a one-layer image a
-// bind of its snapshot; read-only whatever the mount says; a subPath inside one works and one through a
+// bind of its snapshot, an image of no layers an empty directory; read-only whatever the mount says; a subPath inside one works and one through a
 // symlink the image planted is refused; a missing image with pullPolicy Never makes the pod wait
 // naming it; nothing stays mounted once the pod is gone.
 import { mkdir, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host
 import { buildImage, type Layout, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import type { TestRegistry } from '../helpers/registry.js';
+import { buildRawImage, pushRawImage } from '../helpers/tar-bytes.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
   root: true,
@@ -27,6 +28,7 @@ describe.skipIf(skip)('image volumes', () => {
   let busybox: string;
   let multi: string;
   let single: string;
+  let empty: string;
   const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
   const sh = async (container: string, script: string) => {
     const r = await berth('container', 'exec', container, '--', '/bin/sh', '-c', script);
@@ -73,6 +75,8 @@ describe.skipIf(skip)('image volumes', () => {
     single = `${registry.host}/iv/single:1`;
     await pushImage(layout, 'multi', multi);
     await pushImage(layout, 'single', single);
+    empty = `${registry.host}/iv/empty:1`;
+    await pushRawImage(registry.url, 'iv/empty', '1', buildRawImage([]));
   }, 240_000);
   afterAll(async () => {
     const { left, leaked } = await tearDownE2eHost(host, { forceFirst: true });
@@ -119,6 +123,16 @@ describe.skipIf(skip)('image volumes', () => {
     expect(await sh('iv_main', 'ls /multi/data; cat /multi/data/late')).toBe(
       'a\nb\nevil\nlate\nread after the prune\n',
     );
+  });
+
+  it('an image of no layers is an empty read-only directory', async () => {
+    const res = await applyOnly({
+      'none.yaml': pod('none', '[{name: e, mountPath: /empty}]', `[{name: e, image: {reference: ${empty}}}]`),
+    });
+    expect([res.code, res.stderr]).toEqual([0, '']);
+    expect(
+      await sh('none_main', 'ls -A /empty; touch /empty/x 2>/dev/null && echo written || echo refused'),
+    ).toBe('refused\n');
   });
 
   it('a subPath through a symlink the image planted is refused; nothing is left mounted', async () => {
