@@ -6,11 +6,12 @@
 // system calls instead of a Go program (30–40 ms a start on a 2-core host, most of the start's time).
 //
 // Only the happy path is taken here. Whenever the fifo is not what runc's created state leaves (not
-// there, not a fifo, its init gone or gone silent), the answer is `false` and the caller runs `runc
+// there, not a fifo, its init gone, another start read it), the answer is `false` and the caller runs `runc
 // start`, whose refusal (already running, stopped) is the one users see, as before. Invariants:
 // - the fifo is opened O_NONBLOCK, so an open never waits; a fifo no writer ever opened reports
 //   neither data nor hang-up to epoll, so the read waits for init and nothing else;
 // - while waiting, the init process is looked at every POLL_MS (runc's own interval): gone → false;
+//   there is no deadline: an init that lives on without writing is waited for, as `runc start` waits;
 // - a read that ends with no byte is another reader's start (two starts at once): false, and the
 //   second `runc start` says the container runs already, as runc would.
 import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
