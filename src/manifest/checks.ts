@@ -7,6 +7,7 @@
 import { isBerthError } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from './convert.js';
+import { checkHooks } from './hook-checks.js';
 import { podIdentity } from './identity.js';
 import type { ContainerManifest, ImageManifestDoc, PodManifest } from './kinds.js';
 import { checkMounts } from './mount-checks.js';
@@ -150,6 +151,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
   out.push(...checkPodUniques(p));
   out.push(...checkRestartRules(p));
   out.push(...checkStopSignals(p));
+  out.push(...checkHooks(p));
   out.push(...checkPodResources(p));
   for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
     const limit = v.emptyDir?.sizeLimit;

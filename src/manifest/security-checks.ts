@@ -1,7 +1,8 @@
 // What a schema cannot say about a pod's security settings: values of honoured fields the host
 // cannot honour (procMount Unmasked without a user namespace) are one ERR_MANIFEST_UNSUPPORTED each; hostUsers: false
 // with a host namespace is invalid; sysctls must be namespaced (a container never sets the host's
-// kernel) and not in a namespace the pod shares with the host; runAsNonRoot with runAsUser 0 and
+// kernel) and not in a namespace the pod shares with the host; a seccomp localhostProfile only with
+// type Localhost; runAsNonRoot with runAsUser 0 and
 // unknown capabilities, allowPrivilegeEscalation: false beside privileged or CAP_SYS_ADMIN are errors
 // at their node. Pure.
 
@@ -49,6 +50,12 @@ export function checkPodSecurity(p: ParsedDoc): Diagnostic[] {
       invalid(
         [...path, 'type'],
         'a Localhost seccomp profile needs localhostProfile (a file in <root>/seccomp/)',
+      );
+    // A profile file beside another type would be dropped in silence: a cluster refuses the pair.
+    if (s?.type !== undefined && s.type !== 'Localhost' && s.localhostProfile !== undefined)
+      invalid(
+        [...path, 'localhostProfile'],
+        `localhostProfile is for type Localhost only (a cluster rejects it with type ${s.type})`,
       );
   };
   seccomp(psc.seccompProfile, ['spec', 'securityContext', 'seccompProfile']);
