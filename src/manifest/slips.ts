@@ -6,6 +6,8 @@
 // - an unquoted yes/no/on/off/y/n env value, a string here (YAML 1.2) but a boolean to a cluster
 //   (YAML 1.1): used as written;
 // - a label value a cluster would refuse (backticks, `$`, `/`, over 63 characters): kept;
+// - a label or annotation key that is not a qualified name (traefik's `…domains[0].main`, the
+//   `bind-mount-options:/data` annotation podman itself writes): kept;
 // - a capability with a `CAP_` prefix (`CAP_NET_ADMIN`): used as the same capability;
 // - a port protocol in another case (`tcp`, `Udp`): podman lowercases it; used as TCP, UDP or SCTP;
 // - a podman option suffix on a mountPath (`/run/x.sock:z`): the suffix is dropped (relabelling
@@ -23,6 +25,20 @@ const PODMAN_SUFFIX = /:(z|Z|ro|rw|O|U|shared|rshared|slave|rslave|private|rpriv
 const CODE = 'WARN_MANIFEST_K8S_REJECTS';
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+const KEY_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/;
+const KEY_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Why a cluster refuses `key` as a label key (a qualified name: [prefix/]name), or undefined. */
+export function qualifiedNameProblem(key: string): string | undefined {
+  const parts = key.split('/');
+  if (parts.length > 2) return "at most one '/', between a DNS subdomain prefix and a name";
+  const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0] as string];
+  if (prefix !== undefined && (prefix.length > 253 || !KEY_PREFIX.test(prefix)))
+    return "a prefix must be a DNS subdomain: lowercase letters, digits, '-' and '.'";
+  if (!KEY_NAME.test(name as string))
+    return "a name must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";
+  return undefined;
+}
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
@@ -59,6 +75,18 @@ export function applyPodmanSlips(doc: Document, value: unknown, lc: LineCounter,
     if (isObj(meta) && isObj(meta[field]))
       for (const k of Object.keys(meta[field] as Obj))
         stringify(meta[field] as Obj, k, ['metadata', field, k], `${field.slice(0, -1)} value`);
+  // Keys: a cluster lowers an annotation key before it checks it (`Example.COM/x` passes there).
+  for (const field of ['labels', 'annotations'])
+    for (const k of isObj(meta) && isObj(meta[field]) ? Object.keys(meta[field] as Obj) : []) {
+      const why = qualifiedNameProblem(field === 'labels' ? k : k.toLowerCase());
+      if (why)
+        out.push(
+          keyAt(doc, lc, file, ['metadata', field, k])(
+            CODE,
+            `${field.slice(0, -1)} key ${k === '' ? '""' : k}: a cluster rejects it (${why}); used as written`,
+          ),
+        );
+    }
   const labels = isObj(meta) && isObj(meta.labels) ? (meta.labels as Obj) : {};
   for (const [k, v] of Object.entries(labels))
     if (typeof v === 'string' && !LABEL_VALUE.test(v))

@@ -85,3 +85,48 @@ describe('serviceAccountName', () => {
     ]);
   });
 });
+
+describe('label and annotation keys', () => {
+  it('odd but valid keys pass in silence', () => {
+    expect(
+      lines(
+        pod(
+          app,
+          `  labels:
+    app.kubernetes.io/name: web
+    a.b-c/D_e.F-9: x
+    "123": y
+  annotations:
+    Example.COM/Note: upper-case prefixes are lowered for annotations
+    checksum/config: 3d7f
+`,
+        ),
+      ),
+    ).toEqual([]);
+  });
+
+  it('a key a cluster refuses is a WARN_MANIFEST_K8S_REJECTS at the key, the pod used as podman uses it', () => {
+    const text = pod(
+      app,
+      `  labels:
+    Example.COM/team: x
+    traefik.http.routers.web.tls.domains[0].main: example.com
+    -lead: x
+    a/b/c: x
+  annotations:
+    "": x
+    bind-mount-options:/data: Z
+`,
+    );
+    const r = parseFile(text, 'p.yaml');
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      "p.yaml:6:5: WARN_MANIFEST_K8S_REJECTS: label key Example.COM/team: a cluster rejects it (a prefix must be a DNS subdomain: lowercase letters, digits, '-' and '.'); used as written",
+      "p.yaml:7:5: WARN_MANIFEST_K8S_REJECTS: label key traefik.http.routers.web.tls.domains[0].main: a cluster rejects it (a name must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit); used as written",
+      "p.yaml:8:5: WARN_MANIFEST_K8S_REJECTS: label key -lead: a cluster rejects it (a name must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit); used as written",
+      "p.yaml:9:5: WARN_MANIFEST_K8S_REJECTS: label key a/b/c: a cluster rejects it (at most one '/', between a DNS subdomain prefix and a name); used as written",
+      "p.yaml:11:5: WARN_MANIFEST_K8S_REJECTS: annotation key \"\": a cluster rejects it (a name must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit); used as written",
+      "p.yaml:12:5: WARN_MANIFEST_K8S_REJECTS: annotation key bind-mount-options:/data: a cluster rejects it (a prefix must be a DNS subdomain: lowercase letters, digits, '-' and '.'); used as written",
+    ]);
+    expect(r.parsed).toHaveLength(1);
+  });
+});
