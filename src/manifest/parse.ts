@@ -16,7 +16,7 @@ import { checkObject } from './objects/checks.js';
 import { at, type ParsedDoc } from './position.js';
 import { isError } from './severity.js';
 import { applyPodmanSlips } from './slips.js';
-import { applyObjectTiers, applyPodTiers } from './tier-check.js';
+import { applyObjectTiers, applyPodTiers, dropCheckedFields } from './tier-check.js';
 import { atWrittenColumn, quoteEscapes, quoteEscapeWarnings, withoutQuoteEscapes } from './yaml-escapes.js';
 import { applyYaml11Bools } from './yaml11-bools.js';
 import { withYaml11Ints } from './yaml11-ints.js';
@@ -159,11 +159,12 @@ function checkObjectDocument(p: ParsedDoc): { diagnostics: Diagnostic[]; parsed:
   // the other v1 objects' cluster-set metadata too.
   const early =
     kind === 'Pod'
-      ? podPrechecks(doc, value, lc, file)
+      ? podPrechecks(doc, value, lc, file, schema)
       : kind === 'Image'
         ? []
         : applyObjectTiers(doc, value, lc, file);
   const problems = validateDocument(doc, value, lc, file, schema, 'ERR_MANIFEST_SCHEMA');
+  if (kind === 'Pod') dropCheckedFields(value, schema);
   if (problems.length === 0) {
     const kind = p.value.kind;
     problems.push(...(kind === 'Pod' ? checkPod(p) : kind === 'Image' ? checkImage(p) : checkObject(p)));
@@ -184,6 +185,12 @@ function thrown(err: unknown, lc: LineCounter, file: string, offset: number): Di
   return { file, line: pos.line, col: pos.col, code: 'ERR_MANIFEST_INVALID', message: why };
 }
 
-function podPrechecks(doc: Document, value: unknown, lc: LineCounter, file: string): Diagnostic[] {
-  return [...applyPodTiers(doc, value, lc, file), ...applyPodmanSlips(doc, value, lc, file)];
+function podPrechecks(
+  doc: Document,
+  value: unknown,
+  lc: LineCounter,
+  file: string,
+  schema: object,
+): Diagnostic[] {
+  return [...applyPodTiers(doc, value, lc, file, schema), ...applyPodmanSlips(doc, value, lc, file)];
 }

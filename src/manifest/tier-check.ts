@@ -2,8 +2,11 @@
 // gives one WARN_MANIFEST_IGNORED at its key and is dropped from the value; each refused field gives
 // one ERR_MANIFEST_UNSUPPORTED naming the field and why, and is dropped too, so the schema adds no
 // second line about the same thing (an unsupported volume source is one error, not four `oneOf`
-// lines). Kubernetes' volume default is applied here as well: a volume with no source, or with
-// `emptyDir:` null, is an emptyDir. Pure: it rewrites the value it is given (a fresh toJS copy).
+// lines). A warned field whose Kubernetes shape the Pod schema holds (affinity, tolerations, …) is
+// dropped only after the schema has checked it (dropCheckedFields): ignored is not unread, and an
+// affinity a cluster refuses (a list where it wants an object) is refused here too. Kubernetes'
+// volume default is applied here as well: a volume with no source, or with `emptyDir:` null, is an
+// emptyDir. Pure: it rewrites the value it is given (a fresh toJS copy).
 import { type Document, isMap, type LineCounter } from 'yaml';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { expandTierPath, POD_FIELD_TIERS, VOLUME_SOURCES } from './tiers.js';
@@ -53,11 +56,44 @@ const RULES = Object.entries(POD_FIELD_TIERS)
 /** The metadata rows alone: what a cluster sets on every object (kubectl get cm -o yaml, podman's Services). */
 const METADATA_RULES = RULES.filter((r) => r.pattern[0] === 'metadata');
 
-/** Diagnostics for the pod's warned and refused fields; drops them and applies volume defaults. */
-export function applyPodTiers(doc: Document, value: unknown, lc: LineCounter, file: string): Diagnostic[] {
-  const out = applyRules(RULES, doc, value, lc, file);
+/** Whether `schema` describes the field at `pattern` (`*`: a list's items). */
+function describes(schema: unknown, pattern: string[]): boolean {
+  let node = schema as { properties?: Record<string, unknown>; items?: unknown } | undefined;
+  for (const seg of pattern) {
+    node = (seg === '*' ? node?.items : node?.properties?.[seg]) as typeof node;
+    if (node === undefined) return false;
+  }
+  return true;
+}
+
+/**
+ * Diagnostics for the pod's warned and refused fields; drops them (but the warned ones `schema`
+ * describes: dropCheckedFields drops those once it has checked them) and applies volume defaults.
+ */
+export function applyPodTiers(
+  doc: Document,
+  value: unknown,
+  lc: LineCounter,
+  file: string,
+  schema?: object,
+): Diagnostic[] {
+  const out = applyRules(
+    RULES,
+    doc,
+    value,
+    lc,
+    file,
+    (r) => r.tier === 'refused' || !describes(schema, r.pattern),
+  );
   defaultVolumes(value);
   return out;
+}
+
+/** Drops the warned fields applyPodTiers left for `schema` to check. */
+export function dropCheckedFields(value: unknown, schema: object): void {
+  for (const rule of RULES)
+    if (rule.tier === 'warned' && describes(schema, rule.pattern))
+      for (const path of matchPaths(value, rule.pattern)) remove(value, path);
 }
 
 /** A ConfigMap's, Secret's, PersistentVolumeClaim's or Service's cluster-set metadata, as a Pod's. */
@@ -71,9 +107,11 @@ function applyRules(
   value: unknown,
   lc: LineCounter,
   file: string,
+  drop: (rule: (typeof RULES)[number]) => boolean = () => true,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const rule of rules) {
+    const dropIt = drop(rule);
     for (const path of matchPaths(value, rule.pattern)) {
       const here = keyAt(doc, lc, file, path);
       const field = path.join('.');
@@ -82,7 +120,7 @@ function applyRules(
           ? here('WARN_MANIFEST_IGNORED', `${field} is ignored: ${rule.why}`)
           : here('ERR_MANIFEST_UNSUPPORTED', `field ${field} is not supported by berth: ${rule.why}`),
       );
-      remove(value, path);
+      if (dropIt) remove(value, path);
     }
   }
   return out.sort((a, b) => a.line - b.line || a.col - b.col);

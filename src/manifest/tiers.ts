@@ -3,6 +3,7 @@
 //   its value);
 // - warned: accepted and ignored with a WARN_MANIFEST_IGNORED diagnostic at the field, because it
 //   only means something to a scheduler or a cluster API (a file written for a cluster still runs);
+//   one whose Kubernetes shape schemas/pod.schema.json holds is checked against it first;
 // - refused: one ERR_MANIFEST_UNSUPPORTED error naming the field and why the host cannot honour it.
 // Paths: `spec.…` and `metadata.…` are the pod's; `container.…` applies to every entry of
 // spec.containers and spec.initContainers; `volume.…` to every entry of spec.volumes; `*` is an index.

@@ -130,3 +130,54 @@ describe('label and annotation keys', () => {
     expect(r.parsed).toHaveLength(1);
   });
 });
+
+describe('fields berth ignores (scheduler fields)', () => {
+  it('are still read as a cluster reads them: a wrong shape is refused, a right one is one warning', () => {
+    // kubernetes/website's pod-with-node-affinity.yaml of 2023: preference terms under `required…`.
+    expect(
+      lines(
+        pod(`  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - weight: 5
+        preference: {matchExpressions: [{key: zone, operator: In, values: [a]}]}
+  tolerations:
+  - {key: dedicated, operator: Equal, value: gpu, effect: NoSchedule, tolerationSecond: 60}
+  nodeSelector: {disk: [ssd]}
+  priority: high
+${app}`),
+      ),
+    ).toEqual([
+      'p.yaml:6:3: WARN_MANIFEST_IGNORED: spec.affinity is ignored: only a scheduler uses it: berth runs every pod on this host',
+      'p.yaml:9:7: ERR_MANIFEST_SCHEMA: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution must be object',
+      'p.yaml:11:3: WARN_MANIFEST_IGNORED: spec.tolerations is ignored: only a scheduler uses it: berth runs every pod on this host',
+      expect.stringMatching(
+        /^p\.yaml:12:71: ERR_MANIFEST_SCHEMA: unknown field spec\.tolerations\.0\.tolerationSecond/,
+      ),
+      'p.yaml:13:3: WARN_MANIFEST_IGNORED: spec.nodeSelector is ignored: only a scheduler uses it: berth runs every pod on this host',
+      'p.yaml:13:24: ERR_MANIFEST_SCHEMA: spec.nodeSelector.disk must be string',
+      'p.yaml:14:3: WARN_MANIFEST_IGNORED: spec.priority is ignored: only a scheduler uses it: berth runs every pod on this host',
+      'p.yaml:14:13: ERR_MANIFEST_SCHEMA: spec.priority must be integer',
+    ]);
+    const ok = parseFile(
+      pod(`  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms: [{matchExpressions: [{key: zone, operator: In, values: [a]}]}]
+    podAntiAffinity:
+      preferredDuringSchedulingIgnoredDuringExecution:
+      - weight: 100
+        podAffinityTerm: {labelSelector: {matchLabels: {app: web}}, topologyKey: kubernetes.io/hostname}
+  tolerations: [{key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 300}]
+  topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}]
+  priorityClassName: system-node-critical
+${app}`),
+      'p.yaml',
+    );
+    expect(ok.diagnostics.map((d) => d.code)).toEqual(Array(4).fill('WARN_MANIFEST_IGNORED'));
+    expect(ok.parsed[0]?.value).toMatchObject({ spec: { containers: [{ name: 'app' }] } });
+    expect(Object.keys((ok.parsed[0]?.value as { spec: object } | undefined)?.spec ?? {})).toEqual([
+      'containers',
+    ]);
+  });
+});
