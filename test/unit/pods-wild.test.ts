@@ -181,3 +181,33 @@ ${app}`),
     ]);
   });
 });
+
+describe('scheduler fields: the values a cluster checks', () => {
+  it('operators, effects, weights, maxSkew and policies outside what Kubernetes takes are refused', () => {
+    const found = lines(
+      pod(`  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: []}
+      preferredDuringSchedulingIgnoredDuringExecution:
+      - {weight: 0, preference: {matchExpressions: [{key: zone, operator: in, values: [a]}]}}
+    podAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - {labelSelector: {matchExpressions: [{key: app, operator: Gt, values: ['1']}]}, topologyKey: zone}
+  tolerations: [{key: a, operator: exists, effect: NoExec}]
+  topologySpreadConstraints: [{maxSkew: 0, topologyKey: zone, whenUnsatisfiable: DoNotScheduled}]
+  preemptionPolicy: never
+${app}`),
+    ).filter((l) => l.includes('ERR_'));
+    expect(found).toEqual([
+      'p.yaml:8:75: ERR_MANIFEST_SCHEMA: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms must NOT have fewer than 1 items',
+      'p.yaml:10:18: ERR_MANIFEST_SCHEMA: spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.weight must be >= 1',
+      'p.yaml:10:75: ERR_MANIFEST_SCHEMA: spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.preference.matchExpressions.0.operator must be one of In, NotIn, Exists, DoesNotExist, Gt, Lt',
+      'p.yaml:13:66: ERR_MANIFEST_SCHEMA: spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution.0.labelSelector.matchExpressions.0.operator must be one of In, NotIn, Exists, DoesNotExist',
+      'p.yaml:14:36: ERR_MANIFEST_SCHEMA: spec.tolerations.0.operator must be one of "", Equal, Exists, Lt, Gt',
+      'p.yaml:14:52: ERR_MANIFEST_SCHEMA: spec.tolerations.0.effect must be one of "", NoSchedule, PreferNoSchedule, NoExecute',
+      'p.yaml:15:41: ERR_MANIFEST_SCHEMA: spec.topologySpreadConstraints.0.maxSkew must be >= 1',
+      'p.yaml:15:82: ERR_MANIFEST_SCHEMA: spec.topologySpreadConstraints.0.whenUnsatisfiable must be one of DoNotSchedule, ScheduleAnyway',
+      'p.yaml:16:21: ERR_MANIFEST_SCHEMA: spec.preemptionPolicy must be one of PreemptLowerPriority, Never',
+    ]);
+  });
+});
