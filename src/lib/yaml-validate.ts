@@ -186,7 +186,9 @@ function diagnosticFor(
     const words = schemaNode(schema, err.schemaPath.split('/').slice(0, -2).join('/'))?.['x-false-message'];
     message = `${subject} ${typeof words === 'string' ? words : 'is not allowed here'}`;
   } else if (err.keyword === 'const') {
-    message = `${subject} must be ${JSON.stringify((err.params as { allowedValue: unknown }).allowedValue)}`;
+    // A value one case pins (a toleration's with operator Exists) may say which case (`x-const-message`).
+    const words = schema ? schemaNode(schema, err.schemaPath)?.['x-const-message'] : undefined;
+    message = `${subject} must be ${JSON.stringify((err.params as { allowedValue: unknown }).allowedValue)}${typeof words === 'string' ? ` ${words}` : ''}`;
   } else if (err.keyword === 'enum') {
     const values = (err.params as { allowedValues: unknown[] }).allowedValues;
     message = `${subject} must be one of ${values.map((v) => (v === '' ? '""' : String(v))).join(', ')}`;

@@ -211,3 +211,14 @@ ${app}`),
     ]);
   });
 });
+
+describe('a toleration with operator Exists', () => {
+  it('has no value (Exists matches every value): a cluster rejects one', () => {
+    const tolerations = (t: string) =>
+      lines(pod(`  tolerations: [${t}]\n${app}`)).filter((l) => l.includes('ERR_'));
+    expect(tolerations('{key: a, operator: Exists}, {key: b, operator: Exists, value: ""}')).toEqual([]);
+    expect(tolerations('{key: a, operator: Exists, value: b}, {key: c, value: d}')).toEqual([
+      'p.yaml:6:51: ERR_MANIFEST_SCHEMA: spec.tolerations.0.value must be "" with operator Exists (a cluster rejects a value there: Exists matches every value)',
+    ]);
+  });
+});
