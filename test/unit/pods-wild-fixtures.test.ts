@@ -1,0 +1,226 @@
+// Pod files written the way people write them (test/fixtures/pods-wild: from memory of the Kubernetes
+// docs, helm output, `kubectl get -o yaml|json` dumps, blog posts), each with what a cluster says of
+// it and the exact diagnostics berth gives (`LINE:COL CODE`), so a regression shows. A file a cluster
+// takes must load here (warnings allowed), but for the differences the README states (named below);
+// one a cluster refuses must not load, or carry a WARN_MANIFEST_K8S_REJECTS (a slip podman tolerates).
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseFile } from '../../src/manifest/parse.js';
+import { isError } from '../../src/manifest/severity.js';
+
+const DIR = new URL('../fixtures/pods-wild/', import.meta.url);
+type K8s = 'valid' | 'invalid';
+
+const EXPECTED: Record<string, [K8s, string, string[]]> = {
+  'anchors-top.yaml': ['valid', 'anchors for labels, merge keys in env', []],
+  'anchors.yaml': [
+    'invalid',
+    'a compose-style x- key at the top (unknown field)',
+    ['2:1 ERR_MANIFEST_SCHEMA'],
+  ],
+  'crlf-bom.yaml': ['valid', 'a BOM, CRLF line ends, a block scalar command', []],
+  'deployment-and-pod.yaml': [
+    'valid',
+    'a Deployment beside a debug Pod; a `...` end marker',
+    ['3:7 ERR_MANIFEST_KIND', '27:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'doc-end-markers.yaml': ['valid', '%YAML 1.2, ---/... markers, ConfigMap + Pod with hostPort', []],
+  'env-refs.yaml': [
+    'valid',
+    'fieldRef (labels[...], annotations[...]), resourceFieldRef with divisors, $(VAR)',
+    [],
+  ],
+  'envfrom-prefix.yaml': [
+    'valid',
+    'envFrom with prefix, optional, ConfigMap and Secret (stringData + data)',
+    [],
+  ],
+  'generatename-only.yaml': [
+    'valid',
+    'generateName without name (kubectl create takes it)',
+    ['4:3 WARN_MANIFEST_IGNORED', '4:3 ERR_MANIFEST_SCHEMA'],
+  ],
+  'generatename.yaml': [
+    'invalid',
+    'generateName, odd label keys, an empty annotation key',
+    ['4:3 WARN_MANIFEST_IGNORED', '4:3 ERR_MANIFEST_SCHEMA', '11:5 WARN_MANIFEST_K8S_REJECTS'],
+  ],
+  'helm-test-hook.yaml': [
+    'valid',
+    "helm template: ServiceAccount, Service, a test hook Pod, '# Source:' comments",
+    ['4:7 WARN_KIND_IGNORED', '17:7 WARN_SERVICE_IGNORED'],
+  ],
+  'invalid-affinity-no-terms.yaml': [
+    'invalid',
+    'nodeSelectorTerms: []',
+    ['6:3 WARN_MANIFEST_IGNORED', '6:97 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-env-all-labels.yaml': [
+    'invalid',
+    'env fieldRef metadata.labels (the whole map)',
+    ['11:41 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-seccomp-profile-type.yaml': [
+    'invalid',
+    'localhostProfile with type RuntimeDefault',
+    ['6:78 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-service-account-name.yaml': [
+    'invalid',
+    'serviceAccountName Bad_Name',
+    ['6:23 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-sleep-past-grace.yaml': [
+    'invalid',
+    'preStop sleep 100 s, grace 10 s',
+    ['10:44 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-toleration-exists-value.yaml': [
+    'invalid',
+    'operator Exists with a value',
+    ['6:3 WARN_MANIFEST_IGNORED', '6:51 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-topology-max-skew.yaml': [
+    'invalid',
+    'maxSkew: 0',
+    ['6:3 WARN_MANIFEST_IGNORED', '6:41 ERR_MANIFEST_SCHEMA'],
+  ],
+  'kubectl-dump.yaml': [
+    'valid',
+    'kubectl run --dry-run=client -o yaml (creationTimestamp: null, status: {})',
+    ['15:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'kubectl-get-o-json.json': [
+    'valid',
+    'kubectl get pod -o json: status, tolerations, the service account projected volume',
+    [
+      '8:9 WARN_MANIFEST_IGNORED',
+      '14:9 WARN_MANIFEST_IGNORED',
+      '15:9 WARN_MANIFEST_IGNORED',
+      '31:17 WARN_MANIFEST_IGNORED',
+      '42:9 WARN_MANIFEST_IGNORED',
+      '43:9 WARN_MANIFEST_IGNORED',
+      '44:9 WARN_MANIFEST_IGNORED',
+      '45:9 WARN_MANIFEST_IGNORED',
+      '47:9 WARN_MANIFEST_IGNORED',
+      '49:9 WARN_MANIFEST_IGNORED',
+      '52:9 WARN_MANIFEST_IGNORED',
+      '73:29 WARN_MANIFEST_IGNORED',
+      '107:5 WARN_MANIFEST_IGNORED',
+    ],
+  ],
+  'kubectl-get-pods-list.json': [
+    'valid',
+    'kubectl get pods -o json: a v1 List',
+    [
+      '8:17 WARN_MANIFEST_IGNORED',
+      '12:17 WARN_MANIFEST_IGNORED',
+      '13:17 WARN_MANIFEST_IGNORED',
+      '32:25 WARN_MANIFEST_IGNORED',
+      '37:17 WARN_MANIFEST_IGNORED',
+      '41:13 WARN_MANIFEST_IGNORED',
+    ],
+  ],
+  'kubectl-get-yaml.yaml': [
+    'valid',
+    'kubectl get pod -o yaml of a ReplicaSet pod: managedFields, ownerReferences, status',
+    [
+      '7:3 WARN_MANIFEST_IGNORED',
+      '8:3 WARN_MANIFEST_IGNORED',
+      '12:3 WARN_MANIFEST_IGNORED',
+      '43:3 WARN_MANIFEST_IGNORED',
+      '50:3 WARN_MANIFEST_IGNORED',
+      '51:3 WARN_MANIFEST_IGNORED',
+      '68:5 WARN_MANIFEST_IGNORED',
+      '70:3 WARN_MANIFEST_IGNORED',
+      '71:3 WARN_MANIFEST_IGNORED',
+      '72:3 WARN_MANIFEST_IGNORED',
+      '73:3 WARN_MANIFEST_IGNORED',
+      '75:3 WARN_MANIFEST_IGNORED',
+      '77:3 WARN_MANIFEST_IGNORED',
+      '80:3 WARN_MANIFEST_IGNORED',
+      '85:1 WARN_MANIFEST_IGNORED',
+    ],
+  ],
+  'lifecycle.yaml': ['valid', 'postStart/preStop exec, httpGet by number and by port name, sleep', []],
+  'odd-labels.yaml': [
+    'valid',
+    'odd but valid label keys, a numeric key, multi-line and JSON annotations',
+    [],
+  ],
+  'probe-quoted-port.yaml': [
+    'invalid',
+    'httpGet port "80" (a string is a port name)',
+    ['12:17 ERR_MANIFEST_SCHEMA'],
+  ],
+  'probes-named.yaml': ['valid', 'startup/liveness/readiness probes by port name, httpHeaders', []],
+  'quantities.yaml': ['valid', '0.5, 500m, 128974848, 128e6, "1e3", 1Gi, 1G, .1, 1.5Gi', []],
+  'quoted-grace.yaml': ['invalid', 'terminationGracePeriodSeconds: "30"', ['6:34 ERR_MANIFEST_SCHEMA']],
+  'quoted-numbers.yaml': ['invalid', 'containerPort: "8080"', ['10:26 ERR_MANIFEST_SCHEMA']],
+  'security.yaml': [
+    // Kubernetes does not read capability names; the runtime (containerd) then fails on CAP_CAP_….
+    'valid',
+    'pod and container securityContext, sysctls (dotted and slashed), capabilities with CAP_',
+    ['46:15 WARN_MANIFEST_K8S_REJECTS', '47:16 WARN_MANIFEST_K8S_REJECTS'],
+  ],
+  'sidecars.yaml': [
+    'valid',
+    'a native sidecar with a startupProbe, scheduler fields, hostAliases, shareProcessNamespace',
+    [
+      '21:3 WARN_MANIFEST_IGNORED',
+      '23:3 WARN_MANIFEST_IGNORED',
+      '24:3 WARN_MANIFEST_IGNORED',
+      '27:3 WARN_MANIFEST_IGNORED',
+      '36:3 WARN_MANIFEST_IGNORED',
+      '55:3 WARN_MANIFEST_IGNORED',
+    ],
+  ],
+  'tabs-indent.yaml': ['invalid', 'a tab as indentation', ['8:1 ERR_YAML_SYNTAX']],
+  'tabs-values.yaml': ['valid', 'tabs between tokens and in a quoted string', []],
+  'volumes.yaml': [
+    'valid',
+    'emptyDir (Memory, sizeLimit), hostPath types, configMap/secret items with modes, projected, downwardAPI, subPathExpr',
+    ['51:18 WARN_EMPTYDIR_SIZE_NOT_ENFORCED'],
+  ],
+};
+
+/** Files a cluster takes that berth refuses on purpose, and the README's reason. */
+const DIFFERS: Record<string, string> = {
+  'deployment-and-pod.yaml':
+    'a workload kind is ERR_MANIFEST_KIND: ignoring it would hide something meant to run',
+  'generatename-only.yaml': 'berth needs a fixed metadata.name to know a pod again',
+};
+
+const files = readdirSync(DIR)
+  .filter((f) => /\.(ya?ml|json)$/.test(f))
+  .sort();
+const actual = Object.fromEntries(
+  files.map((f) => {
+    const r = parseFile(readFileSync(new URL(f, DIR), 'utf8'), f);
+    return [f, r.diagnostics];
+  }),
+);
+
+describe('pods as people write them', () => {
+  it('gives each file its exact diagnostics', () => {
+    expect(files).toEqual(Object.keys(EXPECTED).sort());
+    for (const f of files)
+      expect([f, actual[f]?.map((d) => `${d.line}:${d.col} ${d.code}`)]).toEqual([f, EXPECTED[f]?.[2]]);
+  });
+
+  it('loads every file a cluster takes, but for the differences the README states', () => {
+    const refused = files.filter(
+      (f) => EXPECTED[f]?.[0] === 'valid' && actual[f]?.some(isError) && !(f in DIFFERS),
+    );
+    expect(refused).toEqual([]);
+  });
+
+  it('never takes in silence a file a cluster refuses', () => {
+    const taken = files.filter(
+      (f) =>
+        EXPECTED[f]?.[0] === 'invalid' &&
+        !actual[f]?.some((d) => isError(d) || d.code === 'WARN_MANIFEST_K8S_REJECTS'),
+    );
+    expect(taken).toEqual([]);
+  });
+});
