@@ -175,6 +175,10 @@ function diagnosticFor(
     // A bound berth sets tighter than Kubernetes says why (`x-length-message`).
     const words = schemaNode(schema, err.schemaPath)?.['x-length-message'];
     if (typeof words === 'string') message = `${subject} ${words}`;
+  } else if (err.keyword === 'maximum' && schema) {
+    // A bound that is not Kubernetes' own says where it comes from (`x-bound-message`).
+    const words = schemaNode(schema, err.schemaPath)?.['x-bound-message'];
+    if (typeof words === 'string') message = `${subject} ${words}`;
   } else if ((err.keyword === 'minProperties' || err.keyword === 'maxProperties') && schema) {
     const words = schemaNode(schema, err.schemaPath)?.['x-count-message'];
     if (typeof words === 'string') message = `${subject} ${words}`;

@@ -222,3 +222,13 @@ describe('a toleration with operator Exists', () => {
     ]);
   });
 });
+
+describe('terminationGracePeriodSeconds', () => {
+  it('takes the hours and days a cluster takes (a draining game server, a long job), up to what a Go duration holds', () => {
+    for (const grace of [3601, 7200, 86400])
+      expect(lines(pod(`  terminationGracePeriodSeconds: ${grace}\n${app}`))).toEqual([]);
+    expect(lines(pod(`  terminationGracePeriodSeconds: 9223372037\n${app}`))).toEqual([
+      "p.yaml:6:34: ERR_MANIFEST_SCHEMA: spec.terminationGracePeriodSeconds must be at most 9223372036 (292 years: the runtime's stop timeout, a Go duration, holds no more)",
+    ]);
+  });
+});
