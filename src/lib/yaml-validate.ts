@@ -183,7 +183,18 @@ function diagnosticFor(
     const words = schemaNode(schema, err.schemaPath)?.['x-count-message'];
     if (typeof words === 'string') message = `${subject} ${words}`;
   } else if (err.keyword === 'oneOf') {
-    message = `${subject} must have exactly one of its possible sources, not several`;
+    // None given (a probe with only its timing): name what it may have, when each branch names one.
+    const branches = schema ? schemaNode(schema, err.schemaPath)?.oneOf : undefined;
+    const names = Array.isArray(branches)
+      ? branches.map((b: { required?: unknown }) =>
+          Array.isArray(b?.required) && b.required.length === 1 ? String(b.required[0]) : undefined,
+        )
+      : [];
+    const none = (err.params as { passingSchemas?: unknown }).passingSchemas == null;
+    message =
+      none && names.length > 0 && names.every(Boolean)
+        ? `${subject} must have one of ${names.join(', ')} (none is given)`
+        : `${subject} must have exactly one of its possible sources, not several`;
   } else if (err.keyword === 'false schema' && schema) {
     // A field forbidden in one case (a probe on an init container that is not a sidecar): the
     // `then` that forbids it may say why (`x-false-message`), three steps up its schema path.

@@ -232,3 +232,11 @@ describe('terminationGracePeriodSeconds', () => {
     ]);
   });
 });
+
+describe('a probe with no handler', () => {
+  it('says which handlers it may have, not that it has several', () => {
+    expect(lines(pod(`${app}    livenessProbe:\n      periodSeconds: 5\n`))).toEqual([
+      'p.yaml:10:7: ERR_MANIFEST_SCHEMA: spec.containers.0.livenessProbe must have one of exec, httpGet, tcpSocket, grpc (none is given)',
+    ]);
+  });
+});
