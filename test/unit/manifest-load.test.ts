@@ -143,7 +143,7 @@ describe('broken manifests, with their exact diagnostics', () => {
       'a probe with no handler',
       pod('web', '\n      livenessProbe: {periodSeconds: 5}'),
       [
-        '9:22: ERR_MANIFEST_SCHEMA: spec.containers.0.livenessProbe must have exactly one of its possible sources, not several',
+        '9:22: ERR_MANIFEST_SCHEMA: spec.containers.0.livenessProbe must have one of exec, httpGet, tcpSocket, grpc (none is given)',
       ],
     ],
     [
