@@ -105,6 +105,15 @@ function withoutBranchNoise(errors: ErrorObject[]): ErrorObject[] {
   );
   // An `if` that failed its `then` says only that; the `then`'s own error says what.
   errors = errors.filter((e) => e.keyword !== 'if' || !errors.some((o) => o.schemaPath.includes('/then/')));
+  // A failed `anyOf` is one line (its node's `x-anyof-message` says what the branches mean: a
+  // quantity, string or number); its branches' own errors (a pattern, a type) only repeat it less clearly.
+  const anyOfs = errors.filter((e) => e.keyword === 'anyOf');
+  errors = errors.filter(
+    (e) =>
+      !anyOfs.some(
+        (w) => w !== e && e.instancePath === w.instancePath && e.schemaPath.startsWith(`${w.schemaPath}/`),
+      ),
+  );
   const isBranch = (e: ErrorObject) => e.keyword === 'oneOf' || e.schemaPath.includes('/oneOf/');
   const real = errors.filter((e) => !isBranch(e));
   return errors.filter(
@@ -174,6 +183,9 @@ function diagnosticFor(
   } else if (err.keyword === 'maxLength' && schema) {
     // A bound berth sets tighter than Kubernetes says why (`x-length-message`).
     const words = schemaNode(schema, err.schemaPath)?.['x-length-message'];
+    if (typeof words === 'string') message = `${subject} ${words}`;
+  } else if (err.keyword === 'anyOf' && schema) {
+    const words = schemaNode(schema, err.schemaPath)?.['x-anyof-message'];
     if (typeof words === 'string') message = `${subject} ${words}`;
   } else if (err.keyword === 'maximum' && schema) {
     // A bound that is not Kubernetes' own says where it comes from (`x-bound-message`).

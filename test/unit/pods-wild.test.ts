@@ -240,3 +240,14 @@ describe('a probe with no handler', () => {
     ]);
   });
 });
+
+describe('a quantity that does not parse', () => {
+  it('is one line saying what a quantity looks like, not a regular expression and two more', () => {
+    const limits = (q: string) => lines(pod(`${app}    resources: {limits: {cpu: "${q}", memory: 64Mi}}\n`));
+    for (const q of ['5e-1', '2E-3', '1.0', '.5', '1Ki']) expect(limits(q)).toEqual([]);
+    for (const q of ['1K', '1KB', '1gi', '1_000', '0x10'])
+      expect(limits(q)).toEqual([
+        'p.yaml:9:31: ERR_MANIFEST_SCHEMA: spec.containers.0.resources.limits.cpu must be a quantity: a number with an optional suffix (500m, 0.5, 128Mi, 1Gi, 1e3; binary suffixes Ki, Mi, Gi, Ti, Pi, Ei, decimal n, u, m, k, M, G, T, P, E)',
+      ]);
+  });
+});
