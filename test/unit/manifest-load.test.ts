@@ -124,13 +124,15 @@ describe('broken manifests, with their exact diagnostics', () => {
       'a hostAliases name that would add a line to /etc/hosts',
       `${pod('web')}  hostAliases: [{ip: 10.0.0.1, hostnames: ["db\\n6.6.6.6 bank"]}]\n`,
       [
-        '9:44: ERR_MANIFEST_SCHEMA: spec.hostAliases.0.hostnames.0 must match pattern "^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$"',
+        "9:44: ERR_MANIFEST_SCHEMA: spec.hostAliases.0.hostnames.0 must be a host name: letters, digits, '.' and '-', starting with a letter or digit, at most 253 characters",
       ],
     ],
     [
       'a dnsConfig option that would add a line to resolv.conf',
       `${pod('web')}  dnsConfig: {options: [{name: "ndots:1\\nnameserver 6.6.6.6"}]}\n`,
-      ['9:32: ERR_MANIFEST_SCHEMA: spec.dnsConfig.options.0.name must match pattern "^[A-Za-z0-9_-]{1,64}$"'],
+      [
+        "9:32: ERR_MANIFEST_SCHEMA: spec.dnsConfig.options.0.name must be a resolver option name: letters, digits, '_' and '-', at most 64 characters",
+      ],
     ],
     [
       'a hostIP that is not an address',
@@ -160,7 +162,7 @@ describe('broken manifests, with their exact diagnostics', () => {
         '\n      readinessProbe: {httpGet: {port: 80, httpHeaders: [{name: X, value: "a\\r\\nHost: evil"}]}}',
       ),
       [
-        '9:75: ERR_MANIFEST_SCHEMA: spec.containers.0.readinessProbe.httpGet.httpHeaders.0.value must match pattern "^[^\\r\\n\\x00]*$"',
+        '9:75: ERR_MANIFEST_SCHEMA: spec.containers.0.readinessProbe.httpGet.httpHeaders.0.value must be one line (no CR, LF or NUL: it would add a header line)',
       ],
     ],
     [

@@ -251,3 +251,20 @@ describe('a quantity that does not parse', () => {
       ]);
   });
 });
+
+describe("a value the schema's pattern refuses", () => {
+  it('is told in words, never as the regular expression', () => {
+    const found = lines(
+      pod(`  hostAliases: [{ip: not-an-ip, hostnames: [a]}]
+  dnsConfig: {nameservers: [1.2.3], searches: [a_b], options: [{name: 'a b'}]}
+${app}    env: [{name: 'A=B', value: x}]
+    volumeMounts: [{name: v, mountPath: relative}]
+  volumes: [{name: v}]
+`),
+    );
+    expect(found.filter((l) => l.includes('must match pattern'))).toEqual([]);
+    expect(found).toContain(
+      'p.yaml:6:22: ERR_MANIFEST_SCHEMA: spec.hostAliases.0.ip must be an IPv4 or IPv6 address (a cluster rejects it too)',
+    );
+  });
+});
