@@ -6,7 +6,7 @@
 // dropped only after the schema has checked it (dropCheckedFields): ignored is not unread, and an
 // affinity a cluster refuses (a list where it wants an object) is refused here too. Kubernetes'
 // volume default is applied here as well: a volume with no source, or with `emptyDir:` null, is an
-// emptyDir. Pure: it rewrites the value it is given (a fresh toJS copy).
+// emptyDir; and its port default: `hostPort: 0` is no hostPort. Pure: it rewrites the value it is given (a fresh toJS copy).
 import { type Document, isMap, type LineCounter } from 'yaml';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { expandTierPath, POD_FIELD_TIERS, VOLUME_SOURCES } from './tiers.js';
@@ -86,6 +86,7 @@ export function applyPodTiers(
     (r) => r.tier === 'refused' || !describes(schema, r.pattern),
   );
   defaultVolumes(value);
+  defaultHostPorts(value);
   return out;
 }
 
@@ -135,4 +136,16 @@ function defaultVolumes(value: unknown): void {
     if ('emptyDir' in vol && vol.emptyDir === null) vol.emptyDir = {};
     if (!VOLUME_SOURCES.some((s) => s in vol)) vol.emptyDir = {};
   }
+}
+
+/** `hostPort: 0` is no hostPort, as Kubernetes reads it (a chart's `default 0`; with hostNetwork, containerPort). */
+function defaultHostPorts(value: unknown): void {
+  const spec = (value as { spec?: Record<string, unknown> } | null)?.spec;
+  for (const list of ['initContainers', 'containers'])
+    for (const c of Array.isArray(spec?.[list]) ? (spec[list] as unknown[]) : [])
+      for (const p of Array.isArray((c as { ports?: unknown } | null)?.ports)
+        ? (c as { ports: unknown[] }).ports
+        : [])
+        if (p !== null && typeof p === 'object' && (p as { hostPort?: unknown }).hostPort === 0)
+          delete (p as { hostPort?: unknown }).hostPort;
 }

@@ -268,3 +268,20 @@ ${app}    env: [{name: 'A=B', value: x}]
     );
   });
 });
+
+describe('hostPort: 0', () => {
+  it('is no hostPort, as a cluster reads it (a chart rendering `hostPort: {{ .Values.hostPort | default 0 }}`)', () => {
+    const r = parseFile(
+      pod(`${app}    ports: [{containerPort: 80, hostPort: 0}, {containerPort: 81, hostPort: 8081}]\n`),
+      'p.yaml',
+    );
+    expect(r.diagnostics).toEqual([]);
+    expect(
+      (r.parsed[0]?.value as { spec: { containers: Array<{ ports: unknown }> } } | undefined)?.spec
+        .containers[0]?.ports,
+    ).toEqual([{ containerPort: 80 }, { containerPort: 81, hostPort: 8081 }]);
+    expect(lines(pod(`  hostNetwork: true\n${app}    ports: [{containerPort: 80, hostPort: 0}]\n`))).toEqual(
+      [],
+    );
+  });
+});
