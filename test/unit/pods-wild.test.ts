@@ -285,3 +285,12 @@ describe('hostPort: 0', () => {
     );
   });
 });
+
+describe('an env name', () => {
+  it('is printable ASCII but =, as Kubernetes 1.34 takes it (RelaxedEnvironmentVariableValidation)', () => {
+    expect(lines(pod(`${app}    env: [{name: 'A B', value: x}, {name: 1st.var-x, value: x}]\n`))).toEqual([]);
+    expect(lines(pod(`${app}    env: [{name: NÄME, value: x}]\n`))).toEqual([
+      "p.yaml:9:18: ERR_MANIFEST_SCHEMA: spec.containers.0.env.0.name must be printable ASCII characters other than '=' (a cluster rejects it too)",
+    ]);
+  });
+});
