@@ -17,6 +17,7 @@ import { at, type ParsedDoc } from './position.js';
 import { isError } from './severity.js';
 import { applyPodmanSlips } from './slips.js';
 import { applyObjectTiers, applyPodTiers, dropCheckedFields } from './tier-check.js';
+import { dropTokenCa } from './token-ca.js';
 import { atWrittenColumn, quoteEscapes, quoteEscapeWarnings, withoutQuoteEscapes } from './yaml-escapes.js';
 import { applyYaml11Bools } from './yaml11-bools.js';
 import { withYaml11Ints } from './yaml11-ints.js';
@@ -192,5 +193,9 @@ function podPrechecks(
   file: string,
   schema: object,
 ): Diagnostic[] {
-  return [...applyPodTiers(doc, value, lc, file, schema), ...applyPodmanSlips(doc, value, lc, file)];
+  return [
+    ...dropTokenCa(doc, value, lc, file),
+    ...applyPodTiers(doc, value, lc, file, schema),
+    ...applyPodmanSlips(doc, value, lc, file),
+  ];
 }

@@ -4,6 +4,7 @@
 // at its node.
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
+import type { PodManifest } from '../../src/manifest/kinds.js';
 import { parseFile } from '../../src/manifest/parse.js';
 
 const lines = (text: string) => parseFile(text, 'p.yaml').diagnostics.map(formatDiagnostic);
@@ -292,5 +293,41 @@ describe('an env name', () => {
     expect(lines(pod(`${app}    env: [{name: NÄME, value: x}]\n`))).toEqual([
       "p.yaml:9:18: ERR_MANIFEST_SCHEMA: spec.containers.0.env.0.name must be printable ASCII characters other than '=' (a cluster rejects it too)",
     ]);
+  });
+});
+
+describe("a kubectl dump's kube-api-access volume", () => {
+  it("skips the cluster's CA beside the token it does not issue, so the pod does not wait for a ConfigMap no host has", () => {
+    const r = parseFile(
+      pod(`${app}    volumeMounts: [{name: kube-api-access-8x7dq, mountPath: /var/run/secrets/kubernetes.io/serviceaccount, readOnly: true}]
+  volumes:
+  - name: kube-api-access-8x7dq
+    projected:
+      defaultMode: 420
+      sources:
+      - serviceAccountToken: {expirationSeconds: 3607, path: token}
+      - configMap:
+          items: [{key: ca.crt, path: ca.crt}]
+          name: kube-root-ca.crt
+      - downwardAPI:
+          items: [{fieldRef: {apiVersion: v1, fieldPath: metadata.namespace}, path: namespace}]
+`),
+      'p.yaml',
+    );
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      'p.yaml:15:9: WARN_MANIFEST_IGNORED: spec.volumes.0.projected.sources.0.serviceAccountToken is ignored: there is no cluster API for a service account to talk to: no token is issued, its file is not written',
+      "p.yaml:16:9: WARN_MANIFEST_IGNORED: spec.volumes.0.projected.sources.1.configMap kube-root-ca.crt is ignored: a cluster's API server publishes it, the CA for the service account token that is not issued: its file is not written",
+    ]);
+    const volume = (r.parsed[0]?.value as PodManifest | undefined)?.spec.volumes?.[0];
+    expect(JSON.stringify(volume)).not.toContain('kube-root-ca.crt');
+    // Without the token beside it, it is a ConfigMap as any other (the folder may define it).
+    expect(
+      lines(
+        pod(`${app}  volumes:
+  - name: ca
+    projected: {sources: [{configMap: {name: kube-root-ca.crt}}]}
+`),
+      ),
+    ).toEqual([]);
   });
 });
