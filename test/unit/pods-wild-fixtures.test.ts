@@ -106,7 +106,7 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
       '49:9 WARN_MANIFEST_IGNORED',
       '52:9 WARN_MANIFEST_IGNORED',
       '73:29 WARN_MANIFEST_IGNORED',
-      '80:29 WARN_MANIFEST_IGNORED',
+      '79:29 WARN_MANIFEST_IGNORED',
       '107:5 WARN_MANIFEST_IGNORED',
     ],
   ],
