@@ -255,7 +255,12 @@ async function createHoldingLease(
       processArgv,
       processEnv(image.config, settings.env ?? [], settings.hostname ?? settings.name, user.home),
       cwd,
-      (settings.mounts ?? []).map((m) => cleanContainerPath(m.destination)),
+      (settings.mounts ?? []).map((m) => ({
+        destination: cleanContainerPath(m.destination),
+        ...((m.kind === 'bind' || m.kind === 'volume') && !m.subPath && !m.dataLink
+          ? { host: m.source }
+          : {}),
+      })),
     );
     for (const m of settings.mounts ?? []) if (m.kind === 'volume') await makeBerthVolume(m, undo);
     const staged: string[] = [];

@@ -1,33 +1,47 @@
 // What the image's files must not do to a container being made, checked in its mounted rootfs
 // before runc sees it: a command that is not there, a working directory or a mount destination
 // whose symlinks lead into /proc, /sys or /dev.
-import { posix } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import { BerthError } from '../lib/errors.js';
 import { existsInRoot, followInRoot } from './rootfs.js';
 import { invalid, isUnderProc } from './spec.js';
 
+/** A mount as the command check sees it: where it lands, and the host directory it shows when known. */
+export interface MountedPath {
+  destination: string;
+  /** The host directory shown at `destination` (a plain bind or volume); unset: its files are not known before it is mounted. */
+  host?: string;
+}
+
 /**
  * The command must exist in the image: absolute, relative to the workdir, or found on PATH. One at
- * or under a mount's destination (`mounted`: a bind, a volume, a tmpfs) is what the mount brings,
- * not the image's to have: runc looks for it there.
+ * or under a mount's destination is what the mount brings, not the image's to have: runc looks for
+ * it there. A bare name looked up on PATH through a mount whose host directory is known must be in
+ * that directory (a typo under `-v tools:/usr/local/bin` stays ERR_COMMAND_NOT_FOUND, as Docker says).
  */
 export function checkCommand(
   rootfs: string,
   args: string[],
   env: string[],
   cwd: string,
-  mounted: readonly string[] = [],
+  mounted: readonly MountedPath[] = [],
 ): void {
   const cmd = args[0] as string;
   const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '';
-  const candidates = cmd.includes('/')
+  const named = cmd.includes('/');
+  const candidates = named
     ? [posix.resolve(cwd, cmd)]
     : path
         .split(':')
         .filter(Boolean)
         .map((d) => posix.join(d, cmd));
-  const under = (c: string) => mounted.some((m) => c === m || c.startsWith(m === '/' ? m : `${m}/`));
-  if (!candidates.some((c) => under(c) || existsInRoot(rootfs, c))) {
+  const inMount = (c: string) =>
+    mounted.some(({ destination: m, host }) => {
+      if (c !== m && !c.startsWith(m === '/' ? m : `${m}/`)) return false;
+      return named || host === undefined || existsSync(join(host, c.slice(m.length)));
+    });
+  if (!candidates.some((c) => inMount(c) || existsInRoot(rootfs, c))) {
     throw new BerthError('ERR_COMMAND_NOT_FOUND', 'invalid', `"${cmd}" is not an executable in the image`);
   }
 }

@@ -14,6 +14,8 @@
 // - User "0:0:0" is group "0:0", as runc splits it: no such group.
 // - A passwd entry whose uid is past 32 bits is refused as such, not as a missing user.
 import { readFileSync } from 'node:fs';
+import { chmod, copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { containerIdsOnDisk, mountsUnder } from '../helpers/leaks.js';
@@ -202,6 +204,32 @@ describe.skipIf(skip)('hostile image configs', () => {
       'mounted',
     );
     expect([r.code, r.stdout, r.stderr]).toEqual([0, 'mounted\n', '']);
+  });
+
+  it('a bare name on PATH through a mounted directory is looked for in that directory: a typo stays not found', async () => {
+    const tools = join(h().work, 'tools');
+    await mkdir(tools, { recursive: true });
+    await copyFile('/bin/busybox', join(tools, 'busybox'));
+    await chmod(join(tools, 'busybox'), 0o755);
+    const mountedRun = (name: string, cmd: string) =>
+      h().berth(
+        'container',
+        'run',
+        ref('managed-volumes'),
+        name,
+        '--rm',
+        '-v',
+        `${tools}:/usr/local/bin:ro`,
+        '--',
+        cmd,
+        'echo',
+        'found',
+      );
+    const found = await mountedRun('tool-dir', 'busybox');
+    expect([found.code, found.stdout, found.stderr]).toEqual([0, 'found\n', '']);
+    const typo = await mountedRun('tool-typo', 'busybx');
+    expect([typo.code, typo.stdout]).toEqual([127, '']);
+    expect(typo.stderr).toContain('ERR_COMMAND_NOT_FOUND');
   });
 
   it('a WorkingDir and a volume with ".." are cleaned as Docker cleans them, not refused', async () => {
