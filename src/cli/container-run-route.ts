@@ -178,6 +178,10 @@ export function containerRunRoutes({ rt, events, serves, tracked }: RunRouteDeps
         try {
           // A client gone before its run began (it stopped waiting for this answer) is left with nothing made.
           if (!out.write(`${JSON.stringify({ run: token })}\n`)) return;
+          // A client that gave up while this daemon was busy has its close queued with its request:
+          // one turn of the loop lets it land before anything is made.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (gone.aborted) return;
           const exit = await tracked(() => run(r, out, gone, interrupt));
           out.write(`${JSON.stringify({ exit })}\n`);
         } catch (err) {
