@@ -12,6 +12,44 @@ import { BerthError } from '../lib/errors.js';
 /** The most one argument or `NAME=value` string may be for execve (32 pages: MAX_ARG_STRLEN). */
 export const MAX_EXPANDED = 131_072;
 
+/**
+ * The most a container's argv and environment may be together, in bytes as execve counts them (each
+ * string with its NUL). Linux takes 2 MiB for both (a quarter of an 8 MiB stack, the ARG_MAX most
+ * systems report); half of that leaves room for what the image adds. Without it, each string under
+ * MAX_EXPANDED could still be copied thousands of times over: 5000 `$(A11)`s make 650 MB.
+ */
+export const MAX_EXEC_TOTAL = 1_048_576;
+
+/**
+ * Counts a container's `NAME=value`s and arguments as they are made, and throws
+ * (ERR_EXEC_TOO_LARGE) at the one that takes the total past MAX_EXEC_TOTAL: `what` names it.
+ * An env name set again replaces its earlier value, as it does in the environment.
+ */
+export function execTotal(container: string) {
+  const env = new Map<string, number>();
+  let total = 0;
+  const add = (bytes: number, what: string) => {
+    total += bytes;
+    if (total > MAX_EXEC_TOTAL)
+      throw new BerthError(
+        'ERR_EXEC_TOO_LARGE',
+        'invalid',
+        `container ${container}: ${what} makes its arguments and environment more than ${MAX_EXEC_TOTAL} bytes, the most berth passes to one container (Linux takes 2 MiB for both together)`,
+      );
+  };
+  return {
+    env(name: string, value: string) {
+      total -= env.get(name) ?? 0;
+      const bytes = Buffer.byteLength(name) + 1 + Buffer.byteLength(value) + 1;
+      env.set(name, bytes);
+      add(bytes, `env ${name}`);
+    },
+    arg(value: string, what: string) {
+      add(Buffer.byteLength(value) + 1, what);
+    },
+  };
+}
+
 const OPERATOR = '$';
 const OPENER = '(';
 const CLOSER = ')';

@@ -1,12 +1,14 @@
 // A container's environment as the kubelet makes it: `envFrom` first (ConfigMaps and Secrets, each
 // key under its `prefix`, later ones winning), then `env` in order (a `value` may use `$(NAME)` of
 // anything defined before it; values from references are taken as they are), then `command` and
-// `args` expanded against the result. A reference that is missing (object or key) leaves the pod
-// waiting, unless it is `optional` (then the variable is left out). Each value taken from a
-// ConfigMap or Secret is known by a label (`Secret db key password`) and a digest, so a change says
-// which key of which object changed without holding the value itself. Pure.
+// `args` expanded against the result; all of it together is bounded as execve bounds it
+// (MAX_EXEC_TOTAL, counted as it is made, so a pod past it is refused before it is built whole). A
+// reference that is missing (object or key) leaves the pod waiting, unless it is `optional` (then the
+// variable is left out). Each value taken from a ConfigMap or Secret is known by a label (`Secret db
+// key password`) and a digest, so a change says which key of which object changed without holding
+// the value itself. Pure.
 import { createHash } from 'node:crypto';
-import { expandVariables } from '../manifest/expand.js';
+import { execTotal, expandVariables } from '../manifest/expand.js';
 import { DEFAULT_NAMESPACE, namespaceOf } from '../manifest/identity.js';
 import type { ContainerManifest, PodManifest } from '../manifest/kinds.js';
 import type { KeyRef } from '../manifest/objects/sources.js';
@@ -57,7 +59,9 @@ export function containerEnv(c: ContainerManifest, ctx: PodContext): ContainerEn
   const vars = new Map<string, string>();
   const out: ContainerEnv = { env: [], sources: {}, sourced: {}, missing: [] };
   const lookup = (kind: ObjectKind, name: string) => ctx.objects.get(kind, namespace, name);
+  const total = execTotal(c.name);
   const set = (name: string, value: string, label?: string) => {
+    total.env(name, value);
     vars.set(name, value);
     if (label) out.sourced[name] = label;
     else delete out.sourced[name];
@@ -119,7 +123,11 @@ export function containerEnv(c: ContainerManifest, ctx: PodContext): ContainerEn
   }
   out.env = [...vars].map(([k, v]) => `${k}=${v}`);
   const expand = (list: string[] | undefined, what: string) =>
-    list?.map((s, i) => expandVariables(s, (n) => vars.get(n), `container ${c.name}: ${what}[${i}]`));
+    list?.map((s, i) => {
+      const arg = expandVariables(s, (n) => vars.get(n), `container ${c.name}: ${what}[${i}]`);
+      total.arg(arg, `${what}[${i}]`);
+      return arg;
+    });
   if (c.command) out.entrypoint = expand(c.command, 'command');
   if (c.args) out.command = expand(c.args, 'args');
   return out;
