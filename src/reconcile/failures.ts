@@ -5,6 +5,7 @@
 // Pure: the clock is passed in.
 import { createHash } from 'node:crypto';
 import { formatErrorLine, isBerthError } from '../lib/errors.js';
+import { updateJson } from '../lib/json-hash.js';
 import { INITIAL_BACKOFF_MS, MAX_BACKOFF_MS } from '../runtime/restart.js';
 import type { DesiredPod } from './desired.js';
 import type { Action, Failure, Failures } from './plan-types.js';
@@ -19,9 +20,13 @@ export function failureKey(a: Action): string {
   return a.kind === 'pull' ? imageKey(a.image) : podKey(a.pod);
 }
 
-/** What identifies a pod's manifest: a change of any field makes a new fingerprint. */
+/**
+ * What identifies a pod's manifest: a change of any field makes a new fingerprint. Its JSON is hashed
+ * piece by piece (the same digest as of one string): a pod too big for one string is still a pod
+ * whose failure is recorded, not a pass that ends.
+ */
 export function podFingerprint(pod: DesiredPod): string {
-  return createHash('sha256').update(JSON.stringify(pod)).digest('hex').slice(0, 16);
+  return updateJson(createHash('sha256'), pod).digest('hex').slice(0, 16);
 }
 
 export function backoffMs(attempts: number): number {
