@@ -3,6 +3,7 @@ import { basename, dirname } from 'node:path';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { loadManifests } from '../../manifest/load.js';
 import { isError } from '../../manifest/severity.js';
+import { desiredState } from '../../reconcile/desired.js';
 import type { Command } from '../command.js';
 import { renderJson } from '../output.js';
 
@@ -25,9 +26,14 @@ export const validate: Command = {
     const result = isFile
       ? await loadManifests(dirname(path), { only: basename(path) })
       : await loadManifests(path);
+    // What passes the loader but desired state cannot build (an expansion past its bound) is a
+    // problem of its file here too, as plan and apply report it. The layout only names paths: no
+    // host is read.
+    const built = desiredState(result.docs, { volumes: '/volumes', pods: '/pods', netns: '/netns' });
+    const diagnostics = [...result.diagnostics, ...(built.unusable ?? []).map((u) => u.diagnostic)];
     const pods = result.docs.filter((d) => d.doc.kind === 'Pod').length;
     const images = result.docs.filter((d) => d.doc.kind === 'Image').length;
-    const errorList = result.diagnostics.filter(isError);
+    const errorList = diagnostics.filter(isError);
     const errors = errorList.length;
     // Files with an error of their own or one across files (a duplicate name): brokenFiles has only the first.
     const filesWithErrors = new Set(errorList.map((d) => d.file)).size;
@@ -37,16 +43,18 @@ export const validate: Command = {
           files: result.files,
           pods,
           images,
-          brokenFiles: result.brokenFiles,
-          diagnostics: result.diagnostics,
+          brokenFiles: [
+            ...new Set([...result.brokenFiles, ...(built.unusable ?? []).map((u) => u.diagnostic.file)]),
+          ],
+          diagnostics,
         }),
       );
     } else {
-      for (const d of result.diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
+      for (const d of diagnostics) ctx.stderr.write(`${formatDiagnostic(d)}\n`);
       const summary = `${result.files.length} file(s), ${pods} pod(s), ${images} image(s)`;
       ctx.stdout.write(
         errors === 0
-          ? `${summary}: valid${result.diagnostics.length > 0 ? ` (${result.diagnostics.length} warning(s))` : ''}\n`
+          ? `${summary}: valid${diagnostics.length > 0 ? ` (${diagnostics.length} warning(s))` : ''}\n`
           : `${summary}; ${errors} problem(s) in ${filesWithErrors} file(s)\n`,
       );
     }
