@@ -60,9 +60,10 @@ export function parseFile(text: string, file: string): ParsedFile {
   let docs = parse(text);
   // `\'` in a double-quoted string, as go-yaml reads it (yaml-escapes.ts): read again without them.
   const escapes = quoteEscapes(text, Array.isArray(docs) ? docs : [docs]);
+  const escapeWarnings = quoteEscapeWarnings(text, escapes, file);
   if (escapes.length > 0) {
     docs = parse(withoutQuoteEscapes(text, escapes));
-    diagnostics.push(...quoteEscapeWarnings(text, escapes, file));
+    diagnostics.push(...escapeWarnings);
   }
   let documents = 0;
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
@@ -88,7 +89,7 @@ export function parseFile(text: string, file: string): ParsedFile {
   }
   if (escapes.length === 0) return { parsed, diagnostics };
   const written = atWrittenColumn(text, escapes); // the warnings (first) are placed so already
-  return { parsed, diagnostics: diagnostics.map((d, i) => (i < escapes.length ? d : written(d))) };
+  return { parsed, diagnostics: diagnostics.map((d, i) => (i < escapeWarnings.length ? d : written(d))) };
 }
 
 /** One document: empty, or checked (a ParsedDoc for each object it defines when it has no problem). */

@@ -29,15 +29,64 @@ export function withoutQuoteEscapes(text: string, offsets: number[]): string {
   return out + text.slice(from);
 }
 
-/** A warning at each escape, positioned in the text as written. */
+/**
+ * Where each line starts, for {@link lineAndColumn}: built once per file, so placing every escape
+ * is a binary search, not a re-count of all the text before it (a file of many escapes stays linear).
+ */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** The 1-based line and column of an offset, from the file's line starts. */
+function lineAndColumn(starts: number[], offset: number): { line: number; col: number } {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] as number) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, col: offset - (starts[lo] as number) + 1 };
+}
+
+/** How many of the ascending `sorted` are at most `x`. */
+function countAtMost(sorted: number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Escapes warned one by one; the rest of a file's share one warning, so the list stays readable. */
+export const ESCAPE_WARNINGS_SHOWN = 20;
+
+/**
+ * A warning at each escape, positioned in the text as written: the first {@link ESCAPE_WARNINGS_SHOWN},
+ * then one at the next that counts the others.
+ */
 export function quoteEscapeWarnings(text: string, offsets: number[], file: string): Diagnostic[] {
-  return offsets.map((o) => ({
+  const starts = lineStarts(text);
+  const out: Diagnostic[] = offsets.slice(0, ESCAPE_WARNINGS_SHOWN).map((o) => ({
     file,
-    line: text.slice(0, o).split('\n').length,
-    col: o - text.lastIndexOf('\n', o - 1),
+    ...lineAndColumn(starts, o),
     code: 'WARN_YAML_ESCAPE',
     message: `\\' in a double-quoted string is read as ' (as Kubernetes reads it); YAML 1.2 has no such escape: write ' alone`,
   }));
+  const more = offsets.length - ESCAPE_WARNINGS_SHOWN;
+  if (more > 0)
+    out.push({
+      file,
+      ...lineAndColumn(starts, offsets[ESCAPE_WARNINGS_SHOWN] as number),
+      code: 'WARN_YAML_ESCAPE',
+      message: `and ${more} more \\' in double-quoted strings from here on, each read as ' in the same way`,
+    });
+  return out;
 }
 
 /**
@@ -45,11 +94,15 @@ export function quoteEscapeWarnings(text: string, offsets: number[], file: strin
  * backslash dropped before it on its line puts it one column further right.
  */
 export function atWrittenColumn(text: string, offsets: number[]): (d: Diagnostic) => Diagnostic {
-  const dropped: Array<{ line: number; col: number }> = [];
+  // Per line, the columns (in the text read without the escapes) of the backslashes dropped there,
+  // ascending as the offsets are: the escapes before one on its line are those already listed.
+  const starts = lineStarts(text);
+  const dropped = new Map<number, number[]>();
   for (const o of offsets) {
-    const line = text.slice(0, o).split('\n').length;
-    const earlier = dropped.filter((e) => e.line === line).length;
-    dropped.push({ line, col: o - text.lastIndexOf('\n', o - 1) - earlier });
+    const { line, col } = lineAndColumn(starts, o);
+    const cols = dropped.get(line) ?? [];
+    if (cols.length === 0) dropped.set(line, cols);
+    cols.push(col - cols.length);
   }
-  return (d) => ({ ...d, col: d.col + dropped.filter((e) => e.line === d.line && e.col <= d.col).length });
+  return (d) => ({ ...d, col: d.col + countAtMost(dropped.get(d.line) ?? [], d.col) });
 }

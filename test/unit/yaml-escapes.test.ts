@@ -54,4 +54,17 @@ describe("\\' in double-quoted strings", () => {
     const bogus = diagnostics.find((d) => d.message.includes('bogus'));
     expect([bogus?.line, bogus?.col]).toEqual([3, (text.split('\n')[2]?.indexOf('bogus') as number) + 1]);
   });
+
+  it('a value of 40k escapes: read in linear time, the first 20 warned, one line for the rest, and a problem after them placed where written', () => {
+    // Placing each escape re-read all the text before it and every earlier escape: 38 s here.
+    const n = 40_000;
+    const line = `data: {k: "${"\\'".repeat(n)}", k: x}`;
+    const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: e}\n${line}\n`;
+    const { diagnostics } = parseFile(text, 'c.yaml');
+    expect(diagnostics.map((d) => [d.line, d.col, d.code])).toEqual([
+      ...Array.from({ length: 21 }, (_, i) => [4, 12 + 2 * i, 'WARN_YAML_ESCAPE']),
+      [4, line.lastIndexOf('k:') + 1, 'ERR_YAML_SYNTAX'],
+    ]);
+    expect(diagnostics[20]?.message).toMatch(/^and 39980 more \\' in double-quoted strings/);
+  }, 10_000);
 });
