@@ -8,6 +8,7 @@ import { isMap } from 'yaml';
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import type { ContainerManifest, PodManifest, VolumeManifest } from '../kinds.js';
 import { at, type ParsedDoc } from '../position.js';
+import { firstClashes } from './path-clashes.js';
 import type { DownwardFile, ResourceFieldRef } from './sources.js';
 
 type Path = Array<string | number>;
@@ -166,11 +167,10 @@ function checkItemPaths(p: ParsedDoc, v: VolumeManifest, i: number): Diagnostic[
     add(s.secret?.items, [...src, 'secret', 'items']);
     add(s.downwardAPI?.items, [...src, 'downwardAPI', 'items']);
   });
+  const clashes = firstClashes(paths.map((x) => x.path));
   const out: Diagnostic[] = [];
   paths.forEach((a, n) => {
-    const clash = paths
-      .slice(0, n)
-      .find((b) => b.path === a.path || a.path.startsWith(`${b.path}/`) || b.path.startsWith(`${a.path}/`));
+    const clash = paths[clashes[n] ?? -1];
     if (clash)
       out.push(
         at(
