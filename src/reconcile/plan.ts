@@ -205,11 +205,12 @@ function planSandboxAgain(pod: DesiredPod, observed: ObservedContainer[], input:
   if (again.length === 0) return [];
   const why = brokenBecause(pod, input.observed.sandboxes.get(pod.name));
   const reason = `${pod.name}: ${why}: set up again, init containers run again`;
-  const kept = observed.filter((o) => !inits.has(nameIn(o)) && !again.includes(nameIn(o)));
+  const startAgain = new Set(again);
+  const kept = new Set(observed.filter((o) => !inits.has(nameIn(o)) && !startAgain.has(nameIn(o))));
   return [
-    ...observed.filter((o) => !kept.includes(o)).map((o) => removeAction(pod, nameIn(o), o, reason)),
+    ...observed.filter((o) => !kept.has(o)).map((o) => removeAction(pod, nameIn(o), o, reason)),
     { kind: 'setup-pod', pod: pod.name, reason },
-    ...planPodContainers(pod, kept, input, true),
+    ...planPodContainers(pod, [...kept], input, true),
   ];
 }
 
@@ -244,7 +245,10 @@ function planPodContainers(
   }
   const fresh = sandboxReady || sandbox === 'missing' || sandbox === 'broken';
   out.push(...planConfigVolumes(pod, fresh ? {} : (input.observed.sandboxes.get(pod.name)?.stamps ?? {})));
-  const find = (c: DesiredContainer) => observed.find((o) => nameIn(o) === c.name);
+  // By name once: each lookup scanning the pod's containers made a pod of many containers cost their square.
+  const byName = new Map<string, ObservedContainer>();
+  for (const o of observed) if (!byName.has(nameIn(o))) byName.set(nameIn(o), o);
+  const find = (c: DesiredContainer) => byName.get(c.name);
   // Init containers run to completion, in order, unless a container of the pod runs (the
   // kubelet's rule): an app container kept from before a new sandbox does not skip them.
   // A native sidecar counts as done once it runs and has started; it is kept running after that, and stopped
@@ -298,6 +302,14 @@ export function plan(input: PlanInput): Action[] {
   actions.push(...pulls);
   // 2. Pods that are gone from the manifests.
   const mine = observed.containers.filter((c) => c.annotations[ANNOTATION.owner] === OWNER_MANIFESTS);
+  // Each pod's containers, grouped once: filtering all of them for each pod cost pods × containers.
+  const minePerPod = new Map<string, ObservedContainer[]>();
+  for (const c of mine) {
+    const list = minePerPod.get(podOf(c));
+    if (list) list.push(c);
+    else minePerPod.set(podOf(c), [c]);
+  }
+  const mineOf = (pod: string) => [...(minePerPod.get(pod) ?? [])];
   const desiredNames = new Set(desired.pods.map((p) => p.name));
   const gone = new Set(
     [...podFolders(observed)]
@@ -315,18 +327,12 @@ export function plan(input: PlanInput): Action[] {
       actions.push(backingOff(pod, `${pod}: removal`, failed, input.now));
       continue;
     }
-    actions.push(
-      ...stopGonePod(
-        pod,
-        mine.filter((c) => podOf(c) === pod),
-      ),
-    );
+    actions.push(...stopGonePod(pod, mineOf(pod)));
     actions.push({ kind: 'teardown-pod', pod, reason: `${pod}: no longer in the manifests` });
   }
   // 3. Each desired pod.
   for (const [pod, why] of [...frozen].sort()) {
-    if (mine.some((c) => podOf(c) === pod))
-      actions.push({ kind: 'wait', pod, reason: `${pod}: kept as it runs (${why})` });
+    if (minePerPod.has(pod)) actions.push({ kind: 'wait', pod, reason: `${pod}: kept as it runs (${why})` });
   }
   const portWaits = planPortWaits(desired.pods, input.observed.sandboxes, input.observed.hostPorts);
   for (const pod of desired.pods) {
@@ -336,7 +342,7 @@ export function plan(input: PlanInput): Action[] {
       actions.push(working);
       continue;
     }
-    const ran = mine.filter((c) => podOf(c) === pod.name);
+    const ran = mineOf(pod.name);
     const deadline = planActiveDeadline(pod, ran, observed.sandboxes.get(pod.name)?.active, input.now);
     actions.push(...(deadline?.actions ?? []));
     if (deadline?.expired) continue; // past activeDeadlineSeconds: stopped, Failed, never restarted

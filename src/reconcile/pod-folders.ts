@@ -32,8 +32,9 @@ export function podsOfOtherFolders(
   desired: DesiredState,
   folder: string,
 ): Array<{ pod: string; folder: string }> {
+  const wanted = new Set(desired.pods.map((d) => d.name));
   return [...podFolders(observed)]
-    .filter(([p, f]) => f !== undefined && f !== folder && !desired.pods.some((d) => d.name === p))
+    .filter(([p, f]) => f !== undefined && f !== folder && !wanted.has(p))
     .map(([pod, f]) => ({ pod, folder: f as string }))
     .sort((a, b) => a.pod.localeCompare(b.pod));
 }
