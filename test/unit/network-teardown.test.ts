@@ -126,13 +126,13 @@ describe('a pod removal from the network: the processes it starts', () => {
       binDir: join(work, 'none'),
       tools,
     });
-    let recordThen: boolean | undefined;
+    // The record's removal runs beside the namespace's (an unlink in libuv's pool): whether the record
+    // is still there when the namespace goes is a race, not asserted; that both are done after is.
     await adapter.detach('pod-web', async () => {
       calls.push('namespace');
-      recordThen = (await adapter.list()).length > 0;
     });
     expect(calls).toEqual([portRestore(4), `bridge DEL netns= id=berth-pod-web path=${path()}`, 'namespace']);
-    expect([recordThen, await adapter.list()]).toEqual([true, []]);
+    expect(await adapter.list()).toEqual([]);
     // Nothing of the holder on the network: not called (its caller takes the namespace away after).
     calls.length = 0;
     await adapter.detach('pod-web', async () => {
