@@ -4,7 +4,10 @@
 // Pieces: paths.ts (every path, digests validated first), ingest.ts (resumable verified writes),
 // index-file.ts (index.json ↔ ImageRecord, atomic rewrite), lock.ts (the store mutex),
 // lease.ts (in-flight content), gc.ts (mark and sweep, ingest tidying), store.ts (the factory),
-// damaged-blob.ts (a committed blob whose bytes changed on disk, found by its next reader, taken out).
+// damaged-blob.ts (a committed blob whose bytes changed on disk, found by its next reader, taken out),
+// ingest-progress.ts and ingest-peers.ts (a download's progress for unpackers, another live writer),
+// partial-age.ts and partial-stamp.ts (a parked download's age by boot), reserve.ts (the space
+// reserve), fsync.ts, types.ts (the port). README.md says more.
 //
 // Invariants:
 // - A blob appears under blobs/ only by rename after its size and digest were verified and the

@@ -1,6 +1,7 @@
 // src/events/: what berth did and saw, as events (this file: the vocabulary and the one interface
 // every emitter depends on), the bounded on-disk ring that keeps them across daemon restarts
-// (ring.ts), how they are selected (filter.ts), and the daemon's metrics (metrics*.ts).
+// (ring.ts), how they are selected (filter.ts), the events of a reconcile pass (from-reconcile.ts),
+// and the daemon's metrics (metrics.ts, counters.ts, host-metrics.ts, state-metrics.ts, store-bytes.ts).
 // Emitters import only this file: `emit` never throws and never waits, so an action's outcome
 // never depends on whether its event was recorded.
 

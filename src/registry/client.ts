@@ -13,6 +13,8 @@
 //   credentials.ts  docker-style config.json → credentials by registry host
 //   retry.ts        bounded back-off with full jitter; errors.ts statuses/sockets → coded errors
 //   mirrors.ts      a client over several endpoints: mirrors in order, then the registry itself
+//   pull-secrets.ts a pod's imagePullSecrets → credentials for the registries they name (pure)
+//   undici-core.ts  only undici's Agent and request modules (typed by undici-modules.d.ts)
 //
 // Invariants: plain HTTP only to registries `isPlainHttpAllowed` accepts (loopback by default),
 // never because a redirect asked; credentials only to their registry and the token realm it

@@ -11,8 +11,9 @@
 //   container, conmon, cgroups, mounts, netns), then the bundle.
 // So a bundle with no record whose creator is not alive is an orphan: `reapOrphans` removes
 // everything named by its id. A marker whose owner is dead goes too, and so does a hostUsers: false
-// mount point left without its bundle (orphan-userns.ts). The reconcile pass and image
-// prune reap before they look, so an orphan's rootfs never pins or outlives its snapshots.
+// mount point left without its bundle (orphan-userns.ts). A reconcile pass that looks at every pod
+// (not a scoped one) and image prune reap before they look, so an orphan's rootfs never pins or
+// outlives its snapshots.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { link, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

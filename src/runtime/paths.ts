@@ -1,6 +1,7 @@
 // Where a container's pieces live: its bundle under `<root>/containers/<id>/` (config.json,
 // rootfs mount point, overlay upper/ and work/, its log, conmon's pid files, the per-container
-// /etc files) and its runtime state under `--state` (runc's root, conmon's exit files, netns).
+// /etc files) and its runtime state under `--state` (runc's root, conmon's exit files and attach
+// sockets, netns).
 import { join } from 'node:path';
 
 export interface RuntimePaths {

@@ -1,6 +1,6 @@
 // Choosing the spawn helper's python, and running a piece of work with its tools started through a
-// helper of its own (spawn-helper.ts): `container run` forks some ten tools on its way to the
-// container's first line, each costing Node a fork of its whole process (6-12 ms on the test host),
+// helper of its own (spawn-helper.ts): `container run` (and `container rm`) forks some ten tools on
+// its way to the container's first line, each costing Node a fork of its whole process (6-12 ms on the test host),
 // where the helper's vfork costs about 2 ms, and it starts while berth reads the image.
 import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
 import { SpawnHelper } from './spawn-helper.js';
