@@ -309,7 +309,7 @@ describe.skipIf(skip)('lifecycle hooks', () => {
         `{postStart: {tcpSocket: {host: 127.0.0.1, port: ${closedPort}}}, ${preStop('refused')}}`,
       ),
     );
-    // Ignores TERM (writing when it came, on the boot clock /proc/uptime shares with the host); its preStop outlasts the grace period (2 s).
+    // Ignores TERM (writing when it came, on the boot clock /proc/uptime shares with the host); its preStop takes the whole grace period (2 s: a longer sleep is refused, as a cluster refuses it).
     await writeFile(
       join(dir, 'floor.yaml'),
       podYaml('floor', {
@@ -319,7 +319,7 @@ describe.skipIf(skip)('lifecycle hooks', () => {
           // `wait` is cut by the signal, so the trap writes when TERM came (after a foreground sleep it
           // ran up to 0.1 s late, and the measured wait could read 1.99 s).
           `      command: [sh, -c, "trap 'cat /proc/uptime > /out/term' TERM; while true; do sleep 0.1 & wait $!; done"]\n` +
-          `      lifecycle: {preStop: {sleep: {seconds: 60}}}\n` +
+          `      lifecycle: {preStop: {sleep: {seconds: 2}}}\n` +
           `      volumeMounts: [{name: out, mountPath: /out}]\n`,
         volumes: `    - {name: out, hostPath: {path: ${out}}}\n`,
       }),
