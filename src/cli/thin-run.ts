@@ -72,8 +72,7 @@ function requestOf(argv: readonly string[], env: Io['env']) {
   // The body without `served` is for a daemon of before it (thinRun).
   const text = JSON.stringify({ ...body, served });
   if (Buffer.byteLength(text) > DEFAULT_API_LIMITS.maxBodyBytes) return undefined;
-  const unchecked = JSON.stringify(body);
-  return { flags, name, text, unchecked, pullNever: values.pull === 'never', time: values.time };
+  return { flags, name, text, body, pullNever: values.pull === 'never', time: values.time };
 }
 
 type Request = NonNullable<ReturnType<typeof requestOf>>;
@@ -105,7 +104,7 @@ export async function thinRun(argv: readonly string[], io: Io): Promise<number |
   if (ran !== OLDER_DAEMON) return ran;
   // An older daemon: whether it serves this root and config is asked first, as it was then.
   if ((await daemonServing(req.flags)) !== socket) return undefined;
-  const again = await runThrough(socket, req, req.unchecked, io);
+  const again = await runThrough(socket, req, JSON.stringify(req.body), io);
   return again === OLDER_DAEMON ? undefined : again;
 }
 

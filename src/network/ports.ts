@@ -96,17 +96,13 @@ export function findPortConflict(
 
 /** A port the pod itself asks for twice: the first that a later one overlaps. */
 export function findDuplicatePort(mine: PortMapping[]): PortMapping | undefined {
-  // From the end: what the later ports at each key hold, so each port is checked once.
-  const later = new Map<string, { every: boolean; ips: Set<string> }>();
+  // From the end, each port against the later ones: each port is looked up once, by its key.
+  const later = new PortHolders();
   let twice: PortMapping | undefined;
   for (let i = mine.length - 1; i >= 0; i--) {
     const p = mine[i] as PortMapping;
-    const l = later.get(keyOf(p));
-    if (l && (l.every || isEveryAddress(p.hostIP) || l.ips.has(p.hostIP))) twice = p;
-    const held = l ?? { every: false, ips: new Set<string>() };
-    if (!l) later.set(keyOf(p), held);
-    if (isEveryAddress(p.hostIP)) held.every = true;
-    else held.ips.add(p.hostIP);
+    if (later.conflict([p])) twice = p;
+    later.add(String(i), [p]);
   }
   return twice;
 }

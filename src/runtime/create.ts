@@ -40,7 +40,7 @@ import { podIdMap } from './pod-userns.js';
 import { type ContainerRecord, readRecordsReport, recordText } from './record.js';
 import { removeBundleDir } from './remove-bundle.js';
 import { dirInRoot, prepareRootfs, readInRoot, releaseRootfs } from './rootfs.js';
-import { checkCommand, checkResolvedMounts, checkResolvedWorkdir } from './rootfs-checks.js';
+import { checkCommand, checkResolvedMounts, checkResolvedWorkdir, mountedPaths } from './rootfs-checks.js';
 import { checkNonRoot, withGroups } from './run-as.js';
 import { toOciSeccomp } from './seccomp.js';
 import { fallbackSeccomp } from './seccomp-fallback.js';
@@ -51,7 +51,6 @@ import {
   type ContainerSettings,
   capabilities,
   checkWorkingDir,
-  cleanContainerPath,
   imageWorkingDir,
   invalid,
   kernelHasRecursiveReadOnly,
@@ -255,12 +254,7 @@ async function createHoldingLease(
       processArgv,
       processEnv(image.config, settings.env ?? [], settings.hostname ?? settings.name, user.home),
       cwd,
-      (settings.mounts ?? []).map((m) => ({
-        destination: cleanContainerPath(m.destination),
-        ...((m.kind === 'bind' || m.kind === 'volume') && !m.subPath && !m.dataLink
-          ? { host: m.source }
-          : {}),
-      })),
+      mountedPaths(settings.mounts ?? []),
     );
     for (const m of settings.mounts ?? []) if (m.kind === 'volume') await makeBerthVolume(m, undo);
     const staged: string[] = [];

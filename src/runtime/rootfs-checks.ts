@@ -5,13 +5,21 @@ import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { BerthError } from '../lib/errors.js';
 import { existsInRoot, followInRoot } from './rootfs.js';
-import { invalid, isUnderProc } from './spec.js';
+import { type ContainerMount, cleanContainerPath, invalid, isUnderProc } from './spec.js';
 
 /** A mount as the command check sees it: where it lands, and the host directory it shows when known. */
 export interface MountedPath {
   destination: string;
   /** The host directory shown at `destination` (a plain bind or volume); unset: its files are not known before it is mounted. */
   host?: string;
+}
+
+/** A container's mounts as the command check sees them (a plain bind or volume shows its source). */
+export function mountedPaths(mounts: readonly ContainerMount[]): MountedPath[] {
+  return mounts.map((m) => ({
+    destination: cleanContainerPath(m.destination),
+    ...((m.kind === 'bind' || m.kind === 'volume') && !m.subPath && !m.dataLink ? { host: m.source } : {}),
+  }));
 }
 
 /**
