@@ -14,6 +14,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { apiEventReasons } from '../helpers/api-events.js';
 import { CLI, runBerth, testEnv, withTestConfig } from '../helpers/cli.js';
 import { startDaemon } from '../helpers/daemon.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
@@ -116,24 +117,8 @@ describe.skipIf(skip)('container run with a daemon: which it asks, how often, an
   const berth = (at: { root: string; state: string }, ...args: string[]) =>
     runBerth(['--root', at.root, '--state', at.state, ...args]);
   /** What the daemon at `at` recorded doing for container `name` through the API. */
-  const apiEvents = async (at: { root: string; state: string }, name: string) =>
-    (
-      await berth(
-        at,
-        'events',
-        '--until',
-        new Date().toISOString(),
-        '--filter',
-        `object=${name}`,
-        '-o',
-        'json',
-      )
-    ).stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { reason: string; attributes?: { via?: string } })
-      .filter((e) => e.attributes?.via === 'api')
-      .map((e) => e.reason);
+  const apiEvents = (at: { root: string; state: string }, name: string) =>
+    apiEventReasons((...args) => berth(at, ...args), name);
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'berth-e2e-served-'));

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { callDaemon } from '../../src/api/client.js';
 import { lineExchange } from '../../src/api/line-exchange.js';
+import { apiEventReasons } from '../helpers/api-events.js';
 import { CLI, runBerth, testConfigFile, testEnv, withTestConfig } from '../helpers/cli.js';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
@@ -85,23 +86,7 @@ describe.skipIf(skip).each([{ via: 'local' }, { via: 'daemon' }] as const)(
       expect(await readdir(join(state, 'netns')).catch(() => [])).toEqual([]);
     });
     /** What the daemon recorded doing for container `name` through the API (nothing without a daemon). */
-    const apiEvents = async (name: string, cli = berth) => {
-      const res = await cli(
-        'events',
-        '--until',
-        new Date().toISOString(),
-        '--filter',
-        `object=${name}`,
-        '-o',
-        'json',
-      );
-      return res.stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { reason: string; attributes?: { via?: string } })
-        .filter((e) => e.attributes?.via === 'api')
-        .map((e) => e.reason);
-    };
+    const apiEvents = (name: string, cli = berth) => apiEventReasons(cli, name);
     /** `container run ARGS` as a child whose output the test reads as it comes; `group`: its own process group. */
     const spawnRun = (args: string[], group = false) =>
       spawn(

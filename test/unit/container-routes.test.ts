@@ -80,6 +80,15 @@ describe('createRequestOf', () => {
 
 describe('runRequestOf', () => {
   const serves = { root: '/var/lib/berth', config: '/etc/berth/config.yaml' };
+  /** The code a body is refused with, or 'accepted'. */
+  const code = (body: unknown) => {
+    try {
+      runRequestOf(body, serves);
+      return 'accepted';
+    } catch (err) {
+      return (err as { code: string }).code;
+    }
+  };
   it("takes a create request's fields, rm and time", () => {
     expect(
       runRequestOf({ image: 'busybox:1', name: 'web', command: ['true'], rm: true, time: '3' }, serves),
@@ -92,14 +101,6 @@ describe('runRequestOf', () => {
   });
 
   it('refuses rm and time of another type, and any other field, as the create route does', () => {
-    const code = (body: unknown) => {
-      try {
-        runRequestOf(body, serves);
-        return 'accepted';
-      } catch (err) {
-        return (err as { code: string }).code;
-      }
-    };
     expect([
       code({ image: 'b', name: 'w', rm: 'yes' }),
       code({ image: 'b', name: 'w', time: 3 }),
@@ -116,14 +117,6 @@ describe('runRequestOf', () => {
   });
 
   it('runs only for the root and config it serves, checked before anything else of the body', () => {
-    const code = (body: unknown) => {
-      try {
-        runRequestOf(body, serves);
-        return 'accepted';
-      } catch (err) {
-        return (err as { code: string }).code;
-      }
-    };
     expect([
       code({ image: 'b', name: 'w', served: serves }),
       code({ image: 'b', name: 'w', served: { ...serves, root: '/srv/other' } }),
