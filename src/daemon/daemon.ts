@@ -205,19 +205,23 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
         }
         const used = process.cpuUsage(cpu);
         const cpuMs = (used.user + used.system) / 1000;
-        for (const a of result.remaining) if (a.kind === 'wait' && a.until) scheduler.wakeAt(a.until);
+        for (const a of result.remaining) {
+          if (a.kind === 'wait' && a.until)
+            scheduler.wakeAt(a.until, a.file ? { files: [a.file] } : undefined);
+        }
         lastPass = {
           at: new Date(r.now()).toISOString(),
           done: result.executed.done.length,
           failed: result.executed.failed.length,
           cpuMs,
         };
-        waiters.endPass(result, (mark) => pipelines.tasks.runningSince(mark));
         passEvents?.onPass(result);
         // A task this pass started and that has already ended (a pull refused at once) is followed
         // by another pass, which plans on its outcome: settled only once a pass starts none.
         const settled = pipelines.tasks.size === 0 && pipelines.tasks.started === startedBefore;
         o.onPass?.(result, cpuMs, settled, performance.now() - wallStart, lastPass.at);
+        // Answered after the pass's own line and events: whoever asked for it finds them written.
+        waiters.endPass(result, (mark) => pipelines.tasks.runningSince(mark));
       } catch (err) {
         scheduler.passFailed(); // and observation was left empty by the failure, if it was observing
         observation.last = undefined;

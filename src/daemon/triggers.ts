@@ -5,7 +5,8 @@
 //
 // Invariants: a pass observes everything when it is the first, when any of its triggers has no
 // known scope (a container's exit, the folder itself swapped, a readiness change, an image
-// imported), when a back-off's end or `POST /v1/apply` woke it, when the pass before it failed, and
+// imported), when a back-off's end or `POST /v1/apply` woke it (a wake naming what it is for, a
+// manifest file still being written, observes that alone), when the pass before it failed, and
 // when the last pass that observed everything started `resyncMs` ago or more. So whatever changed
 // without a trigger naming it is seen at most `resyncMs` after the last full pass started (plus
 // that pass's own run time), however many scoped passes ran meanwhile, and at once when the wall
@@ -25,6 +26,8 @@ export type { PassScope } from '../reconcile/observe-scope.js';
 export class PassScheduler {
   private dirtySince: number | undefined;
   private wakeTime: number | undefined;
+  /** Wakes that name what they are for: due, they are triggers of that scope. */
+  private scopedWakes: Array<{ at: number; scope: TriggerScope }> = [];
   /** When the last pass that observed everything started. */
   private lastFull = 0;
   /** The next pass observes everything (the first, or the one after a failed pass). */
@@ -40,6 +43,10 @@ export class PassScheduler {
   /** Something changed: a pass after the debounce, so a burst of events makes one pass. */
   trigger(now: number, scope?: TriggerScope): void {
     this.dirtySince ??= now;
+    this.merge(scope);
+  }
+
+  private merge(scope: TriggerScope | undefined): void {
     if (scope === undefined) this.pending = 'all';
     else if (this.pending !== 'all') {
       this.pending ??= { files: new Set(), pods: new Set() };
@@ -48,13 +55,20 @@ export class PassScheduler {
     }
   }
 
-  /** Look again at `at` (when a back-off ends, or a person asked): everything is observed then. */
-  wakeAt(at: number): void {
-    this.wakeTime = this.wakeTime === undefined ? at : Math.min(this.wakeTime, at);
+  /**
+   * Look again at `at` (when a back-off ends, or a person asked): everything is observed then, or
+   * only `scope` when the wake names it.
+   */
+  wakeAt(at: number, scope?: TriggerScope): void {
+    if (scope) this.scopedWakes.push({ at, scope });
+    else this.wakeTime = this.wakeTime === undefined ? at : Math.min(this.wakeTime, at);
   }
 
   /** A pass starts now: what it must observe. */
   passStarted(now: number): PassScope {
+    const due = this.scopedWakes.filter((w) => w.at <= now);
+    this.scopedWakes = this.scopedWakes.filter((w) => w.at > now);
+    for (const w of due) this.merge(w.scope);
     const full =
       this.fullNext ||
       now >= this.lastFull + this.resyncMs ||
@@ -81,6 +95,7 @@ export class PassScheduler {
     const due = [now !== undefined && now < this.lastFull ? now : this.lastFull + this.resyncMs];
     if (this.dirtySince !== undefined) due.push(this.dirtySince + this.debounceMs);
     if (this.wakeTime !== undefined) due.push(this.wakeTime);
+    for (const w of this.scopedWakes) due.push(w.at);
     return Math.min(...due);
   }
 }

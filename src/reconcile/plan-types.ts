@@ -149,6 +149,8 @@ export type Action =
       until?: number;
       /** Only a time to look again (a deadline ahead), not something the pod waits for. */
       timer?: true;
+      /** The manifest file to read again at `until` (one still being written): a pass of it alone. */
+      file?: string;
       /** The pod has failed for good, for this reason (DeadlineExceeded), until its manifest changes. */
       failed?: string;
       /** A container's exit ends it (a dependency running to completion): an apply waits for it. */

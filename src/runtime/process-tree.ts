@@ -2,6 +2,9 @@
 // /proc (each process's parent, field 4 of /proc/<pid>/stat), all stopped before any is killed: a
 // killed parent's children are adopted elsewhere (in a container, by its init) and could no longer
 // be found, and a stopped one forks no more, so the tree is read again until nothing new appears.
+// A SIGSTOP takes effect only when its process next leaves the kernel: one in the middle of a fork
+// finishes it first. So the tree is read again only once each signalled process shows as stopped
+// (or dead): a child forked meanwhile is in /proc by then, below a parent already found.
 import { readdirSync, readFileSync } from 'node:fs';
 import { isProcessAlive } from '../lib/process.js';
 
@@ -48,8 +51,34 @@ const signal = (pid: number, sig: NodeJS.Signals) => {
 /** How often the tree is read again for children forked before their parent stopped. */
 const MAX_STOP_ROUNDS = 50;
 
+/** The state letter of a process (field 3 of its stat), undefined when it is gone. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stopped, traced, dead or gone: forking no more. */
+const still = (pid: number) => {
+  const state = processState(pid);
+  return state === undefined || 'TtZX'.includes(state);
+};
+
+/** Waits until every one of `pids` forks no more, or `until` (a process stuck in the kernel). */
+async function settled(pids: number[], until: number): Promise<void> {
+  let waiting = pids.filter((p) => !still(p));
+  while (waiting.length > 0 && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 1));
+    waiting = waiting.filter((p) => !still(p));
+  }
+}
+
 /** SIGKILL the tree under `roots`; resolves once each is gone (false if one outlived `ms`). */
 export async function killTree(roots: number[], ms = 5000): Promise<boolean> {
+  const until = Date.now() + ms;
   const stopped = new Set<number>();
   for (let round = 0; round < MAX_STOP_ROUNDS; round++) {
     const fresh = processTree(roots.concat([...stopped])).filter((p) => !stopped.has(p));
@@ -58,19 +87,15 @@ export async function killTree(roots: number[], ms = 5000): Promise<boolean> {
       signal(pid, 'SIGSTOP');
       stopped.add(pid);
     }
+    await settled(fresh, until);
   }
   const pids = [...stopped];
   for (const pid of pids) signal(pid, 'SIGKILL');
-  const until = Date.now() + ms;
   // A killed child stays a zombie until its parent reaps it: gone enough for what it held.
   const gone = (pid: number) => {
     if (!isProcessAlive(pid)) return true;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-    } catch {
-      return true;
-    }
+    const state = processState(pid);
+    return state === undefined || state === 'Z';
   };
   while (!pids.every(gone)) {
     if (Date.now() > until) return false;

@@ -52,6 +52,25 @@ describe('what a pass observes', () => {
     expect(s.passStarted(250)).toEqual(files('/m/db.yaml'));
   });
 
+  it('a wake naming a file (one still being written) observes that file alone, when it is due', () => {
+    const s = new PassScheduler(50, 30_000);
+    s.passStarted(0);
+    s.wakeAt(500, { files: ['/m/web.yaml'] });
+    s.wakeAt(900, { files: ['/m/db.yaml'] });
+    expect(s.dueAt()).toBe(500);
+    expect(s.passStarted(500)).toEqual(files('/m/web.yaml'));
+    expect(s.dueAt()).toBe(900);
+    s.trigger(880, { pods: ['api'] });
+    expect(s.passStarted(930)).toEqual({ files: new Set(['/m/db.yaml']), pods: new Set(['api']) });
+    expect(s.dueAt()).toBe(30_000);
+    // A full pass meanwhile covers a wake that is due; one still ahead stays.
+    s.wakeAt(1000, { files: ['/m/web.yaml'] });
+    s.wakeAt(5000, { files: ['/m/db.yaml'] });
+    s.trigger(1000);
+    expect(s.passStarted(1050)).toBe('all');
+    expect(s.dueAt()).toBe(5000);
+  });
+
   it('a back-off end or an apply asked for (wakeAt) observes everything', () => {
     const s = new PassScheduler(50, 30_000);
     s.passStarted(0);
