@@ -11,6 +11,8 @@ import { resolve } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import { formatErrorLine } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
+import { podIdentity } from '../manifest/identity.js';
+import type { LoadedDoc } from '../manifest/kinds.js';
 import type { LastGood } from '../manifest/last-good.js';
 import { type LoadResult, loadManifests, type ParseCache } from '../manifest/load.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
@@ -87,25 +89,46 @@ export async function planOnce(
   const observed = o.observe ? await o.observe({ desired, loaded }) : await observe(r.rt, r.store, r.host);
   const frozen = frozenPods(loaded, observed, desired);
   const failures = typeof o.failures === 'function' ? o.failures({ desired, observed }) : (o.failures ?? {});
-  return {
-    loaded,
+  const planned = plan({
     desired,
     observed,
     frozen,
-    actions: [
-      ...settleWaits(loaded),
-      ...plan({
-        desired,
-        observed,
-        frozen,
-        now: r.now(),
-        failures,
-        inFlight: o.inFlight,
-        ...(r.imageRefreshMs ? { imageRefreshMs: r.imageRefreshMs } : {}),
-        folder: resolve(dir),
-      }),
-    ],
+    now: r.now(),
+    failures,
+    inFlight: o.inFlight,
+    ...(r.imageRefreshMs ? { imageRefreshMs: r.imageRefreshMs } : {}),
+    folder: resolve(dir),
+  });
+  // A pod whose planning threw is a problem of its file, as one desired state could not build.
+  const unplannable = unplannableDiagnostics(planned, loaded.docs);
+  return {
+    loaded:
+      unplannable.length > 0 ? { ...loaded, diagnostics: [...loaded.diagnostics, ...unplannable] } : loaded,
+    desired,
+    observed,
+    frozen,
+    actions: [...settleWaits(loaded), ...planned],
   };
+}
+
+/** The diagnostics of pods whose planning threw (plan-guard.ts), at their document's line. */
+function unplannableDiagnostics(actions: Action[], docs: LoadedDoc[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const a of actions) {
+    if (a.kind !== 'wait' || !a.unplannable) continue;
+    const { file = '', code, message } = a.unplannable;
+    const doc = docs.find(
+      (d) => d.file === file && d.doc.kind === 'Pod' && podIdentity(d.doc.metadata) === a.pod,
+    );
+    out.push({
+      file,
+      line: doc?.line ?? 1,
+      col: 1,
+      code,
+      message: `Pod ${a.pod} cannot be planned: ${message}`,
+    });
+  }
+  return out;
 }
 
 /** The failure keys still worth keeping: pods wanted or running, images wanted. */

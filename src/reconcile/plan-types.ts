@@ -166,6 +166,11 @@ export type Action =
        * (status.ts, dependency-views.ts).
        */
       held?: { images: string[]; dependsOn: Array<{ pod: string; condition: DependencyCondition }> };
+      /**
+       * Planning the pod threw (plan-guard.ts): it is kept as it runs, and the error is a problem
+       * of its file (loop.ts adds it to the diagnostics), its code kept.
+       */
+      unplannable?: { file?: string; code: string; message: string };
     };
 
 export interface PlanInput {

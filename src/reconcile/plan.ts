@@ -24,6 +24,7 @@ import { type DesiredContainer, type DesiredPod, restartPolicyOf } from './desir
 import { activeFailure, podFingerprint, podKey } from './failures.js';
 import { removeLaterInits } from './init-order.js';
 import { heldReason, unmetDependency } from './plan-dependencies.js';
+import { guarded } from './plan-guard.js';
 import { planImages } from './plan-images.js';
 import { planPortWaits } from './plan-ports.js';
 import {
@@ -288,6 +289,43 @@ function planPodContainers(
   return out;
 }
 
+/** One desired pod's actions, after its task in progress (if any) was told. */
+function planDesired(
+  pod: DesiredPod,
+  ran: ObservedContainer[],
+  input: PlanInput,
+  unpullable: Set<string>,
+  portHeld: string | undefined,
+): Action[] {
+  const failures = input.failures ?? {};
+  const actions: Action[] = [];
+  const deadline = planActiveDeadline(pod, ran, input.observed.sandboxes.get(pod.name)?.active, input.now);
+  actions.push(...(deadline?.actions ?? []));
+  if (deadline?.expired) return actions; // past activeDeadlineSeconds: stopped, Failed, never restarted
+  if (pod.waitingFor) {
+    // Nothing is made or changed before every reference resolves; what runs is kept.
+    actions.push({
+      kind: 'wait',
+      pod: pod.name,
+      reason: `${pod.name}: waiting for ${pod.waitingFor.join(', ')}`,
+    });
+    return actions;
+  }
+  if (portHeld) return [...actions, { kind: 'wait', pod: pod.name, reason: portHeld }];
+  const acts = planPod(pod, ran, input, unpullable);
+  const failed =
+    failures[podKey(pod.name)] && activeFailure(failures, podKey(pod.name), input.now, podFingerprint(pod));
+  // The failure of an init container that failed for good (restartPolicy Never) is no attempt to
+  // back off from: nothing of the pod is tried again, and its sidecars stop at once.
+  const final = pod.initContainers.find((c) => c.name === failed?.container);
+  const ended = final && ran.find((o) => nameIn(o) === final.name);
+  if (final && hasInitFailedForGood(pod, final, ended)) return [...actions, ...acts];
+  return [
+    ...actions,
+    ...(failed && acts.some(isActionable) ? [backingOff(pod.name, pod.name, failed, input.now)] : acts),
+  ];
+}
+
 export function plan(input: PlanInput): Action[] {
   const { desired, observed, frozen } = input;
   const failures = input.failures ?? {};
@@ -327,8 +365,13 @@ export function plan(input: PlanInput): Action[] {
       actions.push(backingOff(pod, `${pod}: removal`, failed, input.now));
       continue;
     }
-    actions.push(...stopGonePod(pod, mineOf(pod)));
-    actions.push({ kind: 'teardown-pod', pod, reason: `${pod}: no longer in the manifests` });
+    const file = mineOf(pod)[0]?.annotations[ANNOTATION.source] ?? observed.sandboxes.get(pod)?.source;
+    actions.push(
+      ...guarded(pod, file, () => [
+        ...stopGonePod(pod, mineOf(pod)),
+        { kind: 'teardown-pod', pod, reason: `${pod}: no longer in the manifests` },
+      ]),
+    );
   }
   // 3. Each desired pod.
   for (const [pod, why] of [...frozen].sort()) {
@@ -342,43 +385,9 @@ export function plan(input: PlanInput): Action[] {
       actions.push(working);
       continue;
     }
-    const ran = mineOf(pod.name);
-    const deadline = planActiveDeadline(pod, ran, observed.sandboxes.get(pod.name)?.active, input.now);
-    actions.push(...(deadline?.actions ?? []));
-    if (deadline?.expired) continue; // past activeDeadlineSeconds: stopped, Failed, never restarted
-    if (pod.waitingFor) {
-      // Nothing is made or changed before every reference resolves; what runs is kept.
-      actions.push({
-        kind: 'wait',
-        pod: pod.name,
-        reason: `${pod.name}: waiting for ${pod.waitingFor.join(', ')}`,
-      });
-      continue;
-    }
     const portHeld = portWaits.get(pod.name);
-    if (portHeld) {
-      actions.push({ kind: 'wait', pod: pod.name, reason: portHeld });
-      continue;
-    }
-    const acts = planPod(pod, ran, input, unpullable);
-    const failed =
-      failures[podKey(pod.name)] && activeFailure(failures, podKey(pod.name), input.now, podFingerprint(pod));
-    // The failure of an init container that failed for good (restartPolicy Never) is no attempt to
-    // back off from: nothing of the pod is tried again, and its sidecars stop at once.
-    const final = pod.initContainers.find((c) => c.name === failed?.container);
-    if (
-      final &&
-      hasInitFailedForGood(
-        pod,
-        final,
-        ran.find((o) => nameIn(o) === final.name),
-      )
-    ) {
-      actions.push(...acts);
-      continue;
-    }
     actions.push(
-      ...(failed && acts.some(isActionable) ? [backingOff(pod.name, pod.name, failed, input.now)] : acts),
+      ...guarded(pod.name, pod.file, () => planDesired(pod, mineOf(pod.name), input, unpullable, portHeld)),
     );
   }
   return actions;
