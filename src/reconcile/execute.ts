@@ -29,6 +29,7 @@ import { defaultRunAction } from './hook-runner.js';
 import { prepareHostPath, withHostPathTypes } from './host-path-types.js';
 import { type Action, ANNOTATION, OWNER_MANIFESTS } from './plan.js';
 import { needsPodAddress, podAddressOf, withPodAddress } from './pod-address.js';
+import { desiredPodNamed } from './pod-index.js';
 import { stopInTurns, type Turned, turnedFrom } from './pod-stop.js';
 import { setUpPod, tearDownPod } from './pods.js';
 import { clearPostStart, markPostStart, postStartDir } from './post-start-marks.js';
@@ -109,7 +110,7 @@ function findDesired(
   pod: string,
   container: string,
 ): { c: DesiredContainer; file: string; graceSeconds: number } {
-  const p = desired.pods.find((x) => x.name === pod);
+  const p = desiredPodNamed(desired, pod);
   const c = [...(p?.initContainers ?? []), ...(p?.containers ?? [])].find((x) => x.name === container);
   if (!p || !c) throw new BerthError('ERR_INTERNAL', 'internal', `no desired container ${pod}/${container}`);
   return { c, file: p.file, graceSeconds: p.graceSeconds };
@@ -152,14 +153,14 @@ async function runOne(
         }),
       );
     case 'setup-pod': {
-      const pod = desired.pods.find((p) => p.name === a.pod);
+      const pod = desiredPodNamed(desired, a.pod);
       if (pod) await slots.step(() => setUpPod(pod, rt.network));
       return;
     }
     case 'teardown-pod':
       return slots.step(() => tearDownPod(a.pod, deps.host, rt.network));
     case 'write-volume': {
-      const pod = desired.pods.find((p) => p.name === a.pod);
+      const pod = desiredPodNamed(desired, a.pod);
       const v = pod?.configVolumes?.find((x) => x.name === a.volume);
       const owner = pod?.userns ? readIdRange(pod.home)?.base : undefined; // its root reads them
       if (v) await writeConfigVolume(v.path, v.stamp, desired.volumeFiles?.get(v.path) ?? [], owner);
@@ -181,7 +182,7 @@ async function runOne(
     }
     case 'run': {
       const { c, file, graceSeconds } = findDesired(desired, a.pod, a.container);
-      const pod = desired.pods.find((p) => p.name === a.pod);
+      const pod = desiredPodNamed(desired, a.pod);
       if (pod) await recordFirstStart(pod, Date.now()); // its activeDeadlineSeconds counts from here
       const always = [
         ...(c.pullPolicy === 'Always' ? [c.image] : []),
@@ -238,8 +239,9 @@ async function runOne(
 function describeStep(a: Action, deps: ExecuteDeps, desired?: DesiredState): string {
   const hooked =
     a.kind === 'run' &&
-    desired?.pods.find((p) => p.name === a.pod)?.containers.find((c) => c.name === a.container)?.lifecycle
-      ?.postStart !== undefined;
+    desired !== undefined &&
+    desiredPodNamed(desired, a.pod)?.containers.find((c) => c.name === a.container)?.lifecycle?.postStart !==
+      undefined;
   switch (a.kind) {
     case 'pull':
       return `being pulled (${a.for.join(', ')})`;
@@ -326,7 +328,9 @@ export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
       const byPod = new Map<string, Action[]>();
       for (const a of actions) {
         if (a.kind === 'pull' || a.kind === 'wait') continue;
-        byPod.set(a.pod, [...(byPod.get(a.pod) ?? []), a]);
+        const list = byPod.get(a.pod);
+        if (list) list.push(a);
+        else byPod.set(a.pod, [a]);
       }
       for (const [pod, list] of byPod) {
         // The pulls its new containers need come first: nothing old is stopped before the new

@@ -35,6 +35,7 @@ import {
   OWNER_MANIFESTS,
   plan,
 } from './plan.js';
+import { desiredPodNamed } from './pod-index.js';
 import { postStartDir, sweepPostStartMarks } from './post-start-marks.js';
 import { settleWaits } from './settle-waits.js';
 import { buildStatus } from './status.js';
@@ -248,7 +249,7 @@ export async function runPass(r: Reconciler, dir: string, p: Pipelines, o: PassO
     ...(memo ? { observe: observerFor(r, memo, o.scope, { inFlight: [...inFlight.keys()], finished }) } : {}),
     failures: (seen) => {
       const fingerprint = (pod: string) => {
-        const d = seen.desired.pods.find((x) => x.name === pod);
+        const d = desiredPodNamed(seen.desired, pod);
         return d && podFingerprint(d);
       };
       const stopped = p.signal?.aborted === true;

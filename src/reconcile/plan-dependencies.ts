@@ -13,6 +13,7 @@ import type { ContainerState } from '../runtime/containers.js';
 import { type RestartPolicy, shouldRestart } from '../runtime/restart.js';
 import { restartPolicyOf } from './desired.js';
 import { ANNOTATION, type ObservedContainer, type PlanInput } from './plan-types.js';
+import { containersOfPod, desiredPodNamed } from './pod-index.js';
 
 export interface UnmetDependency {
   /** `db to be ready: not ready: readiness probe failed: HTTP 503` */
@@ -113,8 +114,8 @@ export function unmetDependency(
   dep: { pod: string; condition: DependencyCondition },
   input: Pick<PlanInput, 'desired' | 'observed'>,
 ): UnmetDependency | undefined {
-  const pod = input.desired.pods.find((p) => p.name === dep.pod);
-  const mine = input.observed.containers.filter((c) => c.annotations[ANNOTATION.pod] === dep.pod);
+  const pod = desiredPodNamed(input.desired, dep.pod);
+  const mine = containersOfPod(input.observed.containers, dep.pod);
   // Native sidecars count towards a pod's readiness (as the kubelet's ContainersReady).
   const specs = pod
     ? [...(dep.condition === 'ready' ? pod.initContainers.filter((c) => c.sidecar) : []), ...pod.containers]

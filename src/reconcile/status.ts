@@ -7,6 +7,7 @@ import type { RestartPolicy, RestartRule } from '../runtime/restart.js';
 import type { DesiredState } from './desired.js';
 import type { Failures } from './failures.js';
 import type { Action } from './plan.js';
+import { desiredPodNamed } from './pod-index.js';
 
 export interface PodStatus {
   file: string;
@@ -79,12 +80,14 @@ export function buildStatus(
     waits.set(a.pod, [...(waits.get(a.pod) ?? []), a.reason]);
   }
   const pods: Record<string, PodStatus> = {};
+  const settlingFiles = new Set(settling);
+  const lastGoodFiles = new Set(fromLastGood);
   for (const p of desired.pods) {
     if (frozen.has(p.name)) continue;
     const waiting = [
-      ...(settling.includes(p.file)
+      ...(settlingFiles.has(p.file)
         ? [`${p.file} is changing: its last good content applies until it settles`]
-        : fromLastGood.includes(p.file)
+        : lastGoodFiles.has(p.file)
           ? [`${p.file} has errors: its last good content is applied`]
           : []),
       ...(waits.get(p.name) ?? []),
@@ -111,7 +114,7 @@ export function buildStatus(
     };
   }
   for (const [name, why] of frozen) {
-    const file = desired.pods.find((p) => p.name === name)?.file ?? '';
+    const file = desiredPodNamed(desired, name)?.file ?? '';
     pods[name] = { file, waiting: `kept as it runs (${why})` };
   }
   return { manifests, pods, failures };
