@@ -21,6 +21,7 @@ import { createWriterScan } from '../manifest/open-writers.js';
 import type { ExecuteDeps } from '../reconcile/execute.js';
 import {
   type ApplyResult,
+  buildable,
   openPipelines,
   type PassResult,
   type Reconciler,
@@ -191,6 +192,7 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
           keepLastGood: true,
           saveLater: true, // a new pod starts while the folder's last good record is written
           holdDeleted: true, // a file removed and put back (git, rsync, an editor) stops nothing
+          buildable: buildable(r.host), // a file whose pod cannot be built is not its last good content
           writers,
           ...(scope === 'all' ? {} : { unchanged: (file: string) => !scope.files.has(file) }),
         });

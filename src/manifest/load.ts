@@ -15,9 +15,9 @@ import { type FileIdentity, identityOf, isStillValid } from '../lib/file-cache.j
 import { preloadValidators } from '../lib/precompiled-validators.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { ManifestEncodingError } from './decode-text.js';
-import { DEPENDS_ON, dependencyProblems } from './dependencies.js';
 import type { LoadedDoc } from './kinds.js';
 import type { LastGood, LastGoodFiles } from './last-good.js';
+import { checkDocuments, type Source } from './load-checks.js';
 import { createWriterScan, type WriterScan } from './open-writers.js';
 import { MANIFEST_SCHEMAS, type ParsedFile, parseFile } from './parse.js';
 import { at, type ParsedDoc } from './position.js';
@@ -124,6 +124,12 @@ export interface LoadOptions {
    */
   only?: string;
   /**
+   * The problems of documents that cannot be built (desired state's unusable pods: reconcile's
+   * loads): a file with one falls back on its last good content as a broken file does, and is not
+   * recorded as good.
+   */
+  buildable?(docs: LoadedDoc[]): Diagnostic[];
+  /**
    * Who still writes a file changed a moment ago (open-writers.ts): the daemon keeps one, whose
    * look at /proc goes on across its loads, a poll's budget at a time. Without it: one whole look.
    */
@@ -148,13 +154,6 @@ async function listFolder(dir: string): Promise<{ files: string[]; others: strin
       { hint: 'a folder that cannot be read never means "remove everything"' },
     );
   }
-}
-
-/** Where a file's documents come from in this load. */
-interface Source {
-  name: string;
-  docs: ParsedDoc[];
-  from: 'file' | 'last-good';
 }
 
 export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<LoadResult> {
@@ -265,7 +264,7 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     fallBack(name, file);
   }
   const listed = gone.length === 0 ? files : [...files, ...gone.map((g) => g.name)].sort();
-  checkDependencies(sources, brokenFiles, diagnostics, fallBack);
+  checkDocuments(sources, { brokenFiles, diagnostics, fallBack, buildable: o.buildable });
   const duplicates = reportDuplicates(
     [...sources.values()].flatMap((s) => s.docs),
     diagnostics,
@@ -311,48 +310,6 @@ function sameFiles(a: LastGoodFiles, b: LastGoodFiles): boolean {
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   return keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
-}
-
-/**
- * Dependencies are checked on the documents in use; a file at fault falls back on its last good
- * content like any broken file, and the check runs again on the new set. A file whose last good
- * content is at fault too is kept as it runs. Each file moves at most twice (its text → its last
- * good content → kept as it runs), so this ends.
- */
-function checkDependencies(
-  sources: Map<string, Source>,
-  brokenFiles: string[],
-  diagnostics: Diagnostic[],
-  fallBack: (name: string, file: string) => void,
-): void {
-  for (;;) {
-    const pods = [...sources.values()].flatMap((s) => s.docs).filter((p) => p.value.kind === 'Pod');
-    const problems = dependencyProblems(pods, brokenFiles.length === 0);
-    if (problems.length === 0) return;
-    for (const file of new Set(problems.map((x) => x.pod.file))) {
-      const source = sources.get(file) as Source;
-      const mine = problems.filter((x) => x.pod.file === file);
-      sources.delete(file);
-      if (source.from === 'file') {
-        for (const x of mine)
-          diagnostics.push(
-            at(x.pod, ['metadata', 'annotations', DEPENDS_ON], 'ERR_MANIFEST_INVALID', x.message),
-          );
-        fallBack(source.name, file);
-      } else {
-        // Positions would point into the last good text, not the file: the file's start instead.
-        for (const x of mine)
-          diagnostics.push({
-            file,
-            line: 1,
-            col: 1,
-            code: 'ERR_MANIFEST_INVALID',
-            message: `its last good content cannot be used either: ${x.message}`,
-          });
-        brokenFiles.push(file);
-      }
-    }
-  }
 }
 
 /** `Kind/name` defined more than once (within or across files): an error at each definition. */

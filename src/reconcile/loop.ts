@@ -11,8 +11,6 @@ import { resolve } from 'node:path';
 import type { ContentStore } from '../content/types.js';
 import { formatErrorLine } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
-import { podIdentity } from '../manifest/identity.js';
-import type { LoadedDoc } from '../manifest/kinds.js';
 import type { LastGood } from '../manifest/last-good.js';
 import { type LoadResult, loadManifests, type ParseCache } from '../manifest/load.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
@@ -22,6 +20,7 @@ import { sweepOrphanHolders } from '../runtime/pid-holder-orphans.js';
 import { type DesiredState, desiredState, type HostLayout } from './desired.js';
 import { createExecutor, type ExecuteDeps, type ExecuteResult, type Executor } from './execute.js';
 import { type Failures, failureKey, imageKey, podFingerprint, podKey, recordPass } from './failures.js';
+import { buildable, unplannableDiagnostics } from './file-problems.js';
 import { frozenPods } from './frozen.js';
 import { observe } from './observe.js';
 import { type ObservationMemo, observerFor } from './observe-delta.js';
@@ -42,6 +41,8 @@ import { buildStatus } from './status.js';
 import type { StatusFile } from './status-file.js';
 import { createTasks, type Tasks } from './tasks.js';
 import { watchForWork } from './wake.js';
+
+export { buildable } from './file-problems.js';
 
 export interface Reconciler {
   rt: RuntimeDeps;
@@ -82,7 +83,9 @@ export async function planOnce(
     observe?(seen: { desired: DesiredState; loaded: LoadResult }): Promise<ObservedState>;
   } = {},
 ): Promise<PlanResult> {
-  const read = o.loaded ?? (await loadManifests(dir, { lastGood: r.lastGood, now: r.now() }));
+  const read =
+    o.loaded ??
+    (await loadManifests(dir, { lastGood: r.lastGood, now: r.now(), buildable: buildable(r.host) }));
   const desired = desiredState(read.docs, r.host);
   // What desired state could not build is reported with the files' problems (and kept as it runs).
   const unusable = (desired.unusable ?? []).map((u) => u.diagnostic);
@@ -110,26 +113,6 @@ export async function planOnce(
     frozen,
     actions: [...settleWaits(loaded), ...planned],
   };
-}
-
-/** The diagnostics of pods whose planning threw (plan-guard.ts), at their document's line. */
-function unplannableDiagnostics(actions: Action[], docs: LoadedDoc[]): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  for (const a of actions) {
-    if (a.kind !== 'wait' || !a.unplannable) continue;
-    const { file = '', code, message } = a.unplannable;
-    const doc = docs.find(
-      (d) => d.file === file && d.doc.kind === 'Pod' && podIdentity(d.doc.metadata) === a.pod,
-    );
-    out.push({
-      file,
-      line: doc?.line ?? 1,
-      col: 1,
-      code,
-      message: `Pod ${a.pod} cannot be planned: ${message}`,
-    });
-  }
-  return out;
 }
 
 /** The failure keys still worth keeping: pods wanted or running, images wanted. */
@@ -341,6 +324,7 @@ async function applyLocked(
     lastGood: r.lastGood,
     keepLastGood: true,
     now: r.now(),
+    buildable: buildable(r.host),
   });
   const retrySince = o.retryNow ? r.now() : undefined;
   const wake = await watchForWork(r.rt.paths.exits, deps.signal);
