@@ -45,4 +45,36 @@ describe.skipIf(skip)('last-good file', () => {
     expect(await saved()).toEqual({ dir, files: { 'cm.yaml': cm('three') } });
     expect(await readdir(join(work, 'root/last-good'))).toEqual([name]);
   });
+
+  it('keeps the last clean text of a file whose pod cannot be built, and `plan` applies that text', async () => {
+    const dir = join(work, 'unbuildable');
+    const root = join(work, 'root-unbuildable');
+    await mkdir(dir);
+    // Nothing listens on port 9 of loopback: the pull fails at once, and nothing runs.
+    const pod = (env: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: lg-web}\nspec:\n  hostNetwork: true\n  containers:\n    - name: main\n      image: 127.0.0.1:9/none:1\n      env:\n${env}`;
+    const v1 = pod('        - {name: MODE, value: one}\n');
+    // Past the 128 KiB bound of an expansion: found when the pod is built, not by the schema.
+    const v2 = pod(
+      `        - {name: A, value: ${'x'.repeat(70_000)}}\n        - {name: B, value: '$(A)$(A)'}\n`,
+    );
+    const berth = (...args: string[]) =>
+      runBerth(['--root', root, '--state', join(work, 'state-unbuildable'), ...args]);
+    const name = `${createHash('sha256').update(dir).digest('hex').slice(0, 32)}.json`;
+    const saved = async () => JSON.parse(await readFile(join(root, 'last-good', name), 'utf8'));
+    await writeFile(join(dir, 'web.yaml'), v1);
+    await berth('apply', dir);
+    expect(await saved()).toEqual({ dir, files: { 'web.yaml': v1 } });
+    await writeFile(join(dir, 'web.yaml'), v2);
+    const applied = await berth('apply', dir);
+    expect(applied.stderr).toContain('ERR_EXPANSION_TOO_LONG');
+    expect(await saved()).toEqual({ dir, files: { 'web.yaml': v1 } });
+    // Its pod is applied from that text (its image pulled), not kept as it runs, and ps says why.
+    const planned = await berth('plan', dir);
+    expect({ code: planned.code, stdout: planned.stdout }).toEqual({
+      code: 1,
+      stdout: expect.stringMatching(/^pull +127\.0\.0\.1:9\/none:1/m),
+    });
+    expect((await berth('ps')).stdout).toContain('web.yaml has errors: its last good content is applied');
+  }, 120_000);
 });
