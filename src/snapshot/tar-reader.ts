@@ -159,8 +159,6 @@ export class TarReader {
   private metaKind: string | undefined;
   private metaBody: Buffer[] = [];
   private pax = new Map<string, Buffer>();
-  private globalPax = new Map<string, Buffer>();
-  private globalBytes = 0;
   private longName: Buffer | undefined;
   private longLink: Buffer | undefined;
   private inEntry = false;
@@ -243,18 +241,23 @@ export class TarReader {
       return;
     }
     let name = cstr(h, 0, 100);
+    // The formats told apart as Go's reader tells them: magic "ustar\0" is ustar, with a 155-byte
+    // name prefix, or star when the block ends in "tar\0", with a 131-byte one (times follow it);
+    // "ustar  \0" is GNU, which keeps times there; anything else is V7, with no device numbers.
     const magic = h.subarray(257, 263).toString('latin1');
-    if (magic.startsWith('ustar')) {
-      const prefix = cstr(h, 345, 155);
-      if (prefix.length > 0 && magic === 'ustar\0') name = Buffer.concat([prefix, Buffer.from('/'), name]);
+    const ustar = magic === 'ustar\0';
+    if (ustar) {
+      const star = h.subarray(508, 512).toString('latin1') === 'tar\0';
+      if (star) {
+        // Its access and change times: Go refuses a header where they are not numbers.
+        num(h, 476, 12);
+        num(h, 488, 12);
+      }
+      const prefix = cstr(h, 345, star ? 131 : 155);
+      if (prefix.length > 0) name = Buffer.concat([prefix, Buffer.from('/'), name]);
     }
-    // Most entries carry no PAX records at all: merge only when there is something to merge.
-    const pax =
-      this.globalPax.size === 0
-        ? this.pax
-        : this.pax.size === 0
-          ? this.globalPax
-          : new Map([...this.globalPax, ...this.pax]);
+    const devices = ustar || h.subarray(257, 265).toString('latin1') === 'ustar  \0';
+    const pax = this.pax;
     // A PAX number is what Go's tar reads: digits (a time may be negative and have a fraction).
     const paxNum = (k: string, fallback: number) => {
       const v = pax.get(k)?.toString('latin1');
@@ -274,10 +277,13 @@ export class TarReader {
       );
     const format = pax.size > 0 ? sparseFormat(pax) : undefined;
     const sparse = format ? sparseIdentity(pax) : undefined;
-    const fullName = sparse?.name ?? pax.get('path') ?? this.longName ?? name;
+    // A name given both ways is the GNU long one's, whichever came first, as Go's reader takes it
+    // (GNU tar and Python take other ones: the tree containerd and Docker make is the one to match);
+    // a sparse file's own name comes last of all.
+    const fullName = sparse?.name ?? this.longName ?? pax.get('path') ?? name;
     const entry: TarEntry = {
       name: fullName,
-      linkname: pax.get('linkpath') ?? this.longLink ?? cstr(h, 157, 100),
+      linkname: this.longLink ?? pax.get('linkpath') ?? cstr(h, 157, 100),
       // A pre-POSIX (V7) directory is a "file" whose name ends in '/', as Go's tar reads it: its
       // full name (a GNU long name's, a PAX path's), not the header's first 100 bytes.
       type:
@@ -289,8 +295,8 @@ export class TarReader {
       gid: paxNum('gid', num(h, 116, 8)),
       size: sparse ? sparse.size : paxNum('size', size),
       mtime: new Date(paxNum('mtime', num(h, 136, 12, true)) * 1000),
-      devmajor: num(h, 329, 8),
-      devminor: num(h, 337, 8),
+      devmajor: devices ? num(h, 329, 8) : 0,
+      devminor: devices ? num(h, 337, 8) : 0,
       xattrs:
         pax.size === 0
           ? []
@@ -324,9 +330,14 @@ export class TarReader {
       const body = Buffer.concat(this.metaBody);
       if (this.metaKind === 'x') this.pax = parsePax(body);
       else if (this.metaKind === 'g') {
-        this.globalPax = new Map([...this.globalPax, ...parsePax(body)]);
-        this.globalBytes += body.length; // they add up over the stream
-        if (this.globalBytes > MAX_META_BYTES) throw metaTooLarge('g', this.globalBytes);
+        // Go's reader hands a global header back as an entry of its own, which containerd and
+        // Docker skip: its records change no entry (a `path` there would name every file alike,
+        // an xattr land on all), and the PAX records and long names read before it are dropped
+        // with it. It is still parsed: a malformed one fails the layer there too.
+        parsePax(body);
+        this.pax = new Map();
+        this.longName = undefined;
+        this.longLink = undefined;
       } else if (this.metaKind === 'L') this.longName = cstr(body, 0, body.length);
       else this.longLink = cstr(body, 0, body.length);
       this.metaKind = undefined;
