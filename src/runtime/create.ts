@@ -241,7 +241,7 @@ async function createHoldingLease(
       mounts: (settings.mounts ?? []).map((m) => m.destination),
       ...(idRange ? { idRange } : {}),
     });
-    checkResolvedMounts(p.rootfs, [
+    checkResolvedMounts(p.rootfs, image.name, [
       '/etc/hostname',
       '/etc/hosts',
       '/etc/resolv.conf',

@@ -1,9 +1,9 @@
 // What the image's files must not do to a container being made, checked in its mounted rootfs
 // before runc sees it: a command that is not there, a working directory or a mount destination
-// whose symlinks lead into /proc, /sys or /dev.
-import { existsSync } from 'node:fs';
+// whose symlinks lead into /proc, /sys or /dev, a /proc, /sys or /dev that is not a directory.
+import { existsSync, lstatSync, readlinkSync, type Stats } from 'node:fs';
 import { join, posix } from 'node:path';
-import { BerthError } from '../lib/errors.js';
+import { BerthError, errnoCode } from '../lib/errors.js';
 import { existsInRoot, followInRoot } from './rootfs.js';
 import { type ContainerMount, cleanContainerPath, invalid, isUnderProc } from './spec.js';
 
@@ -76,11 +76,13 @@ const KERNEL_FS = new Set(['proc', 'sys', 'dev']);
 const topOf = (path: string) => path.split('/').find((p) => p !== '' && p !== '.') ?? '';
 
 /**
- * A mount destination the image's symlinks lead into /proc, /sys or /dev when it is not written
- * there: `/etc/resolv.conf -> /proc/self/fd/0` would bind the bundle's file over the container's
- * stdin (runc reopens its stdio on it: the process writes into that host file, `logs` sees nothing).
+ * The runtime's own mount points first (checkKernelMountPoints); then a mount destination the
+ * image's symlinks lead into /proc, /sys or /dev when it is not written there: `/etc/resolv.conf ->
+ * /proc/self/fd/0` would bind the bundle's file over the container's stdin (runc reopens its stdio
+ * on it: the process writes into that host file, `logs` sees nothing).
  */
-export function checkResolvedMounts(rootfs: string, destinations: string[]): void {
+export function checkResolvedMounts(rootfs: string, image: string, destinations: string[]): void {
+  checkKernelMountPoints(rootfs, image);
   for (const d of destinations) {
     const host = followInRoot(rootfs, d);
     if (host === undefined) throw invalid(`mount destination ${d}: too many symbolic links in the image`);
@@ -91,5 +93,49 @@ export function checkResolvedMounts(rootfs: string, destinations: string[]): voi
         'invalid',
         `mount destination ${d} leads to ${inside} in the image: a symlink into a kernel file system (the mount would land on what the runtime mounted there)`,
       );
+  }
+}
+
+/** What the runtime mounts at each of its own mount points, and whether it follows a symlink there. */
+const RUNTIME_MOUNTS = [
+  ['/proc', 'proc', false],
+  ['/sys', 'sysfs', false],
+  ['/dev', 'a tmpfs', true],
+] as const;
+
+function kindOf(st: Stats, host: string): string {
+  if (st.isSymbolicLink()) return `a symlink (to ${readlinkSync(host).toString()})`;
+  if (st.isFile()) return 'a file';
+  if (st.isFIFO()) return 'a fifo';
+  if (st.isSocket()) return 'a socket';
+  return 'a device node';
+}
+
+/**
+ * runc mounts proc on /proc and sysfs on /sys only on a directory (a symlink there is neither
+ * followed nor replaced), and its tmpfs on /dev only where /dev leads to a directory: an image with
+ * anything else there fails every runtime's create in runc's words. Here it is one line naming
+ * the image and the path; absent is fine (runc makes the directory).
+ */
+function checkKernelMountPoints(rootfs: string, image: string): void {
+  for (const [path, fs, follow] of RUNTIME_MOUNTS) {
+    const fail = (what: string) =>
+      new BerthError(
+        'ERR_IMAGE_MOUNTPOINT_INVALID',
+        'invalid',
+        `image "${image}": ${path} is ${what} in the image, where the runtime mounts ${fs}: it must be a directory or absent`,
+      );
+    const host = follow ? followInRoot(rootfs, path) : join(rootfs, path);
+    if (host === undefined) throw fail('a chain of too many symlinks');
+    let st: Stats;
+    try {
+      st = lstatSync(host);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') continue;
+      throw fail(`unreadable (${errnoCode(err)})`);
+    }
+    if (st.isDirectory()) continue;
+    const inside = host.slice(rootfs.length);
+    throw fail(`${kindOf(st, host)}${inside !== path ? ` (${path} leads to ${inside})` : ''}`);
   }
 }

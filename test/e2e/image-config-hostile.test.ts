@@ -13,6 +13,9 @@
 // - A NUL byte in Env or an argument, and an Env entry without a name, are refused.
 // - User "0:0:0" is group "0:0", as runc splits it: no such group.
 // - A passwd entry whose uid is past 32 bits is refused as such, not as a missing user.
+// - A /proc or /sys that is not a directory, or a /dev that does not lead to one, where runc mounts
+//   proc, sysfs and a tmpfs, is refused naming the image and the path; a /dev symlink to a directory
+//   runs, the devices made there.
 import { readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -107,6 +110,13 @@ describe.skipIf(skip)('hostile image configs', () => {
     await push('nul-cmd', { Cmd: ['/bin/sh', '-c', 'echo a\u0000b'] });
     await push('nameless-env', { Env: ['=x'] });
     await push('user-colons', { User: '0:0:0' });
+    for (const [tag, entry] of [
+      ['proc-link', { name: 'proc', type: 'symlink', linkname: '/tmp' }],
+      ['sys-file', { name: 'sys', body: 'not a directory' }],
+      ['dev-to-passwd', { name: 'dev', type: 'symlink', linkname: 'etc/passwd' }],
+      ['dev-to-dir', { name: 'dev', type: 'symlink', linkname: '/srv' }],
+    ] as const)
+      await push(tag, {}, busyboxLayer({ extra: [entry as TarSpec] }));
     await push(
       'big-uid',
       { User: 'big' },
@@ -159,6 +169,31 @@ describe.skipIf(skip)('hostile image configs', () => {
       code: 125,
       stdout: '',
       stderr: `berth: ERR_CONTAINER_INVALID: image "${ref('relative-workdir')}": config.WorkingDir "srv" is not an absolute path\n`,
+    });
+  });
+
+  it('a /proc, /sys or /dev that is not a directory where the runtime mounts its own is refused naming the image and the path', async () => {
+    const refused = (tag: string, why: string) => ({
+      code: 125,
+      stdout: '',
+      stderr: `berth: ERR_IMAGE_MOUNTPOINT_INVALID: image "${ref(tag)}": ${why}: it must be a directory or absent\n`,
+    });
+    expect(await run('proc-link', 'true')).toEqual(
+      refused('proc-link', '/proc is a symlink (to /tmp) in the image, where the runtime mounts proc'),
+    );
+    expect(await run('sys-file', 'true')).toEqual(
+      refused('sys-file', '/sys is a file in the image, where the runtime mounts sysfs'),
+    );
+    expect(await run('dev-to-passwd', 'true')).toEqual(
+      refused(
+        'dev-to-passwd',
+        '/dev is a file (/dev leads to /etc/passwd) in the image, where the runtime mounts a tmpfs',
+      ),
+    );
+    expect(await run('dev-to-dir', 'readlink /dev; stat -c %t,%T /srv/null')).toEqual({
+      code: 0,
+      stdout: '/srv\n1,3\n',
+      stderr: '',
     });
   });
 
