@@ -123,15 +123,23 @@ export async function indexTar(
       if (typeflag === 'x') pax = parsePax(body);
       else if (typeflag === 'L') longName = field(body, 0, body.length);
       else if (typeflag === 'K') longLink = field(body, 0, body.length);
-      continue; // global PAX headers carry nothing an image archive needs
+      else {
+        // A global PAX header changes no entry and drops what was read before it, as Go's reader
+        // (`docker load`) takes it: one archive, one set of names for both.
+        pax = new Map();
+        longName = undefined;
+        longLink = undefined;
+      }
+      continue;
     }
     let name = field(h, 0, 100);
     if (h.subarray(257, 263).toString('latin1') === 'ustar\0') {
       const prefix = field(h, 345, 155);
       if (prefix) name = `${prefix}/${name}`;
     }
-    name = pax.get('path')?.toString('utf8') ?? longName ?? name;
-    const linkname = pax.get('linkpath')?.toString('utf8') ?? longLink ?? field(h, 157, 100);
+    // A name given both ways is the GNU long one, as Go's reader takes it (snapshot/tar-reader.ts).
+    name = longName ?? pax.get('path')?.toString('utf8') ?? name;
+    const linkname = longLink ?? pax.get('linkpath')?.toString('utf8') ?? field(h, 157, 100);
     const paxSize = pax.get('size');
     const realSize = paxSize === undefined ? size : Number(paxSize.toString('latin1'));
     pax = new Map();

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { parseDockerManifest } from '../../src/archive/docker-archive.js';
 import { familiarName } from '../../src/archive/export-images.js';
 import { nameOfEntry } from '../../src/archive/oci-layout.js';
-import { cleanArchivePath, resolveArchiveFile, type TarIndexEntry } from '../../src/archive/tar-index.js';
+import {
+  cleanArchivePath,
+  indexTar,
+  resolveArchiveFile,
+  type TarIndexEntry,
+} from '../../src/archive/tar-index.js';
 import { imagesWanted } from '../../src/cli/image-gc.js';
 import { isArchiveName } from '../../src/cli/import-dir.js';
 import { sourcePath } from '../../src/cli/reconcile-pull.js';
@@ -11,6 +16,7 @@ import { entriesAfterPut, entryToRecord, previousName, recordToEntry } from '../
 import type { ManifestDoc } from '../../src/manifest/kinds.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { rewriteRepository } from '../../src/registry/mirrors.js';
+import { headerBlock, paxRecord } from '../helpers/tar-bytes.js';
 
 const entry = (name: string, type: TarIndexEntry['type'], linkname = ''): [string, TarIndexEntry] => [
   name,
@@ -44,6 +50,28 @@ describe('archive names', () => {
     entry('loop2', 'symlink', 'loop1'),
     entry('dev', 'other'),
   ]);
+  it('a name given as a GNU long one and in PAX is the GNU one; a global PAX header drops what came before it, as docker load reads them', async () => {
+    const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+    const meta = (typeflag: string, body: Buffer) =>
+      Buffer.concat([headerBlock({ name: Buffer.from('meta'), typeflag, size: body.length }), pad(body)]);
+    const file = (name: string) =>
+      Buffer.concat([
+        headerBlock({ name: Buffer.from(name), typeflag: '0', size: 1 }),
+        pad(Buffer.from('x')),
+      ]);
+    const tar = Buffer.concat([
+      meta('x', paxRecord('path', 'pax.json')),
+      meta('L', Buffer.from('manifest.json\0')),
+      file('short'),
+      meta('L', Buffer.from('dropped.json\0')),
+      meta('g', paxRecord('comment', 'x')),
+      file('index.json'),
+      Buffer.alloc(1024),
+    ]);
+    const index = await indexTar(async (at, length) => tar.subarray(at, at + length), tar.length, 'a.tar');
+    expect([...index.keys()]).toEqual(['manifest.json', 'index.json']);
+  });
+
   it('follows symlinks and hard links inside the archive only', () => {
     expect(resolveArchiveFile(entries, 'id/layer.tar', 'a.tar')?.name).toBe('blobs/sha256/x');
     expect(resolveArchiveFile(entries, 'hard', 'a.tar')?.name).toBe('blobs/sha256/x');
