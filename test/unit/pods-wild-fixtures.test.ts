@@ -183,6 +183,204 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'emptyDir (Memory, sizeLimit), hostPath types, configMap/secret items with modes, projected, downwardAPI, subPathExpr',
     ['51:18 WARN_EMPTYDIR_SIZE_NOT_ENFORCED'],
   ],
+  'anchors-containers.yaml': [
+    'valid',
+    'containers from one anchor: <<: *worker, <<: [*worker], a merged resources map',
+    [],
+  ],
+  'api-warnings.yaml': [
+    'valid',
+    'what the API takes with a warning: an env name twice, one containerPort in two containers, hostPort 5353 TCP and UDP, SCTP',
+    [],
+  ],
+  'cap-sys-admin-no-escalation.yaml': [
+    'valid',
+    'allowPrivilegeEscalation: false beside SYS_ADMIN (only the literal CAP_SYS_ADMIN is refused)',
+    [],
+  ],
+  'crlf-multi-doc.yaml': [
+    'valid',
+    'CRLF line ends: a ConfigMap script, a folded args item, a double-quoted annotation over two lines',
+    [],
+  ],
+  'docs-scheduling-fields.yaml': [
+    'valid',
+    'os.name, preemptionPolicy, schedulingGates, readinessGates, overhead, topologySpreadConstraints, dnsConfig options, resizePolicy, FallbackToLogsOnError, optional envFrom',
+    [
+      '10:3 WARN_MANIFEST_IGNORED',
+      '11:3 WARN_MANIFEST_IGNORED',
+      '12:3 WARN_MANIFEST_IGNORED',
+      '13:3 WARN_MANIFEST_IGNORED',
+      '16:3 WARN_MANIFEST_IGNORED',
+      '18:3 WARN_MANIFEST_IGNORED',
+      '21:3 WARN_MANIFEST_IGNORED',
+      '58:5 WARN_MANIFEST_IGNORED',
+      '59:5 WARN_MANIFEST_IGNORED',
+    ],
+  ],
+  'docs-security-context.yaml': [
+    'valid',
+    'capabilities add/drop, seccomp Localhost and RuntimeDefault, appArmorProfile pod and container, sysctls',
+    ['14:5 WARN_MANIFEST_IGNORED', '30:7 WARN_MANIFEST_IGNORED', '39:7 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-sidecar-grpc.yaml': [
+    'valid',
+    'init container filling an emptyDir, a sidecar with grpc startup/readiness/liveness probes, a projected volume',
+    [],
+  ],
+  'docs-userns-shared-pid.yaml': [
+    'valid',
+    'hostUsers: false with shareProcessNamespace, SYS_PTRACE, stdin/tty',
+    ['18:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'hand-written.json': ['valid', 'a JSON pod: numeric quantities, status.podIP, a probe by port name', []],
+  'kubeadm-etcd.yaml': [
+    'valid',
+    'kubeadm etcd: hostNetwork, priority, probes on 127.0.0.1 with a query string, requests only, DirectoryOrCreate',
+    ['63:3 WARN_MANIFEST_IGNORED', '64:3 WARN_MANIFEST_IGNORED', '77:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'kubeadm-kube-apiserver.yaml': [
+    'valid',
+    'kubeadm kube-apiserver: HTTPS probes on the advertise address, cpu request only, hostPath File and DirectoryOrCreate',
+    ['78:3 WARN_MANIFEST_IGNORED', '79:3 WARN_MANIFEST_IGNORED', '104:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'kubeadm-kube-scheduler.yaml': [
+    'valid',
+    'kubeadm kube-scheduler: HTTPS probes on 127.0.0.1, a kubeconfig hostPath FileOrCreate',
+    ['50:3 WARN_MANIFEST_IGNORED', '51:3 WARN_MANIFEST_IGNORED', '60:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'kubectl-run-command.yaml': [
+    'valid',
+    'kubectl run --restart=Never --env --port -i -t --command --dry-run=client -o yaml',
+    ['24:5 WARN_MANIFEST_IGNORED', '25:5 WARN_MANIFEST_IGNORED', '29:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'multi-doc-service-configmap.yaml': [
+    'valid',
+    'a leading ---, an empty document, a trailing ---: ConfigMap, Service, Pod',
+    ['15:7 WARN_SERVICE_IGNORED'],
+  ],
+  'podman-kube-generate.yaml': [
+    'valid',
+    'podman kube generate --service: header comments, Service with nodePort, podman annotations, CAP_ drops, hostPath and PVC, no trailing newline',
+    [
+      '6:7 WARN_SERVICE_IGNORED',
+      '8:3 WARN_MANIFEST_IGNORED',
+      '31:3 WARN_MANIFEST_IGNORED',
+      '52:11 WARN_MANIFEST_K8S_REJECTS',
+      '53:11 WARN_MANIFEST_K8S_REJECTS',
+      '54:11 WARN_MANIFEST_K8S_REJECTS',
+    ],
+  ],
+  'rke2-etcd.yaml': [
+    'valid',
+    "rke2's etcd static pod: metadata.uid, named ports, runAsUser 1001, hostPath File",
+    ['12:3 WARN_MANIFEST_IGNORED', '76:3 WARN_MANIFEST_IGNORED', '97:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'rke2-kube-proxy.yaml': [
+    'valid',
+    "rke2's kube-proxy static pod: privileged, probe host localhost, /lib/modules",
+    ['12:3 WARN_MANIFEST_IGNORED', '64:3 WARN_MANIFEST_IGNORED', '82:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-cap-sys-admin-no-escalation.yaml': [
+    'invalid',
+    'allowPrivilegeEscalation: false beside CAP_SYS_ADMIN',
+    ['13:15 WARN_MANIFEST_K8S_REJECTS', '13:15 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-cpu-divisor.yaml': ['invalid', 'limits.cpu divisor 500m', ['17:20 ERR_MANIFEST_INVALID']],
+  'invalid-default-mode-decimal.yaml': [
+    'invalid',
+    'defaultMode: 755 (decimal, above 0777)',
+    ['17:20 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-dns-none-without-config.yaml': [
+    'invalid',
+    'dnsPolicy None without dnsConfig',
+    ['6:14 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-duplicate-container-names.yaml': [
+    'invalid',
+    'two containers named app',
+    ['10:11 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-env-name-equals.yaml': ['invalid', 'env name JAVA_OPTS=-Xmx512m', ['11:13 ERR_MANIFEST_SCHEMA']],
+  'invalid-env-value-and-valuefrom.yaml': [
+    'invalid',
+    'env with value and valueFrom',
+    ['12:14 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-hostnetwork-hostport.yaml': [
+    'invalid',
+    'hostNetwork with hostPort 8080 for containerPort 80',
+    ['12:17 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-image-trailing-space.yaml': [
+    'invalid',
+    'image with a trailing space',
+    ['8:12 ERR_REFERENCE_INVALID'],
+  ],
+  'invalid-init-container-name-clash.yaml': [
+    'invalid',
+    'an init container and a container both named app',
+    ['11:11 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-init-container-probe.yaml': [
+    'invalid',
+    'readinessProbe on an init container that is not a sidecar',
+    ['11:7 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-item-path-dotdot.yaml': [
+    'invalid',
+    'configMap item path ../settings.ini',
+    ['19:15 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-liveness-success-threshold.yaml': [
+    'invalid',
+    'livenessProbe successThreshold 3',
+    ['13:25 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-memory-request-above-limit.yaml': [
+    'invalid',
+    'memory request 1Gi, limit 512Mi',
+    ['12:17 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-mount-undefined-volume.yaml': [
+    'invalid',
+    'volumeMount of a volume not declared (html, declared htm)',
+    ['10:13 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-negative-resources.yaml': ['invalid', 'cpu request -100m', ['11:14 ERR_BAD_QUANTITY']],
+  'invalid-port-name-too-long.yaml': [
+    'invalid',
+    'port name of 21 characters',
+    ['10:13 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-privileged-no-escalation.yaml': [
+    'invalid',
+    'privileged with allowPrivilegeEscalation: false',
+    ['12:33 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-probe-two-handlers.yaml': [
+    'invalid',
+    'readinessProbe with httpGet and tcpSocket',
+    ['10:7 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-seccomp-localhost-no-profile.yaml': [
+    'invalid',
+    'seccompProfile type Localhost without localhostProfile',
+    ['8:13 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-share-pid-with-host-pid.yaml': [
+    'invalid',
+    'shareProcessNamespace with hostPID',
+    ['7:26 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-subpath-absolute.yaml': ['invalid', 'subPath /nginx.conf', ['12:16 ERR_MANIFEST_SCHEMA']],
+  'invalid-subpath-dotdot.yaml': ['invalid', 'subPath app/../../etc', ['12:16 ERR_MANIFEST_SCHEMA']],
+  'invalid-sysctl-net-host-network.yaml': [
+    'invalid',
+    'net.* sysctl with hostNetwork',
+    ['9:13 ERR_MANIFEST_INVALID'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
