@@ -103,8 +103,10 @@ function withoutBranchNoise(errors: ErrorObject[]): ErrorObject[] {
         (o) => o !== e && o.instancePath === e.instancePath && o.schemaPath.includes('/propertyNames/'),
       ),
   );
-  // An `if` that failed its `then` says only that; the `then`'s own error says what.
-  errors = errors.filter((e) => e.keyword !== 'if' || !errors.some((o) => o.schemaPath.includes('/then/')));
+  // An `if` that failed its `then` (or `else`) says only that; the branch's own error says what.
+  errors = errors.filter(
+    (e) => e.keyword !== 'if' || !errors.some((o) => /\/(then|else)\//.test(o.schemaPath)),
+  );
   // A failed `anyOf` is one line (its node's `x-anyof-message` says what the branches mean: a
   // quantity, string or number); its branches' own errors (a pattern, a type) only repeat it less clearly.
   const anyOfs = errors.filter((e) => e.keyword === 'anyOf');
@@ -216,6 +218,12 @@ function diagnosticFor(
     // A value one case pins (a toleration's with operator Exists) may say which case (`x-const-message`).
     const words = schema ? schemaNode(schema, err.schemaPath)?.['x-const-message'] : undefined;
     message = `${subject} must be ${JSON.stringify((err.params as { allowedValue: unknown }).allowedValue)}${typeof words === 'string' ? ` ${words}` : ''}`;
+  } else if (err.keyword === 'uniqueItems') {
+    // At the later of the two equal items, where the repeat is; its node may say why (`x-unique-message`).
+    const { i } = err.params as { i: number };
+    node = (doc.getIn([...path, i], true) as typeof node) ?? node;
+    const words = schema ? schemaNode(schema, err.schemaPath)?.['x-unique-message'] : undefined;
+    message = `${subject}.${i} ${typeof words === 'string' ? words : `repeats an earlier item`}`;
   } else if (err.keyword === 'enum') {
     const values = (err.params as { allowedValues: unknown[] }).allowedValues;
     message = `${subject} must be one of ${values.map((v) => (v === '' ? '""' : String(v))).join(', ')}`;

@@ -281,6 +281,21 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     "rke2's kube-proxy static pod: privileged, probe host localhost, /lib/modules",
     ['12:3 WARN_MANIFEST_IGNORED', '64:3 WARN_MANIFEST_IGNORED', '82:1 WARN_MANIFEST_IGNORED'],
   ],
+  'invalid-apparmor-localhost-no-profile.yaml': [
+    'invalid',
+    'appArmorProfile type Localhost without localhostProfile',
+    ['11:7 WARN_MANIFEST_IGNORED', '12:9 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-duplicate-scheduling-gates.yaml': [
+    'invalid',
+    'a scheduling gate given twice',
+    ['6:3 WARN_MANIFEST_IGNORED', '8:5 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-topology-min-domains-schedule-anyway.yaml': [
+    'invalid',
+    'minDomains with whenUnsatisfiable ScheduleAnyway',
+    ['7:3 WARN_MANIFEST_IGNORED', '9:17 ERR_MANIFEST_SCHEMA'],
+  ],
   'invalid-cap-sys-admin-no-escalation.yaml': [
     'invalid',
     'allowPrivilegeEscalation: false beside CAP_SYS_ADMIN',
