@@ -1,12 +1,12 @@
 // The checks a schema cannot make inside one document: container names unique within a pod,
 // mounts naming declared volumes, and every value the schema lets through but the host cannot use
-// (a memory limit under the floor, `cpu: 0`, an image reference the parser refuses, a runtime name
+// (a memory limit under the floor, an image reference the parser refuses, a runtime name
 // that is no container name). Those run the converters desired state runs (convert.ts), so what loads also converts:
 // a value that cannot be used is a diagnostic of its file at its node, never an error in a pass.
 
 import { isBerthError } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
-import { cpuLimitOf, memoryLimitOf, normalizeImage, runtimeNameOf } from './convert.js';
+import { cpuLimitOf, isZeroQuantity, memoryLimitOf, normalizeImage, runtimeNameOf } from './convert.js';
 import { checkHooks } from './hook-checks.js';
 import { podIdentity } from './identity.js';
 import type { ContainerManifest, ImageManifestDoc, PodManifest } from './kinds.js';
@@ -40,10 +40,11 @@ function checkValues(p: ParsedDoc, pod: string, c: ContainerManifest, path: Path
   return [
     ...tryConvert(p, [...path, 'name'], () => runtimeNameOf(pod, c.name)),
     ...tryConvert(p, [...path, 'image'], () => normalizeImage(c.image)),
-    ...(limits.memory === undefined
+    // A limit of 0 left here (tier-check drops the others) has a request above it: overLimit says so.
+    ...(limits.memory === undefined || isZeroQuantity(limits.memory)
       ? []
       : tryConvert(p, res('limits', 'memory'), () => memoryLimitOf(limits.memory as string | number))),
-    ...(limits.cpu === undefined
+    ...(limits.cpu === undefined || isZeroQuantity(limits.cpu)
       ? []
       : tryConvert(p, res('limits', 'cpu'), () => cpuLimitOf(limits.cpu as string | number))),
     ...(requests.memory === undefined
@@ -54,12 +55,18 @@ function checkValues(p: ParsedDoc, pod: string, c: ContainerManifest, path: Path
     ...(requests.cpu === undefined
       ? []
       : tryConvert(p, res('requests', 'cpu'), () => cpuSharesOf(requests.cpu as string | number))),
-    ...overLimit(p, res, 'cpu', requests.cpu, limits.cpu, cpuLimitOf),
-    ...overLimit(p, res, 'memory', requests.memory, limits.memory, memoryLimitOf),
+    ...overLimit(p, res, 'cpu', requests.cpu, limits.cpu, orZero(cpuLimitOf)),
+    ...overLimit(p, res, 'memory', requests.memory, limits.memory, orZero(memoryLimitOf)),
     ...otherResources(p, res, 'limits', limits),
     ...otherResources(p, res, 'requests', requests),
   ];
 }
+
+/** A converter that reads a zero quantity as 0 (the converters refuse it: it sets no limit). */
+const orZero =
+  (amount: (v: string | number) => number) =>
+  (v: string | number): number =>
+    isZeroQuantity(v) ? 0 : amount(v);
 
 /** A request above its limit, as a cluster refuses it (compared once both convert). */
 function overLimit(

@@ -5,7 +5,7 @@
 import { BerthError } from '../lib/errors.js';
 import { formatReference, parseReference } from '../oci/reference.js';
 import { isContainerName, MAX_CONTAINER_NAME } from '../runtime/container-name.js';
-import { parseBytes, parseMilliCpus } from '../runtime/quantity.js';
+import { parseBytes, parseMilliCpus, parseQuantity } from '../runtime/quantity.js';
 
 /** A container image reference, normalised as Docker does (`busybox` → `docker.io/library/busybox:latest`). */
 export function normalizeImage(ref: string): string {
@@ -20,6 +20,17 @@ export function quantityText(value: string | number, what: string): string {
   if (typeof value === 'number' && !Number.isFinite(value))
     throw new BerthError('ERR_BAD_QUANTITY', 'invalid', `${what} ${value} is not a finite number`);
   return String(value);
+}
+
+/** Whether a quantity as YAML gave it is zero (`0`, "0m", "0Gi"); one that does not parse is not. */
+export function isZeroQuantity(value: unknown): boolean {
+  if (typeof value === 'number') return value === 0;
+  if (typeof value !== 'string') return false;
+  try {
+    return parseQuantity(value).digits === 0n;
+  } catch {
+    return false; // its own diagnostic says what is wrong with it
+  }
 }
 
 /** `resources.limits.memory` in bytes. */

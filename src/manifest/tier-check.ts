@@ -6,9 +6,13 @@
 // dropped only after the schema has checked it (dropCheckedFields): ignored is not unread, and an
 // affinity a cluster refuses (a list where it wants an object) is refused here too. Kubernetes'
 // volume default is applied here as well: a volume with no source, or with `emptyDir:` null, is an
-// emptyDir; and its port default: `hostPort: 0` is no hostPort. Pure: it rewrites the value it is given (a fresh toJS copy).
+// emptyDir; its port default: `hostPort: 0` is no hostPort; and the kubelet's reading of a zero
+// limit: a container's cpu or memory limit of 0 is none (it gives such a container the host's
+// capacity), unless a request for it is above 0, which a cluster refuses (it is left for the
+// converter's error). Pure: it rewrites the value it is given (a fresh toJS copy).
 import { type Document, isMap, type LineCounter } from 'yaml';
 import type { Diagnostic } from '../lib/yaml-validate.js';
+import { isZeroQuantity } from './convert.js';
 import { expandTierPath, POD_FIELD_TIERS, VOLUME_SOURCES } from './tiers.js';
 
 type Path = Array<string | number>;
@@ -87,6 +91,7 @@ export function applyPodTiers(
   );
   defaultVolumes(value);
   defaultHostPorts(value);
+  dropZeroLimits(value);
   return out;
 }
 
@@ -148,4 +153,28 @@ function defaultHostPorts(value: unknown): void {
         : [])
         if (p !== null && typeof p === 'object' && (p as { hostPort?: unknown }).hostPort === 0)
           delete (p as { hostPort?: unknown }).hostPort;
+}
+
+/** A container's cpu or memory limit of 0 is no limit, as the kubelet reads it (but beside a request above 0). */
+function dropZeroLimits(value: unknown): void {
+  const spec = (value as { spec?: Record<string, unknown> } | null)?.spec;
+  for (const list of ['initContainers', 'containers'])
+    for (const c of Array.isArray(spec?.[list]) ? (spec[list] as unknown[]) : []) {
+      const res = (c as { resources?: unknown } | null)?.resources as
+        | { limits?: unknown; requests?: unknown }
+        | null
+        | undefined;
+      const limits = res?.limits;
+      if (limits === null || typeof limits !== 'object' || Array.isArray(limits)) continue;
+      const requests = (res?.requests ?? {}) as Record<string, unknown>;
+      for (const name of ['cpu', 'memory']) {
+        const l = limits as Record<string, unknown>;
+        if (
+          name in l &&
+          isZeroQuantity(l[name]) &&
+          (requests[name] === undefined || isZeroQuantity(requests[name]))
+        )
+          delete l[name];
+      }
+    }
 }

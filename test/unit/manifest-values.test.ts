@@ -51,14 +51,14 @@ describe('a value the host cannot use is a diagnostic at its node', () => {
       '11:19: ERR_BAD_QUANTITY: memory limit "128m" is 1 byte(s): below berth\'s floor of 6Mi (runc itself needs about 3 MiB to start a container)',
     ],
     [
-      'memory: 0',
-      pod('a', limits('0')),
-      '11:19: ERR_BAD_QUANTITY: memory limit "0" is 0: leave the limit out for none',
+      'a memory request above a memory limit of 0 (a cluster refuses it)',
+      pod('a', `${limits('0')}        requests:\n          memory: 64Mi\n`),
+      '13:19: ERR_MANIFEST_INVALID: memory request 64Mi is more than its limit 0 (a cluster rejects it too)',
     ],
     [
-      'cpu: 0',
-      pod('a', limits(undefined, '0')),
-      '11:16: ERR_BAD_QUANTITY: cpu limit "0" is 0: leave the limit out for none',
+      'a cpu request above a cpu limit of 0m',
+      pod('a', `${limits(undefined, '0m')}        requests:\n          cpu: 1m\n`),
+      '13:16: ERR_MANIFEST_INVALID: cpu request 1m is more than its limit 0m (a cluster rejects it too)',
     ],
     [
       'cpu finer than 1m',
@@ -100,6 +100,14 @@ describe('a value the host cannot use is a diagnostic at its node', () => {
     const r = await loadManifests(d);
     expect(r.diagnostics.map(formatDiagnostic)).toEqual([`${join(d, 'a.yaml')}:${want}`]);
     expect([r.brokenFiles, r.docs]).toEqual([[join(d, 'a.yaml')], []]);
+  });
+
+  it('a cpu or memory limit of 0 is none, as the kubelet reads it (with a request of 0 too): the pod loads and runs unlimited', async () => {
+    const text = pod('a', `${limits('"0Mi"', '0')}        requests:\n          cpu: "0"\n`);
+    const d = await folder({ 'a.yaml': text });
+    const r = await loadManifests(d);
+    expect(r.diagnostics).toEqual([]);
+    expect(desiredState(r.docs, host).pods[0]?.containers[0]?.settings.resources).toBeUndefined();
   });
 
   it('names as long as Kubernetes allows load: a 191-character runtime name <namespace>.<pod>_<container>', async () => {

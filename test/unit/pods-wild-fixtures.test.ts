@@ -296,6 +296,16 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'minDomains with whenUnsatisfiable ScheduleAnyway',
     ['7:3 WARN_MANIFEST_IGNORED', '9:17 ERR_MANIFEST_SCHEMA'],
   ],
+  'empty-values.yaml': [
+    'valid',
+    'empty lists and maps, an empty imagePullSecrets name, a digest image, cpu and memory limits of 0 (none)',
+    ['11:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-request-above-zero-limit.yaml': [
+    'invalid',
+    'a cpu request of 100m beside a cpu limit of 0',
+    ['12:14 ERR_MANIFEST_INVALID'],
+  ],
   'invalid-cap-sys-admin-no-escalation.yaml': [
     'invalid',
     'allowPrivilegeEscalation: false beside CAP_SYS_ADMIN',
