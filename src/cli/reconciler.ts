@@ -1,5 +1,6 @@
 // The reconciler as the CLI builds it: runtime, store and host layout from the global flags, and
 // how actions are printed.
+import { statfsSync } from 'node:fs';
 import { availableParallelism, hostname, networkInterfaces, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock } from '../content/lock.js';
@@ -23,7 +24,7 @@ export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
       volumes: rt.paths.volumes,
       pods: join(ctx.flags.root, 'pods'),
       netns: rt.paths.netns,
-      node: nodeFacts(),
+      node: nodeFacts(ctx.flags.root),
       attachments: networkDirs(ctx.flags.state, (await ctx.hostConfig()).network.name).attachments,
       health: healthPath(ctx.flags.state),
       hostPorts: { dir: hostPortsDirOf(NETWORK_LOCK_DIR), state: ctx.flags.state },
@@ -38,13 +39,29 @@ export async function openReconciler(ctx: CommandContext): Promise<Reconciler> {
   };
 }
 
-/** The host as the downward API shows it: its name, first non-loopback IPv4 address and capacity. */
-function nodeFacts(): NodeFacts {
+/**
+ * The host as the downward API shows it: its name, first non-loopback IPv4 address and capacity
+ * (ephemeral storage: the file system under `root`, as the kubelet's is the one under its root dir).
+ */
+function nodeFacts(root: string): NodeFacts {
   const ip =
     Object.values(networkInterfaces())
       .flat()
       .find((a) => a && a.family === 'IPv4' && !a.internal)?.address ?? '';
-  return { name: hostname(), ip, milliCpus: availableParallelism() * 1000, memoryBytes: totalmem() };
+  let ephemeralStorageBytes = 0;
+  try {
+    const fs = statfsSync(root);
+    ephemeralStorageBytes = fs.blocks * fs.bsize;
+  } catch {
+    // a root not made yet (a first plan): unknown, 0
+  }
+  return {
+    name: hostname(),
+    ip,
+    milliCpus: availableParallelism() * 1000,
+    memoryBytes: totalmem(),
+    ephemeralStorageBytes,
+  };
 }
 
 /** `run          web/main: new container` */

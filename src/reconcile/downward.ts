@@ -7,7 +7,10 @@
 // loopback). `resourceFieldRef`: a
 // container's cpu or memory limit or request, divided by `divisor` and rounded up; a limit left out
 // is the host's capacity, a request left out is the limit when there is one, else 0 (Kubernetes'
-// defaults). Pure: the host's facts are passed in.
+// defaults); ephemeral-storage and hugepages-<size>, which berth does not enforce, as given (an
+// ephemeral-storage limit left out is the capacity of the file system under the root, hugepages 0,
+// as the kubelet merges only cpu, memory and ephemeral-storage from the node). Pure: the host's
+// facts are passed in.
 import { createHash } from 'node:crypto';
 import { BerthError } from '../lib/errors.js';
 import { quantityText } from '../manifest/convert.js';
@@ -25,6 +28,8 @@ export interface NodeFacts {
   /** Capacity: what a container without a limit may use. */
   milliCpus: number;
   memoryBytes: number;
+  /** The size of the file system under berth's root (0 or absent: unknown). */
+  ephemeralStorageBytes?: number;
 }
 
 /**
@@ -115,19 +120,28 @@ export function resourceValue(
   node: NodeFacts,
   pod?: PodManifest,
 ): string {
-  const [kind, resource] = ref.resource.split('.') as ['limits' | 'requests', 'cpu' | 'memory'];
-  const own = c.resources?.limits?.[resource];
-  const limit = own ?? pod?.spec.resources?.limits?.[resource];
-  const request = c.resources?.requests?.[resource] ?? own;
+  const dot = ref.resource.indexOf('.');
+  const kind = ref.resource.slice(0, dot) as 'limits' | 'requests';
+  const resource = ref.resource.slice(dot + 1);
+  const limits = c.resources?.limits as Record<string, string | number> | undefined;
+  const requests = c.resources?.requests as Record<string, string | number> | undefined;
+  const own = limits?.[resource];
+  // Pod-level resources are cpu and memory (hugepages ignored): only those fall back to the pod's.
+  const isCpuOrMemory = resource === 'cpu' || resource === 'memory';
+  const limit = own ?? (isCpuOrMemory ? pod?.spec.resources?.limits?.[resource] : undefined);
+  const request = requests?.[resource] ?? own;
   const given = kind === 'limits' ? limit : request;
-  const scale = resource === 'cpu' ? 3 : 0; // cpu in thousandths, memory in bytes
+  const scale = resource === 'cpu' ? 3 : 0; // cpu in thousandths, the others in bytes
+  const capacity: Record<string, number> = {
+    cpu: node.milliCpus,
+    memory: node.memoryBytes,
+    'ephemeral-storage': node.ephemeralStorageBytes ?? 0,
+  };
   const value =
     given !== undefined
       ? ceilScaled(quantity(given, ref.resource), scale)
       : kind === 'limits'
-        ? resource === 'cpu'
-          ? node.milliCpus
-          : node.memoryBytes
+        ? (capacity[resource] ?? 0)
         : 0;
   const divisor = ceilScaled(quantity(ref.divisor ?? '1', `${ref.resource} divisor`), scale);
   if (divisor <= 0) throw new BerthError('ERR_MANIFEST_INVALID', 'invalid', `${ref.resource} divisor is 0`);

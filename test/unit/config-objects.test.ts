@@ -233,6 +233,38 @@ describe('env from ConfigMaps, Secrets and the downward API', () => {
     );
   });
 
+  it('resourceFieldRef of ephemeral-storage and hugepages (a cluster takes them): as given; no ephemeral-storage limit: the root file system; no hugepages: 0', () => {
+    const res = (resource: string, divisor?: string) => ({
+      valueFrom: { resourceFieldRef: { resource, ...(divisor ? { divisor } : {}) } },
+    });
+    const env = [
+      { name: 'EPH', ...res('limits.ephemeral-storage', '1Mi') },
+      { name: 'EPH_REQ', ...res('requests.ephemeral-storage', '1Mi') },
+      { name: 'HUGE', ...res('limits.hugepages-2Mi', '1Mi') },
+      { name: 'HUGE_REQ', ...res('requests.hugepages-2Mi') },
+    ];
+    const withStorage = { ...host, node: { ...node, ephemeralStorageBytes: 10 * 2 ** 30 } };
+    const given = pod({
+      env,
+      resources: {
+        limits: { 'ephemeral-storage': '2Gi', 'hugepages-2Mi': '4Mi' },
+        requests: { 'ephemeral-storage': '1Gi' },
+      } as never,
+    });
+    expect(desiredState([given], withStorage).pods[0]?.containers[0]?.settings.env).toEqual([
+      'EPH=2048',
+      'EPH_REQ=1024',
+      'HUGE=4',
+      'HUGE_REQ=4194304',
+    ]);
+    expect(desiredState([pod({ env })], withStorage).pods[0]?.containers[0]?.settings.env).toEqual([
+      'EPH=10240',
+      'EPH_REQ=0',
+      'HUGE=0',
+      'HUGE_REQ=0',
+    ]);
+  });
+
   it('status.podIP: the host address with hostNetwork, none on loopback, the bridge address put in at creation', () => {
     const addressed = (name: string, spec: Record<string, unknown>, annotations?: Record<string, string>) =>
       doc({

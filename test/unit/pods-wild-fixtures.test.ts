@@ -203,6 +203,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'CRLF line ends: a ConfigMap script, a folded args item, a double-quoted annotation over two lines',
     [],
   ],
+  'docs-downward-resources.yaml': [
+    'valid',
+    'downward API resourceFieldRef with divisors 1m and 1Mi in env and a volume, limits.ephemeral-storage in env',
+    [],
+  ],
   'docs-scheduling-fields.yaml': [
     'valid',
     'os.name, preemptionPolicy, schedulingGates, readinessGates, overhead, topologySpreadConstraints, dnsConfig options, resizePolicy, FallbackToLogsOnError, optional envFrom',
