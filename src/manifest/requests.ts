@@ -38,7 +38,7 @@ export function memoryReservationOf(value: string | number): number | undefined 
   return bytesOf(value, 'memory request') || undefined;
 }
 
-/** An emptyDir `sizeLimit` in bytes (a tmpfs of 0 bytes is refused: leave it out for none). */
+/** An emptyDir `sizeLimit` in bytes (0 is dropped by tier-check as none; here it is refused: a tmpfs of 0 bytes). */
 export function sizeLimitOf(value: string | number): number {
   const bytes = bytesOf(value, 'emptyDir sizeLimit');
   if (bytes === 0)

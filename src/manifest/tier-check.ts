@@ -6,7 +6,7 @@
 // dropped only after the schema has checked it (dropCheckedFields): ignored is not unread, and an
 // affinity a cluster refuses (a list where it wants an object) is refused here too. Kubernetes'
 // volume default is applied here as well: a volume with no source, or with `emptyDir:` null, is an
-// emptyDir; its port default: `hostPort: 0` is no hostPort; and the kubelet's reading of a zero
+// emptyDir, and its `sizeLimit: 0` is none, as the kubelet reads it; its port default: `hostPort: 0` is no hostPort; and the kubelet's reading of a zero
 // limit: a container's cpu or memory limit of 0 is none (it gives such a container the host's
 // capacity), unless a request for it is above 0, which a cluster refuses (it is left for the
 // converter's error). Pure: it rewrites the value it is given (a fresh toJS copy).
@@ -140,6 +140,9 @@ function defaultVolumes(value: unknown): void {
     const vol = v as Record<string, unknown>;
     if ('emptyDir' in vol && vol.emptyDir === null) vol.emptyDir = {};
     if (!VOLUME_SOURCES.some((s) => s in vol)) vol.emptyDir = {};
+    // A sizeLimit of 0 is none: the kubelet sizes only by a limit above 0.
+    const dir = vol.emptyDir as { sizeLimit?: unknown } | undefined;
+    if (dir !== null && typeof dir === 'object' && isZeroQuantity(dir.sizeLimit)) delete dir.sizeLimit;
   }
 }
 

@@ -190,11 +190,6 @@ describe('broken manifests, with their exact diagnostics', () => {
       ['11:21: ERR_MANIFEST_SCHEMA: spec.containers.0.ports.0.hostPort must be <= 65535'],
     ],
     [
-      'an emptyDir size limit of 0',
-      `${pod('web')}  volumes:\n    - name: scratch\n      emptyDir: {medium: Memory, sizeLimit: 0}\n`,
-      ['11:45: ERR_BAD_QUANTITY: emptyDir sizeLimit is 0: leave it out for none'],
-    ],
-    [
       'made-up field',
       `${pod('web')}  colour: red\n`,
       ['9:3: ERR_MANIFEST_SCHEMA: unknown field spec.colour'],

@@ -66,6 +66,19 @@ describe('requests and size limits', () => {
     expect(over.linux.resources.memory).toMatchObject({ reservation: 32 * 2 ** 20 });
   });
 
+  it('a sizeLimit of 0 is none, as the kubelet reads it: a tmpfs of the default size, no warning on disk', () => {
+    const zero = text
+      .replace('sizeLimit: 16Mi', 'sizeLimit: 0')
+      .replace('sizeLimit: 1Gi', 'sizeLimit: "0Gi"');
+    const r = parseFile(zero, 'm.yaml');
+    expect(r.diagnostics).toEqual([]);
+    const pod = desiredPod(r.parsed[0]?.value as PodManifest, 'm.yaml', TEST_HOST);
+    expect(pod.podDirs).toEqual([
+      { path: '/r/pods/p/volumes/fast', memory: true },
+      { path: '/r/pods/p/volumes/slow', memory: false },
+    ]);
+  });
+
   it.each([
     ['1m', 2],
     ['1', 1024],
