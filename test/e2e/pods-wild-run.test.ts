@@ -1,0 +1,165 @@
+// Pod files as people publish them (test/fixtures/pods-wild: kubeadm and rke2 static pods, the
+// Kubernetes docs' task examples, kubectl run and podman kube generate output, multi-document, JSON,
+// CRLF and anchored files) run for real, as root, with runc, conmon and overlayfs, one file at a
+// time: each loads, `berth apply` runs it, its init containers exit 0 and its sidecars and app
+// containers run. What one host cannot have is made local, by one rule for every file: each image is
+// a busybox from a loopback registry (an app container or sidecar sleeps, an init container runs
+// `true`: the published commands need their own images), probes are dropped (they run only under the
+// daemon), a hostPath lives under the test's directory (a File made there first), and a hostPort
+// is a free one; the grace period is 1 s. Everything else (security contexts, sysctls, seccomp, user namespaces, shared PID
+// namespaces, downward API, ConfigMap volumes, DNS, limits of 0, scheduler fields) is run as written.
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments, stringify } from 'yaml';
+import type { PodView } from '../../src/reconcile/pod-views.js';
+import { runBerth } from '../helpers/cli.js';
+import { cleanUpHost } from '../helpers/host-cleanup.js';
+import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
+
+const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare'], {
+  root: true,
+});
+
+const FIXTURES = new URL('../fixtures/pods-wild/', import.meta.url);
+const FILES = [
+  'anchors-containers.yaml',
+  'api-warnings.yaml',
+  'cap-sys-admin-no-escalation.yaml',
+  'crlf-multi-doc.yaml',
+  'docs-downward-resources.yaml',
+  'docs-scheduling-fields.yaml',
+  'docs-security-context.yaml',
+  'docs-sidecar-grpc.yaml',
+  'docs-userns-shared-pid.yaml',
+  'empty-values.yaml',
+  'hand-written.json',
+  'kubeadm-etcd.yaml',
+  'kubeadm-kube-apiserver.yaml',
+  'kubeadm-kube-scheduler.yaml',
+  'kubectl-run-command.yaml',
+  'multi-doc-service-configmap.yaml',
+  'podman-kube-generate.yaml',
+  'rke2-etcd.yaml',
+  'rke2-kube-proxy.yaml',
+];
+
+type Obj = Record<string, unknown>;
+const list = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
+
+describe.skipIf(skip)('pods as people write them, run', () => {
+  let registry: TestRegistry;
+  let layout: Layout;
+  let work: string;
+  let dir: string;
+  let root: string;
+  let state: string;
+  let image: string;
+  const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'berth-podswild-'));
+    root = join(work, 'root');
+    state = join(work, 'state');
+    dir = join(work, 'manifests');
+    await mkdir(dir);
+    await chmod(work, 0o711); // a hostUsers: false pod's root walks down to its rootfs
+    // docs-security-context's Localhost profile, under the root as under the kubelet's.
+    await mkdir(join(root, 'seccomp', 'profiles'), { recursive: true });
+    await writeFile(join(root, 'seccomp', 'profiles', 'audit.json'), '{"defaultAction": "SCMP_ACT_LOG"}\n');
+    registry = await startRegistry();
+    layout = await createLayout();
+    await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });
+    image = `${registry.host}/wild/busybox:1`;
+    await pushImage(layout, 'busybox', image);
+  }, 180_000);
+  afterAll(async () => {
+    const { leaked } = await cleanUpHost({ berth, work, folders: [dir] });
+    await registry?.stop();
+    await layout?.cleanup();
+    await removeTempRoot(work);
+    expect(leaked).toEqual([]);
+  });
+
+  /** The one rule that makes a published pod local (see the top of the file). */
+  async function localise(pod: Obj): Promise<void> {
+    const spec = pod.spec as Obj;
+    spec.terminationGracePeriodSeconds = 1; // sleep as PID 1 ignores SIGTERM: the next file sooner
+    for (const [kind, items] of [
+      ['init', list(spec.initContainers)],
+      ['app', list(spec.containers)],
+    ] as const)
+      for (const c of items) {
+        c.image = image;
+        c.command = kind === 'init' && c.restartPolicy !== 'Always' ? ['true'] : ['sleep', '3600'];
+        delete c.args;
+        for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) delete c[probe];
+        for (const p of list(c.ports)) if (p.hostPort && !spec.hostNetwork) p.hostPort = await freePort();
+      }
+    for (const v of list(spec.volumes)) {
+      const hp = v.hostPath as { path: string; type?: string } | undefined;
+      if (!hp) continue;
+      hp.path = join(work, 'host', hp.path);
+      if (hp.type === 'File') {
+        await mkdir(dirname(hp.path), { recursive: true });
+        await writeFile(hp.path, '');
+      } else if (hp.type === 'Directory') await mkdir(hp.path, { recursive: true });
+    }
+  }
+
+  it.each(FILES)(
+    '%s runs',
+    async (file) => {
+      const text = await readFile(new URL(file, FIXTURES), 'utf8');
+      // YAML 1.1, as Kubernetes reads it (`0755` is octal, `<<` merges), so what is written is the same pod.
+      const docs = parseAllDocuments(text, { version: '1.1' }).map((d) => d.toJS() as Obj | null);
+      const pods = docs.filter((d): d is Obj => d?.kind === 'Pod');
+      for (const pod of pods) await localise(pod);
+      const target = join(dir, file.replace(/\.json$/, '.yaml'));
+      await writeFile(
+        target,
+        docs
+          .filter((d) => d !== null)
+          .map((d) => stringify(d))
+          .join('---\n'),
+      );
+
+      try {
+        const apply = await berth('apply', dir);
+        expect([apply.code, apply.stderr.split('\n').filter((l) => !/WARN_/.test(l))]).toEqual([0, ['']]);
+        const views = JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
+        for (const pod of pods) {
+          const meta = pod.metadata as { name: string; namespace?: string };
+          const name =
+            meta.namespace && meta.namespace !== 'default' ? `${meta.namespace}.${meta.name}` : meta.name;
+          const view = views.find((v) => v.name === name);
+          const spec = pod.spec as Obj;
+          const sidecars = new Set(
+            list(spec.initContainers)
+              .filter((c) => c.restartPolicy === 'Always')
+              .map((c) => c.name),
+          );
+          const want = [
+            ...list(spec.initContainers).map((c) =>
+              sidecars.has(c.name) ? [c.name, 'running', null] : [c.name, 'exited', 0],
+            ),
+            ...list(spec.containers).map((c) => [c.name, 'running', null]),
+          ];
+          expect([name, view?.containers.map((c) => [c.name, c.state, c.lastError ?? c.exitCode])]).toEqual([
+            name,
+            want,
+          ]);
+        }
+      } finally {
+        // Gone from the folder, gone from the host, before the next file.
+        await rm(target);
+        expect((await berth('apply', dir)).code).toBe(0);
+      }
+    },
+    120_000,
+  );
+});
