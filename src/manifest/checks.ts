@@ -98,7 +98,8 @@ function overLimit(
 
 /**
  * Resource names besides cpu and memory (ephemeral-storage, hugepages-2Mi, nvidia.com/gpu): a
- * valid file for a cluster, so kept working with a warning that berth neither counts nor gives them.
+ * valid file for a cluster, so kept working with a warning that berth neither counts nor gives them;
+ * a bare name that is none of these (`storage`, `gpu`) a cluster refuses, and so does berth.
  */
 function otherResources(
   p: ParsedDoc,
@@ -109,13 +110,25 @@ function otherResources(
   return Object.keys(values)
     .filter((name) => name !== 'cpu' && name !== 'memory')
     .map((name) =>
-      at(
-        p,
-        res(kind, name),
-        'WARN_MANIFEST_IGNORED',
-        `resources.${kind}.${name} is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)`,
-      ),
+      isContainerResourceName(name)
+        ? at(
+            p,
+            res(kind, name),
+            'WARN_MANIFEST_IGNORED',
+            `resources.${kind}.${name} is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)`,
+          )
+        : at(
+            p,
+            res(kind, name),
+            'ERR_MANIFEST_INVALID',
+            `resources.${kind}.${name}: a container's resource is cpu, memory, ephemeral-storage, hugepages-<size> or a name with a domain (example.com/${name}), as a cluster requires`,
+          ),
     );
+}
+
+/** A name a cluster takes in a container's resources: a standard one, or one with a domain (an extended resource). */
+function isContainerResourceName(name: string): boolean {
+  return name.includes('/') || name === 'ephemeral-storage' || name.startsWith('hugepages-');
 }
 
 export function checkPod(p: ParsedDoc): Diagnostic[] {

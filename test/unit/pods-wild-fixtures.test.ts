@@ -311,6 +311,46 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a cpu request of 100m beside a cpu limit of 0',
     ['12:14 ERR_MANIFEST_INVALID'],
   ],
+  'invalid-node-selector-key.yaml': [
+    'invalid',
+    'nodeSelector key "bad key!"',
+    ['6:3 WARN_MANIFEST_IGNORED', '7:5 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-readiness-gate-type.yaml': [
+    'invalid',
+    'readinessGates conditionType "bad type!"',
+    ['6:3 WARN_MANIFEST_IGNORED', '7:20 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-subdomain.yaml': [
+    'invalid',
+    'subdomain Bad_Sub',
+    ['6:3 WARN_MANIFEST_IGNORED', '6:14 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-termination-message-policy.yaml': [
+    'invalid',
+    'terminationMessagePolicy Sometimes',
+    ['9:5 WARN_MANIFEST_IGNORED', '9:31 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-overhead-quantity.yaml': [
+    'invalid',
+    'overhead cpu: lots',
+    ['6:3 WARN_MANIFEST_IGNORED', '7:10 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-resource-name.yaml': [
+    'invalid',
+    'resources.limits.foo (no domain, not a standard name)',
+    ['11:14 ERR_MANIFEST_INVALID'],
+  ],
+  'objects-beside.yaml': [
+    'valid',
+    'Secrets of type tls, dockerconfigjson (an imagePullSecret) and Opaque stringData, an immutable ConfigMap with binaryData, a PVC, a headless Service; subPaths of one volume',
+    ['52:7 WARN_SERVICE_IGNORED'],
+  ],
+  'probes-hosts.yaml': [
+    'valid',
+    'a node agent: hostNetwork/PID/IPC, ClusterFirstWithHostNet, a sidecar under restartPolicy Never, status.hostIPs, ephemeral-storage, probe and hook hosts, hostPath /proc',
+    ['44:28 WARN_MANIFEST_IGNORED', '47:28 WARN_MANIFEST_IGNORED'],
+  ],
   'invalid-cap-sys-admin-no-escalation.yaml': [
     'invalid',
     'allowPrivilegeEscalation: false beside CAP_SYS_ADMIN',
