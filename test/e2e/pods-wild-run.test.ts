@@ -43,6 +43,7 @@ const FILES = [
   'kubeadm-kube-scheduler.yaml',
   'kubectl-run-command.yaml',
   'multi-doc-service-configmap.yaml',
+  'objects-beside.yaml',
   'podman-kube-generate.yaml',
   'rke2-etcd.yaml',
   'rke2-kube-proxy.yaml',
