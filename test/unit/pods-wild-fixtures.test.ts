@@ -351,6 +351,16 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a node agent: hostNetwork/PID/IPC, ClusterFirstWithHostNet, a sidecar under restartPolicy Never, status.hostIPs, ephemeral-storage, probe and hook hosts, hostPath /proc',
     ['44:28 WARN_MANIFEST_IGNORED', '47:28 WARN_MANIFEST_IGNORED'],
   ],
+  'invalid-token-expiration.yaml': [
+    'invalid',
+    'a serviceAccountToken source with expirationSeconds 300 (a cluster takes 600 and more)',
+    ['14:9 WARN_MANIFEST_IGNORED', '16:30 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-token-no-path.yaml': [
+    'invalid',
+    'a serviceAccountToken source with no path',
+    ['14:9 WARN_MANIFEST_IGNORED', '15:11 ERR_MANIFEST_SCHEMA'],
+  ],
   'invalid-cap-sys-admin-no-escalation.yaml': [
     'invalid',
     'allowPrivilegeEscalation: false beside CAP_SYS_ADMIN',
