@@ -655,6 +655,15 @@ describe('the kinds as the loader reads them', () => {
       ],
     ],
     [
+      'typed Secrets without the keys their type requires (a basic-auth one with either key is whole)',
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: t}\ntype: kubernetes.io/tls\nstringData: {tls.crt: hunter2}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: b}\ntype: kubernetes.io/basic-auth\ndata: {x: YQ==}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: k}\ntype: kubernetes.io/ssh-auth\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: ok}\ntype: kubernetes.io/basic-auth\nstringData: {password: hunter2}',
+      [
+        '4:7: ERR_SECRET_INVALID: Secret t of type kubernetes.io/tls has no tls.key key, which a cluster requires of that type',
+        '10:7: ERR_SECRET_INVALID: Secret b of type kubernetes.io/basic-auth has no username or password key, which a cluster requires of that type',
+        '16:7: ERR_SECRET_INVALID: Secret k of type kubernetes.io/ssh-auth has no ssh-privatekey key, which a cluster requires of that type',
+      ],
+    ],
+    [
       "a field only the other kind has (a Secret's binaryData, a ConfigMap's stringData or type)",
       'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nbinaryData: {k: YQ==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nstringData: {k: a}\ntype: Opaque',
       [

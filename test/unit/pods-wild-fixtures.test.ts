@@ -361,6 +361,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a serviceAccountToken source with no path',
     ['14:9 WARN_MANIFEST_IGNORED', '15:11 ERR_MANIFEST_SCHEMA'],
   ],
+  'invalid-secret-tls-no-key.yaml': [
+    'invalid',
+    'a kubernetes.io/tls Secret without tls.key, beside the Pod that mounts it',
+    ['5:7 ERR_SECRET_INVALID'],
+  ],
   'invalid-cap-sys-admin-no-escalation.yaml': [
     'invalid',
     'allowPrivilegeEscalation: false beside CAP_SYS_ADMIN',

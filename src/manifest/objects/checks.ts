@@ -1,7 +1,7 @@
 // What a schema cannot say about a ConfigMap, Secret, PersistentVolumeClaim or Service: a key in
 // both `data` and `binaryData`, a size over Kubernetes' 1 MiB bound (a folder is read on every
 // pass), a `kubernetes.io/dockerconfigjson` Secret whose `.dockerconfigjson` is not docker's
-// config.json; and a Service, which is accepted and ignored with a warning. Messages never quote a
+// config.json, a typed Secret without the keys its type requires (tls.crt and tls.key, …); and a Service, which is accepted and ignored with a warning. Messages never quote a
 // Secret's value. Pure.
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import { at, type ParsedDoc } from '../position.js';
@@ -33,6 +33,30 @@ function checkDockerConfig(p: ParsedDoc, s: SecretDoc, data: Map<string, Buffer>
   if (!auths || typeof auths !== 'object' || Array.isArray(auths))
     return bad(`: ${DOCKER_CONFIG_KEY} has no "auths" object`);
   return [];
+}
+
+/** The keys a cluster requires of a Secret of a built-in type: all of them (`all`) or one of them. */
+const TYPED_KEYS: Record<string, { keys: string[]; all: boolean }> = {
+  'kubernetes.io/tls': { keys: ['tls.crt', 'tls.key'], all: true },
+  'kubernetes.io/ssh-auth': { keys: ['ssh-privatekey'], all: true },
+  'kubernetes.io/dockercfg': { keys: ['.dockercfg'], all: true },
+  'kubernetes.io/basic-auth': { keys: ['username', 'password'], all: false },
+};
+
+function checkTypedKeys(p: ParsedDoc, s: SecretDoc, data: Map<string, Buffer>): Diagnostic[] {
+  const rule = s.type === undefined ? undefined : TYPED_KEYS[s.type];
+  if (!rule) return [];
+  const missing = rule.keys.filter((k) => !data.has(k));
+  if (rule.all ? missing.length === 0 : missing.length < rule.keys.length) return [];
+  const what = rule.all ? missing.join(' and ') : rule.keys.join(' or ');
+  return [
+    at(
+      p,
+      ['type'],
+      'ERR_SECRET_INVALID',
+      `Secret ${s.metadata.name} of type ${s.type} has no ${what} key, which a cluster requires of that type`,
+    ),
+  ];
 }
 
 export function checkObject(p: ParsedDoc): Diagnostic[] {
@@ -69,5 +93,6 @@ export function checkObject(p: ParsedDoc): Diagnostic[] {
       ),
     );
   if (doc.kind === 'Secret' && doc.type === DOCKER_CONFIG_JSON) out.push(...checkDockerConfig(p, doc, data));
+  if (doc.kind === 'Secret') out.push(...checkTypedKeys(p, doc, data));
   return out;
 }
