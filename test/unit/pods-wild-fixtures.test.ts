@@ -366,6 +366,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a kubernetes.io/tls Secret without tls.key, beside the Pod that mounts it',
     ['5:7 ERR_SECRET_INVALID'],
   ],
+  'invalid-ephemeral-containers.yaml': [
+    'invalid',
+    "kubectl debug's ephemeral container pasted into a file (a cluster refuses it on create)",
+    ['13:3 ERR_MANIFEST_UNSUPPORTED'],
+  ],
   'invalid-cap-sys-admin-no-escalation.yaml': [
     'invalid',
     'allowPrivilegeEscalation: false beside CAP_SYS_ADMIN',
