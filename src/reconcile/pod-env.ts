@@ -57,7 +57,8 @@ const isEnvName = (key: string) => key.length > 0 && !key.includes('=');
 export function containerEnv(c: ContainerManifest, ctx: PodContext): ContainerEnv {
   const namespace = namespaceOf(ctx.pod.metadata);
   const vars = new Map<string, string>();
-  const out: ContainerEnv = { env: [], sources: {}, sourced: {}, missing: [] };
+  // Keyed by env names, which may be `__proto__`: no prototype to set instead of a key.
+  const out: ContainerEnv = { env: [], sources: {}, sourced: Object.create(null), missing: [] };
   const lookup = (kind: ObjectKind, name: string) => ctx.objects.get(kind, namespace, name);
   const total = execTotal(c.name);
   const set = (name: string, value: string, label?: string) => {

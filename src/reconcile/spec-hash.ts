@@ -38,7 +38,8 @@ function withoutSourcedValues(c: DesiredContainer): Record<string, unknown> {
   if (Object.keys(sourced).length === 0) return c.settings as unknown as Record<string, unknown>;
   const env = (c.settings.env ?? []).map((kv) => {
     const name = kv.slice(0, kv.indexOf('='));
-    return sourced[name] === undefined ? kv : `${name}=<${sourced[name]}>`;
+    // Own keys only: an env named `constructor` or `__proto__` is a name like any other.
+    return Object.hasOwn(sourced, name) ? `${name}=<${sourced[name]}>` : kv;
   });
   return { ...c.settings, env };
 }

@@ -409,6 +409,27 @@ describe('env from ConfigMaps, Secrets and the downward API', () => {
   });
 });
 
+describe('env names that are also Object.prototype names', () => {
+  it('a Secret value under `__proto__` stays out of the stored spec; an edit of a plain `constructor` is seen', () => {
+    const spec = (value: string) => ({
+      env: [
+        { name: '__proto__', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+        { name: 'constructor', value },
+      ],
+      envFrom: [{ secretRef: { name: 'db' } }],
+    });
+    const before = desiredState([secret(SECRET), pod(spec('a'))], host);
+    const old = running(before);
+    expect(old.annotations[ANNOTATION.spec]).not.toMatch(/hunter2/);
+    expect(old.annotations[ANNOTATION.spec]).toMatch(/constructor=a/);
+    const after = desiredState([secret(SECRET), pod(spec('b'))], host);
+    expect(summary(planOf(after, [old])).map((s) => s.split(':')[0])).toEqual([
+      'remove web/main',
+      'run web/main',
+    ]);
+  });
+});
+
 describe('config volumes', () => {
   const volumes = [
     {
