@@ -25,7 +25,7 @@ import { readManifestFile } from './read-file.js';
 import { type Defines, endsLine, goneSettlesAt, keyOf, SETTLE_MS, settlesAt } from './settle.js';
 import { isError } from './severity.js';
 import { unreadFileWarnings } from './unread-files.js';
-import { fileWriters, folderWriters } from './writers.js';
+import { fileWriters, folderChain, folderWriters, linkedFileWriters } from './writers.js';
 
 export { DEPENDS_ON, dependsOn } from './dependencies.js';
 
@@ -167,6 +167,8 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
     ...(await unreadFileWarnings(base, others)),
   ];
   const brokenFiles: string[] = [];
+  /** Directories the link warnings looked at (the folder's chain is folderWriters'). */
+  let linkSeen: Set<string> | undefined;
   const settling: LoadResult['settling'] = [];
   const sources = new Map<string, Source>();
   const saved = (await o.lastGood?.read(base)) ?? {};
@@ -210,7 +212,12 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       readAt = read.text === undefined ? (hit?.readAt ?? 0) : read.readAt;
       mtimeMs = read.stat.mtimeMs;
       access = { uid: read.stat.uid, gid: read.stat.gid, mode: read.stat.mode };
-      if (o.only === undefined) diagnostics.push(...fileWriters(file, access)); // not someone's file checked alone
+      if (o.only === undefined) {
+        // Not someone's file checked alone.
+        diagnostics.push(...fileWriters(file, access));
+        linkSeen ??= (await folderChain(base)).dirs;
+        diagnostics.push(...(await linkedFileWriters(file, linkSeen)));
+      }
     } catch (err) {
       diagnostics.push(
         err instanceof ManifestEncodingError

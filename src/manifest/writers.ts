@@ -3,8 +3,9 @@
 // folder) controls root on this host. Each is one WARN_MANIFESTS_WRITABLE naming the path and who
 // (its owner, its group, everyone), never an error: a sync tool running as its own user may be
 // meant. A directory above whose sticky bit keeps others from renaming root's entries (/tmp) is no
-// such path; the folder itself is, sticky or not (anyone may add a manifest to it).
-import { lstat, realpath } from 'node:fs/promises';
+// such path; the folder itself is, sticky or not (anyone may add a manifest to it). A manifest that
+// is a link puts the directories above its target (and above each link on the way) in that chain.
+import { lstat, readlink, realpath } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 
@@ -50,15 +51,21 @@ function chain(path: string): string[] {
   return out;
 }
 
+/** The folder and every directory above it, as given and with links resolved. */
+export async function folderChain(dir: string): Promise<{ real: string; dirs: Set<string> }> {
+  const given = resolve(dir);
+  const real = await realpath(given).catch(() => given);
+  return { real, dirs: new Set([...chain(real), ...chain(given)]) };
+}
+
 /**
  * The folder's warnings: itself and every directory above it, as given and with links resolved (a
  * user who can write the directory holding a link, as git-sync swaps one, picks the folder too).
  */
 export async function folderWriters(dir: string, self = process.geteuid?.() ?? 0): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
-  const given = resolve(dir);
-  const real = await realpath(given).catch(() => given);
-  for (const at of new Set([...chain(real), ...chain(given)])) {
+  const { real, dirs } = await folderChain(dir);
+  for (const at of dirs) {
     const st = await lstat(at).catch(() => undefined);
     if (!st || st.isSymbolicLink()) continue; // a link is changed through the directory holding it
     const folder = at === real;
@@ -67,6 +74,39 @@ export async function folderWriters(dir: string, self = process.geteuid?.() ?? 0
     const who = otherWriters(st, self);
     if (who)
       out.push(warning(at, folder ? 'the manifests folder' : 'a directory above the manifests folder', who));
+  }
+  return out;
+}
+
+/** How many links a manifest may go through before the walk stops (the kernel's own bound). */
+const MAX_HOPS = 40;
+
+/**
+ * A manifest that is a link: the directories above its target and above each link on the way that
+ * someone else can write (they could swap the target), each named once across calls (`seen`, which
+ * starts as the folder's chain, checked by folderWriters). A plain file adds nothing.
+ */
+export async function linkedFileWriters(
+  file: string,
+  seen: Set<string>,
+  self = process.geteuid?.() ?? 0,
+): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  let at = file;
+  for (let hop = 0; hop < MAX_HOPS; hop++) {
+    const st = await lstat(at).catch(() => undefined);
+    if (!st?.isSymbolicLink()) break;
+    const target = resolve(dirname(at), await readlink(at));
+    const holder = await realpath(dirname(target)).catch(() => undefined);
+    for (const d of holder ? chain(holder) : []) {
+      if (seen.has(d)) continue;
+      seen.add(d);
+      const ds = await lstat(d).catch(() => undefined);
+      if (!ds || ds.isSymbolicLink() || ds.mode & 0o1000) continue;
+      const who = otherWriters(ds, self);
+      if (who) out.push(warning(d, `a directory above a file a manifest links to (${file})`, who));
+    }
+    at = target;
   }
   return out;
 }

@@ -98,4 +98,23 @@ describe.skipIf(skip)('a manifests folder other users can write', () => {
       stderr: `${holder}:1:1: WARN_MANIFESTS_WRITABLE: a directory above the manifests folder can be written by its owner (uid ${user.uid}): ${why}\n`,
     });
   });
+
+  it("a manifest that links elsewhere: the directories holding its target count (a user's home); links within the folder add nothing", async () => {
+    const { dir } = await folder();
+    const home = join(work, `home${++n}`);
+    await mkdir(join(home, 'deploy'), { recursive: true });
+    await chmod(home, 0o755);
+    await chown(home, user.uid, user.gid); // the user renames deploy/ and puts their own pod.yaml in
+    await writeFile(join(home, 'deploy', 'web.yaml'), POD.replace('name: p', 'name: w'), { mode: 0o644 });
+    await symlink(join(home, 'deploy', 'web.yaml'), join(dir, 'web.yaml'));
+    // The kubelet's ConfigMap layout: links into the folder itself.
+    await mkdir(join(dir, '..2026_12_04'));
+    await writeFile(join(dir, '..2026_12_04', 'db.yaml'), POD.replace('name: p', 'name: d'));
+    await symlink('..2026_12_04', join(dir, '..data'));
+    await symlink('..data/db.yaml', join(dir, 'db.yaml'));
+    expect(await validate(dir)).toEqual({
+      code: 0,
+      stderr: `${home}:1:1: WARN_MANIFESTS_WRITABLE: a directory above a file a manifest links to (${join(dir, 'web.yaml')}) can be written by its owner (uid ${user.uid}): ${why}\n`,
+    });
+  });
 });
