@@ -121,8 +121,9 @@ export async function indexTar(
       if (size > MAX_META_BYTES) throw unsafe(archive, `a ${size}-byte tar meta record`);
       const body = await read(dataAt, size);
       if (typeflag === 'x') pax = parsePax(body);
-      else if (typeflag === 'L') longName = field(body, 0, body.length);
-      else if (typeflag === 'K') longLink = field(body, 0, body.length);
+      // An empty one names nothing, as in the layer reader (Go's).
+      else if (typeflag === 'L') longName = field(body, 0, body.length) || undefined;
+      else if (typeflag === 'K') longLink = field(body, 0, body.length) || undefined;
       else {
         // A global PAX header changes no entry and drops what was read before it, as Go's reader
         // (`docker load`) takes it: one archive, one set of names for both.

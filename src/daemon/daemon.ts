@@ -217,13 +217,17 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
           failed: result.executed.failed.length,
           cpuMs,
         };
-        passEvents?.onPass(result);
-        // A task this pass started and that has already ended (a pull refused at once) is followed
-        // by another pass, which plans on its outcome: settled only once a pass starts none.
-        const settled = pipelines.tasks.size === 0 && pipelines.tasks.started === startedBefore;
-        o.onPass?.(result, cpuMs, settled, performance.now() - wallStart, lastPass.at);
-        // Answered after the pass's own line and events: whoever asked for it finds them written.
-        waiters.endPass(result, (mark) => pipelines.tasks.runningSince(mark));
+        try {
+          passEvents?.onPass(result);
+          // A task this pass started and that has already ended (a pull refused at once) is followed
+          // by another pass, which plans on its outcome: settled only once a pass starts none.
+          const settled = pipelines.tasks.size === 0 && pipelines.tasks.started === startedBefore;
+          o.onPass?.(result, cpuMs, settled, performance.now() - wallStart, lastPass.at);
+        } finally {
+          // Answered after the pass's own line and events (whoever asked finds them written), and
+          // with the pass's result even when reporting it failed.
+          waiters.endPass(result, (mark) => pipelines.tasks.runningSince(mark));
+        }
       } catch (err) {
         scheduler.passFailed(); // and observation was left empty by the failure, if it was observing
         observation.last = undefined;

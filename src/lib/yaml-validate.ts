@@ -220,7 +220,9 @@ function diagnosticFor(
     message = `${subject} must be ${JSON.stringify((err.params as { allowedValue: unknown }).allowedValue)}${typeof words === 'string' ? ` ${words}` : ''}`;
   } else if (err.keyword === 'uniqueItems') {
     // At the later of the two equal items, where the repeat is; its node may say why (`x-unique-message`).
-    const { i } = err.params as { i: number };
+    // ajv names the two as i and j, the later one either way round (scalars are seen from the end).
+    const { i: a, j: b } = err.params as { i: number; j: number };
+    const i = Math.max(a, b);
     node = (doc.getIn([...path, i], true) as typeof node) ?? node;
     const words = schema ? schemaNode(schema, err.schemaPath)?.['x-unique-message'] : undefined;
     message = `${subject}.${i} ${typeof words === 'string' ? words : `repeats an earlier item`}`;

@@ -70,7 +70,7 @@ export function specHash(spec: CanonicalSpec): string {
 }
 
 /** Hashes of desired containers, by the container object (desired-memo.ts hands out the same one while nothing changed). */
-const hashes = new WeakMap<DesiredContainer, { digest: string; hash: string }>();
+const hashes = new WeakMap<DesiredContainer, { digest: string; hash: string; error?: unknown }>();
 
 /**
  * specHash(canonicalSpec(c, digest)), computed once per desired container and digest: every pass
@@ -79,10 +79,20 @@ const hashes = new WeakMap<DesiredContainer, { digest: string; hash: string }>()
  */
 export function desiredSpecHash(c: DesiredContainer, digest: string): string {
   const memo = hashes.get(c);
-  if (memo?.digest === digest) return memo.hash;
-  const hash = specHash(canonicalSpec(c, digest));
-  hashes.set(c, { digest, hash });
-  return hash;
+  if (memo?.digest === digest) {
+    if (memo.error !== undefined) throw memo.error;
+    return memo.hash;
+  }
+  try {
+    const hash = specHash(canonicalSpec(c, digest));
+    hashes.set(c, { digest, hash });
+    return hash;
+  } catch (err) {
+    // A spec too big to serialise (V8's longest string) costs its whole size each time it is tried:
+    // the same container fails again at once, every pass, until its manifest changes.
+    hashes.set(c, { digest, hash: '', error: err });
+    throw err;
+  }
 }
 
 function envMap(env: unknown): Map<string, string> {

@@ -67,6 +67,12 @@ const still = (pid: number) => {
   return state === undefined || 'TtZX'.includes(state);
 };
 
+/**
+ * How long a round waits for its stops to take effect: a process in uninterruptible sleep (a vfork
+ * parent whose child was stopped before its exec) never shows as stopped, and forks no more either.
+ */
+const SETTLE_MS = 50;
+
 /** Waits until every one of `pids` forks no more, or `until` (a process stuck in the kernel). */
 async function settled(pids: number[], until: number): Promise<void> {
   let waiting = pids.filter((p) => !still(p));
@@ -78,7 +84,6 @@ async function settled(pids: number[], until: number): Promise<void> {
 
 /** SIGKILL the tree under `roots`; resolves once each is gone (false if one outlived `ms`). */
 export async function killTree(roots: number[], ms = 5000): Promise<boolean> {
-  const until = Date.now() + ms;
   const stopped = new Set<number>();
   for (let round = 0; round < MAX_STOP_ROUNDS; round++) {
     const fresh = processTree(roots.concat([...stopped])).filter((p) => !stopped.has(p));
@@ -87,10 +92,11 @@ export async function killTree(roots: number[], ms = 5000): Promise<boolean> {
       signal(pid, 'SIGSTOP');
       stopped.add(pid);
     }
-    await settled(fresh, until);
+    await settled(fresh, Date.now() + SETTLE_MS);
   }
   const pids = [...stopped];
   for (const pid of pids) signal(pid, 'SIGKILL');
+  const until = Date.now() + ms;
   // A killed child stays a zombie until its parent reaps it: gone enough for what it held.
   const gone = (pid: number) => {
     if (!isProcessAlive(pid)) return true;

@@ -127,6 +127,11 @@ function checkKernelMountPoints(rootfs: string, image: string): void {
       );
     const host = follow ? followInRoot(rootfs, path) : join(rootfs, path);
     if (host === undefined) throw fail('a chain of too many symlinks');
+    // A /dev that leads to the root or into /proc or /sys: runc's tmpfs would hide the whole root,
+    // or go under (or over) the kernel's own file system.
+    const to = host.slice(rootfs.length) || '/';
+    if (follow && (to === '/' || /^\/(proc|sys)(\/|$)/.test(to)))
+      throw fail(`a symlink to ${to} (the root, or where the kernel's file systems go)`);
     let st: Stats;
     try {
       st = lstatSync(host);

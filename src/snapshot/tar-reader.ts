@@ -338,8 +338,12 @@ export class TarReader {
         this.pax = new Map();
         this.longName = undefined;
         this.longLink = undefined;
-      } else if (this.metaKind === 'L') this.longName = cstr(body, 0, body.length);
-      else this.longLink = cstr(body, 0, body.length);
+      } else {
+        // An empty one names nothing (Go's reader keeps the header's name then, as its users see it).
+        const value = cstr(body, 0, body.length);
+        if (this.metaKind === 'L') this.longName = value.length > 0 ? value : undefined;
+        else this.longLink = value.length > 0 ? value : undefined;
+      }
       this.metaKind = undefined;
       this.metaBody = [];
       return;

@@ -62,6 +62,16 @@ describe('container restartPolicy and restartPolicyRules in a manifest', () => {
       diagnostics(pod(`      restartPolicy: Never\n      restartPolicyRules:\n${many.join('')}`)),
     ).toHaveLength(1);
     expect(diagnostics(pod('      restartPolicy: Sometimes\n'))).toHaveLength(1);
+    // A repeated exit code is named at the repeat (ajv gives scalars' pair the other way round).
+    expect(
+      diagnostics(
+        pod(
+          '      restartPolicy: Never\n      restartPolicyRules:\n        - action: Restart\n          exitCodes: {operator: In, values: [1, 2, 1]}\n',
+        ),
+      ).map((l) => l.replace(/ \(.*$/, '')),
+    ).toEqual([
+      'm.yaml:12:52: ERR_MANIFEST_SCHEMA: spec.containers.0.restartPolicyRules.0.exitCodes.values.2 repeats an earlier item',
+    ]);
   });
 });
 

@@ -92,3 +92,29 @@ describe('desiredSpecHash', () => {
     expect(planFor('fast', 'sha256:aaa', running)).toEqual([]);
   });
 });
+
+describe('a spec that cannot be hashed', () => {
+  it('fails again at once for the same container and digest, without serialising it again', () => {
+    const c = desiredState([configMap('a'), podDoc], host).pods[0]?.containers[0] as Parameters<
+      typeof desiredSpecHash
+    >[0];
+    // A value JSON cannot write throws as a spec past V8's longest string does, at the same step.
+    let reads = 0;
+    const settings = { ...c.settings, odd: 1n };
+    const broken = {
+      ...c,
+      get settings() {
+        reads++;
+        return settings;
+      },
+    } as typeof c;
+    expect(() => desiredSpecHash(broken, 'sha256:aaa')).toThrow(/BigInt/);
+    const once = reads;
+    expect(once).toBeGreaterThan(0);
+    expect(() => desiredSpecHash(broken, 'sha256:aaa')).toThrow(/BigInt/);
+    expect(reads).toBe(once);
+    // Another digest is another spec: tried again.
+    expect(() => desiredSpecHash(broken, 'sha256:bbb')).toThrow(/BigInt/);
+    expect(reads).toBeGreaterThan(once);
+  });
+});

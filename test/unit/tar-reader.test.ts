@@ -396,6 +396,22 @@ describe('TarReader', () => {
     ]);
   });
 
+  it("an empty GNU long name or link names nothing: the header's own stays, as in Go (a `.wh.` entry is not made the root)", () => {
+    const stream = Buffer.concat([
+      header({ name: '././@LongLink', type: 'L', size: 1 }),
+      pad(Buffer.from('\0')),
+      header({ name: '.wh.secret' }),
+      header({ name: '././@LongLink', type: 'K', size: 1 }),
+      pad(Buffer.from('\0')),
+      header({ name: 'link', type: '2', linkname: 'target' }),
+      END,
+    ]);
+    expect(read(stream).map((e) => [e.name.toString(), e.linkname.toString()])).toEqual([
+      ['.wh.secret', ''],
+      ['link', 'target'],
+    ]);
+  });
+
   it('a name or link target given as a GNU long one and in PAX is the GNU one, in either order, as in Go', () => {
     const long = (type: string, v: string) =>
       Buffer.concat([
