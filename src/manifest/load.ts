@@ -162,13 +162,15 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
   const { files, others } = o.only === undefined ? await listFolder(dir) : { files: [o.only], others: [] };
   if (files.length > 0) await preloadValidators(MANIFEST_SCHEMAS);
   const base = resolve(dir);
+  // Who else can write what the folder runs: not asked of someone's file checked alone.
+  const folder = o.only === undefined ? await folderChain(base) : undefined;
   const diagnostics: Diagnostic[] = [
-    ...(o.only === undefined ? await folderWriters(base) : []),
+    ...(folder ? await folderWriters(folder) : []),
     ...(await unreadFileWarnings(base, others)),
   ];
   const brokenFiles: string[] = [];
-  /** Directories the link warnings looked at (the folder's chain is folderWriters'). */
-  let linkSeen: Set<string> | undefined;
+  /** Directories the writers checks looked at: the folder's chain (folderWriters'), then links'. */
+  const linkSeen = new Set(folder?.dirs);
   const settling: LoadResult['settling'] = [];
   const sources = new Map<string, Source>();
   const saved = (await o.lastGood?.read(base)) ?? {};
@@ -212,12 +214,8 @@ export async function loadManifests(dir: string, o: LoadOptions = {}): Promise<L
       readAt = read.text === undefined ? (hit?.readAt ?? 0) : read.readAt;
       mtimeMs = read.stat.mtimeMs;
       access = { uid: read.stat.uid, gid: read.stat.gid, mode: read.stat.mode };
-      if (o.only === undefined) {
-        // Not someone's file checked alone.
-        diagnostics.push(...fileWriters(file, access));
-        linkSeen ??= (await folderChain(base)).dirs;
-        diagnostics.push(...(await linkedFileWriters(file, linkSeen)));
-      }
+      if (folder)
+        diagnostics.push(...fileWriters(file, access), ...(await linkedFileWriters(file, linkSeen)));
     } catch (err) {
       diagnostics.push(
         err instanceof ManifestEncodingError

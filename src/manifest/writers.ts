@@ -51,8 +51,13 @@ function chain(path: string): string[] {
   return out;
 }
 
-/** The folder and every directory above it, as given and with links resolved. */
-export async function folderChain(dir: string): Promise<{ real: string; dirs: Set<string> }> {
+/** The folder (`real`: links resolved) and every directory above it, as given and with links resolved. */
+export interface FolderChain {
+  real: string;
+  dirs: Set<string>;
+}
+
+export async function folderChain(dir: string): Promise<FolderChain> {
   const given = resolve(dir);
   const real = await realpath(given).catch(() => given);
   return { real, dirs: new Set([...chain(real), ...chain(given)]) };
@@ -62,9 +67,11 @@ export async function folderChain(dir: string): Promise<{ real: string; dirs: Se
  * The folder's warnings: itself and every directory above it, as given and with links resolved (a
  * user who can write the directory holding a link, as git-sync swaps one, picks the folder too).
  */
-export async function folderWriters(dir: string, self = process.geteuid?.() ?? 0): Promise<Diagnostic[]> {
+export async function folderWriters(
+  { real, dirs }: FolderChain,
+  self = process.geteuid?.() ?? 0,
+): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
-  const { real, dirs } = await folderChain(dir);
   for (const at of dirs) {
     const st = await lstat(at).catch(() => undefined);
     if (!st || st.isSymbolicLink()) continue; // a link is changed through the directory holding it

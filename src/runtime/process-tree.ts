@@ -6,7 +6,6 @@
 // finishes it first. So the tree is read again only once each signalled process shows as stopped
 // (or dead): a child forked meanwhile is in /proc by then, below a parent already found.
 import { readdirSync, readFileSync } from 'node:fs';
-import { isProcessAlive } from '../lib/process.js';
 
 /** Parent pid of each process: `pid (comm) state ppid …`; comm may hold spaces and parentheses. */
 function parents(): Map<number, number> {
@@ -99,9 +98,8 @@ export async function killTree(roots: number[], ms = 5000): Promise<boolean> {
   const until = Date.now() + ms;
   // A killed child stays a zombie until its parent reaps it: gone enough for what it held.
   const gone = (pid: number) => {
-    if (!isProcessAlive(pid)) return true;
     const state = processState(pid);
-    return state === undefined || state === 'Z';
+    return state === undefined || state === 'Z' || state === 'X';
   };
   while (!pids.every(gone)) {
     if (Date.now() > until) return false;
