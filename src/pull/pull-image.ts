@@ -98,7 +98,10 @@ async function pullOnce(deps: PullDeps, ref: Reference, options: PullOptions): P
     const fetched = await fetchLayers(deps, lease, repo, manifest.layers, options, snapshotter);
     const unpacked = snapshotter?.result();
     await putVerified(deps.store, lease, resolved.manifestDescriptor, resolved.manifestBytes);
-    if (resolved.index) await putVerified(deps.store, lease, resolved.index.descriptor, resolved.index.bytes);
+    // Innermost first, as the layers before their manifest: a stored index finds its children stored.
+    for (const index of [...resolved.indexes].reverse()) {
+      await putVerified(deps.store, lease, index.descriptor, index.bytes);
+    }
     await deps.store.putImage(
       {
         name,
@@ -181,7 +184,7 @@ function checkConfigPlatform(
   want: Platform,
   name: string,
 ): void {
-  if (resolved.index && !resolved.platformFromConfig) return;
+  if (resolved.indexes.length > 0 && !resolved.platformFromConfig) return;
   // An index entry that said no platform is taken only for a config that says the one asked for.
   if (!config.os || !config.architecture) {
     if (!resolved.platformFromConfig) return;

@@ -1,54 +1,63 @@
-// Resolve a reference to one platform's image manifest: index → platform selection → manifest.
+// Resolve a reference to one platform's image manifest: index → (index → …) → platform's manifest.
+// Each level chooses one entry (select-entry.ts), as containerd does; every manifest on the way is
+// fetched against the descriptor that named it (size, digest, media type served), and the chain is
+// bounded (MAX_INDEX_DEPTH), so a hostile registry cannot lead a pull on for ever.
 import { BerthError } from '../lib/errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import type { Digest } from '../oci/digest.js';
-import { type ImageManifest, parseManifest } from '../oci/image.js';
+import { type ImageManifest, type ParsedManifest, parseManifest } from '../oci/image.js';
 import { isIndexMediaType } from '../oci/media-types.js';
-import { formatPlatform, type Platform, selectPlatform } from '../oci/platform.js';
+import { formatPlatform, type Platform } from '../oci/platform.js';
 import { formatReference, type Reference, referenceTarget } from '../oci/reference.js';
 import type { FetchedManifest, RegistryClient } from '../registry/types.js';
+import { chooseEntry, describeOffers } from './select-entry.js';
+
+/**
+ * How many indexes a chain may hold, the top one included. Tools write one (an index of platforms)
+ * or two (an index of such indexes, or one wrapping another); 8 leaves room for what the OCI spec
+ * allows while bounding what a registry can make a pull fetch before its first layer (8 × 4 MiB).
+ */
+export const MAX_INDEX_DEPTH = 8;
+
+export interface StoredManifest {
+  descriptor: Descriptor;
+  bytes: Buffer;
+}
 
 export interface ResolvedImage {
-  /** The digest the reference resolved to (the index when there is one). */
+  /** The digest the reference resolved to (the top index when there is one). */
   repoDigest: Digest;
-  /** The top-level index, when the reference names one. */
-  index?: { descriptor: Descriptor; bytes: Buffer };
+  /** The indexes followed, top first (none when the reference names a manifest). */
+  indexes: StoredManifest[];
   /** The chosen platform's manifest. */
   manifestDescriptor: Descriptor;
   manifestBytes: Buffer;
   manifest: ImageManifest;
   /** The mirror that resolved the reference, when not the registry itself. */
   mirror?: string;
-  /** The index entry chosen says no platform: the image's config must say it is the one asked for. */
+  /** The manifest's index entry says no platform: the image's config must say it is the one asked for. */
   platformFromConfig?: boolean;
 }
 
-/**
- * An index entry with no platform, when none says the one asked for: containerd takes such an
- * entry too, and checks the config's platform (an attestation, which names what it is, is never one).
- */
-function unlabelled(entries: readonly Descriptor[]): Descriptor | undefined {
-  return entries.find(
-    (m) =>
-      !m.platform &&
-      !isIndexMediaType(m.mediaType) &&
-      !m.annotations?.['vnd.docker.reference.type'] &&
-      !(m as { artifactType?: string }).artifactType,
+function descriptorOf(fetched: FetchedManifest): Descriptor {
+  return { mediaType: fetched.mediaType, digest: fetched.digest, size: fetched.bytes.length };
+}
+
+function tooDeep(name: string, child: Descriptor): BerthError {
+  return new BerthError(
+    'ERR_INDEX_TOO_DEEP',
+    'limit',
+    `${name}: index ${child.digest} is nested too deep (berth follows a chain of at most ${MAX_INDEX_DEPTH} indexes)`,
   );
 }
 
-function descriptorOf(fetched: FetchedManifest, platform?: Platform): Descriptor {
-  const d: Descriptor = { mediaType: fetched.mediaType, digest: fetched.digest, size: fetched.bytes.length };
-  if (platform) d.platform = platform;
-  return d;
-}
-
-/** berth follows one level of index (index → manifest), as registries and tools produce. */
-function nestedIndex(name: string, child: Descriptor): BerthError {
+function noMatch(name: string, want: Platform, index: Descriptor, top: boolean, entries: Descriptor[]) {
+  const which = top ? 'index' : `index ${index.digest}`;
   return new BerthError(
-    'ERR_MANIFEST_INVALID',
-    'integrity',
-    `${name}: index nesting too deep: entry ${child.digest} is an index too (berth follows an index to a depth of one)`,
+    'ERR_NO_MATCHING_PLATFORM',
+    'not-found',
+    `${name}: no image for platform ${formatPlatform(want)} (${which} offers: ${describeOffers(entries)})`,
+    { hint: 'choose one with --platform' },
   );
 }
 
@@ -61,53 +70,38 @@ export async function resolveImage(
   const name = formatReference(ref);
   const repo = { registry: ref.registry, repository: ref.repository };
   const top = await registry.getManifest(repo, referenceTarget(ref), undefined, { signal });
-  const parsed = parseManifest(top.bytes, top.mediaType, name);
-  const via = top.mirror ? { mirror: top.mirror } : {};
-  if (parsed.kind === 'manifest') {
-    return {
-      ...via,
-      repoDigest: top.digest,
-      manifestDescriptor: descriptorOf(top),
-      manifestBytes: top.bytes,
-      manifest: parsed.manifest,
-    };
+  let fetched = top;
+  let parsed: ParsedManifest = parseManifest(top.bytes, top.mediaType, name);
+  const indexes: StoredManifest[] = [];
+  let chosen: Descriptor | undefined;
+  while (parsed.kind === 'index') {
+    const here = descriptorOf(fetched);
+    indexes.push({ descriptor: here, bytes: fetched.bytes });
+    chosen = chooseEntry(platform, parsed.index.manifests);
+    if (!chosen) throw noMatch(name, platform, here, indexes.length === 1, parsed.index.manifests);
+    if (isIndexMediaType(chosen.mediaType) && indexes.length >= MAX_INDEX_DEPTH) throw tooDeep(name, chosen);
+    fetched = await registry.getManifest(repo, chosen.digest, chosen, { signal });
+    if (fetched.mediaType !== chosen.mediaType) {
+      throw new BerthError(
+        'ERR_MEDIA_TYPE_MISMATCH',
+        'integrity',
+        `${name}: manifest ${chosen.digest} was served as ${fetched.mediaType} but the index says ${chosen.mediaType}`,
+      );
+    }
+    parsed = parseManifest(fetched.bytes, fetched.mediaType, `${name} (${chosen.digest})`);
   }
-  const chosen = selectPlatform(platform, parsed.index.manifests) ?? unlabelled(parsed.index.manifests);
-  const nested = parsed.index.manifests.find((m) => isIndexMediaType(m.mediaType));
-  if ((!chosen && nested) || (chosen && isIndexMediaType(chosen.mediaType))) {
-    throw nestedIndex(name, (chosen ?? nested) as Descriptor);
-  }
-  if (!chosen) {
-    const offered = parsed.index.manifests
-      .map((m) => (m.platform ? formatPlatform(m.platform) : 'unknown'))
-      .join(', ');
-    throw new BerthError(
-      'ERR_NO_MATCHING_PLATFORM',
-      'not-found',
-      `${name}: no image for platform ${formatPlatform(platform)} (index offers: ${offered || 'nothing'})`,
-      { hint: 'choose one with --platform' },
-    );
-  }
-  const child = await registry.getManifest(repo, chosen.digest, chosen, { signal });
-  if (child.mediaType !== chosen.mediaType) {
-    throw new BerthError(
-      'ERR_MEDIA_TYPE_MISMATCH',
-      'integrity',
-      `${name}: manifest ${chosen.digest} was served as ${child.mediaType} but the index says ${chosen.mediaType}`,
-    );
-  }
-  const what = `${name} (${chosen.digest})`;
-  const childParsed = parseManifest(child.bytes, child.mediaType, what);
-  if (childParsed.kind !== 'manifest') {
-    throw nestedIndex(name, chosen);
-  }
+  const manifestDescriptor = descriptorOf(fetched);
+  // Through an index, the descriptor carries its entry's platform; an entry that says none is taken
+  // for the one asked for, and its config must say so (as containerd checks it), whatever the
+  // indexes above it said.
+  if (chosen) manifestDescriptor.platform = chosen.platform ?? platform;
   return {
-    ...via,
+    ...(top.mirror ? { mirror: top.mirror } : {}),
     repoDigest: top.digest,
-    index: { descriptor: descriptorOf(top), bytes: top.bytes },
-    manifestDescriptor: { ...descriptorOf(child), platform: chosen.platform ?? platform },
-    manifestBytes: child.bytes,
-    manifest: childParsed.manifest,
-    ...(chosen.platform ? {} : { platformFromConfig: true }),
+    indexes,
+    manifestDescriptor,
+    manifestBytes: fetched.bytes,
+    manifest: parsed.manifest,
+    ...(chosen && !chosen.platform ? { platformFromConfig: true } : {}),
   };
 }

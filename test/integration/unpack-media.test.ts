@@ -4,8 +4,8 @@
 // applied, never trusted.*),
 // every OCI and Docker v2.2 layer media type (foreign / non-distributable ones fetched from the
 // registry, never from their `urls`), a layer read by its bytes when its label is wrong (as
-// containerd reads it), unknown media types refused by name, and an index nested in an index
-// refused for its depth.
+// containerd reads it), and unknown media types refused by name. (Indexes of indexes:
+// pull-nested-index.test.ts.)
 import { execFileSync } from 'node:child_process';
 import { lstat, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,6 @@ import {
   headerBlock,
   paxRecord,
   pushRawImage,
-  putManifest,
   sha256,
   type TarSpec,
   tarBytes,
@@ -483,56 +482,5 @@ describe.skipIf(skip)('every layer media type of the OCI image-spec and Docker v
       `berth: ERR_MEDIA_TYPE_UNSUPPORTED: ${ref}: layers[0] (${sha256(layer.blob)}) has unsupported media type "application/vnd.example.layer.v1.tar+lz4"\n`,
     );
     expect(pull.code).toBe(6);
-  });
-});
-
-describe.skipIf(skip)('an index nested in an index', () => {
-  it.each([
-    ['with a platform', { platform: { os: 'linux', architecture: 'amd64' } }],
-    ['without one', {}],
-  ])('is refused for its depth (%s)', async (_label, extra) => {
-    const repo = `media/nested-${++n}`;
-    const image = buildRawImage([gzipLayer([{ name: 'f', body: 'x' }])]);
-    await pushRawImage(registry.url, repo, 'inner-image', image);
-    const index = (manifests: unknown[]) =>
-      Buffer.from(
-        JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }),
-      );
-    const inner = index([
-      {
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        digest: sha256(image.manifest),
-        size: image.manifest.length,
-        platform: { os: 'linux', architecture: 'amd64' },
-      },
-    ]);
-    const innerDigest = await putManifest(registry.url, repo, 'inner', inner);
-    await putManifest(
-      registry.url,
-      repo,
-      'outer',
-      index([
-        {
-          mediaType: 'application/vnd.oci.image.index.v1+json',
-          digest: innerDigest,
-          size: inner.length,
-          ...extra,
-        },
-      ]),
-    );
-    const ref = `${registry.host}/${repo}:outer`;
-    const res = await runBerth([
-      '--root',
-      join(work, `nested-${n}`),
-      'image',
-      'pull',
-      '--platform',
-      'linux/amd64',
-      ref,
-    ]);
-    expect(res.stderr).toBe(
-      `berth: ERR_MANIFEST_INVALID: ${ref}: index nesting too deep: entry ${innerDigest} is an index too (berth follows an index to a depth of one)\n`,
-    );
-    expect(res.code).toBe(6);
   });
 });
