@@ -20,21 +20,28 @@ export const MAX_EXPANDED = 131_072;
  */
 export const MAX_EXEC_TOTAL = 1_048_576;
 
+/** The bytes execve counts for `strings` (each with its NUL). */
+export const execBytes = (strings: readonly string[]): number =>
+  strings.reduce((n, s) => n + Buffer.byteLength(s) + 1, 0);
+
 /**
  * Counts a container's `NAME=value`s and arguments as they are made, and throws
  * (ERR_EXEC_TOO_LARGE) at the one that takes the total past MAX_EXEC_TOTAL: `what` names it.
- * An env name set again replaces its earlier value, as it does in the environment.
+ * An env name set again replaces its earlier value, as it does in the environment. `subject` says
+ * whose arguments and environment they are (the container's own by default: `its …`), and
+ * `startBytes` what is counted already (an exec hook's or probe's: the container's environment).
  */
-export function execTotal(container: string) {
+export function execTotal(container: string, o: { subject?: string; startBytes?: number } = {}) {
   const env = new Map<string, number>();
-  let total = 0;
+  const subject = o.subject ?? 'its arguments and environment';
+  let total = o.startBytes ?? 0;
   const add = (bytes: number, what: string) => {
     total += bytes;
     if (total > MAX_EXEC_TOTAL)
       throw new BerthError(
         'ERR_EXEC_TOO_LARGE',
         'invalid',
-        `container ${container}: ${what} makes its arguments and environment more than ${MAX_EXEC_TOTAL} bytes, the most berth passes to one container (Linux takes 2 MiB for both together)`,
+        `container ${container}: ${what} makes ${subject} more than ${MAX_EXEC_TOTAL} bytes, the most berth passes to one container (Linux takes 2 MiB for both together)`,
       );
   };
   return {

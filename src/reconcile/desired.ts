@@ -41,6 +41,7 @@ import {
 } from './container-mounts.js';
 import { rememberedPod } from './desired-memo.js';
 import { type NodeFacts, UNKNOWN_NODE } from './downward.js';
+import { checkExecHandlers } from './exec-bound.js';
 import type { TypedHostPath } from './host-path-types.js';
 import { containerEnv, type PodContext } from './pod-env.js';
 import { type ConfigVolume, type PodDir, podValues } from './pod-values.js';
@@ -158,6 +159,7 @@ function containerOf(
   ctx: PodContext & { missing: string[] },
 ): DesiredContainer {
   const values = containerEnv(c, ctx);
+  checkExecHandlers(c as RawContainerHealth & { name: string }, values.env);
   ctx.missing.push(...values.missing);
   const sc = c.securityContext ?? {};
   const security = securitySettings(pod, c);

@@ -1,6 +1,7 @@
 // A pod whose planning throws, through the real CLI, as root with real runc and conmon: a valid
-// manifest whose postStart hook names one aliased string a hundred times (YAML allows a hundred
-// aliases) makes its container's spec longer than V8's longest string, so hashing it throws
+// manifest whose postStart hook sends one aliased string as a hundred HTTP header values (YAML allows
+// a hundred aliases; an exec hook's command is bounded, reconcile/exec-bound.ts, and refused at load)
+// makes its container's spec longer than V8's longest string, so hashing it throws
 // 'Invalid string length' once the pod's container exists. Before plan-guard.ts that ended every
 // plan and pass: no pod was reconciled. Now that pod is kept as it runs (its container untouched),
 // `plan` and `ps` name its file and error, and the folder's other pods are applied.
@@ -40,7 +41,8 @@ describe.skipIf(skip)('a pod whose planning throws, through the CLI', () => {
     `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  hostNetwork: true\n  terminationGracePeriodSeconds: 1\n  containers:\n` +
     `    - name: main\n      image: ${image}\n      command: ["/bin/sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]\n${hook}`;
   // '"' is two characters in JSON: 2.8 M of them, a hundred times, is 560 M characters (2.9 MB of file).
-  const hugeHook = `      lifecycle:\n        postStart:\n          exec:\n            command: [&a '${'"'.repeat(2_800_000)}', ${Array(99).fill('*a').join(', ')}]\n`;
+  const headers = Array.from({ length: 99 }, (_, i) => `{name: X-${i + 1}, value: *a}`);
+  const hugeHook = `      lifecycle:\n        postStart:\n          httpGet:\n            port: 80\n            httpHeaders: [{name: X-0, value: &a '${'"'.repeat(2_800_000)}'}, ${headers.join(', ')}]\n`;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'berth-plan-guard-'));

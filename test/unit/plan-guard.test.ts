@@ -1,7 +1,8 @@
 // One pod whose planning throws does not stop the plan (plan-guard.ts). The input is a real one: a
-// valid 2.9 MB manifest whose postStart hook names one aliased string a hundred times (YAML allows a
-// hundred aliases), so the container's canonical spec is past V8's longest string (2^29 characters)
-// and hashing it throws 'Invalid string length' once a container of the pod exists. That pod is a
+// valid 2.9 MB manifest whose postStart hook sends one aliased string as a hundred HTTP header values
+// (YAML allows a hundred aliases; an exec hook's command is bounded now: reconcile/exec-bound.ts), so
+// the container's canonical spec is past V8's longest string (2^29 characters) and hashing it
+// throws 'Invalid string length' once a container of the pod exists. That pod is a
 // wait naming its file and the error, kept as it runs (nothing of it stopped or removed); its
 // neighbour is planned as usual; `plan` reports the error at the pod's line, and status shows it.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -27,7 +28,8 @@ const DIGEST = 'sha256:aaa';
 const podText = (name: string, hook = '') =>
   `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  hostNetwork: true\n  containers:\n    - name: main\n      image: busybox:1\n      command: [sleep, '1000']\n${hook}`;
 // '"' is two characters in JSON: 2.8 M of them, a hundred times, is 560 M characters.
-const hugeHook = `      lifecycle:\n        postStart:\n          exec:\n            command: [&a '${'"'.repeat(2_800_000)}', ${Array(99).fill('*a').join(', ')}]\n`;
+const headers = Array.from({ length: 99 }, (_, i) => `{name: X-${i + 1}, value: *a}`);
+const hugeHook = `      lifecycle:\n        postStart:\n          httpGet:\n            port: 80\n            httpHeaders: [{name: X-0, value: &a '${'"'.repeat(2_800_000)}'}, ${headers.join(', ')}]\n`;
 
 /** The container of pod `name` as observe reads it, made from `d`'s spec. */
 function running(d: DesiredState, name: string): ObservedContainer {
