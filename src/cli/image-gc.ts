@@ -1,14 +1,14 @@
 // Image GC as `berth apply` and the daemon run it after a pass (images/disk-gc.ts): what the
 // manifests name (Pods' images, Image refs with their `keep`) is read from the folder as the pass
-// read it (last good content for a broken file), what containers use from their records.
-import { join } from 'node:path';
+// reads it (reconcile/pass-read.ts: last good content for a broken file, or for one whose pods
+// cannot be built), what containers use from their records.
 import type { EventSink } from '../events/event.js';
 import { collectImages, type ImageGcResult } from '../images/disk-gc.js';
 import { normalizeImage } from '../manifest/convert.js';
 import type { ManifestDoc } from '../manifest/kinds.js';
-import { lastGoodStore } from '../manifest/last-good.js';
 import { loadManifests } from '../manifest/load.js';
 import { createWriterScan } from '../manifest/open-writers.js';
+import { type PassReader, passReadOptions } from '../reconcile/pass-read.js';
 import { runtimePaths } from '../runtime/paths.js';
 import { readRecords } from '../runtime/record.js';
 import { allSnapshotStores } from '../snapshot/snapshot-store.js';
@@ -41,11 +41,15 @@ export function imagesWanted(docs: ManifestDoc[]): { wanted: Set<string>; keep: 
   return { wanted, keep };
 }
 
-/** `trim`: also drop previous digests beyond their Image's `keep` (after a pass that pulled). */
+/**
+ * `trim`: also drop previous digests beyond their Image's `keep` (after a pass that pulled).
+ * `reconciler` is the passes' (its host layout, last good record and clock), `watching` whether
+ * they are a daemon's: the folder is read as they read it.
+ */
 export async function runImageGc(
   ctx: CommandContext,
   dir: string,
-  trim: boolean,
+  o: { trim: boolean; reconciler: PassReader; watching?: boolean },
 ): Promise<ImageGcResult | undefined> {
   const config = await ctx.hostConfig();
   const snapshots = await ctx.snapshots();
@@ -64,15 +68,15 @@ export async function runImageGc(
     },
     {
       wants: async () => {
-        const lastGood = lastGoodStore(join(ctx.flags.root, 'last-good'));
         // A whole look at /proc, as without a daemon: with one poll's budget a busy host never
         // clears a file just edited, which then counts with its last good content, and an image
         // its new content names (pulled, its container not made yet) would be trimmed. Rare: a
         // collection runs only past the high-water mark.
         const writers = createWriterScan({ budgetMs: Number.POSITIVE_INFINITY });
-        return imagesWanted((await loadManifests(dir, { lastGood, writers })).docs.map((d) => d.doc));
+        const read = passReadOptions(o.reconciler, { watching: o.watching === true });
+        return imagesWanted((await loadManifests(dir, { ...read, writers })).docs.map((d) => d.doc));
       },
-      trim,
+      trim: o.trim,
       highPercent: config.images.gcHighPercent,
       lowPercent: config.images.gcLowPercent,
     },

@@ -21,7 +21,6 @@ import { createWriterScan } from '../manifest/open-writers.js';
 import type { ExecuteDeps } from '../reconcile/execute.js';
 import {
   type ApplyResult,
-  buildable,
   openPipelines,
   type PassResult,
   type Reconciler,
@@ -30,6 +29,7 @@ import {
 } from '../reconcile/loop.js';
 import { observePods } from '../reconcile/observe.js';
 import type { ObservationMemo } from '../reconcile/observe-delta.js';
+import { passReadOptions } from '../reconcile/pass-read.js';
 import { watchHealthGates } from './health-watch.js';
 import { recordPassEvents } from './pass-events.js';
 import { PassScheduler, type TriggerScope } from './triggers.js';
@@ -187,12 +187,12 @@ export async function runDaemon(r: Reconciler, o: DaemonOptions): Promise<void> 
         const wallStart = performance.now();
         lock ??= await r.lock();
         const loaded = await loadManifests(dir, {
+          // A file whose pod cannot be built is not its last good content, and a file removed and put
+          // back (git, rsync, an editor) stops nothing: read as image GC reads it (pass-read.ts).
+          ...passReadOptions(r, { watching: true }),
           cache,
-          lastGood: r.lastGood,
           keepLastGood: true,
           saveLater: true, // a new pod starts while the folder's last good record is written
-          holdDeleted: true, // a file removed and put back (git, rsync, an editor) stops nothing
-          buildable: buildable(r.host), // a file whose pod cannot be built is not its last good content
           writers,
           ...(scope === 'all' ? {} : { unchanged: (file: string) => !scope.files.has(file) }),
         });

@@ -20,11 +20,12 @@ import { sweepOrphanHolders } from '../runtime/pid-holder-orphans.js';
 import { type DesiredState, desiredState, type HostLayout } from './desired.js';
 import { createExecutor, type ExecuteDeps, type ExecuteResult, type Executor } from './execute.js';
 import { type Failures, failureKey, imageKey, podFingerprint, podKey, recordPass } from './failures.js';
-import { buildable, unplannableDiagnostics } from './file-problems.js';
+import { unplannableDiagnostics } from './file-problems.js';
 import { frozenPods } from './frozen.js';
 import { observe } from './observe.js';
 import { type ObservationMemo, observerFor } from './observe-delta.js';
 import type { PassScope } from './observe-scope.js';
+import { passReadOptions } from './pass-read.js';
 import {
   type Action,
   ANNOTATION,
@@ -83,9 +84,7 @@ export async function planOnce(
     observe?(seen: { desired: DesiredState; loaded: LoadResult }): Promise<ObservedState>;
   } = {},
 ): Promise<PlanResult> {
-  const read =
-    o.loaded ??
-    (await loadManifests(dir, { lastGood: r.lastGood, now: r.now(), buildable: buildable(r.host) }));
+  const read = o.loaded ?? (await loadManifests(dir, passReadOptions(r)));
   const desired = desiredState(read.docs, r.host);
   // What desired state could not build is reported with the files' problems (and kept as it runs).
   const unusable = (desired.unusable ?? []).map((u) => u.diagnostic);
@@ -319,13 +318,7 @@ async function applyLocked(
   deps: Omit<ExecuteDeps, 'rt' | 'host'>,
   o: ApplyOptions,
 ): Promise<ApplyResult> {
-  const loaded = await loadManifests(dir, {
-    cache: o.cache,
-    lastGood: r.lastGood,
-    keepLastGood: true,
-    now: r.now(),
-    buildable: buildable(r.host),
-  });
+  const loaded = await loadManifests(dir, { ...passReadOptions(r), cache: o.cache, keepLastGood: true });
   const retrySince = o.retryNow ? r.now() : undefined;
   const wake = await watchForWork(r.rt.paths.exits, deps.signal);
   const pipelines = openPipelines(r, deps, wake.bump);

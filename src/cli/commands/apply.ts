@@ -63,8 +63,9 @@ export const applyCommand: Command = {
         if (!json) ctx.stdout.write(`${line}\n`);
       });
       const events = await ctx.events(); // what a local apply does is recorded as the daemon's is
+      const reconciler = await openReconciler(ctx);
       const result = await applyOnce(
-        await openReconciler(ctx),
+        reconciler,
         dir,
         {
           pull,
@@ -92,7 +93,7 @@ export const applyCommand: Command = {
         },
       );
       summary = summarizeApply(result);
-      const gc = await runImageGc(ctx, dir, true).catch((err) => {
+      const gc = await runImageGc(ctx, dir, { trim: true, reconciler }).catch((err) => {
         ctx.stderr.write(`image gc failed: ${formatErrorLine(err)}\n`);
         return undefined;
       });

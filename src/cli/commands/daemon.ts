@@ -105,7 +105,7 @@ export const daemonCommand: Command = {
       gcRunning = true;
       const trim = trimDue;
       trimDue = false;
-      runImageGc(ctx, dir, trim)
+      runImageGc(ctx, dir, { trim, reconciler: r, watching: true })
         .then((gc) => {
           const line = gc && formatImageGc(gc);
           if (!gc || !line) return;
