@@ -18,7 +18,8 @@ const pod = (image: string, command: string) =>
   `apiVersion: v1\nkind: Pod\nmetadata: {name: hook-web}\nspec:\n  hostNetwork: true\n  containers:\n    - name: main\n      image: 127.0.0.1:9/${image}:1\n` +
   `      env: [{name: MODE, value: one}]\n      lifecycle:\n        postStart:\n          exec:\n            command: ${command}\n`;
 const GOOD = pod('none', '[sh, -c, "echo started"]');
-// Nine 131,072-byte strings (with their NULs) and MODE=one: the ninth crosses 1,048,576.
+// Nine 131,072-byte strings (with their NULs) after MODE=one (9 bytes): the environment counts, so
+// the eighth crosses 1,048,576.
 const HUGE = pod('two', `[&a '${'z'.repeat(131_071)}', ${Array(8).fill('*a').join(', ')}]`);
 
 describe.skipIf(skip)('an exec hook past the bound, through the CLI', () => {
@@ -49,7 +50,7 @@ describe.skipIf(skip)('an exec hook past the bound, through the CLI', () => {
     await berth('apply', dir);
     expect(await saved()).toEqual({ dir, files: { 'web.yaml': GOOD } });
     await writeFile(file, HUGE);
-    const problem = `${file}:1:1: ERR_EXEC_TOO_LARGE: Pod hook-web cannot be used: container main: lifecycle.postStart.exec.command[8] makes the postStart hook's command and the container's environment more than 1048576 bytes, the most berth passes to one container (Linux takes 2 MiB for both together)`;
+    const problem = `${file}:1:1: ERR_EXEC_TOO_LARGE: Pod hook-web cannot be used: container main: lifecycle.postStart.exec.command[7] makes the postStart hook's command and the container's environment more than 1048576 bytes, the most berth passes to one container (Linux takes 2 MiB for both together)`;
     const validate = await berth('validate', dir);
     expect([validate.code, validate.stderr]).toEqual([2, `${problem}\n`]);
     const applied = await berth('apply', dir);
