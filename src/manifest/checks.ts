@@ -13,6 +13,7 @@ import type { ContainerManifest, ImageManifestDoc, PodManifest } from './kinds.j
 import { checkMounts } from './mount-checks.js';
 import { podNetworkProblems } from './network-checks.js';
 import { checkPodRefs } from './objects/pod-checks.js';
+import { checkOtherResources } from './other-resources.js';
 import { checkPodResources } from './pod-resource-checks.js';
 import { checkPodUniques } from './pod-uniques.js';
 import { at, type ParsedDoc } from './position.js';
@@ -57,8 +58,7 @@ function checkValues(p: ParsedDoc, pod: string, c: ContainerManifest, path: Path
       : tryConvert(p, res('requests', 'cpu'), () => cpuSharesOf(requests.cpu as string | number))),
     ...overLimit(p, res, 'cpu', requests.cpu, limits.cpu, orZero(cpuLimitOf)),
     ...overLimit(p, res, 'memory', requests.memory, limits.memory, orZero(memoryLimitOf)),
-    ...otherResources(p, res, 'limits', limits),
-    ...otherResources(p, res, 'requests', requests),
+    ...checkOtherResources(p, res, limits, requests),
   ];
 }
 
@@ -94,41 +94,6 @@ function overLimit(
         ),
       ]
     : [];
-}
-
-/**
- * Resource names besides cpu and memory (ephemeral-storage, hugepages-2Mi, nvidia.com/gpu): a
- * valid file for a cluster, so kept working with a warning that berth neither counts nor gives them;
- * a bare name that is none of these (`storage`, `gpu`) a cluster refuses, and so does berth.
- */
-function otherResources(
-  p: ParsedDoc,
-  res: (...rest: string[]) => Path,
-  kind: 'limits' | 'requests',
-  values: Record<string, unknown>,
-): Diagnostic[] {
-  return Object.keys(values)
-    .filter((name) => name !== 'cpu' && name !== 'memory')
-    .map((name) =>
-      isContainerResourceName(name)
-        ? at(
-            p,
-            res(kind, name),
-            'WARN_MANIFEST_IGNORED',
-            `resources.${kind}.${name} is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)`,
-          )
-        : at(
-            p,
-            res(kind, name),
-            'ERR_MANIFEST_INVALID',
-            `resources.${kind}.${name}: a container's resource is cpu, memory, ephemeral-storage, hugepages-<size> or a name with a domain (example.com/${name}), as a cluster requires`,
-          ),
-    );
-}
-
-/** A name a cluster takes in a container's resources: a standard one, or one with a domain (an extended resource). */
-function isContainerResourceName(name: string): boolean {
-  return name.includes('/') || name === 'ephemeral-storage' || name.startsWith('hugepages-');
 }
 
 export function checkPod(p: ParsedDoc): Diagnostic[] {
