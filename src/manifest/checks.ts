@@ -13,6 +13,7 @@ import type { ContainerManifest, ImageManifestDoc, PodManifest } from './kinds.j
 import { checkMounts } from './mount-checks.js';
 import { podNetworkProblems } from './network-checks.js';
 import { checkPodRefs } from './objects/pod-checks.js';
+import { checkOsFields } from './os-checks.js';
 import { checkOtherResources } from './other-resources.js';
 import { checkPodResources } from './pod-resource-checks.js';
 import { checkPodUniques } from './pod-uniques.js';
@@ -136,6 +137,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
   out.push(...checkPodUniques(p));
   out.push(...checkRestartRules(p));
   out.push(...checkStopSignals(p));
+  out.push(...checkOsFields(p));
   out.push(...checkHooks(p));
   out.push(...checkPodResources(p));
   for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
