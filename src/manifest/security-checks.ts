@@ -1,7 +1,7 @@
 // What a schema cannot say about a pod's security settings: values of honoured fields the host
 // cannot honour (procMount Unmasked without a user namespace) are one ERR_MANIFEST_UNSUPPORTED each; hostUsers: false
 // with a host namespace is invalid; sysctls must be namespaced (a container never sets the host's
-// kernel) and not in a namespace the pod shares with the host; a seccomp localhostProfile only with
+// kernel), not in a namespace the pod shares with the host, and each named once (as a cluster asks); a seccomp localhostProfile only with
 // type Localhost; runAsNonRoot with runAsUser 0 and
 // unknown capabilities, allowPrivilegeEscalation: false beside privileged or CAP_SYS_ADMIN are errors
 // at their node. Pure.
@@ -59,9 +59,13 @@ export function checkPodSecurity(p: ParsedDoc): Diagnostic[] {
       );
   };
   seccomp(psc.seccompProfile, ['spec', 'securityContext', 'seccompProfile']);
+  const sysctls = new Set<string>();
   for (const [i, s] of (psc.sysctls ?? []).entries()) {
     const ns = sysctlNamespace(s.name);
     const path = ['spec', 'securityContext', 'sysctls', i, 'name'];
+    if (sysctls.has(s.name))
+      invalid(path, `sysctl ${s.name} is given twice: which value would win? (a cluster rejects it too)`);
+    sysctls.add(s.name);
     if (!ns)
       invalid(
         path,
