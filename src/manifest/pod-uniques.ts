@@ -3,8 +3,10 @@
 // first `emptyDir` missed the second's `hostPath: /etc`), two mounts at one path in a container (the
 // later shadowed the earlier), a host port the pod publishes twice (refused only when the pod was
 // started), port names (IANA service names: probes and hooks refer to ports by them) given twice in
-// a container, and a hostPath with a `..` segment (a cluster refuses it; a path read one way by a
-// reviewer and another by the kernel). Pure.
+// a container, a hostPath with a `..` segment (a cluster refuses it; a path read one way by a
+// reviewer and another by the kernel), and a topologySpreadConstraints pair of topologyKey and
+// whenUnsatisfiable given twice (berth ignores the field, but a cluster refuses the file). Pure.
+import { isSeq } from 'yaml';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { describePort, findDuplicatePort, publishedPorts } from '../network/ports.js';
 import type { PodManifest } from './kinds.js';
@@ -77,6 +79,20 @@ export function checkPodUniques(p: ParsedDoc): Diagnostic[] {
       last?.path ?? ['spec'],
       `pod ${pod.metadata.name} publishes host port ${describePort(twice)} twice${exact ? ' (a cluster rejects it too)' : ' (on every address and on one of them)'}`,
     );
+  }
+  // The tier check took the warned field out of the value: the document still has it.
+  const spread = p.doc.getIn(['spec', 'topologySpreadConstraints'], true);
+  const pairs = new Set<string>();
+  for (const [i, c] of ((isSeq(spread) ? spread.toJSON() : []) as unknown[]).entries()) {
+    if (c === null || typeof c !== 'object') continue;
+    const { topologyKey, whenUnsatisfiable } = c as Record<string, unknown>;
+    const pair = JSON.stringify([topologyKey, whenUnsatisfiable]);
+    if (pairs.has(pair))
+      err(
+        ['spec', 'topologySpreadConstraints', i],
+        `topologySpreadConstraints.${i} repeats topologyKey ${String(topologyKey)} with whenUnsatisfiable ${String(whenUnsatisfiable)} (a cluster rejects it)`,
+      );
+    pairs.add(pair);
   }
   return out;
 }
