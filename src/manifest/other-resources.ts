@@ -7,7 +7,8 @@
 // - an extended resource (a name with a domain outside kubernetes.io/) that is not a whole number
 //   (`500m`): a device is given whole;
 // - an extended resource or hugepages (neither can be overcommitted) requested without a limit, or
-//   with a request other than its limit (a limit alone is its request);
+//   with a request other than its limit (a limit alone is its request); another (ephemeral-storage)
+//   requested above its limit; any of them negative;
 // - hugepages without cpu or memory beside them, or of an amount that is no whole number of pages
 //   (`hugepages-2Mi: 3Mi`), or of a size that is no quantity.
 // Pure.
@@ -49,6 +50,17 @@ const sameValue = (a: Quantity, b: Quantity) => {
   return x.negative === y.negative && x.digits === y.digits && x.exp === y.exp;
 };
 
+/** Whether a ≥ 0 quantity is above another: by order of magnitude, then digit by digit. */
+function isAbove(a: Quantity, b: Quantity): boolean {
+  const [x, y] = [reduce(a), reduce(b)];
+  if (x.digits === 0n || y.digits === 0n) return x.digits !== 0n;
+  const [mx, my] = [x.digits.toString().length + x.exp, y.digits.toString().length + y.exp];
+  if (mx !== my) return mx > my;
+  // Same magnitude: the exponents differ by no more than the digits' lengths do.
+  const low = Math.min(x.exp, y.exp);
+  return x.digits * 10n ** BigInt(x.exp - low) > y.digits * 10n ** BigInt(y.exp - low);
+}
+
 /** Whether a quantity is a whole number (the value exactly, where Kubernetes rounds to milli first). */
 const isWhole = (q: Quantity) => reduce(q).exp >= 0;
 
@@ -81,8 +93,8 @@ function hugePagesProblem(name: string, value: Quantity): string | undefined {
   const size = isQuantity(sizeText) ? wholeValue(parseQuantity(sizeText)) : undefined;
   if (size === undefined || size <= 0n) return `${sizeText} is no page size (hugepages-2Mi, hugepages-1Gi)`;
   const bytes = wholeValue(value);
-  if (bytes === undefined || bytes === 0n || bytes % size !== 0n)
-    return `not a positive whole number of ${sizeText} pages, as a cluster requires`;
+  if (bytes !== undefined && bytes % size !== 0n)
+    return `not a whole number of ${sizeText} pages, as a cluster requires`;
   return undefined;
 }
 
@@ -98,10 +110,14 @@ function valueProblem(kind: string, name: string, limits: Values, requests: Valu
     const why = hugePagesProblem(name, q);
     if (why) return `${String(given)} is ${why}`;
   }
-  if (kind !== 'requests' || isOvercommitAllowed(name)) return undefined;
+  if (kind !== 'requests') return undefined;
+  const limit = quantityOf(limits[name]);
+  if (isOvercommitAllowed(name))
+    return limit !== undefined && !limit.negative && isAbove(q, limit)
+      ? `the request ${String(given)} is more than its limit ${String(limits[name])} (a cluster rejects it too)`
+      : undefined;
   if (!(name in limits))
     return `${name} cannot be overcommitted: give a limit equal to the request, as a cluster requires`;
-  const limit = quantityOf(limits[name]);
   return limit !== undefined && !sameValue(limit, q)
     ? `${name} cannot be overcommitted: the request ${String(given)} must equal the limit ${String(limits[name])}, as a cluster requires`
     : undefined;
