@@ -91,7 +91,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'spec.topologySpreadConstraints': warned(SCHEDULER),
   'spec.overhead': warned(SCHEDULER),
   'spec.os': honoured(
-    'linux; windows is refused (berth runs Linux containers); lifecycle.stopSignal needs it',
+    'linux; windows is refused (berth runs Linux containers), and so is a Windows path as a mountPath or hostPath path (C:/x is not absolute on Linux); lifecycle.stopSignal needs it',
   ),
   'spec.readinessGates': warned('only a cluster reads readiness gates (for Services and rollouts)'),
   // Kept for the downward API's fieldRef spec.serviceAccountName, as a cluster gives it; no account exists.
