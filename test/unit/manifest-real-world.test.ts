@@ -75,7 +75,7 @@ spec:
     - name: app
       image: busybox
       resources:
-        limits: {memory: 64Mi, ephemeral-storage: 1Gi, nvidia.com/gpu: 1}
+        limits: {memory: 64Mi, ephemeral-storage: 1Gi, nvidia.com/gpu: 1, hugepages-2Mi: 4Mi}
         requests: {hugepages-2Mi: 4Mi}
   volumes:
     - name: kube-api-access-x
@@ -85,9 +85,10 @@ spec:
           - downwardAPI: {items: [{path: namespace, fieldRef: {apiVersion: v1, fieldPath: metadata.namespace}}]}
 `);
     expect(lines).toEqual([
-      'p.yaml:9:51: WARN_MANIFEST_IGNORED: resources.limits.ephemeral-storage is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)',
-      'p.yaml:9:72: WARN_MANIFEST_IGNORED: resources.limits.nvidia.com/gpu is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)',
-      'p.yaml:10:35: WARN_MANIFEST_IGNORED: resources.requests.hugepages-2Mi is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)',
+      'p.yaml:9:51: WARN_MANIFEST_IGNORED: spec.containers.0.resources.limits.ephemeral-storage is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)',
+      'p.yaml:9:72: WARN_MANIFEST_IGNORED: spec.containers.0.resources.limits.nvidia.com/gpu is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)',
+      'p.yaml:9:90: WARN_MANIFEST_IGNORED: spec.containers.0.resources.limits.hugepages-2Mi is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)',
+      'p.yaml:10:35: WARN_MANIFEST_IGNORED: spec.containers.0.resources.requests.hugepages-2Mi is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)',
       'p.yaml:15:13: WARN_MANIFEST_IGNORED: spec.volumes.0.projected.sources.0.serviceAccountToken is ignored: there is no cluster API for a service account to talk to: no token is issued, its file is not written',
     ]);
     expect(pod).toBeDefined();

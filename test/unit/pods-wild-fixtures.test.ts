@@ -1,5 +1,6 @@
 // Pod files written the way people write them (test/fixtures/pods-wild: from memory of the Kubernetes
-// docs, helm output, `kubectl get -o yaml|json` dumps, blog posts), each with what a cluster says of
+// docs, helm output, `kubectl get -o yaml|json` dumps, blog posts; a file that opens with a `# Source:`
+// comment is a published one, as its repository has it below that comment), each with what a cluster says of
 // it and the exact diagnostics berth gives (`LINE:COL CODE`), so a regression shows. A file a cluster
 // takes must load here (warnings allowed), but for the differences the README states (named below);
 // one a cluster refuses must not load, or carry a WARN_MANIFEST_K8S_REJECTS (a slip podman tolerates).
@@ -471,10 +472,185 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'net.* sysctl with hostNetwork',
     ['9:13 ERR_MANIFEST_INVALID'],
   ],
+  'device-dlb-requests-limits.yaml': [
+    'valid',
+    'intel device plugins demo: dlb.intel.com/pf and /vf requested and limited alike, beside cpu and memory',
+    [
+      '14:27 WARN_MANIFEST_IGNORED',
+      '18:27 WARN_MANIFEST_IGNORED',
+      '26:27 WARN_MANIFEST_IGNORED',
+      '30:27 WARN_MANIFEST_IGNORED',
+    ],
+  ],
+  'device-dsa-workingdir.yaml': [
+    'valid',
+    'intel device plugins demo: a device limit only, workingDir with a trailing slash, a flow list of capabilities',
+    ['20:42 WARN_MANIFEST_IGNORED'],
+  ],
+  'device-intel-gpu.yaml': [
+    'valid',
+    'intel device plugins demo: intel.com/gpu: 1 as the limit only (the request defaults to it), a `-` alone on its line',
+    ['15:26 WARN_MANIFEST_IGNORED'],
+  ],
+  'device-qat-host-dev.yaml': [
+    'valid',
+    "intel device plugins demo: the host's /dev over the container's, a quoted '1' device request and limit, imagePullPolicy Never",
+    ['24:32 WARN_MANIFEST_IGNORED', '26:32 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-apparmor-runtime-default.yaml': [
+    'valid',
+    'docs: pod appArmorProfile RuntimeDefault',
+    ['10:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-kyaml-extended-resource.yaml': [
+    'valid',
+    'docs (KYAML): example.com/dongle: 2 requested and limited, an unquoted key with a slash',
+    ['15:31 WARN_MANIFEST_IGNORED', '18:31 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-kyaml-memory-1000gi.yaml': [
+    'valid',
+    'docs (KYAML): 1000Gi of memory requested and limited (a scheduler leaves it Pending; one host sets the limit)',
+    [],
+  ],
+  'docs-kyaml-pod-affinity.yaml': [
+    'valid',
+    'docs (KYAML): podAffinity and a weighted podAntiAffinity',
+    ['10:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-kyaml-pod-level-memory.yaml': ['valid', 'docs (KYAML): pod-level memory request and limit', []],
+  'docs-kyaml-toleration.yaml': [
+    'valid',
+    'docs (KYAML): a toleration with operator Exists',
+    ['18:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-node-affinity-weights.yaml': [
+    'valid',
+    'docs: required node affinity beside two weighted preferences',
+    ['7:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-pod-level-exclusive-sidecars.yaml': [
+    // A kubelet with the static CPU manager refuses it at admission; the API server takes it.
+    'valid',
+    'docs: pod-level cpu and memory spent whole by a sidecar and the app, a second sidecar with none',
+    [],
+  ],
+  'docs-seccomp-fields-ephemeral.yaml': [
+    'invalid',
+    'docs: ephemeralContainers in a file (a cluster refuses them on create), seccomp Unconfined, RuntimeDefault, Localhost',
+    ['12:3 ERR_MANIFEST_UNSUPPORTED'],
+  ],
+  'docs-shared-volume-size-limit.yaml': [
+    'valid',
+    'docs: an init container fills an emptyDir with a sizeLimit, mounted read-only by the app',
+    ['24:18 WARN_EMPTYDIR_SIZE_NOT_ENFORCED'],
+  ],
+  'docs-sidecar-before-app.yaml': [
+    'valid',
+    'docs: a native sidecar polling the app on localhost, a single-quoted shell string in a flow list',
+    [],
+  ],
+  'docs-windows-emptydir.yaml': [
+    'valid',
+    'docs (KYAML): a Windows pod with a mountPath C:/scratch',
+    ['17:20 ERR_MANIFEST_SCHEMA', '28:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-windows-hostpath.yaml': [
+    'valid',
+    'docs: a Windows pod with a hostPath and mountPath C:\\etc\\foo',
+    ['12:18 ERR_MANIFEST_SCHEMA', '14:3 WARN_MANIFEST_IGNORED', '19:12 ERR_MANIFEST_SCHEMA'],
+  ],
+  'docs-windows-run-as-username-container.yaml': [
+    'valid',
+    'docs: windowsOptions runAsUserName at the pod and in a container, beta.kubernetes.io/os nodeSelector',
+    ['8:5 WARN_MANIFEST_IGNORED', '15:9 WARN_MANIFEST_IGNORED', '17:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-windows-run-as-username.yaml': [
+    'valid',
+    'docs (KYAML): pod windowsOptions runAsUserName, kubernetes.io/os nodeSelector',
+    ['11:7 WARN_MANIFEST_IGNORED', '24:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'podman-quadlet-webpod.yaml': [
+    'valid',
+    'the YAML of a podman Quadlet .kube unit: nginx on hostPort 8084',
+    [],
+  ],
+  'static-keepalived-file-mounts.yaml': [
+    'valid',
+    'keepalived static pod: hostPath files without a type, NET_BROADCAST, status: {}, no trailing newline',
+    ['32:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'static-keepalived-privileged.yaml': [
+    'valid',
+    "keepalived static pod: privileged with NET_ADMIN, kind before apiVersion, the critical-pod annotation, an env value '#PYTHON2BASH:[…]'",
+    ['14:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'static-kube-vip-drop-all.yaml': [
+    'valid',
+    'kube-vip manifest pod (v1.0.1): drop ALL beside NET_ADMIN/NET_RAW, env fieldRef spec.nodeName, hostAliases with hostNetwork, value :2112',
+    ['61:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'static-kube-vip-k3s.yaml': [
+    'valid',
+    'kube-vip static pod on k3s: the k3s kubeconfig as admin.conf, serviceAccountName default, priorityClassName',
+    ['9:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'static-kube-vip-kubeeasy.yaml': [
+    'valid',
+    'kube-vip manifest pod with comments after env values, SYS_TIME, a mirror registry image',
+    ['58:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'static-kube-vip-raspberry-pi.yaml': [
+    'valid',
+    'kube-vip manifest pod on a Raspberry Pi (wlan0): leader election, host aliases, a trailing blank line',
+    ['71:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-ephemeral-storage-over-limit.yaml': [
+    'invalid',
+    'ephemeral-storage request 20Gi, limit 10Gi',
+    ['13:28 ERR_MANIFEST_INVALID', '16:28 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-gpu-fraction.yaml': [
+    'invalid',
+    'nvidia.com/gpu: 0.5 ("half a GPU")',
+    ['12:25 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-gpu-request-below-limit.yaml': [
+    'invalid',
+    'gpu.intel.com/i915 request 1, limit 2',
+    ['12:29 ERR_MANIFEST_INVALID', '14:29 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-gpu-request-only.yaml': [
+    'invalid',
+    'nvidia.com/gpu under requests only',
+    ['14:25 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-hugepages-partial-page.yaml': ['invalid', 'hugepages-2Mi: 3Mi', ['13:24 ERR_MANIFEST_INVALID']],
+  'invalid-hugepages-without-memory.yaml': [
+    'invalid',
+    'hugepages-2Mi without cpu or memory (the older docs example)',
+    ['19:24 WARN_MANIFEST_IGNORED', '19:24 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-sysctl-twice.yaml': [
+    'invalid',
+    'one sysctl given twice with two values',
+    ['13:13 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-topology-pair-twice.yaml': [
+    'invalid',
+    'two spread constraints on one topologyKey and whenUnsatisfiable',
+    ['9:3 WARN_MANIFEST_IGNORED', '16:5 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-windows-options-linux.yaml': [
+    'invalid',
+    'spec.os.name linux beside windowsOptions',
+    ['10:5 WARN_MANIFEST_IGNORED', '10:5 ERR_MANIFEST_INVALID'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
 const DIFFERS: Record<string, string> = {
+  'docs-windows-emptydir.yaml': 'berth runs Linux containers: C:/scratch is no absolute Linux path',
+  'docs-windows-hostpath.yaml': 'berth runs Linux containers: C:\\etc\\foo is no absolute Linux path',
   'deployment-and-pod.yaml':
     'a workload kind is ERR_MANIFEST_KIND: ignoring it would hide something meant to run',
   'generatename-only.yaml': 'berth needs a fixed metadata.name to know a pod again',
