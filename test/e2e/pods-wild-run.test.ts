@@ -47,6 +47,13 @@ const FILES = [
   'podman-kube-generate.yaml',
   'rke2-etcd.yaml',
   'rke2-kube-proxy.yaml',
+  // Published static pods and demos (a `# Source:` comment names each).
+  'device-dlb-requests-limits.yaml',
+  'docs-sidecar-before-app.yaml',
+  'podman-quadlet-webpod.yaml',
+  'static-keepalived-file-mounts.yaml',
+  'static-keepalived-privileged.yaml',
+  'static-kube-vip-drop-all.yaml',
 ];
 
 type Obj = Record<string, unknown>;
