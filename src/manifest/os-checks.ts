@@ -17,7 +17,7 @@ export function checkOsFields(p: ParsedDoc): Diagnostic[] {
     for (const i of (pod.spec[list] ?? []).keys()) holders.push(['spec', list, i]);
   return holders
     .map((holder) => [...holder, 'securityContext', 'windowsOptions'])
-    .filter((path) => p.doc.hasIn(path))
+    .filter((path) => p.doc.getIn(path) != null) // `windowsOptions: null` is unset, as a cluster decodes it
     .map((path) =>
       keyAt(
         p.doc,

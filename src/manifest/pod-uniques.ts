@@ -83,7 +83,8 @@ export function checkPodUniques(p: ParsedDoc): Diagnostic[] {
   // The tier check took the warned field out of the value: the document still has it.
   const spread = p.doc.getIn(['spec', 'topologySpreadConstraints'], true);
   const pairs = new Set<string>();
-  for (const [i, c] of ((isSeq(spread) ? spread.toJSON() : []) as unknown[]).entries()) {
+  // Read as a cluster decodes it: aliases and `<<` merges resolved (toJSON alone leaves them be).
+  for (const [i, c] of ((isSeq(spread) ? spread.toJS(p.doc) : []) as unknown[]).entries()) {
     if (c === null || typeof c !== 'object') continue;
     const { topologyKey, whenUnsatisfiable } = c as Record<string, unknown>;
     const pair = JSON.stringify([topologyKey, whenUnsatisfiable]);
