@@ -141,7 +141,10 @@ describe('a subPath is opened inside its volume, never through a symlink', () =>
       }
       expect(outcomes.inside + outcomes.refused).toBe(2000);
     } finally {
+      // Gone before afterEach removes the temp dir: a loop still running remade conf in it.
+      const exited = new Promise((r) => swapper.once('exit', r));
       swapper.kill('SIGKILL');
+      await exited;
     }
   });
 });
