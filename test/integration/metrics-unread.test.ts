@@ -26,7 +26,7 @@ describe('metrics.listen against scrapers that never read', () => {
     const body = 'berth_x 1\n'.repeat(4 * 2 ** 20); // 40 MiB: past what loopback TCP buffers take
     const m = await serveMetrics(`127.0.0.1:${await freePort()}`, async () => body, {
       maxConnections: 2,
-      answerStallMs: 300,
+      answerStallMs: 1_000,
     });
     const idle: Socket[] = [];
     try {
@@ -38,8 +38,9 @@ describe('metrics.listen against scrapers that never read', () => {
         await new Promise((r) => s.once('connect', r));
       }
       await new Promise((r) => setTimeout(r, 200)); // both being answered
-      // Held while unread, then cut off: a scraper is served again within a few stall bounds.
-      const deadline = Date.now() + 5_000;
+      // Held while unread, then cut off: a scraper is served again within a few stall bounds (a
+      // generous deadline: on a loaded host a 40 MiB read of its own can stall past one bound).
+      const deadline = Date.now() + 20_000;
       let answer: string | undefined;
       while (answer === undefined && Date.now() < deadline) answer = await scrape(m.port);
       expect(answer).toBe(`200 ${body.length}`);
@@ -47,5 +48,5 @@ describe('metrics.listen against scrapers that never read', () => {
       for (const s of idle) s.destroy();
       await m.close();
     }
-  }, 30_000);
+  }, 60_000);
 });
