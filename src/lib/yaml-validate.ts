@@ -193,9 +193,16 @@ function diagnosticFor(
     // A bound that is not Kubernetes' own says where it comes from (`x-bound-message`).
     const words = schemaNode(schema, err.schemaPath)?.['x-bound-message'];
     if (typeof words === 'string') message = `${subject} ${words}`;
-  } else if ((err.keyword === 'minProperties' || err.keyword === 'maxProperties') && schema) {
-    const words = schemaNode(schema, err.schemaPath)?.['x-count-message'];
-    if (typeof words === 'string') message = `${subject} ${words}`;
+  } else if (err.keyword === 'required' && schemaWords(schema, err.schemaPath, 'x-required-message')) {
+    // A field one case needs (a selector's values for operator In) may say which case.
+    const missing = String((err.params as { missingProperty: string }).missingProperty);
+    message = `${subject}.${missing} ${schemaWords(schema, err.schemaPath, 'x-required-message')}`;
+  } else if (
+    /^(min|max)(Properties|Items)$/.test(err.keyword) &&
+    schemaWords(schema, err.schemaPath, 'x-count-message')
+  ) {
+    // A count with its own words (a probe's one action, a selector's values for its operator).
+    message = `${subject} ${schemaWords(schema, err.schemaPath, 'x-count-message')}`;
   } else if (err.keyword === 'oneOf') {
     // None given (a probe with only its timing): name what it may have, when each branch names one.
     const branches = schema ? schemaNode(schema, err.schemaPath)?.oneOf : undefined;
@@ -265,6 +272,12 @@ function schemaNode(schema: object, schemaPath: string): Record<string, unknown>
     node = (node as Record<string, unknown>)[key.replace(/~1/g, '/').replace(/~0/g, '~')];
   }
   return node && typeof node === 'object' ? (node as Record<string, unknown>) : undefined;
+}
+
+/** The words (`x-…-message`) the schema node of an error gives, if any. */
+function schemaWords(schema: object | undefined, schemaPath: string, key: string): string | undefined {
+  const words = schema ? schemaNode(schema, schemaPath)?.[key] : undefined;
+  return typeof words === 'string' ? words : undefined;
 }
 
 /** A known field one slip away from `name` (case, one letter more, less or changed), if any. */

@@ -59,6 +59,7 @@ export interface ContainerManifest {
     capabilities?: { add?: string[]; drop?: string[] };
     runAsNonRoot?: boolean;
     procMount?: 'Default' | 'Unmasked';
+    cgroupOptions?: { mountMode?: 'ReadOnly' | 'ReadWrite' };
     seccompProfile?: SeccompProfile;
   };
   /** postStart and preStop are read by src/health; stopSignal (a Linux name, stop-signal-checks.ts) here. */

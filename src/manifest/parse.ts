@@ -142,6 +142,15 @@ function checkObjectDocument(p: ParsedDoc): { diagnostics: Diagnostic[]; parsed:
         `the ${String(kind)} has no apiVersion: a cluster rejects it too (add apiVersion: v1)`,
       ),
     );
+  if (kind === undefined && apiVersion !== undefined)
+    return problem(
+      at(
+        p,
+        [],
+        'ERR_MANIFEST_KIND',
+        `the document (apiVersion ${String(apiVersion)}) has no kind: a cluster rejects it too (add kind: Pod, or the kind it is)`,
+      ),
+    );
   const known = KINDS[`${String(apiVersion)}/${String(kind)}`];
   const ignored = known ? undefined : clusterKindWarning(p, apiVersion, kind);
   if (ignored) return { diagnostics: [ignored], parsed: [] };

@@ -1,6 +1,6 @@
 // What a schema cannot say about a pod's security settings: values of honoured fields the host
-// cannot honour (procMount Unmasked without a user namespace) are one ERR_MANIFEST_UNSUPPORTED each; hostUsers: false
-// with a host namespace is invalid; sysctls must be namespaced (a container never sets the host's
+// cannot honour (procMount Unmasked without a user namespace, cgroupOptions.mountMode ReadWrite) are
+// one ERR_MANIFEST_UNSUPPORTED each; hostUsers: false with a host namespace is invalid; sysctls must be namespaced (a container never sets the host's
 // kernel), not in a namespace the pod shares with the host, and each named once (as a cluster asks); a seccomp localhostProfile only with
 // type Localhost; runAsNonRoot with runAsUser 0 and
 // unknown capabilities, allowPrivilegeEscalation: false beside privileged or CAP_SYS_ADMIN are errors
@@ -85,6 +85,11 @@ export function checkPodSecurity(p: ParsedDoc): Diagnostic[] {
         unsupported(
           [...path, 'procMount'],
           'Unmasked needs a user namespace: set spec.hostUsers: false (as Kubernetes asks)',
+        );
+      if (sc.cgroupOptions?.mountMode === 'ReadWrite')
+        unsupported(
+          [...path, 'cgroupOptions', 'mountMode'],
+          "ReadWrite is not supported yet: berth mounts a container's cgroup file system read-only",
         );
       const nonRoot = sc.runAsNonRoot ?? psc.runAsNonRoot;
       const uid = sc.runAsUser ?? psc.runAsUser;

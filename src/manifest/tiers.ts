@@ -111,7 +111,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   ),
   'spec.resourceClaims': refused('dynamic resource allocation needs a cluster'),
   'spec.resources': honoured(
-    "cpu and memory (Kubernetes 1.34 pod-level resources): a pod cgroup parents its containers, holding the pod's cpu quota and shares and its memory limit; a container without a limit of its own gets the pod's; hugepages-<size> ignored with a warning",
+    "cpu and memory (Kubernetes 1.34 pod-level resources): a pod cgroup parents its containers, holding the pod's cpu quota and shares and its memory limit; a container without a limit of its own gets the pod's; hugepages-<size> ignored with a warning; pids (Kubernetes 1.37, PerPodPIDLimit) refused: not yet",
   ),
   'spec.resources.claims': refused('dynamic resource allocation needs a cluster'),
 
@@ -179,6 +179,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.securityContext.procMount': honoured(
     'Default; Unmasked (no masked or read-only /proc paths) only with hostUsers: false, else refused',
   ),
+  'container.securityContext.cgroupOptions': honoured(
+    "mountMode ReadOnly, as berth always mounts a container's cgroup file system; ReadWrite is refused (not yet)",
+  ),
   'container.securityContext.seLinuxOptions': warned('berth does not label containers for SELinux'),
   'container.securityContext.appArmorProfile': warned('berth does not load AppArmor profiles'),
   'container.securityContext.windowsOptions': warned('only meaningful on Windows nodes'),
@@ -234,6 +237,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   ),
   'volume.projected.sources.*.podCertificate': warned(
     'only a cluster issues pod certificates: none is issued, its file is not written',
+  ),
+  'volume.projected.sources.*.clusterTrustBundle': warned(
+    'only a cluster publishes ClusterTrustBundles: none is read, its file is not written',
   ),
   'volume.ephemeral': refused('ephemeral volumes are provisioned by a cluster'),
   'volume.image': honoured("the image's files, read-only; pulled like a container's image"),

@@ -49,6 +49,7 @@ const NEWER_THAN_SCHEMA: Record<string, string> = {
   'spec.hostnameOverride': '1.34 (HostnameOverride)',
   'container.env.*.valueFrom.fileKeyRef': '1.34 (EnvFiles)',
   'container.restartPolicyRules': '1.34 (ContainerRestartRules)',
+  'container.securityContext.cgroupOptions': '1.36 (KEP-5474, writable cgroups)',
   'volume.projected.sources.*.podCertificate': '1.34 (PodCertificateRequest)',
   'volume.emptyDir.mode': '1.37 (EmptyDirVolumeMode)',
   'container.volumeMounts.*.bindMountOptions': '1.37 (VolumeBindMountOptions)',
@@ -63,7 +64,67 @@ const NEWER_THAN_SCHEMA: Record<string, string> = {
   'volume.downwardAPI.items.*.user': '1.37 (AtomicWriteVolumeUserFields)',
 };
 
+/** A node of a JSON schema as the walk below reads it (`false`: a field the schema refuses in words). */
+type SchemaNode = {
+  properties?: Record<string, SchemaNode | false>;
+  items?: SchemaNode;
+  additionalProperties?: unknown;
+  allOf?: SchemaNode[];
+  anyOf?: SchemaNode[];
+  oneOf?: SchemaNode[];
+  then?: SchemaNode;
+  else?: SchemaNode;
+};
+
+/** A node's fields, its branches' (allOf, if/then…) included; a field of its own wins over a branch's. */
+function fieldsWithBranches(n: SchemaNode | undefined): Record<string, SchemaNode | false> {
+  if (!n) return {};
+  const out: Record<string, SchemaNode | false> = { ...(n.properties ?? {}) };
+  for (const b of [...(n.allOf ?? []), ...(n.anyOf ?? []), ...(n.oneOf ?? []), n.then, n.else])
+    for (const [k, v] of Object.entries(fieldsWithBranches(b))) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+/** The table's key of a concrete path (`spec.containers.*.x` → `container.x`). */
+const tableKey = (path: string[]) =>
+  path
+    .join('.')
+    .replace(/^spec\.(containers|initContainers)\.\*\./, 'container.')
+    .replace(/^spec\.volumes\.\*\./, 'volume.');
+
+/**
+ * Paths of the official schema that neither the Pod schema describes nor a tier decides (a warned or
+ * refused field decides all below it; a field the Pod schema refuses in words, `false`, is decided).
+ */
+function undecidedFields(official: SchemaNode, ours: SchemaNode | undefined, path: string[] = []): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(official.properties ?? {})) {
+    if (v === false) continue;
+    const here = [...path, k];
+    const tier = POD_FIELD_TIERS[tableKey(here)]?.tier;
+    if (tier === 'warned' || tier === 'refused') continue;
+    const mine = fieldsWithBranches(ours)[k];
+    if (mine === false) continue;
+    if (mine === undefined) {
+      const open = typeof ours?.additionalProperties === 'object';
+      if (!open && !tier && !(tableKey(here) in NEWER_THAN_SCHEMA)) out.push(here.join('.'));
+      continue;
+    }
+    out.push(
+      ...(v.items ? undecidedFields(v.items, mine.items, [...here, '*']) : undecidedFields(v, mine, here)),
+    );
+  }
+  return out;
+}
+
 describe('the tier table', () => {
+  it('decides every field of the official schema at every depth, never "unknown field" (clusterTrustBundle was)', () => {
+    const ours = JSON.parse(
+      readFileSync(new URL('../../schemas/pod.schema.json', import.meta.url), 'utf8'),
+    ) as SchemaNode;
+    expect(undecidedFields(K8S as SchemaNode, ours)).toEqual([]);
+  });
+
   it('names only fields newer than the vendored schema that it lacks', () => {
     const table = Object.keys(POD_FIELD_TIERS);
     expect(Object.keys(NEWER_THAN_SCHEMA).filter((k) => !table.includes(k))).toEqual([]);
@@ -298,6 +359,51 @@ spec:
     const text = 'kind: Pod\nmetadata: {name: db}\nspec:\n  containers: [{name: main, image: busybox}]\n';
     expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
       'm.yaml:1:7: ERR_MANIFEST_KIND: the Pod has no apiVersion: a cluster rejects it too (add apiVersion: v1)',
+    ]);
+  });
+
+  it('a document without kind says so (it said "kind undefined")', () => {
+    // kubectl's own broken test file: `ind: Pod`.
+    const text =
+      'apiVersion: v1\nind: Pod\nmetadata: {name: db}\nspec:\n  containers: [{name: main, image: busybox}]\n';
+    expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
+      'm.yaml:1:1: ERR_MANIFEST_KIND: the document (apiVersion v1) has no kind: a cluster rejects it too (add kind: Pod, or the kind it is)',
+    ]);
+  });
+
+  it('a scheduler field a cluster refuses is named with the rule it breaks, not taken with a warning', () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec:
+  nodeName: Edge_1
+  tolerations:
+    - {key: k, operator: Exists, effect: NoSchedule, tolerationSeconds: 30}
+    - {operator: Equal, value: x}
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+          - matchExpressions: [{key: zone, operator: In}, {key: edge, operator: Exists, values: [x]}]
+            matchFields: [{key: metadata.labels, operator: In, values: [a]}]
+  containers:
+    - name: main
+      image: busybox
+      env: [{name: A, valueFrom: {configMapKeyRef: {name: app_config, key: a}}}]
+      readinessProbe: {tcpSocket: {port: 80}, terminationGracePeriodSeconds: 5}
+`;
+    expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
+      'm.yaml:5:3: WARN_MANIFEST_IGNORED: spec.nodeName is ignored: only a scheduler uses it: berth runs every pod on this host',
+      "m.yaml:5:13: ERR_MANIFEST_SCHEMA: spec.nodeName must be a DNS subdomain: lowercase letters, digits, '-' and '.', each part between dots starting and ending with a letter or digit (a cluster rejects it too)",
+      'm.yaml:6:3: WARN_MANIFEST_IGNORED: spec.tolerations is ignored: only a scheduler uses it: berth runs every pod on this host',
+      'm.yaml:7:42: ERR_MANIFEST_SCHEMA: spec.tolerations.0.effect must be "NoExecute" when tolerationSeconds is set (a cluster rejects another effect there)',
+      'm.yaml:8:18: ERR_MANIFEST_SCHEMA: spec.tolerations.1.operator must be "Exists" when key is empty (a cluster rejects another operator there: an empty key with Exists matches every taint)',
+      'm.yaml:9:3: WARN_MANIFEST_IGNORED: spec.affinity is ignored: only a scheduler uses it: berth runs every pod on this host',
+      'm.yaml:13:32: ERR_MANIFEST_SCHEMA: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.values must hold a value when operator is In or NotIn (a cluster rejects it too)',
+      'm.yaml:13:97: ERR_MANIFEST_SCHEMA: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.1.values must be empty when operator is Exists or DoesNotExist (a cluster rejects it too)',
+      'm.yaml:14:33: ERR_MANIFEST_SCHEMA: spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchFields.0.key must be one of metadata.name',
+      "m.yaml:18:59: ERR_MANIFEST_SCHEMA: spec.containers.0.env.0.valueFrom.configMapKeyRef.name must be a DNS subdomain: lowercase letters, digits, '-' and '.', each part between dots starting and ending with a letter or digit (a cluster rejects it too)",
+      'm.yaml:19:78: ERR_MANIFEST_SCHEMA: spec.containers.0.readinessProbe.terminationGracePeriodSeconds may not be set on a readinessProbe (only liveness and startup probes take it, as in Kubernetes)',
     ]);
   });
 });

@@ -199,7 +199,7 @@ export function checkPodRefs(p: ParsedDoc): Diagnostic[] {
     for (const [j, s] of (v.projected?.sources ?? []).entries()) {
       const here = ['spec', 'volumes', i, 'projected', 'sources', j];
       const given = [s.configMap, s.secret, s.downwardAPI].filter(Boolean).length;
-      // A serviceAccountToken or podCertificate alone was warned about and dropped (tiers.ts): it
+      // A serviceAccountToken, podCertificate or clusterTrustBundle alone was warned about and dropped (tiers.ts): it
       // is no empty source. An empty one a cluster takes with a warning; the kubelet projects nothing.
       if (given === 0 && !hasDroppedField(p, here, s))
         out.push(
