@@ -54,6 +54,19 @@ const FILES = [
   'static-keepalived-file-mounts.yaml',
   'static-keepalived-privileged.yaml',
   'static-kube-vip-drop-all.yaml',
+  // Round 26: the Kubernetes docs' examples and kubernetes' own test data.
+  'docs-ambassador-sidecar.yaml',
+  'docs-custom-dns.yaml',
+  'docs-emptydir-mode.yaml',
+  'docs-kyaml-dapi-volume-resources.yaml',
+  'docs-kyaml-pod-level-resize.yaml',
+  'docs-pod-level-container-scope.yaml',
+  'docs-supplemental-groups-strict.yaml',
+  'k8s-doc-yaml-ha-etcd.yaml',
+  'k8s-doc-yaml-multi-pod.yaml',
+  'k8s-hack-large-name.yaml',
+  'k8s-hack-metadata-and-probes.yaml',
+  'k8s-hack-restricted-localhost.yaml',
 ];
 
 type Obj = Record<string, unknown>;
@@ -79,6 +92,8 @@ describe.skipIf(skip)('pods as people write them, run', () => {
     // docs-security-context's Localhost profile, under the root as under the kubelet's.
     await mkdir(join(root, 'seccomp', 'profiles'), { recursive: true });
     await writeFile(join(root, 'seccomp', 'profiles', 'audit.json'), '{"defaultAction": "SCMP_ACT_LOG"}\n');
+    // k8s-hack-restricted-localhost's profile (kubectl's test data names a dummy one).
+    await writeFile(join(root, 'seccomp', 'dummy.json'), '{"defaultAction": "SCMP_ACT_ALLOW"}\n');
     registry = await startRegistry();
     layout = await createLayout();
     await buildImage(layout, 'busybox', [populateBusybox], { cmd: '/bin/sh' });

@@ -645,6 +645,231 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'spec.os.name linux beside windowsOptions',
     ['10:5 WARN_MANIFEST_IGNORED', '10:5 ERR_MANIFEST_INVALID'],
   ],
+  // Round 26: published files (the Kubernetes docs' examples, kubectl's and the docs' test data in
+  // kubernetes/kubernetes) and invalid-* files for the rules added with them.
+  'docs-ambassador-sidecar.yaml': [
+    'valid',
+    'docs: a socat ambassador as a native sidecar with a containerPort, the app talking to localhost',
+    [],
+  ],
+  'docs-apparmor-localhost-pod.yaml': [
+    'valid',
+    'docs: pod appArmorProfile type Localhost with its profile name',
+    ['8:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-cgroup-options-read-write.yaml': [
+    'valid',
+    'docs: securityContext.cgroupOptions.mountMode ReadWrite (Kubernetes 1.36 alpha)',
+    ['14:20 ERR_MANIFEST_UNSUPPORTED'],
+  ],
+  'docs-custom-dns.yaml': [
+    'valid',
+    'docs: dnsPolicy "None" with nameservers, searches and options (one with no value)',
+    [],
+  ],
+  'docs-kyaml-dapi-volume-resources.yaml': [
+    'valid',
+    "docs (KYAML): downwardAPI volume items of a container's limits and requests with divisors, \\\\n in a double-quoted flow string",
+    [],
+  ],
+  'docs-emptydir-mode.yaml': ['valid', 'docs: emptyDir mode 01777 (an octal with a leading 0)', []],
+  'docs-env-file-key-ref.yaml': [
+    'valid',
+    "docs: env valueFrom.fileKeyRef filled by an init container, \\' escapes in a double-quoted command, no trailing newline",
+    [
+      '10:48 WARN_YAML_ESCAPE',
+      '10:57 WARN_YAML_ESCAPE',
+      '10:75 WARN_YAML_ESCAPE',
+      '10:85 WARN_YAML_ESCAPE',
+      '21:13 ERR_MANIFEST_UNSUPPORTED',
+    ],
+  ],
+  'docs-kyaml-image-volume-subpath.yaml': ['valid', 'docs (KYAML): an image volume mounted by subPath', []],
+  'docs-kyaml-numeric-toleration.yaml': [
+    'valid',
+    'docs (KYAML): a toleration with operator Gt and a numeric value (Kubernetes 1.35 alpha)',
+    ['18:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-kyaml-pod-level-resize.yaml': [
+    'valid',
+    'docs (KYAML): pod-level cpu and memory, resizePolicy per container, a comment after a closing brace',
+    ['13:7 WARN_MANIFEST_IGNORED', '29:7 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-kyaml-resize-policy.yaml': [
+    'valid',
+    'docs (KYAML): resizePolicy NotRequired and RestartContainer, comments inside flow mappings',
+    ['14:7 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-kyaml-restart-all-containers.yaml': [
+    'valid',
+    'docs (KYAML): a sidecar restartPolicyRules action RestartAllContainers (Kubernetes 1.35 alpha), comments in flow lists',
+    ['33:17 ERR_MANIFEST_UNSUPPORTED'],
+  ],
+  'docs-pod-level-container-scope.yaml': [
+    'valid',
+    'docs: pod-level 4 cpu and 4Gi, a sidecar with its own 2 cpu and 2Gi, two workers with none',
+    [],
+  ],
+  'docs-pod-level-pid-limit.yaml': [
+    'valid',
+    'docs: pod-level limits.pids "2048" (Kubernetes 1.37, PerPodPIDLimit)',
+    ['10:13 ERR_MANIFEST_UNSUPPORTED'],
+  ],
+  'docs-projected-cluster-trust-bundle.yaml': [
+    'valid',
+    'docs: clusterTrustBundle projected sources by name and by signerName with a labelSelector',
+    ['22:9 WARN_MANIFEST_IGNORED', '25:9 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-projected-pod-certificate.yaml': [
+    'valid',
+    'docs: a podCertificate projected source with userAnnotations, defaultMode 420 in decimal',
+    ['24:9 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-projected-secret-modes.yaml': [
+    'valid',
+    'docs: two Secrets projected into one directory, an item mode 511 in decimal',
+    [],
+  ],
+  'docs-supplemental-groups-strict.yaml': [
+    'valid',
+    'docs: supplementalGroupsPolicy Strict, a flow list of supplementalGroups',
+    ['11:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'k8s-doc-yaml-dapi-pod.yaml': [
+    'valid',
+    "kubernetes' doc-yaml fixtures: downward API env (pod IP, host IP), one value indented a column further",
+    [],
+  ],
+  'k8s-doc-yaml-ha-etcd.yaml': [
+    'valid',
+    "kubernetes' doc-yaml fixtures: an HA etcd static pod, hostNetwork with hostPort = containerPort, shell-style VARS left in its command, nine hostPaths",
+    [],
+  ],
+  'k8s-doc-yaml-multi-pod.yaml': [
+    'valid',
+    'kubernetes\' doc-yaml fixtures: two Pods in one file after a leading ---, cpu "0.5"',
+    [],
+  ],
+  'k8s-hack-api-env.yaml': [
+    'valid',
+    "kubectl's test data: env from a Secret key, a ConfigMap key and metadata.name",
+    [],
+  ],
+  'k8s-hack-busybox-broken-kind.yaml': [
+    'invalid',
+    "kubectl's test data: `ind: Pod` (a broken file on purpose: the document has no kind)",
+    ['2:1 ERR_MANIFEST_KIND'],
+  ],
+  'k8s-hack-invalid-pod.yaml': [
+    'invalid',
+    "kubectl's test data: a container whose name is left empty (null)",
+    ['8:5 ERR_MANIFEST_SCHEMA'],
+  ],
+  'k8s-hack-large-name.yaml': [
+    'valid',
+    "kubectl's test data: a pod name of 63 characters, a comment before apiVersion",
+    [],
+  ],
+  'k8s-hack-metadata-and-probes.yaml': [
+    'valid',
+    "kubectl's test data: exec readiness, liveness and startup probes, an init container with only a name and an image",
+    [],
+  ],
+  'k8s-hack-restricted-localhost.yaml': [
+    'valid',
+    "kubectl's test data: the restricted profile with a Localhost seccomp profile, trailing spaces after keys and a last line of spaces only",
+    [],
+  ],
+  'k8s-hack-status-only.yaml': [
+    'invalid',
+    "kubectl's test data for apply --subresource=status: a Pod with status and no spec",
+    ['2:1 ERR_MANIFEST_SCHEMA', '6:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-cluster-trust-bundle-name-and-signer.yaml': [
+    'invalid',
+    'a clusterTrustBundle source with both name and signerName',
+    ['17:9 WARN_MANIFEST_IGNORED', '19:23 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-configmap-key-ref-name.yaml': [
+    'invalid',
+    'configMapKeyRef name app_config (no DNS subdomain)',
+    ['15:17 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-envfrom-secret-name.yaml': [
+    'invalid',
+    'envFrom secretRef name DB_CREDENTIALS (no DNS subdomain)',
+    ['12:15 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-node-affinity-exists-values.yaml': [
+    'invalid',
+    'a node selector expression with operator Exists and values',
+    ['7:3 WARN_MANIFEST_IGNORED', '14:21 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-node-affinity-gt-two-values.yaml': [
+    'invalid',
+    'a node selector expression with operator Gt and two values',
+    ['7:3 WARN_MANIFEST_IGNORED', '15:21 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-node-affinity-in-no-values.yaml': [
+    'invalid',
+    'a node selector expression with operator In and no values',
+    ['7:3 WARN_MANIFEST_IGNORED', '12:13 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-node-affinity-match-fields-key.yaml': [
+    'invalid',
+    'a node field selector on metadata.labels',
+    ['7:3 WARN_MANIFEST_IGNORED', '12:18 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-node-name.yaml': [
+    'invalid',
+    'nodeName Edge_Node_1',
+    ['7:3 WARN_MANIFEST_IGNORED', '7:13 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-pod-anti-affinity-selector.yaml': [
+    'invalid',
+    'a pod anti-affinity label selector with operator In and no values',
+    ['7:3 WARN_MANIFEST_IGNORED', '13:13 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-priority-class-name.yaml': [
+    'invalid',
+    'priorityClassName System_Node_Critical',
+    ['7:3 WARN_MANIFEST_IGNORED', '7:22 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-readiness-probe-grace.yaml': [
+    'invalid',
+    'terminationGracePeriodSeconds on a readinessProbe',
+    ['16:38 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-scheduler-name.yaml': [
+    'invalid',
+    "schedulerName 'my scheduler'",
+    ['7:3 WARN_MANIFEST_IGNORED', '7:18 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-scheduling-gate-name.yaml': [
+    'invalid',
+    'a scheduling gate named "wait for quota!"',
+    ['7:3 WARN_MANIFEST_IGNORED', '8:11 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-spread-match-labels-value.yaml': [
+    'invalid',
+    'a spread constraint matching the label value web/frontend',
+    ['7:3 WARN_MANIFEST_IGNORED', '13:14 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-toleration-empty-key-equal.yaml': [
+    'invalid',
+    'a toleration with no key and operator Equal',
+    ['7:3 WARN_MANIFEST_IGNORED', '8:15 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-toleration-seconds-no-execute.yaml': [
+    'invalid',
+    'tolerationSeconds with effect NoSchedule',
+    ['7:3 WARN_MANIFEST_IGNORED', '10:13 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-toleration-value.yaml': [
+    'invalid',
+    'a toleration value "gpu nodes: only"',
+    ['7:3 WARN_MANIFEST_IGNORED', '10:12 ERR_MANIFEST_SCHEMA'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
@@ -654,6 +879,14 @@ const DIFFERS: Record<string, string> = {
   'deployment-and-pod.yaml':
     'a workload kind is ERR_MANIFEST_KIND: ignoring it would hide something meant to run',
   'generatename-only.yaml': 'berth needs a fixed metadata.name to know a pod again',
+  'docs-cgroup-options-read-write.yaml':
+    "cgroupOptions.mountMode ReadWrite is refused (not yet): berth mounts a container's cgroup file system read-only",
+  'docs-env-file-key-ref.yaml':
+    'fileKeyRef is refused: berth does not read variables from a file in a volume',
+  'docs-kyaml-restart-all-containers.yaml':
+    'restartPolicyRules action RestartAllContainers (1.35 alpha) is refused by name: a rule restarts only its container',
+  'docs-pod-level-pid-limit.yaml':
+    'pod-level pids (Kubernetes 1.37, PerPodPIDLimit) is refused (not yet): berth takes cpu, memory and hugepages at pod level',
 };
 
 const files = readdirSync(DIR)
