@@ -12,6 +12,15 @@ import { spawnHelperInUse } from '../runtime/tool.js';
 
 export const DEFAULT_CNI_BIN = '/usr/lib/cni';
 
+/**
+ * The plugins are short-lived Go programs (the bridge plugin runs host-local, which inherits
+ * these): one P and no collector spare them the runtime's extra threads and GC work on a host whose
+ * cores `runc create` needs meanwhile. The bridge plugin's ADD with host-local, CPU by `perf stat -e
+ * task-clock`, medians of 15 and 30 alternated runs on the 2-core host: 40.5/41.9 ms as they were,
+ * 37.6/39.0 with GOMAXPROCS=1, 36.2/37.6 with GOGC=off as well (GOGC=off alone: 41.1/42.3).
+ */
+export const GO_PLUGIN_ENV = { GOMAXPROCS: '1', GOGC: 'off' } as const;
+
 export interface PluginCall {
   binDir: string;
   type: string;
@@ -46,6 +55,7 @@ export async function execPlugin(call: PluginCall): Promise<unknown> {
     CNI_NETNS: call.netns,
     CNI_IFNAME: call.ifName,
     CNI_PATH: call.binDir,
+    ...GO_PLUGIN_ENV,
   };
   const timeoutMs = call.timeoutMs ?? 60_000;
   const helper = spawnHelperInUse();

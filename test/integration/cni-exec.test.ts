@@ -1,8 +1,9 @@
 // Calling one CNI plugin (network/cni-exec.ts), forked or through the daemon's spawn helper, the
-// same way: only the CNI_* variables and PATH in its environment, the configuration on stdin, its
-// result parsed; a failure is one ERR_CNI naming the plugin and what it said (its error object,
-// else its last stderr lines, else its exit). The plugins are small scripts written here: the case
-// is what any plugin may do, and a real one cannot be made to fail each way.
+// same way: only the CNI_* variables, PATH and GOMAXPROCS/GOGC in its environment, the
+// configuration on stdin, its result parsed; a failure is one ERR_CNI naming the plugin and what
+// it said (its error object, else its last stderr lines, else its exit). The plugins are small
+// scripts written here: the case is what any plugin may do, and a real one cannot be made to fail
+// each way.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +52,7 @@ describe.skipIf(skip).each([
   const { use, stop } = spawnMode(viaHelper);
   afterAll(stop);
 
-  it('gives the plugin the CNI variables and PATH only, the config on stdin; its result parsed', async () => {
+  it('gives the plugin the CNI variables, PATH and the Go runtime settings only, the config on stdin; its result parsed', async () => {
     const parent = use();
     const r = (await execPlugin(call('echo'))) as { env: string; stdin: unknown; parent: number };
     expect(r.stdin).toEqual({ cniVersion: '1.0.0' });
@@ -66,6 +67,9 @@ describe.skipIf(skip).each([
       'CNI_IFNAME=eth0',
       'CNI_NETNS=/run/netns/x',
       `CNI_PATH=${bin}`,
+      // The Go plugins' runtime kept small (cni-exec.ts: 40.5 → 36.2 ms of CPU for bridge's ADD).
+      'GOGC=off',
+      'GOMAXPROCS=1',
       'PATH=/usr/bin:/bin',
     ]);
     expect(r.parent).toBe(parent);
