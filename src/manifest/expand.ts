@@ -9,7 +9,11 @@
 // Pure.
 import { BerthError } from '../lib/errors.js';
 
-/** The most one argument or `NAME=value` string may be for execve (32 pages: MAX_ARG_STRLEN). */
+/**
+ * The most one argument or `NAME=value` string may be for execve, its NUL included (32 pages:
+ * MAX_ARG_STRLEN): an expansion stops past it (in characters), and execTotal refuses a string of more
+ * bytes, as written or expanded.
+ */
 export const MAX_EXPANDED = 131_072;
 
 /**
@@ -49,12 +53,29 @@ export function execTotal(container: string, o: { subject?: string; startBytes?:
       total -= env.get(name) ?? 0;
       const bytes = Buffer.byteLength(name) + 1 + Buffer.byteLength(value) + 1;
       env.set(name, bytes);
+      checkOne(container, bytes, `env ${name}`);
       add(bytes, `env ${name}`);
     },
     arg(value: string, what: string) {
-      add(Buffer.byteLength(value) + 1, what);
+      const bytes = Buffer.byteLength(value) + 1;
+      checkOne(container, bytes, what);
+      add(bytes, what);
     },
   };
+}
+
+/**
+ * One argument or `NAME=value` string, `bytes` with its NUL, past MAX_ARG_STRLEN: execve would refuse
+ * it (E2BIG), so runc would fail at every start. As written or expanded, it is refused when the pod is
+ * built, naming the container and the field (ERR_EXEC_TOO_LARGE).
+ */
+function checkOne(container: string, bytes: number, what: string): void {
+  if (bytes > MAX_EXPANDED)
+    throw new BerthError(
+      'ERR_EXEC_TOO_LARGE',
+      'invalid',
+      `container ${container}: ${what} is ${bytes - 1} bytes, more than ${MAX_EXPANDED - 1}, the most Linux passes in one argument or environment string (MAX_ARG_STRLEN, ${MAX_EXPANDED} with its NUL; an env string is NAME=value)`,
+    );
 }
 
 const OPERATOR = '$';

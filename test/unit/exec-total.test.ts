@@ -22,9 +22,10 @@ const podDoc = (name: string, c: Partial<Container>, line = 1): LoadedDoc => ({
   line,
 });
 
-// A0 is 64 characters, each next one doubles it: A11 is 128 KiB, the most one string may be.
+// A0 is 63 characters, each next one doubles it: A11 is 126 KiB, `A11=…` under the 128 KiB one string
+// may be (MAX_ARG_STRLEN).
 const DOUBLINGS: Container['env'] = [
-  { name: 'A0', value: 'x'.repeat(64) },
+  { name: 'A0', value: 'x'.repeat(63) },
   ...Array.from({ length: 11 }, (_, i) => ({ name: `A${i + 1}`, value: `$(A${i})$(A${i})` })),
 ];
 const copies = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `E${i}`, value: '$(A11)' }));
@@ -48,7 +49,7 @@ describe("a container's argv + environment is bounded as a whole", () => {
           line: 3,
           col: 1,
           code: 'ERR_EXEC_TOO_LARGE',
-          message: `Pod bomb cannot be used: container main: env E5 makes its arguments and environment more than ${MAX_EXEC_TOTAL} bytes, the most berth passes to one container (Linux takes 2 MiB for both together)`,
+          message: `Pod bomb cannot be used: container main: env E6 makes its arguments and environment more than ${MAX_EXEC_TOTAL} bytes, the most berth passes to one container (Linux takes 2 MiB for both together)`,
         },
       },
     ]);
@@ -144,11 +145,12 @@ describe("an exec hook's or probe's command + the container's environment is bou
   });
 
   it("counts the container's environment, as written (no expansion), in bytes; httpGet and the like are not exec", () => {
-    const env = [{ name: 'BIG', value: 'é'.repeat(500_000) }]; // BIG=…: 1,000,005 bytes with its NUL
+    // B0=… to B7=…: 125,004 bytes each with its NUL, 1,000,032 together.
+    const env = Array.from({ length: 8 }, (_, i) => ({ name: `B${i}`, value: 'é'.repeat(62_500) }));
     const probe = (command: string[]) => ({ readinessProbe: { exec: { command } } });
-    // 1,000,005 + 48,571 = 1,048,576: just at the bound; one byte more crosses.
-    const at = pod('at', { env, ...probe(['$(BIG)', 'a'.repeat(48_563)]) });
-    const over = pod('over', { env, ...probe(['$(BIG)', 'a'.repeat(48_564)]) });
+    // 1,000,032 + 6 + 48,538 = 1,048,576: just at the bound; one byte more crosses.
+    const at = pod('at', { env, ...probe(['$(B0)', 'a'.repeat(48_537)]) });
+    const over = pod('over', { env, ...probe(['$(B0)', 'a'.repeat(48_538)]) });
     const http = pod('http', {
       env,
       lifecycle: { postStart: { httpGet: { port: 80, path: `/${'p'.repeat(100_000)}` } } },
@@ -157,6 +159,41 @@ describe("an exec hook's or probe's command + the container's environment is bou
     expect(d.pods.map((p) => p.name)).toEqual(['at', 'http']);
     expect(d.unusable?.map((u) => u.diagnostic.message)).toEqual([
       `Pod over cannot be used: ${tooLarge('readinessProbe', 'readiness probe', 1)}`,
+    ]);
+  });
+});
+
+// Each string on its own: Linux refuses one argument or `NAME=value` of more than MAX_ARG_STRLEN
+// bytes with its NUL (E2BIG), whatever the total. As written, it was let through and runc failed at
+// every start; now the pod is unusable at load, naming the container and the field.
+describe('one argument or environment string is bounded by MAX_ARG_STRLEN', () => {
+  const LIMIT = MAX_EXPANDED - 1; // bytes without the NUL
+  const message = (field: string, bytes: number) =>
+    `container main: ${field} is ${bytes} bytes, more than ${LIMIT}, the most Linux passes in one argument or environment string (MAX_ARG_STRLEN, ${MAX_EXPANDED} with its NUL; an env string is NAME=value)`;
+  const unusable = (doc: LoadedDoc) =>
+    (desiredState([doc], host).unusable ?? []).map(
+      (u) => `${u.diagnostic.file}:${u.diagnostic.line} ${u.diagnostic.code} ${u.diagnostic.message}`,
+    );
+
+  it('a command, args element or env value as written, in bytes: at the bound used, one byte more refused', () => {
+    expect(unusable(podDoc('at', { command: ['x'.repeat(LIMIT)], args: ['é'.repeat(65_535)] }))).toEqual([]);
+    expect(unusable(podDoc('cmd', { command: ['x'.repeat(LIMIT + 1)] }, 4))).toEqual([
+      `/m/cmd.yaml:4 ERR_EXEC_TOO_LARGE Pod cmd cannot be used: ${message('command[0]', LIMIT + 1)}`,
+    ]);
+    expect(unusable(podDoc('args', { args: ['a', 'é'.repeat(65_536)] }))).toEqual([
+      `/m/args.yaml:1 ERR_EXEC_TOO_LARGE Pod args cannot be used: ${message('args[1]', 131_072)}`,
+    ]);
+    // E=… is 2 bytes more than its value.
+    expect(unusable(podDoc('env-at', { env: [{ name: 'E', value: 'v'.repeat(LIMIT - 2) }] }))).toEqual([]);
+    expect(unusable(podDoc('env', { env: [{ name: 'E', value: 'v'.repeat(LIMIT - 1) }] }))).toEqual([
+      `/m/env.yaml:1 ERR_EXEC_TOO_LARGE Pod env cannot be used: ${message('env E', LIMIT + 1)}`,
+    ]);
+  });
+
+  it('an exec hook or probe argument too', () => {
+    const c = { livenessProbe: { exec: { command: ['sh', 'z'.repeat(LIMIT + 1)] } } } as Partial<Container>;
+    expect(unusable(podDoc('probe', c))).toEqual([
+      `/m/probe.yaml:1 ERR_EXEC_TOO_LARGE Pod probe cannot be used: ${message('livenessProbe.exec.command[1]', LIMIT + 1)}`,
     ]);
   });
 });
