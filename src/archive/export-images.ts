@@ -1,6 +1,8 @@
 // `image export`: images of the store into one archive, an OCI layout in a tar (oci-archive) or a
 // `docker save` archive (`docker load` reads it). The archive is written beside its destination
-// under a temporary name, fsynced, and renamed: a failed export leaves no partial FILE.
+// under a temporary name, fsynced, and renamed: a failed export leaves no partial FILE. An OCI
+// archive names each image by what was pulled: the index a tag resolved to, with every index on the
+// way down to the platform's manifest (export-chain.ts).
 import { type Hash, randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -14,6 +16,7 @@ import { type Descriptor, REF_NAME_ANNOTATION } from '../oci/descriptor.js';
 import { createDigester, type Digest, digestAlgorithm, digestHex } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
 import { DEFAULT_REGISTRY } from '../oci/reference.js';
+import { type ExportChain, exportChain } from './export-chain.js';
 import { CONTAINERD_NAME_ANNOTATION } from './oci-layout.js';
 import { TarWriter } from './tar-writer.js';
 
@@ -39,11 +42,15 @@ export function familiarName(name: string): string {
   return rest.startsWith('library/') && !rest.slice(8).includes('/') ? rest.slice(8) : rest;
 }
 
-/** The archive's metadata files for `images` (pure). */
+/**
+ * The archive's metadata files for `images` (pure); `chains` (by image name, OCI only) says what
+ * each entry names when it is an index the image was pulled through.
+ */
 export function archiveMetadata(
   images: ImageDetails[],
   format: ExportFormat,
   manifestSize: (digest: Digest) => number,
+  chains: ReadonlyMap<string, ExportChain> = new Map(),
 ): Array<[string, Buffer]> {
   const json = (v: unknown) => Buffer.from(`${JSON.stringify(v)}\n`);
   if (format === 'docker') {
@@ -59,13 +66,19 @@ export function archiveMetadata(
     }
     return [['manifest.json', json([...byId.values()])]];
   }
-  const manifests: Descriptor[] = images.map((i) => ({
-    mediaType: i.mediaType,
-    digest: i.digest,
-    size: manifestSize(i.digest),
-    annotations: { [REF_NAME_ANNOTATION]: i.name, [CONTAINERD_NAME_ANNOTATION]: i.name },
-    ...(i.platform ? { platform: i.platform } : {}),
-  }));
+  const manifests: Descriptor[] = images.map((i) => {
+    const annotations = { [REF_NAME_ANNOTATION]: i.name, [CONTAINERD_NAME_ANNOTATION]: i.name };
+    const top = chains.get(i.name)?.top;
+    if (top && top.digest !== i.digest)
+      return { mediaType: top.mediaType, digest: top.digest, size: top.size, annotations };
+    return {
+      mediaType: i.mediaType,
+      digest: i.digest,
+      size: manifestSize(i.digest),
+      annotations,
+      ...(i.platform ? { platform: i.platform } : {}),
+    };
+  });
   return [
     ['oci-layout', json({ imageLayoutVersion: '1.0.0' })],
     ['index.json', json({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests })],
@@ -85,12 +98,22 @@ export async function exportImages(
     }
   }
   const blobs = new Map<Digest, number>();
+  const chains = new Map<string, ExportChain>();
   for (const i of images) {
-    if (format === 'oci') blobs.set(i.digest, (await store.size(i.digest)) ?? 0);
+    if (format === 'oci') {
+      const chain = await exportChain(
+        store,
+        { mediaType: i.mediaType, digest: i.digest, size: (await store.size(i.digest)) ?? 0 },
+        i.repoDigest,
+      );
+      chains.set(i.name, chain);
+      for (const index of chain.indexes) blobs.set(index.digest, index.size);
+      blobs.set(i.digest, (await store.size(i.digest)) ?? 0);
+    }
     blobs.set(i.manifest.config.digest, i.manifest.config.size);
     for (const l of i.manifest.layers) blobs.set(l.digest, l.size);
   }
-  const metadata = archiveMetadata(images, format, (d) => blobs.get(d) ?? 0);
+  const metadata = archiveMetadata(images, format, (d) => blobs.get(d) ?? 0, chains);
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const out = await open(tmp, 'wx', 0o600);
   let bytes = 0;
@@ -120,7 +143,7 @@ export async function exportImages(
       const sent = `${digestAlgorithm(digest)}:${hash.digest('hex')}` as Digest;
       if (sent !== digest) {
         await takeOutIfDamaged(store.blobPath(digest), digest);
-        throw damagedBlobError(`exporting to ${file}`, digest, sent, ownerOf(images, digest));
+        throw damagedBlobError(`exporting to ${file}`, digest, sent, ownerOf(images, chains, digest));
       }
       bytes += size;
     }
@@ -145,12 +168,17 @@ async function* hashing(chunks: AsyncIterable<Buffer>, hash: Hash): AsyncIterabl
   }
 }
 
-/** The first exported image that holds `digest` (the one to pull again). */
-function ownerOf(images: ImageDetails[], digest: Digest): string | undefined {
+/** The first exported image that holds `digest` (the one to pull again), an index on its way too. */
+function ownerOf(
+  images: ImageDetails[],
+  chains: ReadonlyMap<string, ExportChain>,
+  digest: Digest,
+): string | undefined {
   return images.find(
     (i) =>
       i.digest === digest ||
       i.manifest.config.digest === digest ||
-      i.manifest.layers.some((l) => l.digest === digest),
+      i.manifest.layers.some((l) => l.digest === digest) ||
+      chains.get(i.name)?.indexes.some((x) => x.digest === digest),
   )?.name;
 }

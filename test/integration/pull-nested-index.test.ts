@@ -3,10 +3,14 @@
 // way, kept by prune), inspects and unpacks; a chain is followed to 8 indexes and refused past them;
 // a wide index, a descriptor that lies about media type or size at any level, an index that names
 // its sibling, and no match deep inside each end as they should, each in one coded line. An OCI
-// layout holding such an image imports the same way (a node that never reaches a registry).
+// layout holding such an image imports the same way (a node that never reaches a registry), and an
+// export names what was pulled (the top index, with the chain under it): skopeo reads one level of
+// it, umoci a chain of one image, and an import gives the same repo digest again.
+import { execFile } from 'node:child_process';
 import { access, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -21,7 +25,8 @@ import {
 } from '../helpers/tar-bytes.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
-const skip = missingPrereqs(['docker-registry'], { root: true });
+const skip = missingPrereqs(['docker-registry', 'skopeo', 'umoci'], { root: true });
+const run = promisify(execFile);
 
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -281,5 +286,69 @@ describe.skipIf(skip)('an index of indexes', () => {
     for (const d of [topDigest, sha256(inner)]) {
       await access(join(root, 'content', 'blobs', 'sha256', d.slice('sha256:'.length)));
     }
+  });
+  it('exports an image pulled through indexes as the top index with its chain: skopeo and umoci read it, an import gives the same repo digest', async () => {
+    // One level (a platform index, the other platform not pulled) and two (each index of one entry).
+    const flat = await putIndex([imageEntry(arm, { platform: ARM64 }), imageEntry(amd, { platform: AMD64 })]);
+    const leaf = await putIndex([imageEntry(amd, { platform: AMD64 })]);
+    const nested = await putIndex([{ ...leaf.entry, platform: AMD64 }]);
+    const out: Array<{ file: string; dir: string }> = [];
+    for (const [top, below] of [
+      [flat, []],
+      [nested, [leaf.entry.digest]],
+    ] as const) {
+      const root = newRoot();
+      expect((await pull(root, top.ref)).code).toBe(0);
+      const file = join(work, `export-${++n}.tar`);
+      const exported = await runBerth(['--root', root, 'image', 'export', top.ref, '-o', file]);
+      expect([exported.code, exported.stderr]).toEqual([0, '']);
+      const dir = join(work, `export-${n}`);
+      await mkdir(dir);
+      await run('tar', ['-xf', file, '-C', dir]);
+      out.push({ file, dir });
+      expect(JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')).manifests).toEqual([
+        {
+          mediaType: OCI_INDEX,
+          digest: top.entry.digest,
+          size: top.entry.size,
+          annotations: { 'org.opencontainers.image.ref.name': top.ref, 'io.containerd.image.name': top.ref },
+        },
+      ]);
+      for (const d of [top.entry.digest, ...below, sha256(amd.manifest)])
+        await access(join(dir, 'blobs', 'sha256', d.slice('sha256:'.length)));
+
+      const again = newRoot();
+      const imported = await runBerth([
+        '--root',
+        again,
+        'image',
+        'import',
+        '--platform',
+        'linux/amd64',
+        file,
+      ]);
+      expect([imported.code, imported.stderr]).toEqual([0, '']);
+      const inspect = JSON.parse((await runBerth(['--root', again, 'image', 'inspect', top.ref])).stdout);
+      expect(inspect).toMatchObject({ digest: sha256(amd.manifest), repoDigest: top.entry.digest });
+    }
+    // skopeo (containers/image) reads an index of images, not an index of indexes from any source.
+    const flatFile = out[0]?.file as string;
+    const { stdout: raw } = await run('skopeo', ['inspect', '--raw', `oci-archive:${flatFile}:${flat.ref}`]);
+    expect(sha256(Buffer.from(raw))).toBe(flat.entry.digest);
+    const copied = join(work, `skopeo-${++n}`);
+    await run('skopeo', [
+      'copy',
+      '-q',
+      '--override-arch',
+      'amd64',
+      `oci-archive:${flatFile}:${flat.ref}`,
+      `oci:${copied}:x`,
+    ]);
+    const { stdout: copiedRaw } = await run('skopeo', ['inspect', '--raw', `oci:${copied}:x`]);
+    expect(sha256(Buffer.from(copiedRaw))).toBe(sha256(amd.manifest));
+    // umoci 0.4 picks no platform: it reads a chain that leads to one image.
+    const bundle = join(work, `bundle-${n}`);
+    await run('umoci', ['unpack', '--rootless', '--image', `${out[1]?.dir}:${nested.ref}`, bundle]);
+    expect(await readFile(join(bundle, 'rootfs', 'which'), 'utf8')).toBe('amd64\n');
   });
 });
