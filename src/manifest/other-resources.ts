@@ -10,10 +10,11 @@
 //   with a request other than its limit (a limit alone is its request); another (ephemeral-storage)
 //   requested above its limit; any of them negative;
 // - hugepages without cpu or memory beside them, or of an amount that is no whole number of pages
-//   (`hugepages-2Mi: 3Mi`), or of a size that is no quantity.
+//   (`hugepages-2Mi: 3Mi`; a fraction of a byte rounded up first, as a cluster reads it:
+//   `2.0000001Mi` is no whole number of pages, `2097151.5` is one), or of a size that is no quantity.
 // Pure.
 import type { Diagnostic } from '../lib/yaml-validate.js';
-import { isQuantity, parseQuantity, type Quantity } from '../runtime/quantity.js';
+import { ceilScaledExact, isQuantity, parseQuantity, type Quantity } from '../runtime/quantity.js';
 import { at, type ParsedDoc } from './position.js';
 import { qualifiedNameProblem } from './slips.js';
 
@@ -87,15 +88,19 @@ function nameProblem(name: string): string | undefined {
   return why && `a cluster rejects the name (${why})`;
 }
 
-/** Why a cluster refuses `value` of hugepages `name`, or undefined. */
+/**
+ * Why a cluster refuses `value` of hugepages `name`, or undefined. As validation.go's
+ * IsHugePageResourceValueDivisible: the value in bytes rounded up (Quantity.Value(), so `1.5` is 2
+ * bytes) must be a multiple of the page size; one past int64 is left to the cluster.
+ */
 function hugePagesProblem(name: string, value: Quantity): string | undefined {
   const sizeText = name.slice('hugepages-'.length);
   const size = isQuantity(sizeText) ? wholeValue(parseQuantity(sizeText)) : undefined;
   if (size === undefined || size <= 0n) return `${sizeText} is no page size (hugepages-2Mi, hugepages-1Gi)`;
-  const bytes = wholeValue(value);
-  if (bytes !== undefined && bytes % size !== 0n)
-    return `not a whole number of ${sizeText} pages, as a cluster requires`;
-  return undefined;
+  const bytes = ceilScaledExact(value, 0);
+  if (bytes === undefined || bytes >= 2n ** 63n || bytes % size === 0n) return undefined;
+  const rounded = isWhole(value) ? '' : ` (${bytes} bytes, rounded up as a cluster reads it)`;
+  return `not a whole number of ${sizeText} pages${rounded}, as a cluster requires`;
 }
 
 /** Why a cluster refuses `resources.<kind>.<name>` (a valid name), or undefined. */

@@ -69,17 +69,25 @@ export function parseQuantity(text: string, what = 'quantity', example = '64Mi, 
   return { negative, digits, exp10, pow2 };
 }
 
-/** ⌈|q| × 10^scale⌉ (Kubernetes rounds every fraction up); Infinity when beyond 2^53 by far. */
-export function ceilScaled(q: Quantity, scale: number): number {
-  if (q.digits === 0n) return 0;
+/**
+ * ⌈|q| × 10^scale⌉ exactly (Kubernetes rounds every fraction up: Quantity.Value() for scale 0), or
+ * undefined when it is 10^19 or more (past any int64).
+ */
+export function ceilScaledExact(q: Quantity, scale: number): bigint | undefined {
+  if (q.digits === 0n) return 0n;
   const e = q.exp10 + scale;
   const magnitude = q.digits.toString().length + e + Math.ceil(q.pow2 * Math.log10(2));
-  if (magnitude > 20) return Number.POSITIVE_INFINITY;
-  if (magnitude < -20) return 1; // non-zero, far below one unit: one unit
+  if (magnitude > 20) return undefined;
+  if (magnitude < -20) return 1n; // non-zero, far below one unit: one unit
   const n = q.digits << BigInt(q.pow2);
-  if (e >= 0) return Number(n * 10n ** BigInt(e));
-  const d = 10n ** BigInt(-e);
-  return Number((n + d - 1n) / d);
+  const v = e >= 0 ? n * 10n ** BigInt(e) : (n + 10n ** BigInt(-e) - 1n) / 10n ** BigInt(-e);
+  return v < 10n ** 19n ? v : undefined;
+}
+
+/** ⌈|q| × 10^scale⌉ (Kubernetes rounds every fraction up); Infinity when beyond 2^53 by far. */
+export function ceilScaled(q: Quantity, scale: number): number {
+  const v = ceilScaledExact(q, scale);
+  return v === undefined ? Number.POSITIVE_INFINITY : Number(v);
 }
 
 /** Whether 0 < |q| × 10^scale < 1, exactly. */

@@ -1,0 +1,41 @@
+// Rules a cluster applies that berth applied otherwise (each failed before its fix): hugepages of a
+// fraction of a byte, rounded up as Quantity.Value() rounds them, then checked against the page size;
+// an emptyDir of medium HugePages, refused naming its volume where the schema said only "must be one
+// of"; annotations past 256 KiB together (TotalAnnotationSizeLimitB), refused for every kind; two
+// mountPaths that differ as written (`/data`, `/data/`), which a cluster takes: a warning, not an
+// error.
+import { describe, expect, it } from 'vitest';
+import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
+import { parseFile } from '../../src/manifest/parse.js';
+
+const lines = (text: string) => parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic);
+const usable = (text: string) => parseFile(text, 'm.yaml').parsed.length > 0;
+
+const pod = (container: string, spec = '', metadata = '') =>
+  `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n${metadata}spec:\n${spec}  containers:\n  - name: c\n    image: busybox\n${container}`;
+const hugepages = (value: string) =>
+  pod(`    resources:\n      limits: {memory: 1Gi, hugepages-2Mi: "${value}"}\n`);
+const IGNORED =
+  'is ignored: berth limits cpu and memory only (no ephemeral-storage accounting, hugepages or device plugins)';
+
+describe('hugepages: the value rounded up to a byte, then a whole number of pages', () => {
+  it('refuses a fraction of a byte whose rounding is no whole number of pages', () => {
+    expect(lines(hugepages('2.0000001Mi'))).toEqual([
+      'm.yaml:10:44: ERR_MANIFEST_INVALID: spec.containers.0.resources.limits.hugepages-2Mi: 2.0000001Mi is not a whole number of 2Mi pages (2097153 bytes, rounded up as a cluster reads it), as a cluster requires',
+    ]);
+    expect(lines(hugepages('0.5'))[0]).toContain(
+      '0.5 is not a whole number of 2Mi pages (1 bytes, rounded up',
+    );
+    expect(lines(hugepages('3m'))[0]).toContain('3m is not a whole number of 2Mi pages');
+  });
+
+  it('takes one that rounds up to whole pages, as a cluster does, and whole ones as before', () => {
+    for (const value of ['2097151.5', '4194303.0001', '4Mi', '0'])
+      expect(lines(hugepages(value))).toEqual([
+        `m.yaml:10:44: WARN_MANIFEST_IGNORED: spec.containers.0.resources.limits.hugepages-2Mi ${IGNORED}`,
+      ]);
+    expect(lines(hugepages('3Mi'))[0]).toContain(
+      '3Mi is not a whole number of 2Mi pages, as a cluster requires',
+    );
+  });
+});
