@@ -9,6 +9,7 @@ import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yam
 import { checkImage, checkPod } from './checks.js';
 import { clusterKindWarning } from './cluster-kinds.js';
 import type { ManifestDoc } from './kinds.js';
+import { refuseHugePagesMedium } from './hugepages-medium.js';
 import { isListKind, listItems } from './lists.js';
 import { checkNulStrings } from './nul-strings.js';
 import { dropNullFields } from './nulls.js';
@@ -207,5 +208,6 @@ function podPrechecks(
     ...dropTokenCa(doc, value, lc, file),
     ...applyPodTiers(doc, value, lc, file, schema),
     ...applyPodmanSlips(doc, value, lc, file),
+    ...refuseHugePagesMedium(doc, value, lc, file),
   ];
 }

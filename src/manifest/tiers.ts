@@ -211,6 +211,9 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'volume.name': honoured(),
   'volume.hostPath': honoured(),
   'volume.emptyDir': honoured('also the default of a volume with no source, as in Kubernetes'),
+  'volume.emptyDir.medium': honoured(
+    "'' (a directory on disk) or Memory (a tmpfs); HugePages and HugePages-<size> refused: berth gives a pod no hugepages",
+  ),
   'volume.emptyDir.sizeLimit': honoured(
     'the tmpfs size of a Memory emptyDir; on disk not enforced, with a warning',
   ),

@@ -39,3 +39,22 @@ describe('hugepages: the value rounded up to a byte, then a whole number of page
     );
   });
 });
+
+describe('an emptyDir of medium HugePages', () => {
+  it('is refused naming the file and the volume, once (no schema line beside it)', () => {
+    for (const medium of ['HugePages', 'HugePages-2Mi', 'HugePages-1Gi']) {
+      const text = pod('', `  volumes:\n  - name: huge\n    emptyDir:\n      medium: ${medium}\n`);
+      expect(lines(text)).toEqual([
+        `m.yaml:9:7: ERR_MANIFEST_UNSUPPORTED: emptyDir huge: medium ${medium} (a hugetlbfs mount) is not supported: berth gives a pod no hugepages (hugepages-<size> resources are ignored); leave medium out for a directory on disk, or use Memory for a tmpfs`,
+      ]);
+      expect(usable(text)).toBe(false);
+    }
+  });
+
+  it('leaves other media to the schema', () => {
+    expect(lines(pod('', '  volumes:\n  - {name: m, emptyDir: {medium: Memory}}\n'))).toEqual([]);
+    expect(lines(pod('', '  volumes:\n  - {name: m, emptyDir: {medium: Disk}}\n'))).toEqual([
+      'm.yaml:7:34: ERR_MANIFEST_SCHEMA: spec.volumes.0.emptyDir.medium must be one of "", Memory',
+    ]);
+  });
+});
