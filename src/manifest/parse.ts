@@ -6,10 +6,11 @@
 import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
 import { loadSchema } from '../lib/schemas.js';
 import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yaml-validate.js';
+import { checkAnnotationSize } from './annotation-size.js';
 import { checkImage, checkPod } from './checks.js';
 import { clusterKindWarning } from './cluster-kinds.js';
-import type { ManifestDoc } from './kinds.js';
 import { refuseHugePagesMedium } from './hugepages-medium.js';
+import type { ManifestDoc } from './kinds.js';
 import { isListKind, listItems } from './lists.js';
 import { checkNulStrings } from './nul-strings.js';
 import { dropNullFields } from './nulls.js';
@@ -180,7 +181,7 @@ function checkObjectDocument(p: ParsedDoc): { diagnostics: Diagnostic[]; parsed:
   if (problems.length === 0) {
     const kind = p.value.kind;
     problems.push(...(kind === 'Pod' ? checkPod(p) : kind === 'Image' ? checkImage(p) : checkObject(p)));
-    problems.push(...checkNulStrings(p));
+    problems.push(...checkNulStrings(p), ...checkAnnotationSize(p));
   }
   problems.unshift(...early);
   problems.sort((a, b) => a.line - b.line || a.col - b.col);

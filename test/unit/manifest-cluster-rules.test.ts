@@ -58,3 +58,25 @@ describe('an emptyDir of medium HugePages', () => {
     ]);
   });
 });
+
+describe('annotations: at most 262144 bytes of keys and values together', () => {
+  const annotated = (bytes: number) => `  annotations:\n    k: "${'v'.repeat(bytes - 1)}"\n`;
+
+  it('takes them at the bound and refuses one byte more, in a Pod and in a ConfigMap', () => {
+    expect(lines(pod('', '', annotated(262_144)))).toEqual([]);
+    expect(lines(pod('', '', annotated(262_145)))).toEqual([
+      'm.yaml:6:5: ERR_MANIFEST_INVALID: metadata.annotations are 262145 bytes (keys and values together), more than the 262144 a cluster takes (it rejects the object too)',
+    ]);
+    const configMap = (bytes: number) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n${annotated(bytes)}data: {a: b}\n`;
+    expect(lines(configMap(262_144))).toEqual([]);
+    expect(usable(configMap(262_145))).toBe(false);
+  });
+
+  it('counts bytes, and aliased values as a cluster decodes them', () => {
+    const wide = `  annotations:\n    k: "${'é'.repeat(131_072)}"\n`; // 1 + 262,144 bytes
+    expect(lines(pod('', '', wide))[0]).toContain('are 262145 bytes');
+    const aliased = `  annotations:\n    a: &v "${'v'.repeat(131_071)}"\n    b: *v\n    c: x\n`;
+    expect(lines(pod('', '', aliased))[0]).toContain('are 262146 bytes');
+  });
+});
