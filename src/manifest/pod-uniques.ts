@@ -1,11 +1,13 @@
 // What must be unique or well-formed across a pod, as Kubernetes' validation says it, and what a
 // schema cannot say: a volume name given twice (the later one silently won: a reviewer reading the
 // first `emptyDir` missed the second's `hostPath: /etc`), two mounts at one path in a container (the
-// later shadowed the earlier), a host port the pod publishes twice (refused only when the pod was
+// later shadowed the earlier; a warning when they write it differently, `/data` and `/data/`, which a
+// cluster takes), a host port the pod publishes twice (refused only when the pod was
 // started), port names (IANA service names: probes and hooks refer to ports by them) given twice in
 // a container, a hostPath with a `..` segment (a cluster refuses it; a path read one way by a
 // reviewer and another by the kernel), and a topologySpreadConstraints pair of topologyKey and
 // whenUnsatisfiable given twice (berth ignores the field, but a cluster refuses the file). Pure.
+import { posix } from 'node:path';
 import { isSeq } from 'yaml';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { describePort, findDuplicatePort, publishedPorts } from '../network/ports.js';
@@ -38,15 +40,30 @@ export function checkPodUniques(p: ParsedDoc): Diagnostic[] {
   for (const list of ['initContainers', 'containers'] as const) {
     for (const [i, c] of (pod.spec[list] ?? []).entries()) {
       const here = ['spec', list, i];
+      // A cluster compares mountPaths as written: `/data` twice is refused, `/data` and `/data/` are
+      // two paths to it (and the runtime mounts both, the later over the earlier): a warning.
       const paths = new Set<string>();
+      const cleaned = new Map<string, { mountPath: string; name: string }>();
       for (const [j, m] of (c.volumeMounts ?? []).entries()) {
-        const dst = m.mountPath.replace(/\/+$/, '') || '/';
-        if (paths.has(dst))
+        const path = [...here, 'volumeMounts', j, 'mountPath'];
+        const dst = posix.normalize(m.mountPath).replace(/(?<=.)\/+$/, '');
+        const earlier = cleaned.get(dst);
+        if (paths.has(m.mountPath))
           err(
-            [...here, 'volumeMounts', j, 'mountPath'],
-            `container ${c.name} mounts two volumes at ${m.mountPath}: the later would hide the earlier`,
+            path,
+            `container ${c.name} mounts two volumes at ${m.mountPath}: the later would hide the earlier (a cluster rejects it too)`,
           );
-        paths.add(dst);
+        else if (earlier !== undefined)
+          out.push(
+            at(
+              p,
+              path,
+              'WARN_MOUNT_HIDDEN',
+              `container ${c.name} mounts volume ${m.name} at ${m.mountPath}, the path of ${earlier.mountPath} (volume ${earlier.name}): a cluster takes both, and berth mounts both in order, as containerd and runc do: ${m.name} over ${earlier.name}, which it hides`,
+            ),
+          );
+        paths.add(m.mountPath);
+        if (earlier === undefined) cleaned.set(dst, { mountPath: m.mountPath, name: m.name });
       }
       const names = new Set<string>();
       for (const [j, port] of (c.ports ?? []).entries()) {

@@ -5,7 +5,8 @@
 // container writes at its terminationMessagePath is its termination message in ps; a Localhost
 // seccomp profile is loaded from <root>/seccomp/; a pod in a namespace is named NAMESPACE.NAME, with
 // its sysctls and hostPID/hostIPC in effect; an emptyDir's mode is the volume's mode in the container;
-// hostnameOverride is the hostname the pod sees.
+// hostnameOverride is the hostname the pod sees; mountPaths `/data` and `/data/` both mount, the later
+// over the earlier.
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -132,6 +133,36 @@ describe.skipIf(skip)('pod fields', () => {
     expect(pod?.phase).toBe('Succeeded');
     expect((await berth('logs', 'edmode')).stdout).toBe('1777\n777\n');
     await rm(join(dir, 'edmode.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it('two mountPaths written differently for one path (/data, /data/) run, as a cluster takes them: the later is mounted over the earlier', async () => {
+    for (const v of ['first', 'second']) {
+      await mkdir(join(work, `hidden-${v}`));
+      await writeFile(join(work, `hidden-${v}`, 'which'), `${v}\n`);
+    }
+    await writeFile(
+      join(dir, 'twice.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: twice}\nspec:\n  terminationGracePeriodSeconds: 1\n` +
+        `  restartPolicy: Never\n  containers:\n    - name: main\n      image: ${image}\n` +
+        `      command: [cat, /data/which]\n` +
+        `      volumeMounts: [{name: a, mountPath: /data}, {name: b, mountPath: /data/}]\n` +
+        `  volumes:\n    - {name: a, hostPath: {path: ${join(work, 'hidden-first')}}}\n` +
+        `    - {name: b, hostPath: {path: ${join(work, 'hidden-second')}}}\n`,
+    );
+    const apply = await berth('apply', dir);
+    expect(apply.stderr).toContain('WARN_MOUNT_HIDDEN: container main mounts volume b at /data/');
+    expect(apply.code).toBe(0);
+    const deadline = Date.now() + 20_000;
+    let pod: PodView | undefined;
+    while (Date.now() < deadline) {
+      pod = (await ps()).find((p) => p.name === 'twice');
+      if (pod?.phase === 'Succeeded' || pod?.phase === 'Failed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(pod?.phase).toBe('Succeeded');
+    expect((await berth('logs', 'twice')).stdout).toBe('second\n');
+    await rm(join(dir, 'twice.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
   });
 

@@ -80,3 +80,27 @@ describe('annotations: at most 262144 bytes of keys and values together', () => 
     expect(lines(pod('', '', aliased))[0]).toContain('are 262146 bytes');
   });
 });
+
+describe('two mountPaths in a container', () => {
+  const mounts = (a: string, b: string) =>
+    pod(
+      `    volumeMounts: [{name: a, mountPath: ${a}}, {name: b, mountPath: ${b}}]\n`,
+      '  volumes: [{name: a, emptyDir: {}}, {name: b, emptyDir: {}}]\n',
+    );
+
+  it('written alike is refused, as a cluster refuses it', () => {
+    expect(lines(mounts('/data', '/data'))).toEqual([
+      'm.yaml:10:70: ERR_MANIFEST_INVALID: container c mounts two volumes at /data: the later would hide the earlier (a cluster rejects it too)',
+    ]);
+  });
+
+  it('written differently for one path (/data, /data/, /data/.) is taken, as a cluster takes it, with a warning', () => {
+    for (const b of ['/data/', '/data/.', '//data']) {
+      const text = mounts('/data', b);
+      expect(lines(text)).toEqual([
+        `m.yaml:10:70: WARN_MOUNT_HIDDEN: container c mounts volume b at ${b}, the path of /data (volume a): a cluster takes both, and berth mounts both in order, as containerd and runc do: b over a, which it hides`,
+      ]);
+      expect(usable(text)).toBe(true);
+    }
+  });
+});

@@ -294,7 +294,7 @@ describe('what a cluster refuses, refused at its node', () => {
       check(`${head}  containers:
     - name: app
       image: busybox
-      volumeMounts: [{name: a, mountPath: /data}, {name: b, mountPath: /data/}]
+      volumeMounts: [{name: a, mountPath: /data}, {name: b, mountPath: /data}]
       ports:
         - {containerPort: 80, hostPort: 8080, name: http_port_too_long}
         - {containerPort: 81, name: web}
@@ -307,7 +307,7 @@ describe('what a cluster refuses, refused at its node', () => {
     - {name: b, hostPath: {path: /var/log/../../etc}}
 `).lines,
     ).toEqual([
-      'p.yaml:8:72: ERR_MANIFEST_INVALID: container app mounts two volumes at /data/: the later would hide the earlier',
+      'p.yaml:8:72: ERR_MANIFEST_INVALID: container app mounts two volumes at /data: the later would hide the earlier (a cluster rejects it too)',
       "p.yaml:10:53: ERR_MANIFEST_INVALID: port name \"http_port_too_long\" must be at most 15 lowercase letters, digits and '-', with a letter and no '--', as a cluster requires",
       'p.yaml:12:37: ERR_MANIFEST_INVALID: port name "web" is used twice in container app',
       'p.yaml:15:45: ERR_MANIFEST_INVALID: pod web publishes host port 0.0.0.0:8080/tcp twice (a cluster rejects it too)',
