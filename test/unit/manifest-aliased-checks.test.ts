@@ -1,7 +1,8 @@
 // The pod checks that read the document itself (the tier check took a warned field out of the
 // value) must read it as Kubernetes decodes it: aliases and `<<` merges resolved, a null field unset.
 // Two different topologySpreadConstraints written through anchors were refused as one pair, and
-// `windowsOptions: null` under spec.os.name linux as set.
+// `windowsOptions: null` under spec.os.name linux as set; windowsOptions under spec.os.name linux
+// written through an anchor or a `<<` merge (a shared securityContext, a container alias) went unseen.
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../src/lib/yaml-validate.js';
 import { parseFile } from '../../src/manifest/parse.js';
@@ -40,5 +41,25 @@ describe('pod checks that read the document', () => {
     expect(errors(pod(spec)).join('\n')).not.toContain('windowsOptions');
     const set = '  os: {name: linux}\n  securityContext: {windowsOptions: {runAsUserName: x}}\n';
     expect(errors(pod(set)).join('\n')).toContain('windowsOptions cannot be set');
+  });
+
+  it('refuses windowsOptions under spec.os.name linux given through an alias or a << merge, at each', () => {
+    const text =
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  os: {name: linux}\n' +
+      '  initContainers: [{name: i, image: busybox, securityContext: &sc {windowsOptions: {runAsUserName: x}}}]\n' +
+      '  securityContext: *sc\n' +
+      '  containers:\n' +
+      '  - {name: c, image: busybox, securityContext: {<<: *sc, runAsUser: 1}}\n' +
+      '  - &d {name: d, image: busybox, securityContext: *sc}\n' +
+      '  - {<<: *d, name: e}\n';
+    const refused = (field: string) =>
+      `ERR_MANIFEST_INVALID: ${field}.windowsOptions cannot be set for a pod whose spec.os.name is linux (a cluster rejects it too)`;
+    expect(errors(text).filter((e) => e.includes('windowsOptions'))).toEqual([
+      `m.yaml:6:68: ${refused('spec.initContainers.0.securityContext')}`,
+      `m.yaml:7:3: ${refused('spec.securityContext')}`,
+      `m.yaml:9:31: ${refused('spec.containers.0.securityContext')}`,
+      `m.yaml:10:34: ${refused('spec.containers.1.securityContext')}`,
+      `m.yaml:11:5: ${refused('spec.containers.2.securityContext')}`,
+    ]);
   });
 });
