@@ -17,6 +17,8 @@ import { findInLowers } from './copy-up.js';
 import { checkEntry, checkMarkerDir, fitsLinux } from './entry-limits.js';
 import { type HelperRun, runHelper } from './fs-helper.js';
 import { LayerWriter, type Meta, unsafe } from './layer-writer.js';
+import { lowerSymlink, splitParts } from './lower-view.js';
+import { hostPath } from './resolve.js';
 import { cleanComponents, isAllowedXattr, isOpaqueMarker, whiteoutTarget } from './tar-path.js';
 import { type TarEntry, TarReader } from './tar-reader.js';
 
@@ -33,6 +35,11 @@ export interface ApplyOptions {
    * parents of its entries, for the snapshotter to give them the lower directories' metadata.
    */
   implicitDirsFile?: string;
+  /**
+   * Overlay form without `lowers`: where to list (the same way) every directory the layer made as
+   * a parent, for the snapshotter to tell whether one stands on a lower symlink (lower-view.ts).
+   */
+  parentsFile?: string;
   /**
    * The most bytes the layer's files may hold in all, holes of sparse files included (what
    * containerd writes out): a file taking the layer past it is ERR_LAYER_TOO_LARGE before it is made.
@@ -104,6 +111,21 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
     }
     return false;
   };
+  if (options.mode === 'overlay' && options.lowers) {
+    // A part the layer has nothing at may be a lower layer's symlink: followed (inside the root),
+    // unless this layer deleted it (a whiteout, an opaque directory above it).
+    // Answers cached (the lowers never change): an entry under a lower link asks again for every
+    // part of its path, and a chain of links across many lowers is many lstat calls.
+    const lowers = options.lowers;
+    const asked = new Map<string, Buffer | undefined>();
+    w.lowerLink = (parts) => {
+      const at = hostPath(w.root, parts);
+      if (hiddenHere(at)) return undefined;
+      const key = at.toString('latin1');
+      if (!asked.has(key)) asked.set(key, lowerSymlink(lowers, parts, opaqueCache));
+      return asked.get(key);
+    };
+  }
   /** The regular file being written; `pos`: where its next bytes go (a sparse file's holes skip). */
   let open: { fd: number; path: Buffer; meta: Meta; pos: number } | undefined;
   /** The sizes of the layer's files so far, holes of sparse files included. */
@@ -186,7 +208,11 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
           }
           const at = w.place(target);
           w.hardlink(path, at, e.name.toString(), e.linkname.toString(), () => {
-            const from = lowers && !hiddenHere(at) ? findInLowers(lowers, target, opaqueCache) : undefined;
+            // Looked up where the link leads, lower symlinks followed: no symlink on the way there.
+            const from =
+              lowers && !hiddenHere(at)
+                ? findInLowers(lowers, splitParts(at.subarray(w.root.length + 1)), opaqueCache)
+                : undefined;
             if (from) copiedUp.add(at.toString('latin1'));
             return from;
           });
@@ -227,6 +253,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
     async finish(run: HelperRun): Promise<void> {
       await w.finish(run);
       if (options.implicitDirsFile) writeFileSync(options.implicitDirsFile, joinNul(w.implicitDirs()));
+      if (options.parentsFile) writeFileSync(options.parentsFile, joinNul(w.parentsMade()));
     },
   };
   return handler;

@@ -4,7 +4,8 @@
 // a snapshot starts as a copy of its parent's tree, so each waits for the one below. A pull hands each layer over as
 // soon as its download starts: the layer unpacks from the growing ingest file, and its snapshot is
 // published only once the blob is verified and committed. A layer with a hardlink into a lower
-// layer unpacks again, from the committed blob, once the lower snapshots exist.
+// layer, or one that made a directory where the lower snapshots show a symlink (lower-view.ts),
+// unpacks again, from the committed blob, once the lower snapshots exist.
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
@@ -16,6 +17,7 @@ import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from './chain.js';
 import { copyTree } from './copy-tree.js';
 import { inheritDirMeta } from './inherit-dirs.js';
+import { mayMeetLowerSymlink } from './lower-view.js';
 import type { SnapshotInfo, SnapshotStore } from './snapshot-store.js';
 import { type ImageBudget, runUnpackJob, type UnpackLimits, type UnpackRunner } from './unpack-image.js';
 import { imageTooLarge } from './verify-stream.js';
@@ -128,6 +130,8 @@ export async function createSnapshotter(
     size: number;
     /** Directories it made only as parents (inherit-dirs.ts). */
     implicit: Buffer[];
+    /** Unpacked without its lowers: every directory it made as a parent (lower-view.ts). */
+    parents: Buffer[];
   }
 
   /**
@@ -145,6 +149,7 @@ export async function createSnapshotter(
     const target = await deps.snapshots.prepare(chainId);
     const blobPath = deps.store.blobPath(layer.digest);
     const implicitFile = !native && i > 0 ? join(dirname(target.fs), 'implicit-dirs') : undefined;
+    const parentsFile = implicitFile && !lowers ? join(dirname(target.fs), 'parent-dirs') : undefined;
     try {
       if (native && i > 0)
         await copyParent(deps.snapshots.fsPath(ids[i - 1] as Digest), target.fs, layerName(layer));
@@ -173,9 +178,11 @@ export async function createSnapshotter(
         preserveOwnership,
         ...(lowers ? { lowers } : {}),
         ...(implicitFile ? { implicitDirsFile: implicitFile } : {}),
+        ...(parentsFile ? { parentsFile } : {}),
       });
       const implicit = implicitFile ? await takeList(implicitFile) : [];
-      return { i, layer, target, size, implicit };
+      const parents = parentsFile ? await takeList(parentsFile) : [];
+      return { i, layer, target, size, implicit, parents };
     } catch (err) {
       await target.discard();
       throw err;
@@ -210,6 +217,13 @@ export async function createSnapshotter(
     }
   };
 
+  /** Whether a layer unpacked without its lowers made a parent where the lowers show a symlink. */
+  const standsOnLowerSymlink = async ({ i, parents }: Unpacked): Promise<boolean> => {
+    if (parents.length === 0) return false;
+    await Promise.all(ready.slice(0, i).map((d) => d.promise));
+    return mayMeetLowerSymlink(lowersOf(i), parents);
+  };
+
   const unpackLayer = async (i: number, layer: Descriptor, feed?: LayerFeed): Promise<void> => {
     const chainId = ids[i] as Digest;
     const existing = await deps.snapshots.get(chainId);
@@ -230,11 +244,19 @@ export async function createSnapshotter(
       return undefined;
     });
     if (first) {
-      await publish(first);
-      return;
+      const again = await standsOnLowerSymlink(first).catch(async (err: unknown) => {
+        await first.target.discard();
+        throw err;
+      });
+      if (!again) {
+        await publish(first);
+        return;
+      }
+      await first.target.discard();
+      budget.used -= first.size; // counted again by the next attempt
     }
-    // A hardlink into a lower layer: wait for the blob and the lower snapshots (outside the slot,
-    // so they can use it), then unpack once more with them at hand.
+    // A hardlink into a lower layer, or a path through a lower symlink: wait for the blob and the
+    // lower snapshots (outside the slot, so they can use it), then unpack once more with them at hand.
     await feed?.stored;
     await Promise.all(ready.slice(0, i).map((d) => d.promise));
     await publish(await slot(() => attempt(i, layer, undefined, lowersOf(i))));

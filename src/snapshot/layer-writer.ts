@@ -67,6 +67,13 @@ export class LayerWriter {
   private readonly knownDirs = new Set<string>();
   /** Directories made only as parents of entries (no entry of their own): see implicitDirs(). */
   private readonly implicit = new Set<string>();
+  /** Every directory made as a parent, even if replaced later: see parentsMade(). */
+  private readonly madeAsParents = new Set<string>();
+  /**
+   * Overlay form with the lower snapshots at hand: the target of a symlink they show at a path
+   * this layer has nothing at (lower-view.ts), followed as the layer's own symlinks are.
+   */
+  lowerLink?: (parts: Buffer[]) => Buffer | undefined;
   private readonly umask = currentUmask();
   private readonly uid = process.getuid?.() ?? 0;
   private readonly gid = process.getgid?.() ?? 0;
@@ -94,7 +101,12 @@ export class LayerWriter {
 
   /** A parent this layer has no entry for, made now (0755, the caller's): remembered as implicit. */
   private parentDir(p: Buffer): void {
-    if (this.dirAt(p, 0o755)) this.implicit.add(p.toString('latin1'));
+    if (this.dirAt(p, 0o755)) this.madeParent(p);
+  }
+
+  private madeParent(p: Buffer): void {
+    this.implicit.add(p.toString('latin1'));
+    this.madeAsParents.add(p.toString('latin1'));
   }
 
   /**
@@ -104,10 +116,21 @@ export class LayerWriter {
    * as containerd's applier does.
    */
   implicitDirs(): Buffer[] {
+    return this.relative(this.implicit);
+  }
+
+  /**
+   * Every directory this layer made as a parent, relative to the root, whatever became of it: in
+   * overlay form without the lowers, where one of them stands on a lower symlink the layer is
+   * unpacked again with them (lower-view.ts).
+   */
+  parentsMade(): Buffer[] {
+    return this.relative(this.madeAsParents);
+  }
+
+  private relative(keys: Set<string>): Buffer[] {
     const start = this.root.length + 1;
-    return [...this.implicit]
-      .sort((a, b) => a.length - b.length)
-      .map((k) => Buffer.from(k, 'latin1').subarray(start));
+    return [...keys].sort((a, b) => a.length - b.length).map((k) => Buffer.from(k, 'latin1').subarray(start));
   }
 
   exists(p: Buffer): boolean {
@@ -154,7 +177,7 @@ export class LayerWriter {
     // Fast path, most entries: the parent is a directory this writer already made or checked.
     const parent = parts.length === 1 ? this.root : hostPath(this.root, parts.slice(0, -1));
     if (this.isKnownDir(parent)) return Buffer.concat([parent, SLASH, last]);
-    const { resolved } = resolveInRoot(this.root, parts, this.isKnownDir);
+    const { resolved } = resolveInRoot(this.root, parts, this.isKnownDir, this.lowerLink);
     for (let i = 1; i < resolved.length; i++) this.parentDir(hostPath(this.root, resolved.slice(0, i)));
     return hostPath(this.root, resolved);
   }
@@ -166,7 +189,7 @@ export class LayerWriter {
   locate(parts: Buffer[]): Buffer | undefined {
     const last = parts[parts.length - 1] as Buffer;
     if (!isSingleName(last)) throw unsafe(`"${last.toString()}" is not a single name inside the layer`);
-    const { resolved } = resolveInRoot(this.root, parts, this.isKnownDir);
+    const { resolved } = resolveInRoot(this.root, parts, this.isKnownDir, this.lowerLink);
     const parent = hostPath(this.root, resolved.slice(0, -1));
     if (!this.isKnownDir(parent)) {
       const st = this.lstat(parent);
@@ -186,7 +209,7 @@ export class LayerWriter {
     if (made === 'blocked') {
       this.remove(p);
       this.parentDir(p);
-    } else if (made) this.implicit.add(p.toString('latin1'));
+    } else if (made) this.madeParent(p);
     return p;
   }
 

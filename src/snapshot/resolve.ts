@@ -1,7 +1,9 @@
 // Resolving a path inside a root without ever leaving it: every component is looked at with lstat;
 // a symlink is followed as if the root were `/` (absolute targets start at the root, `..` stops at
 // the root), as securejoin and containerd's unpacker do. The last component is never followed: it
-// is the thing being created, replaced or removed. Synchronous on purpose (see apply.ts).
+// is the thing being created, replaced or removed. A part missing from the root may be a symlink of
+// lower layers (overlay form, lower-view.ts): `lowerLink` says so, and it is followed the same way.
+// Synchronous on purpose (see apply.ts).
 import { lstatSync, readlinkSync } from 'node:fs';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { cleanComponents } from './tar-path.js';
@@ -25,6 +27,7 @@ export function resolveInRoot(
   root: Buffer,
   parts: Buffer[],
   isKnownDir: (host: Buffer) => boolean = () => false,
+  lowerLink?: (parts: Buffer[]) => Buffer | undefined,
 ): { resolved: Buffer[] } {
   let links = 0;
   const done: Buffer[] = [];
@@ -34,11 +37,14 @@ export function resolveInRoot(
     const candidate = [...done, part];
     const host = concat(root, candidate);
     let isLink = false;
+    let lowerTarget: Buffer | undefined;
     if (!isKnownDir(host)) {
       try {
         isLink = lstatSync(host).isSymbolicLink();
       } catch (err) {
         if (errnoCode(err) !== 'ENOENT') throw err;
+        lowerTarget = lowerLink?.(candidate);
+        isLink = lowerTarget !== undefined;
       }
     }
     if (!isLink) {
@@ -52,7 +58,7 @@ export function resolveInRoot(
         `too many levels of symbolic links in ${host.toString()}`,
       );
     }
-    const target = readlinkSync(host, { encoding: 'buffer' });
+    const target = lowerTarget ?? readlinkSync(host, { encoding: 'buffer' });
     const base = target[0] === 0x2f ? [] : done;
     const cleaned = cleanComponents(Buffer.concat([concat(Buffer.alloc(0), base), SLASH, target]));
     done.length = 0;

@@ -49,6 +49,8 @@ export interface UnpackJob {
   lowers?: string[];
   /** Overlay form: see ApplyOptions.implicitDirsFile. */
   implicitDirsFile?: string;
+  /** Overlay form: see ApplyOptions.parentsFile. */
+  parentsFile?: string;
   /** The blob is still downloading: read it as it lands (otherwise `blobPath` is read). */
   follow?: FollowedBlob;
 }

@@ -1,0 +1,180 @@
+// A layer whose entries lead through a symlink an earlier layer made (usrmerge's /lib -> usr/lib, an
+// absolute link, a link of its own to a lower link): the file goes where the link leads, inside the
+// root, as `umoci unpack` puts it. Layers are written by Python's tarfile, pushed to a real registry
+// on loopback, copied out by skopeo and unpacked by umoci; berth's trees (a pull in overlay form, seen
+// through a real overlay mount of its snapshots; a pull with the native snapshotter; `image unpack`)
+// must each be umoci's. Regression: in overlay form the layer's own snapshot got a directory `lib`
+// that hid the lower link (and all of usr/lib) in every container, and a hardlink through the link
+// was refused, while `image unpack` followed it.
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linkLowers, shortLowerdir } from '../../src/runtime/lower-links.js';
+import { runBerth } from '../helpers/cli.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { buildRawImage, OCI_GZIP, pushRawImage, sha256 } from '../helpers/tar-bytes.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
+import { describeTree } from '../helpers/tree.js';
+
+const run = promisify(execFile);
+const skip = missingPrereqs(['docker-registry', 'python3', 'skopeo', 'umoci', 'mount'], { root: true });
+
+type Entry = { name: string; type?: 'file' | 'dir' | 'symlink' | 'link'; body?: string; linkname?: string };
+
+/** A layer tar written by Python's tarfile (PAX format), entries in the order given. */
+function pythonTar(entries: Entry[]): Buffer {
+  const script = `import io, json, sys, tarfile
+types = {'file': tarfile.REGTYPE, 'dir': tarfile.DIRTYPE, 'symlink': tarfile.SYMTYPE, 'link': tarfile.LNKTYPE}
+out = io.BytesIO()
+with tarfile.open(fileobj=out, mode='w', format=tarfile.PAX_FORMAT) as t:
+    for e in json.load(sys.stdin):
+        ti = tarfile.TarInfo(e['name'])
+        ti.type = types[e.get('type', 'file')]
+        ti.mode = 0o755 if ti.type == tarfile.DIRTYPE else 0o644
+        ti.linkname = e.get('linkname', '')
+        ti.mtime = 1700000000
+        body = e.get('body', '').encode()
+        ti.size = len(body) if ti.type == tarfile.REGTYPE else 0
+        t.addfile(ti, io.BytesIO(body) if ti.type == tarfile.REGTYPE else None)
+sys.stdout.buffer.write(out.getvalue())
+`;
+  return execFileSync('python3', ['-c', script], { input: JSON.stringify(entries) });
+}
+
+const USRMERGE: Entry[] = [
+  { name: 'usr/', type: 'dir' },
+  { name: 'usr/lib/', type: 'dir' },
+  { name: 'usr/lib/a', body: 'lower a' },
+  { name: 'lib', type: 'symlink', linkname: 'usr/lib' },
+  { name: 'abs', type: 'symlink', linkname: '/usr/lib' },
+];
+
+const CASES: Array<[string, Entry[][]]> = [
+  [
+    'a file under a lower symlink to a directory, relative and absolute',
+    [
+      USRMERGE,
+      [
+        { name: 'lib/b', body: 'b' },
+        { name: 'abs/sub/c', body: 'c' },
+      ],
+    ],
+  ],
+  [
+    'a hardlink whose target path goes through a lower symlink',
+    [
+      USRMERGE,
+      [
+        { name: 'x', type: 'link', linkname: 'lib/a' },
+        { name: 'y', type: 'link', linkname: 'abs/a' },
+      ],
+    ],
+  ],
+  ['a whiteout through a lower symlink', [USRMERGE, [{ name: 'lib/.wh.a' }]]],
+  [
+    "the layer's own symlink to a lower one, two layers up",
+    [USRMERGE, [{ name: 'mine', type: 'symlink', linkname: 'lib' }], [{ name: 'mine/d', body: 'd' }]],
+  ],
+  [
+    'the lower symlink whited out first: a directory of its name',
+    [USRMERGE, [{ name: '.wh.lib' }, { name: 'lib/new', body: 'new' }]],
+  ],
+  [
+    // Where umoci has it (the tree compared below), in the root: the snapshot's own `outside/`.
+    'a lower symlink that climbs out of the root: followed inside it',
+    [
+      [{ name: 'esc', type: 'symlink', linkname: '../../../outside' }],
+      [{ name: 'esc/victim', body: 'inside' }],
+    ],
+  ],
+];
+
+let registry: TestRegistry;
+let work: string;
+beforeAll(async () => {
+  if (skip) return;
+  registry = await startRegistry();
+  work = await mkdtemp(join(tmpdir(), 'berth-lowerlinks-'));
+}, 60_000);
+afterAll(async () => {
+  await registry?.stop();
+  if (work) await removeTempRoot(work);
+});
+
+async function ok(args: string[]): Promise<void> {
+  const res = await runBerth(args);
+  expect(res.stderr).toBe('');
+  expect(res.code).toBe(0);
+}
+
+/** The merged tree of the snapshots `lowers` (top first), seen through a read-only overlay mount. */
+async function overlayTree(at: string, lowers: string[]): Promise<string[]> {
+  const [empty, links, mnt] = ['empty', 'links', 'mnt'].map((n) => join(at, n)) as [string, string, string];
+  await mkdir(empty);
+  await mkdir(mnt);
+  await linkLowers(links, [...lowers, empty]);
+  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `ro,${shortLowerdir(lowers.length + 1)}`, mnt], {
+    cwd: links,
+  });
+  try {
+    return describeTree(mnt);
+  } finally {
+    execFileSync('umount', [mnt]);
+  }
+}
+
+describe.skipIf(skip)('paths through a lower layer symlink unpack as umoci unpacks them', () => {
+  let n = 0;
+  it.each(CASES)(
+    '%s',
+    async (_label, layers) => {
+      const at = join(work, `case-${++n}`);
+      await mkdir(at);
+      const image = buildRawImage(
+        layers.map((entries) => {
+          const raw = pythonTar(entries);
+          return { blob: gzipSync(raw), diffId: sha256(raw), mediaType: OCI_GZIP };
+        }),
+      );
+      await pushRawImage(registry.url, `lowerlinks/c${n}`, '1', image);
+      const ref = `${registry.host}/lowerlinks/c${n}:1`;
+
+      await run('skopeo', [
+        'copy',
+        '--quiet',
+        '--src-tls-verify=false',
+        `docker://${ref}`,
+        `oci:${at}/oci:x`,
+      ]);
+      await run('umoci', ['unpack', '--image', `${at}/oci:x`, join(at, 'umoci')]);
+      const theirs = describeTree(join(at, 'umoci/rootfs'));
+
+      const chain: string[] = [];
+      for (const l of image.layers) {
+        const prev = chain[chain.length - 1];
+        chain.push(prev ? sha256(`${prev} ${l.diffId}`) : l.diffId);
+      }
+      const top = (chain[chain.length - 1] as string).slice(7);
+
+      // A pull in overlay form, mounted as a container's rootfs is.
+      const root = join(at, 'overlay');
+      await ok(['--root', root, 'image', 'pull', ref]);
+      const lowers = chain.map((c) => join(root, 'snapshots', c.slice(7), 'fs')).reverse();
+      expect(await overlayTree(at, lowers)).toEqual(theirs);
+
+      // A pull with the native snapshotter, and image unpack.
+      await writeFile(join(at, 'native.yaml'), 'unpack: { snapshotter: native }\n');
+      const nativeRoot = join(at, 'native');
+      await ok(['--root', nativeRoot, '--config', join(at, 'native.yaml'), 'image', 'pull', ref]);
+      expect(describeTree(join(nativeRoot, 'snapshots/native', top, 'fs'))).toEqual(theirs);
+      await ok(['--root', root, 'image', 'unpack', ref, join(at, 'dest')]);
+      expect(describeTree(join(at, 'dest'))).toEqual(theirs);
+    },
+    120_000,
+  );
+});
