@@ -16,6 +16,7 @@ import { BerthError } from '../lib/errors.js';
 import { findInLowers } from './copy-up.js';
 import { checkEntry, checkMarkerDir, fitsLinux } from './entry-limits.js';
 import { type HelperRun, runHelper } from './fs-helper.js';
+import { InodeReserve } from './inode-reserve.js';
 import { LayerWriter, type Meta, unsafe } from './layer-writer.js';
 import { lowerSymlink, splitParts } from './lower-view.js';
 import { hostPath } from './resolve.js';
@@ -45,6 +46,8 @@ export interface ApplyOptions {
    * containerd writes out): a file taking the layer past it is ERR_LAYER_TOO_LARGE before it is made.
    */
   maxBytes?: number;
+  /** Free bytes to keep on the destination's file system: in inodes too (inode-reserve.ts). */
+  reserveBytes?: number;
 }
 
 export interface ApplyStats {
@@ -130,11 +133,13 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
   let open: { fd: number; path: Buffer; meta: Meta; pos: number } | undefined;
   /** The sizes of the layer's files so far, holes of sparse files included. */
   let fileBytes = 0;
+  const inodes = new InodeReserve(root, options.reserveBytes ?? 0);
   const handler = {
     entry(e: TarEntry): void {
       stats.entries++;
       const parts = cleanComponents(e.name);
       if (parts.length === 0) return; // the root itself: its metadata is the snapshot's
+      inodes.take(parts.length);
       const last = parts[parts.length - 1] as Buffer;
       if (isOpaqueMarker(last)) {
         // overlayfs honours no opaque mark on a lower layer's root: the lowers would show through.

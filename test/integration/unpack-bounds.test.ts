@@ -1,8 +1,10 @@
 // Bounds that hold while a layer is written, not after: `unpack.maxImageBytes` stops an image whose
 // layers add up past it as the bytes go by (on a small file system, before the disk fills), and
-// xattrs (global PAX records apply to every entry that follows) are bounded per layer, on every path.
+// xattrs (global PAX records apply to every entry that follows) are bounded per layer, on every path,
+// and a layer of empty files stops at the inode reserve instead of taking every inode.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { statfsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,4 +221,62 @@ describe.skipIf(skip)('a disk that fills while a blob downloads', () => {
       execFileSync('umount', [dir]);
     }
   });
+});
+
+describe.skipIf(skip)('a layer of empty files on a file system short of inodes', () => {
+  // 6000 empty files: 3 MiB of tar, 40 KiB of gzip, no space to speak of, but more inodes than the
+  // file system of --root has. Before: every inode was taken (other writers there got ENOSPC) until
+  // the unpack failed with "the file system is full".
+  it.each(['pull', 'pull-native', 'unpack'])(
+    'stops at the reserve (one inode per 16 KiB of reserveBytes), naming the layer, via %s',
+    async (path) => {
+      const entries: TarSpec[] = Array.from({ length: 6000 }, (_, i) => ({ name: `f/${i}`, body: '' }));
+      const image = buildRawImage([gzipLayer(entries)]);
+      const repo = `bounds/inodes-${path}`;
+      await pushRawImage(registry.url, repo, '1', image);
+      const ref = `${registry.host}/${repo}:1`;
+      const dir = join(work, `inodes-${path}`);
+      await mkdir(dir);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m,nr_inodes=4000', 'tmpfs', dir]);
+      let lowest = Number.POSITIVE_INFINITY;
+      const watch = setInterval(() => {
+        lowest = Math.min(lowest, statfsSync(dir).ffree);
+      }, 1);
+      try {
+        const reserve = 1000;
+        const native = path === 'pull-native' ? 'snapshotter: native, ' : '';
+        await writeFile(join(dir, 'config.yaml'), `unpack: { ${native}reserveBytes: ${reserve * 16384} }\n`);
+        const base = ['--root', join(dir, 'store'), '--config', join(dir, 'config.yaml')];
+        let res = await runBerth([
+          ...base,
+          'image',
+          'pull',
+          ...(path === 'unpack' ? ['--no-unpack'] : []),
+          ref,
+        ]);
+        if (path === 'unpack') {
+          expect([res.code, res.stderr]).toEqual([0, '']);
+          res = await runBerth([...base, 'image', 'unpack', ref, join(dir, 'dest')]);
+        }
+        clearInterval(watch);
+        const layer = sha256(image.layers[0]?.blob as Buffer);
+        expect(res.stderr).toMatch(
+          new RegExp(
+            `^berth: ERR_NO_SPACE: layer ${layer} of ${ref.replace(/[.]/g, '\\.')}: only \\d+ inodes free on the destination, below the reserve of ${reserve} \\(one per 16 KiB of unpack\\.reserveBytes\\) \\(free inodes on the file system of --root, or lower unpack\\.reserveBytes in the host config\\)\n$`,
+          ),
+        );
+        expect(res.code).toBe(7);
+        // Never below the reserve, but for the few inodes the CLI makes besides the layer's files.
+        expect(lowest).toBeGreaterThan(reserve - 50);
+        // Nothing of the layer is left: no snapshot, no temp directory, no DEST.
+        const snapshots = await readdir(join(dir, 'store/snapshots'), { recursive: true });
+        expect(snapshots.filter((n) => n !== 'native')).toEqual([]);
+        expect(await readdir(dir)).not.toContain('dest');
+      } finally {
+        clearInterval(watch);
+        execFileSync('umount', [dir]);
+      }
+    },
+    60_000,
+  );
 });
