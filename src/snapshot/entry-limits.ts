@@ -1,6 +1,6 @@
 // What no Linux file system can hold, refused by entry before anything is written: a path past
 // PATH_MAX (counted with the destination: every call takes the whole host path), a component past
-// NAME_MAX, a symlink target past 4095 bytes, an owner outside uid_t, a security.capability that is
+// NAME_MAX, a symlink target past 4095 bytes or empty, an owner outside uid_t, a security.capability that is
 // no vfs_cap_data the kernel takes (setxattr's EINVAL). Go's tar reader takes such
 // entries, and containerd then fails on a bare ENAMETOOLONG or has the kernel cut the id to 32 bits;
 // here each is one short line naming the entry. Pure.
@@ -58,8 +58,12 @@ function checkHardlinkTarget(name: Buffer, target: Buffer, parts: Buffer[], root
   if (problem) throw unsupported(name, `a hardlink target with ${NAME_WHY(problem.name)}`);
 }
 
-/** A symlink's target is text the kernel keeps, up to PATH_MAX - 1 bytes, never resolved here. */
+/**
+ * A symlink's target is text the kernel keeps, up to PATH_MAX - 1 bytes, never resolved here; an
+ * empty one symlink(2) refuses (ENOENT), as umoci and containerd then fail.
+ */
 function checkSymlinkTarget(name: Buffer, target: Buffer): void {
+  if (target.length === 0) throw unsupported(name, 'a symlink with an empty target, which Linux cannot make');
   if (target.length >= PATH_MAX)
     throw unsupported(name, `a symlink target of ${target.length} bytes, ${TOO_LONG} (${PATH_MAX - 1})`);
 }

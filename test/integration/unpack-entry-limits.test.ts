@@ -1,5 +1,5 @@
 // Entries no Linux file system can hold (a path past PATH_MAX, a name past NAME_MAX, a symlink
-// target past 4095 bytes, an owner outside uid_t): Go's reader takes them, and containerd then
+// target past 4095 bytes or empty, an owner outside uid_t): Go's reader takes them, and containerd then
 // fails on a bare ENAMETOOLONG or cuts the id to 32 bits. Here each is one short line naming the
 // layer, the image and the entry, exit 2, and nothing is published; a whiteout of such a name,
 // which no file can have, does nothing.
@@ -63,6 +63,13 @@ describe.skipIf(skip)('entries Linux cannot hold are one line naming them', () =
       'a symlink target past 4095 bytes',
       [{ name: 'sl', type: 'symlink', linkname: 'a/'.repeat(2100) }],
       /^entry sl: a symlink target of 4200 bytes, longer than Linux takes \(4095\)$/,
+    ],
+    [
+      // symlink(2) refuses an empty target (ENOENT), as umoci and containerd then fail: it was
+      // ERR_UNPACK_FAILED, exit 1, quoting the syscall.
+      'a symlink to nothing (an empty target)',
+      [{ name: 'dir/empty-link', type: 'symlink', linkname: '' }],
+      /^entry dir\/empty-link: a symlink with an empty target, which Linux cannot make$/,
     ],
     [
       'a hardlink to a path past PATH_MAX',
