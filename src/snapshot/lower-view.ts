@@ -16,13 +16,12 @@ const SLASH = Buffer.from('/');
 /**
  * The target of the symlink the merged view of `lowers` (top first) shows at `parts`, whose
  * parents that view shows as directories; undefined when it shows anything else there, or
- * nothing. Without `opaqueCache` opaque directories are not read: a symlink one of them hides
- * counts too (a cheap, conservative test: a layer unpacked again for nothing is only slower).
+ * nothing. Opaque directories are read through `opaqueCache` (copy-up.ts).
  */
 export function lowerSymlink(
   lowers: readonly string[],
   parts: Buffer[],
-  opaqueCache?: Map<string, boolean>,
+  opaqueCache: Map<string, boolean>,
 ): Buffer | undefined {
   if (parts.length === 0) return undefined;
   for (const lower of lowers) {
@@ -40,14 +39,35 @@ export function lowerSymlink(
     }
     // A whiteout, a file or a directory: no link (a whiteout hides the lowers beneath as well).
     if (st) return st.isSymbolicLink() ? readlinkSync(path, { encoding: 'buffer' }) : undefined;
-    if (opaqueCache && seen.length > 0 && opaqueDirs(seen, opaqueCache).some(Boolean)) return undefined;
+    if (seen.length > 0 && opaqueDirs(seen, opaqueCache).some(Boolean)) return undefined;
   }
   return undefined;
 }
 
-/** Whether any of `dirs` (relative to the layer's root) may stand where the lowers show a symlink. */
+/**
+ * Whether any of `dirs` (relative to the layer's root, parents listed before their children) may
+ * stand where the lowers show a symlink: the topmost lower with anything at a path decides. A
+ * directory no lower has anything at has nothing beneath it either: its children are not looked
+ * up (a layer that adds a deep new tree costs a look per lower at its top only).
+ */
 export function mayMeetLowerSymlink(lowers: readonly string[], dirs: Buffer[]): boolean {
-  return dirs.some((rel) => lowerSymlink(lowers, splitParts(rel)) !== undefined);
+  const absent = new Set<string>();
+  for (const rel of dirs) {
+    const key = rel.toString('latin1');
+    const cut = key.lastIndexOf('/');
+    if (cut > 0 && absent.has(key.slice(0, cut))) {
+      absent.add(key);
+      continue;
+    }
+    let st: Stats | undefined;
+    for (const lower of lowers) {
+      st = lstatOrNone(Buffer.concat([Buffer.from(lower), SLASH, rel]));
+      if (st) break;
+    }
+    if (!st) absent.add(key);
+    else if (st.isSymbolicLink()) return true;
+  }
+  return false;
 }
 
 /** A relative path of clean components (as the writer lists them) split at its slashes. */
