@@ -18,7 +18,7 @@ import { checkEntry, checkMarkerDir, fitsLinux } from './entry-limits.js';
 import { type HelperRun, runHelper } from './fs-helper.js';
 import { InodeReserve } from './inode-reserve.js';
 import { LayerWriter, type Meta, unsafe } from './layer-writer.js';
-import { lowerSymlink, splitParts } from './lower-view.js';
+import { type LowerEntry, lowerEntry, splitParts } from './lower-view.js';
 import { hostPath } from './resolve.js';
 import { cleanComponents, isAllowedXattr, isOpaqueMarker, whiteoutTarget } from './tar-path.js';
 import { type TarEntry, TarReader } from './tar-reader.js';
@@ -76,6 +76,9 @@ function metaOf(e: TarEntry, stats: ApplyStats): Meta {
   return { mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime, xattrs };
 }
 
+/** Thrown through LayerWriter.place by a whiteout's parent that is a lower file (never seen outside). */
+const NOTHING_THERE = new Error('nothing there');
+
 /** The handler that turns parsed entries into file system changes. */
 function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
   const w = new LayerWriter(Buffer.from(root), options.preserveOwnership);
@@ -115,20 +118,36 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
     return false;
   };
   if (options.mode === 'overlay' && options.lowers) {
-    // A part the layer has nothing at may be a lower layer's symlink: followed (inside the root),
-    // unless this layer deleted it (a whiteout, an opaque directory above it).
-    // Answers cached (the lowers never change): an entry under a lower link asks again for every
-    // part of its path, and a chain of links across many lowers is many lstat calls.
+    // A parent the layer has nothing at may be a lower layer's symlink: followed (inside the root);
+    // or a lower file: no directory, as in native form. Unless this layer deleted it (a whiteout,
+    // an opaque directory above it). Answers cached (the lowers never change): an entry under a
+    // lower link asks again for every part of its path, and a chain of links is many lstat calls.
     const lowers = options.lowers;
-    const asked = new Map<string, Buffer | undefined>();
+    const asked = new Map<string, LowerEntry>();
     w.lowerLink = (parts) => {
       const at = hostPath(w.root, parts);
       if (hiddenHere(at)) return undefined;
       const key = at.toString('latin1');
-      if (!asked.has(key)) asked.set(key, lowerSymlink(lowers, parts, opaqueCache));
-      return asked.get(key);
+      if (!asked.has(key)) asked.set(key, lowerEntry(lowers, parts, opaqueCache));
+      const found = asked.get(key);
+      if (found === 'not-dir')
+        throw placingWhiteout ? NOTHING_THERE : unsafe(`${at.toString()} is not a directory`);
+      return found?.link;
     };
   }
+  // A whiteout whose parent is a lower file names nothing (native form finds nothing there).
+  let placingWhiteout = false;
+  const placeWhiteout = (target: Buffer[]): Buffer | undefined => {
+    placingWhiteout = true;
+    try {
+      return w.place(target);
+    } catch (err) {
+      if (err === NOTHING_THERE) return undefined;
+      throw err;
+    } finally {
+      placingWhiteout = false;
+    }
+  };
   /** The regular file being written; `pos`: where its next bytes go (a sparse file's holes skip). */
   let open: { fd: number; path: Buffer; meta: Meta; pos: number } | undefined;
   /** The sizes of the layer's files so far, holes of sparse files included. */
@@ -164,7 +183,8 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
         const target = [...parts.slice(0, -1), wh];
         if (!fitsLinux(target, w.root.length)) return; // a name no file can have: nothing to hide
         if (options.mode === 'overlay') {
-          const at = w.place(target);
+          const at = placeWhiteout(target);
+          if (!at) return; // under a lower file: nothing there to hide, as in native form
           if (copiedUp.size > 0) dropCopiesAt(at.toString('latin1'), true);
           w.whiteoutDevice(at);
           deletes.add(at.toString('latin1'));

@@ -4,7 +4,7 @@
 // a snapshot starts as a copy of its parent's tree, so each waits for the one below. A pull hands each layer over as
 // soon as its download starts: the layer unpacks from the growing ingest file, and its snapshot is
 // published only once the blob is verified and committed. A layer with a hardlink into a lower
-// layer, or one that made a directory where the lower snapshots show a symlink (lower-view.ts),
+// layer, or one that made a directory where the lower snapshots show a symlink or a file (lower-view.ts),
 // unpacks again, from the committed blob, once the lower snapshots exist.
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -17,7 +17,7 @@ import type { ImageConfig } from '../oci/image.js';
 import { chainIds } from './chain.js';
 import { copyTree } from './copy-tree.js';
 import { inheritDirMeta } from './inherit-dirs.js';
-import { mayMeetLowerSymlink } from './lower-view.js';
+import { mayMeetLowerEntry } from './lower-view.js';
 import type { SnapshotInfo, SnapshotStore } from './snapshot-store.js';
 import { type ImageBudget, runUnpackJob, type UnpackLimits, type UnpackRunner } from './unpack-image.js';
 import { imageTooLarge } from './verify-stream.js';
@@ -217,11 +217,11 @@ export async function createSnapshotter(
     }
   };
 
-  /** Whether a layer unpacked without its lowers made a parent where the lowers show a symlink. */
+  /** Whether a layer unpacked without its lowers made a parent where the lowers show a symlink or file. */
   const standsOnLowerSymlink = async ({ i, parents }: Unpacked): Promise<boolean> => {
     if (parents.length === 0) return false;
     await Promise.all(ready.slice(0, i).map((d) => d.promise));
-    return mayMeetLowerSymlink(lowersOf(i), parents);
+    return mayMeetLowerEntry(lowersOf(i), parents);
   };
 
   const unpackLayer = async (i: number, layer: Descriptor, feed?: LayerFeed): Promise<void> => {
@@ -255,7 +255,7 @@ export async function createSnapshotter(
       await first.target.discard();
       budget.used -= first.size; // counted again by the next attempt
     }
-    // A hardlink into a lower layer, or a path through a lower symlink: wait for the blob and the
+    // A hardlink into a lower layer, or a path through a lower symlink or file: wait for the blob and the
     // lower snapshots (outside the slot, so they can use it), then unpack once more with them at hand.
     await feed?.stored;
     await Promise.all(ready.slice(0, i).map((d) => d.promise));

@@ -1,28 +1,34 @@
-// Overlay form: the symlinks an earlier layer made on the way to a layer's entries. A layer whose
+// Overlay form: the symlinks (and files) an earlier layer made on the way to a layer's entries. A layer whose
 // entry is `lib/b`, over a lower `lib -> usr/lib` (usrmerge), puts `b` in usr/lib, as umoci,
 // containerd's native snapshotter, GNU tar and `berth image unpack` (native form: the whole tree is
 // there) apply it; made as a directory `lib` in the layer's own snapshot, it would hide the lower
-// link, and usr/lib with it, in every container of the image. Pure reads of the lower snapshots.
+// link, and usr/lib with it, in every container of the image. A lower file there is no directory
+// to put anything in: refused, as native form and umoci refuse it. Pure reads of the lower snapshots.
 //
 // A layer is first unpacked without its lowers (they may not exist yet): the directories it made
-// as parents are listed, and once the lowers exist `mayMeetLowerSymlink` says whether one of them
-// stands where the merged lowers show a symlink; the layer is then unpacked again with its lowers,
-// its writer resolving through `lowerSymlink` (resolve.ts), inside the root as ever.
+// as parents are listed, and once the lowers exist `mayMeetLowerEntry` says whether one of them
+// stands where the merged lowers show a symlink or a file; the layer is then unpacked again with its
+// lowers, its writer resolving through `lowerEntry` (resolve.ts), inside the root as ever.
 import { readlinkSync, type Stats } from 'node:fs';
 import { lstatOrNone, opaqueDirs } from './copy-up.js';
 
 const SLASH = Buffer.from('/');
 
+const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
+
+/** What the merged lowers show at a path: a symlink (its target), something that is no directory. */
+export type LowerEntry = { link: Buffer } | 'not-dir' | undefined;
+
 /**
- * The target of the symlink the merged view of `lowers` (top first) shows at `parts`, whose
- * parents that view shows as directories; undefined when it shows anything else there, or
- * nothing. Opaque directories are read through `opaqueCache` (copy-up.ts).
+ * What the merged view of `lowers` (top first) shows at `parts`, whose parents that view shows as
+ * directories: a symlink, a file, fifo or device ('not-dir'), or undefined for a directory or
+ * nothing (a whiteout). Opaque directories are read through `opaqueCache` (copy-up.ts).
  */
-export function lowerSymlink(
+export function lowerEntry(
   lowers: readonly string[],
   parts: Buffer[],
   opaqueCache: Map<string, boolean>,
-): Buffer | undefined {
+): LowerEntry {
   if (parts.length === 0) return undefined;
   for (const lower of lowers) {
     const seen: Buffer[] = [];
@@ -37,20 +43,24 @@ export function lowerSymlink(
       if (!st.isDirectory()) return undefined;
       seen.push(path);
     }
-    // A whiteout, a file or a directory: no link (a whiteout hides the lowers beneath as well).
-    if (st) return st.isSymbolicLink() ? readlinkSync(path, { encoding: 'buffer' }) : undefined;
+    if (st) return describe(st, path);
     if (seen.length > 0 && opaqueDirs(seen, opaqueCache).some(Boolean)) return undefined;
   }
   return undefined;
 }
 
+function describe(st: Stats, path: Buffer): LowerEntry {
+  if (st.isSymbolicLink()) return { link: readlinkSync(path, { encoding: 'buffer' }) };
+  return st.isDirectory() || isWhiteout(st) ? undefined : 'not-dir';
+}
+
 /**
  * Whether any of `dirs` (relative to the layer's root, parents listed before their children) may
- * stand where the lowers show a symlink: the topmost lower with anything at a path decides. A
- * directory no lower has anything at has nothing beneath it either: its children are not looked
- * up (a layer that adds a deep new tree costs a look per lower at its top only).
+ * stand where the lowers show a symlink or no directory: the topmost lower with anything at a path
+ * decides. A directory no lower has anything at has nothing beneath it either: its children are
+ * not looked up (a layer adding a deep new tree costs a look per lower at its top only).
  */
-export function mayMeetLowerSymlink(lowers: readonly string[], dirs: Buffer[]): boolean {
+export function mayMeetLowerEntry(lowers: readonly string[], dirs: Buffer[]): boolean {
   const absent = new Set<string>();
   for (const rel of dirs) {
     const key = rel.toString('latin1');
@@ -60,12 +70,14 @@ export function mayMeetLowerSymlink(lowers: readonly string[], dirs: Buffer[]): 
       continue;
     }
     let st: Stats | undefined;
+    let path = Buffer.alloc(0);
     for (const lower of lowers) {
-      st = lstatOrNone(Buffer.concat([Buffer.from(lower), SLASH, rel]));
+      path = Buffer.concat([Buffer.from(lower), SLASH, rel]);
+      st = lstatOrNone(path);
       if (st) break;
     }
     if (!st) absent.add(key);
-    else if (st.isSymbolicLink()) return true;
+    else if (describe(st, path)) return true;
   }
   return false;
 }

@@ -5,7 +5,8 @@
 // through a real overlay mount of its snapshots; a pull with the native snapshotter; `image unpack`)
 // must each be umoci's. Regression: in overlay form the layer's own snapshot got a directory `lib`
 // that hid the lower link (and all of usr/lib) in every container, and a hardlink through the link
-// was refused, while `image unpack` followed it.
+// was refused, while `image unpack` followed it; an entry under a lower file made it a directory,
+// where `image unpack` and umoci refuse the layer.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -83,6 +84,11 @@ const CASES: Array<[string, Entry[][]]> = [
   [
     'the lower symlink whited out first: a directory of its name',
     [USRMERGE, [{ name: '.wh.lib' }, { name: 'lib/new', body: 'new' }]],
+  ],
+  [
+    // It was a directory x in overlay form (the lower file hidden), nothing in native form.
+    'a whiteout under a lower file: it names nothing, the file stays',
+    [[{ name: 'x', body: 'a file' }], [{ name: 'x/.wh.y' }, { name: 'z', body: 'z' }]],
   ],
   [
     // Where umoci has it (the tree compared below), in the root: the snapshot's own `outside/`.
@@ -177,4 +183,54 @@ describe.skipIf(skip)('paths through a lower layer symlink unpack as umoci unpac
     },
     120_000,
   );
+});
+
+describe.skipIf(skip)('an entry under a lower file', () => {
+  it('is refused on every path, naming the layer and the file, as umoci refuses it', async () => {
+    const layers = [
+      [
+        { name: 'f', body: 'a file' },
+        { name: 'esc', type: 'symlink', linkname: 'f' },
+      ],
+      [{ name: 'x', body: 'a file' }],
+      [{ name: 'x/y', body: 'y' }],
+      [{ name: 'esc/z', body: 'z' }],
+    ] as Entry[][];
+    for (const [i, top] of [
+      [2, 'x'],
+      [3, 'f'],
+    ] as const) {
+      const at = join(work, `under-file-${top}`);
+      await mkdir(at);
+      const built = [...layers.slice(0, 2), layers[i] as Entry[]].map((entries) => {
+        const raw = pythonTar(entries);
+        return { blob: gzipSync(raw), diffId: sha256(raw), mediaType: OCI_GZIP };
+      });
+      const image = buildRawImage(built);
+      await pushRawImage(registry.url, `lowerlinks/under-${top}`, '1', image);
+      const ref = `${registry.host}/lowerlinks/under-${top}:1`;
+      await run('skopeo', [
+        'copy',
+        '--quiet',
+        '--src-tls-verify=false',
+        `docker://${ref}`,
+        `oci:${at}/oci:x`,
+      ]);
+      await expect(run('umoci', ['unpack', '--image', `${at}/oci:x`, join(at, 'umoci')])).rejects.toThrow(
+        /not a directory/,
+      );
+      const want = `berth: ERR_LAYER_UNSAFE: layer ${sha256(built[2]?.blob as Buffer)} of ${ref}: /${top} is not a directory\n`;
+      await writeFile(join(at, 'native.yaml'), 'unpack: { snapshotter: native }\n');
+      for (const args of [
+        ['--root', join(at, 'overlay'), 'image', 'pull', ref],
+        ['--root', join(at, 'native'), '--config', join(at, 'native.yaml'), 'image', 'pull', ref],
+      ]) {
+        const res = await runBerth(args);
+        expect([res.code, res.stderr]).toEqual([6, want]);
+      }
+      await ok(['--root', join(at, 'plain'), 'image', 'pull', '--no-unpack', ref]);
+      const res = await runBerth(['--root', join(at, 'plain'), 'image', 'unpack', ref, join(at, 'dest')]);
+      expect([res.code, res.stderr]).toEqual([6, want]);
+    }
+  }, 120_000);
 });
