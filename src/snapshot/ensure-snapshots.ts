@@ -218,7 +218,7 @@ export async function createSnapshotter(
   };
 
   /** Whether a layer unpacked without its lowers made a parent where the lowers show a symlink or file. */
-  const standsOnLowerSymlink = async ({ i, parents }: Unpacked): Promise<boolean> => {
+  const standsOnLowerEntry = async ({ i, parents }: Unpacked): Promise<boolean> => {
     if (parents.length === 0) return false;
     await Promise.all(ready.slice(0, i).map((d) => d.promise));
     return mayMeetLowerEntry(lowersOf(i), parents);
@@ -244,7 +244,7 @@ export async function createSnapshotter(
       return undefined;
     });
     if (first) {
-      const again = await standsOnLowerSymlink(first).catch(async (err: unknown) => {
+      const again = await standsOnLowerEntry(first).catch(async (err: unknown) => {
         await first.target.discard();
         throw err;
       });
