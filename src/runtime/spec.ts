@@ -17,6 +17,7 @@ import {
   SYSTEM_MOUNTS,
   WANTED_NOFILE,
 } from './defaults.js';
+import { byDepth } from './mount-order.js';
 import { type ContainerResources, type PodCgroup, resourcesOf } from './resources.js';
 import type { ResolvedUser } from './user.js';
 
@@ -268,10 +269,7 @@ function normCap(c: string): string {
   return up.startsWith('CAP_') ? up : `CAP_${up}`;
 }
 
-/**
- * A user namespace may mount sysfs only with a network namespace it owns; a pod's made before
- * its user namespace was (an older sandbox) is the host's: the host's /sys is bound read-only.
- */
+/** sysfs needs a netns the userns owns; an older sandbox's was made first: /sys is bound read-only. */
 const SYSFS_IN_USERNS: SpecMount = {
   destination: '/sys',
   type: 'bind',
@@ -294,7 +292,7 @@ function mountsOf(settings: ContainerSettings, host: HostFacts): SpecMount[] {
   ] as const) {
     out.push({ destination, type: 'bind', source, options: ['rbind', 'rprivate'] });
   }
-  for (const m of settings.mounts ?? []) {
+  for (const m of byDepth(settings.mounts ?? [])) {
     checkContainerPath(m.destination, 'mount destination');
     // create.ts stages every subPath; binding the volume root instead would expose all of it.
     if (m.subPath !== undefined) throw invalid(`the subPath of ${m.destination} was not resolved`);

@@ -309,6 +309,23 @@ describe('the runtime config', () => {
       'ERR_CONTAINER_INVALID',
     );
   });
+  it('mounts the container mounts shallowest first, in their given order at one depth', () => {
+    const bind = (destination: string, source: string) => ({
+      kind: 'bind' as const,
+      source,
+      destination,
+      readOnly: false,
+    });
+    const mounts = [bind('/data/x', '/a'), bind('/data/', '/b'), bind('/data', '/c'), bind('/srv', '/d')];
+    const spec = buildRuntimeSpec(image({ Cmd: ['x'] }), { name: 'w', mounts }, user, host);
+    const own = spec.mounts.filter((m) => ['/a', '/b', '/c', '/d'].includes(m.source ?? ''));
+    expect(own.map((m) => `${m.destination}<-${m.source}`)).toEqual([
+      '/data/<-/b',
+      '/data<-/c',
+      '/srv<-/d',
+      '/data/x<-/a',
+    ]);
+  });
   it('refuses a relative working directory', () => {
     expect(
       codeOf(() => buildRuntimeSpec(image({ Cmd: ['x'], WorkingDir: 'rel' }), { name: 'w' }, user, host)),
