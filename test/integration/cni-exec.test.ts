@@ -1,5 +1,5 @@
 // Calling one CNI plugin (network/cni-exec.ts), forked or through the daemon's spawn helper, the
-// same way: only the CNI_* variables, PATH and GOMAXPROCS/GOGC in its environment, the
+// same way: only the CNI_* variables, PATH and GOMAXPROCS/GOGC/GOMEMLIMIT in its environment, the
 // configuration on stdin, its result parsed; a failure is one ERR_CNI naming the plugin and what
 // it said (its error object, else its last stderr lines, else its exit). The plugins are small
 // scripts written here: the case is what any plugin may do, and a real one cannot be made to fail
@@ -70,6 +70,7 @@ describe.skipIf(skip).each([
       // The Go plugins' runtime kept small (cni-exec.ts: 40.5 → 36.2 ms of CPU for bridge's ADD).
       'GOGC=off',
       'GOMAXPROCS=1',
+      'GOMEMLIMIT=64MiB',
       'PATH=/usr/bin:/bin',
     ]);
     expect(r.parent).toBe(parent);

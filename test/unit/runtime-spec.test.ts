@@ -317,7 +317,9 @@ describe('the runtime config', () => {
       readOnly: false,
     });
     const mounts = [bind('/data/x', '/a'), bind('/data/', '/b'), bind('/data', '/c'), bind('/srv', '/d')];
-    const spec = buildRuntimeSpec(image({ Cmd: ['x'] }), { name: 'w', mounts }, user, host);
+    const spec = buildRuntimeSpec(image({ Cmd: ['x'] }), { name: 'w', mounts }, user, host) as {
+      mounts: { destination: string; source?: string }[];
+    };
     const own = spec.mounts.filter((m) => ['/a', '/b', '/c', '/d'].includes(m.source ?? ''));
     expect(own.map((m) => `${m.destination}<-${m.source}`)).toEqual([
       '/data/<-/b',
