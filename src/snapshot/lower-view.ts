@@ -58,10 +58,19 @@ function describe(st: Stats, path: Buffer): LowerEntry {
  * Whether any of `dirs` (relative to the layer's root, parents listed before their children) may
  * stand where the lowers show a symlink or no directory: the topmost lower with anything at a path
  * decides. A directory no lower has anything at has nothing beneath it either: its children are
- * not looked up (a layer adding a deep new tree costs a look per lower at its top only).
+ * not looked up (a layer adding a deep new tree costs a look per lower at its top only). Each path
+ * is walked a part at a time, as `lowerEntry` walks it, never through a lower's symlink (one to
+ * /proc or to an automount would have the host's file system looked at); a symlink or file on the
+ * way counts as met (at worst the layer is unpacked again, where `lowerEntry` decides).
  */
 export function mayMeetLowerEntry(lowers: readonly string[], dirs: Buffer[]): boolean {
   const absent = new Set<string>();
+  const seen = new Map<string, Stats | undefined>();
+  const look = (path: Buffer) => {
+    const key = path.toString('latin1');
+    if (!seen.has(key)) seen.set(key, lstatOrNone(path));
+    return seen.get(key);
+  };
   for (const rel of dirs) {
     const key = rel.toString('latin1');
     const cut = key.lastIndexOf('/');
@@ -69,15 +78,29 @@ export function mayMeetLowerEntry(lowers: readonly string[], dirs: Buffer[]): bo
       absent.add(key);
       continue;
     }
-    let st: Stats | undefined;
-    let path = Buffer.alloc(0);
+    const parts = splitParts(rel);
+    let found = false;
     for (const lower of lowers) {
-      path = Buffer.concat([Buffer.from(lower), SLASH, rel]);
-      st = lstatOrNone(path);
-      if (st) break;
+      let path = Buffer.from(lower);
+      let st: Stats | undefined;
+      let hidden = false;
+      for (const [k, name] of parts.entries()) {
+        path = Buffer.concat([path, SLASH, name]);
+        st = look(path);
+        if (!st || k === parts.length - 1) break;
+        if (st.isDirectory()) continue;
+        if (!isWhiteout(st)) return true; // a symlink or file on the way
+        hidden = true; // whited out on the way: nothing beneath, in this lower or lower ones
+        break;
+      }
+      found = hidden;
+      if (hidden) break;
+      if (!st) continue;
+      if (describe(st, path)) return true;
+      found = true;
+      break;
     }
-    if (!st) absent.add(key);
-    else if (describe(st, path)) return true;
+    if (!found) absent.add(key);
   }
   return false;
 }
