@@ -118,6 +118,7 @@ export function readInRoot(rootfs: string, path: string, image = 'the image'): s
     throw err;
   }
   let fd: number;
+  let size: number;
   try {
     const st = fstatSync(pathFd);
     if (st.isSymbolicLink() || st.isDirectory()) return undefined; // changed under us, or not a file
@@ -126,17 +127,38 @@ export function readInRoot(rootfs: string, path: string, image = 'the image'): s
       throw unsafeFile(image, path, `is ${st.size} bytes (at most ${IMAGE_FILE_MAX})`);
     // Reopening the O_PATH fd reads exactly the inode checked above.
     fd = openSync(`/proc/self/fd/${pathFd}`, constants.O_RDONLY | constants.O_NONBLOCK);
+    size = st.size;
   } finally {
     closeSync(pathFd);
   }
   try {
-    const buf = Buffer.alloc(IMAGE_FILE_MAX + 1);
-    let n = 0;
-    for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    const { buf, n } = readCapped(fd, size, IMAGE_FILE_MAX + 1);
     if (n > IMAGE_FILE_MAX) throw unsafeFile(image, path, `grew past ${IMAGE_FILE_MAX} bytes while read`);
     return buf.subarray(0, n).toString('utf8');
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * fd read to its end or to `cap` bytes, whichever comes first, into a buffer sized by what fstat
+ * said (one byte more, to see a file that grew), doubled only while the file keeps growing: a create
+ * reads /etc/passwd and /etc/group this way, and a 1 MiB buffer each (zeroed, then left to the
+ * garbage collector) cost more than the reads.
+ */
+export function readCapped(fd: number, size: number, cap: number): { buf: Buffer; n: number } {
+  let buf = Buffer.allocUnsafe(Math.min(size + 1, cap));
+  let n = 0;
+  for (;;) {
+    if (n === buf.length) {
+      if (buf.length === cap) return { buf, n };
+      const grown = Buffer.allocUnsafe(Math.min(buf.length * 2, cap));
+      buf.copy(grown, 0, 0, n);
+      buf = grown;
+    }
+    const got = readSync(fd, buf, n, buf.length - n, null);
+    if (got === 0) return { buf, n };
+    n += got;
   }
 }
 
