@@ -98,6 +98,7 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
     const facts = await loadHostRuntimeFacts();
     const paths = runtimePaths(flags.root, flags.state);
     const fileCache = createFileCache(); // the runtime's and the network adapter's reads alike
+    const hostFiles = createFileCache(); // never swept: the host's own files (the seccomp profile)
     return {
       ...facts,
       paths,
@@ -105,7 +106,9 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
       images: async () => ({ store: await store(), snapshots: await snapshots() }),
       stateCache: new Map(),
       fileCache,
-      seccompProfile: async () => loadSeccompProfile((await hostConfig()).seccompProfile),
+      // Parsed again only when the file changes: a daemon creates many containers (host-files cache).
+      seccompProfile: async () =>
+        loadSeccompProfile((await hostConfig()).seccompProfile, undefined, hostFiles),
       now: io.now,
       logSizeMax: async () => (await hostConfig()).logs.maxBytes,
       logRotation: async () => ({

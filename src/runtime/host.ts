@@ -1,8 +1,9 @@
 // The host facts a container's config depends on, read once per command: the hard open-files
-// limit, the seccomp profile (containers-common's when installed, else berth's built-in one), the
-// host's resolv.conf.
+// limit, the seccomp profile (containers-common's when installed, else berth's built-in one; a
+// daemon parses it again only when the file changes), the host's resolv.conf.
 import { readFile } from 'node:fs/promises';
-import { BerthError, errnoCode } from '../lib/errors.js';
+import { BerthError, errnoCode, isBerthError } from '../lib/errors.js';
+import type { FileCache } from '../lib/file-cache.js';
 import type { SeccompProfile } from './seccomp.js';
 
 export const SECCOMP_PROFILE_PATH = '/usr/share/containers/seccomp.json';
@@ -30,34 +31,37 @@ export function parseNofileHard(limits: string): number {
 /**
  * The seccomp profile named by the host config's containers.seccompProfile: a file that must exist,
  * 'builtin' (undefined: berth's own filter), or, unset, containers-common's when installed
- * (`usual`, passed in by tests, is where that is).
+ * (`usual`, passed in by tests, is where that is). With `cache` (the daemon's, kept for its life)
+ * the file is parsed once per change of its identity instead of on every create: one stat then.
  */
 export async function loadSeccompProfile(
   profilePath?: string,
   usual = SECCOMP_PROFILE_PATH,
+  cache?: FileCache,
 ): Promise<SeccompProfile | undefined> {
   if (profilePath === 'builtin') return undefined;
-  let text: string | undefined;
-  if (profilePath === undefined) text = await readFile(usual, 'utf8').catch(() => undefined);
-  else {
+  const path = profilePath ?? usual;
+  const parse = (text: string) => {
     try {
-      text = await readFile(profilePath, 'utf8');
-    } catch (err) {
-      throw new BerthError(
-        'ERR_SECCOMP_PROFILE',
-        'invalid',
-        `cannot read seccomp profile ${profilePath}: ${errnoCode(err) ?? err}`,
-      );
+      return JSON.parse(text) as SeccompProfile;
+    } catch {
+      throw new BerthError('ERR_SECCOMP_PROFILE', 'invalid', `seccomp profile ${path} is not JSON`);
     }
-  }
-  if (text === undefined) return undefined;
+  };
   try {
-    return JSON.parse(text) as SeccompProfile;
-  } catch {
+    if (cache) {
+      const profile = cache.read(path, parse);
+      if (profile === undefined) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+      return profile;
+    }
+    return parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    if (isBerthError(err)) throw err;
+    if (profilePath === undefined) return undefined; // containers-common not installed (or unreadable)
     throw new BerthError(
       'ERR_SECCOMP_PROFILE',
       'invalid',
-      `seccomp profile ${profilePath ?? usual} is not JSON`,
+      `cannot read seccomp profile ${profilePath}: ${errnoCode(err) ?? err}`,
     );
   }
 }
