@@ -156,8 +156,24 @@ spec:
       'p.yaml:10:9: WARN_MANIFEST_IGNORED: spec.volumes.0.projected.sources.0 has no source: skipped, as the kubelet skips it (a cluster warns: has no sources provided)',
     ]);
     expect(check(vol('      - configMap: {name: cm}\n        secret: {name: s}\n')).lines).toEqual([
-      'p.yaml:10:9: ERR_MANIFEST_INVALID: a projected source needs exactly one of configMap, secret, downwardAPI',
+      'p.yaml:10:9: ERR_MANIFEST_INVALID: spec.volumes.0.projected.sources.0 gives configMap and secret: a projected source takes exactly one of configMap, secret, downwardAPI, serviceAccountToken, clusterTrustBundle, podCertificate (a cluster rejects more than one)',
     ]);
+    // A kind berth warns about and drops (clusterTrustBundle, podCertificate) counts too: a cluster
+    // says "may not specify more than 1 volume type".
+    const ctb = check(
+      vol(
+        '      - configMap: {name: cm}\n        clusterTrustBundle: {signerName: example.com/s, path: ca.pem}\n',
+      ),
+    ).lines;
+    expect(ctb).toContain(
+      'p.yaml:10:9: ERR_MANIFEST_INVALID: spec.volumes.0.projected.sources.0 gives configMap and clusterTrustBundle: a projected source takes exactly one of configMap, secret, downwardAPI, serviceAccountToken, clusterTrustBundle, podCertificate (a cluster rejects more than one)',
+    );
+    // `podCertificate:` left null is none given.
+    expect(
+      check(vol('      - configMap: {name: cm, optional: true}\n        podCertificate:\n')).lines.filter(
+        (l) => l.includes('ERR_'),
+      ),
+    ).toEqual([]);
   });
 
   it('a negative terminationGracePeriodSeconds is a warning and counts as 1, as a cluster warns and treats it', () => {

@@ -17,6 +17,27 @@ type Path = Array<string | number>;
  * Whether the file has a field at `path` that `kept` (the value) lacks: one the tier table reported
  * (warned or refused) and dropped (tier-check.ts), so "no source" would be a second line about it.
  */
+/** The kinds of source a projected source gives, in the file (a warned kind is dropped from the value). */
+const PROJECTED_KINDS = [
+  'configMap',
+  'secret',
+  'downwardAPI',
+  'serviceAccountToken',
+  'clusterTrustBundle',
+  'podCertificate',
+] as const;
+
+function projectedKinds(p: ParsedDoc, path: Path, kept: object): string[] {
+  const node = p.doc.getIn(path, true);
+  return PROJECTED_KINDS.filter((k) => {
+    if ((kept as Record<string, unknown>)[k] != null) return true;
+    if (k in kept || !isMap(node)) return false;
+    const item = node.items.find((i) => (i.key as { value?: unknown } | null)?.value === k);
+    const value = item?.value as { value?: unknown } | null | undefined;
+    return item !== undefined && value != null && value.value !== null; // `configMap:` (null) is none given
+  });
+}
+
 function hasDroppedField(p: ParsedDoc, path: Path, kept: object): boolean {
   const node = p.doc.getIn(path, true);
   return (
@@ -210,13 +231,15 @@ export function checkPodRefs(p: ParsedDoc): Diagnostic[] {
             `spec.volumes.${i}.projected.sources.${j} has no source: skipped, as the kubelet skips it (a cluster warns: has no sources provided)`,
           ),
         );
-      if (given > 1)
+      // Kubernetes: "may not specify more than 1 volume type", whichever kinds (a warned one too).
+      const kinds = projectedKinds(p, here, s);
+      if (kinds.length > 1)
         out.push(
           at(
             p,
             here,
             'ERR_MANIFEST_INVALID',
-            'a projected source needs exactly one of configMap, secret, downwardAPI',
+            `spec.volumes.${i}.projected.sources.${j} gives ${kinds.join(' and ')}: a projected source takes exactly one of configMap, secret, downwardAPI, serviceAccountToken, clusterTrustBundle, podCertificate (a cluster rejects more than one)`,
           ),
         );
       out.push(...checkDownwardFiles(p, s.downwardAPI?.items, [...here, 'downwardAPI', 'items'], names));
