@@ -406,6 +406,45 @@ spec:
       'm.yaml:19:78: ERR_MANIFEST_SCHEMA: spec.containers.0.readinessProbe.terminationGracePeriodSeconds may not be set on a readinessProbe (only liveness and startup probes take it, as in Kubernetes)',
     ]);
   });
+
+  it('a scheduler field a cluster takes is taken (with its warning), and a missing toleration operator or effect says why', () => {
+    const pod = (spec: string) =>
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: db}\nspec:\n${spec}  containers: [{name: main, image: busybox}]\n`;
+    const lines = (spec: string) => parseFile(pod(spec), 'm.yaml').diagnostics.map(formatDiagnostic);
+    // Kubernetes does not check schedulerName, and checks nodeName and priorityClassName only when not empty.
+    expect(lines('  schedulerName: my scheduler\n  nodeName: ""\n  priorityClassName: ""\n')).toEqual([
+      'm.yaml:5:3: WARN_MANIFEST_IGNORED: spec.schedulerName is ignored: only a scheduler uses it: berth runs every pod on this host',
+      'm.yaml:6:3: WARN_MANIFEST_IGNORED: spec.nodeName is ignored: only a scheduler uses it: berth runs every pod on this host',
+      'm.yaml:7:3: WARN_MANIFEST_IGNORED: spec.priorityClassName is ignored: only a scheduler uses it: berth runs every pod on this host',
+    ]);
+    expect(
+      lines(
+        '  tolerations:\n    - {effect: NoSchedule}\n    - {key: k, operator: Exists, tolerationSeconds: 30}\n',
+      ),
+    ).toEqual([
+      'm.yaml:5:3: WARN_MANIFEST_IGNORED: spec.tolerations is ignored: only a scheduler uses it: berth runs every pod on this host',
+      'm.yaml:6:7: ERR_MANIFEST_SCHEMA: spec.tolerations.0.operator is required and must be Exists when key is empty (a cluster rejects it too: operator must be Exists when `key` is empty, which means "match all values and all keys")',
+      "m.yaml:7:7: ERR_MANIFEST_SCHEMA: spec.tolerations.1.effect is required and must be NoExecute when tolerationSeconds is set (a cluster rejects it too: effect must be 'NoExecute' when `tolerationSeconds` is set)",
+    ]);
+    // ValidatePodCreate: nodeName only once every scheduling gate is cleared (an empty list has none).
+    expect(lines('  nodeName: edge-1\n  schedulingGates: [{name: example.com/quota}]\n')).toContain(
+      'm.yaml:5:13: ERR_MANIFEST_SCHEMA: spec.nodeName cannot be set until all schedulingGates have been cleared (a cluster rejects a pod created with both)',
+    );
+    expect(lines('  nodeName: edge-1\n  schedulingGates: []\n').filter((l) => l.includes('ERR_'))).toEqual(
+      [],
+    );
+    // A qualified name is bounded: a name part of at most 63 characters, a prefix of at most 253.
+    const gate = (name: string) =>
+      lines(`  schedulingGates: [{name: ${name}}]\n`).filter((l) => l.includes('ERR_')).length;
+    const prefix253 = `${'b'.repeat(49)}.${['b'.repeat(50), 'b'.repeat(50), 'b'.repeat(50), 'b'.repeat(50)].join('.')}`;
+    expect(prefix253).toHaveLength(253);
+    expect([
+      gate('a'.repeat(63)),
+      gate('a'.repeat(64)),
+      gate(`${prefix253}/q`),
+      gate(`b${prefix253}/q`),
+    ]).toEqual([0, 1, 0, 1]);
+  });
 });
 
 describe('slips podman tolerates', () => {
