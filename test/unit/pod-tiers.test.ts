@@ -433,6 +433,18 @@ spec:
     expect(lines('  nodeName: edge-1\n  schedulingGates: []\n').filter((l) => l.includes('ERR_'))).toEqual(
       [],
     );
+    // envFrom names are prefixes to Kubernetes (one trailing '-' passes); a key reference's are not.
+    const refErrors = (container: string) =>
+      lines(`  initContainers: [{name: i, image: busybox, ${container}}]\n`).filter((l) => l.includes('ERR_'))
+        .length;
+    expect([
+      refErrors('envFrom: [{configMapRef: {name: app-config-}}]'),
+      refErrors('envFrom: [{secretRef: {name: a-}}]'),
+      refErrors('envFrom: [{configMapRef: {name: "-"}}]'),
+      refErrors('envFrom: [{configMapRef: {name: App-}}]'),
+      refErrors('envFrom: [{configMapRef: {name: app--}}]'),
+      refErrors('env: [{name: A, valueFrom: {configMapKeyRef: {name: app-config-, key: a}}}]'),
+    ]).toEqual([0, 0, 1, 1, 0, 1]);
     // A qualified name is bounded: a name part of at most 63 characters, a prefix of at most 253.
     const gate = (name: string) =>
       lines(`  schedulingGates: [{name: ${name}}]\n`).filter((l) => l.includes('ERR_')).length;
