@@ -14,7 +14,7 @@ import { checkMounts } from './mount-checks.js';
 import { podNetworkProblems } from './network-checks.js';
 import { checkPodRefs } from './objects/pod-checks.js';
 import { checkOsFields } from './os-checks.js';
-import { checkOtherResources } from './other-resources.js';
+import { checkOtherResources, quantityAbove } from './other-resources.js';
 import { checkPodResources } from './pod-resource-checks.js';
 import { checkPodUniques } from './pod-uniques.js';
 import { at, type ParsedDoc } from './position.js';
@@ -57,44 +57,32 @@ function checkValues(p: ParsedDoc, pod: string, c: ContainerManifest, path: Path
     ...(requests.cpu === undefined
       ? []
       : tryConvert(p, res('requests', 'cpu'), () => cpuSharesOf(requests.cpu as string | number))),
-    ...overLimit(p, res, 'cpu', requests.cpu, limits.cpu, orZero(cpuLimitOf)),
-    ...overLimit(p, res, 'memory', requests.memory, limits.memory, orZero(memoryLimitOf)),
+    ...overLimit(p, res, 'cpu', requests.cpu, limits.cpu),
+    ...overLimit(p, res, 'memory', requests.memory, limits.memory),
     ...checkOtherResources(p, res, limits, requests),
   ];
 }
 
-/** A converter that reads a zero quantity as 0 (the converters refuse it: it sets no limit). */
-const orZero =
-  (amount: (v: string | number) => number) =>
-  (v: string | number): number =>
-    isZeroQuantity(v) ? 0 : amount(v);
-
-/** A request above its limit, as a cluster refuses it (compared once both convert). */
+/**
+ * A request above its limit, as a cluster refuses it: compared exactly, as Quantity.Cmp compares
+ * (a request too large for the host's converters is still above a limit of 0).
+ */
 function overLimit(
   p: ParsedDoc,
   res: (...rest: string[]) => Path,
   name: string,
   request: string | number | undefined,
   limit: string | number | undefined,
-  amount: (v: string | number) => number,
 ): Diagnostic[] {
-  if (request === undefined || limit === undefined) return [];
-  let over: boolean;
-  try {
-    over = amount(request) > amount(limit);
-  } catch {
-    return []; // its own diagnostic says what is wrong with it
-  }
-  return over
-    ? [
-        at(
-          p,
-          res('requests', name),
-          'ERR_MANIFEST_INVALID',
-          `${name} request ${request} is more than its limit ${limit} (a cluster rejects it too)`,
-        ),
-      ]
-    : [];
+  if (request === undefined || limit === undefined || quantityAbove(request, limit) !== true) return [];
+  return [
+    at(
+      p,
+      res('requests', name),
+      'ERR_MANIFEST_INVALID',
+      `${name} request ${request} is more than its limit ${limit} (a cluster rejects it too)`,
+    ),
+  ];
 }
 
 export function checkPod(p: ParsedDoc): Diagnostic[] {

@@ -62,6 +62,13 @@ function isAbove(a: Quantity, b: Quantity): boolean {
   return x.digits * 10n ** BigInt(x.exp - low) > y.digits * 10n ** BigInt(y.exp - low);
 }
 
+/** Whether quantity `a` is above `b`, exactly (Quantity.Cmp); undefined when either is no quantity. */
+export function quantityAbove(a: unknown, b: unknown): boolean | undefined {
+  const [x, y] = [quantityOf(a), quantityOf(b)];
+  if (x === undefined || y === undefined || x.negative || y.negative) return undefined;
+  return isAbove(x, y);
+}
+
 /** Whether a quantity is a whole number (the value exactly, where Kubernetes rounds to milli first). */
 const isWhole = (q: Quantity) => reduce(q).exp >= 0;
 

@@ -104,3 +104,24 @@ describe('two mountPaths in a container', () => {
     }
   });
 });
+
+describe('a request above its limit, compared exactly as Quantity.Cmp compares', () => {
+  const res = (limit: string, request: string) =>
+    pod(`    resources:\n      limits: {cpu: "${limit}"}\n      requests: {cpu: "${request}"}\n`);
+  it('refuses a request too large for the host beside a limit of 0, and one a millicpu can not tell', () => {
+    // Seen by the manifest property test (seed 321696): the pod loaded, then could not be used.
+    expect(lines(res('+00', '+64G'))).toEqual([
+      'm.yaml:11:23: ERR_MANIFEST_INVALID: cpu request +64G is more than its limit +00 (a cluster rejects it too)',
+    ]);
+    expect(usable(res('+00', '+64G'))).toBe(false);
+    expect(lines(res('1', '1.0001'))[0]).toContain('cpu request 1.0001 is more than its limit 1');
+  });
+  it('takes a request equal to its limit however written', () => {
+    for (const [limit, request] of [
+      ['1', '1000m'],
+      ['500m', '0.5'],
+      ['2', '2e0'],
+    ] as const)
+      expect(lines(res(limit, request))).toEqual([]);
+  });
+});
