@@ -31,6 +31,14 @@ afterAll(async () => {
 
 const MiB = 1 << 20;
 
+/** `image pull` (pull, pull-native), or for `unpack` a pull without unpacking, then `image unpack` to `dest`. */
+async function pullBy(path: string, base: string[], ref: string, dest: string) {
+  if (path !== 'unpack') return runBerth([...base, 'image', 'pull', ref]);
+  const pulled = await runBerth([...base, 'image', 'pull', '--no-unpack', ref]);
+  expect([pulled.code, pulled.stderr]).toEqual([0, '']);
+  return runBerth([...base, 'image', 'unpack', ref, dest]);
+}
+
 describe.skipIf(skip)('unpack.maxImageBytes is enforced while layers are written', () => {
   it.each(['pull', 'pull-native', 'unpack'])(
     'via %s, on a file system smaller than the image',
@@ -55,17 +63,7 @@ describe.skipIf(skip)('unpack.maxImageBytes is enforced while layers are written
           `unpack: { ${native}maxImageBytes: ${16 * MiB}, reserveBytes: 0 }\n`,
         );
         const base = ['--root', join(dir, 'store'), '--config', join(dir, 'config.yaml')];
-        let res = await runBerth([
-          ...base,
-          'image',
-          'pull',
-          ...(path === 'unpack' ? ['--no-unpack'] : []),
-          ref,
-        ]);
-        if (path === 'unpack') {
-          expect([res.code, res.stderr]).toEqual([0, '']);
-          res = await runBerth([...base, 'image', 'unpack', ref, join(dir, 'dest')]);
-        }
+        const res = await pullBy(path, base, ref, join(dir, 'dest'));
         // A pull into overlay snapshots unpacks its layers side by side: the one whose bytes cross the bound is named,
         // which of the two that is depends on the host's timing.
         const crossing = image.layers.map((l) => sha256(l.blob as Buffer));
@@ -97,9 +95,7 @@ describe.skipIf(skip)('xattrs are bounded per layer', () => {
     await pushRawImage(registry.url, repo, '1', image);
     const ref = `${registry.host}/${repo}:1`;
     const base = ['--root', join(work, `xattr-${path}`)];
-    let res = await runBerth([...base, 'image', 'pull', ...(path === 'unpack' ? ['--no-unpack'] : []), ref]);
-    if (path === 'unpack')
-      res = await runBerth([...base, 'image', 'unpack', ref, join(work, `xattr-dest-${path}`)]);
+    const res = await pullBy(path, base, ref, join(work, `xattr-dest-${path}`));
     expect(res.stderr).toBe(
       `berth: ERR_LAYER_TOO_LARGE: layer ${sha256(image.layers[0]?.blob as Buffer)} of ${ref}: the layer's xattrs add up to more than ${16 * MiB} bytes\n`,
     );
@@ -247,17 +243,7 @@ describe.skipIf(skip)('a layer of empty files on a file system short of inodes',
         const native = path === 'pull-native' ? 'snapshotter: native, ' : '';
         await writeFile(join(dir, 'config.yaml'), `unpack: { ${native}reserveBytes: ${reserve * 16384} }\n`);
         const base = ['--root', join(dir, 'store'), '--config', join(dir, 'config.yaml')];
-        let res = await runBerth([
-          ...base,
-          'image',
-          'pull',
-          ...(path === 'unpack' ? ['--no-unpack'] : []),
-          ref,
-        ]);
-        if (path === 'unpack') {
-          expect([res.code, res.stderr]).toEqual([0, '']);
-          res = await runBerth([...base, 'image', 'unpack', ref, join(dir, 'dest')]);
-        }
+        const res = await pullBy(path, base, ref, join(dir, 'dest'));
         clearInterval(watch);
         const layer = sha256(image.layers[0]?.blob as Buffer);
         expect(res.stderr).toMatch(

@@ -112,6 +112,11 @@ afterAll(async () => {
   if (work) await removeTempRoot(work);
 });
 
+/** The image at `ref` copied by skopeo into the OCI layout `<at>/oci`, tag x (for umoci). */
+async function copyToLayout(ref: string, at: string): Promise<void> {
+  await run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${at}/oci:x`]);
+}
+
 async function ok(args: string[]): Promise<void> {
   const res = await runBerth(args);
   expect(res.stderr).toBe('');
@@ -150,13 +155,7 @@ describe.skipIf(skip)('paths through a lower layer symlink unpack as umoci unpac
       await pushRawImage(registry.url, `lowerlinks/c${n}`, '1', image);
       const ref = `${registry.host}/lowerlinks/c${n}:1`;
 
-      await run('skopeo', [
-        'copy',
-        '--quiet',
-        '--src-tls-verify=false',
-        `docker://${ref}`,
-        `oci:${at}/oci:x`,
-      ]);
+      await copyToLayout(ref, at);
       await run('umoci', ['unpack', '--image', `${at}/oci:x`, join(at, 'umoci')]);
       const theirs = describeTree(join(at, 'umoci/rootfs'));
 
@@ -209,13 +208,7 @@ describe.skipIf(skip)('an entry under a lower file', () => {
       const image = buildRawImage(built);
       await pushRawImage(registry.url, `lowerlinks/under-${top}`, '1', image);
       const ref = `${registry.host}/lowerlinks/under-${top}:1`;
-      await run('skopeo', [
-        'copy',
-        '--quiet',
-        '--src-tls-verify=false',
-        `docker://${ref}`,
-        `oci:${at}/oci:x`,
-      ]);
+      await copyToLayout(ref, at);
       await expect(run('umoci', ['unpack', '--image', `${at}/oci:x`, join(at, 'umoci')])).rejects.toThrow(
         /not a directory/,
       );
