@@ -1,9 +1,12 @@
 // A comparable listing of a directory tree: type, mode, owner, size, content hash, link target,
-// device numbers and link count per entry, so two unpacks can be diffed line by line.
+// device numbers and link count per entry, so two unpacks can be diffed line by line; and the
+// merged tree of snapshots read through an overlay mount.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { linkLowers, shortLowerdir } from '../../src/runtime/lower-links.js';
 
 export function describeTree(root: string): string[] {
   const out: string[] = [];
@@ -41,3 +44,27 @@ export function xattrOf(file: string, name: string): string | undefined {
 }
 
 export const pathIn = (root: string, ...parts: string[]) => join(root, ...parts);
+
+/**
+ * What `read` makes of the merged tree of the snapshots `lowers` (top first), seen through a
+ * read-only overlay mount under `at` (an empty lowest layer: two lowers at least, for a mount
+ * without upper); unmounted after.
+ */
+export async function readOverlay(
+  at: string,
+  lowers: string[],
+  read: (mnt: string) => string[],
+): Promise<string[]> {
+  const [empty, links, mnt] = ['empty', 'links', 'mnt'].map((n) => join(at, n)) as [string, string, string];
+  await mkdir(empty);
+  await mkdir(mnt);
+  await linkLowers(links, [...lowers, empty]);
+  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `ro,${shortLowerdir(lowers.length + 1)}`, mnt], {
+    cwd: links,
+  });
+  try {
+    return read(mnt);
+  } finally {
+    execFileSync('umount', [mnt]);
+  }
+}

@@ -1,22 +1,15 @@
-// Every fidelity image through every path that unpacks it (a pull in overlay form, seen through a
-// real overlay mount of its snapshots; a pull with the native snapshotter; `image unpack`), each
-// compared with a tree computed from the tar semantics by a small model written here,
-// independently of src/: whiteouts and opaque markers hide lower layers only (whatever their place
-// in the tar), a later entry replaces an earlier one of another type (a directory with its
-// content), hardlinks share content, names are bytes. The images are written byte by byte.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { linkLowers, shortLowerdir } from '../../src/runtime/lower-links.js';
 import { runBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { buildRawImage, gzipLayer, pushRawImage, sha256, type TarSpec } from '../helpers/tar-bytes.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
+import { readOverlay } from '../helpers/tree.js';
 
 const skip = missingPrereqs(['docker-registry', 'python3', 'mount'], { root: true });
 
@@ -292,22 +285,7 @@ async function ok(args: string[]): Promise<string> {
 }
 
 /** The merged tree of an overlay of `lowers` (top first), seen through a read-only mount. */
-async function overlayTree(at: string, lowers: string[]): Promise<string[]> {
-  const empty = join(at, 'empty');
-  const links = join(at, 'links');
-  const mnt = join(at, 'mnt');
-  await mkdir(empty);
-  await mkdir(mnt);
-  await linkLowers(links, [...lowers, empty]); // two lowers at least, for a mount without upper
-  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `ro,${shortLowerdir(lowers.length + 1)}`, mnt], {
-    cwd: links,
-  });
-  try {
-    return observeTree(mnt);
-  } finally {
-    execFileSync('umount', [mnt]);
-  }
-}
+const overlayTree = (at: string, lowers: string[]) => readOverlay(at, lowers, observeTree);
 
 describe.skipIf(skip)('every path gives the tree the tar semantics give', () => {
   let n = 0;

@@ -14,13 +14,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { linkLowers, shortLowerdir } from '../../src/runtime/lower-links.js';
 import { runBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { buildRawImage, OCI_GZIP, pushRawImage, sha256 } from '../helpers/tar-bytes.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
-import { describeTree } from '../helpers/tree.js';
+import { describeTree, readOverlay } from '../helpers/tree.js';
 
 const run = promisify(execFile);
 const skip = missingPrereqs(['docker-registry', 'python3', 'skopeo', 'umoci', 'mount'], { root: true });
@@ -124,20 +123,7 @@ async function ok(args: string[]): Promise<void> {
 }
 
 /** The merged tree of the snapshots `lowers` (top first), seen through a read-only overlay mount. */
-async function overlayTree(at: string, lowers: string[]): Promise<string[]> {
-  const [empty, links, mnt] = ['empty', 'links', 'mnt'].map((n) => join(at, n)) as [string, string, string];
-  await mkdir(empty);
-  await mkdir(mnt);
-  await linkLowers(links, [...lowers, empty]);
-  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `ro,${shortLowerdir(lowers.length + 1)}`, mnt], {
-    cwd: links,
-  });
-  try {
-    return describeTree(mnt);
-  } finally {
-    execFileSync('umount', [mnt]);
-  }
-}
+const overlayTree = (at: string, lowers: string[]) => readOverlay(at, lowers, describeTree);
 
 describe.skipIf(skip)('paths through a lower layer symlink unpack as umoci unpacks them', () => {
   let n = 0;
