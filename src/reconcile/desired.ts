@@ -45,6 +45,7 @@ import { checkExecHandlers } from './exec-bound.js';
 import type { TypedHostPath } from './host-path-types.js';
 import { containerEnv, type PodContext } from './pod-env.js';
 import { type ConfigVolume, type PodDir, podValues } from './pod-values.js';
+import { withProbeCommandsExpanded } from './probe-command.js';
 import { securitySettings } from './security-settings.js';
 import type { VolumeFile } from './volume-files.js';
 
@@ -159,7 +160,8 @@ function containerOf(
   ctx: PodContext & { missing: string[] },
 ): DesiredContainer {
   const values = containerEnv(c, ctx);
-  checkExecHandlers(c as RawContainerHealth & { name: string }, values.env);
+  const health = withProbeCommandsExpanded(c as RawContainerHealth & { name: string; env?: typeof c.env });
+  checkExecHandlers(health, values.env);
   ctx.missing.push(...values.missing);
   const sc = c.securityContext ?? {};
   const security = securitySettings(pod, c);
@@ -218,7 +220,7 @@ function containerOf(
     ...optional('restartRules', restartRulesOf(c)),
     settings,
     ...(Object.keys(values.sources).length > 0 ? { sources: values.sources, sourced: values.sourced } : {}),
-    ...optional('probes', containerProbes(c as RawContainerHealth)),
+    ...optional('probes', containerProbes(health)),
     ...optional('lifecycle', lifecycleHooks(c as RawContainerHealth)),
     ...optional('namedPorts', namedPortsOf(c)),
     ...optional('volumeImages', volumeImagesOf(pod, c)),

@@ -1,7 +1,7 @@
 // The bound on what a container's exec hooks and probes run (postStart, preStop; liveness, readiness,
 // startup; of init containers and sidecars too): each runs as `runc exec` runs it, its command as
-// written (berth expands no `$(VAR)` there, as the kubelet's hooks do not; the kubelet's probes
-// expand static env values) with the container's environment, so that command and environment
+// written for hooks and expanded for probes (probe-command.ts, as the kubelet does) with the
+// container's environment, so that command and environment
 // together are bounded as the container's own (MAX_EXEC_TOTAL). Past it, the pod cannot be built
 // (ERR_EXEC_TOO_LARGE naming the container and the hook or probe): its file falls back on its last
 // good content. Without it, a valid manifest whose hook names one YAML-aliased string a hundred
