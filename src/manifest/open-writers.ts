@@ -4,7 +4,9 @@
 // no rule on the text alone tells from an edit (settle.ts). The writer's open descriptor does.
 // Read from /proc (proc-fds.ts: every process's `fd/` links, and `fdinfo/` for the access mode of a
 // match). A writer in another mount namespace (a container writing through a bind) names another
-// path and is not seen.
+// path and is not seen; a process that opened the same path in a root of its own (a container's
+// `/etc/berth/manifests/x.yaml`) is not a writer of the host's file, and holds nothing (proc-fds.ts
+// compares device and inode).
 //
 // A pass looks at every process once, newest first (pid-order.ts: the writer of a file changed a
 // moment ago most likely started a moment ago), then at the processes started while it looked (the

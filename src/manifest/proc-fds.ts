@@ -2,7 +2,12 @@
 // last PID handed out, each process's descriptors and where they point, and whether one is open for
 // writing (`flags:` in fdinfo). A process gone or unreadable between two reads is skipped: every
 // read here answers "nothing" rather than fail.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+//
+// A descriptor's link names its file as seen from the process's own root: a container's process
+// that opened `/etc/berth/manifests/web.yaml` in its own root file system shows that very path
+// here. So a path is only a hint; a writer counts only when the descriptor's file is the target
+// itself (device and inode, through the link as the kernel follows it).
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PidCycle } from './pid-order.js';
 
@@ -58,10 +63,18 @@ export function openFilesOf(
 /** Whether `pid` has `target` open for writing as `fd` now (not closed, nor the number reused). */
 export function isOpenForWriting(proc: string, pid: string, fd: string, target: string): boolean {
   try {
-    if (readlinkSync(join(proc, pid, 'fd', fd)) !== target) return false;
+    const link = join(proc, pid, 'fd', fd);
+    if (readlinkSync(link) !== target || !isSameFile(link, target)) return false;
     const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(join(proc, pid, 'fdinfo', fd), 'utf8'))?.[1];
     return flags !== undefined && (Number.parseInt(flags, 8) & WRITE_MODES) !== 0;
   } catch {
     return false;
   }
+}
+
+/** Whether descriptor link `link` (followed) is the file `target` names here. */
+function isSameFile(link: string, target: string): boolean {
+  const a = statSync(link, { bigint: true });
+  const b = statSync(target, { bigint: true });
+  return a.dev === b.dev && a.ino === b.ino;
 }

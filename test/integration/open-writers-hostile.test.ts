@@ -1,0 +1,108 @@
+// The writer check (open-writers.ts) reads from /proc where each process's descriptors point, on the
+// daemon's thread. What a container's process can do there, without any privilege:
+// - A descriptor's link names its file as seen from that process's own root: one that opens
+//   `/etc/berth/manifests/web.yaml` for writing in its own root file system shows that same path on
+//   the host. It must not hold the host's file (every edit of it waited WRITER_HOLD_MS, 60 s, and
+//   `apply` said it held, for a writer that never writes it). The "container" here is what runc
+//   makes of one: a process in a mount namespace of its own, pivoted into a root of its own (a tmpfs)
+//   holding the same path.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import { mkdir, mkdtemp, realpath, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadManifests } from '../../src/manifest/load.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
+
+const skip = missingPrereqs(['unshare', 'pivot_root', 'busybox'], { root: true });
+
+const POD =
+  'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: main\n      image: busybox:1\n';
+
+// $0: the new root (a tmpfs mounted in the new mount namespace only), $1: the path opened in it.
+const IN_OWN_ROOT = [
+  'mount -t tmpfs -o size=4m,mode=0755 berth-test "$0"',
+  'mkdir -p "$0/bin" "$0/old" "$0$(dirname "$1")"',
+  'cp "$(command -v busybox)" "$0/bin/busybox"',
+  'cd "$0"',
+  'pivot_root . old',
+  'exec /bin/busybox sh -c \'/bin/busybox umount -l /old && exec 3>>"$0" && echo ready && exec /bin/busybox sleep 600\' "$1"',
+].join(' && ');
+
+let work: string;
+const started = new Set<ChildProcess>();
+
+/**
+ * A process with `file` open for appending: on the host, or in a root of its own at that path;
+ * with the first line it said.
+ */
+async function startWriter(
+  file: string,
+  o: { ownRoot?: string } = {},
+): Promise<{ child: ChildProcess; said: string }> {
+  const child = o.ownRoot
+    ? spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', IN_OWN_ROOT, o.ownRoot, file], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+    : spawn('sh', ['-c', 'exec 3>>"$0" && echo ready && exec sleep 600', file], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+  started.add(child);
+  const said = await new Promise<string>((resolve, reject) => {
+    child.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`writer exited (${code}) before it was ready`)));
+  });
+  return { child, said };
+}
+
+beforeAll(async () => {
+  work = await realpath(await mkdtemp(join(tmpdir(), 'berth-writer-roots-')));
+});
+
+afterEach(async () => {
+  for (const child of started) {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill();
+      await exited;
+    }
+  }
+  started.clear();
+});
+
+afterAll(async () => {
+  if (work) await removeTempRoot(work);
+});
+
+async function folderWith(name: string): Promise<{ dir: string; file: string }> {
+  const dir = join(work, name);
+  await mkdir(dir);
+  const file = join(dir, 'web.yaml');
+  await writeFile(file, POD);
+  return { dir, file };
+}
+
+describe.skipIf(skip)('the writer check and hostile processes', () => {
+  it("a container's process writing its own file of the manifest's path holds nothing: the host's file is taken at once", async () => {
+    const { dir, file } = await folderWith('container');
+    const root = join(work, 'container-root');
+    await mkdir(root);
+    const { child } = await startWriter(file, { ownRoot: root });
+    // The kernel names its descriptor by the very path of the host's file.
+    expect(readlinkSync(`/proc/${child.pid}/fd/3`)).toBe(file);
+    const loaded = await loadManifests(dir, { now: (await stat(file)).mtimeMs + 10 });
+    expect([loaded.settling.map((s) => s.file), loaded.docs.map((d) => d.doc.metadata.name)]).toEqual([
+      [],
+      ['web'],
+    ]);
+  });
+
+  it('a process on the host writing the file still holds it', async () => {
+    const { dir, file } = await folderWith('host');
+    await startWriter(file);
+    const loaded = await loadManifests(dir, { now: (await stat(file)).mtimeMs + 10 });
+    expect([loaded.settling.map((s) => s.file), loaded.docs]).toEqual([[file], []]);
+  });
+});
