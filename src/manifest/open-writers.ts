@@ -12,8 +12,10 @@
 // moment ago most likely started a moment ago), then at the processes started while it looked (the
 // PIDs handed out since its list was taken). Reading /proc is slow on a busy host (2000 processes
 // with 10 descriptors each took 450-900 ms), and the daemon reads it on its thread, again every
-// WRITER_POLL_MS while a file is held: so one poll reads for at most its budget, and the pass goes on
-// where it stopped at the next poll. The verdicts:
+// WRITER_POLL_MS while a file is held: so one poll reads for at most its budget (looking at the clock
+// every FD_BATCH descriptors, so a container's process holding a million cannot hold the daemon for
+// seconds), and the pass goes on where it stopped at the next poll, inside a process if need be.
+// The verdicts:
 // - 'writing': a process seen in the pass under way or the last whole one has the file open for
 //   writing now (checked again at the answer: it may have closed it since).
 // - 'none': a whole pass found no writer, and the file was the same (device, inode, size, mtime and
@@ -22,14 +24,23 @@
 //   the text read is the one its writers left. One that opens it after it was looked at and writes
 //   changes it too, and the next pass looks at it again.
 // - 'unknown': neither yet (the pass goes on at the next poll), or the file changed since it was read.
-// Invariants: one pass at a time, dropped when no question of a poll awaits it; a file's verdict only
-// ever comes from a pass that began with it on its list (with its identity then); a poll that asks
-// looks at one process at least, so an awaited pass ends. A same-size rewrite within one tick of the
-// file system's clock keeps the identity (file-cache.ts): such a change during a pass is not told.
+// Invariants: one pass at a time, dropped when no question of a poll awaits it (the process it was
+// reading let go); a file's verdict only ever comes from a pass that began with it on its list (with
+// its identity then); a poll that asks reads one batch of descriptors at least, so an awaited pass
+// ends. A same-size rewrite within one tick of the file system's clock keeps the identity
+// (file-cache.ts): such a change during a pass is not told.
 import { realpathSync } from 'node:fs';
 import { type FileIdentity, identityOf, sameIdentity } from '../lib/file-cache.js';
 import { newestFirst, type PidCycle, startedSince } from './pid-order.js';
-import { isOpenForWriting, lastPid, listPids, openFilesOf } from './proc-fds.js';
+import {
+  closeFds,
+  type FdReader,
+  isOpenForWriting,
+  lastPid,
+  listPids,
+  openFds,
+  readFds,
+} from './proc-fds.js';
 
 /** The most time one poll of the daemon's may spend reading /proc. */
 export const SCAN_BUDGET_MS = 50;
@@ -71,6 +82,8 @@ interface Pass {
   found: Map<string, Array<[pid: string, fd: string]>>;
   /** Whether a question of the last poll could be answered by it (else it is dropped: stale). */
   awaited: boolean;
+  /** The process being read, when a poll's budget ended inside its descriptors. */
+  reading?: FdReader;
 }
 
 function realpathOf(file: string): string | undefined {
@@ -103,10 +116,10 @@ export function createWriterScan(deps: WriterScanDeps = {}): WriterScan {
     return { files, queue, next: 0, listedAt, caughtUp: false, found: new Map(), awaited: false };
   };
 
-  /** Looks at processes of `pass` until `deadline` (one at least); true once the pass is whole. */
+  /** Reads `pass`'s processes' descriptors until `deadline` (a batch at least); true once it is whole. */
   const advance = (pass: Pass, deadline: number): boolean => {
     for (let first = true; ; first = false) {
-      if (pass.next === pass.queue.length) {
+      if (!pass.reading && pass.next === pass.queue.length) {
         if (pass.caughtUp || pass.listedAt === undefined) return true;
         pass.caughtUp = true;
         const at = lastPid(proc);
@@ -116,10 +129,17 @@ export function createWriterScan(deps: WriterScanDeps = {}): WriterScan {
         continue;
       }
       if (!first && now() >= deadline) return false;
-      const pid = pass.queue[pass.next++] as string;
-      for (const [fd, target] of openFilesOf(proc, pid, (t) => pass.files.has(t)))
-        pass.found.set(target, [...(pass.found.get(target) ?? []), [pid, fd]]);
+      const reading = pass.reading ?? openFds(proc, pass.queue[pass.next++] as string);
+      const { found, done } = readFds(proc, reading, (t) => pass.files.has(t));
+      for (const [fd, target] of found)
+        pass.found.set(target, [...(pass.found.get(target) ?? []), [reading.pid, fd]]);
+      pass.reading = done ? undefined : reading;
     }
+  };
+
+  /** A pass given up: the descriptors of the process it was reading are let go. */
+  const drop = (pass: Pass | undefined) => {
+    if (pass?.reading) closeFds(pass.reading);
   };
 
   const isWritten = (target: string) =>
@@ -136,7 +156,10 @@ export function createWriterScan(deps: WriterScanDeps = {}): WriterScan {
     poll(files) {
       // A pass no question of the last poll waited for (the files it listed were taken, or have
       // changed since) is dropped: the next question begins one with the files as they are now.
-      if (current?.awaited === false) current = undefined;
+      if (current?.awaited === false) {
+        drop(current);
+        current = undefined;
+      }
       if (current) current.awaited = false;
       else wanted = new Set(); // no pass under way: this poll's files are the next one's list
       for (const f of files) wanted.add(f);

@@ -7,7 +7,15 @@
 // that opened `/etc/berth/manifests/web.yaml` in its own root file system shows that very path
 // here. So a path is only a hint; a writer counts only when the descriptor's file is the target
 // itself (device and inode, through the link as the kernel follows it).
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import {
+  type Dir,
+  type Dirent,
+  opendirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { PidCycle } from './pid-order.js';
 
@@ -36,28 +44,67 @@ export function lastPid(proc: string): PidCycle | undefined {
   }
 }
 
-/** `pid`'s descriptors (`[fd, target]`) whose target `wanted` accepts. */
-export function openFilesOf(
-  proc: string,
-  pid: string,
-  wanted: (target: string) => boolean,
-): Array<[fd: string, target: string]> {
-  let fds: string[];
+/**
+ * A process's descriptors, read a batch at a time: a process may hold a million (a container's
+ * RLIMIT_NOFILE is 1048576), about 7 s of readlinks, and the daemon reads on its own thread, so a
+ * poll's budget must hold inside one process too. `dir` is undefined once read whole (closed) or
+ * when the process is gone.
+ */
+export interface FdReader {
+  pid: string;
+  dir: Dir | undefined;
+}
+
+/** Descriptors read between two looks at the clock (a few ms at most). */
+export const FD_BATCH = 256;
+
+export function openFds(proc: string, pid: string): FdReader {
   try {
-    fds = readdirSync(join(proc, pid, 'fd'));
+    return { pid, dir: opendirSync(join(proc, pid, 'fd'), { bufferSize: FD_BATCH }) };
   } catch {
-    return []; // gone, or not ours to read
+    return { pid, dir: undefined }; // gone, or not ours to read
   }
+}
+
+/** Closes what `r` holds (a reader dropped before its end). */
+export function closeFds(r: FdReader): void {
+  try {
+    r.dir?.closeSync();
+  } catch {
+    // closed already
+  }
+  r.dir = undefined;
+}
+
+/**
+ * The next FD_BATCH of `r`'s descriptors whose target `wanted` accepts (`[fd, target]`), and
+ * whether every descriptor has now been read (then `r` is closed).
+ */
+export function readFds(
+  proc: string,
+  r: FdReader,
+  wanted: (target: string) => boolean,
+): { found: Array<[fd: string, target: string]>; done: boolean } {
   const found: Array<[string, string]> = [];
-  for (const fd of fds) {
+  for (let i = 0; i < FD_BATCH; i++) {
+    let entry: Dirent | null | undefined;
     try {
-      const target = readlinkSync(join(proc, pid, 'fd', fd));
-      if (wanted(target)) found.push([fd, target]);
+      entry = r.dir?.readSync();
+    } catch {
+      entry = undefined; // the process ended while read
+    }
+    if (!entry) {
+      closeFds(r);
+      return { found, done: true };
+    }
+    try {
+      const target = readlinkSync(join(proc, r.pid, 'fd', entry.name));
+      if (wanted(target)) found.push([entry.name, target]);
     } catch {
       // closed meanwhile
     }
   }
-  return found;
+  return { found, done: false };
 }
 
 /** Whether `pid` has `target` open for writing as `fd` now (not closed, nor the number reused). */
