@@ -1,14 +1,16 @@
 // Reading one manifest file without trusting what the folder holds: anyone who can write the folder
 // (a sync tool, a checkout) may leave a FIFO (a blocking open would freeze every pass), a device or a
 // symlink to one (`/dev/zero` reads forever), a link into /proc or /sys (pseudo-fs.ts), or a huge
-// file. Only a regular file of bounded size, on a real file system, is read: it is checked before it is opened, opened non-blocking, and checked again on the descriptor,
-// so a swap between the two cannot make a read block. What was read is vouched for by a later stat
-// only as file-cache.ts vouches (the full identity, and a change time clearly older than the read:
-// a same-size rewrite within one tick of the file system's clock is read again).
-import { constants, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+// file. Only a regular file of bounded size, on a real file system, is read: it is checked before it
+// is opened, and opened for reading only through a descriptor that says it is one (open-regular.ts),
+// so a swap between the two can neither run a device's open nor make a read block. What was read is
+// vouched for by a later stat only as file-cache.ts vouches (the full identity, and a change time
+// clearly older than the read: a same-size rewrite within one tick of the file system's clock is
+// read again).
+import { statSync } from 'node:fs';
 import { BerthError } from '../lib/errors.js';
 import type { FileIdentity } from '../lib/file-cache.js';
+import { openRegular } from '../lib/open-regular.js';
 import { decodeManifestText } from './decode-text.js';
 import { pseudoFileSystemOf } from './pseudo-fs.js';
 
@@ -75,13 +77,20 @@ export async function readManifestFile(
     const seen = statOf(before);
     if (known(seen.id)) return { stat: seen, readAt };
   }
-  // Asked only of a file about to be opened: a text once read is never one of these.
-  const pseudo = pseudoFileSystemOf(file);
-  if (pseudo) throw refuse(`a file of ${pseudo}, made as it is read: not a manifest`);
-  const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  // Opened for reading only once its descriptor says it is a regular file (open-regular.ts): a link
+  // swapped to a device since the stat above never runs the device's open.
+  const opened = await openRegular(file, {
+    check: (_st, at) => {
+      // Asked only of a file about to be opened: a text once read is never one of these.
+      const pseudo = pseudoFileSystemOf(at);
+      if (pseudo) throw refuse(`a file of ${pseudo}, made as it is read: not a manifest`);
+      return true;
+    },
+  });
+  if (!opened.handle) throw refuse('not a regular file');
+  const fh = opened.handle;
   try {
-    const st = await fh.stat({ bigint: true });
-    if (!st.isFile()) throw refuse('not a regular file');
+    const st = opened.stat;
     // Swapped between the checks and the open: only for another file of the same file system.
     if (st.dev !== before.dev) throw refuse('replaced while it was opened');
     if (st.size > BigInt(MAX_MANIFEST_BYTES)) throw refuse(`larger than ${MAX_MANIFEST_BYTES} bytes`);

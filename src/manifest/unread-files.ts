@@ -5,16 +5,17 @@
 // runs it, so a Pod is never left out silently; a README or a config file stays quiet.
 //
 // Invariant: only regular files up to 1 MiB (what berth would take as a manifest) are read, with
-// no link followed; a file that cannot be read or parsed, or whose first document is not an
-// object with a string apiVersion and kind, says nothing. Never an error: these files define
-// nothing berth runs, whatever they hold. Each is parsed once per change (a megabyte of YAML can
-// take seconds): what it defines is kept, keyed on its identity, by the rule of file-cache.ts, as
-// long as it stays in its folder; the daemon's passes then cost an open and a stat per file.
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+// no link followed, and nothing else is even opened for reading (no device's open runs); a file
+// that cannot be read or parsed, or whose first document is not an object with a string apiVersion
+// and kind, says nothing. Never an error: these files define nothing berth runs, whatever they
+// hold. Each is parsed once per change (a megabyte of YAML can take seconds): what it defines is
+// kept, keyed on its identity, by the rule of file-cache.ts, as long as it stays in its folder; the
+// daemon's passes then cost an O_PATH open and a stat per file.
+import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { type FileIdentity, isStillValid } from '../lib/file-cache.js';
+import { openRegular } from '../lib/open-regular.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 
 const MAX_BYTES = 1024 * 1024;
@@ -22,19 +23,34 @@ const MAX_BYTES = 1024 * 1024;
 /** What each file read defined, by path, with the identity it had then (file-cache.ts' rule). */
 const seen = new Map<string, { id: FileIdentity; readAt: number; what: string | undefined }>();
 
+const identity = (st: BigIntStats): FileIdentity => ({
+  dev: st.dev,
+  ino: st.ino,
+  size: st.size,
+  mtimeNs: st.mtimeNs,
+  ctimeNs: st.ctimeNs,
+});
+
 /** What the file defines (`Pod kube-system/etcd`), or undefined when it is not a Kubernetes object. */
 async function definedBy(file: string): Promise<string | undefined> {
-  const fd = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(
-    () => undefined,
-  );
-  if (!fd) return undefined;
+  const readAt = Date.now();
+  const hit = seen.get(file);
+  let known: string | undefined;
+  // Opened for reading only when a regular file not read before (open-regular.ts): a device node
+  // here is never opened (a watchdog's open arms it), a FIFO never waited on.
+  const opened = await openRegular(file, {
+    noFollow: true,
+    check: (st) => {
+      if (st.size > MAX_BYTES) return false;
+      if (!hit || !isStillValid(hit, identity(st))) return true;
+      known = hit.what;
+      return false;
+    },
+  }).catch(() => undefined);
+  const fd = opened?.handle;
+  if (!fd) return known;
   try {
-    const readAt = Date.now();
-    const st = await fd.stat({ bigint: true });
-    if (!st.isFile() || st.size > MAX_BYTES) return undefined;
-    const id = { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
-    const hit = seen.get(file);
-    if (hit && isStillValid(hit, id)) return hit.what;
+    const id = identity(opened.stat);
     const what = parseDefined((await fd.readFile()).toString('utf8'));
     seen.set(file, { id, readAt, what });
     return what;
