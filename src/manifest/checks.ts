@@ -10,6 +10,7 @@ import { cpuLimitOf, isZeroQuantity, memoryLimitOf, normalizeImage, runtimeNameO
 import { checkHooks } from './hook-checks.js';
 import { podIdentity } from './identity.js';
 import type { ContainerManifest, ImageManifestDoc, PodManifest } from './kinds.js';
+import { checkLabelKeys } from './label-keys-checks.js';
 import { checkMounts } from './mount-checks.js';
 import { podNetworkProblems } from './network-checks.js';
 import { checkPodRefs } from './objects/pod-checks.js';
@@ -19,9 +20,11 @@ import { checkPodResources } from './pod-resource-checks.js';
 import { checkPodUniques } from './pod-uniques.js';
 import { at, type ParsedDoc } from './position.js';
 import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from './requests.js';
+import { checkResizePolicies } from './resize-checks.js';
 import { checkRestartRules } from './restart-checks.js';
 import { checkPodSecurity } from './security-checks.js';
 import { checkStopSignals } from './stop-signal-checks.js';
+import { checkTrustBundles } from './trust-bundle-checks.js';
 
 type Path = Array<string | number>;
 
@@ -128,6 +131,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
   out.push(...checkOsFields(p));
   out.push(...checkHooks(p));
   out.push(...checkPodResources(p));
+  out.push(...checkResizePolicies(p), ...checkLabelKeys(p), ...checkTrustBundles(p));
   for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
     const limit = v.emptyDir?.sizeLimit;
     if (limit === undefined) continue;

@@ -242,7 +242,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
     'only a cluster issues pod certificates: none is issued, its file is not written',
   ),
   'volume.projected.sources.*.clusterTrustBundle': warned(
-    'only a cluster publishes ClusterTrustBundles: none is read, its file is not written (the form of its signerName, `domain/path`, and name is not checked)',
+    'only a cluster publishes ClusterTrustBundles: none is read, its file is not written (its name and signerName are checked as a cluster checks them)',
   ),
   'volume.ephemeral': refused('ephemeral volumes are provisioned by a cluster'),
   'volume.image': honoured("the image's files, read-only; pulled like a container's image"),

@@ -921,6 +921,89 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'tolerationSeconds with no effect',
     ['8:3 WARN_MANIFEST_IGNORED', '9:5 ERR_MANIFEST_SCHEMA'],
   ],
+  // Round 27: rules checked against validation.go (resizePolicy, matchLabelKeys, clusterTrustBundle names,
+  // sysctl names, setHostnameAsFQDN beside hostnameOverride), each a file a cluster refuses or takes.
+  'invalid-resize-policy-twice.yaml': [
+    'invalid',
+    'resizePolicy naming cpu twice in one container',
+    ['10:5 WARN_MANIFEST_IGNORED', '15:21 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-resize-policy-init-container.yaml': [
+    'invalid',
+    'resizePolicy on an init container that is no sidecar',
+    ['11:5 WARN_MANIFEST_IGNORED', '12:5 ERR_MANIFEST_SCHEMA'],
+  ],
+  'sidecar-resize-policy.yaml': [
+    'valid',
+    'resizePolicy on a native sidecar (Kubernetes 1.33)',
+    ['12:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-match-label-keys-in-selector.yaml': [
+    'invalid',
+    'pod anti-affinity matchLabelKeys app beside matchLabels app, the pod labelled app',
+    ['11:3 WARN_MANIFEST_IGNORED', '22:13 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-spread-match-label-keys-in-selector.yaml': [
+    'invalid',
+    'a spread constraint matchLabelKeys pod-template-hash beside an expression on it, the pod labelled so',
+    ['11:3 WARN_MANIFEST_IGNORED', '22:7 ERR_MANIFEST_INVALID'],
+  ],
+  'spread-match-label-keys-unlabelled.yaml': [
+    'valid',
+    'a key in matchLabels and matchLabelKeys the pod has no label for (1.34 on: nothing merged, taken)',
+    ['10:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-match-label-keys-no-selector.yaml': [
+    'invalid',
+    'matchLabelKeys on a pod affinity term with no labelSelector',
+    ['9:3 WARN_MANIFEST_IGNORED', '13:25 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-match-and-mismatch-label-keys.yaml': [
+    'invalid',
+    'one key in matchLabelKeys and mismatchLabelKeys (and, merged, in the selector)',
+    ['9:3 WARN_MANIFEST_IGNORED', '16:26 ERR_MANIFEST_INVALID', '16:26 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-match-label-keys-name.yaml': [
+    'invalid',
+    'matchLabelKeys "pod template hash" (no label key)',
+    ['7:3 WARN_MANIFEST_IGNORED', '12:22 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-cluster-trust-bundle-signer-name.yaml': [
+    'invalid',
+    'a clusterTrustBundle signerName with no path',
+    ['17:9 WARN_MANIFEST_IGNORED', '18:23 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-cluster-trust-bundle-name.yaml': [
+    'invalid',
+    'clusterTrustBundle names Corp_Root_CA and "example.com:mysigner:" (nothing after the signer prefix)',
+    [
+      '17:9 WARN_MANIFEST_IGNORED',
+      '18:17 ERR_MANIFEST_INVALID',
+      '20:9 WARN_MANIFEST_IGNORED',
+      '21:17 ERR_MANIFEST_INVALID',
+    ],
+  ],
+  'invalid-cluster-trust-bundle-name-selector.yaml': [
+    'invalid',
+    'a clusterTrustBundle chosen by name, with a labelSelector',
+    ['17:9 WARN_MANIFEST_IGNORED', '20:13 ERR_MANIFEST_SCHEMA'],
+  ],
+  'cluster-trust-bundle-signer-prefixed-name.yaml': [
+    'valid',
+    'a clusterTrustBundle named example.com:mysigner:bundle-2026, a signerName with a dotted path, labelSelector {}',
+    ['17:9 WARN_MANIFEST_IGNORED', '20:9 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-hostname-override-fqdn.yaml': [
+    'invalid',
+    'hostnameOverride beside setHostnameAsFQDN: true',
+    ['9:3 WARN_MANIFEST_IGNORED', '9:22 ERR_MANIFEST_SCHEMA', '10:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-sysctl-name.yaml': [
+    'invalid',
+    'a sysctl named net..core.somaxconn (an empty part)',
+    ['12:13 ERR_MANIFEST_SCHEMA'],
+  ],
+  'sysctl-slash-name.yaml': ['valid', "sysctl names written with '/' and with '.'", []],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
