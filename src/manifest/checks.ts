@@ -19,6 +19,7 @@ import { checkOtherResources, quantityAbove } from './other-resources.js';
 import { checkPodResources } from './pod-resource-checks.js';
 import { checkPodUniques } from './pod-uniques.js';
 import { at, type ParsedDoc } from './position.js';
+import { checkProbeProtocols } from './probe-protocol-checks.js';
 import { cpuSharesOf, memoryReservationOf, sizeLimitOf } from './requests.js';
 import { checkResizePolicies } from './resize-checks.js';
 import { checkRestartRules } from './restart-checks.js';
@@ -132,6 +133,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
   out.push(...checkHooks(p));
   out.push(...checkPodResources(p));
   out.push(...checkResizePolicies(p), ...checkLabelKeys(p), ...checkTrustBundles(p));
+  out.push(...checkProbeProtocols(p));
   for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
     const limit = v.emptyDir?.sizeLimit;
     if (limit === undefined) continue;

@@ -47,9 +47,12 @@ export function checkPodResources(p: ParsedDoc): Diagnostic[] {
         const message = `${field(kind, name)} is ignored: berth limits a pod's cpu and memory only (no hugepages)`;
         out.push(at(p, pathOf(kind, name), 'WARN_MANIFEST_IGNORED', message));
       } else if (!isPodResourceName(name)) {
-        // pids is Kubernetes 1.37's (PerPodPIDLimit, a limit only): named, so it reads as not yet, not as a slip.
+        // pids is Kubernetes 1.37's, alpha (PerPodPIDLimit, off by default: a cluster without the gate
+        // refuses it as berth does; with it, a limit of 128 to 16384 only): named, so it reads as not yet.
         const newer =
-          name === 'pids' ? ' (pod-level pids, Kubernetes 1.37 PerPodPIDLimit, is not supported yet)' : '';
+          name === 'pids'
+            ? ' (pod-level pids, Kubernetes 1.37 alpha PerPodPIDLimit, off by default, is not supported yet)'
+            : '';
         const message = `${field(kind, name)}: berth takes cpu, memory and hugepages-<size> at pod level, as Kubernetes 1.34 admits them${newer}`;
         out.push(at(p, pathOf(kind, name), 'ERR_MANIFEST_UNSUPPORTED', message));
       } else {

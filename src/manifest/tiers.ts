@@ -27,6 +27,10 @@ const PROBES = 'run by the daemon (berth daemon), not by berth apply';
 const NETWORKING = 'honoured by pod networking';
 const CONFIG = 'honoured with ConfigMap, Secret and downward API support';
 const CONFIG_OWNER = "not yet: a config volume's files are owned by the pod's root";
+const HTTP_PROTOCOL =
+  'HTTP1, the default; HTTP2 (h2c, Kubernetes 1.37 alpha H2CContainerProbe) is refused: not yet';
+const GRPC_MODE =
+  'Plaintext, the default; TLS (Kubernetes 1.37 alpha GRPCContainerProbeTLS) is refused: not yet';
 const SECCOMP = 'RuntimeDefault (the host default), Unconfined, Localhost: a profile in <root>/seccomp/';
 
 const honoured = (why = 'honoured'): FieldTier => ({ tier: 'honoured', why });
@@ -90,6 +94,13 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'spec.preemptionPolicy': warned(SCHEDULER),
   'spec.topologySpreadConstraints': warned(SCHEDULER),
   'spec.overhead': warned(SCHEDULER),
+  'spec.schedulingGroup': warned(`${SCHEDULER} (Kubernetes 1.36 GenericWorkload: its PodGroup)`),
+  'spec.workloadRef': warned(
+    `${SCHEDULER} (Kubernetes 1.35 GenericWorkload: its Workload; schedulingGroup from 1.36)`,
+  ),
+  'spec.evictionResponders': warned(
+    "only a cluster's eviction requests read it (Kubernetes 1.37 EvictionRequestAPI): berth evicts nothing",
+  ),
   'spec.os': honoured(
     'linux; windows is refused (berth runs Linux containers), and so is a Windows path as a mountPath or hostPath path (C:/x is not absolute on Linux); lifecycle.stopSignal needs it',
   ),
@@ -111,7 +122,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   ),
   'spec.resourceClaims': refused('dynamic resource allocation needs a cluster'),
   'spec.resources': honoured(
-    "cpu and memory (Kubernetes 1.34 pod-level resources): a pod cgroup parents its containers, holding the pod's cpu quota and shares and its memory limit; a container without a limit of its own gets the pod's; hugepages-<size> ignored with a warning; pids (Kubernetes 1.37, PerPodPIDLimit) refused: not yet",
+    "cpu and memory (Kubernetes 1.34 pod-level resources): a pod cgroup parents its containers, holding the pod's cpu quota and shares and its memory limit; a container without a limit of its own gets the pod's; hugepages-<size> ignored with a warning; pids (Kubernetes 1.37 alpha PerPodPIDLimit, off by default: a cluster refuses it then too) refused: not yet",
   ),
   'spec.resources.claims': refused('dynamic resource allocation needs a cluster'),
 
@@ -189,6 +200,21 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.readinessProbe': honoured(PROBES),
   'container.startupProbe': honoured(PROBES),
   'container.lifecycle': honoured('postStart and preStop: exec, httpGet, tcpSocket, sleep'),
+  ...Object.fromEntries(
+    [
+      'livenessProbe.httpGet',
+      'readinessProbe.httpGet',
+      'startupProbe.httpGet',
+      'lifecycle.postStart.httpGet',
+      'lifecycle.preStop.httpGet',
+    ].map((f) => [`container.${f}.protocol`, honoured(HTTP_PROTOCOL)]),
+  ),
+  ...Object.fromEntries(
+    ['livenessProbe', 'readinessProbe', 'startupProbe'].map((f) => [
+      `container.${f}.grpc.mode`,
+      honoured(GRPC_MODE),
+    ]),
+  ),
   'container.lifecycle.stopSignal': honoured(
     "the signal that stops the container, over the image's StopSignal (Kubernetes 1.33): a Linux name as Kubernetes spells it; needs spec.os.name",
   ),
@@ -232,6 +258,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'volume.projected.sources.*.secret.items.*.user': refused(CONFIG_OWNER),
   'volume.projected.sources.*.downwardAPI.items.*.user': refused(CONFIG_OWNER),
   'volume.downwardAPI.items.*.user': refused(CONFIG_OWNER),
+  'volume.downwardAPI.defaultUser': refused(CONFIG_OWNER),
   'volume.downwardAPI': honoured(CONFIG),
   'volume.projected': honoured(CONFIG),
   // In every pod a cluster dumps (`kubectl get pod -o yaml`: its kube-api-access-* volume).

@@ -62,6 +62,18 @@ const NEWER_THAN_SCHEMA: Record<string, string> = {
   'volume.projected.sources.*.secret.items.*.user': '1.37 (AtomicWriteVolumeUserFields)',
   'volume.projected.sources.*.downwardAPI.items.*.user': '1.37 (AtomicWriteVolumeUserFields)',
   'volume.downwardAPI.items.*.user': '1.37 (AtomicWriteVolumeUserFields)',
+  'volume.downwardAPI.defaultUser': '1.37 (AtomicWriteVolumeUserFields)',
+  'spec.workloadRef': '1.35 (GenericWorkload; replaced by schedulingGroup in 1.36)',
+  'spec.schedulingGroup': '1.36 (GenericWorkload)',
+  'spec.evictionResponders': '1.37 (EvictionRequestAPI)',
+  'container.livenessProbe.httpGet.protocol': '1.37 (H2CContainerProbe)',
+  'container.readinessProbe.httpGet.protocol': '1.37 (H2CContainerProbe)',
+  'container.startupProbe.httpGet.protocol': '1.37 (H2CContainerProbe)',
+  'container.lifecycle.postStart.httpGet.protocol': '1.37 (H2CContainerProbe)',
+  'container.lifecycle.preStop.httpGet.protocol': '1.37 (H2CContainerProbe)',
+  'container.livenessProbe.grpc.mode': '1.37 (GRPCContainerProbeTLS)',
+  'container.readinessProbe.grpc.mode': '1.37 (GRPCContainerProbeTLS)',
+  'container.startupProbe.grpc.mode': '1.37 (GRPCContainerProbeTLS)',
 };
 
 /** A node of a JSON schema as the walk below reads it (`false`: a field the schema refuses in words). */

@@ -711,8 +711,8 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     [],
   ],
   'docs-pod-level-pid-limit.yaml': [
-    'valid',
-    'docs: pod-level limits.pids "2048" (Kubernetes 1.37, PerPodPIDLimit)',
+    'invalid',
+    'docs: pod-level limits.pids "2048" (Kubernetes 1.37 alpha PerPodPIDLimit, off by default: a default cluster refuses pids)',
     ['10:13 ERR_MANIFEST_UNSUPPORTED'],
   ],
   'docs-projected-cluster-trust-bundle.yaml': [
@@ -1004,6 +1004,47 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     ['12:13 ERR_MANIFEST_SCHEMA'],
   ],
   'sysctl-slash-name.yaml': ['valid', "sysctl names written with '/' and with '.'", []],
+  // Round 27: fields of Kubernetes 1.35-1.37 (k8s.io/api core/v1 types.go by release), each with its tier.
+  'scheduling-group.yaml': [
+    'valid',
+    'spec.schedulingGroup.podGroupName (Kubernetes 1.36 GenericWorkload)',
+    ['9:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-scheduling-group-name.yaml': [
+    'invalid',
+    'schedulingGroup.podGroupName Trainer_Gang (no DNS subdomain)',
+    ['7:3 WARN_MANIFEST_IGNORED', '7:35 ERR_MANIFEST_SCHEMA'],
+  ],
+  'workload-ref.yaml': [
+    'valid',
+    'spec.workloadRef (Kubernetes 1.35 only; schedulingGroup from 1.36)',
+    ['8:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'eviction-responders.yaml': [
+    'valid',
+    'spec.evictionResponders (Kubernetes 1.37 EvictionRequestAPI)',
+    ['7:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-eviction-responder-name.yaml': [
+    'invalid',
+    'an eviction responder named drainer (no domain prefix), a priority of 200000',
+    ['7:3 WARN_MANIFEST_IGNORED', '8:11 ERR_MANIFEST_SCHEMA', '11:15 ERR_MANIFEST_SCHEMA'],
+  ],
+  'probe-http2.yaml': [
+    'valid',
+    'httpGet protocol HTTP1 and HTTP2 (h2c, Kubernetes 1.37 H2CContainerProbe)',
+    ['21:19 ERR_MANIFEST_UNSUPPORTED'],
+  ],
+  'probe-grpc-tls.yaml': [
+    'valid',
+    'grpc mode Plaintext and TLS (Kubernetes 1.37 GRPCContainerProbeTLS)',
+    ['17:15 ERR_MANIFEST_UNSUPPORTED'],
+  ],
+  'downward-api-default-user.yaml': [
+    'valid',
+    'downwardAPI.defaultUser (Kubernetes 1.37 AtomicWriteVolumeUserFields)',
+    ['19:7 ERR_MANIFEST_UNSUPPORTED'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
@@ -1019,8 +1060,10 @@ const DIFFERS: Record<string, string> = {
     'fileKeyRef is refused: berth does not read variables from a file in a volume',
   'docs-kyaml-restart-all-containers.yaml':
     'restartPolicyRules action RestartAllContainers (1.35 alpha) is refused by name: a rule restarts only its container',
-  'docs-pod-level-pid-limit.yaml':
-    'pod-level pids (Kubernetes 1.37, PerPodPIDLimit) is refused (not yet): berth takes cpu, memory and hugepages at pod level',
+  'probe-http2.yaml': "httpGet protocol HTTP2 is refused (not yet): berth's prober speaks HTTP/1.1",
+  'probe-grpc-tls.yaml': "grpc mode TLS is refused (not yet): berth's prober speaks plaintext gRPC",
+  'downward-api-default-user.yaml':
+    "downwardAPI.defaultUser is refused (not yet): a config volume's files are owned by the pod's root",
 };
 
 const files = readdirSync(DIR)
