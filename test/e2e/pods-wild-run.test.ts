@@ -67,6 +67,21 @@ const FILES = [
   'k8s-hack-large-name.yaml',
   'k8s-hack-metadata-and-probes.yaml',
   'k8s-hack-restricted-localhost.yaml',
+  // Round 27: the docs' KYAML examples, kubernetes' e2e manifests, a kube-vip template, and the
+  // fields of Kubernetes 1.35-1.37 berth ignores (a scheduling group, a workload, eviction responders).
+  'docs-adapter-sidecar.yaml',
+  'docs-kyaml-capabilities-add.yaml',
+  'docs-kyaml-dapi-resource-env.yaml',
+  'docs-kyaml-spread-node-affinity.yaml',
+  'docs-kyaml-cpu-limit-only.yaml',
+  'k8s-e2e-agnhost-primary.yaml',
+  'k8s-e2e-dns-frontend.yaml',
+  'static-kube-vip-openshift.yaml',
+  'sidecar-resize-policy.yaml',
+  'scheduling-group.yaml',
+  'workload-ref.yaml',
+  'eviction-responders.yaml',
+  'spread-match-label-keys-unlabelled.yaml',
 ];
 
 type Obj = Record<string, unknown>;

@@ -1045,6 +1045,90 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'downwardAPI.defaultUser (Kubernetes 1.37 AtomicWriteVolumeUserFields)',
     ['19:7 ERR_MANIFEST_UNSUPPORTED'],
   ],
+  // Round 27: published files (the Kubernetes docs' KYAML examples, kubernetes' e2e manifests, podman's
+  // e2e data, an OpenShift kube-vip template).
+  'docs-kyaml-spread-node-affinity.yaml': [
+    'valid',
+    'docs (KYAML): a spread constraint beside a required node affinity NotIn, a leading ---',
+    ['13:5 WARN_MANIFEST_IGNORED', '23:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-kyaml-spread-two-constraints.yaml': [
+    'valid',
+    'docs (KYAML): two spread constraints (zone, node) with one selector each',
+    ['13:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-kyaml-scheduling-gates.yaml': [
+    'valid',
+    'docs (KYAML): two scheduling gates with domain-prefixed names',
+    ['10:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-projected-sa-token.yaml': [
+    'valid',
+    'docs: a projected serviceAccountToken with audience and expirationSeconds 3600, serviceAccountName default',
+    ['22:9 WARN_MANIFEST_IGNORED'],
+  ],
+  'docs-adapter-sidecar.yaml': [
+    'valid',
+    'docs: an adapter as a native sidecar, single-quoted shell in a flow list holding double quotes',
+    [],
+  ],
+  'docs-kyaml-capabilities-add.yaml': ['valid', 'docs (KYAML): capabilities add NET_ADMIN, SYS_TIME', []],
+  'docs-projected-two-secrets.yaml': [
+    'valid',
+    'docs: two Secrets projected into one volume, args before image',
+    [],
+  ],
+  'docs-seccomp-localhost-no-newline.yaml': [
+    'valid',
+    'docs: a Localhost seccomp profile at pod level, a quoted arg with "!", no newline at the end',
+    [],
+  ],
+  'docs-kyaml-dapi-resource-env.yaml': [
+    'valid',
+    'docs (KYAML): resourceFieldRef env of requests and limits, an escaped \\\\n inside single quotes in a double-quoted string',
+    [],
+  ],
+  'docs-pvc-two-subpaths.yaml': [
+    'valid',
+    'docs: one claim mounted twice by subPath (a directory and a file)',
+    [],
+  ],
+  'docs-kyaml-escaped-newlines.yaml': [
+    'valid',
+    "docs (KYAML): a double-quoted script folded with '\\' line continuations and '\\ ' escaped spaces, a ConfigMap volume",
+    [],
+  ],
+  'docs-kyaml-cpu-limit-only.yaml': ['valid', 'docs (KYAML): a cpu limit "1" with no request', []],
+  'docs-kyaml-second-scheduler.yaml': [
+    'valid',
+    'docs (KYAML): schedulerName my-scheduler',
+    ['13:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'k8s-e2e-agnhost-primary.yaml': [
+    'valid',
+    'kubernetes\' e2e manifests: two containers, lists indented four spaces, cpu "0.1"',
+    [],
+  ],
+  'k8s-e2e-readiness-probe.yaml': [
+    'valid',
+    "kubernetes' e2e manifests: an httpGet readiness probe with initialDelaySeconds and timeoutSeconds",
+    [],
+  ],
+  'k8s-e2e-dns-frontend.yaml': [
+    'valid',
+    "kubernetes' e2e manifests: imagePullPolicy Always, restartPolicy Never, a URL as an argument",
+    [],
+  ],
+  'podman-e2e-tab-indent.yaml': [
+    'invalid',
+    "podman's e2e data (podman-1.6.2 output): a tab in the indentation under seLinuxOptions (no YAML: kubectl cannot read it)",
+    ['32:1 ERR_YAML_SYNTAX', '33:1 ERR_YAML_SYNTAX', '34:1 ERR_YAML_SYNTAX'],
+  ],
+  'static-kube-vip-openshift.yaml': [
+    'valid',
+    'kube-vip static pod for OpenShift (an Ansible template): a hostPath with a trailing /, priorityClassName',
+    ['24:3 WARN_MANIFEST_IGNORED'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
