@@ -82,6 +82,7 @@ const FILES = [
   'workload-ref.yaml',
   'eviction-responders.yaml',
   'spread-match-label-keys-unlabelled.yaml',
+  'dns-search-underscore.yaml',
 ];
 
 type Obj = Record<string, unknown>;

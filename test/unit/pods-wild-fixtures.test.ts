@@ -1129,6 +1129,16 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'kube-vip static pod for OpenShift (an Ansible template): a hostPath with a trailing /, priorityClassName',
     ['24:3 WARN_MANIFEST_IGNORED'],
   ],
+  'dns-search-underscore.yaml': [
+    'valid',
+    "search domains _ldap._tcp.corp.example.com, corp.example.com. and '.' (1.34 RelaxedDNSSearchValidation)",
+    [],
+  ],
+  'invalid-dns-search-upper.yaml': [
+    'invalid',
+    'a search domain Corp.Example.COM (no lowercase subdomain)',
+    ['8:16 ERR_MANIFEST_SCHEMA'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
