@@ -124,7 +124,7 @@ describe('broken manifests, with their exact diagnostics', () => {
       'a hostAliases name that would add a line to /etc/hosts',
       `${pod('web')}  hostAliases: [{ip: 10.0.0.1, hostnames: ["db\\n6.6.6.6 bank"]}]\n`,
       [
-        "9:44: ERR_MANIFEST_SCHEMA: spec.hostAliases.0.hostnames.0 must be a host name: letters, digits, '.' and '-', starting with a letter or digit, at most 253 characters",
+        "9:44: ERR_MANIFEST_SCHEMA: spec.hostAliases.0.hostnames.0 must be a host name as a cluster takes it: a DNS subdomain, lowercase letters, digits and '-' in labels joined by '.', at most 253 characters (a cluster rejects it too)",
       ],
     ],
     [

@@ -1139,6 +1139,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a search domain Corp.Example.COM (no lowercase subdomain)',
     ['8:16 ERR_MANIFEST_SCHEMA'],
   ],
+  'invalid-host-alias-names.yaml': [
+    'invalid',
+    'hostAliases names NAS and nas.home.arpa. (no lowercase DNS subdomains)',
+    ['10:17 ERR_MANIFEST_SCHEMA', '10:22 ERR_MANIFEST_SCHEMA'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
