@@ -1144,6 +1144,16 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'hostAliases names NAS and nas.home.arpa. (no lowercase DNS subdomains)',
     ['10:17 ERR_MANIFEST_SCHEMA', '10:22 ERR_MANIFEST_SCHEMA'],
   ],
+  'invalid-pod-affinity-topology-key.yaml': [
+    'invalid',
+    'a pod affinity term with topologyKey "" and namespaces [Prod]',
+    ['9:3 WARN_MANIFEST_IGNORED', '14:22 ERR_MANIFEST_SCHEMA', '15:22 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-spread-topology-key-empty.yaml': [
+    'invalid',
+    "a spread constraint with topologyKey ''",
+    ['8:3 WARN_MANIFEST_IGNORED', '10:18 ERR_MANIFEST_SCHEMA'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
