@@ -9,6 +9,7 @@ import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yam
 import { checkAnnotationSize } from './annotation-size.js';
 import { checkImage, checkPod } from './checks.js';
 import { clusterKindWarning } from './cluster-kinds.js';
+import { dropEmptyStrings } from './empty-strings.js';
 import { refuseHugePagesMedium } from './hugepages-medium.js';
 import type { ManifestDoc } from './kinds.js';
 import { isListKind, listItems } from './lists.js';
@@ -205,6 +206,7 @@ function podPrechecks(
   file: string,
   schema: object,
 ): Diagnostic[] {
+  dropEmptyStrings(value);
   return [
     ...dropTokenCa(doc, value, lc, file),
     ...applyPodTiers(doc, value, lc, file, schema),

@@ -83,6 +83,7 @@ const FILES = [
   'eviction-responders.yaml',
   'spread-match-label-keys-unlabelled.yaml',
   'dns-search-underscore.yaml',
+  'helm-empty-strings.yaml',
 ];
 
 type Obj = Record<string, unknown>;

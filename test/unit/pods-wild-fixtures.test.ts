@@ -1154,6 +1154,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     "a spread constraint with topologyKey ''",
     ['8:3 WARN_MANIFEST_IGNORED', '10:18 ERR_MANIFEST_SCHEMA'],
   ],
+  'helm-empty-strings.yaml': [
+    'valid',
+    'helm output with unset values rendered "": restartPolicy, dnsPolicy, imagePullPolicy, workingDir, a port protocol, hostIP and name, subPath, a probe host and scheme',
+    [],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

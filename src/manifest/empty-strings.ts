@@ -1,0 +1,52 @@
+// An empty string where Kubernetes' Pod type has a plain (non-pointer) string field is that field not
+// given, as a cluster reads it: Go decodes "" to the zero value, so defaulting fills it
+// (`imagePullPolicy: ""` by the image's tag, `restartPolicy: ""` as Always, `protocol: ""` as TCP,
+// `terminationMessagePath: ""` as its default) and validation skips what is only checked when set
+// (`hostname`, `subPath`, a probe's `host`). Charts render unset values so (`imagePullPolicy: {{
+// .Values.pullPolicy }}`); the schema refused them. Only the optional fields berth's schema would
+// refuse as "" are listed: a required one left "" (a container's `name`, `image`) stays an error, as
+// in a cluster, and a pointer field given "" (`mountPropagation`, `procMount`) is a value a cluster
+// refuses too. Pure: rewrites the value it is given (a fresh toJS copy), before the tier table.
+import { matchPaths } from './tier-check.js';
+import { expandTierPath } from './tiers.js';
+
+const HANDLERS = [
+  'livenessProbe',
+  'readinessProbe',
+  'startupProbe',
+  'lifecycle.postStart',
+  'lifecycle.preStop',
+].flatMap((h) => [`${h}.httpGet.host`, `${h}.httpGet.scheme`, `${h}.tcpSocket.host`]);
+
+/** The fields (tiers.ts' keys: `container.` is every container list) where "" means not given. */
+export const EMPTY_IS_UNSET: readonly string[] = [
+  'spec.restartPolicy',
+  'spec.dnsPolicy',
+  'spec.serviceAccountName',
+  'spec.serviceAccount',
+  'spec.hostname',
+  'spec.subdomain',
+  'container.workingDir',
+  'container.imagePullPolicy',
+  'container.terminationMessagePath',
+  'container.terminationMessagePolicy',
+  'container.ports.*.name',
+  'container.ports.*.protocol',
+  'container.ports.*.hostIP',
+  'container.volumeMounts.*.subPath',
+  'container.volumeMounts.*.subPathExpr',
+  ...HANDLERS.map((h) => `container.${h}`),
+];
+
+const PATTERNS = EMPTY_IS_UNSET.flatMap(expandTierPath);
+
+/** Removes each listed field whose value is "". */
+export function dropEmptyStrings(value: unknown): void {
+  for (const pattern of PATTERNS)
+    for (const path of matchPaths(value, pattern)) {
+      let holder = value as Record<string | number, unknown>;
+      for (const k of path.slice(0, -1)) holder = holder[k] as Record<string | number, unknown>;
+      const last = path[path.length - 1] as string | number;
+      if (holder[last] === '') delete holder[last];
+    }
+}
