@@ -3,7 +3,8 @@
 // container's cgroup made inside it by runc (which sets only the container's own). runc never
 // configures a parent, so berth makes and sets it: before each container's create, and again after
 // it (before the container's process runs), since a pod cgroup found idle by another removal may
-// have gone in between and been made again by runc, bare (cgroups.ts removeContainerCgroups).
+// have gone in between and been made again by runc, bare (cgroups.ts removeContainerCgroups); one
+// removed between its mkdir and its writes is made again and written whole.
 // Every file is written each time, unset values as the kernel's "none", so a pod whose limits
 // changed gets the new ones. Removal: with the pod's last container (cgroups.ts).
 // cgroup v1 (a hybrid host: controllers on v1, an empty unified tree) and v2 (the unified tree has
@@ -109,31 +110,52 @@ export interface PodCgroupOptions {
   mountinfo?: string;
 }
 
+/**
+ * How many times one hierarchy's pod cgroup is made and set when it vanishes meanwhile: any
+ * container's removal takes every idle pod cgroup away (cgroups.ts), another pod's or another
+ * root's too, and a pod cgroup just made is idle until runc puts a container in it.
+ */
+const ATTEMPTS = 8;
+
 /** Make pod cgroup `pod.name` where cpu and memory are controlled and write its limits. Idempotent. */
 export async function ensurePodCgroup(pod: PodCgroup, options: PodCgroupOptions = {}): Promise<void> {
   if (!isPodCgroupName(pod.name)) throw new Error(`bad pod cgroup ${pod.name}`);
   const mounts = cgroupMounts(options.mountinfo ?? (await readFile('/proc/self/mountinfo', 'utf8')));
   for (const m of mounts) {
-    if (m.version === 1) {
-      const files = v1Files(pod.resources).filter((f) => m.controllers.includes(f.controller));
-      if (files.length === 0) continue;
-      const dir = join(m.path, 'berth', pod.name);
-      const quota = files.find((f) => f.file === 'cpu.cfs_quota_us')?.value;
-      if (quota !== undefined && quota !== '-1') await capChildQuotas(dir, Number(quota));
-      await writeFiles(dir, files);
-      continue;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ensureIn(m, pod);
+        break;
+      } catch (err) {
+        // Removed between its mkdir and a write (ENOENT; ENODEV: the file was open as it went): made
+        // again, with every file.
+        const code = err instanceof BerthError ? errnoCode(err.cause) : undefined;
+        if (attempt >= ATTEMPTS || (code !== 'ENOENT' && code !== 'ENODEV')) throw err;
+      }
     }
-    const available = (await readFile(join(m.path, 'cgroup.controllers'), 'utf8').catch(() => ''))
-      .split(/\s+/)
-      .filter((c) => c === 'cpu' || c === 'memory');
-    if (available.length === 0) continue; // a hybrid host's unified tree: v1 has the controllers
-    await mkdir(join(m.path, 'berth', pod.name), { recursive: true });
-    // Enabled from the top down: a controller reaches a cgroup only through its parent's subtree_control.
-    for (const dir of [m.path, join(m.path, 'berth'), join(m.path, 'berth', pod.name)])
-      await writeCgroupFile(dir, 'cgroup.subtree_control', available.map((c) => `+${c}`).join(' '));
-    const files = v2Files(pod.resources).filter((f) => available.includes(f.controller));
-    await writeFiles(join(m.path, 'berth', pod.name), files);
   }
+}
+
+async function ensureIn(m: CgroupMount, pod: PodCgroup): Promise<void> {
+  if (m.version === 1) {
+    const files = v1Files(pod.resources).filter((f) => m.controllers.includes(f.controller));
+    if (files.length === 0) return;
+    const dir = join(m.path, 'berth', pod.name);
+    const quota = files.find((f) => f.file === 'cpu.cfs_quota_us')?.value;
+    if (quota !== undefined && quota !== '-1') await capChildQuotas(dir, Number(quota));
+    await writeFiles(dir, files);
+    return;
+  }
+  const available = (await readFile(join(m.path, 'cgroup.controllers'), 'utf8').catch(() => ''))
+    .split(/\s+/)
+    .filter((c) => c === 'cpu' || c === 'memory');
+  if (available.length === 0) return; // a hybrid host's unified tree: v1 has the controllers
+  await mkdir(join(m.path, 'berth', pod.name), { recursive: true });
+  // Enabled from the top down: a controller reaches a cgroup only through its parent's subtree_control.
+  for (const dir of [m.path, join(m.path, 'berth'), join(m.path, 'berth', pod.name)])
+    await writeCgroupFile(dir, 'cgroup.subtree_control', available.map((c) => `+${c}`).join(' '));
+  const files = v2Files(pod.resources).filter((f) => available.includes(f.controller));
+  await writeFiles(join(m.path, 'berth', pod.name), files);
 }
 
 /**
