@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { BerthError, type ErrorKind } from '../lib/errors.js';
-import type { ApplyTarget, ApplyTargetFactory } from './apply.js';
+import type { ApplyTarget, ApplyTargetFactory } from './apply-here.js';
 import { CHUNK_BYTES } from './decompress.js';
 import { runUnpackJob, type UnpackRunner } from './unpack-image.js';
 import type { ApplyWorkerMessage, ApplyWorkerReply, SerializedError } from './unpack-worker.js';

@@ -11,7 +11,6 @@
 // a file system call costs ~3 µs against ~60 µs for an async round trip through the libuv pool,
 // and a layer is mostly small files.
 import { fstatSync, ftruncateSync, writeFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { BerthError } from '../lib/errors.js';
 import { findInLowers } from './copy-up.js';
 import { checkEntry, checkMarkerDir, fitsLinux } from './entry-limits.js';
@@ -288,18 +287,6 @@ const joinNul = (list: Buffer[]) => Buffer.concat(list.flatMap((b, i) => (i === 
 const NUL = Buffer.from([0]);
 
 /**
- * Where a layer's tar stream goes to be applied: a Writable, and a promise that settles once
- * nothing touches the destination any more (a worker thread has exited), so the caller may then
- * publish or remove it.
- */
-export interface ApplyTarget {
-  sink: Writable;
-  closed: Promise<void>;
-}
-
-export type ApplyTargetFactory = (root: string, options: ApplyOptions) => ApplyTarget;
-
-/**
  * Parses and applies tar bytes pushed to it, synchronously; `close` finishes (the deferred work
  * through `run`: a long-lived helper in a worker, one of its own otherwise), `abandon` gives up.
  */
@@ -317,41 +304,3 @@ export function createTarApplier(root: string, options: ApplyOptions, run: Helpe
     abandon: () => applier.abandon(),
   };
 }
-
-/** Apply in this thread (tests, small jobs); `applyInThread` keeps decompression and file creation apart. */
-export const applyHere: ApplyTargetFactory = (root, options) => {
-  const tar = createTarApplier(root, options);
-  let closed!: () => void;
-  const target: ApplyTarget = {
-    closed: new Promise<void>((r) => {
-      closed = r;
-    }),
-    sink: new Writable({
-      highWaterMark: 1 << 20,
-      write(chunk: Buffer, _enc, done) {
-        try {
-          tar.push(chunk);
-          done();
-        } catch (err) {
-          done(err as Error);
-        }
-      },
-      final(done) {
-        let finishing: Promise<void>;
-        try {
-          finishing = tar.close();
-        } catch (err) {
-          done(err as Error);
-          return;
-        }
-        finishing.then(() => done(), done);
-      },
-      destroy(err, done) {
-        tar.abandon();
-        closed();
-        done(err);
-      },
-    }),
-  };
-  return target;
-};
