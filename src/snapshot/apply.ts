@@ -13,6 +13,7 @@
 import { fstatSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { BerthError } from '../lib/errors.js';
 import { findInLowers } from './copy-up.js';
+import { afterEntry, DeferredNames, namingEntry } from './entry-error.js';
 import { checkEntry, checkMarkerDir, fitsLinux } from './entry-limits.js';
 import { type HelperRun, runHelper } from './fs-helper.js';
 import { InodeReserve } from './inode-reserve.js';
@@ -152,6 +153,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
   /** The sizes of the layer's files so far, holes of sparse files included. */
   let fileBytes = 0;
   const inodes = new InodeReserve(root, options.reserveBytes ?? 0);
+  const deferredBy = new DeferredNames(w.root);
   const handler = {
     entry(e: TarEntry): void {
       stats.entries++;
@@ -165,12 +167,13 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
           throw new BerthError(
             'ERR_LAYER_UNSUPPORTED',
             'invalid',
-            `an opaque marker at the layer's root (${e.name.toString()}: every earlier layer hidden) cannot be made with overlayfs; \`berth image unpack\` applies it`,
+            `an opaque marker at the layer's root (every earlier layer hidden) cannot be made with overlayfs; \`berth image unpack\` applies it`,
           );
         checkMarkerDir(e, parts.slice(0, -1), w.root.length);
         const dir = w.ensureDir(parts.slice(0, -1));
         if (options.mode === 'overlay') {
           w.markOpaque(dir);
+          deferredBy.note(dir, e.name);
           opaques.add(dir.toString('latin1'));
           if (copiedUp.size > 0) dropCopiesAt(dir.toString('latin1'), true);
         } else w.prune(dir, isTouched);
@@ -186,6 +189,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
           if (!at) return; // under a lower file: nothing there to hide, as in native form
           if (copiedUp.size > 0) dropCopiesAt(at.toString('latin1'), true);
           w.whiteoutDevice(at);
+          deferredBy.note(at, e.name);
           deletes.add(at.toString('latin1'));
           return;
         }
@@ -199,6 +203,8 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       const path = w.place(parts);
       if (options.mode === 'native') touch(path);
       const meta = metaOf(e, stats);
+      if (meta.xattrs.length > 0 || e.type === 'fifo' || e.type === 'char' || e.type === 'block')
+        deferredBy.note(path, e.name);
       switch (e.type) {
         case 'directory':
           w.directory(path, meta);
@@ -209,7 +215,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
             throw new BerthError(
               'ERR_LAYER_TOO_LARGE',
               'limit',
-              `${e.name.toString()}: a file of ${e.size} bytes (holes included) takes the layer past its limit of ${options.maxBytes} bytes`,
+              `a file of ${e.size} bytes (holes included) takes the layer past its limit of ${options.maxBytes} bytes`,
               { hint: 'raise unpack.maxLayerBytes in the host config if the image is trusted' },
             );
           open = { fd: w.openFile(path, meta), path, meta, pos: 0 };
@@ -220,7 +226,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
           return;
         case 'link': {
           const target = cleanComponents(e.linkname);
-          if (target.length === 0) throw unsafe(`hardlink ${e.name.toString()} points at the root`);
+          if (target.length === 0) throw unsafe('a hardlink to the root');
           const lowers = options.lowers;
           if (options.mode === 'overlay' && !lowers && !w.exists(w.place(target))) {
             // Probably a file of a lower layer: unpack again once the lower snapshots exist.
@@ -231,7 +237,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
             );
           }
           const at = w.place(target);
-          w.hardlink(path, at, e.name.toString(), e.linkname.toString(), () => {
+          w.hardlink(path, at, e.linkname.toString(), () => {
             // Looked up where the link leads, lower symlinks followed: no symlink on the way there.
             const from =
               lowers && !hiddenHere(at)
@@ -275,7 +281,9 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       open = undefined;
     },
     async finish(run: HelperRun): Promise<void> {
-      await w.finish(run);
+      await w.finish(run).catch((err: unknown) => {
+        throw deferredBy.naming(err);
+      });
       if (options.implicitDirsFile) writeFileSync(options.implicitDirsFile, joinNul(w.implicitDirs()));
       if (options.parentsFile) writeFileSync(options.parentsFile, joinNul(w.parentsMade()));
     },
@@ -293,12 +301,38 @@ const NUL = Buffer.from([0]);
 export function createTarApplier(root: string, options: ApplyOptions, run: HelperRun = runHelper) {
   const stats: ApplyStats = { entries: 0, files: 0, bytes: 0, xattrBytes: 0 };
   const applier = createApplier(root, options, stats);
-  const reader = new TarReader(applier);
+  // The entry being read (its name in every error, entry-error.ts), and the last one begun.
+  let current: Buffer | undefined;
+  let last: Buffer | undefined;
+  const reader = new TarReader({
+    entry(e) {
+      current = e.name;
+      last = e.name;
+      applier.entry(e);
+    },
+    data: (chunk) => applier.data(chunk),
+    hole: (bytes) => applier.hole(bytes),
+    end() {
+      applier.end();
+      current = undefined;
+    },
+  });
+  const named = (err: unknown) => (current ? namingEntry(err, current) : last ? afterEntry(err, last) : err);
   return {
     stats,
-    push: (chunk: Buffer) => reader.push(chunk),
+    push(chunk: Buffer): void {
+      try {
+        reader.push(chunk);
+      } catch (err) {
+        throw named(err);
+      }
+    },
     close(): Promise<void> {
-      reader.close();
+      try {
+        reader.close();
+      } catch (err) {
+        throw named(err);
+      }
       return applier.finish(run);
     },
     abandon: () => applier.abandon(),

@@ -318,13 +318,7 @@ export class LayerWriter {
    * A hardlink to `target` inside the root. `copyFrom`, when given, is where to copy a missing
    * target from first (a lower layer's file, in overlay form).
    */
-  hardlink(
-    path: Buffer,
-    target: Buffer,
-    name: string,
-    linkname: string,
-    copyFrom?: () => Buffer | undefined,
-  ): void {
+  hardlink(path: Buffer, target: Buffer, linkname: string, copyFrom?: () => Buffer | undefined): void {
     this.deferred.claim(path);
     if (this.deferred.isPending(target)) this.deferred.flush(); // a device node not made yet
     let st = this.lstat(target);
@@ -349,8 +343,8 @@ export class LayerWriter {
         if (st?.isFile()) this.deferred.copyXattrs(target, source);
       }
     }
-    if (!st) throw unsafe(`hardlink ${name} points at ${linkname}, which does not exist`);
-    if (st.isDirectory()) throw unsafe(`hardlink ${name} points at a directory`);
+    if (!st) throw unsafe(`a hardlink to ${linkname}, which does not exist`);
+    if (st.isDirectory()) throw unsafe(`a hardlink to ${linkname}, a directory`);
     // A link to itself names the file it already is (as GNU tar takes it): replacing the name
     // first would leave it a link to nothing.
     if (path.equals(target)) return;

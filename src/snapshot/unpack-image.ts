@@ -88,7 +88,7 @@ export async function runUnpackJob(job: UnpackJob, target: ApplyTargetFactory = 
     await pipeline(source, createDecompressor(job.mediaType), verifier, apply.sink);
   } catch (err) {
     if (job.budget) job.budget.used -= verifier.bytes; // this attempt's bytes are not on disk
-    throw await unlessDamaged(job, what, wrapStreamError(err, what, job.dest));
+    throw await unlessDamaged(job, what, wrapStreamError(err, what, job.dest, job.lowers));
   } finally {
     await apply.closed;
   }
@@ -144,10 +144,13 @@ export function applyLayerBlob(
  * One line naming the layer (and image): every error gets `what` in front, and the destination
  * (a temp directory of the snapshot store) is cut from paths, which are shown as in the image.
  */
-function wrapStreamError(err: unknown, what: string, dest: string): unknown {
+function wrapStreamError(err: unknown, what: string, dest: string, lowers: readonly string[] = []): unknown {
   const code = (err as { code?: string }).code ?? '';
   const raw = err instanceof Error ? err.message : String(err);
-  const message = raw.split(`${dest}/`).join('/').split(dest).join('the destination');
+  let message = raw;
+  // A lower snapshot's path (a file copied up from it) is shown as in the image too.
+  for (const at of [dest, ...lowers]) message = message.split(`${at}/`).join('/');
+  message = message.split(dest).join('the destination');
   const prefixed = message.startsWith(what) ? message : `${what}: ${message}`;
   if (err instanceof BerthError) {
     if (prefixed === err.message) return err;
@@ -157,9 +160,17 @@ function wrapStreamError(err: unknown, what: string, dest: string): unknown {
     });
   }
   if (code === 'ENOSPC') {
-    return new BerthError('ERR_NO_SPACE', 'limit', `${what}: the file system is full`, { cause: err });
+    // Node says "ENOSPC: no space left on device, write"; the entry being written is named before it.
+    const entry = message.slice(0, Math.max(0, message.indexOf('ENOSPC:')));
+    return new BerthError('ERR_NO_SPACE', 'limit', `${what}: ${entry}the file system is full`, {
+      cause: err,
+    });
   }
-  if (code.startsWith('Z_') || /zlib|zstd|header|gzip|tar|Invalid|Unexpected end/i.test(raw)) {
+  // A decompressor's words; never an entry's own failure (its name could hold any of them).
+  if (
+    code.startsWith('Z_') ||
+    (!raw.startsWith('entry ') && /zlib|zstd|header|gzip|tar|Invalid|Unexpected end/i.test(raw))
+  ) {
     return new BerthError('ERR_LAYER_CORRUPT', 'integrity', prefixed, { cause: err });
   }
   return new BerthError('ERR_UNPACK_FAILED', 'internal', prefixed, { cause: err });

@@ -110,7 +110,7 @@ describe.skipIf(skip)('a whiteout that does not name one entry of its directory 
     ]);
     const base = name.split('/').pop();
     expect(res.stderr).toBe(
-      `berth: ERR_LAYER_UNSAFE: layer ${res.digests[1]} of ${res.ref}: whiteout "${base}" does not name a single entry of its directory\n`,
+      `berth: ERR_LAYER_UNSAFE: layer ${res.digests[1]} of ${res.ref}: entry ${name}: whiteout "${base}" does not name a single entry of its directory\n`,
     );
     expect(res.code).toBe(6);
   });

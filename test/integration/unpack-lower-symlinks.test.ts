@@ -171,7 +171,9 @@ describe.skipIf(skip)('paths through a lower layer symlink unpack as umoci unpac
 });
 
 describe.skipIf(skip)('an entry under a lower file', () => {
-  it('is refused on every path, naming the layer and the file, as umoci refuses it', async () => {
+  // The entry is named too: after a lower symlink (esc -> f) the file is another path than the
+  // entry's, and the line said only `/f is not a directory`.
+  it('is refused on every path (pull, native, unpack, import), naming the layer, the entry and the file, as umoci refuses it', async () => {
     const layers = [
       [
         { name: 'f', body: 'a file' },
@@ -181,9 +183,9 @@ describe.skipIf(skip)('an entry under a lower file', () => {
       [{ name: 'x/y', body: 'y' }],
       [{ name: 'esc/z', body: 'z' }],
     ] as Entry[][];
-    for (const [i, top] of [
-      [2, 'x'],
-      [3, 'f'],
+    for (const [i, top, entry] of [
+      [2, 'x', 'x/y'],
+      [3, 'f', 'esc/z'],
     ] as const) {
       const at = join(work, `under-file-${top}`);
       await mkdir(at);
@@ -198,11 +200,12 @@ describe.skipIf(skip)('an entry under a lower file', () => {
       await expect(run('umoci', ['unpack', '--image', `${at}/oci:x`, join(at, 'umoci')])).rejects.toThrow(
         /not a directory/,
       );
-      const want = `berth: ERR_LAYER_UNSAFE: layer ${sha256(built[2]?.blob as Buffer)} of ${ref}: /${top} is not a directory\n`;
+      const want = `berth: ERR_LAYER_UNSAFE: layer ${sha256(built[2]?.blob as Buffer)} of ${ref}: entry ${entry}: /${top} is not a directory\n`;
       await writeFile(join(at, 'native.yaml'), 'unpack: { snapshotter: native }\n');
       for (const args of [
         ['--root', join(at, 'overlay'), 'image', 'pull', ref],
         ['--root', join(at, 'native'), '--config', join(at, 'native.yaml'), 'image', 'pull', ref],
+        ['--root', join(at, 'imported'), 'image', 'import', '--name', ref, join(at, 'oci')],
       ]) {
         const res = await runBerth(args);
         expect([res.code, res.stderr]).toEqual([6, want]);

@@ -224,7 +224,7 @@ describe.skipIf(skip)('sparse files, as GNU tar writes them', () => {
       ]);
       expect(pull.stderr).toMatch(
         new RegExp(
-          `^berth: ERR_LAYER_TOO_LARGE: layer sha256:\\w+ of .*: huge: a file of ${size} bytes \\(holes included\\) takes the layer past its limit of ${64 * 2 ** 30} bytes`,
+          `^berth: ERR_LAYER_TOO_LARGE: layer sha256:\\w+ of .*: entry huge: a file of ${size} bytes \\(holes included\\) takes the layer past its limit of ${64 * 2 ** 30} bytes`,
         ),
       );
       expect(pull.code).toBe(7);

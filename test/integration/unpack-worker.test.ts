@@ -81,7 +81,7 @@ describe('unpack worker threads', () => {
       (e: unknown) => e,
     );
     expect(isBerthError(err) && [err.code, err.kind]).toEqual(['ERR_LAYER_UNSAFE', 'integrity']);
-    expect((err as Error).message).toContain('alias points at missing');
+    expect((err as Error).message).toContain('entry alias: a hardlink to missing, which does not exist');
     const next = join(work, 'after-error');
     await mkdir(next);
     expect(await run(job(next, diffId))).toBe(rawSize);

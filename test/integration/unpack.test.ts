@@ -381,7 +381,7 @@ describe.skipIf(skip)('hostile layers never reach outside the destination', () =
   it.each(HARDLINK_ESCAPES)('%s fails cleanly and removes what it wrote', async (_name, layers) => {
     const { res, dest } = await attempt(layers as Entry[][]);
     expect(res.stderr).toMatch(
-      /^berth: ERR_LAYER_UNSAFE: layer sha256:[a-f0-9]{64} of example.com\/hostile:1: hardlink h points at .*, which does not exist\n$/,
+      /^berth: ERR_LAYER_UNSAFE: layer sha256:[a-f0-9]{64} of example.com\/hostile:1: entry h: a hardlink to .*, which does not exist\n$/,
     );
     expect(res.code).toBe(6);
     await expect(stat(dest)).rejects.toThrow(/ENOENT/);
@@ -655,7 +655,7 @@ describe.skipIf(skip)('hardlinks into lower layers, in overlay form', () => {
         expect.stringMatching(
           new RegExp(
             // A lower file on the way is no directory, as native form says it (lower-view.ts).
-            `^${what}: .*(hardlink (back points at sec/secret|x points at app/secret), which does not exist|: /sec is not a directory)$`,
+            `^${what}: .*: entry (back: a hardlink to sec/secret, which does not exist|x: a hardlink to app/secret, which does not exist|(back|x): /sec is not a directory)$`,
           ),
         ),
       ]);
