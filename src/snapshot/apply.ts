@@ -10,7 +10,7 @@
 // follows the entry itself. The tar is parsed and applied synchronously, chunk by chunk (TarReader):
 // a file system call costs ~3 µs against ~60 µs for an async round trip through the libuv pool,
 // and a layer is mostly small files.
-import { fstatSync, ftruncateSync, writeFileSync } from 'node:fs';
+import { fstatSync, ftruncateSync, lstatSync, writeFileSync } from 'node:fs';
 import { BerthError } from '../lib/errors.js';
 import { findInLowers } from './copy-up.js';
 import { afterEntry, DeferredNames, namingEntry } from './entry-error.js';
@@ -19,7 +19,7 @@ import { type HelperRun, runHelper } from './fs-helper.js';
 import { InodeReserve } from './inode-reserve.js';
 import { LayerWriter, type Meta, unsafe } from './layer-writer.js';
 import { type LowerEntry, lowerEntry, splitParts } from './lower-view.js';
-import { hostPath } from './resolve.js';
+import { hostPath, resolveInRoot } from './resolve.js';
 import { cleanComponents, isAllowedXattr, isOpaqueMarker, whiteoutTarget } from './tar-path.js';
 import { type TarEntry, TarReader } from './tar-reader.js';
 
@@ -148,6 +148,27 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       placingWhiteout = false;
     }
   };
+  /**
+   * The directory an opaque marker (the last of `parts`) makes opaque, made if missing: its path
+   * resolved as any entry's parents are (symlinks followed inside the root, a lower layer's too), as
+   * umoci and containerd resolve it. A marker in `lib/` over a lower `lib -> usr/lib` hides what the
+   * lowers have in usr/lib and keeps the link (it was replaced by an empty directory). At or under a
+   * file (this layer's or a lower one's) it names no directory: undefined, as umoci does nothing.
+   */
+  const markerDir = (parts: Buffer[]): Buffer | undefined => {
+    let resolved: Buffer[];
+    placingWhiteout = true;
+    try {
+      resolved = resolveInRoot(w.root, parts, undefined, w.lowerLink).resolved.slice(0, -1);
+    } catch (err) {
+      if (err === NOTHING_THERE) return undefined;
+      throw err;
+    } finally {
+      placingWhiteout = false;
+    }
+    if (resolved.length > 0 && isNonDirectory(hostPath(w.root, resolved))) return undefined;
+    return w.ensureDir(resolved);
+  };
   /** The regular file being written; `pos`: where its next bytes go (a sparse file's holes skip). */
   let open: { fd: number; path: Buffer; meta: Meta; pos: number } | undefined;
   /** The sizes of the layer's files so far, holes of sparse files included. */
@@ -170,7 +191,8 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
             `an opaque marker at the layer's root (every earlier layer hidden) cannot be made with overlayfs; \`berth image unpack\` applies it`,
           );
         checkMarkerDir(e, parts.slice(0, -1), w.root.length);
-        const dir = w.ensureDir(parts.slice(0, -1));
+        const dir = markerDir(parts);
+        if (!dir) return; // at or under a file: no directory to make opaque
         if (options.mode === 'overlay') {
           w.markOpaque(dir);
           deferredBy.note(dir, e.name);
@@ -289,6 +311,15 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
     },
   };
   return handler;
+}
+
+/** Something other than a directory is there (a missing path, or one under a file, is not). */
+function isNonDirectory(p: Buffer): boolean {
+  try {
+    return !lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 const joinNul = (list: Buffer[]) => Buffer.concat(list.flatMap((b, i) => (i === 0 ? [b] : [NUL, b])));

@@ -6,7 +6,8 @@
 // must each be umoci's. Regression: in overlay form the layer's own snapshot got a directory `lib`
 // that hid the lower link (and all of usr/lib) in every container, and a hardlink through the link
 // was refused, while `image unpack` followed it; an entry under a lower file made it a directory,
-// where `image unpack` and umoci refuse the layer.
+// where `image unpack` and umoci refuse the layer. An opaque marker in a lower symlink's directory
+// replaced the link with an empty directory; umoci and containerd empty what it leads to.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -88,6 +89,20 @@ const CASES: Array<[string, Entry[][]]> = [
     // It was a directory x in overlay form (the lower file hidden), nothing in native form.
     'a whiteout under a lower file: it names nothing, the file stays',
     [[{ name: 'x', body: 'a file' }], [{ name: 'x/.wh.y' }, { name: 'z', body: 'z' }]],
+  ],
+  [
+    // It was replaced by an empty opaque directory `lib`, hiding usr/lib in every container.
+    "an opaque marker in a lower symlink's directory: what the link leads to is emptied, the link stays",
+    [USRMERGE, [{ name: 'lib/.wh..wh..opq' }, { name: 'lib/new', body: 'new' }]],
+  ],
+  [
+    "an opaque marker through the layer's own symlink to a lower directory",
+    [USRMERGE, [{ name: 'mine', type: 'symlink', linkname: 'usr/lib' }, { name: 'mine/.wh..wh..opq' }]],
+  ],
+  [
+    // It made x an empty directory, where umoci leaves the file.
+    'an opaque marker whose directory is a lower file: nothing to make opaque, the file stays',
+    [[{ name: 'x', body: 'a file' }], [{ name: 'x/.wh..wh..opq' }, { name: 'z', body: 'z' }]],
   ],
   [
     // Where umoci has it (the tree compared below), in the root: the snapshot's own `outside/`.
