@@ -84,7 +84,11 @@ function num(buf: Buffer, off: number, len: number, signed = false): number {
     if (inv && !signed) throw corrupt('a negative number where none may be');
     let v = ((buf[off] as number) ^ inv) & 0x7f;
     for (let i = 1; i < len; i++) v = v * 256 + ((buf[off + i] as number) ^ inv);
-    if (!Number.isSafeInteger(v)) throw corrupt('a base-256 number out of range');
+    if (!Number.isSafeInteger(v)) {
+      // A time past any clock (tarTime: the epoch); a size or an id out of range is refused.
+      if (signed) return inv ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+      throw corrupt('a base-256 number out of range');
+    }
     return inv ? -v - 1 : v;
   }
   // Octal digits, optionally surrounded by spaces and ended by NUL (parsed by hand: this runs
@@ -104,6 +108,19 @@ function num(buf: Buffer, off: number, len: number, signed = false): number {
     throw corrupt(`bad number "${cstr(buf, off, len).toString('latin1').trim()}"`);
   }
   return digits === 0 ? 0 : v;
+}
+
+/** The most seconds either side of 1970 a signed 64-bit count of nanoseconds holds (1677 to 2262). */
+export const MAX_TIME_SECONDS = 9_223_372_036;
+
+/**
+ * An entry's time from its seconds: one no 64-bit nanosecond clock holds (Go's time.Time as
+ * os.Chtimes takes it; a JS Date ends sooner still, at ±8.64e12 s, and said Invalid Date there,
+ * failing the unpack) is the epoch, as containerd's applier bounds it (boundTime). Earlier times,
+ * before 1970 too, are kept as GNU tar and umoci keep them.
+ */
+export function tarTime(seconds: number): Date {
+  return Math.abs(seconds) <= MAX_TIME_SECONDS ? new Date(seconds * 1000) : new Date(0);
 }
 
 function checksumOk(h: Buffer): boolean {
@@ -263,8 +280,12 @@ export class TarReader {
       const v = pax.get(k)?.toString('latin1');
       if (v === undefined) return fallback;
       const n = Number(v);
-      const ok = k === 'mtime' ? /^-?\d+(\.\d+)?$/.test(v) : /^\d+$/.test(v) && Number.isSafeInteger(n);
-      if (!ok || !Number.isFinite(n)) throw corrupt(`bad PAX ${k} "${v.slice(0, 40)}"`);
+      // A time's digits may say any number (too large a one is the epoch, tarTime).
+      const ok =
+        k === 'mtime'
+          ? /^-?\d+(\.\d+)?$/.test(v)
+          : /^\d+$/.test(v) && Number.isSafeInteger(n) && Number.isFinite(n);
+      if (!ok) throw corrupt(`bad PAX ${k} "${v.slice(0, 40)}"`);
       return n;
     };
     // The old GNU 'S' type stays refused (Go reads it as a type of its own, containerd refuses it);
@@ -294,7 +315,7 @@ export class TarReader {
       uid: paxNum('uid', num(h, 108, 8)),
       gid: paxNum('gid', num(h, 116, 8)),
       size: sparse ? sparse.size : paxNum('size', size),
-      mtime: new Date(paxNum('mtime', num(h, 136, 12, true)) * 1000),
+      mtime: tarTime(paxNum('mtime', num(h, 136, 12, true))),
       devmajor: devices ? num(h, 329, 8) : 0,
       devminor: devices ? num(h, 337, 8) : 0,
       xattrs:

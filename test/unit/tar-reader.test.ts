@@ -104,6 +104,31 @@ describe('TarReader', () => {
     expect(e?.xattrs).toEqual([['user.k', Buffer.from([0, 1, 2])]]);
   });
 
+  it('takes a time no clock holds (PAX digits or base-256 past ±2^63 ns) as the epoch, as containerd bounds it; keeps the rest', () => {
+    const withMtime = (value: string) => {
+      const pax = paxRecord('mtime', Buffer.from(value));
+      return Buffer.concat([
+        header({ name: 'P', type: 'x', size: pax.length }),
+        pad(pax),
+        header({ name: 'f' }),
+        END,
+      ]);
+    };
+    const at = (stream: Buffer) => read(stream)[0]?.mtime.getTime();
+    // It was an Invalid Date (the unpack then failed setting it) for all but the last two.
+    for (const v of ['100000000000000000000', '-100000000000000000000', `9${'0'.repeat(400)}`, '9223372037'])
+      expect([v.slice(0, 24), at(withMtime(v))]).toEqual([v.slice(0, 24), 0]);
+    expect(at(withMtime('9223372036'))).toBe(9_223_372_036_000);
+    expect(at(withMtime('-9223372036.5'))).toBe(-9_223_372_036_500);
+    const huge = Buffer.alloc(12, 0);
+    huge[0] = 0x80; // base-256: 2^88, past any number of seconds a clock counts
+    huge[1] = 0x01;
+    const hugeNegative = Buffer.alloc(12, 0xff);
+    hugeNegative[1] = 0x00; // two's complement, about -2^88
+    expect(at(Buffer.concat([header({ name: 'h', mtimeField: huge }), END]))).toBe(0);
+    expect(at(Buffer.concat([header({ name: 'h', mtimeField: hugeNegative }), END]))).toBe(0);
+  });
+
   it("reads what Go's tar reads: a negative base-256 time, a V7 directory; refuses bad PAX numbers and old GNU sparse entries", () => {
     const negative = Buffer.alloc(12, 0xff); // two's complement of -86400 (a day before 1970)
     negative.writeBigInt64BE(-86400n, 4);
