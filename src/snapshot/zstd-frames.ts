@@ -73,6 +73,50 @@ class ByteReader {
   }
 }
 
+/**
+ * The most memory a frame's window may take: what containerd's decoder (klauspost/compress) takes
+ * by default, 512 MiB. The format allows windows to 3.75 TiB, and the decoder holds one whole per
+ * layer being unpacked (several at once): a few bytes of header must not take the host's memory.
+ * zstd writes at most 8 MiB at -19, 128 MiB at --ultra -22, --long=N 2^N bytes.
+ */
+export const MAX_ZSTD_WINDOW = 1 << 29;
+
+/**
+ * A frame's window (RFC 8878 §3.1.1.1.2) from its header descriptor and the header bytes after it:
+ * the window descriptor's, or a single-segment frame's content size (its whole output).
+ */
+export function windowSize(descriptor: number, rest: Buffer): number {
+  if (!((descriptor >> 5) & 1)) {
+    const wd = rest[0] as number;
+    const base = 2 ** (10 + (wd >> 3));
+    return base + (base / 8) * (wd & 7);
+  }
+  const at = [0, 1, 2, 4][descriptor & 3] as number; // after the dictionary id
+  switch (descriptor >> 6) {
+    case 0:
+      return rest.readUInt8(at);
+    case 1:
+      return rest.readUInt16LE(at) + 256;
+    case 2:
+      return rest.readUInt32LE(at);
+    default:
+      return Number(rest.readBigUInt64LE(at));
+  }
+}
+
+const MiB = 1 << 20;
+
+function checkWindow(size: number): void {
+  if (size <= MAX_ZSTD_WINDOW) return;
+  const shown = size >= MiB ? `${Math.round(size / MiB)} MiB` : `${size} bytes`;
+  throw new BerthError(
+    'ERR_ZSTD_WINDOW_TOO_LARGE',
+    'limit',
+    `a zstd frame with a window of ${shown} (${size} bytes): above the ${MAX_ZSTD_WINDOW / MiB} MiB berth decodes with, as containerd does`,
+    { hint: 'compress the layer with a smaller window: zstd --long=29 or less' },
+  );
+}
+
 /** The bytes of one zstd frame (its magic already read), header through checksum. */
 async function* frameBytes(r: ByteReader, magic: Buffer): AsyncGenerator<Buffer> {
   yield magic;
@@ -87,7 +131,9 @@ async function* frameBytes(r: ByteReader, magic: Buffer): AsyncGenerator<Buffer>
     (singleSegment ? 0 : 1) +
     [0, 1, 2, 4][dictFlag]! +
     (fcsFlag === 0 ? singleSegment : [0, 2, 4, 8][fcsFlag]!);
-  if (headerRest > 0) yield await r.take(headerRest, 'frame header');
+  const rest = headerRest > 0 ? await r.take(headerRest, 'frame header') : Buffer.alloc(0);
+  checkWindow(windowSize(d, rest));
+  if (headerRest > 0) yield rest;
   for (;;) {
     const bh = await r.take(3, 'block header');
     yield bh;
@@ -115,7 +161,7 @@ export function createZstdFramesDecompressor(chunkSize: number): Duplex {
         continue;
       }
       if (magic !== ZSTD_MAGIC) throw corrupt('not a zstd frame');
-      const dec = createZstdDecompress({ chunkSize, params: { [constants.ZSTD_d_windowLogMax]: 31 } });
+      const dec = createZstdDecompress({ chunkSize, params: { [constants.ZSTD_d_windowLogMax]: 29 } });
       const feed = (async () => {
         try {
           // Blocks are at most 128 KiB: handed over one by one, each costs a round through the
