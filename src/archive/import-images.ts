@@ -66,7 +66,7 @@ export async function importImages(
         `${path} has no image ${options.only} (it has: ${set.images.map((i) => i.name).join(', ')})`,
       );
     }
-    const registry = createArchiveRegistry(set);
+    const registry = createArchiveRegistry(set, options.platform);
     const images: PullResult[] = [];
     for (const image of chosen) {
       images.push(await pullImage({ ...deps, registry }, parseReference(image.name), options));
