@@ -1,0 +1,179 @@
+// Valid layers written by real tools in their less common forms, each unpacked by berth (a pull's
+// snapshot and `image unpack`) into the tree `umoci unpack` makes of the same image (pushed to a
+// registry on loopback, copied out by skopeo): a gzip header with an extra field, a file name and a
+// comment; pigz's independent blocks; GNU tar's v7 and ustar formats; its sparse files in PAX
+// forms 0.0, 0.1 and 1.0; Python's GNU format with long names and link targets; bsdtar's ustar and
+// pax. And an image whose config lists more diff_ids than it has layers is refused in one line.
+import { execFile, execFileSync } from 'node:child_process';
+import { link, mkdir, mkdtemp, symlink, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBerth } from '../helpers/cli.js';
+import { missingPrereqs } from '../helpers/prereqs.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { type BuiltLayer, buildRawImage, OCI_GZIP, pushRawImage, sha256 } from '../helpers/tar-bytes.js';
+import { removeTempRoot } from '../helpers/temp-root.js';
+import { describeTree } from '../helpers/tree.js';
+
+const run = promisify(execFile);
+const skip = missingPrereqs(['docker-registry', 'python3', 'skopeo', 'umoci', 'tar', 'bsdtar', 'pigz'], {
+  root: true,
+});
+
+let registry: TestRegistry;
+let work: string;
+/** A small tree on disk: files, a directory, a symlink, a hardlink, a long name, a sparse file. */
+let tree: string;
+beforeAll(async () => {
+  if (skip) return;
+  registry = await startRegistry();
+  work = await mkdtemp(join(tmpdir(), 'berth-odd-images-'));
+  tree = join(work, 'tree');
+  await mkdir(join(tree, 'etc/deep'), { recursive: true });
+  await writeFile(join(tree, 'etc/hostname'), 'odd\n');
+  await writeFile(join(tree, 'etc/deep/data'), 'x'.repeat(70_000));
+  await symlink('hostname', join(tree, 'etc/name-link'));
+  await link(join(tree, 'etc/hostname'), join(tree, 'etc/hard'));
+  await writeFile(join(tree, 'etc/deep', 'n'.repeat(80)), 'a long name\n');
+  const sparse = join(tree, 'sparse');
+  await writeFile(sparse, 'start');
+  await truncate(sparse, 3 << 20);
+  execFileSync('sh', ['-c', `printf middle | dd of=${sparse} bs=1 seek=1048576 conv=notrunc status=none`]);
+  execFileSync('touch', [
+    '-h',
+    '-d',
+    '2024-01-02T03:04:05Z',
+    ...['etc/hostname', 'etc/deep/data', 'sparse'].map((f) => join(tree, f)),
+  ]);
+}, 60_000);
+afterAll(async () => {
+  await registry?.stop();
+  if (work) await removeTempRoot(work);
+});
+
+const gnuTar = (...args: string[]) => execFileSync('tar', ['-C', tree, '-cf', '-', ...args, '.']);
+const bsdTar = (format: string) =>
+  execFileSync('bsdtar', ['-C', tree, '-cf', '-', `--format=${format}`, '.']);
+
+/** A gzip member written by hand with FEXTRA, FNAME and FCOMMENT (RFC 1952), as some tools write it. */
+function gzipWithHeaderFields(raw: Buffer): Buffer {
+  const extra = Buffer.from('AB\x04\x00data', 'latin1'); // one subfield: id "AB", 4 bytes
+  const xlen = Buffer.alloc(2);
+  xlen.writeUInt16LE(extra.length);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(raw), 0);
+  trailer.writeUInt32LE(raw.length >>> 0, 4);
+  return Buffer.concat([
+    Buffer.from([0x1f, 0x8b, 0x08, 0x04 | 0x08 | 0x10, 0, 0, 0, 0, 0, 3]),
+    xlen,
+    extra,
+    Buffer.from('layer.tar\0comment: written by hand\0', 'latin1'),
+    deflateRawSync(raw),
+    trailer,
+  ]);
+}
+
+const PYTHON_GNU = `import io, sys, tarfile
+out = io.BytesIO()
+with tarfile.open(fileobj=out, mode='w', format=tarfile.GNU_FORMAT) as t:
+    t.add(sys.argv[1], arcname='.')
+    ti = tarfile.TarInfo('l' * 150)
+    ti.type = tarfile.SYMTYPE
+    ti.linkname = 't' * 150
+    t.addfile(ti)
+sys.stdout.buffer.write(out.getvalue())
+`;
+
+const gz = (raw: Buffer, blob: Buffer = gzipSync(raw)): BuiltLayer => ({
+  blob,
+  diffId: sha256(raw),
+  mediaType: OCI_GZIP,
+});
+
+const CASES: Array<[string, () => BuiltLayer]> = [
+  [
+    'gzip with an extra field, a file name and a comment',
+    () => {
+      const raw = gnuTar('--format=posix');
+      return gz(raw, gzipWithHeaderFields(raw));
+    },
+  ],
+  [
+    'pigz with independent blocks',
+    () => {
+      const raw = gnuTar('--format=gnu');
+      return gz(raw, execFileSync('pigz', ['-c', '-i', '-b', '32'], { input: raw }));
+    },
+  ],
+  ['GNU tar --format=v7', () => gz(gnuTar('--format=v7'))],
+  ['GNU tar --format=ustar', () => gz(gnuTar('--format=ustar'))],
+  [
+    'GNU tar --sparse, PAX sparse 0.0',
+    () => gz(gnuTar('--format=posix', '--sparse', '--sparse-version=0.0')),
+  ],
+  [
+    'GNU tar --sparse, PAX sparse 0.1',
+    () => gz(gnuTar('--format=posix', '--sparse', '--sparse-version=0.1')),
+  ],
+  [
+    'GNU tar --sparse, PAX sparse 1.0',
+    () => gz(gnuTar('--format=posix', '--sparse', '--sparse-version=1.0')),
+  ],
+  [
+    "Python's GNU format: long names and link targets",
+    () => gz(execFileSync('python3', ['-c', PYTHON_GNU, tree])),
+  ],
+  ['bsdtar --format=ustar', () => gz(bsdTar('ustar'))],
+  ['bsdtar --format=pax', () => gz(bsdTar('pax'))],
+];
+
+async function ok(args: string[]): Promise<void> {
+  const res = await runBerth(args);
+  expect([res.code, res.stderr]).toEqual([0, '']);
+}
+
+describe.skipIf(skip)('odd but valid layers unpack as umoci unpacks them', () => {
+  let n = 0;
+  it.each(CASES)(
+    '%s',
+    async (_label, make) => {
+      const at = join(work, `case-${++n}`);
+      await mkdir(at);
+      const layer = make();
+      await pushRawImage(registry.url, `odd/c${n}`, '1', buildRawImage([layer]));
+      const ref = `${registry.host}/odd/c${n}:1`;
+      await run('skopeo', [
+        'copy',
+        '--quiet',
+        '--src-tls-verify=false',
+        `docker://${ref}`,
+        `oci:${at}/oci:x`,
+      ]);
+      await run('umoci', ['unpack', '--image', `${at}/oci:x`, join(at, 'umoci')]);
+      const theirs = describeTree(join(at, 'umoci/rootfs'));
+      const root = join(at, 'store');
+      await ok(['--root', root, 'image', 'pull', ref]);
+      expect(describeTree(join(root, 'snapshots', layer.diffId.slice(7), 'fs'))).toEqual(theirs);
+      await ok(['--root', root, 'image', 'unpack', ref, join(at, 'dest')]);
+      expect(describeTree(join(at, 'dest'))).toEqual(theirs);
+    },
+    120_000,
+  );
+
+  it('a config with more diff_ids than the image has layers is refused in one line, exit 6', async () => {
+    const layer = gz(gnuTar('--format=posix'));
+    const image = buildRawImage([layer], {
+      config: { rootfs: { type: 'layers', diff_ids: [layer.diffId, layer.diffId] } },
+    });
+    await pushRawImage(registry.url, 'odd/diffids', '1', image);
+    const ref = `${registry.host}/odd/diffids:1`;
+    const res = await runBerth(['--root', join(work, 'diffids'), 'image', 'pull', ref]);
+    expect([res.code, res.stderr]).toEqual([
+      6,
+      `berth: ERR_MANIFEST_INVALID: config ${sha256(image.config)} of ${ref}: has 2 diff_ids for 1 layers\n`,
+    ]);
+  });
+});
