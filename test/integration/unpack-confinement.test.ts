@@ -258,8 +258,11 @@ describe.skipIf(skip)('xattrs from an image', () => {
   });
 });
 
-describe.skipIf(skip)('an opaque marker under a name a lower layer made a symlink', () => {
-  it.each(PATHS)('makes a directory there in every form, via %s', async (path) => {
+// An opaque marker's directory is resolved as any parent is (umoci and containerd resolve it so):
+// through `esc -> f` it names the file f, which it leaves alone, and the entry under it is then
+// refused, as umoci and containerd refuse it. (It made a directory esc, replacing the link.)
+describe.skipIf(skip)('an opaque marker under a name a lower layer made a symlink to a file', () => {
+  it.each(PATHS)('leaves the file, and the entry under it is refused in every form, via %s', async (path) => {
     const res = await runCase('opaque-over-symlink', path, () => [
       [
         { name: 'f', body: 'a file' },
@@ -267,10 +270,9 @@ describe.skipIf(skip)('an opaque marker under a name a lower layer made a symlin
       ],
       [{ name: 'esc/.wh..wh..opq' }, { name: 'esc/new', body: 'new' }],
     ]);
-    expect([res.code, res.stderr]).toEqual([0, '']);
-    if (path !== 'unpack') return;
-    expect(lstatSync(join(res.dir, 'dest/esc')).isDirectory()).toBe(true);
-    expect(readdirSync(join(res.dir, 'dest/esc'))).toEqual(['new']);
-    expect(readFileSync(join(res.dir, 'dest/f'), 'utf8')).toBe('a file');
+    expect([res.code, res.stderr]).toEqual([
+      6,
+      `berth: ERR_LAYER_UNSAFE: layer ${res.digests[1]} of ${res.ref}: entry esc/new: /f is not a directory\n`,
+    ]);
   });
 });
