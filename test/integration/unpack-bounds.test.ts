@@ -227,7 +227,7 @@ describe.skipIf(skip)('a layer of empty files on a file system short of inodes',
   // file system of --root has. Before: every inode was taken (other writers there got ENOSPC) until
   // the unpack failed with "the file system is full".
   it.each(['pull', 'pull-native', 'unpack'])(
-    'stops at the reserve (one inode per 16 KiB of reserveBytes), naming the layer, via %s',
+    'stops at the reserve (one inode per 16 KiB of reserveBytes), naming the layer and the entry, via %s',
     async (path) => {
       const entries: TarSpec[] = Array.from({ length: 6000 }, (_, i) => ({ name: `f/${i}`, body: '' }));
       const image = buildRawImage([gzipLayer(entries)]);
@@ -251,7 +251,7 @@ describe.skipIf(skip)('a layer of empty files on a file system short of inodes',
         const layer = sha256(image.layers[0]?.blob as Buffer);
         expect(res.stderr).toMatch(
           new RegExp(
-            `^berth: ERR_NO_SPACE: layer ${layer} of ${ref.replace(/[.]/g, '\\.')}: only \\d+ inodes free on the destination, below the reserve of ${reserve} \\(one per 16 KiB of unpack\\.reserveBytes\\) \\(free inodes on the file system of --root, or lower unpack\\.reserveBytes in the host config\\)\n$`,
+            `^berth: ERR_NO_SPACE: layer ${layer} of ${ref.replace(/[.]/g, '\\.')}: entry f/\\d+: only \\d+ inodes free on the destination, below the reserve of ${reserve} \\(one per 16 KiB of unpack\\.reserveBytes\\) \\(free inodes on the file system of --root, or lower unpack\\.reserveBytes in the host config\\)\n$`,
           ),
         );
         expect(res.code).toBe(7);
