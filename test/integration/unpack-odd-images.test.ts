@@ -54,9 +54,11 @@ afterAll(async () => {
   if (work) await removeTempRoot(work);
 });
 
-const gnuTar = (...args: string[]) => execFileSync('tar', ['-C', tree, '-cf', '-', ...args, '.']);
+/** Tools' output of a few MiB (the sparse file, written whole where the format has no holes). */
+const BIG = { maxBuffer: 64 << 20 };
+const gnuTar = (...args: string[]) => execFileSync('tar', ['-C', tree, '-cf', '-', ...args, '.'], BIG);
 const bsdTar = (format: string) =>
-  execFileSync('bsdtar', ['-C', tree, '-cf', '-', `--format=${format}`, '.']);
+  execFileSync('bsdtar', ['-C', tree, '-cf', '-', `--format=${format}`, '.'], BIG);
 
 /** A gzip member written by hand with FEXTRA, FNAME and FCOMMENT (RFC 1952), as some tools write it. */
 function gzipWithHeaderFields(raw: Buffer): Buffer {
@@ -105,7 +107,7 @@ const CASES: Array<[string, () => BuiltLayer]> = [
     'pigz with independent blocks',
     () => {
       const raw = gnuTar('--format=gnu');
-      return gz(raw, execFileSync('pigz', ['-c', '-i', '-b', '32'], { input: raw }));
+      return gz(raw, execFileSync('pigz', ['-c', '-i', '-b', '32'], { input: raw, ...BIG }));
     },
   ],
   ['GNU tar --format=v7', () => gz(gnuTar('--format=v7'))],
@@ -124,7 +126,7 @@ const CASES: Array<[string, () => BuiltLayer]> = [
   ],
   [
     "Python's GNU format: long names and link targets",
-    () => gz(execFileSync('python3', ['-c', PYTHON_GNU, tree])),
+    () => gz(execFileSync('python3', ['-c', PYTHON_GNU, tree], BIG)),
   ],
   ['bsdtar --format=ustar', () => gz(bsdTar('ustar'))],
   ['bsdtar --format=pax', () => gz(bsdTar('pax'))],
