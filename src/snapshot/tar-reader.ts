@@ -116,7 +116,7 @@ export const MAX_TIME_SECONDS = 9_223_372_036;
 /**
  * An entry's time from its seconds: one no 64-bit nanosecond clock holds (Go's time.Time as
  * os.Chtimes takes it; a JS Date ends sooner still, at ±8.64e12 s, and said Invalid Date there,
- * failing the unpack) is the epoch, as containerd's applier bounds it (boundTime). Earlier times,
+ * which utimes took as the time of the unpack) is the epoch, as containerd's applier bounds it (boundTime). Earlier times,
  * before 1970 too, are kept as GNU tar and umoci keep them.
  */
 export function tarTime(seconds: number): Date {

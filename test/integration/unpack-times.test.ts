@@ -1,6 +1,7 @@
 // Entry times no clock holds: a PAX mtime of 1e20 seconds (or -1e20, or 1e15: past 2262, where a
-// signed 64-bit count of nanoseconds ends) was an Invalid Date in JS, and the unpack failed setting
-// it (ERR_UNPACK_FAILED on every path). containerd's applier bounds such a time to the epoch
+// signed 64-bit count of nanoseconds ends) was an Invalid Date in JS, which Node's utimes took as
+// the time of the unpack (so a digest of the tree changed from one unpack to the next); a dozen
+// digits more and the PAX record was refused as malformed. containerd's applier bounds such a time to the epoch
 // (archive's boundTime); so does berth, on a file, a directory (its time set at the layer's end)
 // and a symlink, through a pull (overlay form, native form) and `image unpack`. A time before 1970
 // that a clock holds is kept, as GNU tar and umoci keep it.
