@@ -1,18 +1,30 @@
-// A network namespace of its own, kept as a file under the state dir (bind-mounted by unshare),
-// with loopback up. Containers join it by path; it goes away with its container (or pod).
+// A network namespace of its own, kept as a file under the state dir (bind-mounted), with loopback
+// up. Containers join it by path; it goes away with its container (or pod). Where a spawn helper
+// is in use (the daemon, `container run`) the helper makes it itself, with no
+// process started (spawn-helper-script.ts); otherwise `unshare --net=PATH ip link set lo up`, two
+// programs, makes the same.
 import { rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { isMountPoint } from './rootfs.js';
-import { runTool } from './tool.js';
+import { runTool, spawnHelperInUse } from './tool.js';
 
 export async function createNetns(path: string): Promise<void> {
   await makeDirs(dirname(path));
   await writeFile(path, '', { flag: 'wx' });
+  const what = `creating netns ${path}`;
   try {
-    await runTool('unshare', [`--net=${path}`, 'ip', 'link', 'set', 'lo', 'up'], `creating netns ${path}`, {
-      code: 'ERR_NETNS',
-    });
+    const helper = spawnHelperInUse();
+    if (helper) {
+      await helper.makeNetns(path).catch((err: Error) => {
+        throw new BerthError('ERR_NETNS', 'internal', `${what}: ${err.message}`, { cause: err });
+      });
+    } else {
+      await runTool('unshare', [`--net=${path}`, 'ip', 'link', 'set', 'lo', 'up'], what, {
+        code: 'ERR_NETNS',
+      });
+    }
   } catch (err) {
     await removeNetns(path);
     throw err;

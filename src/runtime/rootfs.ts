@@ -22,7 +22,7 @@ import { cleanComponents } from '../snapshot/tar-path.js';
 import { linkLowers, shortLowerdir } from './lower-links.js';
 import { probeOverlayUpper } from './overlay-probe.js';
 import { O_PATH } from './sub-path.js';
-import { runTool } from './tool.js';
+import { runTool, spawnHelperInUse } from './tool.js';
 
 export interface RootfsPlan {
   form: 'overlay' | 'native';
@@ -50,15 +50,18 @@ export async function prepareRootfs(p: RootfsPlan): Promise<void> {
   if (p.lowers.length === 0) await makeDirs(lowers[0] as string);
   const links = join(dirname(p.upper), 'lower');
   await linkLowers(links, lowers);
-  await runTool(
-    'mount',
-    ['-t', 'overlay', 'overlay', '-o', options, p.rootfs],
-    `mounting the rootfs at ${p.rootfs}`,
-    {
-      code: 'ERR_ROOTFS_MOUNT',
-      cwd: links,
-    },
-  ).catch(async (err) => {
+  const what = `mounting the rootfs at ${p.rootfs}`;
+  // The spawn helper mounts it itself (spawn-helper-syscalls.ts: the same mount(2), no `mount` process).
+  const helper = spawnHelperInUse();
+  const mounted = helper
+    ? helper.mountOverlay({ options, target: p.rootfs, cwd: links }).catch((err: Error) => {
+        throw new BerthError('ERR_ROOTFS_MOUNT', 'internal', `${what}: ${err.message}`, { cause: err });
+      })
+    : runTool('mount', ['-t', 'overlay', 'overlay', '-o', options, p.rootfs], what, {
+        code: 'ERR_ROOTFS_MOUNT',
+        cwd: links,
+      });
+  await mounted.catch(async (err) => {
     // The kernel says only EINVAL; when the root's file system itself is what it refuses, say so.
     throw (await rootRefusal(p.root)) ?? err;
   });

@@ -14,10 +14,15 @@
 // (`why: "timeout"`; the caller kills what it started, by pid, as it knows what is its own):
 // `{"id", "pid", "code", "sync", "stderr", "why"}`. The child is reaped in the background.
 //
+// A request `{"id", "netns": PATH}` or `{"id", "overlay": {...}}` is done by the helper itself with
+// system calls, no process started (spawn-helper-syscalls.ts).
+//
 // Why python: its subprocess forks with vfork, and its resident size is ~10 MB whatever the
 // daemon's, so a spawn costs the same at 10 pods as at 300 (a fork from Node copies the page
 // tables of the whole daemon). A line that is not a well-formed request ends the helper (exit 2):
 // only the daemon holds its stdin, so that is a bug, never something to work around.
+import { SYSCALL_REQUESTS } from './spawn-helper-syscalls.js';
+
 export const SPAWN_HELPER_SCRIPT = String.raw`
 import json, os, selectors, subprocess, sys, threading, time
 CAP = 16 << 20
@@ -147,6 +152,7 @@ def handshake(req):
     reply({'id': rid, 'pid': p.pid, 'code': p.poll(), 'sync': bufs[r].decode('utf-8', 'replace'),
            'stderr': bufs[efd].decode('utf-8', 'replace'), 'why': why})
     p.wait()
+${SYSCALL_REQUESTS}
 def guarded(work, req):
     # Whatever fails, the request is answered (an answer after the first is ignored by the daemon).
     try:
@@ -171,6 +177,10 @@ for line in sys.stdin.buffer:
         req = json.loads(line)
     except ValueError:
         sys.exit(2)
+    call = syscall_request(req)
+    if call is not None:
+        threading.Thread(target=guarded, args=(call, req), daemon=True).start()
+        continue
     if not valid(req):
         if isinstance(req, dict) and isinstance(req.get('id'), int):
             reply({'id': req['id'], 'error': 'spawn helper: a request it cannot run', 'errno': None})

@@ -113,15 +113,49 @@ export class SpawnHelper {
     return this.send({ ...rest, handshake: { env } });
   }
 
+  /**
+   * A network namespace bound at `path` (an empty file) with loopback up, made by the helper itself
+   * (spawn-helper-script.ts): no process started. Rejects with the step that failed and its errno.
+   */
+  async makeNetns(path: string, timeoutMs = 60_000): Promise<void> {
+    await this.exchange({ netns: path }, `a network namespace at ${path}`, timeoutMs);
+  }
+
+  /**
+   * `mount -t overlay overlay -o OPTIONS TARGET` run in `cwd`, done by the helper itself with
+   * mount(2) (spawn-helper-syscalls.ts): no process started. Rejects with the errno.
+   */
+  async mountOverlay(o: { options: string; target: string; cwd: string }, timeoutMs = 60_000): Promise<void> {
+    await this.exchange({ overlay: o }, `the overlay at ${o.target}`, timeoutMs);
+  }
+
   private send(
     req: SpawnRequest & { handshake?: { env: Record<string, string> } },
   ): Promise<SpawnOutcome & HandshakeOutcome> {
     if (this.stopped) return Promise.reject(helperError('the spawn helper was stopped'));
     if (req.argv.length === 0) return Promise.reject(helperError('nothing to run'));
+    const line = {
+      argv: req.argv,
+      cwd: req.cwd ?? null,
+      timeoutMs: helperTimeout(req.timeoutMs),
+      env: req.env ?? null,
+      stdin: req.stdin?.toWellFormed() ?? null,
+      handshake: req.handshake ?? null,
+    };
+    return this.exchange(line, req.argv[0] as string, req.timeoutMs);
+  }
+
+  /** One request line (given its id here) and its answer; `what` names it when none comes in time. */
+  private exchange(
+    req: Record<string, unknown>,
+    what: string,
+    timeoutMs: number,
+  ): Promise<SpawnOutcome & HandshakeOutcome> {
+    if (this.stopped) return Promise.reject(helperError('the spawn helper was stopped'));
     const child = this.ensure();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const deadline = Date.now() + helperTimeout(req.timeoutMs);
+      const deadline = Date.now() + helperTimeout(timeoutMs);
       const timer = setTimeout(
         () => {
           if (!this.pending.delete(id)) return;
@@ -130,7 +164,7 @@ export class SpawnHelper {
           const hung = this.child === child && this.answeredAt < deadline;
           reject(
             helperError(
-              `the spawn helper did not answer for ${req.argv[0]} in time${hung ? ': killed, to be started again' : ''}`,
+              `the spawn helper did not answer for ${what} in time${hung ? ': killed, to be started again' : ''}`,
             ),
           );
           if (hung) child.kill('SIGKILL'); // its 'exit' fails the others under way
@@ -139,9 +173,7 @@ export class SpawnHelper {
       );
       this.pending.set(id, { resolve, reject, timer });
       child.ref();
-      child.stdin.write(
-        `${JSON.stringify({ id, argv: req.argv, cwd: req.cwd ?? null, timeoutMs: helperTimeout(req.timeoutMs), env: req.env ?? null, stdin: req.stdin?.toWellFormed() ?? null, handshake: req.handshake ?? null })}\n`,
-      );
+      child.stdin.write(`${JSON.stringify({ id, ...req })}\n`);
     });
   }
 

@@ -574,6 +574,9 @@ ${extra}`;
     const ownLine = (await exec('solo', 'grep', '-c', `^${solo.replaceAll('.', '\\.')}\tsolo`, '/etc/hosts'))
       .stdout;
     expect(ownLine).toBe('1\n');
+    // Its loopback up beside eth0.
+    const lo = await exec('solo', 'ip', '-o', 'link', 'show', 'lo');
+    expect(lo.stdout).toContain('lo: <LOOPBACK,UP,LOWER_UP>');
     const byName = await wget('solo', 'http://web:8080/');
     expect([byName.code, byName.stdout]).toEqual([0, 'hello-from-web\n']);
     expect(await get(`http://127.0.0.1:${soloPort}/`)).toBe('200 solo\n');
