@@ -144,13 +144,13 @@ describe("an exec hook's or probe's command + the container's environment is bou
     ]);
   });
 
-  it("counts the container's environment, as written (no expansion), in bytes; httpGet and the like are not exec", () => {
+  it("counts the container's environment in bytes, and a probe's command as expanded ($$(B0) is the 5 bytes $(B0)); httpGet and the like are not exec", () => {
     // B0=… to B7=…: 125,004 bytes each with its NUL, 1,000,032 together.
     const env = Array.from({ length: 8 }, (_, i) => ({ name: `B${i}`, value: 'é'.repeat(62_500) }));
     const probe = (command: string[]) => ({ readinessProbe: { exec: { command } } });
     // 1,000,032 + 6 + 48,538 = 1,048,576: just at the bound; one byte more crosses.
-    const at = pod('at', { env, ...probe(['$(B0)', 'a'.repeat(48_537)]) });
-    const over = pod('over', { env, ...probe(['$(B0)', 'a'.repeat(48_538)]) });
+    const at = pod('at', { env, ...probe(['$$(B0)', 'a'.repeat(48_537)]) });
+    const over = pod('over', { env, ...probe(['$$(B0)', 'a'.repeat(48_538)]) });
     const http = pod('http', {
       env,
       lifecycle: { postStart: { httpGet: { port: 80, path: `/${'p'.repeat(100_000)}` } } },
