@@ -11,7 +11,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 
 /** Linux O_PATH (not in Node's fs.constants). */
-const O_PATH = 0o10000000;
+export const O_PATH = 0o10000000;
 
 export interface OpenRegularOptions {
   /** A symbolic link at `path` is not followed (it is then what is found: not a regular file). */

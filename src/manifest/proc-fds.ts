@@ -6,17 +6,21 @@
 // A descriptor's link names its file as seen from the process's own root: a container's process
 // that opened `/etc/berth/manifests/web.yaml` in its own root file system shows that very path
 // here. So a path is only a hint; a writer counts only when the descriptor's file is the target
-// itself (device and inode, through the link as the kernel follows it).
+// itself: the same file system (its mount's major:minor) and inode, as /proc tells them, never by
+// following the descriptor into the writer's file (a FUSE mount could hold that stat forever).
 import {
+  closeSync,
+  constants,
   type Dir,
   type Dirent,
   opendirSync,
+  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
-  statSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { O_PATH } from '../lib/open-regular.js';
 import type { PidCycle } from './pid-order.js';
 
 /** O_WRONLY | O_RDWR: the access-mode bits of `flags:` in /proc/PID/fdinfo/FD (octal). */
@@ -111,17 +115,40 @@ export function readFds(
 export function isOpenForWriting(proc: string, pid: string, fd: string, target: string): boolean {
   try {
     const link = join(proc, pid, 'fd', fd);
-    if (readlinkSync(link) !== target || !isSameFile(link, target)) return false;
-    const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(join(proc, pid, 'fdinfo', fd), 'utf8'))?.[1];
-    return flags !== undefined && (Number.parseInt(flags, 8) & WRITE_MODES) !== 0;
+    if (readlinkSync(link) !== target) return false;
+    const info = readFileSync(join(proc, pid, 'fdinfo', fd), 'utf8');
+    const flags = /^flags:\s+([0-7]+)$/m.exec(info)?.[1];
+    if (flags === undefined || (Number.parseInt(flags, 8) & WRITE_MODES) === 0) return false;
+    const theirs = fileIdentity(join(proc, pid), info);
+    // A kernel before 5.14 says no inode in fdinfo: the path is all there is to go by.
+    return theirs === undefined || theirs === targetIdentity(proc, target);
   } catch {
     return false;
   }
 }
 
-/** Whether descriptor link `link` (followed) is the file `target` names here. */
-function isSameFile(link: string, target: string): boolean {
-  const a = statSync(link, { bigint: true });
-  const b = statSync(target, { bigint: true });
-  return a.dev === b.dev && a.ino === b.ino;
+/**
+ * The file a descriptor is, as /proc tells it without touching the file itself (a FUSE file system
+ * a local user mounted could hold a stat of it forever, and the daemon's thread with it): the
+ * major:minor of the descriptor's mount (from `mnt_id:` and that process's mountinfo) and `ino:`.
+ */
+function fileIdentity(procPid: string, fdinfo: string): string | undefined {
+  const mnt = /^mnt_id:\s+([0-9]+)$/m.exec(fdinfo)?.[1];
+  const ino = /^ino:\s+([0-9]+)$/m.exec(fdinfo)?.[1];
+  if (mnt === undefined || ino === undefined) return undefined;
+  for (const line of readFileSync(join(procPid, 'mountinfo'), 'utf8').split('\n')) {
+    const [id, , device] = line.split(' ', 3);
+    if (id === mnt && device) return `${device}:${ino}`;
+  }
+  return undefined;
+}
+
+/** `target`'s identity as fileIdentity tells it, through a descriptor of this process's own. */
+function targetIdentity(proc: string, target: string): string | undefined {
+  const fd = openSync(target, O_PATH | constants.O_NOFOLLOW);
+  try {
+    return fileIdentity(join(proc, 'self'), readFileSync(join(proc, 'self', 'fdinfo', String(fd)), 'utf8'));
+  } finally {
+    closeSync(fd);
+  }
 }
