@@ -88,7 +88,7 @@ export function checkLabelKeys(p: ParsedDoc): Diagnostic[] {
     // the selector named before (in matchLabels or an earlier expression) is refused.
     const merged = [
       ...list(selector.matchExpressions).map((e) => (isObj(e) ? String(e.key) : '')),
-      ...match.filter((k) => k in labels),
+      ...match.filter((k) => Object.hasOwn(labels, k)),
     ];
     const seen = new Set(Object.keys(isObj(selector.matchLabels) ? selector.matchLabels : {}));
     const reported = new Set<string>();

@@ -1,6 +1,6 @@
 // A container's resizePolicy as the API server checks it beyond its shape (validation.go's
 // validateResizePolicy): one entry per resource, so cpu or memory given twice is refused (a
-// Duplicate value). berth ignores the field (tiers.ts: resizing in place is a cluster API operation),
+// Duplicate value), and RestartContainer refused in a pod whose restartPolicy is Never. berth ignores the field (tiers.ts: resizing in place is a cluster API operation),
 // so the document is read again, as a cluster decodes it (aliases and `<<` merges resolved). Its shape
 // (cpu or memory, NotRequired or RestartContainer) and where it may stand (not on an init container
 // other than a sidecar) are the schema's. Pure.
@@ -35,6 +35,15 @@ export function checkResizePolicies(p: ParsedDoc): Diagnostic[] {
             ),
           );
         seen.add(name);
+        if (pod.spec.restartPolicy === 'Never' && isObj(e) && e.restartPolicy === 'RestartContainer')
+          out.push(
+            at(
+              p,
+              ['spec', kind, i, 'resizePolicy', j, 'restartPolicy'],
+              'ERR_MANIFEST_INVALID',
+              `container ${c.name}: a resizePolicy for ${name} must be NotRequired when the pod's restartPolicy is Never (a cluster rejects RestartContainer there)`,
+            ),
+          );
       }
     }
   }

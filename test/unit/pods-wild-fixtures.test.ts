@@ -1149,6 +1149,16 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a pod affinity term with topologyKey "" and namespaces [Prod]',
     ['9:3 WARN_MANIFEST_IGNORED', '14:22 ERR_MANIFEST_SCHEMA', '15:22 ERR_MANIFEST_SCHEMA'],
   ],
+  'spread-topology-key-free-form.yaml': [
+    'valid',
+    "a spread constraint's topologyKey 'My Zone' (non-empty is all a cluster asks there), matchLabelKeys constructor",
+    ['11:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-resize-restart-never.yaml': [
+    'invalid',
+    'a resizePolicy RestartContainer in a pod whose restartPolicy is Never',
+    ['12:5 WARN_MANIFEST_IGNORED', '16:22 ERR_MANIFEST_INVALID'],
+  ],
   'invalid-spread-topology-key-empty.yaml': [
     'invalid',
     "a spread constraint with topologyKey ''",
