@@ -169,6 +169,12 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
     if (resolved.length > 0 && isNonDirectory(hostPath(w.root, resolved))) return undefined;
     return w.ensureDir(resolved);
   };
+  const opaqueRoot = () =>
+    new BerthError(
+      'ERR_LAYER_UNSUPPORTED',
+      'invalid',
+      `an opaque marker at the layer's root (every earlier layer hidden) cannot be made with overlayfs; \`berth image unpack\` applies it`,
+    );
   /** The regular file being written; `pos`: where its next bytes go (a sparse file's holes skip). */
   let open: { fd: number; path: Buffer; meta: Meta; pos: number } | undefined;
   /** The sizes of the layer's files so far, holes of sparse files included. */
@@ -184,15 +190,12 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       const last = parts[parts.length - 1] as Buffer;
       if (isOpaqueMarker(last)) {
         // overlayfs honours no opaque mark on a lower layer's root: the lowers would show through.
-        if (parts.length === 1 && options.mode === 'overlay')
-          throw new BerthError(
-            'ERR_LAYER_UNSUPPORTED',
-            'invalid',
-            `an opaque marker at the layer's root (every earlier layer hidden) cannot be made with overlayfs; \`berth image unpack\` applies it`,
-          );
+        if (parts.length === 1 && options.mode === 'overlay') throw opaqueRoot();
         checkMarkerDir(e, parts.slice(0, -1), w.root.length);
         const dir = markerDir(parts);
         if (!dir) return; // at or under a file: no directory to make opaque
+        // The same root reached through a symlink (a lower `l -> /` or `d -> .`).
+        if (dir.length === w.root.length && options.mode === 'overlay') throw opaqueRoot();
         if (options.mode === 'overlay') {
           w.markOpaque(dir);
           deferredBy.note(dir, e.name);
