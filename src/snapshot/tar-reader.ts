@@ -117,7 +117,7 @@ export const MAX_TIME_SECONDS = 9_223_372_036;
  * An entry's time from its seconds: one no 64-bit nanosecond clock holds (Go's time.Time as
  * os.Chtimes takes it; a JS Date ends sooner still, at ±8.64e12 s, and said Invalid Date there,
  * which utimes took as the time of the unpack) is the epoch, as containerd's applier bounds it (boundTime). Earlier times,
- * before 1970 too, are kept as GNU tar and umoci keep them.
+ * before 1970 too, are kept as GNU tar and umoci keep them (containerd's bound makes those the epoch too).
  */
 export function tarTime(seconds: number): Date {
   return Math.abs(seconds) <= MAX_TIME_SECONDS ? new Date(seconds * 1000) : new Date(0);
