@@ -26,14 +26,22 @@ export async function createNetns(path: string): Promise<void> {
       });
     }
   } catch (err) {
-    await removeNetns(path);
+    // The create's own error is the one to tell; what this leaves, the next pass removes.
+    await removeNetns(path).catch(() => undefined);
     throw err;
   }
 }
 
 export async function removeNetns(path: string): Promise<void> {
   // Mounts stacked on one path (two creators that raced) come off one at a time.
-  for (let i = 0; i < 8 && (await isMountPoint(path)); i++)
-    await runTool('umount', [path], `removing netns ${path}`, { code: 'ERR_NETNS' });
+  for (let i = 0; i < 8 && (await isMountPoint(path)); i++) {
+    const what = `removing netns ${path}`;
+    await runTool('umount', [path], what, { code: 'ERR_NETNS' }).catch(async (err) => {
+      // The spawn helper gone mid-request (killed, stopped): umount forked from here instead.
+      if (!(await isMountPoint(path))) return;
+      if (!spawnHelperInUse()) throw err;
+      await runTool('umount', [path], what, { code: 'ERR_NETNS', direct: true });
+    });
+  }
   await rm(path, { force: true });
 }

@@ -35,11 +35,12 @@ def check(rc, step):
         import ctypes
         e = ctypes.get_errno()
         raise OSError(e, '%s: %s' % (step, os.strerror(e)))
-def answer(rid, what, failed):
+def answer(rid, failed):
+    # The step and errno; the caller's message names the path.
     if failed is None:
         reply({'id': rid, 'done': True})
     else:
-        reply({'id': rid, 'error': '%s: %s' % (what, failed.strerror or failed), 'errno': failed.errno})
+        reply({'id': rid, 'error': str(failed.strerror or failed), 'errno': failed.errno})
 def lo_up():
     import fcntl, socket, struct
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -59,10 +60,14 @@ def netns(req):
     except OSError as e:
         failed = e
     finally:
-        # Home before the answer (a failure here leaves no other work in this thread: it ends).
-        c.setns(home, NEWNET)
+        # Home before the answer; a failed return is told (the caller removes the namespace), and
+        # leaves no other work in this thread: it ends.
+        if c.setns(home, NEWNET) != 0 and failed is None:
+            import ctypes
+            e = ctypes.get_errno()
+            failed = OSError(e, 'setns home: %s' % (os.strerror(e),))
         os.close(home)
-    answer(req['id'], 'netns %s' % (req['netns'],), failed)
+    answer(req['id'], failed)
 def overlay(req):
     o = req['overlay']
     c = syscalls()
@@ -76,7 +81,7 @@ def overlay(req):
         check(c.mount(b'overlay', os.fsencode(o['target']), b'overlay', 0, os.fsencode(o['options'])), 'mount')
     except OSError as e:
         failed = e
-    answer(req['id'], 'mount %s' % (o['target'],), failed)
+    answer(req['id'], failed)
 def path_string(v):
     return isinstance(v, str) and v.startswith('/') and '\0' not in v
 def syscall_request(req):

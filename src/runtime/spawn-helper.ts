@@ -3,7 +3,8 @@
 // resident size grows with its pods (166 MB at 10, 300 MB at 300): each runc or mount cost more as
 // pods were added. The helper is small (python3, ~10 MB, spawn-helper-script.ts) and forks with
 // vfork, so a spawn costs the same whatever the daemon's size. Only the daemon holds the helper's
-// stdin and stdout pipes; it runs what the daemon asks and nothing else, and exits when its stdin
+// stdin and stdout pipes; it runs what the daemon asks and nothing else (and makes a create's network
+// namespace and rootfs overlay itself, with system calls: spawn-helper-syscalls.ts), and exits when its stdin
 // closes (the daemon died), so it never outlives the daemon for long.
 //
 // A request not answered ANSWER_GRACE_MS past its timeout fails with ERR_SPAWN_HELPER; when the

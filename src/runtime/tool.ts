@@ -29,7 +29,7 @@ export function runTool(
   cmd: string,
   args: string[],
   what: string,
-  options: { code?: string; kind?: ErrorKind; timeoutMs?: number; cwd?: string } = {},
+  options: { code?: string; kind?: ErrorKind; timeoutMs?: number; cwd?: string; direct?: boolean } = {},
 ): Promise<ToolResult> {
   const fail = (err: Error, stderr: string) => {
     const said = (stderr || err.message).trim().split('\n').slice(-3).join('; ');
@@ -42,7 +42,8 @@ export function runTool(
       },
     );
   };
-  if (helper) return runThroughHelper(helper, cmd, args, options, fail);
+  // `direct`: forked from this process even while a helper is in use (a cleanup after the helper died).
+  if (helper && !options.direct) return runThroughHelper(helper, cmd, args, options, fail);
   return new Promise((resolve, reject) => {
     execFile(
       cmd,
