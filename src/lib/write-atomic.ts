@@ -68,7 +68,9 @@ export async function replaceFile(path: string, text: string, mode = 0o600): Pro
 /**
  * replaceFile within one turn of the event loop, for small files of a folder that exists (a
  * bundle's hostname, hosts, resolv.conf and config.json): each step of replaceFile is a hop through
- * libuv's thread pool and back, some eight a file. The same steps, the same outcome.
+ * libuv's thread pool and back, some eight a file. The same steps, the same outcome. The cost: a
+ * write the kernel throttles (dirty pages over its limit, an unpack writing hard) holds the event
+ * loop, not a pool thread, for that while; unflushed writes of a few KiB rarely are.
  */
 export function replaceFileSync(path: string, text: string, mode = 0o600): void {
   const tmp = `${path}.${process.pid}.tmp`;
