@@ -5,29 +5,17 @@
 // (archive's boundTime); so does berth, on a file, a directory (its time set at the layer's end)
 // and a symlink, through a pull (overlay form, native form) and `image unpack`. A time before 1970
 // that a clock holds is kept, as GNU tar and umoci keep it.
-import { lstat, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { registryWorkspace } from '../helpers/registry-workspace.js';
 import { buildRawImage, gzipLayer, pushRawImage } from '../helpers/tar-bytes.js';
-import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['docker-registry', 'python3'], { root: true });
 
-let registry: TestRegistry;
-let work: string;
-beforeAll(async () => {
-  if (skip) return;
-  registry = await startRegistry();
-  work = await mkdtemp(join(tmpdir(), 'berth-times-'));
-}, 60_000);
-afterAll(async () => {
-  await registry?.stop();
-  if (work) await removeTempRoot(work);
-});
+const ws = registryWorkspace('berth-times-', skip);
 
 const LAYER = gzipLayer([
   { name: 'far', body: 'far', pax: { mtime: '100000000000000000000' } },
@@ -59,23 +47,23 @@ async function mtimes(root: string): Promise<Record<string, number>> {
 describe.skipIf(skip)('entry times past any clock', () => {
   it('are the epoch on every path, as containerd bounds them; a time before 1970 is kept', async () => {
     const image = buildRawImage([LAYER]);
-    await pushRawImage(registry.url, 'times/far', '1', image);
-    const ref = `${registry.host}/times/far:1`;
+    await pushRawImage(ws.registry.url, 'times/far', '1', image);
+    const ref = `${ws.registry.host}/times/far:1`;
     const fsOf = (root: string, native: boolean) =>
       join(root, 'snapshots', ...(native ? ['native'] : []), LAYER.diffId.slice(7), 'fs');
 
-    const overlay = join(work, 'overlay');
+    const overlay = join(ws.work, 'overlay');
     const pulled = await runBerth(['--root', overlay, 'image', 'pull', ref]);
     expect([pulled.code, pulled.stderr]).toEqual([0, '']);
     expect(await mtimes(fsOf(overlay, false))).toEqual(WANT);
 
-    await writeFile(join(work, 'native.yaml'), 'unpack: { snapshotter: native }\n');
-    const native = join(work, 'native');
+    await writeFile(join(ws.work, 'native.yaml'), 'unpack: { snapshotter: native }\n');
+    const native = join(ws.work, 'native');
     const nativePull = await runBerth([
       '--root',
       native,
       '--config',
-      join(work, 'native.yaml'),
+      join(ws.work, 'native.yaml'),
       'image',
       'pull',
       ref,
@@ -83,7 +71,7 @@ describe.skipIf(skip)('entry times past any clock', () => {
     expect([nativePull.code, nativePull.stderr]).toEqual([0, '']);
     expect(await mtimes(fsOf(native, true))).toEqual(WANT);
 
-    const dest = join(work, 'dest');
+    const dest = join(ws.work, 'dest');
     const unpacked = await runBerth(['--root', overlay, 'image', 'unpack', ref, dest]);
     expect([unpacked.code, unpacked.stderr]).toEqual([0, '']);
     expect(await mtimes(dest)).toEqual(WANT);

@@ -6,15 +6,13 @@
 // 2 GiB of content) is refused before the decoder sees it, in one line naming the layer's digest and
 // the window's size, exit 7.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { registryWorkspace } from '../helpers/registry-workspace.js';
 import { type BuiltLayer, buildRawImage, pushRawImage, sha256, tarBytes } from '../helpers/tar-bytes.js';
-import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['docker-registry', 'zstd'], { root: true });
 
@@ -47,24 +45,14 @@ const zstdLong = (log: number) => execFileSync('zstd', ['-q', '-c', `--long=${lo
 
 const layerOf = (blob: Buffer): BuiltLayer => ({ blob, diffId: sha256(RAW), mediaType: ZSTD });
 
-let registry: TestRegistry;
-let work: string;
 let n = 0;
-beforeAll(async () => {
-  if (skip) return;
-  registry = await startRegistry();
-  work = await mkdtemp(join(tmpdir(), 'berth-zstd-window-'));
-}, 60_000);
-afterAll(async () => {
-  await registry?.stop();
-  if (work) await removeTempRoot(work);
-});
+const ws = registryWorkspace('berth-zstd-window-', skip);
 
 async function pull(blob: Buffer) {
   const repo = `window/img-${++n}`;
-  await pushRawImage(registry.url, repo, '1', buildRawImage([layerOf(blob)]));
-  const ref = `${registry.host}/${repo}:1`;
-  const root = join(work, `store-${n}`);
+  await pushRawImage(ws.registry.url, repo, '1', buildRawImage([layerOf(blob)]));
+  const ref = `${ws.registry.host}/${repo}:1`;
+  const root = join(ws.work, `store-${n}`);
   const res = await runBerth(['--root', root, 'image', 'pull', ref]);
   return { res, ref, root };
 }
@@ -78,7 +66,7 @@ describe.skipIf(skip)('zstd windows', () => {
     const blob = make();
     const { res, ref, root } = await pull(blob);
     expect([res.code, res.stderr]).toEqual([0, '']);
-    const dest = join(work, `dest-${n}`);
+    const dest = join(ws.work, `dest-${n}`);
     const unpacked = await runBerth(['--root', root, 'image', 'unpack', ref, dest]);
     expect([unpacked.code, unpacked.stderr]).toEqual([0, '']);
     expect(await readFile(join(dest, 'c'), 'utf8')).toBe('last file\n');
