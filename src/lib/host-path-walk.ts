@@ -17,6 +17,7 @@
 // Missing parts the path itself names are made when asked (mkdir, or O_CREAT|O_EXCL|O_NOFOLLOW for
 // a file), then opened like any other; a part only a link's target names is never made (a dangling
 // link is not made a directory through).
+
 import {
   closeSync,
   constants,
@@ -29,10 +30,9 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute } from 'node:path';
 import { errnoCode } from './errors.js';
+import { O_PATH } from './o-path.js';
 import { isPlantedLink, plantedLinkError } from './sticky-links.js';
 
-/** Linux's O_PATH (the generic value: x86_64, arm64, riscv64); Node does not export it. */
-const O_PATH = 0o10000000;
 const STEP = O_PATH | constants.O_NOFOLLOW;
 const DIR = O_PATH | constants.O_DIRECTORY;
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;

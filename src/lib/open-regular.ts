@@ -6,12 +6,11 @@
 // O_PATH (no driver runs, no FIFO waits), its type read with fstat, and only a regular file is opened
 // for reading, through that descriptor (`/proc/self/fd/N`): what is read is the inode checked, even
 // if the path names something else by then.
+
 import type { BigIntStats } from 'node:fs';
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-
-/** Linux O_PATH (not in Node's fs.constants). */
-export const O_PATH = 0o10000000;
+import { O_PATH } from './o-path.js';
 
 export interface OpenRegularOptions {
   /** A symbolic link at `path` is not followed (it is then what is found: not a regular file). */

@@ -20,7 +20,7 @@ import {
   readlinkSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { O_PATH } from '../lib/open-regular.js';
+import { O_PATH } from '../lib/o-path.js';
 import type { PidCycle } from './pid-order.js';
 
 /** O_WRONLY | O_RDWR: the access-mode bits of `flags:` in /proc/PID/fdinfo/FD (octal). */

@@ -16,12 +16,12 @@ import { dirname, join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { readMountPoints } from '../lib/mountinfo.js';
+import { O_PATH } from '../lib/o-path.js';
 import { copyTree } from '../snapshot/copy-tree.js';
 import { hostPath, resolveInRoot } from '../snapshot/resolve.js';
 import { cleanComponents } from '../snapshot/tar-path.js';
 import { linkLowers, shortLowerdir } from './lower-links.js';
 import { probeOverlayUpper } from './overlay-probe.js';
-import { O_PATH } from './sub-path.js';
 import { runTool, spawnHelperInUse } from './tool.js';
 
 export interface RootfsPlan {

@@ -10,10 +10,7 @@
 // (a device node, a FIFO), and fstat of the fd says what it is.
 import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { BerthError, errnoCode } from '../lib/errors.js';
-
-/** Linux's O_PATH (the generic value: x86_64, arm64, riscv64); Node does not export it. (libuv adds
- * O_CLOEXEC to every open.) */
-export const O_PATH = 0o10000000;
+import { O_PATH } from '../lib/o-path.js';
 
 function unsafe(message: string): BerthError {
   return new BerthError('ERR_SUBPATH_UNSAFE', 'invalid', message);

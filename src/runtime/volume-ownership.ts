@@ -16,10 +16,9 @@ import { constants } from 'node:fs';
 import { chmod, chown, type FileHandle, lstat, open, readdir, rmdir } from 'node:fs/promises';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { O_PATH } from '../lib/o-path.js';
 import type { ContainerMount } from './spec.js';
 
-/** Linux O_PATH (not in Node's fs.constants): a descriptor naming a file without opening it. */
-const O_PATH = 0o10000000;
 const FLAGS = O_PATH | constants.O_NOFOLLOW;
 export const MAX_DEPTH = 256;
 
