@@ -5,6 +5,7 @@
 // only deleting a file may remove what it defines.
 import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
 import { loadSchema } from '../lib/schemas.js';
+import { MAX_FLOW_DEPTH, tooDeepAt } from '../lib/yaml-depth.js';
 import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yaml-validate.js';
 import { checkAnnotationSize } from './annotation-size.js';
 import { checkImage, checkPod } from './checks.js';
@@ -60,6 +61,8 @@ export function parseFile(text: string, file: string): ParsedFile {
       merge: true,
     });
   };
+  const deep = tooDeepAt(text);
+  if (deep !== undefined) return { parsed: [], diagnostics: [tooDeep(text, deep, file)] };
   let docs = parse(text);
   // `\'` in a double-quoted string, as go-yaml reads it (yaml-escapes.ts): read again without them.
   const escapes = quoteEscapes(text, Array.isArray(docs) ? docs : [docs]);
@@ -93,6 +96,19 @@ export function parseFile(text: string, file: string): ParsedFile {
   if (escapes.length === 0) return { parsed, diagnostics };
   const written = atWrittenColumn(text, escapes); // the warnings (first) are placed so already
   return { parsed, diagnostics: diagnostics.map((d, i) => (i < escapeWarnings.length ? d : written(d))) };
+}
+
+/** A text nested past go-yaml's bound (lib/yaml-depth.ts), placed where the level past it opens. */
+function tooDeep(text: string, offset: number, file: string): Diagnostic {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return {
+    file,
+    line,
+    col: offset - before.lastIndexOf('\n'),
+    code: 'ERR_YAML_SYNTAX',
+    message: `flow collections ([ and {) nested more than ${MAX_FLOW_DEPTH} deep: go-yaml, and so a cluster, refuses it too ("exceeded max depth of ${MAX_FLOW_DEPTH}")`,
+  };
 }
 
 /** One document: empty, or checked (a ParsedDoc for each object it defines when it has no problem). */

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { type FileIdentity, isStillValid } from '../lib/file-cache.js';
 import { openRegular } from '../lib/open-regular.js';
+import { tooDeepAt } from '../lib/yaml-depth.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 
 const MAX_BYTES = 1024 * 1024;
@@ -62,6 +63,7 @@ async function definedBy(file: string): Promise<string | undefined> {
 }
 
 function parseDefined(text: string): string | undefined {
+  if (tooDeepAt(text) !== undefined) return undefined; // go-yaml's bound: no object a cluster reads
   try {
     const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false }).toJS({ maxAliasCount: 100 });
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
