@@ -312,7 +312,6 @@ async function createHoldingLease(
     replaceFileSync(p.config, `${JSON.stringify(owned, null, 2)}\n`, 0o600);
     await makeDirs(deps.paths.exits);
     await makeDirs(deps.paths.sockets);
-    await makeDirs(p.persist);
     if (settings.podCgroup) {
       // Undone last: its own cgroup and, when it was the pod's only one, the pod's (cgroups.ts).
       undo.push(() => removeContainerCgroups(id));

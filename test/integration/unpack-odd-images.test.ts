@@ -5,17 +5,15 @@
 // forms 0.0, 0.1 and 1.0; Python's GNU format with long names and link targets; bsdtar's ustar and
 // pax. And an image whose config lists more diff_ids than it has layers is refused in one line.
 import { execFile, execFileSync } from 'node:child_process';
-import { link, mkdir, mkdtemp, symlink, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { link, mkdir, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { registryWorkspace } from '../helpers/registry-workspace.js';
 import { type BuiltLayer, buildRawImage, OCI_GZIP, pushRawImage, sha256 } from '../helpers/tar-bytes.js';
-import { removeTempRoot } from '../helpers/temp-root.js';
 import { describeTree } from '../helpers/tree.js';
 
 const run = promisify(execFile);
@@ -23,15 +21,12 @@ const skip = missingPrereqs(['docker-registry', 'python3', 'skopeo', 'umoci', 't
   root: true,
 });
 
-let registry: TestRegistry;
-let work: string;
+const ws = registryWorkspace('berth-odd-images-', skip);
 /** A small tree on disk: files, a directory, a symlink, a hardlink, a long name, a sparse file. */
 let tree: string;
 beforeAll(async () => {
   if (skip) return;
-  registry = await startRegistry();
-  work = await mkdtemp(join(tmpdir(), 'berth-odd-images-'));
-  tree = join(work, 'tree');
+  tree = join(ws.work, 'tree');
   await mkdir(join(tree, 'etc/deep'), { recursive: true });
   await writeFile(join(tree, 'etc/hostname'), 'odd\n');
   await writeFile(join(tree, 'etc/deep/data'), 'x'.repeat(70_000));
@@ -49,10 +44,6 @@ beforeAll(async () => {
     ...['etc/hostname', 'etc/deep/data', 'sparse'].map((f) => join(tree, f)),
   ]);
 }, 60_000);
-afterAll(async () => {
-  await registry?.stop();
-  if (work) await removeTempRoot(work);
-});
 
 /** Tools' output of a few MiB (the sparse file, written whole where the format has no holes). */
 const BIG = { maxBuffer: 64 << 20 };
@@ -142,11 +133,11 @@ describe.skipIf(skip)('odd but valid layers unpack as umoci unpacks them', () =>
   it.each(CASES)(
     '%s',
     async (_label, make) => {
-      const at = join(work, `case-${++n}`);
+      const at = join(ws.work, `case-${++n}`);
       await mkdir(at);
       const layer = make();
-      await pushRawImage(registry.url, `odd/c${n}`, '1', buildRawImage([layer]));
-      const ref = `${registry.host}/odd/c${n}:1`;
+      await pushRawImage(ws.registry.url, `odd/c${n}`, '1', buildRawImage([layer]));
+      const ref = `${ws.registry.host}/odd/c${n}:1`;
       await run('skopeo', [
         'copy',
         '--quiet',
@@ -170,9 +161,9 @@ describe.skipIf(skip)('odd but valid layers unpack as umoci unpacks them', () =>
     const image = buildRawImage([layer], {
       config: { rootfs: { type: 'layers', diff_ids: [layer.diffId, layer.diffId] } },
     });
-    await pushRawImage(registry.url, 'odd/diffids', '1', image);
-    const ref = `${registry.host}/odd/diffids:1`;
-    const res = await runBerth(['--root', join(work, 'diffids'), 'image', 'pull', ref]);
+    await pushRawImage(ws.registry.url, 'odd/diffids', '1', image);
+    const ref = `${ws.registry.host}/odd/diffids:1`;
+    const res = await runBerth(['--root', join(ws.work, 'diffids'), 'image', 'pull', ref]);
     expect([res.code, res.stderr]).toEqual([
       6,
       `berth: ERR_MANIFEST_INVALID: config ${sha256(image.config)} of ${ref}: has 2 diff_ids for 1 layers\n`,
