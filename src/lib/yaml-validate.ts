@@ -61,10 +61,15 @@ export function syntaxDiagnostics(doc: Document, lc: LineCounter, file: string):
       line: pos.line,
       col: pos.col,
       code: 'ERR_YAML_SYNTAX',
-      message: e.message.split('\n')[0] ?? '',
+      message: STACK_OUT.test(e.message) ? TOO_DEEP_TO_READ : (e.message.split('\n')[0] ?? ''),
     };
   });
 }
+
+/** V8's RangeError, which the yaml library's recursive parser reports as a document error (or throws). */
+const STACK_OUT = /^Maximum call stack size exceeded/;
+export const TOO_DEEP_TO_READ =
+  'collections nested too deep to read: the YAML reader ran out of stack (some hundreds of block levels, a few thousand flow levels)';
 
 /** Every schema violation of one parsed document, positioned at the offending node. */
 export function validateDocument(

@@ -5,8 +5,13 @@
 // only deleting a file may remove what it defines.
 import { type Document, isMap, LineCounter, parseAllDocuments } from 'yaml';
 import { loadSchema } from '../lib/schemas.js';
-import { MAX_FLOW_DEPTH, tooDeepAt } from '../lib/yaml-depth.js';
-import { type Diagnostic, syntaxDiagnostics, validateDocument } from '../lib/yaml-validate.js';
+import { MAX_BLOCK_DEPTH, MAX_FLOW_DEPTH, type TooDeep, tooDeepAt } from '../lib/yaml-depth.js';
+import {
+  type Diagnostic,
+  syntaxDiagnostics,
+  TOO_DEEP_TO_READ,
+  validateDocument,
+} from '../lib/yaml-validate.js';
 import { checkAnnotationSize } from './annotation-size.js';
 import { checkImage, checkPod } from './checks.js';
 import { clusterKindWarning } from './cluster-kinds.js';
@@ -63,13 +68,26 @@ export function parseFile(text: string, file: string): ParsedFile {
   };
   const deep = tooDeepAt(text);
   if (deep !== undefined) return { parsed: [], diagnostics: [tooDeep(text, deep, file)] };
-  let docs = parse(text);
-  // `\'` in a double-quoted string, as go-yaml reads it (yaml-escapes.ts): read again without them.
-  const escapes = quoteEscapes(text, Array.isArray(docs) ? docs : [docs]);
-  const escapeWarnings = quoteEscapeWarnings(text, escapes, file);
-  if (escapes.length > 0) {
-    docs = parse(withoutQuoteEscapes(text, escapes));
-    diagnostics.push(...escapeWarnings);
+  let docs: ReturnType<typeof parse>;
+  let escapes: ReturnType<typeof quoteEscapes>;
+  let escapeWarnings: Diagnostic[];
+  try {
+    docs = parse(text);
+    // `\'` in a double-quoted string, as go-yaml reads it (yaml-escapes.ts): read again without them.
+    escapes = quoteEscapes(text, Array.isArray(docs) ? docs : [docs]);
+    escapeWarnings = quoteEscapeWarnings(text, escapes, file);
+    if (escapes.length > 0) {
+      docs = parse(withoutQuoteEscapes(text, escapes));
+      diagnostics.push(...escapeWarnings);
+    }
+  } catch (err) {
+    // The yaml library's recursive parser out of stack, some thousands of levels down (under
+    // go-yaml's bound, which tooDeepAt holds): a syntax error of the file, not of berth.
+    if (!(err instanceof RangeError)) throw err;
+    return {
+      parsed: [],
+      diagnostics: [{ file, line: 1, col: 1, code: 'ERR_YAML_SYNTAX', message: TOO_DEEP_TO_READ }],
+    };
   }
   let documents = 0;
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
@@ -99,15 +117,19 @@ export function parseFile(text: string, file: string): ParsedFile {
 }
 
 /** A text nested past go-yaml's bound (lib/yaml-depth.ts), placed where the level past it opens. */
-function tooDeep(text: string, offset: number, file: string): Diagnostic {
+function tooDeep(text: string, { offset, kind }: TooDeep, file: string): Diagnostic {
   const before = text.slice(0, offset);
   const line = before.split('\n').length;
+  const what =
+    kind === 'flow'
+      ? `flow collections ([ and {) nested more than ${MAX_FLOW_DEPTH} deep`
+      : `block collections opened on one line (- - - …) nested more than ${MAX_BLOCK_DEPTH} deep`;
   return {
     file,
     line,
     col: offset - before.lastIndexOf('\n'),
     code: 'ERR_YAML_SYNTAX',
-    message: `flow collections ([ and {) nested more than ${MAX_FLOW_DEPTH} deep: go-yaml, and so a cluster, refuses it too ("exceeded max depth of ${MAX_FLOW_DEPTH}")`,
+    message: `${what}: go-yaml, and so a cluster, refuses it too ("exceeded max depth of ${MAX_FLOW_DEPTH}")`,
   };
 }
 
