@@ -11,6 +11,7 @@ import { statSync } from 'node:fs';
 import { BerthError } from '../lib/errors.js';
 import type { FileIdentity } from '../lib/file-cache.js';
 import { openRegular } from '../lib/open-regular.js';
+import { readBounded } from '../lib/read-bounded.js';
 import { decodeManifestText } from './decode-text.js';
 import { pseudoFileSystemOf } from './pseudo-fs.js';
 
@@ -96,18 +97,9 @@ export async function readManifestFile(
     if (st.size > BigInt(MAX_MANIFEST_BYTES)) throw refuse(`larger than ${MAX_MANIFEST_BYTES} bytes`);
     const stat = statOf(st);
     if (known(stat.id)) return { stat, readAt };
-    // To the end, but never past the bound: the file may grow while it is read.
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.alloc(64 * 1024);
-      const { bytesRead } = await fh.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > MAX_MANIFEST_BYTES) throw refuse(`larger than ${MAX_MANIFEST_BYTES} bytes`);
-      chunks.push(chunk.subarray(0, bytesRead));
-    }
-    return { stat, text: decodeManifestText(Buffer.concat(chunks, total)), readAt };
+    const bytes = await readBounded(fh, MAX_MANIFEST_BYTES); // it may grow while it is read
+    if (!bytes) throw refuse(`larger than ${MAX_MANIFEST_BYTES} bytes`);
+    return { stat, text: decodeManifestText(bytes), readAt };
   } finally {
     await fh.close();
   }

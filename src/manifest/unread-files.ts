@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { type FileIdentity, isStillValid } from '../lib/file-cache.js';
 import { openRegular } from '../lib/open-regular.js';
+import { readBounded } from '../lib/read-bounded.js';
 import { tooDeepAt } from '../lib/yaml-depth.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
 
@@ -52,7 +53,9 @@ async function definedBy(file: string): Promise<string | undefined> {
   if (!fd) return known;
   try {
     const id = identity(opened.stat);
-    const what = parseDefined((await fd.readFile()).toString('utf8'));
+    const bytes = await readBounded(fd, MAX_BYTES); // it may grow past the size checked
+    if (!bytes) return undefined;
+    const what = parseDefined(bytes.toString('utf8'));
     seen.set(file, { id, readAt, what });
     return what;
   } catch {
