@@ -35,6 +35,7 @@ import { newestFirst, type PidCycle, startedSince } from './pid-order.js';
 import {
   closeFds,
   type FdReader,
+  Identities,
   isOpenForWriting,
   lastPid,
   listPids,
@@ -78,8 +79,13 @@ interface Pass {
   listedAt: PidCycle | undefined;
   /** Whether the processes started while it looked are in the queue. */
   caughtUp: boolean;
-  /** Descriptors that pointed at a listed file: `[pid, fd]` by real path. */
+  /**
+   * Descriptors open for writing on a listed file when read: `[pid, fd]` by real path. Only those:
+   * a container's process may hold a million of its own file of that path, each checked once, here.
+   */
   found: Map<string, Array<[pid: string, fd: string]>>;
+  /** The identities it has read (each process's mountinfo, each file's), once each. */
+  ids: Identities;
   /** Whether a question of the last poll could be answered by it (else it is dropped: stale). */
   awaited: boolean;
   /** The process being read, when a poll's budget ended inside its descriptors. */
@@ -113,7 +119,8 @@ export function createWriterScan(deps: WriterScanDeps = {}): WriterScan {
     wanted = new Set();
     const listedAt = lastPid(proc);
     const queue = newestFirst(listPids(proc, self), listedAt);
-    return { files, queue, next: 0, listedAt, caughtUp: false, found: new Map(), awaited: false };
+    const ids = new Identities(proc);
+    return { files, queue, next: 0, listedAt, caughtUp: false, found: new Map(), ids, awaited: false };
   };
 
   /** Reads `pass`'s processes' descriptors until `deadline` (a batch at least); true once it is whole. */
@@ -131,8 +138,12 @@ export function createWriterScan(deps: WriterScanDeps = {}): WriterScan {
       if (!first && now() >= deadline) return false;
       const reading = pass.reading ?? openFds(proc, pass.queue[pass.next++] as string);
       const { found, done } = readFds(proc, reading, (t) => pass.files.has(t));
-      for (const [fd, target] of found)
-        pass.found.set(target, [...(pass.found.get(target) ?? []), [reading.pid, fd]]);
+      for (const [fd, target] of found) {
+        if (!isOpenForWriting(proc, reading.pid, fd, target, pass.ids)) continue;
+        const held = pass.found.get(target);
+        if (held) held.push([reading.pid, fd]);
+        else pass.found.set(target, [[reading.pid, fd]]);
+      }
       pass.reading = done ? undefined : reading;
     }
   };
@@ -142,10 +153,13 @@ export function createWriterScan(deps: WriterScanDeps = {}): WriterScan {
     if (pass?.reading) closeFds(pass.reading);
   };
 
-  const isWritten = (target: string) =>
-    [current, last].some((p) =>
-      (p?.found.get(target) ?? []).some(([pid, fd]) => isOpenForWriting(proc, pid, fd, target)),
+  /** Whether a writer a pass found still has `target` open for writing (it may have closed it). */
+  const isWritten = (target: string) => {
+    const ids = new Identities(proc);
+    return [current, last].some((p) =>
+      (p?.found.get(target) ?? []).some(([pid, fd]) => isOpenForWriting(proc, pid, fd, target, ids)),
     );
+  };
 
   const clears = (pass: Pass | undefined, target: string, id: FileIdentity) => {
     const then = pass?.files.get(target);

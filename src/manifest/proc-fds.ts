@@ -111,44 +111,96 @@ export function readFds(
   return { found, done: false };
 }
 
-/** Whether `pid` has `target` open for writing as `fd` now (not closed, nor the number reused). */
-export function isOpenForWriting(proc: string, pid: string, fd: string, target: string): boolean {
-  try {
-    const link = join(proc, pid, 'fd', fd);
-    if (readlinkSync(link) !== target) return false;
-    const info = readFileSync(join(proc, pid, 'fdinfo', fd), 'utf8');
-    const flags = /^flags:\s+([0-7]+)$/m.exec(info)?.[1];
-    if (flags === undefined || (Number.parseInt(flags, 8) & WRITE_MODES) === 0) return false;
-    const theirs = fileIdentity(join(proc, pid), info);
-    // A kernel before 5.14 says no inode in fdinfo: the path is all there is to go by.
-    return theirs === undefined || theirs === targetIdentity(proc, target);
-  } catch {
-    return false;
+/**
+ * What one pass learnt of files' identities, so that each process's mountinfo and each target's
+ * identity are read once a pass, however many descriptors name the target's path (a container's
+ * process can hold a million, each of its own file of that path; a local user's mount namespace
+ * can hold 100,000 mounts, a mountinfo of megabytes).
+ */
+export class Identities {
+  private readonly devices = new Map<string, Map<string, string>>();
+  private readonly targets = new Map<string, FdIdentity | undefined>();
+
+  constructor(private readonly proc: string) {}
+
+  /** The major:minor of mount `mnt` as process `pid` (or 'self') sees its mounts. */
+  device(pid: string, mnt: string): string | undefined {
+    let byMount = this.devices.get(pid);
+    if (!byMount) {
+      byMount = new Map();
+      try {
+        for (const line of readFileSync(join(this.proc, pid, 'mountinfo'), 'utf8').split('\n')) {
+          const [id, , device] = line.split(' ', 3);
+          if (id && device) byMount.set(id, device);
+        }
+      } catch {
+        // gone: it names no mount
+      }
+      this.devices.set(pid, byMount);
+    }
+    return byMount.get(mnt);
   }
+
+  /** `target`'s identity, through a descriptor of this process's own (undefined: not there). */
+  target(target: string): FdIdentity | undefined {
+    if (!this.targets.has(target)) this.targets.set(target, this.readTarget(target));
+    return this.targets.get(target);
+  }
+
+  private readTarget(target: string): FdIdentity | undefined {
+    try {
+      const fd = openSync(target, O_PATH | constants.O_NOFOLLOW);
+      try {
+        return fdIdentity(readFileSync(join(this.proc, 'self', 'fdinfo', String(fd)), 'utf8'));
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** A descriptor's mount and inode as its fdinfo says (a kernel before 5.14 says neither). */
+interface FdIdentity {
+  mnt: string;
+  ino: string;
+}
+
+function fdIdentity(fdinfo: string): FdIdentity | undefined {
+  const mnt = /^mnt_id:\s+([0-9]+)$/m.exec(fdinfo)?.[1];
+  const ino = /^ino:\s+([0-9]+)$/m.exec(fdinfo)?.[1];
+  return mnt === undefined || ino === undefined ? undefined : { mnt, ino };
 }
 
 /**
- * The file a descriptor is, as /proc tells it without touching the file itself (a FUSE file system
- * a local user mounted could hold a stat of it forever, and the daemon's thread with it): the
- * major:minor of the descriptor's mount (from `mnt_id:` and that process's mountinfo) and `ino:`.
+ * Whether `pid` has `target` open for writing as `fd` now (not closed, nor the number reused): the
+ * same inode on the same file system (its mount's major:minor), as /proc tells them without touching
+ * the file itself (a FUSE file system a local user mounted could hold a stat of it forever, and the
+ * daemon's thread with it). Mount IDs are unique on the host, so the same mount needs no mountinfo;
+ * a mount the process's own mountinfo does not list (it moved to a namespace of its own, keeping the
+ * descriptor) is not the target's. `ids`: what this pass has read already.
  */
-function fileIdentity(procPid: string, fdinfo: string): string | undefined {
-  const mnt = /^mnt_id:\s+([0-9]+)$/m.exec(fdinfo)?.[1];
-  const ino = /^ino:\s+([0-9]+)$/m.exec(fdinfo)?.[1];
-  if (mnt === undefined || ino === undefined) return undefined;
-  for (const line of readFileSync(join(procPid, 'mountinfo'), 'utf8').split('\n')) {
-    const [id, , device] = line.split(' ', 3);
-    if (id === mnt && device) return `${device}:${ino}`;
-  }
-  return undefined;
-}
-
-/** `target`'s identity as fileIdentity tells it, through a descriptor of this process's own. */
-function targetIdentity(proc: string, target: string): string | undefined {
-  const fd = openSync(target, O_PATH | constants.O_NOFOLLOW);
+export function isOpenForWriting(
+  proc: string,
+  pid: string,
+  fd: string,
+  target: string,
+  ids: Identities = new Identities(proc),
+): boolean {
   try {
-    return fileIdentity(join(proc, 'self'), readFileSync(join(proc, 'self', 'fdinfo', String(fd)), 'utf8'));
-  } finally {
-    closeSync(fd);
+    if (readlinkSync(join(proc, pid, 'fd', fd)) !== target) return false;
+    const info = readFileSync(join(proc, pid, 'fdinfo', fd), 'utf8');
+    const flags = /^flags:\s+([0-7]+)$/m.exec(info)?.[1];
+    if (flags === undefined || (Number.parseInt(flags, 8) & WRITE_MODES) === 0) return false;
+    const theirs = fdIdentity(info);
+    if (theirs === undefined) return true; // a kernel before 5.14: the path is all there is to go by
+    const mine = ids.target(target);
+    if (mine === undefined || theirs.ino !== mine.ino) return false;
+    if (theirs.mnt === mine.mnt) return true;
+    const device = ids.device(pid, theirs.mnt);
+    return device !== undefined && device === ids.device('self', mine.mnt);
+  } catch {
+    return false;
   }
 }

@@ -38,6 +38,13 @@ const IN_OWN_ROOT = [
   'exec /bin/busybox sh -c \'/bin/busybox umount -l /old && exec 3>>"$0" && echo ready && exec /bin/busybox sleep 600\' "$1"',
 ].join(' && ');
 
+// The same, then gone into a mount namespace of its own with its descriptor: that descriptor's mount
+// is none its new mountinfo lists (the path was all the check went by then: it held the host's file).
+const IN_OWN_ROOT_MOVED = IN_OWN_ROOT.replace(
+  'exec 3>>"$0" && echo ready && exec /bin/busybox sleep 600',
+  'exec 3>>"$0" && exec /bin/busybox unshare -m /bin/busybox sh -c "echo ready && exec /bin/busybox sleep 600"',
+);
+
 // $0: the file. As many descriptors as the hard limit allows (of /dev/null), then the file opened for
 // appending, the highest of them; says how many it holds.
 const MANY_DESCRIPTORS = `
@@ -61,10 +68,11 @@ const started = new Set<ChildProcess>();
  */
 async function startWriter(
   file: string,
-  o: { ownRoot?: string; manyDescriptors?: boolean } = {},
+  o: { ownRoot?: string; moved?: boolean; manyDescriptors?: boolean } = {},
 ): Promise<{ child: ChildProcess; said: string }> {
+  const script = o.moved ? IN_OWN_ROOT_MOVED : IN_OWN_ROOT;
   const child = o.ownRoot
-    ? spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', IN_OWN_ROOT, o.ownRoot, file], {
+    ? spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, o.ownRoot, file], {
         stdio: ['ignore', 'pipe', 'inherit'],
       })
     : o.manyDescriptors
@@ -125,6 +133,20 @@ describe.skipIf(skip)('the writer check and hostile processes', () => {
     await mkdir(root);
     const { child } = await startWriter(file, { ownRoot: root });
     // The kernel names its descriptor by the very path of the host's file.
+    expect(readlinkSync(`/proc/${child.pid}/fd/3`)).toBe(file);
+    const loaded = await loadManifests(dir, { now: (await stat(file)).mtimeMs + 10 });
+    expect([loaded.settling.map((s) => s.file), loaded.docs.map((d) => d.doc.metadata.name)]).toEqual([
+      [],
+      ['web'],
+    ]);
+  });
+
+  it("a container's process gone into a mount namespace of its own with its descriptor holds nothing either", async () => {
+    const { dir, file } = await folderWith('moved');
+    const root = join(work, 'moved-root');
+    await mkdir(root);
+    expect(IN_OWN_ROOT_MOVED).not.toBe(IN_OWN_ROOT);
+    const { child } = await startWriter(file, { ownRoot: root, moved: true });
     expect(readlinkSync(`/proc/${child.pid}/fd/3`)).toBe(file);
     const loaded = await loadManifests(dir, { now: (await stat(file)).mtimeMs + 10 });
     expect([loaded.settling.map((s) => s.file), loaded.docs.map((d) => d.doc.metadata.name)]).toEqual([
