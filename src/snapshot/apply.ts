@@ -11,7 +11,7 @@
 // a file system call costs ~3 µs against ~60 µs for an async round trip through the libuv pool,
 // and a layer is mostly small files.
 import { fstatSync, ftruncateSync, lstatSync, writeFileSync } from 'node:fs';
-import { BerthError } from '../lib/errors.js';
+import { BerthError, errnoCode } from '../lib/errors.js';
 import { findInLowers } from './copy-up.js';
 import { afterEntry, DeferredNames, namingEntry } from './entry-error.js';
 import { checkEntry, checkMarkerDir, fitsLinux } from './entry-limits.js';
@@ -142,7 +142,8 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
     try {
       return w.place(target);
     } catch (err) {
-      if (err === NOTHING_THERE) return undefined;
+      // Nothing there, or a file on the way (x/y/marker under a file x): no directory to make opaque.
+      if (err === NOTHING_THERE || errnoCode(err) === 'ENOTDIR') return undefined;
       throw err;
     } finally {
       placingWhiteout = false;
@@ -161,7 +162,8 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
     try {
       resolved = resolveInRoot(w.root, parts, undefined, w.lowerLink).resolved.slice(0, -1);
     } catch (err) {
-      if (err === NOTHING_THERE) return undefined;
+      // Nothing there, or a file on the way (x/y/marker under a file x): no directory to make opaque.
+      if (err === NOTHING_THERE || errnoCode(err) === 'ENOTDIR') return undefined;
       throw err;
     } finally {
       placingWhiteout = false;

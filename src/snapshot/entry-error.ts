@@ -28,7 +28,10 @@ export function namingEntry(err: unknown, name: Buffer): unknown {
 /** A tar error between entries (a bad header): where in the layer it is, after the last entry read. */
 export function afterEntry(err: unknown, last: Buffer): unknown {
   if (!(err instanceof BerthError) || err.code !== 'ERR_LAYER_CORRUPT') return err;
-  return new BerthError(err.code, err.kind, `${err.message} (after ${entryLabel(last)})`, { cause: err });
+  return new BerthError(err.code, err.kind, `${err.message} (after ${entryLabel(last)})`, {
+    cause: err,
+    ...(err.hint ? { hint: err.hint } : {}),
+  });
 }
 
 /**

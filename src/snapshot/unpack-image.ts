@@ -161,7 +161,7 @@ function wrapStreamError(err: unknown, what: string, dest: string, lowers: reado
   }
   if (code === 'ENOSPC') {
     // Node says "ENOSPC: no space left on device, write"; the entry being written is named before it.
-    const entry = message.slice(0, Math.max(0, message.indexOf('ENOSPC:')));
+    const entry = message.slice(0, Math.max(0, message.lastIndexOf('ENOSPC:')));
     return new BerthError('ERR_NO_SPACE', 'limit', `${what}: ${entry}the file system is full`, {
       cause: err,
     });

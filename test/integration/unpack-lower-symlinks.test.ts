@@ -105,6 +105,11 @@ const CASES: Array<[string, Entry[][]]> = [
     [[{ name: 'x', body: 'a file' }], [{ name: 'x/.wh..wh..opq' }, { name: 'z', body: 'z' }]],
   ],
   [
+    // Two levels under the file: lstat of x/y is ENOTDIR, which failed the layer as an internal error.
+    'an opaque marker two levels under a lower file: nothing to make opaque, the file stays',
+    [[{ name: 'x', body: 'a file' }], [{ name: 'x/y/.wh..wh..opq' }, { name: 'z', body: 'z' }]],
+  ],
+  [
     // Where umoci has it (the tree compared below), in the root: the snapshot's own `outside/`.
     'a lower symlink that climbs out of the root: followed inside it',
     [
