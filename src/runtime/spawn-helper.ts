@@ -93,6 +93,8 @@ export class SpawnHelper {
   private stopped = false;
   /** When the helper last answered anything (ms epoch). */
   private answeredAt = 0;
+  /** Lets the current helper go: its requests fail, the next one starts another (ensure's `gone`). */
+  private forget: ((why: string) => void) | undefined;
 
   constructor(
     private readonly python = 'python3',
@@ -168,7 +170,13 @@ export class SpawnHelper {
               `the spawn helper did not answer for ${what} in time${hung ? ': killed, to be started again' : ''}`,
             ),
           );
-          if (hung) child.kill('SIGKILL'); // its 'exit' fails the others under way
+          if (hung) {
+            // Forgotten at once, its requests failed: its 'exit' may come late (a thread of it in
+            // the kernel, uninterruptible, keeps it until that call returns), and every request
+            // until then would go to it. The next one starts a new helper.
+            child.kill('SIGKILL');
+            this.forget?.('did not answer in time: killed');
+          }
         },
         deadline + this.answerGraceMs - Date.now(),
       );
@@ -215,6 +223,7 @@ export class SpawnHelper {
       }
       this.pending.clear();
     };
+    this.forget = gone;
     child.once('error', (err) => gone(`could not start (${err.message})`));
     child.once('exit', (code, signal) => gone(`exited (${signal ?? code})`));
     child.unref(); // idle, it keeps nothing alive; run() refs it while requests are under way
