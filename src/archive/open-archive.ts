@@ -7,9 +7,10 @@ import { constants, createReadStream, createWriteStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createZstdDecompress } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { createZstdFramesDecompressor } from '../snapshot/zstd-frames.js';
 import { readDockerArchive } from './docker-archive.js';
 import { type ArchiveFiles, openDirFiles, openTarFiles } from './files.js';
 import type { ImageSet } from './image-set.js';
@@ -46,7 +47,8 @@ async function expand(file: string, kind: 'gzip' | 'zstd', o: OpenArchiveOptions
   try {
     await pipeline(
       createReadStream(file),
-      kind === 'gzip' ? createGunzip() : createZstdDecompress(),
+      // zstd as a layer's: any number of frames, skippable ones, windows up to 512 MiB (--long=29).
+      kind === 'gzip' ? createGunzip() : createZstdFramesDecompressor(64 * 1024),
       async function* (chunks: AsyncIterable<Buffer>) {
         for await (const c of chunks) {
           total += c.length;
@@ -64,7 +66,12 @@ async function expand(file: string, kind: 'gzip' | 'zstd', o: OpenArchiveOptions
     );
   } catch (err) {
     await rm(out, { force: true });
-    if (err instanceof BerthError) throw err;
+    if (err instanceof BerthError && err.code === 'ERR_ZSTD_WINDOW_TOO_LARGE')
+      throw new BerthError(err.code, err.kind, `${file}: ${err.message}`, {
+        cause: err,
+        hint: 'compress the archive with a smaller window: zstd --long=29 or less',
+      });
+    if (err instanceof BerthError && err.code !== 'ERR_LAYER_CORRUPT') throw err;
     throw new BerthError('ERR_ARCHIVE_CORRUPT', 'integrity', `${file}: cannot decompress (${kind})`, {
       cause: err,
     });

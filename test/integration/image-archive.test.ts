@@ -107,7 +107,11 @@ describe.skipIf(skip)('berth image import / export', () => {
     await run('skopeo', ['copy', '-q', `${oci()}:other`, `docker-archive:${file}:example.com/team/other:1`]);
     await writeFile(`${file}.gz`, gzipSync(await readFile(file)));
     await writeFile(`${file}.zst`, zstdCompressSync(await readFile(file)));
-    for (const packed of [`${file}.gz`, `${file}.zst`]) {
+    // A long window, as `zstd --long=28` makes one (256 MiB): past libzstd's default 128 MiB bound,
+    // it was "cannot decompress" where a layer of the same takes it.
+    // (From a pipe: with the size known, zstd shrinks the window to it.)
+    await run('sh', ['-c', 'zstd -q -c --long=28 < "$0" > "$0.long.zst"', file]);
+    for (const packed of [`${file}.gz`, `${file}.zst`, `${file}.long.zst`]) {
       const root = newRoot();
       const r = await berth(root, 'image', 'import', packed);
       expect([r.code, r.stderr]).toEqual([0, '']);
@@ -116,6 +120,21 @@ describe.skipIf(skip)('berth image import / export', () => {
       );
       expect(await storeState(root)).toEqual({ names: ['example.com/team/other:1'], unverified: [] });
     }
+  });
+
+  it('refuses an archive compressed with a window past 512 MiB, naming it, and stores nothing', async () => {
+    const file = join(work, 'wide.tar');
+    await run('skopeo', ['copy', '-q', `${oci()}:other`, `docker-archive:${file}:example.com/team/other:1`]);
+    await run('sh', ['-c', 'zstd -q -c --long=30 < "$0" > "$0.zst"', file]);
+    const root = newRoot();
+    const r = await berth(root, 'image', 'import', `${file}.zst`);
+    expect([r.code, r.stdout]).toEqual([7, '']);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^berth: ERR_ZSTD_WINDOW_TOO_LARGE: ${file}\\.zst: a zstd frame with a window of 1024 MiB .*zstd --long=29 or less\\)\\n$`,
+      ),
+    );
+    expect((await storeState(root)).names).toEqual([]);
   });
 
   it('imports a skopeo oci-archive and an OCI layout directory, names from their annotations', async () => {
