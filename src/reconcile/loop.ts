@@ -14,6 +14,7 @@ import type { Diagnostic } from '../lib/yaml-validate.js';
 import type { LastGood } from '../manifest/last-good.js';
 import { type LoadResult, loadManifests, type ParseCache } from '../manifest/load.js';
 import type { RuntimeDeps } from '../runtime/containers.js';
+import { exitsUntold } from '../runtime/exit-witness.js';
 import { reapOrphans } from '../runtime/orphans.js';
 import { recordedHolderPid } from '../runtime/pid-holder.js';
 import { sweepOrphanHolders } from '../runtime/pid-holder-orphans.js';
@@ -292,7 +293,18 @@ export interface ApplyOptions {
    * apply, then at 10, 20, 40 s… and every minute from then on, while any runs.
    */
   onProgress?(doing: Map<string, string>, elapsedMs: number): void;
+  /**
+   * The containers a pass saw, beside what the pass before saw (none before the first): what ended
+   * between them (`berth apply` records the ones lost with no exit code).
+   */
+  onObserved?(before: readonly ObservedContainer[], after: readonly ObservedContainer[]): void;
 }
+
+/**
+ * How often a wait for a container's completion looks whether the process that will tell of its
+ * end is still there (runtime/exit-witness.ts): a killed conmon writes no exit file to wake on.
+ */
+const WITNESS_POLL_MS = 500;
 
 /** When progress is told: 5 s in, then each time the elapsed time doubles, at most a minute apart. */
 export const nextProgressMs = (elapsedMs: number) =>
@@ -326,6 +338,7 @@ async function applyLocked(
   const allow = (a: Action) => (starts.get(failureKey(a)) ?? 0) < MAX_STARTS;
   const executed: ExecuteResult = { done: [], failed: [] };
   let result: PassResult | undefined;
+  let seen: ObservedContainer[] | undefined;
   let passes = 0;
   const began = Date.now();
   let progress: NodeJS.Timeout | undefined;
@@ -349,6 +362,8 @@ async function applyLocked(
       result = await runPass(r, dir, pipelines, { loaded, retrySince, allow, startNothing: stopping });
       executed.done.push(...result.executed.done);
       executed.failed.push(...result.executed.failed);
+      if (seen && result.containers) o.onObserved?.(seen, result.containers);
+      seen = result.containers ?? seen;
       for (const key of result.started) starts.set(key, (starts.get(key) ?? 0) + 1);
       // A dependency running to completion is waited for: its exit is what starts its dependents.
       const awaited = result.remaining.some((a) => a.kind === 'wait' && a.awaitsExit);
@@ -359,7 +374,13 @@ async function applyLocked(
         const until = result.remaining.flatMap((a) =>
           a.kind === 'wait' && a.until && a.until > now ? [a.until] : [],
         );
-        await wake.next(mark, until.length > 0 ? Math.min(...until) : undefined);
+        // A completion waited for is told by conmon's exit file, unless its conmon is gone: then by
+        // the end of whichever process is left to tell it.
+        const running = (result.containers ?? []).filter((c) => c.state === 'running').map((c) => c.id);
+        const poll = awaited
+          ? { everyMs: WITNESS_POLL_MS, happened: await exitsUntold(r.rt, running) }
+          : undefined;
+        await wake.next(mark, until.length > 0 ? Math.min(...until) : undefined, poll);
       }
     }
   } finally {
