@@ -112,7 +112,9 @@ export function eventsOfExits(
       type: 'container',
       object: `${pod}/${container}`,
       reason,
-      message: lost ? 'it ended with the host (no exit code)' : `exited with code ${c.exitCode ?? 'unknown'}`,
+      message: lost
+        ? 'it ended with no exit code recorded (the host went down, or its monitor, conmon, was killed)'
+        : `exited with code ${c.exitCode ?? 'unknown'}`,
       attributes,
     });
   }

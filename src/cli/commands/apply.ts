@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { callDaemon, socketPath } from '../../api/client.js';
-import { eventOfAction, eventOfPreStopFailure } from '../../events/from-reconcile.js';
+import { eventOfAction, eventOfPreStopFailure, eventsOfExits } from '../../events/from-reconcile.js';
 import { BerthError, exitCodeOfKind, formatErrorLine } from '../../lib/errors.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
 import { isError } from '../../manifest/severity.js';
@@ -80,6 +80,11 @@ export const applyCommand: Command = {
         },
         {
           retryNow: true,
+          // A container that ended with no exit code while this apply waited (its conmon was killed)
+          // is told as the daemon tells it; an exit with a code is in its record, `ps` and `logs`.
+          onObserved: (before, after) => {
+            for (const e of eventsOfExits(before, after)) if (e.reason === 'Lost') events.emit(e);
+          },
           // A long pull, a grace period, an init container run to completion: said on a terminal,
           // as pull progress is (progress.ts); scripts and logs get the outcome alone.
           ...(ctx.stderr.isTTY && !json
