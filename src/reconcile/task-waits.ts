@@ -46,7 +46,10 @@ export async function waitForExit(deps: WaitDeps, name: string, deadline?: numbe
     const s = await containerStatus(deps.rt, record);
     if (s.state === 'exited') {
       if (s.exitCode === 0) return;
-      throw new BerthError('ERR_INIT_FAILED', 'internal', `init container ${name} exited ${s.exitCode}`);
+      // No code: it ended with no conmon left to record one (killed), as a container lost with the host.
+      const how =
+        s.exitCode === null ? 'ended with no exit code (its conmon was killed)' : `exited ${s.exitCode}`;
+      throw new BerthError('ERR_INIT_FAILED', 'internal', `init container ${name} ${how}`);
     }
     if (Date.now() > until)
       throw new BerthError('ERR_TIMEOUT', 'unavailable', `init container ${name} still runs`);
