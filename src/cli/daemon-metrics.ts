@@ -1,6 +1,7 @@
 // The daemon's metrics as the CLI wires them: counters its passes and pulls feed, the collector
-// `GET /metrics` renders (on the API socket, and on `metrics.listen` when the host config asks).
-import { serveMetrics } from '../api/metrics-listener.js';
+// `GET /metrics` renders (on the API socket, and on `metrics.listen` when the host config asks, bound
+// again at each retry while another process holds its address).
+import { type MetricsListener, parseListenAddress, serveMetrics } from '../api/metrics-listener.js';
 import { TextResponse } from '../api/responses.js';
 import type { Routes } from '../api/server.js';
 import { createMetricsCollector, type MetricsCollector } from '../daemon/metrics-collector.js';
@@ -17,8 +18,12 @@ export interface DaemonMetrics {
   counters: DaemonCounters;
   collector: MetricsCollector;
   routes: Routes;
-  /** Serve `metrics.listen` if set; returns its close. */
-  listen(): Promise<() => Promise<void>>;
+  /**
+   * Serve `metrics.listen` if set; returns its close. An address that cannot be bound (a port any
+   * local user can take first) is `onError`'s and tried again every `retryMs`: the daemon, the
+   * host's controller, never waits on or stops for its metrics.
+   */
+  listen(retryMs: number, onError: (err: unknown) => void): Promise<() => Promise<void>>;
 }
 
 export function openDaemonMetrics(ctx: CommandContext, r: Reconciler, events: EventRing): DaemonMetrics {
@@ -35,11 +40,28 @@ export function openDaemonMetrics(ctx: CommandContext, r: Reconciler, events: Ev
     counters,
     collector,
     routes: { 'GET /metrics': async () => new TextResponse(METRICS_CONTENT_TYPE, await collector.render()) },
-    async listen() {
+    async listen(retryMs, onError) {
       const { listen } = (await ctx.hostConfig()).metrics;
       if (!listen) return async () => {};
-      const l = await serveMetrics(listen, () => collector.render());
-      return l.close;
+      parseListenAddress(listen); // a host config that names no address fails the start, as ever
+      let served: MetricsListener | undefined;
+      let retry: NodeJS.Timeout | undefined;
+      let closed = false;
+      const attempt = async () => {
+        try {
+          served = await serveMetrics(listen, () => collector.render());
+          if (closed) await served.close(); // closed while it was being bound
+        } catch (err) {
+          onError(err);
+          if (!closed) retry = setTimeout(attempt, retryMs);
+        }
+      };
+      await attempt();
+      return async () => {
+        closed = true;
+        clearTimeout(retry);
+        await served?.close();
+      };
     },
   };
 }

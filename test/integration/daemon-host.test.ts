@@ -18,6 +18,18 @@ import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['python3', 'systemd-notify'], { root: true });
 
+/** GET `path` from 127.0.0.1:`port`. */
+const tcpGet = (port: number, path: string) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+
 const freePort = () =>
   new Promise<number>((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -64,12 +76,13 @@ describe.skipIf(skip)('daemon under systemd-like supervision', () => {
     env: Record<string, string>,
     config = '',
     stdio: Array<'pipe' | 'ignore' | number> = ['ignore', 'pipe', 'pipe'],
+    args: string[] = [],
   ) => {
     const cfg = join(work, 'config.yaml');
     return writeFile(cfg, config).then(() => {
       daemon = spawn(
         process.execPath,
-        [CLI, '--config', cfg, '--root', root, '--state', state, 'daemon', '--manifests', manifests],
+        [CLI, '--config', cfg, '--root', root, '--state', state, 'daemon', '--manifests', manifests, ...args],
         {
           env: { ...process.env, ...env },
           stdio: stdio as ['ignore', 'pipe', 'pipe'],
@@ -422,16 +435,7 @@ describe.skipIf(skip)('daemon under systemd-like supervision', () => {
       'berth_events_total counter',
       'berth_events_dropped_total counter',
     ]);
-    const tcp = (path: string) =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        get({ host: '127.0.0.1', port, path }, (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => {
-            body += c.toString();
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        }).on('error', reject);
-      });
+    const tcp = (path: string) => tcpGet(port, path);
     const metrics = await tcp('/metrics?x=1');
     expect([metrics.status, metrics.body.split('\n')[0]]).toEqual([
       200,
@@ -443,5 +447,39 @@ describe.skipIf(skip)('daemon under systemd-like supervision', () => {
     d.kill('SIGTERM');
     expect(await exit).toBe(0);
     await expect(tcp('/metrics')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('a metrics.listen port another process holds keeps the metrics off, not the daemon: said once, bound once it is free', async () => {
+    // Any local user can bind an unprivileged port before berth does (a service of theirs started
+    // first at boot, or while the daemon restarts): the daemon used to fail its start on it.
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = squatter.address() as { port: number };
+    const d = await start({}, `metrics:\n  listen: 127.0.0.1:${port}\n`, undefined, ['--resync', '1']);
+    let err = '';
+    d.stderr?.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    d.stdout?.resume();
+    await until(
+      'serving',
+      async () => (await socketGet('/v1/status').catch(() => undefined))?.status === 200,
+    );
+    await until('the port said to be taken', () => err.includes('ERR_METRICS_LISTEN'));
+    expect(err).toMatch(
+      new RegExp(
+        `ERR_METRICS_LISTEN: metrics\\.listen 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*\\(tried again every 1 s\\)\n`,
+      ),
+    );
+    await new Promise((resolve) => squatter.close(resolve));
+    await until(
+      'metrics.listen bound',
+      async () => (await tcpGet(port, '/metrics').catch(() => undefined))?.status === 200,
+    );
+    expect(err.match(/ERR_METRICS_LISTEN/g)).toHaveLength(1); // once a minute, not at every retry
+    const exit = stopped(d);
+    d.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    await expect(tcpGet(port, '/metrics')).rejects.toThrow(/ECONNREFUSED/);
   });
 });

@@ -95,7 +95,13 @@ export const daemonCommand: Command = {
     const events = await ctx.events();
     const r = await openReconciler(ctx);
     const metrics = openDaemonMetrics(ctx, r, events);
-    const closeMetrics = await metrics.listen();
+    // A local user who took the port first keeps the metrics off, never the controller: said once a
+    // minute, bound once the port is free.
+    const metricsErrors = createRepeatLimiter(60_000);
+    const closeMetrics = await metrics.listen(resyncMs, (err) => {
+      const line = metricsErrors.admit(`${formatErrorLine(err)} (tried again every ${resyncMs / 1000} s)`);
+      if (line) fail(line);
+    });
     // Image GC after a pass, one at a time, beside the loop (it waits for pulls under way).
     let gcRunning = false;
     let trimDue = true; // at start, and after each pass that pulled
