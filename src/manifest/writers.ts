@@ -63,15 +63,22 @@ export async function folderChain(dir: string): Promise<FolderChain> {
   return { real, dirs: new Set([...chain(real), ...chain(given)]) };
 }
 
+/** A directory of a folder's chain that someone else can write: the folder itself or one above it. */
+export interface ChainWriter {
+  path: string;
+  folder: boolean;
+  who: string;
+}
+
 /**
- * The folder's warnings: itself and every directory above it, as given and with links resolved (a
- * user who can write the directory holding a link, as git-sync swaps one, picks the folder too).
+ * Who else can write a folder or a directory above it, as given and with links resolved (a user who
+ * can write the directory holding a link, as git-sync swaps one, picks the folder too).
  */
-export async function folderWriters(
+export async function chainWriters(
   { real, dirs }: FolderChain,
   self = process.geteuid?.() ?? 0,
-): Promise<Diagnostic[]> {
-  const out: Diagnostic[] = [];
+): Promise<ChainWriter[]> {
+  const out: ChainWriter[] = [];
   for (const at of dirs) {
     const st = await lstat(at).catch(() => undefined);
     if (!st || st.isSymbolicLink()) continue; // a link is changed through the directory holding it
@@ -79,10 +86,19 @@ export async function folderWriters(
     // Others can write /tmp, but its sticky bit keeps them from renaming root's folder in it.
     if (!folder && st.mode & 0o1000) continue;
     const who = otherWriters(st, self);
-    if (who)
-      out.push(warning(at, folder ? 'the manifests folder' : 'a directory above the manifests folder', who));
+    if (who) out.push({ path: at, folder, who });
   }
   return out;
+}
+
+/** The manifests folder's warnings: itself and every directory above it (chainWriters). */
+export async function folderWriters(
+  chain: FolderChain,
+  self = process.geteuid?.() ?? 0,
+): Promise<Diagnostic[]> {
+  return (await chainWriters(chain, self)).map(({ path, folder, who }) =>
+    warning(path, folder ? 'the manifests folder' : 'a directory above the manifests folder', who),
+  );
 }
 
 /** How many links a manifest may go through before the walk stops (the kernel's own bound). */

@@ -140,6 +140,7 @@ export const daemonCommand: Command = {
             askForPass?.();
           },
           onError: (file, err) => fail(`import of ${file} failed: ${formatErrorLine(err)}`),
+          onWarning: (line) => log.write('warning', `${stamp()} ${line}`),
         })
       : undefined;
     // conmon's log rotations, kept as they happen (log-watch.ts).
