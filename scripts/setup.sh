@@ -14,7 +14,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 PACKAGES=(runc conmon containernetworking-plugins iptables docker-registry skopeo umoci busybox-static
   curl pigz ca-certificates iproute2 util-linux e2fsprogs xfsprogs btrfs-progs attr python3-minimal golang-github-containers-common
-  systemd-container catatonit libcap2-bin strace)
+  systemd-container catatonit libcap2-bin strace libarchive-tools zstd openssl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
