@@ -2,7 +2,7 @@
 // pointing at the offending node. Shared by the host config and manifests.
 import { createRequire } from 'node:module';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
-import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { BerthError } from './errors.js';
 import { printable } from './printable.js';
 
@@ -238,6 +238,16 @@ function diagnosticFor(
     node = (doc.getIn([...path, i], true) as typeof node) ?? node;
     const words = schema ? schemaNode(schema, err.schemaPath)?.['x-unique-message'] : undefined;
     message = `${subject}.${i} ${typeof words === 'string' ? words : `repeats an earlier item`}`;
+  } else if (
+    err.keyword === 'type' &&
+    isScalar(node) &&
+    node.type === 'PLAIN' &&
+    typeof node.value === 'string' &&
+    String((err.params as { type: unknown }).type).includes('string')
+  ) {
+    // Read as a string here, yet not one to the schema: a YAML 1.1 boolean (manifest/yaml11-bools.ts).
+    const text = node.source ?? node.value;
+    message = `${subject} must be a string: a plain ${text} is a boolean to Kubernetes (YAML 1.1), which rejects it there; quote it ("${text}")`;
   } else if (err.keyword === 'enum') {
     const values = (err.params as { allowedValues: unknown[] }).allowedValues;
     message = `${subject} must be one of ${values.map((v) => (v === '' ? '""' : String(v))).join(', ')}`;

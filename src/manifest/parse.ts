@@ -206,7 +206,7 @@ function checkObjectDocument(p: ParsedDoc): { diagnostics: Diagnostic[]; parsed:
     );
   }
   const schema = loadSchema(known.schema);
-  applyYaml11Bools(doc, value, schema);
+  applyYaml11Bools(doc, value);
   // A Pod's warned and refused fields, and the slips podman tolerates, are said (and dropped) first;
   // the other v1 objects' cluster-set metadata too.
   const early =

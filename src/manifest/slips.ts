@@ -2,9 +2,8 @@
 // does, with a WARN_MANIFEST_K8S_REJECTS at the node saying what a cluster would say, so the file
 // keeps working here and its author knows why `kubectl apply` fails.
 // - an unquoted number or boolean where Kubernetes wants a string (env values, labels,
-//   annotations): used as written (`3000` → "3000");
-// - an unquoted yes/no/on/off/y/n env value, a string here (YAML 1.2) but a boolean to a cluster
-//   (YAML 1.1): used as written;
+//   annotations): used as written (`3000` → "3000"; `yes`, a boolean as a cluster reads it:
+//   yaml11-bools.ts, → "yes");
 // - a label value a cluster would refuse (backticks, `$`, `/`, over 63 characters): kept;
 // - a label or annotation key that is not a qualified name (traefik's `…domains[0].main`, the
 //   `bind-mount-options:/data` annotation podman itself writes): kept;
@@ -20,7 +19,6 @@ import { keyAt } from './tier-check.js';
 type Path = Array<string | number>;
 type Obj = Record<string, unknown>;
 
-const YAML11_BOOL = /^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 const PODMAN_SUFFIX = /:(z|Z|ro|rw|O|U|shared|rshared|slave|rslave|private|rprivate)(,(z|Z|ro|rw|O|U))*$/;
 const CODE = 'WARN_MANIFEST_K8S_REJECTS';
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
@@ -56,17 +54,6 @@ export function applyPodmanSlips(doc: Document, value: unknown, lc: LineCounter,
       warnAt(
         path,
         `${what} ${text} is a ${typeof v}: a cluster rejects it (quote it: "${text}"); used as "${text}"`,
-      );
-    } else if (
-      typeof v === 'string' &&
-      isScalar(node) &&
-      node.type === 'PLAIN' &&
-      YAML11_BOOL.test(v) &&
-      what === 'env value'
-    ) {
-      warnAt(
-        path,
-        `${what} ${v} is a boolean to a cluster (YAML 1.1) and rejected there (quote it: "${v}"); used as "${v}"`,
       );
     }
   };

@@ -1,50 +1,35 @@
-// YAML 1.1's booleans where a kind's schema wants a boolean, as Kubernetes reads manifests
-// (sigs.k8s.io/yaml is YAML 1.1): `hostNetwork: yes`, `readOnly: On`, `tty: n` are booleans there,
-// strings to YAML 1.2, which the schema then refused. Only at the schema's boolean fields, and only
-// for plain (unquoted) scalars: an env value or an argument `yes` stays the string it reads as
-// (slips.ts says what a cluster makes of an env value). Pure: rewrites the value it is given.
+// YAML 1.1's booleans, as Kubernetes reads manifests (sigs.k8s.io/yaml is go-yaml v2, YAML 1.1):
+// a plain (unquoted) `yes`, `On`, `n`, `off`… is the boolean true or false there, wherever it
+// stands, and a string to YAML 1.2. So `hostNetwork: yes` is a boolean, and an argument, an env
+// value, a label or a ConfigMap value `yes` is a boolean where a string belongs, which a cluster
+// rejects ("cannot unmarshal bool into Go struct field … of type string"): what berth then says of
+// it is what it says of `true` there (the schema's "must be string", or a slip podman tolerates:
+// slips.ts). A quoted "yes" stays a string. Map keys are left as written. Pure: rewrites the value
+// it is given (a fresh toJS copy).
 import { type Document, isScalar } from 'yaml';
-import { matchPaths } from './tier-check.js';
 
 const TRUE = /^(y|Y|yes|Yes|YES|on|On|ON)$/;
 const FALSE = /^(n|N|no|No|NO|off|Off|OFF)$/;
 
-type SchemaNode = {
-  type?: unknown;
-  properties?: Record<string, SchemaNode>;
-  items?: SchemaNode;
-  additionalProperties?: unknown;
-};
+/** Whether `text`, written plain, is a boolean to YAML 1.1 and a string to YAML 1.2. */
+export const isYaml11Bool = (text: string): boolean => TRUE.test(text) || FALSE.test(text);
 
-const cache = new WeakMap<object, string[][]>();
-
-/** Every path (`*` for an item of a list) the schema types as boolean. */
-export function booleanPaths(schema: object): string[][] {
-  let paths = cache.get(schema);
-  if (!paths) {
-    paths = [];
-    const walk = (n: SchemaNode | undefined, at: string[]) => {
-      if (!n || typeof n !== 'object') return;
-      if (n.type === 'boolean') paths?.push(at);
-      for (const [k, v] of Object.entries(n.properties ?? {})) walk(v, [...at, k]);
-      if (n.items) walk(n.items, [...at, '*']);
-    };
-    walk(schema as SchemaNode, []);
-    cache.set(schema, paths);
-  }
-  return paths;
-}
-
-export function applyYaml11Bools(doc: Document, value: unknown, schema: object): void {
-  for (const pattern of booleanPaths(schema)) {
-    for (const path of matchPaths(value, pattern)) {
-      let holder = value as Record<string | number, unknown>;
-      for (const k of path.slice(0, -1)) holder = holder[k] as Record<string | number, unknown>;
-      const key = path[path.length - 1] as string | number;
-      const v = holder[key];
-      if (typeof v !== 'string' || !(TRUE.test(v) || FALSE.test(v))) continue;
-      const node = doc.getIn(path, true);
-      if (isScalar(node) && node.type === 'PLAIN') holder[key] = TRUE.test(v);
+export function applyYaml11Bools(doc: Document, value: unknown): void {
+  const walk = (holder: unknown, path: Array<string | number>) => {
+    if (holder === null || typeof holder !== 'object') return;
+    const entries = Array.isArray(holder) ? holder.entries() : Object.entries(holder);
+    for (const [key, v] of entries) {
+      const at = [...path, key];
+      if (typeof v !== 'string') {
+        walk(v, at);
+        continue;
+      }
+      if (!isYaml11Bool(v)) continue;
+      // Through a merge key (<<) or an alias the node is not found: the value stays as read.
+      const node = doc.getIn(at, true);
+      if (isScalar(node) && node.type === 'PLAIN' && node.value === v)
+        (holder as Record<string | number, unknown>)[key] = TRUE.test(v);
     }
-  }
+  };
+  walk(value, []);
 }

@@ -48,7 +48,7 @@ spec:
     expect(pod?.spec.containers[1]).toEqual({ name: 'two', image: 'busybox', command: ['sleep', '1'] });
   });
 
-  it("YAML 1.1 booleans at the schema's boolean fields; an env value or argument yes stays a string", () => {
+  it('YAML 1.1 booleans are booleans wherever they stand, as a cluster reads them: taken at a boolean field, refused at a string one (an argument, a ConfigMap value); quoted, strings', () => {
     const { lines } = check(`${head}  hostNetwork: yes
   containers:
     - name: app
@@ -57,17 +57,24 @@ spec:
       command: [echo, yes]
       volumeMounts: [{name: v, mountPath: /v, readOnly: "yes"}]
   volumes: [{name: v}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {DEBUG: n, QUOTED: "off"}
 `);
     // Quoted, "yes" is a string to a cluster too: the schema says so.
     expect(lines).toEqual([
+      'p.yaml:10:23: ERR_MANIFEST_SCHEMA: spec.containers.0.command.1 must be a string: a plain yes is a boolean to Kubernetes (YAML 1.1), which rejects it there; quote it ("yes")',
       'p.yaml:11:57: ERR_MANIFEST_SCHEMA: spec.containers.0.volumeMounts.0.readOnly must be boolean',
+      'p.yaml:17:15: ERR_MANIFEST_SCHEMA: data.DEBUG must be a string: a plain n is a boolean to Kubernetes (YAML 1.1), which rejects it there; quote it ("n")',
     ]);
     const fixed = check(
-      `${head}  hostNetwork: yes\n  containers:\n    - name: app\n      image: busybox\n      tty: On\n      command: [echo, yes]\n`,
+      `${head}  hostNetwork: yes\n  containers:\n    - name: app\n      image: busybox\n      tty: On\n      command: [echo, 'yes', "on"]\n`,
     );
     expect(fixed.lines).toEqual([]);
     expect(fixed.pod?.spec.hostNetwork).toBe(true);
-    expect(fixed.pod?.spec.containers[0]).toMatchObject({ tty: true, command: ['echo', 'yes'] });
+    expect(fixed.pod?.spec.containers[0]).toMatchObject({ tty: true, command: ['echo', 'yes', 'on'] });
   });
 
   it("resources besides cpu and memory, and a kubectl dump's token source, are warnings; the file is used", () => {
@@ -363,7 +370,7 @@ metadata:
   annotations: {berth.dev/network: host}
 spec:
   dnsPolicy: None
-  hostAliases: [{ip: ":::", hostnames: [x]}, {ip: "::ffff:10.0.0.1", hostnames: [y]}]
+  hostAliases: [{ip: ":::", hostnames: [x]}, {ip: "::ffff:10.0.0.1", hostnames: [z]}]
   containers: [{name: b, image: busybox}]
 ---
 apiVersion: v1
@@ -509,7 +516,7 @@ describe("YAML 1.1 integers as Kubernetes reads them (go-yaml drops every '_', t
     image: nginx
     ports: [{containerPort: 8_080, hostPort: 0x1F90}]
     volumeMounts: [{name: conf, mountPath: /etc/conf}]
-    env: [{name: N, value: 1_000}]
+    env: [{name: X, value: 1_000}]
   volumes: [{name: conf, configMap: {name: conf, defaultMode: 0_644}}]
 `);
     expect(lines).toEqual([

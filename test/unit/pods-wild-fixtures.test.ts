@@ -1169,6 +1169,34 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'helm output with unset values rendered "": restartPolicy, dnsPolicy, imagePullPolicy, workingDir, a port protocol, hostIP and name, subPath, a probe host and scheme',
     [],
   ],
+  // Round 28: files modelled on what people publish (helm output, docs examples, dumps, issue snippets),
+  // each checked against validation.go: YAML 1.1 booleans at string fields, the metadata and pod
+  // annotations a cluster checks, recursiveReadOnly IfPossible with propagation, activeDeadlineSeconds' bound.
+  'command-quoted-scalars.yaml': [
+    'valid',
+    'command "3600" and args "yes", "0.5", "null", \'on\', \'off\' quoted: strings to a cluster too',
+    [],
+  ],
+  'invalid-args-yes.yaml': [
+    'invalid',
+    'args [--daemon, yes]: yes unquoted is a boolean to a cluster (YAML 1.1)',
+    ['12:7 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-command-int.yaml': [
+    'invalid',
+    'command [sleep, 3600]: a number in a list of strings',
+    ['9:22 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-configmap-data-yes.yaml': [
+    'invalid',
+    'helm output: a ConfigMap value ENABLE_METRICS: yes (a boolean to a cluster), a label monitoring: on',
+    ['8:19 ERR_MANIFEST_SCHEMA', '17:17 WARN_MANIFEST_K8S_REJECTS'],
+  ],
+  'invalid-label-value-bool.yaml': [
+    'invalid',
+    'a label canary: true unquoted (a slip podman tolerates)',
+    ['7:13 WARN_MANIFEST_K8S_REJECTS'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

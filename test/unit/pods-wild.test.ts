@@ -96,7 +96,7 @@ describe('label and annotation keys', () => {
           `  labels:
     app.kubernetes.io/name: web
     a.b-c/D_e.F-9: x
-    "123": y
+    "123": z
   annotations:
     Example.COM/Note: upper-case prefixes are lowered for annotations
     checksum/config: 3d7f
