@@ -21,6 +21,7 @@ import type { ManifestDoc } from './kinds.js';
 import { isListKind, listItems } from './lists.js';
 import { checkNulStrings } from './nul-strings.js';
 import { dropNullFields } from './nulls.js';
+import { checkObjectMeta } from './object-meta-checks.js';
 import { checkObject } from './objects/checks.js';
 import { at, type ParsedDoc } from './position.js';
 import { isError } from './severity.js';
@@ -214,7 +215,7 @@ function checkObjectDocument(p: ParsedDoc): { diagnostics: Diagnostic[]; parsed:
       ? podPrechecks(doc, value, lc, file, schema)
       : kind === 'Image'
         ? []
-        : applyObjectTiers(doc, value, lc, file);
+        : [...checkObjectMeta(doc, value, lc, file), ...applyObjectTiers(doc, value, lc, file)];
   const problems = validateDocument(doc, value, lc, file, schema, 'ERR_MANIFEST_SCHEMA');
   if (kind === 'Pod') dropCheckedFields(value, schema);
   if (problems.length === 0) {
@@ -246,6 +247,7 @@ function podPrechecks(
 ): Diagnostic[] {
   dropEmptyStrings(value);
   return [
+    ...checkObjectMeta(doc, value, lc, file),
     ...dropTokenCa(doc, value, lc, file),
     ...applyPodTiers(doc, value, lc, file, schema),
     ...applyPodmanSlips(doc, value, lc, file),

@@ -1192,10 +1192,30 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'helm output: a ConfigMap value ENABLE_METRICS: yes (a boolean to a cluster), a label monitoring: on',
     ['8:19 ERR_MANIFEST_SCHEMA', '17:17 WARN_MANIFEST_K8S_REJECTS'],
   ],
+  'invalid-finalizer-name.yaml': [
+    'invalid',
+    'a finalizer "example.com/clean up" (no qualified name)',
+    ['5:3 WARN_MANIFEST_IGNORED', '6:5 ERR_MANIFEST_INVALID'],
+  ],
   'invalid-label-value-bool.yaml': [
     'invalid',
     'a label canary: true unquoted (a slip podman tolerates)',
     ['7:13 WARN_MANIFEST_K8S_REJECTS'],
+  ],
+  'invalid-owner-no-uid.yaml': [
+    'invalid',
+    'an ownerReference with no uid',
+    ['5:3 WARN_MANIFEST_IGNORED', '6:5 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-owner-two-controllers.yaml': [
+    'invalid',
+    'two ownerReferences with controller: true',
+    ['5:3 WARN_MANIFEST_IGNORED', '7:107 ERR_MANIFEST_INVALID'],
+  ],
+  'metadata-finalizers-owners.yaml': [
+    'valid',
+    "a Job's pod dump: namespace, creationTimestamp null, finalizers, an ownerReference with controller and blockOwnerDeletion, generation",
+    ['7:3 WARN_MANIFEST_IGNORED', '10:3 WARN_MANIFEST_IGNORED', '17:3 WARN_MANIFEST_IGNORED'],
   ],
 };
 

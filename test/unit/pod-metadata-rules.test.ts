@@ -1,0 +1,57 @@
+// The metadata a cluster checks on a Pod (apimachinery's ValidateObjectMetaAccessor) is refused at
+// its node here too, though berth ignores it: finalizers, ownerReferences, generation. Table-driven:
+// each row a metadata block and what berth says.
+import { describe, expect, it } from 'vitest';
+import { parseFile } from '../../src/manifest/parse.js';
+
+const pod = (meta: string, spec = '') =>
+  `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n${meta}spec:\n${spec}  containers: [{name: app, image: busybox}]\n`;
+const errors = (text: string) =>
+  parseFile(text, 'p.yaml')
+    .diagnostics.filter((d) => d.code.startsWith('ERR_'))
+    .map((d) => `${d.line}:${d.col} ${d.code}: ${d.message}`);
+
+describe('object metadata a cluster checks', () => {
+  it.each([
+    ['  finalizers: [example.com/cleanup, foregroundDeletion, kubernetes]\n', []],
+    [
+      '  finalizers: [orphan, foregroundDeletion]\n',
+      [
+        '5:3 ERR_MANIFEST_INVALID: finalizers orphan and foregroundDeletion cannot both be set: a cluster rejects them too',
+      ],
+    ],
+    [
+      '  finalizers: ["", a/b/c]\n',
+      [
+        `5:16 ERR_MANIFEST_INVALID: finalizer "" is not a qualified name (a name must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit): a cluster rejects it too`,
+        "5:20 ERR_MANIFEST_INVALID: finalizer a/b/c is not a qualified name (at most one '/', between a DNS subdomain prefix and a name): a cluster rejects it too",
+      ],
+    ],
+    ['  ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: c, uid: "1"}]\n', []],
+    [
+      '  ownerReferences: [{apiVersion: apps/, kind: ReplicaSet, name: r, uid: "1"}]\n',
+      [
+        '5:34 ERR_MANIFEST_INVALID: ownerReferences.0.apiVersion must name a version (v1, apps/v1): a cluster rejects it too',
+      ],
+    ],
+    [
+      '  ownerReferences: [{apiVersion: v1, kind: Event, name: e, uid: "1"}]\n',
+      [
+        '5:21 ERR_MANIFEST_INVALID: ownerReferences.0: a v1 Event cannot be an owner: a cluster rejects it too',
+      ],
+    ],
+    [
+      '  ownerReferences: [{kind: Job, name: "", uid: "1"}]\n',
+      [
+        '5:21 ERR_MANIFEST_INVALID: ownerReferences.0.apiVersion must name a version (v1, apps/v1): a cluster rejects it too',
+        '5:39 ERR_MANIFEST_INVALID: ownerReferences.0.name must not be empty: a cluster rejects it too',
+      ],
+    ],
+    [
+      '  generation: -1\n',
+      ['5:15 ERR_MANIFEST_INVALID: generation -1 is negative: a cluster rejects it too'],
+    ],
+  ])('%s', (meta, expected) => {
+    expect(errors(pod(meta))).toEqual(expected);
+  });
+});
