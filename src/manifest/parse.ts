@@ -23,6 +23,7 @@ import { checkNulStrings } from './nul-strings.js';
 import { dropNullFields } from './nulls.js';
 import { checkObjectMeta } from './object-meta-checks.js';
 import { checkObject } from './objects/checks.js';
+import { checkPodAnnotations } from './pod-annotation-checks.js';
 import { at, type ParsedDoc } from './position.js';
 import { isError } from './severity.js';
 import { applyPodmanSlips } from './slips.js';
@@ -248,6 +249,7 @@ function podPrechecks(
   dropEmptyStrings(value);
   return [
     ...checkObjectMeta(doc, value, lc, file),
+    ...checkPodAnnotations(doc, value, lc, file),
     ...dropTokenCa(doc, value, lc, file),
     ...applyPodTiers(doc, value, lc, file, schema),
     ...applyPodmanSlips(doc, value, lc, file),

@@ -1,6 +1,7 @@
-// The metadata a cluster checks on a Pod (apimachinery's ValidateObjectMetaAccessor) is refused at
-// its node here too, though berth ignores it: finalizers, ownerReferences, generation. Table-driven:
-// each row a metadata block and what berth says.
+// The metadata and annotations a cluster checks on a Pod (apimachinery's ValidateObjectMetaAccessor,
+// ValidatePodSpecificAnnotations in validation.go) are refused at their node here too, though berth
+// ignores them: finalizers, ownerReferences, generation, the mirror pod annotation, pod-deletion-cost,
+// seccomp's and AppArmor's annotations. Table-driven: each row a metadata block and what berth says.
 import { describe, expect, it } from 'vitest';
 import { parseFile } from '../../src/manifest/parse.js';
 
@@ -53,5 +54,42 @@ describe('object metadata a cluster checks', () => {
     ],
   ])('%s', (meta, expected) => {
     expect(errors(pod(meta))).toEqual(expected);
+  });
+});
+
+describe('pod annotations a cluster checks', () => {
+  const ann = (k: string, v: string) => `  annotations:\n    ${k}: ${JSON.stringify(v)}\n`;
+  const cost = 'controller.kubernetes.io/pod-deletion-cost';
+  it.each([
+    [cost, '0', []],
+    [cost, '-2147483648', []],
+    [cost, '2147483647', []],
+    [cost, '2147483648', ['"2147483648"']],
+    [cost, '+10', ['"+10"']],
+    [cost, '008', ['"008"']],
+    [cost, '', ['""']],
+    ['seccomp.security.alpha.kubernetes.io/pod', 'docker/default', []],
+    ['container.seccomp.security.alpha.kubernetes.io/app', 'localhost/profiles/audit.json', []],
+    [
+      'container.seccomp.security.alpha.kubernetes.io/app',
+      'localhost/../audit.json',
+      ["must not contain '..'"],
+    ],
+    ['seccomp.security.alpha.kubernetes.io/pod', 'localhost//etc/a.json', ['must be relative']],
+    ['container.apparmor.security.beta.kubernetes.io/app', 'unconfined', []],
+    [
+      'container.apparmor.security.beta.kubernetes.io/app',
+      'RuntimeDefault',
+      ['"RuntimeDefault" is not an AppArmor profile'],
+    ],
+    ['kubernetes.io/config.mirror', 'abc', ['must set spec.nodeName']],
+  ])('%s: %s', (key, value, expected) => {
+    const got = errors(pod(ann(key, value)));
+    expect(got).toHaveLength(expected.length);
+    for (const [i, words] of expected.entries()) expect(got[i]).toContain(words);
+  });
+
+  it('a mirror pod with its nodeName is taken', () => {
+    expect(errors(pod(ann('kubernetes.io/config.mirror', 'abc'), '  nodeName: node-1\n'))).toEqual([]);
   });
 });

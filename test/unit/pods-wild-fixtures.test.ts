@@ -1172,10 +1172,25 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
   // Round 28: files modelled on what people publish (helm output, docs examples, dumps, issue snippets),
   // each checked against validation.go: YAML 1.1 booleans at string fields, the metadata and pod
   // annotations a cluster checks, recursiveReadOnly IfPossible with propagation, activeDeadlineSeconds' bound.
+  'apparmor-annotation.yaml': [
+    'valid',
+    "docs' hello-apparmor (pre-1.30): the AppArmor annotation of an existing container, seccomp's alpha pod annotation runtime/default",
+    ['6:59 WARN_MANIFEST_IGNORED', '7:47 WARN_MANIFEST_IGNORED'],
+  ],
   'command-quoted-scalars.yaml': [
     'valid',
     'command "3600" and args "yes", "0.5", "null", \'on\', \'off\' quoted: strings to a cluster too',
     [],
+  ],
+  'deletion-cost.yaml': [
+    'valid',
+    'controller.kubernetes.io/pod-deletion-cost "-100", the cluster-autoscaler safe-to-evict annotation',
+    [],
+  ],
+  'invalid-apparmor-annotation-container.yaml': [
+    'invalid',
+    'an AppArmor annotation for container nginx in a pod whose container is web',
+    ['6:59 ERR_MANIFEST_INVALID', '6:59 WARN_MANIFEST_IGNORED'],
   ],
   'invalid-args-yes.yaml': [
     'invalid',
@@ -1192,6 +1207,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'helm output: a ConfigMap value ENABLE_METRICS: yes (a boolean to a cluster), a label monitoring: on',
     ['8:19 ERR_MANIFEST_SCHEMA', '17:17 WARN_MANIFEST_K8S_REJECTS'],
   ],
+  'invalid-deletion-cost.yaml': [
+    'invalid',
+    'controller.kubernetes.io/pod-deletion-cost "low" (a cluster wants a 32-bit integer)',
+    ['6:49 ERR_MANIFEST_INVALID'],
+  ],
   'invalid-finalizer-name.yaml': [
     'invalid',
     'a finalizer "example.com/clean up" (no qualified name)',
@@ -1202,6 +1222,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a label canary: true unquoted (a slip podman tolerates)',
     ['7:13 WARN_MANIFEST_K8S_REJECTS'],
   ],
+  'invalid-mirror-annotation-no-node.yaml': [
+    'invalid',
+    "a mirror pod's dump (kubernetes.io/config.mirror) with its spec.nodeName cut",
+    ['8:34 ERR_MANIFEST_INVALID'],
+  ],
   'invalid-owner-no-uid.yaml': [
     'invalid',
     'an ownerReference with no uid',
@@ -1211,6 +1236,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'invalid',
     'two ownerReferences with controller: true',
     ['5:3 WARN_MANIFEST_IGNORED', '7:107 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-seccomp-annotation-value.yaml': [
+    'invalid',
+    'seccomp.security.alpha.kubernetes.io/pod: default (no profile a cluster knows)',
+    ['6:47 ERR_MANIFEST_INVALID', '6:47 WARN_MANIFEST_IGNORED'],
   ],
   'metadata-finalizers-owners.yaml': [
     'valid',
