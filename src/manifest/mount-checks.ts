@@ -1,7 +1,7 @@
 // What the schema cannot say about a container's volume mounts, as Kubernetes' validation says it:
 // subPath and subPathExpr exclude each other, Bidirectional propagation (a container's mounts
 // reaching the host) is for privileged containers only, and recursiveReadOnly asks for readOnly
-// (and, Enabled, for no propagation). Pure.
+// and no propagation (Enabled and IfPossible alike: validateMountRecursiveReadOnly). Pure.
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import type { ContainerManifest } from './kinds.js';
 import { at, type ParsedDoc } from './position.js';
@@ -38,13 +38,13 @@ export function checkMounts(p: ParsedDoc, c: ContainerManifest, path: Array<stri
           `volume mount ${m.mountPath}: recursiveReadOnly ${rro} needs readOnly: true (as in Kubernetes)`,
         ),
       );
-    if (rro === 'Enabled' && (m.mountPropagation ?? 'None') !== 'None')
+    if ((rro === 'Enabled' || rro === 'IfPossible') && (m.mountPropagation ?? 'None') !== 'None')
       out.push(
         at(
           p,
           [...here, 'recursiveReadOnly'],
           'ERR_MANIFEST_INVALID',
-          `volume mount ${m.mountPath}: recursiveReadOnly Enabled needs mountPropagation None (as in Kubernetes)`,
+          `volume mount ${m.mountPath}: recursiveReadOnly ${rro} needs mountPropagation None (as in Kubernetes)`,
         ),
       );
   }

@@ -151,7 +151,7 @@ spec:
 });
 
 describe('recursiveReadOnly', () => {
-  it('needs readOnly, and Enabled needs no propagation, as Kubernetes validates it', () => {
+  it('needs readOnly and no propagation, Enabled and IfPossible alike, as Kubernetes validates it (validateMountRecursiveReadOnly)', () => {
     const text = `apiVersion: v1
 kind: Pod
 metadata: {name: p}
@@ -169,6 +169,7 @@ spec:
     expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
       'm.yaml:9:55: ERR_MANIFEST_INVALID: volume mount /a: recursiveReadOnly IfPossible needs readOnly: true (as in Kubernetes)',
       'm.yaml:10:71: ERR_MANIFEST_INVALID: volume mount /b: recursiveReadOnly Enabled needs mountPropagation None (as in Kubernetes)',
+      'm.yaml:11:71: ERR_MANIFEST_INVALID: volume mount /c: recursiveReadOnly IfPossible needs mountPropagation None (as in Kubernetes)',
     ]);
   });
 

@@ -1237,6 +1237,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'two ownerReferences with controller: true',
     ['5:3 WARN_MANIFEST_IGNORED', '7:107 ERR_MANIFEST_INVALID'],
   ],
+  'invalid-rro-host-to-container.yaml': [
+    'invalid',
+    'recursiveReadOnly IfPossible beside mountPropagation HostToContainer (only None is taken, as for Enabled)',
+    ['14:26 ERR_MANIFEST_INVALID'],
+  ],
   'invalid-seccomp-annotation-value.yaml': [
     'invalid',
     'seccomp.security.alpha.kubernetes.io/pod: default (no profile a cluster knows)',
@@ -1246,6 +1251,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'valid',
     "a Job's pod dump: namespace, creationTimestamp null, finalizers, an ownerReference with controller and blockOwnerDeletion, generation",
     ['7:3 WARN_MANIFEST_IGNORED', '10:3 WARN_MANIFEST_IGNORED', '17:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'mount-propagation-host-to-container.yaml': [
+    'valid',
+    "node-exporter style: the host's / read-only with HostToContainer, a recursiveReadOnly IfPossible mount, hostPID",
+    [],
   ],
 };
 
