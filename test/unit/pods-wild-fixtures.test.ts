@@ -1187,6 +1187,17 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'controller.kubernetes.io/pod-deletion-cost "-100", the cluster-autoscaler safe-to-evict annotation',
     [],
   ],
+  'grace-zero-deadline.yaml': [
+    'valid',
+    'terminationGracePeriodSeconds 0, activeDeadlineSeconds 600, enableServiceLinks and automountServiceAccountToken false',
+    ['8:3 WARN_MANIFEST_IGNORED', '9:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-active-deadline-huge.yaml': [
+    'invalid',
+    'activeDeadlineSeconds 4294967296 (a cluster takes 1 to 2147483647)',
+    ['6:26 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-active-deadline-zero.yaml': ['invalid', 'activeDeadlineSeconds 0', ['6:26 ERR_MANIFEST_SCHEMA']],
   'invalid-apparmor-annotation-container.yaml': [
     'invalid',
     'an AppArmor annotation for container nginx in a pod whose container is web',
