@@ -1172,10 +1172,20 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
   // Round 28: files modelled on what people publish (helm output, docs examples, dumps, issue snippets),
   // each checked against validation.go: YAML 1.1 booleans at string fields, the metadata and pod
   // annotations a cluster checks, recursiveReadOnly IfPossible with propagation, activeDeadlineSeconds' bound.
+  'annotations-unicode.yaml': [
+    'valid',
+    'annotations in French, Japanese and emoji, a block-scalar annotation, a UTF-8 argument',
+    [],
+  ],
   'apparmor-annotation.yaml': [
     'valid',
     "docs' hello-apparmor (pre-1.30): the AppArmor annotation of an existing container, seccomp's alpha pod annotation runtime/default",
     ['6:59 WARN_MANIFEST_IGNORED', '7:47 WARN_MANIFEST_IGNORED'],
+  ],
+  'capabilities-lowercase.yaml': [
+    'valid',
+    'capabilities add net_admin in lower case and drop all (a cluster does not read capability names; runtimes upper-case them)',
+    [],
   ],
   'command-quoted-scalars.yaml': [
     'valid',
@@ -1187,10 +1197,45 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'controller.kubernetes.io/pod-deletion-cost "-100", the cluster-autoscaler safe-to-evict annotation',
     [],
   ],
+  'downward-volume-uid.yaml': [
+    'valid',
+    "docs' downward API volume: labels, annotations, metadata.uid, a subscripted label, defaultMode 0444, an item mode 0400",
+    [],
+  ],
+  'dra-resource-claim.yaml': [
+    'valid',
+    "DRA docs: spec.resourceClaims from a template, a container's resources.claims",
+    ['6:3 ERR_MANIFEST_UNSUPPORTED', '15:7 ERR_MANIFEST_UNSUPPORTED'],
+  ],
+  'env-names-relaxed.yaml': [
+    'valid',
+    'env names spring.profiles.active, 1ST_VALUE, "MY VAR", a:b and an envFrom prefix 1_ (1.34 RelaxedEnvironmentVariableValidation)',
+    [],
+  ],
+  'ephemeral-volume.yaml': [
+    'valid',
+    "docs' generic ephemeral volume (volumeClaimTemplate with a storage class)",
+    ['13:5 ERR_MANIFEST_UNSUPPORTED'],
+  ],
+  'grace-negative.yaml': [
+    'valid',
+    'terminationGracePeriodSeconds: -1 (a cluster takes it with a warning and treats it as 1)',
+    ['6:34 WARN_MANIFEST_K8S_WARNS'],
+  ],
   'grace-zero-deadline.yaml': [
     'valid',
     'terminationGracePeriodSeconds 0, activeDeadlineSeconds 600, enableServiceLinks and automountServiceAccountToken false',
     ['8:3 WARN_MANIFEST_IGNORED', '9:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'helm-rendered-checksum.yaml': [
+    'valid',
+    "helm template: a ConfigMap, an empty template's document, a Pod with a checksum/config annotation, `{}` on its own line, null volumeMounts and volumes",
+    [],
+  ],
+  'image-pull-policies.yaml': [
+    'valid',
+    'imagePullPolicy Never, Always, IfNotPresent and none; a tag and digest reference; command ["true"] in a flow mapping',
+    [],
   ],
   'invalid-active-deadline-huge.yaml': [
     'invalid',
@@ -1208,6 +1253,16 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'args [--daemon, yes]: yes unquoted is a boolean to a cluster (YAML 1.1)',
     ['12:7 ERR_MANIFEST_SCHEMA'],
   ],
+  'invalid-automount-quoted.yaml': [
+    'invalid',
+    'automountServiceAccountToken: "false" (a string)',
+    ['6:3 WARN_MANIFEST_IGNORED', '6:33 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-bidirectional-unprivileged.yaml': [
+    'invalid',
+    'mountPropagation Bidirectional in a container that is not privileged',
+    ['12:25 ERR_MANIFEST_INVALID'],
+  ],
   'invalid-command-int.yaml': [
     'invalid',
     'command [sleep, 3600]: a number in a list of strings',
@@ -1218,26 +1273,122 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'helm output: a ConfigMap value ENABLE_METRICS: yes (a boolean to a cluster), a label monitoring: on',
     ['8:19 ERR_MANIFEST_SCHEMA', '17:17 WARN_MANIFEST_K8S_REJECTS'],
   ],
+  'invalid-configmap-item-no-key.yaml': [
+    'invalid',
+    'a configMap volume item with a path and no key',
+    ['15:9 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-container-name-upper.yaml': ['invalid', 'container name WebServer', ['7:11 ERR_MANIFEST_SCHEMA']],
+  'invalid-container-port-70000.yaml': ['invalid', 'containerPort 70000', ['10:22 ERR_MANIFEST_SCHEMA']],
   'invalid-deletion-cost.yaml': [
     'invalid',
     'controller.kubernetes.io/pod-deletion-cost "low" (a cluster wants a 32-bit integer)',
     ['6:49 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-dns-four-nameservers.yaml': [
+    'invalid',
+    'dnsConfig with four nameservers (at most 3)',
+    ['8:18 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-dns-option-no-name.yaml': [
+    'invalid',
+    'a dnsConfig option with a value and no name',
+    ['8:7 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-downward-item-absolute.yaml': [
+    'invalid',
+    'a downwardAPI item path /labels',
+    ['14:15 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-downward-volume-pod-ip.yaml': [
+    'invalid',
+    'a downwardAPI volume item of status.podIP (env only)',
+    ['17:22 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-emptydir-negative-size.yaml': [
+    'invalid',
+    'emptyDir sizeLimit -1Gi',
+    ['12:27 ERR_BAD_QUANTITY', '12:27 WARN_EMPTYDIR_SIZE_NOT_ENFORCED'],
+  ],
+  'invalid-env-valuefrom-empty.yaml': [
+    'invalid',
+    'env valueFrom: {} (no source)',
+    ['11:18 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-envfrom-no-source.yaml': [
+    'invalid',
+    'envFrom with a prefix and no configMapRef or secretRef',
+    ['10:7 ERR_MANIFEST_INVALID'],
   ],
   'invalid-finalizer-name.yaml': [
     'invalid',
     'a finalizer "example.com/clean up" (no qualified name)',
     ['5:3 WARN_MANIFEST_IGNORED', '6:5 ERR_MANIFEST_INVALID'],
   ],
+  'invalid-fsgroup-policy.yaml': [
+    'invalid',
+    'fsGroupChangePolicy onRootMismatch (lower case)',
+    ['8:26 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-host-alias-ip.yaml': ['invalid', 'a hostAliases ip "10.0.0"', ['7:9 ERR_MANIFEST_SCHEMA']],
+  'invalid-hostname-dots.yaml': [
+    'invalid',
+    'hostname web.local (a DNS label has no dots)',
+    ['6:13 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-hostname-too-long.yaml': ['invalid', 'a hostname of 64 characters', ['6:13 ERR_MANIFEST_SCHEMA']],
+  'invalid-hostpath-type-lowercase.yaml': [
+    'invalid',
+    'hostPath type directory (lower case)',
+    ['15:13 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-hostusers-hostnetwork.yaml': [
+    'invalid',
+    'hostUsers: false beside hostNetwork: true',
+    ['6:14 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-image-empty.yaml': ['invalid', 'image ""', ['8:12 ERR_MANIFEST_SCHEMA']],
+  'invalid-image-pull-policy-lowercase.yaml': [
+    'invalid',
+    'imagePullPolicy always (lower case)',
+    ['9:22 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-init-restart-policy-sometimes.yaml': [
+    'invalid',
+    'an init container restartPolicy Sometimes',
+    ['9:20 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-label-key-prefix-254.yaml': [
+    'invalid',
+    'a label key prefix of 254 characters (a slip podman tolerates)',
+    ['6:5 WARN_MANIFEST_K8S_REJECTS'],
+  ],
+  'invalid-label-value-64.yaml': [
+    'invalid',
+    'a label value of 64 characters (a slip podman tolerates)',
+    ['7:25 WARN_MANIFEST_K8S_REJECTS'],
+  ],
   'invalid-label-value-bool.yaml': [
     'invalid',
     'a label canary: true unquoted (a slip podman tolerates)',
     ['7:13 WARN_MANIFEST_K8S_REJECTS'],
+  ],
+  'invalid-label-value-unicode.yaml': [
+    'invalid',
+    'a label value café (a slip podman tolerates)',
+    ['6:11 WARN_MANIFEST_K8S_REJECTS'],
+  ],
+  'invalid-memory-divisor.yaml': [
+    'invalid',
+    'a limits.memory resourceFieldRef with divisor 2Mi',
+    ['16:20 ERR_MANIFEST_INVALID'],
   ],
   'invalid-mirror-annotation-no-node.yaml': [
     'invalid',
     "a mirror pod's dump (kubernetes.io/config.mirror) with its spec.nodeName cut",
     ['8:34 ERR_MANIFEST_INVALID'],
   ],
+  'invalid-namespace-upper.yaml': ['invalid', 'namespace Production', ['5:14 ERR_MANIFEST_SCHEMA']],
   'invalid-owner-no-uid.yaml': [
     'invalid',
     'an ownerReference with no uid',
@@ -1248,16 +1399,128 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'two ownerReferences with controller: true',
     ['5:3 WARN_MANIFEST_IGNORED', '7:107 ERR_MANIFEST_INVALID'],
   ],
+  'invalid-port-name-digits.yaml': [
+    'invalid',
+    'a port named "8080" (a name needs a letter)',
+    ['10:13 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-port-name-uppercase.yaml': ['invalid', 'a port named HTTP', ['10:13 ERR_MANIFEST_INVALID']],
+  'invalid-poststart-command-string.yaml': [
+    'invalid',
+    'a postStart exec command written as one string',
+    ['12:20 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-preemption-policy.yaml': [
+    'invalid',
+    'preemptionPolicy never (lower case)',
+    ['6:3 WARN_MANIFEST_IGNORED', '6:21 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-prestop-httpget-no-port.yaml': [
+    'invalid',
+    'a preStop httpGet with a path and no port',
+    ['12:11 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-probe-exec-empty.yaml': [
+    'invalid',
+    'a liveness probe exec with command []',
+    ['11:18 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-probe-grace-zero.yaml': [
+    'invalid',
+    "a liveness probe's terminationGracePeriodSeconds 0",
+    ['11:38 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-probe-grpc-port-zero.yaml': ['invalid', 'a grpc probe on port 0', ['11:15 ERR_MANIFEST_SCHEMA']],
+  'invalid-probe-header-name.yaml': [
+    'invalid',
+    'an httpGet header named "X Custom Header"',
+    ['14:17 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-probe-negative-delay.yaml': ['invalid', 'initialDelaySeconds -5', ['11:28 ERR_MANIFEST_SCHEMA']],
+  'invalid-probe-scheme-lowercase.yaml': [
+    'invalid',
+    'an httpGet scheme https (lower case)',
+    ['13:17 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-pvc-no-claim-name.yaml': [
+    'invalid',
+    'persistentVolumeClaim: {} (no claimName)',
+    ['12:28 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-quantity-lower-gi.yaml': ['invalid', 'memory 1gi (no such suffix)', ['11:17 ERR_MANIFEST_SCHEMA']],
+  'invalid-recursive-readonly-writable.yaml': [
+    'invalid',
+    'recursiveReadOnly Enabled on a mount that is not readOnly',
+    ['12:26 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-resource-field-ref-no-container.yaml': [
+    'invalid',
+    'a downwardAPI volume resourceFieldRef with no containerName',
+    ['17:11 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-restart-policy-lowercase.yaml': [
+    'invalid',
+    'restartPolicy always (lower case)',
+    ['6:18 ERR_MANIFEST_SCHEMA'],
+  ],
   'invalid-rro-host-to-container.yaml': [
     'invalid',
     'recursiveReadOnly IfPossible beside mountPropagation HostToContainer (only None is taken, as for Enabled)',
     ['14:26 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-run-as-user-negative.yaml': ['invalid', 'runAsUser -1', ['7:16 ERR_MANIFEST_SCHEMA']],
+  'invalid-runtime-class-name.yaml': [
+    'invalid',
+    'runtimeClassName Kata_QEMU',
+    ['6:3 ERR_MANIFEST_UNSUPPORTED'],
   ],
   'invalid-seccomp-annotation-value.yaml': [
     'invalid',
     'seccomp.security.alpha.kubernetes.io/pod: default (no profile a cluster knows)',
     ['6:47 ERR_MANIFEST_INVALID', '6:47 WARN_MANIFEST_IGNORED'],
   ],
+  'invalid-seccomp-localhost-absolute.yaml': [
+    'invalid',
+    'a Localhost seccomp profile given as an absolute path',
+    ['9:25 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-seccomp-type-lowercase.yaml': [
+    'invalid',
+    'seccompProfile type runtimeDefault',
+    ['8:13 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-spread-max-skew-string.yaml': [
+    'invalid',
+    'maxSkew: "1" (a string)',
+    ['7:3 WARN_MANIFEST_IGNORED', '8:14 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-spread-min-domains-zero.yaml': [
+    'invalid',
+    'minDomains: 0',
+    ['7:3 WARN_MANIFEST_IGNORED', '9:17 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-subpath-and-expr.yaml': ['invalid', 'subPath beside subPathExpr', ['16:20 ERR_MANIFEST_INVALID']],
+  'invalid-supplemental-group-negative.yaml': [
+    'invalid',
+    'supplementalGroups [1000, -1]',
+    ['8:32 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-volume-name-upper.yaml': [
+    'invalid',
+    'a volume named Data',
+    ['10:14 ERR_MANIFEST_SCHEMA', '12:11 ERR_MANIFEST_SCHEMA'],
+  ],
+  'label-value-63-long-prefix.yaml': [
+    'valid',
+    'a label key prefix of 253 characters with a value of 63, a quoted value ending in a digit',
+    [],
+  ],
+  'list-kind-yaml.yaml': [
+    'valid',
+    'kubectl get -o yaml of a ConfigMap and a Pod: a v1 List with resourceVersion ""',
+    [],
+  ],
+  'memory-millibytes.yaml': ['valid', 'a memory request 128m (millibytes: a cluster warns, takes it)', []],
   'metadata-finalizers-owners.yaml': [
     'valid',
     "a Job's pod dump: namespace, creationTimestamp null, finalizers, an ownerReference with controller and blockOwnerDeletion, generation",
@@ -1267,6 +1530,41 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'valid',
     "node-exporter style: the host's / read-only with HostToContainer, a recursiveReadOnly IfPossible mount, hostPID",
     [],
+  ],
+  'multi-doc-comments-only.yaml': [
+    'valid',
+    'kustomize-style: a comment-only document, `--- # comment`, `...` markers, an empty document between two Pods',
+    [],
+  ],
+  'probe-grpc-service.yaml': [
+    'valid',
+    'a grpc probe with a service name, periodSeconds, timeoutSeconds and thresholds 0 (a cluster defaults them)',
+    [],
+  ],
+  'probe-port-name-undeclared.yaml': [
+    'valid',
+    'an httpGet probe on a port name no container declares (a cluster does not check; the probe fails)',
+    [],
+  ],
+  'quantities-signs.yaml': [
+    'valid',
+    'quantities "+1", 1Ki, "1e3", "1.5", "1e9", .5, "0.5Gi", 500m, 512Mi',
+    ['10:61 WARN_MANIFEST_IGNORED', '11:62 WARN_MANIFEST_IGNORED'],
+  ],
+  'runtime-class-gvisor.yaml': [
+    'valid',
+    'runtimeClassName gvisor, preemptionPolicy Never',
+    ['6:3 ERR_MANIFEST_UNSUPPORTED', '7:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'spread-policies.yaml': [
+    'valid',
+    'spread constraints with minDomains, nodeAffinityPolicy, nodeTaintsPolicy, matchLabelKeys, one without a selector',
+    ['7:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'windows-pod.yaml': [
+    'valid',
+    "docs' Windows pod: os.name windows, a kubernetes.io/os nodeSelector",
+    ['7:11 ERR_MANIFEST_UNSUPPORTED', '8:3 WARN_MANIFEST_IGNORED'],
   ],
 };
 
@@ -1287,6 +1585,11 @@ const DIFFERS: Record<string, string> = {
   'probe-grpc-tls.yaml': "grpc mode TLS is refused (not yet): berth's prober speaks plaintext gRPC",
   'downward-api-default-user.yaml':
     "downwardAPI.defaultUser is refused (not yet): a config volume's files are owned by the pod's root",
+  'dra-resource-claim.yaml': 'resourceClaims are refused: dynamic resource allocation needs a cluster',
+  'ephemeral-volume.yaml': 'an ephemeral volume is refused: it is provisioned by a cluster',
+  'runtime-class-gvisor.yaml':
+    'runtimeClassName is refused: berth has one runtime (runc), and running a pod without the sandbox it asks for would be unsafe',
+  'windows-pod.yaml': 'spec.os.name windows is refused: berth runs Linux containers',
 };
 
 const files = readdirSync(DIR)
