@@ -102,7 +102,7 @@ describe.skipIf(skip)('mount values: subPathExpr and mountPropagation', () => {
       pod(
         'bad',
         `  containers:\n    - name: main\n      image: ${image}\n      ${sleeper}\n` +
-          `      volumeMounts:\n        - {name: v, mountPath: /a, subPath: x, subPathExpr: y}\n` +
+          `      volumeMounts:\n        - {name: v, mountPath: /a, subPath: x, subPathExpr: z}\n` +
           `        - {name: v, mountPath: /b, mountPropagation: Bidirectional}\n` +
           `  volumes: [{name: v, emptyDir: {}}]\n`,
       ),
