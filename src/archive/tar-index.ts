@@ -6,7 +6,7 @@
 // name that is absolute or climbs with `..`, a duplicate regular file, or a link leaving the archive
 // is ERR_ARCHIVE_UNSAFE; the number of entries and the size of meta records are bounded.
 import { BerthError } from '../lib/errors.js';
-import { parsePax } from '../snapshot/tar-reader.js';
+import { parsePax } from '../snapshot/tar-pax.js';
 
 export interface TarIndexEntry {
   name: string;

@@ -4,6 +4,7 @@
 // per entry. Nothing of a chunk is kept once push() returns (callers recycle chunk memory). Names and link targets stay raw bytes, including inside PAX records, so a name that
 // is not UTF-8 reaches the disk byte for byte. Pure: no I/O.
 import { BerthError } from '../lib/errors.js';
+import { parsePax, paxValue } from './tar-pax.js';
 import { SparseEntry, type SparseSink, sparseFormat, sparseIdentity } from './tar-sparse.js';
 
 export type EntryType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'directory' | 'fifo' | 'other';
@@ -91,23 +92,57 @@ function num(buf: Buffer, off: number, len: number, signed = false): number {
     }
     return inv ? -v - 1 : v;
   }
-  // Octal digits, optionally surrounded by spaces and ended by NUL (parsed by hand: this runs
-  // several times per entry).
-  let i = off;
-  const end = off + len;
-  while (i < end && buf[i] === 0x20) i++;
+  return octal(buf, off, len);
+}
+
+const isPad = (c: number | undefined) => c === 0x20 || c === 0;
+
+/**
+ * Octal digits as Go's parseOctal reads them (parsed by hand: this runs several times per entry):
+ * spaces and NULs trimmed from both ends (a field may start with NULs: "\0\0\0755\0" is 0755, and a
+ * size read as 0 there would put the stream out of step with every other reader), then digits up
+ * to a NUL, nothing else.
+ */
+function octal(buf: Buffer, off: number, len: number): number {
+  let start = off;
+  let end = off + len;
+  while (start < end && isPad(buf[start])) start++;
+  while (end > start && isPad(buf[end - 1])) end--;
   let v = 0;
-  let digits = 0;
-  for (; i < end; i++, digits++) {
+  for (let i = start; i < end; i++) {
     const c = buf[i] as number;
-    if (c < 0x30 || c > 0x37) break;
+    if (c === 0) break;
+    if (c < 0x30 || c > 0x37)
+      throw corrupt(`bad number "${cstr(buf, start, end - start).toString('latin1')}"`);
     v = v * 8 + (c - 0x30);
   }
-  while (i < end && buf[i] === 0x20) i++;
-  if (i < end && buf[i] !== 0) {
-    throw corrupt(`bad number "${cstr(buf, off, len).toString('latin1').trim()}"`);
+  return v;
+}
+
+/**
+ * Whether a GNU header's optional time field reads as Go reads it (an unset one, first byte NUL,
+ * is not read): octal, or base-256 holding at most 63 bits.
+ */
+function isGoNumber(buf: Buffer, off: number, len: number): boolean {
+  const first = buf[off] as number;
+  if (first === 0) return true;
+  if (first & 0x80) {
+    // Bits 63 and up of the two's complement value (the sign bit aside) must all be the sign.
+    const inv = first & 0x40 ? 0xff : 0;
+    const top = len * 8 - 1 - 63;
+    for (let bit = 0; bit < top; bit++) {
+      const at = off + Math.floor((bit + 1) / 8);
+      const mask = 0x80 >> ((bit + 1) % 8);
+      if ((((buf[at] as number) ^ inv) & mask) !== 0) return false;
+    }
+    return true;
   }
-  return digits === 0 ? 0 : v;
+  try {
+    octal(buf, off, len);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The most seconds either side of 1970 a signed 64-bit count of nanoseconds holds (1677 to 2262). */
@@ -133,37 +168,6 @@ function checksumOk(h: Buffer): boolean {
     signed += b > 127 ? b - 256 : b;
   }
   return want === unsigned || want === signed;
-}
-
-const NAME_KEYS = new Set(['path', 'linkpath', 'uname', 'gname']);
-
-/** PAX records: "<len> <key>=<value>\n", values kept as raw bytes. */
-export function parsePax(body: Buffer): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  // GNU sparse 0.0 repeats offset/numbytes pairs: folded into one 0.1 map, in order, as Go does.
-  const sparse: string[] = [];
-  let pos = 0;
-  while (pos < body.length) {
-    const space = body.indexOf(0x20, pos);
-    if (space < 0) break;
-    const len = Number(body.subarray(pos, space).toString('latin1'));
-    if (!Number.isInteger(len) || len <= 0 || pos + len > body.length) throw corrupt('bad PAX record length');
-    const record = body.subarray(space + 1, pos + len - 1); // without the trailing newline
-    const eq = record.indexOf(0x3d);
-    if (eq < 0) throw corrupt('PAX record without "="');
-    const key = record.subarray(0, eq).toString('utf8');
-    const value = record.subarray(eq + 1);
-    // Go's reader refuses these (a name cannot hold a NUL): one tree for every tool, or none.
-    if (NAME_KEYS.has(key) && value.includes(0)) throw corrupt(`PAX ${key} with a NUL byte`);
-    if (key === 'GNU.sparse.offset' || key === 'GNU.sparse.numbytes') {
-      if ((key === 'GNU.sparse.offset') !== (sparse.length % 2 === 0))
-        throw corrupt('GNU sparse 0.0 pairs out of order');
-      sparse.push(value.toString('latin1'));
-    } else out.set(key, value);
-    pos += len;
-  }
-  if (sparse.length > 0) out.set('GNU.sparse.map', Buffer.from(sparse.join(',')));
-  return out;
 }
 
 export class TarReader {
@@ -273,11 +277,20 @@ export class TarReader {
       const prefix = cstr(h, 345, star ? 131 : 155);
       if (prefix.length > 0) name = Buffer.concat([prefix, Buffer.from('/'), name]);
     }
-    const devices = ustar || h.subarray(257, 265).toString('latin1') === 'ustar  \0';
+    const gnu = !ustar && h.subarray(257, 265).toString('latin1') === 'ustar  \0';
+    if (gnu && !(isGoNumber(h, 345, 12) && isGoNumber(h, 357, 12))) {
+      // Go before 1.8 wrote a ustar name prefix into a GNU header, over its access and change
+      // times (golang.org/issue/12594): where those are not numbers and the prefix is ASCII, Go's
+      // reader, so containerd and Docker, takes it as the prefix; the file goes where they put it.
+      const prefix = cstr(h, 345, 155);
+      if (prefix.length > 0 && prefix.every((b) => b < 0x80))
+        name = Buffer.concat([prefix, Buffer.from('/'), name]);
+    }
+    const devices = ustar || gnu;
     const pax = this.pax;
     // A PAX number is what Go's tar reads: digits (a time may be negative and have a fraction).
     const paxNum = (k: string, fallback: number) => {
-      const v = pax.get(k)?.toString('latin1');
+      const v = paxValue(pax, k)?.toString('latin1');
       if (v === undefined) return fallback;
       const n = Number(v);
       // A time's digits may say any number (too large a one is the epoch, tarTime).
@@ -294,17 +307,17 @@ export class TarReader {
       throw new BerthError(
         'ERR_LAYER_UNSUPPORTED',
         'invalid',
-        `sparse file ${(pax.get('path') ?? this.longName ?? name).toString()}: old GNU sparse entries are not supported (write it with --format=posix, or without --sparse)`,
+        `sparse file ${(this.longName ?? paxValue(pax, 'path') ?? name).toString()}: old GNU sparse entries are not supported (write it with --format=posix, or without --sparse)`,
       );
     const format = pax.size > 0 ? sparseFormat(pax) : undefined;
     const sparse = format ? sparseIdentity(pax) : undefined;
     // A name given both ways is the GNU long one's, whichever came first, as Go's reader takes it
     // (GNU tar and Python take other ones: the tree containerd and Docker make is the one to match);
     // a sparse file's own name comes last of all.
-    const fullName = sparse?.name ?? this.longName ?? pax.get('path') ?? name;
+    const fullName = sparse?.name ?? this.longName ?? paxValue(pax, 'path') ?? name;
     const entry: TarEntry = {
       name: fullName,
-      linkname: this.longLink ?? pax.get('linkpath') ?? cstr(h, 157, 100),
+      linkname: this.longLink ?? paxValue(pax, 'linkpath') ?? cstr(h, 157, 100),
       // A pre-POSIX (V7) directory is a "file" whose name ends in '/', as Go's tar reads it: its
       // full name (a GNU long name's, a PAX path's), not the header's first 100 bytes.
       type:

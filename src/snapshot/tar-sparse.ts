@@ -40,8 +40,9 @@ type Format = '0.x' | '1.0';
  * no other reader would make: refused.
  */
 export function sparseFormat(pax: Map<string, Buffer>): Format | undefined {
-  const major = pax.get('GNU.sparse.major')?.toString('latin1');
-  const minor = pax.get('GNU.sparse.minor')?.toString('latin1');
+  // An empty record is none, as everywhere in Go's reader.
+  const major = pax.get('GNU.sparse.major')?.toString('latin1') || undefined;
+  const minor = pax.get('GNU.sparse.minor')?.toString('latin1') || undefined;
   if (major === '0' && (minor === '0' || minor === '1')) return '0.x';
   if (major === '1' && minor === '0') return '1.0';
   if (major !== undefined || minor !== undefined)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isBerthError } from '../../src/lib/errors.js';
-import { parsePax, type TarEntry, TarReader } from '../../src/snapshot/tar-reader.js';
+import { parsePax } from '../../src/snapshot/tar-pax.js';
+import { type TarEntry, TarReader } from '../../src/snapshot/tar-reader.js';
 
 /** A ustar header block, written by hand (hostile cases need control of every byte). */
 function header(fields: {
@@ -57,6 +58,17 @@ function read(stream: Buffer, chunkSize = stream.length) {
   for (let i = 0; i < stream.length; i += chunkSize) reader.push(stream.subarray(i, i + chunkSize));
   reader.close();
   return entries;
+}
+
+/** `h` with bytes written over some fields (offset, bytes), its checksum made right again. */
+function withFields(h: Buffer, fields: Array<[number, Buffer]>): Buffer {
+  const out = Buffer.from(h);
+  for (const [off, bytes] of fields) bytes.copy(out, off);
+  out.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of out) sum += b;
+  out.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return out;
 }
 
 function errorOf(fn: () => unknown): string {
@@ -330,6 +342,17 @@ describe('TarReader', () => {
         ),
       );
       expect([plain?.name.toString(), plain?.size, plain?.data]).toEqual(['GNUSparseFile.0/f', 5, 'abcde']);
+      // An empty version is none, as Go reads it (it was refused as a format no reader knows).
+      const [noVersion] = read(
+        sparseEntry(
+          [
+            ['GNU.sparse.major', ''],
+            ['GNU.sparse.minor', ''],
+          ],
+          'abcde',
+        ),
+      );
+      expect([noVersion?.name.toString(), noVersion?.size]).toEqual(['GNUSparseFile.0/f', 5]);
     });
     it.each([
       ['0', '2'],
@@ -540,6 +563,74 @@ describe('TarReader', () => {
     ]);
   });
 
+  it('a number field starting with NULs is read as Go trims it: a size there keeps the stream in step', () => {
+    // What a reader taking the size for 0 would read as the next header: an entry no other reader sees.
+    const hidden = header({ name: 'hidden' });
+    const f = withFields(header({ name: 'f' }), [
+      [100, Buffer.from('\0\x000755\0')],
+      [124, Buffer.from('\0\0\0\0\0\0\x001000\0')],
+    ]);
+    const entries = read(Buffer.concat([f, hidden, header({ name: 'after' }), END]));
+    expect(entries.map((e) => [e.name.toString(), e.size, e.mode])).toEqual([
+      ['f', 512, 0o755],
+      ['after', 0, 0o644],
+    ]);
+    // Spaces and NULs around the digits, as Go trims them; anything else between them is refused.
+    expect(
+      read(Buffer.concat([withFields(header({ name: 's' }), [[100, Buffer.from(' \0 644\0 ')]]), END]))[0]
+        ?.mode,
+    ).toBe(0o644);
+    expect(
+      errorOf(() =>
+        read(Buffer.concat([withFields(header({ name: 'b' }), [[100, Buffer.from('64 4\0')]]), END])),
+      ),
+    ).toBe('ERR_LAYER_CORRUPT: malformed tar: bad number "64 4"');
+  });
+
+  it("a PAX record with an empty value keeps the header's own field, as Go's mergePAX does", () => {
+    const records = Buffer.concat(
+      ['path', 'linkpath', 'size', 'mtime', 'uid', 'gid'].map((k) => paxRecord(k, Buffer.alloc(0))),
+    );
+    const x = Buffer.concat([
+      header({ name: 'PaxHeaders/x', type: 'x', size: records.length }),
+      pad(records),
+    ]);
+    const entries = read(
+      Buffer.concat([
+        x,
+        header({ name: 'etc/kept', size: 2 }),
+        pad(Buffer.from('ok')),
+        x,
+        header({ name: 'link', type: '2', linkname: 'target' }),
+        END,
+      ]),
+    );
+    // The first was the root (its entry dropped), the link an empty one; size= and mtime= failed.
+    expect(entries.map((e) => [e.name.toString(), e.linkname.toString(), e.data, e.mtime.getTime()])).toEqual(
+      [
+        ['etc/kept', '', 'ok', 0o14712345670 * 1000],
+        ['link', 'target', '', 0o14712345670 * 1000],
+      ],
+    );
+  });
+
+  it('a GNU header whose times are no numbers holds a name prefix there, as Go before 1.8 wrote it and Go reads it', () => {
+    const gnu = (prefix: Buffer) =>
+      withFields(header({ name: 'name' }), [
+        [257, Buffer.from('ustar  \0')],
+        [345, prefix],
+      ]);
+    const names = read(
+      Buffer.concat([
+        gnu(Buffer.from('usr/lib/node_modules/some/deep')),
+        gnu(Buffer.from('00000000001\0' + '00000000002\0')), // real times: no prefix
+        gnu(Buffer.from([0x70, 0xe9, 0x70])), // not ASCII: no prefix
+        END,
+      ]),
+    ).map((e) => e.name.toString('latin1'));
+    expect(names).toEqual(['usr/lib/node_modules/some/deep/name', 'name', 'name']);
+  });
+
   it("an unknown type's data is skipped by its PAX size, as in Go", () => {
     const pax = paxRecord('size', Buffer.from('512'));
     const stream = Buffer.concat([
@@ -578,6 +669,28 @@ describe('parsePax', () => {
       expect(errorOf(() => parsePax(paxRecord('comment', Buffer.from('a\0b'))))).toBe('no error');
     },
   );
+
+  it.each([
+    ['a record not ended by its newline', '6 a=bX', 'PAX record not ended by a newline'],
+    ['a length in hex', '0x6 a=b\n', 'bad PAX record length'],
+    ['a length as an exponent', '1e1 path=x\n', 'bad PAX record length'],
+    ['a length with a tab before it', '\t6 a=b\n', 'bad PAX record length'],
+    ['bytes with no space after the last record', '6 a=b\nxyz', 'bad PAX record length'],
+    ['an empty key', '5 =x\n', 'PAX record with an empty key'],
+    ['a key with a NUL', '8 a\0b=c\n', 'PAX key with a NUL byte'],
+    ['a sparse 0.0 offset with a comma', '25 GNU.sparse.offset=1,2\n', 'PAX GNU.sparse.offset with a comma'],
+  ])('refuses %s, as Go does (it was read another way)', (_label, body, why) => {
+    expect(errorOf(() => parsePax(Buffer.from(body, 'latin1')))).toBe(
+      `ERR_LAYER_CORRUPT: malformed tar: ${why}`,
+    );
+  });
+
+  it('reads a length with a sign or leading zeros, as strconv.ParseInt does', () => {
+    expect([...parsePax(Buffer.from('+7 a=b\n0009 c=d\n'))]).toEqual([
+      ['a', Buffer.from('b')],
+      ['c', Buffer.from('d')],
+    ]);
+  });
 
   it('rejects records whose length lies', () => {
     expect(errorOf(() => parsePax(Buffer.from('99 path=x\n')))).toBe(
