@@ -6,7 +6,7 @@
 // name that is absolute or climbs with `..`, a duplicate regular file, or a link leaving the archive
 // is ERR_ARCHIVE_UNSAFE; the number of entries and the size of meta records are bounded.
 import { BerthError } from '../lib/errors.js';
-import { parsePax } from '../snapshot/tar-pax.js';
+import { parsePax, paxValue } from '../snapshot/tar-pax.js';
 
 export interface TarIndexEntry {
   name: string;
@@ -139,9 +139,10 @@ export async function indexTar(
       if (prefix) name = `${prefix}/${name}`;
     }
     // A name given both ways is the GNU long one, as Go's reader takes it (snapshot/tar-reader.ts).
-    name = longName ?? pax.get('path')?.toString('utf8') ?? name;
-    const linkname = longLink ?? pax.get('linkpath')?.toString('utf8') ?? field(h, 157, 100);
-    const paxSize = pax.get('size');
+    // A record with an empty value keeps the header's field, as Go's mergePAX keeps it.
+    name = longName ?? paxValue(pax, 'path')?.toString('utf8') ?? name;
+    const linkname = longLink ?? paxValue(pax, 'linkpath')?.toString('utf8') ?? field(h, 157, 100);
+    const paxSize = paxValue(pax, 'size');
     const realSize = paxSize === undefined ? size : Number(paxSize.toString('latin1'));
     pax = new Map();
     longName = undefined;

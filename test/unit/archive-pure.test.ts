@@ -72,6 +72,21 @@ describe('archive names', () => {
     expect([...index.keys()]).toEqual(['manifest.json', 'index.json']);
   });
 
+  it("a PAX record with an empty value keeps the header's name and size, as docker load reads it", async () => {
+    const body = Buffer.concat([paxRecord('path', ''), paxRecord('size', '')]);
+    const tar = Buffer.concat([
+      headerBlock({ name: Buffer.from('meta'), typeflag: 'x', size: body.length }),
+      body,
+      Buffer.alloc(512 - body.length),
+      headerBlock({ name: Buffer.from('manifest.json'), typeflag: '0', size: 1 }),
+      Buffer.from('x'),
+      Buffer.alloc(511 + 1024),
+    ]);
+    // The name was '' (skipped as the archive's root), the size 0 ('PAX size differs').
+    const index = await indexTar(async (at, length) => tar.subarray(at, at + length), tar.length, 'a.tar');
+    expect([...index.values()].map((e) => [e.name, e.size])).toEqual([['manifest.json', 1]]);
+  });
+
   it('follows symlinks and hard links inside the archive only', () => {
     expect(resolveArchiveFile(entries, 'id/layer.tar', 'a.tar')?.name).toBe('blobs/sha256/x');
     expect(resolveArchiveFile(entries, 'hard', 'a.tar')?.name).toBe('blobs/sha256/x');
