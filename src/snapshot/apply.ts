@@ -19,6 +19,8 @@ import { type HelperRun, runHelper } from './fs-helper.js';
 import { InodeReserve } from './inode-reserve.js';
 import { LayerWriter, type Meta, unsafe } from './layer-writer.js';
 import { type LowerEntry, lowerEntry, splitParts } from './lower-view.js';
+import { createPruner } from './native-prune.js';
+import { PathTree } from './path-tree.js';
 import { hostPath, resolveInRoot } from './resolve.js';
 import { cleanComponents, isAllowedXattr, isOpaqueMarker, whiteoutTarget } from './tar-path.js';
 import { type TarEntry, TarReader } from './tar-reader.js';
@@ -93,6 +95,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
     }
   };
   const isTouched = (p: Buffer) => touched.has(p.toString('latin1'));
+  const prune = createPruner(w, isTouched);
   // Overlay form: what this layer deletes from the lowers (its whiteouts, its opaque directories),
   // so a hardlink of the same layer never copies such a file up (copy-up.ts).
   const deletes = new Set<string>();
@@ -100,13 +103,9 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
   const opaqueCache = new Map<string, boolean>();
   // Files copied up for this layer's hardlinks: a whiteout or opaque marker later in the same layer
   // deletes the lower file they came from, so the copy goes then (the hardlink keeps the inode).
-  const copiedUp = new Set<string>();
-  const dropCopiesAt = (key: string, under: boolean) => {
-    for (const k of copiedUp)
-      if (k === key || (under && k.startsWith(`${key}/`))) {
-        w.remove(Buffer.from(k, 'latin1'));
-        copiedUp.delete(k);
-      }
+  const copiedUp = new PathTree<true>(w.root.toString('latin1'));
+  const dropCopiesAt = (key: string) => {
+    for (const [k] of copiedUp.takeUnder(key)) w.remove(Buffer.from(k, 'latin1'));
   };
   const hiddenHere = (target: Buffer) => {
     let key = target.toString('latin1');
@@ -202,8 +201,8 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
           w.markOpaque(dir);
           deferredBy.note(dir, e.name);
           opaques.add(dir.toString('latin1'));
-          if (copiedUp.size > 0) dropCopiesAt(dir.toString('latin1'), true);
-        } else w.prune(dir, isTouched);
+          if (copiedUp.size > 0) dropCopiesAt(dir.toString('latin1'));
+        } else prune(dir);
         return;
       }
       const wh = whiteoutTarget(last);
@@ -214,7 +213,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
         if (options.mode === 'overlay') {
           const at = placeWhiteout(target);
           if (!at) return; // under a lower file: nothing there to hide, as in native form
-          if (copiedUp.size > 0) dropCopiesAt(at.toString('latin1'), true);
+          if (copiedUp.size > 0) dropCopiesAt(at.toString('latin1'));
           w.whiteoutDevice(at);
           deferredBy.note(at, e.name);
           deletes.add(at.toString('latin1'));
@@ -223,7 +222,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
         const path = w.locate(target);
         if (!path) return; // nothing there: a no-op
         if (!isTouched(path)) w.remove(path);
-        else if (w.isDir(path)) w.prune(path, isTouched); // re-created by this layer: only its own stays
+        else if (w.isDir(path)) prune(path); // re-created by this layer: only its own stays
         return;
       }
       checkEntry(e, parts, w.root.length);
@@ -270,7 +269,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
               lowers && !hiddenHere(at)
                 ? findInLowers(lowers, splitParts(at.subarray(w.root.length + 1)), opaqueCache)
                 : undefined;
-            if (from) copiedUp.add(at.toString('latin1'));
+            if (from) copiedUp.set(at.toString('latin1'), true);
             return from;
           });
           return;

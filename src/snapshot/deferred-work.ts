@@ -9,22 +9,28 @@
 // for anything under a path that was removed, is dropped too (the last entry for a path wins).
 import { lutimesSync } from 'node:fs';
 import { type HelperOp, type HelperRun, runHelper } from './fs-helper.js';
+import { PathTree } from './path-tree.js';
 
 export class DeferredWork {
   /** Device nodes and xattrs by host path (latin1 key), in order. */
-  private readonly pending = new Map<string, HelperOp[]>();
+  private readonly pending: PathTree<HelperOp[]>;
   private readonly marks: Array<{ key: string; op: HelperOp }> = [];
-  private readonly dirTimes = new Map<string, { path: Buffer; mtime: Date }>();
+  private readonly dirTimes: PathTree<{ path: Buffer; mtime: Date }>;
   /**
    * Files copied up from a lower layer for a hardlink: their lower xattrs, by host path. They belong
    * to the inode, which the hardlink keeps: done before that name is removed (replaced, whited out).
    */
-  private readonly copies = new Map<string, HelperOp>();
+  private readonly copies: PathTree<HelperOp>;
 
   constructor(
     private readonly root: Buffer,
     private readonly isKnownDir: (key: string) => boolean,
-  ) {}
+  ) {
+    const rootKey = root.toString('latin1');
+    this.pending = new PathTree(rootKey);
+    this.dirTimes = new PathTree(rootKey);
+    this.copies = new PathTree(rootKey);
+  }
 
   /** `path` relative to the root, for the helper. */
   private rel(path: Buffer): Buffer {
@@ -49,15 +55,10 @@ export class DeferredWork {
 
   /** `path` is about to be replaced or removed: the xattrs of a copied-up file at or under it, now. */
   settle(path: Buffer): void {
-    if (this.copies.size === 0) return;
     const key = path.toString('latin1');
-    const prefix = `${key}/`;
+    if (this.copies.size === 0) return;
     const now: HelperOp[] = [];
-    for (const [k, op] of this.copies)
-      if (k === key || k.startsWith(prefix)) {
-        this.copies.delete(k);
-        if (this.parentIsKnown(k)) now.push(op);
-      }
+    for (const [k, op] of this.copies.takeUnder(key)) if (this.parentIsKnown(k)) now.push(op);
     if (now.length > 0) runHelper(this.root, now);
   }
 
@@ -77,9 +78,8 @@ export class DeferredWork {
   }
 
   dirTime(path: Buffer, mtime: Date): void {
-    const key = path.toString('latin1');
-    this.dirTimes.delete(key); // re-inserted last: the last entry for a directory wins
-    this.dirTimes.set(key, { path, mtime });
+    // Set again, it moves last: the last entry for a directory wins.
+    this.dirTimes.set(path.toString('latin1'), { path, mtime });
   }
 
   /** Whether a device node or xattr waits for `path`. */
@@ -89,17 +89,14 @@ export class DeferredWork {
 
   /** A new entry takes `path`: what was deferred for the old one goes. */
   claim(path: Buffer): void {
-    if (this.pending.size > 0) this.pending.delete(path.toString('latin1'));
+    const key = path.toString('latin1');
+    if (this.pending.size > 0) this.pending.delete(key);
   }
 
   /** `key` was removed: drop the device nodes, xattrs and times deferred for it and under it. */
   forget(key: string): void {
-    const prefix = `${key}/`;
-    for (const map of [this.pending, this.dirTimes] as Map<string, unknown>[]) {
-      if (map.size === 0) continue;
-      map.delete(key);
-      for (const k of map.keys()) if (k.startsWith(prefix)) map.delete(k);
-    }
+    if (this.pending.size > 0) this.pending.takeUnder(key);
+    if (this.dirTimes.size > 0) this.dirTimes.takeUnder(key);
   }
 
   private takePending(): HelperOp[] {

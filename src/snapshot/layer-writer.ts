@@ -21,7 +21,6 @@ import {
   lutimesSync,
   mkdirSync,
   openSync,
-  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -31,6 +30,7 @@ import { BerthError, errnoCode } from '../lib/errors.js';
 import { copyUp } from './copy-up.js';
 import { DeferredWork } from './deferred-work.js';
 import type { HelperRun } from './fs-helper.js';
+import { PathTree } from './path-tree.js';
 import { hostPath, resolveInRoot } from './resolve.js';
 
 export interface Meta {
@@ -64,9 +64,9 @@ function currentUmask(): number {
 }
 
 export class LayerWriter {
-  private readonly knownDirs = new Set<string>();
+  private readonly knownDirs: PathTree<true>;
   /** Directories made only as parents of entries (no entry of their own): see implicitDirs(). */
-  private readonly implicit = new Set<string>();
+  private readonly implicit: PathTree<true>;
   /** Every directory made as a parent, even if replaced later: see parentsMade(). */
   private readonly madeAsParents = new Set<string>();
   /**
@@ -83,7 +83,9 @@ export class LayerWriter {
     readonly root: Buffer,
     private readonly preserveOwnership: boolean,
   ) {
-    this.knownDirs.add(root.toString('latin1'));
+    const rootKey = root.toString('latin1');
+    this.knownDirs = new PathTree<true>(rootKey).set(rootKey, true);
+    this.implicit = new PathTree<true>(rootKey);
     this.deferred = new DeferredWork(root, (key) => this.knownDirs.has(key));
   }
 
@@ -91,11 +93,8 @@ export class LayerWriter {
 
   private forget(path: Buffer): void {
     const key = path.toString('latin1');
-    this.knownDirs.delete(key);
-    const prefix = `${key}/`;
-    for (const k of this.knownDirs) if (k.startsWith(prefix)) this.knownDirs.delete(k);
-    if (this.implicit.size > 0)
-      for (const k of this.implicit) if (k === key || k.startsWith(prefix)) this.implicit.delete(k);
+    this.knownDirs.takeUnder(key);
+    if (this.implicit.size > 0) this.implicit.takeUnder(key);
     this.deferred.forget(key);
   }
 
@@ -105,7 +104,7 @@ export class LayerWriter {
   }
 
   private madeParent(p: Buffer): void {
-    this.implicit.add(p.toString('latin1'));
+    this.implicit.set(p.toString('latin1'), true);
     this.madeAsParents.add(p.toString('latin1'));
   }
 
@@ -116,7 +115,7 @@ export class LayerWriter {
    * as containerd's applier does.
    */
   implicitDirs(): Buffer[] {
-    return this.relative(this.implicit);
+    return this.relative(this.implicit.keys());
   }
 
   /**
@@ -128,7 +127,7 @@ export class LayerWriter {
     return this.relative(this.madeAsParents);
   }
 
-  private relative(keys: Set<string>): Buffer[] {
+  private relative(keys: Iterable<string>): Buffer[] {
     const start = this.root.length + 1;
     return [...keys].sort((a, b) => a.length - b.length).map((k) => Buffer.from(k, 'latin1').subarray(start));
   }
@@ -154,13 +153,13 @@ export class LayerWriter {
     if (this.isKnownDir(p)) return false;
     try {
       mkdirSync(p, mode);
-      this.knownDirs.add(p.toString('latin1'));
+      this.knownDirs.set(p.toString('latin1'), true);
       return true;
     } catch (err) {
       if (errnoCode(err) !== 'EEXIST') throw err;
     }
     if (!lstatSync(p).isDirectory()) return 'blocked';
-    this.knownDirs.add(p.toString('latin1'));
+    this.knownDirs.set(p.toString('latin1'), true);
     return false;
   }
 
@@ -222,19 +221,6 @@ export class LayerWriter {
     this.deferred.settle(path); // a copied-up file's xattrs stay with the hardlink that keeps its inode
     rmSync(path, { recursive: true, force: true });
     this.forget(path);
-  }
-
-  /**
-   * Remove what is under `dir` except what `keep` names, recursively: kept directories are pruned
-   * too (native form: an opaque or whited-out directory loses its lower layers' content, keeps
-   * this layer's).
-   */
-  prune(dir: Buffer, keep: (p: Buffer) => boolean): void {
-    for (const child of readdirSync(dir, { encoding: 'buffer' })) {
-      const p = Buffer.concat([dir, SLASH, child]);
-      if (!keep(p)) this.remove(p);
-      else if (this.isDir(p)) this.prune(p, keep);
-    }
   }
 
   /** Create with O_EXCL; if something is in the way, remove it and try once more. */
