@@ -1,6 +1,6 @@
-// What Node cannot do itself: device nodes and fifos (no mknod), overlay whiteouts (0/0 character
-// devices), the opaque marker and image xattrs (from the tar, or copied from a lower layer's file
-// copied up for a hardlink). One long-lived python3 process per unpack thread
+// What Node cannot do itself: device nodes and fifos (no mknod), hardlinks to them (made after
+// them), overlay whiteouts (0/0 character devices), the opaque marker and image xattrs (from the
+// tar, or copied from a lower layer's file copied up for a hardlink). One long-lived python3 process per unpack thread
 // does them all, a batch at each layer's end (one process per entry cost 0.5 s on a layer with 135
 // whiteouts), reading NUL-separated records on stdin, so a name is passed byte for byte whatever
 // its encoding; it answers each batch with one line, `ok` or `err <what>`.
@@ -29,7 +29,9 @@ export type HelperOp =
   | { op: 'copyxattrs'; rel: Buffer; from: Buffer }
   /** Overlay form: a 0/0 device, unless this layer has something there (a directory then becomes opaque). */
   | { op: 'whiteout'; rel: Buffer }
-  | { op: 'opaque'; rel: Buffer };
+  | { op: 'opaque'; rel: Buffer }
+  /** A hardlink at `rel` to `target` (both under the root), a device or fifo made in this batch. */
+  | { op: 'link'; rel: Buffer; target: Buffer };
 
 const SCRIPT = String.raw`
 import os, stat, sys
@@ -46,7 +48,7 @@ def fields():
 def take(it, n):
     out = [next(it) for _ in range(n)]
     return out
-SIZES = {b'S': 8, b'X': 3, b'C': 2, b'W': 1, b'O': 1}
+SIZES = {b'S': 8, b'X': 3, b'C': 2, b'W': 1, b'O': 1, b'L': 2}
 it = fields()
 for first in it:
     if first != b'R':
@@ -96,6 +98,9 @@ for first in it:
                     if n.startswith('user.') or n == 'security.capability':
                         v = os.getxattr(f[1], n, follow_symlinks=False)
                         os.setxattr(b'/proc/self/fd/%d/' % fd + name, n, v, follow_symlinks=False)
+            elif op == b'L':
+                tfd, tname = parent(f[1])
+                os.link(tname, name, src_dir_fd=tfd, dst_dir_fd=fd, follow_symlinks=False)
             elif op == b'W':
                 try:
                     st = os.stat(name, dir_fd=fd, follow_symlinks=False)
@@ -138,6 +143,8 @@ function encode(op: HelperOp): Buffer[] {
       return [str('W'), op.rel];
     case 'opaque':
       return [str('O'), op.rel];
+    case 'link':
+      return [str('L'), op.rel, op.target];
   }
 }
 

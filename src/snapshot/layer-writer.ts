@@ -132,8 +132,9 @@ export class LayerWriter {
     return [...keys].sort((a, b) => a.length - b.length).map((k) => Buffer.from(k, 'latin1').subarray(start));
   }
 
+  /** Something is at `p`, or will be at the layer's end (a device or fifo the helper makes). */
   exists(p: Buffer): boolean {
-    return this.lstat(p) !== undefined;
+    return this.lstat(p) !== undefined || this.deferred.isPending(p);
   }
 
   private lstat(p: Buffer) {
@@ -305,14 +306,18 @@ export class LayerWriter {
    * target from first (a lower layer's file, in overlay form).
    */
   hardlink(path: Buffer, target: Buffer, linkname: string, copyFrom?: () => Buffer | undefined): void {
-    this.deferred.claim(path);
-    if (this.deferred.isPending(target)) this.deferred.flush(); // a device node not made yet
+    if (!path.equals(target)) this.deferred.claim(path); // a link to itself keeps what waits for it
     let st = this.lstat(target);
+    if (!st && this.deferred.isPending(target)) {
+      this.deferLink(path, target); // a device or fifo of this layer, made at its end
+      return;
+    }
+    this.deferred.shareTarget(target); // its xattrs, still to be set, are the link's too
     if (!st && copyFrom) {
       const source = copyFrom();
       const from = source && lstatSync(source);
       if (source && from?.isFIFO()) {
-        // A lower FIFO: made here as the layer's own (by the helper, now), then linked.
+        // A lower FIFO: made here as the layer's own (by the helper, at the layer's end), then linked.
         this.special(target, 'p', 0, 0, {
           mode: from.mode,
           uid: from.uid,
@@ -320,8 +325,8 @@ export class LayerWriter {
           mtime: from.mtime,
           xattrs: [],
         });
-        this.deferred.flush();
-        st = this.lstat(target);
+        this.deferLink(path, target);
+        return;
       } else if (source) {
         copyUp(source, target, this.preserveOwnership);
         st = this.lstat(target);
@@ -335,6 +340,13 @@ export class LayerWriter {
     // first would leave it a link to nothing.
     if (path.equals(target)) return;
     this.exclusive(path, () => linkSync(target, path));
+  }
+
+  /** A hardlink to a node the helper has still to make: the helper links it after making it. */
+  private deferLink(path: Buffer, target: Buffer): void {
+    if (path.equals(target)) return; // the node it already is
+    if (this.lstat(path)) this.remove(path);
+    this.deferred.link(path, target);
   }
 
   /** Fifos and device nodes (Node has no mknod): made by the helper at the layer's end. */
