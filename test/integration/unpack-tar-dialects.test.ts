@@ -2,7 +2,9 @@
 // loopback and unpacked: the tree must be the one Go's reader gives (containerd, Docker, umoci),
 // never another that GNU tar or Python would give. A name given both as a GNU long name and as a
 // PAX path is the GNU one (in either order); a star header's name prefix is 131 bytes; a global
-// PAX header changes no entry (containerd and Docker skip it, umoci refuses it).
+// PAX header changes no entry (containerd and Docker skip it, umoci refuses it); number fields are
+// trimmed of NULs at both ends, a PAX record's empty value keeps the header's field, and a GNU
+// header whose times are no numbers holds the name prefix Go before 1.8 wrote there.
 import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -64,6 +66,17 @@ function starFile(prefix: string, name: string, body: string): Buffer {
   return Buffer.concat([h, pad(Buffer.from(body))]);
 }
 
+/** `h` with bytes written over some of its fields (offset, bytes), its checksum made right again. */
+function patched(h: Buffer, fields: Array<[number, string]>): Buffer {
+  const out = Buffer.from(h);
+  for (const [off, bytes] of fields) out.write(bytes, off, 'latin1');
+  out.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of out) sum += b;
+  out.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return out;
+}
+
 /** Push a one-layer image of `tar`; pull it (a snapshot) and `image unpack` it with berth. */
 async function pullBoth(tar: Buffer) {
   const at = join(work, `case-${++n}`);
@@ -110,6 +123,51 @@ describe.skipIf(skip)('tar headers read as Go reads them, pulled and unpacked', 
     await run('umoci', ['unpack', '--image', `${join(at, 'oci')}:x`, join(at, 'umoci')]);
     const theirs = describeTree(join(at, 'umoci/rootfs'));
     expect(theirs.join('\n')).toContain('gnu-target');
+    expect(describeTree(dest)).toEqual(theirs);
+    expect(describeTree(snapshot)).toEqual(theirs);
+  });
+
+  it('number fields starting with NULs, PAX records with empty values, a GNU header holding an old Go prefix: the tree umoci unpacks', async () => {
+    // A size read as 0 would make the file's data the next header: an entry only berth had.
+    const hidden = headerBlock({ name: Buffer.from('hidden'), typeflag: '0', size: 0 });
+    const nulled = patched(headerBlock({ name: Buffer.from('f'), typeflag: '0', size: 512 }), [
+      [100, '\0\x000755\0'],
+      [124, '\0\0\0\0\0\0\x001000\0'],
+    ]);
+    const oldGo = patched(headerBlock({ name: Buffer.from('file'), typeflag: '0', size: 2 }), [
+      [257, 'ustar  \0'],
+      [345, 'old/go/prefix'],
+    ]);
+    const tar = Buffer.concat([
+      nulled,
+      hidden,
+      pax('x', { path: '', mtime: '', size: '', uid: '' }),
+      block('kept', '0', Buffer.from('ok')),
+      pax('x', { linkpath: '' }),
+      block('link', '2', Buffer.alloc(0), 'kept'),
+      oldGo,
+      pad(Buffer.from('go')),
+      Buffer.alloc(1024),
+    ]);
+    const { at, ref, dest, snapshot } = await pullBoth(tar);
+    await run('skopeo', [
+      'copy',
+      '--quiet',
+      '--src-tls-verify=false',
+      `docker://${ref}`,
+      `oci:${join(at, 'oci')}:x`,
+    ]);
+    await run('umoci', ['unpack', '--image', `${join(at, 'oci')}:x`, join(at, 'umoci')]);
+    const theirs = describeTree(join(at, 'umoci/rootfs'));
+    expect(theirs.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([
+      '/f 100755',
+      '/kept 100644',
+      '/link 120777',
+      '/old 40755',
+      '/old/go 40755',
+      '/old/go/prefix 40755',
+      '/old/go/prefix/file 100644',
+    ]);
     expect(describeTree(dest)).toEqual(theirs);
     expect(describeTree(snapshot)).toEqual(theirs);
   });
