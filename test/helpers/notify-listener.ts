@@ -42,6 +42,13 @@ export async function startNotifyListener(o: { dir: string; abstract?: boolean }
   const child: ChildProcess = spawn('python3', ['-c', LISTENER, socket], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // A test that fails before its close() must not leave the listener holding the test process (and
+  // the run) open: it goes with the test process whatever happens.
+  const stop = () => child.kill();
+  process.once('exit', stop);
+  child.unref();
+  (child.stdout as unknown as { unref?(): void }).unref?.();
+  child.once('exit', () => process.removeListener('exit', stop));
   const messages: NotifyMessage[] = [];
   const waiters = new Set<() => void>();
   let listening: () => void = () => {};

@@ -28,6 +28,7 @@ describe.skipIf(skip)('daemon stop during a pull', () => {
   let work: string;
   let reg: HostileRegistry;
   let daemon: ChildProcess | undefined;
+  let listener: Awaited<ReturnType<typeof startNotifyListener>> | undefined;
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'berth-daemon-stop-'));
     reg = await startHostileRegistry();
@@ -38,6 +39,7 @@ describe.skipIf(skip)('daemon stop during a pull', () => {
       daemon.kill('SIGKILL');
       await exited;
     }
+    listener?.close(); // a failed test's too: its process kept the test run from ending
     await reg?.close();
     await removeTempRoot(work);
   });
@@ -68,13 +70,14 @@ describe.skipIf(skip)('daemon stop during a pull', () => {
       join(manifests, 'app.yaml'),
       `apiVersion: berth.dev/v1alpha1\nkind: Image\nmetadata: {name: app}\nspec: {ref: "${ref}"}\n`,
     );
-    const listener = await startNotifyListener({ dir: work });
+    const notify = await startNotifyListener({ dir: work });
+    listener = notify;
     const start = () => {
       daemon = spawn(
         process.execPath,
         [CLI, ...withTestConfig(['--root', root, '--state', state, 'daemon', '--manifests', manifests])],
         {
-          env: testEnv({ NOTIFY_SOCKET: listener.socket, WATCHDOG_USEC: '200000' }),
+          env: testEnv({ NOTIFY_SOCKET: notify.socket, WATCHDOG_USEC: '200000' }),
           stdio: 'ignore',
         },
       );
@@ -94,12 +97,12 @@ describe.skipIf(skip)('daemon stop during a pull', () => {
       );
     });
     // Converging (the pull is under way): not ready, and each ping extends the start timeout.
-    const extend = await listener.waitFor((m) => m.fields.EXTEND_TIMEOUT_USEC !== undefined);
+    const extend = await notify.waitFor((m) => m.fields.EXTEND_TIMEOUT_USEC !== undefined);
     expect(extend).toEqual({
       pid: first.pid,
       fields: { MAINPID: String(first.pid), WATCHDOG: '1', EXTEND_TIMEOUT_USEC: '90000000' },
     });
-    expect(listener.messages.filter((m) => m.fields.READY !== undefined)).toEqual([]);
+    expect(notify.messages.filter((m) => m.fields.READY !== undefined)).toEqual([]);
     // Every byte sent read by the daemon: nothing left in either socket's queue (`ss`), so what it
     // parks is what it was given.
     const port = reg.host.split(':')[1] as string;
@@ -148,8 +151,8 @@ describe.skipIf(skip)('daemon stop during a pull', () => {
     });
     const blobRequests = reg.requestsTo(`/blobs/${image.layer.digest}`).filter((r) => r.method === 'GET');
     expect(blobRequests.map((r) => rangeStart({ headers: r.headers } as never))).toEqual([0, sent]);
-    await listener.waitFor((m) => m.fields.READY === '1');
-    listener.close();
+    await notify.waitFor((m) => m.fields.READY === '1');
+    notify.close();
     const second = daemon as ChildProcess;
     const exit2 = new Promise((r) => second.once('exit', r));
     second.kill('SIGTERM');
