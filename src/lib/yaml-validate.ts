@@ -67,9 +67,9 @@ export function syntaxDiagnostics(doc: Document, lc: LineCounter, file: string):
 }
 
 /** V8's RangeError, which the yaml library's recursive parser reports as a document error (or throws). */
-const STACK_OUT = /^Maximum call stack size exceeded/;
+export const STACK_OUT = /^Maximum call stack size exceeded/;
 export const TOO_DEEP_TO_READ =
-  'collections nested too deep to read: the YAML reader ran out of stack (some hundreds of block levels, a few thousand flow levels)';
+  'collections nested too deep to read: the YAML reader ran out of stack (some hundreds of levels)';
 
 /** Every schema violation of one parsed document, positioned at the offending node. */
 export function validateDocument(

@@ -58,7 +58,7 @@ export function checkObjectMeta(doc: Document, value: unknown, lc: LineCounter, 
           ['ownerReferences', i, ...(k in ref ? [k] : [])],
           `ownerReferences.${i}.${k} must not be empty: a cluster rejects it too`,
         );
-    if (text('apiVersion') === 'v1' && text('kind') === 'Event')
+    if (['v1', '/v1'].includes(text('apiVersion')) && text('kind') === 'Event')
       refuse(
         ['ownerReferences', i],
         `ownerReferences.${i}: a v1 Event cannot be an owner: a cluster rejects it too`,
@@ -72,7 +72,10 @@ export function checkObjectMeta(doc: Document, value: unknown, lc: LineCounter, 
         `ownerReferences.${i}: only one owner can be the controller (${controller} is already): a cluster rejects it too`,
       );
   }
-  if (typeof meta.generation === 'number' && meta.generation < 0)
+  // A Pod's generation is set to 1 by the API server before it validates (podStrategy's
+  // PrepareForCreate): only other kinds' is checked.
+  const kind = isObj(value) ? value.kind : undefined;
+  if (kind !== 'Pod' && typeof meta.generation === 'number' && meta.generation < 0)
     refuse(['generation'], `generation ${meta.generation} is negative: a cluster rejects it too`);
   return out;
 }

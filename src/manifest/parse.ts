@@ -8,6 +8,7 @@ import { loadSchema } from '../lib/schemas.js';
 import { MAX_BLOCK_DEPTH, MAX_FLOW_DEPTH, type TooDeep, tooDeepAt } from '../lib/yaml-depth.js';
 import {
   type Diagnostic,
+  STACK_OUT,
   syntaxDiagnostics,
   TOO_DEEP_TO_READ,
   validateDocument,
@@ -85,7 +86,7 @@ export function parseFile(text: string, file: string): ParsedFile {
   } catch (err) {
     // The yaml library's recursive parser out of stack, some thousands of levels down (under
     // go-yaml's bound, which tooDeepAt holds): a syntax error of the file, not of berth.
-    if (!(err instanceof RangeError)) throw err;
+    if (!(err instanceof RangeError && STACK_OUT.test(err.message))) throw err;
     return {
       parsed: [],
       diagnostics: [{ file, line: 1, col: 1, code: 'ERR_YAML_SYNTAX', message: TOO_DEEP_TO_READ }],

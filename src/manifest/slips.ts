@@ -49,11 +49,14 @@ export function applyPodmanSlips(doc: Document, value: unknown, lc: LineCounter,
     const v = holder[key];
     const node = doc.getIn(path, true);
     const text = isScalar(node) && typeof node.source === 'string' ? node.source : String(v);
+    // Used as written (`1.10` stays so), but a boolean as podman's reader makes it (sigs.k8s.io/yaml
+    // writes a bool at a string field as true/false: a plain `yes` is "true" there too).
+    const used = typeof v === 'boolean' ? String(v) : text;
     if (typeof v === 'number' || typeof v === 'boolean') {
-      holder[key] = text;
+      holder[key] = used;
       warnAt(
         path,
-        `${what} ${text} is a ${typeof v}: a cluster rejects it (quote it: "${text}"); used as "${text}"`,
+        `${what} ${text} is a ${typeof v}: a cluster rejects it (quote it: "${text}"); used as "${used}"`,
       );
     }
   };

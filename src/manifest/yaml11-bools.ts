@@ -4,9 +4,9 @@
 // value, a label or a ConfigMap value `yes` is a boolean where a string belongs, which a cluster
 // rejects ("cannot unmarshal bool into Go struct field … of type string"): what berth then says of
 // it is what it says of `true` there (the schema's "must be string", or a slip podman tolerates:
-// slips.ts). A quoted "yes" stays a string. Map keys are left as written. Pure: rewrites the value
+// slips.ts). A quoted or tagged "yes" stays a string. Map keys are left as written. Pure: rewrites the value
 // it is given (a fresh toJS copy).
-import { type Document, isScalar } from 'yaml';
+import { type Document, isAlias, isScalar } from 'yaml';
 
 const TRUE = /^(y|Y|yes|Yes|YES|on|On|ON)$/;
 const FALSE = /^(n|N|no|No|NO|off|Off|OFF)$/;
@@ -25,9 +25,11 @@ export function applyYaml11Bools(doc: Document, value: unknown): void {
         continue;
       }
       if (!isYaml11Bool(v)) continue;
-      // Through a merge key (<<) or an alias the node is not found: the value stays as read.
-      const node = doc.getIn(at, true);
-      if (isScalar(node) && node.type === 'PLAIN' && node.value === v)
+      // Through a merge key (<<) the node is not found: the value stays as read. An alias is its
+      // anchor's node; a tag (`!!str yes`, `! yes`) keeps it a string, as go-yaml v2 resolves it.
+      const found = doc.getIn(at, true);
+      const node = isAlias(found) ? found.resolve(doc) : found;
+      if (isScalar(node) && node.type === 'PLAIN' && node.tag === undefined && node.value === v)
         (holder as Record<string | number, unknown>)[key] = TRUE.test(v);
     }
   };

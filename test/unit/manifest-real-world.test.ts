@@ -77,6 +77,21 @@ data: {DEBUG: n, QUOTED: "off"}
     expect(fixed.pod?.spec.containers[0]).toMatchObject({ tty: true, command: ['echo', 'yes', 'on'] });
   });
 
+  it('a tagged yes (!!str, !) stays a string, as go-yaml resolves it; an alias of a plain yes is the boolean', () => {
+    const tagged = check(
+      `${head}  hostNetwork: &t yes\n  containers:\n    - name: app\n      image: busybox\n      tty: *t\n      command: [echo, !!str yes, ! on]\n`,
+    );
+    expect(tagged.lines).toEqual([]);
+    expect(tagged.pod?.spec.containers[0]).toMatchObject({ tty: true, command: ['echo', 'yes', 'on'] });
+    const aliased = check(
+      `${head}  hostname: &h on\n  containers:\n    - name: app\n      image: busybox\n      workingDir: *h\n`,
+    );
+    expect(aliased.lines).toEqual([
+      'p.yaml:5:16: ERR_MANIFEST_SCHEMA: spec.hostname must be a string: a plain on is a boolean to Kubernetes (YAML 1.1), which rejects it there; quote it ("on")',
+      'p.yaml:9:19: ERR_MANIFEST_SCHEMA: spec.containers.0.workingDir must be string',
+    ]);
+  });
+
   it("resources besides cpu and memory, and a kubectl dump's token source, are warnings; the file is used", () => {
     const { lines, pod } = check(`${head}  containers:
     - name: app

@@ -48,9 +48,13 @@ describe('object metadata a cluster checks', () => {
         '5:39 ERR_MANIFEST_INVALID: ownerReferences.0.name must not be empty: a cluster rejects it too',
       ],
     ],
+    // A Pod's generation is set to 1 before it is validated (podStrategy.PrepareForCreate).
+    ['  generation: -1\n', []],
     [
-      '  generation: -1\n',
-      ['5:15 ERR_MANIFEST_INVALID: generation -1 is negative: a cluster rejects it too'],
+      '  ownerReferences: [{apiVersion: /v1, kind: Event, name: e, uid: "1"}]\n',
+      [
+        '5:21 ERR_MANIFEST_INVALID: ownerReferences.0: a v1 Event cannot be an owner: a cluster rejects it too',
+      ],
     ],
   ])('%s', (meta, expected) => {
     expect(errors(pod(meta))).toEqual(expected);

@@ -499,7 +499,7 @@ spec:
       'm.yaml:5:18: WARN_MANIFEST_K8S_REJECTS: label value 3000 is a number: a cluster rejects it (quote it: "3000"); used as "3000"',
       "m.yaml:5:30: WARN_MANIFEST_K8S_REJECTS: label rule: a cluster rejects the value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit); used as written",
       'm.yaml:11:31: WARN_MANIFEST_K8S_REJECTS: env value 3000 is a number: a cluster rejects it (quote it: "3000"); used as "3000"',
-      'm.yaml:12:32: WARN_MANIFEST_K8S_REJECTS: env value yes is a boolean: a cluster rejects it (quote it: "yes"); used as "yes"',
+      'm.yaml:12:32: WARN_MANIFEST_K8S_REJECTS: env value yes is a boolean: a cluster rejects it (quote it: "yes"); used as "true"',
       'm.yaml:13:32: WARN_MANIFEST_K8S_REJECTS: env value 1.50 is a number: a cluster rejects it (quote it: "1.50"); used as "1.50"',
       'm.yaml:15:30: WARN_MANIFEST_K8S_REJECTS: capability CAP_NET_ADMIN: a cluster rejects the CAP_ prefix (write NET_ADMIN); used as NET_ADMIN',
       'm.yaml:17:35: WARN_MANIFEST_K8S_REJECTS: mountPath /run/x.sock:z ends in the podman option :z: a cluster rejects it (write readOnly: true for :ro); mounted at /run/x.sock, the rest ignored',
@@ -509,7 +509,7 @@ spec:
     expect(pod.metadata.labels).toEqual({ port: '3000', rule: 'Host(`x`)' });
     expect(pod.spec.containers[0]?.env).toEqual([
       { name: 'PORT', value: '3000' },
-      { name: 'DEBUG', value: 'yes' },
+      { name: 'DEBUG', value: 'true' }, // as podman's reader makes a boolean there
       { name: 'RATIO', value: '1.50' },
     ]);
     expect(pod.spec.containers[0]?.volumeMounts).toEqual([
