@@ -7,6 +7,7 @@
 // is ERR_ARCHIVE_UNSAFE; the number of entries and the size of meta records are bounded.
 import { BerthError } from '../lib/errors.js';
 import { parsePax, paxValue } from '../snapshot/tar-pax.js';
+import { num, octal } from '../snapshot/tar-reader.js';
 
 export interface TarIndexEntry {
   name: string;
@@ -38,21 +39,17 @@ function field(h: Buffer, off: number, len: number): string {
   return h.subarray(off, end < 0 || end > off + len ? off + len : end).toString('utf8');
 }
 
-/** Octal, or GNU base-256 when the first byte's high bit is set. */
-function number(h: Buffer, off: number, len: number, archive: string): number {
-  if ((h[off] as number) & 0x80) {
-    let v = (h[off] as number) & 0x7f;
-    for (let i = 1; i < len; i++) v = v * 256 + (h[off + i] as number);
-    return v;
+/** A number field as a layer's tar reader reads it (Go's archive/tar: NUL-led octal, base-256). */
+function number(h: Buffer, off: number, len: number, archive: string, read = num): number {
+  try {
+    return read(h, off, len);
+  } catch (err) {
+    throw corrupt(archive, (err instanceof Error ? err.message : String(err)).replace(/^malformed tar: /, ''));
   }
-  const text = field(h, off, len).trim();
-  if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw corrupt(archive, `bad number "${text}"`);
-  return Number.parseInt(text, 8);
 }
 
 function checksumOk(h: Buffer, archive: string): boolean {
-  const want = number(h, 148, 8, archive);
+  const want = number(h, 148, 8, archive, octal); // octal only, as Go reads it
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (h[i] as number);
   return sum === want;

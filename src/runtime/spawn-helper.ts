@@ -212,10 +212,14 @@ export class SpawnHelper {
       stderr = (stderr + d).slice(-2000);
     });
     child.stdin.on('error', () => {}); // a dead helper: its 'exit' fails the requests
-    createInterface({ input: child.stdout }).on('line', (line) => this.settle(line));
+    // A helper let go (forget) may still write, or leave a cut line as it dies: not to the next one's.
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (this.child === child) this.settle(line);
+    });
     const gone = (why: string) => {
       if (this.child !== child) return;
       this.child = undefined;
+      child.unref(); // one killed but not yet gone (a thread in the kernel) holds no process open
       const err = helperError(`the spawn helper ${why}${stderr ? `: ${stderr.trim()}` : ''}`);
       for (const p of this.pending.values()) {
         clearTimeout(p.timer);

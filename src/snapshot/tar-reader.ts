@@ -79,7 +79,7 @@ function cstr(buf: Buffer, off: number, len: number): Buffer {
  * complement when the next bit is set too, allowed only where `signed`: a time before 1970; a
  * negative size would put the stream out of step, as Go's reader refuses it).
  */
-function num(buf: Buffer, off: number, len: number, signed = false): number {
+export function num(buf: Buffer, off: number, len: number, signed = false): number {
   if ((buf[off] as number) & 0x80) {
     const inv = (buf[off] as number) & 0x40 ? 0xff : 0;
     if (inv && !signed) throw corrupt('a negative number where none may be');
@@ -103,7 +103,7 @@ const isPad = (c: number | undefined) => c === 0x20 || c === 0;
  * size read as 0 there would put the stream out of step with every other reader), then digits up
  * to a NUL, nothing else.
  */
-function octal(buf: Buffer, off: number, len: number): number {
+export function octal(buf: Buffer, off: number, len: number): number {
   let start = off;
   let end = off + len;
   while (start < end && isPad(buf[start])) start++;
@@ -159,7 +159,7 @@ export function tarTime(seconds: number): Date {
 }
 
 function checksumOk(h: Buffer): boolean {
-  const want = num(h, 148, 8);
+  const want = octal(h, 148, 8); // octal only, as Go reads it: never base-256
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < BLOCK; i++) {

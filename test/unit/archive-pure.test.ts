@@ -87,6 +87,18 @@ describe('archive names', () => {
     expect([...index.values()].map((e) => [e.name, e.size])).toEqual([['manifest.json', 1]]);
   });
 
+  it('a size field starting with NULs is read as docker load reads it, not as 0 (the data then read as headers)', async () => {
+    const h = headerBlock({ name: Buffer.from('manifest.json'), typeflag: '0', size: 5 });
+    h.write('\0\0\0\x000000005\0', 124, 12, 'latin1');
+    h.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'latin1');
+    const tar = Buffer.concat([h, Buffer.from('hello'), Buffer.alloc(507 + 1024)]);
+    const index = await indexTar(async (at, length) => tar.subarray(at, at + length), tar.length, 'a.tar');
+    expect([...index.values()].map((e) => [e.name, e.size])).toEqual([['manifest.json', 5]]);
+  });
+
   it('follows symlinks and hard links inside the archive only', () => {
     expect(resolveArchiveFile(entries, 'id/layer.tar', 'a.tar')?.name).toBe('blobs/sha256/x');
     expect(resolveArchiveFile(entries, 'hard', 'a.tar')?.name).toBe('blobs/sha256/x');
