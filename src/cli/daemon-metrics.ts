@@ -9,6 +9,7 @@ import { createDaemonCounters, type DaemonCounters } from '../events/counters.js
 import { createHostMetrics, readContainerUsage } from '../events/host-metrics.js';
 import { METRICS_CONTENT_TYPE } from '../events/metrics.js';
 import type { EventRing } from '../events/ring.js';
+import { errnoCode } from '../lib/errors.js';
 import type { Reconciler } from '../reconcile/loop.js';
 import { observePods } from '../reconcile/observe.js';
 import type { CommandContext } from './command.js';
@@ -47,16 +48,19 @@ export function openDaemonMetrics(ctx: CommandContext, r: Reconciler, events: Ev
       let served: MetricsListener | undefined;
       let retry: NodeJS.Timeout | undefined;
       let closed = false;
-      const attempt = async () => {
+      const attempt = async (first: boolean) => {
         try {
           served = await serveMetrics(listen, () => collector.render());
           if (closed) await served.close(); // closed while it was being bound
         } catch (err) {
+          // Only a port another process holds is waited out: an address the host lacks, or one
+          // berth may not bind, fails the start, as a config that names none does.
+          if (first && errnoCode((err as Error).cause) !== 'EADDRINUSE') throw err;
           onError(err);
-          if (!closed) retry = setTimeout(attempt, retryMs);
+          if (!closed) retry = setTimeout(() => attempt(false), retryMs);
         }
       };
-      await attempt();
+      await attempt(true);
       return async () => {
         closed = true;
         clearTimeout(retry);

@@ -482,4 +482,16 @@ describe.skipIf(skip)('daemon under systemd-like supervision', () => {
     expect(await exit).toBe(0);
     await expect(tcpGet(port, '/metrics')).rejects.toThrow(/ECONNREFUSED/);
   });
+
+  it('a metrics.listen address the host does not have fails the start: only a port held is waited out', async () => {
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): no host's address, EADDRNOTAVAIL; nothing is sent to it.
+    const d = await start({}, 'metrics:\n  listen: 192.0.2.1:9100\n');
+    let err = '';
+    d.stderr?.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    d.stdout?.resume();
+    expect(await stopped(d)).toBe(8);
+    expect(err).toMatch(/ERR_METRICS_LISTEN: metrics\.listen 192\.0\.2\.1:9100: .*EADDRNOTAVAIL/);
+  });
 });
