@@ -44,7 +44,10 @@ function number(h: Buffer, off: number, len: number, archive: string, read = num
   try {
     return read(h, off, len);
   } catch (err) {
-    throw corrupt(archive, (err instanceof Error ? err.message : String(err)).replace(/^malformed tar: /, ''));
+    throw corrupt(
+      archive,
+      (err instanceof Error ? err.message : String(err)).replace(/^malformed tar: /, ''),
+    );
   }
 }
 
