@@ -97,6 +97,19 @@ async function pullBoth(tar: Buffer) {
   return { at, ref, dest: join(at, 'dest'), snapshot: join(root, 'snapshots', diffId.slice(7), 'fs') };
 }
 
+/** The tree `umoci unpack` makes of `ref` (copied by skopeo into an OCI layout under `at`). */
+async function umociTree(at: string, ref: string): Promise<string[]> {
+  await run('skopeo', [
+    'copy',
+    '--quiet',
+    '--src-tls-verify=false',
+    `docker://${ref}`,
+    `oci:${join(at, 'oci')}:x`,
+  ]);
+  await run('umoci', ['unpack', '--image', `${join(at, 'oci')}:x`, join(at, 'umoci')]);
+  return describeTree(join(at, 'umoci/rootfs'));
+}
+
 describe.skipIf(skip)('tar headers read as Go reads them, pulled and unpacked', () => {
   it('a name or link target given both as a GNU long one and in PAX is the GNU one; a star prefix is 131 bytes: the tree umoci unpacks', async () => {
     const tar = Buffer.concat([
@@ -113,15 +126,7 @@ describe.skipIf(skip)('tar headers read as Go reads them, pulled and unpacked', 
       Buffer.alloc(1024),
     ]);
     const { at, ref, dest, snapshot } = await pullBoth(tar);
-    await run('skopeo', [
-      'copy',
-      '--quiet',
-      '--src-tls-verify=false',
-      `docker://${ref}`,
-      `oci:${join(at, 'oci')}:x`,
-    ]);
-    await run('umoci', ['unpack', '--image', `${join(at, 'oci')}:x`, join(at, 'umoci')]);
-    const theirs = describeTree(join(at, 'umoci/rootfs'));
+    const theirs = await umociTree(at, ref);
     expect(theirs.join('\n')).toContain('gnu-target');
     expect(describeTree(dest)).toEqual(theirs);
     expect(describeTree(snapshot)).toEqual(theirs);
@@ -150,15 +155,7 @@ describe.skipIf(skip)('tar headers read as Go reads them, pulled and unpacked', 
       Buffer.alloc(1024),
     ]);
     const { at, ref, dest, snapshot } = await pullBoth(tar);
-    await run('skopeo', [
-      'copy',
-      '--quiet',
-      '--src-tls-verify=false',
-      `docker://${ref}`,
-      `oci:${join(at, 'oci')}:x`,
-    ]);
-    await run('umoci', ['unpack', '--image', `${join(at, 'oci')}:x`, join(at, 'umoci')]);
-    const theirs = describeTree(join(at, 'umoci/rootfs'));
+    const theirs = await umociTree(at, ref);
     expect(theirs.map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([
       '/f 100755',
       '/kept 100644',
