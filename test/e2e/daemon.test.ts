@@ -216,12 +216,12 @@ describe.skipIf(skip)('daemon', () => {
       }
     }
     const d = startWith({ PATH: `${join(work, 'nopython-bin')}:${farm}` }, dir);
-    await writeFile(join(dir, 'n.yaml'), pod('n'));
-    await until('pod n runs', () => running('n'));
+    await writeFile(join(dir, 'nopy.yaml'), pod('nopy'));
+    await until('pod nopy runs', () => running('nopy'));
     expect(pythonChildren(d.pid as number)).toEqual([]);
     expect(await starters(log)).toEqual({ conmon: [String(d.pid)], start: [] });
-    await rm(join(dir, 'n.yaml'));
-    await until('pod n is gone', async () => (await ids()).n_main === undefined);
+    await rm(join(dir, 'nopy.yaml'));
+    await until('pod nopy is gone', async () => (await ids()).nopy_main === undefined);
     expect(await stop('SIGTERM')).toBe(0);
   }, 60_000);
 
@@ -366,9 +366,9 @@ describe.skipIf(skip)('daemon', () => {
   it('a no-op pass rewrites neither the status file nor the last-good file', async () => {
     const dir = join(work, 'noop');
     await mkdir(dir);
-    await writeFile(join(dir, 'n.yaml'), pod('n'));
+    await writeFile(join(dir, 'noop.yaml'), pod('noop'));
     start(dir, '1');
-    await until('pod n runs', () => running('n'));
+    await until('pod noop runs', () => running('noop'));
     await passesAfter(Date.now(), 1); // the pass that saw it running
     // The status file, and this folder's last-good file (last-good.ts names it by the folder's hash).
     const name = `${createHash('sha256').update(dir).digest('hex').slice(0, 32)}.json`;
@@ -377,8 +377,8 @@ describe.skipIf(skip)('daemon', () => {
     const before = identity();
     await passesAfter(Date.now(), 3); // three resyncs that change nothing
     expect(identity()).toEqual(before);
-    await rm(join(dir, 'n.yaml'));
-    await until('pod n is gone', async () => (await ids()).n_main === undefined);
+    await rm(join(dir, 'noop.yaml'));
+    await until('pod noop is gone', async () => (await ids()).noop_main === undefined);
     await stop('SIGTERM');
   }, 60_000);
 

@@ -114,14 +114,14 @@ describe.skipIf(skip)('broken and half-written manifests', () => {
     const dir = join(work, 'manifests');
     await mkdir(dir);
     const file = join(dir, 'xy.yaml');
-    await writeFile(file, `${pod('x')}---\n${pod('y')}`);
+    await writeFile(file, `${pod('x')}---\n${pod('w')}`);
     daemon = spawnBerth(['--root', root, '--state', state, 'daemon', '--manifests', dir, '--resync', '600']);
-    await until('x and y run', async () => {
+    await until('x and w run', async () => {
       const s = await states();
-      return s.x_main === 'running' && s.y_main === 'running';
+      return s.x_main === 'running' && s.w_main === 'running';
     });
     const before = (await lastPass())?.at;
-    await writeFile(file, pod('x')); // truncate, then write: y's document is gone
+    await writeFile(file, pod('x')); // truncate, then write: w's document is gone
     const { mtimeMs } = await stat(file);
     await until('a pass after the write', async () => {
       const at = (await lastPass())?.at;
@@ -129,8 +129,8 @@ describe.skipIf(skip)('broken and half-written manifests', () => {
     });
     const passAt = Date.parse((await lastPass())?.at ?? '');
     // That pass ran inside the settle time (the debounce is 50 ms): y was kept.
-    if (passAt < mtimeMs + SETTLE_MS) expect((await states()).y_main).toBe('running');
-    await until('y is removed once the file has settled', async () => (await states()).y_main === undefined);
+    if (passAt < mtimeMs + SETTLE_MS) expect((await states()).w_main).toBe('running');
+    await until('w is removed once the file has settled', async () => (await states()).w_main === undefined);
     expect(await states()).toEqual({ x_main: 'running' });
   }, 90_000);
 });
