@@ -27,16 +27,20 @@ export interface WitnessDeps {
 export async function exitWitnessOf(deps: WitnessDeps, id: string): Promise<ExitWitness | undefined> {
   const conmon = conmonOf(containerPaths(deps.paths, id).conmonPidFile, id);
   if (conmon) return { id, kind: 'conmon', pid: conmon.pid };
+  const pid = await runningPid(deps, id);
+  return pid === undefined ? undefined : { id, kind: 'process', pid };
+}
+
+/** The pid of container `id`'s own process while runc says it has not stopped. */
+async function runningPid(deps: WitnessDeps, id: string): Promise<number | undefined> {
   const live = await readLiveState(deps.runc.root, id);
-  if (live && live.state !== 'stopped' && live.pid !== null) return { id, kind: 'process', pid: live.pid };
-  return undefined;
+  return live && live.state !== 'stopped' && live.pid !== null ? live.pid : undefined;
 }
 
 /** Whether witness `w` still runs (false: look at its container again). */
 export async function isWitnessAlive(deps: WitnessDeps, w: ExitWitness): Promise<boolean> {
   if (w.kind === 'conmon') return isConmonOf(w.pid, w.id);
-  const live = await readLiveState(deps.runc.root, w.id);
-  return live !== undefined && live.state !== 'stopped' && live.pid === w.pid;
+  return (await runningPid(deps, w.id)) === w.pid;
 }
 
 /**
