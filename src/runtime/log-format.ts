@@ -11,39 +11,52 @@ export interface LogLine {
   partial?: boolean;
 }
 
-/** Each stream's line under way: the parts (P records) so far, with the last part's time (a line's is its last record's). */
-export type PendingParts = Partial<Record<LogLine['stream'], LogLine>>;
+/**
+ * Each stream's line under way: the parts (P records) so far, as bytes (conmon cuts a long line at
+ * its buffer's size, which can fall inside a UTF-8 character: decoded part by part, each half would
+ * be a U+FFFD), with the last part's time (a line's is its last record's).
+ */
+export type PendingParts = Partial<Record<LogLine['stream'], { time: string; bytes: Buffer }>>;
+
+const RECORD = /^(\S+) (stdout|stderr) ([FP]) ?/;
+const NEWLINE = 0x0a;
 
 /**
- * Whole lines of `chunk` (a trailing cut record is returned as `rest`), partial records joined
- * per stream: stdout's parts never end up in a line of stderr.
+ * Whole lines of `chunk` (a trailing cut record is returned as `rest`, its bytes as they are),
+ * partial records joined per stream: stdout's parts never end up in a line of stderr. A line is
+ * decoded once whole, so a character cut between two records, or between two reads, stays one.
  */
 export function parseCriLog(
-  chunk: string,
+  chunk: string | Buffer,
   pending: PendingParts = {},
-): { lines: LogLine[]; rest: string; pending: PendingParts } {
+): { lines: LogLine[]; rest: Buffer; pending: PendingParts } {
+  const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
   const lines: LogLine[] = [];
-  const records = chunk.split('\n');
-  const rest = records.pop() ?? '';
   const carry: PendingParts = { ...pending };
-  for (const rec of records) {
-    const m = /^(\S+) (stdout|stderr) ([FP]) ?(.*)$/s.exec(rec);
+  let at = 0;
+  for (let nl = bytes.indexOf(NEWLINE, at); nl !== -1; at = nl + 1, nl = bytes.indexOf(NEWLINE, at)) {
+    const rec = bytes.subarray(at, nl);
+    // The header is ASCII: 80 bytes hold any time conmon writes, the stream and the tag.
+    const m = RECORD.exec(rec.subarray(0, 80).toString('latin1'));
     if (!m) continue;
-    const [, time, stream, tag, text] = m as unknown as [string, string, 'stdout' | 'stderr', string, string];
+    const [head, time, stream, tag] = m as unknown as [string, string, 'stdout' | 'stderr', string];
+    const text = rec.subarray(head.length);
     const before = carry[stream];
+    const whole = before ? Buffer.concat([before.bytes, text]) : text;
     if (tag === 'P') {
-      carry[stream] = { time, stream, text: (before?.text ?? '') + text };
+      carry[stream] = { time, bytes: Buffer.from(whole) }; // its own copy: `chunk` may be reused
       continue;
     }
-    lines.push({ time, stream, text: (before?.text ?? '') + text });
+    lines.push({ time, stream, text: whole.toString('utf8') });
     delete carry[stream];
   }
-  return { lines, rest, pending: carry };
+  return { lines, rest: Buffer.from(bytes.subarray(at)), pending: carry };
 }
 
 /** What is left of each stream's line under way, as partial lines (stdout first). */
 export function partialLines(pending: PendingParts): LogLine[] {
-  return (['stdout', 'stderr'] as const).flatMap((s) =>
-    pending[s] ? [{ ...pending[s], partial: true }] : [],
-  );
+  return (['stdout', 'stderr'] as const).flatMap((stream) => {
+    const part = pending[stream];
+    return part ? [{ time: part.time, stream, text: part.bytes.toString('utf8'), partial: true }] : [];
+  });
 }

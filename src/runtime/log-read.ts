@@ -68,7 +68,7 @@ async function readLogFile(
   const h = await openLogFile(file);
   if (!h) return { lines: [], pending };
   try {
-    const parsed = parseCriLog((await h.readFile()).toString('utf8'), pending);
+    const parsed = parseCriLog(await h.readFile(), pending);
     return { lines: parsed.lines, pending: parsed.pending };
   } finally {
     await h.close();
@@ -79,7 +79,7 @@ async function openLiveCursor(log: string): Promise<LogCursor & { ino(): number 
   let handle: FileHandle | undefined;
   let ino = -1;
   let offset = 0;
-  let rest = '';
+  let rest: Buffer = Buffer.alloc(0);
   let pending: PendingParts = {};
   const reopen = async () => {
     await handle?.close();
@@ -95,7 +95,7 @@ async function openLiveCursor(log: string): Promise<LogCursor & { ino(): number 
     const buf = Buffer.alloc(size - offset);
     const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
     offset += bytesRead;
-    const parsed = parseCriLog(rest + buf.subarray(0, bytesRead).toString('utf8'), pending);
+    const parsed = parseCriLog(Buffer.concat([rest, buf.subarray(0, bytesRead)]), pending);
     rest = parsed.rest;
     pending = parsed.pending;
     out.push(...parsed.lines);
@@ -114,7 +114,7 @@ async function openLiveCursor(log: string): Promise<LogCursor & { ino(): number 
         });
         if (!now || now.ino === ino) break;
         await readOn(out);
-        rest = '';
+        rest = Buffer.alloc(0);
         await reopen();
       }
       return out;

@@ -398,7 +398,40 @@ describe('host facts and formats', () => {
       { time: 't2', stream: 'stdout', text: 'hello' },
       { time: 't3', stream: 'stderr', text: 'oops' },
     ]);
-    expect(r.rest).toBe('t4 stdout F unfin');
+    expect(r.rest.toString()).toBe('t4 stdout F unfin');
+  });
+  it('keeps a character conmon cut between two records, or a read cut, whole (was two U+FFFD)', () => {
+    const e = Buffer.from('é'); // two bytes: conmon's buffer can end between them
+    const cut = Buffer.concat([
+      Buffer.from('t1 stdout P caf'),
+      e.subarray(0, 1),
+      Buffer.from('\nt2 stdout F '),
+      e.subarray(1),
+      Buffer.from('!\n'),
+    ]);
+    expect(parseCriLog(cut).lines).toEqual([{ time: 't2', stream: 'stdout', text: 'café!' }]);
+    // A read that ends inside a character: the rest is carried as bytes into the next read's.
+    const whole = Buffer.from('t1 stdout F naïve ☃\n');
+    for (let at = 1; at < whole.length; at++) {
+      const first = parseCriLog(whole.subarray(0, at));
+      const second = parseCriLog(Buffer.concat([first.rest, whole.subarray(at)]), first.pending);
+      expect([...first.lines, ...second.lines], `cut at ${at}`).toEqual([
+        { time: 't1', stream: 'stdout', text: 'naïve ☃' },
+      ]);
+    }
+    // A partial line shown after the container ended: decoded whole too.
+    const partial = parseCriLog(
+      Buffer.concat([
+        Buffer.from('t3 stderr P '),
+        e.subarray(0, 1),
+        Buffer.from('\nt4 stderr P '),
+        e.subarray(1),
+        Buffer.from('\n'),
+      ]),
+    );
+    expect(partialLines(partial.pending)).toEqual([
+      { time: 't4', stream: 'stderr', text: 'é', partial: true },
+    ]);
   });
   it("joins each stream's parts apart, and keeps what has no newline yet as a partial line", () => {
     const r = parseCriLog('t1 stdout P Enter: \nt2 stderr F err\nt3 stdout P more\n');
