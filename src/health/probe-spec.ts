@@ -2,7 +2,7 @@
 // defaults: periodSeconds 10, timeoutSeconds 1, successThreshold 1, failureThreshold 3,
 // initialDelaySeconds 0; a 0 given for any of the first four is its default too (SetDefaults_Probe
 // turns it so before validation, so a cluster takes it). Pure.
-import type { HandlerAction, HttpHeader, PortRef } from './action.js';
+import type { HandlerAction, PortRef } from './action.js';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
 
@@ -37,7 +37,8 @@ interface RawHandler {
     port: PortRef;
     host?: string;
     scheme?: 'HTTP' | 'HTTPS';
-    httpHeaders?: HttpHeader[];
+    /** A header's value may be left out (or null): "", as a cluster decodes it. */
+    httpHeaders?: Array<{ name: string; value?: string }>;
   };
   tcpSocket?: { port: PortRef; host?: string };
   grpc?: { port: number; service?: string };
@@ -76,7 +77,7 @@ export function actionOf(h: RawHandler): HandlerAction {
       ...(h.httpGet.host ? { host: h.httpGet.host } : {}),
       port: h.httpGet.port,
       path: h.httpGet.path || '/',
-      headers: h.httpGet.httpHeaders ?? [],
+      headers: (h.httpGet.httpHeaders ?? []).map((x) => ({ name: x.name, value: x.value ?? '' })),
     };
   if (h.tcpSocket)
     return {
