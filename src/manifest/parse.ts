@@ -26,6 +26,7 @@ import { checkObjectMeta } from './object-meta-checks.js';
 import { checkObject } from './objects/checks.js';
 import { checkPodAnnotations } from './pod-annotation-checks.js';
 import { at, type ParsedDoc } from './position.js';
+import { checkSecurityAnnotationMatch } from './security-annotation-match.js';
 import { isError } from './severity.js';
 import { applyPodmanSlips } from './slips.js';
 import { applyObjectTiers, applyPodTiers, dropCheckedFields } from './tier-check.js';
@@ -251,6 +252,7 @@ function podPrechecks(
   return [
     ...checkObjectMeta(doc, value, lc, file),
     ...checkPodAnnotations(doc, value, lc, file),
+    ...checkSecurityAnnotationMatch(doc, value, lc, file),
     ...dropTokenCa(doc, value, lc, file),
     ...applyPodTiers(doc, value, lc, file, schema),
     ...applyPodmanSlips(doc, value, lc, file),
