@@ -2,12 +2,14 @@
 // `valueFrom`, or a `valueFrom`/`envFrom` naming no source or two; a `resourceFieldRef` naming a
 // container the pod lacks (a volume's must name one), with a divisor Kubernetes refuses; a
 // downwardAPI file with no field or two; a projected source of two kinds (an empty one is a
-// warning); a `status.*` field in a volume (the kubelet writes those only to env); two items of one
-// volume at one path, or one inside the other. Pure.
+// warning); a `status.*` field in a volume (the kubelet writes those only to env); a fieldRef to one
+// label or annotation whose key is no qualified name (validateObjectFieldSelector; an annotation's
+// lower-cased first); two items of one volume at one path, or one inside the other. Pure.
 import { isMap } from 'yaml';
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import type { ContainerManifest, PodManifest, VolumeManifest } from '../kinds.js';
 import { at, type ParsedDoc } from '../position.js';
+import { qualifiedNameProblem } from '../slips.js';
 import { firstClashes } from './path-clashes.js';
 import type { DownwardFile, ResourceFieldRef } from './sources.js';
 
@@ -86,6 +88,26 @@ function checkResourceRef(
   return out;
 }
 
+/** `metadata.labels['KEY']` or `metadata.annotations['KEY']`, split as Kubernetes' SplitMaybeSubscriptedPath does. */
+const SUBSCRIPTED = /^metadata\.(labels|annotations)\['(.*)'\]$/s;
+
+/** A fieldRef naming a label or annotation key no object can have, refused at its fieldPath. */
+function checkFieldRefKey(p: ParsedDoc, fieldPath: string, path: Path): Diagnostic[] {
+  const [, field, key = ''] = SUBSCRIPTED.exec(fieldPath) ?? [];
+  if (field === undefined) return [];
+  const why = qualifiedNameProblem(field === 'labels' ? key : key.toLowerCase());
+  if (why === undefined) return [];
+  const what = field === 'labels' ? 'a label key' : 'an annotation key';
+  return [
+    at(
+      p,
+      path,
+      'ERR_MANIFEST_INVALID',
+      `${fieldPath}: ${key} is not ${what} (${why}): a cluster rejects it too`,
+    ),
+  ];
+}
+
 function checkDownwardFiles(
   p: ParsedDoc,
   items: DownwardFile[] | undefined,
@@ -112,6 +134,8 @@ function checkDownwardFiles(
           `${item.fieldRef.fieldPath} is given to env only; a downwardAPI volume takes metadata.* fields`,
         ),
       ];
+    if (item.fieldRef)
+      return checkFieldRefKey(p, item.fieldRef.fieldPath, [...here, 'fieldRef', 'fieldPath']);
     return item.resourceFieldRef
       ? checkResourceRef(p, item.resourceFieldRef, [...here, 'resourceFieldRef'], names, true)
       : [];
@@ -146,6 +170,15 @@ function checkContainerRefs(
           'ERR_MANIFEST_INVALID',
           `env ${e.name}: valueFrom must name exactly one of configMapKeyRef, secretKeyRef, fieldRef, resourceFieldRef`,
         ),
+      );
+    if (e.valueFrom.fieldRef)
+      out.push(
+        ...checkFieldRefKey(p, e.valueFrom.fieldRef.fieldPath, [
+          ...here,
+          'valueFrom',
+          'fieldRef',
+          'fieldPath',
+        ]),
       );
     if (e.valueFrom.resourceFieldRef)
       out.push(
