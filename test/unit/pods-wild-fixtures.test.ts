@@ -1566,6 +1566,193 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     "docs' Windows pod: os.name windows, a kubernetes.io/os nodeSelector",
     ['7:11 ERR_MANIFEST_UNSUPPORTED', '8:3 WARN_MANIFEST_IGNORED'],
   ],
+  // Round 10: editors' and tools' forms (a BOM on minified JSON, 0o modes, float ports) and the
+  // rules validation.go keeps that people trip on (header names, fieldRef keys, old security
+  // annotations beside their fields, port names, DNS limits, sleep and stop signals).
+  'probe-header-empty-value.yaml': [
+    'valid',
+    "a helm-rendered probe header 'value:' left empty and one with no value (HTTPHeader.value is a plain string)",
+    [],
+  ],
+  'configmap-item-key-slash.yaml': [
+    'valid',
+    'an optional configMap item whose key no ConfigMap can hold (conf/app.ini): validateKeyToPath only asks for a key',
+    [],
+  ],
+  'seccomp-annotation-field-agree.yaml': [
+    'valid',
+    'the old seccomp annotation docker/default beside seccompProfile RuntimeDefault (they agree)',
+    ['6:47 WARN_MANIFEST_IGNORED'],
+  ],
+  'fieldref-annotation-mixed-case.yaml': [
+    'valid',
+    "fieldRef metadata.annotations['Example.COM/Owner'] (lower-cased before the check) and a label by its key",
+    [],
+  ],
+  'port-name-same-in-two-containers.yaml': [
+    'valid',
+    'a port named metrics in two containers (names are unique per container)',
+    [],
+  ],
+  'hostport-two-host-ips.yaml': [
+    'valid',
+    'one hostPort on two hostIPs (the clash key is protocol/hostIP/hostPort)',
+    [],
+  ],
+  'bidirectional-privileged-init.yaml': [
+    'valid',
+    'Bidirectional propagation in a privileged init container, HostToContainer in the app',
+    [],
+  ],
+  'container-port-float.yaml': [
+    'valid',
+    'containerPort: 8080.0 (go-yaml reads a float, JSON carries 8080)',
+    [],
+  ],
+  'default-mode-0o.yaml': ['valid', 'defaultMode: 0o440 (Go ParseInt base 0 reads 0o)', []],
+  'prestop-sleep-zero.yaml': ['valid', 'a preStop sleep of 0 s (PodLifecycleSleepActionAllowZero)', []],
+  'stop-signal-linux.yaml': ['valid', 'lifecycle.stopSignal SIGQUIT with spec.os.name linux', []],
+  'subpathexpr-pod-name.yaml': ['valid', 'subPathExpr $(POD_NAME) from a fieldRef env', []],
+  'dns-search-trailing-dot.yaml': [
+    'valid',
+    'search domains with a trailing dot, an option given twice, an option with no value',
+    [],
+  ],
+  'host-aliases-ipv6.yaml': ['valid', 'hostAliases with ::1 and two names on 127.0.0.1', []],
+  'json-bom-minified.json': ['valid', 'a minified JSON pod with a BOM and a CRLF end', []],
+  'probe-path-relative.yaml': ['valid', 'an httpGet path without its leading / (the prober adds it)', []],
+  'hostip-without-hostport.yaml': ['valid', 'hostIP without hostPort (not checked)', []],
+  'envfrom-secret-trailing-dash.yaml': [
+    'valid',
+    'envFrom secretRef creds- (a name checked as a prefix) with a prefix',
+    [],
+  ],
+  'invalid-probe-header-underscore.yaml': [
+    'invalid',
+    'httpHeaders name X_Forwarded_Proto (IsHTTPHeaderName: letters, digits, -)',
+    ['14:17 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-seccomp-annotation-mismatch.yaml': [
+    'invalid',
+    'seccomp annotation runtime/default beside seccompProfile Unconfined',
+    ['6:47 WARN_MANIFEST_IGNORED', '10:13 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-apparmor-annotation-mismatch.yaml': [
+    'invalid',
+    "the docs' AppArmor example with the annotation naming another profile than appArmorProfile",
+    ['6:59 WARN_MANIFEST_IGNORED', '13:7 WARN_MANIFEST_IGNORED', '15:27 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-fieldref-label-key-space.yaml': [
+    'invalid',
+    "fieldRef metadata.labels['team name']",
+    ['15:22 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-downward-volume-label-key.yaml': [
+    'invalid',
+    "a downwardAPI file of metadata.labels['Topology.Kubernetes.io/zone'] (a label key is not lower-cased)",
+    ['18:22 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-port-name-double-dash.yaml': [
+    'invalid',
+    'port name http--alt (IANA_SVC_NAME: no --)',
+    ['10:13 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-port-name-repeated.yaml': [
+    'invalid',
+    'port name http twice in one container',
+    ['12:13 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-hostport-two-containers.yaml': [
+    'invalid',
+    'hostPort 8080 in two containers',
+    ['16:17 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-envfrom-prefix-equals.yaml': [
+    'invalid',
+    'envFrom prefix APP= (= is the one printable character refused)',
+    ['10:15 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-mount-propagation-shared.yaml': [
+    'invalid',
+    'mountPropagation Shared (docker wording)',
+    ['14:25 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-sleep-negative.yaml': ['invalid', 'a preStop sleep of -5 s', ['12:20 ERR_MANIFEST_SCHEMA']],
+  'invalid-stop-signal-no-os.yaml': [
+    'invalid',
+    'lifecycle.stopSignal without spec.os.name',
+    ['10:19 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-hostname-uppercase.yaml': ['invalid', 'hostname WebServer01', ['6:13 ERR_MANIFEST_SCHEMA']],
+  'invalid-dns-nameserver-hostname.yaml': [
+    'invalid',
+    'a nameserver given by name (dns.google)',
+    ['9:7 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-dns-33-searches.yaml': ['invalid', '33 search domains (at most 32)', ['8:5 ERR_MANIFEST_SCHEMA']],
+  'invalid-dns-search-list-long.yaml': [
+    'invalid',
+    'nine search domains of 2231 characters together (at most 2048)',
+    ['8:5 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-init-image-empty.yaml': [
+    'invalid',
+    'an init container with image ""',
+    ['8:12 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-proc-mount-lowercase.yaml': [
+    'invalid',
+    'procMount unmasked (lower case)',
+    ['11:18 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-volume-name-repeated.yaml': ['invalid', 'two volumes named data', ['15:11 ERR_MANIFEST_INVALID']],
+  'invalid-volume-two-sources.yaml': [
+    'invalid',
+    'one volume with emptyDir and hostPath',
+    ['10:5 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-item-mode-over.yaml': [
+    'invalid',
+    'an item mode 0o1755 (setuid bits: at most 0777)',
+    ['16:15 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-item-path-absolute.yaml': [
+    'invalid',
+    'a secret item path /etc/tls/tls.crt',
+    ['15:15 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-run-as-user-uint32.yaml': [
+    'invalid',
+    "runAsUser and runAsGroup 4294967294 (nobody's uint32: at most 2147483647)",
+    ['7:16 ERR_MANIFEST_SCHEMA', '8:17 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-sysctl-ipc-host-ipc.yaml': [
+    'invalid',
+    'an IPC sysctl in a hostIPC pod',
+    ['9:13 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-os-name-uppercase.yaml': ['invalid', 'os.name Linux', ['7:11 ERR_MANIFEST_SCHEMA']],
+  'invalid-duplicate-key.yaml': [
+    'invalid',
+    'image given twice in one container (kubectl: key already set in map)',
+    ['10:5 ERR_YAML_SYNTAX'],
+  ],
+  'invalid-init-prestop.yaml': [
+    'invalid',
+    'a preStop hook on an init container that is no sidecar',
+    ['11:7 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-grace-fraction.yaml': [
+    'invalid',
+    'terminationGracePeriodSeconds: 30.5',
+    ['6:34 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-fieldref-api-v2.yaml': ['invalid', 'fieldRef apiVersion v2', ['13:23 ERR_MANIFEST_SCHEMA']],
+  'invalid-emptydir-medium-lowercase.yaml': [
+    'invalid',
+    'emptyDir medium memory (lower case)',
+    ['12:15 ERR_MANIFEST_SCHEMA'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
