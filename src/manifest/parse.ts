@@ -15,6 +15,7 @@ import {
 } from '../lib/yaml-validate.js';
 import { checkAnnotationSize } from './annotation-size.js';
 import { checkImage, checkPod } from './checks.js';
+import { cleanVolumePaths } from './clean-paths.js';
 import { clusterKindWarning } from './cluster-kinds.js';
 import { dropEmptyStrings } from './empty-strings.js';
 import { refuseHugePagesMedium } from './hugepages-medium.js';
@@ -249,6 +250,7 @@ function podPrechecks(
   schema: object,
 ): Diagnostic[] {
   dropEmptyStrings(value);
+  cleanVolumePaths(value);
   return [
     ...checkObjectMeta(doc, value, lc, file),
     ...checkPodAnnotations(doc, value, lc, file),
