@@ -84,6 +84,10 @@ const FILES = [
   'spread-match-label-keys-unlabelled.yaml',
   'dns-search-underscore.yaml',
   'helm-empty-strings.yaml',
+  // Round 10: volume paths written ./ and // (cleaned as the kubelet cleans them), an optional
+  // configMap item whose key no ConfigMap holds (the file left out).
+  'volume-paths-dot-slash.yaml',
+  'configmap-item-key-slash.yaml',
 ];
 
 type Obj = Record<string, unknown>;

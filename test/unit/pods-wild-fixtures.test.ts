@@ -1753,6 +1753,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'emptyDir medium memory (lower case)',
     ['12:15 ERR_MANIFEST_SCHEMA'],
   ],
+  'volume-paths-dot-slash.yaml': [
+    'valid',
+    'a ConfigMap mounted with subPath ./nginx.conf and nginx//cache/, items at ./nginx.conf and conf.d//mime.types (cleaned as the kubelet cleans them)',
+    [],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
