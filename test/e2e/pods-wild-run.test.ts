@@ -88,6 +88,7 @@ const FILES = [
   // configMap item whose key no ConfigMap holds (the file left out).
   'volume-paths-dot-slash.yaml',
   'configmap-item-key-slash.yaml',
+  'secret-base64-wrapped.yaml',
 ];
 
 type Obj = Record<string, unknown>;

@@ -1758,6 +1758,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a ConfigMap mounted with subPath ./nginx.conf and nginx//cache/, items at ./nginx.conf and conf.d//mime.types (cleaned as the kubelet cleans them)',
     [],
   ],
+  'secret-base64-wrapped.yaml': [
+    'valid',
+    'a kubernetes.io/tls Secret whose data is base64 wrapped at 76 columns in | blocks (Go skips the line breaks), mounted by a Pod',
+    [],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
