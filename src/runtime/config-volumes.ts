@@ -81,6 +81,22 @@ async function makeContentDir(path: string, owner: HostOwner, group: number | un
   if (group !== undefined) await chmod(path, 0o2755);
 }
 
+/**
+ * The components of a file's path in a volume's content, refused unless it stays inside: relative,
+ * no `..`, empty or `.` component, no NUL (the manifest's schema refuses those too; this is the last
+ * word before a file is made as root).
+ */
+export function contentPathParts(path: string): string[] {
+  const parts = path.split('/');
+  if (path.startsWith('/') || path.includes('\0') || parts.some((p) => p === '..' || p === '' || p === '.'))
+    throw new BerthError(
+      'ERR_VOLUME_PATH',
+      'invalid',
+      `${JSON.stringify(path)} is not a path inside its volume`,
+    );
+  return parts;
+}
+
 async function writeContent(
   dir: string,
   files: ConfigFile[],
@@ -89,8 +105,9 @@ async function writeContent(
 ): Promise<void> {
   await makeContentDir(dir, owner, group);
   for (const f of files) {
+    const parts = contentPathParts(f.path);
     let parent = dir;
-    for (const part of dirname(f.path) === '.' ? [] : dirname(f.path).split('/')) {
+    for (const part of parts.slice(0, -1)) {
       parent = join(parent, part);
       await makeContentDir(parent, owner, group).catch((err) => {
         if (errnoCode(err) !== 'EEXIST') throw err;
@@ -99,7 +116,7 @@ async function writeContent(
         throw new BerthError('ERR_VOLUME_PATH', 'invalid', `${f.path}: a file and a directory of one name`);
     }
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-    const h = await open(join(dir, f.path), flags, f.mode).catch((err) => {
+    const h = await open(join(dir, ...parts), flags, f.mode).catch((err) => {
       if (errnoCode(err) === 'EEXIST')
         throw new BerthError('ERR_VOLUME_PATH', 'invalid', `${f.path} is given twice in one volume`);
       throw err;

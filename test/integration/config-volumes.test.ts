@@ -92,6 +92,31 @@ describe('config volumes (kubelet layout, atomic updates)', () => {
     expect(await readDataStamp(v)).toBe(STAMP_A);
   });
 
+  it('a path that leaves the volume (.., a line break before it, absolute, NUL) is refused and nothing is made outside', async () => {
+    const v = join(work, 'v-escape');
+    await mkdir(v);
+    await writeConfigVolume(v, STAMP_A, [file('k', 'old')]);
+    const outside = join(work, 'escaped');
+    for (const path of [
+      'a\n/../../../escaped',
+      '../escaped',
+      'a/../../escaped',
+      `${outside}`,
+      'a\0b',
+      'a//b',
+      './a',
+    ]) {
+      await expect(
+        writeConfigVolume(v, STAMP_B, [file(path, 'x')]),
+        JSON.stringify(path),
+      ).rejects.toMatchObject({
+        code: 'ERR_VOLUME_PATH',
+      });
+    }
+    await expect(lstat(outside)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await view(v)).toEqual({ k: '644 old' });
+  });
+
   it('a ..data that points anywhere else is not ours: no stamp, and no subPath is taken from it', async () => {
     const v = join(work, 'v4');
     await mkdir(v);

@@ -37,12 +37,36 @@ describe('the schema', () => {
       expect(problems(podText(sub))).toEqual([]);
     },
   );
-  it.each(['../../../../etc', '..', 'a/..', 'a/../b', '.', './a', 'a/.', 'a//b', '/etc', 'a/', '', 'a\0b'])(
-    'refuses subPath %j at its line and column',
-    (sub) => {
-      expect(problems(podText(sub))).toEqual([
-        `p.yaml:10:48: ERR_MANIFEST_SCHEMA: spec.containers.0.volumeMounts.0.subPath ${SUBPATH_WORDS}`,
-      ]);
+  it.each([
+    '../../../../etc',
+    '..',
+    'a/..',
+    'a/../b',
+    '.',
+    './a',
+    'a/.',
+    'a//b',
+    '/etc',
+    'a/',
+    '',
+    'a\0b',
+    // A line break before the "..": a pattern's "." stops at it (was accepted).
+    'a\n/../../etc',
+    'a\r/..',
+    'a\u2028/../x',
+  ])('refuses subPath %j at its line and column', (sub) => {
+    expect(problems(podText(sub))).toEqual([
+      `p.yaml:10:48: ERR_MANIFEST_SCHEMA: spec.containers.0.volumeMounts.0.subPath ${SUBPATH_WORDS}`,
+    ]);
+  });
+  it.each(['a\n/../../../etc/cron.d/x', '../x', 'a/../../x'])(
+    'refuses a configMap item path %j that leaves its volume',
+    (path) => {
+      const text = podText('ok').replace(
+        '  volumes: [{name: v, emptyDir: {}}]',
+        `  volumes: [{name: v, configMap: {name: c, items: [{key: k, path: ${JSON.stringify(path)}}]}}]`,
+      );
+      expect(problems(text).join('\n')).toMatch(/spec\.volumes\.0\.configMap\.items\.0\.path /);
     },
   );
   it.each(['/proc', '/proc/self/fd/7', '/proc/1/fd/3', '//proc/self/cwd', '/./proc/x', '/../proc/x'])(
