@@ -36,7 +36,7 @@ import {
   type PlanInput,
   removeAction,
 } from './plan-types.js';
-import { planConfigVolumes } from './plan-volumes.js';
+import { planConfigVolumes, removeWritersFirst } from './plan-volumes.js';
 import { backingOff, seconds } from './plan-waits.js';
 import { podFolders } from './pod-folders.js';
 import { planInitChanged } from './pod-restart.js';
@@ -159,7 +159,7 @@ function planPod(
   input: PlanInput,
   unpullable: Set<string>,
 ): Action[] {
-  const actions = planPodContainers(pod, observed, input);
+  const actions = removeWritersFirst(pod, observed, planPodContainers(pod, observed, input));
   if (!actions.some((a) => a.kind === 'run' || a.kind === 'restart-pod')) return actions;
   const waiting = pod.dependsOn.flatMap((d) => unmetDependency(d, input) ?? []);
   const images = [...pod.initContainers, ...pod.containers]

@@ -555,6 +555,51 @@ describe('config volumes', () => {
       'write-volume web: volume config ConfigMap web-config changed: updated in place',
     ]);
   });
+
+  it('an emptyDir that becomes a config volume: its containers go before it is written (they could write it)', () => {
+    // The same directory, pods/web/volumes/config: written while the old container still ran, it
+    // could race berth's removal of what it left there (a directory swapped for a link to /etc)
+    // and rewrite the files the new container reads.
+    const emptyDir = desiredState(
+      [
+        pod(
+          { volumeMounts: [{ name: 'config', mountPath: '/etc/web' }] },
+          { volumes: [{ name: 'config', emptyDir: {} }] },
+        ),
+      ],
+      host,
+    );
+    const config = desiredState(
+      [
+        configMap({ MODE: 'a' }),
+        pod(
+          { volumeMounts: [{ name: 'config', mountPath: '/etc/web' }] },
+          { volumes: [{ name: 'config', configMap: { name: 'web-config' } }] },
+        ),
+      ],
+      host,
+    );
+    const dirs = { '/r/pods/web/volumes/config': false };
+    expect(planOf(emptyDir, [running(emptyDir)], sandbox({}, dirs))).toEqual([]);
+    expect(summary(planOf(config, [running(emptyDir)], sandbox({}, dirs)))).toEqual([
+      'remove web/main: mounts changed; removed before volume config is written (it mounts it read-write: it was another kind of volume)',
+      'write-volume web: volume config from ConfigMap web-config',
+      'run web/main: mounts changed',
+    ]);
+    // A container that mounts it read-only is not in the way (its mount is the config volume's already).
+    const readOnly = desiredState(
+      [
+        pod(
+          { volumeMounts: [{ name: 'config', mountPath: '/etc/web', readOnly: true }] },
+          { volumes: [{ name: 'config', emptyDir: {} }] },
+        ),
+      ],
+      host,
+    );
+    expect(summary(planOf(config, [running(readOnly)], sandbox({}, dirs)))).toEqual([
+      'write-volume web: volume config from ConfigMap web-config',
+    ]);
+  });
 });
 
 describe('desired pods remembered between passes', () => {
