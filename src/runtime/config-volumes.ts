@@ -12,11 +12,13 @@
 // write rather than being written through), removed without following (rm of a link removes the
 // link), and renamed as a name. A content directory exists under its final name only once whole.
 // Files are fsynced before the swap: after a power cut `..data` names old content or new.
-import { constants, readlinkSync } from 'node:fs';
+import { closeSync, constants, openSync, readlinkSync } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, open, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
+import { O_PATH } from '../lib/o-path.js';
 import { fsyncDir } from '../lib/write-atomic.js';
+import { type OpenedSubPath, openSubPathIn } from './sub-path.js';
 
 export const DATA_LINK = '..data';
 const STAMP = /^[0-9a-f]{8,64}$/;
@@ -55,6 +57,32 @@ export async function currentDataDir(volume: string): Promise<string> {
   if (!stamp)
     throw new BerthError('ERR_SUBPATH_UNSAFE', 'invalid', `volume ${volume} has no content written yet`);
   return join(volume, `..${stamp}`);
+}
+
+/**
+ * `subPath` of a config volume opened inside its current content (`..<stamp>`, which no later
+ * update changes, as in Kubernetes), that content directory opened without following a link: only
+ * the volume's own path is trusted. A link in its place (planted by a container that could write the
+ * directory while it was another kind of volume) would otherwise have the subPath taken wherever it
+ * points on the host; it is refused, ERR_SUBPATH_UNSAFE.
+ */
+export async function openDataSubPath(volume: string, subPath: string): Promise<OpenedSubPath> {
+  const content = await currentDataDir(volume);
+  let fd: number;
+  try {
+    fd = openSync(content, O_PATH | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch (err) {
+    throw new BerthError(
+      'ERR_SUBPATH_UNSAFE',
+      'invalid',
+      `volume ${volume}: its content ${basename(content)} is not a directory (${errnoCode(err) ?? String(err)}): no subPath is taken from it`,
+    );
+  }
+  try {
+    return openSubPathIn(fd, content, subPath);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -22,7 +22,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
-import { currentDataDir } from './config-volumes.js';
+import { openDataSubPath } from './config-volumes.js';
 import { openBindSource } from './host-path-open.js';
 import type { ContainerMount } from './spec.js';
 import { openStagingDir } from './staging-dir.js';
@@ -80,7 +80,9 @@ function openHostBind(m: ContainerMount, container: string): OpenedSubPath {
 // A config volume's files live in its current `..<stamp>` (an update swaps `..data`): the subPath
 // binds that content, which, as in Kubernetes, no later update changes.
 async function openVolumeSubPath(m: ContainerMount): Promise<OpenedSubPath> {
-  return openSubPath(m.dataLink ? await currentDataDir(m.source) : m.source, m.subPath as string);
+  return m.dataLink
+    ? openDataSubPath(m.source, m.subPath as string)
+    : openSubPath(m.source, m.subPath as string);
 }
 
 /** `mount --rbind` of an open fd: mount(8) gets it as its fd 3 and is told not to canonicalize it. */

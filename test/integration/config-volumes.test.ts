@@ -2,6 +2,8 @@
 // top-level name), updated by one rename so a reader never sees half of an update, keys removed
 // with their links; and what a hostile volume holds (an emptyDir's leftovers, planted links) is
 // removed, never written through.
+
+import { closeSync, readFileSync } from 'node:fs';
 import {
   lstat,
   mkdir,
@@ -9,6 +11,7 @@ import {
   readdir,
   readFile,
   readlink,
+  rename,
   stat,
   symlink,
   writeFile,
@@ -16,7 +19,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentDataDir, readDataStamp, writeConfigVolume } from '../../src/runtime/config-volumes.js';
+import {
+  currentDataDir,
+  openDataSubPath,
+  readDataStamp,
+  writeConfigVolume,
+} from '../../src/runtime/config-volumes.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
 const file = (path: string, data: string, mode = 0o644) => ({ path, mode, data: Buffer.from(data) });
@@ -123,5 +131,30 @@ describe('config volumes (kubelet layout, atomic updates)', () => {
     await symlink('/etc', join(v, '..data'));
     expect(await readDataStamp(v)).toBeUndefined();
     await expect(currentDataDir(v)).rejects.toMatchObject({ code: 'ERR_SUBPATH_UNSAFE' });
+  });
+
+  it("a subPath is taken inside ..data's content, never through a link put in that content's place", async () => {
+    // A container that could write the directory (an emptyDir before it became this volume) reads
+    // the stamp from ..data and puts a link to a host directory where the content was: ..data still
+    // names the stamp, so the volume looks current, and a subPath bound from it was the host's file.
+    const v = join(work, 'v5');
+    const host = join(work, 'host-dir');
+    await mkdir(v);
+    await mkdir(host);
+    await writeFile(join(host, 'app.conf'), 'host file');
+    await writeConfigVolume(v, STAMP_A, [file('app.conf', 'from the ConfigMap')]);
+    const opened = await openDataSubPath(v, 'app.conf');
+    try {
+      expect(readFileSync(`/proc/self/fd/${opened.fd}`, 'utf8')).toBe('from the ConfigMap');
+    } finally {
+      closeSync(opened.fd);
+    }
+    await rename(join(v, `..${STAMP_A}`), join(v, '..moved'));
+    await symlink(host, join(v, `..${STAMP_A}`));
+    expect(await readDataStamp(v)).toBe(STAMP_A);
+    await expect(openDataSubPath(v, 'app.conf')).rejects.toMatchObject({
+      code: 'ERR_SUBPATH_UNSAFE',
+      message: expect.stringContaining(`its content ..${STAMP_A} is not a directory`),
+    });
   });
 });
