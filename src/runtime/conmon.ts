@@ -36,6 +36,22 @@ export interface ConmonOptions {
   terminal?: boolean;
 }
 
+/** sun_path's room: 108 bytes with the NUL (conmon cuts a longer path with strncpy). */
+const SUN_PATH_MAX = 107;
+
+/**
+ * What conmon's environment adds: TMPDIR, the runtime's sockets directory (root's alone, 0700). A
+ * terminal's console socket is made by conmon at `$TMPDIR/conmon-term.XXXXXX`: a name mkstemp
+ * makes, then unlinks, then binds. In the /tmp berth inherits, every local user can watch that name
+ * appear (inotify) and make it first once it is unlinked, failing the bind and with it the create
+ * of every tty container, for as long as they keep at it. A --state so long that the socket's path
+ * would not fit sun_path keeps the inherited TMPDIR (the path conmon would bind is cut short).
+ */
+export function conmonEnv(runtime: Pick<RuntimePaths, 'sockets'>): Record<string, string> {
+  const fits = Buffer.byteLength(`${runtime.sockets}/conmon-term.XXXXXX`) <= SUN_PATH_MAX;
+  return fits ? { TMPDIR: runtime.sockets } : {};
+}
+
 export function conmonArgs(o: ConmonOptions): string[] {
   return [
     '--api-version',
@@ -79,7 +95,7 @@ export function createWithConmon(o: ConmonOptions): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(o.bin ?? 'conmon', conmonArgs(o), {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-      env: { ...process.env, _OCI_SYNCPIPE: '3' },
+      env: { ...process.env, ...conmonEnv(o.runtime), _OCI_SYNCPIPE: '3' },
       // conmon also writes an `oom` file into its working directory after an OOM kill: the bundle,
       // not wherever berth was started (it used to land in the caller's directory).
       cwd: o.paths.dir,
@@ -188,7 +204,7 @@ async function createThroughHelper(h: SpawnHelper, o: ConmonOptions): Promise<nu
       argv: [o.bin ?? 'conmon', ...conmonArgs(o)],
       cwd: o.paths.dir,
       timeoutMs,
-      env: {},
+      env: conmonEnv(o.runtime),
     });
   } catch (err) {
     throw new BerthError('ERR_CONMON', 'internal', `starting conmon: ${(err as Error).message}`, {

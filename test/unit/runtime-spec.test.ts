@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isBerthError } from '../../src/lib/errors.js';
 import { LINUX_STOP_SIGNALS } from '../../src/manifest/stop-signal-checks.js';
 import type { ImageConfig } from '../../src/oci/image.js';
-import { conmonArgs } from '../../src/runtime/conmon.js';
+import { conmonArgs, conmonEnv } from '../../src/runtime/conmon.js';
 import { DEVICE_RULES } from '../../src/runtime/defaults.js';
 import { parseCapBound, parseNofileHard } from '../../src/runtime/host.js';
 import { pickApparmorProfile } from '../../src/runtime/host-confinement.js';
@@ -473,6 +473,13 @@ describe('host facts and formats', () => {
         ...(terminal ? { terminal } : {}),
       }).filter((a) => a === '--terminal');
     expect([args(true), args()]).toEqual([['--terminal'], []]);
+  });
+  it("conmon's TMPDIR (where it binds a terminal's console socket) is the runtime's root-only sockets directory", () => {
+    expect(conmonEnv(runtimePaths('/r', '/run/berth'))).toEqual({ TMPDIR: '/run/berth/sockets' });
+    // `<sockets>/conmon-term.XXXXXX` must fit sun_path (107 bytes): a longer one is left as it was.
+    const fits = `/${'s'.repeat(107 - '/sockets/conmon-term.XXXXXX'.length - 1)}`;
+    expect(conmonEnv(runtimePaths('/r', fits))).toEqual({ TMPDIR: `${fits}/sockets` });
+    expect(conmonEnv(runtimePaths('/r', `${fits}x`))).toEqual({});
   });
   it('keeps seccomp rules whose capabilities and architecture match', () => {
     const profile = {
