@@ -1,7 +1,7 @@
 // ImageIndex, ImageManifest and ImageConfig: parsing untrusted JSON into checked shapes. Pure.
 import { BerthError } from '../lib/errors.js';
 import { type Descriptor, isObject, parseDescriptor } from './descriptor.js';
-import type { Digest } from './digest.js';
+import { type Digest, isDigest } from './digest.js';
 import {
   CONFIG_MEDIA_TYPES,
   isIndexMediaType,
@@ -137,7 +137,17 @@ export function parseImageConfig(bytes: Uint8Array, what: string, layerCount: nu
   const json = parseJson(bytes, what);
   if (!isObject(json)) throw malformed(what, 'not a JSON object');
   const rootfs = json.rootfs;
-  if (!isObject(rootfs) || !Array.isArray(rootfs.diff_ids)) throw malformed(what, 'missing rootfs.diff_ids');
+  if (!isObject(rootfs)) throw malformed(what, 'missing rootfs');
+  // An image of no layers: Docker writes no diff_ids (its RootFS.DiffIDs is omitempty), Go's
+  // encoder a null for a nil list; containerd and Docker read both as none.
+  if (rootfs.diff_ids == null) rootfs.diff_ids = [];
+  if (!Array.isArray(rootfs.diff_ids)) throw malformed(what, 'rootfs.diff_ids is not a list');
+  // The first diffID is the first snapshot's chainID, whose path is built from it.
+  const bad = rootfs.diff_ids.findIndex((d) => typeof d !== 'string' || !isDigest(d));
+  if (bad >= 0) {
+    const shown = JSON.stringify(rootfs.diff_ids[bad]) ?? 'undefined';
+    throw malformed(what, `rootfs.diff_ids[${bad}] ${shown.slice(0, 80)} is not a digest`);
+  }
   if (rootfs.diff_ids.length !== layerCount) {
     throw malformed(what, `has ${rootfs.diff_ids.length} diff_ids for ${layerCount} layers`);
   }

@@ -107,6 +107,32 @@ describe('parseImageConfig', () => {
     expect(codeOf(() => parseImageConfig(bytes({}), 'cfg', 0))).toBe('ERR_MANIFEST_INVALID');
   });
 
+  it("takes no diff_ids (Docker's omitempty) or a null list as none, for an image of no layers", () => {
+    // docker build of FROM scratch with only config writes "rootfs":{"type":"layers"}.
+    for (const rootfs of [{ type: 'layers' }, { type: 'layers', diff_ids: null }]) {
+      expect(parseImageConfig(bytes({ rootfs }), 'cfg', 0).rootfs.diff_ids).toEqual([]);
+      expect(() => parseImageConfig(bytes({ rootfs }), 'cfg', 1)).toThrow('cfg: has 0 diff_ids for 1 layers');
+    }
+    expect(() => parseImageConfig(bytes({ rootfs: { diff_ids: 'sha256:x' } }), 'cfg', 1)).toThrow(
+      'cfg: rootfs.diff_ids is not a list',
+    );
+  });
+
+  it('refuses a diff_id that is no digest, naming it (the first is a snapshot path)', () => {
+    const parse = (diffIds: unknown[]) =>
+      parseImageConfig(
+        bytes({ rootfs: { type: 'layers', diff_ids: diffIds } }),
+        'config sha256:c',
+        diffIds.length,
+      );
+    expect(() => parse([sha256Of('a'), 5])).toThrow('config sha256:c: rootfs.diff_ids[1] 5 is not a digest');
+    expect(() => parse(['sha256:abc'])).toThrow(
+      'config sha256:c: rootfs.diff_ids[0] "sha256:abc" is not a digest',
+    );
+    expect(() => parse(['../../x\n'])).toThrow('rootfs.diff_ids[0] "../../x\\n" is not a digest');
+    expect(codeOf(() => parse([null]))).toBe('ERR_MANIFEST_INVALID');
+  });
+
   it('refuses a field of the wrong type by name (as containerd decodes), reads a string Cmd as one argument', () => {
     const rootfs = { type: 'layers', diff_ids: [] };
     const parse = (config: unknown) => parseImageConfig(bytes({ rootfs, config }), 'config sha256:c', 0);
