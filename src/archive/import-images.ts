@@ -3,6 +3,7 @@
 // skipped, so an interrupted import resumes; an image is named only once all of it is stored and
 // unpacked, so a failure leaves nothing half-visible.
 import { BerthError } from '../lib/errors.js';
+import { REF_NAME_ANNOTATION } from '../oci/descriptor.js';
 import { formatReference, parseReference } from '../oci/reference.js';
 import { type PullDeps, type PullOptions, type PullResult, pullImage } from '../pull/index.js';
 import { createArchiveRegistry } from './archive-registry.js';
@@ -19,19 +20,26 @@ export interface ImportResult {
 
 /**
  * `--name REF`: the archive's one image, named or not, under REF (a layout whose ref.name is a
- * bare tag, as `skopeo copy … oci:DIR:TAG` writes; a `docker save` of an image ID). Refused when
- * the archive holds more than one image: which one REF would name is not said.
+ * bare tag, as `skopeo copy … oci:DIR:TAG` writes; a `docker save` of an image ID). In a layout of
+ * several, the one whose ref.name is REF's tag, as skopeo's `oci:DIR:TAG` chooses it (copies of
+ * several tags into one DIR); refused when that does not single one out: which REF names is not said.
  */
-function namedAs(set: ImageSet, path: string, ref: string): ImageSet {
-  const name = formatReference(parseReference(ref));
+export function namedAs(set: ImageSet, path: string, ref: string): ImageSet {
+  const parsed = parseReference(ref);
+  const name = formatReference(parsed);
   const all = new Map([...set.images.map((i) => i.descriptor), ...set.unnamed].map((d) => [d.digest, d]));
-  const [only, ...more] = all.values();
+  const byTag = [...all.values()].filter((d) => d.annotations?.[REF_NAME_ANNOTATION] === parsed.tag);
+  const [only, ...more] = all.size > 1 && byTag.length === 1 ? byTag : all.values();
   if (!only || more.length > 0) {
+    const tags = [...all.values()].flatMap((d) => d.annotations?.[REF_NAME_ANNOTATION] ?? []);
     throw new BerthError(
       'ERR_IMPORT_NAME_AMBIGUOUS',
       'invalid',
-      `${path}: --name ${name} names one image, and the archive holds ${all.size}`,
-      { hint: 'import it without --name (each image by its own name), or export one image per archive' },
+      `${path}: --name ${name} names one image, and the archive holds ${all.size}` +
+        (tags.length > 0 ? ` (ref.name ${tags.map((t) => JSON.stringify(t)).join(', ')})` : ''),
+      {
+        hint: 'import it without --name (each image by its own name), give --name the tag of the one you want as its ref.name says it, or export one image per archive',
+      },
     );
   }
   return { ...set, images: [{ name, descriptor: only }], unnamed: [] };

@@ -178,12 +178,23 @@ describe.skipIf(skip)('berth image import / export', () => {
     const two = await berth(root, 'image', 'import', join(layout.dir, 'oci'), '--name', 'x.lan/y:1');
     expect([two.code, two.stderr]).toEqual([
       2,
-      `berth: ERR_IMPORT_NAME_AMBIGUOUS: ${join(layout.dir, 'oci')}: --name x.lan/y:1 names one image, and the archive holds 2 (import it without --name (each image by its own name), or export one image per archive)\n`,
+      `berth: ERR_IMPORT_NAME_AMBIGUOUS: ${join(layout.dir, 'oci')}: --name x.lan/y:1 names one image, and the archive holds 2 (ref.name "app", "other") (import it without --name (each image by its own name), give --name the tag of the one you want as its ref.name says it, or export one image per archive)\n`,
     ]);
     expect((await storeState(root)).names).toEqual([
       'docker.io/library/other:latest',
       'registry.lan/team/app:7',
     ]);
+    // Two skopeo copies into one layout (oci:DIR:app, oci:DIR:other): the tag says which, as
+    // skopeo's oci:DIR:other chooses it.
+    const picked = await berth(root, 'image', 'import', join(layout.dir, 'oci'), '--name', 'x.lan/y:other');
+    expect([picked.code, picked.stderr]).toEqual([0, '']);
+    const ls = await berth(root, 'image', 'ls', '--output', 'json');
+    // The same config as the docker archive's copy of other (its manifest is made up there).
+    const ids = new Map(
+      (JSON.parse(ls.stdout) as Array<{ name: string; id: string }>).map((i) => [i.name, i.id]),
+    );
+    expect(ids.get('x.lan/y:other')).toBe(ids.get('docker.io/library/other:latest'));
+    expect(ids.get('x.lan/y:other')).not.toBe(ids.get('registry.lan/team/app:7'));
   });
 
   it('export writes the tar under a temporary name and renames it; a failed export leaves neither name', async () => {

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseDockerManifest } from '../../src/archive/docker-archive.js';
 import { familiarName } from '../../src/archive/export-images.js';
+import type { ImageSet } from '../../src/archive/image-set.js';
+import { namedAs } from '../../src/archive/import-images.js';
 import { nameOfEntry } from '../../src/archive/oci-layout.js';
 import {
   cleanArchivePath,
@@ -14,6 +16,7 @@ import { isArchiveName } from '../../src/cli/import-dir.js';
 import { sourcePath } from '../../src/cli/reconcile-pull.js';
 import { entriesAfterPut, entryToRecord, previousName, recordToEntry } from '../../src/content/index-file.js';
 import type { ManifestDoc } from '../../src/manifest/kinds.js';
+import { sha256Of } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { rewriteRepository } from '../../src/registry/mirrors.js';
 import { headerBlock, paxRecord } from '../helpers/tar-bytes.js';
@@ -142,6 +145,36 @@ describe('archive metadata', () => {
     [undefined, undefined],
   ])('names an OCI index entry %j as %j', (annotations, name) => {
     expect(nameOfEntry(annotations)).toBe(name);
+  });
+
+  it("--name picks, of a layout's several images, the one whose ref.name is its tag (skopeo's oci:DIR:TAG), else refuses", () => {
+    const image = (body: string, tag?: string) => ({
+      mediaType: MediaType.ociManifest,
+      digest: sha256Of(body),
+      size: body.length,
+      ...(tag ? { annotations: { 'org.opencontainers.image.ref.name': tag } } : {}),
+    });
+    const [v1, v2, named] = [image('1', 'v1'), image('2', 'v2'), image('3', 'example.com/app:3')];
+    const set: ImageSet = {
+      format: 'oci',
+      files: { name: 'dir' } as ImageSet['files'],
+      images: [{ name: 'example.com/app:3', descriptor: named }],
+      unnamed: [v1, v2],
+      blob: () => ({ bytes: Buffer.alloc(0) }),
+    };
+    const chosen = (ref: string) => namedAs(set, 'dir', ref).images;
+    expect(chosen('x.lan/app:v2')).toEqual([{ name: 'x.lan/app:v2', descriptor: v2 }]);
+    expect(chosen('x.lan/app:v1')).toEqual([{ name: 'x.lan/app:v1', descriptor: v1 }]);
+    expect(() => chosen('x.lan/app:v3')).toThrow(
+      'dir: --name x.lan/app:v3 names one image, and the archive holds 3 (ref.name "example.com/app:3", "v1", "v2")',
+    );
+    // Two images with the tag: which is not said.
+    const twice = { ...set, unnamed: [v1, image('4', 'v1')] };
+    expect(() => namedAs(twice, 'dir', 'x.lan/app:v1')).toThrow('names one image, and the archive holds 3');
+    // The one image of an archive is named whatever its ref.name.
+    expect(namedAs({ ...set, images: [], unnamed: [v1] }, 'dir', 'x.lan/app:7').images).toEqual([
+      { name: 'x.lan/app:7', descriptor: v1 },
+    ]);
   });
 
   it.each([

@@ -14,7 +14,7 @@ export const imageImport: Command = {
   flags: [
     [
       '--name REF',
-      "name the archive's one image REF (a layout whose ref.name is a bare tag, as `skopeo copy … oci:DIR:TAG` writes; a `docker save` of an image ID)",
+      "name the archive's one image REF (a layout whose ref.name is a bare tag, as `skopeo copy … oci:DIR:TAG` writes; a `docker save` of an image ID); of a layout's several, the one whose ref.name is REF's tag",
     ],
     PLATFORM_FLAG,
     ['--no-unpack', 'only verify and store the blobs; do not unpack layers into snapshots'],
