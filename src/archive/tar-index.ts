@@ -2,6 +2,8 @@
 // read here), so blobs inside an archive can be streamed from their offsets without extracting
 // anything to disk. Names are only ever looked up, never joined to a host path.
 //
+// Entries are read as Go's reader (docker load, skopeo) reads them: the data's size is a PAX size
+// where given, and types that hold no data (links, directories, devices, fifos) skip none.
 // Invariants: every entry lies inside the file (a size past its end is ERR_ARCHIVE_TRUNCATED); a
 // name that is absolute or climbs with `..`, a duplicate regular file, or a link leaving the archive
 // is ERR_ARCHIVE_UNSAFE; the number of entries and the size of meta records are bounded.
@@ -78,6 +80,7 @@ function resolveRelative(link: string, target: string, archive: string): string 
   return parts.join('/');
 }
 
+const HEADER_ONLY = new Set(['1', '2', '3', '4', '5', '6']);
 const TYPES: Record<string, TarIndexEntry['type']> = {
   '0': 'file',
   '\0': 'file',
@@ -107,19 +110,22 @@ export async function indexTar(
     if (h.every((b) => b === 0)) break;
     if (!checksumOk(h, archive)) throw corrupt(archive, `header checksum mismatch at byte ${pos}`);
     const typeflag = String.fromCharCode(h[156] as number);
-    const size = number(h, 124, 12, archive);
+    const headerSize = number(h, 124, 12, archive);
     const dataAt = pos + BLOCK;
-    if (dataAt + size > fileSize) {
-      throw new BerthError(
-        'ERR_ARCHIVE_TRUNCATED',
-        'integrity',
-        `${archive}: entry at byte ${pos} declares ${size} bytes, past the end of the file`,
-      );
-    }
-    pos = dataAt + Math.ceil(size / BLOCK) * BLOCK;
+    const skip = (size: number) => {
+      if (dataAt + size > fileSize) {
+        throw new BerthError(
+          'ERR_ARCHIVE_TRUNCATED',
+          'integrity',
+          `${archive}: entry at byte ${pos} declares ${size} bytes, past the end of the file`,
+        );
+      }
+      pos = dataAt + Math.ceil(size / BLOCK) * BLOCK;
+    };
     if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
-      if (size > MAX_META_BYTES) throw unsafe(archive, `a ${size}-byte tar meta record`);
-      const body = await read(dataAt, size);
+      skip(headerSize);
+      if (headerSize > MAX_META_BYTES) throw unsafe(archive, `a ${headerSize}-byte tar meta record`);
+      const body = await read(dataAt, headerSize);
       if (typeflag === 'x') pax = parsePax(body);
       // An empty one names nothing, as in the layer reader (Go's).
       else if (typeflag === 'L') longName = field(body, 0, body.length) || undefined;
@@ -142,13 +148,20 @@ export async function indexTar(
     // A record with an empty value keeps the header's field, as Go's mergePAX keeps it.
     name = longName ?? paxValue(pax, 'path')?.toString('utf8') ?? name;
     const linkname = longLink ?? paxValue(pax, 'linkpath')?.toString('utf8') ?? field(h, 157, 100);
-    const paxSize = paxValue(pax, 'size');
-    const realSize = paxSize === undefined ? size : Number(paxSize.toString('latin1'));
+    // The data's size is the PAX one where given, as Go's reader (docker load, skopeo) takes it: a
+    // file past 8 GiB has only that (Go's writer puts 0 in the header, where it cannot be octal).
+    const paxSize = paxValue(pax, 'size')?.toString('latin1');
     pax = new Map();
     longName = undefined;
     longLink = undefined;
-    if (realSize !== size) throw unsafe(archive, `"${name}": PAX size differs from the header's`);
-    const type = TYPES[typeflag] ?? 'other';
+    if (paxSize !== undefined && !(/^\d+$/.test(paxSize) && Number.isSafeInteger(Number(paxSize))))
+      throw corrupt(archive, `bad PAX size "${paxSize.slice(0, 40)}" of "${name}"`);
+    // Links, directories (a pre-POSIX one's name ends in '/'), devices and fifos have no data
+    // whatever their size says, as in Go's reader (isHeaderOnlyType) and the layer reader.
+    const headerOnly = HEADER_ONLY.has(typeflag) || (typeflag === '\0' && name.endsWith('/'));
+    const size = headerOnly ? 0 : paxSize === undefined ? headerSize : Number(paxSize);
+    skip(size);
+    const type = headerOnly && typeflag === '\0' ? 'directory' : (TYPES[typeflag] ?? 'other');
     const clean = cleanArchivePath(name, archive);
     if (type === 'directory' || clean === '') continue;
     if (entries.has(clean)) throw unsafe(archive, `"${clean}" appears twice`);

@@ -102,6 +102,63 @@ describe('archive names', () => {
     expect([...index.values()].map((e) => [e.name, e.size])).toEqual([['manifest.json', 5]]);
   });
 
+  it("a file's PAX size is its data's, as docker load reads it: a layer past 8 GiB has 0 in its header (Go's writer)", async () => {
+    const size = paxRecord('size', '1000');
+    const tar = Buffer.concat([
+      headerBlock({ name: Buffer.from('meta'), typeflag: 'x', size: size.length }),
+      size,
+      Buffer.alloc(512 - size.length),
+      headerBlock({ name: Buffer.from('big/layer.tar'), typeflag: '0', size: 0 }),
+      Buffer.alloc(1024, 'l'),
+      headerBlock({ name: Buffer.from('manifest.json'), typeflag: '0', size: 2 }),
+      Buffer.from('[]'),
+      Buffer.alloc(510 + 1024),
+    ]);
+    const index = await indexTar(async (at, length) => tar.subarray(at, at + length), tar.length, 'a.tar');
+    expect([...index.values()].map((e) => [e.name, e.offset, e.size])).toEqual([
+      ['big/layer.tar', 1536, 1000],
+      ['manifest.json', 3072, 2],
+    ]);
+    for (const bad of ['+5', '-5', '1e3', '99999999999999999999']) {
+      const record = paxRecord('size', bad);
+      const damaged = Buffer.concat([
+        headerBlock({ name: Buffer.from('meta'), typeflag: 'x', size: record.length }),
+        record,
+        Buffer.alloc(512 - record.length),
+        headerBlock({ name: Buffer.from('f'), typeflag: '0', size: 0 }),
+        Buffer.alloc(1024),
+      ]);
+      await expect(
+        indexTar(async (at, length) => damaged.subarray(at, at + length), damaged.length, 'a.tar'),
+      ).rejects.toThrow(`a.tar: malformed tar: bad PAX size "${bad}" of "f"`);
+    }
+  });
+
+  it('a link, directory or device declaring a size holds no data, as in Go: the next block is a header', async () => {
+    const tar = Buffer.concat([
+      headerBlock({
+        name: Buffer.from('l'),
+        typeflag: '2',
+        size: 512,
+        linkname: Buffer.from('manifest.json'),
+      }),
+      headerBlock({ name: Buffer.from('d/'), typeflag: '5', size: 512 }),
+      headerBlock({ name: Buffer.from('v7dir/'), typeflag: '\0', size: 512 }),
+      headerBlock({ name: Buffer.from('fifo'), typeflag: '6', size: 512 }),
+      headerBlock({ name: Buffer.from('manifest.json'), typeflag: '0', size: 2 }),
+      Buffer.from('[]'),
+      Buffer.alloc(510 + 1024),
+    ]);
+    // Before, each size was skipped as data: the headers after it, which docker load reads, were
+    // passed by as the symlink's data (and the directories' taken as entries of their own).
+    const index = await indexTar(async (at, length) => tar.subarray(at, at + length), tar.length, 'a.tar');
+    expect([...index.values()].map((e) => [e.name, e.type, e.offset, e.size])).toEqual([
+      ['l', 'symlink', 512, 0],
+      ['fifo', 'other', 2048, 0],
+      ['manifest.json', 'file', 2560, 2],
+    ]);
+  });
+
   it('follows symlinks and hard links inside the archive only', () => {
     expect(resolveArchiveFile(entries, 'id/layer.tar', 'a.tar')?.name).toBe('blobs/sha256/x');
     expect(resolveArchiveFile(entries, 'hard', 'a.tar')?.name).toBe('blobs/sha256/x');
