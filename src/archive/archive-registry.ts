@@ -7,7 +7,7 @@
 // before a byte is written; tags are looked up among the archive's names only.
 import { BerthError } from '../lib/errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
-import { isDigest, sha256Of } from '../oci/digest.js';
+import { digestAlgorithm, digestOf, isDigest } from '../oci/digest.js';
 import { MAX_MANIFEST_BYTES, parseManifest } from '../oci/image.js';
 import { formatPlatform, type Platform } from '../oci/platform.js';
 import { describeOffers } from '../pull/select-entry.js';
@@ -98,7 +98,8 @@ export function createArchiveRegistry(set: ImageSet, platform?: Platform): Regis
       const bytes = await blobBytes(set, desc, MAX_MANIFEST_BYTES);
       if (bytes.length !== desc.size)
         throw mismatch(set, desc, `${bytes.length} bytes, descriptor says ${desc.size}`);
-      const digest = sha256Of(bytes);
+      // In the descriptor's own algorithm (a layout's blobs/sha512/), as a registry pull checks it.
+      const digest = digestOf(digestAlgorithm(desc.digest), bytes);
       if (digest !== desc.digest) throw mismatch(set, desc, `content has digest ${digest}`);
       const entries = entriesOf(bytes, desc.mediaType, name);
       for (const e of entries) listedBy.set(e.digest, entries);

@@ -1,5 +1,6 @@
 // The pure pieces of image import/export, mirrors and image GC, table-driven.
 import { describe, expect, it } from 'vitest';
+import { createArchiveRegistry } from '../../src/archive/archive-registry.js';
 import { parseDockerManifest } from '../../src/archive/docker-archive.js';
 import { familiarName } from '../../src/archive/export-images.js';
 import type { ImageSet } from '../../src/archive/image-set.js';
@@ -16,7 +17,7 @@ import { isArchiveName } from '../../src/cli/import-dir.js';
 import { sourcePath } from '../../src/cli/reconcile-pull.js';
 import { entriesAfterPut, entryToRecord, previousName, recordToEntry } from '../../src/content/index-file.js';
 import type { ManifestDoc } from '../../src/manifest/kinds.js';
-import { sha256Of } from '../../src/oci/digest.js';
+import { digestOf, sha256Of } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { rewriteRepository } from '../../src/registry/mirrors.js';
 import { headerBlock, paxRecord } from '../helpers/tar-bytes.js';
@@ -241,6 +242,29 @@ describe('archive metadata', () => {
     ['example.com/x:1', 'example.com/x:1'],
   ])('writes %j in a docker archive as %j', (name, familiar) => {
     expect(familiarName(name)).toBe(familiar);
+  });
+});
+
+describe('the archive registry', () => {
+  it("checks and names a manifest in its descriptor's algorithm (a layout's blobs/sha512/), as a pull does", async () => {
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest }));
+    const digest = digestOf('sha512', manifest);
+    const descriptor = { mediaType: MediaType.ociManifest, digest, size: manifest.length };
+    const set = (bytes: Buffer): ImageSet => ({
+      format: 'oci',
+      files: { name: 'dir' } as ImageSet['files'],
+      images: [{ name: 'example.com/app:1', descriptor }],
+      unnamed: [],
+      blob: () => ({ bytes }),
+    });
+    const repo = { registry: 'example.com', repository: 'app' };
+    const fetched = await createArchiveRegistry(set(manifest)).getManifest(repo, '1');
+    expect([fetched.digest, fetched.bytes.equals(manifest)]).toEqual([digest, true]);
+    const flipped = Buffer.from(manifest);
+    flipped.writeUInt8(flipped.readUInt8(2) ^ 1, 2);
+    await expect(createArchiveRegistry(set(flipped)).getManifest(repo, '1')).rejects.toThrow(
+      `dir: blob ${digest}: content has digest ${digestOf('sha512', flipped)}`,
+    );
   });
 });
 
