@@ -93,9 +93,13 @@ export function parseManifest(bytes: Uint8Array, expected: string, what: string)
   }
   if (isManifestMediaType(expected)) {
     if (json.manifests !== undefined) throw malformed(what, 'manifest with "manifests"');
-    if (!Array.isArray(json.layers)) throw malformed(what, 'manifest without "layers"');
+    // No layers (absent, or null: Go's encoder writes a nil list so) is an image of none, as
+    // containerd's decoder reads it (tianon/scratch:nolayers; BuildKit's FROM scratch with only config).
+    if (json.layers != null && !Array.isArray(json.layers)) throw malformed(what, '"layers" is not a list');
     const config = parseDescriptor(json.config, `config of ${what}`);
-    const layers = json.layers.map((l, i) => parseDescriptor(l, `layers[${i}] of ${what}`));
+    const layers = ((json.layers ?? []) as unknown[]).map((l, i) =>
+      parseDescriptor(l, `layers[${i}] of ${what}`),
+    );
     checkManifestMediaTypes(expected, config, layers, what);
     return { kind: 'manifest', manifest: { schemaVersion: 2, mediaType: expected, config, layers } };
   }

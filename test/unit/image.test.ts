@@ -30,6 +30,17 @@ describe('parseManifest', () => {
     if (parsed.kind === 'manifest') expect(parsed.manifest.layers).toHaveLength(1);
   });
 
+  it('reads a manifest with no "layers" or a null one as an image of no layers, as containerd decodes it', () => {
+    // tianon/scratch:nolayers has none; Go's encoder writes a nil list as null.
+    for (const layers of [undefined, null]) {
+      const parsed = parseManifest(bytes(manifest({ layers })), MediaType.ociManifest, 'x');
+      expect(parsed.kind === 'manifest' && parsed.manifest.layers).toEqual([]);
+    }
+    expect(() => parseManifest(bytes(manifest({ layers: {} })), MediaType.ociManifest, 'x')).toThrow(
+      'x: "layers" is not a list',
+    );
+  });
+
   it('reads a Docker manifest list as an index', () => {
     const list = {
       schemaVersion: 2,
