@@ -79,9 +79,23 @@ async function expand(file: string, kind: 'gzip' | 'zstd', o: OpenArchiveOptions
   return out;
 }
 
+/**
+ * An OCI layout is read as one whenever it says it is one (oci-layout beside index.json), as
+ * containerd's importer prefers it: `docker save` since Docker 25 writes both it and manifest.json,
+ * and only the layout keeps the image's own manifests (a digest a pod pins by), where manifest.json's
+ * are made up here (unless the layout names no image and manifest.json does). manifest.json alone
+ * is a docker archive; index.json alone a layout still.
+ */
 async function readImageSet(files: ArchiveFiles): Promise<ImageSet> {
-  if (await files.get('manifest.json')) return readDockerArchive(files);
-  if (await files.get('index.json')) return readOciLayout(files);
+  const layout = (await files.get('index.json')) !== undefined;
+  const docker = (await files.get('manifest.json')) !== undefined;
+  if (layout && (await files.get('oci-layout'))) {
+    const set = await readOciLayout(files);
+    // A layout that names none of its images, beside RepoTags that do: those names, as before.
+    if (set.images.length > 0 || !docker) return set;
+  }
+  if (docker) return readDockerArchive(files);
+  if (layout) return readOciLayout(files);
   throw new BerthError(
     'ERR_ARCHIVE_FORMAT',
     'invalid',

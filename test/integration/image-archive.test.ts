@@ -2,6 +2,7 @@
 // oci: layouts), and hostile archives written byte by byte: nothing of a refused archive may
 // become visible in the store.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { watch } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -146,6 +147,151 @@ describe.skipIf(skip)('berth image import / export', () => {
     expect((await berth(root, 'image', 'import', file)).code).toBe(0);
     expect((await berth(root, 'image', 'import', dir)).code).toBe(0);
     expect((await storeState(root)).names).toEqual(['example.com/team/app:2', 'registry.lan/other:3']);
+  });
+
+  it('imports a docker save of an image of no layers, whose config has no diff_ids (Docker omits an empty list)', async () => {
+    // docker build of FROM scratch with only LABEL/CMD: RootFS.DiffIDs is omitempty in moby.
+    const config = JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Cmd: ['/app'] },
+      rootfs: { type: 'layers' },
+    });
+    const file = join(work, 'no-layers.tar');
+    await writeFile(
+      file,
+      buildTar([
+        { name: 'cfg.json', data: config },
+        {
+          name: 'manifest.json',
+          data: JSON.stringify([{ Config: 'cfg.json', RepoTags: ['example.com/empty:1'], Layers: [] }]),
+        },
+      ]),
+    );
+    const root = newRoot();
+    const r = await berth(root, 'image', 'import', file);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(await storeState(root)).toEqual({ names: ['example.com/empty:1'], unverified: [] });
+    const ls = JSON.parse((await berth(root, 'image', 'ls', '--output', 'json')).stdout) as Array<{
+      layers: number;
+    }>;
+    expect(ls.map((i) => i.layers)).toEqual([0]);
+  });
+
+  it('imports a layout whose blobs are sha512 (blobs/sha512/: index entry, manifest, config, layer), stored under those digests', async () => {
+    const sha = (alg: string, b: Buffer) => `${alg}:${createHash(alg).update(b).digest('hex')}`;
+    const tar = buildTar([{ name: 'hello', data: 'sha512 layout\n' }]);
+    const layer = gzipSync(tar);
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Cmd: ['/hello'] },
+        // diffIDs stay sha256: containerd and Docker hash an unpacked layer in sha256 only.
+        rootfs: { type: 'layers', diff_ids: [sha256Of(tar)] },
+      }),
+    );
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: {
+          mediaType: 'application/vnd.oci.image.config.v1+json',
+          digest: sha('sha512', config),
+          size: config.length,
+        },
+        layers: [
+          {
+            mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+            digest: sha('sha512', layer),
+            size: layer.length,
+          },
+        ],
+      }),
+    );
+    const dir = join(work, 'sha512-layout');
+    await mkdir(join(dir, 'blobs', 'sha512'), { recursive: true });
+    for (const b of [config, layer, manifest]) {
+      await writeFile(join(dir, 'blobs', 'sha512', sha('sha512', b).slice(7)), b);
+    }
+    await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    const entry = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: sha('sha512', manifest),
+      size: manifest.length,
+      annotations: { 'org.opencontainers.image.ref.name': 'example.com/s512:1' },
+    };
+    await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [entry] }));
+    const root = newRoot();
+    const r = await berth(root, 'image', 'import', dir);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const ls = JSON.parse((await berth(root, 'image', 'ls', '--output', 'json')).stdout) as Array<{
+      name: string;
+      digest: string;
+    }>;
+    expect(ls.map((i) => [i.name, i.digest])).toEqual([['example.com/s512:1', entry.digest]]);
+    const stored = (await readdir(join(root, 'content/blobs/sha512'))).sort();
+    expect(stored).toEqual([config, layer, manifest].map((b) => sha('sha512', b).slice(7)).sort());
+    const out = join(work, 'sha512-unpacked');
+    const unpacked = await berth(root, 'image', 'unpack', 'example.com/s512:1', out);
+    expect([unpacked.code, unpacked.stderr]).toEqual([0, '']);
+    expect(await readFile(join(out, 'hello'), 'utf8')).toBe('sha512 layout\n');
+  });
+
+  it('a docker save of Docker 25+ (an OCI layout and manifest.json) is read as its layout, as containerd reads it: the image keeps its manifest digest', async () => {
+    const dir = join(work, 'docker25');
+    await run('skopeo', ['copy', '-q', `${oci()}:app`, `oci:${dir}:app`]);
+    const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as {
+      manifests: Array<{ digest: string; annotations?: Record<string, string> }>;
+    };
+    const entry = index.manifests[0] as {
+      digest: string;
+      size: number;
+      annotations?: Record<string, string>;
+    };
+    const blob = (digest: string) => `blobs/sha256/${digest.slice(7)}`;
+    const manifest = JSON.parse(await readFile(join(dir, blob(entry.digest)), 'utf8')) as {
+      config: { digest: string };
+      layers: Array<{ digest: string }>;
+      annotations?: Record<string, string>;
+    };
+    // A manifest as a registry served it (annotated), which no manifest made up from
+    // manifest.json is byte for byte.
+    manifest.annotations = { 'org.opencontainers.image.created': '2026-12-05T00:00:00Z' };
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    await writeFile(join(dir, blob(sha256Of(bytes))), bytes);
+    // Docker's annotations: the full name for containerd, the bare tag as ref.name.
+    Object.assign(entry, {
+      digest: sha256Of(bytes),
+      size: bytes.length,
+      annotations: {
+        'io.containerd.image.name': 'example.com/team/d25:1',
+        'org.opencontainers.image.ref.name': '1',
+      },
+    });
+    await writeFile(join(dir, 'index.json'), JSON.stringify(index));
+    await writeFile(
+      join(dir, 'manifest.json'),
+      JSON.stringify([
+        {
+          Config: blob(manifest.config.digest),
+          RepoTags: ['example.com/team/d25:1'],
+          Layers: manifest.layers.map((l) => blob(l.digest)),
+        },
+      ]),
+    );
+    await writeFile(join(dir, 'repositories'), JSON.stringify({ 'example.com/team/d25': { '1': 'x' } }));
+    const file = join(work, 'docker25.tar');
+    await run('tar', ['-C', dir, '-cf', file, '.']);
+    const root = newRoot();
+    const r = await berth(root, 'image', 'import', file);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const ls = JSON.parse((await berth(root, 'image', 'ls', '--output', 'json')).stdout) as Array<{
+      name: string;
+      digest: string;
+    }>;
+    // From manifest.json it was a manifest made up here, of another digest.
+    expect(ls.map((i) => [i.name, i.digest])).toEqual([['example.com/team/d25:1', entry.digest]]);
   });
 
   it('refuses a layout whose only names are bare tags, naming the problem', async () => {
