@@ -3,9 +3,10 @@
 // registry on loopback, copied out by skopeo): a gzip header with an extra field, a file name and a
 // comment; pigz's independent blocks; GNU tar's v7 and ustar formats; its sparse files in PAX
 // forms 0.0, 0.1 and 1.0; Python's GNU format with long names and link targets; bsdtar's ustar and
-// pax. And an image whose config lists more diff_ids than it has layers is refused in one line.
+// pax. And an image whose config lists more diff_ids than it has layers is refused in one line; one
+// of no layers, as Docker and BuildKit push it (no diff_ids, layers null or absent), pulls.
 import { execFile, execFileSync } from 'node:child_process';
-import { link, mkdir, symlink, truncate, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
@@ -168,5 +169,44 @@ describe.skipIf(skip)('odd but valid layers unpack as umoci unpacks them', () =>
       6,
       `berth: ERR_MANIFEST_INVALID: config ${sha256(image.config)} of ${ref}: has 2 diff_ids for 1 layers\n`,
     ]);
+  });
+
+  it('an image of no layers as Docker and BuildKit push it (no diff_ids; "layers" null or absent) pulls and unpacks empty', async () => {
+    // docker build of FROM scratch with only CMD: moby's RootFS.DiffIDs is omitempty; Go writes
+    // a nil layers list as null, and tianon/scratch:nolayers has none at all.
+    const config = Buffer.from(
+      JSON.stringify({
+        os: 'linux',
+        architecture: 'amd64',
+        config: { Cmd: ['/app'] },
+        rootfs: { type: 'layers' },
+      }),
+    );
+    for (const [tag, layers] of [
+      ['null', { layers: null }],
+      ['absent', {}],
+    ] as const) {
+      const manifest = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: {
+            mediaType: 'application/vnd.oci.image.config.v1+json',
+            digest: sha256(config),
+            size: config.length,
+          },
+          ...layers,
+        }),
+      );
+      await pushRawImage(ws.registry.url, 'odd/nolayers', tag, { config, manifest, layers: [] });
+      const ref = `${ws.registry.host}/odd/nolayers:${tag}`;
+      const root = join(ws.work, `nolayers-${tag}`);
+      const pulled = await runBerth(['--root', root, 'image', 'pull', ref]);
+      expect([pulled.code, pulled.stderr]).toEqual([0, '']);
+      const dest = join(root, 'out');
+      const unpacked = await runBerth(['--root', root, 'image', 'unpack', ref, dest]);
+      expect([unpacked.code, unpacked.stderr]).toEqual([0, '']);
+      expect(await readdir(dest)).toEqual([]);
+    }
   });
 });
