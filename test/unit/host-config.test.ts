@@ -93,6 +93,24 @@ describe('host config', () => {
     ]);
   });
 
+  it('network.bridge is a Linux interface name of at most 15 characters: 15 taken, 16 refused at its node', () => {
+    // README (Host config): `bridge: berth0  # a Linux bridge, at most 15 characters` (IFNAMSIZ less
+    // its NUL): a longer one would fail every pod's attach in the bridge plugin instead of the config.
+    expect(parseHostConfig('network:\n  bridge: br-abcdefghijkl\n', 'c.yaml').network.bridge).toBe(
+      'br-abcdefghijkl',
+    );
+    let thrown: unknown;
+    try {
+      parseHostConfig('network:\n  bridge: br-abcdefghijklm\n', 'c.yaml');
+    } catch (err) {
+      thrown = err;
+    }
+    expect(isBerthError(thrown) ? [thrown.code, thrown.lines] : thrown).toEqual([
+      'ERR_CONFIG_INVALID',
+      [expect.stringMatching(/^c\.yaml:2:11: ERR_CONFIG_INVALID: network\.bridge must match pattern /)],
+    ]);
+  });
+
   it('reads mirrors (hosts.toml model): order, capabilities, TLS files, headers, rewrites, _default', () => {
     const text = [
       'registries:',
