@@ -8,7 +8,8 @@ const ID_PREFIX = /^(sha256:)?[a-f0-9]{4,64}$/;
 /**
  * The images a user means by `query`: a reference (normalised: `busybox` finds
  * docker.io/library/busybox:latest) or an ID or ID prefix (at least 4 hex digits).
- * Throws ERR_IMAGE_NOT_FOUND naming the query when nothing matches.
+ * Throws ERR_IMAGE_NOT_FOUND naming the query when nothing matches, and ERR_AMBIGUOUS when an ID
+ * prefix names more than one image (several names of one image are that one image).
  */
 export async function findImages(store: ContentStore, query: string): Promise<ImageRecord[]> {
   const records = await store.listImages();
@@ -23,9 +24,23 @@ export async function findImages(store: ContentStore, query: string): Promise<Im
   if (ID_PREFIX.test(query)) {
     const want = query.startsWith('sha256:') ? query : `sha256:${query}`;
     const matches: ImageRecord[] = [];
+    const ids = new Set<string>();
     for (const r of records) {
       const details = await describeImage(store, r);
-      if (details.id.startsWith(want) || r.target.digest.startsWith(want)) matches.push(r);
+      if (details.id.startsWith(want) || r.target.digest.startsWith(want)) {
+        matches.push(r);
+        ids.add(details.id);
+      }
+    }
+    // A prefix two images share means neither: `image rm` would remove both (docker refuses it too).
+    // One image under several names is one ID, and those names are what it means.
+    if (ids.size > 1) {
+      throw new BerthError(
+        'ERR_AMBIGUOUS',
+        'invalid',
+        `"${query}" is the start of ${ids.size} image IDs or digests (${matches.map((r) => r.name).join(', ')})`,
+        { hint: 'give more of the ID, or a reference' },
+      );
     }
     if (matches.length > 0) return matches;
   }

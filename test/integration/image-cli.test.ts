@@ -238,6 +238,60 @@ describe.skipIf(skip)('berth image against a real registry', () => {
     expect(index.manifests).toEqual([]);
   });
 
+  it('an image is found by its ID as image ls shows it: inspect, unpack and rm take it; a prefix two IDs share is refused', async () => {
+    // README (CLI): `image inspect REF|ID`, `image unpack REF|ID DEST`, `image rm REF|ID...`.
+    const root = await newRoot();
+    const layer = gzipLayer([{ name: 'which.txt', body: 'found by id' }]);
+    const a = buildRawImage([layer], { config: { author: 'a' } });
+    const idA = sha256(a.config);
+    // A second image whose ID starts with the same 4 hex digits as the first's: the shortest prefix
+    // berth takes as an ID then names two images.
+    let b = a;
+    for (let i = 0; sha256(b.config).slice(0, 11) !== idA.slice(0, 11) || b === a; i++) {
+      b = buildRawImage([layer], { config: { author: `b${i}` } });
+    }
+    const refA = `${registry.host}/test/by-id:a`;
+    const refB = `${registry.host}/test/by-id:b`;
+    await pushRawImage(registry.url, 'test/by-id', 'a', a);
+    await pushRawImage(registry.url, 'test/by-id', 'b', b);
+    for (const ref of [refA, refB]) expect((await berth(root, 'image', 'pull', ref)).code).toBe(0);
+
+    // The ID column of `image ls` is the first 12 hex digits of the config digest.
+    const table = (await berth(root, 'image', 'ls')).stdout.split('\n');
+    const shortA = table.find((l) => l.includes(refA))?.split(/\s+/)[0];
+    expect(shortA).toBe(idA.slice(7, 19));
+
+    for (const id of [shortA as string, idA]) {
+      const inspect = await berth(root, 'image', 'inspect', id);
+      expect([inspect.code, inspect.stderr]).toEqual([0, '']);
+      expect(JSON.parse(inspect.stdout)).toMatchObject({ id: idA, name: refA });
+    }
+    const dest = join(await newRoot(), 'dest');
+    const unpack = await berth(root, 'image', 'unpack', shortA as string, dest);
+    expect([unpack.code, unpack.stderr]).toEqual([0, '']);
+    expect(await readFile(join(dest, 'which.txt'), 'utf8')).toBe('found by id');
+
+    // Four hex digits both IDs start with: which image is meant is not said, so nothing is removed.
+    const prefix = idA.slice(7, 11);
+    const both = await berth(root, 'image', 'rm', prefix);
+    expect([both.code, both.stderr.split(':').slice(0, 2).join(':')]).toEqual([2, 'berth: ERR_AMBIGUOUS']);
+    expect(both.stderr.trim().split('\n')).toHaveLength(1);
+    const names = async () =>
+      (JSON.parse((await berth(root, 'image', 'ls', '-o', 'json')).stdout) as Array<{ name: string }>)
+        .map((i) => i.name)
+        .sort();
+    expect(await names()).toEqual([refA, refB]);
+
+    const removed = await berth(root, 'image', 'rm', '-o', 'json', shortA as string);
+    expect([removed.code, JSON.parse(removed.stdout).removed]).toEqual([0, [refA]]);
+    expect(await names()).toEqual([refB]);
+    const gone = await berth(root, 'image', 'inspect', shortA as string);
+    expect([gone.code, gone.stderr.split(':').slice(0, 2).join(':')]).toEqual([
+      3,
+      'berth: ERR_IMAGE_NOT_FOUND',
+    ]);
+  });
+
   it('two processes pulling into one root at once leave a consistent store', async () => {
     const root = await newRoot();
     const refs = [
