@@ -1,10 +1,12 @@
 // A full --root file system: the commands that free space (image rm, image prune) and those that
 // only read (logs, image ls) still run, since taking a lock writes nothing. Regression: the store
 // lock (SQLite's BEGIN EXCLUSIVE) wrote a -journal file, so they all failed with ERR_LOCK_FILE
-// "database or disk is full" and a hint to delete the lock file.
+// "database or disk is full" and a hint to delete the lock file. README (On disk): `space-reserve`,
+// 256 KiB of zeros kept back so `image rm` can rewrite index.json on a full file system, given up
+// there and made again by the next command that finds room.
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -37,6 +39,13 @@ async function fill(dir: string): Promise<void> {
     }
   }
 }
+
+/** The reserve's size and the bytes its blocks hold (a sparse file would keep nothing back), or null. */
+const reserve = (root: string) =>
+  stat(join(root, 'space-reserve')).then(
+    (s) => [s.size, s.blocks * 512 >= s.size],
+    () => null,
+  );
 
 const freeBytes = (dir: string) =>
   Number(execFileSync('df', ['--output=avail', '-B1', dir]).toString().split('\n')[1]?.trim());
@@ -90,8 +99,9 @@ describe.skipIf(skip)('a full --root file system', () => {
     if (work) await removeTempRoot(work);
   });
 
-  it('still lists images and shows logs, and image rm and prune free space', async () => {
+  it('still lists images and shows logs; image rm gives up the space reserve, prune frees space and the reserve is made again', async () => {
     expect(freeBytes(root)).toBe(0);
+    expect(await reserve(root)).toEqual([256 * 1024, true]); // made by the imports, before the fill
     const ls = await berth('image', 'ls');
     expect([ls.code, ls.stderr]).toEqual([0, '']);
     expect(ls.stdout).toContain('example.com/big');
@@ -100,9 +110,11 @@ describe.skipIf(skip)('a full --root file system', () => {
 
     const removed = await berth('image', 'rm', 'example.com/big:1');
     expect([removed.code, removed.stderr]).toEqual([0, '']);
+    expect(await reserve(root)).toBeNull(); // its blocks went to index.json's rewrite
     const pruned = await berth('image', 'prune');
     expect([pruned.code, pruned.stderr]).toEqual([0, '']);
     expect(freeBytes(root)).toBeGreaterThan(4 * MiB);
+    expect(await reserve(root)).toEqual([256 * 1024, true]); // the next command found room for it
     const after = await berth('image', 'ls');
     expect(after.stdout).not.toContain('example.com/big');
     expect(after.stdout).toContain('example.com/b:1');
