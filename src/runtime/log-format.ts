@@ -16,7 +16,7 @@ export interface LogLine {
  * its buffer's size, which can fall inside a UTF-8 character: decoded part by part, each half would
  * be a U+FFFD), with the last part's time (a line's is its last record's).
  */
-export type PendingParts = Partial<Record<LogLine['stream'], { time: string; bytes: Buffer }>>;
+export type PendingParts = Partial<Record<LogLine['stream'], { time: string; parts: Buffer[] }>>;
 
 const RECORD = /^(\S+) (stdout|stderr) ([FP]) ?/;
 const NEWLINE = 0x0a;
@@ -33,6 +33,7 @@ export function parseCriLog(
   const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
   const lines: LogLine[] = [];
   const carry: PendingParts = { ...pending };
+  const copied = new Set<LogLine['stream']>();
   let at = 0;
   for (let nl = bytes.indexOf(NEWLINE, at); nl !== -1; at = nl + 1, nl = bytes.indexOf(NEWLINE, at)) {
     const rec = bytes.subarray(at, nl);
@@ -41,13 +42,21 @@ export function parseCriLog(
     if (!m) continue;
     const [head, time, stream, tag] = m as unknown as [string, string, 'stdout' | 'stderr', string];
     const text = rec.subarray(head.length);
-    const before = carry[stream];
-    const whole = before ? Buffer.concat([before.bytes, text]) : text;
+    // A line's parts are joined once, when it ends: joined at each part, a 10 MiB line of 8 KiB
+    // records copied gigabytes (quadratic).
+    // (The caller's lists are copied once, never added to: `pending` stays as it was given.)
+    const parts = copied.has(stream) ? (carry[stream]?.parts ?? []) : [...(carry[stream]?.parts ?? [])];
+    copied.add(stream);
     if (tag === 'P') {
-      carry[stream] = { time, bytes: Buffer.from(whole) }; // its own copy: `chunk` may be reused
+      parts.push(Buffer.from(text)); // its own copy: `chunk` may be reused
+      carry[stream] = { time, parts };
       continue;
     }
-    lines.push({ time, stream, text: whole.toString('utf8') });
+    lines.push({
+      time,
+      stream,
+      text: (parts.length ? Buffer.concat([...parts, text]) : text).toString('utf8'),
+    });
     delete carry[stream];
   }
   return { lines, rest: Buffer.from(bytes.subarray(at)), pending: carry };
@@ -57,6 +66,8 @@ export function parseCriLog(
 export function partialLines(pending: PendingParts): LogLine[] {
   return (['stdout', 'stderr'] as const).flatMap((stream) => {
     const part = pending[stream];
-    return part ? [{ time: part.time, stream, text: part.bytes.toString('utf8'), partial: true }] : [];
+    return part
+      ? [{ time: part.time, stream, text: Buffer.concat(part.parts).toString('utf8'), partial: true }]
+      : [];
   });
 }

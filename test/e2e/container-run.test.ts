@@ -141,6 +141,21 @@ describe.skipIf(skip).each([{ via: 'local' }, { via: 'daemon' }] as const)(
       expect((await berth('container', 'logs', name)).stdout).toBe('kept\n');
     });
 
+    it('prints long lines of multibyte characters whole, however conmon cut them into records', async () => {
+      const name = `r${++n}`;
+      // 30,000-byte lines (conmon cuts a line at its buffer's size), each shifted by one byte, so
+      // some cut falls inside a three-byte character: each half once decoded alone as U+FFFD.
+      const snowmen = '☃'.repeat(10_000);
+      const script = `s=${'☃'.repeat(10)}; for i in 1 2 3; do s=$s$s$s$s$s$s$s$s$s$s; done; echo "$s"; echo "x$s"; echo "xx$s"`;
+      const res = await berth('container', 'run', image, name, '--', 'sh', '-c', script);
+      const expected = `${snowmen}\nx${snowmen}\nxx${snowmen}\n`;
+      expect(res.code).toBe(0);
+      expect(res.stdout === expected, 'container run printed every character').toBe(true);
+      const logs = await berth('container', 'logs', name);
+      expect(logs.stdout === expected, 'container logs printed every character').toBe(true);
+      await berth('container', 'rm', name);
+    });
+
     it('prints every line of a burst written just before the exit', async () => {
       const name = `r${++n}`;
       const res = await berth('container', 'run', '--rm', image, name, '--', 'sh', '-c', 'seq 1 20000');
