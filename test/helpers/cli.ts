@@ -71,11 +71,12 @@ export function runCollected(command: string, argv: string[], env: NodeJS.Proces
     const child = spawn(command, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
+    // Decoded as a stream: a character cut between two pipe reads stays one.
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
     });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
     });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
