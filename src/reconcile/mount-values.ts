@@ -2,17 +2,41 @@
 // environment with Kubernetes' `$(VAR)` rules (the result is confined to the volume when the
 // container is created, as any subPath: runtime/sub-path.ts), and mountPropagation as the runtime
 // names it, and recursiveReadOnly. Pure.
+import { BerthError } from '../lib/errors.js';
+import { cleanRelativePath } from '../manifest/clean-paths.js';
 import { expandVariables } from '../manifest/expand.js';
 import type { MountPropagation } from '../runtime/spec.js';
 
-/** `subPathExpr` with `$(VAR)` taken from `env` (`NAME=value` entries; unknown names left as written). */
+/**
+ * `subPathExpr` with `$(VAR)` taken from `env` (`NAME=value` entries), cleaned as the kubelet's join
+ * cleans it (`a//b/` is `a/b`; "" is the volume itself). A name the env lacks or gives empty is
+ * refused, as the kubelet refuses it ("missing value"): expanded to nothing, a mount meant for one
+ * pod's folder of a shared volume would get the whole volume.
+ */
 export function expandSubPath(expr: string, env: readonly string[]): string {
   const vars = new Map<string, string>();
   for (const e of env) {
     const eq = e.indexOf('=');
     if (eq > 0) vars.set(e.slice(0, eq), e.slice(eq + 1));
   }
-  return expandVariables(expr, (n) => vars.get(n), 'subPathExpr');
+  const missing = new Set<string>();
+  const expanded = expandVariables(
+    expr,
+    (n) => {
+      const value = vars.get(n);
+      if (!value) missing.add(n);
+      return value;
+    },
+    'subPathExpr',
+  );
+  if (missing.size > 0)
+    throw new BerthError(
+      'ERR_SUBPATH_UNSAFE',
+      'invalid',
+      `subPathExpr ${JSON.stringify(expr)}: missing value for ${[...missing].join(', ')}`,
+      { hint: "every $(VAR) it names must be set, and not empty, in the container's env" },
+    );
+  return cleanRelativePath(expanded);
 }
 
 /** Kubernetes' mountPropagation as a bind option; None (the default) is private. */

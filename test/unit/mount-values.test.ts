@@ -37,11 +37,28 @@ const MOUNTINFO = [
 ].join('\n');
 
 describe('subPathExpr', () => {
-  it("expands $(VAR) from the container's env with Kubernetes' rules: $$ escapes, unknown names kept", () => {
-    const env = ['POD_NAME=web-1', 'EMPTY=', 'EQ=a=b'];
+  it("expands $(VAR) from the container's env with Kubernetes' rules: $$ escapes; cleaned as the kubelet joins it", () => {
+    const env = ['POD_NAME=web-1', 'EMPTY=', 'EQ=a=b', 'DOT=.'];
     expect(expandSubPath('logs/$(POD_NAME)', env)).toBe('logs/web-1');
-    expect(expandSubPath('$(EQ)/$(EMPTY)x', env)).toBe('a=b/x');
-    expect(expandSubPath('$$(POD_NAME)/$(NOPE)', env)).toBe('$(POD_NAME)/$(NOPE)');
+    expect(expandSubPath('$(EQ)/x', env)).toBe('a=b/x');
+    expect(expandSubPath('$$(POD_NAME)/x', env)).toBe('$(POD_NAME)/x');
+    expect(expandSubPath('a//$(POD_NAME)/', env)).toBe('a/web-1');
+    expect(expandSubPath('$(DOT)', env)).toBe(''); // the volume itself, as filepath.Join makes it
+  });
+
+  it('refuses a name the env lacks or gives empty, as the kubelet does (expanded to nothing it was the whole volume)', () => {
+    const env = ['POD_NAME=web-1', 'EMPTY='];
+    for (const [expr, names] of [
+      ['$(EMPTY)', 'EMPTY'],
+      ['$(POD_NAME)/$(NOPE)', 'NOPE'],
+      ['$(EMPTY)x/$(NOPE)', 'EMPTY, NOPE'],
+    ])
+      expect(() => expandSubPath(expr as string, env), expr).toThrow(
+        expect.objectContaining({
+          code: 'ERR_SUBPATH_UNSAFE',
+          message: expect.stringContaining(`missing value for ${names}`),
+        }),
+      );
   });
 
   it('a pod address from $(VAR) is filled into the subPath like env, command and args', () => {
