@@ -3,7 +3,7 @@ import { BerthError } from '../lib/errors.js';
 import { formatReference, parseReference } from '../oci/reference.js';
 import { describeImage } from './describe.js';
 
-const ID_PREFIX = /^(sha256:)?[a-f0-9]{4,64}$/;
+const ID_PREFIX = /^(sha256:|sha512:)?[a-f0-9]{4,128}$/;
 
 /**
  * The images a user means by `query`: a reference (normalised: `busybox` finds
@@ -22,12 +22,14 @@ export async function findImages(store: ContentStore, query: string): Promise<Im
   const byName = records.filter((r) => r.name === name);
   if (byName.length > 0) return byName;
   if (ID_PREFIX.test(query)) {
-    const want = query.startsWith('sha256:') ? query : `sha256:${query}`;
+    // With no algorithm, the hex digits as `image ls` shows them, of a sha256 or a sha512 digest.
+    const starts = (digest: string) =>
+      (query.includes(':') ? digest : digest.slice(digest.indexOf(':') + 1)).startsWith(query);
     const matches: ImageRecord[] = [];
     const ids = new Set<string>();
     for (const r of records) {
       const details = await describeImage(store, r);
-      if (details.id.startsWith(want) || r.target.digest.startsWith(want)) {
+      if (starts(details.id) || starts(r.target.digest)) {
         matches.push(r);
         ids.add(details.id);
       }
@@ -47,4 +49,9 @@ export async function findImages(store: ContentStore, query: string): Promise<Im
   throw new BerthError('ERR_IMAGE_NOT_FOUND', 'not-found', `image "${query}" is not in the store`, {
     hint: 'see berth image ls',
   });
+}
+
+/** The one image `query` names (findImages: several names of one ID are that one image). */
+export async function findImage(store: ContentStore, query: string): Promise<ImageRecord> {
+  return (await findImages(store, query))[0] as ImageRecord;
 }

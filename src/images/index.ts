@@ -2,5 +2,5 @@
 // config, found by reference or by ID (the config digest, as Docker and containerd show it).
 // gc-plan.ts (pure) and disk-gc.ts: which unused images go when the store's file system fills up.
 export { describeImage, type ImageDetails } from './describe.js';
-export { findImages } from './find.js';
+export { findImage, findImages } from './find.js';
 export { type PruneResult, pruneImages, unpackedSize } from './prune.js';

@@ -14,7 +14,7 @@
 // Files are fsynced before the swap: after a power cut `..data` names old content or new.
 import { closeSync, constants, openSync, readlinkSync } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, open, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { O_PATH } from '../lib/o-path.js';
 import { fsyncDir } from '../lib/write-atomic.js';

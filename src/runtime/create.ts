@@ -8,7 +8,7 @@ import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isLockHeld } from '../content/lock.js';
 import type { ContentStore } from '../content/types.js';
-import { describeImage, findImages } from '../images/index.js';
+import { describeImage, findImage } from '../images/index.js';
 import { BerthError } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { flushFiles, replaceFileSync, type StagedFile, stageFileAtomic } from '../lib/write-atomic.js';
@@ -135,13 +135,7 @@ async function createHoldingLease(
   settings: ContainerSettings,
   annotations: Record<string, string> | undefined,
 ): Promise<ContainerRecord> {
-  const records = await findImages(store, imageRef);
-  if (records.length !== 1) {
-    throw new BerthError('ERR_IMAGE_NOT_FOUND', 'not-found', `image "${imageRef}" is not in the store`, {
-      hint: 'pull it first: berth image pull',
-    });
-  }
-  const image = await describeImage(store, records[0] as (typeof records)[0]);
+  const image = await describeImage(store, await findImage(store, imageRef));
   const ids = chainIds(image.config.rootfs.diff_ids);
   for (const id of ids) {
     if (!(await snapshots.get(id))) {
@@ -204,7 +198,7 @@ async function createHoldingLease(
     attached = settings.network === 'bridge' ? joinBridge(deps, settings, id, p, undo, networked) : undefined;
     networked.catch(() => undefined); // awaited below, or before the undo
     attached?.catch(() => undefined);
-    const imageLowers = (snapshots.form === 'native' ? [ids[ids.length - 1]] : [...ids].reverse()).map((c) =>
+    const imageLowers = (snapshots.form === 'native' ? ids.slice(-1) : [...ids].reverse()).map((c) =>
       snapshots.fsPath(c as (typeof ids)[0]),
     );
     const userns = settings.userns

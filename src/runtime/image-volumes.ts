@@ -9,7 +9,7 @@
 import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore } from '../content/types.js';
-import { describeImage, findImages } from '../images/index.js';
+import { describeImage, findImage } from '../images/index.js';
 import { BerthError } from '../lib/errors.js';
 import type { Digest } from '../oci/digest.js';
 import { chainIds } from '../snapshot/chain.js';
@@ -32,10 +32,7 @@ async function imageLowers(
   snapshots: SnapshotStore,
   ref: string,
 ): Promise<{ ids: Digest[]; lowers: string[] }> {
-  const records = await findImages(store, ref);
-  if (records.length !== 1)
-    throw new BerthError('ERR_IMAGE_NOT_FOUND', 'not-found', `image volume "${ref}" is not in the store`);
-  const image = await describeImage(store, records[0] as (typeof records)[0]);
+  const image = await describeImage(store, await findImage(store, ref));
   const ids = chainIds(image.config.rootfs.diff_ids);
   for (const id of ids)
     if (!(await snapshots.get(id)))

@@ -236,6 +236,13 @@ describe.skipIf(skip)('berth image import / export', () => {
     const unpacked = await berth(root, 'image', 'unpack', 'example.com/s512:1', out);
     expect([unpacked.code, unpacked.stderr]).toEqual([0, '']);
     expect(await readFile(join(out, 'hello'), 'utf8')).toBe('sha512 layout\n');
+    // Found by its ID as image ls shows it (the hex digits of its sha512 config digest), and whole.
+    const id = sha('sha512', config);
+    for (const q of [id.slice(7, 19), id]) {
+      const inspect = await berth(root, 'image', 'inspect', q);
+      expect([inspect.code, inspect.stderr], q).toEqual([0, '']);
+      expect(JSON.parse(inspect.stdout)).toMatchObject({ id, name: 'example.com/s512:1' });
+    }
   });
 
   it('a docker save of Docker 25+ (an OCI layout and manifest.json) is read as its layout, as containerd reads it: the image keeps its manifest digest', async () => {

@@ -266,6 +266,10 @@ describe.skipIf(skip)('berth image against a real registry', () => {
       expect([inspect.code, inspect.stderr]).toEqual([0, '']);
       expect(JSON.parse(inspect.stdout)).toMatchObject({ id: idA, name: refA });
     }
+    // The same image under a second name: still one image by its ID (unpack refused it as two).
+    const refA2 = `${registry.host}/test/by-id:a2`;
+    await pushRawImage(registry.url, 'test/by-id', 'a2', a);
+    expect((await berth(root, 'image', 'pull', refA2)).code).toBe(0);
     const dest = join(await newRoot(), 'dest');
     const unpack = await berth(root, 'image', 'unpack', shortA as string, dest);
     expect([unpack.code, unpack.stderr]).toEqual([0, '']);
@@ -280,10 +284,10 @@ describe.skipIf(skip)('berth image against a real registry', () => {
       (JSON.parse((await berth(root, 'image', 'ls', '-o', 'json')).stdout) as Array<{ name: string }>)
         .map((i) => i.name)
         .sort();
-    expect(await names()).toEqual([refA, refB]);
+    expect(await names()).toEqual([refA, refA2, refB]);
 
     const removed = await berth(root, 'image', 'rm', '-o', 'json', shortA as string);
-    expect([removed.code, JSON.parse(removed.stdout).removed]).toEqual([0, [refA]]);
+    expect([removed.code, JSON.parse(removed.stdout).removed.sort()]).toEqual([0, [refA, refA2]]);
     expect(await names()).toEqual([refB]);
     const gone = await berth(root, 'image', 'inspect', shortA as string);
     expect([gone.code, gone.stderr.split(':').slice(0, 2).join(':')]).toEqual([

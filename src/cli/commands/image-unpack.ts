@@ -1,7 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { describeImage, findImages } from '../../images/index.js';
-import { BerthError } from '../../lib/errors.js';
+import { describeImage, findImage } from '../../images/index.js';
 import { createApplyPool } from '../../snapshot/apply-thread.js';
 import { unpackImage } from '../../snapshot/unpack-image.js';
 import type { Command } from '../command.js';
@@ -18,15 +17,7 @@ export const imageUnpack: Command = {
   args: [2, 2],
   async run(ctx, { positionals }) {
     const store = await ctx.store();
-    const records = await findImages(store, positionals[0] as string);
-    if (records.length > 1) {
-      throw new BerthError(
-        'ERR_AMBIGUOUS',
-        'invalid',
-        `"${positionals[0]}" names ${records.length} images; use a reference`,
-      );
-    }
-    const details = await describeImage(store, records[0] as (typeof records)[0]);
+    const details = await describeImage(store, await findImage(store, positionals[0] as string));
     const dest = resolve(positionals[1] as string);
     const created = await prepareUnpackDest(dest);
     try {
