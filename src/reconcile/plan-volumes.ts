@@ -9,9 +9,10 @@
 // root; a container writing beside that could swap a directory for a link to a host directory
 // between berth's look and its removal or write, and rewrite the files its successor reads. So
 // such a container is removed (its grace period and preStop kept) before the volume is written:
-// the removal its changed spec asks anyway, only earlier (removeWritersFirst).
+// the removal its changed spec asks anyway, only earlier (removeWritersFirst); one whose removal is
+// not planned yet (its new image still to come) keeps running, and the volume waits for it.
 import type { DesiredPod } from './desired.js';
-import { type Action, ANNOTATION, type ObservedContainer, removeAction } from './plan-types.js';
+import { type Action, ANNOTATION, type ObservedContainer } from './plan-types.js';
 import { parseStoredSpec } from './spec-hash.js';
 
 /** `stamps`: what the host holds, by volume path (empty for a sandbox that is being set up). */
@@ -31,55 +32,61 @@ export function planConfigVolumes(pod: DesiredPod, stamps: Record<string, string
 }
 
 /**
- * The name of the first of `volumes` (config volumes to be written, by name and host path) that
- * container `o` mounts read-write, at its root or a subPath, as its stored spec says; a spec that
- * cannot be read counts as writing (nothing says it does not).
+ * The names of `volumes` (config volumes to be written, by name and host path) that container `o`
+ * mounts read-write, at its root or a subPath, as its stored spec says; a spec that cannot be read
+ * counts as writing them all (nothing says it does not).
  */
-function writtenBy(o: ObservedContainer, volumes: { name: string; path: string }[]): string | undefined {
+function writtenBy(o: ObservedContainer, volumes: { name: string; path: string }[]): string[] {
   const spec = parseStoredSpec(o.annotations[ANNOTATION.spec]);
-  if (!spec) return volumes[0]?.name;
+  if (!spec) return volumes.map((v) => v.name);
   const mounts = (spec.settings as { mounts?: { source?: unknown; readOnly?: unknown }[] }).mounts ?? [];
-  return volumes.find((v) =>
-    mounts.some(
-      (m) =>
-        m.readOnly !== true &&
-        typeof m.source === 'string' &&
-        (m.source === v.path || m.source.startsWith(`${v.path}/`)),
-    ),
-  )?.name;
+  return volumes
+    .filter((v) =>
+      mounts.some(
+        (m) =>
+          m.readOnly !== true &&
+          typeof m.source === 'string' &&
+          (m.source === v.path || m.source.startsWith(`${v.path}/`)),
+      ),
+    )
+    .map((v) => v.name);
 }
 
 /**
  * `actions` (one pod's) with every container that still runs (or was made) and could write a
- * config volume they write removed before the first write-volume, its planned removal moved there
- * (or one added when none was planned), so the volume is written with no container of the pod able
- * to write it. Unchanged when there is none.
+ * config volume they write removed before the first write-volume: its planned removal moved there,
+ * in the order the plan had them (one already before it stays where it is). A writer with no
+ * removal planned (its new image not in the store yet, so its spec was not compared) is left
+ * running, and the volumes it writes are not written this pass: removing it now would stop a
+ * container whose replacement cannot start; the pass that replaces it writes them. Unchanged when
+ * there is no writer.
  */
 export function removeWritersFirst(
   pod: DesiredPod,
   observed: ObservedContainer[],
   actions: Action[],
 ): Action[] {
-  const first = actions.findIndex((a) => a.kind === 'write-volume');
-  if (first < 0) return actions;
+  if (!actions.some((a) => a.kind === 'write-volume')) return actions;
   const names = new Set(actions.flatMap((a) => (a.kind === 'write-volume' ? [a.volume] : [])));
   const volumes = (pod.configVolumes ?? []).filter((v) => names.has(v.name));
-  const early: Action[] = [];
-  const moved = new Set<string>();
+  const writers = new Map<string, string>(); // container id → the first volume it writes
+  const held = new Set<string>();
   for (const o of observed) {
     if (o.state === 'exited') continue;
-    const volume = writtenBy(o, volumes);
-    if (volume === undefined) continue;
-    const container = o.annotations[ANNOTATION.container] ?? o.name;
-    const planned = actions.find((a) => a.kind === 'remove' && a.id === o.id);
-    const why = `removed before volume ${volume} is written (it mounts it read-write: it was another kind of volume)`;
-    early.push({
-      ...(planned ?? removeAction(pod, container, o, `${pod.name}/${container}`)),
-      reason: `${planned?.reason ?? `${pod.name}/${container}`}; ${why}`,
-    });
-    moved.add(o.id);
+    const written = writtenBy(o, volumes);
+    if (written.length === 0) continue;
+    if (actions.some((a) => a.kind === 'remove' && a.id === o.id)) writers.set(o.id, written[0] as string);
+    else for (const v of written) held.add(v);
   }
-  if (early.length === 0) return actions;
-  const rest = (list: Action[]) => list.filter((a) => !(a.kind === 'remove' && moved.has(a.id)));
-  return [...rest(actions.slice(0, first)), ...early, ...rest(actions.slice(first))];
+  const kept =
+    held.size === 0 ? actions : actions.filter((a) => !(a.kind === 'write-volume' && held.has(a.volume)));
+  const first = kept.findIndex((a) => a.kind === 'write-volume');
+  if (first < 0 || writers.size === 0) return kept;
+  const moves = (a: Action, i: number) => i > first && a.kind === 'remove' && writers.has(a.id);
+  const why = (id: string) =>
+    `removed before volume ${writers.get(id)} is written (it mounts it read-write: it was another kind of volume)`;
+  const early = kept.flatMap((a, i) =>
+    moves(a, i) && a.kind === 'remove' ? [{ ...a, reason: `${a.reason}; ${why(a.id)}` }] : [],
+  );
+  return [...kept.slice(0, first), ...early, ...kept.slice(first).filter((a, i) => !moves(a, i + first))];
 }

@@ -8,6 +8,8 @@ import { parseFile } from '../../src/manifest/parse.js';
 import { type DesiredState, desiredState } from '../../src/reconcile/desired.js';
 import { POD_IP_MARKER, podUid } from '../../src/reconcile/downward.js';
 import { ANNOTATION, type ObservedContainer, OWNER_MANIFESTS, plan } from '../../src/reconcile/plan.js';
+import type { Action } from '../../src/reconcile/plan-types.js';
+import { removeWritersFirst } from '../../src/reconcile/plan-volumes.js';
 import { needsPodAddress, withPodAddress } from '../../src/reconcile/pod-address.js';
 import type { ObservedSandbox } from '../../src/reconcile/sandbox.js';
 import { canonicalSpec, specHash } from '../../src/reconcile/spec-hash.js';
@@ -598,6 +600,51 @@ describe('config volumes', () => {
     );
     expect(summary(planOf(config, [running(readOnly)], sandbox({}, dirs)))).toEqual([
       'write-volume web: volume config from ConfigMap web-config',
+    ]);
+  });
+
+  it('a writer whose removal is not planned keeps running and its volume waits; one removed before a sandbox set-up stays first (review)', () => {
+    const made = (kind: 'emptyDir' | 'configMap') =>
+      desiredState(
+        [
+          configMap({ MODE: 'a' }),
+          pod(
+            { volumeMounts: [{ name: 'config', mountPath: '/etc/web' }] },
+            {
+              volumes: [
+                {
+                  name: 'config',
+                  ...(kind === 'emptyDir' ? { emptyDir: {} } : { configMap: { name: 'web-config' } }),
+                },
+              ],
+            },
+          ),
+        ],
+        host,
+      );
+    const config = made('configMap');
+    const old = running(made('emptyDir'));
+    const thePod = config.pods[0] as DesiredState['pods'][0];
+    const write = {
+      kind: 'write-volume',
+      pod: 'web',
+      volume: 'config',
+      reason: 'web: volume config from ConfigMap web-config',
+    } as const;
+    // Its new image not in the store: no remove and no run planned for it. It is not stopped.
+    expect(removeWritersFirst(thePod, [old], [write])).toEqual([]);
+    // Planned before the write already (a sandbox set up again): not moved after the set-up.
+    const remove = {
+      kind: 'remove',
+      pod: 'web',
+      id: old.id,
+      reason: 'web/main: sandbox',
+    } as unknown as Action;
+    const setup = { kind: 'setup-pod', pod: 'web', reason: 'web: sandbox again' } as unknown as Action;
+    expect(removeWritersFirst(thePod, [old], [remove, setup, write]).map((a) => a.kind)).toEqual([
+      'remove',
+      'setup-pod',
+      'write-volume',
     ]);
   });
 });
