@@ -2,8 +2,8 @@
 // refused where they differ, as a cluster refuses them on create (validateSeccompAnnotationsAndFields
 // and validateAppArmorAnnotationsAndFieldsMatchOnCreate in Kubernetes' validation.go): the pod
 // annotation against the pod's seccompProfile, a container's annotation against that container's
-// seccompProfile, and a container's AppArmor annotation against its appArmorProfile, or the pod's
-// when it has none (a windows pod's are not compared). A file upgraded by adding the field while the
+// seccompProfile, and a container's AppArmor annotation against its appArmorProfile, or, when it
+// has none and the annotation names no profile, the pod's (a windows pod's are not compared). A file upgraded by adding the field while the
 // annotation still says something else loaded here (the annotation only warned as ignored) and
 // failed on kubectl apply. Runs before the tiers drop appArmorProfile, on the value as read. Pure.
 import type { Document, LineCounter } from 'yaml';
@@ -47,6 +47,13 @@ function mismatch(
   }
   const allowed = values[type];
   return allowed === undefined || allowed.includes(annotation) ? undefined : 'type';
+}
+
+/** Whether an AppArmor annotation names a profile (as the kubelet's version skew reads it). */
+function isAppArmorProfile(v: unknown): boolean {
+  return (
+    v === 'runtime/default' || v === 'unconfined' || (typeof v === 'string' && /^localhost\/.+/s.test(v))
+  );
 }
 
 export function checkSecurityAnnotationMatch(
@@ -102,6 +109,9 @@ export function checkSecurityAnnotationMatch(
       );
       if (windows) continue;
       const own = context.appArmorProfile !== undefined && context.appArmorProfile !== null;
+      // A cluster first makes a valid annotation the container's own profile when it has none
+      // (applyAppArmorVersionSkew): only one that names no profile is then compared with the pod's.
+      if (!own && isAppArmorProfile(annotations[APPARMOR_CONTAINER + c.name])) continue;
       compare(
         'appArmorProfile',
         own ? context.appArmorProfile : podContext.appArmorProfile,

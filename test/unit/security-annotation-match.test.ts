@@ -45,14 +45,22 @@ describe('an old security annotation beside its field', () => {
     ]);
   });
 
-  it("an AppArmor annotation is compared with the pod's profile when the container has none", () => {
+  it("an AppArmor annotation naming no profile is compared with the pod's when the container has none", () => {
+    const text = pod(
+      '    container.apparmor.security.beta.kubernetes.io/app: "localhost/"',
+      `  securityContext:\n    appArmorProfile: {type: RuntimeDefault}\n${app('readOnlyRootFilesystem: true')}`,
+    );
+    expect(errors(text)).toEqual([
+      '9:29 ERR_MANIFEST_INVALID appArmorProfile type RuntimeDefault does not match annotation container.apparmor.security.beta.kubernetes.io/app: localhost/ (a cluster rejects a pod whose annotation and field differ: drop the annotation)',
+    ]);
+  });
+
+  it("a valid AppArmor annotation beside only a pod profile is taken: a cluster makes it the container's own first", () => {
     const text = pod(
       '    container.apparmor.security.beta.kubernetes.io/app: localhost/k8s-apparmor-example',
       `  securityContext:\n    appArmorProfile: {type: RuntimeDefault}\n${app('readOnlyRootFilesystem: true')}`,
     );
-    expect(errors(text)).toEqual([
-      '9:29 ERR_MANIFEST_INVALID appArmorProfile type RuntimeDefault does not match annotation container.apparmor.security.beta.kubernetes.io/app: localhost/k8s-apparmor-example (a cluster rejects a pod whose annotation and field differ: drop the annotation)',
-    ]);
+    expect(errors(text)).toEqual([]);
   });
 
   it('annotations that agree with their fields are taken (docker/default is runtime/default)', () => {
