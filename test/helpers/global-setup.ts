@@ -1,14 +1,15 @@
 // Once per test run: Node 24 is required, the CLI is built (and bundled) so tests run it as users
-// do (when a source is newer than the last build: build-fresh.ts), and the tests' own host config
-// is written once (cli.ts hands it to every CLI run; the test processes find it in BERTH_TEST_CONFIG) and removed when the run ends, with the default network's
-// bridge and rules when the run made them (berth keeps them after the last pod: `network rm`).
+// do (when a source changed since the last build: build-fresh.ts), and the tests' own host config
+// is written once (cli.ts hands it to every CLI run; the test processes find it in BERTH_TEST_CONFIG)
+// and removed when the run ends, with the default network's bridge and rules when the run made them
+// (berth keeps them after the last pod: `network rm`).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_NETWORK } from '../../src/network/settings.js';
-import { distIsFresh } from './build-fresh.js';
+import { buildInputsOf, distIsFresh, recordBuild } from './build-fresh.js';
 import { writeTestConfig } from './test-config.js';
 
 const defaultBridge = () => existsSync(`/sys/class/net/${DEFAULT_NETWORK.bridge}`);
@@ -42,7 +43,11 @@ export default function setup(): () => void {
   if (major < 24)
     throw new Error(`berth needs Node 24 or newer; this is ${process.version} (run scripts/setup.sh)`);
   const repo = fileURLToPath(new URL('../..', import.meta.url));
-  if (!distIsFresh(repo)) execFileSync('npm', ['run', '-s', 'build'], { cwd: repo, stdio: 'inherit' });
+  if (!distIsFresh(repo)) {
+    const inputs = buildInputsOf(repo); // before the build: an edit made while it runs builds again next time
+    execFileSync('npm', ['run', '-s', 'build'], { cwd: repo, stdio: 'inherit' });
+    recordBuild(repo, inputs);
+  }
   // Set before the workers start: forked test processes inherit it.
   const { file, dir } = writeTestConfig();
   process.env.BERTH_TEST_CONFIG = file;
