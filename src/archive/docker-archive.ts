@@ -29,7 +29,8 @@ export function parseDockerManifest(bytes: Buffer, where: string): DockerEntry[]
   if (!Array.isArray(json)) throw bad('not a JSON array');
   return json.map((e, i) => {
     if (!isObject(e)) throw bad(`entry ${i} is not an object`);
-    const { Config, RepoTags, Layers } = e;
+    const { Config, RepoTags } = e;
+    const Layers = e.Layers ?? []; // Go writes an image of no layers' nil list as null
     if (typeof Config !== 'string') throw bad(`entry ${i} has no Config`);
     if (!Array.isArray(Layers) || !Layers.every((l) => typeof l === 'string'))
       throw bad(`entry ${i} has no Layers list`);

@@ -22,16 +22,25 @@ export interface ImportResult {
  * `--name REF`: the archive's one image, named or not, under REF (a layout whose ref.name is a
  * bare tag, as `skopeo copy … oci:DIR:TAG` writes; a `docker save` of an image ID). In a layout of
  * several, the one whose ref.name is REF's tag, as skopeo's `oci:DIR:TAG` chooses it (copies of
- * several tags into one DIR); refused when that does not single one out: which REF names is not said.
+ * several tags into one DIR), or, for REF@DIGEST, the one of that digest; refused when that does not
+ * single one out: which REF names is not said.
  */
 export function namedAs(set: ImageSet, path: string, ref: string): ImageSet {
   const parsed = parseReference(ref);
   const name = formatReference(parsed);
-  const all = new Map([...set.images.map((i) => i.descriptor), ...set.unnamed].map((d) => [d.digest, d]));
-  const byTag = [...all.values()].filter((d) => d.annotations?.[REF_NAME_ANNOTATION] === parsed.tag);
-  const [only, ...more] = all.size > 1 && byTag.length === 1 ? byTag : all.values();
+  // Every entry, one manifest under several ref.names included (the Map keeps one per digest).
+  const raw = [...set.images.map((i) => i.descriptor), ...set.unnamed];
+  const all = new Map(raw.map((d) => [d.digest, d]));
+  // REF@DIGEST names that manifest; REF:TAG the one whose ref.name is TAG.
+  const picked = raw.filter((d) =>
+    parsed.digest !== undefined
+      ? d.digest === parsed.digest
+      : parsed.tag !== undefined && d.annotations?.[REF_NAME_ANNOTATION] === parsed.tag,
+  );
+  const pick = new Map(picked.map((d) => [d.digest, d]));
+  const [only, ...more] = all.size > 1 && pick.size === 1 ? pick.values() : all.values();
   if (!only || more.length > 0) {
-    const tags = [...all.values()].flatMap((d) => d.annotations?.[REF_NAME_ANNOTATION] ?? []);
+    const tags = raw.flatMap((d) => d.annotations?.[REF_NAME_ANNOTATION] ?? []);
     throw new BerthError(
       'ERR_IMPORT_NAME_AMBIGUOUS',
       'invalid',

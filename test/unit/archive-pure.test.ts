@@ -180,10 +180,12 @@ describe('archive metadata', () => {
     const text = JSON.stringify([
       { Config: 'c.json', RepoTags: ['busybox:1'], Layers: ['l/layer.tar'] },
       { Config: 'd.json', RepoTags: null, Layers: [] },
+      { Config: 'e.json', RepoTags: ['empty:1'], Layers: null }, // Go's nil list: no layers
     ]);
     expect(parseDockerManifest(Buffer.from(text), 'm')).toEqual([
       { config: 'c.json', tags: ['busybox:1'], layers: ['l/layer.tar'] },
       { config: 'd.json', tags: [], layers: [] },
+      { config: 'e.json', tags: ['empty:1'], layers: [] },
     ]);
     expect(() => parseDockerManifest(Buffer.from('{}'), 'm')).toThrow('m: not a JSON array');
     expect(() => parseDockerManifest(Buffer.from('[{"Config":"c","Layers":[1]}]'), 'm')).toThrow(
@@ -233,6 +235,17 @@ describe('archive metadata', () => {
     expect(namedAs({ ...set, images: [], unnamed: [v1] }, 'dir', 'x.lan/app:7').images).toEqual([
       { name: 'x.lan/app:7', descriptor: v1 },
     ]);
+    // One manifest under two ref.names (skopeo copies of one image as v1 and v1b): either tag finds it.
+    const v1b = { ...v1, annotations: { 'org.opencontainers.image.ref.name': 'v1b' } };
+    const sameTwice = { ...set, unnamed: [v1, v1b, v2] };
+    expect(namedAs(sameTwice, 'dir', 'x.lan/app:v1').images).toEqual([
+      { name: 'x.lan/app:v1', descriptor: v1 },
+    ]);
+    // REF@DIGEST names the manifest of that digest, never one without a ref.name.
+    const bare = image('5');
+    const withBare = { ...set, unnamed: [v1, bare] };
+    const byDigest = namedAs(withBare, 'dir', `x.lan/app@${v1.digest}`).images;
+    expect(byDigest.map((i) => i.descriptor.digest)).toEqual([v1.digest]);
   });
 
   it.each([
