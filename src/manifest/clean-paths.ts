@@ -8,7 +8,7 @@
 // the kubelet, and is dropped; an item path that does, or any path that is absolute or holds a `..`,
 // is left as written, for the schema to refuse. Pure: rewrites the value it is given (a fresh toJS
 // copy).
-import { matchPaths } from './tier-check.js';
+import { forEachField } from './tier-check.js';
 import { expandTierPath } from './tiers.js';
 
 const ITEMS = ['configMap.items.*.path', 'secret.items.*.path', 'downwardAPI.items.*.path'];
@@ -33,15 +33,11 @@ export function cleanRelativePath(p: string): string {
 
 /** Rewrites each listed field that is a string to its clean form. */
 export function cleanVolumePaths(value: unknown): void {
-  for (const pattern of PATTERNS)
-    for (const path of matchPaths(value, pattern)) {
-      let holder = value as Record<string | number, unknown>;
-      for (const k of path.slice(0, -1)) holder = holder[k] as Record<string | number, unknown>;
-      const last = path[path.length - 1] as string | number;
-      const v = holder[last];
-      if (typeof v !== 'string' || v === '') continue;
-      const clean = cleanRelativePath(v);
-      if (clean !== '') holder[last] = clean;
-      else if (last === 'subPath' && holder.subPathExpr === undefined) delete holder[last]; // beside one, refused as a cluster refuses both
-    }
+  forEachField(value, PATTERNS, (holder, key) => {
+    const v = holder[key];
+    if (typeof v !== 'string' || v === '') return;
+    const clean = cleanRelativePath(v);
+    if (clean !== '') holder[key] = clean;
+    else if (key === 'subPath' && holder.subPathExpr === undefined) delete holder[key]; // beside one, refused as a cluster refuses both
+  });
 }

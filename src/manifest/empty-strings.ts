@@ -7,7 +7,7 @@
 // refuse as "" are listed: a required one left "" (a container's `name`, `image`) stays an error, as
 // in a cluster, and a pointer field given "" (`mountPropagation`, `procMount`) is a value a cluster
 // refuses too. Pure: rewrites the value it is given (a fresh toJS copy), before the tier table.
-import { matchPaths } from './tier-check.js';
+import { forEachField } from './tier-check.js';
 import { expandTierPath } from './tiers.js';
 
 const HANDLERS = [
@@ -42,11 +42,7 @@ const PATTERNS = EMPTY_IS_UNSET.flatMap(expandTierPath);
 
 /** Removes each listed field whose value is "". */
 export function dropEmptyStrings(value: unknown): void {
-  for (const pattern of PATTERNS)
-    for (const path of matchPaths(value, pattern)) {
-      let holder = value as Record<string | number, unknown>;
-      for (const k of path.slice(0, -1)) holder = holder[k] as Record<string | number, unknown>;
-      const last = path[path.length - 1] as string | number;
-      if (holder[last] === '') delete holder[last];
-    }
+  forEachField(value, PATTERNS, (holder, key) => {
+    if (holder[key] === '') delete holder[key];
+  });
 }

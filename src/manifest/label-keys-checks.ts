@@ -9,13 +9,12 @@
 // the document is read again, as a cluster decodes it (aliases and `<<` merges resolved). Pure.
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import type { PodManifest } from './kinds.js';
+import { isObj, type Obj } from './plain.js';
 import { at, type ParsedDoc } from './position.js';
 import { qualifiedNameProblem } from './slips.js';
 
 type Path = Array<string | number>;
-type Obj = Record<string, unknown>;
 
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const strings = (v: unknown): string[] => list(v).filter((x): x is string => typeof x === 'string');
 

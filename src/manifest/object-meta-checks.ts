@@ -7,11 +7,10 @@
 // before the tiers drop those fields, on the value as read (nothing is assumed of its types). Pure.
 import type { Document, LineCounter } from 'yaml';
 import type { Diagnostic } from '../lib/yaml-validate.js';
+import { isObj } from './plain.js';
 import { qualifiedNameProblem } from './slips.js';
 import { keyAt } from './tier-check.js';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const CODE = 'ERR_MANIFEST_INVALID';
 
 /** The version of an apiVersion as apimachinery's ParseGroupVersion reads it ('' when it has none). */

@@ -7,11 +7,11 @@
 // (spec.os.name windows is refused outright: stop-signal-checks.ts.) Pure.
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import type { PodManifest } from './kinds.js';
+import type { Obj } from './plain.js';
 import type { ParsedDoc } from './position.js';
 import { keyAt } from './tier-check.js';
 
 type Path = Array<string | number>;
-type Obj = Record<string, unknown>;
 
 const objectAt = (v: unknown, key: string | number): Obj | undefined => {
   const x = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[key] : undefined;

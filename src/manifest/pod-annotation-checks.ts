@@ -7,10 +7,9 @@
 // tiers drop spec.nodeName, on the value as read (nothing is assumed of its types). Pure.
 import type { Document, LineCounter } from 'yaml';
 import type { Diagnostic } from '../lib/yaml-validate.js';
+import { isObj, podParts } from './plain.js';
 import { keyAt } from './tier-check.js';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const CODE = 'ERR_MANIFEST_INVALID';
 const MIRROR = 'kubernetes.io/config.mirror';
 const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
@@ -42,9 +41,7 @@ export function checkPodAnnotations(
   lc: LineCounter,
   file: string,
 ): Diagnostic[] {
-  const pod = isObj(value) ? value : {};
-  const annotations = isObj(pod.metadata) && isObj(pod.metadata.annotations) ? pod.metadata.annotations : {};
-  const spec = isObj(pod.spec) ? pod.spec : {};
+  const { annotations, spec } = podParts(value);
   const out: Diagnostic[] = [];
   const refuse = (key: string, message: string) =>
     out.push(

@@ -5,10 +5,8 @@
 // HTTP1 and Plaintext, the defaults, are honoured. Pure.
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import type { PodManifest } from './kinds.js';
+import { isObj } from './plain.js';
 import { at, type ParsedDoc } from './position.js';
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const HANDLERS: string[][] = [
   ['livenessProbe'],

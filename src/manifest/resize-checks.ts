@@ -6,11 +6,9 @@
 // other than a sidecar) are the schema's. Pure.
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import type { PodManifest } from './kinds.js';
+import { isObj, type Obj } from './plain.js';
 import { at, type ParsedDoc } from './position.js';
 
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 export function checkResizePolicies(p: ParsedDoc): Diagnostic[] {

@@ -8,11 +8,10 @@
 // failed on kubectl apply. Runs before the tiers drop appArmorProfile, on the value as read. Pure.
 import type { Document, LineCounter } from 'yaml';
 import type { Diagnostic } from '../lib/yaml-validate.js';
+import { isObj, type Obj, podParts } from './plain.js';
 import { keyAt } from './tier-check.js';
 
-type Obj = Record<string, unknown>;
 type Path = (string | number)[];
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const SECCOMP_POD = 'seccomp.security.alpha.kubernetes.io/pod';
 const SECCOMP_CONTAINER = 'container.seccomp.security.alpha.kubernetes.io/';
@@ -62,9 +61,7 @@ export function checkSecurityAnnotationMatch(
   lc: LineCounter,
   file: string,
 ): Diagnostic[] {
-  const pod = isObj(value) ? value : {};
-  const annotations = isObj(pod.metadata) && isObj(pod.metadata.annotations) ? pod.metadata.annotations : {};
-  const spec = isObj(pod.spec) ? pod.spec : {};
+  const { annotations, spec } = podParts(value);
   const out: Diagnostic[] = [];
   const compare = (kind: 'seccompProfile' | 'appArmorProfile', profile: unknown, path: Path, key: string) => {
     const annotation = annotations[key];

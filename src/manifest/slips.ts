@@ -14,10 +14,10 @@
 // Runs before the schema; rewrites the value it is given (a fresh toJS copy). Pure.
 import { type Document, isScalar, type LineCounter } from 'yaml';
 import type { Diagnostic } from '../lib/yaml-validate.js';
+import { isObj, type Obj } from './plain.js';
 import { keyAt } from './tier-check.js';
 
 type Path = Array<string | number>;
-type Obj = Record<string, unknown>;
 
 const PODMAN_SUFFIX = /:(z|Z|ro|rw|O|U|shared|rshared|slave|rslave|private|rprivate)(,(z|Z|ro|rw|O|U))*$/;
 const CODE = 'WARN_MANIFEST_K8S_REJECTS';
@@ -38,7 +38,6 @@ export function qualifiedNameProblem(key: string): string | undefined {
   return undefined;
 }
 
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 export function applyPodmanSlips(doc: Document, value: unknown, lc: LineCounter, file: string): Diagnostic[] {

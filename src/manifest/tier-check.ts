@@ -47,6 +47,20 @@ export function matchPaths(value: unknown, pattern: string[], prefix: Path = [])
   return matchPaths((value as Record<string, unknown>)[seg], rest, [...prefix, seg]);
 }
 
+/** Calls `fn` with the mapping (or list) holding each field the patterns name in `value`, and its key. */
+export function forEachField(
+  value: unknown,
+  patterns: string[][],
+  fn: (holder: Record<string | number, unknown>, key: string | number) => void,
+): void {
+  for (const pattern of patterns)
+    for (const path of matchPaths(value, pattern)) {
+      let holder = value as Record<string | number, unknown>;
+      for (const k of path.slice(0, -1)) holder = holder[k] as Record<string | number, unknown>;
+      fn(holder, path[path.length - 1] as string | number);
+    }
+}
+
 function remove(value: unknown, path: Path): void {
   let node = value as Record<string | number, unknown>;
   for (const k of path.slice(0, -1)) node = node[k] as Record<string | number, unknown>;

@@ -8,11 +8,10 @@
 // it is given (a fresh toJS copy).
 import type { Document, LineCounter } from 'yaml';
 import type { Diagnostic } from '../lib/yaml-validate.js';
+import { isObj } from './plain.js';
 import { keyAt } from './tier-check.js';
 
 const CA = 'kube-root-ca.crt';
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 export function dropTokenCa(doc: Document, value: unknown, lc: LineCounter, file: string): Diagnostic[] {
   const out: Diagnostic[] = [];

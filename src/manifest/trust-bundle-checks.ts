@@ -7,12 +7,11 @@
 // name takes no labelSelector, and the path's form, are the schema's. Pure.
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import type { PodManifest } from './kinds.js';
+import { isObj } from './plain.js';
 import { at, type ParsedDoc } from './position.js';
 
 type Path = Array<string | number>;
-type Obj = Record<string, unknown>;
 
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
