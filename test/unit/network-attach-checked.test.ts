@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createNetworkAdapter } from '../../src/network/adapter.js';
+import { createNetworkAdapter, type NetworkAdapter } from '../../src/network/adapter.js';
 import type { Family, RuleLine } from '../../src/network/iptables.js';
 import type { PortMapping } from '../../src/network/ports.js';
 import type { NetworkTools } from '../../src/network/tools.js';
@@ -48,12 +48,15 @@ describe('an attach on the boot its root swept reads no rules', () => {
     work = await mkdtemp(join(tmpdir(), 'berth-attach-checked-'));
     await mkdir(join(work, 'sys', NET.bridge), { recursive: true }); // the bridge is there
   });
+  const made: NetworkAdapter[] = [];
   afterEach(async () => {
+    // Their peers' names rewrites, due 200 ms after a join, take the lock (made again under work).
+    await Promise.allSettled(made.splice(0).map((n) => n.settled()));
     await rm(work, { recursive: true, force: true });
   });
 
-  const adapterWith = (tools: NetworkTools) =>
-    createNetworkAdapter({
+  const adapterWith = (tools: NetworkTools) => {
+    const net = createNetworkAdapter({
       settings: NET,
       state: join(work, 'state'),
       lockDir: join(work, 'locks'),
@@ -61,6 +64,9 @@ describe('an attach on the boot its root swept reads no rules', () => {
       sysNet: join(work, 'sys'),
       tools,
     });
+    made.push(net);
+    return net;
+  };
   const attach = (net: ReturnType<typeof adapterWith>, key: string, ports: PortMapping[]) =>
     net.attach({
       key,
