@@ -42,13 +42,14 @@ export function mountsFor(
   c: ContainerManifest,
   host: { pods: string; volumes: string },
   env: readonly string[],
+  envWaiting = false,
 ): ContainerMount[] {
   const volumes = new Map((pod.spec.volumes ?? []).map((v) => [v.name, v]));
   return (c.volumeMounts ?? []).map((m): ContainerMount => {
     const v = volumes.get(m.name);
     // The volume's root and the subPath stay apart: the runtime resolves the subPath inside the
     // root when it creates the container, without following symlinks a container planted.
-    const subPath = m.subPathExpr !== undefined ? expandSubPath(m.subPathExpr, env) : m.subPath;
+    const subPath = m.subPathExpr !== undefined ? expandSubPath(m.subPathExpr, env, envWaiting) : m.subPath;
     const sub = subPath ? { subPath } : {};
     const readOnly = m.readOnly === true;
     const propagation = propagationOf(m.mountPropagation);

@@ -201,7 +201,8 @@ function containerOf(
     ...(hostNetwork ? {} : { netnsPath: join(host.netns, `pod-${id}`) }),
     ...(pod.spec.shareProcessNamespace === true ? { pidnsHolder: pidHolderOf(host, id) } : {}),
     ...(network ? { hostsFile: network.hostsFile, dns: network.dns satisfies DnsSettings } : offBridge(pod)),
-    mounts: mountsFor(pod, c, host, values.env),
+    // Its env still waiting for an object (the pod waits, this container is not made): a $(VAR) from it is not refused.
+    mounts: mountsFor(pod, c, host, values.env, values.missing.length > 0),
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
     ...(podResources
       ? { podCgroup: { name: podCgroupName(join(host.pods, id)), resources: podResources } }

@@ -11,9 +11,10 @@ import type { MountPropagation } from '../runtime/spec.js';
  * `subPathExpr` with `$(VAR)` taken from `env` (`NAME=value` entries), cleaned as the kubelet's join
  * cleans it (`a//b/` is `a/b`; "" is the volume itself). A name the env lacks or gives empty is
  * refused, as the kubelet refuses it ("missing value"): expanded to nothing, a mount meant for one
- * pod's folder of a shared volume would get the whole volume.
+ * pod's folder of a shared volume would get the whole volume. Not while the env waits for an object
+ * (`envWaiting`): that pod waits instead, and is read again when the object comes.
  */
-export function expandSubPath(expr: string, env: readonly string[]): string {
+export function expandSubPath(expr: string, env: readonly string[], envWaiting = false): string {
   const vars = new Map<string, string>();
   for (const e of env) {
     const eq = e.indexOf('=');
@@ -29,6 +30,10 @@ export function expandSubPath(expr: string, env: readonly string[]): string {
     },
     'subPathExpr',
   );
+  // An env still waiting for a ConfigMap or Secret lacks its values for now: the pod waits for it
+  // (this container is not made), and the file's other pods go on; its subPath stays as written
+  // meanwhile, never the whole volume.
+  if (missing.size > 0 && envWaiting) return expr;
   if (missing.size > 0)
     throw new BerthError(
       'ERR_SUBPATH_UNSAFE',

@@ -336,6 +336,25 @@ describe('env from ConfigMaps, Secrets and the downward API', () => {
     ]);
   });
 
+  it('a subPathExpr of a $(VAR) whose ConfigMap is not there yet waits with its pod; an empty value is refused (review)', () => {
+    const withExpr = (value: object) =>
+      pod(
+        {
+          env: [{ name: 'DIR', ...value }],
+          volumeMounts: [{ name: 'data', mountPath: '/data', subPathExpr: '$(DIR)' }],
+        },
+        { volumes: [{ name: 'data', emptyDir: {} }] },
+      );
+    const waiting = desiredState(
+      [withExpr({ valueFrom: { configMapKeyRef: { name: 'later', key: 'dir' } } })],
+      host,
+    );
+    expect([waiting.pods[0]?.waitingFor, waiting.unusable ?? []]).toEqual([['ConfigMap later'], []]);
+    const empty = desiredState([withExpr({ value: '' })], host);
+    expect(empty.pods).toEqual([]);
+    expect(empty.unusable?.[0]?.diagnostic.message).toMatch(/missing value for DIR/);
+  });
+
   it("env takes a ConfigMap's data, never its binaryData (the kubelet's rule); a volume takes both", () => {
     const cm = doc({
       apiVersion: 'v1',

@@ -46,6 +46,12 @@ describe('subPathExpr', () => {
     expect(expandSubPath('$(DOT)', env)).toBe(''); // the volume itself, as filepath.Join makes it
   });
 
+  it('leaves the expression as written while the env waits for an object (the pod waits; never the whole volume)', () => {
+    expect(expandSubPath('$(EMPTY)', ['EMPTY='], true)).toBe('$(EMPTY)');
+    expect(expandSubPath('logs/$(NOPE)', [], true)).toBe('logs/$(NOPE)');
+    expect(expandSubPath('logs/$(POD)', ['POD=web'], true)).toBe('logs/web');
+  });
+
   it('refuses a name the env lacks or gives empty, as the kubelet does (expanded to nothing it was the whole volume)', () => {
     const env = ['POD_NAME=web-1', 'EMPTY='];
     for (const [expr, names] of [
