@@ -30,7 +30,7 @@ export function parseDockerManifest(bytes: Buffer, where: string): DockerEntry[]
   return json.map((e, i) => {
     if (!isObject(e)) throw bad(`entry ${i} is not an object`);
     const { Config, RepoTags } = e;
-    const Layers = e.Layers ?? []; // Go writes an image of no layers' nil list as null
+    const Layers = e.Layers === null ? [] : e.Layers; // Go writes an image of no layers' nil list as null
     if (typeof Config !== 'string') throw bad(`entry ${i} has no Config`);
     if (!Array.isArray(Layers) || !Layers.every((l) => typeof l === 'string'))
       throw bad(`entry ${i} has no Layers list`);

@@ -38,6 +38,12 @@ export function namedAs(set: ImageSet, path: string, ref: string): ImageSet {
       : parsed.tag !== undefined && d.annotations?.[REF_NAME_ANNOTATION] === parsed.tag,
   );
   const pick = new Map(picked.map((d) => [d.digest, d]));
+  if (parsed.digest !== undefined && pick.size === 0 && all.size > 1)
+    throw new BerthError(
+      'ERR_IMAGE_NOT_IN_ARCHIVE',
+      'not-found',
+      `${path} has no image of digest ${parsed.digest}`,
+    );
   const [only, ...more] = all.size > 1 && pick.size === 1 ? pick.values() : all.values();
   if (!only || more.length > 0) {
     const tags = raw.flatMap((d) => d.annotations?.[REF_NAME_ANNOTATION] ?? []);

@@ -48,10 +48,13 @@ function mismatch(
   return allowed === undefined || allowed.includes(annotation) ? undefined : 'type';
 }
 
+/** A localhost profile name as ValidateAppArmorProfileField takes it: no edge whitespace, < 4096 bytes. */
+const LOCALHOST_PROFILE = /^localhost\/\S(?:[\s\S]{0,4093}\S)?$/;
+
 /** Whether an AppArmor annotation names a profile (as the kubelet's version skew reads it). */
 function isAppArmorProfile(v: unknown): boolean {
   return (
-    v === 'runtime/default' || v === 'unconfined' || (typeof v === 'string' && /^localhost\/.+/s.test(v))
+    v === 'runtime/default' || v === 'unconfined' || (typeof v === 'string' && LOCALHOST_PROFILE.test(v))
   );
 }
 

@@ -116,7 +116,12 @@ async function makeContentDir(path: string, owner: HostOwner, group: number | un
  */
 export function contentPathParts(path: string): string[] {
   const parts = path.split('/');
-  if (path.startsWith('/') || path.includes('\0') || parts.some((p) => p === '..' || p === '' || p === '.'))
+  if (
+    path.startsWith('/') ||
+    path.includes('\0') ||
+    parts[0]?.startsWith('..') || // the kubelet's own names (..data, ..<stamp>): ValidateLocalNonReservedPath
+    parts.some((p) => p === '..' || p === '' || p === '.')
+  )
     throw new BerthError(
       'ERR_VOLUME_PATH',
       'invalid',
@@ -131,9 +136,10 @@ async function writeContent(
   group: number | undefined,
   owner: HostOwner,
 ): Promise<void> {
+  const paths = files.map((f) => contentPathParts(f.path)); // all of them before anything is made
   await makeContentDir(dir, owner, group);
-  for (const f of files) {
-    const parts = contentPathParts(f.path);
+  for (const [i, f] of files.entries()) {
+    const parts = paths[i] as string[];
     let parent = dir;
     for (const part of parts.slice(0, -1)) {
       parent = join(parent, part);

@@ -113,6 +113,8 @@ describe('config volumes (kubelet layout, atomic updates)', () => {
       'a\0b',
       'a//b',
       './a',
+      '..data',
+      '..x/y',
     ]) {
       await expect(
         writeConfigVolume(v, STAMP_B, [file(path, 'x')]),
@@ -123,6 +125,13 @@ describe('config volumes (kubelet layout, atomic updates)', () => {
     }
     await expect(lstat(outside)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await view(v)).toEqual({ k: '644 old' });
+    // A refused path among good ones: nothing of the new content is made (checked before any write).
+    await expect(
+      writeConfigVolume(v, STAMP_B, [file('good', 'x'), file('../bad', 'y')]),
+    ).rejects.toMatchObject({
+      code: 'ERR_VOLUME_PATH',
+    });
+    expect((await readdir(v)).sort()).toEqual(['..data', `..${STAMP_A}`, 'k'].sort());
   });
 
   it('a ..data that points anywhere else is not ours: no stamp, and no subPath is taken from it', async () => {

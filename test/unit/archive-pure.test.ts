@@ -188,6 +188,9 @@ describe('archive metadata', () => {
       { config: 'e.json', tags: ['empty:1'], layers: [] },
     ]);
     expect(() => parseDockerManifest(Buffer.from('{}'), 'm')).toThrow('m: not a JSON array');
+    expect(() => parseDockerManifest(Buffer.from('[{"Config":"c"}]'), 'm')).toThrow(
+      'm: entry 0 has no Layers list',
+    );
     expect(() => parseDockerManifest(Buffer.from('[{"Config":"c","Layers":[1]}]'), 'm')).toThrow(
       'm: entry 0 has no Layers list',
     );
@@ -246,6 +249,9 @@ describe('archive metadata', () => {
     const withBare = { ...set, unnamed: [v1, bare] };
     const byDigest = namedAs(withBare, 'dir', `x.lan/app@${v1.digest}`).images;
     expect(byDigest.map((i) => i.descriptor.digest)).toEqual([v1.digest]);
+    expect(() => namedAs(withBare, 'dir', `x.lan/app@${image('6').digest}`)).toThrow(
+      expect.objectContaining({ code: 'ERR_IMAGE_NOT_IN_ARCHIVE' }),
+    );
   });
 
   it.each([

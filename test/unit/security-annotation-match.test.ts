@@ -55,6 +55,14 @@ describe('an old security annotation beside its field', () => {
     ]);
   });
 
+  it('an AppArmor annotation whose localhost name a cluster refuses (edge spaces) is compared with the pod profile', () => {
+    const text = pod(
+      '    container.apparmor.security.beta.kubernetes.io/app: "localhost/ x"',
+      `  securityContext:\n    appArmorProfile: {type: RuntimeDefault}\n${app('readOnlyRootFilesystem: true')}`,
+    );
+    expect(errors(text)).toHaveLength(1);
+  });
+
   it("a valid AppArmor annotation beside only a pod profile is taken: a cluster makes it the container's own first", () => {
     const text = pod(
       '    container.apparmor.security.beta.kubernetes.io/app: localhost/k8s-apparmor-example',
