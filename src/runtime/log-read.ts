@@ -34,7 +34,6 @@ export async function readLogHistory(
       if (st && st.ino === cursor.ino()) break;
       if (f !== log) older.push(f);
     }
-    const live = await cursor.drain();
     if (tail === undefined) {
       const lines: LogLine[] = [];
       let pending: PendingParts = {};
@@ -43,8 +42,11 @@ export async function readLogHistory(
         lines.push(...parsed.lines);
         pending = parsed.pending;
       }
-      return { lines: [...lines, ...live], cursor };
+      // A line a rotation cut: its first parts in the older file, its end in the live one.
+      cursor.carry(pending);
+      return { lines: [...lines, ...(await cursor.drain())], cursor };
     }
+    const live = await cursor.drain();
     // Newest first, only as many files as the last `tail` lines need.
     const chunks = [live];
     let count = live.length;
@@ -75,7 +77,9 @@ async function readLogFile(
   }
 }
 
-async function openLiveCursor(log: string): Promise<LogCursor & { ino(): number }> {
+async function openLiveCursor(
+  log: string,
+): Promise<LogCursor & { ino(): number; carry(parts: PendingParts): void }> {
   let handle: FileHandle | undefined;
   let ino = -1;
   let offset = 0;
@@ -103,6 +107,10 @@ async function openLiveCursor(log: string): Promise<LogCursor & { ino(): number 
   await reopen();
   return {
     ino: () => ino,
+    /** Parts of lines under way before the live file (an older file's), for its first read. */
+    carry(parts: PendingParts) {
+      pending = parts;
+    },
     async drain() {
       const out: LogLine[] = [];
       // A rotation since the last read: the old inode to its end, then the new live file.

@@ -5,6 +5,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rotatedLogName } from '../../src/runtime/log-files.js';
 import { parseCriLog } from '../../src/runtime/log-format.js';
 import { readLogHistory } from '../../src/runtime/log-read.js';
 
@@ -28,6 +29,15 @@ describe('reading a CRI log as bytes', () => {
     } finally {
       await cursor.close();
     }
+  });
+
+  it('a line a rotation cut (its first part in the older file) is whole in the history', async () => {
+    const log = join(dir, 'container.log');
+    writeFileSync(rotatedLogName(log, 1), 't1 stdout F before\nt2 stdout P first half, \n');
+    writeFileSync(log, 't3 stdout F second half\nt4 stdout F after\n');
+    const { lines, cursor } = await readLogHistory(log, undefined);
+    await cursor.close();
+    expect(lines.map((l) => l.text)).toEqual(['before', 'first half, second half', 'after']);
   });
 
   it('joins a long line of many parts once, every byte in place', () => {
