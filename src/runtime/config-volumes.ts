@@ -18,7 +18,7 @@ import { basename, join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { O_PATH } from '../lib/o-path.js';
 import { fsyncDir } from '../lib/write-atomic.js';
-import { type OpenedSubPath, openSubPathIn } from './sub-path.js';
+import { insidePathProblem, type OpenedSubPath, openSubPathIn } from './sub-path.js';
 
 export const DATA_LINK = '..data';
 const STAMP = /^[0-9a-f]{8,64}$/;
@@ -110,24 +110,19 @@ async function makeContentDir(path: string, owner: HostOwner, group: number | un
 }
 
 /**
- * The components of a file's path in a volume's content, refused unless it stays inside: relative,
- * no `..`, empty or `.` component, no NUL (the manifest's schema refuses those too; this is the last
- * word before a file is made as root).
+ * The components of a file's path in a volume's content, refused unless it stays inside (the rule
+ * subPaths follow: sub-path.ts) and names none of the kubelet's own `..` entries (`..data`,
+ * `..<stamp>`: ValidateLocalNonReservedPath). The manifest's schema refuses those too; this is the
+ * last word before a file is made as root.
  */
 export function contentPathParts(path: string): string[] {
-  const parts = path.split('/');
-  if (
-    path.startsWith('/') ||
-    path.includes('\0') ||
-    parts[0]?.startsWith('..') || // the kubelet's own names (..data, ..<stamp>): ValidateLocalNonReservedPath
-    parts.some((p) => p === '..' || p === '' || p === '.')
-  )
+  if (insidePathProblem(path) !== undefined || path.startsWith('..'))
     throw new BerthError(
       'ERR_VOLUME_PATH',
       'invalid',
       `${JSON.stringify(path)} is not a path inside its volume`,
     );
-  return parts;
+  return path.split('/');
 }
 
 async function writeContent(

@@ -32,8 +32,12 @@ export function parseCriLog(
 ): { lines: LogLine[]; rest: Buffer; pending: PendingParts } {
   const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
   const lines: LogLine[] = [];
-  const carry: PendingParts = { ...pending };
-  const copied = new Set<LogLine['stream']>();
+  // The caller's lists copied once, never added to: `pending` stays as it was given.
+  const carry: PendingParts = {};
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const part = pending[stream];
+    if (part) carry[stream] = { time: part.time, parts: [...part.parts] };
+  }
   let at = 0;
   for (let nl = bytes.indexOf(NEWLINE, at); nl !== -1; at = nl + 1, nl = bytes.indexOf(NEWLINE, at)) {
     const rec = bytes.subarray(at, nl);
@@ -44,9 +48,7 @@ export function parseCriLog(
     const text = rec.subarray(head.length);
     // A line's parts are joined once, when it ends: joined at each part, a 10 MiB line of 8 KiB
     // records copied gigabytes (quadratic).
-    // (The caller's lists are copied once, never added to: `pending` stays as it was given.)
-    const parts = copied.has(stream) ? (carry[stream]?.parts ?? []) : [...(carry[stream]?.parts ?? [])];
-    copied.add(stream);
+    const parts = carry[stream]?.parts ?? [];
     if (tag === 'P') {
       parts.push(Buffer.from(text)); // its own copy: `chunk` may be reused
       carry[stream] = { time, parts };

@@ -16,17 +16,25 @@ function unsafe(message: string): BerthError {
   return new BerthError('ERR_SUBPATH_UNSAFE', 'invalid', message);
 }
 
+/**
+ * Why `path` is not a relative path inside a volume (empty, absolute, a NUL, a `..`, an empty or `.`
+ * component), or undefined when it is. The one rule for subPaths and a config volume's file paths.
+ */
+export function insidePathProblem(path: string): string | undefined {
+  if (path === '') return 'is empty';
+  if (path.startsWith('/')) return `"${path}" is absolute: it must be inside the volume`;
+  if (path.includes('\0')) return 'contains a NUL byte';
+  const parts = path.split('/');
+  if (parts.includes('..')) return `"${path}" contains "..": it must stay inside the volume`;
+  if (parts.some((p) => p === '' || p === '.')) return `"${path}" has an empty or "." component`;
+  return undefined;
+}
+
 /** The components of a subPath, or an error: relative, no `..`, `.` or empty part, no NUL. */
 export function subPathComponents(subPath: string): string[] {
-  if (subPath === '') throw unsafe('subPath is empty');
-  if (subPath.startsWith('/')) throw unsafe(`subPath "${subPath}" is absolute: it must be inside the volume`);
-  if (subPath.includes('\0')) throw unsafe('subPath contains a NUL byte');
-  const parts = subPath.split('/');
-  for (const p of parts) {
-    if (p === '..') throw unsafe(`subPath "${subPath}" contains "..": it must stay inside the volume`);
-    if (p === '' || p === '.') throw unsafe(`subPath "${subPath}" has an empty or "." component`);
-  }
-  return parts;
+  const problem = insidePathProblem(subPath);
+  if (problem) throw unsafe(`subPath ${problem}`);
+  return subPath.split('/');
 }
 
 export interface OpenedSubPath {
