@@ -1,5 +1,6 @@
 import type { ContentStore, ImageRecord } from '../content/types.js';
 import { BerthError } from '../lib/errors.js';
+import { type Digest, digestHex } from '../oci/digest.js';
 import { formatReference, parseReference } from '../oci/reference.js';
 import { describeImage } from './describe.js';
 
@@ -23,8 +24,7 @@ export async function findImages(store: ContentStore, query: string): Promise<Im
   if (byName.length > 0) return byName;
   if (ID_PREFIX.test(query)) {
     // With no algorithm, the hex digits as `image ls` shows them, of a sha256 or a sha512 digest.
-    const starts = (digest: string) =>
-      (query.includes(':') ? digest : digest.slice(digest.indexOf(':') + 1)).startsWith(query);
+    const starts = (digest: Digest) => (query.includes(':') ? digest : digestHex(digest)).startsWith(query);
     const matches: ImageRecord[] = [];
     const ids = new Set<string>();
     for (const r of records) {
