@@ -36,6 +36,8 @@ export interface HostConfig {
   logs: { maxBytes: number; maxFiles: number };
   /** The bridge network pods join by default. */
   network: NetworkSettings;
+  /** Spare places on it the daemon keeps for the `--network bridge` containers it creates (spare-pool.ts). */
+  networkSpares: number;
   unpack: {
     maxLayerBytes: number;
     maxImageBytes: number;
@@ -65,7 +67,7 @@ interface RawHostConfig {
   containers?: { seccompProfile?: string; createTimeoutSeconds?: number };
   images?: { gcHighPercent?: number; gcLowPercent?: number; importDir?: string };
   logs?: { maxBytes?: number; maxFiles?: number };
-  network?: Partial<NetworkSettings>;
+  network?: Partial<NetworkSettings> & { spares?: number };
   unpack?: {
     maxLayerBytes?: number;
     maxImageBytes?: number;
@@ -113,7 +115,11 @@ export function normalizeHostConfig(
     createTimeoutMs: Math.round((raw.containers?.createTimeoutSeconds ?? 60) * 1000),
     images: checked('images', () => imageGcSettings(raw.images)),
     logs: { maxBytes: raw.logs?.maxBytes ?? 10 * 2 ** 20, maxFiles: raw.logs?.maxFiles ?? 3 },
-    network: checked('network', () => checkNetworkSettings({ ...DEFAULT_NETWORK, ...raw.network })),
+    network: checked('network', () => {
+      const { spares: _, ...settings } = raw.network ?? {};
+      return checkNetworkSettings({ ...DEFAULT_NETWORK, ...settings });
+    }),
+    networkSpares: raw.network?.spares ?? 1,
     unpack: {
       maxLayerBytes: raw.unpack?.maxLayerBytes ?? 64 * 2 ** 30,
       maxImageBytes: raw.unpack?.maxImageBytes ?? 128 * 2 ** 30,

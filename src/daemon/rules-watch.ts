@@ -38,12 +38,14 @@ export function reportRepairs(
         `network ${r.network}: stray published-port rules could not be removed: ${formatErrorLine(r.strayError)}`,
       );
     for (const a of r.holders) {
+      if (a.owner.kind === 'spare') continue; // never published a port
       const ports = a.ports.map(formatPort).join(', ');
       const message = `the rules of its published ports (${ports}) were gone from the host: made again`;
       o.info(`${a.owner.kind} ${a.owner.name}: ${message}`);
       o.events.emit({ type: a.owner.kind, object: a.owner.name, reason: 'PortRulesRestored', message });
     }
     for (const { holder: a, error } of r.failed) {
+      if (a.owner.kind === 'spare') continue;
       const message = `the rules of its published ports are gone from the host and could not be made again (${formatErrorLine(error)}): tried again at the next resync`;
       o.fail(`${a.owner.kind} ${a.owner.name}: ${message}`);
       o.events.emit({ type: a.owner.kind, object: a.owner.name, reason: 'PortRulesFailed', message });

@@ -14,6 +14,7 @@
 // made beside the chain's first plugin (the bridge plugin does not read them; the port rules wait for them);
 // a new holder on a boot this root already swept reads none (attach-rules.ts: one restore checks
 // the network's rules and makes the port rules; a save per family was a spawn of every attach).
+// `spares` (spares.ts) are places made ahead of need and given to holders, hidden from `list`.
 //
 // Invariants: attach and detach of one bridge run one at a time on the host (a lock under
 // /run/berth-networks taken by every berth root using that bridge), so a bridge is never removed
@@ -28,12 +29,13 @@
 import { rm } from 'node:fs/promises';
 import { acquireLock } from '../content/lock.js';
 import { after } from '../lib/after-settled.js';
-import { BerthError, formatErrorLine } from '../lib/errors.js';
+import { BerthError } from '../lib/errors.js';
 import type { FileCache } from '../lib/file-cache.js';
-import { later } from '../lib/later.js';
+import { createNetns, moveNetns, removeNetns } from '../runtime/netns.js';
 import { attachRules } from './attach-rules.js';
 import {
   type Attachment,
+  isSpareKey,
   listAttachments,
   networkDirs,
   readAttachment,
@@ -47,11 +49,10 @@ import { bridgeMarksOf } from './bridge-marks.js';
 import { DEFAULT_CNI_BIN } from './cni-exec.js';
 import { addressesOf, addressOf, type CniResult } from './conflist.js';
 import { prepareBridge, readSnapshots, removeIdleNetwork, ruleFamilies } from './host-rules.js';
-import { rewriteInPlaceSync } from './hosts-file.js';
-import { hostsFileTexter, hostsOwner } from './hosts-texts.js';
 import { ipamStoreOf, releaseLeaked, removeStoreIfEmpty } from './ipam-store.js';
 import { moveLegacyIn } from './legacy-ipam.js';
 import { hostLinksNow, linksLost } from './links-here.js';
+import { namesWriterOf } from './names-writer.js';
 import { createPluginChain } from './plugin-chain.js';
 import { portConflict as conflict, portClaimsOf, portsRefusal } from './port-claims.js';
 import { describePort, findDuplicatePort, type PortMapping } from './ports.js';
@@ -59,13 +60,14 @@ import { checkSubnetFree } from './route-overlap.js';
 import { type RulesRepaired, repairRules } from './rules-repair.js';
 import { rulesSweptOf } from './rules-swept.js';
 import type { NetworkSettings } from './settings.js';
+import { type NetnsOps, type Spares, sparesOf } from './spares.js';
 import { HOST_TOOLS, type NetworkTools } from './tools.js';
 
 export const NETWORK_LOCK_DIR = '/run/berth-networks';
 
-/** How long after a pod joins its peers' hosts files are rewritten (settled() does it at once). */
-export const PEERS_NAMES_DELAY_MS = 200;
-const PEERS_NAMES_RETRY_MS = 5_000;
+const HOST_NETNS: NetnsOps = { create: createNetns, move: moveNetns, remove: removeNetns };
+
+export { PEERS_NAMES_DELAY_MS } from './names-writer.js';
 
 export interface AttachRequest {
   key: string;
@@ -75,6 +77,8 @@ export interface AttachRequest {
   names: string[];
   hostsFile?: string;
   aliases?: Attachment['aliases'];
+  /** A spare's: the owner token of the daemon making it (spares.ts). */
+  maker?: string;
 }
 
 export interface NetworkAdapter {
@@ -104,6 +108,8 @@ export interface NetworkAdapter {
    * the host (rules-repair.ts), one entry a network; starts no process while no holder is ready.
    */
   repairRules(): Promise<RulesRepaired[]>;
+  /** Places made ahead of need and given to holders (spares.ts; the daemon's pool: spare-pool.ts). */
+  spares?: Spares;
   /** Networks this --state used that the host config no longer describes (former-networks.ts). */
   former?(): NetworkAdapter[];
   /** `berth network rm` of a former network: refused (ERR_NETWORK_IN_USE) while anything is on it. */
@@ -126,6 +132,8 @@ export interface NetworkAdapterOptions {
   sysNet?: string;
   /** The links of berth's network namespace (links-here.ts: /proc/self/net/dev). */
   netDev?: string;
+  /** How spares' namespaces are made, handed over and removed: runtime/netns.ts unless a test's. */
+  netns?: NetnsOps;
 }
 
 const samePorts = (a: PortMapping[], b: PortMapping[]) => JSON.stringify(a) === JSON.stringify(b);
@@ -163,63 +171,13 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   const swept = rulesSweptOf(o.state, net.name);
   const chain = createPluginChain({ ...o, net, ipamDir: store.dataDir, binDir, tools, lockDir });
 
-  /**
-   * Rewrites the hosts files of every holder from the records; a file that cannot be written is
-   * skipped (a symlink planted in another pod's place).
-   */
-  async function writeNames(): Promise<void> {
-    const records = (await listAttachments(dirs.attachments, o.fileCache)).filter(
-      (a) => a.state === 'ready' && a.ip,
-    );
-    const owners = records.map(hostsOwner);
-    const textOf = hostsFileTexter(owners);
-    let written = 0;
-    for (const [i, owner] of owners.entries()) {
-      const file = records[i]?.hostsFile;
-      if (!file) continue;
-      try {
-        rewriteInPlaceSync(file, textOf(owner));
-      } catch {
-        // a pod's hosts file gone or refused (a symlink planted there): the others are still written
-      }
-      // A few at a time: a container starting meanwhile is not held up by 300 rewrites.
-      if (++written % 16 === 0) await new Promise((res) => setImmediate(res));
-    }
-  }
-
-  /**
-   * The joining holder's own hosts file, naming every peer in `records`: written before its record
-   * says ready (a berth killed in between leaves a record that is set up again, never a ready pod
-   * without the file its containers bind-mount); a failure fails the attach.
-   */
-  function writeOwnNames(holder: Attachment, records: Attachment[]): void {
-    if (!holder.hostsFile) return;
-    const own = hostsOwner(holder);
-    const peers = records.filter((a) => a.key !== holder.key && a.state === 'ready' && a.ip).map(hostsOwner);
-    rewriteInPlaceSync(holder.hostsFile, hostsFileTexter([...peers, own])(own));
-  }
-  // The peers' rewrite, under the lock (one by another process, a CLI beside the daemon, never lands
-  // after a newer one); one that failed (the lock not had in time, the records unreadable) is tried
-  // again, and said by settled() until one succeeds.
-  let namesFailed: BerthError | undefined;
-  const peersNames = later(
-    async () => {
-      await locked(() => writeNames());
-      namesFailed = undefined;
-    },
-    {
-      delayMs: PEERS_NAMES_DELAY_MS,
-      onError: (err) => {
-        namesFailed = new BerthError(
-          'ERR_NETWORK',
-          'unavailable',
-          `network ${net.name}: the pods' /etc/hosts were not rewritten: ${formatErrorLine(err)}`,
-          { cause: err },
-        );
-        setTimeout(() => peersNames.ask(), PEERS_NAMES_RETRY_MS).unref();
-      },
-    },
-  );
+  const names = namesWriterOf({
+    network: net.name,
+    attachments: dirs.attachments,
+    fileCache: o.fileCache,
+    locked,
+  });
+  const { writeNames, writeOwnNames, peersNames } = names;
 
   async function attach(req: AttachRequest): Promise<Attachment> {
     const dup = findDuplicatePort(req.ports);
@@ -272,6 +230,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
         names: req.names,
         ...(req.hostsFile ? { hostsFile: req.hostsFile } : {}),
         aliases: req.aliases ?? [],
+        ...(req.maker ? { maker: req.maker } : {}),
       };
       // The bridge is made by this attach: its subnet must be free, and the bridge is then berth's.
       if (bridgeMarks.absent()) {
@@ -328,13 +287,44 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     // Now, under the lock: its address may go to the next pod at once, and no peer may still name
     // it then (a removal is on no pod's start path).
     await writeNames();
-    // Nothing of this root on the network: its IPAM state and records go too (none to leak).
+    await tidy();
+  }
+
+  /** Nothing of this root on the network: its IPAM state and records go too (none to leak). */
+  async function tidy(): Promise<void> {
     if ((await listAttachments(dirs.attachments, o.fileCache)).length === 0)
       await rm(dirs.dir, { recursive: true, force: true });
     await removeStoreIfEmpty(store); // nothing of any root's left: nothing of the bridge's
   }
 
+  const spares = sparesOf({
+    net,
+    state: o.state,
+    tag,
+    attachments: dirs.attachments,
+    tools,
+    chain,
+    claims,
+    store,
+    swept,
+    bridgeMarks,
+    netns: o.netns ?? HOST_NETNS,
+    ...(o.netDev ? { netDev: o.netDev } : {}),
+    ...(o.sysNet ? { sysNet: o.sysNet } : {}),
+    locked,
+    attach,
+    forget: async (key) => {
+      await removeAttachment(dirs.attachments, key);
+      await tidy();
+    },
+    writeOwnNames,
+    askPeers: () => peersNames.ask(),
+  });
+
   async function remove(): Promise<void> {
+    // A daemon's spares first (its pool makes new ones only for a holder joining).
+    const spareKeys = (await listAttachments(dirs.attachments)).map((a) => a.key).filter(isSpareKey);
+    await spares.drop(spareKeys);
     await locked(async () => {
       const members = await listAttachments(dirs.attachments, o.fileCache);
       if (members.length > 0)
@@ -362,10 +352,13 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     attach,
     detach,
     remove,
-    list: () => listAttachments(dirs.attachments, o.fileCache),
+    list: async () =>
+      (await listAttachments(dirs.attachments, o.fileCache)).filter((a) => !isSpareKey(a.key)),
+    spares,
     async repairRules() {
+      await spares.drop(); // a killed daemon's
       const all = () => listAttachments(dirs.attachments, o.fileCache);
-      if (!(await all()).some((a) => a.state === 'ready')) return [];
+      if (!(await all()).some((a) => a.state === 'ready' && !isSpareKey(a.key))) return [];
       return [
         await locked(async () => {
           // Ports published before claims were.
@@ -375,8 +368,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       ];
     },
     async settled() {
-      await peersNames.settled();
-      if (namesFailed) throw namesFailed;
+      await names.settled();
     },
   };
 }

@@ -7,7 +7,10 @@
 // tag a hash of the --state path and the network's name): a pod `web` of two roots on one bridge has two ids, so neither
 // root takes the other's address file or port rules for its own (the network's name is hashed in
 // too: a root's former network on the same bridge has ids of its own); the record keeps the id it was
-// made with (records of the version before have none: `berth-<key>`).
+// made with (records of the version before have none: `berth-<key>`). A spare (`spare-<hex>`,
+// spare-pool.ts) is a place made ahead of need by a daemon (its `maker`, an owner token): no
+// names, no ports, its namespace under `<state>/network-spares/`; a claim gives its address and
+// CNI id to a holder.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
@@ -21,11 +24,13 @@ import type { HostEntry } from './names.js';
 import type { PortMapping } from './ports.js';
 
 export interface Attachment {
-  /** `pod-<name>` or `container-<name>`: unique in its root, and the CNI container id's base. */
+  /** `pod-<name>`, `container-<name>` or `spare-<hex>`: unique in its root, and the CNI container id's base. */
   key: string;
   /** The CNI container id it was added with (`berth-<tag>-<key>`); none: `berth-<key>` (cniIdOf). */
   cniId?: string;
-  owner: { kind: 'pod' | 'container'; name: string };
+  owner: { kind: 'pod' | 'container' | 'spare'; name: string };
+  /** A spare's (or a claim's, until its holder's record is ready): the owner token of the daemon that made it. */
+  maker?: string;
   state: 'adding' | 'ready';
   netns: string;
   ports: PortMapping[];
@@ -59,7 +64,13 @@ export const taggedCniId = (tag: string, key: string) => `berth-${tag}-${key}`;
 /** The CNI container id a record was made with. */
 export const cniIdOf = (a: Pick<Attachment, 'key' | 'cniId'>) => a.cniId ?? `berth-${a.key}`;
 
-const KEY = /^(pod|container)-[A-Za-z0-9][A-Za-z0-9_.-]{0,126}$/;
+const KEY = /^(pod|container|spare)-[A-Za-z0-9][A-Za-z0-9_.-]{0,126}$/;
+
+/** Whether a record's file is a spare's (spare-pool.ts): never a pod's or container's place. */
+export const isSpareKey = (key: string) => key.startsWith('spare-');
+
+/** Where a spare's network namespace is bound. */
+export const spareNetnsOf = (state: string, key: string) => join(state, 'network-spares', checkKey(key));
 
 export function checkKey(key: string): string {
   if (!KEY.test(key)) throw new Error(`bad attachment key ${key}`);
@@ -68,7 +79,8 @@ export function checkKey(key: string): string {
 
 export async function readAttachment(dir: string, key: string): Promise<Attachment | undefined> {
   try {
-    return JSON.parse(await readFile(join(dir, `${checkKey(key)}.json`), 'utf8')) as Attachment;
+    // The file's name is its key (a spare's record holds its claimer's fields until renamed).
+    return { ...(JSON.parse(await readFile(join(dir, `${checkKey(key)}.json`), 'utf8')) as Attachment), key };
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || err instanceof SyntaxError) return undefined;
     throw err;
@@ -90,7 +102,8 @@ function parseAttachment(text: string): Attachment | undefined {
 export function readAttachmentSync(dir: string, key: string, cache?: FileCache): Attachment | undefined {
   const file = join(dir, `${checkKey(key)}.json`);
   try {
-    return cache ? cache.read(file, parseAttachment) : parseAttachment(readFileSync(file, 'utf8'));
+    const a = cache ? cache.read(file, parseAttachment) : parseAttachment(readFileSync(file, 'utf8'));
+    return a && (a.key === key ? a : { ...a, key });
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;

@@ -66,6 +66,16 @@ export interface PluginChain {
     checks?: Map<Family, RuleLine[]>,
   ): Promise<CniResult | undefined>;
   del(a: Attachment): Promise<void>;
+  /**
+   * The port rules of a holder whose address was given before (a claimed spare: spares.ts), as
+   * `add` makes them after the bridge plugin.
+   */
+  makePorts(
+    a: Attachment,
+    result: CniResult,
+    rules: () => Promise<Map<Family, RulesSnapshot>>,
+    checks?: Map<Family, RuleLine[]>,
+  ): Promise<void>;
   /** portmap's own ADD for a ready holder: its port rules made (or completed) as the plugin makes them. */
   addPorts(a: Attachment): Promise<void>;
   /**
@@ -107,24 +117,42 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
     let result: CniResult | undefined;
     for (const [i, conf] of pluginChain(net, o.ipamDir, a.ports, keep).entries()) {
       if (i === 1) await before;
-      // UDP ports stay with portmap: its ADD also drops the host's conntrack entries for them, so a
-      // client that kept sending to the port (a DNS or WireGuard peer) reaches the new pod, not a
-      // former address; berth has no conntrack of its own to do that with.
-      if (conf.type === 'portmap' && result && !a.ports.some((p) => p.protocol === 'udp')) {
-        const own = {
-          network: net.name,
-          bridge: net.bridge,
-          containerId: cniIdOf(a),
-          markChain: markChainOf(net),
-        };
-        const made = { ...own, ports: a.ports };
-        if (checks && (await addPortRules(tools, made, result, new Map(), checks))) continue;
-        if (await addPortRules(tools, made, result, await rules())) continue;
+      if (conf.type === 'portmap' && result) {
+        await addPortsOf(a, conf, result, rules, checks);
+        continue;
       }
       const stdin = pluginInput(net, conf, result);
       result = (await run(cniIdOf(a), conf, { command: 'ADD', netns: a.netns, stdin })) as CniResult;
     }
     return result;
+  }
+
+  /**
+   * The holder's port rules for its ADD's `result`: berth's restore (checked first with `checks`,
+   * else made from `rules`), portmap's ADD when that is refused or a port is UDP.
+   */
+  async function addPortsOf(
+    a: Attachment,
+    conf: PluginConf,
+    result: CniResult,
+    rules: () => Promise<Map<Family, RulesSnapshot>>,
+    checks?: Map<Family, RuleLine[]>,
+  ): Promise<void> {
+    // UDP ports stay with portmap: its ADD also drops the host's conntrack entries for them, so a
+    // client that kept sending to the port (a DNS or WireGuard peer) reaches the new pod, not a
+    // former address; berth has no conntrack of its own to do that with.
+    if (!a.ports.some((p) => p.protocol === 'udp')) {
+      const own = {
+        network: net.name,
+        bridge: net.bridge,
+        containerId: cniIdOf(a),
+        markChain: markChainOf(net),
+      };
+      const made = { ...own, ports: a.ports };
+      if (checks && (await addPortRules(tools, made, result, new Map(), checks))) return;
+      if (await addPortRules(tools, made, result, await rules())) return;
+    }
+    await run(cniIdOf(a), conf, { command: 'ADD', netns: a.netns, stdin: pluginInput(net, conf, result) });
   }
 
   /**
@@ -163,6 +191,16 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
     if (portmap && own && !(await own)) await delOne(portmap);
   }
 
+  async function makePorts(
+    a: Attachment,
+    result: CniResult,
+    rules: () => Promise<Map<Family, RulesSnapshot>>,
+    checks?: Map<Family, RuleLine[]>,
+  ): Promise<void> {
+    const conf = pluginChain(net, o.ipamDir, a.ports).find((c) => c.type === 'portmap');
+    if (conf) await addPortsOf(a, conf, result, rules, checks);
+  }
+
   async function addPorts(a: Attachment): Promise<void> {
     const conf = pluginChain(net, o.ipamDir, a.ports).find((c) => c.type === 'portmap');
     if (conf)
@@ -180,5 +218,5 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
     await run(containerId, portmap, { command: 'DEL', netns: '', stdin: pluginInput(net, portmap) });
   }
 
-  return { run, add, del, addPorts, clearStale };
+  return { run, add, del, addPorts, makePorts, clearStale };
 }

@@ -1,6 +1,7 @@
 // A container's network when it is created: the namespace it joins (its own, made here and undone
 // on failure; a pod's; another container's; or the host's) and, with `--network bridge`, its place
-// on the host's bridge network (an address and published ports, through the network adapter).
+// on the host's bridge network (an address and published ports, through the network adapter; in
+// the daemon, a spare's namespace and address when one is ready: network/spare-pool.ts).
 import { findContainer, type RuntimeDeps } from './containers.js';
 import { createNetns, removeNetns } from './netns.js';
 import { type ContainerPaths, containerPaths } from './paths.js';
@@ -46,11 +47,69 @@ export async function networkNamespace(
 }
 
 /**
+ * The container's namespace (`networked`: its path, none for the host's) and, with `--network
+ * bridge`, its place on the bridge network (`attached`): a spare's when the daemon's pool has one
+ * ready, else a namespace made now and attached. Every step is undone through `undo` on failure.
+ */
+export function containerNetwork(
+  deps: RuntimeDeps,
+  settings: ContainerSettings,
+  id: string,
+  p: ContainerPaths,
+  undo: Array<() => Promise<void>>,
+): { networked: Promise<string | undefined>; attached?: Promise<void> } {
+  if (settings.network !== 'bridge') return { networked: networkNamespace(deps, settings, p, undo) };
+  // A spare's namespace is the container's once bound at its path: `runc create` goes on while the
+  // claim makes its port rules.
+  let inPlace: () => void = () => {};
+  const bound = new Promise<boolean>((res) => {
+    inPlace = () => res(true);
+  });
+  const taking = deps.spares ? takeSpare(deps, settings, id, p, undo, inPlace) : Promise.resolve(false);
+  const spared = Promise.race([bound, taking]);
+  const networked = spared.then((taken) => (taken ? p.netns : networkNamespace(deps, settings, p, undo)));
+  const attached = spared.then(async (taken) => {
+    if (taken) await taking;
+    else await joinBridge(deps, settings, id, p, undo, networked);
+  });
+  return { networked, attached };
+}
+
+const bridgeRequest = (settings: ContainerSettings, id: string, p: ContainerPaths) => ({
+  key: `container-${id}`,
+  owner: { kind: 'container' as const, name: settings.name },
+  netns: p.netns,
+  ports: settings.ports ?? [],
+  names: [settings.name],
+  hostsFile: p.hosts,
+});
+
+/**
+ * Whether the container's namespace and place are a spare's (bound at its path, attached);
+ * `inPlace` is called once the namespace is at its path.
+ */
+async function takeSpare(
+  deps: RuntimeDeps,
+  settings: ContainerSettings,
+  id: string,
+  p: ContainerPaths,
+  undo: Array<() => Promise<void>>,
+  inPlace: () => void,
+): Promise<boolean> {
+  if (!deps.spares || !deps.network) return false;
+  const net = await deps.network();
+  // Undone as an attach is: its place, then the namespace (both nothing when no spare was had).
+  undo.push(() => removeNetns(p.netns));
+  undo.push(() => net.detach(`container-${id}`));
+  return (await deps.spares.take(bridgeRequest(settings, id, p), inPlace)) !== undefined;
+}
+
+/**
  * `--network bridge`: the container's own namespace on the host's bridge network, found by its name.
  * The network is opened (its modules loaded, the host config read) while `netns` is made: the
  * attach starts as soon as the namespace exists.
  */
-export async function joinBridge(
+async function joinBridge(
   deps: RuntimeDeps,
   settings: ContainerSettings,
   id: string,
@@ -63,14 +122,7 @@ export async function joinBridge(
   opened.catch(() => undefined); // awaited below, once the namespace is there
   await netns;
   const net = await opened;
-  const key = `container-${id}`;
-  undo.push(() => net.detach(key));
-  await net.attach({
-    key,
-    owner: { kind: 'container', name: settings.name },
-    netns: p.netns,
-    ports: settings.ports ?? [],
-    names: [settings.name],
-    hostsFile: p.hosts,
-  });
+  const req = bridgeRequest(settings, id, p);
+  undo.push(() => net.detach(req.key));
+  await net.attach(req);
 }

@@ -12,6 +12,7 @@ import type { ContentStore } from '../content/types.js';
 import { BerthError, errnoCode, hasCode } from '../lib/errors.js';
 import type { FileCache } from '../lib/file-cache.js';
 import type { NetworkAdapter } from '../network/adapter.js';
+import type { SparePool } from '../network/spare-pool.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
 import { conmonOf } from './conmon-process.js';
 import type { LogRotation } from './log-rotation.js';
@@ -57,6 +58,8 @@ export interface RuntimeDeps {
   nameLock?(name: string): Promise<StoreLock>;
   /** The host's bridge network (host config `network:`), opened when a pod or container joins it. */
   network?(): Promise<NetworkAdapter>;
+  /** The daemon's spare places on that network (network/spare-pool.ts), for `--network bridge` containers. */
+  spares?: SparePool;
   sleep?: (ms: number) => Promise<void>;
 }
 

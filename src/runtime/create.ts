@@ -21,7 +21,7 @@ import { bundleOwnerAnnotations } from './bundle-owner.js';
 import { containerCgroupPath, removeContainerCgroups } from './cgroups.js';
 import { createWithConmon } from './conmon.js';
 import { checkContainerName } from './container-name.js';
-import { joinBridge, networkNamespace } from './container-network.js';
+import { containerNetwork } from './container-network.js';
 import type { RuntimeDeps } from './containers.js';
 import { loadHostConfinement } from './host-confinement.js';
 import { openBindSource } from './host-path-open.js';
@@ -194,8 +194,7 @@ async function createHoldingLease(
     // `runc create` too: the process waits for `start`, and the hosts file the attach writes is
     // rewritten in place, so the bind mount sees it. Both settle before anything is undone, so an
     // undo never races an attach.
-    networked = networkNamespace(deps, settings, p, undo);
-    attached = settings.network === 'bridge' ? joinBridge(deps, settings, id, p, undo, networked) : undefined;
+    ({ networked, attached } = containerNetwork(deps, settings, id, p, undo));
     networked.catch(() => undefined); // awaited below, or before the undo
     attached?.catch(() => undefined);
     const imageLowers = (snapshots.form === 'native' ? ids.slice(-1) : [...ids].reverse()).map((c) =>

@@ -32,6 +32,35 @@ export async function createNetns(path: string): Promise<void> {
   }
 }
 
+/**
+ * The namespace bound at `from` bound at `to` (made now, an empty file) instead: a spare network
+ * namespace given to its holder (network/spare-pool.ts). All or nothing: on failure `to` is gone
+ * and `from` still holds the namespace.
+ */
+export async function moveNetns(from: string, to: string): Promise<void> {
+  await makeDirs(dirname(to));
+  await writeFile(to, '', { flag: 'wx' });
+  const what = `moving netns ${from} to ${to}`;
+  try {
+    const helper = spawnHelperInUse();
+    if (helper) {
+      await helper.rebindNetns(from, to).catch((err: Error) => {
+        throw new BerthError('ERR_NETNS', 'internal', `${what}: ${err.message}`, { cause: err });
+      });
+    } else {
+      await runTool('mount', ['--bind', from, to], what, { code: 'ERR_NETNS' });
+      await runTool('umount', [from], what, { code: 'ERR_NETNS' }).catch(async (err) => {
+        await runTool('umount', ['-l', to], what, { code: 'ERR_NETNS' }).catch(() => undefined);
+        throw err;
+      });
+    }
+  } catch (err) {
+    if (!(await isMountPoint(to))) await rm(to, { force: true });
+    throw err;
+  }
+  await rm(from, { force: true });
+}
+
 export async function removeNetns(path: string): Promise<void> {
   // Mounts stacked on one path (two creators that raced) come off one at a time.
   for (let i = 0; i < 8 && (await isMountPoint(path)); i++) {

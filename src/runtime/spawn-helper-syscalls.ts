@@ -13,6 +13,9 @@
 // in CWD (the options name the lowers relative to it, lower-links.ts): the same mount(2) as
 // util-linux's mount makes for it (no flags; the options are overlayfs's own), from a thread
 // whose working dir is its own (CLONE_FS).
+// `{"id", "rebind": {"from", "to"}}`: the namespace bound at FROM bound at TO too (an empty file
+// that exists), then FROM unmounted: a spare network namespace given to its holder
+// (network/spare-pool.ts). When FROM cannot be unmounted TO is unmounted again: all or nothing.
 // Either answers `{"id", "done": true}`, or `{"id", "error", "errno"}` naming the step that failed
 // (what it had bound or mounted stays: the caller removes it, as after the programs).
 export const SYSCALL_REQUESTS = String.raw`
@@ -28,6 +31,7 @@ def syscalls():
         c.unshare.argtypes = [ctypes.c_int]
         c.setns.argtypes = [ctypes.c_int, ctypes.c_int]
         c.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+        c.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
         libc = c
     return libc
 def check(rc, step):
@@ -82,6 +86,20 @@ def overlay(req):
     except OSError as e:
         failed = e
     answer(req['id'], failed)
+def rebind(req):
+    o = req['rebind']
+    c = syscalls()
+    failed = None
+    try:
+        check(c.mount(os.fsencode(o['from']), os.fsencode(o['to']), None, MS_BIND, None), 'bind mount')
+        if c.umount2(os.fsencode(o['from']), 0) != 0:
+            import ctypes
+            e = ctypes.get_errno()
+            c.umount2(os.fsencode(o['to']), 2)  # MNT_DETACH
+            raise OSError(e, 'umount: %s' % (os.strerror(e),))
+    except OSError as e:
+        failed = e
+    answer(req['id'], failed)
 def path_string(v):
     return isinstance(v, str) and v.startswith('/') and '\0' not in v
 def syscall_request(req):
@@ -94,5 +112,8 @@ def syscall_request(req):
     if (isinstance(o, dict) and path_string(o.get('target')) and path_string(o.get('cwd'))
             and isinstance(o.get('options'), str) and '\0' not in o['options']):
         return overlay
+    b = req.get('rebind')
+    if isinstance(b, dict) and path_string(b.get('from')) and path_string(b.get('to')):
+        return rebind
     return None
 `;

@@ -125,6 +125,18 @@ export class SpawnHelper {
   }
 
   /**
+   * The namespace bound at `from` bound at `to` (an empty file) instead, by the helper itself
+   * (spawn-helper-syscalls.ts): all or nothing. Rejects with the step that failed and its errno.
+   */
+  async rebindNetns(from: string, to: string, timeoutMs = 60_000): Promise<void> {
+    await this.exchange(
+      { rebind: { from, to } },
+      `the network namespace at ${from} moved to ${to}`,
+      timeoutMs,
+    );
+  }
+
+  /**
    * `mount -t overlay overlay -o OPTIONS TARGET` run in `cwd`, done by the helper itself with
    * mount(2) (spawn-helper-syscalls.ts): no process started. Rejects with the errno.
    */

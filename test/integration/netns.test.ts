@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createNetns, removeNetns } from '../../src/runtime/netns.js';
+import { createNetns, moveNetns, removeNetns } from '../../src/runtime/netns.js';
 import { isMountPoint } from '../../src/runtime/rootfs.js';
 import { SpawnHelper } from '../../src/runtime/spawn-helper.js';
 import { runTool, useSpawnHelper } from '../../src/runtime/tool.js';
@@ -60,6 +60,28 @@ describe.skipIf(skip)('a network namespace of its own', () => {
         await removeNetns(path);
         expect(await isMountPoint(path)).toBe(false);
         expect(() => statSync(path)).toThrow();
+      });
+
+      it('moved to another path (a spare given to its holder): the same namespace there, nothing left at the first', async () => {
+        mode.use();
+        const [from, to] = [fresh(), fresh()];
+        await createNetns(from);
+        const ino = statSync(from).ino;
+        await moveNetns(from, to);
+        expect([await isMountPoint(to), statSync(to).ino]).toEqual([true, ino]);
+        expect(linksIn(to)).toEqual(['lo: <LOOPBACK,UP,LOWER_UP>']);
+        expect(() => statSync(from)).toThrow();
+        // Moved again onto a path that exists: refused, the namespace still where it was.
+        const taken = fresh();
+        await createNetns(taken);
+        await expect(moveNetns(to, taken)).rejects.toMatchObject({ code: 'EEXIST' });
+        expect([statSync(to).ino, await isMountPoint(taken)]).toEqual([ino, true]);
+        // From a path with no namespace: refused, nothing made at the target.
+        const nowhere = fresh();
+        await expect(moveNetns(join(dir, 'none'), nowhere)).rejects.toMatchObject({ code: 'ERR_NETNS' });
+        expect(() => statSync(nowhere)).toThrow();
+        await removeNetns(to);
+        await removeNetns(taken);
       });
     });
   }

@@ -35,6 +35,7 @@ describe('host config', () => {
       images: { gcHighPercent: 85, gcLowPercent: 80 },
       logs: { maxBytes: 10 * 2 ** 20, maxFiles: 3 },
       network: { name: 'berth', bridge: 'berth0', subnet: '10.89.0.0/16' },
+      networkSpares: 1,
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
         maxImageBytes: 128 * 2 ** 30,
@@ -109,6 +110,17 @@ describe('host config', () => {
       'ERR_CONFIG_INVALID',
       [expect.stringMatching(/^c\.yaml:2:11: ERR_CONFIG_INVALID: network\.bridge must match pattern /)],
     ]);
+  });
+
+  it('network.spares: 0 to 8, kept apart from the settings recorded with the network; 9 refused at its node', () => {
+    const c = parseHostConfig('network:\n  subnet: 10.42.0.0/24\n  spares: 0\n', 'c.yaml');
+    expect([c.networkSpares, c.network]).toEqual([
+      0,
+      { name: 'berth', bridge: 'berth0', subnet: '10.42.0.0/24' },
+    ]);
+    expect(parseHostConfig('network: {spares: 8}\n', 'c.yaml').networkSpares).toBe(8);
+    expect(errorOf('network: {spares: 9}\n')).toMatch(/ERR_CONFIG_INVALID\n.*network\.spares must be <= 8/);
+    expect(errorOf('network: {spares: -1}\n')).toMatch(/network\.spares must be >= 0/);
   });
 
   it('reads mirrors (hosts.toml model): order, capabilities, TLS files, headers, rewrites, _default', () => {
@@ -212,6 +224,7 @@ describe('host config', () => {
       images: { gcHighPercent: 85, gcLowPercent: 80 },
       logs: { maxBytes: 10 * 2 ** 20, maxFiles: 3 },
       network: { name: 'berth', bridge: 'br-test', subnet: '10.42.0.0/24' },
+      networkSpares: 1,
       unpack: {
         maxLayerBytes: 64 * 2 ** 30,
         maxImageBytes: 128 * 2 ** 30,

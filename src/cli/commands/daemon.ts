@@ -11,6 +11,7 @@ import { BerthError, formatErrorLine } from '../../lib/errors.js';
 import { createLogLines, isJournalStream } from '../../lib/log-lines.js';
 import { createRepeatLimiter } from '../../lib/repeat-limiter.js';
 import { formatDiagnostic } from '../../lib/yaml-validate.js';
+import { sparePoolOf } from '../../network/spare-pool.js';
 import type { PullEvent } from '../../pull/index.js';
 import { failureKey } from '../../reconcile/failures.js';
 import { holdContainerLog, lookAtContainerLogs } from '../../runtime/log-look.js';
@@ -174,6 +175,14 @@ export const daemonCommand: Command = {
     const spawnHelper = python ? new SpawnHelper(python) : undefined;
     spawnHelper?.pid();
     useSpawnHelper(spawnHelper);
+    // `--network bridge` containers it creates take a spare place on the network (spare-pool.ts).
+    const spareCount = (await ctx.hostConfig()).networkSpares;
+    if (network && spareCount > 0)
+      r.rt.spares = sparePoolOf({
+        network,
+        size: spareCount,
+        onError: (err) => fail(`a spare place on the network: ${formatErrorLine(err)}`),
+      });
     const containers = containerRoutes(r.rt, events, ctx.signal);
     const serves = servedBy(ctx.flags);
     const running = runDaemon(r, {
@@ -268,6 +277,7 @@ export const daemonCommand: Command = {
       await rulesWatch?.close();
     });
     await containers.settled(); // a create under way ends (or is undone) before its tools go
+    await r.rt.spares?.close().catch((err) => fail(`spare places on the network: ${formatErrorLine(err)}`));
     await probing.close();
     await closeMetrics();
     notifier?.notify({ STATUS: 'stopped; containers keep running' });

@@ -1,0 +1,201 @@
+// Spare places on a network, for the adapter (adapter.ts; the daemon's pool: spare-pool.ts). A spare
+// is a network namespace with its veth and address made ahead of need (`spare-<hex>`, its namespace
+// at `<state>/network-spares/<key>`, its record naming the daemon that made it); a claim gives it
+// to a holder whose namespace would be made now: the bridge plugin and host-local (two Go
+// programs, the most of an attach's time) are off the holder's start path; its port rules, claims
+// and names are made as an attach makes them.
+//
+// A claim, under the bridge's lock: the spare's record rewritten with the holder's fields (state
+// `adding`, the spare's CNI id, address and result, its maker kept), its namespace bound at the
+// holder's path (moveNetns: all or nothing), then the record renamed to the holder's key — under
+// the host-ports lock with the holder's claim when it publishes ports. The file's name is the key
+// (attachments.ts), so a berth killed at any step leaves either a spare whose maker is gone (swept
+// by `dropDead`: DEL where its namespace is, the namespace removed) or a holder's `adding` record
+// (undone by its next attach or removal, as any killed attach). Spares are never listed as holders,
+// never named in hosts files, and never take a port.
+import { randomBytes } from 'node:crypto';
+import { rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after } from '../lib/after-settled.js';
+import { isOwnerAlive, ownerToken } from '../lib/process.js';
+import type { AttachRequest } from './adapter.js';
+import { attachRules } from './attach-rules.js';
+import type { Attachment } from './attachments.js';
+import { isSpareKey, listAttachments, readAttachment, spareNetnsOf, writeAttachment } from './attachments.js';
+import type { BridgeMarks } from './bridge-marks.js';
+import { ruleFamilies } from './host-rules.js';
+import type { IpamStore } from './ipam-store.js';
+import { hostLinksNow, linksLost } from './links-here.js';
+import type { PluginChain } from './plugin-chain.js';
+import type { PortClaims } from './port-claims.js';
+import { portConflict, portsRefusal } from './port-claims.js';
+import { describePort, findDuplicatePort } from './ports.js';
+import type { RulesSwept } from './rules-swept.js';
+import type { NetworkSettings } from './settings.js';
+import type { NetworkTools } from './tools.js';
+
+/** How a spare's namespace is made, handed over and removed (runtime/netns.ts on the host). */
+export interface NetnsOps {
+  create(path: string): Promise<void>;
+  move(from: string, to: string): Promise<void>;
+  remove(path: string): Promise<void>;
+}
+
+export interface SparesContext {
+  net: NetworkSettings;
+  state: string;
+  tag: string;
+  attachments: string;
+  tools: NetworkTools;
+  chain: PluginChain;
+  claims: PortClaims;
+  store: IpamStore;
+  swept: RulesSwept;
+  bridgeMarks: BridgeMarks;
+  netns: NetnsOps;
+  netDev?: string;
+  sysNet?: string;
+  /** Runs `fn` under the bridge's lock. */
+  locked<T>(fn: () => Promise<T>): Promise<T>;
+  /** The adapter's attach (a spare is attached as any holder, with no ports or names). */
+  attach(req: AttachRequest): Promise<Attachment>;
+  /** Its record gone, and the network's state with the root's last (the caller holds the lock). */
+  forget(key: string): Promise<void>;
+  /** The joining holder's own hosts file, then its peers' (adapter.ts). */
+  writeOwnNames(holder: Attachment, records: Attachment[]): void;
+  askPeers(): void;
+}
+
+export interface Spares {
+  /** A new spare made by this process; its key. */
+  make(): Promise<string>;
+  /**
+   * Gives spare `key` to the holder `req` (its namespace not made yet: the spare's is bound at
+   * `req.netns`). Undefined, nothing changed for the holder, when the spare cannot be had (gone,
+   * its links lost, the holder already has a record): the spare is dropped, the caller attaches as
+   * before. A refusal of its ports throws, the spare kept. `inPlace` is called once the namespace
+   * is at `req.netns` and the record the holder's (its port rules, then its ready record, to come).
+   */
+  claim(key: string, req: AttachRequest, inPlace?: () => void): Promise<Attachment | undefined>;
+  /** Takes spares away: those of `keys`, or (none given) every one whose maker is gone. */
+  drop(keys?: string[]): Promise<void>;
+}
+
+export function sparesOf(c: SparesContext): Spares {
+  /** Its DEL where its namespace is now, the namespace removed, the record gone. Lock held. */
+  async function dropOne(a: Attachment): Promise<void> {
+    await c.chain.del(a);
+    await c.netns.remove(spareNetnsOf(c.state, a.key));
+    await c.forget(a.key);
+  }
+
+  async function claim(
+    key: string,
+    req: AttachRequest,
+    inPlace?: () => void,
+  ): Promise<Attachment | undefined> {
+    const dup = findDuplicatePort(req.ports);
+    if (dup) throw portConflict(`${req.owner.name} publishes ${describePort(dup)} twice`);
+    return c.locked(async () => {
+      const spare = await readAttachment(c.attachments, key);
+      if (spare?.state !== 'ready' || !spare.ip || spare.owner.kind !== 'spare') return undefined;
+      const usable =
+        !linksLost(spare.result, hostLinksNow(c.netDev, c.sysNet)) &&
+        !(await readAttachment(c.attachments, req.key));
+      if (!usable) {
+        await dropOne(spare);
+        return undefined;
+      }
+      const records = listAttachments(c.attachments);
+      const others = (await records).filter((a) => a.key !== key && !isSpareKey(a.key));
+      const cniId = spare.cniId ?? '';
+      const hostRules = attachRules({
+        ...c,
+        key: req.key,
+        cniId,
+        ports: req.ports,
+        existing: undefined,
+        records,
+      });
+      const refused = await portsRefusal(req, others, { dualStack: ruleFamilies(c.net).includes(6) });
+      if (refused) return after(hostRules.stale())(refused);
+      const adding: Attachment = {
+        ...spare,
+        key: req.key,
+        owner: req.owner,
+        state: 'adding',
+        netns: req.netns,
+        ports: req.ports,
+        names: req.names,
+        ...(req.hostsFile ? { hostsFile: req.hostsFile } : {}),
+        aliases: req.aliases ?? [],
+      };
+      let moved = false;
+      const commit = async () => {
+        await writeAttachment(c.attachments, { ...adding, key });
+        await c.netns.move(spareNetnsOf(c.state, key), req.netns);
+        moved = true;
+        await rename(join(c.attachments, `${key}.json`), join(c.attachments, `${req.key}.json`));
+      };
+      const unclaimed = req.ports.length === 0 && !c.claims.has(req.key);
+      const claim = { key: req.key, cniId, owner: req.owner, ports: req.ports };
+      try {
+        await (unclaimed ? commit() : c.claims.claim(claim, hostRules.rules, commit));
+      } catch (err) {
+        await hostRules.settled();
+        if (moved) throw err; // the namespace is the holder's now: its removal undoes the rest
+        const left = await readAttachment(c.attachments, key);
+        // A port another root claimed: refused before anything was touched, the spare kept.
+        if ((err as { code?: string }).code === 'ERR_PORT_CONFLICT' && left?.netns === spare.netns) throw err;
+        // The hand-over refused: what is left of the spare goes, its namespace still where it was.
+        if (left) await dropOne({ ...left, netns: spare.netns });
+        return undefined;
+      }
+      inPlace?.();
+      hostRules.makeNetworkRules();
+      try {
+        await hostRules.pending();
+        await c.chain.makePorts(adding, spare.result ?? {}, hostRules.readForPorts, hostRules.checks);
+      } finally {
+        await hostRules.settled();
+      }
+      const { maker: _, ...ready } = { ...adding, state: 'ready' as const };
+      c.writeOwnNames(ready, others);
+      await writeAttachment(c.attachments, ready);
+      if (others.some((a) => a.state === 'ready' && a.ip)) c.askPeers();
+      return ready;
+    });
+  }
+
+  async function make(): Promise<string> {
+    const key = `spare-${randomBytes(6).toString('hex')}`;
+    const netns = spareNetnsOf(c.state, key);
+    try {
+      await c.netns.create(netns);
+      await c.attach({
+        key,
+        owner: { kind: 'spare', name: key.slice('spare-'.length) },
+        netns,
+        ports: [],
+        names: [],
+        maker: ownerToken(),
+      });
+    } catch (err) {
+      await drop([key]).catch(() => undefined);
+      await c.netns.remove(netns).catch(() => undefined);
+      throw err;
+    }
+    return key;
+  }
+
+  async function drop(keys?: string[]): Promise<void> {
+    const pick = (a: Attachment) =>
+      isSpareKey(a.key) && (keys ? keys.includes(a.key) : !(a.maker && isOwnerAlive(a.maker)));
+    if (!(await listAttachments(c.attachments)).some(pick)) return; // most passes: no lock
+    await c.locked(async () => {
+      for (const a of (await listAttachments(c.attachments)).filter(pick)) await dropOne(a);
+    });
+  }
+
+  return { make, claim, drop };
+}
