@@ -1,6 +1,8 @@
 # Sourced by scripts/bench/start for --network bridge (its variables, helpers and cleanup apply).
 # berth: container run --rm --network bridge -p, to its first line on stdout (as ctr run's), on its
-# own and then (a second round beside ctr again) with a `berth daemon` serving the same root; and
+# own and then (a second round beside ctr again) with a `berth daemon` serving the same root, and
+# there also `--network none` (what the bridge adds to a daemon-served run, its spare places in use:
+# network/spare-pool.ts); and
 # create (the bridge, an address and a published port are set up here) + start, to the first line
 # of output, with --network bridge -p and with --network none; then `container rm` of each.
 # ctr: `ctr run --rm --cni` with a conflist of the same plugins (bridge, host-local, portmap).
@@ -70,6 +72,7 @@ run_beside_ctr() {
   local t
   t=$("${TIMER[@]}" -- "${BN[@]}" container run --rm --network bridge -p "$port:80" "$image" "$3" -- echo ready)
   printf '%s\t%s\n' "$1" "$t" >>"$results"
+  sleep "${PAUSE:-0}"
   t=$("${TIMER[@]}" -- ctr --address "$work/containerd.sock" run --rm --cni "$image" "c$3" echo ready)
   printf '%s\t%s\n' "$2" "$t" >>"$results"
 }
@@ -100,8 +103,14 @@ mkdir -p "$work/manifests"
 daemon_pid=$!
 for ((i = 0; i < 100; i++)); do grep -q serving "$work/daemon.log" && break; sleep 0.1; done
 grep -q serving "$work/daemon.log" || { cat "$work/daemon.log" >&2; exit 1; }
+# A pause before each command (theirs too): the daemon makes its next spare place 150 ms after a
+# container took one, and that is not to land in the next command measured, berth's or ctr's.
 for ((r = 0; r < runs; r++)); do
-  run_beside_ctr berth-daemon ctr-cni-daemon-round "d$r"
+  sleep 0.4
+  t=$("${TIMER[@]}" -- "${BN[@]}" container run --rm --network none "$image" "dn$r" -- echo ready)
+  printf 'berth-daemon-none\t%s\n' "$t" >>"$results"
+  sleep 0.4
+  PAUSE=0.4 run_beside_ctr berth-daemon ctr-cni-daemon-round "d$r"
   log "daemon run $((r + 1))/$runs done"
 done
 stop_daemon
@@ -110,13 +119,14 @@ node - "$results" "$output" <<'NODE'
 const [file, output] = process.argv.slice(2);
 const rows = require('node:fs').readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split('\t'));
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-const kinds = ['berth-none', 'berth-bridge', 'berth-run', 'berth-daemon', 'ctr-cni', 'ctr-cni-daemon-round', 'rm-none', 'rm-bridge'];
+const kinds = ['berth-none', 'berth-bridge', 'berth-run', 'berth-daemon', 'berth-daemon-none', 'ctr-cni', 'ctr-cni-daemon-round', 'rm-none', 'rm-bridge'];
 const ms = Object.fromEntries(kinds.map((k) => [k, median(rows.filter((r) => r[0] === k).map((r) => Number(r[1])))]));
 const result = {
   medianMs: ms,
   bridgeAddsMs: ms['berth-bridge'] - ms['berth-none'],
   berthVsCtrCni: ms['berth-run'] / ms['ctr-cni'],
   daemonVsCtrCni: ms['berth-daemon'] / ms['ctr-cni-daemon-round'],
+  daemonBridgeAddsMs: ms['berth-daemon'] - ms['berth-daemon-none'],
   createStartVsCtrCni: ms['berth-bridge'] / ms['ctr-cni'],
   removalAddsMs: ms['rm-bridge'] - ms['rm-none'],
   runs: rows.filter((r) => r[0] === 'ctr-cni').length,
@@ -128,6 +138,7 @@ console.log('|---|---|---|');
 const f = (x) => x.toFixed(0);
 console.log(`| alone: ${f(ms['berth-run'])} | ${f(ms['ctr-cni'])} | ${result.berthVsCtrCni.toFixed(2)}× |`);
 console.log(`| a daemon serving its root: ${f(ms['berth-daemon'])} | ${f(ms['ctr-cni-daemon-round'])} | ${result.daemonVsCtrCni.toFixed(2)}× |\n`);
+console.log(`daemon-served \`container run --rm\`: --network none ${f(ms['berth-daemon-none'])}, --network bridge -p ${f(ms['berth-daemon'])}: the bridge adds ${f(result.daemonBridgeAddsMs)}\n`);
 console.log('| create + start --network none | create + start --network bridge -p | bridge adds | create + start / ctr | rm none | rm bridge | rm adds |');
 console.log('|---|---|---|---|---|---|---|');
 console.log(`| ${f(ms['berth-none'])} | ${f(ms['berth-bridge'])} | ${f(result.bridgeAddsMs)} | ${result.createStartVsCtrCni.toFixed(2)}× | ${f(ms['rm-none'])} | ${f(ms['rm-bridge'])} | ${f(result.removalAddsMs)} |`);
