@@ -60,7 +60,7 @@ import { checkSubnetFree } from './route-overlap.js';
 import { type RulesRepaired, repairRules } from './rules-repair.js';
 import { rulesSweptOf } from './rules-swept.js';
 import type { NetworkSettings } from './settings.js';
-import { type NetnsOps, type Spares, sparesOf } from './spares.js';
+import { makerAlive, type NetnsOps, type Spares, spareOnBridge, sparesOf } from './spares.js';
 import { HOST_TOOLS, type NetworkTools } from './tools.js';
 
 export const NETWORK_LOCK_DIR = '/run/berth-networks';
@@ -261,7 +261,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       await writeAttachment(dirs.attachments, ready);
       // No peer to learn its name (a lone pod, the usual `container run`): no rewrite, whose lock and
       // reads a one-shot command waited for before it ended. A peer that joins later names it itself.
-      if (others.some((a) => a.state === 'ready' && a.ip)) peersNames.ask();
+      if (others.some((a) => a.state === 'ready' && a.ip && !isSpareKey(a.key))) peersNames.ask();
       return ready;
     });
   }
@@ -311,6 +311,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
     netns: o.netns ?? HOST_NETNS,
     ...(o.netDev ? { netDev: o.netDev } : {}),
     ...(o.sysNet ? { sysNet: o.sysNet } : {}),
+    ...(o.fileCache ? { fileCache: o.fileCache } : {}),
     locked,
     attach,
     forget: async (key) => {
@@ -322,11 +323,13 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
   });
 
   async function remove(): Promise<void> {
-    // A daemon's spares first (its pool makes new ones only for a holder joining).
-    const spareKeys = (await listAttachments(dirs.attachments)).map((a) => a.key).filter(isSpareKey);
-    await spares.drop(spareKeys);
     await locked(async () => {
-      const members = await listAttachments(dirs.attachments, o.fileCache);
+      // A daemon's spares on this bridge first (its pool makes new ones only for a holder joining);
+      // one on a bridge the network had before is that bridge's (its own removal's), unless its maker is gone.
+      const all = await listAttachments(dirs.attachments, o.fileCache);
+      const gone = all.filter((a) => isSpareKey(a.key) && (spareOnBridge(a, net.bridge) || !makerAlive(a)));
+      await spares.dropHeld(gone);
+      const members = all.filter((a) => !gone.includes(a));
       if (members.length > 0)
         throw inUse(
           `${members.length} on it: ${members.map((m) => `${m.owner.kind} ${m.owner.name}`).join(', ')}`,
@@ -356,7 +359,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       (await listAttachments(dirs.attachments, o.fileCache)).filter((a) => !isSpareKey(a.key)),
     spares,
     async repairRules() {
-      await spares.drop(); // a killed daemon's
+      await spares.drop().catch(() => undefined); // a killed daemon's: tried again at the next check
       const all = () => listAttachments(dirs.attachments, o.fileCache);
       if (!(await all()).some((a) => a.state === 'ready' && !isSpareKey(a.key))) return [];
       return [

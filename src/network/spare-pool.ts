@@ -40,8 +40,10 @@ export function sparePoolOf(o: SparePoolOptions): SparePool {
     async () => {
       const spares = (await o.network()).spares;
       if (!spares) return;
-      if (!swept) await spares.drop(); // a killed daemon's, once
-      swept = true;
+      if (!swept) {
+        swept = true; // a killed daemon's, once (a failure is said; the rule checks sweep again)
+        await spares.drop().catch((err) => o.onError?.(err));
+      }
       while (!closed && ready.length < o.size) ready.push(await spares.make());
     },
     { delayMs: o.delayMs ?? SPARE_FILL_DELAY_MS, ...(o.onError ? { onError: o.onError } : {}) },

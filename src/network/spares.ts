@@ -14,10 +14,13 @@
 // (undone by its next attach or removal, as any killed attach). Spares are never listed as holders,
 // never named in hosts files, and never take a port.
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after } from '../lib/after-settled.js';
-import { isOwnerAlive, ownerToken } from '../lib/process.js';
+import type { FileCache } from '../lib/file-cache.js';
+import { makeDirs } from '../lib/make-dirs.js';
+import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
 import type { AttachRequest } from './adapter.js';
 import { attachRules } from './attach-rules.js';
 import type { Attachment } from './attachments.js';
@@ -55,6 +58,7 @@ export interface SparesContext {
   netns: NetnsOps;
   netDev?: string;
   sysNet?: string;
+  fileCache?: FileCache;
   /** Runs `fn` under the bridge's lock. */
   locked<T>(fn: () => Promise<T>): Promise<T>;
   /** The adapter's attach (a spare is attached as any holder, with no ports or names). */
@@ -77,8 +81,40 @@ export interface Spares {
    * is at `req.netns` and the record the holder's (its port rules, then its ready record, to come).
    */
   claim(key: string, req: AttachRequest, inPlace?: () => void): Promise<Attachment | undefined>;
-  /** Takes spares away: those of `keys`, or (none given) every one whose maker is gone. */
+  /**
+   * Takes spares away: those of `keys`, or (none given) every one whose maker is gone, with the
+   * namespaces of spares whose maker was killed before writing their record.
+   */
   drop(keys?: string[]): Promise<void>;
+  /** Takes these spares away; the caller holds the bridge's lock. */
+  dropHeld(spares: Attachment[]): Promise<void>;
+}
+
+/** Whether the daemon that made a spare still runs. */
+export const makerAlive = (a: Attachment) => a.maker !== undefined && isOwnerAlive(a.maker);
+
+/** Whether a spare's place is on `bridge` (the network's name kept while its bridge changed). */
+export const spareOnBridge = (a: Attachment, bridge: string) =>
+  a.result?.interfaces?.some((i) => i.name === bridge) ?? false;
+
+const STRAY = new RegExp(`^spare-(${OWNER_PATTERN})-[0-9a-f]{12}$`);
+
+const readdirOf = (dir: string) => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
+/** Spares' namespaces with no record whose maker is gone (killed between the two). */
+function strayNamespaces(state: string, recorded: Set<string>): string[] {
+  const dir = dirname(spareNetnsOf(state, 'spare-x'));
+  return readdirOf(dir).flatMap((name) => {
+    const token = STRAY.exec(name)?.[1];
+    if (!token || recorded.has(`${name}.json`) || isOwnerAlive(token)) return [];
+    return [join(dir, name)];
+  });
 }
 
 export function sparesOf(c: SparesContext): Spares {
@@ -143,7 +179,12 @@ export function sparesOf(c: SparesContext): Spares {
         await (unclaimed ? commit() : c.claims.claim(claim, hostRules.rules, commit));
       } catch (err) {
         await hostRules.settled();
-        if (moved) throw err; // the namespace is the holder's now: its removal undoes the rest
+        if (moved) {
+          // The namespace is the holder's now (its removal takes it); a record not renamed goes here.
+          const left = await readAttachment(c.attachments, key);
+          if (left) await dropOne({ ...left, netns: req.netns });
+          throw err;
+        }
         const left = await readAttachment(c.attachments, key);
         // A port another root claimed: refused before anything was touched, the spare kept.
         if ((err as { code?: string }).code === 'ERR_PORT_CONFLICT' && left?.netns === spare.netns) throw err;
@@ -168,9 +209,12 @@ export function sparesOf(c: SparesContext): Spares {
   }
 
   async function make(): Promise<string> {
-    const key = `spare-${randomBytes(6).toString('hex')}`;
+    // Its maker in its name too: a namespace made by a daemon killed before its record was written
+    // is swept by that name alone (`drop`).
+    const key = `spare-${ownerToken()}-${randomBytes(6).toString('hex')}`;
     const netns = spareNetnsOf(c.state, key);
     try {
+      await makeDirs(dirname(netns), 0o700);
       await c.netns.create(netns);
       await c.attach({
         key,
@@ -189,13 +233,19 @@ export function sparesOf(c: SparesContext): Spares {
   }
 
   async function drop(keys?: string[]): Promise<void> {
-    const pick = (a: Attachment) =>
-      isSpareKey(a.key) && (keys ? keys.includes(a.key) : !(a.maker && isOwnerAlive(a.maker)));
-    if (!(await listAttachments(c.attachments)).some(pick)) return; // most passes: no lock
+    const pick = (a: Attachment) => isSpareKey(a.key) && (keys ? keys.includes(a.key) : !makerAlive(a));
+    const records = () => listAttachments(c.attachments, c.fileCache);
+    const strays = () => (keys ? [] : strayNamespaces(c.state, new Set(readdirOf(c.attachments))));
+    if (!(await records()).some(pick) && strays().length === 0) return; // most passes: no lock
     await c.locked(async () => {
-      for (const a of (await listAttachments(c.attachments)).filter(pick)) await dropOne(a);
+      await dropHeld((await records()).filter(pick));
+      for (const path of strays()) await c.netns.remove(path);
     });
   }
 
-  return { make, claim, drop };
+  async function dropHeld(spares: Attachment[]): Promise<void> {
+    for (const a of spares) await dropOne(a);
+  }
+
+  return { make, claim, drop, dropHeld };
 }

@@ -38,9 +38,11 @@ export async function createNetns(path: string): Promise<void> {
  * and `from` still holds the namespace.
  */
 export async function moveNetns(from: string, to: string): Promise<void> {
-  await makeDirs(dirname(to));
-  await writeFile(to, '', { flag: 'wx' });
   const what = `moving netns ${from} to ${to}`;
+  await makeDirs(dirname(to));
+  await writeFile(to, '', { flag: 'wx' }).catch((err: Error) => {
+    throw new BerthError('ERR_NETNS', 'internal', `${what}: ${err.message}`, { cause: err });
+  });
   try {
     const helper = spawnHelperInUse();
     if (helper) {
@@ -49,13 +51,16 @@ export async function moveNetns(from: string, to: string): Promise<void> {
       });
     } else {
       await runTool('mount', ['--bind', from, to], what, { code: 'ERR_NETNS' });
-      await runTool('umount', [from], what, { code: 'ERR_NETNS' }).catch(async (err) => {
-        await runTool('umount', ['-l', to], what, { code: 'ERR_NETNS' }).catch(() => undefined);
-        throw err;
-      });
+      await runTool('umount', [from], what, { code: 'ERR_NETNS' });
     }
   } catch (err) {
-    if (!(await isMountPoint(to))) await rm(to, { force: true });
+    // Where the namespace is, whatever the answer said (a helper gone or timed out mid-request):
+    // moved after all, or back at `from` alone.
+    const [atTo, atFrom] = [await isMountPoint(to), await isMountPoint(from)];
+    if (atTo && !atFrom) return rm(from, { force: true });
+    if (atTo)
+      await runTool('umount', ['-l', to], what, { code: 'ERR_NETNS', direct: true }).catch(() => undefined);
+    await rm(to, { force: true }).catch(() => undefined);
     throw err;
   }
   await rm(from, { force: true });

@@ -2,19 +2,20 @@
 // namespaces: a claim gives the holder the spare's namespace, address and CNI id, with its
 // published TCP port reaching a listener in it and its hosts file naming its peers but never a
 // spare; a spare is never listed; a claim the spare cannot serve (its veth deleted, the holder
-// already there) drops it and says so; a port refused keeps the spare; a daemon killed mid-claim or
+// already there) drops it and says so; a port refused keeps the spare; a daemon killed mid-make, mid-claim or
 // before a reboot leaves records the sweep (`drop()`) takes away with their veths, addresses and
 // namespaces; `remove` drops spares first. Nothing of the network is left after.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNetworkAdapter, type NetworkAdapter } from '../../src/network/adapter.js';
+import { createNetworkAdapter, NETWORK_LOCK_DIR, type NetworkAdapter } from '../../src/network/adapter.js';
 import { type Attachment, spareNetnsOf } from '../../src/network/attachments.js';
+import { ipamStoreOf } from '../../src/network/ipam-store.js';
 import type { Spares } from '../../src/network/spares.js';
 import { createNetns, moveNetns, removeNetns } from '../../src/runtime/netns.js';
 import { isMountPoint } from '../../src/runtime/rootfs.js';
@@ -193,19 +194,33 @@ describe.skipIf(skip)('spare places on the network', () => {
     expect([records(), veths(), bridgeAllocations(BRIDGE)]).toEqual([[], [], []]);
   }, 60_000);
 
-  it('a daemon killed mid-claim or before a reboot leaves spares the sweep takes away, the live ones kept', async () => {
+  it('a daemon killed mid-make, mid-claim or before a reboot leaves spares the sweep takes away, the live ones kept', async () => {
+    const port = await freePort();
+    // What a killed claim leaves: the holder's fields (state adding, its ports) in the spare's record.
+    const claimed = (name: string, netns: string): Partial<Attachment> => ({
+      state: 'adding',
+      owner: { kind: 'pod', name },
+      netns,
+      ports: [{ hostPort: port, containerPort: 80, protocol: 'tcp', hostIP: '' }],
+      names: [name],
+    });
     // Killed after the record was rewritten for its holder, before the namespace moved.
     const rewritten = await spares.make();
-    orphan(rewritten, { key: 'pod-x', owner: { kind: 'pod', name: 'x' }, netns: join(work, 'x-netns') });
+    orphan(rewritten, claimed('x', join(work, 'x-netns')));
     // Killed after the namespace moved, before the record was renamed: the veth is in the holder's.
     const moved = await spares.make();
     const target = join(work, 'y-netns');
     await moveNetns(spareNetnsOf(state, moved), target);
-    orphan(moved, { key: 'pod-y', owner: { kind: 'pod', name: 'y' }, netns: target });
-    // A reboot: its namespace and the bridge's allocations gone, its record under --state.
+    orphan(moved, claimed('y', target));
+    // A reboot: its namespace and its address's allocation gone (/run), its record under --state.
     const rebooted = await spares.make();
+    const rebootedIp = JSON.parse(readFileSync(join(net.attachmentsDir, `${rebooted}.json`), 'utf8')).ip;
     await removeNetns(spareNetnsOf(state, rebooted));
+    rmSync(join(ipamStoreOf(NETWORK_LOCK_DIR, BRIDGE).dir, rebootedIp));
     orphan(rebooted);
+    // Killed after its namespace was made, before its record was written: named by its maker alone.
+    const unrecorded = spareNetnsOf(state, `spare-${DEAD_MAKER}-${randomBytes(6).toString('hex')}`);
+    await createNetns(unrecorded);
     const live = await spares.make();
     expect(veths()).toHaveLength(3); // the rebooted one's went with its namespace
     await spares.drop();
@@ -214,6 +229,7 @@ describe.skipIf(skip)('spare places on the network', () => {
     expect(veths()).toHaveLength(1);
     expect(bridgeAllocations(BRIDGE)).toHaveLength(1);
     expect(readdirSync(join(state, 'network-spares'))).toEqual([live]);
+    expect(await isMountPoint(unrecorded)).toBe(false);
     await removeNetns(target);
     // `remove` takes the live one too, then the network.
     await net.remove();

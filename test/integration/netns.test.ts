@@ -74,7 +74,10 @@ describe.skipIf(skip)('a network namespace of its own', () => {
         // Moved again onto a path that exists: refused, the namespace still where it was.
         const taken = fresh();
         await createNetns(taken);
-        await expect(moveNetns(to, taken)).rejects.toMatchObject({ code: 'EEXIST' });
+        await expect(moveNetns(to, taken)).rejects.toMatchObject({
+          code: 'ERR_NETNS',
+          message: expect.stringContaining(`moving netns ${to} to ${taken}: EEXIST`),
+        });
         expect([statSync(to).ino, await isMountPoint(taken)]).toEqual([ino, true]);
         // From a path with no namespace: refused, nothing made at the target.
         const nowhere = fresh();

@@ -42,6 +42,9 @@ function fakeSpares(o: { failMake?: number; claimError?: (key: string) => Error 
     async drop(keys) {
       log.push(keys ? `drop ${keys.join(',')}` : 'drop dead');
     },
+    async dropHeld(held) {
+      log.push(`drop held ${held.length}`);
+    },
   };
   const network = async () => ({ spares }) as unknown as NetworkAdapter;
   return { log, network };
