@@ -3,7 +3,8 @@
 // next such container takes the spare made after the first (its address's CNI id is the spare's),
 // with its published port answering from the container and only containers listed by `network ls`
 // and `inspect`; the daemon's stop takes its spares away; a spare a daemon killed with SIGKILL left
-// is swept by the next daemon's rule check; `network.spares: 0` keeps none. The host is left as
+// is swept by the next daemon's rule check; a create failing after its claim leaves nothing of the
+// spare; `network.spares: 0` keeps none. The host is left as
 // found (veths, addresses, rules, records).
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -165,6 +166,35 @@ describe.skipIf(skip)('the daemon keeps a spare place on the network', () => {
     daemon = await start();
     await until('the spare swept', () => spareKeys().length === 0);
     expect([veths().length, bridgeAllocations(BRIDGE).length]).toEqual([1, 1]); // web's
+    await daemon.stop();
+    daemon = undefined;
+  }, 120_000);
+
+  it('a create that fails after taking a spare leaves nothing of it: its address, veth and record go', async () => {
+    daemon = await start();
+    await berth('container', 'run', image, 'warm', '--rm', '--network', 'bridge', '--', 'true');
+    await until('a spare made', () => spareKeys().length === 1);
+    const [spare] = spareKeys();
+    const failed = await berth(
+      'container',
+      'run',
+      image,
+      'bad',
+      '--rm',
+      '--network',
+      'bridge',
+      '--',
+      '/no/such',
+    );
+    expect(failed.code).not.toBe(0);
+    await until('the next spare', () => spareKeys().length === 1 && spareKeys()[0] !== spare);
+    // web's place and the new spare's, nothing of the failed container's.
+    expect(
+      records()
+        .map((a) => a.owner.kind)
+        .sort(),
+    ).toEqual(['container', 'spare']);
+    expect([veths().length, bridgeAllocations(BRIDGE).length]).toEqual([2, 2]);
     await daemon.stop();
     daemon = undefined;
   }, 120_000);
