@@ -35,6 +35,7 @@ import { createNetns, moveNetns, removeNetns } from '../runtime/netns.js';
 import { attachRules } from './attach-rules.js';
 import {
   type Attachment,
+  addingRecordOf,
   isSpareKey,
   listAttachments,
   networkDirs,
@@ -220,18 +221,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       // What a killed attempt (or other ports) left; with no record at all, what a wiped --state left.
       if (existing) await chain.del(existing);
       else if (others.length === 0) await releaseLeaked(store, tag, new Set());
-      const adding: Attachment = {
-        key: req.key,
-        cniId,
-        owner: req.owner,
-        state: 'adding',
-        netns: req.netns,
-        ports: req.ports,
-        names: req.names,
-        ...(req.hostsFile ? { hostsFile: req.hostsFile } : {}),
-        aliases: req.aliases ?? [],
-        ...(req.maker ? { maker: req.maker } : {}),
-      };
+      const adding: Attachment = { ...addingRecordOf(req), cniId };
       // The bridge is made by this attach: its subnet must be free, and the bridge is then berth's.
       if (bridgeMarks.absent()) {
         await checkSubnetFree(net).catch(after(stale()));

@@ -19,6 +19,7 @@ import { errnoCode } from '../lib/errors.js';
 import type { FileCache } from '../lib/file-cache.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { replaceFile } from '../lib/write-atomic.js';
+import type { AttachRequest } from './adapter.js';
 import type { CniResult } from './conflist.js';
 import type { HostEntry } from './names.js';
 import type { PortMapping } from './ports.js';
@@ -45,6 +46,19 @@ export interface Attachment {
   hostsFile?: string;
   aliases?: HostEntry[];
 }
+
+/** A holder's record as its attach starts (`adding`), from what it asked for. */
+export const addingRecordOf = (req: AttachRequest): Omit<Attachment, 'cniId'> => ({
+  key: req.key,
+  owner: req.owner,
+  state: 'adding',
+  netns: req.netns,
+  ports: req.ports,
+  names: req.names,
+  ...(req.hostsFile ? { hostsFile: req.hostsFile } : {}),
+  aliases: req.aliases ?? [],
+  ...(req.maker ? { maker: req.maker } : {}),
+});
 
 export const networkDirs = (state: string, network: string) => {
   const dir = join(state, 'network', network);

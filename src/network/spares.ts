@@ -23,15 +23,21 @@ import { makeDirs } from '../lib/make-dirs.js';
 import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
 import type { AttachRequest } from './adapter.js';
 import { attachRules } from './attach-rules.js';
-import type { Attachment } from './attachments.js';
-import { isSpareKey, listAttachments, readAttachment, spareNetnsOf, writeAttachment } from './attachments.js';
+import {
+  type Attachment,
+  addingRecordOf,
+  isSpareKey,
+  listAttachments,
+  readAttachment,
+  spareNetnsOf,
+  writeAttachment,
+} from './attachments.js';
 import type { BridgeMarks } from './bridge-marks.js';
 import { ruleFamilies } from './host-rules.js';
 import type { IpamStore } from './ipam-store.js';
 import { hostLinksNow, linksLost } from './links-here.js';
 import type { PluginChain } from './plugin-chain.js';
-import type { PortClaims } from './port-claims.js';
-import { portConflict, portsRefusal } from './port-claims.js';
+import { type PortClaims, portConflict, portsRefusal } from './port-claims.js';
 import { describePort, findDuplicatePort } from './ports.js';
 import type { RulesSwept } from './rules-swept.js';
 import type { NetworkSettings } from './settings.js';
@@ -155,17 +161,8 @@ export function sparesOf(c: SparesContext): Spares {
       });
       const refused = await portsRefusal(req, others, { dualStack: ruleFamilies(c.net).includes(6) });
       if (refused) return after(hostRules.stale())(refused);
-      const adding: Attachment = {
-        ...spare,
-        key: req.key,
-        owner: req.owner,
-        state: 'adding',
-        netns: req.netns,
-        ports: req.ports,
-        names: req.names,
-        ...(req.hostsFile ? { hostsFile: req.hostsFile } : {}),
-        aliases: req.aliases ?? [],
-      };
+      // The spare's CNI id, address, result and maker with the holder's fields.
+      const adding: Attachment = { ...spare, ...addingRecordOf(req) };
       let moved = false;
       const commit = async () => {
         await writeAttachment(c.attachments, { ...adding, key });
