@@ -78,7 +78,8 @@ export interface PodSecurityContext {
   fsGroup?: number;
   fsGroupChangePolicy?: 'Always' | 'OnRootMismatch';
   supplementalGroups?: number[];
-  sysctls?: Array<{ name: string; value: string }>;
+  /** A sysctl's value may be left out: Sysctl.Value is a plain string, "" to a cluster. */
+  sysctls?: Array<{ name: string; value?: string }>;
   seccompProfile?: SeccompProfile;
 }
 

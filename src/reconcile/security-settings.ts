@@ -14,7 +14,7 @@ export function securitySettings(pod: PodManifest, c: ContainerManifest): Partia
     ...new Set([...(psc.supplementalGroups ?? []), ...(psc.fsGroup !== undefined ? [psc.fsGroup] : [])]),
   ];
   const seccomp = sc.seccompProfile ?? psc.seccompProfile;
-  const sysctls = Object.fromEntries((psc.sysctls ?? []).map((s) => [s.name, s.value]));
+  const sysctls = Object.fromEntries((psc.sysctls ?? []).map((s) => [s.name, s.value ?? '']));
   return {
     ...(uid !== undefined ? { user: String(uid) } : {}),
     ...(gid !== undefined ? { gid } : {}),

@@ -122,6 +122,16 @@ describe('security settings reach the runtime', () => {
     expect(d.podDirs).toEqual([{ path: '/r/pods/p/volumes/data', memory: false, fsGroup: 2000 }]);
   });
 
+  it('a sysctl with no value loads and is set to "" (Sysctl.Value is a plain string: a cluster takes it)', () => {
+    const r = parseFile(
+      pod('  securityContext:\n    sysctls: [{name: net.ipv4.tcp_syncookies}]\n'),
+      'm.yaml',
+    );
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const s = desiredPod(r.parsed[0]?.value as PodManifest, 'm.yaml', TEST_HOST).containers[0]?.settings;
+    expect(s?.sysctls).toEqual({ 'net.ipv4.tcp_syncookies': '' });
+  });
+
   it('a pod without security settings has none (its spec hash is what it was)', () => {
     const r = parseFile(pod(''), 'm.yaml');
     const s = desiredPod(r.parsed[0]?.value as PodManifest, 'm.yaml', TEST_HOST).containers[0]?.settings;
