@@ -6,6 +6,7 @@
 
 import { isBerthError } from '../lib/errors.js';
 import type { Diagnostic } from '../lib/yaml-validate.js';
+import { checkAdmission } from './admission-checks.js';
 import { cpuLimitOf, isZeroQuantity, memoryLimitOf, normalizeImage, runtimeNameOf } from './convert.js';
 import { checkHooks } from './hook-checks.js';
 import { podIdentity } from './identity.js';
@@ -130,6 +131,7 @@ export function checkPod(p: ParsedDoc): Diagnostic[] {
   out.push(...checkRestartRules(p));
   out.push(...checkStopSignals(p));
   out.push(...checkOsFields(p));
+  out.push(...checkAdmission(p));
   out.push(...checkHooks(p));
   out.push(...checkPodResources(p));
   out.push(...checkResizePolicies(p), ...checkLabelKeys(p), ...checkTrustBundles(p));

@@ -210,8 +210,10 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     [],
   ],
   'docs-scheduling-fields.yaml': [
+    // No overhead: a cluster sets it from a RuntimeClass and refuses one a pod file gives without one
+    // (invalid-overhead-without-runtime-class.yaml).
     'valid',
-    'os.name, preemptionPolicy, schedulingGates, readinessGates, overhead, topologySpreadConstraints, dnsConfig options, resizePolicy, FallbackToLogsOnError, optional envFrom',
+    'os.name, preemptionPolicy, schedulingGates, readinessGates, topologySpreadConstraints, dnsConfig options, resizePolicy, FallbackToLogsOnError, optional envFrom',
     [
       '10:3 WARN_MANIFEST_IGNORED',
       '11:3 WARN_MANIFEST_IGNORED',
@@ -219,9 +221,8 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
       '13:3 WARN_MANIFEST_IGNORED',
       '16:3 WARN_MANIFEST_IGNORED',
       '18:3 WARN_MANIFEST_IGNORED',
-      '21:3 WARN_MANIFEST_IGNORED',
-      '58:5 WARN_MANIFEST_IGNORED',
-      '59:5 WARN_MANIFEST_IGNORED',
+      '55:5 WARN_MANIFEST_IGNORED',
+      '56:5 WARN_MANIFEST_IGNORED',
     ],
   ],
   'docs-security-context.yaml': [
@@ -1552,9 +1553,9 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     ['10:61 WARN_MANIFEST_IGNORED', '11:62 WARN_MANIFEST_IGNORED'],
   ],
   'runtime-class-gvisor.yaml': [
-    'valid',
-    'runtimeClassName gvisor, preemptionPolicy Never',
-    ['6:3 ERR_MANIFEST_UNSUPPORTED', '7:3 WARN_MANIFEST_IGNORED'],
+    'invalid',
+    'runtimeClassName gvisor (refused: DIFFERS has runtime-class-kata), preemptionPolicy Never with no priorityClassName (Priority admission computes PreemptLowerPriority)',
+    ['6:3 ERR_MANIFEST_UNSUPPORTED', '7:3 WARN_MANIFEST_IGNORED', '7:21 ERR_MANIFEST_INVALID'],
   ],
   'spread-policies.yaml': [
     'valid',
@@ -1770,6 +1771,41 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a sysctl written without its value (a plain string: "" to a cluster, only the name is checked)',
     [],
   ],
+  'runtime-class-kata.yaml': [
+    'valid',
+    "the docs' RuntimeClass pod (runtimeClassName kata-fc, the overhead left to admission), stdin and tty",
+    ['8:3 ERR_MANIFEST_UNSUPPORTED', '12:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'priority-system-node-critical.yaml': [
+    'valid',
+    'system-node-critical with the priority and preemptionPolicy admission writes for it, overhead: null',
+    ['9:3 WARN_MANIFEST_IGNORED', '10:3 WARN_MANIFEST_IGNORED', '11:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-priority-without-class.yaml': [
+    'invalid',
+    'spec.priority 1000000 with no priorityClassName (Priority admission computes 0)',
+    ['9:3 WARN_MANIFEST_IGNORED', '9:13 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-priority-system-class-mismatch.yaml': [
+    'invalid',
+    'system-node-critical with priority 2000000000 (the class gives 2000001000)',
+    ['9:3 WARN_MANIFEST_IGNORED', '10:3 WARN_MANIFEST_IGNORED', '10:13 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-preemption-never-without-class.yaml': [
+    'invalid',
+    'preemptionPolicy Never with no priorityClassName (admission computes PreemptLowerPriority)',
+    ['8:3 WARN_MANIFEST_IGNORED', '8:21 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-overhead-without-runtime-class.yaml': [
+    'invalid',
+    'spec.overhead set by hand, no runtimeClassName (RuntimeClass admission refuses it)',
+    ['8:3 WARN_MANIFEST_IGNORED', '9:5 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-overhead-empty-map.yaml': [
+    'invalid',
+    "a client library's empty overhead map, no runtimeClassName",
+    ['8:3 WARN_MANIFEST_IGNORED', '8:13 ERR_MANIFEST_INVALID'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
@@ -1791,7 +1827,7 @@ const DIFFERS: Record<string, string> = {
     "downwardAPI.defaultUser is refused (not yet): a config volume's files are owned by the pod's root",
   'dra-resource-claim.yaml': 'resourceClaims are refused: dynamic resource allocation needs a cluster',
   'ephemeral-volume.yaml': 'an ephemeral volume is refused: it is provisioned by a cluster',
-  'runtime-class-gvisor.yaml':
+  'runtime-class-kata.yaml':
     'runtimeClassName is refused: berth has one runtime (runc), and running a pod without the sandbox it asks for would be unsafe',
   'windows-pod.yaml': 'spec.os.name windows is refused: berth runs Linux containers',
 };
