@@ -766,6 +766,14 @@ describe('the kinds as the loader reads them', () => {
       ],
     ],
     [
+      // The kubelet writes the last (validation.go checks no configMap volume's items for it); a
+      // projected volume's compares them as written, so ./conf beside conf passes (review: berth
+      // refused both files).
+      "one path twice in a configMap volume's items, and ./conf beside conf in a projected one: taken",
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: main, image: busybox}]\n  volumes:\n    - name: one\n      configMap: {name: c, items: [{key: a, path: conf}, {key: b, path: conf}]}\n    - name: all\n      projected:\n        sources:\n          - configMap: {name: c, items: [{key: a, path: ./conf}]}\n          - secret: {name: s, items: [{key: b, path: conf}]}',
+      [],
+    ],
+    [
       'a Secret value that is not base64',
       'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {k: "not base64!"}',
       [
@@ -818,15 +826,16 @@ describe('the kinds as the loader reads them', () => {
   });
 
   it('40k items of a volume: checked for paths at one place in linear time, each clash still named', () => {
-    // Each path was compared with every earlier one: 30 s here, on the daemon's only thread.
+    // Each path was compared with every earlier one: 30 s here, on the daemon's only thread. The
+    // items of a projected volume, where a path written twice is refused too.
     const n = 40_000;
     const paths = [...Array.from({ length: n }, (_, i) => `d${i}`), 'd7/x', 'd39999', 'd1'];
-    const text = `apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: main, image: busybox}]\n  volumes:\n    - name: many\n      configMap:\n        name: c\n        items:\n${paths.map((path) => `          - {key: k, path: ${path}}\n`).join('')}`;
+    const text = `apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: main, image: busybox}]\n  volumes:\n    - name: many\n      projected:\n        sources:\n        - configMap:\n            name: c\n            items:\n${paths.map((path) => `            - {key: k, path: ${path}}\n`).join('')}`;
     const { diagnostics } = parseFile(text, 'f.yaml');
     expect(diagnostics.map((d) => `${d.line}:${d.col}: ${d.code}: ${d.message}`)).toEqual([
-      `${11 + n}:28: ERR_MANIFEST_INVALID: path d7/x conflicts with d7 in volume many`,
-      `${12 + n}:28: ERR_MANIFEST_INVALID: path d39999 conflicts with d39999 in volume many`,
-      `${13 + n}:28: ERR_MANIFEST_INVALID: path d1 conflicts with d1 in volume many`,
+      `${13 + n}:30: ERR_MANIFEST_INVALID: path d7/x conflicts with d7 in volume many`,
+      `${14 + n}:30: ERR_MANIFEST_INVALID: path d39999 conflicts with d39999 in volume many`,
+      `${15 + n}:30: ERR_MANIFEST_INVALID: path d1 conflicts with d1 in volume many`,
     ]);
   }, 10_000);
 });

@@ -1806,6 +1806,21 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     "a client library's empty overhead map, no runtimeClassName",
     ['8:3 WARN_MANIFEST_IGNORED', '8:13 ERR_MANIFEST_INVALID'],
   ],
+  'configmap-items-same-path.yaml': [
+    'valid',
+    "a configMap volume's items at site.conf and ./site.conf (the kubelet writes the last; no duplicate check)",
+    [],
+  ],
+  'projected-items-dot-slash.yaml': [
+    'valid',
+    'projected sources at ./config.yaml and config.yaml (validateProjectionSources compares them as written)',
+    [],
+  ],
+  'invalid-projected-items-same-path.yaml': [
+    'invalid',
+    'projected secret and configMap items both at config (conflicting duplicate paths)',
+    ['29:19 ERR_MANIFEST_INVALID'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

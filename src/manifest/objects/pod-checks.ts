@@ -4,7 +4,8 @@
 // downwardAPI file with no field or two; a projected source of two kinds (an empty one is a
 // warning); a `status.*` field in a volume (the kubelet writes those only to env); a fieldRef to one
 // label or annotation whose key is no qualified name (validateObjectFieldSelector; an annotation's
-// lower-cased first); two items of one volume at one path, or one inside the other. Pure.
+// lower-cased first); two items of one volume one inside the other, or of a projected volume at one
+// path as written. Pure.
 import { isMap } from 'yaml';
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import type { ContainerManifest, PodManifest, VolumeManifest } from '../kinds.js';
@@ -204,12 +205,19 @@ function checkContainerRefs(
   return out;
 }
 
-/** The item paths a volume names (`items` of its sources), each once and none inside another. */
+/**
+ * The item paths a volume names (`items` of its sources), none inside another: the kubelet cannot
+ * write both `a` and `a/b`. One path given twice is taken, the last item's file written, as the
+ * kubelet's payload map keeps it (validation.go checks no configMap, secret or downwardAPI volume's
+ * items for it), but in a projected volume two items written alike are refused, as
+ * validateProjectionSources refuses them ("conflicting duplicate paths"; it compares the paths as
+ * written: `./a` beside `a` passes).
+ */
 function checkItemPaths(p: ParsedDoc, v: VolumeManifest, i: number): Diagnostic[] {
-  const paths: Array<{ path: string; at: Path }> = [];
-  const add = (items: Array<{ path: string }> | undefined, base: Path) =>
+  const paths: Array<{ path: string; at: Path; projected: boolean }> = [];
+  const add = (items: Array<{ path: string }> | undefined, base: Path, projected = false) =>
     items?.forEach((item, j) => {
-      paths.push({ path: item.path, at: [...base, j, 'path'] });
+      paths.push({ path: item.path, at: [...base, j, 'path'], projected });
     });
   const vol: Path = ['spec', 'volumes', i];
   add(v.configMap?.items, [...vol, 'configMap', 'items']);
@@ -217,15 +225,25 @@ function checkItemPaths(p: ParsedDoc, v: VolumeManifest, i: number): Diagnostic[
   add(v.downwardAPI?.items, [...vol, 'downwardAPI', 'items']);
   v.projected?.sources.forEach((s, j) => {
     const src: Path = [...vol, 'projected', 'sources', j];
-    add(s.configMap?.items, [...src, 'configMap', 'items']);
-    add(s.secret?.items, [...src, 'secret', 'items']);
-    add(s.downwardAPI?.items, [...src, 'downwardAPI', 'items']);
+    add(s.configMap?.items, [...src, 'configMap', 'items'], true);
+    add(s.secret?.items, [...src, 'secret', 'items'], true);
+    add(s.downwardAPI?.items, [...src, 'downwardAPI', 'items'], true);
   });
+  // The path as written (clean-paths.ts cleaned the value's).
+  const written = (x: { path: string; at: Path }) => {
+    const raw = p.doc.getIn(x.at);
+    return typeof raw === 'string' ? raw : x.path;
+  };
   const clashes = firstClashes(paths.map((x) => x.path));
+  const seen = new Set<string>();
   const out: Diagnostic[] = [];
   paths.forEach((a, n) => {
     const clash = paths[clashes[n] ?? -1];
-    if (clash)
+    const twice = a.projected && seen.has(written(a));
+    if (a.projected) seen.add(written(a));
+    // A path's first clash is one given before it only when it was given before (then any path it
+    // is inside, or holds, clashed with that first one and was named there).
+    if (clash && (clash.path !== a.path || twice))
       out.push(
         at(
           p,
