@@ -7,6 +7,9 @@
 // refuse as "" are listed: a required one left "" (a container's `name`, `image`) stays an error, as
 // in a cluster, and a pointer field given "" (`mountPropagation`, `procMount`) is a value a cluster
 // refuses too. Pure: rewrites the value it is given (a fresh toJS copy), before the tier table.
+// Any v1 object's `metadata.namespace: ""` is the default namespace, as kubectl (which fills in its
+// context's) and the kubelet's file source (which defaults it) read it: a chart renders
+// `namespace: {{ .Values.namespace }}` so when none is set.
 import { forEachField } from './tier-check.js';
 import { expandTierPath } from './tiers.js';
 
@@ -43,6 +46,13 @@ const PATTERNS = EMPTY_IS_UNSET.flatMap(expandTierPath);
 /** Removes each listed field whose value is "". */
 export function dropEmptyStrings(value: unknown): void {
   forEachField(value, PATTERNS, (holder, key) => {
+    if (holder[key] === '') delete holder[key];
+  });
+}
+
+/** Removes a v1 object's `metadata.namespace` when it is "" (the default namespace). */
+export function dropEmptyNamespace(value: unknown): void {
+  forEachField(value, [['metadata', 'namespace']], (holder, key) => {
     if (holder[key] === '') delete holder[key];
   });
 }

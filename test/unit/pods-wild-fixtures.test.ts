@@ -1821,6 +1821,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'projected secret and configMap items both at config (conflicting duplicate paths)',
     ['29:19 ERR_MANIFEST_INVALID'],
   ],
+  'helm-empty-namespace.yaml': [
+    'valid',
+    'helm template output with namespace: "" on a ConfigMap and the Pod using it, null and empty maps',
+    [],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
