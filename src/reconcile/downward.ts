@@ -143,7 +143,8 @@ export function resourceValue(
       : kind === 'limits'
         ? (capacity[resource] ?? 0)
         : 0;
-  const divisor = ceilScaled(quantity(ref.divisor ?? '1', `${ref.resource} divisor`), scale);
-  if (divisor <= 0) throw new BerthError('ERR_MANIFEST_INVALID', 'invalid', `${ref.resource} divisor is 0`);
+  // A divisor of 0 is none, as the kubelet reads it (kubectl get -o yaml shows one left out as "0").
+  const written = ceilScaled(quantity(ref.divisor ?? '1', `${ref.resource} divisor`), scale);
+  const divisor = written === 0 ? 10 ** scale : written;
   return String(Math.ceil(value / divisor));
 }

@@ -1826,6 +1826,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'helm template output with namespace: "" on a ConfigMap and the Pod using it, null and empty maps',
     [],
   ],
+  'kubectl-get-divisor-zero.yaml': [
+    'valid',
+    'a dump\'s resourceFieldRef divisor "0" (none, as the API server writes it) and 1000m (canonical 1)',
+    [],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

@@ -11,6 +11,7 @@ import type { Diagnostic } from '../../lib/yaml-validate.js';
 import type { ContainerManifest, PodManifest, VolumeManifest } from '../kinds.js';
 import { at, type ParsedDoc } from '../position.js';
 import { qualifiedNameProblem } from '../slips.js';
+import { divisorAs, divisorsFor } from './divisors.js';
 import { firstClashes } from './path-clashes.js';
 import type { DownwardFile, ResourceFieldRef } from './sources.js';
 
@@ -52,9 +53,6 @@ function hasDroppedField(p: ParsedDoc, path: Path, kept: object): boolean {
   );
 }
 
-const CPU_DIVISORS = ['1m', '1'];
-const MEMORY_DIVISORS = ['1', '1k', '1M', '1G', '1T', '1P', '1E', '1Ki', '1Mi', '1Gi', '1Ti', '1Pi', '1Ei'];
-
 function checkResourceRef(
   p: ParsedDoc,
   ref: ResourceFieldRef,
@@ -74,18 +72,15 @@ function checkResourceRef(
         `container "${ref.containerName}" is not in the pod`,
       ),
     );
-  if (ref.divisor !== undefined) {
-    const allowed = ref.resource.endsWith('.cpu') ? CPU_DIVISORS : MEMORY_DIVISORS;
-    if (!allowed.includes(String(ref.divisor)))
-      out.push(
-        at(
-          p,
-          [...path, 'divisor'],
-          'ERR_MANIFEST_INVALID',
-          `divisor of ${ref.resource} must be one of ${allowed.join(', ')}`,
-        ),
-      );
-  }
+  if (ref.divisor !== undefined && divisorAs(ref.resource, ref.divisor) === undefined)
+    out.push(
+      at(
+        p,
+        [...path, 'divisor'],
+        'ERR_MANIFEST_INVALID',
+        `divisor of ${ref.resource} must be one of ${divisorsFor(ref.resource).join(', ')} (or 0: none)`,
+      ),
+    );
   return out;
 }
 
