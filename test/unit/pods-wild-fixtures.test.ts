@@ -1831,6 +1831,103 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a dump\'s resourceFieldRef divisor "0" (none, as the API server writes it) and 1000m (canonical 1)',
     [],
   ],
+  'csi-inline-secrets-store.yaml': [
+    'valid',
+    "the Secrets Store CSI driver's inline csi volume",
+    ['16:5 ERR_MANIFEST_UNSUPPORTED'],
+  ],
+  'emptydir-memory-size-zero.yaml': [
+    'valid',
+    'a memory emptyDir with sizeLimit 0 (none, as the kubelet reads it)',
+    [],
+  ],
+  'fieldrefs-env-spec-status.yaml': [
+    'valid',
+    'env fieldRefs metadata.uid, spec.serviceAccountName, status.hostIPs, status.podIPs',
+    [],
+  ],
+  'hostpath-socket-and-slashes.yaml': ['valid', 'hostPaths /var/log/, //var//lib and a Socket', []],
+  'invalid-active-deadline-negative.yaml': [
+    'invalid',
+    'activeDeadlineSeconds -1',
+    ['7:26 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-affinity-weight-zero.yaml': [
+    'invalid',
+    'a preferred node affinity term of weight 0',
+    ['7:3 WARN_MANIFEST_IGNORED', '10:17 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-cpu-request-above-limit.yaml': [
+    'invalid',
+    'a cpu request 1 above its limit 500m',
+    ['12:14 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-downward-volume-node-name.yaml': [
+    'invalid',
+    'a downwardAPI volume file of spec.nodeName',
+    ['19:22 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-grpc-port-70000.yaml': ['invalid', 'a grpc probe on port 70000', ['12:15 ERR_MANIFEST_SCHEMA']],
+  'invalid-hostpath-backstep.yaml': ['invalid', 'hostPath /var/../etc', ['16:13 ERR_MANIFEST_INVALID']],
+  'invalid-hostusers-host-pid.yaml': [
+    'invalid',
+    'hostUsers: false with hostPID',
+    ['8:14 ERR_MANIFEST_INVALID'],
+  ],
+  'invalid-image-volume-pull-policy.yaml': [
+    'invalid',
+    'an image volume with pullPolicy always',
+    ['17:19 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-match-fields-two-values.yaml': [
+    'invalid',
+    'matchFields metadata.name with two values',
+    ['7:3 WARN_MANIFEST_IGNORED', '14:21 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-no-containers.yaml': ['invalid', 'containers: []', ['7:15 ERR_MANIFEST_SCHEMA']],
+  'invalid-os-darwin.yaml': ['invalid', 'os.name darwin', ['8:11 ERR_MANIFEST_SCHEMA']],
+  'invalid-pod-affinity-exists-values.yaml': [
+    'invalid',
+    'a pod affinity selector Exists with values',
+    ['7:3 WARN_MANIFEST_IGNORED', '14:21 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-probe-no-handler.yaml': [
+    'invalid',
+    'a liveness probe with no handler',
+    ['11:7 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-spread-when-unsatisfiable.yaml': [
+    'invalid',
+    'whenUnsatisfiable DoSchedule',
+    ['7:3 WARN_MANIFEST_IGNORED', '10:24 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-startup-probe-success-threshold.yaml': [
+    'invalid',
+    'a startup probe with successThreshold 2',
+    ['11:25 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-toleration-effect-typo.yaml': [
+    'invalid',
+    'toleration effect NoScheduled',
+    ['7:3 WARN_MANIFEST_IGNORED', '11:13 ERR_MANIFEST_SCHEMA'],
+  ],
+  'istio-injected-dump.yaml': [
+    'valid',
+    'an Istio-injected pod dump: native sidecar proxy, NET_ADMIN init, divisor "0", an istio-ca token',
+    ['67:5 WARN_MANIFEST_IGNORED', '194:9 WARN_MANIFEST_IGNORED'],
+  ],
+  'kubectl-get-hostpath-type-empty.yaml': ['valid', 'a dump\'s hostPath type "" and grpc service ""', []],
+  'ports-yaml-int-forms.yaml': ['valid', 'containerPort 0x1F90, 0o17, +8081', []],
+  'sidecar-restart-on-failure.yaml': [
+    'valid',
+    'restartPolicy OnFailure with a native sidecar and an init container',
+    [],
+  ],
+  'timestamps-unquoted.yaml': [
+    'valid',
+    'unquoted dates in a label, an annotation and an env value (strings to go-yaml v2)',
+    [],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
@@ -1852,6 +1949,8 @@ const DIFFERS: Record<string, string> = {
     "downwardAPI.defaultUser is refused (not yet): a config volume's files are owned by the pod's root",
   'dra-resource-claim.yaml': 'resourceClaims are refused: dynamic resource allocation needs a cluster',
   'ephemeral-volume.yaml': 'an ephemeral volume is refused: it is provisioned by a cluster',
+  'csi-inline-secrets-store.yaml':
+    "a csi volume is refused: a network or cloud volume needs a cluster's attach machinery (mount it on the host, use hostPath)",
   'runtime-class-kata.yaml':
     'runtimeClassName is refused: berth has one runtime (runc), and running a pod without the sandbox it asks for would be unsafe',
   'windows-pod.yaml': 'spec.os.name windows is refused: berth runs Linux containers',
