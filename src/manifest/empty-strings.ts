@@ -9,7 +9,8 @@
 // refuses too. Pure: rewrites the value it is given (a fresh toJS copy), before the tier table.
 // Any v1 object's `metadata.namespace: ""` is the default namespace, as kubectl (which fills in its
 // context's) and the kubelet's file source (which defaults it) read it: a chart renders
-// `namespace: {{ .Values.namespace }}` so when none is set.
+// `namespace: {{ .Values.namespace }}` so when none is set. A Secret's `type: ""` is Opaque, as a
+// cluster defaults it (`type: {{ .Values.secretType }}` unset).
 import { forEachField } from './tier-check.js';
 import { expandTierPath } from './tiers.js';
 
@@ -50,9 +51,13 @@ export function dropEmptyStrings(value: unknown): void {
   });
 }
 
-/** Removes a v1 object's `metadata.namespace` when it is "" (the default namespace). */
-export function dropEmptyNamespace(value: unknown): void {
-  forEachField(value, [['metadata', 'namespace']], (holder, key) => {
+/**
+ * Removes a v1 object's `metadata.namespace` when it is "" (the default namespace), and a Secret's
+ * `type` when it is "" (Opaque: SetDefaults_Secret fills in an empty type).
+ */
+export function dropEmptyObjectFields(kind: unknown, value: unknown): void {
+  const fields = kind === 'Secret' ? [['metadata', 'namespace'], ['type']] : [['metadata', 'namespace']];
+  forEachField(value, fields, (holder, key) => {
     if (holder[key] === '') delete holder[key];
   });
 }

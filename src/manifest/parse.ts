@@ -17,7 +17,7 @@ import { checkAnnotationSize } from './annotation-size.js';
 import { checkImage, checkPod } from './checks.js';
 import { cleanVolumePaths } from './clean-paths.js';
 import { clusterKindWarning } from './cluster-kinds.js';
-import { dropEmptyNamespace, dropEmptyStrings } from './empty-strings.js';
+import { dropEmptyObjectFields, dropEmptyStrings } from './empty-strings.js';
 import { refuseHugePagesMedium } from './hugepages-medium.js';
 import type { ManifestDoc } from './kinds.js';
 import { isListKind, listItems } from './lists.js';
@@ -212,7 +212,7 @@ function checkObjectDocument(p: ParsedDoc): { diagnostics: Diagnostic[]; parsed:
   }
   const schema = loadSchema(known.schema);
   applyYaml11Bools(doc, value);
-  if (kind !== 'Image') dropEmptyNamespace(value);
+  if (kind !== 'Image') dropEmptyObjectFields(kind, value);
   // A Pod's warned and refused fields, and the slips podman tolerates, are said (and dropped) first;
   // the other v1 objects' cluster-set metadata too.
   const early =

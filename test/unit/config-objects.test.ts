@@ -804,6 +804,14 @@ describe('the kinds as the loader reads them', () => {
       ],
     ],
     [
+      // ValidateSecret requires the annotation of that type; an empty type is Opaque (SetDefaults_Secret).
+      'a service-account-token Secret without the annotation naming its service account; a type ""',
+      'apiVersion: v1\nkind: Secret\nmetadata: {name: t}\ntype: kubernetes.io/service-account-token\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: ok, annotations: {kubernetes.io/service-account.name: robot}}\ntype: kubernetes.io/service-account-token\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: e}\ntype: ""\nstringData: {password: hunter2}',
+      [
+        '4:7: ERR_SECRET_INVALID: Secret t of type kubernetes.io/service-account-token has no kubernetes.io/service-account.name annotation naming its service account, which a cluster requires of that type',
+      ],
+    ],
+    [
       "a field only the other kind has (a Secret's binaryData, a ConfigMap's stringData or type)",
       'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nbinaryData: {k: YQ==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nstringData: {k: a}\ntype: Opaque',
       [

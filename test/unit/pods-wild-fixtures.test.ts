@@ -1928,6 +1928,16 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'unquoted dates in a label, an annotation and an env value (strings to go-yaml v2)',
     [],
   ],
+  'secret-service-account-token.yaml': [
+    'valid',
+    'the docs\' service-account-token Secret with its annotation, a Secret of type "" (Opaque) used by a Pod',
+    [],
+  ],
+  'invalid-secret-service-account-token-no-annotation.yaml': [
+    'invalid',
+    'a service-account-token Secret without kubernetes.io/service-account.name',
+    ['7:7 ERR_SECRET_INVALID'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

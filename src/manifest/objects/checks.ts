@@ -1,7 +1,8 @@
 // What a schema cannot say about a ConfigMap, Secret, PersistentVolumeClaim or Service: a key in
 // both `data` and `binaryData`, a size over Kubernetes' 1 MiB bound (a folder is read on every
 // pass), a `kubernetes.io/dockerconfigjson` Secret whose `.dockerconfigjson` is not docker's
-// config.json, a typed Secret without the keys its type requires (tls.crt and tls.key, …); and a Service, which is accepted and ignored with a warning. Messages never quote a
+// config.json, a typed Secret without the keys its type requires (tls.crt and tls.key, …), a
+// service-account-token Secret without the annotation naming its service account; and a Service, which is accepted and ignored with a warning. Messages never quote a
 // Secret's value. Pure.
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import { at, type ParsedDoc } from '../position.js';
@@ -59,6 +60,22 @@ function checkTypedKeys(p: ParsedDoc, s: SecretDoc, data: Map<string, Buffer>): 
   ];
 }
 
+/** The annotation a service-account-token Secret must carry (ValidateSecret: ServiceAccountNameKey). */
+const SERVICE_ACCOUNT_NAME = 'kubernetes.io/service-account.name';
+
+function checkServiceAccountToken(p: ParsedDoc, s: SecretDoc): Diagnostic[] {
+  if (s.type !== 'kubernetes.io/service-account-token') return [];
+  if (s.metadata.annotations?.[SERVICE_ACCOUNT_NAME]) return [];
+  return [
+    at(
+      p,
+      ['type'],
+      'ERR_SECRET_INVALID',
+      `Secret ${s.metadata.name} of type ${s.type} has no ${SERVICE_ACCOUNT_NAME} annotation naming its service account, which a cluster requires of that type`,
+    ),
+  ];
+}
+
 export function checkObject(p: ParsedDoc): Diagnostic[] {
   const doc = p.value;
   if (doc.kind === 'Service') {
@@ -93,6 +110,6 @@ export function checkObject(p: ParsedDoc): Diagnostic[] {
       ),
     );
   if (doc.kind === 'Secret' && doc.type === DOCKER_CONFIG_JSON) out.push(...checkDockerConfig(p, doc, data));
-  if (doc.kind === 'Secret') out.push(...checkTypedKeys(p, doc, data));
+  if (doc.kind === 'Secret') out.push(...checkTypedKeys(p, doc, data), ...checkServiceAccountToken(p, doc));
   return out;
 }
