@@ -812,6 +812,20 @@ describe('the kinds as the loader reads them', () => {
       ],
     ],
     [
+      // ValidatePersistentVolumeClaimSpec: an access mode, a storage request above 0 (berth reads only the name).
+      'claims a cluster refuses: no access mode, ReadWriteOncePod with another, no storage, storage 0, a mode or class it does not know',
+      'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: a}\nspec: {resources: {requests: {storage: 1Gi}}}\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: b}\nspec: {accessModes: [ReadWriteOncePod, ReadWriteOnce, Once], volumeMode: File, storageClassName: Fast_SSD, resources: {requests: {storage: "0"}}}\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: c}\nspec: {accessModes: [ReadOnlyMany]}',
+      [
+        '4:7: ERR_MANIFEST_INVALID: spec needs at least one access mode (a cluster rejects it too)',
+        '9:21: ERR_MANIFEST_INVALID: spec.accessModes may not use ReadWriteOncePod with another access mode (a cluster rejects it too)',
+        '9:55: ERR_MANIFEST_INVALID: spec.accessModes.2 must be one of ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod (a cluster rejects it too)',
+        '9:74: ERR_MANIFEST_INVALID: spec.volumeMode must be Filesystem or Block (a cluster rejects it too)',
+        '9:98: ERR_MANIFEST_INVALID: spec.storageClassName must be "" or a DNS subdomain (a cluster rejects it too)',
+        '9:140: ERR_MANIFEST_INVALID: spec.resources.requests.storage must be greater than 0 (a cluster rejects it too)',
+        '14:7: ERR_MANIFEST_INVALID: spec needs resources.requests.storage (a cluster rejects it too)',
+      ],
+    ],
+    [
       "a field only the other kind has (a Secret's binaryData, a ConfigMap's stringData or type)",
       'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nbinaryData: {k: YQ==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nstringData: {k: a}\ntype: Opaque',
       [

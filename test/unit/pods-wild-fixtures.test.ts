@@ -1938,6 +1938,16 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a service-account-token Secret without kubernetes.io/service-account.name',
     ['7:7 ERR_SECRET_INVALID'],
   ],
+  'pvc-read-write-once-pod.yaml': [
+    'valid',
+    'the docs\' ReadWriteOncePod claim (storageClassName "", volumeMode Filesystem) and its pod',
+    [],
+  ],
+  'invalid-pvc-without-access-modes.yaml': [
+    'invalid',
+    'a claim without accessModes and one of storage 0, beside the pod using them',
+    ['8:3 ERR_MANIFEST_INVALID', '20:16 ERR_MANIFEST_INVALID'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

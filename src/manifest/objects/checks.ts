@@ -2,10 +2,12 @@
 // both `data` and `binaryData`, a size over Kubernetes' 1 MiB bound (a folder is read on every
 // pass), a `kubernetes.io/dockerconfigjson` Secret whose `.dockerconfigjson` is not docker's
 // config.json, a typed Secret without the keys its type requires (tls.crt and tls.key, …), a
-// service-account-token Secret without the annotation naming its service account; and a Service, which is accepted and ignored with a warning. Messages never quote a
+// service-account-token Secret without the annotation naming its service account; a claim's spec a
+// cluster refuses (claim-checks.ts); and a Service, which is accepted and ignored with a warning. Messages never quote a
 // Secret's value. Pure.
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import { at, type ParsedDoc } from '../position.js';
+import { checkClaim } from './claim-checks.js';
 import { type ConfigMapDoc, DOCKER_CONFIG_JSON, DOCKER_CONFIG_KEY, type SecretDoc } from './kinds.js';
 import { objectData } from './store.js';
 
@@ -88,6 +90,7 @@ export function checkObject(p: ParsedDoc): Diagnostic[] {
       ),
     ];
   }
+  if (doc.kind === 'PersistentVolumeClaim') return checkClaim(p, doc.spec);
   if (doc.kind !== 'ConfigMap' && doc.kind !== 'Secret') return [];
   const out: Diagnostic[] = [];
   if (doc.kind === 'ConfigMap') {

@@ -1,0 +1,59 @@
+// A PersistentVolumeClaim's spec as ValidatePersistentVolumeClaimSpec checks it on create. berth
+// uses a claim only by its name (a berth volume), so its spec is otherwise unread, but a claim a
+// cluster refuses is refused here too, at the field: no accessModes, one a cluster does not know,
+// ReadWriteOncePod beside another; no resources.requests.storage, or one that is no quantity above 0;
+// a volumeMode other than Filesystem or Block; a storageClassName that is neither "" nor a DNS
+// subdomain. A claim with a dataSource or dataSourceRef is read the same way (a cluster asks the
+// same of it). Pure.
+import type { Diagnostic } from '../../lib/yaml-validate.js';
+import { isQuantity, parseQuantity } from '../../runtime/quantity.js';
+import { isObj, type Obj } from '../plain.js';
+import { at, type ParsedDoc } from '../position.js';
+
+const ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'];
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export function checkClaim(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const refuse = (path: Array<string | number>, why: string) =>
+    out.push(
+      at(
+        p,
+        ['spec', ...path],
+        'ERR_MANIFEST_INVALID',
+        `${['spec', ...path].join('.')} ${why} (a cluster rejects it too)`,
+      ),
+    );
+  const s = spec ?? {};
+  const modes = Array.isArray(s.accessModes) ? s.accessModes : [];
+  if (modes.length === 0)
+    refuse(spec && 'accessModes' in s ? ['accessModes'] : [], 'needs at least one access mode');
+  modes.forEach((m, i) => {
+    if (!ACCESS_MODES.includes(m as string))
+      refuse(['accessModes', i], `must be one of ${ACCESS_MODES.join(', ')}`);
+  });
+  if (modes.includes('ReadWriteOncePod') && modes.length > 1)
+    refuse(['accessModes'], 'may not use ReadWriteOncePod with another access mode');
+  const requests = isObj(s.resources) && isObj(s.resources.requests) ? s.resources.requests : undefined;
+  const storage = requests?.storage;
+  const text = typeof storage === 'number' ? String(storage) : storage;
+  if (storage === undefined || storage === null)
+    refuse(requests ? ['resources', 'requests'] : [], 'needs resources.requests.storage');
+  else if (typeof text !== 'string' || !isQuantity(text))
+    refuse(['resources', 'requests', 'storage'], 'must be a quantity (1Gi, 500Mi)');
+  else {
+    const q = parseQuantity(text);
+    if (q.negative || q.digits === 0n) refuse(['resources', 'requests', 'storage'], 'must be greater than 0');
+  }
+  if (s.volumeMode !== undefined && s.volumeMode !== 'Filesystem' && s.volumeMode !== 'Block')
+    refuse(['volumeMode'], 'must be Filesystem or Block');
+  const cls = s.storageClassName;
+  if (
+    cls !== undefined &&
+    cls !== null &&
+    cls !== '' &&
+    !(typeof cls === 'string' && DNS_SUBDOMAIN.test(cls))
+  )
+    refuse(['storageClassName'], 'must be "" or a DNS subdomain');
+  return out;
+}
