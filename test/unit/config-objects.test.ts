@@ -554,6 +554,35 @@ describe('config volumes', () => {
     expect(d.pods[0]?.waitingFor).toBeUndefined();
   });
 
+  it("one item path given twice is the last item's file, as the kubelet's payload map keeps it", () => {
+    const d = desiredState(
+      [
+        configMap({ MODE: 'a', OTHER: 'b' }),
+        pod(
+          { volumeMounts: [{ name: 'c', mountPath: '/etc/c' }] },
+          {
+            volumes: [
+              {
+                name: 'c',
+                configMap: {
+                  name: 'web-config',
+                  items: [
+                    { key: 'MODE', path: 'conf', mode: 0o600 },
+                    { key: 'OTHER', path: 'conf' },
+                  ],
+                },
+              },
+            ],
+          },
+        ),
+      ],
+      host,
+    );
+    expect(
+      d.volumeFiles?.get('/r/pods/web/volumes/c')?.map((f) => `${f.path} ${f.mode.toString(8)} ${f.data}`),
+    ).toEqual(['conf 644 b']);
+  });
+
   it('a new pod: its volumes are written after the sandbox and before its container', () => {
     expect(summary(planOf(make('a'), [], new Map()))).toEqual([
       'setup-pod web: new pod (network namespace, volumes)',
