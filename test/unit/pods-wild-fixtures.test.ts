@@ -1948,6 +1948,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a claim without accessModes and one of storage 0, beside the pod using them',
     ['8:3 ERR_MANIFEST_INVALID', '20:16 ERR_MANIFEST_INVALID'],
   ],
+  'invalid-projected-trust-bundle-same-path.yaml': [
+    'invalid',
+    "a clusterTrustBundle's path and a configMap item's both ca.pem in one projected volume",
+    ['18:9 WARN_MANIFEST_IGNORED', '26:19 ERR_MANIFEST_INVALID'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

@@ -206,13 +206,14 @@ function checkContainerRefs(
  * kubelet's payload map keeps it (validation.go checks no configMap, secret or downwardAPI volume's
  * items for it), but in a projected volume two items written alike are refused, as
  * validateProjectionSources refuses them ("conflicting duplicate paths"; it compares the paths as
- * written: `./a` beside `a` passes).
+ * written: `./a` beside `a` passes), a clusterTrustBundle's path among them.
  */
 function checkItemPaths(p: ParsedDoc, v: VolumeManifest, i: number): Diagnostic[] {
-  const paths: Array<{ path: string; at: Path; projected: boolean }> = [];
+  /** `trie`: a file berth writes (a clusterTrustBundle's, warned and dropped, is only compared as written). */
+  const paths: Array<{ path: string; at: Path; projected: boolean; trie: boolean }> = [];
   const add = (items: Array<{ path: string }> | undefined, base: Path, projected = false) =>
     items?.forEach((item, j) => {
-      paths.push({ path: item.path, at: [...base, j, 'path'], projected });
+      paths.push({ path: item.path, at: [...base, j, 'path'], projected, trie: true });
     });
   const vol: Path = ['spec', 'volumes', i];
   add(v.configMap?.items, [...vol, 'configMap', 'items']);
@@ -223,28 +224,34 @@ function checkItemPaths(p: ParsedDoc, v: VolumeManifest, i: number): Diagnostic[
     add(s.configMap?.items, [...src, 'configMap', 'items'], true);
     add(s.secret?.items, [...src, 'secret', 'items'], true);
     add(s.downwardAPI?.items, [...src, 'downwardAPI', 'items'], true);
+    const bundle: Path = [...src, 'clusterTrustBundle', 'path'];
+    const bundlePath = p.doc.getIn(bundle);
+    if (typeof bundlePath === 'string' && bundlePath !== '')
+      paths.push({ path: bundlePath, at: bundle, projected: true, trie: false });
   });
   // The path as written (clean-paths.ts cleaned the value's).
   const written = (x: { path: string; at: Path }) => {
     const raw = p.doc.getIn(x.at);
     return typeof raw === 'string' ? raw : x.path;
   };
-  const clashes = firstClashes(paths.map((x) => x.path));
+  const inTrie = paths.flatMap((x, n) => (x.trie ? [n] : []));
+  const firsts = firstClashes(inTrie.map((n) => (paths[n] as { path: string }).path));
+  const clashOf = new Map(inTrie.map((n, k) => [n, firsts[k] === undefined ? undefined : inTrie[firsts[k]]]));
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   paths.forEach((a, n) => {
-    const clash = paths[clashes[n] ?? -1];
+    const clash = paths[clashOf.get(n) ?? -1];
     const twice = a.projected && seen.has(written(a));
     if (a.projected) seen.add(written(a));
     // A path's first clash is one given before it only when it was given before (then any path it
     // is inside, or holds, clashed with that first one and was named there).
-    if (clash && (clash.path !== a.path || twice))
+    if ((clash && clash.path !== a.path) || twice)
       out.push(
         at(
           p,
           a.at,
           'ERR_MANIFEST_INVALID',
-          `path ${a.path} conflicts with ${clash.path} in volume ${v.name}`,
+          `path ${a.path} conflicts with ${(clash ?? a).path} in volume ${v.name}`,
         ),
       );
   });
