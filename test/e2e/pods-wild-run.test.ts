@@ -89,6 +89,15 @@ const FILES = [
   'volume-paths-dot-slash.yaml',
   'configmap-item-key-slash.yaml',
   'secret-base64-wrapped.yaml',
+  // Round 11: an item path given twice (the last written), ./a beside a in a projected volume, a
+  // dump's divisor "0" and 1000m, namespace and Secret type "" (a chart's unset values), a sidecar
+  // under OnFailure.
+  'configmap-items-same-path.yaml',
+  'projected-items-dot-slash.yaml',
+  'kubectl-get-divisor-zero.yaml',
+  'helm-empty-namespace.yaml',
+  'secret-service-account-token.yaml',
+  'sidecar-restart-on-failure.yaml',
 ];
 
 type Obj = Record<string, unknown>;
