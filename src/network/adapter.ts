@@ -314,21 +314,23 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
 
   async function remove(): Promise<void> {
     await locked(async () => {
-      // A daemon's spares on this bridge first (its pool makes new ones only for a holder joining);
-      // one on a bridge the network had before is that bridge's (its own removal's), unless its maker is gone.
+      // A daemon's spares on this bridge go with it (its pool makes new ones only for a holder
+      // joining), and any of a maker gone; a live one on another bridge (the network's name kept
+      // while its bridge changed) is that bridge's: neither taken nor counted, its record kept.
       const all = await listAttachments(dirs.attachments, o.fileCache);
       const gone = all.filter((a) => isSpareKey(a.key) && (spareOnBridge(a, net.bridge) || !makerAlive(a)));
-      await spares.dropHeld(gone);
-      const members = all.filter((a) => !gone.includes(a));
+      const members = all.filter((a) => !isSpareKey(a.key));
       if (members.length > 0)
         throw inUse(
           `${members.length} on it: ${members.map((m) => `${m.owner.kind} ${m.owner.name}`).join(', ')}`,
         );
+      await spares.dropHeld(gone);
       if (!(await removeIdleNetwork(net, tools, await bridgeMarks.made())))
         throw inUse(`bridge ${net.bridge} still has veths of another berth root or tool`);
       await bridgeMarks.forget();
       await claims.release();
-      await rm(dirs.dir, { recursive: true, force: true });
+      if (gone.length === all.filter((a) => isSpareKey(a.key)).length)
+        await rm(dirs.dir, { recursive: true, force: true });
       await removeStoreIfEmpty(store);
     });
   }

@@ -119,10 +119,27 @@ export function withFormerNetworks(current: NetworkAdapter, o: FormerNetworksOpt
       throw err;
     });
     if (!done) prepared = undefined;
+    return done;
+  };
+
+  // A spare is made on the configured network only once its settings are recorded: while old
+  // members keep the name's former bridge (they share its records), one would hold that bridge.
+  const spares = current.spares && {
+    ...current.spares,
+    async make() {
+      if (!(await prepare()))
+        throw new BerthError(
+          'ERR_NETWORK',
+          'unavailable',
+          `network ${net.name}: its settings changed while pods are on its former bridge: no spare places until they leave`,
+        );
+      return (current.spares as NonNullable<NetworkAdapter['spares']>).make();
+    },
   };
 
   return {
     ...current,
+    ...(spares ? { spares } : {}),
     async attach(req: AttachRequest) {
       await prepare();
       // A holder on a former network (a pod whose sandbox is set up again after the change) leaves

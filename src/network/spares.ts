@@ -15,9 +15,10 @@
 // never named in hosts files, and never take a port.
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { chmod, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after } from '../lib/after-settled.js';
+import { BerthError } from '../lib/errors.js';
 import type { FileCache } from '../lib/file-cache.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
@@ -28,6 +29,7 @@ import {
   addingRecordOf,
   isSpareKey,
   listAttachments,
+  networkDirs,
   readAttachment,
   spareNetnsOf,
   writeAttachment,
@@ -113,10 +115,14 @@ const readdirOf = (dir: string) => {
   }
 };
 
-/** Spares' namespaces with no record whose maker is gone (killed between the two). */
-function strayNamespaces(state: string, recorded: Set<string>): string[] {
+/** Spares' namespaces with no record on any network of the root whose maker is gone (killed between the two). */
+function strayNamespaces(state: string): string[] {
   const dir = dirname(spareNetnsOf(state, 'spare-x'));
-  return readdirOf(dir).flatMap((name) => {
+  const names = readdirOf(dir);
+  if (names.length === 0) return [];
+  const networks = join(state, 'network');
+  const recorded = new Set(readdirOf(networks).flatMap((n) => readdirOf(networkDirs(state, n).attachments)));
+  return names.flatMap((name) => {
     const token = STRAY.exec(name)?.[1];
     if (!token || recorded.has(`${name}.json`) || isOwnerAlive(token)) return [];
     return [join(dir, name)];
@@ -168,7 +174,13 @@ export function sparesOf(c: SparesContext): Spares {
         await writeAttachment(c.attachments, { ...adding, key });
         await c.netns.move(spareNetnsOf(c.state, key), req.netns);
         moved = true;
-        await rename(join(c.attachments, `${key}.json`), join(c.attachments, `${req.key}.json`));
+        await rename(join(c.attachments, `${key}.json`), join(c.attachments, `${req.key}.json`)).catch(
+          (err: Error) => {
+            throw new BerthError('ERR_NETWORK', 'internal', `spare ${key} for ${req.key}: ${err.message}`, {
+              cause: err,
+            });
+          },
+        );
       };
       const unclaimed = req.ports.length === 0 && !c.claims.has(req.key);
       const claim = { key: req.key, cniId, owner: req.owner, ports: req.ports };
@@ -212,6 +224,7 @@ export function sparesOf(c: SparesContext): Spares {
     const netns = spareNetnsOf(c.state, key);
     try {
       await makeDirs(dirname(netns), 0o700);
+      await chmod(dirname(netns), 0o700); // root's alone, whoever made it before
       await c.netns.create(netns);
       await c.attach({
         key,
@@ -232,7 +245,7 @@ export function sparesOf(c: SparesContext): Spares {
   async function drop(keys?: string[]): Promise<void> {
     const pick = (a: Attachment) => isSpareKey(a.key) && (keys ? keys.includes(a.key) : !makerAlive(a));
     const records = () => listAttachments(c.attachments, c.fileCache);
-    const strays = () => (keys ? [] : strayNamespaces(c.state, new Set(readdirOf(c.attachments))));
+    const strays = () => (keys ? [] : strayNamespaces(c.state));
     if (!(await records()).some(pick) && strays().length === 0) return; // most passes: no lock
     await c.locked(async () => {
       await dropHeld((await records()).filter(pick));

@@ -39,6 +39,8 @@ export async function createNetns(path: string): Promise<void> {
  */
 export async function moveNetns(from: string, to: string): Promise<void> {
   const what = `moving netns ${from} to ${to}`;
+  if (!(await isMountPoint(from)))
+    throw new BerthError('ERR_NETNS', 'internal', `${what}: no namespace is bound at ${from}`);
   await makeDirs(dirname(to));
   await writeFile(to, '', { flag: 'wx' }).catch((err: Error) => {
     throw new BerthError('ERR_NETNS', 'internal', `${what}: ${err.message}`, { cause: err });

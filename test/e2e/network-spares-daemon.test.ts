@@ -57,6 +57,11 @@ describe.skipIf(skip)('the daemon keeps a spare place on the network', () => {
     records()
       .map((a) => a.key)
       .filter((k) => k.startsWith('spare-'));
+  /** The spares made whole (a record is written before its plugins run). */
+  const readySpares = () =>
+    records()
+      .filter((a) => a.key.startsWith('spare-') && a.state === 'ready')
+      .map((a) => a.key);
   const veths = () =>
     existsSync(`/sys/class/net/${BRIDGE}/brif`) ? readdirSync(`/sys/class/net/${BRIDGE}/brif`) : [];
   const until = async (what: string, probe: () => boolean) => {
@@ -123,8 +128,8 @@ describe.skipIf(skip)('the daemon keeps a spare place on the network', () => {
       'one',
     );
     expect([first.code, first.stdout]).toEqual([0, 'one\n']);
-    await until('a spare made', () => spareKeys().length === 1);
-    const [spare] = spareKeys();
+    await until('a spare made', () => readySpares().length === 1);
+    const [spare] = readySpares();
     const spareRecord = records().find((a) => a.key === spare) as Attachment;
     const port = await freePort();
     const made = await berth(
@@ -142,7 +147,7 @@ describe.skipIf(skip)('the daemon keeps a spare place on the network', () => {
       if (answer !== 'from-web\n') await new Promise((r) => setTimeout(r, 100));
     }
     expect(answer).toBe('from-web\n');
-    await until('the next spare', () => spareKeys().length === 1 && spareKeys()[0] !== spare);
+    await until('the next spare', () => readySpares().length === 1 && readySpares()[0] !== spare);
     const ls = JSON.parse((await berth('network', 'inspect', NET, '-o', 'json')).stdout);
     expect(JSON.stringify(ls)).not.toContain('spare');
     expect(veths()).toHaveLength(2);
@@ -158,7 +163,7 @@ describe.skipIf(skip)('the daemon keeps a spare place on the network', () => {
     daemon = await start();
     const run = await berth('container', 'run', image, 'brief', '--rm', '--network', 'bridge', '--', 'true');
     expect(run.code).toBe(0);
-    await until('a spare made', () => spareKeys().length === 1);
+    await until('a spare made', () => readySpares().length === 1);
     process.kill(daemon.pid, 'SIGKILL');
     await daemon.stop(); // reaped
     daemon = undefined;
@@ -173,8 +178,8 @@ describe.skipIf(skip)('the daemon keeps a spare place on the network', () => {
   it('a create that fails after taking a spare leaves nothing of it: its address, veth and record go', async () => {
     daemon = await start();
     await berth('container', 'run', image, 'warm', '--rm', '--network', 'bridge', '--', 'true');
-    await until('a spare made', () => spareKeys().length === 1);
-    const [spare] = spareKeys();
+    await until('a spare made', () => readySpares().length === 1);
+    const [spare] = readySpares();
     const failed = await berth(
       'container',
       'run',
@@ -187,7 +192,7 @@ describe.skipIf(skip)('the daemon keeps a spare place on the network', () => {
       '/no/such',
     );
     expect(failed.code).not.toBe(0);
-    await until('the next spare', () => spareKeys().length === 1 && spareKeys()[0] !== spare);
+    await until('the next spare', () => readySpares().length === 1 && readySpares()[0] !== spare);
     // web's place and the new spare's, nothing of the failed container's.
     expect(
       records()

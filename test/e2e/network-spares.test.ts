@@ -13,6 +13,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ownerToken } from '../../src/lib/process.js';
 import { createNetworkAdapter, NETWORK_LOCK_DIR, type NetworkAdapter } from '../../src/network/adapter.js';
 import { type Attachment, spareNetnsOf } from '../../src/network/attachments.js';
 import { ipamStoreOf } from '../../src/network/ipam-store.js';
@@ -221,6 +222,9 @@ describe.skipIf(skip)('spare places on the network', () => {
     // Killed after its namespace was made, before its record was written: named by its maker alone.
     const unrecorded = spareNetnsOf(state, `spare-${DEAD_MAKER}-${randomBytes(6).toString('hex')}`);
     await createNetns(unrecorded);
+    // And one a live maker is making (its record to come under the lock): kept.
+    const making = spareNetnsOf(state, `spare-${ownerToken()}-${randomBytes(6).toString('hex')}`);
+    await createNetns(making);
     const live = await spares.make();
     expect(veths()).toHaveLength(3); // the rebooted one's went with its namespace
     await spares.drop();
@@ -228,8 +232,9 @@ describe.skipIf(skip)('spare places on the network', () => {
     expect(links(target)).toEqual(['lo']); // the holder's removal (the orphan reaper) removes it
     expect(veths()).toHaveLength(1);
     expect(bridgeAllocations(BRIDGE)).toHaveLength(1);
-    expect(readdirSync(join(state, 'network-spares'))).toEqual([live]);
-    expect(await isMountPoint(unrecorded)).toBe(false);
+    expect(readdirSync(join(state, 'network-spares')).sort()).toEqual([live, making.split('/').pop()].sort());
+    expect([await isMountPoint(unrecorded), await isMountPoint(making)]).toEqual([false, true]);
+    await removeNetns(making);
     await removeNetns(target);
     // `remove` takes the live one too, then the network.
     await net.remove();

@@ -54,6 +54,16 @@ function fakeAdapter(host: FakeHost, settings: NetworkSettings): NetworkAdapter 
       host.bridges.delete(settings.bridge);
     },
     async settled() {},
+    spares: {
+      async make() {
+        return `spare-on-${settings.bridge}`;
+      },
+      async claim() {
+        return undefined;
+      },
+      async drop() {},
+      async dropHeld() {},
+    },
     async repairRules() {
       return of().length > 0
         ? [{ network: settings.bridge, families: [], holders: [], failed: [], strays: [] }]
@@ -156,6 +166,15 @@ describe('withFormerNetworks', () => {
     expect(host.bridges).toEqual(new Set(['bra', 'bra2'])); // y is on the network
     await net.detach('y');
     expect(host.bridges).toEqual(new Set(['bra2']));
+    expect(names()).toEqual(['a:bra2']);
+  });
+
+  it('no spare place is made while a same-name network keeps members on its former bridge', async () => {
+    await configured(A).attach(req('x'));
+    const net = configured(A2);
+    await expect(net.spares?.make()).rejects.toMatchObject({ code: 'ERR_NETWORK' });
+    await net.detach('x');
+    expect(await net.spares?.make()).toBe('spare-on-bra2');
     expect(names()).toEqual(['a:bra2']);
   });
 

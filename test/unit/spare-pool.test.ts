@@ -17,7 +17,9 @@ const req = (name: string): AttachRequest => ({
   names: [name],
 });
 
-function fakeSpares(o: { failMake?: number; claimError?: (key: string) => Error | undefined } = {}) {
+function fakeSpares(
+  o: { failMake?: number; failDrop?: boolean; claimError?: (key: string) => Error | undefined } = {},
+) {
   const log: string[] = [];
   let made = 0;
   let failures = o.failMake ?? 0;
@@ -41,6 +43,7 @@ function fakeSpares(o: { failMake?: number; claimError?: (key: string) => Error 
     },
     async drop(keys) {
       log.push(keys ? `drop ${keys.join(',')}` : 'drop dead');
+      if (o.failDrop) throw new Error('a DEL refused');
     },
     async dropHeld(held) {
       log.push(`drop held ${held.length}`);
@@ -104,6 +107,17 @@ describe('spare pool', () => {
     await tick();
     expect(await pool.take(req('c'))).toMatchObject({ key: 'container-c' });
     await pool.close();
+  });
+
+  it("a failed sweep of a killed daemon's spares is said and stops no fill", async () => {
+    const errors: unknown[] = [];
+    const f = fakeSpares({ failDrop: true });
+    const pool = sparePoolOf({ network: f.network, size: 1, delayMs: 5, onError: (e) => errors.push(e) });
+    await pool.take(req('a'));
+    await tick();
+    expect([errors, f.log]).toEqual([[new Error('a DEL refused')], ['drop dead', 'make spare-1']]);
+    expect(await pool.take(req('b'))).toMatchObject({ key: 'container-b' });
+    await pool.close().catch(() => undefined);
   });
 
   it('size 0 makes none', async () => {
