@@ -1,4 +1,5 @@
 // The pure pieces of image import/export, mirrors and image GC, table-driven.
+import type { FileHandle } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { createArchiveRegistry } from '../../src/archive/archive-registry.js';
 import { parseDockerManifest } from '../../src/archive/docker-archive.js';
@@ -12,6 +13,7 @@ import {
   resolveArchiveFile,
   type TarIndexEntry,
 } from '../../src/archive/tar-index.js';
+import { TarWriter } from '../../src/archive/tar-writer.js';
 import { imagesWanted } from '../../src/cli/image-gc.js';
 import { isArchiveName } from '../../src/cli/import-dir.js';
 import { sourcePath } from '../../src/cli/reconcile-pull.js';
@@ -172,6 +174,51 @@ describe('archive names', () => {
     );
     expect(() => resolveArchiveFile(entries, 'loop1', 'a.tar')).toThrow('a.tar: "loop1": more than 8 links');
     expect(() => resolveArchiveFile(entries, 'dev', 'a.tar')).toThrow('a.tar: "dev" is not a regular file');
+  });
+});
+
+describe('the export tar writer', () => {
+  it("writes a blob past 64 GiB and a sha512 blob's 141-byte name in PAX records, as Go's writer does, read back as docker load reads them", async () => {
+    // The file, held as the small writes (headers, data that fits) at their positions; a blob's
+    // big chunks are left out and read back as zeros (only headers are read).
+    const written: Array<[number, Buffer]> = [];
+    let end = 0;
+    const out = {
+      write: async (buf: Buffer, _off: number, length: number, position: number) => {
+        if (length <= 4096) written.push([position, Buffer.from(buf.subarray(0, length))]);
+        end = Math.max(end, position + length);
+        return { bytesWritten: length, buffer: buf };
+      },
+    } as unknown as FileHandle;
+    const readAt = async (at: number, length: number) => {
+      const b = Buffer.alloc(Math.min(length, end - at));
+      for (const [pos, w] of written)
+        if (pos < at + b.length && pos + w.length > at)
+          w.copy(b, Math.max(0, pos - at), Math.max(0, at - pos), Math.min(w.length, at + b.length - pos));
+      return b;
+    };
+    const big = 64 * 2 ** 30 + 5;
+    const chunk = Buffer.alloc(1 << 24);
+    async function* zeros(size: number) {
+      for (let left = size; left > 0; left -= chunk.length)
+        yield chunk.subarray(0, Math.min(left, chunk.length));
+    }
+    const sha512Name = `blobs/sha512/${'ab'.repeat(64)}`;
+    const tar = new TarWriter(out);
+    await tar.addBytes('index.json', Buffer.from('{}'));
+    await tar.addStream('blobs/sha256/big', big, zeros(big));
+    await tar.addBytes(sha512Name, Buffer.from('abc'));
+    await tar.end();
+    const index = await indexTar(readAt, end, 'x.tar');
+    expect([...index.values()].map((e) => [e.name, e.size])).toEqual([
+      ['index.json', 2],
+      ['blobs/sha256/big', big],
+      [sha512Name, 3],
+    ]);
+    const abc = index.get(sha512Name) as TarIndexEntry;
+    expect((await readAt(abc.offset, 3)).toString()).toBe('abc');
+    // What fits a ustar header stays one header, as before.
+    expect(written.filter(([pos]) => pos < 1024).map(([, b]) => b.length)).toEqual([512, 2, 510]);
   });
 });
 
