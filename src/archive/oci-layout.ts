@@ -31,13 +31,15 @@ export async function readOciLayout(files: ArchiveFiles): Promise<ImageSet> {
   const file = await files.get('index.json');
   if (!file) throw new BerthError('ERR_ARCHIVE_FORMAT', 'invalid', `${files.name}: no index.json`);
   const json = parseJson(await file.read(MAX_MANIFEST_BYTES), where);
-  if (!isObject(json) || !Array.isArray(json.manifests)) {
+  // null is Go's nil list: Docker 25.0.0–25.0.2 wrote it for a save by ID or digest (moby#47210).
+  const manifests = isObject(json) && json.manifests === null ? [] : isObject(json) && json.manifests;
+  if (!Array.isArray(manifests)) {
     throw new BerthError('ERR_ARCHIVE_FORMAT', 'integrity', `${where}: no "manifests" array`);
   }
   const images: ArchiveImage[] = [];
   const unnamed: Descriptor[] = [];
   const seen = new Set<string>();
-  for (const [i, m] of json.manifests.entries()) {
+  for (const [i, m] of manifests.entries()) {
     const descriptor = parseDescriptor(m, `manifests[${i}] of ${where}`);
     const name = nameOfEntry(descriptor.annotations);
     if (!name) unnamed.push(descriptor);

@@ -14,6 +14,7 @@ import { createZstdFramesDecompressor } from '../snapshot/zstd-frames.js';
 import { readDockerArchive } from './docker-archive.js';
 import { type ArchiveFiles, openDirFiles, openTarFiles } from './files.js';
 import type { ImageSet } from './image-set.js';
+import { layoutFacts, preferLayout } from './layout-or-docker.js';
 import { readOciLayout } from './oci-layout.js';
 
 export interface OpenArchiveOptions {
@@ -83,16 +84,20 @@ async function expand(file: string, kind: 'gzip' | 'zstd', o: OpenArchiveOptions
  * An OCI layout is read as one whenever it says it is one (oci-layout beside index.json), as
  * containerd's importer prefers it: `docker save` since Docker 25 writes both it and manifest.json,
  * and only the layout keeps the image's own manifests (a digest a pod pins by), where manifest.json's
- * are made up here (unless the layout names no image and manifest.json does). manifest.json alone
- * is a docker archive; index.json alone a layout still.
+ * are made up here (unless the layout names no image and manifest.json does, or Docker wrote it
+ * short: layout-or-docker.ts). manifest.json alone is a docker archive; index.json alone a layout.
  */
 async function readImageSet(files: ArchiveFiles): Promise<ImageSet> {
   const layout = (await files.get('index.json')) !== undefined;
   const docker = (await files.get('manifest.json')) !== undefined;
   if (layout && (await files.get('oci-layout'))) {
     const set = await readOciLayout(files);
-    // A layout that names none of its images, beside RepoTags that do: those names, as before.
-    if (set.images.length > 0 || !docker) return set;
+    if (!docker) return set;
+    // Unless Docker wrote the layout short of manifest.json (layout-or-docker.ts says when); a
+    // manifest.json that cannot be read leaves the layout.
+    const other = await readDockerArchive(files).catch(() => undefined);
+    const facts = other && (await layoutFacts(other));
+    return facts && !preferLayout(await layoutFacts(set), facts) ? (other as ImageSet) : set;
   }
   if (docker) return readDockerArchive(files);
   if (layout) return readOciLayout(files);

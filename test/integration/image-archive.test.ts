@@ -301,6 +301,79 @@ describe.skipIf(skip)('berth image import / export', () => {
     expect(ls.map((i) => [i.name, i.digest])).toEqual([['example.com/team/d25:1', entry.digest]]);
   });
 
+  it("a docker save of Docker 25 by ID imports with --name, keeping the layout's manifest where it holds the image; a layout Docker wrote short of manifest.json (25.0.0: manifests null, manifests of no layers) gives way to manifest.json", async () => {
+    const dir = join(work, 'docker25-id');
+    await run('skopeo', ['copy', '-q', `${oci()}:app`, `oci:${dir}:app`]);
+    const blob = (digest: string) => `blobs/sha256/${digest.slice(7)}`;
+    const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as {
+      manifests: Array<{ digest: string; mediaType: string }>;
+    };
+    const original = index.manifests[0] as { digest: string; mediaType: string };
+    const manifest = JSON.parse(await readFile(join(dir, blob(original.digest)), 'utf8')) as {
+      config: { digest: string };
+      layers: Array<{ digest: string }>;
+      annotations?: Record<string, string>;
+    };
+    // The manifest a containerd-store Docker keeps (annotated), which none made up from
+    // manifest.json is byte for byte; and 25.0.0's, with no layers (moby#47065).
+    manifest.annotations = { 'org.opencontainers.image.created': '2026-12-05T00:00:00Z' };
+    const own = Buffer.from(JSON.stringify(manifest));
+    const layerless = Buffer.from(JSON.stringify({ ...manifest, layers: [] }));
+    for (const b of [own, layerless]) await writeFile(join(dir, blob(sha256Of(b))), b);
+    const entry = (bytes: Buffer, annotations?: Record<string, string>) => ({
+      mediaType: original.mediaType,
+      digest: sha256Of(bytes),
+      size: bytes.length,
+      ...(annotations ? { annotations } : {}),
+    });
+    const save = async (name: string, manifests: unknown, repoTags: string[] | null) => {
+      await writeFile(
+        join(dir, 'index.json'),
+        JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }),
+      );
+      const Layers = manifest.layers.map((l) => blob(l.digest));
+      const docker = [{ Config: blob(manifest.config.digest), RepoTags: repoTags, Layers }];
+      await writeFile(join(dir, 'manifest.json'), JSON.stringify(docker));
+      const file = join(work, name);
+      await run('tar', ['-C', dir, '-cf', file, '.']);
+      return file;
+    };
+    // 25.0.3 and later: one unnamed entry (moby#47232); 25.0.0-25.0.2: null (moby#47210).
+    const byId = await save('docker25-id.tar', [entry(own)], null);
+    const byIdNull = await save('docker25-id-null.tar', null, null);
+    const tagged = 'example.com/team/d250:1';
+    const annotations = { 'io.containerd.image.name': tagged, 'org.opencontainers.image.ref.name': '1' };
+    const noLayers = await save('docker250.tar', [entry(layerless, annotations)], [tagged]);
+    const root = newRoot();
+    const imports = [
+      await berth(root, 'image', 'import', byId, '--name', 'example.com/team/byid:1'),
+      await berth(root, 'image', 'import', byIdNull, '--name', 'example.com/team/byid:2'),
+      await berth(root, 'image', 'import', noLayers),
+    ];
+    // Before: the first was a manifest made up from manifest.json, the second ERR_ARCHIVE_FORMAT
+    // (no "manifests" array), the third ERR_MANIFEST_INVALID (more diff_ids than layers).
+    expect(imports.map((r) => [r.code, r.stderr])).toEqual([
+      [0, ''],
+      [0, ''],
+      [0, ''],
+    ]);
+    const ls = JSON.parse((await berth(root, 'image', 'ls', '--output', 'json')).stdout) as Array<{
+      name: string;
+      digest: string;
+      id: string;
+    }>;
+    expect(ls.find((i) => i.name === 'example.com/team/byid:1')?.digest).toBe(sha256Of(own));
+    expect(new Set(ls.map((i) => i.id))).toEqual(new Set([manifest.config.digest]));
+    expect(ls.map((i) => i.name).sort()).toEqual([
+      'example.com/team/byid:1',
+      'example.com/team/byid:2',
+      tagged,
+    ]);
+    const dest = join(work, 'unpacked-d250');
+    expect((await berth(root, 'image', 'unpack', tagged, dest)).code).toBe(0);
+    expect(await readFile(join(dest, 'hello'), 'utf8')).toBe('from the archive\n');
+  });
+
   it('refuses a layout whose only names are bare tags, naming the problem', async () => {
     const root = newRoot();
     const r = await berth(root, 'image', 'import', join(layout.dir, 'oci'));

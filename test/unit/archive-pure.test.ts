@@ -6,6 +6,7 @@ import { parseDockerManifest } from '../../src/archive/docker-archive.js';
 import { familiarName } from '../../src/archive/export-images.js';
 import type { ImageSet } from '../../src/archive/image-set.js';
 import { namedAs } from '../../src/archive/import-images.js';
+import { preferLayout, type SetFacts } from '../../src/archive/layout-or-docker.js';
 import { nameOfEntry } from '../../src/archive/oci-layout.js';
 import {
   cleanArchivePath,
@@ -308,6 +309,56 @@ describe('archive metadata', () => {
     ['example.com/x:1', 'example.com/x:1'],
   ])('writes %j in a docker archive as %j', (name, familiar) => {
     expect(familiarName(name)).toBe(familiar);
+  });
+});
+
+describe("a docker save's layout or its manifest.json", () => {
+  const facts = (named: number, unnamed: number, layers: Record<string, number> = {}): SetFacts => ({
+    named,
+    unnamed,
+    layers: new Map(Object.entries(layers)),
+  });
+  it.each([
+    ['a layout alone → layout', facts(0, 1), undefined, true],
+    ['a tagged save of 25.0.1+ → layout', facts(1, 0, { c: 2 }), facts(1, 0, { c: 2 }), true],
+    [
+      'a save by ID of 25.0.3+ (one unnamed entry) → layout',
+      facts(0, 1, { c: 2 }),
+      facts(0, 1, { c: 2 }),
+      true,
+    ],
+    [
+      'a save by ID of 25.0.0-25.0.2 (manifests null) → manifest.json',
+      facts(0, 0),
+      facts(0, 1, { c: 2 }),
+      false,
+    ],
+    [
+      'a save of two IDs (the layout lists one: moby#51389) → manifest.json',
+      facts(0, 1, { c: 2 }),
+      facts(0, 2, { c: 2, d: 1 }),
+      false,
+    ],
+    [
+      'a layout naming none beside RepoTags → manifest.json',
+      facts(0, 1, { c: 2 }),
+      facts(1, 0, { c: 2 }),
+      false,
+    ],
+    [
+      'a tagged save of 25.0.0 (manifests of no layers) → manifest.json',
+      facts(1, 0, { c: 0 }),
+      facts(1, 0, { c: 2 }),
+      false,
+    ],
+    [
+      'a layout whose manifest configs manifest.json does not hold → layout',
+      facts(1, 0, { c: 0 }),
+      facts(1, 0, { d: 2 }),
+      true,
+    ],
+  ] as Array<[string, SetFacts, SetFacts | undefined, boolean]>)('%s', (_, layout, docker, yes) => {
+    expect(preferLayout(layout, docker)).toBe(yes);
   });
 });
 
