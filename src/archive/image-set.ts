@@ -20,5 +20,7 @@ export interface ImageSet {
   images: ArchiveImage[];
   /** Images the archive holds without a name berth can give them (imported only with `--name`). */
   unnamed: Descriptor[];
+  /** An OCI layout's every entry, those its images were made up of too (for REF@DIGEST). */
+  listed?: Descriptor[];
   blob(digest: Digest): ArchiveBlob;
 }

@@ -32,7 +32,8 @@ export function namedAs(set: ImageSet, path: string, ref: string): ImageSet {
   const raw = [...set.images.map((i) => i.descriptor), ...set.unnamed];
   const all = new Map(raw.map((d) => [d.digest, d]));
   // REF@DIGEST names that manifest; REF:TAG the one whose ref.name is TAG.
-  const picked = raw.filter((d) =>
+  // A digest may name an entry a layout's image was made up of (one name for several platforms).
+  const picked = (parsed.digest !== undefined ? [...raw, ...(set.listed ?? [])] : raw).filter((d) =>
     parsed.digest !== undefined
       ? d.digest === parsed.digest
       : parsed.tag !== undefined && d.annotations?.[REF_NAME_ANNOTATION] === parsed.tag,
@@ -44,7 +45,8 @@ export function namedAs(set: ImageSet, path: string, ref: string): ImageSet {
       'not-found',
       `${path} has no image of digest ${parsed.digest}`,
     );
-  const [only, ...more] = all.size > 1 && pick.size === 1 ? pick.values() : all.values();
+  const [only, ...more] =
+    (all.size > 1 || parsed.digest !== undefined) && pick.size === 1 ? pick.values() : all.values();
   if (!only || more.length > 0) {
     const tags = raw.flatMap((d) => d.annotations?.[REF_NAME_ANNOTATION] ?? []);
     throw new BerthError(

@@ -15,6 +15,7 @@ import { runBerth } from '../helpers/cli.js';
 import { buildImage, createLayout, type Layout, populateBusybox } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { buildTar } from '../helpers/tar-build.js';
+import { buildRawImage, gzipLayer } from '../helpers/tar-bytes.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
 const run = promisify(execFile);
@@ -372,6 +373,81 @@ describe.skipIf(skip)('berth image import / export', () => {
     const dest = join(work, 'unpacked-d250');
     expect((await berth(root, 'image', 'unpack', tagged, dest)).code).toBe(0);
     expect(await readFile(join(dest, 'hello'), 'utf8')).toBe('from the archive\n');
+  });
+
+  it('a layout listing one name for several platforms (an entry each) imports the platform asked for, as a pull chooses in an index; a bare ref.name with --name too', async () => {
+    const dir = join(work, 'one-name-platforms');
+    await mkdir(join(dir, 'blobs/sha256'), { recursive: true });
+    const image = (arch: string, variant?: string) =>
+      buildRawImage([gzipLayer([{ name: 'arch', body: `${arch}\n` }])], {
+        config: { architecture: arch, ...(variant ? { variant } : {}) },
+      });
+    const images = [image('amd64'), image('arm64', 'v8')];
+    for (const i of images)
+      for (const b of [i.manifest, i.config, ...i.layers.map((l) => l.blob)])
+        await writeFile(join(dir, `blobs/sha256/${sha256Of(b).slice(7)}`), b);
+    const platforms = [
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64', variant: 'v8' },
+    ];
+    const entries = (annotations: Record<string, string>) =>
+      images.map((i, n) => ({
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: sha256Of(i.manifest),
+        size: i.manifest.length,
+        platform: platforms[n],
+        annotations,
+      }));
+    const named = 'example.com/team/multi:1';
+    const index = {
+      schemaVersion: 2,
+      manifests: [
+        ...entries({ 'io.containerd.image.name': named, 'org.opencontainers.image.ref.name': '1' }),
+        ...entries({ 'org.opencontainers.image.ref.name': 'bare' }),
+      ],
+    };
+    await writeFile(join(dir, 'index.json'), JSON.stringify(index));
+    await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    const arch = async (root: string, ref: string) => {
+      const dest = join(work, `unpacked-${n++}`);
+      const r = await berth(root, 'image', 'unpack', ref, dest);
+      return r.code === 0 ? readFile(join(dest, 'arch'), 'utf8') : r.stderr;
+    };
+    const arm = newRoot();
+    const r = await berth(arm, 'image', 'import', '--platform', 'linux/arm64', dir);
+    // The bare ref.name's two entries are one image too (named with --name below).
+    expect([r.code, r.stderr]).toEqual([
+      0,
+      expect.stringMatching(/^skipped an image without a name \(sha256:[a-f0-9]{64}\)\n$/),
+    ]);
+    // Before: the first entry of the name (amd64), whatever --platform said.
+    expect(await arch(arm, named)).toBe('arm64\n');
+    const bare = await berth(
+      arm,
+      'image',
+      'import',
+      '--platform',
+      'linux/arm64',
+      dir,
+      '--name',
+      'x.lan/bare:1',
+    );
+    // Before: ERR_IMPORT_NAME_AMBIGUOUS (two entries of ref.name "bare").
+    expect([bare.code, bare.stderr]).toEqual([0, '']);
+    expect(await arch(arm, 'x.lan/bare:1')).toBe('arm64\n');
+    // One of those entries by its digest (a manifest of its own, as before).
+    const pin = `x.lan/pinned@${sha256Of((images[1] as { manifest: Buffer }).manifest)}`;
+    const pinned = await berth(arm, 'image', 'import', '--platform', 'linux/arm64', dir, '--name', pin);
+    expect([pinned.code, pinned.stderr]).toEqual([0, '']);
+    expect(await arch(arm, pin)).toBe('arm64\n');
+    const amd = newRoot();
+    expect((await berth(amd, 'image', 'import', '--platform', 'linux/amd64', dir)).code).toBe(0);
+    expect(await arch(amd, named)).toBe('amd64\n');
+    const none = await berth(newRoot(), 'image', 'import', '--platform', 'linux/s390x', dir);
+    expect([none.code, none.stderr]).toEqual([
+      3,
+      `berth: ERR_NO_MATCHING_PLATFORM: ${named}: no image for platform linux/s390x (index offers: linux/amd64, linux/arm64/v8) (choose one with --platform)\n`,
+    ]);
   });
 
   it('refuses a layout whose only names are bare tags, naming the problem', async () => {
