@@ -10,7 +10,7 @@ import { BerthError } from '../lib/errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { isObject } from '../oci/descriptor.js';
 import { type Digest, isDigest, sha256Of } from '../oci/digest.js';
-import { MAX_MANIFEST_BYTES, parseImageConfig, parseJson } from '../oci/image.js';
+import { type ImageConfig, MAX_MANIFEST_BYTES, parseImageConfig, parseJson } from '../oci/image.js';
 import { MediaType } from '../oci/media-types.js';
 import { formatReference, parseReference } from '../oci/reference.js';
 import type { ArchiveFile, ArchiveFiles } from './files.js';
@@ -95,18 +95,34 @@ export async function readDockerArchive(files: ArchiveFiles): Promise<ImageSet> 
       );
     return f;
   };
+  // Each file is read (a compressed layer hashed) once, however often manifest.json names it:
+  // images sharing layers, or a hostile list naming one 1 GiB layer thousands of times.
+  const layerDescs = new Map<string, Promise<Descriptor>>();
+  const layerOf = (path: string, diffId: string | undefined) => {
+    const key = `${path}\0${diffId}`;
+    const known = layerDescs.get(key);
+    if (known) return known;
+    const made = need(path).then((file) => layerDescriptor(path, file, diffId));
+    layerDescs.set(key, made);
+    return made;
+  };
+  const configs = new Map<string, { bytes: Buffer; digest: Digest; parsed: Map<number, ImageConfig> }>();
   for (const entry of entries) {
-    const configBytes = await (await need(entry.config)).read(MAX_MANIFEST_BYTES);
-    const configDigest = sha256Of(configBytes);
-    const config = parseImageConfig(
-      configBytes,
-      `config ${entry.config} of ${files.name}`,
-      entry.layers.length,
-    );
+    let read = configs.get(entry.config);
+    if (!read) {
+      const bytes = await (await need(entry.config)).read(MAX_MANIFEST_BYTES);
+      read = { bytes, digest: sha256Of(bytes), parsed: new Map() };
+      configs.set(entry.config, read);
+    }
+    const { bytes: configBytes, digest: configDigest } = read;
+    const config =
+      read.parsed.get(entry.layers.length) ??
+      parseImageConfig(configBytes, `config ${entry.config} of ${files.name}`, entry.layers.length);
+    read.parsed.set(entry.layers.length, config);
     blobs.set(configDigest, { bytes: configBytes });
     const layers: Descriptor[] = [];
     for (const [i, path] of entry.layers.entries()) {
-      const desc = await layerDescriptor(path, await need(path), config.rootfs.diff_ids[i]);
+      const desc = await layerOf(path, config.rootfs.diff_ids[i]);
       blobs.set(desc.digest, { path });
       layers.push(desc);
     }

@@ -1,9 +1,11 @@
 // The pure pieces of image import/export, mirrors and image GC, table-driven.
 import type { FileHandle } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createArchiveRegistry } from '../../src/archive/archive-registry.js';
-import { parseDockerManifest } from '../../src/archive/docker-archive.js';
+import { parseDockerManifest, readDockerArchive } from '../../src/archive/docker-archive.js';
 import { familiarName } from '../../src/archive/export-images.js';
+import type { ArchiveFiles } from '../../src/archive/files.js';
 import type { ImageSet } from '../../src/archive/image-set.js';
 import { namedAs } from '../../src/archive/import-images.js';
 import { preferLayout, type SetFacts } from '../../src/archive/layout-or-docker.js';
@@ -242,6 +244,61 @@ describe('archive metadata', () => {
     expect(() => parseDockerManifest(Buffer.from('[{"Config":"c","Layers":[1]}]'), 'm')).toThrow(
       'm: entry 0 has no Layers list',
     );
+  });
+
+  it('reads (and hashes) a layer or config manifest.json names many times once: images sharing a base, or a hostile list naming one big layer thousands of times', async () => {
+    const raw = Buffer.alloc(2048, 1);
+    const layer = gzipSync(raw);
+    const refs = 500;
+    const config = Buffer.from(
+      JSON.stringify({
+        os: 'linux',
+        architecture: 'amd64',
+        rootfs: { type: 'layers', diff_ids: Array(refs).fill(sha256Of(raw)) },
+      }),
+    );
+    const manifest = Buffer.from(
+      JSON.stringify(
+        ['a:1', 'b:1', 'c:1'].map((tag) => ({
+          Config: 'c.json',
+          RepoTags: [tag],
+          Layers: Array(refs).fill('l.tar.gz'),
+        })),
+      ),
+    );
+    const content: Record<string, Buffer> = {
+      'manifest.json': manifest,
+      'c.json': config,
+      'l.tar.gz': layer,
+    };
+    const reads: Record<string, number> = {};
+    const files: ArchiveFiles = {
+      name: 'a.tar',
+      async get(path) {
+        const bytes = content[path];
+        if (!bytes) return undefined;
+        return {
+          size: bytes.length,
+          async *stream(start) {
+            reads[path] = (reads[path] ?? 0) + 1;
+            yield bytes.subarray(start);
+          },
+          async read() {
+            reads[path] = (reads[path] ?? 0) + 1;
+            return bytes;
+          },
+        };
+      },
+      async close() {},
+    };
+    const set = await readDockerArchive(files);
+    expect(set.images.map((i) => i.name)).toEqual([
+      'docker.io/library/a:1',
+      'docker.io/library/b:1',
+      'docker.io/library/c:1',
+    ]);
+    // Its first bytes (the media type) and its digest: two reads, not two per reference (3000).
+    expect(reads).toEqual({ 'manifest.json': 1, 'c.json': 1, 'l.tar.gz': 2 });
   });
 
   it.each([
