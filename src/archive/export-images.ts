@@ -15,7 +15,7 @@ import { BerthError, errnoCode } from '../lib/errors.js';
 import { type Descriptor, REF_NAME_ANNOTATION } from '../oci/descriptor.js';
 import { createDigester, type Digest, digestAlgorithm, digestHex } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
-import { DEFAULT_REGISTRY } from '../oci/reference.js';
+import { DEFAULT_REGISTRY, formatReference, parseReference } from '../oci/reference.js';
 import { type ExportChain, exportChain } from './export-chain.js';
 import { CONTAINERD_NAME_ANNOTATION } from './oci-layout.js';
 import { TarWriter } from './tar-writer.js';
@@ -61,7 +61,13 @@ export function archiveMetadata(
         RepoTags: [],
         Layers: i.manifest.layers.map((l) => blobName(l.digest)),
       };
-      entry.RepoTags.push(familiarName(i.name));
+      // `docker load` takes a RepoTag only with a tag and no digest: one pinned by digest alone
+      // ("invalid tag") or by both ("refusing to create a tag with a digest reference") failed the
+      // whole load. The tag alone is written, and none for a digest alone (untagged, as `docker
+      // save` of it writes it).
+      const ref = parseReference(i.name);
+      if (ref.tag !== undefined)
+        entry.RepoTags.push(familiarName(formatReference({ ...ref, digest: undefined })));
       byId.set(i.digest, entry);
     }
     return [['manifest.json', json([...byId.values()])]];

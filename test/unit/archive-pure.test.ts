@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createArchiveRegistry } from '../../src/archive/archive-registry.js';
 import { parseDockerManifest, readDockerArchive } from '../../src/archive/docker-archive.js';
-import { familiarName } from '../../src/archive/export-images.js';
+import { archiveMetadata, familiarName } from '../../src/archive/export-images.js';
 import type { ArchiveFiles } from '../../src/archive/files.js';
 import type { ImageSet } from '../../src/archive/image-set.js';
 import { namedAs } from '../../src/archive/import-images.js';
@@ -21,6 +21,7 @@ import { imagesWanted } from '../../src/cli/image-gc.js';
 import { isArchiveName } from '../../src/cli/import-dir.js';
 import { sourcePath } from '../../src/cli/reconcile-pull.js';
 import { entriesAfterPut, entryToRecord, previousName, recordToEntry } from '../../src/content/index-file.js';
+import type { ImageDetails } from '../../src/images/describe.js';
 import type { ManifestDoc } from '../../src/manifest/kinds.js';
 import { digestOf, sha256Of } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
@@ -366,6 +367,34 @@ describe('archive metadata', () => {
     ['example.com/x:1', 'example.com/x:1'],
   ])('writes %j in a docker archive as %j', (name, familiar) => {
     expect(familiarName(name)).toBe(familiar);
+  });
+});
+
+describe('a docker archive export', () => {
+  it('writes RepoTags docker load takes: the tag of a name pinned by tag and digest, none for a digest alone (it refused the whole archive: "invalid tag")', () => {
+    const pin = `sha256:${'a'.repeat(64)}`;
+    const image = (name: string, id: string) =>
+      ({
+        name,
+        digest: sha256Of(id),
+        manifest: { config: { digest: sha256Of(`config ${id}`) }, layers: [] },
+      }) as unknown as ImageDetails;
+    const [[file, bytes]] = archiveMetadata(
+      [
+        image('docker.io/library/busybox:1', 'one'),
+        image(`docker.io/library/busybox@${pin}`, 'one'),
+        image(`example.com/app:2@${pin}`, 'two'),
+        image(`example.com/pinned@${pin}`, 'three'),
+      ],
+      'docker',
+      () => 0,
+    ) as [[string, Buffer]];
+    expect(file).toBe('manifest.json');
+    expect((JSON.parse(bytes.toString()) as Array<{ RepoTags: string[] }>).map((e) => e.RepoTags)).toEqual([
+      ['busybox:1'],
+      ['example.com/app:2'],
+      [],
+    ]);
   });
 });
 
