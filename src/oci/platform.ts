@@ -110,12 +110,34 @@ function normalized(p: Platform): Platform {
   return { os: p.os.toLowerCase(), architecture, ...(variant !== undefined ? { variant } : {}) };
 }
 
+/**
+ * The 32-bit platform a 64-bit one also runs, as containerd's platformVector has it (platforms.Only,
+ * Docker's and containerd's default matcher): arm64 runs arm (its variant, v8, and down to v5),
+ * amd64 runs 386. An image offered only for those (a Raspberry Pi's armhf-only images on a 64-bit
+ * OS) is taken after every entry of the host's own architecture.
+ */
+function compatArchitecture(want: Platform): Platform | undefined {
+  if (want.architecture === 'arm64')
+    return { os: want.os, architecture: 'arm', variant: want.variant ?? 'v8' };
+  if (want.architecture === 'amd64') return { os: want.os, architecture: '386' };
+  return undefined;
+}
+
+/** Ranks of a compatible architecture's entries start here, after any of the host's own. */
+const COMPAT_RANK = 100;
+
 /** Rank of a candidate for `want`: lower is better; undefined means it cannot run. */
 export function platformRank(wanted: Platform, entry: Platform | undefined): number | undefined {
   if (!entry) return undefined;
   const want = normalized(wanted);
   const candidate = normalized(entry);
-  if (candidate.os !== want.os || candidate.architecture !== want.architecture) return undefined;
+  if (candidate.os !== want.os) return undefined;
+  if (candidate.architecture !== want.architecture) {
+    const compat = compatArchitecture(want);
+    if (compat?.architecture !== candidate.architecture) return undefined;
+    const rank = platformRank(compat, entry);
+    return rank === undefined ? undefined : COMPAT_RANK + rank;
+  }
   const variants = compatibleVariants(want);
   const known = want.architecture === 'arm' || want.architecture === 'amd64' || want.architecture === 'arm64';
   if (want.variant === undefined && !known) return 0;

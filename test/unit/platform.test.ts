@@ -100,6 +100,33 @@ describe('selectPlatform', () => {
     expect(pick(v7, [{ os: 'linux', architecture: 'armel' }])).toBe('0');
   });
 
+  it('a 64-bit host takes its 32-bit architecture after all of its own, as containerd and Docker match it: arm64 arm/v8 down to v5, amd64 386', () => {
+    const arm32 = [
+      entry({ os: 'linux', architecture: 'arm', variant: 'v6' }, 'armv6'),
+      entry({ os: 'linux', architecture: 'arm', variant: 'v7' }, 'armv7'),
+      entry({ os: 'linux', architecture: '386' }, '386'),
+    ];
+    // An armhf-only image on a Raspberry Pi's 64-bit OS: berth refused it (no image for arm64).
+    expect(selectPlatform(parsePlatform('linux/arm64'), arm32)?.id).toBe('armv7');
+    expect(selectPlatform(parsePlatform('linux/arm64/v8'), arm32.slice(0, 1))?.id).toBe('armv6');
+    expect(selectPlatform(parsePlatform('linux/amd64'), arm32)?.id).toBe('386');
+    expect(selectPlatform(parsePlatform('linux/amd64/v3'), arm32)?.id).toBe('386');
+    // The host's own architecture first, whatever the order; never the other way round.
+    const both = [...arm32, entry({ os: 'linux', architecture: 'arm64' }, 'arm64')];
+    expect(selectPlatform(parsePlatform('linux/arm64'), both)?.id).toBe('arm64');
+    expect(
+      selectPlatform(parsePlatform('linux/arm/v7'), [entry({ os: 'linux', architecture: 'arm64' }, 'a')]),
+    ).toBeUndefined();
+    expect(
+      selectPlatform(parsePlatform('linux/386'), [entry({ os: 'linux', architecture: 'amd64' }, 'a')]),
+    ).toBeUndefined();
+    expect(
+      selectPlatform(parsePlatform('linux/arm64'), [
+        entry({ os: 'windows', architecture: 'arm', variant: 'v7' }, 'w'),
+      ]),
+    ).toBeUndefined();
+  });
+
   it('nothing for s390x', () => {
     expect(selectPlatform(parsePlatform('linux/s390x'), INDEX)).toBeUndefined();
   });
