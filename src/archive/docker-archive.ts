@@ -10,7 +10,7 @@ import { BerthError } from '../lib/errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { isObject } from '../oci/descriptor.js';
 import { type Digest, isDigest, sha256Of } from '../oci/digest.js';
-import { type ImageConfig, MAX_MANIFEST_BYTES, parseImageConfig, parseJson } from '../oci/image.js';
+import { MAX_MANIFEST_BYTES, parseImageConfig, parseJson } from '../oci/image.js';
 import { MediaType } from '../oci/media-types.js';
 import { formatReference, parseReference } from '../oci/reference.js';
 import type { ArchiveFile, ArchiveFiles } from './files.js';
@@ -40,6 +40,9 @@ export function parseDockerManifest(bytes: Buffer, where: string): DockerEntry[]
     return { config: Config, tags, layers: Layers as string[] };
   });
 }
+
+/** The configs of one archive, together: real ones are kilobytes (a few MiB with a long history). */
+export const MAX_CONFIG_BYTES = 256 * 1024 * 1024;
 
 const GZIP = Buffer.from([0x1f, 0x8b]);
 const ZSTD = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
@@ -95,34 +98,44 @@ export async function readDockerArchive(files: ArchiveFiles): Promise<ImageSet> 
       );
     return f;
   };
-  // Each file is read (a compressed layer hashed) once, however often manifest.json names it:
-  // images sharing layers, or a hostile list naming one 1 GiB layer thousands of times.
+  // Each file is read (a compressed layer hashed, a config parsed) once, however often and by
+  // whatever names (links) manifest.json names it: images sharing layers, or a hostile list naming
+  // one 1 GiB layer thousands of times. Configs are held in memory, so together they are bounded.
   const layerDescs = new Map<string, Promise<Descriptor>>();
-  const layerOf = (path: string, diffId: string | undefined) => {
-    const key = `${path}\0${diffId}`;
-    const known = layerDescs.get(key);
-    if (known) return known;
-    const made = need(path).then((file) => layerDescriptor(path, file, diffId));
+  const layerOf = async (path: string, diffId: string | undefined) => {
+    const file = await need(path);
+    const key = `${file.key}\0${path.startsWith('blobs/') ? path : ''}\0${diffId}`;
+    const made = layerDescs.get(key) ?? layerDescriptor(path, file, diffId);
     layerDescs.set(key, made);
     return made;
   };
-  const configs = new Map<string, { bytes: Buffer; digest: Digest; parsed: Map<number, ImageConfig> }>();
+  const configs = new Map<string, { bytes: Buffer; digest: Digest; diffIds: Map<number, string[]> }>();
+  let configBytesHeld = 0;
   for (const entry of entries) {
-    let read = configs.get(entry.config);
+    const file = await need(entry.config);
+    let read = configs.get(file.key);
     if (!read) {
-      const bytes = await (await need(entry.config)).read(MAX_MANIFEST_BYTES);
-      read = { bytes, digest: sha256Of(bytes), parsed: new Map() };
-      configs.set(entry.config, read);
+      const bytes = await file.read(MAX_MANIFEST_BYTES);
+      configBytesHeld += bytes.length;
+      if (configBytesHeld > MAX_CONFIG_BYTES)
+        throw new BerthError(
+          'ERR_ARCHIVE_ENTRY_TOO_LARGE',
+          'limit',
+          `${where}: its configs are past ${MAX_CONFIG_BYTES} bytes together (at "${entry.config}")`,
+        );
+      read = { bytes, digest: sha256Of(bytes), diffIds: new Map() };
+      configs.set(file.key, read);
     }
     const { bytes: configBytes, digest: configDigest } = read;
-    const config =
-      read.parsed.get(entry.layers.length) ??
-      parseImageConfig(configBytes, `config ${entry.config} of ${files.name}`, entry.layers.length);
-    read.parsed.set(entry.layers.length, config);
+    const diffIds =
+      read.diffIds.get(entry.layers.length) ??
+      parseImageConfig(configBytes, `config ${entry.config} of ${files.name}`, entry.layers.length).rootfs
+        .diff_ids;
+    read.diffIds.set(entry.layers.length, diffIds);
     blobs.set(configDigest, { bytes: configBytes });
     const layers: Descriptor[] = [];
     for (const [i, path] of entry.layers.entries()) {
-      const desc = await layerOf(path, config.rootfs.diff_ids[i]);
+      const desc = await layerOf(path, diffIds[i]);
       blobs.set(desc.digest, { path });
       layers.push(desc);
     }

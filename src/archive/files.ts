@@ -13,6 +13,8 @@ import { cleanArchivePath, indexTar, resolveArchiveFile, type TarIndexEntry } fr
 
 export interface ArchiveFile {
   size: number;
+  /** The same for every name of one file (links), different for different files. */
+  key: string;
   /** The file's bytes from `start` to its end, in chunks. */
   stream(start: number): AsyncIterable<Buffer>;
   /** The whole file, refusing more than `maxBytes` (ERR_ARCHIVE_ENTRY_TOO_LARGE). */
@@ -38,7 +40,13 @@ function tooLarge(archive: string, path: string, size: number, max: number): Ber
 }
 
 /** A file's byte range [from, from + size) through `h`. */
-function rangeFile(h: FileHandle, from: number, size: number, archive: string, path: string): ArchiveFile {
+function rangeFile(
+  h: FileHandle,
+  at: { from: number; size: number; key: string },
+  archive: string,
+  path: string,
+): ArchiveFile {
+  const { from, size } = at;
   const readRange = async function* (start: number): AsyncIterable<Buffer> {
     let pos = start;
     while (pos < size) {
@@ -53,6 +61,7 @@ function rangeFile(h: FileHandle, from: number, size: number, archive: string, p
   };
   return {
     size,
+    key: at.key,
     stream: readRange,
     async read(maxBytes) {
       if (size > maxBytes) throw tooLarge(archive, path, size, maxBytes);
@@ -79,7 +88,9 @@ export async function openTarFiles(file: string, name = file): Promise<ArchiveFi
       name,
       async get(path) {
         const e = resolveArchiveFile(entries, path, name);
-        return e ? rangeFile(h, e.offset, e.size, name, path) : undefined;
+        return e
+          ? rangeFile(h, { from: e.offset, size: e.size, key: `@${e.offset}` }, name, path)
+          : undefined;
       },
       close: () => h.close(),
     };
@@ -133,7 +144,7 @@ export function openDirFiles(dir: string): ArchiveFiles {
       if (!st.isFile()) {
         throw new BerthError('ERR_ARCHIVE_UNSAFE', 'integrity', `${dir}: "${rel}" is not a regular file`);
       }
-      return rangeFile(h, 0, st.size, dir, rel);
+      return rangeFile(h, { from: 0, size: st.size, key: `${st.dev}:${st.ino}` }, dir, rel);
     },
     async close() {
       await Promise.all(handles.splice(0).map((h) => h.close()));

@@ -247,7 +247,7 @@ describe('archive metadata', () => {
     );
   });
 
-  it('reads (and hashes) a layer or config manifest.json names many times once: images sharing a base, or a hostile list naming one big layer thousands of times', async () => {
+  it('reads (and hashes) a layer or config manifest.json names many times, by one name or several (links), once: images sharing a base, or a hostile list naming one big layer thousands of times', async () => {
     const raw = Buffer.alloc(2048, 1);
     const layer = gzipSync(raw);
     const refs = 500;
@@ -260,10 +260,10 @@ describe('archive metadata', () => {
     );
     const manifest = Buffer.from(
       JSON.stringify(
-        ['a:1', 'b:1', 'c:1'].map((tag) => ({
-          Config: 'c.json',
+        ['a:1', 'b:1', 'c:1'].map((tag, i) => ({
+          Config: i === 0 ? 'c.json' : `link-${i}/c.json`,
           RepoTags: [tag],
-          Layers: Array(refs).fill('l.tar.gz'),
+          Layers: Array.from({ length: refs }, (_, j) => (j % 2 ? 'l.tar.gz' : `link-${j}/l.tar.gz`)),
         })),
       ),
     );
@@ -272,20 +272,27 @@ describe('archive metadata', () => {
       'c.json': config,
       'l.tar.gz': layer,
     };
+    // Every link-N/NAME is a link to NAME: one file of the archive under many names.
+    const target = (path: string) => path.replace(/^link-\d+\//, '');
     const reads: Record<string, number> = {};
     const files: ArchiveFiles = {
       name: 'a.tar',
       async get(path) {
-        const bytes = content[path];
+        const file = target(path);
+        const bytes = content[file];
         if (!bytes) return undefined;
+        const count = () => {
+          reads[file] = (reads[file] ?? 0) + 1;
+        };
         return {
           size: bytes.length,
+          key: file,
           async *stream(start) {
-            reads[path] = (reads[path] ?? 0) + 1;
+            count();
             yield bytes.subarray(start);
           },
           async read() {
-            reads[path] = (reads[path] ?? 0) + 1;
+            count();
             return bytes;
           },
         };
@@ -300,6 +307,44 @@ describe('archive metadata', () => {
     ]);
     // Its first bytes (the media type) and its digest: two reads, not two per reference (3000).
     expect(reads).toEqual({ 'manifest.json': 1, 'c.json': 1, 'l.tar.gz': 2 });
+  });
+
+  it("holds at most 256 MiB of a docker archive's configs, distinct files together, in memory (ERR_ARCHIVE_ENTRY_TOO_LARGE)", async () => {
+    // One 4 MiB buffer behind 70 files: 280 MiB of configs for the reader, 4 MiB for this test.
+    const pad = 4 * 1024 * 1024 - 200;
+    const config = Buffer.from(
+      JSON.stringify({
+        os: 'linux',
+        architecture: 'amd64',
+        config: { Labels: { pad: 'x'.repeat(pad) } },
+        rootfs: { type: 'layers', diff_ids: [] },
+      }),
+    );
+    const entries = Array.from({ length: 70 }, (_, i) => ({
+      Config: `c${i}.json`,
+      RepoTags: [`i${i}:1`],
+      Layers: [],
+    }));
+    const manifest = Buffer.from(JSON.stringify(entries));
+    const files: ArchiveFiles = {
+      name: 'a.tar',
+      async get(path) {
+        const bytes = path === 'manifest.json' ? manifest : config;
+        return {
+          size: bytes.length,
+          key: path,
+          async *stream() {
+            yield bytes;
+          },
+          read: async () => bytes,
+        };
+      },
+      async close() {},
+    };
+    await expect(readDockerArchive(files)).rejects.toMatchObject({
+      code: 'ERR_ARCHIVE_ENTRY_TOO_LARGE',
+      message: `manifest.json of a.tar: its configs are past 268435456 bytes together (at "c64.json")`,
+    });
   });
 
   it.each([
