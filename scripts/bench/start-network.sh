@@ -103,7 +103,7 @@ mkdir -p "$work/manifests"
 daemon_pid=$!
 for ((i = 0; i < 100; i++)); do grep -q serving "$work/daemon.log" && break; sleep 0.1; done
 grep -q serving "$work/daemon.log" || { cat "$work/daemon.log" >&2; exit 1; }
-# A pause before each command (theirs too): the daemon makes its next spare place 150 ms after a
+# A pause before each command (theirs too): the daemon makes its next spare place 400 ms after a
 # container took one, and that is not to land in the next command measured, berth's or ctr's.
 for ((r = 0; r < runs; r++)); do
   sleep 0.4

@@ -11,7 +11,7 @@ import type { AttachRequest, NetworkAdapter } from './adapter.js';
 import type { Attachment } from './attachments.js';
 
 /** How long after a take the next spare is made: after the taking container's start, not beside it. */
-export const SPARE_FILL_DELAY_MS = 150;
+export const SPARE_FILL_DELAY_MS = 400;
 
 export interface SparePool {
   /**
