@@ -58,26 +58,46 @@ async function hashFile(file: ArchiveFile): Promise<Digest> {
   return `sha256:${h.digest('hex')}`;
 }
 
+type Compression = 'gzip' | 'zstd' | 'none';
+
+/** A layer file's compression, from its first bytes. */
+async function compressionOf(file: ArchiveFile): Promise<Compression> {
+  const magic = await head(file);
+  return magic.subarray(0, 2).equals(GZIP) ? 'gzip' : magic.equals(ZSTD) ? 'zstd' : 'none';
+}
+
+const LAYER_MEDIA_TYPES: Record<Compression, string> = {
+  gzip: MediaType.ociLayerGzip,
+  zstd: MediaType.ociLayerZstd,
+  none: MediaType.ociLayer,
+};
+
+/**
+ * What is read of a layer file, once per file whatever names it (`facts`): its compression, and its
+ * hash when its digest is neither in its path nor (uncompressed) its diff_id.
+ */
+interface LayerFacts {
+  compression: Promise<Compression>;
+  hash?: Promise<Digest>;
+}
+
 /** A layer file's descriptor: its media type from its first bytes, its digest from the path or the config. */
 async function layerDescriptor(
   path: string,
   file: ArchiveFile,
   diffId: string | undefined,
+  facts: LayerFacts,
 ): Promise<Descriptor> {
-  const magic = await head(file);
-  const compression = magic.subarray(0, 2).equals(GZIP) ? 'gzip' : magic.equals(ZSTD) ? 'zstd' : 'none';
-  const mediaType =
-    compression === 'gzip'
-      ? MediaType.ociLayerGzip
-      : compression === 'zstd'
-        ? MediaType.ociLayerZstd
-        : MediaType.ociLayer;
+  const compression = await facts.compression;
   const named = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(path);
   let digest: Digest;
   if (named) digest = `sha256:${named[1]}`;
   else if (compression === 'none' && diffId && isDigest(diffId)) digest = diffId;
-  else digest = await hashFile(file);
-  return { mediaType, digest, size: file.size };
+  else {
+    facts.hash ??= hashFile(file);
+    digest = await facts.hash;
+  }
+  return { mediaType: LAYER_MEDIA_TYPES[compression], digest, size: file.size };
 }
 
 export async function readDockerArchive(files: ArchiveFiles): Promise<ImageSet> {
@@ -88,26 +108,36 @@ export async function readDockerArchive(files: ArchiveFiles): Promise<ImageSet> 
   const blobs = new Map<Digest, ArchiveBlob>();
   const images: ArchiveImage[] = [];
   const unnamed: Descriptor[] = [];
-  const need = async (path: string) => {
-    const f = await files.get(path);
-    if (!f)
-      throw new BerthError(
-        'ERR_ARCHIVE_FORMAT',
-        'integrity',
-        `${where} names "${path}", which the archive lacks`,
-      );
-    return f;
+  // Each name opened once (a directory archive holds a descriptor per open).
+  const opened = new Map<string, Promise<ArchiveFile>>();
+  const need = (path: string) => {
+    const got =
+      opened.get(path) ??
+      files.get(path).then((f) => {
+        if (!f)
+          throw new BerthError(
+            'ERR_ARCHIVE_FORMAT',
+            'integrity',
+            `${where} names "${path}", which the archive lacks`,
+          );
+        return f;
+      });
+    opened.set(path, got);
+    return got;
   };
-  // Each file is read (a compressed layer hashed, a config parsed) once, however often and by
-  // whatever names (links) manifest.json names it: images sharing layers, or a hostile list naming
-  // one 1 GiB layer thousands of times. Configs are held in memory, so together they are bounded.
-  const layerDescs = new Map<string, Promise<Descriptor>>();
+  // Each file is read (its first bytes, a compressed layer hashed, a config parsed) once, however
+  // often and by whatever names (links) manifest.json names it, whatever diff_id each time: images
+  // sharing layers, or a hostile list naming one 1 GiB layer thousands of times (with as many
+  // diff_ids). Configs are held in memory, so together they are bounded.
+  const facts = new Map<string, LayerFacts>();
   const layerOf = async (path: string, diffId: string | undefined) => {
     const file = await need(path);
-    const key = `${file.key}\0${path.startsWith('blobs/') ? path : ''}\0${diffId}`;
-    const made = layerDescs.get(key) ?? layerDescriptor(path, file, diffId);
-    layerDescs.set(key, made);
-    return made;
+    let known = facts.get(file.key);
+    if (!known) {
+      known = { compression: compressionOf(file) };
+      facts.set(file.key, known);
+    }
+    return layerDescriptor(path, file, diffId, known);
   };
   const configs = new Map<string, { bytes: Buffer; digest: Digest; diffIds: Map<number, string[]> }>();
   let configBytesHeld = 0;

@@ -55,6 +55,17 @@ export function archiveMetadata(
   const json = (v: unknown) => Buffer.from(`${JSON.stringify(v)}\n`);
   if (format === 'docker') {
     const byId = new Map<string, { Config: string; RepoTags: string[]; Layers: string[] }>();
+    // A tag written for two images would end on the later one at `docker load` (it moves a tag):
+    // a name with tag and digest gives its tag only when no other image exported has that tag.
+    const tagOf = (name: string) => {
+      const ref = parseReference(name);
+      return ref.tag === undefined ? undefined : familiarName(formatReference({ ...ref, digest: undefined }));
+    };
+    const claimants = new Map<string, Set<string>>();
+    for (const i of images) {
+      const tag = tagOf(i.name);
+      if (tag) claimants.set(tag, (claimants.get(tag) ?? new Set()).add(i.digest));
+    }
     for (const i of images) {
       const entry = byId.get(i.digest) ?? {
         Config: blobName(i.manifest.config.digest),
@@ -65,9 +76,10 @@ export function archiveMetadata(
       // ("invalid tag") or by both ("refusing to create a tag with a digest reference") failed the
       // whole load. The tag alone is written, and none for a digest alone (untagged, as `docker
       // save` of it writes it).
-      const ref = parseReference(i.name);
-      if (ref.tag !== undefined)
-        entry.RepoTags.push(familiarName(formatReference({ ...ref, digest: undefined })));
+      const tag = tagOf(i.name);
+      const pinned = parseReference(i.name).digest !== undefined;
+      const shared = tag !== undefined && (claimants.get(tag)?.size ?? 0) > 1;
+      if (tag && !(pinned && shared) && !entry.RepoTags.includes(tag)) entry.RepoTags.push(tag);
       byId.set(i.digest, entry);
     }
     return [['manifest.json', json([...byId.values()])]];

@@ -58,7 +58,12 @@ export async function layoutFacts(set: ImageSet): Promise<SetFacts> {
     const blob = set.blob(d.digest);
     let bytes: Buffer | undefined;
     if ('bytes' in blob) bytes = blob.bytes;
-    else bytes = await (await set.files.get(blob.path))?.read(MAX_MANIFEST_BYTES).catch(() => undefined);
+    // One that cannot be read (gone, a link refused) says nothing: the import reads it, or not, later.
+    else
+      bytes = await set.files
+        .get(blob.path)
+        .then((f) => f?.read(MAX_MANIFEST_BYTES))
+        .catch(() => undefined);
     const shape = bytes && manifestShape(bytes);
     if (shape) layers.set(shape[0], shape[1]);
   }

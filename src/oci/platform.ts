@@ -117,8 +117,8 @@ function normalized(p: Platform): Platform {
  * OS) is taken after every entry of the host's own architecture.
  */
 function compatArchitecture(want: Platform): Platform | undefined {
-  if (want.architecture === 'arm64')
-    return { os: want.os, architecture: 'arm', variant: want.variant ?? 'v8' };
+  // arm64's v8.x and v9.x run arm's v8 and below (containerd maps them the same way).
+  if (want.architecture === 'arm64') return { os: want.os, architecture: 'arm', variant: 'v8' };
   if (want.architecture === 'amd64') return { os: want.os, architecture: '386' };
   return undefined;
 }

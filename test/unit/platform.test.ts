@@ -109,6 +109,9 @@ describe('selectPlatform', () => {
     // An armhf-only image on a Raspberry Pi's 64-bit OS: berth refused it (no image for arm64).
     expect(selectPlatform(parsePlatform('linux/arm64'), arm32)?.id).toBe('armv7');
     expect(selectPlatform(parsePlatform('linux/arm64/v8'), arm32.slice(0, 1))?.id).toBe('armv6');
+    // arm64 v8.x and v9 hosts take arm v8 and below too (v8.2 is no arm variant of its own).
+    expect(selectPlatform(parsePlatform('linux/arm64/v8.2'), arm32)?.id).toBe('armv7');
+    expect(selectPlatform(parsePlatform('linux/arm64/v9'), arm32)?.id).toBe('armv7');
     expect(selectPlatform(parsePlatform('linux/amd64'), arm32)?.id).toBe('386');
     expect(selectPlatform(parsePlatform('linux/amd64/v3'), arm32)?.id).toBe('386');
     // The host's own architecture first, whatever the order; never the other way round.
