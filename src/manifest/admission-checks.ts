@@ -8,12 +8,12 @@
 //   cluster makes, are 2000001000 and 2000000000, PreemptLowerPriority. Another class's values are
 //   the cluster's own: not checked.
 // - RuntimeClass (plugin/pkg/admission/runtimeclass): spec.overhead comes from the pod's
-//   RuntimeClass; one given (even {}) with no runtimeClassName is refused (with one, berth refuses
+//   RuntimeClass; one given (but {}, none to admission) with no runtimeClassName is refused (with one, berth refuses
 //   runtimeClassName itself).
 // The tier check took these warned fields out of the value, so the document is read again, aliases
 // and merges resolved, a null field unset. Pure.
 import type { Diagnostic } from '../lib/yaml-validate.js';
-import { podParts } from './plain.js';
+import { isObj, podParts } from './plain.js';
 import type { ParsedDoc } from './position.js';
 import { keyAt } from './tier-check.js';
 
@@ -37,7 +37,7 @@ export function checkAdmission(p: ParsedDoc): Diagnostic[] {
   const from =
     typeof spec.priorityClassName === 'string' && spec.priorityClassName !== ''
       ? `from priorityClassName ${spec.priorityClassName}`
-      : 'where no priorityClassName is given';
+      : 'where no priorityClassName is given (and no PriorityClass is its globalDefault)';
   if (want && typeof spec.priority === 'number' && spec.priority !== want.priority)
     refuse(
       'priority',
@@ -49,7 +49,9 @@ export function checkAdmission(p: ParsedDoc): Diagnostic[] {
       `spec.preemptionPolicy ${spec.preemptionPolicy}: a cluster computes ${want.policy} ${from} and refuses another value (Priority admission); a PriorityClass gives Never`,
     );
   const runtimeClass = spec.runtimeClassName;
-  if (spec.overhead != null && (runtimeClass === undefined || runtimeClass === null || runtimeClass === ''))
+  // An empty map is none to admission (kubernetes#124899: client libraries send `overhead: {}`).
+  const overhead = isObj(spec.overhead) ? Object.keys(spec.overhead).length > 0 : spec.overhead != null;
+  if (overhead && (runtimeClass === undefined || runtimeClass === null || runtimeClass === ''))
     refuse(
       'overhead',
       'spec.overhead without a runtimeClassName: a cluster sets it from the RuntimeClass and refuses one given otherwise (RuntimeClass admission); leave it out',

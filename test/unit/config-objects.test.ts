@@ -855,6 +855,14 @@ describe('the kinds as the loader reads them', () => {
       ],
     ],
     [
+      // ReadWriteOncePod is refused only beside another mode a cluster knows; a class name is 253 characters at most.
+      'claims: ReadWriteOncePod twice is taken, a 254-character storageClassName refused',
+      `apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: d}\nspec: {accessModes: [ReadWriteOncePod, ReadWriteOncePod], storageClassName: ${'a'.repeat(254)}, resources: {requests: {storage: 1Gi}}}`,
+      [
+        '4:77: ERR_MANIFEST_INVALID: spec.storageClassName must be "" or a DNS subdomain (a cluster rejects it too)',
+      ],
+    ],
+    [
       "a field only the other kind has (a Secret's binaryData, a ConfigMap's stringData or type)",
       'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nbinaryData: {k: YQ==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nstringData: {k: a}\ntype: Opaque',
       [

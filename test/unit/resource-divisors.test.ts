@@ -23,7 +23,6 @@ describe('resourceFieldRef divisors', () => {
     ['limits.memory', '1Ki', '1Ki'],
     ['limits.memory', '1Ei', '1Ei'],
     ['limits.memory', '0.0009765625Ki', '1'],
-    ['limits.memory', '1e0', '1'],
     ['limits.ephemeral-storage', '1000000k', '1G'],
   ])('%s divisor %j is %s', (resource, divisor, want) => {
     expect(divisorAs(resource, divisor)).toBe(want);
@@ -36,6 +35,12 @@ describe('resourceFieldRef divisors', () => {
     ['limits.memory', '1m'],
     ['limits.memory', '1024'],
     ['limits.memory', '1e3'],
+    // Kept as written by the cluster's parser, so compared as written (apimachinery quantity.go).
+    ['limits.memory', '1e0'],
+    ['limits.memory', '+1'],
+    ['limits.memory', '1.'],
+    ['limits.memory', '+1Mi'],
+    ['limits.memory', '01Ki'],
     ['limits.memory', '1.5Ki'],
     ['limits.memory', '-1'],
     ['limits.memory', 'lots'],

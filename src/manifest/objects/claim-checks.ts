@@ -3,8 +3,8 @@
 // cluster refuses is refused here too, at the field: no accessModes, one a cluster does not know,
 // ReadWriteOncePod beside another; no resources.requests.storage, or one that is no quantity above 0;
 // a volumeMode other than Filesystem or Block; a storageClassName that is neither "" nor a DNS
-// subdomain. A claim with a dataSource or dataSourceRef is read the same way (a cluster asks the
-// same of it). Pure.
+// subdomain (253 characters at most). Its selector, dataSource, dataSourceRef and
+// volumeAttributesClassName are not checked. Pure.
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import { isQuantity, parseQuantity } from '../../runtime/quantity.js';
 import { isObj, type Obj } from '../plain.js';
@@ -32,7 +32,11 @@ export function checkClaim(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] {
     if (!ACCESS_MODES.includes(m as string))
       refuse(['accessModes', i], `must be one of ${ACCESS_MODES.join(', ')}`);
   });
-  if (modes.includes('ReadWriteOncePod') && modes.length > 1)
+  // Beside another mode the cluster knows (ReadWriteOncePod twice, or beside an unknown one, it takes).
+  if (
+    modes.includes('ReadWriteOncePod') &&
+    modes.some((m) => m !== 'ReadWriteOncePod' && ACCESS_MODES.includes(m))
+  )
     refuse(['accessModes'], 'may not use ReadWriteOncePod with another access mode');
   const requests = isObj(s.resources) && isObj(s.resources.requests) ? s.resources.requests : undefined;
   const storage = requests?.storage;
@@ -52,7 +56,7 @@ export function checkClaim(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] {
     cls !== undefined &&
     cls !== null &&
     cls !== '' &&
-    !(typeof cls === 'string' && DNS_SUBDOMAIN.test(cls))
+    !(typeof cls === 'string' && cls.length <= 253 && DNS_SUBDOMAIN.test(cls))
   )
     refuse(['storageClassName'], 'must be "" or a DNS subdomain');
   return out;

@@ -4,8 +4,8 @@
 // So `1000m` and `1.0` are 1, `0.001` is 1m, `divisor: "0"` (what `kubectl get -o yaml` shows for a
 // divisor left out) is none, while `1024` (canonical 1024, not 1Ki) and `1e3` (1e3, not 1k) are
 // refused. Canonical forms, as apimachinery writes them: a binary-suffixed value of at least 1024
-// that is whole stays binary (1024Ki is 1Mi), any other stays decimal (0.5Ki is 512); an exponent
-// form stays one (1e0 is 1). Pure.
+// that is whole stays binary (1024Ki is 1Mi), any other stays decimal (0.5Ki is 512); text the
+// parser keeps as written (`1e0`, `+1`, `1.`, `01Ki`: keptAsWritten) is compared as written. Pure.
 import { isQuantity, parseQuantity } from '../../runtime/quantity.js';
 
 const CPU = ['1m', '1'];
@@ -23,6 +23,43 @@ function exact(text: string): { num: bigint; den: bigint } | undefined {
   return { num, den: 10n ** BigInt(Math.max(-q.exp10, 0)) };
 }
 
+const DECIMAL_EXPONENT: Record<string, number> = {
+  n: -9,
+  u: -6,
+  m: -3,
+  '': 0,
+  k: 3,
+  M: 6,
+  G: 9,
+  T: 12,
+  P: 15,
+  E: 18,
+};
+const BINARY_EXPONENT: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
+const PARTS = /^[+-]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei)|([numkMGTPE]))?$/;
+
+/**
+ * Whether ParseQuantity keeps the text as written for String() (its fast path, quantity.go): a
+ * decimal value whose digits (point dropped) start with no 0, end in no 000 and whose scale is a
+ * multiple of 3 (`1e0`, `+1`, `1.` kept as written, so refused as divisors); a binary one without a
+ * fraction whose digits are not a multiple of 8 (`01Ki`, `+1Mi` kept).
+ */
+function keptAsWritten(text: string): boolean {
+  const m = PARTS.exec(text);
+  if (!m) return false;
+  const [, num = '', denom = '', exp, binary, decimal = ''] = m;
+  const shifted = num + denom;
+  if (shifted.length === 0) return false;
+  if (binary !== undefined) {
+    const e = BINARY_EXPONENT[binary] ?? 0;
+    if (denom.length > 0 || 15 - num.length - Math.floor((e * 3) / 10) - 1 < 0) return false;
+    return (BigInt(shifted) & 7n) !== 0n;
+  }
+  const scale = (exp !== undefined ? Number(exp) : (DECIMAL_EXPONENT[decimal] ?? 0)) - denom.length;
+  if (18 - shifted.length < 0 || scale < -9) return false;
+  return scale % 3 === 0 && !shifted.endsWith('000') && shifted[0] !== '0';
+}
+
 /** The member of the set a divisor's canonical form is, 'none' for a zero divisor, or undefined. */
 export function divisorAs(resource: string, divisor: string | number): string | 'none' | undefined {
   const text = String(divisor);
@@ -30,6 +67,9 @@ export function divisorAs(resource: string, divisor: string | number): string | 
   const value = exact(text);
   if (!value) return undefined;
   if (value.num === 0n) return 'none';
+  // Written as a string the cluster keeps as it is: compared as written.
+  if (typeof divisor === 'string' && keptAsWritten(text))
+    return divisorsFor(resource).includes(text) ? text : undefined;
   const is = (num: bigint, den = 1n) => value.num * den === num * value.den;
   const body = text.replace(/^[+-]/, '');
   const binary = /[KMGTPE]i$/.test(body) && !is(0n) && value.num >= 1024n * value.den;
