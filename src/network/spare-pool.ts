@@ -5,8 +5,8 @@
 // alone keeps none), `size` at most (host config `network.spares`, default 1). The spares are the
 // daemon's own: `close` (its stop) takes them away, and one a killed daemon left is swept by the
 // next daemon's first fill, its rule checks (adapter.repairRules) or `berth network rm`.
-import type { Later } from '../lib/later.js';
-import { later } from '../lib/later.js';
+import { hasCode } from '../lib/errors.js';
+import { type Later, later } from '../lib/later.js';
 import type { AttachRequest, NetworkAdapter } from './adapter.js';
 import type { Attachment } from './attachments.js';
 
@@ -59,7 +59,7 @@ export function sparePoolOf(o: SparePoolOptions): SparePool {
         return await spares?.claim(key, req, inPlace);
       } catch (err) {
         // Its ports refused before anything was touched: the spare is still one.
-        if ((err as { code?: string }).code === 'ERR_PORT_CONFLICT') ready.unshift(key);
+        if (hasCode(err, 'ERR_PORT_CONFLICT')) ready.unshift(key);
         throw err;
       }
     },

@@ -18,7 +18,7 @@ import { readdirSync } from 'node:fs';
 import { chmod, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after } from '../lib/after-settled.js';
-import { BerthError } from '../lib/errors.js';
+import { BerthError, hasCode } from '../lib/errors.js';
 import type { FileCache } from '../lib/file-cache.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
@@ -196,7 +196,7 @@ export function sparesOf(c: SparesContext): Spares {
         }
         const left = await readAttachment(c.attachments, key);
         // A port another root claimed: refused before anything was touched, the spare kept.
-        if ((err as { code?: string }).code === 'ERR_PORT_CONFLICT' && left?.netns === spare.netns) throw err;
+        if (hasCode(err, 'ERR_PORT_CONFLICT') && left?.netns === spare.netns) throw err;
         // The hand-over refused: what is left of the spare goes, its namespace still where it was.
         if (left) await dropOne({ ...left, netns: spare.netns });
         return undefined;

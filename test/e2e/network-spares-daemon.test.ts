@@ -8,12 +8,12 @@
 // found (veths, addresses, rules, records).
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Attachment } from '../../src/network/attachments.js';
+import { type Attachment, readAttachmentSync } from '../../src/network/attachments.js';
 import { runBerth } from '../helpers/cli.js';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
@@ -43,14 +43,11 @@ describe.skipIf(skip)('the daemon keeps a spare place on the network', () => {
   const flags = () => ['--config', config, '--root', root, '--state', state];
   const berth = (...args: string[]) => runBerth([...flags(), ...args]);
   const attachments = () => join(state, 'network', NET, 'attachments');
+  /** The records as berth reads them (the file's name is the key). */
   const records = (): Attachment[] =>
     existsSync(attachments())
-      ? readdirSync(attachments()).map(
-          (f) =>
-            ({
-              ...JSON.parse(readFileSync(join(attachments(), f), 'utf8')),
-              key: f.replace(/\.json$/, ''),
-            }) as Attachment,
+      ? readdirSync(attachments()).flatMap(
+          (f) => readAttachmentSync(attachments(), f.replace(/\.json$/, '')) ?? [],
         )
       : [];
   const spareKeys = () =>

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AttachRequest, NetworkAdapter } from '../../src/network/adapter.js';
 import type { Attachment } from '../../src/network/attachments.js';
+import { portConflict } from '../../src/network/port-claims.js';
 import { sparePoolOf } from '../../src/network/spare-pool.js';
 import type { Spares } from '../../src/network/spares.js';
 
@@ -77,7 +78,7 @@ describe('spare pool', () => {
   });
 
   it('a port refusal keeps the spare for the next take; another failure does not', async () => {
-    let refuse: Error | undefined = Object.assign(new Error('port taken'), { code: 'ERR_PORT_CONFLICT' });
+    let refuse: Error | undefined = portConflict('port taken');
     const f = fakeSpares({ claimError: () => refuse });
     const pool = sparePoolOf({ network: f.network, size: 1, delayMs: 5 });
     await pool.take(req('a'));
