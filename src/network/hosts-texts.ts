@@ -2,10 +2,11 @@
 // hostsFileText gives each pod, without sorting and formatting every peer again for every
 // pod (quadratic in pods: a host of 300 pods spent tens of ms on the path of each new pod's start).
 // The peers are sorted and their lines made once; when a name is claimed by two addresses (a peer's
-// line then loses that name in some files, and may sort elsewhere), every pod gets hostsFileText's
-// own answer. Pure. `hostsOwner` is a ready holder's record as these files name it.
+// line then loses that name in some files, and may sort elsewhere), or a peer claims a name a pod's
+// file gives before its peers (localhost's, the pod's hostAliases': names.ts, namesGivenBy), that pod
+// gets hostsFileText's own answer. Pure. `hostsOwner` is a ready holder's record as these files name it.
 import type { Attachment } from './attachments.js';
-import { type HostEntry, hostsFileText, LOCALHOST_LINES } from './names.js';
+import { type HostEntry, hostsFileText, LOCALHOST_LINES, LOCALHOST_NAMES } from './names.js';
 
 export interface HostsFileOwner {
   key: string;
@@ -38,9 +39,12 @@ export function hostsFileTexter(owners: readonly HostsFileOwner[]): (o: HostsFil
   const claims = new Map<string, Set<string>>();
   for (const o of owners)
     for (const n of o.own.names) claims.set(n, (claims.get(n) ?? new Set()).add(o.own.ip));
-  const shared = [...claims.values()].some((ips) => ips.size > 1);
+  const shared = [...claims].some(([n, ips]) => ips.size > 1 || LOCALHOST_NAMES.includes(n));
+  // A peer named after one of the reader's hostAliases loses that name in the reader's file.
+  const aliasClaimed = (o: HostsFileOwner) =>
+    o.aliases.some((a) => a.names.some((n) => [...(claims.get(n) ?? [])].some((ip) => ip !== o.own.ip)));
   return (o) => {
-    if (shared) {
+    if (shared || aliasClaimed(o)) {
       const peers = owners.filter((p) => p.own.ip !== o.own.ip).map((p) => p.own);
       return hostsFileText(o.own, peers, o.aliases);
     }

@@ -20,16 +20,27 @@ export interface DnsSettings {
 
 /** What every hosts file berth writes starts with. */
 export const LOCALHOST_LINES = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n';
+/** The names LOCALHOST_LINES give loopback: never a peer's in anyone's file. */
+export const LOCALHOST_NAMES: readonly string[] = ['localhost', 'ip6-localhost', 'ip6-loopback'];
 
 /** Docker's fallback when the host has no resolver a pod can reach. */
 export const FALLBACK_NAMESERVERS = ['8.8.8.8', '8.8.4.4'];
+
+/**
+ * The names a reader's file gives before its peers: its own, localhost's and its hostAliases' (its
+ * author's choice, as /etc/hosts comes before DNS in a cluster). A peer is never listed under one:
+ * getaddrinfo (glibc's and musl's) returns every line that names a host, so a peer named localhost,
+ * or after a reader's alias, would add its address to the reader's answer for that name.
+ */
+export const namesGivenBy = (own: HostEntry, aliases: HostEntry[]): Set<string> =>
+  new Set([...own.names, ...LOCALHOST_NAMES, ...aliases.flatMap((a) => a.names)]);
 
 export function hostsFileText(own: HostEntry, peers: HostEntry[], aliases: HostEntry[]): string {
   const line = (e: HostEntry) =>
     [e.ip, ...(e.ips ?? []).filter((ip) => ip !== e.ip)]
       .map((ip) => `${ip}\t${e.names.join(' ')}\n`)
       .join('');
-  const taken = new Set(own.names);
+  const taken = namesGivenBy(own, aliases);
   let text = LOCALHOST_LINES;
   text += line(own);
   const winners = nameWinners(peers, taken, namespaceOfEntry(own));
@@ -57,9 +68,11 @@ export function namespaceOfEntry(e: HostEntry): string | undefined {
 
 /**
  * A name two peers claim (the same pod name in two namespaces; a pod whose hostname is another
- * pod's name) is listed for one of them only: the pod whose own name it is before one whose hostname
- * it is (no pod takes another's name in everyone's hosts file), in the asker's namespace first (a bare
- * name resolves in one's own namespace, as in Kubernetes), then by name and address.
+ * pod's name; a pod named `web.default` in another namespace) is listed for one of them only: the
+ * pod whose NAME.NAMESPACE it is (it always names its pod), then the pod whose own name it is before
+ * one whose hostname it is (no pod takes another's name in everyone's hosts file), in the asker's
+ * namespace first (a bare name resolves in one's own namespace, as in Kubernetes), then by name and
+ * address.
  */
 function nameWinners(
   peers: HostEntry[],
@@ -70,7 +83,7 @@ function nameWinners(
   for (const p of peers)
     for (const n of p.names) if (!taken.has(n)) claimants.set(n, [...(claimants.get(n) ?? []), p]);
   const rank = (n: string, e: HostEntry) => [
-    e.names[0] === n ? 0 : 1,
+    namespaceOfEntry(e) !== undefined && e.names[1] === n ? 0 : e.names[0] === n ? 1 : 2,
     namespaceOfEntry(e) === namespace ? 0 : 1,
   ];
   const winners = new Map<string, HostEntry>();
