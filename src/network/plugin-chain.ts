@@ -7,11 +7,13 @@
 // whose ADD went through takes them away beside the bridge's DEL; portmap itself runs only when a
 // restore is refused; `addPorts` is portmap's ADD alone (rules-repair.ts: UDP ports, a refused restore).
 // The bridge plugin's DEL of a ready holder whose namespace is there is berth's too (unplug.ts: one
-// `ip` for the plugin's two processes); the plugin runs when that cannot be.
+// `ip` for the plugin's two processes); the plugin runs when that cannot be. An ADD's result is
+// checked (cni-result.ts) before the next plugin or berth uses it.
 import { join } from 'node:path';
 import { isMountPoint } from '../runtime/rootfs.js';
 import { type Attachment, cniIdOf } from './attachments.js';
 import type { PluginCall } from './cni-exec.js';
+import { checkAddResult } from './cni-result.js';
 import {
   type CniResult,
   markChainOf,
@@ -122,7 +124,8 @@ export function createPluginChain(o: PluginChainOptions): PluginChain {
         continue;
       }
       const stdin = pluginInput(net, conf, result);
-      result = (await run(cniIdOf(a), conf, { command: 'ADD', netns: a.netns, stdin })) as CniResult;
+      const said = await run(cniIdOf(a), conf, { command: 'ADD', netns: a.netns, stdin });
+      result = checkAddResult(net, conf.type, cniIdOf(a), said);
     }
     return result;
   }
