@@ -2,7 +2,8 @@
 // and the container in CNI_* variables, the network configuration on stdin, a result (ADD) or
 // nothing (DEL, CHECK) on stdout, an error object on stdout with a non-zero exit. Every failure is
 // one coded error naming the plugin and what it said. The adapter the rest of berth calls is
-// adapter.ts; this is its only door to the plugins. In the daemon a plugin is started through its
+// adapter.ts; this is its only door to the plugins. A plugin's output is bounded (16 MiB a stream,
+// forked or through the helper): one gone wrong is killed, not held in memory whole. In the daemon a plugin is started through its
 // spawn helper (runtime/spawn-helper.ts), as runc is: a fork from the daemon costs more as its pods
 // add up, and a pod's attach runs two or three plugins.
 import { spawn } from 'node:child_process';
@@ -102,6 +103,9 @@ async function throughHelper(
   }
 }
 
+/** What a forked plugin may write on each stream, as the spawn helper bounds it: past it, it is killed. */
+export const MAX_PLUGIN_OUTPUT = 16 << 20;
+
 function forked(
   call: PluginCall,
   argv0: string,
@@ -110,18 +114,36 @@ function forked(
 ): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv0, [], { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    let flooded = false;
+    const collect = (stream: NodeJS.ReadableStream) => {
+      const parts: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (b: Buffer) => {
+        if (flooded) return;
+        size += b.length;
+        if (size <= MAX_PLUGIN_OUTPUT) return void parts.push(b);
+        flooded = true; // a plugin gone wrong: bounded, as a helper's run is, never all in memory
+        child.kill('SIGKILL');
+        // Its pipes let go too: a process it started may hold them and write on (the helper closes them).
+        child.stdout.destroy();
+        child.stderr.destroy();
+      });
+      return parts;
+    };
+    const out = collect(child.stdout);
+    const err = collect(child.stderr);
     child.on('error', (e) => reject(fail(call, e.message, e)));
     child.on('close', (code, signal) =>
       resolve({
-        code,
+        code: flooded ? null : code,
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
-        // Killed by Node itself only at the timeout (SIGTERM).
-        how: howItEnded({ code, signal, why: child.killed && signal === 'SIGTERM' ? 'timeout' : null }),
+        // Killed by Node itself at the timeout (SIGTERM), or here past the output bound.
+        how: howItEnded({
+          code,
+          signal,
+          why: flooded ? 'maxBuffer' : child.killed && signal === 'SIGTERM' ? 'timeout' : null,
+        }),
       }),
     );
     child.stdin.on('error', () => undefined); // a plugin that exits before reading: its exit says why

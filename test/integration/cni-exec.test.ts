@@ -1,7 +1,7 @@
 // Calling one CNI plugin (network/cni-exec.ts), forked or through the daemon's spawn helper, the
 // same way: only the CNI_* variables, PATH and GOMAXPROCS/GOGC/GOMEMLIMIT in its environment, the
 // configuration on stdin, its result parsed; a failure is one ERR_CNI naming the plugin and what
-// it said (its error object, else its last stderr lines, else its exit). The plugins are small
+// it said (its error object, else its last stderr lines, else its exit; past 16 MiB of output, killed). The plugins are small
 // scripts written here: the case is what any plugin may do, and a real one cannot be made to fail
 // each way.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,8 @@ plugin('crashes', `echo first >&2; echo 'panic: nil map' >&2; exit 2`);
 plugin('hangs', 'exec sleep 30');
 plugin('silent', 'exit 3');
 plugin('segfaults', 'kill -SEGV $$');
+// Exits 0 after 20 MB of output, far past any result: forked, it was all held, then taken as no result.
+plugin('floods', `cat >/dev/null; head -c 20000000 /dev/zero | tr '\\0' x`);
 
 const call = (type: string, o: Partial<PluginCall> = {}): PluginCall => ({
   binDir: bin,
@@ -95,6 +97,14 @@ describe.skipIf(skip).each([
     });
     await expect(execPlugin(call('segfaults'))).rejects.toMatchObject({
       message: 'CNI segfaults ADD for berth-pod-a: killed by signal SIGSEGV',
+    });
+  });
+
+  it('a plugin writing past 16 MiB is killed and said to be, never taken as a result', async () => {
+    use();
+    await expect(execPlugin(call('floods'))).rejects.toMatchObject({
+      code: 'ERR_CNI',
+      message: 'CNI floods ADD for berth-pod-a: wrote more than 16 MiB',
     });
   });
 
