@@ -226,7 +226,7 @@ export function createNetworkAdapter(o: NetworkAdapterOptions): NetworkAdapter {
       if (bridgeMarks.absent()) {
         await checkSubnetFree(net).catch(after(stale()));
         await bridgeMarks.note();
-      }
+      } else await bridgeMarks.noteLocalnet(); // one berth did not make: before its port rules set it
       const record = () => writeAttachment(dirs.attachments, adding);
       await (existing || unclaimed ? record() : claims.claim(claim, rules, record).catch(after(stale())));
       // NAT and forwarding are made beside the chain (no plugin of it reads them; the container

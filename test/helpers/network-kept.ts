@@ -47,6 +47,8 @@ export async function removeBridgeLockFile(bridge: string): Promise<void> {
   // and its allocation directory (host-local's lock and last reserved address; a test checks with
   // bridgeAllocations that no address is left in it first).
   await rm(join(NETWORK_LOCK_DIR, 'made-bridges', bridge), { force: true });
+  // And the route_localnet noted for a bridge berth did not make, when no `network rm` put it back.
+  await rm(join(NETWORK_LOCK_DIR, 'found-localnet', bridge), { force: true });
   await rm(ipamStoreOf(NETWORK_LOCK_DIR, bridge).dir, { recursive: true, force: true });
 }
 
