@@ -19,6 +19,15 @@ import { chooseEntry, describeOffers } from './select-entry.js';
  */
 export const MAX_INDEX_DEPTH = 8;
 
+/**
+ * How many layers an image may have: what overlayfs stacks (the kernel's OVL_MAX_STACK), so no
+ * container or image volume of a longer image could mount, and in native form each layer is a copy
+ * of the tree below it. Docker refuses images past 125 (moby's maxLayerDepth). Checked before the
+ * config or any layer is fetched: a 4 MiB manifest lists some 25,000 layers (one small blob named
+ * each time), each a snapshot of its own, unpacked over all those below it.
+ */
+export const MAX_IMAGE_LAYERS = 500;
+
 export interface StoredManifest {
   descriptor: Descriptor;
   bytes: Buffer;
@@ -48,6 +57,14 @@ function tooDeep(name: string, child: Descriptor): BerthError {
     'ERR_INDEX_TOO_DEEP',
     'limit',
     `${name}: index ${child.digest} is nested too deep (berth follows a chain of at most ${MAX_INDEX_DEPTH} indexes)`,
+  );
+}
+
+function tooManyLayers(name: string, manifest: Descriptor, layers: number): BerthError {
+  return new BerthError(
+    'ERR_TOO_MANY_LAYERS',
+    'limit',
+    `${name}: manifest ${manifest.digest} has ${layers} layers (berth takes images of at most ${MAX_IMAGE_LAYERS}, as many as overlayfs stacks)`,
   );
 }
 
@@ -91,6 +108,8 @@ export async function resolveImage(
     parsed = parseManifest(fetched.bytes, fetched.mediaType, `${name} (${chosen.digest})`);
   }
   const manifestDescriptor = descriptorOf(fetched);
+  const layers = parsed.manifest.layers.length;
+  if (layers > MAX_IMAGE_LAYERS) throw tooManyLayers(name, manifestDescriptor, layers);
   // Through an index, the descriptor carries its entry's platform; an entry that says none is taken
   // for the one asked for, and its config must say so (as containerd checks it), whatever the
   // indexes above it said.

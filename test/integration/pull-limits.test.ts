@@ -1,6 +1,7 @@
 // `berth image pull`'s bounds, seen from the registry's side: manifests and configs capped at 4 MiB
-// (exit 7, one line, nothing fetched past the cap), layers downloaded 3 at a time by default, and layers
-// unpacked `unpack.maxConcurrentLayers` at a time (default: the number of CPUs).
+// and images at 500 layers (exit 7, one line, nothing fetched past the cap), layers downloaded 3 at
+// a time by default, and layers unpacked `unpack.maxConcurrentLayers` at a time (default: the
+// number of CPUs).
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
@@ -11,6 +12,7 @@ import tar from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { type HostileRegistry, sha256, startHostileRegistry } from '../helpers/hostile-registry.js';
+import { tarBytes } from '../helpers/tar-bytes.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const MiB = 2 ** 20;
@@ -60,8 +62,8 @@ function putImage(repo: string, layers: Array<{ blob: Buffer; diffId: string }>,
     config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...cfg },
     layers: descs,
   });
-  reg.putManifest(repo, ['v1'], manifest, OCI_MANIFEST);
-  return { layers: descs, config: cfg };
+  const digest = reg.putManifest(repo, ['v1'], manifest, OCI_MANIFEST);
+  return { layers: descs, config: cfg, digest };
 }
 
 /** A layer holding `early` (small, first in the stream) and 8 MiB that do not compress. */
@@ -178,6 +180,26 @@ describe('manifests and configs are capped at 4 MiB', () => {
       `berth: ERR_BLOB_TOO_LARGE: config ${img.config.digest} of ${reg.host}/test/fat:v1 is ${img.config.size} bytes (limit ${4 * MiB})\n`,
     ]);
     expect(reg.requestsTo(`/blobs/${img.config.digest}`)).toEqual([]);
+    const ls = await runBerth(['--root', join(root, 'store'), 'image', 'ls', '-o', 'json']);
+    expect(JSON.parse(ls.stdout)).toEqual([]);
+  });
+});
+
+describe('layers are capped at 500, what overlayfs stacks', () => {
+  it('a manifest of 501 layers (one small blob named each time) is ERR_TOO_MANY_LAYERS, exit 7, and nothing past it fetched', async () => {
+    const bytes = tarBytes([{ name: 'f', body: 'x' }]);
+    const one = { blob: gzipSync(bytes), diffId: sha256(bytes) };
+    const { digest } = putImage(
+      'test/deep',
+      Array.from({ length: 501 }, () => one),
+    );
+    const res = await pull('', `${reg.host}/test/deep:v1`);
+    expect([res.code, res.stdout, res.stderr]).toEqual([
+      7,
+      '',
+      `berth: ERR_TOO_MANY_LAYERS: ${reg.host}/test/deep:v1: manifest ${digest} has 501 layers (berth takes images of at most 500, as many as overlayfs stacks)\n`,
+    ]);
+    expect(reg.requestsTo('/blobs/')).toEqual([]);
     const ls = await runBerth(['--root', join(root, 'store'), 'image', 'ls', '-o', 'json']);
     expect(JSON.parse(ls.stdout)).toEqual([]);
   });
