@@ -14,7 +14,7 @@ import { BerthError } from '../lib/errors.js';
 import type { Digest } from '../oci/digest.js';
 import { chainIds } from '../snapshot/chain.js';
 import type { SnapshotStore } from '../snapshot/snapshot-store.js';
-import { shortLowerdir } from './lower-links.js';
+import { MOUNT2_ENV, shortLowerdir } from './lower-links.js';
 import type { ContainerMount } from './spec.js';
 import { openStagingDir } from './staging-dir.js';
 import { runTool } from './tool.js';
@@ -61,6 +61,7 @@ async function mountImage(lowers: string[], target: string): Promise<void> {
   await runTool('mount', ['-t', 'overlay', 'overlay', '-o', `ro,${lowerdir}`, target], `mounting ${target}`, {
     code: 'ERR_IMAGE_VOLUME_MOUNT',
     cwd: links,
+    env: { ...MOUNT2_ENV },
   });
 }
 

@@ -3,13 +3,23 @@
 // 2.39+: every image of 3+ layers). As Docker does, a directory of short symlinks stands for the
 // snapshots (`0`, `1`, … top first, in the container's own directory), and the mount runs in that
 // directory, so the option reads `lowerdir=0:1:2`. The kernel resolves the links once, at mount
-// time. Pure option building here; the links are made by `linkLowers`.
+// time. Short names still pass 255 bytes at 90 lowers (`0:1:…:89`), so `mount` is also told to
+// make the one mount(2) of older util-linux (MOUNT2_ENV), whose page holds all 500 (~1.9 KB).
+// Pure option building here; the links are made by `linkLowers`.
 import { mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BerthError } from '../lib/errors.js';
 
 /** The kernel's OVL_MAX_STACK: an overlay of more lowers is refused with mount(8)'s generic EINVAL. */
 export const OVERLAY_MAX_LOWERS = 500;
+
+/**
+ * The environment for `mount -t overlay`: util-linux 2.39+ hands each option to the kernel as an
+ * fsconfig(2) string, which it refuses past 255 bytes (fs/fsopen.c; util-linux#2287, still open),
+ * so an image of 90+ layers failed there with mount's 'wrong fs type, bad option'. The variable
+ * (mount(8), libmount 2.39+) makes libmount use mount(2); older versions ignore it.
+ */
+export const MOUNT2_ENV: Readonly<Record<string, string>> = { LIBMOUNT_FORCE_MOUNT2: 'always' };
 
 /** `lowerdir=0:1:…` for `count` lowers (resolved in the links directory). */
 export function shortLowerdir(count: number): string {

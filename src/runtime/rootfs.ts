@@ -20,7 +20,7 @@ import { O_PATH } from '../lib/o-path.js';
 import { copyTree } from '../snapshot/copy-tree.js';
 import { hostPath, resolveInRoot } from '../snapshot/resolve.js';
 import { cleanComponents } from '../snapshot/tar-path.js';
-import { linkLowers, shortLowerdir } from './lower-links.js';
+import { linkLowers, MOUNT2_ENV, shortLowerdir } from './lower-links.js';
 import { probeOverlayUpper } from './overlay-probe.js';
 import { runTool, spawnHelperInUse } from './tool.js';
 
@@ -60,6 +60,7 @@ export async function prepareRootfs(p: RootfsPlan): Promise<void> {
     : runTool('mount', ['-t', 'overlay', 'overlay', '-o', options, p.rootfs], what, {
         code: 'ERR_ROOTFS_MOUNT',
         cwd: links,
+        env: { ...MOUNT2_ENV },
       });
   await mounted.catch(async (err) => {
     // The kernel says only EINVAL; when the root's file system itself is what it refuses, say so.

@@ -29,7 +29,15 @@ export function runTool(
   cmd: string,
   args: string[],
   what: string,
-  options: { code?: string; kind?: ErrorKind; timeoutMs?: number; cwd?: string; direct?: boolean } = {},
+  options: {
+    code?: string;
+    kind?: ErrorKind;
+    timeoutMs?: number;
+    cwd?: string;
+    direct?: boolean;
+    /** Variables set for the tool, over this process's environment. */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<ToolResult> {
   const fail = (err: Error, stderr: string) => {
     const said = (stderr || err.message).trim().split('\n').slice(-3).join('; ');
@@ -52,6 +60,7 @@ export function runTool(
         timeout: options.timeoutMs ?? 60_000,
         maxBuffer: 16 << 20,
         ...(options.cwd ? { cwd: options.cwd } : {}),
+        ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
       },
       (err, stdout, stderr) => {
         if (!err) return resolve({ stdout, stderr });
@@ -65,7 +74,7 @@ async function runThroughHelper(
   h: SpawnHelper,
   cmd: string,
   args: string[],
-  options: { timeoutMs?: number; cwd?: string },
+  options: { timeoutMs?: number; cwd?: string; env?: Record<string, string> },
   fail: (err: Error, stderr: string) => BerthError,
 ): Promise<ToolResult> {
   let o: Awaited<ReturnType<SpawnHelper['run']>>;
@@ -74,12 +83,20 @@ async function runThroughHelper(
       argv: [cmd, ...args],
       timeoutMs: options.timeoutMs ?? 60_000,
       ...(options.cwd ? { cwd: options.cwd } : {}),
+      // The helper takes a whole environment: this process's (the helper's own) with the additions.
+      ...(options.env ? { env: { ...definedEnv(process.env), ...options.env } } : {}),
     });
   } catch (err) {
     throw fail(err as Error, '');
   }
   if (o.code === 0 && o.why === null) return { stdout: o.stdout, stderr: o.stderr };
   throw fail(new Error(`Command failed: ${[cmd, ...args].join(' ')}: ${howItEnded(o)}`), o.stderr);
+}
+
+function definedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
 }
 
 /** The absolute path of `cmd` on PATH (conmon wants its runtime's full path), or `cmd` unchanged. */

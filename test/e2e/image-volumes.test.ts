@@ -2,17 +2,19 @@
 // overlayfs: the image is pulled for the pod like a container's image; a two-layer image is an
 // overlay of its snapshots (a later layer's change and whiteout in effect), a one-layer image a
 // bind of its snapshot, an image of no layers an empty directory; read-only whatever the mount says; a subPath inside one works and one through a
-// symlink the image planted is refused; a missing image with pullPolicy Never makes the pod wait
-// naming it; nothing stays mounted once the pod is gone.
+// symlink the image planted is refused; an image of 100 layers mounts under util-linux 2.39+'s
+// mount (mount-shim.ts); a missing image with pullPolicy Never makes the pod wait naming it;
+// nothing stays mounted once the pod is gone.
 import { mkdir, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
 import { buildImage, type Layout, pushImage } from '../helpers/images.js';
+import { fsconfigMountShim } from '../helpers/mount-shim.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import type { TestRegistry } from '../helpers/registry.js';
-import { buildRawImage, pushRawImage } from '../helpers/tar-bytes.js';
+import { buildRawImage, gzipLayer, pushRawImage } from '../helpers/tar-bytes.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
   root: true,
@@ -150,6 +152,30 @@ describe.skipIf(skip)('image volumes', () => {
       `failed run          evil/main: new container: ERR_SUBPATH_UNSAFE: subPath "data/evil" of ${bundle}/subpaths/image-0 is a symbolic link\n`,
     );
     expect(JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout)).toEqual([]);
+  });
+
+  it('an image of 100 layers mounts under a mount(8) of util-linux 2.39+ (fsconfig: 256 bytes a value)', async () => {
+    // `lowerdir=0:1:…:99` is 289 bytes: such a mount said 'wrong fs type, bad option' until it was
+    // told to use mount(2) (LIBMOUNT_FORCE_MOUNT2=always).
+    const deep = `${registry.host}/iv/deep:1`;
+    const layers = Array.from({ length: 100 }, (_, i) =>
+      gzipLayer([
+        { name: 'deep/', type: 'directory' },
+        { name: `deep/${i}`, body: `${i}\n` },
+      ]),
+    );
+    await pushRawImage(registry.url, 'iv/deep', '1', buildRawImage(layers));
+    const PATH = `${await fsconfigMountShim(host?.work ?? '')}:${process.env.PATH}`;
+    await applyOnly({});
+    await writeFile(
+      join(dir, 'deep.yaml'),
+      pod('deep', '[{name: d, mountPath: /deep}]', `[{name: d, image: {reference: ${deep}}}]`),
+    );
+    const res = await runBerth(['--root', root, '--state', state, 'apply', dir], { PATH });
+    expect([res.code, res.stderr]).toEqual([0, '']);
+    expect(await sh('deep_main', 'ls /deep/deep | wc -l; cat /deep/deep/0 /deep/deep/99')).toBe(
+      '100\n0\n99\n',
+    );
   });
 
   it('a missing image with pullPolicy Never: the pod waits, naming the image', async () => {

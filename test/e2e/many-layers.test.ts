@@ -1,6 +1,8 @@
 // An image of 128 layers end to end, as root: pull from a loopback registry, run a container on the
 // overlay of all its snapshots, remove both. The `lowerdir=` option must stay short (one page for
 // mount(2), 256 bytes per value for fsconfig): full snapshot paths made images past ~42 layers fail.
+// berth runs under a `mount` that acts as util-linux 2.39+ does (mount-shim.ts): even short names
+// (`0:1:…:127`, 401 bytes) are past fsconfig's 256, so mount must be told to use mount(2).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir } from 'node:fs/promises';
@@ -8,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
+import { fsconfigMountShim } from '../helpers/mount-shim.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { buildRawImage, gzipLayer, pushRawImage, type TarSpec } from '../helpers/tar-bytes.js';
@@ -55,7 +58,8 @@ describe.skipIf(skip)('an image of 128 layers', () => {
     const ref = `${registry.host}/test/layers:128`;
     const root = join(work, 'root');
     const state = join(work, 'state');
-    const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+    const PATH = `${await fsconfigMountShim(work)}:${process.env.PATH}`;
+    const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args], { PATH });
     const ok = async (...args: string[]) => {
       const res = await berth(...args);
       expect(res.stderr).toBe('');
