@@ -13,6 +13,7 @@ import { errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
+import { MOUNT2_ENV } from './lower-links.js';
 import { runTool } from './tool.js';
 
 export interface OverlayRefusal {
@@ -40,7 +41,10 @@ export async function probeOverlayUpper(dir: string): Promise<OverlayRefusal | u
   try {
     const options = `lowerdir=${join(probe, 'lower')},upperdir=${join(probe, 'upper')},workdir=${join(probe, 'work')}`;
     try {
-      await runTool('mount', ['-t', 'overlay', 'overlay', '-o', options, join(probe, 'merged')], 'probe');
+      // Full paths: under a long --root they pass fsconfig's 255 bytes (MOUNT2_ENV).
+      await runTool('mount', ['-t', 'overlay', 'overlay', '-o', options, join(probe, 'merged')], 'probe', {
+        env: { ...MOUNT2_ENV },
+      });
     } catch (err) {
       const said = err instanceof Error ? err.message : String(err);
       const fsType = (await runTool('stat', ['-f', '-c', '%T', dir], 'probe')).stdout.trim();

@@ -1,6 +1,6 @@
 // The overlay probe (src/runtime/overlay-probe.ts) on a real overlayfs: a probe left by a berth that
 // was killed mid-way (its overlay still mounted) is unmounted and removed by the next probe; one of
-// a berth still running is left alone.
+// a berth still running is left alone; a probe under a long path mounts under util-linux 2.39+.
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ownerToken } from '../../src/lib/process.js';
 import { probeOverlayUpper } from '../../src/runtime/overlay-probe.js';
+import { fsconfigMountShim } from '../helpers/mount-shim.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
 const skip = missingPrereqs(['mount', 'umount'], { root: true });
@@ -32,6 +33,21 @@ describe.skipIf(skip)('overlay probe', () => {
     for (const n of await readdir(dir).catch(() => [] as string[]))
       if (await mounted(join(dir, n, 'merged'))) execFileSync('umount', ['-l', join(dir, n, 'merged')]);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('says overlayfs takes a --root whose probe paths pass 255 bytes, under util-linux 2.39+', async () => {
+    // upperdir=<dir>/.overlay-probe-<owner>-<rand>/upper is one fsconfig value: a mount of 2.39+
+    // refused it ('wrong fs type, bad option'), and berth took the file system for one overlayfs
+    // refuses (native snapshots, a copy of the image per layer) unless mount was told to use mount(2).
+    const deep = join(dir, 'd'.repeat(200));
+    await mkdir(deep);
+    const PATH = process.env.PATH;
+    process.env.PATH = `${await fsconfigMountShim(dir)}:${PATH}`;
+    try {
+      expect(await probeOverlayUpper(deep)).toBeUndefined();
+    } finally {
+      process.env.PATH = PATH;
+    }
   });
 
   it("takes away a killed berth's probe, still mounted, and leaves a running one's", async () => {
