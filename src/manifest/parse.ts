@@ -28,6 +28,7 @@ import { checkObject } from './objects/checks.js';
 import { checkPodAnnotations } from './pod-annotation-checks.js';
 import { at, type ParsedDoc } from './position.js';
 import { checkSecurityAnnotationMatch } from './security-annotation-match.js';
+import { aliasServiceAccount } from './service-account-alias.js';
 import { isError } from './severity.js';
 import { applyPodmanSlips } from './slips.js';
 import { applyObjectTiers, applyPodTiers, dropCheckedFields } from './tier-check.js';
@@ -252,7 +253,9 @@ function podPrechecks(
 ): Diagnostic[] {
   dropEmptyStrings(value);
   cleanVolumePaths(value);
+  const alias = aliasServiceAccount(doc, value, lc, file, schema);
   return [
+    ...alias,
     ...checkObjectMeta(doc, value, lc, file),
     ...checkPodAnnotations(doc, value, lc, file),
     ...checkSecurityAnnotationMatch(doc, value, lc, file),

@@ -194,7 +194,7 @@ spec:
   nodeSelector: {disk: ssd}
   affinity:
     nodeAffinity: {}
-  serviceAccount: web
+  automountServiceAccountToken: false
   containers:
     - name: main
       image: busybox
@@ -211,7 +211,7 @@ describe('warned fields', () => {
       `${f}:5:3: WARN_MANIFEST_IGNORED: metadata.creationTimestamp is ignored: set by a cluster's API server: it means nothing in a file`,
       `${f}:7:3: WARN_MANIFEST_IGNORED: spec.nodeSelector is ignored: only a scheduler uses it: berth runs every pod on this host`,
       `${f}:8:3: WARN_MANIFEST_IGNORED: spec.affinity is ignored: only a scheduler uses it: berth runs every pod on this host`,
-      `${f}:10:3: WARN_MANIFEST_IGNORED: spec.serviceAccount is ignored: there is no cluster API for a service account to talk to`,
+      `${f}:10:3: WARN_MANIFEST_IGNORED: spec.automountServiceAccountToken is ignored: there is no cluster API for a service account to talk to`,
       `${f}:14:7: WARN_MANIFEST_IGNORED: spec.containers.0.terminationMessagePolicy is ignored: only the file at terminationMessagePath is read`,
       `${f}:15:1: WARN_MANIFEST_IGNORED: status is ignored: a pod status is written by a cluster, never read from a file`,
     ]);

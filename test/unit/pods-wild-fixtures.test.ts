@@ -1953,6 +1953,22 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     "a clusterTrustBundle's path and a configMap item's both ca.pem in one projected volume",
     ['18:9 WARN_MANIFEST_IGNORED', '26:19 ERR_MANIFEST_INVALID'],
   ],
+  // Round 12.
+  'service-account-alone.yaml': [
+    'valid',
+    "an old chart's deprecated serviceAccount alone (the pod's serviceAccountName to a cluster), read by a fieldRef",
+    [],
+  ],
+  'invalid-service-account-alone-bad-name.yaml': [
+    'invalid',
+    'serviceAccount Build_Bot alone (checked as the serviceAccountName it becomes)',
+    ['8:19 ERR_MANIFEST_SCHEMA'],
+  ],
+  'service-account-both-differ.yaml': [
+    'valid',
+    'serviceAccountName web beside a stale serviceAccount Old_Web (dropped unread)',
+    ['9:3 WARN_MANIFEST_IGNORED'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

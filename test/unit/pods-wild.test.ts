@@ -85,6 +85,29 @@ describe('serviceAccountName', () => {
       ),
     ]);
   });
+
+  it('is the deprecated serviceAccount given alone, as a cluster converts it (checked as the name, read by the downward API)', () => {
+    const spec = (text: string) =>
+      (parseFile(text, 'p.yaml').parsed[0]?.value as PodManifest | undefined)?.spec;
+    const alone = pod(`  serviceAccount: builder\n${app}`);
+    expect(lines(alone)).toEqual([]);
+    expect(spec(alone)?.serviceAccountName).toBe('builder');
+    // An empty serviceAccountName is none: the alias fills it.
+    expect(spec(pod(`  serviceAccountName: ""\n  serviceAccount: builder\n${app}`))?.serviceAccountName).toBe(
+      'builder',
+    );
+    expect(lines(pod(`  serviceAccount: Build_Bot\n${app}`))).toEqual([
+      expect.stringMatching(
+        /^p\.yaml:6:19: ERR_MANIFEST_SCHEMA: spec\.serviceAccount "Build_Bot" must be a DNS subdomain.*it is the pod's serviceAccountName$/,
+      ),
+    ]);
+    // Beside serviceAccountName the new field wins, and the old one is dropped unread.
+    const both = pod(`  serviceAccountName: web\n  serviceAccount: Old_Web\n${app}`);
+    expect(lines(both)).toEqual([
+      expect.stringMatching(/^p\.yaml:7:3: WARN_MANIFEST_IGNORED: spec\.serviceAccount is ignored/),
+    ]);
+    expect(spec(both)?.serviceAccountName).toBe('web');
+  });
 });
 
 describe('label and annotation keys', () => {
