@@ -1969,6 +1969,111 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'serviceAccountName web beside a stale serviceAccount Old_Web (dropped unread)',
     ['9:3 WARN_MANIFEST_IGNORED'],
   ],
+  'podman-kube-generate-5.yaml': [
+    'valid',
+    'podman 5.4 kube generate: io.podman.annotations.*, seLinuxOptions spc_t, stdin/tty, a claim volume',
+    ['15:3 WARN_MANIFEST_IGNORED', '33:7 WARN_MANIFEST_IGNORED', '35:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'podman-kube-generate-bind.yaml': [
+    // As security.yaml: a cluster does not read capability names; the runtime then fails on CAP_CAP_….
+    'valid',
+    'podman 5.2 kube generate of a bind mount: creationTimestamp null, bind-mount-options, drop CAP_MKNOD…',
+    ['36:11 WARN_MANIFEST_K8S_REJECTS', '37:11 WARN_MANIFEST_K8S_REJECTS', '38:11 WARN_MANIFEST_K8S_REJECTS'],
+  ],
+  'kompose-pod.yaml': [
+    'valid',
+    'kompose convert --controller pod: io.kompose.service label, resources {}, OnFailure, status {}',
+    ['21:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'helm-nulls-everywhere.yaml': [
+    'valid',
+    'helm output of unset values: {}, [] and null for labels, annotations, env, ports, resources, probes',
+    ['11:3 WARN_MANIFEST_IGNORED', '12:3 WARN_MANIFEST_IGNORED', '13:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'image-pull-secrets-empty-name.yaml': [
+    'valid',
+    'imagePullSecrets [{name: ""}, {}] (a cluster warns: invalid empty name)',
+    ['7:5 WARN_MANIFEST_IGNORED', '8:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'volume-name-only.yaml': [
+    'valid',
+    'a volume of only a name and one of emptyDir: null (both emptyDirs)',
+    [],
+  ],
+  'invalid-env-value-from-two-sources.yaml': [
+    'invalid',
+    'env valueFrom with fieldRef and configMapKeyRef',
+    ['12:9 ERR_MANIFEST_INVALID'],
+  ],
+  'envfrom-prefix-relaxed.yaml': [
+    'valid',
+    'envFrom prefix 1-my.app- and env name my.var-1 (RelaxedEnvironmentVariableValidation)',
+    [],
+  ],
+  'invalid-kind-lowercase.yaml': ['invalid', 'kind: pod', ['2:7 ERR_MANIFEST_KIND']],
+  'invalid-configmap-volume-no-name.yaml': [
+    'invalid',
+    'configMap and secret volumes naming no object (optional: true)',
+    ['15:7 ERR_MANIFEST_SCHEMA', '18:7 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-secret-mode-decimal.yaml': [
+    'invalid',
+    'defaultMode 644 written in decimal (above 0777)',
+    ['16:20 ERR_MANIFEST_SCHEMA'],
+  ],
+  'kubectl-get-1-33-dump.yaml': [
+    'valid',
+    'kubectl get -o yaml on 1.33: generation, managedFields of kubectl-run and kubelet, status with observedGeneration, allocatedResources, user, recursiveReadOnly',
+    [
+      '4:3 WARN_MANIFEST_IGNORED',
+      '5:3 WARN_MANIFEST_IGNORED',
+      '8:3 WARN_MANIFEST_IGNORED',
+      '36:3 WARN_MANIFEST_IGNORED',
+      '37:3 WARN_MANIFEST_IGNORED',
+      '45:5 WARN_MANIFEST_IGNORED',
+      '51:3 WARN_MANIFEST_IGNORED',
+      '52:3 WARN_MANIFEST_IGNORED',
+      '53:3 WARN_MANIFEST_IGNORED',
+      '54:3 WARN_MANIFEST_IGNORED',
+      '56:3 WARN_MANIFEST_IGNORED',
+      '58:3 WARN_MANIFEST_IGNORED',
+      '61:3 WARN_MANIFEST_IGNORED',
+      '75:9 WARN_MANIFEST_IGNORED',
+      '78:9 WARN_MANIFEST_IGNORED',
+      '89:1 WARN_MANIFEST_IGNORED',
+    ],
+  ],
+  'list-crlf.yaml': ['valid', 'a YAML v1 List with CRLF line ends and metadata after items', []],
+  'stop-signal-sleep-resize.yaml': [
+    'valid',
+    'stopSignal SIGQUIT under os linux, a preStop sleep, a liveness terminationGracePeriodSeconds, resizePolicy',
+    ['20:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'setfqdn-long-subdomain.yaml': [
+    'valid',
+    'setHostnameAsFQDN with a 63-character hostname and a 55-character subdomain (only a kubelet with a cluster domain checks the FQDN)',
+    ['7:3 WARN_MANIFEST_IGNORED', '8:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'annotations-unquoted-numbers.yaml': [
+    'invalid',
+    'prometheus.io/port: 9090 and scrape: true unquoted',
+    ['7:25 WARN_MANIFEST_K8S_REJECTS', '8:27 WARN_MANIFEST_K8S_REJECTS'],
+  ],
+  'yaml11-number-forms.yaml': [
+    'valid',
+    'terminationGracePeriodSeconds 3e1, runAsUser 1e3, fsGroup 2000.0 (go-yaml floats, whole numbers in JSON)',
+    [],
+  ],
+  'image-uppercase-repository.yaml': [
+    'valid',
+    'image Registry.Example.com/Team/App:1.0 (the kubelet: InvalidImageName)',
+    ['11:12 ERR_REFERENCE_INVALID'],
+  ],
+  'hostip-ipv6-loopback.yaml': [
+    'valid',
+    'hostIP ::1 and fd00::10 (a cluster does not check hostIP)',
+    ['14:15 ERR_MANIFEST_SCHEMA', '17:15 ERR_MANIFEST_SCHEMA'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
@@ -1995,6 +2100,10 @@ const DIFFERS: Record<string, string> = {
   'runtime-class-kata.yaml':
     'runtimeClassName is refused: berth has one runtime (runc), and running a pod without the sandbox it asks for would be unsafe',
   'windows-pod.yaml': 'spec.os.name windows is refused: berth runs Linux containers',
+  'image-uppercase-repository.yaml':
+    'an image reference that does not parse is refused at load: a cluster takes the file and its kubelet fails the pod (InvalidImageName)',
+  'hostip-ipv6-loopback.yaml':
+    'a hostIP is an IPv4 address: berth publishes ports on IPv4 host addresses only (::1 is never routed to a pod)',
 };
 
 const files = readdirSync(DIR)
