@@ -1,6 +1,7 @@
 // The tier table (tiers.ts) applied to one Pod document before its schema sees it: each warned field
 // gives one WARN_MANIFEST_IGNORED at its key and is dropped from the value; each refused field gives
-// one ERR_MANIFEST_UNSUPPORTED naming the field and why, and is dropped too, so the schema adds no
+// one ERR_MANIFEST_UNSUPPORTED naming the field and why (but a refused list given empty, which asks
+// for nothing, is dropped in silence), and is dropped too, so the schema adds no
 // second line about the same thing (an unsupported volume source is one error, not four `oneOf`
 // lines). A warned field whose Kubernetes shape the Pod schema holds (affinity, tolerations, …) is
 // dropped only after the schema has checked it (dropCheckedFields): ignored is not unread, and an
@@ -59,6 +60,12 @@ export function forEachField(
       for (const k of path.slice(0, -1)) holder = holder[k] as Record<string | number, unknown>;
       fn(holder, path[path.length - 1] as string | number);
     }
+}
+
+function valueAt(value: unknown, path: Path): unknown {
+  let node = value as Record<string | number, unknown> | undefined;
+  for (const k of path) node = node?.[k] as Record<string | number, unknown> | undefined;
+  return node;
 }
 
 function remove(value: unknown, path: Path): void {
@@ -133,6 +140,13 @@ function applyRules(
   for (const rule of rules) {
     const dropIt = drop(rule);
     for (const path of matchPaths(value, rule.pattern)) {
+      // An empty list of a refused field (ephemeralContainers: [], volumeDevices: []) asks for
+      // nothing: a cluster checks these lists by their length, so [] is the field not given.
+      const v = valueAt(value, path);
+      if (rule.tier === 'refused' && Array.isArray(v) && v.length === 0) {
+        remove(value, path);
+        continue;
+      }
       const here = keyAt(doc, lc, file, path);
       const field = path.join('.');
       out.push(

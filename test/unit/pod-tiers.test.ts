@@ -246,6 +246,23 @@ spec:
     ]);
   });
 
+  it('a refused list given empty asks for nothing and is taken, as a cluster checks those lists by length', () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec:
+  resourceClaims: []
+  ephemeralContainers: []
+  containers:
+    - {name: main, image: busybox, volumeDevices: [], resources: {claims: []}}
+    - {name: side, image: busybox, volumeDevices: [{name: raw, devicePath: /dev/xvda}]}
+`;
+    const r = parseFile(text, 'm.yaml');
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      'm.yaml:9:36: ERR_MANIFEST_UNSUPPORTED: field spec.containers.1.volumeDevices is not supported by berth: raw block devices from claims need a cluster',
+    ]);
+  });
+
   it('a volume with no source, and emptyDir: null, are emptyDirs (Kubernetes default)', () => {
     const text = `apiVersion: v1
 kind: Pod

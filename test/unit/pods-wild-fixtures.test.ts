@@ -2074,6 +2074,16 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'hostIP ::1 and fd00::10 (a cluster does not check hostIP)',
     ['14:15 ERR_MANIFEST_SCHEMA', '17:15 ERR_MANIFEST_SCHEMA'],
   ],
+  'helm-empty-refused-lists.yaml': [
+    'valid',
+    'helm output of list values defaulted to []: resourceClaims, ephemeralContainers, volumeDevices, resources.claims',
+    [],
+  ],
+  'invalid-ephemeral-container-listed.yaml': [
+    'invalid',
+    "kubectl debug's ephemeral container in the file beside resourceClaims: []",
+    ['12:3 ERR_MANIFEST_UNSUPPORTED'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
