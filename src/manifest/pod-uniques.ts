@@ -15,7 +15,7 @@ import type { PodManifest } from './kinds.js';
 import { at, type ParsedDoc } from './position.js';
 
 /** An IANA service name, as Kubernetes checks port names: at most 15, a-z 0-9 '-', a letter, no '--'. */
-const PORT_NAME = /^(?=.*[a-z])(?!.*--)[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/;
+export const PORT_NAME = /^(?=.*[a-z])(?!.*--)[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$/;
 
 export function checkPodUniques(p: ParsedDoc): Diagnostic[] {
   const pod = p.value as PodManifest;

@@ -2084,6 +2084,32 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     "kubectl debug's ephemeral container in the file beside resourceClaims: []",
     ['12:3 ERR_MANIFEST_UNSUPPORTED'],
   ],
+  'invalid-service-target-port-quoted.yaml': [
+    'invalid',
+    'a Service with targetPort "8080" quoted, two ports without names, a nodePort on ClusterIP',
+    [
+      '4:7 WARN_SERVICE_IGNORED',
+      '11:5 ERR_MANIFEST_INVALID',
+      '12:17 ERR_MANIFEST_INVALID',
+      '13:5 ERR_MANIFEST_INVALID',
+      '15:15 ERR_MANIFEST_INVALID',
+    ],
+  ],
+  'invalid-service-port-name-upper.yaml': [
+    'invalid',
+    'a Service of type clusterIP, port name Postgres, protocol tcp',
+    [
+      '2:7 WARN_SERVICE_IGNORED',
+      '6:9 ERR_MANIFEST_INVALID',
+      '10:11 ERR_MANIFEST_INVALID',
+      '12:15 ERR_MANIFEST_INVALID',
+    ],
+  ],
+  'services-headless-external-nodeport.yaml': [
+    'valid',
+    'a headless Service without ports, an ExternalName, a NodePort of named UDP and TCP ports on 53',
+    ['4:7 WARN_SERVICE_IGNORED', '13:7 WARN_SERVICE_IGNORED', '21:7 WARN_SERVICE_IGNORED'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

@@ -3,12 +3,15 @@
 // pass), a `kubernetes.io/dockerconfigjson` Secret whose `.dockerconfigjson` is not docker's
 // config.json, a typed Secret without the keys its type requires (tls.crt and tls.key, …), a
 // service-account-token Secret without the annotation naming its service account; a claim's spec a
-// cluster refuses (claim-checks.ts); and a Service, which is accepted and ignored with a warning. Messages never quote a
+// cluster refuses (claim-checks.ts); and a Service, which is accepted and ignored with a warning
+// once its spec passes what a cluster checks of it (service-checks.ts). Messages never quote a
 // Secret's value. Pure.
 import type { Diagnostic } from '../../lib/yaml-validate.js';
+import { isObj } from '../plain.js';
 import { at, type ParsedDoc } from '../position.js';
 import { checkClaim } from './claim-checks.js';
 import { type ConfigMapDoc, DOCKER_CONFIG_JSON, DOCKER_CONFIG_KEY, type SecretDoc } from './kinds.js';
+import { checkService } from './service-checks.js';
 import { objectData } from './store.js';
 
 /** Kubernetes refuses a ConfigMap or Secret whose data is larger (etcd's object bound). */
@@ -82,6 +85,7 @@ export function checkObject(p: ParsedDoc): Diagnostic[] {
   const doc = p.value;
   if (doc.kind === 'Service') {
     return [
+      ...checkService(p, isObj(doc.spec) ? doc.spec : undefined),
       at(
         p,
         ['kind'],

@@ -1,0 +1,73 @@
+// A Service's spec as ValidateService checks it on create, after SetDefaults_Service (type
+// ClusterIP, a port's protocol TCP and targetPort its port). berth ignores a Service with a warning
+// (ports are published by a container's hostPort), but one a cluster refuses is refused here too,
+// at the field, as a file's claim is: a type a cluster does not know; ExternalName without
+// externalName; no ports unless headless (clusterIP None) or ExternalName; a port that is not 1-65535
+// (a quoted "80" is no port); a protocol other than TCP, UDP, SCTP; a targetPort that is neither a
+// port number nor an IANA port name (a quoted "8080" is a name without a letter); a port name that is
+// no DNS label, missing beside other ports, or given twice; the same port and protocol twice; a
+// nodePort on a ClusterIP Service. Its selector, IPs and the rest are not checked. Pure.
+import type { Diagnostic } from '../../lib/yaml-validate.js';
+import { isObj, type Obj } from '../plain.js';
+import { PORT_NAME } from '../pod-uniques.js';
+import { at, type ParsedDoc } from '../position.js';
+
+const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
+const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+const isPortNumber = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
+
+export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const refuse = (path: Array<string | number>, why: string) =>
+    out.push(
+      at(
+        p,
+        ['spec', ...path],
+        'ERR_MANIFEST_INVALID',
+        `${['spec', ...path].join('.')} ${why} (a cluster rejects it too)`,
+      ),
+    );
+  const s = spec ?? {};
+  const type = s.type ?? 'ClusterIP';
+  if (!TYPES.includes(type as string)) refuse(['type'], `must be one of ${TYPES.join(', ')}`);
+  if (type === 'ExternalName' && (typeof s.externalName !== 'string' || s.externalName === ''))
+    refuse(spec && 'type' in s ? ['type'] : [], 'ExternalName needs spec.externalName');
+  const ports = Array.isArray(s.ports) ? s.ports : [];
+  // Headless: clusterIP None (or clusterIPs' first, which a cluster copies to it).
+  const headless = (s.clusterIP ?? (Array.isArray(s.clusterIPs) ? s.clusterIPs[0] : undefined)) === 'None';
+  if (ports.length === 0 && !headless && type !== 'ExternalName')
+    refuse(spec && 'ports' in s ? ['ports'] : [], 'needs at least one port (or clusterIP: None)');
+  const names = new Set<string>();
+  const pairs = new Set<string>();
+  ports.forEach((port, i) => {
+    if (!isObj(port)) return;
+    const { name, protocol = 'TCP', targetPort } = port;
+    if (name === undefined || name === '') {
+      if (ports.length > 1) refuse(['ports', i], 'needs a name: a Service of several ports names each');
+    } else if (typeof name !== 'string' || !DNS_LABEL.test(name))
+      refuse(['ports', i, 'name'], 'must be a DNS label: lowercase letters, digits and -, at most 63');
+    else if (names.has(name)) refuse(['ports', i, 'name'], `names ${name} twice`);
+    else names.add(name);
+    if (!isPortNumber(port.port)) refuse(['ports', i, 'port'], 'must be a port number, 1-65535');
+    if (!PROTOCOLS.includes(protocol as string))
+      refuse(['ports', i, 'protocol'], `must be one of ${PROTOCOLS.join(', ')}`);
+    if (
+      targetPort !== undefined &&
+      targetPort !== 0 &&
+      targetPort !== '' &&
+      !(isPortNumber(targetPort) || (typeof targetPort === 'string' && PORT_NAME.test(targetPort)))
+    )
+      refuse(
+        ['ports', i, 'targetPort'],
+        "must be a port number (1-65535) or a port name (at most 15 lowercase letters, digits and '-', with a letter)",
+      );
+    const pair = `${String(protocol)}/${String(port.port)}`;
+    if (isPortNumber(port.port) && pairs.has(pair)) refuse(['ports', i], `gives ${pair} twice`);
+    pairs.add(pair);
+    if (type === 'ClusterIP' && port.nodePort !== undefined && port.nodePort !== 0)
+      refuse(['ports', i, 'nodePort'], 'may not be used when type is ClusterIP');
+  });
+  return out;
+}
