@@ -44,12 +44,7 @@ const EXPECTED: Record<string, [Verdict, string[]]> = {
   'containersolutions-examples__Pod_spec.terminationGracePeriodSeconds_simple.yaml': ['accepted', []],
   'containersolutions-examples__ServiceAccount_service-account-pod.yaml': [
     'warned',
-    [
-      '3:7 WARN_KIND_IGNORED',
-      '13:7 WARN_KIND_IGNORED',
-      '26:7 WARN_KIND_IGNORED',
-      '41:3 WARN_MANIFEST_IGNORED',
-    ],
+    ['3:7 WARN_KIND_IGNORED', '13:7 WARN_KIND_IGNORED', '26:7 WARN_KIND_IGNORED'],
   ],
   'fetchit__examples_kube_2-example.yaml': ['accepted', []],
   'fetchit__examples_kube_3-example.yaml': ['invalid', ['12:9 ERR_MANIFEST_SCHEMA']],
