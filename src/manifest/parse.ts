@@ -189,6 +189,15 @@ function checkObjectDocument(p: ParsedDoc): { diagnostics: Diagnostic[]; parsed:
         `the ${String(kind)} has no apiVersion: a cluster rejects it too (add apiVersion: v1)`,
       ),
     );
+  if (kind === undefined && apiVersion === undefined)
+    return problem(
+      at(
+        p,
+        [],
+        'ERR_MANIFEST_KIND',
+        'the document has no apiVersion and no kind: a cluster rejects it too ("Object \'Kind\' is missing"); an empty document is one with nothing in it, not {}',
+      ),
+    );
   if (kind === undefined && apiVersion !== undefined)
     return problem(
       at(

@@ -400,6 +400,14 @@ spec:
     ]);
   });
 
+  it('a document of neither apiVersion nor kind ({} between two ---) says so (it said "apiVersion undefined, kind undefined")', () => {
+    const text =
+      '---\n{}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: db}\nspec:\n  containers: [{name: main, image: busybox}]\n';
+    expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
+      'm.yaml:2:1: ERR_MANIFEST_KIND: the document has no apiVersion and no kind: a cluster rejects it too ("Object \'Kind\' is missing"); an empty document is one with nothing in it, not {}',
+    ]);
+  });
+
   it('a scheduler field a cluster refuses is named with the rule it breaks, not taken with a warning', () => {
     const text = `apiVersion: v1
 kind: Pod
