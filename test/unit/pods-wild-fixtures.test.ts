@@ -2097,18 +2097,24 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
   ],
   'invalid-service-port-name-upper.yaml': [
     'invalid',
-    'a Service of type clusterIP, port name Postgres, protocol tcp',
+    'a Service of type clusterIP, a selector value 1 unquoted, port name Postgres, protocol tcp',
     [
       '2:7 WARN_SERVICE_IGNORED',
       '6:9 ERR_MANIFEST_INVALID',
-      '10:11 ERR_MANIFEST_INVALID',
-      '12:15 ERR_MANIFEST_INVALID',
+      '9:11 ERR_MANIFEST_INVALID',
+      '11:11 ERR_MANIFEST_INVALID',
+      '13:15 ERR_MANIFEST_INVALID',
     ],
   ],
   'services-headless-external-nodeport.yaml': [
     'valid',
     'a headless Service without ports, an ExternalName, a NodePort of named UDP and TCP ports on 53',
     ['4:7 WARN_SERVICE_IGNORED', '13:7 WARN_SERVICE_IGNORED', '21:7 WARN_SERVICE_IGNORED'],
+  ],
+  'kompose-service-claim-pod.yaml': [
+    'valid',
+    'kompose convert --controller pod: a Service with port name "5432", a claim with status {}, the pod',
+    ['4:7 WARN_SERVICE_IGNORED', '68:1 WARN_MANIFEST_IGNORED'],
   ],
 };
 

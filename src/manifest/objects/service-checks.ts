@@ -6,11 +6,13 @@
 // (a quoted "80" is no port); a protocol other than TCP, UDP, SCTP; a targetPort that is neither a
 // port number nor an IANA port name (a quoted "8080" is a name without a letter); a port name that is
 // no DNS label, missing beside other ports, or given twice; the same port and protocol twice; a
-// nodePort on a ClusterIP Service. Its selector, IPs and the rest are not checked. Pure.
+// nodePort on a ClusterIP Service; a selector key that is no qualified name, or a value that is no
+// label value (a number: `version: 2` unquoted). Its IPs and the rest are not checked. Pure.
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import { isObj, type Obj } from '../plain.js';
 import { PORT_NAME } from '../pod-uniques.js';
 import { at, type ParsedDoc } from '../position.js';
+import { LABEL_VALUE, qualifiedNameProblem } from '../slips.js';
 
 const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
@@ -69,5 +71,17 @@ export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] 
     if (type === 'ClusterIP' && port.nodePort !== undefined && port.nodePort !== 0)
       refuse(['ports', i, 'nodePort'], 'may not be used when type is ClusterIP');
   });
+  const selector = isObj(s.selector) ? s.selector : {};
+  for (const [k, v] of Object.entries(selector)) {
+    const why = qualifiedNameProblem(k);
+    if (why) refuse(['selector', k], `key ${k === '' ? '""' : k}: ${why}`);
+    else if (typeof v === 'number' || typeof v === 'boolean')
+      refuse(['selector', k], `is a ${typeof v}, not a string: quote it ("${String(v)}")`);
+    else if (typeof v !== 'string' || !LABEL_VALUE.test(v))
+      refuse(
+        ['selector', k],
+        "must be a label value: a string of at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+      );
+  }
   return out;
 }
