@@ -2116,6 +2116,12 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'kompose convert --controller pod: a Service with port name "5432", a claim with status {}, the pod',
     ['4:7 WARN_SERVICE_IGNORED', '68:1 WARN_MANIFEST_IGNORED'],
   ],
+  'helm-large-ints-scientific.yaml': [
+    'valid',
+    "helm's rendering of a large integer value: runAsUser, runAsGroup, fsGroup 1e+06",
+    [],
+  ],
+  'invalid-fs-group-fraction.yaml': ['invalid', 'fsGroup 1.5', ['7:14 ERR_MANIFEST_SCHEMA']],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
