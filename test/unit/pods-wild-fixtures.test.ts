@@ -2086,13 +2086,14 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
   ],
   'invalid-service-target-port-quoted.yaml': [
     'invalid',
-    'a Service with targetPort "8080" quoted, two ports without names, a nodePort on ClusterIP',
+    'a Service with targetPort "8080" quoted, two ports without names, a nodePort on ClusterIP, a ClientIP timeout of a week',
     [
-      '4:7 WARN_SERVICE_IGNORED',
-      '11:5 ERR_MANIFEST_INVALID',
-      '12:17 ERR_MANIFEST_INVALID',
-      '13:5 ERR_MANIFEST_INVALID',
-      '15:15 ERR_MANIFEST_INVALID',
+      '5:7 WARN_SERVICE_IGNORED',
+      '14:23 ERR_MANIFEST_INVALID',
+      '16:5 ERR_MANIFEST_INVALID',
+      '17:17 ERR_MANIFEST_INVALID',
+      '18:5 ERR_MANIFEST_INVALID',
+      '20:15 ERR_MANIFEST_INVALID',
     ],
   ],
   'invalid-service-port-name-upper.yaml': [

@@ -6,7 +6,8 @@
 // (a quoted "80" is no port); a protocol other than TCP, UDP, SCTP; a targetPort that is neither a
 // port number nor an IANA port name (a quoted "8080" is a name without a letter); a port name that is
 // no DNS label, missing beside other ports, or given twice; the same port and protocol twice; a
-// nodePort on a ClusterIP Service; a selector key that is no qualified name, or a value that is no
+// nodePort on a ClusterIP Service; a sessionAffinity other than None or ClientIP, a ClientIP timeout
+// outside 1-86400; a selector key that is no qualified name, or a value that is no
 // label value (a number: `version: 2` unquoted). Its IPs and the rest are not checked. Pure.
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import { isObj, type Obj } from '../plain.js';
@@ -71,6 +72,16 @@ export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] 
     if (type === 'ClusterIP' && port.nodePort !== undefined && port.nodePort !== 0)
       refuse(['ports', i, 'nodePort'], 'may not be used when type is ClusterIP');
   });
+  const affinity = s.sessionAffinity ?? 'None';
+  if (affinity !== 'None' && affinity !== 'ClientIP') refuse(['sessionAffinity'], 'must be None or ClientIP');
+  const clientIP = isObj(s.sessionAffinityConfig) ? s.sessionAffinityConfig.clientIP : undefined;
+  const timeout = isObj(clientIP) ? clientIP.timeoutSeconds : undefined;
+  if (
+    affinity === 'ClientIP' &&
+    timeout !== undefined &&
+    !(Number.isInteger(timeout) && (timeout as number) > 0 && (timeout as number) <= 86400)
+  )
+    refuse(['sessionAffinityConfig', 'clientIP', 'timeoutSeconds'], 'must be above 0 and at most 86400');
   const selector = isObj(s.selector) ? s.selector : {};
   for (const [k, v] of Object.entries(selector)) {
     const why = qualifiedNameProblem(k);
