@@ -2123,6 +2123,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     [],
   ],
   'invalid-fs-group-fraction.yaml': ['invalid', 'fsGroup 1.5', ['7:14 ERR_MANIFEST_SCHEMA']],
+  'helm-service-empty-values.yaml': [
+    'valid',
+    'a chart\'s Service with type, sessionAffinity, targetPort and protocol rendered ""',
+    ['6:7 WARN_SERVICE_IGNORED'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

@@ -1,5 +1,6 @@
 // A Service's spec as ValidateService checks it on create, after SetDefaults_Service (type
-// ClusterIP, a port's protocol TCP and targetPort its port). berth ignores a Service with a warning
+// ClusterIP, a port's protocol TCP and targetPort its port, sessionAffinity None, each also where
+// it is "", as a chart renders an unset value). berth ignores a Service with a warning
 // (ports are published by a container's hostPort), but one a cluster refuses is refused here too,
 // at the field, as a file's claim is: a type a cluster does not know; ExternalName without
 // externalName; no ports unless headless (clusterIP None) or ExternalName; a port that is not 1-65535
@@ -19,6 +20,9 @@ const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/** A plain string field's value, SetDefaults_Service's default where it is not given or "" (a chart's unset value). */
+const orDefault = (v: unknown, dflt: string) => (v === undefined || v === '' ? dflt : v);
+
 const isPortNumber = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 65535;
 
 export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] {
@@ -33,7 +37,7 @@ export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] 
       ),
     );
   const s = spec ?? {};
-  const type = s.type ?? 'ClusterIP';
+  const type = orDefault(s.type, 'ClusterIP');
   if (!TYPES.includes(type as string)) refuse(['type'], `must be one of ${TYPES.join(', ')}`);
   if (type === 'ExternalName' && (typeof s.externalName !== 'string' || s.externalName === ''))
     refuse(spec && 'type' in s ? ['type'] : [], 'ExternalName needs spec.externalName');
@@ -46,7 +50,8 @@ export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] 
   const pairs = new Set<string>();
   ports.forEach((port, i) => {
     if (!isObj(port)) return;
-    const { name, protocol = 'TCP', targetPort } = port;
+    const { name, targetPort } = port;
+    const protocol = orDefault(port.protocol, 'TCP');
     if (name === undefined || name === '') {
       if (ports.length > 1) refuse(['ports', i], 'needs a name: a Service of several ports names each');
     } else if (typeof name !== 'string' || !DNS_LABEL.test(name))
@@ -72,7 +77,7 @@ export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] 
     if (type === 'ClusterIP' && port.nodePort !== undefined && port.nodePort !== 0)
       refuse(['ports', i, 'nodePort'], 'may not be used when type is ClusterIP');
   });
-  const affinity = s.sessionAffinity ?? 'None';
+  const affinity = orDefault(s.sessionAffinity, 'None');
   if (affinity !== 'None' && affinity !== 'ClientIP') refuse(['sessionAffinity'], 'must be None or ClientIP');
   const clientIP = isObj(s.sessionAffinityConfig) ? s.sessionAffinityConfig.clientIP : undefined;
   const timeout = isObj(clientIP) ? clientIP.timeoutSeconds : undefined;
