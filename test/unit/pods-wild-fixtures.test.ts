@@ -2128,6 +2128,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a chart\'s Service with type, sessionAffinity, targetPort and protocol rendered ""',
     ['6:7 WARN_SERVICE_IGNORED'],
   ],
+  'configmap-blank-values.yaml': [
+    'valid',
+    'a ConfigMap value, labels and an annotation left blank (null: "" to a cluster, the key kept)',
+    [],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

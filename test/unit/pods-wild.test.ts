@@ -110,6 +110,42 @@ describe('serviceAccountName', () => {
   });
 });
 
+describe('a string map entry left blank', () => {
+  it('is "", the key kept, as Go\'s JSON decoder reads a null map element (a struct field left blank is none)', () => {
+    const cm =
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: env\n  labels: {tier: }\ndata:\n  A:\n  B: x\n';
+    const secret = 'apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {P: }\ndata: {Q: }\n';
+    const p = pod(
+      `${app}    env: [{name: E, value: }]\n  nodeSelector: {disk: }\n`,
+      '  labels: {canary: }\n',
+    );
+    const list = `apiVersion: v1\nkind: List\nitems:\n- ${cm.replaceAll('\n', '\n  ').trimEnd()}\n`;
+    const values = (text: string) => parseFile(text, 'p.yaml').parsed.map((d) => d.value as unknown);
+    expect(values(`${cm}---\n${secret}`)).toEqual([
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'env', labels: { tier: '' } },
+        data: { A: '', B: 'x' },
+      },
+      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, stringData: { P: '' }, data: { Q: '' } },
+    ]);
+    expect(values(list)).toEqual([
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'env', labels: { tier: '' } },
+        data: { A: '', B: 'x' },
+      },
+    ]);
+    const spec = (values(p)[0] as PodManifest).spec;
+    expect([(values(p)[0] as PodManifest).metadata.labels, spec.containers[0]?.env]).toEqual([
+      { canary: '' },
+      [{ name: 'E' }],
+    ]);
+  });
+});
+
 describe('label and annotation keys', () => {
   it('odd but valid keys pass in silence', () => {
     expect(
