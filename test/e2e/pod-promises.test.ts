@@ -1,6 +1,6 @@
 // README promises about Pod YAML, end to end as root with real runc, conmon and overlayfs, each
 // asserted inside the container or in `ps`: a ConfigMap is looked up in the pod's namespace; the
-// downward API's uid, serviceAccountName and host addresses, an empty podIP with only loopback
+// downward API's uid, serviceAccountName (a lone serviceAccount's too) and host addresses, an empty podIP with only loopback
 // (`berth.dev/network: none`); downwardAPI and projected volumes are tmpfs nosuid,nodev; seccomp
 // RuntimeDefault filters and Unconfined does not; capabilities `ALL` and a `CAP_` prefix; a native
 // sidecar restarted whatever the pod's policy, and stopped once the app has finished for good; a pod
@@ -137,6 +137,25 @@ describe.skipIf(skip)('Pod YAML promises, in effect', () => {
     await rm(join(dir, 'facts.yaml'));
     expect((await berth('apply', dir)).code).toBe(0);
   }, 180_000);
+
+  it("a spec.serviceAccount given alone is the pod's serviceAccountName to the downward API, as a cluster converts the deprecated alias", async () => {
+    await writeFile(
+      join(dir, 'legacy-sa.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata:\n  name: legacy-sa\n  annotations: {berth.dev/network: none}\n` +
+        `spec:\n  terminationGracePeriodSeconds: 1\n  restartPolicy: Never\n  serviceAccount: legacy-robot\n` +
+        `  containers:\n    - name: main\n      image: ${image}\n` +
+        `      env: [{name: SA, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}]\n` +
+        `      command: [sh, -c, 'echo "[$$SA]"']\n`,
+    );
+    expect((await berth('apply', dir)).code).toBe(0);
+    const pod = await waitFor('legacy-sa', finished);
+    expect([pod?.phase, (await berth('logs', 'legacy-sa')).stdout]).toEqual([
+      'Succeeded',
+      '[legacy-robot]\n',
+    ]);
+    await rm(join(dir, 'legacy-sa.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  }, 120_000);
 
   it('seccomp RuntimeDefault filters and Unconfined does not; capabilities ALL dropped or added, a CAP_ prefix warned and used', async () => {
     const container = (name: string, sc: string) =>

@@ -98,6 +98,17 @@ const FILES = [
   'helm-empty-namespace.yaml',
   'secret-service-account-token.yaml',
   'sidecar-restart-on-failure.yaml',
+  // Round 12: a lone deprecated serviceAccount, [] for refused lists, a volume of only a name,
+  // kompose's and helm's output, relaxed env names, empty pull secrets, a ConfigMap value left blank.
+  'service-account-alone.yaml',
+  'helm-empty-refused-lists.yaml',
+  'volume-name-only.yaml',
+  'kompose-pod.yaml',
+  'kompose-service-claim-pod.yaml',
+  'helm-nulls-everywhere.yaml',
+  'envfrom-prefix-relaxed.yaml',
+  'image-pull-secrets-empty-name.yaml',
+  'configmap-blank-values.yaml',
 ];
 
 type Obj = Record<string, unknown>;
