@@ -22,7 +22,8 @@ const MAX_SEARCH_CHARS = 2048;
 export function networkModeOf(pod: PodManifest): PodNetworkMode | FieldProblem {
   if (pod.spec.hostNetwork === true) return 'host';
   const asked = pod.metadata.annotations?.[NETWORK_ANNOTATION];
-  if (asked === undefined || asked === 'bridge') return 'bridge';
+  // Left blank (a chart's unset value: `berth.dev/network:` is "" as a cluster decodes it) is the default.
+  if (asked === undefined || asked === '' || asked === 'bridge') return 'bridge';
   if (asked === 'none') return 'none';
   return {
     path: ['metadata', 'annotations', NETWORK_ANNOTATION],

@@ -29,7 +29,9 @@ function emptyNullEntries(value: unknown): void {
     return;
   }
   const kind = typeof value.kind === 'string' ? value.kind : '';
-  for (const path of [...(STRING_MAPS['*'] ?? []), ...(STRING_MAPS[kind] ?? [])]) {
+  // Own keys only: a kind named constructor or __proto__ is no kind of this table.
+  const own = Object.hasOwn(STRING_MAPS, kind) ? (STRING_MAPS[kind] ?? []) : [];
+  for (const path of [...(STRING_MAPS['*'] ?? []), ...own]) {
     let map: unknown = value;
     for (const k of path) map = isObj(map) ? map[k] : undefined;
     if (isObj(map)) for (const [k, v] of Object.entries(map)) if (v === null) map[k] = '';

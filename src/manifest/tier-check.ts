@@ -140,10 +140,10 @@ function applyRules(
   for (const rule of rules) {
     const dropIt = drop(rule);
     for (const path of matchPaths(value, rule.pattern)) {
-      // An empty list of a refused field (ephemeralContainers: [], volumeDevices: []) asks for
+      // An empty list of a refused list field (ephemeralContainers: [], volumeDevices: []) asks for
       // nothing: a cluster checks these lists by their length, so [] is the field not given.
       const v = valueAt(value, path);
-      if (rule.tier === 'refused' && Array.isArray(v) && v.length === 0) {
+      if (rule.tier === 'refused' && rule.list && Array.isArray(v) && v.length === 0) {
         remove(value, path);
         continue;
       }

@@ -16,6 +16,12 @@ export interface FieldTier {
   tier: Tier;
   /** Why (warned, refused), or who honours it (honoured), in words for people. */
   why: string;
+  /**
+   * A list a cluster checks by its length: given empty (`[]`, as charts render unset lists) it asks
+   * for nothing, so a refused one is taken as not given. Only list fields: `[]` for an object or a
+   * string field is a value a cluster cannot decode, refused as any other.
+   */
+  list?: true;
 }
 
 const SCHEDULER = 'only a scheduler uses it: berth runs every pod on this host';
@@ -36,6 +42,7 @@ const SECCOMP = 'RuntimeDefault (the host default), Unconfined, Localhost: a pro
 const honoured = (why = 'honoured'): FieldTier => ({ tier: 'honoured', why });
 const warned = (why: string): FieldTier => ({ tier: 'warned', why });
 const refused = (why: string): FieldTier => ({ tier: 'refused', why });
+const refusedList = (why: string): FieldTier => ({ tier: 'refused', why, list: true });
 
 export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   apiVersion: honoured(),
@@ -117,14 +124,14 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'spec.runtimeClassName': refused(
     'berth has one runtime (runc): running the pod without the sandbox it asks for would be unsafe',
   ),
-  'spec.ephemeralContainers': refused(
+  'spec.ephemeralContainers': refusedList(
     'ephemeral containers are added through a cluster API, never in a file',
   ),
-  'spec.resourceClaims': refused('dynamic resource allocation needs a cluster'),
+  'spec.resourceClaims': refusedList('dynamic resource allocation needs a cluster'),
   'spec.resources': honoured(
     "cpu and memory (Kubernetes 1.34 pod-level resources): a pod cgroup parents its containers, holding the pod's cpu quota and shares and its memory limit; a container without a limit of its own gets the pod's; hugepages-<size> ignored with a warning; pids (Kubernetes 1.37 alpha PerPodPIDLimit, off by default: a cluster refuses it then too) refused: not yet",
   ),
-  'spec.resources.claims': refused('dynamic resource allocation needs a cluster'),
+  'spec.resources.claims': refusedList('dynamic resource allocation needs a cluster'),
 
   'spec.securityContext.runAsUser': honoured(),
   'spec.securityContext.runAsGroup': honoured(),
@@ -164,7 +171,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
   'container.ports.*.hostPort': honoured(NETWORKING),
   'container.ports.*.hostIP': honoured(NETWORKING),
   'container.resources': honoured(),
-  'container.resources.claims': refused('dynamic resource allocation needs a cluster'),
+  'container.resources.claims': refusedList('dynamic resource allocation needs a cluster'),
   'container.volumeMounts': honoured(),
   'container.volumeMounts.*.mountPropagation': honoured(
     'HostToContainer (rslave) and Bidirectional (rshared, privileged only); the host path must be on a shared mount',
@@ -232,7 +239,7 @@ export const POD_FIELD_TIERS: Readonly<Record<string, FieldTier>> = {
     'action Restart on exitCodes In or NotIn, tried in order before the restartPolicy (needs it set), as Kubernetes 1.34',
   ),
   'container.resizePolicy': warned('resizing in place is a cluster API operation'),
-  'container.volumeDevices': refused('raw block devices from claims need a cluster'),
+  'container.volumeDevices': refusedList('raw block devices from claims need a cluster'),
 
   'volume.name': honoured(),
   'volume.hostPath': honoured(),

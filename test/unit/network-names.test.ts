@@ -250,6 +250,11 @@ describe("a pod's network from its manifest", () => {
   ])('%s is an error', (_, pod, message) => {
     expect(() => podNetworkOf(pod, '/r/pods/web')).toThrow(message);
   });
+  it("a network annotation left blank (a chart's unset value) is the bridge network, as none given", () => {
+    expect(podNetworkOf(manifest({}, { 'berth.dev/network': '' }), '/r/pods/web')?.hostsFile).toBe(
+      '/r/pods/web/hosts',
+    );
+  });
 });
 
 describe('a sandbox on the network is whole only as the pod asks', () => {

@@ -263,6 +263,26 @@ spec:
     ]);
   });
 
+  it('[] for a refused field that is no list is refused as any value of it (a cluster cannot decode it)', () => {
+    const text = `apiVersion: v1
+kind: Pod
+metadata: {name: db}
+spec:
+  runtimeClassName: []
+  containers:
+    - name: main
+      image: busybox
+      env: [{name: X, valueFrom: {fileKeyRef: []}}]
+  volumes:
+    - {name: data, nfs: []}
+`;
+    expect(parseFile(text, 'm.yaml').diagnostics.map((d) => `${d.code} ${d.message.split(':')[0]}`)).toEqual([
+      'ERR_MANIFEST_UNSUPPORTED field spec.runtimeClassName is not supported by berth',
+      'ERR_MANIFEST_UNSUPPORTED field spec.containers.0.env.0.valueFrom.fileKeyRef is not supported by berth',
+      'ERR_MANIFEST_UNSUPPORTED field spec.volumes.0.nfs is not supported by berth',
+    ]);
+  });
+
   it('a volume with no source, and emptyDir: null, are emptyDirs (Kubernetes default)', () => {
     const text = `apiVersion: v1
 kind: Pod
@@ -406,6 +426,13 @@ spec:
     expect(parseFile(text, 'm.yaml').diagnostics.map(formatDiagnostic)).toEqual([
       'm.yaml:2:1: ERR_MANIFEST_KIND: the document has no apiVersion and no kind: a cluster rejects it too ("Object \'Kind\' is missing"); an empty document is one with nothing in it, not {}',
     ]);
+  });
+
+  it('a kind named after an Object property (constructor, __proto__) is a kind berth does not run, not an internal error', () => {
+    for (const kind of ['constructor', '__proto__', 'toString']) {
+      const text = `apiVersion: v1\nkind: ${kind}\nmetadata: {name: db}\n`;
+      expect(parseFile(text, 'm.yaml').diagnostics.map((d) => d.code)).toEqual(['ERR_MANIFEST_KIND']);
+    }
   });
 
   it('a scheduler field a cluster refuses is named with the rule it breaks, not taken with a warning', () => {

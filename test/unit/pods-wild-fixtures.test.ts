@@ -2096,6 +2096,17 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
       '20:15 ERR_MANIFEST_INVALID',
     ],
   ],
+  'invalid-service-shapes.yaml': [
+    'invalid',
+    'Services whose ports are one map, a port a bare number, a selector a string: no ServiceSpec a cluster decodes',
+    [
+      '4:7 WARN_SERVICE_IGNORED',
+      '8:13 ERR_MANIFEST_INVALID',
+      '10:5 ERR_MANIFEST_INVALID',
+      '13:7 WARN_SERVICE_IGNORED',
+      '20:5 ERR_MANIFEST_INVALID',
+    ],
+  ],
   'invalid-service-port-name-upper.yaml': [
     'invalid',
     'a Service of type clusterIP, a selector value 1 unquoted, port name Postgres, protocol tcp',

@@ -41,15 +41,23 @@ export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] 
   if (!TYPES.includes(type as string)) refuse(['type'], `must be one of ${TYPES.join(', ')}`);
   if (type === 'ExternalName' && (typeof s.externalName !== 'string' || s.externalName === ''))
     refuse(spec && 'type' in s ? ['type'] : [], 'ExternalName needs spec.externalName');
+  // A shape a cluster cannot decode into a ServiceSpec (ports: {port: 80}, selector: "app=x").
+  const given = (v: unknown) => v !== undefined && v !== null;
+  const portsNoList = given(s.ports) && !Array.isArray(s.ports);
+  if (portsNoList) refuse(['ports'], 'must be a list of ports');
+  if (given(s.selector) && !isObj(s.selector)) refuse(['selector'], 'must be a map of labels');
   const ports = Array.isArray(s.ports) ? s.ports : [];
   // Headless: clusterIP None (or clusterIPs' first, which a cluster copies to it).
   const headless = (s.clusterIP ?? (Array.isArray(s.clusterIPs) ? s.clusterIPs[0] : undefined)) === 'None';
-  if (ports.length === 0 && !headless && type !== 'ExternalName')
+  if (ports.length === 0 && !headless && type !== 'ExternalName' && !portsNoList)
     refuse(spec && 'ports' in s ? ['ports'] : [], 'needs at least one port (or clusterIP: None)');
   const names = new Set<string>();
   const pairs = new Set<string>();
   ports.forEach((port, i) => {
-    if (!isObj(port)) return;
+    if (!isObj(port)) {
+      refuse(['ports', i], 'must be a port: a map of port, protocol, name, targetPort');
+      return;
+    }
     const { name, targetPort } = port;
     const protocol = orDefault(port.protocol, 'TCP');
     if (name === undefined || name === '') {
