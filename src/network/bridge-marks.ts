@@ -4,9 +4,10 @@
 // published ports set it to 1 on the bridge (port-rules.ts, portmap), which lets packets from the
 // bridge reach 127.0.0.0/8, and berth's guard against that (host-rules.ts) goes with its rules;
 // left at 1, the bridge's other users (Docker's containers, libvirt's guests) would reach the host's
-// loopback-only services (CVE-2020-8558). Its value is noted once, before berth's first attach on
-// it sets anything. The marks and notes are host-wide, as bridges are, under the network lock
-// directory on /run: a reboot takes them with the bridges.
+// loopback-only services (CVE-2020-8558). Its value is noted before berth's first attach on it
+// sets anything (looked at on every attach: another process may have put it back since). The
+// marks and notes are host-wide, as bridges are, under the network lock directory on /run: a
+// reboot takes them with the bridges.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -36,7 +37,6 @@ export function bridgeMarksOf(
   const mark = join(lockDir, 'made-bridges', bridge);
   const found = join(lockDir, 'found-localnet', bridge);
   const setting = join(procConf, bridge, 'route_localnet');
-  let noted = false; // this process noted it, or found it noted: no stat per attach after
   const made = () =>
     stat(mark).then(
       () => true,
@@ -50,24 +50,21 @@ export function bridgeMarksOf(
     },
     made,
     async noteLocalnet() {
-      if (noted || existsSync(found) || (await made())) {
-        noted = true;
-        return;
-      }
+      // Looked at on every attach (a stat or two, under the bridge's lock): another process's
+      // `network rm` may have put the value back and taken the note away since.
+      if (existsSync(found) || (await made())) return;
       const value = (await readFile(setting, 'utf8').catch(() => '')).trim();
       if (value !== '0' && value !== '1') return; // not readable here: nothing to put back
       await mkdir(join(lockDir, 'found-localnet'), { recursive: true, mode: 0o700 });
       await writeFile(found, `${value}\n`, { flag: 'wx' }).catch((err: unknown) => {
         if (errnoCode(err) !== 'EEXIST') throw err;
       });
-      noted = true;
     },
     async forget() {
       await rm(mark, { force: true });
       const value = (await readFile(found, 'utf8').catch(() => '')).trim();
       if (value === '0' || value === '1') await writeFile(setting, `${value}\n`).catch(() => undefined);
       await rm(found, { force: true });
-      noted = false;
     },
   };
 }

@@ -34,6 +34,19 @@ describe("a bridge's route_localnet", () => {
     expect(await readFile(setting('docker9'), 'utf8')).toBe('0\n');
   });
 
+  it("is noted again by a process that noted it before, once another process's network rm put it back", async () => {
+    await bridgeThere('docker7', '0');
+    const daemon = marksOf('docker7');
+    await daemon.noteLocalnet();
+    await writeFile(setting('docker7'), '1\n'); // the daemon's pod publishes a port
+    await marksOf('docker7').forget(); // `berth network rm` from the CLI, the daemon running
+    expect(await readFile(setting('docker7'), 'utf8')).toBe('0\n');
+    await daemon.noteLocalnet(); // the daemon's next hostPort pod
+    await writeFile(setting('docker7'), '1\n');
+    await daemon.forget();
+    expect(await readFile(setting('docker7'), 'utf8')).toBe('0\n');
+  });
+
   it('of a bridge that had it at 1 (Docker without its userland proxy) stays 1', async () => {
     await bridgeThere('docker8', '1');
     const marks = marksOf('docker8');
