@@ -27,7 +27,7 @@ export function shortLowerdir(count: number): string {
     throw new BerthError(
       'ERR_ROOTFS_MOUNT',
       'invalid',
-      `the image has ${count} layers; overlayfs stacks at most ${OVERLAY_MAX_LOWERS} (the host config's unpack.snapshotter: native has no such limit)`,
+      `the image has ${count} layers; overlayfs stacks at most ${OVERLAY_MAX_LOWERS} (pulled before berth refused such images: remove it with berth image rm)`,
     );
   return `lowerdir=${Array.from({ length: count }, (_, i) => String(i)).join(':')}`;
 }

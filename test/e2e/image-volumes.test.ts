@@ -165,7 +165,7 @@ describe.skipIf(skip)('image volumes', () => {
       ]),
     );
     await pushRawImage(registry.url, 'iv/deep', '1', buildRawImage(layers));
-    const PATH = `${await fsconfigMountShim(host?.work ?? '')}:${process.env.PATH}`;
+    const PATH = `${await fsconfigMountShim((host as NonNullable<typeof host>).work)}:${process.env.PATH}`;
     await applyOnly({});
     await writeFile(
       join(dir, 'deep.yaml'),

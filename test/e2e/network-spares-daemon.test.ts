@@ -1,11 +1,11 @@
 // The daemon's spare places (network/spare-pool.ts), as root with a real daemon, runc, conmon and
-// the CNI plugins: a daemon keeps none until a `--network bridge` container is asked of it; the
-// next such container takes the spare made after the first (its address's CNI id is the spare's),
-// with its published port answering from the container and only containers listed by `network ls`
-// and `inspect`; the daemon's stop takes its spares away; a spare a daemon killed with SIGKILL left
-// is swept by the next daemon's rule check; a create failing after its claim leaves nothing of the
-// spare; `network.spares: 0` keeps none. The host is left as
-// found (veths, addresses, rules, records).
+// the CNI plugins: a daemon keeps none until a `--network bridge` container (or a bridge pod) is
+// asked of it; the next such container takes the spare made after the first (its address's CNI id
+// is the spare's), with its published port answering from the container and only containers
+// listed by `network ls` and `inspect`; the daemon's stop takes its spares away; a spare a daemon
+// killed with SIGKILL left is swept by the next daemon's rule check; a create failing after its
+// claim leaves nothing of the spare; a new bridge pod takes one as such a container does;
+// `network.spares: 0` keeps none. The host is left as found (veths, addresses, rules, records).
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
