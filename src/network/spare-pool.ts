@@ -1,11 +1,10 @@
 // The daemon's spare places on the bridge network (spares.ts): a `--network bridge` container it
-// creates, or a new pod sandbox on the bridge it sets up, takes a spare's namespace, veth and
-// address instead of waiting for the bridge plugin and host-local (runtime/container-network.ts,
-// reconcile/pods.ts), and the pool makes the next one a little after, off that start path. Filled
-// only once such a container or pod was asked for, `size` at most (host config `network.spares`,
-// default 1). The spares are the daemon's own: `close` (its stop) takes them away, and one a killed
-// daemon left is swept by the next daemon's first fill, its rule checks (adapter.repairRules) or
-// `berth network rm`.
+// creates takes a spare's namespace, veth and address instead of waiting for the bridge plugin and
+// host-local (runtime/container-network.ts), and the pool makes the next one a little after, off
+// that container's start path. Filled only once such a container was asked for (a daemon of pods
+// alone keeps none), `size` at most (host config `network.spares`, default 1). The spares are the
+// daemon's own: `close` (its stop) takes them away, and one a killed daemon left is swept by the
+// next daemon's first fill, its rule checks (adapter.repairRules) or `berth network rm`.
 import { hasCode } from '../lib/errors.js';
 import { type Later, later } from '../lib/later.js';
 import type { AttachRequest, NetworkAdapter } from './adapter.js';

@@ -154,7 +154,7 @@ async function runOne(
       );
     case 'setup-pod': {
       const pod = desiredPodNamed(desired, a.pod);
-      if (pod) await slots.step(() => setUpPod(pod, rt.network, rt.spares));
+      if (pod) await slots.step(() => setUpPod(pod, rt.network));
       return;
     }
     case 'teardown-pod':

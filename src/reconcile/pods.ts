@@ -15,10 +15,9 @@ import type { FileCache } from '../lib/file-cache.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { readMountPoints } from '../lib/mountinfo.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
-import type { AttachRequest, NetworkAdapter } from '../network/adapter.js';
+import type { NetworkAdapter } from '../network/adapter.js';
 import { type Attachment, readAttachmentSync } from '../network/attachments.js';
 import { hostLinksNow, linksLost } from '../network/links-here.js';
-import type { SparePool } from '../network/spare-pool.js';
 import { readDataStampSync } from '../runtime/config-volumes.js';
 import { allocateIdRange, USERNS_FILE } from '../runtime/id-range.js';
 import { createNetns, removeNetns } from '../runtime/netns.js';
@@ -40,17 +39,7 @@ import type { ObservedSandbox } from './sandbox.js';
  */
 export const TMPFS_OPTIONS = 'nosuid,nodev,mode=0777,size=50%';
 
-/**
- * Makes what the pod's sandbox lacks (idempotent). With a bridge network and the daemon's pool of
- * spare places (network/spare-pool.ts), a new namespace is a spare's when one is ready: its veth
- * and address made ahead, only its ports, names and hosts file made now (not for hostUsers: false,
- * whose namespace its user namespace owns).
- */
-export async function setUpPod(
-  pod: DesiredPod,
-  network?: () => Promise<NetworkAdapter>,
-  spares?: SparePool,
-): Promise<void> {
+export async function setUpPod(pod: DesiredPod, network?: () => Promise<NetworkAdapter>): Promise<void> {
   // The record first: a sandbox half made by a crash is still known to be this folder's.
   await makeDirs(pod.home, 0o700);
   await writeFileAtomic(join(pod.home, 'pod.json'), `${JSON.stringify({ source: pod.file })}\n`, 0o600);
@@ -58,23 +47,27 @@ export async function setUpPod(
   if (pod.userns) checkUsernsHost(pod.name);
   const range = pod.userns ? await allocateIdRange(dirname(pod.home), pod.name, pod.userns) : undefined;
   const userns = range && pod.netnsPath ? podUsernsFileOf(pod.netnsPath) : undefined;
-  let attached = false;
   if (pod.netnsPath && !(await isMountPoint(pod.netnsPath))) {
     await rm(pod.netnsPath, { force: true }); // a file left by a crash or a reboot, not a namespace
     if (range && userns) await createPodNamespaces(userns, pod.netnsPath, range);
-    else {
-      attached = await takeSpare(pod, pod.netnsPath, network, spares);
-      if (!attached) await createNetns(pod.netnsPath);
-    }
+    else await createNetns(pod.netnsPath);
   }
   const holder = join(pod.home, 'pidns.json');
   if (!pod.pidHolder)
     await stopPidHolder(holder); // no longer shareProcessNamespace
   else if (!isHolderAlive(readHolderRecordSync(pod.pidHolder)))
     await startPidHolder(pod.pidHolder, userns && (await isMountPoint(userns)) ? userns : undefined);
-  if (pod.network && pod.netnsPath && !attached) {
+  if (pod.network && pod.netnsPath) {
     if (!network) throw new BerthError('ERR_NETWORK', 'internal', `pod ${pod.name}: no network adapter`);
-    await (await network()).attach(attachRequestOf(pod, pod.netnsPath));
+    await (await network()).attach({
+      key: `pod-${pod.name}`,
+      owner: { kind: 'pod', name: pod.name },
+      netns: pod.netnsPath,
+      ports: pod.network.ports,
+      names: pod.network.names,
+      hostsFile: pod.network.hostsFile,
+      aliases: pod.network.aliases,
+    });
   }
   for (const h of pod.hostPaths) if (h.type === 'DirectoryOrCreate') await prepareHostPath(pod.name, h);
   // hostUsers: false: emptyDirs owned by the pod's root, as the kubelet does.
@@ -96,35 +89,6 @@ export async function setUpPod(
       await chmod(d.path, mode | 0o2000);
     }
   }
-}
-
-/**
- * Whether the pod's namespace (not made yet, at `netns`) is a spare's, attached. Not when the pod
- * has a record left (a reboot's or a crash's: its attach undoes it, and a claim would drop the spare).
- */
-async function takeSpare(
-  pod: DesiredPod,
-  netns: string,
-  network?: () => Promise<NetworkAdapter>,
-  spares?: SparePool,
-): Promise<boolean> {
-  if (!spares || !network || !pod.network) return false;
-  if (readAttachmentSync((await network()).attachmentsDir, `pod-${pod.name}`)) return false;
-  return (await spares.take(attachRequestOf(pod, netns))) !== undefined;
-}
-
-/** The pod's place on its network, as the adapter (or a spare's claim) makes it. */
-function attachRequestOf(pod: DesiredPod, netns: string): AttachRequest {
-  const network = pod.network as NonNullable<DesiredPod['network']>;
-  return {
-    key: `pod-${pod.name}`,
-    owner: { kind: 'pod', name: pod.name },
-    netns,
-    ports: network.ports,
-    names: network.names,
-    hostsFile: network.hostsFile,
-    aliases: network.aliases,
-  };
 }
 
 export async function tearDownPod(

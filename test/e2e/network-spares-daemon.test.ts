@@ -1,15 +1,15 @@
 // The daemon's spare places (network/spare-pool.ts), as root with a real daemon, runc, conmon and
-// the CNI plugins: a daemon keeps none until a `--network bridge` container (or a bridge pod) is
-// asked of it; the next such container takes the spare made after the first (its address's CNI id
-// is the spare's), with its published port answering from the container and only containers
-// listed by `network ls` and `inspect`; the daemon's stop takes its spares away; a spare a daemon
-// killed with SIGKILL left is swept by the next daemon's rule check; a create failing after its
-// claim leaves nothing of the spare; a new bridge pod takes one as such a container does;
-// `network.spares: 0` keeps none. The host is left as found (veths, addresses, rules, records).
+// the CNI plugins: a daemon keeps none until a `--network bridge` container is asked of it; the
+// next such container takes the spare made after the first (its address's CNI id is the spare's),
+// with its published port answering from the container and only containers listed by `network ls`
+// and `inspect`; the daemon's stop takes its spares away; a spare a daemon killed with SIGKILL left
+// is swept by the next daemon's rule check; a create failing after its claim leaves nothing of the
+// spare; `network.spares: 0` keeps none. The host is left as
+// found (veths, addresses, rules, records).
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -199,59 +199,6 @@ describe.skipIf(skip)('the daemon keeps a spare place on the network', () => {
     expect([veths().length, bridgeAllocations(BRIDGE).length]).toEqual([2, 2]);
     await daemon.stop();
     daemon = undefined;
-  }, 120_000);
-
-  it("a bridge pod the daemon sets up takes a spare: its address the spare's, its hostPort answering, its name in the other pod's hosts file", async () => {
-    const pod = (name: string, command: string, ports = '') => `apiVersion: v1
-kind: Pod
-metadata: {name: ${name}}
-spec:
-  terminationGracePeriodSeconds: 0
-  containers:
-    - name: main
-      image: ${image}
-      command: ["/bin/sh", "-c", ${JSON.stringify(command)}]
-${ports}`;
-    const ready = (key: string) => records().find((a) => a.key === key && a.state === 'ready');
-    daemon = await start();
-    await writeFile(join(manifests, 'idle.yaml'), pod('idle', 'exec sleep 100000'));
-    await until('the idle pod on the network', () => ready('pod-idle') !== undefined);
-    await until('a spare made (the first pod asked for one)', () => readySpares().length === 1);
-    const spare = records().find((a) => a.key === readySpares()[0]) as Attachment;
-    const port = await freePort();
-    const web = 'mkdir -p /w && echo from-pod > /w/index.html && exec httpd -f -p 8080 -h /w';
-    await writeFile(
-      join(manifests, 'web.yaml'),
-      pod('web', web, `      ports: [{containerPort: 8080, hostPort: ${port}, hostIP: 127.0.0.1}]\n`),
-    );
-    await until('the web pod on the network', () => ready('pod-web') !== undefined);
-    const taken = ready('pod-web') as Attachment;
-    expect([taken.cniId, taken.ip, taken.owner]).toEqual([
-      spare.cniId,
-      spare.ip,
-      { kind: 'pod', name: 'web' },
-    ]);
-    let answer = '';
-    for (let i = 0; i < 100 && answer !== 'from-pod\n'; i++) {
-      answer = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) })
-        .then((r) => r.text())
-        .catch(() => '');
-      if (answer !== 'from-pod\n') await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(answer).toBe('from-pod\n');
-    const idleHosts = (ready('pod-idle') as Attachment).hostsFile as string;
-    await until("web's name in the idle pod's hosts file", () =>
-      readFileSync(idleHosts, 'utf8').includes(`${taken.ip}\tweb`),
-    );
-    await until('the next spare', () => readySpares().length === 1 && readySpares()[0] !== spare.key);
-    await rm(join(manifests, 'web.yaml'));
-    await rm(join(manifests, 'idle.yaml'));
-    await until('both pods gone', () =>
-      records().every((a) => a.owner.kind === 'spare' || a.owner.kind === 'container'),
-    );
-    await daemon.stop();
-    daemon = undefined;
-    expect([spareKeys(), veths().length, bridgeAllocations(BRIDGE).length]).toEqual([[], 1, 1]); // web container's
   }, 120_000);
 
   it('network.spares: 0 keeps none', async () => {
