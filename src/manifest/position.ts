@@ -16,3 +16,17 @@ export function at(p: ParsedDoc, path: Array<string | number>, code: string, mes
   const pos = p.lc.linePos(node?.range?.[0] ?? startOf(p.doc));
   return { file: p.file, line: pos.line, col: pos.col, code, message };
 }
+
+/**
+ * What an object check (objects/claim-checks.ts, service-checks.ts) calls to refuse a field of the
+ * object's spec a cluster refuses: an ERR_MANIFEST_INVALID at `spec.<path>`, added to `out`.
+ */
+export function specRefuser(
+  p: ParsedDoc,
+  out: Diagnostic[],
+): (path: Array<string | number>, why: string) => void {
+  return (path, why) => {
+    const field = ['spec', ...path];
+    out.push(at(p, field, 'ERR_MANIFEST_INVALID', `${field.join('.')} ${why} (a cluster rejects it too)`));
+  };
+}

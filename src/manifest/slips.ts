@@ -21,7 +21,7 @@ type Path = Array<string | number>;
 
 const PODMAN_SUFFIX = /:(z|Z|ro|rw|O|U|shared|rshared|slave|rslave|private|rprivate)(,(z|Z|ro|rw|O|U))*$/;
 const CODE = 'WARN_MANIFEST_K8S_REJECTS';
-const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
+export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
 export const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 const KEY_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/;
 const KEY_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

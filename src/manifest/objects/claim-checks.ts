@@ -8,22 +8,14 @@
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import { isQuantity, parseQuantity } from '../../runtime/quantity.js';
 import { isObj, type Obj } from '../plain.js';
-import { at, type ParsedDoc } from '../position.js';
+import { type ParsedDoc, specRefuser } from '../position.js';
 
 const ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'];
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export function checkClaim(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const refuse = (path: Array<string | number>, why: string) =>
-    out.push(
-      at(
-        p,
-        ['spec', ...path],
-        'ERR_MANIFEST_INVALID',
-        `${['spec', ...path].join('.')} ${why} (a cluster rejects it too)`,
-      ),
-    );
+  const refuse = specRefuser(p, out);
   const s = spec ?? {};
   const modes = Array.isArray(s.accessModes) ? s.accessModes : [];
   if (modes.length === 0)

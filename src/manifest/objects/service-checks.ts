@@ -13,11 +13,10 @@
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import { isObj, type Obj } from '../plain.js';
 import { PORT_NAME } from '../pod-uniques.js';
-import { at, type ParsedDoc } from '../position.js';
-import { LABEL_VALUE, qualifiedNameProblem } from '../slips.js';
+import { type ParsedDoc, specRefuser } from '../position.js';
+import { LABEL_VALUE, PROTOCOLS, qualifiedNameProblem } from '../slips.js';
 
 const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
-const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** A plain string field's value, SetDefaults_Service's default where it is not given or "" (a chart's unset value). */
@@ -27,15 +26,7 @@ const isPortNumber = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 &
 
 export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const refuse = (path: Array<string | number>, why: string) =>
-    out.push(
-      at(
-        p,
-        ['spec', ...path],
-        'ERR_MANIFEST_INVALID',
-        `${['spec', ...path].join('.')} ${why} (a cluster rejects it too)`,
-      ),
-    );
+  const refuse = specRefuser(p, out);
   const s = spec ?? {};
   const type = orDefault(s.type, 'ClusterIP');
   if (!TYPES.includes(type as string)) refuse(['type'], `must be one of ${TYPES.join(', ')}`);
