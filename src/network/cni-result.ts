@@ -3,12 +3,14 @@
 // iptables-restore lines (a pod's DNAT target and hairpin mark source) and the probes, its
 // interface names into `ip link del` and /sys paths. A result that is no object, an address that is
 // not an IP with the subnet's prefix inside the network's subnet (an IPv6 one only on a dual-stack
-// network; never the gateway), or an interface that is not a name the kernel gives, is one ERR_CNI naming the plugin and the field, before anything is recorded or
-// written: a line break in an address would be a rule of its own in a restore and a line of its own
-// in every peer's hosts file, and an address outside the subnet a published port's DNAT to the host
-// itself or elsewhere. Pure.
+// network; never the gateway), or an interface that is not a name the kernel gives, is one ERR_CNI
+// naming the plugin and the field, before anything is recorded or written: a line break in an
+// address would be a rule of its own in a restore and a line of its own in every peer's hosts
+// file, and an address outside the subnet a published port's DNAT to the host itself or elsewhere.
+// Pure.
 import { isIPv4 } from 'node:net';
 import { BerthError } from '../lib/errors.js';
+import { isObject } from '../oci/descriptor.js';
 import type { CniResult } from './conflist.js';
 import { parseIpv6, parseIpv6Subnet } from './ipv6.js';
 import { type NetworkSettings, parseIpv4, parseSubnet } from './settings.js';
@@ -46,9 +48,6 @@ function addressProblem(net: NetworkSettings, address: string): string | undefin
   if (n === sub.base + 1n) return `is the bridge's own address`;
   return undefined;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The ADD result of plugin `plugin` for CNI id `containerId`, as berth uses it; undefined when it
