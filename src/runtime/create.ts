@@ -29,6 +29,7 @@ import type { IdRange } from './id-range.js';
 import { checkImageProcess } from './image-process.js';
 import { checkVolumeInRoot, imageVolumePaths } from './image-volume-paths.js';
 import { stageImageVolumes } from './image-volumes.js';
+import { loadKernelAbis } from './kernel-abis.js';
 import { prepareContainerLog } from './log-rotation.js';
 import { markImageUsed } from './mark-used.js';
 import { checkPropagationSource } from './mount-propagation.js';
@@ -268,11 +269,12 @@ async function createHoldingLease(
       : settings.seccompLocalhost
         ? await loadLocalhostProfile(deps.paths, settings.seccompLocalhost)
         : await deps.seccompProfile();
+    const abis = unconfined ? undefined : await loadKernelAbis();
     const seccomp = unconfined
       ? undefined
       : profile
-        ? toOciSeccomp(profile, process.arch, caps)
-        : fallbackSeccomp(process.arch, caps);
+        ? toOciSeccomp(profile, process.arch, caps, abis)
+        : fallbackSeccomp(process.arch, caps, abis);
     await makeDirs(p.persist);
     const termination = settings.terminationMessagePath
       ? [await terminationMessageMount(p.persist, settings.terminationMessagePath)]

@@ -4,6 +4,9 @@
 // other processes, BPF, perf — and allows the rest. Rules a capability unlocks are left out for
 // containers that were given it. Pure data and a filter.
 
+import { ALL_ABIS, type KernelAbis } from './kernel-abis.js';
+import { notRun } from './seccomp.js';
+
 const ARCH: Record<string, string[]> = {
   x64: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
   arm64: ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_ARM'],
@@ -78,12 +81,12 @@ const REFUSED: Array<[string[], string | undefined]> = [
 /** CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET. */
 const NAMESPACE_FLAGS = [0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000];
 
-export function fallbackSeccomp(arch: string, caps: string[]): object {
+export function fallbackSeccomp(arch: string, caps: string[], abis: KernelAbis = ALL_ABIS): object {
   const has = new Set(caps);
   const names = REFUSED.filter(([, cap]) => !cap || !has.has(cap)).flatMap(([list]) => list);
   return {
     defaultAction: 'SCMP_ACT_ALLOW',
-    architectures: ARCH[arch] ?? [],
+    architectures: (ARCH[arch] ?? []).filter((a, i) => i === 0 || !notRun(abis)(a)),
     syscalls: [
       { names, action: 'SCMP_ACT_ERRNO', errnoRet: 1 },
       // clone3 cannot be filtered on its flags: ENOSYS makes libc fall back to clone, which can.

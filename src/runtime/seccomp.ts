@@ -1,6 +1,8 @@
 // The default seccomp filter: the host's containers-common profile (the one podman and CRI-O use,
 // /usr/share/containers/seccomp.json) converted to the OCI runtime form for this container — rules
-// that need a capability the container lacks, or another architecture, are left out. Pure.
+// that need a capability the container lacks, or another architecture, are left out, and so are
+// the profile's sub-architectures the kernel does not run (kernel-abis.ts). Pure.
+import { ALL_ABIS, type KernelAbis } from './kernel-abis.js';
 
 interface ProfileRule {
   names?: string[];
@@ -28,10 +30,21 @@ const ARCHES: Record<string, { seccomp: string; names: string[] }> = {
   riscv64: { seccomp: 'SCMP_ARCH_RISCV64', names: ['riscv64'] },
 };
 
-export function toOciSeccomp(profile: SeccompProfile, arch: string, caps: string[]): object {
+/** An architecture a kernel of these ABIs never sees a call of (x86-64's i386 and x32 ones). */
+export const notRun = (abis: KernelAbis) => (architecture: string) =>
+  (architecture === 'SCMP_ARCH_X86' && !abis.x86) || (architecture === 'SCMP_ARCH_X32' && !abis.x32);
+
+export function toOciSeccomp(
+  profile: SeccompProfile,
+  arch: string,
+  caps: string[],
+  abis: KernelAbis = ALL_ABIS,
+): object {
   const a = ARCHES[arch];
   const archEntry = profile.archMap?.find((m) => m.architecture === a?.seccomp);
-  const architectures = archEntry ? [archEntry.architecture, ...(archEntry.subArchitectures ?? [])] : [];
+  const skip = notRun(abis);
+  const subs = (archEntry?.subArchitectures ?? []).filter((s) => !skip(s));
+  const architectures = archEntry ? [archEntry.architecture, ...subs] : [];
   const has = new Set(caps);
   const applies = (r: ProfileRule) => {
     const inc = r.includes ?? {};
