@@ -26,12 +26,16 @@ export const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 const KEY_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/;
 const KEY_PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/** A DNS-1123 subdomain as IsDNS1123Subdomain reads it: at most 253 characters, no bound on a label. */
+export const isDnsSubdomain = (s: unknown): boolean =>
+  typeof s === 'string' && s.length <= 253 && KEY_PREFIX.test(s);
+
 /** Why a cluster refuses `key` as a label key (a qualified name: [prefix/]name), or undefined. */
 export function qualifiedNameProblem(key: string): string | undefined {
   const parts = key.split('/');
   if (parts.length > 2) return "at most one '/', between a DNS subdomain prefix and a name";
   const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0] as string];
-  if (prefix !== undefined && (prefix.length > 253 || !KEY_PREFIX.test(prefix)))
+  if (prefix !== undefined && !isDnsSubdomain(prefix))
     return "a prefix must be a DNS subdomain: lowercase letters, digits, '-' and '.'";
   if (!KEY_NAME.test(name as string))
     return "a name must be at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit";

@@ -2144,6 +2144,34 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a ConfigMap value, labels and an annotation left blank (null: "" to a cluster, the key kept)',
     [],
   ],
+  'services-traffic-families.yaml': [
+    'valid',
+    'a LoadBalancer with externalTrafficPolicy Local, source ranges and a class; a dual-stack ClusterIP with internalTrafficPolicy Local and ClientIP affinity; externalIPs with a traffic policy; an ExternalName with a trailing dot',
+    [
+      '6:7 WARN_SERVICE_IGNORED',
+      '24:7 WARN_SERVICE_IGNORED',
+      '44:7 WARN_SERVICE_IGNORED',
+      '58:7 WARN_SERVICE_IGNORED',
+    ],
+  ],
+  'invalid-service-traffic-families.yaml': [
+    'invalid',
+    'externalTrafficPolicy on a ClusterIP, internalTrafficPolicy local, ipFamilyPolicy DualStack, IPv4 twice, sessionAffinityConfig beside None, an ExternalName URL beside a clusterIP, source ranges on a NodePort',
+    [
+      '6:7 WARN_SERVICE_IGNORED',
+      '11:26 ERR_MANIFEST_INVALID',
+      '12:26 ERR_MANIFEST_INVALID',
+      '13:19 ERR_MANIFEST_INVALID',
+      '14:22 ERR_MANIFEST_INVALID',
+      '17:5 ERR_MANIFEST_INVALID',
+      '25:7 WARN_SERVICE_IGNORED',
+      '30:17 ERR_MANIFEST_INVALID',
+      '31:14 ERR_MANIFEST_INVALID',
+      '34:7 WARN_SERVICE_IGNORED',
+      '39:26 ERR_MANIFEST_INVALID',
+      '40:29 ERR_MANIFEST_INVALID',
+    ],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

@@ -9,9 +9,9 @@ import type { Diagnostic } from '../../lib/yaml-validate.js';
 import { isQuantity, parseQuantity } from '../../runtime/quantity.js';
 import { isObj, type Obj } from '../plain.js';
 import { type ParsedDoc, specRefuser } from '../position.js';
+import { isDnsSubdomain } from '../slips.js';
 
 const ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'];
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export function checkClaim(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -44,12 +44,7 @@ export function checkClaim(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] {
   if (s.volumeMode !== undefined && s.volumeMode !== 'Filesystem' && s.volumeMode !== 'Block')
     refuse(['volumeMode'], 'must be Filesystem or Block');
   const cls = s.storageClassName;
-  if (
-    cls !== undefined &&
-    cls !== null &&
-    cls !== '' &&
-    !(typeof cls === 'string' && cls.length <= 253 && DNS_SUBDOMAIN.test(cls))
-  )
+  if (cls !== undefined && cls !== null && cls !== '' && !isDnsSubdomain(cls))
     refuse(['storageClassName'], 'must be "" or a DNS subdomain');
   return out;
 }

@@ -8,13 +8,19 @@
 // port number nor an IANA port name (a quoted "8080" is a name without a letter); a port name that is
 // no DNS label, missing beside other ports, or given twice; the same port and protocol twice; a
 // nodePort on a ClusterIP Service; a sessionAffinity other than None or ClientIP, a ClientIP timeout
-// outside 1-86400; a selector key that is no qualified name, or a value that is no
-// label value (a number: `version: 2` unquoted). Its IPs and the rest are not checked. Pure.
+// outside 1-86400, or a sessionAffinityConfig beside None; a selector key that is no qualified name,
+// or a value that is no label value (a number: `version: 2` unquoted); an externalName that is no
+// DNS subdomain (a trailing dot allowed), or a clusterIP, ipFamilies or ipFamilyPolicy beside it;
+// an ipFamily other than IPv4 or IPv6 or given twice, an ipFamilyPolicy other than SingleStack,
+// PreferDualStack, RequireDualStack; an externalTrafficPolicy on a Service not reached from outside
+// (ClusterIP without externalIPs) or other than Cluster or Local, an internalTrafficPolicy other
+// than Cluster or Local (a pointer: "" is a value, refused); loadBalancer fields beside another
+// type. Its IPs and the rest are not checked. Pure.
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import { isObj, type Obj } from '../plain.js';
 import { PORT_NAME } from '../pod-uniques.js';
 import { type ParsedDoc, specRefuser } from '../position.js';
-import { LABEL_VALUE, PROTOCOLS, qualifiedNameProblem } from '../slips.js';
+import { isDnsSubdomain, LABEL_VALUE, PROTOCOLS, qualifiedNameProblem } from '../slips.js';
 
 const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -30,8 +36,9 @@ export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] 
   const s = spec ?? {};
   const type = orDefault(s.type, 'ClusterIP');
   if (!TYPES.includes(type as string)) refuse(['type'], `must be one of ${TYPES.join(', ')}`);
-  if (type === 'ExternalName' && (typeof s.externalName !== 'string' || s.externalName === ''))
-    refuse(spec && 'type' in s ? ['type'] : [], 'ExternalName needs spec.externalName');
+  if (type === 'ExternalName') checkExternalName(s, refuse, spec && 'type' in s ? ['type'] : []);
+  else checkFamilies(s, refuse);
+  checkTypeFields(s, type, refuse);
   // A shape a cluster cannot decode into a ServiceSpec (ports: {port: 80}, selector: "app=x").
   const given = (v: unknown) => v !== undefined && v !== null;
   const portsNoList = given(s.ports) && !Array.isArray(s.ports);
@@ -80,6 +87,8 @@ export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] 
   if (affinity !== 'None' && affinity !== 'ClientIP') refuse(['sessionAffinity'], 'must be None or ClientIP');
   const clientIP = isObj(s.sessionAffinityConfig) ? s.sessionAffinityConfig.clientIP : undefined;
   const timeout = isObj(clientIP) ? clientIP.timeoutSeconds : undefined;
+  if (affinity === 'None' && s.sessionAffinityConfig !== undefined)
+    refuse(['sessionAffinityConfig'], 'must not be set when sessionAffinity is None');
   if (
     affinity === 'ClientIP' &&
     timeout !== undefined &&
@@ -99,4 +108,65 @@ export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] 
       );
   }
   return out;
+}
+
+type Refuse = (path: Array<string | number>, why: string) => void;
+const isSet = (v: unknown) => v !== undefined && v !== '';
+const FAMILIES = ['IPv4', 'IPv6'];
+const FAMILY_POLICIES = ['SingleStack', 'PreferDualStack', 'RequireDualStack'];
+const TRAFFIC_POLICIES = ['Cluster', 'Local'];
+
+/** An ExternalName Service: its externalName a DNS subdomain (a trailing dot denotes it fully qualified), no IPs. */
+function checkExternalName(s: Obj, refuse: Refuse, typeAt: string[]): void {
+  const name = s.externalName;
+  const cname = typeof name === 'string' ? name.replace(/\.$/, '') : '';
+  if (cname === '')
+    refuse(name === undefined ? typeAt : ['externalName'], 'ExternalName needs spec.externalName');
+  else if (!isDnsSubdomain(cname))
+    refuse(
+      ['externalName'],
+      "must be a DNS subdomain: lowercase letters, digits, '-' and '.', at most 253 (a host name, not a URL or IP:port)",
+    );
+  // The strategy copies clusterIP into clusterIPs, which an ExternalName Service may not have.
+  if (isSet(s.clusterIP)) refuse(['clusterIP'], 'may not be set for ExternalName services');
+  else if (Array.isArray(s.clusterIPs) && s.clusterIPs.length > 0)
+    refuse(['clusterIPs'], 'may not be set for ExternalName services');
+  if (Array.isArray(s.ipFamilies) && s.ipFamilies.length > 0)
+    refuse(['ipFamilies'], 'may not be set for ExternalName services');
+  if (s.ipFamilyPolicy !== undefined) refuse(['ipFamilyPolicy'], 'may not be set for ExternalName services');
+}
+
+/** ipFamilies and ipFamilyPolicy as ValidateServiceClusterIPsRelatedFields checks them alone. */
+function checkFamilies(s: Obj, refuse: Refuse): void {
+  const seen = new Set<unknown>();
+  (Array.isArray(s.ipFamilies) ? s.ipFamilies : []).forEach((f, i) => {
+    if (!FAMILIES.includes(f as string)) refuse(['ipFamilies', i], `must be one of ${FAMILIES.join(', ')}`);
+    else if (seen.has(f)) refuse(['ipFamilies', i], `gives ${String(f)} twice`);
+    seen.add(f);
+  });
+  if (s.ipFamilyPolicy !== undefined && !FAMILY_POLICIES.includes(s.ipFamilyPolicy as string))
+    refuse(['ipFamilyPolicy'], `must be one of ${FAMILY_POLICIES.join(', ')}`);
+}
+
+/** The traffic policies (validateServiceExternalTrafficPolicy, …InternalTrafficFieldsValue) and the load balancer's fields. */
+function checkTypeFields(s: Obj, type: unknown, refuse: Refuse): void {
+  const externalIPs = Array.isArray(s.externalIPs) && s.externalIPs.length > 0;
+  const reachable = type === 'NodePort' || type === 'LoadBalancer' || (type === 'ClusterIP' && externalIPs);
+  const etp = s.externalTrafficPolicy;
+  if (isSet(etp) && !reachable)
+    refuse(
+      ['externalTrafficPolicy'],
+      'may only be set for externally-accessible services (type NodePort or LoadBalancer, or externalIPs)',
+    );
+  else if (isSet(etp) && !TRAFFIC_POLICIES.includes(etp as string))
+    refuse(['externalTrafficPolicy'], `must be one of ${TRAFFIC_POLICIES.join(', ')}`);
+  const itp = s.internalTrafficPolicy;
+  if (itp !== undefined && !TRAFFIC_POLICIES.includes(itp as string))
+    refuse(['internalTrafficPolicy'], `must be one of ${TRAFFIC_POLICIES.join(', ')}`);
+  if (type === 'LoadBalancer') return;
+  const ranges = s.loadBalancerSourceRanges;
+  if (Array.isArray(ranges) && ranges.length > 0)
+    refuse(['loadBalancerSourceRanges'], 'may only be used when type is LoadBalancer');
+  for (const f of ['allocateLoadBalancerNodePorts', 'loadBalancerClass'])
+    if (s[f] !== undefined) refuse([f], 'may only be used when type is LoadBalancer');
 }
