@@ -2172,6 +2172,16 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
       '40:29 ERR_MANIFEST_INVALID',
     ],
   ],
+  'invalid-resources-null-limit.yaml': [
+    'invalid',
+    "a chart's cpu limit left blank (null: a quantity of 0 to a cluster, its key kept) beside a 250m request",
+    ['15:14 ERR_MANIFEST_INVALID'],
+  ],
+  'helm-resources-null-request.yaml': [
+    'valid',
+    "a chart's cpu request left blank (a request of 0) beside both limits",
+    [],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
