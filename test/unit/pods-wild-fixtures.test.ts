@@ -2213,6 +2213,22 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'YAML in a file named .json (read as YAML: it does not open with {)',
     [],
   ],
+  'services-app-protocol-health-check.yaml': [
+    'valid',
+    'a kubectl get of a LoadBalancer with externalTrafficPolicy Local and its allocated healthCheckNodePort, appProtocol http/https; a gRPC Service of appProtocol kubernetes.io/h2c',
+    ['5:7 WARN_SERVICE_IGNORED', '30:7 WARN_SERVICE_IGNORED'],
+  ],
+  'invalid-service-app-protocol-node-ports.yaml': [
+    'invalid',
+    'a headless NodePort, one nodePort for two TCP ports, appProtocol "HTTP 2", a healthCheckNodePort without a Local LoadBalancer',
+    [
+      '4:7 WARN_SERVICE_IGNORED',
+      '9:14 ERR_MANIFEST_INVALID',
+      '10:24 ERR_MANIFEST_INVALID',
+      '17:18 ERR_MANIFEST_INVALID',
+      '20:15 ERR_MANIFEST_INVALID',
+    ],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

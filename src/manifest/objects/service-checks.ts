@@ -15,7 +15,9 @@
 // PreferDualStack, RequireDualStack; an externalTrafficPolicy on a Service not reached from outside
 // (ClusterIP without externalIPs) or other than Cluster or Local, an internalTrafficPolicy other
 // than Cluster or Local (a pointer: "" is a value, refused); loadBalancer fields beside another
-// type. Its IPs and the rest are not checked. Pure.
+// type, a healthCheckNodePort but on a LoadBalancer of Local policy; clusterIP None on a NodePort or
+// LoadBalancer; a nodePort given twice for one protocol; an appProtocol that is no qualified name.
+// Its IPs and the rest are not checked. Pure.
 import type { Diagnostic } from '../../lib/yaml-validate.js';
 import { isObj, type Obj } from '../plain.js';
 import { PORT_NAME } from '../pod-uniques.js';
@@ -51,6 +53,7 @@ export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] 
     refuse(spec && 'ports' in s ? ['ports'] : [], 'needs at least one port (or clusterIP: None)');
   const names = new Set<string>();
   const pairs = new Set<string>();
+  const nodePairs = new Set<string>();
   ports.forEach((port, i) => {
     if (!isObj(port)) {
       refuse(['ports', i], 'must be a port: a map of port, protocol, name, targetPort');
@@ -82,7 +85,19 @@ export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] 
     pairs.add(pair);
     if (type === 'ClusterIP' && port.nodePort !== undefined && port.nodePort !== 0)
       refuse(['ports', i, 'nodePort'], 'may not be used when type is ClusterIP');
+    const nodePair = `${String(protocol)}/${String(port.nodePort)}`;
+    if (isPortNumber(port.nodePort) && nodePairs.has(nodePair))
+      refuse(['ports', i, 'nodePort'], `gives ${nodePair} twice`);
+    nodePairs.add(nodePair);
+    // A pointer: "" is a value, and no qualified name.
+    const app = port.appProtocol;
+    const appWhy =
+      app === undefined ? undefined : typeof app === 'string' ? qualifiedNameProblem(app) : 'it is no string';
+    if (appWhy !== undefined)
+      refuse(['ports', i, 'appProtocol'], `must be a qualified name (http, kubernetes.io/h2c): ${appWhy}`);
   });
+  if (headless && (type === 'NodePort' || type === 'LoadBalancer'))
+    refuse(['clusterIP' in s ? 'clusterIP' : 'clusterIPs'], `may not be None for ${type} services`);
   const affinity = orDefault(s.sessionAffinity, 'None');
   if (affinity !== 'None' && affinity !== 'ClientIP') refuse(['sessionAffinity'], 'must be None or ClientIP');
   const clientIP = isObj(s.sessionAffinityConfig) ? s.sessionAffinityConfig.clientIP : undefined;
@@ -163,6 +178,15 @@ function checkTypeFields(s: Obj, type: unknown, refuse: Refuse): void {
   const itp = s.internalTrafficPolicy;
   if (itp !== undefined && !TRAFFIC_POLICIES.includes(itp as string))
     refuse(['internalTrafficPolicy'], `must be one of ${TRAFFIC_POLICIES.join(', ')}`);
+  // Only a LoadBalancer of externalTrafficPolicy Local has a health check node port (allocated when not given).
+  const hc = s.healthCheckNodePort;
+  if (hc !== undefined && hc !== 0 && !(type === 'LoadBalancer' && etp === 'Local'))
+    refuse(
+      ['healthCheckNodePort'],
+      'may only be set when type is LoadBalancer and externalTrafficPolicy is Local',
+    );
+  else if (hc !== undefined && hc !== 0 && !isPortNumber(hc))
+    refuse(['healthCheckNodePort'], 'must be a port number, 1-65535');
   if (type === 'LoadBalancer') return;
   const ranges = s.loadBalancerSourceRanges;
   if (Array.isArray(ranges) && ranges.length > 0)
