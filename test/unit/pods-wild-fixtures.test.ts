@@ -2213,6 +2213,110 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'YAML in a file named .json (read as YAML: it does not open with {)',
     [],
   ],
+  'tekton-taskrun-pod.yaml': [
+    'valid',
+    "Tekton's TaskRun pod: the entrypoint init copy, a step waiting on the downward API's ready annotation, FallbackToLogsOnError, a RuntimeDefault restricted init",
+    ['59:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'argo-workflow-pod.yaml': [
+    'valid',
+    "Argo Workflows' step pod (emissary): argoexec init, the wait sidecar beside main, fieldRef metadata.uid, the var-run-argo emptyDir",
+    [],
+  ],
+  'jenkins-agent-pod.yaml': [
+    'valid',
+    'a Jenkins kubernetes-plugin pod template: jnlp agent and a tool container kept by sleep 99d, a workspace emptyDir, nodeSelector and a toleration',
+    ['13:3 WARN_MANIFEST_IGNORED', '15:3 WARN_MANIFEST_IGNORED'],
+  ],
+  'gitlab-runner-build-pod.yaml': [
+    'valid',
+    "GitLab Runner's job pod: build and helper with stdin, ephemeral-storage requests, an init fixing permissions, hostAliases, an absent pull secret, grace 0",
+    [
+      '36:5 WARN_MANIFEST_IGNORED',
+      '47:28 WARN_MANIFEST_IGNORED',
+      '58:5 WARN_MANIFEST_IGNORED',
+      '64:28 WARN_MANIFEST_IGNORED',
+    ],
+  ],
+  'kubectl-run-1-34-dry-run.yaml': [
+    'valid',
+    'kubectl 1.34 run --dry-run=client -o yaml: no creationTimestamp, resources: {}, dnsPolicy ClusterFirst, status: {}',
+    ['22:1 WARN_MANIFEST_IGNORED'],
+  ],
+  'kubectl-debug-copy-to.yaml': [
+    'valid',
+    'kubectl debug --copy-to --share-processes: a debugger container with stdin and tty appended, the defaults a copy carries',
+    [
+      '18:5 WARN_MANIFEST_IGNORED',
+      '22:5 WARN_MANIFEST_IGNORED',
+      '26:5 WARN_MANIFEST_IGNORED',
+      '29:3 WARN_MANIFEST_IGNORED',
+      '31:3 WARN_MANIFEST_IGNORED',
+      '34:1 WARN_MANIFEST_IGNORED',
+    ],
+  ],
+  'configmap-secret-volumes-env.yaml': [
+    'valid',
+    'a ConfigMap and a Secret beside the pod: items with modes, a subPath file, keyRefs, an optional key absent, envFrom with prefixes',
+    [],
+  ],
+  'projected-mixed-sources-modes.yaml': [
+    'valid',
+    'a projected volume of a configMap, a secret, the downward API (labels, a memory limit in Mi) and a token, item modes beside a defaultMode',
+    ['64:9 WARN_MANIFEST_IGNORED'],
+  ],
+  'downward-volume-ephemeral-divisor.yaml': [
+    'valid',
+    'a downwardAPI volume of requests.cpu in 1m, limits.ephemeral-storage in 1Ki, limits.memory in "1", item modes',
+    ['16:28 WARN_MANIFEST_IGNORED', '20:28 WARN_MANIFEST_IGNORED'],
+  ],
+  'proc-mount-unmasked-userns.yaml': [
+    'valid',
+    'rootless buildkit: procMount Unmasked under hostUsers: false, seccomp and AppArmor Unconfined',
+    ['18:7 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-proc-mount-unmasked-host-users.yaml': [
+    'invalid',
+    "procMount Unmasked in the host's user namespace (`hostUsers` must be false to use `Unmasked`)",
+    ['12:18 ERR_MANIFEST_UNSUPPORTED'],
+  ],
+  'selinux-change-policy.yaml': [
+    'valid',
+    'seLinuxChangePolicy Recursive (1.33) beside seLinuxOptions, supplementalGroupsPolicy Merge',
+    ['9:5 WARN_MANIFEST_IGNORED', '10:5 WARN_MANIFEST_IGNORED', '12:5 WARN_MANIFEST_IGNORED'],
+  ],
+  'invalid-selinux-change-policy-lowercase.yaml': [
+    'invalid',
+    'seLinuxChangePolicy mountOption',
+    ['7:5 WARN_MANIFEST_IGNORED', '7:26 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-supplemental-groups-policy-lowercase.yaml': [
+    'invalid',
+    'supplementalGroupsPolicy strict',
+    ['8:5 WARN_MANIFEST_IGNORED', '8:31 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-dns-policy-lowercase.yaml': ['invalid', 'dnsPolicy clusterFirst', ['6:14 ERR_MANIFEST_SCHEMA']],
+  'kubectl-get-1-19-selflink.yaml': [
+    'valid',
+    'a 1.19 kubectl get -o yaml: selfLink, resourceVersion, uid, creationTimestamp, status (each warned by name)',
+    [
+      '6:3 WARN_MANIFEST_IGNORED',
+      '11:3 WARN_MANIFEST_IGNORED',
+      '12:3 WARN_MANIFEST_IGNORED',
+      '13:3 WARN_MANIFEST_IGNORED',
+      '21:5 WARN_MANIFEST_IGNORED',
+      '23:3 WARN_MANIFEST_IGNORED',
+      '24:3 WARN_MANIFEST_IGNORED',
+      '26:3 WARN_MANIFEST_IGNORED',
+      '28:3 WARN_MANIFEST_IGNORED',
+      '31:1 WARN_MANIFEST_IGNORED',
+    ],
+  ],
+  'run-as-non-root-uid-zero.yaml': [
+    'valid',
+    'runAsNonRoot beside runAsUser 0 (the kubelet: CreateContainerConfigError)',
+    ['15:18 ERR_MANIFEST_INVALID'],
+  ],
   'services-app-protocol-health-check.yaml': [
     'valid',
     'a kubectl get of a LoadBalancer with externalTrafficPolicy Local and its allocated healthCheckNodePort, appProtocol http/https; a gRPC Service of appProtocol kubernetes.io/h2c',
@@ -2259,6 +2363,8 @@ const DIFFERS: Record<string, string> = {
     'an image reference that does not parse is refused at load: a cluster takes the file and its kubelet fails the pod (InvalidImageName)',
   'hostip-ipv6-loopback.yaml':
     'a hostIP is an IPv4 address: berth publishes ports on IPv4 host addresses only (::1 is never routed to a pod)',
+  'run-as-non-root-uid-zero.yaml':
+    'a value the host cannot use is refused at load (README: Rules): runAsNonRoot with runAsUser 0 never runs, where a cluster takes the file and its kubelet fails the container',
 };
 
 const files = readdirSync(DIR)
