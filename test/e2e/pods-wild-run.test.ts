@@ -109,6 +109,19 @@ const FILES = [
   'envfrom-prefix-relaxed.yaml',
   'image-pull-secrets-empty-name.yaml',
   'configmap-blank-values.yaml',
+  // Round 13: the pods CI systems make (Tekton's step waiting on a downward file, Argo's wait
+  // sidecar, a Jenkins agent), a ConfigMap and Secret beside the pod (items with modes, a subPath,
+  // an optional key absent), four projected sources with item modes, downward files with divisors, a
+  // cpu request left blank (0), kubectl debug's copy and kubectl 1.34's run output.
+  'tekton-taskrun-pod.yaml',
+  'argo-workflow-pod.yaml',
+  'jenkins-agent-pod.yaml',
+  'configmap-secret-volumes-env.yaml',
+  'projected-mixed-sources-modes.yaml',
+  'downward-volume-ephemeral-divisor.yaml',
+  'helm-resources-null-request.yaml',
+  'kubectl-debug-copy-to.yaml',
+  'kubectl-run-1-34-dry-run.yaml',
 ];
 
 type Obj = Record<string, unknown>;
