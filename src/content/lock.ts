@@ -3,9 +3,10 @@
 // A lock is `<dir>/locks/<purpose>.lock`, in a directory only its owner (root) can enter, so no
 // other user and no container can create, replace or hold it (the abstract unix socket names used
 // before could be bound first by anyone in the host network namespace, and were listed in
-// /proc/net/unix). Holding it is a POSIX record lock (fcntl F_SETLK) on that file, which the
-// kernel drops when the holding process exits, kill -9 included: no stale lock is ever left to
-// break, so there is no "two waiters both saw it stale" race. Node has no flock/fcntl binding; its
+// /proc/net/unix); under a directory too deep for SQLite to open a file in, it is in a root-only
+// directory of /run instead (lock-place.ts). Holding it is a POSIX record lock (fcntl F_SETLK) on
+// that file, which the kernel drops when the holding process exits, kill -9 included: no stale lock
+// is ever left to break, so there is no "two waiters both saw it stale" race. Node has no flock/fcntl binding; its
 // built-in SQLite takes exactly that lock for `BEGIN EXCLUSIVE` (with no busy timeout, so the event
 // loop never blocks: a busy lock is retried with a back-off here).
 //
@@ -17,11 +18,12 @@
 // would otherwise write a `-journal` file), so a lock is taken on a full file system too, where
 // the commands that free space (image rm, image prune) need it most.
 import { constants } from 'node:fs';
-import { access, statfs } from 'node:fs/promises';
+import { access, realpath, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { BerthError, errnoCode, isBerthError, readOnlyError } from '../lib/errors.js';
 import { ensurePrivateDir } from '../lib/private-dir.js';
+import { LONG_LOCKS_DIR, lockDirFor } from './lock-place.js';
 
 export interface StoreLock {
   release(): Promise<void>;
@@ -30,6 +32,8 @@ export interface StoreLock {
 export interface LockOptions {
   timeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Where locks of a directory too deep for SQLite live (lock-place.ts; tests give their own). */
+  longLocksDir?: string;
 }
 
 const queues = new Map<string, Promise<void>>();
@@ -40,7 +44,7 @@ const SQLITE_FULL = 13;
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Where the lock named `purpose` of directory `root` lives. */
+/** Where the lock named `purpose` of directory `root` lives (as named: see placeLock). */
 export function lockPath(root: string, purpose: string): string {
   if (!/^[a-z][a-z0-9-]*$/.test(purpose)) throw new Error(`bad lock purpose ${purpose}`);
   return join(root, 'locks', `${purpose}.lock`);
@@ -94,6 +98,20 @@ async function tryLock(file: string): Promise<DatabaseSync | undefined> {
   }
 }
 
+/**
+ * The file the lock is taken on: `lockPath`'s, unless its resolved path is too long for SQLite
+ * (lock-place.ts); then one in a root-only directory of `longDir`, made here.
+ */
+async function placeLock(root: string, purpose: string, longDir = LONG_LOCKS_DIR): Promise<string> {
+  const locks = join(root, 'locks');
+  const resolved = await realpath(locks);
+  const dir = lockDirFor(resolved, purpose, longDir);
+  if (dir === resolved) return lockPath(root, purpose);
+  await ensurePrivateDir(longDir, { mode: 0o700 });
+  await ensurePrivateDir(dir, { mode: 0o700 });
+  return join(dir, `${purpose}.lock`);
+}
+
 export function acquireStoreLock(root: string, options: LockOptions = {}): Promise<StoreLock> {
   return acquireLock(root, 'store', options);
 }
@@ -124,8 +142,9 @@ export async function acquireLock(
         throw new BerthError('ERR_NOT_DIRECTORY', 'invalid', `${root} is not a directory`, { cause: err });
       throw errnoCode(err) === 'EROFS' ? readOnlyError(root, err) : err;
     });
+    const placed = await placeLock(root, purpose, options.longLocksDir);
     for (;;) {
-      const db = await tryLock(file);
+      const db = await tryLock(placed);
       if (db) {
         let released = false;
         return {
