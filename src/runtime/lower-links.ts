@@ -1,13 +1,18 @@
-// The overlay `lowerdir=` option kept short: snapshot paths are ~90 bytes each, and mount(2) takes
+// The overlay mount options kept short: snapshot paths are ~90 bytes each, and mount(2) takes
 // one page of options (images past ~42 layers failed), fsconfig 256 bytes per value (util-linux
 // 2.39+: every image of 3+ layers). As Docker does, a directory of short symlinks stands for the
 // snapshots (`0`, `1`, … top first, in the container's own directory), and the mount runs in that
 // directory, so the option reads `lowerdir=0:1:2`. The kernel resolves the links once, at mount
 // time. Short names still pass 255 bytes at 90 lowers (`0:1:…:89`), so `mount` is also told to
 // make the one mount(2) of older util-linux (MOUNT2_ENV), whose page holds all 500 (~1.9 KB).
+// The upper and work directories sit beside the links' directory and are named from it too
+// (`upperdir=../upper,workdir=../work`, resolved by the kernel against the mount's working
+// directory as the lowers are): as full paths they grew with --root, and 500 lowers beside two
+// paths of a ~1 KB --root passed the page (the kernel copies one page: the mount was refused).
+// Relative, the options stay under 2 KB for any --root.
 // Pure option building here; the links are made by `linkLowers`.
 import { mkdir, rm, symlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { BerthError } from '../lib/errors.js';
 
 /** The kernel's OVL_MAX_STACK: an overlay of more lowers is refused with mount(8)'s generic EINVAL. */
@@ -30,6 +35,15 @@ export function shortLowerdir(count: number): string {
       `the image has ${count} layers; overlayfs stacks at most ${OVERLAY_MAX_LOWERS} (pulled before berth refused such images: remove it with berth image rm)`,
     );
   return `lowerdir=${Array.from({ length: count }, (_, i) => String(i)).join(':')}`;
+}
+
+/**
+ * The options of a rootfs overlay of `count` lowers mounted in `links` (the links' directory):
+ * an upper or work directory beside `links` is named relative to it (`../upper`), any other in full.
+ */
+export function overlayOptions(o: { count: number; links: string; upper: string; work: string }): string {
+  const near = (dir: string) => (dirname(dir) === dirname(o.links) ? `../${basename(dir)}` : dir);
+  return `${shortLowerdir(o.count)},upperdir=${near(o.upper)},workdir=${near(o.work)}`;
 }
 
 /** (Re)make `dir` holding one symlink per lower, named by its index (top first). */

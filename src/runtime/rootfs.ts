@@ -20,7 +20,7 @@ import { O_PATH } from '../lib/o-path.js';
 import { copyTree } from '../snapshot/copy-tree.js';
 import { hostPath, resolveInRoot } from '../snapshot/resolve.js';
 import { cleanComponents } from '../snapshot/tar-path.js';
-import { linkLowers, MOUNT2_ENV, shortLowerdir } from './lower-links.js';
+import { linkLowers, MOUNT2_ENV, overlayOptions } from './lower-links.js';
 import { probeOverlayUpper } from './overlay-probe.js';
 import { runTool, spawnHelperInUse } from './tool.js';
 
@@ -43,12 +43,13 @@ export async function prepareRootfs(p: RootfsPlan): Promise<void> {
   }
   // An image of no layers is an empty root; overlayfs takes no mount without a lower: an empty one.
   const lowers = p.lowers.length > 0 ? p.lowers : [join(dirname(p.upper), 'empty')];
-  // Short names for the lowers, beside upper/ and work/ (see lower-links.ts); too many is refused first.
-  const options = `${shortLowerdir(lowers.length)},upperdir=${p.upper},workdir=${p.work}`;
+  // Short names for the lowers, and upper/ and work/ named from beside them (see lower-links.ts),
+  // so the options stay under a page whatever --root is; too many lowers is refused first.
+  const links = join(dirname(p.upper), 'lower');
+  const options = overlayOptions({ count: lowers.length, links, upper: p.upper, work: p.work });
   await makeDirs(p.upper);
   await makeDirs(p.work);
   if (p.lowers.length === 0) await makeDirs(lowers[0] as string);
-  const links = join(dirname(p.upper), 'lower');
   await linkLowers(links, lowers);
   const what = `mounting the rootfs at ${p.rootfs}`;
   // The spawn helper mounts it itself (spawn-helper-syscalls.ts: the same mount(2), no `mount` process).

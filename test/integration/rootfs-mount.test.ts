@@ -1,7 +1,8 @@
 // A container's overlay rootfs (runtime/rootfs.ts prepareRootfs), mounted either way berth mounts it:
 // forked `mount -t overlay`, or by the spawn helper itself with mount(2) and no process. Both give
-// the same mount (its mountinfo options, lowers named relative to the bundle's lower/ links) and the
-// same tree; a refusal is an ERR_ROOTFS_MOUNT naming the rootfs, leaving nothing mounted.
+// the same mount (its mountinfo options: lowers, upper and work named relative to the bundle's
+// lower/ links, so a deep bundle of many lowers mounts too) and the same tree; a refusal is an
+// ERR_ROOTFS_MOUNT naming the rootfs, leaving nothing mounted.
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -59,6 +60,24 @@ describe.skipIf(skip)('the rootfs overlay', () => {
         expect(await isMountPoint(b.rootfs)).toBe(false);
       });
 
+      it('mounts 200 lowers in a bundle 1.9 KB deep: the options stay within one page', async () => {
+        // upperdir and workdir in full, twice ~1.9 KB beside lowerdir=0:…:199, passed the page
+        // mount(2) copies, and the kernel refused the mount.
+        mode.use();
+        const deep = join(dir, ...Array.from({ length: 9 }, (_, i) => `${i}`.padEnd(200, 'd')), `c${++n}`);
+        const b = { rootfs: join(deep, 'rootfs'), upper: join(deep, 'upper'), work: join(deep, 'work') };
+        // The two lowers with 198 empty ones between them (overlayfs takes no directory twice).
+        const empties = Array.from({ length: 198 }, (_, i) => join(dir, 'empties', String(i)));
+        for (const e of empties) mkdirSync(e, { recursive: true });
+        const many = [lowers[0] as string, ...empties, lowers[1] as string];
+        await prepareRootfs({ form: 'overlay', lowers: many, ...b });
+        expect(readFileSync(join(b.rootfs, 'etc', 'os'), 'utf8')).toBe('top\n');
+        writeFileSync(join(b.rootfs, 'etc', 'new'), 'x');
+        expect(readFileSync(join(b.upper, 'etc', 'new'), 'utf8')).toBe('x');
+        await releaseRootfs(b.rootfs);
+        expect(await isMountPoint(b.rootfs)).toBe(false);
+      });
+
       it('a refusal is an ERR_ROOTFS_MOUNT naming the rootfs, nothing mounted', async () => {
         mode.use();
         const b = bundle();
@@ -76,7 +95,8 @@ describe.skipIf(skip)('the rootfs overlay', () => {
   it('both ways give one mount', () => {
     expect(seen).toHaveLength(2);
     expect(seen[1]).toBe(seen[0]);
-    expect(seen[0]).toMatch(/^overlay rw,lowerdir=0:1,upperdir=B\/upper,workdir=B\/work/);
+    // upper/ and work/ named from the lower links' directory, where the mount runs (lower-links.ts).
+    expect(seen[0]).toMatch(/^overlay rw,lowerdir=0:1,upperdir=\.\.\/upper,workdir=\.\.\/work/);
   });
 
   it('the helper mounts it with no process: one whose PATH has no mount', async () => {
