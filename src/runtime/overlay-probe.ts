@@ -39,10 +39,13 @@ export async function probeOverlayUpper(dir: string): Promise<OverlayRefusal | u
     throw err;
   }
   try {
-    const options = `lowerdir=${join(probe, 'lower')},upperdir=${join(probe, 'upper')},workdir=${join(probe, 'work')}`;
+    // Named from the probe's directory, where the mount runs, as a rootfs's are (lower-links.ts): in
+    // full, three paths of a --root past ~1.3 KB passed mount(2)'s page, and the probe's refusal
+    // made native snapshots of a file system overlayfs takes.
+    const options = 'lowerdir=lower,upperdir=upper,workdir=work';
     try {
-      // Full paths: under a long --root they pass fsconfig's 255 bytes (MOUNT2_ENV).
       await runTool('mount', ['-t', 'overlay', 'overlay', '-o', options, join(probe, 'merged')], 'probe', {
+        cwd: probe,
         env: { ...MOUNT2_ENV },
       });
     } catch (err) {
@@ -76,14 +79,27 @@ export async function sweepStaleProbes(dir: string, isAlive = isOwnerAlive): Pro
 }
 
 /**
+ * The version of the probe whose answers are kept: raised whenever a probe that could answer
+ * wrongly is fixed, so no answer of the old one is trusted. v2: the probe's options in full passed
+ * mount(2)'s page under a long --root, and a `refused` kept by such a berth held native snapshots
+ * (a copy of the tree per layer) until the next boot. Answers of v1 were kept as `<dev>-<ino>`.
+ */
+export const PROBE_VERSION = 2;
+
+/** Where the probe's answer for `root`'s file system and directory is kept in `state`. */
+export function probeAnswerPath(state: string, st: { dev: number; ino: number }): string {
+  return join(state, 'overlay-probe', `v${PROBE_VERSION}-${st.dev}-${st.ino}`);
+}
+
+/**
  * Whether overlayfs refuses an upper directory in `root`. A probe costs a mount and an unmount (a
- * tenth of a second and more), so its answer is kept in `<state>/overlay-probe/<dev>-<ino>` (the
- * root's file system and directory: another file system mounted there is asked again; `--state`
- * is emptied at boot, and a kernel update comes with one). Unwritable state: asked every time.
+ * tenth of a second and more), so its answer is kept in `<state>/overlay-probe/v<N>-<dev>-<ino>`
+ * (the probe's version, then the root's file system and directory: another file system mounted
+ * there is asked again; `--state` is emptied at boot, and a kernel update comes with one).
+ * Unwritable state: asked every time.
  */
 export async function overlayRefusedAt(root: string, state: string): Promise<boolean> {
-  const st = await stat(root);
-  const file = join(state, 'overlay-probe', `${st.dev}-${st.ino}`);
+  const file = probeAnswerPath(state, await stat(root));
   const known = await readFile(file, 'utf8').catch(() => '');
   if (known === 'ok\n' || known === 'refused\n') return known === 'refused\n';
   const refused = (await probeOverlayUpper(root)) !== undefined;

@@ -1,13 +1,14 @@
 // The overlay probe (src/runtime/overlay-probe.ts) on a real overlayfs: a probe left by a berth that
 // was killed mid-way (its overlay still mounted) is unmounted and removed by the next probe; one of
-// a berth still running is left alone; a probe under a long path mounts under util-linux 2.39+.
+// a berth still running is left alone; a probe under a long path mounts under util-linux 2.39+, and
+// under a path past mount(2)'s page; an answer kept by an older probe is not trusted.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ownerToken } from '../../src/lib/process.js';
-import { probeOverlayUpper } from '../../src/runtime/overlay-probe.js';
+import { overlayRefusedAt, probeAnswerPath, probeOverlayUpper } from '../../src/runtime/overlay-probe.js';
 import { fsconfigMountShim } from '../helpers/mount-shim.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 
@@ -48,6 +49,29 @@ describe.skipIf(skip)('overlay probe', () => {
     } finally {
       process.env.PATH = PATH;
     }
+  });
+
+  it('says overlayfs takes a --root 1.4 KB deep: its options stay within one page', async () => {
+    // In full, lowerdir, upperdir and workdir of a 1.4 KB --root passed the page mount(2) copies;
+    // the kernel refused the mount, and berth made native snapshots on a file system overlayfs takes.
+    const deep = join(dir, ...Array.from({ length: 7 }, (_, i) => `${i}`.padEnd(200, 'd')));
+    await mkdir(deep, { recursive: true });
+    expect(await probeOverlayUpper(deep)).toBeUndefined();
+  });
+
+  it('trusts no answer an older probe kept: a refused from v1 is asked again', async () => {
+    // v1's probe answered 'refused' under a long --root where overlayfs takes it, and kept it
+    // until the next boot as overlay-probe/<dev>-<ino>; its answers are read no more.
+    const state = join(dir, 'state');
+    const st = await stat(dir);
+    await mkdir(join(state, 'overlay-probe'), { recursive: true });
+    await writeFile(join(state, 'overlay-probe', `${st.dev}-${st.ino}`), 'refused\n');
+    expect(await overlayRefusedAt(dir, state)).toBe(false);
+    expect(await readFile(probeAnswerPath(state, st), 'utf8')).toBe('ok\n');
+    expect(probeAnswerPath(state, st)).toBe(join(state, 'overlay-probe', `v2-${st.dev}-${st.ino}`));
+    // Its own answer is kept and trusted: a refused written there is believed without a probe.
+    await writeFile(probeAnswerPath(state, st), 'refused\n');
+    expect(await overlayRefusedAt(dir, state)).toBe(true);
   });
 
   it("takes away a killed berth's probe, still mounted, and leaves a running one's", async () => {
