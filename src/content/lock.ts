@@ -6,9 +6,9 @@
 // /proc/net/unix); under a directory too deep for SQLite to open a file in, it is in a root-only
 // directory of /run instead (lock-place.ts). Holding it is a POSIX record lock (fcntl F_SETLK) on
 // that file, which the kernel drops when the holding process exits, kill -9 included: no stale lock
-// is ever left to break, so there is no "two waiters both saw it stale" race. Node has no flock/fcntl binding; its
-// built-in SQLite takes exactly that lock for `BEGIN EXCLUSIVE` (with no busy timeout, so the event
-// loop never blocks: a busy lock is retried with a back-off here).
+// is ever left to break, so there is no "two waiters both saw it stale" race. Node has no
+// flock/fcntl binding; its built-in SQLite takes exactly that lock for `BEGIN EXCLUSIVE` (with no
+// busy timeout, so the event loop never blocks: a busy lock is retried with a back-off here).
 //
 // Invariants: POSIX locks belong to a process, not a file descriptor, so within one process the
 // holders of one name are serialised by a promise queue first (one open connection per name at a

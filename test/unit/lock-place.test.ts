@@ -26,7 +26,7 @@ describe('where a lock file lives', () => {
   });
 
   it('counts bytes, not characters', () => {
-    const at = `/${'é'.repeat(240)}/locks`; // 480 characters of 2 bytes each
+    const at = `/${'é'.repeat(250)}/locks`; // 268 characters in all, 518 bytes with /store.lock
     expect(lockDirFor(at, 'store').startsWith(`${LONG_LOCKS_DIR}/`)).toBe(true);
   });
 });
