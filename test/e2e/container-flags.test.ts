@@ -197,9 +197,10 @@ describe.skipIf(skip)('a container on disk, its logs, and what prune keeps', () 
     ) as { filesystems: Array<{ fstype: string; options: string }> };
     expect(mount.filesystems.map((f) => f.fstype)).toEqual(['overlay']);
     const options = mount.filesystems[0]?.options.split(',') ?? [];
+    // Named from the lower links' directory, where the mount runs (lower-links.ts): short under any --root.
     expect(options.filter((o) => /^(upperdir|workdir)=/.test(o))).toEqual([
-      `upperdir=${dir}/upper`,
-      `workdir=${dir}/work`,
+      'upperdir=../upper',
+      'workdir=../work',
     ]);
     // The lowers are the image's snapshots, named through short links in the container's own directory.
     const lowers = snapshots();
