@@ -475,6 +475,23 @@ describe.skipIf(skip)('every layer media type of the OCI image-spec and Docker v
     expect([pull.code, pull.stderr, unpack.code, unpack.stderr]).toEqual([0, '', 0, '']);
   });
 
+  it('layers of nothing (0 bytes, one or two zero blocks, a 10 KiB record of zeros) in tar, gzip and zstd, under every label, are empty layers, as Go reads them', async () => {
+    // Go's reader (containerd, Docker, umoci) ends an archive at EOF before a header, after one zero
+    // block or after two; gzip and zstd of such bytes are the same tar. Each under each OCI label.
+    const t = 'application/vnd.oci.image.layer.v1';
+    const layers: BuiltLayer[] = [];
+    for (const raw of [0, 512, 1024, 10240].map((size) => Buffer.alloc(size)))
+      for (const blob of [raw, gzipSync(raw), zstdCompressSync(raw)])
+        for (const label of ['tar', 'tar+gzip', 'tar+zstd'])
+          layers.push({ blob, diffId: sha256(raw), mediaType: `${t}.${label}` });
+    const { pull, unpack, dest } = await pullAndUnpack([
+      ...layers,
+      gzipLayer([{ name: 'after', body: 'a' }]),
+    ]);
+    expect([pull.code, pull.stderr, unpack.code, unpack.stderr]).toEqual([0, '', 0, '']);
+    expect(await readdir(dest)).toEqual(['after']);
+  });
+
   it('an unknown layer media type is refused, named', async () => {
     const layer = plain([{ name: 'x', body: 'x' }], 'application/vnd.example.layer.v1.tar+lz4');
     const { pull, ref } = await pullAndUnpack([layer]);
