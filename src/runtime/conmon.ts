@@ -40,16 +40,21 @@ export interface ConmonOptions {
 const SUN_PATH_MAX = 107;
 
 /**
- * What conmon's environment adds: TMPDIR, the runtime's sockets directory (root's alone, 0700). A
+ * What conmon's environment adds: TMPDIR, the container's bundle (under the root-only --root). A
  * terminal's console socket is made by conmon at `$TMPDIR/conmon-term.XXXXXX`: a name mkstemp
  * makes, then unlinks, then binds. In the /tmp berth inherits, every local user can watch that name
  * appear (inotify) and make it first once it is unlinked, failing the bind and with it the create
- * of every tty container, for as long as they keep at it. A --state so long that the socket's path
- * would not fit sun_path keeps the inherited TMPDIR (the path conmon would bind is cut short).
+ * of every tty container, for as long as they keep at it. conmon unlinks the socket only once runc
+ * has connected to it: when `runc create` fails first, conmon leaves it where it made it, so it is
+ * made in the bundle, which a failed create removes with everything else it made. A bundle so deep
+ * that the socket's path would not fit sun_path takes the runtime's sockets directory (root's
+ * alone too), and a --state too long for that keeps the inherited TMPDIR (the path conmon would
+ * bind is cut short).
  */
-export function conmonEnv(runtime: Pick<RuntimePaths, 'sockets'>): Record<string, string> {
-  const fits = Buffer.byteLength(`${runtime.sockets}/conmon-term.XXXXXX`) <= SUN_PATH_MAX;
-  return fits ? { TMPDIR: runtime.sockets } : {};
+export function conmonEnv(bundle: string, runtime: Pick<RuntimePaths, 'sockets'>): Record<string, string> {
+  const fits = (dir: string) => Buffer.byteLength(`${dir}/conmon-term.XXXXXX`) <= SUN_PATH_MAX;
+  if (fits(bundle)) return { TMPDIR: bundle };
+  return fits(runtime.sockets) ? { TMPDIR: runtime.sockets } : {};
 }
 
 export function conmonArgs(o: ConmonOptions): string[] {
@@ -95,7 +100,7 @@ export function createWithConmon(o: ConmonOptions): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(o.bin ?? 'conmon', conmonArgs(o), {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...conmonEnv(o.runtime), _OCI_SYNCPIPE: '3' },
+      env: { ...process.env, ...conmonEnv(o.paths.dir, o.runtime), _OCI_SYNCPIPE: '3' },
       // conmon also writes an `oom` file into its working directory after an OOM kill: the bundle,
       // not wherever berth was started (it used to land in the caller's directory).
       cwd: o.paths.dir,
@@ -204,7 +209,7 @@ async function createThroughHelper(h: SpawnHelper, o: ConmonOptions): Promise<nu
       argv: [o.bin ?? 'conmon', ...conmonArgs(o)],
       cwd: o.paths.dir,
       timeoutMs,
-      env: conmonEnv(o.runtime),
+      env: conmonEnv(o.paths.dir, o.runtime),
     });
   } catch (err) {
     throw new BerthError('ERR_CONMON', 'internal', `starting conmon: ${(err as Error).message}`, {

@@ -313,6 +313,9 @@ async function createHoldingLease(
       await ensurePodCgroup(settings.podCgroup);
     }
     undo.push(() => rm(p.exitFile, { force: true }));
+    // conmon's link to the bundle for its attach socket: removed by conmon as it ends, but not when
+    // it leaves because `runc create` failed.
+    undo.push(() => rm(join(deps.paths.sockets, id), { force: true }));
     undo.push(() => deps.runc.delete(id));
     await prepareContainerLog(p.log, (await deps.logRotation?.())?.maxFiles ?? 0);
     // The bundle's files are renamed into place unflushed (runc only needs to read them) and flushed

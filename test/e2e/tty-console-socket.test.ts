@@ -1,11 +1,14 @@
 // A tty container's console socket, end to end as root with real runc and conmon: conmon makes it
 // at `$TMPDIR/conmon-term.XXXXXX` (mkstemp, unlink, bind), and in the /tmp berth inherits any local
 // user can watch the name appear and make it first once it is unlinked, so the bind, and the create
-// of every tty container, fails for as long as they keep at it. berth gives conmon its own
-// root-only sockets directory as TMPDIR: nothing of a create is named in the directory it was
+// of every tty container, fails for as long as they keep at it. berth gives conmon the container's
+// bundle (under the root-only --root) as TMPDIR: nothing of a create is named in the directory it was
 // started with. The inherited TMPDIR here is a sticky directory every user may write, as /tmp.
+// conmon unlinks that socket only once runc has connected to it, and leaves its attach socket's
+// link in <state>/sockets as it ends on a failed `runc create`: a create that fails leaves neither.
+import { execFileSync } from 'node:child_process';
 import { watch } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
@@ -27,7 +30,7 @@ describe.skipIf(skip)('a tty container and the TMPDIR berth was started with', (
     expect(leaked).toEqual([]);
   });
 
-  it("conmon's console socket is made in berth's own sockets directory, never in a TMPDIR others can write", async () => {
+  it("conmon's console socket is made in the container's root-only bundle, never in a TMPDIR others can write", async () => {
     const { work, root, state, dir, image } = host as E2eHost;
     const shared = join(work, 'shared-tmp');
     await mkdir(shared);
@@ -61,5 +64,43 @@ describe.skipIf(skip)('a tty container and the TMPDIR berth was started with', (
     expect((pods as PodView[]).map((p) => [p.name, p.containers.map((c) => c.state)])).toEqual([
       ['ttysock', ['running']],
     ]);
+  }, 120_000);
+
+  it('a tty container whose runc create fails leaves no console socket or attach link in <state>/sockets', async () => {
+    const { work, root, state, image } = host as E2eHost;
+    // A runc first on PATH that fails every create as runc would, before it connects to the socket.
+    const bin = join(work, 'failing-bin');
+    await mkdir(bin);
+    const real = execFileSync('sh', ['-c', 'command -v runc']).toString().trim();
+    await writeFile(
+      join(bin, 'runc'),
+      `#!/bin/sh\ncase " $* " in *" create "*) exit 1;; esac\nexec ${real} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const folder = join(work, 'failing');
+    await mkdir(folder);
+    await writeFile(
+      join(folder, 'pod.yaml'),
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: ttyfail}\nspec:\n  restartPolicy: Never\n` +
+        `  containers:\n    - name: main\n      image: ${image}\n      tty: true\n      command: [sh, -c, 'exit 0']\n`,
+    );
+    const sockets = join(state, 'sockets');
+    const before = (await readdir(sockets)).sort(); // the running ttysock's link, from the test above
+    try {
+      const apply = await runBerth(['--root', root, '--state', state, 'apply', folder], {
+        PATH: `${bin}:${process.env.PATH}`,
+      });
+      expect(apply.code).not.toBe(0);
+      expect(apply.stderr).toContain('ERR_CREATE_FAILED');
+      expect((await readdir(sockets)).sort()).toEqual(before);
+      const all = JSON.parse(
+        (await runBerth(['--root', root, '--state', state, 'container', 'ls', '-o', 'json'])).stdout,
+      );
+      expect((all as Array<{ name: string }>).map((c) => c.name)).toEqual(['ttysock_main']);
+    } finally {
+      await rm(join(folder, 'pod.yaml')); // its sandbox goes with it
+      const after = await runBerth(['--root', root, '--state', state, 'apply', folder]);
+      expect([after.code, after.stderr]).toEqual([0, '']);
+    }
   }, 120_000);
 });

@@ -474,12 +474,19 @@ describe('host facts and formats', () => {
       }).filter((a) => a === '--terminal');
     expect([args(true), args()]).toEqual([['--terminal'], []]);
   });
-  it("conmon's TMPDIR (where it binds a terminal's console socket) is the runtime's root-only sockets directory", () => {
-    expect(conmonEnv(runtimePaths('/r', '/run/berth'))).toEqual({ TMPDIR: '/run/berth/sockets' });
-    // `<sockets>/conmon-term.XXXXXX` must fit sun_path (107 bytes): a longer one is left as it was.
-    const fits = `/${'s'.repeat(107 - '/sockets/conmon-term.XXXXXX'.length - 1)}`;
-    expect(conmonEnv(runtimePaths('/r', fits))).toEqual({ TMPDIR: `${fits}/sockets` });
-    expect(conmonEnv(runtimePaths('/r', `${fits}x`))).toEqual({});
+  it("conmon's TMPDIR (where it binds a terminal's console socket) is the container's bundle, else the root-only sockets directory", () => {
+    const rt = runtimePaths('/r', '/run/berth');
+    expect(conmonEnv('/var/lib/berth/containers/abc', rt)).toEqual({
+      TMPDIR: '/var/lib/berth/containers/abc',
+    });
+    // `<dir>/conmon-term.XXXXXX` must fit sun_path (107 bytes): a bundle too deep gives way to the
+    // sockets directory, and a --state too long for that is left as it was.
+    const fits = `/${'s'.repeat(107 - '/conmon-term.XXXXXX'.length - 1)}`;
+    expect(conmonEnv(fits, rt)).toEqual({ TMPDIR: fits });
+    expect(conmonEnv(`${fits}x`, rt)).toEqual({ TMPDIR: '/run/berth/sockets' });
+    const state = `/${'s'.repeat(107 - '/sockets/conmon-term.XXXXXX'.length - 1)}`;
+    expect(conmonEnv(`${fits}x`, runtimePaths('/r', state))).toEqual({ TMPDIR: `${state}/sockets` });
+    expect(conmonEnv(`${fits}x`, runtimePaths('/r', `${state}x`))).toEqual({});
   });
   it('keeps seccomp rules whose capabilities and architecture match', () => {
     const profile = {
