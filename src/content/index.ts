@@ -7,7 +7,8 @@
 // damaged-blob.ts (a committed blob whose bytes changed on disk, found by its next reader, taken out),
 // ingest-progress.ts and ingest-peers.ts (a download's progress for unpackers, another live writer),
 // partial-age.ts and partial-stamp.ts (a parked download's age by boot), reserve.ts (the space
-// reserve), fsync.ts, types.ts (the port). README.md says more.
+// reserve), image-names.ts (which image a name means: one given to entries of two digests means
+// none), fsync.ts, types.ts (the port). README.md says more.
 //
 // Invariants:
 // - A blob appears under blobs/ only by rename after its size and digest were verified and the
@@ -22,6 +23,7 @@
 //   token (pid, start time, boot id): a pid reused after a reboot never keeps them alive.
 // - GC runs under the lock and only while no live process holds a lease; pulls add every digest
 //   to their lease before writing or relying on it and name the image before releasing it.
+export { ambiguousName, ambiguousNames, entriesNamed, imageNamed } from './image-names.js';
 export { acquireLock, acquireStoreLock, withStoreLock } from './lock.js';
 export { type ContentStoreOptions, createContentStore } from './store.js';
 export type { ContentStore, GcResult, ImageRecord, IngestWriter, Lease } from './types.js';

@@ -9,6 +9,7 @@ import type { Descriptor } from '../oci/descriptor.js';
 import { type Digest, digestAlgorithm, digestOf } from '../oci/digest.js';
 import { fsyncDir } from './fsync.js';
 import { cleanIngest, markReachable, storeBusy, sweepBlobs } from './gc.js';
+import { imageNamed } from './image-names.js';
 import {
   ensureLayout,
   entriesAfterPut,
@@ -158,7 +159,7 @@ export function createContentStore(options: ContentStoreOptions): ContentStore {
     liveWriter: (digest) => liveWriterOf(paths, digest),
     listImages,
     async getImage(name) {
-      return (await listImages()).find((r) => r.name === name);
+      return imageNamed(await listImages(), name);
     },
     async putImage(record, putOptions = {}) {
       await ready();

@@ -73,6 +73,7 @@ export interface ContentStore {
   /** A live download of `digest` by any process (this one too): its file and bytes so far. */
   liveWriter(digest: Digest): Promise<{ path: string; held: number } | undefined>;
   listImages(): Promise<ImageRecord[]>;
+  /** The image `name` means (image-names.ts): ERR_AMBIGUOUS when index.json gives it to entries of two digests. */
   getImage(name: string): Promise<ImageRecord | undefined>;
   /** Add or replace the entry named `record.name` (under the store lock, atomic rewrite). */
   putImage(record: ImageRecord, options?: PutImageOptions): Promise<void>;

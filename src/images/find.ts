@@ -1,3 +1,4 @@
+import { ambiguousName, entriesNamed } from '../content/image-names.js';
 import type { ContentStore, ImageRecord } from '../content/types.js';
 import { BerthError } from '../lib/errors.js';
 import { type Digest, digestHex } from '../oci/digest.js';
@@ -10,9 +11,15 @@ const ID_PREFIX = /^(sha256:|sha512:)?[a-f0-9]{4,128}$/;
  * The images a user means by `query`: a reference (normalised: `busybox` finds
  * docker.io/library/busybox:latest) or an ID or ID prefix (at least 4 hex digits).
  * Throws ERR_IMAGE_NOT_FOUND naming the query when nothing matches, and ERR_AMBIGUOUS when an ID
- * prefix names more than one image (several names of one image are that one image).
+ * prefix names more than one image (several names of one image are that one image), or when the
+ * store's index.json gives the name to entries of different digests (content/image-names.ts), unless
+ * `every` asks for each of them (`image rm`, which removes the name).
  */
-export async function findImages(store: ContentStore, query: string): Promise<ImageRecord[]> {
+export async function findImages(
+  store: ContentStore,
+  query: string,
+  options: { every?: boolean } = {},
+): Promise<ImageRecord[]> {
   const records = await store.listImages();
   let name: string | undefined;
   try {
@@ -20,7 +27,8 @@ export async function findImages(store: ContentStore, query: string): Promise<Im
   } catch (err) {
     if (!ID_PREFIX.test(query)) throw err;
   }
-  const byName = records.filter((r) => r.name === name);
+  const byName = name === undefined ? [] : entriesNamed(records, name);
+  if (byName.length > 1 && !options.every) throw ambiguousName(name as string, byName);
   if (byName.length > 0) return byName;
   if (ID_PREFIX.test(query)) {
     // With no algorithm, the hex digits as `image ls` shows them, of a sha256 or a sha512 digest.

@@ -25,6 +25,7 @@ export interface PartialObservation {
   images: ObservedState['images'];
   pulledAt?: ObservedState['pulledAt'];
   notUnpacked?: ObservedState['notUnpacked'];
+  ambiguousImages?: ObservedState['ambiguousImages'];
   badRecords?: ObservedState['badRecords'];
   health?: ObservedState['health'];
   hostPorts?: ObservedState['hostPorts'];
@@ -59,6 +60,7 @@ export function mergeObservation(last: ObservedState, part: PartialObservation):
     images: part.images,
     ...(part.pulledAt ? { pulledAt: part.pulledAt } : {}),
     ...(part.notUnpacked ? { notUnpacked: part.notUnpacked } : {}),
+    ...(part.ambiguousImages ? { ambiguousImages: part.ambiguousImages } : {}),
     containers,
     sandboxes,
     ...(part.badRecords ? { badRecords: part.badRecords } : {}),

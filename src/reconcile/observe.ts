@@ -3,6 +3,7 @@
 // annotations and live state (read from files), each pod's sandbox (what of it is mounted), and
 // what the daemon's prober last found of the containers (`<state>/health.json`).
 import { dirname } from 'node:path';
+import { ambiguousNames } from '../content/image-names.js';
 import type { ContentStore, ImageRecord } from '../content/types.js';
 import { healthPath } from '../health/health-file.js';
 import { describeImage } from '../images/describe.js';
@@ -55,13 +56,18 @@ export function observeBadRecords(
 export async function observeImages(
   rt: RuntimeDeps,
   store: ContentStore,
-): Promise<Pick<ObservedState, 'images' | 'pulledAt' | 'notUnpacked'>> {
-  const images = await store.listImages();
+): Promise<Pick<ObservedState, 'images' | 'pulledAt' | 'notUnpacked' | 'ambiguousImages'>> {
+  // A name index.json gives to entries of two digests names no image (content/image-names.ts):
+  // nothing is made from it and what runs from it stays; a pull or import names it again.
+  const listed = await store.listImages();
+  const ambiguous = ambiguousNames(listed);
+  const images = ambiguous.size === 0 ? listed : listed.filter((i) => !ambiguous.has(i.name));
   const unpacked = await Promise.all(images.map((i) => isUnpacked(rt, store, i)));
   return {
     images: new Map(images.filter((_, n) => unpacked[n]).map((i) => [i.name, i.target.digest])),
     pulledAt: new Map(images.map((i) => [i.name, Date.parse(i.pulledAt) || 0])),
     notUnpacked: new Set(images.filter((_, n) => !unpacked[n]).map((i) => i.name)),
+    ...(ambiguous.size > 0 ? { ambiguousImages: ambiguous } : {}),
   };
 }
 

@@ -92,7 +92,11 @@ export function planImages(input: PlanInput): { actions: Action[]; unpullable: S
       actions.push({ kind: 'wait', pod: '', reason: `${image}: ${pulling}` });
       continue;
     }
-    const missing = observed.notUnpacked?.has(image) ? 'in the store but not unpacked' : 'not in the store';
+    const missing = observed.ambiguousImages?.has(image)
+      ? "given to entries of different digests in the store's index.json"
+      : observed.notUnpacked?.has(image)
+        ? 'in the store but not unpacked'
+        : 'not in the store';
     const failed = w.never ? undefined : activeFailure(failures, imageKey(image), input.now);
     if (w.never || failed) unpullable.add(image);
     if (w.never)

@@ -63,6 +63,8 @@ export interface ObservedState {
   pulledAt?: Map<string, number>;
   /** Images the store names but has not (wholly) unpacked: a pull unpacks them. */
   notUnpacked?: Set<string>;
+  /** Names the store's index.json gives to entries of different digests: no image (content/image-names.ts); a pull names them again. */
+  ambiguousImages?: Set<string>;
   containers: ObservedContainer[];
   /** Pods with anything of their own on the host (netns, `<root>/pods/<name>/`), whole or not. */
   sandboxes: Map<string, ObservedSandbox>;

@@ -106,6 +106,21 @@ describe('plan', () => {
     ]);
   });
 
+  it('an image name index.json gives to entries of two digests is pulled again (which names it once), its running container kept', () => {
+    const desired = desiredState([pod('web')], host);
+    const observed = { images: new Map(), ambiguousImages: new Set([IMG]), sandboxes: setUp('web') };
+    const actions = plan({
+      folder: '/m',
+      desired,
+      observed: { ...observed, containers: [running(desired, 'web')] },
+      frozen: new Map(),
+      now: NOW,
+    });
+    expect(summary(actions)).toEqual([
+      `pull ${IMG}: given to entries of different digests in the store's index.json (web/main)`,
+    ]);
+  });
+
   it('nothing to do when what runs matches', () => {
     const desired = desiredState([pod('web')], host);
     const observed = { images, containers: [running(desired, 'web')], sandboxes: setUp('web') };

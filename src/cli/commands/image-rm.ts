@@ -15,7 +15,8 @@ export const imageRm: Command = {
     const store = await ctx.store();
     const names: string[] = [];
     // Resolve every query first: one bad name removes nothing.
-    const targets = await Promise.all(positionals.map((q) => findImages(store, q)));
+    // A name index.json gives to entries of two digests is removed whole: it names no one image.
+    const targets = await Promise.all(positionals.map((q) => findImages(store, q, { every: true })));
     for (const records of targets) {
       for (const r of records) if (await store.removeImage(r.name)) names.push(r.name);
     }
