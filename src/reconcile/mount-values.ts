@@ -9,10 +9,12 @@ import type { MountPropagation } from '../runtime/spec.js';
 
 /**
  * `subPathExpr` with `$(VAR)` taken from `env` (`NAME=value` entries), cleaned as the kubelet's join
- * cleans it (`a//b/` is `a/b`; "" is the volume itself). A name the env lacks or gives empty is
- * refused, as the kubelet refuses it ("missing value"): expanded to nothing, a mount meant for one
- * pod's folder of a shared volume would get the whole volume. Not while the env waits for an object
- * (`envWaiting`): that pod waits instead, and is read again when the object comes.
+ * cleans it (`./a//b/` is `a/b`; "" is the volume itself). An expansion that is absolute or holds a
+ * `..` component (a value `..`, `../x` or `/etc`) or a NUL is refused, ERR_SUBPATH_UNSAFE. A name
+ * the env lacks or gives empty is refused, as the kubelet refuses it ("missing value"): expanded to
+ * nothing, a mount meant for one pod's folder of a shared volume would get the whole volume. Not
+ * while the env waits for an object (`envWaiting`): that pod waits instead, and is read again when
+ * the object comes.
  */
 export function expandSubPath(expr: string, env: readonly string[], envWaiting = false): string {
   const vars = new Map<string, string>();
@@ -41,7 +43,25 @@ export function expandSubPath(expr: string, env: readonly string[], envWaiting =
       `subPathExpr ${JSON.stringify(expr)}: missing value for ${[...missing].join(', ')}`,
       { hint: "every $(VAR) it names must be set, and not empty, in the container's env" },
     );
+  // The kubelet checks the expanded path as the API checked the expression (makeMounts: not
+  // absolute, no `..` component), then joins it to the volume; `.` and empty components are cleaned.
+  const problem = expandedProblem(expanded);
+  if (problem)
+    throw new BerthError(
+      'ERR_SUBPATH_UNSAFE',
+      'invalid',
+      `subPathExpr ${JSON.stringify(expr)} expands to ${JSON.stringify(expanded)}: ${problem}`,
+      { hint: 'the values it names must keep the path inside the volume' },
+    );
   return cleanRelativePath(expanded);
+}
+
+/** Why an expanded subPathExpr cannot be a path inside its volume, or undefined. */
+function expandedProblem(path: string): string | undefined {
+  if (path.startsWith('/')) return 'an absolute path';
+  if (path.includes('\0')) return 'a NUL byte';
+  if (path.split('/').includes('..')) return 'a ".." component';
+  return undefined;
 }
 
 /** Kubernetes' mountPropagation as a bind option; None (the default) is private. */

@@ -67,6 +67,63 @@ describe('subPathExpr', () => {
       );
   });
 
+  it("refuses an expansion that leaves the volume (a value '..', '../x', '/etc' or with a NUL), as the kubelet's makeMounts does", () => {
+    for (const [expr, value] of [
+      ['./$(X)', '..'],
+      ['./$(X)', '../x'],
+      ['./$(X)', 'a/../..'],
+      ['$(X)', '/etc'],
+      ['./$(X)', 'a\0b'],
+    ] as const)
+      expect(() => expandSubPath(expr, [`X=${value}`]), JSON.stringify(value)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_SUBPATH_UNSAFE',
+          message: expect.stringContaining('expands to'),
+        }),
+      );
+    expect(() => expandSubPath('$(X)/y', ['X=..'])).toThrow(
+      expect.objectContaining({ code: 'ERR_SUBPATH_UNSAFE' }),
+    );
+    // `.//etc` is no absolute path: the kubelet joins it to the volume, as berth does.
+    expect(expandSubPath('./$(X)', ['X=/etc'])).toBe('etc');
+    // A line break is a character of a name like any other: one component, inside the volume.
+    expect(expandSubPath('./$(X)', ['X=a\nb'])).toBe('a\nb');
+    expect(expandSubPath('./$(X)/..x', ['X=..a'])).toBe('..a/..x');
+    expect(() => expandSubPath('./$(NOPE)', [])).toThrow(
+      expect.objectContaining({ code: 'ERR_SUBPATH_UNSAFE' }),
+    );
+  });
+
+  it("a subPathExpr is checked before expansion as the API checks it: './$(X)' and 'a//$(X)/' are relative paths, '..' and '/' are refused", () => {
+    const withExpr = (expr: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+    - name: main
+      image: busybox
+      env: [{name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
+      volumeMounts: [{name: h, mountPath: /a, subPathExpr: ${JSON.stringify(expr)}}]
+  volumes: [{name: h, emptyDir: {}}]
+`;
+    const subPathOf = (expr: string) => {
+      const r = parseFile(withExpr(expr), 'm.yaml');
+      expect(r.diagnostics.map(formatDiagnostic), expr).toEqual([]);
+      return desiredPod(r.parsed[0]?.value as PodManifest, 'm.yaml', TEST_HOST).containers[0]?.settings
+        .mounts?.[0]?.subPath;
+    };
+    expect(['./$(POD_NAME)', 'a//$(POD_NAME)/', './logs/./$(POD_NAME)'].map(subPathOf)).toEqual([
+      'p',
+      'a/p',
+      'logs/p',
+    ]);
+    for (const expr of ['../$(POD_NAME)', '$(POD_NAME)/..', 'a/../$(POD_NAME)', '/$(POD_NAME)'])
+      expect(
+        parseFile(withExpr(expr), 'm.yaml').diagnostics.map((d) => d.code),
+        expr,
+      ).toEqual(['ERR_MANIFEST_SCHEMA']);
+  });
+
   it('a pod address from $(VAR) is filled into the subPath like env, command and args', () => {
     const settings = {
       name: 'c',
