@@ -10,7 +10,9 @@
 // between berth's look and its removal or write, and rewrite the files its successor reads. So
 // such a container is removed (its grace period and preStop kept) before the volume is written:
 // the removal its changed spec asks anyway, only earlier (removeWritersFirst); one whose removal is
-// not planned yet (its new image still to come) keeps running, and the volume waits for it.
+// not planned yet (its new image still to come) keeps running, and the volume waits for it, and so
+// does every container of the pod that would be made meanwhile with that volume mounted: it would
+// get what the old container left there (its own `..data` and files too) as the volume's content.
 import type { DesiredPod } from './desired.js';
 import { type Action, ANNOTATION, type ObservedContainer } from './plan-types.js';
 import { parseStoredSpec } from './spec-hash.js';
@@ -78,8 +80,7 @@ export function removeWritersFirst(
     if (actions.some((a) => a.kind === 'remove' && a.id === o.id)) writers.set(o.id, written[0] as string);
     else for (const v of written) held.add(v);
   }
-  const kept =
-    held.size === 0 ? actions : actions.filter((a) => !(a.kind === 'write-volume' && held.has(a.volume)));
+  const kept = held.size === 0 ? actions : holdVolumeReaders(pod, actions, held);
   const first = kept.findIndex((a) => a.kind === 'write-volume');
   if (first < 0 || writers.size === 0) return kept;
   const moves = (a: Action, i: number) => i > first && a.kind === 'remove' && writers.has(a.id);
@@ -89,4 +90,29 @@ export function removeWritersFirst(
     moves(a, i) && a.kind === 'remove' ? [{ ...a, reason: `${a.reason}; ${why(a.id)}` }] : [],
   );
   return [...kept.slice(0, first), ...early, ...kept.slice(first).filter((a, i) => !moves(a, i + first))];
+}
+
+/**
+ * `actions` without the writes of the `held` volumes, and without the runs of the pod's containers
+ * that mount one of them: each such run waits, as the write does, for the pass that replaces the
+ * writer.
+ */
+function holdVolumeReaders(pod: DesiredPod, actions: Action[], held: ReadonlySet<string>): Action[] {
+  const paths = (pod.configVolumes ?? []).filter((v) => held.has(v.name));
+  const containers = new Map([...pod.initContainers, ...pod.containers].map((c) => [c.name, c]));
+  /** The first held volume container `name` mounts, at its root or a subPath. */
+  const heldFor = (name: string) =>
+    paths.find((v) =>
+      (containers.get(name)?.settings.mounts ?? []).some(
+        (m) => m.source === v.path || m.source.startsWith(`${v.path}/`),
+      ),
+    )?.name;
+  return actions.flatMap((a): Action[] => {
+    if (a.kind === 'write-volume') return held.has(a.volume) ? [] : [a];
+    if (a.kind !== 'run' || a.pod !== pod.name) return [a];
+    const volume = heldFor(a.container);
+    if (volume === undefined) return [a];
+    const reason = `${pod.name}/${a.container}: volume ${volume} is not written yet (a container that mounts it read-write still runs: it was another kind of volume)`;
+    return [{ kind: 'wait', pod: pod.name, container: a.container, reason }];
+  });
 }

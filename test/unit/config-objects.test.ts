@@ -697,6 +697,86 @@ describe('config volumes', () => {
   });
 });
 
+describe('a held volume write holds its readers', () => {
+  it('a container to be made with a volume whose write is held waits too: it would mount what the old writer left there (review)', () => {
+    const made = (kind: 'emptyDir' | 'configMap', sidecar: boolean) =>
+      desiredState(
+        [
+          configMap({ MODE: 'a' }),
+          pod(
+            {},
+            {
+              containers: [
+                { name: 'main', image: IMG, volumeMounts: [{ name: 'config', mountPath: '/etc/web' }] },
+                ...(sidecar
+                  ? [
+                      {
+                        name: 'side',
+                        image: IMG,
+                        volumeMounts: [
+                          { name: 'config', mountPath: '/etc/side', readOnly: true, subPath: 'MODE' },
+                        ],
+                      },
+                      { name: 'plain', image: IMG },
+                    ]
+                  : []),
+              ],
+              volumes: [
+                {
+                  name: 'config',
+                  ...(kind === 'emptyDir' ? { emptyDir: {} } : { configMap: { name: 'web-config' } }),
+                },
+              ],
+            },
+          ),
+        ],
+        host,
+      );
+    const thePod = made('configMap', true).pods[0] as DesiredState['pods'][0];
+    const old = running(made('emptyDir', false)); // main, mounting the emptyDir read-write
+    const write = {
+      kind: 'write-volume',
+      pod: 'web',
+      volume: 'config',
+      reason: 'web: volume config',
+    } as const;
+    const run = (container: string) =>
+      ({
+        kind: 'run',
+        pod: 'web',
+        container,
+        restarts: 0,
+        backoffMs: 0,
+        waitForExit: false,
+        reason: `web/${container}: new container`,
+      }) as const;
+    // main's new image is not in the store: no remove of it is planned, so the write waits, and so
+    // does side, which would bind MODE from whatever `..data` the old main left there; plain runs.
+    expect(removeWritersFirst(thePod, [old], [write, run('side'), run('plain')])).toEqual([
+      {
+        kind: 'wait',
+        pod: 'web',
+        container: 'side',
+        reason:
+          'web/side: volume config is not written yet (a container that mounts it read-write still runs: it was another kind of volume)',
+      },
+      run('plain'),
+    ]);
+    // Once main's removal is planned, the write goes first and side runs after it.
+    const remove = {
+      kind: 'remove',
+      pod: 'web',
+      container: 'main',
+      id: old.id,
+      graceSeconds: 1,
+      reason: 'web/main: mounts changed',
+    } as const;
+    expect(
+      removeWritersFirst(thePod, [old], [write, run('side'), remove, run('main')]).map((a) => a.kind),
+    ).toEqual(['remove', 'write-volume', 'run', 'run']);
+  });
+});
+
 describe('desired pods remembered between passes', () => {
   it('the same documents give the same pod; a changed or new object it names rebuilds it', () => {
     const thePod = pod({
