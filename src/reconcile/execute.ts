@@ -163,7 +163,8 @@ async function runOne(
       const pod = desiredPodNamed(desired, a.pod);
       const v = pod?.configVolumes?.find((x) => x.name === a.volume);
       const owner = pod?.userns ? readIdRange(pod.home)?.base : undefined; // its root reads them
-      if (v) await writeConfigVolume(v.path, v.stamp, desired.volumeFiles?.get(v.path) ?? [], owner);
+      if (v)
+        await writeConfigVolume(v.path, v.stamp, desired.volumeFiles?.get(v.path) ?? [], { base: owner });
       return;
     }
     case 'remove':

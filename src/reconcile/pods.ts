@@ -18,7 +18,7 @@ import { writeFileAtomic } from '../lib/write-atomic.js';
 import type { NetworkAdapter } from '../network/adapter.js';
 import { type Attachment, readAttachmentSync } from '../network/attachments.js';
 import { hostLinksNow, linksLost } from '../network/links-here.js';
-import { readDataStampSync } from '../runtime/config-volumes.js';
+import { trustedStampSync } from '../runtime/config-volume-record.js';
 import { allocateIdRange, USERNS_FILE } from '../runtime/id-range.js';
 import { createNetns, removeNetns } from '../runtime/netns.js';
 import { isHolderAlive, readHolderRecordSync, startPidHolder, stopPidHolder } from '../runtime/pid-holder.js';
@@ -210,7 +210,7 @@ export async function observeSandboxesWhere(
     for (const v of entries) {
       const path = join(volumesDir, v.name);
       volumes[path] = mounted.has(resolvedIn(realVolumes, volumesDir, v));
-      const stamp = readDataStampSync(path);
+      const stamp = trustedStampSync(path); // as berth left it, or written again
       if (stamp) stamps[path] = stamp;
     }
     const source = sourceOf(home, cache);

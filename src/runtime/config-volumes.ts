@@ -5,22 +5,34 @@
 //   <volume>/..data -> ..<stamp>     swapped by rename(2): the one atomic step of an update
 //   <volume>/<name> -> ..data/<name> one link per top-level entry, so paths stay the same
 //
-// then links no longer wanted and every other `..*` content are removed. A subPath mount binds one
-// content's file (sub-path-mounts.ts), which later updates do not change, as in Kubernetes.
+// then links no longer wanted and every other `..*` content are removed, and berth records the
+// volume as it left it, outside the volume (config-volume-record.ts): only a volume as berth left
+// it counts as holding its stamp; one a container could have changed is written again. A subPath
+// mount binds one content's file (sub-path-mounts.ts), which later updates do not change, as in
+// Kubernetes.
 //
 // Invariants: nothing is followed: every name is created with O_EXCL (a planted symlink fails the
 // write rather than being written through), removed without following (rm of a link removes the
-// link), and renamed as a name. A content directory exists under its final name only once whole.
+// link), and renamed as a name. A content directory exists under its final name only once whole,
+// and is never replaced in place: content of a stamp already there (one berth cannot vouch for) is
+// written under a name of its own (`..<stamp><suffix>`), so `..data` never names a missing one.
 // Files are fsynced before the swap: after a power cut `..data` names old content or new.
-import { closeSync, constants, openSync, readlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, openSync } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, open, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { O_PATH } from '../lib/o-path.js';
 import { fsyncDir } from '../lib/write-atomic.js';
+import {
+  DATA_LINK,
+  dataTargetSync,
+  recordPathOf,
+  recordVolume,
+  trustedStampSync,
+} from './config-volume-record.js';
 import { insidePathProblem, type OpenedSubPath, openSubPathIn } from './sub-path.js';
 
-export const DATA_LINK = '..data';
 const STAMP = /^[0-9a-f]{8,64}$/;
 
 export interface ConfigFile {
@@ -31,32 +43,19 @@ export interface ConfigFile {
   gid?: number;
 }
 
-const stampOf = (target: string) =>
-  target.startsWith('..') && STAMP.test(target.slice(2)) ? target.slice(2) : undefined;
-
-/** The stamp `..data` names, or undefined when there is none (not written yet, or not ours). */
-export async function readDataStamp(volume: string): Promise<string | undefined> {
-  return stampOf(await readlink(join(volume, DATA_LINK)).catch(() => ''));
-}
-
 /**
- * readDataStamp, synchronously: observation reads one per volume on every pass, and a readlink
- * through the thread pool costs ten times its work in CPU (scripts/bench/reconcile).
+ * `<volume>/..<stamp>`: the content a subPath mount is taken from; refused unless the volume is as
+ * berth last wrote it (config-volume-record.ts).
  */
-export function readDataStampSync(volume: string): string | undefined {
-  try {
-    return stampOf(readlinkSync(join(volume, DATA_LINK)));
-  } catch {
-    return undefined;
-  }
-}
-
-/** `<volume>/..<stamp>`: the content a subPath mount is taken from; refused unless `..data` is ours. */
-export async function currentDataDir(volume: string): Promise<string> {
-  const stamp = await readDataStamp(volume);
-  if (!stamp)
-    throw new BerthError('ERR_SUBPATH_UNSAFE', 'invalid', `volume ${volume} has no content written yet`);
-  return join(volume, `..${stamp}`);
+export async function currentDataDir(volume: string, record = recordPathOf(volume)): Promise<string> {
+  const target = trustedStampSync(volume, record) === undefined ? undefined : dataTargetSync(volume);
+  if (!target)
+    throw new BerthError(
+      'ERR_SUBPATH_UNSAFE',
+      'invalid',
+      `volume ${volume} holds no content berth wrote (none yet, or changed since)`,
+    );
+  return join(volume, target);
 }
 
 /**
@@ -177,48 +176,61 @@ async function swapLink(
 }
 
 /**
- * Make `volume` hold exactly `files` under `stamp`; a volume already at `stamp` is left as it is.
- * `volume` must exist (the pod's sandbox makes it, on tmpfs for secrets).
+ * Make `volume` hold exactly `files` under `stamp`; a volume as berth last left it at `stamp` is left
+ * as it is. `volume` must exist (the pod's sandbox makes it, on tmpfs for secrets).
  */
 export async function writeConfigVolume(
   volume: string,
   stamp: string,
   files: ConfigFile[],
-  /** The host uid (and gid) the files belong to: a hostUsers: false pod's root; else root. */
-  base?: number,
+  options: {
+    /** The host uid (and gid) the files belong to: a hostUsers: false pod's root; else root. */
+    base?: number;
+    /** Where berth records what it wrote (config-volume-record.ts): `<pod>/volume-stamps/<name>`. */
+    record?: string;
+  } = {},
 ): Promise<void> {
   if (!STAMP.test(stamp)) throw new BerthError('ERR_INTERNAL', 'internal', `bad volume stamp ${stamp}`);
-  if ((await readDataStamp(volume)) === stamp) return;
+  const record = options.record ?? recordPathOf(volume);
+  if (trustedStampSync(volume, record) === stamp) return;
   const entries = await readdir(volume);
   // A volume that was something else before (an emptyDir of the same name) starts empty.
   if (!entries.includes(DATA_LINK))
     for (const e of entries) await rm(join(volume, e), { recursive: true, force: true });
-  const content = join(volume, `..${stamp}`);
-  const building = join(volume, `..tmp-${stamp}`);
+  // A content of this stamp already there is not berth's to vouch for, and may be what `..data`
+  // names now: the new one gets a name of its own, and the old goes once `..data` has moved.
+  const taken = entries.includes(DATA_LINK) && entries.includes(`..${stamp}`);
+  const name = taken ? `..${stamp}${randomBytes(4).toString('hex')}` : `..${stamp}`;
+  const content = join(volume, name);
+  const building = join(volume, `..tmp-${name.slice(2)}`);
   await rm(building, { recursive: true, force: true }); // left by a crash
-  await rm(content, { recursive: true, force: true });
-  const owner = ownerOf(base);
+  const owner = ownerOf(options.base);
   const group = files.find((f) => f.gid !== undefined)?.gid;
-  await writeContent(building, files, group, owner);
+  // A write that fails leaves the volume as it found it (its record still holds: the old content stays current).
+  await writeContent(building, files, group, owner).catch(async (err: unknown) => {
+    await rm(building, { recursive: true, force: true });
+    throw err;
+  });
   const gid = owner.gidOf(group);
   const links = gid === undefined ? undefined : { uid: owner.uid, gid };
   await fsyncDir(building);
   await rename(building, content);
-  await swapLink(volume, DATA_LINK, `..${stamp}`, links);
+  await swapLink(volume, DATA_LINK, name, links);
   const top = new Set(files.map((f) => f.path.split('/')[0] as string));
-  for (const name of top) {
-    const target = `${DATA_LINK}/${name}`;
-    const now = await readlink(join(volume, name)).catch(() => undefined);
+  for (const entry of top) {
+    const target = `${DATA_LINK}/${entry}`;
+    const now = await readlink(join(volume, entry)).catch(() => undefined);
     if (now !== target) {
       // A name that is not our link (left by a crash as something else) is replaced.
-      const st = await lstat(join(volume, name)).catch(() => undefined);
-      if (st && !st.isSymbolicLink()) await rm(join(volume, name), { recursive: true, force: true });
-      await swapLink(volume, name, target, links);
+      const st = await lstat(join(volume, entry)).catch(() => undefined);
+      if (st && !st.isSymbolicLink()) await rm(join(volume, entry), { recursive: true, force: true });
+      await swapLink(volume, entry, target, links);
     }
   }
   for (const e of await readdir(volume)) {
-    if (e === DATA_LINK || e === `..${stamp}` || top.has(e)) continue;
+    if (e === DATA_LINK || e === name || top.has(e)) continue;
     await rm(join(volume, e), { recursive: true, force: true });
   }
   await fsyncDir(volume);
+  await recordVolume(volume, stamp, name, record);
 }

@@ -1,7 +1,9 @@
 // Config volumes on a real file system: written kubelet-style (`..<stamp>` + `..data` + a link per
 // top-level name), updated by one rename so a reader never sees half of an update, keys removed
 // with their links; and what a hostile volume holds (an emptyDir's leftovers, planted links) is
-// removed, never written through.
+// removed, never written through. berth's record of what it wrote, outside the volume, is what
+// makes a volume current: a `..data` naming the stamp over content a container put or changed there
+// is written again, never taken as berth's.
 
 import { closeSync, readFileSync } from 'node:fs';
 import {
@@ -19,12 +21,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  currentDataDir,
-  openDataSubPath,
-  readDataStamp,
-  writeConfigVolume,
-} from '../../src/runtime/config-volumes.js';
+import { trustedStampSync } from '../../src/runtime/config-volume-record.js';
+import { currentDataDir, openDataSubPath, writeConfigVolume } from '../../src/runtime/config-volumes.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
 const file = (path: string, data: string, mode = 0o644) => ({ path, mode, data: Buffer.from(data) });
@@ -48,20 +46,21 @@ describe('config volumes (kubelet layout, atomic updates)', () => {
   let work: string;
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'berth-config-volumes-'));
+    await mkdir(join(work, 'volumes')); // as a pod's: berth's records go beside, in volume-stamps/
   });
   afterAll(async () => {
     await removeTempRoot(work);
   });
 
   it('writes, updates in place by swapping ..data, and drops keys that went', async () => {
-    const v = join(work, 'v1');
+    const v = join(work, 'volumes', 'v1');
     await mkdir(v);
     await writeConfigVolume(v, STAMP_A, [file('a.conf', 'one'), file('nested/b', 'two', 0o600)]);
     expect(await view(v)).toEqual({ 'a.conf': '644 one', 'nested/b': '600 two' });
     expect((await readdir(v)).sort()).toEqual(['..data', `..${STAMP_A}`, 'a.conf', 'nested'].sort());
     expect(await readlink(join(v, '..data'))).toBe(`..${STAMP_A}`);
     expect(await readlink(join(v, 'a.conf'))).toBe('..data/a.conf');
-    expect(await readDataStamp(v)).toBe(STAMP_A);
+    expect(trustedStampSync(v)).toBe(STAMP_A);
     expect(await currentDataDir(v)).toBe(join(v, `..${STAMP_A}`));
 
     await writeConfigVolume(v, STAMP_B, [file('a.conf', 'ONE'), file('c', 'three', 0o400)]);
@@ -74,7 +73,7 @@ describe('config volumes (kubelet layout, atomic updates)', () => {
   });
 
   it("an emptyDir's leftovers, planted links included, are removed and never written through", async () => {
-    const v = join(work, 'v2');
+    const v = join(work, 'volumes', 'v2');
     const outside = join(work, 'outside');
     await mkdir(v);
     await mkdir(outside);
@@ -90,18 +89,18 @@ describe('config volumes (kubelet layout, atomic updates)', () => {
   });
 
   it('a path given twice, or as a file and a directory, fails and leaves the old content in place', async () => {
-    const v = join(work, 'v3');
+    const v = join(work, 'volumes', 'v3');
     await mkdir(v);
     await writeConfigVolume(v, STAMP_A, [file('k', 'old')]);
     await expect(writeConfigVolume(v, STAMP_B, [file('d', '1'), file('d/e', '2')])).rejects.toMatchObject({
       code: 'ERR_VOLUME_PATH',
     });
     expect(await view(v)).toEqual({ k: '644 old' });
-    expect(await readDataStamp(v)).toBe(STAMP_A);
+    expect(trustedStampSync(v)).toBe(STAMP_A); // nothing of the failed write is left in it
   });
 
   it('a path that leaves the volume (.., a line break before it, absolute, NUL) is refused and nothing is made outside', async () => {
-    const v = join(work, 'v-escape');
+    const v = join(work, 'volumes', 'v-escape');
     await mkdir(v);
     await writeConfigVolume(v, STAMP_A, [file('k', 'old')]);
     const outside = join(work, 'escaped');
@@ -135,10 +134,10 @@ describe('config volumes (kubelet layout, atomic updates)', () => {
   });
 
   it('a ..data that points anywhere else is not ours: no stamp, and no subPath is taken from it', async () => {
-    const v = join(work, 'v4');
+    const v = join(work, 'volumes', 'v4');
     await mkdir(v);
     await symlink('/etc', join(v, '..data'));
-    expect(await readDataStamp(v)).toBeUndefined();
+    expect(trustedStampSync(v)).toBeUndefined();
     await expect(currentDataDir(v)).rejects.toMatchObject({ code: 'ERR_SUBPATH_UNSAFE' });
   });
 
@@ -146,7 +145,7 @@ describe('config volumes (kubelet layout, atomic updates)', () => {
     // A container that could write the directory (an emptyDir before it became this volume) reads
     // the stamp from ..data and puts a link to a host directory where the content was: ..data still
     // names the stamp, so the volume looks current, and a subPath bound from it was the host's file.
-    const v = join(work, 'v5');
+    const v = join(work, 'volumes', 'v5');
     const host = join(work, 'host-dir');
     await mkdir(v);
     await mkdir(host);
@@ -160,10 +159,47 @@ describe('config volumes (kubelet layout, atomic updates)', () => {
     }
     await rename(join(v, `..${STAMP_A}`), join(v, '..moved'));
     await symlink(host, join(v, `..${STAMP_A}`));
-    expect(await readDataStamp(v)).toBe(STAMP_A);
+    expect(await readlink(join(v, '..data'))).toBe(`..${STAMP_A}`); // looks current
+    expect(trustedStampSync(v)).toBeUndefined();
     await expect(openDataSubPath(v, 'app.conf')).rejects.toMatchObject({
       code: 'ERR_SUBPATH_UNSAFE',
-      message: expect.stringContaining(`its content ..${STAMP_A} is not a directory`),
+      message: expect.stringContaining('holds no content berth wrote'),
     });
+  });
+
+  it('a ..data naming the stamp over files a container put there (an emptyDir before) is written again, not skipped', async () => {
+    // The content is foreseeable (a downward API volume of the pod's own labels, a ConfigMap the
+    // container saw): the container names its stamp itself, with files of its own under it.
+    const v = join(work, 'volumes', 'v6');
+    await mkdir(join(v, `..${STAMP_A}`), { recursive: true });
+    await writeFile(join(v, `..${STAMP_A}`, 'app.conf'), 'forged');
+    await symlink(`..${STAMP_A}`, join(v, '..data'));
+    await symlink('..data/app.conf', join(v, 'app.conf'));
+    expect(trustedStampSync(v)).toBeUndefined();
+    await writeConfigVolume(v, STAMP_A, [file('app.conf', 'from the ConfigMap')]);
+    expect(await view(v)).toEqual({ 'app.conf': '644 from the ConfigMap' });
+    // Written under a name of its own (the planted one could not be replaced in place without a
+    // moment with no content), the planted one gone.
+    const now = await readlink(join(v, '..data'));
+    expect(now).toMatch(new RegExp(`^\\.\\.${STAMP_A}[0-9a-f]{8}$`));
+    expect((await readdir(v)).sort()).toEqual(['..data', now, 'app.conf'].sort());
+    expect(trustedStampSync(v)).toBe(STAMP_A);
+    expect(await readFile(join(work, 'volume-stamps', 'v6'), 'utf8')).toMatch(
+      new RegExp(`^${STAMP_A}\n${now}\n`),
+    );
+  });
+
+  it('a file of its content changed in place (while the volume was writable) makes it not current: written again', async () => {
+    const v = join(work, 'volumes', 'v7');
+    await mkdir(v);
+    await writeConfigVolume(v, STAMP_A, [file('app.conf', 'from the ConfigMap'), file('other', 'o')]);
+    await writeFile(join(v, `..${STAMP_A}`, 'app.conf'), 'changed'); // same inode, same names
+    expect(trustedStampSync(v)).toBeUndefined();
+    await writeConfigVolume(v, STAMP_A, [file('app.conf', 'from the ConfigMap'), file('other', 'o')]);
+    expect(await view(v)).toEqual({ 'app.conf': '644 from the ConfigMap', other: '644 o' });
+    expect(trustedStampSync(v)).toBe(STAMP_A);
+    // A key added beside the links is as much a change.
+    await writeFile(join(v, 'extra'), 'x');
+    expect(trustedStampSync(v)).toBeUndefined();
   });
 });
