@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -41,19 +41,37 @@ describe('distIsFresh: whether a test run must build the CLI again', () => {
   it('is stale when a source deep in src, a schema or the bundler changed after the build started', () => {
     const started = buildInputsOf(repo);
     for (const p of ['src/lib/a.ts', 'schemas/pod.json', 'scripts/bundle.mjs', 'package.json']) {
-      at(p, 3000); // edited while the build ran: older than the bundle, newer than what it read
+      writeFileSync(join(repo, p), 'y'); // edited while the build ran: the bundle has what it read before
       recordBuild(repo, started);
       expect(distIsFresh(repo, {}), p).toBe(false);
-      at(p, 1000);
+      writeFileSync(join(repo, p), 'x');
     }
   });
 
-  it('is stale when a source was deleted (its folder changed) or the bundle is gone', () => {
+  it('is stale when a changed source has its old modification time back (cp -p, rsync -t, tar), fresh when only touched', () => {
     recordBuild(repo, buildInputsOf(repo));
-    at('src/lib', 3000);
-    expect(distIsFresh(repo, {})).toBe(false);
+    writeFileSync(join(repo, 'src/lib/a.ts'), 'y');
+    at('src/lib/a.ts', 1000);
     at('src/lib', 1000);
+    expect(distIsFresh(repo, {})).toBe(false);
+    writeFileSync(join(repo, 'src/lib/a.ts'), 'x');
+    at('src/lib/a.ts', 5000); // saved again unchanged: nothing to build
     expect(distIsFresh(repo, {})).toBe(true);
+  });
+
+  it('is stale when a source was added, deleted or renamed, or the bundle is gone', () => {
+    recordBuild(repo, buildInputsOf(repo));
+    writeFileSync(join(repo, 'src/lib/b.ts'), '');
+    expect(distIsFresh(repo, {})).toBe(false);
+    rmSync(join(repo, 'src/lib/b.ts'));
+    expect(distIsFresh(repo, {})).toBe(true);
+    renameSync(join(repo, 'src/lib/a.ts'), join(repo, 'src/lib/c.ts'));
+    expect(distIsFresh(repo, {})).toBe(false);
+    renameSync(join(repo, 'src/lib/c.ts'), join(repo, 'src/lib/a.ts'));
+    expect(distIsFresh(repo, {})).toBe(true);
+    rmSync(join(repo, 'src/lib/a.ts'));
+    expect(distIsFresh(repo, {})).toBe(false);
+    writeFileSync(join(repo, 'src/lib/a.ts'), 'x');
     rmSync(join(repo, 'dist/cli/berth.mjs'));
     expect(distIsFresh(repo, {})).toBe(false);
   });
