@@ -7,7 +7,7 @@ import { acquireLock } from '../content/lock.js';
 import type { ContentStore } from '../content/types.js';
 import { type EventRing, eventRingDir, openEventRing } from '../events/ring.js';
 import { canonicalPath } from '../lib/canonical-path.js';
-import { formatErrorLine } from '../lib/errors.js';
+import { BerthError, formatErrorLine } from '../lib/errors.js';
 import { createFileCache } from '../lib/file-cache.js';
 import { refusePlantedLinks } from '../lib/planted-links.js';
 import type { NetworkAdapter } from '../network/adapter.js';
@@ -44,6 +44,7 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
   refusePlantedLinks(given.root, '--root');
   refusePlantedLinks(given.state, '--state');
   const flags: GlobalFlags = { ...given, root: canonicalPath(given.root), state: canonicalPath(given.state) };
+  refuseColon(flags.root, given.root);
   // Loaded when first needed (YAML + schema validation, undici): commands that need neither, such
   // as `container start`, start faster without them.
   const hostConfig = once<HostConfig>(async () =>
@@ -157,4 +158,21 @@ export function openContext(io: CliIO, given: GlobalFlags, signal: AbortSignal):
       for (const c of extraClients) await c.close();
     },
   };
+}
+
+/**
+ * A --root whose path (links resolved) holds a ':' is refused: conmon reads its log path as
+ * DRIVER:PATH and cuts it at the next ':', so every container's log would go to another file,
+ * outside the root.
+ */
+function refuseColon(root: string, given: string): void {
+  if (!root.includes(':')) return;
+  throw new BerthError(
+    'ERR_USAGE',
+    'invalid',
+    `--root ${given}: ${root} holds a ':', which conmon's log path cannot`,
+    {
+      hint: "give --root a path without ':'",
+    },
+  );
 }

@@ -18,7 +18,7 @@
 // would otherwise write a `-journal` file), so a lock is taken on a full file system too, where
 // the commands that free space (image rm, image prune) need it most.
 import { constants } from 'node:fs';
-import { access, realpath, statfs } from 'node:fs/promises';
+import { access, realpath, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { BerthError, errnoCode, isBerthError, readOnlyError } from '../lib/errors.js';
@@ -105,7 +105,8 @@ async function tryLock(file: string): Promise<DatabaseSync | undefined> {
 async function placeLock(root: string, purpose: string, longDir = LONG_LOCKS_DIR): Promise<string> {
   const locks = join(root, 'locks');
   const resolved = await realpath(locks);
-  const dir = lockDirFor(resolved, purpose, longDir);
+  const { dev, ino } = await stat(resolved);
+  const dir = lockDirFor(resolved, `${dev}-${ino}`, purpose, longDir);
   if (dir === resolved) return lockPath(root, purpose);
   await ensurePrivateDir(longDir, { mode: 0o700 });
   await ensurePrivateDir(dir, { mode: 0o700 });

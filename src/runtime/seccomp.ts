@@ -1,7 +1,7 @@
 // The default seccomp filter: the host's containers-common profile (the one podman and CRI-O use,
 // /usr/share/containers/seccomp.json) converted to the OCI runtime form for this container — rules
-// that need a capability the container lacks, or another architecture, are left out, and so are
-// the profile's sub-architectures the kernel does not run (kernel-abis.ts). Pure.
+// that need a capability the container lacks, or another architecture, are left out, and so is
+// x32 where the kernel does not run it (kernel-abis.ts). Pure.
 import { ALL_ABIS, type KernelAbis } from './kernel-abis.js';
 
 interface ProfileRule {
@@ -30,9 +30,9 @@ const ARCHES: Record<string, { seccomp: string; names: string[] }> = {
   riscv64: { seccomp: 'SCMP_ARCH_RISCV64', names: ['riscv64'] },
 };
 
-/** An architecture a kernel of these ABIs never sees a call of (x86-64's i386 and x32 ones). */
+/** An architecture whose calls a kernel of these ABIs never runs (x86-64's x32). */
 export const notRun = (abis: KernelAbis) => (architecture: string) =>
-  (architecture === 'SCMP_ARCH_X86' && !abis.x86) || (architecture === 'SCMP_ARCH_X32' && !abis.x32);
+  architecture === 'SCMP_ARCH_X32' && !abis.x32;
 
 export function toOciSeccomp(
   profile: SeccompProfile,

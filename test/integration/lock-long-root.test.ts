@@ -1,9 +1,10 @@
 // The root-only lock (content/lock.ts) of a --root deeper than SQLite opens files in: it was
 // ERR_LOCK_FILE ('unable to open database file', with a hint to remove a file that was never
 // there) for every pull, create and prune under a --root past ~480 bytes. Its lock file now lives in
-// a directory of the long-locks place named by the resolved locks directory (lock-place.ts), so it
-// is taken, excludes another process, and is the same lock however the root is spelt.
-import { type ChildProcess, spawn } from 'node:child_process';
+// a directory of the long-locks place named by the locks directory's device and inode
+// (lock-place.ts), so it is taken, excludes another process, and is the same lock however the root
+// is reached (a symlink, a bind mount elsewhere).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,12 +33,14 @@ async function deepRoot(): Promise<string> {
 }
 
 describe('the lock of a --root 1 KB deep', () => {
-  it('is taken, in a root-only directory of the long-locks place named by the resolved path', async () => {
+  it("is taken, in a root-only directory of the long-locks place named by the locks directory's identity", async () => {
     const root = await deepRoot();
     const longLocksDir = join(work, 'long-locks');
     const lock = await acquireStoreLock(root, { timeoutMs: 200, longLocksDir });
     try {
-      const dir = lockDirFor(join(await realpath(root), 'locks'), 'store', longLocksDir);
+      const locks = join(await realpath(root), 'locks');
+      const { dev, ino } = await stat(locks);
+      const dir = lockDirFor(locks, `${dev}-${ino}`, 'store', longLocksDir);
       expect(dir.startsWith(`${longLocksDir}/`)).toBe(true);
       expect(await readdir(dir)).toEqual(['store.lock']);
       expect((await stat(dir)).mode & 0o7777).toBe(0o700);
@@ -73,6 +76,19 @@ describe('the lock of a --root 1 KB deep', () => {
     await expect(acquireStoreLock(short, { timeoutMs: 200, longLocksDir })).rejects.toMatchObject({
       code: 'ERR_STORE_LOCKED',
     });
+    // The root bound elsewhere, as deep: another resolved path, the same directory.
+    if (process.geteuid?.() === 0) {
+      const bound = join(work, ...Array.from({ length: 5 }, (_, i) => `${i}`.padEnd(200, 'b')), 'root');
+      await mkdir(bound, { recursive: true });
+      execFileSync('mount', ['--bind', root, bound]);
+      try {
+        await expect(acquireStoreLock(bound, { timeoutMs: 200, longLocksDir })).rejects.toMatchObject({
+          code: 'ERR_STORE_LOCKED',
+        });
+      } finally {
+        execFileSync('umount', [bound]);
+      }
+    }
     const exited = new Promise((r) => holder.once('exit', r));
     holder.kill('SIGKILL');
     await exited;

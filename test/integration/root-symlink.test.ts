@@ -41,4 +41,23 @@ describe.skipIf(!asRoot && !process.env.CI)('--root through a symlink', () => {
     const followed = await runBerth(['--root', own, '--state', join(work, 'state'), 'image', 'ls']);
     expect([followed.code, followed.stderr]).toEqual([0, '']);
   });
+
+  it("a --root holding a ':' (as given, or its link's target) is refused before anything is made", async () => {
+    // conmon reads its log path as DRIVER:PATH, cut at the next ':': the logs would go elsewhere.
+    const colon = join(work, 'a:b');
+    const refused = await runBerth(['--root', colon, '--state', join(work, 'state'), 'image', 'ls']);
+    expect([refused.code, refused.stderr]).toEqual([
+      2,
+      `berth: ERR_USAGE: --root ${colon}: ${colon} holds a ':', which conmon's log path cannot (give --root a path without ':')\n`,
+    ]);
+    await mkdir(colon);
+    const link = join(work, 'to-colon');
+    await symlink(colon, link);
+    const linked = await runBerth(['--root', link, '--state', join(work, 'state'), 'image', 'ls']);
+    expect([linked.code, linked.stderr]).toEqual([
+      2,
+      `berth: ERR_USAGE: --root ${link}: ${colon} holds a ':', which conmon's log path cannot (give --root a path without ':')\n`,
+    ]);
+    expect(await readdir(colon)).toEqual([]);
+  });
 });
