@@ -19,7 +19,6 @@ import { cleanVolumePaths } from './clean-paths.js';
 import { clusterKindWarning } from './cluster-kinds.js';
 import { dropEmptyObjectFields, dropEmptyStrings } from './empty-strings.js';
 import { refuseHugePagesMedium } from './hugepages-medium.js';
-import { countLines, isJsonText, scanJsonText, shiftedLines, streamSlices } from './json-syntax.js';
 import type { ManifestDoc } from './kinds.js';
 import { isListKind, listItems } from './lists.js';
 import { checkNulStrings } from './nul-strings.js';
@@ -59,9 +58,8 @@ export function parseFile(text: string, file: string): ParsedFile {
   let lc = new LineCounter();
   const parsed: ParsedDoc[] = [];
   const diagnostics: Diagnostic[] = [];
-  // JSON is YAML too (a JSON text is checked as JSON first: json-syntax.ts); `0400` is octal,
-  // `1_000` is 1000 and `<<: *base` merges a mapping in, as Kubernetes reads them (sigs.k8s.io/yaml
-  // is YAML 1.1: yaml-octal.ts, yaml11-ints.ts).
+  // JSON is YAML too; `0400` is octal, `1_000` is 1000 and `<<: *base` merges a mapping in, as
+  // Kubernetes reads them (sigs.k8s.io/yaml is YAML 1.1: yaml-octal.ts, yaml11-ints.ts).
   const parse = (source: string) => {
     lc = new LineCounter();
     return parseAllDocuments(source, {
@@ -76,37 +74,17 @@ export function parseFile(text: string, file: string): ParsedFile {
   };
   const deep = tooDeepAt(text);
   if (deep !== undefined) return { parsed: [], diagnostics: [tooDeep(text, deep, file)] };
-  // A text opening with `{` is read first as JSON values one after another, as kubectl reads it: a
-  // stream of them is as many documents, each read alone, then YAML where JSON fails (json-syntax.ts).
-  // One value alone, or none before YAML, is the YAML the whole text is.
-  const json = isJsonText(text) ? scanJsonText(text, file) : undefined;
-  if (json?.problem) return { parsed: [], diagnostics: [json.problem] };
-  const stream = json && streamSlices(json, text.length);
-  const linesOf = new Map<Document.Parsed, LineCounter>();
-  // parseAllDocuments' documents, or its EmptyStream (no document), as a list.
-  const list = (d: ReturnType<typeof parse>) => (Array.isArray(d) ? d : [d]) as Document.Parsed[];
-  let docs: Document.Parsed[];
-  let escapes: ReturnType<typeof quoteEscapes> = [];
-  let escapeWarnings: Diagnostic[] = [];
+  let docs: ReturnType<typeof parse>;
+  let escapes: ReturnType<typeof quoteEscapes>;
+  let escapeWarnings: Diagnostic[];
   try {
-    if (stream) {
-      // Each JSON value, then the YAML after them (no quote escapes are looked for in a stream).
-      const whole = countLines(text);
-      docs = stream.flatMap(([start, end]) => {
-        const shifted = shiftedLines(whole, start);
-        const values = list(parse(text.slice(start, end)));
-        for (const d of values) linesOf.set(d, shifted);
-        return values;
-      });
-    } else {
-      docs = list(parse(text));
-      // `\'` in a double-quoted string, as go-yaml reads it (yaml-escapes.ts): read again without them.
-      escapes = quoteEscapes(text, docs);
-      escapeWarnings = quoteEscapeWarnings(text, escapes, file);
-      if (escapes.length > 0) {
-        docs = list(parse(withoutQuoteEscapes(text, escapes)));
-        diagnostics.push(...escapeWarnings);
-      }
+    docs = parse(text);
+    // `\'` in a double-quoted string, as go-yaml reads it (yaml-escapes.ts): read again without them.
+    escapes = quoteEscapes(text, Array.isArray(docs) ? docs : [docs]);
+    escapeWarnings = quoteEscapeWarnings(text, escapes, file);
+    if (escapes.length > 0) {
+      docs = parse(withoutQuoteEscapes(text, escapes));
+      diagnostics.push(...escapeWarnings);
     }
   } catch (err) {
     // The yaml library's recursive parser out of stack, some thousands of levels down (under
@@ -118,13 +96,12 @@ export function parseFile(text: string, file: string): ParsedFile {
     };
   }
   let documents = 0;
-  for (const doc of docs) {
+  for (const doc of Array.isArray(docs) ? docs : [docs]) {
     let one: ReturnType<typeof checkDocument>;
-    const lines = linesOf.get(doc) ?? lc;
     try {
-      one = checkDocument(doc, lines, file);
+      one = checkDocument(doc, lc, file);
     } catch (err) {
-      one = { empty: false, diagnostics: [thrown(err, lines, file, doc.range?.[0] ?? 0)], parsed: [] };
+      one = { empty: false, diagnostics: [thrown(err, lc, file, doc.range?.[0] ?? 0)], parsed: [] };
     }
     if (!one.empty) documents++;
     diagnostics.push(...one.diagnostics);

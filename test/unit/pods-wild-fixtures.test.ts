@@ -2182,37 +2182,6 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     "a chart's cpu request left blank (a request of 0) beside both limits",
     [],
   ],
-  'json-trailing-comma-read-as-yaml.json': [
-    'valid',
-    'a hand-written JSON pod with a trailing comma in env: no JSON, so YAML to kubectl 1.33+ (kubernetes#130666)',
-    [],
-  ],
-  'json-comment-read-as-yaml.json': ['valid', 'a # comment in a JSON pod (YAML to kubectl 1.33+)', []],
-  'json-single-quotes-read-as-yaml.json': [
-    'valid',
-    'single-quoted labels in a JSON pod (YAML to kubectl 1.33+)',
-    [],
-  ],
-  'invalid-json-stream-trailing-comma.json': [
-    'invalid',
-    'three JSON objects one after another, the third with a trailing comma: past two values kubectl holds the stream to JSON',
-    ['10:5 ERR_JSON_SYNTAX'],
-  ],
-  'json-then-yaml-documents.json': [
-    'valid',
-    'a JSON ConfigMap, ---, then the Pod in YAML (YAML where JSON stops)',
-    [],
-  ],
-  'json-stream-configmap-pod.json': [
-    'valid',
-    "two kubectl -o json outputs appended to one file: a ConfigMap, then the Pod reading it (json.Decoder's values one after another)",
-    ['35:5 WARN_MANIFEST_IGNORED'],
-  ],
-  'yaml-in-json-file.json': [
-    'valid',
-    'YAML in a file named .json (read as YAML: it does not open with {)',
-    [],
-  ],
   'tekton-taskrun-pod.yaml': [
     'valid',
     "Tekton's TaskRun pod: the entrypoint init copy, a step waiting on the downward API's ready annotation, FallbackToLogsOnError, a RuntimeDefault restricted init",
