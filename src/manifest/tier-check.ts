@@ -186,26 +186,32 @@ function defaultHostPorts(value: unknown): void {
           delete (p as { hostPort?: unknown }).hostPort;
 }
 
-/** A container's cpu or memory limit of 0 is no limit, as the kubelet reads it (but beside a request above 0). */
+/**
+ * A cpu or memory limit of 0 is no limit, as the kubelet reads it (but beside a request above 0): a
+ * container's, and the pod's (spec.resources) where neither it nor any container asks for more.
+ */
 function dropZeroLimits(value: unknown): void {
   const spec = (value as { spec?: Record<string, unknown> } | null)?.spec;
-  for (const list of ['initContainers', 'containers'])
-    for (const c of Array.isArray(spec?.[list]) ? (spec[list] as unknown[]) : []) {
-      const res = (c as { resources?: unknown } | null)?.resources as
-        | { limits?: unknown; requests?: unknown }
-        | null
-        | undefined;
-      const limits = res?.limits;
-      if (limits === null || typeof limits !== 'object' || Array.isArray(limits)) continue;
-      const requests = (res?.requests ?? {}) as Record<string, unknown>;
-      for (const name of ['cpu', 'memory']) {
-        const l = limits as Record<string, unknown>;
-        if (
-          name in l &&
-          isZeroQuantity(l[name]) &&
-          (requests[name] === undefined || isZeroQuantity(requests[name]))
-        )
-          delete l[name];
-      }
-    }
+  const containers = ['initContainers', 'containers'].flatMap((list) =>
+    Array.isArray(spec?.[list]) ? (spec[list] as unknown[]) : [],
+  );
+  const resourcesOf = (c: unknown) =>
+    (c as { resources?: unknown } | null)?.resources as
+      | { limits?: unknown; requests?: unknown }
+      | null
+      | undefined;
+  const requested = (res: ReturnType<typeof resourcesOf>, name: string) => {
+    const r = (res?.requests ?? {}) as Record<string, unknown>;
+    return r[name] !== undefined && !isZeroQuantity(r[name]);
+  };
+  const drop = (res: ReturnType<typeof resourcesOf>, keep: (name: string) => boolean) => {
+    const limits = res?.limits;
+    if (limits === null || typeof limits !== 'object' || Array.isArray(limits)) return;
+    const l = limits as Record<string, unknown>;
+    for (const name of ['cpu', 'memory'])
+      if (name in l && isZeroQuantity(l[name]) && !keep(name)) delete l[name];
+  };
+  for (const c of containers) drop(resourcesOf(c), (name) => requested(resourcesOf(c), name));
+  const pod = resourcesOf(spec);
+  drop(pod, (name) => requested(pod, name) || containers.some((c) => requested(resourcesOf(c), name)));
 }

@@ -2156,14 +2156,13 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
   ],
   'invalid-service-traffic-families.yaml': [
     'invalid',
-    'externalTrafficPolicy on a ClusterIP, internalTrafficPolicy local, ipFamilyPolicy DualStack, IPv4 twice, sessionAffinityConfig beside None, an ExternalName URL beside a clusterIP, source ranges on a NodePort',
+    'externalTrafficPolicy on a ClusterIP, internalTrafficPolicy local, ipFamilyPolicy DualStack, IPv4 twice (a sessionAffinityConfig beside None is fine: defaulting drops it), an ExternalName URL beside a clusterIP, source ranges on a NodePort',
     [
       '6:7 WARN_SERVICE_IGNORED',
       '11:26 ERR_MANIFEST_INVALID',
       '12:26 ERR_MANIFEST_INVALID',
       '13:19 ERR_MANIFEST_INVALID',
       '14:22 ERR_MANIFEST_INVALID',
-      '17:5 ERR_MANIFEST_INVALID',
       '25:7 WARN_SERVICE_IGNORED',
       '30:17 ERR_MANIFEST_INVALID',
       '31:14 ERR_MANIFEST_INVALID',
@@ -2180,6 +2179,11 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
   'helm-resources-null-request.yaml': [
     'valid',
     "a chart's cpu request left blank (a request of 0) beside both limits",
+    [],
+  ],
+  'helm-pod-resources-null-limit.yaml': [
+    'valid',
+    "a chart's pod-level cpu limit left blank (a limit of 0: none, as nothing asks for cpu)",
     [],
   ],
   'tekton-taskrun-pod.yaml': [

@@ -8,7 +8,7 @@
 // port number nor an IANA port name (a quoted "8080" is a name without a letter); a port name that is
 // no DNS label, missing beside other ports, or given twice; the same port and protocol twice; a
 // nodePort on a ClusterIP Service; a sessionAffinity other than None or ClientIP, a ClientIP timeout
-// outside 1-86400, or a sessionAffinityConfig beside None; a selector key that is no qualified name,
+// outside 1-86400; a selector key that is no qualified name,
 // or a value that is no label value (a number: `version: 2` unquoted); an externalName that is no
 // DNS subdomain (a trailing dot allowed), or a clusterIP, ipFamilies or ipFamilyPolicy beside it;
 // an ipFamily other than IPv4 or IPv6 or given twice, an ipFamilyPolicy other than SingleStack,
@@ -102,8 +102,7 @@ export function checkService(p: ParsedDoc, spec: Obj | undefined): Diagnostic[] 
   if (affinity !== 'None' && affinity !== 'ClientIP') refuse(['sessionAffinity'], 'must be None or ClientIP');
   const clientIP = isObj(s.sessionAffinityConfig) ? s.sessionAffinityConfig.clientIP : undefined;
   const timeout = isObj(clientIP) ? clientIP.timeoutSeconds : undefined;
-  if (affinity === 'None' && s.sessionAffinityConfig !== undefined)
-    refuse(['sessionAffinityConfig'], 'must not be set when sessionAffinity is None');
+  // A sessionAffinityConfig beside None is no error: the API's defaulting drops it before validation.
   if (
     affinity === 'ClientIP' &&
     timeout !== undefined &&
