@@ -94,7 +94,8 @@ async function pullAlways(deps: ExecuteDeps, image: string, from: PullFrom): Pro
     await deps.pull(image, from);
   } catch (err) {
     const { store } = await deps.rt.images();
-    if (!(isRetryable(err) && (await store.getImage(image)))) throw err;
+    // The registry's failure is what is said, never a store's refusal to name the image (ERR_AMBIGUOUS).
+    if (!(isRetryable(err) && (await store.getImage(image).catch(() => undefined)))) throw err;
   }
 }
 

@@ -1,9 +1,10 @@
 // berth's own record of a config volume it wrote, kept outside the volume where no container
 // reaches (`<pod>/volume-stamps/<volume>`, beside `<pod>/volumes/<volume>`): the stamp it wrote,
 // the content directory `..data` named then, and the identity of every entry under the volume as it
-// left them (each one's path, inode and change time, which no process sets back: utimes sets the
-// others, never ctime). A volume is current only when it is as berth left it: its `..data`, the
-// content and every link unchanged since the record.
+// left them (each one's path, inode, size and times: ctime no process sets back, utimes sets the
+// others, never ctime; size and mtime for a write within one tick of coarse ctime). A volume is
+// current only when it is as berth left it: its `..data`, the content and every link unchanged
+// since the record.
 //
 // Why: the volume's own `..data -> ..<stamp>` is no proof. A container that could write the
 // directory (an emptyDir of that name before it became a ConfigMap, Secret, downward API or
@@ -43,7 +44,8 @@ function identityOf(volume: string): string {
     for (const name of readdirSync(join(volume, rel)).sort()) {
       const path = rel === '' ? name : `${rel}/${name}`;
       const st = lstatSync(join(volume, path), { bigint: true });
-      lines.push(`${path}\0${st.ino}\0${st.ctimeNs}\0${st.mode}`);
+      // size and mtime too: a write in the same clock tick as berth's last chmod leaves ctime as it was
+      lines.push(`${path}\0${st.ino}\0${st.ctimeNs}\0${st.mode}\0${st.size}\0${st.mtimeNs}`);
       if (st.isDirectory()) walk(path);
     }
   };

@@ -169,7 +169,7 @@ async function swapLink(
   owner?: { uid: number; gid: number },
 ): Promise<void> {
   const tmp = join(volume, `..tmp-link-${process.pid}`);
-  await rm(tmp, { force: true });
+  await rm(tmp, { recursive: true, force: true }); // whatever a crash or a container left there
   await symlink(target, tmp);
   if (owner) await lchown(tmp, owner.uid, owner.gid);
   await rename(tmp, join(volume, name));
@@ -193,13 +193,16 @@ export async function writeConfigVolume(
   if (!STAMP.test(stamp)) throw new BerthError('ERR_INTERNAL', 'internal', `bad volume stamp ${stamp}`);
   const record = options.record ?? recordPathOf(volume);
   if (trustedStampSync(volume, record) === stamp) return;
-  const entries = await readdir(volume);
-  // A volume that was something else before (an emptyDir of the same name) starts empty.
-  if (!entries.includes(DATA_LINK))
+  let entries = await readdir(volume);
+  // A volume that was something else before (an emptyDir of the same name), or whose `..data` is no
+  // link to a content (a directory left there: the swap below could never replace it), starts empty.
+  if (dataTargetSync(volume) === undefined) {
     for (const e of entries) await rm(join(volume, e), { recursive: true, force: true });
+    entries = [];
+  }
   // A content of this stamp already there is not berth's to vouch for, and may be what `..data`
   // names now: the new one gets a name of its own, and the old goes once `..data` has moved.
-  const taken = entries.includes(DATA_LINK) && entries.includes(`..${stamp}`);
+  const taken = entries.includes(`..${stamp}`);
   const name = taken ? `..${stamp}${randomBytes(4).toString('hex')}` : `..${stamp}`;
   const content = join(volume, name);
   const building = join(volume, `..tmp-${name.slice(2)}`);

@@ -88,6 +88,17 @@ describe('config volumes (kubelet layout, atomic updates)', () => {
     expect(await readdir(outside)).toEqual(['victim']);
   });
 
+  it('a ..data or a link being made left there as directories never stop the write', async () => {
+    const v = join(work, 'volumes', 'v2dir');
+    await mkdir(join(v, '..data', 'x'), { recursive: true });
+    await writeConfigVolume(v, STAMP_A, [file('a.conf', 'mine')]);
+    expect(await view(v)).toEqual({ 'a.conf': '644 mine' });
+    await mkdir(join(v, `..tmp-link-${process.pid}`, 'y'), { recursive: true });
+    await writeConfigVolume(v, STAMP_B, [file('a.conf', 'next')]);
+    expect(await view(v)).toEqual({ 'a.conf': '644 next' });
+    expect(trustedStampSync(v)).toBe(STAMP_B);
+  });
+
   it('a path given twice, or as a file and a directory, fails and leaves the old content in place', async () => {
     const v = join(work, 'volumes', 'v3');
     await mkdir(v);
