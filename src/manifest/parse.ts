@@ -72,6 +72,8 @@ export function parseFile(text: string, file: string): ParsedFile {
       merge: true,
     });
   };
+  const many = tooManyDocuments(text, file);
+  if (many) return { parsed: [], diagnostics: [many] };
   const deep = tooDeepAt(text);
   if (deep !== undefined) return { parsed: [], diagnostics: [tooDeep(text, deep, file)] };
   let docs: ReturnType<typeof parse>;
@@ -120,6 +122,30 @@ export function parseFile(text: string, file: string): ParsedFile {
   if (escapes.length === 0) return { parsed, diagnostics };
   const written = atWrittenColumn(text, escapes); // the warnings (first) are placed so already
   return { parsed, diagnostics: diagnostics.map((d, i) => (i < escapeWarnings.length ? d : written(d))) };
+}
+
+/**
+ * The most documents a file may hold (its `---` markers, counted before the YAML is read). One host
+ * runs some hundred pods; without a bound, a 4 MiB file of `---` lines was a million documents,
+ * 17 s of the daemon's thread and a gigabyte of memory to read.
+ */
+export const MAX_DOCUMENTS = 1000;
+
+/** ERR_TOO_MANY_DOCUMENTS at the marker past MAX_DOCUMENTS, or undefined. */
+function tooManyDocuments(text: string, file: string): Diagnostic | undefined {
+  const marker = /^---(?=[ \t\r\n]|$)/gm;
+  let count = 0;
+  for (let m = marker.exec(text); m; m = marker.exec(text)) {
+    if (++count <= MAX_DOCUMENTS) continue;
+    return {
+      file,
+      line: text.slice(0, m.index).split('\n').length,
+      col: 1,
+      code: 'ERR_TOO_MANY_DOCUMENTS',
+      message: `more than ${MAX_DOCUMENTS} documents in one file: split it into several files`,
+    };
+  }
+  return undefined;
 }
 
 /** A text nested past go-yaml's bound (lib/yaml-depth.ts), placed where the level past it opens. */
