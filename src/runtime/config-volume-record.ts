@@ -56,21 +56,29 @@ function identityOf(volume: string): string {
 const recordText = (stamp: string, target: string, identity: string) => `${stamp}\n${target}\n${identity}\n`;
 
 /**
- * The stamp `volume` holds when it is as berth last wrote it (its record matches `..data` and every
- * entry), else undefined: not written yet, written by a berth before the record, or changed since.
+ * The stamp `volume` holds and the content `..data` names, when it is as berth last wrote it (its
+ * record matches `..data` and every entry), else undefined: not written yet, written by a berth
+ * before the record, or changed since. The link is read once: what is checked is what is used.
  */
-export function trustedStampSync(volume: string, record = recordPathOf(volume)): string | undefined {
+export function trustedContentSync(
+  volume: string,
+  record = recordPathOf(volume),
+): { stamp: string; target: string } | undefined {
   const target = dataTargetSync(volume);
   if (!target) return undefined;
   try {
     const text = readFileSync(record, 'utf8');
     const [stamp, recorded] = text.split('\n');
     if (!stamp || recorded !== target) return undefined;
-    return text === recordText(stamp, target, identityOf(volume)) ? stamp : undefined;
+    return text === recordText(stamp, target, identityOf(volume)) ? { stamp, target } : undefined;
   } catch {
     return undefined; // no record, or an entry went while it was read: not as berth left it
   }
 }
+
+/** The stamp of trustedContentSync. */
+export const trustedStampSync = (volume: string, record = recordPathOf(volume)): string | undefined =>
+  trustedContentSync(volume, record)?.stamp;
 
 /** Record `volume` as it is now, holding `stamp` under `target`: after a write, once nothing else is to change. */
 export async function recordVolume(

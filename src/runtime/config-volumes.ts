@@ -29,6 +29,7 @@ import {
   dataTargetSync,
   recordPathOf,
   recordVolume,
+  trustedContentSync,
   trustedStampSync,
 } from './config-volume-record.js';
 import { insidePathProblem, type OpenedSubPath, openSubPathIn } from './sub-path.js';
@@ -48,7 +49,7 @@ export interface ConfigFile {
  * berth last wrote it (config-volume-record.ts).
  */
 export async function currentDataDir(volume: string, record = recordPathOf(volume)): Promise<string> {
-  const target = trustedStampSync(volume, record) === undefined ? undefined : dataTargetSync(volume);
+  const target = trustedContentSync(volume, record)?.target;
   if (!target)
     throw new BerthError(
       'ERR_SUBPATH_UNSAFE',

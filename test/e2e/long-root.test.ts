@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LONG_LOCKS_DIR, lockDirFor } from '../../src/content/lock-place.js';
 import { runBerth } from '../helpers/cli.js';
+import { containerStates, until } from '../helpers/poll.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { registryWorkspace } from '../helpers/registry-workspace.js';
 import { buildRawImage, gzipLayer, pushRawImage, type TarSpec } from '../helpers/tar-bytes.js';
@@ -76,16 +77,12 @@ describe.skipIf(skip)('a --root of 1.9 KB and an image of 200 layers', () => {
         'ls /layers | wc -l; cat /layers/199',
       );
       await ok('container', 'start', 'deep');
-      let state_ = '';
-      for (let i = 0; i < 400 && state_ !== 'exited'; i++) {
-        const all = JSON.parse(await ok('container', 'ls', '-o', 'json')) as Array<{
-          name: string;
-          state: string;
-        }>;
-        state_ = all.find((c) => c.name === 'deep')?.state ?? '';
-        if (state_ !== 'exited') await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(state_).toBe('exited');
+      await until(
+        'deep exited',
+        async () => (await containerStates(berth)).deep?.endsWith(':exited') ?? false,
+        400,
+        50,
+      );
       expect(await ok('container', 'logs', 'deep')).toBe(`${LAYERS - 1}\nlayer 199\n`);
       await ok('container', 'rm', 'deep');
       await ok('image', 'rm', ref);

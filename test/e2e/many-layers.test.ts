@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { fsconfigMountShim } from '../helpers/mount-shim.js';
+import { containerStates, until } from '../helpers/poll.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { buildRawImage, gzipLayer, pushRawImage, type TarSpec } from '../helpers/tar-bytes.js';
@@ -78,17 +79,12 @@ describe.skipIf(skip)('an image of 128 layers', () => {
       'ls /layers | wc -l; cat /layers/127; ls /layers | grep twin',
     );
     await ok('container', 'start', 'deep');
-    let state_ = '';
-    for (let i = 0; i < 400 && state_ !== 'exited'; i++) {
-      const all = JSON.parse(await ok('container', 'ls', '-o', 'json')) as Array<{
-        name: string;
-        state: string;
-        exitCode: number;
-      }>;
-      state_ = all.find((c) => c.name === 'deep')?.state ?? '';
-      if (state_ !== 'exited') await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(state_).toBe('exited');
+    await until(
+      'deep exited',
+      async () => (await containerStates(berth)).deep?.endsWith(':exited') ?? false,
+      400,
+      50,
+    );
     // 127 numbered files and exactly one twin: every whiteout of the 127 upper layers applied.
     expect(await ok('container', 'logs', 'deep')).toBe(`128\nlayer 127\ntwin-127\n`);
     await ok('container', 'rm', 'deep');
