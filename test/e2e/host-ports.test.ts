@@ -18,12 +18,13 @@ import { portmapChainOf } from '../../src/network/conflist.js';
 import { hostPortsDirOf, readClaims } from '../../src/network/host-ports.js';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { endChild, runBerth, spawnBerth } from '../helpers/cli.js';
+import { freePort } from '../helpers/free-port.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { bridgeAllocations, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
-import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(BRIDGE_POD_PREREQS, { root: true });

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { type E2eHost, setUpE2eHost, tearDownE2eHost } from '../helpers/e2e-host.js';
+import { freePort } from '../helpers/free-port.js';
 import { removeBridgeLockFile } from '../helpers/network-kept.js';
 import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
-import { freePort } from '../helpers/registry.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare', 'findmnt'], {
   root: true,

@@ -18,9 +18,9 @@ import { hostVethsOf, portmapChainOf } from '../../src/network/conflist.js';
 import { ipamStoreOf, readAllocations } from '../../src/network/ipam-store.js';
 import { HOST_TOOLS, type NetworkTools } from '../../src/network/tools.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
+import { freePort } from '../helpers/free-port.js';
 import { bridgeAllocations, keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { freePort } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(

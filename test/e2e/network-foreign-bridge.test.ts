@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createNetworkAdapter } from '../../src/network/adapter.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
+import { freePort } from '../helpers/free-port.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { freePort } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(

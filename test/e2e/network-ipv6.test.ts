@@ -16,9 +16,9 @@ import { portmapChainOf } from '../../src/network/conflist.js';
 import { gateway6Of } from '../../src/network/settings.js';
 import { HOST_TOOLS } from '../../src/network/tools.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
+import { freePort } from '../helpers/free-port.js';
 import { bridgeAllocations, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { freePort } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
 const ipv6Off = (() => {

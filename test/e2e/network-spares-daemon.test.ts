@@ -16,11 +16,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Attachment, readAttachmentSync } from '../../src/network/attachments.js';
 import { runBerth } from '../helpers/cli.js';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { freePort } from '../helpers/free-port.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { bridgeAllocations, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
-import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(BRIDGE_POD_PREREQS, { root: true });

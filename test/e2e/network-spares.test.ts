@@ -20,9 +20,9 @@ import { ipamStoreOf } from '../../src/network/ipam-store.js';
 import type { Spares } from '../../src/network/spares.js';
 import { createNetns, moveNetns, removeNetns } from '../../src/runtime/netns.js';
 import { isMountPoint } from '../../src/runtime/rootfs.js';
+import { freePort } from '../helpers/free-port.js';
 import { bridgeAllocations, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { freePort } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(

@@ -19,9 +19,9 @@ import { type Attachment, writeAttachment } from '../../src/network/attachments.
 import { addressOf, type CniResult, pluginInput, portmapChainOf } from '../../src/network/conflist.js';
 import { HOST_TOOLS } from '../../src/network/tools.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
+import { freePort } from '../helpers/free-port.js';
 import { forgetRulesSwept, keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { freePort } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['iptables', 'iptables-save', 'ip', 'nsenter', '/usr/lib/cni/bridge'], {

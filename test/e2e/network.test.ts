@@ -18,6 +18,7 @@ import { portmapChainOf } from '../../src/network/conflist.js';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
 import { runKilled } from '../helpers/fault-kill.js';
+import { freePort } from '../helpers/free-port.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import {
@@ -28,7 +29,7 @@ import {
 } from '../helpers/network-kept.js';
 import { BRIDGE_POD_PREREQS, missingPrereqs } from '../helpers/prereqs.js';
 import { simulateReboot } from '../helpers/reboot.js';
-import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(BRIDGE_POD_PREREQS, { root: true });
@@ -339,7 +340,10 @@ ${extra}`;
     const port = await freePort();
     const service = createServer((_, res) => res.end('hello-from-host-service'));
     servers.push(service);
-    await new Promise<void>((r) => service.listen(port, '0.0.0.0', r));
+    await new Promise<void>((resolve, reject) => {
+      service.once('error', reject);
+      service.listen(port, '0.0.0.0', resolve);
+    });
     await writePod(
       'shadow',
       podYaml('shadow', 'exec sleep 100000', `      ports: [{containerPort: 8080, hostPort: ${port}}]\n`),

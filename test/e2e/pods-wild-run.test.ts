@@ -15,10 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth } from '../helpers/cli.js';
+import { freePort } from '../helpers/free-port.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['runc', 'conmon', 'docker-registry', 'skopeo', 'umoci', 'unshare'], {

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { callDaemon } from '../../src/api/client.js';
 import { startDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { freePort } from '../helpers/free-port.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { freePort } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 import { writeTestConfig } from '../helpers/test-config.js';
 

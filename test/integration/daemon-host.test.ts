@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/content/lock.js';
 import { CLI, runBerth, testEnv, withTestConfig } from '../helpers/cli.js';
+import { freePort } from '../helpers/free-port.js';
 import { type NotifyListener, startNotifyListener } from '../helpers/notify-listener.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
@@ -28,14 +29,6 @@ const tcpGet = (port: number, path: string) =>
       });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     }).on('error', reject);
-  });
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
   });
 
 /** Until `probe` holds, polling every 50 ms, for at most `ms`. */
@@ -180,13 +173,7 @@ describe.skipIf(skip)('daemon under systemd-like supervision', () => {
 
   it('READY=1 once the first pass has settled on a pull that fails and backs off, STATUS saying why', async () => {
     listener = await startNotifyListener({ dir: work });
-    const dead = await new Promise<number>((r) => {
-      const srv = createServer();
-      srv.listen(0, '127.0.0.1', () => {
-        const { port } = srv.address() as { port: number };
-        srv.close(() => r(port)); // nothing listens there any more
-      });
-    });
+    const dead = await freePort(); // nothing listens there
     await writeFile(
       join(manifests, 'web.yaml'),
       `apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: main, image: "127.0.0.1:${dead}/app:1"}]\n`,

@@ -5,7 +5,7 @@ import { get } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { serveMetrics } from '../../src/api/metrics-listener.js';
-import { freePort } from '../helpers/registry.js';
+import { freePort } from '../helpers/free-port.js';
 
 function scrape(port: number): Promise<string | undefined> {
   return new Promise((resolve) => {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
+import { freePort } from '../helpers/free-port.js';
 import {
   failTimes,
   type HostileRegistry,
@@ -18,7 +19,7 @@ import {
 } from '../helpers/hostile-registry.js';
 import { buildImage, createLayout, type Layout, populateRandom, pushImage } from '../helpers/images.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
-import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
 
 const skip = missingPrereqs(['docker-registry', 'skopeo', 'umoci', 'openssl']);
