@@ -2,9 +2,10 @@
 // cannot honour (procMount Unmasked without a user namespace, cgroupOptions.mountMode ReadWrite) are
 // one ERR_MANIFEST_UNSUPPORTED each; hostUsers: false with a host namespace is invalid; sysctls must be namespaced (a container never sets the host's
 // kernel), not in a namespace the pod shares with the host, and each named once (as a cluster asks); a seccomp localhostProfile only with
-// type Localhost; runAsNonRoot with runAsUser 0 and
-// unknown capabilities, allowPrivilegeEscalation: false beside privileged or CAP_SYS_ADMIN are errors
-// at their node. Pure.
+// type Localhost; unknown capabilities, allowPrivilegeEscalation: false beside privileged or
+// CAP_SYS_ADMIN are errors at their node. runAsNonRoot beside runAsUser 0 is not: a cluster takes the
+// file (ValidateSecurityContext does not compare them) and its kubelet fails that container at its
+// start (CreateContainerConfigError), as berth's create does (runtime/run-as.ts: ERR_RUN_AS_ROOT). Pure.
 
 import type { Diagnostic } from '../lib/yaml-validate.js';
 import { ALL_CAPABILITIES } from '../runtime/defaults.js';
@@ -90,13 +91,6 @@ export function checkPodSecurity(p: ParsedDoc): Diagnostic[] {
         unsupported(
           [...path, 'cgroupOptions', 'mountMode'],
           "ReadWrite is not supported yet: berth mounts a container's cgroup file system read-only",
-        );
-      const nonRoot = sc.runAsNonRoot ?? psc.runAsNonRoot;
-      const uid = sc.runAsUser ?? psc.runAsUser;
-      if (nonRoot === true && uid === 0)
-        invalid(
-          sc.runAsUser === 0 ? [...path, 'runAsUser'] : ['spec', 'securityContext', 'runAsUser'],
-          `container ${c.name}: runAsNonRoot is set and runAsUser is 0 (root)`,
         );
       for (const dir of ['add', 'drop'] as const)
         for (const [k, cap] of (sc.capabilities?.[dir] ?? []).entries())

@@ -61,11 +61,6 @@ describe('security values the host cannot honour, or that make no sense', () => 
       "m.yaml:7:22: ERR_MANIFEST_INVALID: sysctl kernel.shmmax would set the host's IPC namespace: the pod uses hostIPC",
     ],
     [
-      'runAsNonRoot with runAsUser 0',
-      pod('  securityContext: {runAsNonRoot: true, runAsUser: 0}\n'),
-      'm.yaml:5:52: ERR_MANIFEST_INVALID: container main: runAsNonRoot is set and runAsUser is 0 (root)',
-    ],
-    [
       'an unknown capability',
       pod('', '      securityContext: {capabilities: {add: [FLY]}}\n'),
       'm.yaml:8:46: ERR_MANIFEST_INVALID: unknown capability "FLY"',
@@ -185,6 +180,27 @@ describe('security settings reach the runtime', () => {
     expect(capabilities({ name: 'x', capDrop: ['all'] })).toEqual([]);
     expect(capabilities({ name: 'x', capAdd: ['ALL'], capDrop: ['SYS_ADMIN'] })).toEqual(
       ALL_CAPABILITIES.filter((c) => c !== 'CAP_SYS_ADMIN'),
+    );
+  });
+
+  it('runAsNonRoot beside runAsUser 0 loads, as a cluster takes it, and only that container is refused at its create (ERR_RUN_AS_ROOT)', () => {
+    const text = pod(
+      '  securityContext: {runAsNonRoot: true}\n',
+      '      securityContext: {runAsUser: 0}\n    - name: other\n      image: busybox\n',
+    );
+    const r = parseFile(text, 'm.yaml');
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([]);
+    const built = desiredPod(r.parsed[0]?.value as PodManifest, 'm.yaml', TEST_HOST);
+    const [main, other] = built.containers.map((c) => c.settings);
+    expect([main?.user, main?.runAsNonRoot, other?.user, other?.runAsNonRoot]).toEqual([
+      '0',
+      true,
+      undefined,
+      true,
+    ]);
+    const root = { uid: 0, gid: 0, additionalGids: [], home: '/root' };
+    expect(() => checkNonRoot(root, main ?? { name: 'x' })).toThrow(
+      'container p_main: runAsNonRoot is set and it would run as root (uid 0, from runAsUser)',
     );
   });
 

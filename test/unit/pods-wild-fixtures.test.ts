@@ -2287,8 +2287,8 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
   ],
   'run-as-non-root-uid-zero.yaml': [
     'valid',
-    'runAsNonRoot beside runAsUser 0 (the kubelet: CreateContainerConfigError)',
-    ['15:18 ERR_MANIFEST_INVALID'],
+    'runAsNonRoot beside runAsUser 0 (the kubelet: CreateContainerConfigError; berth: ERR_RUN_AS_ROOT at create)',
+    [],
   ],
   'services-app-protocol-health-check.yaml': [
     'valid',
@@ -2336,8 +2336,6 @@ const DIFFERS: Record<string, string> = {
     'an image reference that does not parse is refused at load: a cluster takes the file and its kubelet fails the pod (InvalidImageName)',
   'hostip-ipv6-loopback.yaml':
     'a hostIP is an IPv4 address: berth publishes ports on IPv4 host addresses only (::1 is never routed to a pod)',
-  'run-as-non-root-uid-zero.yaml':
-    'a value the host cannot use is refused at load (README: Rules): runAsNonRoot with runAsUser 0 never runs, where a cluster takes the file and its kubelet fails the container',
 };
 
 const files = readdirSync(DIR)
