@@ -148,7 +148,7 @@ describe.skipIf(skip)('confinement', () => {
     ]);
     const file = join(dir, 'bad.yaml');
     expect(res.stderr).toBe(
-      `${file}:8:19: ERR_MANIFEST_SCHEMA: spec.containers.0.workingDir must be an absolute path outside /proc (a host file descriptor could leak through /proc/self/fd)\n` +
+      `${file}:8:19: ERR_MANIFEST_SCHEMA: spec.containers.0.workingDir must not be /proc or under it (a host file descriptor could leak through /proc/self/fd)\n` +
         `${file}:12:20: ERR_MANIFEST_SCHEMA: spec.containers.0.volumeMounts.0.subPath must be a relative path inside the volume: no leading /, no "..", "." or empty component\n`,
     );
   });

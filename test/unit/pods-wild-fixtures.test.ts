@@ -2306,6 +2306,14 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
       '20:15 ERR_MANIFEST_INVALID',
     ],
   ],
+  // Round 14: what a cluster takes and fails only at a container's start is taken here too (the
+  // container is refused at its create, or the pod waits, as the kubelet does); and more of what
+  // people publish.
+  'working-dir-relative.yaml': [
+    'valid',
+    'a relative workingDir (runc refuses it at the start: that container is ERR_CONTAINER_INVALID at its create, the other runs)',
+    [],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { isBerthError } from '../../src/lib/errors.js';
 import type { PodManifest } from '../../src/manifest/kinds.js';
 import { desiredPod } from '../../src/reconcile/desired.js';
+import { checkWorkingDir } from '../../src/runtime/spec.js';
 import { subPathComponents } from '../../src/runtime/sub-path.js';
 import { podSchemaProblems as problems } from '../helpers/pod-schema.js';
 
@@ -28,7 +29,7 @@ const podText = (subPath: string, workingDir = '/app') =>
 const SUBPATH_WORDS =
   'must be a relative path inside the volume: no leading /, no "..", "." or empty component';
 const WORKDIR_WORDS =
-  'must be an absolute path outside /proc (a host file descriptor could leak through /proc/self/fd)';
+  'must not be /proc or under it (a host file descriptor could leak through /proc/self/fd)';
 
 describe('the schema', () => {
   it.each(['conf', 'a/b', '..a', 'a/..b', 'a..', '.hidden', 'dir with space/x'])(
@@ -77,8 +78,29 @@ describe('the schema', () => {
       ]);
     },
   );
-  it.each(['/', '/app', '/procfs', '/srv/proc'])('accepts workingDir %j', (dir) => {
-    expect(problems(podText('ok', dir))).toEqual([]);
+  // A relative one too: validation.go does not check workingDir, so a cluster takes the file and the
+  // runtime fails that container at its start (runc: "Cwd must be an absolute path"); berth's create
+  // does the same (below), not the whole file at load.
+  it.each(['/', '/app', '/procfs', '/srv/proc', 'app', './src', 'proc', '../proc'])(
+    'accepts workingDir %j',
+    (dir) => {
+      expect(problems(podText('ok', dir))).toEqual([]);
+    },
+  );
+});
+
+describe('a relative workingDir at create', () => {
+  it.each(['app', './src', 'proc'])("%j is that container's ERR_CONTAINER_INVALID", (dir) => {
+    let err: unknown;
+    try {
+      checkWorkingDir(dir);
+    } catch (e) {
+      err = e;
+    }
+    expect([isBerthError(err) && err.code, (err as Error).message]).toEqual([
+      'ERR_CONTAINER_INVALID',
+      `working directory "${dir}" is not an absolute path`,
+    ]);
   });
 });
 
