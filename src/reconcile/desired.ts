@@ -71,6 +71,11 @@ export interface DesiredContainer {
   sources?: Record<string, string>;
   /** Env names holding exactly a source's value, with its label. */
   sourced?: Record<string, string>;
+  /**
+   * Why it cannot be made though its file loaded (the kubelet's CreateContainerConfigError: an env
+   * resourceFieldRef to no container of the pod): its run fails with ERR_CONTAINER_CONFIG, the rest of the pod runs.
+   */
+  refused?: string;
   /** Its liveness, readiness and startup probes (src/health). */
   probes?: ContainerProbes;
   /** Its postStart and preStop hooks (src/health). */
@@ -221,6 +226,7 @@ function containerOf(
     ...optional('restartRules', restartRulesOf(c)),
     settings,
     ...(Object.keys(values.sources).length > 0 ? { sources: values.sources, sourced: values.sourced } : {}),
+    ...optional('refused', values.refused),
     ...optional('probes', containerProbes(health)),
     ...optional('lifecycle', lifecycleHooks(c as RawContainerHealth)),
     ...optional('namedPorts', namedPortsOf(c)),

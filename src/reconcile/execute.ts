@@ -1,7 +1,8 @@
 // Carrying out a plan: one handler per action kind, run by per-pod tasks (tasks.ts). A pod's task
 // awaits the pulls its new containers need (one task per image, shared by every pod that needs it),
 // then runs its actions in order; pods never wait for each other. A failure stops the rest of its
-// pod's actions and nothing else; it is reported, and backs off (failures.ts). A pod whose image
+// pod's actions and nothing else (but an app container's own settings the create refuses, which the
+// kubelet fails alone too: container-config.ts); it is reported, and backs off (failures.ts). A pod whose image
 // failed to pull is not touched (the failure is the pull's). Heavy steps (pulls; creating, starting
 // and removing containers) take a slot of a shared limit; waiting (a grace period, an init
 // container's exit) holds none.
@@ -22,6 +23,7 @@ import { type RuntimeDeps, removeContainer, startCreated } from '../runtime/cont
 import { createContainer } from '../runtime/create.js';
 import { readIdRange } from '../runtime/id-range.js';
 import { activeDeadlineAt, recordFirstStart } from './active-record.js';
+import { checkNotRefused, isContainerConfigError } from './container-config.js';
 import { type HookDeps, runPostStart, stopWithPreStop } from './container-hooks.js';
 import type { DesiredContainer, DesiredState, HostLayout } from './desired.js';
 import { imageKey, podKey } from './failures.js';
@@ -184,6 +186,7 @@ async function runOne(
     }
     case 'run': {
       const { c, file, graceSeconds } = findDesired(desired, a.pod, a.container);
+      checkNotRefused(c); // before anything, the container it would replace too, is touched
       const pod = desiredPodNamed(desired, a.pod);
       if (pod) await recordFirstStart(pod, Date.now()); // its activeDeadlineSeconds counts from here
       const always = [
@@ -274,8 +277,16 @@ export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
     pull: createSemaphore(PULLS_AT_ONCE, { signal }),
     step: createSemaphore(STEPS_AT_ONCE, { signal }),
   };
-  /** Run one action of a task; false when the task stops here (failed, or berth is stopping). */
-  const attempt = async (a: Action, desired: DesiredState, report: TaskReport): Promise<boolean> => {
+  /**
+   * Run one action of a task: true when it succeeded, false when the task stops here (failed, or
+   * berth is stopping), 'failed-alone' when an app container's own settings failed its run
+   * (container-config.ts): reported, and the task goes on.
+   */
+  const attempt = async (
+    a: Action,
+    desired: DesiredState,
+    report: TaskReport,
+  ): Promise<boolean | 'failed-alone'> => {
     if (deps.signal?.aborted) return false;
     report.doing(describeStep(a, deps, desired));
     try {
@@ -287,7 +298,9 @@ export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
       if (deps.signal?.aborted) return false; // cut short by the stop, not a failure to back off
       report.failed(a, err);
       deps.onDone?.(a, err);
-      return false;
+      const app =
+        a.kind === 'run' && desiredPodNamed(desired, a.pod)?.containers.some((c) => c.name === a.container);
+      return app && isContainerConfigError(err) ? 'failed-alone' : false;
     }
   };
   /**
@@ -325,7 +338,8 @@ export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
         if (a.kind !== 'pull') continue;
         pulls.add(a.image);
         const key = imageKey(a.image);
-        if (tasks.start(key, describeStep(a, deps), (r) => attempt(a, desired, r))) started.push(key);
+        if (tasks.start(key, describeStep(a, deps), async (r) => (await attempt(a, desired, r)) === true))
+          started.push(key);
       }
       const byPod = new Map<string, Action[]>();
       for (const a of actions) {
@@ -351,6 +365,7 @@ export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
             report.doing(`pulling ${image}`);
             if (!(await tasks.join(imageKey(image)))) return false;
           }
+          let failedAlone = false;
           for (let i = 0; i < list.length; ) {
             const batch = turnedFrom(list, i);
             const ok =
@@ -358,9 +373,10 @@ export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
                 ? await attemptTogether(batch, report)
                 : await attempt(list[i] as Action, desired, report);
             if (!ok) return false;
+            if (ok === 'failed-alone') failedAlone = true;
             i += Math.max(1, batch.length);
           }
-          return true;
+          return !failedAlone;
         };
         if (tasks.start(podKey(pod), first, work)) started.push(podKey(pod));
       }

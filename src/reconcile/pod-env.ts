@@ -4,7 +4,9 @@
 // `args` expanded against the result; all of it together is bounded as execve bounds it
 // (MAX_EXEC_TOTAL, counted as it is made, so a pod past it is refused before it is built whole). A
 // reference that is missing (object or key) leaves the pod waiting, unless it is `optional` (then the
-// variable is left out). Each value taken from a ConfigMap or Secret is known by a label (`Secret db
+// variable is left out); a `resourceFieldRef` naming a container the pod lacks (a cluster takes the
+// file) is the container's `refused`, as the kubelet fails it (CreateContainerConfigError): that
+// container is not made, the others are. Each value taken from a ConfigMap or Secret is known by a label (`Secret db
 // key password`) and a digest, so a change says which key of which object changed without holding
 // the value itself. Pure.
 import { createHash } from 'node:crypto';
@@ -32,6 +34,8 @@ export interface ContainerEnv {
   sourced: Record<string, string>;
   /** What is missing and not optional (`ConfigMap web-config`, `key MODE of ConfigMap web-config`). */
   missing: string[];
+  /** Why the container cannot be made from this env (a resourceFieldRef to no container of the pod). */
+  refused?: string;
 }
 
 /** `ConfigMap web` in the default namespace, `ConfigMap team/web` in another. */
@@ -119,7 +123,9 @@ export function containerEnv(c: ContainerManifest, ctx: PodContext): ContainerEn
       const other = target
         ? [...ctx.pod.spec.containers, ...(ctx.pod.spec.initContainers ?? [])].find((x) => x.name === target)
         : c;
-      set(e.name, resourceValue(from.resourceFieldRef, other ?? c, ctx.node, ctx.pod));
+      if (other) set(e.name, resourceValue(from.resourceFieldRef, other, ctx.node, ctx.pod));
+      else
+        out.refused ??= `container ${c.name}: env ${e.name}: resourceFieldRef names container "${target}", which is not in the pod`;
     }
   }
   out.env = [...vars].map(([k, v]) => `${k}=${v}`);

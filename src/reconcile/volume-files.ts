@@ -2,7 +2,9 @@
 // writes them: every key of the object as a file named after it, or only the `items` given (key →
 // path, with their own `mode`); `defaultMode` 0644 otherwise; with the pod's fsGroup, group-owned by
 // it and group-readable (mode | 0440), as the kubelet's SetVolumeOwnership leaves them. A missing object or key leaves the
-// pod waiting, unless `optional` (then the volume, or that file, is empty, as in Kubernetes). The
+// pod waiting, unless `optional` (then the volume, or that file, is empty, as in Kubernetes); so does a
+// resourceFieldRef naming a container the pod lacks (a cluster takes the file, and its kubelet's
+// mount of the volume fails: "container … not found", the pod never starts). The
 // stamp names one exact content: the host's copy is current when its `..data` points at
 // `..<stamp>` (runtime/config-volumes.ts). Pure.
 import { createHash } from 'node:crypto';
@@ -82,6 +84,7 @@ export function volumeContent(v: VolumeManifest, ctx: PodContext): VolumeContent
           (x) => x.name === name,
         );
         if (c) text = resourceValue(item.resourceFieldRef, c, ctx.node, ctx.pod);
+        else missing.push(`container "${name}" of volume ${v.name}'s resourceFieldRef (not in the pod)`);
       }
       files.set(item.path, { path: item.path, mode: item.mode ?? defaultMode, data: Buffer.from(text) });
     }

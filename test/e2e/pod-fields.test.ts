@@ -1,5 +1,8 @@
 // Pod fields end to end, as root, with real runc, conmon and overlayfs: runAsNonRoot refuses an
-// image that runs as root (checked against the image's user, as the kubelet does); fsGroup owns the
+// image that runs as root (checked against the image's user, as the kubelet does); a container its
+// own settings refuse at create though a cluster takes its file (runAsUser 0 under runAsNonRoot, a
+// relative workingDir, an env resourceFieldRef to no container) waits with its error while the
+// pod's other container runs, as the kubelet's CreateContainerConfigError; fsGroup owns the
 // pod's emptyDir (group, setgid) and is one of the process's groups; a native sidecar starts after
 // the init container before it and before the app, runs beside the app, and stops after it; what a
 // container writes at its terminationMessagePath is its termination message in ps; a Localhost
@@ -81,6 +84,58 @@ describe.skipIf(skip)('pod fields', () => {
     const again = (await ps()).find((p) => p.name === 'nonroot');
     expect(again?.containers.map((c) => [c.name, c.state])).toEqual([['main', 'running']]);
     await rm(join(dir, 'nonroot.yaml'));
+    expect((await berth('apply', dir)).code).toBe(0);
+  });
+
+  it("a container its own settings refuse at create waits with its error; its file loads and the pod's other container runs", async () => {
+    const bad: Record<string, string> = {
+      ref: '      env:\n        - name: CPU\n          valueFrom: {resourceFieldRef: {containerName: nope, resource: limits.cpu}}\n',
+      workdir: '      workingDir: app\n',
+      zero: '      securityContext: {runAsNonRoot: true, runAsUser: 0}\n',
+    };
+    const container = (name: string, extra = '') =>
+      `    - name: ${name}\n      image: ${image}\n      command: [sleep, "1000"]\n${extra}`;
+    for (const [name, extra] of Object.entries(bad))
+      await writeFile(
+        join(dir, `cfg-${name}.yaml`),
+        `apiVersion: v1\nkind: Pod\nmetadata: {name: cfg-${name}}\nspec:\n  terminationGracePeriodSeconds: 1\n` +
+          `  containers:\n${container('bad', extra)}${container('good')}`,
+      );
+    const apply = await berth('apply', dir);
+    expect([apply.code, apply.stderr]).toEqual([1, expect.stringContaining('ERR_CONTAINER_CONFIG')]);
+    const pods = (await ps()).filter((p) => p.name.startsWith('cfg-'));
+    expect(pods.map((p) => [p.name, p.containers.map((c) => [c.name, c.state, c.lastError])])).toEqual([
+      [
+        'cfg-ref',
+        [
+          [
+            'bad',
+            'waiting',
+            'ERR_CONTAINER_CONFIG: container bad: env CPU: resourceFieldRef names container "nope", which is not in the pod (fix it in the manifest: the pod\'s other containers run meanwhile)',
+          ],
+          ['good', 'running', null],
+        ],
+      ],
+      [
+        'cfg-workdir',
+        [
+          ['bad', 'waiting', 'ERR_CONTAINER_INVALID: working directory "app" is not an absolute path'],
+          ['good', 'running', null],
+        ],
+      ],
+      [
+        'cfg-zero',
+        [
+          [
+            'bad',
+            'waiting',
+            'ERR_RUN_AS_ROOT: container cfg-zero_bad: runAsNonRoot is set and it would run as root (uid 0, from runAsUser) (set runAsUser to a non-zero uid, or use an image with a non-root USER)',
+          ],
+          ['good', 'running', null],
+        ],
+      ],
+    ]);
+    for (const name of Object.keys(bad)) await rm(join(dir, `cfg-${name}.yaml`));
     expect((await berth('apply', dir)).code).toBe(0);
   });
 

@@ -2314,6 +2314,16 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     'a relative workingDir (runc refuses it at the start: that container is ERR_CONTAINER_INVALID at its create, the other runs)',
     [],
   ],
+  'downward-env-ref-missing-container.yaml': [
+    'valid',
+    'an env resourceFieldRef to a container the pod lacks (the kubelet: CreateContainerConfigError; berth: ERR_CONTAINER_CONFIG at its create)',
+    [],
+  ],
+  'downward-volume-ref-missing-container.yaml': [
+    'valid',
+    "a downwardAPI volume's resourceFieldRef to a container the pod lacks (the kubelet's mount fails; the pod waits)",
+    [],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */

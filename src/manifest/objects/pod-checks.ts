@@ -1,6 +1,8 @@
 // What a schema cannot say about a Pod's references: an env var with both `value` and
-// `valueFrom`, or a `valueFrom`/`envFrom` naming no source or two; a `resourceFieldRef` naming a
-// container the pod lacks (a volume's must name one), with a divisor Kubernetes refuses; a
+// `valueFrom`, or a `valueFrom`/`envFrom` naming no source or two; a `resourceFieldRef` of a volume
+// naming no container, with a divisor Kubernetes refuses (one naming a container the pod lacks is
+// taken, as validateContainerResourceFieldSelector takes it: the kubelet fails what reads it, and so
+// does berth: reconcile/pod-env.ts, volume-files.ts); a
 // downwardAPI file with no field or two; a projected source of two kinds (an empty one is a
 // warning); a `status.*` field in a volume (the kubelet writes those only to env); a fieldRef to one
 // label or annotation whose key is no qualified name (validateObjectFieldSelector; an annotation's
@@ -53,25 +55,10 @@ function hasDroppedField(p: ParsedDoc, path: Path, kept: object): boolean {
   );
 }
 
-function checkResourceRef(
-  p: ParsedDoc,
-  ref: ResourceFieldRef,
-  path: Path,
-  names: Set<string>,
-  inVolume: boolean,
-): Diagnostic[] {
+function checkResourceRef(p: ParsedDoc, ref: ResourceFieldRef, path: Path, inVolume: boolean): Diagnostic[] {
   const out: Diagnostic[] = [];
   if (ref.containerName === undefined && inVolume)
     out.push(at(p, path, 'ERR_MANIFEST_INVALID', 'a volume resourceFieldRef must name its containerName'));
-  if (ref.containerName !== undefined && !names.has(ref.containerName))
-    out.push(
-      at(
-        p,
-        [...path, 'containerName'],
-        'ERR_MANIFEST_INVALID',
-        `container "${ref.containerName}" is not in the pod`,
-      ),
-    );
   if (ref.divisor !== undefined && divisorAs(ref.resource, ref.divisor) === undefined)
     out.push(
       at(
@@ -104,12 +91,7 @@ function checkFieldRefKey(p: ParsedDoc, fieldPath: string, path: Path): Diagnost
   ];
 }
 
-function checkDownwardFiles(
-  p: ParsedDoc,
-  items: DownwardFile[] | undefined,
-  path: Path,
-  names: Set<string>,
-): Diagnostic[] {
+function checkDownwardFiles(p: ParsedDoc, items: DownwardFile[] | undefined, path: Path): Diagnostic[] {
   return (items ?? []).flatMap((item, i) => {
     const here = [...path, i];
     if (Boolean(item.fieldRef) === Boolean(item.resourceFieldRef))
@@ -133,17 +115,12 @@ function checkDownwardFiles(
     if (item.fieldRef)
       return checkFieldRefKey(p, item.fieldRef.fieldPath, [...here, 'fieldRef', 'fieldPath']);
     return item.resourceFieldRef
-      ? checkResourceRef(p, item.resourceFieldRef, [...here, 'resourceFieldRef'], names, true)
+      ? checkResourceRef(p, item.resourceFieldRef, [...here, 'resourceFieldRef'], true)
       : [];
   });
 }
 
-function checkContainerRefs(
-  p: ParsedDoc,
-  c: ContainerManifest,
-  path: Path,
-  names: Set<string>,
-): Diagnostic[] {
+function checkContainerRefs(p: ParsedDoc, c: ContainerManifest, path: Path): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const [i, e] of (c.env ?? []).entries()) {
     const here = [...path, 'env', i];
@@ -182,7 +159,6 @@ function checkContainerRefs(
           p,
           e.valueFrom.resourceFieldRef,
           [...here, 'valueFrom', 'resourceFieldRef'],
-          names,
           false,
         ),
       );
@@ -261,15 +237,12 @@ function checkItemPaths(p: ParsedDoc, v: VolumeManifest, i: number): Diagnostic[
 export function checkPodRefs(p: ParsedDoc): Diagnostic[] {
   const pod = p.value as PodManifest;
   const lists = ['initContainers', 'containers'] as const;
-  const names = new Set(lists.flatMap((l) => (pod.spec[l] ?? []).map((c) => c.name)));
   const out = lists.flatMap((l) =>
-    (pod.spec[l] ?? []).flatMap((c, i) => checkContainerRefs(p, c, ['spec', l, i], names)),
+    (pod.spec[l] ?? []).flatMap((c, i) => checkContainerRefs(p, c, ['spec', l, i])),
   );
   for (const [i, v] of (pod.spec.volumes ?? []).entries()) {
     out.push(...checkItemPaths(p, v, i));
-    out.push(
-      ...checkDownwardFiles(p, v.downwardAPI?.items, ['spec', 'volumes', i, 'downwardAPI', 'items'], names),
-    );
+    out.push(...checkDownwardFiles(p, v.downwardAPI?.items, ['spec', 'volumes', i, 'downwardAPI', 'items']));
     for (const [j, s] of (v.projected?.sources ?? []).entries()) {
       const here = ['spec', 'volumes', i, 'projected', 'sources', j];
       const given = [s.configMap, s.secret, s.downwardAPI].filter(Boolean).length;
@@ -295,7 +268,7 @@ export function checkPodRefs(p: ParsedDoc): Diagnostic[] {
             `spec.volumes.${i}.projected.sources.${j} gives ${kinds.join(' and ')}: a projected source takes exactly one of configMap, secret, downwardAPI, serviceAccountToken, clusterTrustBundle, podCertificate (a cluster rejects more than one)`,
           ),
         );
-      out.push(...checkDownwardFiles(p, s.downwardAPI?.items, [...here, 'downwardAPI', 'items'], names));
+      out.push(...checkDownwardFiles(p, s.downwardAPI?.items, [...here, 'downwardAPI', 'items']));
     }
   }
   return out;
