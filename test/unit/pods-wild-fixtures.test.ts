@@ -2324,6 +2324,79 @@ const EXPECTED: Record<string, [K8s, string, string[]]> = {
     "a downwardAPI volume's resourceFieldRef to a container the pod lacks (the kubelet's mount fails; the pod waits)",
     [],
   ],
+  'kustomize-build-name-prefix.yaml': [
+    'valid',
+    'kustomize build: namePrefix, commonLabels and commonAnnotations, a generated ConfigMap named by its hash',
+    [],
+  ],
+  'emptydir-size-odd-quantities.yaml': [
+    'valid',
+    'memory emptyDir sizeLimits +1Gi, 0.5Gi, an unquoted 1e9, 1.5G',
+    [],
+  ],
+  'env-value-null-forms.yaml': ['valid', 'env values ~, null and left blank (each "")', []],
+  'yaml-explicit-tags.yaml': [
+    'valid',
+    'explicit tags: !!int "8080" for a containerPort, !!str on a number and on yes and true',
+    [],
+  ],
+  'probe-zero-thresholds.yaml': [
+    'valid',
+    "a chart's probes with every number rendered 0 (SetDefaults_Probe: timeout 1, period 10, thresholds 1 and 3)",
+    [],
+  ],
+  'sidecar-lifecycle-probes.yaml': [
+    'valid',
+    'a native sidecar with startup, readiness and liveness probes by port name, postStart exec and preStop sleep',
+    [],
+  ],
+  'invalid-port-protocol-sctp-lowercase.yaml': [
+    'invalid',
+    'protocol: sctp (a cluster takes SCTP as written)',
+    ['13:17 WARN_MANIFEST_K8S_REJECTS'],
+  ],
+  'invalid-env-value-number.yaml': [
+    'invalid',
+    'env value: 8080 unquoted',
+    ['13:14 WARN_MANIFEST_K8S_REJECTS'],
+  ],
+  'invalid-env-value-yes.yaml': [
+    'invalid',
+    'env value: yes unquoted (YAML 1.1: a boolean)',
+    ['13:14 WARN_MANIFEST_K8S_REJECTS'],
+  ],
+  'invalid-sysctl-value-int.yaml': ['invalid', 'a sysctl value: 1 unquoted', ['11:14 ERR_MANIFEST_SCHEMA']],
+  'invalid-dns-option-value-int.yaml': [
+    'invalid',
+    'dnsConfig option ndots value: 2 unquoted',
+    ['11:14 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-label-version-float.yaml': [
+    'invalid',
+    'a label version: 1.0 unquoted (a float)',
+    ['9:14 WARN_MANIFEST_K8S_REJECTS'],
+  ],
+  'invalid-command-string.yaml': ['invalid', 'command: sleep 3600 (a string)', ['11:14 ERR_MANIFEST_SCHEMA']],
+  'invalid-image-pull-secrets-strings.yaml': [
+    'invalid',
+    'imagePullSecrets: [regcred] (names, not references)',
+    ['9:5 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-init-startup-probe.yaml': [
+    'invalid',
+    'a startupProbe on an init container without restartPolicy Always',
+    ['13:7 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-volume-mount-readonly-quoted.yaml': [
+    'invalid',
+    'readOnly: "true" (a string)',
+    ['14:17 ERR_MANIFEST_SCHEMA'],
+  ],
+  'invalid-stop-signal-no-sig-prefix.yaml': [
+    'invalid',
+    'lifecycle.stopSignal TERM (a cluster names it SIGTERM)',
+    ['14:19 ERR_MANIFEST_INVALID'],
+  ],
 };
 
 /** Files a cluster takes that berth refuses on purpose, and the README's reason. */
