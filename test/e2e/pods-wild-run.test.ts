@@ -123,6 +123,8 @@ const FILES = [
   'helm-resources-null-request.yaml',
   'kubectl-debug-copy-to.yaml',
   'kubectl-run-1-34-dry-run.yaml',
+  'kustomize-build-name-prefix.yaml',
+  'emptydir-size-odd-quantities.yaml',
 ];
 
 type Obj = Record<string, unknown>;
