@@ -7,7 +7,8 @@
 // takes such a name as one the store does not have. umoci refuses such a name too ("tag is
 // ambiguous"); skopeo takes the first entry and containerd's import the last, so neither choice is
 // what the writer meant. `berth image rm NAME` removes every entry of it; a pull or import names it
-// again, once. Pure.
+// again, once. `berth image ls` lists one row per name and digest (an entry written twice is one
+// image), the rows of an ambiguous name marked so. Pure.
 import { BerthError } from '../lib/errors.js';
 import type { ImageRecord } from './types.js';
 
@@ -17,6 +18,17 @@ export function entriesNamed(records: readonly ImageRecord[], name: string): Ima
   for (const r of records)
     if (r.name === name && !byDigest.has(r.target.digest)) byDigest.set(r.target.digest, r);
   return [...byDigest.values()];
+}
+
+/** index.json's entries one per name and digest, in its order (the first stands for its copies). */
+export function distinctEntries(records: readonly ImageRecord[]): ImageRecord[] {
+  const seen = new Set<string>();
+  return records.filter((r) => {
+    const key = `${r.name}\n${r.target.digest}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** ERR_AMBIGUOUS for `name`, given to entries of these digests. */

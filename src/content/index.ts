@@ -23,7 +23,7 @@
 //   token (pid, start time, boot id): a pid reused after a reboot never keeps them alive.
 // - GC runs under the lock and only while no live process holds a lease; pulls add every digest
 //   to their lease before writing or relying on it and name the image before releasing it.
-export { ambiguousName, ambiguousNames, entriesNamed, imageNamed } from './image-names.js';
+export { ambiguousName, ambiguousNames, distinctEntries, entriesNamed, imageNamed } from './image-names.js';
 export { acquireLock, acquireStoreLock, withStoreLock } from './lock.js';
 export { type ContentStoreOptions, createContentStore } from './store.js';
 export type { ContentStore, GcResult, ImageRecord, IngestWriter, Lease } from './types.js';

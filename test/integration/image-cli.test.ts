@@ -88,6 +88,7 @@ describe.skipIf(skip)('berth image against a real registry', () => {
         'layers',
         'pulledAt',
         'lastUsedAt',
+        'ambiguous',
       ].sort(),
     );
     const served = await headManifest(registry.url, 'test/busybox', 'latest');
@@ -98,6 +99,7 @@ describe.skipIf(skip)('berth image against a real registry', () => {
       platform: 'linux/amd64',
       layers: 1,
       lastUsedAt: null,
+      ambiguous: false,
     });
     const pulledAt = Date.parse(images[0]?.pulledAt as string);
     expect(pulledAt >= before - 1000 && pulledAt <= Date.now()).toBe(true);

@@ -4,6 +4,8 @@
 // ERR_AMBIGUOUS naming the name; `image rm` (findImages with `every`) removes the name whole, and a
 // put names it once again. Before, getImage and findImage took the first entry and the
 // reconciler's map the last, so a pod was planned for one digest and created from the other.
+// `image ls` lists one row per name and digest (an entry written twice was two rows), the rows of an
+// ambiguous name marked in the table and in its JSON, with a warning saying how to mend it.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,13 +18,14 @@ import { type Digest, sha256Of } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { observeImages } from '../../src/reconcile/observe.js';
 import type { RuntimeDeps } from '../../src/runtime/containers.js';
+import { runBerth } from '../helpers/cli.js';
 
 const NAME = 'registry.lan/app:1';
 const OTHER = 'registry.lan/other:1';
 
-const record = (name: string, digest: Digest): ImageRecord => ({
+const record = (name: string, digest: Digest, size = 1): ImageRecord => ({
   name,
-  target: { mediaType: MediaType.ociManifest, digest, size: 1 },
+  target: { mediaType: MediaType.ociManifest, digest, size },
   repoDigest: digest,
   pulledAt: '2026-01-01T00:00:00.000Z',
 });
@@ -52,6 +55,26 @@ describe('a name index.json gives to several entries', () => {
   const rt = {
     images: async () => ({ store, snapshots: { get: async () => undefined } }),
   } as unknown as RuntimeDeps;
+
+  /** A manifest of no layers and its config (`tag` makes it its own), stored; its descriptor's digest and size. */
+  const storeImage = async (tag: string) => {
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Env: [`TAG=${tag}`] },
+        rootfs: { type: 'layers', diff_ids: [] },
+      }),
+    );
+    const configDesc = { mediaType: MediaType.ociConfig, digest: sha256Of(config), size: config.length };
+    await store.putBlob(configDesc, config);
+    const manifest = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config: configDesc, layers: [] }),
+    );
+    const digest = sha256Of(manifest);
+    await store.putBlob({ mediaType: MediaType.ociManifest, digest, size: manifest.length }, manifest);
+    return { digest, size: manifest.length, id: configDesc.digest };
+  };
 
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'berth-image-names-'));
@@ -96,5 +119,56 @@ describe('a name index.json gives to several entries', () => {
     expect((await store.getImage(NAME))?.target.digest).toBe(sha256Of('first'));
     expect((await findImages(store, NAME)).map((r) => r.target.digest)).toEqual([sha256Of('first')]);
     expect([...((await observeImages(rt, store)).notUnpacked ?? [])]).toEqual([NAME]);
+  });
+
+  it('image ls: one row per name and digest, an ambiguous name marked in the table and the JSON', async () => {
+    // Before: an entry index.json held twice was two rows, and nothing said a name listed under
+    // two IDs is no image to any command (create, inspect, unpack refuse it with ERR_AMBIGUOUS).
+    const [first, second, other] = [
+      await storeImage('first'),
+      await storeImage('second'),
+      await storeImage('other'),
+    ];
+    await store.putImage(record(NAME, first.digest, first.size));
+    await store.putImage(record('registry.lan/second:1', second.digest, second.size));
+    await store.putImage(record(OTHER, other.digest, other.size));
+    await rename('registry.lan/second:1', NAME);
+    // OTHER's entry written twice, as another tool writing into the layout may leave it.
+    const json = JSON.parse(await readFile(index(), 'utf8'));
+    json.manifests.push(structuredClone(json.manifests.at(-1)));
+    await writeFile(index(), JSON.stringify(json));
+    expect((await store.listImages()).map((r) => r.name)).toEqual([NAME, NAME, OTHER, OTHER]);
+
+    const warning = `warning: image name "${NAME}" is given to 2 entries of the store's index.json (${first.digest}, ${second.digest}): no command takes it (remove them with: berth image rm ${NAME}; then pull or import it again)\n`;
+    const berth = (...args: string[]) => runBerth(['--root', root, '--state', join(root, 'state'), ...args]);
+    const ls = await berth('image', 'ls', '--output', 'json');
+    expect([ls.code, ls.stderr]).toEqual([0, warning]);
+    const rows = (JSON.parse(ls.stdout) as Array<Record<string, unknown>>).map((r) => [
+      r.name,
+      r.digest,
+      r.id,
+      r.ambiguous,
+    ]);
+    const named = [first, second].sort((a, b) => a.digest.localeCompare(b.digest));
+    expect(rows).toEqual([
+      ...named.map((i) => [NAME, i.digest, i.id, true]),
+      [OTHER, other.digest, other.id, false],
+    ]);
+
+    const table = await berth('image', 'ls');
+    expect([table.code, table.stderr]).toEqual([0, warning]);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines.slice(1).map((l) => l.split(/\s{2,}/).slice(0, 2))).toEqual([
+      ...named.map((i) => [i.id.slice('sha256:'.length, 'sha256:'.length + 12), `${NAME} (ambiguous)`]),
+      [other.id.slice('sha256:'.length, 'sha256:'.length + 12), OTHER],
+    ]);
+
+    // Mended as the warning says, the name is one row again and no longer marked.
+    expect((await berth('image', 'rm', '--keep-content', NAME)).code).toBe(0);
+    const after = await berth('image', 'ls', '--output', 'json');
+    expect([after.code, after.stderr]).toEqual([0, '']);
+    expect(
+      (JSON.parse(after.stdout) as Array<Record<string, unknown>>).map((r) => [r.name, r.ambiguous]),
+    ).toEqual([[OTHER, false]]);
   });
 });
