@@ -11,7 +11,9 @@ import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
+import { openRegular } from '../lib/open-regular.js';
 import { isOwnerAlive, OWNER_PATTERN, ownerToken } from '../lib/process.js';
+import { readBounded } from '../lib/read-bounded.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import { MOUNT2_ENV } from './lower-links.js';
 import { runTool } from './tool.js';
@@ -82,7 +84,8 @@ export async function sweepStaleProbes(dir: string, isAlive = isOwnerAlive): Pro
  * The version of the probe whose answers are kept: raised whenever a probe that could answer
  * wrongly is fixed, so no answer of the old one is trusted. v2: the probe's options in full passed
  * mount(2)'s page under a long --root, and a `refused` kept by such a berth held native snapshots
- * (a copy of the tree per layer) until the next boot. Answers of v1 were kept as `<dev>-<ino>`.
+ * (a copy of the tree per layer) until the next boot. Answers of v1 were kept as `<dev>-<ino>`
+ * (dropOlderAnswers takes them away).
  */
 export const PROBE_VERSION = 2;
 
@@ -105,6 +108,31 @@ export async function overlayRefusedAt(root: string, state: string): Promise<boo
   const refused = (await probeOverlayUpper(root)) !== undefined;
   await makeDirs(dirname(file), 0o700)
     .then(() => writeFileAtomic(file, refused ? 'refused\n' : 'ok\n', 0o600))
+    .then(() => dropOlderAnswers(dirname(file)))
     .catch(() => undefined);
   return refused;
+}
+
+/** The name v1 kept its answers under (`<dev>-<ino>`), which no berth since reads. */
+const V1_ANSWER = /^[0-9]+-[0-9]+$/;
+
+/**
+ * The answers older probes kept in `dir` (v1's `<dev>-<ino>`), taken away when this version keeps
+ * its own (once per boot and --root): no berth reads them any more, and they stayed until a reboot
+ * emptied --state. Only what berth wrote goes: a regular file, never followed if it is a symlink,
+ * holding `ok` or `refused` and nothing else; anything else of such a name is left as it is.
+ */
+async function dropOlderAnswers(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!V1_ANSWER.test(name)) continue;
+    const path = join(dir, name);
+    const { handle } = await openRegular(path, { noFollow: true, check: (st) => st.size <= 8n }).catch(
+      () => ({ handle: undefined }),
+    );
+    if (!handle) continue;
+    const text = await readBounded(handle, 8)
+      .catch(() => undefined)
+      .finally(() => handle.close());
+    if (text?.toString() === 'ok\n' || text?.toString() === 'refused\n') await rm(path, { force: true });
+  }
 }

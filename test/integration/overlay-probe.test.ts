@@ -1,9 +1,10 @@
 // The overlay probe (src/runtime/overlay-probe.ts) on a real overlayfs: a probe left by a berth that
 // was killed mid-way (its overlay still mounted) is unmounted and removed by the next probe; one of
 // a berth still running is left alone; a probe under a long path mounts under util-linux 2.39+, and
-// under a path past mount(2)'s page; an answer kept by an older probe is not trusted.
+// under a path past mount(2)'s page; an answer kept by an older probe is not trusted, and is taken
+// away when this version keeps its own (only the files berth wrote: no symlink followed).
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -72,6 +73,29 @@ describe.skipIf(skip)('overlay probe', () => {
     // Its own answer is kept and trusted: a refused written there is believed without a probe.
     await writeFile(probeAnswerPath(state, st), 'refused\n');
     expect(await overlayRefusedAt(dir, state)).toBe(true);
+  });
+
+  it("takes away v1's answers when it keeps its own, only files berth wrote, no symlink followed", async () => {
+    // v1's answers (<dev>-<ino>) are read by no berth since v2, and stayed in --state until a reboot.
+    const state = join(dir, 'state');
+    const kept = join(state, 'overlay-probe');
+    const st = await stat(dir);
+    await mkdir(kept, { recursive: true });
+    await writeFile(join(kept, `${st.dev}-${st.ino}`), 'refused\n');
+    await writeFile(join(kept, '64768-131'), 'ok\n'); // another --root's, on another file system
+    // Of v1's names but not what berth wrote: a symlink to a file of berth's words, a file of other
+    // words, a directory. Each stays as it is, and so does what the link names.
+    const outside = join(dir, 'outside');
+    await writeFile(outside, 'ok\n');
+    await symlink(outside, join(kept, '1-2'));
+    await writeFile(join(kept, '3-4'), 'ok\nmore\n');
+    await mkdir(join(kept, '5-6'));
+    expect(await overlayRefusedAt(dir, state)).toBe(false);
+    expect((await readdir(kept)).sort()).toEqual(['1-2', '3-4', '5-6', `v2-${st.dev}-${st.ino}`].sort());
+    expect(await readlink(join(kept, '1-2'))).toBe(outside);
+    expect(await readFile(outside, 'utf8')).toBe('ok\n');
+    expect(await readFile(join(kept, '3-4'), 'utf8')).toBe('ok\nmore\n');
+    expect(await readFile(probeAnswerPath(state, st), 'utf8')).toBe('ok\n');
   });
 
   it("takes away a killed berth's probe, still mounted, and leaves a running one's", async () => {
