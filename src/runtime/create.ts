@@ -210,8 +210,7 @@ async function createHoldingLease(
       form: snapshots.form,
       lowers,
       rootfs: p.rootfs,
-      upper: p.upper,
-      work: p.work,
+      dir: p.dir,
       root: dirname(deps.paths.containers),
     });
 

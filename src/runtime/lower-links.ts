@@ -12,7 +12,7 @@
 // Relative, the options stay under 2 KB for any --root.
 // Pure option building here; the links are made by `linkLowers`.
 import { mkdir, rm, symlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { BerthError } from '../lib/errors.js';
 
 /** The kernel's OVL_MAX_STACK: an overlay of more lowers is refused with mount(8)'s generic EINVAL. */
@@ -38,12 +38,11 @@ export function shortLowerdir(count: number): string {
 }
 
 /**
- * The options of a rootfs overlay of `count` lowers mounted in `links` (the links' directory):
- * an upper or work directory beside `links` is named relative to it (`../upper`), any other in full.
+ * The options of a rootfs overlay of `count` lowers, mounted in the links' directory `lower/`, its
+ * upper and work directories beside it (`<container>/upper`, `<container>/work`, runtime/rootfs.ts).
  */
-export function overlayOptions(o: { count: number; links: string; upper: string; work: string }): string {
-  const near = (dir: string) => (dirname(dir) === dirname(o.links) ? `../${basename(dir)}` : dir);
-  return `${shortLowerdir(o.count)},upperdir=${near(o.upper)},workdir=${near(o.work)}`;
+export function overlayOptions(count: number): string {
+  return `${shortLowerdir(count)},upperdir=../upper,workdir=../work`;
 }
 
 /** (Re)make `dir` holding one symlink per lower, named by its index (top first). */

@@ -12,7 +12,7 @@ import {
   type Stats,
 } from 'node:fs';
 import { realpath } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
 import { readMountPoints } from '../lib/mountinfo.js';
@@ -29,8 +29,11 @@ export interface RootfsPlan {
   /** Snapshot fs directories, top first (native: only the first is used). */
   lowers: string[];
   rootfs: string;
-  upper: string;
-  work: string;
+  /**
+   * The container's directory: the overlay's `upper/` and `work/` are made in it, beside `lower/`
+   * (the lowers' links, where the mount runs and names them from: lower-links.ts).
+   */
+  dir: string;
   /** The --root (named, and probed, when overlayfs refuses the rootfs mount). */
   root?: string;
 }
@@ -42,13 +45,13 @@ export async function prepareRootfs(p: RootfsPlan): Promise<void> {
     return;
   }
   // An image of no layers is an empty root; overlayfs takes no mount without a lower: an empty one.
-  const lowers = p.lowers.length > 0 ? p.lowers : [join(dirname(p.upper), 'empty')];
+  const lowers = p.lowers.length > 0 ? p.lowers : [join(p.dir, 'empty')];
   // Short names for the lowers, and upper/ and work/ named from beside them (see lower-links.ts),
   // so the options stay under a page whatever --root is; too many lowers is refused first.
-  const links = join(dirname(p.upper), 'lower');
-  const options = overlayOptions({ count: lowers.length, links, upper: p.upper, work: p.work });
-  await makeDirs(p.upper);
-  await makeDirs(p.work);
+  const links = join(p.dir, 'lower');
+  const options = overlayOptions(lowers.length);
+  await makeDirs(join(p.dir, 'upper'));
+  await makeDirs(join(p.dir, 'work'));
   if (p.lowers.length === 0) await makeDirs(lowers[0] as string);
   await linkLowers(links, lowers);
   const what = `mounting the rootfs at ${p.rootfs}`;

@@ -26,10 +26,7 @@ describe.skipIf(skip)('the rootfs overlay', () => {
   writeFileSync(join(lowers[1] as string, 'etc', 'only-base'), 'b\n');
   writeFileSync(join(lowers[0] as string, 'etc', 'os'), 'top\n');
   let n = 0;
-  const bundle = () => {
-    const b = join(dir, `c${++n}`);
-    return { rootfs: join(b, 'rootfs'), upper: join(b, 'upper'), work: join(b, 'work') };
-  };
+  const bundle = (b = join(dir, `c${++n}`)) => ({ rootfs: join(b, 'rootfs'), dir: b });
   /** The mount's options as mountinfo has them, with the bundle's own path taken out. */
   const optionsOf = (rootfs: string, b: string) => {
     // mountinfo: ID PARENT MAJ:MIN ROOT POINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS
@@ -54,7 +51,7 @@ describe.skipIf(skip)('the rootfs overlay', () => {
         expect(readFileSync(join(b.rootfs, 'etc', 'os'), 'utf8')).toBe('top\n');
         expect(readFileSync(join(b.rootfs, 'etc', 'only-base'), 'utf8')).toBe('b\n');
         writeFileSync(join(b.rootfs, 'etc', 'new'), 'x');
-        expect(readFileSync(join(b.upper, 'etc', 'new'), 'utf8')).toBe('x');
+        expect(readFileSync(join(b.dir, 'upper', 'etc', 'new'), 'utf8')).toBe('x');
         seen.push(optionsOf(b.rootfs, dirname(b.rootfs)));
         await releaseRootfs(b.rootfs);
         expect(await isMountPoint(b.rootfs)).toBe(false);
@@ -65,7 +62,7 @@ describe.skipIf(skip)('the rootfs overlay', () => {
         // mount(2) copies, and the kernel refused the mount.
         mode.use();
         const deep = join(dir, ...Array.from({ length: 9 }, (_, i) => `${i}`.padEnd(200, 'd')), `c${++n}`);
-        const b = { rootfs: join(deep, 'rootfs'), upper: join(deep, 'upper'), work: join(deep, 'work') };
+        const b = bundle(deep);
         // The two lowers with 198 empty ones between them (overlayfs takes no directory twice).
         const empties = Array.from({ length: 198 }, (_, i) => join(dir, 'empties', String(i)));
         for (const e of empties) mkdirSync(e, { recursive: true });
@@ -73,7 +70,7 @@ describe.skipIf(skip)('the rootfs overlay', () => {
         await prepareRootfs({ form: 'overlay', lowers: many, ...b });
         expect(readFileSync(join(b.rootfs, 'etc', 'os'), 'utf8')).toBe('top\n');
         writeFileSync(join(b.rootfs, 'etc', 'new'), 'x');
-        expect(readFileSync(join(b.upper, 'etc', 'new'), 'utf8')).toBe('x');
+        expect(readFileSync(join(b.dir, 'upper', 'etc', 'new'), 'utf8')).toBe('x');
         await releaseRootfs(b.rootfs);
         expect(await isMountPoint(b.rootfs)).toBe(false);
       });
@@ -81,9 +78,9 @@ describe.skipIf(skip)('the rootfs overlay', () => {
       it('a refusal is an ERR_ROOTFS_MOUNT naming the rootfs, nothing mounted', async () => {
         mode.use();
         const b = bundle();
-        // A work dir on another file system than the upper's: overlayfs refuses it.
-        const refused = { ...b, work: '/dev/shm' };
-        await expect(prepareRootfs({ form: 'overlay', lowers, ...refused })).rejects.toMatchObject({
+        // A lower that is gone (its snapshot removed meanwhile): the kernel refuses the mount.
+        const gone = [lowers[0] as string, join(dir, 'gone')];
+        await expect(prepareRootfs({ form: 'overlay', lowers: gone, ...b })).rejects.toMatchObject({
           code: 'ERR_ROOTFS_MOUNT',
           message: expect.stringContaining(`mounting the rootfs at ${b.rootfs}: `),
         });
