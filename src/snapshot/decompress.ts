@@ -55,16 +55,25 @@ function refuseForeignForm(head: Buffer): void {
   }
 }
 
-/** gzip's errors as zlib words them ("incorrect header check"), said as the gzip stream's. */
-async function* gzipErrorsNamed(dec: Duplex): AsyncGenerator<Buffer> {
+/**
+ * The decoder's own errors said as the layer stream's (ERR_LAYER_CORRUPT, `malformed gzip stream:
+ * incorrect header check`), so a layer whose bytes are bad is corrupt content, and a committed blob
+ * damaged on disk is found as such (damaged-blob.ts), never an internal failure. gzip: zlib's words,
+ * whatever they are; zstd: libzstd's (code ZSTD_error_*, as a content checksum that does not match
+ * the frame's output: "Restored data doesn't match checksum"), while what the frame reader met
+ * reading the source passes as it is.
+ */
+async function* decoderErrorsNamed(dec: Duplex, kind: 'gzip' | 'zstd'): AsyncGenerator<Buffer> {
   try {
     for await (const out of dec) yield out as Buffer;
   } catch (err) {
     if (err instanceof BerthError) throw err;
+    const code = (err as { code?: unknown }).code;
+    if (kind === 'zstd' && !(typeof code === 'string' && code.startsWith('ZSTD_error'))) throw err;
     throw new BerthError(
       'ERR_LAYER_CORRUPT',
       'integrity',
-      `malformed gzip stream: ${(err as Error).message}`,
+      `malformed ${kind} stream: ${(err as Error).message}`,
       { cause: err },
     );
   }
@@ -120,8 +129,7 @@ export function createDecompressor(mediaType: string): Duplex {
         dec.destroy(err as Error);
       }
     })();
-    if (kind === 'gzip') yield* gzipErrorsNamed(dec);
-    else for await (const out of dec) yield out as Buffer;
+    yield* decoderErrorsNamed(dec, kind);
     await feed;
   });
 }

@@ -7,10 +7,10 @@
 // containerd reads it), and unknown media types refused by name. (Indexes of indexes:
 // pull-nested-index.test.ts.)
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync, zstdCompressSync } from 'node:zlib';
+import { constants, gzipSync, zstdCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBerth } from '../helpers/cli.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
@@ -69,13 +69,37 @@ const FILES: TarSpec[] = [
   { name: 'c', body: 'last file\n' },
 ];
 
+/** zstd's own default, a content checksum (XXH64) after each frame's last block, which Node leaves out. */
+const CHECKSUMS = { params: { [constants.ZSTD_c_checksumFlag]: 1 } };
+
+/** Frames with checksums, the last frame's checksum (the stream's last byte) made wrong. */
+const checksumFlipped = (blob = framed(2, (f) => f, CHECKSUMS).blob) => {
+  const bad = Buffer.from(blob);
+  bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 0xff;
+  return bad;
+};
+
+/** One frame of FILES whose header says it was made with dictionary 7 (which no layer comes with). */
+const withDictionary = () => {
+  const c = zstdCompressSync(tarBytes(FILES));
+  const fhd = c[4] as number;
+  const at = 5 + ((fhd >> 5) & 1 ? 0 : 1); // after the window descriptor, where the dictionary id goes
+  return Buffer.concat([
+    c.subarray(0, 4),
+    Buffer.from([fhd | 1]),
+    c.subarray(5, at),
+    Buffer.from([7]),
+    c.subarray(at),
+  ]);
+};
+
 /** The tar of FILES cut into `parts` pieces, each its own zstd frame, with `between` spliced in. */
-function framed(parts: number, around: (frames: Buffer[]) => Buffer[]): BuiltLayer {
+function framed(parts: number, around: (frames: Buffer[]) => Buffer[], options = {}): BuiltLayer {
   const raw = tarBytes(FILES);
   const cuts = Array.from({ length: parts }, (_, i) =>
     raw.subarray(Math.floor((raw.length * i) / parts), Math.floor((raw.length * (i + 1)) / parts)),
   );
-  const blob = Buffer.concat(around(cuts.map((c) => zstdCompressSync(c))));
+  const blob = Buffer.concat(around(cuts.map((c) => zstdCompressSync(c, options))));
   return { blob, diffId: sha256(raw), mediaType: ZSTD };
 }
 
@@ -91,6 +115,7 @@ describe.skipIf(skip)('zstd layers of several frames', () => {
       framed(3, ([a, b, c]) => [a!, SKIPPABLE('x'), b!, SKIPPABLE(''), c!, SKIPPABLE('toc')]),
     ],
     ['empty frames', framed(2, ([a, b]) => [empty, a!, empty, b!, empty])],
+    ['frames with content checksums', framed(3, (f) => f, CHECKSUMS)],
   ])('%s unpack whole', async (_label, layer) => {
     const { pull, unpack, dest } = await pullAndUnpack([layer]);
     expect([pull.code, pull.stderr]).toEqual([0, '']);
@@ -145,6 +170,14 @@ describe.skipIf(skip)('zstd layers of several frames', () => {
       'reserved block type',
       undefined,
     ],
+    // libzstd's own refusals were no words the unpack knew: ERR_UNPACK_FAILED, exit 1, internal.
+    [
+      'a content checksum that does not match',
+      () => checksumFlipped(),
+      "Restored data doesn't match checksum",
+      undefined,
+    ],
+    ['a frame that needs a dictionary', () => withDictionary(), 'Dictionary mismatch', undefined],
   ])('%s is ERR_LAYER_CORRUPT, never a hang', async (_label, make, why, whole) => {
     const raw = tarBytes(FILES);
     const layer = { blob: make(), diffId: sha256(raw), mediaType: ZSTD };
@@ -165,6 +198,26 @@ describe.skipIf(skip)('zstd layers of several frames', () => {
       ),
     );
     expect(pull.code).toBe(6);
+  });
+
+  // A checksum libzstd refuses was ERR_UNPACK_FAILED (above), which is no sign of damage: a stored
+  // blob damaged on disk was never found as such, and stayed, failing every unpack the same way.
+  it('a stored zstd blob damaged in a content checksum is found damaged and taken out', async () => {
+    const good = framed(2, (f) => f, CHECKSUMS);
+    const bad = checksumFlipped(good.blob);
+    const ok = await pullAndUnpack([good]);
+    expect([ok.unpack.code, ok.unpack.stderr]).toEqual([0, '']);
+    const root = join(work, `store-${n}`);
+    const stored = join(root, 'content', 'blobs', 'sha256', sha256(good.blob).slice('sha256:'.length));
+    await writeFile(stored, bad);
+    const again = await runBerth(['--root', root, 'image', 'unpack', ok.ref, join(work, `dest-${n}-again`)]);
+    expect(again.code).toBe(6);
+    expect(again.stderr).toMatch(
+      new RegExp(
+        `^berth: ERR_BLOB_DAMAGED: layer ${sha256(good.blob)} of ${ok.ref.replace(/[.]/g, '\\.')}: the stored blob ${sha256(good.blob)} is damaged \\(its bytes now hash to ${sha256(bad)}\\)`,
+      ),
+    );
+    expect(await stat(stored).catch(() => undefined)).toBeUndefined();
   });
 });
 
