@@ -282,7 +282,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
           w.special(path, e.type === 'char' ? 'c' : 'b', e.devmajor, e.devminor, meta);
           return;
         default:
-          return; // other entry types (sockets, vendor extensions) are skipped
+          return; // `other` types were refused by checkEntry
       }
     },
     data(chunk: Buffer): void {

@@ -3,7 +3,9 @@
 // NAME_MAX, a symlink target past 4095 bytes or empty, an owner outside uid_t, a security.capability that is
 // no vfs_cap_data the kernel takes (setxattr's EINVAL). Go's tar reader takes such
 // entries, and containerd then fails on a bare ENAMETOOLONG or has the kernel cut the id to 32 bits;
-// here each is one short line naming the entry. Pure.
+// here each is one short line naming the entry. So is an entry of a type no image unpacker makes
+// (a `7`, GNU's `D` or `V`, a vendor's), which containerd, Docker and umoci refuse ("unhandled tar
+// header type"), where it was passed over: the layer was another tree for berth than for them. Pure.
 import { BerthError } from '../lib/errors.js';
 import { cleanComponents } from './tar-path.js';
 import type { TarEntry } from './tar-reader.js';
@@ -93,8 +95,17 @@ function checkXattrs(e: TarEntry): void {
       );
 }
 
+/** A type flag as an error shows it: a printable character quoted, any other byte in hex. */
+const shownType = (t: string) =>
+  /^[\x21-\x7e]$/.test(t) ? `'${t}'` : `\\x${t.charCodeAt(0).toString(16).padStart(2, '0')}`;
+
 /** Everything above that applies to an entry that makes something at `parts`. */
 export function checkEntry(e: TarEntry, parts: Buffer[], rootLength: number): void {
+  if (e.type === 'other')
+    throw unsupported(
+      e.name,
+      `tar type ${shownType(e.typeflag ?? '?')} is no file, directory, link, device or fifo: no image unpacker makes it (containerd, Docker and umoci refuse it too)`,
+    );
   checkEntryPath(e.name, parts, rootLength);
   checkOwner(e.name, e.uid, e.gid);
   checkXattrs(e);

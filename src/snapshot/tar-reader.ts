@@ -22,6 +22,8 @@ export interface TarEntry {
   devminor: number;
   /** SCHILY.xattr.* records from PAX headers: name and raw value. */
   xattrs: Array<[string, Buffer]>;
+  /** An `other` entry's type flag as the header has it (a `7`, GNU's `D` or `V`, a vendor's). */
+  typeflag?: string;
 }
 
 export interface TarHandler {
@@ -38,13 +40,14 @@ const HEADER_ONLY = new Set<EntryType>(['link', 'symlink', 'char', 'block', 'dir
 const TYPES: Record<string, EntryType> = {
   '0': 'file',
   '\0': 'file',
-  '7': 'file',
   '1': 'link',
   '2': 'symlink',
   '3': 'char',
   '4': 'block',
   '5': 'directory',
   '6': 'fifo',
+  // '7' (contiguous file) is none: Go's reader leaves it a type of its own, which containerd,
+  // Docker and umoci refuse, so it is an `other` here too (its data passed by, as Go passes it).
 };
 
 /** The most bytes of PAX records, GNU long names or long link targets buffered for one entry. */
@@ -336,6 +339,7 @@ export class TarReader {
           ? []
           : [...pax].filter(([k]) => k.startsWith('SCHILY.xattr.')).map(([k, v]) => [k.slice(13), v]),
     };
+    if (entry.type === 'other') entry.typeflag = typeflag;
     if (this.pax.size > 0) this.pax = new Map();
     this.longName = undefined;
     this.longLink = undefined;

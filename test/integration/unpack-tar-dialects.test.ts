@@ -4,9 +4,10 @@
 // PAX path is the GNU one (in either order); a star header's name prefix is 131 bytes; a global
 // PAX header changes no entry (containerd and Docker skip it, umoci refuses it); number fields are
 // trimmed of NULs at both ends, a PAX record's empty value keeps the header's field, and a GNU
-// header whose times are no numbers holds the name prefix Go before 1.8 wrote there.
+// header whose times are no numbers holds the name prefix Go before 1.8 wrote there. An entry of a
+// type Go hands on as its own ('7', GNU's 'D' and 'V', any other byte) is refused, as umoci refuses it.
 import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -189,4 +190,42 @@ describe.skipIf(skip)('tar headers read as Go reads them, pulled and unpacked', 
       for (const f of ['a', 'b', 'c']) expect(xattrOf(join(tree, f), 'user.global')).toBeUndefined();
     }
   });
+
+  // Go's reader hands these on with their own type, and containerd and Docker ("unhandled tar header
+  // type") and umoci ("unknown typeflag") refuse the layer. berth made a '7' a file and passed the
+  // others over: the layer was a tree for berth and none for them.
+  it.each([
+    ['7', "'7'"],
+    ['D', "'D'"],
+    ['V', "'V'"],
+    ['\x01', '\\x01'],
+  ])(
+    'an entry of type %j is refused by name, pulled or unpacked, as umoci refuses it',
+    async (flag, shown) => {
+      const at = join(work, `case-${++n}`);
+      const tar = Buffer.concat([
+        block('a', '0', Buffer.from('A')),
+        block('odd', flag, Buffer.from('what the odd entry stores')),
+        block('b', '0', Buffer.from('B')),
+        Buffer.alloc(1024),
+      ]);
+      const image = buildRawImage([gzipLayer(tar)]);
+      await pushRawImage(registry.url, `dialects/c${n}`, '1', image);
+      const ref = `${registry.host}/dialects/c${n}:1`;
+      const layer = sha256(image.layers[0]?.blob as Buffer);
+      const line = `berth: ERR_LAYER_UNSUPPORTED: layer ${layer} of ${ref}: entry odd: tar type ${shown} is no file, directory, link, device or fifo: no image unpacker makes it (containerd, Docker and umoci refuse it too)\n`;
+      const root = join(at, 'root');
+      const pull = await runBerth(['--root', root, 'image', 'pull', ref]);
+      expect([pull.code, pull.stderr]).toEqual([2, line]);
+      const published = (await readdir(join(root, 'snapshots')).catch(() => [] as string[])).filter((s) =>
+        /^[a-f0-9]{64}$/.test(s),
+      );
+      expect(published).toEqual([]);
+      const stored = await runBerth(['--root', join(at, 'root2'), 'image', 'pull', '--no-unpack', ref]);
+      expect([stored.code, stored.stderr]).toEqual([0, '']);
+      const unpack = await runBerth(['--root', join(at, 'root2'), 'image', 'unpack', ref, join(at, 'dest')]);
+      expect([unpack.code, unpack.stderr]).toEqual([2, line]);
+      await expect(umociTree(at, ref)).rejects.toThrow(/unknown typeflag/);
+    },
+  );
 });
