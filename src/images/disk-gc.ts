@@ -3,6 +3,7 @@
 // snapshots no image or container references), then measures again; a few rounds at most, since
 // what an image frees is an estimate (content shared with other images stays).
 import { statfs } from 'node:fs/promises';
+import { distinctEntries } from '../content/image-names.js';
 import type { ContentStore } from '../content/types.js';
 import type { Digest } from '../oci/digest.js';
 import { chainIds } from '../snapshot/chain.js';
@@ -58,11 +59,15 @@ export async function storeDiskUsage(path: string): Promise<DiskUsage> {
   return { totalBytes: used + s.bavail * s.bsize, usedBytes: used };
 }
 
-/** Each image with the bytes of its blobs and snapshots that no other image shares. */
+/**
+ * Each image with the bytes of its blobs and snapshots that no other image shares. An entry
+ * index.json holds twice (another tool may write it so) is one image: as two, each shared all its
+ * content with the other, counted as freeing nothing, and GC went on to remove the next image too.
+ */
 async function gcImages(store: ContentStore, snapshots: SnapshotStore): Promise<GcImage[]> {
   const images: Array<{ image: GcImage; parts: Array<{ key: string; bytes: number }> }> = [];
   const owners = new Map<string, number>();
-  for (const r of await store.listImages()) {
+  for (const r of distinctEntries(await store.listImages())) {
     const d = await describeImage(store, r);
     const own: Array<{ key: string; bytes: number }> = [
       { key: d.digest, bytes: r.target.size },

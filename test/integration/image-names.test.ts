@@ -12,12 +12,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContentStore } from '../../src/content/index.js';
 import type { ContentStore, ImageRecord } from '../../src/content/types.js';
+import { collectImages } from '../../src/images/disk-gc.js';
 import { findImage, findImages } from '../../src/images/index.js';
 import { isBerthError } from '../../src/lib/errors.js';
 import { type Digest, sha256Of } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { observeImages } from '../../src/reconcile/observe.js';
 import type { RuntimeDeps } from '../../src/runtime/containers.js';
+import { createSnapshotStore } from '../../src/snapshot/snapshot-store.js';
 import { runBerth } from '../helpers/cli.js';
 
 const NAME = 'registry.lan/app:1';
@@ -73,7 +75,7 @@ describe('a name index.json gives to several entries', () => {
     );
     const digest = sha256Of(manifest);
     await store.putBlob({ mediaType: MediaType.ociManifest, digest, size: manifest.length }, manifest);
-    return { digest, size: manifest.length, id: configDesc.digest };
+    return { digest, size: manifest.length, id: configDesc.digest, configSize: config.length };
   };
 
   beforeEach(async () => {
@@ -170,5 +172,42 @@ describe('a name index.json gives to several entries', () => {
     expect(
       (JSON.parse(after.stdout) as Array<Record<string, unknown>>).map((r) => [r.name, r.ambiguous]),
     ).toEqual([[OTHER, false]]);
+  });
+
+  it('disk GC counts an entry written twice as one image: it frees that one, not the next too', async () => {
+    // As two images, each shared all its content with the other: removing it was estimated to free
+    // nothing, and GC went on to remove the next least recently used image as well.
+    const old = await storeImage('o'.repeat(4000));
+    const newer = await storeImage('n');
+    await store.putImage(record(NAME, old.digest, old.size));
+    await store.putImage({
+      ...record(OTHER, newer.digest, newer.size),
+      pulledAt: '2026-02-01T00:00:00.000Z',
+    });
+    const json = JSON.parse(await readFile(index(), 'utf8'));
+    json.manifests.push(structuredClone(json.manifests[0]));
+    await writeFile(index(), JSON.stringify(json));
+    // 90% used; removing the older image (its manifest and config) takes the estimate just under
+    // the low threshold, and the file system measured after the prune is well under it.
+    const frees = old.size + old.configSize;
+    let measured = 0;
+    const result = await collectImages(
+      {
+        store,
+        snapshotStores: [createSnapshotStore(root, 'overlay')],
+        snapshotsInUse: async () => [],
+        imagesInUse: async () => new Set(),
+        diskUsage: async () => ({ totalBytes: 100_000, usedBytes: measured++ === 0 ? 90_000 : 10_000 }),
+        now: () => new Date('2026-06-01T00:00:00.000Z'),
+      },
+      {
+        wants: async () => ({ wanted: new Set(), keep: new Map() }),
+        highPercent: 80,
+        lowPercent: (90_000 - frees + 1) / 1000,
+        trim: false,
+      },
+    );
+    expect(result?.removed).toEqual([NAME]);
+    expect((await store.listImages()).map((r) => r.name)).toEqual([OTHER]);
   });
 });
