@@ -84,8 +84,9 @@ const NOTHING_THERE = new Error('nothing there');
 /** The handler that turns parsed entries into file system changes. */
 function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
   const w = new LayerWriter(Buffer.from(root), options.preserveOwnership);
-  // Native form: host paths this layer has entries at or under (whiteouts and opaque markers
-  // hide lower layers only, never what the layer itself adds, whatever the order in the tar).
+  // Host paths this layer has entries at or under (whiteouts and opaque markers hide lower layers
+  // only, never what the layer itself adds, whatever the order in the tar); in overlay form, what a
+  // whiteout names that is not such a path is only directories made for markers (see below).
   const touched = new Set<string>();
   const touch = (path: Buffer) => {
     let key = path.toString('latin1');
@@ -214,6 +215,10 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
           const at = placeWhiteout(target);
           if (!at) return; // under a lower file: nothing there to hide, as in native form
           if (copiedUp.size > 0) dropCopiesAt(at.toString('latin1'));
+          // No entry of the layer is at or under it: what is there, the directories an opaque marker
+          // or a whiteout of this layer made, goes with the name, as in native form (it was kept,
+          // an opaque directory the lowers had deleted: d/.wh..wh..opq then .wh.d left an empty d).
+          if (!isTouched(at) && w.exists(at)) w.remove(at);
           w.whiteoutDevice(at);
           deferredBy.note(at, e.name);
           deletes.add(at.toString('latin1'));
@@ -227,7 +232,7 @@ function createApplier(root: string, options: ApplyOptions, stats: ApplyStats) {
       }
       checkEntry(e, parts, w.root.length);
       const path = w.place(parts);
-      if (options.mode === 'native') touch(path);
+      touch(path);
       const meta = metaOf(e, stats);
       if (meta.xattrs.length > 0 || e.type === 'fifo' || e.type === 'char' || e.type === 'block')
         deferredBy.note(path, e.name);

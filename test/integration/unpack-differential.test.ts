@@ -38,6 +38,10 @@ function applyModelLayer(state: Map<string, Node>, entries: TarSpec[]): void {
     const base = p.slice(i + 1);
     if (base === '.wh..wh..opq') {
       for (const k of [...state.keys()]) if (k.startsWith(dir === '' ? '' : `${dir}/`)) state.delete(k);
+      // Its directory is made where there is none (a whiteout before it took it), as every
+      // unpacker makes an entry's parents; a whiteout after it takes it again.
+      if (dir !== '' && !state.has(dir))
+        state.set(dir, { type: 'directory', mode: 0o755, uid: 0, gid: 0, detail: '' });
     } else if (base.startsWith('.wh.')) {
       dropTree(state, dir === '' ? base.slice(4) : `${dir}/${base.slice(4)}`);
     }
@@ -147,6 +151,20 @@ const CASES: Array<[string, TarSpec[][]]> = [
         file('opq2/sub/new'),
         wh('opq2/.wh..wh..opq'),
       ],
+    ],
+  ],
+  [
+    'a lower directory whited out, then an opaque marker in it, in one layer',
+    [
+      [dir('d/'), file('d/old'), file('keep')],
+      [wh('.wh.d'), wh('d/.wh..wh..opq')],
+    ],
+  ],
+  [
+    'an opaque marker in a lower directory, then the directory whited out, in one layer',
+    [
+      [dir('d/'), file('d/old'), file('keep')],
+      [wh('d/.wh..wh..opq'), wh('.wh.d')],
     ],
   ],
   [
