@@ -13,9 +13,12 @@
 // not planned yet (its new image still to come) keeps running, and the volume waits for it, and so
 // does every container of the pod that would be made meanwhile with that volume mounted: it would
 // get what the old container left there (its own `..data` and files too) as the volume's content.
+// What a container mounts is read from its stored spec, or the desired one when its spec hash says
+// it was made from that: a spec that cannot be read never holds a volume for as long as it runs.
+import { isObject } from '../oci/descriptor.js';
 import type { DesiredPod } from './desired.js';
 import { type Action, ANNOTATION, type ObservedContainer } from './plan-types.js';
-import { parseStoredSpec } from './spec-hash.js';
+import { desiredSpecHash, parseStoredSpec } from './spec-hash.js';
 
 /** `stamps`: what the host holds, by volume path (empty for a sandbox that is being set up). */
 export function planConfigVolumes(pod: DesiredPod, stamps: Record<string, string>): Action[] {
@@ -33,15 +36,46 @@ export function planConfigVolumes(pod: DesiredPod, stamps: Record<string, string
     });
 }
 
+type StoredMount = { source?: unknown; readOnly?: unknown };
+
+/**
+ * The mounts container `o` was made with: its stored spec's. Where that cannot be read (no
+ * annotation, one cut short or edited, JSON of another shape), the desired container's when `o`'s
+ * spec hash is the desired one's: it was made from that very spec. Undefined when nothing says.
+ */
+function mountsOf(
+  o: ObservedContainer,
+  pod: DesiredPod,
+  images: ReadonlyMap<string, string>,
+): readonly StoredMount[] | undefined {
+  const spec: unknown = parseStoredSpec(o.annotations[ANNOTATION.spec]);
+  const settings = isObject(spec) ? spec.settings : undefined;
+  if (isObject(settings)) {
+    const mounts = settings.mounts;
+    if (mounts === undefined) return [];
+    if (Array.isArray(mounts) && mounts.every(isObject)) return mounts as StoredMount[];
+  }
+  const name = o.annotations[ANNOTATION.container];
+  const c = [...pod.initContainers, ...pod.containers].find((x) => x.name === name);
+  const digest = c && images.get(c.image);
+  if (!c || !digest || o.annotations[ANNOTATION.hash] !== desiredSpecHash(c, digest)) return undefined;
+  return c.settings.mounts ?? [];
+}
+
 /**
  * The names of `volumes` (config volumes to be written, by name and host path) that container `o`
- * mounts read-write, at its root or a subPath, as its stored spec says; a spec that cannot be read
- * counts as writing them all (nothing says it does not).
+ * mounts read-write, at its root or a subPath. One whose mounts nothing says (mountsOf) counts as
+ * writing them all, and holds them only until its removal is planned: its spec hash is not the
+ * desired one's, so it is made again once its image is in the store.
  */
-function writtenBy(o: ObservedContainer, volumes: { name: string; path: string }[]): string[] {
-  const spec = parseStoredSpec(o.annotations[ANNOTATION.spec]);
-  if (!spec) return volumes.map((v) => v.name);
-  const mounts = (spec.settings as { mounts?: { source?: unknown; readOnly?: unknown }[] }).mounts ?? [];
+function writtenBy(
+  o: ObservedContainer,
+  volumes: { name: string; path: string }[],
+  pod: DesiredPod,
+  images: ReadonlyMap<string, string>,
+): string[] {
+  const mounts = mountsOf(o, pod, images);
+  if (!mounts) return volumes.map((v) => v.name);
   return volumes
     .filter((v) =>
       mounts.some(
@@ -67,6 +101,7 @@ export function removeWritersFirst(
   pod: DesiredPod,
   observed: ObservedContainer[],
   actions: Action[],
+  images: ReadonlyMap<string, string> = new Map(),
 ): Action[] {
   if (!actions.some((a) => a.kind === 'write-volume')) return actions;
   const names = new Set(actions.flatMap((a) => (a.kind === 'write-volume' ? [a.volume] : [])));
@@ -75,7 +110,7 @@ export function removeWritersFirst(
   const held = new Set<string>();
   for (const o of observed) {
     if (o.state === 'exited') continue;
-    const written = writtenBy(o, volumes);
+    const written = writtenBy(o, volumes, pod, images);
     if (written.length === 0) continue;
     if (actions.some((a) => a.kind === 'remove' && a.id === o.id)) writers.set(o.id, written[0] as string);
     else for (const v of written) held.add(v);

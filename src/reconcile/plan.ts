@@ -159,7 +159,8 @@ function planPod(
   input: PlanInput,
   unpullable: Set<string>,
 ): Action[] {
-  const actions = removeWritersFirst(pod, observed, planPodContainers(pod, observed, input));
+  const planned = planPodContainers(pod, observed, input);
+  const actions = removeWritersFirst(pod, observed, planned, input.observed.images);
   if (!actions.some((a) => a.kind === 'run' || a.kind === 'restart-pod')) return actions;
   const waiting = pod.dependsOn.flatMap((d) => unmetDependency(d, input) ?? []);
   const images = [...pod.initContainers, ...pod.containers]
