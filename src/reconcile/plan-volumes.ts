@@ -13,6 +13,9 @@
 // not planned yet (its new image still to come) keeps running, and the volume waits for it, and so
 // does every container of the pod that would be made meanwhile with that volume mounted: it would
 // get what the old container left there (its own `..data` and files too) as the volume's content.
+// The same holds when the volume's stamp is current: a name that went from ConfigMap to emptyDir
+// and back keeps berth's record of the first write, which still matches while the writer changed
+// nothing yet; so a volume such a container mounts is always written (a check, at worst a no-op).
 // What a container mounts is read from its stored spec, or the desired one when its spec hash says
 // it was made from that: a spec that cannot be read never holds a volume for as long as it runs.
 import { isObject } from '../oci/descriptor.js';
@@ -20,13 +23,35 @@ import type { DesiredPod } from './desired.js';
 import { type Action, ANNOTATION, type ObservedContainer } from './plan-types.js';
 import { desiredSpecHash, parseStoredSpec } from './spec-hash.js';
 
-/** `stamps`: what the host holds, by volume path (empty for a sandbox that is being set up). */
-export function planConfigVolumes(pod: DesiredPod, stamps: Record<string, string>): Action[] {
-  return (pod.configVolumes ?? [])
-    .filter((v) => stamps[v.path] !== v.stamp)
+/**
+ * `stamps`: what the host holds, by volume path (empty for a sandbox that is being set up). A volume
+ * whose stamp is the desired one is written too, as a check, while a container of the pod that
+ * mounts its directory read-write still runs (`observed`, its stored spec or the desired one's:
+ * mountsOf): its record can be one berth wrote before the name was an emptyDir for that container,
+ * and still match; the write holds its readers until the container is gone (removeWritersFirst), and
+ * then finds the volume as berth left it (nothing is written) or writes it again.
+ */
+export function planConfigVolumes(
+  pod: DesiredPod,
+  stamps: Record<string, string>,
+  observed: ObservedContainer[] = [],
+  images: ReadonlyMap<string, string> = new Map(),
+): Action[] {
+  const volumes = pod.configVolumes ?? [];
+  if (volumes.length === 0) return []; // no stored spec read for a pod without one
+  const written = new Set(
+    observed.flatMap((o) => (o.state === 'exited' ? [] : writtenBy(o, volumes, pod, images))),
+  );
+  return volumes
+    .filter((v) => stamps[v.path] !== v.stamp || written.has(v.name))
     .map((v) => {
       const what = v.objects.length > 0 ? v.objects.join(', ') : 'downward API';
-      const why = stamps[v.path] === undefined ? `from ${what}` : `${what} changed: updated in place`;
+      const why =
+        stamps[v.path] === undefined
+          ? `from ${what}`
+          : stamps[v.path] !== v.stamp
+            ? `${what} changed: updated in place`
+            : 'checked again: a container that mounts it read-write still runs (it was another kind of volume)';
       return {
         kind: 'write-volume',
         pod: pod.name,

@@ -246,7 +246,8 @@ function planPodContainers(
     });
   }
   const fresh = sandboxReady || sandbox === 'missing' || sandbox === 'broken';
-  out.push(...planConfigVolumes(pod, fresh ? {} : (input.observed.sandboxes.get(pod.name)?.stamps ?? {})));
+  const stamps = fresh ? {} : (input.observed.sandboxes.get(pod.name)?.stamps ?? {});
+  out.push(...planConfigVolumes(pod, stamps, observed, input.observed.images));
   // By name once: each lookup scanning the pod's containers made a pod of many containers cost their square.
   const byName = new Map<string, ObservedContainer>();
   for (const o of observed) if (!byName.has(nameIn(o))) byName.set(nameIn(o), o);

@@ -1,6 +1,7 @@
 // Who the plan takes for a writer of a pod's config volume (plan-volumes.ts): a container that still
 // runs and mounts the volume's directory read-write, as its stored spec says, or as the desired spec
-// says when its spec hash is that one's.
+// says when its spec hash is that one's. Such a writer's volume is written (checked again) even when
+// berth's record of it still matches, and its readers wait for the writer to go.
 import { describe, expect, it } from 'vitest';
 import type { LoadedDoc, ManifestDoc, PodManifest } from '../../src/manifest/kinds.js';
 import { type DesiredState, desiredState } from '../../src/reconcile/desired.js';
@@ -11,6 +12,7 @@ import { canonicalSpec, specHash } from '../../src/reconcile/spec-hash.js';
 const node = { name: 'edge-1', ip: '192.0.2.7', milliCpus: 2000, memoryBytes: 4 * 2 ** 30 };
 const host = { volumes: '/r/volumes', pods: '/r/pods', netns: '/s/netns', node };
 const IMG = 'registry.lan/app:1';
+const NEXT = 'registry.lan/app:2';
 const DIGEST = 'sha256:aaa';
 const NOW = Date.parse('2026-11-30T12:00:00Z');
 const PATH = '/r/pods/web/volumes/config';
@@ -104,6 +106,32 @@ function planned(
     now: NOW,
   }).map((a) => `${a.kind} ${a.reason}`);
 }
+
+describe("a config volume's record that outlived an emptyDir of its name", () => {
+  it('a writer still running from the emptyDir holds the readers though the stamp matches; once it goes, the volume is checked after it', () => {
+    // ConfigMap → emptyDir (main mounts it read-write) → the same ConfigMap again: berth's record of
+    // the first write still matches while main changed nothing yet, and main's new image is not in
+    // the store, so its removal is not planned: side must not start beside it.
+    const config = made('configMap', { image: NEXT, side: true });
+    const writer = running(made('emptyDir'));
+    expect(planned(config, [writer], stampOf(config))).toEqual([
+      `pull ${NEXT}: not in the store (web/main)`,
+      'wait web/side: volume config is not written yet (a container that mounts it read-write still runs: it was another kind of volume)',
+    ]);
+    // Its image is here: main goes first, then the volume is checked (written again if main changed it).
+    expect(planned(config, [writer], stampOf(config), [IMG, NEXT])).toEqual([
+      'remove web/main: image registry.lan/app:1 → registry.lan/app:2, mounts changed; removed before volume config is written (it mounts it read-write: it was another kind of volume)',
+      'write-volume web: volume config checked again: a container that mounts it read-write still runs (it was another kind of volume)',
+      'run web/main: image registry.lan/app:1 → registry.lan/app:2, mounts changed',
+      'run web/side: new container',
+    ]);
+  });
+
+  it('readers alone (config volumes are mounted read-only) write nothing while the stamp matches', () => {
+    const config = made('configMap', { side: true });
+    expect(planned(config, [running(config), running(config, 'side')], stampOf(config))).toEqual([]);
+  });
+});
 
 describe('a running container whose stored spec cannot be read', () => {
   const before = made('configMap', { mode: 'a' });
