@@ -47,14 +47,14 @@ const SUN_PATH_MAX = 107;
  * of every tty container, for as long as they keep at it. conmon unlinks the socket only once runc
  * has connected to it: when `runc create` fails first, conmon leaves it where it made it, so it is
  * made in the bundle, which a failed create removes with everything else it made. A bundle so deep
- * that the socket's path would not fit sun_path takes the runtime's sockets directory (root's
- * alone too), and a --state too long for that keeps the inherited TMPDIR (the path conmon would
- * bind is cut short).
+ * that the socket's path would not fit sun_path (a --root past 44 bytes) is named `.`: conmon runs
+ * in the bundle (its cwd) and binds `./conmon-term.XXXXXX` there, and runc, which works in the
+ * bundle too (it changes to it), connects to that name. A shared directory in its place (the
+ * sockets directory did) kept every failed create's socket, beside those of creates under way.
  */
-export function conmonEnv(bundle: string, runtime: Pick<RuntimePaths, 'sockets'>): Record<string, string> {
-  const fits = (dir: string) => Buffer.byteLength(`${dir}/conmon-term.XXXXXX`) <= SUN_PATH_MAX;
-  if (fits(bundle)) return { TMPDIR: bundle };
-  return fits(runtime.sockets) ? { TMPDIR: runtime.sockets } : {};
+export function conmonEnv(bundle: string): Record<string, string> {
+  const fits = Buffer.byteLength(`${bundle}/conmon-term.XXXXXX`) <= SUN_PATH_MAX;
+  return { TMPDIR: fits ? bundle : '.' };
 }
 
 export function conmonArgs(o: ConmonOptions): string[] {
@@ -100,7 +100,7 @@ export function createWithConmon(o: ConmonOptions): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(o.bin ?? 'conmon', conmonArgs(o), {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...conmonEnv(o.paths.dir, o.runtime), _OCI_SYNCPIPE: '3' },
+      env: { ...process.env, ...conmonEnv(o.paths.dir), _OCI_SYNCPIPE: '3' },
       // conmon also writes an `oom` file into its working directory after an OOM kill: the bundle,
       // not wherever berth was started (it used to land in the caller's directory).
       cwd: o.paths.dir,
@@ -209,7 +209,7 @@ async function createThroughHelper(h: SpawnHelper, o: ConmonOptions): Promise<nu
       argv: [o.bin ?? 'conmon', ...conmonArgs(o)],
       cwd: o.paths.dir,
       timeoutMs,
-      env: conmonEnv(o.paths.dir, o.runtime),
+      env: conmonEnv(o.paths.dir),
     });
   } catch (err) {
     throw new BerthError('ERR_CONMON', 'internal', `starting conmon: ${(err as Error).message}`, {

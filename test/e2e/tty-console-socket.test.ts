@@ -5,7 +5,8 @@
 // bundle (under the root-only --root) as TMPDIR: nothing of a create is named in the directory it was
 // started with. The inherited TMPDIR here is a sticky directory every user may write, as /tmp.
 // conmon unlinks that socket only once runc has connected to it, and leaves its attach socket's
-// link in <state>/sockets as it ends on a failed `runc create`: a create that fails leaves neither.
+// link in <state>/sockets as it ends on a failed `runc create`: a create that fails leaves neither,
+// under a --root so deep that the bundle is given as `.` (conmon's and runc's working directory).
 import { execFileSync } from 'node:child_process';
 import { watch } from 'node:fs';
 import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
@@ -66,41 +67,79 @@ describe.skipIf(skip)('a tty container and the TMPDIR berth was started with', (
     ]);
   }, 120_000);
 
-  it('a tty container whose runc create fails leaves no console socket or attach link in <state>/sockets', async () => {
-    const { work, root, state, image } = host as E2eHost;
-    // A runc first on PATH that fails every create as runc would, before it connects to the socket.
+  /** A runc first on PATH that fails every create as runc would, before it connects to the socket. */
+  async function failingRuncBin(work: string): Promise<string> {
     const bin = join(work, 'failing-bin');
-    await mkdir(bin);
+    await mkdir(bin, { recursive: true });
     const real = execFileSync('sh', ['-c', 'command -v runc']).toString().trim();
     await writeFile(
       join(bin, 'runc'),
       `#!/bin/sh\ncase " $* " in *" create "*) exit 1;; esac\nexec ${real} "$@"\n`,
       { mode: 0o755 },
     );
-    const folder = join(work, 'failing');
+    return bin;
+  }
+
+  /** A tty pod `name` whose create fails under root and state: <state>/sockets is left as it was. */
+  async function failTtyCreate(o: { root: string; state: string; name: string; running: string[] }) {
+    const { work, image } = host as E2eHost;
+    const bin = await failingRuncBin(work);
+    const folder = join(work, `failing-${o.name}`);
     await mkdir(folder);
     await writeFile(
       join(folder, 'pod.yaml'),
-      `apiVersion: v1\nkind: Pod\nmetadata: {name: ttyfail}\nspec:\n  restartPolicy: Never\n` +
+      `apiVersion: v1\nkind: Pod\nmetadata: {name: ${o.name}}\nspec:\n  restartPolicy: Never\n` +
         `  containers:\n    - name: main\n      image: ${image}\n      tty: true\n      command: [sh, -c, 'exit 0']\n`,
     );
-    const sockets = join(state, 'sockets');
-    const before = (await readdir(sockets)).sort(); // the running ttysock's link, from the test above
+    const sockets = join(o.state, 'sockets');
+    const before = (await readdir(sockets)).sort(); // the running tty pod's link
     try {
-      const apply = await runBerth(['--root', root, '--state', state, 'apply', folder], {
+      const apply = await runBerth(['--root', o.root, '--state', o.state, 'apply', folder], {
         PATH: `${bin}:${process.env.PATH}`,
       });
       expect(apply.code).not.toBe(0);
       expect(apply.stderr).toContain('ERR_CREATE_FAILED');
       expect((await readdir(sockets)).sort()).toEqual(before);
       const all = JSON.parse(
-        (await runBerth(['--root', root, '--state', state, 'container', 'ls', '-o', 'json'])).stdout,
+        (await runBerth(['--root', o.root, '--state', o.state, 'container', 'ls', '-o', 'json'])).stdout,
       );
-      expect((all as Array<{ name: string }>).map((c) => c.name)).toEqual(['ttysock_main']);
+      expect((all as Array<{ name: string }>).map((c) => c.name)).toEqual(o.running);
     } finally {
       await rm(join(folder, 'pod.yaml')); // its sandbox goes with it
-      const after = await runBerth(['--root', root, '--state', state, 'apply', folder]);
+      const after = await runBerth(['--root', o.root, '--state', o.state, 'apply', folder]);
       expect([after.code, after.stderr]).toEqual([0, '']);
     }
+  }
+
+  it('a tty container whose runc create fails leaves no console socket or attach link in <state>/sockets', async () => {
+    const { root, state } = host as E2eHost;
+    await failTtyCreate({ root, state, name: 'ttyfail', running: ['ttysock_main'] });
   }, 120_000);
+
+  it('under a --root too deep for the bundle in sun_path: a tty container runs, and one whose create fails leaves nothing in <state>/sockets', async () => {
+    const { work, image } = host as E2eHost;
+    // Past 44 bytes, <root>/containers/<id>/conmon-term.XXXXXX is longer than sun_path's 107.
+    const root = join(work, 'r'.repeat(80));
+    const state = join(work, 'state-deep');
+    const folder = join(work, 'deep');
+    await mkdir(folder);
+    const berth = (...args: string[]) => runBerth(['--root', root, '--state', state, ...args]);
+    try {
+      await writeFile(
+        join(folder, 'pod.yaml'),
+        `apiVersion: v1\nkind: Pod\nmetadata: {name: ttydeep}\nspec:\n  terminationGracePeriodSeconds: 1\n` +
+          `  containers:\n    - name: main\n      image: ${image}\n      tty: true\n` +
+          `      command: [sh, -c, 'trap "exit 0" TERM; while :; do sleep 1; done']\n`,
+      );
+      const apply = await berth('apply', folder);
+      expect([apply.code, apply.stderr]).toEqual([0, '']);
+      const pods = JSON.parse((await berth('ps', '-o', 'json')).stdout) as PodView[];
+      expect(pods.map((p) => [p.name, p.containers.map((c) => c.state)])).toEqual([['ttydeep', ['running']]]);
+      await failTtyCreate({ root, state, name: 'ttydeepfail', running: ['ttydeep_main'] });
+    } finally {
+      await rm(join(folder, 'pod.yaml'), { force: true });
+      const gone = await berth('apply', folder);
+      expect([gone.code, gone.stderr]).toEqual([0, '']);
+    }
+  }, 180_000);
 });

@@ -474,19 +474,14 @@ describe('host facts and formats', () => {
       }).filter((a) => a === '--terminal');
     expect([args(true), args()]).toEqual([['--terminal'], []]);
   });
-  it("conmon's TMPDIR (where it binds a terminal's console socket) is the container's bundle, else the root-only sockets directory", () => {
-    const rt = runtimePaths('/r', '/run/berth');
-    expect(conmonEnv('/var/lib/berth/containers/abc', rt)).toEqual({
-      TMPDIR: '/var/lib/berth/containers/abc',
-    });
-    // `<dir>/conmon-term.XXXXXX` must fit sun_path (107 bytes): a bundle too deep gives way to the
-    // sockets directory, and a --state too long for that is left as it was.
+  it("conmon's TMPDIR (where it binds a terminal's console socket) is the container's bundle, by its full path or as conmon's working directory", () => {
+    expect(conmonEnv('/var/lib/berth/containers/abc')).toEqual({ TMPDIR: '/var/lib/berth/containers/abc' });
+    // `<dir>/conmon-term.XXXXXX` must fit sun_path (107 bytes): a bundle too deep is `.`, where
+    // conmon and runc both work, never a directory other creates share.
     const fits = `/${'s'.repeat(107 - '/conmon-term.XXXXXX'.length - 1)}`;
-    expect(conmonEnv(fits, rt)).toEqual({ TMPDIR: fits });
-    expect(conmonEnv(`${fits}x`, rt)).toEqual({ TMPDIR: '/run/berth/sockets' });
-    const state = `/${'s'.repeat(107 - '/sockets/conmon-term.XXXXXX'.length - 1)}`;
-    expect(conmonEnv(`${fits}x`, runtimePaths('/r', state))).toEqual({ TMPDIR: `${state}/sockets` });
-    expect(conmonEnv(`${fits}x`, runtimePaths('/r', `${state}x`))).toEqual({});
+    expect(conmonEnv(fits)).toEqual({ TMPDIR: fits });
+    expect(conmonEnv(`${fits}x`)).toEqual({ TMPDIR: '.' });
+    expect(conmonEnv(`/${'é'.repeat(44)}`)).toEqual({ TMPDIR: '.' }); // bytes, not characters
   });
   it('keeps seccomp rules whose capabilities and architecture match', () => {
     const profile = {
