@@ -2,7 +2,7 @@
 // answer read to the end of the connection and split here. A CLI command asks the daemon once or
 // twice, and node:http's client costs its first request 15-20 ms of set-up on the test host (a
 // plain socket: 4-6 ms), on the way to a container's first output. `parseResponse` is pure.
-import { connect } from 'node:net';
+import { connectSocket } from './socket-address.js';
 
 export interface RawResponse {
   status: number;
@@ -90,7 +90,7 @@ export interface ExchangeOptions {
 export function exchange(o: ExchangeOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const socket = connect(o.socketPath, () => socket.write(requestBytes(o.method, o.path, o.text)));
+    const socket = connectSocket(o.socketPath, () => socket.write(requestBytes(o.method, o.path, o.text)));
     socket.setTimeout(o.timeoutMs, () => socket.destroy(o.onTimeout()));
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('error', reject);

@@ -2,9 +2,10 @@
 // `container run`: its container's output), over a plain socket as exchange.ts does, not node:http.
 // An answer other than 200 is kept whole and given at the end; a 200's body is cut into lines,
 // de-chunked as it arrives. The caller may pause and resume the socket (its own output is slow).
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { parseHead, parseResponse, type RawResponse, requestBytes } from './exchange.js';
+import { connectSocket } from './socket-address.js';
 
 /** Cuts a chunked body into its data as bytes arrive; `push` gives the data so far, ended at the last chunk. */
 export function chunkReader(): { push(bytes: Buffer): { data: Buffer; ended: boolean; bad: boolean } } {
@@ -69,7 +70,7 @@ export function lineExchange(o: {
     partial = lines.pop() ?? '';
     for (const line of lines) if (line) o.onLine(line);
   };
-  const socket = connect(o.socketPath, () => socket.write(requestBytes('POST', o.path, o.text)));
+  const socket = connectSocket(o.socketPath, () => socket.write(requestBytes('POST', o.path, o.text)));
   const done = new Promise<RawResponse | undefined>((resolve, reject) => {
     const waited =
       o.headTimeoutMs === undefined

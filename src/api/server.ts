@@ -13,6 +13,7 @@ import { type ApiLimits, DEFAULT_API_LIMITS, routePathOf, serverOptionsOf } from
 import { admitRequest } from './pipelining.js';
 import { answerRefusals } from './refusals.js';
 import { dropIfUnread, errorBodyOf, StreamResponse, sendSpecial } from './responses.js';
+import { type SocketAddress, socketAddress } from './socket-address.js';
 import { type StreamBudget, streamBudget } from './stream-budget.js';
 
 export interface RouteRequest {
@@ -171,14 +172,23 @@ export async function serveApi(
   // Bound in a directory of root's alone and made 0600 there, then renamed into place: bound where
   // it stays, a local user's connect() could get in before the chmod, and keep its connection.
   const hidden = await mkdtemp(join(dirname(socketPath), '.binding-'));
+  const bound = join(hidden, 'sock');
+  // A path past sun_path is bound through its directory's descriptor (socket-address.ts), kept open
+  // while the server is: libuv unlinks the address it bound as the server closes, and a number
+  // closed before that could name another directory by then.
+  let at: SocketAddress | undefined;
   try {
-    const bound = join(hidden, 'sock');
+    at = socketAddress(bound);
+    const address = at.address;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(bound, () => resolve());
+      server.listen(address, () => resolve());
     });
     await chmod(bound, 0o600);
     await rename(bound, socketPath);
+  } catch (err) {
+    at?.release();
+    throw err;
   } finally {
     await rm(hidden, { recursive: true, force: true });
   }
@@ -188,6 +198,7 @@ export async function serveApi(
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      at?.release();
       await unlink(socketPath).catch(() => undefined);
     },
   };

@@ -4,6 +4,7 @@
 // a stream the daemon ends with a reason (a last line that is an error body: responses.ts).
 import { BerthError, errnoCode } from '../lib/errors.js';
 import { apiBusy, errorOfBody, isRefusedForRoom } from './client.js';
+import { connectSocket } from './socket-address.js';
 
 const NO_DAEMON = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK']);
 const MAX_LINE = 1 << 20;
@@ -39,7 +40,9 @@ export async function followDaemon(
   const { request } = await import('node:http');
   return new Promise((resolve, reject) => {
     let answered = false; // a reset after the answer began is a cut stream, not a refusal
-    const req = request({ socketPath, method: 'GET', path, signal }, (res) => {
+    // Its own connection (no agent): one that reaches a socket of any length (socket-address.ts).
+    const createConnection = () => connectSocket(socketPath);
+    const req = request({ createConnection, method: 'GET', path, signal }, (res) => {
       answered = true;
       let pending = '';
       res.setEncoding('utf8');
