@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { BerthError, errnoCode, isBerthError, readOnlyError } from '../lib/errors.js';
 import { ensurePrivateDir } from '../lib/private-dir.js';
-import { LONG_LOCKS_DIR, lockDirFor } from './lock-place.js';
+import { LONG_LOCKS_DIR, lockDirFor, longLocksDirError } from './lock-place.js';
 
 export interface StoreLock {
   release(): Promise<void>;
@@ -108,8 +108,12 @@ async function placeLock(root: string, purpose: string, longDir = LONG_LOCKS_DIR
   const { dev, ino } = await stat(resolved);
   const dir = lockDirFor(resolved, `${dev}-${ino}`, purpose, longDir);
   if (dir === resolved) return lockPath(root, purpose);
-  await ensurePrivateDir(longDir, { mode: 0o700 });
-  await ensurePrivateDir(dir, { mode: 0o700 });
+  try {
+    await ensurePrivateDir(longDir, { mode: 0o700 });
+    await ensurePrivateDir(dir, { mode: 0o700 });
+  } catch (err) {
+    throw longLocksDirError(dir, root, err);
+  }
   return join(dir, `${purpose}.lock`);
 }
 
