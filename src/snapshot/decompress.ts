@@ -9,6 +9,7 @@ import { Duplex, PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { BerthError } from '../lib/errors.js';
 import { type LayerCompression, layerCompression } from '../oci/media-types.js';
+import { isContentError } from './decoder-errors.js';
 import { createZstdFramesDecompressor } from './zstd-frames.js';
 
 export const CHUNK_BYTES = 1 << 20;
@@ -58,18 +59,17 @@ function refuseForeignForm(head: Buffer): void {
 /**
  * The decoder's own errors said as the layer stream's (ERR_LAYER_CORRUPT, `malformed gzip stream:
  * incorrect header check`), so a layer whose bytes are bad is corrupt content, and a committed blob
- * damaged on disk is found as such (damaged-blob.ts), never an internal failure. gzip: zlib's words,
- * whatever they are; zstd: libzstd's (code ZSTD_error_*, as a content checksum that does not match
- * the frame's output: "Restored data doesn't match checksum"), while what the frame reader met
- * reading the source passes as it is.
+ * damaged on disk is found as such (damaged-blob.ts), never an internal failure. Only the decoder's
+ * refusals of the bytes (decoder-errors.ts: zlib's "incorrect header check", libzstd's "Restored data
+ * doesn't match checksum"); its failures to decode at all (memory) and what the frame reader met
+ * reading the source pass as they are.
  */
 async function* decoderErrorsNamed(dec: Duplex, kind: 'gzip' | 'zstd'): AsyncGenerator<Buffer> {
   try {
     for await (const out of dec) yield out as Buffer;
   } catch (err) {
     if (err instanceof BerthError) throw err;
-    const code = (err as { code?: unknown }).code;
-    if (kind === 'zstd' && !(typeof code === 'string' && code.startsWith('ZSTD_error'))) throw err;
+    if (!isContentError(kind, (err as { code?: unknown }).code)) throw err;
     throw new BerthError(
       'ERR_LAYER_CORRUPT',
       'integrity',
