@@ -18,7 +18,7 @@ import { hostVethsOf, portmapChainOf } from '../../src/network/conflist.js';
 import { ipamStoreOf, readAllocations } from '../../src/network/ipam-store.js';
 import { HOST_TOOLS, type NetworkTools } from '../../src/network/tools.js';
 import { createNetns, removeNetns } from '../../src/runtime/netns.js';
-import { freePort } from '../helpers/free-port.js';
+import { freePort, freePortRun } from '../helpers/free-port.js';
 import { bridgeAllocations, keptNetworkRules, removeBridgeLockFile } from '../helpers/network-kept.js';
 import { missingPrereqs } from '../helpers/prereqs.js';
 import { removeTempRoot } from '../helpers/temp-root.js';
@@ -183,7 +183,9 @@ describe.skipIf(skip)('network adapter', () => {
       state,
       tools,
     });
-    const base = randomInt(40_000, 50_000);
+    // Below the ephemeral range: a port there that another test's server took (it asked for port 0)
+    // is a host listener, which the attach refuses to shadow (ERR_PORT_CONFLICT).
+    const base = await freePortRun(16);
     // 16 TCP ports (two multiport jumps) and an SCTP one: three jumps to the pod's chain.
     const ports = [
       ...Array.from({ length: 16 }, (_, i) => ({
@@ -234,7 +236,7 @@ describe.skipIf(skip)('network adapter', () => {
   it("a pod's port rules made in one restore are portmap's own, rule for rule", async () => {
     // The same pod attached twice: once as berth makes its rules, once with that restore refused
     // so that the real portmap ADD makes them; the two sets, the pod's address aside, are equal.
-    const base = randomInt(40_000, 50_000);
+    const base = await freePortRun(26);
     const ports = [
       { hostPort: base, containerPort: 80, protocol: 'tcp' as const, hostIP: '' },
       { hostPort: base + 1, containerPort: 53, protocol: 'tcp' as const, hostIP: '127.0.0.1' },

@@ -1,7 +1,8 @@
-// A port for a test to publish or listen on. Drawn at random below the kernel's ephemeral range:
-// a port in that range (what a bind to port 0 hands out) can be taken between the check and the
-// test's own bind by any outgoing connection on the host, as a CI run saw (EADDRINUSE on a port a
-// bind to 0 had just given); one below it is taken only by an explicit bind.
+// A port (or a run of ports) for a test to publish or listen on. Drawn at random below the kernel's
+// ephemeral range: a port in that range (what a bind to port 0 hands out) can be taken between the
+// check and the test's own bind by any outgoing connection on the host, as a CI run saw (EADDRINUSE
+// on a port a bind to 0 had just given), or be listened on by another test file's server that asked
+// for port 0; one below it is taken only by an explicit bind.
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -35,12 +36,24 @@ const udpFree = (port: number) =>
     s.bind(port, '0.0.0.0', () => s.close(() => resolve(true)));
   });
 
+const bothFree = async (port: number) => (await tcpFree(port)) && (await udpFree(port));
+
 /** A port free for TCP and UDP on every IPv4 address, below the ephemeral range. */
-export async function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
+  return freePortRun(1);
+}
+
+/**
+ * The first of `count` consecutive ports, each free for TCP and UDP on every IPv4 address, all below
+ * the ephemeral range (a test publishing base, base + 1, …).
+ */
+export async function freePortRun(count: number): Promise<number> {
   const top = ephemeralFloor();
   for (let tries = 0; tries < 100; tries++) {
-    const port = FLOOR + Math.floor(Math.random() * (top - FLOOR));
-    if ((await tcpFree(port)) && (await udpFree(port))) return port;
+    const base = FLOOR + Math.floor(Math.random() * (top - FLOOR - count + 1));
+    let free = true;
+    for (let port = base; free && port < base + count; port++) free = await bothFree(port);
+    if (free) return base;
   }
-  throw new Error(`no free port found between ${FLOOR} and ${top}`);
+  throw new Error(`no ${count} free port(s) in a row found between ${FLOOR} and ${top}`);
 }
