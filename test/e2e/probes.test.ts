@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PodView } from '../../src/reconcile/pod-views.js';
 import { runBerth, spawnBerth } from '../helpers/cli.js';
+import { freePort } from '../helpers/free-port.js';
 import { type GrpcHealthServer, startGrpcHealthServer } from '../helpers/grpc-health-server.js';
 import { cleanUpHost } from '../helpers/host-cleanup.js';
 import { buildImage, createLayout, type Layout, populateBusybox, pushImage } from '../helpers/images.js';
@@ -63,9 +64,12 @@ describe.skipIf(skip)('probes under the daemon', () => {
     d.kill(signal);
     await exited;
   };
-  let port = 20_000 + Math.floor(Math.random() * 20_000);
-  /** A hostNetwork pod serving `www` with busybox httpd on a port of its own; `probes` are YAML lines. */
-  const pod = (name: string, probes: string, p = ++port) =>
+  /**
+   * A hostNetwork pod serving `www` with busybox httpd on `p`, a port of its own from freePort(): one
+   * in the ephemeral range can be any outgoing connection's on the host when httpd binds it (again,
+   * after a restart), and httpd exits (EADDRINUSE); `probes` are YAML lines.
+   */
+  const pod = (name: string, p: number, probes: string) =>
     `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec:\n  hostNetwork: true\n  terminationGracePeriodSeconds: 2\n` +
     `  volumes: [{name: www, hostPath: {path: ${www}}}]\n  containers:\n` +
     `    - name: main\n      image: ${image}\n      volumeMounts: [{name: www, mountPath: /www}]\n` +
@@ -101,11 +105,13 @@ describe.skipIf(skip)('probes under the daemon', () => {
   });
 
   it('readiness flips READY both ways, with the reason while not ready', async () => {
+    const port = await freePort();
     await writeFile(
       join(dir, 'ready.yaml'),
       pod(
         'ready',
-        `      readinessProbe: {httpGet: {path: /ready-flag, port: ${port + 1}}, periodSeconds: 1, failureThreshold: 1}\n`,
+        port,
+        `      readinessProbe: {httpGet: {path: /ready-flag, port: ${port}}, periodSeconds: 1, failureThreshold: 1}\n`,
       ),
     );
     const notReady = await until('not ready with a 404', async () => {
@@ -169,11 +175,13 @@ describe.skipIf(skip)('probes under the daemon', () => {
   }, 150_000);
 
   it('a liveness HTTP probe failing after 3 successes restarts the container, the reason in ps and the events', async () => {
+    const port = await freePort();
     await writeFile(
       join(dir, 'live.yaml'),
       pod(
         'live',
-        `      livenessProbe: {httpGet: {path: /cgi-bin/health, port: ${port + 1}}, periodSeconds: 1, failureThreshold: 2}\n`,
+        port,
+        `      livenessProbe: {httpGet: {path: /cgi-bin/health, port: ${port}}, periodSeconds: 1, failureThreshold: 2}\n`,
       ),
     );
     const exited: Array<string | null> = [];
@@ -201,10 +209,12 @@ describe.skipIf(skip)('probes under the daemon', () => {
   }, 90_000);
 
   it('a startup probe holds liveness back until it succeeds', async () => {
+    const port = await freePort();
     await writeFile(
       join(dir, 'slow.yaml'),
       pod(
         'slow',
+        port,
         `      startupProbe: {exec: {command: [test, -f, /www/started]}, periodSeconds: 1, failureThreshold: 60, timeoutSeconds: 10}\n` +
           `      livenessProbe: {exec: {command: ["false"]}, periodSeconds: 1, failureThreshold: 1, timeoutSeconds: 10}\n`,
       ),
@@ -235,10 +245,12 @@ describe.skipIf(skip)('probes under the daemon', () => {
 
   it('a gRPC readiness probe: SERVING is ready, NOT_SERVING is not', async () => {
     grpc.statuses.set('db', 1);
+    const port = await freePort();
     await writeFile(
       join(dir, 'grpc.yaml'),
       pod(
         'grpc',
+        port,
         `      readinessProbe: {grpc: {port: ${grpc.port}, service: db}, periodSeconds: 1, failureThreshold: 1}\n`,
       ),
     );
@@ -256,12 +268,14 @@ describe.skipIf(skip)('probes under the daemon', () => {
 
   it('a daemon killed and restarted mid-probing restarts nothing, and probes afresh', async () => {
     await writeFile(join(www, 'ready-flag'), 'yes');
+    const port = await freePort();
     await writeFile(
       join(dir, 'keep.yaml'),
       pod(
         'keep',
-        `      readinessProbe: {httpGet: {path: /ready-flag, port: ${port + 1}}, periodSeconds: 1}\n` +
-          `      livenessProbe: {tcpSocket: {port: ${port + 1}}, periodSeconds: 1, failureThreshold: 1}\n`,
+        port,
+        `      readinessProbe: {httpGet: {path: /ready-flag, port: ${port}}, periodSeconds: 1}\n` +
+          `      livenessProbe: {tcpSocket: {port: ${port}}, periodSeconds: 1, failureThreshold: 1}\n`,
       ),
     );
     const before = await until('ready', async () => {
