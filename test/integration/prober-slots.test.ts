@@ -19,6 +19,7 @@ import type { ProbeSpec } from '../../src/health/probe-spec.js';
 import type { ProbeTarget } from '../../src/health/probe-targets.js';
 import { createProber, SLOT_MS } from '../../src/health/prober.js';
 import type { Timers } from '../../src/health/tick-wheel.js';
+import { freePort } from '../helpers/free-port.js';
 
 describe('prober slots', () => {
   let server: Server;
@@ -130,10 +131,9 @@ describe('prober: what a kill is given, what is written when, what a probe spawn
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as AddressInfo).port;
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    closedPort = (probe.address() as AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    // Nothing listens there: below the ephemeral range, where a port a bind to 0 gave and was closed
+    // could be handed to another test's server asking for port 0 before the probes below run.
+    closedPort = await freePort();
   });
   afterAll(async () => {
     vi.useRealTimers();
