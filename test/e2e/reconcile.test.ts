@@ -53,7 +53,9 @@ describe.skipIf(skip)('reconcile', () => {
     (await ps()).find((p) => p.name === pod)?.containers[0]?.state;
   /**
    * Waits out a container's 10 s restart back-off, counted from its exit as recorded (finishedAt, the
-   * exit file's time), then until `plan` says it would run it: no fixed sleep against the timer.
+   * exit file's time), then until `plan` says it would run it: no fixed sleep against the timer. A
+   * test that waits one out has 90 s: the 10 s beside a dozen CLI runs and a restart, which a loaded
+   * host takes seconds each for (30 s was not enough).
    */
   const backOffEnded = async (name: string) => {
     const all = JSON.parse((await berth('container', 'ls', '-o', 'json')).stdout) as Array<{
@@ -329,7 +331,7 @@ describe.skipIf(skip)('reconcile', () => {
     expect(missing.stderr).toMatch(
       /^berth: ERR_MANIFESTS_UNREADABLE: manifests folder \/nonexistent\/manifests: ENOENT/,
     );
-  }, 30_000);
+  }, 90_000);
 
   it('a killed container comes back per its policy, after the back-off', async () => {
     expect((await berth('container', 'kill', 'web_main')).code).toBe(0);
@@ -344,7 +346,7 @@ describe.skipIf(skip)('reconcile', () => {
     );
     const web = (await ps()).find((p) => p.name === 'web');
     expect(web?.containers[0]).toMatchObject({ state: 'running', restarts: 1 });
-  }, 30_000);
+  }, 90_000);
 
   it('a deleted file removes its pod and keeps its named volume; hand-made containers stay', async () => {
     const image = `${registry.host}/demo/busybox:1`;
