@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionTarget, HandlerAction } from '../../src/health/action.js';
 import { createRunAction } from '../../src/health/actions/run-action.js';
+import { freePort } from '../helpers/free-port.js';
 import { type GrpcHealthServer, startGrpcHealthServer } from '../helpers/grpc-health-server.js';
 
 const runAction = createRunAction({
@@ -198,10 +199,8 @@ describe('health actions (network)', () => {
   });
 
   it('reports connection refused', async () => {
-    // A port just freed: nothing listens there now.
-    const s = createTcpServer();
-    const closed = await listen(s);
-    await new Promise<void>((r) => s.close(() => r()));
+    // Below the ephemeral range (free-port.ts): no other test's port-0 server can be given it.
+    const closed = await freePort();
     expect(await runAction(get(closed), target(), { timeoutMs: 2000 })).toEqual({
       ok: false,
       message: 'connection refused',

@@ -29,9 +29,9 @@ describe('decoder errors', () => {
       params: { [constants.ZSTD_c_checksumFlag]: 1 },
     });
     const badSum = Buffer.from(frame);
-    badSum[badSum.length - 1] ^= 0xff;
+    badSum.writeUInt8(badSum.readUInt8(badSum.length - 1) ^ 0xff, badSum.length - 1);
     const badMagic = Buffer.from(frame);
-    badMagic[0] ^= 0xff;
+    badMagic.writeUInt8(badMagic.readUInt8(0) ^ 0xff, 0);
     const codes = [codeOf(() => zstdDecompressSync(badSum)), codeOf(() => zstdDecompressSync(badMagic))];
     expect(codes).toEqual(['ZSTD_error_checksum_wrong', 'ZSTD_error_prefix_unknown']);
     for (const code of codes) expect(isContentError('zstd', code)).toBe(true);
