@@ -7,7 +7,7 @@
 // berth was killed mid-way (its overlay perhaps still mounted) is taken away by the next probe: one
 // is made whenever no answer is kept, and a killed probe keeps none.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { errnoCode } from '../lib/errors.js';
 import { makeDirs } from '../lib/make-dirs.js';
@@ -130,9 +130,14 @@ async function dropOlderAnswers(dir: string): Promise<void> {
       () => ({ handle: undefined }),
     );
     if (!handle) continue;
+    const held = await handle.stat().catch(() => undefined);
     const text = await readBounded(handle, 8)
       .catch(() => undefined)
       .finally(() => handle.close());
-    if (text?.toString() === 'ok\n' || text?.toString() === 'refused\n') await rm(path, { force: true });
+    if (text?.toString() !== 'ok\n' && text?.toString() !== 'refused\n') continue;
+    // The file read, not one put at its name since (unlink never takes a directory).
+    const now = await lstat(path).catch(() => undefined);
+    if (held && now && now.dev === held.dev && now.ino === held.ino)
+      await unlink(path).catch(() => undefined);
   }
 }
