@@ -44,7 +44,8 @@ export function apiBusy(socketPath: string): BerthError {
 export const isRefusedForRoom = (err: unknown) => ['ECONNRESET', 'EPIPE'].includes(errnoCode(err) ?? '');
 
 // ENOTDIR: --state is not a directory; no daemon listens there (the state's own check says why).
-const NO_DAEMON = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ENOTDIR']);
+/** What connect(2) to the daemon's socket says when no daemon is there to answer. */
+export const NO_DAEMON = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ENOTDIR']);
 
 const NOT_JSON = Symbol('not JSON');
 

@@ -187,6 +187,8 @@ export async function serveApi(
     await chmod(bound, 0o600);
     await rename(bound, socketPath);
   } catch (err) {
+    // A server left listening would hold the address, and its directory's descriptor, for good.
+    await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
     at?.release();
     throw err;
   } finally {

@@ -8,9 +8,7 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { basename, dirname } from 'node:path';
 import { O_PATH } from '../lib/o-path.js';
-
-/** sun_path's room, its NUL left out. */
-export const SUN_PATH_MAX = 107;
+import { SUN_PATH_MAX } from '../lib/sun-path.js';
 
 export interface SocketAddress {
   /** What bind or connect is given. */

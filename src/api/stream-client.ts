@@ -3,10 +3,9 @@
 // (the caller reads the store directly); an error answer comes back as its coded error, and so does
 // a stream the daemon ends with a reason (a last line that is an error body: responses.ts).
 import { BerthError, errnoCode } from '../lib/errors.js';
-import { apiBusy, errorOfBody, isRefusedForRoom } from './client.js';
+import { apiBusy, errorOfBody, isRefusedForRoom, NO_DAEMON } from './client.js';
 import { connectSocket } from './socket-address.js';
 
-const NO_DAEMON = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK']);
 const MAX_LINE = 1 << 20;
 
 interface ErrorBody {

@@ -108,12 +108,11 @@ async function placeLock(root: string, purpose: string, longDir = LONG_LOCKS_DIR
   const { dev, ino } = await stat(resolved);
   const dir = lockDirFor(resolved, `${dev}-${ino}`, purpose, longDir);
   if (dir === resolved) return lockPath(root, purpose);
-  try {
-    await ensurePrivateDir(longDir, { mode: 0o700 });
-    await ensurePrivateDir(dir, { mode: 0o700 });
-  } catch (err) {
-    throw longLocksDirError(dir, root, err);
-  }
+  // Each named as itself when it is the one that cannot be made.
+  for (const made of [longDir, dir])
+    await ensurePrivateDir(made, { mode: 0o700 }).catch((err) => {
+      throw longLocksDirError(made, root, err);
+    });
   return join(dir, `${purpose}.lock`);
 }
 

@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { BerthError } from '../lib/errors.js';
+import { SUN_PATH_MAX } from '../lib/sun-path.js';
 import { removeContainerCgroups } from './cgroups.js';
 import { isConmonOf } from './conmon-process.js';
 import type { ContainerPaths, RuntimePaths } from './paths.js';
@@ -35,9 +36,6 @@ export interface ConmonOptions {
   /** The process has a terminal: conmon makes the console socket and reads the pty's master. */
   terminal?: boolean;
 }
-
-/** sun_path's room: 108 bytes with the NUL (conmon cuts a longer path with strncpy). */
-const SUN_PATH_MAX = 107;
 
 /**
  * What conmon's environment adds: TMPDIR, the container's bundle (under the root-only --root). A
