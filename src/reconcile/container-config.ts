@@ -2,9 +2,10 @@
 // CreateContainerConfigError: a cluster takes the file and fails only that container at its start
 // (an env resourceFieldRef to no container of the pod, runAsNonRoot beside uid 0, a relative
 // workingDir), and starts the pod's other app containers beside it. So does the executor
-// (execute.ts): such a failed run of an app container is reported and backs its pod off, but the
-// rest of the pod's actions go on. An init container's or a sidecar's holds the rest, as its failure
-// holds the kubelet's next containers. Pure.
+// (execute.ts): such a failed run of an app container is reported and the rest of the pod's actions
+// go on; it backs off alone, its failure holding only its own run (plan-waits.ts heldByFailure), as
+// the kubelet keeps a back-off per container. An init container's or a sidecar's holds the rest, as
+// its failure holds the kubelet's next containers. Pure.
 import { BerthError, isBerthError } from '../lib/errors.js';
 
 /** What a container's create refuses before anything of it is made (create.ts undoes every step). */

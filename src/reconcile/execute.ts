@@ -296,11 +296,12 @@ export function createExecutor(deps: ExecuteDeps, tasks: Tasks): Executor {
       return true;
     } catch (err) {
       if (deps.signal?.aborted) return false; // cut short by the stop, not a failure to back off
-      report.failed(a, err);
-      deps.onDone?.(a, err);
       const app =
         a.kind === 'run' && desiredPodNamed(desired, a.pod)?.containers.some((c) => c.name === a.container);
-      return app && isContainerConfigError(err) ? 'failed-alone' : false;
+      const alone = app === true && isContainerConfigError(err);
+      report.failed(a, err, alone);
+      deps.onDone?.(a, err);
+      return alone ? 'failed-alone' : false;
     }
   };
   /**

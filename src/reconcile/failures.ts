@@ -50,10 +50,19 @@ export function activeFailure(
   return f;
 }
 
+/** Whether `done`, another container's action of the same pod as it is, leaves failure `f` standing. */
+function keepsAlone(f: Failure | undefined, done: Action, fingerprint: (pod: string) => string | undefined) {
+  if (!f?.alone || done.kind === 'pull') return false;
+  const its = 'container' in done && done.container === f.container;
+  return !its && f.fingerprint === fingerprint(done.pod);
+}
+
 /**
  * The failures after a pass: each failed pod or pull counts one more attempt (a pod's count starts
- * over when its manifest changed); a pod or image whose actions all succeeded is cleared; entries
- * for what is neither wanted nor running any more are dropped.
+ * over when its manifest changed); a pod or image whose actions all succeeded is cleared, but for a
+ * container that failed alone (`alone`), whose back-off the others' actions do not end: only its
+ * own action or an edit of the pod does; entries for what is neither wanted nor running any more are
+ * dropped.
  */
 export function recordPass(
   prev: Failures,
@@ -71,9 +80,9 @@ export function recordPass(
   const failedKeys = new Set(outcome.failed.map((f) => failureKey(f.action)));
   for (const a of outcome.done) {
     const key = failureKey(a);
-    if (!failedKeys.has(key)) delete next[key];
+    if (!failedKeys.has(key) && !keepsAlone(next[key], a, o.fingerprint)) delete next[key];
   }
-  for (const { action, error } of outcome.failed) {
+  for (const { action, error, alone } of outcome.failed) {
     // Cut short by berth's own stop (SIGTERM, SIGINT): not a failure of the action; nothing counted.
     if (o.stopped && isBerthError(error) && error.code === 'ERR_ABORTED') continue;
     const key = failureKey(action);
@@ -83,6 +92,7 @@ export function recordPass(
     next[key] = {
       ...(action.kind === 'pull' ? { for: action.for } : {}),
       ...('container' in action && action.container ? { container: action.container } : {}),
+      ...(alone ? { alone } : {}),
       attempts,
       error: formatErrorLine(error),
       at: o.now,

@@ -13,6 +13,11 @@ import type { ObservedSandbox } from './sandbox.js';
 export interface Failure {
   /** The container whose action failed (`pod/` keys), if any. */
   container?: string;
+  /**
+   * An app container's own settings failed its run (container-config.ts): only that container
+   * backs off; the pod's other actions go on (plan-waits.ts), as the kubelet backs off per container.
+   */
+  alone?: true;
   /** Pod/container names that wait for this image (`image/` keys). */
   for?: string[];
   attempts: number;

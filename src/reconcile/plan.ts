@@ -30,14 +30,13 @@ import { planPortWaits } from './plan-ports.js';
 import {
   type Action,
   ANNOTATION,
-  isActionable,
   type ObservedContainer,
   OWNER_MANIFESTS,
   type PlanInput,
   removeAction,
 } from './plan-types.js';
 import { planConfigVolumes, removeWritersFirst } from './plan-volumes.js';
-import { backingOff, seconds } from './plan-waits.js';
+import { backingOff, heldByFailure, seconds } from './plan-waits.js';
 import { podFolders } from './pod-folders.js';
 import { planInitChanged } from './pod-restart.js';
 import { brokenBecause, checkSandbox, containersToStartAgain, relinkReason } from './sandbox.js';
@@ -322,10 +321,7 @@ function planDesired(
   const final = pod.initContainers.find((c) => c.name === failed?.container);
   const ended = final && ran.find((o) => nameIn(o) === final.name);
   if (final && hasInitFailedForGood(pod, final, ended)) return [...actions, ...acts];
-  return [
-    ...actions,
-    ...(failed && acts.some(isActionable) ? [backingOff(pod.name, pod.name, failed, input.now)] : acts),
-  ];
+  return [...actions, ...(failed ? heldByFailure(pod, acts, failed, input.now) : acts)];
 }
 
 export function plan(input: PlanInput): Action[] {

@@ -13,7 +13,8 @@ import type { Action } from './plan-types.js';
 
 export interface TaskOutcome {
   done: Action[];
-  failed: Array<{ action: Action; error: unknown }>;
+  /** `alone`: an app container's own settings failed its run; the pod's other actions went on. */
+  failed: Array<{ action: Action; error: unknown; alone?: true }>;
 }
 
 /** What a task's work reports. */
@@ -21,7 +22,7 @@ export interface TaskReport {
   /** What it is doing now (`pulling …`, `stopping web/main (grace 30 s)`). */
   doing(text: string): void;
   done(action: Action): void;
-  failed(action: Action, error: unknown): void;
+  failed(action: Action, error: unknown, alone?: boolean): void;
 }
 
 export interface Tasks {
@@ -70,8 +71,8 @@ export function createTasks(o: { onSettled?(key: string): void } = {}): Tasks {
         done: (action) => {
           outcome.done.push(action);
         },
-        failed: (action, error) => {
-          outcome.failed.push({ action, error });
+        failed: (action, error, alone) => {
+          outcome.failed.push({ action, error, ...(alone ? { alone: true as const } : {}) });
         },
       };
       running.set(key, entry);

@@ -47,7 +47,7 @@ const rt = {
   },
 } as unknown as RuntimeDeps;
 
-/** The failed actions of the pod's task: which container, and its error's code. */
+/** The failed actions of the pod's task: which container, its error's code, and 'alone' when it failed alone. */
 async function failures(text: string, actions: Action[]) {
   const tasks = createTasks();
   const executor = createExecutor({ rt, host, pull: async () => undefined }, tasks);
@@ -58,6 +58,7 @@ async function failures(text: string, actions: Action[]) {
     .failed.map((f) => [
       f.action.kind === 'run' ? f.action.container : f.action.kind,
       isBerthError(f.error) ? f.error.code : String(f.error),
+      ...(f.alone ? ['alone'] : []),
     ]);
 }
 
@@ -75,7 +76,7 @@ describe('an env resourceFieldRef to no container of the pod', () => {
   it("fails its run alone: the pod's next app container is still tried", async () => {
     const text = podText('', container('bad', CPU_OF_NOPE) + container('good'));
     expect(await failures(text, [run('bad'), run('good')])).toEqual([
-      ['bad', 'ERR_CONTAINER_CONFIG'],
+      ['bad', 'ERR_CONTAINER_CONFIG', 'alone'],
       ['good', 'ERR_STUB_RUNTIME'],
     ]);
   });
