@@ -73,10 +73,9 @@ function mountsOf(
   pod: DesiredPod,
   images: ReadonlyMap<string, string>,
 ): readonly StoredMount[] | undefined {
-  const spec: unknown = parseStoredSpec(o.annotations[ANNOTATION.spec]);
-  const settings = isObject(spec) ? spec.settings : undefined;
-  if (isObject(settings)) {
-    const mounts = settings.mounts;
+  const spec = parseStoredSpec(o.annotations[ANNOTATION.spec]);
+  if (spec) {
+    const mounts = spec.settings.mounts;
     if (mounts === undefined) return [];
     if (Array.isArray(mounts) && mounts.every(isObject)) return mounts as StoredMount[];
   }

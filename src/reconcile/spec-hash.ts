@@ -3,6 +3,7 @@
 // field-by-field comparison says why ("env MODE changed", "image digest changed"). Pure.
 import { createHash } from 'node:crypto';
 import type { LifecycleHooks } from '../health/probe-spec.js';
+import { isObject } from '../oci/descriptor.js';
 import type { DesiredContainer } from './desired.js';
 
 export interface CanonicalSpec {
@@ -56,13 +57,19 @@ export function canonicalSpec(c: DesiredContainer, digest: string): CanonicalSpe
   }) as CanonicalSpec;
 }
 
-/** A container's stored spec (its `berth.dev/spec` annotation); none when missing or unreadable. */
+/**
+ * A container's stored spec (its `berth.dev/spec` annotation); none when missing, unreadable or of
+ * another shape (JSON that is no object, or whose `settings` is none: an annotation cut short or
+ * edited), which its readers take as "spec changed", the container made again as a changed one is.
+ */
 export function parseStoredSpec(text: string | undefined): CanonicalSpec | undefined {
+  let spec: unknown;
   try {
-    return JSON.parse(text ?? '') as CanonicalSpec;
+    spec = JSON.parse(text ?? '');
   } catch {
     return undefined;
   }
+  return isObject(spec) && isObject(spec.settings) ? (spec as unknown as CanonicalSpec) : undefined;
 }
 
 export function specHash(spec: CanonicalSpec): string {
@@ -97,7 +104,8 @@ export function desiredSpecHash(c: DesiredContainer, digest: string): string {
 
 function envMap(env: unknown): Map<string, string> {
   const out = new Map<string, string>();
-  for (const kv of Array.isArray(env) ? (env as string[]) : []) {
+  for (const kv of Array.isArray(env) ? env : []) {
+    if (typeof kv !== 'string') continue; // a stored spec edited by hand: no words for it
     const eq = kv.indexOf('=');
     out.set(kv.slice(0, eq), kv.slice(eq + 1));
   }
